@@ -1,0 +1,103 @@
+"""Building blocks of the scenario models: strict models and duration distributions.
+
+Every section of the scenario file is a :class:`StrictModel`: unknown keys are rejected (the error lists the valid
+ones), and every quantity carries its unit in its name (``_days``, ``_kwp``, ``_percent``, ``_cny_per_w``...).
+Section models live beside the module that uses them (``weather.WeatherConfig``, ``deployment.RolloutConfig``...)
+and ``scenario.Scenario`` composes them, so a module and its settings change together.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class StrictModel(BaseModel):
+    """A pydantic model that rejects unknown keys and validates on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+DistName = Literal["fixed", "uniform", "triangular", "exponential", "lognormal"]
+
+
+class Duration(StrictModel):
+    """A duration distribution in days.
+
+    - ``fixed``: ``value_days``
+    - ``uniform``: ``low_days`` .. ``high_days``
+    - ``triangular``: ``low_days``, ``mode_days``, ``high_days``
+    - ``exponential``: ``mean_days``
+    - ``lognormal``: ``mean_days`` and ``sigma`` (shape of the underlying normal); the mean is the distribution's mean.
+    """
+
+    dist: DistName = "fixed"
+    value_days: float | None = None
+    low_days: float | None = None
+    mode_days: float | None = None
+    high_days: float | None = None
+    mean_days: float | None = None
+    sigma: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Duration":
+        need = {
+            "fixed": ("value_days",),
+            "uniform": ("low_days", "high_days"),
+            "triangular": ("low_days", "mode_days", "high_days"),
+            "exponential": ("mean_days",),
+            "lognormal": ("mean_days", "sigma"),
+        }[self.dist]
+        for key in need:
+            if getattr(self, key) is None:
+                raise ValueError(f"distribution '{self.dist}' needs '{key}' (it needs {', '.join(need)})")
+        for key in ("value_days", "low_days", "mode_days", "high_days", "mean_days", "sigma"):
+            v = getattr(self, key)
+            if v is not None and (not np.isfinite(v) or v < 0):
+                raise ValueError(f"'{key}' must be a finite number >= 0, got {v}")
+        if self.dist in ("uniform", "triangular") and self.low_days > self.high_days:
+            raise ValueError(f"low_days ({self.low_days}) must not exceed high_days ({self.high_days})")
+        if self.dist == "triangular" and not (self.low_days <= self.mode_days <= self.high_days):
+            raise ValueError(
+                f"mode_days ({self.mode_days}) must lie between low_days ({self.low_days}) and high_days ({self.high_days})"
+            )
+        return self
+
+    @property
+    def mean(self) -> float:
+        """Mean of the distribution [days]."""
+        if self.dist == "fixed":
+            return float(self.value_days)
+        if self.dist == "uniform":
+            return 0.5 * (self.low_days + self.high_days)
+        if self.dist == "triangular":
+            return (self.low_days + self.mode_days + self.high_days) / 3.0
+        return float(self.mean_days)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
+        """Draw duration(s) [days] from ``rng``."""
+        if self.dist == "fixed":
+            return float(self.value_days) if size is None else np.full(size, float(self.value_days))
+        if self.dist == "uniform":
+            return rng.uniform(self.low_days, self.high_days, size)
+        if self.dist == "triangular":
+            if self.low_days == self.high_days:
+                return float(self.low_days) if size is None else np.full(size, float(self.low_days))
+            return rng.triangular(self.low_days, self.mode_days, self.high_days, size)
+        if self.dist == "exponential":
+            return rng.exponential(self.mean_days, size)
+        # lognormal parameterised by its mean: mu = ln(mean) - sigma^2 / 2
+        if self.mean_days == 0:
+            return 0.0 if size is None else np.zeros(size)
+        mu = np.log(self.mean_days) - 0.5 * self.sigma**2
+        return rng.lognormal(mu, self.sigma, size)
+
+
+def fixed(days: float) -> Duration:
+    return Duration(dist="fixed", value_days=days)
+
+
+def triangular(low: float, mode: float, high: float) -> Duration:
+    return Duration(dist="triangular", low_days=low, mode_days=mode, high_days=high)
