@@ -1,0 +1,243 @@
+"""The ``pvsim`` command.
+
+Bad input ends with one line ``pvsim: error: <file>: <field>: <what> (got <value>); allowed: <...>`` on stderr and
+exit status 2, never a traceback, and no output folder is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, InputWarning
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    return f"{value / scale:,.{digits}f}"
+
+
+def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, file=sys.stdout) -> None:
+    """The short table printed after a run."""
+    ms = summary.get("milestones") or {}
+    rows = [
+        ("scenario / strategy / seed", f"{summary['scenario']} / {summary['strategy']} / {summary['seed']}"),
+        ("candidate / eligible / built sites",
+         f"{summary['sites_candidate']:,} / {summary['sites_eligible']:,} / {summary['sites_built']:,}"),
+        ("capacity built", f"{_fmt(summary['capacity_built_kwp'], 1000, 1)} MWp"),
+        ("specific yield (year 1)", f"{_fmt(summary.get('specific_yield_kwh_per_kwp'), 1, 0)} kWh/kWp"),
+        (f"energy over {summary['horizon_years']} years", f"{_fmt(summary['energy_mwh'], 1000, 1)} GWh"),
+        ("CO2 avoided net / gross", f"{_fmt(summary['co2_avoided_t'], 1000, 1)} / "
+                                    f"{_fmt(summary['co2_avoided_gross_t'], 1000, 1)} kt"),
+        ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M CNY"),
+        ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} CNY/kWh"),
+        ("cost per t CO2", f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} CNY/t"),
+        ("curtailed", f"{_fmt(summary.get('curtailed_mwh'), 1, 1)} MWh"),
+        ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
+    ]
+    res = summary.get("resources") or {}
+    if res:
+        busiest = max(res.items(), key=lambda kv: kv[1].get("utilization") or 0.0)
+        rows.append(("busiest resource", f"{busiest[0]} ({100 * (busiest[1].get('utilization') or 0):.0f} % busy, "
+                                         f"mean wait {_fmt(busiest[1].get('mean_wait_days'), 1, 1)} days)"))
+    if out_dir is not None:
+        rows.append(("outputs", str(out_dir)))
+    if seconds is not None:
+        rows.append(("run time", f"{seconds:.1f} s"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"  {k:<{width}}  {v}", file=file)
+
+
+# --------------------------------------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+    from .scenario import load_scenario
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("output path exists and is a file", file=out, field="--out",
+                         allowed="a folder path (created if missing)")
+    result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
+                 cache_dir=args.cache_dir)
+    if out is None:
+        out = Path("runs") / f"{scenario.name}-{result.summary['strategy'].replace(':', '.')}-seed{result.summary['seed']}"
+    result.write(out)
+    print_summary(result.summary, out, time.perf_counter() - t0)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .pipeline import validate
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    report = validate(scenario, strict=args.strict)
+    for k, v in report.items():
+        print(f"  {k}: {v}")
+    print(f"{args.scenario}: OK")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from .demo import make_demo_county
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".gpkg":
+        out = out / "demo_county.gpkg"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
+    print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .experiment import compare, print_comparison
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
+    if args.replications < 1:
+        raise InputError("need at least one replication", field="--replications", value=args.replications,
+                         allowed="an integer >= 1")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("need at least one worker", field="--workers", value=args.workers, allowed="an integer >= 1")
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare"
+    comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
+                         scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
+                         cache_dir=args.cache_dir)
+    print_comparison(comparison)
+    print(f"  outputs: {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    path = write_report(Path(args.run_dir))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .scenario import reference_markdown
+
+    sys.stdout.write(reference_markdown())
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    import inspect
+
+    from .strategies import REGISTRY
+
+    for name in sorted(REGISTRY):
+        doc = " ".join(inspect.getdoc(REGISTRY[name]).split())
+        print(f"{name}\n    {doc}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pvsim",
+        description="Simulate a county's distributed-PV rollout: siting, SimPy rollout with crews, budget and "
+                    "grid hosting capacity, pvlib yield, energy, CO2 and money.",
+        epilog="Example: pvsim run scenarios/demo_county.yaml --strategy grid_headroom --seed 3",
+    )
+    parser.add_argument("--version", action="version", version=f"pvsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("run", help="run one scenario and write its output folder",
+                       description="Run one scenario: sites, yields, strategy, rollout, accounting; write "
+                                   "summary.json, sites.parquet, annual.csv and events.parquet atomically.")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--out", help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
+    p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    p.add_argument("--strategy", help="siting strategy (default: the scenario's); see 'pvsim strategies'")
+    p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="compare siting strategies over paired replications (Dask)",
+                       description="Run every strategy x replication with common random numbers (replication r "
+                                   "uses the same seed for every strategy) on Dask; write comparison.csv, "
+                                   "paired_differences.csv, each run's summary and figures. An interrupted "
+                                   "comparison resumes: finished runs in --out are reused.")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--strategies", help="comma-separated strategy names (default: the scenario's)")
+    p.add_argument("--replications", type=int, default=10, help="replications per strategy (default 10)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, help="local Dask worker processes (default: number of cores)")
+    group.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--baseline", help="strategy the paired differences are taken against (default: the first)")
+    p.add_argument("--out", help="output folder (default: runs/<scenario>-compare)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="write a self-contained report.html into a run folder")
+    p.add_argument("run_dir", help="output folder of 'pvsim run'")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("validate", help="check a scenario and all its data without running it")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("demo-data", help="generate a synthetic county GeoPackage (any size)")
+    p.add_argument("out", help="output .gpkg file or folder")
+    p.add_argument("--sites", type=int, default=3500, help="number of candidate sites (default 3500)")
+    p.add_argument("--seed", type=int, default=20260101, help="generator seed")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("schema", help="print the scenario key reference (Markdown)")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("strategies", help="list the built-in siting strategies")
+    p.set_defaults(func=cmd_strategies)
+    return parser
+
+
+def _install_warning_printer(strict_flag: bool) -> None:
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+        if issubclass(category, InputWarning):
+            print(f"pvsim: warning: {message}", file=sys.stderr)
+        else:
+            sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = show
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _install_warning_printer(getattr(args, "strict", False))
+    try:
+        with warnings.catch_warnings():
+            if getattr(args, "strict", False):
+                warnings.simplefilter("error", InputWarning)
+            return int(args.func(args) or 0)
+    except (InputError, InputWarning) as exc:
+        print(f"pvsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("pvsim: interrupted; no output written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Transformers: reading, checks, hosting capacity and export limits, assignment of sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+TRANSFORMER_COLUMNS = {
+    "transformer_id": "unique id (text)",
+    "rating_kva": "rating [kVA] > 0",
+}
+CONNECTION_LEVELS = ("lv", "mv")
+
+
+def check_transformers(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
+    """Schema checks of the transformer layer; returns a cleaned copy (defaults filled)."""
+    if len(gdf) == 0:
+        raise InputError("the transformer layer is empty", file=file, allowed="at least one transformer point")
+    for col, meaning in TRANSFORMER_COLUMNS.items():
+        if col not in gdf.columns:
+            raise InputError(
+                "required column is missing", file=file, field=col, allowed=f"a column '{col}': {meaning}"
+            )
+    out = gdf.copy()
+    out["transformer_id"] = out["transformer_id"].astype(str)
+    dup = out["transformer_id"][out["transformer_id"].duplicated()]
+    if len(dup):
+        raise InputError("duplicate transformer id", file=file, field="transformer_id", value=dup.iloc[0],
+                         allowed="unique ids")
+    rating = pd.to_numeric(out["rating_kva"], errors="coerce")
+    bad = ~np.isfinite(rating) | (rating <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"transformer {out['transformer_id'].iloc[i]} has no valid rating",
+            file=file, field="rating_kva", value=out["rating_kva"].iloc[i], allowed="a rating in kVA > 0",
+        )
+    out["rating_kva"] = rating.astype(float)
+    if "connection_level" not in out.columns:
+        out["connection_level"] = "lv"
+    out["connection_level"] = out["connection_level"].fillna("lv").astype(str)
+    bad_level = ~out["connection_level"].isin(CONNECTION_LEVELS)
+    if bad_level.any():
+        raise InputError("unknown connection level", file=file, field="connection_level",
+                         value=out["connection_level"][bad_level].iloc[0], allowed=", ".join(CONNECTION_LEVELS))
+    existing = pd.to_numeric(out.get("existing_pv_kw", 0.0), errors="coerce")
+    out["existing_pv_kw"] = pd.Series(existing, index=out.index).fillna(0.0).clip(lower=0.0).astype(float)
+    for col, default in (("feeder_id", ""), ("substation", "")):
+        if col not in out.columns:
+            out[col] = default
+        out[col] = out[col].fillna(default).astype(str)
+    if "planned_upgrade_date" in out.columns:
+        dates = pd.to_datetime(out["planned_upgrade_date"], errors="coerce")
+        given = out["planned_upgrade_date"].notna() & (out["planned_upgrade_date"].astype(str).str.len() > 0)
+        if (given & dates.isna()).any():
+            raise InputError("unreadable date", file=file, field="planned_upgrade_date",
+                             value=out["planned_upgrade_date"][given & dates.isna()].iloc[0], allowed="ISO dates YYYY-MM-DD")
+        out["planned_upgrade_date"] = dates
+    else:
+        out["planned_upgrade_date"] = pd.NaT
+    upgrade = pd.to_numeric(out.get("planned_upgrade_kva", 0.0), errors="coerce")
+    out["planned_upgrade_kva"] = pd.Series(upgrade, index=out.index).fillna(0.0).clip(lower=0.0).astype(float)
+    geom_types = set(out.geometry.geom_type.dropna().unique())
+    if not geom_types <= {"Point"}:
+        raise InputError("transformers must be points", file=file, field="geometry",
+                         value=sorted(geom_types), allowed="Point")
+    return out
+
+
+def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: float,
+                  export_limit_percent: float | None, dc_ac_ratio: float) -> pd.DataFrame:
+    """Per transformer: hosting limit for new PV and export limit [kW].
+
+    ``hosting_limit_kw = max(0, rating_kva * share - existing_pv_kw)``: PV on a transformer, including what is under
+    construction, stays within ``share`` of its rating (Henan 2023 rule, 80 %; kVA taken as kW at unity power factor).
+    ``export_limit_kw = max(0, rating_kva * export_share - existing_pv_kw / dc_ac_ratio)``: the hourly output of the new
+    sites above it is curtailed; the existing PV is taken at its inverter-limited peak, a conservative choice.
+    """
+    t = pd.DataFrame(transformers.drop(columns="geometry")).set_index("transformer_id")
+    share = hosting_share_percent / 100.0
+    t["hosting_share_percent"] = hosting_share_percent
+    t["hosting_limit_kw"] = np.maximum(0.0, t["rating_kva"] * share - t["existing_pv_kw"])
+    if export_limit_percent is None:
+        t["export_limit_kw"] = np.inf
+    else:
+        t["export_limit_kw"] = np.maximum(0.0, t["rating_kva"] * export_limit_percent / 100.0
+                                          - t["existing_pv_kw"] / dc_ac_ratio)
+    return t
+
+
+def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.GeoDataFrame,
+                        level: pd.Series) -> pd.DataFrame:
+    """Nearest transformer of the site's connection level (both frames in the same projected CRS).
+
+    Returns a DataFrame on the sites' index with ``transformer_id`` and ``distance_to_transformer_m``
+    ("" and inf where no transformer of that level exists).
+    """
+    out = pd.DataFrame(index=sites_local.index, data={"transformer_id": "", "distance_to_transformer_m": np.inf})
+    points = sites_local.geometry.representative_point()
+    for lvl in CONNECTION_LEVELS:
+        mask = (level == lvl).to_numpy()
+        cands = transformers_local[transformers_local["connection_level"] == lvl]
+        if not mask.any() or len(cands) == 0:
+            continue
+        left = gpd.GeoDataFrame(geometry=points[mask], crs=sites_local.crs)
+        right = cands[["transformer_id", "geometry"]].reset_index(drop=True)
+        joined = gpd.sjoin_nearest(left, right, how="left", distance_col="distance_to_transformer_m")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        out.loc[joined.index, "transformer_id"] = joined["transformer_id"].astype(str).to_numpy()
+        out.loc[joined.index, "distance_to_transformer_m"] = joined["distance_to_transformer_m"].to_numpy()
+    return out

@@ -1,0 +1,259 @@
+"""Candidate sites: reading layers, schema and CRS checks, eligibility, capacity from area, grid assignment."""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from . import grid as gridmod
+from .errors import InputError, InputWarning
+from .scenario import SITE_TYPES, Scenario
+
+REQUIRED_SITE_COLUMNS = {"site_id": "unique id (text)", "site_type": "one of " + ", ".join(SITE_TYPES)}
+OPTIONAL_SITE_COLUMNS = ("township", "village", "name", "roof_tilt_deg", "roof_azimuth_deg")
+
+
+@lru_cache(maxsize=1)
+def site_type_table() -> pd.DataFrame:
+    """The shipped site-type defaults (``sim/tables/site_types.csv``), indexed by site type."""
+    with resources.files("sim").joinpath("tables/site_types.csv").open("r", encoding="utf-8") as fh:
+        table = pd.read_csv(fh)
+    for col in ("pilot_category", "source"):
+        table[col] = table[col].fillna("").astype(str)
+    table["tracking"] = table["tracking"].astype(str).str.lower().eq("true")
+    return table.set_index("site_type")
+
+
+def site_type_parameters(scenario: Scenario) -> pd.DataFrame:
+    """The site-type table with the scenario's overrides applied (a new frame)."""
+    table = site_type_table().copy()
+    for site_type, override in scenario.siting.site_types.items():
+        for key, value in override.model_dump(exclude_none=True).items():
+            table.loc[site_type, key] = value
+    return table
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_field: str) -> gpd.GeoDataFrame:
+    """Read one vector layer, with errors that name the file (and its key ``file_field``) or the layer (``field``)."""
+    if not path.exists():
+        raise InputError(f"{what} file not found", file=path, field=file_field)
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends for unreadable files
+        raise InputError(f"cannot read {what} file ({type(exc).__name__})", file=path, field=file_field,
+                         allowed="a GeoPackage, GeoJSON, shapefile or other vector file GDAL can read") from None
+    if layer is not None and len(layers) > 1 and layer not in layers:
+        raise InputError(f"layer not found in the {what} file", file=path, field=field, value=layer,
+                         allowed=", ".join(layers))
+    use_layer = layer if (layer in layers) else None
+    try:
+        gdf = gpd.read_file(path, layer=use_layer, engine="pyogrio")
+    except Exception as exc:
+        raise InputError(f"cannot read {what} layer ({type(exc).__name__}: {str(exc)[:80]})", file=path,
+                         field=field) from None
+    return gdf
+
+
+def local_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """The UTM zone (WGS 84) holding the layer's centre: areas and distances are computed there."""
+    lon, lat = _center_lonlat(gdf)
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def _center_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
+    geo = gdf.to_crs(4326) if not gdf.crs.is_geographic or gdf.crs.to_epsg() != 4326 else gdf
+    minx, miny, maxx, maxy = geo.total_bounds
+    return float((minx + maxx) / 2), float((miny + maxy) / 2)
+
+
+def check_crs(gdf: gpd.GeoDataFrame, file: Path, what: str) -> None:
+    """A layer must declare its CRS, and geographic coordinates must look like degrees."""
+    if gdf.crs is None:
+        raise InputError(f"the {what} layer has no CRS", file=file, field="crs",
+                         allowed="a layer with a declared CRS (e.g. EPSG:4326 or a UTM / CGCS2000 zone)")
+    if gdf.crs.is_geographic and len(gdf):
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+            raise InputError(
+                f"coordinates are labelled as degrees ({gdf.crs.to_string()}) but look like projected metres",
+                file=file, field="crs", value=[round(float(v), 1) for v in (minx, miny)],
+                allowed="longitudes in [-180, 180] and latitudes in [-90, 90], or the layer's true projected CRS",
+            )
+
+
+def check_sites(gdf: gpd.GeoDataFrame, file: Path, *, strict: bool = False) -> gpd.GeoDataFrame:
+    """Schema, geometry and CRS checks of the sites layer; returns a cleaned copy."""
+    if len(gdf) == 0:
+        raise InputError("the sites layer is empty", file=file, allowed="at least one candidate site polygon")
+    for col, meaning in REQUIRED_SITE_COLUMNS.items():
+        if col not in gdf.columns:
+            raise InputError("required column is missing", file=file, field=col,
+                             allowed=f"a column '{col}': {meaning}")
+    check_crs(gdf, file, "sites")
+    out = gdf.copy()
+    if out["site_id"].isna().any():
+        raise InputError("a site has no id", file=file, field="site_id", allowed="a unique id per site")
+    out["site_id"] = out["site_id"].astype(str).str.strip()
+    dup = out["site_id"][out["site_id"].duplicated()]
+    if len(dup):
+        raise InputError("duplicate site id", file=file, field="site_id", value=dup.iloc[0], allowed="unique ids")
+    bad_id = out["site_id"][~out["site_id"].str.fullmatch(r"[A-Za-z0-9_.\-]{1,64}")]
+    if len(bad_id):
+        raise InputError("site id with characters that are not allowed", file=file, field="site_id",
+                         value=bad_id.iloc[0], allowed="1-64 letters, digits, '_', '-', '.'")
+    out["site_type"] = out["site_type"].astype(str).str.strip()
+    unknown = out["site_type"][~out["site_type"].isin(SITE_TYPES)]
+    if len(unknown):
+        raise InputError("unknown site type", file=file, field="site_type", value=unknown.iloc[0],
+                         allowed=", ".join(SITE_TYPES))
+    missing = out.geometry.isna() | out.geometry.is_empty
+    if missing.any():
+        raise InputError(f"site {out['site_id'][missing].iloc[0]} has an empty geometry", file=file,
+                         field="geometry", allowed="a polygon per site")
+    types_ = set(out.geometry.geom_type.unique())
+    if not types_ <= {"Polygon", "MultiPolygon"}:
+        raise InputError("sites must be polygons (roof outlines, parcels)", file=file, field="geometry",
+                         value=sorted(types_ - {"Polygon", "MultiPolygon"}), allowed="Polygon, MultiPolygon")
+    invalid = ~out.geometry.is_valid
+    if invalid.any():
+        ids = out["site_id"][invalid]
+        msg = (f"{file}: geometry: {len(ids)} invalid polygon(s) (first: {ids.iloc[0]}) repaired with "
+               "shapely.make_valid")
+        if strict:
+            raise InputError(f"{len(ids)} invalid polygon(s), first {ids.iloc[0]} (--strict forbids repairs)",
+                             file=file, field="geometry", allowed="valid polygons")
+        warnings.warn(msg, InputWarning, stacklevel=2)
+        repaired = shapely.make_valid(out.geometry[invalid].to_numpy())
+        polys = [shapely.union_all([g for g in shapely.get_parts(r) if g.geom_type in ("Polygon", "MultiPolygon")])
+                 if r.geom_type == "GeometryCollection" else r for r in repaired]
+        out.loc[invalid, "geometry"] = polys
+    for col in OPTIONAL_SITE_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.nan if col.endswith("_deg") else ""
+    for col in ("township", "village", "name"):
+        out[col] = out[col].fillna("").astype(str)
+    for col in ("roof_tilt_deg", "roof_azimuth_deg"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    tilt = out["roof_tilt_deg"]
+    if ((tilt < 0) | (tilt > 90)).any():
+        raise InputError("roof tilt out of range", file=file, field="roof_tilt_deg",
+                         value=float(tilt[(tilt < 0) | (tilt > 90)].iloc[0]), allowed="0-90 degrees")
+    az = out["roof_azimuth_deg"]
+    if ((az < 0) | (az >= 360)).any():
+        raise InputError("roof azimuth out of range", file=file, field="roof_azimuth_deg",
+                         value=float(az[(az < 0) | (az >= 360)].iloc[0]), allowed="0-360 degrees (180 = south)")
+    return out.set_index("site_id", drop=False)
+
+
+# --------------------------------------------------------------------------------------------- preparation
+
+
+def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS) -> pd.Series:
+    """Reason of exclusion per site ('' where none), from the scenario's exclusion layers."""
+    reason = pd.Series("", index=sites_local.index, dtype=object)
+    for i, exc in enumerate(scenario.data.exclusions):
+        file = scenario.resolve(exc.file) or scenario.resolve(scenario.data.sites_file)
+        layer = read_layer(file, exc.layer, what="exclusion", field=f"data.exclusions[{i}].layer",
+                           file_field=f"data.exclusions[{i}].file")
+        check_crs(layer, file, f"exclusion '{exc.layer}'")
+        if len(layer) == 0:
+            continue
+        geoms = layer.to_crs(crs).geometry
+        geoms = geoms[~(geoms.isna() | geoms.is_empty)]
+        geoms = shapely.make_valid(geoms.to_numpy())
+        if exc.buffer_m > 0:
+            geoms = shapely.buffer(geoms, exc.buffer_m)
+        applies = sites_local.index if exc.applies_to == "all" else \
+            sites_local.index[sites_local["site_type"].isin(exc.applies_to)]
+        if len(applies) == 0:
+            continue
+        tree = shapely.STRtree(geoms)
+        hit_idx = np.unique(tree.query(sites_local.geometry.loc[applies].to_numpy(), predicate="intersects")[0])
+        hit = applies[hit_idx]
+        label = exc.reason or exc.layer
+        free = reason.loc[hit] == ""
+        reason.loc[hit[free.to_numpy()]] = label
+    return reason
+
+
+def prepare_sites(scenario: Scenario, *, strict: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read the sites and transformers, size every site and decide its eligibility.
+
+    Returns ``(sites, transformers)``: the sites GeoDataFrame in EPSG:4326 indexed by ``site_id`` with the columns of
+    ``docs/architecture.md`` (area, capacity, orientation, grid assignment, eligibility and reason, capex...), and the
+    transformer table from :func:`sim.grid.hosting_table`.
+    """
+    sites_file = scenario.resolve(scenario.data.sites_file)
+    raw = read_layer(sites_file, scenario.data.sites_layer, what="sites", field="data.sites_layer",
+                     file_field="data.sites_file")
+    sites = check_sites(raw, sites_file, strict=strict)
+    crs = local_crs(sites)
+    local = sites.to_crs(crs)
+    params = site_type_parameters(scenario).loc[sites["site_type"]]
+    params.index = sites.index
+
+    out = sites.copy()
+    out["area_m2"] = local.geometry.area.to_numpy()
+    out["pilot_category"] = params["pilot_category"].astype(str)
+    out["mount"] = params["mount"].astype(str)
+    cap = out["area_m2"] * params["usable_area_percent"] / 100.0 * params["power_density_w_per_m2"] / 1000.0
+    out["capacity_kwp"] = np.minimum(cap, scenario.siting.max_site_capacity_kwp).round(2)
+    roof = out["mount"].isin(["roof_parallel", "greenhouse"])
+    out["surface_tilt"] = np.where(roof & out["roof_tilt_deg"].notna(), out["roof_tilt_deg"],
+                                   params["surface_tilt_deg"]).astype(float)
+    out["surface_azimuth"] = np.where(out["roof_azimuth_deg"].notna() & (roof | out["mount"].eq("fixed_rack")),
+                                      out["roof_azimuth_deg"], params["surface_azimuth_deg"]).astype(float)
+    # racks on flat roofs face south whatever the building's orientation
+    out.loc[out["mount"].eq("fixed_rack"), "surface_azimuth"] = params.loc[out["mount"].eq("fixed_rack"),
+                                                                           "surface_azimuth_deg"].astype(float)
+    for col in ("gcr", "height_m", "bifaciality"):
+        out[col] = params[col].astype(float)
+    out["tracking"] = params["tracking"].astype(bool)
+    out["capex_cny"] = (out["capacity_kwp"] * 1000.0 * params["capex_cny_per_w"]).round(2)
+    out["om_cny_per_kw_year"] = params["om_cny_per_kw_year"].astype(float)
+    out["self_consumption_percent"] = params["self_consumption_percent"].astype(float)
+    level = pd.Series(np.where(params["connection"].eq("lv") | (out["capacity_kwp"] <= scenario.siting.lv_max_kwp),
+                               "lv", "mv"), index=out.index)
+    out["connection_level"] = level
+
+    grid_file = scenario.resolve(scenario.data.grid_file or scenario.data.sites_file)
+    traw = read_layer(grid_file, scenario.data.transformers_layer, what="transformer",
+                      field="data.transformers_layer",
+                      file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
+    check_crs(traw, grid_file, "transformers")
+    transformers = gridmod.check_transformers(traw, grid_file)
+    assigned = gridmod.assign_transformers(local, transformers.to_crs(crs), level)
+    out["transformer_id"] = assigned["transformer_id"]
+    out["distance_to_transformer_m"] = assigned["distance_to_transformer_m"].round(1)
+
+    # eligibility: first reason that applies wins, in this order
+    reason = pd.Series("", index=out.index, dtype=object)
+    if scenario.siting.include_types is not None:
+        reason[~out["site_type"].isin(scenario.siting.include_types)] = "type_not_included"
+    excl = _exclusion_mask(scenario, local, crs)
+    reason[(reason == "") & (excl != "")] = excl[(reason == "") & (excl != "")]
+    reason[(reason == "") & (out["capacity_kwp"] < scenario.siting.min_capacity_kwp)] = "below_min_capacity"
+    far = out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m
+    reason[(reason == "") & far] = "no_transformer_within_distance"
+    out["exclusion_reason"] = reason.astype(str)
+    out["eligible"] = out["exclusion_reason"].eq("")
+
+    transformers_table = gridmod.hosting_table(
+        transformers, hosting_share_percent=scenario.grid.hosting_share_percent,
+        export_limit_percent=scenario.grid.export_limit_percent, dc_ac_ratio=scenario.system.dc_ac_ratio,
+    )
+    out.index.name = None
+    return out, transformers_table

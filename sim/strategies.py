@@ -1,0 +1,218 @@
+"""Siting strategies: name -> function(sites, context) -> priority order of site ids.
+
+A strategy receives the *eligible* sites (a DataFrame indexed by ``site_id`` with ``site_type, township,
+pilot_category, capacity_kwp, capex_cny, specific_yield_kwh_per_kwp, annual_energy_mwh, co2_per_year_t,
+carbon_per_cny_kg, transformer_id``) and a :class:`StrategyContext`, and returns the order in which the programme
+office should release them. It may leave sites out. Users add their own as ``module:function`` in the scenario.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .rng import stream
+
+PILOT_TARGETS_PERCENT = {"party_government": 50.0, "public": 40.0, "commercial_industrial": 30.0, "rural_home": 20.0}
+AGRI_TOURISM_TYPES = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark", "guesthouse")
+
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What a strategy may know besides the sites."""
+
+    seed: int
+    horizon_years: int
+    total_budget_cny: float | None = None
+    emission_factor_kgco2_per_kwh: float = 0.5306
+    hosting_limit_kw: dict[str, float] = field(default_factory=dict)
+    candidate_roofs: dict[str, int] = field(default_factory=dict)
+    """Candidate roofs per pilot category, eligible or not (the pilot's denominator)."""
+
+
+StrategyFn = Callable[[pd.DataFrame, StrategyContext], Sequence[str]]
+REGISTRY: dict[str, StrategyFn] = {}
+
+
+def register(name: str) -> Callable[[StrategyFn], StrategyFn]:
+    def deco(fn: StrategyFn) -> StrategyFn:
+        REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+def _by(sites: pd.DataFrame, *cols: str, ascending: Sequence[bool]) -> list[str]:
+    """Stable sort with the site id as last tie-breaker (orders never depend on input row order)."""
+    frame = sites.assign(_id=sites.index.astype(str))
+    return list(frame.sort_values([*cols, "_id"], ascending=[*ascending, True], kind="mergesort")["_id"])
+
+
+@register("random")
+def random_order(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Random order (seeded): the baseline every other strategy should beat. Optimises nothing."""
+    ids = np.array(sorted(sites.index.astype(str)))
+    return list(stream(ctx.seed, "strategy", "random").permutation(ids))
+
+
+@register("max_yield")
+def max_yield(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Best specific yield (kWh/kWp) first: maximises energy per kWp built; ignores cost, grid headroom and quotas."""
+    return _by(sites, "specific_yield_kwh_per_kwp", "capacity_kwp", ascending=[False, False])
+
+
+@register("max_carbon_per_cny")
+def max_carbon_per_cny(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Most CO2 avoided per CNY of capex first: the cheapest carbon; ignores grid headroom, quotas and geography."""
+    return _by(sites, "carbon_per_cny_kg", ascending=[False])
+
+
+@register("grid_headroom")
+def grid_headroom(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Spread load over transformers: sites go in order of how full their transformer would be after them.
+
+    Within a transformer, sites are taken by carbon per CNY; across transformers, the site whose placement leaves
+    its transformer least loaded (cumulative kWp / hosting limit) comes first, so hosting-capacity stalls come as
+    late as possible. Sites that would overflow their transformer go last. Ignores quotas and geography.
+    """
+    order = _by(sites, "transformer_id", "carbon_per_cny_kg", ascending=[True, False])
+    s = sites.loc[order]
+    limit = s["transformer_id"].map(ctx.hosting_limit_kw).fillna(np.inf).astype(float)
+    cum = s.groupby("transformer_id", sort=False)["capacity_kwp"].cumsum()
+    load = np.where(limit > 0, cum / limit.where(limit > 0, 1.0), np.inf)
+    s = s.assign(_load=load, _over=load > 1.0)
+    return _by(s, "_over", "_load", "carbon_per_cny_kg", ascending=[True, True, False])
+
+
+@register("pilot_quota")
+def pilot_quota(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Whole-county pilot first: enough roofs of each category to reach the 50/40/30/20 % targets, then the rest.
+
+    Quota roofs are the most cost-effective of each category, released round-robin across categories so all four
+    progress together; everything else follows by carbon per CNY. Optimises compliance, then carbon per CNY.
+    """
+    chosen: list[list[str]] = []
+    for cat, target in PILOT_TARGETS_PERCENT.items():
+        pool = sites[sites["pilot_category"] == cat]
+        if pool.empty:
+            continue
+        denominator = ctx.candidate_roofs.get(cat, len(pool))
+        need = min(len(pool), math.ceil(target / 100.0 * denominator))
+        chosen.append(_by(pool, "carbon_per_cny_kg", ascending=[False])[:need])
+    first: list[str] = []
+    for i in range(max((len(c) for c in chosen), default=0)):
+        first.extend(c[i] for c in chosen if i < len(c))
+    taken = set(first)
+    rest = [sid for sid in _by(sites, "carbon_per_cny_kg", ascending=[False]) if sid not in taken]
+    return first + rest
+
+
+@register("township_balanced")
+def township_balanced(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Round-robin across townships, each township's sites by carbon per CNY: spreads the programme fairly.
+
+    Optimises geographic balance; ignores grid headroom and quotas and gives up some carbon per CNY.
+    """
+    ranked = sites.assign(_id=sites.index.astype(str)).sort_values(
+        ["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort")
+    ranked["_rank"] = ranked.groupby("township").cumcount()
+    ranked = ranked.set_index("_id")
+    ranked.index.name = None
+    return _by(ranked, "_rank", "township", ascending=[True, True])
+
+
+@register("agri_tourism_first")
+def agri_tourism_first(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Farms, greenhouses, fish ponds and tourism sites first (by carbon per CNY), rooftops of homes and buildings after.
+
+    Serves rural-revitalisation goals (income for farms and tourism); ignores quotas and grid headroom.
+    """
+    s = sites.assign(_rooftop=~sites["site_type"].isin(AGRI_TOURISM_TYPES))
+    return _by(s, "_rooftop", "carbon_per_cny_kg", ascending=[True, False])
+
+
+@register("optimal")
+def optimal(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Mixed-integer programme (HiGHS via ``scipy.optimize.milp``): the set of sites that maximises CO2 avoided over
+    the horizon under the total budget and every transformer's hosting limit; selected sites are released by carbon
+    per CNY, the rest are left out. Ignores timing (which year a site is built), quotas and consent risk.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    if sites.empty:
+        return []
+    ids = np.array(sites.index.astype(str))
+    value = sites["co2_per_year_t"].to_numpy(float)
+    cap = sites["capacity_kwp"].to_numpy(float)
+    rows, lbs, ubs = [], [], []
+    if ctx.total_budget_cny is not None and np.isfinite(ctx.total_budget_cny):
+        rows.append(sites["capex_cny"].to_numpy(float))
+        ubs.append(float(ctx.total_budget_cny))
+    tids = sites["transformer_id"].astype(str).to_numpy()
+    for tid in sorted(set(tids)):
+        limit = ctx.hosting_limit_kw.get(tid, np.inf)
+        if np.isfinite(limit):
+            rows.append(np.where(tids == tid, cap, 0.0))
+            ubs.append(float(limit))
+    constraints = []
+    if rows:
+        from scipy.sparse import csr_array
+
+        A = csr_array(np.vstack(rows))
+        constraints.append(LinearConstraint(A, -np.inf, np.array(ubs)))
+    res = milp(-value, constraints=constraints, integrality=np.ones(len(ids)), bounds=Bounds(0, 1),
+               options={"time_limit": 60.0, "mip_rel_gap": 1e-6})
+    if res.x is None:
+        raise InputError(f"the optimal strategy found no solution ({res.message})", field="strategy", value="optimal")
+    chosen = sites.loc[ids[res.x > 0.5]]
+    return _by(chosen, "carbon_per_cny_kg", ascending=[False])
+
+
+def available() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def resolve(name: str) -> StrategyFn:
+    """A built-in name, or ``module:function`` naming an importable callable."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if ":" not in name:
+        raise InputError("unknown strategy", field="strategy", value=name,
+                         allowed=", ".join(available()) + ", or 'module:function'")
+    module_name, _, func_name = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import failure of user code is reported, not raised through
+        raise InputError(f"cannot import strategy module ({type(exc).__name__}: {exc})", field="strategy",
+                         value=name, allowed="an importable 'module:function'") from None
+    fn = getattr(module, func_name, None)
+    if not callable(fn):
+        raise InputError(f"module '{module_name}' has no function '{func_name}'", field="strategy", value=name)
+    try:
+        inspect.signature(fn).bind(None, None)
+    except TypeError:
+        raise InputError("a strategy function must take (sites, context)", field="strategy", value=name) from None
+    return fn
+
+
+def order_sites(name: str, sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Run strategy ``name`` and check what it returns: unique ids of the given sites."""
+    fn = resolve(name)
+    result = fn(sites.copy(), ctx)
+    ids = [str(x) for x in list(result)]
+    known = set(sites.index.astype(str))
+    unknown = [x for x in ids if x not in known]
+    if unknown:
+        raise InputError(f"strategy returned {len(unknown)} id(s) that are not eligible sites", field="strategy",
+                         value=f"{name} -> {unknown[0]!r}", allowed="ids from the sites it was given")
+    if len(set(ids)) != len(ids):
+        dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+        raise InputError("strategy returned a site twice", field="strategy", value=f"{name} -> {dup!r}")
+    return ids

@@ -1,0 +1,73 @@
+"""Shared fixtures: small counties (generated or hand-made), scenarios pointing at them, a profile cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import yaml
+from shapely.geometry import Point, box
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_SCENARIO = REPO / "scenarios" / "demo_county.yaml"
+UTM50 = "EPSG:32650"
+# a point in the demo county (Huailai) in UTM zone 50N
+X0, Y0 = 412_000.0, 4_472_000.0
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pvsim_cache")
+
+
+@pytest.fixture(scope="session")
+def tiny_county(tmp_path_factory) -> Path:
+    """A 300-site county from the demo generator (same layers as the bundled one)."""
+    from sim.demo import make_demo_county
+
+    path = tmp_path_factory.mktemp("county") / "tiny.gpkg"
+    make_demo_county(path, n_sites=300, seed=7)
+    return path
+
+
+def scenario_dict(sites_file: Path, **changes) -> dict:
+    """The demo scenario's settings pointed at another county file."""
+    raw = yaml.safe_load(DEMO_SCENARIO.read_text())
+    raw["data"]["sites_file"] = str(sites_file)
+    raw.update(changes)
+    return raw
+
+
+def write_scenario(folder: Path, raw: dict, name: str = "scenario.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def tiny_scenario_path(tiny_county, tmp_path) -> Path:
+    return write_scenario(tmp_path, scenario_dict(tiny_county))
+
+
+def make_county(path: Path, sites: list[dict], transformers: list[dict], *, crs: str = UTM50,
+                extra_layers: dict[str, gpd.GeoDataFrame] | None = None, to_4326: bool = True) -> Path:
+    """Write a hand-made county: ``sites`` rows with ``geometry`` in UTM metres, transformers likewise."""
+    s = gpd.GeoDataFrame(sites, geometry="geometry", crs=crs)
+    t = gpd.GeoDataFrame(transformers, geometry="geometry", crs=crs)
+    if to_4326:
+        s, t = s.to_crs(4326), t.to_crs(4326)
+    s.to_file(path, layer="sites", driver="GPKG")
+    t.to_file(path, layer="transformers", driver="GPKG")
+    for name, layer in (extra_layers or {}).items():
+        (layer.to_crs(4326) if to_4326 else layer).to_file(path, layer=name, driver="GPKG")
+    return path
+
+
+def square(x: float, y: float, side_m: float):
+    """A square polygon of ``side_m`` metres at offset (x, y) metres from the county's reference point."""
+    return box(X0 + x, Y0 + y, X0 + x + side_m, Y0 + y + side_m)
+
+
+def point(x: float, y: float):
+    return Point(X0 + x, Y0 + y)

@@ -1,0 +1,116 @@
+"""A full run end to end on a small generated county: physical sanity, determinism, outputs, golden figures."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.results import read_run, summary_json
+
+GOLDEN = Path(__file__).parent / "data" / "golden_tiny_summary.json"
+GOLDEN_KEYS = ("sites_candidate", "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh",
+               "co2_avoided_t", "co2_avoided_gross_t", "capex_cny", "curtailed_mwh", "specific_yield_kwh_per_kwp")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_county, tmp_path_factory, cache_dir):
+    from .conftest import scenario_dict, write_scenario
+
+    folder = tmp_path_factory.mktemp("scen")
+    scenario = sim.load_scenario(write_scenario(folder, scenario_dict(tiny_county)))
+    return scenario, sim.run(scenario, cache_dir=cache_dir)
+
+
+def test_counts_are_ordered(tiny_run):
+    _, r = tiny_run
+    s = r.summary
+    assert 0 < s["sites_built"] <= s["sites_eligible"] <= s["sites_candidate"] == len(r.sites)
+    built = r.sites[r.sites["status"] == "operating"]
+    assert s["capacity_built_kwp"] == pytest.approx(built["capacity_kwp"].sum())
+    assert built["eligible"].all() and built["commission_date"].notna().all()
+    assert (r.sites.loc[~r.sites["eligible"], "exclusion_reason"] != "").all()
+
+
+def test_specific_yield_plausible_for_beijing_weather(tiny_run):
+    # Beijing typical year: about 1396 kWh/m2 GHI; a well-oriented system yields roughly 1150-1550 kWh/kWp
+    _, r = tiny_run
+    assert 1150 <= r.summary["specific_yield_kwh_per_kwp"] <= 1550
+    sy = r.sites.loc[r.sites["eligible"], "specific_yield_kwh_per_kwp"]
+    assert sy.min() > 700 and sy.max() < 1900
+
+
+def test_energy_totals_agree(tiny_run):
+    _, r = tiny_run
+    s = r.summary
+    assert s["energy_mwh"] == pytest.approx(r.annual["energy_mwh"].sum(), rel=1e-9)
+    assert s["energy_mwh"] == pytest.approx(r.sites["energy_mwh"].sum(), rel=1e-6)
+    assert s["energy_mwh"] == pytest.approx(sum(s["energy_by_year_mwh"].values()), rel=1e-9)
+    # upper bound: every built kWp at its first-year yield for every year of the horizon
+    built = r.sites[r.sites["status"] == "operating"]
+    bound = (built["capacity_kwp"] * built["specific_yield_kwh_per_kwp"]).sum() / 1000 * s["horizon_years"]
+    assert 0 < s["energy_mwh"] < bound
+
+
+def test_co2_consistent_with_energy(tiny_run):
+    scenario, r = tiny_run
+    s = r.summary
+    # North China grid 2023 average factor 0.6361 kgCO2/kWh, MWh x kg/kWh = t
+    assert s["co2_avoided_gross_t"] == pytest.approx(s["energy_mwh"] * 0.6361, rel=1e-6)
+    assert s["co2_avoided_t"] == pytest.approx(s["energy_mwh"] * (0.6361 - 0.0545), rel=1e-6)
+    assert s["emission_factor_method"] == "average"
+
+
+def test_summary_contract(tiny_run):
+    _, r = tiny_run
+    required = {"scenario", "strategy", "seed", "version", "start_date", "horizon_years", "sites_candidate",
+                "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh", "energy_by_year_mwh",
+                "co2_avoided_t", "co2_avoided_gross_t", "capex_cny", "lcoe_cny_per_kwh", "cost_per_t_co2_cny",
+                "curtailed_mwh", "resources", "milestones", "pilot_coverage", "inputs_sha256"}
+    assert required <= set(r.summary)
+    for name, res in r.summary["resources"].items():
+        assert {"capacity", "utilization", "mean_wait_days", "max_queue_length"} <= set(res), name
+        assert 0 <= res["utilization"] <= 1
+    years = r.annual["year"].tolist()
+    assert years == list(range(2026, 2026 + r.summary["horizon_years"]))
+    assert {"site_id", "stage", "event", "time_days", "date"} <= set(r.events.columns)
+
+
+def test_same_seed_identical_outputs(tiny_run, tmp_path, cache_dir):
+    scenario, r = tiny_run
+    again = sim.run(scenario, cache_dir=cache_dir)
+    a, b = r.write(tmp_path / "a"), again.write(tmp_path / "b")
+    for name in ("summary.json", "annual.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    other = sim.run(scenario, seed=scenario.seed + 1, cache_dir=cache_dir)
+    assert other.summary["energy_mwh"] != r.summary["energy_mwh"]
+
+
+def test_write_and_read_back(tiny_run, tmp_path):
+    _, r = tiny_run
+    out = r.write(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) >= sorted(["annual.csv", "events.parquet", "sites.parquet",
+                                                            "summary.json"])
+    back = read_run(out)
+    assert summary_json(back.summary) == summary_json(r.summary)
+    assert back.sites.crs.to_epsg() == 4326 and len(back.sites) == len(r.sites)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_golden_run(tiny_run):
+    """Guards against unintended changes of results. After an intended change, regenerate with
+    PVSIM_UPDATE_GOLDEN=1 pytest tests/test_pipeline.py -k golden and say why in the commit."""
+    _, r = tiny_run
+    figures = {k: r.summary[k] for k in GOLDEN_KEYS}
+    if os.environ.get("PVSIM_UPDATE_GOLDEN") or not GOLDEN.exists():
+        GOLDEN.write_text(json.dumps(figures, indent=2) + "\n")
+        if not os.environ.get("PVSIM_UPDATE_GOLDEN"):
+            pytest.fail("golden file was missing and has been written; rerun")
+    golden = json.loads(GOLDEN.read_text())
+    for k in GOLDEN_KEYS:
+        assert figures[k] == pytest.approx(golden[k], rel=1e-6, abs=1e-6), k

@@ -1,0 +1,118 @@
+"""Scenario loading, validation messages, units in key names, and the generated reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario, reference_markdown, reference_rows, unit_of
+
+from .conftest import DEMO_SCENARIO, REPO, scenario_dict, write_scenario
+
+# keys that are dimensionless (ratios, counts, names, flags) or whose unit is stated otherwise
+DIMENSIONLESS = {
+    "name", "description", "seed", "strategy", "start_date", "layer", "file", "applies_to", "reason", "source",
+    "files", "format", "method", "scope", "region", "year", "gcr", "bifaciality", "tracking", "mount", "dist",
+    "sigma", "include_types", "site_types", "release_mode", "resource", "stages", "site_type_stages",
+}
+
+
+def test_demo_scenario_loads_and_resolves_paths():
+    s = load_scenario(DEMO_SCENARIO)
+    assert s.name == "demo_county"
+    sites = s.resolve(s.data.sites_file)
+    assert sites == (REPO / "data" / "demo_county" / "demo_county.gpkg").resolve()
+    assert s.base_dir == DEMO_SCENARIO.parent.resolve()
+
+
+def test_overrides_replace_top_level_keys():
+    s = load_scenario(DEMO_SCENARIO, seed=9, strategy="random")
+    assert (s.seed, s.strategy) == (9, "random")
+
+
+def test_unknown_key_lists_valid_keys(tmp_path):
+    raw = scenario_dict("x.gpkg")
+    raw["siting"]["min_capacity_kw"] = 3
+    path = write_scenario(tmp_path, raw)
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert str(path) in msg and "siting.min_capacity_kw" in msg and "not a valid key" in msg
+    assert "min_capacity_kwp" in msg  # the valid keys are listed
+
+
+def test_unknown_top_level_key(tmp_path):
+    raw = scenario_dict("x.gpkg", horizon=25)
+    with pytest.raises(InputError, match=r"'horizon' is not a valid key.*horizon_years"):
+        load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_wrong_type_names_field_and_value(tmp_path):
+    raw = scenario_dict("x.gpkg", horizon_years="twenty")
+    with pytest.raises(InputError, match=r"horizon_years.*'twenty'"):
+        load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_negative_quantity_rejected(tmp_path):
+    raw = scenario_dict("x.gpkg")
+    raw["grid"]["hosting_share_percent"] = -5
+    with pytest.raises(InputError, match=r"grid\.hosting_share_percent.*-5"):
+        load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ndata: [unclosed\n")
+    with pytest.raises(InputError, match=r"bad\.yaml: YAML syntax error at line \d+"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("content, match", [("", "empty"), ("- a\n- b\n", "mapping")])
+def test_empty_or_non_mapping_file(tmp_path, content, match):
+    path = tmp_path / "s.yaml"
+    path.write_text(content)
+    with pytest.raises(InputError, match=match):
+        load_scenario(path)
+
+
+def test_missing_file():
+    with pytest.raises(InputError, match="scenario file not found"):
+        load_scenario(Path("/nonexistent/scenario.yaml"))
+
+
+def test_missing_required_key(tmp_path):
+    raw = scenario_dict("x.gpkg")
+    del raw["data"]
+    with pytest.raises(InputError, match=r"data: required key is missing"):
+        load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_reference_file_agrees_with_models():
+    doc = (REPO / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    assert doc == reference_markdown(), "docs/scenarios.md is stale: regenerate with `pvsim schema > docs/scenarios.md`"
+
+
+def test_every_key_is_documented_and_carries_its_unit():
+    rows = reference_rows()
+    assert len(rows) > 60
+    for key, typ, unit, default, meaning in rows:
+        leaf = key.split(".")[-1].removesuffix("[]")
+        assert meaning, f"{key} has no description"
+        numeric = any(t in typ for t in ("float", "int")) and "dict" not in typ and "list" not in typ
+        if numeric and leaf not in DIMENSIONLESS:
+            assert unit != "-", f"numeric key {key} ({typ}) has no unit suffix"
+
+
+def test_unit_suffixes():
+    assert unit_of("capex_cny_per_w") == "CNY/W"
+    assert unit_of("factor_kgco2_per_kwh") == "kgCO2/kWh"
+    assert unit_of("buffer_m") == "m"
+    assert unit_of("gcr") == "-"
+
+
+def test_defaults_live_in_one_place():
+    s = Scenario.model_validate({"name": "x", "data": {"sites_file": "a.gpkg"}})
+    assert s.horizon_years == 25 and s.grid.hosting_share_percent == 80
+    assert s.system.losses_percent == 14.0

@@ -1,0 +1,173 @@
+"""Site layers: schema checks, CRS handling, capacity from area, exclusions, transformer assignment."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Polygon
+
+from sim.errors import InputError, InputWarning
+from sim.scenario import scenario_from_dict
+from sim.sites import check_sites, local_crs, prepare_sites, site_type_table
+
+from .conftest import X0, Y0, UTM50, make_county, point, scenario_dict, square
+
+TRANSFORMERS = [
+    {"transformer_id": "T1", "rating_kva": 400, "connection_level": "lv", "existing_pv_kw": 20, "geometry": point(0, 0)},
+    {"transformer_id": "T2", "rating_kva": 630, "connection_level": "lv", "geometry": point(1000, 0)},
+    {"transformer_id": "SUB", "rating_kva": 40000, "connection_level": "mv", "geometry": point(500, 1500)},
+]
+
+
+def _sites():
+    return [
+        {"site_id": "home1", "site_type": "rural_home", "township": "A", "roof_tilt_deg": 30.0,
+         "roof_azimuth_deg": 170.0, "geometry": square(10, 10, 10)},            # 100 m2, near T1
+        {"site_id": "school", "site_type": "public_building", "township": "A", "geometry": square(950, 20, 30)},
+        {"site_id": "farm", "site_type": "agrivoltaic", "township": "B", "geometry": square(300, 1200, 300)},  # 9 ha
+        {"site_id": "farm_protected", "site_type": "agrivoltaic", "township": "B",
+         "geometry": square(-600, -600, 200)},
+        {"site_id": "tiny", "site_type": "rural_home", "township": "B", "geometry": square(60, 60, 3)},
+        {"site_id": "far_home", "site_type": "rural_home", "township": "B", "geometry": square(9000, 9000, 12)},
+    ]
+
+
+def _scenario(path, **siting):
+    raw = scenario_dict(path)
+    raw["data"]["exclusions"] = [
+        {"layer": "exclusion_basic_farmland", "applies_to": ["agrivoltaic"], "reason": "basic_farmland"},
+        {"layer": "river", "buffer_m": 50, "applies_to": "all"},
+    ]
+    raw["siting"].update(siting)
+    return scenario_from_dict(raw, path=path.parent / "s.yaml")
+
+
+@pytest.fixture
+def county(tmp_path):
+    farmland = gpd.GeoDataFrame(geometry=[square(-700, -700, 400)], crs=UTM50)
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 5000, Y0 + 5000), (X0 + 5000, Y0 + 5000)])], crs=UTM50)
+    return make_county(tmp_path / "c.gpkg", _sites(), TRANSFORMERS,
+                       extra_layers={"exclusion_basic_farmland": farmland, "river": river})
+
+
+def test_capacity_from_area_by_type(county):
+    sites, _ = prepare_sites(_scenario(county))
+    table = site_type_table()
+    home = sites.loc["home1"]
+    assert home["area_m2"] == pytest.approx(100.0, rel=1e-3)  # areas in UTM, not degrees
+    expected = 100.0 * table.loc["rural_home", "usable_area_percent"] / 100 * table.loc["rural_home",
+                                                                                        "power_density_w_per_m2"] / 1000
+    assert home["capacity_kwp"] == pytest.approx(expected, abs=0.01)
+    # roof-parallel takes the roof's own orientation
+    assert (home["surface_tilt"], home["surface_azimuth"]) == (30.0, 170.0)
+    farm = sites.loc["farm"]
+    assert farm["area_m2"] == pytest.approx(90_000, rel=1e-3)
+    assert farm["capacity_kwp"] == pytest.approx(90_000 * 0.85 * 67 / 1000, rel=1e-3)
+    assert farm["mount"] == "agrivoltaic_fixed" and farm["height_m"] >= 2.5
+
+
+def test_eligibility_reasons(county):
+    sites, _ = prepare_sites(_scenario(county))
+    reasons = sites["exclusion_reason"].to_dict()
+    assert reasons["farm_protected"] == "basic_farmland"
+    assert reasons["tiny"] == "below_min_capacity"
+    assert reasons["far_home"] == "no_transformer_within_distance"
+    assert reasons["home1"] == "" and reasons["farm"] == ""
+    assert sites["eligible"].sum() == 3
+
+
+def test_transformer_assignment_by_level(county):
+    sites, transformers = prepare_sites(_scenario(county))
+    assert sites.loc["home1", "transformer_id"] == "T1"
+    assert sites.loc["school", "transformer_id"] == "T2"
+    assert sites.loc["farm", "connection_level"] == "mv" and sites.loc["farm", "transformer_id"] == "SUB"
+    # hosting limit: 80 % of rating minus PV already there
+    assert transformers.loc["T1", "hosting_limit_kw"] == pytest.approx(400 * 0.8 - 20)
+
+
+def test_projected_input_gives_same_result(tmp_path, county):
+    utm = make_county(tmp_path / "utm.gpkg", _sites(), TRANSFORMERS, to_4326=False,
+                      extra_layers={"exclusion_basic_farmland": gpd.GeoDataFrame(
+                          geometry=[square(-700, -700, 400)], crs=UTM50),
+                          "river": gpd.GeoDataFrame(geometry=[LineString([(X0, Y0 + 5000), (X0 + 1, Y0 + 5000)])],
+                                                    crs=UTM50)})
+    a, _ = prepare_sites(_scenario(county))
+    b, _ = prepare_sites(_scenario(utm))
+    np.testing.assert_allclose(a["area_m2"], b["area_m2"], rtol=1e-6)
+    assert list(a["exclusion_reason"]) == list(b["exclusion_reason"])
+
+
+def test_local_crs_is_utm_50n(county):
+    gdf = gpd.read_file(county, layer="sites")
+    assert local_crs(gdf).to_epsg() == 32650
+
+
+def test_input_frame_not_mutated(county):
+    gdf = gpd.read_file(county, layer="sites")
+    before = gdf.copy()
+    check_sites(gdf, county)
+    assert gdf.equals(before)
+
+
+def _gdf(rows, crs="EPSG:4326"):
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+
+
+def _deg_square(lon=115.5, lat=40.4, d=0.0002):
+    return Polygon([(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)])
+
+
+@pytest.mark.parametrize("rows, crs, match", [
+    ([{"site_type": "rural_home", "geometry": _deg_square()}], "EPSG:4326", r"site_id: required column"),
+    ([{"site_id": "a", "geometry": _deg_square()}], "EPSG:4326", r"site_type: required column"),
+    ([{"site_id": "a", "site_type": "rural_home", "geometry": _deg_square()}], None, r"no CRS"),
+    ([{"site_id": "a", "site_type": "rural_home", "geometry": square(0, 0, 10)}], "EPSG:4326",
+     r"look like projected metres"),
+    ([{"site_id": "a", "site_type": "rural_home", "geometry": _deg_square()},
+      {"site_id": "a", "site_type": "rural_home", "geometry": _deg_square(115.6)}], "EPSG:4326", r"duplicate site id"),
+    ([{"site_id": "a", "site_type": "solar_farm", "geometry": _deg_square()}], "EPSG:4326",
+     r"unknown site type.*'solar_farm'.*rural_home"),
+    ([{"site_id": "a", "site_type": "rural_home", "geometry": point(0, 0)}], UTM50, r"must be polygons"),
+    ([{"site_id": "../../etc", "site_type": "rural_home", "geometry": _deg_square()}], "EPSG:4326",
+     r"characters that are not allowed"),
+])
+def test_bad_site_layers(tmp_path, rows, crs, match):
+    with pytest.raises(InputError, match=match):
+        check_sites(_gdf(rows, crs), tmp_path / "sites.gpkg")
+
+
+def test_empty_layer(tmp_path):
+    with pytest.raises(InputError, match="empty"):
+        check_sites(gpd.GeoDataFrame({"site_id": [], "site_type": []}, geometry=[], crs=4326), tmp_path / "s.gpkg")
+
+
+def test_self_intersecting_polygon_repaired_with_warning(tmp_path):
+    bowtie = Polygon([(115.5, 40.4), (115.5002, 40.4002), (115.5002, 40.4), (115.5, 40.4002)])
+    gdf = _gdf([{"site_id": "a", "site_type": "rural_home", "geometry": bowtie}])
+    with pytest.warns(InputWarning, match="repaired"):
+        out = check_sites(gdf, tmp_path / "s.gpkg")
+    assert out.geometry.is_valid.all() and out.to_crs(32650).area.iloc[0] > 0
+    with pytest.raises(InputError, match="strict"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check_sites(gdf, tmp_path / "s.gpkg", strict=True)
+
+
+def test_transformer_without_rating(tmp_path):
+    bad = [dict(TRANSFORMERS[0]), {"transformer_id": "T9", "rating_kva": None, "geometry": point(5, 5)}]
+    path = make_county(tmp_path / "c.gpkg", _sites()[:1], bad)
+    raw = scenario_dict(path)
+    raw["data"]["exclusions"] = []
+    with pytest.raises(InputError, match=r"rating_kva: transformer T9 has no valid rating"):
+        prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
+
+
+def test_missing_layer_lists_available(tmp_path, county):
+    raw = scenario_dict(county)
+    raw["data"]["sites_layer"] = "buildings"
+    raw["data"]["exclusions"] = []
+    with pytest.raises(InputError, match=r"layer not found.*'buildings'.*sites"):
+        prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
