@@ -1,0 +1,299 @@
+"""Accounting: a hand-computed two-site case, a brute-force hourly reference, leap years, pilot coverage."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.accounting import _hour_map, account, pilot_coverage
+from sim.carbon import CarbonConfig
+from sim.economics import EconomicsConfig
+from sim.errors import InputError
+
+EF_NORTH_2023 = 0.6361
+LC = 0.0545
+
+
+def _sites(rows):
+    cols = ["site_id", "site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",
+            "self_consumption_percent", "pilot_category", "eligible"]
+    return pd.DataFrame(rows, columns=cols).set_index("site_id")
+
+
+@pytest.fixture
+def hand_case():
+    """Two sites on transformer T1 (export limit 12 kW), a flat profile of 0.5 kWh/kWp every hour.
+
+    A: 10 kWp, commissioned 2025-01-01 00:00, 36.5 days of downtime in 2025, 50 % self-consumed.
+    B: 20 kWp, commissioned 2025-07-02 00:00 (hour 182 x 24 = 4368; 8760 - 4368 = 4392 hours left), 73 days of
+       downtime in 2026, all exported.
+    C: 5 kWp on unlimited T2, declined (never built).
+    Degradation 2 % first year, then 0.5 %/year; horizon 2025-2026.
+    """
+    sites = _sites([
+        ("A", "rural_home", 10.0, 0, "T1", 40_000.0, 50.0, 50.0, "rural_home", True),
+        ("B", "commercial_industrial", 20.0, 0, "T1", 80_000.0, 50.0, 0.0, "commercial_industrial", True),
+        ("C", "rural_home", 5.0, 1, "T2", 20_000.0, 50.0, 50.0, "rural_home", True),
+    ])
+    outcomes = pd.DataFrame({
+        "status": ["operating", "operating", "declined"],
+        "commission_date": pd.to_datetime(["2025-01-01", "2025-07-02", None]),
+    }, index=pd.Index(["A", "B", "C"], name="site_id"))
+    downtime = pd.DataFrame({"site_id": ["A", "B"], "year": [2025, 2026], "downtime_days": [36.5, 73.0]})
+    profile = np.full((8760, 2), 0.5, dtype=np.float32)
+    transformers = pd.DataFrame({"export_limit_kw": [12.0, np.inf]}, index=pd.Index(["T1", "T2"],
+                                                                                      name="transformer_id"))
+    economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
+                                export_tariff_cny_per_kwh=0.372, inverter_replacement_year=1,
+                                inverter_replacement_cny_per_w=0.1)
+    acc = account(sites, outcomes, downtime, [profile], transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
+                  carbon=CarbonConfig(), economics=economics)
+    return acc
+
+
+def _hand_numbers():
+    """All figures of the hand case, in kWh, computed step by step."""
+    # 2025: A w = 10 x 0.98 x (1 - 36.5/365) = 8.82 kWp -> 4.41 kW; B w = 20 x 0.98 = 19.6 kWp -> 9.8 kW
+    a25_kw, b25_kw = 10 * 0.98 * 0.9 * 0.5, 20 * 0.98 * 0.5
+    assert a25_kw == pytest.approx(4.41) and b25_kw == pytest.approx(9.8)
+    h_first, h_second = 4368, 4392
+    f25 = (a25_kw + b25_kw - 12.0) / (a25_kw + b25_kw)  # 2.21 / 14.21 of each site's output curtailed
+    a25 = a25_kw * h_first + a25_kw * (1 - f25) * h_second
+    b25 = b25_kw * (1 - f25) * h_second
+    a25_c = a25_kw * f25 * h_second
+    b25_c = b25_kw * f25 * h_second
+    # 2026: age 1 -> 0.98 x 0.995; A 4.8755 kW, B 20 x 0.98 x 0.995 x (1 - 73/365) x 0.5 = 7.8008 kW
+    a26_kw, b26_kw = 10 * 0.98 * 0.995 * 0.5, 20 * 0.98 * 0.995 * 0.8 * 0.5
+    assert a26_kw + b26_kw == pytest.approx(12.6763)
+    f26 = (a26_kw + b26_kw - 12.0) / (a26_kw + b26_kw)
+    a26, b26 = a26_kw * (1 - f26) * 8760, b26_kw * (1 - f26) * 8760
+    a26_c, b26_c = a26_kw * f26 * 8760, b26_kw * f26 * 8760
+    return dict(a25=a25, b25=b25, a25_c=a25_c, b25_c=b25_c, a26=a26, b26=b26, a26_c=a26_c, b26_c=b26_c)
+
+
+def test_hand_case_energy_and_curtailment(hand_case):
+    n = _hand_numbers()
+    sy = hand_case.site_years.set_index(["site_id", "year"])
+    for site in "ab":
+        for y in (25, 26):
+            assert sy.loc[(site.upper(), 2000 + y), "energy_mwh"] == pytest.approx(n[f"{site}{y}"] / 1000, rel=1e-6)
+            assert sy.loc[(site.upper(), 2000 + y), "curtailed_mwh"] == pytest.approx(n[f"{site}{y}_c"] / 1000,
+                                                                                       rel=1e-5)
+    assert ("C", 2025) not in sy.index
+    annual = hand_case.annual.set_index("year")
+    # T1 delivers exactly its limit while both run: 2025 = 4.41 x 4368 + 12 x 4392 = 71,966.88 kWh; 2026 = 12 x 8760
+    assert annual.loc[2025, "energy_mwh"] == pytest.approx(71.96688, rel=1e-6)
+    assert annual.loc[2026, "energy_mwh"] == pytest.approx(105.120, rel=1e-6)
+    # curtailed: 2.21 kW x 4392 h = 9,706.32 kWh; 0.6763 kW x 8760 h = 5,924.388 kWh
+    assert annual.loc[2025, "curtailed_mwh"] == pytest.approx(9.70632, rel=1e-5)
+    assert annual.loc[2026, "curtailed_mwh"] == pytest.approx(5.924388, rel=1e-5)
+    assert annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
+    assert hand_case.totals["energy_mwh"] == pytest.approx(71.96688 + 105.120, rel=1e-6)
+
+
+def test_hand_case_carbon(hand_case):
+    """Gross = MWh x 0.6361 (North 2023); net subtracts MWh x 0.0545."""
+    annual = hand_case.annual.set_index("year")
+    assert annual.loc[2025, "co2_avoided_gross_t"] == pytest.approx(71.96688 * EF_NORTH_2023, rel=1e-6)
+    assert annual.loc[2026, "co2_avoided_t"] == pytest.approx(105.120 * (EF_NORTH_2023 - LC), rel=1e-6)
+    t = hand_case.totals
+    assert t["co2_avoided_t"] == pytest.approx(t["energy_mwh"] * (EF_NORTH_2023 - LC), rel=1e-9)
+    assert t["t_co2_per_mwh"] == pytest.approx(EF_NORTH_2023 - LC)
+    assert t["emission_factor_method"] == "average" and "North" in t["emission_factor_source"]
+    sites = hand_case.sites
+    assert sites.loc["A", "co2_avoided_gross_t"] == pytest.approx(sites.loc["A", "energy_mwh"] * EF_NORTH_2023)
+    assert sites.loc["C", "energy_mwh"] == 0.0 and not sites.loc["C", "built"]
+    n = _hand_numbers()
+    certs = [int(n["a25"] // 1000) + int(n["b25"] // 1000), int(n["a26"] // 1000) + int(n["b26"] // 1000)]
+    assert hand_case.annual["green_certificates"].tolist() == certs
+    assert t["green_certificates"] == sum(certs)
+
+
+def test_hand_case_money(hand_case):
+    """Tariffs: A 0.5 x 0.52 + 0.5 x 0.372 = 0.446 CNY/kWh, B 0.372. O&M 50 CNY/kW/y pro rata: 2025 = 500 +
+    1000 x 4392/8760; 2026 = 1500. Inverters replaced at age 1 (2026): 30 kWp x 1000 x 0.1 = 3000 CNY."""
+    n = _hand_numbers()
+    annual = hand_case.annual.set_index("year")
+    assert annual.loc[2025, "capex_cny"] == 120_000.0 and annual.loc[2026, "capex_cny"] == 0.0
+    assert annual.loc[2025, "om_cny"] == pytest.approx(500 + 1000 * 4392 / 8760)
+    assert annual.loc[2026, "om_cny"] == pytest.approx(1500.0)
+    assert annual.loc[2026, "replacement_cny"] == pytest.approx(3000.0)
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx(n["a25"] * 0.446 + n["b25"] * 0.372, rel=1e-6)
+    # site A: t = 0 in 2025. LCOE = (40,000 + 500 + (500 + 1000) / 1.1) / (E25 + E26 / 1.1)
+    lcoe_a = (40_000 + 500 + 1500 / 1.1) / (n["a25"] + n["a26"] / 1.1)
+    assert hand_case.sites.loc["A", "lcoe_cny_per_kwh"] == pytest.approx(lcoe_a, rel=1e-6)
+    npv_a = -40_000 + (n["a25"] * 0.446 - 500) + (n["a26"] * 0.446 - 1500) / 1.1
+    assert hand_case.sites.loc["A", "npv_cny"] == pytest.approx(npv_a, rel=1e-6)
+    assert np.isnan(hand_case.sites.loc["A", "payback_years"])  # two years cannot repay 40,000 CNY
+    assert np.isnan(hand_case.sites.loc["C", "lcoe_cny_per_kwh"])
+    # county: t = 0 in 2025
+    cost = np.array([120_000 + 500 + 1000 * 4392 / 8760, 1500 + 3000])
+    rev = annual["revenue_cny"].to_numpy()
+    t = hand_case.totals
+    assert t["npv_cny"] == pytest.approx(rev[0] - cost[0] + (rev[1] - cost[1]) / 1.1, rel=1e-9)
+    e_kwh = annual["energy_mwh"].to_numpy() * 1000
+    assert t["lcoe_cny_per_kwh"] == pytest.approx((cost[0] + cost[1] / 1.1) / (e_kwh[0] + e_kwh[1] / 1.1), rel=1e-9)
+    tn = annual["co2_avoided_t"].to_numpy()
+    assert t["cost_per_t_co2_cny"] == pytest.approx((cost[0] + cost[1] / 1.1) / (tn[0] + tn[1] / 1.1), rel=1e-9)
+    assert t["capex_cny"] == 120_000.0
+
+
+def test_pilot_coverage():
+    sites = _sites([
+        (f"r{i}", "rural_home", 5.0, 0, "T", 1.0, 1.0, 0.0, "rural_home", i < 3) for i in range(4)
+    ] + [
+        (f"g{i}", "party_government", 5.0, 0, "T", 1.0, 1.0, 0.0, "party_government", True) for i in range(2)
+    ] + [("f0", "fish_pond", 100.0, 0, "T", 1.0, 1.0, 0.0, "", True)])
+    outcomes = pd.DataFrame({"status": ["operating", "declined", "operating", "failed"],
+                             "commission_date": pd.to_datetime(["2025-05-01", None, "2025-06-01", None])},
+                            index=["r0", "r1", "f0", "g0"])
+    cov = pilot_coverage(sites, outcomes)
+    assert cov["rural_home"] == {"candidates": 4, "eligible": 3, "built": 1, "share_percent": 25.0,
+                                 "target_percent": 20.0, "met": True}
+    assert cov["party_government"]["built"] == 0 and cov["party_government"]["met"] is False
+    assert cov["party_government"]["target_percent"] == 50.0
+    assert cov["public"]["candidates"] == 0 and np.isnan(cov["public"]["share_percent"])
+    assert cov["public"]["met"] is False
+    assert cov["commercial_industrial"]["target_percent"] == 30.0
+
+
+def test_hour_map_leap_years():
+    m = _hour_map(2028, 8760)  # leap year, common-year profile: 29 Feb repeats 28 Feb
+    assert len(m) == 8784
+    np.testing.assert_array_equal(m[1416:1440], np.arange(1392, 1416))
+    assert m[1440] == 1416 and m[-1] == 8759
+    m = _hour_map(2027, 8784)  # common year, leap profile: skip its 29 Feb
+    assert len(m) == 8760 and m[1415] == 1415 and m[1416] == 1440 and m[-1] == 8783
+    with pytest.raises(InputError):
+        _hour_map(2027, 8000)
+
+
+def _brute_force(sites, outcomes, downtime, profiles, transformers, start, years, d1, d):
+    """Hour-by-hour reference: one full hourly series per site, explicit per-transformer curtailment."""
+    out = {}
+    for k, y in enumerate(years):
+        prof = profiles[k % len(profiles)]
+        hmap = _hour_map(y, prof.shape[0])
+        n_h = len(hmap)
+        jan1 = pd.Timestamp(year=y, month=1, day=1)
+        series = {}
+        for sid, row in sites.iterrows():
+            if sid not in outcomes.index or outcomes.loc[sid, "status"] != "operating":
+                continue
+            cd = max(outcomes.loc[sid, "commission_date"], start)
+            if cd.year > y:
+                continue
+            h_start = int(np.ceil((cd - jan1) / pd.Timedelta(hours=1))) if cd.year == y else 0
+            on = np.zeros(n_h)
+            on[h_start:] = 1.0
+            op_days = on.sum() / 24.0
+            dd = downtime[(downtime.site_id == sid) & (downtime.year == y)]["downtime_days"].sum()
+            dfac = min(max(1 - dd / op_days, 0.0), 1.0) if op_days > 0 else 0.0
+            deg = (1 - d1 / 100) * (1 - d / 100) ** (y - cd.year)
+            series[sid] = row.capacity_kwp * deg * dfac * on * prof[hmap, int(row.archetype)].astype(float)
+        for sid, s in series.items():
+            t = sites.loc[sid, "transformer_id"]
+            lim = transformers.loc[t, "export_limit_kw"]
+            total = sum(series[o] for o in series if sites.loc[o, "transformer_id"] == t)
+            f = np.where(total > lim, (total - lim) / np.where(total > 0, total, 1), 0.0)
+            out[(sid, y)] = ((s * (1 - f)).sum() / 1000, (s * f).sum() / 1000)
+    return out
+
+
+def test_matches_hourly_brute_force():
+    """Random small county: mid-day commissioning, a partial first year, a leap year, two weather years, downtime."""
+    rng = np.random.default_rng(7)
+    n_sites, n_arch = 14, 3
+    hours = np.arange(8760) % 24
+    day_shape = np.clip(np.sin((hours - 6) / 12 * np.pi), 0, None)
+    profiles = [(day_shape[:, None] * rng.uniform(0.3, 1.0, (8760, n_arch))).astype(np.float32),
+                (day_shape[:, None] * rng.uniform(0.3, 1.0, (8760, n_arch))).astype(np.float32)]
+    tids = ["T0", "T1", "T2", "T3"]
+    sites = _sites([(f"s{i}", "rural_home", float(rng.uniform(5, 40)), int(rng.integers(n_arch)), tids[i % 4],
+                     1000.0, 40.0, 30.0, "rural_home", True) for i in range(n_sites)])
+    start = pd.Timestamp("2027-03-15")
+    cds = [start + pd.Timedelta(hours=float(h)) for h in rng.uniform(0, 2 * 8760, n_sites)]
+    cds[0] = pd.Timestamp("2027-01-01")  # before start: counted from start, with a warning
+    status = ["operating"] * (n_sites - 2) + ["failed", "operating"]
+    outcomes = pd.DataFrame({"status": status, "commission_date": cds}, index=sites.index)
+    downtime = pd.DataFrame({"site_id": ["s1", "s2", "s5", "s5"], "year": [2028, 2029, 2029, 2031],
+                             "downtime_days": [10.0, 400.0, 3.0, 5.0]})
+    transformers = pd.DataFrame({"export_limit_kw": [15.0, 30.0, np.nan, 0.0]}, index=tids)
+    years = [2027, 2028, 2029]
+    with pytest.warns(Warning, match="before start_date"):
+        acc = account(sites, outcomes, downtime, profiles, transformers, start_date=start, horizon_years=3,
+                      degradation_first_year_percent=1.0, degradation_percent_per_year=0.7,
+                      carbon=CarbonConfig(), economics=EconomicsConfig())
+    ref = _brute_force(sites, outcomes, downtime, profiles, transformers, start, years, 1.0, 0.7)
+    sy = acc.site_years.set_index(["site_id", "year"])
+    assert len(sy) == len(ref)
+    total_curt = 0.0
+    for key, (e, c) in ref.items():
+        assert sy.loc[key, "energy_mwh"] == pytest.approx(e, rel=2e-5, abs=1e-4), key
+        assert sy.loc[key, "curtailed_mwh"] == pytest.approx(c, rel=2e-5, abs=1e-4), key
+        total_curt += c
+    assert total_curt > 1.0  # the limits bind
+    on_t3 = acc.site_years[acc.site_years["site_id"].isin(["s3", "s7", "s11"])]
+    assert len(on_t3) >= 2 and on_t3["energy_mwh"].abs().max() < 1e-4  # T3's limit is 0: everything curtailed
+    assert on_t3["curtailed_mwh"].sum() > 1.0
+
+
+def test_input_errors(hand_case):
+    sites = _sites([("A", "rural_home", 10.0, 0, "TX", 1.0, 1.0, 0.0, "", True)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-03-01"])},
+                            index=["A"])
+    profile = np.full((8760, 1), 0.1, dtype=np.float32)
+    kw = dict(start_date=pd.Timestamp("2025-01-01"), horizon_years=1, degradation_first_year_percent=0.0,
+              degradation_percent_per_year=0.0, carbon=CarbonConfig(), economics=EconomicsConfig())
+    empty_dt = pd.DataFrame(columns=["site_id", "year", "downtime_days"])
+    tr = pd.DataFrame({"export_limit_kw": [np.inf]}, index=["T1"])
+    with pytest.raises(InputError, match="transformer"):
+        account(sites, outcomes, empty_dt, [profile], tr, **kw)
+    sites2 = sites.assign(transformer_id="T1")
+    with pytest.raises(InputError, match="archetype"):
+        account(sites2.assign(archetype=3), outcomes, empty_dt, [profile], tr, **kw)
+    with pytest.raises(InputError, match="8760"):
+        account(sites2, outcomes, empty_dt, [profile[:100]], tr, **kw)
+    with pytest.raises(InputError, match="commission_date"):
+        account(sites2, outcomes.assign(commission_date=pd.NaT), empty_dt, [profile], tr, **kw)
+    with pytest.raises(InputError, match="downtime"):
+        account(sites2, outcomes, pd.DataFrame({"site_id": ["Z"], "year": [2025], "downtime_days": [1.0]}),
+                [profile], tr, **kw)
+    with pytest.raises(InputError, match="capex_cny"):
+        account(sites2.drop(columns="capex_cny"), outcomes, empty_dt, [profile], tr, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        acc = account(sites2, outcomes, empty_dt, [profile], tr, **kw)
+    # 2025-03-01 is day 59 -> hour 1416; 8760 - 1416 = 7344 h x 0.1 x 10 kWp = 7,344 kWh
+    assert acc.totals["energy_mwh"] == pytest.approx(7.344, rel=1e-6)
+    assert acc.totals["curtailed_mwh"] == 0.0
+
+
+def test_nothing_built_gives_zero_totals():
+    sites = _sites([("A", "rural_home", 10.0, 0, "T1", 1.0, 1.0, 0.0, "rural_home", True)])
+    outcomes = pd.DataFrame({"status": ["declined"], "commission_date": [pd.NaT]}, index=["A"])
+    acc = account(sites, outcomes, pd.DataFrame(columns=["site_id", "year", "downtime_days"]),
+                  [np.full((8760, 1), 0.1, dtype=np.float32)], pd.DataFrame({"export_limit_kw": [5.0]}, index=["T1"]),
+                  start_date=pd.Timestamp("2025-06-01"), horizon_years=3, degradation_first_year_percent=1.0,
+                  degradation_percent_per_year=0.5, carbon=CarbonConfig(), economics=EconomicsConfig())
+    assert acc.totals["energy_mwh"] == 0.0 and acc.totals["capex_cny"] == 0.0
+    assert np.isnan(acc.totals["lcoe_cny_per_kwh"])
+    assert acc.annual["year"].tolist() == [2025, 2026, 2027]
+    assert len(acc.site_years) == 0 and not acc.sites.loc["A", "built"]
+    assert acc.totals["pilot_coverage"]["rural_home"]["built"] == 0
+
+
+def test_bad_region_fails_before_work(hand_case):
+    sites = _sites([("A", "rural_home", 10.0, 0, "T1", 1.0, 1.0, 0.0, "", True)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-03-01"])},
+                            index=["A"])
+    with pytest.raises(InputError) as e:
+        account(sites, outcomes, None, [np.full((8760, 1), 0.1, dtype=np.float32)],
+                pd.DataFrame({"export_limit_kw": [np.inf]}, index=["T1"]), start_date=pd.Timestamp("2025-01-01"),
+                horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                carbon=CarbonConfig(region="Mars"), economics=EconomicsConfig())
+    assert e.value.field == "carbon.region"

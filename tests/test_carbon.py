@@ -1,0 +1,173 @@
+"""Carbon accounting: AMS-I.D by hand, factor table, combined margin, trajectories, life-cycle, input errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.carbon import (
+    LIFECYCLE_BASES,
+    CarbonConfig,
+    avoided_t,
+    green_certificates,
+    load_table,
+    resolve_factor,
+)
+from sim.errors import InputError
+
+
+def _series(values: dict[int, float]) -> pd.Series:
+    return pd.Series(values, dtype=float)
+
+
+def test_national_2023_gross_by_hand():
+    """1,000 MWh x 0.5306 kgCO2/kWh = 1,000,000 kWh x 0.5306 kg = 530,600 kg = 530.6 t."""
+    factor = resolve_factor(CarbonConfig(scope="national", region="national", year=2023))
+    out = avoided_t(_series({2024: 1000.0}), factor, 0.0)
+    assert out.loc[2024, "gross_t"] == pytest.approx(530.6, abs=1e-9)
+    assert out.loc[2024, "net_t"] == pytest.approx(530.6, abs=1e-9)
+    assert factor.method == "average"
+    assert "2023" in factor.source and "MEE" in factor.source
+
+
+def test_units_kwh_mwh_kg_t_consistent():
+    """The same energy in kWh x kg/kWh / 1000 gives kg -> t, matching the MWh route."""
+    factor = resolve_factor(CarbonConfig(scope="regional", region="North", year=2023))
+    energy_kwh = 2_345_678.0
+    kg = energy_kwh * 0.6361
+    out = avoided_t(_series({2030: energy_kwh / 1000.0}), factor, 0.0)
+    assert out.loc[2030, "gross_t"] == pytest.approx(kg / 1000.0, rel=1e-12)
+
+
+def test_default_is_north_china_2023_and_table_values():
+    cfg = CarbonConfig()
+    assert (cfg.scope, cfg.region, cfg.year) == ("regional", "North", 2023)
+    assert resolve_factor(cfg).by_year([2025])[0] == pytest.approx(0.6361)
+    table = load_table()
+    assert set(table["kind"]) == {"average"}  # no invented OM/BM rows
+    assert table["source"].str.len().min() > 40
+    v = table.set_index(["scope", "region", "year"])["kgco2_per_kwh"]
+    assert v[("provincial", "Hebei", 2022)] == pytest.approx(0.7252)
+    assert v[("regional", "Southwest", 2022)] == pytest.approx(0.2268)
+    assert v[("national", "national", 2022)] == pytest.approx(0.5366)
+    for r in ("North", "Northeast", "East", "Central", "Northwest", "Southern", "Southwest"):
+        assert {2022, 2023} <= set(table[table["region"] == r]["year"])
+
+
+def test_combined_margin_by_hand():
+    """EF_CM = 0.75 x 0.90 + 0.25 x 0.60 = 0.675 + 0.150 = 0.825 kgCO2/kWh; 200 MWh -> 165 t."""
+    cfg = CarbonConfig(method="combined_margin", om_kgco2_per_kwh=0.90, bm_kgco2_per_kwh=0.60)
+    factor = resolve_factor(cfg)
+    assert factor.method == "combined_margin"
+    assert "Tool 07" in factor.source or "tool 07" in factor.source
+    out = avoided_t(_series({2026: 200.0}), factor, 0.0)
+    assert out.loc[2026, "gross_t"] == pytest.approx(165.0)
+
+
+def test_combined_margin_needs_om_and_bm():
+    with pytest.raises(ValueError, match="bm_kgco2_per_kwh"):
+        CarbonConfig(method="combined_margin", om_kgco2_per_kwh=0.9)
+    with pytest.raises(ValueError, match="combined_margin"):
+        CarbonConfig(om_kgco2_per_kwh=0.9)  # om given with method average
+
+
+def test_weights_must_sum_to_one():
+    with pytest.raises(ValueError, match="must be 1"):
+        CarbonConfig(method="combined_margin", om_kgco2_per_kwh=0.9, bm_kgco2_per_kwh=0.6, om_weight=0.5,
+                     bm_weight=0.25)
+
+
+def test_trajectory_linear_between_flat_outside():
+    """{2025: 0.6, 2035: 0.4}: 2030 -> 0.5; 2027 -> 0.6 - 0.02 x 2 = 0.56; 2020 -> 0.6; 2040 -> 0.4.
+
+    Energy 100 MWh per year in 2024, 2027, 2030, 2040 -> 60 + 56 + 50 + 40 = 206 t.
+    """
+    factor = resolve_factor(CarbonConfig(trajectory={2035: 0.4, 2025: 0.6}))
+    np.testing.assert_allclose(factor.by_year([2020, 2025, 2027, 2030, 2035, 2040]),
+                               [0.6, 0.6, 0.56, 0.5, 0.4, 0.4])
+    out = avoided_t(_series({2024: 100.0, 2027: 100.0, 2030: 100.0, 2040: 100.0}), factor, 0.0)
+    np.testing.assert_allclose(out["gross_t"].to_numpy(), [60.0, 56.0, 50.0, 40.0])
+    assert out["gross_t"].sum() == pytest.approx(206.0)
+
+
+def test_user_factor_overrides_table():
+    factor = resolve_factor(CarbonConfig(region="Atlantis", factor_kgco2_per_kwh=0.8))
+    assert factor.by_year([2000, 2050]).tolist() == [0.8, 0.8]
+    assert "user" in factor.source
+
+
+def test_net_with_lifecycle_china_2023():
+    """1,000 MWh at 0.5306: gross 530.6 t, life cycle 1,000 x 0.0545 = 54.5 t, net 476.1 t."""
+    cfg = CarbonConfig(scope="national", region="national", year=2023)
+    assert cfg.lifecycle_factor_kgco2e_per_kwh == pytest.approx(0.0545)
+    out = avoided_t(_series({2025: 1000.0}), resolve_factor(cfg), cfg.lifecycle_factor_kgco2e_per_kwh)
+    assert out.loc[2025, "lifecycle_t"] == pytest.approx(54.5)
+    assert out.loc[2025, "net_t"] == pytest.approx(476.1)
+
+
+def test_lifecycle_bases():
+    assert CarbonConfig(lifecycle_basis="ipcc_ar5_rooftop").lifecycle_factor_kgco2e_per_kwh == pytest.approx(0.041)
+    assert CarbonConfig(lifecycle_basis="ipcc_ar5_utility").lifecycle_factor_kgco2e_per_kwh == pytest.approx(0.048)
+    custom = CarbonConfig(lifecycle_kgco2e_per_kwh=0.03)
+    assert custom.lifecycle_basis == "custom" and custom.lifecycle_factor_kgco2e_per_kwh == 0.03
+    with pytest.raises(ValueError, match="custom"):
+        CarbonConfig(lifecycle_basis="custom")
+    with pytest.raises(ValueError, match="custom"):
+        CarbonConfig(lifecycle_basis="ipcc_ar5_utility", lifecycle_kgco2e_per_kwh=0.03)
+    assert all(len(src) > 40 for _, src in LIFECYCLE_BASES.values())
+
+
+def test_unknown_region_lists_available():
+    with pytest.raises(InputError) as e:
+        resolve_factor(CarbonConfig(region="Huabei"))
+    assert e.value.field == "carbon.region"
+    for r in ("North", "Northeast", "Southwest"):
+        assert r in str(e.value)
+
+
+def test_region_in_other_scope_is_pointed_out():
+    with pytest.raises(InputError, match="provincial"):
+        resolve_factor(CarbonConfig(scope="regional", region="Hebei", year=2022))
+
+
+def test_missing_year_lists_years_and_nearest():
+    with pytest.raises(InputError) as e:
+        resolve_factor(CarbonConfig(scope="provincial", region="Hebei", year=2025))
+    assert e.value.field == "carbon.year"
+    msg = str(e.value)
+    assert "nearest year available: 2022" in msg and "2022" in e.value.allowed
+    with pytest.raises(InputError, match="nearest year available: 2023"):
+        resolve_factor(CarbonConfig(region="North", year=2030))
+    with pytest.raises(InputError, match="nearest year available: 2022"):
+        resolve_factor(CarbonConfig(region="North", year=2019))
+
+
+def test_case_insensitive_region():
+    assert resolve_factor(CarbonConfig(region="north", year=2022)).by_year([2022])[0] == pytest.approx(0.6776)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"factor_kgco2_per_kwh": 2.0},
+    {"factor_kgco2_per_kwh": -0.1},
+    {"factor_kgco2_per_kwh": 530.6},
+    {"trajectory": {2025: 0.5, 2030: 2.0}},
+    {"method": "combined_margin", "om_kgco2_per_kwh": 900.0, "bm_kgco2_per_kwh": 0.6},
+])
+def test_implausible_factors_rejected(kwargs):
+    with pytest.raises(ValueError, match="unit error"):
+        CarbonConfig(**kwargs)
+
+
+def test_factor_and_trajectory_conflict_and_unknown_key():
+    with pytest.raises(ValueError, match="not both"):
+        CarbonConfig(factor_kgco2_per_kwh=0.5, trajectory={2025: 0.5})
+    with pytest.raises(ValueError):
+        CarbonConfig(regoin="North")
+
+
+def test_green_certificates_one_per_whole_mwh():
+    assert green_certificates(999.99) == 999
+    assert green_certificates(1000.0) == 1000
+    assert green_certificates(0.3 * 10) == 3  # 2.9999999999999996 MWh from float arithmetic
+    np.testing.assert_array_equal(green_certificates(np.array([0.0, 1.5, 12.0])), [0, 1, 12])

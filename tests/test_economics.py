@@ -1,0 +1,94 @@
+"""Economics: LCOE, NPV, payback and cost per tonne against worked examples computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.economics import (
+    EconomicsConfig,
+    capital_recovery_factor,
+    cost_per_t_co2,
+    lcoe,
+    npv,
+    simple_payback_years,
+)
+from sim.errors import InputError
+
+
+def test_crf_textbook_value():
+    """CRF(6 %, 20 y) = 0.06 x 1.06^20 / (1.06^20 - 1); 1.06^20 = 3.2071355 -> 0.1924281 / 2.2071355 = 0.0871846
+    (the 0.08718 of annuity tables)."""
+    assert capital_recovery_factor(0.06, 20) == pytest.approx(0.0871846, abs=1e-7)
+    assert capital_recovery_factor(0.0, 20) == pytest.approx(0.05)
+
+
+def test_lcoe_matches_nrel_simple_lcoe():
+    """NREL simple LCOE = (capex x CRF + fixed O&M) / annual energy.
+
+    capex 100,000 CNY, O&M 1,500 CNY/y, 12,000 kWh/y, 20 y at 6 %:
+    (100,000 x 0.0871846 + 1,500) / 12,000 = (8,718.46 + 1,500) / 12,000 = 0.851538 CNY/kWh.
+    End-of-year convention: nothing at t = 0, then 20 equal years.
+    """
+    om = np.r_[0.0, np.full(20, 1500.0)]
+    energy = np.r_[0.0, np.full(20, 12000.0)]
+    assert lcoe(100_000.0, om, energy, 0.06) == pytest.approx(0.851538, abs=1e-6)
+
+
+def test_lcoe_year_zero_undiscounted_and_vectorised():
+    """Energy in the commissioning year (t = 0) is not discounted: 1,000 CNY / 100 kWh = 10 CNY/kWh.
+    Second site: 2,000 CNY + 110 CNY O&M at t = 1 (PV 100) over 110 kWh at t = 1 (PV 100) -> 2,100 / 100 = 21."""
+    assert lcoe(1000.0, [0.0], [100.0], 0.10) == pytest.approx(10.0)
+    out = lcoe(np.array([1000.0, 2000.0]), np.array([[0.0, 0.0], [0.0, 110.0]]),
+               np.array([[100.0, 0.0], [0.0, 110.0]]), 0.10)
+    np.testing.assert_allclose(out, [10.0, 21.0])
+    assert np.isnan(lcoe(1000.0, [0.0, 0.0], [0.0, 0.0], 0.1))
+
+
+def test_npv_worked_example():
+    """[-1000, 300, 400, 500] at 10 %: -1000 + 272.727 + 330.579 + 375.657 = -21.037."""
+    assert npv([-1000.0, 300.0, 400.0, 500.0], 0.10) == pytest.approx(-21.0368, abs=1e-4)
+    np.testing.assert_allclose(npv(np.array([[-100.0, 110.0], [-100.0, 121.0]]), 0.10), [0.0, 10.0], atol=1e-12)
+
+
+def test_simple_payback():
+    """Capex 1000, net cash 300, 400, 500: cumulative 300, 700, 1200 -> 2 + 300/500 = 2.6 years."""
+    assert simple_payback_years(1000.0, [300.0, 400.0, 500.0]) == pytest.approx(2.6)
+    # partial first year of 0.5 y earning 100, then 200/y: 1000 - 100 = 900 = 4.5 full years -> 0.5 + 4.5 = 5.0
+    out = simple_payback_years(np.array([1000.0, 1000.0]), np.array([[100.0] + [200.0] * 9, [10.0] * 10]),
+                               np.array([0.5] + [1.0] * 9))
+    assert out[0] == pytest.approx(5.0)
+    assert np.isnan(out[1])
+    assert simple_payback_years(0.0, [0.0, 0.0]) == 0.0
+
+
+def test_cost_per_tonne():
+    """Costs [1000, 100, 100] CNY, tonnes [0, 10, 10]: r = 0 -> 1200 / 20 = 60 CNY/t.
+    r = 10 %: (1000 + 90.909 + 82.645) / (9.0909 + 8.2645) = 1173.554 / 17.3554 = 67.619 CNY/t."""
+    assert cost_per_t_co2([1000.0, 100.0, 100.0], [0.0, 10.0, 10.0], 0.0) == pytest.approx(60.0)
+    assert cost_per_t_co2([1000.0, 100.0, 100.0], [0.0, 10.0, 10.0], 0.10) == pytest.approx(67.619, abs=1e-3)
+    assert np.isnan(cost_per_t_co2([1000.0], [0.0], 0.1))
+
+
+def test_config_defaults_and_checks():
+    cfg = EconomicsConfig()
+    assert cfg.discount_rate == pytest.approx(0.06)
+    assert cfg.export_tariff_cny_per_kwh == pytest.approx(0.372)
+    with pytest.raises(ValueError, match="per kWh"):
+        EconomicsConfig(export_tariff_cny_per_kwh=372.0)
+    with pytest.raises(ValueError, match="per kWh"):
+        EconomicsConfig(retail_tariff_cny_per_kwh={"rural_home": 520.0})
+    with pytest.raises(ValueError, match="inverter_replacement_year"):
+        EconomicsConfig(inverter_replacement_year=0)
+    with pytest.raises(ValueError):
+        EconomicsConfig(discount_rate=0.06)  # unknown key (fraction instead of percent)
+
+
+def test_retail_tariff_per_type():
+    cfg = EconomicsConfig(retail_tariff_cny_per_kwh={"rural_home": 0.52, "default": 0.65})
+    np.testing.assert_allclose(cfg.retail_tariff_for(["rural_home", "greenhouse"]), [0.52, 0.65])
+    cfg = EconomicsConfig(retail_tariff_cny_per_kwh={"rural_home": 0.52})
+    with pytest.raises(InputError, match="greenhouse") as e:
+        cfg.retail_tariff_for(["rural_home", "greenhouse"])
+    assert e.value.field == "economics.retail_tariff_cny_per_kwh"
+    np.testing.assert_allclose(EconomicsConfig().retail_tariff_for(["x", "y"]), [0.52, 0.52])
