@@ -291,6 +291,7 @@ def account(
     op_frac = np.zeros((nb, n_years))
     d1 = degradation_first_year_percent / 100.0
     dr = degradation_percent_per_year / 100.0
+    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     for k, y in enumerate(years):
         prof = profiles[k % len(profiles)]
         hmap = _hour_map(int(y), prof.shape[0])
@@ -298,9 +299,13 @@ def account(
         act = np.flatnonzero(kc <= k)
         if len(act) == 0:
             continue
-        P = np.ascontiguousarray(np.asarray(prof, dtype=np.float32)[hmap][:, used_arch])  # (hours, n_arch)
-        suffix = np.zeros((n_h + 1, n_arch))
-        suffix[:-1] = np.cumsum(P[::-1].astype(np.float64), axis=0)[::-1]
+        key = (k % len(profiles), n_h)  # the same profile and year length give the same hourly table
+        if key not in year_tables:
+            P = np.ascontiguousarray(np.asarray(prof, dtype=np.float32)[hmap][:, used_arch])  # (hours, n_arch)
+            suffix = np.zeros((n_h + 1, n_arch))
+            suffix[:-1] = np.cumsum(P[::-1].astype(np.float64), axis=0)[::-1]
+            year_tables[key] = (P, suffix)
+        P, suffix = year_tables[key]
         hs = np.where(kc[act] == k, np.minimum(h0[act], n_h), 0)
         op_hours = n_h - hs
         op_frac[act, k] = op_hours / n_h

@@ -176,7 +176,8 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         )
     with steps.step("accounting"):
         acc = accounting.account(
-            prepared.sites, rollout.outcomes, rollout.downtime, prepared.profiles, prepared.transformers,
+            prepared.sites, rollout.outcomes, rollout.downtime, prepared.profiles,
+            export_limits_after_upgrades(prepared.transformers, rollout.upgrades, scenario),
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
@@ -184,6 +185,23 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
+
+
+def export_limits_after_upgrades(transformers: pd.DataFrame, upgrades: pd.DataFrame,
+                                 scenario: Scenario) -> pd.DataFrame:
+    """Transformers whose rating the rollout raised get the export limit of their new rating.
+
+    The limit is raised for the whole horizon: the sites that need the extra room connect only after the upgrade,
+    so the years before it are not affected.
+    """
+    if upgrades is None or upgrades.empty or scenario.grid.export_limit_percent is None:
+        return transformers
+    added_kva = (upgrades.groupby("transformer_id")["added_hosting_kw"].sum()
+                 / (scenario.grid.hosting_share_percent / 100.0))
+    out = transformers.copy()
+    extra = added_kva.reindex(out.index).fillna(0.0) * scenario.grid.export_limit_percent / 100.0
+    out["export_limit_kw"] = out["export_limit_kw"] + extra
+    return out
 
 
 def _total_budget(scenario: Scenario) -> float | None:
