@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class StrictModel(BaseModel):
@@ -33,13 +33,13 @@ class Duration(StrictModel):
     - ``lognormal``: ``mean_days`` and ``sigma`` (shape of the underlying normal); the mean is the distribution's mean.
     """
 
-    dist: DistName = "fixed"
-    value_days: float | None = None
-    low_days: float | None = None
-    mode_days: float | None = None
-    high_days: float | None = None
-    mean_days: float | None = None
-    sigma: float | None = None
+    dist: DistName = Field("fixed", description="distribution: fixed, uniform, triangular, exponential, lognormal")
+    value_days: float | None = Field(None, description="the duration of a fixed distribution")
+    low_days: float | None = Field(None, description="minimum (uniform, triangular)")
+    mode_days: float | None = Field(None, description="most likely value (triangular)")
+    high_days: float | None = Field(None, description="maximum (uniform, triangular)")
+    mean_days: float | None = Field(None, description="mean (exponential, lognormal)")
+    sigma: float | None = Field(None, description="shape: standard deviation of the underlying normal (lognormal)")
 
     @model_validator(mode="after")
     def _check(self) -> "Duration":

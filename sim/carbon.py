@@ -30,7 +30,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from sim._config import StrictModel
 from sim.errors import InputError
@@ -85,19 +85,19 @@ class CarbonConfig(StrictModel):
     ``lifecycle_kgco2e_per_kwh`` means ``custom``.
     """
 
-    method: Literal["average", "combined_margin"] = "average"
-    scope: Literal["national", "regional", "provincial"] = "regional"
+    method: Literal["average", "combined_margin"] = Field("average", description="average (published grid average factor) or combined_margin (CDM Tool 07 OM/BM)")
+    scope: Literal["national", "regional", "provincial"] = Field("regional", description="table scope of the factor: national, regional grid, or provincial")
     #: Huailai (Hebei) lies on the North China grid (华北).
-    region: str = "North"
-    year: int = 2023
-    factor_kgco2_per_kwh: float | None = None
-    trajectory: dict[int, float] | None = None
-    om_kgco2_per_kwh: float | None = None
-    bm_kgco2_per_kwh: float | None = None
-    om_weight: float = 0.75
-    bm_weight: float = 0.25
-    lifecycle_basis: Literal["china_2023", "ipcc_ar5_rooftop", "ipcc_ar5_utility", "custom"] = "china_2023"
-    lifecycle_kgco2e_per_kwh: float | None = None
+    region: str = Field("North", description="region in the table (national; North, Northeast, East, Central, Northwest, Southern, Southwest; provinces)")
+    year: int = Field(2023, description="year of the published factor")
+    factor_kgco2_per_kwh: float | None = Field(None, description="your own grid factor; overrides the table")
+    trajectory: dict[int, float] | None = Field(None, description="{year: kgCO2/kWh} factors, linear in between and flat outside; each year's energy is credited at that year's factor")
+    om_kgco2_per_kwh: float | None = Field(None, description="operating-margin factor (combined_margin)")
+    bm_kgco2_per_kwh: float | None = Field(None, description="build-margin factor (combined_margin)")
+    om_weight: float = Field(0.75, description="operating-margin weight (CDM Tool 07 for solar: 0.75)")
+    bm_weight: float = Field(0.25, description="build-margin weight (CDM Tool 07 for solar: 0.25)")
+    lifecycle_basis: Literal["china_2023", "ipcc_ar5_rooftop", "ipcc_ar5_utility", "custom"] = Field("china_2023", description="life-cycle emissions of PV electricity: china_2023 (0.0545), ipcc_ar5_rooftop (0.041), ipcc_ar5_utility (0.048), custom")
+    lifecycle_kgco2e_per_kwh: float | None = Field(None, description="custom life-cycle factor (sets lifecycle_basis to custom)")
 
     @model_validator(mode="after")
     def _check(self) -> "CarbonConfig":

@@ -25,8 +25,9 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
     return f"{value / scale:,.{digits}f}"
 
 
-def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, file=sys.stdout) -> None:
+def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, file=None) -> None:
     """The short table printed after a run."""
+    file = file or sys.stdout
     ms = summary.get("milestones") or {}
     rows = [
         ("scenario / strategy / seed", f"{summary['scenario']} / {summary['strategy']} / {summary['seed']}"),

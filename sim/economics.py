@@ -13,7 +13,7 @@ Per-site-type values (capex, O&M per kW, self-consumption share) are columns of 
 from __future__ import annotations
 
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim._config import StrictModel
 from sim.errors import InputError
@@ -39,14 +39,14 @@ class EconomicsConfig(StrictModel):
     - ``inverter_replacement_cny_per_w``: cost of the replacement per W DC [CNY/W]. Assumption: 0.15.
     """
 
-    discount_rate_percent: float = 6.0
-    retail_tariff_cny_per_kwh: float | dict[str, float] = 0.52
-    export_tariff_cny_per_kwh: float = 0.372
-    capex_escalation_percent_per_year: float = 0.0
-    om_escalation_percent_per_year: float = 0.0
-    tariff_escalation_percent_per_year: float = 0.0
-    inverter_replacement_year: int | None = 12
-    inverter_replacement_cny_per_w: float = 0.15
+    discount_rate_percent: float = Field(6.0, description="real discount rate (assumption)")
+    retail_tariff_cny_per_kwh: float | dict[str, float] = Field(0.52, description="value of self-consumed energy: one tariff or {site_type: tariff, default: tariff}")
+    export_tariff_cny_per_kwh: float = Field(0.372, description="price of exported energy (Hebei north coal benchmark, unverified)")
+    capex_escalation_percent_per_year: float = Field(0.0, description="yearly change of capex for sites built later")
+    om_escalation_percent_per_year: float = Field(0.0, description="yearly change of O&M costs")
+    tariff_escalation_percent_per_year: float = Field(0.0, description="yearly change of tariffs")
+    inverter_replacement_year: int | None = Field(12, description="operating year in which inverters are replaced (None: never)")
+    inverter_replacement_cny_per_w: float = Field(0.15, description="cost of the inverter replacement")
 
     @field_validator("retail_tariff_cny_per_kwh")
     @classmethod

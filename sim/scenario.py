@@ -121,7 +121,7 @@ class Scenario(StrictModel):
     horizon_years: int = Field(25, ge=1, le=60, description="years simulated from start_date (build + operation)")
     seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
     strategy: str = Field("max_yield", description="siting strategy: a built-in name or 'module:function'")
-    data: DataConfig
+    data: DataConfig = Field(description="where the county's layers are")
     weather: WeatherConfig = Field(default_factory=WeatherConfig, description="weather source")
     system: SystemConfig = Field(default_factory=SystemConfig, description="PV system losses and inverter")
     siting: SitingConfig = Field(default_factory=SitingConfig, description="eligibility and sizing")
@@ -267,6 +267,8 @@ UNIT_SUFFIXES = [
     ("_kwh_per_m2_day", "kWh/m2/day"),
     ("_w_per_m2", "W/m2"),
     ("_m_per_s", "m/s"),
+    ("_days_before", "days"),
+    ("_days_after", "days"),
     ("_percent_per_year", "%/yr"),
     ("_percent_per_c", "%/°C"),
     ("_percent_by_month", "% (12 months)"),

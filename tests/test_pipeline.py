@@ -94,8 +94,7 @@ def test_same_seed_identical_outputs(tiny_run, tmp_path, cache_dir):
 def test_write_and_read_back(tiny_run, tmp_path):
     _, r = tiny_run
     out = r.write(tmp_path / "run")
-    assert sorted(p.name for p in out.iterdir()) >= sorted(["annual.csv", "events.parquet", "sites.parquet",
-                                                            "summary.json"])
+    assert {p.name for p in out.iterdir()} >= {"annual.csv", "events.parquet", "sites.parquet", "summary.json"}
     back = read_run(out)
     assert summary_json(back.summary) == summary_json(r.summary)
     assert back.sites.crs.to_epsg() == 4326 and len(back.sites) == len(r.sites)

@@ -1,0 +1,142 @@
+"""Work calendar of the rollout: Spring Festival shutdown, frozen season, rain days, weekends.
+
+Time is counted in days (float) since the scenario's ``start_date`` at 00:00. A :class:`WorkCalendar` knows, for every
+day of the simulated period, whether work progresses on that day, and converts an amount of work [working days]
+started at a time ``t`` [days] into the time at which it is finished. Work progresses continuously during a workable
+day (half a working day started at 00:00 of a workable day ends at 12:00) and not at all on a non-workable day.
+
+The Spring Festival (Chinese New Year, first day of the first lunar month) moves every year; its dates from 2020 to
+2080 are tabulated in :data:`SPRING_FESTIVAL` (GB/T 33661-2017 calendar, as tabulated by the ``holidays`` package and
+public almanacs; 2024-2035 cross-checked against a second independent table).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import date, timedelta
+
+import numpy as np
+
+# First day of the Chinese lunar year (Spring Festival), Gregorian (month, day), 2020-2080.
+SPRING_FESTIVAL: dict[int, tuple[int, int]] = {
+    2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17),
+    2027: (2, 6), 2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23), 2032: (2, 11), 2033: (1, 31),
+    2034: (2, 19), 2035: (2, 8), 2036: (1, 28), 2037: (2, 15), 2038: (2, 4), 2039: (1, 24), 2040: (2, 12),
+    2041: (2, 1), 2042: (1, 22), 2043: (2, 10), 2044: (1, 30), 2045: (2, 17), 2046: (2, 6), 2047: (1, 26),
+    2048: (2, 14), 2049: (2, 2), 2050: (1, 23), 2051: (2, 11), 2052: (2, 1), 2053: (2, 19), 2054: (2, 8),
+    2055: (1, 28), 2056: (2, 15), 2057: (2, 4), 2058: (1, 24), 2059: (2, 12), 2060: (2, 2), 2061: (1, 21),
+    2062: (2, 9), 2063: (1, 29), 2064: (2, 17), 2065: (2, 5), 2066: (1, 26), 2067: (2, 14), 2068: (2, 3),
+    2069: (1, 23), 2070: (2, 11), 2071: (1, 31), 2072: (2, 19), 2073: (2, 7), 2074: (1, 27), 2075: (2, 15),
+    2076: (2, 5), 2077: (1, 24), 2078: (2, 12), 2079: (2, 2), 2080: (1, 22),
+}
+FIRST_YEAR = min(SPRING_FESTIVAL)
+LAST_YEAR = max(SPRING_FESTIVAL)
+
+
+def spring_festival_date(year: int) -> date:
+    """Gregorian date of the Spring Festival (Chinese New Year) of ``year`` (2020-2080)."""
+    if year not in SPRING_FESTIVAL:
+        raise ValueError(f"no Spring Festival date for {year}; the table covers {FIRST_YEAR}-{LAST_YEAR}")
+    return date(year, *SPRING_FESTIVAL[year])
+
+
+def parse_month_day(text: str) -> tuple[int, int]:
+    """``"MM-DD"`` -> (month, day); raises ``ValueError`` if it is not a valid day of a (leap) year."""
+    try:
+        month_s, day_s = text.split("-")
+        month, day = int(month_s), int(day_s)
+        date(2024, month, day)  # a leap year accepts 02-29
+    except (ValueError, AttributeError):
+        raise ValueError(f"expected a month and day as 'MM-DD' (e.g. '12-15'), got {text!r}") from None
+    return month, day
+
+
+class WorkCalendar:
+    """Which days are workable, and working-day arithmetic on top of it.
+
+    Parameters
+    ----------
+    workable : bool array, one value per day since the start date.
+    """
+
+    def __init__(self, workable: np.ndarray) -> None:
+        self.workable = np.asarray(workable, dtype=bool)
+        self.n_days = len(self.workable)
+        cum = np.zeros(self.n_days + 1, dtype=np.int64)
+        np.cumsum(self.workable, out=cum[1:])
+        self._cum = cum.tolist()  # python list: bisect on it is faster than numpy for scalars
+        self._work = self.workable.tolist()
+
+    def finish(self, t_days: float, work_days: float) -> float:
+        """Time [days] at which ``work_days`` working days started at ``t_days`` are done.
+
+        Returns a time past the end of the calendar (``n_days + 1``) when the work cannot be finished within it.
+        """
+        if work_days <= 0:
+            return t_days
+        d = int(t_days)
+        if d >= self.n_days:
+            return float(self.n_days + 1)
+        cum = self._cum
+        target = cum[d] + (t_days - d if self._work[d] else 0.0) + work_days
+        if target > cum[-1]:
+            return float(self.n_days + 1)
+        j = bisect_left(cum, target) - 1
+        return j + (target - cum[j])
+
+    def working_days_between(self, t0_days: float, t1_days: float) -> float:
+        """Working days elapsed between two times [days] (both within the calendar)."""
+        return self._position(t1_days) - self._position(t0_days)
+
+    def _position(self, t: float) -> float:
+        d = min(int(t), self.n_days)
+        if d == self.n_days:
+            return float(self._cum[-1])
+        return self._cum[d] + (t - d if self._work[d] else 0.0)
+
+
+def day_dates(start: date, n_days: int) -> np.ndarray:
+    """``datetime64[D]`` of each day since ``start``."""
+    return np.datetime64(start, "D") + np.arange(n_days)
+
+
+def shutdown_mask(start: date, n_days: int, days_before: int, days_after: int) -> np.ndarray:
+    """True on the days of the Spring Festival shutdown: from ``days_before`` days before the festival to
+    ``days_after`` days after it, both ends included. Raises ``ValueError`` outside the table's years."""
+    end = start + timedelta(days=n_days)
+    mask = np.zeros(n_days, dtype=bool)
+    for year in range(start.year, end.year + 1):
+        festival = spring_festival_date(year)
+        lo = (festival - start).days - days_before
+        hi = (festival - start).days + days_after
+        if hi < 0 or lo >= n_days:
+            continue
+        mask[max(lo, 0) : min(hi, n_days - 1) + 1] = True
+    return mask
+
+
+def frozen_mask(start: date, n_days: int, first: tuple[int, int], last: tuple[int, int]) -> np.ndarray:
+    """True on the days of the frozen season from month-day ``first`` to ``last`` (both included; may wrap the
+    new year, e.g. (12, 15) .. (2, 28))."""
+    days = day_dates(start, n_days)
+    months = days.astype("datetime64[M]").astype(int) % 12 + 1
+    dom = (days - days.astype("datetime64[M]")).astype(int) + 1
+    md = months * 100 + dom
+    lo, hi = first[0] * 100 + first[1], last[0] * 100 + last[1]
+    if lo <= hi:
+        return (md >= lo) & (md <= hi)
+    return (md >= lo) | (md <= hi)
+
+
+def weekend_mask(start: date, n_days: int) -> np.ndarray:
+    """True on Saturdays and Sundays."""
+    weekday = (day_dates(start, n_days).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    return weekday >= 5
+
+
+def rain_mask(start: date, n_days: int, rain_day_percent_by_month, rng: np.random.Generator) -> np.ndarray:
+    """True on rainy days: each day independently with its month's probability, drawn from ``rng`` (a run-level
+    stream, so every site and every strategy sees the same weather)."""
+    months = day_dates(start, n_days).astype("datetime64[M]").astype(int) % 12
+    p = np.asarray(rain_day_percent_by_month, dtype=float)[months] / 100.0
+    return rng.random(n_days) < p

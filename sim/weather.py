@@ -1,0 +1,691 @@
+"""Hourly weather for the yield engine: file readers (EPW, TMY3, PVGIS, NSRDB), PVGIS fetch with a disk cache, a
+seeded synthetic year calibrated to monthly means, and validation/repair of whatever comes in.
+
+Every loader returns :class:`Weather` objects whose ``data`` is on a tz-aware regular hourly index of one calendar
+year, with columns ``ghi, dni, dhi`` [W/m^2], ``temp_air`` [°C], ``wind_speed`` [m/s] and, when the source has them,
+``pressure`` [Pa] and ``albedo`` [-]. Hourly means are stamped at the *start* of their hour (``label="left"``: EPW,
+TMY3, NSRDB, synthetic); PVGIS samples, taken near the stamped hour, keep ``label="center"``. The yield engine
+places the sun at the middle of each interval from the label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pvlib
+from pydantic import Field, field_validator, model_validator
+
+from sim._config import StrictModel
+from sim.errors import InputError, InputWarning
+
+COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
+OPTIONAL_COLUMNS = ("pressure", "albedo")
+LABELS = ("left", "right", "center")
+
+# Beijing typical year (WMO 545110), see the design handbook
+BEIJING_GHI_KWH_PER_M2_DAY = [2.22, 2.94, 3.82, 5.18, 5.51, 5.55, 4.98, 4.58, 4.05, 3.04, 2.17, 1.82]
+BEIJING_TEMP_AIR_C = [-2.9, 0.0, 6.1, 14.3, 20.4, 25.2, 26.4, 25.0, 20.4, 13.7, 4.8, -0.5]
+BEIJING_WIND_SPEED_M_PER_S = [2.6, 2.4, 3.6, 2.6, 2.1, 2.6, 2.0, 1.8, 1.9, 2.2, 1.9, 2.1]
+
+MAX_GAP_HOURS = 3
+MAX_GHI_W_PER_M2 = 1500.0
+# Day-to-day spread of the clear-sky index on the logit scale. A wide (U-shaped) distribution gives the clear vs
+# overcast split of real climates, which sets the beam share and so the tilted-plane gain; 2.5 reproduces the
+# tilted yields of the two TMY3 years shipped with pvlib within 1.5 % (tests/test_yield_validation.py).
+_KT_SIGMA = 2.5
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Config
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _twelve(name: str, values: list[float], lo: float, hi: float, unit: str) -> list[float]:
+    if len(values) != 12:
+        raise ValueError(f"{name} needs 12 monthly values (January..December), got {len(values)}")
+    for month, v in enumerate(values, start=1):
+        if not np.isfinite(v) or v < lo or v > hi:
+            raise ValueError(f"{name}: month {month} value {v!r} is not plausible; allowed: {lo} .. {hi} {unit}")
+    return [float(v) for v in values]
+
+
+class SyntheticWeatherConfig(StrictModel):
+    """Monthly means a synthetic year is calibrated to (defaults: Beijing typical year)."""
+
+    monthly_ghi_kwh_per_m2_day: list[float] = Field(default_factory=lambda: list(BEIJING_GHI_KWH_PER_M2_DAY), description="12 monthly mean daily GHI targets (default: Beijing typical year, WMO 545110)")
+    monthly_temp_air_c: list[float] = Field(default_factory=lambda: list(BEIJING_TEMP_AIR_C), description="12 monthly mean air temperatures (default: Beijing)")
+    monthly_wind_speed_m_per_s: list[float] = Field(default_factory=lambda: list(BEIJING_WIND_SPEED_M_PER_S), description="12 monthly mean wind speeds (default: Beijing)")
+    year: int = Field(2023, description="calendar year the synthetic weather is laid on")
+    n_years: int = Field(1, description="number of stochastic weather years (inter-annual variability; year y of the horizon uses year y mod n)")
+    seed: int = Field(0, description="seed of the synthetic weather's random stream")
+    interannual_ghi_sd_percent: float = Field(
+        4.0, description="year-to-year standard deviation of annual GHI when n_years > 1 [%]; the mean over the "
+        "years still equals the monthly targets")
+
+    @field_validator("monthly_ghi_kwh_per_m2_day")
+    @classmethod
+    def _ghi(cls, v: list[float]) -> list[float]:
+        return _twelve("monthly_ghi_kwh_per_m2_day", v, 0.0, 12.0, "kWh/m2/day")
+
+    @field_validator("monthly_temp_air_c")
+    @classmethod
+    def _temp(cls, v: list[float]) -> list[float]:
+        return _twelve("monthly_temp_air_c", v, -60.0, 60.0, "degC")
+
+    @field_validator("monthly_wind_speed_m_per_s")
+    @classmethod
+    def _wind(cls, v: list[float]) -> list[float]:
+        return _twelve("monthly_wind_speed_m_per_s", v, 0.0, 40.0, "m/s")
+
+    @field_validator("year")
+    @classmethod
+    def _year(cls, v: int) -> int:
+        if not 1900 <= v <= 2200:
+            raise ValueError(f"year {v} is out of range; allowed: 1900 .. 2200")
+        return v
+
+    @field_validator("interannual_ghi_sd_percent")
+    @classmethod
+    def _iav(cls, v: float) -> float:
+        if not np.isfinite(v) or not 0 <= v <= 20:
+            raise ValueError(f"interannual_ghi_sd_percent {v} is out of range; allowed: 0 .. 20")
+        return v
+
+    @field_validator("n_years")
+    @classmethod
+    def _n_years(cls, v: int) -> int:
+        if not 1 <= v <= 100:
+            raise ValueError(f"n_years {v} is out of range; allowed: 1 .. 100")
+        return v
+
+
+class PVGISConfig(StrictModel):
+    """Fetching a typical year from PVGIS (JRC); results are cached on disk."""
+
+    cache_dir: str | None = Field(None, description="where fetched PVGIS files are cached (default: the run's cache folder)")
+    timeout_s: float = Field(30.0, description="network timeout of the PVGIS request")
+    url: str = Field("https://re.jrc.ec.europa.eu/api/", description="PVGIS API base address")
+    startyear: int | None = Field(None, description="first year of the PVGIS TMY selection (None: PVGIS default)")
+    endyear: int | None = Field(None, description="last year of the PVGIS TMY selection (None: PVGIS default)")
+
+    @field_validator("timeout_s")
+    @classmethod
+    def _timeout(cls, v: float) -> float:
+        if not 0 < v <= 600:
+            raise ValueError(f"timeout_s {v} is out of range; allowed: 0 < timeout_s <= 600")
+        return v
+
+
+class WeatherConfig(StrictModel):
+    """Where the hourly weather comes from."""
+
+    source: Literal["synthetic", "file", "pvgis"] = Field("synthetic", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
+    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, NSRDB PSM CSV)")
+    format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb"] = Field("auto", description="file format (auto: from the file name and content)")
+    latitude_deg: float | None = Field(None, description="latitude override (default: the county's centre)")
+    longitude_deg: float | None = Field(None, description="longitude override (default: the county's centre)")
+    altitude_m: float | None = Field(None, description="site altitude (default: the file's, or 500 m for the synthetic year)")
+    synthetic: SyntheticWeatherConfig = Field(default_factory=SyntheticWeatherConfig, description="settings of the synthetic typical year")
+    pvgis: PVGISConfig = Field(default_factory=PVGISConfig, description="settings of the PVGIS fetch")
+
+    @field_validator("latitude_deg")
+    @classmethod
+    def _lat(cls, v: float | None) -> float | None:
+        if v is not None and not -90.0 <= v <= 90.0:
+            raise ValueError(f"latitude_deg {v} is out of range; allowed: -90 .. 90")
+        return v
+
+    @field_validator("longitude_deg")
+    @classmethod
+    def _lon(cls, v: float | None) -> float | None:
+        if v is not None and not -180.0 <= v <= 180.0:
+            raise ValueError(f"longitude_deg {v} is out of range; allowed: -180 .. 180")
+        return v
+
+    @field_validator("altitude_m")
+    @classmethod
+    def _alt(cls, v: float | None) -> float | None:
+        if v is not None and not -500.0 <= v <= 9000.0:
+            raise ValueError(f"altitude_m {v} is out of range; allowed: -500 .. 9000")
+        return v
+
+    @model_validator(mode="after")
+    def _files(self) -> "WeatherConfig":
+        if self.source == "file" and not self.files:
+            raise ValueError("source 'file' needs at least one entry in 'files' (one weather file per year)")
+        return self
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Weather
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Weather:
+    """One year of hourly weather at a site.
+
+    Attributes
+    ----------
+    data : DataFrame on a tz-aware hourly index with ``ghi, dni, dhi`` [W/m^2], ``temp_air`` [°C],
+        ``wind_speed`` [m/s] and optionally ``pressure`` [Pa], ``albedo`` [-].
+    latitude, longitude : [°]; altitude : [m].
+    label : which end of each hour the timestamps mark: "left" (start), "right" (end) or "center".
+    source : where the data came from (file name, "synthetic(seed=..)", "pvgis(...)").
+
+    Treat instances as immutable: ``key`` is computed once, on first use.
+    """
+
+    data: pd.DataFrame
+    latitude: float
+    longitude: float
+    altitude: float = 0.0
+    label: str = "left"
+    source: str = Field("", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Stable SHA-256 of the data and metadata (for disk caches)."""
+        if self._key is None:
+            h = hashlib.sha256()
+            h.update(json.dumps([round(self.latitude, 6), round(self.longitude, 6), round(self.altitude, 3),
+                                 self.label, list(self.data.columns), str(self.data.index.tz)]).encode())
+            h.update(self.data.index.asi8.tobytes())
+            h.update(np.ascontiguousarray(self.data.to_numpy(np.float64)).tobytes())
+            self._key = h.hexdigest()
+        return self._key
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Validation and repair
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _check_location(latitude: float, longitude: float, altitude: float, file=None) -> None:
+    if not np.isfinite(latitude) or not -90 <= latitude <= 90:
+        raise InputError("latitude out of range", file=file, field="latitude", value=latitude, allowed="-90 .. 90 deg")
+    if not np.isfinite(longitude) or not -180 <= longitude <= 180:
+        raise InputError("longitude out of range", file=file, field="longitude", value=longitude,
+                         allowed="-180 .. 180 deg")
+    if not np.isfinite(altitude) or not -500 <= altitude <= 9000:
+        raise InputError("altitude out of range", file=file, field="altitude", value=altitude, allowed="-500 .. 9000 m")
+
+
+def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
+    """Check and repair an hourly weather table; returns a new DataFrame (the input is not modified).
+
+    - required columns ``ghi, dni, dhi, temp_air, wind_speed`` (InputError naming the missing ones);
+    - tz-aware, strictly increasing, hourly index of 8760 or 8784 rows (one year);
+    - temperatures in tenths of a degree (mean |temp_air| > 60) are divided by 10, with an InputWarning;
+    - NaN gaps of up to 3 hours are interpolated (InputWarning saying how many); longer gaps raise InputError;
+    - ``ghi`` above 1500 W/m^2 or negative irradiance beyond -10 W/m^2 raises InputError (small negatives -> 0);
+    - ``pressure`` in mbar/hPa (median < 2000) is converted to Pa, with an InputWarning.
+    """
+    missing = [c for c in COLUMNS if c not in data.columns]
+    if missing:
+        raise InputError("weather data lacks columns", file=file, field=", ".join(missing),
+                         allowed="columns " + ", ".join(COLUMNS))
+    keep = list(COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in data.columns]
+    df = data[keep].astype(float).copy()
+    idx = df.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise InputError("weather index is not a DatetimeIndex", file=file, field="index", value=type(idx).__name__,
+                         allowed="hourly timestamps")
+    if idx.tz is None:
+        raise InputError("weather timestamps have no time zone", file=file, field="index",
+                         allowed="tz-aware timestamps (e.g. Asia/Shanghai or UTC+08:00)")
+    if len(idx) < 2 or not idx.is_monotonic_increasing or idx.has_duplicates:
+        raise InputError("weather timestamps are not strictly increasing", file=file, field="index",
+                         allowed="one row per hour, in order, no duplicates")
+    steps = np.diff(idx.as_unit("s").asi8) / 3600.0
+    if not np.allclose(steps, 1.0):
+        bad = np.flatnonzero(~np.isclose(steps, 1.0))[0]
+        raise InputError("weather data is not hourly and regular", file=file, field="index",
+                         value=f"step of {steps[bad]:g} h after {idx[bad]}", allowed="1-hour steps")
+    if len(df) not in (8760, 8784):
+        raise InputError("weather data does not cover exactly one year", file=file, field="index",
+                         value=f"{len(df)} hours", allowed="8760 or 8784 hourly rows")
+    temp = df["temp_air"]
+    if np.nanmean(np.abs(temp)) > 60:
+        warnings.warn(f"{file or 'weather'}: temp_air looks like tenths of a degree (mean |temp_air| = "
+                      f"{np.nanmean(np.abs(temp)):.0f}); divided by 10", InputWarning, stacklevel=2)
+        df["temp_air"] = temp / 10.0
+    if "pressure" in df and np.nanmedian(df["pressure"]) < 2000:
+        warnings.warn(f"{file or 'weather'}: pressure looks like mbar/hPa; converted to Pa", InputWarning, stacklevel=2)
+        df["pressure"] = df["pressure"] * 100.0
+    for col in df.columns:
+        isna = df[col].isna().to_numpy()
+        if not isna.any():
+            continue
+        if col in OPTIONAL_COLUMNS and isna.mean() > 0.5:
+            df = df.drop(columns=col)
+            warnings.warn(f"{file or 'weather'}: column {col} is mostly missing; dropped", InputWarning, stacklevel=2)
+            continue
+        runs = _nan_runs(isna)
+        longest = max(n for _, n in runs)
+        if longest > MAX_GAP_HOURS:
+            start = next(s for s, n in runs if n == longest)
+            raise InputError("gap in weather data too long to fill", file=file, field=col,
+                             value=f"{longest} missing hours from {idx[start]}",
+                             allowed=f"gaps of at most {MAX_GAP_HOURS} hours (filled by interpolation)")
+        df[col] = df[col].interpolate(method="linear", limit_direction="both")
+        warnings.warn(f"{file or 'weather'}: filled {int(isna.sum())} missing {col} values in {len(runs)} gap(s) of "
+                      f"<= {longest} h by linear interpolation", InputWarning, stacklevel=2)
+    ghi_max = float(df["ghi"].max())
+    if ghi_max > MAX_GHI_W_PER_M2:
+        raise InputError("ghi above the physical limit", file=file, field="ghi", value=ghi_max,
+                         allowed=f"0 .. {MAX_GHI_W_PER_M2:g} W/m2 (hourly means, not Wh per day or kJ)")
+    for col in ("ghi", "dni", "dhi"):
+        low = float(df[col].min())
+        if low < -10:
+            raise InputError("negative irradiance", file=file, field=col, value=low, allowed=">= 0 W/m2")
+        df[col] = df[col].clip(lower=0.0)
+    if float(df["wind_speed"].min()) < 0:
+        raise InputError("negative wind speed", file=file, field="wind_speed", value=float(df["wind_speed"].min()),
+                         allowed=">= 0 m/s")
+    return df
+
+
+def _nan_runs(isna: np.ndarray) -> list[tuple[int, int]]:
+    d = np.diff(np.concatenate([[0], isna.astype(np.int8), [0]]))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), (ends - starts).tolist()))
+
+
+def _pressure_to_pa(data: pd.DataFrame) -> pd.DataFrame:
+    """Pressure in mbar/hPa (median below 2000) converted to Pa; other columns untouched."""
+    if "pressure" in data and np.nanmedian(data["pressure"]) < 2000:
+        data = data.copy()
+        data["pressure"] = data["pressure"] * 100.0
+    return data
+
+
+def _pvgis_location(meta) -> tuple[float | None, float | None, float]:
+    """Latitude, longitude and elevation from PVGIS metadata (json: inputs.location; csv: inputs)."""
+    meta = meta if isinstance(meta, dict) else {}
+    inputs = meta.get("inputs", {}) or {}
+    loc = inputs.get("location", inputs) or {}
+    return loc.get("latitude"), loc.get("longitude"), float(loc.get("elevation", 0.0) or 0.0)
+
+
+def _to_left(data: pd.DataFrame, label: str) -> pd.DataFrame:
+    shift = {"left": "0h", "right": "-1h", "center": "-30min"}[label]
+    out = data.copy()
+    out.index = out.index + pd.Timedelta(shift)
+    return out
+
+
+def _one_year(data: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+    """Put a typical-year table (months drawn from different years) on one calendar year, in its own tz.
+
+    A full year of rows (8760, or 8784 with Feb 29) gets a fresh regular hourly index from Jan 1 00:00 of a
+    non-leap (or leap) year, position by position, after checking the rows really run January to December.
+    Anything else keeps its timestamps (and :func:`validate_weather` reports what is wrong with them).
+    """
+    idx = data.index
+    local = idx.tz_localize(None)
+    n = len(data)
+    if n not in (8760, 8784):
+        return data.sort_index()
+    year = year or int(pd.Series(local.year).mode().iloc[0])
+    leap = n == 8784
+    while pd.Timestamp(year=year, month=1, day=1).is_leap_year != leap:
+        year -= 1
+    start = pd.Timestamp(year=year, month=1, day=1, minute=int(local[0].minute))
+    new = pd.date_range(start, periods=n, freq="1h")
+    if np.mean(new.month == local.month) < 0.99 or np.mean(new.day == local.day) < 0.99:
+        return data.sort_index()  # not an ordered Jan..Dec year: leave it for validation to report
+    out = data.copy()
+    out.index = new.tz_localize(idx.tz)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def detect_format(path: Path) -> str:
+    """Guess the weather-file format from its name and first line."""
+    suffix = path.suffix.lower()
+    if suffix == ".epw":
+        return "epw"
+    if suffix == ".json":
+        return "pvgis"
+    with open(path, encoding="utf-8", errors="replace") as f:
+        head = f.readline() + f.readline() + f.readline()
+    first = head.splitlines()[0] if head else ""
+    if first.startswith("LOCATION,"):
+        return "epw"
+    if first.startswith("Source,") or "NSRDB" in first:
+        return "nsrdb"
+    if first.lower().startswith("latitude") or "PVGIS" in head or "time(UTC)" in head:
+        return "pvgis"
+    parts = first.split(",")
+    if len(parts) >= 7 and parts[0].strip().isdigit():
+        return "tmy3"
+    raise InputError("cannot tell the weather-file format", file=path, field="format",
+                     allowed="set format to one of epw, tmy3, pvgis, nsrdb")
+
+
+def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | None = None,
+                      longitude: float | None = None, altitude: float | None = None) -> Weather:
+    """Read one weather file into a validated, left-labelled :class:`Weather`.
+
+    Parameters
+    ----------
+    path : EPW, TMY3 CSV, PVGIS TMY (json / csv / epw) or NSRDB PSM CSV file.
+    fmt : "auto" (from name and header), "epw", "tmy3", "pvgis" or "nsrdb".
+    latitude, longitude [°], altitude [m] : override the file's own metadata.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("weather file not found", file=path, field="files", allowed="an existing file path")
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    try:
+        if fmt == "epw":
+            data, meta = pvlib.iotools.read_epw(path)
+            lat, lon, alt = meta["latitude"], meta["longitude"], meta["altitude"]
+            data = data.rename(columns={"atmospheric_pressure": "pressure"})  # [Pa]
+            label = "left"  # pvlib sets the index to hour - 1: the start of each EPW hour
+            data = _one_year(data)
+        elif fmt == "tmy3":
+            data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
+            lat, lon, alt = meta["latitude"], meta["longitude"], meta["altitude"]
+            data = _to_left(data, "right")  # TMY3 values are for the hour ending at the timestamp
+            label = "left"
+            data = _one_year(data)  # mixed-year typical months -> one year
+            data = _pressure_to_pa(data)  # TMY3 pressure is in mbar
+        elif fmt == "pvgis":
+            data, meta = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
+            lat, lon, alt = _pvgis_location(meta)
+            if data.index.tz is None:
+                data.index = data.index.tz_localize("UTC")
+            # PVGIS values are satellite samples taken near the stamped UTC hour (its csv states an irradiance time
+            # offset of about 0.18 h), so each stands for the hour centred on its stamp
+            label = "center"
+            data = _one_year(data)
+            data = _pressure_to_pa(data)
+        elif fmt == "nsrdb":
+            data, meta = pvlib.iotools.read_nsrdb_psm4(path, map_variables=True)
+            lat, lon, alt = meta["latitude"], meta["longitude"], meta.get("altitude", 0.0)
+            minute = int(np.median(data.index.minute))
+            # NSRDB: start-of-hour stamps for hourly means, or hh:30 stamps for mid-hour values
+            data = _to_left(data, "center" if minute == 30 else "left")
+            label = "left"
+            data = _one_year(data)
+            data = _pressure_to_pa(data)  # NSRDB pressure is in mbar
+        else:
+            raise InputError("unknown weather-file format", file=path, field="format", value=fmt,
+                             allowed="auto, epw, tmy3, pvgis, nsrdb")
+    except InputError:
+        raise
+    except Exception as exc:  # a parser failure: say which file and format
+        raise InputError(f"could not read weather file as {fmt}: {exc}", file=path, field="format", value=fmt,
+                         allowed="a valid epw, tmy3, pvgis or nsrdb file") from exc
+    lat = float(latitude if latitude is not None else lat)
+    lon = float(longitude if longitude is not None else lon)
+    alt = float(altitude if altitude is not None else (alt if alt is not None else 0.0))
+    _check_location(lat, lon, alt, file=path)
+    if data.index.tz is None:
+        raise InputError("weather timestamps have no time zone", file=path, field="index",
+                         allowed="a file with a time-zone field")
+    data = validate_weather(data, file=path)
+    return Weather(data=data, latitude=lat, longitude=lon, altitude=alt, label=label, source=path.name)
+
+
+def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | None = None, *,
+                    timeout_s: float = 30.0, url: str = "https://re.jrc.ec.europa.eu/api/",
+                    startyear: int | None = None, endyear: int | None = None) -> Weather:
+    """Typical meteorological year from PVGIS, cached on disk as JSON (one file per rounded location and period).
+
+    Parameters
+    ----------
+    latitude, longitude : [°]; cache_dir : folder of the cache (no cache when None).
+    """
+    _check_location(latitude, longitude, 0.0)
+    path = None
+    if cache_dir is not None:
+        name = f"pvgis_tmy_{latitude:.4f}_{longitude:.4f}_{startyear}_{endyear}.json"
+        path = Path(cache_dir) / name
+        if path.exists():
+            return _pvgis_from_cache(path)
+    try:
+        data, meta = pvlib.iotools.get_pvgis_tmy(latitude, longitude, outputformat="json", startyear=startyear,
+                                                 endyear=endyear, url=url, timeout=timeout_s, map_variables=True)
+    except Exception as exc:
+        raise InputError(f"PVGIS request failed: {exc}", field="weather.pvgis",
+                         value=(latitude, longitude), allowed="a location PVGIS covers, network access, or "
+                         "a cached file in cache_dir") from exc
+    if data.index.tz is None:
+        data.index = data.index.tz_localize("UTC")
+    altitude = _pvgis_location(meta)[2]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "latitude": latitude, "longitude": longitude, "altitude": altitude,
+            "index_utc": [t.isoformat() for t in data.index.tz_convert("UTC")],
+            "columns": {c: data[c].astype(float).tolist() for c in data.columns if c in COLUMNS + OPTIONAL_COLUMNS},
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(payload))
+        tmp.replace(path)
+        return _pvgis_from_cache(path)
+    data = validate_weather(_one_year(data), file="PVGIS")
+    return Weather(data=data, latitude=latitude, longitude=longitude, altitude=altitude, label="center",
+                   source=f"pvgis({latitude:.4f},{longitude:.4f})")
+
+
+def _pvgis_from_cache(path: Path) -> Weather:
+    try:
+        payload = json.loads(path.read_text())
+        index = pd.DatetimeIndex(pd.to_datetime(payload["index_utc"], utc=True))
+        data = pd.DataFrame(payload["columns"], index=index)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"unreadable PVGIS cache file: {exc}", file=path, field="weather.pvgis.cache_dir",
+                         allowed="delete the file to fetch again") from exc
+    data = validate_weather(_one_year(data), file=path)
+    return Weather(data=data, latitude=float(payload["latitude"]), longitude=float(payload["longitude"]),
+                   altitude=float(payload["altitude"]), label="center",
+                   source=f"pvgis({payload['latitude']:.4f},{payload['longitude']:.4f})")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Synthetic year
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def synthetic_year(
+    latitude: float,
+    longitude: float,
+    altitude: float,
+    monthly_ghi_kwh_per_m2_day,
+    monthly_temp_air_c,
+    monthly_wind_speed_m_per_s,
+    *,
+    year: int = 2023,
+    seed: int = 0,
+    tz: str = "Asia/Shanghai",
+) -> Weather:
+    """A seeded stochastic hourly year whose monthly means match the targets.
+
+    Clear-sky GHI from pvlib's Ineichen model (Linke turbidity from pvlib's climatology) times a daily clear-sky
+    index drawn from an AR(1) process on the logit scale (consecutive days correlated, a wide U-shaped spread of
+    clear and overcast days), plus small hourly noise. Each month is then scaled so its mean daily GHI equals the
+    target exactly (bisection on the scale factor, hours capped at 1.1 x clear sky; an unreachable target raises
+    InputError). DNI/DHI come from the Erbs decomposition. Temperature follows a diurnal cycle (minimum before dawn,
+    maximum at 15:00) whose amplitude grows with the day's clear-sky index, around the monthly mean plus an AR(1)
+    day-to-day anomaly; wind is gamma-distributed by day with a daytime bump, scaled to the monthly mean.
+
+    Parameters
+    ----------
+    latitude, longitude : [°]; altitude : [m].
+    monthly_ghi_kwh_per_m2_day : 12 mean daily GHI values [kWh/m^2/day].
+    monthly_temp_air_c : 12 mean air temperatures [°C]; monthly_wind_speed_m_per_s : 12 mean wind speeds [m/s].
+    year : calendar year; seed : seed of the random stream; tz : time zone of the index.
+
+    Returns
+    -------
+    :class:`Weather`, left-labelled (values are means over the hour starting at each timestamp).
+    """
+    _check_location(latitude, longitude, altitude)
+    ghi_t = np.asarray(_twelve("monthly_ghi_kwh_per_m2_day", list(monthly_ghi_kwh_per_m2_day), 0, 12, "kWh/m2/day"))
+    temp_t = np.asarray(_twelve("monthly_temp_air_c", list(monthly_temp_air_c), -60, 60, "degC"))
+    wind_t = np.asarray(_twelve("monthly_wind_speed_m_per_s", list(monthly_wind_speed_m_per_s), 0, 40, "m/s"))
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(year)]))
+    index = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="1h", tz=tz, inclusive="left")
+    n = len(index)
+    mid = index + pd.Timedelta("30min")
+    sp = pvlib.solarposition.get_solarposition(mid, latitude, longitude, altitude)
+    linke = pvlib.clearsky.lookup_linke_turbidity(mid, latitude, longitude)
+    am_abs = pvlib.atmosphere.get_absolute_airmass(
+        pvlib.atmosphere.get_relative_airmass(sp["apparent_zenith"]), pvlib.atmosphere.alt2pres(altitude))
+    cs = pvlib.clearsky.ineichen(sp["apparent_zenith"], am_abs, linke, altitude=altitude,
+                                 dni_extra=pvlib.irradiance.get_extra_radiation(mid))
+    ghi_cs = np.nan_to_num(np.asarray(cs["ghi"], float))
+    zenith = sp["apparent_zenith"].to_numpy(float)
+    day_of = index.day_of_year.to_numpy() - 1
+    n_days = int(day_of.max()) + 1
+    month_of_day = pd.date_range(f"{year}-01-01", periods=n_days, freq="D").month.to_numpy()
+    month = index.month.to_numpy()
+
+    # daily clear-sky index: AR(1) on the logit scale, centred so the month's mean ratio is about right
+    cs_daily = np.bincount(day_of, weights=ghi_cs, minlength=n_days) / 1000.0  # [kWh/m2/day]
+    target_ratio = np.clip(ghi_t[month_of_day - 1] / np.maximum(cs_daily, 1e-6), 0.05, 0.95)
+    eps = rng.standard_normal(n_days)
+    z = np.empty(n_days)
+    phi, sigma = 0.5, _KT_SIGMA
+    z[0] = eps[0] * sigma
+    for d in range(1, n_days):
+        z[d] = phi * z[d - 1] + np.sqrt(1 - phi**2) * sigma * eps[d]
+    mu = np.log(target_ratio / (1 - target_ratio))
+    kt_day = 1.0 / (1.0 + np.exp(-(mu + z)))
+    hourly_noise = np.exp(0.08 * rng.standard_normal(n))
+    ghi = ghi_cs * kt_day[day_of] * hourly_noise
+    # rescale per month to hit the target mean daily GHI exactly, capping hours at 1.1 x clear sky:
+    # find f with sum(min(f * ghi, cap)) = target by bisection (the sum increases with f)
+    days_in_month = np.bincount(month_of_day, minlength=13)[1:]
+    cap_all = 1.1 * ghi_cs
+    for m in range(1, 13):
+        sel = month == m
+        target = ghi_t[m - 1] * 1000.0 * days_in_month[m - 1]  # [Wh/m2] for the month
+        g, cap = ghi[sel], cap_all[sel]
+        if target > cap.sum() * (1 - 1e-9):
+            possible = cap.sum() / 1000.0 / days_in_month[m - 1]
+            raise InputError("monthly GHI above what a clear sky gives at this site",
+                             field="monthly_ghi_kwh_per_m2_day", value=f"month {m}: {ghi_t[m - 1]}",
+                             allowed=f"at most {possible:.2f} kWh/m2/day (1.1 x Ineichen clear sky)")
+        if target <= 0 or cap[g > 0].sum() < target:  # nothing to do, or too few bright hours drawn: use the cap
+            ghi[sel] = cap * (target / cap.sum())
+            continue
+        lo, hi = 0.0, target / g.sum()
+        while np.minimum(hi * g, cap).sum() < target:  # terminates: cap[g > 0].sum() >= target
+            hi *= 2.0
+        for _ in range(60):
+            f = 0.5 * (lo + hi)
+            if np.minimum(f * g, cap).sum() < target:
+                lo = f
+            else:
+                hi = f
+        ghi[sel] = np.minimum(hi * g, cap)
+    ghi = np.where(zenith < 90, ghi, 0.0)
+    erbs = pvlib.irradiance.erbs(ghi, zenith, mid)
+    dni = np.nan_to_num(np.asarray(erbs["dni"], float))
+    dhi = np.nan_to_num(np.asarray(erbs["dhi"], float))
+
+    # temperature: diurnal cycle, minimum before dawn and maximum at 15:00, amplitude 3..8 K growing with sunshine
+    hour = index.hour.to_numpy() + 0.5
+    cycle = np.cos(2 * np.pi * (hour - 15.0) / 24.0) + 0.25 * np.cos(4 * np.pi * (hour - 15.0) / 24.0)
+    amplitude = 3.0 + 5.0 * kt_day[day_of]
+    anom = np.empty(n_days)
+    a_eps = rng.standard_normal(n_days)
+    anom[0] = 2.5 * a_eps[0]
+    for d in range(1, n_days):
+        anom[d] = 0.7 * anom[d - 1] + np.sqrt(1 - 0.49) * 2.5 * a_eps[d]
+    temp = amplitude * cycle + anom[day_of]
+    for m in range(1, 13):
+        sel = month == m
+        temp[sel] += temp_t[m - 1] - temp[sel].mean()
+
+    # wind: gamma-distributed daily level x daytime bump, scaled to the monthly mean
+    w_day = rng.gamma(4.0, 0.25, n_days)
+    bump = 1.0 + 0.3 * np.cos(2 * np.pi * (hour - 14.0) / 24.0)
+    wind = w_day[day_of] * bump * np.exp(0.15 * rng.standard_normal(n))
+    for m in range(1, 13):
+        sel = month == m
+        mean = wind[sel].mean()
+        wind[sel] *= wind_t[m - 1] / mean if mean > 0 else 0.0
+
+    pressure = np.full(n, pvlib.atmosphere.alt2pres(altitude))
+    data = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp, "wind_speed": wind,
+                         "pressure": pressure}, index=index)
+    return Weather(data=data, latitude=float(latitude), longitude=float(longitude), altitude=float(altitude),
+                   label="left", source=f"synthetic(seed={seed}, year={year})")
+
+
+def interannual_factors(n_years: int, sd_percent: float, seed: int) -> np.ndarray:
+    """Multipliers of the monthly GHI targets for ``n_years`` synthetic years [-].
+
+    Normal draws with standard deviation ``sd_percent`` [%], re-centred so their mean is exactly 1 (the ensemble
+    keeps the climatology); a single year gets 1.
+    """
+    if n_years <= 1 or sd_percent == 0:
+        return np.ones(max(n_years, 1))
+    z = np.random.default_rng(np.random.SeedSequence([int(seed), 7919])).standard_normal(n_years)
+    z -= z.mean()
+    return np.clip(1.0 + sd_percent / 100.0 * z, 0.5, 1.5)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float, longitude: float,
+                 altitude: float = 0.0, cache_dir: str | Path | None = None) -> list[Weather]:
+    """Weather years for a run, one :class:`Weather` per year.
+
+    Parameters
+    ----------
+    config : :class:`WeatherConfig`.
+    base_dir : folder that relative ``files`` are resolved against (the scenario's folder).
+    latitude, longitude [°], altitude [m] : the county centroid, used unless the config gives its own.
+    cache_dir : cache folder for PVGIS downloads (``config.pvgis.cache_dir`` wins when set).
+    """
+    lat = config.latitude_deg if config.latitude_deg is not None else latitude
+    lon = config.longitude_deg if config.longitude_deg is not None else longitude
+    alt = config.altitude_m if config.altitude_m is not None else altitude
+    if config.source == "synthetic":
+        _check_location(lat, lon, alt)
+        s = config.synthetic
+        factors = interannual_factors(s.n_years, s.interannual_ghi_sd_percent, s.seed)
+        return [
+            synthetic_year(lat, lon, alt, np.minimum(np.asarray(s.monthly_ghi_kwh_per_m2_day) * f, 12.0),
+                           s.monthly_temp_air_c, s.monthly_wind_speed_m_per_s, year=s.year + k, seed=s.seed)
+            for k, f in enumerate(factors)
+        ]
+    if config.source == "file":
+        base = Path(base_dir)
+        out = []
+        for name in config.files:
+            path = Path(name)
+            path = path if path.is_absolute() else base / path
+            out.append(read_weather_file(path, config.format, latitude=config.latitude_deg,
+                                         longitude=config.longitude_deg, altitude=config.altitude_m))
+        return out
+    cache = config.pvgis.cache_dir
+    cache = (Path(base_dir) / cache) if cache is not None and not Path(cache).is_absolute() else (cache or cache_dir)
+    w = fetch_pvgis_tmy(lat, lon, cache, timeout_s=config.pvgis.timeout_s, url=config.pvgis.url,
+                        startyear=config.pvgis.startyear, endyear=config.pvgis.endyear)
+    if config.altitude_m is not None:
+        w.altitude = float(config.altitude_m)
+    return [w]

@@ -1,0 +1,560 @@
+"""Tests of the rollout model (sim.deployment) and its work calendar (sim.calendar)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import calendar as cal
+from sim._config import Duration, fixed, triangular
+from sim.deployment import (
+    STAGES,
+    STATUSES,
+    OperationConfig,
+    RolloutConfig,
+    StageConfig,
+    _ppf_scalar,
+    check_inputs,
+    duration_ppf,
+    simulate,
+)
+from sim.errors import InputError
+from sim.rng import stream
+
+NO_FAILURES = OperationConfig(inverter_mtbf_years=None)
+# neutralises the default consent rates of public owners and businesses (site-type overrides are layered on top)
+ALWAYS_CONSENT = {t: {"consent": StageConfig(success_percent=100)}
+                  for t in ("party_government", "public_building", "commercial_industrial")}
+
+
+def _stage(days: float, resource: str | None = None) -> StageConfig:
+    """A stage of fixed duration that always succeeds and keeps its resource busy throughout (every key set, so
+    nothing is inherited from the default stages)."""
+    return StageConfig(duration=fixed(days), success_percent=100, resource=resource, resource_busy_percent=100)
+
+
+def _instant_stages(**overrides: StageConfig) -> dict[str, StageConfig]:
+    stages = {st: StageConfig(duration=fixed(0), success_percent=100, resource=None) for st in STAGES}
+    stages.update(overrides)
+    return stages
+
+
+def _county(n: int = 400, n_tr: int = 25, seed: int = 3, tight: bool = True):
+    """A small random county: mostly homes, a few large ground-mounted sites; transformers with tight limits."""
+    rng = np.random.default_rng(seed)
+    types = rng.choice(
+        ["rural_home", "public_building", "party_government", "commercial_industrial", "agrivoltaic", "fish_pond",
+         "tourism_carpark", "greenhouse", "guesthouse"],
+        n, p=[0.6, 0.06, 0.04, 0.05, 0.06, 0.05, 0.04, 0.05, 0.05],
+    )
+    big = np.isin(types, ["agrivoltaic", "fish_pond"])
+    cap = np.where(big, rng.uniform(300, 1500, n), rng.uniform(8, 60, n)).round(1)
+    ids = [f"site{i:04d}" for i in range(n)]
+    sites = pd.DataFrame(
+        {"site_type": types, "capacity_kwp": cap, "capex_cny": cap * 1000 * rng.uniform(2.8, 3.6, n),
+         "transformer_id": [f"T{k:03d}" for k in rng.integers(0, n_tr, n)]},
+        index=pd.Index(ids, name="site_id"),
+    )
+    rating = rng.choice([200.0, 400.0, 630.0, 1000.0], n_tr)
+    share = 80.0
+    limit = rating * share / 100 * (rng.uniform(0.2, 0.9, n_tr) if tight else 10.0)
+    planned = np.where(rng.random(n_tr) < 0.3, 1, 0)
+    transformers = pd.DataFrame(
+        {"rating_kva": rating, "hosting_share_percent": share, "hosting_limit_kw": limit,
+         "planned_upgrade_date": [pd.Timestamp("2027-06-01") if p else pd.NaT for p in planned],
+         "planned_upgrade_kva": np.where(planned, rating, 0.0)},
+        index=pd.Index([f"T{k:03d}" for k in range(n_tr)], name="transformer_id"),
+    )
+    return sites, transformers
+
+
+# --------------------------------------------------------------------------------------------- deterministic
+
+
+def test_deterministic_commissioning_by_hand():
+    # 5 identical homes, all released at t=0: consent 2 d; construction on 2 crews: 1 d set-up + 40 kWp / 20 = 3 d;
+    # acceptance by 1 inspector, 1 d.
+    # crews:      sites 1,2: 2-5; sites 3,4: 5-8; site 5: 8-11
+    # inspector:  s1 5-6, s2 6-7, s3 8-9, s4 9-10, s5 11-12   -> commissioning on days 6, 7, 9, 10, 12
+    config = RolloutConfig(
+        release_mode="all_at_start",
+        crews=2,
+        inspectors=1,
+        calendar_enabled=False,
+        crew_productivity_kwp_per_day={"default": 20.0},
+        stages=_instant_stages(
+            consent=_stage(2),
+            construction=_stage(1, "crews"),
+            acceptance=_stage(1, "inspectors"),
+        ),
+    )
+    ids = [f"h{i}" for i in range(1, 6)]
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": 40.0, "capex_cny": 120_000.0,
+                          "transformer_id": "T"}, index=ids)
+    transformers = pd.DataFrame({"hosting_limit_kw": [1000.0], "hosting_share_percent": [80.0]}, index=["T"])
+    r = simulate(sites, ids, transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 3, 2), horizon_years=1)
+
+    assert r.outcomes["commission_day"].tolist() == [6.0, 7.0, 9.0, 10.0, 12.0]
+    assert [d.date() for d in r.outcomes["commission_date"]] == [
+        date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 11), date(2026, 3, 12), date(2026, 3, 14)]
+    assert (r.outcomes["status"] == "operating").all()
+    crews, insp = r.resources["crews"], r.resources["inspectors"]
+    assert crews["mean_wait_days"] == pytest.approx((0 + 0 + 3 + 3 + 6) / 5)
+    assert crews["max_queue_length"] == 3
+    assert crews["utilization_horizon"] == pytest.approx(15.0 / (2 * 365))
+    # over the period in use (to the end of the last construction): same busy time, shorter window
+    assert crews["utilization"] == pytest.approx(15.0 / (2 * crews["active_until_days"]))
+    assert crews["active_until_days"] < 12.0
+    assert insp["mean_wait_days"] == pytest.approx((0 + 1 + 0 + 1 + 0) / 5)
+    # milestones of the released 200 kWp: 25 % (50 kWp) with the 2nd site, 50 % with the 3rd, 100 % with the 5th
+    assert r.milestones == {"25%": "2026-03-09", "50%": "2026-03-11", "100%": "2026-03-14"}
+    sd = r.stage_durations.set_index("stage")
+    assert sd.loc["construction", "mean_days"] == pytest.approx((3 + 3 + 6 + 6 + 9) / 5)  # wait + work
+    assert sd.loc["consent", "n"] == 5
+    # event log: every stage of every site starts and ends once, in time order per site
+    ev = r.events
+    assert set(ev["event"]) <= {"start", "end", "wait"}
+    assert (ev.groupby("site_id", observed=True)["time_days"].apply(lambda t: t.is_monotonic_increasing)).all()
+    waits = ev[(ev["stage"] == "construction") & (ev["event"] == "wait")]
+    assert waits.set_index("site_id")["time_days"].to_dict() == {"h3": 2.0, "h4": 2.0, "h5": 2.0}
+    assert (ev["date"] == pd.Timestamp("2026-03-02") + pd.to_timedelta(ev["time_days"], unit="D")).all()
+
+
+def test_duration_ppf_matches_distribution_means():
+    u = (np.arange(200_000) + 0.5) / 200_000
+    for d in [fixed(3), triangular(2, 5, 15), Duration(dist="uniform", low_days=1, high_days=4),
+              Duration(dist="exponential", mean_days=7), Duration(dist="lognormal", mean_days=10, sigma=0.5)]:
+        x = duration_ppf(d, u)
+        assert x.min() >= 0
+        assert x.mean() == pytest.approx(d.mean, rel=2e-3), d.dist
+        scalar = _ppf_scalar(d)
+        for q in (0.01, 0.3, 0.5, 0.97):
+            assert scalar(q) == pytest.approx(float(duration_ppf(d, np.array([q]))[0]), abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------------- budget
+
+
+@pytest.mark.parametrize("carry_over", [False, True])
+def test_budget_spend_per_year_never_exceeds_budget(carry_over):
+    sites, transformers = _county(n=300, tight=False)
+    budget = 6e6
+    config = RolloutConfig(release_mode="budget", annual_budget_cny=budget, budget_carry_over=carry_over,
+                           build_window_years=4, crews=3, calendar_enabled=True)
+    order = list(sites.index)
+    r = simulate(sites, order, transformers, config, NO_FAILURES, seed=7, start_date=date(2026, 5, 1),
+                 horizon_years=6)
+    out = r.outcomes.join(sites["capex_cny"])
+    released = out[out["release_day"].notna()]
+    year = (pd.Timestamp("2026-05-01") + pd.to_timedelta(released["release_day"], unit="D")).dt.year
+    kept = released[released["status"].isin(["operating", "in_progress"])]
+    net = kept.groupby(year.loc[kept.index])["capex_cny"].sum()
+    assert set(r.spend_by_year) <= set(range(2026, 2031))
+    for y, spent in r.spend_by_year.items():
+        assert spent == pytest.approx(net.get(y, 0.0), abs=1e-3)
+        if not carry_over:
+            assert spent <= budget + 1e-6, (y, spent)
+    # with carry-over, the spend up to each year never exceeds the budgets granted so far
+    cum = np.cumsum([r.spend_by_year.get(y, 0.0) for y in range(2026, 2031)])
+    assert np.all(cum <= budget * np.arange(1, 6) + 1e-6)
+    # the budget binds: not every site could be released within the window
+    assert (out["status"] == "not_released").sum() > 0
+    # releases follow the priority order: release days never decrease along the order, and once a site is left
+    # unreleased, so is every later one (no site here is dearer than a year's budget, so none is skipped)
+    assert (sites["capex_cny"] <= budget).all()
+    rel = out["release_day"].to_numpy()
+    done = ~np.isnan(rel)
+    assert np.all(np.diff(rel[done]) >= 0)
+    first_left = int(np.argmin(done))
+    assert not done[first_left:].any()
+
+
+def test_capacity_target_stops_releases():
+    sites, transformers = _county(n=200, tight=False)
+    config = RolloutConfig(release_mode="all_at_start", target_capacity_kwp=3000.0, calendar_enabled=False,
+                           stages=_instant_stages(), site_type_stages=ALWAYS_CONSENT)
+    order = list(sites.index)
+    r = simulate(sites, order, transformers, config, NO_FAILURES, seed=2, start_date=date(2026, 1, 1),
+                 horizon_years=3)
+    released = r.outcomes["release_day"].notna().to_numpy()
+    cum = np.cumsum(sites.loc[order, "capacity_kwp"].to_numpy())
+    k = int(np.searchsorted(cum, 3000.0)) + 1  # the smallest prefix reaching the target
+    assert released[:k].all() and not released[k:].any()
+
+
+# --------------------------------------------------------------------------------------------- conservation
+
+
+@pytest.mark.parametrize("when_full", ["wait_upgrade", "drop"])
+@pytest.mark.parametrize("mode", ["all_at_start", "budget", "poisson"])
+def test_conservation_and_hosting_limits(mode, when_full):
+    sites, transformers = _county(n=400, tight=True)
+    config = RolloutConfig(release_mode=mode, hosting_when_full=when_full, annual_budget_cny=8e6,
+                           poisson_rate_per_day=0.5, upgrade_lead_time_days=200, crews=4)
+    order = list(sites.sample(frac=1.0, random_state=1).index)
+    r = simulate(sites, order, transformers, config, OperationConfig(), seed=11, start_date=date(2026, 1, 1),
+                 horizon_years=4)
+    out = r.outcomes
+    # every site of the order ends in exactly one terminal state
+    assert list(out.index) == order
+    assert out["status"].isin(STATUSES).all()
+    released = out["release_day"].notna()
+    assert (out.loc[~released, "status"] == "not_released").all()
+    assert (out.loc[released, "status"] != "not_released").all()
+    assert (out["commission_day"].notna() == (out["status"] == "operating")).all()
+    assert (out["failed_stage"].notna() == out["status"].isin(["declined", "failed", "dropped_hosting"])).all()
+    assert (out.loc[out["status"] == "declined", "failed_stage"] == "consent").all()
+    assert (out.loc[out["status"] == "dropped_hosting", "failed_stage"] == "hosting").all()
+    ev = r.events
+    ends = ev[ev["event"].isin(["decline", "fail", "drop"])]
+    assert not ends["site_id"].duplicated().any()
+    assert set(ends["site_id"]) == set(out.index[out["status"].isin(["declined", "failed", "dropped_hosting"])])
+    acc = ev[(ev["stage"] == "acceptance") & (ev["event"] == "end")]
+    assert set(acc["site_id"]) == set(out.index[out["status"] == "operating"])
+    if when_full == "drop":
+        assert len(r.upgrades) == 0 or set(r.upgrades["kind"]) == {"planned"}
+        assert (r.events["event"] == "drop").any()
+
+    # capacity reserved on each transformer (approved, under construction or built) never exceeds its hosting limit
+    cap = sites["capacity_kwp"]
+    reserve = ev[(ev["stage"] == "hosting") & (ev["event"] == "end")]
+    quit_after = ends[ends["stage"].isin(["procurement", "construction", "acceptance"])]
+    rows = [(t, 2, sites.at[s, "transformer_id"], cap[s]) for s, t in zip(reserve["site_id"], reserve["time_days"])]
+    rows += [(t, 1, sites.at[s, "transformer_id"], -cap[s])
+             for s, t in zip(quit_after["site_id"], quit_after["time_days"])]
+    rows += [(t, 0, tr, -kw) for tr, t, kw in zip(r.upgrades["transformer_id"], r.upgrades["time_days"],
+                                                   r.upgrades["added_hosting_kw"])]
+    headroom = transformers["hosting_limit_kw"].to_dict()
+    used = dict.fromkeys(headroom, 0.0)
+    for t, kind, tr, delta in sorted(rows, key=lambda x: (x[0], x[1])):
+        if kind == 0:
+            headroom[tr] -= delta  # an upgrade adds hosting capacity
+        else:
+            used[tr] += delta
+        assert used[tr] <= headroom[tr] + 1e-6, (tr, t, used[tr], headroom[tr])
+    # built capacity in particular
+    built = out[out["status"] == "operating"].groupby("transformer_id")["capacity_kwp"].sum()
+    for tr, kw in built.items():
+        assert kw <= headroom[tr] + 1e-6
+
+
+# --------------------------------------------------------------------------------------------- randomness
+
+
+def _assert_same(a, b):
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.outcomes, b.outcomes)
+    pd.testing.assert_frame_equal(a.downtime, b.downtime)
+    pd.testing.assert_frame_equal(a.stage_durations, b.stage_durations)
+    assert a.resources == b.resources and a.spend_by_year == b.spend_by_year and a.milestones == b.milestones
+
+
+@pytest.mark.parametrize("mode", ["budget", "poisson"])
+def test_same_seed_same_results(mode):
+    sites, transformers = _county(n=250)
+    config = RolloutConfig(release_mode=mode, annual_budget_cny=5e6, poisson_rate_per_day=1.0)
+    sites_before = sites.copy()
+    args = (sites, list(sites.index), transformers, config, OperationConfig())
+    a = simulate(*args, seed=5, start_date=date(2026, 1, 1), horizon_years=5)
+    b = simulate(*args, seed=5, start_date=date(2026, 1, 1), horizon_years=5)
+    _assert_same(a, b)
+    c = simulate(*args, seed=6, start_date=date(2026, 1, 1), horizon_years=5)
+    assert not a.events.equals(c.events)
+    pd.testing.assert_frame_equal(sites, sites_before)  # inputs are not modified
+
+
+def test_common_random_numbers_across_orders():
+    sites, transformers = _county(n=300, tight=False)
+    # budget mode: the order decides when a site is released, so the queues differ between the two runs
+    config = RolloutConfig(release_mode="budget", annual_budget_cny=30e6, build_window_years=3, crews=3)
+    order_a = list(sites.index)
+    order_b = list(sites.sort_values("capacity_kwp", ascending=False).index)
+    a = simulate(sites, order_a, transformers, config, OperationConfig(), seed=9, start_date=date(2026, 4, 1),
+                 horizon_years=4)
+    b = simulate(sites, order_b, transformers, config, OperationConfig(), seed=9, start_date=date(2026, 4, 1),
+                 horizon_years=4)
+
+    def consent(r):
+        ev = r.events[r.events["stage"] == "consent"]
+        t0 = ev[ev["event"] == "start"].set_index("site_id")["time_days"]
+        t1 = ev[ev["event"].isin(["end", "decline"])].set_index("site_id")
+        return (t1["time_days"] - t0).sort_index(), t1["event"].astype(str).sort_index()
+
+    (da, oa), (db, ob) = consent(a), consent(b)
+    both = da.index.intersection(db.index)  # sites released in both runs
+    assert len(both) > 30
+    pd.testing.assert_series_equal(da[both], db[both])  # same consent durations ...
+    pd.testing.assert_series_equal(oa[both], ob[both])  # ... and the same consent outcome for every site
+    assert (oa[both] == "decline").sum() > 0
+    # the queues differ (so construction ends differ), the draws do not: procurement has no resource and no calendar
+    def procurement(r):
+        ev = r.events[r.events["stage"] == "procurement"]
+        t0 = ev[ev["event"] == "start"].set_index("site_id")["time_days"]
+        t1 = ev[ev["event"].isin(["end", "fail"])].set_index("site_id")["time_days"]
+        return (t1 - t0).dropna().sort_index()
+
+    pa, pb = procurement(a), procurement(b)
+    common = pa.index.intersection(pb.index)
+    assert len(common) > 50
+    np.testing.assert_allclose(pa[common], pb[common], rtol=0, atol=1e-9)
+    assert not a.outcomes["commission_day"].equals(b.outcomes["commission_day"].loc[a.outcomes.index])
+
+
+# --------------------------------------------------------------------------------------------- operation
+
+
+def test_operation_downtime():
+    sites, transformers = _county(n=150, tight=False)
+    operation = OperationConfig(inverter_mtbf_years=2.0, repair=fixed(5))
+    config = RolloutConfig(release_mode="all_at_start", om_crews=50, crews=10)
+    r = simulate(sites, list(sites.index), transformers, config, operation, seed=4, start_date=date(2026, 1, 1),
+                 horizon_years=6)
+    d = r.downtime
+    assert len(d) > 50
+    assert set(d.columns) == {"site_id", "year", "downtime_days"}
+    assert d["year"].between(2026, 2031).all()
+    assert (d["downtime_days"] > 0).all() and (d["downtime_days"] <= 366).all()
+    assert set(d["site_id"]) <= set(r.outcomes.index[r.outcomes["status"] == "operating"])
+    # plenty of crews: every repair takes exactly 5 days, so yearly downtime comes in 5-day pieces except where a
+    # repair straddles a new year or the horizon
+    per_site = d.groupby("site_id")["downtime_days"].sum()
+    frac = (per_site / 5.0) % 1.0
+    assert (np.minimum(frac, 1 - frac) < 1e-6).mean() > 0.8
+    assert r.resources["om_crews"]["mean_wait_days"] == 0.0
+    # expected failures: operating years / MTBF
+    op = r.outcomes[r.outcomes["status"] == "operating"]
+    years_on = ((6 * 365.25 - op["commission_day"]) / 365.25).sum()
+    n_fail = r.resources["om_crews"]["n_requests"]
+    assert 0.8 * years_on / 2 < n_fail < 1.2 * years_on / 2
+
+
+# --------------------------------------------------------------------------------------------- bad input
+
+
+def test_bad_distributions_and_probabilities():
+    with pytest.raises(ValueError, match="low_days"):
+        Duration(dist="triangular", low_days=5, mode_days=3, high_days=2)
+    with pytest.raises(ValueError, match="finite number >= 0"):
+        Duration(dist="fixed", value_days=-1)
+    with pytest.raises(ValueError, match="success_percent"):
+        StageConfig(duration=fixed(1), success_percent=120)
+    with pytest.raises(ValueError, match="rain_day_percent_by_month"):
+        RolloutConfig(rain_day_percent_by_month=[10] * 11)
+    with pytest.raises(ValueError, match="unknown_type"):
+        RolloutConfig(crew_productivity_kwp_per_day={"unknown_type": 3.0})
+    with pytest.raises(ValueError, match="MM-DD"):
+        RolloutConfig(frozen_season_start_month_day="13-40")
+    with pytest.raises(ValueError, match="extra|not permitted"):
+        RolloutConfig(crew=3)
+
+
+def test_bad_inputs_raise_input_errors():
+    sites, transformers = _county(n=30, tight=False)
+    order = list(sites.index)
+    start = date(2026, 1, 1)
+
+    def run(config=RolloutConfig(), operation=OperationConfig(), s=sites, o=order, t=transformers):
+        return simulate(s, o, t, config, operation, seed=1, start_date=start, horizon_years=2)
+
+    with pytest.raises(InputError) as e:
+        run(RolloutConfig(crews=0))
+    assert e.value.field == "rollout.crews"
+    with pytest.raises(InputError) as e:
+        run(RolloutConfig(reviewers=0))
+    assert e.value.field == "rollout.reviewers"
+    with pytest.raises(InputError) as e:
+        run(RolloutConfig(om_crews=0))
+    assert e.value.field == "rollout.om_crews"
+    run(RolloutConfig(om_crews=0), OperationConfig(inverter_mtbf_years=None))  # fine without failures
+    with pytest.raises(InputError) as e:
+        run(RolloutConfig(annual_budget_cny=float(sites["capex_cny"].min()) * 0.5))
+    assert e.value.field == "rollout.annual_budget_cny" and "cheapest" in str(e.value)
+    with pytest.raises(InputError) as e:
+        run(o=order + ["nope"])
+    assert e.value.field == "order"
+    with pytest.raises(InputError) as e:
+        run(o=order + order[:1])
+    assert e.value.field == "order"
+    bad = sites.copy()
+    bad.iloc[0, bad.columns.get_loc("site_type")] = "castle"
+    with pytest.raises(InputError) as e:
+        run(s=bad)
+    assert e.value.field == "sites.site_type"
+    bad = sites.copy()
+    bad.iloc[0, bad.columns.get_loc("transformer_id")] = "T999"
+    with pytest.raises(InputError) as e:
+        run(s=bad)
+    assert e.value.field == "sites.transformer_id"
+    bad = sites.copy()
+    bad.iloc[0, bad.columns.get_loc("capacity_kwp")] = -5.0
+    with pytest.raises(InputError) as e:
+        run(s=bad)
+    assert e.value.field == "sites.capacity_kwp"
+    with pytest.raises(InputError) as e:
+        simulate(sites, order, transformers, RolloutConfig(), OperationConfig(), seed=1, start_date=date(2070, 1, 1),
+                 horizon_years=25)
+    assert e.value.field == "start_date"
+
+
+# --------------------------------------------------------------------------------------------- calendar
+
+
+def test_spring_festival_table():
+    assert cal.spring_festival_date(2020) == date(2020, 1, 25)
+    assert cal.spring_festival_date(2024) == date(2024, 2, 10)
+    assert cal.spring_festival_date(2025) == date(2025, 1, 29)
+    assert cal.spring_festival_date(2026) == date(2026, 2, 17)
+    assert cal.spring_festival_date(2050) == date(2050, 1, 23)
+    assert cal.spring_festival_date(2080) == date(2080, 1, 22)
+    assert set(cal.SPRING_FESTIVAL) == set(range(2020, 2081))
+    for y, (m, d) in cal.SPRING_FESTIVAL.items():  # always between 21 January and 20 February
+        assert date(y, 1, 21) <= date(y, m, d) <= date(y, 2, 20)
+    with pytest.raises(ValueError):
+        cal.spring_festival_date(2081)
+
+
+def test_shutdown_frozen_and_working_days():
+    start = date(2026, 1, 1)
+    shut = cal.shutdown_mask(start, 365, 7, 15)
+    days = cal.day_dates(start, 365)
+    closed = days[shut]
+    assert closed[0] == np.datetime64("2026-02-10") and closed[-1] == np.datetime64("2026-03-04")
+    assert len(closed) == 7 + 1 + 15
+    frozen = cal.frozen_mask(start, 400, (12, 15), (2, 28))
+    assert frozen[0] and frozen[58] and not frozen[59]  # 28 Feb frozen, 1 Mar not
+    assert frozen[(date(2026, 12, 15) - start).days] and not frozen[(date(2026, 12, 14) - start).days]
+    weekend = cal.weekend_mask(start, 7)
+    assert weekend.tolist() == [False, False, True, True, False, False, False]  # 2026-01-01 is a Thursday
+    wc = cal.WorkCalendar(np.array([1, 1, 0, 0, 1, 1, 1, 1], dtype=bool))
+    assert wc.finish(0.0, 2.0) == 2.0
+    assert wc.finish(0.5, 2.0) == 4.5
+    assert wc.finish(1.0, 1.5) == 4.5
+    assert wc.finish(2.5, 1.0) == 5.0
+    assert wc.finish(3.0, 0.0) == 3.0
+    assert wc.finish(0.0, 50.0) > 8
+    assert wc.working_days_between(0.5, 4.5) == pytest.approx(2.0)
+
+
+def _one_site_run(site_type, start, rain=0.0, seed=1):
+    config = RolloutConfig(
+        release_mode="all_at_start",
+        crew_productivity_kwp_per_day={"default": 200.0},  # 100 kWp: 0.5 d, plus 4.5 d set-up = 5 working days
+        rain_day_percent_by_month=[rain] * 12,
+        stages=_instant_stages(construction=_stage(4.5, "crews")),
+    )
+    sites = pd.DataFrame({"site_type": [site_type], "capacity_kwp": [100.0], "capex_cny": [3e5],
+                          "transformer_id": ["T"]}, index=["x"])
+    transformers = pd.DataFrame({"hosting_limit_kw": [1e9], "hosting_share_percent": [80.0]}, index=["T"])
+    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=seed, start_date=start, horizon_years=2)
+    return r.outcomes.loc["x", "commission_date"]
+
+
+def test_calendar_in_the_simulation():
+    # rooftop work just before the Spring Festival of 17 Feb 2026: works 7-9 Feb, shutdown 10 Feb - 4 Mar
+    assert _one_site_run("rural_home", date(2026, 2, 7)) == pd.Timestamp("2026-03-07")
+    # rooftops are not stopped by the frozen season: 20-24 Dec
+    assert _one_site_run("rural_home", date(2025, 12, 20)) == pd.Timestamp("2025-12-25")
+    # a ground-mounted site waits for the end of the frozen season and of the shutdown (4 Mar): 5-9 Mar
+    assert _one_site_run("agrivoltaic", date(2025, 12, 20)) == pd.Timestamp("2026-03-10")
+    # on rainy days nothing happens outdoors: always raining in the model's eyes -> never finished
+    assert pd.isna(_one_site_run("fish_pond", date(2026, 6, 1), rain=100.0))
+    # rain on some days only delays; the rainy days are the run-level weather stream's (same for every site)
+    for seed in (1, 2, 3):
+        rainy = cal.rain_mask(date(2026, 6, 1), 30, [50.0] * 12, stream(seed, "rollout", "weather"))
+        fifth_dry_day = np.flatnonzero(~rainy)[4]
+        expected = pd.Timestamp("2026-06-01") + pd.Timedelta(days=int(fifth_dry_day) + 1)
+        assert _one_site_run("fish_pond", date(2026, 6, 1), rain=50.0, seed=seed) == expected
+    assert _one_site_run("rural_home", date(2026, 6, 1), rain=100.0) == pd.Timestamp("2026-06-06")
+
+
+def test_office_stages_count_working_days():
+    config = RolloutConfig(
+        release_mode="all_at_start", crew_productivity_kwp_per_day={"default": 1e12},
+        stages=_instant_stages(grid_review=StageConfig(duration=fixed(20), success_percent=100, resource="reviewers",
+                                                       resource_busy_percent=5)),
+    )
+    sites = pd.DataFrame({"site_type": ["rural_home"], "capacity_kwp": [10.0], "capex_cny": [3e4],
+                          "transformer_id": ["T"]}, index=["x"])
+    transformers = pd.DataFrame({"hosting_limit_kw": [1e9], "hosting_share_percent": [80.0]}, index=["T"])
+    # Monday 6 April 2026 + 20 working days (Mon-Fri) = 4 weeks -> end of Friday 1 May (2 May 00:00)
+    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
+    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-05-02")
+    # the reviewer is busy 5 % of it: 1 working day (Monday)
+    assert r.resources["reviewers"]["utilization_horizon"] == pytest.approx(1.0 / 2 / 365)
+    assert r.resources["reviewers"]["utilization"] == pytest.approx(1.0 / 2 / 1.0)  # one reviewer of two, day 0-1
+    # the same from Monday 2 March loses 2-4 March to the Spring Festival shutdown (to 4 March): 2 April 00:00
+    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 3, 2), horizon_years=1)
+    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-04-02")
+    assert r.resources["reviewers"]["utilization_horizon"] == pytest.approx(4.0 / 2 / 365)  # held 2-5 March 00:00
+
+
+# --------------------------------------------------------------------------------------------- hosting rules
+
+
+def _hosting_run(when_full, planned_day=None, extra_site=False):
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False,
+                           stages=_instant_stages(), hosting_when_full=when_full, upgrade_lead_time_days=100,
+                           upgrade_factor=2.0, crew_productivity_kwp_per_day={"default": 1e12})
+    caps = {"a": 60.0, "b": 60.0} | ({"c": 300.0} if extra_site else {})
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": list(caps.values()), "capex_cny": 1e5,
+                          "transformer_id": "T"}, index=list(caps))
+    transformers = pd.DataFrame({
+        "rating_kva": [125.0], "hosting_share_percent": [80.0], "hosting_limit_kw": [100.0],
+        "planned_upgrade_date": [pd.NaT if planned_day is None else pd.Timestamp("2026-01-01")
+                                 + pd.Timedelta(days=planned_day)],
+        "planned_upgrade_kva": [0.0 if planned_day is None else 125.0]}, index=["T"])
+    return simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                    horizon_years=2)
+
+
+def test_hosting_full_transformer_rules():
+    # 100 kW of hosting, two 60 kWp homes: the second waits for an upgrade the grid company schedules 100 d later
+    # (rating x2: +125 kVA x 80 % = +100 kW)
+    r = _hosting_run("wait_upgrade")
+    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 100.0], abs=1e-6)
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [["scheduled", 100.0, 100.0]]
+    ev = r.events[(r.events["site_id"] == "b") & (r.events["stage"] == "hosting")]
+    assert ev[["event", "time_days"]].values.tolist() == [["start", 0.0], ["wait", 0.0], ["end", 100.0]]
+    # ... or is dropped
+    r = _hosting_run("drop")
+    assert r.outcomes["status"].tolist() == ["operating", "dropped_hosting"]
+    assert len(r.upgrades) == 0
+    # a planned upgrade on day 50 comes first; a 300 kWp site that does not fit even after it gets the grid company's
+    # upgrade 100 d later (+250 kVA x 80 % = +200 kW: 280 kW free) and is then dropped
+    r = _hosting_run("wait_upgrade", planned_day=50, extra_site=True)
+    assert r.outcomes["status"].tolist() == ["operating", "operating", "dropped_hosting"]
+    assert r.outcomes["commission_day"].tolist()[:2] == pytest.approx([0.0, 50.0], abs=1e-6)
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [
+        ["planned", 50.0, 100.0], ["scheduled", 150.0, 200.0]]
+    drop = r.events[(r.events["site_id"] == "c") & (r.events["event"] == "drop")]
+    assert drop["time_days"].tolist() == [150.0]
+
+
+def test_config_round_trip_and_layered_stage_settings():
+    config = RolloutConfig(
+        stages={"construction": StageConfig(success_percent=97)},
+        site_type_stages={"fish_pond": {"construction": StageConfig(duration=fixed(9))}},
+    )
+    again = RolloutConfig.model_validate(config.model_dump())
+    for cfg in (config, again):
+        pond, home = cfg.stage("fish_pond", "construction"), cfg.stage("rural_home", "construction")
+        assert pond.duration == fixed(9) and pond.success_percent == 97 and pond.resource == "crews"
+        assert home.duration == triangular(0.5, 1, 3) and home.success_percent == 97
+        assert cfg.stage("party_government", "consent").success_percent == 100
+        assert cfg.stage("rural_home", "consent").success_percent == 85
+        assert cfg.stage("rural_home", "grid_review").resource_busy_percent == 2.5
+        assert cfg.productivity("fish_pond") == 80 and cfg.productivity("rural_home") == 30
+    assert RolloutConfig(crew_productivity_kwp_per_day={"rural_home": 25}).productivity("fish_pond") == 30
+
+
+def test_check_inputs_without_running():
+    sites, transformers = _county(n=20, tight=False)
+    check_inputs(sites, transformers, RolloutConfig())
+    with pytest.raises(InputError) as e:
+        check_inputs(sites, transformers, RolloutConfig(surveyors=0))
+    assert e.value.field == "rollout.surveyors"
+    # a stage that does not use the resource makes a zero count fine
+    check_inputs(sites, transformers, RolloutConfig(surveyors=0, stages={"survey_design": StageConfig(resource=None)}))
