@@ -88,12 +88,52 @@ def compute_yields(scenario: Scenario, sites, *, cache_dir: Path | None) -> tupl
     lat, lon = _county_location(sites)
     weathers = weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
                                     altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir)
+    apply_crop_light(scenario, sites, weathers[0])
     archetype_index, archetypes = energy.assign_archetypes(sites)
     profiles = [energy.archetype_profiles(w, archetypes, scenario.system, cache_dir=cache_dir) for w in weathers]
     annual = np.mean([p.sum(axis=0, dtype=np.float64) for p in profiles], axis=0)
     sites["archetype"] = archetype_index.astype(int)
     sites["specific_yield_kwh_per_kwp"] = annual[archetype_index].round(2)
     return profiles, archetypes, weathers
+
+
+MIN_AGRIVOLTAIC_GCR = 0.05
+
+
+def apply_crop_light(scenario: Scenario, sites, weather_year) -> None:
+    """Crop light under agrivoltaic arrays, per site; with ``siting.agrivoltaic_min_crop_light_percent`` set, the GCR
+    of designs that shade too much is lowered to the largest one that passes (capacity and capex scale with it), and
+    a design that cannot pass even at GCR 0.05 makes the site ineligible (``crop_light_below_minimum``).
+
+    Adds ``crop_light_percent`` and ``crop_light_growing_season_percent`` (NaN for other mounts). Modifies ``sites``.
+    """
+    sites["crop_light_percent"] = np.nan
+    sites["crop_light_growing_season_percent"] = np.nan
+    agri = sites["mount"].str.startswith("agrivoltaic")
+    if not agri.any():
+        return
+    minimum = scenario.siting.agrivoltaic_min_crop_light_percent
+    design_cols = ["surface_tilt", "surface_azimuth", "gcr", "height_m", "tracking"]
+    for design, idx in sites[agri].groupby(design_cols, sort=True).groups.items():
+        tilt, azimuth, gcr, height, tracking = design
+        light = energy.crop_light_fraction(weather_year, tilt, azimuth, gcr, height, tracking=bool(tracking))
+        if minimum is not None and light["growing_season"] * 100.0 < minimum:
+            new_gcr = energy.max_gcr_for_crop_light(minimum / 100.0, weather_year, tilt, azimuth, height,
+                                                    tracking=bool(tracking))
+            new_gcr = float(np.floor(new_gcr * 100.0) / 100.0)
+            if new_gcr < MIN_AGRIVOLTAIC_GCR:
+                still = idx[sites.loc[idx, "eligible"].to_numpy()]
+                sites.loc[still, "eligible"] = False
+                sites.loc[still, "exclusion_reason"] = "crop_light_below_minimum"
+            else:
+                scale = new_gcr / gcr
+                sites.loc[idx, "gcr"] = new_gcr
+                sites.loc[idx, "capacity_kwp"] = (sites.loc[idx, "capacity_kwp"] * scale).round(2)
+                sites.loc[idx, "capex_cny"] = (sites.loc[idx, "capex_cny"] * scale).round(2)
+                light = energy.crop_light_fraction(weather_year, tilt, azimuth, new_gcr, height,
+                                                   tracking=bool(tracking))
+        sites.loc[idx, "crop_light_percent"] = round(100.0 * light["annual"], 2)
+        sites.loc[idx, "crop_light_growing_season_percent"] = round(100.0 * light["growing_season"], 2)
 
 
 @dataclass
@@ -228,7 +268,8 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
     built = out["status"].eq("operating")
     keep = ["site_id", "site_type", "township", "village", "name", "pilot_category", "area_m2", "eligible",
             "exclusion_reason", "capacity_kwp", "mount", "surface_tilt", "surface_azimuth", "gcr", "height_m",
-            "archetype", "specific_yield_kwh_per_kwp", "transformer_id", "connection_level",
+            "archetype", "specific_yield_kwh_per_kwp", "crop_light_percent", "crop_light_growing_season_percent",
+            "transformer_id", "connection_level",
             "distance_to_transformer_m", "capex_cny", "priority_rank", "status", "commission_date", "energy_mwh",
             "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t", "lcoe_cny_per_kwh", "npv_cny", "geometry"]
     out = out[[c for c in keep if c in out.columns]]

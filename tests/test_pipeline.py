@@ -113,3 +113,24 @@ def test_golden_run(tiny_run):
     golden = json.loads(GOLDEN.read_text())
     for k in GOLDEN_KEYS:
         assert figures[k] == pytest.approx(golden[k], rel=1e-6, abs=1e-6), k
+
+
+def test_crop_light_minimum_bounds_gcr(tiny_county, tmp_path, cache_dir):
+    from sim.pipeline import prepare
+
+    from .conftest import scenario_dict, write_scenario
+
+    def agri(minimum):
+        raw = scenario_dict(tiny_county)
+        raw["siting"]["agrivoltaic_min_crop_light_percent"] = minimum
+        p = prepare(sim.load_scenario(write_scenario(tmp_path, raw, f"s{minimum}.yaml")), cache_dir=cache_dir)
+        return p.sites[p.sites["site_type"] == "agrivoltaic"]
+
+    free, bounded, impossible = agri(None), agri(75), agri(99)
+    assert len(free) > 0 and (free["gcr"] == 0.30).all()
+    assert (free["crop_light_growing_season_percent"] < 75).all()  # the default design shades more than allowed
+    assert (bounded["gcr"] < 0.30).all() and (bounded["crop_light_growing_season_percent"] >= 75).all()
+    ratio = bounded["capacity_kwp"] / free["capacity_kwp"]
+    np.testing.assert_allclose(ratio, bounded["gcr"] / 0.30, rtol=1e-3)
+    assert (impossible["exclusion_reason"].isin(["crop_light_below_minimum"]) | ~free["eligible"]).all()
+    assert not impossible["eligible"].any()
