@@ -66,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     t0 = time.perf_counter()
+    if args.seed is not None and args.seed < 0:
+        raise InputError("the seed must be >= 0", field="--seed", value=args.seed, allowed="an integer >= 0")
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():

@@ -8,6 +8,7 @@ Section models live beside the module that uses them and are composed here.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import types
 import typing
@@ -200,8 +201,10 @@ def format_validation_error(err: ValidationError, model: type, file: Path | str 
     if kind == "extra_forbidden":
         parent = _model_at(model, loc[:-1])
         valid = sorted(parent.model_fields) if parent is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=2, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
         return InputError(
-            f"'{loc[-1]}' is not a valid key", file=file, field=field, allowed=", ".join(valid) or None
+            f"'{loc[-1]}' is not a valid key{hint}", file=file, field=field, allowed=", ".join(valid) or None
         )
     if kind == "missing":
         return InputError("required key is missing", file=file, field=field)

@@ -250,6 +250,13 @@ def prepare_sites(scenario: Scenario, *, strict: bool = False) -> tuple[gpd.GeoD
     reason[(reason == "") & far] = "no_transformer_within_distance"
     out["exclusion_reason"] = reason.astype(str)
     out["eligible"] = out["exclusion_reason"].eq("")
+    if not out["eligible"].any():
+        reasons = ", ".join(f"{k} {v}" for k, v in out["exclusion_reason"].value_counts().items())
+        raise InputError(
+            f"no eligible site among {len(out)} candidates ({reasons})", file=sites_file, field="siting",
+            allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp and "
+                    "that the sites and the transformers cover the same area",
+        )
 
     transformers_table = gridmod.hosting_table(
         transformers, hosting_share_percent=scenario.grid.hosting_share_percent,
