@@ -11,7 +11,7 @@ The public API for notebooks and scripts::
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_scenario", "run", "read_run"]
+__all__ = ["__version__", "load_scenario", "run", "read_run", "compare"]
 
 
 def __getattr__(name: str):
@@ -24,6 +24,10 @@ def __getattr__(name: str):
         from .pipeline import run
 
         return run
+    if name == "compare":
+        from .experiment import compare
+
+        return compare
     if name == "read_run":
         from .results import read_run
 
