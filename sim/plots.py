@@ -1,0 +1,780 @@
+"""Figures of one run: capacity online over time, energy and CO2 by year, resource use, maps, grid loading.
+
+Every function takes a :class:`sim.results.RunResult` or one of its parts and returns a matplotlib ``Figure``
+built with the object API (``Figure`` + Agg canvas: no pyplot, no global state, safe in threads and in the report).
+In a notebook with ``%matplotlib inline`` a returned figure displays itself; :func:`png_bytes` and
+:func:`save_png` render one to PNG.
+
+Conventions: axes carry their quantity and unit, fonts are at least 10 pt, large numbers get thousands separators,
+and colours come from the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies), one fixed
+colour per site type.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+OKABE_ITO = {
+    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
+}
+GREY = "#999999"
+LIGHT_GREY = "#d9d9d9"
+
+#: Site types in display order (rooftops first, then farms, then tourism) with a fixed colour each. Okabe-Ito has
+#: eight colours; the ninth type (greenhouse, few sites and little capacity) gets neutral grey.
+SITE_TYPE_COLOURS: dict[str, str] = {
+    "rural_home": OKABE_ITO["orange"],
+    "public_building": OKABE_ITO["sky_blue"],
+    "party_government": OKABE_ITO["blue"],
+    "commercial_industrial": OKABE_ITO["black"],
+    "agrivoltaic": OKABE_ITO["bluish_green"],
+    "greenhouse": GREY,
+    "fish_pond": OKABE_ITO["reddish_purple"],
+    "tourism_carpark": OKABE_ITO["vermillion"],
+    "guesthouse": OKABE_ITO["yellow"],
+}
+SITE_TYPE_LABELS: dict[str, str] = {
+    "rural_home": "rural homes", "public_building": "public buildings", "party_government": "party & government",
+    "commercial_industrial": "commercial & industrial", "agrivoltaic": "agrivoltaics", "greenhouse": "greenhouses",
+    "fish_pond": "fish ponds", "tourism_carpark": "tourism car parks", "guesthouse": "guesthouses",
+}
+FONT_PT = 10.5
+TITLE_PT = 12.0
+DPI = 110
+
+BUILT_STATUS = "operating"
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _figure(width_in: float, height_in: float) -> Figure:
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _style(ax, grid_axis: str = "both") -> None:
+    ax.tick_params(labelsize=FONT_PT)
+    ax.xaxis.label.set_size(FONT_PT + 0.5)
+    ax.yaxis.label.set_size(FONT_PT + 0.5)
+    ax.title.set_size(TITLE_PT)
+    if grid_axis:
+        ax.grid(True, axis=grid_axis, color="#e3e3e3", linewidth=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def thousands(decimals: int = 0) -> FuncFormatter:
+    """Tick formatter with thousands separators (``12,500``)."""
+    return FuncFormatter(lambda x, _pos: f"{x:,.{decimals}f}")
+
+
+def _auto_thousands(ax, axis: str = "y") -> None:
+    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
+    span = abs(hi - lo)
+    decimals = 0 if span >= 10 else (1 if span >= 1 else 2)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(thousands(decimals))
+
+
+def site_type_colour(site_type: str) -> str:
+    return SITE_TYPE_COLOURS.get(site_type, GREY)
+
+
+def site_type_label(site_type: str) -> str:
+    return SITE_TYPE_LABELS.get(site_type, site_type.replace("_", " "))
+
+
+def _ordered_types(types) -> list[str]:
+    present = set(types)
+    known = [t for t in SITE_TYPE_COLOURS if t in present]
+    return known + sorted(present - set(known))
+
+
+def _built(sites: pd.DataFrame) -> pd.Series:
+    return sites["status"].astype(str).eq(BUILT_STATUS)
+
+
+def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
+    """The figure rendered to PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def save_png(fig: Figure, path: str | Path, dpi: int | None = None) -> Path:
+    """Write the figure to ``path`` as PNG (atomically: temporary file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(png_bytes(fig, dpi))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _empty(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=FONT_PT + 1, color="#555555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+# --------------------------------------------------------------------------------------------- capacity over time
+
+
+def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp | None = None,
+                             end_date: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """Capacity online [kWp] at the end of each month, one column per site type (built sites, by commission date).
+
+    The index runs monthly (month ends) from ``start_date`` (default: the first commissioning) to ``end_date``
+    (default: the last commissioning plus one year).
+    """
+    built = sites.loc[_built(sites) & sites["commission_date"].notna(),
+                      ["site_type", "capacity_kwp", "commission_date"]].copy()
+    dates = pd.to_datetime(built["commission_date"])
+    if start_date is None:
+        start = dates.min() if len(dates) else pd.Timestamp("2000-01-01")
+    else:
+        start = pd.Timestamp(start_date)
+    if end_date is None:
+        end = (dates.max() if len(dates) else start) + pd.DateOffset(years=1)
+    else:
+        end = pd.Timestamp(end_date)
+    months = pd.date_range(start.to_period("M").to_timestamp("M"), end.to_period("M").to_timestamp("M"), freq="ME")
+    built["month"] = dates.dt.to_period("M").dt.to_timestamp("M")
+    added = built.pivot_table(index="month", columns="site_type", values="capacity_kwp", aggfunc="sum",
+                              fill_value=0.0)
+    added = added.reindex(columns=_ordered_types(added.columns))
+    online = added.reindex(months.union(added.index), fill_value=0.0).sort_index().cumsum()
+    return online.reindex(months).ffill().fillna(0.0)
+
+
+def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | None = None,
+                      end_date: str | pd.Timestamp | None = None, milestones: Mapping[str, str | None] | None = None,
+                      title: str = "Capacity online by site type") -> Figure:
+    """Stacked area of capacity online [MWp] at monthly resolution, by site type; optional milestone markers."""
+    online = monthly_capacity_by_type(sites, start_date, end_date) / 1000.0
+    fig = _figure(9.0, 4.6)
+    ax = fig.add_subplot()
+    if online.empty or online.to_numpy().sum() == 0:
+        _empty(ax, "no site commissioned")
+        return fig
+    x = online.index
+    ax.stackplot(x, *[online[c].to_numpy() for c in online.columns],
+                 colors=[site_type_colour(c) for c in online.columns],
+                 labels=[site_type_label(c) for c in online.columns], linewidth=0.3, edgecolor="white")
+    total = online.sum(axis=1)
+    ax.plot(x, total, color="#333333", linewidth=1.0)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(0, float(total.max()) * 1.08)
+    ms = [(label, pd.Timestamp(date)) for label, date in (milestones or {}).items() if date]
+    for k, (label, d) in enumerate(ms):
+        ax.axvline(d, color="#555555", linestyle="--", linewidth=0.9)
+        ax.text(d, ax.get_ylim()[1] * (0.98 - 0.12 * k), f" {label} of target: {d:%b %Y} ", va="top", ha="right",
+                fontsize=FONT_PT - 0.5, color="#333333",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
+    ax.set_xlabel("date (month end)")
+    ax.set_ylabel("capacity online [MWp]")
+    ax.set_title(f"{title} (total {total.iloc[-1]:,.1f} MWp)", loc="left")
+    _auto_thousands(ax)
+    _style(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT_PT, frameon=False, reverse=True,
+              title="site type", title_fontsize=FONT_PT)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- energy and CO2
+
+
+def energy_by_year(annual: pd.DataFrame, ax=None) -> Figure:
+    """Energy delivered per calendar year [GWh] (bars), with curtailed energy stacked on top."""
+    fig, ax = _fig_ax(ax, 7.5, 4.2)
+    years = annual["year"].to_numpy(int)
+    energy = annual["energy_mwh"].to_numpy(float) / 1000.0
+    ax.bar(years, energy, color=OKABE_ITO["blue"], label="delivered", width=0.8)
+    if "curtailed_mwh" in annual and annual["curtailed_mwh"].sum() > 0:
+        ax.bar(years, annual["curtailed_mwh"].to_numpy(float) / 1000.0, bottom=energy, color=OKABE_ITO["orange"],
+               label="curtailed", width=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("energy [GWh per year]")
+    ax.set_title(f"Energy by year (total {energy.sum():,.0f} GWh)", loc="left")
+    _auto_thousands(ax)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
+    _style(ax, "y")
+    ax.legend(fontsize=FONT_PT, frameon=True, framealpha=0.9, edgecolor="none", loc="upper right")
+    return fig
+
+
+def co2_by_year(annual: pd.DataFrame, ax=None) -> Figure:
+    """CO2 avoided per year [kt] (net bars, gross line) and cumulative net CO2 avoided [kt] on a second axis."""
+    fig, ax = _fig_ax(ax, 7.5, 4.2)
+    years = annual["year"].to_numpy(int)
+    net = annual["co2_avoided_t"].to_numpy(float) / 1000.0
+    ax.bar(years, net, color=OKABE_ITO["bluish_green"], width=0.8, label="net per year (left axis)")
+    handles = [Patch(color=OKABE_ITO["bluish_green"], label="net per year (left axis)")]
+    if "co2_avoided_gross_t" in annual:
+        gross = annual["co2_avoided_gross_t"].to_numpy(float) / 1000.0
+        ax.plot(years, gross, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
+        handles.append(Line2D([], [], color=OKABE_ITO["black"], marker="o", markersize=3,
+                              label="gross per year (left axis)"))
+    ax.set_xlabel("year")
+    ax.set_ylabel("CO$_2$ avoided [kt per year]")
+    _auto_thousands(ax)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
+    _style(ax, "y")
+    ax2 = ax.twinx()
+    ax2.plot(years, np.cumsum(net), color=OKABE_ITO["vermillion"], linewidth=2.0)
+    handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linewidth=2.0, label="net cumulative (right axis)"))
+    ax2.set_ylim(0, max(float(np.cumsum(net)[-1]) if len(net) else 1.0, 1e-9) * 1.05)
+    ax2.set_ylabel("cumulative net CO$_2$ avoided [kt]", color=OKABE_ITO["vermillion"])
+    ax2.tick_params(labelsize=FONT_PT, colors=OKABE_ITO["vermillion"], axis="y")
+    ax2.yaxis.label.set_size(FONT_PT + 0.5)
+    ax2.yaxis.set_major_formatter(thousands(0))
+    for side in ("top",):
+        ax2.spines[side].set_visible(False)
+    ax.set_title(f"CO$_2$ avoided by year (net total {net.sum():,.0f} kt)", loc="left")
+    ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+              ncols=3)
+    return fig
+
+
+def energy_co2_by_year(annual: pd.DataFrame) -> Figure:
+    """Energy and CO2 avoided by year side by side."""
+    fig = _figure(13.0, 4.4)
+    a1, a2 = fig.subplots(1, 2)
+    energy_by_year(annual, ax=a1)
+    co2_by_year(annual, ax=a2)
+    return fig
+
+
+def _fig_ax(ax, w: float, h: float):
+    if ax is None:
+        fig = _figure(w, h)
+        return fig, fig.add_subplot()
+    return ax.figure, ax
+
+
+# --------------------------------------------------------------------------------------------- resources
+
+
+def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
+    """``summary["resources"]`` as a table: capacity, utilisation [%], mean / 95th-percentile wait [days], max queue."""
+    rows = []
+    for name, r in resources.items():
+        util = r.get("utilization")
+        rows.append({"resource": name, "capacity": r.get("capacity"),
+                     "utilisation_percent": None if util is None else 100.0 * float(util),
+                     "mean_wait_days": r.get("mean_wait_days"), "p95_wait_days": r.get("p95_wait_days"),
+                     "max_queue_length": r.get("max_queue_length"), "requests": r.get("n_requests")})
+    return pd.DataFrame(rows).set_index("resource") if rows else pd.DataFrame()
+
+
+def resource_utilisation(resources: Mapping[str, Mapping]) -> Figure:
+    """Utilisation [%] of each limited resource, and the mean and 95th-percentile wait for it [days]."""
+    table = resources_table(resources)
+    fig = _figure(11.0, max(2.6, 0.55 * len(table) + 1.4))
+    a1, a2 = fig.subplots(1, 2, sharey=True)
+    if table.empty:
+        _empty(a1, "no resource statistics")
+        _empty(a2, "")
+        return fig
+    table = table.sort_values("utilisation_percent")
+    y = np.arange(len(table))
+    labels = [f"{n.replace('_', ' ')} (×{int(c)})" for n, c in zip(table.index, table["capacity"])]
+    util = table["utilisation_percent"].astype(float).to_numpy()
+    a1.barh(y, util, color=OKABE_ITO["blue"], height=0.6)
+    for yi, u in zip(y, util):
+        a1.text(min(u, 100) + 1.5, yi, f"{u:.0f} %", va="center", fontsize=FONT_PT)
+    a1.set_xlim(0, 115)
+    a1.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
+    a1.set_xticks([0, 25, 50, 75, 100])
+    a1.set_yticks(y, labels)
+    a1.set_xlabel("utilisation over the rollout [% of capacity busy]")
+    a1.set_title("Resource utilisation", loc="left")
+    _style(a1, "x")
+    mean = table["mean_wait_days"].astype(float).to_numpy()
+    p95 = table["p95_wait_days"].astype(float).to_numpy()
+    a2.barh(y, mean, color=OKABE_ITO["vermillion"], height=0.6, label="mean wait")
+    a2.scatter(p95, y, color=OKABE_ITO["black"], marker="|", s=180, linewidths=2, label="95th percentile", zorder=3)
+    right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.45, 1.0)
+    for yi, m, q in zip(y, mean, p95):
+        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} d (p95 {q:,.0f} d)",
+                va="center", fontsize=FONT_PT)
+    a2.set_xlim(0, right)
+    a2.set_xlabel("wait for the resource [days]")
+    a2.set_title("Waiting (where the queue forms)", loc="left")
+    a2.xaxis.set_major_formatter(thousands(0))
+    a2.legend(fontsize=FONT_PT, frameon=False, loc="lower right")
+    _style(a2, "x")
+    return fig
+
+
+def stage_durations(stage_table: pd.DataFrame) -> Figure:
+    """Mean and 95th-percentile duration of each rollout stage [days] (``stage_durations.csv``)."""
+    fig = _figure(8.0, max(2.6, 0.45 * len(stage_table) + 1.2))
+    ax = fig.add_subplot()
+    if stage_table is None or len(stage_table) == 0:
+        _empty(ax, "no stage durations")
+        return fig
+    t = stage_table.iloc[::-1]
+    y = np.arange(len(t))
+    ax.barh(y, t["mean_days"], color=OKABE_ITO["sky_blue"], height=0.6, label="mean")
+    ax.scatter(t["p95_days"], y, marker="|", s=180, linewidths=2, color=OKABE_ITO["black"], label="95th percentile",
+               zorder=3)
+    ax.set_yticks(y, [f"{s.replace('_', ' ')} (n={int(n):,})" for s, n in zip(t["stage"], t["n"])])
+    ax.set_xlabel("duration of the stage [days]")
+    ax.set_title("Time spent in each rollout stage (including waits)", loc="left")
+    ax.xaxis.set_major_formatter(thousands(0))
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="lower right")
+    _style(ax, "x")
+    return fig
+
+
+STAGE_COLOURS = [OKABE_ITO[k] for k in ("orange", "sky_blue", "bluish_green", "black", "vermillion", "blue",
+                                          "reddish_purple")] + [GREY]
+_LEAVE_EVENTS = ("end", "drop", "decline", "fail")
+
+
+def sites_in_stage(events: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
+    """Number of sites inside each rollout stage (started, not yet left) at each date of a regular grid
+    (``freq``: pandas offset, month starts by default), from the event log. Waiting for a resource counts as being
+    in the stage, so a stage whose count piles up is where the queue forms."""
+    ev = events[["site_id", "stage", "event", "date"]].copy()
+    ev["stage"] = ev["stage"].astype(str)
+    ev["event"] = ev["event"].astype(str)
+    ev["date"] = pd.to_datetime(ev["date"])
+    stages = [st for st in pd.unique(ev["stage"]) if (ev.loc[ev["stage"] == st, "event"] == "start").any()]
+    if not stages:
+        return pd.DataFrame()
+    grid = pd.date_range(ev["date"].min().normalize(), ev["date"].max() + pd.Timedelta(days=31), freq=freq)
+    out = {}
+    for st in stages:
+        sub = ev[ev["stage"] == st]
+        enter = np.sort(sub.loc[sub["event"] == "start", "date"].to_numpy())
+        leave = np.sort(sub.loc[sub["event"].isin(_LEAVE_EVENTS), "date"].to_numpy())
+        g = grid.to_numpy()
+        out[st] = np.searchsorted(enter, g, side="right") - np.searchsorted(leave, g, side="right")
+    return pd.DataFrame(out, index=grid)
+
+
+def stage_occupancy(events: pd.DataFrame, *, until: str | pd.Timestamp | None = None) -> Figure:
+    """Sites in each rollout stage over time (monthly): where the sites pile up (the queue) and when."""
+    wip = sites_in_stage(events)
+    fig = _figure(10.0, 4.6)
+    ax = fig.add_subplot()
+    if wip.empty:
+        _empty(ax, "no stage events")
+        return fig
+    if until is not None:
+        wip = wip[wip.index <= pd.Timestamp(until)]
+    else:
+        busy = wip.sum(axis=1) > 0
+        if busy.any():
+            wip = wip.loc[: busy[busy].index[-1] + pd.DateOffset(months=2)]
+    for k, st in enumerate(wip.columns):
+        ax.plot(wip.index, wip[st], color=STAGE_COLOURS[k % len(STAGE_COLOURS)], linewidth=1.8,
+                linestyle="-" if k < 8 else "--", label=st.replace("_", " "))
+    ax.set_xlabel("date (start of month)")
+    ax.set_ylabel("sites in the stage (incl. waiting)")
+    ax.yaxis.set_major_formatter(thousands(0))
+    ax.set_ylim(0, None)
+    ax.set_title("Where the sites are: sites inside each rollout stage", loc="left")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="stage",
+              title_fontsize=FONT_PT)
+    _style(ax)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- pilot coverage
+
+
+def pilot_coverage(coverage: Mapping[str, Mapping]) -> Figure:
+    """Built share of candidate roofs per pilot category [%] against the pilot's minimum (50/40/30/20 %)."""
+    fig = _figure(7.5, 3.4)
+    ax = fig.add_subplot()
+    if not coverage:
+        _empty(ax, "no pilot coverage")
+        return fig
+    names = list(coverage)
+    y = np.arange(len(names))[::-1]
+    share = np.array([float(coverage[n].get("share_percent") or 0.0) for n in names])
+    target = np.array([float(coverage[n].get("target_percent") or 0.0) for n in names])
+    met = [bool(coverage[n].get("met")) for n in names]
+    colours = [OKABE_ITO["bluish_green"] if m else OKABE_ITO["vermillion"] for m in met]
+    ax.barh(y, share, color=colours, height=0.6)
+    ax.scatter(target, y, marker="D", color=OKABE_ITO["black"], zorder=3, s=30)
+    for yi, s, m in zip(y, share, met):
+        ax.text(s + 1.5, yi, f"{s:.0f} % {'met' if m else 'NOT met'}", va="center", fontsize=FONT_PT)
+    ax.set_yticks(y, [n.replace("_", " ") for n in names])
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
+    ax.set_xlabel("candidate roofs with PV [%]")
+    ax.set_title("Whole-county pilot coverage", loc="left")
+    ax.legend(handles=[Patch(color=OKABE_ITO["bluish_green"], label="target met"),
+                       Patch(color=OKABE_ITO["vermillion"], label="target not met"),
+                       Line2D([], [], marker="D", color=OKABE_ITO["black"], linestyle="", label="pilot minimum")],
+              fontsize=FONT_PT, frameon=False, loc="lower right")
+    _style(ax, "x")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- maps
+
+
+def _local(gdf):
+    from .sites import local_crs
+
+    return gdf.to_crs(local_crs(gdf))
+
+
+def _km_axes(ax) -> None:
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x / 1000:,.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x / 1000:,.0f}"))
+    ax.set_xlabel("UTM easting [km]")
+    ax.set_ylabel("UTM northing [km]")
+    ax.set_aspect("equal")
+
+
+def site_map(sites, transformers=None, *, boundary=None, title: str | None = None, ax=None,
+             legend: bool = True) -> Figure:
+    """Candidate sites at their centroids: built sites coloured by type (marker area grows with capacity), the rest
+    as small grey dots; optional transformers (points, black ``+``) and county boundary, in the local UTM zone.
+
+    ``sites``: GeoDataFrame with ``site_type, status, capacity_kwp`` (a run's ``sites.parquet``);
+    ``transformers``: GeoDataFrame of points (the grid file's transformer layer), optional.
+    """
+    import geopandas as gpd
+
+    fig, ax = _fig_ax(ax, 10.0, 6.0)
+    local = _local(sites)
+    crs = local.crs
+    pts = gpd.GeoDataFrame(local.drop(columns="geometry"), geometry=local.geometry.representative_point(), crs=crs)
+    built = _built(pts)
+    if boundary is not None:
+        boundary.to_crs(crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
+    other = pts[~built]
+    ax.scatter(other.geometry.x, other.geometry.y, s=3, color=LIGHT_GREY, linewidths=0, label="not built", zorder=1)
+    if transformers is not None and len(transformers):
+        tr = transformers.to_crs(crs)
+        ax.scatter(tr.geometry.x, tr.geometry.y, marker="+", s=14, color="#444444", linewidths=0.7, zorder=2)
+    cap = pts.loc[built, "capacity_kwp"].astype(float)
+    handles = []
+    for t in _ordered_types(pts.loc[built, "site_type"].unique()):
+        sel = pts[built & pts["site_type"].eq(t)]
+        size = 4.0 + 60.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
+        ax.scatter(sel.geometry.x, sel.geometry.y, s=size, color=site_type_colour(t), alpha=0.85,
+                   edgecolors="#333333" if t == "guesthouse" else "none", linewidths=0.3, zorder=3)
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=site_type_colour(t),
+                              label=f"{site_type_label(t)} ({len(sel):,})"))
+    handles.append(Line2D([], [], marker="o", linestyle="", markersize=4, color=LIGHT_GREY,
+                          label=f"not built ({len(other):,})"))
+    if transformers is not None and len(transformers):
+        handles.append(Line2D([], [], marker="+", linestyle="", markersize=7, color="#444444",
+                              label=f"transformer ({len(transformers):,})"))
+    _km_axes(ax)
+    ax.set_title(title or f"Sites built: {int(built.sum()):,} of {len(pts):,} candidates "
+                          f"({cap.sum() / 1000:,.1f} MWp)", loc="left")
+    _style(ax, "")
+    if legend:
+        ax.legend(handles=handles, fontsize=FONT_PT - 0.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False, title="built, by type (marker area ~ kWp)", title_fontsize=FONT_PT)
+    return fig
+
+
+def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[str, object] | None = None,
+                  ax=None) -> Figure:
+    """Candidate sites by type (eligible: coloured dots, marker area ~ capacity; excluded: black ``x``) over the
+    exclusion layers (grey fills / lines) and township borders, in the local UTM zone."""
+    import geopandas as gpd
+
+    fig, ax = _fig_ax(ax, 10.0, 6.8)
+    local = _local(sites)
+    crs = local.crs
+    pts = gpd.GeoDataFrame(local.drop(columns="geometry"), geometry=local.geometry.representative_point(), crs=crs)
+    handles = []
+    fills = [LIGHT_GREY, "#b8d8b0", "#a6cbe3", "#cccccc"]
+    for k, (name, layer) in enumerate((exclusions or {}).items()):
+        lay = layer.to_crs(crs)
+        colour = fills[k % len(fills)]
+        if lay.geom_type.isin(["LineString", "MultiLineString"]).all():
+            lay.plot(ax=ax, color=OKABE_ITO["sky_blue"], linewidth=1.5, zorder=0)
+            handles.append(Line2D([], [], color=OKABE_ITO["sky_blue"], linewidth=1.5, label=name.replace("_", " ")))
+        else:
+            lay.plot(ax=ax, color=colour, edgecolor="none", zorder=0)
+            handles.append(Patch(color=colour, label=name.replace("_", " ")))
+    if townships is not None:
+        townships.to_crs(crs).boundary.plot(ax=ax, color="#888888", linewidth=0.6, zorder=1)
+    if boundary is not None:
+        boundary.to_crs(crs).boundary.plot(ax=ax, color="#444444", linewidth=1.0, zorder=1)
+    eligible = pts["eligible"].astype(bool)
+    cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
+    for t in _ordered_types(pts["site_type"].unique()):
+        sel = pts[eligible & pts["site_type"].eq(t)]
+        ax.scatter(sel.geometry.x, sel.geometry.y, s=3 + 50 * np.sqrt(sel["capacity_kwp"] / cap_max),
+                   color=site_type_colour(t), alpha=0.85, linewidths=0.3,
+                   edgecolors="#333333" if t == "guesthouse" else "none", zorder=3)
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=site_type_colour(t),
+                              label=f"{site_type_label(t)} ({len(sel):,})"))
+    bad = pts[~eligible]
+    ax.scatter(bad.geometry.x, bad.geometry.y, marker="x", s=14, color="#000000", linewidths=0.8, zorder=4)
+    handles.append(Line2D([], [], marker="x", linestyle="", markersize=6, color="#000000",
+                          label=f"excluded ({len(bad):,})"))
+    _km_axes(ax)
+    ax.set_title(f"{len(pts):,} candidate sites, {int(eligible.sum()):,} eligible "
+                 f"({pts.loc[eligible, 'capacity_kwp'].sum() / 1000:,.1f} MWp)", loc="left")
+    ax.legend(handles=handles, fontsize=FONT_PT - 0.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="eligible sites by type, exclusions", title_fontsize=FONT_PT)
+    _style(ax, "")
+    return fig
+
+
+def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary=None, ax=None) -> Figure:
+    """Where two runs of the same county differ: sites built by both (grey), only by ``name_a`` (orange) or only by
+    ``name_b`` (blue); marker area ~ capacity. ``sites_a`` / ``sites_b``: the runs' site tables (same index)."""
+    import geopandas as gpd
+
+    fig, ax = _fig_ax(ax, 10.0, 6.8)
+    local = _local(sites_a)
+    pts = gpd.GeoDataFrame(local[["capacity_kwp"]], geometry=local.geometry.representative_point(), crs=local.crs)
+    a = _built(sites_a).reindex(pts.index, fill_value=False).to_numpy()
+    b = _built(sites_b).reindex(pts.index, fill_value=False).to_numpy()
+    if boundary is not None:
+        boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
+    cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
+    handles = []
+    for mask, colour, label, z in ((a & b, "#b0b0b0", "built by both", 2),
+                                   (a & ~b, OKABE_ITO["orange"], f"only {name_a}", 3),
+                                   (~a & b, OKABE_ITO["blue"], f"only {name_b}", 3)):
+        sel = pts[mask]
+        ax.scatter(sel.geometry.x, sel.geometry.y, s=6 + 80 * np.sqrt(sel["capacity_kwp"] / cap_max), color=colour,
+                   alpha=0.85, linewidths=0, zorder=z)
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
+                              label=f"{label}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp"))
+    _km_axes(ax)
+    ax.set_title(f"Where {name_a} and {name_b} differ", loc="left")
+    ax.legend(handles=handles, fontsize=FONT_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title="marker area ~ kWp", title_fontsize=FONT_PT)
+    _style(ax, "")
+    return fig
+
+
+def transformer_loading_table(sites: pd.DataFrame, transformers: pd.DataFrame) -> pd.DataFrame:
+    """Per transformer: hosting limit [kW], PV connected by the run [kWp], dropped for lack of hosting [kWp],
+    loading [% of the hosting limit]."""
+    s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
+    built = s[_built(s)].groupby("transformer_id")["capacity_kwp"].sum()
+    dropped = s[s["status"].astype(str).eq("dropped_hosting")].groupby("transformer_id")["capacity_kwp"].sum()
+    out = pd.DataFrame(index=transformers.index.astype(str))
+    out["hosting_limit_kw"] = pd.to_numeric(transformers["hosting_limit_kw"], errors="coerce").to_numpy(float)
+    if "rating_kva" in transformers:
+        out["rating_kva"] = pd.to_numeric(transformers["rating_kva"], errors="coerce").to_numpy(float)
+    out["connected_kwp"] = built.reindex(out.index).fillna(0.0)
+    out["dropped_hosting_kwp"] = dropped.reindex(out.index).fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["loading_percent"] = np.where(out["hosting_limit_kw"] > 0,
+                                          100.0 * out["connected_kwp"] / out["hosting_limit_kw"], np.nan)
+    out.index.name = "transformer_id"
+    return out
+
+
+LOADING_CLASSES: list[tuple[float, float, str, str]] = [
+    (-np.inf, 25.0, "< 25 %", OKABE_ITO["sky_blue"]),
+    (25.0, 75.0, "25-75 %", OKABE_ITO["blue"]),
+    (75.0, 100.5, "75-100 %", OKABE_ITO["orange"]),
+    (100.5, np.inf, "> 100 % (after upgrades)", OKABE_ITO["vermillion"]),
+]
+"""Classes of transformer loading [% of the hosting limit at the start] for maps and histograms."""
+
+
+def _loading_class(loading_percent: pd.Series) -> pd.Series:
+    out = pd.Series(-1, index=loading_percent.index)
+    for k, (lo, hi, _label, _colour) in enumerate(LOADING_CLASSES):
+        out[(loading_percent >= lo) & (loading_percent < hi)] = k
+    return out
+
+
+def transformer_loading(sites: pd.DataFrame, transformers: pd.DataFrame) -> Figure:
+    """PV connected per transformer [kWp] against its hosting limit at the start [kW] (log-log), and how many
+    transformers fall in each loading class.
+
+    Points above the 1:1 line were connected after a grid upgrade raised the limit (the rollout upgrades full
+    transformers); transformers where sites were dropped for lack of hosting capacity are drawn as triangles.
+    """
+    table = transformer_loading_table(sites, transformers)
+    fig = _figure(12.0, 4.8)
+    a1, a2 = fig.subplots(1, 2, width_ratios=[1.2, 1.0])
+    full = table["dropped_hosting_kwp"] > 0
+    floor = 1.0
+    x = table["hosting_limit_kw"].clip(lower=floor)
+    y = table["connected_kwp"].clip(lower=floor)
+    a1.scatter(x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75,
+               label=f"no site dropped ({int((~full).sum()):,})")
+    a1.scatter(x[full], y[full], s=22, marker="^", color=OKABE_ITO["vermillion"], alpha=0.8,
+               label=f"sites dropped for lack of hosting ({int(full.sum()):,})")
+    lo = max(floor, float(min(x.min(), y.min())) / 1.5)
+    hi = float(max(x.max(), y.max())) * 1.5
+    a1.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1.0, label="connected = hosting limit")
+    a1.set_xscale("log")
+    a1.set_yscale("log")
+    a1.set_xlim(lo, hi)
+    a1.set_ylim(lo, hi)
+    a1.set_xlabel("hosting limit at the start [kW]")
+    a1.set_ylabel("PV connected by the run [kWp]")
+    a1.xaxis.set_major_formatter(thousands(0))
+    a1.yaxis.set_major_formatter(thousands(0))
+    a1.set_title("Transformer loading vs hosting limit", loc="left")
+    a1.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
+    _style(a1)
+    cls = _loading_class(table["loading_percent"].fillna(0.0))
+    labels = [c[2] for c in LOADING_CLASSES]
+    xs = np.arange(len(LOADING_CLASSES))
+    n_ok = [int(((cls == k) & ~full).sum()) for k in xs]
+    n_full = [int(((cls == k) & full).sum()) for k in xs]
+    a2.bar(xs, n_ok, color=OKABE_ITO["blue"], label="no site dropped", width=0.65)
+    a2.bar(xs, n_full, bottom=n_ok, color=OKABE_ITO["vermillion"], label="sites dropped", width=0.65)
+    for xi, a, b in zip(xs, n_ok, n_full):
+        a2.text(xi, a + b, f"{a + b:,}", ha="center", va="bottom", fontsize=FONT_PT)
+    a2.set_xticks(xs, labels, rotation=12)
+    a2.set_xlabel("PV connected [% of the hosting limit at the start]")
+    a2.set_ylabel("transformers")
+    a2.set_ylim(0, max(1, max(a + b for a, b in zip(n_ok, n_full))) * 1.15)
+    a2.set_title(f"Loading of {len(table):,} transformers", loc="left")
+    a2.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
+    _style(a2, "y")
+    return fig
+
+
+def transformer_map(sites, transformers, transformer_points, *, boundary=None, ax=None) -> Figure:
+    """Transformers on the map, coloured by loading class [% of the hosting limit at the start], marker area ~
+    hosting limit. ``transformer_points``: the grid file's transformer layer (points with ``transformer_id``)."""
+    fig, ax = _fig_ax(ax, 9.5, 7.0)
+    table = transformer_loading_table(sites, transformers)
+    pts = _local(transformer_points.set_index(transformer_points["transformer_id"].astype(str))[["geometry"]])
+    pts = pts.join(table, how="inner")
+    if boundary is not None:
+        boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
+    cls = _loading_class(pts["loading_percent"].fillna(0.0))
+    size = 10 + 120 * np.sqrt(pts["hosting_limit_kw"].clip(lower=0) / max(float(pts["hosting_limit_kw"].max()), 1.0))
+    handles = []
+    for k, (_lo, _hi, label, colour) in enumerate(LOADING_CLASSES):
+        sel = cls == k
+        ax.scatter(pts.geometry.x[sel], pts.geometry.y[sel], s=size[sel], color=colour, edgecolors="#333333",
+                   linewidths=0.4, alpha=0.9)
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
+                              markeredgecolor="#333333", label=f"{label} ({int(sel.sum()):,})"))
+    _km_axes(ax)
+    ax.set_title("Transformer loading (marker area ~ hosting limit)", loc="left")
+    ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              title="PV connected, % of the\nhosting limit at the start", title_fontsize=FONT_PT)
+    _style(ax, "")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- overview
+
+
+def sites_by_type(sites: pd.DataFrame) -> Figure:
+    """Candidate, eligible and built sites and capacity [MWp] per site type."""
+    s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
+    types = _ordered_types(s["site_type"].unique())
+    built = _built(s)
+    g = pd.DataFrame({
+        "candidate": s.groupby("site_type")["capacity_kwp"].sum(),
+        "eligible": s[s["eligible"].astype(bool)].groupby("site_type")["capacity_kwp"].sum(),
+        "built": s[built].groupby("site_type")["capacity_kwp"].sum(),
+    }).reindex(types).fillna(0.0) / 1000.0
+    n = pd.DataFrame({"candidate": s.groupby("site_type").size(), "built": s[built].groupby("site_type").size()}
+                     ).reindex(types).fillna(0).astype(int)
+    fig = _figure(11.0, 0.62 * len(types) + 1.4)
+    ax = fig.add_subplot()
+    y = np.arange(len(types))[::-1]
+    h = 0.27
+    ax.barh(y + h, g["candidate"], h, color=LIGHT_GREY, label="candidate")
+    ax.barh(y, g["eligible"], h, color=OKABE_ITO["sky_blue"], label="eligible")
+    ax.barh(y - h, g["built"], h, color=[site_type_colour(t) for t in types], edgecolor="#333333", linewidth=0.5)
+    right = float(g.to_numpy().max()) * 1.3
+    for yi, t in zip(y, types):
+        top = float(g.loc[t].max())
+        ax.text(top + right * 0.01, yi, f"built {g.loc[t, 'built']:,.1f} MWp, {n.loc[t, 'built']:,} of "
+                f"{n.loc[t, 'candidate']:,} sites", va="center", fontsize=FONT_PT - 0.5)
+    ax.set_xlim(0, right)
+    ax.set_yticks(y, [site_type_label(t) for t in types])
+    ax.set_xlabel("capacity [MWp]")
+    ax.set_title("Capacity by site type: candidate, eligible, built", loc="left")
+    ax.xaxis.set_major_formatter(thousands(0))
+    ax.legend(handles=[Patch(color=LIGHT_GREY, label="candidate"), Patch(color=OKABE_ITO["sky_blue"], label="eligible"),
+                       Patch(facecolor="white", edgecolor="#333333", label="built (colour = type)")],
+              fontsize=FONT_PT, frameon=False, loc="lower right")
+    _style(ax, "x")
+    return fig
+
+
+def agrivoltaic_tradeoff(table: pd.DataFrame, *, by: str = "layout", min_light_fraction: float | None = 0.8) -> Figure:
+    """Energy vs crop light for agrivoltaic layouts.
+
+    ``table``: one row per layout with ``gcr``, ``crop_light_growing_season`` [-], ``energy_mwh_per_ha_year`` and a
+    column ``by`` naming the layout family (e.g. "fixed, tilt 30°"), one line each. Left: crop light in the growing
+    season vs GCR; right: energy per hectare of field vs crop light (points labelled with their GCR), with the
+    minimum light share as a dashed line.
+    """
+    fig = _figure(12.5, 4.9)
+    a1, a2 = fig.subplots(1, 2)
+    colours = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "black")]
+    for k, (name, g) in enumerate(table.sort_values("gcr").groupby(by, sort=False)):
+        c = colours[k % len(colours)]
+        a1.plot(g["gcr"], 100 * g["crop_light_growing_season"], marker="o", markersize=4, color=c, label=str(name))
+        a2.plot(100 * g["crop_light_growing_season"], g["energy_mwh_per_ha_year"], marker="o", markersize=4, color=c,
+                label=str(name))
+        if k == 0:
+            for _, r in g.iloc[::2].iterrows():
+                a2.annotate(f"{r['gcr']:.2f}", (100 * r["crop_light_growing_season"], r["energy_mwh_per_ha_year"]),
+                            textcoords="offset points", xytext=(6, -14), fontsize=FONT_PT - 1, color=c,
+                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5})
+    if min_light_fraction is not None:
+        a1.axhline(100 * min_light_fraction, color="#333333", linestyle="--", linewidth=1.0)
+        a2.axvline(100 * min_light_fraction, color="#333333", linestyle="--", linewidth=1.0)
+        a1.text(a1.get_xlim()[1], 100 * min_light_fraction, f"{100 * min_light_fraction:.0f} % of open-field light ",
+                va="bottom", ha="right", fontsize=FONT_PT - 0.5)
+    a1.set_xlabel("ground coverage ratio, GCR [-]")
+    a1.set_ylabel("light reaching the crop [% of open field]")
+    a1.set_title("Crop light in the growing season (Apr-Oct)", loc="left")
+    a1.legend(fontsize=FONT_PT, frameon=False, loc="lower left")
+    _style(a1)
+    a2.set_xlabel("light reaching the crop, growing season [% of open field]")
+    a2.set_ylabel("PV energy [MWh per ha of field per year]")
+    a2.yaxis.set_major_formatter(thousands(0))
+    a2.set_title("Energy vs crop light (labels: GCR)", loc="left")
+    a2.legend(fontsize=FONT_PT, frameon=False, loc="upper right")
+    _style(a2)
+    return fig
+
+
+def run_figures(result, transformers=None, transformer_points=None) -> dict[str, Figure]:
+    """The standard set of figures of one run (transformer figures only when the transformer table is given)."""
+    s = result.summary
+    figs = {
+        "capacity": capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones")),
+        "energy_co2": energy_co2_by_year(result.annual),
+        "resources": resource_utilisation(s.get("resources") or {}),
+        "pilot": pilot_coverage(s.get("pilot_coverage") or {}),
+        "by_type": sites_by_type(result.sites),
+        "map": site_map(result.sites, transformer_points),
+    }
+    if transformers is not None:
+        figs["transformers"] = transformer_loading(result.sites, transformers)
+    return figs
