@@ -93,17 +93,41 @@ def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: floa
     return t
 
 
-def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.GeoDataFrame,
-                        level: pd.Series) -> pd.DataFrame:
-    """Nearest transformer of the site's connection level (both frames in the same projected CRS).
+def check_feeders(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
+    """Schema checks of the 10 kV feeder layer (lines with ``feeder_id`` and ``substation``)."""
+    for col in ("feeder_id", "substation"):
+        if col not in gdf.columns:
+            raise InputError("required column is missing", file=file, field=col,
+                             allowed=f"a column '{col}' on every feeder line")
+    out = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+    kinds = set(out.geometry.geom_type.unique())
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError("feeders must be lines", file=file, field="geometry", value=sorted(kinds),
+                         allowed="LineString, MultiLineString")
+    out["feeder_id"] = out["feeder_id"].astype(str)
+    out["substation"] = out["substation"].astype(str)
+    return out
 
-    Returns a DataFrame on the sites' index with ``transformer_id`` and ``distance_to_transformer_m``
-    ("" and inf where no transformer of that level exists).
+
+def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.GeoDataFrame,
+                        level: pd.Series, feeders_local: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """The transformer each site connects to (all frames in the same projected CRS).
+
+    Low-voltage sites go to the nearest ``lv`` distribution transformer. Medium-voltage sites connect to a 10 kV
+    feeder: with a feeder layer, to the nearest feeder line, whose substation's ``mv`` entry carries the hosting
+    limit (distance = to the line); without one, to the nearest ``mv`` transformer point.
+
+    Returns a DataFrame on the sites' index with ``transformer_id``, ``feeder_id`` and
+    ``distance_to_transformer_m`` ("" and inf where nothing of that level exists).
     """
-    out = pd.DataFrame(index=sites_local.index, data={"transformer_id": "", "distance_to_transformer_m": np.inf})
+    out = pd.DataFrame(index=sites_local.index,
+                       data={"transformer_id": "", "feeder_id": "", "distance_to_transformer_m": np.inf})
     points = sites_local.geometry.representative_point()
     for lvl in CONNECTION_LEVELS:
         mask = (level == lvl).to_numpy()
+        if lvl == "mv" and feeders_local is not None and len(feeders_local) and mask.any():
+            _assign_by_feeder(out, points[mask], transformers_local, feeders_local, sites_local.crs)
+            continue
         cands = transformers_local[transformers_local["connection_level"] == lvl]
         if not mask.any() or len(cands) == 0:
             continue
@@ -113,4 +137,23 @@ def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.G
         joined = joined[~joined.index.duplicated(keep="first")]
         out.loc[joined.index, "transformer_id"] = joined["transformer_id"].astype(str).to_numpy()
         out.loc[joined.index, "distance_to_transformer_m"] = joined["distance_to_transformer_m"].to_numpy()
+        if "feeder_id" in cands.columns:
+            fid = cands.set_index("transformer_id")["feeder_id"]
+            out.loc[joined.index, "feeder_id"] = fid.reindex(joined["transformer_id"].astype(str)).fillna("").to_numpy()
     return out
+
+
+def _assign_by_feeder(out: pd.DataFrame, points: gpd.GeoSeries, transformers_local: gpd.GeoDataFrame,
+                      feeders_local: gpd.GeoDataFrame, crs) -> None:
+    left = gpd.GeoDataFrame(geometry=points, crs=crs)
+    right = feeders_local[["feeder_id", "substation", "geometry"]].reset_index(drop=True)
+    joined = gpd.sjoin_nearest(left, right, how="left", distance_col="distance_to_transformer_m")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    mv = transformers_local[transformers_local["connection_level"] == "mv"]
+    by_substation = mv.drop_duplicates("substation").set_index("substation")["transformer_id"]
+    out.loc[joined.index, "transformer_id"] = (
+        by_substation.reindex(joined["substation"].astype(str)).fillna("").astype(str).to_numpy())
+    out.loc[joined.index, "feeder_id"] = joined["feeder_id"].astype(str).to_numpy()
+    dist = joined["distance_to_transformer_m"].to_numpy(float)
+    out.loc[joined.index, "distance_to_transformer_m"] = np.where(
+        out.loc[joined.index, "transformer_id"].to_numpy() != "", dist, np.inf)

@@ -269,7 +269,7 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
     keep = ["site_id", "site_type", "township", "village", "name", "pilot_category", "area_m2", "eligible",
             "exclusion_reason", "capacity_kwp", "mount", "surface_tilt", "surface_azimuth", "gcr", "height_m",
             "archetype", "specific_yield_kwh_per_kwp", "crop_light_percent", "crop_light_growing_season_percent",
-            "transformer_id", "connection_level",
+            "transformer_id", "feeder_id", "connection_level",
             "distance_to_transformer_m", "capex_cny", "priority_rank", "status", "commission_date", "energy_mwh",
             "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t", "lcoe_cny_per_kwh", "npv_cny", "geometry"]
     out = out[[c for c in keep if c in out.columns]]

@@ -60,6 +60,9 @@ class DataConfig(StrictModel):
     sites_layer: str | None = Field("sites", description="layer of the candidate sites (None for single-layer files)")
     grid_file: Path | None = Field(None, description="file with the transformers; default: sites_file")
     transformers_layer: str | None = Field("transformers", description="layer of the transformers (points)")
+    feeders_layer: str | None = Field(
+        None, description="layer of 10 kV feeder lines in grid_file (medium-voltage sites connect to the nearest "
+                          "feeder, limited by its substation's mv transformer); None: nearest mv transformer point")
     exclusions: list[ExclusionConfig] = Field(default_factory=list, description="exclusion layers")
 
 

@@ -235,8 +235,15 @@ def prepare_sites(scenario: Scenario, *, strict: bool = False) -> tuple[gpd.GeoD
                       file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
     check_crs(traw, grid_file, "transformers")
     transformers = gridmod.check_transformers(traw, grid_file)
-    assigned = gridmod.assign_transformers(local, transformers.to_crs(crs), level)
+    feeders = None
+    if scenario.data.feeders_layer is not None:
+        fraw = read_layer(grid_file, scenario.data.feeders_layer, what="feeder", field="data.feeders_layer",
+                          file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
+        check_crs(fraw, grid_file, "feeders")
+        feeders = gridmod.check_feeders(fraw, grid_file).to_crs(crs)
+    assigned = gridmod.assign_transformers(local, transformers.to_crs(crs), level, feeders)
     out["transformer_id"] = assigned["transformer_id"]
+    out["feeder_id"] = assigned["feeder_id"]
     out["distance_to_transformer_m"] = assigned["distance_to_transformer_m"].round(1)
 
     # eligibility: first reason that applies wins, in this order

@@ -74,8 +74,11 @@ def _county_with_sites(edit: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame | Non
         if new_sites is not None:
             new_sites.to_file(path, layer=sites_layer, driver="GPKG")
         (transformers(trans) if transformers else trans).to_file(path, layer="transformers", driver="GPKG")
-        for layer in ("exclusion_basic_farmland", "exclusion_ecological", "river"):
-            gpd.read_file(county, layer=layer).to_file(path, layer=layer, driver="GPKG")
+        for layer in ("exclusion_basic_farmland", "exclusion_ecological", "river", "feeders"):
+            gdf = gpd.read_file(county, layer=layer)
+            if layer == "feeders" and transformers is _far_transformers:
+                gdf = _far_transformers(gdf)  # the grid moved away as a whole
+            gdf.to_file(path, layer=layer, driver="GPKG")
         raw = scenario_dict(path)
         return write_scenario(tmp, raw), []
     return build
