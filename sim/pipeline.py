@@ -319,7 +319,28 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
         "inputs_sha256": inputs_sha256(scenario),
     }
     return RunResult(summary=summary, sites=out, annual=annual, events=rollout.events,
-                     site_years=acc.site_years, stage_durations=rollout.stage_durations)
+                     site_years=acc.site_years, stage_durations=rollout.stage_durations,
+                     transformers=transformer_loading(prepared.transformers, rollout.upgrades, out))
+
+
+def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame, sites) -> pd.DataFrame:
+    """Per transformer: rating, hosting limit at the start, upgrades, final limit and the PV built on it [kW]."""
+    t = transformers.copy()
+    added = (upgrades.groupby("transformer_id")["added_hosting_kw"].sum()
+             if upgrades is not None and len(upgrades) else pd.Series(dtype=float))
+    t["added_hosting_kw"] = added.reindex(t.index).fillna(0.0)
+    t["hosting_limit_final_kw"] = t["hosting_limit_kw"] + t["added_hosting_kw"]
+    built = sites[sites["status"] == "operating"]
+    t["built_kwp"] = built.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
+    t["sites_built"] = built.groupby("transformer_id").size().reindex(t.index).fillna(0).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
+                                        100.0 * t["built_kwp"] / t["hosting_limit_final_kw"], np.nan)
+    t.index.name = "transformer_id"
+    cols = ["feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
+            "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "built_kwp", "sites_built",
+            "loading_percent"]
+    return t[[c for c in cols if c in t.columns]].reset_index()
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:

@@ -71,6 +71,8 @@ class RunResult:
     events: pd.DataFrame
     site_years: pd.DataFrame | None = None
     stage_durations: pd.DataFrame | None = None
+    transformers: pd.DataFrame | None = None
+    """Per transformer: hosting limits before and after upgrades and the PV built (``transformers.csv``)."""
     timings: dict | None = None
     """Wall seconds per pipeline step (not written: outputs must not depend on the machine)."""
 
@@ -92,6 +94,9 @@ def _write_files(result: RunResult, folder: Path) -> None:
     sites.to_parquet(folder / "sites.parquet", index=False)
     result.annual.to_csv(folder / "annual.csv", index=False, float_format="%.6g", lineterminator="\n")
     result.events.reset_index(drop=True).to_parquet(folder / "events.parquet", index=False)
+    if result.transformers is not None:
+        result.transformers.to_csv(folder / "transformers.csv", index=False, float_format="%.6g",
+                                   lineterminator="\n")
     if result.stage_durations is not None:
         result.stage_durations.to_csv(folder / "stage_durations.csv", index=False, float_format="%.6g",
                                       lineterminator="\n")
@@ -142,5 +147,7 @@ def read_run(folder: str | Path) -> RunResult:
     annual = pd.read_csv(folder / "annual.csv")
     events = pd.read_parquet(folder / "events.parquet")
     stage = folder / "stage_durations.csv"
+    trans = folder / "transformers.csv"
     return RunResult(summary=summary, sites=sites, annual=annual, events=events,
-                     stage_durations=pd.read_csv(stage) if stage.exists() else None)
+                     stage_durations=pd.read_csv(stage) if stage.exists() else None,
+                     transformers=pd.read_csv(trans) if trans.exists() else None)

@@ -45,6 +45,13 @@ def test_specific_yield_plausible_for_beijing_weather(tiny_run):
     assert sy.min() > 700 and sy.max() < 1900
 
 
+def test_built_capacity_within_hosting_limits(tiny_run):
+    _, r = tiny_run
+    t = r.transformers
+    assert len(t) > 0 and (t["built_kwp"] <= t["hosting_limit_final_kw"] + 1e-6).all()
+    assert t["built_kwp"].sum() == pytest.approx(r.summary["capacity_built_kwp"])
+
+
 def test_energy_totals_agree(tiny_run):
     _, r = tiny_run
     s = r.summary
