@@ -37,6 +37,7 @@ def _sites():
 
 def _scenario(path, **siting):
     raw = scenario_dict(path)
+    raw["data"]["feeders_layer"] = None  # hand-made counties have no feeder lines
     raw["data"]["exclusions"] = [
         {"layer": "exclusion_basic_farmland", "applies_to": ["agrivoltaic"], "reason": "basic_farmland"},
         {"layer": "river", "buffer_m": 50, "applies_to": "all"},
@@ -160,6 +161,7 @@ def test_transformer_without_rating(tmp_path):
     bad = [dict(TRANSFORMERS[0]), {"transformer_id": "T9", "rating_kva": None, "geometry": point(5, 5)}]
     path = make_county(tmp_path / "c.gpkg", _sites()[:1], bad)
     raw = scenario_dict(path)
+    raw["data"]["feeders_layer"] = None  # hand-made counties have no feeder lines
     raw["data"]["exclusions"] = []
     with pytest.raises(InputError, match=r"rating_kva: transformer T9 has no valid rating"):
         prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
@@ -167,7 +169,35 @@ def test_transformer_without_rating(tmp_path):
 
 def test_missing_layer_lists_available(tmp_path, county):
     raw = scenario_dict(county)
+    raw["data"]["feeders_layer"] = None
     raw["data"]["sites_layer"] = "buildings"
     raw["data"]["exclusions"] = []
     with pytest.raises(InputError, match=r"layer not found.*'buildings'.*sites"):
+        prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
+
+
+def test_medium_voltage_sites_connect_to_the_nearest_feeder(tmp_path):
+    """A 5 MW farm 4 km from the substation but 250 m (from its centre) from a feeder line is connected."""
+    from shapely.geometry import LineString as Line
+
+    transformers = [
+        {"transformer_id": "T1", "rating_kva": 400, "connection_level": "lv", "substation": "S1", "feeder_id": "F1",
+         "geometry": point(0, 0)},
+        {"transformer_id": "MV-S1", "rating_kva": 40000, "connection_level": "mv", "substation": "S1",
+         "geometry": point(-4000, 0)},
+    ]
+    sites = [{"site_id": "farm", "site_type": "agrivoltaic", "township": "A", "geometry": square(300, 100, 300)}]
+    feeders = gpd.GeoDataFrame({"feeder_id": ["F1"], "substation": ["S1"]},
+                               geometry=[Line([(X0 - 4000, Y0), (X0 + 2000, Y0)])], crs=UTM50)
+    path = make_county(tmp_path / "c.gpkg", sites, transformers, extra_layers={"feeders": feeders})
+    raw = scenario_dict(path)
+    raw["data"]["exclusions"] = []
+    raw["data"]["feeders_layer"] = "feeders"
+    with_feeders, _ = prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
+    farm = with_feeders.loc["farm"]
+    assert (farm["transformer_id"], farm["feeder_id"]) == ("MV-S1", "F1")
+    # from the parcel's representative point (its centre here) to the line, not to the substation
+    assert farm["distance_to_transformer_m"] == pytest.approx(250.0, abs=1.0)
+    raw["data"]["feeders_layer"] = None
+    with pytest.raises(InputError, match="no eligible site"):  # 4.3 km to the substation point > 3 km
         prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
