@@ -31,12 +31,12 @@ from .errors import InputError
 OUTPUT_FILES = ("summary.json", "sites.parquet", "annual.csv", "events.parquet")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain JSON types; NaN/inf become None; floats keep 6 significant decimals for stable, readable files."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -58,7 +58,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def summary_json(summary: dict) -> str:
-    return json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(jsonable(summary), indent=2, ensure_ascii=False) + "\n"
 
 
 @dataclass

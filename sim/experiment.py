@@ -1,0 +1,609 @@
+"""Strategy comparison: paired replications with common random numbers, confidence intervals, Dask execution.
+
+Replication ``r`` runs every strategy with the same seed (derived from the scenario's seed and ``r``), so the
+differences between strategies are paired and most of the run-to-run noise cancels in them. The strategy- and
+seed-independent part of a run (sites, yields) is prepared once in the client and broadcast to the Dask workers;
+every (strategy, replication) run is one task.
+
+Output folder (``out_dir``)::
+
+    runs/<strategy>/rep<r>/        one finished run, written atomically: run.json (what was run, for resuming),
+                                   summary.json, annual.csv, built.csv (built sites and their commission year)
+    comparison.csv                 a row per strategy: n, and mean, ci95_low, ci95_high of every metric
+    paired_differences.csv         strategy minus baseline per metric, paired by replication
+    annual_bands.csv               cumulative capacity online and CO2 per year: mean and 95 % CI per strategy
+    comparison.json                all of the above plus the list of runs
+    *.png                          figures (see :mod:`sim.compare_plots`)
+
+An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
+strategy and the seed are read back instead of computed. Every table is aggregated from the files on disk in sorted
+(strategy, replication) order, so the numbers do not depend on the number of workers or on completion order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import __version__, pipeline
+from .errors import InputError
+from .results import RunResult, jsonable, summary_json
+from .strategies import PILOT_TARGETS_PERCENT, resolve
+
+RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
+
+CONNECT_TIMEOUT_S = 5.0
+"""How long to try to reach a user-given Dask scheduler before giving up."""
+WORKERS_TIMEOUT_S = 30.0
+"""How long to wait for a user-given scheduler to have at least one worker."""
+TASK_RETRIES = 2
+MAX_ROUNDS = 3
+"""Times the prepared data is scattered again after every worker holding it died."""
+LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": ":0"}
+"""No dashboard; the scheduler's HTTP endpoints on a free port (not 8787, which another cluster may hold)."""
+CSV_FLOAT_FORMAT = "%.10g"
+
+# metric name -> (label for tables and figures, unit); summary.json keys unless derived below
+BASE_METRICS: dict[str, tuple[str, str]] = {
+    "capacity_built_kwp": ("capacity built", "kWp"),
+    "energy_mwh": ("energy over the horizon", "MWh"),
+    "co2_avoided_t": ("CO2 avoided (net)", "t"),
+    "capex_cny": ("capex", "CNY"),
+    "cost_per_t_co2_cny": ("cost per t CO2", "CNY/t"),
+    "curtailed_mwh": ("curtailed energy", "MWh"),
+}
+MILESTONE_METRICS: dict[str, tuple[str, str]] = {
+    "years_to_50pct": ("time to 50 % of target", "years"),
+    "years_to_100pct": ("time to 100 % of target", "years"),
+}
+PILOT_METRICS: dict[str, tuple[str, str]] = {
+    f"pilot_{cat}_percent": (f"pilot coverage {cat.replace('_', ' ')}", "%") for cat in PILOT_TARGETS_PERCENT
+}
+METRICS: dict[str, tuple[str, str]] = {**BASE_METRICS, **MILESTONE_METRICS, **PILOT_METRICS}
+DAYS_PER_YEAR = 365.25
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@dataclass
+class Comparison:
+    """A finished comparison.
+
+    ``table``: a row per strategy (index), ``n`` and ``<metric>_mean / _ci95_low / _ci95_high``;
+    ``paired``: strategy minus baseline per metric (``mean, ci95_low, ci95_high, excludes_zero``);
+    ``runs``: a row per (strategy, replication) with its seed and metrics; ``bands``: cumulative capacity and CO2
+    per year (mean and 95 % CI); ``figures``: the PNG files written.
+    """
+
+    table: pd.DataFrame
+    paired: pd.DataFrame
+    runs: pd.DataFrame
+    out_dir: Path
+    strategies: list[str]
+    baseline: str
+    replications: int
+    bands: pd.DataFrame = field(default_factory=pd.DataFrame)
+    figures: list[Path] = field(default_factory=list)
+    computed: int = 0
+    """How many runs this call computed (the rest were reused from ``out_dir``)."""
+
+
+# --------------------------------------------------------------------------------------------- statistics
+
+
+def replication_seed(base_seed: int, replication: int) -> int:
+    """Seed of replication ``replication``: the same for every strategy (common random numbers)."""
+    return int(np.random.SeedSequence([int(base_seed), int(replication)]).generate_state(1)[0])
+
+
+def mean_ci95(values: Sequence[float] | np.ndarray) -> tuple[int, float, float, float]:
+    """``(n, mean, ci95_low, ci95_high)`` of the finite values, with Student's t (NaN bounds when n < 2)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return 0, math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if n == 1:
+        return 1, mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return n, mean, mean - half, mean + half
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def _years_since(start_date: str, iso_date: str | None) -> float:
+    if not iso_date:
+        return math.nan
+    days = (pd.Timestamp(iso_date) - pd.Timestamp(start_date)).days
+    return days / DAYS_PER_YEAR
+
+
+def run_metrics(summary: dict) -> dict[str, float]:
+    """The compared metrics of one run, from its summary (NaN where a value is missing or a milestone is never
+    reached)."""
+    out = {name: _number(summary.get(name)) for name in BASE_METRICS}
+    milestones = summary.get("milestones") or {}
+    for pct in (50, 100):
+        out[f"years_to_{pct}pct"] = _years_since(summary["start_date"], milestones.get(f"{pct}%"))
+    coverage = summary.get("pilot_coverage") or {}
+    for cat in PILOT_TARGETS_PERCENT:
+        out[f"pilot_{cat}_percent"] = _number((coverage.get(cat) or {}).get("share_percent"))
+    return out
+
+
+def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
+    """A row per strategy: ``n`` (runs) and mean / 95 % CI of every metric (milestones also count ``_n`` reached)."""
+    rows = []
+    for name in strategies:
+        sub = runs[runs["strategy"] == name].sort_values("replication")
+        row: dict[str, object] = {"strategy": name, "n": int(len(sub))}
+        for metric in METRICS:
+            n, mean, low, high = mean_ci95(sub[metric].to_numpy(float))
+            row.update({f"{metric}_mean": mean, f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
+            if metric in MILESTONE_METRICS:
+                row[f"{metric}_n"] = n
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("strategy")
+
+
+def paired_differences(runs: pd.DataFrame, strategies: Sequence[str], baseline: str) -> pd.DataFrame:
+    """Each strategy minus ``baseline``, paired by replication, per metric: n, mean, 95 % CI, whether it excludes 0."""
+    base = runs[runs["strategy"] == baseline].set_index("replication").sort_index()
+    rows = []
+    for name in strategies:
+        if name == baseline:
+            continue
+        other = runs[runs["strategy"] == name].set_index("replication").sort_index()
+        common = base.index.intersection(other.index)
+        for metric in METRICS:
+            x, x0 = other.loc[common, metric].to_numpy(float), base.loc[common, metric].to_numpy(float)
+            # equal up to float summation order counts as equal (no spurious "significant" zero differences)
+            diff = np.where(np.isclose(x, x0, rtol=1e-9, atol=0.0), 0.0, x - x0)
+            n, mean, low, high = mean_ci95(diff)
+            excludes = bool(n >= 2 and (low > 0 or high < 0))
+            rows.append({"strategy": name, "baseline": baseline, "metric": metric, "n": n, "mean": mean,
+                         "ci95_low": low, "ci95_high": high, "excludes_zero": excludes})
+    columns = ["strategy", "baseline", "metric", "n", "mean", "ci95_low", "ci95_high", "excludes_zero"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
+    """Per strategy and year: mean and 95 % CI over replications of capacity online [MWp] and cumulative net CO2
+    avoided [kt]. ``annual`` holds every run's annual.csv with ``strategy`` and ``replication`` columns."""
+    frame = annual.sort_values(["strategy", "replication", "year"]).copy()
+    frame["capacity_online_mwp"] = frame["capacity_online_kwp"] / 1000.0
+    frame["co2_avoided_cumulative_kt"] = frame.groupby(["strategy", "replication"])["co2_avoided_t"].cumsum() / 1e3
+    rows = []
+    for name in strategies:
+        sub = frame[frame["strategy"] == name]
+        for year, group in sub.groupby("year", sort=True):
+            for var in ("capacity_online_mwp", "co2_avoided_cumulative_kt"):
+                n, mean, low, high = mean_ci95(group[var].to_numpy(float))
+                rows.append({"strategy": name, "year": int(year), "variable": var, "n": n, "mean": mean,
+                             "ci95_low": low, "ci95_high": high})
+    return pd.DataFrame(rows, columns=["strategy", "year", "variable", "n", "mean", "ci95_low", "ci95_high"])
+
+
+# --------------------------------------------------------------------------------------------- input checks
+
+
+def _check_strategies(strategies: Sequence[str]) -> list[str]:
+    if isinstance(strategies, str):
+        strategies = [strategies]
+    names = [str(s).strip() for s in strategies]
+    if not names or any(not n for n in names):
+        raise InputError("no strategy to compare", field="--strategies", value=list(strategies),
+                         allowed="one or more strategy names (see 'pvsim strategies')")
+    for name in names:
+        resolve(name)
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError("strategy listed more than once", field="--strategies", value=duplicated,
+                         allowed="each strategy once")
+    return names
+
+
+def _check_replications(replications: int) -> int:
+    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
+        raise InputError("need at least one replication", field="--replications", value=replications,
+                         allowed="an integer >= 1")
+    return int(replications)
+
+
+def _check_baseline(baseline: str | None, names: list[str]) -> str:
+    if baseline is None:
+        return names[0]
+    if baseline not in names:
+        raise InputError("baseline is not one of the compared strategies", field="--baseline", value=baseline,
+                         allowed=", ".join(names))
+    return baseline
+
+
+def _check_workers(workers: int | None, scheduler: str | None) -> None:
+    if workers is not None and scheduler is not None:
+        raise InputError("give either a number of local workers or a scheduler address, not both",
+                         field="--workers / --scheduler", value=(workers, scheduler))
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
+                                or workers < 1):
+        raise InputError("need at least one worker", field="--workers", value=workers, allowed="an integer >= 1")
+
+
+# --------------------------------------------------------------------------------------------- run folders
+
+
+def _strategy_dirname(strategy: str) -> str:
+    return strategy.replace(":", ".").replace("/", "_")
+
+
+def run_dir(out_dir: Path, strategy: str, replication: int) -> Path:
+    """Folder of one run inside a comparison's output folder."""
+    return out_dir / "runs" / _strategy_dirname(strategy) / f"rep{replication}"
+
+
+def scenario_sha256(scenario) -> str:
+    """Hash of the scenario's settings (the file may be absent when the scenario was built in code)."""
+    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
+
+
+def _run_identity(strategy: str, replication: int, seed: int, inputs: str, settings: str) -> dict:
+    return {"strategy": strategy, "replication": int(replication), "seed": int(seed), "inputs_sha256": inputs,
+            "scenario_sha256": settings, "pvsim_version": __version__}
+
+
+def _is_done(folder: Path, identity: dict) -> bool:
+    """Whether ``folder`` holds a finished run of exactly this strategy, seed, scenario and inputs."""
+    needed = ("run.json", "summary.json", "annual.csv", "built.csv")
+    if not all((folder / f).is_file() for f in needed):
+        return False
+    try:
+        recorded = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return recorded == identity
+
+
+def _built_sites(result: RunResult) -> pd.DataFrame:
+    """Built sites of a run: id, capacity and commission date/year (enough for maps and build-out curves)."""
+    sites = result.sites
+    built = sites[sites["status"].astype(str) == "operating"]
+    dates = pd.to_datetime(built["commission_date"])
+    frame = pd.DataFrame({
+        "site_id": built.index.astype(str),
+        "capacity_kwp": built["capacity_kwp"].astype(float).to_numpy(),
+        "commission_date": dates.dt.strftime("%Y-%m-%d").to_numpy(),
+        "commission_year": dates.dt.year.astype("Int64").to_numpy(),
+    })
+    return frame.sort_values("site_id", kind="mergesort").reset_index(drop=True)
+
+
+def run_task(prepared: pipeline.Prepared, strategy: str, seed: int, run_fn: RunFn | None = None) -> dict:
+    """One (strategy, seed) run on a worker; returns only what the comparison keeps (small to ship back)."""
+    fn = run_fn if run_fn is not None else pipeline.run_prepared
+    result = fn(prepared, strategy, seed)
+    return {"summary": jsonable(result.summary), "annual": result.annual.reset_index(drop=True),
+            "built": _built_sites(result)}
+
+
+def write_run(folder: Path, payload: dict, identity: dict) -> Path:
+    """Write one run's files into ``folder`` atomically (temporary folder beside it, renamed when complete)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        (tmp / "summary.json").write_text(summary_json(payload["summary"]), encoding="utf-8")
+        payload["annual"].to_csv(tmp / "annual.csv", index=False, float_format="%.6g", lineterminator="\n")
+        payload["built"].to_csv(tmp / "built.csv", index=False, float_format=CSV_FLOAT_FORMAT,
+                                lineterminator="\n")
+        (tmp / "run.json").write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            os.replace(folder, old / "prev")
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Leftovers of writes interrupted by a crash (never complete runs)."""
+    for tmp in (out_dir / "runs").glob("*/.rep*.*-*"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Metrics, annual series and built sites of every run, read from disk in sorted (strategy, replication)
+    order."""
+    rows, annual_frames, built = [], [], {}
+    for strategy, rep, seed in sorted(tasks, key=lambda t: (t[0], t[1])):
+        folder = run_dir(out_dir, strategy, rep)
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        rows.append({"strategy": strategy, "replication": rep, "seed": seed,
+                     "path": str(folder.relative_to(out_dir)), **run_metrics(summary)})
+        annual = pd.read_csv(folder / "annual.csv")
+        annual_frames.append(annual.assign(strategy=strategy, replication=rep))
+        built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
+    runs = pd.DataFrame(rows)
+    annual = pd.concat(annual_frames, ignore_index=True)
+    return runs, annual, built
+
+
+# --------------------------------------------------------------------------------------------- Dask
+
+
+@contextlib.contextmanager
+def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[object]:
+    """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        client = _connect(scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n_workers = max(1, min(workers or os.cpu_count() or 1, n_tasks))
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                           scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _connect(address: str) -> object:
+    from distributed import Client
+
+    allowed = "the address of a running dask scheduler, e.g. tcp://127.0.0.1:8786"
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the dask scheduler within {CONNECT_TIMEOUT_S:g} s "
+                         f"({type(exc).__name__})", field="--scheduler", value=address, allowed=allowed) from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise InputError(f"the dask scheduler has no workers after {WORKERS_TIMEOUT_S:g} s ({type(exc).__name__})",
+                         field="--scheduler", value=address, allowed="start workers with 'dask worker ADDRESS'"
+                         ) from None
+    return client
+
+
+def _progress_bar(enabled: bool, total: int, done: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, desc="pvsim compare", unit="run", file=sys.stderr,
+                disable=not enabled, mininterval=0.2, leave=False)
+
+
+def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int]], run_fn: RunFn | None,
+             on_result: Callable[[str, int, int, dict], None], bar) -> None:
+    """Run every (strategy, replication, seed) of ``todo`` on the cluster; hand each result over as it completes.
+
+    A worker that dies is replaced by its nanny and its task retried by the scheduler. If the prepared data itself
+    was lost (every worker holding it died), it is scattered again and the unfinished runs resubmitted.
+    """
+    remaining = list(todo)
+    for _ in range(MAX_ROUNDS):
+        remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
+        if not remaining:
+            return
+    raise RuntimeError(f"{len(remaining)} run(s) lost their input data {MAX_ROUNDS} times (workers keep dying?)")
+
+
+def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple[str, int, int]]:
+    """One round of :func:`_execute`; returns the runs whose futures were cancelled by a loss of data."""
+    from concurrent.futures import CancelledError
+
+    from distributed import as_completed
+
+    shared = client.scatter(prepared, broadcast=True, hash=False)
+    futures = {}
+    for strategy, rep, seed in todo:
+        fut = client.submit(run_task, shared, strategy, seed, run_fn, retries=TASK_RETRIES, pure=False,
+                            key=f"pvsim-run-{_strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}")
+        futures[fut] = (strategy, rep, seed)
+    lost = []
+    try:
+        for fut in as_completed(futures):
+            strategy, rep, seed = futures[fut]
+            try:
+                payload = fut.result()
+            except CancelledError:
+                lost.append((strategy, rep, seed))
+                continue
+            on_result(strategy, rep, seed, payload)
+            fut.release()
+            bar.update(1)
+    finally:
+        client.cancel(list(futures))
+        client.cancel([shared])
+    return sorted(lost)
+
+
+# --------------------------------------------------------------------------------------------- compare
+
+
+def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path, workers: int | None = None,
+            scheduler: str | None = None, baseline: str | None = None, progress: bool = True,
+            cache_dir: Path | str | None = None, run_fn: RunFn | None = None, figures: bool = True) -> Comparison:
+    """Run every strategy ``replications`` times with common random numbers on Dask and compare them.
+
+    Parameters
+    ----------
+    scenario : a loaded :class:`sim.scenario.Scenario`.
+    strategies : strategy names (built-in or ``module:function``); the first is the default baseline.
+    replications : runs per strategy; replication ``r`` uses :func:`replication_seed` ``(scenario.seed, r)`` for
+        every strategy.
+    out_dir : output folder; finished runs already in it are reused (an interrupted comparison resumes).
+    workers : local worker processes (default: the number of cores).
+    scheduler : address of a running dask scheduler instead of a local cluster.
+    baseline : strategy the paired differences are taken against (default: the first).
+    progress : tqdm bar on stderr over the runs.
+    cache_dir : cache of yield profiles and weather.
+    run_fn : the function that runs one ``(prepared, strategy, seed)`` (default :func:`sim.pipeline.run_prepared`).
+    figures : write the PNG figures.
+    """
+    names = _check_strategies(strategies)
+    replications = _check_replications(replications)
+    baseline = _check_baseline(baseline, names)
+    _check_workers(workers, scheduler)
+    out_dir = Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("output path exists and is a file", file=out_dir, field="--out",
+                         allowed="a folder path (created if missing)")
+
+    inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
+    tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(names) for r in range(replications)]
+    identities = {(s, r): _run_identity(s, r, seed, inputs, settings) for s, r, seed in tasks}
+    _remove_stale_temporaries(out_dir)
+    todo = [t for t in tasks if not _is_done(run_dir(out_dir, t[0], t[1]), identities[(t[0], t[1])])]
+
+    def store(strategy: str, rep: int, seed: int, payload: dict) -> None:
+        write_run(run_dir(out_dir, strategy, rep), payload, identities[(strategy, rep)])
+
+    with contextlib.ExitStack() as stack:
+        # connect first: a bad scheduler address fails before any work is done
+        client = stack.enter_context(_dask_client(workers, scheduler, len(todo))) if todo else None
+        prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
+        if client is not None:
+            bar = stack.enter_context(_progress_bar(progress, len(tasks), len(tasks) - len(todo)))
+            _execute(client, prepared, todo, run_fn, store, bar)
+
+    runs, annual, built = _read_runs(out_dir, tasks)
+    comparison = Comparison(
+        table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
+        out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
+        bands=annual_bands(annual, names), computed=len(todo),
+    )
+    _write_tables(comparison, scenario)
+    if figures:
+        from .compare_plots import write_figures
+
+        maps = {s: built[(s, 0)] for s in names}
+        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir)
+    return comparison
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _write_tables(comparison: Comparison, scenario) -> None:
+    out = comparison.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    csv = dict(float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
+    _atomic_text(out / "comparison.csv", comparison.table.reset_index().to_csv(index=False, **csv))
+    _atomic_text(out / "paired_differences.csv", comparison.paired.to_csv(index=False, **csv))
+    _atomic_text(out / "annual_bands.csv", comparison.bands.to_csv(index=False, **csv))
+    doc = {
+        "scenario": scenario.name,
+        "scenario_seed": scenario.seed,
+        "start_date": scenario.start_date.isoformat(),
+        "strategies": comparison.strategies,
+        "baseline": comparison.baseline,
+        "replications": comparison.replications,
+        "seeds": [replication_seed(scenario.seed, r) for r in range(comparison.replications)],
+        "metrics": {k: {"label": v[0], "unit": v[1]} for k, v in METRICS.items()},
+        "confidence": "95 % two-sided, Student's t over replications; paired differences by replication",
+        "table": comparison.table.reset_index().to_dict(orient="records"),
+        "paired_differences": comparison.paired.to_dict(orient="records"),
+        "runs": comparison.runs.to_dict(orient="records"),
+    }
+    _atomic_text(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------------------------- printing
+
+# metric -> (column header, divisor to the printed unit, decimals)
+PRINTED: dict[str, tuple[str, float, int]] = {
+    "capacity_built_kwp": ("MWp", 1e3, 1),
+    "energy_mwh": ("GWh", 1e3, 0),
+    "co2_avoided_t": ("CO2 kt", 1e3, 1),
+    "capex_cny": ("capex MCNY", 1e6, 0),
+    "cost_per_t_co2_cny": ("CNY/t CO2", 1.0, 0),
+    "years_to_50pct": ("yrs to 50%", 1.0, 2),
+    "years_to_100pct": ("yrs to 100%", 1.0, 2),
+}
+
+
+def _mean_pm(mean: float, low: float, scale: float, decimals: int) -> str:
+    if not math.isfinite(mean):
+        return "-"
+    text = f"{mean / scale:,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0.0:
+        text = text[1:]
+    if math.isfinite(low):
+        text += f" ±{(mean - low) / scale:,.{decimals}f}"
+    return text
+
+
+def _format_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Fixed-width lines: first column left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return [line(header), line(["-" * w for w in widths]), *[line(r) for r in rows]]
+
+
+def print_comparison(comparison: Comparison, file=None) -> None:
+    """Print means ± 95 % CI half-widths per strategy, then the paired differences against the baseline."""
+    file = file or sys.stdout
+    table = comparison.table
+    header = ["strategy", "n", *[v[0] for v in PRINTED.values()]]
+    rows = []
+    for name in comparison.strategies:
+        row = table.loc[name]
+        rows.append([name, str(int(row["n"])), *[
+            _mean_pm(row[f"{m}_mean"], row[f"{m}_ci95_low"], scale, dec) for m, (_, scale, dec) in PRINTED.items()]])
+    print(f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
+    for text in _format_table(header, rows):
+        print("  " + text, file=file)
+    if len(comparison.strategies) < 2:
+        return
+    paired = comparison.paired.set_index(["strategy", "metric"])
+    rows = []
+    for name in comparison.strategies:
+        if name == comparison.baseline:
+            continue
+        cells = [name, ""]
+        for m, (_, scale, dec) in PRINTED.items():
+            d = paired.loc[(name, m)]
+            cells.append(_mean_pm(d["mean"], d["ci95_low"], scale, dec) + ("*" if d["excludes_zero"] else " "))
+        rows.append(cells)
+    print(f"\n  difference to {comparison.baseline} (paired by replication; * = CI excludes 0)", file=file)
+    for text in _format_table(header, rows):
+        print("  " + text, file=file)

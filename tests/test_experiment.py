@@ -1,0 +1,336 @@
+"""Strategy comparison: statistics, common random numbers, resume, determinism across workers, worker loss, bad input.
+
+Runs use the tiny generated county with a short horizon and Poisson releases (so that strategies and replications
+differ); the Dask runs share one module-scoped LocalCluster except where the number of local workers is the point.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import socket
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import sim
+from sim.errors import InputError
+from sim.experiment import (
+    LOCAL_SCHEDULER_KWARGS,
+    METRICS,
+    compare,
+    mean_ci95,
+    paired_differences,
+    print_comparison,
+    replication_seed,
+    run_dir,
+    run_metrics,
+    summarise,
+)
+
+from .conftest import scenario_dict, write_scenario
+
+STRATEGIES = ["max_carbon_per_cny", "max_yield"]
+REPS = 2
+TABLES = ("comparison.csv", "paired_differences.csv", "annual_bands.csv")
+
+
+# --------------------------------------------------------------------------------------------- statistics
+
+
+def test_mean_ci95_matches_student_t_by_hand():
+    x = np.array([3.1, 4.7, 2.2, 5.9, 4.0, 3.3])
+    n, mean, low, high = mean_ci95(x)
+    sem = np.std(x, ddof=1) / math.sqrt(len(x))
+    half = stats.t.ppf(0.975, df=len(x) - 1) * sem
+    assert n == 6
+    assert mean == pytest.approx(23.2 / 6)
+    assert (low, high) == pytest.approx((mean - half, mean + half), rel=1e-12)
+    assert (low, high) == pytest.approx(stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x)))
+    # t with 5 degrees of freedom is wider than the normal approximation
+    assert high - mean > 1.96 * sem
+
+
+def test_mean_ci95_ignores_nan_and_needs_two_values():
+    assert mean_ci95([1.0, np.nan, 3.0])[:2] == (2, 2.0)
+    n, mean, low, high = mean_ci95([5.0])
+    assert (n, mean) == (1, 5.0) and math.isnan(low) and math.isnan(high)
+    assert mean_ci95([])[0] == 0 and math.isnan(mean_ci95([])[1])
+
+
+def test_replication_seeds_are_deterministic_and_distinct():
+    seeds = [replication_seed(1, r) for r in range(50)]
+    assert seeds == [replication_seed(1, r) for r in range(50)]
+    assert len(set(seeds)) == 50
+    assert replication_seed(2, 0) != replication_seed(1, 0)
+
+
+def test_run_metrics_milestones_and_pilot_coverage():
+    summary = {"start_date": "2026-01-01", "capacity_built_kwp": 1200.0, "energy_mwh": 10.0, "co2_avoided_t": 5.0,
+               "capex_cny": 3e6, "cost_per_t_co2_cny": None, "curtailed_mwh": 0.0,
+               "milestones": {"25%": "2026-07-02", "50%": "2028-01-01", "100%": None},
+               "pilot_coverage": {"public": {"share_percent": 42.5}, "rural_home": {"share_percent": None}}}
+    m = run_metrics(summary)
+    assert set(m) == set(METRICS)
+    assert m["years_to_50pct"] == pytest.approx(730 / 365.25)
+    assert math.isnan(m["years_to_100pct"]) and math.isnan(m["cost_per_t_co2_cny"])
+    assert m["pilot_public_percent"] == 42.5
+    assert math.isnan(m["pilot_rural_home_percent"]) and math.isnan(m["pilot_party_government_percent"])
+
+
+def _fake_runs() -> pd.DataFrame:
+    rows = []
+    a = [10.0, 12.0, 9.0, 14.0]
+    b = [11.0, 13.5, 9.5, 15.0]  # b - a = 1.0, 1.5, 0.5, 1.0
+    for name, values in (("a", a), ("b", b)):
+        for r, v in enumerate(values):
+            rows.append({"strategy": name, "replication": r, **{k: v for k in METRICS}})
+    runs = pd.DataFrame(rows)
+    runs.loc[(runs.strategy == "b") & (runs.replication == 3), "years_to_100pct"] = np.nan
+    return runs
+
+
+def test_summarise_and_paired_differences_by_hand():
+    runs = _fake_runs()
+    table = summarise(runs, ["a", "b"])
+    assert list(table.index) == ["a", "b"] and (table["n"] == 4).all()
+    n, mean, low, high = mean_ci95([11.0, 13.5, 9.5, 15.0])
+    assert table.loc["b", ["energy_mwh_mean", "energy_mwh_ci95_low", "energy_mwh_ci95_high"]].tolist() == \
+        pytest.approx([mean, low, high])
+    assert table.loc["b", "years_to_100pct_n"] == 3 and table.loc["a", "years_to_100pct_n"] == 4
+
+    paired = paired_differences(runs, ["a", "b"], baseline="a").set_index("metric")
+    d = np.array([1.0, 1.5, 0.5, 1.0])
+    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2.0
+    assert paired.loc["energy_mwh", ["mean", "ci95_low", "ci95_high"]].tolist() == \
+        pytest.approx([1.0, 1.0 - half, 1.0 + half])
+    assert paired.loc["energy_mwh", "excludes_zero"]  # the unpaired CIs of a and b overlap widely
+    assert table.loc["a", "energy_mwh_ci95_high"] > table.loc["b", "energy_mwh_ci95_low"]
+    assert paired.loc["years_to_100pct", "n"] == 3  # pairs with a missing value are dropped
+
+
+# --------------------------------------------------------------------------------------------- runs on Dask
+
+
+@pytest.fixture(scope="module")
+def scenario(tiny_county, tmp_path_factory):
+    raw = scenario_dict(tiny_county, horizon_years=5)
+    raw["rollout"] = {"release_mode": "poisson", "poisson_rate_per_day": 1.0}
+    return sim.load_scenario(write_scenario(tmp_path_factory.mktemp("experiment"), raw))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      worker_dashboard_address=None, silence_logs=logging.ERROR,
+                      scheduler_kwargs=LOCAL_SCHEDULER_KWARGS) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def reference(scenario, tmp_path_factory, cache_dir):
+    """2 strategies x 2 replications on a fresh single-worker LocalCluster, with figures."""
+    out = tmp_path_factory.mktemp("reference")
+    return compare(scenario, STRATEGIES, REPS, out_dir=out, workers=1, progress=False, cache_dir=cache_dir)
+
+
+def test_outputs_are_complete_and_consistent(reference):
+    c = reference
+    out = c.out_dir
+    for name in (*TABLES, "comparison.json"):
+        assert (out / name).is_file()
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table["strategy"]) == STRATEGIES and (table["n"] == REPS).all()
+    for metric in ("energy_mwh", "co2_avoided_t", "capacity_built_kwp", "years_to_50pct", "pilot_public_percent"):
+        assert {f"{metric}_mean", f"{metric}_ci95_low", f"{metric}_ci95_high"} <= set(table.columns)
+    assert (table["co2_avoided_t_ci95_low"] <= table["co2_avoided_t_mean"]).all()
+    assert (table["co2_avoided_t_mean"] > 0).all()
+
+    runs = c.runs
+    assert len(runs) == len(STRATEGIES) * REPS
+    # common random numbers: replication r has the same seed for every strategy
+    assert runs.groupby("replication")["seed"].nunique().eq(1).all()
+    assert runs.groupby("strategy")["seed"].nunique().eq(REPS).all()
+    for _, row in runs.iterrows():
+        folder = run_dir(out, row["strategy"], row["replication"])
+        summary = json.loads((folder / "summary.json").read_text())
+        assert (summary["strategy"], summary["seed"]) == (row["strategy"], row["seed"])
+        built = pd.read_csv(folder / "built.csv")
+        assert len(built) == summary["sites_built"]
+        assert built["capacity_kwp"].sum() == pytest.approx(summary["capacity_built_kwp"], rel=1e-6)
+        assert summary["energy_mwh"] == pytest.approx(row["energy_mwh"])
+
+    doc = json.loads((out / "comparison.json").read_text())
+    assert doc["baseline"] == STRATEGIES[0] and len(doc["runs"]) == len(runs)
+    paired = pd.read_csv(out / "paired_differences.csv")
+    assert set(paired["strategy"]) == {STRATEGIES[1]} and set(paired["metric"]) == set(METRICS)
+
+
+def test_figures_are_written(reference):
+    import matplotlib.image as mpimg
+
+    assert len(reference.figures) == 4
+    for path in reference.figures:
+        img = mpimg.imread(path)
+        assert img.shape[0] > 300 and img.shape[1] > 600
+        assert img[..., :3].std() > 0.05  # not a blank canvas
+
+
+def test_print_comparison_uses_human_units(reference, capsys):
+    print_comparison(reference)
+    out = capsys.readouterr().out
+    assert "MWp" in out and "GWh" in out and "kt" in out
+    assert all(name in out for name in STRATEGIES)
+    assert f"difference to {STRATEGIES[0]}" in out
+
+
+def test_identical_tables_with_two_workers(reference, scenario, tmp_path, cache_dir):
+    c = compare(scenario, STRATEGIES, REPS, out_dir=tmp_path, workers=2, progress=False, cache_dir=cache_dir,
+                figures=False)
+    assert c.computed == len(STRATEGIES) * REPS
+    for name in TABLES:
+        assert (tmp_path / name).read_bytes() == (reference.out_dir / name).read_bytes(), name
+
+
+def _counting_run(log_dir: str):
+    def run(prepared, strategy, seed):
+        import uuid
+        from pathlib import Path
+
+        from sim.pipeline import run_prepared
+
+        (Path(log_dir) / f"{strategy}-{seed}-{uuid.uuid4().hex}").touch()
+        return run_prepared(prepared, strategy, seed)
+
+    return run
+
+
+def test_resume_computes_only_missing_or_stale_runs(reference, scenario, cluster, tmp_path, cache_dir):
+    out, calls = tmp_path / "out", tmp_path / "calls"
+    calls.mkdir()
+    # an interrupted comparison: three finished runs, one of them from other inputs, and a half-written one
+    for strategy, rep in ((STRATEGIES[0], 0), (STRATEGIES[0], 1), (STRATEGIES[1], 0)):
+        shutil.copytree(run_dir(reference.out_dir, strategy, rep), run_dir(out, strategy, rep))
+    stale = run_dir(out, STRATEGIES[0], 1) / "run.json"
+    stale.write_text(stale.read_text().replace('"inputs_sha256": "', '"inputs_sha256": "0'))
+    half_written = run_dir(out, STRATEGIES[1], 1).with_name(".rep1.tmp-abc123")
+    half_written.mkdir()
+    kept = run_dir(out, STRATEGIES[0], 0) / "summary.json"
+    mtime = kept.stat().st_mtime_ns
+
+    c = compare(scenario, STRATEGIES, REPS, out_dir=out, scheduler=cluster.scheduler_address, progress=False,
+                cache_dir=cache_dir, run_fn=_counting_run(str(calls)), figures=False)
+    seeds = [replication_seed(scenario.seed, r) for r in range(REPS)]
+    done = sorted(p.name.rsplit("-", 1)[0] for p in calls.iterdir())
+    assert done == sorted([f"{STRATEGIES[0]}-{seeds[1]}", f"{STRATEGIES[1]}-{seeds[1]}"])
+    assert c.computed == 2
+    assert kept.stat().st_mtime_ns == mtime
+    assert not half_written.exists()
+    for name in TABLES:
+        assert (out / name).read_bytes() == (reference.out_dir / name).read_bytes(), name
+
+    # asked again: nothing to compute
+    c = compare(scenario, STRATEGIES, REPS, out_dir=out, scheduler=cluster.scheduler_address, progress=False,
+                cache_dir=cache_dir, run_fn=_counting_run(str(calls)), figures=False)
+    assert c.computed == 0 and len(list(calls.iterdir())) == 2
+
+
+def _crash_once(marker: str):
+    def run(prepared, strategy, seed):
+        import os
+
+        from sim.pipeline import run_prepared
+
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return run_prepared(prepared, strategy, seed)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        os._exit(1)  # the worker process dies mid-task, as on an out-of-memory kill
+
+    return run
+
+
+def test_a_worker_dying_mid_comparison_is_replaced(reference, scenario, cluster, tmp_path, cache_dir):
+    """Two workers: the survivor keeps the scattered data, the dead worker's task is retried, the nanny restarts it."""
+    from distributed import Client
+
+    marker = tmp_path / "crashed"
+    c = compare(scenario, STRATEGIES, REPS, out_dir=tmp_path / "out", scheduler=cluster.scheduler_address,
+                progress=False, cache_dir=cache_dir, run_fn=_crash_once(str(marker)), figures=False)
+    assert marker.exists()  # a worker did die
+    assert c.computed == len(STRATEGIES) * REPS
+    for name in TABLES:
+        assert (tmp_path / "out" / name).read_bytes() == (reference.out_dir / name).read_bytes(), name
+    with Client(cluster.scheduler_address) as client:
+        client.wait_for_workers(2, timeout=60)  # the nanny replaced the dead worker
+        assert int(marker.read_text()) not in client.run(os.getpid).values()
+
+
+def test_the_only_worker_dying_loses_the_scattered_data_which_is_sent_again(reference, scenario, tmp_path,
+                                                                               cache_dir):
+    marker = tmp_path / "crashed"
+    c = compare(scenario, STRATEGIES, REPS, out_dir=tmp_path / "out", workers=1, progress=False,
+                cache_dir=cache_dir, run_fn=_crash_once(str(marker)), figures=False)
+    assert marker.exists()
+    assert c.computed == len(STRATEGIES) * REPS
+    for name in TABLES:
+        assert (tmp_path / "out" / name).read_bytes() == (reference.out_dir / name).read_bytes(), name
+
+
+def test_common_random_numbers_reduce_variance_of_differences(scenario, cluster, tmp_path, cache_dir):
+    reps = 6
+    c = compare(scenario, ["max_yield", "max_carbon_per_cny"], reps, out_dir=tmp_path, progress=False,
+                scheduler=cluster.scheduler_address, cache_dir=cache_dir, figures=False)
+    wide = c.runs.pivot(index="replication", columns="strategy", values="co2_avoided_t")
+    paired = (wide["max_yield"] - wide["max_carbon_per_cny"]).var(ddof=1)
+    unpaired = wide["max_yield"].var(ddof=1) + wide["max_carbon_per_cny"].var(ddof=1)
+    assert paired < 0.25 * unpaired
+    # and the paired CI is correspondingly narrower than the one of the difference of unpaired means
+    row = c.paired.set_index("metric").loc["co2_avoided_t"]
+    assert row["ci95_high"] - row["ci95_low"] < 0.5 * 2 * stats.t.ppf(0.975, reps - 1) * math.sqrt(unpaired / reps)
+
+
+# --------------------------------------------------------------------------------------------- bad input
+
+
+def test_unknown_strategy_lists_the_available_ones(scenario, tmp_path):
+    with pytest.raises(InputError) as err:
+        compare(scenario, ["max_yield", "cheapest_first"], 2, out_dir=tmp_path / "out", progress=False)
+    text = str(err.value)
+    assert "cheapest_first" in text and "max_carbon_per_cny" in text and "grid_headroom" in text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"replications": 0}, "--replications"),
+    ({"baseline": "random"}, "--baseline"),
+    ({"workers": 0}, "--workers"),
+    ({"strategies": ["max_yield", "max_yield"]}, "--strategies"),
+])
+def test_bad_arguments_name_the_option(scenario, tmp_path, kwargs, field):
+    args = {"strategies": STRATEGIES, "replications": 2, **kwargs}
+    with pytest.raises(InputError, match=field):
+        compare(scenario, args.pop("strategies"), args.pop("replications"), out_dir=tmp_path, progress=False,
+                **args)
+
+
+def test_unreachable_scheduler_fails_fast_naming_the_address(scenario, tmp_path, cache_dir):
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match="scheduler") as err:
+        compare(scenario, STRATEGIES, 1, out_dir=tmp_path, scheduler=address, progress=False, cache_dir=cache_dir)
+    assert time.monotonic() - t0 < 15
+    assert address in str(err.value)
