@@ -8,10 +8,32 @@ and ``scenario.Scenario`` composes them, so a module and its settings change tog
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+SiteType = Literal[
+    "rural_home",
+    "public_building",
+    "party_government",
+    "commercial_industrial",
+    "agrivoltaic",
+    "greenhouse",
+    "fish_pond",
+    "tourism_carpark",
+    "guesthouse",
+]
+SITE_TYPES: tuple[str, ...] = typing.get_args(SiteType)
+
+
+def check_range(name: str, v: float | None, lo: float, hi: float) -> float | None:
+    """``v`` if it is None or a finite number in [lo, hi], else a ValueError naming ``name`` and the range."""
+    if v is not None and (not np.isfinite(v) or v < lo or v > hi):
+        raise ValueError(f"{name} = {v!r} is out of range; allowed: {lo} .. {hi}")
+    return v
 
 
 class StrictModel(BaseModel):

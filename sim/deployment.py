@@ -72,22 +72,10 @@ from pydantic import Field, field_validator, model_serializer
 from scipy.special import ndtri
 
 from sim import calendar as cal
-from sim._config import Duration, StrictModel, fixed, triangular
+from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, fixed, triangular  # noqa: F401
 from sim.errors import InputError
 from sim.rng import site_rng, stream
 
-SiteType = Literal[
-    "rural_home",
-    "public_building",
-    "party_government",
-    "commercial_industrial",
-    "agrivoltaic",
-    "greenhouse",
-    "fish_pond",
-    "tourism_carpark",
-    "guesthouse",
-]
-SITE_TYPES: tuple[str, ...] = SiteType.__args__  # type: ignore[attr-defined]
 StageName = Literal["consent", "survey_design", "filing", "grid_review", "procurement", "construction", "acceptance"]
 STAGES: tuple[str, ...] = StageName.__args__  # type: ignore[attr-defined]
 ResourceName = Literal["crews", "reviewers", "inspectors", "surveyors", "om_crews"]

@@ -39,7 +39,7 @@ import pandas as pd
 import pvlib
 from pydantic import Field, field_validator
 
-from sim._config import StrictModel
+from sim._config import StrictModel, check_range
 from sim.errors import InputError
 
 MOUNTS = (
@@ -89,6 +89,22 @@ _CACHE_VERSION = "energy-v1"
 _IAM_TABLE_N = 2048
 
 
+# accepted ranges of the system settings [unit of each key]
+_SYSTEM_RANGES = {
+    "losses_percent": (-5.0, 99.0),
+    "dc_ac_ratio": (0.5, 3.0),
+    "inverter_efficiency_percent": (80.0, 99.9),
+    "albedo": (0.0, 1.0),
+    "water_albedo": (0.0, 1.0),
+    "gamma_pdc_percent_per_c": (-1.0, 0.0),
+    "bifacial_rear_loss_percent": (0.0, 50.0),
+    "inverter_self_consumption_percent": (0.0, 10.0),
+    "tracker_max_angle_deg": (0.0, 90.0),
+    "tracker_axis_azimuth_deg": (0.0, 360.0),
+    "chunk_size": (1, 100_000),
+}
+
+
 class SystemConfig(StrictModel):
     """System assumptions shared by all archetypes (PVWatts v8 defaults where PVWatts has one)."""
 
@@ -112,61 +128,13 @@ class SystemConfig(StrictModel):
     tracker_backtrack: bool = Field(True, description="single-axis trackers backtrack to avoid row-to-row shading")
     chunk_size: int = Field(2048, description="archetypes evaluated per vectorised chunk (bounds memory) [-]")
 
-    @field_validator("losses_percent")
+    @field_validator(*_SYSTEM_RANGES)
     @classmethod
-    def _losses(cls, v: float) -> float:
-        return _in_range("losses_percent", v, -5.0, 99.0)
-
-    @field_validator("dc_ac_ratio")
-    @classmethod
-    def _dcac(cls, v: float) -> float:
-        return _in_range("dc_ac_ratio", v, 0.5, 3.0)
-
-    @field_validator("inverter_efficiency_percent")
-    @classmethod
-    def _inv(cls, v: float) -> float:
-        return _in_range("inverter_efficiency_percent", v, 80.0, 99.9)
-
-    @field_validator("albedo", "water_albedo")
-    @classmethod
-    def _alb(cls, v: float, info) -> float:
-        return _in_range(info.field_name, v, 0.0, 1.0)
-
-    @field_validator("gamma_pdc_percent_per_c")
-    @classmethod
-    def _gamma(cls, v: float) -> float:
-        return _in_range("gamma_pdc_percent_per_c", v, -1.0, 0.0)
-
-    @field_validator("bifacial_rear_loss_percent")
-    @classmethod
-    def _rear(cls, v: float) -> float:
-        return _in_range("bifacial_rear_loss_percent", v, 0.0, 50.0)
-
-    @field_validator("inverter_self_consumption_percent")
-    @classmethod
-    def _pso(cls, v: float) -> float:
-        return _in_range("inverter_self_consumption_percent", v, 0.0, 10.0)
-
-    @field_validator("tracker_max_angle_deg")
-    @classmethod
-    def _maxang(cls, v: float) -> float:
-        return _in_range("tracker_max_angle_deg", v, 0.0, 90.0)
-
-    @field_validator("tracker_axis_azimuth_deg")
-    @classmethod
-    def _axaz(cls, v: float) -> float:
-        return _in_range("tracker_axis_azimuth_deg", v, 0.0, 360.0)
-
-    @field_validator("chunk_size")
-    @classmethod
-    def _chunk(cls, v: int) -> int:
-        return int(_in_range("chunk_size", v, 1, 100_000))
+    def _in_range(cls, v: float, info) -> float:
+        lo, hi = _SYSTEM_RANGES[info.field_name]
+        return check_range(info.field_name, v, lo, hi)
 
 
-def _in_range(name: str, v: float, lo: float, hi: float) -> float:
-    if not np.isfinite(v) or v < lo or v > hi:
-        raise ValueError(f"{name} = {v!r} is out of range; allowed: {lo} .. {hi}")
-    return v
 
 
 # --------------------------------------------------------------------------------------------------------------------

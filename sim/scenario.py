@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
 
-from ._config import StrictModel
+from ._config import SITE_TYPES, SiteType, StrictModel  # noqa: F401  (re-exported)
 from .carbon import CarbonConfig
 from .deployment import OperationConfig, RolloutConfig
 from .economics import EconomicsConfig
@@ -26,18 +26,6 @@ from .energy import SystemConfig
 from .errors import InputError
 from .weather import WeatherConfig
 
-SiteType = Literal[
-    "rural_home",
-    "public_building",
-    "party_government",
-    "commercial_industrial",
-    "agrivoltaic",
-    "greenhouse",
-    "fish_pond",
-    "tourism_carpark",
-    "guesthouse",
-]
-SITE_TYPES: tuple[str, ...] = typing.get_args(SiteType)
 MOUNTS = ("roof_parallel", "fixed_rack", "carport", "agrivoltaic_fixed", "agrivoltaic_tracker", "fishery", "greenhouse")
 
 

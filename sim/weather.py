@@ -22,7 +22,7 @@ import pandas as pd
 import pvlib
 from pydantic import Field, field_validator, model_validator
 
-from sim._config import StrictModel
+from sim._config import StrictModel, check_range
 from sim.errors import InputError, InputWarning
 
 COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
@@ -135,26 +135,12 @@ class WeatherConfig(StrictModel):
     synthetic: SyntheticWeatherConfig = Field(default_factory=SyntheticWeatherConfig, description="settings of the synthetic typical year")
     pvgis: PVGISConfig = Field(default_factory=PVGISConfig, description="settings of the PVGIS fetch")
 
-    @field_validator("latitude_deg")
+    @field_validator("latitude_deg", "longitude_deg", "altitude_m")
     @classmethod
-    def _lat(cls, v: float | None) -> float | None:
-        if v is not None and not -90.0 <= v <= 90.0:
-            raise ValueError(f"latitude_deg {v} is out of range; allowed: -90 .. 90")
-        return v
-
-    @field_validator("longitude_deg")
-    @classmethod
-    def _lon(cls, v: float | None) -> float | None:
-        if v is not None and not -180.0 <= v <= 180.0:
-            raise ValueError(f"longitude_deg {v} is out of range; allowed: -180 .. 180")
-        return v
-
-    @field_validator("altitude_m")
-    @classmethod
-    def _alt(cls, v: float | None) -> float | None:
-        if v is not None and not -500.0 <= v <= 9000.0:
-            raise ValueError(f"altitude_m {v} is out of range; allowed: -500 .. 9000")
-        return v
+    def _in_range(cls, v: float | None, info) -> float | None:
+        lo, hi = {"latitude_deg": (-90, 90), "longitude_deg": (-180, 180),
+                  "altitude_m": (-500, 9000)}[info.field_name]
+        return check_range(info.field_name, v, lo, hi)
 
     @model_validator(mode="after")
     def _files(self) -> "WeatherConfig":
