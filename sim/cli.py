@@ -46,9 +46,10 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
     ]
     res = summary.get("resources") or {}
     if res:
-        busiest = max(res.items(), key=lambda kv: kv[1].get("utilization") or 0.0)
-        rows.append(("busiest resource", f"{busiest[0]} ({100 * (busiest[1].get('utilization') or 0):.0f} % busy, "
-                                         f"mean wait {_fmt(busiest[1].get('mean_wait_days'), 1, 1)} days)"))
+        # the bottleneck is where sites wait longest, not necessarily the busiest resource
+        slowest = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
+        rows.append(("longest queue", f"{slowest[0]} (mean wait {_fmt(slowest[1].get('mean_wait_days'), 1, 1)} days, "
+                                      f"{100 * (slowest[1].get('utilization') or 0):.0f} % busy)"))
     if out_dir is not None:
         rows.append(("outputs", str(out_dir)))
     if seconds is not None:
