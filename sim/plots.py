@@ -308,8 +308,7 @@ def resource_utilisation(resources: Mapping[str, Mapping]) -> Figure:
     _style(a1, "x")
     mean = table["mean_wait_days"].astype(float).to_numpy()
     p95 = table["p95_wait_days"].astype(float).to_numpy()
-    a2.barh(y, mean, color=OKABE_ITO["vermillion"], height=0.6, label="mean wait")
-    a2.scatter(p95, y, color=OKABE_ITO["black"], marker="|", s=180, linewidths=2, label="95th percentile", zorder=3)
+    _mean_and_p95_bars(a2, y, mean, p95, OKABE_ITO["vermillion"], "mean wait")
     right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.45, 1.0)
     for yi, m, q in zip(y, mean, p95):
         a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} d (p95 {q:,.0f} d)",
@@ -323,6 +322,12 @@ def resource_utilisation(resources: Mapping[str, Mapping]) -> Figure:
     return fig
 
 
+def _mean_and_p95_bars(ax, y, mean, p95, colour: str, mean_label: str) -> None:
+    """Horizontal bars of the mean with a tick at the 95th percentile (durations and waits)."""
+    ax.barh(y, mean, color=colour, height=0.6, label=mean_label)
+    ax.scatter(p95, y, color=OKABE_ITO["black"], marker="|", s=180, linewidths=2, label="95th percentile", zorder=3)
+
+
 def stage_durations(stage_table: pd.DataFrame) -> Figure:
     """Mean and 95th-percentile duration of each rollout stage [days] (``stage_durations.csv``)."""
     fig = _figure(8.0, max(2.6, 0.45 * len(stage_table) + 1.2))
@@ -332,9 +337,7 @@ def stage_durations(stage_table: pd.DataFrame) -> Figure:
         return fig
     t = stage_table.iloc[::-1]
     y = np.arange(len(t))
-    ax.barh(y, t["mean_days"], color=OKABE_ITO["sky_blue"], height=0.6, label="mean")
-    ax.scatter(t["p95_days"], y, marker="|", s=180, linewidths=2, color=OKABE_ITO["black"], label="95th percentile",
-               zorder=3)
+    _mean_and_p95_bars(ax, y, t["mean_days"], t["p95_days"], OKABE_ITO["sky_blue"], "mean")
     ax.set_yticks(y, [f"{s.replace('_', ' ')} (n={int(n):,})" for s, n in zip(t["stage"], t["n"])])
     ax.set_xlabel("duration of the stage [days]")
     ax.set_title("Time spent in each rollout stage (including waits)", loc="left")

@@ -56,6 +56,14 @@ def _twelve(name: str, values: list[float], lo: float, hi: float, unit: str) -> 
     return [float(v) for v in values]
 
 
+# accepted ranges of the 12 monthly calibration targets: (low, high, unit)
+_MONTHLY_RANGES = {
+    "monthly_ghi_kwh_per_m2_day": (0.0, 12.0, "kWh/m2/day"),
+    "monthly_temp_air_c": (-60.0, 60.0, "degC"),
+    "monthly_wind_speed_m_per_s": (0.0, 40.0, "m/s"),
+}
+
+
 class SyntheticWeatherConfig(StrictModel):
     """Monthly means a synthetic year is calibrated to (defaults: Beijing typical year)."""
 
@@ -69,34 +77,17 @@ class SyntheticWeatherConfig(StrictModel):
         4.0, description="year-to-year standard deviation of annual GHI when n_years > 1 [%]; the mean over the "
         "years still equals the monthly targets")
 
-    @field_validator("monthly_ghi_kwh_per_m2_day")
+    @field_validator(*_MONTHLY_RANGES)
     @classmethod
-    def _ghi(cls, v: list[float]) -> list[float]:
-        return _twelve("monthly_ghi_kwh_per_m2_day", v, 0.0, 12.0, "kWh/m2/day")
+    def _monthly(cls, v: list[float], info) -> list[float]:
+        lo, hi, unit = _MONTHLY_RANGES[info.field_name]
+        return _twelve(info.field_name, v, lo, hi, unit)
 
-    @field_validator("monthly_temp_air_c")
+    @field_validator("year", "interannual_ghi_sd_percent")
     @classmethod
-    def _temp(cls, v: list[float]) -> list[float]:
-        return _twelve("monthly_temp_air_c", v, -60.0, 60.0, "degC")
-
-    @field_validator("monthly_wind_speed_m_per_s")
-    @classmethod
-    def _wind(cls, v: list[float]) -> list[float]:
-        return _twelve("monthly_wind_speed_m_per_s", v, 0.0, 40.0, "m/s")
-
-    @field_validator("year")
-    @classmethod
-    def _year(cls, v: int) -> int:
-        if not 1900 <= v <= 2200:
-            raise ValueError(f"year {v} is out of range; allowed: 1900 .. 2200")
-        return v
-
-    @field_validator("interannual_ghi_sd_percent")
-    @classmethod
-    def _iav(cls, v: float) -> float:
-        if not np.isfinite(v) or not 0 <= v <= 20:
-            raise ValueError(f"interannual_ghi_sd_percent {v} is out of range; allowed: 0 .. 20")
-        return v
+    def _in_range(cls, v: float, info) -> float:
+        lo, hi = {"year": (1900, 2200), "interannual_ghi_sd_percent": (0, 20)}[info.field_name]
+        return check_range(info.field_name, v, lo, hi)
 
     @field_validator("n_years")
     @classmethod
