@@ -157,3 +157,64 @@ def _assign_by_feeder(out: pd.DataFrame, points: gpd.GeoSeries, transformers_loc
     dist = joined["distance_to_transformer_m"].to_numpy(float)
     out.loc[joined.index, "distance_to_transformer_m"] = np.where(
         out.loc[joined.index, "transformer_id"].to_numpy() != "", dist, np.inf)
+
+
+def added_hosting_kw(transformers: pd.DataFrame, upgrades: pd.DataFrame | None) -> pd.Series:
+    """Hosting capacity the rollout's upgrades added to each transformer [kW] (0 where none), indexed like
+    ``transformers``."""
+    if upgrades is None or len(upgrades) == 0:
+        return pd.Series(0.0, index=transformers.index)
+    added = upgrades.groupby("transformer_id")["added_hosting_kw"].sum()
+    return added.reindex(transformers.index).fillna(0.0).astype(float)
+
+
+def export_limits_after_upgrades(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, *,
+                                 hosting_share_percent: float, export_limit_percent: float | None) -> pd.DataFrame:
+    """Transformers whose rating the rollout raised get the export limit of their new rating [kW].
+
+    An upgrade adds ``added_hosting_kw = added_kva x hosting_share``, so the rating grew by ``added_hosting_kw /
+    hosting_share`` and the export limit by that times ``export_limit_percent``. The limit is raised for the whole
+    horizon: the sites that need the extra room connect only after the upgrade, so the years before it are not
+    affected. Returns a copy; ``transformers`` is not modified.
+    """
+    added = added_hosting_kw(transformers, upgrades)
+    if export_limit_percent is None or not added.any():
+        return transformers
+    out = transformers.copy()
+    added_kva = added / (hosting_share_percent / 100.0)
+    out["export_limit_kw"] = out["export_limit_kw"] + added_kva * export_limit_percent / 100.0
+    return out
+
+
+LOADING_COLUMNS = ("feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
+                   "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "built_kwp", "sites_built",
+                   "dropped_hosting_kwp", "loading_percent")
+
+
+def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, sites: pd.DataFrame,
+                        *, export_limits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The one definition of transformer loading: per transformer, the new PV built on it [kWp] as a share of its
+    hosting limit after the rollout's upgrades [kW].
+
+    ``transformers`` is the hosting table (indexed by ``transformer_id``), ``upgrades`` the rollout's upgrades
+    (``transformer_id, added_hosting_kw``), ``sites`` the run's sites with ``transformer_id, capacity_kwp,
+    status``. ``export_limits`` (optional) is the table after :func:`export_limits_after_upgrades`, whose
+    ``export_limit_kw`` is reported. Columns: :data:`LOADING_COLUMNS` (those present), plus ``transformer_id``;
+    ``loading_percent = 100 x built_kwp / hosting_limit_final_kw`` (NaN where the final limit is 0).
+    """
+    t = pd.DataFrame(transformers.drop(columns="geometry", errors="ignore")).copy()
+    t["added_hosting_kw"] = added_hosting_kw(t, upgrades)
+    t["hosting_limit_final_kw"] = t["hosting_limit_kw"] + t["added_hosting_kw"]
+    if export_limits is not None:
+        t["export_limit_kw"] = export_limits["export_limit_kw"].reindex(t.index)
+    status = sites["status"].astype(str)
+    built = sites[status.eq("operating")]
+    dropped = sites[status.eq("dropped_hosting")]
+    t["built_kwp"] = built.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
+    t["sites_built"] = built.groupby("transformer_id").size().reindex(t.index).fillna(0).astype(int)
+    t["dropped_hosting_kwp"] = dropped.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
+                                        100.0 * t["built_kwp"] / t["hosting_limit_final_kw"], np.nan)
+    t.index.name = "transformer_id"
+    return t[[c for c in LOADING_COLUMNS if c in t.columns]].reset_index()

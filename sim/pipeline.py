@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import accounting, carbon, deployment, energy, strategies, weather
+from . import accounting, carbon, deployment, energy, grid, strategies, weather
 from .results import RunResult
 from .scenario import Scenario
 from .sites import prepare_sites
@@ -217,7 +217,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     with steps.step("accounting"):
         acc = accounting.account(
             prepared.sites, rollout.outcomes, rollout.downtime, prepared.profiles,
-            export_limits_after_upgrades(prepared.transformers, rollout.upgrades, scenario),
+            _export_limits(prepared, rollout),
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
@@ -227,21 +227,10 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
 
 
-def export_limits_after_upgrades(transformers: pd.DataFrame, upgrades: pd.DataFrame,
-                                 scenario: Scenario) -> pd.DataFrame:
-    """Transformers whose rating the rollout raised get the export limit of their new rating.
-
-    The limit is raised for the whole horizon: the sites that need the extra room connect only after the upgrade,
-    so the years before it are not affected.
-    """
-    if upgrades is None or upgrades.empty or scenario.grid.export_limit_percent is None:
-        return transformers
-    added_kva = (upgrades.groupby("transformer_id")["added_hosting_kw"].sum()
-                 / (scenario.grid.hosting_share_percent / 100.0))
-    out = transformers.copy()
-    extra = added_kva.reindex(out.index).fillna(0.0) * scenario.grid.export_limit_percent / 100.0
-    out["export_limit_kw"] = out["export_limit_kw"] + extra
-    return out
+def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
+    return grid.export_limits_after_upgrades(
+        prepared.transformers, rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
+        export_limit_percent=prepared.scenario.grid.export_limit_percent)
 
 
 def _total_budget(scenario: Scenario) -> float | None:
@@ -320,27 +309,8 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
     }
     return RunResult(summary=summary, sites=out, annual=annual, events=rollout.events,
                      site_years=acc.site_years, stage_durations=rollout.stage_durations,
-                     transformers=transformer_loading(prepared.transformers, rollout.upgrades, out))
-
-
-def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame, sites) -> pd.DataFrame:
-    """Per transformer: rating, hosting limit at the start, upgrades, final limit and the PV built on it [kW]."""
-    t = transformers.copy()
-    added = (upgrades.groupby("transformer_id")["added_hosting_kw"].sum()
-             if upgrades is not None and len(upgrades) else pd.Series(dtype=float))
-    t["added_hosting_kw"] = added.reindex(t.index).fillna(0.0)
-    t["hosting_limit_final_kw"] = t["hosting_limit_kw"] + t["added_hosting_kw"]
-    built = sites[sites["status"] == "operating"]
-    t["built_kwp"] = built.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
-    t["sites_built"] = built.groupby("transformer_id").size().reindex(t.index).fillna(0).astype(int)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
-                                        100.0 * t["built_kwp"] / t["hosting_limit_final_kw"], np.nan)
-    t.index.name = "transformer_id"
-    cols = ["feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
-            "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "built_kwp", "sites_built",
-            "loading_percent"]
-    return t[[c for c in cols if c in t.columns]].reset_index()
+                     transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, out,
+                                                           export_limits=_export_limits(prepared, rollout)))
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:
