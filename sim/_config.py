@@ -8,7 +8,9 @@ and ``scenario.Scenario`` composes them, so a module and its settings change tog
 
 from __future__ import annotations
 
+import csv
 import typing
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -27,6 +29,25 @@ SiteType = Literal[
     "guesthouse",
 ]
 SITE_TYPES: tuple[str, ...] = typing.get_args(SiteType)
+
+Mount = Literal["roof_parallel", "fixed_rack", "carport", "agrivoltaic_fixed", "agrivoltaic_tracker", "fishery",
+                "greenhouse"]
+#: Mount types of the yield engine (:mod:`sim.energy`), as site types and overrides name them.
+MOUNTS: tuple[str, ...] = typing.get_args(Mount)
+
+TABLES = Path(__file__).parent / "tables"
+
+
+def _pilot_targets() -> tuple[dict[str, float], dict[str, str], str]:
+    with open(TABLES / "pilot_targets.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return ({r["pilot_category"]: float(r["target_percent"]) for r in rows},
+            {r["pilot_category"]: r["label"] for r in rows}, rows[0]["source"])
+
+
+#: NEA whole-county rooftop distributed PV pilot (June 2021): minimum share of each category's roofs with PV [%],
+#: from ``sim/tables/pilot_targets.csv`` (each row with its source).
+PILOT_TARGETS_PERCENT, PILOT_LABELS, PILOT_SOURCE = _pilot_targets()
 
 
 def check_range(name: str, v: float | None, lo: float, hi: float) -> float | None:

@@ -44,21 +44,10 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from sim.carbon import CarbonConfig, green_certificates, resolve_factor
-from sim.economics import EconomicsConfig, cost_per_t_co2, present_value, simple_payback_years
+from sim.carbon import CarbonConfig, ams_id_t, green_certificates, resolve_factor
+from sim.economics import EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years
+from sim._config import PILOT_TARGETS_PERCENT
 from sim.errors import InputError, InputWarning
-
-#: NEA whole-county rooftop distributed PV pilot (June 2021): minimum share of roofs with PV [%].
-PILOT_TARGETS_PERCENT: dict[str, float] = {
-    "party_government": 50.0,
-    "public": 40.0,
-    "commercial_industrial": 30.0,
-    "rural_home": 20.0,
-}
-PILOT_SOURCE = (
-    "NEA General Department, notice on submitting whole-county (city, district) rooftop distributed PV development "
-    "pilot schemes, June 2021 (676 pilot counties listed Sept 2021)"
-)
 
 SITE_COLUMNS = ("site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",
                 "self_consumption_percent")
@@ -167,6 +156,42 @@ def _check_inputs(sites, outcomes, transformers, profiles, horizon_years, d1, d)
         _hour_map(2001, p.shape[0])
 
 
+@dataclass
+class _Built:
+    """The sites built within the horizon, as arrays aligned with ``ids`` (one entry per built site)."""
+
+    ids: pd.Index
+    commission_date: pd.Series
+    capacity_kwp: np.ndarray
+    archetype: np.ndarray  # column in the used-archetype profile tables
+    used_archetypes: np.ndarray  # profile columns the built sites use
+    commission_year_index: np.ndarray  # commissioning year - first horizon year
+    first_hour: np.ndarray  # first operating hour of the commissioning year (hours since 1 January)
+    transformer: np.ndarray  # row of each site's transformer in the transformer table
+    sites: pd.DataFrame  # the built sites' rows of the sites table
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class _Horizon:
+    start: pd.Timestamp  # first instant of the horizon (naive local time)
+    years: np.ndarray  # calendar years
+
+    @property
+    def n_years(self) -> int:
+        return len(self.years)
+
+    @property
+    def first_year(self) -> int:
+        return int(self.years[0])
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.first_year + self.n_years, month=1, day=1)
+
+
 def account(
     sites: pd.DataFrame,
     outcomes: pd.DataFrame,
@@ -182,6 +207,9 @@ def account(
     economics: EconomicsConfig,
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
+
+    Steps: check the inputs -> the built sites -> their downtime -> energy and curtailment (year by year, hourly at
+    the transformers) -> carbon (:func:`sim.carbon.ams_id_t`) -> money (:mod:`sim.economics`) -> tables.
 
     Parameters
     ----------
@@ -199,237 +227,289 @@ def account(
 
     ``totals`` holds ``energy_mwh, curtailed_mwh, co2_avoided_t`` (net), ``co2_avoided_gross_t,
     co2_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny, cost_per_t_co2_cny`` (discounted
-    capex + O&M + replacements / discounted net tonnes), ``net_cost_per_t_co2_cny`` (-NPV / discounted net tonnes),
-    ``t_co2_per_mwh`` (net), ``emission_factor_method, emission_factor_source, lifecycle_kgco2e_per_kwh,
-    lifecycle_source, discount_rate_percent, pilot_coverage``.
+    capex + O&M + replacements / discounted net tonnes), ``net_cost_per_t_co2_cny`` (discounted costs net of
+    revenue / discounted net tonnes), ``t_co2_per_mwh`` (net), ``emission_factor_method, emission_factor_source,
+    lifecycle_kgco2e_per_kwh, lifecycle_source, discount_rate_percent, pilot_coverage``.
     """
     _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
                   degradation_percent_per_year)
-    horizon_years = int(horizon_years)
     factor = resolve_factor(carbon)  # bad region / year fails before the heavy work
+    horizon = _horizon(start_date, int(horizon_years))
+    built = _built_sites(sites, outcomes, transformers, profiles, horizon)
+    down_days = _downtime_days(downtime, sites, built, horizon)
+    energy_kwh, curtailed_kwh, operating_fraction = _energy_and_curtailment(
+        built, profiles, down_days, _export_limits_kw(transformers), horizon,
+        degradation_first_year_percent / 100.0, degradation_percent_per_year / 100.0)
+    gross_t, _, net_t = ams_id_t(energy_kwh / 1000.0, factor.by_year(horizon.years)[None, :],
+                                 carbon.lifecycle_factor_kgco2e_per_kwh)
+    money = _money(built, energy_kwh, operating_fraction, economics, horizon)
+    site_years, per_site, annual = _tables(sites, built, energy_kwh, curtailed_kwh, gross_t, net_t, money, horizon)
+    totals = _totals(annual, economics)
+    totals.update({
+        "emission_factor_method": factor.method,
+        "emission_factor_source": factor.source,
+        "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
+        "lifecycle_source": carbon.lifecycle_source,
+        "pilot_coverage": pilot_coverage(sites, outcomes),
+    })
+    return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
+
+
+def _horizon(start_date, horizon_years: int) -> _Horizon:
     start = pd.Timestamp(start_date)
     if start.tzinfo is not None:
         start = start.tz_convert("Asia/Shanghai").tz_localize(None)
-    y0 = start.year
-    years = np.arange(y0, y0 + horizon_years)
-    n_years = horizon_years
-    horizon_end = pd.Timestamp(year=y0 + n_years, month=1, day=1)
+    return _Horizon(start=start, years=np.arange(start.year, start.year + horizon_years))
 
-    # ---- built sites -------------------------------------------------------------------------------------------
+
+def _commission_dates(outcomes: pd.DataFrame, horizon: _Horizon) -> pd.Series:
+    """Commissioning dates (naive local time) of the operating sites that start within the horizon; a site
+    commissioned before ``start_date`` counts from it (with a warning)."""
     status = outcomes["status"].astype(str)
-    op = outcomes[status == "operating"]
-    cdate = _to_naive_local(op["commission_date"])
+    cdate = _to_naive_local(outcomes.loc[status == "operating", "commission_date"])
     if cdate.isna().any():
         raise InputError("operating sites need a commission_date", field="outcomes.commission_date",
                          value=list(cdate.index[cdate.isna()][:5]))
-    early = cdate < start
+    early = cdate < horizon.start
     if early.any():
-        warnings.warn(f"{int(early.sum())} site(s) commissioned before start_date {start.date()}: counted from "
-                      "start_date", InputWarning, stacklevel=2)
-        cdate = cdate.where(~early, start)
-    start_hour = int(np.ceil((start - pd.Timestamp(year=y0, month=1, day=1)) / pd.Timedelta(hours=1)))
-    in_horizon = cdate < horizon_end
-    built_ids = cdate.index[in_horizon.to_numpy()]
-    cdate = cdate[in_horizon]
-    s = sites.loc[built_ids]
-    nb = len(built_ids)
-    cap = s["capacity_kwp"].to_numpy(float)
-    if np.any(~np.isfinite(cap)) or np.any(cap < 0):
+        warnings.warn(f"{int(early.sum())} site(s) commissioned before start_date {horizon.start.date()}: counted "
+                      "from start_date", InputWarning, stacklevel=4)
+        cdate = cdate.where(~early, horizon.start)
+    return cdate[cdate < horizon.end]
+
+
+def _first_operating_hour(cdate: pd.Series, horizon: _Horizon) -> np.ndarray:
+    """First whole hour at or after commissioning, in hours since 1 January of the commissioning year (not before
+    the horizon's own first hour)."""
+    if len(cdate) == 0:
+        return np.zeros(0, np.int64)
+    year = cdate.dt.year.to_numpy().astype(np.int64)
+    jan1 = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}))
+    hour = np.ceil((cdate.to_numpy() - jan1.to_numpy()) / np.timedelta64(1, "h")).astype(np.int64)
+    start_hour = int(np.ceil((horizon.start - pd.Timestamp(year=horizon.first_year, month=1, day=1))
+                             / pd.Timedelta(hours=1)))
+    return np.where(year == horizon.first_year, np.maximum(hour, start_hour), hour)
+
+
+def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> _Built:
+    cdate = _commission_dates(outcomes, horizon)
+    ids = cdate.index
+    s = sites.loc[ids]
+    capacity = s["capacity_kwp"].to_numpy(float)
+    if np.any(~np.isfinite(capacity)) or np.any(capacity < 0):
         raise InputError("capacity_kwp must be finite and >= 0", field="sites.capacity_kwp")
-    arch_raw = s["archetype"].to_numpy()
-    n_arch_total = min(p.shape[1] for p in profiles)
-    if nb and (np.any(arch_raw < 0) or np.any(arch_raw >= n_arch_total)):
+    archetype = s["archetype"].to_numpy()
+    n_archetypes = min(p.shape[1] for p in profiles)
+    if len(ids) and (np.any(archetype < 0) or np.any(archetype >= n_archetypes)):
         raise InputError("archetype index outside the profiles' columns", field="sites.archetype",
-                         allowed=f"0..{n_arch_total - 1}")
-    used_arch, arch = np.unique(arch_raw.astype(np.int64), return_inverse=True)
-    n_arch = len(used_arch)
-    cy = cdate.dt.year.to_numpy().astype(np.int64)
-    jan1 = pd.to_datetime(pd.DataFrame({"year": cy, "month": 1, "day": 1})) if nb else pd.Series([], dtype="M8[ns]")
-    h0 = np.ceil((cdate.to_numpy() - jan1.to_numpy()) / np.timedelta64(1, "h")).astype(np.int64) if nb else \
-        np.zeros(0, np.int64)
-    h0 = np.where(cy == y0, np.maximum(h0, start_hour), h0)
-    kc = cy - y0  # commissioning year index
-
-    sc = s["self_consumption_percent"].to_numpy(float) / 100.0
-    if np.any(~np.isfinite(sc)) or np.any(sc < 0) or np.any(sc > 1):
-        raise InputError("self_consumption_percent must lie in 0..100", field="sites.self_consumption_percent")
-    retail = economics.retail_tariff_for(s["site_type"].to_numpy())
-    tariff = sc * retail + (1.0 - sc) * economics.export_tariff_cny_per_kwh  # CNY/kWh in the first horizon year
-
-    tid = s["transformer_id"]
-    unknown_t = pd.Index(tid.unique()).difference(transformers.index)
-    if len(unknown_t):
+                         allowed=f"0..{n_archetypes - 1}")
+    used, column = np.unique(archetype.astype(np.int64), return_inverse=True)
+    unknown = pd.Index(s["transformer_id"].unique()).difference(transformers.index)
+    if len(unknown):
         raise InputError("sites refer to transformers not in the transformer table", field="sites.transformer_id",
-                         value=list(unknown_t[:5]))
-    limit_all = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
-    if np.any(limit_all < 0):
+                         value=list(unknown[:5]))
+    self_use = s["self_consumption_percent"].to_numpy(float)
+    if np.any(~np.isfinite(self_use)) or np.any(self_use < 0) or np.any(self_use > 100):
+        raise InputError("self_consumption_percent must lie in 0..100", field="sites.self_consumption_percent")
+    return _Built(ids=ids, commission_date=cdate, capacity_kwp=capacity, archetype=column, used_archetypes=used,
+                  commission_year_index=cdate.dt.year.to_numpy().astype(np.int64) - horizon.first_year,
+                  first_hour=_first_operating_hour(cdate, horizon),
+                  transformer=transformers.index.get_indexer(s["transformer_id"]), sites=s)
+
+
+def _export_limits_kw(transformers: pd.DataFrame) -> np.ndarray:
+    """Export limit per transformer row [kW]; empty (NaN) means unlimited (inf)."""
+    limit = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
+    if np.any(limit < 0):
         raise InputError("export_limit_kw must be >= 0 (inf or empty for unlimited)", field="export_limit_kw")
-    limit_all = np.where(np.isnan(limit_all), np.inf, limit_all)
-    tr = transformers.index.get_indexer(tid)
+    return np.where(np.isnan(limit), np.inf, limit)
 
-    # ---- downtime [days] per built site and year ---------------------------------------------------------------
-    down = np.zeros((nb, n_years))
-    if downtime is not None and len(downtime):
-        for c in ("site_id", "year", "downtime_days"):
-            if c not in downtime.columns:
-                raise InputError("downtime table lacks a column", field=c)
-        unknown = pd.Index(downtime["site_id"].unique()).difference(sites.index)
-        if len(unknown):
-            raise InputError("downtime names sites that are not in the sites table", field="downtime.site_id",
-                             value=list(unknown[:5]))
-        dd = downtime["downtime_days"].to_numpy(float)
-        if np.any(~np.isfinite(dd)) or np.any(dd < 0):
-            raise InputError("downtime_days must be finite and >= 0", field="downtime.downtime_days")
-        ri = built_ids.get_indexer(downtime["site_id"])
-        yi = downtime["year"].to_numpy(np.int64) - y0
-        ok = (ri >= 0) & (yi >= 0) & (yi < n_years)
-        np.add.at(down, (ri[ok], yi[ok]), dd[ok])
 
-    # ---- energy and curtailment, year by year ------------------------------------------------------------------
-    energy_kwh = np.zeros((nb, n_years))  # delivered
-    curt_kwh = np.zeros((nb, n_years))
-    op_frac = np.zeros((nb, n_years))
-    d1 = degradation_first_year_percent / 100.0
-    dr = degradation_percent_per_year / 100.0
+def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndarray:
+    """Inverter-outage days per built site and horizon year, (sites, years)."""
+    days = np.zeros((len(built), horizon.n_years))
+    if downtime is None or not len(downtime):
+        return days
+    for c in ("site_id", "year", "downtime_days"):
+        if c not in downtime.columns:
+            raise InputError("downtime table lacks a column", field=c)
+    unknown = pd.Index(downtime["site_id"].unique()).difference(sites.index)
+    if len(unknown):
+        raise InputError("downtime names sites that are not in the sites table", field="downtime.site_id",
+                         value=list(unknown[:5]))
+    value = downtime["downtime_days"].to_numpy(float)
+    if np.any(~np.isfinite(value)) or np.any(value < 0):
+        raise InputError("downtime_days must be finite and >= 0", field="downtime.downtime_days")
+    row = built.ids.get_indexer(downtime["site_id"])
+    year = downtime["year"].to_numpy(np.int64) - horizon.first_year
+    ok = (row >= 0) & (year >= 0) & (year < horizon.n_years)
+    np.add.at(days, (row[ok], year[ok]), value[ok])
+    return days
+
+
+def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The profile mapped onto calendar ``year``'s hours for the used archetypes, (hours, archetypes) float32
+    [kWh/kWp], and its suffix sums (energy from each hour to the end of the year), (hours + 1, archetypes)."""
+    hourly = np.ascontiguousarray(np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])]
+                                  [:, used_archetypes])
+    suffix = np.zeros((hourly.shape[0] + 1, hourly.shape[1]))
+    suffix[:-1] = np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1]
+    return hourly, suffix
+
+
+def _energy_and_curtailment(built: _Built, profiles, down_days, limits_kw, horizon: _Horizon,
+                            d_first: float, d_yearly: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delivered and curtailed energy [kWh] and the operating fraction of each year, each (sites, years)."""
+    shape = (len(built), horizon.n_years)
+    delivered, curtailed, operating_fraction = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-    for k, y in enumerate(years):
-        prof = profiles[k % len(profiles)]
-        hmap = _hour_map(int(y), prof.shape[0])
-        n_h = len(hmap)
-        act = np.flatnonzero(kc <= k)
-        if len(act) == 0:
+    kc = built.commission_year_index
+    for k, year in enumerate(horizon.years):
+        active = np.flatnonzero(kc <= k)
+        if len(active) == 0:
             continue
-        key = (k % len(profiles), n_h)  # the same profile and year length give the same hourly table
+        profile = profiles[k % len(profiles)]
+        n_hours = len(_hour_map(int(year), profile.shape[0]))
+        key = (k % len(profiles), n_hours)  # the same profile and year length give the same hourly table
         if key not in year_tables:
-            P = np.ascontiguousarray(np.asarray(prof, dtype=np.float32)[hmap][:, used_arch])  # (hours, n_arch)
-            suffix = np.zeros((n_h + 1, n_arch))
-            suffix[:-1] = np.cumsum(P[::-1].astype(np.float64), axis=0)[::-1]
-            year_tables[key] = (P, suffix)
-        P, suffix = year_tables[key]
-        hs = np.where(kc[act] == k, np.minimum(h0[act], n_h), 0)
-        op_hours = n_h - hs
-        op_frac[act, k] = op_hours / n_h
+            year_tables[key] = _year_table(profile, int(year), built.used_archetypes)
+        hourly, suffix = year_tables[key]
+        first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
+        operating_hours = n_hours - first
+        operating_fraction[active, k] = operating_hours / n_hours
         with np.errstate(divide="ignore", invalid="ignore"):
-            dfac = np.where(op_hours > 0, 1.0 - down[act, k] * 24.0 / np.maximum(op_hours, 1), 0.0)
-        dfac = np.clip(dfac, 0.0, 1.0)
-        w = cap[act] * (1.0 - d1) * (1.0 - dr) ** (k - kc[act]) * dfac  # effective kWp
-        gross = w * suffix[hs, arch[act]]
-        curt = np.minimum(_curtail_year(P, w, arch[act], tr[act], hs, limit_all, n_arch), gross)
-        energy_kwh[act, k] = gross - curt
-        curt_kwh[act, k] = curt
+            up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1),
+                          0.0)
+        effective_kwp = (built.capacity_kwp[active] * (1.0 - d_first) * (1.0 - d_yearly) ** (k - kc[active])
+                         * np.clip(up, 0.0, 1.0))
+        gross = effective_kwp * suffix[first, built.archetype[active]]
+        cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
+                                       first, limits_kw, len(built.used_archetypes)), gross)
+        delivered[active, k] = gross - cut
+        curtailed[active, k] = cut
+    return delivered, curtailed, operating_fraction
 
-    # ---- carbon ----------------------------------------------------------------------------------------------
-    ef = factor.by_year(years)  # kgCO2/kWh = tCO2/MWh
-    lc = carbon.lifecycle_factor_kgco2e_per_kwh
-    e_mwh = energy_kwh / 1000.0
-    c_mwh = curt_kwh / 1000.0
-    gross_t = e_mwh * ef[None, :]
-    net_t = gross_t - e_mwh * lc
 
-    # ---- money -----------------------------------------------------------------------------------------------
-    r = economics.discount_rate
-    t_county = np.arange(n_years, dtype=float)
-    esc = lambda pct: (1.0 + pct / 100.0) ** t_county  # noqa: E731
-    capex_site = s["capex_cny"].to_numpy(float) * (1.0 + economics.capex_escalation_percent_per_year / 100.0) ** kc
-    capex_sy = np.zeros((nb, n_years))
-    capex_sy[np.arange(nb), kc] = capex_site
-    om_sy = (s["om_cny_per_kw_year"].to_numpy(float) * cap)[:, None] * op_frac * esc(
-        economics.om_escalation_percent_per_year)[None, :]
-    repl_sy = np.zeros((nb, n_years))
+@dataclass
+class _Money:
+    """Cash flows per built site and calendar year [CNY], (sites, years), and per-site figures."""
+
+    capex: np.ndarray
+    om: np.ndarray
+    replacement: np.ndarray
+    revenue: np.ndarray
+    capex_site: np.ndarray
+    lcoe: np.ndarray
+    npv: np.ndarray
+    payback: np.ndarray
+
+
+def _money(built: _Built, energy_kwh, operating_fraction, economics: EconomicsConfig, horizon: _Horizon) -> _Money:
+    """Capex, O&M, replacements and revenue per site and year; per-site LCOE, NPV and payback discounted to the
+    commissioning year (:func:`sim.economics.lcoe`, :func:`sim.economics.npv`)."""
+    n, n_years = len(built), horizon.n_years
+    kc = built.commission_year_index
+    t = np.arange(n_years, dtype=float)
+    capex_site = (built.sites["capex_cny"].to_numpy(float)
+                  * escalation(economics.capex_escalation_percent_per_year, kc.astype(float)))
+    capex = np.zeros((n, n_years))
+    capex[np.arange(n), kc] = capex_site
+    om = ((built.sites["om_cny_per_kw_year"].to_numpy(float) * built.capacity_kwp)[:, None] * operating_fraction
+          * escalation(economics.om_escalation_percent_per_year, t)[None, :])
+    replacement = np.zeros((n, n_years))
     if economics.inverter_replacement_year is not None:
         kr = kc + economics.inverter_replacement_year
         ok = kr < n_years
-        repl_sy[np.flatnonzero(ok), kr[ok]] = cap[ok] * 1000.0 * economics.inverter_replacement_cny_per_w
-    rev_sy = energy_kwh * tariff[:, None] * esc(economics.tariff_escalation_percent_per_year)[None, :]
-    running_sy = om_sy + repl_sy
+        replacement[np.flatnonzero(ok), kr[ok]] = (built.capacity_kwp[ok] * 1000.0
+                                                  * economics.inverter_replacement_cny_per_w)
+    share = built.sites["self_consumption_percent"].to_numpy(float) / 100.0
+    tariff = share * economics.retail_tariff_for(built.sites["site_type"].to_numpy()) \
+        + (1.0 - share) * economics.export_tariff_cny_per_kwh  # CNY/kWh in the first horizon year
+    revenue = energy_kwh * tariff[:, None] * escalation(economics.tariff_escalation_percent_per_year, t)[None, :]
 
-    # per site: shift each row so that column 0 is the commissioning year
-    cols = kc[:, None] + np.arange(n_years)[None, :]
-    valid = cols < n_years
-    cols_c = np.minimum(cols, n_years - 1)
-    rows = np.arange(nb)[:, None]
+    def from_commissioning(a):  # shift each row so that column 0 is the commissioning year
+        cols = kc[:, None] + np.arange(n_years)[None, :]
+        return np.where(cols < n_years, a[np.arange(n)[:, None], np.minimum(cols, n_years - 1)], 0.0)
 
-    def shift(a):
-        return np.where(valid, a[rows, cols_c], 0.0)
+    running = from_commissioning(om + replacement)
+    income = from_commissioning(revenue)
+    energy = from_commissioning(energy_kwh)
+    r = economics.discount_rate
+    cash = income - running
+    cash[:, 0] -= capex_site
+    year_length = np.where(kc[:, None] + np.arange(n_years)[None, :] < n_years, 1.0, 0.0)
+    if n:
+        year_length[:, 0] = operating_fraction[np.arange(n), kc]
+    return _Money(capex=capex, om=om, replacement=replacement, revenue=revenue, capex_site=capex_site,
+                  lcoe=np.atleast_1d(lcoe(capex_site, running, energy, r)) if n else np.zeros(0),
+                  npv=np.atleast_1d(npv(cash, r)) if n else np.zeros(0),
+                  payback=np.atleast_1d(simple_payback_years(capex_site, income - running, year_length))
+                  if n else np.zeros(0))
 
-    e_shift, run_shift, rev_shift = shift(energy_kwh), shift(running_sy), shift(rev_sy)
-    pv_e = present_value(e_shift, r) if nb else np.zeros(0)
-    pv_run = present_value(run_shift, r) if nb else np.zeros(0)
-    pv_rev = present_value(rev_shift, r) if nb else np.zeros(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lcoe_site = np.where(pv_e > 0, (capex_site + pv_run) / np.where(pv_e > 0, pv_e, 1.0), np.nan)
-    npv_site = pv_rev - pv_run - capex_site
-    length = np.where(valid, 1.0, 0.0)
-    length[:, 0] = op_frac[np.arange(nb), kc] if nb else length[:, 0]
-    payback = simple_payback_years(capex_site, rev_shift - run_shift, length) if nb else np.zeros(0)
-    payback = np.atleast_1d(payback)
 
-    # ---- tables ----------------------------------------------------------------------------------------------
-    mask = (np.arange(n_years)[None, :] >= kc[:, None])
-    ri, yi = np.nonzero(mask)
+def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, gross_t, net_t, money: _Money,
+            horizon: _Horizon) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``site_years``, ``sites`` and ``annual`` of :class:`Accounts`."""
+    energy_mwh, curtailed_mwh = energy_kwh / 1000.0, curtailed_kwh / 1000.0
+    row, col = np.nonzero(np.arange(horizon.n_years)[None, :] >= built.commission_year_index[:, None])
     site_years = pd.DataFrame({
-        "site_id": built_ids.to_numpy()[ri],
-        "year": years[yi],
-        "energy_mwh": e_mwh[ri, yi],
-        "curtailed_mwh": c_mwh[ri, yi],
-        "co2_avoided_gross_t": gross_t[ri, yi],
-        "co2_avoided_t": net_t[ri, yi],
+        "site_id": built.ids.to_numpy()[row], "year": horizon.years[col],
+        "energy_mwh": energy_mwh[row, col], "curtailed_mwh": curtailed_mwh[row, col],
+        "co2_avoided_gross_t": gross_t[row, col], "co2_avoided_t": net_t[row, col],
     })
-
     per_site = pd.DataFrame(index=sites.index.copy())
     per_site.index.name = sites.index.name or "site_id"
-    per_site["built"] = per_site.index.isin(built_ids)
-    per_site["commission_date"] = pd.Series(cdate.to_numpy(), index=built_ids).reindex(per_site.index)
-    for name, arr in (("energy_mwh", e_mwh.sum(axis=1)), ("curtailed_mwh", c_mwh.sum(axis=1)),
-                      ("co2_avoided_gross_t", gross_t.sum(axis=1)), ("co2_avoided_t", net_t.sum(axis=1))):
-        per_site[name] = pd.Series(arr, index=built_ids).reindex(per_site.index).fillna(0.0)
-    for name, arr in (("capex_cny", capex_site), ("lcoe_cny_per_kwh", lcoe_site), ("npv_cny", npv_site),
-                      ("payback_years", payback)):
-        per_site[name] = pd.Series(np.asarray(arr, float), index=built_ids).reindex(per_site.index)
-
-    cap_online = np.array([cap[cdate.to_numpy() < pd.Timestamp(year=int(y) + 1, month=1, day=1)].sum()
-                           for y in years]) if nb else np.zeros(n_years)
-    certs_sy = green_certificates(e_mwh) if nb else np.zeros((0, n_years), np.int64)
+    per_site["built"] = per_site.index.isin(built.ids)
+    per_site["commission_date"] = pd.Series(built.commission_date.to_numpy(), index=built.ids).reindex(per_site.index)
+    for name, arr in (("energy_mwh", energy_mwh), ("curtailed_mwh", curtailed_mwh),
+                      ("co2_avoided_gross_t", gross_t), ("co2_avoided_t", net_t)):
+        per_site[name] = pd.Series(arr.sum(axis=1), index=built.ids).reindex(per_site.index).fillna(0.0)
+    for name, arr in (("capex_cny", money.capex_site), ("lcoe_cny_per_kwh", money.lcoe), ("npv_cny", money.npv),
+                      ("payback_years", money.payback)):
+        per_site[name] = pd.Series(np.asarray(arr, float), index=built.ids).reindex(per_site.index)
+    commission = built.commission_date.to_numpy()
+    capacity_online = np.array([built.capacity_kwp[commission < pd.Timestamp(year=int(y) + 1, month=1, day=1)].sum()
+                                for y in horizon.years]) if len(built) else np.zeros(horizon.n_years)
+    certificates = green_certificates(energy_mwh) if len(built) else np.zeros((0, horizon.n_years), np.int64)
     annual = pd.DataFrame({
-        "year": years,
-        "capacity_online_kwp": cap_online,
-        "energy_mwh": e_mwh.sum(axis=0),
-        "curtailed_mwh": c_mwh.sum(axis=0),
+        "year": horizon.years,
+        "capacity_online_kwp": capacity_online,
+        "energy_mwh": energy_mwh.sum(axis=0),
+        "curtailed_mwh": curtailed_mwh.sum(axis=0),
         "co2_avoided_gross_t": gross_t.sum(axis=0),
         "co2_avoided_t": net_t.sum(axis=0),
-        "capex_cny": capex_sy.sum(axis=0),
-        "om_cny": om_sy.sum(axis=0),
-        "replacement_cny": repl_sy.sum(axis=0),
-        "revenue_cny": rev_sy.sum(axis=0),
-        "green_certificates": np.asarray(certs_sy).reshape(nb, n_years).sum(axis=0).astype(np.int64),
+        "capex_cny": money.capex.sum(axis=0),
+        "om_cny": money.om.sum(axis=0),
+        "replacement_cny": money.replacement.sum(axis=0),
+        "revenue_cny": money.revenue.sum(axis=0),
+        "green_certificates": np.asarray(certificates).reshape(len(built), horizon.n_years).sum(axis=0)
+        .astype(np.int64),
     })
+    return site_years, per_site, annual
 
-    cost_y = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]).to_numpy()
-    pv_energy_kwh = present_value(annual["energy_mwh"].to_numpy() * 1000.0, r)
-    pv_net_t = present_value(annual["co2_avoided_t"].to_numpy(), r)
-    npv_total = present_value(annual["revenue_cny"].to_numpy() - cost_y, r)
-    totals = {
-        "energy_mwh": float(annual["energy_mwh"].sum()),
+
+def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
+    """County figures from the annual table, discounted to the first horizon year."""
+    r = economics.discount_rate
+    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]).to_numpy()
+    revenue = annual["revenue_cny"].to_numpy()
+    net_t = annual["co2_avoided_t"].to_numpy()
+    energy_mwh = float(annual["energy_mwh"].sum())
+    return {
+        "energy_mwh": energy_mwh,
         "curtailed_mwh": float(annual["curtailed_mwh"].sum()),
-        "co2_avoided_t": float(annual["co2_avoided_t"].sum()),
+        "co2_avoided_t": float(net_t.sum()),
         "co2_avoided_gross_t": float(annual["co2_avoided_gross_t"].sum()),
         "co2_lifecycle_t": float((annual["co2_avoided_gross_t"] - annual["co2_avoided_t"]).sum()),
         "green_certificates": int(annual["green_certificates"].sum()),
         "capex_cny": float(annual["capex_cny"].sum()),
-        "lcoe_cny_per_kwh": float(present_value(cost_y, r) / pv_energy_kwh) if pv_energy_kwh > 0 else float("nan"),
-        "npv_cny": float(npv_total),
-        "cost_per_t_co2_cny": float(cost_per_t_co2(cost_y, annual["co2_avoided_t"].to_numpy(), r)),
-        "net_cost_per_t_co2_cny": float(-npv_total / pv_net_t) if pv_net_t > 0 else float("nan"),
-        "t_co2_per_mwh": float(annual["co2_avoided_t"].sum() / annual["energy_mwh"].sum())
-        if annual["energy_mwh"].sum() > 0 else float("nan"),
-        "emission_factor_method": factor.method,
-        "emission_factor_source": factor.source,
-        "lifecycle_kgco2e_per_kwh": lc,
-        "lifecycle_source": carbon.lifecycle_source,
+        "lcoe_cny_per_kwh": float(lcoe(0.0, cost, annual["energy_mwh"].to_numpy() * 1000.0, r)),
+        "npv_cny": float(npv(revenue - cost, r)),
+        "cost_per_t_co2_cny": float(cost_per_t_co2(cost, net_t, r)),
+        "net_cost_per_t_co2_cny": float(cost_per_t_co2(cost - revenue, net_t, r)),
+        "t_co2_per_mwh": float(net_t.sum() / energy_mwh) if energy_mwh > 0 else float("nan"),
         "discount_rate_percent": economics.discount_rate_percent,
-        "pilot_coverage": pilot_coverage(sites, outcomes),
     }
-    return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
 
 
 def _curtail_year(P, w, arch, tr, hs, limit_all, n_arch) -> np.ndarray:

@@ -256,8 +256,32 @@ def resolve_factor(config: CarbonConfig, table: pd.DataFrame | None = None) -> E
     return EmissionFactor("average", source, np.array([float(config.year)]), np.array([value]))
 
 
+def ams_id_t(energy_mwh, ef_kgco2_per_kwh, lifecycle_kgco2e_per_kwh: float) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+    """Avoided emissions of CDM AMS-I.D, vectorised (any shapes that broadcast, e.g. sites x years).
+
+    Parameters
+    ----------
+    energy_mwh : electricity delivered to the grid or consumed on site, ``EG_y`` [MWh].
+    ef_kgco2_per_kwh : grid emission factor of the same year, ``EF_grid,y`` [kgCO2/kWh = tCO2/MWh].
+    lifecycle_kgco2e_per_kwh : life-cycle emissions of the PV electricity [kgCO2e/kWh].
+
+    Returns
+    -------
+    ``(gross_t, lifecycle_t, net_t)`` [t]: ``gross = EG x EF`` (BE_y, with PE = LE = 0), ``lifecycle = EG x
+    EF_lifecycle`` and ``net = gross - lifecycle``.
+    """
+    if not np.isfinite(lifecycle_kgco2e_per_kwh) or lifecycle_kgco2e_per_kwh < 0:
+        raise InputError("life-cycle factor must be a finite number >= 0", field="carbon.lifecycle_kgco2e_per_kwh",
+                         value=lifecycle_kgco2e_per_kwh)
+    energy = np.asarray(energy_mwh, dtype=float)
+    gross = energy * np.asarray(ef_kgco2_per_kwh, dtype=float)  # MWh x kg/kWh = (1000 kWh) x kg/kWh = 1000 kg = t
+    life = energy * float(lifecycle_kgco2e_per_kwh)
+    return gross, life, gross - life
+
+
 def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, lifecycle_kgco2e_per_kwh: float) -> pd.DataFrame:
-    """Avoided emissions per year (AMS-I.D).
+    """Avoided emissions per year (AMS-I.D, :func:`ams_id_t`) of a series of yearly energies.
 
     Parameters
     ----------
@@ -267,17 +291,11 @@ def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, lifecycle_k
 
     Returns
     -------
-    DataFrame indexed like the input with ``gross_t = EG_y x EF_grid,y`` [tCO2] (BE_y, with PE = LE = 0),
-    ``lifecycle_t = EG_y x EF_lifecycle`` [tCO2e] and ``net_t = gross_t - lifecycle_t``.
+    DataFrame indexed like the input with ``gross_t``, ``lifecycle_t`` and ``net_t`` [t].
     """
-    if not np.isfinite(lifecycle_kgco2e_per_kwh) or lifecycle_kgco2e_per_kwh < 0:
-        raise InputError("life-cycle factor must be a finite number >= 0", field="carbon.lifecycle_kgco2e_per_kwh",
-                         value=lifecycle_kgco2e_per_kwh)
-    energy = np.asarray(energy_mwh_by_year, dtype=float)
     ef = factor.by_year(np.asarray(energy_mwh_by_year.index, dtype=float))
-    gross = energy * ef  # MWh x kg/kWh = (1000 kWh) x kg/kWh = 1000 kg = t
-    life = energy * float(lifecycle_kgco2e_per_kwh)
-    return pd.DataFrame({"gross_t": gross, "lifecycle_t": life, "net_t": gross - life}, index=energy_mwh_by_year.index)
+    gross, life, net = ams_id_t(energy_mwh_by_year, ef, lifecycle_kgco2e_per_kwh)
+    return pd.DataFrame({"gross_t": gross, "lifecycle_t": life, "net_t": net}, index=energy_mwh_by_year.index)
 
 
 def green_certificates(energy_mwh) -> np.ndarray | int:
@@ -285,3 +303,9 @@ def green_certificates(energy_mwh) -> np.ndarray | int:
     e = np.asarray(energy_mwh, dtype=float)
     out = np.floor(np.maximum(e, 0.0) + 1e-9).astype(np.int64)
     return int(out) if out.ndim == 0 else out
+
+
+def factor_in_year(config: CarbonConfig, year: int) -> float:
+    """The grid factor the scenario credits in calendar ``year`` [kgCO2/kWh] (strategies rank sites with the
+    first horizon year's)."""
+    return float(resolve_factor(config).by_year(np.array([year]))[0])

@@ -5,7 +5,8 @@ Discounting convention (used by every function here): cash flows and energies ar
 commissioning: the capex is paid at ``t = 0`` and is therefore undiscounted, and the (partial) first calendar year's
 energy and O&M are also at ``t = 0``. For county totals, ``t = 0`` is the first calendar year of the horizon.
 Passing zero energy and O&M at ``t = 0`` gives the textbook end-of-year convention, in which
-``LCOE = (capex x CRF(r, n) + O&M) / E`` for constant annual O&M and energy (NREL simple LCOE).
+``LCOE = (capex x CRF(r, n) + O&M) / E`` for constant annual O&M and energy (NREL simple LCOE; CRF = r (1 + r)^n /
+((1 + r)^n - 1), 1/n at r = 0).
 
 Per-site-type values (capex, O&M per kW, self-consumption share) are columns of the sites table, not settings here.
 """
@@ -107,12 +108,9 @@ def discount_factors(n_years: int, discount_rate: float) -> np.ndarray:
     return (1.0 + discount_rate) ** -np.arange(n_years, dtype=float)
 
 
-def capital_recovery_factor(discount_rate: float, n_years: int) -> float:
-    """CRF = r (1 + r)^n / ((1 + r)^n - 1) [1/year]; 1/n when r = 0."""
-    if discount_rate == 0:
-        return 1.0 / n_years
-    g = (1.0 + discount_rate) ** n_years
-    return discount_rate * g / (g - 1.0)
+def escalation(percent_per_year: float, years) -> np.ndarray:
+    """Price index ``(1 + p / 100) ** t`` after ``t`` years of a yearly change of ``p`` % [-]."""
+    return (1.0 + percent_per_year / 100.0) ** np.asarray(years, dtype=float)
 
 
 def present_value(values_by_year, discount_rate: float) -> np.ndarray | float:

@@ -39,18 +39,9 @@ import pandas as pd
 import pvlib
 from pydantic import Field, field_validator
 
-from sim._config import StrictModel, check_range
+from sim._config import MOUNTS, StrictModel, check_range
 from sim.errors import InputError
 
-MOUNTS = (
-    "roof_parallel",
-    "fixed_rack",
-    "carport",
-    "agrivoltaic_fixed",
-    "agrivoltaic_tracker",
-    "fishery",
-    "greenhouse",
-)
 
 #: SAPM-form cell-temperature coefficients ``(a, b [s/m], deltaT [degC])`` per thermal class.
 #: ``open_rack`` / ``roof_mount`` are fitted to PySAM Pvwattsv8 ``tcell`` (its array types 0 and 1, a Fuentes-type
@@ -674,110 +665,3 @@ def _bifacial_or_tracking(sky: _Sky, row, tracking: bool, albedo: float, system:
                       (front_e + back * sky.f_am).astype(np.float32)[:, None],
                       sky.temp_air.astype(np.float32), heating, dt, system)
     return pac[:, 0]
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Crop light under agrivoltaic arrays
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def crop_light_fraction(
-    weather,
-    surface_tilt: float,
-    surface_azimuth: float,
-    gcr: float,
-    height_m: float,
-    *,
-    tracking: bool = False,
-    axis_azimuth: float = 180.0,
-    max_angle: float = 55.0,
-    slant_height_m: float = ROW_SLANT_HEIGHT_M,
-    growing_season_months: tuple[int, ...] = (4, 5, 6, 7, 8, 9, 10),
-) -> dict[str, float]:
-    """Fraction of open-field light (GHI) that reaches the ground under infinite rows of opaque modules.
-
-    2-D view-factor model (as in :mod:`pvlib.bifacial.infinite_sheds`): the ground gets beam light where no row
-    shadow falls (ground-averaged unshaded fraction ``1 - min(1, gcr |cos β + sin β tan θp|)`` with θp the sun's
-    zenith projected across the rows) plus sky diffuse light times the ground's integrated sky view factor
-    (:func:`pvlib.bifacial.utils.vf_ground_sky_2d_integ`). Light reflected by the rows is neglected.
-
-    Parameters
-    ----------
-    weather : :class:`sim.weather.Weather`.
-    surface_tilt, surface_azimuth : row orientation [°] (ignored when ``tracking``).
-    gcr : ground coverage ratio [-]; height_m : clearance under the lowest module edge [m];
-    slant_height_m : row width [m].
-    tracking : single-axis trackers on an axis at ``axis_azimuth`` [°], limited to ``max_angle`` [°], backtracking.
-    growing_season_months : months counted in ``growing_season``.
-
-    Returns
-    -------
-    dict with ``annual`` and ``growing_season`` fractions [-] (energy-weighted over the period).
-    """
-    if not (0.0 < gcr < 1.0):
-        raise InputError("gcr out of range", field="gcr", value=gcr, allowed="0 < gcr < 1")
-    if not (0.0 < height_m <= 50.0):
-        raise InputError("height out of range", field="height_m", value=height_m, allowed="0 < height_m <= 50")
-    sky = _Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
-    if tracking:
-        trk = pvlib.tracking.singleaxis(sky.zenith, sky.azimuth, axis_tilt=0.0, axis_azimuth=axis_azimuth,
-                                        max_angle=max_angle, backtrack=True, gcr=gcr)
-        rotation = np.nan_to_num(np.asarray(trk["tracker_theta"], float))
-        row_azimuth = axis_azimuth + 90.0
-    else:
-        rotation = np.full(len(sky.day), float(surface_tilt))
-        row_azimuth = float(surface_azimuth)
-    # projected zenith in the plane across the rows (normal to the row axis), signed toward row_azimuth
-    theta_p = np.asarray(pvlib.shading.projected_solar_zenith_angle(sky.zenith, sky.azimuth, 0.0,
-                                                                    (row_azimuth - 90.0) % 360.0), float)
-    # pvlib's projection uses the axis convention: positive theta_p toward axis_azimuth + 90 = row_azimuth
-    tilt_r = np.radians(rotation)
-    shadow = gcr * np.abs(np.cos(tilt_r) + np.sin(tilt_r) * np.tan(np.radians(np.clip(theta_p, -89.9, 89.9))))
-    unshaded = 1.0 - np.minimum(1.0, shadow)
-    pitch = slant_height_m / gcr
-    height = _centre_height(height_m, float(surface_tilt), tracking, max_angle, slant_height_m)
-    if tracking:
-        vf = np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(rotation, gcr, height, pitch), float)
-    else:
-        vf = float(np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(float(surface_tilt), gcr, height,
-                                                                          pitch)))
-    ground = sky.dni * np.cos(np.radians(sky.zenith)) * unshaded + sky.dhi * vf
-    ground = np.clip(ground, 0.0, None)
-    season = np.isin(sky.month, growing_season_months)
-    total = sky.ghi.sum()
-    return {
-        "annual": float(ground.sum() / total) if total > 0 else float("nan"),
-        "growing_season": float(ground[season].sum() / sky.ghi[season].sum()) if season.any() else float("nan"),
-    }
-
-
-def max_gcr_for_crop_light(min_fraction: float, weather, surface_tilt: float, surface_azimuth: float,
-                           height_m: float, *, tracking: bool = False, season: Literal["annual", "growing_season"] =
-                           "growing_season", **kwargs) -> float:
-    """Largest GCR whose crop-light fraction (``season``) is still >= ``min_fraction`` [-].
-
-    Bisection on :func:`crop_light_fraction` (which decreases with GCR) to a GCR tolerance of 0.001.
-    Returns 0.0 if even a sparse array (GCR 0.02) gives too little light.
-    """
-    if not (0.0 < min_fraction < 1.0):
-        raise InputError("minimum crop-light fraction out of range", field="min_crop_light_fraction",
-                         value=min_fraction, allowed="0 < fraction < 1")
-    if season not in ("annual", "growing_season"):
-        raise InputError("unknown season", field="season", value=season, allowed="annual, growing_season")
-
-    def frac(g: float) -> float:
-        return crop_light_fraction(weather, surface_tilt, surface_azimuth, g, height_m, tracking=tracking,
-                                   **kwargs)[season]
-
-    lo, hi = 0.02, 0.95
-    if frac(lo) < min_fraction:
-        return 0.0
-    if frac(hi) >= min_fraction:
-        return hi
-    while hi - lo > 1e-3:
-        mid = 0.5 * (lo + hi)
-        if frac(mid) >= min_fraction:
-            lo = mid
-        else:
-            hi = mid
-    return lo

@@ -41,7 +41,8 @@ from scipy import stats
 from . import __version__, pipeline
 from .errors import InputError
 from .results import RunResult, jsonable, summary_json
-from .strategies import PILOT_TARGETS_PERCENT, resolve
+from ._config import PILOT_TARGETS_PERCENT
+from .strategies import resolve
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
 

@@ -1,4 +1,12 @@
-"""One run, end to end: sites -> yields -> strategy -> SimPy rollout -> accounting -> RunResult.
+"""One run, end to end, as named steps (in the shape of pvlib's ``ModelChain.run_model``); no domain rule lives here.
+
+:func:`prepare` (strategy- and seed-independent, computed once and shared by replications):
+``sites`` (:func:`sim.sites.read_sites`) -> ``weather`` (:func:`load_weather` at the county's location) ->
+``sites`` again (:func:`sim.sites.prepare_sites`: sizing, agrivoltaic design, grid connection, eligibility) ->
+``yields`` (:func:`compute_yields`) -> strategy features (:func:`sim.strategies.site_features`).
+
+:func:`run_prepared` (per strategy and seed): ``strategy`` (order) -> ``rollout`` (:func:`sim.rollout.simulate`)
+-> ``accounting`` (:func:`sim.accounting.account`) -> ``assemble`` (:class:`sim.results.RunResult`).
 
 Physics never runs inside the event loop: yield profiles are computed once per archetype and weather year, and
 the rollout only sees each site's capacity, cost and grid connection.
@@ -20,9 +28,13 @@ import pandas as pd
 
 from . import __version__
 from . import accounting, carbon, deployment, energy, grid, strategies, weather
-from .results import RunResult
+from . import sites as sitesmod
+from .results import RunResult, ordered_summary, output_columns
 from .scenario import Scenario
-from .sites import prepare_sites
+
+
+PREPARE_STEPS = 4  # sites, weather, eligibility, yields
+RUN_STEPS = 4  # strategy, rollout, accounting, assemble
 
 
 def default_cache_dir() -> Path:
@@ -78,62 +90,24 @@ def inputs_sha256(scenario: Scenario) -> str:
     return h.hexdigest()
 
 
-def _county_location(sites) -> tuple[float, float]:
-    minx, miny, maxx, maxy = sites.total_bounds
-    return float((miny + maxy) / 2.0), float((minx + maxx) / 2.0)
+def load_weather(scenario: Scenario, sites, *, cache_dir: Path | None) -> list:
+    """The scenario's weather years, at the centre of the county's sites unless the scenario gives a location."""
+    lat, lon = sitesmod.county_location(sites)
+    return weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
+                                altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir)
 
 
-def compute_yields(scenario: Scenario, sites, *, cache_dir: Path | None) -> tuple[list[np.ndarray], pd.DataFrame, list]:
-    """Weather years, archetypes and hourly profiles; adds ``archetype`` and ``specific_yield_kwh_per_kwp``."""
-    lat, lon = _county_location(sites)
-    weathers = weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
-                                    altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir)
-    apply_crop_light(scenario, sites, weathers[0])
+def compute_yields(scenario: Scenario, sites, weathers: list, *,
+                   cache_dir: Path | None) -> tuple[gpd.GeoDataFrame, list[np.ndarray], pd.DataFrame]:
+    """Archetypes and their hourly profiles per weather year; returns a copy of ``sites`` with ``archetype`` and
+    ``specific_yield_kwh_per_kwp`` (mean over the weather years), the profiles and the archetype table."""
     archetype_index, archetypes = energy.assign_archetypes(sites)
     profiles = [energy.archetype_profiles(w, archetypes, scenario.system, cache_dir=cache_dir) for w in weathers]
     annual = np.mean([p.sum(axis=0, dtype=np.float64) for p in profiles], axis=0)
-    sites["archetype"] = archetype_index.astype(int)
-    sites["specific_yield_kwh_per_kwp"] = annual[archetype_index].round(2)
-    return profiles, archetypes, weathers
-
-
-MIN_AGRIVOLTAIC_GCR = 0.05
-
-
-def apply_crop_light(scenario: Scenario, sites, weather_year) -> None:
-    """Crop light under agrivoltaic arrays, per site; with ``siting.agrivoltaic_min_crop_light_percent`` set, the GCR
-    of designs that shade too much is lowered to the largest one that passes (capacity and capex scale with it), and
-    a design that cannot pass even at GCR 0.05 makes the site ineligible (``crop_light_below_minimum``).
-
-    Adds ``crop_light_percent`` and ``crop_light_growing_season_percent`` (NaN for other mounts). Modifies ``sites``.
-    """
-    sites["crop_light_percent"] = np.nan
-    sites["crop_light_growing_season_percent"] = np.nan
-    agri = sites["mount"].str.startswith("agrivoltaic")
-    if not agri.any():
-        return
-    minimum = scenario.siting.agrivoltaic_min_crop_light_percent
-    design_cols = ["surface_tilt", "surface_azimuth", "gcr", "height_m", "tracking"]
-    for design, idx in sites[agri].groupby(design_cols, sort=True).groups.items():
-        tilt, azimuth, gcr, height, tracking = design
-        light = energy.crop_light_fraction(weather_year, tilt, azimuth, gcr, height, tracking=bool(tracking))
-        if minimum is not None and light["growing_season"] * 100.0 < minimum:
-            new_gcr = energy.max_gcr_for_crop_light(minimum / 100.0, weather_year, tilt, azimuth, height,
-                                                    tracking=bool(tracking))
-            new_gcr = float(np.floor(new_gcr * 100.0) / 100.0)
-            if new_gcr < MIN_AGRIVOLTAIC_GCR:
-                still = idx[sites.loc[idx, "eligible"].to_numpy()]
-                sites.loc[still, "eligible"] = False
-                sites.loc[still, "exclusion_reason"] = "crop_light_below_minimum"
-            else:
-                scale = new_gcr / gcr
-                sites.loc[idx, "gcr"] = new_gcr
-                sites.loc[idx, "capacity_kwp"] = (sites.loc[idx, "capacity_kwp"] * scale).round(2)
-                sites.loc[idx, "capex_cny"] = (sites.loc[idx, "capex_cny"] * scale).round(2)
-                light = energy.crop_light_fraction(weather_year, tilt, azimuth, new_gcr, height,
-                                                   tracking=bool(tracking))
-        sites.loc[idx, "crop_light_percent"] = round(100.0 * light["annual"], 2)
-        sites.loc[idx, "crop_light_growing_season_percent"] = round(100.0 * light["growing_season"], 2)
+    out = sites.copy()
+    out["archetype"] = archetype_index.astype(int)
+    out["specific_yield_kwh_per_kwp"] = annual[archetype_index].round(2)
+    return out, profiles, archetypes
 
 
 @dataclass
@@ -154,27 +128,24 @@ class Prepared:
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
             cache_dir: Path | str | None = None, _steps: "_Steps | None" = None) -> Prepared:
-    """Sites, eligibility, grid assignment and yield profiles: the strategy- and seed-independent part of a run."""
+    """Sites, weather, eligibility, grid assignment and yield profiles: the strategy- and seed-independent part."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    steps = _steps or _Steps(progress, total=2)
+    steps = _steps or _Steps(progress, total=PREPARE_STEPS)
     with steps.step("sites"):
-        sites, transformers = prepare_sites(scenario, strict=strict)
+        candidates = sitesmod.read_sites(scenario, strict=strict)
+    with steps.step("weather"):
+        weathers = load_weather(scenario, candidates, cache_dir=cache)
+    with steps.step("eligibility"):
+        sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     with steps.step("yields"):
-        profiles, archetypes, weathers = compute_yields(scenario, sites, cache_dir=cache)
-        factor = carbon.resolve_factor(scenario.carbon)
-        ef0 = float(factor.by_year(np.array([scenario.start_date.year]))[0])
-        eligible = sites[sites["eligible"]].drop(columns="geometry")
-        eligible = pd.DataFrame(eligible)
-        eligible["annual_energy_mwh"] = eligible["capacity_kwp"] * eligible["specific_yield_kwh_per_kwp"] / 1000
-        eligible["co2_per_year_t"] = eligible["annual_energy_mwh"] * ef0
-        eligible["carbon_per_cny_kg"] = eligible["co2_per_year_t"] * 1000.0 / eligible["capex_cny"]
+        sites, profiles, archetypes = compute_yields(scenario, sites, weathers, cache_dir=cache)
+        ef0 = carbon.factor_in_year(scenario.carbon, scenario.start_date.year)
     if _steps is None:
         steps.close()
     return Prepared(
         scenario=scenario, sites=sites, transformers=transformers, profiles=profiles, archetypes=archetypes,
-        weather_sources=[w.source for w in weathers], eligible=eligible, emission_factor_kgco2_per_kwh=ef0,
-        candidate_roofs={str(k): int(v) for k, v in
-                         sites.loc[sites["pilot_category"] != "", "pilot_category"].value_counts().items()},
+        weather_sources=[w.source for w in weathers], eligible=strategies.site_features(sites, ef0),
+        emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
         timings=dict(steps.timings),
     )
 
@@ -183,7 +154,7 @@ def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None
         progress: bool = False, cache_dir: Path | str | None = None) -> RunResult:
     """Simulate one scenario with one strategy and seed (defaults: the scenario's) and return the result."""
     t_start = time.perf_counter()
-    steps = _Steps(progress, total=6)
+    steps = _Steps(progress, total=PREPARE_STEPS + RUN_STEPS)
     try:
         prepared = prepare(scenario, strict=strict, cache_dir=cache_dir, _steps=steps)
         result = run_prepared(prepared, strategy, seed, _steps=steps)
@@ -200,7 +171,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     scenario = prepared.scenario
     strategy = strategy or scenario.strategy
     seed = scenario.seed if seed is None else int(seed)
-    steps = _steps or _Steps(False, total=4)
+    steps = _steps or _Steps(False, total=RUN_STEPS)
     with steps.step("strategy"):
         ctx = strategies.StrategyContext(
             seed=seed, horizon_years=scenario.horizon_years, total_budget_cny=_total_budget(scenario),
@@ -241,65 +212,59 @@ def _total_budget(scenario: Scenario) -> float | None:
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
+    sites = _site_table(prepared, order, rollout, acc)
+    return RunResult(summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc), sites=sites,
+                     annual=acc.annual.copy(), events=rollout.events, site_years=acc.site_years,
+                     stage_durations=rollout.stage_durations,
+                     transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, sites,
+                                                           export_limits=_export_limits(prepared, rollout)))
+
+
+#: Per-site totals of the accounting that are 0 (not NaN) for sites that were not built.
+_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t")
+
+
+def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
+    """Every candidate site with its priority, outcome and totals (columns of ``sites.parquet``).
+
+    ``status`` is the rollout's outcome; ``ineligible`` for sites not eligible, ``not_prioritised`` for eligible
+    sites the strategy left out.
+    """
     out = prepared.sites.copy()
     rank = pd.Series(np.arange(1, len(order) + 1), index=pd.Index(order))
     out["priority_rank"] = rank.reindex(out.index).astype("Int64")
-    oc = rollout.outcomes.reindex(out.index)
-    out["status"] = oc["status"].where(out["eligible"], "ineligible").fillna("not_prioritised").astype(str)
-    out["commission_date"] = pd.to_datetime(oc["commission_date"])
-    site_tot = acc.sites.reindex(out.index)
-    for col in ("energy_mwh", "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t", "lcoe_cny_per_kwh",
-                "npv_cny"):
-        if col in site_tot.columns:
-            out[col] = site_tot[col].astype(float).fillna(0.0) if col in ("energy_mwh", "curtailed_mwh",
-                                                                             "co2_avoided_gross_t",
-                                                                             "co2_avoided_t") else site_tot[col]
-    built = out["status"].eq("operating")
-    keep = ["site_id", "site_type", "township", "village", "name", "pilot_category", "area_m2", "eligible",
-            "exclusion_reason", "capacity_kwp", "mount", "surface_tilt", "surface_azimuth", "gcr", "height_m",
-            "archetype", "specific_yield_kwh_per_kwp", "crop_light_percent", "crop_light_growing_season_percent",
-            "transformer_id", "feeder_id", "connection_level",
-            "distance_to_transformer_m", "capex_cny", "priority_rank", "status", "commission_date", "energy_mwh",
-            "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t", "lcoe_cny_per_kwh", "npv_cny", "geometry"]
-    out = out[[c for c in keep if c in out.columns]]
+    outcome = rollout.outcomes.reindex(out.index)
+    out["status"] = outcome["status"].where(out["eligible"], "ineligible").fillna("not_prioritised").astype(str)
+    out["commission_date"] = pd.to_datetime(outcome["commission_date"])
+    site_totals = acc.sites.reindex(out.index)
+    for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny"):
+        out[col] = site_totals[col].astype(float).fillna(0.0) if col in _ZERO_IF_NOT_BUILT else site_totals[col]
+    out["site_id"] = out.index.astype(str)
+    return out[output_columns("sites.parquet")]
 
-    totals = dict(acc.totals)
-    annual = acc.annual.copy()
-    energy_by_year = {int(y): float(e) for y, e in zip(annual["year"], annual["energy_mwh"])}
-    cap_built = float(out.loc[built, "capacity_kwp"].sum())
-    sy = out.loc[built, "specific_yield_kwh_per_kwp"]
+
+def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) -> dict:
+    """``summary.json``: what was run, counts, totals of the accounting, the rollout's resources and milestones."""
+    totals = acc.totals
+    built = sites["status"].eq("operating")
+    capacity_built = float(sites.loc[built, "capacity_kwp"].sum())
+    yield_built = sites.loc[built, "specific_yield_kwh_per_kwp"]
     summary = {
-        "scenario": scenario.name,
-        "strategy": strategy,
-        "seed": seed,
-        "version": __version__,
-        "start_date": scenario.start_date.isoformat(),
-        "horizon_years": scenario.horizon_years,
-        "sites_candidate": int(len(out)),
-        "sites_eligible": int(out["eligible"].sum()),
+        "scenario": scenario.name, "strategy": strategy, "seed": seed, "version": __version__,
+        "start_date": scenario.start_date.isoformat(), "horizon_years": scenario.horizon_years,
+        "sites_candidate": int(len(sites)),
+        "sites_eligible": int(sites["eligible"].sum()),
         "sites_released": int((rollout.outcomes["status"] != "not_released").sum()),
         "sites_built": int(built.sum()),
-        "sites_by_status": {k: int(v) for k, v in out["status"].value_counts().sort_index().items()},
-        "capacity_eligible_kwp": float(out.loc[out["eligible"], "capacity_kwp"].sum()),
-        "capacity_built_kwp": cap_built,
+        "sites_by_status": {k: int(v) for k, v in sites["status"].value_counts().sort_index().items()},
+        "capacity_eligible_kwp": float(sites.loc[sites["eligible"], "capacity_kwp"].sum()),
+        "capacity_built_kwp": capacity_built,
         "capacity_built_by_type_kwp": {k: float(v) for k, v in
-                                       out.loc[built].groupby("site_type")["capacity_kwp"].sum().items()},
-        "specific_yield_kwh_per_kwp": float((sy * out.loc[built, "capacity_kwp"]).sum() / cap_built) if cap_built
-        else None,
-        "energy_mwh": totals.get("energy_mwh"),
-        "energy_by_year_mwh": energy_by_year,
-        "co2_avoided_t": totals.get("co2_avoided_t"),
-        "co2_avoided_gross_t": totals.get("co2_avoided_gross_t"),
-        "t_co2_per_mwh": totals.get("t_co2_per_mwh"),
-        "green_certificates": totals.get("green_certificates"),
-        "capex_cny": float(out.loc[built, "capex_cny"].sum()),
-        "lcoe_cny_per_kwh": totals.get("lcoe_cny_per_kwh"),
-        "npv_cny": totals.get("npv_cny"),
-        "cost_per_t_co2_cny": totals.get("cost_per_t_co2_cny"),
-        "curtailed_mwh": totals.get("curtailed_mwh"),
-        "emission_factor_method": totals.get("emission_factor_method"),
-        "emission_factor_source": totals.get("emission_factor_source"),
-        "pilot_coverage": totals.get("pilot_coverage"),
+                                       sites.loc[built].groupby("site_type")["capacity_kwp"].sum().items()},
+        "specific_yield_kwh_per_kwp": float((yield_built * sites.loc[built, "capacity_kwp"]).sum() / capacity_built)
+        if capacity_built else None,
+        "energy_by_year_mwh": {int(y): float(e) for y, e in zip(acc.annual["year"], acc.annual["energy_mwh"])},
+        "capex_cny": float(sites.loc[built, "capex_cny"].sum()),
         "resources": rollout.resources,
         "milestones": rollout.milestones,
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
@@ -307,18 +272,21 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
         "archetypes": int(len(prepared.archetypes)),
         "inputs_sha256": inputs_sha256(scenario),
     }
-    return RunResult(summary=summary, sites=out, annual=annual, events=rollout.events,
-                     site_years=acc.site_years, stage_durations=rollout.stage_durations,
-                     transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, out,
-                                                           export_limits=_export_limits(prepared, rollout)))
+    summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
+    return ordered_summary(summary)
+
+
+#: ``summary.json`` keys taken as they are from the accounting's totals.
+SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_gross_t", "t_co2_per_mwh", "green_certificates",
+                       "lcoe_cny_per_kwh", "npv_cny", "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method",
+                       "emission_factor_source", "pilot_coverage")
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     """Check a scenario and all its data without running the rollout: returns a few counts."""
-    sites, transformers = prepare_sites(scenario, strict=strict)
-    lat, lon = _county_location(sites)
-    weathers = weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
-                                    altitude=scenario.weather.altitude_m or 500.0, cache_dir=default_cache_dir())
+    candidates = sitesmod.read_sites(scenario, strict=strict)
+    weathers = load_weather(scenario, candidates, cache_dir=default_cache_dir())
+    sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     factor = carbon.resolve_factor(scenario.carbon)
     strategies.resolve(scenario.strategy)
     eligible = sites[sites["eligible"]]

@@ -6,7 +6,7 @@ external resource (no CDN, no web font, no network), so it opens offline and can
 script marks the page as rendered (``data-report="ready"`` on ``<html>``), which the browser test checks.
 
 Sections: key figures (sites, MWp, GWh, kt CO2 net and gross, capex, LCOE, NPV, cost per tonne, milestones), the
-whole-county pilot coverage against its 50/40/30/20 % minimums, charts (capacity online by type, energy and CO2 by
+whole-county pilot coverage against its minimums, charts (capacity online by type, energy and CO2 by
 year, resource utilisation and waits), a map of the sites built, and tables (capacity by type, outcomes, stages).
 """
 
@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ._config import PILOT_LABELS, PILOT_TARGETS_PERCENT
 from .errors import InputError
 from .results import OUTPUT_FILES, RunResult, read_run
 
@@ -181,6 +182,10 @@ def _img(fig, alt: str, caption: str) -> str:
 # --------------------------------------------------------------------------------------------- the report
 
 
+def _pilot_minimums() -> str:
+    return ", ".join(f"{PILOT_LABELS[c]} {v:g} %" for c, v in PILOT_TARGETS_PERCENT.items())
+
+
 def check_run_folder(run_dir: Path) -> None:
     """Raise :class:`InputError` naming the folder and the missing files if it is not a complete run folder."""
     if not run_dir.is_dir():
@@ -229,8 +234,7 @@ def render_html(result: RunResult) -> str:
         f'<div class="cards">{_cards(s)}</div>',
         '<h2 id="pilot">Whole-county pilot coverage</h2>',
         ("<p>Share of candidate roofs of each pilot category with PV, against the pilot's minimum coverage "
-        "(NEA 2021: party and government buildings 50 %, public buildings 40 %, commercial and industrial 30 %, "
-        "rural homes 20 %).</p>"),
+         f"(NEA 2021: {_e(_pilot_minimums())}).</p>"),
         _pilot_table(s.get("pilot_coverage") or {}),
         '<h2 id="charts">Rollout, energy and CO2 over time</h2>',
     ]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
 
-from ._config import SITE_TYPES, SiteType, StrictModel  # noqa: F401  (re-exported)
+from ._config import MOUNTS, SITE_TYPES, Mount, SiteType, StrictModel  # noqa: F401  (re-exported)
 from .carbon import CarbonConfig
 from .deployment import OperationConfig, RolloutConfig
 from .economics import EconomicsConfig
@@ -26,7 +26,6 @@ from .energy import SystemConfig
 from .errors import InputError
 from .weather import WeatherConfig
 
-MOUNTS = ("roof_parallel", "fixed_rack", "carport", "agrivoltaic_fixed", "agrivoltaic_tracker", "fishery", "greenhouse")
 
 
 class ExclusionConfig(StrictModel):
@@ -59,7 +58,7 @@ class SiteTypeOverride(StrictModel):
 
     usable_area_percent: float | None = Field(None, gt=0, le=100, description="share of the polygon usable for PV")
     power_density_w_per_m2: float | None = Field(None, gt=0, le=300, description="DC peak power per m2 of usable area")
-    mount: Literal[MOUNTS] | None = Field(None, description="mount type: " + ", ".join(MOUNTS))  # type: ignore[valid-type]
+    mount: Mount | None = Field(None, description="mount type: " + ", ".join(MOUNTS))
     surface_tilt_deg: float | None = Field(None, ge=0, le=90, description="module tilt where the layer gives none")
     surface_azimuth_deg: float | None = Field(None, ge=0, lt=360, description="module azimuth (180 = south)")
     gcr: float | None = Field(None, ge=0, le=0.9, description="ground coverage ratio of racked rows")

@@ -1,4 +1,8 @@
-"""Candidate sites: reading layers, schema and CRS checks, eligibility, capacity from area, grid assignment."""
+"""Candidate sites: reading layers, schema and CRS checks, capacity from area, grid connection and eligibility.
+
+Steps (:func:`prepare_sites`): :func:`read_sites` -> :func:`size_sites` -> crop-light design of agrivoltaic layouts
+(:mod:`sim.agrivoltaics`) -> :func:`connect_sites` -> :func:`decide_eligibility`, the one place that decides
+eligibility."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from . import agrivoltaics
 from . import grid as gridmod
 from .errors import InputError, InputWarning
 from .scenario import SITE_TYPES, Scenario
@@ -189,22 +194,27 @@ def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS)
     return reason
 
 
-def prepare_sites(scenario: Scenario, *, strict: bool = False) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read the sites and transformers, size every site and decide its eligibility.
-
-    Returns ``(sites, transformers)``: the sites GeoDataFrame in EPSG:4326 indexed by ``site_id`` with the columns of
-    ``docs/architecture.md`` (area, capacity, orientation, grid assignment, eligibility and reason, capex...), and the
-    transformer table from :func:`sim.grid.hosting_table`.
-    """
+def read_sites(scenario: Scenario, *, strict: bool = False) -> gpd.GeoDataFrame:
+    """The scenario's candidate sites, read and checked (EPSG:4326, indexed by ``site_id``)."""
     sites_file = scenario.resolve(scenario.data.sites_file)
     raw = read_layer(sites_file, scenario.data.sites_layer, what="sites", field="data.sites_layer",
                      file_field="data.sites_file")
-    sites = check_sites(raw, sites_file, strict=strict)
-    crs = local_crs(sites)
-    local = sites.to_crs(crs)
+    return check_sites(raw, sites_file, strict=strict)
+
+
+def county_location(sites: gpd.GeoDataFrame) -> tuple[float, float]:
+    """Centre of the sites' bounding box as ``(latitude, longitude)`` [°], where the weather is taken."""
+    minx, miny, maxx, maxy = sites.total_bounds
+    return float((miny + maxy) / 2.0), float((minx + maxx) / 2.0)
+
+
+def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Area, capacity, mount, orientation, layout, capex and O&M of every site from its type's parameters.
+
+    ``local`` is ``sites`` in the local projected CRS (areas are never computed in degrees). Returns a copy.
+    """
     params = site_type_parameters(scenario).loc[sites["site_type"]]
     params.index = sites.index
-
     out = sites.copy()
     out["area_m2"] = local.geometry.area.to_numpy()
     out["pilot_category"] = params["pilot_category"].astype(str)
@@ -225,46 +235,103 @@ def prepare_sites(scenario: Scenario, *, strict: bool = False) -> tuple[gpd.GeoD
     out["capex_cny"] = (out["capacity_kwp"] * 1000.0 * params["capex_cny_per_w"]).round(2)
     out["om_cny_per_kw_year"] = params["om_cny_per_kw_year"].astype(float)
     out["self_consumption_percent"] = params["self_consumption_percent"].astype(float)
-    level = pd.Series(np.where(params["connection"].eq("lv") | (out["capacity_kwp"] <= scenario.siting.lv_max_kwp),
-                               "lv", "mv"), index=out.index)
-    out["connection_level"] = level
+    out["lv_only"] = params["connection"].eq("lv").to_numpy()
+    return out
 
+
+def _grid_layer(scenario: Scenario, layer: str, what: str, field: str) -> tuple[Path, gpd.GeoDataFrame]:
     grid_file = scenario.resolve(scenario.data.grid_file or scenario.data.sites_file)
-    traw = read_layer(grid_file, scenario.data.transformers_layer, what="transformer",
-                      field="data.transformers_layer",
-                      file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
-    check_crs(traw, grid_file, "transformers")
+    raw = read_layer(grid_file, layer, what=what, field=field,
+                     file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
+    check_crs(raw, grid_file, f"{what}s")
+    return grid_file, raw
+
+
+def connect_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
+                  crs: CRS) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Connection level (``lv`` up to ``siting.lv_max_kwp`` or where the type connects at low voltage, else
+    ``mv``) and the transformer (and feeder) each site connects to. Returns ``(sites copy, transformers)``."""
+    out = sites.copy()
+    level = pd.Series(np.where(out["lv_only"] | (out["capacity_kwp"] <= scenario.siting.lv_max_kwp), "lv", "mv"),
+                      index=out.index)
+    out["connection_level"] = level
+    grid_file, traw = _grid_layer(scenario, scenario.data.transformers_layer, "transformer",
+                                  "data.transformers_layer")
     transformers = gridmod.check_transformers(traw, grid_file)
     feeders = None
     if scenario.data.feeders_layer is not None:
-        fraw = read_layer(grid_file, scenario.data.feeders_layer, what="feeder", field="data.feeders_layer",
-                          file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
-        check_crs(fraw, grid_file, "feeders")
+        _, fraw = _grid_layer(scenario, scenario.data.feeders_layer, "feeder", "data.feeders_layer")
         feeders = gridmod.check_feeders(fraw, grid_file).to_crs(crs)
     assigned = gridmod.assign_transformers(local, transformers.to_crs(crs), level, feeders)
     out["transformer_id"] = assigned["transformer_id"]
     out["feeder_id"] = assigned["feeder_id"]
     out["distance_to_transformer_m"] = assigned["distance_to_transformer_m"].round(1)
+    return out.drop(columns="lv_only"), transformers
 
-    # eligibility: first reason that applies wins, in this order
+
+#: Exclusion reasons in the order they are tested: the first that applies to a site is recorded.
+EXCLUSION_REASONS = ("type_not_included", "<exclusion layer>", "below_min_capacity", "no_transformer_within_distance",
+                     "crop_light_below_minimum")
+
+
+def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
+                       crs: CRS) -> gpd.GeoDataFrame:
+    """The one place that decides which sites are eligible: adds ``exclusion_reason`` (the first of
+    :data:`EXCLUSION_REASONS` that applies; an exclusion layer's ``reason`` or name) and ``eligible``.
+
+    ``crop_light_below_minimum`` applies where :func:`sim.agrivoltaics.design_for_crop_light` found no layout that
+    passes (column ``crop_light_ok``; absent means the rule was not evaluated). Returns a copy.
+    """
+    out = sites.copy()
     reason = pd.Series("", index=out.index, dtype=object)
+
+    def mark(mask, label) -> None:
+        free = (reason == "") & mask
+        reason[free] = label[free] if isinstance(label, pd.Series) else label
+
     if scenario.siting.include_types is not None:
-        reason[~out["site_type"].isin(scenario.siting.include_types)] = "type_not_included"
+        mark(~out["site_type"].isin(scenario.siting.include_types), "type_not_included")
     excl = _exclusion_mask(scenario, local, crs)
-    reason[(reason == "") & (excl != "")] = excl[(reason == "") & (excl != "")]
-    reason[(reason == "") & (out["capacity_kwp"] < scenario.siting.min_capacity_kwp)] = "below_min_capacity"
-    far = out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m
-    reason[(reason == "") & far] = "no_transformer_within_distance"
+    mark(excl != "", excl)
+    mark(out["capacity_kwp"] < scenario.siting.min_capacity_kwp, "below_min_capacity")
+    mark(out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m,
+         "no_transformer_within_distance")
+    if "crop_light_ok" in out:
+        mark(~out["crop_light_ok"].astype(bool), "crop_light_below_minimum")
+        out = out.drop(columns="crop_light_ok")
     out["exclusion_reason"] = reason.astype(str)
     out["eligible"] = out["exclusion_reason"].eq("")
     if not out["eligible"].any():
         reasons = ", ".join(f"{k} {v}" for k, v in out["exclusion_reason"].value_counts().items())
         raise InputError(
-            f"no eligible site among {len(out)} candidates ({reasons})", file=sites_file, field="siting",
+            f"no eligible site among {len(out)} candidates ({reasons})",
+            file=scenario.resolve(scenario.data.sites_file), field="siting",
             allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp and "
                     "that the sites and the transformers cover the same area",
         )
+    return out
 
+
+def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None, *, strict: bool = False,
+                  weather_year=None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read the sites and transformers, size every site, design agrivoltaic layouts for crop light, connect the
+    sites to the grid and decide their eligibility.
+
+    ``candidates`` are the checked sites of :func:`read_sites` (read here when None). ``weather_year`` is the
+    weather the crop light of agrivoltaic layouts is computed with (:mod:`sim.agrivoltaics`); without it the
+    crop-light columns and rule are left out. Returns ``(sites, transformers)``: the sites GeoDataFrame in
+    EPSG:4326 indexed by ``site_id`` (columns in ``docs/outputs.md``, ``sites.parquet``), and the transformer
+    table from :func:`sim.grid.hosting_table`.
+    """
+    sites = read_sites(scenario, strict=strict) if candidates is None else candidates
+    crs = local_crs(sites)
+    local = sites.to_crs(crs)
+    out = size_sites(scenario, sites, local)
+    if weather_year is not None:
+        out = agrivoltaics.design_for_crop_light(out, weather_year, scenario.system,
+                                                 scenario.siting.agrivoltaic_min_crop_light_percent)
+    out, transformers = connect_sites(scenario, out, local, crs)
+    out = decide_eligibility(scenario, out, local, crs)
     transformers_table = gridmod.hosting_table(
         transformers, hosting_share_percent=scenario.grid.hosting_share_percent,
         export_limit_percent=scenario.grid.export_limit_percent, dc_ac_ratio=scenario.system.dc_ac_ratio,

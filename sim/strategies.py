@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._config import PILOT_TARGETS_PERCENT
 from .errors import InputError
 from .rng import stream
 
-PILOT_TARGETS_PERCENT = {"party_government": 50.0, "public": 40.0, "commercial_industrial": 30.0, "rural_home": 20.0}
 AGRI_TOURISM_TYPES = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark", "guesthouse")
 
 
@@ -35,6 +35,26 @@ class StrategyContext:
     hosting_limit_kw: dict[str, float] = field(default_factory=dict)
     candidate_roofs: dict[str, int] = field(default_factory=dict)
     """Candidate roofs per pilot category, eligible or not (the pilot's denominator)."""
+
+
+def site_features(sites: pd.DataFrame, emission_factor_kgco2_per_kwh: float) -> pd.DataFrame:
+    """The eligible sites as strategies see them (a plain DataFrame, no geometry), with the ranking features:
+
+    - ``annual_energy_mwh = capacity_kwp x specific_yield_kwh_per_kwp / 1000`` [MWh/year];
+    - ``co2_per_year_t = annual_energy_mwh x emission_factor`` [t/year] (first-year grid factor [kgCO2/kWh]);
+    - ``carbon_per_cny_kg = co2_per_year_t x 1000 / capex_cny`` [kg CO2 per CNY of capex, per year].
+    """
+    eligible = pd.DataFrame(sites[sites["eligible"]].drop(columns="geometry", errors="ignore"))
+    eligible["annual_energy_mwh"] = eligible["capacity_kwp"] * eligible["specific_yield_kwh_per_kwp"] / 1000
+    eligible["co2_per_year_t"] = eligible["annual_energy_mwh"] * emission_factor_kgco2_per_kwh
+    eligible["carbon_per_cny_kg"] = eligible["co2_per_year_t"] * 1000.0 / eligible["capex_cny"]
+    return eligible
+
+
+def candidate_roofs(sites: pd.DataFrame) -> dict[str, int]:
+    """Candidate roofs per pilot category, eligible or not (the pilot's denominator)."""
+    counts = sites.loc[sites["pilot_category"] != "", "pilot_category"].value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 StrategyFn = Callable[[pd.DataFrame, StrategyContext], Sequence[str]]

@@ -7,8 +7,8 @@ import pytest
 
 from sim.economics import (
     EconomicsConfig,
-    capital_recovery_factor,
     cost_per_t_co2,
+    escalation,
     lcoe,
     npv,
     simple_payback_years,
@@ -16,11 +16,17 @@ from sim.economics import (
 from sim.errors import InputError
 
 
-def test_crf_textbook_value():
-    """CRF(6 %, 20 y) = 0.06 x 1.06^20 / (1.06^20 - 1); 1.06^20 = 3.2071355 -> 0.1924281 / 2.2071355 = 0.0871846
-    (the 0.08718 of annuity tables)."""
-    assert capital_recovery_factor(0.06, 20) == pytest.approx(0.0871846, abs=1e-7)
-    assert capital_recovery_factor(0.0, 20) == pytest.approx(0.05)
+def test_lcoe_without_discounting_is_straight_line():
+    """At r = 0 the capital recovery factor is 1/n: (100,000 / 20 + 1,500) / 12,000 = 6,500 / 12,000 CNY/kWh."""
+    om = np.r_[0.0, np.full(20, 1500.0)]
+    energy = np.r_[0.0, np.full(20, 12000.0)]
+    assert lcoe(100_000.0, om, energy, 0.0) == pytest.approx(6500.0 / 12000.0, rel=1e-12)
+
+
+def test_escalation_index():
+    """3 %/yr for 2 years: 1.03^2 = 1.0609; -50 %/yr halves each year; year 0 is 1."""
+    np.testing.assert_allclose(escalation(3.0, [0, 1, 2]), [1.0, 1.03, 1.0609], rtol=1e-12)
+    np.testing.assert_allclose(escalation(-50.0, [0, 1, 2]), [1.0, 0.5, 0.25], rtol=1e-12)
 
 
 def test_lcoe_matches_nrel_simple_lcoe():

@@ -15,8 +15,6 @@ from sim.energy import (
     SystemConfig,
     archetype_profiles,
     assign_archetypes,
-    crop_light_fraction,
-    max_gcr_for_crop_light,
     specific_yield,
 )
 from sim.errors import InputError
@@ -254,36 +252,6 @@ def test_binning_error_below_half_percent(weather):
     assert err.max() <= 0.5, f"max binning error {err.max():.3f} % (mean {err.mean():.3f} %)"
 
 
-# ----------------------------------------------------------------------------------------------------------- crop light
-
-
-def test_crop_light_fraction_behaviour(weather):
-    sparse = crop_light_fraction(weather, 25, 180, 0.05, 3.0)
-    mid = crop_light_fraction(weather, 25, 180, 0.3, 3.0)
-    dense = crop_light_fraction(weather, 25, 180, 0.6, 3.0)
-    assert set(mid) == {"annual", "growing_season"}
-    assert 0.9 < sparse["annual"] < 1.0
-    assert sparse["annual"] > mid["annual"] > dense["annual"] > 0.2
-    # about 1 - gcr of the light for opaque rows, a little more thanks to diffuse light under the rows
-    assert 0.6 < mid["annual"] < 0.85
-    trk = crop_light_fraction(weather, 0, 180, 0.3, 3.0, tracking=True)
-    assert 0.5 < trk["growing_season"] < 0.9
-
-
-def test_crop_light_rejects_bad_gcr(weather):
-    with pytest.raises(InputError, match="gcr"):
-        crop_light_fraction(weather, 25, 180, 1.2, 3.0)
-
-
-def test_max_gcr_for_crop_light(weather):
-    g = max_gcr_for_crop_light(0.8, weather, 25, 180, 3.0)
-    assert 0.05 < g < 0.5
-    assert crop_light_fraction(weather, 25, 180, g, 3.0)["growing_season"] >= 0.8
-    assert crop_light_fraction(weather, 25, 180, g + 0.01, 3.0)["growing_season"] < 0.8
-    with pytest.raises(InputError, match="min_crop_light_fraction"):
-        max_gcr_for_crop_light(1.5, weather, 25, 180, 3.0)
-
-
 # ------------------------------------------------------------------------------------------------- building blocks
 
 
@@ -319,19 +287,3 @@ def test_cover_model():
     k_sky, k_gnd = energy.cover_iam_diffuse(np.array([0.0, 30.0, 90.0]))
     assert np.all((k_sky > 0.9) & (k_sky < 1.0)) and np.all(k_gnd <= 1.0)
     assert k_gnd[2] > k_gnd[0]  # a vertical plane sees the ground at less grazing angles
-
-
-@pytest.mark.parametrize("tilt,azimuth,gcr", [(25, 180, 0.3), (10, 150, 0.5), (35, 200, 0.2)])
-def test_crop_light_beam_shadow_matches_pvlib_infinite_sheds_geometry(weather, tilt, azimuth, gcr):
-    """Cross-check of the ground-shadow fraction against the helper pvlib's infinite_sheds model uses."""
-    from pvlib.bifacial import utils as bu
-
-    sky = energy._Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
-    phi = np.degrees(np.arctan(bu._solar_projection_tangent(sky.zenith, sky.azimuth, azimuth)))
-    unshaded = np.asarray(bu._unshaded_ground_fraction(tilt, phi, gcr, max_zenith=89.9), float)
-    ref_beam = float((sky.dni * np.cos(np.radians(sky.zenith)) * unshaded).sum())
-    centre = 3.0 + 1.0 * np.sin(np.radians(tilt))  # 3 m clearance under a 2 m wide row
-    vf = float(np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(tilt, gcr, centre, 2.0 / gcr)))
-    ref = (ref_beam + float((sky.dhi * vf).sum())) / float(sky.ghi.sum())
-    ours = crop_light_fraction(weather, tilt, azimuth, gcr, 3.0)["annual"]
-    assert ours == pytest.approx(ref, rel=0.01), (ours, ref)
