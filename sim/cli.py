@@ -136,9 +136,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .scenario import reference_markdown
+    if args.outputs:
+        from .results import outputs_markdown
 
-    sys.stdout.write(reference_markdown())
+        sys.stdout.write(outputs_markdown())
+    else:
+        from .scenario import reference_markdown
+
+        sys.stdout.write(reference_markdown())
     return 0
 
 
@@ -208,7 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260101, help="generator seed")
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("schema", help="print the scenario key reference (Markdown)")
+    p = sub.add_parser("schema", help="print the scenario key reference (Markdown)",
+                       description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
+                                   "output file reference (docs/outputs.md), as Markdown.")
+    p.add_argument("--outputs", action="store_true",
+                   help="print the reference of the files a run writes instead of the scenario keys")
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("strategies", help="list the built-in siting strategies")
@@ -216,7 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _install_warning_printer(strict_flag: bool) -> None:
+def _install_warning_printer() -> None:
+    """Print input repairs as one ``pvsim: warning:`` line each (other warnings as Python formats them). Called
+    inside ``warnings.catch_warnings()``, which restores the previous printer afterwards."""
+
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
         if issubclass(category, InputWarning):
             print(f"pvsim: warning: {message}", file=sys.stderr)
@@ -229,9 +241,9 @@ def _install_warning_printer(strict_flag: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _install_warning_printer(getattr(args, "strict", False))
     try:
         with warnings.catch_warnings():
+            _install_warning_printer()
             if getattr(args, "strict", False):
                 warnings.simplefilter("error", InputWarning)
             return int(args.func(args) or 0)

@@ -29,7 +29,7 @@ Physics is computed once per archetype (mount, tilt, azimuth, GCR, height, track
 from __future__ import annotations
 
 import hashlib
-import uuid
+import io
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -40,6 +40,7 @@ import pvlib
 from pydantic import Field, field_validator
 
 from sim._config import MOUNTS, StrictModel, check_range
+from sim._io import atomic_write
 from sim.errors import InputError
 
 
@@ -566,9 +567,9 @@ def archetype_profiles(weather, archetypes: pd.DataFrame, system: SystemConfig |
     out = _profiles(weather, table, system)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp.npy")
-        np.save(tmp, out)
-        tmp.replace(path)
+        buffer = io.BytesIO()
+        np.save(buffer, out, allow_pickle=False)
+        atomic_write(path, buffer.getvalue())
     return out
 
 

@@ -29,7 +29,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +38,10 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__, pipeline
+from ._config import PILOT_TARGETS_PERCENT
+from ._io import atomic_folder, atomic_write
 from .errors import InputError
 from .results import RunResult, jsonable, summary_json
-from ._config import PILOT_TARGETS_PERCENT
 from .strategies import resolve
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
@@ -304,25 +304,14 @@ def run_task(prepared: pipeline.Prepared, strategy: str, seed: int, run_fn: RunF
 
 def write_run(folder: Path, payload: dict, identity: dict) -> Path:
     """Write one run's files into ``folder`` atomically (temporary folder beside it, renamed when complete)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    try:
+    def fill(tmp: Path) -> None:
         (tmp / "summary.json").write_text(summary_json(payload["summary"]), encoding="utf-8")
         payload["annual"].to_csv(tmp / "annual.csv", index=False, float_format="%.6g", lineterminator="\n")
         payload["built"].to_csv(tmp / "built.csv", index=False, float_format=CSV_FLOAT_FORMAT,
                                 lineterminator="\n")
         (tmp / "run.json").write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-            os.replace(folder, old / "prev")
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+
+    return atomic_folder(folder, fill)
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -515,19 +504,13 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     return comparison
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _write_tables(comparison: Comparison, scenario) -> None:
     out = comparison.out_dir
     out.mkdir(parents=True, exist_ok=True)
     csv = dict(float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
-    _atomic_text(out / "comparison.csv", comparison.table.reset_index().to_csv(index=False, **csv))
-    _atomic_text(out / "paired_differences.csv", comparison.paired.to_csv(index=False, **csv))
-    _atomic_text(out / "annual_bands.csv", comparison.bands.to_csv(index=False, **csv))
+    atomic_write(out / "comparison.csv", comparison.table.reset_index().to_csv(index=False, **csv))
+    atomic_write(out / "paired_differences.csv", comparison.paired.to_csv(index=False, **csv))
+    atomic_write(out / "annual_bands.csv", comparison.bands.to_csv(index=False, **csv))
     doc = {
         "scenario": scenario.name,
         "scenario_seed": scenario.seed,
@@ -542,7 +525,7 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "paired_differences": comparison.paired.to_dict(orient="records"),
         "runs": comparison.runs.to_dict(orient="records"),
     }
-    _atomic_text(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
 
 # --------------------------------------------------------------------------------------------- printing

@@ -15,12 +15,11 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ._config import PILOT_LABELS, PILOT_TARGETS_PERCENT
+from ._io import atomic_write
 from .errors import InputError
 from .results import OUTPUT_FILES, RunResult, read_run
 
@@ -274,14 +273,4 @@ def write_report(run_dir: Path) -> Path:
     check_run_folder(run_dir)
     result = read_run(run_dir)
     text = render_html(result)
-    target = run_dir / REPORT_NAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=run_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a report is meant to be read
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(run_dir / REPORT_NAME, text)

@@ -169,12 +169,22 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
         raise InputError(f"cannot write the outputs ({exc.strerror or exc})", file=out_dir, field="--out") from None
 
 
-def _read_checked(folder: Path, name: str, reader) -> pd.DataFrame:
-    table = reader(folder / name)
+#: How ``read_run`` reads a CSV column of each schema type (text keeps ids such as "007" as they were written).
+_CSV_DTYPES = {"str": "string", "float": "float64", "int": "int64"}
+
+
+def _read_checked(folder: Path, name: str) -> pd.DataFrame:
+    """An output table, checked against the schema; CSV columns get the schema's types."""
+    path = folder / name
+    if name.endswith(".parquet"):
+        table = gpd.read_parquet(path) if name == "sites.parquet" else pd.read_parquet(path)
+    else:
+        types = _schema().query("file == @name").set_index("column")["type"]
+        table = pd.read_csv(path, dtype={c: _CSV_DTYPES[t] for c, t in types.items() if t in _CSV_DTYPES})
     missing = [c for c in output_columns(name) if c not in table.columns]
     if missing:
         raise InputError(f"{name} lacks column(s) of the output schema (written by another pvsim version?)",
-                         file=folder / name, field=", ".join(missing))
+                         file=path, field=", ".join(missing))
     return table
 
 
@@ -185,11 +195,10 @@ def read_run(folder: str | Path) -> RunResult:
     if missing:
         raise InputError("not a pvsim output folder", file=folder, value=missing, allowed=", ".join(OUTPUT_FILES))
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    sites = _read_checked(folder, "sites.parquet", gpd.read_parquet)
+    sites = _read_checked(folder, "sites.parquet")
     sites = sites.set_index("site_id", drop=False)
     sites.index.name = None
-    optional = {name: _read_checked(folder, name, pd.read_csv) if (folder / name).exists() else None
-                for name in OPTIONAL_FILES}
-    return RunResult(summary=summary, sites=sites, annual=_read_checked(folder, "annual.csv", pd.read_csv),
-                     events=_read_checked(folder, "events.parquet", pd.read_parquet),
+    optional = {name: _read_checked(folder, name) if (folder / name).exists() else None for name in OPTIONAL_FILES}
+    return RunResult(summary=summary, sites=sites, annual=_read_checked(folder, "annual.csv"),
+                     events=_read_checked(folder, "events.parquet"),
                      stage_durations=optional["stage_durations.csv"], transformers=optional["transformers.csv"])

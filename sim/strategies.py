@@ -171,7 +171,7 @@ def optimal(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
     ids = np.array(sites.index.astype(str))
     value = sites["co2_per_year_t"].to_numpy(float)
     cap = sites["capacity_kwp"].to_numpy(float)
-    rows, lbs, ubs = [], [], []
+    rows, ubs = [], []
     if ctx.total_budget_cny is not None and np.isfinite(ctx.total_budget_cny):
         rows.append(sites["capex_cny"].to_numpy(float))
         ubs.append(float(ctx.total_budget_cny))

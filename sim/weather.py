@@ -23,6 +23,7 @@ import pvlib
 from pydantic import Field, field_validator, model_validator
 
 from sim._config import StrictModel, check_range
+from sim._io import atomic_write
 from sim.errors import InputError, InputWarning
 
 COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
@@ -165,7 +166,7 @@ class Weather:
     longitude: float
     altitude: float = 0.0
     label: str = "left"
-    source: str = Field("", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
+    source: str = ""
     _key: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -235,9 +236,9 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
         warnings.warn(f"{file or 'weather'}: temp_air looks like tenths of a degree (mean |temp_air| = "
                       f"{np.nanmean(np.abs(temp)):.0f}); divided by 10", InputWarning, stacklevel=2)
         df["temp_air"] = temp / 10.0
-    if "pressure" in df and np.nanmedian(df["pressure"]) < 2000:
+    df, converted = _pressure_to_pa(df)
+    if converted:
         warnings.warn(f"{file or 'weather'}: pressure looks like mbar/hPa; converted to Pa", InputWarning, stacklevel=2)
-        df["pressure"] = df["pressure"] * 100.0
     for col in df.columns:
         isna = df[col].isna().to_numpy()
         if not isna.any():
@@ -278,12 +279,18 @@ def _nan_runs(isna: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), (ends - starts).tolist()))
 
 
-def _pressure_to_pa(data: pd.DataFrame) -> pd.DataFrame:
-    """Pressure in mbar/hPa (median below 2000) converted to Pa; other columns untouched."""
-    if "pressure" in data and np.nanmedian(data["pressure"]) < 2000:
-        data = data.copy()
-        data["pressure"] = data["pressure"] * 100.0
-    return data
+#: A median air pressure below this is taken as mbar/hPa rather than Pa (sea level is 1013 hPa = 101,325 Pa).
+HPA_MEDIAN_BELOW = 2000.0
+
+
+def _pressure_to_pa(data: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Pressure in mbar/hPa (median below :data:`HPA_MEDIAN_BELOW`) converted to Pa (x 100); other columns
+    untouched. Returns the data (a copy if converted) and whether it was converted."""
+    if "pressure" not in data or not np.nanmedian(data["pressure"]) < HPA_MEDIAN_BELOW:
+        return data, False
+    data = data.copy()
+    data["pressure"] = data["pressure"] * 100.0
+    return data, True
 
 
 def _pvgis_location(meta) -> tuple[float | None, float | None, float]:
@@ -381,7 +388,7 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             data = _to_left(data, "right")  # TMY3 values are for the hour ending at the timestamp
             label = "left"
             data = _one_year(data)  # mixed-year typical months -> one year
-            data = _pressure_to_pa(data)  # TMY3 pressure is in mbar
+            data, _ = _pressure_to_pa(data)  # TMY3 pressure is in mbar
         elif fmt == "pvgis":
             data, meta = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
             lat, lon, alt = _pvgis_location(meta)
@@ -391,7 +398,7 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             # offset of about 0.18 h), so each stands for the hour centred on its stamp
             label = "center"
             data = _one_year(data)
-            data = _pressure_to_pa(data)
+            data, _ = _pressure_to_pa(data)
         elif fmt == "nsrdb":
             data, meta = pvlib.iotools.read_nsrdb_psm4(path, map_variables=True)
             lat, lon, alt = meta["latitude"], meta["longitude"], meta.get("altitude", 0.0)
@@ -400,7 +407,7 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             data = _to_left(data, "center" if minute == 30 else "left")
             label = "left"
             data = _one_year(data)
-            data = _pressure_to_pa(data)  # NSRDB pressure is in mbar
+            data, _ = _pressure_to_pa(data)  # NSRDB pressure is in mbar
         else:
             raise InputError("unknown weather-file format", file=path, field="format", value=fmt,
                              allowed="auto, epw, tmy3, pvgis, nsrdb")
@@ -453,9 +460,7 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
             "index_utc": [t.isoformat() for t in data.index.tz_convert("UTC")],
             "columns": {c: data[c].astype(float).tolist() for c in data.columns if c in COLUMNS + OPTIONAL_COLUMNS},
         }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload))
-        tmp.replace(path)
+        atomic_write(path, json.dumps(payload))
         return _pvgis_from_cache(path)
     data = validate_weather(_one_year(data), file="PVGIS")
     return Weather(data=data, latitude=latitude, longitude=longitude, altitude=altitude, label="center",

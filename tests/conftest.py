@@ -45,6 +45,16 @@ def write_scenario(folder: Path, raw: dict, name: str = "scenario.yaml") -> Path
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tiny_county, tmp_path_factory, cache_dir):
+    """``(scenario, result)`` of the demo scenario on the tiny county (shared by every test that only reads it)."""
+    import sim
+
+    folder = tmp_path_factory.mktemp("scen")
+    scenario = sim.load_scenario(write_scenario(folder, scenario_dict(tiny_county)))
+    return scenario, sim.run(scenario, cache_dir=cache_dir)
+
+
 @pytest.fixture
 def tiny_scenario_path(tiny_county, tmp_path) -> Path:
     return write_scenario(tmp_path, scenario_dict(tiny_county))

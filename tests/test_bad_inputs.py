@@ -5,7 +5,6 @@ and what is allowed; no traceback; no output folder left behind. Repairable inpu
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import pvlib
 import pytest
-import yaml
 from shapely.geometry import Polygon
 
 from sim.cli import main

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import sim
@@ -16,15 +15,6 @@ from sim.results import read_run, summary_json
 GOLDEN = Path(__file__).parent / "data" / "golden_tiny_summary.json"
 GOLDEN_KEYS = ("sites_candidate", "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh",
                "co2_avoided_t", "co2_avoided_gross_t", "capex_cny", "curtailed_mwh", "specific_yield_kwh_per_kwp")
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tiny_county, tmp_path_factory, cache_dir):
-    from .conftest import scenario_dict, write_scenario
-
-    folder = tmp_path_factory.mktemp("scen")
-    scenario = sim.load_scenario(write_scenario(folder, scenario_dict(tiny_county)))
-    return scenario, sim.run(scenario, cache_dir=cache_dir)
 
 
 def test_counts_are_ordered(tiny_run):
@@ -108,18 +98,39 @@ def test_write_and_read_back(tiny_run, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
 
 
-def test_golden_run(tiny_run):
-    """Guards against unintended changes of results. After an intended change, regenerate with
-    PVSIM_UPDATE_GOLDEN=1 pytest tests/test_pipeline.py -k golden and say why in the commit."""
-    _, r = tiny_run
+@pytest.fixture(scope="module")
+def tight_export_run(tiny_county, tmp_path_factory, cache_dir):
+    """The tiny county with export limited to 25 % of each transformer's rating: curtailment binds."""
+    from .conftest import scenario_dict, write_scenario
+
+    raw = scenario_dict(tiny_county)
+    raw.setdefault("grid", {})["export_limit_percent"] = 25.0
+    folder = tmp_path_factory.mktemp("scen_tight")
+    return sim.run(sim.load_scenario(write_scenario(folder, raw)), cache_dir=cache_dir)
+
+
+@pytest.mark.parametrize("case", ["default", "tight_export_limit"])
+def test_golden_run(case, tiny_run, tight_export_run):
+    """Guards against unintended changes of results, with the default scenario and with an export limit tight
+    enough that curtailment binds. After an intended change, regenerate with
+    PVSIM_UPDATE_GOLDEN=1 pytest tests/test_pipeline.py -k golden and say why in the commit. The file records the
+    pvlib version it was made with: yields (and so every figure) may move with pvlib."""
+    import pvlib
+
+    r = tiny_run[1] if case == "default" else tight_export_run
     figures = {k: r.summary[k] for k in GOLDEN_KEYS}
-    if os.environ.get("PVSIM_UPDATE_GOLDEN") or not GOLDEN.exists():
-        GOLDEN.write_text(json.dumps(figures, indent=2) + "\n")
+    golden = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {"cases": {}}
+    if os.environ.get("PVSIM_UPDATE_GOLDEN") or case not in golden["cases"]:
+        golden["pvlib_version"] = pvlib.__version__
+        golden["cases"][case] = figures
+        GOLDEN.write_text(json.dumps(golden, indent=2) + "\n")
         if not os.environ.get("PVSIM_UPDATE_GOLDEN"):
-            pytest.fail("golden file was missing and has been written; rerun")
-    golden = json.loads(GOLDEN.read_text())
+            pytest.fail(f"golden case {case!r} was missing and has been written; rerun")
+    made_with = f"golden figures made with pvlib {golden['pvlib_version']}, running pvlib {pvlib.__version__}"
     for k in GOLDEN_KEYS:
-        assert figures[k] == pytest.approx(golden[k], rel=1e-6, abs=1e-6), k
+        assert figures[k] == pytest.approx(golden["cases"][case][k], rel=1e-6, abs=1e-6), f"{k} ({made_with})"
+    if case == "tight_export_limit":
+        assert figures["curtailed_mwh"] > 0.01 * figures["energy_mwh"]  # the case exercises curtailment
 
 
 def test_crop_light_minimum_bounds_gcr(tiny_county, tmp_path, cache_dir):
