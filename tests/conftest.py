@@ -16,6 +16,23 @@ UTM50 = "EPSG:32650"
 X0, Y0 = 412_000.0, 4_472_000.0
 
 
+def published_factor(region: str = "North", year: int = 2023, scope: str = "regional") -> float:
+    """A published average grid factor [kgCO2/kWh] read from the shipped table (sim/tables), not retyped."""
+    from sim.carbon import load_table
+
+    t = load_table()
+    row = t[(t["kind"] == "average") & (t["scope"] == scope) & (t["region"] == region) & (t["year"] == year)]
+    assert len(row) == 1, (scope, region, year)
+    return float(row["kgco2_per_kwh"].iloc[0])
+
+
+def lifecycle_factor(basis: str = "china_2023") -> float:
+    """Life-cycle factor of PV electricity [kgCO2e/kWh] from the package's sourced bases."""
+    from sim.carbon import LIFECYCLE_BASES
+
+    return LIFECYCLE_BASES[basis][0]
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pvsim_cache")

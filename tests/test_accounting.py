@@ -13,8 +13,10 @@ from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
 from sim.errors import InputError
 
-EF_NORTH_2023 = 0.6361
-LC = 0.0545
+from .conftest import lifecycle_factor, published_factor
+
+EF_NORTH_2023 = published_factor("North", 2023)  # the scenario default, read from the shipped table
+LC = lifecycle_factor("china_2023")
 
 
 def _sites(rows):
@@ -96,7 +98,7 @@ def test_hand_case_energy_and_curtailment(hand_case):
 
 
 def test_hand_case_carbon(hand_case):
-    """Gross = MWh x 0.6361 (North 2023); net subtracts MWh x 0.0545."""
+    """Gross = MWh x the North grid's 2023 factor; net subtracts MWh x the PV life-cycle factor."""
     annual = hand_case.annual.set_index("year")
     assert annual.loc[2025, "co2_avoided_gross_t"] == pytest.approx(71.96688 * EF_NORTH_2023, rel=1e-6)
     assert annual.loc[2026, "co2_avoided_t"] == pytest.approx(105.120 * (EF_NORTH_2023 - LC), rel=1e-6)

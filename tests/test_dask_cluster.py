@@ -26,8 +26,9 @@ REPS = 2
 
 def _start(args: list[str], log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen([sys.executable, "-m", *args], stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                            env=env, cwd=log.parent, start_new_session=True)
+    with open(log, "wb") as out:  # the child keeps its own descriptor; ours is closed at once
+        return subprocess.Popen([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                cwd=log.parent, start_new_session=True)
 
 
 def _wait_for_file(path: Path, procs: list[subprocess.Popen], timeout_s: float) -> dict:

@@ -12,6 +12,8 @@ import pytest
 import sim
 from sim.results import read_run, summary_json
 
+from .conftest import lifecycle_factor, published_factor
+
 GOLDEN = Path(__file__).parent / "data" / "golden_tiny_summary.json"
 GOLDEN_KEYS = ("sites_candidate", "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh",
                "co2_avoided_t", "co2_avoided_gross_t", "capex_cny", "curtailed_mwh", "specific_yield_kwh_per_kwp")
@@ -57,9 +59,10 @@ def test_energy_totals_agree(tiny_run):
 def test_co2_consistent_with_energy(tiny_run):
     scenario, r = tiny_run
     s = r.summary
-    # North China grid 2023 average factor 0.6361 kgCO2/kWh, MWh x kg/kWh = t
-    assert s["co2_avoided_gross_t"] == pytest.approx(s["energy_mwh"] * 0.6361, rel=1e-6)
-    assert s["co2_avoided_t"] == pytest.approx(s["energy_mwh"] * (0.6361 - 0.0545), rel=1e-6)
+    # the scenario's factor (North China grid 2023 average, from the shipped table); MWh x kg/kWh = t
+    ef, lc = published_factor("North", 2023), lifecycle_factor("china_2023")
+    assert s["co2_avoided_gross_t"] == pytest.approx(s["energy_mwh"] * ef, rel=1e-6)
+    assert s["co2_avoided_t"] == pytest.approx(s["energy_mwh"] * (ef - lc), rel=1e-6)
     assert s["emission_factor_method"] == "average"
 
 

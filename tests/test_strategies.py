@@ -14,6 +14,8 @@ from sim import strategies
 from sim.errors import InputError
 from sim.strategies import StrategyContext, order_sites
 
+from .conftest import published_factor
+
 
 def county() -> pd.DataFrame:
     rows = [
@@ -27,9 +29,8 @@ def county() -> pd.DataFrame:
     ]
     df = pd.DataFrame(rows, columns=["site_id", "site_type", "township", "pilot_category", "capacity_kwp",
                                      "capex_cny", "specific_yield_kwh_per_kwp", "transformer_id"]).set_index("site_id")
-    df["annual_energy_mwh"] = df["capacity_kwp"] * df["specific_yield_kwh_per_kwp"] / 1000
-    df["co2_per_year_t"] = df["annual_energy_mwh"] * 0.5306
-    df["carbon_per_cny_kg"] = df["co2_per_year_t"] * 1000 / df["capex_cny"]
+    df["eligible"] = True
+    df = strategies.site_features(df, published_factor("national", 2023, scope="national"))
     df.index.name = None
     return df
 
@@ -136,3 +137,15 @@ def test_user_strategy_module_function(tmp_path, monkeypatch):
 def test_every_strategy_is_documented():
     for name, fn in strategies.REGISTRY.items():
         assert fn.__doc__ and len(fn.__doc__.split()) >= 12, name
+
+
+def test_site_features_by_hand():
+    """Site c: 80 kWp x 1,400 kWh/kWp = 112 MWh/yr; x 0.5 kgCO2/kWh = 56 t/yr; 56,000 kg / 248,000 CNY = 0.2258 kg/CNY.
+    Ineligible sites are left out and the geometry column dropped."""
+    df = county()[["capacity_kwp", "specific_yield_kwh_per_kwp", "capex_cny"]].assign(eligible=True)
+    df.loc["d", "eligible"] = False
+    out = strategies.site_features(df, 0.5)
+    assert "d" not in out.index and "eligible" in out
+    assert out.loc["c", "annual_energy_mwh"] == pytest.approx(112.0)
+    assert out.loc["c", "co2_per_year_t"] == pytest.approx(56.0)
+    assert out.loc["c", "carbon_per_cny_kg"] == pytest.approx(56_000 / 248_000)

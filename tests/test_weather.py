@@ -322,7 +322,8 @@ def test_short_gap_filled_with_warning():
     df = _good_frame()
     df.iloc[100:103, df.columns.get_loc("temp_air")] = np.nan
     df.iloc[1000, df.columns.get_loc("ghi")] = np.nan
-    with pytest.warns(InputWarning, match="filled 3 missing temp_air"):
+    with pytest.warns(InputWarning, match="filled 1 missing ghi"), \
+            pytest.warns(InputWarning, match="filled 3 missing temp_air"):
         out = validate_weather(df)
     assert not out.isna().any().any()
     assert out["temp_air"].iloc[101] == pytest.approx(10.0)
