@@ -13,7 +13,7 @@ Output folder (``out_dir``)::
     paired_differences.csv         strategy minus baseline per metric, paired by replication
     annual_bands.csv               cumulative capacity online and CO2 per year: mean and 95 % CI per strategy
     comparison.json                all of the above plus the list of runs
-    *.png                          figures (see :mod:`sim.compare_plots`)
+    *.png                          figures (see :mod:`sim.plotting.compare`)
 
 An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
 strategy and the seed are read back instead of computed. Every table is aggregated from the files on disk in sorted
@@ -507,7 +507,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     )
     _write_tables(comparison, scenario)
     if figures:
-        from .compare_plots import write_figures
+        from .plotting.compare import write_figures
 
         maps = {s: built[(s, 0)] for s in names}
         comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir)

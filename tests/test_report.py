@@ -1,5 +1,5 @@
 """The HTML report of a run folder: written atomically, self-contained, with the key numbers, and rendered by a real
-headless browser without JavaScript errors; and the figure functions of :mod:`sim.plots`."""
+headless browser without JavaScript errors; and the figure functions of :mod:`sim.plotting`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim import plots
+from sim import plotting
 from sim.cli import main
 from sim.errors import InputError
 from sim.report import REPORT_NAME, key_figures, write_report
@@ -166,20 +166,21 @@ def test_browser_check_catches_script_errors(tmp_path):
 
 def test_figures_render(run_folder, tmp_path):
     result = sim.read_run(run_folder)
-    figs = plots.run_figures(result)
-    figs["stages"] = plots.stage_durations(result.stage_durations)
+    figs = plotting.run_figures(result)
+    figs["stages"] = plotting.stage_durations(result.stage_durations)
     for name, fig in figs.items():
-        path = plots.save_png(fig, tmp_path / f"{name}.png")
+        path = plotting.save_png(fig, tmp_path / f"{name}.png")
         assert path.stat().st_size > 5_000, name
         for ax in fig.axes:
             for text in (ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()):
                 if text.get_text():
                     assert text.get_fontsize() >= 10, (name, text.get_text())
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary file left"
 
 
 def test_monthly_capacity_adds_up(run_folder):
     result = sim.read_run(run_folder)
-    online = plots.monthly_capacity_by_type(result.sites, start_date=result.summary["start_date"])
+    online = plotting.monthly_capacity_by_type(result.sites, start_date=result.summary["start_date"])
     assert online.index.freqstr in ("ME", "M")
     assert online.iloc[-1].sum() == pytest.approx(result.summary["capacity_built_kwp"], rel=1e-9)
     assert (online.diff().dropna() >= -1e-9).all().all()
@@ -192,8 +193,8 @@ def test_transformer_loading_table(run_folder):
     import pandas as pd
 
     transformers = pd.DataFrame({"hosting_limit_kw": 100.0, "rating_kva": 125.0}, index=pd.Index(ids))
-    table = plots.transformer_loading_table(result.sites, transformers)
+    table = plotting.transformer_loading_table(result.sites, transformers)
     assert table["connected_kwp"].sum() == pytest.approx(built["capacity_kwp"].sum())
     assert table["loading_percent"].to_numpy() == pytest.approx(table["connected_kwp"].to_numpy())
-    fig = plots.transformer_loading(result.sites, transformers)
+    fig = plotting.transformer_loading(result.sites, transformers)
     assert len(fig.axes) == 2

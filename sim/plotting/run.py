@@ -1,136 +1,42 @@
 """Figures of one run: capacity online over time, energy and CO2 by year, resource use, maps, grid loading.
 
 Every function takes a :class:`sim.results.RunResult` or one of its parts and returns a matplotlib ``Figure``
-built with the object API (``Figure`` + Agg canvas: no pyplot, no global state, safe in threads and in the report).
-In a notebook with ``%matplotlib inline`` a returned figure displays itself; :func:`png_bytes` and
-:func:`save_png` render one to PNG.
-
-Conventions: axes carry their quantity and unit, fonts are at least 10 pt, large numbers get thousands separators,
-and colours come from the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies), one fixed
-colour per site type.
+(see :mod:`sim.plotting.style` for the conventions). In a notebook with ``%matplotlib inline`` a returned figure
+displays itself; :func:`sim.plotting.png_bytes` and :func:`sim.plotting.save_png` render one to PNG.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-OKABE_ITO = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
-}
-GREY = "#999999"
-LIGHT_GREY = "#d9d9d9"
-
-#: Site types in display order (rooftops first, then farms, then tourism) with a fixed colour each. Okabe-Ito has
-#: eight colours; the ninth type (greenhouse, few sites and little capacity) gets neutral grey.
-SITE_TYPE_COLOURS: dict[str, str] = {
-    "rural_home": OKABE_ITO["orange"],
-    "public_building": OKABE_ITO["sky_blue"],
-    "party_government": OKABE_ITO["blue"],
-    "commercial_industrial": OKABE_ITO["black"],
-    "agrivoltaic": OKABE_ITO["bluish_green"],
-    "greenhouse": GREY,
-    "fish_pond": OKABE_ITO["reddish_purple"],
-    "tourism_carpark": OKABE_ITO["vermillion"],
-    "guesthouse": OKABE_ITO["yellow"],
-}
-SITE_TYPE_LABELS: dict[str, str] = {
-    "rural_home": "rural homes", "public_building": "public buildings", "party_government": "party & government",
-    "commercial_industrial": "commercial & industrial", "agrivoltaic": "agrivoltaics", "greenhouse": "greenhouses",
-    "fish_pond": "fish ponds", "tourism_carpark": "tourism car parks", "guesthouse": "guesthouses",
-}
-FONT_PT = 10.5
-TITLE_PT = 12.0
-DPI = 110
+from .style import (
+    FONT_PT,
+    GREY,
+    LIGHT_GREY,
+    OKABE_ITO,
+    _auto_thousands,
+    _empty,
+    _fig_ax,
+    _figure,
+    _style,
+    ordered_types,
+    site_type_colour,
+    site_type_label,
+    thousands,
+)
 
 BUILT_STATUS = "operating"
 
 
-# --------------------------------------------------------------------------------------------- helpers
-
-
-def _figure(width_in: float, height_in: float) -> Figure:
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _style(ax, grid_axis: str = "both") -> None:
-    ax.tick_params(labelsize=FONT_PT)
-    ax.xaxis.label.set_size(FONT_PT + 0.5)
-    ax.yaxis.label.set_size(FONT_PT + 0.5)
-    ax.title.set_size(TITLE_PT)
-    if grid_axis:
-        ax.grid(True, axis=grid_axis, color="#e3e3e3", linewidth=0.7)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def thousands(decimals: int = 0) -> FuncFormatter:
-    """Tick formatter with thousands separators (``12,500``)."""
-    return FuncFormatter(lambda x, _pos: f"{x:,.{decimals}f}")
-
-
-def _auto_thousands(ax, axis: str = "y") -> None:
-    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
-    span = abs(hi - lo)
-    decimals = 0 if span >= 10 else (1 if span >= 1 else 2)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(thousands(decimals))
-
-
-def site_type_colour(site_type: str) -> str:
-    return SITE_TYPE_COLOURS.get(site_type, GREY)
-
-
-def site_type_label(site_type: str) -> str:
-    return SITE_TYPE_LABELS.get(site_type, site_type.replace("_", " "))
-
-
-def _ordered_types(types) -> list[str]:
-    present = set(types)
-    known = [t for t in SITE_TYPE_COLOURS if t in present]
-    return known + sorted(present - set(known))
-
-
 def _built(sites: pd.DataFrame) -> pd.Series:
     return sites["status"].astype(str).eq(BUILT_STATUS)
-
-
-def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
-    """The figure rendered to PNG bytes."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or DPI, metadata={"Software": None})
-    return buf.getvalue()
-
-
-def save_png(fig: Figure, path: str | Path, dpi: int | None = None) -> Path:
-    """Write the figure to ``path`` as PNG (atomically: temporary file, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(png_bytes(fig, dpi))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _empty(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=FONT_PT + 1, color="#555555")
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 # --------------------------------------------------------------------------------------------- capacity over time
@@ -158,7 +64,7 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
     built["month"] = dates.dt.to_period("M").dt.to_timestamp("M")
     added = built.pivot_table(index="month", columns="site_type", values="capacity_kwp", aggfunc="sum",
                               fill_value=0.0)
-    added = added.reindex(columns=_ordered_types(added.columns))
+    added = added.reindex(columns=ordered_types(added.columns))
     online = added.reindex(months.union(added.index), fill_value=0.0).sort_index().cumsum()
     return online.reindex(months).ffill().fillna(0.0)
 
@@ -261,14 +167,6 @@ def energy_co2_by_year(annual: pd.DataFrame) -> Figure:
     return fig
 
 
-def _fig_ax(ax, w: float, h: float):
-    if ax is None:
-        fig = _figure(w, h)
-        return fig, fig.add_subplot()
-    return ax.figure, ax
-
-
-# --------------------------------------------------------------------------------------------- resources
 
 
 def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -440,7 +338,7 @@ def pilot_coverage(coverage: Mapping[str, Mapping]) -> Figure:
 
 
 def _local(gdf):
-    from .sites import local_crs
+    from ..sites import local_crs
 
     return gdf.to_crs(local_crs(gdf))
 
@@ -477,7 +375,7 @@ def site_map(sites, transformers=None, *, boundary=None, title: str | None = Non
         ax.scatter(tr.geometry.x, tr.geometry.y, marker="+", s=14, color="#444444", linewidths=0.7, zorder=2)
     cap = pts.loc[built, "capacity_kwp"].astype(float)
     handles = []
-    for t in _ordered_types(pts.loc[built, "site_type"].unique()):
+    for t in ordered_types(pts.loc[built, "site_type"].unique()):
         sel = pts[built & pts["site_type"].eq(t)]
         size = 4.0 + 60.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
         ax.scatter(sel.geometry.x, sel.geometry.y, s=size, color=site_type_colour(t), alpha=0.85,
@@ -526,7 +424,7 @@ def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[s
         boundary.to_crs(crs).boundary.plot(ax=ax, color="#444444", linewidth=1.0, zorder=1)
     eligible = pts["eligible"].astype(bool)
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
-    for t in _ordered_types(pts["site_type"].unique()):
+    for t in ordered_types(pts["site_type"].unique()):
         sel = pts[eligible & pts["site_type"].eq(t)]
         ax.scatter(sel.geometry.x, sel.geometry.y, s=3 + 50 * np.sqrt(sel["capacity_kwp"] / cap_max),
                    color=site_type_colour(t), alpha=0.85, linewidths=0.3,
@@ -694,7 +592,7 @@ def transformer_map(sites, transformers, transformer_points, *, boundary=None, a
 def sites_by_type(sites: pd.DataFrame) -> Figure:
     """Candidate, eligible and built sites and capacity [MWp] per site type."""
     s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
-    types = _ordered_types(s["site_type"].unique())
+    types = ordered_types(s["site_type"].unique())
     built = _built(s)
     g = pd.DataFrame({
         "candidate": s.groupby("site_type")["capacity_kwp"].sum(),
