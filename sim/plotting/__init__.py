@@ -21,6 +21,7 @@ from .run import (
     co2_by_year,
     energy_by_year,
     energy_co2_by_year,
+    loading_class_labels,
     monthly_capacity_by_type,
     pilot_coverage,
     resource_utilisation,
@@ -32,7 +33,6 @@ from .run import (
     stage_durations,
     stage_occupancy,
     transformer_loading,
-    transformer_loading_table,
     transformer_map,
 )
 from .style import (
@@ -54,10 +54,9 @@ from .style import (
 __all__ = [
     "DPI", "FONT_PT", "LOADING_CLASSES", "OKABE_ITO", "SITE_TYPE_COLOURS", "SITE_TYPE_LABELS",
     "agrivoltaic_tradeoff", "build_difference_map", "candidate_map", "capacity_timeline", "co2_by_year",
-    "energy_by_year", "energy_co2_by_year", "line_styles", "monthly_capacity_by_type",
+    "energy_by_year", "energy_co2_by_year", "line_styles", "loading_class_labels", "monthly_capacity_by_type",
     "ordered_types", "palette", "pilot_coverage", "plot_bands", "plot_build_maps", "plot_metric_bars",
     "plot_paired_differences", "png_bytes", "resource_utilisation", "resources_table", "run_figures", "save_png",
     "site_map", "site_type_colour", "site_type_label", "sites_by_type", "sites_in_stage", "stage_durations",
-    "stage_occupancy", "thousands", "transformer_loading", "transformer_loading_table", "transformer_map",
-    "write_figures",
+    "stage_occupancy", "thousands", "transformer_loading", "transformer_map", "write_figures",
 ]

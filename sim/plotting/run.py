@@ -474,32 +474,30 @@ def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary
     return fig
 
 
-def transformer_loading_table(sites: pd.DataFrame, transformers: pd.DataFrame) -> pd.DataFrame:
-    """Per transformer: hosting limit [kW], PV connected by the run [kWp], dropped for lack of hosting [kWp],
-    loading [% of the hosting limit]."""
-    s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
-    built = s[_built(s)].groupby("transformer_id")["capacity_kwp"].sum()
-    dropped = s[s["status"].astype(str).eq("dropped_hosting")].groupby("transformer_id")["capacity_kwp"].sum()
-    out = pd.DataFrame(index=transformers.index.astype(str))
-    out["hosting_limit_kw"] = pd.to_numeric(transformers["hosting_limit_kw"], errors="coerce").to_numpy(float)
-    if "rating_kva" in transformers:
-        out["rating_kva"] = pd.to_numeric(transformers["rating_kva"], errors="coerce").to_numpy(float)
-    out["connected_kwp"] = built.reindex(out.index).fillna(0.0)
-    out["dropped_hosting_kwp"] = dropped.reindex(out.index).fillna(0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["loading_percent"] = np.where(out["hosting_limit_kw"] > 0,
-                                          100.0 * out["connected_kwp"] / out["hosting_limit_kw"], np.nan)
-    out.index.name = "transformer_id"
-    return out
-
-
 LOADING_CLASSES: list[tuple[float, float, str, str]] = [
     (-np.inf, 25.0, "< 25 %", OKABE_ITO["sky_blue"]),
     (25.0, 75.0, "25-75 %", OKABE_ITO["blue"]),
     (75.0, 100.5, "75-100 %", OKABE_ITO["orange"]),
-    (100.5, np.inf, "> 100 % (after upgrades)", OKABE_ITO["vermillion"]),
+    (100.5, np.inf, "> 100 %", OKABE_ITO["vermillion"]),
 ]
-"""Classes of transformer loading [% of the hosting limit at the start] for maps and histograms."""
+"""Classes of transformer loading [% of the hosting limit after upgrades] for maps and histograms:
+``(low, high, label, colour)``, ``low <= loading < high``."""
+
+LOADING_COLUMNS = ("hosting_limit_kw", "hosting_limit_final_kw", "built_kwp", "dropped_hosting_kwp", "loading_percent")
+"""Columns the transformer figures read from the run's loading table (:func:`sim.grid.transformer_loading`)."""
+
+
+def _loading_table(loading: pd.DataFrame) -> pd.DataFrame:
+    """The run's transformer loading table (``RunResult.transformers``, ``transformers.csv`` or
+    :func:`sim.grid.transformer_loading`), indexed by ``transformer_id`` as text."""
+    missing = [c for c in LOADING_COLUMNS if c not in loading.columns]
+    if missing:
+        raise ValueError(f"not a transformer loading table (no {', '.join(missing)}): pass the run's transformers "
+                         "table (RunResult.transformers, transformers.csv) or sim.grid.transformer_loading(...)")
+    table = loading.set_index("transformer_id") if "transformer_id" in loading.columns else loading.copy()
+    table.index = table.index.astype(str)
+    table.index.name = "transformer_id"
+    return table
 
 
 def _loading_class(loading_percent: pd.Series) -> pd.Series:
@@ -509,68 +507,86 @@ def _loading_class(loading_percent: pd.Series) -> pd.Series:
     return out
 
 
-def transformer_loading(sites: pd.DataFrame, transformers: pd.DataFrame) -> Figure:
-    """PV connected per transformer [kWp] against its hosting limit at the start [kW] (log-log), and how many
-    transformers fall in each loading class.
+def loading_class_labels(loading_percent: pd.Series) -> pd.Series:
+    """The :data:`LOADING_CLASSES` label of each loading [% of the hosting limit after upgrades] (NaN counts as 0)."""
+    labels = np.array([c[2] for c in LOADING_CLASSES])
+    return pd.Series(labels[_loading_class(loading_percent.fillna(0.0)).to_numpy()], index=loading_percent.index)
 
-    Points above the 1:1 line were connected after a grid upgrade raised the limit (the rollout upgrades full
-    transformers); transformers where sites were dropped for lack of hosting capacity are drawn as triangles.
+
+def transformer_loading(loading: pd.DataFrame) -> Figure:
+    """PV built per transformer [kWp] against its hosting limit after the rollout's upgrades [kW] (log-log), and
+    how many transformers fall in each loading class.
+
+    ``loading``: the run's transformer table (``RunResult.transformers``, ``transformers.csv``), i.e.
+    :func:`sim.grid.transformer_loading`. Points on the 1:1 line are full; transformers where sites were dropped for
+    lack of hosting capacity are drawn as triangles.
     """
-    table = transformer_loading_table(sites, transformers)
+    table = _loading_table(loading)
     fig = _figure(12.0, 4.8)
     a1, a2 = fig.subplots(1, 2, width_ratios=[1.2, 1.0])
-    full = table["dropped_hosting_kwp"] > 0
-    floor = 1.0
-    x = table["hosting_limit_kw"].clip(lower=floor)
-    y = table["connected_kwp"].clip(lower=floor)
-    a1.scatter(x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75,
-               label=f"no site dropped ({int((~full).sum()):,})")
-    a1.scatter(x[full], y[full], s=22, marker="^", color=OKABE_ITO["vermillion"], alpha=0.8,
-               label=f"sites dropped for lack of hosting ({int(full.sum()):,})")
-    lo = max(floor, float(min(x.min(), y.min())) / 1.5)
-    hi = float(max(x.max(), y.max())) * 1.5
-    a1.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1.0, label="connected = hosting limit")
-    a1.set_xscale("log")
-    a1.set_yscale("log")
-    a1.set_xlim(lo, hi)
-    a1.set_ylim(lo, hi)
-    a1.set_xlabel("hosting limit at the start [kW]")
-    a1.set_ylabel("PV connected by the run [kWp]")
-    a1.xaxis.set_major_formatter(thousands(0))
-    a1.yaxis.set_major_formatter(thousands(0))
-    a1.set_title("Transformer loading vs hosting limit", loc="left")
-    a1.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
-    _style(a1)
-    cls = _loading_class(table["loading_percent"].fillna(0.0))
-    labels = [c[2] for c in LOADING_CLASSES]
-    xs = np.arange(len(LOADING_CLASSES))
-    n_ok = [int(((cls == k) & ~full).sum()) for k in xs]
-    n_full = [int(((cls == k) & full).sum()) for k in xs]
-    a2.bar(xs, n_ok, color=OKABE_ITO["blue"], label="no site dropped", width=0.65)
-    a2.bar(xs, n_full, bottom=n_ok, color=OKABE_ITO["vermillion"], label="sites dropped", width=0.65)
-    for xi, a, b in zip(xs, n_ok, n_full):
-        a2.text(xi, a + b, f"{a + b:,}", ha="center", va="bottom", fontsize=FONT_PT)
-    a2.set_xticks(xs, labels, rotation=12)
-    a2.set_xlabel("PV connected [% of the hosting limit at the start]")
-    a2.set_ylabel("transformers")
-    a2.set_ylim(0, max(1, max(a + b for a, b in zip(n_ok, n_full))) * 1.15)
-    a2.set_title(f"Loading of {len(table):,} transformers", loc="left")
-    a2.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
-    _style(a2, "y")
+    full = (table["dropped_hosting_kwp"] > 0).to_numpy()
+    _loading_scatter(a1, table, full)
+    _loading_histogram(a2, table, full)
     return fig
 
 
-def transformer_map(sites, transformers, transformer_points, *, boundary=None, ax=None) -> Figure:
-    """Transformers on the map, coloured by loading class [% of the hosting limit at the start], marker area ~
-    hosting limit. ``transformer_points``: the grid file's transformer layer (points with ``transformer_id``)."""
+def _loading_scatter(ax, table: pd.DataFrame, full: np.ndarray) -> None:
+    floor = 1.0
+    x = table["hosting_limit_final_kw"].clip(lower=floor)
+    y = table["built_kwp"].clip(lower=floor)
+    ax.scatter(x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75,
+               label=f"no site dropped ({int((~full).sum()):,})")
+    ax.scatter(x[full], y[full], s=22, marker="^", color=OKABE_ITO["vermillion"], alpha=0.8,
+               label=f"sites dropped for lack of hosting ({int(full.sum()):,})")
+    lo = max(floor, float(min(x.min(), y.min())) / 1.5)
+    hi = float(max(x.max(), y.max())) * 1.5
+    ax.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1.0, label="built = hosting limit")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("hosting limit after upgrades [kW]")
+    ax.set_ylabel("PV built by the run [kWp]")
+    ax.xaxis.set_major_formatter(thousands(0))
+    ax.yaxis.set_major_formatter(thousands(0))
+    upgraded = int((table["hosting_limit_final_kw"] > table["hosting_limit_kw"]).sum())
+    ax.set_title(f"Transformer loading vs hosting limit ({upgraded:,} upgraded)", loc="left")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
+    _style(ax)
+
+
+def _loading_histogram(ax, table: pd.DataFrame, full: np.ndarray) -> None:
+    cls = _loading_class(table["loading_percent"].fillna(0.0)).to_numpy()
+    xs = np.arange(len(LOADING_CLASSES))
+    n_ok = [int(((cls == k) & ~full).sum()) for k in xs]
+    n_full = [int(((cls == k) & full).sum()) for k in xs]
+    ax.bar(xs, n_ok, color=OKABE_ITO["blue"], label="no site dropped", width=0.65)
+    ax.bar(xs, n_full, bottom=n_ok, color=OKABE_ITO["vermillion"], label="sites dropped", width=0.65)
+    for xi, a, b in zip(xs, n_ok, n_full):
+        ax.text(xi, a + b, f"{a + b:,}", ha="center", va="bottom", fontsize=FONT_PT)
+    ax.set_xticks(xs, [c[2] for c in LOADING_CLASSES])
+    ax.set_xlabel("PV built [% of the hosting limit after upgrades]")
+    ax.set_ylabel("transformers")
+    ax.set_ylim(0, max(1, max(a + b for a, b in zip(n_ok, n_full))) * 1.15)
+    ax.set_title(f"Loading of {len(table):,} transformers", loc="left")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
+    _style(ax, "y")
+
+
+def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None) -> Figure:
+    """Transformers on the map, coloured by loading class [% of the hosting limit after upgrades], marker area ~
+    that limit. ``loading``: the run's transformer table (``RunResult.transformers``, see
+    :func:`transformer_loading`); ``transformer_points``: the grid file's transformer layer (points with
+    ``transformer_id``)."""
     fig, ax = _fig_ax(ax, 9.5, 7.0)
-    table = transformer_loading_table(sites, transformers)
+    table = _loading_table(loading)
     pts = _local(transformer_points.set_index(transformer_points["transformer_id"].astype(str))[["geometry"]])
     pts = pts.join(table, how="inner")
     if boundary is not None:
         boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
     cls = _loading_class(pts["loading_percent"].fillna(0.0))
-    size = 10 + 120 * np.sqrt(pts["hosting_limit_kw"].clip(lower=0) / max(float(pts["hosting_limit_kw"].max()), 1.0))
+    limit = pts["hosting_limit_final_kw"].clip(lower=0)
+    size = 10 + 120 * np.sqrt(limit / max(float(limit.max()), 1.0))
     handles = []
     for k, (_lo, _hi, label, colour) in enumerate(LOADING_CLASSES):
         sel = cls == k
@@ -579,9 +595,9 @@ def transformer_map(sites, transformers, transformer_points, *, boundary=None, a
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
                               markeredgecolor="#333333", label=f"{label} ({int(sel.sum()):,})"))
     _km_axes(ax)
-    ax.set_title("Transformer loading (marker area ~ hosting limit)", loc="left")
+    ax.set_title("Transformer loading (marker area ~ hosting limit after upgrades)", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="PV connected, % of the\nhosting limit at the start", title_fontsize=FONT_PT)
+              title="PV built, % of the hosting\nlimit after upgrades", title_fontsize=FONT_PT)
     _style(ax, "")
     return fig
 
@@ -665,8 +681,9 @@ def agrivoltaic_tradeoff(table: pd.DataFrame, *, by: str = "layout", min_light_f
     return fig
 
 
-def run_figures(result, transformers=None, transformer_points=None) -> dict[str, Figure]:
-    """The standard set of figures of one run (transformer figures only when the transformer table is given)."""
+def run_figures(result, transformer_points=None) -> dict[str, Figure]:
+    """The standard set of figures of one run; the transformer loading figure when the run has its transformer
+    table (``result.transformers``). ``transformer_points``: the grid file's transformer layer, drawn on the map."""
     s = result.summary
     figs = {
         "capacity": capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones")),
@@ -676,6 +693,6 @@ def run_figures(result, transformers=None, transformer_points=None) -> dict[str,
         "by_type": sites_by_type(result.sites),
         "map": site_map(result.sites, transformer_points),
     }
-    if transformers is not None:
-        figs["transformers"] = transformer_loading(result.sites, transformers)
+    if getattr(result, "transformers", None) is not None:
+        figs["transformers"] = transformer_loading(result.transformers)
     return figs
