@@ -1,7 +1,8 @@
 """Figures of a strategy comparison (PNG): build-out and CO2 over time with 95 % bands, metric bars with 95 % CI
 error bars, paired differences against the baseline, and maps of the sites each strategy builds.
 
-The look (palette, resolution, fonts) is :mod:`sim.plotting.style`.
+The look (palette, resolution, fonts) is :mod:`sim.plotting.style`; which metrics are shown, with which title, unit
+and divisor, is the metric table :data:`sim.metrics.METRICS` (its ``bar`` column).
 """
 
 from __future__ import annotations
@@ -13,19 +14,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from ..metrics import Metric, bars
 from .style import FONT_PT, _figure, _style, line_styles, palette, save_png
 
-# metric -> (panel title, unit shown, divisor from the metric's unit)
-BAR_METRICS: dict[str, tuple[str, str, float]] = {
-    "capacity_built_kwp": ("capacity built", "MWp", 1e3),
-    "energy_mwh": ("energy over the horizon", "GWh", 1e3),
-    "co2_avoided_t": ("CO$_2$ avoided (net)", "kt", 1e3),
-    "capex_cny": ("capex", "million CNY", 1e6),
-    "cost_per_t_co2_cny": ("cost per tonne CO$_2$", "CNY/t", 1.0),
-    "curtailed_mwh": ("curtailed energy", "MWh", 1.0),
-    "years_to_50pct": ("time to 50 % of target", "years", 1.0),
-    "years_to_100pct": ("time to 100 % of target", "years", 1.0),
-}
 BAND_VARIABLES: dict[str, tuple[str, str]] = {
     "capacity_online_mwp": ("capacity online", "MWp"),
     "co2_avoided_cumulative_kt": ("cumulative CO$_2$ avoided (net)", "kt"),
@@ -58,7 +49,7 @@ def plot_bands(bands: pd.DataFrame, strategies: list[str], replications: int, pa
 def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: int, path: Path) -> Path:
     """One panel per metric: a bar per strategy (mean) with its 95 % CI as error bar."""
     colours = palette(strategies)
-    metrics = [m for m in BAR_METRICS if f"{m}_mean" in table.columns]
+    metrics = [m for m in bars() if f"{m.name}_mean" in table.columns]
     ncols = 4
     nrows = math.ceil(len(metrics) / ncols)
     fig = _figure(3.2 * ncols, 2.9 * nrows + 0.6)
@@ -75,12 +66,11 @@ def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: i
     return save_png(fig, path)
 
 
-def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: str, colours: list[str]) -> None:
+def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, colours: list[str]) -> None:
     """One metric's panel of :func:`plot_metric_bars`: strategies numbered 1..n on the x axis."""
     _style(ax, "y")
-    title, unit, scale = BAR_METRICS[metric]
     x = np.arange(len(strategies))
-    mean, low, high = (table.loc[strategies, f"{metric}_{k}"].to_numpy(float) / scale
+    mean, low, high = (table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
                        for k in ("mean", "ci95_low", "ci95_high"))
     err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
     heights = np.nan_to_num(mean)
@@ -88,8 +78,8 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: str, colo
     for xi, m in zip(x, mean):
         if not np.isfinite(m):
             ax.text(xi, 0, "n/a", ha="center", va="bottom", fontsize=FONT_PT - 2)
-    ax.set_title(title, fontsize=FONT_PT)
-    ax.set_ylabel(unit, fontsize=FONT_PT)
+    ax.set_title(metric.figure_title, fontsize=FONT_PT)
+    ax.set_ylabel(metric.display_unit, fontsize=FONT_PT)
     if not np.any(heights < 0):
         ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1e-9))
     ax.set_xticks(x, [str(i + 1) for i in x])
@@ -103,7 +93,7 @@ def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baselin
     """
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
-    metrics = [m for m in BAR_METRICS if m in set(paired["metric"])]
+    metrics = [m for m in bars() if m.name in set(paired["metric"])]
     ncols = 4
     nrows = math.ceil(len(metrics) / ncols)
     fig = _figure(3.3 * ncols, (0.45 * len(others) + 1.3) * nrows + 0.8)
@@ -118,15 +108,14 @@ def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baselin
     return save_png(fig, path)
 
 
-def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: str, colours: dict[str, str]) -> None:
+def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric, colours: dict[str, str]) -> None:
     """One metric's panel of :func:`plot_paired_differences` (``table`` indexed by strategy and metric)."""
     _style(ax, "x")
-    title, unit, scale = BAR_METRICS[metric]
     y = np.arange(len(others))[::-1]
     ax.axvline(0.0, color="#555555", linewidth=0.9)
     for yi, name in zip(y, others):
-        row = table.loc[(name, metric)]
-        mean, low, high = (float(row[k]) / scale for k in ("mean", "ci95_low", "ci95_high"))
+        row = table.loc[(name, metric.name)]
+        mean, low, high = (float(row[k]) / metric.divisor for k in ("mean", "ci95_low", "ci95_high"))
         if not np.isfinite(mean):
             ax.text(0, yi, "n/a", ha="center", va="center", fontsize=FONT_PT - 2)
             continue
@@ -134,8 +123,8 @@ def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: str, c
         filled = bool(row["excludes_zero"])
         ax.errorbar([mean], [yi], xerr=err, fmt="o", color=colours[name], capsize=3, markersize=6,
                     markerfacecolor=colours[name] if filled else "white", markeredgewidth=1.5)
-    ax.set_title(title, fontsize=FONT_PT)
-    ax.set_xlabel(f"difference [{unit}]", fontsize=FONT_PT)
+    ax.set_title(metric.figure_title, fontsize=FONT_PT)
+    ax.set_xlabel(f"difference [{metric.display_unit}]", fontsize=FONT_PT)
     ax.set_yticks(y, others)
     ax.set_ylim(-0.7, len(others) - 0.3)
 
