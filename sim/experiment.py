@@ -13,7 +13,7 @@ Output folder (``out_dir``)::
     paired_differences.csv         strategy minus baseline per metric, paired by replication
     annual_bands.csv               cumulative capacity online and CO2 per year: mean and 95 % CI per strategy
     comparison.json                all of the above plus the list of runs
-    *.png                          figures (see :mod:`sim.compare_plots`)
+    *.png                          figures (see :mod:`sim.plotting.compare`)
 
 An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
 strategy and the seed are read back instead of computed. Every table is aggregated from the files on disk in sorted
@@ -38,9 +38,9 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__, pipeline
-from ._config import PILOT_TARGETS_PERCENT
 from ._io import atomic_folder, atomic_write
 from .errors import InputError
+from .metrics import METRICS, Metric, printed
 from .results import RunResult, jsonable, summary_json
 from .strategies import resolve
 
@@ -57,23 +57,6 @@ LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": ":0"}
 """No dashboard; the scheduler's HTTP endpoints on a free port (not 8787, which another cluster may hold)."""
 CSV_FLOAT_FORMAT = "%.10g"
 
-# metric name -> (label for tables and figures, unit); summary.json keys unless derived below
-BASE_METRICS: dict[str, tuple[str, str]] = {
-    "capacity_built_kwp": ("capacity built", "kWp"),
-    "energy_mwh": ("energy over the horizon", "MWh"),
-    "co2_avoided_t": ("CO2 avoided (net)", "t"),
-    "capex_cny": ("capex", "CNY"),
-    "cost_per_t_co2_cny": ("cost per t CO2", "CNY/t"),
-    "curtailed_mwh": ("curtailed energy", "MWh"),
-}
-MILESTONE_METRICS: dict[str, tuple[str, str]] = {
-    "years_to_50pct": ("time to 50 % of target", "years"),
-    "years_to_100pct": ("time to 100 % of target", "years"),
-}
-PILOT_METRICS: dict[str, tuple[str, str]] = {
-    f"pilot_{cat}_percent": (f"pilot coverage {cat.replace('_', ' ')}", "%") for cat in PILOT_TARGETS_PERCENT
-}
-METRICS: dict[str, tuple[str, str]] = {**BASE_METRICS, **MILESTONE_METRICS, **PILOT_METRICS}
 DAYS_PER_YEAR = 365.25
 
 
@@ -136,17 +119,18 @@ def _years_since(start_date: str, iso_date: str | None) -> float:
     return days / DAYS_PER_YEAR
 
 
+def _metric_value(metric: Metric, summary: dict) -> float:
+    if metric.kind == "milestone":
+        return _years_since(summary["start_date"], (summary.get("milestones") or {}).get(metric.key))
+    if metric.kind == "pilot":
+        return _number(((summary.get("pilot_coverage") or {}).get(metric.key) or {}).get("share_percent"))
+    return _number(summary.get(metric.key))
+
+
 def run_metrics(summary: dict) -> dict[str, float]:
-    """The compared metrics of one run, from its summary (NaN where a value is missing or a milestone is never
-    reached)."""
-    out = {name: _number(summary.get(name)) for name in BASE_METRICS}
-    milestones = summary.get("milestones") or {}
-    for pct in (50, 100):
-        out[f"years_to_{pct}pct"] = _years_since(summary["start_date"], milestones.get(f"{pct}%"))
-    coverage = summary.get("pilot_coverage") or {}
-    for cat in PILOT_TARGETS_PERCENT:
-        out[f"pilot_{cat}_percent"] = _number((coverage.get(cat) or {}).get("share_percent"))
-    return out
+    """The compared metrics of one run (:data:`sim.metrics.METRICS`), from its summary (NaN where a value is
+    missing or a milestone is never reached)."""
+    return {name: _metric_value(metric, summary) for name, metric in METRICS.items()}
 
 
 def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
@@ -155,10 +139,10 @@ def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     for name in strategies:
         sub = runs[runs["strategy"] == name].sort_values("replication")
         row: dict[str, object] = {"strategy": name, "n": int(len(sub))}
-        for metric in METRICS:
+        for metric, spec in METRICS.items():
             n, mean, low, high = mean_ci95(sub[metric].to_numpy(float))
             row.update({f"{metric}_mean": mean, f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
-            if metric in MILESTONE_METRICS:
+            if spec.kind == "milestone":
                 row[f"{metric}_n"] = n
         rows.append(row)
     return pd.DataFrame(rows).set_index("strategy")
@@ -497,7 +481,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     )
     _write_tables(comparison, scenario)
     if figures:
-        from .compare_plots import write_figures
+        from .plotting.compare import write_figures
 
         maps = {s: built[(s, 0)] for s in names}
         comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir)
@@ -519,7 +503,7 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "baseline": comparison.baseline,
         "replications": comparison.replications,
         "seeds": [replication_seed(scenario.seed, r) for r in range(comparison.replications)],
-        "metrics": {k: {"label": v[0], "unit": v[1]} for k, v in METRICS.items()},
+        "metrics": {k: {"label": m.label, "unit": m.unit} for k, m in METRICS.items()},
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication",
         "table": comparison.table.reset_index().to_dict(orient="records"),
         "paired_differences": comparison.paired.to_dict(orient="records"),
@@ -529,18 +513,6 @@ def _write_tables(comparison: Comparison, scenario) -> None:
 
 
 # --------------------------------------------------------------------------------------------- printing
-
-# metric -> (column header, divisor to the printed unit, decimals)
-PRINTED: dict[str, tuple[str, float, int]] = {
-    "capacity_built_kwp": ("MWp", 1e3, 1),
-    "energy_mwh": ("GWh", 1e3, 0),
-    "co2_avoided_t": ("CO2 kt", 1e3, 1),
-    "capex_cny": ("capex MCNY", 1e6, 0),
-    "cost_per_t_co2_cny": ("CNY/t CO2", 1.0, 0),
-    "years_to_50pct": ("yrs to 50%", 1.0, 2),
-    "years_to_100pct": ("yrs to 100%", 1.0, 2),
-}
-
 
 def _mean_pm(mean: float, low: float, scale: float, decimals: int) -> str:
     if not math.isfinite(mean):
@@ -567,12 +539,13 @@ def print_comparison(comparison: Comparison, file=None) -> None:
     """Print means ± 95 % CI half-widths per strategy, then the paired differences against the baseline."""
     file = file or sys.stdout
     table = comparison.table
-    header = ["strategy", "n", *[v[0] for v in PRINTED.values()]]
+    shown = printed()  # the metric table's printed columns: header, divisor, decimals
+    header = ["strategy", "n", *[m.printed_header for m in shown]]
     rows = []
     for name in comparison.strategies:
         row = table.loc[name]
         rows.append([name, str(int(row["n"])), *[
-            _mean_pm(row[f"{m}_mean"], row[f"{m}_ci95_low"], scale, dec) for m, (_, scale, dec) in PRINTED.items()]])
+            _mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
     print(f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
     for text in _format_table(header, rows):
         print("  " + text, file=file)
@@ -584,9 +557,10 @@ def print_comparison(comparison: Comparison, file=None) -> None:
         if name == comparison.baseline:
             continue
         cells = [name, ""]
-        for m, (_, scale, dec) in PRINTED.items():
-            d = paired.loc[(name, m)]
-            cells.append(_mean_pm(d["mean"], d["ci95_low"], scale, dec) + ("*" if d["excludes_zero"] else " "))
+        for m in shown:
+            d = paired.loc[(name, m.name)]
+            mark = "*" if d["excludes_zero"] else " "
+            cells.append(_mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
         rows.append(cells)
     print(f"\n  difference to {comparison.baseline} (paired by replication; * = CI excludes 0)", file=file)
     for text in _format_table(header, rows):

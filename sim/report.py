@@ -137,12 +137,12 @@ def _resource_table(resources: dict) -> str:
 
 
 def _type_table(result: RunResult) -> str:
-    from .plots import _ordered_types, site_type_label
+    from .plotting import ordered_types, site_type_label
 
     s = result.sites
     built = s["status"].astype(str).eq("operating")
     rows = []
-    for t in _ordered_types(s["site_type"].unique()):
+    for t in ordered_types(s["site_type"].unique()):
         sel = s["site_type"].eq(t)
         rows.append([site_type_label(t), f"{int(sel.sum()):,}", f"{int((sel & s['eligible'].astype(bool)).sum()):,}",
                      f"{int((sel & built).sum()):,}", _num(s.loc[sel & built, "capacity_kwp"].sum(), 1000, 2),
@@ -171,7 +171,7 @@ def _stage_table(result: RunResult) -> str:
 
 
 def _img(fig, alt: str, caption: str) -> str:
-    from .plots import png_bytes
+    from .plotting import png_bytes
 
     data = base64.b64encode(png_bytes(fig)).decode("ascii")
     return (f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
@@ -198,7 +198,7 @@ def check_run_folder(run_dir: Path) -> None:
 
 def render_html(result: RunResult) -> str:
     """The report of ``result`` as one self-contained HTML string."""
-    from . import plots
+    from . import plotting
 
     s = result.summary
     title = f"pvsim run report: {s.get('scenario')} / {s.get('strategy')} / seed {s.get('seed')}"
@@ -210,15 +210,15 @@ def render_html(result: RunResult) -> str:
         f"Inputs SHA-256: <code>{_e(s.get('inputs_sha256'))}</code>",
     ]
     figs = [
-        ("capacity", plots.capacity_timeline(result.sites, start_date=s.get("start_date"),
+        ("capacity", plotting.capacity_timeline(result.sites, start_date=s.get("start_date"),
                                              milestones=s.get("milestones")),
          "capacity online by site type, monthly",
          ("Capacity online at the end of each month, by site type, from the commissioning dates of the sites built; "
          "dashed lines mark when 25 / 50 / 100 % of the target capacity was online.")),
-        ("energy", plots.energy_co2_by_year(result.annual), "energy and CO2 avoided by year",
+        ("energy", plotting.energy_co2_by_year(result.annual), "energy and CO2 avoided by year",
          ("Left: energy delivered per calendar year, with curtailed energy on top. Right: CO2 avoided per year "
          "(net of life-cycle emissions as bars, gross as line) and cumulative net CO2 avoided (right axis).")),
-        ("resources", plots.resource_utilisation(s.get("resources") or {}), "resource utilisation and waits",
+        ("resources", plotting.resource_utilisation(s.get("resources") or {}), "resource utilisation and waits",
          ("Share of time each limited resource was busy, and how long sites waited for it (bar: mean, tick: 95th "
          "percentile). The longest waits show where the queue forms.")),
     ]
@@ -246,7 +246,7 @@ def render_html(result: RunResult) -> str:
             parts.append(_stage_table(result))
     parts += [
         '<h2 id="map">Map of the sites built</h2>',
-        _img(plots.site_map(result.sites), "map of candidate and built sites",
+        _img(plotting.site_map(result.sites), "map of candidate and built sites",
              "Candidate sites at their centroids in the local UTM zone: built sites coloured by type, marker area "
              "growing with capacity; sites not built in light grey."),
         '<h2 id="sites">Sites by type and outcome</h2>',

@@ -192,6 +192,22 @@ def test_print_comparison_uses_human_units(reference, capsys):
     assert f"difference to {STRATEGIES[0]}" in out
 
 
+def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
+    from sim import metrics
+    from sim.strategies import PILOT_TARGETS_PERCENT
+
+    assert METRICS is metrics.METRICS
+    assert [m for m in METRICS if m.startswith("pilot_")] == [f"pilot_{c}_percent" for c in PILOT_TARGETS_PERCENT]
+    doc = json.loads((reference.out_dir / "comparison.json").read_text())
+    assert doc["metrics"] == {k: {"label": m.label, "unit": m.unit} for k, m in METRICS.items()}
+    print_comparison(reference)
+    header = capsys.readouterr().out.splitlines()[1].split()
+    expected = " ".join(["strategy", "n", *[m.printed_header for m in metrics.printed()]]).split()
+    assert header == expected
+    assert [m.name for m in metrics.bars()][:2] == ["capacity_built_kwp", "energy_mwh"]
+    assert all(m.divisor > 0 and m.display_unit for m in METRICS.values())
+
+
 def test_identical_tables_with_two_workers(reference, scenario, tmp_path, cache_dir):
     c = compare(scenario, STRATEGIES, REPS, out_dir=tmp_path, workers=2, progress=False, cache_dir=cache_dir,
                 figures=False)

@@ -1,5 +1,5 @@
 """The HTML report of a run folder: written atomically, self-contained, with the key numbers, and rendered by a real
-headless browser without JavaScript errors; and the figure functions of :mod:`sim.plots`."""
+headless browser without JavaScript errors; and the figure functions of :mod:`sim.plotting`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import sim
-from sim import plots
+from sim import plotting
 from sim.cli import main
 from sim.errors import InputError
 from sim.report import REPORT_NAME, key_figures, write_report
@@ -166,34 +167,64 @@ def test_browser_check_catches_script_errors(tmp_path):
 
 def test_figures_render(run_folder, tmp_path):
     result = sim.read_run(run_folder)
-    figs = plots.run_figures(result)
-    figs["stages"] = plots.stage_durations(result.stage_durations)
+    figs = plotting.run_figures(result)
+    assert "transformers" in figs  # from the run's own transformers.csv
+    figs["stages"] = plotting.stage_durations(result.stage_durations)
     for name, fig in figs.items():
-        path = plots.save_png(fig, tmp_path / f"{name}.png")
+        path = plotting.save_png(fig, tmp_path / f"{name}.png")
         assert path.stat().st_size > 5_000, name
         for ax in fig.axes:
             for text in (ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()):
                 if text.get_text():
                     assert text.get_fontsize() >= 10, (name, text.get_text())
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary file left"
 
 
 def test_monthly_capacity_adds_up(run_folder):
     result = sim.read_run(run_folder)
-    online = plots.monthly_capacity_by_type(result.sites, start_date=result.summary["start_date"])
+    online = plotting.monthly_capacity_by_type(result.sites, start_date=result.summary["start_date"])
     assert online.index.freqstr in ("ME", "M")
     assert online.iloc[-1].sum() == pytest.approx(result.summary["capacity_built_kwp"], rel=1e-9)
     assert (online.diff().dropna() >= -1e-9).all().all()
 
 
-def test_transformer_loading_table(run_folder):
+def test_transformer_loading_figure_uses_the_runs_table(run_folder):
+    """The loading figure and map read the run's transformers.csv (sim.grid.transformer_loading): PV built against
+    the hosting limit after upgrades."""
     result = sim.read_run(run_folder)
     built = result.sites[result.sites["status"] == "operating"]
-    ids = sorted(result.sites["transformer_id"].dropna().unique())
-    import pandas as pd
-
-    transformers = pd.DataFrame({"hosting_limit_kw": 100.0, "rating_kva": 125.0}, index=pd.Index(ids))
-    table = plots.transformer_loading_table(result.sites, transformers)
-    assert table["connected_kwp"].sum() == pytest.approx(built["capacity_kwp"].sum())
-    assert table["loading_percent"].to_numpy() == pytest.approx(table["connected_kwp"].to_numpy())
-    fig = plots.transformer_loading(result.sites, transformers)
+    table = result.transformers
+    assert table["built_kwp"].sum() == pytest.approx(built["capacity_kwp"].sum())
+    final = table["hosting_limit_final_kw"].to_numpy(float)
+    expected = 100.0 * table["built_kwp"].to_numpy(float) / final
+    loading = table["loading_percent"].to_numpy(float)
+    assert loading[final > 0] == pytest.approx(expected[final > 0], rel=1e-5)  # transformers.csv keeps 6 digits
+    fig = plotting.transformer_loading(table)
     assert len(fig.axes) == 2
+    scatter, bars = fig.axes
+    assert "after upgrades" in scatter.get_xlabel() and "after upgrades" in bars.get_xlabel()
+    assert sum(p.get_height() for p in bars.patches) == len(table)
+    with pytest.raises(ValueError, match="transformer loading table"):
+        plotting.transformer_loading(table.drop(columns=["built_kwp"]))
+
+
+def test_transformer_loading_is_against_the_limit_after_upgrades():
+    # b was upgraded from 100 to 200 kW and carries 180 kWp: 90 % of its limit after the upgrade, not 180 %
+    table = pd.DataFrame({"transformer_id": ["a", "b", "c"], "hosting_limit_kw": [100.0, 100.0, 50.0],
+                          "hosting_limit_final_kw": [100.0, 200.0, 50.0], "built_kwp": [50.0, 180.0, 0.0],
+                          "sites_built": [1, 3, 0], "dropped_hosting_kwp": [0.0, 10.0, 0.0],
+                          "loading_percent": [50.0, 90.0, 0.0]})
+    assert list(plotting.loading_class_labels(table["loading_percent"])) == ["25-75 %", "75-100 %", "< 25 %"]
+    scatter, bars = plotting.transformer_loading(table).axes
+    xs = sorted(x for c in scatter.collections for x, _y in c.get_offsets())
+    assert xs == [50.0, 100.0, 200.0]
+    heights = [p.get_height() for p in bars.patches]  # no site dropped per class, then sites dropped per class
+    assert heights == [1, 1, 0, 0, 0, 0, 1, 0]
+    import geopandas as gpd
+
+    points = gpd.GeoDataFrame({"transformer_id": ["a", "b", "c"]},
+                              geometry=gpd.points_from_xy([113.60, 113.62, 113.64], [34.70, 34.71, 34.72]), crs=4326)
+    ax = plotting.transformer_map(table, points).axes[0]
+    legend = ax.get_legend()
+    assert "after upgrades" in legend.get_title().get_text()
+    assert [t.get_text() for t in legend.get_texts()] == ["< 25 % (1)", "25-75 % (1)", "75-100 % (1)", "> 100 % (0)"]

@@ -1,8 +1,8 @@
 """Figures of a strategy comparison (PNG): build-out and CO2 over time with 95 % bands, metric bars with 95 % CI
-error bars, and maps of the sites each strategy builds.
+error bars, paired differences against the baseline, and maps of the sites each strategy builds.
 
-Uses matplotlib's object API (``Figure`` + Agg canvas): no pyplot, no global state, safe in worker threads.
-Colours are the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies).
+The look (palette, resolution, fonts) is :mod:`sim.plotting.style`; which metrics are shown, with which title, unit
+and divisor, is the metric table :data:`sim.metrics.METRICS` (its ``bar`` column).
 """
 
 from __future__ import annotations
@@ -12,61 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-# Okabe-Ito, ordered so that neighbours differ most (blue/sky blue and orange/vermillion kept apart)
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
-LINE_STYLES = ["-", "--", "-.", ":"]
-DPI = 120
-FONT_PT = 10
+from ..metrics import Metric, bars
+from .style import FONT_PT, _figure, _style, line_styles, palette, save_png
 
-# metric -> (panel title, unit shown, divisor from the metric's unit)
-BAR_METRICS: dict[str, tuple[str, str, float]] = {
-    "capacity_built_kwp": ("capacity built", "MWp", 1e3),
-    "energy_mwh": ("energy over the horizon", "GWh", 1e3),
-    "co2_avoided_t": ("CO$_2$ avoided (net)", "kt", 1e3),
-    "capex_cny": ("capex", "million CNY", 1e6),
-    "cost_per_t_co2_cny": ("cost per tonne CO$_2$", "CNY/t", 1.0),
-    "curtailed_mwh": ("curtailed energy", "MWh", 1.0),
-    "years_to_50pct": ("time to 50 % of target", "years", 1.0),
-    "years_to_100pct": ("time to 100 % of target", "years", 1.0),
-}
 BAND_VARIABLES: dict[str, tuple[str, str]] = {
     "capacity_online_mwp": ("capacity online", "MWp"),
     "co2_avoided_cumulative_kt": ("cumulative CO$_2$ avoided (net)", "kt"),
 }
-
-
-def palette(strategies: list[str]) -> dict[str, str]:
-    """A fixed colour per strategy, in the order given."""
-    return {name: OKABE_ITO[i % len(OKABE_ITO)] for i, name in enumerate(strategies)}
-
-
-def line_styles(strategies: list[str]) -> dict[str, str]:
-    """A line style per strategy (a second cue besides colour)."""
-    return {name: LINE_STYLES[i % len(LINE_STYLES)] for i, name in enumerate(strategies)}
-
-
-def _figure(width_in: float, height_in: float) -> Figure:
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _style(ax) -> None:
-    ax.tick_params(labelsize=FONT_PT)
-    ax.grid(True, color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=DPI, metadata={"Software": None})
-    tmp.replace(path)
-    return path
 
 
 def plot_bands(bands: pd.DataFrame, strategies: list[str], replications: int, path: Path) -> Path:
@@ -75,6 +29,7 @@ def plot_bands(bands: pd.DataFrame, strategies: list[str], replications: int, pa
     fig = _figure(11.0, 4.6)
     axes = fig.subplots(1, 2)
     for ax, (var, (title, unit)) in zip(axes, BAND_VARIABLES.items()):
+        _style(ax)
         sub = bands[bands["variable"] == var]
         for name in strategies:
             s = sub[sub["strategy"] == name].sort_values("year")
@@ -85,49 +40,49 @@ def plot_bands(bands: pd.DataFrame, strategies: list[str], replications: int, pa
         ax.set_xlabel("year", fontsize=FONT_PT)
         ax.set_ylabel(f"{title} [{unit}]", fontsize=FONT_PT)
         ax.set_ylim(bottom=0)
-        _style(ax)
     axes[0].legend(fontsize=FONT_PT - 1, frameon=False, loc="lower right")
     fig.suptitle(f"Mean over {replications} paired replications; shaded: 95 % confidence interval of the mean",
                  fontsize=FONT_PT)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: int, path: Path) -> Path:
     """One panel per metric: a bar per strategy (mean) with its 95 % CI as error bar."""
     colours = palette(strategies)
-    metrics = [m for m in BAR_METRICS if f"{m}_mean" in table.columns]
+    metrics = [m for m in bars() if f"{m.name}_mean" in table.columns]
     ncols = 4
     nrows = math.ceil(len(metrics) / ncols)
     fig = _figure(3.2 * ncols, 2.9 * nrows + 0.6)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
-    x = np.arange(len(strategies))
     for ax, metric in zip(axes, metrics):
-        title, unit, scale = BAR_METRICS[metric]
-        mean = table.loc[strategies, f"{metric}_mean"].to_numpy(float) / scale
-        low = table.loc[strategies, f"{metric}_ci95_low"].to_numpy(float) / scale
-        high = table.loc[strategies, f"{metric}_ci95_high"].to_numpy(float) / scale
-        err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
-        heights = np.nan_to_num(mean)
-        ax.bar(x, heights, color=[colours[s] for s in strategies], yerr=err, capsize=3,
-               error_kw={"elinewidth": 1.0, "ecolor": "#333333"})
-        for xi, m in zip(x, mean):
-            if not np.isfinite(m):
-                ax.text(xi, 0, "n/a", ha="center", va="bottom", fontsize=FONT_PT - 2)
-        ax.set_title(title, fontsize=FONT_PT)
-        ax.set_ylabel(unit, fontsize=FONT_PT)
-        if not np.any(heights < 0):
-            ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1e-9))
-        ax.set_xticks(x, [str(i + 1) for i in x])
-        _style(ax)
-        ax.grid(False, axis="x")
+        _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies])
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
-    handles = [_patch(colours[s]) for s in strategies]
+    handles = [Patch(facecolor=colours[s]) for s in strategies]
     fig.legend(handles, [f"{i + 1}  {s}" for i, s in enumerate(strategies)], loc="outside lower center",
                ncols=min(len(strategies), 3), fontsize=FONT_PT - 1, frameon=False)
     fig.suptitle(f"Mean over {replications} paired replications; error bars: 95 % confidence interval",
                  fontsize=FONT_PT)
-    return _save(fig, path)
+    return save_png(fig, path)
+
+
+def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, colours: list[str]) -> None:
+    """One metric's panel of :func:`plot_metric_bars`: strategies numbered 1..n on the x axis."""
+    _style(ax, "y")
+    x = np.arange(len(strategies))
+    mean, low, high = (table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
+                       for k in ("mean", "ci95_low", "ci95_high"))
+    err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
+    heights = np.nan_to_num(mean)
+    ax.bar(x, heights, color=colours, yerr=err, capsize=3, error_kw={"elinewidth": 1.0, "ecolor": "#333333"})
+    for xi, m in zip(x, mean):
+        if not np.isfinite(m):
+            ax.text(xi, 0, "n/a", ha="center", va="bottom", fontsize=FONT_PT - 2)
+    ax.set_title(metric.figure_title, fontsize=FONT_PT)
+    ax.set_ylabel(metric.display_unit, fontsize=FONT_PT)
+    if not np.any(heights < 0):
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1e-9))
+    ax.set_xticks(x, [str(i + 1) for i in x])
 
 
 def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baseline: str, replications: int,
@@ -138,43 +93,40 @@ def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baselin
     """
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
-    metrics = [m for m in BAR_METRICS if m in set(paired["metric"])]
+    metrics = [m for m in bars() if m.name in set(paired["metric"])]
     ncols = 4
     nrows = math.ceil(len(metrics) / ncols)
     fig = _figure(3.3 * ncols, (0.45 * len(others) + 1.3) * nrows + 0.8)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True)).ravel()
-    y = np.arange(len(others))[::-1]
     table = paired.set_index(["strategy", "metric"])
     for ax, metric in zip(axes, metrics):
-        title, unit, scale = BAR_METRICS[metric]
-        ax.axvline(0.0, color="#555555", linewidth=0.9)
-        for yi, name in zip(y, others):
-            row = table.loc[(name, metric)]
-            mean, low, high = (float(row[k]) / scale for k in ("mean", "ci95_low", "ci95_high"))
-            if not np.isfinite(mean):
-                ax.text(0, yi, "n/a", ha="center", va="center", fontsize=FONT_PT - 2)
-                continue
-            err = [[mean - low], [high - mean]] if np.isfinite(low) else None
-            filled = bool(row["excludes_zero"])
-            ax.errorbar([mean], [yi], xerr=err, fmt="o", color=colours[name], capsize=3, markersize=6,
-                        markerfacecolor=colours[name] if filled else "white", markeredgewidth=1.5)
-        ax.set_title(title, fontsize=FONT_PT)
-        ax.set_xlabel(f"difference [{unit}]", fontsize=FONT_PT)
-        ax.set_yticks(y, others)
-        _style(ax)
-        ax.grid(False, axis="y")
-        ax.set_ylim(-0.7, len(others) - 0.3)
+        _difference_panel(ax, table, others, metric, colours)
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
     fig.suptitle(f"Strategy minus {baseline}, paired by replication (n = {replications}): mean and 95 % CI; "
                  f"filled: CI excludes 0", fontsize=FONT_PT)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
-def _patch(colour: str):
-    from matplotlib.patches import Patch
-
-    return Patch(facecolor=colour)
+def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric, colours: dict[str, str]) -> None:
+    """One metric's panel of :func:`plot_paired_differences` (``table`` indexed by strategy and metric)."""
+    _style(ax, "x")
+    y = np.arange(len(others))[::-1]
+    ax.axvline(0.0, color="#555555", linewidth=0.9)
+    for yi, name in zip(y, others):
+        row = table.loc[(name, metric.name)]
+        mean, low, high = (float(row[k]) / metric.divisor for k in ("mean", "ci95_low", "ci95_high"))
+        if not np.isfinite(mean):
+            ax.text(0, yi, "n/a", ha="center", va="center", fontsize=FONT_PT - 2)
+            continue
+        err = [[mean - low], [high - mean]] if np.isfinite(low) else None
+        filled = bool(row["excludes_zero"])
+        ax.errorbar([mean], [yi], xerr=err, fmt="o", color=colours[name], capsize=3, markersize=6,
+                    markerfacecolor=colours[name] if filled else "white", markeredgewidth=1.5)
+    ax.set_title(metric.figure_title, fontsize=FONT_PT)
+    ax.set_xlabel(f"difference [{metric.display_unit}]", fontsize=FONT_PT)
+    ax.set_yticks(y, others)
+    ax.set_ylim(-0.7, len(others) - 0.3)
 
 
 def plot_build_maps(sites, built: dict[str, pd.DataFrame], strategies: list[str], path: Path) -> Path:
@@ -222,7 +174,7 @@ def plot_build_maps(sites, built: dict[str, pd.DataFrame], strategies: list[str]
         bar.ax.yaxis.get_major_locator().set_params(integer=True)
     fig.suptitle("Sites built in replication 0 (grey: all candidate sites; marker size ~ √capacity)",
                  fontsize=FONT_PT)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _size_scale(built: dict[str, pd.DataFrame]) -> float:

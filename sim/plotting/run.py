@@ -1,136 +1,42 @@
 """Figures of one run: capacity online over time, energy and CO2 by year, resource use, maps, grid loading.
 
 Every function takes a :class:`sim.results.RunResult` or one of its parts and returns a matplotlib ``Figure``
-built with the object API (``Figure`` + Agg canvas: no pyplot, no global state, safe in threads and in the report).
-In a notebook with ``%matplotlib inline`` a returned figure displays itself; :func:`png_bytes` and
-:func:`save_png` render one to PNG.
-
-Conventions: axes carry their quantity and unit, fonts are at least 10 pt, large numbers get thousands separators,
-and colours come from the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies), one fixed
-colour per site type.
+(see :mod:`sim.plotting.style` for the conventions). In a notebook with ``%matplotlib inline`` a returned figure
+displays itself; :func:`sim.plotting.png_bytes` and :func:`sim.plotting.save_png` render one to PNG.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-OKABE_ITO = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
-}
-GREY = "#999999"
-LIGHT_GREY = "#d9d9d9"
-
-#: Site types in display order (rooftops first, then farms, then tourism) with a fixed colour each. Okabe-Ito has
-#: eight colours; the ninth type (greenhouse, few sites and little capacity) gets neutral grey.
-SITE_TYPE_COLOURS: dict[str, str] = {
-    "rural_home": OKABE_ITO["orange"],
-    "public_building": OKABE_ITO["sky_blue"],
-    "party_government": OKABE_ITO["blue"],
-    "commercial_industrial": OKABE_ITO["black"],
-    "agrivoltaic": OKABE_ITO["bluish_green"],
-    "greenhouse": GREY,
-    "fish_pond": OKABE_ITO["reddish_purple"],
-    "tourism_carpark": OKABE_ITO["vermillion"],
-    "guesthouse": OKABE_ITO["yellow"],
-}
-SITE_TYPE_LABELS: dict[str, str] = {
-    "rural_home": "rural homes", "public_building": "public buildings", "party_government": "party & government",
-    "commercial_industrial": "commercial & industrial", "agrivoltaic": "agrivoltaics", "greenhouse": "greenhouses",
-    "fish_pond": "fish ponds", "tourism_carpark": "tourism car parks", "guesthouse": "guesthouses",
-}
-FONT_PT = 10.5
-TITLE_PT = 12.0
-DPI = 110
+from .style import (
+    FONT_PT,
+    GREY,
+    LIGHT_GREY,
+    OKABE_ITO,
+    _auto_thousands,
+    _empty,
+    _fig_ax,
+    _figure,
+    _style,
+    ordered_types,
+    site_type_colour,
+    site_type_label,
+    thousands,
+)
 
 BUILT_STATUS = "operating"
 
 
-# --------------------------------------------------------------------------------------------- helpers
-
-
-def _figure(width_in: float, height_in: float) -> Figure:
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _style(ax, grid_axis: str = "both") -> None:
-    ax.tick_params(labelsize=FONT_PT)
-    ax.xaxis.label.set_size(FONT_PT + 0.5)
-    ax.yaxis.label.set_size(FONT_PT + 0.5)
-    ax.title.set_size(TITLE_PT)
-    if grid_axis:
-        ax.grid(True, axis=grid_axis, color="#e3e3e3", linewidth=0.7)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def thousands(decimals: int = 0) -> FuncFormatter:
-    """Tick formatter with thousands separators (``12,500``)."""
-    return FuncFormatter(lambda x, _pos: f"{x:,.{decimals}f}")
-
-
-def _auto_thousands(ax, axis: str = "y") -> None:
-    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
-    span = abs(hi - lo)
-    decimals = 0 if span >= 10 else (1 if span >= 1 else 2)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(thousands(decimals))
-
-
-def site_type_colour(site_type: str) -> str:
-    return SITE_TYPE_COLOURS.get(site_type, GREY)
-
-
-def site_type_label(site_type: str) -> str:
-    return SITE_TYPE_LABELS.get(site_type, site_type.replace("_", " "))
-
-
-def _ordered_types(types) -> list[str]:
-    present = set(types)
-    known = [t for t in SITE_TYPE_COLOURS if t in present]
-    return known + sorted(present - set(known))
-
-
 def _built(sites: pd.DataFrame) -> pd.Series:
     return sites["status"].astype(str).eq(BUILT_STATUS)
-
-
-def png_bytes(fig: Figure, dpi: int | None = None) -> bytes:
-    """The figure rendered to PNG bytes."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or DPI, metadata={"Software": None})
-    return buf.getvalue()
-
-
-def save_png(fig: Figure, path: str | Path, dpi: int | None = None) -> Path:
-    """Write the figure to ``path`` as PNG (atomically: temporary file, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(png_bytes(fig, dpi))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def _empty(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=FONT_PT + 1, color="#555555")
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 # --------------------------------------------------------------------------------------------- capacity over time
@@ -158,7 +64,7 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
     built["month"] = dates.dt.to_period("M").dt.to_timestamp("M")
     added = built.pivot_table(index="month", columns="site_type", values="capacity_kwp", aggfunc="sum",
                               fill_value=0.0)
-    added = added.reindex(columns=_ordered_types(added.columns))
+    added = added.reindex(columns=ordered_types(added.columns))
     online = added.reindex(months.union(added.index), fill_value=0.0).sort_index().cumsum()
     return online.reindex(months).ffill().fillna(0.0)
 
@@ -261,14 +167,6 @@ def energy_co2_by_year(annual: pd.DataFrame) -> Figure:
     return fig
 
 
-def _fig_ax(ax, w: float, h: float):
-    if ax is None:
-        fig = _figure(w, h)
-        return fig, fig.add_subplot()
-    return ax.figure, ax
-
-
-# --------------------------------------------------------------------------------------------- resources
 
 
 def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -440,7 +338,7 @@ def pilot_coverage(coverage: Mapping[str, Mapping]) -> Figure:
 
 
 def _local(gdf):
-    from .sites import local_crs
+    from ..sites import local_crs
 
     return gdf.to_crs(local_crs(gdf))
 
@@ -477,7 +375,7 @@ def site_map(sites, transformers=None, *, boundary=None, title: str | None = Non
         ax.scatter(tr.geometry.x, tr.geometry.y, marker="+", s=14, color="#444444", linewidths=0.7, zorder=2)
     cap = pts.loc[built, "capacity_kwp"].astype(float)
     handles = []
-    for t in _ordered_types(pts.loc[built, "site_type"].unique()):
+    for t in ordered_types(pts.loc[built, "site_type"].unique()):
         sel = pts[built & pts["site_type"].eq(t)]
         size = 4.0 + 60.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
         ax.scatter(sel.geometry.x, sel.geometry.y, s=size, color=site_type_colour(t), alpha=0.85,
@@ -526,7 +424,7 @@ def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[s
         boundary.to_crs(crs).boundary.plot(ax=ax, color="#444444", linewidth=1.0, zorder=1)
     eligible = pts["eligible"].astype(bool)
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
-    for t in _ordered_types(pts["site_type"].unique()):
+    for t in ordered_types(pts["site_type"].unique()):
         sel = pts[eligible & pts["site_type"].eq(t)]
         ax.scatter(sel.geometry.x, sel.geometry.y, s=3 + 50 * np.sqrt(sel["capacity_kwp"] / cap_max),
                    color=site_type_colour(t), alpha=0.85, linewidths=0.3,
@@ -576,32 +474,30 @@ def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary
     return fig
 
 
-def transformer_loading_table(sites: pd.DataFrame, transformers: pd.DataFrame) -> pd.DataFrame:
-    """Per transformer: hosting limit [kW], PV connected by the run [kWp], dropped for lack of hosting [kWp],
-    loading [% of the hosting limit]."""
-    s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
-    built = s[_built(s)].groupby("transformer_id")["capacity_kwp"].sum()
-    dropped = s[s["status"].astype(str).eq("dropped_hosting")].groupby("transformer_id")["capacity_kwp"].sum()
-    out = pd.DataFrame(index=transformers.index.astype(str))
-    out["hosting_limit_kw"] = pd.to_numeric(transformers["hosting_limit_kw"], errors="coerce").to_numpy(float)
-    if "rating_kva" in transformers:
-        out["rating_kva"] = pd.to_numeric(transformers["rating_kva"], errors="coerce").to_numpy(float)
-    out["connected_kwp"] = built.reindex(out.index).fillna(0.0)
-    out["dropped_hosting_kwp"] = dropped.reindex(out.index).fillna(0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["loading_percent"] = np.where(out["hosting_limit_kw"] > 0,
-                                          100.0 * out["connected_kwp"] / out["hosting_limit_kw"], np.nan)
-    out.index.name = "transformer_id"
-    return out
-
-
 LOADING_CLASSES: list[tuple[float, float, str, str]] = [
     (-np.inf, 25.0, "< 25 %", OKABE_ITO["sky_blue"]),
     (25.0, 75.0, "25-75 %", OKABE_ITO["blue"]),
     (75.0, 100.5, "75-100 %", OKABE_ITO["orange"]),
-    (100.5, np.inf, "> 100 % (after upgrades)", OKABE_ITO["vermillion"]),
+    (100.5, np.inf, "> 100 %", OKABE_ITO["vermillion"]),
 ]
-"""Classes of transformer loading [% of the hosting limit at the start] for maps and histograms."""
+"""Classes of transformer loading [% of the hosting limit after upgrades] for maps and histograms:
+``(low, high, label, colour)``, ``low <= loading < high``."""
+
+LOADING_COLUMNS = ("hosting_limit_kw", "hosting_limit_final_kw", "built_kwp", "dropped_hosting_kwp", "loading_percent")
+"""Columns the transformer figures read from the run's loading table (:func:`sim.grid.transformer_loading`)."""
+
+
+def _loading_table(loading: pd.DataFrame) -> pd.DataFrame:
+    """The run's transformer loading table (``RunResult.transformers``, ``transformers.csv`` or
+    :func:`sim.grid.transformer_loading`), indexed by ``transformer_id`` as text."""
+    missing = [c for c in LOADING_COLUMNS if c not in loading.columns]
+    if missing:
+        raise ValueError(f"not a transformer loading table (no {', '.join(missing)}): pass the run's transformers "
+                         "table (RunResult.transformers, transformers.csv) or sim.grid.transformer_loading(...)")
+    table = loading.set_index("transformer_id") if "transformer_id" in loading.columns else loading.copy()
+    table.index = table.index.astype(str)
+    table.index.name = "transformer_id"
+    return table
 
 
 def _loading_class(loading_percent: pd.Series) -> pd.Series:
@@ -611,68 +507,86 @@ def _loading_class(loading_percent: pd.Series) -> pd.Series:
     return out
 
 
-def transformer_loading(sites: pd.DataFrame, transformers: pd.DataFrame) -> Figure:
-    """PV connected per transformer [kWp] against its hosting limit at the start [kW] (log-log), and how many
-    transformers fall in each loading class.
+def loading_class_labels(loading_percent: pd.Series) -> pd.Series:
+    """The :data:`LOADING_CLASSES` label of each loading [% of the hosting limit after upgrades] (NaN counts as 0)."""
+    labels = np.array([c[2] for c in LOADING_CLASSES])
+    return pd.Series(labels[_loading_class(loading_percent.fillna(0.0)).to_numpy()], index=loading_percent.index)
 
-    Points above the 1:1 line were connected after a grid upgrade raised the limit (the rollout upgrades full
-    transformers); transformers where sites were dropped for lack of hosting capacity are drawn as triangles.
+
+def transformer_loading(loading: pd.DataFrame) -> Figure:
+    """PV built per transformer [kWp] against its hosting limit after the rollout's upgrades [kW] (log-log), and
+    how many transformers fall in each loading class.
+
+    ``loading``: the run's transformer table (``RunResult.transformers``, ``transformers.csv``), i.e.
+    :func:`sim.grid.transformer_loading`. Points on the 1:1 line are full; transformers where sites were dropped for
+    lack of hosting capacity are drawn as triangles.
     """
-    table = transformer_loading_table(sites, transformers)
+    table = _loading_table(loading)
     fig = _figure(12.0, 4.8)
     a1, a2 = fig.subplots(1, 2, width_ratios=[1.2, 1.0])
-    full = table["dropped_hosting_kwp"] > 0
-    floor = 1.0
-    x = table["hosting_limit_kw"].clip(lower=floor)
-    y = table["connected_kwp"].clip(lower=floor)
-    a1.scatter(x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75,
-               label=f"no site dropped ({int((~full).sum()):,})")
-    a1.scatter(x[full], y[full], s=22, marker="^", color=OKABE_ITO["vermillion"], alpha=0.8,
-               label=f"sites dropped for lack of hosting ({int(full.sum()):,})")
-    lo = max(floor, float(min(x.min(), y.min())) / 1.5)
-    hi = float(max(x.max(), y.max())) * 1.5
-    a1.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1.0, label="connected = hosting limit")
-    a1.set_xscale("log")
-    a1.set_yscale("log")
-    a1.set_xlim(lo, hi)
-    a1.set_ylim(lo, hi)
-    a1.set_xlabel("hosting limit at the start [kW]")
-    a1.set_ylabel("PV connected by the run [kWp]")
-    a1.xaxis.set_major_formatter(thousands(0))
-    a1.yaxis.set_major_formatter(thousands(0))
-    a1.set_title("Transformer loading vs hosting limit", loc="left")
-    a1.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
-    _style(a1)
-    cls = _loading_class(table["loading_percent"].fillna(0.0))
-    labels = [c[2] for c in LOADING_CLASSES]
-    xs = np.arange(len(LOADING_CLASSES))
-    n_ok = [int(((cls == k) & ~full).sum()) for k in xs]
-    n_full = [int(((cls == k) & full).sum()) for k in xs]
-    a2.bar(xs, n_ok, color=OKABE_ITO["blue"], label="no site dropped", width=0.65)
-    a2.bar(xs, n_full, bottom=n_ok, color=OKABE_ITO["vermillion"], label="sites dropped", width=0.65)
-    for xi, a, b in zip(xs, n_ok, n_full):
-        a2.text(xi, a + b, f"{a + b:,}", ha="center", va="bottom", fontsize=FONT_PT)
-    a2.set_xticks(xs, labels, rotation=12)
-    a2.set_xlabel("PV connected [% of the hosting limit at the start]")
-    a2.set_ylabel("transformers")
-    a2.set_ylim(0, max(1, max(a + b for a, b in zip(n_ok, n_full))) * 1.15)
-    a2.set_title(f"Loading of {len(table):,} transformers", loc="left")
-    a2.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
-    _style(a2, "y")
+    full = (table["dropped_hosting_kwp"] > 0).to_numpy()
+    _loading_scatter(a1, table, full)
+    _loading_histogram(a2, table, full)
     return fig
 
 
-def transformer_map(sites, transformers, transformer_points, *, boundary=None, ax=None) -> Figure:
-    """Transformers on the map, coloured by loading class [% of the hosting limit at the start], marker area ~
-    hosting limit. ``transformer_points``: the grid file's transformer layer (points with ``transformer_id``)."""
+def _loading_scatter(ax, table: pd.DataFrame, full: np.ndarray) -> None:
+    floor = 1.0
+    x = table["hosting_limit_final_kw"].clip(lower=floor)
+    y = table["built_kwp"].clip(lower=floor)
+    ax.scatter(x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75,
+               label=f"no site dropped ({int((~full).sum()):,})")
+    ax.scatter(x[full], y[full], s=22, marker="^", color=OKABE_ITO["vermillion"], alpha=0.8,
+               label=f"sites dropped for lack of hosting ({int(full.sum()):,})")
+    lo = max(floor, float(min(x.min(), y.min())) / 1.5)
+    hi = float(max(x.max(), y.max())) * 1.5
+    ax.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1.0, label="built = hosting limit")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("hosting limit after upgrades [kW]")
+    ax.set_ylabel("PV built by the run [kWp]")
+    ax.xaxis.set_major_formatter(thousands(0))
+    ax.yaxis.set_major_formatter(thousands(0))
+    upgraded = int((table["hosting_limit_final_kw"] > table["hosting_limit_kw"]).sum())
+    ax.set_title(f"Transformer loading vs hosting limit ({upgraded:,} upgraded)", loc="left")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
+    _style(ax)
+
+
+def _loading_histogram(ax, table: pd.DataFrame, full: np.ndarray) -> None:
+    cls = _loading_class(table["loading_percent"].fillna(0.0)).to_numpy()
+    xs = np.arange(len(LOADING_CLASSES))
+    n_ok = [int(((cls == k) & ~full).sum()) for k in xs]
+    n_full = [int(((cls == k) & full).sum()) for k in xs]
+    ax.bar(xs, n_ok, color=OKABE_ITO["blue"], label="no site dropped", width=0.65)
+    ax.bar(xs, n_full, bottom=n_ok, color=OKABE_ITO["vermillion"], label="sites dropped", width=0.65)
+    for xi, a, b in zip(xs, n_ok, n_full):
+        ax.text(xi, a + b, f"{a + b:,}", ha="center", va="bottom", fontsize=FONT_PT)
+    ax.set_xticks(xs, [c[2] for c in LOADING_CLASSES])
+    ax.set_xlabel("PV built [% of the hosting limit after upgrades]")
+    ax.set_ylabel("transformers")
+    ax.set_ylim(0, max(1, max(a + b for a, b in zip(n_ok, n_full))) * 1.15)
+    ax.set_title(f"Loading of {len(table):,} transformers", loc="left")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left")
+    _style(ax, "y")
+
+
+def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None) -> Figure:
+    """Transformers on the map, coloured by loading class [% of the hosting limit after upgrades], marker area ~
+    that limit. ``loading``: the run's transformer table (``RunResult.transformers``, see
+    :func:`transformer_loading`); ``transformer_points``: the grid file's transformer layer (points with
+    ``transformer_id``)."""
     fig, ax = _fig_ax(ax, 9.5, 7.0)
-    table = transformer_loading_table(sites, transformers)
+    table = _loading_table(loading)
     pts = _local(transformer_points.set_index(transformer_points["transformer_id"].astype(str))[["geometry"]])
     pts = pts.join(table, how="inner")
     if boundary is not None:
         boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
     cls = _loading_class(pts["loading_percent"].fillna(0.0))
-    size = 10 + 120 * np.sqrt(pts["hosting_limit_kw"].clip(lower=0) / max(float(pts["hosting_limit_kw"].max()), 1.0))
+    limit = pts["hosting_limit_final_kw"].clip(lower=0)
+    size = 10 + 120 * np.sqrt(limit / max(float(limit.max()), 1.0))
     handles = []
     for k, (_lo, _hi, label, colour) in enumerate(LOADING_CLASSES):
         sel = cls == k
@@ -681,9 +595,9 @@ def transformer_map(sites, transformers, transformer_points, *, boundary=None, a
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
                               markeredgecolor="#333333", label=f"{label} ({int(sel.sum()):,})"))
     _km_axes(ax)
-    ax.set_title("Transformer loading (marker area ~ hosting limit)", loc="left")
+    ax.set_title("Transformer loading (marker area ~ hosting limit after upgrades)", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="PV connected, % of the\nhosting limit at the start", title_fontsize=FONT_PT)
+              title="PV built, % of the hosting\nlimit after upgrades", title_fontsize=FONT_PT)
     _style(ax, "")
     return fig
 
@@ -694,7 +608,7 @@ def transformer_map(sites, transformers, transformer_points, *, boundary=None, a
 def sites_by_type(sites: pd.DataFrame) -> Figure:
     """Candidate, eligible and built sites and capacity [MWp] per site type."""
     s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
-    types = _ordered_types(s["site_type"].unique())
+    types = ordered_types(s["site_type"].unique())
     built = _built(s)
     g = pd.DataFrame({
         "candidate": s.groupby("site_type")["capacity_kwp"].sum(),
@@ -767,8 +681,9 @@ def agrivoltaic_tradeoff(table: pd.DataFrame, *, by: str = "layout", min_light_f
     return fig
 
 
-def run_figures(result, transformers=None, transformer_points=None) -> dict[str, Figure]:
-    """The standard set of figures of one run (transformer figures only when the transformer table is given)."""
+def run_figures(result, transformer_points=None) -> dict[str, Figure]:
+    """The standard set of figures of one run; the transformer loading figure when the run has its transformer
+    table (``result.transformers``). ``transformer_points``: the grid file's transformer layer, drawn on the map."""
     s = result.summary
     figs = {
         "capacity": capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones")),
@@ -778,6 +693,6 @@ def run_figures(result, transformers=None, transformer_points=None) -> dict[str,
         "by_type": sites_by_type(result.sites),
         "map": site_map(result.sites, transformer_points),
     }
-    if transformers is not None:
-        figs["transformers"] = transformer_loading(result.sites, transformers)
+    if getattr(result, "transformers", None) is not None:
+        figs["transformers"] = transformer_loading(result.transformers)
     return figs

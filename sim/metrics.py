@@ -1,0 +1,100 @@
+"""The metrics a strategy comparison reports: one table of their names, labels, units, and how they are printed and
+plotted (read by :mod:`sim.experiment` for the tables and the printed summary, and by
+:mod:`sim.plotting.compare` for the figures).
+
+The rows are ``sim/tables/metrics.csv``, then one coverage metric per whole-county pilot category, generated from
+:data:`sim._config.PILOT_TARGETS_PERCENT`. Columns of the table:
+
+- ``metric``: name (column prefix in ``comparison.csv``, row of ``paired_differences.csv``);
+- ``kind`` and ``key``: where a run's value comes from: ``summary`` (``summary.json[key]``), ``milestone`` (years
+  from the start date to ``summary.json["milestones"][key]``) or ``pilot`` (``summary.json["pilot_coverage"][key]
+  ["share_percent"]``);
+- ``label``, ``unit``: plain-text label and unit of the values (``comparison.json``);
+- ``figure_title``: panel title in figures (matplotlib mathtext allowed, e.g. ``CO$_2$``);
+- ``display_unit``, ``divisor``: printed and plotted values are ``value / divisor``, in ``display_unit``;
+- ``decimals``, ``printed_header``: how ``pvsim compare`` prints the metric; ``printed``: whether it does;
+- ``bar``: whether the comparison figures (metric bars, paired differences) show it.
+
+Row order is the order of the columns in ``comparison.csv``, of the printed table and of the figure panels.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from importlib import resources
+
+from ._config import PILOT_TARGETS_PERCENT
+
+TABLE = "tables/metrics.csv"
+KINDS = ("summary", "milestone", "pilot")
+_BOOLEANS = {"true": True, "false": False}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the metric table (see the module docstring for the meaning of the fields)."""
+
+    name: str
+    kind: str
+    key: str
+    label: str
+    figure_title: str
+    unit: str
+    display_unit: str
+    divisor: float
+    decimals: int
+    printed_header: str
+    printed: bool
+    bar: bool
+
+
+def _metric(row: dict[str, str]) -> Metric:
+    try:
+        metric = Metric(name=row["metric"], kind=row["kind"], key=row["key"], label=row["label"],
+                        figure_title=row["figure_title"], unit=row["unit"], display_unit=row["display_unit"],
+                        divisor=float(row["divisor"]), decimals=int(row["decimals"]),
+                        printed_header=row["printed_header"], printed=_BOOLEANS[row["printed"].strip().lower()],
+                        bar=_BOOLEANS[row["bar"].strip().lower()])
+    except (KeyError, ValueError) as exc:
+        raise RuntimeError(f"sim/{TABLE}: bad row {row} ({type(exc).__name__}: {exc})") from None
+    if metric.kind not in KINDS or metric.divisor == 0:
+        raise RuntimeError(f"sim/{TABLE}: bad row {row} (kind one of {', '.join(KINDS)}; divisor not 0)")
+    return metric
+
+
+def _pilot_metric(category: str) -> Metric:
+    label = f"pilot coverage {category.replace('_', ' ')}"
+    return Metric(name=f"pilot_{category}_percent", kind="pilot", key=category, label=label, figure_title=label,
+                  unit="%", display_unit="%", divisor=1.0, decimals=1, printed_header=label, printed=False,
+                  bar=False)
+
+
+def load_metrics() -> dict[str, Metric]:
+    """The metric table: name -> :class:`Metric`, in table order (the shipped rows, then the pilot categories)."""
+    with resources.files("sim").joinpath(TABLE).open("r", encoding="utf-8", newline="") as fh:
+        rows = [_metric(row) for row in csv.DictReader(fh)]
+    rows += [_pilot_metric(cat) for cat in PILOT_TARGETS_PERCENT]
+    metrics = {m.name: m for m in rows}
+    if len(metrics) != len(rows):
+        raise RuntimeError(f"sim/{TABLE}: a metric is listed twice")
+    return metrics
+
+
+METRICS: dict[str, Metric] = load_metrics()
+"""Every compared metric, in table order."""
+
+
+def of_kind(kind: str) -> dict[str, Metric]:
+    """The metrics of one ``kind`` (``summary``, ``milestone``, ``pilot``), in table order."""
+    return {name: m for name, m in METRICS.items() if m.kind == kind}
+
+
+def printed() -> list[Metric]:
+    """The metrics ``pvsim compare`` prints, in table order."""
+    return [m for m in METRICS.values() if m.printed]
+
+
+def bars() -> list[Metric]:
+    """The metrics the comparison figures show, in table order."""
+    return [m for m in METRICS.values() if m.bar]

@@ -1,0 +1,62 @@
+"""Figures of pvsim: one run (:mod:`sim.plotting.run`) and a strategy comparison (:mod:`sim.plotting.compare`), in
+the one style of :mod:`sim.plotting.style` (Okabe-Ito palette, 120 dpi, 10.5 pt fonts).
+
+Every figure function returns (or, for the comparison, writes as PNG) a matplotlib ``Figure`` built with the object
+API, so they are safe in threads, Dask workers and the report; in a notebook a returned figure displays itself.
+"""
+
+from .compare import (
+    plot_bands,
+    plot_build_maps,
+    plot_metric_bars,
+    plot_paired_differences,
+    write_figures,
+)
+from .run import (
+    LOADING_CLASSES,
+    agrivoltaic_tradeoff,
+    build_difference_map,
+    candidate_map,
+    capacity_timeline,
+    co2_by_year,
+    energy_by_year,
+    energy_co2_by_year,
+    loading_class_labels,
+    monthly_capacity_by_type,
+    pilot_coverage,
+    resource_utilisation,
+    resources_table,
+    run_figures,
+    site_map,
+    sites_by_type,
+    sites_in_stage,
+    stage_durations,
+    stage_occupancy,
+    transformer_loading,
+    transformer_map,
+)
+from .style import (
+    DPI,
+    FONT_PT,
+    OKABE_ITO,
+    SITE_TYPE_COLOURS,
+    SITE_TYPE_LABELS,
+    line_styles,
+    ordered_types,
+    palette,
+    png_bytes,
+    save_png,
+    site_type_colour,
+    site_type_label,
+    thousands,
+)
+
+__all__ = [
+    "DPI", "FONT_PT", "LOADING_CLASSES", "OKABE_ITO", "SITE_TYPE_COLOURS", "SITE_TYPE_LABELS",
+    "agrivoltaic_tradeoff", "build_difference_map", "candidate_map", "capacity_timeline", "co2_by_year",
+    "energy_by_year", "energy_co2_by_year", "line_styles", "loading_class_labels", "monthly_capacity_by_type",
+    "ordered_types", "palette", "pilot_coverage", "plot_bands", "plot_build_maps", "plot_metric_bars",
+    "plot_paired_differences", "png_bytes", "resource_utilisation", "resources_table", "run_figures", "save_png",
+    "site_map", "site_type_colour", "site_type_label", "sites_by_type", "sites_in_stage", "stage_durations",
+    "stage_occupancy", "thousands", "transformer_loading", "transformer_map", "write_figures",
+]
