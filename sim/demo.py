@@ -31,8 +31,9 @@ import shapely
 from pyproj import CRS, Transformer
 
 from sim.rng import stream
+from sim.sites import utm_epsg
 
-__all__ = ["make_demo_county", "utm_epsg", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
+__all__ = ["make_demo_county", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
 
 LAYERS = ("county_boundary", "townships", "villages", "sites", "substations", "feeders", "transformers",
           "exclusion_basic_farmland", "exclusion_ecological", "river", "reservoir")
@@ -70,12 +71,6 @@ _LV_RATINGS_KVA = np.array([200, 315, 400, 500, 630, 800, 1000, 1250])
 
 _HOME_PITCH_X_M, _HOME_PITCH_Y_M = 24.0, 22.0   # courtyard plot of a rural home (E-W x N-S)
 _GAP_M = 2.0                                      # minimum distance between two sites
-
-
-def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS 84 UTM zone holding ``lon``/``lat`` (326xx north, 327xx south)."""
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return (32600 if lat >= 0 else 32700) + zone
 
 
 # ----------------------------------------------------------------------------------------------------------------
