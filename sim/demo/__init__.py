@@ -28,10 +28,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 
 from sim.rng import stream
 from sim.sites import utm_epsg
+
+from .geometry import (SitePlacer, blob_polygon, greedy_spread, irregular_octagon_rings, polar_offsets,
+                       random_points_in, rectangle_rings, rectangle_sides, rotate)
 
 __all__ = ["make_demo_county", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
 
@@ -73,174 +76,11 @@ _HOME_PITCH_X_M, _HOME_PITCH_Y_M = 24.0, 22.0   # courtyard plot of a rural home
 _GAP_M = 2.0                                      # minimum distance between two sites
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# small vectorised geometry helpers (coordinates in metres)
-
-def _rot(u, w, ang_rad):
-    c, s = np.cos(ang_rad), np.sin(ang_rad)
-    return u * c - w * s, u * s + w * c
-
-
-def _rect_rel(w, d, rot_deg):
-    """(n, 5, 2) closed rings of w x d rectangles rotated counter-clockwise by ``rot_deg``, centred on 0."""
-    su = np.array([0.5, -0.5, -0.5, 0.5, 0.5])
-    sw = np.array([0.5, 0.5, -0.5, -0.5, 0.5])
-    u = np.asarray(w)[:, None] * su
-    v = np.asarray(d)[:, None] * sw
-    x, y = _rot(u, v, np.radians(np.asarray(rot_deg))[:, None])
-    return np.stack([x, y], axis=-1)
-
-
-def _star_rel(rng, w, d, rot_deg, jitter, area):
-    """(n, 9, 2) irregular octagons around a w x d rectangle (corners and edge midpoints pulled in radially by up to
-    ``jitter``), rotated, then scaled to exactly ``area`` [m2]. Star-shaped around 0, hence always simple."""
-    n = len(w)
-    su = np.array([0.5, 0.5, 0.0, -0.5, -0.5, -0.5, 0.0, 0.5])
-    sw = np.array([0.0, 0.5, 0.5, 0.5, 0.0, -0.5, -0.5, -0.5])
-    f = 1.0 - rng.uniform(0.0, 1.0, (n, 8)) * np.asarray(jitter)[:, None]
-    u = np.asarray(w)[:, None] * su * f
-    v = np.asarray(d)[:, None] * sw * f
-    x, y = _rot(u, v, np.radians(np.asarray(rot_deg))[:, None])
-    x = np.concatenate([x, x[:, :1]], axis=1)
-    y = np.concatenate([y, y[:, :1]], axis=1)
-    a = 0.5 * np.abs(np.sum(x[:, :-1] * y[:, 1:] - x[:, 1:] * y[:, :-1], axis=1))
-    k = np.sqrt(np.asarray(area) / a)[:, None]
-    return np.stack([x * k, y * k], axis=-1)
-
-
-def _star_polygon(rng, cx, cy, r_x, r_y, n=48, amp=0.12, rot_deg=0.0):
-    """One irregular closed blob (radial harmonics) around (cx, cy)."""
-    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
-    r = np.ones(n)
-    for k in range(2, 6):
-        r += amp / (k - 1) * rng.uniform(0.3, 1.0) * np.sin(k * t + rng.uniform(0, 2 * np.pi))
-    x, y = _rot(r_x * r * np.cos(t), r_y * r * np.sin(t), math.radians(rot_deg))
-    return shapely.Polygon(np.column_stack([cx + x, cy + y]))
-
-
 def _lognormal_area(rng, site_type, n):
     med, sig = _AREA_LOGNORMAL[site_type]
     lo, hi = SITE_AREA_RANGES_M2[site_type]
     return np.clip(med * np.exp(rng.normal(0.0, sig, n)), lo * 1.005, hi * 0.995)
 
-
-def _dims(rng, area, aspect_lo, aspect_hi):
-    """Width (long side) and depth of rectangles of ``area`` with an aspect ratio drawn in [lo, hi]."""
-    aspect = rng.uniform(aspect_lo, aspect_hi, len(area))
-    d = np.sqrt(area / aspect)
-    return area / d, d
-
-
-def _polar(rng, n, r_lo, r_hi):
-    """``n`` offsets uniform in area over the annuli r_lo..r_hi [m] (scalars or arrays of length n)."""
-    r = np.sqrt(rng.uniform(np.broadcast_to(r_lo, n) ** 2, np.broadcast_to(r_hi, n) ** 2))
-    t = rng.uniform(0.0, 2 * np.pi, n)
-    return r * np.cos(t), r * np.sin(t)
-
-
-def _random_points_in(rng, poly, n, batch=4096):
-    """``n`` uniform random points inside ``poly`` (rejection sampling on its bounding box)."""
-    x0, y0, x1, y1 = poly.bounds
-    shapely.prepare(poly)
-    xs, ys = [], []
-    got = 0
-    for _ in range(200):
-        x = rng.uniform(x0, x1, batch)
-        y = rng.uniform(y0, y1, batch)
-        ok = shapely.contains_xy(poly, x, y)
-        xs.append(x[ok])
-        ys.append(y[ok])
-        got += int(ok.sum())
-        if got >= n:
-            break
-    if got < n:
-        raise RuntimeError("the demo county has no room left for random points in a zone; use fewer sites")
-    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
-
-
-def _greedy_spread(x, y, d_min, existing=None, limit=None):
-    """Indices of points kept in order so that each is >= d_min from every kept one (and from ``existing``)."""
-    kept: list[int] = []
-    ex = np.empty((0, 2)) if existing is None else np.asarray(existing, dtype=float).reshape(-1, 2)
-    pts = ex.copy()
-    for i in range(len(x)):
-        if pts.size == 0 or np.min(np.hypot(pts[:, 0] - x[i], pts[:, 1] - y[i])) >= d_min:
-            kept.append(i)
-            pts = np.vstack([pts, [x[i], y[i]]])
-            if limit is not None and len(kept) >= limit:
-                break
-    return np.array(kept, dtype=int)
-
-
-class _Placer:
-    """Places polygons without overlap: batched proposals, STRtree checks, re-proposal of the rejected ones only."""
-
-    def __init__(self, region, water):
-        self.region = region
-        shapely.prepare(self.region)
-        self.water = list(water)
-        self.placed: list[np.ndarray] = []
-
-    def occupied(self):
-        return np.concatenate(self.placed) if self.placed else np.empty(0, dtype=object)
-
-    def conflicts(self, cand, extra=()):
-        """Boolean mask: candidate outside the region or within _GAP_M of an obstacle or a placed site."""
-        bad = ~shapely.contains(self.region, cand)
-        others = np.concatenate([np.array(self.water + list(extra), dtype=object), self.occupied()])
-        if len(others):
-            tree = shapely.STRtree(others)
-            hit = tree.query(cand, predicate="dwithin", distance=_GAP_M)[0]
-            bad[hit] = True
-        return bad
-
-    def place(self, shapes_rel, propose, *, extra=(), avoid=None, may_enter=None, min_area=None, shrink_after=40,
-              max_rounds=120, what="sites"):
-        """``shapes_rel`` (n, k, 2) rings around 0; ``propose(idx, attempt) -> (x, y)`` centres for pending ``idx``.
-        Centres inside ``avoid`` are refused unless ``may_enter[i]``. Sites still pending after ``shrink_after``
-        rounds shrink by 10 % (linear) per round, never below ``min_area`` [m2]. Returns (geometries, x, y)."""
-        n = len(shapes_rel)
-        shapes_rel = np.array(shapes_rel, dtype=float)
-        if min_area is not None:
-            xr, yr = shapes_rel[..., 0], shapes_rel[..., 1]
-            area0 = 0.5 * np.abs(np.sum(xr[:, :-1] * yr[:, 1:] - xr[:, 1:] * yr[:, :-1], axis=1))
-            floor = np.sqrt(np.minimum(1.0, min_area * 1.01 / area0))
-        geoms = np.empty(n, dtype=object)
-        cx = np.full(n, np.nan)
-        cy = np.full(n, np.nan)
-        pending = np.arange(n)
-        if avoid is not None:
-            shapely.prepare(avoid)
-        for attempt in range(max_rounds):
-            if len(pending) == 0:
-                break
-            x, y = propose(pending, attempt)
-            rel = shapes_rel[pending]
-            if min_area is not None and attempt > shrink_after:
-                k = np.maximum(0.9 ** (attempt - shrink_after), floor[pending])
-                rel = rel * k[:, None, None]
-            cand = shapely.polygons(rel + np.stack([x, y], axis=-1)[:, None, :])
-            bad = self.conflicts(cand, extra)
-            if avoid is not None:
-                inside = shapely.contains_xy(avoid, x, y)
-                if may_enter is not None:
-                    inside &= ~may_enter[pending]
-                bad |= inside
-            ok = np.flatnonzero(~bad)
-            if len(ok) > 1:  # conflicts inside the batch: the later candidate of each pair waits
-                tree = shapely.STRtree(cand[ok])
-                a, b = tree.query(cand[ok], predicate="dwithin", distance=_GAP_M)
-                later = np.unique(np.maximum(a, b)[a != b])
-                ok = np.delete(ok, later)
-            geoms[pending[ok]] = cand[ok]
-            cx[pending[ok]] = x[ok]
-            cy[pending[ok]] = y[ok]
-            self.placed.append(cand[ok])
-            pending = np.delete(pending, ok)
-        if len(pending):
-            raise RuntimeError(f"could not place {len(pending)} {what} without overlaps in the demo county; "
-                               "use fewer sites")
-        return geoms, cx, cy
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -366,11 +206,11 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     mountain = shapely.intersection(mountain, boundary)
     # reservoir in the south-east
     res_cx, res_cy, res_rot = 0.36 * a_m, -0.30 * b_m, 18.0 + g.uniform(-6, 6)
-    reservoir = _star_polygon(g, res_cx, res_cy, 5_200, 1_900, n=40, amp=0.10, rot_deg=res_rot)
+    reservoir = blob_polygon(g, res_cx, res_cy, 5_200, 1_900, n=40, amp=0.10, rot_deg=res_rot)
     reservoir = shapely.intersection(reservoir, boundary.buffer(-900.0))
     if reservoir.geom_type != "Polygon":
         reservoir = max(shapely.get_parts(reservoir), key=lambda p: p.area)
-    ex, ey = _rot(np.array([-5_000.0, 5_000.0]), np.zeros(2), math.radians(res_rot))
+    ex, ey = rotate(np.array([-5_000.0, 5_000.0]), np.zeros(2), math.radians(res_rot))
     inlet = (res_cx + ex[0], res_cy + ey[0])
     outlet = (res_cx + ex[1], res_cy + ey[1])
     # river: from the west edge, meandering into the reservoir, out towards the south-east
@@ -398,10 +238,10 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     g = rng("admin")
     n_vil = n_townships * villages_per_township
     seat_area = lowland.buffer(-1_200.0)
-    cx_, cy_ = _random_points_in(g, seat_area, 4_000)
+    cx_, cy_ = random_points_in(g, seat_area, 4_000)
     d_min = 0.75 * math.sqrt(lowland.area / n_townships)
     while True:
-        keep = _greedy_spread(cx_, cy_, d_min, limit=n_townships)
+        keep = greedy_spread(cx_, cy_, d_min, limit=n_townships)
         if len(keep) == n_townships:
             break
         d_min *= 0.9
@@ -422,10 +262,10 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         zone = shapely.intersection(cells[ti], village_area)
         if zone.is_empty or zone.area < 1e4:
             zone = shapely.intersection(cells[ti], boundary.buffer(-400.0))
-        px, py = _random_points_in(g, zone, 3_000)
+        px, py = random_points_in(g, zone, 3_000)
         d = d_vil
         while True:
-            keep = _greedy_spread(px, py, d, existing=existing, limit=need)
+            keep = greedy_spread(px, py, d, existing=existing, limit=need)
             if len(keep) == need or d < 150:
                 break
             d *= 0.85
@@ -478,7 +318,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
             if shapely.contains_xy(lowland, x, y) and not shapely.contains_xy(eco, x, y):
                 spots.append((name, x, y, False))
                 break
-    px, py = _random_points_in(g, lowland.buffer(-1_500.0), 50)
+    px, py = random_points_in(g, lowland.buffer(-1_500.0), 50)
     for x, y in zip(px, py):
         if all(math.hypot(x - s[1], y - s[2]) > 5_000 for s in spots):
             spots.append(("Tianmo Desert Park", float(x), float(y), False))
@@ -523,23 +363,23 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
                                  np.repeat(np.arange(n_vil), n_guest_v)])
     vb_area = np.concatenate([_lognormal_area(g, t_, int((vb_types == t_).sum()))
                               for t_ in ("public_building", "party_government", "guesthouse")])
-    vb_w, vb_d = _dims(g, vb_area, 1.3, 2.8)
+    vb_w, vb_d = rectangle_sides(g, vb_area, 1.3, 2.8)
     vb_rot = vang[vb_village] + np.clip(g.normal(0.0, 4.0, len(vb_area)), -10, 10)
     vb_bld_area = np.bincount(vb_village, weights=vb_area, minlength=n_vil)
     core_r = (np.sqrt(n_home_v * _HOME_PITCH_X_M * _HOME_PITCH_Y_M * 1.3 / np.pi)
               + np.sqrt(vb_bld_area * 4.0 / np.pi) + 40.0)
 
     water = [river_water, reservoir]
-    placer = _Placer(inner, water)
+    placer = SitePlacer(inner, water, _GAP_M)
 
     def propose_village(sel_village, grow):
         def propose(idx, attempt):
             v = sel_village[idx]
-            dx, dy = _polar(g, len(idx), 0.0, core_r[v] * (0.85 + grow * attempt))
+            dx, dy = polar_offsets(g, len(idx), 0.0, core_r[v] * (0.85 + grow * attempt))
             return vx[v] + dx, vy[v] + dy
         return propose
 
-    vb_geom, vb_x, vb_y = placer.place(_rect_rel(vb_w, vb_d, vb_rot), propose_village(vb_village, 0.08),
+    vb_geom, vb_x, vb_y = placer.place(rectangle_rings(vb_w, vb_d, vb_rot), propose_village(vb_village, 0.08),
                                        min_area=np.array([SITE_AREA_RANGES_M2[t_][0] for t_ in vb_types]),
                                        what="village buildings")
 
@@ -549,14 +389,14 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     farm_base = shapely.difference(lowland, shapely.union_all(cores))
     target = 0.25 * farm_base.area
     n_blobs = 6
-    bx, by = _random_points_in(g, farm_base.buffer(-800.0), 400)
-    keep = _greedy_spread(bx, by, 5_000.0, limit=n_blobs)
+    bx, by = random_points_in(g, farm_base.buffer(-800.0), 400)
+    keep = greedy_spread(bx, by, 5_000.0, limit=n_blobs)
     bx, by = bx[keep], by[keep]
     shapes = [(g.uniform(0.8, 1.25), g.uniform(0.6, 1.0), g.uniform(0, 180)) for _ in range(len(bx))]
     seeds_ = [int(s) for s in g.integers(0, 2**31, len(bx))]
     scale = math.sqrt(target / (len(bx) * np.pi)) * 1.1
     for _ in range(6):
-        blobs = [_star_polygon(np.random.default_rng(s_), x, y, scale * sx, scale * sy, amp=0.18, rot_deg=rt)
+        blobs = [blob_polygon(np.random.default_rng(s_), x, y, scale * sx, scale * sy, amp=0.18, rot_deg=rt)
                  for s_, x, y, (sx, sy, rt) in zip(seeds_, bx, by, shapes)]
         farmland = shapely.intersection(shapely.union_all(blobs), farm_base)
         scale *= math.sqrt(target / max(farmland.area, 1.0)) ** 0.9
@@ -570,7 +410,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     no_farmland = core_discs + list(farmland_parts)   # factories, ponds and car parks stay off basic farmland
 
     def lowland_points(n):
-        return _random_points_in(g, lowland, n)
+        return random_points_in(g, lowland, n)
 
     ground_parts = []   # (type, geoms, x, y)
 
@@ -581,7 +421,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         for ti in range(n_townships):
             s = np.flatnonzero(is_seat & (vtown == ti))[0]
             for _ in range(200):
-                dx, dy = _polar(g, 1, core_r[s] + 500.0, core_r[s] + 1_600.0)
+                dx, dy = polar_offsets(g, 1, core_r[s] + 500.0, core_r[s] + 1_600.0)
                 x, y = vx[s] + dx[0], vy[s] + dy[0]
                 if shapely.contains_xy(lowland, x, y) and np.min(np.hypot(vx - x, vy - y) - core_r) > 250:
                     break
@@ -592,7 +432,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         park = g.integers(0, n_townships, n_ci)
         anchor_v = g.choice(n_vil, size=n_ci, p=vweight / vweight.sum())
         area = _lognormal_area(g, "commercial_industrial", n_ci)
-        w, d = _dims(g, area, 1.4, 3.2)
+        w, d = rectangle_sides(g, area, 1.4, 3.2)
         rot = np.clip(g.normal(0.0, 8.0, n_ci), -25, 25)
         park_n = np.bincount(park[in_park], minlength=n_townships)
         park_r = np.sqrt(park_n * 9_000.0 * 2.5 / np.pi) + 200.0
@@ -602,14 +442,14 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
             x = np.empty(n)
             y = np.empty(n)
             ip = in_park[idx]
-            dx, dy = _polar(g, n, 0.0, park_r[park[idx]] * (1 + 0.15 * attempt))
+            dx, dy = polar_offsets(g, n, 0.0, park_r[park[idx]] * (1 + 0.15 * attempt))
             x[ip], y[ip] = park_x[park[idx][ip]] + dx[ip], park_y[park[idx][ip]] + dy[ip]
             v = anchor_v[idx][~ip]
-            dx, dy = _polar(g, len(v), core_r[v] + 150, core_r[v] + 900 * (1 + 0.15 * attempt))
+            dx, dy = polar_offsets(g, len(v), core_r[v] + 150, core_r[v] + 900 * (1 + 0.15 * attempt))
             x[~ip], y[~ip] = vx[v] + dx, vy[v] + dy
             return x, y
 
-        geo, x, y = placer.place(_rect_rel(w, d, rot), propose_ci,
+        geo, x, y = placer.place(rectangle_rings(w, d, rot), propose_ci,
                                  min_area=SITE_AREA_RANGES_M2["commercial_industrial"][0], extra=no_farmland,
                                  avoid=eco,
                                  what="commercial_industrial sites")
@@ -622,19 +462,19 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     n_ag = counts["agrivoltaic"]
     if n_ag:
         area = _lognormal_area(g, "agrivoltaic", n_ag)
-        w, d = _dims(g, area, 1.0, 2.8)
+        w, d = rectangle_sides(g, area, 1.0, 2.8)
         rot = g.uniform(-45, 45, n_ag)
         anchor_v = g.choice(n_vil, size=n_ag, p=np.sqrt(vweight) / np.sqrt(vweight).sum())
         in_bf = np.zeros(n_ag, dtype=bool)
         in_bf[: max(1, int(round(n_ag / 6)))] = True
-        bf_pts = _random_points_in(g, farmland, 4_000) if not farmland.is_empty else (np.zeros(0), np.zeros(0))
+        bf_pts = random_points_in(g, farmland, 4_000) if not farmland.is_empty else (np.zeros(0), np.zeros(0))
 
         def propose_ag(idx, attempt):
             n = len(idx)
             if attempt >= 10:
                 return lowland_points(n)
             v = anchor_v[idx]
-            dx, dy = _polar(g, n, core_r[v] + 150.0, core_r[v] + 2_600.0 * (1 + 0.15 * attempt))
+            dx, dy = polar_offsets(g, n, core_r[v] + 150.0, core_r[v] + 2_600.0 * (1 + 0.15 * attempt))
             x, y = vx[v] + dx, vy[v] + dy
             f_ = in_bf[idx] & (attempt < 6) & (len(bf_pts[0]) > 0)
             if f_.any():
@@ -642,7 +482,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
                 x[f_], y[f_] = bf_pts[0][pick], bf_pts[1][pick]
             return x, y
 
-        geo, x, y = placer.place(_star_rel(g, w, d, rot, np.full(n_ag, 0.25), area), propose_ag,
+        geo, x, y = placer.place(irregular_octagon_rings(g, w, d, rot, np.full(n_ag, 0.25), area), propose_ag,
                                  min_area=SITE_AREA_RANGES_M2["agrivoltaic"][0],
                                  extra=core_discs, avoid=shapely.union(eco, farmland),
                                  may_enter=in_bf | (g.uniform(size=n_ag) < 0.2), what="agrivoltaic sites")
@@ -652,7 +492,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     n_fp = counts["fish_pond"]
     if n_fp:
         area = _lognormal_area(g, "fish_pond", n_fp)
-        w, d = _dims(g, area, 1.0, 2.2)
+        w, d = rectangle_sides(g, area, 1.0, 2.2)
         half = 0.5 * np.hypot(w, d)
         close = np.zeros(n_fp, dtype=bool)
         close[: max(1, int(round(n_fp / 4)))] = True
@@ -673,7 +513,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
             return x0 - side * ty / tl * off, y0 + side * tx / tl * off
 
         rot = g.uniform(-30, 30, n_fp)
-        geo, x, y = placer.place(_star_rel(g, w, d, rot, np.full(n_fp, 0.12), area), propose_fp,
+        geo, x, y = placer.place(irregular_octagon_rings(g, w, d, rot, np.full(n_fp, 0.12), area), propose_fp,
                                  min_area=SITE_AREA_RANGES_M2["fish_pond"][0],
                                  extra=no_farmland, avoid=eco, max_rounds=150, what="fish_pond sites")
         ground_parts.append(("fish_pond", geo, x, y, rot, {}))
@@ -683,7 +523,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     if n_gh:
         n_cl = max(1, int(round(n_gh / 14)))
         cl_v = g.choice(n_vil, size=n_cl, p=vweight / vweight.sum())
-        dx, dy = _polar(g, n_cl, core_r[cl_v] + 250.0, core_r[cl_v] + 1_200.0)
+        dx, dy = polar_offsets(g, n_cl, core_r[cl_v] + 250.0, core_r[cl_v] + 1_200.0)
         cl_x, cl_y = vx[cl_v] + dx, vy[cl_v] + dy
         cl_rot = g.uniform(-6, 6, n_cl)
         cl = np.sort(g.integers(0, n_cl, n_gh))
@@ -696,7 +536,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         col, row = k_in % 3, k_in // 3
         gu = (col - 1) * 172.0
         gw_ = (row - (np.ceil(n_in[cl] / 3) - 1) / 2) * 50.0
-        gx, gy = _rot(gu, gw_, np.radians(rot))
+        gx, gy = rotate(gu, gw_, np.radians(rot))
         cl_r = np.sqrt(n_in * 172 * 50 / np.pi) + 100
 
         def propose_gh(idx, attempt):
@@ -705,10 +545,10 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
                 return cl_x[c] + gx[idx], cl_y[c] + gy[idx]
             if attempt >= 12:
                 return lowland_points(len(idx))
-            dx, dy = _polar(g, len(idx), 0.0, cl_r[c] * (1 + 0.25 * attempt))
+            dx, dy = polar_offsets(g, len(idx), 0.0, cl_r[c] * (1 + 0.25 * attempt))
             return cl_x[c] + dx, cl_y[c] + dy
 
-        geo, x, y = placer.place(_rect_rel(w, d, rot), propose_gh,
+        geo, x, y = placer.place(rectangle_rings(w, d, rot), propose_gh,
                                  min_area=SITE_AREA_RANGES_M2["greenhouse"][0], extra=core_discs, avoid=eco,
                                  what="greenhouse sites")
         ground_parts.append(("greenhouse", geo, x, y, rot, {}))
@@ -724,18 +564,18 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         first = np.zeros(n_cp, dtype=bool)
         first[: min(n_cp, len(order_sp))] = True
         area = _lognormal_area(g, "tourism_carpark", n_cp)
-        w, d = _dims(g, area, 1.0, 2.5)
+        w, d = rectangle_sides(g, area, 1.0, 2.5)
         rot = g.uniform(-40, 40, n_cp)
 
         def propose_cp(idx, attempt):
             s = cp_spot[idx]
-            dx, dy = _polar(g, len(idx), 0.0, 700.0 * (1 + 0.25 * attempt))
+            dx, dy = polar_offsets(g, len(idx), 0.0, 700.0 * (1 + 0.25 * attempt))
             at_spot = first[idx] & spot_gw[s] & (attempt < 3)
             dx[at_spot] *= 0.05 * attempt
             dy[at_spot] *= 0.05 * attempt
             return spot_xy[s, 0] + dx, spot_xy[s, 1] + dy
 
-        geo, x, y = placer.place(_star_rel(g, w, d, rot, np.full(n_cp, 0.05), area), propose_cp,
+        geo, x, y = placer.place(irregular_octagon_rings(g, w, d, rot, np.full(n_cp, 0.05), area), propose_cp,
                                  min_area=SITE_AREA_RANGES_M2["tourism_carpark"][0], extra=no_farmland,
                                  avoid=eco, may_enter=spot_gw[cp_spot], what="tourism_carpark sites")
         ground_parts.append(("tourism_carpark", geo, x, y, rot, {"spot": cp_spot}))
@@ -745,7 +585,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     home_geom, home_x, home_y, home_rot, home_area = [], [], [], [], []
     todo = np.flatnonzero(n_home_v > 0)
     mult = 1.6
-    occupied_tree = shapely.STRtree(np.concatenate([np.array(water, dtype=object), placer.occupied()]))
+    occupied_tree = placer.obstacle_tree()
     for _round in range(8):
         if len(todo) == 0:
             break
@@ -767,13 +607,13 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         ang = np.radians(vang[v])
         du = g.uniform(-0.9, 0.9, n)
         dw = g.uniform(-3.0, 3.0, n)
-        x_, y_ = _rot(cand["u"].to_numpy() + du, cand["w"].to_numpy() + dw, ang)
+        x_, y_ = rotate(cand["u"].to_numpy() + du, cand["w"].to_numpy() + dw, ang)
         x_, y_ = vx[v] + x_, vy[v] + y_
         area = _lognormal_area(g, "rural_home", n)
         dd = np.clip(g.uniform(7.5, 11.0, n), area / 20.0, area / 10.0)
         ww = area / dd
         rot = np.clip(vang[v] + np.clip(g.normal(0.0, 2.0, n), -6, 6), -20, 20)
-        geo = shapely.polygons(_rect_rel(ww, dd, rot) + np.stack([x_, y_], -1)[:, None, :])
+        geo = shapely.polygons(rectangle_rings(ww, dd, rot) + np.stack([x_, y_], -1)[:, None, :])
         bad = ~shapely.contains(inner, geo)
         bad[occupied_tree.query(geo, predicate="dwithin", distance=_GAP_M)[0]] = True
         cand["ok"] = ~bad
@@ -932,7 +772,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
     sub_x, sub_y = [], []
     for v in seat_idx:
         for _ in range(100):
-            dx, dy = _polar(g, 1, core_r[v] + 150.0, core_r[v] + 500.0)
+            dx, dy = polar_offsets(g, 1, core_r[v] + 150.0, core_r[v] + 500.0)
             x, y = vx[v] + dx[0], vy[v] + dy[0]
             if shapely.contains_xy(inner, x, y) and not shapely.contains_xy(reservoir, x, y):
                 break
@@ -979,7 +819,7 @@ def _build(n_sites, seed, center_lat, center_lon, n_townships, villages_per_town
         for ti in range(len(park_x)):
             k_park = int((in_park & (park == ti)).sum())
             for k in range(int(math.ceil(k_park / 12))):
-                dx, dy = _polar(g, 1, 0.0, 150.0)
+                dx, dy = polar_offsets(g, 1, 0.0, 150.0)
                 x, y = park_x[ti] + dx[0], park_y[ti] + dy[0]
                 v = int(np.argmin(np.hypot(vx - x, vy - y)))
                 tx_rows.append((v, x, y, -1, True))
