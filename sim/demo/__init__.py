@@ -33,51 +33,22 @@ from pyproj import Transformer
 from sim.rng import stream
 from sim.sites import utm_epsg
 
+from .county import (AREA_LOGNORMAL, INDUSTRIES, LAYERS, LV_RATINGS_KVA, SITE_AREA_RANGES_M2, SITE_TYPE_SHARES,
+                     TOWNSHIP_NAMES, VILLAGE_NAME_PREFIXES, VILLAGE_NAME_SUFFIXES, CountyRecipe)
 from .geometry import (SitePlacer, blob_polygon, greedy_spread, irregular_octagon_rings, polar_offsets,
                        random_points_in, rectangle_rings, rectangle_sides, rotate)
 
 __all__ = ["make_demo_county", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
 
-LAYERS = ("county_boundary", "townships", "villages", "sites", "substations", "feeders", "transformers",
-          "exclusion_basic_farmland", "exclusion_ecological", "river", "reservoir")
-
-#: Share of each site type in the candidate list (sums to 1).
-SITE_TYPE_SHARES = {
-    "rural_home": 0.62, "public_building": 0.06, "party_government": 0.03, "commercial_industrial": 0.06,
-    "agrivoltaic": 0.05, "greenhouse": 0.08, "fish_pond": 0.02, "tourism_carpark": 0.02, "guesthouse": 0.06,
-}
-#: Footprint area range of each site type [m2] (polygon area in UTM).
-SITE_AREA_RANGES_M2 = {
-    "rural_home": (90.0, 220.0), "public_building": (300.0, 2_500.0), "party_government": (300.0, 3_000.0),
-    "commercial_industrial": (1_000.0, 25_000.0), "agrivoltaic": (20_000.0, 400_000.0),
-    "greenhouse": (500.0, 6_000.0), "fish_pond": (10_000.0, 150_000.0), "tourism_carpark": (1_500.0, 20_000.0),
-    "guesthouse": (150.0, 700.0),
-}
-# median of the log-normal area draw [m2] and its log-sigma, clipped to the range above
-_AREA_LOGNORMAL = {
-    "rural_home": (150.0, 0.25), "public_building": (900.0, 0.55), "party_government": (1_100.0, 0.55),
-    "commercial_industrial": (4_500.0, 0.75), "agrivoltaic": (55_000.0, 0.7), "greenhouse": (1_300.0, 0.5),
-    "fish_pond": (35_000.0, 0.6), "tourism_carpark": (4_500.0, 0.6), "guesthouse": (320.0, 0.4),
-}
-
-TOWNSHIP_NAMES = ("Shacheng", "Tumu", "Xinbao", "Donghuayuan", "Guanting", "Ruiyunguan", "Sangyuan", "Wangjiayuan",
-                  "Xiaonanxinbu", "Beixinbu", "Cunrui", "Dahuangzhuang", "Sunzhuangzi", "Zhuguantun", "Jimingyi")
-_PREFIX = ("Dong", "Xi", "Nan", "Bei", "Shang", "Xia", "Da", "Xiao", "Qian", "Hou", "Zhang", "Wang", "Li", "Liu",
-           "Chen", "Zhao", "Ma", "Guo", "Yang", "Sun", "Huang", "Shi", "Bai", "Gao", "Tai", "He", "Long", "Shuang",
-           "Ping", "Fu", "An", "Xin", "Gu", "Jiu", "San", "Wu", "Qi", "Han", "Feng", "Yu")
-_SUFFIX = ("zhuang", "ying", "bu", "tun", "gou", "wa", "zhai", "cun", "dian", "yuan", "pu", "kou", "he", "po", "tai",
-           "qiao", "ji", "shan", "tan", "bao")
-_INDUSTRIES = ("Winery", "Food Processing Plant", "Building Materials Factory", "Machinery Works",
-               "Cold-Chain Warehouse", "Logistics Warehouse", "Packaging Factory", "Feed Mill", "Auto Parts Factory",
-               "Grape Juice Plant")
-_LV_RATINGS_KVA = np.array([200, 315, 400, 500, 630, 800, 1000, 1250])
+_PREFIX, _SUFFIX, _INDUSTRIES = VILLAGE_NAME_PREFIXES, VILLAGE_NAME_SUFFIXES, INDUSTRIES
+_LV_RATINGS_KVA = np.array(LV_RATINGS_KVA)
 
 _HOME_PITCH_X_M, _HOME_PITCH_Y_M = 24.0, 22.0   # courtyard plot of a rural home (E-W x N-S)
 _GAP_M = 2.0                                      # minimum distance between two sites
 
 
 def _lognormal_area(rng, site_type, n):
-    med, sig = _AREA_LOGNORMAL[site_type]
+    med, sig = AREA_LOGNORMAL[site_type]
     lo, hi = SITE_AREA_RANGES_M2[site_type]
     return np.clip(med * np.exp(rng.normal(0.0, sig, n)), lo * 1.005, hi * 0.995)
 
@@ -86,20 +57,7 @@ def _lognormal_area(rng, site_type, n):
 # ----------------------------------------------------------------------------------------------------------------
 
 def _type_counts(n_sites: int) -> dict[str, int]:
-    types = list(SITE_TYPE_SHARES)
-    raw = np.array([SITE_TYPE_SHARES[t] for t in types]) * n_sites
-    base = np.floor(raw).astype(int)
-    if n_sites >= len(types):
-        base = np.maximum(base, 1)
-    rest = n_sites - base.sum()
-    order = np.argsort(-(raw - np.floor(raw)), kind="stable")
-    i = 0
-    while rest != 0:
-        j = order[i % len(types)] if rest > 0 else int(np.argmax(base))
-        base[j] += 1 if rest > 0 else -1
-        rest += -1 if rest > 0 else 1
-        i += 1
-    return dict(zip(types, base.tolist()))
+    return CountyRecipe(n_sites=n_sites).site_counts()
 
 
 def _village_names(rng, n, taken):
