@@ -6,8 +6,8 @@ Huailai-like county in one frozen object that every section of the recipe reads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
@@ -76,6 +76,13 @@ class CountyRecipe:
     village_name_prefixes: tuple[str, ...] = VILLAGE_NAME_PREFIXES
     village_name_suffixes: tuple[str, ...] = VILLAGE_NAME_SUFFIXES
     industries: tuple[str, ...] = INDUSTRIES
+    seat_public_buildings: tuple[str, ...] = ("{T} Central Primary School", "{T} Middle School", "{T} Health Centre",
+                                              "{T} Kindergarten", "{T} Cultural Station")
+    village_public_buildings: tuple[str, ...] = ("{V} Village Committee", "{V} Primary School", "{V} Clinic",
+                                                 "{V} Elderly Care Centre")
+    seat_government_buildings: tuple[str, ...] = ("{T} Town Government", "{T} Town Party Committee",
+                                                  "{T} Police Station", "{T} Tax Office", "{T} Power Supply Station",
+                                                  "{T} Judicial Office")
 
     # sites
     site_type_shares: Mapping[str, float] = field(default_factory=lambda: dict(SITE_TYPE_SHARES))
@@ -89,6 +96,8 @@ class CountyRecipe:
     agrivoltaic_in_basic_farmland_one_in: int = 6    # one agrivoltaic parcel in six is put in basic farmland
     fish_ponds_by_the_river_one_in: int = 4          # one fish pond in four reaches into a 100 m river buffer
     greenhouses_per_cluster: int = 14
+    flat_roof_home_share: float = 0.10
+    two_storey_home_share: float = 0.12
 
     # grid
     lv_ratings_kva: tuple[int, ...] = LV_RATINGS_KVA
@@ -102,6 +111,7 @@ class CountyRecipe:
     main_transformer_mva_35kv: float = 20.0
     main_transformers_per_substation: int = 2
     max_existing_pv_share: float = 0.4               # of an lv transformer's rating
+    mv_existing_pv_share: tuple[float, float] = (0.03, 0.15)   # range, of a substation's 10 kV capacity
     upgrade_share: float = 0.08                      # of the lv transformers
     upgrade_window: tuple[str, int] = ("2027-01-01", 3 * 365)   # first day, length in days
 
