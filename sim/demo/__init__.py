@@ -26,7 +26,7 @@ basic farmland), `farms` (agrivoltaic parcels, fish ponds, greenhouses), `roofto
 `geometry` and `placement` hold the shape helpers and the overlap-free placer.
 """
 
-from .build import build_layers, make_demo_county
+from .build import make_demo_county
 from .county import LAYERS, SITE_AREA_RANGES_M2, SITE_TYPE_SHARES, CountyRecipe
 
-__all__ = ["make_demo_county", "build_layers", "CountyRecipe", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
+__all__ = ["make_demo_county", "CountyRecipe", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
