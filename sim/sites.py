@@ -71,11 +71,17 @@ def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_fie
     return gdf
 
 
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS 84 UTM zone holding ``lon``/``lat`` [°]: 326xx north of the equator (and on it), 327xx
+    south. Zones are 6° wide, numbered 1..60 eastwards from 180° W; a zone's western meridian belongs to it, and 180°
+    is the meridian -180° (zone 1). The Norway and Svalbard exceptions are not applied."""
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
 def local_crs(gdf: gpd.GeoDataFrame) -> CRS:
     """The UTM zone (WGS 84) holding the layer's centre: areas and distances are computed there."""
-    lon, lat = _center_lonlat(gdf)
-    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+    return CRS.from_epsg(utm_epsg(*_center_lonlat(gdf)))
 
 
 def _center_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:

@@ -11,7 +11,8 @@ import pyogrio
 import pytest
 import shapely
 
-from sim.demo import LAYERS, SITE_AREA_RANGES_M2, SITE_TYPE_SHARES, make_demo_county, utm_epsg
+from sim.demo import LAYERS, SITE_AREA_RANGES_M2, SITE_TYPE_SHARES, make_demo_county
+from sim.sites import utm_epsg
 
 UTM = 32650
 N_SMALL = 400
