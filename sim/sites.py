@@ -210,8 +210,8 @@ def read_sites(scenario: Scenario, *, strict: bool = False) -> gpd.GeoDataFrame:
 
 def county_location(sites: gpd.GeoDataFrame) -> tuple[float, float]:
     """Centre of the sites' bounding box as ``(latitude, longitude)`` [°], where the weather is taken."""
-    minx, miny, maxx, maxy = sites.total_bounds
-    return float((miny + maxy) / 2.0), float((minx + maxx) / 2.0)
+    lon, lat = _center_lonlat(sites)
+    return lat, lon
 
 
 def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
