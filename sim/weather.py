@@ -523,46 +523,83 @@ def synthetic_year(
     ghi_t = np.asarray(_twelve("monthly_ghi_kwh_per_m2_day", list(monthly_ghi_kwh_per_m2_day), 0, 12, "kWh/m2/day"))
     temp_t = np.asarray(_twelve("monthly_temp_air_c", list(monthly_temp_air_c), -60, 60, "degC"))
     wind_t = np.asarray(_twelve("monthly_wind_speed_m_per_s", list(monthly_wind_speed_m_per_s), 0, 40, "m/s"))
+    # the draws below happen in a fixed order: daily clear-sky index, hourly GHI noise, temperature anomaly, wind
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(year)]))
     index = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="1h", tz=tz, inclusive="left")
-    n = len(index)
     mid = index + pd.Timedelta("30min")
+    zenith, ghi_cs = _clear_sky(mid, latitude, longitude, altitude)
+    cal = _YearCalendar(index, year)
+    kt_day = _daily_clear_sky_index(rng, ghi_cs, ghi_t, cal)
+    ghi = ghi_cs * kt_day[cal.day_of_hour] * np.exp(0.08 * rng.standard_normal(len(index)))
+    ghi = np.where(zenith < 90, _scale_ghi_to_months(ghi, ghi_cs, ghi_t, cal), 0.0)
+    erbs = pvlib.irradiance.erbs(ghi, zenith, mid)
+    hour = index.hour.to_numpy() + 0.5
+    data = pd.DataFrame({
+        "ghi": ghi,
+        "dni": np.nan_to_num(np.asarray(erbs["dni"], float)),
+        "dhi": np.nan_to_num(np.asarray(erbs["dhi"], float)),
+        "temp_air": _temperature(rng, hour, kt_day, temp_t, cal),
+        "wind_speed": _wind(rng, hour, wind_t, cal),
+        "pressure": np.full(len(index), pvlib.atmosphere.alt2pres(altitude)),
+    }, index=index)
+    return Weather(data=data, latitude=float(latitude), longitude=float(longitude), altitude=float(altitude),
+                   label="left", source=f"synthetic(seed={seed}, year={year})")
+
+
+class _YearCalendar:
+    """Day and month of every hour of a year, and the month of every day."""
+
+    def __init__(self, index: pd.DatetimeIndex, year: int) -> None:
+        self.day_of_hour = index.day_of_year.to_numpy() - 1
+        self.n_days = int(self.day_of_hour.max()) + 1
+        self.month_of_hour = index.month.to_numpy()
+        self.month_of_day = pd.date_range(f"{year}-01-01", periods=self.n_days, freq="D").month.to_numpy()
+        self.days_in_month = np.bincount(self.month_of_day, minlength=13)[1:]
+
+
+def _clear_sky(mid: pd.DatetimeIndex, latitude: float, longitude: float,
+               altitude: float) -> tuple[np.ndarray, np.ndarray]:
+    """Apparent solar zenith [°] and Ineichen clear-sky GHI [W/m^2] at the middle of each hour (Linke turbidity
+    from pvlib's climatology)."""
     sp = pvlib.solarposition.get_solarposition(mid, latitude, longitude, altitude)
     linke = pvlib.clearsky.lookup_linke_turbidity(mid, latitude, longitude)
     am_abs = pvlib.atmosphere.get_absolute_airmass(
         pvlib.atmosphere.get_relative_airmass(sp["apparent_zenith"]), pvlib.atmosphere.alt2pres(altitude))
     cs = pvlib.clearsky.ineichen(sp["apparent_zenith"], am_abs, linke, altitude=altitude,
                                  dni_extra=pvlib.irradiance.get_extra_radiation(mid))
-    ghi_cs = np.nan_to_num(np.asarray(cs["ghi"], float))
-    zenith = sp["apparent_zenith"].to_numpy(float)
-    day_of = index.day_of_year.to_numpy() - 1
-    n_days = int(day_of.max()) + 1
-    month_of_day = pd.date_range(f"{year}-01-01", periods=n_days, freq="D").month.to_numpy()
-    month = index.month.to_numpy()
+    return sp["apparent_zenith"].to_numpy(float), np.nan_to_num(np.asarray(cs["ghi"], float))
 
-    # daily clear-sky index: AR(1) on the logit scale, centred so the month's mean ratio is about right
-    cs_daily = np.bincount(day_of, weights=ghi_cs, minlength=n_days) / 1000.0  # [kWh/m2/day]
-    target_ratio = np.clip(ghi_t[month_of_day - 1] / np.maximum(cs_daily, 1e-6), 0.05, 0.95)
-    eps = rng.standard_normal(n_days)
-    z = np.empty(n_days)
+
+def _ar1(innovations: np.ndarray, phi: float, first_sd: float, innovation_sd: float) -> np.ndarray:
+    """AR(1) series ``x[0] = first_sd e[0]``, ``x[d] = phi x[d-1] + innovation_sd e[d]`` from standard normal ``e``."""
+    x = np.empty(len(innovations))
+    x[0] = innovations[0] * first_sd
+    for d in range(1, len(innovations)):
+        x[d] = phi * x[d - 1] + innovation_sd * innovations[d]
+    return x
+
+
+def _daily_clear_sky_index(rng, ghi_cs, ghi_t, cal: _YearCalendar) -> np.ndarray:
+    """Daily clear-sky index: AR(1) (phi 0.5) on the logit scale, centred so the month's mean ratio is about right."""
+    cs_daily = np.bincount(cal.day_of_hour, weights=ghi_cs, minlength=cal.n_days) / 1000.0  # [kWh/m2/day]
+    target_ratio = np.clip(ghi_t[cal.month_of_day - 1] / np.maximum(cs_daily, 1e-6), 0.05, 0.95)
     phi, sigma = 0.5, _KT_SIGMA
-    z[0] = eps[0] * sigma
-    for d in range(1, n_days):
-        z[d] = phi * z[d - 1] + np.sqrt(1 - phi**2) * sigma * eps[d]
+    z = _ar1(rng.standard_normal(cal.n_days), phi, sigma, np.sqrt(1 - phi**2) * sigma)
     mu = np.log(target_ratio / (1 - target_ratio))
-    kt_day = 1.0 / (1.0 + np.exp(-(mu + z)))
-    hourly_noise = np.exp(0.08 * rng.standard_normal(n))
-    ghi = ghi_cs * kt_day[day_of] * hourly_noise
-    # rescale per month to hit the target mean daily GHI exactly, capping hours at 1.1 x clear sky:
-    # find f with sum(min(f * ghi, cap)) = target by bisection (the sum increases with f)
-    days_in_month = np.bincount(month_of_day, minlength=13)[1:]
+    return 1.0 / (1.0 + np.exp(-(mu + z)))
+
+
+def _scale_ghi_to_months(ghi, ghi_cs, ghi_t, cal: _YearCalendar) -> np.ndarray:
+    """Each month scaled so its mean daily GHI equals the target exactly, hours capped at 1.1 x clear sky: the
+    factor ``f`` with ``sum(min(f x ghi, cap)) = target`` by bisection (the sum increases with ``f``)."""
+    ghi = ghi.copy()
     cap_all = 1.1 * ghi_cs
     for m in range(1, 13):
-        sel = month == m
-        target = ghi_t[m - 1] * 1000.0 * days_in_month[m - 1]  # [Wh/m2] for the month
+        sel = cal.month_of_hour == m
+        target = ghi_t[m - 1] * 1000.0 * cal.days_in_month[m - 1]  # [Wh/m2] for the month
         g, cap = ghi[sel], cap_all[sel]
         if target > cap.sum() * (1 - 1e-9):
-            possible = cap.sum() / 1000.0 / days_in_month[m - 1]
+            possible = cap.sum() / 1000.0 / cal.days_in_month[m - 1]
             raise InputError("monthly GHI above what a clear sky gives at this site",
                              field="monthly_ghi_kwh_per_m2_day", value=f"month {m}: {ghi_t[m - 1]}",
                              allowed=f"at most {possible:.2f} kWh/m2/day (1.1 x Ineichen clear sky)")
@@ -579,39 +616,32 @@ def synthetic_year(
             else:
                 hi = f
         ghi[sel] = np.minimum(hi * g, cap)
-    ghi = np.where(zenith < 90, ghi, 0.0)
-    erbs = pvlib.irradiance.erbs(ghi, zenith, mid)
-    dni = np.nan_to_num(np.asarray(erbs["dni"], float))
-    dhi = np.nan_to_num(np.asarray(erbs["dhi"], float))
+    return ghi
 
-    # temperature: diurnal cycle, minimum before dawn and maximum at 15:00, amplitude 3..8 K growing with sunshine
-    hour = index.hour.to_numpy() + 0.5
+
+def _temperature(rng, hour, kt_day, temp_t, cal: _YearCalendar) -> np.ndarray:
+    """Diurnal cycle (minimum before dawn, maximum at 15:00) with an amplitude of 3..8 K growing with sunshine,
+    around the monthly mean plus an AR(1) (phi 0.7, sd 2.5 K) day-to-day anomaly [°C]."""
     cycle = np.cos(2 * np.pi * (hour - 15.0) / 24.0) + 0.25 * np.cos(4 * np.pi * (hour - 15.0) / 24.0)
-    amplitude = 3.0 + 5.0 * kt_day[day_of]
-    anom = np.empty(n_days)
-    a_eps = rng.standard_normal(n_days)
-    anom[0] = 2.5 * a_eps[0]
-    for d in range(1, n_days):
-        anom[d] = 0.7 * anom[d - 1] + np.sqrt(1 - 0.49) * 2.5 * a_eps[d]
-    temp = amplitude * cycle + anom[day_of]
+    amplitude = 3.0 + 5.0 * kt_day[cal.day_of_hour]
+    anomaly = _ar1(rng.standard_normal(cal.n_days), 0.7, 2.5, np.sqrt(1 - 0.49) * 2.5)
+    temp = amplitude * cycle + anomaly[cal.day_of_hour]
     for m in range(1, 13):
-        sel = month == m
+        sel = cal.month_of_hour == m
         temp[sel] += temp_t[m - 1] - temp[sel].mean()
+    return temp
 
-    # wind: gamma-distributed daily level x daytime bump, scaled to the monthly mean
-    w_day = rng.gamma(4.0, 0.25, n_days)
+
+def _wind(rng, hour, wind_t, cal: _YearCalendar) -> np.ndarray:
+    """Gamma-distributed daily level x a daytime bump x hourly noise, scaled to the monthly mean [m/s]."""
+    w_day = rng.gamma(4.0, 0.25, cal.n_days)
     bump = 1.0 + 0.3 * np.cos(2 * np.pi * (hour - 14.0) / 24.0)
-    wind = w_day[day_of] * bump * np.exp(0.15 * rng.standard_normal(n))
+    wind = w_day[cal.day_of_hour] * bump * np.exp(0.15 * rng.standard_normal(len(hour)))
     for m in range(1, 13):
-        sel = month == m
+        sel = cal.month_of_hour == m
         mean = wind[sel].mean()
         wind[sel] *= wind_t[m - 1] / mean if mean > 0 else 0.0
-
-    pressure = np.full(n, pvlib.atmosphere.alt2pres(altitude))
-    data = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp, "wind_speed": wind,
-                         "pressure": pressure}, index=index)
-    return Weather(data=data, latitude=float(latitude), longitude=float(longitude), altitude=float(altitude),
-                   label="left", source=f"synthetic(seed={seed}, year={year})")
+    return wind
 
 
 def interannual_factors(n_years: int, sd_percent: float, seed: int) -> np.ndarray:
