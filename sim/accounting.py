@@ -512,111 +512,140 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
     }
 
 
-def _curtail_year(P, w, arch, tr, hs, limit_all, n_arch) -> np.ndarray:
+def _curtail_year(hourly, kwp, archetype, transformer, first_hour, limit_kw, n_archetypes) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in one year.
 
-    P : (hours, n_arch) float32 kWh/kWp; w : effective kWp per site; arch, tr : archetype / transformer index per
-    site; hs : first operating hour per site (0 for a full year); limit_all : export limit [kW] per transformer.
-    Transformers whose output cannot exceed the limit in any hour (sum of w x the archetype's largest hourly yield
-    <= limit) are skipped.
+    ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
+    ``transformer`` : archetype column / transformer row per site; ``first_hour`` : first operating hour per site (0
+    for a full year); ``limit_kw`` : export limit per transformer [kW]. Transformers whose output cannot exceed the
+    limit in any hour (sum of kWp x the archetype's largest hourly yield <= limit) are skipped.
     """
-    curt = np.zeros(len(w))
-    lim_site = limit_all[tr]
-    finite = np.isfinite(lim_site)
+    curtailed = np.zeros(len(kwp))
+    finite = np.isfinite(limit_kw[transformer])
     if not finite.any():
-        return curt
-    pmax = P.max(axis=0).astype(np.float64)
-    n_t = len(limit_all)
-    bound = np.bincount(tr[finite], weights=w[finite] * pmax[arch[finite]], minlength=n_t)
-    cand_t = np.flatnonzero(np.isfinite(limit_all) & (bound > limit_all * (1 + 1e-9)))
-    if len(cand_t) == 0:
-        return curt
-    t_pos = np.full(n_t, -1)
-    t_pos[cand_t] = np.arange(len(cand_t))
-    sel = np.flatnonzero(t_pos[tr] >= 0)
-    curt[sel] = _curtail_transformers(P, w[sel], arch[sel], t_pos[tr[sel]], hs[sel], limit_all[cand_t], n_arch)
-    return curt
+        return curtailed
+    peak = hourly.max(axis=0).astype(np.float64)
+    n_transformers = len(limit_kw)
+    bound = np.bincount(transformer[finite], weights=kwp[finite] * peak[archetype[finite]], minlength=n_transformers)
+    candidates = np.flatnonzero(np.isfinite(limit_kw) & (bound > limit_kw * (1 + 1e-9)))
+    if len(candidates) == 0:
+        return curtailed
+    position = np.full(n_transformers, -1)
+    position[candidates] = np.arange(len(candidates))
+    sel = np.flatnonzero(position[transformer] >= 0)
+    curtailed[sel] = _curtail_transformers(hourly, kwp[sel], archetype[sel], position[transformer[sel]],
+                                           first_hour[sel], limit_kw[candidates], n_archetypes)
+    return curtailed
 
 
-def _share_curtailed(T: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """Share of each hour's output above the limit, ``max(T - limit, 0) / T`` (0 where T = 0), float32.
-
-    ``T`` is (transformers, hours) [kW], ``limit`` (transformers,) [kW].
-    """
+def _share_curtailed(output_kw: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Share of each hour's output above the limit, ``max(output - limit, 0) / output`` (0 where the output is 0),
+    float32. ``output_kw`` is (transformers, hours) [kW], ``limit`` (transformers,) [kW]."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.divide(limit[:, None].astype(np.float32), T)  # L / T: inf where T = 0, NaN where L = T = 0
-    np.subtract(np.float32(1.0), f, out=f)  # (T - L) / T
-    np.fmax(f, np.float32(0.0), out=f)  # fmax drops the NaN of 0/0
-    return f
+        share = np.divide(limit[:, None].astype(np.float32), output_kw)  # L / T: inf where T = 0, NaN where L = T = 0
+    np.subtract(np.float32(1.0), share, out=share)  # (T - L) / T
+    np.fmax(share, np.float32(0.0), out=share)  # fmax drops the NaN of 0/0
+    return share
 
 
-def _curtail_transformers(P, w, arch, c, hs, limit, n_arch) -> np.ndarray:
-    """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer index ``c``).
+@dataclass
+class _Switching:
+    """Sites commissioned during the year, grouped by (transformer, archetype) pair and processed in chunks that
+    bound memory (:data:`_BLOCK_ELEMENTS`)."""
 
-    Hourly output per transformer ``T[c, h] = sum_a W[c, a] P[h, a]`` for the sites running all year (one matrix
-    product), plus, for sites commissioned during the year, ``C[(c, a), h] x P[h, a]`` with ``C`` the cumulative
-    effective kWp switched on by hour ``h`` for each (transformer, archetype) pair that has such sites. Each site's
-    curtailed energy is ``w x sum_{h >= start} f[c, h] P[h, a]`` with ``f`` the curtailed share of the hour.
-    Hours in which no archetype produces (night) are left out: nothing can be curtailed then. Arrays are laid out
-    (transformers or pairs, hours) so that cumulative sums run along contiguous memory.
+    sites: np.ndarray  # positions of the sites, sorted by pair
+    first_row: np.ndarray  # first daylight row at or after each site's first operating hour
+    pair: np.ndarray  # pair index of each site
+    pair_transformer: np.ndarray  # transformer position of each pair (sorted)
+    pair_archetype: np.ndarray  # archetype column of each pair
+    chunks: list[tuple[int, int]]  # ranges of pairs
+    chunk_sites: np.ndarray  # site ranges of the chunks (len(chunks) + 1 bounds)
+
+
+def _switching(steps: np.ndarray, transformer, archetype, first_hour, daylight_rows, n_archetypes) -> _Switching:
+    first_row = np.searchsorted(daylight_rows, first_hour[steps])
+    pairs, pair = np.unique(transformer[steps].astype(np.int64) * n_archetypes + archetype[steps],
+                            return_inverse=True)
+    order = np.argsort(pair, kind="stable")
+    per_chunk = max(1, _BLOCK_ELEMENTS // (len(daylight_rows) + 1))
+    chunks = [(p0, min(p0 + per_chunk, len(pairs))) for p0 in range(0, len(pairs), per_chunk)]
+    pair = pair[order]
+    return _Switching(sites=steps[order], first_row=first_row[order], pair=pair,
+                      pair_transformer=pairs // n_archetypes, pair_archetype=pairs % n_archetypes, chunks=chunks,
+                      chunk_sites=np.searchsorted(pair, [p0 for p0, _ in chunks] + [len(pairs)]))
+
+
+def _add_switching_output(output_kw, yield_by_row, kwp, switching: _Switching, n_rows: int) -> None:
+    """Adds to ``output_kw`` (transformers, daylight rows) the output of sites switched on during the year: per
+    (transformer, archetype) pair the cumulative kWp switched on by each row times the archetype's yield."""
+    for k, (p0, p1) in enumerate(switching.chunks):
+        ss = slice(switching.chunk_sites[k], switching.chunk_sites[k + 1])
+        switched_on = np.zeros((p1 - p0, n_rows + 1), dtype=np.float32)
+        np.add.at(switched_on, (switching.pair[ss] - p0, switching.first_row[ss]),
+                  kwp[switching.sites[ss]].astype(np.float32))
+        pair_output = np.cumsum(switched_on[:, :n_rows], axis=1, dtype=np.float32)
+        pair_output *= yield_by_row[switching.pair_archetype[p0:p1]]
+        rows, starts = np.unique(switching.pair_transformer[p0:p1], return_index=True)
+        output_kw[rows] += np.add.reduceat(pair_output, starts, axis=0)
+
+
+def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: _Switching,
+                                 out: np.ndarray) -> None:
+    """Curtailed kWh per kWp of each switched-on site, summed from its first operating row to the end of the year:
+    (sums of the whole days after that row's day) + (rest of that row's day)."""
+    n_rows = len(daylight_rows)
+    row_day = daylight_rows // 24
+    day_start = np.r_[0, np.flatnonzero(np.diff(row_day)) + 1]
+    n_days = len(day_start)
+    day_end = np.r_[day_start[1:], n_rows]
+    for k, (p0, p1) in enumerate(switching.chunks):
+        ss = slice(switching.chunk_sites[k], switching.chunk_sites[k + 1])
+        lost = share[switching.pair_transformer[p0:p1]] * yield_by_row[switching.pair_archetype[p0:p1]]
+        day_sum = np.add.reduceat(lost, day_start, axis=1).astype(np.float64)  # (pairs, days)
+        after = np.zeros((p1 - p0, n_days + 1))
+        after[:, :n_days] = np.cumsum(day_sum[:, ::-1], axis=1)[:, ::-1]  # sum over days >= d
+        j = switching.pair[ss] - p0
+        r = switching.first_row[ss]
+        live = r < n_rows
+        kd = np.searchsorted(day_start, np.minimum(r, n_rows - 1), side="right") - 1
+        value = np.where(live, after[j, kd + 1], 0.0)
+        count = np.where(live, day_end[kd] - r, 0)
+        rep = np.repeat(np.arange(len(r)), count)
+        rr = np.repeat(r, count) + (np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count))
+        np.add.at(value, rep, lost[j[rep], rr].astype(np.float64))
+        out[switching.sites[ss]] = value
+
+
+def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit, n_archetypes) -> np.ndarray:
+    """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer position ``transformer``).
+
+    Hourly output per transformer ``output[c, h] = sum_a kwp_by_pair[c, a] yield[h, a]`` for the sites running all
+    year (one matrix product), plus the output of sites commissioned during the year
+    (:func:`_add_switching_output`). Each site's curtailed energy is ``kwp x sum_{h >= start} share[c, h]
+    yield[h, a]`` with ``share`` the curtailed share of the hour. Hours in which no archetype produces (night) are
+    left out: nothing can be curtailed then. Arrays are laid out (transformers or pairs, hours) so that cumulative
+    sums run along contiguous memory.
     """
-    n_c = len(limit)
-    rows = np.flatnonzero(P.max(axis=1) > 0)  # daylight hours
-    PdT = np.ascontiguousarray(P[rows].T)  # (n_arch, n_r)
-    n_r = len(rows)
-    per_kwp = np.zeros(len(w))
-    if n_r == 0:
+    daylight_rows = np.flatnonzero(hourly.max(axis=1) > 0)
+    yield_by_row = np.ascontiguousarray(hourly[daylight_rows].T)  # (archetypes, daylight rows)
+    n_rows = len(daylight_rows)
+    per_kwp = np.zeros(len(kwp))
+    if n_rows == 0:
         return per_kwp
-    step = hs > 0
-    full = ~step
-    W = np.zeros((n_c, n_arch))
-    np.add.at(W, (c[full], arch[full]), w[full])
-    T = W.astype(np.float32) @ PdT  # (n_c, hours) kWh per hour = kW
-
-    si = np.flatnonzero(step)
-    if len(si):
-        r0 = np.searchsorted(rows, hs[si])  # first daylight row at or after the first operating hour
-        upairs, pinv = np.unique(c[si].astype(np.int64) * n_arch + arch[si], return_inverse=True)
-        pc, pa = upairs // n_arch, upairs % n_arch  # sorted by transformer
-        order = np.argsort(pinv, kind="stable")
-        si, r0, pinv = si[order], r0[order], pinv[order]
-        m = max(1, _BLOCK_ELEMENTS // (n_r + 1))
-        chunks = [(p0, min(p0 + m, len(upairs))) for p0 in range(0, len(upairs), m)]
-        site_bounds = np.searchsorted(pinv, [p0 for p0, _ in chunks] + [len(upairs)])
-        for k, (p0, p1) in enumerate(chunks):
-            ss = slice(site_bounds[k], site_bounds[k + 1])
-            inc = np.zeros((p1 - p0, n_r + 1), dtype=np.float32)
-            np.add.at(inc, (pinv[ss] - p0, r0[ss]), w[si[ss]].astype(np.float32))
-            C = np.cumsum(inc[:, :n_r], axis=1, dtype=np.float32)
-            C *= PdT[pa[p0:p1]]
-            cols, starts = np.unique(pc[p0:p1], return_index=True)
-            T[cols] += np.add.reduceat(C, starts, axis=0)
-            del inc, C
-    f = _share_curtailed(T, limit)
-    del T
+    full = first_hour == 0
+    kwp_by_pair = np.zeros((len(limit), n_archetypes))
+    np.add.at(kwp_by_pair, (transformer[full], archetype[full]), kwp[full])
+    output_kw = kwp_by_pair.astype(np.float32) @ yield_by_row  # (transformers, rows) kWh per hour = kW
+    steps = np.flatnonzero(~full)
+    switching = _switching(steps, transformer, archetype, first_hour, daylight_rows, n_archetypes) if len(steps) \
+        else None
+    if switching is not None:
+        _add_switching_output(output_kw, yield_by_row, kwp, switching, n_rows)
+    share = _share_curtailed(output_kw, limit)
+    del output_kw
     if full.any():
-        G = f @ PdT.T  # (n_c, n_arch): sum_h f[c, h] P[h, a]
-        per_kwp[full] = G[c[full], arch[full]]
-    if len(si):
-        # sum_{r >= r0} X[r] = (sums of the whole days after r0's day) + (rest of r0's day), X = f x P per pair
-        row_day = rows // 24
-        dstart = np.r_[0, np.flatnonzero(np.diff(row_day)) + 1]
-        n_dd = len(dstart)
-        dend = np.r_[dstart[1:], n_r]
-        for k, (p0, p1) in enumerate(chunks):
-            ss = slice(site_bounds[k], site_bounds[k + 1])
-            X = f[pc[p0:p1]] * PdT[pa[p0:p1]]  # (pairs, n_r) float32
-            dsum = np.add.reduceat(X, dstart, axis=1).astype(np.float64)  # (pairs, days)
-            after = np.zeros((p1 - p0, n_dd + 1))
-            after[:, :n_dd] = np.cumsum(dsum[:, ::-1], axis=1)[:, ::-1]  # sum over days >= d
-            j = pinv[ss] - p0
-            r = r0[ss]
-            live = r < n_r
-            kd = np.searchsorted(dstart, np.minimum(r, n_r - 1), side="right") - 1
-            val = np.where(live, after[j, kd + 1], 0.0)
-            cnt = np.where(live, dend[kd] - r, 0)
-            rep = np.repeat(np.arange(len(r)), cnt)
-            rr = np.repeat(r, cnt) + (np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-            np.add.at(val, rep, X[j[rep], rr].astype(np.float64))
-            per_kwp[si[ss]] = val
-    return w * np.maximum(per_kwp, 0.0)
+        per_pair = share @ yield_by_row.T  # (transformers, archetypes): sum_h share[c, h] yield[h, a]
+        per_kwp[full] = per_pair[transformer[full], archetype[full]]
+    if switching is not None:
+        _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching, per_kwp)
+    return kwp * np.maximum(per_kwp, 0.0)
