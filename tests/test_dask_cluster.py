@@ -20,6 +20,8 @@ from sim.pipeline import prepare, run_prepared
 
 from .conftest import REPO, scenario_dict, write_scenario
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 STRATEGIES = ["max_carbon_per_cny", "grid_headroom"]
 REPS = 2
 

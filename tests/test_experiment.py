@@ -142,6 +142,7 @@ def reference(scenario, tmp_path_factory, cache_dir):
     return compare(scenario, STRATEGIES, REPS, out_dir=out, workers=1, progress=False, cache_dir=cache_dir)
 
 
+@pytest.mark.slow
 def test_outputs_are_complete_and_consistent(reference):
     c = reference
     out = c.out_dir
@@ -174,6 +175,7 @@ def test_outputs_are_complete_and_consistent(reference):
     assert set(paired["strategy"]) == {STRATEGIES[1]} and set(paired["metric"]) == set(METRICS)
 
 
+@pytest.mark.slow
 def test_figures_are_written(reference):
     import matplotlib.image as mpimg
 
@@ -184,6 +186,7 @@ def test_figures_are_written(reference):
         assert img[..., :3].std() > 0.05  # not a blank canvas
 
 
+@pytest.mark.slow
 def test_print_comparison_uses_human_units(reference, capsys):
     print_comparison(reference)
     out = capsys.readouterr().out
@@ -192,6 +195,7 @@ def test_print_comparison_uses_human_units(reference, capsys):
     assert f"difference to {STRATEGIES[0]}" in out
 
 
+@pytest.mark.slow
 def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
     from sim import metrics
     from sim.strategies import PILOT_TARGETS_PERCENT
@@ -208,6 +212,7 @@ def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
     assert all(m.divisor > 0 and m.display_unit for m in METRICS.values())
 
 
+@pytest.mark.slow
 def test_identical_tables_with_two_workers(reference, scenario, tmp_path, cache_dir):
     c = compare(scenario, STRATEGIES, REPS, out_dir=tmp_path, workers=2, progress=False, cache_dir=cache_dir,
                 figures=False)
@@ -229,6 +234,7 @@ def _counting_run(log_dir: str):
     return run
 
 
+@pytest.mark.slow
 def test_resume_computes_only_missing_or_stale_runs(reference, scenario, cluster, tmp_path, cache_dir):
     out, calls = tmp_path / "out", tmp_path / "calls"
     calls.mkdir()
@@ -276,6 +282,7 @@ def _crash_once(marker: str):
     return run
 
 
+@pytest.mark.slow
 def test_a_worker_dying_mid_comparison_is_replaced(reference, scenario, cluster, tmp_path, cache_dir):
     """Two workers: the survivor keeps the scattered data, the dead worker's task is retried, the nanny restarts it."""
     from distributed import Client
@@ -292,6 +299,7 @@ def test_a_worker_dying_mid_comparison_is_replaced(reference, scenario, cluster,
         assert int(marker.read_text()) not in client.run(os.getpid).values()
 
 
+@pytest.mark.slow
 def test_the_only_worker_dying_loses_the_scattered_data_which_is_sent_again(reference, scenario, tmp_path,
                                                                                cache_dir):
     marker = tmp_path / "crashed"
@@ -303,6 +311,7 @@ def test_the_only_worker_dying_loses_the_scattered_data_which_is_sent_again(refe
         assert (tmp_path / "out" / name).read_bytes() == (reference.out_dir / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_common_random_numbers_reduce_variance_of_differences(scenario, cluster, tmp_path, cache_dir):
     reps = 6
     c = compare(scenario, ["max_yield", "max_carbon_per_cny"], reps, out_dir=tmp_path, progress=False,
@@ -340,6 +349,7 @@ def test_bad_arguments_name_the_option(scenario, tmp_path, kwargs, field):
                 **args)
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_fails_fast_naming_the_address(scenario, tmp_path, cache_dir):
     with socket.socket() as s:  # a free port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -93,6 +93,7 @@ def _run(rho: float):
     return config, ids, result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rho", [0.7, 0.8, 0.9])
 def test_erlang_c_mean_wait_mmc(rho):
     config, ids, result = _run(rho)

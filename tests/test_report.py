@@ -127,6 +127,7 @@ def _js_errors(log: str) -> list[str]:
     return [line for line in log.splitlines() if "Uncaught" in line or ":CONSOLE" in line and "ERROR" in line]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it: apt-get install chromium)")
 def test_report_renders_in_a_headless_browser(report, tmp_path):
     from PIL import Image
@@ -153,6 +154,7 @@ def test_report_renders_in_a_headless_browser(report, tmp_path):
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', dom)) >= 4
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it: apt-get install chromium)")
 def test_browser_check_catches_script_errors(tmp_path):
     """Negative control: the same check flags a page whose script throws."""
