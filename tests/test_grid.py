@@ -1,0 +1,116 @@
+"""sim.grid: transformer checks, hosting and export limits by hand, upgrades, the one loading definition, and the
+assignment of sites to transformers and feeders."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from sim import grid
+from sim.errors import InputError
+
+from .conftest import UTM50
+
+
+def _transformers(**extra) -> gpd.GeoDataFrame:
+    data = {"transformer_id": ["T1", "T2", "S1"], "rating_kva": [400, 630, 10_000],
+            "connection_level": ["lv", "lv", "mv"], "existing_pv_kw": [100.0, 0.0, 2_000.0],
+            "substation": ["", "", "SS1"], **extra}
+    points = [Point(0, 0), Point(1_000, 0), Point(5_000, 0)]
+    return gpd.GeoDataFrame(data, geometry=points, crs=UTM50)
+
+
+def test_check_transformers_fills_defaults_and_names_bad_ratings():
+    t = grid.check_transformers(_transformers().drop(columns=["existing_pv_kw"]), "ledger.gpkg")
+    assert (t["existing_pv_kw"] == 0.0).all() and (t["feeder_id"] == "").all()
+    assert t["planned_upgrade_date"].isna().all() and (t["planned_upgrade_kva"] == 0.0).all()
+    with pytest.raises(InputError, match="T2.*rating_kva|rating_kva.*T2") as err:
+        grid.check_transformers(_transformers(rating_kva=[400, 0, 10_000]), "ledger.gpkg")
+    assert "ledger.gpkg" in str(err.value)
+    with pytest.raises(InputError, match="duplicate"):
+        grid.check_transformers(_transformers(transformer_id=["T1", "T1", "S1"]), "ledger.gpkg")
+    with pytest.raises(InputError, match="connection_level"):
+        grid.check_transformers(_transformers(connection_level=["lv", "hv", "mv"]), "ledger.gpkg")
+
+
+def test_hosting_and_export_limits_by_hand():
+    """T1: 400 kVA x 80 % - 100 kW existing = 220 kW of hosting; export 400 x 100 % - 100 / 1.2 = 316.67 kW.
+    S1: 10,000 x 0.8 - 2,000 = 6,000 kW; export 10,000 - 2,000 / 1.2 = 8,333.33 kW."""
+    t = grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
+                           export_limit_percent=100.0, dc_ac_ratio=1.2)
+    assert t.loc["T1", "hosting_limit_kw"] == pytest.approx(220.0)
+    assert t.loc["T2", "hosting_limit_kw"] == pytest.approx(504.0)
+    assert t.loc["S1", "hosting_limit_kw"] == pytest.approx(6_000.0)
+    assert t.loc["T1", "export_limit_kw"] == pytest.approx(400.0 - 100.0 / 1.2)
+    assert t.loc["S1", "export_limit_kw"] == pytest.approx(10_000.0 - 2_000.0 / 1.2)
+    unlimited = grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
+                                   export_limit_percent=None, dc_ac_ratio=1.2)
+    assert np.isinf(unlimited["export_limit_kw"]).all()
+    full = grid.hosting_table(grid.check_transformers(_transformers(existing_pv_kw=[500.0, 0, 0]), "x"),
+                              hosting_share_percent=80.0, export_limit_percent=100.0, dc_ac_ratio=1.2)
+    assert full.loc["T1", "hosting_limit_kw"] == 0.0  # never negative
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
+                              export_limit_percent=100.0, dc_ac_ratio=1.2)
+
+
+def test_export_limit_follows_an_upgrade(table):
+    """An upgrade adding 320 kW of hosting at an 80 % share is 400 kVA more rating, so 400 kW more export at 100 %."""
+    upgrades = pd.DataFrame({"transformer_id": ["T1"], "added_hosting_kw": [320.0]})
+    after = grid.export_limits_after_upgrades(table, upgrades, hosting_share_percent=80.0, export_limit_percent=100.0)
+    assert after.loc["T1", "export_limit_kw"] == pytest.approx(table.loc["T1", "export_limit_kw"] + 400.0)
+    assert after.loc["T2", "export_limit_kw"] == table.loc["T2", "export_limit_kw"]
+    assert table.loc["T1", "export_limit_kw"] == pytest.approx(400.0 - 100.0 / 1.2)  # the input is not modified
+    none = grid.export_limits_after_upgrades(table, None, hosting_share_percent=80.0, export_limit_percent=100.0)
+    assert none is table
+
+
+def test_loading_is_built_over_the_limit_after_upgrades(table):
+    """T1: 200 kWp built + 50 dropped; limit 220 + 320 upgraded = 540 kW -> 37.04 %. T2: nothing built -> 0 %."""
+    upgrades = pd.DataFrame({"transformer_id": ["T1"], "added_hosting_kw": [320.0]})
+    sites = pd.DataFrame({"transformer_id": ["T1", "T1", "T1", "S1"], "capacity_kwp": [120.0, 80.0, 50.0, 900.0],
+                          "status": ["operating", "operating", "dropped_hosting", "declined"]})
+    load = grid.transformer_loading(table, upgrades, sites).set_index("transformer_id")
+    assert load.loc["T1", "hosting_limit_final_kw"] == pytest.approx(540.0)
+    assert load.loc["T1", "built_kwp"] == 200.0 and load.loc["T1", "sites_built"] == 2
+    assert load.loc["T1", "dropped_hosting_kwp"] == 50.0
+    assert load.loc["T1", "loading_percent"] == pytest.approx(100.0 * 200.0 / 540.0)
+    assert load.loc["T2", "loading_percent"] == 0.0 and load.loc["S1", "built_kwp"] == 0.0
+    assert list(load.reset_index().columns) == ["transformer_id"] + [c for c in grid.LOADING_COLUMNS
+                                                                    if c in load.columns]
+
+
+def test_sites_go_to_the_nearest_transformer_of_their_level():
+    t = grid.check_transformers(_transformers(), "x")
+    sites = gpd.GeoDataFrame({"site_id": ["a", "b", "c"]},
+                             geometry=[Point(100, 0), Point(900, 0), Point(4_000, 0)], crs=UTM50)
+    level = pd.Series(["lv", "lv", "mv"], index=sites.index)
+    out = grid.assign_transformers(sites, t, level)
+    assert list(out["transformer_id"]) == ["T1", "T2", "S1"]
+    assert list(out["distance_to_transformer_m"]) == pytest.approx([100.0, 100.0, 1_000.0])
+
+
+def test_medium_voltage_sites_connect_to_the_nearest_feeder_line():
+    """With a feeder layer an mv site connects to the nearest 10 kV line, whose substation's mv entry carries the
+    hosting limit; the distance is to the line (300 m), not to the substation point (4 km away)."""
+    t = grid.check_transformers(_transformers(), "x")
+    feeders = gpd.GeoDataFrame({"feeder_id": ["F1"], "substation": ["SS1"]},
+                               geometry=[LineString([(5_000, 0), (5_000, 10_000)])], crs=UTM50)
+    feeders = grid.check_feeders(feeders, "x")
+    sites = gpd.GeoDataFrame({"site_id": ["m"]}, geometry=[Point(4_700, 4_000)], crs=UTM50)
+    out = grid.assign_transformers(sites, t, pd.Series(["mv"], index=sites.index), feeders)
+    assert out.loc[0, "transformer_id"] == "S1" and out.loc[0, "feeder_id"] == "F1"
+    assert out.loc[0, "distance_to_transformer_m"] == pytest.approx(300.0)
+
+
+def test_no_transformer_of_a_level_leaves_the_site_unconnected():
+    t = grid.check_transformers(_transformers(connection_level=["lv", "lv", "lv"]), "x")
+    sites = gpd.GeoDataFrame({"site_id": ["m"]}, geometry=[Point(0, 10)], crs=UTM50)
+    out = grid.assign_transformers(sites, t, pd.Series(["mv"], index=sites.index))
+    assert out.loc[0, "transformer_id"] == "" and np.isinf(out.loc[0, "distance_to_transformer_m"])
