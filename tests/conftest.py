@@ -33,6 +33,20 @@ def lifecycle_factor(basis: str = "china_2023") -> float:
     return LIFECYCLE_BASES[basis][0]
 
 
+#: Beijing (latitude [°], longitude [°], altitude [m]), where the shipped synthetic-weather targets come from.
+LAT, LON, ALT = 39.9, 116.4, 50.0
+
+
+@pytest.fixture(scope="session")
+def weather():
+    """A synthetic Beijing year from the package's shipped monthly targets (seed 3, 2023)."""
+    from sim.weather import (BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,
+                             synthetic_year)
+
+    return synthetic_year(LAT, LON, ALT, BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,
+                          year=2023, seed=3)
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pvsim_cache")

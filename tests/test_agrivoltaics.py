@@ -17,21 +17,6 @@ from sim.agrivoltaics import (
 )
 from sim.energy import SystemConfig
 from sim.errors import InputError
-from sim.weather import (
-    BEIJING_GHI_KWH_PER_M2_DAY,
-    BEIJING_TEMP_AIR_C,
-    BEIJING_WIND_SPEED_M_PER_S,
-    Weather,
-    synthetic_year,
-)
-
-LAT, LON, ALT = 39.9, 116.4, 50.0
-
-
-@pytest.fixture(scope="module")
-def weather() -> Weather:
-    return synthetic_year(LAT, LON, ALT, BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,
-                          year=2023, seed=3)
 
 
 def test_crop_light_fraction_behaviour(weather):
@@ -59,8 +44,6 @@ def test_max_gcr_for_crop_light(weather):
     assert crop_light_fraction(weather, 25, 180, g + 0.01, 3.0)["growing_season"] < 0.8
     with pytest.raises(InputError, match="min_crop_light_fraction"):
         max_gcr_for_crop_light(1.5, weather, 25, 180, 3.0)
-
-
 
 
 @pytest.mark.parametrize("tilt,azimuth,gcr", [(25, 180, 0.3), (10, 150, 0.5), (35, 200, 0.2)])

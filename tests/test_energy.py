@@ -18,21 +18,8 @@ from sim.energy import (
     specific_yield,
 )
 from sim.errors import InputError
-from sim.weather import (
-    BEIJING_GHI_KWH_PER_M2_DAY,
-    BEIJING_TEMP_AIR_C,
-    BEIJING_WIND_SPEED_M_PER_S,
-    Weather,
-    synthetic_year,
-)
 
-LAT, LON, ALT = 39.9, 116.4, 50.0
-
-
-@pytest.fixture(scope="module")
-def weather() -> Weather:
-    return synthetic_year(LAT, LON, ALT, BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,
-                          year=2023, seed=3)
+from .conftest import ALT, LAT, LON
 
 
 def _table(**cols) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from sim.carbon import CarbonConfig
 from sim.deployment import STATUSES, OperationConfig, RolloutConfig, simulate
 from sim.economics import EconomicsConfig
 from sim.energy import specific_yield
-from sim.weather import synthetic_year
+from sim.weather import (BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,
+                         synthetic_year)
 
 from .conftest import lifecycle_factor, published_factor
 
@@ -27,9 +28,8 @@ LAT, LON, ALT = 40.4, 115.5, 500.0
 
 @pytest.fixture(scope="module")
 def weather():
-    return synthetic_year(LAT, LON, ALT, [2.22, 2.94, 3.82, 5.18, 5.51, 5.55, 4.98, 4.58, 4.05, 3.04, 2.17, 1.82],
-                          [-2.9, 0.0, 6.1, 14.3, 20.4, 25.2, 26.4, 25.0, 20.4, 13.7, 4.8, -0.5],
-                          [2.6, 2.4, 3.6, 2.6, 2.1, 2.6, 2.0, 1.8, 1.9, 2.2, 1.9, 2.1], year=2023, seed=3)
+    return synthetic_year(LAT, LON, ALT, BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,
+                          year=2023, seed=3)
 
 
 @SETTINGS
