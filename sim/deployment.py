@@ -69,7 +69,6 @@ import numpy as np
 import pandas as pd
 import simpy
 from pydantic import Field, field_validator, model_serializer
-from scipy.special import ndtri
 
 from sim import calendar as cal
 from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, fixed, triangular  # noqa: F401
@@ -335,54 +334,6 @@ class RolloutResult:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Inverse CDFs: a duration as a function of one uniform, so that a site's durations follow its own uniforms.
-
-
-def duration_ppf(d: Duration, u: np.ndarray) -> np.ndarray:
-    """Quantile function of the duration distribution ``d`` at probabilities ``u`` [days]."""
-    u = np.asarray(u, dtype=float)
-    if d.dist == "fixed":
-        return np.full(u.shape, float(d.value_days))
-    if d.dist == "uniform":
-        return d.low_days + (d.high_days - d.low_days) * u
-    if d.dist == "triangular":
-        lo, mo, hi = d.low_days, d.mode_days, d.high_days
-        if hi == lo:
-            return np.full(u.shape, float(lo))
-        c = (mo - lo) / (hi - lo)
-        left = lo + np.sqrt(u * (hi - lo) * (mo - lo))
-        right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mo))
-        return np.where(u < c, left, right)
-    if d.dist == "exponential":
-        return -d.mean_days * np.log1p(-u)
-    if d.mean_days == 0:
-        return np.zeros(u.shape)
-    mu = math.log(d.mean_days) - 0.5 * d.sigma**2
-    return np.exp(mu + d.sigma * ndtri(u))
-
-
-def _ppf_scalar(d: Duration):
-    """A fast scalar version of :func:`duration_ppf` for ``d`` (used once per inverter repair)."""
-    if d.dist == "fixed":
-        v = float(d.value_days)
-        return lambda u: v
-    if d.dist == "uniform":
-        lo, span = float(d.low_days), float(d.high_days - d.low_days)
-        return lambda u: lo + span * u
-    if d.dist == "triangular":
-        lo, mo, hi = float(d.low_days), float(d.mode_days), float(d.high_days)
-        if hi == lo:
-            return lambda u: lo
-        c = (mo - lo) / (hi - lo)
-        a, b = (hi - lo) * (mo - lo), (hi - lo) * (hi - mo)
-        return lambda u: lo + math.sqrt(u * a) if u < c else hi - math.sqrt((1 - u) * b)
-    if d.dist == "exponential":
-        m = float(d.mean_days)
-        return lambda u: -m * math.log1p(-u)
-    return lambda u: float(duration_ppf(d, np.array([u]))[0])
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Observation
 
 _STAGE_NAMES = ("release", "consent", "survey_design", "filing", "grid_review", "hosting", "procurement",
@@ -453,7 +404,6 @@ class _World:
     site_ids: np.ndarray
     mtbf_days: float | None
     repair: Duration
-    repair_ppf: object
     release_rng: np.random.Generator
     poisson_mean_gap_days: float
     committed_kwp: float = 0.0
@@ -677,7 +627,7 @@ def _operate(env, w: _World, col: _Collector, i: int, rng: np.random.Generator, 
         yield req
         now = env.now
         col.waits["om_crews"].append(now - t_fail)
-        mttr = w.repair_ppf(rng.random())
+        mttr = w.repair.ppf(rng.random())
         col.busy_days["om_crews"] += max(0.0, min(now + mttr, horizon) - now)
         col.busy_until["om_crews"] = max(col.busy_until["om_crews"], min(now + mttr, horizon))
         yield env.timeout(mttr)
@@ -897,7 +847,7 @@ def simulate(
         rows = type_idx == ty
         for k in range(len(STAGES)):
             c = stage_cfg[ty][k]
-            work[rows, k] = duration_ppf(c.duration, u[rows, 2 * k])
+            work[rows, k] = c.duration.ppf(u[rows, 2 * k])
             fails[rows, k] = u[rows, 2 * k + 1] * 100.0 >= c.success_percent
         kc = STAGES.index("construction")
         work[rows, kc] += cap[rows] / config.productivity(SITE_TYPES[ty])
@@ -934,7 +884,7 @@ def simulate(
         lead_time_days=config.upgrade_lead_time_days, upgrade_factor=config.upgrade_factor,
         target_kwp=config.target_capacity_kwp, pot_year=first_year, seed=seed, site_ids=order_ids,
         mtbf_days=None if operation.inverter_mtbf_years is None else operation.inverter_mtbf_years * 365.25,
-        repair=operation.repair, repair_ppf=_ppf_scalar(operation.repair),
+        repair=operation.repair,
         release_rng=stream(seed, "rollout", "release"),
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
     )

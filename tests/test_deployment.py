@@ -16,9 +16,7 @@ from sim.deployment import (
     OperationConfig,
     RolloutConfig,
     StageConfig,
-    _ppf_scalar,
     check_inputs,
-    duration_ppf,
     simulate,
 )
 from sim.errors import InputError
@@ -127,12 +125,16 @@ def test_duration_ppf_matches_distribution_means():
     u = (np.arange(200_000) + 0.5) / 200_000
     for d in [fixed(3), triangular(2, 5, 15), Duration(dist="uniform", low_days=1, high_days=4),
               Duration(dist="exponential", mean_days=7), Duration(dist="lognormal", mean_days=10, sigma=0.5)]:
-        x = duration_ppf(d, u)
+        x = d.ppf(u)
+        assert x.shape == u.shape
         assert x.min() >= 0
+        assert np.all(np.diff(x) >= 0), d.dist  # a quantile function never decreases
         assert x.mean() == pytest.approx(d.mean, rel=2e-3), d.dist
-        scalar = _ppf_scalar(d)
-        for q in (0.01, 0.3, 0.5, 0.97):
-            assert scalar(q) == pytest.approx(float(duration_ppf(d, np.array([q]))[0]), abs=1e-12)
+        for q in (0.01, 0.3, 0.5, 0.97):  # a scalar gives a float, the same value as in an array
+            assert isinstance(d.ppf(q), float)
+            assert d.ppf(q) == float(d.ppf(np.array([q]))[0])
+        # sample() is ppf of the generator's uniforms
+        assert np.array_equal(d.sample(np.random.default_rng(5), 10), d.ppf(np.random.default_rng(5).random(10)))
 
 
 # --------------------------------------------------------------------------------------------- budget
