@@ -2,7 +2,7 @@
 
 Every section of the scenario file is a :class:`StrictModel`: unknown keys are rejected (the error lists the valid
 ones), and every quantity carries its unit in its name (``_days``, ``_kwp``, ``_percent``, ``_cny_per_w``...).
-Section models live beside the module that uses them (``weather.WeatherConfig``, ``deployment.RolloutConfig``...)
+Section models live beside the module that uses them (``weather.WeatherConfig``, ``rollout.RolloutConfig``...)
 and ``scenario.Scenario`` composes them, so a module and its settings change together.
 """
 

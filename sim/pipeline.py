@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import accounting, carbon, deployment, energy, grid, strategies, weather
+from . import accounting, carbon, energy, grid, strategies, weather
 from .results import RunResult
+from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout
 from .scenario import Scenario
 from .sites import prepare_sites
 
@@ -210,7 +211,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         )
         order = strategies.order_sites(strategy, prepared.eligible, ctx)
     with steps.step("rollout"):
-        rollout = deployment.simulate(
+        rollout = simulate_rollout(
             prepared.eligible, order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
         )
@@ -322,7 +323,7 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     factor = carbon.resolve_factor(scenario.carbon)
     strategies.resolve(scenario.strategy)
     eligible = sites[sites["eligible"]]
-    deployment.check_inputs(eligible, transformers, scenario.rollout)
+    check_rollout_inputs(eligible, transformers, scenario.rollout)
     return {
         "sites (candidate / eligible)": f"{len(sites)} / {len(eligible)}",
         "eligible capacity": f"{eligible['capacity_kwp'].sum() / 1000:,.1f} MWp",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sim import carbon
 from sim.accounting import account
 from sim.carbon import CarbonConfig
-from sim.deployment import STATUSES, OperationConfig, RolloutConfig, simulate
+from sim.rollout import STATUSES, OperationConfig, RolloutConfig, simulate
 from sim.economics import EconomicsConfig
 from sim.energy import specific_yield
 from sim.weather import synthetic_year

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from sim._config import Duration, fixed
-from sim.deployment import STAGES, OperationConfig, RolloutConfig, StageConfig, simulate
+from sim.rollout import STAGES, OperationConfig, RolloutConfig, StageConfig, simulate
 from sim.rng import site_rng
 
 MEAN_SERVICE_DAYS = 2.0

@@ -1,4 +1,4 @@
-"""Tests of the rollout model (sim.deployment) and its work calendar (sim.calendar)."""
+"""Tests of the rollout model (sim.rollout)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import calendar as cal
+from sim.rollout import calendar as cal
 from sim._config import Duration, fixed, triangular
-from sim.deployment import (
+from sim.rollout import (
     STAGES,
     STATUSES,
     OperationConfig,
