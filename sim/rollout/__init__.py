@@ -5,16 +5,17 @@ The programme office releases sites in the strategy's priority order (``release_
 stages ``consent -> survey_design -> filing -> grid_review -> [hosting check] -> procurement -> construction ->
 acceptance`` and starts operating; during operation its inverter fails now and then and waits for an O&M crew.
 
-Shape (DESIGN.md section 4): processes are small generator functions taking ``env`` first (``_office``,
-``_budget_year``, ``_site``, ``_hosting``, ``_upgrade``, ``_operate``); shared limits are ``simpy.Resource``
-(crews, reviewers, inspectors, surveyors, om_crews) and a ``simpy.Container`` (the yearly budget); processes record
-to a :class:`_Collector` and never print; all randomness comes from named streams (:mod:`sim.rng`).
+Modules: :mod:`sim.rollout.config` (settings, defaults, names of stages, resources and statuses),
+:mod:`sim.rollout.model` (the SimPy processes and :func:`simulate`; its docstring describes their shape),
+:mod:`sim.rollout.observe` (what the processes record, and the :class:`RolloutResult` tables) and
+:mod:`sim.rollout.calendar` (the work calendar). This docstring states the model's rules, once.
 
 Random numbers (common random numbers across strategies):
 
 - ``site_rng(seed, site_id, "stages")``: 14 uniforms per site, drawn at once in a fixed order (for each stage of
-  :data:`STAGES`: its duration, then its success); durations are the inverse CDF of the stage's distribution at the
-  duration uniform, so a site gets the same durations and outcomes whatever the order of release or the strategy.
+  :data:`STAGES`: its duration, then its success); durations are the inverse CDF (``Duration.ppf``) of the stage's
+  distribution at the duration uniform, so a site gets the same durations and outcomes whatever the order of release
+  or the strategy.
 - ``site_rng(seed, site_id, "operation")``: first time to failure, then per failure: repair time, next time to failure.
 - run-level ``stream(seed, "rollout", "weather")``: the rainy days (same for every site and strategy);
   ``stream(seed, "rollout", "release")``: Poisson inter-release times.

@@ -3,6 +3,7 @@ resources and site statuses. The rules these settings drive are in :mod:`sim.rol
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Literal
 
 import numpy as np
@@ -15,13 +16,64 @@ StageName = Literal["consent", "survey_design", "filing", "grid_review", "procur
 STAGES: tuple[str, ...] = StageName.__args__  # type: ignore[attr-defined]
 ResourceName = Literal["crews", "reviewers", "inspectors", "surveyors", "om_crews"]
 RESOURCES: tuple[str, ...] = ResourceName.__args__  # type: ignore[attr-defined]
-STATUSES = ("not_released", "in_progress", "operating", "declined", "failed", "dropped_hosting")
+
+
+class Step(IntEnum):
+    """The steps of a site's way as the event log names them (``RolloutResult.events["stage"]``, in this order):
+    its release, the seven stages of :data:`STAGES`, and the hosting check between grid review and procurement."""
+
+    RELEASE = 0
+    CONSENT = 1
+    SURVEY_DESIGN = 2
+    FILING = 3
+    GRID_REVIEW = 4
+    HOSTING = 5
+    PROCUREMENT = 6
+    CONSTRUCTION = 7
+    ACCEPTANCE = 8
+
+
+STEP_NAMES: tuple[str, ...] = tuple(step.name.lower() for step in Step)
+STAGE_STEPS: tuple[Step, ...] = tuple(Step[name.upper()] for name in STAGES)  # the step of each stage of STAGES
+HOSTING_CHECK_AFTER = Step.GRID_REVIEW  # a site reserves hosting capacity once its grid review has passed
+assert STAGE_STEPS == tuple(step for step in Step if step not in (Step.RELEASE, Step.HOSTING))  # same order
+
+
+class Event(IntEnum):
+    """What happened at a step (``RolloutResult.events["event"]``): ``wait`` is queueing for a resource or for hosting
+    capacity; a site that does not go on ``decline``s (consent), ``fail``s (a later stage) or is ``drop``ped
+    (hosting)."""
+
+    START = 0
+    END = 1
+    WAIT = 2
+    DECLINE = 3
+    FAIL = 4
+    DROP = 5
+
+
+EVENTS: tuple[str, ...] = tuple(event.name.lower() for event in Event)
+
+
+class Status(IntEnum):
+    """Where a site of the release order stands at the horizon (``RolloutResult.outcomes["status"]``)."""
+
+    NOT_RELEASED = 0
+    IN_PROGRESS = 1
+    OPERATING = 2
+    DECLINED = 3
+    FAILED = 4
+    DROPPED_HOSTING = 5
+
+
+STATUSES: tuple[str, ...] = tuple(status.name.lower() for status in Status)
 
 # Ground-mounted / open-air types: foundations or piles in the ground (or pond bed), so no work in the frozen season
 # and none on rainy days. Rooftop types (homes, public and government buildings, C&I, guesthouses) are not stopped.
 OUTDOOR_SITE_TYPES = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark")
 
-_OFFICE_STAGES = ("survey_design", "filing", "grid_review", "acceptance")
+# stages done in offices (grid company, bureaux): they count working days of the office calendar
+OFFICE_STAGES = ("survey_design", "filing", "grid_review", "acceptance")
 
 
 class StageConfig(StrictModel):

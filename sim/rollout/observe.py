@@ -1,21 +1,19 @@
 """What the rollout model records while it runs (:class:`_Collector`) and the tables it returns (:class:`RolloutResult`,
-built by :func:`_results`)."""
+built from the record by :func:`_results`)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from sim.rollout.config import RESOURCES, STATUSES
-
-if TYPE_CHECKING:
-    from sim.rollout.model import _World
+from sim.rollout.config import EVENTS, RESOURCES, STATUSES, STEP_NAMES, RolloutConfig, Status, Step
 
 
 @dataclass
@@ -54,152 +52,191 @@ class RolloutResult:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Observation
-
-_STAGE_NAMES = ("release", "consent", "survey_design", "filing", "grid_review", "hosting", "procurement",
-                "construction", "acceptance")
-_SC = {name: k for k, name in enumerate(_STAGE_NAMES)}
-_EVENTS = ("start", "end", "wait", "decline", "fail", "drop")
-START, END, WAIT, DECLINE, FAIL, DROP = range(6)
-NOT_RELEASED, IN_PROGRESS, OPERATING, DECLINED, FAILED, DROPPED = range(6)
+# What the processes record
 
 
 @dataclass
 class _Collector:
-    """What the processes record; :func:`simulate` turns it into tables."""
+    """What the processes record; :func:`_results` turns it into tables. Sites are indices into the release order."""
 
-    n: int
-    log: list = field(default_factory=list)  # (site index, stage code, event code, time_days)
-    waits: dict = field(default_factory=lambda: {r: [] for r in RESOURCES})
+    n_sites: int
+    horizon_days: float  # busy time is counted up to the horizon
+    log: list = field(default_factory=list)  # (site, Step, Event, time_days)
+    waits: dict = field(default_factory=lambda: {r: [] for r in RESOURCES})  # resource -> waits of granted requests
     busy_days: dict = field(default_factory=lambda: {r: 0.0 for r in RESOURCES})
     busy_until: dict = field(default_factory=lambda: {r: 0.0 for r in RESOURCES})  # end of the last service [days]
     max_queue: dict = field(default_factory=lambda: {r: 0 for r in RESOURCES})
-    stage_days: dict = field(default_factory=lambda: {s: [] for s in _STAGE_NAMES})
-    spend: dict = field(default_factory=dict)  # year -> net committed capex
-    downtime: list = field(default_factory=list)  # (site index, t_fail, t_back)
-    open_failures: dict = field(default_factory=dict)  # site index -> t_fail
-    upgrades: list = field(default_factory=list)  # (transformer index, kind, time, added_kw)
+    stage_days: dict = field(default_factory=lambda: {step: [] for step in Step if step != Step.RELEASE})
+    spend: dict = field(default_factory=dict)  # year -> net committed capex [CNY]
+    downtime: list = field(default_factory=list)  # (site, time of failure, time back in operation)
+    open_failures: dict = field(default_factory=dict)  # site -> time of its failure not yet repaired
+    upgrades: list = field(default_factory=list)  # (transformer index, kind, time_days, added_kw)
 
     def __post_init__(self) -> None:
-        self.status = np.zeros(self.n, dtype=np.int8)
-        self.release_day = np.full(self.n, np.nan)
-        self.commission_day = np.full(self.n, np.nan)
-        self.failed_stage = np.full(self.n, -1, dtype=np.int8)
+        self.status = np.full(self.n_sites, Status.NOT_RELEASED, dtype=np.int8)
+        self.release_day = np.full(self.n_sites, np.nan)
+        self.commission_day = np.full(self.n_sites, np.nan)
+        self.failed_step = np.full(self.n_sites, -1, dtype=np.int8)  # Step at which the site left, -1 if it did not
+
+    def note_queue(self, resource: str, length: int) -> None:
+        """A request had to queue behind ``length`` requests (itself included)."""
+        if length > self.max_queue[resource]:
+            self.max_queue[resource] = length
+
+    def note_service(self, resource: str, waited_days: float, start: float, duration_days: float) -> None:
+        """A request granted at ``start`` after ``waited_days`` holds ``resource`` for ``duration_days`` (busy time is
+        counted up to the horizon)."""
+        self.waits[resource].append(waited_days)
+        end = min(start + duration_days, self.horizon_days)
+        self.busy_days[resource] += max(0.0, end - start)
+        self.busy_until[resource] = max(self.busy_until[resource], end)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Tables
 
-def _results(col: _Collector, w: _World, s, order_ids, transformers, start, horizon_days, horizon_years, config,
-             n_events) -> RolloutResult:
+
+def _results(collector: _Collector, *, site_ids: np.ndarray, site_table: pd.DataFrame, transformer_ids: pd.Index,
+             start: date, horizon_days: float, year_starts: Sequence[float], config: RolloutConfig,
+             n_events: int) -> RolloutResult:
+    """The tables of :class:`RolloutResult` from what the processes recorded. ``site_ids``: the release order (object
+    array of str); ``site_table``: the sites in that order; ``year_starts``: days of 1 January of each year after
+    the start year."""
+    capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
+    to_dates = _date_converter(start)
+    return RolloutResult(
+        events=_event_table(collector.log, site_ids, to_dates),
+        outcomes=_outcome_table(collector, site_ids, site_table, capacity_kwp, to_dates),
+        downtime=_downtime_table(collector, site_ids, start.year, year_starts, horizon_days),
+        resources=_resource_table(collector, config, horizon_days),
+        milestones=_milestones(collector, capacity_kwp, config.target_capacity_kwp, to_dates),
+        spend_by_year={int(y): float(v) for y, v in sorted(collector.spend.items())},
+        stage_durations=_stage_duration_table(collector.stage_days),
+        upgrades=_upgrade_table(collector.upgrades, transformer_ids, to_dates),
+        n_events=n_events,
+    )
+
+
+def _date_converter(start: date):
     start_ts = pd.Timestamp(start)
 
-    def to_dates(days: np.ndarray) -> pd.DatetimeIndex:
+    def to_dates(days) -> pd.DatetimeIndex:
         # to the nearest millisecond (float days carry sub-microsecond noise)
         return start_ts + pd.to_timedelta(np.round(np.asarray(days, dtype=float) * 86_400_000.0), unit="ms")
 
-    # events
-    flat = np.fromiter(itertools.chain.from_iterable(col.log), dtype=float, count=4 * len(col.log)).reshape(-1, 4)
-    li, ls, le = (flat[:, k].astype(np.int64) for k in range(3))
-    lt = flat[:, 3]
-    events = pd.DataFrame({
-        "site_id": order_ids[li],
-        "stage": pd.Categorical.from_codes(ls, categories=list(_STAGE_NAMES)),
-        "event": pd.Categorical.from_codes(le, categories=list(_EVENTS)),
-        "time_days": lt,
-        "date": to_dates(lt),
+    return to_dates
+
+
+def _event_table(log: list, site_ids: np.ndarray, to_dates) -> pd.DataFrame:
+    flat = np.fromiter(itertools.chain.from_iterable(log), dtype=float, count=4 * len(log)).reshape(-1, 4)
+    site, step, event = (flat[:, column].astype(np.int64) for column in range(3))
+    time_days = flat[:, 3]
+    return pd.DataFrame({
+        "site_id": site_ids[site],
+        "stage": pd.Categorical.from_codes(step, categories=list(STEP_NAMES)),
+        "event": pd.Categorical.from_codes(event, categories=list(EVENTS)),
+        "time_days": time_days,
+        "date": to_dates(time_days),
     })
 
-    # outcomes
-    failed_stage = np.array([None] + list(_STAGE_NAMES), dtype=object)[col.failed_stage.astype(np.int64) + 1]
-    outcomes = pd.DataFrame(
+
+def _outcome_table(collector: _Collector, site_ids: np.ndarray, site_table: pd.DataFrame, capacity_kwp: np.ndarray,
+                   to_dates) -> pd.DataFrame:
+    failed_stage = np.array([None, *STEP_NAMES], dtype=object)[collector.failed_step.astype(np.int64) + 1]
+    return pd.DataFrame(
         {
-            "status": np.array(STATUSES, dtype=object)[col.status],
-            "release_day": col.release_day,
-            "commission_day": col.commission_day,
-            "commission_date": to_dates(col.commission_day),
+            "status": np.array(STATUSES, dtype=object)[collector.status],
+            "release_day": collector.release_day,
+            "commission_day": collector.commission_day,
+            "commission_date": to_dates(collector.commission_day),
             "failed_stage": failed_stage,
-            "site_type": s["site_type"].to_numpy(),
-            "capacity_kwp": w.cap,
-            "transformer_id": s["transformer_id"].to_numpy(),
+            "site_type": site_table["site_type"].to_numpy(),
+            "capacity_kwp": capacity_kwp,
+            "transformer_id": site_table["transformer_id"].to_numpy(),
         },
-        index=pd.Index(order_ids, name="site_id"),
+        index=pd.Index(site_ids, name="site_id"),
     )
 
-    # downtime by site and calendar year
-    intervals = list(col.downtime) + [(i, t, horizon_days) for i, t in col.open_failures.items()]
-    bounds = [0.0] + w.year_starts
-    rows = {}
-    for i, t0, t1 in intervals:
-        t1 = min(t1, horizon_days)
-        k = bisect_right(bounds, t0) - 1
-        while t0 < t1:
-            edge = bounds[k + 1] if k + 1 < len(bounds) else math.inf
-            seg_end = min(t1, edge)
-            key = (i, w.first_year + k)
-            rows[key] = rows.get(key, 0.0) + (seg_end - t0)
-            t0 = seg_end
-            k += 1
-    if rows:
-        keys = np.array(list(rows.keys()), dtype=np.int64)
-        downtime = pd.DataFrame({"site_id": order_ids[keys[:, 0]], "year": keys[:, 1],
-                                 "downtime_days": np.fromiter(rows.values(), float, len(rows))})
-        downtime = downtime.sort_values(["site_id", "year"], ignore_index=True)
-    else:
-        downtime = pd.DataFrame({"site_id": pd.Series([], dtype=object), "year": pd.Series([], dtype=np.int64),
-                                 "downtime_days": pd.Series([], dtype=float)})
 
-    # resources
+def _downtime_table(collector: _Collector, site_ids: np.ndarray, first_year: int, year_starts: Sequence[float],
+                    horizon_days: float) -> pd.DataFrame:
+    """Inverter downtime by site and calendar year; repairs still open at the horizon are cut there."""
+    outages = list(collector.downtime) + [(i, t, horizon_days) for i, t in collector.open_failures.items()]
+    bounds = [0.0, *year_starts]
+    days_by_site_year: dict[tuple[int, int], float] = {}
+    for site, t_from, t_to in outages:
+        t_to = min(t_to, horizon_days)
+        k = bisect_right(bounds, t_from) - 1  # the year of t_from, counted from the start year
+        while t_from < t_to:
+            piece_end = min(t_to, bounds[k + 1] if k + 1 < len(bounds) else math.inf)
+            key = (site, first_year + k)
+            days_by_site_year[key] = days_by_site_year.get(key, 0.0) + (piece_end - t_from)
+            t_from = piece_end
+            k += 1
+    if not days_by_site_year:
+        return pd.DataFrame({"site_id": pd.Series([], dtype=object), "year": pd.Series([], dtype=np.int64),
+                             "downtime_days": pd.Series([], dtype=float)})
+    keys = np.array(list(days_by_site_year), dtype=np.int64)
+    downtime = pd.DataFrame({"site_id": site_ids[keys[:, 0]], "year": keys[:, 1],
+                             "downtime_days": np.fromiter(days_by_site_year.values(), float, len(days_by_site_year))})
+    return downtime.sort_values(["site_id", "year"], ignore_index=True)
+
+
+def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: float) -> dict[str, dict]:
     resources = {}
-    for r in RESOURCES:
-        waits = np.asarray(col.waits[r], dtype=float)
-        capacity = getattr(config, r)
-        resources[r] = {
+    for name in RESOURCES:
+        waits = np.asarray(collector.waits[name], dtype=float)
+        capacity = getattr(config, name)
+        busy_days, busy_until = collector.busy_days[name], collector.busy_until[name]
+        resources[name] = {
             "capacity": int(capacity),
             # over the period the resource was in use (start to the end of its last service): a build crew idle
             # for the 20 operating years after the rollout is not "7 % utilised"
-            "utilization": float(col.busy_days[r] / (capacity * col.busy_until[r]))
-            if capacity and col.busy_until[r] > 0 else 0.0,
-            "utilization_horizon": float(col.busy_days[r] / (capacity * horizon_days)) if capacity else 0.0,
-            "active_until_days": float(col.busy_until[r]),
+            "utilization": float(busy_days / (capacity * busy_until)) if capacity and busy_until > 0 else 0.0,
+            "utilization_horizon": float(busy_days / (capacity * horizon_days)) if capacity else 0.0,
+            "active_until_days": float(busy_until),
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
-            "max_queue_length": int(col.max_queue[r]),
+            "max_queue_length": int(collector.max_queue[name]),
             "n_requests": int(len(waits)),
         }
+    return resources
 
-    # milestones
-    released = ~np.isnan(col.release_day)
-    basis = config.target_capacity_kwp if config.target_capacity_kwp is not None else float(w.cap[released].sum())
-    on = np.flatnonzero(col.status == OPERATING)
-    idx = on[np.argsort(col.commission_day[on], kind="stable")]
-    cum = np.cumsum(w.cap[idx])
+
+def _milestones(collector: _Collector, capacity_kwp: np.ndarray, target_kwp: float | None,
+                to_dates) -> dict[str, str | None]:
+    """Dates at which 25 / 50 / 100 % of the target (or of the capacity released) is operating."""
+    released = ~np.isnan(collector.release_day)
+    basis = target_kwp if target_kwp is not None else float(capacity_kwp[released].sum())
+    operating = np.flatnonzero(collector.status == Status.OPERATING)
+    by_commissioning = operating[np.argsort(collector.commission_day[operating], kind="stable")]
+    online_kwp = np.cumsum(capacity_kwp[by_commissioning])
     milestones: dict[str, str | None] = {}
-    for frac, label in ((0.25, "25%"), (0.5, "50%"), (1.0, "100%")):
-        if basis <= 0 or not len(cum):
+    for share, label in ((0.25, "25%"), (0.5, "50%"), (1.0, "100%")):
+        if basis <= 0 or not len(online_kwp):
             milestones[label] = None
             continue
-        k = int(np.searchsorted(cum, frac * basis * (1 - 1e-12), side="left"))
-        milestones[label] = None if k >= len(cum) else to_dates([col.commission_day[idx[k]]])[0].date().isoformat()
+        k = int(np.searchsorted(online_kwp, share * basis * (1 - 1e-12), side="left"))
+        milestones[label] = None if k >= len(online_kwp) else \
+            to_dates([collector.commission_day[by_commissioning[k]]])[0].date().isoformat()
+    return milestones
 
-    # stage durations
-    srows = []
-    for name in _STAGE_NAMES[1:]:
-        d = np.asarray(col.stage_days[name], dtype=float)
-        srows.append({"stage": name, "n": int(len(d)), "mean_days": float(d.mean()) if len(d) else np.nan,
-                      "p50_days": float(np.median(d)) if len(d) else np.nan,
-                      "p95_days": float(np.percentile(d, 95)) if len(d) else np.nan})
-    stage_durations = pd.DataFrame(srows)
 
-    # upgrades
-    if col.upgrades:
-        ut, uk, utime, ukw = zip(*col.upgrades)
-        upgrades = pd.DataFrame({"transformer_id": transformers.index.to_numpy()[list(ut)], "kind": list(uk),
-                                 "time_days": np.asarray(utime, float), "date": to_dates(utime),
-                                 "added_hosting_kw": np.asarray(ukw, float)})
-    else:
-        upgrades = pd.DataFrame({"transformer_id": [], "kind": [], "time_days": [], "date": pd.to_datetime([]),
-                                 "added_hosting_kw": []})
+def _stage_duration_table(stage_days: dict) -> pd.DataFrame:
+    rows = []
+    for step, days in stage_days.items():
+        d = np.asarray(days, dtype=float)
+        rows.append({"stage": STEP_NAMES[step], "n": int(len(d)), "mean_days": float(d.mean()) if len(d) else np.nan,
+                     "p50_days": float(np.median(d)) if len(d) else np.nan,
+                     "p95_days": float(np.percentile(d, 95)) if len(d) else np.nan})
+    return pd.DataFrame(rows)
 
-    spend = {int(y): float(v) for y, v in sorted(col.spend.items())}
-    return RolloutResult(events=events, outcomes=outcomes, downtime=downtime, resources=resources,
-                         milestones=milestones, spend_by_year=spend, stage_durations=stage_durations,
-                         upgrades=upgrades, n_events=n_events)
+
+def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.DataFrame:
+    if not upgrades:
+        return pd.DataFrame({"transformer_id": [], "kind": [], "time_days": [], "date": pd.to_datetime([]),
+                             "added_hosting_kw": []})
+    transformer, kind, time_days, added_kw = zip(*upgrades)
+    return pd.DataFrame({"transformer_id": transformer_ids.to_numpy()[list(transformer)], "kind": list(kind),
+                         "time_days": np.asarray(time_days, float), "date": to_dates(time_days),
+                         "added_hosting_kw": np.asarray(added_kw, float)})
