@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__
 from . import accounting, carbon, energy, grid, strategies, weather
 from .results import RunResult
-from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout
+from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .scenario import Scenario
 from .sites import prepare_sites
 
@@ -235,10 +235,7 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
 
 
 def _total_budget(scenario: Scenario) -> float | None:
-    r = scenario.rollout
-    if r.release_mode != "budget":
-        return None
-    return float(r.annual_budget_cny) * float(np.ceil(r.build_window_years))
+    return total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years)
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
@@ -323,7 +320,8 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     factor = carbon.resolve_factor(scenario.carbon)
     strategies.resolve(scenario.strategy)
     eligible = sites[sites["eligible"]]
-    check_rollout_inputs(eligible, transformers, scenario.rollout)
+    check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
+                         horizon_years=scenario.horizon_years)
     return {
         "sites (candidate / eligible)": f"{len(sites)} / {len(eligible)}",
         "eligible capacity": f"{eligible['capacity_kwp'].sum() / 1000:,.1f} MWp",

@@ -8,18 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.rollout import calendar as cal
 from sim._config import Duration, fixed, triangular
+from sim.errors import InputError
 from sim.rollout import (
     STAGES,
     STATUSES,
     OperationConfig,
     RolloutConfig,
     StageConfig,
+    budget_pot_days,
     check_inputs,
     simulate,
+    total_budget_cny,
 )
-from sim.errors import InputError
+from sim.rollout import calendar as cal
 from sim.rng import stream
 
 NO_FAILURES = OperationConfig(inverter_mtbf_years=None)
@@ -185,6 +187,58 @@ def test_capacity_target_stops_releases():
     cum = np.cumsum(sites.loc[order, "capacity_kwp"].to_numpy())
     k = int(np.searchsorted(cum, 3000.0)) + 1  # the smallest prefix reaching the target
     assert released[:k].all() and not released[k:].any()
+
+
+def _straight_through_homes(n_sites: int, capex_cny: float):
+    """Identical homes that go straight through: every stage instant and passed, no calendar, unlimited hosting."""
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": 10.0, "capex_cny": capex_cny,
+                          "transformer_id": "T"}, index=[f"h{i:03d}" for i in range(n_sites)])
+    transformers = pd.DataFrame({"hosting_limit_kw": [np.inf], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="budget", calendar_enabled=False, stages=_instant_stages())
+    return sites, transformers, config
+
+
+@pytest.mark.parametrize("carry_over", [False, True])
+@pytest.mark.parametrize(("start", "window_years", "horizon_years", "pots"), [
+    (date(2026, 1, 1), 3.0, 6, 3),  # 1 January 2026, 2027, 2028
+    (date(2026, 1, 1), 2.5, 6, 3),  # the window closes on 2 July 2028
+    (date(2026, 7, 15), 3.0, 6, 4),  # the start, then 1 January 2027, 2028, 2029
+    (date(2026, 7, 15), 2.5, 6, 4),  # the window closes on 13 January 2029
+    (date(2026, 10, 1), 2.2, 6, 3),  # the window closes on 13 December 2028
+    (date(2026, 1, 1), 5.0, 2, 2),  # the horizon comes first
+])
+def test_total_budget_is_what_the_simulation_puts_in_the_pot(start, window_years, horizon_years, pots, carry_over):
+    annual, per_pot = 1e6, 10
+    sites, transformers, config = _straight_through_homes(per_pot * 7, annual / per_pot)
+    config = config.model_copy(update={"annual_budget_cny": annual, "budget_carry_over": carry_over,
+                                       "build_window_years": window_years})
+    r = simulate(sites, list(sites.index), transformers, config, NO_FAILURES, seed=1, start_date=start,
+                 horizon_years=horizon_years)
+    pot_days = budget_pot_days(start, window_years, horizon_years)
+    assert len(pot_days) == pots
+    # sites cost a tenth of a year's budget, so the office spends each pot as soon as it is in: the release days are
+    # the pot days, ten sites each, and the money committed is the total budget
+    release_days = r.outcomes["release_day"].dropna()
+    assert release_days.value_counts().sort_index().to_dict() == {day: per_pot for day in pot_days}
+    assert sum(r.spend_by_year.values()) == total_budget_cny(config, start, horizon_years) == annual * pots
+    assert total_budget_cny(config.model_copy(update={"release_mode": "all_at_start"}), start, horizon_years) is None
+
+
+def test_budget_check_counts_the_pots_of_the_run():
+    # with carry-over, a site dearer than three years' budget is funded from a mid-year start (a 3-year window holds
+    # 4 pots) once the fourth budget is in, but it can never be funded from a start on 1 January (3 pots)
+    sites, transformers, config = _straight_through_homes(1, 3.5e6)
+    config = config.model_copy(update={"annual_budget_cny": 1e6, "budget_carry_over": True,
+                                       "build_window_years": 3.0})
+    mid_year, new_year = date(2026, 7, 15), date(2026, 1, 1)
+    check_inputs(sites, transformers, config, start_date=mid_year, horizon_years=5)
+    r = simulate(sites, ["h000"], transformers, config, NO_FAILURES, seed=1, start_date=mid_year, horizon_years=5)
+    assert r.outcomes.loc["h000", "release_day"] == budget_pot_days(mid_year, 3.0, 5)[3]
+    for start in (new_year, mid_year):
+        run_config = config if start == new_year else config.model_copy(update={"budget_carry_over": False})
+        with pytest.raises(InputError) as e:
+            check_inputs(sites, transformers, run_config, start_date=start, horizon_years=5)
+        assert e.value.field == "rollout.annual_budget_cny" and "cheapest" in str(e.value)
 
 
 # --------------------------------------------------------------------------------------------- conservation
@@ -554,9 +608,11 @@ def test_config_round_trip_and_layered_stage_settings():
 
 def test_check_inputs_without_running():
     sites, transformers = _county(n=20, tight=False)
-    check_inputs(sites, transformers, RolloutConfig())
+    start = date(2026, 1, 1)
+    check_inputs(sites, transformers, RolloutConfig(), start_date=start)
     with pytest.raises(InputError) as e:
-        check_inputs(sites, transformers, RolloutConfig(surveyors=0))
+        check_inputs(sites, transformers, RolloutConfig(surveyors=0), start_date=start)
     assert e.value.field == "rollout.surveyors"
     # a stage that does not use the resource makes a zero count fine
-    check_inputs(sites, transformers, RolloutConfig(surveyors=0, stages={"survey_design": StageConfig(resource=None)}))
+    check_inputs(sites, transformers, RolloutConfig(surveyors=0, stages={"survey_design": StageConfig(resource=None)}),
+                 start_date=start)

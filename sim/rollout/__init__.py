@@ -23,14 +23,17 @@ Random numbers (common random numbers across strategies):
 Rules (assumptions, stated once):
 
 - Budget (``release_mode="budget"``): a site is released only when its whole capex can be committed from the current
-  year's pot (a ``Container`` refilled to ``annual_budget_cny`` every 1 January; with ``budget_carry_over`` the
-  unspent money is kept instead). The office keeps to the priority order: it waits for money for the next site and
-  does not skip to cheaper ones; a single site dearer than the annual budget (without carry-over) can never be funded
-  and stays ``not_released``. The money of a site that later declines, fails or is dropped for hosting is returned:
-  into the pot if it is returned in the calendar year it was committed, or (with carry-over) in any later year;
-  without carry-over, money returned in a later year lapses with that year's budget. ``spend_by_year[y]`` is the
-  capex committed in year ``y`` minus what of it was returned, so it never exceeds the annual budget without
-  carry-over. In ``all_at_start`` and ``poisson`` modes money is no constraint (``spend_by_year`` is still kept).
+  year's pot (a ``Container`` holding ``annual_budget_cny`` at the start and refilled to it every 1 January before the
+  build window closes; with ``budget_carry_over`` the unspent money is kept instead). So the programme gets one year's
+  budget per pot of :func:`budget_pot_days` (one pot more than whole years of window when the start is not 1 January),
+  and :func:`total_budget_cny` is their sum: the programme's total budget, computed there only. The office keeps to the
+  priority order: it waits for money for the next site and does not skip to cheaper ones; a single site dearer than
+  the annual budget (without carry-over) can never be funded and stays ``not_released``. The money of a site that
+  later declines, fails or is dropped for hosting is returned: into the pot if it is returned in the calendar year it
+  was committed, or (with carry-over) in any later year; without carry-over, money returned in a later year lapses
+  with that year's budget. ``spend_by_year[y]`` is the capex committed in year ``y`` minus what of it was returned, so
+  it never exceeds the annual budget without carry-over. In ``all_at_start`` and ``poisson`` modes money is no
+  constraint (``spend_by_year`` is still kept).
 - Capacity target: the office stops releasing when the committed capacity (released, not declined/failed/dropped)
   reaches ``target_capacity_kwp``, and resumes if a site drops out; it stops for good at the end of the build window.
 - Hosting: right after its grid review a site reserves its ``capacity_kwp`` against the remaining hosting capacity
@@ -65,6 +68,9 @@ from sim.rollout.config import (
     RolloutConfig,
     StageConfig,
     StageName,
+    budget_pot_days,
+    build_window_end_day,
+    total_budget_cny,
 )
 from sim.rollout.model import check_inputs, simulate
 from sim.rollout.observe import RolloutResult
@@ -80,6 +86,9 @@ __all__ = [
     "RolloutResult",
     "StageConfig",
     "StageName",
+    "budget_pot_days",
+    "build_window_end_day",
     "check_inputs",
     "simulate",
+    "total_budget_cny",
 ]

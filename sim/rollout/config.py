@@ -3,6 +3,7 @@ resources and site statuses. The rules these settings drive are in :mod:`sim.rol
 
 from __future__ import annotations
 
+from datetime import date
 from enum import IntEnum
 from typing import Literal
 
@@ -284,3 +285,43 @@ class OperationConfig(StrictModel):
     repair: Duration = Field(
         default_factory=lambda: triangular(2, 5, 15),
         description="time to repair once an O&M crew is free (MTTR) [days]; assumption")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What the settings imply for a run
+
+
+def build_window_end_day(start_date: date, build_window_years: float, horizon_years: int | None = None) -> float:
+    """Time [days since ``start_date``] from which no site is released: the end of the build window, or the horizon
+    if that comes first (``horizon_years=None``: no horizon)."""
+    start = cal.as_date(start_date)
+    window_end = cal.days_since(start, cal.add_years(start, build_window_years))
+    if horizon_years is None:
+        return window_end
+    return min(cal.days_since(start, cal.add_years(start, horizon_years)), window_end)
+
+
+def budget_pot_days(start_date: date, build_window_years: float, horizon_years: int | None = None) -> list[float]:
+    """Times [days since ``start_date``] at which the programme gets a year's budget (``release_mode="budget"``): the
+    start itself, then every 1 January before the build window closes (see :func:`build_window_end_day`).
+
+    This is what the model puts into its pot (the first budget at the start, the others in ``_budget_year``), so a
+    start after 1 January gets one pot more than the window has whole years: 5 pots for a 5-year window from
+    1 January 2026 (2026-2030), 6 from 15 July 2026 (the start, then 1 January 2027-2031)."""
+    start = cal.as_date(start_date)
+    window_end = build_window_end_day(start, build_window_years, horizon_years)
+    days = [0.0]
+    year = start.year + 1
+    while (day := cal.days_since(start, date(year, 1, 1))) < window_end:
+        days.append(day)
+        year += 1
+    return days
+
+
+def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int | None = None) -> float | None:
+    """The programme's total budget [CNY]: ``annual_budget_cny`` for each pot of :func:`budget_pot_days`, the most it
+    can commit over the build window (with or without carry-over); None unless ``release_mode="budget"``."""
+    if config.release_mode != "budget":
+        return None
+    pots = budget_pot_days(start_date, config.build_window_years, horizon_years)
+    return float(config.annual_budget_cny) * len(pots)

@@ -38,6 +38,9 @@ from sim.rollout.config import (
     RolloutConfig,
     Status,
     Step,
+    budget_pot_days,
+    build_window_end_day,
+    total_budget_cny,
 )
 from sim.rollout.observe import RolloutResult, _Collector, _results
 
@@ -133,7 +136,8 @@ class _World:
 
 
 def _budget_year(env, world: _World):
-    """Put the next year's budget into the pot on each refill day (1 January within the build window)."""
+    """Put the next year's budget into the pot on each refill day: the pots of
+    :func:`~sim.rollout.config.budget_pot_days` after the first, which is in the pot from the start."""
     budget = world.budget
     for day in budget.refill_days:
         budget.topped_up = env.event()
@@ -400,26 +404,30 @@ def check_inputs(
     operation: OperationConfig | None = None,
     *,
     order: Sequence[str] | None = None,
-    horizon_years: int = 1,
+    start_date: date,
+    horizon_years: int | None = None,
 ) -> None:
     """Check the rollout's inputs without running it (the checks :func:`simulate` makes first): site and transformer
-    columns and values, resources the stages need, a budget that can fund the cheapest site. ``order`` defaults to
-    every site. Raises :class:`sim.errors.InputError`."""
+    columns and values, resources the stages need, a budget that can fund the cheapest site (the budget of the run
+    from ``start_date``, over ``horizon_years`` if given). ``order`` defaults to every site. Raises
+    :class:`sim.errors.InputError`."""
     order = [str(s) for s in sites.index] if order is None else order
-    _check_inputs(sites, order, transformers, config, operation or OperationConfig(), horizon_years)
+    _check_inputs(sites, order, transformers, config, operation or OperationConfig(), cal.as_date(start_date),
+                  horizon_years)
 
 
-def _check_inputs(sites, order, transformers, config: RolloutConfig, operation: OperationConfig, horizon_years):
+def _check_inputs(sites, order, transformers, config: RolloutConfig, operation: OperationConfig, start: date,
+                  horizon_years: int | None):
     _need_columns(sites, ("site_type", "capacity_kwp", "capex_cny", "transformer_id"), "sites")
     _need_columns(transformers, ("hosting_limit_kw", "hosting_share_percent"), "transformers")
-    if not isinstance(horizon_years, (int, np.integer)) or horizon_years < 1:
+    if horizon_years is not None and (not isinstance(horizon_years, (int, np.integer)) or horizon_years < 1):
         raise InputError("horizon must be a whole number of years >= 1", field="horizon_years", value=horizon_years,
                          allowed="1, 2, ...")
     released = _check_order(sites, order)
     capex = _check_site_values(released, transformers)
     _check_transformer_values(transformers)
     _check_resources(released, config, operation)
-    _check_budget(capex, config)
+    _check_budget(capex, config, start, horizon_years)
 
 
 def _need_columns(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
@@ -487,13 +495,13 @@ def _check_resources(sites: pd.DataFrame, config: RolloutConfig, operation: Oper
                          allowed=">= 1 (or operation.inverter_mtbf_years: null to ignore failures)")
 
 
-def _check_budget(capex: np.ndarray, config: RolloutConfig) -> None:
+def _check_budget(capex: np.ndarray, config: RolloutConfig, start: date, horizon_years: int | None) -> None:
+    """The dearest site the budget can ever fund: one year's budget, or with carry-over all of them (the pot keeps
+    what is not spent while the office waits for money for the next site)."""
     if config.release_mode != "budget" or not len(capex):
         return
     cheapest = float(capex.min())
-    fundable = config.annual_budget_cny * (
-        math.ceil(config.build_window_years) + 1 if config.budget_carry_over else 1
-    )
+    fundable = total_budget_cny(config, start, horizon_years) if config.budget_carry_over else config.annual_budget_cny
     if cheapest > fundable:
         raise InputError(f"the budget cannot fund even the cheapest site ({cheapest:,.0f} CNY)",
                          field="rollout.annual_budget_cny", value=config.annual_budget_cny,
@@ -532,7 +540,7 @@ def simulate(
     RolloutResult. Raises :class:`sim.errors.InputError` on bad input. The inputs are not modified.
     """
     start = cal.as_date(start_date)
-    _check_inputs(sites, order, transformers, config, operation, horizon_years)
+    _check_inputs(sites, order, transformers, config, operation, start, horizon_years)
     site_ids = np.array([str(s) for s in order], dtype=object)
     site_table = sites.copy()
     site_table.index = site_table.index.astype(str)
@@ -553,7 +561,7 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
                  config: RolloutConfig, operation: OperationConfig, *, seed: int, start: date,
                  horizon_years: int) -> _World:
     horizon_days = cal.days_since(start, cal.add_years(start, horizon_years))
-    window_end_days = min(horizon_days, cal.days_since(start, cal.add_years(start, config.build_window_years)))
+    window_end_days = build_window_end_day(start, config.build_window_years, horizon_years)
     year_starts = cal.year_start_days(start, horizon_years + 1)
     resources = _make_resources(env, config)
     calendars = _build_calendars(config, start, int(horizon_days) + 400, seed) if config.calendar_enabled else None
@@ -564,7 +572,7 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
     return _World(
         horizon_days=horizon_days, window_end_days=window_end_days, year_starts=year_starts, first_year=start.year,
         release_mode=config.release_mode, resources=resources,
-        budget=_make_budget(env, config, start.year, [t for t in year_starts if t < window_end_days]),
+        budget=_make_budget(env, config, start.year, budget_pot_days(start, config.build_window_years, horizon_years)),
         grid=grid, site_ids=site_ids, site_type_index=site_type_index, capacity_kwp=capacity_kwp,
         capex_cny=site_table["capex_cny"].to_numpy(float), transformer=transformer, work_days=work_days,
         fails=fails, stage_plans=_stage_plans(config, resources, calendars), target_kwp=config.target_capacity_kwp,
@@ -675,12 +683,13 @@ def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
     return grid, transformer
 
 
-def _make_budget(env, config: RolloutConfig, first_year: int, refill_days: list[float]) -> _Budget | None:
+def _make_budget(env, config: RolloutConfig, first_year: int, pot_days: list[float]) -> _Budget | None:
+    """The pot, holding the first year's budget; the others come on the later ``pot_days``."""
     if config.release_mode != "budget":
         return None
     annual = config.annual_budget_cny
     pot = simpy.Container(env, capacity=math.inf if config.budget_carry_over else annual, init=annual)
-    return _Budget(pot=pot, annual_cny=annual, carry_over=config.budget_carry_over, refill_days=refill_days,
+    return _Budget(pot=pot, annual_cny=annual, carry_over=config.budget_carry_over, refill_days=pot_days[1:],
                    max_fundable_cny=math.inf if config.budget_carry_over else annual, pot_year=first_year)
 
 
