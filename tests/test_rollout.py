@@ -455,43 +455,7 @@ def test_bad_inputs_raise_input_errors():
     assert e.value.field == "start_date"
 
 
-# --------------------------------------------------------------------------------------------- calendar
-
-
-def test_spring_festival_table():
-    assert cal.spring_festival_date(2020) == date(2020, 1, 25)
-    assert cal.spring_festival_date(2024) == date(2024, 2, 10)
-    assert cal.spring_festival_date(2025) == date(2025, 1, 29)
-    assert cal.spring_festival_date(2026) == date(2026, 2, 17)
-    assert cal.spring_festival_date(2050) == date(2050, 1, 23)
-    assert cal.spring_festival_date(2080) == date(2080, 1, 22)
-    assert set(cal.SPRING_FESTIVAL) == set(range(2020, 2081))
-    for y, (m, d) in cal.SPRING_FESTIVAL.items():  # always between 21 January and 20 February
-        assert date(y, 1, 21) <= date(y, m, d) <= date(y, 2, 20)
-    with pytest.raises(ValueError):
-        cal.spring_festival_date(2081)
-
-
-def test_shutdown_frozen_and_working_days():
-    start = date(2026, 1, 1)
-    shut = cal.shutdown_mask(start, 365, 7, 15)
-    days = cal.day_dates(start, 365)
-    closed = days[shut]
-    assert closed[0] == np.datetime64("2026-02-10") and closed[-1] == np.datetime64("2026-03-04")
-    assert len(closed) == 7 + 1 + 15
-    frozen = cal.frozen_mask(start, 400, (12, 15), (2, 28))
-    assert frozen[0] and frozen[58] and not frozen[59]  # 28 Feb frozen, 1 Mar not
-    assert frozen[(date(2026, 12, 15) - start).days] and not frozen[(date(2026, 12, 14) - start).days]
-    weekend = cal.weekend_mask(start, 7)
-    assert weekend.tolist() == [False, False, True, True, False, False, False]  # 2026-01-01 is a Thursday
-    wc = cal.WorkCalendar(np.array([1, 1, 0, 0, 1, 1, 1, 1], dtype=bool))
-    assert wc.finish(0.0, 2.0) == 2.0
-    assert wc.finish(0.5, 2.0) == 4.5
-    assert wc.finish(1.0, 1.5) == 4.5
-    assert wc.finish(2.5, 1.0) == 5.0
-    assert wc.finish(3.0, 0.0) == 3.0
-    assert wc.finish(0.0, 50.0) > 8
-    assert wc.working_days_between(0.5, 4.5) == pytest.approx(2.0)
+# --------------------------------------------------------------------------------------------- calendar in the model
 
 
 def _one_site_run(site_type, start, rain=0.0, seed=1):
