@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.deployment import OperationConfig, RolloutConfig, simulate  # noqa: E402
+from sim.rollout import OperationConfig, RolloutConfig, simulate  # noqa: E402
 
 TYPE_MIX = {  # share of sites, capacity range [kWp] (log-uniform), capex [CNY/W]
     "rural_home": (0.82, 10, 40, 3.1),

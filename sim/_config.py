@@ -2,19 +2,21 @@
 
 Every section of the scenario file is a :class:`StrictModel`: unknown keys are rejected (the error lists the valid
 ones), and every quantity carries its unit in its name (``_days``, ``_kwp``, ``_percent``, ``_cny_per_w``...).
-Section models live beside the module that uses them (``weather.WeatherConfig``, ``deployment.RolloutConfig``...)
+Section models live beside the module that uses them (``weather.WeatherConfig``, ``rollout.RolloutConfig``...)
 and ``scenario.Scenario`` composes them, so a module and its settings change together.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import typing
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import ndtri
 
 
 SiteType = Literal[
@@ -119,23 +121,40 @@ class Duration(StrictModel):
             return (self.low_days + self.mode_days + self.high_days) / 3.0
         return float(self.mean_days)
 
-    def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
-        """Draw duration(s) [days] from ``rng``."""
+    def ppf(self, u: float | np.ndarray) -> float | np.ndarray:
+        """Quantile function (inverse CDF) of the distribution at probabilities ``u`` in [0, 1) [days].
+
+        The one place where a uniform becomes a duration: the rollout draws its stage durations and repair times as
+        ``ppf`` of a site's own uniforms (common random numbers). Vectorised: an array ``u`` gives an array of the
+        same shape, a scalar ``u`` a float.
+        """
+        q = np.asarray(u, dtype=float)
         if self.dist == "fixed":
-            return float(self.value_days) if size is None else np.full(size, float(self.value_days))
-        if self.dist == "uniform":
-            return rng.uniform(self.low_days, self.high_days, size)
-        if self.dist == "triangular":
-            if self.low_days == self.high_days:
-                return float(self.low_days) if size is None else np.full(size, float(self.low_days))
-            return rng.triangular(self.low_days, self.mode_days, self.high_days, size)
-        if self.dist == "exponential":
-            return rng.exponential(self.mean_days, size)
-        # lognormal parameterised by its mean: mu = ln(mean) - sigma^2 / 2
-        if self.mean_days == 0:
-            return 0.0 if size is None else np.zeros(size)
-        mu = np.log(self.mean_days) - 0.5 * self.sigma**2
-        return rng.lognormal(mu, self.sigma, size)
+            out = np.full(q.shape, float(self.value_days))
+        elif self.dist == "uniform":
+            out = self.low_days + (self.high_days - self.low_days) * q
+        elif self.dist == "triangular":
+            out = _triangular_ppf(self.low_days, self.mode_days, self.high_days, q)
+        elif self.dist == "exponential":
+            out = -self.mean_days * np.log1p(-q)
+        elif self.mean_days == 0:  # lognormal of mean 0
+            out = np.zeros(q.shape)
+        else:  # lognormal parameterised by its mean: mu = ln(mean) - sigma^2 / 2
+            mu = math.log(self.mean_days) - 0.5 * self.sigma**2
+            out = np.exp(mu + self.sigma * ndtri(q))
+        return float(out) if q.ndim == 0 else out
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
+        """Draw duration(s) [days] from ``rng``: :meth:`ppf` of ``rng.random(size)``."""
+        return self.ppf(rng.random(size))
+
+
+def _triangular_ppf(low: float, mode: float, high: float, q: np.ndarray) -> np.ndarray:
+    if high == low:
+        return np.full(q.shape, float(low))
+    left = low + np.sqrt(q * (high - low) * (mode - low))
+    right = high - np.sqrt((1 - q) * (high - low) * (high - mode))
+    return np.where(q < (mode - low) / (high - low), left, right)
 
 
 def fixed(days: float) -> Duration:

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import accounting, carbon, deployment, energy, grid, strategies, weather
+from . import accounting, carbon, energy, grid, strategies, weather
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
+from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .scenario import Scenario
 
 
@@ -174,14 +175,15 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     steps = _steps or _Steps(False, total=RUN_STEPS)
     with steps.step("strategy"):
         ctx = strategies.StrategyContext(
-            seed=seed, horizon_years=scenario.horizon_years, total_budget_cny=_total_budget(scenario),
+            seed=seed, horizon_years=scenario.horizon_years,
+            total_budget_cny=total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years),
             emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
             hosting_limit_kw=prepared.transformers["hosting_limit_kw"].to_dict(),
             candidate_roofs=prepared.candidate_roofs,
         )
         order = strategies.order_sites(strategy, prepared.eligible, ctx)
     with steps.step("rollout"):
-        rollout = deployment.simulate(
+        rollout = simulate_rollout(
             prepared.eligible, order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
         )
@@ -202,13 +204,6 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
     return grid.export_limits_after_upgrades(
         prepared.transformers, rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
         export_limit_percent=prepared.scenario.grid.export_limit_percent)
-
-
-def _total_budget(scenario: Scenario) -> float | None:
-    r = scenario.rollout
-    if r.release_mode != "budget":
-        return None
-    return float(r.annual_budget_cny) * float(np.ceil(r.build_window_years))
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
@@ -290,7 +285,8 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     factor = carbon.resolve_factor(scenario.carbon)
     strategies.resolve(scenario.strategy)
     eligible = sites[sites["eligible"]]
-    deployment.check_inputs(eligible, transformers, scenario.rollout)
+    check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
+                         horizon_years=scenario.horizon_years)
     return {
         "sites (candidate / eligible)": f"{len(sites)} / {len(eligible)}",
         "eligible capacity": f"{eligible['capacity_kwp'].sum() / 1000:,.1f} MWp",

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_valid
 
 from ._config import MOUNTS, SITE_TYPES, Mount, SiteType, StrictModel  # noqa: F401  (re-exported)
 from .carbon import CarbonConfig
-from .deployment import OperationConfig, RolloutConfig
+from .rollout import OperationConfig, RolloutConfig
 from .economics import EconomicsConfig
 from .energy import SystemConfig
 from .errors import InputError
@@ -290,7 +290,7 @@ def unit_of(key: str) -> str:
 
 def _type_name(annotation: Any) -> str:
     text = repr(annotation) if not isinstance(annotation, type) else annotation.__name__
-    text = re.sub(r"\bsim\.[a-z_]+\.", "", text)
+    text = re.sub(r"\bsim\.(?:[a-z_]+\.)+", "", text)  # sim.rollout.config.StageConfig -> StageConfig
     for noise in ("typing.", "datetime.", "pathlib.", "<class '", "'>"):
         text = text.replace(noise, "")
     return text.replace("NoneType", "None")

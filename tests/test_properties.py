@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sim import carbon
 from sim.accounting import account
 from sim.carbon import CarbonConfig
-from sim.deployment import STATUSES, OperationConfig, RolloutConfig, simulate
+from sim.rollout import STATUSES, OperationConfig, RolloutConfig, simulate
 from sim.economics import EconomicsConfig
 from sim.energy import specific_yield
 from sim.weather import (BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S,

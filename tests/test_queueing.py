@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from sim._config import Duration, fixed
-from sim.deployment import STAGES, OperationConfig, RolloutConfig, StageConfig, duration_ppf, simulate
+from sim.rollout import STAGES, OperationConfig, RolloutConfig, StageConfig, simulate
 from sim.rng import site_rng
 
 MEAN_SERVICE_DAYS = 2.0
@@ -105,7 +105,7 @@ def test_erlang_c_mean_wait_mmc(rho):
     k = STAGES.index("construction")
     dur = config.stage("rural_home", "construction").duration
     u = np.array([site_rng(SEED, sid, "stages").random(2 * len(STAGES))[2 * k] for sid in ids])
-    service = pd.Series(duration_ppf(dur, u), index=ids)
+    service = pd.Series(dur.ppf(u), index=ids)
 
     order = start.sort_values().index
     arrivals = start.loc[order].to_numpy()

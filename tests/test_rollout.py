@@ -1,4 +1,4 @@
-"""Tests of the rollout model (sim.deployment) and its work calendar (sim.calendar)."""
+"""Tests of the rollout model (sim.rollout)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import calendar as cal
 from sim._config import Duration, fixed, triangular
-from sim.deployment import (
+from sim.errors import InputError
+from sim.rollout import (
     STAGES,
     STATUSES,
     OperationConfig,
     RolloutConfig,
     StageConfig,
-    _ppf_scalar,
+    budget_pot_days,
     check_inputs,
-    duration_ppf,
     simulate,
+    total_budget_cny,
 )
-from sim.errors import InputError
+from sim.rollout import calendar as cal
 from sim.rng import stream
 
 NO_FAILURES = OperationConfig(inverter_mtbf_years=None)
@@ -127,12 +127,16 @@ def test_duration_ppf_matches_distribution_means():
     u = (np.arange(200_000) + 0.5) / 200_000
     for d in [fixed(3), triangular(2, 5, 15), Duration(dist="uniform", low_days=1, high_days=4),
               Duration(dist="exponential", mean_days=7), Duration(dist="lognormal", mean_days=10, sigma=0.5)]:
-        x = duration_ppf(d, u)
+        x = d.ppf(u)
+        assert x.shape == u.shape
         assert x.min() >= 0
+        assert np.all(np.diff(x) >= 0), d.dist  # a quantile function never decreases
         assert x.mean() == pytest.approx(d.mean, rel=2e-3), d.dist
-        scalar = _ppf_scalar(d)
-        for q in (0.01, 0.3, 0.5, 0.97):
-            assert scalar(q) == pytest.approx(float(duration_ppf(d, np.array([q]))[0]), abs=1e-12)
+        for q in (0.01, 0.3, 0.5, 0.97):  # a scalar gives a float, the same value as in an array
+            assert isinstance(d.ppf(q), float)
+            assert d.ppf(q) == float(d.ppf(np.array([q]))[0])
+        # sample() is ppf of the generator's uniforms
+        assert np.array_equal(d.sample(np.random.default_rng(5), 10), d.ppf(np.random.default_rng(5).random(10)))
 
 
 # --------------------------------------------------------------------------------------------- budget
@@ -183,6 +187,58 @@ def test_capacity_target_stops_releases():
     cum = np.cumsum(sites.loc[order, "capacity_kwp"].to_numpy())
     k = int(np.searchsorted(cum, 3000.0)) + 1  # the smallest prefix reaching the target
     assert released[:k].all() and not released[k:].any()
+
+
+def _straight_through_homes(n_sites: int, capex_cny: float):
+    """Identical homes that go straight through: every stage instant and passed, no calendar, unlimited hosting."""
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": 10.0, "capex_cny": capex_cny,
+                          "transformer_id": "T"}, index=[f"h{i:03d}" for i in range(n_sites)])
+    transformers = pd.DataFrame({"hosting_limit_kw": [np.inf], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="budget", calendar_enabled=False, stages=_instant_stages())
+    return sites, transformers, config
+
+
+@pytest.mark.parametrize("carry_over", [False, True])
+@pytest.mark.parametrize(("start", "window_years", "horizon_years", "pots"), [
+    (date(2026, 1, 1), 3.0, 6, 3),  # 1 January 2026, 2027, 2028
+    (date(2026, 1, 1), 2.5, 6, 3),  # the window closes on 2 July 2028
+    (date(2026, 7, 15), 3.0, 6, 4),  # the start, then 1 January 2027, 2028, 2029
+    (date(2026, 7, 15), 2.5, 6, 4),  # the window closes on 13 January 2029
+    (date(2026, 10, 1), 2.2, 6, 3),  # the window closes on 13 December 2028
+    (date(2026, 1, 1), 5.0, 2, 2),  # the horizon comes first
+])
+def test_total_budget_is_what_the_simulation_puts_in_the_pot(start, window_years, horizon_years, pots, carry_over):
+    annual, per_pot = 1e6, 10
+    sites, transformers, config = _straight_through_homes(per_pot * 7, annual / per_pot)
+    config = config.model_copy(update={"annual_budget_cny": annual, "budget_carry_over": carry_over,
+                                       "build_window_years": window_years})
+    r = simulate(sites, list(sites.index), transformers, config, NO_FAILURES, seed=1, start_date=start,
+                 horizon_years=horizon_years)
+    pot_days = budget_pot_days(start, window_years, horizon_years)
+    assert len(pot_days) == pots
+    # sites cost a tenth of a year's budget, so the office spends each pot as soon as it is in: the release days are
+    # the pot days, ten sites each, and the money committed is the total budget
+    release_days = r.outcomes["release_day"].dropna()
+    assert release_days.value_counts().sort_index().to_dict() == {day: per_pot for day in pot_days}
+    assert sum(r.spend_by_year.values()) == total_budget_cny(config, start, horizon_years) == annual * pots
+    assert total_budget_cny(config.model_copy(update={"release_mode": "all_at_start"}), start, horizon_years) is None
+
+
+def test_budget_check_counts_the_pots_of_the_run():
+    # with carry-over, a site dearer than three years' budget is funded from a mid-year start (a 3-year window holds
+    # 4 pots) once the fourth budget is in, but it can never be funded from a start on 1 January (3 pots)
+    sites, transformers, config = _straight_through_homes(1, 3.5e6)
+    config = config.model_copy(update={"annual_budget_cny": 1e6, "budget_carry_over": True,
+                                       "build_window_years": 3.0})
+    mid_year, new_year = date(2026, 7, 15), date(2026, 1, 1)
+    check_inputs(sites, transformers, config, start_date=mid_year, horizon_years=5)
+    r = simulate(sites, ["h000"], transformers, config, NO_FAILURES, seed=1, start_date=mid_year, horizon_years=5)
+    assert r.outcomes.loc["h000", "release_day"] == budget_pot_days(mid_year, 3.0, 5)[3]
+    for start in (new_year, mid_year):
+        run_config = config if start == new_year else config.model_copy(update={"budget_carry_over": False})
+        with pytest.raises(InputError) as e:
+            check_inputs(sites, transformers, run_config, start_date=start, horizon_years=5)
+        assert e.value.field == "rollout.annual_budget_cny" and "cheapest" in str(e.value)
 
 
 # --------------------------------------------------------------------------------------------- conservation
@@ -399,43 +455,7 @@ def test_bad_inputs_raise_input_errors():
     assert e.value.field == "start_date"
 
 
-# --------------------------------------------------------------------------------------------- calendar
-
-
-def test_spring_festival_table():
-    assert cal.spring_festival_date(2020) == date(2020, 1, 25)
-    assert cal.spring_festival_date(2024) == date(2024, 2, 10)
-    assert cal.spring_festival_date(2025) == date(2025, 1, 29)
-    assert cal.spring_festival_date(2026) == date(2026, 2, 17)
-    assert cal.spring_festival_date(2050) == date(2050, 1, 23)
-    assert cal.spring_festival_date(2080) == date(2080, 1, 22)
-    assert set(cal.SPRING_FESTIVAL) == set(range(2020, 2081))
-    for y, (m, d) in cal.SPRING_FESTIVAL.items():  # always between 21 January and 20 February
-        assert date(y, 1, 21) <= date(y, m, d) <= date(y, 2, 20)
-    with pytest.raises(ValueError):
-        cal.spring_festival_date(2081)
-
-
-def test_shutdown_frozen_and_working_days():
-    start = date(2026, 1, 1)
-    shut = cal.shutdown_mask(start, 365, 7, 15)
-    days = cal.day_dates(start, 365)
-    closed = days[shut]
-    assert closed[0] == np.datetime64("2026-02-10") and closed[-1] == np.datetime64("2026-03-04")
-    assert len(closed) == 7 + 1 + 15
-    frozen = cal.frozen_mask(start, 400, (12, 15), (2, 28))
-    assert frozen[0] and frozen[58] and not frozen[59]  # 28 Feb frozen, 1 Mar not
-    assert frozen[(date(2026, 12, 15) - start).days] and not frozen[(date(2026, 12, 14) - start).days]
-    weekend = cal.weekend_mask(start, 7)
-    assert weekend.tolist() == [False, False, True, True, False, False, False]  # 2026-01-01 is a Thursday
-    wc = cal.WorkCalendar(np.array([1, 1, 0, 0, 1, 1, 1, 1], dtype=bool))
-    assert wc.finish(0.0, 2.0) == 2.0
-    assert wc.finish(0.5, 2.0) == 4.5
-    assert wc.finish(1.0, 1.5) == 4.5
-    assert wc.finish(2.5, 1.0) == 5.0
-    assert wc.finish(3.0, 0.0) == 3.0
-    assert wc.finish(0.0, 50.0) > 8
-    assert wc.working_days_between(0.5, 4.5) == pytest.approx(2.0)
+# --------------------------------------------------------------------------------------------- calendar in the model
 
 
 def _one_site_run(site_type, start, rain=0.0, seed=1):
@@ -552,9 +572,11 @@ def test_config_round_trip_and_layered_stage_settings():
 
 def test_check_inputs_without_running():
     sites, transformers = _county(n=20, tight=False)
-    check_inputs(sites, transformers, RolloutConfig())
+    start = date(2026, 1, 1)
+    check_inputs(sites, transformers, RolloutConfig(), start_date=start)
     with pytest.raises(InputError) as e:
-        check_inputs(sites, transformers, RolloutConfig(surveyors=0))
+        check_inputs(sites, transformers, RolloutConfig(surveyors=0), start_date=start)
     assert e.value.field == "rollout.surveyors"
     # a stage that does not use the resource makes a zero count fine
-    check_inputs(sites, transformers, RolloutConfig(surveyors=0, stages={"survey_design": StageConfig(resource=None)}))
+    check_inputs(sites, transformers, RolloutConfig(surveyors=0, stages={"survey_design": StageConfig(resource=None)}),
+                 start_date=start)

@@ -13,9 +13,10 @@ public almanacs; 2024-2035 cross-checked against a second independent table).
 from __future__ import annotations
 
 from bisect import bisect_left
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
 # First day of the Chinese lunar year (Spring Festival), Gregorian (month, day), 2020-2080.
 SPRING_FESTIVAL: dict[int, tuple[int, int]] = {
@@ -31,6 +32,36 @@ SPRING_FESTIVAL: dict[int, tuple[int, int]] = {
 }
 FIRST_YEAR = min(SPRING_FESTIVAL)
 LAST_YEAR = max(SPRING_FESTIVAL)
+
+
+def as_date(d) -> date:
+    """A ``date`` from a date, a datetime or anything ``pandas.Timestamp`` reads."""
+    if isinstance(d, datetime):
+        return d.date()
+    if isinstance(d, date):
+        return d
+    return pd.Timestamp(d).date()
+
+
+def add_years(d: date, years: float) -> date:
+    """``d`` plus ``years``: whole years on the calendar (29 February -> 28 February), the fraction as
+    ``round(fraction x 365.25)`` days."""
+    whole = int(years)
+    try:
+        out = d.replace(year=d.year + whole)
+    except ValueError:  # 29 February
+        out = d.replace(year=d.year + whole, day=28)
+    return out + timedelta(days=round((years - whole) * 365.25))
+
+
+def days_since(start: date, d: date) -> float:
+    """Time of 00:00 of ``d`` [days since ``start``]."""
+    return float((d - start).days)
+
+
+def year_start_days(start: date, n_years: int) -> list[float]:
+    """Times of 1 January [days since ``start``] of the ``n_years`` years after the start year."""
+    return [days_since(start, date(year, 1, 1)) for year in range(start.year + 1, start.year + n_years + 1)]
 
 
 def spring_festival_date(year: int) -> date:

@@ -1,0 +1,327 @@
+"""Settings of the rollout model (scenario sections ``rollout`` and ``operation``) and the names of its stages,
+resources and site statuses. The rules these settings drive are in :mod:`sim.rollout`."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, field_validator, model_serializer
+
+from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, fixed, triangular
+from sim.rollout import calendar as cal
+
+StageName = Literal["consent", "survey_design", "filing", "grid_review", "procurement", "construction", "acceptance"]
+STAGES: tuple[str, ...] = StageName.__args__  # type: ignore[attr-defined]
+ResourceName = Literal["crews", "reviewers", "inspectors", "surveyors", "om_crews"]
+RESOURCES: tuple[str, ...] = ResourceName.__args__  # type: ignore[attr-defined]
+
+
+class Step(IntEnum):
+    """The steps of a site's way as the event log names them (``RolloutResult.events["stage"]``, in this order):
+    its release, the seven stages of :data:`STAGES`, and the hosting check between grid review and procurement."""
+
+    RELEASE = 0
+    CONSENT = 1
+    SURVEY_DESIGN = 2
+    FILING = 3
+    GRID_REVIEW = 4
+    HOSTING = 5
+    PROCUREMENT = 6
+    CONSTRUCTION = 7
+    ACCEPTANCE = 8
+
+
+STEP_NAMES: tuple[str, ...] = tuple(step.name.lower() for step in Step)
+STAGE_STEPS: tuple[Step, ...] = tuple(Step[name.upper()] for name in STAGES)  # the step of each stage of STAGES
+HOSTING_CHECK_AFTER = Step.GRID_REVIEW  # a site reserves hosting capacity once its grid review has passed
+assert STAGE_STEPS == tuple(step for step in Step if step not in (Step.RELEASE, Step.HOSTING))  # same order
+
+
+class Event(IntEnum):
+    """What happened at a step (``RolloutResult.events["event"]``): ``wait`` is queueing for a resource or for hosting
+    capacity; a site that does not go on ``decline``s (consent), ``fail``s (a later stage) or is ``drop``ped
+    (hosting)."""
+
+    START = 0
+    END = 1
+    WAIT = 2
+    DECLINE = 3
+    FAIL = 4
+    DROP = 5
+
+
+EVENTS: tuple[str, ...] = tuple(event.name.lower() for event in Event)
+
+
+class Status(IntEnum):
+    """Where a site of the release order stands at the horizon (``RolloutResult.outcomes["status"]``)."""
+
+    NOT_RELEASED = 0
+    IN_PROGRESS = 1
+    OPERATING = 2
+    DECLINED = 3
+    FAILED = 4
+    DROPPED_HOSTING = 5
+
+
+STATUSES: tuple[str, ...] = tuple(status.name.lower() for status in Status)
+
+# Ground-mounted / open-air types: foundations or piles in the ground (or pond bed), so no work in the frozen season
+# and none on rainy days. Rooftop types (homes, public and government buildings, C&I, guesthouses) are not stopped.
+OUTDOOR_SITE_TYPES = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark")
+
+# stages done in offices (grid company, bureaux): they count working days of the office calendar
+OFFICE_STAGES = ("survey_design", "filing", "grid_review", "acceptance")
+
+
+class StageConfig(StrictModel):
+    """One stage of a site's path. In ``RolloutConfig.site_type_stages`` a key left out inherits the default stage."""
+
+    duration: Duration | None = Field(
+        None, description="duration of the stage [days; working days for office stages and construction when the "
+        "calendar is on]; for construction the crew's set-up, capacity / productivity is added; unset: inherited")
+    success_percent: float = Field(
+        100.0, ge=0, le=100, allow_inf_nan=False,
+        description="chance that the site passes the stage (consent: the owner agrees); otherwise it declines/fails")
+    resource: ResourceName | None = Field(
+        None, description="shared resource the stage needs (crews, reviewers, inspectors, surveyors, om_crews) or "
+        "null for none")
+    resource_busy_percent: float = Field(
+        100.0, gt=0, le=100, allow_inf_nan=False,
+        description="share of the stage's duration during which the resource is busy with the site, taken at the "
+        "start (an engineer spends half a day on an application with a 20-working-day service limit)")
+
+    @model_serializer(mode="wrap")
+    def _only_set_keys(self, handler):
+        # a dump keeps only the keys that were given, so that dumping and re-loading a config does not turn
+        # inherited values into overrides
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
+
+
+def _default_stages() -> dict[str, StageConfig]:
+    return {
+        # assumption: weeks of village meetings and household visits; 85 % of homes agree
+        "consent": StageConfig(duration=triangular(7, 21, 60), success_percent=85.0),
+        # State Grid service limit: site survey within 2 working days (design done alongside)
+        "survey_design": StageConfig(duration=fixed(2), resource="surveyors", resource_busy_percent=50.0),
+        # assumption: project filing (bei'an) with the county development and reform bureau
+        "filing": StageConfig(duration=triangular(3, 5, 10)),
+        # State Grid service limit: connection plan within 20 working days
+        # assumption: half a working day of a reviewer's time per application
+        "grid_review": StageConfig(duration=fixed(20), resource="reviewers", resource_busy_percent=2.5),
+        # assumption: ordering and delivery of modules and inverters; metering and contracts (State Grid limit 10
+        # working days) run in parallel; 2 % of orders fall through
+        "procurement": StageConfig(duration=triangular(10, 20, 45), success_percent=98.0),
+        # set-up/mobilisation of the crew [working days]; capacity_kwp / crew_productivity_kwp_per_day is added
+        "construction": StageConfig(duration=triangular(0.5, 1, 3), resource="crews"),
+        # State Grid service limit: acceptance and connection within 10 working days
+        # assumption: one working day of an inspector on site
+        "acceptance": StageConfig(duration=fixed(10), success_percent=99.0, resource="inspectors",
+                                  resource_busy_percent=10.0),
+    }
+
+
+def _default_site_type_stages() -> dict[str, dict[str, StageConfig]]:
+    # assumptions: public owners follow the pilot's mandate more readily than households
+    return {
+        "party_government": {"consent": StageConfig(success_percent=100.0)},
+        "public_building": {"consent": StageConfig(success_percent=95.0)},
+        "commercial_industrial": {"consent": StageConfig(success_percent=75.0)},
+    }
+
+
+def _default_productivity() -> dict[str, float]:
+    # assumptions [kWp per crew-day]: a rooftop crew builds a 20-30 kWp home in about a day; ground-mounted and pond
+    # arrays with prefabricated racks go faster per kWp; steel canopies and greenhouses are slower.
+    return {
+        "default": 30.0,
+        "rural_home": 30.0,
+        "guesthouse": 30.0,
+        "public_building": 40.0,
+        "party_government": 40.0,
+        "commercial_industrial": 60.0,
+        "agrivoltaic": 80.0,
+        "fish_pond": 80.0,
+        "greenhouse": 50.0,
+        "tourism_carpark": 40.0,
+    }
+
+
+class RolloutConfig(StrictModel):
+    """Settings of the rollout model (scenario section ``rollout``). Defaults are assumptions unless a source is named
+    in :func:`_default_stages`."""
+
+    release_mode: Literal["budget", "all_at_start", "poisson"] = Field(
+        "budget", description="how the programme office releases sites in priority order: as the yearly budget "
+        "allows, all at once, or at random (Poisson) times")
+    annual_budget_cny: float = Field(
+        150e6, gt=0, allow_inf_nan=False,
+        description="capex that can be committed per calendar year (budget mode); assumption")
+    budget_carry_over: bool = Field(False, description="unspent budget is kept for the next year (else it lapses)")
+    poisson_rate_per_day: float = Field(
+        5.0, gt=0, allow_inf_nan=False, description="mean releases per day (poisson mode)")
+    build_window_years: float = Field(
+        5.0, gt=0, allow_inf_nan=False, description="no site is released after this time from the start date")
+    target_capacity_kwp: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
+        description="stop releasing when the committed capacity reaches it (null: no target); basis of milestones")
+
+    crews: int = Field(6, ge=0, description="number of construction crews (count)")
+    reviewers: int = Field(2, ge=0, description="number of grid-company engineers reviewing applications (count)")
+    inspectors: int = Field(2, ge=0, description="number of acceptance inspectors (count)")
+    surveyors: int = Field(3, ge=0, description="number of site surveyors/designers (count)")
+    om_crews: int = Field(2, ge=0, description="number of O&M crews repairing inverters during operation (count)")
+    crew_productivity_kwp_per_day: dict[str, float] = Field(
+        default_factory=_default_productivity,
+        description="kWp one crew installs per working day, by site type, with a 'default'; assumptions")
+
+    stages: dict[StageName, StageConfig] = Field(
+        default_factory=_default_stages,
+        description="settings of the stages consent, survey_design, filing, grid_review, procurement, construction, "
+        "acceptance (State Grid service limits: survey 2, connection plan 20, acceptance 10 working days); keys "
+        "left out keep their defaults")
+    site_type_stages: dict[SiteType, dict[StageName, StageConfig]] = Field(
+        default_factory=_default_site_type_stages,
+        description="per site type overrides of stage settings, layered over `stages` key by key")
+
+    hosting_when_full: Literal["wait_upgrade", "drop"] = Field(
+        "wait_upgrade", description="a site whose transformer is full waits for an upgrade, or is dropped")
+    upgrade_lead_time_days: float = Field(
+        365.0, ge=0, allow_inf_nan=False,
+        description="a full transformer with no planned upgrade gets one this long after the first site had to "
+        "wait; assumption")
+    upgrade_factor: float = Field(
+        2.0, gt=1, allow_inf_nan=False,
+        description="rating multiplier of such an unplanned upgrade (ratio; e.g. 200 kVA -> 400 kVA); assumption")
+
+    calendar_enabled: bool = Field(
+        True, description="use the work calendar (Spring Festival, frozen season, rain, weekends); off: every day "
+        "is a working day")
+    office_weekends_off: bool = Field(True, description="office stages do not progress on Saturdays and Sundays")
+    construction_weekends_off: bool = Field(False, description="crews do not work on Saturdays and Sundays")
+    outdoor_site_types: list[SiteType] = Field(
+        default_factory=lambda: list(OUTDOOR_SITE_TYPES),
+        description="ground-mounted types whose construction stops in the frozen season and on rainy days")
+    frozen_season_start_month_day: str = Field(
+        "12-15", description="first day (MM-DD) of the frozen-ground season; assumption for northern Hebei")
+    frozen_season_end_month_day: str = Field("02-28", description="last day (MM-DD) of the frozen-ground season")
+    rain_day_percent_by_month: list[float] = Field(
+        default_factory=lambda: [3.0, 4.0, 7.0, 10.0, 17.0, 27.0, 40.0, 33.0, 20.0, 10.0, 5.0, 3.0],
+        description="share of days, January to December, with rain that stops outdoor work (Huailai-like, summer "
+        "rainy); assumption")
+    spring_festival_shutdown_days_before: int = Field(
+        7, ge=0, description="days before the Spring Festival from which nobody works (days); assumption")
+    spring_festival_shutdown_days_after: int = Field(
+        15, ge=0, description="days after the Spring Festival until which nobody works (days; the Lantern "
+        "Festival is day 14); assumption")
+
+    @field_validator("crew_productivity_kwp_per_day")
+    @classmethod
+    def _check_productivity(cls, v: dict[str, float]) -> dict[str, float]:
+        allowed = set(SITE_TYPES) | {"default"}
+        for key, value in v.items():
+            if key not in allowed:
+                raise ValueError(f"unknown site type {key!r}; must be one of: default, {', '.join(SITE_TYPES)}")
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"productivity of {key!r} must be a finite number > 0 [kWp/crew-day], got {value}")
+        if "default" not in v:
+            v = {**v, "default": _default_productivity()["default"]}
+        return v
+
+    @field_validator("rain_day_percent_by_month")
+    @classmethod
+    def _check_rain(cls, v: list[float]) -> list[float]:
+        if len(v) != 12:
+            raise ValueError(f"needs 12 values (January to December), got {len(v)}")
+        for x in v:
+            if not (np.isfinite(x) and 0 <= x <= 100):
+                raise ValueError(f"each value must be a percentage in 0..100, got {x}")
+        return v
+
+    @field_validator("frozen_season_start_month_day", "frozen_season_end_month_day")
+    @classmethod
+    def _check_md(cls, v: str) -> str:
+        cal.parse_month_day(v)
+        return v
+
+    def stage(self, site_type: str, stage: str) -> StageConfig:
+        """The effective settings of ``stage`` for ``site_type``, in layers, each overriding only the keys it sets:
+        default stage <- ``stages`` <- default site-type overrides <- ``site_type_stages``. (So giving
+        ``site_type_stages`` for one type keeps the default overrides of the others.)"""
+        out = _default_stages()[stage]
+        layers = (
+            self.stages.get(stage),
+            _default_site_type_stages().get(site_type, {}).get(stage),
+            self.site_type_stages.get(site_type, {}).get(stage),
+        )
+        for layer in layers:
+            if layer is not None:
+                out = out.model_copy(update={k: getattr(layer, k) for k in layer.model_fields_set})
+        if out.duration is None:
+            out = out.model_copy(update={"duration": _default_stages()[stage].duration})
+        return out
+
+    def productivity(self, site_type: str) -> float:
+        """Installation rate of one crew [kWp/crew-day] for ``site_type``."""
+        p = self.crew_productivity_kwp_per_day
+        return float(p.get(site_type, p["default"]))
+
+
+class OperationConfig(StrictModel):
+    """Operation settings (scenario section ``operation``). The O&M crew count is ``RolloutConfig.om_crews`` (it is a
+    resource of the same programme, sized with the others)."""
+
+    degradation_first_year_percent: float = Field(
+        1.0, ge=0, le=100, description="loss of output in the first year (light-induced); assumption")
+    degradation_percent_per_year: float = Field(
+        0.5, ge=0, le=100, description="loss of output per year after the first (median, Jordan & Kurtz 2013)")
+    inverter_mtbf_years: float | None = Field(
+        10.0, gt=0, allow_inf_nan=False,
+        description="mean operating time between inverter failures (null: no failures); assumption")
+    repair: Duration = Field(
+        default_factory=lambda: triangular(2, 5, 15),
+        description="time to repair once an O&M crew is free (MTTR) [days]; assumption")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What the settings imply for a run
+
+
+def build_window_end_day(start_date: date, build_window_years: float, horizon_years: int | None = None) -> float:
+    """Time [days since ``start_date``] from which no site is released: the end of the build window, or the horizon
+    if that comes first (``horizon_years=None``: no horizon)."""
+    start = cal.as_date(start_date)
+    window_end = cal.days_since(start, cal.add_years(start, build_window_years))
+    if horizon_years is None:
+        return window_end
+    return min(cal.days_since(start, cal.add_years(start, horizon_years)), window_end)
+
+
+def budget_pot_days(start_date: date, build_window_years: float, horizon_years: int | None = None) -> list[float]:
+    """Times [days since ``start_date``] at which the programme gets a year's budget (``release_mode="budget"``): the
+    start itself, then every 1 January before the build window closes (see :func:`build_window_end_day`).
+
+    This is what the model puts into its pot (the first budget at the start, the others in ``_budget_year``), so a
+    start after 1 January gets one pot more than the window has whole years: 5 pots for a 5-year window from
+    1 January 2026 (2026-2030), 6 from 15 July 2026 (the start, then 1 January 2027-2031)."""
+    start = cal.as_date(start_date)
+    window_end = build_window_end_day(start, build_window_years, horizon_years)
+    days = [0.0]
+    year = start.year + 1
+    while (day := cal.days_since(start, date(year, 1, 1))) < window_end:
+        days.append(day)
+        year += 1
+    return days
+
+
+def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int | None = None) -> float | None:
+    """The programme's total budget [CNY]: ``annual_budget_cny`` for each pot of :func:`budget_pot_days`, the most it
+    can commit over the build window (with or without carry-over); None unless ``release_mode="budget"``."""
+    if config.release_mode != "budget":
+        return None
+    pots = budget_pot_days(start_date, config.build_window_years, horizon_years)
+    return float(config.annual_budget_cny) * len(pots)

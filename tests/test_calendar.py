@@ -1,0 +1,177 @@
+"""Tests of the rollout's work calendar (sim.rollout.calendar): the Spring Festival table, month-day parsing, the
+day masks, working-day arithmetic and the run's date helpers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from sim.rng import stream
+from sim.rollout import RolloutConfig
+from sim.rollout import calendar as cal
+
+DEFAULTS = RolloutConfig()
+
+
+# --------------------------------------------------------------------------------------------- Spring Festival
+
+
+def test_spring_festival_table_bounds():
+    years = sorted(cal.SPRING_FESTIVAL)
+    assert (cal.FIRST_YEAR, cal.LAST_YEAR) == (years[0], years[-1])
+    assert years == list(range(cal.FIRST_YEAR, cal.LAST_YEAR + 1))  # no year missing
+    # the first and last years of the table are served, the years just outside are refused
+    assert cal.spring_festival_date(cal.FIRST_YEAR) == date(cal.FIRST_YEAR, *cal.SPRING_FESTIVAL[cal.FIRST_YEAR])
+    assert cal.spring_festival_date(cal.LAST_YEAR) == date(cal.LAST_YEAR, *cal.SPRING_FESTIVAL[cal.LAST_YEAR])
+    for year in (cal.FIRST_YEAR - 1, cal.LAST_YEAR + 1):
+        with pytest.raises(ValueError, match=str(year)):
+            cal.spring_festival_date(year)
+
+
+def test_spring_festival_dates_are_lunar_new_years():
+    # spot checks against the almanac
+    assert cal.spring_festival_date(2020) == date(2020, 1, 25)
+    assert cal.spring_festival_date(2024) == date(2024, 2, 10)
+    assert cal.spring_festival_date(2025) == date(2025, 1, 29)
+    assert cal.spring_festival_date(2026) == date(2026, 2, 17)
+    assert cal.spring_festival_date(2050) == date(2050, 1, 23)
+    dates = [cal.spring_festival_date(y) for y in range(cal.FIRST_YEAR, cal.LAST_YEAR + 1)]
+    for d in dates:  # always between 21 January and 20 February
+        assert date(d.year, 1, 21) <= d <= date(d.year, 2, 20)
+    # a lunar year has 12 months (353-355 days) or, with a leap month, 13 (383-385 days)
+    gaps = {(b - a).days for a, b in zip(dates, dates[1:])}
+    assert gaps <= {353, 354, 355, 383, 384, 385}, gaps
+
+
+# --------------------------------------------------------------------------------------------- month-day
+
+
+@pytest.mark.parametrize(("text", "expected"), [("12-15", (12, 15)), ("02-28", (2, 28)), ("02-29", (2, 29)),
+                                                ("1-5", (1, 5)), ("12-31", (12, 31))])
+def test_parse_month_day_good(text, expected):
+    assert cal.parse_month_day(text) == expected
+
+
+@pytest.mark.parametrize("text", ["13-01", "00-10", "02-30", "04-31", "1215", "12-15-01", "", "aa-bb", None, 1215])
+def test_parse_month_day_bad(text):
+    with pytest.raises(ValueError, match="MM-DD"):
+        cal.parse_month_day(text)
+
+
+def test_default_frozen_season_is_valid():
+    first = cal.parse_month_day(DEFAULTS.frozen_season_start_month_day)
+    last = cal.parse_month_day(DEFAULTS.frozen_season_end_month_day)
+    assert first > last  # the default season wraps the new year
+
+
+# --------------------------------------------------------------------------------------------- masks
+
+
+def test_weekend_mask_matches_the_weekday():
+    start = date(2026, 1, 1)
+    days = [start + timedelta(days=k) for k in range(30)]
+    assert cal.weekend_mask(start, 30).tolist() == [d.weekday() >= 5 for d in days]
+
+
+def test_shutdown_mask_around_the_festival():
+    before, after = DEFAULTS.spring_festival_shutdown_days_before, DEFAULTS.spring_festival_shutdown_days_after
+    start = date(2026, 1, 1)
+    closed = cal.day_dates(start, 365)[cal.shutdown_mask(start, 365, before, after)]
+    festival = cal.spring_festival_date(2026)
+    assert closed[0] == np.datetime64(festival - timedelta(days=before))
+    assert closed[-1] == np.datetime64(festival + timedelta(days=after))
+    assert len(closed) == before + 1 + after  # one block, both ends included
+    # a run that starts inside the shutdown is closed from its first day, and a run after it not at all
+    inside = festival + timedelta(days=1)
+    assert cal.shutdown_mask(inside, after + 5, before, after).tolist() == [True] * after + [False] * 5
+    assert not cal.shutdown_mask(festival + timedelta(days=after + 1), 200, before, after).any()
+
+
+def test_frozen_mask_wraps_the_new_year():
+    first = cal.parse_month_day(DEFAULTS.frozen_season_start_month_day)
+    last = cal.parse_month_day(DEFAULTS.frozen_season_end_month_day)
+    start = date(2026, 1, 1)
+    frozen = cal.frozen_mask(start, 365, first, last)
+
+    def day(d: date) -> int:
+        return (d - start).days
+
+    assert frozen[0] and frozen[day(date(2026, *last))] and not frozen[day(date(2026, *last) + timedelta(days=1))]
+    assert frozen[day(date(2026, *first))] and not frozen[day(date(2026, *first) - timedelta(days=1))]
+    assert frozen.sum() == day(date(2026, *last)) + 1 + (date(2026, 12, 31) - date(2026, *first)).days + 1
+    # a season within one year does not wrap
+    march = cal.frozen_mask(start, 365, (3, 1), (3, 31))
+    assert march.sum() == 31 and march[day(date(2026, 3, 1))] and not march[day(date(2026, 4, 1))]
+
+
+def test_rain_mask_is_reproducible_from_its_stream():
+    percent = DEFAULTS.rain_day_percent_by_month
+    start, n_days = date(2026, 1, 1), 3 * 365
+    a = cal.rain_mask(start, n_days, percent, stream(7, "rollout", "weather"))
+    b = cal.rain_mask(start, n_days, percent, stream(7, "rollout", "weather"))
+    c = cal.rain_mask(start, n_days, percent, stream(8, "rollout", "weather"))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # the share of rainy days follows the month's percentage (summer rainy, winter dry)
+    months = cal.day_dates(start, n_days).astype("datetime64[M]").astype(int) % 12
+    wettest, driest = int(np.argmax(percent)), int(np.argmin(percent))
+    assert a[months == wettest].mean() > a[months == driest].mean()
+    assert a[months == wettest].mean() == pytest.approx(percent[wettest] / 100, abs=0.12)
+    assert not cal.rain_mask(start, 100, [0.0] * 12, stream(7, "x")).any()
+    assert cal.rain_mask(start, 100, [100.0] * 12, stream(7, "x")).all()
+
+
+# --------------------------------------------------------------------------------------------- working days
+
+
+def test_work_calendar_arithmetic():
+    wc = cal.WorkCalendar(np.array([1, 1, 0, 0, 1, 1, 1, 1], dtype=bool))
+    assert wc.finish(0.0, 2.0) == 2.0
+    assert wc.finish(0.5, 2.0) == 4.5  # the second half of day 0, day 1, (days 2-3 closed), half of day 4
+    assert wc.finish(1.0, 1.5) == 4.5
+    assert wc.finish(2.5, 1.0) == 5.0  # started on a closed day: work begins on day 4
+    assert wc.finish(3.0, 0.0) == 3.0
+    assert wc.finish(0.0, 50.0) == wc.n_days + 1  # cannot be finished within the calendar
+    assert wc.working_days_between(0.5, 4.5) == pytest.approx(2.0)
+
+
+def test_working_days_across_a_weekend():
+    monday = date(2026, 4, 6)
+    assert monday.weekday() == 0
+    wc = cal.WorkCalendar(~cal.weekend_mask(monday, 28))
+    assert wc.finish(0.0, 5.0) == 5.0  # Monday to Friday: done on Saturday 00:00
+    thursday = 3.0
+    assert wc.finish(thursday, 3.0) == 8.0  # Thursday, Friday, (weekend), Monday: done on Tuesday 00:00
+    assert wc.working_days_between(thursday, 8.0) == 3.0
+    assert wc.working_days_between(0.0, 28.0) == 20.0  # four weeks of five working days
+
+
+def test_working_days_across_the_spring_festival_shutdown():
+    before, after = DEFAULTS.spring_festival_shutdown_days_before, DEFAULTS.spring_festival_shutdown_days_after
+    festival = cal.spring_festival_date(2026)
+    lead = 3  # working days left before the shutdown
+    start = festival - timedelta(days=before + lead)
+    n_days = 60
+    wc = cal.WorkCalendar(~cal.shutdown_mask(start, n_days, before, after))
+    closed = before + 1 + after
+    assert wc.finish(0.0, lead) == lead  # done on the first day of the shutdown
+    assert wc.finish(0.0, lead + 2) == lead + closed + 2  # the rest waits for the end of the shutdown
+    assert wc.working_days_between(0.0, lead + closed) == lead
+    assert wc.finish(lead + 1.0, 1.0) == lead + closed + 1  # started during the shutdown
+
+
+# --------------------------------------------------------------------------------------------- dates of the run
+
+
+def test_as_date_and_add_years():
+    assert cal.as_date(date(2026, 3, 1)) == date(2026, 3, 1)
+    assert cal.as_date(datetime(2026, 3, 1, 15, 30)) == date(2026, 3, 1)
+    assert cal.as_date("2026-03-01") == date(2026, 3, 1)
+    assert cal.add_years(date(2026, 7, 15), 5) == date(2031, 7, 15)
+    assert cal.add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert cal.add_years(date(2026, 1, 1), 2.5) == date(2028, 1, 1) + timedelta(days=round(0.5 * 365.25))
+    start = date(2026, 7, 15)
+    assert cal.year_start_days(start, 3) == [cal.days_since(start, date(y, 1, 1)) for y in (2027, 2028, 2029)]
+    assert cal.days_since(start, date(2027, 1, 1)) == 170.0
