@@ -69,10 +69,23 @@ def register(name: str) -> Callable[[StrategyFn], StrategyFn]:
     return deco
 
 
+#: Significant digits of a sort key: values equal up to floating-point noise tie (and the site id decides), so an
+#: order never hinges on the last bits of a product (e.g. carbon per CNY of two homes with the same yield).
+SORT_KEY_DIGITS = 12
+
+
+def _sort_key(values: pd.Series) -> pd.Series:
+    if not pd.api.types.is_float_dtype(values):
+        return values
+    return values.map(lambda v: float(f"{v:.{SORT_KEY_DIGITS}g}"))
+
+
 def _by(sites: pd.DataFrame, *cols: str, ascending: Sequence[bool]) -> list[str]:
-    """Stable sort with the site id as last tie-breaker (orders never depend on input row order)."""
-    frame = sites.assign(_id=sites.index.astype(str))
-    return list(frame.sort_values([*cols, "_id"], ascending=[*ascending, True], kind="mergesort")["_id"])
+    """Stable sort with the site id as last tie-breaker (orders never depend on input row order or on
+    floating-point noise in the keys)."""
+    frame = sites.assign(_id=sites.index.astype(str), **{f"_key{k}": _sort_key(sites[c]) for k, c in enumerate(cols)})
+    keys = [f"_key{k}" for k in range(len(cols))]
+    return list(frame.sort_values([*keys, "_id"], ascending=[*ascending, True], kind="mergesort")["_id"])
 
 
 @register("random")
