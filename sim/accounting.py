@@ -3,7 +3,7 @@
 Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_i``) [kWh]::
 
     E_iy = capacity_kwp_i x sum_{h in operating hours of y} profile_y[h, archetype_i]
-           x (1 - d1 / 100) x (1 - d / 100) ** (y - c_i)
+           x (1 - d1 / 100) x (1 - d / 100) ** age_iy
            x (1 - downtime_days_iy / operating_days_iy)
 
 - ``profile_y`` is the typical-year profile [kWh/kWp per hour] of weather year ``(y - first_year) % n_profiles``,
@@ -11,9 +11,10 @@ Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_
   8784-hour profile drops its 29 February in a common year).
 - Operating hours: from the first whole hour at or after the commissioning time (local time) in the commissioning
   year, every hour of later years.
-- Degradation: ``d1 = degradation_first_year_percent`` applies from commissioning (the first year loses ``d1``),
-  then ``d = degradation_percent_per_year`` per further year of age; age is in whole years, counted as calendar
-  year minus commissioning year (so age 0 in the commissioning year).
+- Degradation: ``d1 = degradation_first_year_percent`` applies from commissioning, then ``d =
+  degradation_percent_per_year`` per year of age; ``age_iy`` is the site's age at the middle of its operating
+  period in year ``y``, counted to the hour from its own commissioning time in years of 365.25 days (a site
+  commissioned on 1 July is 0.25 years old in its first calendar year and 1.0 in the next), not in calendar years.
 - Downtime: the year's inverter-outage days scale the year's output evenly, relative to the days the site operated
   that year (``operating_hours / 24``; 365 or 366 for a full year), clipped to 0..1.
 
@@ -24,15 +25,20 @@ large). Hourly sums are matrix products of the profiles with the effective kWp p
 (piecewise constant over day blocks in commissioning years), never Python loops over hours.
 
 Curtailed energy earns nothing: ``energy_mwh`` is the delivered energy, after curtailment and downtime; carbon and
-revenue are computed from it.
+revenue are computed from it. Carbon (:mod:`sim.carbon`): ``co2_avoided_t = E x EF_grid,y`` (CDM AMS-I.D, each
+year at that year's factor), ``co2_avoided_lifecycle_t = E x (EF_footprint,y - EF_PV)``, and the AMS-I.D total on
+each grid-factor path (``co2_avoided_range_t``).
 
 Money (see :mod:`sim.economics` for the discounting convention): capex ``capex_cny x (1 + e_capex) **
 (c_i - first_year)`` in the commissioning year; O&M ``om_cny_per_kw_year x capacity_kwp x operating fraction of
 the year x (1 + e_om) ** (y - first_year)``; an inverter replacement ``capacity_kwp x 1000 x cny_per_w`` in the year
-of age ``inverter_replacement_year``; revenue ``E x (s x retail + (1 - s) x export) x (1 + e_tariff) ** (y -
-first_year)`` with ``s = self_consumption_percent / 100``. Per-site figures discount to the commissioning year
-(t = 0), county figures to the first horizon year. Economics are truncated at the horizon (no residual value), so
-sites commissioned late look worse than over a full lifetime.
+of age ``inverter_replacement_year``; revenue ``E x (s x retail x index_y + (1 - s) x export_price(y, age_iy))``
+with ``s = self_consumption_percent / 100`` and the export price of the 2025 rules (mechanism price on a share for a
+term, then the market price; :meth:`sim.economics.EconomicsConfig.export_price`); a straight-line residual value of
+each site at the end of the horizon, credited in the last year (``residual_value_cny``), so sites commissioned late
+are not penalised for the years cut off by the horizon. Per-site figures discount to the commissioning year
+(t = 0), county figures to the first horizon year. Green certificates: one per whole MWh of the programme
+(``floor`` of the cumulative energy), not per site and year.
 """
 
 from __future__ import annotations
@@ -44,8 +50,10 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from sim.carbon import CarbonConfig, ams_id_t, green_certificates, resolve_factor
-from sim.economics import EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years
+from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, grid_footprint_factor, lifecycle_avoided_t,
+                        resolve_factors)
+from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years,
+                           straight_line_residual)
 from sim._config import PILOT_TARGETS_PERCENT
 from sim.errors import InputError, InputWarning
 
@@ -233,23 +241,28 @@ def account(
     """
     _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
                   degradation_percent_per_year)
-    factor = resolve_factor(carbon)  # bad region / year fails before the heavy work
+    factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
     horizon = _horizon(start_date, int(horizon_years))
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
+    age = _age_years(built, horizon)
+    degradation = (1.0 - degradation_first_year_percent / 100.0) * (1.0 - degradation_percent_per_year / 100.0) ** age
     energy_kwh, curtailed_kwh, operating_fraction = _energy_and_curtailment(
-        built, profiles, down_days, _export_limits_kw(transformers), horizon,
-        degradation_first_year_percent / 100.0, degradation_percent_per_year / 100.0)
-    gross_t, _, net_t = ams_id_t(energy_kwh / 1000.0, factor.by_year(horizon.years)[None, :],
-                                 carbon.lifecycle_factor_kgco2e_per_kwh)
-    money = _money(built, energy_kwh, operating_fraction, economics, horizon)
-    site_years, per_site, annual = _tables(sites, built, energy_kwh, curtailed_kwh, gross_t, net_t, money, horizon)
+        built, profiles, down_days, _export_limits_kw(transformers), horizon, degradation)
+    co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
+    money = _money(built, energy_kwh, operating_fraction, age, economics, horizon)
+    site_years, per_site, annual = _tables(sites, built, energy_kwh, curtailed_kwh, co2, money, horizon)
     totals = _totals(annual, economics)
+    central = factors[carbon.path]
     totals.update({
-        "emission_factor_method": factor.method,
-        "emission_factor_source": factor.source,
+        "co2_avoided_range_t": {p: float(ams_id_t(annual["energy_mwh"].to_numpy(),
+                                                  factors[p].by_year(horizon.years)).sum()) for p in PATHS},
+        "emission_factor_method": central.method,
+        "emission_factor_source": central.source,
         "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
-        "lifecycle_source": carbon.lifecycle_source,
+        "lifecycle_source": f"PV: {carbon.lifecycle_source}; grid: {co2.footprint_source}",
+        "price_basis": economics.price_basis,
+        "economics_horizon_rule": economics.horizon_rule,
         "pilot_coverage": pilot_coverage(sites, outcomes),
     })
     return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
@@ -289,6 +302,23 @@ def _first_operating_hour(cdate: pd.Series, horizon: _Horizon) -> np.ndarray:
     start_hour = int(np.ceil((horizon.start - pd.Timestamp(year=horizon.first_year, month=1, day=1))
                              / pd.Timedelta(hours=1)))
     return np.where(year == horizon.first_year, np.maximum(hour, start_hour), hour)
+
+
+HOURS_PER_YEAR = 365.25 * 24.0
+
+
+def _age_years(built: _Built, horizon: _Horizon) -> np.ndarray:
+    """Age of each built site at the middle of its operating period in each horizon year [years, to the hour],
+    (sites, years); negative before commissioning (those cells carry no energy). Degradation and the mechanism
+    price's term count from each site's own commissioning time, not in calendar years."""
+    years_hours = np.array([8784 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 8760
+                            for y in horizon.years], dtype=float)
+    year_start = np.r_[0.0, np.cumsum(years_hours)[:-1]]  # hours from 1 January of the first year
+    kc = built.commission_year_index
+    commissioned = year_start[kc] + built.first_hour  # hours from 1 January of the first year
+    first = np.where(np.arange(horizon.n_years)[None, :] == kc[:, None], built.first_hour[:, None], 0.0)
+    middle = year_start[None, :] + (first + years_hours[None, :]) / 2.0
+    return (middle - commissioned[:, None]) / HOURS_PER_YEAR
 
 
 def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> _Built:
@@ -358,8 +388,9 @@ def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> 
 
 
 def _energy_and_curtailment(built: _Built, profiles, down_days, limits_kw, horizon: _Horizon,
-                            d_first: float, d_yearly: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Delivered and curtailed energy [kWh] and the operating fraction of each year, each (sites, years)."""
+                            degradation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delivered and curtailed energy [kWh] and the operating fraction of each year, each (sites, years);
+    ``degradation`` is the remaining output share of each site in each year [-]."""
     shape = (len(built), horizon.n_years)
     delivered, curtailed, operating_fraction = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -380,14 +411,34 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, limits_kw, horiz
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1),
                           0.0)
-        effective_kwp = (built.capacity_kwp[active] * (1.0 - d_first) * (1.0 - d_yearly) ** (k - kc[active])
-                         * np.clip(up, 0.0, 1.0))
+        effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
         gross = effective_kwp * suffix[first, built.archetype[active]]
         cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
                                        first, limits_kw, len(built.used_archetypes)), gross)
         delivered[active, k] = gross - cut
         curtailed[active, k] = cut
     return delivered, curtailed, operating_fraction
+
+
+@dataclass
+class _Carbon:
+    """CO2 per built site and year [t], (sites, years), and the factors behind it."""
+
+    avoided_t: np.ndarray  # AMS-I.D: energy x the grid factor of the year
+    lifecycle_t: np.ndarray  # energy x (grid carbon-footprint factor - PV life-cycle factor)
+    grid_factor: np.ndarray  # grid factor of each horizon year [kgCO2/kWh]
+    footprint_source: str
+
+
+def _carbon(energy_mwh: np.ndarray, factors: dict, carbon: CarbonConfig, horizon: _Horizon) -> _Carbon:
+    """AMS-I.D reduction (:func:`sim.carbon.ams_id_t`) at the scenario's path and the life-cycle comparison
+    (:func:`sim.carbon.lifecycle_avoided_t`) against the grid's carbon-footprint factor on the same path."""
+    grid_factor = factors[carbon.path].by_year(horizon.years)
+    footprint = grid_footprint_factor(carbon.path)
+    return _Carbon(avoided_t=ams_id_t(energy_mwh, grid_factor[None, :]),
+                   lifecycle_t=lifecycle_avoided_t(energy_mwh, footprint.by_year(horizon.years)[None, :],
+                                                   carbon.lifecycle_factor_kgco2e_per_kwh),
+                   grid_factor=grid_factor, footprint_source=footprint.source)
 
 
 @dataclass
@@ -398,15 +449,37 @@ class _Money:
     om: np.ndarray
     replacement: np.ndarray
     revenue: np.ndarray
+    residual: np.ndarray  # residual value credited in the last horizon year
     capex_site: np.ndarray
     lcoe: np.ndarray
     npv: np.ndarray
     payback: np.ndarray
 
 
-def _money(built: _Built, energy_kwh, operating_fraction, economics: EconomicsConfig, horizon: _Horizon) -> _Money:
-    """Capex, O&M, replacements and revenue per site and year; per-site LCOE, NPV and payback discounted to the
-    commissioning year (:func:`sim.economics.lcoe`, :func:`sim.economics.npv`)."""
+def _revenue(built: _Built, energy_kwh, age, economics: EconomicsConfig, horizon: _Horizon) -> np.ndarray:
+    """Self-consumed energy at the retail tariff of the site's type, exported energy at the export price of the
+    year and the site's age (:meth:`sim.economics.EconomicsConfig.export_price`) [CNY], (sites, years)."""
+    index = escalation(economics.tariff_escalation_percent_per_year, np.arange(horizon.n_years, dtype=float))
+    share = built.sites["self_consumption_percent"].to_numpy(float)[:, None] / 100.0
+    retail = economics.retail_tariff_for(built.sites["site_type"].to_numpy())[:, None] * index[None, :]
+    export = economics.export_price(horizon.years[None, :], age, index[None, :])
+    return energy_kwh * (share * retail + (1.0 - share) * export)
+
+
+def _residual(built: _Built, capex_site, economics: EconomicsConfig, horizon: _Horizon) -> np.ndarray:
+    """Straight-line residual value at the end of the horizon, in the last year's column [CNY], (sites, years)."""
+    residual = np.zeros((len(built), horizon.n_years))
+    if economics.residual_value == "straight_line" and len(built):
+        age_at_end = ((horizon.end - built.commission_date).dt.total_seconds().to_numpy() / 3600.0
+                      / HOURS_PER_YEAR)
+        residual[:, -1] = straight_line_residual(capex_site, age_at_end, economics.lifetime_years)
+    return residual
+
+
+def _money(built: _Built, energy_kwh, operating_fraction, age, economics: EconomicsConfig,
+           horizon: _Horizon) -> _Money:
+    """Capex, O&M, replacements, revenue and residual value per site and year; per-site LCOE, NPV and payback
+    discounted to the commissioning year (:func:`sim.economics.lcoe`, :func:`sim.economics.npv`)."""
     n, n_years = len(built), horizon.n_years
     kc = built.commission_year_index
     t = np.arange(n_years, dtype=float)
@@ -422,10 +495,8 @@ def _money(built: _Built, energy_kwh, operating_fraction, economics: EconomicsCo
         ok = kr < n_years
         replacement[np.flatnonzero(ok), kr[ok]] = (built.capacity_kwp[ok] * 1000.0
                                                   * economics.inverter_replacement_cny_per_w)
-    share = built.sites["self_consumption_percent"].to_numpy(float) / 100.0
-    tariff = share * economics.retail_tariff_for(built.sites["site_type"].to_numpy()) \
-        + (1.0 - share) * economics.export_tariff_cny_per_kwh  # CNY/kWh in the first horizon year
-    revenue = energy_kwh * tariff[:, None] * escalation(economics.tariff_escalation_percent_per_year, t)[None, :]
+    revenue = _revenue(built, energy_kwh, age, economics, horizon)
+    residual = _residual(built, capex_site, economics, horizon)
 
     def from_commissioning(a):  # shift each row so that column 0 is the commissioning year
         cols = kc[:, None] + np.arange(n_years)[None, :]
@@ -433,21 +504,23 @@ def _money(built: _Built, energy_kwh, operating_fraction, economics: EconomicsCo
 
     running = from_commissioning(om + replacement)
     income = from_commissioning(revenue)
-    energy = from_commissioning(energy_kwh)
+    credit = from_commissioning(residual)
     r = economics.discount_rate
-    cash = income - running
+    cash = income - running + credit
     cash[:, 0] -= capex_site
     year_length = np.where(kc[:, None] + np.arange(n_years)[None, :] < n_years, 1.0, 0.0)
     if n:
         year_length[:, 0] = operating_fraction[np.arange(n), kc]
-    return _Money(capex=capex, om=om, replacement=replacement, revenue=revenue, capex_site=capex_site,
-                  lcoe=np.atleast_1d(lcoe(capex_site, running, energy, r)) if n else np.zeros(0),
+    return _Money(capex=capex, om=om, replacement=replacement, revenue=revenue, residual=residual,
+                  capex_site=capex_site,
+                  lcoe=np.atleast_1d(lcoe(capex_site, running - credit, from_commissioning(energy_kwh), r))
+                  if n else np.zeros(0),
                   npv=np.atleast_1d(npv(cash, r)) if n else np.zeros(0),
                   payback=np.atleast_1d(simple_payback_years(capex_site, income - running, year_length))
                   if n else np.zeros(0))
 
 
-def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, gross_t, net_t, money: _Money,
+def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, co2: _Carbon, money: _Money,
             horizon: _Horizon) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``site_years``, ``sites`` and ``annual`` of :class:`Accounts`."""
     energy_mwh, curtailed_mwh = energy_kwh / 1000.0, curtailed_kwh / 1000.0
@@ -455,14 +528,14 @@ def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, gross_t, net_t, mon
     site_years = pd.DataFrame({
         "site_id": built.ids.to_numpy()[row], "year": horizon.years[col],
         "energy_mwh": energy_mwh[row, col], "curtailed_mwh": curtailed_mwh[row, col],
-        "co2_avoided_gross_t": gross_t[row, col], "co2_avoided_t": net_t[row, col],
+        "co2_avoided_t": co2.avoided_t[row, col], "co2_avoided_lifecycle_t": co2.lifecycle_t[row, col],
     })
     per_site = pd.DataFrame(index=sites.index.copy())
     per_site.index.name = sites.index.name or "site_id"
     per_site["built"] = per_site.index.isin(built.ids)
     per_site["commission_date"] = pd.Series(built.commission_date.to_numpy(), index=built.ids).reindex(per_site.index)
     for name, arr in (("energy_mwh", energy_mwh), ("curtailed_mwh", curtailed_mwh),
-                      ("co2_avoided_gross_t", gross_t), ("co2_avoided_t", net_t)):
+                      ("co2_avoided_t", co2.avoided_t), ("co2_avoided_lifecycle_t", co2.lifecycle_t)):
         per_site[name] = pd.Series(arr.sum(axis=1), index=built.ids).reindex(per_site.index).fillna(0.0)
     for name, arr in (("capex_cny", money.capex_site), ("lcoe_cny_per_kwh", money.lcoe), ("npv_cny", money.npv),
                       ("payback_years", money.payback)):
@@ -470,44 +543,48 @@ def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, gross_t, net_t, mon
     commission = built.commission_date.to_numpy()
     capacity_online = np.array([built.capacity_kwp[commission < pd.Timestamp(year=int(y) + 1, month=1, day=1)].sum()
                                 for y in horizon.years]) if len(built) else np.zeros(horizon.n_years)
-    certificates = green_certificates(energy_mwh) if len(built) else np.zeros((0, horizon.n_years), np.int64)
+    annual_energy = energy_mwh.sum(axis=0)
     annual = pd.DataFrame({
         "year": horizon.years,
         "capacity_online_kwp": capacity_online,
-        "energy_mwh": energy_mwh.sum(axis=0),
+        "energy_mwh": annual_energy,
         "curtailed_mwh": curtailed_mwh.sum(axis=0),
-        "co2_avoided_gross_t": gross_t.sum(axis=0),
-        "co2_avoided_t": net_t.sum(axis=0),
+        "grid_factor_kgco2_per_kwh": co2.grid_factor,
+        "co2_avoided_t": co2.avoided_t.sum(axis=0),
+        "co2_avoided_lifecycle_t": co2.lifecycle_t.sum(axis=0),
         "capex_cny": money.capex.sum(axis=0),
         "om_cny": money.om.sum(axis=0),
         "replacement_cny": money.replacement.sum(axis=0),
         "revenue_cny": money.revenue.sum(axis=0),
-        "green_certificates": np.asarray(certificates).reshape(len(built), horizon.n_years).sum(axis=0)
-        .astype(np.int64),
+        "residual_value_cny": money.residual.sum(axis=0),
+        # one certificate per whole MWh of the programme: the yearly counts add up to floor(total MWh)
+        "green_certificates": np.diff(np.r_[0, green_certificates(np.cumsum(annual_energy))]).astype(np.int64),
     })
     return site_years, per_site, annual
 
 
 def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
-    """County figures from the annual table, discounted to the first horizon year."""
+    """County figures from the annual table, discounted to the first horizon year. Costs are capex, O&M and
+    replacements less the residual value at the horizon; tonnes are discounted like money (levelised convention,
+    :func:`sim.economics.cost_per_t_co2`)."""
     r = economics.discount_rate
-    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]).to_numpy()
+    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]
+            - annual["residual_value_cny"]).to_numpy()
     revenue = annual["revenue_cny"].to_numpy()
-    net_t = annual["co2_avoided_t"].to_numpy()
+    avoided_t = annual["co2_avoided_t"].to_numpy()
     energy_mwh = float(annual["energy_mwh"].sum())
     return {
         "energy_mwh": energy_mwh,
         "curtailed_mwh": float(annual["curtailed_mwh"].sum()),
-        "co2_avoided_t": float(net_t.sum()),
-        "co2_avoided_gross_t": float(annual["co2_avoided_gross_t"].sum()),
-        "co2_lifecycle_t": float((annual["co2_avoided_gross_t"] - annual["co2_avoided_t"]).sum()),
+        "co2_avoided_t": float(avoided_t.sum()),
+        "co2_avoided_lifecycle_t": float(annual["co2_avoided_lifecycle_t"].sum()),
         "green_certificates": int(annual["green_certificates"].sum()),
         "capex_cny": float(annual["capex_cny"].sum()),
         "lcoe_cny_per_kwh": float(lcoe(0.0, cost, annual["energy_mwh"].to_numpy() * 1000.0, r)),
         "npv_cny": float(npv(revenue - cost, r)),
-        "cost_per_t_co2_cny": float(cost_per_t_co2(cost, net_t, r)),
-        "net_cost_per_t_co2_cny": float(cost_per_t_co2(cost - revenue, net_t, r)),
-        "t_co2_per_mwh": float(net_t.sum() / energy_mwh) if energy_mwh > 0 else float("nan"),
+        "cost_per_t_co2_cny": float(cost_per_t_co2(cost, avoided_t, r)),
+        "net_cost_per_t_co2_cny": float(cost_per_t_co2(cost - revenue, avoided_t, r)),
+        "t_co2_per_mwh": float(avoided_t.sum() / energy_mwh) if energy_mwh > 0 else float("nan"),
         "discount_rate_percent": economics.discount_rate_percent,
     }
 

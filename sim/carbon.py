@@ -1,24 +1,36 @@
-"""Avoided CO2 of PV electricity: grid emission factors, average vs combined margin, life-cycle, net.
+"""Avoided CO2 of PV electricity: grid emission factors year by year (published history, then a projection with
+low, central and high paths), the CDM AMS-I.D reduction, a life-cycle comparison, green certificates.
 
 Method (CDM small-scale methodology AMS-I.D, grid-connected renewable electricity generation):
 
     ER_y = BE_y - PE_y - LE_y,        BE_y = EG_y x EF_grid,y
 
-with ``EG_y`` the electricity delivered in year ``y`` [MWh] and ``EF_grid,y`` the grid emission factor [tCO2/MWh =
-kgCO2/kWh]. For PV, project emissions ``PE_y`` and leakage ``LE_y`` are 0, so the *gross* avoided emissions are
-``EG_y x EF_grid,y``. The *net* figure used here also subtracts the PV electricity's life-cycle emissions
-``EG_y x EF_lifecycle`` (manufacturing, transport, installation), which AMS-I.D does not ask for.
+with ``EG_y`` the electricity delivered in year ``y`` [MWh] and ``EF_grid,y`` the grid emission factor of that year
+[tCO2/MWh = kgCO2/kWh]. For PV, project emissions ``PE_y`` and leakage ``LE_y`` are 0, so ``ER_y = EG_y x
+EF_grid,y``: this is ``co2_avoided_t``. Combustion-only grid factors are never mixed with life-cycle figures: the
+separate ``co2_avoided_lifecycle_t = EG_y x (EF_grid,footprint,y - EF_PV,lifecycle)`` compares the grid's published
+carbon-footprint (life-cycle) factor with PV's life-cycle factor.
 
-``EF_grid`` is either
+``EF_grid,y`` (``carbon.method: average``, the default) follows ``carbon.factor_basis``:
 
-- ``average``: a published average factor (MEE / NBS, national, regional or provincial; table
-  ``sim/tables/grid_emission_factors.csv``, each row with its source), a user's own value, or a trajectory
-  ``{year: factor}`` interpolated linearly between years and held flat outside; or
-- ``combined_margin``: CDM Tool 07 ``EF_CM = w_OM x EF_OM + w_BM x EF_BM`` with the solar default weights
-  ``w_OM = 0.75, w_BM = 0.25``. No official OM/BM values for China's regional grids are shipped (none could be
-  sourced for this table), so ``om_kgco2_per_kwh`` and ``bm_kgco2_per_kwh`` must be given in the scenario.
+- ``projected`` (default): the published averages of the scope and region (MEE / NBS; table
+  ``sim/tables/grid_emission_factors.csv``, each row with its source) up to ``carbon.year``, linear between
+  published years and flat before the first, then a yearly change after ``carbon.year`` along one of three paths
+  (``sim/tables/grid_factor_paths.csv``, each derived from published figures): ``low`` (fast decarbonisation,
+  -6.12 %/yr), ``central`` (-2.38 %/yr) and ``high`` (-1.12 %/yr). ``co2_avoided_t`` uses ``carbon.path``
+  (default central); ``co2_avoided_range_t`` reports all three;
+- ``fixed_ex_ante``: the factor of ``carbon.year`` for every year (CDM lets a project fix its factor ex ante for a
+  crediting period; over a 25-year plan this overstates the reduction as the grid decarbonises).
 
-Units: MWh x kgCO2/kWh = t CO2 (1 MWh = 1000 kWh, 1 t = 1000 kg).
+A user's own ``factor_kgco2_per_kwh`` (one value) or ``trajectory`` ``{year: factor}`` (linear in between, flat
+outside) replaces the table; ``method: combined_margin`` uses CDM Tool 07 ``EF_CM = w_OM x EF_OM + w_BM x EF_BM``
+(solar weights 0.75 / 0.25). The latest edition of MEE's regional baseline factors for emission-reduction projects
+that could be sourced is the 2016 edition's operating margin (2012-2014 data), shipped in the table; no build
+margin of any edition could be sourced, so ``bm_kgco2_per_kwh`` must be given (and ``om_kgco2_per_kwh`` overrides
+the table's OM). User values and the combined margin have no paths: low = central = high.
+
+The grid's carbon-footprint factor is published for the national grid only (2023, 2024); years after the last one
+follow the same path rates. Units: MWh x kgCO2/kWh = t CO2 (1 MWh = 1000 kWh, 1 t = 1000 kg).
 """
 
 from __future__ import annotations
@@ -36,6 +48,9 @@ from sim._config import StrictModel
 from sim.errors import InputError
 
 TABLE_PATH = Path(__file__).parent / "tables" / "grid_emission_factors.csv"
+PATHS_TABLE = Path(__file__).parent / "tables" / "grid_factor_paths.csv"
+#: Projection paths of the grid factor after the last published year, named by the CO2 they lead to.
+PATHS = ("low", "central", "high")
 
 #: Largest plausible grid factor [kgCO2/kWh]; a pure lignite grid is about 1.2. Larger values are a unit error
 #: (g/kWh or t/kWh typed as kg/kWh).
@@ -76,12 +91,13 @@ class CarbonConfig(StrictModel):
     """Scenario section ``carbon``: which grid emission factor credits the PV electricity.
 
     Precedence: ``factor_kgco2_per_kwh`` (one value for every year) or ``trajectory`` ({year: kgCO2/kWh}, linear in
-    between, flat outside) override the table; otherwise the published average of ``scope`` / ``region`` / ``year``
-    from ``sim/tables/grid_emission_factors.csv`` is used for every year. ``method: combined_margin`` needs
-    ``om_kgco2_per_kwh`` and ``bm_kgco2_per_kwh`` (weights ``om_weight + bm_weight = 1``).
+    between, flat outside) override the table; otherwise the published averages of ``scope`` / ``region`` up to
+    ``year`` and, with ``factor_basis: projected``, a projection along ``path`` after it (module docstring).
+    ``method: combined_margin`` needs ``bm_kgco2_per_kwh`` (and takes ``om_kgco2_per_kwh`` or the table's latest
+    sourced OM edition; weights ``om_weight + bm_weight = 1``).
 
-    Life-cycle emissions [kgCO2e/kWh] for the net figure: ``lifecycle_basis`` picks a sourced value
-    (``china_2023`` 0.0545, ``ipcc_ar5_rooftop`` 0.041, ``ipcc_ar5_utility`` 0.048); giving
+    Life-cycle emissions of PV electricity [kgCO2e/kWh] for the life-cycle comparison: ``lifecycle_basis`` picks a
+    sourced value (``china_2023`` 0.0545, ``ipcc_ar5_rooftop`` 0.041, ``ipcc_ar5_utility`` 0.048); giving
     ``lifecycle_kgco2e_per_kwh`` means ``custom``.
     """
 
@@ -89,7 +105,9 @@ class CarbonConfig(StrictModel):
     scope: Literal["national", "regional", "provincial"] = Field("regional", description="table scope of the factor: national, regional grid, or provincial")
     #: Huailai (Hebei) lies on the North China grid (华北).
     region: str = Field("North", description="region in the table (national; North, Northeast, East, Central, Northwest, Southern, Southwest; provinces)")
-    year: int = Field(2023, description="year of the published factor")
+    year: int = Field(2023, description="last published year used: the projection starts after it (projected), or the factor of every year (fixed_ex_ante)")
+    factor_basis: Literal["projected", "fixed_ex_ante"] = Field("projected", description="projected: published history, then a yearly change along a path; fixed_ex_ante: the factor of 'year' for every year (CDM crediting-period practice)")
+    path: Literal["low", "central", "high"] = Field("central", description="projection path whose result is co2_avoided_t (sim/tables/grid_factor_paths.csv); all three are reported in co2_avoided_range_t")
     factor_kgco2_per_kwh: float | None = Field(None, description="your own grid factor; overrides the table")
     trajectory: dict[int, float] | None = Field(None, description="{year: kgCO2/kWh} factors, linear in between and flat outside; each year's energy is credited at that year's factor")
     om_kgco2_per_kwh: float | None = Field(None, description="operating-margin factor (combined_margin)")
@@ -122,12 +140,11 @@ class CarbonConfig(StrictModel):
                 f"{self.om_weight + self.bm_weight}"
             )
         if self.method == "combined_margin":
-            missing = [n for n in ("om_kgco2_per_kwh", "bm_kgco2_per_kwh") if getattr(self, n) is None]
-            if missing:
+            if self.bm_kgco2_per_kwh is None:
                 raise ValueError(
-                    f"method 'combined_margin' needs {' and '.join(missing)}: no sourced operating/build margin "
-                    "values ship with the package; give the values of your grid (e.g. from a registered CDM/CCER "
-                    "project document) or use method 'average'"
+                    "method 'combined_margin' needs bm_kgco2_per_kwh: no build-margin value of MEE's regional "
+                    "baseline factors could be sourced for the package; give your grid's value (e.g. from a "
+                    "registered CDM/CCER project document) or use method 'average'"
                 )
             if self.factor_kgco2_per_kwh is not None or self.trajectory is not None:
                 raise ValueError(
@@ -168,19 +185,27 @@ class CarbonConfig(StrictModel):
 class EmissionFactor:
     """A grid emission factor as a function of calendar year.
 
-    ``knot_years`` / ``knot_kgco2_per_kwh`` define a piecewise-linear curve, held flat before the first and after
-    the last knot (a single knot is a constant factor).
+    ``knot_years`` / ``knot_kgco2_per_kwh`` define a piecewise-linear curve, held flat before the first knot; after
+    the last knot the factor changes by ``change_percent_per_year`` each year (0: held flat). A single knot with no
+    change is a constant factor.
     """
 
     method: str
     source: str
     knot_years: np.ndarray = field(repr=False)
     knot_kgco2_per_kwh: np.ndarray = field(repr=False)
+    change_percent_per_year: float = 0.0
 
     def by_year(self, years) -> np.ndarray:
         """Factor [kgCO2/kWh = tCO2/MWh] for each calendar year in ``years``."""
         y = np.asarray(years, dtype=float)
-        return np.interp(y, self.knot_years.astype(float), self.knot_kgco2_per_kwh.astype(float))
+        knots_y = self.knot_years.astype(float)
+        out = np.interp(y, knots_y, self.knot_kgco2_per_kwh.astype(float))
+        after = y > knots_y[-1]
+        if self.change_percent_per_year and np.any(after):
+            growth = (1.0 + self.change_percent_per_year / 100.0) ** (y[after] - knots_y[-1])
+            out[after] = float(self.knot_kgco2_per_kwh[-1]) * growth
+        return out
 
 
 @lru_cache(maxsize=4)
@@ -198,10 +223,11 @@ def load_table(path: str | Path = TABLE_PATH) -> pd.DataFrame:
     return _read_table(str(path)).copy()
 
 
-def _lookup_average(config: CarbonConfig, table: pd.DataFrame) -> tuple[float, str]:
+def _region_rows(config: CarbonConfig, table: pd.DataFrame) -> pd.DataFrame:
+    """The published averages of the scenario's scope and region (every year), or a one-line error listing what is
+    available."""
     avg = table[table["kind"] == "average"]
     in_scope = avg[avg["scope"] == config.scope]
-    regions = sorted(in_scope["region"].unique())
     match = in_scope[in_scope["region"].str.lower() == config.region.lower()]
     if match.empty:
         elsewhere = avg[avg["region"].str.lower() == config.region.lower()]["scope"].unique()
@@ -210,10 +236,15 @@ def _lookup_average(config: CarbonConfig, table: pd.DataFrame) -> tuple[float, s
             f"no {config.scope} average emission factor for region '{config.region}'{hint}",
             field="carbon.region",
             value=config.region,
-            allowed=", ".join(regions) + " (or give carbon.factor_kgco2_per_kwh)",
+            allowed=", ".join(sorted(in_scope["region"].unique())) + " (or give carbon.factor_kgco2_per_kwh)",
         )
-    row = match[match["year"] == config.year]
-    if row.empty:
+    return match.sort_values("year")
+
+
+def _lookup_average(config: CarbonConfig, table: pd.DataFrame) -> pd.DataFrame:
+    """Published averages of the scope and region up to ``config.year``, which must itself be published."""
+    match = _region_rows(config, table)
+    if not (match["year"] == config.year).any():
         years = sorted(int(y) for y in match["year"].unique())
         nearest = min(years, key=lambda y: (abs(y - config.year), -y))
         raise InputError(
@@ -223,83 +254,133 @@ def _lookup_average(config: CarbonConfig, table: pd.DataFrame) -> tuple[float, s
             value=config.year,
             allowed=", ".join(str(y) for y in years),
         )
-    r = row.iloc[0]
-    return float(r["kgco2_per_kwh"]), f"{r['scope']} {r['region']} {int(r['year'])} average: {r['source']}"
+    return match[match["year"] <= config.year]
 
 
-def resolve_factor(config: CarbonConfig, table: pd.DataFrame | None = None) -> EmissionFactor:
-    """The grid emission factor the scenario asks for.
+@lru_cache(maxsize=2)
+def _read_paths(path: str) -> pd.DataFrame:
+    return pd.read_csv(path).set_index("path")
+
+
+def path_changes_percent(path: str | Path = PATHS_TABLE) -> dict[str, float]:
+    """Yearly change of the grid factor after the last published year on each path [%/yr]."""
+    table = _read_paths(str(path))
+    return {p: float(table.loc[p, "annual_change_percent"]) for p in PATHS}
+
+
+def _published(config: CarbonConfig, table: pd.DataFrame) -> dict[str, EmissionFactor]:
+    rows = _lookup_average(config, table)
+    years = rows["year"].to_numpy(float)
+    values = rows["kgco2_per_kwh"].to_numpy(float)
+    last = rows.iloc[-1]
+    cite = f"{last['scope']} {last['region']} average, published {', '.join(str(int(y)) for y in years)}"
+    if config.factor_basis == "fixed_ex_ante":
+        fixed = EmissionFactor("average", f"{cite}; fixed ex ante at {int(last['year'])}: {last['source']}",
+                               np.array([float(config.year)]), np.array([float(last["kgco2_per_kwh"])]))
+        return {p: fixed for p in PATHS}
+    changes = path_changes_percent()
+    return {p: EmissionFactor("average", f"{cite}, then {changes[p]:+.2f} %/yr ({p} path, "
+                                          f"sim/tables/grid_factor_paths.csv); latest: {last['source']}",
+                              years, values, changes[p])
+            for p in PATHS}
+
+
+def _combined_margin(config: CarbonConfig, table: pd.DataFrame) -> EmissionFactor:
+    om_source = "user value"
+    om = config.om_kgco2_per_kwh
+    if om is None:
+        rows = table[(table["kind"] == "operating_margin") & (table["region"].str.lower() == config.region.lower())]
+        if rows.empty:
+            raise InputError(f"no published operating margin for region '{config.region}' in the table",
+                             field="carbon.om_kgco2_per_kwh",
+                             allowed="your grid's OM value, or a region with a sourced OM: "
+                                     + ", ".join(sorted(table.loc[table["kind"] == "operating_margin", "region"])))
+        row = rows.sort_values("year").iloc[-1]
+        om, om_source = float(row["kgco2_per_kwh"]), f"{int(row['year'])} edition: {row['source']}"
+    bm = float(config.bm_kgco2_per_kwh)
+    cm = config.om_weight * float(om) + config.bm_weight * bm
+    src = (f"combined margin {config.om_weight:g} x OM {float(om):g} + {config.bm_weight:g} x BM {bm:g} = {cm:.4f} "
+           f"kgCO2/kWh (OM: {om_source}; BM: user value); {CDM_TOOL07_SOURCE}")
+    return EmissionFactor("combined_margin", src, np.array([0.0]), np.array([cm]))
+
+
+def resolve_factors(config: CarbonConfig, table: pd.DataFrame | None = None) -> dict[str, EmissionFactor]:
+    """The grid emission factor on each path (``low``, ``central``, ``high``; the same factor on all three for user
+    values, the combined margin and ``fixed_ex_ante``).
 
     Raises :class:`sim.errors.InputError` (field ``carbon.region`` or ``carbon.year``) when the table has no row
     for the region or year, listing what is available and the nearest year; never falls back silently.
     """
+    table = load_table() if table is None else table
     if config.method == "combined_margin":
-        om, bm = float(config.om_kgco2_per_kwh), float(config.bm_kgco2_per_kwh)
-        cm = config.om_weight * om + config.bm_weight * bm
-        src = (
-            f"combined margin {config.om_weight:g} x OM {om:g} + {config.bm_weight:g} x BM {bm:g} = {cm:.4f} "
-            f"kgCO2/kWh (OM/BM: user values); {CDM_TOOL07_SOURCE}"
-        )
-        return EmissionFactor("combined_margin", src, np.array([0.0]), np.array([cm]))
-    if config.factor_kgco2_per_kwh is not None:
+        factor = _combined_margin(config, table)
+    elif config.factor_kgco2_per_kwh is not None:
         v = float(config.factor_kgco2_per_kwh)
-        return EmissionFactor("average", f"user value {v:g} kgCO2/kWh (carbon.factor_kgco2_per_kwh)",
-                              np.array([0.0]), np.array([v]))
-    if config.trajectory is not None:
+        factor = EmissionFactor("average", f"user value {v:g} kgCO2/kWh (carbon.factor_kgco2_per_kwh)",
+                                np.array([0.0]), np.array([v]))
+    elif config.trajectory is not None:
         items = sorted(config.trajectory.items())
-        years = np.array([float(y) for y, _ in items])
-        vals = np.array([float(v) for _, v in items])
         text = ", ".join(f"{y}: {v:g}" for y, v in items)
-        return EmissionFactor("average", f"user trajectory {{{text}}} kgCO2/kWh, linear between years, flat outside",
-                              years, vals)
-    value, source = _lookup_average(config, load_table() if table is None else table)
-    return EmissionFactor("average", source, np.array([float(config.year)]), np.array([value]))
+        factor = EmissionFactor("average", f"user trajectory {{{text}}} kgCO2/kWh, linear between years, flat outside",
+                                np.array([float(y) for y, _ in items]), np.array([float(v) for _, v in items]))
+    else:
+        return _published(config, table)
+    return {p: factor for p in PATHS}
 
 
-def ams_id_t(energy_mwh, ef_kgco2_per_kwh, lifecycle_kgco2e_per_kwh: float) -> tuple[np.ndarray, np.ndarray,
-                                                                                   np.ndarray]:
-    """Avoided emissions of CDM AMS-I.D, vectorised (any shapes that broadcast, e.g. sites x years).
+def resolve_factor(config: CarbonConfig, table: pd.DataFrame | None = None) -> EmissionFactor:
+    """The grid emission factor ``co2_avoided_t`` is credited at (the scenario's ``path``)."""
+    return resolve_factors(config, table)[config.path]
 
-    Parameters
-    ----------
-    energy_mwh : electricity delivered to the grid or consumed on site, ``EG_y`` [MWh].
-    ef_kgco2_per_kwh : grid emission factor of the same year, ``EF_grid,y`` [kgCO2/kWh = tCO2/MWh].
-    lifecycle_kgco2e_per_kwh : life-cycle emissions of the PV electricity [kgCO2e/kWh].
 
-    Returns
-    -------
-    ``(gross_t, lifecycle_t, net_t)`` [t]: ``gross = EG x EF`` (BE_y, with PE = LE = 0), ``lifecycle = EG x
-    EF_lifecycle`` and ``net = gross - lifecycle``.
+def grid_footprint_factor(path: str = "central", table: pd.DataFrame | None = None) -> EmissionFactor:
+    """The national grid's published carbon-footprint (life-cycle) factor [kgCO2e/kWh], then the path's change."""
+    table = load_table() if table is None else table
+    rows = table[(table["kind"] == "footprint") & (table["scope"] == "national")].sort_values("year")
+    years = ", ".join(str(int(y)) for y in rows["year"])
+    change = path_changes_percent()[path]
+    return EmissionFactor("footprint", f"national grid carbon-footprint factor, published {years}, then "
+                                       f"{change:+.2f} %/yr ({path} path): {rows.iloc[-1]['source']}",
+                          rows["year"].to_numpy(float), rows["kgco2_per_kwh"].to_numpy(float), change)
+
+
+def ams_id_t(energy_mwh, ef_kgco2_per_kwh) -> np.ndarray:
+    """Emission reduction of CDM AMS-I.D, ``ER_y = EG_y x EF_grid,y`` [t] (PE = LE = 0 for PV), vectorised over
+    any shapes that broadcast (e.g. sites x years).
+
+    ``energy_mwh`` : electricity delivered to the grid or consumed on site ``EG_y`` [MWh];
+    ``ef_kgco2_per_kwh`` : grid emission factor of the same year [kgCO2/kWh = tCO2/MWh].
     """
-    if not np.isfinite(lifecycle_kgco2e_per_kwh) or lifecycle_kgco2e_per_kwh < 0:
+    return np.asarray(energy_mwh, dtype=float) * np.asarray(ef_kgco2_per_kwh, dtype=float)  # MWh x kg/kWh = t
+
+
+def lifecycle_avoided_t(energy_mwh, grid_footprint_kgco2e_per_kwh, pv_lifecycle_kgco2e_per_kwh: float) -> np.ndarray:
+    """Life-cycle comparison [tCO2e]: ``EG_y x (EF_grid,footprint,y - EF_PV,lifecycle)``; both factors are
+    life-cycle (carbon-footprint) figures, never a combustion-only grid factor."""
+    if not np.isfinite(pv_lifecycle_kgco2e_per_kwh) or pv_lifecycle_kgco2e_per_kwh < 0:
         raise InputError("life-cycle factor must be a finite number >= 0", field="carbon.lifecycle_kgco2e_per_kwh",
-                         value=lifecycle_kgco2e_per_kwh)
-    energy = np.asarray(energy_mwh, dtype=float)
-    gross = energy * np.asarray(ef_kgco2_per_kwh, dtype=float)  # MWh x kg/kWh = (1000 kWh) x kg/kWh = 1000 kg = t
-    life = energy * float(lifecycle_kgco2e_per_kwh)
-    return gross, life, gross - life
+                         value=pv_lifecycle_kgco2e_per_kwh)
+    difference = np.asarray(grid_footprint_kgco2e_per_kwh, dtype=float) - float(pv_lifecycle_kgco2e_per_kwh)
+    return np.asarray(energy_mwh, dtype=float) * difference
 
 
-def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, lifecycle_kgco2e_per_kwh: float) -> pd.DataFrame:
-    """Avoided emissions per year (AMS-I.D, :func:`ams_id_t`) of a series of yearly energies.
-
-    Parameters
-    ----------
-    energy_mwh_by_year : electricity delivered to the grid or consumed on site [MWh], indexed by calendar year.
-    factor : grid emission factor; each year's energy is credited at that year's factor.
-    lifecycle_kgco2e_per_kwh : life-cycle emissions of the PV electricity [kgCO2e/kWh].
-
-    Returns
-    -------
-    DataFrame indexed like the input with ``gross_t``, ``lifecycle_t`` and ``net_t`` [t].
-    """
-    ef = factor.by_year(np.asarray(energy_mwh_by_year.index, dtype=float))
-    gross, life, net = ams_id_t(energy_mwh_by_year, ef, lifecycle_kgco2e_per_kwh)
-    return pd.DataFrame({"gross_t": gross, "lifecycle_t": life, "net_t": net}, index=energy_mwh_by_year.index)
+def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, pv_lifecycle_kgco2e_per_kwh: float,
+              footprint: EmissionFactor | None = None) -> pd.DataFrame:
+    """Avoided emissions per year of a series of yearly energies [MWh] indexed by calendar year: ``co2_avoided_t``
+    (AMS-I.D, :func:`ams_id_t`, each year at that year's factor) and ``co2_avoided_lifecycle_t``
+    (:func:`lifecycle_avoided_t` against ``footprint``, default :func:`grid_footprint_factor`)."""
+    years = np.asarray(energy_mwh_by_year.index, dtype=float)
+    footprint = grid_footprint_factor() if footprint is None else footprint
+    return pd.DataFrame({
+        "co2_avoided_t": ams_id_t(energy_mwh_by_year, factor.by_year(years)),
+        "co2_avoided_lifecycle_t": lifecycle_avoided_t(energy_mwh_by_year, footprint.by_year(years),
+                                                       pv_lifecycle_kgco2e_per_kwh),
+    }, index=energy_mwh_by_year.index)
 
 
 def green_certificates(energy_mwh) -> np.ndarray | int:
-    """Green electricity certificates (绿证): one per whole MWh, ``floor(energy_mwh)``."""
+    """Green electricity certificates (绿证): one per whole MWh, ``floor(energy_mwh)``. For a programme, apply it to
+    the programme's energy (cumulated over time), not to each site and year."""
     e = np.asarray(energy_mwh, dtype=float)
     out = np.floor(np.maximum(e, 0.0) + 1e-9).astype(np.int64)
     return int(out) if out.ndim == 0 else out

@@ -25,6 +25,15 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
     return f"{value / scale:,.{digits}f}"
 
 
+def _co2_with_range(summary: dict) -> str:
+    """Central CO2 avoided with the range of the grid-factor paths, e.g. ``1,245.3 kt (low 921.0 - high 1,410.2)``."""
+    text = f"{_fmt(summary['co2_avoided_t'], 1000, 1)} kt"
+    spread = summary.get("co2_avoided_range_t") or {}
+    if spread and spread.get("low") != spread.get("high"):
+        text += f" (grid-factor paths: low {_fmt(spread.get('low'), 1000, 1)} - high {_fmt(spread.get('high'), 1000, 1)})"
+    return text
+
+
 def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, file=None) -> None:
     """The short table printed after a run."""
     file = file or sys.stdout
@@ -36,11 +45,13 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
         ("capacity built", f"{_fmt(summary['capacity_built_kwp'], 1000, 1)} MWp"),
         ("specific yield (year 1)", f"{_fmt(summary.get('specific_yield_kwh_per_kwp'), 1, 0)} kWh/kWp"),
         (f"energy over {summary['horizon_years']} years", f"{_fmt(summary['energy_mwh'], 1000, 1)} GWh"),
-        ("CO2 avoided net / gross", f"{_fmt(summary['co2_avoided_t'], 1000, 1)} / "
-                                    f"{_fmt(summary['co2_avoided_gross_t'], 1000, 1)} kt"),
+        ("CO2 avoided (AMS-I.D)", _co2_with_range(summary)),
+        ("CO2 avoided, life cycle", f"{_fmt(summary.get('co2_avoided_lifecycle_t'), 1000, 1)} kt"),
         ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M CNY"),
         ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} CNY/kWh"),
-        ("cost per t CO2", f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} CNY/t"),
+        ("cost per t CO2 net / gross", f"{_fmt(summary.get('net_cost_per_t_co2_cny'), 1, 0)} / "
+                                       f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} CNY/t (net of revenue / "
+                                       "costs only)"),
         ("curtailed", f"{_fmt(summary.get('curtailed_mwh'), 1, 1)} MWh"),
         ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
     ]

@@ -13,6 +13,8 @@ Per-site-type values (capex, O&M per kW, self-consumption share) are columns of 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
@@ -28,13 +30,27 @@ class EconomicsConfig(StrictModel):
       [CNY/kWh], one number or ``{site_type: value}`` (a ``default`` key covers unlisted types). Assumption:
       0.52 CNY/kWh, about the first-block residential tariff of Hebei (not verified against the current tariff
       schedule).
-    - ``export_tariff_cny_per_kwh``: price of electricity exported to the grid [CNY/kWh]. Default 0.372, the coal
-      benchmark price of the Hebei north (Jibei) grid as commonly quoted since the 2019 NDRC benchmark reform;
-      assumption, not verified against the NDRC table with the search tool.
+    - Exported electricity (``export_price_basis``). Since June 2025 new renewable projects, distributed PV
+      included, sell at market prices with a contract-for-difference "mechanism price" on part of their output for
+      a fixed term (NDRC/NEA 2025 No. 136). ``mechanism`` (default): for ``mechanism_term_years`` from
+      commissioning, ``mechanism_share_percent`` of the exported energy earns ``mechanism_price_cny_per_kwh`` and the
+      rest the market price; afterwards all of it earns the market price. ``market``: the market price throughout.
+      ``coal_benchmark``: ``coal_benchmark_cny_per_kwh`` throughout (the pre-reform rule, for comparison).
+      Defaults for the Jibei (Hebei north) grid, where the demo county lies, from the Hebei DRC notice on the
+      2025-2026 mechanism-price auction (关于2025-2026年度新能源机制电价竞价工作有关事项的通知, 17 Oct 2025): coal
+      benchmark 0.372 CNY/kWh; bids admitted between 0.20 and 0.372 CNY/kWh; at most 80 % of a project's energy;
+      term 12 years for PV. The auction's clearing price could not be sourced: the default mechanism price 0.286 is
+      an assumption (the middle of the admitted range), and the default market price 0.20 CNY/kWh is an assumption
+      (the lowest price the auction admits; no published capture price of PV in Jibei could be sourced). Give your
+      county's values.
+    - ``lifetime_years`` and ``residual_value``: economics stop at the horizon; a site commissioned late keeps a
+      straight-line residual value ``capex x max(0, 1 - age at the horizon's end / lifetime)``, credited in the last
+      horizon year (``none``: no credit, so late sites look worse than over their own life). Default 25 years.
     - ``capex_escalation_percent_per_year``: change of the sites' ``capex_cny`` per year of commissioning after the
       first horizon year [%/year] (negative for falling module prices). Default 0.
     - ``om_escalation_percent_per_year`` / ``tariff_escalation_percent_per_year``: yearly change of O&M cost and of
-      both tariffs after the first horizon year [%/year]. Default 0 (real terms).
+      the retail tariff and the market and coal benchmark prices after the first horizon year [%/year]; the mechanism
+      price is a fixed contract price and does not change. Default 0 (real terms).
     - ``inverter_replacement_year``: age in whole years (calendar year - commissioning year) at which the inverter
       is replaced; ``None`` for never. Assumption: 12.
     - ``inverter_replacement_cny_per_w``: cost of the replacement per W DC [CNY/W]. Assumption: 0.15.
@@ -42,12 +58,19 @@ class EconomicsConfig(StrictModel):
 
     discount_rate_percent: float = Field(6.0, description="real discount rate (assumption)")
     retail_tariff_cny_per_kwh: float | dict[str, float] = Field(0.52, description="value of self-consumed energy: one tariff or {site_type: tariff, default: tariff}")
-    export_tariff_cny_per_kwh: float = Field(0.372, description="price of exported energy (Hebei north coal benchmark, unverified)")
+    export_price_basis: Literal["mechanism", "market", "coal_benchmark"] = Field("mechanism", description="price of exported energy: mechanism (contract-for-difference price on a share for a term, then market; NDRC/NEA 2025 No. 136), market, or coal_benchmark (the pre-2025 rule)")
+    coal_benchmark_cny_per_kwh: float = Field(0.372, description="coal benchmark price of the grid (Jibei 0.372, Hebei DRC notice of 17 Oct 2025)")
+    mechanism_price_cny_per_kwh: float = Field(0.286, description="mechanism price from the provincial auction (assumption: middle of Jibei's admitted 0.20-0.372 range; give the clearing price)")
+    mechanism_share_percent: float = Field(80.0, description="share of exported energy under the mechanism price (Hebei 2025-2026 auction: at most 80 %)")
+    mechanism_term_years: int = Field(12, description="years from commissioning the mechanism price applies (Hebei 2025-2026 auction: 12 for PV)")
+    market_price_cny_per_kwh: float | dict[int, float] = Field(0.20, description="market price of exported PV energy: one value or {year: price}, linear in between, flat outside (assumption: 0.20, the lowest price Jibei's auction admits)")
     capex_escalation_percent_per_year: float = Field(0.0, description="yearly change of capex for sites built later")
     om_escalation_percent_per_year: float = Field(0.0, description="yearly change of O&M costs")
     tariff_escalation_percent_per_year: float = Field(0.0, description="yearly change of tariffs")
     inverter_replacement_year: int | None = Field(12, description="operating year in which inverters are replaced (None: never)")
     inverter_replacement_cny_per_w: float = Field(0.15, description="cost of the inverter replacement")
+    lifetime_years: int = Field(25, description="economic life of a site, for its residual value at the horizon")
+    residual_value: Literal["straight_line", "none"] = Field("straight_line", description="value credited at the horizon for sites younger than their life: straight_line or none")
 
     @field_validator("retail_tariff_cny_per_kwh")
     @classmethod
@@ -64,10 +87,21 @@ class EconomicsConfig(StrictModel):
     def _check(self) -> "EconomicsConfig":
         if not np.isfinite(self.discount_rate_percent) or not (-50 < self.discount_rate_percent <= 100):
             raise ValueError(f"discount_rate_percent must lie in (-50, 100], got {self.discount_rate_percent}")
-        if not np.isfinite(self.export_tariff_cny_per_kwh) or not (0 <= self.export_tariff_cny_per_kwh <= 10):
-            raise ValueError(
-                f"export_tariff_cny_per_kwh {self.export_tariff_cny_per_kwh} is outside 0..10 (CNY per kWh, not MWh)"
-            )
+        prices = {"coal_benchmark_cny_per_kwh": self.coal_benchmark_cny_per_kwh,
+                  "mechanism_price_cny_per_kwh": self.mechanism_price_cny_per_kwh}
+        market = self.market_price_cny_per_kwh
+        prices.update({f"market_price_cny_per_kwh[{y}]": v for y, v in market.items()} if isinstance(market, dict)
+                      else {"market_price_cny_per_kwh": market})
+        for name, v in prices.items():
+            if not np.isfinite(v) or not (0 <= v <= 10):
+                raise ValueError(f"{name} {v} is outside 0..10 (CNY per kWh, not per MWh)")
+        if isinstance(market, dict) and not market:
+            raise ValueError("market_price_cny_per_kwh must not be an empty mapping")
+        if not (0 <= self.mechanism_share_percent <= 100):
+            raise ValueError(f"mechanism_share_percent must lie in 0..100, got {self.mechanism_share_percent}")
+        if self.mechanism_term_years < 0 or self.lifetime_years < 1:
+            raise ValueError(f"mechanism_term_years must be >= 0 and lifetime_years >= 1, got "
+                             f"{self.mechanism_term_years} and {self.lifetime_years}")
         for name in ("capex_escalation_percent_per_year", "om_escalation_percent_per_year",
                      "tariff_escalation_percent_per_year"):
             v = getattr(self, name)
@@ -83,6 +117,54 @@ class EconomicsConfig(StrictModel):
     def discount_rate(self) -> float:
         """Discount rate as a fraction per year."""
         return self.discount_rate_percent / 100.0
+
+    def market_price_by_year(self, years) -> np.ndarray:
+        """Market price of exported energy [CNY/kWh] in each calendar year (before escalation)."""
+        market = self.market_price_cny_per_kwh
+        if not isinstance(market, dict):
+            return np.full(np.shape(years), float(market))
+        knots = sorted(market.items())
+        return np.interp(np.asarray(years, float), [float(y) for y, _ in knots], [float(v) for _, v in knots])
+
+    @property
+    def price_basis(self) -> str:
+        """One line saying how exported and self-consumed energy are valued (for the summary and the report)."""
+        if self.export_price_basis == "coal_benchmark":
+            export = f"coal benchmark {self.coal_benchmark_cny_per_kwh:g} CNY/kWh"
+        else:
+            market = self.market_price_cny_per_kwh
+            market_text = (f"{market:g} CNY/kWh" if not isinstance(market, dict)
+                           else "{" + ", ".join(f"{y}: {v:g}" for y, v in sorted(market.items())) + "} CNY/kWh")
+            export = f"market {market_text}"
+            if self.export_price_basis == "mechanism":
+                export = (f"mechanism price {self.mechanism_price_cny_per_kwh:g} CNY/kWh on "
+                          f"{self.mechanism_share_percent:g} % for {self.mechanism_term_years} years, otherwise {export}")
+        tariff = self.retail_tariff_cny_per_kwh
+        retail = (f"{tariff:g} CNY/kWh" if not isinstance(tariff, dict)
+                  else ", ".join(f"{k} {v:g}" for k, v in tariff.items()) + " CNY/kWh")
+        return f"exported: {export}; self-consumed: retail tariff {retail}"
+
+    @property
+    def horizon_rule(self) -> str:
+        """How sites commissioned late are treated at the horizon (for the summary)."""
+        if self.residual_value == "none":
+            return "economics stop at the horizon with no residual value"
+        return f"straight-line residual value at the horizon over a {self.lifetime_years}-year life"
+
+    def export_price(self, years, age_years, escalation_index=1.0) -> np.ndarray:
+        """Price of exported energy [CNY/kWh] per calendar year and site age [whole years since commissioning],
+        broadcasting ``years``, ``age_years`` and ``escalation_index`` (the price index of the year, applied to
+        market and coal benchmark prices, never to the fixed mechanism price)."""
+        years = np.asarray(years, float)
+        age = np.asarray(age_years, float)
+        index = np.asarray(escalation_index, float)
+        if self.export_price_basis == "coal_benchmark":
+            return self.coal_benchmark_cny_per_kwh * index * np.ones_like(age * years)
+        market = self.market_price_by_year(years) * index
+        if self.export_price_basis == "market":
+            return market * np.ones_like(age * years)
+        mechanism_share = np.where(age < self.mechanism_term_years, self.mechanism_share_percent / 100.0, 0.0)
+        return mechanism_share * self.mechanism_price_cny_per_kwh + (1.0 - mechanism_share) * market
 
     def retail_tariff_for(self, site_types) -> np.ndarray:
         """Retail tariff [CNY/kWh] for each site type in ``site_types``.
@@ -179,6 +261,13 @@ def simple_payback_years(capex_cny, net_cash_cny_by_year, year_length_years=None
     out = np.where(has, out, np.nan)
     out = np.where(capex <= 0, 0.0, out)
     return float(out[0]) if np.ndim(capex_cny) == 0 and np.ndim(net_cash_cny_by_year) == 1 else out
+
+
+def straight_line_residual(capex_cny, age_at_end_years, lifetime_years: float) -> np.ndarray:
+    """Residual value [CNY] of an asset ``age_at_end_years`` old at the end of the horizon, written off in a
+    straight line over ``lifetime_years``: ``capex x max(0, 1 - age / lifetime)``."""
+    age = np.asarray(age_at_end_years, dtype=float)
+    return np.asarray(capex_cny, dtype=float) * np.clip(1.0 - age / float(lifetime_years), 0.0, 1.0)
 
 
 def cost_per_t_co2(cost_cny_by_year, co2_t_by_year, discount_rate: float) -> np.ndarray | float:

@@ -216,7 +216,7 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
 
 
 #: Per-site totals of the accounting that are 0 (not NaN) for sites that were not built.
-_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t")
+_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_t", "co2_avoided_lifecycle_t")
 
 
 def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
@@ -272,9 +272,10 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
 
 
 #: ``summary.json`` keys taken as they are from the accounting's totals.
-SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_gross_t", "t_co2_per_mwh", "green_certificates",
-                       "lcoe_cny_per_kwh", "npv_cny", "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method",
-                       "emission_factor_source", "pilot_coverage")
+SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
+                       "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
+                       "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",
+                       "price_basis", "economics_horizon_rule", "pilot_coverage")
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:

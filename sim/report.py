@@ -67,6 +67,14 @@ def _e(value: Any) -> str:
     return html.escape("-" if value is None else str(value))
 
 
+def _co2_note(summary: dict) -> str:
+    """The range over the grid-factor paths and the life-cycle figure, beside the central CO2 avoided."""
+    spread = summary.get("co2_avoided_range_t") or {}
+    text = (f"grid-factor paths: low {_num(spread.get('low'), 1000, 1, 'kt')}, high "
+            f"{_num(spread.get('high'), 1000, 1, 'kt')}; " if spread else "")
+    return text + f"life cycle {_num(summary.get('co2_avoided_lifecycle_t'), 1000, 1, 'kt')}"
+
+
 def key_figures(summary: dict) -> list[tuple[str, str, str]]:
     """``(label, value, note)`` of the headline numbers, formatted as in the report."""
     ms = summary.get("milestones") or {}
@@ -80,12 +88,13 @@ def key_figures(summary: dict) -> list[tuple[str, str, str]]:
         ("energy", _num(summary.get("energy_mwh"), 1000, 1, "GWh"),
          (f"over {horizon} years; year-1 specific yield {_num(summary.get('specific_yield_kwh_per_kwp'), 1, 0)} "
          f"kWh/kWp")),
-        ("CO2 avoided (net)", _num(summary.get("co2_avoided_t"), 1000, 1, "kt"),
-         f"gross {_num(summary.get('co2_avoided_gross_t'), 1000, 1, 'kt')}; net of life-cycle emissions"),
+        ("CO2 avoided (AMS-I.D)", _num(summary.get("co2_avoided_t"), 1000, 1, "kt"), _co2_note(summary)),
         ("capex", _num(summary.get("capex_cny"), 1e6, 1, "M CNY"), "of the sites built"),
         ("LCOE", _num(summary.get("lcoe_cny_per_kwh"), 1, 3, "CNY/kWh"),
          f"NPV {_num(summary.get('npv_cny'), 1e6, 1, 'M CNY')}"),
-        ("cost per tonne CO2", _num(summary.get("cost_per_t_co2_cny"), 1, 0, "CNY/t"), "net tonnes"),
+        ("cost per tonne CO2, net of revenue", _num(summary.get("net_cost_per_t_co2_cny"), 1, 0, "CNY/t"),
+         f"gross (costs only) {_num(summary.get('cost_per_t_co2_cny'), 1, 0, 'CNY/t')}; "
+         f"{_e(summary.get('price_basis') or '')}"),
         ("curtailed energy", _num(summary.get("curtailed_mwh"), 1, 0, "MWh"), "lost to export limits"),
         ("25 % of target online", _e(ms.get("25%") or "not reached"), "date"),
         ("50 % of target online", _e(ms.get("50%") or "not reached"), "date"),

@@ -16,12 +16,12 @@ UTM50 = "EPSG:32650"
 X0, Y0 = 412_000.0, 4_472_000.0
 
 
-def published_factor(region: str = "North", year: int = 2023, scope: str = "regional") -> float:
-    """A published average grid factor [kgCO2/kWh] read from the shipped table (sim/tables), not retyped."""
+def published_factor(region: str = "North", year: int = 2023, scope: str = "regional", kind: str = "average") -> float:
+    """A published grid factor [kgCO2/kWh] read from the shipped table (sim/tables), not retyped."""
     from sim.carbon import load_table
 
     t = load_table()
-    row = t[(t["kind"] == "average") & (t["scope"] == scope) & (t["region"] == region) & (t["year"] == year)]
+    row = t[(t["kind"] == kind) & (t["scope"] == scope) & (t["region"] == region) & (t["year"] == year)]
     assert len(row) == 1, (scope, region, year)
     return float(row["kgco2_per_kwh"].iloc[0])
 

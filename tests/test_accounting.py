@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 
 from sim.accounting import _hour_map, account, pilot_coverage
-from sim.carbon import CarbonConfig
+from sim.carbon import CarbonConfig, path_changes_percent
 from sim.economics import EconomicsConfig
 from sim.errors import InputError
 
 from .conftest import lifecycle_factor, published_factor
 
 EF_NORTH_2023 = published_factor("North", 2023)  # the scenario default, read from the shipped table
+FOOTPRINT_2024 = published_factor("national", 2024, scope="national", kind="footprint")
 LC = lifecycle_factor("china_2023")
 
 
@@ -33,7 +34,8 @@ def hand_case():
     B: 20 kWp, commissioned 2025-07-02 00:00 (hour 182 x 24 = 4368; 8760 - 4368 = 4392 hours left), 73 days of
        downtime in 2026, all exported.
     C: 5 kWp on unlimited T2, declined (never built).
-    Degradation 2 % first year, then 0.5 %/year; horizon 2025-2026.
+    Degradation 2 % first year, then 0.5 %/year of age; horizon 2025-2026. Exports at the coal benchmark 0.372
+    and no residual value (the 2025 price reform and the residual value have tests of their own below).
     """
     sites = _sites([
         ("A", "rural_home", 10.0, 0, "T1", 40_000.0, 50.0, 50.0, "rural_home", True),
@@ -49,32 +51,51 @@ def hand_case():
     transformers = pd.DataFrame({"export_limit_kw": [12.0, np.inf]}, index=pd.Index(["T1", "T2"],
                                                                                       name="transformer_id"))
     economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
-                                export_tariff_cny_per_kwh=0.372, inverter_replacement_year=1,
-                                inverter_replacement_cny_per_w=0.1)
+                                export_price_basis="coal_benchmark", coal_benchmark_cny_per_kwh=0.372,
+                                residual_value="none", inverter_replacement_year=1, inverter_replacement_cny_per_w=0.1)
     acc = account(sites, outcomes, downtime, [profile], transformers, start_date=pd.Timestamp("2025-01-01"),
                   horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
                   carbon=CarbonConfig(), economics=economics)
+    acc.inputs = (sites, outcomes, downtime, [profile], transformers)
     return acc
 
 
+HOURS_PER_YEAR = 365.25 * 24  # ages are counted to the hour, in years of 365.25 days
+
+
+def _degradation(age_years: float) -> float:
+    """2 % from commissioning, then 0.5 % per year of age."""
+    return 0.98 * 0.995 ** age_years
+
+
 def _hand_numbers():
-    """All figures of the hand case, in kWh, computed step by step."""
-    # 2025: A w = 10 x 0.98 x (1 - 36.5/365) = 8.82 kWp -> 4.41 kW; B w = 20 x 0.98 = 19.6 kWp -> 9.8 kW
-    a25_kw, b25_kw = 10 * 0.98 * 0.9 * 0.5, 20 * 0.98 * 0.5
-    assert a25_kw == pytest.approx(4.41) and b25_kw == pytest.approx(9.8)
+    """All figures of the hand case, in kWh, computed step by step.
+
+    Ages at the middle of each site's operating period in the year: A (from hour 0 of 2025) 4380 h in 2025 and
+    8760 + 4380 h in 2026; B (from hour 4368 of 2025) (8760 - 4368) / 2 = 2196 h in 2025 and 4392 + 4380 h in 2026.
+    """
+    age = {("a", 25): 4380 / HOURS_PER_YEAR, ("a", 26): (8760 + 4380) / HOURS_PER_YEAR,
+           ("b", 25): 2196 / HOURS_PER_YEAR, ("b", 26): (4392 + 4380) / HOURS_PER_YEAR}
+    # 2025: A has 36.5 days of downtime over a full year (x 0.9); B none
+    a25_kw, b25_kw = 10 * _degradation(age["a", 25]) * 0.9 * 0.5, 20 * _degradation(age["b", 25]) * 0.5
+    assert a25_kw == pytest.approx(4.41 * 0.995 ** 0.49966, rel=1e-4)
     h_first, h_second = 4368, 4392
-    f25 = (a25_kw + b25_kw - 12.0) / (a25_kw + b25_kw)  # 2.21 / 14.21 of each site's output curtailed
+    f25 = (a25_kw + b25_kw - 12.0) / (a25_kw + b25_kw)  # the share of each site's output curtailed
     a25 = a25_kw * h_first + a25_kw * (1 - f25) * h_second
     b25 = b25_kw * (1 - f25) * h_second
     a25_c = a25_kw * f25 * h_second
     b25_c = b25_kw * f25 * h_second
-    # 2026: age 1 -> 0.98 x 0.995; A 4.8755 kW, B 20 x 0.98 x 0.995 x (1 - 73/365) x 0.5 = 7.8008 kW
-    a26_kw, b26_kw = 10 * 0.98 * 0.995 * 0.5, 20 * 0.98 * 0.995 * 0.8 * 0.5
-    assert a26_kw + b26_kw == pytest.approx(12.6763)
+    # 2026: B has 73 days of downtime (x 0.8)
+    a26_kw, b26_kw = 10 * _degradation(age["a", 26]) * 0.5, 20 * _degradation(age["b", 26]) * 0.8 * 0.5
     f26 = (a26_kw + b26_kw - 12.0) / (a26_kw + b26_kw)
     a26, b26 = a26_kw * (1 - f26) * 8760, b26_kw * (1 - f26) * 8760
     a26_c, b26_c = a26_kw * f26 * 8760, b26_kw * f26 * 8760
-    return dict(a25=a25, b25=b25, a25_c=a25_c, b25_c=b25_c, a26=a26, b26=b26, a26_c=a26_c, b26_c=b26_c)
+    return dict(a25=a25, b25=b25, a25_c=a25_c, b25_c=b25_c, a26=a26, b26=b26, a26_c=a26_c, b26_c=b26_c,
+                curtailed25=(a25_kw + b25_kw - 12.0) * h_second, curtailed26=(a26_kw + b26_kw - 12.0) * 8760)
+
+
+#: The hand case's 2025 energy [MWh]: site A alone for 4368 h, then the 12 kW limit of T1 for 4392 h.
+E2025 = (10 * _degradation(4380 / HOURS_PER_YEAR) * 0.9 * 0.5 * 4368 + 12.0 * 4392) / 1000
 
 
 def test_hand_case_energy_and_curtailment(hand_case):
@@ -87,37 +108,53 @@ def test_hand_case_energy_and_curtailment(hand_case):
                                                                                        rel=1e-5)
     assert ("C", 2025) not in sy.index
     annual = hand_case.annual.set_index("year")
-    # T1 delivers exactly its limit while both run: 2025 = 4.41 x 4368 + 12 x 4392 = 71,966.88 kWh; 2026 = 12 x 8760
-    assert annual.loc[2025, "energy_mwh"] == pytest.approx(71.96688, rel=1e-6)
+    # T1 delivers exactly its limit while both run: 2025 = A alone for 4368 h + 12 kW x 4392 h; 2026 = 12 x 8760
+    assert annual.loc[2025, "energy_mwh"] == pytest.approx(E2025, rel=1e-6)
     assert annual.loc[2026, "energy_mwh"] == pytest.approx(105.120, rel=1e-6)
-    # curtailed: 2.21 kW x 4392 h = 9,706.32 kWh; 0.6763 kW x 8760 h = 5,924.388 kWh
-    assert annual.loc[2025, "curtailed_mwh"] == pytest.approx(9.70632, rel=1e-5)
-    assert annual.loc[2026, "curtailed_mwh"] == pytest.approx(5.924388, rel=1e-5)
+    # curtailed: what the two sites make above 12 kW while both run
+    assert annual.loc[2025, "curtailed_mwh"] == pytest.approx(n["curtailed25"] / 1000, rel=1e-5)
+    assert annual.loc[2026, "curtailed_mwh"] == pytest.approx(n["curtailed26"] / 1000, rel=1e-5)
     assert annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
-    assert hand_case.totals["energy_mwh"] == pytest.approx(71.96688 + 105.120, rel=1e-6)
+    assert hand_case.totals["energy_mwh"] == pytest.approx(E2025 + 105.120, rel=1e-6)
 
 
 def test_hand_case_carbon(hand_case):
-    """Gross = MWh x the North grid's 2023 factor; net subtracts MWh x the PV life-cycle factor."""
+    """AMS-I.D with a two-year trajectory: the North grid's 2023 factor (the last published), then the central path's
+    yearly change: 2025 = EF_2023 x (1 + c)^2, 2026 = EF_2023 x (1 + c)^3. The life-cycle figure compares the national
+    grid's carbon-footprint factor (2024 published, then the same change) with PV's life-cycle factor."""
+    change = path_changes_percent()["central"] / 100.0
+    ef = {2025: EF_NORTH_2023 * (1 + change) ** 2, 2026: EF_NORTH_2023 * (1 + change) ** 3}
+    footprint = {2025: FOOTPRINT_2024 * (1 + change), 2026: FOOTPRINT_2024 * (1 + change) ** 2}
     annual = hand_case.annual.set_index("year")
-    assert annual.loc[2025, "co2_avoided_gross_t"] == pytest.approx(71.96688 * EF_NORTH_2023, rel=1e-6)
-    assert annual.loc[2026, "co2_avoided_t"] == pytest.approx(105.120 * (EF_NORTH_2023 - LC), rel=1e-6)
+    for y in (2025, 2026):
+        e = annual.loc[y, "energy_mwh"]
+        assert annual.loc[y, "grid_factor_kgco2_per_kwh"] == pytest.approx(ef[y], rel=1e-12)
+        assert annual.loc[y, "co2_avoided_t"] == pytest.approx(e * ef[y], rel=1e-9)
+        assert annual.loc[y, "co2_avoided_lifecycle_t"] == pytest.approx(e * (footprint[y] - LC), rel=1e-9)
     t = hand_case.totals
-    assert t["co2_avoided_t"] == pytest.approx(t["energy_mwh"] * (EF_NORTH_2023 - LC), rel=1e-9)
-    assert t["t_co2_per_mwh"] == pytest.approx(EF_NORTH_2023 - LC)
+    assert t["co2_avoided_t"] == pytest.approx(E2025 * ef[2025] + 105.120 * ef[2026], rel=1e-6)
+    assert t["t_co2_per_mwh"] == pytest.approx(t["co2_avoided_t"] / t["energy_mwh"])
     assert t["emission_factor_method"] == "average" and "North" in t["emission_factor_source"]
+    low, high = (path_changes_percent()[p] / 100.0 for p in ("low", "high"))
+    assert t["co2_avoided_range_t"]["low"] == pytest.approx(
+        E2025 * EF_NORTH_2023 * (1 + low) ** 2 + 105.120 * EF_NORTH_2023 * (1 + low) ** 3, rel=1e-6)
+    assert t["co2_avoided_range_t"]["high"] == pytest.approx(
+        E2025 * EF_NORTH_2023 * (1 + high) ** 2 + 105.120 * EF_NORTH_2023 * (1 + high) ** 3, rel=1e-6)
+    assert t["co2_avoided_range_t"]["central"] == t["co2_avoided_t"]
     sites = hand_case.sites
-    assert sites.loc["A", "co2_avoided_gross_t"] == pytest.approx(sites.loc["A", "energy_mwh"] * EF_NORTH_2023)
+    a = hand_case.site_years.set_index(["site_id", "year"])
+    assert sites.loc["A", "co2_avoided_t"] == pytest.approx(
+        a.loc[("A", 2025), "energy_mwh"] * ef[2025] + a.loc[("A", 2026), "energy_mwh"] * ef[2026])
     assert sites.loc["C", "energy_mwh"] == 0.0 and not sites.loc["C", "built"]
-    n = _hand_numbers()
-    certs = [int(n["a25"] // 1000) + int(n["b25"] // 1000), int(n["a26"] // 1000) + int(n["b26"] // 1000)]
-    assert hand_case.annual["green_certificates"].tolist() == certs
-    assert t["green_certificates"] == sum(certs)
+    # one certificate per whole MWh of the programme: floor(E2025), then floor(E2025 + 105.12) - floor(E2025)
+    first = int(np.floor(E2025))
+    assert hand_case.annual["green_certificates"].tolist() == [first, int(np.floor(E2025 + 105.120)) - first]
+    assert t["green_certificates"] == int(np.floor(E2025 + 105.120))
 
 
 def test_hand_case_money(hand_case):
-    """Tariffs: A 0.5 x 0.52 + 0.5 x 0.372 = 0.446 CNY/kWh, B 0.372. O&M 50 CNY/kW/y pro rata: 2025 = 500 +
-    1000 x 4392/8760; 2026 = 1500. Inverters replaced at age 1 (2026): 30 kWp x 1000 x 0.1 = 3000 CNY."""
+    """Tariffs: A 0.5 x 0.52 + 0.5 x 0.372 = 0.446 CNY/kWh, B 0.372 (coal benchmark). O&M 50 CNY/kW/y pro rata:
+    2025 = 500 + 1000 x 4392/8760; 2026 = 1500. Inverters replaced at age 1 (2026): 30 kWp x 1000 x 0.1 = 3000 CNY."""
     n = _hand_numbers()
     annual = hand_case.annual.set_index("year")
     assert annual.loc[2025, "capex_cny"] == 120_000.0 and annual.loc[2026, "capex_cny"] == 0.0
@@ -141,7 +178,41 @@ def test_hand_case_money(hand_case):
     assert t["lcoe_cny_per_kwh"] == pytest.approx((cost[0] + cost[1] / 1.1) / (e_kwh[0] + e_kwh[1] / 1.1), rel=1e-9)
     tn = annual["co2_avoided_t"].to_numpy()
     assert t["cost_per_t_co2_cny"] == pytest.approx((cost[0] + cost[1] / 1.1) / (tn[0] + tn[1] / 1.1), rel=1e-9)
+    # net of revenue: (discounted costs - discounted revenue) / discounted tonnes
+    assert t["net_cost_per_t_co2_cny"] == pytest.approx(
+        (cost[0] - rev[0] + (cost[1] - rev[1]) / 1.1) / (tn[0] + tn[1] / 1.1), rel=1e-9)
     assert t["capex_cny"] == 120_000.0
+    assert annual["residual_value_cny"].tolist() == [0.0, 0.0]
+
+
+def test_market_price_reform_and_residual_value(hand_case):
+    """The same county under the 2025 rules: exported energy earns the mechanism price 0.30 on 80 % and the market
+    price 0.25 on the rest (term 12 years: both sites are young), so B's price is 0.8 x 0.30 + 0.2 x 0.25 = 0.29 and
+    A's 0.5 x 0.52 + 0.5 x 0.29 = 0.405 CNY/kWh. Straight-line residual value over 25 years at 1 January 2027:
+    A is 730 days old, B 548 days: 40,000 x (1 - 730 / 365.25 / 25) + 80,000 x (1 - 548 / 365.25 / 25)."""
+    n = _hand_numbers()
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
+                                export_price_basis="mechanism", mechanism_price_cny_per_kwh=0.30,
+                                mechanism_share_percent=80.0, mechanism_term_years=12, market_price_cny_per_kwh=0.25,
+                                lifetime_years=25, residual_value="straight_line", inverter_replacement_year=1,
+                                inverter_replacement_cny_per_w=0.1)
+    acc = account(sites, outcomes, downtime, profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
+                  carbon=CarbonConfig(), economics=economics)
+    annual = acc.annual.set_index("year")
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx(n["a25"] * 0.405 + n["b25"] * 0.29, rel=1e-6)
+    residual = 40_000 * (1 - 730 / 365.25 / 25) + 80_000 * (1 - 548 / 365.25 / 25)
+    assert annual.loc[2026, "residual_value_cny"] == pytest.approx(residual, rel=1e-9)
+    assert annual.loc[2025, "residual_value_cny"] == 0.0
+    cost = np.array([120_000 + 500 + 1000 * 4392 / 8760, 1500 + 3000 - residual])
+    rev = annual["revenue_cny"].to_numpy()
+    assert acc.totals["npv_cny"] == pytest.approx(rev[0] - cost[0] + (rev[1] - cost[1]) / 1.1, rel=1e-9)
+    # site A: NPV to its commissioning year with its residual value in 2026
+    npv_a = -40_000 + (n["a25"] * 0.405 - 500) + (n["a26"] * 0.405 - 1500 + 40_000 * (1 - 730 / 365.25 / 25)) / 1.1
+    assert acc.sites.loc["A", "npv_cny"] == pytest.approx(npv_a, rel=1e-6)
+    assert "mechanism price 0.3 CNY/kWh on 80 % for 12 years" in acc.totals["price_basis"]
+    assert "25-year" in acc.totals["economics_horizon_rule"]
 
 
 def test_pilot_coverage():
@@ -195,7 +266,12 @@ def _brute_force(sites, outcomes, downtime, profiles, transformers, start, years
             op_days = on.sum() / 24.0
             dd = downtime[(downtime.site_id == sid) & (downtime.year == y)]["downtime_days"].sum()
             dfac = min(max(1 - dd / op_days, 0.0), 1.0) if op_days > 0 else 0.0
-            deg = (1 - d1 / 100) * (1 - d / 100) ** (y - cd.year)
+            # age at the middle of the site's operating period in the year, in years of 365.25 days
+            year_end = pd.Timestamp(year=y + 1, month=1, day=1)
+            first_on = jan1 + pd.Timedelta(hours=h_start)
+            age = ((first_on + (year_end - first_on) / 2) - (jan1 + pd.Timedelta(hours=h_start) if cd.year == y
+                                                              else cd.ceil("h"))) / pd.Timedelta(days=365.25)
+            deg = (1 - d1 / 100) * (1 - d / 100) ** age
             series[sid] = row.capacity_kwp * deg * dfac * on * prof[hmap, int(row.archetype)].astype(float)
         for sid, s in series.items():
             t = sites.loc[sid, "transformer_id"]

@@ -8,11 +8,17 @@ import pytest
 
 from sim.carbon import (
     LIFECYCLE_BASES,
+    PATHS,
     CarbonConfig,
+    ams_id_t,
     avoided_t,
+    grid_footprint_factor,
     green_certificates,
+    lifecycle_avoided_t,
     load_table,
+    path_changes_percent,
     resolve_factor,
+    resolve_factors,
 )
 from sim.errors import InputError
 
@@ -23,10 +29,10 @@ def _series(values: dict[int, float]) -> pd.Series:
 
 def test_national_2023_gross_by_hand():
     """1,000 MWh x 0.5306 kgCO2/kWh = 1,000,000 kWh x 0.5306 kg = 530,600 kg = 530.6 t."""
-    factor = resolve_factor(CarbonConfig(scope="national", region="national", year=2023))
+    factor = resolve_factor(CarbonConfig(scope="national", region="national", year=2023, factor_basis="fixed_ex_ante"))
     out = avoided_t(_series({2024: 1000.0}), factor, 0.0)
-    assert out.loc[2024, "gross_t"] == pytest.approx(530.6, abs=1e-9)
-    assert out.loc[2024, "net_t"] == pytest.approx(530.6, abs=1e-9)
+    assert out.loc[2024, "co2_avoided_t"] == pytest.approx(530.6, abs=1e-9)
+    assert ams_id_t(1000.0, 0.5306) == pytest.approx(530.6, abs=1e-9)
     assert factor.method == "average"
     assert "2023" in factor.source and "MEE" in factor.source
 
@@ -35,17 +41,18 @@ def test_units_kwh_mwh_kg_t_consistent():
     """The same energy in kWh x kg/kWh / 1000 gives kg -> t, matching the MWh route."""
     factor = resolve_factor(CarbonConfig(scope="regional", region="North", year=2023))
     energy_kwh = 2_345_678.0
-    kg = energy_kwh * 0.6361
+    kg = energy_kwh * float(factor.by_year([2030])[0])
     out = avoided_t(_series({2030: energy_kwh / 1000.0}), factor, 0.0)
-    assert out.loc[2030, "gross_t"] == pytest.approx(kg / 1000.0, rel=1e-12)
+    assert out.loc[2030, "co2_avoided_t"] == pytest.approx(kg / 1000.0, rel=1e-12)
 
 
 def test_default_is_north_china_2023_and_table_values():
     cfg = CarbonConfig()
-    assert (cfg.scope, cfg.region, cfg.year) == ("regional", "North", 2023)
-    assert resolve_factor(cfg).by_year([2025])[0] == pytest.approx(0.6361)
+    assert (cfg.scope, cfg.region, cfg.year, cfg.factor_basis, cfg.path) == ("regional", "North", 2023, "projected",
+                                                                               "central")
+    assert resolve_factor(cfg).by_year([2023])[0] == pytest.approx(0.6361)
     table = load_table()
-    assert set(table["kind"]) == {"average"}  # no invented OM/BM rows
+    assert set(table["kind"]) == {"average", "footprint", "operating_margin"}  # no build-margin row: none sourced
     assert table["source"].str.len().min() > 40
     v = table.set_index(["scope", "region", "year"])["kgco2_per_kwh"]
     assert v[("provincial", "Hebei", 2022)] == pytest.approx(0.7252)
@@ -62,10 +69,22 @@ def test_combined_margin_by_hand():
     assert factor.method == "combined_margin"
     assert "Tool 07" in factor.source or "tool 07" in factor.source
     out = avoided_t(_series({2026: 200.0}), factor, 0.0)
-    assert out.loc[2026, "gross_t"] == pytest.approx(165.0)
+    assert out.loc[2026, "co2_avoided_t"] == pytest.approx(165.0)
 
 
-def test_combined_margin_needs_om_and_bm():
+def test_combined_margin_takes_the_latest_sourced_om_edition():
+    """North's 2016-edition OM (2012-2014 data) from the table: EF_CM = 0.75 x OM + 0.25 x 0.5."""
+    table = load_table()
+    om = table[(table["kind"] == "operating_margin") & (table["region"] == "North")]
+    assert om["year"].tolist() == [2016] and "2016" in om["source"].iloc[0]
+    factor = resolve_factor(CarbonConfig(method="combined_margin", bm_kgco2_per_kwh=0.5))
+    assert factor.by_year([2030])[0] == pytest.approx(0.75 * float(om["kgco2_per_kwh"].iloc[0]) + 0.25 * 0.5)
+    assert "2016 edition" in factor.source and "BM: user value" in factor.source
+    with pytest.raises(InputError, match="operating margin"):
+        resolve_factor(CarbonConfig(method="combined_margin", region="Southwest", bm_kgco2_per_kwh=0.5))
+
+
+def test_combined_margin_needs_a_build_margin():
     with pytest.raises(ValueError, match="bm_kgco2_per_kwh"):
         CarbonConfig(method="combined_margin", om_kgco2_per_kwh=0.9)
     with pytest.raises(ValueError, match="combined_margin"):
@@ -87,8 +106,8 @@ def test_trajectory_linear_between_flat_outside():
     np.testing.assert_allclose(factor.by_year([2020, 2025, 2027, 2030, 2035, 2040]),
                                [0.6, 0.6, 0.56, 0.5, 0.4, 0.4])
     out = avoided_t(_series({2024: 100.0, 2027: 100.0, 2030: 100.0, 2040: 100.0}), factor, 0.0)
-    np.testing.assert_allclose(out["gross_t"].to_numpy(), [60.0, 56.0, 50.0, 40.0])
-    assert out["gross_t"].sum() == pytest.approx(206.0)
+    np.testing.assert_allclose(out["co2_avoided_t"].to_numpy(), [60.0, 56.0, 50.0, 40.0])
+    assert out["co2_avoided_t"].sum() == pytest.approx(206.0)
 
 
 def test_user_factor_overrides_table():
@@ -97,13 +116,43 @@ def test_user_factor_overrides_table():
     assert "user" in factor.source
 
 
-def test_net_with_lifecycle_china_2023():
-    """1,000 MWh at 0.5306: gross 530.6 t, life cycle 1,000 x 0.0545 = 54.5 t, net 476.1 t."""
+def test_lifecycle_compares_footprint_with_footprint():
+    """1,000 MWh in 2024 against the national grid's 2024 carbon-footprint factor 0.5777 and PV's 0.0545:
+    1,000 x (0.5777 - 0.0545) = 523.2 t CO2e; never the combustion-only factor minus a life-cycle one."""
     cfg = CarbonConfig(scope="national", region="national", year=2023)
     assert cfg.lifecycle_factor_kgco2e_per_kwh == pytest.approx(0.0545)
-    out = avoided_t(_series({2025: 1000.0}), resolve_factor(cfg), cfg.lifecycle_factor_kgco2e_per_kwh)
-    assert out.loc[2025, "lifecycle_t"] == pytest.approx(54.5)
-    assert out.loc[2025, "net_t"] == pytest.approx(476.1)
+    out = avoided_t(_series({2024: 1000.0}), resolve_factor(cfg), cfg.lifecycle_factor_kgco2e_per_kwh)
+    assert out.loc[2024, "co2_avoided_lifecycle_t"] == pytest.approx(523.2)
+    assert lifecycle_avoided_t(1000.0, 0.6205, 0.0545) == pytest.approx(566.0)
+    footprint = grid_footprint_factor("central")
+    change = path_changes_percent()["central"] / 100.0
+    assert footprint.by_year([2023, 2024, 2026]) == pytest.approx([0.6205, 0.5777, 0.5777 * (1 + change) ** 2])
+    with pytest.raises(InputError, match="life-cycle"):
+        lifecycle_avoided_t(1.0, 0.6, -0.1)
+
+
+def test_projection_continues_published_history_on_each_path():
+    """North: published 0.6776 (2022) and 0.6361 (2023); after 2023 the factor changes by each path's yearly rate."""
+    factors = resolve_factors(CarbonConfig())
+    changes = path_changes_percent()
+    for path in PATHS:
+        f = factors[path].by_year([2022, 2023, 2024, 2033])
+        assert f[:2] == pytest.approx([0.6776, 0.6361])
+        assert f[2:] == pytest.approx([0.6361 * (1 + changes[path] / 100), 0.6361 * (1 + changes[path] / 100) ** 10])
+    low, central, high = (factors[p].by_year([2040])[0] for p in ("low", "central", "high"))
+    assert low < central < high < 0.6361
+    fixed = resolve_factors(CarbonConfig(factor_basis="fixed_ex_ante"))
+    for path in PATHS:
+        assert fixed[path].by_year([2040])[0] == pytest.approx(0.6361)
+
+
+def test_path_rates_are_derived_from_the_published_history():
+    """Each path's rate is what its derivation says, recomputed here from the shipped history."""
+    v = load_table().query("kind == 'average'").set_index(["region", "year"])["kgco2_per_kwh"]
+    changes = path_changes_percent()
+    assert changes["central"] == pytest.approx(100 * ((v["national", 2023] / v["national", 2021]) ** 0.5 - 1), abs=0.005)
+    assert changes["high"] == pytest.approx(100 * (v["national", 2023] / v["national", 2022] - 1), abs=0.005)
+    assert changes["low"] == pytest.approx(100 * (v["North", 2023] / v["North", 2022] - 1), abs=0.005)
 
 
 def test_lifecycle_bases():

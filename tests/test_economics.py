@@ -79,9 +79,13 @@ def test_cost_per_tonne():
 def test_config_defaults_and_checks():
     cfg = EconomicsConfig()
     assert cfg.discount_rate == pytest.approx(0.06)
-    assert cfg.export_tariff_cny_per_kwh == pytest.approx(0.372)
+    assert cfg.coal_benchmark_cny_per_kwh == pytest.approx(0.372) and cfg.export_price_basis == "mechanism"
     with pytest.raises(ValueError, match="per kWh"):
-        EconomicsConfig(export_tariff_cny_per_kwh=372.0)
+        EconomicsConfig(coal_benchmark_cny_per_kwh=372.0)
+    with pytest.raises(ValueError, match="per kWh"):
+        EconomicsConfig(market_price_cny_per_kwh={2030: 250.0})
+    with pytest.raises(ValueError, match="mechanism_share_percent"):
+        EconomicsConfig(mechanism_share_percent=120.0)
     with pytest.raises(ValueError, match="per kWh"):
         EconomicsConfig(retail_tariff_cny_per_kwh={"rural_home": 520.0})
     with pytest.raises(ValueError, match="inverter_replacement_year"):
@@ -98,3 +102,33 @@ def test_retail_tariff_per_type():
         cfg.retail_tariff_for(["rural_home", "greenhouse"])
     assert e.value.field == "economics.retail_tariff_cny_per_kwh"
     np.testing.assert_allclose(EconomicsConfig().retail_tariff_for(["x", "y"]), [0.52, 0.52])
+
+
+def test_export_price_under_the_2025_rules_by_hand():
+    """Mechanism 0.30 on 80 % for 12 years, market 0.20 (0.25 from 2030, linear in between): a site aged 3 in 2026
+    earns 0.8 x 0.30 + 0.2 x 0.20 = 0.28; aged 12 in 2030 (term over) the market price 0.25; aged 5 in 2028 with
+    a 1.1 price index 0.8 x 0.30 + 0.2 x 0.225 x 1.1 = 0.2895 (the mechanism price does not escalate)."""
+    cfg = EconomicsConfig(mechanism_price_cny_per_kwh=0.30, market_price_cny_per_kwh={2026: 0.20, 2030: 0.25})
+    assert cfg.export_price(2026, 3) == pytest.approx(0.28)
+    assert cfg.export_price(2030, 12) == pytest.approx(0.25)
+    assert cfg.export_price(2028, 5, 1.1) == pytest.approx(0.8 * 0.30 + 0.2 * 0.225 * 1.1)
+    np.testing.assert_allclose(cfg.export_price(np.array([[2026, 2040]]), np.array([[0.5], [20.0]])),
+                               [[0.28, 0.8 * 0.3 + 0.2 * 0.25], [0.20, 0.25]])
+    coal = EconomicsConfig(export_price_basis="coal_benchmark")
+    assert coal.export_price(2040, 30, 1.0) == pytest.approx(0.372)
+    assert EconomicsConfig(export_price_basis="market").export_price(2026, 1) == pytest.approx(0.20)
+    assert "mechanism price 0.3 CNY/kWh on 80 % for 12 years" in cfg.price_basis
+
+
+def test_abatement_cost_net_of_revenue_by_hand():
+    """Costs 1,000 then 100; revenue 0 then 760; tonnes 0 then 10 at 10 %: gross (1,000 + 100 / 1.1) / (10 / 1.1)
+    = 1,090.9 / 9.0909 = 120 CNY/t; net of revenue (1,000 + (100 - 760) / 1.1) / (10 / 1.1) = 400 / 9.0909 = 44."""
+    assert cost_per_t_co2([1000.0, 100.0], [0.0, 10.0], 0.10) == pytest.approx(120.0)
+    assert cost_per_t_co2([1000.0, 100.0 - 760.0], [0.0, 10.0], 0.10) == pytest.approx(44.0)
+
+
+def test_straight_line_residual_value():
+    """40,000 CNY, 2 of 25 years used: 40,000 x 23 / 25 = 36,800; older than its life: 0."""
+    from sim.economics import straight_line_residual
+
+    np.testing.assert_allclose(straight_line_residual([40_000.0, 1000.0], [2.0, 30.0], 25), [36_800.0, 0.0])

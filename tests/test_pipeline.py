@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 
 import sim
+from sim.carbon import path_changes_percent
 from sim.results import read_run, summary_json
 
 from .conftest import lifecycle_factor, published_factor
 
 GOLDEN = Path(__file__).parent / "data" / "golden_tiny_summary.json"
 GOLDEN_KEYS = ("sites_candidate", "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh",
-               "co2_avoided_t", "co2_avoided_gross_t", "capex_cny", "curtailed_mwh", "specific_yield_kwh_per_kwp")
+               "co2_avoided_t", "co2_avoided_lifecycle_t", "capex_cny", "curtailed_mwh", "specific_yield_kwh_per_kwp",
+               "npv_cny", "net_cost_per_t_co2_cny")
 
 
 def test_counts_are_ordered(tiny_run):
@@ -59,18 +61,22 @@ def test_energy_totals_agree(tiny_run):
 def test_co2_consistent_with_energy(tiny_run):
     scenario, r = tiny_run
     s = r.summary
-    # the scenario's factor (North China grid 2023 average, from the shipped table); MWh x kg/kWh = t
-    ef, lc = published_factor("North", 2023), lifecycle_factor("china_2023")
-    assert s["co2_avoided_gross_t"] == pytest.approx(s["energy_mwh"] * ef, rel=1e-6)
-    assert s["co2_avoided_t"] == pytest.approx(s["energy_mwh"] * (ef - lc), rel=1e-6)
-    assert s["emission_factor_method"] == "average"
+    # each year's energy at that year's factor (the North grid's 2023 factor, then the central path); MWh x kg/kWh = t
+    a = r.annual
+    assert s["co2_avoided_t"] == pytest.approx((a["energy_mwh"] * a["grid_factor_kgco2_per_kwh"]).sum(), rel=1e-9)
+    change = path_changes_percent()["central"] / 100.0
+    assert a["grid_factor_kgco2_per_kwh"].iloc[0] == pytest.approx(published_factor("North", 2023) * (1 + change) ** 3)
+    lc = lifecycle_factor("china_2023")
+    assert s["co2_avoided_lifecycle_t"] < s["co2_avoided_t"]  # the grid's footprint falls too; PV's is subtracted
+    assert s["co2_avoided_range_t"]["low"] < s["co2_avoided_t"] < s["co2_avoided_range_t"]["high"]
+    assert s["emission_factor_method"] == "average" and lc > 0
 
 
 def test_summary_contract(tiny_run):
     _, r = tiny_run
     required = {"scenario", "strategy", "seed", "version", "start_date", "horizon_years", "sites_candidate",
                 "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh", "energy_by_year_mwh",
-                "co2_avoided_t", "co2_avoided_gross_t", "capex_cny", "lcoe_cny_per_kwh", "cost_per_t_co2_cny",
+                "co2_avoided_t", "co2_avoided_range_t", "capex_cny", "lcoe_cny_per_kwh", "cost_per_t_co2_cny",
                 "curtailed_mwh", "resources", "milestones", "pilot_coverage", "inputs_sha256"}
     assert required <= set(r.summary)
     for name, res in r.summary["resources"].items():

@@ -53,7 +53,10 @@ def test_report_contains_the_key_numbers(report, run_folder):
     assert f"{summary['capacity_built_kwp'] / 1000:,.1f} MWp" in text
     assert f"{summary['energy_mwh'] / 1000:,.1f} GWh" in text
     assert f"{summary['co2_avoided_t'] / 1000:,.1f} kt" in text
-    assert f"{summary['co2_avoided_gross_t'] / 1000:,.1f} kt" in text
+    for path in ("low", "high"):
+        assert f"{summary['co2_avoided_range_t'][path] / 1000:,.1f} kt" in text
+    assert f"{summary['co2_avoided_lifecycle_t'] / 1000:,.1f} kt" in text
+    assert f"{summary['net_cost_per_t_co2_cny']:,.0f} CNY/t" in text
     assert f"{summary['capex_cny'] / 1e6:,.1f} M CNY" in text
     assert f"{summary['lcoe_cny_per_kwh']:,.3f} CNY/kWh" in text
     assert f"{summary['cost_per_t_co2_cny']:,.0f} CNY/t" in text

@@ -126,17 +126,18 @@ def energy_by_year(annual: pd.DataFrame, ax=None) -> Figure:
 
 
 def co2_by_year(annual: pd.DataFrame, ax=None) -> Figure:
-    """CO2 avoided per year [kt] (net bars, gross line) and cumulative net CO2 avoided [kt] on a second axis."""
+    """CO2 avoided per year [kt] (AMS-I.D bars, the life-cycle comparison as a line) and the cumulative AMS-I.D
+    figure [kt] on a second axis."""
     fig, ax = _fig_ax(ax, 7.5, 4.2)
     years = annual["year"].to_numpy(int)
     net = annual["co2_avoided_t"].to_numpy(float) / 1000.0
-    ax.bar(years, net, color=OKABE_ITO["bluish_green"], width=0.8, label="net per year (left axis)")
-    handles = [Patch(color=OKABE_ITO["bluish_green"], label="net per year (left axis)")]
-    if "co2_avoided_gross_t" in annual:
-        gross = annual["co2_avoided_gross_t"].to_numpy(float) / 1000.0
-        ax.plot(years, gross, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
+    ax.bar(years, net, color=OKABE_ITO["bluish_green"], width=0.8, label="AMS-I.D per year (left axis)")
+    handles = [Patch(color=OKABE_ITO["bluish_green"], label="AMS-I.D per year (left axis)")]
+    if "co2_avoided_lifecycle_t" in annual:
+        lifecycle = annual["co2_avoided_lifecycle_t"].to_numpy(float) / 1000.0
+        ax.plot(years, lifecycle, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
         handles.append(Line2D([], [], color=OKABE_ITO["black"], marker="o", markersize=3,
-                              label="gross per year (left axis)"))
+                              label="life cycle per year (left axis)"))
     ax.set_xlabel("year")
     ax.set_ylabel("CO$_2$ avoided [kt per year]")
     _auto_thousands(ax)
@@ -144,15 +145,15 @@ def co2_by_year(annual: pd.DataFrame, ax=None) -> Figure:
     _style(ax, "y")
     ax2 = ax.twinx()
     ax2.plot(years, np.cumsum(net), color=OKABE_ITO["vermillion"], linewidth=2.0)
-    handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linewidth=2.0, label="net cumulative (right axis)"))
+    handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linewidth=2.0, label="AMS-I.D cumulative (right axis)"))
     ax2.set_ylim(0, max(float(np.cumsum(net)[-1]) if len(net) else 1.0, 1e-9) * 1.05)
-    ax2.set_ylabel("cumulative net CO$_2$ avoided [kt]", color=OKABE_ITO["vermillion"])
+    ax2.set_ylabel("cumulative CO$_2$ avoided [kt]", color=OKABE_ITO["vermillion"])
     ax2.tick_params(labelsize=FONT_PT, colors=OKABE_ITO["vermillion"], axis="y")
     ax2.yaxis.label.set_size(FONT_PT + 0.5)
     ax2.yaxis.set_major_formatter(thousands(0))
     for side in ("top",):
         ax2.spines[side].set_visible(False)
-    ax.set_title(f"CO$_2$ avoided by year (net total {net.sum():,.0f} kt)", loc="left")
+    ax.set_title(f"CO$_2$ avoided by year (AMS-I.D total {net.sum():,.0f} kt)", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
               ncols=3)
     return fig
