@@ -113,8 +113,8 @@ def inputs_markdown() -> str:
     lines = [
         "# Input reference", "",
         "Generated from `sim/tables/inputs.csv` by `pvsim schema --inputs > docs/inputs.md`; a test keeps this file "
-        "in step. The same table drives the checks of every layer and `pvsim template DIR`, which writes empty "
-        "input files with these columns and a scenario that `pvsim validate` accepts.", "",
+        "in step. The same table drives the checks of every layer and `pvsim template DIR`, which writes input "
+        "files with these columns and one example row each, and a scenario that `pvsim validate` accepts.", "",
         "- **Formats.** Sites, feeders and exclusions: GeoPackage (`data.*_layer` names the layer), GeoJSON, "
         "Shapefile or GeoParquet. Transformers: the same, or a CSV / XLSX ledger with one row per transformer and "
         "its location in `lon`/`lat` [°] (or `x`/`y` [m] with `data.transformers_crs`), in "
@@ -124,16 +124,19 @@ def inputs_markdown() -> str:
         "Shapefile field names cut at 10 characters (`roof_tilt_`) are recognised with a warning. Columns pvsim "
         "does not know are listed once in a note.",
         "- **Your categories.** `data.site_type_map` maps the values of your `site_type` column (land-use codes, "
-        "OSM tags, local names) to site types: `{'0101': agrivoltaic, 'building=house': rural_home}` (quote codes "
-        "with leading zeros: YAML reads `0101` as a number).",
+        "OSM tags, local names) to site types: `{'0101': agrivoltaic, 'building=house': rural_home}` (quote codes: "
+        "YAML reads an unquoted `0101` as the octal number 65).",
         "- **Coordinates.** Every layer needs a CRS; `data.sites_crs`, `data.transformers_crs`, "
         "`data.feeders_crs` and `data.exclusions_crs` declare or override it: an EPSG code (CGCS2000 is 4490, its "
         "Gauss-Krueger zones 4491-4554) or `GCJ-02` (AMap, Tencent) / `BD-09` (Baidu), the offset coordinates of "
-        "Chinese web maps (300-700 m off WGS 84), converted to WGS 84 on reading. A warning names the likely fix "
-        "when sites and transformers disagree by such a shift.",
+        "Chinese web maps (GCJ-02 is 300-700 m off WGS 84 across China, BD-09 more), converted to WGS 84 on reading "
+        "with the published transforms (GCJ-02 inverted iteratively to sub-millimetre; BD-09 -> GCJ-02 in closed "
+        "form, good to 0.2 m; both are the identity outside China). A warning names the likely fix when sites and "
+        "transformers disagree by such a shift.",
         "- **Checks.** Text in a numeric column is an error naming the column, the rows and the values; every "
         "missing or invalid column is reported at once, in one line. `required`: the column must be there; "
-        "`optional`: the default applies where the column or a value is missing; `ignored`: known, not used.", "",
+        "`optional`: the default applies where the column or a value is missing; `ignored`: known, not used. "
+        "Type `id`: any text without control characters, unique (ids never become file names).", "",
     ]
     for input_name in INPUTS:
         lines += [f"## `{input_name}`", "", "| column | type | unit | required | default | allowed | meaning |",
@@ -281,7 +284,7 @@ def check_columns(frame: pd.DataFrame, input_name: str, file: Path | str, *, wha
     if missing:
         present = [str(c) for c in frame.columns if c != "geometry"]
         problems.append((", ".join(missing), f"required column{'s' if len(missing) > 1 else ''} missing (the "
-                         f"layer has {', '.join(present) or 'no attribute columns'}; map yours with "
+                         f"file has {', '.join(present) or 'no attribute columns'}; map yours with "
                          f"data.columns.{input_name})"))
     out = frame.copy()
     id_col = next((c.column for c in columns if c.type == "id"), None)
