@@ -639,13 +639,27 @@ def _read_table(path: Path, source: Source) -> pd.DataFrame:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             table = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
         else:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig",
-                                sep=None, engine="python")
+            table = _read_csv(path)
     except Exception as exc:  # parser errors, bad zip files, bad encodings
         raise InputError(f"cannot read {source.what} table ({type(exc).__name__}: {str(exc)[:80]})", file=path,
-                         field=source.file_field, allowed="a UTF-8 CSV or an XLSX workbook with a header row") from None
+                         field=source.file_field, allowed="a CSV (UTF-8 or GB 18030) or an XLSX workbook with a header row") from None
     table.columns = [str(c).strip() for c in table.columns]
     return table
+
+
+#: Encodings tried in order: UTF-8 (with or without a byte-order mark), then GB 18030, which Excel on Chinese
+#: Windows writes (a superset of GBK and GB 2312).
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    for encoding in CSV_ENCODINGS:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, sep=None,
+                               engine="python")
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("utf-8", b"", 0, 1, f"not {' or '.join(CSV_ENCODINGS)}")
 
 
 def points_from_table(table: pd.DataFrame, source: Source, file_columns: list | None = None) -> gpd.GeoDataFrame:

@@ -183,6 +183,32 @@ def test_transformer_ledger_in_csv_and_xlsx(suffix, county_layers, tiny_county, 
     pd.testing.assert_series_equal(got["distance_to_transformer_m"], reference["distance_to_transformer_m"])
 
 
+def test_chinese_ledger_in_gb18030_with_chinese_column_names(county_layers, tiny_county, reference, tmp_path):
+    """A ledger saved by Excel on Chinese Windows (GB 18030 text) with the grid company's own column names."""
+    table = _ledger(county_layers["transformers"]).rename(columns={"id": "编号", "lon": "经度", "lat": "纬度",
+                                                                   "kVA": "容量"})
+    table.to_csv(tmp_path / "台账.csv", index=False, encoding="gb18030")
+    mapping = {"transformers": {"transformer_id": "编号", "rating_kva": "容量", "lon": "经度", "lat": "纬度"}}
+    got = _prepare(_with_ledger(tiny_county, "台账.csv", columns=mapping), tmp_path)
+    _assert_same_sites(got, reference)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "shp"])
+def test_exclusions_from_geoparquet_and_shapefile_in_gcj02(fmt, tiny_county, reference, tmp_path):
+    """Exclusion layers in their own files, with web-map coordinates declared by data.exclusions_crs."""
+    raw = scenario_dict(tiny_county)
+    for exc in raw["data"]["exclusions"]:
+        layer = gpd.read_file(tiny_county, layer=exc["layer"])
+        layer["geometry"] = inputs._transform_geometries(layer.geometry, inputs.wgs84_to_gcj02)
+        path = tmp_path / f"{exc['layer']}.{fmt}"
+        layer.to_parquet(path) if fmt == "parquet" else layer.to_file(path)
+        exc["file"] = path.name
+    undeclared = _prepare(raw, tmp_path)
+    assert (undeclared["exclusion_reason"] != reference["exclusion_reason"]).any()  # the 500 m shift matters
+    raw["data"]["exclusions_crs"] = "GCJ-02"
+    _assert_same_sites(_prepare(raw, tmp_path), reference)
+
+
 @pytest.mark.parametrize("crs, convert", [("GCJ-02", inputs.wgs84_to_gcj02), ("BD-09", inputs.wgs84_to_bd09)])
 def test_web_map_ledgers_land_on_the_same_transformers(crs, convert, county_layers, tiny_county, reference,
                                                        tmp_path):
