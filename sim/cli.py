@@ -173,6 +173,29 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reference_commands(sub) -> None:
+    """``pvsim schema`` and ``pvsim template``: the references generated from the schema tables."""
+    p = sub.add_parser("schema", help="print the scenario, output or input reference (Markdown)",
+                       description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
+                                   "output file reference (docs/outputs.md), or with --inputs the input layer "
+                                   "reference (docs/inputs.md), as Markdown.")
+    p.add_argument("--outputs", action="store_true",
+                   help="print the reference of the files a run writes instead of the scenario keys")
+    p.add_argument("--inputs", action="store_true",
+                   help="print the columns of every input layer (sites, transformers, feeders, exclusions)")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("template", help="write input files (one example row each) and a scenario to start a county from",
+                       description="Write county.gpkg (layers sites, transformers, feeders, exclusions), "
+                                   "transformers.csv and scenario.yaml into FOLDER, with every column pvsim reads "
+                                   "and one example row per layer; 'pvsim validate FOLDER/scenario.yaml' accepts "
+                                   "them as written. Existing files are never overwritten.")
+    p.add_argument("folder", help="folder to write into (created if missing)")
+    p.add_argument("--lon", type=float, default=116.40, help="longitude of the example rows [°] (default 116.40)")
+    p.add_argument("--lat", type=float, default=39.90, help="latitude of the example rows [°] (default 39.90)")
+    p.set_defaults(func=cmd_template)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pvsim",
@@ -228,25 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260101, help="generator seed")
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("schema", help="print the scenario key reference (Markdown)",
-                       description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
-                                   "output file reference (docs/outputs.md), or with --inputs the input layer "
-                                   "reference (docs/inputs.md), as Markdown.")
-    p.add_argument("--outputs", action="store_true",
-                   help="print the reference of the files a run writes instead of the scenario keys")
-    p.add_argument("--inputs", action="store_true",
-                   help="print the columns of every input layer (sites, transformers, feeders, exclusions)")
-    p.set_defaults(func=cmd_schema)
-
-    p = sub.add_parser("template", help="write empty input files and a scenario to start a county from",
-                       description="Write county.gpkg (layers sites, transformers, feeders, exclusions), "
-                                   "transformers.csv and scenario.yaml into FOLDER, with every column pvsim reads "
-                                   "and one example row per layer; 'pvsim validate FOLDER/scenario.yaml' accepts "
-                                   "them as written. Existing files are never overwritten.")
-    p.add_argument("folder", help="folder to write into (created if missing)")
-    p.add_argument("--lon", type=float, default=116.40, help="longitude of the example rows [°] (default 116.40)")
-    p.add_argument("--lat", type=float, default=39.90, help="latitude of the example rows [°] (default 39.90)")
-    p.set_defaults(func=cmd_template)
+    _add_reference_commands(sub)
 
     p = sub.add_parser("strategies", help="list the built-in siting strategies")
     p.set_defaults(func=cmd_strategies)
