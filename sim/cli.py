@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError, InputWarning
+from .errors import InputError, InputNote, InputWarning
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -146,8 +146,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from .inputs import write_template
+
+    for path in write_template(Path(args.folder), lon=args.lon, lat=args.lat):
+        print(f"wrote {path}")
+    print(f"next: replace the example rows with your county's, then pvsim validate {Path(args.folder) / 'scenario.yaml'}")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
-    if args.outputs:
+    if args.outputs and args.inputs:
+        raise InputError("choose one of --outputs and --inputs", field="--inputs")
+    if args.inputs:
+        from .inputs import inputs_markdown
+
+        sys.stdout.write(inputs_markdown())
+    elif args.outputs:
         from .results import outputs_markdown
 
         sys.stdout.write(outputs_markdown())
@@ -167,6 +182,29 @@ def cmd_strategies(args: argparse.Namespace) -> int:
         doc = " ".join(inspect.getdoc(REGISTRY[name]).split())
         print(f"{name}\n    {doc}\n")
     return 0
+
+
+def _add_reference_commands(sub) -> None:
+    """``pvsim schema`` and ``pvsim template``: the references generated from the schema tables."""
+    p = sub.add_parser("schema", help="print the scenario, output or input reference (Markdown)",
+                       description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
+                                   "output file reference (docs/outputs.md), or with --inputs the input layer "
+                                   "reference (docs/inputs.md), as Markdown.")
+    p.add_argument("--outputs", action="store_true",
+                   help="print the reference of the files a run writes instead of the scenario keys")
+    p.add_argument("--inputs", action="store_true",
+                   help="print the columns of every input layer (sites, transformers, feeders, exclusions)")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("template", help="write input files (one example row each) and a scenario to start a county from",
+                       description="Write county.gpkg (layers sites, transformers, feeders, exclusions), "
+                                   "transformers.csv and scenario.yaml into FOLDER, with every column pvsim reads "
+                                   "and one example row per layer; 'pvsim validate FOLDER/scenario.yaml' accepts "
+                                   "them as written. Existing files are never overwritten.")
+    p.add_argument("folder", help="folder to write into (created if missing)")
+    p.add_argument("--lon", type=float, default=116.40, help="longitude of the example rows [°] (default 116.40)")
+    p.add_argument("--lat", type=float, default=39.90, help="latitude of the example rows [°] (default 39.90)")
+    p.set_defaults(func=cmd_template)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,12 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260101, help="generator seed")
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("schema", help="print the scenario key reference (Markdown)",
-                       description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
-                                   "output file reference (docs/outputs.md), as Markdown.")
-    p.add_argument("--outputs", action="store_true",
-                   help="print the reference of the files a run writes instead of the scenario keys")
-    p.set_defaults(func=cmd_schema)
+    _add_reference_commands(sub)
 
     p = sub.add_parser("strategies", help="list the built-in siting strategies")
     p.set_defaults(func=cmd_strategies)
@@ -241,7 +274,9 @@ def _install_warning_printer() -> None:
     inside ``warnings.catch_warnings()``, which restores the previous printer afterwards."""
 
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
-        if issubclass(category, InputWarning):
+        if issubclass(category, InputNote):
+            print(f"pvsim: note: {message}", file=sys.stderr)
+        elif issubclass(category, InputWarning):
             print(f"pvsim: warning: {message}", file=sys.stderr)
         else:
             sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
@@ -257,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             _install_warning_printer()
             if getattr(args, "strict", False):
                 warnings.simplefilter("error", InputWarning)
+                warnings.simplefilter("default", InputNote)  # a note repairs nothing
             return int(args.func(args) or 0)
     except (InputError, InputWarning) as exc:
         print(f"pvsim: error: {exc}", file=sys.stderr)

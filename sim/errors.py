@@ -54,3 +54,8 @@ class InputError(ValueError):
 
 class InputWarning(UserWarning):
     """Something in the input was repaired; ``--strict`` turns it into an :class:`InputError`."""
+
+
+class InputNote(InputWarning):
+    """Something in the input that pvsim does not use (unknown columns): printed as a note, and not an error under
+    ``--strict``, since nothing was repaired."""

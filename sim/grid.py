@@ -1,4 +1,4 @@
-"""Transformers: reading, checks, hosting capacity and export limits, assignment of sites."""
+"""Transformers: checks (the schema is :mod:`sim.inputs`), hosting capacity and export limits, assignment of sites."""
 
 from __future__ import annotations
 
@@ -8,63 +8,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import inputs
 from .errors import InputError
 
-TRANSFORMER_COLUMNS = {
-    "transformer_id": "unique id (text)",
-    "rating_kva": "rating [kVA] > 0",
-}
-CONNECTION_LEVELS = ("lv", "mv")
+#: Connection levels of a transformer, as the input schema (``sim/tables/inputs.csv``) allows them.
+CONNECTION_LEVELS = next(c for c in inputs.schema("transformers") if c.column == "connection_level").allowed_values()
 
 
 def check_transformers(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
-    """Schema checks of the transformer layer; returns a cleaned copy (defaults filled)."""
+    """Schema checks of the transformer layer (:func:`sim.inputs.check_columns`: every column of
+    ``sim/tables/inputs.csv``); returns a cleaned copy with defaults filled."""
     if len(gdf) == 0:
         raise InputError("the transformer layer is empty", file=file, allowed="at least one transformer point")
-    for col, meaning in TRANSFORMER_COLUMNS.items():
-        if col not in gdf.columns:
-            raise InputError(
-                "required column is missing", file=file, field=col, allowed=f"a column '{col}': {meaning}"
-            )
-    out = gdf.copy()
-    out["transformer_id"] = out["transformer_id"].astype(str)
-    dup = out["transformer_id"][out["transformer_id"].duplicated()]
-    if len(dup):
-        raise InputError("duplicate transformer id", file=file, field="transformer_id", value=dup.iloc[0],
-                         allowed="unique ids")
-    rating = pd.to_numeric(out["rating_kva"], errors="coerce")
-    bad = ~np.isfinite(rating) | (rating <= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"transformer {out['transformer_id'].iloc[i]} has no valid rating",
-            file=file, field="rating_kva", value=out["rating_kva"].iloc[i], allowed="a rating in kVA > 0",
-        )
-    out["rating_kva"] = rating.astype(float)
-    if "connection_level" not in out.columns:
-        out["connection_level"] = "lv"
-    out["connection_level"] = out["connection_level"].fillna("lv").astype(str)
-    bad_level = ~out["connection_level"].isin(CONNECTION_LEVELS)
-    if bad_level.any():
-        raise InputError("unknown connection level", file=file, field="connection_level",
-                         value=out["connection_level"][bad_level].iloc[0], allowed=", ".join(CONNECTION_LEVELS))
-    existing = pd.to_numeric(out.get("existing_pv_kw", 0.0), errors="coerce")
-    out["existing_pv_kw"] = pd.Series(existing, index=out.index).fillna(0.0).clip(lower=0.0).astype(float)
-    for col, default in (("feeder_id", ""), ("substation", "")):
-        if col not in out.columns:
-            out[col] = default
-        out[col] = out[col].fillna(default).astype(str)
-    if "planned_upgrade_date" in out.columns:
-        dates = pd.to_datetime(out["planned_upgrade_date"], errors="coerce")
-        given = out["planned_upgrade_date"].notna() & (out["planned_upgrade_date"].astype(str).str.len() > 0)
-        if (given & dates.isna()).any():
-            raise InputError("unreadable date", file=file, field="planned_upgrade_date",
-                             value=out["planned_upgrade_date"][given & dates.isna()].iloc[0], allowed="ISO dates YYYY-MM-DD")
-        out["planned_upgrade_date"] = dates
-    else:
-        out["planned_upgrade_date"] = pd.NaT
-    upgrade = pd.to_numeric(out.get("planned_upgrade_kva", 0.0), errors="coerce")
-    out["planned_upgrade_kva"] = pd.Series(upgrade, index=out.index).fillna(0.0).clip(lower=0.0).astype(float)
+    out = inputs.check_columns(gdf, "transformers", file, what="transformer")
     geom_types = set(out.geometry.geom_type.dropna().unique())
     if not geom_types <= {"Point"}:
         raise InputError("transformers must be points", file=file, field="geometry",
@@ -95,17 +51,12 @@ def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: floa
 
 def check_feeders(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
     """Schema checks of the 10 kV feeder layer (lines with ``feeder_id`` and ``substation``)."""
-    for col in ("feeder_id", "substation"):
-        if col not in gdf.columns:
-            raise InputError("required column is missing", file=file, field=col,
-                             allowed=f"a column '{col}' on every feeder line")
-    out = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+    out = inputs.check_columns(gdf, "feeders", file, what="feeder")
+    out = out[~(out.geometry.isna() | out.geometry.is_empty)]
     kinds = set(out.geometry.geom_type.unique())
     if not kinds <= {"LineString", "MultiLineString"}:
         raise InputError("feeders must be lines", file=file, field="geometry", value=sorted(kinds),
                          allowed="LineString, MultiLineString")
-    out["feeder_id"] = out["feeder_id"].astype(str)
-    out["substation"] = out["substation"].astype(str)
     return out
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import accounting, carbon, energy, grid, strategies, weather
+from . import accounting, carbon, energy, grid, inputs, strategies, weather
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
@@ -72,15 +72,15 @@ class _Steps:
 
 
 def inputs_sha256(scenario: Scenario) -> str:
-    """A hash of the scenario file and every data file it names (recorded in summary.json)."""
+    """A hash of the scenario file and every data file it names, a Shapefile with its sidecar files (recorded in
+    summary.json)."""
     h = hashlib.sha256()
     paths: list[Path] = []
     if scenario.path is not None:
         paths.append(scenario.path)
-    paths.append(scenario.resolve(scenario.data.sites_file))
-    if scenario.data.grid_file is not None:
-        paths.append(scenario.resolve(scenario.data.grid_file))
-    paths += [scenario.resolve(e.file) for e in scenario.data.exclusions if e.file is not None]
+    data = [scenario.data.sites_file, scenario.data.grid_file, scenario.data.transformers_file,
+            *(e.file for e in scenario.data.exclusions)]
+    paths += [part for f in data if f is not None for part in inputs.data_files(scenario.resolve(f))]
     paths += [scenario.resolve(f) for f in scenario.weather.files]
     for p in sorted(set(paths)):
         h.update(p.name.encode())

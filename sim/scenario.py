@@ -24,6 +24,7 @@ from .rollout import OperationConfig, RolloutConfig
 from .economics import EconomicsConfig
 from .energy import SystemConfig
 from .errors import InputError
+from .inputs import column_names, parse_crs
 from .weather import WeatherConfig
 
 
@@ -40,17 +41,61 @@ class ExclusionConfig(StrictModel):
     reason: str | None = Field(None, description="label written to sites.exclusion_reason; default: the layer name")
 
 
-class DataConfig(StrictModel):
-    """Where the county's layers are."""
+CrsSetting = str | int | None
 
-    sites_file: Path = Field(description="GeoPackage / GeoParquet / shapefile with the candidate sites (polygons)")
+
+class DataConfig(StrictModel):
+    """Where the county's layers are, how their columns and categories map to pvsim's, and their coordinates.
+    Every layer's columns: docs/inputs.md (`pvsim schema --inputs`)."""
+
+    sites_file: Path = Field(description="GeoPackage, GeoJSON, Shapefile or GeoParquet with the candidate sites "
+                                         "(polygons)")
     sites_layer: str | None = Field("sites", description="layer of the candidate sites (None for single-layer files)")
-    grid_file: Path | None = Field(None, description="file with the transformers; default: sites_file")
+    grid_file: Path | None = Field(None, description="file with the transformers and feeders; default: sites_file")
+    transformers_file: Path | None = Field(
+        None, description="file with the transformers: a vector file, or a CSV / XLSX ledger with lon/lat (or x/y "
+                          "and transformers_crs) columns; default: grid_file, then sites_file")
     transformers_layer: str | None = Field("transformers", description="layer of the transformers (points)")
     feeders_layer: str | None = Field(
         None, description="layer of 10 kV feeder lines in grid_file (medium-voltage sites connect to the nearest "
                           "feeder, limited by its substation's mv transformer); None: nearest mv transformer point")
     exclusions: list[ExclusionConfig] = Field(default_factory=list, description="exclusion layers")
+    columns: dict[Literal["sites", "transformers", "feeders"], dict[str, str]] = Field(
+        default_factory=dict, description="per input, pvsim's column name -> the column in your file, e.g. "
+                                          "{sites: {site_id: OBJECTID, roof_tilt_deg: slope}}")
+    site_type_map: dict[str, SiteType] = Field(
+        default_factory=dict, description="your categories in the site_type column (land-use codes, OSM tags, "
+                                          "local names; quote codes like '0101') -> pvsim's site types")
+    sites_crs: CrsSetting = Field(None, description="declare or override the sites' CRS: an EPSG code (4490 CGCS2000, "
+                                                    "4491-4554 its Gauss-Krueger zones) or GCJ-02 / BD-09 "
+                                                    "(converted to WGS 84); None: the file's own")
+    transformers_crs: CrsSetting = Field(None, description="the same for the transformers (needed for x/y columns)")
+    feeders_crs: CrsSetting = Field(None, description="the same for the feeder lines")
+    exclusions_crs: CrsSetting = Field(None, description="the same for every exclusion layer")
+
+    @field_validator("sites_crs", "transformers_crs", "feeders_crs", "exclusions_crs")
+    @classmethod
+    def _known_crs(cls, v: CrsSetting) -> CrsSetting:
+        parse_crs(v)  # ValueError naming what is allowed
+        return v
+
+    @field_validator("site_type_map", mode="before")
+    @classmethod
+    def _codes_as_text(cls, v: Any) -> Any:
+        return {str(k).strip(): val for k, val in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for input_name, mapping in v.items():
+            valid = column_names(input_name, with_points=True)
+            unknown = [k for k in mapping if k not in valid]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], valid, n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(f"{input_name}.{unknown[0]} is not a {input_name} column{hint}; the keys are pvsim's "
+                                 f"names, the values yours; allowed: {', '.join(valid)}")
+        return v
 
 
 class SiteTypeOverride(StrictModel):

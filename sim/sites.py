@@ -1,4 +1,5 @@
-"""Candidate sites: reading layers, schema and CRS checks, capacity from area, grid connection and eligibility.
+"""Candidate sites: checks of the sites layer, capacity from area, grid connection and eligibility (reading, the
+schema, column mapping and CRS handling are :mod:`sim.inputs`).
 
 Steps (:func:`prepare_sites`): :func:`read_sites` -> :func:`size_sites` -> crop-light design of agrivoltaic layouts
 (:mod:`sim.agrivoltaics`) -> :func:`connect_sites` -> :func:`decide_eligibility`, the one place that decides
@@ -14,17 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
-from . import agrivoltaics
+from . import agrivoltaics, inputs
 from . import grid as gridmod
 from .errors import InputError, InputWarning
-from .scenario import SITE_TYPES, Scenario
-
-REQUIRED_SITE_COLUMNS = {"site_id": "unique id (text)", "site_type": "one of " + ", ".join(SITE_TYPES)}
-OPTIONAL_SITE_COLUMNS = ("township", "village", "name", "roof_tilt_deg", "roof_azimuth_deg")
+from .scenario import Scenario
 
 
 @lru_cache(maxsize=1)
@@ -50,27 +47,6 @@ def site_type_parameters(scenario: Scenario) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------- reading
 
 
-def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_field: str) -> gpd.GeoDataFrame:
-    """Read one vector layer, with errors that name the file (and its key ``file_field``) or the layer (``field``)."""
-    if not path.exists():
-        raise InputError(f"{what} file not found", file=path, field=file_field)
-    try:
-        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # pyogrio raises DataSourceError and friends for unreadable files
-        raise InputError(f"cannot read {what} file ({type(exc).__name__})", file=path, field=file_field,
-                         allowed="a GeoPackage, GeoJSON, shapefile or other vector file GDAL can read") from None
-    if layer is not None and len(layers) > 1 and layer not in layers:
-        raise InputError(f"layer not found in the {what} file", file=path, field=field, value=layer,
-                         allowed=", ".join(layers))
-    use_layer = layer if (layer in layers) else None
-    try:
-        gdf = gpd.read_file(path, layer=use_layer, engine="pyogrio")
-    except Exception as exc:
-        raise InputError(f"cannot read {what} layer ({type(exc).__name__}: {str(exc)[:80]})", file=path,
-                         field=field) from None
-    return gdf
-
-
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS 84 UTM zone holding ``lon``/``lat`` [°]: 326xx north of the equator (and on it), 327xx
     south. Zones are 6° wide, numbered 1..60 eastwards from 180° W; a zone's western meridian belongs to it, and 180°
@@ -90,46 +66,13 @@ def _center_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     return float((minx + maxx) / 2), float((miny + maxy) / 2)
 
 
-def check_crs(gdf: gpd.GeoDataFrame, file: Path, what: str) -> None:
-    """A layer must declare its CRS, and geographic coordinates must look like degrees."""
-    if gdf.crs is None:
-        raise InputError(f"the {what} layer has no CRS", file=file, field="crs",
-                         allowed="a layer with a declared CRS (e.g. EPSG:4326 or a UTM / CGCS2000 zone)")
-    if gdf.crs.is_geographic and len(gdf):
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-            raise InputError(
-                f"coordinates are labelled as degrees ({gdf.crs.to_string()}) but look like projected metres",
-                file=file, field="crs", value=[round(float(v), 1) for v in (minx, miny)],
-                allowed="longitudes in [-180, 180] and latitudes in [-90, 90], or the layer's true projected CRS",
-            )
-
-
 def check_sites(gdf: gpd.GeoDataFrame, file: Path, *, strict: bool = False) -> gpd.GeoDataFrame:
-    """Schema, geometry and CRS checks of the sites layer; returns a cleaned copy."""
+    """Schema (:func:`sim.inputs.check_columns`), geometry and CRS checks of the sites layer; returns a cleaned copy
+    indexed by ``site_id``."""
     if len(gdf) == 0:
         raise InputError("the sites layer is empty", file=file, allowed="at least one candidate site polygon")
-    for col, meaning in REQUIRED_SITE_COLUMNS.items():
-        if col not in gdf.columns:
-            raise InputError("required column is missing", file=file, field=col,
-                             allowed=f"a column '{col}': {meaning}")
-    check_crs(gdf, file, "sites")
-    out = gdf.copy()
-    if out["site_id"].isna().any():
-        raise InputError("a site has no id", file=file, field="site_id", allowed="a unique id per site")
-    out["site_id"] = out["site_id"].astype(str).str.strip()
-    dup = out["site_id"][out["site_id"].duplicated()]
-    if len(dup):
-        raise InputError("duplicate site id", file=file, field="site_id", value=dup.iloc[0], allowed="unique ids")
-    bad_id = out["site_id"][~out["site_id"].str.fullmatch(r"[A-Za-z0-9_.\-]{1,64}")]
-    if len(bad_id):
-        raise InputError("site id with characters that are not allowed", file=file, field="site_id",
-                         value=bad_id.iloc[0], allowed="1-64 letters, digits, '_', '-', '.'")
-    out["site_type"] = out["site_type"].astype(str).str.strip()
-    unknown = out["site_type"][~out["site_type"].isin(SITE_TYPES)]
-    if len(unknown):
-        raise InputError("unknown site type", file=file, field="site_type", value=unknown.iloc[0],
-                         allowed=", ".join(SITE_TYPES))
+    inputs.check_crs(gdf, file, "sites")
+    out = inputs.check_columns(gdf, "sites", file, what="site")
     missing = out.geometry.isna() | out.geometry.is_empty
     if missing.any():
         raise InputError(f"site {out['site_id'][missing].iloc[0]} has an empty geometry", file=file,
@@ -151,21 +94,6 @@ def check_sites(gdf: gpd.GeoDataFrame, file: Path, *, strict: bool = False) -> g
         polys = [shapely.union_all([g for g in shapely.get_parts(r) if g.geom_type in ("Polygon", "MultiPolygon")])
                  if r.geom_type == "GeometryCollection" else r for r in repaired]
         out.loc[invalid, "geometry"] = polys
-    for col in OPTIONAL_SITE_COLUMNS:
-        if col not in out.columns:
-            out[col] = np.nan if col.endswith("_deg") else ""
-    for col in ("township", "village", "name"):
-        out[col] = out[col].fillna("").astype(str)
-    for col in ("roof_tilt_deg", "roof_azimuth_deg"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
-    tilt = out["roof_tilt_deg"]
-    if ((tilt < 0) | (tilt > 90)).any():
-        raise InputError("roof tilt out of range", file=file, field="roof_tilt_deg",
-                         value=float(tilt[(tilt < 0) | (tilt > 90)].iloc[0]), allowed="0-90 degrees")
-    az = out["roof_azimuth_deg"]
-    if ((az < 0) | (az >= 360)).any():
-        raise InputError("roof azimuth out of range", file=file, field="roof_azimuth_deg",
-                         value=float(az[(az < 0) | (az >= 360)].iloc[0]), allowed="0-360 degrees (180 = south)")
     return out.set_index("site_id", drop=False)
 
 
@@ -176,10 +104,7 @@ def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS)
     """Reason of exclusion per site ('' where none), from the scenario's exclusion layers."""
     reason = pd.Series("", index=sites_local.index, dtype=object)
     for i, exc in enumerate(scenario.data.exclusions):
-        file = scenario.resolve(exc.file) or scenario.resolve(scenario.data.sites_file)
-        layer = read_layer(file, exc.layer, what="exclusion", field=f"data.exclusions[{i}].layer",
-                           file_field=f"data.exclusions[{i}].file")
-        check_crs(layer, file, f"exclusion '{exc.layer}'")
+        layer = inputs.read_input(inputs.source_for(scenario, "exclusions", i))
         if len(layer) == 0:
             continue
         geoms = layer.to_crs(crs).geometry
@@ -202,10 +127,9 @@ def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS)
 
 def read_sites(scenario: Scenario, *, strict: bool = False) -> gpd.GeoDataFrame:
     """The scenario's candidate sites, read and checked (EPSG:4326, indexed by ``site_id``)."""
-    sites_file = scenario.resolve(scenario.data.sites_file)
-    raw = read_layer(sites_file, scenario.data.sites_layer, what="sites", field="data.sites_layer",
-                     file_field="data.sites_file")
-    return check_sites(raw, sites_file, strict=strict)
+    source = inputs.source_for(scenario, "sites")
+    raw = inputs.map_categories(inputs.read_input(source), "site_type", scenario.data.site_type_map)
+    return check_sites(raw, source.file, strict=strict)
 
 
 def county_location(sites: gpd.GeoDataFrame) -> tuple[float, float]:
@@ -245,14 +169,6 @@ def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFr
     return out
 
 
-def _grid_layer(scenario: Scenario, layer: str, what: str, field: str) -> tuple[Path, gpd.GeoDataFrame]:
-    grid_file = scenario.resolve(scenario.data.grid_file or scenario.data.sites_file)
-    raw = read_layer(grid_file, layer, what=what, field=field,
-                     file_field="data.grid_file" if scenario.data.grid_file else "data.sites_file")
-    check_crs(raw, grid_file, f"{what}s")
-    return grid_file, raw
-
-
 def connect_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
                   crs: CRS) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Connection level (``lv`` up to ``siting.lv_max_kwp`` or where the type connects at low voltage, else
@@ -261,13 +177,14 @@ def connect_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDat
     level = pd.Series(np.where(out["lv_only"] | (out["capacity_kwp"] <= scenario.siting.lv_max_kwp), "lv", "mv"),
                       index=out.index)
     out["connection_level"] = level
-    grid_file, traw = _grid_layer(scenario, scenario.data.transformers_layer, "transformer",
-                                  "data.transformers_layer")
-    transformers = gridmod.check_transformers(traw, grid_file)
+    source = inputs.source_for(scenario, "transformers")
+    transformers = gridmod.check_transformers(inputs.read_input(source), source.file)
+    inputs.check_layers_agree(sites, transformers, sites_file=scenario.resolve(scenario.data.sites_file),
+                              transformers_file=source.file)
     feeders = None
     if scenario.data.feeders_layer is not None:
-        _, fraw = _grid_layer(scenario, scenario.data.feeders_layer, "feeder", "data.feeders_layer")
-        feeders = gridmod.check_feeders(fraw, grid_file).to_crs(crs)
+        fsource = inputs.source_for(scenario, "feeders")
+        feeders = gridmod.check_feeders(inputs.read_input(fsource), fsource.file).to_crs(crs)
     assigned = gridmod.assign_transformers(local, transformers.to_crs(crs), level, feeders)
     out["transformer_id"] = assigned["transformer_id"]
     out["feeder_id"] = assigned["feeder_id"]

@@ -62,7 +62,7 @@ def _set(path: str, value):
 
 
 def _county_with_sites(edit: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame | None], *, sites_layer="sites",
-                       transformers: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None):
+                       transformers: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None, mutate=None):
     """A copy of the tiny county whose sites (and optionally transformers) layer is edited."""
     def build(tmp: Path, county: Path):
         path = tmp / "county.gpkg"
@@ -81,6 +81,8 @@ def _county_with_sites(edit: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame | Non
                 gdf = _far_transformers(gdf)  # the grid moved away as a whole
             gdf.to_file(path, layer=layer, driver="GPKG")
         raw = scenario_dict(path)
+        if mutate:
+            mutate(raw, tmp, path)
         return write_scenario(tmp, raw), []
     return build
 
@@ -126,10 +128,62 @@ def _points(s):
     return gpd.GeoDataFrame(s.drop(columns="geometry"), geometry=centroids.values, crs=s.crs)
 
 
-def _bad_id(s):
+def _control_char_id(s):
     s = s.copy()
-    s.loc[0, "site_id"] = "../../etc/passwd"
+    s.loc[0, "site_id"] = "S1\nS2"
     return s
+
+
+def _text_tilt(s):
+    s = s.copy()
+    tilt = s["roof_tilt_deg"].astype(object)
+    tilt[[2, 9]] = ["40°", "25 deg"]
+    s["roof_tilt_deg"] = tilt
+    return s
+
+
+def _text_tilt_and_no_type(s):
+    return _text_tilt(s).drop(columns="site_type")
+
+
+def _land_use_codes(s):
+    s = s.copy()
+    s["site_type"] = s["site_type"].where(s["site_type"] != "agrivoltaic", "0101")
+    return s
+
+
+def _ledger(edit=None, *, mapping=None, name="transformers.csv", crs=None):
+    """The tiny county with its transformers moved to a CSV ledger ``id,lon,lat,kVA,...`` (edited by ``edit``)."""
+    def build(tmp: Path, county: Path):
+        t = gpd.read_file(county, layer="transformers")
+        table = t.drop(columns="geometry").rename(columns={"transformer_id": "id", "rating_kva": "kVA"})
+        table.insert(1, "lon", t.geometry.x)
+        table.insert(2, "lat", t.geometry.y)
+        table = edit(table) if edit else table
+        path = tmp / name
+        if isinstance(table, bytes):
+            path.write_bytes(table)
+        else:
+            table.to_csv(path, index=False)
+        raw = scenario_dict(county)
+        raw["data"]["transformers_file"] = name
+        raw["data"]["columns"] = {"transformers": mapping or {"transformer_id": "id", "rating_kva": "kVA"}}
+        if crs is not None:
+            raw["data"]["transformers_crs"] = crs
+        return write_scenario(tmp, raw), []
+    return build
+
+
+def _text_rating(table):
+    table = table.astype({"kVA": object})
+    table.loc[4, "kVA"] = "400kVA"
+    return table
+
+
+def _negative_existing_pv(table):
+    table = table.copy()
+    table.loc[1, "existing_pv_kw"] = -50.0
+    return table
 
 
 def _far_transformers(t):
@@ -251,13 +305,40 @@ CASES = [
     Case("sites_unreadable_file", _garbage_sites, ["sites.gpkg", "data.sites_file", "cannot read"]),
     Case("sites_layer_missing", _county_with_sites(lambda s: s, sites_layer="buildings"),
          ["data.sites_layer", "'sites'", "buildings"]),
-    Case("sites_id_path_traversal", _county_with_sites(_bad_id), ["site_id", "../../etc/passwd"]),
+    Case("sites_id_control_character", _county_with_sites(_control_char_id),
+         ["county.gpkg", "site_id", "control characters", "row 1"]),
+    Case("sites_text_in_numeric_column", _county_with_sites(_text_tilt),
+         ["county.gpkg", "roof_tilt_deg", "text in a numeric column", "rows 3 (S000003), 10 (S000010)", "'40°'", "'25 deg'"]),
+    Case("sites_every_bad_column_at_once", _county_with_sites(_text_tilt_and_no_type),
+         ["site_type, roof_tilt_deg", "required column missing", "'40°'"]),
+    Case("sites_category_not_mapped", _county_with_sites(_land_use_codes),
+         ["site_type", "unknown site type", "'0101'", "data.site_type_map"]),
+    Case("columns_maps_to_absent_column", _scenario(_set("data.columns", {"sites": {"site_id": "OBJECTID"}})),
+         ["data.columns.sites.site_id", "'OBJECTID'"]),
+    Case("columns_unknown_pvsim_column", _scenario(_set("data.columns", {"sites": {"roof_tilt": "slope"}})),
+         ["data.columns", "roof_tilt", "roof_tilt_deg"]),
+    Case("site_type_map_to_unknown_type", _scenario(_set("data.site_type_map", {"0101": "solar_farm"})),
+         ["data.site_type_map.0101", "solar_farm"]),
+    Case("crs_unknown", _scenario(_set("data.sites_crs", "WGS-85")), ["data.sites_crs", "WGS-85", "GCJ-02"]),
+    Case("crs_gcj_on_projected_layer", _county_with_sites(lambda s: s.to_crs(UTM50), mutate=_set("data.sites_crs", "GCJ-02")),
+         ["data.sites_crs", "projected", "GCJ-02"]),
     Case("self_intersecting_strict", lambda tmp, c: (_county_with_sites(_set_geom(
         3, Polygon([(115.5, 40.4), (115.5002, 40.4002), (115.5002, 40.4), (115.5, 40.4002)])))(tmp, c)[0],
         ["--strict"]), ["geometry", "strict"]),
     # grid layer
     Case("transformer_without_rating", _county_with_sites(lambda s: s, transformers=_no_rating),
-         ["rating_kva", "no valid rating"]),
+         ["rating_kva", "empty in row 3 (TX00003)", "a value is required"]),
+    Case("ledger_file_missing", _scenario(_set("data.transformers_file", "ledger.csv")),
+         ["ledger.csv", "data.transformers_file", "not found"]),
+    Case("ledger_without_coordinates", _ledger(lambda t: t.drop(columns=["lon", "lat"])),
+         ["transformers.csv", "lon, lat", "kVA"]),
+    Case("ledger_text_rating", _ledger(_text_rating), ["transformers.csv", "rating_kva", "row 5", "'400kVA'"]),
+    Case("ledger_negative_existing_pv", _ledger(_negative_existing_pv),
+         ["existing_pv_kw", "out of range", "row 2", "-50.0"]),
+    Case("ledger_xy_without_crs", _ledger(lambda t: t.rename(columns={"lon": "x", "lat": "y"})),
+         ["data.transformers_crs", "x/y", "EPSG"]),
+    Case("ledger_unreadable_xlsx", _ledger(lambda t: os.urandom(3000), name="transformers.xlsx"),
+         ["transformers.xlsx", "data.transformers_file", "cannot read"]),
     Case("sites_far_from_transformers", _county_with_sites(lambda s: s, transformers=_far_transformers),
          ["no eligible site", "no_transformer_within_distance", "max_transformer_distance_m"]),
     Case("transformers_as_polygons", _county_with_sites(lambda s: s, transformers=_polygon_transformers),

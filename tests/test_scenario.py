@@ -19,6 +19,8 @@ DIMENSIONLESS = {
     # resource counts (crews, reviewers... are numbers of teams) and rating multipliers
     "crews", "reviewers", "inspectors", "surveyors", "om_crews", "upgrade_factor", "n_years",
     "om_weight", "bm_weight", "chunk_size", "dc_ac_ratio", "albedo", "water_albedo",
+    # coordinate reference systems: EPSG codes or names, not quantities
+    "sites_crs", "transformers_crs", "feeders_crs", "exclusions_crs",
     # calendar years and year indices
     "startyear", "endyear", "inverter_replacement_year",
 }

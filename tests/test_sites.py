@@ -133,8 +133,8 @@ def _deg_square(lon=115.5, lat=40.4, d=0.0002):
     ([{"site_id": "a", "site_type": "solar_farm", "geometry": _deg_square()}], "EPSG:4326",
      r"unknown site type.*'solar_farm'.*rural_home"),
     ([{"site_id": "a", "site_type": "rural_home", "geometry": point(0, 0)}], UTM50, r"must be polygons"),
-    ([{"site_id": "../../etc", "site_type": "rural_home", "geometry": _deg_square()}], "EPSG:4326",
-     r"characters that are not allowed"),
+    ([{"site_id": "a\nb", "site_type": "rural_home", "geometry": _deg_square()}], "EPSG:4326",
+     r"site_id: ids with control characters.*row 1"),
 ])
 def test_bad_site_layers(tmp_path, rows, crs, match):
     with pytest.raises(InputError, match=match):
@@ -164,7 +164,7 @@ def test_transformer_without_rating(tmp_path):
     raw = scenario_dict(path)
     raw["data"]["feeders_layer"] = None  # hand-made counties have no feeder lines
     raw["data"]["exclusions"] = []
-    with pytest.raises(InputError, match=r"rating_kva: transformer T9 has no valid rating"):
+    with pytest.raises(InputError, match=r"rating_kva: empty in row 2 \(T9\).*a value is required"):
         prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
 
 
