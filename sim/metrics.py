@@ -13,6 +13,8 @@ The rows are ``sim/tables/metrics.csv``, then one coverage metric per whole-coun
 - ``figure_title``: panel title in figures (matplotlib mathtext allowed, e.g. ``CO$_2$``);
 - ``display_unit``, ``divisor``: printed and plotted values are ``value / divisor``, in ``display_unit``;
 - ``decimals``, ``printed_header``: how ``pvsim compare`` prints the metric; ``printed``: whether it does;
+- ``csv_decimals``: decimals of its values (in ``unit``) in the comparison's CSV files (plain decimals, money to the
+  unit, energies to the kWh);
 - ``bar``: whether the comparison figures (metric bars, paired differences) show it.
 
 Row order is the order of the columns in ``comparison.csv``, of the printed table and of the figure panels.
@@ -44,6 +46,7 @@ class Metric:
     display_unit: str
     divisor: float
     decimals: int
+    csv_decimals: int
     printed_header: str
     printed: bool
     bar: bool
@@ -54,6 +57,7 @@ def _metric(row: dict[str, str]) -> Metric:
         metric = Metric(name=row["metric"], kind=row["kind"], key=row["key"], label=row["label"],
                         figure_title=row["figure_title"], unit=row["unit"], display_unit=row["display_unit"],
                         divisor=float(row["divisor"]), decimals=int(row["decimals"]),
+                        csv_decimals=int(row["csv_decimals"]),
                         printed_header=row["printed_header"], printed=_BOOLEANS[row["printed"].strip().lower()],
                         bar=_BOOLEANS[row["bar"].strip().lower()])
     except (KeyError, ValueError) as exc:
@@ -66,7 +70,7 @@ def _metric(row: dict[str, str]) -> Metric:
 def _pilot_metric(category: str) -> Metric:
     label = f"pilot coverage {category.replace('_', ' ')}"
     return Metric(name=f"pilot_{category}_percent", kind="pilot", key=category, label=label, figure_title=label,
-                  unit="%", display_unit="%", divisor=1.0, decimals=1, printed_header=label, printed=False,
+                  unit="%", display_unit="%", divisor=1.0, decimals=1, csv_decimals=2, printed_header=label, printed=False,
                   bar=False)
 
 

@@ -71,9 +71,8 @@ class _Steps:
             self.bar.close()
 
 
-def inputs_sha256(scenario: Scenario) -> str:
-    """A hash of the scenario file and every data file it names (recorded in summary.json)."""
-    h = hashlib.sha256()
+def input_paths(scenario: Scenario) -> list[Path]:
+    """The scenario file and every data file it names, sorted (what a run reads; never written by a run)."""
     paths: list[Path] = []
     if scenario.path is not None:
         paths.append(scenario.path)
@@ -82,7 +81,13 @@ def inputs_sha256(scenario: Scenario) -> str:
         paths.append(scenario.resolve(scenario.data.grid_file))
     paths += [scenario.resolve(e.file) for e in scenario.data.exclusions if e.file is not None]
     paths += [scenario.resolve(f) for f in scenario.weather.files]
-    for p in sorted(set(paths)):
+    return sorted(set(paths))
+
+
+def inputs_sha256(scenario: Scenario) -> str:
+    """A hash of the scenario file and every data file it names (recorded in summary.json)."""
+    h = hashlib.sha256()
+    for p in input_paths(scenario):
         h.update(p.name.encode())
         if p.exists():
             with open(p, "rb") as fh:
@@ -215,6 +220,9 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
                                                            export_limits=_export_limits(prepared, rollout)))
 
 
+#: Internal columns (pvlib's names) that the outputs name with their unit.
+OUTPUT_NAMES = {"surface_tilt": "surface_tilt_deg", "surface_azimuth": "surface_azimuth_deg"}
+
 #: Per-site totals of the accounting that are 0 (not NaN) for sites that were not built.
 _ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_gross_t", "co2_avoided_t")
 
@@ -235,6 +243,7 @@ def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
     for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny"):
         out[col] = site_totals[col].astype(float).fillna(0.0) if col in _ZERO_IF_NOT_BUILT else site_totals[col]
     out["site_id"] = out.index.astype(str)
+    out = out.rename(columns=OUTPUT_NAMES)
     return out[output_columns("sites.parquet")]
 
 

@@ -129,9 +129,8 @@ def _pilot_table(coverage: dict) -> str:
 def _resource_table(resources: dict) -> str:
     rows = []
     for name, r in resources.items():
-        util = r.get("utilization")
         rows.append([name.replace("_", " "), f"{int(r.get('capacity') or 0):,}",
-                     _num(None if util is None else 100 * util, 1, 0, "%"), _num(r.get("mean_wait_days"), 1, 1),
+                     _num(r.get("utilisation_percent"), 1, 0, "%"), _num(r.get("mean_wait_days"), 1, 1),
                      _num(r.get("p95_wait_days"), 1, 1), f"{int(r.get('max_queue_length') or 0):,}"])
     return _table(["resource", "units", "utilisation", "mean wait [days]", "95th pct wait [days]", "max queue"], rows)
 

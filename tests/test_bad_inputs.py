@@ -351,7 +351,7 @@ def test_crash_while_writing_keeps_previous_output(tiny_scenario_path, tmp_path,
     err = capsys.readouterr().err
     assert rc == 2 and "No space left on device" in err and "--out" in err
     assert (out / "summary.json").read_bytes() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    assert not [p for p in [*tmp_path.iterdir(), *out.iterdir()] if p.name.startswith(".")]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; permissions cannot be tested as root")

@@ -74,8 +74,8 @@ def test_summary_contract(tiny_run):
                 "curtailed_mwh", "resources", "milestones", "pilot_coverage", "inputs_sha256"}
     assert required <= set(r.summary)
     for name, res in r.summary["resources"].items():
-        assert {"capacity", "utilization", "mean_wait_days", "max_queue_length"} <= set(res), name
-        assert 0 <= res["utilization"] <= 1
+        assert {"capacity", "utilisation_percent", "mean_wait_days", "max_queue_length"} <= set(res), name
+        assert 0 <= res["utilisation_percent"] <= 100
     years = r.annual["year"].tolist()
     assert years == list(range(2026, 2026 + r.summary["horizon_years"]))
     assert {"site_id", "stage", "event", "time_days", "date"} <= set(r.events.columns)
@@ -85,7 +85,9 @@ def test_same_seed_identical_outputs(tiny_run, tmp_path, cache_dir):
     scenario, r = tiny_run
     again = sim.run(scenario, cache_dir=cache_dir)
     a, b = r.write(tmp_path / "a"), again.write(tmp_path / "b")
-    for name in ("summary.json", "annual.csv"):
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir()) and "sites.gpkg" in names
+    for name in names:  # every file, the GeoPackage included (its time stamp is fixed)
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     other = sim.run(scenario, seed=scenario.seed + 1, cache_dir=cache_dir)
     assert other.summary["energy_mwh"] != r.summary["energy_mwh"]
