@@ -29,6 +29,7 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
     """The short table printed after a run."""
     file = file or sys.stdout
     ms = summary.get("milestones") or {}
+    money = summary.get("currency") or "CNY"
     rows = [
         ("scenario / strategy / seed", f"{summary['scenario']} / {summary['strategy']} / {summary['seed']}"),
         ("candidate / eligible / built sites",
@@ -38,9 +39,9 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
         (f"energy over {summary['horizon_years']} years", f"{_fmt(summary['energy_mwh'], 1000, 1)} GWh"),
         ("CO2 avoided net / gross", f"{_fmt(summary['co2_avoided_t'], 1000, 1)} / "
                                     f"{_fmt(summary['co2_avoided_gross_t'], 1000, 1)} kt"),
-        ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M CNY"),
-        ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} CNY/kWh"),
-        ("cost per t CO2", f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} CNY/t"),
+        ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M {money}"),
+        ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} {money}/kWh"),
+        ("cost per t CO2", f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} {money}/t"),
         ("curtailed", f"{_fmt(summary.get('curtailed_mwh'), 1, 1)} MWh"),
         ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
     ]

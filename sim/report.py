@@ -71,6 +71,7 @@ def key_figures(summary: dict) -> list[tuple[str, str, str]]:
     """``(label, value, note)`` of the headline numbers, formatted as in the report."""
     ms = summary.get("milestones") or {}
     horizon = summary.get("horizon_years")
+    money = summary.get("currency") or "CNY"
     return [
         ("sites built", f"{int(summary.get('sites_built') or 0):,}",
          (f"of {int(summary.get('sites_eligible') or 0):,} eligible, {int(summary.get('sites_candidate') or 0):,} "
@@ -82,10 +83,10 @@ def key_figures(summary: dict) -> list[tuple[str, str, str]]:
          f"kWh/kWp")),
         ("CO2 avoided (net)", _num(summary.get("co2_avoided_t"), 1000, 1, "kt"),
          f"gross {_num(summary.get('co2_avoided_gross_t'), 1000, 1, 'kt')}; net of life-cycle emissions"),
-        ("capex", _num(summary.get("capex_cny"), 1e6, 1, "M CNY"), "of the sites built"),
-        ("LCOE", _num(summary.get("lcoe_cny_per_kwh"), 1, 3, "CNY/kWh"),
-         f"NPV {_num(summary.get('npv_cny'), 1e6, 1, 'M CNY')}"),
-        ("cost per tonne CO2", _num(summary.get("cost_per_t_co2_cny"), 1, 0, "CNY/t"), "net tonnes"),
+        ("capex", _num(summary.get("capex_cny"), 1e6, 1, f"M {money}"), "of the sites built"),
+        ("LCOE", _num(summary.get("lcoe_cny_per_kwh"), 1, 3, f"{money}/kWh"),
+         f"NPV {_num(summary.get('npv_cny'), 1e6, 1, f'M {money}')}"),
+        ("cost per tonne CO2", _num(summary.get("cost_per_t_co2_cny"), 1, 0, f"{money}/t"), "net tonnes"),
         ("curtailed energy", _num(summary.get("curtailed_mwh"), 1, 0, "MWh"), "lost to export limits"),
         ("25 % of target online", _e(ms.get("25%") or "not reached"), "date"),
         ("50 % of target online", _e(ms.get("50%") or "not reached"), "date"),
@@ -114,7 +115,8 @@ def _table(header: list[str], rows: list[list[Any]], left: int = 1, classes: lis
 
 def _pilot_table(coverage: dict) -> str:
     if not coverage:
-        return "<p>No pilot categories in this county.</p>"
+        return ("<p>No pilot coverage: the county has no roofs of the pilot's categories, or the scenario is not part "
+                "of the programme (<code>pilot_coverage: false</code>).</p>")
     rows, classes = [], []
     for name, c in coverage.items():
         met = bool(c.get("met"))

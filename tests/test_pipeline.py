@@ -157,3 +157,34 @@ def test_crop_light_minimum_bounds_gcr(tiny_county, tmp_path, cache_dir):
     np.testing.assert_allclose(ratio, bounded["gcr"] / 0.30, rtol=1e-3)
     assert (impossible["exclusion_reason"].isin(["crop_light_below_minimum"]) | ~free["eligible"]).all()
     assert not impossible["eligible"].any()
+
+
+def test_time_zone_and_currency_follow_the_scenario(tiny_run, capsys):
+    from sim.cli import print_summary
+
+    _, r = tiny_run
+    assert (r.summary["time_zone"], r.summary["currency"]) == ("Asia/Shanghai", "CNY")  # the zone at the sites
+    print_summary({**r.summary, "currency": "EUR"}, None, None)
+    printed = capsys.readouterr().out
+    assert "M EUR" in printed and "EUR/kWh" in printed and "CNY" not in printed
+
+
+@pytest.mark.slow
+def test_pilot_coverage_can_be_switched_off(tiny_county, tmp_path, cache_dir):
+    from sim.errors import InputError
+    from sim.report import key_figures, render_html
+
+    from .conftest import scenario_dict, write_scenario
+
+    raw = scenario_dict(tiny_county, pilot_coverage=False, time_zone="Asia/Urumqi")
+    raw["economics"] = {"currency": "EUR"}
+    with pytest.warns(sim.errors.InputWarning, match="EUR"):
+        scenario = sim.load_scenario(write_scenario(tmp_path, raw))
+    prepared = sim.pipeline.prepare(scenario, cache_dir=cache_dir)
+    result = sim.pipeline.run_prepared(prepared, "max_yield")
+    assert result.summary["pilot_coverage"] == {} and result.summary["time_zone"] == "Asia/Urumqi"
+    assert ("capex", f"{result.summary['capex_cny'] / 1e6:,.1f} M EUR", "of the sites built") in key_figures(
+        result.summary)
+    assert "pilot_coverage: false" in render_html(result)
+    with pytest.raises(InputError, match="pilot_quota"):
+        sim.pipeline.run_prepared(prepared, "pilot_quota")

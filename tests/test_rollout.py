@@ -499,16 +499,23 @@ def test_office_stages_count_working_days():
     sites = pd.DataFrame({"site_type": ["rural_home"], "capacity_kwp": [10.0], "capex_cny": [3e4],
                           "transformer_id": ["T"]}, index=["x"])
     transformers = pd.DataFrame({"hosting_limit_kw": [1e9], "hosting_share_percent": [80.0]}, index=["T"])
-    # Monday 6 April 2026 + 20 working days (Mon-Fri) = 4 weeks -> end of Friday 1 May (2 May 00:00)
-    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
+    # no public holidays: Monday 6 April 2026 + 20 working days (Mon-Fri) = 4 weeks -> end of Friday 1 May
+    # (2 May 00:00)
+    plain = config.model_copy(update={"holidays_country": None})
+    r = simulate(sites, ["x"], transformers, plain, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
     assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-05-02")
     # the reviewer is busy 5 % of it: 1 working day (Monday)
     assert r.resources["reviewers"]["utilisation_horizon_percent"] == pytest.approx(100 * 1.0 / 2 / 365)
     assert r.resources["reviewers"]["utilisation_percent"] == pytest.approx(100 * 1.0 / 2 / 1.0)  # one reviewer of two, day 0-1
-    # the same from Monday 2 March loses 2-4 March to the Spring Festival shutdown (to 4 March): 2 April 00:00
+    # China's 2026 holidays (State Council notice): Monday 6 April is Qingming's day off; 7-30 April are 18 working
+    # days; 1-5 May is the Labour Day holiday; 6 and 7 May are days 19 and 20 -> 8 May 00:00
+    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
+    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-05-08")
+    # from Monday 2 March: offices keep public holidays, not the construction crews' Spring Festival shutdown (to
+    # 4 March): 4 weeks without a holiday -> end of Friday 27 March
     r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 3, 2), horizon_years=1)
-    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-04-02")
-    assert r.resources["reviewers"]["utilisation_horizon_percent"] == pytest.approx(100 * 4.0 / 2 / 365)  # held 2-5 March 00:00
+    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-03-28")
+    assert r.resources["reviewers"]["utilisation_horizon_percent"] == pytest.approx(100 * 1.0 / 2 / 365)
 
 
 # --------------------------------------------------------------------------------------------- hosting rules
