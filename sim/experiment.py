@@ -42,7 +42,7 @@ from scipy import stats
 from . import __version__, pipeline
 from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
 from .errors import InputError
-from .metrics import METRICS, Metric, printed
+from .metrics import METRICS, Metric, in_currency, printed
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .strategies import resolve
 
@@ -90,6 +90,8 @@ class Comparison:
     figures: list[Path] = field(default_factory=list)
     computed: int = 0
     """How many runs this call computed (the rest were reused from ``out_dir``)."""
+    currency: str = "CNY"
+    """The scenario's ``economics.currency``, which labels the money metrics."""
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -487,7 +489,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     comparison = Comparison(
         table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
         out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
-        bands=annual_bands(annual, names), computed=len(todo),
+        bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
     )
     _write_tables(comparison, scenario)
     if figures:
@@ -515,7 +517,9 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "baseline": comparison.baseline,
         "replications": comparison.replications,
         "seeds": [replication_seed(scenario.seed, r) for r in range(comparison.replications)],
-        "metrics": {k: {"label": m.label, "unit": m.unit} for k, m in METRICS.items()},
+        "currency": comparison.currency,
+        "metrics": {k: {"label": m.label, "unit": m.unit}
+                    for k, m in ((k, in_currency(m, comparison.currency)) for k, m in METRICS.items())},
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication",
         "table": comparison.table.reset_index().to_dict(orient="records"),
         "paired_differences": comparison.paired.to_dict(orient="records"),
@@ -561,7 +565,7 @@ def print_comparison(comparison: Comparison, file=None) -> None:
     """Print means ± 95 % CI half-widths per strategy, then the paired differences against the baseline."""
     file = file or sys.stdout
     table = comparison.table
-    shown = printed()  # the metric table's printed columns: header, divisor, decimals
+    shown = printed(comparison.currency)  # the metric table's printed columns: header, divisor, decimals
     header = ["strategy", "n", *[m.printed_header for m in shown]]
     rows = []
     for name in comparison.strategies:

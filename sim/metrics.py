@@ -23,7 +23,7 @@ Row order is the order of the columns in ``comparison.csv``, of the printed tabl
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from ._config import PILOT_TARGETS_PERCENT
@@ -94,11 +94,20 @@ def of_kind(kind: str) -> dict[str, Metric]:
     return {name: m for name, m in METRICS.items() if m.kind == kind}
 
 
-def printed() -> list[Metric]:
-    """The metrics ``pvsim compare`` prints, in table order."""
-    return [m for m in METRICS.values() if m.printed]
+def in_currency(metric: Metric, currency: str = "CNY") -> Metric:
+    """``metric`` with its texts (label, units, headers, title) in ``currency`` instead of CNY (the scenario's
+    ``economics.currency``: a label, the values are the same)."""
+    if currency == "CNY":
+        return metric
+    texts = ("label", "figure_title", "unit", "display_unit", "printed_header")
+    return replace(metric, **{k: getattr(metric, k).replace("CNY", currency) for k in texts})
 
 
-def bars() -> list[Metric]:
-    """The metrics the comparison figures show, in table order."""
-    return [m for m in METRICS.values() if m.bar]
+def printed(currency: str = "CNY") -> list[Metric]:
+    """The metrics ``pvsim compare`` prints, in table order (money labelled in ``currency``)."""
+    return [in_currency(m, currency) for m in METRICS.values() if m.printed]
+
+
+def bars(currency: str = "CNY") -> list[Metric]:
+    """The metrics the comparison figures show, in table order (money labelled in ``currency``)."""
+    return [in_currency(m, currency) for m in METRICS.values() if m.bar]

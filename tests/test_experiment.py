@@ -220,6 +220,13 @@ def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
     assert header == expected
     assert [m.name for m in metrics.bars()][:2] == ["capacity_built_kwp", "energy_mwh"]
     assert all(m.divisor > 0 and m.display_unit for m in METRICS.values())
+    # the scenario's currency labels the money metrics (the values are the same)
+    from dataclasses import replace
+
+    print_comparison(replace(reference, currency="EUR"))
+    printed = capsys.readouterr().out
+    assert "capex MEUR" in printed and "EUR/t CO2" in printed and "CNY" not in printed
+    assert metrics.in_currency(METRICS["capex_cny"], "EUR").display_unit == "million EUR"
 
 
 @pytest.mark.slow
