@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and write its output folder",
                        description="Run one scenario: sites, yields, strategy, rollout, accounting; write "
-                                   "summary.json, sites.parquet, annual.csv and events.parquet atomically.")
+                                   "summary.json, sites.parquet, sites.gpkg, annual.csv and events.parquet atomically.")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
     p.add_argument("--overwrite", action="store_true",

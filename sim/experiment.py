@@ -19,8 +19,9 @@ Output folder (``out_dir``)::
 An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
 strategy and the seed are read back instead of computed. ``out_dir`` must be new, empty or a comparison folder
 (``overwrite`` adds pvsim's files to any other folder and removes nothing); it may not be the scenario's folder or
-hold its data. CSV files hold plain decimals (``csv_decimals`` of the metric table; money to the unit). Every table is aggregated from the files on disk in sorted
-(strategy, replication) order, so the numbers do not depend on the number of workers or on completion order.
+hold its data. CSV files hold plain decimals (``csv_decimals`` of the metric table; money to the unit). Every
+table is aggregated from the files on disk in sorted (strategy, replication) order, so the numbers do not depend on
+the number of workers or on completion order.
 """
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ def _metric(row: dict[str, str]) -> Metric:
 def _pilot_metric(category: str) -> Metric:
     label = f"pilot coverage {category.replace('_', ' ')}"
     return Metric(name=f"pilot_{category}_percent", kind="pilot", key=category, label=label, figure_title=label,
-                  unit="%", display_unit="%", divisor=1.0, decimals=1, csv_decimals=2, printed_header=label, printed=False,
-                  bar=False)
+                  unit="%", display_unit="%", divisor=1.0, decimals=1, csv_decimals=2, printed_header=label,
+                  printed=False, bar=False)
 
 
 def load_metrics() -> dict[str, Metric]:

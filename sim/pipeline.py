@@ -313,4 +313,6 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
         "weather": ", ".join(w.source for w in weathers),
         "emission factor": factor.source,
         "strategy": scenario.strategy,
+        "time zone / currency / holidays": f"{county_time_zone(scenario, candidates)} / "
+                                           f"{scenario.economics.currency} / {scenario.rollout.holidays_country}",
     }

@@ -506,7 +506,8 @@ def test_office_stages_count_working_days():
     assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-05-02")
     # the reviewer is busy 5 % of it: 1 working day (Monday)
     assert r.resources["reviewers"]["utilisation_horizon_percent"] == pytest.approx(100 * 1.0 / 2 / 365)
-    assert r.resources["reviewers"]["utilisation_percent"] == pytest.approx(100 * 1.0 / 2 / 1.0)  # one reviewer of two, day 0-1
+    # one reviewer of two, day 0-1
+    assert r.resources["reviewers"]["utilisation_percent"] == pytest.approx(100 * 1.0 / 2 / 1.0)
     # China's 2026 holidays (State Council notice): Monday 6 April is Qingming's day off; 7-30 April are 18 working
     # days; 1-5 May is the Labour Day holiday; 6 and 7 May are days 19 and 20 -> 8 May 00:00
     r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)

@@ -29,8 +29,8 @@ class RolloutResult:
       transformer_id``.
     - ``downtime``: ``site_id, year, downtime_days`` (inverter outages, cut at the horizon, split by calendar year).
     - ``resources``: per resource ``capacity, utilisation_percent`` (busy time over capacity x the period in use, from
-      the start to the end of its last service), ``utilisation_horizon_percent`` (over the whole horizon), ``active_until_days``,
-      ``mean_wait_days, p95_wait_days, max_queue_length, n_requests``.
+      the start to the end of its last service), ``utilisation_horizon_percent`` (over the whole horizon),
+      ``active_until_days, mean_wait_days, p95_wait_days, max_queue_length, n_requests``.
     - ``milestones``: ISO date at which 25 / 50 / 100 % of ``target_capacity_kwp`` is operating, or, without a
       target, of the total capacity released (declined, failed and dropped sites included, so "100%" is reached
       only if every released site gets built); None if not reached within the horizon.
