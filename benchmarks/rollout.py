@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
 
     counts = result.outcomes["status"].value_counts().to_dict()
     built_mw = result.outcomes.loc[result.outcomes["status"] == "operating", "capacity_kwp"].sum() / 1000
-    util = {k: round(v["utilization"], 3) for k, v in result.resources.items()}
+    util = {k: round(v["utilisation_percent"], 1) for k, v in result.resources.items()}
     print(f"statuses: {counts}")
     print(f"built: {built_mw:,.0f} MWp; milestones: {result.milestones}; utilisation: {util}")
     print(f"events logged: {len(result.events):,}; downtime rows: {len(result.downtime):,}")

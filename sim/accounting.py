@@ -69,13 +69,11 @@ class Accounts:
     """Result of :func:`account`.
 
     - ``site_years``: one row per built site and calendar year from its commissioning year: ``site_id, year,
-      energy_mwh, curtailed_mwh, co2_avoided_gross_t, co2_avoided_t`` (net of life-cycle emissions).
+      energy_mwh, curtailed_mwh, co2_avoided_t`` (AMS-I.D), ``co2_avoided_lifecycle_t``.
     - ``sites``: indexed by ``site_id`` (every candidate site): ``built, commission_date, energy_mwh,
-      curtailed_mwh, co2_avoided_gross_t, co2_avoided_t, capex_cny, lcoe_cny_per_kwh, npv_cny, payback_years``
+      curtailed_mwh, co2_avoided_t, co2_avoided_lifecycle_t, capex_cny, lcoe_cny_per_kwh, npv_cny, payback_years``
       (NaN money figures for sites not built).
-    - ``annual``: one row per calendar year: ``year, capacity_online_kwp`` (end of year), ``energy_mwh,
-      curtailed_mwh, co2_avoided_gross_t, co2_avoided_t, capex_cny`` (by commissioning year), ``om_cny,
-      replacement_cny, revenue_cny, green_certificates``.
+    - ``annual``: one row per calendar year: the columns of ``annual.csv`` (``docs/outputs.md``).
     - ``totals``: county figures (see :func:`account`).
     """
 
@@ -130,10 +128,11 @@ def _hour_map(year: int, n_profile_hours: int) -> np.ndarray:
     raise InputError("a yield profile must have 8760 or 8784 hourly rows", field="profiles", value=n_profile_hours)
 
 
-def _to_naive_local(ts: pd.Series) -> pd.Series:
+def _to_naive_local(ts: pd.Series, time_zone: str | None) -> pd.Series:
+    """Dates as naive local time: tz-aware ones converted to ``time_zone`` (kept in their own zone if None)."""
     ts = pd.to_datetime(ts)
     if getattr(ts.dt, "tz", None) is not None:
-        ts = ts.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        ts = (ts.dt.tz_convert(time_zone) if time_zone else ts).dt.tz_localize(None)
     return ts
 
 
@@ -186,6 +185,7 @@ class _Built:
 class _Horizon:
     start: pd.Timestamp  # first instant of the horizon (naive local time)
     years: np.ndarray  # calendar years
+    time_zone: str | None = None  # the county's zone: tz-aware dates are read as its local dates
 
     @property
     def n_years(self) -> int:
@@ -213,6 +213,7 @@ def account(
     degradation_percent_per_year: float,
     carbon: CarbonConfig,
     economics: EconomicsConfig,
+    time_zone: str | None = None,
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
 
@@ -232,17 +233,19 @@ def account(
         ``start_date.year + horizon_years - 1``.
     degradation_first_year_percent, degradation_percent_per_year : [%].
     carbon, economics : scenario sections.
+    time_zone : the county's IANA time zone: tz-aware dates are taken as its local dates (None: their own zone).
 
-    ``totals`` holds ``energy_mwh, curtailed_mwh, co2_avoided_t`` (net), ``co2_avoided_gross_t,
-    co2_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny, cost_per_t_co2_cny`` (discounted
-    capex + O&M + replacements / discounted net tonnes), ``net_cost_per_t_co2_cny`` (discounted costs net of
-    revenue / discounted net tonnes), ``t_co2_per_mwh`` (net), ``emission_factor_method, emission_factor_source,
-    lifecycle_kgco2e_per_kwh, lifecycle_source, discount_rate_percent, pilot_coverage``.
+    ``totals`` holds ``energy_mwh, curtailed_mwh, co2_avoided_t`` (AMS-I.D), ``co2_avoided_range_t`` ({low,
+    central, high}), ``co2_avoided_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny,
+    cost_per_t_co2_cny`` (discounted capex + O&M + replacements - residual value / discounted tonnes),
+    ``net_cost_per_t_co2_cny`` (the same net of discounted revenue), ``t_co2_per_mwh, emission_factor_method,
+    emission_factor_source, lifecycle_kgco2e_per_kwh, lifecycle_source, price_basis, economics_horizon_rule,
+    discount_rate_percent, pilot_coverage``.
     """
     _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
                   degradation_percent_per_year)
     factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
-    horizon = _horizon(start_date, int(horizon_years))
+    horizon = _horizon(start_date, int(horizon_years), time_zone)
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
@@ -268,18 +271,18 @@ def account(
     return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
 
 
-def _horizon(start_date, horizon_years: int) -> _Horizon:
+def _horizon(start_date, horizon_years: int, time_zone: str | None) -> _Horizon:
     start = pd.Timestamp(start_date)
     if start.tzinfo is not None:
-        start = start.tz_convert("Asia/Shanghai").tz_localize(None)
-    return _Horizon(start=start, years=np.arange(start.year, start.year + horizon_years))
+        start = (start.tz_convert(time_zone) if time_zone else start).tz_localize(None)
+    return _Horizon(start=start, years=np.arange(start.year, start.year + horizon_years), time_zone=time_zone)
 
 
 def _commission_dates(outcomes: pd.DataFrame, horizon: _Horizon) -> pd.Series:
     """Commissioning dates (naive local time) of the operating sites that start within the horizon; a site
     commissioned before ``start_date`` counts from it (with a warning)."""
     status = outcomes["status"].astype(str)
-    cdate = _to_naive_local(outcomes.loc[status == "operating", "commission_date"])
+    cdate = _to_naive_local(outcomes.loc[status == "operating", "commission_date"], horizon.time_zone)
     if cdate.isna().any():
         raise InputError("operating sites need a commission_date", field="outcomes.commission_date",
                          value=list(cdate.index[cdate.isna()][:5]))

@@ -38,6 +38,7 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
     """The short table printed after a run."""
     file = file or sys.stdout
     ms = summary.get("milestones") or {}
+    money = summary.get("currency") or "CNY"
     rows = [
         ("scenario / strategy / seed", f"{summary['scenario']} / {summary['strategy']} / {summary['seed']}"),
         ("candidate / eligible / built sites",
@@ -47,10 +48,10 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
         (f"energy over {summary['horizon_years']} years", f"{_fmt(summary['energy_mwh'], 1000, 1)} GWh"),
         ("CO2 avoided (AMS-I.D)", _co2_with_range(summary)),
         ("CO2 avoided, life cycle", f"{_fmt(summary.get('co2_avoided_lifecycle_t'), 1000, 1)} kt"),
-        ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M CNY"),
-        ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} CNY/kWh"),
+        ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M {money}"),
+        ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} {money}/kWh"),
         ("cost per t CO2 net / gross", f"{_fmt(summary.get('net_cost_per_t_co2_cny'), 1, 0)} / "
-                                       f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} CNY/t (net of revenue / "
+                                       f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} {money}/t (net of revenue / "
                                        "costs only)"),
         ("curtailed", f"{_fmt(summary.get('curtailed_mwh'), 1, 1)} MWh"),
         ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
@@ -60,7 +61,7 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
         # the bottleneck is where sites wait longest, not necessarily the busiest resource
         slowest = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
         rows.append(("longest queue", f"{slowest[0]} (mean wait {_fmt(slowest[1].get('mean_wait_days'), 1, 1)} days, "
-                                      f"{100 * (slowest[1].get('utilization') or 0):.0f} % busy)"))
+                                      f"{slowest[1].get('utilisation_percent') or 0:.0f} % busy)"))
     if out_dir is not None:
         rows.append(("outputs", str(out_dir)))
     if seconds is not None:
@@ -73,24 +74,33 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
 # --------------------------------------------------------------------------------------------- commands
 
 
+def _kept_files(out: Path, written: set[str]) -> list[str]:
+    """Files in a run folder that this run did not write (kept as they were)."""
+    return sorted(p.name for p in out.iterdir() if p.name not in written and not p.name.startswith("."))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run
+    from ._io import check_out_folder
+    from .pipeline import input_paths, run
+    from .results import OPTIONAL_FILES, OUTPUT_FILES, is_run_folder
     from .scenario import load_scenario
 
     t0 = time.perf_counter()
     if args.seed is not None and args.seed < 0:
         raise InputError("the seed must be >= 0", field="--seed", value=args.seed, allowed="an integer >= 0")
     scenario = load_scenario(args.scenario)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError("output path exists and is a file", file=out, field="--out",
-                         allowed="a folder path (created if missing)")
+    strategy = args.strategy or scenario.strategy
+    seed = scenario.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}"
+    # before the run: a refused --out costs nothing and writes nothing
+    out = check_out_folder(out, is_ours=is_run_folder, overwrite=args.overwrite, protected=input_paths(scenario))
     result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
                  cache_dir=args.cache_dir)
-    if out is None:
-        out = Path("runs") / f"{scenario.name}-{result.summary['strategy'].replace(':', '.')}-seed{result.summary['seed']}"
-    result.write(out)
+    result.write(out, overwrite=args.overwrite)
     print_summary(result.summary, out, time.perf_counter() - t0)
+    kept = _kept_files(out, set(OUTPUT_FILES + OPTIONAL_FILES))
+    if kept:
+        print(f"  kept in {out} (not written by this run): {', '.join(kept)}")
     return 0
 
 
@@ -132,7 +142,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare"
     comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
                          scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
-                         cache_dir=args.cache_dir)
+                         cache_dir=args.cache_dir, overwrite=args.overwrite)
     print_comparison(comparison)
     print(f"  outputs: {out}")
     return 0
@@ -220,9 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and write its output folder",
                        description="Run one scenario: sites, yields, strategy, rollout, accounting; write "
-                                   "summary.json, sites.parquet, annual.csv and events.parquet atomically.")
+                                   "summary.json, sites.parquet, sites.gpkg, annual.csv and events.parquet atomically.")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
+                        "is removed)")
     p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
     p.add_argument("--strategy", help="siting strategy (default: the scenario's); see 'pvsim strategies'")
     p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
@@ -243,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--baseline", help="strategy the paired differences are taken against (default: the first)")
     p.add_argument("--out", help="output folder (default: runs/<scenario>-compare)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that is not a comparison folder (nothing is removed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
     p.set_defaults(func=cmd_compare)

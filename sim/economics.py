@@ -54,8 +54,14 @@ class EconomicsConfig(StrictModel):
     - ``inverter_replacement_year``: age in whole years (calendar year - commissioning year) at which the inverter
       is replaced; ``None`` for never. Assumption: 12.
     - ``inverter_replacement_cny_per_w``: cost of the replacement per W DC [CNY/W]. Assumption: 0.15.
+    - ``currency``: ISO 4217 code that labels every money figure of the run (reports, printed summaries,
+      ``summary.json``). A label only: keys and columns keep their ``_cny`` suffix, amounts are what the scenario
+      gives, and the shipped defaults (tariffs, capex, O&M of the site-type table) are CNY figures, so a run in
+      another currency must give its own (a warning lists those still at their defaults).
     """
 
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$",
+                          description="ISO 4217 code labelling every money figure (the shipped defaults are CNY)")
     discount_rate_percent: float = Field(6.0, description="real discount rate (assumption)")
     retail_tariff_cny_per_kwh: float | dict[str, float] = Field(0.52, description="value of self-consumed energy: one tariff or {site_type: tariff, default: tariff}")
     export_price_basis: Literal["mechanism", "market", "coal_benchmark"] = Field("mechanism", description="price of exported energy: mechanism (contract-for-difference price on a share for a term, then market; NDRC/NEA 2025 No. 136), market, or coal_benchmark (the pre-2025 rule)")

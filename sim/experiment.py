@@ -8,7 +8,8 @@ every (strategy, replication) run is one task.
 Output folder (``out_dir``)::
 
     runs/<strategy>/rep<r>/        one finished run, written atomically: run.json (what was run, for resuming),
-                                   summary.json, annual.csv, built.csv (built sites and their commission year)
+                                   summary.json, annual.csv, built.csv (built sites and their commission year);
+                                   other files a user puts there are kept when the run is written again
     comparison.csv                 a row per strategy: n, and mean, ci95_low, ci95_high of every metric
     paired_differences.csv         strategy minus baseline per metric, paired by replication
     annual_bands.csv               cumulative capacity online and CO2 per year: mean and 95 % CI per strategy
@@ -16,8 +17,11 @@ Output folder (``out_dir``)::
     *.png                          figures (see :mod:`sim.plotting.compare`)
 
 An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
-strategy and the seed are read back instead of computed. Every table is aggregated from the files on disk in sorted
-(strategy, replication) order, so the numbers do not depend on the number of workers or on completion order.
+strategy and the seed are read back instead of computed. ``out_dir`` must be new, empty or a comparison folder
+(``overwrite`` adds pvsim's files to any other folder and removes nothing); it may not be the scenario's folder or
+hold its data. CSV files hold plain decimals (``csv_decimals`` of the metric table; money to the unit). Every
+table is aggregated from the files on disk in sorted (strategy, replication) order, so the numbers do not depend on
+the number of workers or on completion order.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,10 +41,10 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__, pipeline
-from ._io import atomic_folder, atomic_write
+from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
 from .errors import InputError
-from .metrics import METRICS, Metric, printed
-from .results import RunResult, jsonable, summary_json
+from .metrics import METRICS, Metric, in_currency, printed
+from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .strategies import resolve
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
@@ -55,7 +58,11 @@ MAX_ROUNDS = 3
 """Times the prepared data is scattered again after every worker holding it died."""
 LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": ":0"}
 """No dashboard; the scheduler's HTTP endpoints on a free port (not 8787, which another cluster may hold)."""
-CSV_FLOAT_FORMAT = "%.10g"
+RUN_FILES = ("run.json", "summary.json", "annual.csv", "built.csv")
+"""Files of one run of a comparison (``runs/<strategy>/rep<r>/``)."""
+BUILT_DECIMALS = {"capacity_kwp": 3}
+BAND_DECIMALS = 6
+"""Decimals of ``annual_bands.csv`` (MWp and kt: to the kWp and the kg)."""
 
 DAYS_PER_YEAR = 365.25
 
@@ -84,6 +91,8 @@ class Comparison:
     figures: list[Path] = field(default_factory=list)
     computed: int = 0
     """How many runs this call computed (the rest were reused from ``out_dir``)."""
+    currency: str = "CNY"
+    """The scenario's ``economics.currency``, which labels the money metrics."""
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -254,8 +263,7 @@ def _run_identity(strategy: str, replication: int, seed: int, inputs: str, setti
 
 def _is_done(folder: Path, identity: dict) -> bool:
     """Whether ``folder`` holds a finished run of exactly this strategy, seed, scenario and inputs."""
-    needed = ("run.json", "summary.json", "annual.csv", "built.csv")
-    if not all((folder / f).is_file() for f in needed):
+    if not all((folder / f).is_file() for f in RUN_FILES):
         return False
     try:
         recorded = json.loads((folder / "run.json").read_text(encoding="utf-8"))
@@ -290,19 +298,23 @@ def write_run(folder: Path, payload: dict, identity: dict) -> Path:
     """Write one run's files into ``folder`` atomically (temporary folder beside it, renamed when complete)."""
     def fill(tmp: Path) -> None:
         (tmp / "summary.json").write_text(summary_json(payload["summary"]), encoding="utf-8")
-        payload["annual"].to_csv(tmp / "annual.csv", index=False, float_format="%.6g", lineterminator="\n")
-        payload["built"].to_csv(tmp / "built.csv", index=False, float_format=CSV_FLOAT_FORMAT,
-                                lineterminator="\n")
+        write_csv(payload["annual"], tmp / "annual.csv")
+        (tmp / "built.csv").write_text(csv_text(payload["built"], BUILT_DECIMALS), encoding="utf-8")
         (tmp / "run.json").write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
 
-    return atomic_folder(folder, fill)
+    return atomic_folder(folder, fill, stale=RUN_FILES)
+
+
+def is_comparison_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a comparison (finished, or interrupted with some runs done)."""
+    return (folder / "comparison.json").is_file() or any((folder / "runs").glob("*/rep*/run.json"))
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
-    """Leftovers of writes interrupted by a crash (never complete runs)."""
-    for tmp in (out_dir / "runs").glob("*/.rep*.*-*"):
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
+    """Leftovers of writes killed by a crash (never complete runs, never a user's file)."""
+    for folder in (out_dir, *(out_dir / "runs").glob("*"), *(out_dir / "runs").glob("*/rep*")):
+        if folder.is_dir():
+            remove_temporaries(folder)
 
 
 def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -429,7 +441,8 @@ def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple
 
 def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path, workers: int | None = None,
             scheduler: str | None = None, baseline: str | None = None, progress: bool = True,
-            cache_dir: Path | str | None = None, run_fn: RunFn | None = None, figures: bool = True) -> Comparison:
+            cache_dir: Path | str | None = None, run_fn: RunFn | None = None, figures: bool = True,
+            overwrite: bool = False) -> Comparison:
     """Run every strategy ``replications`` times with common random numbers on Dask and compare them.
 
     Parameters
@@ -446,15 +459,15 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     cache_dir : cache of yield profiles and weather.
     run_fn : the function that runs one ``(prepared, strategy, seed)`` (default :func:`sim.pipeline.run_prepared`).
     figures : write the PNG figures.
+    overwrite : write into ``out_dir`` even if it is a non-empty folder that is not a comparison (nothing in it is
+        removed; see :func:`sim._io.check_out_folder`).
     """
     names = _check_strategies(strategies)
     replications = _check_replications(replications)
     baseline = _check_baseline(baseline, names)
     _check_workers(workers, scheduler)
-    out_dir = Path(out_dir).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("output path exists and is a file", file=out_dir, field="--out",
-                         allowed="a folder path (created if missing)")
+    out_dir = check_out_folder(out_dir, is_ours=is_comparison_folder, overwrite=overwrite,
+                               protected=pipeline.input_paths(scenario), what="pvsim comparison folder")
 
     inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
     tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(names) for r in range(replications)]
@@ -477,7 +490,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     comparison = Comparison(
         table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
         out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
-        bands=annual_bands(annual, names), computed=len(todo),
+        bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
     )
     _write_tables(comparison, scenario)
     if figures:
@@ -491,10 +504,12 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
 def _write_tables(comparison: Comparison, scenario) -> None:
     out = comparison.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    csv = dict(float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
-    atomic_write(out / "comparison.csv", comparison.table.reset_index().to_csv(index=False, **csv))
-    atomic_write(out / "paired_differences.csv", comparison.paired.to_csv(index=False, **csv))
-    atomic_write(out / "annual_bands.csv", comparison.bands.to_csv(index=False, **csv))
+    table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
+                      for stat in ("mean", "ci95_low", "ci95_high")}
+    atomic_write(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
+    atomic_write(out / "paired_differences.csv", _paired_csv(comparison.paired))
+    atomic_write(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
+        ("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)))
     doc = {
         "scenario": scenario.name,
         "scenario_seed": scenario.seed,
@@ -503,13 +518,25 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "baseline": comparison.baseline,
         "replications": comparison.replications,
         "seeds": [replication_seed(scenario.seed, r) for r in range(comparison.replications)],
-        "metrics": {k: {"label": m.label, "unit": m.unit} for k, m in METRICS.items()},
+        "currency": comparison.currency,
+        "metrics": {k: {"label": m.label, "unit": m.unit}
+                    for k, m in ((k, in_currency(m, comparison.currency)) for k, m in METRICS.items())},
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication",
         "table": comparison.table.reset_index().to_dict(orient="records"),
         "paired_differences": comparison.paired.to_dict(orient="records"),
         "runs": comparison.runs.to_dict(orient="records"),
     }
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def _paired_csv(paired: pd.DataFrame) -> str:
+    """``paired_differences.csv``: each row's values with the decimals of its metric."""
+    text = paired.copy()
+    places = text["metric"].map({name: m.csv_decimals for name, m in METRICS.items()})
+    for col in ("mean", "ci95_low", "ci95_high"):
+        text[col] = pd.concat([plain_decimals(text.loc[places == p, col], int(p)) for p in places.unique()]
+                              ).reindex(text.index) if len(text) else text[col]
+    return csv_text(text, {})
 
 
 # --------------------------------------------------------------------------------------------- printing
@@ -539,7 +566,7 @@ def print_comparison(comparison: Comparison, file=None) -> None:
     """Print means ± 95 % CI half-widths per strategy, then the paired differences against the baseline."""
     file = file or sys.stdout
     table = comparison.table
-    shown = printed()  # the metric table's printed columns: header, divisor, decimals
+    shown = printed(comparison.currency)  # the metric table's printed columns: header, divisor, decimals
     header = ["strategy", "n", *[m.printed_header for m in shown]]
     rows = []
     for name in comparison.strategies:

@@ -13,6 +13,8 @@ The rows are ``sim/tables/metrics.csv``, then one coverage metric per whole-coun
 - ``figure_title``: panel title in figures (matplotlib mathtext allowed, e.g. ``CO$_2$``);
 - ``display_unit``, ``divisor``: printed and plotted values are ``value / divisor``, in ``display_unit``;
 - ``decimals``, ``printed_header``: how ``pvsim compare`` prints the metric; ``printed``: whether it does;
+- ``csv_decimals``: decimals of its values (in ``unit``) in the comparison's CSV files (plain decimals, money to the
+  unit, energies to the kWh);
 - ``bar``: whether the comparison figures (metric bars, paired differences) show it.
 
 Row order is the order of the columns in ``comparison.csv``, of the printed table and of the figure panels.
@@ -21,7 +23,7 @@ Row order is the order of the columns in ``comparison.csv``, of the printed tabl
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from ._config import PILOT_TARGETS_PERCENT
@@ -44,6 +46,7 @@ class Metric:
     display_unit: str
     divisor: float
     decimals: int
+    csv_decimals: int
     printed_header: str
     printed: bool
     bar: bool
@@ -54,6 +57,7 @@ def _metric(row: dict[str, str]) -> Metric:
         metric = Metric(name=row["metric"], kind=row["kind"], key=row["key"], label=row["label"],
                         figure_title=row["figure_title"], unit=row["unit"], display_unit=row["display_unit"],
                         divisor=float(row["divisor"]), decimals=int(row["decimals"]),
+                        csv_decimals=int(row["csv_decimals"]),
                         printed_header=row["printed_header"], printed=_BOOLEANS[row["printed"].strip().lower()],
                         bar=_BOOLEANS[row["bar"].strip().lower()])
     except (KeyError, ValueError) as exc:
@@ -66,8 +70,8 @@ def _metric(row: dict[str, str]) -> Metric:
 def _pilot_metric(category: str) -> Metric:
     label = f"pilot coverage {category.replace('_', ' ')}"
     return Metric(name=f"pilot_{category}_percent", kind="pilot", key=category, label=label, figure_title=label,
-                  unit="%", display_unit="%", divisor=1.0, decimals=1, printed_header=label, printed=False,
-                  bar=False)
+                  unit="%", display_unit="%", divisor=1.0, decimals=1, csv_decimals=2, printed_header=label,
+                  printed=False, bar=False)
 
 
 def load_metrics() -> dict[str, Metric]:
@@ -90,11 +94,20 @@ def of_kind(kind: str) -> dict[str, Metric]:
     return {name: m for name, m in METRICS.items() if m.kind == kind}
 
 
-def printed() -> list[Metric]:
-    """The metrics ``pvsim compare`` prints, in table order."""
-    return [m for m in METRICS.values() if m.printed]
+def in_currency(metric: Metric, currency: str = "CNY") -> Metric:
+    """``metric`` with its texts (label, units, headers, title) in ``currency`` instead of CNY (the scenario's
+    ``economics.currency``: a label, the values are the same)."""
+    if currency == "CNY":
+        return metric
+    texts = ("label", "figure_title", "unit", "display_unit", "printed_header")
+    return replace(metric, **{k: getattr(metric, k).replace("CNY", currency) for k in texts})
 
 
-def bars() -> list[Metric]:
-    """The metrics the comparison figures show, in table order."""
-    return [m for m in METRICS.values() if m.bar]
+def printed(currency: str = "CNY") -> list[Metric]:
+    """The metrics ``pvsim compare`` prints, in table order (money labelled in ``currency``)."""
+    return [in_currency(m, currency) for m in METRICS.values() if m.printed]
+
+
+def bars(currency: str = "CNY") -> list[Metric]:
+    """The metrics the comparison figures show, in table order (money labelled in ``currency``)."""
+    return [in_currency(m, currency) for m in METRICS.values() if m.bar]

@@ -71,10 +71,9 @@ class _Steps:
             self.bar.close()
 
 
-def inputs_sha256(scenario: Scenario) -> str:
-    """A hash of the scenario file and every data file it names, a Shapefile with its sidecar files (recorded in
-    summary.json)."""
-    h = hashlib.sha256()
+def input_paths(scenario: Scenario) -> list[Path]:
+    """The scenario file and every data file it names (a Shapefile with its sidecar files), sorted: what a run
+    reads and never writes."""
     paths: list[Path] = []
     if scenario.path is not None:
         paths.append(scenario.path)
@@ -82,7 +81,13 @@ def inputs_sha256(scenario: Scenario) -> str:
             *(e.file for e in scenario.data.exclusions)]
     paths += [part for f in data if f is not None for part in inputs.data_files(scenario.resolve(f))]
     paths += [scenario.resolve(f) for f in scenario.weather.files]
-    for p in sorted(set(paths)):
+    return sorted(set(paths))
+
+
+def inputs_sha256(scenario: Scenario) -> str:
+    """A hash of the scenario file and every data file it names (recorded in summary.json)."""
+    h = hashlib.sha256()
+    for p in input_paths(scenario):
         h.update(p.name.encode())
         if p.exists():
             with open(p, "rb") as fh:
@@ -91,11 +96,17 @@ def inputs_sha256(scenario: Scenario) -> str:
     return h.hexdigest()
 
 
+def county_time_zone(scenario: Scenario, sites) -> str:
+    """The scenario's ``time_zone``, or the zone at the centre of the county's sites."""
+    return scenario.time_zone or weather.time_zone_at(*sitesmod.county_location(sites))
+
+
 def load_weather(scenario: Scenario, sites, *, cache_dir: Path | None) -> list:
     """The scenario's weather years, at the centre of the county's sites unless the scenario gives a location."""
     lat, lon = sitesmod.county_location(sites)
     return weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
-                                altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir)
+                                altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir,
+                                tz=county_time_zone(scenario, sites))
 
 
 def compute_yields(scenario: Scenario, sites, weathers: list, *,
@@ -124,6 +135,7 @@ class Prepared:
     eligible: pd.DataFrame
     emission_factor_kgco2_per_kwh: float
     candidate_roofs: dict[str, int]
+    time_zone: str
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -147,7 +159,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         scenario=scenario, sites=sites, transformers=transformers, profiles=profiles, archetypes=archetypes,
         weather_sources=[w.source for w in weathers], eligible=strategies.site_features(sites, ef0),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
-        timings=dict(steps.timings),
+        time_zone=county_time_zone(scenario, candidates), timings=dict(steps.timings),
     )
 
 
@@ -179,7 +191,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
             total_budget_cny=total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years),
             emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
             hosting_limit_kw=prepared.transformers["hosting_limit_kw"].to_dict(),
-            candidate_roofs=prepared.candidate_roofs,
+            candidate_roofs=prepared.candidate_roofs, pilot_coverage=scenario.pilot_coverage,
         )
         order = strategies.order_sites(strategy, prepared.eligible, ctx)
     with steps.step("rollout"):
@@ -194,7 +206,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
-            carbon=scenario.carbon, economics=scenario.economics,
+            carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
@@ -214,6 +226,9 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
                      transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, sites,
                                                            export_limits=_export_limits(prepared, rollout)))
 
+
+#: Internal columns (pvlib's names) that the outputs name with their unit.
+OUTPUT_NAMES = {"surface_tilt": "surface_tilt_deg", "surface_azimuth": "surface_azimuth_deg"}
 
 #: Per-site totals of the accounting that are 0 (not NaN) for sites that were not built.
 _ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_t", "co2_avoided_lifecycle_t")
@@ -235,6 +250,7 @@ def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
     for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny"):
         out[col] = site_totals[col].astype(float).fillna(0.0) if col in _ZERO_IF_NOT_BUILT else site_totals[col]
     out["site_id"] = out.index.astype(str)
+    out = out.rename(columns=OUTPUT_NAMES)
     return out[output_columns("sites.parquet")]
 
 
@@ -246,7 +262,8 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
     yield_built = sites.loc[built, "specific_yield_kwh_per_kwp"]
     summary = {
         "scenario": scenario.name, "strategy": strategy, "seed": seed, "version": __version__,
-        "start_date": scenario.start_date.isoformat(), "horizon_years": scenario.horizon_years,
+        "start_date": scenario.start_date.isoformat(), "time_zone": prepared.time_zone,
+        "horizon_years": scenario.horizon_years, "currency": scenario.economics.currency,
         "sites_candidate": int(len(sites)),
         "sites_eligible": int(sites["eligible"].sum()),
         "sites_released": int((rollout.outcomes["status"] != "not_released").sum()),
@@ -268,6 +285,8 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "inputs_sha256": inputs_sha256(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
+    if not scenario.pilot_coverage:
+        summary["pilot_coverage"] = {}
     return ordered_summary(summary)
 
 
@@ -295,4 +314,6 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
         "weather": ", ".join(w.source for w in weathers),
         "emission factor": factor.source,
         "strategy": scenario.strategy,
+        "time zone / currency / holidays": f"{county_time_zone(scenario, candidates)} / "
+                                           f"{scenario.economics.currency} / {scenario.rollout.holidays_country}",
     }

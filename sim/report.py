@@ -79,6 +79,7 @@ def key_figures(summary: dict) -> list[tuple[str, str, str]]:
     """``(label, value, note)`` of the headline numbers, formatted as in the report."""
     ms = summary.get("milestones") or {}
     horizon = summary.get("horizon_years")
+    money = summary.get("currency") or "CNY"
     return [
         ("sites built", f"{int(summary.get('sites_built') or 0):,}",
          (f"of {int(summary.get('sites_eligible') or 0):,} eligible, {int(summary.get('sites_candidate') or 0):,} "
@@ -89,11 +90,11 @@ def key_figures(summary: dict) -> list[tuple[str, str, str]]:
          (f"over {horizon} years; year-1 specific yield {_num(summary.get('specific_yield_kwh_per_kwp'), 1, 0)} "
          f"kWh/kWp")),
         ("CO2 avoided (AMS-I.D)", _num(summary.get("co2_avoided_t"), 1000, 1, "kt"), _co2_note(summary)),
-        ("capex", _num(summary.get("capex_cny"), 1e6, 1, "M CNY"), "of the sites built"),
-        ("LCOE", _num(summary.get("lcoe_cny_per_kwh"), 1, 3, "CNY/kWh"),
-         f"NPV {_num(summary.get('npv_cny'), 1e6, 1, 'M CNY')}"),
-        ("cost per tonne CO2, net of revenue", _num(summary.get("net_cost_per_t_co2_cny"), 1, 0, "CNY/t"),
-         f"gross (costs only) {_num(summary.get('cost_per_t_co2_cny'), 1, 0, 'CNY/t')}; "
+        ("capex", _num(summary.get("capex_cny"), 1e6, 1, f"M {money}"), "of the sites built"),
+        ("LCOE", _num(summary.get("lcoe_cny_per_kwh"), 1, 3, f"{money}/kWh"),
+         f"NPV {_num(summary.get('npv_cny'), 1e6, 1, f'M {money}')}"),
+        ("cost per tonne CO2, net of revenue", _num(summary.get("net_cost_per_t_co2_cny"), 1, 0, f"{money}/t"),
+         f"gross (costs only) {_num(summary.get('cost_per_t_co2_cny'), 1, 0, f'{money}/t')}; "
          f"{_e(summary.get('price_basis') or '')}"),
         ("curtailed energy", _num(summary.get("curtailed_mwh"), 1, 0, "MWh"), "lost to export limits"),
         ("25 % of target online", _e(ms.get("25%") or "not reached"), "date"),
@@ -123,7 +124,8 @@ def _table(header: list[str], rows: list[list[Any]], left: int = 1, classes: lis
 
 def _pilot_table(coverage: dict) -> str:
     if not coverage:
-        return "<p>No pilot categories in this county.</p>"
+        return ("<p>No pilot coverage: the county has no roofs of the pilot's categories, or the scenario is not part "
+                "of the programme (<code>pilot_coverage: false</code>).</p>")
     rows, classes = [], []
     for name, c in coverage.items():
         met = bool(c.get("met"))
@@ -138,9 +140,8 @@ def _pilot_table(coverage: dict) -> str:
 def _resource_table(resources: dict) -> str:
     rows = []
     for name, r in resources.items():
-        util = r.get("utilization")
         rows.append([name.replace("_", " "), f"{int(r.get('capacity') or 0):,}",
-                     _num(None if util is None else 100 * util, 1, 0, "%"), _num(r.get("mean_wait_days"), 1, 1),
+                     _num(r.get("utilisation_percent"), 1, 0, "%"), _num(r.get("mean_wait_days"), 1, 1),
                      _num(r.get("p95_wait_days"), 1, 1), f"{int(r.get('max_queue_length') or 0):,}"])
     return _table(["resource", "units", "utilisation", "mean wait [days]", "95th pct wait [days]", "max queue"], rows)
 

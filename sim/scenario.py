@@ -12,6 +12,8 @@ import difflib
 import re
 import types
 import typing
+import warnings
+import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -154,6 +156,13 @@ class Scenario(StrictModel):
     name: str = Field(description="short name, used in output folder names")
     description: str = Field("", description="free text")
     start_date: dt.date = Field(dt.date(2026, 1, 1), description="first day of the programme")
+    time_zone: str | None = Field(
+        None, description="IANA time zone of the county (local dates and clock hours, e.g. Asia/Shanghai); null: "
+        "the zone at the centre of the sites")
+    pilot_coverage: bool = Field(
+        True, description="report coverage of China's whole-county rooftop pilot (NEA 2021 minimums by roof "
+        "category); false for a county outside the programme: no pilot figures, and the pilot_quota strategy is "
+        "refused")
     horizon_years: int = Field(25, ge=1, le=60, description="years simulated from start_date (build + operation)")
     seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
     strategy: str = Field("max_yield", description="siting strategy: a built-in name or 'module:function'")
@@ -168,6 +177,18 @@ class Scenario(StrictModel):
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig, description="tariffs and discounting")
 
     _path: Path | None = PrivateAttr(None)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; must be an IANA name such as Asia/Shanghai or Europe/Madrid, "
+                             "or null") from None
+        return v
 
     @field_validator("strategy")
     @classmethod
@@ -290,7 +311,34 @@ def scenario_from_dict(raw: dict, *, path: Path | None = None) -> Scenario:
     except ValidationError as err:
         raise format_validation_error(err, Scenario, path) from None
     scenario._path = Path(path).resolve() if path is not None else None
+    _warn_prices_in_another_currency(scenario, path)
     return scenario
+
+
+#: Money keys whose defaults are CNY figures: (section model, key) and, per site type, the table's columns.
+_CNY_DEFAULT_KEYS = ("retail_tariff_cny_per_kwh", "coal_benchmark_cny_per_kwh", "mechanism_price_cny_per_kwh",
+                     "market_price_cny_per_kwh", "inverter_replacement_cny_per_w")
+_CNY_SITE_TYPE_KEYS = ("capex_cny_per_w", "om_cny_per_kw_year")
+
+
+def _warn_prices_in_another_currency(scenario: Scenario, path: Path | None) -> None:
+    """A run labelled in another currency than CNY whose prices are still the shipped CNY defaults is wrong: say
+    which keys are left (an :class:`InputWarning`, an error with ``--strict``)."""
+    from .errors import InputWarning
+
+    currency = scenario.economics.currency
+    if currency == "CNY":
+        return
+    left = [f"economics.{k}" for k in _CNY_DEFAULT_KEYS if k not in scenario.economics.model_fields_set]
+    for site_type in scenario.siting.include_types or SITE_TYPES:
+        given = scenario.siting.site_types.get(site_type)
+        left += [f"siting.site_types.{site_type}.{k}" for k in _CNY_SITE_TYPE_KEYS
+                 if given is None or getattr(given, k) is None]
+    if left:
+        where = f"{path}: " if path is not None else ""
+        warnings.warn(f"{where}economics.currency: {currency} labels the money figures, but {len(left)} price(s) "
+                      f"keep their CNY defaults: {', '.join(left[:4])}{' ...' if len(left) > 4 else ''}; give them "
+                      f"in {currency}", InputWarning, stacklevel=2)
 
 
 # --------------------------------------------------------------------------------------------- reference

@@ -35,6 +35,8 @@ class StrategyContext:
     hosting_limit_kw: dict[str, float] = field(default_factory=dict)
     candidate_roofs: dict[str, int] = field(default_factory=dict)
     """Candidate roofs per pilot category, eligible or not (the pilot's denominator)."""
+    pilot_coverage: bool = True
+    """The county takes part in the whole-county pilot (the scenario's ``pilot_coverage``)."""
 
 
 def site_features(sites: pd.DataFrame, emission_factor_kgco2_per_kwh: float) -> pd.DataFrame:
@@ -131,6 +133,10 @@ def pilot_quota(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
     Quota roofs are the most cost-effective of each category, released round-robin across categories so all four
     progress together; everything else follows by carbon per CNY. Optimises compliance, then carbon per CNY.
     """
+    if not ctx.pilot_coverage:
+        raise InputError("pilot_quota orders sites by the whole-county pilot, which this scenario is not part of",
+                         field="strategy", value="pilot_quota",
+                         allowed="another strategy, or pilot_coverage: true")
     chosen: list[list[str]] = []
     for cat, target in PILOT_TARGETS_PERCENT.items():
         pool = sites[sites["pilot_category"] == cat]

@@ -496,7 +496,7 @@ def synthetic_year(
     *,
     year: int = 2023,
     seed: int = 0,
-    tz: str = "Asia/Shanghai",
+    tz: str | None = None,
 ) -> Weather:
     """A seeded stochastic hourly year whose monthly means match the targets.
 
@@ -513,7 +513,8 @@ def synthetic_year(
     latitude, longitude : [°]; altitude : [m].
     monthly_ghi_kwh_per_m2_day : 12 mean daily GHI values [kWh/m^2/day].
     monthly_temp_air_c : 12 mean air temperatures [°C]; monthly_wind_speed_m_per_s : 12 mean wind speeds [m/s].
-    year : calendar year; seed : seed of the random stream; tz : time zone of the index.
+    year : calendar year; seed : seed of the random stream; tz : time zone of the index (default: the zone at the
+    location, :func:`time_zone_at`).
 
     Returns
     -------
@@ -525,6 +526,7 @@ def synthetic_year(
     wind_t = np.asarray(_twelve("monthly_wind_speed_m_per_s", list(monthly_wind_speed_m_per_s), 0, 40, "m/s"))
     # the draws below happen in a fixed order: daily clear-sky index, hourly GHI noise, temperature anomaly, wind
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(year)]))
+    tz = tz or time_zone_at(latitude, longitude)
     index = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="1h", tz=tz, inclusive="left")
     mid = index + pd.Timedelta("30min")
     zenith, ghi_cs = _clear_sky(mid, latitude, longitude, altitude)
@@ -662,8 +664,19 @@ def interannual_factors(n_years: int, sd_percent: float, seed: int) -> np.ndarra
 # --------------------------------------------------------------------------------------------------------------------
 
 
+def time_zone_at(latitude: float, longitude: float) -> str:
+    """IANA time zone at a location [°] (``tzfpy``, offline); ``Etc/GMT±h`` by longitude at sea."""
+    from tzfpy import get_tz
+
+    zone = get_tz(float(longitude), float(latitude))
+    if zone:
+        return zone
+    hours = int(round(float(longitude) / 15.0))
+    return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # the Etc zones' sign is inverted
+
+
 def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float, longitude: float,
-                 altitude: float = 0.0, cache_dir: str | Path | None = None) -> list[Weather]:
+                 altitude: float = 0.0, cache_dir: str | Path | None = None, tz: str | None = None) -> list[Weather]:
     """Weather years for a run, one :class:`Weather` per year.
 
     Parameters
@@ -672,6 +685,7 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
     base_dir : folder that relative ``files`` are resolved against (the scenario's folder).
     latitude, longitude [°], altitude [m] : the county centroid, used unless the config gives its own.
     cache_dir : cache folder for PVGIS downloads (``config.pvgis.cache_dir`` wins when set).
+    tz : time zone of a synthetic year's clock (default: the zone at its location); files keep their own.
     """
     lat = config.latitude_deg if config.latitude_deg is not None else latitude
     lon = config.longitude_deg if config.longitude_deg is not None else longitude
@@ -682,7 +696,8 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
         factors = interannual_factors(s.n_years, s.interannual_ghi_sd_percent, s.seed)
         return [
             synthetic_year(lat, lon, alt, np.minimum(np.asarray(s.monthly_ghi_kwh_per_m2_day) * f, 12.0),
-                           s.monthly_temp_air_c, s.monthly_wind_speed_m_per_s, year=s.year + k, seed=s.seed)
+                           s.monthly_temp_air_c, s.monthly_wind_speed_m_per_s, year=s.year + k, seed=s.seed,
+                           tz=tz)
             for k, f in enumerate(factors)
         ]
     if config.source == "file":

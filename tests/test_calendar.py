@@ -175,3 +175,66 @@ def test_as_date_and_add_years():
     start = date(2026, 7, 15)
     assert cal.year_start_days(start, 3) == [cal.days_since(start, date(y, 1, 1)) for y in (2027, 2028, 2029)]
     assert cal.days_since(start, date(2027, 1, 1)) == 170.0
+
+
+# --------------------------------------------------------------------------------------------- public holidays
+
+
+def _office(config: RolloutConfig, start: date, n_days: int) -> np.ndarray:
+    from sim.rollout.model import _build_calendars
+
+    return _build_calendars(config, start, n_days, seed=1)["office"].workable
+
+
+def test_china_office_calendar_follows_the_state_council_notice_for_2025():
+    """Holiday arrangements of 2025 (State Council General Office notice of 12 November 2024): offices are closed on
+    these weekdays and work on these weekend days."""
+    start = date(2025, 1, 1)
+    days = cal.day_dates(start, 365)
+    weekend = cal.weekend_mask(start, 365)
+    workable = _office(DEFAULTS, start, 365)
+    closed_weekdays = {str(d) for d in days[~workable & ~weekend]}
+    assert closed_weekdays == {
+        "2025-01-01",  # New Year
+        "2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-02-03", "2025-02-04",  # Spring Festival
+        "2025-04-04",  # Qingming
+        "2025-05-01", "2025-05-02", "2025-05-05",  # Labour Day
+        "2025-06-02",  # Dragon Boat
+        "2025-10-01", "2025-10-02", "2025-10-03", "2025-10-06", "2025-10-07", "2025-10-08",  # National Day, Mid-Autumn
+    }
+    assert {str(d) for d in days[workable & weekend]} == {"2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28",
+                                                          "2025-10-11"}  # make-up working days
+    assert workable.sum() == 365 - weekend.sum() - 18 + 5
+
+
+def test_the_spring_festival_table_agrees_with_the_holidays_package():
+    """The shutdown's table and the office holidays name the same first day of the lunar year, 2020-2080."""
+    import holidays
+
+    names = holidays.country_holidays("CN", years=range(cal.FIRST_YEAR, cal.LAST_YEAR + 1))
+    first_day = "Chinese New Year (Spring Festival)"
+    for year in range(cal.FIRST_YEAR, cal.LAST_YEAR + 1):
+        festival = cal.spring_festival_date(year)
+        assert names.get(festival) == first_day and names.get(festival - timedelta(days=1)) != first_day, year
+
+
+def test_other_countries_and_no_holidays():
+    start = date(2026, 6, 29)  # Monday
+    us = _office(DEFAULTS.model_copy(update={"holidays_country": "US"}), start, 14)
+    assert not us[4] and us[3]  # Friday 3 July 2026: Independence Day observed; Thursday worked
+    none = _office(DEFAULTS.model_copy(update={"holidays_country": None}), date(2026, 10, 1), 7)
+    assert none.tolist() == [True, True, False, False, True, True, True]  # Thursday 1 October is a working day
+    china = _office(DEFAULTS, date(2026, 10, 1), 7)
+    assert not china.any()  # National Day week
+
+
+def test_an_unknown_country_is_refused_naming_the_key(tiny_county, tmp_path):
+    import sim
+    from sim.errors import InputError
+
+    from .conftest import scenario_dict, write_scenario
+
+    raw = scenario_dict(tiny_county)
+    raw["rollout"]["holidays_country"] = "XX"
+    with pytest.raises(InputError, match=r"rollout.holidays_country.*XX"):
+        sim.load_scenario(write_scenario(tmp_path, raw))

@@ -67,7 +67,7 @@ def test_bad_input_exit_2_one_line_no_output(tiny_county, tmp_path, mutate, fiel
     lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("pvsim: error: ") and field in lines[0], p.stderr
     assert not out.exists()
-    assert not [q for q in tmp_path.iterdir() if q.name.startswith(".out")]
+    assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
 
 
 def test_out_path_that_is_a_file(tiny_scenario_path, tmp_path):

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import socket
 import time
@@ -174,6 +175,15 @@ def test_outputs_are_complete_and_consistent(reference):
     paired = pd.read_csv(out / "paired_differences.csv")
     assert set(paired["strategy"]) == {STRATEGIES[1]} and set(paired["metric"]) == set(METRICS)
 
+    # plain decimals everywhere, money to the yuan (csv_decimals of the metric table)
+    texts = [(out / n).read_text() for n in TABLES] + [p.read_text() for p in (out / "runs").glob("*/rep*/*.csv")]
+    assert not [t for t in texts if re.search(r"\d[eE][+-]\d", t)]
+    raw = pd.read_csv(out / "comparison.csv", dtype=str)
+    assert raw["capex_cny_mean"].str.fullmatch(r"-?\d+").all()
+    assert raw["energy_mwh_mean"].str.fullmatch(r"-?\d+\.\d{3}").all()
+    capex = pd.read_csv(out / "paired_differences.csv", dtype=str).query("metric == 'capex_cny'")
+    assert capex["mean"].str.fullmatch(r"-?\d+").all()
+
 
 @pytest.mark.slow
 def test_figures_are_written(reference):
@@ -210,6 +220,13 @@ def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
     assert header == expected
     assert [m.name for m in metrics.bars()][:2] == ["capacity_built_kwp", "energy_mwh"]
     assert all(m.divisor > 0 and m.display_unit for m in METRICS.values())
+    # the scenario's currency labels the money metrics (the values are the same)
+    from dataclasses import replace
+
+    print_comparison(replace(reference, currency="EUR"))
+    printed = capsys.readouterr().out
+    assert "capex MEUR" in printed and "EUR/t CO2" in printed and "CNY" not in printed
+    assert metrics.in_currency(METRICS["capex_cny"], "EUR").display_unit == "million EUR"
 
 
 @pytest.mark.slow
@@ -243,8 +260,12 @@ def test_resume_computes_only_missing_or_stale_runs(reference, scenario, cluster
         shutil.copytree(run_dir(reference.out_dir, strategy, rep), run_dir(out, strategy, rep))
     stale = run_dir(out, STRATEGIES[0], 1) / "run.json"
     stale.write_text(stale.read_text().replace('"inputs_sha256": "', '"inputs_sha256": "0'))
-    half_written = run_dir(out, STRATEGIES[1], 1).with_name(".rep1.tmp-abc123")
+    half_written = run_dir(out, STRATEGIES[1], 1).with_name(".pvsim-tmp-rep1-abc123")  # killed new run
     half_written.mkdir()
+    half_rewritten = run_dir(out, STRATEGIES[0], 1) / ".pvsim-tmp-write-abc123"  # killed rewrite of a run
+    half_rewritten.mkdir()
+    users = run_dir(out, STRATEGIES[0], 1) / "notes.md"  # the user's file in a run that is computed again
+    users.write_text("notes")
     kept = run_dir(out, STRATEGIES[0], 0) / "summary.json"
     mtime = kept.stat().st_mtime_ns
 
@@ -255,7 +276,7 @@ def test_resume_computes_only_missing_or_stale_runs(reference, scenario, cluster
     assert done == sorted([f"{STRATEGIES[0]}-{seeds[1]}", f"{STRATEGIES[1]}-{seeds[1]}"])
     assert c.computed == 2
     assert kept.stat().st_mtime_ns == mtime
-    assert not half_written.exists()
+    assert not half_written.exists() and not half_rewritten.exists() and users.read_text() == "notes"
     for name in TABLES:
         assert (out / name).read_bytes() == (reference.out_dir / name).read_bytes(), name
 
@@ -323,6 +344,36 @@ def test_common_random_numbers_reduce_variance_of_differences(scenario, cluster,
     # and the paired CI is correspondingly narrower than the one of the difference of unpaired means
     row = c.paired.set_index("metric").loc["co2_avoided_t"]
     assert row["ci95_high"] - row["ci95_low"] < 0.5 * 2 * stats.t.ppf(0.975, reps - 1) * math.sqrt(unpaired / reps)
+
+
+# --------------------------------------------------------------------------------------------- output folders
+
+
+def test_compare_refuses_the_scenarios_folder_and_foreign_folders(scenario, tmp_path):
+    for out in (scenario.path.parent, scenario.resolve(scenario.data.sites_file)):
+        with pytest.raises(InputError, match="never writes among its inputs"):
+            compare(scenario, STRATEGIES, 1, out_dir=out, progress=False, overwrite=True)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "budget.xlsx").write_text("x")
+    with pytest.raises(InputError, match="not a pvsim comparison folder"):
+        compare(scenario, STRATEGIES, 1, out_dir=foreign, progress=False)
+    assert [p.name for p in foreign.iterdir()] == ["budget.xlsx"]
+
+
+def test_a_rewritten_run_keeps_the_users_files(tiny_run, tmp_path):
+    from sim.experiment import is_comparison_folder, run_task, write_run
+
+    _, result = tiny_run
+    payload = run_task(None, "max_yield", 1, run_fn=lambda prepared, strategy, seed: result)
+    folder = run_dir(tmp_path, "max_yield", 0)
+    write_run(folder, payload, {"seed": 1})
+    (folder / "notes.md").write_text("looked at this one")
+    write_run(folder, payload, {"seed": 2})
+    assert (folder / "notes.md").read_text() == "looked at this one"
+    assert json.loads((folder / "run.json").read_text()) == {"seed": 2} and is_comparison_folder(tmp_path)
+    annual = (folder / "annual.csv").read_text()
+    assert not re.search(r"\d[eE][+-]\d", annual) and (folder / "built.csv").stat().st_size > 0
 
 
 # --------------------------------------------------------------------------------------------- bad input

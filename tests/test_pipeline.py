@@ -80,8 +80,8 @@ def test_summary_contract(tiny_run):
                 "curtailed_mwh", "resources", "milestones", "pilot_coverage", "inputs_sha256"}
     assert required <= set(r.summary)
     for name, res in r.summary["resources"].items():
-        assert {"capacity", "utilization", "mean_wait_days", "max_queue_length"} <= set(res), name
-        assert 0 <= res["utilization"] <= 1
+        assert {"capacity", "utilisation_percent", "mean_wait_days", "max_queue_length"} <= set(res), name
+        assert 0 <= res["utilisation_percent"] <= 100
     years = r.annual["year"].tolist()
     assert years == list(range(2026, 2026 + r.summary["horizon_years"]))
     assert {"site_id", "stage", "event", "time_days", "date"} <= set(r.events.columns)
@@ -91,7 +91,9 @@ def test_same_seed_identical_outputs(tiny_run, tmp_path, cache_dir):
     scenario, r = tiny_run
     again = sim.run(scenario, cache_dir=cache_dir)
     a, b = r.write(tmp_path / "a"), again.write(tmp_path / "b")
-    for name in ("summary.json", "annual.csv"):
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir()) and "sites.gpkg" in names
+    for name in names:  # every file, the GeoPackage included (its time stamp is fixed)
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     other = sim.run(scenario, seed=scenario.seed + 1, cache_dir=cache_dir)
     assert other.summary["energy_mwh"] != r.summary["energy_mwh"]
@@ -161,3 +163,34 @@ def test_crop_light_minimum_bounds_gcr(tiny_county, tmp_path, cache_dir):
     np.testing.assert_allclose(ratio, bounded["gcr"] / 0.30, rtol=1e-3)
     assert (impossible["exclusion_reason"].isin(["crop_light_below_minimum"]) | ~free["eligible"]).all()
     assert not impossible["eligible"].any()
+
+
+def test_time_zone_and_currency_follow_the_scenario(tiny_run, capsys):
+    from sim.cli import print_summary
+
+    _, r = tiny_run
+    assert (r.summary["time_zone"], r.summary["currency"]) == ("Asia/Shanghai", "CNY")  # the zone at the sites
+    print_summary({**r.summary, "currency": "EUR"}, None, None)
+    printed = capsys.readouterr().out
+    assert "M EUR" in printed and "EUR/kWh" in printed and "CNY" not in printed
+
+
+@pytest.mark.slow
+def test_pilot_coverage_can_be_switched_off(tiny_county, tmp_path, cache_dir):
+    from sim.errors import InputError
+    from sim.report import key_figures, render_html
+
+    from .conftest import scenario_dict, write_scenario
+
+    raw = scenario_dict(tiny_county, pilot_coverage=False, time_zone="Asia/Urumqi")
+    raw["economics"] = {"currency": "EUR"}
+    with pytest.warns(sim.errors.InputWarning, match="EUR"):
+        scenario = sim.load_scenario(write_scenario(tmp_path, raw))
+    prepared = sim.pipeline.prepare(scenario, cache_dir=cache_dir)
+    result = sim.pipeline.run_prepared(prepared, "max_yield")
+    assert result.summary["pilot_coverage"] == {} and result.summary["time_zone"] == "Asia/Urumqi"
+    assert ("capex", f"{result.summary['capex_cny'] / 1e6:,.1f} M EUR", "of the sites built") in key_figures(
+        result.summary)
+    assert "pilot_coverage: false" in render_html(result)
+    with pytest.raises(InputError, match="pilot_quota"):
+        sim.pipeline.run_prepared(prepared, "pilot_quota")

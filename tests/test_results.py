@@ -10,15 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim._io import atomic_folder, atomic_write
+from sim._io import atomic_folder, atomic_write, current_umask
 from sim.errors import InputError
 from sim.results import (
     OPTIONAL_FILES,
     OUTPUT_FILES,
+    csv_decimals,
     jsonable,
     output_columns,
     output_schema,
     outputs_markdown,
+    plain_decimals,
     read_run,
 )
 
@@ -74,6 +76,54 @@ def test_summary_has_exactly_the_schema_keys_in_order(written):
         assert isinstance(value, JSON_TYPES[schema[key]]), (key, value)
 
 
+def test_sites_gpkg_holds_the_sites_table_for_gis_tools(written):
+    """QGIS builds without a Parquet driver open sites.gpkg: same columns, rows, values and geometry."""
+    import geopandas as gpd
+    import pyogrio
+
+    info = pyogrio.read_info(written / "sites.gpkg", layer="sites")
+    assert info["driver"] == "GPKG" and info["crs"] == "EPSG:4326"
+    assert [*info["fields"], "geometry"] == output_columns("sites.gpkg") == output_columns("sites.parquet")
+    gpkg, parquet = gpd.read_file(written / "sites.gpkg", layer="sites"), gpd.read_parquet(written / "sites.parquet")
+    assert len(gpkg) == len(parquet) == info["features"]
+    assert (gpkg["site_id"] == parquet["site_id"]).all() and (gpkg["eligible"] == parquet["eligible"]).all()
+    for col in ("capacity_kwp", "surface_tilt_deg", "energy_mwh", "capex_cny"):
+        np.testing.assert_allclose(gpkg[col], parquet[col])
+    np.testing.assert_array_equal(gpkg["commission_date"].isna(), parquet["commission_date"].isna())
+    assert gpkg.geometry.geom_equals_exact(parquet.geometry, tolerance=1e-9).all()
+
+
+def test_plain_decimals_by_hand():
+    text = plain_decimals([33163831.4, 2.5e-5, -0.0004, math.nan, math.inf, -math.inf, 1234.5678], 3)
+    assert text.tolist() == ["33163831.400", "0.000", "0.000", "", "inf", "-inf", "1234.568"]
+    assert plain_decimals([3.31638e7, -0.4, 0.5, 1.5], 0).tolist() == ["33163800", "0", "0", "2"]
+
+
+def test_every_csv_float_column_has_decimals_and_csv_files_are_plain(written):
+    table = output_schema()
+    csv_floats = table[table["file"].str.endswith(".csv") & (table["type"] == "float")]
+    assert (csv_floats["decimals"] != "").all(), csv_floats.loc[csv_floats["decimals"] == "", "column"].tolist()
+    assert (table.loc[~table.index.isin(csv_floats.index), "decimals"] == "").all()
+    money = {"capex_cny", "om_cny", "replacement_cny", "revenue_cny"}
+    assert all(csv_decimals("annual.csv")[c] == 0 for c in money)
+    for name in ("annual.csv", "stage_durations.csv", "transformers.csv"):
+        raw = pd.read_csv(written / name, dtype=str, keep_default_na=False)
+        for col, places in csv_decimals(name).items():
+            pattern = r"-?\d+" + (rf"\.\d{{{places}}}" if places else "") + "|inf|"
+            assert raw[col].str.fullmatch(pattern).all(), (name, col, raw[col].head(3).tolist())
+    assert "e+" not in (written / "annual.csv").read_text()
+
+
+def test_units_in_names(written):
+    """Unit suffixes are consistent: utilisation in percent, angles in degrees."""
+    summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
+    for name, r in summary["resources"].items():
+        assert {"utilisation_percent", "utilisation_horizon_percent"} <= set(r) and "utilization" not in r, name
+        assert 0 <= r["utilisation_percent"] <= 100
+    assert {"surface_tilt_deg", "surface_azimuth_deg"} <= set(output_columns("sites.parquet"))
+    assert not (REPO / "docs" / "outputs.md").read_text(encoding="utf-8").count("utiliz")
+
+
 def test_read_run_names_a_missing_schema_column(written, tmp_path):
     copy = tmp_path / "run"
     copy.mkdir()
@@ -109,7 +159,7 @@ def test_jsonable_rounds_to_ten_significant_digits_and_drops_non_finite():
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
     path = tmp_path / "a.txt"
     atomic_write(path, "first")
-    assert path.read_text() == "first" and (path.stat().st_mode & 0o777) == 0o644
+    assert path.read_text() == "first" and (path.stat().st_mode & 0o777) == 0o666 & ~current_umask()
 
     def fails(tmp):
         tmp.write_text("half")
@@ -123,7 +173,7 @@ def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
 def test_atomic_folder_keeps_the_previous_folder_on_error(tmp_path):
     folder = tmp_path / "out"
     atomic_folder(folder, lambda tmp: (tmp / "x.csv").write_text("1"))
-    assert (folder / "x.csv").read_text() == "1" and (folder.stat().st_mode & 0o777) == 0o755
+    assert (folder / "x.csv").read_text() == "1"
 
     def fails(tmp):
         (tmp / "x.csv").write_text("2")
@@ -132,3 +182,4 @@ def test_atomic_folder_keeps_the_previous_folder_on_error(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         atomic_folder(folder, fails)
     assert (folder / "x.csv").read_text() == "1" and [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert [p.name for p in folder.iterdir()] == ["x.csv"]

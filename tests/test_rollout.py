@@ -104,9 +104,9 @@ def test_deterministic_commissioning_by_hand():
     crews, insp = r.resources["crews"], r.resources["inspectors"]
     assert crews["mean_wait_days"] == pytest.approx((0 + 0 + 3 + 3 + 6) / 5)
     assert crews["max_queue_length"] == 3
-    assert crews["utilization_horizon"] == pytest.approx(15.0 / (2 * 365))
+    assert crews["utilisation_horizon_percent"] == pytest.approx(100 * 15.0 / (2 * 365))
     # over the period in use (to the end of the last construction): same busy time, shorter window
-    assert crews["utilization"] == pytest.approx(15.0 / (2 * crews["active_until_days"]))
+    assert crews["utilisation_percent"] == pytest.approx(100 * 15.0 / (2 * crews["active_until_days"]))
     assert crews["active_until_days"] < 12.0
     assert insp["mean_wait_days"] == pytest.approx((0 + 1 + 0 + 1 + 0) / 5)
     # milestones of the released 200 kWp: 25 % (50 kWp) with the 2nd site, 50 % with the 3rd, 100 % with the 5th
@@ -499,16 +499,24 @@ def test_office_stages_count_working_days():
     sites = pd.DataFrame({"site_type": ["rural_home"], "capacity_kwp": [10.0], "capex_cny": [3e4],
                           "transformer_id": ["T"]}, index=["x"])
     transformers = pd.DataFrame({"hosting_limit_kw": [1e9], "hosting_share_percent": [80.0]}, index=["T"])
-    # Monday 6 April 2026 + 20 working days (Mon-Fri) = 4 weeks -> end of Friday 1 May (2 May 00:00)
-    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
+    # no public holidays: Monday 6 April 2026 + 20 working days (Mon-Fri) = 4 weeks -> end of Friday 1 May
+    # (2 May 00:00)
+    plain = config.model_copy(update={"holidays_country": None})
+    r = simulate(sites, ["x"], transformers, plain, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
     assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-05-02")
     # the reviewer is busy 5 % of it: 1 working day (Monday)
-    assert r.resources["reviewers"]["utilization_horizon"] == pytest.approx(1.0 / 2 / 365)
-    assert r.resources["reviewers"]["utilization"] == pytest.approx(1.0 / 2 / 1.0)  # one reviewer of two, day 0-1
-    # the same from Monday 2 March loses 2-4 March to the Spring Festival shutdown (to 4 March): 2 April 00:00
+    assert r.resources["reviewers"]["utilisation_horizon_percent"] == pytest.approx(100 * 1.0 / 2 / 365)
+    # one reviewer of two, day 0-1
+    assert r.resources["reviewers"]["utilisation_percent"] == pytest.approx(100 * 1.0 / 2 / 1.0)
+    # China's 2026 holidays (State Council notice): Monday 6 April is Qingming's day off; 7-30 April are 18 working
+    # days; 1-5 May is the Labour Day holiday; 6 and 7 May are days 19 and 20 -> 8 May 00:00
+    r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 4, 6), horizon_years=1)
+    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-05-08")
+    # from Monday 2 March: offices keep public holidays, not the construction crews' Spring Festival shutdown (to
+    # 4 March): 4 weeks without a holiday -> end of Friday 27 March
     r = simulate(sites, ["x"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 3, 2), horizon_years=1)
-    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-04-02")
-    assert r.resources["reviewers"]["utilization_horizon"] == pytest.approx(4.0 / 2 / 365)  # held 2-5 March 00:00
+    assert r.outcomes.loc["x", "commission_date"] == pd.Timestamp("2026-03-28")
+    assert r.resources["reviewers"]["utilisation_horizon_percent"] == pytest.approx(100 * 1.0 / 2 / 365)
 
 
 # --------------------------------------------------------------------------------------------- hosting rules

@@ -123,3 +123,31 @@ def test_defaults_live_in_one_place():
     s = Scenario.model_validate({"name": "x", "data": {"sites_file": "a.gpkg"}})
     assert s.horizon_years == 25 and s.grid.hosting_share_percent == 80
     assert s.system.losses_percent == 14.0
+
+
+def test_time_zone_is_checked_and_defaults_to_none(tiny_county, tmp_path):
+    raw = scenario_dict(tiny_county)
+    assert load_scenario(write_scenario(tmp_path, raw)).time_zone is None  # the zone at the sites, found later
+    raw["time_zone"] = "Europe/Madrid"
+    assert load_scenario(write_scenario(tmp_path, raw)).time_zone == "Europe/Madrid"
+    raw["time_zone"] = "Beijing"
+    with pytest.raises(InputError, match=r"time_zone.*Beijing.*IANA"):
+        load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_another_currency_warns_about_the_cny_defaults_it_keeps(tiny_county, tmp_path):
+    import warnings
+
+    from sim.errors import InputWarning
+
+    raw = scenario_dict(tiny_county)
+    raw["economics"] = {"currency": "EUR", "retail_tariff_cny_per_kwh": 0.25}
+    with pytest.warns(InputWarning, match=r"EUR.*economics.mechanism_price_cny_per_kwh") as record:
+        scenario = load_scenario(write_scenario(tmp_path, raw))
+    assert scenario.economics.currency == "EUR" and "retail_tariff" not in str(record[0].message)
+    raw["economics"]["currency"] = "eur"
+    with pytest.raises(InputError, match="economics.currency"):
+        load_scenario(write_scenario(tmp_path, raw))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_scenario(write_scenario(tmp_path, scenario_dict(tiny_county))).economics.currency == "CNY"

@@ -149,3 +149,11 @@ def test_site_features_by_hand():
     assert out.loc["c", "annual_energy_mwh"] == pytest.approx(112.0)
     assert out.loc["c", "co2_per_year_t"] == pytest.approx(56.0)
     assert out.loc["c", "carbon_per_cny_kg"] == pytest.approx(56_000 / 248_000)
+
+
+def test_pilot_quota_is_refused_outside_the_pilot():
+    from dataclasses import replace
+
+    with pytest.raises(InputError, match="pilot_coverage"):
+        order_sites("pilot_quota", county(), replace(CTX, pilot_coverage=False))
+    assert order_sites("max_yield", county(), replace(CTX, pilot_coverage=False))  # other strategies run

@@ -424,3 +424,18 @@ def test_pressure_in_mbar_is_converted():
     assert out["pressure"].iloc[0] == pytest.approx(101_000.0)
     df["pressure"] = 101_000.0
     assert validate_weather(df)["pressure"].iloc[0] == 101_000.0  # already Pa: untouched
+
+
+def test_the_time_zone_follows_the_location():
+    from sim.weather import time_zone_at
+
+    assert time_zone_at(40.4, 115.5) == "Asia/Shanghai"  # the demo county, Hebei
+    assert time_zone_at(40.42, -3.70) == "Europe/Madrid"
+    assert time_zone_at(-33.87, 151.21) == "Australia/Sydney"
+    assert time_zone_at(0.0, -150.0) == "Etc/GMT+10"  # open Pacific: by longitude (the Etc sign is inverted)
+    # Beijing's monthly values at Madrid's latitude: only the clock matters here
+    madrid = synthetic_year(40.42, -3.70, 650.0, BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, [3.0] * 12, seed=1)
+    assert str(madrid.data.index.tz) == "Europe/Madrid"
+    # the sun is highest near local solar noon: about 14:15 in Madrid's summer time, 12:20 in Beijing
+    noon = madrid.data["ghi"].groupby(madrid.data.index.hour).mean().idxmax()
+    assert noon in (13, 14)

@@ -46,10 +46,11 @@ def plot_bands(bands: pd.DataFrame, strategies: list[str], replications: int, pa
     return save_png(fig, path)
 
 
-def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: int, path: Path) -> Path:
-    """One panel per metric: a bar per strategy (mean) with its 95 % CI as error bar."""
+def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: int, path: Path,
+                     currency: str = "CNY") -> Path:
+    """One panel per metric: a bar per strategy (mean) with its 95 % CI as error bar (money in ``currency``)."""
     colours = palette(strategies)
-    metrics = [m for m in bars() if f"{m.name}_mean" in table.columns]
+    metrics = [m for m in bars(currency) if f"{m.name}_mean" in table.columns]
     ncols = 4
     nrows = math.ceil(len(metrics) / ncols)
     fig = _figure(3.2 * ncols, 2.9 * nrows + 0.6)
@@ -86,14 +87,14 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, c
 
 
 def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baseline: str, replications: int,
-                            path: Path) -> Path:
+                            path: Path, currency: str = "CNY") -> Path:
     """One panel per metric: each strategy minus the baseline, paired by replication, mean with 95 % CI.
 
     Filled markers: the interval excludes 0 (a difference the replications resolve); hollow: it does not.
     """
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
-    metrics = [m for m in bars() if m.name in set(paired["metric"])]
+    metrics = [m for m in bars(currency) if m.name in set(paired["metric"])]
     ncols = 4
     nrows = math.ceil(len(metrics) / ncols)
     fig = _figure(3.3 * ncols, (0.45 * len(others) + 1.3) * nrows + 0.8)
@@ -190,10 +191,10 @@ def write_figures(comparison, sites, built_rep0: dict[str, pd.DataFrame], out_di
     n = comparison.replications
     paths = [
         plot_bands(comparison.bands, names, n, out_dir / "capacity_and_co2_over_time.png"),
-        plot_metric_bars(comparison.table, names, n, out_dir / "metrics.png"),
+        plot_metric_bars(comparison.table, names, n, out_dir / "metrics.png", comparison.currency),
         plot_build_maps(sites, built_rep0, names, out_dir / "maps_built_sites.png"),
     ]
     if len(names) > 1:
         paths.append(plot_paired_differences(comparison.paired, names, comparison.baseline, n,
-                                             out_dir / "paired_differences.png"))
+                                             out_dir / "paired_differences.png", comparison.currency))
     return paths

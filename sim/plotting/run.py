@@ -174,9 +174,8 @@ def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
     """``summary["resources"]`` as a table: capacity, utilisation [%], mean / 95th-percentile wait [days], max queue."""
     rows = []
     for name, r in resources.items():
-        util = r.get("utilization")
         rows.append({"resource": name, "capacity": r.get("capacity"),
-                     "utilisation_percent": None if util is None else 100.0 * float(util),
+                     "utilisation_percent": r.get("utilisation_percent"),
                      "mean_wait_days": r.get("mean_wait_days"), "p95_wait_days": r.get("p95_wait_days"),
                      "max_queue_length": r.get("max_queue_length"), "requests": r.get("n_requests")})
     return pd.DataFrame(rows).set_index("resource") if rows else pd.DataFrame()

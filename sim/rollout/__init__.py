@@ -44,9 +44,13 @@ Rules (assumptions, stated once):
   the rating by ``upgrade_factor`` (at most one such unplanned upgrade per transformer; a site that still does not
   fit when no upgrade is pending any more is dropped).
 - Calendar (``calendar_enabled``): office stages (survey_design, filing, grid_review, acceptance) count working days
-  (Monday-Friday if ``office_weekends_off``, no work during the Spring Festival shutdown); construction counts working
-  days of the site calendar (no work during the shutdown, and for ``outdoor_site_types`` none in the frozen season or
-  on rainy days; none on weekends if ``construction_weekends_off``); consent and procurement count calendar days.
+  of the office calendar: no work on the public holidays of ``holidays_country`` (China: New Year, Spring Festival,
+  Qingming, Labour Day, Dragon Boat, Mid-Autumn, National Day, with the State Council's extra days off) nor, if
+  ``office_weekends_off``, on weekend days other than official make-up working days. Construction counts working
+  days of the site calendar: no work during the Spring Festival shutdown (``spring_festival_shutdown``: crews go
+  home for about three weeks, longer than the offices' holiday), for ``outdoor_site_types`` none in the frozen season
+  or on rainy days, none on weekends if ``construction_weekends_off`` and none on public holidays if
+  ``construction_holidays_off``. Consent and procurement count calendar days.
   A crew stays with its site over non-working days. The stage durations of the State Grid service limits are in
   working days, so they are counted that way.
 - Resources: a stage holds its resource for ``resource_busy_percent`` of its duration, from its start (a reviewer

@@ -1,4 +1,4 @@
-"""Work calendar of the rollout: Spring Festival shutdown, frozen season, rain days, weekends.
+"""Work calendar of the rollout: public holidays, weekends, Spring Festival shutdown, frozen season, rain days.
 
 Time is counted in days (float) since the scenario's ``start_date`` at 00:00. A :class:`WorkCalendar` knows, for every
 day of the simulated period, whether work progresses on that day, and converts an amount of work [working days]
@@ -8,12 +8,19 @@ day (half a working day started at 00:00 of a workable day ends at 12:00) and no
 The Spring Festival (Chinese New Year, first day of the first lunar month) moves every year; its dates from 2020 to
 2080 are tabulated in :data:`SPRING_FESTIVAL` (GB/T 33661-2017 calendar, as tabulated by the ``holidays`` package and
 public almanacs; 2024-2035 cross-checked against a second independent table).
+
+Public holidays and weekends are the country's, from the ``holidays`` package (:func:`public_holidays`): for China
+the statutory holidays of the State Council's yearly notice (New Year, Spring Festival, Qingming, Labour Day, Dragon
+Boat, Mid-Autumn, National Day) with their extra days off and the weekend days that are made working days in
+exchange; for years not yet announced, the statutory days the package derives from its rules.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -159,10 +166,47 @@ def frozen_mask(start: date, n_days: int, first: tuple[int, int], last: tuple[in
     return (md >= lo) | (md <= hi)
 
 
-def weekend_mask(start: date, n_days: int) -> np.ndarray:
-    """True on Saturdays and Sundays."""
+def weekend_mask(start: date, n_days: int, weekend: frozenset[int] = frozenset({5, 6})) -> np.ndarray:
+    """True on the weekend days (weekday numbers, Monday = 0; default Saturday and Sunday)."""
     weekday = (day_dates(start, n_days).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    return weekday >= 5
+    return np.isin(weekday, sorted(weekend))
+
+
+@dataclass(frozen=True)
+class PublicHolidays:
+    """A country's public holidays (``days``), weekend days (weekday numbers, Monday = 0) and the weekend days made
+    working days in exchange for bridge days off (``workdays``, China's adjusted working days)."""
+
+    days: frozenset[date]
+    weekend: frozenset[int]
+    workdays: frozenset[date]
+
+
+def supported_countries() -> list[str]:
+    """ISO 3166-1 alpha-2 codes the ``holidays`` package knows."""
+    import holidays
+
+    return sorted(holidays.list_supported_countries())
+
+
+@lru_cache(maxsize=16)
+def public_holidays(country: str, subdivision: str | None, first_year: int, last_year: int) -> PublicHolidays:
+    """Public holidays of ``country`` (and ``subdivision``, a province or state code) from ``first_year`` to
+    ``last_year``, from the ``holidays`` package. Raises ``ValueError`` for a country or subdivision it lacks."""
+    import holidays
+
+    try:
+        table = holidays.country_holidays(country, subdiv=subdivision, years=range(first_year, last_year + 1))
+    except NotImplementedError:
+        raise ValueError(f"unknown country or subdivision {country}/{subdivision}") from None
+    workdays = frozenset(d for d in getattr(table, "weekend_workdays", ()) if first_year <= d.year <= last_year)
+    return PublicHolidays(days=frozenset(table), weekend=frozenset(table.weekend), workdays=workdays)
+
+
+def holiday_mask(start: date, n_days: int, days) -> np.ndarray:
+    """True on the days of ``days`` (dates)."""
+    stamps = np.array(sorted(days), dtype="datetime64[D]")
+    return np.isin(day_dates(start, n_days), stamps)
 
 
 def rain_mask(start: date, n_days: int, rain_day_percent_by_month, rng: np.random.Generator) -> np.ndarray:

@@ -199,10 +199,25 @@ class RolloutConfig(StrictModel):
         description="rating multiplier of such an unplanned upgrade (ratio; e.g. 200 kVA -> 400 kVA); assumption")
 
     calendar_enabled: bool = Field(
-        True, description="use the work calendar (Spring Festival, frozen season, rain, weekends); off: every day "
-        "is a working day")
-    office_weekends_off: bool = Field(True, description="office stages do not progress on Saturdays and Sundays")
-    construction_weekends_off: bool = Field(False, description="crews do not work on Saturdays and Sundays")
+        True, description="use the work calendar (public holidays, weekends, Spring Festival shutdown, frozen "
+        "season, rain); off: every day is a working day")
+    holidays_country: str | None = Field(
+        "CN", description="country whose public holidays and weekend days the calendar follows (ISO 3166-1 alpha-2 "
+        "code, from the holidays package; China's include the State Council's extra days off and make-up working "
+        "days); null: no public holidays, Saturday and Sunday are the weekend")
+    holidays_subdivision: str | None = Field(
+        None, description="province or state code for regional holidays (holidays package); null: national only")
+    office_weekends_off: bool = Field(
+        True, description="office stages do not progress on weekend days (except make-up working days); they never "
+        "progress on public holidays")
+    construction_weekends_off: bool = Field(
+        False, description="crews do not work on weekend days (except make-up working days)")
+    construction_holidays_off: bool = Field(
+        False, description="crews do not work on public holidays (the Spring Festival shutdown applies anyway)")
+    spring_festival_shutdown: bool = Field(
+        True, description="construction stops around the Spring Festival (crews go home for the New Year; the "
+        "days are spring_festival_shutdown_days_before/after); a construction rule for Chinese counties, set "
+        "false elsewhere")
     outdoor_site_types: list[SiteType] = Field(
         default_factory=lambda: list(OUTDOOR_SITE_TYPES),
         description="ground-mounted types whose construction stops in the frozen season and on rainy days")
@@ -218,6 +233,14 @@ class RolloutConfig(StrictModel):
     spring_festival_shutdown_days_after: int = Field(
         15, ge=0, description="days after the Spring Festival until which nobody works (days; the Lantern "
         "Festival is day 14); assumption")
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _check_country(cls, v: str | None) -> str | None:
+        if v is not None and v.upper() not in cal.supported_countries():
+            raise ValueError(f"unknown country code {v!r}; must be an ISO 3166-1 alpha-2 code the holidays package "
+                             "knows (e.g. CN, DE, ES, US) or null")
+        return None if v is None else v.upper()
 
     @field_validator("crew_productivity_kwp_per_day")
     @classmethod

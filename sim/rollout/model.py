@@ -592,22 +592,44 @@ def _make_resources(env, config: RolloutConfig) -> dict[str, simpy.Resource]:
     return resources
 
 
+def _public_holidays(config: RolloutConfig, start: date, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Public holidays and weekend days (make-up working days excepted) of the run's days, as boolean masks."""
+    last_year = (start + timedelta(days=n_days)).year
+    if config.holidays_country is None:
+        return np.zeros(n_days, dtype=bool), cal.weekend_mask(start, n_days)
+    try:
+        table = cal.public_holidays(config.holidays_country, config.holidays_subdivision, start.year, last_year)
+    except ValueError:
+        raise InputError("the holidays package has no such subdivision of the country",
+                         field="rollout.holidays_subdivision", value=config.holidays_subdivision,
+                         allowed=f"a subdivision code of {config.holidays_country} or null") from None
+    weekend = cal.weekend_mask(start, n_days, table.weekend) & ~cal.holiday_mask(start, n_days, table.workdays)
+    return cal.holiday_mask(start, n_days, table.days), weekend
+
+
 def _build_calendars(config: RolloutConfig, start: date, n_days: int, seed: int) -> dict[str, cal.WorkCalendar]:
-    """The office, rooftop and outdoor work calendars of the run (the rain from the run-level weather stream)."""
-    if start.year < cal.FIRST_YEAR or (start + timedelta(days=n_days)).year > cal.LAST_YEAR:
+    """The office, rooftop and outdoor work calendars of the run (the rain from the run-level weather stream).
+
+    Offices keep the country's public holidays and weekends; construction keeps the Spring Festival shutdown (and
+    weekends and holidays where the settings say so); outdoor work also stops in the frozen season and on rain."""
+    if config.spring_festival_shutdown and (
+            start.year < cal.FIRST_YEAR or (start + timedelta(days=n_days)).year > cal.LAST_YEAR):
         raise InputError(
             f"the work calendar covers {cal.FIRST_YEAR}-{cal.LAST_YEAR} (Spring Festival table); the run spans "
             f"{start.year}-{(start + timedelta(days=n_days)).year}",
             field="start_date", value=str(start), allowed="a shorter horizon, or rollout.calendar_enabled: false")
-    shutdown = cal.shutdown_mask(start, n_days, config.spring_festival_shutdown_days_before,
-                                 config.spring_festival_shutdown_days_after)
-    weekend = cal.weekend_mask(start, n_days)
+    shutdown = np.zeros(n_days, dtype=bool)
+    if config.spring_festival_shutdown:
+        shutdown = cal.shutdown_mask(start, n_days, config.spring_festival_shutdown_days_before,
+                                     config.spring_festival_shutdown_days_after)
+    holiday, weekend = _public_holidays(config, start, n_days)
     frozen = cal.frozen_mask(start, n_days, cal.parse_month_day(config.frozen_season_start_month_day),
                              cal.parse_month_day(config.frozen_season_end_month_day))
     rain = cal.rain_mask(start, n_days, config.rain_day_percent_by_month, stream(seed, "rollout", "weather"))
-    site_workable = ~shutdown & ~(weekend & config.construction_weekends_off)
+    site_workable = ~shutdown & ~(weekend & config.construction_weekends_off) & ~(
+        holiday & config.construction_holidays_off)
     return {
-        "office": cal.WorkCalendar(~shutdown & ~(weekend & config.office_weekends_off)),
+        "office": cal.WorkCalendar(~holiday & ~(weekend & config.office_weekends_off)),
         "rooftop": cal.WorkCalendar(site_workable),
         "outdoor": cal.WorkCalendar(site_workable & ~frozen & ~rain),
     }

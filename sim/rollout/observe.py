@@ -28,9 +28,9 @@ class RolloutResult:
       (``consent``, a stage name, ``hosting`` or None) and, for convenience, ``site_type, capacity_kwp,
       transformer_id``.
     - ``downtime``: ``site_id, year, downtime_days`` (inverter outages, cut at the horizon, split by calendar year).
-    - ``resources``: per resource ``capacity, utilization`` (busy time over capacity x the period in use, from the
-      start to the end of its last service), ``utilization_horizon`` (over the whole horizon), ``active_until_days``,
-      ``mean_wait_days, p95_wait_days, max_queue_length, n_requests``.
+    - ``resources``: per resource ``capacity, utilisation_percent`` (busy time over capacity x the period in use, from
+      the start to the end of its last service), ``utilisation_horizon_percent`` (over the whole horizon),
+      ``active_until_days, mean_wait_days, p95_wait_days, max_queue_length, n_requests``.
     - ``milestones``: ISO date at which 25 / 50 / 100 % of ``target_capacity_kwp`` is operating, or, without a
       target, of the total capacity released (declined, failed and dropped sites included, so "100%" is reached
       only if every released site gets built); None if not reached within the horizon.
@@ -192,8 +192,9 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
             "capacity": int(capacity),
             # over the period the resource was in use (start to the end of its last service): a build crew idle
             # for the 20 operating years after the rollout is not "7 % utilised"
-            "utilization": float(busy_days / (capacity * busy_until)) if capacity and busy_until > 0 else 0.0,
-            "utilization_horizon": float(busy_days / (capacity * horizon_days)) if capacity else 0.0,
+            "utilisation_percent":
+                float(100.0 * busy_days / (capacity * busy_until)) if capacity and busy_until > 0 else 0.0,
+            "utilisation_horizon_percent": float(100.0 * busy_days / (capacity * horizon_days)) if capacity else 0.0,
             "active_until_days": float(busy_until),
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
