@@ -5,31 +5,47 @@ The public API for notebooks and scripts::
     import sim
     scenario = sim.load_scenario("scenarios/demo_county.yaml")
     result = sim.run(scenario, strategy="grid_headroom", seed=1)
+    result                        # a short summary with units (a table in a notebook)
     result.summary, result.sites, result.annual, result.events
     result.write("runs/demo")
+    sim.write_report("runs/demo", lang="zh")
+    comparison = sim.compare(scenario, ["max_yield", "grid_headroom"], 3, out_dir="runs/cmp")
+    sim.write_report("runs/cmp")  # a comparison folder gets a comparison report
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_scenario", "run", "read_run", "compare"]
+#: name -> (module, attribute): imported lazily, so that ``pvsim --help`` and ``import sim`` stay fast.
+_LAZY = {
+    "load_scenario": ("scenario", "load_scenario"),
+    "Scenario": ("scenario", "Scenario"),
+    "run": ("pipeline", "run"),
+    "prepare": ("pipeline", "prepare"),
+    "run_prepared": ("pipeline", "run_prepared"),
+    "validate": ("pipeline", "validate"),
+    "RunResult": ("results", "RunResult"),
+    "read_run": ("results", "read_run"),
+    "compare": ("experiment", "compare"),
+    "read_comparison": ("experiment", "read_comparison"),
+    "Comparison": ("experiment", "Comparison"),
+    "write_report": ("report", "write_any_report"),
+    "InputError": ("errors", "InputError"),
+    "InputWarning": ("errors", "InputWarning"),
+}
+
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
-    # imported lazily so that `pvsim --help` and `import sim` stay fast
-    if name == "load_scenario":
-        from .scenario import load_scenario
+    if name in _LAZY:
+        import importlib
 
-        return load_scenario
-    if name == "run":
-        from .pipeline import run
-
-        return run
-    if name == "compare":
-        from .experiment import compare
-
-        return compare
-    if name == "read_run":
-        from .results import read_run
-
-        return read_run
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+        globals()[name] = value  # later look-ups skip __getattr__
+        return value
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {"__version__"})

@@ -189,6 +189,16 @@ def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFram
 # --------------------------------------------------------------------------------------------- input checks
 
 
+def check_compare_arguments(strategies: Sequence[str], replications: int, baseline: str | None,
+                            workers: int | None, scheduler: str | None) -> tuple[list[str], int, str]:
+    """Check the arguments of :func:`compare` before any work; returns ``(names, replications, baseline)``."""
+    names = _check_strategies(strategies)
+    replications = _check_replications(replications)
+    baseline = _check_baseline(baseline, names)
+    _check_workers(workers, scheduler)
+    return names, replications, baseline
+
+
 def _check_strategies(strategies: Sequence[str]) -> list[str]:
     if isinstance(strategies, str):
         strategies = [strategies]
@@ -375,8 +385,15 @@ def _connect(address: str) -> object:
 def _progress_bar(enabled: bool, total: int, done: int):
     from tqdm import tqdm
 
+    # disable=None: a bar only on a terminal, never redraws written into a log
     return tqdm(total=total, initial=done, desc="pvsim compare", unit="run", file=sys.stderr,
-                disable=not enabled, mininterval=0.2, leave=False)
+                disable=None if enabled else True, mininterval=0.2, leave=False)
+
+
+def _status(enabled: bool, message: str) -> None:
+    """A status line on stderr before a step that takes seconds (cluster start, preparation, figures)."""
+    if enabled:
+        print(f"pvsim compare: {message}", file=sys.stderr, flush=True)
 
 
 def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int]], run_fn: RunFn | None,
@@ -447,10 +464,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     run_fn : the function that runs one ``(prepared, strategy, seed)`` (default :func:`sim.pipeline.run_prepared`).
     figures : write the PNG figures.
     """
-    names = _check_strategies(strategies)
-    replications = _check_replications(replications)
-    baseline = _check_baseline(baseline, names)
-    _check_workers(workers, scheduler)
+    names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
     out_dir = Path(out_dir).expanduser()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("output path exists and is a file", file=out_dir, field="--out",
@@ -467,7 +481,11 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
 
     with contextlib.ExitStack() as stack:
         # connect first: a bad scheduler address fails before any work is done
+        if todo:
+            _status(progress, f"{len(todo)} of {len(tasks)} runs to compute; " + (
+                f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster") + " ...")
         client = stack.enter_context(_dask_client(workers, scheduler, len(todo))) if todo else None
+        _status(progress, "preparing sites, weather and yields (shared by every run) ...")
         prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
         if client is not None:
             bar = stack.enter_context(_progress_bar(progress, len(tasks), len(tasks) - len(todo)))
@@ -484,6 +502,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
         from .plotting.compare import write_figures
 
         maps = {s: built[(s, 0)] for s in names}
+        _status(progress, "drawing the figures ...")
         comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir)
     return comparison
 
