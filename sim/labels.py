@@ -32,6 +32,9 @@ LADDERS: dict[str, tuple[tuple[float, str], ...]] = {
 def _table() -> dict[str, dict[str, str]]:
     with resources.files("sim").joinpath(TABLE).open("r", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
+    bad = [row["key"] for row in rows if None in row or any(not row.get(lang) for lang in LANGUAGES)]
+    if bad:
+        raise RuntimeError(f"sim/{TABLE}: rows with a missing or extra (unquoted comma) field: {', '.join(bad)}")
     table = {row["key"]: {lang: row[lang] for lang in LANGUAGES} for row in rows}
     if len(table) != len(rows):
         raise RuntimeError(f"sim/{TABLE}: a key is listed twice")
@@ -75,6 +78,8 @@ def unit(name: str, lang: str = "en") -> str:
 def decimals_for(value: float) -> int:
     """Decimals that keep about three significant digits: 3.46, 34.6, 346, 3,456."""
     a = abs(value)
+    if a == 0 or a >= 1000:
+        return 0
     return 2 if a < 10 else (1 if a < 100 else 0)
 
 

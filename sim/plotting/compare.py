@@ -19,7 +19,7 @@ from .style import FONT_PT, _figure, _style, line_styles, palette, save_png
 
 BAND_VARIABLES: dict[str, tuple[str, str]] = {
     "capacity_online_mwp": ("capacity online", "MWp"),
-    "co2_avoided_cumulative_kt": ("cumulative CO$_2$ avoided (net)", "kt"),
+    "co2_avoided_cumulative_kt": ("cumulative CO₂ avoided (net)", "kt"),
 }
 
 
