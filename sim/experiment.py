@@ -516,6 +516,8 @@ def _write_tables(comparison: Comparison, scenario) -> None:
     atomic_write(out / "annual_bands.csv", comparison.bands.to_csv(index=False, **csv))
     doc = {
         "scenario": scenario.name,
+        "scenario_file": str(scenario.path.resolve()) if scenario.path is not None else None,
+        "inputs_sha256": pipeline.inputs_sha256(scenario),
         "scenario_seed": scenario.seed,
         "start_date": scenario.start_date.isoformat(),
         "strategies": comparison.strategies,
@@ -529,6 +531,34 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "runs": comparison.runs.to_dict(orient="records"),
     }
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def read_comparison(out_dir: str | Path) -> Comparison:
+    """Load a comparison folder written by :func:`compare` (``comparison.json``, ``comparison.csv``,
+    ``paired_differences.csv``, ``annual_bands.csv``); raises :class:`InputError` naming what is missing."""
+    out_dir = Path(out_dir).expanduser()
+    needed = ("comparison.json", "comparison.csv", "paired_differences.csv", "annual_bands.csv")
+    missing = [f for f in needed if not (out_dir / f).is_file()]
+    if missing:
+        raise InputError(f"not a complete pvsim comparison folder: missing {', '.join(missing)}", file=out_dir,
+                         field="FOLDER", allowed="a folder written by 'pvsim compare'")
+    doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(out_dir / "comparison.csv", dtype={"strategy": str}).set_index("strategy")
+    figures = sorted(out_dir.glob("*.png"))
+    return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),
+                      runs=pd.DataFrame(doc.get("runs") or []), out_dir=out_dir, strategies=list(doc["strategies"]),
+                      baseline=doc["baseline"], replications=int(doc["replications"]),
+                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures)
+
+
+def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int = 0) -> dict[str, pd.DataFrame]:
+    """The built sites (``built.csv``) of one replication of each strategy, where the comparison folder has them."""
+    out = {}
+    for name in strategies:
+        path = run_dir(Path(out_dir), name, replication) / "built.csv"
+        if path.is_file():
+            out[name] = pd.read_csv(path, dtype={"site_id": str})
+    return out
 
 
 # --------------------------------------------------------------------------------------------- printing

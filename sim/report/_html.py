@@ -36,6 +36,7 @@ dl.prog dt{color:#444}
 dl.prog dd{margin:0;font-weight:bold}
 table{border-collapse:collapse;margin:8px 0 4px;font-size:14px}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
+td:not(.l){white-space:nowrap}
 th{background:#eef2f6}
 td.l,th.l{text-align:left}
 td.ok,span.ok{color:#00734d;font-weight:bold}
