@@ -11,6 +11,9 @@ The public API for notebooks and scripts::
     sim.write_report("runs/demo", lang="zh")
     comparison = sim.compare(scenario, ["max_yield", "grid_headroom"], 3, out_dir="runs/cmp")
     sim.write_report("runs/cmp")  # a comparison folder gets a comparison report
+
+The public API is what ``dir(sim)`` lists, the figures of :mod:`sim.plotting` and the physics of
+:mod:`sim.energy`, :mod:`sim.agrivoltaics` and :mod:`sim.weather`; other modules are internal.
 """
 
 __version__ = "0.1.0"
@@ -23,11 +26,17 @@ _LAZY = {
     "prepare": ("pipeline", "prepare"),
     "run_prepared": ("pipeline", "run_prepared"),
     "validate": ("pipeline", "validate"),
+    "load_weather": ("pipeline", "load_weather"),
+    "default_cache_dir": ("pipeline", "default_cache_dir"),
+    "Prepared": ("pipeline", "Prepared"),
     "RunResult": ("results", "RunResult"),
     "read_run": ("results", "read_run"),
     "compare": ("experiment", "compare"),
     "read_comparison": ("experiment", "read_comparison"),
     "Comparison": ("experiment", "Comparison"),
+    "METRICS": ("metrics", "METRICS"),
+    "site_type_table": ("sites", "site_type_table"),
+    "map_layers": ("sites", "map_layers"),
     "write_report": ("report", "write_any_report"),
     "InputError": ("errors", "InputError"),
     "InputWarning": ("errors", "InputWarning"),
