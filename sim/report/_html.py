@@ -65,10 +65,16 @@ def page(title: str, lang: str, body: list[str], footer: str) -> str:
         *body,
         f"<footer>{footer}</footer>",
         "</main>",
-        '<script>document.documentElement.setAttribute("data-report","ready");</script>',
+        _READY_SCRIPT,
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+#: Marks the page as rendered and counts the images the browser decoded (invisible; read by the browser tests).
+_READY_SCRIPT = ('<script>window.addEventListener("load",function(){var d=document.documentElement;'
+                 'd.setAttribute("data-images",[].filter.call(document.images,function(i){'
+                 'return i.complete&&i.naturalWidth>0;}).length);d.setAttribute("data-report","ready");});</script>')
 
 
 def cards(items: list[tuple[str, str, str]]) -> str:
