@@ -262,7 +262,8 @@ def _add_demo_data_parser(sub) -> None:
                    "Generate a synthetic county (boundary, townships, villages, candidate sites, grid, exclusion\n"
                    "layers) as one GeoPackage.",
                    "pvsim demo-data data/big_county.gpkg --sites 20000 --seed 7")
-    p.add_argument("out", metavar="OUT", help="output .gpkg file, or a folder (then OUT/demo_county.gpkg)")
+    p.add_argument("out", metavar="OUT.gpkg",
+                   help="output GeoPackage file, or a folder (then the file is FOLDER/demo_county.gpkg)")
     p.add_argument("--sites", type=int, default=3500, metavar="N", help="number of candidate sites (default: 3500)")
     p.add_argument("--seed", type=int, default=20260101, metavar="INT", help="generator seed (default: 20260101)")
     p.set_defaults(func=cmd_demo_data)
