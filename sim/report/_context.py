@@ -2,7 +2,8 @@
 carbon figures) and the county's map layers (:func:`sim.sites.map_layers`).
 
 The scenario comes from ``--scenario`` / ``scenario=``, else from a path the folder records (``scenario_file`` in
-``summary.json`` or ``comparison.json``) when that file still exists. Its input files are hashed as the run hashed
+``summary.json`` or ``comparison.json``) when that file still exists, else from ``scenarios/<name>.yaml`` in the
+working directory (or beside the folder's parents) when its input files hash to the run's ``inputs_sha256``. Its input files are hashed as the run hashed
 them (:func:`sim.pipeline.inputs_sha256`): when they differ from the run's, the report says so. A report without a
 scenario, or whose layers cannot be read, still renders (sites only, and a note).
 """
@@ -34,28 +35,49 @@ class Context:
         return out
 
 
-def _scenario_from(value, recorded: str | None):
+def _scenario_from(value, recorded: dict, folder: Path | None):
     from ..scenario import Scenario, load_scenario
 
     if isinstance(value, Scenario):
         return value
     if value is not None:
         return load_scenario(value)
-    if recorded and Path(recorded).is_file():
+    path = recorded.get("scenario_file")
+    if path and Path(path).is_file():
         try:
-            return load_scenario(recorded)
+            return load_scenario(path)
         except InputError:
             return None
+    return _scenario_by_name(recorded, folder)
+
+
+def _scenario_by_name(recorded: dict, folder: Path | None):
+    """``scenarios/<name>.yaml`` near the working directory or the folder, if it is the run's (same input hash)."""
+    from ..pipeline import inputs_sha256
+    from ..scenario import load_scenario
+
+    name, digest = recorded.get("scenario"), recorded.get("inputs_sha256")
+    if not name or not digest:
+        return None
+    roots = [Path.cwd(), *(list(Path(folder).resolve().parents)[:3] if folder is not None else [])]
+    for candidate in dict.fromkeys(root / "scenarios" / f"{name}.yaml" for root in roots):
+        if candidate.is_file():
+            try:
+                scenario = load_scenario(candidate)
+            except InputError:
+                continue
+            if inputs_sha256(scenario) == digest:
+                return scenario
     return None
 
 
-def load_context(scenario, recorded: dict) -> Context:
+def load_context(scenario, recorded: dict, folder: Path | None = None) -> Context:
     """The report's :class:`Context` from ``scenario`` (path, Scenario or None) and the folder's recorded
-    ``summary.json`` / ``comparison.json`` (for ``scenario_file`` and ``inputs_sha256``)."""
+    ``summary.json`` / ``comparison.json`` (for ``scenario``, ``scenario_file`` and ``inputs_sha256``)."""
     from ..pipeline import inputs_sha256
     from ..sites import map_layers
 
-    sc = _scenario_from(scenario, recorded.get("scenario_file"))
+    sc = _scenario_from(scenario, recorded, folder)
     ctx = Context(scenario=sc)
     if sc is None:
         return ctx

@@ -170,6 +170,6 @@ def write_comparison_report(folder: str | Path, *, lang: str = "en", scenario=No
     folder = Path(folder).expanduser()
     comparison = read_comparison(folder)
     recorded = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    ctx = load_context(scenario, recorded)
+    ctx = load_context(scenario, recorded, folder)
     text = render_comparison_html(comparison, lang=lang, ctx=ctx, recorded=recorded)
     return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)

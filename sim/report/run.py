@@ -270,5 +270,5 @@ def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: s
     check_lang(lang)
     check_run_folder(run_dir)
     result = read_run(run_dir)
-    ctx = load_context(scenario, result.summary)
+    ctx = load_context(scenario, result.summary, run_dir)
     return atomic_write(Path(out) if out else run_dir / h.REPORT_NAME, render_html(result, lang=lang, ctx=ctx))
