@@ -105,13 +105,19 @@ def quantity(value: float | None, base_unit: str, lang: str = "en", decimals: in
     return f"{scaled:,.{digits}f} {unit(name, lang)}".strip()
 
 
+COLUMN_MIN = 10.0
+"""A column or axis takes the largest unit in which its largest value is still at least this (1,590 GWh rather
+than 1.59 TWh, so that its smaller values keep their digits: 431 GWh, not 0.43 TWh)."""
+
+
 def common_scale(values, base_unit: str) -> tuple[float, str]:
-    """``(divisor, unit key)`` that suits the largest of ``values`` (one unit for a whole axis or table column)."""
+    """``(divisor, unit key)`` for a whole axis or table column: the largest unit of the ladder in which the largest
+    of ``values`` is at least :data:`COLUMN_MIN`."""
     finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
     top = max(finite) if finite else 0.0
     ladder = LADDERS.get(base_unit, ((1.0, base_unit),))
     divisor, name = ladder[0]
     for d, n in ladder:
-        if top >= d:
+        if top >= COLUMN_MIN * d:
             divisor, name = d, n
     return divisor, name

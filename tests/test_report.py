@@ -69,6 +69,11 @@ def test_units_rescale_by_hand():
     assert quantity(0.0, "MWh") == "0 MWh"
     assert quantity(3_500, "MWh", "zh") == "3.50 吉瓦时"  # numbers unchanged, unit in Chinese
     assert quantity(None, "t") == "-"
+    from sim.labels import common_scale
+
+    assert common_scale([431_000, 1_590_000], "MWh") == (1e3, "GWh")  # a column: 431 and 1,590 GWh
+    assert common_scale([3_500, 950], "MWh") == (1.0, "MWh")  # village scale: 3,500 and 950 MWh, not 3.5 and 0.95
+    assert common_scale([], "t") == (1.0, "t")
 
 
 def test_report_contains_the_key_numbers(report, run_folder):

@@ -136,7 +136,7 @@ def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure
     _auto_thousands(ax)
     _year_axis(ax)
     _style(ax, "y")
-    ax.legend(fontsize=FONT_PT, frameon=True, framealpha=0.9, edgecolor="none", loc="upper right")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     return fig
 
 
