@@ -132,6 +132,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_any_report
 
     t0 = time.perf_counter()
+    if args.lang == "zh":
+        from .plotting import CJK_MISSING_NOTE, cjk_font
+
+        if cjk_font() is None:
+            _status(f"note: {CJK_MISSING_NOTE}")
     _status(f"drawing the figures of the report of {args.folder} ...")
     path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")

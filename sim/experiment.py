@@ -503,8 +503,18 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
 
         maps = {s: built[(s, 0)] for s in names}
         _status(progress, "drawing the figures ...")
-        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir)
+        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=_map_layers(scenario))
     return comparison
+
+
+def _map_layers(scenario) -> dict | None:
+    """The county's boundary and other map layers for the build maps (None when they cannot be read)."""
+    from .sites import map_layers
+
+    try:
+        return map_layers(scenario)
+    except InputError:
+        return None
 
 
 def _write_tables(comparison: Comparison, scenario) -> None:

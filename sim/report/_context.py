@@ -32,6 +32,11 @@ class Context:
             out.append(label("report.scenario_changed", lang))
         if self.layer_error:
             out.append(f"{label('report.no_layers', lang)} ({self.layer_error})")
+        if lang == "zh":
+            from ..plotting import CJK_MISSING_NOTE, cjk_font
+
+            if cjk_font() is None:
+                out.append(CJK_MISSING_NOTE)
         return out
 
 
