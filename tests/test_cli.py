@@ -166,3 +166,11 @@ def test_run_result_reprs_are_short_with_units(tiny_run):
     assert len(html) < 3000 and "<table" in html
     assert any(u in html for u in ("MWh", "GWh")) and any(u in html for u in (" t", " kt"))
     assert "capacity built" in str(result)
+
+
+def test_every_public_name_resolves():
+    import sim
+
+    assert set(sim.__all__) - {"__version__"} == set(sim._LAZY)
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None

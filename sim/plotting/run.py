@@ -584,14 +584,14 @@ def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary
         boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
     handles = []
-    for mask, colour, label, z in ((a & b, "#b0b0b0", "built by both", 2),
+    for mask, colour, what, z in ((a & b, "#b0b0b0", "built by both", 2),
                                    (a & ~b, OKABE_ITO["orange"], f"only {name_a}", 3),
                                    (~a & b, OKABE_ITO["blue"], f"only {name_b}", 3)):
         sel = pts[mask]
         ax.scatter(sel.geometry.x, sel.geometry.y, s=6 + 80 * np.sqrt(sel["capacity_kwp"] / cap_max), color=colour,
                    alpha=0.85, linewidths=0, zorder=z)
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
-                              label=f"{label}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp"))
+                              label=f"{what}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp"))
     _km_axes(ax)
     ax.set_title(f"Where {name_a} and {name_b} differ", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
@@ -714,12 +714,12 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
     limit = pts["hosting_limit_final_kw"].clip(lower=0)
     size = 10 + 120 * np.sqrt(limit / max(float(limit.max()), 1.0))
     handles = []
-    for k, (_lo, _hi, label, colour) in enumerate(LOADING_CLASSES):
+    for k, (_lo, _hi, class_label, colour) in enumerate(LOADING_CLASSES):
         sel = cls == k
         ax.scatter(pts.geometry.x[sel], pts.geometry.y[sel], s=size[sel], color=colour, edgecolors="#333333",
                    linewidths=0.4, alpha=0.9)
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
-                              markeredgecolor="#333333", label=f"{label} ({int(sel.sum()):,})"))
+                              markeredgecolor="#333333", label=f"{class_label} ({int(sel.sum()):,})"))
     _km_axes(ax)
     ax.set_title("Transformer loading (marker area ~ hosting limit after upgrades)", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
