@@ -157,7 +157,7 @@ def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
         [label("label.retail_tariff", lang), tariff_text, _doc(type(econ), "retail_tariff_cny_per_kwh", scen)],
         [label("label.export_tariff", lang), quantity(econ.export_tariff_cny_per_kwh, "CNY/kWh", lang, decimals=3),
          _doc(type(econ), "export_tariff_cny_per_kwh", scen)],
-        [label("label.capex", lang), f"{capex.min():.2f}-{capex.max():.2f} CNY/W",
+        [label("label.capex", lang), f"{capex.min():.2f}-{capex.max():.2f} {label('unit.CNY/W', lang)}",
          "sim/tables/site_types.csv (NEA 2023-2025 average 3.1 CNY/W; by site type)"],
         [label("label.degradation", lang), label("label.degradation_value", lang,
                                                  first=f"{op.degradation_first_year_percent:g} %",
