@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from sim import _upstream  # noqa: F401  (silences pvlib's known pandas-3 deprecation warning)
 from sim.energy import ROW_SLANT_HEIGHT_M, SystemConfig, _centre_height, _Sky
 from sim.errors import InputError
 

@@ -19,49 +19,12 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    return f"{value / scale:,.{digits}f}"
-
-
-def _co2_with_range(summary: dict) -> str:
-    """Central CO2 avoided with the range of the grid-factor paths, e.g. ``1,245.3 kt (low 921.0 - high 1,410.2)``."""
-    text = f"{_fmt(summary['co2_avoided_t'], 1000, 1)} kt"
-    spread = summary.get("co2_avoided_range_t") or {}
-    if spread and spread.get("low") != spread.get("high"):
-        text += f" (grid-factor paths: low {_fmt(spread.get('low'), 1000, 1)} - high {_fmt(spread.get('high'), 1000, 1)})"
-    return text
-
-
 def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, file=None) -> None:
-    """The short table printed after a run."""
+    """The short table printed after a run (:func:`sim.results.summary_rows`, then where and how long)."""
+    from .results import summary_rows
+
     file = file or sys.stdout
-    ms = summary.get("milestones") or {}
-    money = summary.get("currency") or "CNY"
-    rows = [
-        ("scenario / strategy / seed", f"{summary['scenario']} / {summary['strategy']} / {summary['seed']}"),
-        ("candidate / eligible / built sites",
-         f"{summary['sites_candidate']:,} / {summary['sites_eligible']:,} / {summary['sites_built']:,}"),
-        ("capacity built", f"{_fmt(summary['capacity_built_kwp'], 1000, 1)} MWp"),
-        ("specific yield (year 1)", f"{_fmt(summary.get('specific_yield_kwh_per_kwp'), 1, 0)} kWh/kWp"),
-        (f"energy over {summary['horizon_years']} years", f"{_fmt(summary['energy_mwh'], 1000, 1)} GWh"),
-        ("CO2 avoided (AMS-I.D)", _co2_with_range(summary)),
-        ("CO2 avoided, life cycle", f"{_fmt(summary.get('co2_avoided_lifecycle_t'), 1000, 1)} kt"),
-        ("capex", f"{_fmt(summary['capex_cny'], 1e6, 1)} M {money}"),
-        ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} {money}/kWh"),
-        ("cost per t CO2 net / gross", f"{_fmt(summary.get('net_cost_per_t_co2_cny'), 1, 0)} / "
-                                       f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} {money}/t (net of revenue / "
-                                       "costs only)"),
-        ("curtailed", f"{_fmt(summary.get('curtailed_mwh'), 1, 1)} MWh"),
-        ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
-    ]
-    res = summary.get("resources") or {}
-    if res:
-        # the bottleneck is where sites wait longest, not necessarily the busiest resource
-        slowest = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
-        rows.append(("longest queue", f"{slowest[0]} (mean wait {_fmt(slowest[1].get('mean_wait_days'), 1, 1)} days, "
-                                      f"{slowest[1].get('utilisation_percent') or 0:.0f} % busy)"))
+    rows = summary_rows(summary)
     if out_dir is not None:
         rows.append(("outputs", str(out_dir)))
     if seconds is not None:
@@ -74,6 +37,28 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
 # --------------------------------------------------------------------------------------------- commands
 
 
+def _status(message: str) -> None:
+    """One status line on stderr before a step that takes more than a second (works in logs and terminals)."""
+    print(f"pvsim: {message}", file=sys.stderr, flush=True)
+
+
+def _check_seed(seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise InputError("the seed must be >= 0", field="--seed", value=seed, allowed="an integer >= 0")
+
+
+def _check_out_folder(out: Path | None) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("output path exists and is a file", file=out, field="--out",
+                         allowed="a folder path (created if missing)")
+
+
+def _check_cache_dir(cache_dir: str | None) -> None:
+    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise InputError("cache path exists and is a file", file=cache_dir, field="--cache-dir",
+                         allowed="a folder path (created if missing)")
+
+
 def _kept_files(out: Path, written: set[str]) -> list[str]:
     """Files in a run folder that this run did not write (kept as they were)."""
     return sorted(p.name for p in out.iterdir() if p.name not in written and not p.name.startswith("."))
@@ -84,15 +69,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import input_paths, run
     from .results import OPTIONAL_FILES, OUTPUT_FILES, is_run_folder
     from .scenario import load_scenario
+    from .strategies import resolve
 
     t0 = time.perf_counter()
-    if args.seed is not None and args.seed < 0:
-        raise InputError("the seed must be >= 0", field="--seed", value=args.seed, allowed="an integer >= 0")
+    # every argument is checked before any work (sites, weather and yields take seconds)
+    _check_seed(args.seed)
+    _check_out_folder(Path(args.out) if args.out else None)
+    _check_cache_dir(args.cache_dir)
     scenario = load_scenario(args.scenario)
     strategy = args.strategy or scenario.strategy
+    resolve(strategy)
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}"
-    # before the run: a refused --out costs nothing and writes nothing
+    # a refused --out costs nothing and writes nothing; never among the scenario's inputs
     out = check_out_folder(out, is_ours=is_run_folder, overwrite=args.overwrite, protected=input_paths(scenario))
     result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
                  cache_dir=args.cache_dir)
@@ -119,27 +108,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from .demo import make_demo_county
 
+    if args.sites < 1:
+        raise InputError("need at least one site", field="--sites", value=args.sites, allowed="an integer >= 1")
+    _check_seed(args.seed)
     out = Path(args.out)
     if out.suffix.lower() != ".gpkg":
         out = out / "demo_county.gpkg"
     out.parent.mkdir(parents=True, exist_ok=True)
+    _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
     counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .experiment import compare, print_comparison
+    from .experiment import check_compare_arguments, compare, print_comparison
     from .scenario import load_scenario
 
+    out = Path(args.out) if args.out else None
+    _check_out_folder(out)
+    _check_cache_dir(args.cache_dir)
     scenario = load_scenario(args.scenario)
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
-    if args.replications < 1:
-        raise InputError("need at least one replication", field="--replications", value=args.replications,
-                         allowed="an integer >= 1")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("need at least one worker", field="--workers", value=args.workers, allowed="an integer >= 1")
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare"
+    check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
+    out = out or Path("runs") / f"{scenario.name}-compare"
     comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
                          scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
                          cache_dir=args.cache_dir, overwrite=args.overwrite)
@@ -149,10 +141,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .report import write_any_report
 
-    path = write_report(Path(args.run_dir))
-    print(f"wrote {path}")
+    t0 = time.perf_counter()
+    if args.lang == "zh":
+        from .plotting import CJK_MISSING_NOTE, cjk_font
+
+        if cjk_font() is None:
+            _status(f"note: {CJK_MISSING_NOTE}")
+    _status(f"drawing the figures of the report of {args.folder} ...")
+    path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -194,93 +193,172 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_reference_commands(sub) -> None:
-    """``pvsim schema`` and ``pvsim template``: the references generated from the schema tables."""
-    p = sub.add_parser("schema", help="print the scenario, output or input reference (Markdown)",
-                       description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
-                                   "output file reference (docs/outputs.md), or with --inputs the input layer "
-                                   "reference (docs/inputs.md), as Markdown.")
+# --------------------------------------------------------------------------------------------- parser
+# One small function per subcommand: each builds its own parser (easy to read, easy to merge).
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and examples; wider help column."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34, width=min(110, max(60, _terminal_width())))
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _subparser(sub, name: str, help_text: str, description: str, example: str):
+    return sub.add_parser(name, help=help_text, description=description, epilog=f"example:\n  {example}",
+                          formatter_class=_HelpFormatter)
+
+
+def _add_cache_and_quiet(p) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no status lines")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)")
+
+
+def _add_run_parser(sub) -> None:
+    p = _subparser(sub, "run", "run one scenario and write its output folder",
+                   "Run one scenario: sites, yields, strategy, rollout, accounting; write summary.json, "
+                   "sites.parquet,\nsites.gpkg, annual.csv and events.parquet atomically. A progress bar is drawn only on a "
+                   "terminal.",
+                   "pvsim run scenarios/demo_county.yaml -s grid_headroom --seed 3 -o runs/demo")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("-o", "--out", metavar="DIR",
+                   help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
+                        "is removed)")
+    p.add_argument("-s", "--strategy", metavar="NAME",
+                   help="siting strategy, a built-in name or module:function (default: the scenario's); "
+                        "see 'pvsim strategies'")
+    p.add_argument("--seed", type=int, metavar="INT", help="random seed >= 0 (default: the scenario's)")
+    p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
+    _add_cache_and_quiet(p)
+    p.set_defaults(func=cmd_run)
+
+
+def _add_compare_parser(sub) -> None:
+    p = _subparser(sub, "compare", "compare siting strategies over paired replications (Dask)",
+                   "Run every strategy x replication with common random numbers (replication r uses the same "
+                   "seed\nfor every strategy) on Dask; write comparison.csv, paired_differences.csv, each run's "
+                   "summary\nand figures. An interrupted comparison resumes: finished runs in --out are reused.\n"
+                   "Then 'pvsim report DIR' writes its report.html.",
+                   "pvsim compare scenarios/demo_county.yaml -s max_yield,grid_headroom -r 5 -o runs/cmp")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("-s", "--strategies", metavar="A,B,...",
+                   help="comma-separated strategy names (default: the scenario's)")
+    p.add_argument("-r", "--replications", type=int, default=10, metavar="N",
+                   help="replications per strategy (default: 10)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-w", "--workers", type=int, metavar="N",
+                       help="local Dask worker processes (default: number of cores)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786 (default: a local "
+                            "cluster)")
+    p.add_argument("--baseline", metavar="NAME",
+                   help="strategy the paired differences are taken against (default: the first)")
+    p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-compare)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that is not a comparison folder (nothing is removed)")
+    _add_cache_and_quiet(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def _add_report_parser(sub) -> None:
+    p = _subparser(sub, "report", "write a self-contained report.html of a run or a comparison folder",
+                   "Write report.html into a run folder (pvsim run) or a comparison folder (pvsim compare): one\n"
+                   "file with inline figures and styles, no network needed to open it.",
+                   "pvsim report runs/demo --lang zh --scenario scenarios/demo_county.yaml")
+    p.add_argument("folder", metavar="FOLDER", help="output folder of 'pvsim run' or 'pvsim compare'")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of labels, headings and units (default: en); numbers are the same")
+    p.add_argument("--scenario", metavar="SCENARIO.yaml",
+                   help="scenario file of the run, for the programme, the assumptions and the map layers "
+                        "(default: the one the folder records, if it still exists)")
+    p.add_argument("-o", "--out", metavar="FILE.html", help="report file (default: FOLDER/report.html)")
+    p.set_defaults(func=cmd_report)
+
+
+def _add_validate_parser(sub) -> None:
+    p = _subparser(sub, "validate", "check a scenario and all its data without running it",
+                   "Read the scenario and every file it names and make every check 'pvsim run' makes (sites,\n"
+                   "exclusions, grid, weather, strategy, budget, work calendar), without simulating.",
+                   "pvsim validate scenarios/demo_county.yaml --strict")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
+    p.set_defaults(func=cmd_validate)
+
+
+def _add_demo_data_parser(sub) -> None:
+    p = _subparser(sub, "demo-data", "generate a synthetic county GeoPackage (any size)",
+                   "Generate a synthetic county (boundary, townships, villages, candidate sites, grid, exclusion\n"
+                   "layers) as one GeoPackage.",
+                   "pvsim demo-data data/big_county.gpkg --sites 20000 --seed 7")
+    p.add_argument("out", metavar="OUT.gpkg",
+                   help="output GeoPackage file, or a folder (then the file is FOLDER/demo_county.gpkg)")
+    p.add_argument("--sites", type=int, default=3500, metavar="N", help="number of candidate sites (default: 3500)")
+    p.add_argument("--seed", type=int, default=20260101, metavar="INT", help="generator seed (default: 20260101)")
+    p.set_defaults(func=cmd_demo_data)
+
+
+def _add_schema_parser(sub) -> None:
+    p = _subparser(sub, "schema", "print the scenario, output or input reference (Markdown)",
+                   "Print the scenario key reference (docs/scenarios.md) or, with --outputs, the output file\n"
+                   "reference (docs/outputs.md), or with --inputs the input layer reference (docs/inputs.md).",
+                   "pvsim schema --outputs > docs/outputs.md")
     p.add_argument("--outputs", action="store_true",
                    help="print the reference of the files a run writes instead of the scenario keys")
     p.add_argument("--inputs", action="store_true",
                    help="print the columns of every input layer (sites, transformers, feeders, exclusions)")
     p.set_defaults(func=cmd_schema)
 
-    p = sub.add_parser("template", help="write input files (one example row each) and a scenario to start a county from",
-                       description="Write county.gpkg (layers sites, transformers, feeders, exclusions), "
-                                   "transformers.csv and scenario.yaml into FOLDER, with every column pvsim reads "
-                                   "and one example row per layer; 'pvsim validate FOLDER/scenario.yaml' accepts "
-                                   "them as written. Existing files are never overwritten.")
-    p.add_argument("folder", help="folder to write into (created if missing)")
-    p.add_argument("--lon", type=float, default=116.40, help="longitude of the example rows [°] (default 116.40)")
-    p.add_argument("--lat", type=float, default=39.90, help="latitude of the example rows [°] (default 39.90)")
+
+def _add_template_parser(sub) -> None:
+    p = _subparser(sub, "template", "write input files (one example row each) and a scenario to start a county from",
+                   "Write county.gpkg (layers sites, transformers, feeders, exclusions), transformers.csv and\n"
+                   "scenario.yaml into FOLDER, with every column pvsim reads and one example row per layer;\n"
+                   "'pvsim validate FOLDER/scenario.yaml' accepts them as written. Existing files are never\n"
+                   "overwritten.",
+                   "pvsim template my_county --lon 115.5 --lat 40.4")
+    p.add_argument("folder", metavar="FOLDER", help="folder to write into (created if missing)")
+    p.add_argument("--lon", type=float, default=116.40, metavar="DEG",
+                   help="longitude of the example rows [°] (default: 116.40)")
+    p.add_argument("--lat", type=float, default=39.90, metavar="DEG",
+                   help="latitude of the example rows [°] (default: 39.90)")
     p.set_defaults(func=cmd_template)
+
+
+def _add_strategies_parser(sub) -> None:
+    p = _subparser(sub, "strategies", "list the built-in siting strategies",
+                   "List the built-in siting strategies with a line on what each puts first.",
+                   "pvsim strategies")
+    p.set_defaults(func=cmd_strategies)
+
+
+SUBCOMMANDS = (_add_run_parser, _add_compare_parser, _add_report_parser, _add_validate_parser,
+               _add_demo_data_parser, _add_template_parser, _add_schema_parser, _add_strategies_parser)
+"""The functions that add each subcommand's parser, in the order ``pvsim --help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pvsim",
+        prog="pvsim", formatter_class=_HelpFormatter,
         description="Simulate a county's distributed-PV rollout: siting, SimPy rollout with crews, budget and "
-                    "grid hosting capacity, pvlib yield, energy, CO2 and money.",
-        epilog="Example: pvsim run scenarios/demo_county.yaml --strategy grid_headroom --seed 3",
+                    "grid\nhosting capacity, pvlib yield, energy, CO2 and money. 'pvsim COMMAND --help' for "
+                    "details.",
+        epilog="examples:\n  pvsim run scenarios/demo_county.yaml -s grid_headroom --seed 3\n"
+               "  pvsim report runs/demo_county-grid_headroom-seed3 --lang zh",
     )
     parser.add_argument("--version", action="version", version=f"pvsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    p = sub.add_parser("run", help="run one scenario and write its output folder",
-                       description="Run one scenario: sites, yields, strategy, rollout, accounting; write "
-                                   "summary.json, sites.parquet, sites.gpkg, annual.csv and events.parquet atomically.")
-    p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--out", help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
-                        "is removed)")
-    p.add_argument("--seed", type=int, help="seed (default: the scenario's)")
-    p.add_argument("--strategy", help="siting strategy (default: the scenario's); see 'pvsim strategies'")
-    p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("compare", help="compare siting strategies over paired replications (Dask)",
-                       description="Run every strategy x replication with common random numbers (replication r "
-                                   "uses the same seed for every strategy) on Dask; write comparison.csv, "
-                                   "paired_differences.csv, each run's summary and figures. An interrupted "
-                                   "comparison resumes: finished runs in --out are reused.")
-    p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--strategies", help="comma-separated strategy names (default: the scenario's)")
-    p.add_argument("--replications", type=int, default=10, help="replications per strategy (default 10)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, help="local Dask worker processes (default: number of cores)")
-    group.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
-    p.add_argument("--baseline", help="strategy the paired differences are taken against (default: the first)")
-    p.add_argument("--out", help="output folder (default: runs/<scenario>-compare)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a comparison folder (nothing is removed)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser("report", help="write a self-contained report.html into a run folder")
-    p.add_argument("run_dir", help="output folder of 'pvsim run'")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("validate", help="check a scenario and all its data without running it")
-    p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser("demo-data", help="generate a synthetic county GeoPackage (any size)")
-    p.add_argument("out", help="output .gpkg file or folder")
-    p.add_argument("--sites", type=int, default=3500, help="number of candidate sites (default 3500)")
-    p.add_argument("--seed", type=int, default=20260101, help="generator seed")
-    p.set_defaults(func=cmd_demo_data)
-
-    _add_reference_commands(sub)
-
-    p = sub.add_parser("strategies", help="list the built-in siting strategies")
-    p.set_defaults(func=cmd_strategies)
+    for add in SUBCOMMANDS:
+        add(sub)
     return parser
 
 

@@ -198,6 +198,16 @@ def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFram
 # --------------------------------------------------------------------------------------------- input checks
 
 
+def check_compare_arguments(strategies: Sequence[str], replications: int, baseline: str | None,
+                            workers: int | None, scheduler: str | None) -> tuple[list[str], int, str]:
+    """Check the arguments of :func:`compare` before any work; returns ``(names, replications, baseline)``."""
+    names = _check_strategies(strategies)
+    replications = _check_replications(replications)
+    baseline = _check_baseline(baseline, names)
+    _check_workers(workers, scheduler)
+    return names, replications, baseline
+
+
 def _check_strategies(strategies: Sequence[str]) -> list[str]:
     if isinstance(strategies, str):
         strategies = [strategies]
@@ -387,8 +397,15 @@ def _connect(address: str) -> object:
 def _progress_bar(enabled: bool, total: int, done: int):
     from tqdm import tqdm
 
+    # disable=None: a bar only on a terminal, never redraws written into a log
     return tqdm(total=total, initial=done, desc="pvsim compare", unit="run", file=sys.stderr,
-                disable=not enabled, mininterval=0.2, leave=False)
+                disable=None if enabled else True, mininterval=0.2, leave=False)
+
+
+def _status(enabled: bool, message: str) -> None:
+    """A status line on stderr before a step that takes seconds (cluster start, preparation, figures)."""
+    if enabled:
+        print(f"pvsim compare: {message}", file=sys.stderr, flush=True)
 
 
 def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int]], run_fn: RunFn | None,
@@ -462,10 +479,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     overwrite : write into ``out_dir`` even if it is a non-empty folder that is not a comparison (nothing in it is
         removed; see :func:`sim._io.check_out_folder`).
     """
-    names = _check_strategies(strategies)
-    replications = _check_replications(replications)
-    baseline = _check_baseline(baseline, names)
-    _check_workers(workers, scheduler)
+    names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
     out_dir = check_out_folder(out_dir, is_ours=is_comparison_folder, overwrite=overwrite,
                                protected=pipeline.input_paths(scenario), what="pvsim comparison folder")
 
@@ -480,7 +494,11 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
 
     with contextlib.ExitStack() as stack:
         # connect first: a bad scheduler address fails before any work is done
+        if todo:
+            _status(progress, f"{len(todo)} of {len(tasks)} runs to compute; " + (
+                f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster") + " ...")
         client = stack.enter_context(_dask_client(workers, scheduler, len(todo))) if todo else None
+        _status(progress, "preparing sites, weather and yields (shared by every run) ...")
         prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
         if client is not None:
             bar = stack.enter_context(_progress_bar(progress, len(tasks), len(tasks) - len(todo)))
@@ -497,8 +515,19 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
         from .plotting.compare import write_figures
 
         maps = {s: built[(s, 0)] for s in names}
-        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir)
+        _status(progress, "drawing the figures ...")
+        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=_map_layers(scenario))
     return comparison
+
+
+def _map_layers(scenario) -> dict | None:
+    """The county's boundary and other map layers for the build maps (None when they cannot be read)."""
+    from .sites import map_layers
+
+    try:
+        return map_layers(scenario)
+    except InputError:
+        return None
 
 
 def _write_tables(comparison: Comparison, scenario) -> None:
@@ -512,6 +541,8 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         ("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)))
     doc = {
         "scenario": scenario.name,
+        "scenario_file": str(scenario.path.resolve()) if scenario.path is not None else None,
+        "inputs_sha256": pipeline.inputs_sha256(scenario),
         "scenario_seed": scenario.seed,
         "start_date": scenario.start_date.isoformat(),
         "strategies": comparison.strategies,
@@ -537,6 +568,32 @@ def _paired_csv(paired: pd.DataFrame) -> str:
         text[col] = pd.concat([plain_decimals(text.loc[places == p, col], int(p)) for p in places.unique()]
                               ).reindex(text.index) if len(text) else text[col]
     return csv_text(text, {})
+def read_comparison(out_dir: str | Path) -> Comparison:
+    """Load a comparison folder written by :func:`compare` (``comparison.json``, ``comparison.csv``,
+    ``paired_differences.csv``, ``annual_bands.csv``); raises :class:`InputError` naming what is missing."""
+    out_dir = Path(out_dir).expanduser()
+    needed = ("comparison.json", "comparison.csv", "paired_differences.csv", "annual_bands.csv")
+    missing = [f for f in needed if not (out_dir / f).is_file()]
+    if missing:
+        raise InputError(f"not a complete pvsim comparison folder: missing {', '.join(missing)}", file=out_dir,
+                         field="FOLDER", allowed="a folder written by 'pvsim compare'")
+    doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(out_dir / "comparison.csv", dtype={"strategy": str}).set_index("strategy")
+    figures = sorted(out_dir.glob("*.png"))
+    return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),
+                      runs=pd.DataFrame(doc.get("runs") or []), out_dir=out_dir, strategies=list(doc["strategies"]),
+                      baseline=doc["baseline"], replications=int(doc["replications"]),
+                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures)
+
+
+def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int = 0) -> dict[str, pd.DataFrame]:
+    """The built sites (``built.csv``) of one replication of each strategy, where the comparison folder has them."""
+    out = {}
+    for name in strategies:
+        path = run_dir(Path(out_dir), name, replication) / "built.csv"
+        if path.is_file():
+            out[name] = pd.read_csv(path, dtype={"site_id": str})
+    return out
 
 
 # --------------------------------------------------------------------------------------------- printing

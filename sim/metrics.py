@@ -15,7 +15,9 @@ The rows are ``sim/tables/metrics.csv``, then one coverage metric per whole-coun
 - ``decimals``, ``printed_header``: how ``pvsim compare`` prints the metric; ``printed``: whether it does;
 - ``csv_decimals``: decimals of its values (in ``unit``) in the comparison's CSV files (plain decimals, money to the
   unit, energies to the kWh);
-- ``bar``: whether the comparison figures (metric bars, paired differences) show it.
+- ``bar``: whether the comparison figures (metric bars, paired differences) show it;
+- ``better``: which direction is better for the county (``higher``, ``lower``, or ``none`` where it depends, such
+  as capex, which grows with what is built); the comparison report's cue.
 
 Row order is the order of the columns in ``comparison.csv``, of the printed table and of the figure panels.
 """
@@ -30,6 +32,7 @@ from ._config import PILOT_TARGETS_PERCENT
 
 TABLE = "tables/metrics.csv"
 KINDS = ("summary", "milestone", "pilot")
+BETTER = ("higher", "lower", "none")
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -50,6 +53,7 @@ class Metric:
     printed_header: str
     printed: bool
     bar: bool
+    better: str = "none"
 
 
 def _metric(row: dict[str, str]) -> Metric:
@@ -59,11 +63,12 @@ def _metric(row: dict[str, str]) -> Metric:
                         divisor=float(row["divisor"]), decimals=int(row["decimals"]),
                         csv_decimals=int(row["csv_decimals"]),
                         printed_header=row["printed_header"], printed=_BOOLEANS[row["printed"].strip().lower()],
-                        bar=_BOOLEANS[row["bar"].strip().lower()])
+                        bar=_BOOLEANS[row["bar"].strip().lower()], better=row.get("better") or "none")
     except (KeyError, ValueError) as exc:
         raise RuntimeError(f"sim/{TABLE}: bad row {row} ({type(exc).__name__}: {exc})") from None
-    if metric.kind not in KINDS or metric.divisor == 0:
-        raise RuntimeError(f"sim/{TABLE}: bad row {row} (kind one of {', '.join(KINDS)}; divisor not 0)")
+    if metric.kind not in KINDS or metric.divisor == 0 or metric.better not in BETTER:
+        raise RuntimeError(f"sim/{TABLE}: bad row {row} (kind one of {', '.join(KINDS)}; divisor not 0; better one "
+                           f"of {', '.join(BETTER)})")
     return metric
 
 
@@ -71,7 +76,7 @@ def _pilot_metric(category: str) -> Metric:
     label = f"pilot coverage {category.replace('_', ' ')}"
     return Metric(name=f"pilot_{category}_percent", kind="pilot", key=category, label=label, figure_title=label,
                   unit="%", display_unit="%", divisor=1.0, decimals=1, csv_decimals=2, printed_header=label,
-                  printed=False, bar=False)
+                  printed=False, bar=False, better="higher")
 
 
 def load_metrics() -> dict[str, Metric]:

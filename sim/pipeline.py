@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,16 +45,23 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "pvsim"
 
 
+STATUS_AFTER_S = 1.0
+"""Off a terminal, a step that took longer than this gets one status line on stderr."""
+
+
 class _Steps:
-    """Progress over the pipeline's steps: a tqdm bar on stderr when enabled, timings always."""
+    """Progress over the pipeline's steps, timings always. When enabled: a tqdm bar on stderr if stderr is a
+    terminal; otherwise (a log, a pipe) one plain line per step that took over :data:`STATUS_AFTER_S`, never
+    a bar's redraws."""
 
     def __init__(self, enabled: bool, total: int) -> None:
         self.timings: dict[str, float] = {}
         self.bar = None
-        if enabled:
+        self.lines = enabled and not _stderr_is_terminal()
+        if enabled and not self.lines:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc="pvsim", unit="step", leave=False, mininterval=0.2,
+            self.bar = tqdm(total=total, desc="pvsim", unit="step", leave=False, mininterval=0.2, file=sys.stderr,
                             bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {elapsed}")
 
     @contextmanager
@@ -65,10 +73,19 @@ class _Steps:
         self.timings[name] = time.perf_counter() - t0
         if self.bar is not None:
             self.bar.update(1)
+        elif self.lines and self.timings[name] > STATUS_AFTER_S:
+            print(f"pvsim: {name} done in {self.timings[name]:.1f} s", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def input_paths(scenario: Scenario) -> list[Path]:
@@ -167,6 +184,7 @@ def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None
         progress: bool = False, cache_dir: Path | str | None = None) -> RunResult:
     """Simulate one scenario with one strategy and seed (defaults: the scenario's) and return the result."""
     t_start = time.perf_counter()
+    strategies.resolve(strategy or scenario.strategy)  # an unknown strategy fails before sites and yields
     steps = _Steps(progress, total=PREPARE_STEPS + RUN_STEPS)
     try:
         prepared = prepare(scenario, strict=strict, cache_dir=cache_dir, _steps=steps)

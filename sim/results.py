@@ -199,10 +199,76 @@ class RunResult:
         """Write the output folder atomically and return its path (see :func:`write_outputs`)."""
         return write_outputs(self, Path(out_dir), overwrite=overwrite)
 
-    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        keys = ["scenario", "strategy", "sites_built", "capacity_built_kwp", "energy_mwh", "co2_avoided_t"]
-        rows = "".join(f"<tr><td>{k}</td><td>{self.summary.get(k)}</td></tr>" for k in keys)
-        return f"<table>{rows}</table>"
+    def __repr__(self) -> str:
+        from .labels import quantity
+
+        s = self.summary
+        return (f"<RunResult {s.get('scenario')} / {s.get('strategy')} / seed {s.get('seed')}: "
+                f"{int(s.get('sites_built') or 0):,} sites, {quantity(s.get('capacity_built_kwp'), 'kWp')}, "
+                f"{quantity(s.get('energy_mwh'), 'MWh')}, {quantity(s.get('co2_avoided_t'), 't')} CO2 net>")
+
+    def __str__(self) -> str:
+        rows = summary_rows(self.summary)
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(f'<tr><th style="text-align:left">{html.escape(k)}</th>'
+                       f'<td style="text-align:right">{html.escape(v)}</td></tr>' for k, v in summary_rows(self.summary))
+        return f"<table><caption>RunResult</caption>{rows}</table>"
+
+
+def summary_rows(summary: dict) -> list[tuple[str, str]]:
+    """``(label, value with unit)`` of a run's headline numbers: the table ``pvsim run`` prints, ``print(result)``
+    and a notebook's display of a :class:`RunResult`. Units rescale (MWh / GWh, t / kt)."""
+    from .labels import quantity
+
+    ms = summary.get("milestones") or {}
+    rows = [
+        ("scenario / strategy / seed", f"{summary.get('scenario')} / {summary.get('strategy')} / {summary.get('seed')}"),
+        ("candidate / eligible / built sites", f"{int(summary.get('sites_candidate') or 0):,} / "
+                                               f"{int(summary.get('sites_eligible') or 0):,} / "
+                                               f"{int(summary.get('sites_built') or 0):,}"),
+        ("capacity built", quantity(summary.get("capacity_built_kwp"), "kWp")),
+        ("specific yield (year 1)", quantity(summary.get("specific_yield_kwh_per_kwp"), "kWh/kWp", decimals=0)),
+        (f"energy over {summary.get('horizon_years')} years", quantity(summary.get("energy_mwh"), "MWh")),
+        ("CO2 avoided (AMS-I.D)", _co2_with_range(summary)),
+        ("CO2 avoided, life cycle", quantity(summary.get("co2_avoided_lifecycle_t"), "t")),
+        ("capex", _money(quantity(summary.get("capex_cny"), "CNY"), summary)),
+        ("LCOE", _money(quantity(summary.get("lcoe_cny_per_kwh"), "CNY/kWh", decimals=3), summary)),
+        ("cost per t CO2 net / gross", _money(f"{quantity(summary.get('net_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
+                                              f"{quantity(summary.get('cost_per_t_co2_cny'), 'CNY/t', decimals=0)} "
+                                              "(net of revenue / costs only)", summary)),
+        ("curtailed", quantity(summary.get("curtailed_mwh"), "MWh")),
+        ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
+    ]
+    res = summary.get("resources") or {}
+    if res:
+        # the bottleneck is where sites wait longest, not necessarily the busiest resource
+        name, r = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
+        rows.append(("longest queue", f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
+                                      f"{float(r.get('utilisation_percent') or 0):.0f} % busy)"))
+    return rows
+
+
+def _money(text: str, summary: dict) -> str:
+    """Money figures labelled in the run's currency (a label: the values are the same)."""
+    return text.replace("CNY", summary.get("currency") or "CNY")
+
+
+def _co2_with_range(summary: dict) -> str:
+    """Central CO2 avoided with the range of the grid-factor paths, e.g. ``1.11 Mt (paths: low 638 kt - high 1.35
+    Mt)``."""
+    from .labels import quantity
+
+    text = quantity(summary.get("co2_avoided_t"), "t")
+    spread = summary.get("co2_avoided_range_t") or {}
+    if spread and spread.get("low") != spread.get("high"):
+        text += (f" (grid-factor paths: low {quantity(spread.get('low'), 't')} - high "
+                 f"{quantity(spread.get('high'), 't')})")
+    return text
 
 
 def write_csv(table: pd.DataFrame, path: Path, file: str | None = None) -> None:

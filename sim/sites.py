@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -261,3 +262,37 @@ def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None
     )
     out.index.name = None
     return out, transformers_table
+
+
+#: Context layers of a county map, looked up by these names in the sites file (the demo county has them).
+BOUNDARY_LAYER = "county_boundary"
+TOWNSHIPS_LAYER = "townships"
+
+
+def map_layers(scenario: Scenario) -> dict:
+    """The county's context layers for maps, read from the scenario's files: ``boundary`` and ``townships`` (from
+    the sites file, where it has layers of those names) and ``exclusions`` (a list of ``(reason, GeoDataFrame)``,
+    each layer as the scenario names it, buffered by its ``buffer_m`` in the local UTM zone). Layers that are
+    missing are left out; an unreadable file raises :class:`InputError`."""
+    sites_file = scenario.resolve(scenario.data.sites_file)
+    out: dict = {}
+    try:
+        names = {str(n) for n in pyogrio.list_layers(sites_file)[:, 0]}
+    except Exception:  # not a multi-layer file (or unreadable): no context layers
+        names = set()
+    for key, layer in (("boundary", BOUNDARY_LAYER), ("townships", TOWNSHIPS_LAYER)):
+        if layer in names:
+            out[key] = inputs.read_layer(sites_file, layer, what=layer, field=layer, file_field="data.sites_file")
+    exclusions = []
+    for i, exc in enumerate(scenario.data.exclusions):
+        file = scenario.resolve(exc.file) or sites_file
+        layer = inputs.read_layer(file, exc.layer, what="exclusion", field=f"data.exclusions[{i}].layer",
+                           file_field=f"data.exclusions[{i}].file")
+        if len(layer) == 0 or layer.crs is None:
+            continue
+        if exc.buffer_m > 0:
+            local = layer.to_crs(local_crs(layer))
+            layer = local.set_geometry(local.geometry.buffer(exc.buffer_m))
+        exclusions.append((exc.reason or exc.layer, layer))
+    out["exclusions"] = exclusions
+    return out

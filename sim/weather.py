@@ -22,6 +22,7 @@ import pandas as pd
 import pvlib
 from pydantic import Field, field_validator, model_validator
 
+from sim import _upstream  # noqa: F401  (silences pvlib's known pandas-3 deprecation warning)
 from sim._config import StrictModel, check_range
 from sim._io import atomic_write
 from sim.errors import InputError, InputWarning

@@ -80,3 +80,97 @@ def test_out_path_that_is_a_file(tiny_scenario_path, tmp_path):
 def test_python_dash_m_is_pvsim():
     p = pvsim("--version")
     assert p.returncode == 0 and "pvsim" in p.stdout
+
+
+# --------------------------------------------------------------------------------------------- help and arguments
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "report", "validate", "demo-data", "schema", "strategies"])
+def test_every_subcommand_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "example:" in text and f"pvsim {command}" in text.split("example:")[1]
+    assert len(text.splitlines()) > 5  # more than a usage line
+    for default_metavar in ("OUT", "SEED", "STRATEGY", "RUN_DIR", "CACHE_DIR", "SITES"):
+        assert f" {default_metavar}\n" not in text and f" {default_metavar} " not in text, default_metavar
+
+
+def test_short_flags_and_defaults_in_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    assert "-o DIR, --out DIR" in text and "-s NAME, --strategy NAME" in text and "-q, --quiet" in text
+    assert "(default: the scenario's)" in text
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = capsys.readouterr().out
+    assert "-s A,B,..., --strategies A,B,..." in text and "(default: 10)" in text
+
+
+def test_unknown_strategy_is_rejected_before_any_work(tiny_scenario_path, tmp_path, monkeypatch, capsys):
+    import sim.sites
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("sites were read before the arguments were checked")
+
+    monkeypatch.setattr(sim.sites, "read_sites", must_not_run)
+    assert main(["run", str(tiny_scenario_path), "-s", "no_such", "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "strategy" in err and "no_such" in err and "max_yield" in err  # names the allowed ones
+    assert main(["run", str(tiny_scenario_path), "--seed", "-1", "-q"]) == 2
+
+
+def test_validate_makes_the_checks_run_makes(tiny_county, tmp_path):
+    """A 2060 start with a 25-year horizon runs past the work calendar (2020-2080): validate refuses it as run does."""
+    path = write_scenario(tmp_path, scenario_dict(tiny_county, start_date="2060-01-01"))
+    validated = pvsim("validate", str(path))
+    assert validated.returncode == 2 and "start_date" in validated.stderr and "2080" in validated.stderr
+    ran = pvsim("run", str(path), "-o", str(tmp_path / "out"))
+    assert ran.returncode == 2 and "start_date" in ran.stderr
+    assert "Traceback" not in validated.stderr + ran.stderr
+
+
+def test_no_progress_bar_off_a_terminal(tiny_scenario_path, tmp_path):
+    """stderr is a pipe here: no bar redraws in the log, at most one plain status line per slow step, and an error
+    line stands on its own line."""
+    p = pvsim("run", str(tiny_scenario_path), "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"))
+    assert p.returncode == 0, p.stderr
+    assert "\r" not in p.stderr and "\x1b[" not in p.stderr and "|" not in p.stderr
+    for line in p.stderr.splitlines():
+        assert line.startswith("pvsim: "), line
+    bad = pvsim("run", str(tiny_scenario_path), "-s", "no_such", "-o", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and bad.stderr.startswith("pvsim: error: ") and "\r" not in bad.stderr
+
+
+def test_python_api_face():
+    import sim
+
+    names = dir(sim)
+    for name in ("load_scenario", "run", "compare", "read_run", "read_comparison", "write_report", "prepare"):
+        assert name in names and callable(getattr(sim, name))
+    assert (REPO / "sim" / "py.typed").is_file()
+    import tomllib
+
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "py.typed" in package_data["sim"]
+
+
+def test_run_result_reprs_are_short_with_units(tiny_run):
+    _scenario, result = tiny_run
+    text = repr(result)
+    assert len(text) < 200 and "MWp" in text or "kWp" in text
+    assert "CO2" in text and "\n" not in text
+    html = result._repr_html_()
+    assert len(html) < 3000 and "<table" in html
+    assert any(u in html for u in ("MWh", "GWh")) and any(u in html for u in (" t", " kt"))
+    assert "capacity built" in str(result)
+
+
+def test_every_public_name_resolves():
+    import sim
+
+    assert set(sim.__all__) - {"__version__"} == set(sim._LAZY)
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None

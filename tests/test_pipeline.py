@@ -172,7 +172,7 @@ def test_time_zone_and_currency_follow_the_scenario(tiny_run, capsys):
     assert (r.summary["time_zone"], r.summary["currency"]) == ("Asia/Shanghai", "CNY")  # the zone at the sites
     print_summary({**r.summary, "currency": "EUR"}, None, None)
     printed = capsys.readouterr().out
-    assert "M EUR" in printed and "EUR/kWh" in printed and "CNY" not in printed
+    assert "million EUR" in printed and "EUR/kWh" in printed and "EUR/t" in printed and "CNY" not in printed
 
 
 @pytest.mark.slow

@@ -6,14 +6,21 @@ API, so they are safe in threads, Dask workers and the report; in a notebook a r
 """
 
 from .compare import (
+    bands_figure,
+    build_maps_figure,
+    metric_bars_figure,
+    paired_differences_figure,
     plot_bands,
     plot_build_maps,
     plot_metric_bars,
     plot_paired_differences,
+    strategy_label,
     write_figures,
 )
 from .run import (
     LOADING_CLASSES,
+    add_scale_bar_and_north_arrow,
+    county_map,
     agrivoltaic_tradeoff,
     build_difference_map,
     candidate_map,
@@ -36,11 +43,13 @@ from .run import (
     transformer_map,
 )
 from .style import (
+    CJK_MISSING_NOTE,
     DPI,
     FONT_PT,
     OKABE_ITO,
     SITE_TYPE_COLOURS,
     SITE_TYPE_LABELS,
+    cjk_font,
     line_styles,
     ordered_types,
     palette,
@@ -52,7 +61,8 @@ from .style import (
 )
 
 __all__ = [
-    "DPI", "FONT_PT", "LOADING_CLASSES", "OKABE_ITO", "SITE_TYPE_COLOURS", "SITE_TYPE_LABELS",
+    "CJK_MISSING_NOTE", "DPI", "FONT_PT", "LOADING_CLASSES", "add_scale_bar_and_north_arrow", "bands_figure",
+    "build_maps_figure", "cjk_font", "county_map", "metric_bars_figure", "paired_differences_figure", "strategy_label", "OKABE_ITO", "SITE_TYPE_COLOURS", "SITE_TYPE_LABELS",
     "agrivoltaic_tradeoff", "build_difference_map", "candidate_map", "capacity_timeline", "co2_by_year",
     "energy_by_year", "energy_co2_by_year", "line_styles", "loading_class_labels", "monthly_capacity_by_type",
     "ordered_types", "palette", "pilot_coverage", "plot_bands", "plot_build_maps", "plot_metric_bars",

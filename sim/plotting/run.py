@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from ..labels import common_scale, label, quantity, unit
 from .style import (
     FONT_PT,
     GREY,
@@ -71,103 +72,122 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
 
 def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | None = None,
                       end_date: str | pd.Timestamp | None = None, milestones: Mapping[str, str | None] | None = None,
-                      title: str = "Capacity online by site type") -> Figure:
-    """Stacked area of capacity online [MWp] at monthly resolution, by site type; optional milestone markers."""
-    online = monthly_capacity_by_type(sites, start_date, end_date) / 1000.0
+                      title: str | None = None, lang: str = "en") -> Figure:
+    """Stacked area of capacity online at monthly resolution, by site type (kWp / MWp / GWp, whichever suits the
+    largest value); optional milestone markers."""
+    online_kwp = monthly_capacity_by_type(sites, start_date, end_date)
+    divisor, unit_name = common_scale(online_kwp.sum(axis=1), "kWp")
+    online = online_kwp / divisor
     fig = _figure(9.0, 4.6)
     ax = fig.add_subplot()
     if online.empty or online.to_numpy().sum() == 0:
-        _empty(ax, "no site commissioned")
+        _empty(ax, label("label.no_commissioning", lang))
         return fig
     x = online.index
     ax.stackplot(x, *[online[c].to_numpy() for c in online.columns],
                  colors=[site_type_colour(c) for c in online.columns],
-                 labels=[site_type_label(c) for c in online.columns], linewidth=0.3, edgecolor="white")
+                 labels=[site_type_label(c, lang) for c in online.columns], linewidth=0.3, edgecolor="white")
     total = online.sum(axis=1)
     ax.plot(x, total, color="#333333", linewidth=1.0)
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(0, float(total.max()) * 1.08)
-    ms = [(label, pd.Timestamp(date)) for label, date in (milestones or {}).items() if date]
-    for k, (label, d) in enumerate(ms):
+    ms = [(share, pd.Timestamp(date)) for share, date in (milestones or {}).items() if date]
+    for k, (share, d) in enumerate(ms):
         ax.axvline(d, color="#555555", linestyle="--", linewidth=0.9)
-        ax.text(d, ax.get_ylim()[1] * (0.98 - 0.12 * k), f" {label} of target: {d:%b %Y} ", va="top", ha="right",
-                fontsize=FONT_PT - 0.5, color="#333333",
+        ax.text(d, ax.get_ylim()[1] * (0.98 - 0.12 * k),
+                f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: {d:%Y-%m} ", va="top",
+                ha="right", fontsize=FONT_PT - 0.5, color="#333333",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
-    ax.set_xlabel("date (month end)")
-    ax.set_ylabel("capacity online [MWp]")
-    ax.set_title(f"{title} (total {total.iloc[-1]:,.1f} MWp)", loc="left")
+    ax.set_xlabel(label("label.date_month_end", lang))
+    ax.set_ylabel(f"{label('label.capacity_online', lang)} [{unit(unit_name, lang)}]")
+    ax.set_title(f"{title or label('label.capacity_by_type', lang)} "
+                 f"({label('label.total', lang)} {quantity(float(online_kwp.sum(axis=1).iloc[-1]), 'kWp', lang)})",
+                 loc="left")
     _auto_thousands(ax)
     _style(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT_PT, frameon=False, reverse=True,
-              title="site type", title_fontsize=FONT_PT)
+              title=label("label.site_type", lang), title_fontsize=FONT_PT)
     return fig
 
 
 # --------------------------------------------------------------------------------------------- energy and CO2
 
 
-def energy_by_year(annual: pd.DataFrame, ax=None) -> Figure:
-    """Energy delivered per calendar year [GWh] (bars), with curtailed energy stacked on top."""
+def _year_axis(ax) -> None:
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
+    """Energy delivered per calendar year (bars, MWh / GWh ...), with curtailed energy stacked on top."""
     fig, ax = _fig_ax(ax, 7.5, 4.2)
     years = annual["year"].to_numpy(int)
-    energy = annual["energy_mwh"].to_numpy(float) / 1000.0
-    ax.bar(years, energy, color=OKABE_ITO["blue"], label="delivered", width=0.8)
-    if "curtailed_mwh" in annual and annual["curtailed_mwh"].sum() > 0:
-        ax.bar(years, annual["curtailed_mwh"].to_numpy(float) / 1000.0, bottom=energy, color=OKABE_ITO["orange"],
-               label="curtailed", width=0.8)
-    ax.set_xlabel("year")
-    ax.set_ylabel("energy [GWh per year]")
-    ax.set_title(f"Energy by year (total {energy.sum():,.0f} GWh)", loc="left")
+    curtailed_mwh = annual["curtailed_mwh"].to_numpy(float) if "curtailed_mwh" in annual else np.zeros(len(years))
+    divisor, unit_name = common_scale(annual["energy_mwh"].to_numpy(float) + curtailed_mwh, "MWh")
+    energy = annual["energy_mwh"].to_numpy(float) / divisor
+    ax.bar(years, energy, color=OKABE_ITO["blue"], label=label("label.delivered", lang), width=0.8)
+    if curtailed_mwh.sum() > 0:
+        ax.bar(years, curtailed_mwh / divisor, bottom=energy, color=OKABE_ITO["orange"],
+               label=label("label.curtailed", lang), width=0.8)
+    ax.set_xlabel(label("label.year", lang))
+    ax.set_ylabel(f"{label('label.energy_short', lang)} [{unit(unit_name, lang)}/{unit('year', lang)}]")
+    ax.set_title(f"{label('label.energy_by_year', lang)} ({label('label.total', lang)} "
+                 f"{quantity(float(annual['energy_mwh'].sum()), 'MWh', lang)})", loc="left")
     _auto_thousands(ax)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
+    _year_axis(ax)
     _style(ax, "y")
-    ax.legend(fontsize=FONT_PT, frameon=True, framealpha=0.9, edgecolor="none", loc="upper right")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
     return fig
 
 
-def co2_by_year(annual: pd.DataFrame, ax=None) -> Figure:
-    """CO2 avoided per year [kt] (AMS-I.D bars, the life-cycle comparison as a line) and the cumulative AMS-I.D
-    figure [kt] on a second axis."""
+def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
+    """CO2 avoided per year (AMS-I.D bars, the life-cycle comparison as a line) and the cumulative AMS-I.D figure on
+    a second axis (t / kt / Mt)."""
     fig, ax = _fig_ax(ax, 7.5, 4.2)
     years = annual["year"].to_numpy(int)
-    net = annual["co2_avoided_t"].to_numpy(float) / 1000.0
-    ax.bar(years, net, color=OKABE_ITO["bluish_green"], width=0.8, label="AMS-I.D per year (left axis)")
-    handles = [Patch(color=OKABE_ITO["bluish_green"], label="AMS-I.D per year (left axis)")]
-    if "co2_avoided_lifecycle_t" in annual:
-        lifecycle = annual["co2_avoided_lifecycle_t"].to_numpy(float) / 1000.0
-        ax.plot(years, lifecycle, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
+    net_t = annual["co2_avoided_t"].to_numpy(float)
+    lifecycle_t = (annual["co2_avoided_lifecycle_t"].to_numpy(float) if "co2_avoided_lifecycle_t" in annual
+                   else None)
+    divisor, unit_name = common_scale(net_t if lifecycle_t is None else np.r_[net_t, lifecycle_t], "t")
+    cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t")
+    per_year = f"{label('label.ams_id', lang)} / {unit('year', lang)}"
+    ax.bar(years, net_t / divisor, color=OKABE_ITO["bluish_green"], width=0.8)
+    handles = [Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")]
+    if lifecycle_t is not None:
+        ax.plot(years, lifecycle_t / divisor, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
         handles.append(Line2D([], [], color=OKABE_ITO["black"], marker="o", markersize=3,
-                              label="life cycle per year (left axis)"))
-    ax.set_xlabel("year")
-    ax.set_ylabel("CO$_2$ avoided [kt per year]")
+                              label=f"{label('label.lifecycle', lang)} / {unit('year', lang)} "
+                                    f"({label('label.left_axis', lang)})"))
+    ax.set_xlabel(label("label.year", lang))
+    ax.set_ylabel(f"{label('label.co2_avoided', lang)} [{unit(unit_name, lang)}/{unit('year', lang)}]")
     _auto_thousands(ax)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f}"))
+    _year_axis(ax)
     _style(ax, "y")
     ax2 = ax.twinx()
-    ax2.plot(years, np.cumsum(net), color=OKABE_ITO["vermillion"], linewidth=2.0)
-    handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linewidth=2.0, label="AMS-I.D cumulative (right axis)"))
-    ax2.set_ylim(0, max(float(np.cumsum(net)[-1]) if len(net) else 1.0, 1e-9) * 1.05)
-    ax2.set_ylabel("cumulative CO$_2$ avoided [kt]", color=OKABE_ITO["vermillion"])
+    cumulative = np.cumsum(net_t) / cum_divisor
+    ax2.plot(years, cumulative, color=OKABE_ITO["vermillion"], linewidth=2.0)
+    handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linewidth=2.0,
+                          label=f"{label('label.ams_id_cumulative', lang)} ({label('label.right_axis', lang)})"))
+    ax2.set_ylim(0, max(float(cumulative[-1]) if len(cumulative) else 1.0, 1e-9) * 1.05)
+    ax2.set_ylabel(f"{label('label.co2_cumulative', lang)} [{unit(cum_unit, lang)}]", color=OKABE_ITO["vermillion"])
     ax2.tick_params(labelsize=FONT_PT, colors=OKABE_ITO["vermillion"], axis="y")
     ax2.yaxis.label.set_size(FONT_PT + 0.5)
-    ax2.yaxis.set_major_formatter(thousands(0))
-    for side in ("top",):
-        ax2.spines[side].set_visible(False)
-    ax.set_title(f"CO$_2$ avoided by year (AMS-I.D total {net.sum():,.0f} kt)", loc="left")
+    _auto_thousands(ax2)
+    ax2.spines["top"].set_visible(False)
+    ax.set_title(f"{label('label.co2_by_year', lang)} ({label('label.ams_id', lang)} {label('label.total', lang)} "
+                 f"{quantity(float(net_t.sum()), 't', lang)})", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
               ncols=3)
     return fig
 
 
-def energy_co2_by_year(annual: pd.DataFrame) -> Figure:
+def energy_co2_by_year(annual: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Energy and CO2 avoided by year side by side."""
-    fig = _figure(13.0, 4.4)
+    fig = _figure(13.0, 4.6)
     a1, a2 = fig.subplots(1, 2)
-    energy_by_year(annual, ax=a1)
-    co2_by_year(annual, ax=a2)
+    energy_by_year(annual, ax=a1, lang=lang)
+    co2_by_year(annual, ax=a2, lang=lang)
     return fig
-
-
 
 
 def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -181,18 +201,19 @@ def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("resource") if rows else pd.DataFrame()
 
 
-def resource_utilisation(resources: Mapping[str, Mapping]) -> Figure:
-    """Utilisation [%] of each limited resource, and the mean and 95th-percentile wait for it [days]."""
+def resource_utilisation(resources: Mapping[str, Mapping], *, lang: str = "en") -> Figure:
+    """Utilisation [%] of each limited resource (human names, e.g. "O&M crews"), and the mean and 95th-percentile
+    wait for it [days]."""
     table = resources_table(resources)
-    fig = _figure(11.0, max(2.6, 0.55 * len(table) + 1.4))
+    fig = _figure(11.5, max(2.6, 0.55 * len(table) + 1.4))
     a1, a2 = fig.subplots(1, 2, sharey=True)
     if table.empty:
-        _empty(a1, "no resource statistics")
+        _empty(a1, label("label.no_resources", lang))
         _empty(a2, "")
         return fig
     table = table.sort_values("utilisation_percent")
     y = np.arange(len(table))
-    labels = [f"{n.replace('_', ' ')} (×{int(c)})" for n, c in zip(table.index, table["capacity"])]
+    names = [f"{label(f'resource.{n}', lang)} (×{int(c)})" for n, c in zip(table.index, table["capacity"])]
     util = table["utilisation_percent"].astype(float).to_numpy()
     a1.barh(y, util, color=OKABE_ITO["blue"], height=0.6)
     for yi, u in zip(y, util):
@@ -200,30 +221,32 @@ def resource_utilisation(resources: Mapping[str, Mapping]) -> Figure:
     a1.set_xlim(0, 115)
     a1.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
     a1.set_xticks([0, 25, 50, 75, 100])
-    a1.set_yticks(y, labels)
-    a1.set_xlabel("utilisation over the rollout [% of capacity busy]")
-    a1.set_title("Resource utilisation", loc="left")
+    a1.set_yticks(y, names)
+    a1.set_xlabel(label("label.utilisation_axis", lang))
+    a1.set_title(label("label.utilisation_title", lang), loc="left")
     _style(a1, "x")
     mean = table["mean_wait_days"].astype(float).to_numpy()
     p95 = table["p95_wait_days"].astype(float).to_numpy()
-    _mean_and_p95_bars(a2, y, mean, p95, OKABE_ITO["vermillion"], "mean wait")
-    right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.45, 1.0)
+    _mean_and_p95_bars(a2, y, mean, p95, OKABE_ITO["vermillion"], label("label.mean_wait", lang),
+                       label("label.p95", lang))
+    right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.55, 1.0)
+    d = label("unit.days", lang)
     for yi, m, q in zip(y, mean, p95):
-        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} d (p95 {q:,.0f} d)",
+        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} {d} (p95 {q:,.0f} {d})",
                 va="center", fontsize=FONT_PT)
     a2.set_xlim(0, right)
-    a2.set_xlabel("wait for the resource [days]")
-    a2.set_title("Waiting (where the queue forms)", loc="left")
+    a2.set_xlabel(f"{label('label.wait_axis', lang)} [{d}]")
+    a2.set_title(label("label.wait_title", lang), loc="left")
     a2.xaxis.set_major_formatter(thousands(0))
-    a2.legend(fontsize=FONT_PT, frameon=False, loc="lower right")
+    fig.legend(*a2.get_legend_handles_labels(), fontsize=FONT_PT, frameon=False, loc="outside lower right", ncols=2)
     _style(a2, "x")
     return fig
 
 
-def _mean_and_p95_bars(ax, y, mean, p95, colour: str, mean_label: str) -> None:
+def _mean_and_p95_bars(ax, y, mean, p95, colour: str, mean_label: str, p95_label: str = "95th percentile") -> None:
     """Horizontal bars of the mean with a tick at the 95th percentile (durations and waits)."""
     ax.barh(y, mean, color=colour, height=0.6, label=mean_label)
-    ax.scatter(p95, y, color=OKABE_ITO["black"], marker="|", s=180, linewidths=2, label="95th percentile", zorder=3)
+    ax.scatter(p95, y, color=OKABE_ITO["black"], marker="|", s=180, linewidths=2, label=p95_label, zorder=3)
 
 
 def stage_durations(stage_table: pd.DataFrame) -> Figure:
@@ -343,11 +366,12 @@ def _local(gdf):
     return gdf.to_crs(local_crs(gdf))
 
 
-def _km_axes(ax) -> None:
+def _km_axes(ax, lang: str = "en") -> None:
+    """Axes of a map in the local UTM zone, labelled in km (the one map convention of pvsim's figures)."""
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x / 1000:,.0f}"))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x / 1000:,.0f}"))
-    ax.set_xlabel("UTM easting [km]")
-    ax.set_ylabel("UTM northing [km]")
+    ax.set_xlabel("UTM " + label("label.easting", lang))
+    ax.set_ylabel("UTM " + label("label.northing", lang))
     ax.set_aspect("equal")
 
 
@@ -395,6 +419,109 @@ def site_map(sites, transformers=None, *, boundary=None, title: str | None = Non
         ax.legend(handles=handles, fontsize=FONT_PT - 0.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   frameon=False, title="built, by type (marker area ~ kWp)", title_fontsize=FONT_PT)
     return fig
+
+
+EXCLUSION_FILLS = ("#d9d9d9", "#c7e3bf", "#bcd7ea", "#e8d5b5")
+"""Fills of exclusion zones on maps, one per exclusion layer (light, so the built sites stay on top)."""
+
+
+def _scale_bar_m(span_m: float) -> float:
+    """A round scale-bar length [m] of about a fifth of the map's width: 1, 2 or 5 x 10^k."""
+    target = max(span_m / 5.0, 1.0)
+    k = 10 ** np.floor(np.log10(target))
+    return float(max(m * k for m in (1, 2, 5) if m * k <= target))
+
+
+def add_scale_bar_and_north_arrow(ax, lang: str = "en") -> None:
+    """A scale bar (lower left) and a north arrow (upper right) on a map in metres (the local UTM zone; grid north,
+    within about a degree of true north across a county)."""
+    from matplotlib.font_manager import FontProperties
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    x0, x1 = ax.get_xlim()
+    length = _scale_bar_m(abs(x1 - x0))
+    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    bar = AnchoredSizeBar(ax.transData, length, text, "lower left", pad=0.6, borderpad=0.8, sep=4,
+                          color="#222222", frameon=True, size_vertical=abs(x1 - x0) / 250,
+                          fontproperties=FontProperties(size=FONT_PT))
+    bar.patch.set(facecolor="white", alpha=0.85, edgecolor="none")
+    ax.add_artist(bar)
+    ax.annotate(label("label.north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.83), xycoords="axes fraction",
+                ha="center", va="center", fontsize=FONT_PT + 1, fontweight="bold",
+                arrowprops={"facecolor": "#222222", "edgecolor": "none", "width": 4, "headwidth": 11,
+                            "headlength": 10})
+
+
+def county_map(sites, layers: Mapping | None = None, *, lang: str = "en", title: str | None = None,
+               ax=None) -> Figure:
+    """The map of a run for a report: county boundary, township borders and names, exclusion zones, built sites by
+    type (marker area ~ capacity), sites not built as small grey dots, a scale bar and a north arrow, in the local
+    UTM zone (axes in km). ``layers``: :func:`sim.sites.map_layers` (any part may be missing: then sites only)."""
+    import geopandas as gpd
+
+    layers = layers or {}
+    fig, ax = _fig_ax(ax, 10.5, 7.6)
+    local = _local(sites)
+    crs = local.crs
+    pts = gpd.GeoDataFrame(local.drop(columns="geometry"), geometry=local.geometry.representative_point(), crs=crs)
+    handles = _context_layers(ax, layers, crs, lang)
+    built = _built(pts)
+    other = pts[~built]
+    ax.scatter(other.geometry.x, other.geometry.y, s=3, color="#b5b5b5", linewidths=0, zorder=2)
+    cap = pts.loc[built, "capacity_kwp"].astype(float)
+    for t in ordered_types(pts.loc[built, "site_type"].unique()):
+        sel = pts[built & pts["site_type"].eq(t)]
+        size = 5.0 + 70.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
+        ax.scatter(sel.geometry.x, sel.geometry.y, s=size, color=site_type_colour(t), alpha=0.9,
+                   edgecolors="#333333", linewidths=0.3, zorder=3)
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=site_type_colour(t),
+                              markeredgecolor="#333333", markeredgewidth=0.3,
+                              label=f"{site_type_label(t, lang)} ({len(sel):,})"))
+    handles.append(Line2D([], [], marker="o", linestyle="", markersize=4, color="#b5b5b5",
+                          label=f"{label('label.not_built', lang)} ({len(other):,})"))
+    _km_axes(ax, lang)
+    frame = layers.get("boundary")
+    bounds = frame.to_crs(crs).total_bounds if frame is not None and len(frame) else pts.total_bounds
+    pad = 0.03 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
+    ax.set_xlim(bounds[0] - pad, bounds[2] + pad)
+    ax.set_ylim(bounds[1] - pad, bounds[3] + pad)
+    add_scale_bar_and_north_arrow(ax, lang)
+    ax.set_title(title or label("report.map", lang), loc="left")
+    # a figure legend "outside": constrained layout makes room for it (an axes legend beside the map is clipped)
+    fig.legend(handles=handles, fontsize=FONT_PT - 0.5, loc="outside right upper", frameon=False)
+    _style(ax, "")
+    return fig
+
+
+def _context_layers(ax, layers: Mapping, crs, lang: str) -> list:
+    """Exclusion zones, townships (borders and names) and the county boundary under the sites; legend handles."""
+    handles = []
+    for k, (reason, layer) in enumerate(layers.get("exclusions") or []):
+        lay = layer.to_crs(crs)
+        fill = EXCLUSION_FILLS[k % len(EXCLUSION_FILLS)]
+        name = label(f"exclusion.{reason}", lang, default=str(reason).replace("_", " "))
+        if lay.geom_type.isin(["LineString", "MultiLineString"]).all():
+            lay.plot(ax=ax, color=OKABE_ITO["sky_blue"], linewidth=1.5, zorder=0)
+            handles.append(Line2D([], [], color=OKABE_ITO["sky_blue"], linewidth=1.5, label=name))
+        else:
+            lay.plot(ax=ax, color=fill, edgecolor="#aaaaaa", linewidth=0.4, zorder=0)
+            handles.append(Patch(facecolor=fill, edgecolor="#aaaaaa", label=name))
+    towns = layers.get("townships")
+    if towns is not None and len(towns):
+        towns = towns.to_crs(crs)
+        towns.boundary.plot(ax=ax, color="#8c8c8c", linewidth=0.7, linestyle="--", zorder=1)
+        if "name" in towns.columns:
+            for name, point in zip(towns["name"], towns.geometry.representative_point()):
+                ax.text(point.x, point.y, str(name), fontsize=FONT_PT - 1, color="#555555", ha="center",
+                        va="center", zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6,
+                                                     "pad": 0.5})
+        handles.append(Line2D([], [], color="#8c8c8c", linewidth=0.9, linestyle="--",
+                              label=label("label.townships", lang)))
+    boundary = layers.get("boundary")
+    if boundary is not None and len(boundary):
+        boundary.to_crs(crs).boundary.plot(ax=ax, color="#333333", linewidth=1.4, zorder=1)
+        handles.insert(0, Line2D([], [], color="#333333", linewidth=1.4, label=label("label.county_boundary", lang)))
+    return handles
 
 
 def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[str, object] | None = None,
@@ -458,14 +585,14 @@ def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary
         boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
     handles = []
-    for mask, colour, label, z in ((a & b, "#b0b0b0", "built by both", 2),
+    for mask, colour, what, z in ((a & b, "#b0b0b0", "built by both", 2),
                                    (a & ~b, OKABE_ITO["orange"], f"only {name_a}", 3),
                                    (~a & b, OKABE_ITO["blue"], f"only {name_b}", 3)):
         sel = pts[mask]
         ax.scatter(sel.geometry.x, sel.geometry.y, s=6 + 80 * np.sqrt(sel["capacity_kwp"] / cap_max), color=colour,
                    alpha=0.85, linewidths=0, zorder=z)
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
-                              label=f"{label}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp"))
+                              label=f"{what}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp"))
     _km_axes(ax)
     ax.set_title(f"Where {name_a} and {name_b} differ", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
@@ -588,12 +715,12 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
     limit = pts["hosting_limit_final_kw"].clip(lower=0)
     size = 10 + 120 * np.sqrt(limit / max(float(limit.max()), 1.0))
     handles = []
-    for k, (_lo, _hi, label, colour) in enumerate(LOADING_CLASSES):
+    for k, (_lo, _hi, class_label, colour) in enumerate(LOADING_CLASSES):
         sel = cls == k
         ax.scatter(pts.geometry.x[sel], pts.geometry.y[sel], s=size[sel], color=colour, edgecolors="#333333",
                    linewidths=0.4, alpha=0.9)
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
-                              markeredgecolor="#333333", label=f"{label} ({int(sel.sum()):,})"))
+                              markeredgecolor="#333333", label=f"{class_label} ({int(sel.sum()):,})"))
     _km_axes(ax)
     ax.set_title("Transformer loading (marker area ~ hosting limit after upgrades)", loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),

@@ -5,18 +5,29 @@ Figures use matplotlib's object API (``Figure`` + Agg canvas): no pyplot, no glo
 workers and in the report. Conventions: axes carry their quantity and unit, fonts are at least 10 pt, large numbers
 get thousands separators, and colours come from the Okabe-Ito palette (distinguishable with the common colour-vision
 deficiencies), one fixed colour per site type.
+
+Chinese text (township and strategy names, ``--lang zh`` labels): :func:`cjk_font` finds an installed CJK font at
+run time (Noto Sans CJK, Source Han Sans, WenQuanYi, Microsoft YaHei, SimHei, PingFang; also fonts installed after
+matplotlib built its font cache) and :func:`use_cjk_fallback`, called when this module is imported, appends it to
+matplotlib's font families after DejaVu Sans: Latin text keeps DejaVu Sans, glyphs it lacks come from the CJK font.
+Where no CJK font is installed, :data:`CJK_MISSING_NOTE` says how to install one.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from functools import lru_cache
 from pathlib import Path
 
+import matplotlib
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from .._io import atomic_write
+from ..labels import label
 
 #: Okabe & Ito (2008), "Color Universal Design": the one palette of the package.
 OKABE_ITO: dict[str, str] = {
@@ -40,23 +51,66 @@ FONT_PT = 10.5
 TITLE_PT = 12.0
 
 #: Site types in display order (rooftops first, then farms, then tourism) with a fixed colour each. Okabe-Ito has
-#: eight colours; the ninth type (greenhouse, few sites and little capacity) gets neutral grey.
+#: eight colours and black is kept for outlines and text; commercial & industrial takes the wine of Paul Tol's
+#: colour-blind-safe "muted" scheme (#882255), and greenhouses (few sites, little capacity) neutral grey.
 SITE_TYPE_COLOURS: dict[str, str] = {
     "rural_home": OKABE_ITO["orange"],
     "public_building": OKABE_ITO["sky_blue"],
     "party_government": OKABE_ITO["blue"],
-    "commercial_industrial": OKABE_ITO["black"],
+    "commercial_industrial": "#882255",
     "agrivoltaic": OKABE_ITO["bluish_green"],
     "greenhouse": GREY,
     "fish_pond": OKABE_ITO["reddish_purple"],
     "tourism_carpark": OKABE_ITO["vermillion"],
     "guesthouse": OKABE_ITO["yellow"],
 }
-SITE_TYPE_LABELS: dict[str, str] = {
-    "rural_home": "rural homes", "public_building": "public buildings", "party_government": "party & government",
-    "commercial_industrial": "commercial & industrial", "agrivoltaic": "agrivoltaics", "greenhouse": "greenhouses",
-    "fish_pond": "fish ponds", "tourism_carpark": "tourism car parks", "guesthouse": "guesthouses",
-}
+#: Display label of each site type in English (all languages: ``sim/tables/labels.csv``, :func:`site_type_label`).
+SITE_TYPE_LABELS: dict[str, str] = {t: label(f"site_type.{t}") for t in SITE_TYPE_COLOURS}
+
+
+#: CJK font families, in order of preference (simplified Chinese first), and the font files that hold them.
+CJK_FAMILIES: tuple[str, ...] = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei",
+                                 "PingFang SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Droid Sans Fallback")
+_CJK_FILES = re.compile(r"(NotoSansCJK|NotoSansSC|SourceHanSans|wqy|msyh|simhei|PingFang|DroidSansFallback)",
+                        re.IGNORECASE)
+CJK_MISSING_NOTE = ("No CJK font is installed: Chinese text in figures shows as boxes. Install one, e.g. "
+                    "'apt-get install fonts-noto-cjk' (Debian/Ubuntu) or Noto Sans CJK SC from notofonts.github.io.")
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font (see :data:`CJK_FAMILIES`), or None when there is none.
+
+    Fonts installed after matplotlib built its font cache are found by their file names and registered."""
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((family for family in CJK_FAMILIES if family in names), None)
+
+    found = known()
+    if found is None:
+        for path in sorted(font_manager.findSystemFonts()):
+            if _CJK_FILES.search(Path(path).name):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = known()
+    return found
+
+
+def use_cjk_fallback() -> str | None:
+    """Make the CJK font (if any) the fallback of DejaVu Sans: ``font.family`` becomes ``["DejaVu Sans", <CJK
+    font>, "sans-serif"]`` (matplotlib falls back glyph by glyph along that list); returns the CJK font's name."""
+    family = cjk_font()
+    if family is not None:
+        families = list(matplotlib.rcParams["font.family"])
+        if family not in families:
+            matplotlib.rcParams["font.family"] = ["DejaVu Sans", family, *[f for f in families if f != "DejaVu Sans"]]
+    return family
+
+
+use_cjk_fallback()
 
 
 # --------------------------------------------------------------------------------------------- colours and labels
@@ -66,8 +120,9 @@ def site_type_colour(site_type: str) -> str:
     return SITE_TYPE_COLOURS.get(site_type, GREY)
 
 
-def site_type_label(site_type: str) -> str:
-    return SITE_TYPE_LABELS.get(site_type, site_type.replace("_", " "))
+def site_type_label(site_type: str, lang: str = "en") -> str:
+    """The human label of a site type in ``lang`` (``sim/tables/labels.csv``)."""
+    return label(f"site_type.{site_type}", lang)
 
 
 def ordered_types(types) -> list[str]:

@@ -428,6 +428,8 @@ def _check_inputs(sites, order, transformers, config: RolloutConfig, operation: 
     _check_transformer_values(transformers)
     _check_resources(released, config, operation)
     _check_budget(capex, config, start, horizon_years)
+    if config.calendar_enabled and horizon_years is not None:
+        _check_calendar_span(config, start, _calendar_days(start, horizon_years))
 
 
 def _need_columns(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
@@ -564,7 +566,8 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
     window_end_days = build_window_end_day(start, config.build_window_years, horizon_years)
     year_starts = cal.year_start_days(start, horizon_years + 1)
     resources = _make_resources(env, config)
-    calendars = _build_calendars(config, start, int(horizon_days) + 400, seed) if config.calendar_enabled else None
+    calendars = (_build_calendars(config, start, _calendar_days(start, horizon_years), seed)
+                 if config.calendar_enabled else None)
     site_type_index = site_table["site_type"].map({t: k for k, t in enumerate(SITE_TYPES)}).to_numpy(np.int64)
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
     work_days, fails = _draw_stage_work(site_ids, site_type_index, capacity_kwp, config, seed)
@@ -607,17 +610,27 @@ def _public_holidays(config: RolloutConfig, start: date, n_days: int) -> tuple[n
     return cal.holiday_mask(start, n_days, table.days), weekend
 
 
+def _calendar_days(start: date, horizon_years: int) -> int:
+    """Days the work calendars of a run cover: the horizon plus a year of margin for work still under way."""
+    return int(cal.days_since(start, cal.add_years(start, horizon_years))) + 400
+
+
+def _check_calendar_span(config: RolloutConfig, start: date, n_days: int) -> None:
+    """The Spring Festival shutdown needs the festival's date in every year the calendars cover."""
+    end_year = (start + timedelta(days=n_days)).year
+    if config.spring_festival_shutdown and (start.year < cal.FIRST_YEAR or end_year > cal.LAST_YEAR):
+        raise InputError(
+            f"the work calendar covers {cal.FIRST_YEAR}-{cal.LAST_YEAR} (Spring Festival table); the run spans "
+            f"{start.year}-{end_year}",
+            field="start_date", value=str(start), allowed="a shorter horizon, or rollout.calendar_enabled: false")
+
+
 def _build_calendars(config: RolloutConfig, start: date, n_days: int, seed: int) -> dict[str, cal.WorkCalendar]:
     """The office, rooftop and outdoor work calendars of the run (the rain from the run-level weather stream).
 
     Offices keep the country's public holidays and weekends; construction keeps the Spring Festival shutdown (and
     weekends and holidays where the settings say so); outdoor work also stops in the frozen season and on rain."""
-    if config.spring_festival_shutdown and (
-            start.year < cal.FIRST_YEAR or (start + timedelta(days=n_days)).year > cal.LAST_YEAR):
-        raise InputError(
-            f"the work calendar covers {cal.FIRST_YEAR}-{cal.LAST_YEAR} (Spring Festival table); the run spans "
-            f"{start.year}-{(start + timedelta(days=n_days)).year}",
-            field="start_date", value=str(start), allowed="a shorter horizon, or rollout.calendar_enabled: false")
+    _check_calendar_span(config, start, n_days)
     shutdown = np.zeros(n_days, dtype=bool)
     if config.spring_festival_shutdown:
         shutdown = cal.shutdown_mask(start, n_days, config.spring_festival_shutdown_days_before,

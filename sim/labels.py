@@ -1,0 +1,123 @@
+"""Human labels and units of reports and figures, in English and Chinese: one table, ``sim/tables/labels.csv``
+(``key, en, zh``), and the one way a quantity is written with a unit that rescales (MWh / GWh, t / kt).
+
+Keys are ``<kind>.<name>``: ``unit.MWh``, ``site_type.rural_home``, ``resource.om_crews``, ``status.declined``,
+``stage.consent``, ``strategy.max_yield``, ``pilot.public``, ``report.<heading>``, ``label.<text>``. A label may hold
+``{placeholders}`` filled by :func:`label`'s keyword arguments. Numbers are the same in every language; only
+labels, headings and unit names change.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES = ("en", "zh")
+TABLE = "tables/labels.csv"
+
+#: Units that rescale: base unit -> steps ``(divisor, unit key)`` from small to large. A value is written in the
+#: largest step whose divisor it reaches (3,500 MWh -> 3.50 GWh).
+LADDERS: dict[str, tuple[tuple[float, str], ...]] = {
+    "kWh": ((1.0, "kWh"), (1e3, "MWh"), (1e6, "GWh"), (1e9, "TWh")),
+    "MWh": ((1.0, "MWh"), (1e3, "GWh"), (1e6, "TWh")),
+    "kWp": ((1.0, "kWp"), (1e3, "MWp"), (1e6, "GWp")),
+    "t": ((1.0, "t"), (1e3, "kt"), (1e6, "Mt")),
+    "CNY": ((1.0, "CNY"), (1e3, "kCNY"), (1e6, "MCNY"), (1e9, "BCNY")),
+}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, dict[str, str]]:
+    with resources.files("sim").joinpath(TABLE).open("r", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    bad = [row["key"] for row in rows if None in row or any(not row.get(lang) for lang in LANGUAGES)]
+    if bad:
+        raise RuntimeError(f"sim/{TABLE}: rows with a missing or extra (unquoted comma) field: {', '.join(bad)}")
+    table = {row["key"]: {lang: row[lang] for lang in LANGUAGES} for row in rows}
+    if len(table) != len(rows):
+        raise RuntimeError(f"sim/{TABLE}: a key is listed twice")
+    return table
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        from .errors import InputError
+
+        raise InputError("unknown report language", field="--lang", value=lang, allowed=", ".join(LANGUAGES))
+    return lang
+
+
+def label(key: str, lang: str = "en", default: str | None = None, **values) -> str:
+    """The label ``key`` in ``lang`` with ``values`` filled in; ``default`` (or the key's name with spaces) when
+    the table has no such key."""
+    row = _table().get(key)
+    if row is None:
+        text = default if default is not None else key.split(".", 1)[-1].replace("_", " ")
+    else:
+        text = row[check_lang(lang)] or row["en"]
+    return text.format(**values) if values else text
+
+
+def has_label(key: str) -> bool:
+    return key in _table()
+
+
+def keys(kind: str) -> list[str]:
+    """The names of one kind of key (``site_type``, ``strategy`` ...) in table order."""
+    prefix = kind + "."
+    return [k[len(prefix):] for k in _table() if k.startswith(prefix)]
+
+
+def unit(name: str, lang: str = "en") -> str:
+    """A unit's name in ``lang`` (``unit("MWh", "zh")`` -> 兆瓦时); unknown units are returned as given."""
+    return label(f"unit.{name}", lang, default=name)
+
+
+def decimals_for(value: float) -> int:
+    """Decimals that keep about three significant digits: 3.46, 34.6, 346, 3,456."""
+    a = abs(value)
+    if a == 0 or a >= 1000:
+        return 0
+    return 2 if a < 10 else (1 if a < 100 else 0)
+
+
+def rescale(value: float, base_unit: str) -> tuple[float, str]:
+    """``(value / divisor, unit key)`` in the largest step of the unit's ladder the value reaches."""
+    ladder = LADDERS.get(base_unit)
+    if ladder is None or value is None or not math.isfinite(value):
+        return value, base_unit
+    divisor, name = ladder[0]
+    for d, n in ladder:
+        if abs(value) >= d:
+            divisor, name = d, n
+    return value / divisor, name
+
+
+def quantity(value: float | None, base_unit: str, lang: str = "en", decimals: int | None = None) -> str:
+    """``value`` (in ``base_unit``) written with thousands separators in a unit that rescales:
+    ``quantity(3500, "MWh")`` -> ``3.50 GWh``. ``None`` / NaN -> ``-``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    scaled, name = rescale(float(value), base_unit)
+    digits = decimals_for(scaled) if decimals is None else decimals
+    return f"{scaled:,.{digits}f} {unit(name, lang)}".strip()
+
+
+COLUMN_MIN = 10.0
+"""A column or axis takes the largest unit in which its largest value is still at least this (1,590 GWh rather
+than 1.59 TWh, so that its smaller values keep their digits: 431 GWh, not 0.43 TWh)."""
+
+
+def common_scale(values, base_unit: str) -> tuple[float, str]:
+    """``(divisor, unit key)`` for a whole axis or table column: the largest unit of the ladder in which the largest
+    of ``values`` is at least :data:`COLUMN_MIN`."""
+    finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
+    top = max(finite) if finite else 0.0
+    ladder = LADDERS.get(base_unit, ((1.0, base_unit),))
+    divisor, name = ladder[0]
+    for d, n in ladder:
+        if top >= COLUMN_MIN * d:
+            divisor, name = d, n
+    return divisor, name

@@ -1,0 +1,36 @@
+"""Self-contained HTML reports (``pvsim report FOLDER``): of one run (:mod:`sim.report.run`) or of a strategy
+comparison (:mod:`sim.report.compare`), in English or Chinese (``lang="zh"``: labels, headings and units from
+``sim/tables/labels.csv``; numbers unchanged).
+
+A report is one file (default ``FOLDER/report.html``), written atomically, with inline PNG figures and inline
+style and no external resource, so it opens offline and can be mailed around.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._html import REPORT_NAME
+from .run import check_run_folder, key_figures, render_html, run_warnings, write_report
+
+__all__ = ["REPORT_NAME", "check_run_folder", "is_comparison_folder", "key_figures", "render_html", "run_warnings",
+           "write_any_report", "write_comparison_report", "write_report"]
+
+
+def is_comparison_folder(folder: Path) -> bool:
+    """Whether ``folder`` was written by ``pvsim compare`` (it holds ``comparison.json``)."""
+    return (Path(folder) / "comparison.json").is_file()
+
+
+def write_comparison_report(folder: str | Path, **kwargs) -> Path:
+    from .compare import write_comparison_report as write
+
+    return write(folder, **kwargs)
+
+
+def write_any_report(folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
+    """The report of a run folder or, if ``folder`` holds ``comparison.json``, of a comparison; returns its path."""
+    folder = Path(folder).expanduser()
+    if is_comparison_folder(folder):
+        return write_comparison_report(folder, lang=lang, scenario=scenario, out=out)
+    return write_report(folder, lang=lang, scenario=scenario, out=out)

@@ -1,0 +1,185 @@
+"""What a report knows beyond the output folder: the scenario (the programme and the assumptions behind the money and
+carbon figures) and the county's map layers (:func:`sim.sites.map_layers`).
+
+The scenario comes from ``--scenario`` / ``scenario=``, else from a path the folder records (``scenario_file`` in
+``summary.json`` or ``comparison.json``) when that file still exists, else from ``scenarios/<name>.yaml`` in the
+working directory (or beside the folder's parents) when its input files hash to the run's ``inputs_sha256``. Its input files are hashed as the run hashed
+them (:func:`sim.pipeline.inputs_sha256`): when they differ from the run's, the report says so. A report without a
+scenario, or whose layers cannot be read, still renders (sites only, and a note).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..labels import label, quantity
+
+
+@dataclass
+class Context:
+    scenario: object | None = None
+    layers: dict = field(default_factory=dict)
+    inputs_differ: bool = False
+    layer_error: str | None = None
+
+    def notes(self, lang: str) -> list[str]:
+        out = []
+        if self.scenario is None:
+            out.append(label("report.no_scenario", lang))
+        if self.inputs_differ:
+            out.append(label("report.scenario_changed", lang))
+        if self.layer_error:
+            out.append(f"{label('report.no_layers', lang)} ({self.layer_error})")
+        if lang == "zh":
+            from ..plotting import CJK_MISSING_NOTE, cjk_font
+
+            if cjk_font() is None:
+                out.append(CJK_MISSING_NOTE)
+        return out
+
+
+def _scenario_from(value, recorded: dict, folder: Path | None):
+    from ..scenario import Scenario, load_scenario
+
+    if isinstance(value, Scenario):
+        return value
+    if value is not None:
+        return load_scenario(value)
+    path = recorded.get("scenario_file")
+    if path and Path(path).is_file():
+        try:
+            return load_scenario(path)
+        except InputError:
+            return None
+    return _scenario_by_name(recorded, folder)
+
+
+def _scenario_by_name(recorded: dict, folder: Path | None):
+    """``scenarios/<name>.yaml`` near the working directory or the folder, if it is the run's (same input hash)."""
+    from ..pipeline import inputs_sha256
+    from ..scenario import load_scenario
+
+    name, digest = recorded.get("scenario"), recorded.get("inputs_sha256")
+    if not name or not digest:
+        return None
+    roots = [Path.cwd(), *(list(Path(folder).resolve().parents)[:3] if folder is not None else [])]
+    for candidate in dict.fromkeys(root / "scenarios" / f"{name}.yaml" for root in roots):
+        if candidate.is_file():
+            try:
+                scenario = load_scenario(candidate)
+            except InputError:
+                continue
+            if inputs_sha256(scenario) == digest:
+                return scenario
+    return None
+
+
+def load_context(scenario, recorded: dict, folder: Path | None = None) -> Context:
+    """The report's :class:`Context` from ``scenario`` (path, Scenario or None) and the folder's recorded
+    ``summary.json`` / ``comparison.json`` (for ``scenario``, ``scenario_file`` and ``inputs_sha256``)."""
+    from ..pipeline import inputs_sha256
+    from ..sites import map_layers
+
+    sc = _scenario_from(scenario, recorded, folder)
+    ctx = Context(scenario=sc)
+    if sc is None:
+        return ctx
+    recorded_hash = recorded.get("inputs_sha256")
+    ctx.inputs_differ = bool(recorded_hash) and inputs_sha256(sc) != recorded_hash
+    try:
+        ctx.layers = map_layers(sc)
+    except InputError as exc:
+        ctx.layer_error = str(exc)
+    return ctx
+
+
+def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, str]]:
+    """``(label, value)`` of the programme: target, budget, build window, horizon, start, strategy, teams."""
+    from ..rollout import total_budget_cny
+
+    name = summary.get("strategy") or ""
+    items = [(label("label.strategy", lang), f"{label(f'strategy.{name}', lang, default=name)} ({name})")]
+    sc = ctx.scenario
+    if sc is None:
+        return items + [(label("label.start", lang), str(summary.get("start_date"))),
+                        (label("label.horizon", lang), f"{summary.get('horizon_years')} {label('unit.years', lang)}")]
+    r = sc.rollout
+    years = label("unit.years", lang)
+    items += [
+        (label("label.target", lang), quantity(r.target_capacity_kwp, "kWp", lang) if r.target_capacity_kwp else "-"),
+        (label("label.start", lang), sc.start_date.isoformat()),
+        (label("label.build_window", lang), f"{r.build_window_years:g} {years}"),
+        (label("label.horizon", lang), f"{sc.horizon_years} {years}"),
+        (label("label.release_mode", lang), label(f"release.{r.release_mode}", lang)),
+    ]
+    if r.release_mode == "budget":
+        total = total_budget_cny(r, sc.start_date, sc.horizon_years)
+        items += [(label("label.budget", lang), quantity(r.annual_budget_cny, "CNY", lang)),
+                  (label("label.budget_total", lang), quantity(total, "CNY", lang))]
+    tracks = getattr(r, "tracks", None) or getattr(sc, "tracks", None)
+    if tracks:
+        items.append((label("label.tracks", lang), ", ".join(str(t) for t in tracks)))
+    teams = ", ".join(f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
+                      ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k))
+    items.append((label("label.resources", lang), teams))
+    return items
+
+
+def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
+    """``[assumption, value, source]`` behind LCOE, NPV, cost per tonne and CO2."""
+    sc = ctx.scenario
+    method = str(summary.get("emission_factor_method") or "-")
+    factor = method
+    if sc is not None:
+        from ..carbon import factor_in_year
+
+        factor = (f"{factor_in_year(sc.carbon, sc.start_date.year):.4f} {label('unit.kgCO2/kWh', lang)} "
+                  f"({sc.start_date.year}, {method})")
+    rows = [[label("label.grid_factor", lang), factor, str(summary.get("emission_factor_source") or "-")]]
+    if sc is None:
+        return rows
+    from ..carbon import LIFECYCLE_BASES
+    from ..sites import site_type_parameters
+
+    econ, carbon, op = sc.economics, sc.carbon, sc.operation
+    lc_value, lc_source = (LIFECYCLE_BASES.get(carbon.lifecycle_basis) or
+                           (carbon.lifecycle_kgco2e_per_kwh, label("label.scenario_value", lang)))
+    tariff = econ.retail_tariff_cny_per_kwh
+    tariff_text = (quantity(tariff, "CNY/kWh", lang, decimals=3) if isinstance(tariff, (int, float))
+                   else ", ".join(f"{k} {v:.3f}" for k, v in tariff.items()))
+    capex = site_type_parameters(sc)["capex_cny_per_w"]
+    scen = label("label.scenario_value", lang)
+    rows += [
+        [label("label.life_cycle", lang), f"{lc_value:.4f} {label('unit.kgCO2/kWh', lang)}", lc_source],
+        [label("label.grid_factor_paths", lang), _paths_text(summary, lang),
+         "sim/tables/grid_factor_paths.csv (rates derived from the published MEE/NBS averages)"],
+        [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %", _doc(type(econ), "discount_rate_percent", scen)],
+        [label("label.retail_tariff", lang), tariff_text, _doc(type(econ), "retail_tariff_cny_per_kwh", scen)],
+        [label("label.export_tariff", lang), str(summary.get("price_basis") or econ.price_basis),
+         _doc(type(econ), "export_price_basis", scen)],
+        [label("label.horizon_rule", lang), str(summary.get("economics_horizon_rule") or econ.horizon_rule),
+         _doc(type(econ), "residual_value", scen)],
+        [label("label.capex", lang), f"{capex.min():.2f}-{capex.max():.2f} {label('unit.CNY/W', lang)}",
+         "sim/tables/site_types.csv (NEA 2023-2025 average 3.1 CNY/W; by site type)"],
+        [label("label.degradation", lang), label("label.degradation_value", lang,
+                                                 first=f"{op.degradation_first_year_percent:g} %",
+                                                 later=f"{op.degradation_percent_per_year:g} %"),
+         _doc(type(op), "degradation_percent_per_year", scen)],
+        [label("label.weather", lang), ", ".join(summary.get("weather") or []) or "-", ""],
+    ]
+    return rows
+
+
+def _paths_text(summary: dict, lang: str) -> str:
+    """CO2 avoided on the low, central and high grid-factor paths."""
+    spread = summary.get("co2_avoided_range_t") or {}
+    return ", ".join(f"{label(f'label.path_{p}', lang)} {quantity(spread.get(p), 't', lang)}"
+                     for p in ("low", "central", "high") if p in spread) or "-"
+
+
+def _doc(model, name: str, default: str) -> str:
+    """The scenario key's own description (which names its source or says it is an assumption)."""
+    info = getattr(model, "model_fields", {}).get(name)
+    return info.description if info is not None and info.description else default

@@ -1,0 +1,175 @@
+"""The report of a comparison folder (``pvsim report COMPARE_DIR``): what was compared and how, a ranking table
+with 95 % confidence intervals, paired differences against the baseline with a cue for which direction is better,
+trajectories with bands, maps of what each strategy builds (when the scenario's sites can be read), and the
+assumptions of the scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..labels import check_lang, label, unit
+from ..metrics import Metric
+from . import _html as h
+from ._context import Context, assumption_rows, load_context, programme_items
+
+
+def _strategy(name: str, lang: str) -> str:
+    from ..plotting.compare import strategy_label
+
+    return strategy_label(name, lang)
+
+
+def _mean_ci(mean: float, low: float, high: float, metric: Metric) -> str:
+    """``mean ± half-width of the 95 % CI`` in the metric's display unit (``-`` where there is no value)."""
+    if not math.isfinite(mean):
+        return "-"
+    digits = metric.decimals
+    text = f"{mean / metric.divisor:,.{digits}f}"
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" ± {(high - low) / 2 / metric.divisor:,.{digits}f}"
+    return text
+
+
+def ranking_metric(metrics: list[Metric]) -> Metric:
+    """The metric the strategies are ranked by: net CO2 avoided (the programme's purpose), else the first."""
+    return next((m for m in metrics if m.name == "co2_avoided_t"), metrics[0])
+
+
+def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
+    key = ranking_metric(metrics)
+    order = comparison.table.loc[comparison.strategies, f"{key.name}_mean"].astype(float)
+    ranked = order.sort_values(ascending=key.better == "lower", na_position="last").index.tolist()
+    rows = []
+    for rank, name in enumerate(ranked, start=1):
+        row = comparison.table.loc[name]
+        rows.append([str(rank), f"{_strategy(name, lang)} ({name})", f"{int(row['n'])}",
+                     *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
+                                float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
+    header = [label("label.rank", lang), label("label.strategy", lang), "n",
+              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit(m.display_unit, lang)}]" for m in metrics]]
+    return (f"<p>{h.e(label('caption.ranking', lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
+            + h.table(header, rows, left=2))
+
+
+def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[str, str]:
+    """(text, css class) saying whether a difference is better, worse or not resolved."""
+    if not excludes_zero or not math.isfinite(mean) or metric.better == "none":
+        return (label("label.no_difference", lang) if not excludes_zero else "", "")
+    better = (mean > 0) == (metric.better == "higher")
+    return (f"▲ {label('label.better', lang)}", "ok") if better else (f"▼ {label('label.worse', lang)}", "no")
+
+
+def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
+    paired = comparison.paired.set_index(["strategy", "metric"])
+    rows, classes = [], []
+    for name in comparison.strategies:
+        if name == comparison.baseline:
+            continue
+        for m in metrics:
+            if (name, m.name) not in paired.index:
+                continue
+            d = paired.loc[(name, m.name)]
+            text, cls = _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
+            direction = {"higher": label("label.higher_better", lang), "lower": label("label.lower_better", lang)}
+            rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
+                         f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
+                         f"{unit(m.display_unit, lang)}", direction.get(m.better, "-"), text])
+            classes.append(["", "", "", "", cls])
+    header = [label("label.strategy", lang), label("label.metric", lang),
+              f"{label('label.difference', lang)} ({label('label.ci95', lang)})", label("label.direction", lang),
+              label("label.verdict", lang)]
+    intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
+    return f"<p>{h.e(intro)}</p>" + h.table(header, rows, left=2, classes=classes)
+
+
+def _figures(comparison, ctx: Context, lang: str) -> list[str]:
+    from ..plotting import compare as figs
+
+    names, n = comparison.strategies, comparison.replications
+    parts = [f'<h2 id="trajectories">{h.e(label("report.trajectories", lang))}</h2>',
+             h.img(figs.bands_figure(comparison.bands, names, n, lang), label("report.trajectories", lang),
+                   label("caption.bands", lang)),
+             f'<h2 id="metrics">{h.e(label("report.metrics_figure", lang))}</h2>',
+             h.img(figs.metric_bars_figure(comparison.table, names, n, lang), label("report.metrics_figure", lang),
+                   label("caption.bars", lang))]
+    if len(names) > 1:
+        parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang),
+                           label("report.paired", lang), label("caption.paired_figure", lang)))
+    parts.append(f'<h2 id="maps">{h.e(label("report.build_maps", lang))}</h2>')
+    parts += _maps(comparison, ctx, lang)
+    return parts
+
+
+def _maps(comparison, ctx: Context, lang: str) -> list[str]:
+    from ..experiment import read_built
+    from ..plotting import compare as figs
+
+    built = read_built(comparison.out_dir, comparison.strategies)
+    if ctx.scenario is not None and len(built) == len(comparison.strategies):
+        from ..sites import read_sites
+
+        sites = read_sites(ctx.scenario)
+        return [h.img(figs.build_maps_figure(sites, built, comparison.strategies, layers=ctx.layers, lang=lang),
+                      label("report.build_maps", lang), label("caption.build_maps", lang))]
+    png = comparison.out_dir / "maps_built_sites.png"
+    if png.is_file():  # the maps pvsim compare drew (English), when the sites cannot be read again
+        return [h.img_png(png.read_bytes(), label("report.build_maps", lang), label("caption.build_maps", lang))]
+    return [h.note(label("report.no_scenario", lang))]
+
+
+def _baseline_summary(comparison) -> dict:
+    """``summary.json`` of the baseline's replication 0 (grid factor and weather of the comparison's runs)."""
+    import json
+
+    from ..experiment import run_dir
+
+    path = run_dir(comparison.out_dir, comparison.baseline, 0) / "summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None = None,
+                           recorded: dict | None = None) -> str:
+    """The comparison report as one self-contained HTML string."""
+    ctx = ctx or Context()
+    recorded = recorded or {}
+    from ..plotting.compare import shown_metrics
+
+    metrics = shown_metrics(comparison.table, comparison.strategies)
+    title = label("report.compare_title", lang)
+    meta = label("caption.compare_meta", lang, scenario=recorded.get("scenario", "-"), n=comparison.replications,
+                 baseline=_strategy(comparison.baseline, lang), k=len(comparison.strategies))
+    body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
+            *[h.note(n) for n in ctx.notes(lang)]]
+    if ctx.scenario is not None:
+        items = [it for it in programme_items(ctx, {"strategy": comparison.baseline}, lang)
+                 if it[0] != label("label.strategy", lang)]
+        body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>', h.definitions(items)]
+    body += [f'<h2 id="ranking">{h.e(label("report.ranking", lang))}</h2>', _ranking_table(comparison, metrics, lang)]
+    if len(comparison.strategies) > 1:
+        body += [f'<h2 id="paired">{h.e(label("report.paired", lang))}</h2>', _paired_table(comparison, metrics, lang)]
+    body += _figures(comparison, ctx, lang)
+    rows = assumption_rows(ctx, _baseline_summary(comparison), lang) if ctx.scenario is not None else []
+    if rows:
+        body += [f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>',
+                 h.table([label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
+                         rows, left=3, classes=[["", "", "src"] for _ in rows])]
+    return h.page(f"{title}: {recorded.get('scenario', '')}", lang, body, h.footer(lang))
+
+
+def write_comparison_report(folder: str | Path, *, lang: str = "en", scenario=None,
+                            out: str | Path | None = None) -> Path:
+    """Write the report of the comparison folder ``folder`` (default ``folder/report.html``, atomically)."""
+    import json
+
+    from .._io import atomic_write
+    from ..experiment import read_comparison
+
+    check_lang(lang)
+    folder = Path(folder).expanduser()
+    comparison = read_comparison(folder)
+    recorded = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    ctx = load_context(scenario, recorded, folder)
+    text = render_comparison_html(comparison, lang=lang, ctx=ctx, recorded=recorded)
+    return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)

@@ -1,0 +1,293 @@
+"""The report of one run folder (``pvsim report RUN_DIR``), for a county's leadership.
+
+Sections: the programme (target, budget, build window, horizon, strategy, teams), key figures (units that rescale),
+the run's warnings in a visible box, the assumptions behind every money and carbon figure, whole-county pilot
+coverage, charts over time, resources and queues, a map (county boundary, townships, exclusion zones, built sites by
+type, scale bar, north arrow) and tables by site type and outcome. The programme, the assumptions and the map layers
+come from the scenario (``--scenario``, or the file the run records); without it the report says so and shows what
+the run folder holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .._config import PILOT_TARGETS_PERCENT
+from ..errors import InputError
+from ..labels import label, quantity
+from ..results import OUTPUT_FILES, RunResult, read_run
+from . import _html as h
+from ._context import Context, load_context
+
+BUSY_WARNING = 0.85
+"""A resource busy at least this share of the time it was in use is reported as saturated."""
+WAIT_WARNING_DAYS = 30.0
+"""A resource that sites waited for longer than this on average [days] is reported as a queue."""
+
+
+def check_run_folder(run_dir: Path) -> None:
+    """Raise :class:`InputError` naming the folder and the missing files if it is not a complete run folder."""
+    allowed = "a folder written by 'pvsim run' (" + ", ".join(OUTPUT_FILES) + ") or 'pvsim compare'"
+    if not run_dir.is_dir():
+        raise InputError("folder not found", file=run_dir, field="FOLDER", allowed=allowed)
+    missing = [f for f in OUTPUT_FILES if not (run_dir / f).is_file()]
+    if missing:
+        raise InputError(f"not a complete pvsim run folder: missing {', '.join(missing)}", file=run_dir,
+                         field="FOLDER", allowed=allowed)
+
+
+# --------------------------------------------------------------------------------------------- numbers
+
+
+def _milestone_card(share: str, date: str | None, target_kwp: float | None, lang: str, horizon) -> tuple:
+    target = quantity(target_kwp, "kWp", lang) if target_kwp else label("label.capacity_target_default", lang)
+    return (label("label.milestone", lang, share=share, target=target),
+            date or label("label.not_reached", lang),
+            label("label.within_years", lang, n=horizon) if share == "100 %" else label("label.date", lang))
+
+
+def _money(text: str, summary: dict) -> str:
+    """Money labelled in the run's currency (a label: the values are the same)."""
+    currency = summary.get("currency") or "CNY"
+    return text if currency == "CNY" else text.replace("CNY", currency)
+
+
+def _co2_note(summary: dict, lang: str) -> str:
+    """The grid-factor paths' range and the life-cycle comparison, beside the central CO2 avoided."""
+    spread = summary.get("co2_avoided_range_t") or {}
+    parts = []
+    if spread and spread.get("low") != spread.get("high"):
+        parts.append(label("label.co2_paths", lang, low=quantity(spread.get("low"), "t", lang),
+                           high=quantity(spread.get("high"), "t", lang)))
+    parts.append(label("label.co2_lifecycle", lang, value=quantity(summary.get("co2_avoided_lifecycle_t"), "t", lang)))
+    return "; ".join(parts)
+
+
+def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None) -> list[tuple[str, str, str]]:
+    """``(label, value, note)`` of the headline numbers, as the report writes them (units rescale)."""
+    s, ms, n = summary, summary.get("milestones") or {}, summary.get("horizon_years")
+    return [
+        (label("label.sites_built", lang), f"{int(s.get('sites_built') or 0):,}",
+         label("label.of_eligible", lang, n=f"{int(s.get('sites_eligible') or 0):,}")),
+        (label("label.capacity_built", lang), quantity(s.get("capacity_built_kwp"), "kWp", lang),
+         label("label.of_eligible", lang, n=quantity(s.get("capacity_eligible_kwp"), "kWp", lang))),
+        (label("label.energy", lang), quantity(s.get("energy_mwh"), "MWh", lang), label("label.over_years", lang, n=n)),
+        (label("label.co2_ams_id", lang), quantity(s.get("co2_avoided_t"), "t", lang), _co2_note(s, lang)),
+        (label("label.capex", lang), _money(quantity(s.get("capex_cny"), "CNY", lang), s),
+         label("label.of_sites_built", lang)),
+        (label("label.lcoe", lang), _money(quantity(s.get("lcoe_cny_per_kwh"), "CNY/kWh", lang, decimals=3), s),
+         f"{label('label.npv', lang)} {_money(quantity(s.get('npv_cny'), 'CNY', lang), s)}"),
+        (label("label.cost_per_t_net", lang),
+         _money(quantity(s.get("net_cost_per_t_co2_cny"), "CNY/t", lang, decimals=0), s),
+         label("label.cost_gross_note", lang,
+               value=_money(quantity(s.get("cost_per_t_co2_cny"), "CNY/t", lang, decimals=0), s))),
+        (label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
+         label("label.curtailed_note", lang)),
+        *[_milestone_card(f"{share[:-1]} %", ms.get(share), target_kwp, lang, n) for share in ("25%", "50%", "100%")],
+    ]
+
+
+def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = None) -> list[str]:
+    """What a reader must not miss: saturated resources and long queues, milestones not reached, sites dropped for
+    lack of hosting capacity, curtailment, pilot minimums not met."""
+    out = []
+    for name, r in (summary.get("resources") or {}).items():
+        util, wait = float(r.get("utilisation_percent") or 0.0) / 100.0, float(r.get("mean_wait_days") or 0.0)
+        if util >= BUSY_WARNING or wait >= WAIT_WARNING_DAYS:
+            out.append(label("label.saturated", lang, name=label(f"resource.{name}", lang),
+                             util=f"{100 * util:.0f} %", wait=f"{wait:,.0f} {label('unit.days', lang)}"))
+    for share, date in (summary.get("milestones") or {}).items():
+        if not date:
+            out.append(label("label.milestone_missed", lang, share=f"{share[:-1]} %", n=summary.get("horizon_years")))
+    dropped = int((summary.get("sites_by_status") or {}).get("dropped_hosting") or 0)
+    if dropped:
+        out.append(label("label.dropped", lang, n=f"{dropped:,}"))
+    if float(summary.get("curtailed_mwh") or 0.0) > 0:
+        out.append(label("label.curtailment", lang, value=quantity(summary["curtailed_mwh"], "MWh", lang)))
+    missed = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items() if not c.get("met")]
+    if missed:
+        out.append(label("label.pilot_not_met", lang, names=", ".join(missed)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- tables
+
+
+def _pilot_table(coverage: dict, lang: str) -> str:
+    if not coverage:
+        return f"<p>{h.e(label('label.no_pilot', lang))}</p>"
+    rows, classes = [], []
+    for name, c in coverage.items():
+        met = bool(c.get("met"))
+        rows.append([label(f"pilot.{name}", lang), f"{int(c.get('candidates') or 0):,}",
+                     f"{int(c.get('eligible') or 0):,}", f"{int(c.get('built') or 0):,}",
+                     f"{float(c.get('share_percent') or 0):,.1f} %", f"{float(c.get('target_percent') or 0):,.0f} %",
+                     label("label.met" if met else "label.not_met", lang)])
+        classes.append([""] * 6 + ["ok" if met else "no"])
+    return h.table([label(k, lang) for k in ("label.pilot_category", "label.candidate_roofs", "label.eligible",
+                                             "label.built", "label.share_built", "label.pilot_minimum",
+                                             "label.target_met")], rows, classes=classes)
+
+
+def _resource_table(resources: dict, lang: str) -> str:
+    days = label("unit.days", lang)
+    rows = [[label(f"resource.{name}", lang), f"{int(r.get('capacity') or 0):,}",
+             f"{float(r.get('utilisation_percent') or 0):.0f} %", f"{float(r.get('mean_wait_days') or 0):,.1f}",
+             f"{float(r.get('p95_wait_days') or 0):,.1f}", f"{int(r.get('max_queue_length') or 0):,}"]
+            for name, r in resources.items()]
+    return h.table([label("label.resource", lang), label("label.units", lang), label("label.utilisation", lang),
+                    f"{label('label.mean_wait', lang)} [{days}]", f"{label('label.p95_wait', lang)} [{days}]",
+                    label("label.max_queue", lang)], rows)
+
+
+def _type_table(result: RunResult, lang: str) -> str:
+    """Candidates, eligible and built sites per type, with capacity, energy and CO2 built, one unit per column."""
+    from ..labels import common_scale, unit
+    from ..plotting import ordered_types, site_type_label
+
+    s = result.sites
+    built = s["status"].astype(str).eq("operating")
+    types = ordered_types(s["site_type"].unique())
+    sums = {col: s[built].groupby("site_type")[col].sum().reindex(types).fillna(0.0)
+            for col in ("capacity_kwp", "energy_mwh", "co2_avoided_t")}
+    scales = {col: common_scale(sums[col], base) for col, base in
+              (("capacity_kwp", "kWp"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
+    rows = []
+    for t in types:
+        sel = s["site_type"].eq(t)
+        rows.append([site_type_label(t, lang), f"{int(sel.sum()):,}", f"{int((sel & s['eligible'].astype(bool)).sum()):,}",
+                     f"{int((sel & built).sum()):,}",
+                     *[_column_value(sums[col][t], scales[col][0]) for col in sums]])
+    header = [label(k, lang) for k in ("label.site_type", "label.candidates", "label.eligible", "label.built")]
+    header += [f"{label(k, lang)} [{unit(scales[col][1], lang)}]" for k, col in
+               (("label.capacity", "capacity_kwp"), ("label.energy_short", "energy_mwh"), ("label.co2_short", "co2_avoided_t"))]
+    return h.table(header, rows)
+
+
+def _column_value(value: float, divisor: float) -> str:
+    from ..labels import decimals_for
+
+    v = float(value) / divisor
+    return "-" if v == 0 else f"{v:,.{decimals_for(v)}f}"
+
+
+def _status_table(summary: dict, lang: str) -> str:
+    rows = [[label(f"status.{k}", lang), f"{int(v):,}"] for k, v in (summary.get("sites_by_status") or {}).items()]
+    return h.table([label("label.outcome", lang), label("unit.sites", lang)], rows)
+
+
+def _stage_table(result: RunResult, lang: str) -> str:
+    st = result.stage_durations
+    if st is None or len(st) == 0:
+        return ""
+    days = label("unit.days", lang)
+    rows = [[label(f"stage.{r['stage']}", lang), f"{int(r['n']):,}", f"{r['mean_days']:,.1f}",
+             f"{r['p50_days']:,.1f}", f"{r['p95_days']:,.1f}"] for _, r in st.iterrows()]
+    return (f"<h3>{h.e(label('report.stages', lang))}</h3>" +
+            h.table([label("label.stage", lang), label("unit.sites", lang), f"{label('label.mean', lang)} [{days}]",
+                     f"{label('label.median', lang)} [{days}]", f"{label('label.p95', lang)} [{days}]"], rows))
+
+
+# --------------------------------------------------------------------------------------------- sections
+
+
+def _programme(ctx: Context, summary: dict, lang: str) -> str:
+    from ._context import programme_items
+
+    items = programme_items(ctx, summary, lang)
+    return f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>' + h.definitions(items)
+
+
+def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
+    from ._context import assumption_rows
+
+    rows = assumption_rows(ctx, summary, lang)
+    return (f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>' +
+            h.table([label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
+                    rows, left=3, classes=[["", "", "src"] for _ in rows]))
+
+
+def _charts(result: RunResult, lang: str) -> list[str]:
+    from .. import plotting
+
+    s = result.summary
+    return [
+        f'<h2 id="charts">{h.e(label("report.charts", lang))}</h2>',
+        h.img(plotting.capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones"),
+                                         lang=lang), label("caption.capacity_alt", lang),
+              label("caption.capacity", lang)),
+        h.img(plotting.energy_co2_by_year(result.annual, lang=lang), label("caption.energy_alt", lang),
+              label("caption.energy", lang)),
+        f'<h2 id="resources">{h.e(label("report.resources", lang))}</h2>',
+        h.img(plotting.resource_utilisation(s.get("resources") or {}, lang=lang), label("caption.resources_alt", lang),
+              label("caption.resources", lang)),
+        _resource_table(s.get("resources") or {}, lang),
+        _stage_table(result, lang),
+    ]
+
+
+def _map(result: RunResult, ctx: Context, lang: str) -> list[str]:
+    from .. import plotting
+
+    parts = [f'<h2 id="map">{h.e(label("report.map", lang))}</h2>']
+    if ctx.layers.get("boundary") is None:
+        parts.append(h.note(label("report.no_layers", lang)))
+    fig = plotting.county_map(result.sites, ctx.layers, lang=lang, title=label("caption.map_title", lang,
+                              n=f"{int(result.summary.get('sites_built') or 0):,}",
+                              mw=quantity(result.summary.get("capacity_built_kwp"), "kWp", lang)))
+    parts.append(h.img(fig, label("caption.map_alt", lang), label("caption.map", lang)))
+    return parts
+
+
+def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:
+    """The report of ``result`` as one self-contained HTML string (``ctx``: the scenario's programme and layers)."""
+    ctx = ctx or Context()
+    s = result.summary
+    target = ctx.scenario.rollout.target_capacity_kwp if ctx.scenario is not None else None
+    title = label("report.run_title", lang)
+    strategy = label(f"strategy.{s.get('strategy')}", lang, default=str(s.get("strategy")))
+    subtitle = (f"{s.get('scenario')} · {label('label.strategy', lang)}: {strategy} · "
+                f"{label('label.seed', lang)} {s.get('seed')} · pvsim {s.get('version')}")
+    body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(subtitle)}</p>']
+    body += [h.note(n) for n in ctx.notes(lang)]
+    body += [
+        _programme(ctx, s, lang),
+        f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
+        h.cards(key_figures(s, lang, target)),
+        h.warnings_box(label("report.warnings", lang), run_warnings(s, lang, target_kwp=target),
+                       label("report.no_warnings", lang)),
+        _assumptions(ctx, s, lang),
+        f'<h2 id="pilot">{h.e(label("report.pilot", lang))}</h2>',
+        f"<p>{h.e(label('caption.pilot', lang, minimums=_pilot_minimums(lang)))}</p>",
+        _pilot_table(s.get("pilot_coverage") or {}, lang),
+        *_charts(result, lang),
+        *_map(result, ctx, lang),
+        f'<h2 id="sites">{h.e(label("report.sites", lang))}</h2>',
+        _type_table(result, lang),
+        f"<h3>{h.e(label('report.outcomes', lang))}</h3>",
+        _status_table(s, lang),
+    ]
+    return h.page(f"{title}: {s.get('scenario')}", lang, body, h.footer(lang))
+
+
+def _pilot_minimums(lang: str) -> str:
+    return ", ".join(f"{label(f'pilot.{c}', lang)} {v:g} %" for c, v in PILOT_TARGETS_PERCENT.items())
+
+
+def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
+    """Write the report of the run folder ``run_dir`` (default ``run_dir/report.html``, atomically); returns its
+    path. ``scenario``: the run's scenario (a path or a loaded :class:`sim.scenario.Scenario`) for the programme,
+    the assumptions and the map layers.
+
+    Raises :class:`sim.errors.InputError` naming the folder and the missing files when ``run_dir`` is not a
+    complete run folder.
+    """
+    from .._io import atomic_write
+    from ..labels import check_lang
+
+    run_dir = Path(run_dir).expanduser()
+    check_lang(lang)
+    check_run_folder(run_dir)
+    result = read_run(run_dir)
+    ctx = load_context(scenario, result.summary, run_dir)
+    return atomic_write(Path(out) if out else run_dir / h.REPORT_NAME, render_html(result, lang=lang, ctx=ctx))
