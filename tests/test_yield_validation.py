@@ -1,14 +1,23 @@
 """Validation of the yield engine against NREL's PySAM Pvwattsv8 and of the synthetic year against real years.
 
-Real weather: the two TMY3 years shipped in pvlib's wheel (Greensboro NC, 723170; Sand Point AK, 703165).
+Real weather: the two TMY3 years shipped in pvlib's wheel (Greensboro NC, 723170; Sand Point AK, 703165) and the
+IWEC EPW year of Amsterdam from pvlib's test data (``tests/data/pvlib/``, gzipped; BSD-3, see the README there).
 PySAM gets exactly the same hourly weather through ``solar_resource_data`` with minute=30 (sun at mid-hour),
 losses 14 %, DC/AC 1.2, inverter 96 %, albedo 0.2, open rack, GCR 0.01 (self-shading negligible).
 The measured differences are part of each test's id.
+
+Before the low-light factor of :mod:`sim.energy` (PVWatts v8's single-diode module loses efficiency below about
+400 W/m^2, a linear PVWatts DC model does not) ours was +0.18..+0.41 % (Greensboro), +0.53..+1.11 % (Sand Point) and
++0.67..+1.26 % (Amsterdam) above PySAM; the plane-of-array irradiance agreed to 0.02 % and the sun position to
+0.004 deg, so the label convention was not the cause. After: -0.55..-0.02 %.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +31,20 @@ from sim.weather import Weather, read_weather_file, synthetic_year
 pv8 = pytest.importorskip("PySAM.Pvwattsv8")
 
 DATA = Path(pvlib.__file__).parent / "data"
-FILES = ("723170TYA.CSV", "703165TY.csv")
+SHIPPED = Path(__file__).parent / "data" / "pvlib"
+FILES = ("723170TYA.CSV", "703165TY.csv", "NLD_Amsterdam062400_IWEC.epw")
+_UNZIPPED = tempfile.TemporaryDirectory(prefix="pvsim-test-weather-")  # removed when the test session ends
 ORIENTATIONS = ((0, 180), (20, 180), (40, 180), (30, 90), (30, 270))
 
 
 @functools.lru_cache(maxsize=None)
 def _weather(name: str) -> Weather:
-    return read_weather_file(DATA / name)
+    if (DATA / name).exists():
+        return read_weather_file(DATA / name)
+    path = Path(_UNZIPPED.name) / name
+    with gzip.open(SHIPPED / f"{name}.gz", "rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return read_weather_file(path)
 
 
 def _pysam_ac(w: Weather, tilt: float, azimuth: float) -> pd.Series:
@@ -65,8 +81,13 @@ def _compare(name: str, tilt: float, azimuth: float) -> tuple[float, float, floa
     sam = _pysam_ac(w, tilt, azimuth)
     annual = (ours.sum() / sam.sum() - 1) * 100
     months = w.data.index.month
-    monthly = (ours.groupby(months).sum() / sam.groupby(months).sum() - 1) * 100
-    return float(annual), float(monthly.abs().max()), float(ours.sum()), float(sam.sum())
+    ours_m, sam_m = ours.groupby(months).sum(), sam.groupby(months).sum()
+    monthly = (ours_m / sam_m - 1) * 100
+    # months with under 2 % of the year's energy (Sand Point's December: 1.6 %, the sun within 10 deg of the horizon)
+    # are left out: there SSC's spectral modifier stays at 0.64 while the De Soto polynomial both use falls to 0
+    # when the sun is below about 3 deg; it moves the annual figure by less than 0.1 %
+    significant = sam_m >= 0.02 * sam_m.sum()
+    return float(annual), float(monthly[significant].abs().max()), float(ours.sum()), float(sam.sum())
 
 
 def _case_id(name: str, tilt: float, azimuth: float) -> str:
@@ -82,7 +103,7 @@ def test_specific_yield_matches_pysam_pvwattsv8(name, tilt, azimuth):
     annual, monthly, ours, sam = _compare(name, tilt, azimuth)
     msg = (f"{name} tilt {tilt} az {azimuth}: ours {ours:.1f} kWh/kWp, PySAM {sam:.1f} kWh/kWp, "
            f"annual diff {annual:+.2f} %, worst month {monthly:.2f} %")
-    assert abs(annual) <= 2.0, msg
+    assert abs(annual) <= 0.75, msg
     assert monthly <= 5.0, msg
 
 
@@ -105,7 +126,7 @@ def _synthetic_vs_real(name: str, tilt: float, azimuth: float) -> tuple[float, f
     return float((synth / real - 1) * 100), float(real), float(synth)
 
 
-SYN_CASES = [(f, t, 180) for f in FILES for t in (0, 20, 40)]
+SYN_CASES = [(f, t, 180) for f in FILES[:2] for t in (0, 20, 40)]
 
 
 @pytest.mark.parametrize("name,tilt,azimuth", SYN_CASES,
