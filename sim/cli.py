@@ -107,6 +107,22 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+GRID_NOTE = """next: pvsim validate needs the grid as well. Add a point layer 'transformers' (columns transformer_id,
+rating_kva; optional connection_level lv|mv) to {out}, or give its file as data.grid_file, then point a scenario at
+it: data: {{sites_file: {out}, sites_layer: sites}}"""
+
+
+def cmd_import_osm(args: argparse.Namespace) -> int:
+    from .osm import import_osm
+
+    report = import_osm(args.extract, args.out, tags_file=args.tags)
+    for line in report.lines():
+        print(line)
+    print(f"wrote {report.out} (layer sites)")
+    print(GRID_NOTE.format(out=report.out))
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import compare, print_comparison
     from .scenario import load_scenario
@@ -212,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sites", type=int, default=3500, help="number of candidate sites (default 3500)")
     p.add_argument("--seed", type=int, default=20260101, help="generator seed")
     p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("import-osm", help="OpenStreetMap extract (.osm or .osm.pbf) -> candidate sites GeoPackage",
+                       description="Map buildings and land use of an OpenStreetMap extract to site types (tag table "
+                                   "sim/tables/osm_site_types.csv, overridable with --tags) and write OUT/sites.gpkg; "
+                                   "prints what was kept and dropped, by tag.")
+    p.add_argument("extract", help="OpenStreetMap extract: .osm (XML) or .osm.pbf")
+    p.add_argument("--out", required=True, help="output folder (sites.gpkg is written there)")
+    p.add_argument("--tags", help="your tag table (CSV or YAML rows key, value, site_type[, pitched_roof, "
+                                  "min_area_m2]); its rows take precedence over the shipped table")
+    p.set_defaults(func=cmd_import_osm)
 
     p = sub.add_parser("schema", help="print the scenario key reference (Markdown)",
                        description="Print the scenario key reference (docs/scenarios.md) or, with --outputs, the "
