@@ -22,7 +22,7 @@ import pandas as pd
 import pvlib
 from pydantic import Field, field_validator, model_validator
 
-from sim._config import StrictModel, check_range
+from sim._config import TABLES, StrictModel, check_range
 from sim._io import atomic_write
 from sim.errors import InputError, InputWarning
 
@@ -30,10 +30,47 @@ COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 OPTIONAL_COLUMNS = ("pressure", "albedo")
 LABELS = ("left", "right", "center")
 
-# Beijing typical year (WMO 545110), see the design handbook
-BEIJING_GHI_KWH_PER_M2_DAY = [2.22, 2.94, 3.82, 5.18, 5.51, 5.55, 4.98, 4.58, 4.05, 3.04, 2.17, 1.82]
-BEIJING_TEMP_AIR_C = [-2.9, 0.0, 6.1, 14.3, 20.4, 25.2, 26.4, 25.0, 20.4, 13.7, 4.8, -0.5]
-BEIJING_WIND_SPEED_M_PER_S = [2.6, 2.4, 3.6, 2.6, 2.1, 2.6, 2.0, 1.8, 1.9, 2.2, 1.9, 2.1]
+
+
+@dataclass(frozen=True)
+class WeatherPreset:
+    """Monthly means of a named typical year (``sim/tables/weather_presets.csv``) and where they were measured."""
+
+    name: str
+    monthly_ghi_kwh_per_m2_day: list[float]
+    monthly_temp_air_c: list[float]
+    monthly_wind_speed_m_per_s: list[float]
+    latitude: float
+    longitude: float
+    period: str
+    station: str
+    source: str
+
+
+def weather_presets() -> dict[str, WeatherPreset]:
+    """The shipped synthetic-weather presets by name (``sim/tables/weather_presets.csv``, one row per month)."""
+    table = pd.read_csv(TABLES / "weather_presets.csv").sort_values(["preset", "month"])
+    out = {}
+    for name, rows in table.groupby("preset", sort=False):
+        first = rows.iloc[0]
+        out[str(name)] = WeatherPreset(
+            name=str(name), monthly_ghi_kwh_per_m2_day=rows["ghi_kwh_per_m2_day"].astype(float).tolist(),
+            monthly_temp_air_c=rows["temp_air_c"].astype(float).tolist(),
+            monthly_wind_speed_m_per_s=rows["wind_speed_m_per_s"].astype(float).tolist(),
+            latitude=float(first["latitude_deg"]), longitude=float(first["longitude_deg"]),
+            period=str(first["period"]), station=str(first["station"]), source=str(first["source"]))
+    return out
+
+
+PRESETS = weather_presets()
+#: Beijing's older typical year (IWEC, WMO 545110, 1982-1999): the ``beijing_iwec`` preset.
+BEIJING_GHI_KWH_PER_M2_DAY = PRESETS["beijing_iwec"].monthly_ghi_kwh_per_m2_day
+BEIJING_TEMP_AIR_C = PRESETS["beijing_iwec"].monthly_temp_air_c
+BEIJING_WIND_SPEED_M_PER_S = PRESETS["beijing_iwec"].monthly_wind_speed_m_per_s
+#: A preset's station may be at most this far from the county [km].
+PRESET_MAX_DISTANCE_KM = 300.0
+#: A weather file measured farther than this from the county gets a warning [km].
+FILE_WARN_DISTANCE_KM = 50.0
 
 MAX_GAP_HOURS = 3
 MAX_GHI_W_PER_M2 = 1500.0
@@ -66,11 +103,15 @@ _MONTHLY_RANGES = {
 
 
 class SyntheticWeatherConfig(StrictModel):
-    """Monthly means a synthetic year is calibrated to (defaults: Beijing typical year)."""
+    """What a synthetic year is calibrated to: the scenario's own 12 monthly means, or a named preset whose station
+    is within 300 km of the county (the shipped presets: ``sim/tables/weather_presets.csv``)."""
 
-    monthly_ghi_kwh_per_m2_day: list[float] = Field(default_factory=lambda: list(BEIJING_GHI_KWH_PER_M2_DAY), description="12 monthly mean daily GHI targets (default: Beijing typical year, WMO 545110)")
-    monthly_temp_air_c: list[float] = Field(default_factory=lambda: list(BEIJING_TEMP_AIR_C), description="12 monthly mean air temperatures (default: Beijing)")
-    monthly_wind_speed_m_per_s: list[float] = Field(default_factory=lambda: list(BEIJING_WIND_SPEED_M_PER_S), description="12 monthly mean wind speeds (default: Beijing)")
+    preset: str | None = Field(None, description="named typical year to calibrate to: " + ", ".join(
+        f"{p.name} ({p.station}, {p.period})" for p in PRESETS.values()) + "; its station must be within 300 km of "
+        "the county; monthly values given here replace the preset's")
+    monthly_ghi_kwh_per_m2_day: list[float] | None = Field(None, description="12 monthly mean daily GHI targets (January..December) for the county; required unless a preset is given")
+    monthly_temp_air_c: list[float] | None = Field(None, description="12 monthly mean air temperatures; required unless a preset is given")
+    monthly_wind_speed_m_per_s: list[float] | None = Field(None, description="12 monthly mean wind speeds; required unless a preset is given")
     year: int = Field(2023, description="calendar year the synthetic weather is laid on")
     n_years: int = Field(1, description="number of stochastic weather years (inter-annual variability; year y of the horizon uses year y mod n)")
     seed: int = Field(0, description="seed of the synthetic weather's random stream")
@@ -80,9 +121,18 @@ class SyntheticWeatherConfig(StrictModel):
 
     @field_validator(*_MONTHLY_RANGES)
     @classmethod
-    def _monthly(cls, v: list[float], info) -> list[float]:
+    def _monthly(cls, v: list[float] | None, info) -> list[float] | None:
+        if v is None:
+            return None
         lo, hi, unit = _MONTHLY_RANGES[info.field_name]
         return _twelve(info.field_name, v, lo, hi, unit)
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, v: str | None) -> str | None:
+        if v is not None and v not in PRESETS:
+            raise ValueError(f"unknown weather preset {v!r}; allowed: {', '.join(PRESETS)}")
+        return v
 
     @field_validator("year", "interannual_ghi_sd_percent")
     @classmethod
@@ -119,7 +169,7 @@ class WeatherConfig(StrictModel):
     """Where the hourly weather comes from."""
 
     source: Literal["synthetic", "file", "pvgis"] = Field("synthetic", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
-    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, NSRDB PSM CSV)")
+    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, PVGIS hourly series with components on a horizontal plane, NSRDB PSM CSV); the sun is placed at each file's own location (warning if over 50 km from the county)")
     format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb"] = Field("auto", description="file format (auto: from the file name and content)")
     latitude_deg: float | None = Field(None, description="latitude override (default: the county's centre)")
     longitude_deg: float | None = Field(None, description="longitude override (default: the county's centre)")
@@ -367,7 +417,8 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
 
     Parameters
     ----------
-    path : EPW, TMY3 CSV, PVGIS TMY (json / csv / epw) or NSRDB PSM CSV file.
+    path : EPW, TMY3 CSV, PVGIS TMY (json / csv / epw), PVGIS hourly series (seriescalc, csv / json, with
+        irradiance components on a horizontal plane) or NSRDB PSM CSV file.
     fmt : "auto" (from name and header), "epw", "tmy3", "pvgis" or "nsrdb".
     latitude, longitude [°], altitude [m] : override the file's own metadata.
     """
@@ -389,6 +440,10 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             label = "left"
             data = _one_year(data)  # mixed-year typical months -> one year
             data, _ = _pressure_to_pa(data)  # TMY3 pressure is in mbar
+        elif fmt == "pvgis" and _is_pvgis_hourly(path):
+            data, lat, lon, alt = _read_pvgis_hourly(path)
+            label = "center"  # PVGIS stamps its hourly values at hh:10 UTC, as in its TMY
+            data = _one_year(data)
         elif fmt == "pvgis":
             data, meta = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
             lat, lon, alt = _pvgis_location(meta)
@@ -425,6 +480,62 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
                          allowed="a file with a time-zone field")
     data = validate_weather(data, file=path)
     return Weather(data=data, latitude=lat, longitude=lon, altitude=alt, label=label, source=path.name)
+
+
+def _is_pvgis_hourly(path: Path) -> bool:
+    """A PVGIS hourly series (seriescalc) rather than a typical year: it has G(i)/Gb(i) columns or "hourly" outputs."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "Gb(i)" in text or "G(i)" in text or '"hourly"' in text
+
+
+#: Below this sun height the beam on a horizontal plane is not turned into DNI (division by a tiny sin) [°].
+PVGIS_MIN_SUN_HEIGHT_DEG = 1.0
+
+
+def _read_pvgis_hourly(path: Path) -> tuple[pd.DataFrame, float, float, float]:
+    """A PVGIS hourly series with irradiance components on a horizontal plane -> ghi, dni, dhi, temp_air,
+    wind_speed; raises InputError saying what is missing otherwise. DNI = Gb(i) / sin(H_sun) where the sun is above
+    :data:`PVGIS_MIN_SUN_HEIGHT_DEG`, else 0 (and that beam stays in ghi)."""
+    data, meta = pvlib.iotools.read_pvgis_hourly(path, map_variables=True)[:2]
+    inputs = (meta or {}).get("inputs", {}) or {}
+    loc = inputs.get("location", inputs) or {}
+    if "poa_direct" not in data or "poa_sky_diffuse" not in data:
+        raise InputError("PVGIS hourly file has no irradiance components (only total plane irradiance G(i) or PV "
+                         "power P)", file=path, field="Gb(i), Gd(i)", allowed="a PVGIS hourly series downloaded with "
+                         "'Radiation components' ticked (API: components=1) on a horizontal plane (slope 0)")
+    slope = _pvgis_slope(inputs)
+    if slope is None or abs(slope) > 0.01:
+        raise InputError("PVGIS hourly components are on a tilted plane, not horizontal", file=path, field="slope",
+                         value=slope, allowed="a PVGIS hourly series for slope 0 (API: angle=0), so that Gb(i) and "
+                         "Gd(i) are beam and diffuse on the horizontal")
+    sun_height = data["solar_elevation"].to_numpy(float)
+    beam = data["poa_direct"].to_numpy(float)
+    up = sun_height > PVGIS_MIN_SUN_HEIGHT_DEG
+    out = pd.DataFrame({
+        "ghi": beam + data["poa_sky_diffuse"].to_numpy(float) + data.get("poa_ground_diffuse", 0.0 * beam),
+        "dni": np.where(up, beam / np.sin(np.radians(np.where(up, sun_height, 90.0))), 0.0),
+        "dhi": data["poa_sky_diffuse"].to_numpy(float),
+        "temp_air": data["temp_air"].to_numpy(float),
+        "wind_speed": data["wind_speed"].to_numpy(float),
+    }, index=data.index if data.index.tz is not None else data.index.tz_localize("UTC"))
+    years = sorted(set(out.index.year))
+    if len(years) > 1 and len(out) > 8784:
+        raise InputError("PVGIS hourly file covers several years", file=path, field="startyear, endyear",
+                         value=f"{years[0]}-{years[-1]}", allowed="one year per file (weather.files lists one file "
+                         "per year)")
+    return out, loc.get("latitude"), loc.get("longitude"), float(loc.get("elevation", 0.0) or 0.0)
+
+
+def _pvgis_slope(inputs: dict) -> float | None:
+    """Plane slope [°] of a PVGIS hourly request: csv ``Slope: 30 deg.``, json mounting_system.fixed.slope.value."""
+    raw = inputs.get("Slope")
+    if raw is None:
+        fixed = (inputs.get("mounting_system", {}) or {}).get("fixed")
+        raw = ((fixed or {}).get("slope") or {}).get("value") if isinstance(fixed, dict) else None
+    try:
+        return float(str(raw).split()[0]) if raw is not None else None
+    except ValueError:
+        return None
 
 
 def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | None = None, *,
@@ -662,6 +773,52 @@ def interannual_factors(n_years: int, sd_percent: float, seed: int) -> np.ndarra
 # --------------------------------------------------------------------------------------------------------------------
 
 
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on a sphere of radius 6371.0088 km (the IUGG mean Earth radius) [km]."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
+
+
+def synthetic_targets(config: SyntheticWeatherConfig, latitude: float,
+                      longitude: float) -> tuple[list[float], list[float], list[float]]:
+    """The 12 monthly GHI [kWh/m2/day], air temperature [°C] and wind [m/s] targets of the synthetic year at the
+    county (``latitude``, ``longitude`` [°]): the scenario's own values where given, else the preset's. A preset
+    must be within :data:`PRESET_MAX_DISTANCE_KM` of the county, so that no county runs on another place's climate."""
+    own = (config.monthly_ghi_kwh_per_m2_day, config.monthly_temp_air_c, config.monthly_wind_speed_m_per_s)
+    names = ("monthly_ghi_kwh_per_m2_day", "monthly_temp_air_c", "monthly_wind_speed_m_per_s")
+    if config.preset is None:
+        missing = [n for n, v in zip(names, own) if v is None]
+        if missing:
+            raise InputError("the synthetic year needs the county's own monthly means or a preset near it",
+                             field="weather.synthetic." + ", ".join(missing),
+                             allowed="12 values each (January..December) for this county, or weather.synthetic.preset "
+                                     "within 300 km: " + "; ".join(f"{p.name} ({p.latitude:.2f} N, {p.longitude:.2f} E)"
+                                                                   for p in PRESETS.values())
+                                     + "; or weather.source file / pvgis")
+        return own  # type: ignore[return-value]
+    preset = PRESETS[config.preset]
+    d = distance_km(latitude, longitude, preset.latitude, preset.longitude)
+    if d > PRESET_MAX_DISTANCE_KM and any(v is None for v in own):
+        raise InputError(f"weather preset {preset.name} ({preset.station}, {preset.latitude:.2f} N "
+                         f"{preset.longitude:.2f} E) is {d:.0f} km from the county ({latitude:.2f}, {longitude:.2f})",
+                         field="weather.synthetic.preset", value=preset.name,
+                         allowed=f"a preset within {PRESET_MAX_DISTANCE_KM:.0f} km, the county's own "
+                                 "weather.synthetic.monthly_* values, or weather.source file / pvgis")
+    p_vals = (preset.monthly_ghi_kwh_per_m2_day, preset.monthly_temp_air_c, preset.monthly_wind_speed_m_per_s)
+    return tuple(list(v) if v is not None else list(pv) for v, pv in zip(own, p_vals))  # type: ignore[return-value]
+
+
+def _warn_if_far(w: Weather, path: Path, latitude: float, longitude: float) -> None:
+    """One InputWarning when the file was measured more than :data:`FILE_WARN_DISTANCE_KM` from the county."""
+    d = distance_km(latitude, longitude, w.latitude, w.longitude)
+    if d > FILE_WARN_DISTANCE_KM:
+        warnings.warn(f"{path}: weather measured at {w.latitude:.3f}, {w.longitude:.3f} is {d:.0f} km from the county "
+                      f"centre ({latitude:.3f}, {longitude:.3f}); the sun is placed at the file's location "
+                      f"(weather.latitude_deg / longitude_deg override it)", InputWarning, stacklevel=3)
+
+
 def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float, longitude: float,
                  altitude: float = 0.0, cache_dir: str | Path | None = None) -> list[Weather]:
     """Weather years for a run, one :class:`Weather` per year.
@@ -670,7 +827,9 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
     ----------
     config : :class:`WeatherConfig`.
     base_dir : folder that relative ``files`` are resolved against (the scenario's folder).
-    latitude, longitude [°], altitude [m] : the county centroid, used unless the config gives its own.
+    latitude, longitude [°], altitude [m] : the county centroid, used unless the config gives its own. A synthetic
+        year and a PVGIS fetch are placed there; a weather file keeps its own location for the sun (its irradiance
+        was measured there), with an InputWarning when that is over 50 km from the county.
     cache_dir : cache folder for PVGIS downloads (``config.pvgis.cache_dir`` wins when set).
     """
     lat = config.latitude_deg if config.latitude_deg is not None else latitude
@@ -679,10 +838,11 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
     if config.source == "synthetic":
         _check_location(lat, lon, alt)
         s = config.synthetic
+        ghi, temp, wind = synthetic_targets(s, lat, lon)
         factors = interannual_factors(s.n_years, s.interannual_ghi_sd_percent, s.seed)
         return [
-            synthetic_year(lat, lon, alt, np.minimum(np.asarray(s.monthly_ghi_kwh_per_m2_day) * f, 12.0),
-                           s.monthly_temp_air_c, s.monthly_wind_speed_m_per_s, year=s.year + k, seed=s.seed)
+            synthetic_year(lat, lon, alt, np.minimum(np.asarray(ghi) * f, 12.0), temp, wind, year=s.year + k,
+                           seed=s.seed)
             for k, f in enumerate(factors)
         ]
     if config.source == "file":
@@ -691,8 +851,10 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
         for name in config.files:
             path = Path(name)
             path = path if path.is_absolute() else base / path
-            out.append(read_weather_file(path, config.format, latitude=config.latitude_deg,
-                                         longitude=config.longitude_deg, altitude=config.altitude_m))
+            w = read_weather_file(path, config.format, latitude=config.latitude_deg,
+                                  longitude=config.longitude_deg, altitude=config.altitude_m)
+            _warn_if_far(w, path, latitude, longitude)
+            out.append(w)
         return out
     cache = config.pvgis.cache_dir
     cache = (Path(base_dir) / cache) if cache is not None and not Path(cache).is_absolute() else (cache or cache_dir)
