@@ -178,7 +178,7 @@ def _main_tag(tags: dict[str, str]) -> str:
     for key in ("building", "amenity", "landuse", "parking", "tourism", "leisure", "natural", "highway"):
         if key in tags:
             return f"{key}={tags[key]}"
-    return "untagged" if not tags else f"{sorted(tags)[0]}=..."
+    return "untagged" if not tags else f"{min(tags)}=..."
 
 
 # --------------------------------------------------------------------------------------------- geometry

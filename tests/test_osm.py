@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import shutil
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -59,7 +60,7 @@ def test_kept_and_dropped_buildings_add_up_to_the_extract(imported):
     assert report.dropped[("below minimum area", "building=yes")] == small == 7
     assert kept == len(complete) - small == 24
     # cut outlines: the ways whose ring is incomplete in the file, counted by their tag
-    cut = Counter_of([v[0] for v in ways.values() if v[1] is None or not v[1].is_valid] + relations)
+    cut = Counter([v[0] for v in ways.values() if v[1] is None or not v[1].is_valid] + relations)
     assert report.dropped[("outline cut/invalid", "building=yes")] == cut["yes"] == 2
     # the government building is a multipolygon relation whose member ways reach outside the box
     assert report.dropped[("outline cut/invalid", "building=government")] == cut["government"] == 1
@@ -79,12 +80,6 @@ def _building_relations(path: Path) -> list[str]:
         if "building" in tags:
             out.append(tags["building"])
     return out
-
-
-def Counter_of(values):
-    from collections import Counter
-
-    return Counter(values)
 
 
 def test_ids_are_unique_and_safe_and_storeys_kept(imported):
