@@ -216,3 +216,15 @@ def test_cli_bad_extract_is_one_line_exit_2_nothing_written(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "broken.osm" in err[0]
     assert not (tmp_path / "out" / "sites.gpkg").exists()
+
+
+def test_pbf_extract_gives_the_same_sites(tmp_path, imported):
+    import osmium
+
+    pbf = tmp_path / "kirchberg_village.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(EXTRACT)):
+            writer.add(obj)
+    sites, report = osm_sites(pbf)
+    assert list(sites["site_id"]) == list(imported[0]["site_id"])
+    assert report.kept == imported[1].kept
