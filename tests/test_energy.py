@@ -247,8 +247,9 @@ def test_low_light_factor_is_one_at_stc_and_falls_in_dim_light():
     f = energy.low_light_factor(g)
     assert f[-1] == pytest.approx(1.0, abs=1e-12)
     assert np.all(np.diff(f[:4]) > 0)  # efficiency rises with irradiance up to a few hundred W/m2
-    # PySAM 7.1 Pvwattsv8, measured (DC per transmitted POA relative to 1000 W/m2, 25 degC): 0.85, 0.92, 0.98, 1.002
-    np.testing.assert_allclose(f[:4], [0.85, 0.92, 0.98, 1.002], atol=0.015)
+    # PySAM 7.1 Pvwattsv8, measured: DC per effective POA over the linear temperature factor, relative to 1000 W/m2,
+    # mean over air temperatures -10..40 degC
+    np.testing.assert_allclose(f[:4], [0.865, 0.931, 0.980, 1.003], atol=0.005)
 
 
 @pytest.mark.parametrize("model", ["pvwatts_v8", "pvwatts_v5"])

@@ -1,15 +1,17 @@
 """Validation of the yield engine against NREL's PySAM Pvwattsv8 and of the synthetic year against real years.
 
 Real weather: the two TMY3 years shipped in pvlib's wheel (Greensboro NC, 723170; Sand Point AK, 703165) and the
-IWEC EPW year of Amsterdam from pvlib's test data (``tests/data/pvlib/``, gzipped; BSD-3, see the README there).
+IWEC EPW year of Amsterdam and an NSRDB PSM4 typical year (Colorado) from pvlib's test data (``tests/data/pvlib/``,
+gzipped; BSD-3, see the README there).
 PySAM gets exactly the same hourly weather through ``solar_resource_data`` with minute=30 (sun at mid-hour),
 losses 14 %, DC/AC 1.2, inverter 96 %, albedo 0.2, open rack, GCR 0.01 (self-shading negligible).
 The measured differences are part of each test's id.
 
 Before the low-light factor of :mod:`sim.energy` (PVWatts v8's single-diode module loses efficiency below about
-400 W/m^2, a linear PVWatts DC model does not) ours was +0.18..+0.41 % (Greensboro), +0.53..+1.11 % (Sand Point) and
-+0.67..+1.26 % (Amsterdam) above PySAM; the plane-of-array irradiance agreed to 0.02 % and the sun position to
-0.004 deg, so the label convention was not the cause. After: -0.55..-0.02 %.
+400 W/m^2, a linear PVWatts DC model does not) ours was +0.18..+0.41 % (Greensboro), +0.53..+1.11 % (Sand Point),
++0.67..+1.26 % (Amsterdam) and -0.04..+0.03 % (NSRDB) against PySAM; the plane-of-array irradiance agreed to 0.02 %
+and the sun position to 0.004 deg, so the label convention was not the cause. After: -0.38..+0.13 % on the hour-
+labelled years and -0.26..-0.17 % on NSRDB.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ import pvlib
 import pytest
 
 from sim.energy import specific_yield
-from sim.weather import Weather, read_weather_file, synthetic_year
+from sim.weather import Weather, read_weather_file, synthetic_year, validate_weather
 
 pv8 = pytest.importorskip("PySAM.Pvwattsv8")
 
 DATA = Path(pvlib.__file__).parent / "data"
 SHIPPED = Path(__file__).parent / "data" / "pvlib"
-FILES = ("723170TYA.CSV", "703165TY.csv", "NLD_Amsterdam062400_IWEC.epw")
+FILES = ("723170TYA.CSV", "703165TY.csv", "NLD_Amsterdam062400_IWEC.epw", "test_psm4_tmy-2023_columns.csv")
+#: NSRDB PSM4 TMY of pvlib's tests (its file has no header: location from pvlib's tests/iotools/test_psm4.py,
+#: elevation from the header of its test_read_psm4.csv for the same point; stamps hh:30 local standard time UTC-7)
+NSRDB_LOCATION = (40.5137, -108.5449, 2168.0)
 _UNZIPPED = tempfile.TemporaryDirectory(prefix="pvsim-test-weather-")  # removed when the test session ends
 ORIENTATIONS = ((0, 180), (20, 180), (40, 180), (30, 90), (30, 270))
 
@@ -41,10 +46,24 @@ ORIENTATIONS = ((0, 180), (20, 180), (40, 180), (30, 90), (30, 270))
 def _weather(name: str) -> Weather:
     if (DATA / name).exists():
         return read_weather_file(DATA / name)
+    if name.startswith("test_psm4_tmy"):
+        return _nsrdb_tmy(SHIPPED / f"{name}.gz")
     path = Path(_UNZIPPED.name) / name
     with gzip.open(SHIPPED / f"{name}.gz", "rb") as src, open(path, "wb") as dst:
         shutil.copyfileobj(src, dst)
     return read_weather_file(path)
+
+
+def _nsrdb_tmy(path: Path) -> Weather:
+    d = pd.read_csv(path)
+    stamps = pd.to_datetime(dict(year=2023, month=d["Month"], day=d["Day"], hour=d["Hour"]))
+    data = pd.DataFrame({"ghi": d["GHI"].to_numpy(float), "dni": d["DNI"].to_numpy(float),
+                         "dhi": d["DHI"].to_numpy(float), "temp_air": d["Temperature"].to_numpy(float),
+                         "wind_speed": d["Wind Speed"].to_numpy(float), "pressure": d["Pressure"].to_numpy(float) * 100},
+                        index=pd.DatetimeIndex(stamps).tz_localize("Etc/GMT+7"))  # hh:30 values -> hour from hh:00
+    lat, lon, alt = NSRDB_LOCATION
+    return Weather(data=validate_weather(data, file=path.name), latitude=lat, longitude=lon, altitude=alt,
+                   label="left", source=path.name)
 
 
 def _pysam_ac(w: Weather, tilt: float, azimuth: float) -> pd.Series:
