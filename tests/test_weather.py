@@ -98,6 +98,21 @@ def _write_epw(path: Path, w: Weather) -> None:
     path.write_text("\n".join(head + rows) + "\n")
 
 
+def test_pvgis_made_epw_is_stamped_at_its_utc_sample_times(tmp_path):
+    import gzip
+    import shutil
+
+    path = tmp_path / "tmy_45.000_8.000_2005_2023.epw"
+    with gzip.open(Path(__file__).parent / "data" / "pvlib" / f"{path.name}.gz", "rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    w = read_weather_file(path)
+    # header: time zone 1, "Irradiance Time Offset (h):-0.8239"; EPW hour 9 of Jan 1 (GHI 32) is PVGIS's 08:00 UTC
+    # record, a sample at 08:00 + 0.1761 h = 08:11 UTC
+    assert w.label == "center" and str(w.data.index.tz) == "UTC"
+    assert w.data.index[8].hour == 8 and w.data.index[8].minute == 11 and w.data["ghi"].iloc[8] == 32.0
+    assert (w.data.index.minute == 11).all() and len(w.data) == 8760
+
+
 def test_read_epw(tmp_path, tmy3):
     path = tmp_path / "site.epw"
     _write_epw(path, tmy3)
