@@ -866,11 +866,14 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
         s = config.synthetic
         ghi, temp, wind = synthetic_targets(s, lat, lon)
         factors = interannual_factors(s.n_years, s.interannual_ghi_sd_percent, s.seed)
-        return [
-            synthetic_year(lat, lon, alt, np.minimum(np.asarray(ghi) * f, 12.0), temp, wind, year=s.year + k,
-                           seed=s.seed)
-            for k, f in enumerate(factors)
-        ]
+        years = [synthetic_year(lat, lon, alt, np.minimum(np.asarray(ghi) * f, 12.0), temp, wind, year=s.year + k,
+                                seed=s.seed) for k, f in enumerate(factors)]
+        own = all(v is not None for v in (s.monthly_ghi_kwh_per_m2_day, s.monthly_temp_air_c,
+                                          s.monthly_wind_speed_m_per_s))
+        climate = "own monthly means" if own or s.preset is None else f"preset {s.preset}"
+        for w in years:  # say which climate the year was calibrated to (summary.json "weather")
+            w.source = f"synthetic({climate}, seed={s.seed}, year={w.data.index[0].year})"
+        return years
     if config.source == "file":
         base = Path(base_dir)
         out = []
