@@ -351,6 +351,18 @@ def _pvgis_location(meta) -> tuple[float | None, float | None, float]:
     return loc.get("latitude"), loc.get("longitude"), float(loc.get("elevation", 0.0) or 0.0)
 
 
+def _pvgis_time_offset_h(meta) -> float:
+    """The irradiance time offset [h] of a PVGIS TMY (json: inputs.location.irradiance_time_offset; csv: inputs
+    'irradiance time offset'); 0 when the file does not state one (older PVGIS versions)."""
+    inputs = (meta if isinstance(meta, dict) else {}).get("inputs", {}) or {}
+    loc = inputs.get("location", inputs) or {}
+    value = loc.get("irradiance_time_offset", loc.get("irradiance time offset", 0.0))
+    try:
+        return float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _to_left(data: pd.DataFrame, label: str) -> pd.DataFrame:
     shift = {"left": "0h", "right": "-1h", "center": "-30min"}[label]
     out = data.copy()
@@ -452,8 +464,9 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             lat, lon, alt = _pvgis_location(meta)
             if data.index.tz is None:
                 data.index = data.index.tz_localize("UTC")
-            # PVGIS values are satellite samples taken near the stamped UTC hour (its csv states an irradiance time
-            # offset of about 0.18 h), so each stands for the hour centred on its stamp
+            # PVGIS values are satellite samples taken near the stamped UTC hour, at the "irradiance time offset" its
+            # header states (0.1761 h: hh:11); each stands for the hour centred on that instant
+            data.index = data.index + pd.Timedelta(minutes=round(60.0 * _pvgis_time_offset_h(meta)))
             label = "center"
             data = _one_year(data)
             data, _ = _pressure_to_pa(data)
@@ -576,7 +589,7 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
     _check_location(latitude, longitude, 0.0)
     path = None
     if cache_dir is not None:
-        name = f"pvgis_tmy_{latitude:.4f}_{longitude:.4f}_{startyear}_{endyear}.json"
+        name = f"pvgis_tmy_v2_{latitude:.4f}_{longitude:.4f}_{startyear}_{endyear}.json"  # v2: at sample instants
         path = Path(cache_dir) / name
         if path.exists():
             return _pvgis_from_cache(path)
@@ -589,6 +602,7 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
                          "a cached file in cache_dir") from exc
     if data.index.tz is None:
         data.index = data.index.tz_localize("UTC")
+    data.index = data.index + pd.Timedelta(minutes=round(60.0 * _pvgis_time_offset_h(meta)))  # sample instants
     altitude = _pvgis_location(meta)[2]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

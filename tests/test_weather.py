@@ -113,6 +113,25 @@ def test_pvgis_made_epw_is_stamped_at_its_utc_sample_times(tmp_path):
     assert (w.data.index.minute == 11).all() and len(w.data) == 8760
 
 
+def test_pvgis_tmy_csv_and_epw_of_one_request_give_the_same_hours(tmp_path):
+    """pvlib's PVGIS samples of the same request (45 N 8 E, 2005-2023) as csv and as EPW: after re-stamping both at
+    their sample instants (hh:11 UTC) they are the same table on the same clock."""
+    import gzip
+    import shutil
+
+    years = {}
+    for name in ("tmy_45.000_8.000_2005_2023.csv", "tmy_45.000_8.000_2005_2023.epw"):
+        with gzip.open(Path(__file__).parent / "data" / "pvlib" / f"{name}.gz", "rb") as src, \
+                open(tmp_path / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        years[name.rsplit(".", 1)[1]] = read_weather_file(tmp_path / name)
+    csv, epw = years["csv"], years["epw"]
+    assert csv.label == epw.label == "center" and csv.data.index.equals(epw.data.index)
+    assert csv.data.index[0].minute == 11  # 0.1761 h after the hour
+    for col in ("ghi", "dni", "dhi"):
+        np.testing.assert_allclose(csv.data[col], epw.data[col], atol=0.01)
+
+
 def test_read_epw(tmp_path, tmy3):
     path = tmp_path / "site.epw"
     _write_epw(path, tmy3)
