@@ -107,9 +107,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-GRID_NOTE = """next: pvsim validate needs the grid as well. Add a point layer 'transformers' (columns transformer_id,
-rating_kva; optional connection_level lv|mv) to {out}, or give its file as data.grid_file, then point a scenario at
-it: data: {{sites_file: {out}, sites_layer: sites}}"""
+GRID_NOTE = """next: pvsim validate needs the grid as well: a point layer 'transformers' (columns transformer_id,
+rating_kva; optional connection_level lv|mv) in a GeoPackage of its own, then a scenario with
+data: {{sites_file: {out}, sites_layer: sites, grid_file: <your grid>.gpkg, transformers_layer: transformers}}"""
 
 
 def cmd_import_osm(args: argparse.Namespace) -> int:

@@ -296,15 +296,19 @@ def _empty_sites() -> gpd.GeoDataFrame:
 def import_osm(extract: str | Path, out_dir: str | Path, tags_file: str | Path | None = None) -> ImportReport:
     """Write ``OUT_DIR/sites.gpkg`` (layer ``sites``) from an OpenStreetMap extract; returns the report.
 
-    The GeoPackage is written to a temporary file and moved into place, so a failed import leaves nothing behind.
+    The GeoPackage is written to a temporary file and moved into place, so a failed import leaves nothing behind;
+    an existing ``sites.gpkg`` is never replaced (InputError).
     """
     sites, report = osm_sites(extract, tags_file)
     if not len(sites):
         raise InputError("no candidate sites in the extract", file=extract, field="EXTRACT",
                          allowed="an extract with buildings or land use the tag table maps (see --tags)")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     target = out / "sites.gpkg"
+    if target.exists():  # it may hold layers the user added (transformers): never replace it
+        raise InputError("the output GeoPackage already exists", file=target, field="--out",
+                         allowed="a folder without sites.gpkg (pvsim import-osm never replaces one: move or delete it)")
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".sites.gpkg.", dir=out) as tmp:  # GDAL wants the .gpkg extension
         staged = Path(tmp) / "sites.gpkg"
         sites.to_file(staged, layer="sites", driver="GPKG", engine="pyogrio")

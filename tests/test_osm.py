@@ -194,19 +194,24 @@ def test_cli_import_then_validate_with_a_transformer_layer(tmp_path, capsys):
     minx, miny, maxx, maxy = sites.total_bounds
     tr = gpd.GeoDataFrame({"transformer_id": ["T1", "T2"], "rating_kva": [400.0, 400.0]},
                           geometry=[Point(minx, miny), Point(maxx, maxy)], crs=4326)
-    tr.to_file(out / "sites.gpkg", layer="transformers", driver="GPKG")
+    tr.to_file(tmp_path / "grid.gpkg", layer="transformers", driver="GPKG")
     epw = tmp_path / "NLD_Amsterdam062400_IWEC.epw"
     with gzip.open(DATA / "pvlib" / "NLD_Amsterdam062400_IWEC.epw.gz", "rb") as src, open(epw, "wb") as dst:
         shutil.copyfileobj(src, dst)
     raw = scenario_dict(out / "sites.gpkg")
     raw["data"] = {"sites_file": str(out / "sites.gpkg"), "sites_layer": "sites",
-                   "transformers_layer": "transformers"}
+                   "grid_file": str(tmp_path / "grid.gpkg"), "transformers_layer": "transformers"}
     raw["weather"] = {"source": "file", "files": [str(epw)]}
     raw["carbon"] = {"method": "average", "scope": "national", "region": "national", "year": 2023}
     raw["rollout"] = {**raw["rollout"], "target_capacity_kwp": 100}
     assert main(["validate", str(write_scenario(tmp_path, raw))]) == 0
     captured = capsys.readouterr()
     assert "24 /" in captured.out and "OK" in captured.out
+    # a second import into the same folder refuses to replace the GeoPackage (exit 2, one line)
+    before = (out / "sites.gpkg").stat().st_mtime_ns
+    assert main(["import-osm", str(EXTRACT), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already exists" in err[0] and (out / "sites.gpkg").stat().st_mtime_ns == before
 
 
 def test_cli_bad_extract_is_one_line_exit_2_nothing_written(tmp_path, capsys):
