@@ -121,6 +121,22 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+GRID_NOTE = """next: pvsim validate needs the grid as well: a point layer 'transformers' (columns transformer_id,
+rating_kva; optional connection_level lv|mv) in a GeoPackage of its own, then a scenario with
+data: {{sites_file: {out}, sites_layer: sites, grid_file: <your grid>.gpkg, transformers_layer: transformers}}"""
+
+
+def cmd_import_osm(args: argparse.Namespace) -> int:
+    from .osm import import_osm
+
+    report = import_osm(args.extract, args.out, tags_file=args.tags)
+    for line in report.lines():
+        print(line)
+    print(f"wrote {report.out} (layer sites)")
+    print(GRID_NOTE.format(out=report.out))
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import check_compare_arguments, compare, print_comparison
     from .scenario import load_scenario
@@ -306,6 +322,20 @@ def _add_demo_data_parser(sub) -> None:
     p.set_defaults(func=cmd_demo_data)
 
 
+def _add_import_osm_parser(sub) -> None:
+    p = _subparser(sub, "import-osm", "OpenStreetMap extract (.osm or .osm.pbf) -> candidate sites GeoPackage",
+                   "Map buildings and land use of an OpenStreetMap extract to site types (tag table\n"
+                   "sim/tables/osm_site_types.csv, overridable with --tags) and write OUT/sites.gpkg; prints what\n"
+                   "was kept and dropped, by tag. An existing sites.gpkg is never replaced.",
+                   "pvsim import-osm village.osm.pbf -o mycounty")
+    p.add_argument("extract", metavar="EXTRACT", help="OpenStreetMap extract: .osm (XML) or .osm.pbf")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (sites.gpkg is written there)")
+    p.add_argument("--tags", metavar="FILE",
+                   help="your tag table (CSV or YAML rows key, value, site_type[, pitched_roof, min_area_m2]); its "
+                        "rows take precedence over the shipped table")
+    p.set_defaults(func=cmd_import_osm)
+
+
 def _add_schema_parser(sub) -> None:
     p = _subparser(sub, "schema", "print the scenario, output or input reference (Markdown)",
                    "Print the scenario key reference (docs/scenarios.md) or, with --outputs, the output file\n"
@@ -341,7 +371,8 @@ def _add_strategies_parser(sub) -> None:
 
 
 SUBCOMMANDS = (_add_run_parser, _add_compare_parser, _add_report_parser, _add_validate_parser,
-               _add_demo_data_parser, _add_template_parser, _add_schema_parser, _add_strategies_parser)
+               _add_demo_data_parser, _add_template_parser, _add_import_osm_parser, _add_schema_parser,
+               _add_strategies_parser)
 """The functions that add each subcommand's parser, in the order ``pvsim --help`` lists them."""
 
 

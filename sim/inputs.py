@@ -809,8 +809,22 @@ data:
   # transformers_crs: GCJ-02
 
 weather:
-  source: synthetic
-"""
+{weather}"""
+
+
+def _template_weather(lon: float, lat: float) -> str:
+    """The template's weather block: the nearest weather preset when one lies close enough to the location, else a
+    note saying what to give (no county runs on another place's climate)."""
+    from .weather import PRESET_MAX_DISTANCE_KM, PRESETS, distance_km
+
+    near = sorted((distance_km(lat, lon, p.latitude, p.longitude), name) for name, p in PRESETS.items())
+    if near and near[0][0] <= PRESET_MAX_DISTANCE_KM:
+        return (f"  source: synthetic\n  synthetic:\n    preset: {near[0][1]}   # {near[0][0]:.0f} km away; or your "
+                "county's own monthly_* values, or source: file / pvgis\n")
+    return ("  source: synthetic           # no shipped preset lies within "
+            f"{PRESET_MAX_DISTANCE_KM:.0f} km: give your county's\n"
+            "  synthetic:                   # 12 monthly means (January..December), or source: file / pvgis\n"
+            "    monthly_ghi_kwh_per_m2_day: []\n    monthly_temp_air_c: []\n    monthly_wind_speed_m_per_s: []\n")
 
 
 def _template_layers(lon: float, lat: float) -> dict[str, gpd.GeoDataFrame]:
@@ -869,5 +883,5 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
     ledger.insert(2, "lat", t.geometry.y.round(7))
     paths = [atomic_write(folder / "county.gpkg", write_gpkg),
              atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")),
-             atomic_write(folder / "scenario.yaml", TEMPLATE_SCENARIO.format())]
+             atomic_write(folder / "scenario.yaml", TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat)))]
     return paths

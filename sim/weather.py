@@ -23,7 +23,7 @@ import pvlib
 from pydantic import Field, field_validator, model_validator
 
 from sim import _upstream  # noqa: F401  (silences pvlib's known pandas-3 deprecation warning)
-from sim._config import StrictModel, check_range
+from sim._config import TABLES, StrictModel, check_range
 from sim._io import atomic_write
 from sim.errors import InputError, InputWarning
 
@@ -31,10 +31,47 @@ COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 OPTIONAL_COLUMNS = ("pressure", "albedo")
 LABELS = ("left", "right", "center")
 
-# Beijing typical year (WMO 545110), see the design handbook
-BEIJING_GHI_KWH_PER_M2_DAY = [2.22, 2.94, 3.82, 5.18, 5.51, 5.55, 4.98, 4.58, 4.05, 3.04, 2.17, 1.82]
-BEIJING_TEMP_AIR_C = [-2.9, 0.0, 6.1, 14.3, 20.4, 25.2, 26.4, 25.0, 20.4, 13.7, 4.8, -0.5]
-BEIJING_WIND_SPEED_M_PER_S = [2.6, 2.4, 3.6, 2.6, 2.1, 2.6, 2.0, 1.8, 1.9, 2.2, 1.9, 2.1]
+
+
+@dataclass(frozen=True)
+class WeatherPreset:
+    """Monthly means of a named typical year (``sim/tables/weather_presets.csv``) and where they were measured."""
+
+    name: str
+    monthly_ghi_kwh_per_m2_day: list[float]
+    monthly_temp_air_c: list[float]
+    monthly_wind_speed_m_per_s: list[float]
+    latitude: float
+    longitude: float
+    period: str
+    station: str
+    source: str
+
+
+def weather_presets() -> dict[str, WeatherPreset]:
+    """The shipped synthetic-weather presets by name (``sim/tables/weather_presets.csv``, one row per month)."""
+    table = pd.read_csv(TABLES / "weather_presets.csv").sort_values(["preset", "month"])
+    out = {}
+    for name, rows in table.groupby("preset", sort=False):
+        first = rows.iloc[0]
+        out[str(name)] = WeatherPreset(
+            name=str(name), monthly_ghi_kwh_per_m2_day=rows["ghi_kwh_per_m2_day"].astype(float).tolist(),
+            monthly_temp_air_c=rows["temp_air_c"].astype(float).tolist(),
+            monthly_wind_speed_m_per_s=rows["wind_speed_m_per_s"].astype(float).tolist(),
+            latitude=float(first["latitude_deg"]), longitude=float(first["longitude_deg"]),
+            period=str(first["period"]), station=str(first["station"]), source=str(first["source"]))
+    return out
+
+
+PRESETS = weather_presets()
+#: Beijing's older typical year (IWEC, WMO 545110, 1982-1999): the ``beijing_iwec`` preset.
+BEIJING_GHI_KWH_PER_M2_DAY = PRESETS["beijing_iwec"].monthly_ghi_kwh_per_m2_day
+BEIJING_TEMP_AIR_C = PRESETS["beijing_iwec"].monthly_temp_air_c
+BEIJING_WIND_SPEED_M_PER_S = PRESETS["beijing_iwec"].monthly_wind_speed_m_per_s
+#: A preset's station may be at most this far from the county [km].
+PRESET_MAX_DISTANCE_KM = 300.0
+#: A weather file measured farther than this from the county gets a warning [km].
+FILE_WARN_DISTANCE_KM = 50.0
 
 MAX_GAP_HOURS = 3
 MAX_GHI_W_PER_M2 = 1500.0
@@ -67,11 +104,15 @@ _MONTHLY_RANGES = {
 
 
 class SyntheticWeatherConfig(StrictModel):
-    """Monthly means a synthetic year is calibrated to (defaults: Beijing typical year)."""
+    """What a synthetic year is calibrated to: the scenario's own 12 monthly means, or a named preset whose station
+    is within 300 km of the county (the shipped presets: ``sim/tables/weather_presets.csv``)."""
 
-    monthly_ghi_kwh_per_m2_day: list[float] = Field(default_factory=lambda: list(BEIJING_GHI_KWH_PER_M2_DAY), description="12 monthly mean daily GHI targets (default: Beijing typical year, WMO 545110)")
-    monthly_temp_air_c: list[float] = Field(default_factory=lambda: list(BEIJING_TEMP_AIR_C), description="12 monthly mean air temperatures (default: Beijing)")
-    monthly_wind_speed_m_per_s: list[float] = Field(default_factory=lambda: list(BEIJING_WIND_SPEED_M_PER_S), description="12 monthly mean wind speeds (default: Beijing)")
+    preset: str | None = Field(None, description="named typical year to calibrate to: " + ", ".join(
+        f"{p.name} ({p.station}, {p.period})" for p in PRESETS.values()) + "; its station must be within 300 km of "
+        "the county; monthly values given here replace the preset's")
+    monthly_ghi_kwh_per_m2_day: list[float] | None = Field(None, description="12 monthly mean daily GHI targets (January..December) for the county; required unless a preset is given")
+    monthly_temp_air_c: list[float] | None = Field(None, description="12 monthly mean air temperatures; required unless a preset is given")
+    monthly_wind_speed_m_per_s: list[float] | None = Field(None, description="12 monthly mean wind speeds; required unless a preset is given")
     year: int = Field(2023, description="calendar year the synthetic weather is laid on")
     n_years: int = Field(1, description="number of stochastic weather years (inter-annual variability; year y of the horizon uses year y mod n)")
     seed: int = Field(0, description="seed of the synthetic weather's random stream")
@@ -81,9 +122,18 @@ class SyntheticWeatherConfig(StrictModel):
 
     @field_validator(*_MONTHLY_RANGES)
     @classmethod
-    def _monthly(cls, v: list[float], info) -> list[float]:
+    def _monthly(cls, v: list[float] | None, info) -> list[float] | None:
+        if v is None:
+            return None
         lo, hi, unit = _MONTHLY_RANGES[info.field_name]
         return _twelve(info.field_name, v, lo, hi, unit)
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, v: str | None) -> str | None:
+        if v is not None and v not in PRESETS:
+            raise ValueError(f"unknown weather preset {v!r}; allowed: {', '.join(PRESETS)}")
+        return v
 
     @field_validator("year", "interannual_ghi_sd_percent")
     @classmethod
@@ -120,7 +170,7 @@ class WeatherConfig(StrictModel):
     """Where the hourly weather comes from."""
 
     source: Literal["synthetic", "file", "pvgis"] = Field("synthetic", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
-    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, NSRDB PSM CSV)")
+    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, PVGIS hourly series with components on a horizontal plane, NSRDB PSM CSV); the sun is placed at each file's own location (warning if over 50 km from the county)")
     format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb"] = Field("auto", description="file format (auto: from the file name and content)")
     latitude_deg: float | None = Field(None, description="latitude override (default: the county's centre)")
     longitude_deg: float | None = Field(None, description="longitude override (default: the county's centre)")
@@ -302,6 +352,18 @@ def _pvgis_location(meta) -> tuple[float | None, float | None, float]:
     return loc.get("latitude"), loc.get("longitude"), float(loc.get("elevation", 0.0) or 0.0)
 
 
+def _pvgis_time_offset_h(meta) -> float:
+    """The irradiance time offset [h] of a PVGIS TMY (json: inputs.location.irradiance_time_offset; csv: inputs
+    'irradiance time offset'); 0 when the file does not state one (older PVGIS versions)."""
+    inputs = (meta if isinstance(meta, dict) else {}).get("inputs", {}) or {}
+    loc = inputs.get("location", inputs) or {}
+    value = loc.get("irradiance_time_offset", loc.get("irradiance time offset", 0.0))
+    try:
+        return float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _to_left(data: pd.DataFrame, label: str) -> pd.DataFrame:
     shift = {"left": "0h", "right": "-1h", "center": "-30min"}[label]
     out = data.copy()
@@ -368,7 +430,8 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
 
     Parameters
     ----------
-    path : EPW, TMY3 CSV, PVGIS TMY (json / csv / epw) or NSRDB PSM CSV file.
+    path : EPW, TMY3 CSV, PVGIS TMY (json / csv / epw), PVGIS hourly series (seriescalc, csv / json, with
+        irradiance components on a horizontal plane) or NSRDB PSM CSV file.
     fmt : "auto" (from name and header), "epw", "tmy3", "pvgis" or "nsrdb".
     latitude, longitude [°], altitude [m] : override the file's own metadata.
     """
@@ -382,6 +445,9 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             lat, lon, alt = meta["latitude"], meta["longitude"], meta["altitude"]
             data = data.rename(columns={"atmospheric_pressure": "pressure"})  # [Pa]
             label = "left"  # pvlib sets the index to hour - 1: the start of each EPW hour
+            offset_h = _pvgis_epw_offset_h(path)
+            if offset_h is not None:
+                data, label = _pvgis_epw_times(data, offset_h), "center"
             data = _one_year(data)
         elif fmt == "tmy3":
             data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
@@ -390,13 +456,18 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
             label = "left"
             data = _one_year(data)  # mixed-year typical months -> one year
             data, _ = _pressure_to_pa(data)  # TMY3 pressure is in mbar
+        elif fmt == "pvgis" and _is_pvgis_hourly(path):
+            data, lat, lon, alt = _read_pvgis_hourly(path)
+            label = "center"  # PVGIS stamps its hourly values at hh:10 UTC, as in its TMY
+            data = _one_year(data)
         elif fmt == "pvgis":
             data, meta = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
             lat, lon, alt = _pvgis_location(meta)
             if data.index.tz is None:
                 data.index = data.index.tz_localize("UTC")
-            # PVGIS values are satellite samples taken near the stamped UTC hour (its csv states an irradiance time
-            # offset of about 0.18 h), so each stands for the hour centred on its stamp
+            # PVGIS values are satellite samples taken near the stamped UTC hour, at the "irradiance time offset" its
+            # header states (0.1761 h: hh:11); each stands for the hour centred on that instant
+            data.index = data.index + pd.Timedelta(minutes=round(60.0 * _pvgis_time_offset_h(meta)))
             label = "center"
             data = _one_year(data)
             data, _ = _pressure_to_pa(data)
@@ -428,6 +499,85 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
     return Weather(data=data, latitude=lat, longitude=lon, altitude=alt, label=label, source=path.name)
 
 
+def _pvgis_epw_offset_h(path: Path) -> float | None:
+    """The ``Irradiance Time Offset (h)`` a PVGIS-made EPW states in its header comments, or None for other EPWs."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = [fh.readline() for _ in range(8)]
+    for line in head:
+        if line.startswith("COMMENTS") and "Irradiance Time Offset (h):" in line:
+            try:
+                return float(line.split("Irradiance Time Offset (h):")[1].split(",")[0])
+            except ValueError:
+                return None
+    return None
+
+
+def _pvgis_epw_times(data: pd.DataFrame, offset_h: float) -> pd.DataFrame:
+    """Re-stamp a PVGIS-made EPW: its hours are UTC hours whatever the LOCATION time zone says (EPW hour N holds the
+    PVGIS value stamped N-1 h UTC, itself a sample taken at that stamp + 1 h + the stated offset, e.g. 08:10 UTC for
+    hour 9 with offset -0.8239 h); the values are stamped at that instant (label "center"), to the minute."""
+    out = data.copy()
+    start_utc = data.index.tz_localize(None).tz_localize("UTC")  # pvlib's hour - 1, read as UTC
+    out.index = start_utc + pd.Timedelta(minutes=round((1.0 + offset_h) * 60.0))
+    return out
+
+
+def _is_pvgis_hourly(path: Path) -> bool:
+    """A PVGIS hourly series (seriescalc) rather than a typical year: it has G(i)/Gb(i) columns or "hourly" outputs."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "Gb(i)" in text or "G(i)" in text or '"hourly"' in text
+
+
+#: Below this sun height the beam on a horizontal plane is not turned into DNI (division by a tiny sin) [°].
+PVGIS_MIN_SUN_HEIGHT_DEG = 1.0
+
+
+def _read_pvgis_hourly(path: Path) -> tuple[pd.DataFrame, float, float, float]:
+    """A PVGIS hourly series with irradiance components on a horizontal plane -> ghi, dni, dhi, temp_air,
+    wind_speed; raises InputError saying what is missing otherwise. DNI = Gb(i) / sin(H_sun) where the sun is above
+    :data:`PVGIS_MIN_SUN_HEIGHT_DEG`, else 0 (and that beam stays in ghi)."""
+    data, meta = pvlib.iotools.read_pvgis_hourly(path, map_variables=True)[:2]
+    inputs = (meta or {}).get("inputs", {}) or {}
+    loc = inputs.get("location", inputs) or {}
+    if "poa_direct" not in data or "poa_sky_diffuse" not in data:
+        raise InputError("PVGIS hourly file has no irradiance components (only total plane irradiance G(i) or PV "
+                         "power P)", file=path, field="Gb(i), Gd(i)", allowed="a PVGIS hourly series downloaded with "
+                         "'Radiation components' ticked (API: components=1) on a horizontal plane (slope 0)")
+    slope = _pvgis_slope(inputs)
+    if slope is None or abs(slope) > 0.01:
+        raise InputError("PVGIS hourly components are on a tilted plane, not horizontal", file=path, field="slope",
+                         value=slope, allowed="a PVGIS hourly series for slope 0 (API: angle=0), so that Gb(i) and "
+                         "Gd(i) are beam and diffuse on the horizontal")
+    sun_height = data["solar_elevation"].to_numpy(float)
+    beam = data["poa_direct"].to_numpy(float)
+    up = sun_height > PVGIS_MIN_SUN_HEIGHT_DEG
+    out = pd.DataFrame({
+        "ghi": beam + data["poa_sky_diffuse"].to_numpy(float) + data.get("poa_ground_diffuse", 0.0 * beam),
+        "dni": np.where(up, beam / np.sin(np.radians(np.where(up, sun_height, 90.0))), 0.0),
+        "dhi": data["poa_sky_diffuse"].to_numpy(float),
+        "temp_air": data["temp_air"].to_numpy(float),
+        "wind_speed": data["wind_speed"].to_numpy(float),
+    }, index=data.index if data.index.tz is not None else data.index.tz_localize("UTC"))
+    years = sorted(set(out.index.year))
+    if len(years) > 1 and len(out) > 8784:
+        raise InputError("PVGIS hourly file covers several years", file=path, field="startyear, endyear",
+                         value=f"{years[0]}-{years[-1]}", allowed="one year per file (weather.files lists one file "
+                         "per year)")
+    return out, loc.get("latitude"), loc.get("longitude"), float(loc.get("elevation", 0.0) or 0.0)
+
+
+def _pvgis_slope(inputs: dict) -> float | None:
+    """Plane slope [°] of a PVGIS hourly request: csv ``Slope: 30 deg.``, json mounting_system.fixed.slope.value."""
+    raw = inputs.get("Slope")
+    if raw is None:
+        fixed = (inputs.get("mounting_system", {}) or {}).get("fixed")
+        raw = ((fixed or {}).get("slope") or {}).get("value") if isinstance(fixed, dict) else None
+    try:
+        return float(str(raw).split()[0]) if raw is not None else None
+    except ValueError:
+        return None
+
+
 def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | None = None, *,
                     timeout_s: float = 30.0, url: str = "https://re.jrc.ec.europa.eu/api/",
                     startyear: int | None = None, endyear: int | None = None) -> Weather:
@@ -440,7 +590,7 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
     _check_location(latitude, longitude, 0.0)
     path = None
     if cache_dir is not None:
-        name = f"pvgis_tmy_{latitude:.4f}_{longitude:.4f}_{startyear}_{endyear}.json"
+        name = f"pvgis_tmy_v2_{latitude:.4f}_{longitude:.4f}_{startyear}_{endyear}.json"  # v2: at sample instants
         path = Path(cache_dir) / name
         if path.exists():
             return _pvgis_from_cache(path)
@@ -453,6 +603,7 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
                          "a cached file in cache_dir") from exc
     if data.index.tz is None:
         data.index = data.index.tz_localize("UTC")
+    data.index = data.index + pd.Timedelta(minutes=round(60.0 * _pvgis_time_offset_h(meta)))  # sample instants
     altitude = _pvgis_location(meta)[2]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -674,6 +825,50 @@ def time_zone_at(latitude: float, longitude: float) -> str:
         return zone
     hours = int(round(float(longitude) / 15.0))
     return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # the Etc zones' sign is inverted
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on a sphere of radius 6371.0088 km (the IUGG mean Earth radius) [km]."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
+
+
+def synthetic_targets(config: SyntheticWeatherConfig, latitude: float,
+                      longitude: float) -> tuple[list[float], list[float], list[float]]:
+    """The 12 monthly GHI [kWh/m2/day], air temperature [°C] and wind [m/s] targets of the synthetic year at the
+    county (``latitude``, ``longitude`` [°]): the scenario's own values where given, else the preset's. A preset
+    must be within :data:`PRESET_MAX_DISTANCE_KM` of the county, so that no county runs on another place's climate."""
+    own = (config.monthly_ghi_kwh_per_m2_day, config.monthly_temp_air_c, config.monthly_wind_speed_m_per_s)
+    names = ("monthly_ghi_kwh_per_m2_day", "monthly_temp_air_c", "monthly_wind_speed_m_per_s")
+    if config.preset is None:
+        missing = [n for n, v in zip(names, own) if v is None]
+        if missing:
+            raise InputError("the synthetic year needs the county's own monthly means or a preset near it",
+                             field="weather.synthetic." + ", ".join(missing),
+                             allowed="12 values each (January..December) for this county, or weather.synthetic.preset "
+                                     "within 300 km: " + "; ".join(f"{p.name} ({p.latitude:.2f} N, {p.longitude:.2f} E)"
+                                                                   for p in PRESETS.values())
+                                     + "; or weather.source file / pvgis")
+        return own  # type: ignore[return-value]
+    preset = PRESETS[config.preset]
+    d = distance_km(latitude, longitude, preset.latitude, preset.longitude)
+    if d > PRESET_MAX_DISTANCE_KM and any(v is None for v in own):
+        raise InputError(f"weather preset {preset.name} ({preset.station}, {preset.latitude:.2f} N "
+                         f"{preset.longitude:.2f} E) is {d:.0f} km from the county ({latitude:.2f}, {longitude:.2f})",
+                         field="weather.synthetic.preset", value=preset.name,
+                         allowed=f"a preset within {PRESET_MAX_DISTANCE_KM:.0f} km, the county's own "
+                                 "weather.synthetic.monthly_* values, or weather.source file / pvgis")
+    p_vals = (preset.monthly_ghi_kwh_per_m2_day, preset.monthly_temp_air_c, preset.monthly_wind_speed_m_per_s)
+    return tuple(list(v) if v is not None else list(pv) for v, pv in zip(own, p_vals))  # type: ignore[return-value]
+
+
+def _warn_if_far(w: Weather, path: Path, latitude: float, longitude: float) -> None:
+    """One InputWarning when the file was measured more than :data:`FILE_WARN_DISTANCE_KM` from the county."""
+    d = distance_km(latitude, longitude, w.latitude, w.longitude)
+    if d > FILE_WARN_DISTANCE_KM:
+        warnings.warn(f"{path}: weather measured at {w.latitude:.3f}, {w.longitude:.3f} is {d:.0f} km from the county "
+                      f"centre ({latitude:.3f}, {longitude:.3f}); the sun is placed at the file's location "
+                      f"(weather.latitude_deg / longitude_deg override it)", InputWarning, stacklevel=3)
 
 
 def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float, longitude: float,
@@ -684,7 +879,9 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
     ----------
     config : :class:`WeatherConfig`.
     base_dir : folder that relative ``files`` are resolved against (the scenario's folder).
-    latitude, longitude [°], altitude [m] : the county centroid, used unless the config gives its own.
+    latitude, longitude [°], altitude [m] : the county centroid, used unless the config gives its own. A synthetic
+        year and a PVGIS fetch are placed there; a weather file keeps its own location for the sun (its irradiance
+        was measured there), with an InputWarning when that is over 50 km from the county.
     cache_dir : cache folder for PVGIS downloads (``config.pvgis.cache_dir`` wins when set).
     tz : time zone of a synthetic year's clock (default: the zone at its location); files keep their own.
     """
@@ -694,21 +891,26 @@ def load_weather(config: WeatherConfig, base_dir: str | Path, *, latitude: float
     if config.source == "synthetic":
         _check_location(lat, lon, alt)
         s = config.synthetic
+        ghi, temp, wind = synthetic_targets(s, lat, lon)
         factors = interannual_factors(s.n_years, s.interannual_ghi_sd_percent, s.seed)
-        return [
-            synthetic_year(lat, lon, alt, np.minimum(np.asarray(s.monthly_ghi_kwh_per_m2_day) * f, 12.0),
-                           s.monthly_temp_air_c, s.monthly_wind_speed_m_per_s, year=s.year + k, seed=s.seed,
-                           tz=tz)
-            for k, f in enumerate(factors)
-        ]
+        years = [synthetic_year(lat, lon, alt, np.minimum(np.asarray(ghi) * f, 12.0), temp, wind, year=s.year + k,
+                                seed=s.seed, tz=tz) for k, f in enumerate(factors)]
+        own = all(v is not None for v in (s.monthly_ghi_kwh_per_m2_day, s.monthly_temp_air_c,
+                                          s.monthly_wind_speed_m_per_s))
+        climate = "own monthly means" if own or s.preset is None else f"preset {s.preset}"
+        for w in years:  # say which climate the year was calibrated to (summary.json "weather")
+            w.source = f"synthetic({climate}, seed={s.seed}, year={w.data.index[0].year})"
+        return years
     if config.source == "file":
         base = Path(base_dir)
         out = []
         for name in config.files:
             path = Path(name)
             path = path if path.is_absolute() else base / path
-            out.append(read_weather_file(path, config.format, latitude=config.latitude_deg,
-                                         longitude=config.longitude_deg, altitude=config.altitude_m))
+            w = read_weather_file(path, config.format, latitude=config.latitude_deg,
+                                  longitude=config.longitude_deg, altitude=config.altitude_m)
+            _warn_if_far(w, path, latitude, longitude)
+            out.append(w)
         return out
     cache = config.pvgis.cache_dir
     cache = (Path(base_dir) / cache) if cache is not None and not Path(cache).is_absolute() else (cache or cache_dir)

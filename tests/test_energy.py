@@ -242,6 +242,16 @@ def test_binning_error_below_half_percent(weather):
 # ------------------------------------------------------------------------------------------------- building blocks
 
 
+def test_low_light_factor_is_one_at_stc_and_falls_in_dim_light():
+    g = np.array([10.0, 50.0, 200.0, 600.0, 1000.0])
+    f = energy.low_light_factor(g)
+    assert f[-1] == pytest.approx(1.0, abs=1e-12)
+    assert np.all(np.diff(f[:4]) > 0)  # efficiency rises with irradiance up to a few hundred W/m2
+    # PySAM 7.1 Pvwattsv8, measured: DC per effective POA over the linear temperature factor, relative to 1000 W/m2,
+    # mean over air temperatures -10..40 degC
+    np.testing.assert_allclose(f[:4], [0.865, 0.931, 0.980, 1.003], atol=0.005)
+
+
 @pytest.mark.parametrize("model", ["pvwatts_v8", "pvwatts_v5"])
 def test_inlined_inverter_equals_pvlib(model):
     rng = np.random.default_rng(2)
@@ -252,7 +262,12 @@ def test_inlined_inverter_equals_pvlib(model):
     system = SystemConfig(inverter_model=model)
     pac = energy._pvwatts_ac(poa, poa, temp_air, heating, np.float32(3.0), system)
     temp_cell = temp_air[:, None] + poa * (0.02 + 0.003)
-    pdc = pvlib.pvsystem.pvwatts_dc(poa.astype(float), temp_cell, 1.0, -0.0037) * 0.86
+    # the low-light factor is looked up in 1 W/m2 steps: the reference evaluates pvlib's ADR model at the same steps
+    g = np.clip(np.floor(poa.astype(float) + 0.5), 0.1, None)
+    k_d, tc_d, k_rs, k_rsh = energy.ADR_PVWATTS_V8
+    low_light = (pvlib.pvarray.pvefficiency_adr(g, 25.0, 1.0, k_d, tc_d, k_rs, k_rsh)
+                 / pvlib.pvarray.pvefficiency_adr(1000.0, 25.0, 1.0, k_d, tc_d, k_rs, k_rsh))
+    pdc = pvlib.pvsystem.pvwatts_dc(poa.astype(float), temp_cell, 1.0, -0.0037) * 0.86 * low_light
     paco = 1 / 1.2
     if model == "pvwatts_v5":
         ref = pvlib.inverter.pvwatts(pdc, paco / 0.96, eta_inv_nom=0.96)

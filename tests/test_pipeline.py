@@ -32,9 +32,11 @@ def test_counts_are_ordered(tiny_run):
 
 
 def test_specific_yield_plausible_for_beijing_weather(tiny_run):
-    # Beijing typical year: about 1396 kWh/m2 GHI; a well-oriented system yields roughly 1150-1550 kWh/kWp
+    # the demo's recent Beijing typical year (preset beijing_recent, about 1584 kWh/m2 GHI); PVGIS (ERA5) for Beijing
+    # 2019, 41 deg south, 14 % losses gives about 1,554 kWh/kWp (DESIGN.md section 5): the county's mix of tilts,
+    # trackers and bifacial arrays should land within 15 % of it
     _, r = tiny_run
-    assert 1150 <= r.summary["specific_yield_kwh_per_kwp"] <= 1550
+    assert 0.85 * 1554 <= r.summary["specific_yield_kwh_per_kwp"] <= 1.15 * 1554
     sy = r.sites.loc[r.sites["eligible"], "specific_yield_kwh_per_kwp"]
     assert sy.min() > 700 and sy.max() < 1900
 

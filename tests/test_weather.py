@@ -98,6 +98,40 @@ def _write_epw(path: Path, w: Weather) -> None:
     path.write_text("\n".join(head + rows) + "\n")
 
 
+def test_pvgis_made_epw_is_stamped_at_its_utc_sample_times(tmp_path):
+    import gzip
+    import shutil
+
+    path = tmp_path / "tmy_45.000_8.000_2005_2023.epw"
+    with gzip.open(Path(__file__).parent / "data" / "pvlib" / f"{path.name}.gz", "rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    w = read_weather_file(path)
+    # header: time zone 1, "Irradiance Time Offset (h):-0.8239"; EPW hour 9 of Jan 1 (GHI 32) is PVGIS's 08:00 UTC
+    # record, a sample at 08:00 + 0.1761 h = 08:11 UTC
+    assert w.label == "center" and str(w.data.index.tz) == "UTC"
+    assert w.data.index[8].hour == 8 and w.data.index[8].minute == 11 and w.data["ghi"].iloc[8] == 32.0
+    assert (w.data.index.minute == 11).all() and len(w.data) == 8760
+
+
+def test_pvgis_tmy_csv_and_epw_of_one_request_give_the_same_hours(tmp_path):
+    """pvlib's PVGIS samples of the same request (45 N 8 E, 2005-2023) as csv and as EPW: after re-stamping both at
+    their sample instants (hh:11 UTC) they are the same table on the same clock."""
+    import gzip
+    import shutil
+
+    years = {}
+    for name in ("tmy_45.000_8.000_2005_2023.csv", "tmy_45.000_8.000_2005_2023.epw"):
+        with gzip.open(Path(__file__).parent / "data" / "pvlib" / f"{name}.gz", "rb") as src, \
+                open(tmp_path / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        years[name.rsplit(".", 1)[1]] = read_weather_file(tmp_path / name)
+    csv, epw = years["csv"], years["epw"]
+    assert csv.label == epw.label == "center" and csv.data.index.equals(epw.data.index)
+    assert csv.data.index[0].minute == 11  # 0.1761 h after the hour
+    for col in ("ghi", "dni", "dhi"):
+        np.testing.assert_allclose(csv.data[col], epw.data[col], atol=0.01)
+
+
 def test_read_epw(tmp_path, tmy3):
     path = tmp_path / "site.epw"
     _write_epw(path, tmy3)
@@ -174,7 +208,8 @@ def test_load_weather_files_relative_to_base_dir(tmp_path, tmy3):
     _write_epw(tmp_path / "wx" / "a.epw", tmy3)
     _write_nsrdb(tmp_path / "wx" / "b.csv", tmy3, 0)
     cfg = WeatherConfig(source="file", files=["wx/a.epw", "wx/b.csv"], latitude_deg=36.0)
-    years = load_weather(cfg, tmp_path, latitude=10.0, longitude=20.0, altitude=0.0)
+    with pytest.warns(InputWarning, match=r"\.(epw|csv): weather measured at 36\.000, -79\.\d+ is \d+ km from the county"):
+        years = load_weather(cfg, tmp_path, latitude=10.0, longitude=20.0, altitude=0.0)
     assert [w.source for w in years] == ["a.epw", "b.csv"]
     assert all(w.latitude == 36.0 for w in years)  # config override beats the file
     assert years[0].longitude == pytest.approx(tmy3.longitude)  # file metadata beats the centroid
@@ -283,7 +318,7 @@ def test_synthetic_is_fast():
 
 
 def test_load_weather_synthetic_years_and_centroid():
-    cfg = WeatherConfig(synthetic={"n_years": 3, "seed": 5, "year": 2020})
+    cfg = WeatherConfig(synthetic={"preset": "beijing_iwec", "n_years": 3, "seed": 5, "year": 2020})
     years = load_weather(cfg, ".", latitude=40.0, longitude=116.0, altitude=40.0)
     assert [w.data.index[0].year for w in years] == [2020, 2021, 2022]
     assert len(years[0].data) == 8784  # leap year
@@ -293,7 +328,8 @@ def test_load_weather_synthetic_years_and_centroid():
     assert annual.std() / annual.mean() > 0.005  # inter-annual variability
     assert annual.mean() == pytest.approx(target, rel=0.01)  # the ensemble keeps the climatology
     assert len({w.key for w in years}) == 3
-    flat = load_weather(WeatherConfig(synthetic={"n_years": 2, "interannual_ghi_sd_percent": 0}), ".",
+    flat = load_weather(WeatherConfig(synthetic={"preset": "beijing_iwec", "n_years": 2,
+                                                 "interannual_ghi_sd_percent": 0}), ".",
                         latitude=40.0, longitude=116.0)
     assert flat[0].data["ghi"].sum() == pytest.approx(flat[1].data["ghi"].sum() * 365 / 366, rel=0.01)
 
@@ -379,7 +415,7 @@ def test_location_out_of_range():
     with pytest.raises(InputError, match="latitude"):
         synthetic_year(95.0, 116.4, 0, BEIJING_GHI_KWH_PER_M2_DAY, BEIJING_TEMP_AIR_C, BEIJING_WIND_SPEED_M_PER_S)
     with pytest.raises(InputError, match="longitude"):
-        load_weather(WeatherConfig(), ".", latitude=40.0, longitude=200.0)
+        load_weather(WeatherConfig(synthetic={"preset": "beijing_iwec"}), ".", latitude=40.0, longitude=200.0)
 
 
 # ------------------------------------------------------------------------------------------------------------- config
@@ -387,9 +423,9 @@ def test_location_out_of_range():
 
 def test_config_defaults():
     cfg = WeatherConfig()
-    assert cfg.source == "synthetic" and cfg.synthetic.monthly_ghi_kwh_per_m2_day == BEIJING_GHI_KWH_PER_M2_DAY
-    assert sum(v * d for v, d in zip(cfg.synthetic.monthly_ghi_kwh_per_m2_day,
-                                     [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])) == pytest.approx(1396, abs=5)
+    # no climate by default: a synthetic year needs the county's own monthly means or a preset near it
+    assert cfg.source == "synthetic" and cfg.synthetic.preset is None
+    assert cfg.synthetic.monthly_ghi_kwh_per_m2_day is None
 
 
 @pytest.mark.parametrize("section,field,value,expect", [
@@ -439,3 +475,86 @@ def test_the_time_zone_follows_the_location():
     # the sun is highest near local solar noon: about 14:15 in Madrid's summer time, 12:20 in Beijing
     noon = madrid.data["ghi"].groupby(madrid.data.index.hour).mean().idxmax()
     assert noon in (13, 14)
+# ------------------------------------------------------------------------------------------ weather that fits the place
+
+
+def test_presets_are_the_handbook_figures_with_their_stations():
+    recent, iwec = wmod.PRESETS["beijing_recent"], wmod.PRESETS["beijing_iwec"]
+    days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    # DESIGN.md section 5: recent annual about 1584 kWh/m2, older about 1396 (13.5 % less)
+    assert sum(g * d for g, d in zip(recent.monthly_ghi_kwh_per_m2_day, days)) == pytest.approx(1584, abs=2)
+    assert sum(g * d for g, d in zip(iwec.monthly_ghi_kwh_per_m2_day, days)) == pytest.approx(1396, abs=2)
+    assert (recent.latitude, recent.longitude, recent.period) == (40.08, 116.585, "2009-2023")
+    assert iwec.period == "1982-1999" and "545110" in iwec.station
+    assert wmod.BEIJING_GHI_KWH_PER_M2_DAY == iwec.monthly_ghi_kwh_per_m2_day  # one home for the figures
+
+
+def test_synthetic_year_needs_own_values_or_a_near_preset():
+    with pytest.raises(InputError, match="monthly means or a preset near it.*beijing_recent"):
+        load_weather(WeatherConfig(), ".", latitude=40.4, longitude=115.5)
+    # Madrid with Beijing's preset: refused, naming the distance and what to give instead
+    madrid = WeatherConfig(synthetic={"preset": "beijing_recent"})
+    with pytest.raises(InputError, match=r"is 9\d{3} km from the county.*within 300 km"):
+        load_weather(madrid, ".", latitude=40.42, longitude=-3.70)
+    # near Huailai (about 95 km from Beijing's airport): the preset is used, the sun is at the county
+    (w,) = load_weather(madrid, ".", latitude=40.4, longitude=115.5)
+    assert (w.latitude, w.longitude) == (40.4, 115.5)
+    target = sum(g * d for g, d in zip(wmod.PRESETS["beijing_recent"].monthly_ghi_kwh_per_m2_day,
+                                       [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]))
+    assert w.data["ghi"].sum() / 1000 == pytest.approx(target, rel=1e-6)
+    # the county's own values need no preset, anywhere
+    own = WeatherConfig(synthetic={"monthly_ghi_kwh_per_m2_day": [2.0] * 12, "monthly_temp_air_c": [15.0] * 12,
+                                   "monthly_wind_speed_m_per_s": [2.0] * 12})
+    (w,) = load_weather(own, ".", latitude=40.42, longitude=-3.70)
+    assert w.data["ghi"].sum() / 1000 == pytest.approx(2.0 * 365, rel=1e-6)
+    with pytest.raises(ValueError, match="unknown weather preset 'paris'"):
+        WeatherConfig(synthetic={"preset": "paris"})
+
+
+def test_weather_file_near_the_county_does_not_warn(tmp_path, tmy3, recwarn):
+    _write_epw(tmp_path / "a.epw", tmy3)
+    cfg = WeatherConfig(source="file", files=["a.epw"])
+    load_weather(cfg, tmp_path, latitude=tmy3.latitude + 0.3, longitude=tmy3.longitude)  # about 33 km north
+    assert not [w for w in recwarn if issubclass(w.category, InputWarning)]
+
+
+PVLIB_SAMPLES = Path(__file__).parent / "data" / "pvlib"
+
+
+def test_pvgis_hourly_without_components_or_on_a_tilted_plane_says_so():
+    with pytest.raises(InputError, match="no irradiance components.*components=1"):
+        read_weather_file(PVLIB_SAMPLES / "pvgis_hourly_Timeseries_45.000_8.000_SA2_10kWp_CIS_5_2a_2013_2014.json")
+    with pytest.raises(InputError, match="tilted plane.*got 30.0.*slope 0"):
+        read_weather_file(PVLIB_SAMPLES / "pvgis_hourly_Timeseries_45.000_8.000_SA_30deg_0deg_2016_2016.csv")
+
+
+def _write_pvgis_hourly_csv(path: Path, w: Weather) -> pd.DataFrame:
+    """A PVGIS seriescalc csv (components, slope 0; the layout of pvlib's sample) from a weather year, stamped at
+    hh:10 UTC; returns what was written (Gb(i) is the beam on the horizontal)."""
+    times = w.data.index.tz_convert("UTC") + pd.Timedelta("10min")
+    sp = pvlib.solarposition.get_solarposition(times, w.latitude, w.longitude)
+    h_sun = np.clip(90 - sp["zenith"].to_numpy(), 0, None)
+    gb = np.where(h_sun > 0, w.data["dni"].to_numpy() * np.sin(np.radians(h_sun)), 0.0)
+    gd = np.where(h_sun > 0, w.data["dhi"].to_numpy(), 0.0)
+    frame = pd.DataFrame({"Gb(i)": gb.round(2), "Gd(i)": gd.round(2), "Gr(i)": 0.0, "H_sun": h_sun.round(2),
+                          "T2m": w.data["temp_air"].to_numpy(), "WS10m": w.data["wind_speed"].to_numpy(), "Int": 0.0},
+                         index=times.strftime("%Y%m%d:%H%M"))
+    head = (f"Latitude (decimal degrees):\t{w.latitude:.3f}\nLongitude (decimal degrees):\t{w.longitude:.3f}\n"
+            f"Elevation (m):\t{w.altitude:.0f}\nRadiation database:\tPVGIS-SARAH\n\n\nSlope: 0 deg. \n"
+            "Azimuth: 0 deg. \n")
+    body = frame.to_csv(index_label="time", lineterminator="\n")
+    path.write_text(head + body + "\nGb(i): Beam (direct) irradiance on the inclined plane (plane of the array) "
+                    "(W/m2)\n\nPVGIS (c) European Union, 2001-2021")
+    return frame
+
+
+def test_read_pvgis_hourly_with_components_on_the_horizontal(tmp_path, tmy3):
+    written = _write_pvgis_hourly_csv(tmp_path / "Timeseries_36.100_-79.900_SA_0deg_0deg_2019_2019.csv", tmy3)
+    w = read_weather_file(tmp_path / "Timeseries_36.100_-79.900_SA_0deg_0deg_2019_2019.csv")
+    assert w.label == "center" and len(w.data) == 8760
+    assert w.data.index[0].minute == 10
+    np.testing.assert_allclose(w.data["ghi"], written["Gb(i)"] + written["Gd(i)"], atol=1e-9)
+    np.testing.assert_allclose(w.data["dhi"], written["Gd(i)"], atol=1e-9)
+    up = written["H_sun"].to_numpy() > 5  # DNI back from the horizontal beam and the sun height, to rounding
+    np.testing.assert_allclose(w.data["dni"].to_numpy()[up], tmy3.data["dni"].to_numpy()[up], atol=1.0)
+    assert (w.latitude, w.longitude) == pytest.approx((tmy3.latitude, tmy3.longitude), abs=1e-3)

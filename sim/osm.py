@@ -1,0 +1,318 @@
+"""OpenStreetMap extract -> candidate sites layer (``pvsim import-osm``).
+
+Reads an ``.osm`` (XML) or ``.osm.pbf`` extract with pyosmium, which assembles closed ways and multipolygon relations
+into areas, and maps each area to a site type with a tag table: ``sim/tables/osm_site_types.csv`` (key, value,
+site type, pitched roof, minimum area, source), first matching row wins, ``*`` matches any value, an empty site type
+drops the area (sheds, garages). A user table (CSV or YAML, same columns) is put in front of the shipped one.
+
+What is kept: areas whose tags match a row with a site type and whose footprint is at least the row's minimum area.
+What is dropped, and counted by tag: no matching tag, a tag mapped to nothing, below the minimum area, an outline
+that could not be assembled (ways cut by the extract's bounding box lose their outer nodes), and slivers: polygons
+inside the extract that touch its bounding box (what a clipping tool leaves of a building cut at the edge).
+
+Pitched roofs (``pitched_roof`` in the table, unless ``roof:shape=flat``) get ``roof_azimuth_deg`` from the
+footprint's main axis (minimum rotated rectangle): a gable roof's faces look across the long axis, so of the two
+(or, for near-square footprints, four) face directions the one nearest south is used. Flat roofs keep NaN (the site
+type's default orientation applies). ``building:levels`` is kept as ``storeys``.
+
+Ids are ``way_<id>`` or ``relation_<id>``: unique in an extract, and within the characters site ids allow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+from pyproj import CRS
+
+from ._config import SITE_TYPES, TABLES
+from .errors import InputError
+from .sites import utm_epsg
+
+TAG_TABLE = TABLES / "osm_site_types.csv"
+TAG_COLUMNS = ("key", "value", "site_type", "pitched_roof", "min_area_m2")
+#: A polygon inside the extract whose outline comes this close to the bounding box is taken as cut by it [m].
+EDGE_TOLERANCE_M = 0.5
+#: Rectangles with a long/short side ratio below this have no clear ridge: all four face directions are candidates.
+SQUARE_ASPECT = 1.15
+
+
+@dataclass
+class ImportReport:
+    """What an import kept and dropped; counts keyed by ``(reason or site type, "key=value")``."""
+
+    extract: str
+    out: Path | None = None
+    kept: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one line per (site type or reason, tag)."""
+        out = [f"{self.extract}: kept {sum(self.kept.values())} sites, dropped {sum(self.dropped.values())}"]
+        for (site_type, tag), n in sorted(self.kept.items()):
+            out.append(f"  kept     {n:5d}  {site_type:22s} {tag}")
+        for (reason, tag), n in sorted(self.dropped.items()):
+            out.append(f"  dropped  {n:5d}  {reason:22s} {tag}")
+        return out
+
+
+# --------------------------------------------------------------------------------------------- tag table
+
+
+def tag_table(user_file: str | Path | None = None) -> pd.DataFrame:
+    """The tag -> site-type table: the user's rows (CSV or YAML list of rows) first, then the shipped ones."""
+    shipped = _check_table(pd.read_csv(TAG_TABLE, dtype=str, keep_default_na=False), TAG_TABLE)
+    if user_file is None:
+        return shipped
+    path = Path(user_file)
+    if not path.exists():
+        raise InputError("tag table not found", file=path, field="--tags", allowed="a CSV or YAML file")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            rows = raw if isinstance(raw, list) else raw.get("tags", [])
+            # YAML 1.1 reads an unquoted yes/no as a boolean: OSM means the text
+            user = pd.DataFrame([{k: ({True: "yes", False: "no"}[v] if isinstance(v, bool) else v)
+                                  for k, v in r.items()} for r in rows], dtype=str)
+        else:
+            user = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, yaml.YAMLError, AttributeError) as exc:
+        raise InputError(f"cannot read the tag table ({type(exc).__name__})", file=path, field="--tags",
+                         allowed="CSV with columns key,value,site_type[,pitched_roof,min_area_m2] or a YAML list "
+                                 "of such rows") from None
+    user = user.fillna("")
+    for col, default in (("pitched_roof", "false"), ("min_area_m2", "0"), ("source", f"user table {path.name}")):
+        if col not in user.columns:
+            user[col] = default
+    user = _check_table(user, path)
+    return pd.concat([user, shipped], ignore_index=True)
+
+
+def _check_table(table: pd.DataFrame, file: Path) -> pd.DataFrame:
+    missing = [c for c in ("key", "value", "site_type") if c not in table.columns]
+    if missing:
+        raise InputError("tag table lacks columns", file=file, field=", ".join(missing),
+                         allowed="columns key, value, site_type (optional pitched_roof, min_area_m2)")
+    out = table.copy()
+    for col in ("key", "value", "site_type"):
+        out[col] = out[col].astype(str).str.strip()
+    bad = out.index[(out["site_type"] != "") & ~out["site_type"].isin(SITE_TYPES)]
+    if len(bad):
+        raise InputError("unknown site type in the tag table", file=file, field=f"site_type (row {bad[0] + 2})",
+                         value=out.loc[bad[0], "site_type"], allowed="empty (drop) or " + ", ".join(SITE_TYPES))
+    out["pitched_roof"] = out["pitched_roof"].astype(str).str.strip().str.lower().isin(("true", "yes", "1"))
+    area = pd.to_numeric(out["min_area_m2"].replace("", "0"), errors="coerce")
+    if area.isna().any() or (area < 0).any():
+        row = int(np.flatnonzero((area.isna() | (area < 0)).to_numpy())[0])
+        raise InputError("bad minimum area in the tag table", file=file, field=f"min_area_m2 (row {row + 2})",
+                         value=out["min_area_m2"].iloc[row], allowed="a number of m2 >= 0")
+    out["min_area_m2"] = area.astype(float)
+    return out
+
+
+def match_tags(tags: dict[str, str], table: pd.DataFrame) -> int | None:
+    """Index of the first table row whose key is in ``tags`` with the row's value (or any value for ``*``)."""
+    for i, key, value in zip(table.index, table["key"], table["value"]):
+        have = tags.get(key)
+        if have is not None and (value == "*" or have == value):
+            return int(i)
+    return None
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple[str, str]], tuple | None]:
+    """Assembled areas with a matching tag row (dicts), the candidates whose outline could not be built
+    (``(id, tag)``), and the extract's bounding box ``(west, south, east, north)`` if the file states one."""
+    import osmium  # imported here: only the import needs it
+
+    try:
+        processor = osmium.FileProcessor(str(path)).with_areas()
+        box = processor.header.box()
+        bounds = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+                  if box.valid() else None)
+        wkb = osmium.geom.WKBFactory()
+        areas, candidates, built = [], {}, set()
+        for obj in processor:
+            if obj.is_area():
+                tags = dict(obj.tags)
+                row = match_tags(tags, table)
+                oid = f"{'way' if obj.from_way() else 'relation'}_{obj.orig_id()}"
+                if row is None:
+                    areas.append({"id": oid, "tags": tags, "row": None, "geometry": None})
+                    continue
+                try:
+                    geom = shapely.from_wkb(bytes.fromhex(wkb.create_multipolygon(obj)))
+                except RuntimeError:  # osmium: invalid area (broken ring, missing node locations)
+                    continue
+                built.add(oid)
+                areas.append({"id": oid, "tags": tags, "row": row, "geometry": geom})
+            elif obj.is_way() or (obj.is_relation() and obj.tags.get("type") == "multipolygon"):
+                tags = dict(obj.tags)
+                row = match_tags(tags, table)
+                if row is not None:
+                    candidates[f"{'way' if obj.is_way() else 'relation'}_{obj.id}"] = _tag_label(table, row, tags)
+    except RuntimeError as exc:
+        raise InputError(f"cannot read the OpenStreetMap extract ({exc})", file=path, field="EXTRACT",
+                         allowed=".osm (XML) or .osm.pbf") from None
+    broken = [(oid, tag) for oid, tag in candidates.items() if oid not in built]
+    return areas, broken, bounds
+
+
+def _tag_label(table: pd.DataFrame, row: int, tags: dict[str, str]) -> str:
+    key = table.at[row, "key"]
+    return f"{key}={tags.get(key, '')}"
+
+
+def _main_tag(tags: dict[str, str]) -> str:
+    for key in ("building", "amenity", "landuse", "parking", "tourism", "leisure", "natural", "highway"):
+        if key in tags:
+            return f"{key}={tags[key]}"
+    return "untagged" if not tags else f"{min(tags)}=..."
+
+
+# --------------------------------------------------------------------------------------------- geometry
+
+
+def roof_azimuth_deg(polygons, pitched: np.ndarray) -> np.ndarray:
+    """Azimuth of the roof face nearest south for pitched roofs, from the minimum rotated rectangle of each
+    footprint given in metres (x east, y north) [°, clockwise from north, 180 = south]; NaN where not pitched.
+
+    A gable roof's faces look across the long axis: candidates are the two directions perpendicular to it, or all
+    four side normals when the rectangle is nearly square (long/short < :data:`SQUARE_ASPECT`).
+    """
+    geoms = np.asarray(polygons, dtype=object)
+    out = np.full(len(geoms), np.nan)
+    for i in np.flatnonzero(np.asarray(pitched, bool)):
+        rect = shapely.minimum_rotated_rectangle(geoms[i])
+        xy = np.asarray(rect.exterior.coords)[:4]
+        edges = np.diff(np.vstack([xy, xy[:1]]), axis=0)
+        lengths = np.hypot(edges[:, 0], edges[:, 1])
+        if lengths.min() <= 0:
+            continue
+        long_edge = edges[int(np.argmax(lengths))]
+        axis = math.degrees(math.atan2(long_edge[0], long_edge[1])) % 180.0  # bearing of the ridge
+        faces = [(axis + 90.0) % 360.0, (axis + 270.0) % 360.0]
+        if lengths.max() / lengths.min() < SQUARE_ASPECT:
+            faces += [axis % 360.0, (axis + 180.0) % 360.0]
+        faces = np.array(faces)
+        off_south = np.abs((faces - 180.0 + 180.0) % 360.0 - 180.0)
+        out[i] = round(float(faces[int(np.argmin(off_south))]), 1) % 360.0
+    return out
+
+
+def _storeys(value: str | None) -> float:
+    try:
+        n = float(str(value).replace(",", ".").strip())
+    except (TypeError, ValueError):
+        return np.nan
+    return n if 0 < n < 200 else np.nan
+
+
+# --------------------------------------------------------------------------------------------- import
+
+
+def osm_sites(extract: str | Path, tags_file: str | Path | None = None) -> tuple[gpd.GeoDataFrame, ImportReport]:
+    """Candidate sites (EPSG:4326) from an OpenStreetMap extract, and the report of what was kept and dropped."""
+    path = Path(extract)
+    if not path.exists():
+        raise InputError("OpenStreetMap extract not found", file=path, field="EXTRACT",
+                         allowed="an existing .osm or .osm.pbf file")
+    table = tag_table(tags_file)
+    areas, broken, bounds = _read_areas(path, table)
+    report = ImportReport(extract=path.name)
+    for _, tag in broken:
+        report.dropped[("outline cut/invalid", tag)] += 1
+    rows = []
+    for a in areas:
+        if a["row"] is None:
+            report.dropped[("no matching tag", _main_tag(a["tags"]))] += 1
+            continue
+        tag = _tag_label(table, a["row"], a["tags"])
+        if table.at[a["row"], "site_type"] == "":
+            report.dropped[("mapped to nothing", tag)] += 1
+            continue
+        rows.append({**a, "tag": tag})
+    if not rows:
+        return _empty_sites(), report
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    centre = gdf.geometry.union_all().centroid
+    local = gdf.to_crs(CRS.from_epsg(utm_epsg(centre.x, centre.y)))
+    area = local.geometry.area.to_numpy()
+    row_idx = gdf["row"].to_numpy(int)
+    keep = area >= table["min_area_m2"].to_numpy()[row_idx]
+    for tag in gdf["tag"][~keep]:
+        report.dropped[("below minimum area", tag)] += 1
+    sliver = _cut_at_edge(local, bounds) & keep
+    for tag in gdf["tag"][sliver]:
+        report.dropped[("cut at extract edge", tag)] += 1
+    keep &= ~sliver
+    gdf, local, row_idx, area = gdf[keep], local[keep], row_idx[keep], area[keep]
+    site_type = table["site_type"].to_numpy()[row_idx]
+    flat = np.array([t.get("roof:shape", "") == "flat" for t in gdf["tags"]])
+    pitched = table["pitched_roof"].to_numpy()[row_idx] & ~flat
+    tags = list(gdf["tags"])
+    sites = gpd.GeoDataFrame({
+        "site_id": gdf["id"].to_numpy(),
+        "site_type": site_type,
+        "name": [t.get("name", "") for t in tags],
+        "village": [t.get("addr:village", t.get("addr:city", "")) for t in tags],
+        "township": [t.get("addr:suburb", "") for t in tags],
+        "roof_tilt_deg": np.nan,
+        "roof_azimuth_deg": roof_azimuth_deg(local.geometry.to_numpy(), pitched),
+        "storeys": [_storeys(t.get("building:levels")) for t in tags],
+        "footprint_area_m2": np.round(area, 1),
+        "osm_tag": gdf["tag"].to_numpy(),
+    }, geometry=gdf.geometry.to_numpy(), crs=4326).sort_values("site_id", ignore_index=True)
+    for st, tag in zip(sites["site_type"], sites["osm_tag"]):
+        report.kept[(st, tag)] += 1
+    return sites, report
+
+
+def _cut_at_edge(local: gpd.GeoDataFrame, bounds: tuple | None) -> np.ndarray:
+    """Polygons inside the extract's bounding box that touch it (within :data:`EDGE_TOLERANCE_M`)."""
+    if bounds is None or not len(local):
+        return np.zeros(len(local), bool)
+    box = gpd.GeoSeries([shapely.box(*bounds)], crs=4326).to_crs(local.crs).iloc[0]
+    near_edge = local.geometry.distance(box.exterior).to_numpy() <= EDGE_TOLERANCE_M
+    inside = local.geometry.within(box.buffer(EDGE_TOLERANCE_M)).to_numpy()
+    return near_edge & inside
+
+
+def _empty_sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"site_id": [], "site_type": []}, geometry=[], crs=4326)
+
+
+def import_osm(extract: str | Path, out_dir: str | Path, tags_file: str | Path | None = None) -> ImportReport:
+    """Write ``OUT_DIR/sites.gpkg`` (layer ``sites``) from an OpenStreetMap extract; returns the report.
+
+    The GeoPackage is written to a temporary file and moved into place, so a failed import leaves nothing behind;
+    an existing ``sites.gpkg`` is never replaced (InputError).
+    """
+    sites, report = osm_sites(extract, tags_file)
+    if not len(sites):
+        raise InputError("no candidate sites in the extract", file=extract, field="EXTRACT",
+                         allowed="an extract with buildings or land use the tag table maps (see --tags)")
+    out = Path(out_dir)
+    target = out / "sites.gpkg"
+    if target.exists():  # it may hold layers the user added (transformers): never replace it
+        raise InputError("the output GeoPackage already exists", file=target, field="--out",
+                         allowed="a folder without sites.gpkg (pvsim import-osm never replaces one: move or delete it)")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".sites.gpkg.", dir=out) as tmp:  # GDAL wants the .gpkg extension
+        staged = Path(tmp) / "sites.gpkg"
+        sites.to_file(staged, layer="sites", driver="GPKG", engine="pyogrio")
+        os.chmod(staged, 0o644)
+        os.replace(staged, target)
+    report.out = target
+    return report
