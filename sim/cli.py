@@ -42,7 +42,8 @@ def print_summary(summary: dict, out_dir: Path | None, seconds: float | None, fi
         ("LCOE", f"{_fmt(summary.get('lcoe_cny_per_kwh'), 1, 3)} CNY/kWh"),
         ("cost per t CO2", f"{_fmt(summary.get('cost_per_t_co2_cny'), 1, 0)} CNY/t"),
         ("curtailed", f"{_fmt(summary.get('curtailed_mwh'), 1, 1)} MWh"),
-        ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or '-'}"),
+        ("50 % / 100 % of target online", f"{ms.get('50%') or '-'} / {ms.get('100%') or 'not reached'}"),
+        ("last commissioning", summary.get("last_commission_date") or "-"),
     ]
     res = summary.get("resources") or {}
     if res:
@@ -80,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path("runs") / f"{scenario.name}-{result.summary['strategy'].replace(':', '.')}-seed{result.summary['seed']}"
     result.write(out)
     print_summary(result.summary, out, time.perf_counter() - t0)
+    for warning in result.summary.get("warnings") or []:
+        print(f"pvsim: warning: {warning}", file=sys.stderr)
     return 0
 
 

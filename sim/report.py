@@ -98,6 +98,13 @@ def _cards(summary: dict) -> str:
                    f'<div class="s">{_e(s)}</div></div>' for k, v, s in key_figures(summary))
 
 
+def warnings_note(summary: dict) -> str:
+    """The run's saturation warnings (``summary["warnings"]``) as a note; empty when there are none."""
+    items = "".join(f"<li>{_e(w)}</li>" for w in summary.get("warnings") or [])
+    return f'<div class="note" id="warnings"><strong>Saturation warnings</strong><ul>{items}</ul></div>' if items \
+        else ""
+
+
 def _table(header: list[str], rows: list[list[Any]], left: int = 1, classes: list[list[str]] | None = None) -> str:
     head = "".join(f'<th class="{"l" if i < left else ""}">{_e(h)}</th>' for i, h in enumerate(header))
     body = []
@@ -231,6 +238,7 @@ def render_html(result: RunResult) -> str:
         *[f'<p class="meta">{m}</p>' for m in meta],
         '<h2 id="key-figures">Key figures</h2>',
         f'<div class="cards">{_cards(s)}</div>',
+        warnings_note(s),
         '<h2 id="pilot">Whole-county pilot coverage</h2>',
         ("<p>Share of candidate roofs of each pilot category with PV, against the pilot's minimum coverage "
          f"(NEA 2021: {_e(_pilot_minimums())}).</p>"),

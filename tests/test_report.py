@@ -198,7 +198,7 @@ def test_transformer_loading_figure_uses_the_runs_table(run_folder):
     table = result.transformers
     assert table["built_kwp"].sum() == pytest.approx(built["capacity_kwp"].sum())
     final = table["hosting_limit_final_kw"].to_numpy(float)
-    expected = 100.0 * table["built_kwp"].to_numpy(float) / final
+    expected = 100.0 * table["built_kw_ac"].to_numpy(float) / final
     loading = table["loading_percent"].to_numpy(float)
     assert loading[final > 0] == pytest.approx(expected[final > 0], rel=1e-5)  # transformers.csv keeps 6 digits
     fig = plotting.transformer_loading(table)
