@@ -74,17 +74,27 @@ def test_hosting_drops_are_decided_at_application(demo):
         <= pd.Timedelta(days=summary["max_days_from_release"] + 1e-6)
 
 
-def test_understaffing_is_reported(demo):
+def test_understaffing_is_reported_on_the_cli_and_in_the_report(tmp_path, capsys):
     """One surveyor and one reviewer for the demo without release pacing: the service limits cannot hold, and the
-    run says so, naming the resource to raise."""
-    prepared, _ = demo
-    scenario = prepared.scenario.model_copy(deep=True)
-    scenario.rollout.surveyors = 1
-    scenario.rollout.reviewers = 1
-    scenario.rollout.max_sites_in_pipeline = None
-    understaffed = pipeline.Prepared(**{**prepared.__dict__, "scenario": scenario})
-    warnings = pipeline.run_prepared(understaffed).summary["warnings"]
-    assert any("survey_design" in w and "rollout.surveyors" in w for w in warnings)
+    run says so (a line on stderr, summary.json's warnings, a note in the report), naming the resource to raise."""
+    import yaml
+
+    from sim import cli, read_run
+    from sim.report import render_html
+
+    raw = yaml.safe_load(DEMO_SCENARIO.read_text(encoding="utf-8"))
+    raw["data"]["sites_file"] = str((DEMO_SCENARIO.parent / raw["data"]["sites_file"]).resolve())
+    raw["rollout"].update(surveyors=1, reviewers=1, max_sites_in_pipeline=None)
+    scenario = tmp_path / "understaffed.yaml"
+    scenario.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert cli.main(["run", str(scenario), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("pvsim: warning: survey_design")]
+    assert lines and all("rollout.surveyors" in line for line in lines)
+    result = read_run(tmp_path / "run")
+    assert any("survey_design" in w for w in result.summary["warnings"])
+    html = render_html(result)
+    assert 'id="warnings"' in html and "rollout.surveyors" in html
 
 
 def test_timeline_outputs(demo):

@@ -324,11 +324,6 @@ def _budget_table(money: dict) -> pd.DataFrame:
     return table
 
 
-def _stage_resource(config: RolloutConfig, stage: str) -> str | None:
-    return config.stages.get(stage).resource if stage in config.stages and config.stages[stage].resource \
-        else config.stage("rural_home", stage).resource
-
-
 def _warnings(resources: dict, service_limits: list[dict], config: RolloutConfig) -> list[str]:
     """Saturation: a resource busier than :data:`BUSY_WARNING` over the build window (or, for O&M crews, the
     horizon), requests still queued at the horizon, or an office stage whose median exceeds its service limit."""
@@ -345,7 +340,7 @@ def _warnings(resources: dict, service_limits: list[dict], config: RolloutConfig
                        f"{r['mean_wait_days']:.0f} days, censored): raise rollout.{name} above {r['capacity']}")
     for row in service_limits:
         if row["p50_working_days"] > row["limit_working_days"] + 1e-6:
-            resource = _stage_resource(config, row["stage"])
+            resource = config.stage("rural_home", row["stage"]).resource  # the stage's effective resource
             relief = f"raise rollout.{resource}" if resource else "shorten the stage"
             out.append(f"{row['stage']} of {row['application_class']} applications takes a median "
                        f"{row['p50_working_days']:.1f} working days, above the State Grid service limit of "
