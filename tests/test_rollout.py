@@ -612,6 +612,8 @@ def test_failed_acceptance_costs_money_and_abandonment_keeps_the_capex():
     assert out["outcome_day"] == pytest.approx(1 + 4 + 1)  # inspection, rework, re-inspection
     ev = r.events[r.events["stage"] == "rework"]
     assert ev["event"].tolist() == ["start", "end"] and ev["time_days"].tolist() == pytest.approx([1.0, 5.0])
+    rework = r.stage_durations.set_index("stage").loc["rework"]
+    assert rework["n"] == 1 and rework["mean_days"] == pytest.approx(4.0)
     assert r.spend_by_year == {2026: 100_000.0}
     b = r.budget.set_index("year")
     assert b.loc[2026, "spent_cny"] == pytest.approx(105_000.0) and b.loc[2026, "returned_cny"] == 0.0

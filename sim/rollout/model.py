@@ -344,7 +344,8 @@ def _site(env, world: _World, collector: _Collector, site: int):
 def _rework(env, world: _World, collector: _Collector, site: int, k: int, plan: _StagePlan):
     """A failed acceptance: a crew repairs the site (cost and delay), then it is inspected again. Returns whether
     the re-inspection passed (if not, the site is abandoned with its capex spent)."""
-    collector.log.append((site, Step.REWORK, Event.START, env.now))
+    t_start = env.now
+    collector.log.append((site, Step.REWORK, Event.START, t_start))
     construction = world.stage_plans[world.site_type_index[site]][STAGE_STEPS.index(Step.CONSTRUCTION)]
     if construction.resource is not None:
         yield from _use(env, collector, construction.resource, world.rework[site, 0], construction.calendar,
@@ -355,6 +356,7 @@ def _rework(env, world: _World, collector: _Collector, site: int, k: int, plan: 
     collector.rework_cny[site] += cost
     collector.add_money("spent", world.year_of(env.now), cost)
     collector.log.append((site, Step.REWORK, Event.END, env.now))
+    collector.stage_days[Step.REWORK].append(env.now - t_start)
     yield from _work_stage(env, world, collector, site, k, plan)
     return not world.rework[site, 1]
 
