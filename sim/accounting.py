@@ -21,7 +21,8 @@ Curtailment: for each transformer with a finite ``export_limit_kw`` and each hou
 sites' output (hourly kWh = average kW) minus the local load, above the limit is curtailed and shared pro rata
 among the sites on it. The local load is ``load_mwh_per_year`` of the transformer (its customers, see
 :func:`sim.grid.hosting_table`) spread over the hours with :func:`sim.grid.hourly_load_kw_per_mwh` (BDEW H0 shape);
-without that column the load is 0 and the whole output is compared with the limit. Hourly sums are matrix products of the profiles with the effective kWp per archetype on each transformer
+without that column the load is 0 and the whole output is compared with the limit. Hourly sums are matrix
+products of the profiles with the effective kWp per archetype on each transformer
 (piecewise constant over day blocks in commissioning years), never Python loops over hours.
 
 Curtailed energy earns nothing: ``energy_mwh`` is the delivered energy, after curtailment and downtime; carbon and
@@ -575,7 +576,8 @@ def _share_curtailed(output_kw: np.ndarray, limit: np.ndarray) -> np.ndarray:
     (the export limit plus the hour's local load)."""
     limit = np.asarray(limit, dtype=np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.divide(limit if limit.ndim == 2 else limit[:, None], output_kw)  # L / T: inf where T = 0, NaN where L = T = 0
+        # L / T: inf where T = 0, NaN where L = T = 0
+        share = np.divide(limit if limit.ndim == 2 else limit[:, None], output_kw)
     np.subtract(np.float32(1.0), share, out=share)  # (T - L) / T
     np.fmax(share, np.float32(0.0), out=share)  # fmax drops the NaN of 0/0
     return share

@@ -628,7 +628,8 @@ def test_a_site_passing_re_inspection_is_built_with_its_rework_cost():
     chosen = next(i for i in ids if draws[i][13] >= 0.5 and draws[i][15] < 0.5)
     config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False,
                            stages=_instant_stages(acceptance=StageConfig(duration=fixed(1), success_percent=50)),
-                           rework_days=fixed(4), rework_cost_percent=10, crew_productivity_kwp_per_day={"default": 1e12})
+                           rework_days=fixed(4), rework_cost_percent=10,
+                           crew_productivity_kwp_per_day={"default": 1e12})
     out = _one_type_run(config, {chosen: 10.0}).outcomes.loc[chosen]
     assert out["status"] == "operating" and out["commission_day"] == pytest.approx(6.0)
     assert out["rework_cny"] == pytest.approx(10_000.0)

@@ -725,7 +725,8 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
         application_class=application_class, work_days=work_days, held_days=held_days, fails=fails, rework=rework,
         rework_cost_share=config.rework_cost_percent / 100.0,
         stage_plans=_stage_plans(config, resources, calendars), target_kwp=config.target_capacity_kwp,
-        max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"), poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
+        max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"),
+        poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
         seed=seed, mtbf_days=None if operation.inverter_mtbf_years is None else operation.inverter_mtbf_years * 365.25,
         repair=operation.repair,
     )
