@@ -18,10 +18,12 @@ Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_
 - Downtime: the year's inverter-outage days scale the year's output evenly, relative to the days the site operated
   that year (``operating_hours / 24``; 365 or 366 for a full year), clipped to 0..1.
 
-Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the sum of its sites' output
-(hourly kWh = average kW) above the limit is curtailed and shared pro rata among the sites on it. The whole output
-is compared with the limit (self-consumption is not netted off, which overstates curtailment where loads are
-large). Hourly sums are matrix products of the profiles with the effective kWp per archetype on each transformer
+Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of its new
+sites' output (hourly kWh = average kW) minus the local load, above the limit is curtailed and shared pro rata
+among the sites on it. The local load is ``load_mwh_per_year`` of the transformer (its customers, see
+:func:`sim.grid.hosting_table`) spread over the hours with :func:`sim.grid.hourly_load_kw_per_mwh` (BDEW H0 shape);
+without that column the load is 0 and the whole output is compared with the limit. Hourly sums are matrix
+products of the profiles with the effective kWp per archetype on each transformer
 (piecewise constant over day blocks in commissioning years), never Python loops over hours.
 
 Curtailed energy earns nothing: ``energy_mwh`` is the delivered energy, after curtailment and downtime; carbon and
@@ -55,6 +57,7 @@ from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, grid_
 from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years,
                            straight_line_residual)
 from sim._config import PILOT_TARGETS_PERCENT
+from sim.grid import hourly_load_kw_per_mwh
 from sim.errors import InputError, InputWarning
 
 SITE_COLUMNS = ("site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",
@@ -84,15 +87,22 @@ class Accounts:
 
 
 def pilot_coverage(sites: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
-    """Rooftop coverage of the whole-county pilot categories.
+    """Rooftop coverage of the whole-county pilot categories, on roof area (the NEA definition) and by count.
 
     For each category in :data:`PILOT_TARGETS_PERCENT`: ``candidates`` (rows of ``sites`` with that
     ``pilot_category``, eligible or not: the pilot counts all roofs of the category), ``eligible``, ``built`` (status
-    ``operating`` in ``outcomes``), ``share_percent = 100 x built / candidates`` (NaN without candidates),
-    ``target_percent`` and ``met`` (False without candidates). Shares are by count of roofs.
+    ``operating`` in ``outcomes``), ``roof_area_m2`` (total roof area of the category), ``roof_area_built_m2``,
+    ``share_percent = 100 x roof_area_built_m2 / roof_area_m2`` (the share of the roof area on which PV is
+    installed; NaN without roof area), ``share_roofs_percent = 100 x built / candidates``, ``target_percent`` and
+    ``met`` (area share >= target; False without candidates). A roof with PV counts with its whole area (``area_m2``
+    of the site): the NEA notice counts the roofs on which PV is installed, and modules cover only the usable part
+    of any roof (setbacks, skylights, shade), so counting module area instead would never let a category reach
+    100 %. Without an ``area_m2`` column every roof counts as one unit of area (the shares are by count).
     """
     cat = sites["pilot_category"].fillna("").astype(str) if "pilot_category" in sites else pd.Series("", sites.index)
     eligible = sites["eligible"].astype(bool) if "eligible" in sites else pd.Series(True, sites.index)
+    area = pd.to_numeric(sites["area_m2"], errors="coerce").fillna(0.0).to_numpy(float) if "area_m2" in sites \
+        else np.ones(len(sites))
     status = outcomes["status"].reindex(sites.index) if len(outcomes) else pd.Series(np.nan, sites.index)
     built = (status == "operating").to_numpy()
     out = {}
@@ -100,12 +110,16 @@ def pilot_coverage(sites: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
         m = (cat == name).to_numpy()
         n = int(m.sum())
         nb = int((m & built).sum())
-        share = 100.0 * nb / n if n else float("nan")
+        total, covered = float(area[m].sum()), float(area[m & built].sum())
+        share = 100.0 * covered / total if total > 0 else float("nan")
         out[name] = {
             "candidates": n,
             "eligible": int((m & eligible.to_numpy()).sum()),
             "built": nb,
+            "roof_area_m2": total,
+            "roof_area_built_m2": covered,
             "share_percent": share,
+            "share_roofs_percent": 100.0 * nb / n if n else float("nan"),
             "target_percent": target,
             "met": bool(n > 0 and share >= target),
         }
@@ -350,12 +364,26 @@ def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> 
                   transformer=transformers.index.get_indexer(s["transformer_id"]), sites=s)
 
 
-def _export_limits_kw(transformers: pd.DataFrame) -> np.ndarray:
-    """Export limit per transformer row [kW]; empty (NaN) means unlimited (inf)."""
+@dataclass(frozen=True)
+class _Export:
+    """What limits each transformer's export: its limit [kW] (inf: none) and its local load [MWh/year]."""
+
+    limit_kw: np.ndarray
+    load_mwh_per_year: np.ndarray
+
+
+def _export_limits_kw(transformers: pd.DataFrame) -> _Export:
+    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf) and local load [MWh/year] (0 without
+    a ``load_mwh_per_year`` column)."""
     limit = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
     if np.any(limit < 0):
         raise InputError("export_limit_kw must be >= 0 (inf or empty for unlimited)", field="export_limit_kw")
-    return np.where(np.isnan(limit), np.inf, limit)
+    load = np.zeros(len(limit))
+    if "load_mwh_per_year" in transformers.columns:
+        load = pd.to_numeric(transformers["load_mwh_per_year"], errors="coerce").fillna(0.0).to_numpy(float)
+        if np.any(~np.isfinite(load) | (load < 0)):
+            raise InputError("load_mwh_per_year must be finite and >= 0", field="transformers.load_mwh_per_year")
+    return _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit), load_mwh_per_year=load)
 
 
 def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndarray:
@@ -390,7 +418,7 @@ def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> 
     return hourly, suffix
 
 
-def _energy_and_curtailment(built: _Built, profiles, down_days, limits_kw, horizon: _Horizon,
+def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export, horizon: _Horizon,
                             degradation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Delivered and curtailed energy [kWh] and the operating fraction of each year, each (sites, years);
     ``degradation`` is the remaining output share of each site in each year [-]."""
@@ -417,7 +445,7 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, limits_kw, horiz
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
         gross = effective_kwp * suffix[first, built.archetype[active]]
         cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
-                                       first, limits_kw, len(built.used_archetypes)), gross)
+                                       first, export, len(built.used_archetypes), int(year)), gross)
         delivered[active, k] = gross - cut
         curtailed[active, k] = cut
     return delivered, curtailed, operating_fraction
@@ -592,14 +620,17 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
     }
 
 
-def _curtail_year(hourly, kwp, archetype, transformer, first_hour, limit_kw, n_archetypes) -> np.ndarray:
-    """Curtailed energy [kWh] of each active site in one year.
+def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Export, n_archetypes,
+                  year: int) -> np.ndarray:
+    """Curtailed energy [kWh] of each active site in calendar ``year``.
 
     ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
     ``transformer`` : archetype column / transformer row per site; ``first_hour`` : first operating hour per site (0
-    for a full year); ``limit_kw`` : export limit per transformer [kW]. Transformers whose output cannot exceed the
-    limit in any hour (sum of kWp x the archetype's largest hourly yield <= limit) are skipped.
+    for a full year); ``export`` : export limit [kW] and local load [MWh/year] per transformer. Transformers whose
+    output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly yield <= limit; the load
+    only lowers the export) are skipped.
     """
+    limit_kw = export.limit_kw
     curtailed = np.zeros(len(kwp))
     finite = np.isfinite(limit_kw[transformer])
     if not finite.any():
@@ -613,16 +644,20 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, limit_kw, n_a
     position = np.full(n_transformers, -1)
     position[candidates] = np.arange(len(candidates))
     sel = np.flatnonzero(position[transformer] >= 0)
+    load_kw = export.load_mwh_per_year[candidates][:, None] * hourly_load_kw_per_mwh(year)[None, :len(hourly)]
     curtailed[sel] = _curtail_transformers(hourly, kwp[sel], archetype[sel], position[transformer[sel]],
-                                           first_hour[sel], limit_kw[candidates], n_archetypes)
+                                           first_hour[sel], limit_kw[candidates], n_archetypes, load_kw)
     return curtailed
 
 
 def _share_curtailed(output_kw: np.ndarray, limit: np.ndarray) -> np.ndarray:
     """Share of each hour's output above the limit, ``max(output - limit, 0) / output`` (0 where the output is 0),
-    float32. ``output_kw`` is (transformers, hours) [kW], ``limit`` (transformers,) [kW]."""
+    float32. ``output_kw`` is (transformers, hours) [kW], ``limit`` (transformers,) or (transformers, hours) [kW]
+    (the export limit plus the hour's local load)."""
+    limit = np.asarray(limit, dtype=np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.divide(limit[:, None].astype(np.float32), output_kw)  # L / T: inf where T = 0, NaN where L = T = 0
+        # L / T: inf where T = 0, NaN where L = T = 0
+        share = np.divide(limit if limit.ndim == 2 else limit[:, None], output_kw)
     np.subtract(np.float32(1.0), share, out=share)  # (T - L) / T
     np.fmax(share, np.float32(0.0), out=share)  # fmax drops the NaN of 0/0
     return share
@@ -696,8 +731,10 @@ def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: 
         out[switching.sites[ss]] = value
 
 
-def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit, n_archetypes) -> np.ndarray:
-    """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer position ``transformer``).
+def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit, n_archetypes,
+                          load_kw=None) -> np.ndarray:
+    """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer position ``transformer``);
+    ``load_kw`` (transformers, hours of the year) is the local load that the export is net of (None: no load).
 
     Hourly output per transformer ``output[c, h] = sum_a kwp_by_pair[c, a] yield[h, a]`` for the sites running all
     year (one matrix product), plus the output of sites commissioned during the year
@@ -721,7 +758,8 @@ def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit
         else None
     if switching is not None:
         _add_switching_output(output_kw, yield_by_row, kwp, switching, n_rows)
-    share = _share_curtailed(output_kw, limit)
+    threshold = limit if load_kw is None else limit[:, None] + load_kw[:, daylight_rows]
+    share = _share_curtailed(output_kw, threshold)
     del output_kw
     if full.any():
         per_pair = share @ yield_by_row.T  # (transformers, archetypes): sum_h share[c, h] yield[h, a]

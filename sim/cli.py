@@ -90,6 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     kept = _kept_files(out, set(OUTPUT_FILES + OPTIONAL_FILES))
     if kept:
         print(f"  kept in {out} (not written by this run): {', '.join(kept)}")
+    for warning in result.summary.get("warnings") or []:
+        print(f"pvsim: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -1,7 +1,17 @@
-"""Transformers: checks (the schema is :mod:`sim.inputs`), hosting capacity and export limits, assignment of sites."""
+"""Transformers: checks (the schema is :mod:`sim.inputs`), hosting capacity and export limits, local load, assignment
+of sites.
+
+Units: a transformer's rating is in kVA and is taken as kW at unity power factor (an assumption); hosting capacity,
+export limits and existing PV (``existing_pv_kw``, the AC rating of the inverters already connected) are AC kW; a
+site asks its transformer for its AC capacity, ``capacity_kwp / dc_ac_ratio`` (:func:`ac_capacity_kw`), so that the
+hosting rule compares like with like.
+"""
 
 from __future__ import annotations
 
+import calendar as _calendar
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,14 +38,25 @@ def check_transformers(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFr
     return out
 
 
+def ac_capacity_kw(capacity_kwp, dc_ac_ratio: float):
+    """AC (inverter) capacity [kW] of PV of ``capacity_kwp`` [kWp DC] at ``dc_ac_ratio``: what a site asks of its
+    transformer's hosting capacity."""
+    return np.asarray(capacity_kwp, dtype=float) / dc_ac_ratio
+
+
 def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: float,
-                  export_limit_percent: float | None, dc_ac_ratio: float) -> pd.DataFrame:
-    """Per transformer: hosting limit for new PV and export limit [kW].
+                  export_limit_percent: float | None, customers: pd.Series | None = None,
+                  load_mwh_per_customer_year: float = 0.0) -> pd.DataFrame:
+    """Per transformer: hosting limit for new PV, export limit [kW AC] and local load [MWh/year].
 
     ``hosting_limit_kw = max(0, rating_kva * share - existing_pv_kw)``: PV on a transformer, including what is under
-    construction, stays within ``share`` of its rating (Henan 2023 rule, 80 %; kVA taken as kW at unity power factor).
-    ``export_limit_kw = max(0, rating_kva * export_share - existing_pv_kw / dc_ac_ratio)``: the hourly output of the new
-    sites above it is curtailed; the existing PV is taken at its inverter-limited peak, a conservative choice.
+    construction, stays within ``share`` of its rating (Henan 2023 rule, 80 %), all in AC kW.
+    ``export_limit_kw = max(0, rating_kva * export_share - existing_pv_kw)``: the reverse power flow through the
+    transformer may reach ``export_share`` of its rating (100 %: its thermal rating); the new sites' hourly output
+    minus the local load (:func:`hourly_load_kw_per_mwh`) above it is curtailed; the existing PV is taken at its AC
+    rating in every hour, a conservative choice. ``customers`` (per transformer id; a ``customers`` column of the
+    ledger takes precedence) times ``load_mwh_per_customer_year`` is the transformer's yearly load
+    ``load_mwh_per_year``.
     """
     t = pd.DataFrame(transformers.drop(columns="geometry")).set_index("transformer_id")
     share = hosting_share_percent / 100.0
@@ -44,9 +65,62 @@ def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: floa
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
-        t["export_limit_kw"] = np.maximum(0.0, t["rating_kva"] * export_limit_percent / 100.0
-                                          - t["existing_pv_kw"] / dc_ac_ratio)
+        t["export_limit_kw"] = np.maximum(0.0, t["rating_kva"] * export_limit_percent / 100.0 - t["existing_pv_kw"])
+    counted = (customers if customers is not None else pd.Series(dtype=float)).reindex(t.index).fillna(0.0)
+    if "customers" in t.columns:
+        given = pd.to_numeric(t["customers"], errors="coerce")
+        counted = given.where(given.notna() & (given >= 0), counted)
+    t["customers"] = counted.astype(float)
+    t["load_mwh_per_year"] = t["customers"] * load_mwh_per_customer_year
     return t
+
+
+#: site types whose building is an electricity customer of its transformer (ground-mounted arrays are not)
+CUSTOMER_SITE_TYPES = ("rural_home", "public_building", "party_government", "commercial_industrial", "guesthouse")
+
+
+def customers_per_transformer(sites: pd.DataFrame) -> pd.Series:
+    """Customers of each transformer: the buildings of the sites layer connected to it (one customer per roof of
+    :data:`CUSTOMER_SITE_TYPES`, eligible or not), indexed by ``transformer_id``. An assumption where the ledger
+    has no ``customers`` column: a village transformer also serves homes that are not in the sites layer, so this
+    undercounts load and overstates curtailment."""
+    roofs = sites[sites["site_type"].isin(CUSTOMER_SITE_TYPES) & (sites["transformer_id"].astype(str) != "")]
+    return roofs.groupby("transformer_id").size().astype(float)
+
+
+LOAD_PROFILE_FILE = Path(__file__).parent / "tables" / "load_profile_h0.csv"
+_PERIODS = ("winter", "transition", "summer")
+_DAY_TYPES = ("workday", "saturday", "sunday")
+
+
+@lru_cache(maxsize=1)
+def _load_profile_table() -> np.ndarray:
+    """The shipped H0 profile as (period, day type, hour) [kW per MWh/year] (``sim/tables/load_profile_h0.csv``)."""
+    table = pd.read_csv(LOAD_PROFILE_FILE)
+    out = np.full((len(_PERIODS), len(_DAY_TYPES), 24), np.nan)
+    for row in table.itertuples(index=False):
+        out[_PERIODS.index(row.period), _DAY_TYPES.index(row.day_type), int(row.hour)] = row.load_kw_per_mwh_year
+    if np.isnan(out).any():
+        raise InputError("the load profile table lacks rows", file=LOAD_PROFILE_FILE,
+                         allowed="3 periods x 3 day types x 24 hours")
+    return out
+
+
+@lru_cache(maxsize=64)
+def hourly_load_kw_per_mwh(year: int) -> np.ndarray:
+    """Local load [kW] in each hour of calendar ``year`` (8760 or 8784 values, local time) per MWh of yearly
+    consumption: the BDEW/VDEW H0 household standard load profile (``sim/tables/load_profile_h0.csv``) with its
+    periods (winter 1 November - 20 March, summer 15 May - 14 September, transition otherwise) and day types
+    (workday, Saturday, Sunday; public holidays are not distinguished), scaled so that the year sums to 1 MWh."""
+    table = _load_profile_table()
+    n_days = 366 if _calendar.isleap(year) else 365
+    days = pd.date_range(date(year, 1, 1), periods=n_days, freq="D")
+    md = days.month * 100 + days.day
+    period = np.where((md >= 1101) | (md <= 320), 0, np.where((md >= 515) & (md <= 914), 2, 1))
+    weekday = days.day_of_week.to_numpy()
+    day_type = np.where(weekday == 5, 1, np.where(weekday == 6, 2, 0))
+    hourly = table[period, day_type].reshape(-1)  # (days x 24,) kW per MWh/year of the source
+    return hourly * (1000.0 / hourly.sum())
 
 
 def check_feeders(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
@@ -138,20 +212,21 @@ def export_limits_after_upgrades(transformers: pd.DataFrame, upgrades: pd.DataFr
 
 
 LOADING_COLUMNS = ("feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
-                   "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "built_kwp", "sites_built",
-                   "dropped_hosting_kwp", "loading_percent")
+                   "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "customers", "load_mwh_per_year",
+                   "built_kwp", "built_kw_ac", "sites_built", "dropped_hosting_kwp", "loading_percent")
 
 
 def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, sites: pd.DataFrame,
-                        *, export_limits: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The one definition of transformer loading: per transformer, the new PV built on it [kWp] as a share of its
-    hosting limit after the rollout's upgrades [kW].
+                        *, export_limits: pd.DataFrame | None = None, dc_ac_ratio: float = 1.0) -> pd.DataFrame:
+    """The one definition of transformer loading: per transformer, the AC capacity of the new PV built on it [kW]
+    (:func:`ac_capacity_kw` of its kWp at ``dc_ac_ratio``) as a share of its hosting limit after the rollout's
+    upgrades [kW].
 
     ``transformers`` is the hosting table (indexed by ``transformer_id``), ``upgrades`` the rollout's upgrades
     (``transformer_id, added_hosting_kw``), ``sites`` the run's sites with ``transformer_id, capacity_kwp,
     status``. ``export_limits`` (optional) is the table after :func:`export_limits_after_upgrades`, whose
     ``export_limit_kw`` is reported. Columns: :data:`LOADING_COLUMNS` (those present), plus ``transformer_id``;
-    ``loading_percent = 100 x built_kwp / hosting_limit_final_kw`` (NaN where the final limit is 0).
+    ``loading_percent = 100 x built_kw_ac / hosting_limit_final_kw`` (NaN where the final limit is 0).
     """
     t = pd.DataFrame(transformers.drop(columns="geometry", errors="ignore")).copy()
     t["added_hosting_kw"] = added_hosting_kw(t, upgrades)
@@ -162,10 +237,11 @@ def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | Non
     built = sites[status.eq("operating")]
     dropped = sites[status.eq("dropped_hosting")]
     t["built_kwp"] = built.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
+    t["built_kw_ac"] = ac_capacity_kw(t["built_kwp"].to_numpy(), dc_ac_ratio)
     t["sites_built"] = built.groupby("transformer_id").size().reindex(t.index).fillna(0).astype(int)
     t["dropped_hosting_kwp"] = dropped.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
-                                        100.0 * t["built_kwp"] / t["hosting_limit_final_kw"], np.nan)
+                                        100.0 * t["built_kw_ac"] / t["hosting_limit_final_kw"], np.nan)
     t.index.name = "transformer_id"
     return t[[c for c in LOADING_COLUMNS if c in t.columns]].reset_index()

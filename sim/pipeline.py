@@ -214,7 +214,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         order = strategies.order_sites(strategy, prepared.eligible, ctx)
     with steps.step("rollout"):
         rollout = simulate_rollout(
-            prepared.eligible, order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
+            _rollout_sites(prepared), order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
         )
     with steps.step("accounting"):
@@ -230,6 +230,17 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
 
 
+def _rollout_sites(prepared: Prepared) -> pd.DataFrame:
+    """The eligible sites with the AC capacity each asks of its transformer's hosting capacity (``hosting_kw``)."""
+    sites = prepared.eligible
+    if "hosting_kw" in sites.columns:
+        return sites
+    sites = sites.copy()
+    sites["hosting_kw"] = grid.ac_capacity_kw(sites["capacity_kwp"].to_numpy(float),
+                                              prepared.scenario.system.dc_ac_ratio)
+    return sites
+
+
 def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
     return grid.export_limits_after_upgrades(
         prepared.transformers, rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
@@ -240,9 +251,10 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
     sites = _site_table(prepared, order, rollout, acc)
     return RunResult(summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc), sites=sites,
                      annual=acc.annual.copy(), events=rollout.events, site_years=acc.site_years,
-                     stage_durations=rollout.stage_durations,
+                     stage_durations=rollout.stage_durations, budget=rollout.budget,
                      transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, sites,
-                                                           export_limits=_export_limits(prepared, rollout)))
+                                                           export_limits=_export_limits(prepared, rollout),
+                                                           dc_ac_ratio=scenario.system.dc_ac_ratio))
 
 
 #: Internal columns (pvlib's names) that the outputs name with their unit.
@@ -264,6 +276,10 @@ def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
     outcome = rollout.outcomes.reindex(out.index)
     out["status"] = outcome["status"].where(out["eligible"], "ineligible").fillna("not_prioritised").astype(str)
     out["commission_date"] = pd.to_datetime(outcome["commission_date"])
+    start = pd.Timestamp(prepared.scenario.start_date)
+    for column, days in (("release_date", "release_day"), ("outcome_date", "outcome_day")):
+        out[column] = start + pd.to_timedelta(np.round(outcome[days].to_numpy(float) * 86_400_000.0), unit="ms")
+    out["rework_cny"] = outcome["rework_cny"].astype(float).fillna(0.0)
     site_totals = acc.sites.reindex(out.index)
     for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny"):
         out[col] = site_totals[col].astype(float).fillna(0.0) if col in _ZERO_IF_NOT_BUILT else site_totals[col]
@@ -294,9 +310,14 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "specific_yield_kwh_per_kwp": float((yield_built * sites.loc[built, "capacity_kwp"]).sum() / capacity_built)
         if capacity_built else None,
         "energy_by_year_mwh": {int(y): float(e) for y, e in zip(acc.annual["year"], acc.annual["energy_mwh"])},
-        "capex_cny": float(sites.loc[built, "capex_cny"].sum()),
+        "capex_cny": _programme_capex(sites, rollout.outcomes),
         "resources": rollout.resources,
         "milestones": rollout.milestones,
+        "last_commission_date": rollout.last_commission_date,
+        "lead_time_days": rollout.lead_times,
+        "service_limits": rollout.service_limits,
+        "hosting_drops": _hosting_drops(rollout.outcomes),
+        "warnings": list(rollout.warnings),
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
         "weather": list(prepared.weather_sources),
         "archetypes": int(len(prepared.archetypes)),
@@ -306,6 +327,24 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
     if not scenario.pilot_coverage:
         summary["pilot_coverage"] = {}
     return ordered_summary(summary)
+
+
+def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
+    """Capex of the built sites, plus what was sunk in sites abandoned after construction and the rework of failed
+    acceptances [CNY]."""
+    sunk = outcomes.index[outcomes["status"].eq("failed")
+                          & outcomes["failed_stage"].isin(["construction", "acceptance"])]
+    built = sites.index[sites["status"].eq("operating")]
+    return float(sites.loc[built.union(sunk), "capex_cny"].sum() + sites["rework_cny"].sum())
+
+
+def _hosting_drops(outcomes: pd.DataFrame) -> dict:
+    """Sites dropped at the hosting screening: count, capacity and days from release to the drop."""
+    dropped = outcomes[outcomes["status"] == "dropped_hosting"]
+    days = (dropped["outcome_day"] - dropped["release_day"]).to_numpy(float)
+    return {"sites": int(len(dropped)), "capacity_kwp": float(dropped["capacity_kwp"].sum()),
+            "mean_days_from_release": float(days.mean()) if len(days) else None,
+            "max_days_from_release": float(days.max()) if len(days) else None}
 
 
 #: ``summary.json`` keys taken as they are from the accounting's totals.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ._config import MOUNTS, SITE_TYPES, Mount, SiteType, StrictModel  # noqa: F401  (re-exported)
 from .carbon import CarbonConfig
@@ -146,8 +146,28 @@ class GridConfig(StrictModel):
         80.0, gt=0, le=200, description="PV on a transformer, incl. under construction, <= this share of its rating (Henan 2023: 80 %)"
     )
     export_limit_percent: float | None = Field(
-        100.0, gt=0, le=200, description="hourly export above this share of the rating is curtailed (None: no limit)"
+        100.0, gt=0, le=200, description="reverse power flow through a transformer may reach this share of its "
+        "rating (100: its thermal rating); hourly export (new PV output minus local load) above it is curtailed "
+        "(None: no limit)"
     )
+    allow_hosting_above_rating: bool = Field(
+        False, description="allow hosting_share_percent or export_limit_percent above 100 (a deliberate override: "
+        "the Henan 2023 rule caps PV at 80 % of the rating)")
+    load_mwh_per_customer_year: float = Field(
+        1.08, ge=0, allow_inf_nan=False,
+        description="yearly electricity use of one customer (building of the sites layer, or the ledger's "
+        "'customers' column) [MWh]; local load offsets export hour by hour with the BDEW H0 household profile "
+        "shape (sim/tables/load_profile_h0.csv). Default: 90 kWh a month, He & Reiner (2014, EPRG 1416) estimate "
+        "of rural households' basic electricity needs in China, an assumption for the average customer")
+
+    @model_validator(mode="after")
+    def _check_above_rating(self):
+        for name in ("hosting_share_percent", "export_limit_percent"):
+            value = getattr(self, name)
+            if value is not None and value > 100 and not self.allow_hosting_above_rating:
+                raise ValueError(f"{name} = {value} is above 100 % of the transformer rating; allowed: <= 100, or "
+                                 "set grid.allow_hosting_above_rating: true to override")
+        return self
 
 
 class Scenario(StrictModel):
@@ -345,6 +365,8 @@ def _warn_prices_in_another_currency(scenario: Scenario, path: Path | None) -> N
 
 UNIT_SUFFIXES = [
     ("_kgco2e_per_kwh", "kgCO2e/kWh"),
+    ("_mwh_per_customer_year", "MWh/customer/yr"),
+    ("_months", "months"),
     ("_kgco2_per_kwh", "kgCO2/kWh"),
     ("_cny_per_kw_year", "CNY/kW/yr"),
     ("_cny_per_kwh", "CNY/kWh"),

@@ -258,7 +258,9 @@ def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None
     out = decide_eligibility(scenario, out, local, crs)
     transformers_table = gridmod.hosting_table(
         transformers, hosting_share_percent=scenario.grid.hosting_share_percent,
-        export_limit_percent=scenario.grid.export_limit_percent, dc_ac_ratio=scenario.system.dc_ac_ratio,
+        export_limit_percent=scenario.grid.export_limit_percent,
+        customers=gridmod.customers_per_transformer(out),
+        load_mwh_per_customer_year=scenario.grid.load_mwh_per_customer_year,
     )
     out.index.name = None
     return out, transformers_table

@@ -225,13 +225,29 @@ def test_pilot_coverage():
                              "commission_date": pd.to_datetime(["2025-05-01", None, "2025-06-01", None])},
                             index=["r0", "r1", "f0", "g0"])
     cov = pilot_coverage(sites, outcomes)
-    assert cov["rural_home"] == {"candidates": 4, "eligible": 3, "built": 1, "share_percent": 25.0,
+    # without an area_m2 column every roof counts as one unit of area
+    assert cov["rural_home"] == {"candidates": 4, "eligible": 3, "built": 1, "roof_area_m2": 4.0,
+                                 "roof_area_built_m2": 1.0, "share_percent": 25.0, "share_roofs_percent": 25.0,
                                  "target_percent": 20.0, "met": True}
     assert cov["party_government"]["built"] == 0 and cov["party_government"]["met"] is False
     assert cov["party_government"]["target_percent"] == 50.0
     assert cov["public"]["candidates"] == 0 and np.isnan(cov["public"]["share_percent"])
     assert cov["public"]["met"] is False
     assert cov["commercial_industrial"]["target_percent"] == 30.0
+
+
+def test_pilot_coverage_is_on_roof_area():
+    """Two government roofs of 100 and 300 m2, the small one built: half the roofs but a quarter of the roof area,
+    below the NEA's 50 % (which is defined on area)."""
+    sites = _sites([(f"g{i}", "party_government", 5.0, 0, "T", 1.0, 1.0, 0.0, "party_government", True)
+                    for i in range(2)])
+    sites["area_m2"] = [100.0, 300.0]
+    outcomes = pd.DataFrame({"status": ["operating", "declined"],
+                             "commission_date": pd.to_datetime(["2026-05-01", None])}, index=["g0", "g1"])
+    cov = pilot_coverage(sites, outcomes)["party_government"]
+    assert cov["share_roofs_percent"] == 50.0
+    assert cov["roof_area_m2"] == 400.0 and cov["roof_area_built_m2"] == 100.0
+    assert cov["share_percent"] == 25.0 and cov["met"] is False
 
 
 def test_hour_map_leap_years():

@@ -271,6 +271,10 @@ CASES = [
     Case("negative_quantity", _scenario(_set("siting.min_capacity_kwp", -1)), ["siting.min_capacity_kwp", "-1"]),
     Case("absurd_share", _scenario(_set("grid.hosting_share_percent", 500)), ["grid.hosting_share_percent", "500"]),
     Case("absurd_horizon", _scenario(_set("horizon_years", 500)), ["horizon_years", "500"]),
+    Case("hosting_above_rating", _scenario(_set("grid.hosting_share_percent", 120)),
+         ["hosting_share_percent", "120", "allow_hosting_above_rating"]),
+    Case("negative_effort", _scenario(_set("rollout.stages", {"survey_design": {
+        "effort_days_by_class": {"household": -1}}})), ["effort", "household", "-1"]),
     Case("bad_date", _scenario(_set("start_date", "2026-13-01")), ["start_date", "2026-13-01"]),
     Case("missing_sites_file", _scenario(_set("data.sites_file", "missing.gpkg")),
          ["missing.gpkg", "data.sites_file", "not found"]),

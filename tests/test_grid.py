@@ -37,27 +37,46 @@ def test_check_transformers_fills_defaults_and_names_bad_ratings():
 
 
 def test_hosting_and_export_limits_by_hand():
-    """T1: 400 kVA x 80 % - 100 kW existing = 220 kW of hosting; export 400 x 100 % - 100 / 1.2 = 316.67 kW.
-    S1: 10,000 x 0.8 - 2,000 = 6,000 kW; export 10,000 - 2,000 / 1.2 = 8,333.33 kW."""
+    """T1: 400 kVA x 80 % - 100 kW existing = 220 kW of hosting; export 400 x 100 % - 100 = 300 kW (existing PV in AC
+    kW in both rules). S1: 10,000 x 0.8 - 2,000 = 6,000 kW; export 10,000 - 2,000 = 8,000 kW. Load: 3 customers on
+    T1 x 1.08 MWh = 3.24 MWh/year."""
+    customers = pd.Series({"T1": 3.0})
     t = grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
-                           export_limit_percent=100.0, dc_ac_ratio=1.2)
+                           export_limit_percent=100.0, customers=customers, load_mwh_per_customer_year=1.08)
     assert t.loc["T1", "hosting_limit_kw"] == pytest.approx(220.0)
     assert t.loc["T2", "hosting_limit_kw"] == pytest.approx(504.0)
     assert t.loc["S1", "hosting_limit_kw"] == pytest.approx(6_000.0)
-    assert t.loc["T1", "export_limit_kw"] == pytest.approx(400.0 - 100.0 / 1.2)
-    assert t.loc["S1", "export_limit_kw"] == pytest.approx(10_000.0 - 2_000.0 / 1.2)
+    assert t.loc["T1", "export_limit_kw"] == pytest.approx(300.0)
+    assert t.loc["S1", "export_limit_kw"] == pytest.approx(8_000.0)
+    assert t.loc["T1", "load_mwh_per_year"] == pytest.approx(3.24) and t.loc["T2", "load_mwh_per_year"] == 0.0
     unlimited = grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
-                                   export_limit_percent=None, dc_ac_ratio=1.2)
+                                   export_limit_percent=None)
     assert np.isinf(unlimited["export_limit_kw"]).all()
     full = grid.hosting_table(grid.check_transformers(_transformers(existing_pv_kw=[500.0, 0, 0]), "x"),
-                              hosting_share_percent=80.0, export_limit_percent=100.0, dc_ac_ratio=1.2)
+                              hosting_share_percent=80.0, export_limit_percent=100.0)
     assert full.loc["T1", "hosting_limit_kw"] == 0.0  # never negative
+
+
+def test_load_profile_is_the_bdew_h0_shape_scaled_to_one_mwh():
+    """The hourly load per MWh/year sums to 1,000 kWh over the year; on a winter workday (Monday 12 January 2026) the
+    evening peak at 19:00 is the source's 0.1871 kW per MWh/year (mean of its four quarter hours) times the
+    normalisation of the year's shape to exactly 1 MWh (the source's own year sums to about 1 MWh)."""
+    load = grid.hourly_load_kw_per_mwh(2026)
+    assert len(load) == 8760 and len(grid.hourly_load_kw_per_mwh(2028)) == 8784
+    assert load.sum() == pytest.approx(1000.0)
+    table = pd.read_csv(grid.LOAD_PROFILE_FILE)
+    source = table.query("period == 'winter' and day_type == 'workday' and hour == 19")["load_kw_per_mwh_year"]
+    assert float(source.iloc[0]) == pytest.approx(0.1871, abs=1e-4)
+    hour = (11 * 24) + 19
+    assert load[hour] == pytest.approx(0.1871, rel=0.05)
+    assert load[hour] > 3 * load[11 * 24 + 3]  # evening peak over the small hours
+    assert table["source"].str.contains("BDEW").all()
 
 
 @pytest.fixture
 def table() -> pd.DataFrame:
     return grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
-                              export_limit_percent=100.0, dc_ac_ratio=1.2)
+                              export_limit_percent=100.0)
 
 
 def test_export_limit_follows_an_upgrade(table):
@@ -66,21 +85,23 @@ def test_export_limit_follows_an_upgrade(table):
     after = grid.export_limits_after_upgrades(table, upgrades, hosting_share_percent=80.0, export_limit_percent=100.0)
     assert after.loc["T1", "export_limit_kw"] == pytest.approx(table.loc["T1", "export_limit_kw"] + 400.0)
     assert after.loc["T2", "export_limit_kw"] == table.loc["T2", "export_limit_kw"]
-    assert table.loc["T1", "export_limit_kw"] == pytest.approx(400.0 - 100.0 / 1.2)  # the input is not modified
+    assert table.loc["T1", "export_limit_kw"] == pytest.approx(300.0)  # the input is not modified
     none = grid.export_limits_after_upgrades(table, None, hosting_share_percent=80.0, export_limit_percent=100.0)
     assert none is table
 
 
 def test_loading_is_built_over_the_limit_after_upgrades(table):
-    """T1: 200 kWp built + 50 dropped; limit 220 + 320 upgraded = 540 kW -> 37.04 %. T2: nothing built -> 0 %."""
+    """T1: 200 kWp built (166.67 kW AC at DC/AC 1.2) + 50 dropped; limit 220 + 320 upgraded = 540 kW -> 30.86 %.
+    T2: nothing built -> 0 %."""
     upgrades = pd.DataFrame({"transformer_id": ["T1"], "added_hosting_kw": [320.0]})
     sites = pd.DataFrame({"transformer_id": ["T1", "T1", "T1", "S1"], "capacity_kwp": [120.0, 80.0, 50.0, 900.0],
                           "status": ["operating", "operating", "dropped_hosting", "declined"]})
-    load = grid.transformer_loading(table, upgrades, sites).set_index("transformer_id")
+    load = grid.transformer_loading(table, upgrades, sites, dc_ac_ratio=1.2).set_index("transformer_id")
     assert load.loc["T1", "hosting_limit_final_kw"] == pytest.approx(540.0)
     assert load.loc["T1", "built_kwp"] == 200.0 and load.loc["T1", "sites_built"] == 2
     assert load.loc["T1", "dropped_hosting_kwp"] == 50.0
-    assert load.loc["T1", "loading_percent"] == pytest.approx(100.0 * 200.0 / 540.0)
+    assert load.loc["T1", "built_kw_ac"] == pytest.approx(200.0 / 1.2)
+    assert load.loc["T1", "loading_percent"] == pytest.approx(100.0 * 200.0 / 1.2 / 540.0)
     assert load.loc["T2", "loading_percent"] == 0.0 and load.loc["S1", "built_kwp"] == 0.0
     assert list(load.reset_index().columns) == ["transformer_id"] + [c for c in grid.LOADING_COLUMNS
                                                                     if c in load.columns]

@@ -44,7 +44,9 @@ def test_specific_yield_plausible_for_beijing_weather(tiny_run):
 def test_built_capacity_within_hosting_limits(tiny_run):
     _, r = tiny_run
     t = r.transformers
-    assert len(t) > 0 and (t["built_kwp"] <= t["hosting_limit_final_kw"] + 1e-6).all()
+    # the hosting rule compares AC with AC: the built sites' inverter capacity (kWp / DC-AC ratio) fits the limit
+    assert len(t) > 0 and (t["built_kw_ac"] <= t["hosting_limit_final_kw"] + 1e-6).all()
+    assert t["built_kw_ac"].to_numpy() == pytest.approx(t["built_kwp"].to_numpy() / 1.2)
     assert t["built_kwp"].sum() == pytest.approx(r.summary["capacity_built_kwp"])
 
 

@@ -19,10 +19,6 @@ from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
 
-BUSY_WARNING = 0.85
-"""A resource busy at least this share of the time it was in use is reported as saturated."""
-WAIT_WARNING_DAYS = 30.0
-"""A resource that sites waited for longer than this on average [days] is reported as a queue."""
 
 
 def check_run_folder(run_dir: Path) -> None:
@@ -88,14 +84,11 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
 
 
 def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = None) -> list[str]:
-    """What a reader must not miss: saturated resources and long queues, milestones not reached, sites dropped for
-    lack of hosting capacity, curtailment, pilot minimums not met."""
-    out = []
-    for name, r in (summary.get("resources") or {}).items():
-        util, wait = float(r.get("utilisation_percent") or 0.0) / 100.0, float(r.get("mean_wait_days") or 0.0)
-        if util >= BUSY_WARNING or wait >= WAIT_WARNING_DAYS:
-            out.append(label("label.saturated", lang, name=label(f"resource.{name}", lang),
-                             util=f"{100 * util:.0f} %", wait=f"{wait:,.0f} {label('unit.days', lang)}"))
+    """What a reader must not miss: the rollout's saturation warnings (``summary["warnings"]``: resources more than
+    90 % busy, requests still queued at the horizon, stages above their service limit; the rule lives in
+    :mod:`sim.rollout.observe`), milestones not reached, sites dropped for lack of hosting capacity, curtailment,
+    pilot minimums not met."""
+    out = [str(w) for w in summary.get("warnings") or []]
     for share, date in (summary.get("milestones") or {}).items():
         if not date:
             out.append(label("label.milestone_missed", lang, share=f"{share[:-1]} %", n=summary.get("horizon_years")))

@@ -1,9 +1,11 @@
 """The rollout model: a discrete-event simulation (SimPy) of the county's PV programme. Time unit: days.
 
 The programme office releases sites in the strategy's priority order (``release_mode``): limited by a yearly budget
-(``budget``), all at once (``all_at_start``) or at random (``poisson``). Each released site then goes through the
-stages ``consent -> survey_design -> filing -> grid_review -> [hosting check] -> procurement -> construction ->
-acceptance`` and starts operating; during operation its inverter fails now and then and waits for an O&M crew.
+(``budget``), all at once (``all_at_start``) or at random (``poisson``), and, with ``max_sites_in_pipeline``, no
+faster than its pipeline takes them. Each released site then goes through ``consent -> [hosting screening of its
+connection application] -> survey_design -> filing -> grid_review -> [contract] procurement -> construction ->
+acceptance [-> rework -> acceptance]`` and starts operating; during operation its inverter fails now and then and
+waits for an O&M crew.
 
 Modules: :mod:`sim.rollout.config` (settings, defaults, names of stages, resources and statuses),
 :mod:`sim.rollout.model` (the SimPy processes and :func:`simulate`; its docstring describes their shape),
@@ -12,37 +14,58 @@ Modules: :mod:`sim.rollout.config` (settings, defaults, names of stages, resourc
 
 Random numbers (common random numbers across strategies):
 
-- ``site_rng(seed, site_id, "stages")``: 14 uniforms per site, drawn at once in a fixed order (for each stage of
-  :data:`STAGES`: its duration, then its success); durations are the inverse CDF (``Duration.ppf``) of the stage's
-  distribution at the duration uniform, so a site gets the same durations and outcomes whatever the order of release
-  or the strategy.
+- ``site_rng(seed, site_id, "stages")``: 16 uniforms per site, drawn at once in a fixed order (for each stage of
+  :data:`STAGES`: its duration, then its success; then the rework's duration and whether its re-inspection fails);
+  durations are the inverse CDF (``Duration.ppf``) of the stage's distribution at the duration uniform, so a site
+  gets the same durations and outcomes whatever the order of release or the strategy.
 - ``site_rng(seed, site_id, "operation")``: first time to failure, then per failure: repair time, next time to failure.
 - run-level ``stream(seed, "rollout", "weather")``: the rainy days (same for every site and strategy);
   ``stream(seed, "rollout", "release")``: Poisson inter-release times.
 
 Rules (assumptions, stated once):
 
-- Budget (``release_mode="budget"``): a site is released only when its whole capex can be committed from the current
-  year's pot (a ``Container`` holding ``annual_budget_cny`` at the start and refilled to it every 1 January before the
-  build window closes; with ``budget_carry_over`` the unspent money is kept instead). So the programme gets one year's
-  budget per pot of :func:`budget_pot_days` (one pot more than whole years of window when the start is not 1 January),
-  and :func:`total_budget_cny` is their sum: the programme's total budget, computed there only. The office keeps to the
+- Budget (``release_mode="budget"``): the office releases a site only when its whole capex fits in what of the
+  current year's pot is not yet earmarked for released sites (a ``Container`` holding ``annual_budget_cny`` at the
+  start and refilled to it every 1 January before the build window closes; with ``budget_carry_over`` the unspent
+  money is kept instead). The money is committed when the site signs, after grid approval (at the start of
+  procurement), taken from the pot of that year. So the programme gets one year's budget per pot of
+  :func:`budget_pot_days`, and :func:`total_budget_cny` is their sum, computed there only. The office keeps to the
   priority order: it waits for money for the next site and does not skip to cheaper ones; a single site dearer than
-  the annual budget (without carry-over) can never be funded and stays ``not_released``. The money of a site that
-  later declines, fails or is dropped for hosting is returned: into the pot if it is returned in the calendar year it
-  was committed, or (with carry-over) in any later year; without carry-over, money returned in a later year lapses
-  with that year's budget. ``spend_by_year[y]`` is the capex committed in year ``y`` minus what of it was returned, so
-  it never exceeds the annual budget without carry-over. In ``all_at_start`` and ``poisson`` modes money is no
-  constraint (``spend_by_year`` is still kept).
+  the annual budget (without carry-over) can never be funded and stays ``not_released``. A site that declines or is
+  dropped at the hosting screening gives its earmark back; committed money of a site that fails before
+  construction ends (an order that falls through) is returned: into the pot if it is returned in the calendar year
+  it was committed, or (with carry-over) in any later year; otherwise it lapses. A site abandoned after
+  construction keeps its capex spent. ``spend_by_year[y]`` is the capex committed in year ``y`` minus what of it was
+  returned, so it never exceeds the annual budget without carry-over; ``budget`` tabulates per year the money put
+  in, committed, spent (capex when construction ends, rework when done), returned and lapsed (a year's unspent
+  money at the next refill without carry-over, and what is left in the pot at the horizon). In ``all_at_start``
+  and ``poisson`` modes money is no constraint (the table is still kept).
 - Capacity target: the office stops releasing when the committed capacity (released, not declined/failed/dropped)
   reaches ``target_capacity_kwp``, and resumes if a site drops out; it stops for good at the end of the build window.
-- Hosting: right after its grid review a site reserves its ``capacity_kwp`` against the remaining hosting capacity
-  [kW] of its transformer (kWp compared with kW: conservative, no DC/AC ratio); the reservation holds from approval
-  on (under construction counts, as in Henan's 2023 rule) and is given back if the site fails later. When the
-  transformer is full: ``drop`` drops the site; ``wait_upgrade`` waits for the transformer's planned upgrade, or, if
-  none is pending, the grid company schedules one ``upgrade_lead_time_days`` after the first site had to wait, raising
-  the rating by ``upgrade_factor`` (at most one such unplanned upgrade per transformer; a site that still does not
-  fit when no upgrade is pending any more is dropped).
+- Release pacing (``max_sites_in_pipeline``): the office releases the next site only while fewer released sites than
+  that are between release and contract (sites wait-listed for a grid upgrade are held by the grid company and not
+  counted); a site signing, dropping out or being wait-listed makes room. Without it a year's budget can be
+  released on one day, and the office stages queue behind each other.
+- Hosting screening at application (NEA 2025 distributed PV rules: grid companies publish the open hosting capacity
+  of their transformers quarterly and screen applications against it): once the owner consents, the connection
+  application asks for the site's AC capacity (``hosting_kw``, else ``capacity_kwp``) on its transformer (for
+  medium-voltage sites the substation entry that carries the feeder's limit). The grid company's figure is the
+  disclosed open capacity: capacity freed by upgrades coming into service or by reservations given back opens only
+  at the next disclosure (every ``disclosure_interval_months``, on the first of the month); its own approvals are
+  deducted at once. A site that fits reserves its capacity (held from approval on, under construction included, as
+  in Henan's 2023 rule; given back if the site fails later). One that does not gets its answer at once, within
+  any service limit, before any office work is spent on it: with ``hosting_when_full="wait_upgrade"`` it is
+  wait-listed if an upgrade on its way (planned, or one the grid company schedules now, ``upgrade_lead_time_days``
+  later, raising the rating by ``upgrade_factor``, at most once per transformer) has room for it, and is promised that
+  room, going on when the upgrade is in service; otherwise (and always with ``drop``) it is dropped.
+- Office effort: a stage's resource works ``effort_days_by_class`` working days on one application of its class
+  (household: rural homes at <= 380 V; multi_point: ``connection_points`` > 1; non_household: the rest), at the
+  start of the stage, within the stage's elapsed duration (whose maximum is the State Grid service limit); where a
+  stage gives no effort, its resource is held for ``resource_busy_percent`` of the duration. Queues form only when
+  applications arrive faster than the staff can serve them.
+- Rework: a site that fails acceptance is repaired by a construction crew (``rework_days``, costing
+  ``rework_cost_percent`` of its capex) and inspected again; if it fails again it is abandoned (status ``failed`` at
+  ``acceptance``) with its capex spent.
 - Calendar (``calendar_enabled``): office stages (survey_design, filing, grid_review, acceptance) count working days
   of the office calendar: no work on the public holidays of ``holidays_country`` (China: New Year, Spring Festival,
   Qingming, Labour Day, Dragon Boat, Mid-Autumn, National Day, with the State Council's extra days off) nor, if
@@ -53,13 +76,15 @@ Rules (assumptions, stated once):
   ``construction_holidays_off``. Consent and procurement count calendar days.
   A crew stays with its site over non-working days. The stage durations of the State Grid service limits are in
   working days, so they are counted that way.
-- Resources: a stage holds its resource for ``resource_busy_percent`` of its duration, from its start (a reviewer
-  works half a day on an application whose service limit is 20 working days; a crew stays for the whole build).
 - Operation: times to inverter failure are exponential (``inverter_mtbf_years``) counted in operating time; a failed
   site waits for an O&M crew (``RolloutConfig.om_crews``, one pool for the county) then for the repair time
   (``OperationConfig.repair``, calendar days). Downtime is cut at the horizon and split by calendar year.
-- Resource statistics: utilisation = busy time / (capacity x horizon); waits are those of requests granted before
-  the horizon (including zero waits).
+- Resource statistics: utilisation = busy time / (capacity x period): over the period in use, the build window and
+  the horizon; waits are those of every request made before the horizon, a request still queued at the horizon
+  counting with its wait so far (censored, counted in ``n_censored``).
+- Saturation warnings: a resource more than 90 % busy over the build window (O&M crews: over the horizon) or with
+  requests still queued at the horizon, or an office stage whose median elapsed working days exceed the State Grid
+  service limit of the application class, gives a warning naming what would relieve it.
 """
 
 from sim.rollout.config import (

@@ -10,34 +10,51 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_serializer
 
-from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, fixed, triangular
+from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, triangular
 from sim.rollout import calendar as cal
 
 StageName = Literal["consent", "survey_design", "filing", "grid_review", "procurement", "construction", "acceptance"]
 STAGES: tuple[str, ...] = StageName.__args__  # type: ignore[attr-defined]
 ResourceName = Literal["crews", "reviewers", "inspectors", "surveyors", "om_crews"]
 RESOURCES: tuple[str, ...] = ResourceName.__args__  # type: ignore[attr-defined]
+# the classes of connection application of the State Grid service rules: household systems (<= 380 V), other
+# (non-household) systems at 10(20) kV or 380 V, and multi-point connections (a ``connection_points`` > 1 column)
+ApplicationClass = Literal["household", "non_household", "multi_point"]
+APPLICATION_CLASSES: tuple[str, ...] = ApplicationClass.__args__  # type: ignore[attr-defined]
+
+# State Grid service limits for distributed PV [working days]: maximum elapsed times for one application under normal
+# workload (site survey 2; connection plan 20, multi-point 30; acceptance and connection 10). Source: State Grid
+# distributed PV grid-connection service commitments, as summarised in DESIGN.md section 5. A stage whose median
+# elapsed time exceeds its limit raises a saturation warning.
+SERVICE_LIMIT_WORKING_DAYS: dict[str, dict[str, float]] = {
+    "survey_design": {"household": 2.0, "non_household": 2.0, "multi_point": 2.0},
+    "grid_review": {"household": 20.0, "non_household": 20.0, "multi_point": 30.0},
+    "acceptance": {"household": 10.0, "non_household": 10.0, "multi_point": 10.0},
+}
 
 
 class Step(IntEnum):
     """The steps of a site's way as the event log names them (``RolloutResult.events["stage"]``, in this order):
-    its release, the seven stages of :data:`STAGES`, and the hosting check between grid review and procurement."""
+    its release, the seven stages of :data:`STAGES` with the hosting screening of the connection application right
+    after consent, and the rework of a site that failed acceptance."""
 
     RELEASE = 0
     CONSENT = 1
-    SURVEY_DESIGN = 2
-    FILING = 3
-    GRID_REVIEW = 4
-    HOSTING = 5
+    HOSTING = 2
+    SURVEY_DESIGN = 3
+    FILING = 4
+    GRID_REVIEW = 5
     PROCUREMENT = 6
     CONSTRUCTION = 7
     ACCEPTANCE = 8
+    REWORK = 9
 
 
 STEP_NAMES: tuple[str, ...] = tuple(step.name.lower() for step in Step)
 STAGE_STEPS: tuple[Step, ...] = tuple(Step[name.upper()] for name in STAGES)  # the step of each stage of STAGES
-HOSTING_CHECK_AFTER = Step.GRID_REVIEW  # a site reserves hosting capacity once its grid review has passed
-assert STAGE_STEPS == tuple(step for step in Step if step not in (Step.RELEASE, Step.HOSTING))  # same order
+HOSTING_CHECK_AFTER = Step.CONSENT  # the connection application (filed once the owner agrees) is screened at once
+CONTRACT_AT = Step.PROCUREMENT  # the site signs (capex committed) when procurement starts, after grid approval
+assert STAGE_STEPS == tuple(step for step in Step if step not in (Step.RELEASE, Step.HOSTING, Step.REWORK))
 
 
 class Event(IntEnum):
@@ -92,7 +109,19 @@ class StageConfig(StrictModel):
     resource_busy_percent: float = Field(
         100.0, gt=0, le=100, allow_inf_nan=False,
         description="share of the stage's duration during which the resource is busy with the site, taken at the "
-        "start (an engineer spends half a day on an application with a 20-working-day service limit)")
+        "start; not used where effort_days_by_class is given")
+    effort_days_by_class: dict[ApplicationClass, float] | None = Field(
+        None, description="working time [working days] the resource spends on one application, by application "
+        "class (household, non_household, multi_point), taken at the start of the stage and at most its duration; "
+        "replaces resource_busy_percent; classes left out keep the default")
+
+    @field_validator("effort_days_by_class")
+    @classmethod
+    def _check_effort(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        for key, value in (v or {}).items():
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"effort of {key!r} must be a finite number >= 0 [working days], got {value}")
+        return v
 
     @model_serializer(mode="wrap")
     def _only_set_keys(self, handler):
@@ -106,22 +135,33 @@ def _default_stages() -> dict[str, StageConfig]:
     return {
         # assumption: weeks of village meetings and household visits; 85 % of homes agree
         "consent": StageConfig(duration=triangular(7, 21, 60), success_percent=85.0),
-        # State Grid service limit: site survey within 2 working days (design done alongside)
-        "survey_design": StageConfig(duration=fixed(2), resource="surveyors", resource_busy_percent=50.0),
+        # State Grid service limit: site survey within 2 working days (design done alongside); the limit is the
+        # maximum for one application: assumption, a typical survey takes 0.5-2 (mode 1) working days
+        # assumption: a surveyor's visit and design take 2 h for a home, a day for other roofs, 2 days multi-point
+        "survey_design": StageConfig(duration=triangular(0.5, 1, 2), resource="surveyors",
+                                     effort_days_by_class={"household": 0.25, "non_household": 1.0,
+                                                           "multi_point": 2.0}),
         # assumption: project filing (bei'an) with the county development and reform bureau
         "filing": StageConfig(duration=triangular(3, 5, 10)),
-        # State Grid service limit: connection plan within 20 working days
-        # assumption: half a working day of a reviewer's time per application
-        "grid_review": StageConfig(duration=fixed(20), resource="reviewers", resource_busy_percent=2.5),
+        # State Grid service limit: connection plan within 20 working days (30 multi-point); assumption: a typical
+        # plan takes 5-20 (mode 10) working days
+        # assumption: a reviewer spends 1 h on a household application (standard 380 V scheme), half a day on a
+        # non-household one, a day on a multi-point one
+        "grid_review": StageConfig(duration=triangular(5, 10, 20), resource="reviewers",
+                                   effort_days_by_class={"household": 0.125, "non_household": 0.5,
+                                                         "multi_point": 1.0}),
         # assumption: ordering and delivery of modules and inverters; metering and contracts (State Grid limit 10
         # working days) run in parallel; 2 % of orders fall through
         "procurement": StageConfig(duration=triangular(10, 20, 45), success_percent=98.0),
         # set-up/mobilisation of the crew [working days]; capacity_kwp / crew_productivity_kwp_per_day is added
         "construction": StageConfig(duration=triangular(0.5, 1, 3), resource="crews"),
-        # State Grid service limit: acceptance and connection within 10 working days
-        # assumption: one working day of an inspector on site
-        "acceptance": StageConfig(duration=fixed(10), success_percent=99.0, resource="inspectors",
-                                  resource_busy_percent=10.0),
+        # State Grid service limit: acceptance and connection within 10 working days; assumption: typically 3-10
+        # (mode 5) working days
+        # assumption: an inspector spends 2 h on a home, a working day on other sites
+        # a failed acceptance means rework (RolloutConfig.rework_days, rework_cost_percent), then re-inspection
+        "acceptance": StageConfig(duration=triangular(3, 5, 10), success_percent=99.0, resource="inspectors",
+                                  effort_days_by_class={"household": 0.25, "non_household": 1.0,
+                                                        "multi_point": 1.0}),
     }
 
 
@@ -169,6 +209,11 @@ class RolloutConfig(StrictModel):
     target_capacity_kwp: float | None = Field(
         None, gt=0, allow_inf_nan=False,
         description="stop releasing when the committed capacity reaches it (null: no target); basis of milestones")
+    max_sites_in_pipeline: int | None = Field(
+        None, ge=1, description="release pacing: the office releases the next site only while fewer released sites "
+        "than this are in its pipeline (consent, hosting screening, survey, filing, grid review: released and not yet "
+        "under contract; sites wait-listed for a grid upgrade are not counted); null: no pacing (a year's budget "
+        "can be released on 1 January)")
 
     crews: int = Field(6, ge=0, description="number of construction crews (count)")
     reviewers: int = Field(2, ge=0, description="number of grid-company engineers reviewing applications (count)")
@@ -187,6 +232,18 @@ class RolloutConfig(StrictModel):
     site_type_stages: dict[SiteType, dict[StageName, StageConfig]] = Field(
         default_factory=_default_site_type_stages,
         description="per site type overrides of stage settings, layered over `stages` key by key")
+
+    disclosure_interval_months: int = Field(
+        3, ge=1, le=12, description="the grid company publishes the open hosting capacity of each transformer this "
+        "often (months; 3 = quarterly, NEA 2025 distributed PV rules); capacity freed by upgrades or by sites that "
+        "give up their reservation is open to new applications from the next publication")
+    rework_days: Duration = Field(
+        default_factory=lambda: triangular(3, 7, 15),
+        description="repair of a site that failed acceptance, by a construction crew, before re-inspection [working "
+        "days]; assumption")
+    rework_cost_percent: float = Field(
+        5.0, ge=0, le=100, allow_inf_nan=False,
+        description="cost of that repair as a share of the site's capex [%]; assumption")
 
     hosting_when_full: Literal["wait_upgrade", "drop"] = Field(
         "wait_upgrade", description="a site whose transformer is full waits for an upgrade, or is dropped")
@@ -283,10 +340,22 @@ class RolloutConfig(StrictModel):
         )
         for layer in layers:
             if layer is not None:
-                out = out.model_copy(update={k: getattr(layer, k) for k in layer.model_fields_set})
+                update = {k: getattr(layer, k) for k in layer.model_fields_set}
+                if "resource_busy_percent" in update and "effort_days_by_class" not in update:
+                    update["effort_days_by_class"] = None  # a busy share given on its own replaces the effort
+                out = out.model_copy(update=update)
         if out.duration is None:
             out = out.model_copy(update={"duration": _default_stages()[stage].duration})
         return out
+
+    def effort_days(self, site_type: str, stage: str, application_class: str) -> float | None:
+        """Working days of the stage's resource for one application of ``application_class`` (None: the stage
+        uses ``resource_busy_percent``). Classes the settings leave out keep the default stage's effort."""
+        settings = self.stage(site_type, stage)
+        if settings.effort_days_by_class is None:
+            return None
+        default = _default_stages()[stage].effort_days_by_class or {}
+        return float(settings.effort_days_by_class.get(application_class, default.get(application_class, 1.0)))
 
     def productivity(self, site_type: str) -> float:
         """Installation rate of one crew [kWp/crew-day] for ``site_type``."""

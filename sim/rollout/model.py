@@ -28,6 +28,8 @@ from sim.errors import InputError
 from sim.rng import site_rng, stream
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
+    APPLICATION_CLASSES,
+    CONTRACT_AT,
     HOSTING_CHECK_AFTER,
     OFFICE_STAGES,
     RESOURCES,
@@ -54,14 +56,15 @@ class _StagePlan(NamedTuple):
     step: Step
     resource: simpy.Resource | None
     calendar: cal.WorkCalendar | None  # whose working days the work counts; None: calendar days
-    busy_fraction: float  # share of the work during which the resource is held, from the start of the stage
 
 
 @dataclass
 class _Grid:
     """Hosting capacity of the transformers (arrays by transformer index) and the upgrade rules."""
 
-    free_kw: np.ndarray  # hosting capacity not reserved [kW]
+    free_kw: np.ndarray  # disclosed open hosting capacity not yet reserved [kW]
+    undisclosed_kw: np.ndarray  # capacity freed since the last disclosure (upgrades, reservations given back) [kW]
+    upcoming_kw: np.ndarray  # capacity of the upgrades on their way not yet promised to wait-listed sites [kW]
     rating_kva: np.ndarray
     share_percent: np.ndarray  # hosting share of the rating [%]
     pending_upgrades: np.ndarray  # upgrades on their way (count)
@@ -69,19 +72,13 @@ class _Grid:
     when_full: str
     upgrade_lead_time_days: float
     upgrade_factor: float
-    reserved: set = field(default_factory=set)  # sites holding a reservation
-    changed: dict = field(default_factory=dict)  # transformer -> event that fires when its free capacity grows
+    reserved: dict = field(default_factory=dict)  # site -> kW it holds
+    waitlist: dict = field(default_factory=dict)  # transformer -> [(kW promised from upgrades, event)] in order
 
-    def changed_event(self, env: simpy.Environment, transformer: int) -> simpy.Event:
-        event = self.changed.get(transformer)
-        if event is None:
-            event = self.changed[transformer] = env.event()
-        return event
-
-    def notify(self, transformer: int) -> None:
-        event = self.changed.pop(transformer, None)
-        if event is not None:
-            event.succeed()
+    def disclose(self) -> None:
+        """The grid company's periodic publication: capacity freed since the last one becomes open."""
+        self.free_kw += self.undisclosed_kw
+        self.undisclosed_kw[:] = 0.0
 
 
 @dataclass
@@ -95,6 +92,15 @@ class _Budget:
     max_fundable_cny: float  # a dearer site can never be funded
     pot_year: int  # calendar year of the money in the pot
     topped_up: simpy.Event | None = None  # fires when the next refill is in
+    earmarked_cny: float = 0.0  # capex of released sites not yet under contract (the office plans with it)
+    changed: simpy.Event | None = None  # fires when the money the office can plan with grows
+
+    def headroom_cny(self) -> float:
+        return self.pot.level - self.earmarked_cny
+
+    def signal(self) -> None:
+        if self.changed is not None and not self.changed.triggered:
+            self.changed.succeed()
 
 
 @dataclass
@@ -114,18 +120,26 @@ class _World:
     capacity_kwp: np.ndarray
     capex_cny: np.ndarray
     transformer: np.ndarray  # index of the site's transformer
+    hosting_kw: np.ndarray  # AC capacity the site asks of its transformer's hosting capacity [kW]
+    application_class: np.ndarray  # index into APPLICATION_CLASSES
     work_days: np.ndarray  # (site, stage of STAGES): work [days, or working days of the stage's calendar]
+    held_days: np.ndarray  # (site, stage of STAGES): part of the work the stage's resource is held, from the start
     fails: np.ndarray  # (site, stage of STAGES): the site fails (consent: declines) at the stage
+    rework: np.ndarray  # (site, 2): rework work [working days], and whether the re-inspection fails
+    rework_cost_share: float
     stage_plans: list  # per site type index: a _StagePlan per stage of STAGES
     target_kwp: float | None
+    max_in_pipeline: int | None
     release_rng: np.random.Generator
     poisson_mean_gap_days: float
     seed: int
     mtbf_days: float | None
     repair: Duration
     committed_kwp: float = 0.0  # capacity released and not dropped out
-    freed: simpy.Event | None = None  # fires when a site drops out (room under the capacity target)
-    committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed
+    pipeline: set = field(default_factory=set)  # released sites before contract, not wait-listed (release pacing)
+    freed: simpy.Event | None = None  # fires when a site drops out or leaves the pipeline (room to release)
+    committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed (contract)
+    earmarked: set = field(default_factory=set)  # released sites whose capex is earmarked, not yet committed
 
     def year_of(self, t: float) -> int:
         return self.first_year + bisect_right(self.year_starts, t)
@@ -135,19 +149,24 @@ class _World:
 # The programme office and the budget
 
 
-def _budget_year(env, world: _World):
+def _budget_year(env, world: _World, collector: _Collector):
     """Put the next year's budget into the pot on each refill day: the pots of
     :func:`~sim.rollout.config.budget_pot_days` after the first, which is in the pot from the start."""
     budget = world.budget
     for day in budget.refill_days:
         budget.topped_up = env.event()
         yield env.timeout(day - env.now)
+        year = world.year_of(env.now)
         # without carry-over the pot (capacity = budget) is topped up to the budget: unspent money lapses
+        if not budget.carry_over:
+            collector.add_money("lapsed", year - 1, budget.pot.level)
         amount = budget.annual_cny if budget.carry_over else budget.annual_cny - budget.pot.level
+        collector.add_money("budget", year, budget.annual_cny)
         if amount > 0:
             yield budget.pot.put(amount)
-        budget.pot_year = world.year_of(env.now)
+        budget.pot_year = year
         budget.topped_up.succeed()
+        budget.signal()
 
 
 def _office(env, world: _World, collector: _Collector):
@@ -158,7 +177,7 @@ def _office(env, world: _World, collector: _Collector):
             if env.now + gap >= world.window_end_days:
                 return
             yield env.timeout(gap)
-        window_open = yield from _wait_below_target(env, world)
+        window_open = yield from _wait_for_room(env, world)
         if not window_open:
             return
         if world.budget is not None:
@@ -170,10 +189,17 @@ def _office(env, world: _World, collector: _Collector):
         _release(env, world, collector, site)
 
 
-def _wait_below_target(env, world: _World):
-    """Wait while the committed capacity is at the target (a site dropping out makes room). Returns whether the build
-    window is still open."""
-    while world.target_kwp is not None and world.committed_kwp >= world.target_kwp:
+def _no_room(world: _World) -> bool:
+    """The committed capacity is at the target, or (release pacing) the pipeline is full."""
+    at_target = world.target_kwp is not None and world.committed_kwp >= world.target_kwp
+    paced = world.max_in_pipeline is not None and len(world.pipeline) >= world.max_in_pipeline
+    return at_target or paced
+
+
+def _wait_for_room(env, world: _World):
+    """Wait while the committed capacity is at the target or the pipeline is full (a site dropping out, signing or
+    being wait-listed for a grid upgrade makes room). Returns whether the build window is still open."""
+    while _no_room(world):
         if env.now >= world.window_end_days:
             return False
         world.freed = env.event()
@@ -181,31 +207,57 @@ def _wait_below_target(env, world: _World):
     return env.now < world.window_end_days
 
 
+def _room_freed(world: _World) -> None:
+    if world.freed is not None and not world.freed.triggered:
+        world.freed.succeed()
+
+
+def _leave_pipeline(world: _World, site: int) -> None:
+    if site in world.pipeline:
+        world.pipeline.discard(site)
+        _room_freed(world)
+
+
 def _fund(env, world: _World, site: int):
-    """Commit the site's capex from the pot, waiting for money until the window closes. Returns whether funded."""
+    """Earmark the site's capex against the pot (the money not yet earmarked for released sites), waiting for money
+    until the window closes. Returns whether funded. The money is committed at contract (:func:`_contract`)."""
     budget = world.budget
     if budget.pot_year != world.year_of(env.now):
         yield budget.topped_up  # it is 1 January and the new year's money is not in yet
-    if world.capex_cny[site] <= 0:
-        return True
-    get = budget.pot.get(world.capex_cny[site])
-    if not get.triggered:
-        yield get | env.timeout(world.window_end_days - env.now)
-        if not get.triggered:
-            get.cancel()
+    capex = float(world.capex_cny[site])
+    while capex > budget.headroom_cny() + 1e-6:
+        if env.now >= world.window_end_days:
             return False
+        budget.changed = env.event()
+        yield budget.changed | env.timeout(world.window_end_days - env.now)
+    budget.earmarked_cny += capex
+    world.earmarked.add(site)
     return True
 
 
 def _release(env, world: _World, collector: _Collector, site: int) -> None:
-    year = world.year_of(env.now)
-    world.committed_year[site] = year
-    collector.spend[year] = collector.spend.get(year, 0.0) + float(world.capex_cny[site])
     world.committed_kwp += world.capacity_kwp[site]
+    world.pipeline.add(site)
     collector.status[site] = Status.IN_PROGRESS
     collector.release_day[site] = env.now
     collector.log.append((site, Step.RELEASE, Event.END, env.now))
     env.process(_site(env, world, collector, site))
+
+
+def _contract(env, world: _World, collector: _Collector, site: int):
+    """The site signs after grid approval: its capex is committed (taken from the pot in budget mode)."""
+    _leave_pipeline(world, site)
+    capex = float(world.capex_cny[site])
+    budget = world.budget
+    if budget is not None and site in world.earmarked:
+        world.earmarked.discard(site)
+        budget.earmarked_cny -= capex
+        if capex > 0:
+            yield budget.pot.get(capex)
+    year = world.year_of(env.now)
+    world.committed_year[site] = year
+    collector.add_money("committed", year, capex)
+    collector.spend[year] = collector.spend.get(year, 0.0) + capex
 
 
 # how a site that does not go on leaves at a step (any other step: it fails)
@@ -213,33 +265,50 @@ _WAYS_OUT = {Step.CONSENT: (Event.DECLINE, Status.DECLINED), Step.HOSTING: (Even
 _FAILS = (Event.FAIL, Status.FAILED)
 
 
-def _drop_out(env, world: _World, collector: _Collector, site: int, step: Step) -> None:
-    """The site leaves the programme at ``step``: its money (see the rules), its committed kWp and its hosting
-    reservation are given back."""
+def _drop_out(env, world: _World, collector: _Collector, site: int, step: Step, *, sunk: bool = False) -> None:
+    """The site leaves the programme at ``step``: its money (see the rules; ``sunk``: built and abandoned, its capex
+    stays spent), its committed kWp and its hosting reservation (open again from the next disclosure) are given
+    back."""
     event, status = _WAYS_OUT.get(step, _FAILS)
     collector.log.append((site, step, event, env.now))
     collector.status[site] = status
     collector.failed_step[site] = step
-    _return_money(env, world, collector, site)
+    collector.outcome_day[site] = env.now
+    if not sunk:
+        _return_money(env, world, collector, site)
     world.committed_kwp -= world.capacity_kwp[site]
-    if world.freed is not None and not world.freed.triggered:
-        world.freed.succeed()
+    world.pipeline.discard(site)
+    _room_freed(world)
     grid = world.grid
     if site in grid.reserved:
-        grid.reserved.discard(site)
-        grid.free_kw[world.transformer[site]] += world.capacity_kwp[site]
-        grid.notify(world.transformer[site])
+        grid.undisclosed_kw[world.transformer[site]] += grid.reserved.pop(site)
 
 
 def _return_money(env, world: _World, collector: _Collector, site: int) -> None:
+    """Earmarked money goes back to the office's plan; committed money is returned: into the pot in the calendar
+    year it was committed (or, with carry-over, any year), else it lapses."""
     capex = float(world.capex_cny[site])
-    year = world.committed_year.pop(site)
-    collector.spend[year] -= capex
     budget = world.budget
-    if budget is not None and capex > 0 and (year == world.year_of(env.now) or budget.carry_over):
+    if site in world.earmarked:
+        world.earmarked.discard(site)
+        budget.earmarked_cny -= capex
+        budget.signal()
+        return
+    year = world.committed_year.pop(site, None)
+    if year is None:
+        return
+    now_year = world.year_of(env.now)
+    collector.spend[year] -= capex
+    collector.add_money("returned", now_year, capex)
+    if budget is None or capex <= 0:
+        return
+    if year == now_year or budget.carry_over:
         amount = min(capex, budget.pot.capacity - budget.pot.level)  # guards against rounding: a put must never block
         if amount > 0:
             budget.pot.put(amount)
+        budget.signal()
+    else:
+        collector.add_money("lapsed", now_year, capex)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -247,12 +316,22 @@ def _return_money(env, world: _World, collector: _Collector, site: int) -> None:
 
 
 def _site(env, world: _World, collector: _Collector, site: int):
-    """One site's way from release to operation: the stages in order, with the hosting check after grid review."""
+    """One site's way from release to operation: the stages in order, the hosting screening of its connection
+    application after consent, the contract when procurement starts, rework after a failed acceptance."""
     for k, plan in enumerate(world.stage_plans[world.site_type_index[site]]):
+        if plan.step == CONTRACT_AT:
+            yield from _contract(env, world, collector, site)
         yield from _work_stage(env, world, collector, site, k, plan)
+        if plan.step == Step.CONSTRUCTION:
+            collector.add_money("spent", world.year_of(env.now), float(world.capex_cny[site]))
         if world.fails[site, k]:
-            _drop_out(env, world, collector, site, plan.step)
-            return
+            if plan.step != Step.ACCEPTANCE:
+                _drop_out(env, world, collector, site, plan.step, sunk=plan.step >= Step.CONSTRUCTION)
+                return
+            passed = yield from _rework(env, world, collector, site, k, plan)
+            if not passed:
+                _drop_out(env, world, collector, site, plan.step, sunk=True)
+                return
         collector.log.append((site, plan.step, Event.END, env.now))
         if plan.step == HOSTING_CHECK_AFTER:
             reserved = yield from _hosting(env, world, collector, site)
@@ -262,19 +341,43 @@ def _site(env, world: _World, collector: _Collector, site: int):
     _commission(env, world, collector, site)
 
 
+def _rework(env, world: _World, collector: _Collector, site: int, k: int, plan: _StagePlan):
+    """A failed acceptance: a crew repairs the site (cost and delay), then it is inspected again. Returns whether
+    the re-inspection passed (if not, the site is abandoned with its capex spent)."""
+    t_start = env.now
+    collector.log.append((site, Step.REWORK, Event.START, t_start))
+    construction = world.stage_plans[world.site_type_index[site]][STAGE_STEPS.index(Step.CONSTRUCTION)]
+    if construction.resource is not None:
+        yield from _use(env, collector, construction.resource, world.rework[site, 0], construction.calendar,
+                        wait_log=(site, Step.REWORK))
+    else:
+        yield env.timeout(_elapsed_days(construction.calendar, env.now, world.rework[site, 0]))
+    cost = float(world.capex_cny[site]) * world.rework_cost_share
+    collector.rework_cny[site] += cost
+    collector.add_money("spent", world.year_of(env.now), cost)
+    collector.log.append((site, Step.REWORK, Event.END, env.now))
+    collector.stage_days[Step.REWORK].append(env.now - t_start)
+    yield from _work_stage(env, world, collector, site, k, plan)
+    return not world.rework[site, 1]
+
+
 def _work_stage(env, world: _World, collector: _Collector, site: int, k: int, plan: _StagePlan):
-    """Stage ``k`` of the site: its work, with the stage's resource (if any) held for the busy share from the start."""
+    """Stage ``k`` of the site: its work, with the stage's resource (if any) held for its effort from the start."""
     t_start = env.now
     collector.log.append((site, plan.step, Event.START, t_start))
     work = world.work_days[site, k]
     if plan.resource is not None:
-        held = work * plan.busy_fraction
+        held = world.held_days[site, k]
         yield from _use(env, collector, plan.resource, held, plan.calendar, wait_log=(site, plan.step))
         work -= held  # the rest of the stage goes on without the resource
     elapsed = _elapsed_days(plan.calendar, env.now, work)
     if elapsed > 0:
         yield env.timeout(elapsed)
     collector.stage_days[plan.step].append(env.now - t_start)
+    if plan.step in collector.office_steps:
+        working = env.now - t_start if plan.calendar is None else \
+            plan.calendar.working_days_between(t_start, env.now)
+        collector.office_days[plan.step][world.application_class[site]].append(working)
 
 
 def _elapsed_days(calendar: cal.WorkCalendar | None, t: float, work_days: float) -> float:
@@ -287,37 +390,51 @@ def _use(env, collector: _Collector, resource: simpy.Resource, work_days: float,
     """Request ``resource``, queue for it, hold it while ``work_days`` of work are done, release it.
 
     Records the queue length when the request has to wait, the wait and the busy time; with ``wait_log = (site,
-    step)`` a wait is also logged as a ``wait`` event of the site's step."""
+    step)`` a wait is also logged as a ``wait`` event of the site's step. A request still queued at the horizon is
+    kept by the collector as a censored wait."""
     t_request = env.now
     with resource.request() as request:
         if not request.triggered:
             if wait_log is not None:
                 collector.log.append((*wait_log, Event.WAIT, t_request))
             collector.note_queue(resource.name, len(resource.queue))
-        yield request
+            collector.queued[resource.name][id(request)] = t_request
+            yield request
+            del collector.queued[resource.name][id(request)]
         granted = env.now
         held = _elapsed_days(calendar, granted, work_days)
-        collector.note_service(resource.name, granted - t_request, granted, held)
+        collector.note_service(resource.name, t_request, granted, held)
         if held > 0:
             yield env.timeout(held)
 
 
 def _hosting(env, world: _World, collector: _Collector, site: int):
-    """Reserve the site's capacity on its transformer, waiting for upgrades while the rules allow. Returns whether it
-    is reserved (if not, the site is to be dropped)."""
-    grid, transformer, need_kw = world.grid, world.transformer[site], world.capacity_kwp[site]
+    """Screen the site's connection application against the disclosed open hosting capacity of its transformer.
+
+    It fits: reserved at once. It does not: with ``hosting_when_full="wait_upgrade"`` it is wait-listed if an
+    upgrade on its way (planned, or scheduled now by the grid company) has room for it, promised that room, and goes
+    on when the upgrade is in service; otherwise it is dropped at once. Returns whether it is reserved."""
+    grid, transformer, need_kw = world.grid, world.transformer[site], world.hosting_kw[site]
     t_start = env.now
     collector.log.append((site, Step.HOSTING, Event.START, t_start))
-    waited = False
-    while need_kw > grid.free_kw[transformer] + 1e-9:
+    if need_kw > grid.free_kw[transformer] + 1e-9:
         if not _upgrade_coming(env, world, collector, transformer):
             return False
-        if not waited:
-            collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
-            waited = True
-        yield grid.changed_event(env, transformer)
-    grid.free_kw[transformer] -= need_kw
-    grid.reserved.add(site)
+        from_free = max(0.0, min(grid.free_kw[transformer], need_kw))
+        promised = need_kw - from_free
+        if promised > grid.upcoming_kw[transformer] + 1e-9:
+            return False
+        grid.free_kw[transformer] -= from_free
+        grid.upcoming_kw[transformer] -= promised
+        collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
+        ready = env.event()
+        grid.waitlist.setdefault(transformer, []).append((promised, ready))
+        _leave_pipeline(world, site)  # the grid company holds it: room for the office to release another
+        yield ready
+        world.pipeline.add(site)
+    else:
+        grid.free_kw[transformer] -= need_kw
+    grid.reserved[site] = need_kw
     collector.log.append((site, Step.HOSTING, Event.END, env.now))
     collector.stage_days[Step.HOSTING].append(env.now - t_start)
     return True
@@ -333,26 +450,47 @@ def _upgrade_coming(env, world: _World, collector: _Collector, transformer: int)
         if grid.upgrade_scheduled[transformer]:
             return False
         grid.upgrade_scheduled[transformer] = True
-        grid.pending_upgrades[transformer] += 1
-        env.process(_upgrade(env, world, collector, transformer, grid.upgrade_lead_time_days, None))
+        added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
+        _announce_upgrade(world, transformer, added_kva)
+        env.process(_upgrade(env, world, collector, transformer, grid.upgrade_lead_time_days, added_kva,
+                             "scheduled"))
     return True
 
 
-def _upgrade(env, world: _World, collector: _Collector, transformer: int, delay_days: float,
-             added_kva: float | None):
-    """A transformer upgrade: planned (``added_kva`` given) or scheduled by the grid company (``upgrade_factor``)."""
+def _announce_upgrade(world: _World, transformer: int, added_kva: float) -> None:
+    grid = world.grid
+    grid.pending_upgrades[transformer] += 1
+    grid.upcoming_kw[transformer] += added_kva * grid.share_percent[transformer] / 100.0
+
+
+def _upgrade(env, world: _World, collector: _Collector, transformer: int, delay_days: float, added_kva: float,
+             kind: str):
+    """A transformer upgrade (planned, or scheduled by the grid company): in service after ``delay_days``, it serves
+    the wait-listed sites it was promised to, in order; the rest of its capacity is open from the next
+    disclosure."""
     grid = world.grid
     if delay_days > 0:
         yield env.timeout(delay_days)
-    kind = "scheduled" if added_kva is None else "planned"
-    if added_kva is None:
-        added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
     added_kw = added_kva * grid.share_percent[transformer] / 100.0
     grid.rating_kva[transformer] += added_kva
-    grid.free_kw[transformer] += added_kw
     grid.pending_upgrades[transformer] -= 1
     collector.upgrades.append((transformer, kind, env.now, added_kw))
-    grid.notify(transformer)
+    available = added_kw
+    waiting = grid.waitlist.get(transformer, [])
+    while waiting and waiting[0][0] <= available + 1e-9:
+        promised, ready = waiting.pop(0)
+        available -= promised
+        ready.succeed()
+    available = max(0.0, available)
+    grid.upcoming_kw[transformer] -= available
+    grid.undisclosed_kw[transformer] += available
+
+
+def _disclosures(env, world: _World, days: list[float]):
+    """The grid company publishes the open hosting capacity on ``days`` [days since the start]."""
+    for day in days:
+        yield env.timeout(day - env.now)
+        world.grid.disclose()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -362,6 +500,7 @@ def _upgrade(env, world: _World, collector: _Collector, transformer: int, delay_
 def _commission(env, world: _World, collector: _Collector, site: int) -> None:
     collector.status[site] = Status.OPERATING
     collector.commission_day[site] = env.now
+    collector.outcome_day[site] = env.now
     world.committed_year.pop(site, None)
     if world.mtbf_days is None:
         return
@@ -549,19 +688,23 @@ def simulate(
     site_table = site_table.loc[site_ids]
 
     env = simpy.Environment()
-    world = _build_world(env, site_table, site_ids, transformers, config, operation, seed=seed, start=start,
-                         horizon_years=horizon_years)
-    collector = _Collector(len(site_ids), world.horizon_days)
-    _start_processes(env, world, collector, _planned_upgrades(transformers, start, world.horizon_days))
+    world, _ = _build_world(env, site_table, site_ids, transformers, config, operation, seed=seed,
+                            start=start, horizon_years=horizon_years)
+    collector = _Collector(len(site_ids), world.horizon_days, window_end_days=world.window_end_days)
+    _start_processes(env, world, collector, _planned_upgrades(transformers, start, world.horizon_days),
+                     _disclosure_days(start, world.horizon_days, config.disclosure_interval_months))
     n_events = _run_to_horizon(env, world.horizon_days)
+    if world.budget is not None:  # money never committed by the horizon lapses with the last year's budget
+        collector.add_money("lapsed", world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
+                            world.budget.pot.level)
     return _results(collector, site_ids=site_ids, site_table=site_table, transformer_ids=transformers.index,
                     start=start, horizon_days=world.horizon_days, year_starts=world.year_starts, config=config,
-                    n_events=n_events)
+                    n_events=n_events, application_class=world.application_class)
 
 
 def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transformers: pd.DataFrame,
                  config: RolloutConfig, operation: OperationConfig, *, seed: int, start: date,
-                 horizon_years: int) -> _World:
+                 horizon_years: int) -> tuple[_World, dict | None]:
     horizon_days = cal.days_since(start, cal.add_years(start, horizon_years))
     window_end_days = build_window_end_day(start, config.build_window_years, horizon_years)
     year_starts = cal.year_start_days(start, horizon_years + 1)
@@ -570,19 +713,27 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
                  if config.calendar_enabled else None)
     site_type_index = site_table["site_type"].map({t: k for k, t in enumerate(SITE_TYPES)}).to_numpy(np.int64)
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
-    work_days, fails = _draw_stage_work(site_ids, site_type_index, capacity_kwp, config, seed)
+    application_class = application_classes(site_table)
+    work_days, held_days, fails, rework = _draw_stage_work(site_ids, site_type_index, application_class,
+                                                           capacity_kwp, config, seed)
     grid, transformer = _grid_state(site_table, transformers, config)
-    return _World(
+    hosting_kw = (site_table["hosting_kw"] if "hosting_kw" in site_table.columns
+                  else site_table["capacity_kwp"]).to_numpy(float)
+    world = _World(
         horizon_days=horizon_days, window_end_days=window_end_days, year_starts=year_starts, first_year=start.year,
         release_mode=config.release_mode, resources=resources,
         budget=_make_budget(env, config, start.year, budget_pot_days(start, config.build_window_years, horizon_years)),
         grid=grid, site_ids=site_ids, site_type_index=site_type_index, capacity_kwp=capacity_kwp,
-        capex_cny=site_table["capex_cny"].to_numpy(float), transformer=transformer, work_days=work_days,
-        fails=fails, stage_plans=_stage_plans(config, resources, calendars), target_kwp=config.target_capacity_kwp,
-        release_rng=stream(seed, "rollout", "release"), poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
+        capex_cny=site_table["capex_cny"].to_numpy(float), transformer=transformer, hosting_kw=hosting_kw,
+        application_class=application_class, work_days=work_days, held_days=held_days, fails=fails, rework=rework,
+        rework_cost_share=config.rework_cost_percent / 100.0,
+        stage_plans=_stage_plans(config, resources, calendars), target_kwp=config.target_capacity_kwp,
+        max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"),
+        poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
         seed=seed, mtbf_days=None if operation.inverter_mtbf_years is None else operation.inverter_mtbf_years * 365.25,
         repair=operation.repair,
     )
+    return world, calendars
 
 
 def _make_resources(env, config: RolloutConfig) -> dict[str, simpy.Resource]:
@@ -657,8 +808,7 @@ def _stage_plans(config: RolloutConfig, resources: dict, calendars: dict | None)
             settings = config.stage(site_type, stage)
             row.append(_StagePlan(
                 step=step, resource=resources[settings.resource] if settings.resource else None,
-                calendar=_stage_calendar(calendars, config, site_type, stage),
-                busy_fraction=settings.resource_busy_percent / 100.0))
+                calendar=_stage_calendar(calendars, config, site_type, stage)))
         plans.append(tuple(row))
     return plans
 
@@ -676,16 +826,34 @@ def _stage_calendar(calendars: dict | None, config: RolloutConfig, site_type: st
     return None
 
 
-def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, capacity_kwp: np.ndarray,
-                     config: RolloutConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Work [days or working days] and failure of every stage of every site, from the site's own uniforms (common
-    random numbers): two per stage of STAGES, in order: its duration, then its success."""
+def application_classes(sites: pd.DataFrame) -> np.ndarray:
+    """The class of each site's connection application (index into :data:`APPLICATION_CLASSES`): ``multi_point``
+    where a ``connection_points`` column says more than one, ``household`` for rural homes connected at low voltage
+    (<= 380 V; without a ``connection_level`` column every rural home), ``non_household`` otherwise."""
+    household = sites["site_type"].to_numpy() == "rural_home"
+    if "connection_level" in sites.columns:
+        household &= sites["connection_level"].astype(str).to_numpy() == "lv"
+    out = np.where(household, APPLICATION_CLASSES.index("household"), APPLICATION_CLASSES.index("non_household"))
+    if "connection_points" in sites.columns:
+        points = pd.to_numeric(sites["connection_points"], errors="coerce").fillna(1).to_numpy(float)
+        out = np.where(points > 1, APPLICATION_CLASSES.index("multi_point"), out)
+    return out.astype(np.int64)
+
+
+def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, application_class: np.ndarray,
+                     capacity_kwp: np.ndarray, config: RolloutConfig,
+                     seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Work [days or working days] of every stage of every site, the part of it its resource is held, whether the
+    site fails the stage, and its rework (work, re-inspection fails), from the site's own uniforms (common random
+    numbers): two per stage of STAGES, in order (its duration, then its success), then two for the rework."""
     n_sites, n_stages = len(site_ids), len(STAGES)
-    uniforms = np.empty((n_sites, 2 * n_stages))
+    uniforms = np.empty((n_sites, 2 * n_stages + 2))
     for row, site_id in enumerate(site_ids):
-        uniforms[row] = site_rng(seed, site_id, "stages").random(2 * n_stages)
+        uniforms[row] = site_rng(seed, site_id, "stages").random(2 * n_stages + 2)
     work_days = np.empty((n_sites, n_stages))
+    held_days = np.empty((n_sites, n_stages))
     fails = np.zeros((n_sites, n_stages), dtype=bool)
+    rework = np.empty((n_sites, 2))
     construction = STAGES.index("construction")
     for type_index in np.unique(site_type_index):
         rows = site_type_index == type_index
@@ -694,8 +862,19 @@ def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, capacity
             settings = config.stage(site_type, stage)
             work_days[rows, k] = settings.duration.ppf(uniforms[rows, 2 * k])
             fails[rows, k] = uniforms[rows, 2 * k + 1] * 100.0 >= settings.success_percent
+            held_days[rows, k] = work_days[rows, k] * settings.resource_busy_percent / 100.0
+            for c, name in enumerate(APPLICATION_CLASSES):
+                effort = config.effort_days(site_type, stage, name)
+                both = rows & (application_class == c)
+                if effort is not None and both.any():
+                    held_days[both, k] = np.minimum(effort, work_days[both, k])
         work_days[rows, construction] += capacity_kwp[rows] / config.productivity(site_type)
-    return work_days, fails
+        held_days[rows, construction] = work_days[rows, construction] * \
+            config.stage(site_type, "construction").resource_busy_percent / 100.0
+        rework[rows, 0] = config.rework_days.ppf(uniforms[rows, 2 * n_stages])
+        rework[rows, 1] = uniforms[rows, 2 * n_stages + 1] * 100.0 >= \
+            config.stage(site_type, "acceptance").success_percent
+    return work_days, held_days, fails, rework
 
 
 def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
@@ -710,7 +889,8 @@ def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
         given = pd.to_numeric(transformers["rating_kva"], errors="coerce").to_numpy(float)
         rating_kva = np.where(np.isfinite(given), given, rating_kva)
     grid = _Grid(
-        free_kw=limit_kw, rating_kva=rating_kva, share_percent=share_percent,
+        free_kw=limit_kw, undisclosed_kw=np.zeros_like(limit_kw), upcoming_kw=np.zeros_like(limit_kw),
+        rating_kva=rating_kva, share_percent=share_percent,
         pending_upgrades=np.zeros(len(transformers.index), dtype=np.int64),
         upgrade_scheduled=np.zeros(len(transformers.index), dtype=bool), when_full=config.hosting_when_full,
         upgrade_lead_time_days=config.upgrade_lead_time_days, upgrade_factor=config.upgrade_factor,
@@ -747,13 +927,31 @@ def _planned_upgrades(transformers: pd.DataFrame, start: date, horizon_days: flo
     return upgrades
 
 
-def _start_processes(env, world: _World, collector: _Collector, planned_upgrades) -> None:
-    """The planned upgrades first, then the budget's refills, then the office (SimPy starts them in this order)."""
+def _disclosure_days(start: date, horizon_days: float, interval_months: int) -> list[float]:
+    """Days [since ``start``] on which the grid company publishes open hosting capacity: the first day of every
+    ``interval_months``-th month of the calendar year (1 January, 1 April, ... for quarterly), before the horizon."""
+    days, year, month = [], start.year, 1
+    while True:
+        d = cal.days_since(start, date(year, month, 1))
+        if d >= horizon_days:
+            return days
+        if d > 0:
+            days.append(d)
+        month += interval_months
+        if month > 12:
+            year, month = year + 1, month - 12
+
+
+def _start_processes(env, world: _World, collector: _Collector, planned_upgrades, disclosure_days) -> None:
+    """The disclosures and the planned upgrades first, then the budget's refills, then the office (SimPy starts
+    them in this order)."""
+    env.process(_disclosures(env, world, disclosure_days))
     for transformer, day, added_kva in planned_upgrades:
-        world.grid.pending_upgrades[transformer] += 1
-        env.process(_upgrade(env, world, collector, transformer, day, added_kva))
+        _announce_upgrade(world, transformer, added_kva)
+        env.process(_upgrade(env, world, collector, transformer, day, added_kva, "planned"))
     if world.budget is not None:
-        env.process(_budget_year(env, world))
+        collector.add_money("budget", world.first_year, world.budget.annual_cny)
+        env.process(_budget_year(env, world, collector))
     env.process(_office(env, world, collector))
 
 

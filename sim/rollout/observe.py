@@ -13,7 +13,21 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sim.rollout.config import EVENTS, RESOURCES, STATUSES, STEP_NAMES, RolloutConfig, Status, Step
+from sim.rollout.config import (
+    APPLICATION_CLASSES,
+    EVENTS,
+    RESOURCES,
+    SERVICE_LIMIT_WORKING_DAYS,
+    STATUSES,
+    STEP_NAMES,
+    RolloutConfig,
+    Status,
+    Step,
+)
+
+MILESTONE_SHARES = (0.25, 0.5, 0.9, 0.95, 1.0)  # of the capacity target (or of the capacity released)
+BUSY_WARNING = 0.9  # a resource busier than this over the build window (or the horizon) is saturated
+MONEY_COLUMNS = ("budget_cny", "committed_cny", "spent_cny", "returned_cny", "lapsed_cny")
 
 
 @dataclass
@@ -25,16 +39,29 @@ class RolloutResult:
       hosting capacity), ``decline`` (consent), ``fail``, ``drop`` (hosting); ``time_days`` since the start date and
       ``date`` (to the millisecond). Inverter repairs are not logged here (see ``downtime``).
     - ``outcomes``: per site of the order: ``status, release_day, commission_day, commission_date, failed_stage``
-      (``consent``, a stage name, ``hosting`` or None) and, for convenience, ``site_type, capacity_kwp,
-      transformer_id``.
+      (``consent``, a stage name, ``hosting`` or None), ``outcome_day`` (when its final status was decided:
+      commissioning, decline, failure or drop; NaN while in progress or not released), ``rework_cny`` (repairs after
+      failed acceptances), ``application_class`` and, for convenience, ``site_type, capacity_kwp, transformer_id``.
     - ``downtime``: ``site_id, year, downtime_days`` (inverter outages, cut at the horizon, split by calendar year).
-    - ``resources``: per resource ``capacity, utilisation_percent`` (busy time over capacity x the period in use, from
-      the start to the end of its last service), ``utilisation_horizon_percent`` (over the whole horizon),
-      ``active_until_days, mean_wait_days, p95_wait_days, max_queue_length, n_requests``.
-    - ``milestones``: ISO date at which 25 / 50 / 100 % of ``target_capacity_kwp`` is operating, or, without a
-      target, of the total capacity released (declined, failed and dropped sites included, so "100%" is reached
-      only if every released site gets built); None if not reached within the horizon.
-    - ``spend_by_year``: calendar year -> capex committed that year and not returned [CNY].
+    - ``resources``: per resource ``capacity, utilisation_percent`` (busy time over capacity x the period in use,
+      from the start to the end of its last service), ``utilisation_horizon_percent`` (over the whole horizon),
+      ``utilisation_build_window_percent`` (over the build window), ``active_until_days``, ``mean_wait_days,
+      p95_wait_days`` (every request of the horizon; a request still queued at the horizon counts with its wait so
+      far, a censored lower bound), ``mean_wait_build_window_days`` (requests made in the build window),
+      ``n_censored`` (requests still queued at the horizon: their waits are censored), ``max_queue_length,
+      n_requests``.
+    - ``milestones``: ISO date at which 25 / 50 / 90 / 95 / 100 % of ``target_capacity_kwp`` is operating, or,
+      without a target, of the total capacity released (declined, failed and dropped sites included, so "100%" is
+      reached only if every released site gets built); None if not reached within the horizon.
+    - ``last_commission_date``: ISO date of the last commissioning (None if none).
+    - ``lead_times``: per site type ``n, median_days, p90_days`` from release to commissioning.
+    - ``service_limits``: per office stage and application class ``n, p50_working_days, p90_working_days,
+      limit_working_days`` (elapsed working days, waiting included, against the State Grid limit).
+    - ``budget``: per calendar year ``budget_cny`` (put into the pot), ``committed_cny`` (at contract),
+      ``spent_cny`` (capex when construction ends, rework when done), ``returned_cny`` (committed money given back),
+      ``lapsed_cny`` (budget never committed, and returned money that could not go back into a pot).
+    - ``warnings``: one line per saturated resource or stage, naming what would relieve it.
+    - ``spend_by_year``: calendar year -> capex committed (at contract) that year and not returned [CNY].
     - ``stage_durations``: per stage ``n, mean_days, p50_days, p95_days`` of the elapsed time from the start of the
       stage to its end (queueing for the resource included; ``hosting`` is the wait for hosting capacity).
     - ``upgrades``: transformer upgrades that took effect (planned, or scheduled by the grid company).
@@ -48,6 +75,11 @@ class RolloutResult:
     spend_by_year: dict[int, float]
     stage_durations: pd.DataFrame
     upgrades: pd.DataFrame  # transformer_id, kind (planned|scheduled), time_days, date, added_hosting_kw
+    last_commission_date: str | None = None
+    lead_times: dict = field(default_factory=dict)
+    service_limits: list = field(default_factory=list)
+    budget: pd.DataFrame | None = None
+    warnings: list = field(default_factory=list)
     n_events: int = 0  # SimPy events processed
 
 
@@ -61,13 +93,18 @@ class _Collector:
 
     n_sites: int
     horizon_days: float  # busy time is counted up to the horizon
+    window_end_days: float = math.inf  # end of the build window
     log: list = field(default_factory=list)  # (site, Step, Event, time_days)
-    waits: dict = field(default_factory=lambda: {r: [] for r in RESOURCES})  # resource -> waits of granted requests
-    busy_days: dict = field(default_factory=lambda: {r: 0.0 for r in RESOURCES})
-    busy_until: dict = field(default_factory=lambda: {r: 0.0 for r in RESOURCES})  # end of the last service [days]
+    # resource -> (request time, grant time, end of service) of granted requests [days]
+    services: dict = field(default_factory=lambda: {r: [] for r in RESOURCES})
+    queued: dict = field(default_factory=lambda: {r: {} for r in RESOURCES})  # resource -> request -> request time
     max_queue: dict = field(default_factory=lambda: {r: 0 for r in RESOURCES})
     stage_days: dict = field(default_factory=lambda: {step: [] for step in Step if step != Step.RELEASE})
+    # office stage -> application class -> elapsed working days
+    office_days: dict = field(default_factory=lambda: {Step[s.upper()]: {c: [] for c in range(len(
+        APPLICATION_CLASSES))} for s in SERVICE_LIMIT_WORKING_DAYS})
     spend: dict = field(default_factory=dict)  # year -> net committed capex [CNY]
+    money: dict = field(default_factory=dict)  # (kind, year) -> CNY; kinds: MONEY_COLUMNS without "_cny"
     downtime: list = field(default_factory=list)  # (site, time of failure, time back in operation)
     open_failures: dict = field(default_factory=dict)  # site -> time of its failure not yet repaired
     upgrades: list = field(default_factory=list)  # (transformer index, kind, time_days, added_kw)
@@ -77,19 +114,22 @@ class _Collector:
         self.release_day = np.full(self.n_sites, np.nan)
         self.commission_day = np.full(self.n_sites, np.nan)
         self.failed_step = np.full(self.n_sites, -1, dtype=np.int8)  # Step at which the site left, -1 if it did not
+        self.outcome_day = np.full(self.n_sites, np.nan)
+        self.rework_cny = np.zeros(self.n_sites)
+        self.office_steps = frozenset(self.office_days)
+
+    def add_money(self, kind: str, year: int, cny: float) -> None:
+        self.money[(kind, year)] = self.money.get((kind, year), 0.0) + float(cny)
 
     def note_queue(self, resource: str, length: int) -> None:
         """A request had to queue behind ``length`` requests (itself included)."""
         if length > self.max_queue[resource]:
             self.max_queue[resource] = length
 
-    def note_service(self, resource: str, waited_days: float, start: float, duration_days: float) -> None:
-        """A request granted at ``start`` after ``waited_days`` holds ``resource`` for ``duration_days`` (busy time is
-        counted up to the horizon)."""
-        self.waits[resource].append(waited_days)
-        end = min(start + duration_days, self.horizon_days)
-        self.busy_days[resource] += max(0.0, end - start)
-        self.busy_until[resource] = max(self.busy_until[resource], end)
+    def note_service(self, resource: str, requested: float, start: float, duration_days: float) -> None:
+        """A request made at ``requested`` and granted at ``start`` holds ``resource`` for ``duration_days`` (busy
+        time is counted up to the horizon)."""
+        self.services[resource].append((requested, start, min(start + duration_days, self.horizon_days)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -98,21 +138,30 @@ class _Collector:
 
 def _results(collector: _Collector, *, site_ids: np.ndarray, site_table: pd.DataFrame, transformer_ids: pd.Index,
              start: date, horizon_days: float, year_starts: Sequence[float], config: RolloutConfig,
-             n_events: int) -> RolloutResult:
+             n_events: int, application_class: np.ndarray) -> RolloutResult:
     """The tables of :class:`RolloutResult` from what the processes recorded. ``site_ids``: the release order (object
     array of str); ``site_table``: the sites in that order; ``year_starts``: days of 1 January of each year after
     the start year."""
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
     to_dates = _date_converter(start)
+    outcomes = _outcome_table(collector, site_ids, site_table, capacity_kwp, to_dates, application_class)
+    resources = _resource_table(collector, config, horizon_days)
+    service_limits = _service_limit_table(collector)
+    operating = collector.commission_day[collector.status == Status.OPERATING]
     return RolloutResult(
         events=_event_table(collector.log, site_ids, to_dates),
-        outcomes=_outcome_table(collector, site_ids, site_table, capacity_kwp, to_dates),
+        outcomes=outcomes,
         downtime=_downtime_table(collector, site_ids, start.year, year_starts, horizon_days),
-        resources=_resource_table(collector, config, horizon_days),
+        resources=resources,
         milestones=_milestones(collector, capacity_kwp, config.target_capacity_kwp, to_dates),
         spend_by_year={int(y): float(v) for y, v in sorted(collector.spend.items())},
         stage_durations=_stage_duration_table(collector.stage_days),
         upgrades=_upgrade_table(collector.upgrades, transformer_ids, to_dates),
+        last_commission_date=to_dates([operating.max()])[0].date().isoformat() if len(operating) else None,
+        lead_times=_lead_times(outcomes),
+        service_limits=service_limits,
+        budget=_budget_table(collector.money),
+        warnings=_warnings(resources, service_limits, config),
         n_events=n_events,
     )
 
@@ -141,7 +190,7 @@ def _event_table(log: list, site_ids: np.ndarray, to_dates) -> pd.DataFrame:
 
 
 def _outcome_table(collector: _Collector, site_ids: np.ndarray, site_table: pd.DataFrame, capacity_kwp: np.ndarray,
-                   to_dates) -> pd.DataFrame:
+                   to_dates, application_class: np.ndarray) -> pd.DataFrame:
     failed_stage = np.array([None, *STEP_NAMES], dtype=object)[collector.failed_step.astype(np.int64) + 1]
     return pd.DataFrame(
         {
@@ -150,6 +199,9 @@ def _outcome_table(collector: _Collector, site_ids: np.ndarray, site_table: pd.D
             "commission_day": collector.commission_day,
             "commission_date": to_dates(collector.commission_day),
             "failed_stage": failed_stage,
+            "outcome_day": collector.outcome_day,
+            "rework_cny": collector.rework_cny,
+            "application_class": np.array(APPLICATION_CLASSES, dtype=object)[application_class],
             "site_type": site_table["site_type"].to_numpy(),
             "capacity_kwp": capacity_kwp,
             "transformer_id": site_table["transformer_id"].to_numpy(),
@@ -183,11 +235,19 @@ def _downtime_table(collector: _Collector, site_ids: np.ndarray, first_year: int
 
 
 def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: float) -> dict[str, dict]:
+    window = min(collector.window_end_days, horizon_days)
     resources = {}
     for name in RESOURCES:
-        waits = np.asarray(collector.waits[name], dtype=float)
+        served = np.asarray(collector.services[name], dtype=float).reshape(-1, 3)
+        requested, granted, ended = served[:, 0], served[:, 1], served[:, 2]
+        censored = np.asarray(list(collector.queued[name].values()), dtype=float)
+        waits = np.concatenate([granted - requested, horizon_days - censored])
+        asked = np.concatenate([requested, censored])
         capacity = getattr(config, name)
-        busy_days, busy_until = collector.busy_days[name], collector.busy_until[name]
+        busy_days = float((ended - granted).sum())
+        busy_until = float(ended.max()) if len(ended) else 0.0
+        busy_window = float(np.clip(np.minimum(ended, window) - granted, 0.0, None).sum())
+        in_window = waits[asked < window]
         resources[name] = {
             "capacity": int(capacity),
             # over the period the resource was in use (start to the end of its last service): a build crew idle
@@ -195,9 +255,13 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
             "utilisation_percent":
                 float(100.0 * busy_days / (capacity * busy_until)) if capacity and busy_until > 0 else 0.0,
             "utilisation_horizon_percent": float(100.0 * busy_days / (capacity * horizon_days)) if capacity else 0.0,
+            "utilisation_build_window_percent":
+                float(100.0 * busy_window / (capacity * window)) if capacity and window > 0 else 0.0,
             "active_until_days": float(busy_until),
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
+            "mean_wait_build_window_days": float(in_window.mean()) if len(in_window) else 0.0,
+            "n_censored": int(len(censored)),
             "max_queue_length": int(collector.max_queue[name]),
             "n_requests": int(len(waits)),
         }
@@ -206,14 +270,16 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
 
 def _milestones(collector: _Collector, capacity_kwp: np.ndarray, target_kwp: float | None,
                 to_dates) -> dict[str, str | None]:
-    """Dates at which 25 / 50 / 100 % of the target (or of the capacity released) is operating."""
+    """Dates at which each share of :data:`MILESTONE_SHARES` of the target (or of the capacity released) is
+    operating."""
     released = ~np.isnan(collector.release_day)
     basis = target_kwp if target_kwp is not None else float(capacity_kwp[released].sum())
     operating = np.flatnonzero(collector.status == Status.OPERATING)
     by_commissioning = operating[np.argsort(collector.commission_day[operating], kind="stable")]
     online_kwp = np.cumsum(capacity_kwp[by_commissioning])
     milestones: dict[str, str | None] = {}
-    for share, label in ((0.25, "25%"), (0.5, "50%"), (1.0, "100%")):
+    for share in MILESTONE_SHARES:
+        label = f"{share * 100:g}%"
         if basis <= 0 or not len(online_kwp):
             milestones[label] = None
             continue
@@ -221,6 +287,68 @@ def _milestones(collector: _Collector, capacity_kwp: np.ndarray, target_kwp: flo
         milestones[label] = None if k >= len(online_kwp) else \
             to_dates([collector.commission_day[by_commissioning[k]]])[0].date().isoformat()
     return milestones
+
+
+def _lead_times(outcomes: pd.DataFrame) -> dict[str, dict]:
+    """Release to commissioning [days] of the operating sites, per site type: ``n, median_days, p90_days``."""
+    built = outcomes[outcomes["status"] == "operating"]
+    days = built["commission_day"] - built["release_day"]
+    out = {}
+    for site_type, d in days.groupby(built["site_type"], sort=True):
+        out[str(site_type)] = {"n": int(len(d)), "median_days": float(d.median()),
+                               "p90_days": float(d.quantile(0.9))}
+    return out
+
+
+def _service_limit_table(collector: _Collector) -> list[dict]:
+    """Elapsed working days of the office stages per application class, against the State Grid limits."""
+    rows = []
+    for step, by_class in collector.office_days.items():
+        stage = STEP_NAMES[step]
+        for c, days in by_class.items():
+            if not days:
+                continue
+            d = np.asarray(days, dtype=float)
+            name = APPLICATION_CLASSES[c]
+            rows.append({"stage": stage, "application_class": name, "n": int(len(d)),
+                         "p50_working_days": float(np.median(d)), "p90_working_days": float(np.percentile(d, 90)),
+                         "limit_working_days": SERVICE_LIMIT_WORKING_DAYS[stage][name]})
+    return rows
+
+
+def _budget_table(money: dict) -> pd.DataFrame:
+    """Money per calendar year [CNY]: columns ``year`` and :data:`MONEY_COLUMNS`."""
+    years = sorted({year for _, year in money})
+    table = pd.DataFrame({"year": np.asarray(years, dtype=np.int64)})
+    for column in MONEY_COLUMNS:
+        kind = column.removesuffix("_cny")
+        table[column] = [money.get((kind, y), 0.0) for y in years]
+    return table
+
+
+def _warnings(resources: dict, service_limits: list[dict], config: RolloutConfig) -> list[str]:
+    """Saturation: a resource busier than :data:`BUSY_WARNING` over the build window (or, for O&M crews, the
+    horizon), requests still queued at the horizon, or an office stage whose median exceeds its service limit."""
+    out = []
+    pacing = "" if config.max_sites_in_pipeline is None else " or a lower rollout.max_sites_in_pipeline"
+    for name, r in resources.items():
+        busy = (r["utilisation_horizon_percent"] if name == "om_crews" else r["utilisation_build_window_percent"]) / 100
+        period = "the horizon" if name == "om_crews" else "the build window"
+        if r["capacity"] and busy > BUSY_WARNING:
+            out.append(f"{name} are {100 * busy:.0f} % busy over {period} (mean wait {r['mean_wait_days']:.0f} "
+                       f"days): raise rollout.{name} above {r['capacity']}{pacing if name != 'om_crews' else ''}")
+        elif r["n_censored"]:
+            out.append(f"{r['n_censored']} requests for {name} are still queued at the horizon (mean wait "
+                       f"{r['mean_wait_days']:.0f} days, censored): raise rollout.{name} above {r['capacity']}")
+    for row in service_limits:
+        if row["p50_working_days"] > row["limit_working_days"] + 1e-6:
+            resource = config.stage("rural_home", row["stage"]).resource  # the stage's effective resource
+            relief = f"raise rollout.{resource}" if resource else "shorten the stage"
+            out.append(f"{row['stage']} of {row['application_class']} applications takes a median "
+                       f"{row['p50_working_days']:.1f} working days, above the State Grid service limit of "
+                       f"{row['limit_working_days']:g}: {relief}"
+                       f"{' or set rollout.max_sites_in_pipeline' if config.max_sites_in_pipeline is None else ''}")
+    return out
 
 
 def _stage_duration_table(stage_days: dict) -> pd.DataFrame:
