@@ -123,9 +123,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-GRID_NOTE = """next: pvsim validate needs the grid as well: a point layer 'transformers' (columns transformer_id,
-rating_kva; optional connection_level lv|mv) in a GeoPackage of its own, then a scenario with
-data: {{sites_file: {out}, sites_layer: sites, grid_file: <your grid>.gpkg, transformers_layer: transformers}}"""
+GRID_NOTE = """next: pvsim validate needs the grid as well: a transformer ledger (CSV or XLSX with lon, lat and a rating in
+kVA, or a point layer), then a scenario with
+data: {{sites_file: {out}, sites_layer: sites, transformers_file: ledger.csv,
+       columns: {{transformers: {{transformer_id: <your id column>, rating_kva: <your kVA column>}}}}}}
+(docs/inputs.md lists every column; 'pvsim template DIR' writes examples)"""
 
 
 def cmd_import_osm(args: argparse.Namespace) -> int:
