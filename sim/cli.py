@@ -80,7 +80,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path("runs") / f"{scenario.name}-{result.summary['strategy'].replace(':', '.')}-seed{result.summary['seed']}"
     result.write(out)
     print_summary(result.summary, out, time.perf_counter() - t0)
+    _print_solution(result.summary["strategy"])
     return 0
+
+
+def _print_solution(strategy: str) -> None:
+    """The solver's line (status, achieved gap, nodes) after a run of an optimising strategy."""
+    from .planning import last_solution
+
+    solution = last_solution(strategy)
+    if solution is not None:
+        print("  " + solution.line(strategy))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

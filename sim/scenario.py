@@ -24,6 +24,7 @@ from .rollout import OperationConfig, RolloutConfig
 from .economics import EconomicsConfig
 from .energy import SystemConfig
 from .errors import InputError
+from .planning import PlanningConfig
 from .weather import WeatherConfig
 
 
@@ -121,6 +122,8 @@ class Scenario(StrictModel):
     operation: OperationConfig = Field(default_factory=OperationConfig, description="degradation and failures")
     carbon: CarbonConfig = Field(default_factory=CarbonConfig, description="emission factors and method")
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig, description="tariffs and discounting")
+    planning: PlanningConfig = Field(default_factory=PlanningConfig,
+                                     description="the optimising strategies optimal and multi_year_plan")
 
     _path: Path | None = PrivateAttr(None)
 

@@ -17,7 +17,7 @@ DIMENSIONLESS = {
     "files", "format", "method", "scope", "region", "year", "gcr", "bifaciality", "tracking", "mount", "dist",
     "sigma", "include_types", "site_types", "release_mode", "resource", "stages", "site_type_stages",
     # resource counts (crews, reviewers... are numbers of teams) and rating multipliers
-    "crews", "reviewers", "inspectors", "surveyors", "om_crews", "upgrade_factor", "n_years",
+    "crews", "reviewers", "inspectors", "surveyors", "om_crews", "upgrade_factor", "n_years", "node_limit",
     "om_weight", "bm_weight", "chunk_size", "dc_ac_ratio", "albedo", "water_albedo",
     # calendar years and year indices
     "startyear", "endyear", "inverter_replacement_year",
