@@ -11,7 +11,7 @@ The public API for notebooks and scripts::
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_scenario", "run", "read_run", "compare"]
+__all__ = ["__version__", "load_scenario", "run", "read_run", "compare", "sweep"]
 
 
 def __getattr__(name: str):
@@ -28,6 +28,10 @@ def __getattr__(name: str):
         from .experiment import compare
 
         return compare
+    if name == "sweep":
+        from .sweep import sweep
+
+        return sweep
     if name == "read_run":
         from .results import read_run
 

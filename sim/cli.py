@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if args.seed is not None and args.seed < 0:
         raise InputError("the seed must be >= 0", field="--seed", value=args.seed, allowed="an integer >= 0")
-    scenario = load_scenario(args.scenario)
+    scenario = _with_sets(load_scenario(args.scenario), args)
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise InputError("output path exists and is a file", file=out, field="--out",
@@ -121,7 +121,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import compare, print_comparison
     from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _with_sets(load_scenario(args.scenario), args)
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
     if args.replications < 1:
         raise InputError("need at least one replication", field="--replications", value=args.replications,
@@ -135,6 +135,64 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print_comparison(comparison)
     print(f"  outputs: {out}")
     return 0
+
+
+def add_set_option(p: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable): what-if changes to the scenario, validated like the file."""
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a scenario key for this command, e.g. --set rollout.crews=12 (repeatable; dotted "
+                        "keys as in 'pvsim schema', values as in YAML)")
+
+
+def _with_sets(scenario, args: argparse.Namespace):
+    """The scenario with the ``--set`` changes applied and validated (one line and exit 2 on a bad one)."""
+    from .scenario import parse_assignment
+
+    sets = getattr(args, "sets", None) or []
+    if not sets:
+        return scenario
+    return scenario.with_changes(dict(parse_assignment(text) for text in sets), option="--set")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+    from .sweep import parse_param, print_sweep, sweep
+
+    scenario = _with_sets(load_scenario(args.scenario), args)
+    if not args.param:
+        raise InputError("nothing to sweep", field="--param", allowed="one or more --param KEY=V1,V2,...")
+    params = dict(parse_param(text) for text in args.param)
+    names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-sweep"
+    result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
+                   scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir)
+    print_sweep(result)
+    print(f"  outputs: {out}")
+    return 0
+
+
+def add_sweep_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="what-if sweep: vary scenario keys, compare variants paired by seed (Dask)",
+                       description="Run every combination of the --param values x strategy x replication on Dask, "
+                                   "paired by replication seed across variants (replication r uses the same seed in "
+                                   "every variant); write sweep_runs.csv (one row per variant x strategy x "
+                                   "replication), sweep_summary.csv (mean and 95 % CI), sweep_paired.csv (each "
+                                   "variant minus the first, paired) and figures. Resumes: finished runs in --out "
+                                   "are reused.")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="a scenario key and its values, e.g. --param rollout.crews=4,8,12 (repeatable: every "
+                        "combination is run)")
+    p.add_argument("--strategies", help="comma-separated strategy names (default: the scenario's)")
+    p.add_argument("--replications", type=int, default=10, help="replications per variant and strategy (default 10)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, help="local Dask worker processes (default: number of cores)")
+    group.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--out", help="output folder (default: runs/<scenario>-sweep)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
+    add_set_option(p)
+    p.set_defaults(func=cmd_sweep)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -189,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
+    add_set_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="compare siting strategies over paired replications (Dask)",
@@ -206,7 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: runs/<scenario>-compare)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--cache-dir", help="cache of yield profiles and weather (default: ~/.cache/pvsim)")
+    add_set_option(p)
     p.set_defaults(func=cmd_compare)
+    add_sweep_parser(sub)
 
     p = sub.add_parser("report", help="write a self-contained report.html into a run folder")
     p.add_argument("run_dir", help="output folder of 'pvsim run'")

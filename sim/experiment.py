@@ -343,6 +343,26 @@ def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: 
 # --------------------------------------------------------------------------------------------- Dask
 
 
+def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
+    """Local Dask workers are started with 'spawn', which imports the user's script again in every worker: a script
+    that calls ``function`` at its top level, without ``if __name__ == "__main__":``, would start clusters from its
+    workers. Say so in one line, before any work (notebooks, ``python -c`` and guarded scripts pass)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and str(spec.name).endswith("__main__"):
+        return  # `python -m package`: spawn does not run a package's __main__ again
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py") or not Path(path).is_file():
+        return
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if "__main__" not in source:
+        raise InputError(f"{function} start(s) worker processes that import your script again; put the call under "
+                         "'if __name__ == \"__main__\":'", file=path)
+
+
 @contextlib.contextmanager
 def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[object]:
     """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
@@ -350,6 +370,8 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
 
     from distributed import Client, LocalCluster
 
+    if scheduler is None:
+        require_main_guard()
     if scheduler is not None:
         client = _connect(scheduler)
         try:
