@@ -29,7 +29,7 @@ def __getattr__(name: str):
 
         return compare
     if name == "sweep":
-        from .sweep import sweep
+        from .sweeps import sweep
 
         return sweep
     if name == "read_run":

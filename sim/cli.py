@@ -156,7 +156,7 @@ def _with_sets(scenario, args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
-    from .sweep import parse_param, print_sweep, sweep
+    from .sweeps import parse_param, print_sweep, sweep
 
     scenario = _with_sets(load_scenario(args.scenario), args)
     if not args.param:
