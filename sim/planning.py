@@ -524,8 +524,8 @@ def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
         cost = -(per_year.to_numpy(float)[:, None] * weights).ravel()
     x, solution = solve_binary(cost, matrix, lower, upper, config)
     if x is None:
-        raise PlanInfeasible(_binding_constraint(blocks, config, inputs), field="planning",
-                             value=config.objective)
+        raise PlanInfeasible(_binding_constraint(blocks, config, inputs),
+                             field=f"strategy multi_year_plan (planning.objective {config.objective})")
     if config.objective != "least_cost":
         solution = _maximised(solution)
     chosen = x.reshape(len(sites), n_periods)
@@ -559,15 +559,21 @@ def _binding_constraint(blocks: list[_Rows], config: PlanningConfig, inputs: Pla
     requirements = [b for b in blocks if b.requirement]
     limits = [b for b in blocks if not b.requirement and b.family != "one period per site"]
     base = [blocks[0]]
-    wanted = ", ".join(f"{b.family} >= {b.lower[0]:,.0f}" for b in requirements) or "its requirements"
+    wanted = ", ".join(_requirement_text(b) for b in requirements) or "its requirements"
     for req in requirements:
         if _relaxation_infeasible(base + [req], config):
-            return f"no plan can meet {req.family} >= {req.lower[0]:,.0f}: not enough eligible sites"
+            return f"infeasible: no plan can meet {_requirement_text(req)}: not enough eligible sites"
     for block in limits:
         if _relaxation_infeasible(base + [block] + requirements, config):
-            return f"no plan can meet {wanted}; binding constraint: {block.family} ({_limit_text(block, inputs)})"
-    return (f"no plan can meet {wanted} under all limits together ("
+            return (f"infeasible: no plan can meet {wanted}; binding constraint: {block.family} "
+                    f"({_limit_text(block, inputs)})")
+    return (f"infeasible: no plan can meet {wanted} under all limits together ("
             + ", ".join(b.family for b in limits) + "); each alone would allow it")
+
+
+def _requirement_text(block: _Rows) -> str:
+    unit = "kWp" if block.family == "capacity target" else "roofs"
+    return f"{block.family} >= {block.lower[0]:,.0f} {unit}"
 
 
 def _limit_text(block: _Rows, inputs: PlanInputs) -> str:
