@@ -534,10 +534,26 @@ def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
     frame = sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index)
     planned = list(frame.sort_values(["_period", "carbon_per_cny_kg", "_id"], ascending=[True, False, True],
                                      kind="mergesort")["_id"])
-    order = planned + [sid for sid in _by_carbon_per_cny(sites.loc[~picked])]  # stand-ins for sites that drop out
+    order = planned + _stand_ins(sites, picked, inputs.transformers)
     plan = Plan(order=order, period_of_site=period, periods=_period_table(periods, frame, blocks, x),
                 solution=solution, objective=config.objective)
     return remember(key, "multi_year_plan", plan)
+
+
+def _stand_ins(sites: pd.DataFrame, picked: np.ndarray, transformers: pd.DataFrame) -> list[str]:
+    """The sites the plan left out, in the order the office reaches them when planned sites drop out: those that
+    still fit their transformer's hosting limit next to the planned sites first, each group by carbon per CNY."""
+    rest = sites.loc[~picked]
+    if rest.empty:
+        return []
+    planned_kwp = sites.loc[picked].groupby("transformer_id")["capacity_kwp"].sum()
+    ranked = rest.loc[_by_carbon_per_cny(rest)]
+    tids = ranked["transformer_id"].astype(str)
+    total = ranked.groupby(tids, sort=False)["capacity_kwp"].cumsum() + tids.map(planned_kwp).fillna(0.0)
+    limit = tids.map(transformers["hosting_limit_kw"].rename(index=str)).fillna(np.inf)
+    frame = ranked.assign(_over=(total > limit).to_numpy(), _id=ranked.index.astype(str))
+    return list(frame.sort_values(["_over", "carbon_per_cny_kg", "_id"], ascending=[True, False, True],
+                                  kind="mergesort")["_id"])
 
 
 def _period_table(periods: pd.DataFrame, chosen: pd.DataFrame, blocks: list[_Rows], x: np.ndarray) -> pd.DataFrame:
