@@ -173,3 +173,22 @@ def test_compare_with_the_optimising_strategies_is_identical_on_one_and_two_work
         tables[workers] = [(tmp_path / f"w{workers}" / f).read_bytes()
                            for f in ("comparison.csv", "paired_differences.csv", "annual_bands.csv")]
     assert tables[1] == tables[2]
+
+
+@pytest.mark.slow
+def test_pvsim_plan_prints_the_years_and_writes_the_release_periods(tiny_scenario_path, tmp_path, capsys, cache_dir):
+    from sim.cli import main
+
+    out = tmp_path / "plan.csv"
+    assert main(["plan", str(tiny_scenario_path), "--out", str(out), "--cache-dir", str(cache_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "objective discounted_co2" in text and "gap" in text and "crews_used_percent" in text
+    plan = pd.read_csv(out, dtype={"site_id": str})
+    scenario = sim.load_scenario(tiny_scenario_path)
+    n_periods = len(plan_periods(scenario.rollout, scenario.start_date, scenario.horizon_years))
+    assert plan["period"].between(0, n_periods - 1).all() and plan["site_id"].is_unique
+    # an unreachable target is reported as infeasible, naming the binding constraint, exit 2
+    assert main(["plan", str(tiny_scenario_path), "--set", "planning.objective=least_cost", "--set",
+                 "rollout.annual_budget_cny=100000", "--set", "rollout.target_capacity_kwp=1000", "--cache-dir", str(cache_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "infeasible" in err and "binding constraint: budget" in err and "\n" not in err
