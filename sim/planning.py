@@ -500,7 +500,8 @@ def _stack(blocks: list[_Rows]) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarr
 
 def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
     """The release period of each site that optimises ``inputs.config.objective`` under the budget, resources,
-    hosting, target and quotas; the order releases period by period, within a period by carbon per CNY, then the
+    hosting, target and quotas; the order releases period by period, within a period by carbon per CNY (the site
+    that crosses the capacity target last, as the office stops releasing once the target is committed), then the
     sites the plan left out (by carbon per CNY), which the office reaches only when planned sites decline or fail
     and the target is not yet committed. Cached by
     the hash of its inputs. Raises :class:`PlanInfeasible` naming the binding constraint."""
@@ -514,7 +515,8 @@ def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
         raise InputError("the least_cost objective needs a capacity target", field="rollout.target_capacity_kwp",
                          value=None, allowed="a capacity [kWp] > 0, or planning.objective discounted_co2 / energy")
     blocks = _constraint_rows(sites, inputs, periods)
-    matrix, lower, upper = _stack(blocks)
+    crossing = config.objective != "least_cost" and inputs.rollout.target_capacity_kwp is not None
+    matrix, lower, upper = _stack([b for b in blocks if not (crossing and b.family == "capacity target")])
     _, lead = site_loads(sites, inputs.rollout)
     if config.objective == "least_cost":  # cheapest set; earlier periods break ties
         cost = (sites["capex_cny"].to_numpy(float)[:, None] * (1 + 1e-6 * np.arange(n_periods))[None, :]).ravel()
@@ -522,7 +524,12 @@ def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
         per_year = sites["co2_per_year_t" if config.objective == "discounted_co2" else "annual_energy_mwh"]
         weights = value_weights(lead, periods, inputs, discount=config.objective == "discounted_co2")
         cost = -(per_year.to_numpy(float)[:, None] * weights).ravel()
+    if crossing:
+        matrix, lower, upper, cost = _with_crossing_site(matrix, lower, upper, cost, sites, n_periods,
+                                                         inputs.rollout.target_capacity_kwp)
     x, solution = solve_binary(cost, matrix, lower, upper, config)
+    last = x[len(sites) * n_periods:] if x is not None and crossing else np.zeros(len(sites), bool)
+    x = x[: len(sites) * n_periods] if x is not None else None
     if x is None:
         raise PlanInfeasible(_binding_constraint(blocks, config, inputs),
                              field=f"strategy multi_year_plan (planning.objective {config.objective})")
@@ -531,13 +538,30 @@ def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
     chosen = x.reshape(len(sites), n_periods)
     picked = chosen.any(axis=1)
     period = pd.Series(chosen.argmax(axis=1)[picked], index=pd.Index(sites.index.astype(str)[picked], name="site_id"))
-    frame = sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index)
-    planned = list(frame.sort_values(["_period", "carbon_per_cny_kg", "_id"], ascending=[True, False, True],
-                                     kind="mergesort")["_id"])
+    frame = sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index, _last=last[picked])
+    planned = list(frame.sort_values(["_last", "_period", "carbon_per_cny_kg", "_id"],
+                                     ascending=[True, True, False, True], kind="mergesort")["_id"])
     order = planned + _stand_ins(sites, picked, inputs.transformers)
     plan = Plan(order=order, period_of_site=period, periods=_period_table(periods, frame, blocks, x),
                 solution=solution, objective=config.objective)
     return remember(key, "multi_year_plan", plan)
+
+
+def _with_crossing_site(matrix, lower, upper, cost, sites: pd.DataFrame, n_periods: int, target_kwp: float):
+    """The office's target rule: it releases while the committed capacity is below the target, so the planned
+    capacity may exceed the target by its last site. One more binary per site, ``z[s]`` (it is that last site):
+    ``z[s] <= sum_p x[s, p]``, ``sum z <= 1`` and ``sum cap x - sum cap z <= target``."""
+    n_sites = len(sites)
+    cap = sites["capacity_kwp"].to_numpy(float)
+    picked = sparse.kron(sparse.eye(n_sites), np.ones((1, n_periods)))
+    link = sparse.hstack([-picked, sparse.eye(n_sites)])
+    one = sparse.hstack([sparse.csr_matrix((1, n_sites * n_periods)), sparse.csr_matrix(np.ones((1, n_sites)))])
+    target = sparse.csr_matrix(np.concatenate([np.repeat(cap, n_periods), -cap])[None, :])
+    widened = sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], n_sites))])
+    rows = sparse.vstack([widened, link, one, target]).tocsr()
+    lower = np.concatenate([lower, np.full(n_sites + 2, -np.inf)])
+    upper = np.concatenate([upper, np.zeros(n_sites), [1.0, target_kwp]])
+    return rows, lower, upper, np.concatenate([cost, np.zeros(n_sites)])
 
 
 def _stand_ins(sites: pd.DataFrame, picked: np.ndarray, transformers: pd.DataFrame) -> list[str]:
