@@ -202,3 +202,22 @@ def test_the_plan_may_cross_the_target_with_its_last_site_as_the_office_does():
     cap = sites.loc[planned, "capacity_kwp"]
     assert cap.sum() > 2000  # more value than stopping below the target
     assert cap.iloc[:-1].sum() <= 2000 + 1e-6  # the office is still below the target when it releases the last one
+
+
+def test_pilot_quotas_build_the_pilots_share_of_each_category():
+    from sim._config import PILOT_TARGETS_PERCENT
+
+    sites = _sites(40, seed=9)
+    categories = list(PILOT_TARGETS_PERCENT)
+    sites["pilot_category"] = [categories[i % len(categories)] for i in range(len(sites))]
+    roofs = {c: int((sites["pilot_category"] == c).sum()) for c in categories}
+    rollout = RolloutConfig(annual_budget_cny=4e6, build_window_years=2, target_capacity_kwp=None, crews=50)
+    inputs = _inputs(rollout, {}, pilot_quotas=True)
+    plan = multi_year_plan(sites, PlanInputs(**{**inputs.__dict__, "candidate_roofs": roofs}))
+    built = sites.loc[plan.period_of_site.index, "pilot_category"].value_counts()
+    for cat, percent in PILOT_TARGETS_PERCENT.items():
+        assert built.get(cat, 0) >= np.ceil(percent / 100 * roofs[cat])
+    # a quota beyond the eligible roofs is infeasible, and says so
+    with pytest.raises(PlanInfeasible, match="pilot quota"):
+        multi_year_plan(sites, PlanInputs(**{**inputs.__dict__, "candidate_roofs": {c: 10 * n for c, n in
+                                                                                      roofs.items()}}))
