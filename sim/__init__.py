@@ -32,6 +32,7 @@ _LAZY = {
     "RunResult": ("results", "RunResult"),
     "read_run": ("results", "read_run"),
     "compare": ("experiment", "compare"),
+    "sweep": ("sweeps", "sweep"),
     "read_comparison": ("experiment", "read_comparison"),
     "Comparison": ("experiment", "Comparison"),
     "METRICS": ("metrics", "METRICS"),
@@ -44,7 +45,7 @@ _LAZY = {
 
 __all__ = ["Comparison", "InputError", "InputWarning", "METRICS", "Prepared", "RunResult", "Scenario", "__version__",
            "compare", "default_cache_dir", "load_scenario", "load_weather", "map_layers", "prepare", "read_comparison",
-           "read_run", "run", "run_prepared", "site_type_table", "validate", "write_report"]
+           "read_run", "run", "run_prepared", "site_type_table", "sweep", "validate", "write_report"]
 
 
 def __getattr__(name: str):

@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
     _check_out_folder(Path(args.out) if args.out else None)
     _check_cache_dir(args.cache_dir)
-    scenario = load_scenario(args.scenario)
+    scenario = _with_sets(load_scenario(args.scenario), args)
     strategy = args.strategy or scenario.strategy
     resolve(strategy)
     seed = scenario.seed if args.seed is None else args.seed
@@ -92,7 +92,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  kept in {out} (not written by this run): {', '.join(kept)}")
     for warning in result.summary.get("warnings") or []:
         print(f"pvsim: warning: {warning}", file=sys.stderr)
+    _print_solution(result.summary["strategy"])
     return 0
+
+
+def _print_solution(strategy: str) -> None:
+    """The solver's line (status, achieved gap, nodes) after a run of an optimising strategy."""
+    from .planning import last_solution
+
+    solution = last_solution(strategy)
+    if solution is not None:
+        print("  " + solution.line(strategy))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -148,7 +158,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     _check_out_folder(out)
     _check_cache_dir(args.cache_dir)
-    scenario = load_scenario(args.scenario)
+    scenario = _with_sets(load_scenario(args.scenario), args)
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
     check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
     out = out or Path("runs") / f"{scenario.name}-compare"
@@ -158,6 +168,112 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print_comparison(comparison)
     print(f"  outputs: {out}")
     return 0
+
+
+def add_set_option(p: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable): what-if changes to the scenario, validated like the file."""
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a scenario key for this command, e.g. --set rollout.crews=12 (repeatable; dotted "
+                        "keys as in 'pvsim schema', values as in YAML)")
+
+
+def _with_sets(scenario, args: argparse.Namespace):
+    """The scenario with the ``--set`` changes applied and validated (one line and exit 2 on a bad one)."""
+    from .scenario import parse_assignment
+
+    sets = getattr(args, "sets", None) or []
+    if not sets:
+        return scenario
+    return scenario.with_changes(dict(parse_assignment(text) for text in sets), option="--set")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+    from .sweeps import parse_param, print_sweep, sweep
+
+    scenario = _with_sets(load_scenario(args.scenario), args)
+    if not args.param:
+        raise InputError("nothing to sweep", field="--param", allowed="one or more --param KEY=V1,V2,...")
+    params = dict(parse_param(text) for text in args.param)
+    names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-sweep"
+    result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
+                   scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
+                   overwrite=args.overwrite)
+    print_sweep(result)
+    print(f"  outputs: {out}")
+    return 0
+
+
+def add_sweep_parser(sub) -> None:
+    p = _subparser(sub, "sweep", "what-if sweep: vary scenario keys, compare variants paired by seed (Dask)",
+                   "Run every combination of the --param values x strategy x replication on Dask, paired by\n"
+                   "replication seed across variants (replication r uses the same seed in every variant); write\n"
+                   "sweep_runs.csv (one row per variant x strategy x replication), sweep_summary.csv (mean and\n"
+                   "95 % CI), sweep_paired.csv (each variant minus the first, paired) and figures. Resumes:\n"
+                   "finished runs in --out are reused.",
+                   "pvsim sweep scenarios/demo_county.yaml --param rollout.crews=4,8,12 -r 5 -o runs/crews")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="a scenario key and its values, e.g. --param rollout.crews=4,8,12 (repeatable: every "
+                        "combination is run)")
+    p.add_argument("-s", "--strategies", metavar="A,B,...", help="comma-separated strategy names (default: the "
+                                                                  "scenario's)")
+    p.add_argument("-r", "--replications", type=int, default=10, metavar="N",
+                   help="replications per variant and strategy (default: 10)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-w", "--workers", type=int, metavar="N",
+                       help="local Dask worker processes (default: number of cores)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-sweep)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty folder that is not a sweep folder (nothing is removed)")
+    _add_cache_and_quiet(p)
+    add_set_option(p)
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .pipeline import prepare, strategy_context
+    from .planning import multi_year_plan
+    from .scenario import load_scenario
+
+    if args.out and Path(args.out).exists():
+        raise InputError("the plan file exists; pvsim never replaces a file it did not write", file=args.out,
+                         field="--out", allowed="a new file name")
+    scenario = _with_sets(load_scenario(args.scenario), args)
+    prepared = prepare(scenario, cache_dir=args.cache_dir)
+    plan = multi_year_plan(prepared.eligible, strategy_context(prepared, scenario.seed).plan_inputs)
+    table = plan.periods.rename(columns={"capacity_kwp": "capacity_mwp", "capex_cny": "capex_mcny",
+                                         "budget_cny": "budget_mcny"})
+    table["capacity_mwp"] /= 1000.0
+    table[["capex_mcny", "budget_mcny"]] /= 1e6
+    print(f"  multi-year plan of {scenario.name}, objective {plan.objective}")
+    print("  " + plan.solution.line("solver"))
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    if args.out:
+        from ._io import atomic_write
+
+        frame = plan.period_of_site.rename("period").reset_index()
+        atomic_write(Path(args.out), frame.to_csv(index=False, lineterminator="\n"))
+        print(f"  wrote {args.out} (site_id, period of release)")
+    return 0
+
+
+def add_plan_parser(sub) -> None:
+    p = _subparser(sub, "plan", "solve the multi-year plan and print it year by year",
+                   "Solve the multi_year_plan strategy's programme (sim/planning.py) for a scenario and print, per\n"
+                   "budget year, the sites, capacity and capex planned and the use of crews and offices, with the\n"
+                   "solver's status and achieved gap. An infeasible plan names its binding constraint (exit 2).",
+                   "pvsim plan scenarios/demo_county.yaml --set rollout.crews=12 -o plan.csv")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("-o", "--out", metavar="FILE.csv",
+                   help="write the planned release period of each site to this new CSV file (never replaces a file)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)")
+    add_set_option(p)
+    p.set_defaults(func=cmd_plan)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -259,6 +375,7 @@ def _add_run_parser(sub) -> None:
     p.add_argument("--seed", type=int, metavar="INT", help="random seed >= 0 (default: the scenario's)")
     p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
     _add_cache_and_quiet(p)
+    add_set_option(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -286,6 +403,7 @@ def _add_compare_parser(sub) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty folder that is not a comparison folder (nothing is removed)")
     _add_cache_and_quiet(p)
+    add_set_option(p)
     p.set_defaults(func=cmd_compare)
 
 
@@ -374,9 +492,9 @@ def _add_strategies_parser(sub) -> None:
     p.set_defaults(func=cmd_strategies)
 
 
-SUBCOMMANDS = (_add_run_parser, _add_compare_parser, _add_report_parser, _add_validate_parser,
-               _add_demo_data_parser, _add_template_parser, _add_import_osm_parser, _add_schema_parser,
-               _add_strategies_parser)
+SUBCOMMANDS = (_add_run_parser, _add_compare_parser, add_sweep_parser, add_plan_parser, _add_report_parser,
+               _add_validate_parser, _add_demo_data_parser, _add_template_parser, _add_import_osm_parser,
+               _add_schema_parser, _add_strategies_parser)
 """The functions that add each subcommand's parser, in the order ``pvsim --help`` lists them."""
 
 

@@ -93,6 +93,8 @@ class Comparison:
     """How many runs this call computed (the rest were reused from ``out_dir``)."""
     currency: str = "CNY"
     """The scenario's ``economics.currency``, which labels the money metrics."""
+    solutions: dict = field(default_factory=dict)
+    """How the optimising strategies were solved (:class:`sim.planning.Solution` by strategy)."""
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -136,10 +138,25 @@ def _metric_value(metric: Metric, summary: dict) -> float:
     return _number(summary.get(metric.key))
 
 
-def run_metrics(summary: dict) -> dict[str, float]:
-    """The compared metrics of one run (:data:`sim.metrics.METRICS`), from its summary (NaN where a value is
-    missing or a milestone is never reached)."""
-    return {name: _metric_value(metric, summary) for name, metric in METRICS.items()}
+def discounted_total(annual: pd.DataFrame, column: str, start_year: int, discount_rate: float) -> float:
+    """``sum_t annual[column] (1 + r)^-t`` with ``t`` the years since ``start_year`` (as the economics discounts)."""
+    t = annual["year"].to_numpy(float) - start_year
+    return float((annual[column].to_numpy(float) * (1.0 + discount_rate) ** -t).sum())
+
+
+def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate: float = math.nan
+                ) -> dict[str, float]:
+    """The compared metrics of one run (:data:`sim.metrics.METRICS`), from its summary and (``discounted``
+    metrics) its annual table (NaN where a value is missing or a milestone is never reached)."""
+    out = {}
+    for name, metric in METRICS.items():
+        if metric.kind == "discounted":
+            start_year = pd.Timestamp(summary["start_date"]).year
+            out[name] = (discounted_total(annual, metric.key, start_year, discount_rate)
+                         if annual is not None and math.isfinite(discount_rate) else math.nan)
+        else:
+            out[name] = _metric_value(metric, summary)
+    return out
 
 
 def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
@@ -327,16 +344,17 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
             remove_temporaries(folder)
 
 
-def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: float
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Metrics, annual series and built sites of every run, read from disk in sorted (strategy, replication)
     order."""
     rows, annual_frames, built = [], [], {}
     for strategy, rep, seed in sorted(tasks, key=lambda t: (t[0], t[1])):
         folder = run_dir(out_dir, strategy, rep)
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        rows.append({"strategy": strategy, "replication": rep, "seed": seed,
-                     "path": str(folder.relative_to(out_dir)), **run_metrics(summary)})
         annual = pd.read_csv(folder / "annual.csv")
+        rows.append({"strategy": strategy, "replication": rep, "seed": seed,
+                     "path": str(folder.relative_to(out_dir)), **run_metrics(summary, annual, discount_rate)})
         annual_frames.append(annual.assign(strategy=strategy, replication=rep))
         built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     runs = pd.DataFrame(rows)
@@ -347,6 +365,26 @@ def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]]) -> tuple[pd.Dat
 # --------------------------------------------------------------------------------------------- Dask
 
 
+def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
+    """Local Dask workers are started with 'spawn', which imports the user's script again in every worker: a script
+    that calls ``function`` at its top level, without ``if __name__ == "__main__":``, would start clusters from its
+    workers. Say so in one line, before any work (notebooks, ``python -c`` and guarded scripts pass)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and str(spec.name).endswith("__main__"):
+        return  # `python -m package`: spawn does not run a package's __main__ again
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py") or not Path(path).is_file():
+        return
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if "__main__" not in source:
+        raise InputError(f"{function} start(s) worker processes that import your script again; put the call under "
+                         "'if __name__ == \"__main__\":'", file=path)
+
+
 @contextlib.contextmanager
 def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[object]:
     """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
@@ -354,6 +392,8 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
 
     from distributed import Client, LocalCluster
 
+    if scheduler is None:
+        require_main_guard()
     if scheduler is not None:
         client = _connect(scheduler)
         try:
@@ -459,7 +499,7 @@ def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple
 def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path, workers: int | None = None,
             scheduler: str | None = None, baseline: str | None = None, progress: bool = True,
             cache_dir: Path | str | None = None, run_fn: RunFn | None = None, figures: bool = True,
-            overwrite: bool = False) -> Comparison:
+            overwrite: bool = False, _client=None) -> Comparison:
     """Run every strategy ``replications`` times with common random numbers on Dask and compare them.
 
     Parameters
@@ -478,6 +518,9 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     figures : write the PNG figures.
     overwrite : write into ``out_dir`` even if it is a non-empty folder that is not a comparison (nothing in it is
         removed; see :func:`sim._io.check_out_folder`).
+
+    The optimising strategies (``optimal``, ``multi_year_plan``) do not depend on the seed: they are solved once,
+    in this process, and their order is shipped to the workers with the prepared data.
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
     out_dir = check_out_folder(out_dir, is_ours=is_comparison_folder, overwrite=overwrite,
@@ -494,21 +537,25 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
 
     with contextlib.ExitStack() as stack:
         # connect first: a bad scheduler address fails before any work is done
+        client = None
         if todo:
             _status(progress, f"{len(todo)} of {len(tasks)} runs to compute; " + (
                 f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster") + " ...")
-        client = stack.enter_context(_dask_client(workers, scheduler, len(todo))) if todo else None
+            client = _client if _client is not None else stack.enter_context(
+                _dask_client(workers, scheduler, len(todo)))
         _status(progress, "preparing sites, weather and yields (shared by every run) ...")
         prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
+        solutions = pipeline.precompute_orders(prepared, names)  # solved once, shipped to every worker
         if client is not None:
             bar = stack.enter_context(_progress_bar(progress, len(tasks), len(tasks) - len(todo)))
             _execute(client, prepared, todo, run_fn, store, bar)
 
-    runs, annual, built = _read_runs(out_dir, tasks)
+    runs, annual, built = _read_runs(out_dir, tasks, scenario.economics.discount_rate)
     comparison = Comparison(
         table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
         out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
         bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
+        solutions=solutions,
     )
     _write_tables(comparison, scenario)
     if figures:
@@ -556,6 +603,8 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "table": comparison.table.reset_index().to_dict(orient="records"),
         "paired_differences": comparison.paired.to_dict(orient="records"),
         "runs": comparison.runs.to_dict(orient="records"),
+        "optimisation": {name: {k: v for k, v in sol.__dict__.items() if k != "seconds"}
+                         for name, sol in sorted(comparison.solutions.items())},
     }
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
@@ -631,6 +680,8 @@ def print_comparison(comparison: Comparison, file=None) -> None:
         rows.append([name, str(int(row["n"])), *[
             _mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
     print(f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
+    for name, solution in sorted(comparison.solutions.items()):
+        print("  " + solution.line(name), file=file)
     for text in _format_table(header, rows):
         print("  " + text, file=file)
     if len(comparison.strategies) < 2:

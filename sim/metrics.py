@@ -7,7 +7,9 @@ The rows are ``sim/tables/metrics.csv``, then one coverage metric per whole-coun
 
 - ``metric``: name (column prefix in ``comparison.csv``, row of ``paired_differences.csv``);
 - ``kind`` and ``key``: where a run's value comes from: ``summary`` (``summary.json[key]``), ``milestone`` (years
-  from the start date to ``summary.json["milestones"][key]``) or ``pilot`` (``summary.json["pilot_coverage"][key]
+  from the start date to ``summary.json["milestones"][key]``), ``discounted`` (``annual.csv[key]`` summed over the
+  horizon, year ``t`` after the start discounted by ``(1 + r)^-t`` at ``economics.discount_rate_percent``: the
+  objective of the ``multi_year_plan`` strategy) or ``pilot`` (``summary.json["pilot_coverage"][key]
   ["share_percent"]``);
 - ``label``, ``unit``: plain-text label and unit of the values (``comparison.json``);
 - ``figure_title``: panel title in figures (matplotlib mathtext allowed, e.g. ``CO$_2$``);
@@ -31,7 +33,7 @@ from importlib import resources
 from ._config import PILOT_TARGETS_PERCENT
 
 TABLE = "tables/metrics.csv"
-KINDS = ("summary", "milestone", "pilot")
+KINDS = ("summary", "milestone", "discounted", "pilot")
 BETTER = ("higher", "lower", "none")
 _BOOLEANS = {"true": True, "false": False}
 

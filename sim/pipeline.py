@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import accounting, carbon, energy, grid, inputs, strategies, weather
+from . import accounting, carbon, energy, grid, inputs, planning, strategies, weather
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
+from .planning import PlanInputs
 from .scenario import Scenario
 
 
@@ -154,6 +155,8 @@ class Prepared:
     candidate_roofs: dict[str, int]
     time_zone: str
     timings: dict[str, float] = field(default_factory=dict)
+    orders: dict[str, list[str]] = field(default_factory=dict)
+    """Release orders of the seed-independent strategies, computed once (:func:`precompute_orders`)."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -204,14 +207,9 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     seed = scenario.seed if seed is None else int(seed)
     steps = _steps or _Steps(False, total=RUN_STEPS)
     with steps.step("strategy"):
-        ctx = strategies.StrategyContext(
-            seed=seed, horizon_years=scenario.horizon_years,
-            total_budget_cny=total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years),
-            emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
-            hosting_limit_kw=prepared.transformers["hosting_limit_kw"].to_dict(),
-            candidate_roofs=prepared.candidate_roofs, pilot_coverage=scenario.pilot_coverage,
-        )
-        order = strategies.order_sites(strategy, prepared.eligible, ctx)
+        order = prepared.orders.get(strategy)
+        if order is None:
+            order = strategies.order_sites(strategy, prepared.eligible, strategy_context(prepared, seed))
     with steps.step("rollout"):
         rollout = simulate_rollout(
             _rollout_sites(prepared), order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
@@ -239,6 +237,32 @@ def _rollout_sites(prepared: Prepared) -> pd.DataFrame:
     sites["hosting_kw"] = grid.ac_capacity_kw(sites["capacity_kwp"].to_numpy(float),
                                               prepared.scenario.system.dc_ac_ratio)
     return sites
+
+
+def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContext:
+    """What a strategy may know besides the sites, for one seed."""
+    scenario = prepared.scenario
+    return strategies.StrategyContext(
+        seed=seed, horizon_years=scenario.horizon_years,
+        total_budget_cny=total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years),
+        emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
+        hosting_limit_kw=prepared.transformers["hosting_limit_kw"].to_dict(),
+        candidate_roofs=prepared.candidate_roofs, pilot_coverage=scenario.pilot_coverage,
+        plan_inputs=PlanInputs.from_scenario(scenario, prepared.transformers, prepared.candidate_roofs),
+    )
+
+
+def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, object]:
+    """Compute once, into ``prepared.orders``, the orders of the strategies among ``names`` that do not depend on
+    the seed (:data:`sim.strategies.SEED_INDEPENDENT`: the optimising ones), so that replications share one solve.
+    Returns the solver's :class:`sim.planning.Solution` of each."""
+    found = {}
+    for name in names:
+        if name in strategies.SEED_INDEPENDENT and name not in prepared.orders:
+            ctx = strategy_context(prepared, prepared.scenario.seed)
+            prepared.orders[name] = strategies.order_sites(name, prepared.eligible, ctx)
+            found[name] = planning.last_solution(name)
+    return found
 
 
 def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:

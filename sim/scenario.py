@@ -7,6 +7,7 @@ Section models live beside the module that uses them and are composed here.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import re
@@ -27,6 +28,7 @@ from .economics import EconomicsConfig
 from .energy import SystemConfig
 from .errors import InputError
 from .inputs import column_names, parse_crs
+from .planning import PlanningConfig
 from .weather import WeatherConfig
 
 
@@ -195,6 +197,8 @@ class Scenario(StrictModel):
     operation: OperationConfig = Field(default_factory=OperationConfig, description="degradation and failures")
     carbon: CarbonConfig = Field(default_factory=CarbonConfig, description="emission factors and method")
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig, description="tariffs and discounting")
+    planning: PlanningConfig = Field(default_factory=PlanningConfig,
+                                     description="the optimising strategies optimal and multi_year_plan")
 
     _path: Path | None = PrivateAttr(None)
 
@@ -227,6 +231,14 @@ class Scenario(StrictModel):
     def base_dir(self) -> Path:
         """Folder that relative paths are resolved against."""
         return self._path.parent if self._path is not None else Path.cwd()
+
+    def with_changes(self, changes: dict[str, Any], *, option: str | None = None) -> "Scenario":
+        """A validated copy with ``changes`` applied (dotted keys, e.g. ``{"rollout.crews": 4}``; a mapping for a
+        section merges into it). Unknown keys and bad values raise :class:`InputError` like the file would; with
+        ``option`` (e.g. ``"--set"``) the error names the option."""
+        raw = merge_changes(self.model_dump(mode="python", exclude_unset=True), changes,
+                            field_prefix=f"{option} " if option else "")
+        return scenario_from_dict(raw, path=self._path, label=option)
 
     def resolve(self, p: Path | str | None) -> Path | None:
         """Resolve a path of the scenario against its folder."""
@@ -299,7 +311,9 @@ def format_validation_error(err: ValidationError, model: type, file: Path | str 
 def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     """Read and validate a scenario file.
 
-    ``overrides`` replace top-level keys (e.g. ``seed=3``, ``strategy="random"``) before validation.
+    ``overrides`` change keys before validation: top-level values (``seed=3``, ``strategy="random"``), sections
+    merged key by key (``rollout={"crews": 2}`` keeps the other rollout keys of the file), or dotted keys passed as
+    a dict (``**{"rollout.crews": 2}``).
     Raises :class:`InputError` with the file, the key, the bad value and what is allowed.
     """
     path = Path(path)
@@ -320,16 +334,64 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         raise InputError("the scenario file is empty", file=path)
     if not isinstance(raw, dict):
         raise InputError("a scenario must be a mapping of keys to values", file=path, value=type(raw).__name__)
-    raw.update({k: v for k, v in overrides.items() if v is not None})
+    raw = merge_changes(raw, {k: v for k, v in overrides.items() if v is not None})
     return scenario_from_dict(raw, path=path)
 
 
-def scenario_from_dict(raw: dict, *, path: Path | None = None) -> Scenario:
-    """Validate a scenario given as a dict (``path`` sets the folder relative paths are resolved against)."""
+def merge_changes(raw: dict, changes: dict[str, Any], *, field_prefix: str = "") -> dict:
+    """A copy of ``raw`` with ``changes`` applied: a key may be dotted (``"rollout.crews"``) and a mapping given for a
+    section is merged into it key by key (``rollout={"crews": 2}`` changes the crews and keeps the rest)."""
+    out = copy.deepcopy(raw)
+    for key, value in changes.items():
+        parts = str(key).split(".")
+        if any(not p for p in parts):
+            raise InputError("empty part in a dotted key", field=f"{field_prefix}{key}",
+                             allowed="keys like rollout.crews (see 'pvsim schema')")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise InputError(f"'{where}' is a value, not a section", field=f"{field_prefix}{key}",
+                                 value=child, allowed=f"a key of a section, not below '{where}'")
+            node = child
+        leaf = parts[-1]
+        if isinstance(value, dict) and isinstance(node.get(leaf), dict):
+            node[leaf] = merge_changes(node[leaf], value, field_prefix=f"{field_prefix}{'.'.join(parts)}.")
+        else:
+            node[leaf] = copy.deepcopy(value)
+    return out
+
+
+def parse_assignment(text: str, option: str = "--set") -> tuple[str, Any]:
+    """``"rollout.crews=12"`` -> ``("rollout.crews", 12)``: the value is read as YAML (numbers, true/false, null,
+    lists ``[a, b]``), as in the scenario file."""
+    key, sep, value = str(text).partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError("expected KEY=VALUE", field=option, value=text, allowed="e.g. rollout.crews=12")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        raise InputError("the value is not valid YAML", field=f"{option} {key}", value=value) from None
+    if value.strip() == "":
+        raise InputError("no value given", field=f"{option} {key}", value=text, allowed="KEY=VALUE")
+    return key, parsed
+
+
+def scenario_from_dict(raw: dict, *, path: Path | None = None, label: str | None = None) -> Scenario:
+    """Validate a scenario given as a dict (``path`` sets the folder relative paths are resolved against; errors
+    name ``label`` before the key when given, e.g. ``--set rollout.crews``)."""
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as err:
-        raise format_validation_error(err, Scenario, path) from None
+        error = format_validation_error(err, Scenario, path)
+        if label is not None:
+            error = InputError(error.detail, file=path, field=f"{label} {error.field}" if error.field else label,
+                               value=error.value, allowed=error.allowed)
+        raise error from None
     scenario._path = Path(path).resolve() if path is not None else None
     _warn_prices_in_another_currency(scenario, path)
     return scenario

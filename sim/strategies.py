@@ -37,6 +37,8 @@ class StrategyContext:
     """Candidate roofs per pilot category, eligible or not (the pilot's denominator)."""
     pilot_coverage: bool = True
     """The county takes part in the whole-county pilot (the scenario's ``pilot_coverage``)."""
+    plan_inputs: object | None = None
+    """:class:`sim.planning.PlanInputs` (rollout settings, grid, planning settings) for the optimising strategies."""
 
 
 def site_features(sites: pd.DataFrame, emission_factor_kgco2_per_kwh: float) -> pd.DataFrame:
@@ -179,39 +181,39 @@ def agri_tourism_first(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
 
 @register("optimal")
 def optimal(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
-    """Mixed-integer programme (HiGHS via ``scipy.optimize.milp``): the set of sites that maximises CO2 avoided over
-    the horizon under the total budget and every transformer's hosting limit; selected sites are released by carbon
-    per CNY, the rest are left out. Ignores timing (which year a site is built), quotas and consent risk.
+    """Mixed-integer programme (HiGHS, :func:`sim.planning.select_sites`): the set of sites that maximises CO2
+    avoided per year under the total budget and every transformer's hosting limit; selected sites are released by
+    carbon per CNY, the rest are left out. Stops at planning.mip_rel_gap_percent or planning.node_limit (no time
+    limit). Ignores timing (which year a site is built), crews, offices, quotas and consent risk.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from .planning import select_sites
 
     if sites.empty:
         return []
-    ids = np.array(sites.index.astype(str))
-    value = sites["co2_per_year_t"].to_numpy(float)
-    cap = sites["capacity_kwp"].to_numpy(float)
-    rows, ubs = [], []
-    if ctx.total_budget_cny is not None and np.isfinite(ctx.total_budget_cny):
-        rows.append(sites["capex_cny"].to_numpy(float))
-        ubs.append(float(ctx.total_budget_cny))
-    tids = sites["transformer_id"].astype(str).to_numpy()
-    for tid in sorted(set(tids)):
-        limit = ctx.hosting_limit_kw.get(tid, np.inf)
-        if np.isfinite(limit):
-            rows.append(np.where(tids == tid, cap, 0.0))
-            ubs.append(float(limit))
-    constraints = []
-    if rows:
-        from scipy.sparse import csr_array
+    config = getattr(ctx.plan_inputs, "config", None)
+    return select_sites(sites, total_budget_cny=ctx.total_budget_cny, hosting_limit_kw=ctx.hosting_limit_kw,
+                        config=config).order
 
-        A = csr_array(np.vstack(rows))
-        constraints.append(LinearConstraint(A, -np.inf, np.array(ubs)))
-    res = milp(-value, constraints=constraints, integrality=np.ones(len(ids)), bounds=Bounds(0, 1),
-               options={"time_limit": 60.0, "mip_rel_gap": 1e-6})
-    if res.x is None:
-        raise InputError(f"the optimal strategy found no solution ({res.message})", field="strategy", value="optimal")
-    chosen = sites.loc[ids[res.x > 0.5]]
-    return _by(chosen, "carbon_per_cny_kg", ascending=[False])
+
+@register("multi_year_plan")
+def multi_year_plan(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
+    """Multi-year mixed-integer plan (HiGHS, :func:`sim.planning.multi_year_plan`): the budget year each site is
+    released in, under each year's budget, crew-days and office capacity, hosting limits with upgrades, the capacity
+    target and (planning.pilot_quotas) the pilot's quotas; maximises discounted CO2 avoided (planning.objective:
+    or energy, or least capex to reach the target). Released year by year, within a year by carbon per CNY.
+    """
+    from .planning import multi_year_plan as solve
+
+    if sites.empty:
+        return []
+    if ctx.plan_inputs is None:
+        raise InputError("multi_year_plan needs the scenario's rollout and grid settings (run it through sim.run, "
+                         "sim.compare or pvsim)", field="strategy", value="multi_year_plan")
+    return solve(sites, ctx.plan_inputs).order
+
+
+SEED_INDEPENDENT = frozenset({"optimal", "multi_year_plan"})
+"""Built-in strategies whose order does not depend on the seed: a comparison solves them once."""
 
 
 def available() -> list[str]:

@@ -18,6 +18,7 @@ DIMENSIONLESS = {
     "sigma", "include_types", "site_types", "release_mode", "resource", "stages", "site_type_stages",
     # resource counts (crews, reviewers... are numbers of teams) and rating multipliers
     "crews", "reviewers", "inspectors", "surveyors", "om_crews", "upgrade_factor", "n_years", "max_sites_in_pipeline",
+    "node_limit",
     "om_weight", "bm_weight", "chunk_size", "dc_ac_ratio", "albedo", "water_albedo",
     # coordinate reference systems: EPSG codes or names, not quantities
     "sites_crs", "transformers_crs", "feeders_crs", "exclusions_crs",

@@ -1,0 +1,231 @@
+"""What-if sweeps: every combination of values of some scenario keys x strategies x replications, on the Dask engine
+of :mod:`sim.experiment`, paired by replication seed across variants.
+
+Each variant is the scenario with its values applied (:meth:`sim.scenario.Scenario.with_changes`, validated before
+any work); replication ``r`` uses the seed :func:`sim.experiment.replication_seed` ``(scenario.seed, r)`` in every
+variant and strategy, so the differences between variants are paired (common random numbers). The variants run on
+one Dask cluster, each as a comparison of its own (:func:`sim.experiment.compare`), so a sweep resumes exactly as a
+comparison does.
+
+Output folder (``out_dir``)::
+
+    variants/<label>/        the comparison of one variant (its runs, comparison.csv, ...)
+    sweep_runs.csv           tidy: one row per variant x strategy x replication, the swept keys as columns, metrics
+    sweep_summary.csv        a row per variant x strategy: n, and mean, ci95_low, ci95_high of every metric
+    sweep_paired.csv         each variant minus the first (the base), per strategy and metric, paired by replication
+    sweep.json               the swept keys and values, the variants, the seeds, and the tables above
+    sweep_<strategy>_*.png   per strategy: metric bars, paired differences, capacity and CO2 over time by variant
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from . import experiment, pipeline
+from ._io import atomic_write, check_out_folder
+from .errors import InputError
+from .metrics import printed
+from .results import jsonable
+
+
+@dataclass
+class Sweep:
+    """A finished sweep: ``runs`` (tidy, one row per variant x strategy x replication), ``summary`` (mean and 95 %
+    CI per variant x strategy), ``paired`` (variant minus the base variant, paired by replication)."""
+
+    params: dict[str, list]
+    variants: pd.DataFrame
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    paired: pd.DataFrame
+    strategies: list[str]
+    replications: int
+    out_dir: Path
+    figures: list[Path] = field(default_factory=list)
+    computed: int = 0
+
+
+def parse_param(text: str) -> tuple[str, list]:
+    """``"rollout.crews=4,8,12"`` -> ``("rollout.crews", [4, 8, 12])`` (each value read as YAML)."""
+    key, sep, values = str(text).partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError("expected KEY=V1,V2,...", field="--param", value=text, allowed="e.g. rollout.crews=4,8,12")
+    items = [v.strip() for v in values.split(",") if v.strip()]
+    if not items:
+        raise InputError("empty list of values", field=f"--param {key}", value=text,
+                         allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12")
+    try:
+        return key, [yaml.safe_load(v) for v in items]
+    except yaml.YAMLError:
+        raise InputError("a value is not valid YAML", field=f"--param {key}", value=values) from None
+
+
+def _label(changes: dict[str, Any]) -> str:
+    """A folder-safe label of a variant, e.g. ``rollout.crews=4+grid.hosting_share_percent=100``."""
+    text = "+".join(f"{k}={v}" for k, v in changes.items())
+    return re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+
+
+def make_variants(scenario, params: dict[str, list]) -> list[tuple[str, dict[str, Any], object]]:
+    """(label, changes, validated scenario) of every combination of ``params`` values, in the given order; a bad key
+    or value fails here, naming ``--param``, before any work."""
+    if not params:
+        raise InputError("nothing to sweep", field="--param", allowed="one or more KEY=V1,V2,...")
+    for key, values in params.items():
+        if not isinstance(values, (list, tuple)) or len(values) == 0:
+            raise InputError("empty list of values", field=f"--param {key}", value=values,
+                             allowed="one or more values")
+    out = []
+    for combo in itertools.product(*params.values()):
+        changes = dict(zip(params, combo))
+        out.append((_label(changes), changes, scenario.with_changes(changes, option="--param")))
+    labels = [label for label, _, _ in out]
+    if len(set(labels)) != len(labels):
+        raise InputError("two variants have the same values", field="--param", value=labels,
+                         allowed="distinct values per key")
+    return out
+
+
+def sweep(scenario, params: dict[str, list], strategies: list[str] | None = None, replications: int = 10, *,
+          out_dir: Path, workers: int | None = None, scheduler: str | None = None, progress: bool = True,
+          cache_dir: Path | str | None = None, figures: bool = True, overwrite: bool = False) -> Sweep:
+    """Run every variant of ``params`` (key -> values, every combination) x strategy x replication and compare the
+    variants paired by replication seed. See the module docstring for the outputs. ``out_dir`` follows the rules of
+    :func:`sim._io.check_out_folder` (never among the scenario's inputs; a non-empty folder that is not a sweep
+    only with ``overwrite``, and nothing in it is removed)."""
+    names = experiment._check_strategies(strategies or [scenario.strategy])
+    replications = experiment._check_replications(replications)
+    experiment._check_workers(workers, scheduler)
+    variants = make_variants(scenario, params)
+    out_dir = check_out_folder(out_dir, is_ours=is_sweep_folder, overwrite=overwrite,
+                               protected=pipeline.input_paths(scenario), what="pvsim sweep folder")
+    comparisons = {}
+    n_tasks = len(variants) * len(names) * replications
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(experiment._dask_client(workers, scheduler, n_tasks))
+        for label, _, variant in variants:
+            comparisons[label] = experiment.compare(
+                variant, names, replications, out_dir=out_dir / "variants" / label, progress=progress,
+                cache_dir=cache_dir, figures=False, _client=client)
+    result = _assemble(params, variants, comparisons, names, replications, out_dir)
+    _write(result, scenario)
+    if figures:
+        result.figures = _figures(result, comparisons)
+    return result
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a sweep (finished, or interrupted with some variant started)."""
+    return (folder / "sweep.json").is_file() or (folder / "variants").is_dir()
+
+
+def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sweep:
+    labels = [label for label, _, _ in variants]
+    table = pd.DataFrame([{"variant": label, **{k: json.dumps(v) if isinstance(v, (list, dict)) else v
+                                                for k, v in changes.items()}} for label, changes, _ in variants])
+    runs = pd.concat([comparisons[label].runs.assign(variant=label) for label in labels], ignore_index=True)
+    runs = runs.merge(table, on="variant", how="left")
+    runs["path"] = "variants/" + runs["variant"] + "/" + runs["path"]
+    first = ["variant", *params, "strategy", "replication", "seed"]
+    runs = runs[first + [c for c in runs.columns if c not in first]]
+    summary, paired = [], []
+    for strategy in names:
+        sub = runs[runs["strategy"] == strategy].assign(strategy=runs["variant"])
+        summary.append(experiment.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"})
+                       .assign(strategy=strategy))
+        if len(labels) > 1:
+            diff = experiment.paired_differences(sub, labels, labels[0])
+            paired.append(diff.rename(columns={"strategy": "variant", "baseline": "base_variant"})
+                          .assign(strategy=strategy))
+    summary = pd.concat(summary, ignore_index=True).merge(table, on="variant", how="left")
+    summary = summary[["variant", *params, "strategy"] + [c for c in summary.columns
+                                                          if c not in ("variant", "strategy", *params)]]
+    paired = pd.concat(paired, ignore_index=True) if paired else pd.DataFrame(
+        columns=["variant", "base_variant", "metric", "n", "mean", "ci95_low", "ci95_high", "excludes_zero",
+                 "strategy"])
+    paired = paired[["strategy", *[c for c in paired.columns if c != "strategy"]]]
+    return Sweep(params=params, variants=table, runs=runs, summary=summary, paired=paired, strategies=names,
+                 replications=replications, out_dir=out_dir,
+                 computed=sum(c.computed for c in comparisons.values()))
+
+
+def _write(result: Sweep, scenario) -> None:
+    out = result.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    csv = dict(index=False, float_format=experiment.CSV_FLOAT_FORMAT, lineterminator="\n")
+    atomic_write(out / "sweep_runs.csv", result.runs.to_csv(**csv))
+    atomic_write(out / "sweep_summary.csv", result.summary.to_csv(**csv))
+    atomic_write(out / "sweep_paired.csv", result.paired.to_csv(**csv))
+    doc = {
+        "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
+        "variants": result.variants.to_dict(orient="records"), "strategies": result.strategies,
+        "replications": result.replications,
+        "seeds": [experiment.replication_seed(scenario.seed, r) for r in range(result.replications)],
+        "confidence": "95 % two-sided, Student's t over replications; paired differences by replication seed",
+        "summary": result.summary.to_dict(orient="records"), "paired": result.paired.to_dict(orient="records"),
+    }
+    atomic_write(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def _figures(result: Sweep, comparisons: dict) -> list[Path]:
+    """Per strategy, the comparison figures with the variants in place of strategies."""
+    from .plotting.compare import plot_bands, plot_metric_bars, plot_paired_differences
+
+    labels = list(result.variants["variant"])
+    paths = []
+    for strategy in result.strategies:
+        stem = result.out_dir / f"sweep_{experiment._strategy_dirname(strategy)}"
+        table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
+        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png")))
+        bands = pd.concat([comparisons[v].bands[comparisons[v].bands["strategy"] == strategy].assign(strategy=v)
+                           for v in labels], ignore_index=True)
+        paths.append(plot_bands(bands, labels, result.replications, Path(f"{stem}_over_time.png")))
+        if len(labels) > 1:
+            paired = result.paired[result.paired["strategy"] == strategy].drop(columns="strategy").rename(
+                columns={"variant": "strategy", "base_variant": "baseline"})
+            paths.append(plot_paired_differences(paired, labels, labels[0], result.replications,
+                                                 Path(f"{stem}_paired.png")))
+    return paths
+
+
+def print_sweep(result: Sweep, file=None) -> None:
+    """Per strategy: each variant's means ± 95 % CI half-widths, then its paired difference to the base variant."""
+    file = file or sys.stdout
+    shown = printed()
+    header = ["variant", "n", *[m.printed_header for m in shown]]
+    print(f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
+          "half-width", file=file)
+    for strategy in result.strategies:
+        table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
+        rows = [[label, str(int(row["n"])), *[experiment._mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"],
+                                                                   m.divisor, m.decimals) for m in shown]]
+                for label, row in table.iterrows()]
+        print(f"\n  {strategy}", file=file)
+        for text in experiment._format_table(header, rows):
+            print("  " + text, file=file)
+        paired = result.paired[result.paired["strategy"] == strategy]
+        if paired.empty:
+            continue
+        base = paired["base_variant"].iloc[0]
+        rows = []
+        for label in table.index[1:]:
+            cells = [label, ""]
+            for m in shown:
+                d = paired[(paired["variant"] == label) & (paired["metric"] == m.name)].iloc[0]
+                mark = "*" if d["excludes_zero"] else " "
+                cells.append(experiment._mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
+            rows.append(cells)
+        print(f"  difference to {base} (paired by replication seed; * = CI excludes 0)", file=file)
+        for text in experiment._format_table(header, rows):
+            print("  " + text, file=file)
