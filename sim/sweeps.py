@@ -34,8 +34,8 @@ import yaml
 from . import experiment, pipeline
 from ._io import atomic_write, check_out_folder
 from .errors import InputError
-from .metrics import printed
-from .results import jsonable
+from .metrics import METRICS, printed
+from .results import csv_text, jsonable
 
 
 @dataclass
@@ -163,10 +163,11 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
 def _write(result: Sweep, scenario) -> None:
     out = result.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    csv = dict(index=False, float_format=experiment.CSV_FLOAT_FORMAT, lineterminator="\n")
-    atomic_write(out / "sweep_runs.csv", result.runs.to_csv(**csv))
-    atomic_write(out / "sweep_summary.csv", result.summary.to_csv(**csv))
-    atomic_write(out / "sweep_paired.csv", result.paired.to_csv(**csv))
+    # plain decimals, each metric with the decimals of the metric table (as the comparison's CSV files)
+    atomic_write(out / "sweep_runs.csv", csv_text(result.runs, {n: m.csv_decimals for n, m in METRICS.items()}))
+    atomic_write(out / "sweep_summary.csv", csv_text(result.summary, {
+        f"{n}_{stat}": m.csv_decimals for n, m in METRICS.items() for stat in ("mean", "ci95_low", "ci95_high")}))
+    atomic_write(out / "sweep_paired.csv", experiment._paired_csv(result.paired))
     doc = {
         "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
         "variants": result.variants.to_dict(orient="records"), "strategies": result.strategies,
