@@ -359,9 +359,9 @@ def _add_cache_and_quiet(p) -> None:
 
 def _add_run_parser(sub) -> None:
     p = _subparser(sub, "run", "run one scenario and write its output folder",
-                   "Run one scenario: sites, yields, strategy, rollout, accounting; write summary.json, "
-                   "sites.parquet,\nsites.gpkg, annual.csv and events.parquet atomically. A progress bar is drawn only on a "
-                   "terminal.",
+                   "Run one scenario: sites, yields, strategy, rollout, accounting; write summary.json,\n"
+                   "sites.parquet, sites.gpkg, annual.csv, events.parquet and the other tables of docs/outputs.md\n"
+                   "atomically. A progress bar is drawn only on a terminal.",
                    "pvsim run scenarios/demo_county.yaml -s grid_headroom --seed 3 -o runs/demo")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
     p.add_argument("-o", "--out", metavar="DIR",
