@@ -47,12 +47,6 @@ def _check_seed(seed: int | None) -> None:
         raise InputError("the seed must be >= 0", field="--seed", value=seed, allowed="an integer >= 0")
 
 
-def _check_out_folder(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError("output path exists and is a file", file=out, field="--out",
-                         allowed="a folder path (created if missing)")
-
-
 def _check_cache_dir(cache_dir: str | None) -> None:
     if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
         raise InputError("cache path exists and is a file", file=cache_dir, field="--cache-dir",
@@ -74,7 +68,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     # every argument is checked before any work (sites, weather and yields take seconds)
     _check_seed(args.seed)
-    _check_out_folder(Path(args.out) if args.out else None)
     _check_cache_dir(args.cache_dir)
     scenario = _with_sets(load_scenario(args.scenario), args)
     strategy = args.strategy or scenario.strategy
@@ -152,16 +145,19 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .experiment import check_compare_arguments, compare, print_comparison
+    from ._io import check_out_folder
+    from .experiment import check_compare_arguments, compare, is_comparison_folder, print_comparison
+    from .pipeline import input_paths
     from .scenario import load_scenario
 
-    out = Path(args.out) if args.out else None
-    _check_out_folder(out)
     _check_cache_dir(args.cache_dir)
     scenario = _with_sets(load_scenario(args.scenario), args)
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
     check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
-    out = out or Path("runs") / f"{scenario.name}-compare"
+    # before any work: never among the scenario's inputs, never into someone else's folder without --overwrite
+    out = check_out_folder(Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare",
+                           is_ours=is_comparison_folder, overwrite=args.overwrite, protected=input_paths(scenario),
+                           what="pvsim comparison folder")
     comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
                          scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
                          cache_dir=args.cache_dir, overwrite=args.overwrite)

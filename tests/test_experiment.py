@@ -225,7 +225,7 @@ def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
 
     print_comparison(replace(reference, currency="EUR"))
     printed = capsys.readouterr().out
-    assert "capex MEUR" in printed and "EUR/t CO2" in printed and "CNY" not in printed
+    assert "capex MEUR" in printed and "net EUR/t" in printed and "gross EUR/t" in printed and "CNY" not in printed
     assert metrics.in_currency(METRICS["capex_cny"], "EUR").display_unit == "million EUR"
 
 
