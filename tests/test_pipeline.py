@@ -188,10 +188,10 @@ def test_pilot_coverage_can_be_switched_off(tiny_county, tmp_path, cache_dir):
 
     raw = scenario_dict(tiny_county, pilot_coverage=False, time_zone="Asia/Urumqi")
     raw["economics"] = {"currency": "EUR"}
-    with pytest.warns(sim.errors.InputWarning, match="EUR"):
+    with pytest.warns(sim.InputWarning, match="EUR"):
         scenario = sim.load_scenario(write_scenario(tmp_path, raw))
-    prepared = sim.pipeline.prepare(scenario, cache_dir=cache_dir)
-    result = sim.pipeline.run_prepared(prepared, "max_yield")
+    prepared = sim.prepare(scenario, cache_dir=cache_dir)
+    result = sim.run_prepared(prepared, "max_yield")
     assert result.summary["pilot_coverage"] == {} and result.summary["time_zone"] == "Asia/Urumqi"
     from sim.labels import quantity
 
@@ -199,4 +199,4 @@ def test_pilot_coverage_can_be_switched_off(tiny_county, tmp_path, cache_dir):
     assert ("capex", capex, "of the sites built") in key_figures(result.summary)
     assert "pilot_coverage: false" in render_html(result)
     with pytest.raises(InputError, match="pilot_quota"):
-        sim.pipeline.run_prepared(prepared, "pilot_quota")
+        sim.run_prepared(prepared, "pilot_quota")
