@@ -404,11 +404,13 @@ def _add_compare_parser(sub) -> None:
 
 
 def _add_report_parser(sub) -> None:
-    p = _subparser(sub, "report", "write a self-contained report.html of a run or a comparison folder",
-                   "Write report.html into a run folder (pvsim run) or a comparison folder (pvsim compare): one\n"
-                   "file with inline figures and styles, no network needed to open it.",
+    p = _subparser(sub, "report", "write a self-contained report.html of a run, comparison or sweep folder",
+                   "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare) or a\n"
+                   "sweep folder (pvsim sweep: per strategy, the variants with 95 % CIs and their paired\n"
+                   "differences against the first variant): one file with inline figures and styles, no\n"
+                   "network needed to open it.",
                    "pvsim report runs/demo --lang zh --scenario scenarios/demo_county.yaml")
-    p.add_argument("folder", metavar="FOLDER", help="output folder of 'pvsim run' or 'pvsim compare'")
+    p.add_argument("folder", metavar="FOLDER", help="output folder of 'pvsim run', 'pvsim compare' or 'pvsim sweep'")
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="language of labels, headings and units (default: en); numbers are the same")
     p.add_argument("--scenario", metavar="SCENARIO.yaml",

@@ -179,6 +179,48 @@ def _write(result: Sweep, scenario) -> None:
     atomic_write(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
 
+PAIRED_TITLE = "label.sweep_paired_title"
+"""Label of the title of a sweep's paired-difference figure (variant minus the first variant)."""
+
+
+def strategy_view(result: Sweep, strategy: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The variants of one strategy shaped as a comparison's tables (variants in place of strategies): the summary
+    indexed by variant, and the paired differences with ``strategy`` / ``baseline`` columns naming variants."""
+    table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
+    paired = result.paired[result.paired["strategy"] == strategy].drop(columns="strategy").rename(
+        columns={"variant": "strategy", "base_variant": "baseline"})
+    return table, paired
+
+
+def strategy_bands(comparisons: dict, labels: list[str], strategy: str) -> pd.DataFrame:
+    """``annual_bands`` of one strategy with the variants in place of strategies."""
+    return pd.concat([comparisons[v].bands[comparisons[v].bands["strategy"] == strategy].assign(strategy=v)
+                      for v in labels], ignore_index=True)
+
+
+def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
+    """Load a finished sweep folder: the :class:`Sweep` (without its runs' figures), the comparison of every variant
+    (:func:`sim.experiment.read_comparison`) and ``sweep.json``; raises :class:`InputError` naming what is missing."""
+    out_dir = Path(out_dir).expanduser()
+    missing = [f for f in ("sweep.json", "sweep_runs.csv", "sweep_summary.csv", "sweep_paired.csv")
+               if not (out_dir / f).is_file()]
+    if missing:
+        raise InputError(f"not a finished pvsim sweep folder: missing {', '.join(missing)}", file=out_dir,
+                         field="FOLDER", allowed="a folder written by 'pvsim sweep' (rerun it to finish)")
+    doc = json.loads((out_dir / "sweep.json").read_text(encoding="utf-8"))
+    variants = pd.DataFrame(doc["variants"])
+    labels = list(variants["variant"])
+    text = {"variant": str, "strategy": str, "base_variant": str}
+    result = Sweep(params=doc["params"], variants=variants,
+                   runs=pd.read_csv(out_dir / "sweep_runs.csv", dtype=text),
+                   summary=pd.read_csv(out_dir / "sweep_summary.csv", dtype=text),
+                   paired=pd.read_csv(out_dir / "sweep_paired.csv", dtype=text),
+                   strategies=list(doc["strategies"]), replications=int(doc["replications"]), out_dir=out_dir,
+                   figures=sorted(out_dir.glob("sweep_*.png")))
+    comparisons = {v: experiment.read_comparison(out_dir / "variants" / v) for v in labels}
+    return result, comparisons, doc
+
+
 def _figures(result: Sweep, comparisons: dict) -> list[Path]:
     """Per strategy, the comparison figures with the variants in place of strategies."""
     from .plotting.compare import plot_bands, plot_metric_bars, plot_paired_differences
@@ -187,16 +229,13 @@ def _figures(result: Sweep, comparisons: dict) -> list[Path]:
     paths = []
     for strategy in result.strategies:
         stem = result.out_dir / f"sweep_{experiment._strategy_dirname(strategy)}"
-        table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
+        table, paired = strategy_view(result, strategy)
         paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png")))
-        bands = pd.concat([comparisons[v].bands[comparisons[v].bands["strategy"] == strategy].assign(strategy=v)
-                           for v in labels], ignore_index=True)
-        paths.append(plot_bands(bands, labels, result.replications, Path(f"{stem}_over_time.png")))
+        paths.append(plot_bands(strategy_bands(comparisons, labels, strategy), labels, result.replications,
+                                Path(f"{stem}_over_time.png")))
         if len(labels) > 1:
-            paired = result.paired[result.paired["strategy"] == strategy].drop(columns="strategy").rename(
-                columns={"variant": "strategy", "base_variant": "baseline"})
             paths.append(plot_paired_differences(paired, labels, labels[0], result.replications,
-                                                 Path(f"{stem}_paired.png")))
+                                                 Path(f"{stem}_paired.png"), title_key=PAIRED_TITLE))
     return paths
 
 

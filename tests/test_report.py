@@ -175,6 +175,7 @@ def test_chinese_report_same_numbers_chinese_labels(report_zh, report, run_folde
 
 def test_every_label_has_both_languages():
     from sim.labels import LANGUAGES, _table
+    from sim.metrics import bars
     from sim.rollout.config import RESOURCES, STAGES, STATUSES
     from sim.strategies import REGISTRY
 
@@ -182,7 +183,8 @@ def test_every_label_has_both_languages():
     assert all(row[lang] for row in table.values() for lang in LANGUAGES)
     needed = [f"resource.{r}" for r in RESOURCES] + [f"stage.{s}" for s in STAGES] + \
         [f"strategy.{s}" for s in REGISTRY] + [f"site_type.{t}" for t in plotting.SITE_TYPE_COLOURS] + \
-        [f"status.{s}" for s in (*STATUSES, "ineligible", "not_prioritised")]
+        [f"status.{s}" for s in (*STATUSES, "ineligible", "not_prioritised")] + \
+        [f"metric.{m.name}" for m in bars()]
     assert [k for k in needed if k not in table] == []
     with pytest.raises(InputError, match="--lang"):
         label("report.map", "fr")
@@ -321,9 +323,9 @@ def _map_png(dom: str, section: str):
     return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
 
 
-def _check_in_browser(page: Path, tmp_path: Path, map_section: str) -> str:
-    """Screenshot and DOM of ``page`` in headless Chromium: no script error, not blank, every image decoded, a
-    non-blank map; returns the DOM."""
+def _check_in_browser(page: Path, tmp_path: Path, map_section: str, min_images: int = 4) -> str:
+    """Screenshot and DOM of ``page`` in headless Chromium: no script error, not blank, every image decoded (at
+    least ``min_images``), a non-blank map (or first figure after ``map_section``); returns the DOM."""
     from PIL import Image
 
     url = page.resolve().as_uri()
@@ -342,7 +344,7 @@ def _check_in_browser(page: Path, tmp_path: Path, map_section: str) -> str:
     assert not _js_errors(p.stderr), _js_errors(p.stderr)
     assert 'data-report="ready"' in dom, "the page's inline script did not run"
     n_images = len(re.findall(r"<img ", dom))
-    assert n_images >= 4 and f'data-images="{n_images}"' in dom, "an image did not decode in the browser"
+    assert n_images >= min_images and f'data-images="{n_images}"' in dom, "an image did not decode in the browser"
     map_image = _map_png(dom, map_section)
     assert len(map_image.getcolors(maxcolors=1 << 20) or range(1 << 20)) > 20, "the map is blank"
     return dom
@@ -375,6 +377,74 @@ def test_comparison_report_renders_in_a_headless_browser(comparison_folder, tmp_
     page = write_any_report(comparison_folder[0], lang="zh", out=tmp_path / "cmp_zh.html")
     dom = _check_in_browser(page, tmp_path, "maps")
     assert label("report.compare_title", "zh") in dom and CJK.search(dom)
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tiny_county, tmp_path_factory, cache_dir) -> Path:
+    """2 variants (1 and 8 crews) x 1 strategy x 2 replications of the tiny county (6 years)."""
+    folder = tmp_path_factory.mktemp("report_sweep")
+    scenario = sim.load_scenario(write_scenario(folder, scenario_dict(tiny_county, horizon_years=6)))
+    sim.sweep(scenario, {"rollout.crews": [1, 8]}, ["max_carbon_per_cny"], 2, out_dir=folder / "sweep", workers=1,
+              progress=False, cache_dir=cache_dir)
+    return folder / "sweep"
+
+
+@pytest.mark.slow
+def test_sweep_report(sweep_folder, capsys):
+    from sim.metrics import METRICS
+
+    assert main(["report", str(sweep_folder)]) == 0  # a sweep folder, told before its variants' comparison folders
+    assert "wrote" in capsys.readouterr().out
+    text = (sweep_folder / REPORT_NAME).read_text(encoding="utf-8")
+    assert label("report.sweep_title") in text and label("report.programme") in text
+    assert label("report.assumptions") in text  # the scenario was found from the variants' comparison.json
+    section = text[text.index('id="strategy-0"'):text.index('id="strategy-0-paired"')]
+    assert "max_carbon_per_cny" in section
+    summary = pd.read_csv(sweep_folder / "sweep_summary.csv").set_index("variant")
+    co2 = METRICS["co2_avoided_t"]
+    for variant, crews in (("rollout.crews=1", 1), ("rollout.crews=8", 8)):
+        # the variant's row: its label, what it changes (the swept value), n, mean ± CI half-width in kt
+        row = summary.loc[variant]
+        half = (row["co2_avoided_t_ci95_high"] - row["co2_avoided_t_ci95_low"]) / 2 / co2.divisor
+        cells = f'<td class="l">{variant}</td><td class="l">{crews}</td><td class="">2</td>'
+        assert cells in section, variant
+        assert f"{row['co2_avoided_t_mean'] / co2.divisor:,.1f} ± {half:,.1f}" in section
+    # the paired difference of 8 crews against 1 crew, by hand from the tidy runs, with its direction cue
+    runs = pd.read_csv(sweep_folder / "sweep_runs.csv")
+    slow, fast = (runs[runs["rollout.crews"] == c].set_index("replication")["years_to_50pct"] for c in (1, 8))
+    paired = text[text.index('id="strategy-0-paired"'):text.index('id="strategy-0-figures"')]
+    years = METRICS["years_to_50pct"]
+    assert f"{(fast - slow).mean() / years.divisor:,.{years.decimals}f} ± " in paired
+    assert label("label.lower_better") in paired and label("label.higher_better") in paired
+    assert label("label.verdict_first_variant") in paired
+    assert any(label(k) in paired for k in ("label.better", "label.worse", "label.no_difference"))
+    figures = text[text.index('id="strategy-0-figures"'):]
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', figures)) == 3  # bars, paired, bands
+    assert not re.search(r"https?://|src=\"(?!data:)", text)  # self-contained
+
+
+def test_unfinished_sweep_report_names_what_is_missing(tmp_path, capsys):
+    """An interrupted sweep (variants started, no sweep.json yet) is told as a sweep, and refused in one line."""
+    (tmp_path / "sweep" / "variants").mkdir(parents=True)
+    assert main(["report", str(tmp_path / "sweep")]) == 2
+    err = capsys.readouterr().err
+    assert "not a finished pvsim sweep folder" in err and "sweep.json" in err and "Traceback" not in err
+    assert not (tmp_path / "sweep" / REPORT_NAME).exists()
+
+
+@pytest.mark.slow
+@BROWSER
+def test_sweep_report_renders_in_a_headless_browser(sweep_folder, tmp_path):
+    from sim.report import write_any_report
+
+    page = write_any_report(sweep_folder, lang="zh", out=tmp_path / "sweep_zh.html")
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"https?://|src=\"(?!data:)", text)
+    dom = _check_in_browser(page, tmp_path, "strategy-0-figures", min_images=3)
+    for key in ("report.sweep_title", "report.variants", "report.sweep_paired", "label.verdict_first_variant"):
+        assert label(key, "zh") in dom, key
+    assert "rollout.crews=1" in dom and "rollout.crews=8" in dom
+    assert len(CJK.findall(dom)) > 200, "little Chinese text in the page"
 
 
 @pytest.mark.slow

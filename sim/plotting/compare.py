@@ -119,10 +119,11 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, c
 
 
 def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], baseline: str, replications: int,
-                              lang: str = "en", currency: str = "CNY") -> Figure:
+                              lang: str = "en", currency: str = "CNY", title_key: str = "label.paired_title") -> Figure:
     """One panel per metric: each strategy minus the baseline, paired by replication, mean with 95 % CI.
 
-    Filled markers: the interval excludes 0 (a difference the replications resolve); hollow: it does not."""
+    Filled markers: the interval excludes 0 (a difference the replications resolve); hollow: it does not.
+    ``title_key``: the label of the title (a sweep's says "variant minus")."""
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
     table = paired.set_index(["strategy", "metric"])
@@ -134,7 +135,7 @@ def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], basel
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
         _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0)
-    fig.suptitle(label("label.paired_title", lang, baseline=strategy_label(baseline, lang), n=replications),
+    fig.suptitle(label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications),
                  fontsize=FONT_PT)
     return fig
 
@@ -230,8 +231,9 @@ def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: i
 
 
 def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baseline: str, replications: int,
-                            path: Path, currency: str = "CNY") -> Path:
-    return save_png(paired_differences_figure(paired, strategies, baseline, replications, currency=currency), path)
+                            path: Path, currency: str = "CNY", title_key: str = "label.paired_title") -> Path:
+    return save_png(paired_differences_figure(paired, strategies, baseline, replications, currency=currency,
+                                              title_key=title_key), path)
 
 
 def plot_build_maps(sites, built: dict[str, pd.DataFrame], strategies: list[str], path: Path, layers=None) -> Path:

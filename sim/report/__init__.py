@@ -1,5 +1,5 @@
-"""Self-contained HTML reports (``pvsim report FOLDER``): of one run (:mod:`sim.report.run`) or of a strategy
-comparison (:mod:`sim.report.compare`), in English or Chinese (``lang="zh"``: labels, headings and units from
+"""Self-contained HTML reports (``pvsim report FOLDER``): of one run (:mod:`sim.report.run`), of a strategy
+comparison (:mod:`sim.report.compare`) or of a what-if sweep (:mod:`sim.report.sweep`), in English or Chinese (``lang="zh"``: labels, headings and units from
 ``sim/tables/labels.csv``; numbers unchanged).
 
 A report is one file (default ``FOLDER/report.html``), written atomically, with inline PNG figures and inline
@@ -14,7 +14,7 @@ from ._html import REPORT_NAME
 from .run import check_run_folder, key_figures, render_html, run_warnings, write_report
 
 __all__ = ["REPORT_NAME", "check_run_folder", "is_comparison_folder", "key_figures", "render_html", "run_warnings",
-           "write_any_report", "write_comparison_report", "write_report"]
+           "write_any_report", "write_comparison_report", "write_report", "write_sweep_report"]
 
 
 def is_comparison_folder(folder: Path) -> bool:
@@ -28,9 +28,21 @@ def write_comparison_report(folder: str | Path, **kwargs) -> Path:
     return write(folder, **kwargs)
 
 
+def write_sweep_report(folder: str | Path, **kwargs) -> Path:
+    from .sweep import write_sweep_report as write
+
+    return write(folder, **kwargs)
+
+
 def write_any_report(folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
-    """The report of a run folder or, if ``folder`` holds ``comparison.json``, of a comparison; returns its path."""
+    """The report of a sweep folder (:func:`sim.sweeps.is_sweep_folder`), of a comparison folder (it holds
+    ``comparison.json``) or of a run folder; returns its path. A sweep is told first: it holds comparison folders
+    below it, not at its top."""
+    from ..sweeps import is_sweep_folder
+
     folder = Path(folder).expanduser()
+    if is_sweep_folder(folder):
+        return write_sweep_report(folder, lang=lang, scenario=scenario, out=out)
     if is_comparison_folder(folder):
         return write_comparison_report(folder, lang=lang, scenario=scenario, out=out)
     return write_report(folder, lang=lang, scenario=scenario, out=out)

@@ -62,26 +62,35 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 
 
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
-    paired = comparison.paired.set_index(["strategy", "metric"])
+    intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
+    return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
+                                                  metrics, lang)
+
+
+def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric], lang: str,
+                 first_header: str | None = None, verdict_header: str | None = None) -> str:
+    """Each of ``names`` (strategies, or a sweep's variants) minus ``baseline`` per metric: the difference with its
+    95 % CI, which direction is better (the metric table's ``better``) and the verdict. ``paired`` has the columns
+    of ``paired_differences.csv`` (``strategy`` naming the one compared)."""
+    paired = paired.set_index(["strategy", "metric"])
+    direction = {"higher": label("label.higher_better", lang), "lower": label("label.lower_better", lang)}
     rows, classes = [], []
-    for name in comparison.strategies:
-        if name == comparison.baseline:
+    for name in names:
+        if name == baseline:
             continue
         for m in metrics:
             if (name, m.name) not in paired.index:
                 continue
             d = paired.loc[(name, m.name)]
             text, cls = _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
-            direction = {"higher": label("label.higher_better", lang), "lower": label("label.lower_better", lang)}
             rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
-                         f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
-                         f"{unit(m.display_unit, lang)}", direction.get(m.better, "-"), text])
+                         (f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
+                          f"{unit(m.display_unit, lang)}"), direction.get(m.better, "-"), text])
             classes.append(["", "", "", "", cls])
-    header = [label("label.strategy", lang), label("label.metric", lang),
+    header = [first_header or label("label.strategy", lang), label("label.metric", lang),
               f"{label('label.difference', lang)} ({label('label.ci95', lang)})", label("label.direction", lang),
-              label("label.verdict", lang)]
-    intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
-    return f"<p>{h.e(intro)}</p>" + h.table(header, rows, left=2, classes=classes)
+              verdict_header or label("label.verdict", lang)]
+    return h.table(header, rows, left=2, classes=classes)
 
 
 def _figures(comparison, ctx: Context, lang: str) -> list[str]:
@@ -119,7 +128,18 @@ def _maps(comparison, ctx: Context, lang: str) -> list[str]:
     return [h.note(label("report.no_scenario", lang))]
 
 
-def _baseline_summary(comparison) -> dict:
+def assumptions_section(ctx: Context, summary: dict, lang: str, intro: str | None = None) -> list[str]:
+    """The heading and table of the assumptions behind the money and carbon figures (nothing without a scenario)."""
+    rows = assumption_rows(ctx, summary, lang) if ctx.scenario is not None else []
+    if not rows:
+        return []
+    return [f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>',
+            *([f"<p>{h.e(intro)}</p>"] if intro else []),
+            h.table([label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
+                    rows, left=3, classes=[["", "", "src"] for _ in rows])]
+
+
+def baseline_summary(comparison) -> dict:
     """``summary.json`` of the baseline's replication 0 (grid factor and weather of the comparison's runs)."""
     import json
 
@@ -150,11 +170,7 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     if len(comparison.strategies) > 1:
         body += [f'<h2 id="paired">{h.e(label("report.paired", lang))}</h2>', _paired_table(comparison, metrics, lang)]
     body += _figures(comparison, ctx, lang)
-    rows = assumption_rows(ctx, _baseline_summary(comparison), lang) if ctx.scenario is not None else []
-    if rows:
-        body += [f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>',
-                 h.table([label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
-                         rows, left=3, classes=[["", "", "src"] for _ in rows])]
+    body += assumptions_section(ctx, baseline_summary(comparison), lang)
     return h.page(f"{title}: {recorded.get('scenario', '')}", lang, body, h.footer(lang))
 
 

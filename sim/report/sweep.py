@@ -1,0 +1,110 @@
+"""The report of a sweep folder (``pvsim report SWEEP_DIR``, written by ``pvsim sweep``): per strategy, the variants
+as rows (the swept keys and their values) with the mean ± 95 % CI half-width of each metric, each variant's paired
+difference against the first variant with the better / worse cue, and the sweep's figures in the report's language;
+then the assumptions of the scenario when it can be found.
+
+It is the comparison report's machinery (:mod:`sim.report.compare`, :mod:`sim.plotting.compare`) with the variants
+of one strategy in place of strategies (:func:`sim.sweeps.strategy_view`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..labels import check_lang, label, unit
+from ..metrics import Metric
+from . import _html as h
+from ._context import Context, load_context, programme_items
+from .compare import _mean_ci, _strategy, assumptions_section, baseline_summary, paired_table
+
+
+def _value(value) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+
+
+def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str) -> str:
+    """A row per variant: its label, the value of each swept key, n and each metric's mean ± CI half-width."""
+    rows = []
+    for record in variants.to_dict(orient="records"):
+        name = record["variant"]
+        row = table.loc[name]
+        rows.append([name, *[_value(record.get(k)) for k in params], f"{int(row['n'])}",
+                     *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
+                                float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
+    header = [label("label.variant", lang), *params, "n",
+              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit(m.display_unit, lang)}]" for m in metrics]]
+    return h.table(header, rows, left=1 + len(params))
+
+
+def _figures(result, comparisons, strategy: str, table, paired, anchor: str, lang: str) -> list[str]:
+    from ..plotting import compare as figs
+    from ..sweeps import PAIRED_TITLE, strategy_bands
+
+    labels, n = list(result.variants["variant"]), result.replications
+    parts = [f'<h3 id="{anchor}-figures">{h.e(label("report.sweep_figures", lang))}</h3>',
+             h.img(figs.metric_bars_figure(table, labels, n, lang), label("report.metrics_figure", lang),
+                   label("caption.sweep_bars", lang))]
+    if len(labels) > 1:
+        figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, title_key=PAIRED_TITLE)
+        parts.append(h.img(figure, label("report.sweep_paired", lang), label("caption.sweep_paired_figure", lang)))
+    parts.append(h.img(figs.bands_figure(strategy_bands(comparisons, labels, strategy), labels, n, lang),
+                       label("report.trajectories", lang), label("caption.sweep_bands", lang)))
+    return parts
+
+
+def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> list[str]:
+    from ..plotting.compare import shown_metrics
+    from ..sweeps import strategy_view
+
+    labels = list(result.variants["variant"])
+    table, paired = strategy_view(result, strategy)
+    metrics = shown_metrics(table, labels)
+    anchor = f"strategy-{k}"
+    heading = label("report.sweep_strategy", lang, strategy=f"{_strategy(strategy, lang)} ({strategy})")
+    parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
+             f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
+             f"<p>{h.e(label('caption.variants', lang))}</p>",
+             _variants_table(table, result.variants, list(result.params), metrics, lang)]
+    if len(labels) > 1:
+        intro = label("caption.sweep_paired", lang, base=labels[0], n=result.replications)
+        parts += [f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>', f"<p>{h.e(intro)}</p>",
+                  paired_table(paired, labels, labels[0], metrics, lang, first_header=label("label.variant", lang),
+                               verdict_header=label("label.verdict_first_variant", lang))]
+    return parts + _figures(result, comparisons, strategy, table, paired, anchor, lang)
+
+
+def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en", ctx: Context | None = None) -> str:
+    """The sweep report as one self-contained HTML string."""
+    ctx = ctx or Context()
+    title = label("report.sweep_title", lang)
+    swept = ", ".join(f"{k} = {', '.join(_value(v) for v in values)}" for k, values in result.params.items())
+    meta = label("caption.sweep_meta", lang, scenario=doc.get("scenario", "-"), swept=swept,
+                 v=len(result.variants), k=len(result.strategies), n=result.replications)
+    body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
+            *[h.note(n) for n in ctx.notes(lang)]]
+    if ctx.scenario is not None:
+        items = [it for it in programme_items(ctx, {}, lang) if it[0] != label("label.strategy", lang)]
+        items.append((label("label.swept", lang), swept))
+        body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>',
+                 f"<p>{h.e(label('caption.sweep_programme', lang))}</p>", h.definitions(items)]
+    for k, strategy in enumerate(result.strategies):
+        body += _strategy_section(result, comparisons, strategy, k, lang)
+    first = comparisons[result.variants["variant"].iloc[0]]
+    body += assumptions_section(ctx, baseline_summary(first), lang, intro=label("caption.sweep_programme", lang))
+    return h.page(f"{title}: {doc.get('scenario', '')}", lang, body, h.footer(lang))
+
+
+def write_sweep_report(folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
+    """Write the report of the sweep folder ``folder`` (default ``folder/report.html``, atomically)."""
+    from .._io import atomic_write
+    from ..sweeps import read_sweep
+
+    check_lang(lang)
+    folder = Path(folder).expanduser()
+    result, comparisons, doc = read_sweep(folder)
+    first = folder / "variants" / str(result.variants["variant"].iloc[0]) / "comparison.json"
+    recorded = json.loads(first.read_text(encoding="utf-8"))  # the base scenario's file and input hash
+    ctx = load_context(scenario, {**recorded, "scenario": doc.get("scenario")}, folder)
+    text = render_sweep_html(result, comparisons, doc, lang=lang, ctx=ctx)
+    return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)
