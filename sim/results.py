@@ -208,7 +208,7 @@ class RunResult:
         s = self.summary
         return (f"<RunResult {s.get('scenario')} / {s.get('strategy')} / seed {s.get('seed')}: "
                 f"{int(s.get('sites_built') or 0):,} sites, {quantity(s.get('capacity_built_kwp'), 'kWp')}, "
-                f"{quantity(s.get('energy_mwh'), 'MWh')}, {quantity(s.get('co2_avoided_t'), 't')} CO2 net>")
+                f"{quantity(s.get('energy_mwh'), 'MWh')}, {quantity(s.get('co2_avoided_t'), 't')} CO2 avoided>")
 
     def __str__(self) -> str:
         rows = summary_rows(self.summary)

@@ -196,7 +196,9 @@ def test_pilot_coverage_can_be_switched_off(tiny_county, tmp_path, cache_dir):
     from sim.labels import quantity
 
     capex = quantity(result.summary["capex_cny"], "CNY").replace("CNY", "EUR")  # a label: the values are the same
-    assert ("capex", capex, "of the sites built") in key_figures(result.summary)
+    from sim.labels import label
+
+    assert ("capex", capex, label("label.of_sites_built")) in key_figures(result.summary)
     assert "pilot_coverage: false" in render_html(result)
     with pytest.raises(InputError, match="pilot_quota"):
         sim.run_prepared(prepared, "pilot_quota")
