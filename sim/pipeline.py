@@ -188,6 +188,9 @@ def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None
     """Simulate one scenario with one strategy and seed (defaults: the scenario's) and return the result."""
     t_start = time.perf_counter()
     strategies.resolve(strategy or scenario.strategy)  # an unknown strategy fails before sites and yields
+    for track in scenario.rollout.tracks:
+        if track.strategy:
+            strategies.resolve(track.strategy)
     steps = _Steps(progress, total=PREPARE_STEPS + RUN_STEPS)
     try:
         prepared = prepare(scenario, strict=strict, cache_dir=cache_dir, _steps=steps)
@@ -207,9 +210,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     seed = scenario.seed if seed is None else int(seed)
     steps = _steps or _Steps(False, total=RUN_STEPS)
     with steps.step("strategy"):
-        order = prepared.orders.get(strategy)
-        if order is None:
-            order = strategies.order_sites(strategy, prepared.eligible, strategy_context(prepared, seed))
+        order = release_order(prepared, strategy, seed)
     with steps.step("rollout"):
         rollout = simulate_rollout(
             _rollout_sites(prepared), order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
@@ -226,6 +227,35 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
+
+
+def _strategy_order(prepared: Prepared, strategy: str, seed: int) -> list:
+    order = prepared.orders.get(strategy)
+    if order is None:
+        order = strategies.order_sites(strategy, prepared.eligible, strategy_context(prepared, seed))
+    return list(order)
+
+
+def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
+    """The release order: the strategy's order, or with ``rollout.tracks`` each track's eligible sites in its own
+    strategy's order (``strategy`` where the track names none), track after track, then the eligible sites of types
+    in no track (the rollout never releases them: each track's office releases only its own sites)."""
+    tracks = prepared.scenario.rollout.tracks
+    if not tracks:
+        return _strategy_order(prepared, strategy, seed)
+    site_type = prepared.eligible["site_type"]
+    order = []
+    for track in tracks:
+        order += [s for s in _strategy_order(prepared, track.strategy or strategy, seed)
+                  if site_type.loc[s] in track.site_types]
+    tracked = {t for track in tracks for t in track.site_types}
+    return order + [s for s in prepared.eligible.index if site_type.loc[s] not in tracked]
+
+
+def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
+    """The track of each site (``rollout.tracks``; empty string without tracks or for a type in no track)."""
+    names = {t: track.name for track in scenario.rollout.tracks for t in track.site_types}
+    return pd.Series([names.get(t, "") for t in site_types], index=site_types.index, dtype=object)
 
 
 def _rollout_sites(prepared: Prepared) -> pd.DataFrame:
@@ -297,6 +327,7 @@ def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
     out = prepared.sites.copy()
     rank = pd.Series(np.arange(1, len(order) + 1), index=pd.Index(order))
     out["priority_rank"] = rank.reindex(out.index).astype("Int64")
+    out["track"] = track_of_sites(prepared.scenario, out["site_type"])
     outcome = rollout.outcomes.reindex(out.index)
     out["status"] = outcome["status"].where(out["eligible"], "ineligible").fillna("not_prioritised").astype(str)
     out["commission_date"] = pd.to_datetime(outcome["commission_date"])
@@ -337,6 +368,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "capex_cny": _programme_capex(sites, rollout.outcomes),
         "resources": rollout.resources,
         "milestones": rollout.milestones,
+        "by_track": _by_track(scenario, sites, rollout),
         "last_commission_date": rollout.last_commission_date,
         "lead_time_days": rollout.lead_times,
         "service_limits": rollout.service_limits,
@@ -353,13 +385,33 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
     return ordered_summary(summary)
 
 
+def _by_track(scenario: Scenario, sites, rollout) -> dict:
+    """``summary.json`` ``by_track``: what each track built, spent and reached."""
+    out = {}
+    for track in scenario.rollout.tracks:
+        mine = sites["track"].eq(track.name)
+        built = mine & sites["status"].eq("operating")
+        out[track.name] = {
+            "site_types": list(track.site_types),
+            "sites_built": int(built.sum()),
+            "capacity_built_kwp": float(sites.loc[built, "capacity_kwp"].sum()),
+            "target_capacity_kwp": float(track.target_capacity_kwp),
+            "capex_cny": _programme_capex(sites[mine], rollout.outcomes),
+            "energy_mwh": float(sites.loc[mine, "energy_mwh"].sum()),
+            "co2_avoided_t": float(sites.loc[mine, "co2_avoided_t"].sum()),
+            "spend_by_year_cny": rollout.tracks[track.name]["spend_by_year"],
+            "milestones": rollout.tracks[track.name]["milestones"],
+        }
+    return out
+
+
 def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
     """Capex of the built sites, plus what was sunk in sites abandoned after construction and the rework of failed
     acceptances [CNY]."""
     sunk = outcomes.index[outcomes["status"].eq("failed")
                           & outcomes["failed_stage"].isin(["construction", "acceptance"])]
     built = sites.index[sites["status"].eq("operating")]
-    return float(sites.loc[built.union(sunk), "capex_cny"].sum() + sites["rework_cny"].sum())
+    return float(sites.loc[built.union(sunk.intersection(sites.index)), "capex_cny"].sum() + sites["rework_cny"].sum())
 
 
 def _hosting_drops(outcomes: pd.DataFrame) -> dict:
@@ -385,6 +437,9 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     factor = carbon.resolve_factor(scenario.carbon)
     strategies.resolve(scenario.strategy)
+    for track in scenario.rollout.tracks:
+        if track.strategy:
+            strategies.resolve(track.strategy)
     eligible = sites[sites["eligible"]]
     check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
                          horizon_years=scenario.horizon_years)

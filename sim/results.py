@@ -235,6 +235,10 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
                                                f"{int(summary.get('sites_eligible') or 0):,} / "
                                                f"{int(summary.get('sites_built') or 0):,}"),
         ("capacity built", quantity(summary.get("capacity_built_kwp"), "kWp")),
+        *[(f"  track {name}", f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
+                              f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex "
+                              f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}")
+          for name, t in (summary.get("by_track") or {}).items()],
         ("specific yield (year 1)", quantity(summary.get("specific_yield_kwh_per_kwp"), "kWh/kWp", decimals=0)),
         (f"energy over {summary.get('horizon_years')} years", quantity(summary.get("energy_mwh"), "MWh")),
         ("CO2 avoided (AMS-I.D)", _co2_with_range(summary)),

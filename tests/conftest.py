@@ -70,6 +70,16 @@ def scenario_dict(sites_file: Path, **changes) -> dict:
     return raw
 
 
+def one_programme(raw: dict) -> dict:
+    """``raw`` with the demo's tracks merged into one programme (their total budget and target): for tests of the
+    programme as a whole on the tiny county, whose farm and tourism tracks are too small to reach their targets."""
+    rollout = dict(raw["rollout"])
+    tracks = rollout.pop("tracks", [])
+    rollout["annual_budget_cny"] = sum(t["annual_budget_cny"] for t in tracks)
+    rollout["target_capacity_kwp"] = sum(t["target_capacity_kwp"] for t in tracks)
+    return {**raw, "rollout": rollout}
+
+
 def write_scenario(folder: Path, raw: dict, name: str = "scenario.yaml") -> Path:
     path = folder / name
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

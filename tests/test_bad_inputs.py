@@ -293,8 +293,18 @@ CASES = [
     Case("probability_over_100", _scenario(_set("rollout.stages", {"consent": {"success_percent": 120}})),
          ["success_percent", "120"]),
     Case("zero_crews", _scenario(_set("rollout.crews", 0)), ["crews", "0"]),
-    Case("budget_below_cheapest_site", _scenario(_set("rollout.annual_budget_cny", 1000)),
+    Case("budget_below_cheapest_site", _scenario(_set("rollout", {"annual_budget_cny": 1000})),
          ["annual_budget_cny", "1000"]),
+    Case("track_budget_below_cheapest_site", _scenario(_set("rollout.tracks", [
+        {"name": "farm", "site_types": ["agrivoltaic"], "annual_budget_cny": 1000, "target_capacity_kwp": 10}])),
+         ["rollout.tracks.0.annual_budget_cny", "1000"]),
+    Case("tracks_overlap", _scenario(_set("rollout.tracks", [
+        {"name": "a", "site_types": ["rural_home"], "annual_budget_cny": 1e6, "target_capacity_kwp": 10},
+        {"name": "b", "site_types": ["rural_home"], "annual_budget_cny": 1e6, "target_capacity_kwp": 10}])),
+         ["rollout.tracks", "rural_home", "'a' and 'b'"]),
+    Case("track_without_budget", _scenario(_set("rollout.tracks", [
+        {"name": "a", "site_types": ["rural_home"], "target_capacity_kwp": 10}])),
+         ["rollout.tracks.0.annual_budget_cny"]),
     Case("unknown_exclusion_layer", _scenario(_set("data.exclusions", [{"layer": "wetlands"}])),
          ["data.exclusions[0].layer", "wetlands"]),
     # sites layer

@@ -203,7 +203,7 @@ def test_cli_import_then_validate_with_a_transformer_layer(tmp_path, capsys):
                    "grid_file": str(tmp_path / "grid.gpkg"), "transformers_layer": "transformers"}
     raw["weather"] = {"source": "file", "files": [str(epw)]}
     raw["carbon"] = {"method": "average", "scope": "national", "region": "national", "year": 2023}
-    raw["rollout"] = {**raw["rollout"], "target_capacity_kwp": 100}
+    raw["rollout"] = {**raw["rollout"], "tracks": [], "target_capacity_kwp": 100}
     assert main(["validate", str(write_scenario(tmp_path, raw))]) == 0
     captured = capsys.readouterr()
     assert "24 /" in captured.out and "OK" in captured.out

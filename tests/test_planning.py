@@ -187,7 +187,7 @@ def test_pvsim_plan_prints_the_years_and_writes_the_release_periods(tiny_scenari
     n_periods = len(plan_periods(scenario.rollout, scenario.start_date, scenario.horizon_years))
     assert plan["period"].between(0, n_periods - 1).all() and plan["site_id"].is_unique
     # an unreachable target is reported as infeasible, naming the binding constraint, exit 2
-    assert main(["plan", str(tiny_scenario_path), "--set", "planning.objective=least_cost", "--set",
+    assert main(["plan", str(tiny_scenario_path), "--set", "planning.objective=least_cost", "--set", "rollout.tracks=[]", "--set",
                  "rollout.annual_budget_cny=100000", "--set", "rollout.target_capacity_kwp=1000", "--cache-dir", str(cache_dir)]) == 2
     err = capsys.readouterr().err.strip()
     assert "infeasible" in err and "binding constraint: budget" in err and "\n" not in err

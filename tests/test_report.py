@@ -21,7 +21,7 @@ from sim.errors import InputError
 from sim.labels import label, quantity
 from sim.report import REPORT_NAME, key_figures, run_warnings, write_report
 
-from .conftest import scenario_dict, write_scenario
+from .conftest import one_programme, scenario_dict, write_scenario
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -383,7 +383,7 @@ def test_comparison_report_renders_in_a_headless_browser(comparison_folder, tmp_
 def sweep_folder(tiny_county, tmp_path_factory, cache_dir) -> Path:
     """2 variants (1 and 8 crews) x 1 strategy x 2 replications of the tiny county (6 years)."""
     folder = tmp_path_factory.mktemp("report_sweep")
-    scenario = sim.load_scenario(write_scenario(folder, scenario_dict(tiny_county, horizon_years=6)))
+    scenario = sim.load_scenario(write_scenario(folder, one_programme(scenario_dict(tiny_county, horizon_years=6))))
     sim.sweep(scenario, {"rollout.crews": [1, 8]}, ["max_carbon_per_cny"], 2, out_dir=folder / "sweep", workers=1,
               progress=False, cache_dir=cache_dir)
     return folder / "sweep"

@@ -15,7 +15,7 @@ from sim.cli import main
 from sim.errors import InputError
 from sim.experiment import replication_seed
 
-from .conftest import DEMO_SCENARIO, scenario_dict, write_scenario
+from .conftest import DEMO_SCENARIO, one_programme, scenario_dict, write_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_an_unguarded_script_is_told_what_to_add(tmp_path):
 
 @pytest.mark.slow
 def test_sweep_is_paired_by_seed_tidy_and_resumable(tiny_county, tmp_path, cache_dir):
-    raw = scenario_dict(tiny_county, horizon_years=6)
+    raw = one_programme(scenario_dict(tiny_county, horizon_years=6))
     scenario = sim.load_scenario(write_scenario(tmp_path, raw))
     params = {"rollout.crews": [1, 8]}
     out = tmp_path / "sweep"

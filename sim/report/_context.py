@@ -118,9 +118,8 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
         total = total_budget_cny(r, sc.start_date, sc.horizon_years)
         items += [(label("label.budget", lang), quantity(r.annual_budget_cny, "CNY", lang)),
                   (label("label.budget_total", lang), quantity(total, "CNY", lang))]
-    tracks = getattr(r, "tracks", None) or getattr(sc, "tracks", None)
-    if tracks:
-        items.append((label("label.tracks", lang), ", ".join(str(t) for t in tracks)))
+    if r.tracks:
+        items.append((label("label.tracks", lang), ", ".join(track.name for track in r.tracks)))
     teams = ", ".join(f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
                       ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k))
     items.append((label("label.resources", lang), teams))

@@ -188,7 +188,26 @@ def _programme(ctx: Context, summary: dict, lang: str) -> str:
     from ._context import programme_items
 
     items = programme_items(ctx, summary, lang)
-    return f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>' + h.definitions(items)
+    return (f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>' + h.definitions(items)
+            + _track_table(summary, lang))
+
+
+def _track_table(summary: dict, lang: str) -> str:
+    """Per programme track: its site types, what it built against its target, its capex, energy and CO2."""
+    from ..plotting import site_type_label
+
+    tracks = summary.get("by_track") or {}
+    if not tracks:
+        return ""
+    rows = [[name, ", ".join(site_type_label(t, lang) for t in tr["site_types"]), f"{int(tr['sites_built']):,}",
+             quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
+             quantity(tr["capex_cny"], "CNY", lang), quantity(tr["energy_mwh"], "MWh", lang),
+             quantity(tr["co2_avoided_t"], "t", lang), (tr.get("milestones") or {}).get("100%") or "-"]
+            for name, tr in tracks.items()]
+    header = [label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity",
+                                       "label.target", "label.capex", "label.energy_short", "label.co2_short",
+                                       "label.target_reached")]
+    return f"<h3>{h.e(label('label.tracks', lang))}</h3>" + h.table(header, rows, left=2)
 
 
 def _assumptions(ctx: Context, summary: dict, lang: str) -> str:

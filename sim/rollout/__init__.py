@@ -42,6 +42,12 @@ Rules (assumptions, stated once):
   and ``poisson`` modes money is no constraint (the table is still kept).
 - Capacity target: the office stops releasing when the committed capacity (released, not declined/failed/dropped)
   reaches ``target_capacity_kwp``, and resumes if a site drops out; it stops for good at the end of the build window.
+- Tracks (``tracks``): one office per track, each releasing only its own site types in the release order (the
+  pipeline orders each track with its own strategy), with its own pot (its ``annual_budget_cny`` and carry-over,
+  the rules above) and its own target; all offices share the crews, surveyors, reviewers, inspectors, O&M crews,
+  the release pacing and the grid's hosting capacity. Sites of types in no track stay ``not_released``. The
+  offices start in the order of the tracks, so at a tie the first track's site takes a free crew first. The budget
+  table and ``spend_by_year`` add up the tracks; ``tracks`` in the result holds each track's own.
 - Release pacing (``max_sites_in_pipeline``): the office releases the next site only while fewer released sites than
   that are between release and contract (sites wait-listed for a grid upgrade are held by the grid company and not
   counted); a site signing, dropping out or being wait-listed makes room. Without it a year's budget can be

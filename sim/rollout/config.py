@@ -3,12 +3,13 @@ resources and site statuses. The rules these settings drive are in :mod:`sim.rol
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from enum import IntEnum
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_serializer
+from pydantic import Field, field_validator, model_serializer, model_validator
 
 from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, triangular
 from sim.rollout import calendar as cal
@@ -191,6 +192,23 @@ def _default_productivity() -> dict[str, float]:
     }
 
 
+class TrackConfig(StrictModel):
+    """One track of a programme split into tracks (``RolloutConfig.tracks``): its own site types, strategy, money and
+    target; all tracks share the crews, offices (surveyors, reviewers, inspectors, release pacing) and the grid."""
+
+    name: str = Field(..., min_length=1, description="name of the track (unique)")
+    site_types: list[SiteType] = Field(..., min_length=1, description="site types the track builds (no type may be "
+                                       "in two tracks; sites of types in no track are not released)")
+    strategy: str | None = Field(None, description="siting strategy of the track (null: the scenario's)")
+    annual_budget_cny: float = Field(..., gt=0, allow_inf_nan=False,
+                                     description="capex the track can commit per calendar year (budget mode)")
+    target_capacity_kwp: float = Field(..., gt=0, allow_inf_nan=False,
+                                       description="the track stops releasing when its committed capacity reaches "
+                                       "it; basis of its milestones")
+    budget_carry_over: bool | None = Field(None, description="the track's unspent budget is kept for the next year "
+                                           "(null: rollout.budget_carry_over)")
+
+
 class RolloutConfig(StrictModel):
     """Settings of the rollout model (scenario section ``rollout``). Defaults are assumptions unless a source is named
     in :func:`_default_stages`."""
@@ -214,6 +232,13 @@ class RolloutConfig(StrictModel):
         "than this are in its pipeline (consent, hosting screening, survey, filing, grid review: released and not yet "
         "under contract; sites wait-listed for a grid upgrade are not counted); null: no pacing (a year's budget "
         "can be released on 1 January)")
+
+    tracks: list[TrackConfig] = Field(
+        default_factory=list, description="split the programme into tracks, each with its own site types, strategy "
+        "(null: the run's), yearly budget and target, sharing the crews, offices (release pacing included) and grid; "
+        "annual_budget_cny and target_capacity_kwp are then the sums of the tracks' (leave them out); sites of "
+        "types in no track are not released; the optimising strategies plan the programme as a whole; empty: one "
+        "programme")
 
     crews: int = Field(6, ge=0, description="number of construction crews (count)")
     reviewers: int = Field(2, ge=0, description="number of grid-company engineers reviewing applications (count)")
@@ -290,6 +315,36 @@ class RolloutConfig(StrictModel):
     spring_festival_shutdown_days_after: int = Field(
         15, ge=0, description="days after the Spring Festival until which nobody works (days; the Lantern "
         "Festival is day 14); assumption")
+
+    @field_validator("tracks")
+    @classmethod
+    def _check_tracks(cls, v: list[TrackConfig]) -> list[TrackConfig]:
+        seen_types: dict[str, str] = {}
+        names = [track.name for track in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"track names must be unique, got {names}")
+        for track in v:
+            for site_type in track.site_types:
+                if site_type in seen_types:
+                    raise ValueError(f"site type {site_type!r} is in tracks {seen_types[site_type]!r} and "
+                                     f"{track.name!r}; each type may be in one track only")
+                seen_types[site_type] = track.name
+        return v
+
+    @model_validator(mode="after")
+    def _programme_from_tracks(self) -> RolloutConfig:
+        """With tracks, the programme's budget and target are the sums of the tracks' (given at the programme level
+        too, they must agree)."""
+        if not self.tracks:
+            return self
+        for name in ("annual_budget_cny", "target_capacity_kwp"):
+            total = float(sum(getattr(track, name) for track in self.tracks))
+            given = getattr(self, name)
+            if name in self.model_fields_set and given is not None and not math.isclose(given, total):
+                raise ValueError(f"{name}: with tracks the programme's value is the sum of the tracks' ({total:g}); "
+                                 f"got {given:g}: change the tracks' {name}, or leave it out")
+            self.__dict__[name] = total  # not an assignment: it would validate the model again
+        return self
 
     @field_validator("holidays_country")
     @classmethod

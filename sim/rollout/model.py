@@ -42,7 +42,6 @@ from sim.rollout.config import (
     Step,
     budget_pot_days,
     build_window_end_day,
-    total_budget_cny,
 )
 from sim.rollout.observe import RolloutResult, _Collector, _results
 
@@ -104,6 +103,18 @@ class _Budget:
 
 
 @dataclass
+class _Programme:
+    """One programme office (the whole programme, or one track of ``RolloutConfig.tracks``): the sites it releases
+    (indices of the release order, in order), its budget pot and its target."""
+
+    sites: np.ndarray
+    budget: _Budget | None
+    target_kwp: float | None
+    committed_kwp: float = 0.0  # capacity released and not dropped out
+    freed: simpy.Event | None = None  # fires when a site drops out or leaves the pipeline (room to release)
+
+
+@dataclass
 class _World:
     """What the processes of one run share."""
 
@@ -113,7 +124,8 @@ class _World:
     first_year: int
     release_mode: str
     resources: dict  # name -> simpy.Resource
-    budget: _Budget | None
+    programmes: list  # the _Programme of each office (one, or one per track)
+    programme_of: np.ndarray  # per site: index into programmes, -1 for a site of no track (never released)
     grid: _Grid
     site_ids: np.ndarray
     site_type_index: np.ndarray  # index into SITE_TYPES
@@ -128,31 +140,30 @@ class _World:
     rework: np.ndarray  # (site, 2): rework work [working days], and whether the re-inspection fails
     rework_cost_share: float
     stage_plans: list  # per site type index: a _StagePlan per stage of STAGES
-    target_kwp: float | None
     max_in_pipeline: int | None
     release_rng: np.random.Generator
     poisson_mean_gap_days: float
     seed: int
     mtbf_days: float | None
     repair: Duration
-    committed_kwp: float = 0.0  # capacity released and not dropped out
     pipeline: set = field(default_factory=set)  # released sites before contract, not wait-listed (release pacing)
-    freed: simpy.Event | None = None  # fires when a site drops out or leaves the pipeline (room to release)
     committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed (contract)
     earmarked: set = field(default_factory=set)  # released sites whose capex is earmarked, not yet committed
 
     def year_of(self, t: float) -> int:
         return self.first_year + bisect_right(self.year_starts, t)
 
+    def budget_of(self, site: int) -> _Budget | None:
+        return self.programmes[self.programme_of[site]].budget
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # The programme office and the budget
 
 
-def _budget_year(env, world: _World, collector: _Collector):
+def _budget_year(env, world: _World, collector: _Collector, budget: _Budget):
     """Put the next year's budget into the pot on each refill day: the pots of
     :func:`~sim.rollout.config.budget_pot_days` after the first, which is in the pot from the start."""
-    budget = world.budget
     for day in budget.refill_days:
         budget.topped_up = env.event()
         yield env.timeout(day - env.now)
@@ -169,47 +180,49 @@ def _budget_year(env, world: _World, collector: _Collector):
         budget.signal()
 
 
-def _office(env, world: _World, collector: _Collector):
-    """The programme office: releases sites in priority order until the build window closes."""
-    for site in range(len(world.site_ids)):
+def _office(env, world: _World, collector: _Collector, programme: _Programme):
+    """The programme office (of the programme or of one track): releases its sites in priority order until the
+    build window closes."""
+    for site in programme.sites:
         if world.release_mode == "poisson":
             gap = world.release_rng.exponential(world.poisson_mean_gap_days)
             if env.now + gap >= world.window_end_days:
                 return
             yield env.timeout(gap)
-        window_open = yield from _wait_for_room(env, world)
+        window_open = yield from _wait_for_room(env, world, programme)
         if not window_open:
             return
-        if world.budget is not None:
-            if world.capex_cny[site] > world.budget.max_fundable_cny:
+        if programme.budget is not None:
+            if world.capex_cny[site] > programme.budget.max_fundable_cny:
                 continue  # can never be funded: stays not_released, the office moves on
-            funded = yield from _fund(env, world, site)
+            funded = yield from _fund(env, world, site, programme.budget)
             if not funded:
                 return
         _release(env, world, collector, site)
 
 
-def _no_room(world: _World) -> bool:
-    """The committed capacity is at the target, or (release pacing) the pipeline is full."""
-    at_target = world.target_kwp is not None and world.committed_kwp >= world.target_kwp
+def _no_room(world: _World, programme: _Programme) -> bool:
+    """The programme's committed capacity is at its target, or (release pacing) the shared pipeline is full."""
+    at_target = programme.target_kwp is not None and programme.committed_kwp >= programme.target_kwp
     paced = world.max_in_pipeline is not None and len(world.pipeline) >= world.max_in_pipeline
     return at_target or paced
 
 
-def _wait_for_room(env, world: _World):
+def _wait_for_room(env, world: _World, programme: _Programme):
     """Wait while the committed capacity is at the target or the pipeline is full (a site dropping out, signing or
     being wait-listed for a grid upgrade makes room). Returns whether the build window is still open."""
-    while _no_room(world):
+    while _no_room(world, programme):
         if env.now >= world.window_end_days:
             return False
-        world.freed = env.event()
-        yield world.freed | env.timeout(world.window_end_days - env.now)
+        programme.freed = env.event()
+        yield programme.freed | env.timeout(world.window_end_days - env.now)
     return env.now < world.window_end_days
 
 
 def _room_freed(world: _World) -> None:
-    if world.freed is not None and not world.freed.triggered:
-        world.freed.succeed()
+    for programme in world.programmes:
+        if programme.freed is not None and not programme.freed.triggered:
+            programme.freed.succeed()
 
 
 def _leave_pipeline(world: _World, site: int) -> None:
@@ -218,10 +231,9 @@ def _leave_pipeline(world: _World, site: int) -> None:
         _room_freed(world)
 
 
-def _fund(env, world: _World, site: int):
+def _fund(env, world: _World, site: int, budget: _Budget):
     """Earmark the site's capex against the pot (the money not yet earmarked for released sites), waiting for money
     until the window closes. Returns whether funded. The money is committed at contract (:func:`_contract`)."""
-    budget = world.budget
     if budget.pot_year != world.year_of(env.now):
         yield budget.topped_up  # it is 1 January and the new year's money is not in yet
     capex = float(world.capex_cny[site])
@@ -236,7 +248,7 @@ def _fund(env, world: _World, site: int):
 
 
 def _release(env, world: _World, collector: _Collector, site: int) -> None:
-    world.committed_kwp += world.capacity_kwp[site]
+    world.programmes[world.programme_of[site]].committed_kwp += world.capacity_kwp[site]
     world.pipeline.add(site)
     collector.status[site] = Status.IN_PROGRESS
     collector.release_day[site] = env.now
@@ -248,7 +260,7 @@ def _contract(env, world: _World, collector: _Collector, site: int):
     """The site signs after grid approval: its capex is committed (taken from the pot in budget mode)."""
     _leave_pipeline(world, site)
     capex = float(world.capex_cny[site])
-    budget = world.budget
+    budget = world.budget_of(site)
     if budget is not None and site in world.earmarked:
         world.earmarked.discard(site)
         budget.earmarked_cny -= capex
@@ -258,6 +270,8 @@ def _contract(env, world: _World, collector: _Collector, site: int):
     world.committed_year[site] = year
     collector.add_money("committed", year, capex)
     collector.spend[year] = collector.spend.get(year, 0.0) + capex
+    key = (int(world.programme_of[site]), year)
+    collector.track_spend[key] = collector.track_spend.get(key, 0.0) + capex
 
 
 # how a site that does not go on leaves at a step (any other step: it fails)
@@ -276,7 +290,7 @@ def _drop_out(env, world: _World, collector: _Collector, site: int, step: Step, 
     collector.outcome_day[site] = env.now
     if not sunk:
         _return_money(env, world, collector, site)
-    world.committed_kwp -= world.capacity_kwp[site]
+    world.programmes[world.programme_of[site]].committed_kwp -= world.capacity_kwp[site]
     world.pipeline.discard(site)
     _room_freed(world)
     grid = world.grid
@@ -288,7 +302,7 @@ def _return_money(env, world: _World, collector: _Collector, site: int) -> None:
     """Earmarked money goes back to the office's plan; committed money is returned: into the pot in the calendar
     year it was committed (or, with carry-over, any year), else it lapses."""
     capex = float(world.capex_cny[site])
-    budget = world.budget
+    budget = world.budget_of(site)
     if site in world.earmarked:
         world.earmarked.discard(site)
         budget.earmarked_cny -= capex
@@ -299,6 +313,7 @@ def _return_money(env, world: _World, collector: _Collector, site: int) -> None:
         return
     now_year = world.year_of(env.now)
     collector.spend[year] -= capex
+    collector.track_spend[(int(world.programme_of[site]), year)] -= capex
     collector.add_money("returned", now_year, capex)
     if budget is None or capex <= 0:
         return
@@ -566,7 +581,7 @@ def _check_inputs(sites, order, transformers, config: RolloutConfig, operation: 
     capex = _check_site_values(released, transformers)
     _check_transformer_values(transformers)
     _check_resources(released, config, operation)
-    _check_budget(capex, config, start, horizon_years)
+    _check_budget(capex, released["site_type"].to_numpy(), config, start, horizon_years)
     if config.calendar_enabled and horizon_years is not None:
         _check_calendar_span(config, start, _calendar_days(start, horizon_years))
 
@@ -636,17 +651,30 @@ def _check_resources(sites: pd.DataFrame, config: RolloutConfig, operation: Oper
                          allowed=">= 1 (or operation.inverter_mtbf_years: null to ignore failures)")
 
 
-def _check_budget(capex: np.ndarray, config: RolloutConfig, start: date, horizon_years: int | None) -> None:
+def _check_budget(capex: np.ndarray, site_types: np.ndarray, config: RolloutConfig, start: date,
+                  horizon_years: int | None) -> None:
     """The dearest site the budget can ever fund: one year's budget, or with carry-over all of them (the pot keeps
     what is not spent while the office waits for money for the next site)."""
     if config.release_mode != "budget" or not len(capex):
         return
-    cheapest = float(capex.min())
-    fundable = total_budget_cny(config, start, horizon_years) if config.budget_carry_over else config.annual_budget_cny
+    if not config.tracks:
+        _check_fundable(float(capex.min()), config.annual_budget_cny, config.budget_carry_over, config, start,
+                        horizon_years, "rollout.annual_budget_cny")
+    for k, track in enumerate(config.tracks):
+        mine = np.isin(site_types, track.site_types)
+        if mine.any():
+            carry = config.budget_carry_over if track.budget_carry_over is None else track.budget_carry_over
+            _check_fundable(float(capex[mine].min()), track.annual_budget_cny, carry, config, start, horizon_years,
+                            f"rollout.tracks.{k}.annual_budget_cny")
+
+
+def _check_fundable(cheapest: float, annual_cny: float, carry_over: bool, config: RolloutConfig, start: date,
+                    horizon_years: int | None, field_name: str) -> None:
+    n_pots = len(budget_pot_days(start, config.build_window_years, horizon_years))
+    fundable = annual_cny * n_pots if carry_over else annual_cny
     if cheapest > fundable:
         raise InputError(f"the budget cannot fund even the cheapest site ({cheapest:,.0f} CNY)",
-                         field="rollout.annual_budget_cny", value=config.annual_budget_cny,
-                         allowed=f">= {cheapest:,.0f}")
+                         field=field_name, value=annual_cny, allowed=f">= {cheapest:,.0f}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -694,9 +722,10 @@ def simulate(
     _start_processes(env, world, collector, _planned_upgrades(transformers, start, world.horizon_days),
                      _disclosure_days(start, world.horizon_days, config.disclosure_interval_months))
     n_events = _run_to_horizon(env, world.horizon_days)
-    if world.budget is not None:  # money never committed by the horizon lapses with the last year's budget
-        collector.add_money("lapsed", world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
-                            world.budget.pot.level)
+    for programme in world.programmes:  # money never committed by the horizon lapses with the last year's budget
+        if programme.budget is not None:
+            collector.add_money("lapsed", world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
+                                programme.budget.pot.level)
     return _results(collector, site_ids=site_ids, site_table=site_table, transformer_ids=transformers.index,
                     start=start, horizon_days=world.horizon_days, year_starts=world.year_starts, config=config,
                     n_events=n_events, application_class=world.application_class)
@@ -717,17 +746,19 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
     work_days, held_days, fails, rework = _draw_stage_work(site_ids, site_type_index, application_class,
                                                            capacity_kwp, config, seed)
     grid, transformer = _grid_state(site_table, transformers, config)
+    programmes, programme_of = _programmes(env, config, site_table["site_type"].to_numpy(), start,
+                                           budget_pot_days(start, config.build_window_years, horizon_years))
     hosting_kw = (site_table["hosting_kw"] if "hosting_kw" in site_table.columns
                   else site_table["capacity_kwp"]).to_numpy(float)
     world = _World(
         horizon_days=horizon_days, window_end_days=window_end_days, year_starts=year_starts, first_year=start.year,
         release_mode=config.release_mode, resources=resources,
-        budget=_make_budget(env, config, start.year, budget_pot_days(start, config.build_window_years, horizon_years)),
+        programmes=programmes, programme_of=programme_of,
         grid=grid, site_ids=site_ids, site_type_index=site_type_index, capacity_kwp=capacity_kwp,
         capex_cny=site_table["capex_cny"].to_numpy(float), transformer=transformer, hosting_kw=hosting_kw,
         application_class=application_class, work_days=work_days, held_days=held_days, fails=fails, rework=rework,
         rework_cost_share=config.rework_cost_percent / 100.0,
-        stage_plans=_stage_plans(config, resources, calendars), target_kwp=config.target_capacity_kwp,
+        stage_plans=_stage_plans(config, resources, calendars),
         max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"),
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
         seed=seed, mtbf_days=None if operation.inverter_mtbf_years is None else operation.inverter_mtbf_years * 365.25,
@@ -898,14 +929,33 @@ def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
     return grid, transformer
 
 
-def _make_budget(env, config: RolloutConfig, first_year: int, pot_days: list[float]) -> _Budget | None:
+def _programmes(env, config: RolloutConfig, site_types: np.ndarray, start: date,
+                pot_days: list[float]) -> tuple[list[_Programme], np.ndarray]:
+    """The programme offices (one, or one per track, in the order of ``config.tracks``) and the office of each site
+    (-1: its type is in no track)."""
+    if not config.tracks:
+        sites = np.arange(len(site_types))
+        budget = _make_budget(env, config, config.annual_budget_cny, config.budget_carry_over, start.year, pot_days)
+        return [_Programme(sites, budget, config.target_capacity_kwp)], np.zeros(len(site_types), dtype=np.int64)
+    programme_of = np.full(len(site_types), -1, dtype=np.int64)
+    programmes = []
+    for k, track in enumerate(config.tracks):
+        mine = np.isin(site_types, track.site_types)
+        programme_of[mine] = k
+        carry = config.budget_carry_over if track.budget_carry_over is None else track.budget_carry_over
+        budget = _make_budget(env, config, track.annual_budget_cny, carry, start.year, pot_days)
+        programmes.append(_Programme(np.flatnonzero(mine), budget, track.target_capacity_kwp))
+    return programmes, programme_of
+
+
+def _make_budget(env, config: RolloutConfig, annual: float, carry_over: bool, first_year: int,
+                 pot_days: list[float]) -> _Budget | None:
     """The pot, holding the first year's budget; the others come on the later ``pot_days``."""
     if config.release_mode != "budget":
         return None
-    annual = config.annual_budget_cny
-    pot = simpy.Container(env, capacity=math.inf if config.budget_carry_over else annual, init=annual)
-    return _Budget(pot=pot, annual_cny=annual, carry_over=config.budget_carry_over, refill_days=pot_days[1:],
-                   max_fundable_cny=math.inf if config.budget_carry_over else annual, pot_year=first_year)
+    pot = simpy.Container(env, capacity=math.inf if carry_over else annual, init=annual)
+    return _Budget(pot=pot, annual_cny=annual, carry_over=carry_over, refill_days=pot_days[1:],
+                   max_fundable_cny=math.inf if carry_over else annual, pot_year=first_year)
 
 
 def _planned_upgrades(transformers: pd.DataFrame, start: date, horizon_days: float) -> list[tuple[int, float, float]]:
@@ -949,10 +999,12 @@ def _start_processes(env, world: _World, collector: _Collector, planned_upgrades
     for transformer, day, added_kva in planned_upgrades:
         _announce_upgrade(world, transformer, added_kva)
         env.process(_upgrade(env, world, collector, transformer, day, added_kva, "planned"))
-    if world.budget is not None:
-        collector.add_money("budget", world.first_year, world.budget.annual_cny)
-        env.process(_budget_year(env, world, collector))
-    env.process(_office(env, world, collector))
+    for programme in world.programmes:
+        if programme.budget is not None:
+            collector.add_money("budget", world.first_year, programme.budget.annual_cny)
+            env.process(_budget_year(env, world, collector, programme.budget))
+    for programme in world.programmes:
+        env.process(_office(env, world, collector, programme))
 
 
 def _run_to_horizon(env: simpy.Environment, horizon_days: float) -> int:

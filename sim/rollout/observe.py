@@ -65,6 +65,9 @@ class RolloutResult:
     - ``stage_durations``: per stage ``n, mean_days, p50_days, p95_days`` of the elapsed time from the start of the
       stage to its end (queueing for the resource included; ``hosting`` is the wait for hosting capacity).
     - ``upgrades``: transformer upgrades that took effect (planned, or scheduled by the grid company).
+    - ``tracks``: with ``RolloutConfig.tracks``, per track name ``milestones`` (of the track's own target) and
+      ``spend_by_year`` (as above, for its sites); empty without tracks. With tracks, ``milestones`` refer to the
+      sum of the tracks' targets.
     """
 
     events: pd.DataFrame
@@ -81,6 +84,7 @@ class RolloutResult:
     budget: pd.DataFrame | None = None
     warnings: list = field(default_factory=list)
     n_events: int = 0  # SimPy events processed
+    tracks: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -104,6 +108,7 @@ class _Collector:
     office_days: dict = field(default_factory=lambda: {Step[s.upper()]: {c: [] for c in range(len(
         APPLICATION_CLASSES))} for s in SERVICE_LIMIT_WORKING_DAYS})
     spend: dict = field(default_factory=dict)  # year -> net committed capex [CNY]
+    track_spend: dict = field(default_factory=dict)  # (track index, year) -> net committed capex [CNY]
     money: dict = field(default_factory=dict)  # (kind, year) -> CNY; kinds: MONEY_COLUMNS without "_cny"
     downtime: list = field(default_factory=list)  # (site, time of failure, time back in operation)
     open_failures: dict = field(default_factory=dict)  # site -> time of its failure not yet repaired
@@ -153,7 +158,7 @@ def _results(collector: _Collector, *, site_ids: np.ndarray, site_table: pd.Data
         outcomes=outcomes,
         downtime=_downtime_table(collector, site_ids, start.year, year_starts, horizon_days),
         resources=resources,
-        milestones=_milestones(collector, capacity_kwp, config.target_capacity_kwp, to_dates),
+        milestones=_milestones(collector, capacity_kwp, _programme_target_kwp(config), to_dates),
         spend_by_year={int(y): float(v) for y, v in sorted(collector.spend.items())},
         stage_durations=_stage_duration_table(collector.stage_days),
         upgrades=_upgrade_table(collector.upgrades, transformer_ids, to_dates),
@@ -163,7 +168,27 @@ def _results(collector: _Collector, *, site_ids: np.ndarray, site_table: pd.Data
         budget=_budget_table(collector.money),
         warnings=_warnings(resources, service_limits, config),
         n_events=n_events,
+        tracks=_track_results(collector, capacity_kwp, site_table["site_type"].to_numpy(), config, to_dates),
     )
+
+
+def _programme_target_kwp(config: RolloutConfig) -> float | None:
+    if config.tracks:
+        return float(sum(track.target_capacity_kwp for track in config.tracks))
+    return config.target_capacity_kwp
+
+
+def _track_results(collector: _Collector, capacity_kwp: np.ndarray, site_types: np.ndarray, config: RolloutConfig,
+                   to_dates) -> dict[str, dict]:
+    """Per track: the milestones of its own target (its sites only) and its net committed capex by year."""
+    out = {}
+    for k, track in enumerate(config.tracks):
+        mine = np.isin(site_types, track.site_types)
+        spend = {int(y): float(v) for (j, y), v in sorted(collector.track_spend.items()) if j == k}
+        out[track.name] = {"milestones": _milestones(collector, capacity_kwp, track.target_capacity_kwp, to_dates,
+                                                     mask=mine),
+                           "spend_by_year": spend}
+    return out
 
 
 def _date_converter(start: date):
@@ -269,12 +294,13 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
 
 
 def _milestones(collector: _Collector, capacity_kwp: np.ndarray, target_kwp: float | None,
-                to_dates) -> dict[str, str | None]:
+                to_dates, mask: np.ndarray | None = None) -> dict[str, str | None]:
     """Dates at which each share of :data:`MILESTONE_SHARES` of the target (or of the capacity released) is
-    operating."""
-    released = ~np.isnan(collector.release_day)
+    operating (``mask``: of these sites only)."""
+    mask = np.ones(len(capacity_kwp), dtype=bool) if mask is None else mask
+    released = ~np.isnan(collector.release_day) & mask
     basis = target_kwp if target_kwp is not None else float(capacity_kwp[released].sum())
-    operating = np.flatnonzero(collector.status == Status.OPERATING)
+    operating = np.flatnonzero((collector.status == Status.OPERATING) & mask)
     by_commissioning = operating[np.argsort(collector.commission_day[operating], kind="stable")]
     online_kwp = np.cumsum(capacity_kwp[by_commissioning])
     milestones: dict[str, str | None] = {}
