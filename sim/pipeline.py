@@ -32,6 +32,7 @@ from . import accounting, carbon, energy, grid, inputs, planning, strategies, we
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
+from .errors import InputError
 from .planning import PlanInputs
 from .scenario import Scenario
 
@@ -188,9 +189,7 @@ def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None
     """Simulate one scenario with one strategy and seed (defaults: the scenario's) and return the result."""
     t_start = time.perf_counter()
     strategies.resolve(strategy or scenario.strategy)  # an unknown strategy fails before sites and yields
-    for track in scenario.rollout.tracks:
-        if track.strategy:
-            strategies.resolve(track.strategy)
+    check_track_strategies(scenario)
     steps = _Steps(progress, total=PREPARE_STEPS + RUN_STEPS)
     try:
         prepared = prepare(scenario, strict=strict, cache_dir=cache_dir, _steps=steps)
@@ -227,6 +226,17 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
+
+
+def check_track_strategies(scenario: Scenario) -> None:
+    """Every strategy a track names exists (the error names the track's key)."""
+    for k, track in enumerate(scenario.rollout.tracks):
+        if track.strategy:
+            try:
+                strategies.resolve(track.strategy)
+            except InputError as err:
+                raise InputError(err.detail, file=scenario.path, field=f"rollout.tracks.{k}.strategy",
+                                 value=track.strategy, allowed=err.allowed) from None
 
 
 def _strategy_order(prepared: Prepared, strategy: str, seed: int) -> list:
@@ -437,9 +447,7 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     factor = carbon.resolve_factor(scenario.carbon)
     strategies.resolve(scenario.strategy)
-    for track in scenario.rollout.tracks:
-        if track.strategy:
-            strategies.resolve(track.strategy)
+    check_track_strategies(scenario)
     eligible = sites[sites["eligible"]]
     check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
                          horizon_years=scenario.horizon_years)

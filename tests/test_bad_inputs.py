@@ -302,6 +302,9 @@ CASES = [
         {"name": "a", "site_types": ["rural_home"], "annual_budget_cny": 1e6, "target_capacity_kwp": 10},
         {"name": "b", "site_types": ["rural_home"], "annual_budget_cny": 1e6, "target_capacity_kwp": 10}])),
          ["rollout.tracks", "rural_home", "'a' and 'b'"]),
+    Case("track_unknown_strategy", _scenario(_set("rollout.tracks", [
+        {"name": "a", "site_types": ["rural_home"], "strategy": "nope", "annual_budget_cny": 1e6,
+         "target_capacity_kwp": 10}])), ["rollout.tracks.0.strategy", "nope", "max_yield"]),
     Case("track_without_budget", _scenario(_set("rollout.tracks", [
         {"name": "a", "site_types": ["rural_home"], "target_capacity_kwp": 10}])),
          ["rollout.tracks.0.annual_budget_cny"]),
