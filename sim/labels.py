@@ -121,3 +121,9 @@ def common_scale(values, base_unit: str) -> tuple[float, str]:
         if top >= COLUMN_MIN * d:
             divisor, name = d, n
     return divisor, name
+
+
+def in_currency(text: str, currency: str | None) -> str:
+    """``text`` with its CNY money labels in ``currency`` (the scenario's ``economics.currency``: a label only, the
+    values are the same)."""
+    return text if not currency or currency == "CNY" else text.replace("CNY", currency)

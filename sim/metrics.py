@@ -30,6 +30,7 @@ import csv
 from dataclasses import dataclass, replace
 from importlib import resources
 
+from . import labels
 from ._config import PILOT_TARGETS_PERCENT
 
 TABLE = "tables/metrics.csv"
@@ -107,7 +108,7 @@ def in_currency(metric: Metric, currency: str = "CNY") -> Metric:
     if currency == "CNY":
         return metric
     texts = ("label", "figure_title", "unit", "display_unit", "printed_header")
-    return replace(metric, **{k: getattr(metric, k).replace("CNY", currency) for k in texts})
+    return replace(metric, **{k: labels.in_currency(getattr(metric, k), currency) for k in texts})
 
 
 def printed(currency: str = "CNY") -> list[Metric]:

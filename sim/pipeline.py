@@ -120,12 +120,13 @@ def county_time_zone(scenario: Scenario, sites) -> str:
     return scenario.time_zone or weather.time_zone_at(*sitesmod.county_location(sites))
 
 
-def load_weather(scenario: Scenario, sites, *, cache_dir: Path | None) -> list:
-    """The scenario's weather years, at the centre of the county's sites unless the scenario gives a location."""
+def load_weather(scenario: Scenario, sites, *, cache_dir: Path | None, time_zone: str | None = None) -> list:
+    """The scenario's weather years, at the centre of the county's sites unless the scenario gives a location, on
+    the county's clock (``time_zone``, found from the sites when not given)."""
     lat, lon = sitesmod.county_location(sites)
     return weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
                                 altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir,
-                                tz=county_time_zone(scenario, sites))
+                                tz=time_zone or county_time_zone(scenario, sites))
 
 
 def compute_yields(scenario: Scenario, sites, weathers: list, *,
@@ -167,8 +168,9 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
     steps = _steps or _Steps(progress, total=PREPARE_STEPS)
     with steps.step("sites"):
         candidates = sitesmod.read_sites(scenario, strict=strict)
+        time_zone = county_time_zone(scenario, candidates)
     with steps.step("weather"):
-        weathers = load_weather(scenario, candidates, cache_dir=cache)
+        weathers = load_weather(scenario, candidates, cache_dir=cache, time_zone=time_zone)
     with steps.step("eligibility"):
         sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     with steps.step("yields"):
@@ -180,7 +182,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         scenario=scenario, sites=sites, transformers=transformers, profiles=profiles, archetypes=archetypes,
         weather_sources=[w.source for w in weathers], eligible=strategies.site_features(sites, ef0),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
-        time_zone=county_time_zone(scenario, candidates), timings=dict(steps.timings),
+        time_zone=time_zone, timings=dict(steps.timings),
     )
 
 

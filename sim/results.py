@@ -262,8 +262,10 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
 
 
 def _money(text: str, summary: dict) -> str:
-    """Money figures labelled in the run's currency (a label: the values are the same)."""
-    return text.replace("CNY", summary.get("currency") or "CNY")
+    """Money figures labelled in the run's currency."""
+    from .labels import in_currency
+
+    return in_currency(text, summary.get("currency"))
 
 
 def _co2_with_range(summary: dict) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import label, quantity
+from ..labels import in_currency, label, quantity
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
@@ -43,9 +43,8 @@ def _milestone_card(share: str, date: str | None, target_kwp: float | None, lang
 
 
 def _money(text: str, summary: dict) -> str:
-    """Money labelled in the run's currency (a label: the values are the same)."""
-    currency = summary.get("currency") or "CNY"
-    return text if currency == "CNY" else text.replace("CNY", currency)
+    """Money labelled in the run's currency."""
+    return in_currency(text, summary.get("currency"))
 
 
 def _co2_note(summary: dict, lang: str) -> str:
