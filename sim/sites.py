@@ -193,15 +193,11 @@ def connect_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDat
     return out.drop(columns="lv_only"), transformers
 
 
-#: Exclusion reasons in the order they are tested: the first that applies to a site is recorded.
-EXCLUSION_REASONS = ("type_not_included", "<exclusion layer>", "below_min_capacity", "no_transformer_within_distance",
-                     "crop_light_below_minimum")
-
-
 def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
                        crs: CRS) -> gpd.GeoDataFrame:
-    """The one place that decides which sites are eligible: adds ``exclusion_reason`` (the first of
-    :data:`EXCLUSION_REASONS` that applies; an exclusion layer's ``reason`` or name) and ``eligible``.
+    """The one place that decides which sites are eligible: adds ``exclusion_reason`` and ``eligible``. Reasons are
+    tested in this order and the first that applies is recorded: ``type_not_included``, an exclusion layer's
+    ``reason`` (or name), ``below_min_capacity``, ``no_transformer_within_distance``, ``crop_light_below_minimum``.
 
     ``crop_light_below_minimum`` applies where :func:`sim.agrivoltaics.design_for_crop_light` found no layout that
     passes (column ``crop_light_ok``; absent means the rule was not evaluated). Returns a copy.
