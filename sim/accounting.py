@@ -271,9 +271,12 @@ def account(
     site_years, per_site, annual = _tables(sites, built, energy_kwh, curtailed_kwh, co2, money, horizon)
     totals = _totals(annual, economics)
     central = factors[carbon.path]
+    # the chosen path's entry is the headline itself (one figure, not a second sum in another order)
+    co2_range = {p: (float(totals["co2_avoided_t"]) if p == carbon.path else
+                     float(ams_id_t(annual["energy_mwh"].to_numpy(), factors[p].by_year(horizon.years)).sum()))
+                 for p in PATHS}
     totals.update({
-        "co2_avoided_range_t": {p: float(ams_id_t(annual["energy_mwh"].to_numpy(),
-                                                  factors[p].by_year(horizon.years)).sum()) for p in PATHS},
+        "co2_avoided_range_t": co2_range,
         "emission_factor_method": central.method,
         "emission_factor_source": central.source,
         "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
