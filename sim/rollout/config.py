@@ -9,6 +9,7 @@ from enum import IntEnum
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import Field, field_validator, model_serializer, model_validator
 
 from sim._config import SITE_TYPES, Duration, SiteType, StrictModel, triangular
@@ -472,3 +473,45 @@ def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int
         return None
     pots = budget_pot_days(start_date, config.build_window_years, horizon_years)
     return float(config.annual_budget_cny) * len(pots)
+
+# ---------------------------------------------------------------------------------------------------------------
+# One site's work at one stage: the formula the rollout draws with and the plans take the expectation of
+
+
+def application_classes(sites: pd.DataFrame) -> np.ndarray:
+    """The class of each site's connection application (index into :data:`APPLICATION_CLASSES`): ``multi_point``
+    where a ``connection_points`` column says more than one, ``household`` for rural homes connected at low voltage
+    (<= 380 V; without a ``connection_level`` column every rural home), ``non_household`` otherwise."""
+    household = sites["site_type"].to_numpy() == "rural_home"
+    if "connection_level" in sites.columns:
+        household &= sites["connection_level"].astype(str).to_numpy() == "lv"
+    out = np.where(household, APPLICATION_CLASSES.index("household"), APPLICATION_CLASSES.index("non_household"))
+    if "connection_points" in sites.columns:
+        points = pd.to_numeric(sites["connection_points"], errors="coerce").fillna(1).to_numpy(float)
+        out = np.where(points > 1, APPLICATION_CLASSES.index("multi_point"), out)
+    return out.astype(np.int64)
+
+
+
+def stage_work_days(config: RolloutConfig, site_type: str, stage: str, application_class: np.ndarray,
+                    capacity_kwp: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Work of ``stage`` for sites of ``site_type`` at duration uniforms ``u`` [days; working days for office stages
+    and construction when the calendar is on], and the part of it the stage's resource is held, from the start.
+
+    The work is the stage's duration distribution at ``u`` (:meth:`Duration.ppf`); construction adds
+    ``capacity_kwp / productivity`` and holds its crew for ``resource_busy_percent`` of it; another stage holds its
+    resource for the effort of the site's application class (``effort_days_by_class``, at most the work) or, where
+    the stage gives no effort, for ``resource_busy_percent`` of the work. The rollout calls it at each site's own
+    uniforms; :func:`sim.programme.site_expectations` averages it over the distribution."""
+    settings = config.stage(site_type, stage)
+    work = settings.duration.ppf(u)
+    if stage == "construction":
+        work = work + capacity_kwp / config.productivity(site_type)
+        return work, work * settings.resource_busy_percent / 100.0
+    held = work * settings.resource_busy_percent / 100.0
+    for c, name in enumerate(APPLICATION_CLASSES):
+        effort = config.effort_days(site_type, stage, name)
+        mine = application_class == c
+        if effort is not None and mine.any():
+            held = np.where(mine, np.minimum(effort, work), held)
+    return work, held

@@ -40,10 +40,13 @@ from sim.rollout.config import (
     RolloutConfig,
     Status,
     Step,
+    application_classes,
     budget_pot_days,
     build_window_end_day,
+    stage_work_days,
 )
 from sim.rollout.observe import RolloutResult, _Collector, _results
+from sim.programme import track_index, tracks
 
 # ---------------------------------------------------------------------------------------------------------------
 # Shared state of one run (plain data; the dynamics are the process functions below)
@@ -657,15 +660,14 @@ def _check_budget(capex: np.ndarray, site_types: np.ndarray, config: RolloutConf
     what is not spent while the office waits for money for the next site)."""
     if config.release_mode != "budget" or not len(capex):
         return
-    if not config.tracks:
-        _check_fundable(float(capex.min()), config.annual_budget_cny, config.budget_carry_over, config, start,
-                        horizon_years, "rollout.annual_budget_cny")
-    for k, track in enumerate(config.tracks):
-        mine = np.isin(site_types, track.site_types)
+    programme_tracks = tracks(config)
+    which = track_index(programme_tracks, site_types)
+    for k, track in enumerate(programme_tracks):
+        mine = which == k
         if mine.any():
-            carry = config.budget_carry_over if track.budget_carry_over is None else track.budget_carry_over
-            _check_fundable(float(capex[mine].min()), track.annual_budget_cny, carry, config, start, horizon_years,
-                            f"rollout.tracks.{k}.annual_budget_cny")
+            key = f"rollout.tracks.{k}.annual_budget_cny" if config.tracks else "rollout.annual_budget_cny"
+            _check_fundable(float(capex[mine].min()), track.annual_budget_cny, track.carry_over, config, start,
+                            horizon_years, key)
 
 
 def _check_fundable(cheapest: float, annual_cny: float, carry_over: bool, config: RolloutConfig, start: date,
@@ -857,20 +859,6 @@ def _stage_calendar(calendars: dict | None, config: RolloutConfig, site_type: st
     return None
 
 
-def application_classes(sites: pd.DataFrame) -> np.ndarray:
-    """The class of each site's connection application (index into :data:`APPLICATION_CLASSES`): ``multi_point``
-    where a ``connection_points`` column says more than one, ``household`` for rural homes connected at low voltage
-    (<= 380 V; without a ``connection_level`` column every rural home), ``non_household`` otherwise."""
-    household = sites["site_type"].to_numpy() == "rural_home"
-    if "connection_level" in sites.columns:
-        household &= sites["connection_level"].astype(str).to_numpy() == "lv"
-    out = np.where(household, APPLICATION_CLASSES.index("household"), APPLICATION_CLASSES.index("non_household"))
-    if "connection_points" in sites.columns:
-        points = pd.to_numeric(sites["connection_points"], errors="coerce").fillna(1).to_numpy(float)
-        out = np.where(points > 1, APPLICATION_CLASSES.index("multi_point"), out)
-    return out.astype(np.int64)
-
-
 def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, application_class: np.ndarray,
                      capacity_kwp: np.ndarray, config: RolloutConfig,
                      seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -885,23 +873,13 @@ def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, applicat
     held_days = np.empty((n_sites, n_stages))
     fails = np.zeros((n_sites, n_stages), dtype=bool)
     rework = np.empty((n_sites, 2))
-    construction = STAGES.index("construction")
     for type_index in np.unique(site_type_index):
         rows = site_type_index == type_index
         site_type = SITE_TYPES[type_index]
         for k, stage in enumerate(STAGES):
-            settings = config.stage(site_type, stage)
-            work_days[rows, k] = settings.duration.ppf(uniforms[rows, 2 * k])
-            fails[rows, k] = uniforms[rows, 2 * k + 1] * 100.0 >= settings.success_percent
-            held_days[rows, k] = work_days[rows, k] * settings.resource_busy_percent / 100.0
-            for c, name in enumerate(APPLICATION_CLASSES):
-                effort = config.effort_days(site_type, stage, name)
-                both = rows & (application_class == c)
-                if effort is not None and both.any():
-                    held_days[both, k] = np.minimum(effort, work_days[both, k])
-        work_days[rows, construction] += capacity_kwp[rows] / config.productivity(site_type)
-        held_days[rows, construction] = work_days[rows, construction] * \
-            config.stage(site_type, "construction").resource_busy_percent / 100.0
+            work_days[rows, k], held_days[rows, k] = stage_work_days(
+                config, site_type, stage, application_class[rows], capacity_kwp[rows], uniforms[rows, 2 * k])
+            fails[rows, k] = uniforms[rows, 2 * k + 1] * 100.0 >= config.stage(site_type, stage).success_percent
         rework[rows, 0] = config.rework_days.ppf(uniforms[rows, 2 * n_stages])
         rework[rows, 1] = uniforms[rows, 2 * n_stages + 1] * 100.0 >= \
             config.stage(site_type, "acceptance").success_percent
@@ -931,27 +909,22 @@ def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
 
 def _programmes(env, config: RolloutConfig, site_types: np.ndarray, start: date,
                 pot_days: list[float]) -> tuple[list[_Programme], np.ndarray]:
-    """The programme offices (one, or one per track, in the order of ``config.tracks``) and the office of each site
-    (-1: its type is in no track)."""
-    if not config.tracks:
-        sites = np.arange(len(site_types))
-        budget = _make_budget(env, config, config.annual_budget_cny, config.budget_carry_over, start.year, pot_days)
-        return [_Programme(sites, budget, config.target_capacity_kwp)], np.zeros(len(site_types), dtype=np.int64)
-    programme_of = np.full(len(site_types), -1, dtype=np.int64)
-    programmes = []
-    for k, track in enumerate(config.tracks):
-        mine = np.isin(site_types, track.site_types)
-        programme_of[mine] = k
-        carry = config.budget_carry_over if track.budget_carry_over is None else track.budget_carry_over
-        budget = _make_budget(env, config, track.annual_budget_cny, carry, start.year, pot_days)
-        programmes.append(_Programme(np.flatnonzero(mine), budget, track.target_capacity_kwp))
+    """The programme offices, one per track of :func:`sim.programme.tracks` (the whole programme without
+    ``rollout.tracks``), in their order, and the office of each site (-1: its type is in no track)."""
+    programme_tracks = tracks(config)
+    programme_of = track_index(programme_tracks, site_types)
+    programmes = [_Programme(np.flatnonzero(programme_of == k),
+                             _make_budget(env, config, track.annual_budget_cny, track.carry_over, start.year,
+                                          pot_days), track.target_capacity_kwp)
+                  for k, track in enumerate(programme_tracks)]
     return programmes, programme_of
 
 
-def _make_budget(env, config: RolloutConfig, annual: float, carry_over: bool, first_year: int,
+def _make_budget(env, config: RolloutConfig, annual: float | None, carry_over: bool, first_year: int,
                  pot_days: list[float]) -> _Budget | None:
-    """The pot, holding the first year's budget; the others come on the later ``pot_days``."""
-    if config.release_mode != "budget":
+    """The pot, holding the first year's budget; the others come on the later ``pot_days`` (None: money is no
+    constraint)."""
+    if annual is None:
         return None
     pot = simpy.Container(env, capacity=math.inf if carry_over else annual, init=annual)
     return _Budget(pot=pot, annual_cny=annual, carry_over=carry_over, refill_days=pot_days[1:],
