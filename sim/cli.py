@@ -7,6 +7,7 @@ exit status 2, never a traceback, and no output folder is left behind.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 import warnings
@@ -85,17 +86,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  kept in {out} (not written by this run): {', '.join(kept)}")
     for warning in result.summary.get("warnings") or []:
         print(f"pvsim: warning: {warning}", file=sys.stderr)
-    _print_solution(result.summary["strategy"])
+    _print_solution(result.summary)
     return 0
 
 
-def _print_solution(strategy: str) -> None:
-    """The solver's line (status, achieved gap, nodes) after a run of an optimising strategy."""
-    from .planning import last_solution
+def _print_solution(summary: dict) -> None:
+    """The solver's line (status, achieved gap, nodes) of each optimising strategy the run used."""
+    from .planning import Solution
 
-    solution = last_solution(strategy)
-    if solution is not None:
-        print("  " + solution.line(strategy))
+    for name, solved in (summary.get("optimisation") or {}).items():
+        print("  " + Solution(**solved, seconds=math.nan).line(name))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -232,40 +232,105 @@ def add_sweep_parser(sub) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from .pipeline import prepare, strategy_context
-    from .planning import multi_year_plan
     from .scenario import load_scenario
+    from .strategies import planned
 
-    if args.out and Path(args.out).exists():
-        raise InputError("the plan file exists; pvsim never replaces a file it did not write", file=args.out,
-                         field="--out", allowed="a new file name")
+    if args.out:
+        _check_new_file(Path(args.out))
     scenario = _with_sets(load_scenario(args.scenario), args)
+    _status(f"preparing {scenario.name} (sites, weather, yields) ...")
     prepared = prepare(scenario, cache_dir=args.cache_dir)
-    plan = multi_year_plan(prepared.eligible, strategy_context(prepared, scenario.seed).plan_inputs)
-    table = plan.periods.rename(columns={"capacity_kwp": "capacity_mwp", "capex_cny": "capex_mcny",
-                                         "budget_cny": "budget_mcny"})
-    table["capacity_mwp"] /= 1000.0
-    table[["capex_mcny", "budget_mcny"]] /= 1e6
-    print(f"  multi-year plan of {scenario.name}, objective {plan.objective}")
+    _status(f"solving the {args.strategy} plan of {len(prepared.eligible):,} eligible sites (HiGHS, no time limit) ...")
+    plan = planned(args.strategy, prepared.eligible, strategy_context(prepared, scenario.seed))
+    currency = scenario.economics.currency
+    print(f"  {args.strategy} plan of {scenario.name}: objective {plan.objective}, money in {currency}")
     print("  " + plan.solution.line("solver"))
-    print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    print(plan_table(plan, currency))
     if args.out:
         from ._io import atomic_write
 
-        frame = plan.period_of_site.rename("period").reset_index()
-        atomic_write(Path(args.out), frame.to_csv(index=False, lineterminator="\n"))
-        print(f"  wrote {args.out} (site_id, period of release)")
+        atomic_write(Path(args.out), plan_sites_csv(plan, prepared.eligible, scenario.start_date))
+        print(f"  wrote {args.out} ({len(plan.period_of_site):,} planned sites: site_id, track, capacity_kwp, "
+              "release_date, waits_for_upgrade)")
     return 0
 
 
+def _check_new_file(path: Path) -> None:
+    """``--out`` of a command that writes one file: never an existing file, and its folder must exist."""
+    if path.exists():
+        raise InputError("the file exists; pvsim never replaces a file it did not write", file=path,
+                         field="--out", allowed="a new file name")
+    if not path.parent.is_dir():
+        raise InputError("the folder of the output file does not exist", file=path, field="--out",
+                         allowed="a file in an existing folder")
+
+
+#: Columns of the plan table: (column of Plan.periods, header, scale, decimals).
+PLAN_COLUMNS = (("sites", "sites", 1.0, 0), ("capacity_kwp", "MWp", 1e-3, 1), ("capex_cny", "capex [M {c}]", 1e-6, 1),
+                ("budget_cny", "budget [M {c}]", 1e-6, 1), ("crews_used_percent", "crews %", 1.0, 0),
+                ("surveyors_used_percent", "surveyors %", 1.0, 0), ("reviewers_used_percent", "reviewers %", 1.0, 0),
+                ("inspectors_used_percent", "inspectors %", 1.0, 0),
+                ("release pacing_used_percent", "pipeline %", 1.0, 0))
+
+
+def plan_table(plan, currency: str) -> str:
+    """The plan per track and year, with a total row per track against its target; resource use is shared by the
+    tracks (the same on each track's row of a year). Plain text, no trailing spaces."""
+    periods = plan.periods
+    cols = [c for c in PLAN_COLUMNS if c[0] in periods.columns]
+    header = ["track", "year from", *[c[1].format(c=currency) for c in cols]]
+    rows = []
+    for track in plan.tracks:
+        mine = periods[periods["track"] == track.name]
+        for _, r in mine.iterrows():
+            rows.append([track.name or "programme", r["start_date"],
+                         *[_number(r[c] * scale, d) for c, _, scale, d in cols]])
+        target = "-" if track.target_capacity_kwp is None else f"{track.target_capacity_kwp / 1000:,.1f}"
+        totals = {"sites": mine["sites"].sum(), "capacity_kwp": mine["capacity_kwp"].sum(),
+                  "capex_cny": mine["capex_cny"].sum()}
+        rows.append([f"{track.name or 'programme'} total", f"target {target} MWp",
+                     *[_number(totals[c] * scale, d) if c in totals else "" for c, _, scale, d in cols]])
+    widths = [max(len(str(row[k])) for row in [header, *rows]) for k in range(len(header))]
+    lines = ["  ".join(str(v).ljust(w) if k < 2 else str(v).rjust(w) for k, (v, w) in enumerate(zip(row, widths)))
+             for row in [header, *rows]]
+    return "\n".join("  " + line.rstrip() for line in lines)
+
+
+def _number(value: float, decimals: int) -> str:
+    return "-" if value != value else f"{value:,.{decimals}f}"
+
+
+def plan_sites_csv(plan, sites, start_date) -> str:
+    """One row per planned site: ``site_id, track, capacity_kwp, release_date`` (the first day of its planned
+    budget year) and ``waits_for_upgrade``, in release order."""
+    import pandas as pd
+
+    planned = [s for s in plan.order if s in plan.period_of_site.index]
+    starts = plan.periods.drop_duplicates("period").set_index("period")["start_date"]
+    frame = pd.DataFrame({
+        "site_id": planned,
+        "track": plan.track_of_site.reindex(planned).to_numpy(),
+        "capacity_kwp": sites["capacity_kwp"].reindex(planned).round(3).to_numpy(),
+        "release_date": starts.reindex(plan.period_of_site.reindex(planned).to_numpy()).to_numpy(),
+        "waits_for_upgrade": plan.waits_for_upgrade.reindex(planned).to_numpy(bool),
+    })
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
 def add_plan_parser(sub) -> None:
-    p = _subparser(sub, "plan", "solve the multi-year plan and print it year by year",
-                   "Solve the multi_year_plan strategy's programme (sim/planning.py) for a scenario and print, per\n"
-                   "budget year, the sites, capacity and capex planned and the use of crews and offices, with the\n"
-                   "solver's status and achieved gap. An infeasible plan names its binding constraint (exit 2).",
+    p = _subparser(sub, "plan", "solve the programme's plan and print it per track and year",
+                   "Solve the plan of an optimising strategy (sim/planning.py: multi_year_plan, planning.objective; or\n"
+                   "optimal, CO2 over the horizon) for a scenario and print, per track and budget year, the sites,\n"
+                   "capacity, capex and budget planned and the use of crews, offices and the release pacing, with a\n"
+                   "total per track against its target and the solver's status and achieved gap. An infeasible\n"
+                   "plan names its binding constraint (exit 2).",
                    "pvsim plan scenarios/demo_county.yaml --set rollout.crews=12 -o plan.csv")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    p.add_argument("-s", "--strategy", choices=("multi_year_plan", "optimal"), default="multi_year_plan",
+                   help="whose plan: multi_year_plan (planning.objective, default) or optimal")
     p.add_argument("-o", "--out", metavar="FILE.csv",
-                   help="write the planned release period of each site to this new CSV file (never replaces a file)")
+                   help="write one row per planned site (site_id, track, capacity_kwp, release_date,\n"
+                        "waits_for_upgrade) to this new CSV file (never replaces a file)")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)")
     add_set_option(p)

@@ -603,8 +603,7 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "table": comparison.table.reset_index().to_dict(orient="records"),
         "paired_differences": comparison.paired.to_dict(orient="records"),
         "runs": comparison.runs.to_dict(orient="records"),
-        "optimisation": {name: {k: v for k, v in sol.__dict__.items() if k != "seconds"}
-                         for name, sol in sorted(comparison.solutions.items())},
+        "optimisation": {name: sol.record() for name, sol in sorted(comparison.solutions.items())},
     }
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 

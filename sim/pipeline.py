@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import accounting, carbon, energy, grid, inputs, planning, strategies, weather
+from . import accounting, carbon, energy, grid, inputs, planning, programme, strategies, weather
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
@@ -159,6 +159,8 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
     orders: dict[str, list[str]] = field(default_factory=dict)
     """Release orders of the seed-independent strategies, computed once (:func:`precompute_orders`)."""
+    plans: dict[str, planning.Plan] = field(default_factory=dict)
+    """The plan of each optimising strategy, with how it was solved (:func:`precompute_orders`)."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -180,7 +182,8 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         steps.close()
     return Prepared(
         scenario=scenario, sites=sites, transformers=transformers, profiles=profiles, archetypes=archetypes,
-        weather_sources=[w.source for w in weathers], eligible=strategies.site_features(sites, ef0),
+        weather_sources=[w.source for w in weathers],
+        eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
         time_zone=time_zone, timings=dict(steps.timings),
     )
@@ -211,10 +214,11 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     seed = scenario.seed if seed is None else int(seed)
     steps = _steps or _Steps(False, total=RUN_STEPS)
     with steps.step("strategy"):
+        precompute_orders(prepared, run_strategies(scenario, strategy))
         order = release_order(prepared, strategy, seed)
     with steps.step("rollout"):
         rollout = simulate_rollout(
-            _rollout_sites(prepared), order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
+            prepared.eligible, order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
         )
     with steps.step("accounting"):
@@ -241,25 +245,28 @@ def check_track_strategies(scenario: Scenario) -> None:
                                  value=track.strategy, allowed=err.allowed) from None
 
 
-def _strategy_order(prepared: Prepared, strategy: str, seed: int) -> list:
-    order = prepared.orders.get(strategy)
-    if order is None:
-        order = strategies.order_sites(strategy, prepared.eligible, strategy_context(prepared, seed))
-    return list(order)
+def run_strategies(scenario: Scenario, strategy: str) -> list[str]:
+    """The strategies a run with ``strategy`` uses: its own, or with tracks each track's (``strategy`` where the
+    track names none), each once, in order."""
+    names = [track.strategy or strategy for track in scenario.rollout.tracks] or [strategy]
+    return list(dict.fromkeys(names))
 
 
 def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
     """The release order: the strategy's order, or with ``rollout.tracks`` each track's eligible sites in its own
     strategy's order (``strategy`` where the track names none), track after track, then the eligible sites of types
     in no track (the rollout never releases them: each track's office releases only its own sites)."""
+    orders = {name: prepared.orders.get(name) for name in run_strategies(prepared.scenario, strategy)}
+    for name, order in orders.items():
+        if order is None:
+            orders[name] = strategies.order_sites(name, prepared.eligible, strategy_context(prepared, seed))
     tracks = prepared.scenario.rollout.tracks
     if not tracks:
-        return _strategy_order(prepared, strategy, seed)
+        return list(orders[strategy])
     site_type = prepared.eligible["site_type"]
     order = []
     for track in tracks:
-        order += [s for s in _strategy_order(prepared, track.strategy or strategy, seed)
-                  if site_type.loc[s] in track.site_types]
+        order += [s for s in orders[track.strategy or strategy] if site_type.loc[s] in track.site_types]
     tracked = {t for track in tracks for t in track.site_types}
     return order + [s for s in prepared.eligible.index if site_type.loc[s] not in tracked]
 
@@ -268,17 +275,6 @@ def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
     """The track of each site (``rollout.tracks``; empty string without tracks or for a type in no track)."""
     names = {t: track.name for track in scenario.rollout.tracks for t in track.site_types}
     return pd.Series([names.get(t, "") for t in site_types], index=site_types.index, dtype=object)
-
-
-def _rollout_sites(prepared: Prepared) -> pd.DataFrame:
-    """The eligible sites with the AC capacity each asks of its transformer's hosting capacity (``hosting_kw``)."""
-    sites = prepared.eligible
-    if "hosting_kw" in sites.columns:
-        return sites
-    sites = sites.copy()
-    sites["hosting_kw"] = grid.ac_capacity_kw(sites["capacity_kwp"].to_numpy(float),
-                                              prepared.scenario.system.dc_ac_ratio)
-    return sites
 
 
 def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContext:
@@ -294,17 +290,17 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
     )
 
 
-def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, object]:
+def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, planning.Solution]:
     """Compute once, into ``prepared.orders``, the orders of the strategies among ``names`` that do not depend on
-    the seed (:data:`sim.strategies.SEED_INDEPENDENT`: the optimising ones), so that replications share one solve.
-    Returns the solver's :class:`sim.planning.Solution` of each."""
-    found = {}
+    the seed (:data:`sim.strategies.SEED_INDEPENDENT`: the optimising ones), so that replications share one solve,
+    and keep each plan (with how it was solved) in ``prepared.plans``. Returns the :class:`sim.planning.Solution` of each."""
     for name in names:
         if name in strategies.SEED_INDEPENDENT and name not in prepared.orders:
             ctx = strategy_context(prepared, prepared.scenario.seed)
-            prepared.orders[name] = strategies.order_sites(name, prepared.eligible, ctx)
-            found[name] = planning.last_solution(name)
-    return found
+            plan = strategies.planned(name, prepared.eligible, ctx)
+            prepared.orders[name] = strategies.checked_order(name, plan.order, prepared.eligible)
+            prepared.plans[name] = plan
+    return {name: prepared.plans[name].solution for name in names if name in prepared.plans}
 
 
 def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
@@ -390,6 +386,8 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "weather": list(prepared.weather_sources),
         "archetypes": int(len(prepared.archetypes)),
         "inputs_sha256": inputs_sha256(scenario),
+        "optimisation": {name: prepared.plans[name].solution.record() for name in run_strategies(scenario, strategy)
+                         if name in prepared.plans},
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
     if not scenario.pilot_coverage:

@@ -1,40 +1,51 @@
-"""Plans: mixed-integer programmes solved with HiGHS (``highspy``), deterministic and cached by input hash.
+"""Plans: one mixed-integer programme of the whole programme, solved with HiGHS (``highspy``), deterministic.
 
-Two programmes live here:
+:func:`plan` decides in which budget year (period) each site is released, or none, for the programme the scenario
+describes (:mod:`sim.programme`): each track with its own site types, money (per year, with or without
+carry-over) and capacity target, all tracks sharing the crews, the offices (surveyors, reviewers, inspectors),
+the release pacing and the grid. Two strategies use it:
 
-- :func:`select_sites` (the ``optimal`` strategy): which sites to build, maximising CO2 avoided per year under the
-  programme's total budget (:func:`sim.rollout.total_budget_cny`) and every transformer's hosting limit; no timing.
-- :func:`multi_year_plan` (the ``multi_year_plan`` strategy): in which budget year each site is released (or
-  none), under each year's budget (with or without carry-over, :func:`sim.rollout.budget_pot_days`), the crew-days
-  and office capacity of each year, the transformers' hosting limits (with upgrades), the capacity target and
-  optional pilot quotas; objective ``discounted_co2`` (default), ``energy`` or ``least_cost`` (to reach the target).
+- ``optimal`` maximises the run's headline: CO2 avoided over the horizon (AMS-I.D on the scenario's grid-factor
+  path), so that the plan is the best answer to the question the run reports on;
+- ``multi_year_plan`` optimises ``planning.objective``: ``discounted_co2`` (default), ``energy`` or
+  ``least_cost`` (to reach every track's target), optionally with the whole-county pilot's quotas.
 
 Stopping rules (nothing depends on wall-clock time): HiGHS stops when the relative gap between the best solution and
 the bound is at most ``planning.mip_rel_gap_percent`` (default 1 %) or after ``planning.node_limit`` branch-and-bound
 nodes (default 1000), whichever comes first; one thread and a fixed random seed, so the same inputs give the same
-plan on every machine and under any load. The achieved gap is reported in :class:`Solution` (``pvsim plan``, the
-``optimisation`` section of ``comparison.json``).
+plan on every machine and under any load. The achieved gap is returned in the :class:`Plan`'s :class:`Solution`
+(``pvsim plan``, the run's ``optimisation`` summary, ``comparison.json``). Nothing is kept between calls.
 
-Approximations of the multi-year plan (the SimPy rollout then follows it and shows what really happens):
+How the plan reads the rollout's rules (:mod:`sim.rollout`), and where it approximates them:
 
-- every released site is built (consent refusals and failed stages are not planned for);
-- resources per year are counted in calendar days: a crew is busy ``(set-up + capacity / productivity)`` working
-  days per site, stretched by the share of workable days of the year for its site type (Spring Festival shutdown,
-  weekends when set, and for outdoor types the frozen season and the expected share of rainy days); an office
-  resource (surveyors, reviewers, inspectors) is busy ``mean duration x resource_busy_percent`` working days of the
-  office calendar; each resource offers ``count x calendar days of the year``;
-- a site released in a year is commissioned at the middle of that year plus the mean duration of all its stages;
-  its yearly CO2 (or energy) then counts, degraded, until the horizon (CO2 discounted at the economics' rate);
-- hosting: PV planned on a transformer up to a year stays within its hosting limit plus the planned upgrades that
-  took effect by the start of that year, plus (``hosting_when_full: wait_upgrade``) the grid company's one
-  unplanned upgrade from ``upgrade_lead_time_days`` after the start on: optimistic, the rollout schedules it only
-  once a site waits.
+- Expectations, not draws: each site counts with its expected consent, signing and completion
+  (:func:`sim.programme.site_expectations`). A track's target is met in expectation (planned capacity x chance of
+  completion), so the plan over-releases by what declines and failures are expected to take; the office's
+  target rule is kept: the planned capacity may cross the target by one last site per track. Money is charged
+  as the capex expected to be committed (a site that declines gives its earmark back). The sites left out follow
+  the planned ones in the order, so the office reaches them when more sites drop out than expected.
+- Shared resources per period, in expected working days: a crew is busy with construction (set-up + capacity /
+  productivity, and the rework of a failed acceptance); an office resource with the effort of the site's
+  application class (:func:`sim.rollout.config.stage_work_days`, the rollout's own formula), each weighted by the
+  chance the site reaches the stage; loads are stretched by the share of workable days of the period (Spring
+  Festival shutdown, weekends when set, and for outdoor types the frozen season and the expected rainy days); a
+  resource offers ``count x calendar days``. The release pacing (``max_sites_in_pipeline``) offers
+  ``max_sites_in_pipeline x days`` site-days; a site uses its expected days between release and contract.
+- Hosting in AC kW (``hosting_kw``, :func:`sim.programme.with_hosting_kw`), the quantity the grid company screens:
+  PV planned on a transformer up to a period stays within its hosting limit plus the planned upgrades in service
+  by the period's start. With ``hosting_when_full: wait_upgrade`` a site may instead be planned to wait for the
+  grid company's one unplanned upgrade of its transformer (the rollout schedules it when the first site waits,
+  ``upgrade_lead_time_days`` later): its output then starts that much later.
+- Timing: a site released in a period is commissioned at the middle of the period plus its expected lead time
+  (the mean of each stage's duration, working-day stages stretched by the share of workable days); its yearly
+  CO2 (or energy) then counts, degraded (and for ``discounted_co2`` discounted), until the horizon. Queueing
+  within a year is not modelled beyond the resource limits.
+- A track that names its own strategy is ordered by it (:func:`sim.pipeline.release_order`); the plan still
+  counts it against the shared resources as if it followed the plan.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import sys
@@ -50,8 +61,9 @@ from scipy import sparse
 
 from ._config import PILOT_TARGETS_PERCENT, StrictModel
 from .errors import InputError
+from .programme import PIPELINE_STAGES, SiteExpectations, Track, site_expectations, track_index, tracks
 from .rollout import calendar as cal
-from .rollout.config import STAGES, RolloutConfig, budget_pot_days, build_window_end_day
+from .rollout.config import OFFICE_STAGES, RolloutConfig, budget_pot_days, build_window_end_day
 
 DAYS_PER_YEAR = 365.25
 OFFICE_RESOURCES = ("surveyors", "reviewers", "inspectors")
@@ -90,20 +102,29 @@ class Solution:
     variables: int
     constraints: int
 
+    def record(self) -> dict:
+        """Everything but the seconds (which depend on the machine): for summary.json and comparison.json."""
+        return {k: v for k, v in self.__dict__.items() if k != "seconds"}
+
     def line(self, name: str) -> str:
+        seconds = "" if math.isnan(self.seconds) else f", {self.seconds:.1f} s"
         return (f"{name}: {self.status}, gap {self.gap_percent:.3f} % after {self.nodes} node(s) "
-                f"({self.variables:,} variables, {self.constraints:,} constraints, {self.seconds:.1f} s)")
+                f"({self.variables:,} variables, {self.constraints:,} constraints{seconds})")
 
 
 @dataclass
 class Plan:
-    """A solved programme: the release order, the period of each chosen site and a table per period."""
+    """A solved programme: the release order, the period of each planned site (and whether it is planned to wait
+    for an upgrade, and its track), a table per track and period, how it was solved and what it optimised."""
 
     order: list[str]
     period_of_site: pd.Series
     periods: pd.DataFrame
     solution: Solution
     objective: str
+    waits_for_upgrade: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    tracks: tuple = ()
+    track_of_site: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
 
 class PlanInfeasible(InputError):
@@ -115,11 +136,46 @@ class PlanInfeasible(InputError):
 
 def solve_binary(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarray, row_upper: np.ndarray,
                  config: PlanningConfig, *, integer: bool = True) -> tuple[np.ndarray | None, Solution]:
-    """Minimise ``cost @ x`` over binary ``x`` (``integer=False``: its relaxation, x in [0, 1]) with ``row_lower <= matrix @ x <= row_upper`` (HiGHS, one thread,
-    fixed seed, gap and node limits only). Returns ``x`` (None if infeasible) and the :class:`Solution`."""
+    """Minimise ``cost @ x`` over binary ``x`` (``integer=False``: its relaxation, x in [0, 1]) with
+    ``row_lower <= matrix @ x <= row_upper``. Returns ``x`` (None if infeasible) and the :class:`Solution`.
+
+    LP first, then fix and solve: the relaxation gives a bound on the objective; the variables it leaves
+    fractional form a small MIP with the others fixed at their LP values; if that MIP's solution is within
+    ``planning.mip_rel_gap_percent`` of the LP bound it is returned (a proven gap, as a full branch and bound would
+    stop there too), otherwise the whole MIP is solved from it. HiGHS runs on one thread with a fixed seed and
+    only gap and node limits, so the answer never depends on the machine."""
+    relaxed, lp = _solve(cost, matrix, row_lower, row_upper, config, integer=False)
+    if not integer or relaxed is None:
+        return relaxed, lp
+    lower = np.where(relaxed >= 1 - 1e-7, 1.0, 0.0)
+    upper = np.where(relaxed <= 1e-7, 0.0, 1.0)
+    x, sub = _solve(cost, matrix, row_lower, row_upper, config, col_lower=lower, col_upper=upper)
+    if x is not None:
+        gap = _gap_percent(float(np.dot(cost, x)), lp.objective)
+        if gap <= config.mip_rel_gap_percent:
+            return x, Solution(status=f"{sub.status} (LP bound, {int((upper > lower).sum())} variables left "
+                               "fractional solved as a MIP)", objective=float(np.dot(cost, x)),
+                               bound=lp.objective, gap_percent=gap, nodes=sub.nodes, seconds=lp.seconds + sub.seconds,
+                               variables=sub.variables, constraints=sub.constraints)
+    full, solution = _solve(cost, matrix, row_lower, row_upper, config, start=x)
+    return full, Solution(**{**solution.__dict__, "seconds": solution.seconds + lp.seconds + sub.seconds})
+
+
+def _gap_percent(objective: float, bound: float) -> float:
+    """Relative gap of a minimisation [%], as HiGHS states it: (objective - bound) / |objective|."""
+    return 100.0 * max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, integer: bool = True,
+           col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+           start: np.ndarray | None = None) -> tuple[np.ndarray | None, Solution]:
+    """One HiGHS solve of the programme (rows scaled by their largest coefficient: money in CNY beside
+    site counts makes the matrix badly scaled otherwise)."""
     import highspy
 
-    a = sparse.csc_matrix(matrix)
+    a = sparse.csr_matrix(matrix)
+    scale = np.maximum(abs(a).max(axis=1).toarray().ravel(), 1e-12) if a.shape[0] else np.ones(0)
+    a = sparse.csc_matrix(sparse.diags(1.0 / scale) @ a)
     n, m = a.shape[1], a.shape[0]
     h = _new_highs()
     for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0),
@@ -128,15 +184,21 @@ def solve_binary(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarra
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
     lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+    lp.col_lower_ = np.zeros(n) if col_lower is None else col_lower
+    lp.col_upper_ = np.ones(n) if col_upper is None else col_upper
     inf = highspy.kHighsInf
-    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower, -inf).astype(float)
-    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper, inf).astype(float)
+    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower / scale, -inf).astype(float)
+    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper / scale, inf).astype(float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data.astype(float)
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h.passModel(lp)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float)
+        solution.value_valid = True
+        h.setSolution(solution)
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
@@ -147,8 +209,10 @@ def solve_binary(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarra
         x = np.asarray(h.getSolution().col_value, dtype=float)
         x = x > 0.5 if integer else x
     gap = (float(info.mip_gap) * 100.0 if integer else 0.0) if x is not None else math.nan
-    return x, Solution(status=status, objective=float(info.objective_function_value), bound=float(info.mip_dual_bound),
-                       gap_percent=gap, nodes=int(info.mip_node_count), seconds=seconds, variables=n, constraints=m)
+    bound = float(info.mip_dual_bound) if integer else float(info.objective_function_value)
+    return x, Solution(status=status, objective=float(info.objective_function_value), bound=bound,
+                       gap_percent=gap, nodes=int(info.mip_node_count) if integer else 0, seconds=seconds,
+                       variables=n, constraints=m)
 
 
 _BANNER_HIDDEN = False
@@ -176,100 +240,12 @@ def _new_highs():
     return h
 
 
-# --------------------------------------------------------------------------------------------- cache
-
-_SOLVED: dict[str, Plan] = {}
-_LAST: dict[str, Solution] = {}
-
-
-def inputs_key(kind: str, sites: pd.DataFrame, *parts: object) -> str:
-    """sha256 of the sites' columns a plan reads and of every setting it depends on."""
-    h = hashlib.sha256(kind.encode())
-    cols = [c for c in ("site_type", "pilot_category", "capacity_kwp", "capex_cny", "co2_per_year_t",
-                        "annual_energy_mwh", "carbon_per_cny_kg", "transformer_id") if c in sites.columns]
-    frame = sites[cols].assign(_id=sites.index.astype(str))
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    for part in parts:
-        h.update(json.dumps(part, sort_keys=True, default=str).encode())
-    return h.hexdigest()
-
-
-def cached(key: str, kind: str) -> Plan | None:
-    plan = _SOLVED.get(key)
-    if plan is not None:
-        _LAST[kind] = plan.solution
-    return plan
-
-
-def remember(key: str, kind: str, plan: Plan) -> Plan:
-    _SOLVED[key] = plan
-    _LAST[kind] = plan.solution
-    return plan
-
-
-def last_solution(kind: str) -> Solution | None:
-    """How the most recent programme of ``kind`` (``optimal``, ``multi_year_plan``) in this process was solved."""
-    return _LAST.get(kind)
-
-
-# --------------------------------------------------------------------------------------------- optimal
-
-
-def _hosting_rows(sites: pd.DataFrame, limits: dict[str, float]) -> tuple[list[np.ndarray], list[float]]:
-    cap = sites["capacity_kwp"].to_numpy(float)
-    tids = sites["transformer_id"].astype(str).to_numpy()
-    rows, ubs = [], []
-    for tid in sorted(set(tids)):
-        limit = float(limits.get(tid, np.inf))
-        mask = tids == tid
-        if np.isfinite(limit) and cap[mask].sum() > limit:  # only the limits that can bind
-            rows.append(np.where(mask, cap, 0.0))
-            ubs.append(limit)
-    return rows, ubs
-
-
-def select_sites(sites: pd.DataFrame, *, total_budget_cny: float | None, hosting_limit_kw: dict[str, float],
-                 config: PlanningConfig | None = None) -> Plan:
-    """The set of sites that maximises CO2 avoided per year under the total budget and the hosting limits, released
-    by carbon per CNY (the ``optimal`` strategy). Cached by the hash of its inputs."""
-    config = config or PlanningConfig()
-    key = inputs_key("optimal", sites, total_budget_cny, sorted(hosting_limit_kw.items()), config.model_dump())
-    if (plan := cached(key, "optimal")) is not None:
-        return plan
-    rows, ubs = _hosting_rows(sites, hosting_limit_kw)
-    if total_budget_cny is not None and np.isfinite(total_budget_cny):
-        rows.insert(0, sites["capex_cny"].to_numpy(float))
-        ubs.insert(0, float(total_budget_cny))
-    matrix = sparse.csr_matrix(np.vstack(rows)) if rows else sparse.csr_matrix((0, len(sites)))
-    x, solution = solve_binary(-sites["co2_per_year_t"].to_numpy(float), matrix, np.full(len(ubs), -np.inf),
-                               np.array(ubs, dtype=float), config)
-    solution = _maximised(solution)
-    chosen = sites.loc[x] if x is not None else sites.iloc[:0]
-    order = _by_carbon_per_cny(chosen)
-    periods = pd.DataFrame({"period": [0], "sites": [len(order)],
-                            "capacity_kwp": [float(chosen["capacity_kwp"].sum())],
-                            "capex_cny": [float(chosen["capex_cny"].sum())]})
-    plan = Plan(order=order, period_of_site=pd.Series(0, index=pd.Index(order, name="site_id")), periods=periods,
-                solution=solution, objective="optimal")
-    return remember(key, "optimal", plan)
-
-
-def _maximised(solution: Solution) -> Solution:
-    """A maximisation solved as minimisation of the negated objective, reported with its own signs."""
-    return Solution(**{**solution.__dict__, "objective": -solution.objective, "bound": -solution.bound})
-
-
-def _by_carbon_per_cny(sites: pd.DataFrame) -> list[str]:
-    frame = sites.assign(_id=sites.index.astype(str))
-    return list(frame.sort_values(["carbon_per_cny_kg", "_id"], ascending=[False, True], kind="mergesort")["_id"])
-
-
-# --------------------------------------------------------------------------------------------- multi-year plan
+# --------------------------------------------------------------------------------------------- the programme
 
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """What the multi-year plan needs besides the sites (all from the scenario and the prepared grid)."""
+    """What a plan needs besides the sites (all from the scenario and the prepared grid)."""
 
     rollout: RolloutConfig
     start_date: date
@@ -280,14 +256,20 @@ class PlanInputs:
     transformers: pd.DataFrame
     candidate_roofs: dict[str, int] = field(default_factory=dict)
     config: PlanningConfig = field(default_factory=PlanningConfig)
+    factor_by_year: tuple[float, ...] = ()
+    """The grid factor credited in each horizon year [kgCO2/kWh] (the scenario's path); empty: constant."""
 
     @classmethod
     def from_scenario(cls, scenario, transformers: pd.DataFrame, candidate_roofs: dict[str, int]) -> "PlanInputs":
+        from .carbon import resolve_factor
+
+        years = np.arange(scenario.start_date.year, scenario.start_date.year + scenario.horizon_years)
         return cls(rollout=scenario.rollout, start_date=scenario.start_date, horizon_years=scenario.horizon_years,
                    discount_rate=scenario.economics.discount_rate,
                    degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
                    degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
-                   transformers=transformers, candidate_roofs=dict(candidate_roofs), config=scenario.planning)
+                   transformers=transformers, candidate_roofs=dict(candidate_roofs), config=scenario.planning,
+                   factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)))
 
     def key_parts(self) -> list:
         grid = self.transformers.reindex(columns=["hosting_limit_kw", "rating_kva", "hosting_share_percent",
@@ -295,21 +277,18 @@ class PlanInputs:
         return [self.rollout.model_dump(mode="json"), self.start_date.isoformat(), self.horizon_years,
                 self.discount_rate, self.degradation_first_year_percent, self.degradation_percent_per_year,
                 grid.astype(str).reset_index().values.tolist(), sorted(self.candidate_roofs.items()),
-                self.config.model_dump()]
+                self.config.model_dump(), list(self.factor_by_year)]
 
 
 def plan_periods(rollout: RolloutConfig, start_date: date, horizon_years: int) -> pd.DataFrame:
     """The plan's periods: the budget years of :func:`sim.rollout.budget_pot_days` (the start, then every 1 January
-    before the build window closes), with ``start_day, end_day, days`` and ``budget_cny`` (inf unless the office
-    releases by budget)."""
+    before the build window closes), with ``start_day, end_day, days`` and ``start_date``."""
     starts = budget_pot_days(start_date, rollout.build_window_years, horizon_years)
     end = build_window_end_day(start_date, rollout.build_window_years, horizon_years)
     ends = [*starts[1:], end]
-    budget = rollout.annual_budget_cny if rollout.release_mode == "budget" else np.inf
     frame = pd.DataFrame({"period": range(len(starts)), "start_day": starts, "end_day": ends})
     frame["days"] = frame["end_day"] - frame["start_day"]
     frame["start_date"] = [(pd.Timestamp(start_date) + pd.Timedelta(days=d)).date().isoformat() for d in starts]
-    frame["budget_cny"] = float(budget)
     return frame
 
 
@@ -339,33 +318,83 @@ def workable_shares(rollout: RolloutConfig, start_date: date, periods: pd.DataFr
     return out
 
 
-def site_loads(sites: pd.DataFrame, rollout: RolloutConfig) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per site: the working days each resource is busy with it (``resource_busy_percent`` of each stage's mean
-    duration; construction adds ``capacity / productivity``) and its lead time from release to commissioning
-    [calendar days; working-day stages stretched by 7/5 when office weekends are off]."""
-    loads = {r: np.zeros(len(sites)) for r in ("crews", *OFFICE_RESOURCES)}
-    lead = np.zeros(len(sites))
-    stretch = 7.0 / 5.0 if rollout.calendar_enabled and rollout.office_weekends_off else 1.0
-    types = sites["site_type"].astype(str).to_numpy()
-    cap = sites["capacity_kwp"].to_numpy(float)
-    for site_type in sorted(set(types)):
-        mask = types == site_type
-        for stage in STAGES:
-            sc = rollout.stage(site_type, stage)
-            days = np.full(mask.sum(), sc.duration.mean)
-            if stage == "construction":
-                days = days + cap[mask] / rollout.productivity(site_type)
-            working = stage not in ("consent", "procurement")
-            lead[mask] += days * (stretch if working else 1.0)
-            if sc.resource in loads:
-                loads[sc.resource][mask] += days * sc.resource_busy_percent / 100.0
-    return loads, lead
+@dataclass(frozen=True)
+class _Model:
+    """The programme as the MILP sees it: the sites' tracks and expectations, the periods and the calendar."""
+
+    sites: pd.DataFrame
+    inputs: PlanInputs
+    tracks: tuple[Track, ...]
+    track_of: np.ndarray  # index into tracks per site (-1: never released)
+    expect: SiteExpectations
+    periods: pd.DataFrame
+    shares: dict[str, np.ndarray]  # workable share per period: office, rooftop, outdoor
+    outdoor: np.ndarray  # per site: construction stops in the frozen season and on rainy days
+    waiting: np.ndarray  # per site: may be planned to wait for an unplanned upgrade of its transformer
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.sites)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.periods)
 
 
-def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInputs, discount: bool) -> np.ndarray:
+def _model(sites: pd.DataFrame, inputs: PlanInputs) -> _Model:
+    if "hosting_kw" not in sites.columns:
+        raise InputError("a plan needs each site's AC hosting capacity (sim.programme.with_hosting_kw)",
+                         field="sites.hosting_kw", allowed="the sites of sim.prepare (Prepared.eligible)")
+    periods = plan_periods(inputs.rollout, inputs.start_date, inputs.horizon_years)
+    programme_tracks = tracks(inputs.rollout)
+    base = _model_parts(sites, inputs, programme_tracks, periods)
+    return _Model(sites=sites, inputs=inputs, tracks=programme_tracks, periods=periods, **base)
+
+
+def _model_parts(sites, inputs: PlanInputs, programme_tracks, periods) -> dict:
+    avail = _hosting_available(inputs, periods)
+    tids = sites["transformer_id"].astype(str)
+    demand = sites["hosting_kw"].groupby(tids).sum()
+    full = demand > avail["base"].reindex(demand.index).min(axis=1).fillna(np.inf)
+    waiting = (tids.map(full).fillna(False).to_numpy(bool)
+               & (inputs.rollout.hosting_when_full == "wait_upgrade"))
+    return dict(track_of=track_index(programme_tracks, sites["site_type"].astype(str).to_numpy()),
+                expect=site_expectations(sites, inputs.rollout),
+                shares=workable_shares(inputs.rollout, inputs.start_date, periods),
+                outdoor=sites["site_type"].isin(inputs.rollout.outdoor_site_types).to_numpy(), waiting=waiting)
+
+
+def lead_days(model: _Model) -> np.ndarray:
+    """Expected days from release to commissioning of each site [calendar days]: the mean of each stage's
+    duration, working-day stages stretched by the share of workable days over the build window (office stages by
+    the office calendar, construction by the site's)."""
+    office = 1.0 / float(np.average(model.shares["office"], weights=model.periods["days"]))
+    build = np.where(model.outdoor, 1.0 / float(np.average(model.shares["outdoor"], weights=model.periods["days"])),
+                     1.0 / float(np.average(model.shares["rooftop"], weights=model.periods["days"])))
+    days = model.expect.elapsed_days
+    calendar_on = model.inputs.rollout.calendar_enabled
+    lead = days["consent"] + days["procurement"] + days["construction"] * (build if calendar_on else 1.0)
+    for stage in OFFICE_STAGES:
+        lead = lead + days[stage] * (office if calendar_on else 1.0)
+    return lead
+
+
+def pipeline_days(model: _Model) -> np.ndarray:
+    """Expected calendar days each released site counts against the release pacing: its consent, then (if it
+    consents) survey, filing and grid review."""
+    office = 1.0 / float(np.average(model.shares["office"], weights=model.periods["days"]))
+    stretch = office if model.inputs.rollout.calendar_enabled else 1.0
+    days = model.expect.elapsed_days
+    later = sum(days[stage] for stage in PIPELINE_STAGES if stage != "consent") * stretch
+    return days["consent"] + model.expect.p_consent * later
+
+
+def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInputs, discount: bool,
+                  factor: bool = False) -> np.ndarray:
     """(sites x periods): the years of output a site released in a period yields within the horizon, degraded and
-    (``discount``) discounted: sum over horizon years k of the operating share of year k x degradation x
-    (1 + r)^-k, with commissioning at the period's middle plus the site's lead time."""
+    (``discount``) discounted and (``factor``) weighted by the grid factor of each year relative to the first:
+    sum over horizon years k of the operating share of year k x degradation x (1 + r)^-k x EF_k / EF_0, with
+    commissioning at the period's middle plus the site's lead time."""
     mid = 0.5 * (periods["start_day"].to_numpy() + periods["end_day"].to_numpy())
     commission = (mid[None, :] + lead_days[:, None]) / DAYS_PER_YEAR  # years since start
     years = np.arange(inputs.horizon_years, dtype=float)
@@ -374,18 +403,76 @@ def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInpu
     degradation = (1 - inputs.degradation_first_year_percent / 100) * (
         1 - inputs.degradation_percent_per_year / 100) ** age
     rate = inputs.discount_rate if discount else 0.0
-    return (share * degradation * (1.0 + rate) ** -years).sum(axis=2)
+    ratio = np.ones(len(years))
+    if factor and inputs.factor_by_year:
+        ef = np.asarray(inputs.factor_by_year, dtype=float)[: len(years)]
+        ratio = ef / ef[0]
+    return (share * degradation * (1.0 + rate) ** -years * ratio).sum(axis=2)
+
+
+# --------------------------------------------------------------------------------------------- constraints
+#
+# Variables, in this order: x[s, p] (site s released in period p, s * P + p), w[s, p] (released in p and
+# wait-listed for an unplanned upgrade of its transformer; only for the sites on transformers whose hosting can
+# bind) and, with a capacity target and an objective other than least_cost, z[s] (s is its track's
+# last site, the one that may cross the target).
 
 
 @dataclass
 class _Rows:
-    """Constraint rows of one family (``budget``, ``crews``, ``hosting``...): ``matrix @ x`` in [lower, upper]."""
+    """Constraint rows of one family (``budget``, ``crews``, ``hosting``...): ``matrix @ v`` in [lower, upper]."""
 
     family: str
     matrix: sparse.csr_matrix
     lower: np.ndarray
     upper: np.ndarray
     requirement: bool = False  # a target to reach (capacity target, quotas), not a limit
+    track: str | None = None
+
+
+class _Layout:
+    """Column positions of the variables: x (site x period), then w for the sites that may wait for an upgrade
+    (``waiting``; site x period), then z (one per site) when there is a target to cross."""
+
+    def __init__(self, n_sites: int, n_periods: int, waiting: np.ndarray, crossing: bool) -> None:
+        self.n_sites, self.n_periods = n_sites, n_periods
+        self.wait_idx = np.flatnonzero(waiting)
+        self.n_x = n_sites * n_periods
+        self.n_w = len(self.wait_idx) * n_periods
+        self.z0 = self.n_x + self.n_w
+        self.n = self.z0 + (n_sites if crossing else 0)
+
+    def released(self, coef: np.ndarray, cumulative: bool = False, waiting: bool = True) -> sparse.csr_matrix:
+        """Rows per period over x (and w): row p sums ``coef[s] (x[s, p] + w[s, p])`` (or over p' <= p)."""
+        x = _period_rows(coef, self.n_periods, cumulative)
+        w = (_period_rows(coef[self.wait_idx], self.n_periods, cumulative) if waiting
+             else sparse.csr_matrix((self.n_periods, self.n_w)))
+        return self.pad(sparse.hstack([x, w]))
+
+    def per_site(self, coef: np.ndarray) -> sparse.csr_matrix:
+        """One row: sum over s, p of ``coef[s] (x[s, p] + w[s, p])``."""
+        coef = np.asarray(coef, float)
+        return self.pad(sparse.csr_matrix(np.concatenate([np.repeat(coef, self.n_periods),
+                                                          np.repeat(coef[self.wait_idx], self.n_periods)])[None, :]))
+
+    def each_site(self) -> sparse.csr_matrix:
+        """One row per site: ``sum_p x[s, p] + w[s, p]`` (1 if the site is released)."""
+        ones = np.ones((1, self.n_periods))
+        x = sparse.kron(sparse.eye(self.n_sites), ones)
+        w = sparse.kron(sparse.eye(self.n_sites, format="csr")[:, self.wait_idx], ones)
+        return self.pad(sparse.hstack([x, w]))
+
+    def site_period(self, coef: np.ndarray) -> sparse.csr_matrix:
+        """Rows per period: ``sum_s coef[s, p] (x[s, p] + w[s, p])`` for a (site x period) coefficient."""
+        n, P = self.n_sites, self.n_periods
+        x = sparse.csr_matrix((coef.ravel(), (np.tile(np.arange(P), n), np.arange(self.n_x))), shape=(P, self.n_x))
+        cw = coef[self.wait_idx]
+        w = sparse.csr_matrix((cw.ravel(), (np.tile(np.arange(P), len(self.wait_idx)), np.arange(self.n_w))),
+                              shape=(P, self.n_w))
+        return self.pad(sparse.hstack([x, w]))
+
+    def pad(self, matrix) -> sparse.csr_matrix:
+        return sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], self.n - matrix.shape[1]))]).tocsr()
 
 
 def _period_rows(coef: np.ndarray, n_periods: int, cumulative: bool) -> sparse.csr_matrix:
@@ -403,93 +490,132 @@ def _period_rows(coef: np.ndarray, n_periods: int, cumulative: bool) -> sparse.c
     return sparse.csr_matrix((vals, (rows, cols)), shape=(n_periods, len(coef) * n_periods))
 
 
-def _hosting_available(inputs: PlanInputs, periods: pd.DataFrame) -> pd.DataFrame:
-    """Hosting capacity [kW] per transformer (rows) available to sites released in each period (columns)."""
+def _hosting_available(inputs: PlanInputs, periods: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """AC hosting capacity [kW] per transformer (rows) for sites released in each period (columns): ``base`` (the
+    limit plus the planned upgrades in service by the period's start) and ``upgrade`` (what the grid company's one
+    unplanned upgrade adds, ``rating x (upgrade_factor - 1) x share``; 0 with ``hosting_when_full: drop``)."""
     t = inputs.transformers
     base = t["hosting_limit_kw"].astype(float).to_numpy()
-    share = t["hosting_share_percent"].astype(float).to_numpy() / 100.0 if "hosting_share_percent" in t else 0.8
+    share = t["hosting_share_percent"].astype(float).to_numpy() / 100.0
     start = pd.Timestamp(inputs.start_date)
     planned_day = ((pd.to_datetime(t.get("planned_upgrade_date")) - start).dt.days.to_numpy(float)
                    if "planned_upgrade_date" in t else np.full(len(t), np.nan))
-    planned_kw = t.get("planned_upgrade_kva", pd.Series(0.0, index=t.index)).astype(float).to_numpy() * share
-    unplanned_kw = t["rating_kva"].astype(float).to_numpy() * (inputs.rollout.upgrade_factor - 1.0) * share
-    out = {}
-    for p, day in zip(periods["period"], periods["start_day"]):
-        avail = base + np.where(np.nan_to_num(planned_day, nan=np.inf) <= day, planned_kw, 0.0)
-        if inputs.rollout.hosting_when_full == "wait_upgrade" and day >= inputs.rollout.upgrade_lead_time_days:
-            avail = avail + unplanned_kw
-        out[p] = avail
-    return pd.DataFrame(out, index=t.index.astype(str))
+    planned_kw = t.get("planned_upgrade_kva", pd.Series(0.0, index=t.index)).astype(float).fillna(0.0).to_numpy() * share
+    rating = t["rating_kva"].astype(float).to_numpy() if "rating_kva" in t else base / share
+    unplanned = rating * (inputs.rollout.upgrade_factor - 1.0) * share
+    if inputs.rollout.hosting_when_full != "wait_upgrade":
+        unplanned = np.zeros(len(t))
+    index = t.index.astype(str)
+    frame = {p: base + np.where(np.nan_to_num(planned_day, nan=np.inf) <= day, planned_kw, 0.0)
+             for p, day in zip(periods["period"], periods["start_day"])}
+    return {"base": pd.DataFrame(frame, index=index),
+            "upgrade": pd.DataFrame({p: unplanned for p in periods["period"]}, index=index)}
 
 
-def _hosting_block(sites: pd.DataFrame, inputs: PlanInputs, periods: pd.DataFrame) -> _Rows:
-    n_periods = len(periods)
-    avail = _hosting_available(inputs, periods)
-    cap = sites["capacity_kwp"].to_numpy(float)
-    tids = sites["transformer_id"].astype(str).to_numpy()
-    blocks, upper = [], []
+def _hosting_rows(model: _Model, layout: _Layout) -> list[_Rows]:
+    """Per transformer whose hosting can bind and period: the AC kW planned on it up to the period within its
+    base capacity (sites planned to wait count against the base plus the unplanned upgrade)."""
+    avail = _hosting_available(model.inputs, model.periods)
+    kw = model.sites["hosting_kw"].to_numpy(float)
+    tids = model.sites["transformer_id"].astype(str).to_numpy()
+    out = []
     for tid in sorted(set(tids)):
         mask = tids == tid
-        limits = avail.loc[tid].to_numpy(float) if tid in avail.index else np.full(n_periods, np.inf)
-        if cap[mask].sum() <= limits.min():
+        base = avail["base"].loc[tid].to_numpy(float) if tid in avail["base"].index else np.full(layout.n_periods,
+                                                                                                np.inf)
+        if kw[mask].sum() <= base.min():
             continue  # cannot bind
-        blocks.append(_period_rows(np.where(mask, cap, 0.0), n_periods, cumulative=True))
-        upper.append(limits)
-    if not blocks:
-        return _Rows("hosting", sparse.csr_matrix((0, len(sites) * n_periods)), np.zeros(0), np.zeros(0))
-    upper_all = np.concatenate(upper)
-    return _Rows("hosting", sparse.vstack(blocks).tocsr(), np.full(len(upper_all), -np.inf), upper_all)
-
-
-def _constraint_rows(sites: pd.DataFrame, inputs: PlanInputs, periods: pd.DataFrame) -> list[_Rows]:
-    """Every constraint family of the multi-year plan (see the module docstring)."""
-    rollout, n_periods = inputs.rollout, len(periods)
-    n = len(sites) * n_periods
-    days = periods["days"].to_numpy(float)
-    out = [_Rows("one period per site", sparse.kron(sparse.eye(len(sites)), np.ones((1, n_periods))).tocsr(),
-                 np.full(len(sites), -np.inf), np.ones(len(sites)))]
-    if rollout.release_mode == "budget":
-        carry = rollout.budget_carry_over
-        budget = rollout.annual_budget_cny * (np.arange(1, n_periods + 1) if carry else np.ones(n_periods))
-        out.append(_Rows("budget", _period_rows(sites["capex_cny"].to_numpy(float), n_periods, carry),
-                         np.full(n_periods, -np.inf), budget))
-    shares = workable_shares(rollout, inputs.start_date, periods)
-    loads, _ = site_loads(sites, rollout)
-    outdoor = sites["site_type"].isin(rollout.outdoor_site_types).to_numpy()
-    for resource, load in loads.items():
-        if not load.any():
-            continue
-        if resource == "crews":
-            stretch = np.where(outdoor[:, None], 1 / shares["outdoor"][None, :], 1 / shares["rooftop"][None, :])
-        else:
-            stretch = np.broadcast_to(1 / shares["office"][None, :], (len(sites), n_periods))
-        coef = (load[:, None] * stretch).ravel()
-        matrix = sparse.csr_matrix((coef, (np.tile(np.arange(n_periods), len(sites)), np.arange(n))),
-                                   shape=(n_periods, n))
-        out.append(_Rows(resource, matrix, np.full(n_periods, -np.inf), getattr(rollout, resource) * days))
-    out.append(_hosting_block(sites, inputs, periods))
-    out.extend(_requirement_rows(sites, inputs, n_periods))
+        coef = np.where(mask, kw, 0.0)
+        out.append(_Rows("hosting", layout.released(coef, cumulative=True, waiting=False),
+                         np.full(layout.n_periods, -np.inf), base))
+        upgrade = avail["upgrade"].loc[tid].to_numpy(float)
+        out.append(_Rows("hosting", layout.released(coef, cumulative=True), np.full(layout.n_periods, -np.inf),
+                         base + upgrade))
     return out
 
 
-def _requirement_rows(sites: pd.DataFrame, inputs: PlanInputs, n_periods: int) -> list[_Rows]:
-    """The capacity target (at most it, or at least it for least_cost) and the pilot quotas."""
-    target = inputs.rollout.target_capacity_kwp
+def _budget_rows(model: _Model, layout: _Layout) -> list[_Rows]:
+    """Per track with money and period: the capex its planned sites are expected to commit (a site that declines
+    gives its earmark back) within the year's budget, or with carry-over within the budgets so far."""
     out = []
-    if target is not None:
-        row = sparse.csr_matrix(np.repeat(sites["capacity_kwp"].to_numpy(float), n_periods)[None, :])
-        if inputs.config.objective == "least_cost":
-            out.append(_Rows("capacity target", row, np.array([target]), np.array([np.inf]), requirement=True))
+    capex = model.sites["capex_cny"].to_numpy(float) * model.expect.p_contract
+    for k, track in enumerate(model.tracks):
+        if track.annual_budget_cny is None:
+            continue
+        coef = np.where(model.track_of == k, capex, 0.0)
+        budget = track.annual_budget_cny * (np.arange(1, layout.n_periods + 1) if track.carry_over
+                                            else np.ones(layout.n_periods))
+        out.append(_Rows("budget", layout.released(coef, cumulative=track.carry_over),
+                         np.full(layout.n_periods, -np.inf), budget, track=track.name))
+    return out
+
+
+def _resource_rows(model: _Model, layout: _Layout) -> list[_Rows]:
+    """Per shared resource and period: the expected working days planned sites need of it, stretched by the share
+    of workable days of the period, within ``count x days``; and the release pacing, ``max_sites_in_pipeline x
+    days`` site-days of the pipeline."""
+    rollout, days = model.inputs.rollout, model.periods["days"].to_numpy(float)
+    out = []
+    for resource in ("crews", *OFFICE_RESOURCES):
+        load = model.expect.effort_days[resource]
+        if not load.any():
+            continue
+        if resource == "crews":
+            stretch = np.where(model.outdoor[:, None], 1 / model.shares["outdoor"][None, :],
+                               1 / model.shares["rooftop"][None, :])
         else:
-            out.append(_Rows("capacity target", row, np.array([-np.inf]), np.array([target])))
-    if inputs.config.pilot_quotas:
-        cats = sites["pilot_category"].astype(str).to_numpy()
+            stretch = np.broadcast_to(1 / model.shares["office"][None, :], (layout.n_sites, layout.n_periods))
+        out.append(_Rows(resource, layout.site_period(load[:, None] * stretch), np.full(layout.n_periods, -np.inf),
+                         getattr(rollout, resource) * days))
+    if rollout.max_sites_in_pipeline is not None:
+        out.append(_Rows("release pacing", layout.released(pipeline_days(model)), np.full(layout.n_periods, -np.inf),
+                         rollout.max_sites_in_pipeline * days))
+    return out
+
+
+def _requirement_rows(model: _Model, layout: _Layout, objective: str) -> list[_Rows]:
+    """Each track's capacity target in expectation (``p_complete x capacity``; at most it, past it by one last
+    site, or for least_cost at least it) and the pilot quotas (expected roofs)."""
+    cap = model.sites["capacity_kwp"].to_numpy(float) * model.expect.p_complete
+    out = []
+    for k, track in enumerate(model.tracks):
+        if track.target_capacity_kwp is None:
+            continue
+        row = layout.per_site(np.where(model.track_of == k, cap, 0.0))
+        if objective == "least_cost":
+            out.append(_Rows("capacity target", row, np.array([track.target_capacity_kwp]), np.array([np.inf]),
+                             requirement=True, track=track.name))
+        else:
+            mine = np.where(model.track_of == k, cap, 0.0)
+            crossing = sparse.hstack([sparse.csr_matrix((1, layout.z0)), sparse.csr_matrix(-mine[None, :])])
+            out.append(_Rows("capacity target", (row + crossing).tocsr(), np.array([-np.inf]),
+                             np.array([track.target_capacity_kwp]), track=track.name))
+    if model.inputs.config.pilot_quotas:
+        cats = model.sites["pilot_category"].astype(str).to_numpy()
         for cat, percent in PILOT_TARGETS_PERCENT.items():
-            denominator = inputs.candidate_roofs.get(cat, int((cats == cat).sum()))
-            need = math.ceil(percent / 100.0 * denominator)
+            need = math.ceil(percent / 100.0 * model.inputs.candidate_roofs.get(cat, int((cats == cat).sum())))
             if need > 0:
-                row = sparse.csr_matrix(np.repeat((cats == cat).astype(float), n_periods)[None, :])
+                row = layout.per_site(np.where(cats == cat, model.expect.p_complete, 0.0))
                 out.append(_Rows(f"pilot quota {cat}", row, np.array([need]), np.array([np.inf]), requirement=True))
+    return out
+
+
+def _structure_rows(model: _Model, layout: _Layout, crossing: bool) -> list[_Rows]:
+    """Each site released at most once, sites of types in no track never; with a target, at most one crossing
+    site per track, and only a released one."""
+    n = layout.n_sites
+    each = layout.each_site()
+    upper = np.where(model.track_of < 0, 0.0, 1.0)  # types in no track are never released
+    out = [_Rows("one period per site", each, np.full(n, -np.inf), upper)]
+    if crossing:
+        link = (sparse.hstack([sparse.csr_matrix((n, layout.z0)), sparse.eye(n)]) - each).tocsr()
+        out.append(_Rows("one period per site", link, np.full(n, -np.inf), np.zeros(n)))
+        per_track = np.zeros((len(model.tracks), n))
+        for k in range(len(model.tracks)):
+            per_track[k, model.track_of == k] = 1.0
+        one = sparse.hstack([sparse.csr_matrix((len(model.tracks), layout.z0)), sparse.csr_matrix(per_track)])
+        out.append(_Rows("one period per site", one.tocsr(), np.full(len(model.tracks), -np.inf),
+                         np.ones(len(model.tracks))))
     return out
 
 
@@ -498,132 +624,169 @@ def _stack(blocks: list[_Rows]) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarr
             np.concatenate([b.upper for b in blocks]))
 
 
-def multi_year_plan(sites: pd.DataFrame, inputs: PlanInputs) -> Plan:
-    """The release period of each site that optimises ``inputs.config.objective`` under the budget, resources,
-    hosting, target and quotas; the order releases period by period, within a period by carbon per CNY (the site
-    that crosses the capacity target last, as the office stops releasing once the target is committed), then the
-    sites the plan left out (by carbon per CNY), which the office reaches only when planned sites decline or fail
-    and the target is not yet committed. Cached by
-    the hash of its inputs. Raises :class:`PlanInfeasible` naming the binding constraint."""
-    config = inputs.config
-    key = inputs_key("multi_year_plan", sites, *inputs.key_parts())
-    if (plan := cached(key, "multi_year_plan")) is not None:
-        return plan
-    periods = plan_periods(inputs.rollout, inputs.start_date, inputs.horizon_years)
-    n_periods = len(periods)
-    if config.objective == "least_cost" and inputs.rollout.target_capacity_kwp is None:
+# --------------------------------------------------------------------------------------------- the plans
+
+#: The objective of each optimising strategy: ``optimal`` maximises the run's headline, CO2 avoided over the
+#: horizon (AMS-I.D on the scenario's factor path); ``multi_year_plan`` the scenario's ``planning.objective``.
+STRATEGY_OBJECTIVES = {"optimal": "co2"}
+
+
+def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) -> Plan:
+    """The release period of each site that optimises ``objective`` (``co2``: CO2 avoided over the horizon on the
+    scenario's factor path; ``discounted_co2``, ``energy`` or ``least_cost``; None: ``planning.objective``) under
+    each track's budget and target, the shared crews, offices and release pacing, and the transformers' AC hosting
+    with upgrades, every site counted with its expected consent and completion (module docstring).
+
+    The order releases, track by track as the offices do (:func:`sim.pipeline.release_order`), period by period,
+    within a period by carbon per CNY (sites planned to wait for an upgrade after those that fit, the site that
+    crosses the track's target last), then the sites the plan left out, which the office reaches only when planned
+    sites drop out before the target is committed (:func:`_stand_ins`). Raises :class:`PlanInfeasible` naming the
+    binding constraint."""
+    objective = objective or inputs.config.objective
+    if objective == "least_cost" and all(t.target_capacity_kwp is None for t in tracks(inputs.rollout)):
         raise InputError("the least_cost objective needs a capacity target", field="rollout.target_capacity_kwp",
                          value=None, allowed="a capacity [kWp] > 0, or planning.objective discounted_co2 / energy")
-    blocks = _constraint_rows(sites, inputs, periods)
-    crossing = config.objective != "least_cost" and inputs.rollout.target_capacity_kwp is not None
-    matrix, lower, upper = _stack([b for b in blocks if not (crossing and b.family == "capacity target")])
-    _, lead = site_loads(sites, inputs.rollout)
-    if config.objective == "least_cost":  # cheapest set; earlier periods break ties
-        cost = (sites["capex_cny"].to_numpy(float)[:, None] * (1 + 1e-6 * np.arange(n_periods))[None, :]).ravel()
-    else:
-        per_year = sites["co2_per_year_t" if config.objective == "discounted_co2" else "annual_energy_mwh"]
-        weights = value_weights(lead, periods, inputs, discount=config.objective == "discounted_co2")
-        cost = -(per_year.to_numpy(float)[:, None] * weights).ravel()
-    if crossing:
-        matrix, lower, upper, cost = _with_crossing_site(matrix, lower, upper, cost, sites, n_periods,
-                                                         inputs.rollout.target_capacity_kwp)
-    x, solution = solve_binary(cost, matrix, lower, upper, config)
-    last = x[len(sites) * n_periods:] if x is not None and crossing else np.zeros(len(sites), bool)
-    x = x[: len(sites) * n_periods] if x is not None else None
+    model = _model(sites, inputs)
+    crossing = objective != "least_cost" and any(t.target_capacity_kwp is not None for t in model.tracks)
+    layout = _Layout(model.n_sites, model.n_periods, model.waiting, crossing)
+    blocks = (_structure_rows(model, layout, crossing) + _budget_rows(model, layout) + _resource_rows(model, layout)
+              + _hosting_rows(model, layout) + _requirement_rows(model, layout, objective))
+    matrix, lower, upper = _stack(blocks)
+    x, solution = solve_binary(_cost(model, layout, objective), matrix, lower, upper, inputs.config)
     if x is None:
-        raise PlanInfeasible(_binding_constraint(blocks, config, inputs),
-                             field=f"strategy multi_year_plan (planning.objective {config.objective})")
-    if config.objective != "least_cost":
+        raise PlanInfeasible(_binding_constraint(blocks, inputs.config, inputs),
+                             field=f"the programme's plan ({objective})")
+    if objective != "least_cost":
         solution = _maximised(solution)
-    chosen = x.reshape(len(sites), n_periods)
+    return _assemble(model, layout, blocks, x, solution, objective)
+
+
+def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
+    """The minimised cost per variable: least_cost the expected capex (earlier periods break ties), otherwise the
+    negated expected CO2 or energy over the horizon of a site released in each period (waiting sites later by the
+    upgrade's lead time)."""
+    p_done = model.expect.p_complete
+    if objective == "least_cost":
+        c = (model.sites["capex_cny"].to_numpy(float) * model.expect.p_contract)[:, None] * (
+            1 + 1e-6 * np.arange(layout.n_periods))[None, :]
+        parts = [c.ravel(), c[layout.wait_idx].ravel()]
+    else:
+        per_year = model.sites["annual_energy_mwh" if objective == "energy" else "co2_per_year_t"].to_numpy(float)
+        lead = lead_days(model)
+        discount, factor = objective == "discounted_co2", objective in ("co2", "discounted_co2")
+        now = value_weights(lead, model.periods, model.inputs, discount=discount, factor=factor)
+        later = value_weights(lead + model.inputs.rollout.upgrade_lead_time_days, model.periods, model.inputs,
+                              discount=discount, factor=factor)
+        value = (p_done * per_year)[:, None]
+        parts = [-(value * now).ravel(), -(value * later)[layout.wait_idx].ravel()]
+    tail = np.zeros(layout.n - layout.z0)
+    return np.concatenate([*parts, tail])
+
+
+def _assemble(model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray, solution: Solution,
+              objective: str) -> Plan:
+    n, P = layout.n_sites, layout.n_periods
+    x = v[: layout.n_x].reshape(n, P)
+    w = np.zeros((n, P), bool)
+    w[layout.wait_idx] = v[layout.n_x: layout.z0].reshape(-1, P)
+    last = v[layout.z0:] if layout.n > layout.z0 else np.zeros(n, bool)
+    chosen = x | w
     picked = chosen.any(axis=1)
-    period = pd.Series(chosen.argmax(axis=1)[picked], index=pd.Index(sites.index.astype(str)[picked], name="site_id"))
-    frame = sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index, _last=last[picked])
-    planned = list(frame.sort_values(["_last", "_period", "carbon_per_cny_kg", "_id"],
-                                     ascending=[True, True, False, True], kind="mergesort")["_id"])
-    order = planned + _stand_ins(sites, picked, inputs.transformers)
-    plan = Plan(order=order, period_of_site=period, periods=_period_table(periods, frame, blocks, x),
-                solution=solution, objective=config.objective)
-    return remember(key, "multi_year_plan", plan)
+    ids = model.sites.index.astype(str)
+    period = pd.Series(chosen.argmax(axis=1)[picked], index=pd.Index(ids[picked], name="site_id"))
+    frame = model.sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index, _last=last[picked],
+                                           _wait=w.any(axis=1)[picked],
+                                           _track=[model.tracks[k].name for k in model.track_of[picked]])
+    planned = list(frame.sort_values(["_last", "_period", "_wait", "carbon_per_cny_kg", "_id"],
+                                     ascending=[True, True, True, False, True], kind="mergesort")["_id"])
+    order = planned + _stand_ins(model.sites, picked, model.inputs.transformers)
+    return Plan(order=order, period_of_site=period, waits_for_upgrade=pd.Series(frame["_wait"].to_numpy(bool),
+                                                                                index=period.index),
+                periods=_period_table(model, frame, blocks, v), solution=solution, objective=objective,
+                tracks=model.tracks, track_of_site=pd.Series(frame["_track"].to_numpy(), index=period.index))
 
 
-def _with_crossing_site(matrix, lower, upper, cost, sites: pd.DataFrame, n_periods: int, target_kwp: float):
-    """The office's target rule: it releases while the committed capacity is below the target, so the planned
-    capacity may exceed the target by its last site. One more binary per site, ``z[s]`` (it is that last site):
-    ``z[s] <= sum_p x[s, p]``, ``sum z <= 1`` and ``sum cap x - sum cap z <= target``."""
-    n_sites = len(sites)
-    cap = sites["capacity_kwp"].to_numpy(float)
-    picked = sparse.kron(sparse.eye(n_sites), np.ones((1, n_periods)))
-    link = sparse.hstack([-picked, sparse.eye(n_sites)])
-    one = sparse.hstack([sparse.csr_matrix((1, n_sites * n_periods)), sparse.csr_matrix(np.ones((1, n_sites)))])
-    target = sparse.csr_matrix(np.concatenate([np.repeat(cap, n_periods), -cap])[None, :])
-    widened = sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], n_sites))])
-    rows = sparse.vstack([widened, link, one, target]).tocsr()
-    lower = np.concatenate([lower, np.full(n_sites + 2, -np.inf)])
-    upper = np.concatenate([upper, np.zeros(n_sites), [1.0, target_kwp]])
-    return rows, lower, upper, np.concatenate([cost, np.zeros(n_sites)])
+def _maximised(solution: Solution) -> Solution:
+    """A maximisation solved as minimisation of the negated objective, reported with its own signs."""
+    return Solution(**{**solution.__dict__, "objective": -solution.objective, "bound": -solution.bound})
+
+
+def _by_carbon_per_cny(sites: pd.DataFrame) -> list[str]:
+    frame = sites.assign(_id=sites.index.astype(str))
+    return list(frame.sort_values(["carbon_per_cny_kg", "_id"], ascending=[False, True], kind="mergesort")["_id"])
 
 
 def _stand_ins(sites: pd.DataFrame, picked: np.ndarray, transformers: pd.DataFrame) -> list[str]:
-    """The sites the plan left out, in the order the office reaches them when planned sites drop out: those that
-    still fit their transformer's hosting limit next to the planned sites first, each group by carbon per CNY."""
+    """The sites the plan left out, in the order the office reaches them when planned sites drop out: those whose
+    AC capacity still fits their transformer's hosting limit next to the planned sites first, each group by
+    carbon per CNY."""
     rest = sites.loc[~picked]
     if rest.empty:
         return []
-    planned_kwp = sites.loc[picked].groupby("transformer_id")["capacity_kwp"].sum()
+    planned_kw = sites.loc[picked].groupby("transformer_id")["hosting_kw"].sum()
     ranked = rest.loc[_by_carbon_per_cny(rest)]
     tids = ranked["transformer_id"].astype(str)
-    total = ranked.groupby(tids, sort=False)["capacity_kwp"].cumsum() + tids.map(planned_kwp).fillna(0.0)
+    total = ranked.groupby(tids, sort=False)["hosting_kw"].cumsum() + tids.map(planned_kw).fillna(0.0)
     limit = tids.map(transformers["hosting_limit_kw"].rename(index=str)).fillna(np.inf)
     frame = ranked.assign(_over=(total > limit).to_numpy(), _id=ranked.index.astype(str))
     return list(frame.sort_values(["_over", "carbon_per_cny_kg", "_id"], ascending=[True, False, True],
                                   kind="mergesort")["_id"])
 
 
-def _period_table(periods: pd.DataFrame, chosen: pd.DataFrame, blocks: list[_Rows], x: np.ndarray) -> pd.DataFrame:
-    """Per period: sites, capacity and capex planned, and the use of each limited resource [% of what it offers]."""
-    out = periods[["period", "start_date", "budget_cny"]].copy()
-    grouped = chosen.groupby("_period")
-    out["sites"] = grouped.size().reindex(out["period"]).fillna(0).astype(int).to_numpy()
-    for col in ("capacity_kwp", "capex_cny"):
-        out[f"{col}"] = grouped[col].sum().reindex(out["period"]).fillna(0.0).to_numpy()
-    for block in blocks:
-        if block.family in ("crews", *OFFICE_RESOURCES):
-            out[f"{block.family}_used_percent"] = 100.0 * (block.matrix @ x.astype(float)) / block.upper
-    return out
+def _period_table(model: _Model, chosen: pd.DataFrame, blocks: list[_Rows], v: np.ndarray) -> pd.DataFrame:
+    """Per track and period: sites, capacity and capex planned, the track's budget; per period the use of each
+    shared resource [% of what it offers] (the same on every track's row of the period)."""
+    rows = []
+    used = {b.family: 100.0 * (b.matrix @ v.astype(float)) / b.upper for b in blocks
+            if b.family in ("crews", *OFFICE_RESOURCES, "release pacing")}
+    for track in model.tracks:
+        mine = chosen[chosen["_track"] == track.name]
+        grouped = mine.groupby("_period")
+        for p, start in zip(model.periods["period"], model.periods["start_date"]):
+            row = {"track": track.name, "period": int(p), "start_date": start,
+                   "sites": int(grouped.size().get(p, 0)),
+                   "capacity_kwp": float(grouped["capacity_kwp"].sum().get(p, 0.0)),
+                   "capex_cny": float(grouped["capex_cny"].sum().get(p, 0.0)),
+                   "budget_cny": float(track.annual_budget_cny) if track.annual_budget_cny is not None else np.nan}
+            row.update({f"{name}_used_percent": float(values[p]) for name, values in used.items()})
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _binding_constraint(blocks: list[_Rows], config: PlanningConfig, inputs: PlanInputs) -> str:
     """Which limit makes the plan infeasible: the first family that, alone with the requirements (capacity target,
     quotas), already admits no fractional plan; otherwise the limits together."""
     requirements = [b for b in blocks if b.requirement]
+    structure = [b for b in blocks if b.family == "one period per site"]
     limits = [b for b in blocks if not b.requirement and b.family != "one period per site"]
-    base = [blocks[0]]
     wanted = ", ".join(_requirement_text(b) for b in requirements) or "its requirements"
     for req in requirements:
-        if _relaxation_infeasible(base + [req], config):
+        if _relaxation_infeasible(structure + [req], config):
             return f"infeasible: no plan can meet {_requirement_text(req)}: not enough eligible sites"
     for block in limits:
-        if _relaxation_infeasible(base + [block] + requirements, config):
+        if _relaxation_infeasible(structure + [block] + requirements, config):
             return (f"infeasible: no plan can meet {wanted}; binding constraint: {block.family} "
                     f"({_limit_text(block, inputs)})")
     return (f"infeasible: no plan can meet {wanted} under all limits together ("
-            + ", ".join(b.family for b in limits) + "); each alone would allow it")
+            + ", ".join(sorted({b.family for b in limits})) + "); each alone would allow it")
 
 
 def _requirement_text(block: _Rows) -> str:
-    unit = "kWp" if block.family == "capacity target" else "roofs"
-    return f"{block.family} >= {block.lower[0]:,.0f} {unit}"
+    unit = "kWp expected to be built" if block.family == "capacity target" else "roofs expected to be built"
+    where = f" of track {block.track}" if block.track else ""
+    return f"{block.family}{where} >= {block.lower[0]:,.0f} {unit}"
 
 
 def _limit_text(block: _Rows, inputs: PlanInputs) -> str:
     if block.family == "budget":
-        carry = "with" if inputs.rollout.budget_carry_over else "without"
-        return f"{inputs.rollout.annual_budget_cny:,.0f} CNY a year for {len(block.upper)} year(s), {carry} carry-over"
+        track = next(t for t in tracks(inputs.rollout) if t.name == block.track)
+        carry = "with" if track.carry_over else "without"
+        where = f"track {track.name}: " if track.name else ""
+        return f"{where}{track.annual_budget_cny:,.0f} a year for {len(block.upper)} year(s), {carry} carry-over"
     if block.family == "hosting":
-        return "transformer hosting limits, with upgrades"
-    if block.family == "capacity target":
-        return f"at most {block.upper[0]:,.0f} kWp"
+        return "transformer hosting limits [AC kW], with upgrades"
+    if block.family == "release pacing":
+        return f"at most {inputs.rollout.max_sites_in_pipeline} sites between release and contract"
     return f"{getattr(inputs.rollout, block.family, '?')} {block.family} over {len(block.upper)} year(s)"
 
 

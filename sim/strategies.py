@@ -1,8 +1,8 @@
 """Siting strategies: name -> function(sites, context) -> priority order of site ids.
 
 A strategy receives the *eligible* sites (a DataFrame indexed by ``site_id`` with ``site_type, township,
-pilot_category, capacity_kwp, capex_cny, specific_yield_kwh_per_kwp, annual_energy_mwh, co2_per_year_t,
-carbon_per_cny_kg, transformer_id``) and a :class:`StrategyContext`, and returns the order in which the programme
+pilot_category, capacity_kwp, hosting_kw (the AC kW it asks of its transformer), capex_cny,
+specific_yield_kwh_per_kwp, annual_energy_mwh, co2_per_year_t, carbon_per_cny_kg, transformer_id``) and a :class:`StrategyContext`, and returns the order in which the programme
 office should release them. It may leave sites out. Users add their own as ``module:function`` in the scenario.
 """
 
@@ -38,7 +38,7 @@ class StrategyContext:
     pilot_coverage: bool = True
     """The county takes part in the whole-county pilot (the scenario's ``pilot_coverage``)."""
     plan_inputs: object | None = None
-    """:class:`sim.planning.PlanInputs` (rollout settings, grid, planning settings) for the optimising strategies."""
+    """:class:`sim.planning.PlanInputs` (the programme, grid, planning settings) for the optimising strategies."""
 
 
 def site_features(sites: pd.DataFrame, emission_factor_kgco2_per_kwh: float) -> pd.DataFrame:
@@ -113,16 +113,17 @@ def max_carbon_per_cny(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
 
 @register("grid_headroom")
 def grid_headroom(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
-    """Spread load over transformers: sites go in order of how full their transformer would be after them.
+    """Spread load over transformers: the emptiest transformers are filled first.
 
-    Within a transformer, sites are taken by carbon per CNY; across transformers, the site whose placement leaves
-    its transformer least loaded (cumulative kWp / hosting limit) comes first, so hosting-capacity stalls come as
-    late as possible. Sites that would overflow their transformer go last. Ignores quotas and geography.
+    Each site is ranked by how full its transformer would be with it and the sites of that transformer before it
+    (cumulative AC kW asked, ``hosting_kw``, over the hosting limit; within a transformer sites go by carbon per
+    CNY), least full first, so hosting-capacity stalls come as late as possible. Sites that would overflow their
+    transformer go last. Ignores quotas and geography.
     """
     order = _by(sites, "transformer_id", "carbon_per_cny_kg", ascending=[True, False])
     s = sites.loc[order]
     limit = s["transformer_id"].map(ctx.hosting_limit_kw).fillna(np.inf).astype(float)
-    cum = s.groupby("transformer_id", sort=False)["capacity_kwp"].cumsum()
+    cum = s.groupby("transformer_id", sort=False)["hosting_kw"].cumsum()
     load = np.where(limit > 0, cum / limit.where(limit > 0, 1.0), np.inf)
     s = s.assign(_load=load, _over=load > 1.0)
     return _by(s, "_over", "_load", "carbon_per_cny_kg", ascending=[True, True, False])
@@ -181,35 +182,36 @@ def agri_tourism_first(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
 
 @register("optimal")
 def optimal(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
-    """Mixed-integer programme (HiGHS, :func:`sim.planning.select_sites`): the set of sites that maximises CO2
-    avoided per year under the total budget and every transformer's hosting limit; selected sites are released by
-    carbon per CNY, the rest are left out. Stops at planning.mip_rel_gap_percent or planning.node_limit (no time
-    limit). Ignores timing (which year a site is built), crews, offices, quotas and consent risk.
+    """Mixed-integer programme of the whole programme (HiGHS, :func:`sim.planning.plan`) that maximises the run's
+    headline, CO2 avoided over the horizon: the budget year each site is released in, under each track's budget
+    and target, the shared crews, offices, release pacing and AC hosting (with upgrades), every site counted with
+    its expected consent and completion; released year by year, within a year by carbon per CNY, the sites left out
+    after. Stops at planning.mip_rel_gap_percent or planning.node_limit (no time limit).
     """
-    from .planning import select_sites
-
-    if sites.empty:
-        return []
-    config = getattr(ctx.plan_inputs, "config", None)
-    return select_sites(sites, total_budget_cny=ctx.total_budget_cny, hosting_limit_kw=ctx.hosting_limit_kw,
-                        config=config).order
+    return _planned(sites, ctx, "optimal")
 
 
 @register("multi_year_plan")
 def multi_year_plan(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
-    """Multi-year mixed-integer plan (HiGHS, :func:`sim.planning.multi_year_plan`): the budget year each site is
-    released in, under each year's budget, crew-days and office capacity, hosting limits with upgrades, the capacity
-    target and (planning.pilot_quotas) the pilot's quotas; maximises discounted CO2 avoided (planning.objective:
-    or energy, or least capex to reach the target). Released year by year, within a year by carbon per CNY.
+    """The same programme (:func:`sim.planning.plan`) optimising planning.objective: discounted CO2 avoided
+    (default), energy, or least capex to reach every track's target; with planning.pilot_quotas the pilot's quotas
+    too. Released year by year, within a year by carbon per CNY.
     """
-    from .planning import multi_year_plan as solve
+    return _planned(sites, ctx, "multi_year_plan")
 
-    if sites.empty:
-        return []
+
+def planned(name: str, sites: pd.DataFrame, ctx: StrategyContext):
+    """The :class:`sim.planning.Plan` of optimising strategy ``name`` (``optimal`` or ``multi_year_plan``)."""
+    from .planning import STRATEGY_OBJECTIVES, plan
+
     if ctx.plan_inputs is None:
-        raise InputError("multi_year_plan needs the scenario's rollout and grid settings (run it through sim.run, "
-                         "sim.compare or pvsim)", field="strategy", value="multi_year_plan")
-    return solve(sites, ctx.plan_inputs).order
+        raise InputError(f"{name} needs the scenario's programme and grid (run it through sim.run, sim.compare or "
+                         "pvsim, or give StrategyContext.plan_inputs)", field="strategy", value=name)
+    return plan(sites, ctx.plan_inputs, STRATEGY_OBJECTIVES.get(name))
+
+
+def _planned(sites: pd.DataFrame, ctx: StrategyContext, name: str) -> list[str]:
+    return [] if sites.empty else planned(name, sites, ctx).order
 
 
 SEED_INDEPENDENT = frozenset({"optimal", "multi_year_plan"})
@@ -246,7 +248,11 @@ def resolve(name: str) -> StrategyFn:
 def order_sites(name: str, sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
     """Run strategy ``name`` and check what it returns: unique ids of the given sites."""
     fn = resolve(name)
-    result = fn(sites.copy(), ctx)
+    return checked_order(name, fn(sites.copy(), ctx), sites)
+
+
+def checked_order(name: str, result, sites: pd.DataFrame) -> list[str]:
+    """The ids strategy ``name`` returned, checked: unique ids of the given sites."""
     ids = [str(x) for x in list(result)]
     known = set(sites.index.astype(str))
     unknown = [x for x in ids if x not in known]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
 import textwrap
 
@@ -12,6 +11,7 @@ import pytest
 
 from sim import strategies
 from sim.errors import InputError
+from sim.programme import with_hosting_kw
 from sim.strategies import StrategyContext, order_sites
 
 from .conftest import published_factor
@@ -30,7 +30,7 @@ def county() -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["site_id", "site_type", "township", "pilot_category", "capacity_kwp",
                                      "capex_cny", "specific_yield_kwh_per_kwp", "transformer_id"]).set_index("site_id")
     df["eligible"] = True
-    df = strategies.site_features(df, published_factor("national", 2023, scope="national"))
+    df = with_hosting_kw(strategies.site_features(df, published_factor("national", 2023, scope="national")), 1.2)
     df.index.name = None
     return df
 
@@ -53,9 +53,18 @@ def test_max_carbon_per_cny_order():
 
 def test_grid_headroom_puts_overflowing_sites_last():
     order = order_sites("grid_headroom", county(), CTX)
-    # X holds 30 kW: a (10) fits, then f (15) -> 25/30, b (12) would make 37/30 and overflow -> last
+    # X holds 30 kW AC; at DC/AC 1.2: a (10 kWp, 8.33 kW) and f (15 kWp, 12.5 kW) fit (20.8 kW), b (12 kWp,
+    # 10 kW) makes 30.8 kW and overflows -> last
     assert order[-1] == "b"
     assert set(order) == set("abcdef")
+
+
+def test_grid_headroom_fills_the_emptiest_transformers_first():
+    """Load after each site, in AC kW over the limit: Z's array takes 2500/5000 = 0.50, X's first home (a, by
+    carbon per CNY) 8.33/30 = 0.28, Y's first roof (c) 66.7/500 = 0.13: c, a, d in that order, emptiest first."""
+    order = order_sites("grid_headroom", county(), CTX)
+    assert order.index("c") < order.index("a") < order.index("d")
+    assert order[0] == "c"
 
 
 def test_pilot_quota_first():
@@ -84,30 +93,10 @@ def test_random_is_seeded_and_independent_of_row_order():
     assert a == b and sorted(a) == sorted(df.index) and a != c
 
 
-def test_optimal_equals_brute_force():
-    rng = np.random.default_rng(5)
-    n = 10
-    df = pd.DataFrame({
-        "site_type": "public_building", "township": "T", "pilot_category": "",
-        "capacity_kwp": rng.uniform(10, 100, n).round(1),
-        "capex_cny": rng.uniform(3e4, 3e5, n).round(0),
-        "specific_yield_kwh_per_kwp": rng.uniform(1100, 1500, n).round(0),
-        "transformer_id": rng.choice(["P", "Q"], n),
-    }, index=[f"s{i}" for i in range(n)])
-    df["annual_energy_mwh"] = df["capacity_kwp"] * df["specific_yield_kwh_per_kwp"] / 1000
-    df["co2_per_year_t"] = df["annual_energy_mwh"] * 0.53
-    df["carbon_per_cny_kg"] = df["co2_per_year_t"] * 1000 / df["capex_cny"]
-    ctx = StrategyContext(seed=0, horizon_years=25, total_budget_cny=6e5, hosting_limit_kw={"P": 150.0, "Q": 120.0})
-    chosen = order_sites("optimal", df, ctx)
-    best = 0.0
-    for mask in itertools.product([0, 1], repeat=n):
-        sel = df[np.array(mask, bool)]
-        if sel["capex_cny"].sum() > 6e5:
-            continue
-        if any(sel.loc[sel["transformer_id"] == t, "capacity_kwp"].sum() > lim for t, lim in ctx.hosting_limit_kw.items()):
-            continue
-        best = max(best, sel["co2_per_year_t"].sum())
-    assert df.loc[chosen, "co2_per_year_t"].sum() == pytest.approx(best, rel=1e-9)
+@pytest.mark.parametrize("name", ["optimal", "multi_year_plan"])
+def test_optimising_strategies_need_the_programme(name):
+    with pytest.raises(InputError, match="needs the scenario's programme"):
+        order_sites(name, county(), CTX)
 
 
 def test_unknown_strategy_lists_builtins():

@@ -46,7 +46,7 @@ from sim.rollout.config import (
     stage_work_days,
 )
 from sim.rollout.observe import RolloutResult, _Collector, _results
-from sim.programme import track_index, tracks
+from sim import programme as _programme  # a module: sim.programme reads sim.rollout.config in turn
 
 # ---------------------------------------------------------------------------------------------------------------
 # Shared state of one run (plain data; the dynamics are the process functions below)
@@ -660,8 +660,8 @@ def _check_budget(capex: np.ndarray, site_types: np.ndarray, config: RolloutConf
     what is not spent while the office waits for money for the next site)."""
     if config.release_mode != "budget" or not len(capex):
         return
-    programme_tracks = tracks(config)
-    which = track_index(programme_tracks, site_types)
+    programme_tracks = _programme.tracks(config)
+    which = _programme.track_index(programme_tracks, site_types)
     for k, track in enumerate(programme_tracks):
         mine = which == k
         if mine.any():
@@ -911,8 +911,8 @@ def _programmes(env, config: RolloutConfig, site_types: np.ndarray, start: date,
                 pot_days: list[float]) -> tuple[list[_Programme], np.ndarray]:
     """The programme offices, one per track of :func:`sim.programme.tracks` (the whole programme without
     ``rollout.tracks``), in their order, and the office of each site (-1: its type is in no track)."""
-    programme_tracks = tracks(config)
-    programme_of = track_index(programme_tracks, site_types)
+    programme_tracks = _programme.tracks(config)
+    programme_of = _programme.track_index(programme_tracks, site_types)
     programmes = [_Programme(np.flatnonzero(programme_of == k),
                              _make_budget(env, config, track.annual_budget_cny, track.carry_over, start.year,
                                           pot_days), track.target_capacity_kwp)

@@ -45,7 +45,8 @@ class RolloutResult:
     - ``downtime``: ``site_id, year, downtime_days`` (inverter outages, cut at the horizon, split by calendar year).
     - ``resources``: per resource ``capacity, utilisation_percent`` (busy time over capacity x the period in use,
       from the start to the end of its last service), ``utilisation_horizon_percent`` (over the whole horizon),
-      ``utilisation_build_window_percent`` (over the build window), ``active_until_days``, ``mean_wait_days,
+      ``utilisation_build_window_percent`` (over the build window), ``utilisation_by_year_percent`` (per calendar
+      year of the build window), ``active_until_days``, ``mean_wait_days,
       p95_wait_days`` (every request of the horizon; a request still queued at the horizon counts with its wait so
       far, a censored lower bound), ``mean_wait_build_window_days`` (requests made in the build window),
       ``n_censored`` (requests still queued at the horizon: their waits are censored), ``max_queue_length,
@@ -150,7 +151,7 @@ def _results(collector: _Collector, *, site_ids: np.ndarray, site_table: pd.Data
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
     to_dates = _date_converter(start)
     outcomes = _outcome_table(collector, site_ids, site_table, capacity_kwp, to_dates, application_class)
-    resources = _resource_table(collector, config, horizon_days)
+    resources = _resource_table(collector, config, horizon_days, start.year, year_starts)
     service_limits = _service_limit_table(collector)
     operating = collector.commission_day[collector.status == Status.OPERATING]
     return RolloutResult(
@@ -259,8 +260,10 @@ def _downtime_table(collector: _Collector, site_ids: np.ndarray, first_year: int
     return downtime.sort_values(["site_id", "year"], ignore_index=True)
 
 
-def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: float) -> dict[str, dict]:
+def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: float, first_year: int,
+                    year_starts: Sequence[float]) -> dict[str, dict]:
     window = min(collector.window_end_days, horizon_days)
+    bounds = [0.0, *[d for d in year_starts if d < window], window]  # the calendar years of the build window
     resources = {}
     for name in RESOURCES:
         served = np.asarray(collector.services[name], dtype=float).reshape(-1, 3)
@@ -283,6 +286,10 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
             "utilisation_build_window_percent":
                 float(100.0 * busy_window / (capacity * window)) if capacity and window > 0 else 0.0,
             "active_until_days": float(busy_until),
+            "utilisation_by_year_percent": {
+                first_year + k: float(100.0 * np.clip(np.minimum(ended, b) - np.maximum(granted, a), 0.0, None).sum()
+                                      / (capacity * (b - a))) if capacity and b > a else 0.0
+                for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))},
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
             "mean_wait_build_window_days": float(in_window.mean()) if len(in_window) else 0.0,
