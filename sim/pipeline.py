@@ -31,7 +31,7 @@ from . import __version__
 from . import accounting, carbon, energy, grid, inputs, planning, programme, strategies, weather
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
-from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
+from .rollout import budget_pot_days, check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .errors import InputError
 from .planning import PlanInputs
 from .scenario import Scenario
@@ -376,12 +376,12 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "capex_cny": _programme_capex(sites, rollout.outcomes),
         "resources": rollout.resources,
         "milestones": rollout.milestones,
-        "by_track": _by_track(scenario, sites, rollout),
+        "by_track": (by_track := _by_track(scenario, sites, rollout)),
         "last_commission_date": rollout.last_commission_date,
         "lead_time_days": rollout.lead_times,
         "service_limits": rollout.service_limits,
         "hosting_drops": _hosting_drops(rollout.outcomes),
-        "warnings": list(rollout.warnings),
+        "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, by_track, rollout.spend_by_year),
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
         "weather": list(prepared.weather_sources),
         "archetypes": int(len(prepared.archetypes)),
@@ -396,9 +396,11 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
 
 
 def _by_track(scenario: Scenario, sites, rollout) -> dict:
-    """``summary.json`` ``by_track``: what each track built, spent and reached."""
+    """``summary.json`` ``by_track``: what each track built, spent and reached, and what held it back."""
     out = {}
-    for track in scenario.rollout.tracks:
+    for track in programme.tracks(scenario.rollout):
+        if not track.name:
+            continue
         mine = sites["track"].eq(track.name)
         built = mine & sites["status"].eq("operating")
         out[track.name] = {
@@ -411,7 +413,31 @@ def _by_track(scenario: Scenario, sites, rollout) -> dict:
             "co2_avoided_t": float(sites.loc[mine, "co2_avoided_t"].sum()),
             "spend_by_year_cny": rollout.tracks[track.name]["spend_by_year"],
             "milestones": rollout.tracks[track.name]["milestones"],
+            "held_back_by": _held_back_by(scenario, track, sites[mine],
+                                          sum(rollout.tracks[track.name]["spend_by_year"].values())),
         }
+    return out
+
+
+def _held_back_by(scenario: Scenario, track: programme.Track, sites, committed_cny: float) -> str | None:
+    pots = len(budget_pot_days(scenario.start_date, scenario.rollout.build_window_years, scenario.horizon_years))
+    total = None if track.annual_budget_cny is None else track.annual_budget_cny * pots
+    return programme.held_back_by(track, sites, committed_cny, total)
+
+
+def _shortfall_warnings(scenario: Scenario, sites, by_track: dict, spend_by_year: dict) -> list[str]:
+    """One warning per track (or the whole programme) that built less than 95 % of its target, naming the cause."""
+    out = []
+    for track in programme.tracks(scenario.rollout):
+        if track.name:
+            cause, built = by_track[track.name]["held_back_by"], by_track[track.name]["capacity_built_kwp"]
+        else:
+            cause = _held_back_by(scenario, track, sites[sites["eligible"]], sum(spend_by_year.values()))
+            built = float(sites.loc[sites["status"].eq("operating"), "capacity_kwp"].sum())
+        if cause is not None:
+            name = f"track {track.name}" if track.name else "the programme"
+            out.append(f"{name} built {built / 1000:,.1f} of its {track.target_capacity_kwp / 1000:,.1f} MWp target "
+                       f"({100 * built / track.target_capacity_kwp:.0f} %): held back by {cause}")
     return out
 
 

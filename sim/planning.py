@@ -63,7 +63,7 @@ from ._config import PILOT_TARGETS_PERCENT, StrictModel
 from .errors import InputError
 from .programme import PIPELINE_STAGES, SiteExpectations, Track, site_expectations, track_index, tracks
 from .rollout import calendar as cal
-from .rollout.config import OFFICE_STAGES, RolloutConfig, budget_pot_days, build_window_end_day
+from .rollout.config import OFFICE_STAGES, STAGES, RolloutConfig, budget_pot_days, build_window_end_day
 
 DAYS_PER_YEAR = 365.25
 OFFICE_RESOURCES = ("surveyors", "reviewers", "inspectors")
@@ -364,29 +364,42 @@ def _model_parts(sites, inputs: PlanInputs, programme_tracks, periods) -> dict:
                 outdoor=sites["site_type"].isin(inputs.rollout.outdoor_site_types).to_numpy(), waiting=waiting)
 
 
-def lead_days(model: _Model) -> np.ndarray:
-    """Expected days from release to commissioning of each site [calendar days]: the mean of each stage's
-    duration, working-day stages stretched by the share of workable days over the build window (office stages by
-    the office calendar, construction by the site's)."""
-    office = 1.0 / float(np.average(model.shares["office"], weights=model.periods["days"]))
-    build = np.where(model.outdoor, 1.0 / float(np.average(model.shares["outdoor"], weights=model.periods["days"])),
-                     1.0 / float(np.average(model.shares["rooftop"], weights=model.periods["days"])))
+def stage_calendar_days(model: _Model) -> dict[str, np.ndarray]:
+    """Expected elapsed calendar days of each stage of each site: the mean duration, working-day stages stretched
+    by the share of workable days over the build window (office stages by the office calendar, construction by the
+    site's)."""
     days = model.expect.elapsed_days
-    calendar_on = model.inputs.rollout.calendar_enabled
-    lead = days["consent"] + days["procurement"] + days["construction"] * (build if calendar_on else 1.0)
-    for stage in OFFICE_STAGES:
-        lead = lead + days[stage] * (office if calendar_on else 1.0)
-    return lead
+    if not model.inputs.rollout.calendar_enabled:
+        return dict(days)
+    weights = model.periods["days"]
+    office = 1.0 / float(np.average(model.shares["office"], weights=weights))
+    build = np.where(model.outdoor, 1.0 / float(np.average(model.shares["outdoor"], weights=weights)),
+                     1.0 / float(np.average(model.shares["rooftop"], weights=weights)))
+    return {stage: days[stage] * (office if stage in OFFICE_STAGES else build if stage == "construction" else 1.0)
+            for stage in days}
+
+
+def lead_days(model: _Model) -> np.ndarray:
+    """Expected days from release to commissioning of each site [calendar days]: the sum of
+    :func:`stage_calendar_days`."""
+    return sum(stage_calendar_days(model).values())
 
 
 def pipeline_days(model: _Model) -> np.ndarray:
     """Expected calendar days each released site counts against the release pacing: its consent, then (if it
     consents) survey, filing and grid review."""
-    office = 1.0 / float(np.average(model.shares["office"], weights=model.periods["days"]))
-    stretch = office if model.inputs.rollout.calendar_enabled else 1.0
-    days = model.expect.elapsed_days
-    later = sum(days[stage] for stage in PIPELINE_STAGES if stage != "consent") * stretch
+    days = stage_calendar_days(model)
+    later = sum(days[stage] for stage in PIPELINE_STAGES if stage != "consent")
     return days["consent"] + model.expect.p_consent * later
+
+
+def _days_to_stage(model: _Model) -> dict[str, np.ndarray]:
+    """Expected calendar days from release to the start of each stage."""
+    out, elapsed = {}, np.zeros(model.n_sites)
+    for stage, days in stage_calendar_days(model).items():
+        out[stage] = elapsed
+        elapsed = elapsed + days
+    return out
 
 
 def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInputs, discount: bool,
@@ -553,8 +566,12 @@ def _budget_rows(model: _Model, layout: _Layout) -> list[_Rows]:
 def _resource_rows(model: _Model, layout: _Layout) -> list[_Rows]:
     """Per shared resource and period: the expected working days planned sites need of it, stretched by the share
     of workable days of the period, within ``count x days``; and the release pacing, ``max_sites_in_pipeline x
-    days`` site-days of the pipeline."""
+    days`` site-days of the pipeline. Work that comes a while after release falls partly into the next period:
+    releases spread evenly over a period of ``L`` days put the work of a stage starting ``d`` days after release
+    into the next period with share ``min(d / L, 1)``, and of a pipeline stay of ``D`` days the share
+    ``min(D / 2L, 1)``."""
     rollout, days = model.inputs.rollout, model.periods["days"].to_numpy(float)
+    to_stage = _days_to_stage(model)
     out = []
     for resource in ("crews", *OFFICE_RESOURCES):
         load = model.expect.effort_days[resource]
@@ -563,14 +580,33 @@ def _resource_rows(model: _Model, layout: _Layout) -> list[_Rows]:
         if resource == "crews":
             stretch = np.where(model.outdoor[:, None], 1 / model.shares["outdoor"][None, :],
                                1 / model.shares["rooftop"][None, :])
+            delay = to_stage["construction"]
         else:
             stretch = np.broadcast_to(1 / model.shares["office"][None, :], (layout.n_sites, layout.n_periods))
-        out.append(_Rows(resource, layout.site_period(load[:, None] * stretch), np.full(layout.n_periods, -np.inf),
+            delay = to_stage[_stage_of(rollout, resource)]
+        later = np.minimum(delay[:, None] / days[None, :], 1.0)
+        out.append(_Rows(resource, _spilled(layout, load[:, None] * stretch, later), np.full(layout.n_periods, -np.inf),
                          getattr(rollout, resource) * days))
     if rollout.max_sites_in_pipeline is not None:
-        out.append(_Rows("release pacing", layout.released(pipeline_days(model)), np.full(layout.n_periods, -np.inf),
-                         rollout.max_sites_in_pipeline * days))
+        stay = pipeline_days(model)
+        later = np.minimum(stay[:, None] / (2 * days[None, :]), 1.0)
+        out.append(_Rows("release pacing", _spilled(layout, np.repeat(stay[:, None], layout.n_periods, 1), later),
+                         np.full(layout.n_periods, -np.inf), rollout.max_sites_in_pipeline * days))
     return out
+
+
+def _stage_of(rollout: RolloutConfig, resource: str) -> str:
+    """The (first) stage that holds ``resource`` by default."""
+    return next(stage for stage in STAGES if rollout.stage("rural_home", stage).resource == resource)
+
+
+def _spilled(layout: _Layout, coef: np.ndarray, later: np.ndarray) -> sparse.csr_matrix:
+    """Rows per period of a (site x period) load, the share ``later`` of a site released in period p counted in
+    period p + 1 (past the last period: outside the plan)."""
+    now = layout.site_period(coef * (1.0 - later))
+    shifted = layout.site_period(coef * later)
+    down = sparse.eye(layout.n_periods, k=-1, format="csr")  # row p+1 takes what period p sends on
+    return (now + down @ shifted).tocsr()
 
 
 def _requirement_rows(model: _Model, layout: _Layout, objective: str) -> list[_Rows]:

@@ -122,12 +122,16 @@ def site_expectations(sites: pd.DataFrame, config: RolloutConfig) -> SiteExpecta
             if rows.size == 0:
                 continue
             for stage in STAGES:
-                w, h = stage_work_days(config, site_type, stage, np.full(u.size, c), np.zeros(u.size), u)
+                settings = config.stage(site_type, stage)
                 extra = cap[rows] / config.productivity(site_type) if stage == "construction" else 0.0
-                busy = config.stage(site_type, stage).resource_busy_percent / 100.0
-                work[stage][rows] = w.mean() + extra
-                held[stage][rows] = h.mean() + (extra * busy if stage == "construction" else 0.0)
-                success[stage][rows] = config.stage(site_type, stage).success_percent / 100.0
+                busy = settings.resource_busy_percent / 100.0
+                work[stage][rows] = settings.duration.mean + extra
+                held[stage][rows] = (settings.duration.mean + extra) * busy
+                if stage != "construction" and config.effort_days(site_type, stage, APPLICATION_CLASSES[c]) is not None:
+                    # E[min(effort, D)]: the effort, at most the stage's duration, averaged over its distribution
+                    _, h = stage_work_days(config, site_type, stage, np.full(u.size, c), np.zeros(u.size), u)
+                    held[stage][rows] = h.mean()
+                success[stage][rows] = settings.success_percent / 100.0
     reach = _reach_shares(success)
     effort = {r: np.zeros(n) for r in ROLLOUT_RESOURCES}
     for stage in STAGES:
@@ -158,3 +162,43 @@ def _resource_of(config: RolloutConfig, types: np.ndarray, stage: str) -> np.nda
     """The resource each site's ``stage`` holds ('' for none)."""
     by_type = {t: config.stage(t, stage).resource or "" for t in set(types)}
     return np.array([by_type[t] for t in types], dtype=object)
+
+
+#: Share of a target [%] below which a run says what held the track back.
+TARGET_REACHED_PERCENT = 95.0
+
+
+def held_back_by(track: Track, sites: pd.DataFrame, committed_cny: float, total_budget_cny: float | None) -> str | None:
+    """Why a track built less than :data:`TARGET_REACHED_PERCENT` of its target (None when it did, or has none).
+
+    ``sites``: the run's site table rows of the track's types (``status``, ``capacity_kwp``, ``capex_cny``);
+    ``committed_cny``: what the track committed over the run, net of money returned; ``total_budget_cny``: what its
+    pots held (None: money was no constraint). The first cause that holds, in this order: sites still in progress
+    at the horizon; the money (what is left cannot fund the next site in the order); the order ran out (every
+    site the strategy ordered was released: the strategy left the rest out, or there were no more eligible sites);
+    otherwise the build window closed with sites not yet released."""
+    target = track.target_capacity_kwp
+    status = sites["status"].astype(str)
+    cap = sites["capacity_kwp"].astype(float)
+    built = float(cap[status.eq("operating")].sum())
+    if target is None or built >= TARGET_REACHED_PERCENT / 100.0 * target:
+        return None
+    in_progress = float(cap[status.eq("in_progress")].sum())
+    waiting = status.eq("not_released")
+    if in_progress > 0 and built + in_progress >= TARGET_REACHED_PERCENT / 100.0 * target:
+        return f"time: {in_progress:,.0f} kWp still in progress at the horizon"
+    if total_budget_cny is not None and waiting.any():
+        next_capex = float(sites.loc[waiting, "capex_cny"].min())
+        if committed_cny + next_capex > total_budget_cny:
+            return (f"budget: {committed_cny:,.0f} of {total_budget_cny:,.0f} committed, too little left for the "
+                    f"cheapest site not released ({next_capex:,.0f})")
+    if not waiting.any():
+        left_out = status.eq("not_prioritised")
+        dropped = float(cap[status.eq("dropped_hosting")].sum())
+        hosting = f"; {dropped:,.0f} kWp dropped for lack of hosting capacity" if dropped else ""
+        if left_out.any():
+            return (f"strategy: it released every site of its order; {int(left_out.sum()):,} eligible sites "
+                    f"({float(cap[left_out].sum()):,.0f} kWp) were left out of the order{hosting}")
+        return f"sites: every eligible site was released ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp){hosting}"
+    return (f"build window: it closed with {int(waiting.sum()):,} sites ({float(cap[waiting].sum()):,.0f} kWp) not "
+            "released (release pacing, budget pace or office queues)")
