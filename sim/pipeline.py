@@ -31,7 +31,7 @@ from . import __version__
 from . import accounting, carbon, energy, grid, inputs, planning, programme, strategies, weather
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
-from .rollout import budget_pot_days, check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
+from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .errors import InputError
 from .planning import PlanInputs
 from .scenario import Scenario
@@ -420,8 +420,7 @@ def _by_track(scenario: Scenario, sites, rollout) -> dict:
 
 
 def _held_back_by(scenario: Scenario, track: programme.Track, sites, committed_cny: float) -> str | None:
-    pots = len(budget_pot_days(scenario.start_date, scenario.rollout.build_window_years, scenario.horizon_years))
-    total = None if track.annual_budget_cny is None else track.annual_budget_cny * pots
+    total = total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years, track.annual_budget_cny)
     return programme.held_back_by(track, sites, committed_cny, total)
 
 

@@ -77,7 +77,8 @@ class PlanningConfig(StrictModel):
     objective: Objective = Field(
         "discounted_co2", description="what multi_year_plan optimises: discounted_co2 (CO2 avoided over the horizon, "
         "discounted at economics.discount_rate_percent), energy (MWh over the horizon) or least_cost (capex to "
-        "reach rollout.target_capacity_kwp)")
+        "reach every track's target, rollout.target_capacity_kwp without tracks); optimal always maximises CO2 "
+        "avoided over the horizon")
     pilot_quotas: bool = Field(
         False, description="multi_year_plan builds at least the whole-county pilot's share of roofs of each category "
         "(sim/tables/pilot_targets.csv)")
@@ -674,8 +675,9 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
     with upgrades, every site counted with its expected consent and completion (module docstring).
 
     The order releases, track by track as the offices do (:func:`sim.pipeline.release_order`), period by period,
-    within a period by carbon per CNY (sites planned to wait for an upgrade after those that fit, the site that
-    crosses the track's target last), then the sites the plan left out, which the office reaches only when planned
+    within a period by carbon per CNY (sites planned to wait for an upgrade after those that fit; in the track's
+    last planned period the smallest first, so that the site that crosses the target, where the office stops, is a
+    large one; the plan's own crossing site last), then the sites the plan left out, which the office reaches only when planned
     sites drop out before the target is committed (:func:`_stand_ins`). Raises :class:`PlanInfeasible` naming the
     binding constraint."""
     objective = objective or inputs.config.objective
@@ -733,8 +735,10 @@ def _assemble(model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray
     frame = model.sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index, _last=last[picked],
                                            _wait=w.any(axis=1)[picked],
                                            _track=[model.tracks[k].name for k in model.track_of[picked]])
-    planned = list(frame.sort_values(["_last", "_period", "_wait", "carbon_per_cny_kg", "_id"],
-                                     ascending=[True, True, True, False, True], kind="mergesort")["_id"])
+    final = frame["_period"].eq(frame.groupby("_track")["_period"].transform("max"))
+    frame = frame.assign(_size=np.where(final, frame["capacity_kwp"], 0.0))
+    planned = list(frame.sort_values(["_last", "_period", "_wait", "_size", "carbon_per_cny_kg", "_id"],
+                                     ascending=[True, True, True, True, False, True], kind="mergesort")["_id"])
     order = planned + _stand_ins(model.sites, picked, model.inputs.transformers)
     return Plan(order=order, period_of_site=period, waits_for_upgrade=pd.Series(frame["_wait"].to_numpy(bool),
                                                                                 index=period.index),

@@ -1,6 +1,6 @@
 """The optimising strategies (sim.planning): brute-force references on small problems, the multi-year plan's
-budget, crews and hosting rules checked on its own output, infeasibility naming the binding constraint, caching,
-and identical comparisons with 1 and 2 workers."""
+budget, crews, hosting (AC), tracks, expected consent and office effort checked by hand on its own output,
+infeasibility naming the binding constraint, and identical comparisons with 1 and 2 workers."""
 
 from __future__ import annotations
 
@@ -88,10 +88,10 @@ def test_optimal_matches_brute_force_within_its_gap():
     assert best * (1 - 1e-4) <= got <= best + 1e-9
     assert best > best_dc  # AC hosting leaves room that a DC reading would waste
     assert result.solution.gap_percent <= 0.01 and result.solution.bound >= got - 1e-6
-    # planned sites first, by carbon per CNY within the one period
+    # planned sites first; the one period is the last planned one: smallest first, so that where the office stops
+    # at a target the crossing site is a large one
     planned = result.order[: len(result.period_of_site)]
-    assert list(sites.loc[planned, "carbon_per_cny_kg"]) == sorted(sites.loc[planned, "carbon_per_cny_kg"],
-                                                                   reverse=True)
+    assert list(sites.loc[planned, "capacity_kwp"]) == sorted(sites.loc[planned, "capacity_kwp"])
 
 
 def test_two_60_kwp_sites_fit_a_100_kw_ac_transformer_at_dc_ac_1_2():
@@ -284,6 +284,7 @@ def test_each_track_plans_within_its_own_budget_and_target_and_never_borrows():
     assert (table.loc["homes", "capex_cny"] <= 2e6 + 1e-6).all()
     assert (table.loc["farms", "capex_cny"] <= 8e6 + 1e-6).all()
     assert table.loc["homes", "budget_cny"].eq(2e6).all() and table.loc["farms", "budget_cny"].eq(8e6).all()
+    assert table.loc[("farms", 0), "capex_cny"] > 2e6  # the farms' own money, not the homes' limit
     # the homes' money binds in the first year: it is (nearly) all planned there
     assert table.loc[("homes", 0), "capex_cny"] > 2e6 - sites["capex_cny"].max()
     # each track's planned capacity passes its target only by its last site
@@ -341,6 +342,28 @@ def test_a_site_on_a_full_transformer_waits_for_the_upgrade_or_is_not_planned():
     assert waited.order.index(waited.waits_for_upgrade.idxmax()) == 1
     dropped = plan(sites, _inputs(_rollout(**base, hosting_when_full="drop"), {"T0": 100.0}), "co2")
     assert len(dropped.period_of_site) == 1 and not dropped.waits_for_upgrade.any()
-    # waiting costs the upgrade's lead time of output: the plan's objective is the value of one site now and one
-    # released at the same time but commissioned 200 days later
-    assert waited.solution.objective < 2 * dropped.solution.objective
+    # waiting costs the upgrade's lead time of output: the plan's objective is the value of the one that fits and
+    # of the other commissioned 200 days later than it could be
+    from sim.planning import _model, lead_days, value_weights
+
+    inputs = _inputs(_rollout(**base, hosting_when_full="wait_upgrade", upgrade_lead_time_days=200), {"T0": 100.0})
+    model = _model(sites, inputs)
+    co2 = sites["co2_per_year_t"].to_numpy()
+    now = co2 * value_weights(lead_days(model), model.periods, inputs, discount=False, factor=True)[:, 0]
+    later = co2 * value_weights(lead_days(model) + 200, model.periods, inputs, discount=False, factor=True)[:, 0]
+    k = sites.index.get_loc(waited.waits_for_upgrade.idxmax())
+    assert waited.solution.objective == pytest.approx(now[1 - k] + later[k], rel=1e-9)
+    assert later[k] < now[k]
+
+
+def test_money_is_charged_as_the_capex_expected_to_be_committed():
+    """At 80 % consent a site that declines gives its earmark back: a year's plan may release up to budget / 0.8
+    of capex, and no more."""
+    sites = _sites(60, seed=12)
+    sites["site_type"] = "rural_home"
+    sites["capex_cny"] /= 10  # small sites: the year's money binds to within one of them
+    rollout = _rollout(annual_budget_cny=2e6, build_window_years=1, target_capacity_kwp=None, crews=50,
+                       surveyors=50, reviewers=50, inspectors=50, hosting_when_full="drop",
+                       stages={**CERTAIN["stages"], "consent": {"success_percent": 80.0}})
+    capex = plan(sites, _inputs(rollout, {}), "co2").periods["capex_cny"].iloc[0]
+    assert 2e6 / 0.8 - sites["capex_cny"].max() < capex <= 2e6 / 0.8 + 1e-6

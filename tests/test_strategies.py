@@ -1,4 +1,4 @@
-"""Siting strategies on a small hand-made county; the MILP against brute force; user strategies."""
+"""Siting strategies on a small hand-made county; the optimising ones need the programme; user strategies."""
 
 from __future__ import annotations
 

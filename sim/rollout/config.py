@@ -238,7 +238,8 @@ class RolloutConfig(StrictModel):
         default_factory=list, description="split the programme into tracks, each with its own site types, strategy "
         "(null: the run's), yearly budget and target, sharing the crews, offices (release pacing included) and grid; "
         "annual_budget_cny and target_capacity_kwp are then the sums of the tracks' (leave them out); sites of "
-        "types in no track are not released; the optimising strategies plan the programme as a whole; empty: one "
+        "types in no track are not released; the optimising strategies plan each track within its own money and "
+        "target; empty: one "
         "programme")
 
     crews: int = Field(6, ge=0, description="number of construction crews (count)")
@@ -466,13 +467,15 @@ def budget_pot_days(start_date: date, build_window_years: float, horizon_years: 
     return days
 
 
-def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int | None = None) -> float | None:
-    """The programme's total budget [CNY]: ``annual_budget_cny`` for each pot of :func:`budget_pot_days`, the most it
-    can commit over the build window (with or without carry-over); None unless ``release_mode="budget"``."""
+def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int | None = None,
+                     annual_cny: float | None = None) -> float | None:
+    """The programme's (or with ``annual_cny`` one track's) total budget [CNY]: ``annual_budget_cny`` for each pot
+    of :func:`budget_pot_days`, the most it can commit over the build window (with or without carry-over); None
+    unless ``release_mode="budget"``."""
     if config.release_mode != "budget":
         return None
     pots = budget_pot_days(start_date, config.build_window_years, horizon_years)
-    return float(config.annual_budget_cny) * len(pots)
+    return float(config.annual_budget_cny if annual_cny is None else annual_cny) * len(pots)
 
 # ---------------------------------------------------------------------------------------------------------------
 # One site's work at one stage: the formula the rollout draws with and the plans take the expectation of
