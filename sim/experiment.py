@@ -170,8 +170,23 @@ def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
             row.update({f"{metric}_mean": mean, f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
             if spec.kind == "milestone":
                 row[f"{metric}_n"] = n
+        row["targets_missed"] = targets_missed(sub)
         rows.append(row)
     return pd.DataFrame(rows).set_index("strategy")
+
+
+def targets_missed(runs: pd.DataFrame) -> str:
+    """Which targets a strategy's runs missed and the cause, with how many runs (``"rooftop_pilot: budget (2 of 3
+    runs)"``); empty when every run reached every target."""
+    if "held_back_by" not in runs:
+        return ""
+    counts: dict[str, int] = {}
+    for text in runs["held_back_by"].fillna(""):
+        for part in filter(None, str(text).split("; ")):
+            name, _, cause = part.partition(": ")
+            key = f"{name}: {cause.split(':')[0]}"
+            counts[key] = counts.get(key, 0) + 1
+    return "; ".join(f"{k} ({n} of {len(runs)} runs)" for k, n in sorted(counts.items()))
 
 
 def paired_differences(runs: pd.DataFrame, strategies: Sequence[str], baseline: str) -> pd.DataFrame:
@@ -354,7 +369,8 @@ def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: 
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         annual = pd.read_csv(folder / "annual.csv")
         rows.append({"strategy": strategy, "replication": rep, "seed": seed,
-                     "path": str(folder.relative_to(out_dir)), **run_metrics(summary, annual, discount_rate)})
+                     "path": str(folder.relative_to(out_dir)), **run_metrics(summary, annual, discount_rate),
+                     "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items())})
         annual_frames.append(annual.assign(strategy=strategy, replication=rep))
         built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     runs = pd.DataFrame(rows)

@@ -381,7 +381,8 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "lead_time_days": rollout.lead_times,
         "service_limits": rollout.service_limits,
         "hosting_drops": _hosting_drops(rollout.outcomes),
-        "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, by_track, rollout.spend_by_year),
+        "held_back_by": (held_back := _held_back(scenario, sites, by_track, rollout.spend_by_year)),
+        "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, held_back),
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
         "weather": list(prepared.weather_sources),
         "archetypes": int(len(prepared.archetypes)),
@@ -424,19 +425,31 @@ def _held_back_by(scenario: Scenario, track: programme.Track, sites, committed_c
     return programme.held_back_by(track, sites, committed_cny, total)
 
 
-def _shortfall_warnings(scenario: Scenario, sites, by_track: dict, spend_by_year: dict) -> list[str]:
-    """One warning per track (or the whole programme) that built less than 95 % of its target, naming the cause."""
-    out = []
+def _held_back(scenario: Scenario, sites, by_track: dict, spend_by_year: dict) -> dict[str, str]:
+    """Each track (``programme`` without tracks) that built less than 95 % of its target, and what held it back."""
+    out = {}
     for track in programme.tracks(scenario.rollout):
         if track.name:
-            cause, built = by_track[track.name]["held_back_by"], by_track[track.name]["capacity_built_kwp"]
+            cause = by_track[track.name]["held_back_by"]
         else:
             cause = _held_back_by(scenario, track, sites[sites["eligible"]], sum(spend_by_year.values()))
-            built = float(sites.loc[sites["status"].eq("operating"), "capacity_kwp"].sum())
         if cause is not None:
-            name = f"track {track.name}" if track.name else "the programme"
-            out.append(f"{name} built {built / 1000:,.1f} of its {track.target_capacity_kwp / 1000:,.1f} MWp target "
-                       f"({100 * built / track.target_capacity_kwp:.0f} %): held back by {cause}")
+            out[track.name or "programme"] = cause
+    return out
+
+
+def _shortfall_warnings(scenario: Scenario, sites, held_back: dict[str, str]) -> list[str]:
+    """One warning per track (or the whole programme) that missed its target, naming the cause."""
+    out = []
+    for track in programme.tracks(scenario.rollout):
+        cause = held_back.get(track.name or "programme")
+        if cause is None:
+            continue
+        mine = sites["track"].eq(track.name) if track.name else sites["eligible"]
+        built = float(sites.loc[mine & sites["status"].eq("operating"), "capacity_kwp"].sum())
+        name = f"track {track.name}" if track.name else "the programme"
+        out.append(f"{name} built {built / 1000:,.1f} of its {track.target_capacity_kwp / 1000:,.1f} MWp target "
+                   f"({100 * built / track.target_capacity_kwp:.0f} %): held back by {cause}")
     return out
 
 

@@ -411,3 +411,12 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(scenario, tmp_path,
         compare(scenario, STRATEGIES, 1, out_dir=tmp_path, scheduler=address, progress=False, cache_dir=cache_dir)
     assert time.monotonic() - t0 < 15
     assert address in str(err.value)
+
+
+def test_targets_missed_counts_causes_over_runs():
+    from sim.experiment import targets_missed
+
+    runs = pd.DataFrame({"held_back_by": ["farm: budget: 3 of 4 committed; roofs: time: 10 kWp in progress",
+                                          "farm: budget: 2 of 4 committed", ""]})
+    assert targets_missed(runs) == "farm: budget (2 of 3 runs); roofs: time (1 of 3 runs)"
+    assert targets_missed(runs.iloc[[2]]) == ""

@@ -202,3 +202,18 @@ def test_pilot_coverage_can_be_switched_off(tiny_county, tmp_path, cache_dir):
     assert "pilot_coverage: false" in render_html(result)
     with pytest.raises(InputError, match="pilot_quota"):
         sim.run_prepared(prepared, "pilot_quota")
+
+
+def test_a_track_that_misses_its_target_says_what_held_it_back(tiny_run):
+    """The tiny county holds far less farm and tourism PV than the demo's 30 and 10 MWp targets: every eligible
+    site of those tracks is released, and the run says so per track, in a warning too."""
+    _, result = tiny_run
+    s = result.summary
+    for name in ("farm_pv", "rural_tourism"):
+        track = s["by_track"][name]
+        assert track["capacity_built_kwp"] < 0.95 * track["target_capacity_kwp"]
+        assert s["held_back_by"][name] == track["held_back_by"]
+        assert track["held_back_by"].startswith("sites: every eligible site was released")
+        assert any(w.startswith(f"track {name} built ") and "held back by sites" in w for w in s["warnings"])
+    reached = s["by_track"]["rooftop_pilot"]
+    assert (reached["held_back_by"] is None) == (reached["capacity_built_kwp"] >= 0.95 * reached["target_capacity_kwp"])
