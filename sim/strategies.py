@@ -182,7 +182,7 @@ def agri_tourism_first(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
 
 @register("optimal")
 def optimal(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
-    """Mixed-integer programme of the whole programme (HiGHS, :func:`sim.planning.plan`) that maximises the run's
+    """Mixed-integer programme of the whole programme (HiGHS, sim.planning.plan) that maximises the run's
     headline, CO2 avoided over the horizon: the budget year each site is released in, under each track's budget
     and target, the shared crews, offices, release pacing and AC hosting (with upgrades), every site counted with
     its expected consent and completion; released year by year, within a year by carbon per CNY, the sites left out
@@ -193,7 +193,7 @@ def optimal(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
 
 @register("multi_year_plan")
 def multi_year_plan(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
-    """The same programme (:func:`sim.planning.plan`) optimising planning.objective: discounted CO2 avoided
+    """The same programme (sim.planning.plan) optimising planning.objective: discounted CO2 avoided
     (default), energy, or least capex to reach every track's target; with planning.pilot_quotas the pilot's quotas
     too. Released year by year, within a year by carbon per CNY.
     """
