@@ -286,8 +286,20 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
         emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
         hosting_limit_kw=prepared.transformers["hosting_limit_kw"].to_dict(),
         candidate_roofs=prepared.candidate_roofs, pilot_coverage=scenario.pilot_coverage,
-        plan_inputs=PlanInputs.from_scenario(scenario, prepared.transformers, prepared.candidate_roofs),
+        plan_inputs=PlanInputs.from_scenario(scenario, prepared.transformers, prepared.candidate_roofs,
+                                             output_per_kw_ac=county_output_per_kw_ac(prepared)),
     )
+
+
+def county_output_per_kw_ac(prepared: Prepared) -> np.ndarray:
+    """Hourly AC output [kWh per kW AC] of the county's eligible PV in the first weather year, capacity-weighted
+    over the sites' archetypes (what the plans estimate curtailment from)."""
+    sites = prepared.eligible
+    if sites.empty:
+        return np.zeros(prepared.profiles[0].shape[0])
+    weights = sites.groupby("archetype")["capacity_kwp"].sum()
+    profile = prepared.profiles[0][:, weights.index.to_numpy(int)] @ (weights.to_numpy(float) / weights.sum())
+    return profile * prepared.scenario.system.dc_ac_ratio
 
 
 def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, planning.Solution]:

@@ -136,29 +136,32 @@ class PlanInfeasible(InputError):
 
 
 def solve_binary(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarray, row_upper: np.ndarray,
-                 config: PlanningConfig, *, integer: bool = True) -> tuple[np.ndarray | None, Solution]:
-    """Minimise ``cost @ x`` over binary ``x`` (``integer=False``: its relaxation, x in [0, 1]) with
-    ``row_lower <= matrix @ x <= row_upper``. Returns ``x`` (None if infeasible) and the :class:`Solution`.
+                 config: PlanningConfig, *, integer: bool = True,
+                 continuous: np.ndarray | None = None) -> tuple[np.ndarray | None, Solution]:
+    """Minimise ``cost @ x`` over binary ``x`` (``integer=False``: its relaxation, x in [0, 1]; ``continuous``:
+    a mask of variables that are real and >= 0 instead) with ``row_lower <= matrix @ x <= row_upper``. Returns
+    ``x`` (None if infeasible; binaries as 0/1) and the :class:`Solution`.
 
     LP first, then fix and solve: the relaxation gives a bound on the objective; the variables it leaves
     fractional form a small MIP with the others fixed at their LP values; if that MIP's solution is within
     ``planning.mip_rel_gap_percent`` of the LP bound it is returned (a proven gap, as a full branch and bound would
     stop there too), otherwise the whole MIP is solved from it. HiGHS runs on one thread with a fixed seed and
     only gap and node limits, so the answer never depends on the machine."""
-    relaxed, lp = _solve(cost, matrix, row_lower, row_upper, config, integer=False)
+    real = np.zeros(len(cost), bool) if continuous is None else np.asarray(continuous, bool)
+    relaxed, lp = _solve(cost, matrix, row_lower, row_upper, config, integer=False, continuous=real)
     if not integer or relaxed is None:
         return relaxed, lp
-    lower = np.where(relaxed >= 1 - 1e-7, 1.0, 0.0)
-    upper = np.where(relaxed <= 1e-7, 0.0, 1.0)
-    x, sub = _solve(cost, matrix, row_lower, row_upper, config, col_lower=lower, col_upper=upper)
+    lower = np.where(real, 0.0, np.where(relaxed >= 1 - 1e-7, 1.0, 0.0))
+    upper = np.where(real, np.inf, np.where(relaxed <= 1e-7, 0.0, 1.0))
+    x, sub = _solve(cost, matrix, row_lower, row_upper, config, col_lower=lower, col_upper=upper, continuous=real)
     if x is not None:
         gap = _gap_percent(float(np.dot(cost, x)), lp.objective)
         if gap <= config.mip_rel_gap_percent:
-            return x, Solution(status=f"{sub.status} (LP bound, {int((upper > lower).sum())} variables left "
+            return x, Solution(status=f"{sub.status} (LP bound, {int(((upper > lower) & ~real).sum())} variables left "
                                "fractional solved as a MIP)", objective=float(np.dot(cost, x)),
                                bound=lp.objective, gap_percent=gap, nodes=sub.nodes, seconds=lp.seconds + sub.seconds,
                                variables=sub.variables, constraints=sub.constraints)
-    full, solution = _solve(cost, matrix, row_lower, row_upper, config, start=x)
+    full, solution = _solve(cost, matrix, row_lower, row_upper, config, start=x, continuous=real)
     return full, Solution(**{**solution.__dict__, "seconds": solution.seconds + lp.seconds + sub.seconds})
 
 
@@ -169,7 +172,8 @@ def _gap_percent(objective: float, bound: float) -> float:
 
 def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, integer: bool = True,
            col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
-           start: np.ndarray | None = None) -> tuple[np.ndarray | None, Solution]:
+           start: np.ndarray | None = None, continuous: np.ndarray | None = None
+           ) -> tuple[np.ndarray | None, Solution]:
     """One HiGHS solve of the programme (rows scaled by their largest coefficient: money in CNY beside
     site counts makes the matrix badly scaled otherwise)."""
     import highspy
@@ -185,15 +189,16 @@ def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, intege
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
     lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_ = np.zeros(n) if col_lower is None else col_lower
-    lp.col_upper_ = np.ones(n) if col_upper is None else col_upper
+    real = np.zeros(n, bool) if continuous is None else continuous
     inf = highspy.kHighsInf
+    lp.col_lower_ = np.zeros(n) if col_lower is None else col_lower
+    lp.col_upper_ = np.where(real, inf, 1.0) if col_upper is None else np.where(np.isfinite(col_upper), col_upper, inf)
     lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower / scale, -inf).astype(float)
     lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper / scale, inf).astype(float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data.astype(float)
     if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        lp.integrality_ = [highspy.HighsVarType.kContinuous if r else highspy.HighsVarType.kInteger for r in real]
     h.passModel(lp)
     if start is not None:
         solution = highspy.HighsSolution()
@@ -208,7 +213,7 @@ def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, intege
     x = None
     if info.primal_solution_status == 2:  # feasible solution found
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        x = x > 0.5 if integer else x
+        x = np.where(real, x, x > 0.5) if integer else x
     gap = (float(info.mip_gap) * 100.0 if integer else 0.0) if x is not None else math.nan
     bound = float(info.mip_dual_bound) if integer else float(info.objective_function_value)
     return x, Solution(status=status, objective=float(info.objective_function_value), bound=bound,
@@ -259,9 +264,13 @@ class PlanInputs:
     config: PlanningConfig = field(default_factory=PlanningConfig)
     factor_by_year: tuple[float, ...] = ()
     """The grid factor credited in each horizon year [kgCO2/kWh] (the scenario's path); empty: constant."""
+    output_per_kw_ac: np.ndarray | None = None
+    """Hourly AC output [kWh per kW AC] of one year of the county's PV (capacity-weighted over the candidate
+    sites): what curtailment under the transformers' export limits is estimated from (None: not estimated)."""
 
     @classmethod
-    def from_scenario(cls, scenario, transformers: pd.DataFrame, candidate_roofs: dict[str, int]) -> "PlanInputs":
+    def from_scenario(cls, scenario, transformers: pd.DataFrame, candidate_roofs: dict[str, int],
+                      output_per_kw_ac: np.ndarray | None = None) -> "PlanInputs":
         from .carbon import resolve_factor
 
         years = np.arange(scenario.start_date.year, scenario.start_date.year + scenario.horizon_years)
@@ -270,15 +279,8 @@ class PlanInputs:
                    degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
                    degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
                    transformers=transformers, candidate_roofs=dict(candidate_roofs), config=scenario.planning,
-                   factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)))
-
-    def key_parts(self) -> list:
-        grid = self.transformers.reindex(columns=["hosting_limit_kw", "rating_kva", "hosting_share_percent",
-                                                  "planned_upgrade_date", "planned_upgrade_kva"])
-        return [self.rollout.model_dump(mode="json"), self.start_date.isoformat(), self.horizon_years,
-                self.discount_rate, self.degradation_first_year_percent, self.degradation_percent_per_year,
-                grid.astype(str).reset_index().values.tolist(), sorted(self.candidate_roofs.items()),
-                self.config.model_dump(), list(self.factor_by_year)]
+                   factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)),
+                   output_per_kw_ac=output_per_kw_ac)
 
 
 def plan_periods(rollout: RolloutConfig, start_date: date, horizon_years: int) -> pd.DataFrame:
@@ -446,15 +448,17 @@ class _Rows:
 
 class _Layout:
     """Column positions of the variables: x (site x period), then w for the sites that may wait for an upgrade
-    (``waiting``; site x period), then z (one per site) when there is a target to cross."""
+    (``waiting``; site x period), then z (one per site) when there is a target to cross, then y (real, one per
+    transformer whose export limit can bind: its estimated curtailment)."""
 
-    def __init__(self, n_sites: int, n_periods: int, waiting: np.ndarray, crossing: bool) -> None:
+    def __init__(self, n_sites: int, n_periods: int, waiting: np.ndarray, crossing: bool, n_y: int = 0) -> None:
         self.n_sites, self.n_periods = n_sites, n_periods
         self.wait_idx = np.flatnonzero(waiting)
         self.n_x = n_sites * n_periods
         self.n_w = len(self.wait_idx) * n_periods
         self.z0 = self.n_x + self.n_w
-        self.n = self.z0 + (n_sites if crossing else 0)
+        self.y0 = self.z0 + (n_sites if crossing else 0)
+        self.n = self.y0 + n_y
 
     def released(self, coef: np.ndarray, cumulative: bool = False, waiting: bool = True) -> sparse.csr_matrix:
         """Rows per period over x (and w): row p sums ``coef[s] (x[s, p] + w[s, p])`` (or over p' <= p)."""
@@ -624,7 +628,7 @@ def _requirement_rows(model: _Model, layout: _Layout, objective: str) -> list[_R
                              requirement=True, track=track.name))
         else:
             mine = np.where(model.track_of == k, cap, 0.0)
-            crossing = sparse.hstack([sparse.csr_matrix((1, layout.z0)), sparse.csr_matrix(-mine[None, :])])
+            crossing = layout.pad(sparse.hstack([sparse.csr_matrix((1, layout.z0)), sparse.csr_matrix(-mine[None, :])]))
             out.append(_Rows("capacity target", (row + crossing).tocsr(), np.array([-np.inf]),
                              np.array([track.target_capacity_kwp]), track=track.name))
     if model.inputs.config.pilot_quotas:
@@ -645,15 +649,74 @@ def _structure_rows(model: _Model, layout: _Layout, crossing: bool) -> list[_Row
     upper = np.where(model.track_of < 0, 0.0, 1.0)  # types in no track are never released
     out = [_Rows("one period per site", each, np.full(n, -np.inf), upper)]
     if crossing:
-        link = (sparse.hstack([sparse.csr_matrix((n, layout.z0)), sparse.eye(n)]) - each).tocsr()
+        link = (layout.pad(sparse.hstack([sparse.csr_matrix((n, layout.z0)), sparse.eye(n)])) - each).tocsr()
         out.append(_Rows("one period per site", link, np.full(n, -np.inf), np.zeros(n)))
         per_track = np.zeros((len(model.tracks), n))
         for k in range(len(model.tracks)):
             per_track[k, model.track_of == k] = 1.0
-        one = sparse.hstack([sparse.csr_matrix((len(model.tracks), layout.z0)), sparse.csr_matrix(per_track)])
-        out.append(_Rows("one period per site", one.tocsr(), np.full(len(model.tracks), -np.inf),
+        one = layout.pad(sparse.hstack([sparse.csr_matrix((len(model.tracks), layout.z0)),
+                                        sparse.csr_matrix(per_track)]))
+        out.append(_Rows("one period per site", one, np.full(len(model.tracks), -np.inf),
                          np.ones(len(model.tracks))))
     return out
+
+
+#: Ratios of a transformer's planned AC capacity to its export limit at which the curtailment curve is tangent.
+CURTAILMENT_KNOTS = (1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0)
+
+
+def _export_limited(model: _Model) -> dict[str, float]:
+    """Transformers whose export limit [AC kW] the eligible sites on them can pass (those where curtailment can
+    happen), with the limit; none without an output profile."""
+    t = model.inputs.transformers
+    if model.inputs.output_per_kw_ac is None or "export_limit_kw" not in t:
+        return {}
+    limit = t["export_limit_kw"].astype(float).rename(index=str)
+    demand = model.sites.groupby(model.sites["transformer_id"].astype(str))["hosting_kw"].sum()
+    can = demand[demand > limit.reindex(demand.index).fillna(np.inf)]
+    return {tid: float(limit[tid]) for tid in sorted(can.index)}
+
+
+def curtailed_kwh(capacity_kw_ac: float, export_limit_kw: float, output_per_kw_ac: np.ndarray) -> tuple[float, float]:
+    """Yearly energy curtailed [kWh] when ``capacity_kw_ac`` of PV exports through a limit of ``export_limit_kw``
+    (local load ignored: an upper estimate), ``sum_h max(0, C q_h - E)``, and its slope in C [kWh per kW]."""
+    over = capacity_kw_ac * output_per_kw_ac > export_limit_kw
+    return (float((capacity_kw_ac * output_per_kw_ac - export_limit_kw)[over].sum()),
+            float(output_per_kw_ac[over].sum()))
+
+
+def _curtailment_rows(model: _Model, layout: _Layout, limited: dict[str, float]) -> list[_Rows]:
+    """Per export-limited transformer t, ``y_t`` bounds the yearly curtailment of the PV planned on it from below:
+    the convex curve :func:`curtailed_kwh` of its expected AC capacity ``C_t`` by its tangents at
+    :data:`CURTAILMENT_KNOTS` x the limit (``y_t - slope_k C_t >= K_k - slope_k C_k``)."""
+    if not limited:
+        return []
+    q = np.asarray(model.inputs.output_per_kw_ac, dtype=float)
+    kw = model.sites["hosting_kw"].to_numpy(float) * model.expect.p_complete
+    tids = model.sites["transformer_id"].astype(str).to_numpy()
+    rows, lower = [], []
+    for j, (tid, limit) in enumerate(limited.items()):
+        c_row = layout.per_site(np.where(tids == tid, kw, 0.0))
+        y = sparse.csr_matrix(([1.0], ([0], [layout.y0 + j])), shape=(1, layout.n))
+        for ratio in CURTAILMENT_KNOTS:
+            knot = max(limit, 1e-9) * ratio
+            k_value, slope = curtailed_kwh(knot, limit, q)
+            rows.append(y - slope * c_row)
+            lower.append(k_value - slope * knot)
+    return [_Rows("curtailment", sparse.vstack(rows).tocsr(), np.array(lower), np.full(len(lower), np.inf))]
+
+
+def _curtailment_value(model: _Model, objective: str) -> float:
+    """What a kWh a year of curtailment costs the objective: the value of a kWh a year of output of a typical
+    planned site (the capacity-weighted mean value weight of the first year's releases), in t CO2 or MWh."""
+    if objective == "least_cost":
+        return 0.0
+    sites = model.sites
+    discount, factor = objective == "discounted_co2", objective in ("co2", "discounted_co2")
+    weights = value_weights(lead_days(model), model.periods, model.inputs, discount=discount, factor=factor)[:, 0]
+    energy = sites["annual_energy_mwh"].to_numpy(float)
+    per_mwh = 1.0 if objective == "energy" else float(sites["co2_per_year_t"].sum() / max(energy.sum(), 1e-12))
+    return per_mwh / 1000.0 * float(np.average(weights, weights=sites["capacity_kwp"].to_numpy(float)))
 
 
 def _stack(blocks: list[_Rows]) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
@@ -686,11 +749,16 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
                          value=None, allowed="a capacity [kWp] > 0, or planning.objective discounted_co2 / energy")
     model = _model(sites, inputs)
     crossing = objective != "least_cost" and any(t.target_capacity_kwp is not None for t in model.tracks)
-    layout = _Layout(model.n_sites, model.n_periods, model.waiting, crossing)
+    limited = _export_limited(model) if objective != "least_cost" else {}
+    layout = _Layout(model.n_sites, model.n_periods, model.waiting, crossing, n_y=len(limited))
     blocks = (_structure_rows(model, layout, crossing) + _budget_rows(model, layout) + _resource_rows(model, layout)
-              + _hosting_rows(model, layout) + _requirement_rows(model, layout, objective))
+              + _hosting_rows(model, layout) + _requirement_rows(model, layout, objective)
+              + _curtailment_rows(model, layout, limited))
     matrix, lower, upper = _stack(blocks)
-    x, solution = solve_binary(_cost(model, layout, objective), matrix, lower, upper, inputs.config)
+    cost = _cost(model, layout, objective)
+    cost[layout.y0:] = _curtailment_value(model, objective)
+    real = np.arange(layout.n) >= layout.y0
+    x, solution = solve_binary(cost, matrix, lower, upper, inputs.config, continuous=real)
     if x is None:
         raise PlanInfeasible(_binding_constraint(blocks, inputs.config, inputs),
                              field=f"the programme's plan ({objective})")
@@ -717,17 +785,17 @@ def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
                               discount=discount, factor=factor)
         value = (p_done * per_year)[:, None]
         parts = [-(value * now).ravel(), -(value * later)[layout.wait_idx].ravel()]
-    tail = np.zeros(layout.n - layout.z0)
+    tail = np.zeros(layout.n - layout.z0)  # z, and y (set by the caller)
     return np.concatenate([*parts, tail])
 
 
 def _assemble(model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray, solution: Solution,
               objective: str) -> Plan:
     n, P = layout.n_sites, layout.n_periods
-    x = v[: layout.n_x].reshape(n, P)
+    x = v[: layout.n_x].reshape(n, P).astype(bool)
     w = np.zeros((n, P), bool)
-    w[layout.wait_idx] = v[layout.n_x: layout.z0].reshape(-1, P)
-    last = v[layout.z0:] if layout.n > layout.z0 else np.zeros(n, bool)
+    w[layout.wait_idx] = v[layout.n_x: layout.z0].reshape(-1, P).astype(bool)
+    last = v[layout.z0: layout.y0].astype(bool) if layout.y0 > layout.z0 else np.zeros(n, bool)
     chosen = x | w
     picked = chosen.any(axis=1)
     ids = model.sites.index.astype(str)
@@ -796,6 +864,7 @@ def _period_table(model: _Model, chosen: pd.DataFrame, blocks: list[_Rows], v: n
 def _binding_constraint(blocks: list[_Rows], config: PlanningConfig, inputs: PlanInputs) -> str:
     """Which limit makes the plan infeasible: the first family that, alone with the requirements (capacity target,
     quotas), already admits no fractional plan; otherwise the limits together."""
+    blocks = [b for b in blocks if b.family != "curtailment"]  # never binding: its variables are free
     requirements = [b for b in blocks if b.requirement]
     structure = [b for b in blocks if b.family == "one period per site"]
     limits = [b for b in blocks if not b.requirement and b.family != "one period per site"]

@@ -367,3 +367,31 @@ def test_money_is_charged_as_the_capex_expected_to_be_committed():
                        stages={**CERTAIN["stages"], "consent": {"success_percent": 80.0}})
     capex = plan(sites, _inputs(rollout, {}), "co2").periods["capex_cny"].iloc[0]
     assert 2e6 / 0.8 - sites["capex_cny"].max() < capex <= 2e6 / 0.8 + 1e-6
+
+
+def test_curtailment_by_hand():
+    from sim.planning import curtailed_kwh
+
+    q = np.array([0.0, 0.5, 1.0])
+    assert curtailed_kwh(100.0, 60.0, q) == (40.0, 1.0)
+    assert curtailed_kwh(200.0, 60.0, q) == (180.0, 1.5)
+    assert curtailed_kwh(50.0, 60.0, q) == (0.0, 0.0)
+
+
+def test_the_plan_keeps_clear_of_export_limits_where_it_can():
+    """Two transformers, same sites and hosting; T0 may export only 40 kW. Under a target the plan needs half of
+    the sites: at most the two that T0 exports uncut at the peak, the rest on T1."""
+    sites = _sites(20, seed=4)
+    sites[["site_type", "capacity_kwp", "capex_cny", "annual_energy_mwh"]] = ["rural_home", 20.0, 6e4, 26.0]
+    sites["co2_per_year_t"] = 26.0 * 0.6
+    sites["carbon_per_cny_kg"] = 26.0 * 0.6 * 1000 / 6e4
+    sites = with_hosting_kw(sites, 1.0)
+    transformers = _transformers({"T0": 1000.0, "T1": 1000.0})
+    transformers["export_limit_kw"] = [40.0, np.inf]
+    rollout = _rollout(release_mode="all_at_start", build_window_years=1, target_capacity_kwp=190.0, crews=50,
+                       hosting_when_full="drop", calendar_enabled=False)
+    q = np.tile(np.r_[np.zeros(12), np.full(12, 1.0)], 365)
+    inputs = PlanInputs(**{**_inputs(rollout, {}).__dict__, "transformers": transformers, "output_per_kw_ac": q})
+    result = plan(sites, inputs, "co2")
+    chosen = sites.loc[result.period_of_site.index, "transformer_id"].value_counts()
+    assert chosen.sum() == 10 and chosen.get("T0", 0) <= 2  # 40 kW exports two 20 kW sites at full output
