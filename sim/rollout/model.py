@@ -28,7 +28,6 @@ from sim.errors import InputError
 from sim.rng import site_rng, stream
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
-    APPLICATION_CLASSES,
     CONTRACT_AT,
     HOSTING_CHECK_AFTER,
     OFFICE_STAGES,
