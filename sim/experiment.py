@@ -13,7 +13,10 @@ Output folder (``out_dir``)::
     comparison.csv                 a row per strategy: n, and mean, ci95_low, ci95_high of every metric
     paired_differences.csv         strategy minus baseline per metric, paired by replication
     annual_bands.csv               cumulative capacity online and CO2 per year: mean and 95 % CI per strategy
-    comparison.json                all of the above plus the list of runs
+    comparison.json                all of the above plus the list of runs, the --set changes (overrides) and the
+                                   files read with their SHA-256 (inputs)
+    scenario.yaml                  the scenario exactly as compared (:func:`sim.scenario.as_run_yaml`)
+    layers.gpkg                    the county's map layers, for the report (:func:`sim.results.write_layers`)
     *.png                          figures (see :mod:`sim.plotting.compare`)
 
 An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
@@ -557,14 +560,27 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
         bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
         solutions=solutions,
     )
-    _write_tables(comparison, scenario)
+    layers = _map_layers(scenario)
+    _write_tables(comparison, scenario, prepared.input_files)
+    write_as_run(out_dir, scenario, layers)
     if figures:
         from .plotting.compare import write_figures
 
         maps = {s: built[(s, 0)] for s in names}
         _status(progress, "drawing the figures ...")
-        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=_map_layers(scenario))
+        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=layers)
     return comparison
+
+
+def write_as_run(out_dir: Path, scenario, layers: dict | None) -> None:
+    """``scenario.yaml`` (the scenario as run) and ``layers.gpkg`` (its map layers) into a comparison or sweep
+    folder, each atomically, so that its report renders from the folder alone."""
+    from .results import AS_RUN_FILE, LAYERS_FILE, write_layers
+    from .scenario import as_run_yaml
+
+    atomic_write(out_dir / AS_RUN_FILE, as_run_yaml(scenario))
+    if layers:
+        atomic_folder(out_dir, lambda tmp: write_layers(layers, tmp / LAYERS_FILE), stale=(LAYERS_FILE,))
 
 
 def _map_layers(scenario) -> dict | None:
@@ -577,7 +593,7 @@ def _map_layers(scenario) -> dict | None:
         return None
 
 
-def _write_tables(comparison: Comparison, scenario) -> None:
+def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = None) -> None:
     out = comparison.out_dir
     out.mkdir(parents=True, exist_ok=True)
     table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
@@ -590,6 +606,8 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "scenario": scenario.name,
         "scenario_file": str(scenario.path.resolve()) if scenario.path is not None else None,
         "inputs_sha256": pipeline.inputs_sha256(scenario),
+        "overrides": scenario.overrides,
+        "inputs": inputs if inputs is not None else pipeline.input_files(scenario),
         "scenario_seed": scenario.seed,
         "start_date": scenario.start_date.isoformat(),
         "strategies": comparison.strategies,

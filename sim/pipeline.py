@@ -34,7 +34,7 @@ from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .errors import InputError
 from .planning import PlanInputs
-from .scenario import Scenario
+from .scenario import Scenario, as_run_yaml
 
 
 PREPARE_STEPS = 4  # sites, weather, eligibility, yields
@@ -115,6 +115,23 @@ def inputs_sha256(scenario: Scenario) -> str:
     return h.hexdigest()
 
 
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (None if it does not exist)."""
+    if not Path(path).is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_files(scenario: Scenario) -> list[dict]:
+    """``[{"path", "sha256"}]`` of the scenario file and every data file it names (:func:`input_paths`), in that
+    order: what ``summary.json`` records as ``inputs``."""
+    return [{"path": str(p), "sha256": file_sha256(p)} for p in input_paths(scenario)]
+
+
 def county_time_zone(scenario: Scenario, sites) -> str:
     """The scenario's ``time_zone``, or the zone at the centre of the county's sites."""
     return scenario.time_zone or weather.time_zone_at(*sitesmod.county_location(sites))
@@ -159,6 +176,8 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
     orders: dict[str, list[str]] = field(default_factory=dict)
     """Release orders of the seed-independent strategies, computed once (:func:`precompute_orders`)."""
+    input_files: list[dict] = field(default_factory=list)
+    """The files the run read, with their SHA-256 (:func:`input_files`; ``summary.json`` ``inputs``)."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -182,7 +201,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         scenario=scenario, sites=sites, transformers=transformers, profiles=profiles, archetypes=archetypes,
         weather_sources=[w.source for w in weathers], eligible=strategies.site_features(sites, ef0),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
-        time_zone=time_zone, timings=dict(steps.timings),
+        time_zone=time_zone, timings=dict(steps.timings), input_files=input_files(scenario),
     )
 
 
@@ -200,7 +219,17 @@ def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None
         steps.close()
     # timings stay out of summary.json, which must be byte-identical for the same scenario and seed
     result.timings = {**steps.timings, "total": time.perf_counter() - t_start}
+    result.layers = context_layers(scenario)
     return result
+
+
+def context_layers(scenario: Scenario) -> dict | None:
+    """The county's map layers (:func:`sim.sites.map_layers`) that a run folder keeps for its report
+    (``layers.gpkg``); None when they cannot be read."""
+    try:
+        return sitesmod.map_layers(scenario)
+    except InputError:
+        return None
 
 
 def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | None = None, *,
@@ -316,6 +345,7 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
     sites = _site_table(prepared, order, rollout, acc)
     return RunResult(summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc), sites=sites,
+                     scenario_as_run=as_run_yaml(scenario, strategy=strategy, seed=seed),
                      annual=acc.annual.copy(), events=rollout.events, site_years=acc.site_years,
                      stage_durations=rollout.stage_durations, budget=rollout.budget,
                      transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, sites,
@@ -390,6 +420,8 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "weather": list(prepared.weather_sources),
         "archetypes": int(len(prepared.archetypes)),
         "inputs_sha256": inputs_sha256(scenario),
+        "overrides": scenario.overrides,
+        "inputs": prepared.input_files or input_files(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
     if not scenario.pilot_coverage:

@@ -41,7 +41,10 @@ from .errors import InputError
 
 #: Files every run folder has; ``stage_durations.csv`` and ``transformers.csv`` are written when the run has them.
 OUTPUT_FILES = ("summary.json", "sites.parquet", "sites.gpkg", "annual.csv", "events.parquet")
-OPTIONAL_FILES = ("stage_durations.csv", "transformers.csv", "budget.csv")
+OPTIONAL_FILES = ("stage_durations.csv", "transformers.csv", "budget.csv", "scenario.yaml", "layers.gpkg")
+#: The scenario as run (:func:`sim.scenario.as_run_yaml`) and the county's map layers, which a report reads so that
+#: a copied folder renders the same report anywhere (written by every run of :func:`sim.pipeline.run`).
+AS_RUN_FILE, LAYERS_FILE = "scenario.yaml", "layers.gpkg"
 #: Layer of ``sites.gpkg``.
 GPKG_LAYER = "sites"
 #: Time stamp GDAL writes into a GeoPackage (``gpkg_contents.last_change``) instead of the wall clock, so that the
@@ -197,6 +200,10 @@ class RunResult:
     """Money per calendar year: budget, committed, spent, returned, lapsed (``budget.csv``)."""
     timings: dict | None = None
     """Wall seconds per pipeline step (not written: outputs must not depend on the machine)."""
+    scenario_as_run: str | None = None
+    """The scenario exactly as run (``scenario.yaml``, :func:`sim.scenario.as_run_yaml`)."""
+    layers: dict | None = None
+    """The county's map layers for the report (``layers.gpkg``, :func:`sim.sites.map_layers`)."""
 
     def write(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
         """Write the output folder atomically and return its path (see :func:`write_outputs`)."""
@@ -288,16 +295,42 @@ def write_csv(table: pd.DataFrame, path: Path, file: str | None = None) -> None:
     path.write_text(csv_text(_exactly(table, file), csv_decimals(file)), encoding="utf-8")
 
 
-def write_gpkg(sites: gpd.GeoDataFrame, path: Path) -> None:
-    """``sites`` as layer ``sites`` of a GeoPackage, reproducibly (fixed GeoPackage time stamp)."""
+def write_gpkg(sites: gpd.GeoDataFrame, path: Path, layer: str = GPKG_LAYER) -> None:
+    """``sites`` as layer ``layer`` (default ``sites``) of a GeoPackage, reproducibly (fixed GeoPackage time
+    stamp); a file that exists gets one more layer."""
     import pyogrio
 
     table = sites.copy()
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
     try:
-        table.to_file(path, layer=GPKG_LAYER, driver="GPKG", engine="pyogrio")
+        table.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def write_layers(layers: dict, path: Path) -> None:
+    """The map layers of :func:`sim.sites.map_layers` as ``layers.gpkg`` (in WGS 84): ``boundary``,
+    ``townships`` and one ``exclusions`` layer whose ``reason`` column keeps each exclusion's name, in order."""
+    for key in ("boundary", "townships"):
+        if layers.get(key) is not None and len(layers[key]):
+            write_gpkg(layers[key].to_crs(4326), path, layer=key)
+    parts = [gpd.GeoDataFrame({"reason": [reason] * len(g)}, geometry=g.geometry.to_crs(4326).values, crs=4326)
+             for reason, g in layers.get("exclusions") or []]
+    if parts:
+        write_gpkg(gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326), path, layer="exclusions")
+
+
+def read_layers(path: Path) -> dict:
+    """The map layers written by :func:`write_layers`, in the form of :func:`sim.sites.map_layers`."""
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    out: dict = {k: gpd.read_file(path, layer=k, engine="pyogrio") for k in ("boundary", "townships") if k in names}
+    exclusions = gpd.read_file(path, layer="exclusions", engine="pyogrio") if "exclusions" in names else None
+    out["exclusions"] = [] if exclusions is None else [
+        (reason, exclusions[exclusions["reason"] == reason].reset_index(drop=True))
+        for reason in dict.fromkeys(exclusions["reason"])]
+    return out
 
 
 def _write_files(result: RunResult, folder: Path) -> None:
@@ -313,6 +346,10 @@ def _write_files(result: RunResult, folder: Path) -> None:
                         ("transformers.csv", result.transformers), ("budget.csv", result.budget)):
         if table is not None:
             write_csv(table, folder / name)
+    if result.scenario_as_run is not None:
+        (folder / AS_RUN_FILE).write_text(result.scenario_as_run, encoding="utf-8")
+    if result.layers:
+        write_layers(result.layers, folder / LAYERS_FILE)
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -370,7 +407,8 @@ def read_run(folder: str | Path) -> RunResult:
     _read_checked(folder, "sites.gpkg")  # its columns only: the table is that of sites.parquet
     sites = sites.set_index("site_id", drop=False)
     sites.index.name = None
-    optional = {name: _read_checked(folder, name) if (folder / name).exists() else None for name in OPTIONAL_FILES}
+    optional = {name: _read_checked(folder, name) if (folder / name).exists() else None
+                for name in OPTIONAL_FILES if name.endswith(".csv")}
     return RunResult(summary=summary, sites=sites, annual=_read_checked(folder, "annual.csv"),
                      events=_read_checked(folder, "events.parquet"),
                      stage_durations=optional["stage_durations.csv"], transformers=optional["transformers.csv"],

@@ -13,7 +13,10 @@ Output folder (``out_dir``)::
     sweep_runs.csv           tidy: one row per variant x strategy x replication, the swept keys as columns, metrics
     sweep_summary.csv        a row per variant x strategy: n, and mean, ci95_low, ci95_high of every metric
     sweep_paired.csv         each variant minus the first (the base), per strategy and metric, paired by replication
-    sweep.json               the swept keys and values, the variants, the seeds, and the tables above
+    sweep.json               the swept keys and values, the variants, the seeds, and the tables above; the --set
+                             changes (overrides) and the files read with their SHA-256 (inputs)
+    scenario.yaml            the base scenario exactly as swept (each variant's folder holds its own)
+    layers.gpkg              the county's map layers, for the report
     sweep_<strategy>_*.png   per strategy: metric bars, paired differences, capacity and CO2 over time by variant
 """
 
@@ -170,6 +173,7 @@ def _write(result: Sweep, scenario) -> None:
     atomic_write(out / "sweep_paired.csv", experiment._paired_csv(result.paired))
     doc = {
         "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
+        "overrides": scenario.overrides, "inputs": pipeline.input_files(scenario),
         "variants": result.variants.to_dict(orient="records"), "strategies": result.strategies,
         "replications": result.replications,
         "seeds": [experiment.replication_seed(scenario.seed, r) for r in range(result.replications)],
@@ -177,6 +181,7 @@ def _write(result: Sweep, scenario) -> None:
         "summary": result.summary.to_dict(orient="records"), "paired": result.paired.to_dict(orient="records"),
     }
     atomic_write(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    experiment.write_as_run(out, scenario, experiment._map_layers(scenario))
 
 
 PAIRED_TITLE = "label.sweep_paired_title"

@@ -4,6 +4,7 @@ headless browser without JavaScript errors; and the figure functions of :mod:`si
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -144,10 +145,49 @@ def test_warnings_box_lists_saturated_resources_and_missed_milestones(report):
 
 
 def test_report_without_scenario_or_layers_still_renders(run_folder, tmp_path):
-    out = write_report(run_folder, out=tmp_path / "bare.html")
+    old = tmp_path / "old"  # a folder written before runs kept their scenario and layers
+    shutil.copytree(run_folder, old)
+    (old / "scenario.yaml").unlink()
+    (old / "layers.gpkg").unlink()
+    out = write_report(old, out=tmp_path / "bare.html")
     text = out.read_text(encoding="utf-8")
     assert "--scenario" in text  # says why the programme and the assumptions are missing
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) >= 4  # the map still there
+
+
+def test_a_copied_run_folder_reports_the_programme_as_run(tiny_county, tmp_path, cache_dir, monkeypatch):
+    """The run as made: --set changes are applied in the folder's scenario.yaml and listed as overrides, and a copy
+    of the folder on a machine without the county's data gives the report of the programme as run, with its map."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(tiny_county, data / "county.gpkg")
+    scenario = write_scenario(tmp_path, scenario_dict(data / "county.gpkg"))
+    monkeypatch.setenv("PVSIM_CACHE_DIR", str(cache_dir))
+    assert main(["run", str(scenario), "-o", str(tmp_path / "run"), "-q", "--set", "rollout.crews=3",
+                 "--set", "rollout.om_crews=2"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["overrides"] == {"rollout.crews": 3, "rollout.om_crews": 2}
+    recorded = {Path(f["path"]).name: f["sha256"] for f in summary["inputs"]}
+    assert recorded == {"county.gpkg": hashlib.sha256((data / "county.gpkg").read_bytes()).hexdigest(),
+                        "scenario.yaml": hashlib.sha256(scenario.read_bytes()).hexdigest()}
+    copy = tmp_path / "elsewhere" / "run"
+    shutil.copytree(tmp_path / "run", copy)
+    shutil.rmtree(data)
+    scenario.unlink()  # neither the scenario file nor the data are there any more
+    text = write_report(copy).read_text(encoding="utf-8").replace("&amp;", "&")
+    programme = text[text.index('id="programme"'):text.index('id="key-figures"')]
+    assert f"{label('resource.crews')} 3," in programme and f"{label('resource.om_crews')} 2" in programme
+    assert "rollout.crews = 3; rollout.om_crews = 2" in programme
+    assert label("report.no_scenario") not in text and label("report.no_layers") not in text
+    assert 'id="assumptions"' in text
+
+
+def test_the_scenario_option_still_overrides_the_folders_scenario(run_folder, scenario_path, tmp_path):
+    other = sim.load_scenario(scenario_path).with_changes({"rollout.crews": 17})
+    text = write_report(run_folder, scenario=other, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"{label('resource.crews')} 17," in text
+    own = write_report(run_folder, out=tmp_path / "own.html").read_text(encoding="utf-8")
+    assert f"{label('resource.crews')} {sim.load_scenario(scenario_path).rollout.crews}," in own
 
 
 def test_report_is_self_contained(report):

@@ -1,11 +1,14 @@
-"""What a report knows beyond the output folder: the scenario (the programme and the assumptions behind the money and
+"""What a report knows beyond the output tables: the scenario (the programme and the assumptions behind the money and
 carbon figures) and the county's map layers (:func:`sim.sites.map_layers`).
 
-The scenario comes from ``--scenario`` / ``scenario=``, else from a path the folder records (``scenario_file`` in
-``summary.json`` or ``comparison.json``) when that file still exists, else from ``scenarios/<name>.yaml`` in the
-working directory (or beside the folder's parents) when its input files hash to the run's ``inputs_sha256``. Its input files are hashed as the run hashed
-them (:func:`sim.pipeline.inputs_sha256`): when they differ from the run's, the report says so. A report without a
-scenario, or whose layers cannot be read, still renders (sites only, and a note).
+Both come from the folder itself: ``scenario.yaml`` (the scenario exactly as run, ``--set`` changes applied) and
+``layers.gpkg``, which every run, comparison and sweep writes, so that a copied folder gives the same report
+anywhere. ``--scenario`` / ``scenario=`` overrides them (its own layers; its input files are hashed as the run
+hashed them, :func:`sim.pipeline.inputs_sha256`, and when they differ from the run's the report says so). A folder
+written before pvsim kept the scenario falls back on the path it records (``scenario_file``) when that file still
+exists, else on ``scenarios/<name>.yaml`` near the working directory or the folder when its input files hash to the
+run's ``inputs_sha256``. A report without a scenario, or whose layers cannot be read, still renders (sites only,
+and a note).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ class Context:
     layers: dict = field(default_factory=dict)
     inputs_differ: bool = False
     layer_error: str | None = None
+    as_run: bool = False
+    """The scenario is the folder's own ``scenario.yaml`` (the run as made)."""
 
     def notes(self, lang: str) -> list[str]:
         out = []
@@ -38,6 +43,23 @@ class Context:
             if cjk_font() is None:
                 out.append(CJK_MISSING_NOTE)
         return out
+
+
+def _as_run(folder: Path | None):
+    """The folder's ``scenario.yaml`` (the scenario as run), or None; its warnings were given when it ran."""
+    import warnings
+
+    from ..results import AS_RUN_FILE
+    from ..scenario import load_scenario
+
+    if folder is None or not (Path(folder) / AS_RUN_FILE).is_file():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return load_scenario(Path(folder) / AS_RUN_FILE)
+        except InputError:
+            return None
 
 
 def _scenario_from(value, recorded: dict, folder: Path | None):
@@ -80,14 +102,21 @@ def load_context(scenario, recorded: dict, folder: Path | None = None) -> Contex
     """The report's :class:`Context` from ``scenario`` (path, Scenario or None) and the folder's recorded
     ``summary.json`` / ``comparison.json`` (for ``scenario``, ``scenario_file`` and ``inputs_sha256``)."""
     from ..pipeline import inputs_sha256
+    from ..results import LAYERS_FILE, read_layers
     from ..sites import map_layers
 
-    sc = _scenario_from(scenario, recorded, folder)
-    ctx = Context(scenario=sc)
+    own = _as_run(folder) if scenario is None else None
+    sc = own if own is not None else _scenario_from(scenario, recorded, folder)
+    ctx = Context(scenario=sc, as_run=own is not None)
+    kept = Path(folder) / LAYERS_FILE if folder is not None else None
+    if sc is not None and own is None:
+        recorded_hash = recorded.get("inputs_sha256")
+        ctx.inputs_differ = bool(recorded_hash) and inputs_sha256(sc) != recorded_hash
+    if (own is not None or sc is None) and kept is not None and kept.is_file():
+        ctx.layers = read_layers(kept)
+        return ctx
     if sc is None:
         return ctx
-    recorded_hash = recorded.get("inputs_sha256")
-    ctx.inputs_differ = bool(recorded_hash) and inputs_sha256(sc) != recorded_hash
     try:
         ctx.layers = map_layers(sc)
     except InputError as exc:
@@ -101,6 +130,8 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
 
     name = summary.get("strategy") or ""
     items = [(label("label.strategy", lang), f"{label(f'strategy.{name}', lang, default=name)} ({name})")]
+    if "overrides" in summary:
+        items.append((label("label.overrides", lang), overrides_text(summary.get("overrides") or {}, lang)))
     sc = ctx.scenario
     if sc is None:
         return items + [(label("label.start", lang), str(summary.get("start_date"))),
@@ -124,6 +155,17 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
                       ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k))
     items.append((label("label.resources", lang), teams))
     return items
+
+
+def overrides_text(overrides: dict, lang: str) -> str:
+    """``rollout.crews = 4; grid.hosting_share_percent = 100`` (values as in YAML), or a plain "none"."""
+    import json
+
+    if not overrides:
+        return label("label.no_overrides", lang)
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+                    for k, v in overrides.items())
 
 
 def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:

@@ -116,16 +116,32 @@ def _maps(comparison, ctx: Context, lang: str) -> list[str]:
     from ..plotting import compare as figs
 
     built = read_built(comparison.out_dir, comparison.strategies)
-    if ctx.scenario is not None and len(built) == len(comparison.strategies):
-        from ..sites import read_sites
-
-        sites = read_sites(ctx.scenario)
+    sites = _sites(ctx) if len(built) == len(comparison.strategies) else None
+    if sites is not None:
         return [h.img(figs.build_maps_figure(sites, built, comparison.strategies, layers=ctx.layers, lang=lang),
                       label("report.build_maps", lang), label("caption.build_maps", lang))]
     png = comparison.out_dir / "maps_built_sites.png"
     if png.is_file():  # the maps pvsim compare drew (English), when the sites cannot be read again
         return [h.img_png(png.read_bytes(), label("report.build_maps", lang), label("caption.build_maps", lang))]
     return [h.note(label("report.no_scenario", lang))]
+
+
+def _sites(ctx: Context):
+    """The scenario's candidate sites, or None when there is no scenario or its sites file cannot be read here (a
+    folder copied to another machine: the report then shows the maps pvsim compare drew)."""
+    import warnings
+
+    from ..errors import InputError
+    from ..sites import read_sites
+
+    if ctx.scenario is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return read_sites(ctx.scenario)
+        except InputError:
+            return None
 
 
 def assumptions_section(ctx: Context, summary: dict, lang: str, intro: str | None = None) -> list[str]:
@@ -163,8 +179,9 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
             *[h.note(n) for n in ctx.notes(lang)]]
     if ctx.scenario is not None:
-        items = [it for it in programme_items(ctx, {"strategy": comparison.baseline}, lang)
-                 if it[0] != label("label.strategy", lang)]
+        recorded_run = {"strategy": comparison.baseline,
+                        **({"overrides": recorded["overrides"]} if "overrides" in recorded else {})}
+        items = [it for it in programme_items(ctx, recorded_run, lang) if it[0] != label("label.strategy", lang)]
         body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>', h.definitions(items)]
     body += [f'<h2 id="ranking">{h.e(label("report.ranking", lang))}</h2>', _ranking_table(comparison, metrics, lang)]
     if len(comparison.strategies) > 1:

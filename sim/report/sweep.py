@@ -84,7 +84,8 @@ def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en",
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
             *[h.note(n) for n in ctx.notes(lang)]]
     if ctx.scenario is not None:
-        items = [it for it in programme_items(ctx, {}, lang) if it[0] != label("label.strategy", lang)]
+        recorded = {"overrides": doc["overrides"]} if "overrides" in doc else {}
+        items = [it for it in programme_items(ctx, recorded, lang) if it[0] != label("label.strategy", lang)]
         items.append((label("label.swept", lang), swept))
         body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>',
                  f"<p>{h.e(label('caption.sweep_programme', lang))}</p>", h.definitions(items)]
