@@ -231,6 +231,7 @@ def add_sweep_parser(sub) -> None:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from .labels import in_currency
     from .pipeline import prepare, strategy_context
     from .planning import multi_year_plan
     from .scenario import load_scenario
@@ -241,10 +242,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     scenario = _with_sets(load_scenario(args.scenario), args)
     prepared = prepare(scenario, cache_dir=args.cache_dir)
     plan = multi_year_plan(prepared.eligible, strategy_context(prepared, scenario.seed).plan_inputs)
-    table = plan.periods.rename(columns={"capacity_kwp": "capacity_mwp", "capex_cny": "capex_mcny",
-                                         "budget_cny": "budget_mcny"})
+    money = [in_currency(f"{name} [MCNY]", scenario.economics.currency) for name in ("capex", "budget")]
+    table = plan.periods.rename(columns={"capacity_kwp": "capacity_mwp", "capex_cny": money[0],
+                                         "budget_cny": money[1]})
     table["capacity_mwp"] /= 1000.0
-    table[["capex_mcny", "budget_mcny"]] /= 1e6
+    table[money] /= 1e6
     print(f"  multi-year plan of {scenario.name}, objective {plan.objective}")
     print("  " + plan.solution.line("solver"))
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))

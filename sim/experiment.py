@@ -650,7 +650,8 @@ def read_comparison(out_dir: str | Path) -> Comparison:
     return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),
                       runs=pd.DataFrame(doc.get("runs") or []), out_dir=out_dir, strategies=list(doc["strategies"]),
                       baseline=doc["baseline"], replications=int(doc["replications"]),
-                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures)
+                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures,
+                      currency=doc.get("currency") or "CNY")
 
 
 def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int = 0) -> dict[str, pd.DataFrame]:

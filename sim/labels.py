@@ -123,7 +123,20 @@ def common_scale(values, base_unit: str) -> tuple[float, str]:
     return divisor, name
 
 
-def in_currency(text: str, currency: str | None) -> str:
+def in_currency(text: str, currency: str | None, lang: str = "en") -> str:
     """``text`` with its CNY money labels in ``currency`` (the scenario's ``economics.currency``: a label only, the
-    values are the same)."""
-    return text if not currency or currency == "CNY" else text.replace("CNY", currency)
+    values are the same). In Chinese the yuan (元, as in 万元 or 元/千瓦时) becomes the currency's Chinese name
+    (``currency.EUR``: 欧元), or its ISO code where the label table has none."""
+    if not currency or currency == "CNY":
+        return text
+    text = text.replace("CNY", currency)
+    if lang == "zh":
+        text = text.replace("元", label(f"currency.{currency}", "zh", default=currency))
+    return text
+
+
+def money(value: float | None, base_unit: str, lang: str = "en", currency: str | None = "CNY",
+          decimals: int | None = None) -> str:
+    """:func:`quantity` of a money figure (``base_unit`` ``CNY``, ``CNY/kWh``, ``CNY/t`` ...) labelled in
+    ``currency`` (:func:`in_currency`): ``money(3.44e8, "CNY", "en", "EUR")`` -> ``344 million EUR``."""
+    return in_currency(quantity(value, base_unit, lang, decimals), currency, lang)

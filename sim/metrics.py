@@ -119,3 +119,9 @@ def printed(currency: str = "CNY") -> list[Metric]:
 def bars(currency: str = "CNY") -> list[Metric]:
     """The metrics the comparison figures show, in table order (money labelled in ``currency``)."""
     return [in_currency(m, currency) for m in METRICS.values() if m.bar]
+
+
+def unit_label(metric: Metric, lang: str = "en", currency: str | None = "CNY") -> str:
+    """The metric's display unit in ``lang`` with money in ``currency`` (:func:`sim.labels.in_currency`): ``million
+    EUR``, ``百万欧元``."""
+    return labels.in_currency(labels.unit(metric.display_unit, lang), currency, lang)

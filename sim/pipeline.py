@@ -33,6 +33,7 @@ from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .errors import InputError
+from .labels import in_currency
 from .planning import PlanInputs
 from .scenario import Scenario, as_run_yaml
 
@@ -424,6 +425,9 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "inputs": prepared.input_files or input_files(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
+    for key in TEXT_WITH_MONEY:  # the text fields name prices in the scenario's currency, as the numbers are
+        if isinstance(summary.get(key), str):
+            summary[key] = in_currency(summary[key], scenario.economics.currency)
     if not scenario.pilot_coverage:
         summary["pilot_coverage"] = {}
     return ordered_summary(summary)
@@ -468,6 +472,8 @@ def _hosting_drops(outcomes: pd.DataFrame) -> dict:
 
 
 #: ``summary.json`` keys taken as they are from the accounting's totals.
+#: Text fields of ``summary.json`` that may name a price (labelled in the scenario's currency).
+TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source")
 SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
                        "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
                        "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",

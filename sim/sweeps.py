@@ -56,6 +56,8 @@ class Sweep:
     out_dir: Path
     figures: list[Path] = field(default_factory=list)
     computed: int = 0
+    currency: str = "CNY"
+    """The scenario's ``economics.currency``, which labels the money metrics."""
 
 
 def parse_param(text: str) -> tuple[str, list]:
@@ -160,7 +162,8 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
     paired = paired[["strategy", *[c for c in paired.columns if c != "strategy"]]]
     return Sweep(params=params, variants=table, runs=runs, summary=summary, paired=paired, strategies=names,
                  replications=replications, out_dir=out_dir,
-                 computed=sum(c.computed for c in comparisons.values()))
+                 computed=sum(c.computed for c in comparisons.values()),
+                 currency=next(iter(comparisons.values())).currency)
 
 
 def _write(result: Sweep, scenario) -> None:
@@ -175,7 +178,7 @@ def _write(result: Sweep, scenario) -> None:
         "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
         "overrides": scenario.overrides, "inputs": pipeline.input_files(scenario),
         "variants": result.variants.to_dict(orient="records"), "strategies": result.strategies,
-        "replications": result.replications,
+        "replications": result.replications, "currency": result.currency,
         "seeds": [experiment.replication_seed(scenario.seed, r) for r in range(result.replications)],
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication seed",
         "summary": result.summary.to_dict(orient="records"), "paired": result.paired.to_dict(orient="records"),
@@ -223,6 +226,7 @@ def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
                    strategies=list(doc["strategies"]), replications=int(doc["replications"]), out_dir=out_dir,
                    figures=sorted(out_dir.glob("sweep_*.png")))
     comparisons = {v: experiment.read_comparison(out_dir / "variants" / v) for v in labels}
+    result.currency = doc.get("currency") or comparisons[labels[0]].currency
     return result, comparisons, doc
 
 
@@ -235,19 +239,20 @@ def _figures(result: Sweep, comparisons: dict) -> list[Path]:
     for strategy in result.strategies:
         stem = result.out_dir / f"sweep_{experiment._strategy_dirname(strategy)}"
         table, paired = strategy_view(result, strategy)
-        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png")))
+        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png"),
+                                      result.currency))
         paths.append(plot_bands(strategy_bands(comparisons, labels, strategy), labels, result.replications,
                                 Path(f"{stem}_over_time.png")))
         if len(labels) > 1:
             paths.append(plot_paired_differences(paired, labels, labels[0], result.replications,
-                                                 Path(f"{stem}_paired.png"), title_key=PAIRED_TITLE))
+                                                 Path(f"{stem}_paired.png"), result.currency, title_key=PAIRED_TITLE))
     return paths
 
 
 def print_sweep(result: Sweep, file=None) -> None:
     """Per strategy: each variant's means ± 95 % CI half-widths, then its paired difference to the base variant."""
     file = file or sys.stdout
-    shown = printed()
+    shown = printed(result.currency)
     header = ["variant", "n", *[m.printed_header for m in shown]]
     print(f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
           "half-width", file=file)

@@ -280,6 +280,40 @@ def test_cli_report(run_folder, tmp_path, capsys):
 # --------------------------------------------------------------------------------------------- comparison
 
 
+def in_euros(raw: dict) -> dict:
+    """``raw`` with its money in EUR: the currency and every price the CNY-default warning names."""
+    from sim._config import SITE_TYPES
+
+    raw = json.loads(json.dumps(raw, default=str))
+    raw.setdefault("economics", {}).update(
+        currency="EUR", retail_tariff_cny_per_kwh=0.25, coal_benchmark_cny_per_kwh=0.10,
+        mechanism_price_cny_per_kwh=0.09, market_price_cny_per_kwh=0.08, inverter_replacement_cny_per_w=0.05)
+    raw.setdefault("siting", {})["site_types"] = {t: {"capex_cny_per_w": 0.6, "om_cny_per_kw_year": 8.0}
+                                                  for t in SITE_TYPES}
+    return raw
+
+
+def _text_of(page: Path) -> str:
+    """A report's text without its inline images."""
+    return re.sub(r'src="data:image/png;base64,[^"]*"', "", page.read_text(encoding="utf-8"))
+
+
+def test_a_eur_run_shows_no_cny(tiny_county, tmp_path, cache_dir, monkeypatch, capsys):
+    """Money is labelled in the scenario's currency everywhere: the printed summary, summary.json's text fields and
+    the run report in English and Chinese (万欧元, never 元 alone)."""
+    path = write_scenario(tmp_path, in_euros(scenario_dict(tiny_county, horizon_years=6)))
+    monkeypatch.setenv("PVSIM_CACHE_DIR", str(cache_dir))
+    assert main(["run", str(path), "-o", str(tmp_path / "run"), "-q", "--strict"]) == 0  # no CNY price left
+    printed = capsys.readouterr().out
+    assert "EUR" in printed and "CNY" not in printed
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert "EUR/kWh" in summary["price_basis"] and "CNY" not in summary["price_basis"]
+    en = _text_of(write_report(tmp_path / "run"))
+    assert "EUR" in en and "CNY" not in en
+    zh = _text_of(write_report(tmp_path / "run", lang="zh"))
+    assert "欧元" in zh and not re.search(r"(?<!欧)元", zh) and "CNY" not in zh
+
+
 @pytest.fixture(scope="module")
 def comparison_folder(tiny_county, tmp_path_factory, cache_dir) -> tuple[Path, Path]:
     """2 strategies x 2 replications of the tiny county (5 years) and its scenario file."""

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..labels import label, unit
-from ..metrics import Metric, bars
+from ..metrics import Metric, bars, unit_label
 from .style import FONT_PT, _figure, _style, line_styles, palette, save_png
 
 BAND_VARIABLES: dict[str, tuple[str, str]] = {
@@ -38,10 +38,11 @@ def metric_title(metric: Metric, lang: str = "en") -> str:
     return label(f"metric.{metric.name}", lang, default=metric.figure_title)
 
 
-def shown_metrics(table: pd.DataFrame, strategies: list[str], currency: str = "CNY") -> list[Metric]:
-    """The bar metrics of the table whose means are not all zero or missing (no empty panels)."""
+def shown_metrics(table: pd.DataFrame, strategies: list[str]) -> list[Metric]:
+    """The bar metrics of the table whose means are not all zero or missing (no empty panels); their money units
+    are labelled in the run's currency where they are drawn (:func:`sim.metrics.unit_label`)."""
     out = []
-    for m in bars(currency):
+    for m in bars():
         column = f"{m.name}_mean"
         if column in table.columns:
             values = table.loc[strategies, column].to_numpy(float)
@@ -86,19 +87,20 @@ def metric_bars_figure(table: pd.DataFrame, strategies: list[str], replications:
                        currency: str = "CNY") -> Figure:
     """One panel per metric: a horizontal bar per strategy (mean, named on the axis) with its 95 % CI."""
     colours = palette(strategies)
-    metrics = shown_metrics(table, strategies, currency)
+    metrics = shown_metrics(table, strategies)
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = _figure(4.3 * ncols + 1.6, (0.42 * len(strategies) + 1.3) * nrows + 0.5)
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
-        _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies], lang, first=k % ncols == 0)
+        _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies], lang, first=k % ncols == 0,
+                   currency=currency)
     fig.suptitle(label("label.bars_title", lang, n=replications), fontsize=FONT_PT)
     return fig
 
 
 def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, colours: list[str], lang: str,
-               first: bool) -> None:
+               first: bool, currency: str = "CNY") -> None:
     _style(ax, "x")
     y = np.arange(len(strategies))[::-1]
     mean, low, high = (table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
@@ -110,7 +112,7 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, c
         if not np.isfinite(m):
             ax.text(0, yi, " n/a", ha="left", va="center", fontsize=FONT_PT - 1)
     ax.set_title(metric_title(metric, lang), fontsize=FONT_PT, loc="left")
-    ax.set_xlabel(unit(metric.display_unit, lang), fontsize=FONT_PT)
+    ax.set_xlabel(unit_label(metric, lang, currency), fontsize=FONT_PT)
     if not np.any(np.nan_to_num(mean) < 0):
         ax.set_xlim(left=0)
     ax.set_yticks(y, [strategy_label(s, lang) for s in strategies])
@@ -127,21 +129,21 @@ def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], basel
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
     table = paired.set_index(["strategy", "metric"])
-    metrics = [m for m in bars(currency) if m.name in set(paired["metric"])
+    metrics = [m for m in bars() if m.name in set(paired["metric"])
                and np.any(np.abs(np.nan_to_num(paired.loc[paired["metric"] == m.name, "mean"].to_numpy(float))) > 0)]
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = _figure(4.3 * ncols + 1.6, (0.45 * len(others) + 1.4) * nrows + 0.8)
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
-        _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0)
+        _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0, currency=currency)
     fig.suptitle(label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications),
                  fontsize=FONT_PT)
     return fig
 
 
 def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric, colours: dict[str, str],
-                      lang: str, first: bool) -> None:
+                      lang: str, first: bool, currency: str = "CNY") -> None:
     _style(ax, "x")
     y = np.arange(len(others))[::-1]
     ax.axvline(0.0, color="#555555", linewidth=0.9)
@@ -158,7 +160,7 @@ def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric
     cue = {"higher": "label.higher_better", "lower": "label.lower_better"}.get(metric.better)
     title = metric_title(metric, lang) + (f"\n({label(cue, lang)})" if cue else "\n ")
     ax.set_title(title, fontsize=FONT_PT, loc="left")
-    ax.set_xlabel(f"{label('label.difference', lang)} [{unit(metric.display_unit, lang)}]", fontsize=FONT_PT)
+    ax.set_xlabel(f"{label('label.difference', lang)} [{unit_label(metric, lang, currency)}]", fontsize=FONT_PT)
     ax.set_yticks(y, [strategy_label(s, lang) for s in others])
     ax.tick_params(axis="y", labelleft=first)
     ax.set_ylim(-0.7, len(others) - 0.3)

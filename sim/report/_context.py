@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..labels import label, quantity
+from ..labels import in_currency, label, money, quantity
 
 
 @dataclass
@@ -147,8 +147,9 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
     ]
     if r.release_mode == "budget":
         total = total_budget_cny(r, sc.start_date, sc.horizon_years)
-        items += [(label("label.budget", lang), quantity(r.annual_budget_cny, "CNY", lang)),
-                  (label("label.budget_total", lang), quantity(total, "CNY", lang))]
+        cur = sc.economics.currency
+        items += [(label("label.budget", lang), money(r.annual_budget_cny, "CNY", lang, cur)),
+                  (label("label.budget_total", lang), money(total, "CNY", lang, cur))]
     if r.tracks:
         items.append((label("label.tracks", lang), ", ".join(track.name for track in r.tracks)))
     teams = ", ".join(f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
@@ -181,36 +182,67 @@ def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
     rows = [[label("label.grid_factor", lang), factor, str(summary.get("emission_factor_source") or "-")]]
     if sc is None:
         return rows
+    return rows + _scenario_rows(sc, summary, lang)
+
+
+#: Citations of shipped defaults (section, key) -> source; a default without one is a planning assumption of pvsim.
+DEFAULT_SOURCES = {
+    ("operation", "degradation_percent_per_year"): "Jordan & Kurtz 2013 (median 0.5 %/yr)",
+    ("economics", "export_price_basis"): "NDRC/NEA 2025 No. 136 (mechanism price)",
+}
+CAPEX_SOURCE = "sim/tables/site_types.csv (NEA 2023-2025 average 3.1 CNY/W; by site type)"
+PATHS_SOURCE = "sim/tables/grid_factor_paths.csv (rates derived from the published MEE/NBS averages)"
+
+
+def source_of(sc, section: str, key: str, lang: str) -> str:
+    """Where an assumption comes from: "planning assumption (scenario file)" when the scenario gives another value
+    than pvsim's default, else the default's citation (:data:`DEFAULT_SOURCES`) or "planning assumption (pvsim
+    default)". Never the key's help text."""
+    part = getattr(sc, section)
+    default = type(part).model_fields[key].get_default(call_default_factory=True)
+    if getattr(part, key) != default:
+        return label("label.source_scenario", lang)
+    return DEFAULT_SOURCES.get((section, key)) or label("label.source_default", lang)
+
+
+def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
     from ..carbon import LIFECYCLE_BASES
     from ..sites import site_type_parameters
 
-    econ, carbon, op = sc.economics, sc.carbon, sc.operation
+    econ, carbon, op, cur = sc.economics, sc.carbon, sc.operation, sc.economics.currency
     lc_value, lc_source = (LIFECYCLE_BASES.get(carbon.lifecycle_basis) or
-                           (carbon.lifecycle_kgco2e_per_kwh, label("label.scenario_value", lang)))
+                           (carbon.lifecycle_kgco2e_per_kwh, label("label.source_scenario", lang)))
     tariff = econ.retail_tariff_cny_per_kwh
-    tariff_text = (quantity(tariff, "CNY/kWh", lang, decimals=3) if isinstance(tariff, (int, float))
+    tariff_text = (money(tariff, "CNY/kWh", lang, cur, decimals=3) if isinstance(tariff, (int, float))
                    else ", ".join(f"{k} {v:.3f}" for k, v in tariff.items()))
     capex = site_type_parameters(sc)["capex_cny_per_w"]
-    scen = label("label.scenario_value", lang)
-    rows += [
+    capex_given = any(t.capex_cny_per_w is not None for t in sc.siting.site_types.values())
+    return [
         [label("label.life_cycle", lang), f"{lc_value:.4f} {label('unit.kgCO2/kWh', lang)}", lc_source],
-        [label("label.grid_factor_paths", lang), _paths_text(summary, lang),
-         "sim/tables/grid_factor_paths.csv (rates derived from the published MEE/NBS averages)"],
-        [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %", _doc(type(econ), "discount_rate_percent", scen)],
-        [label("label.retail_tariff", lang), tariff_text, _doc(type(econ), "retail_tariff_cny_per_kwh", scen)],
-        [label("label.export_tariff", lang), str(summary.get("price_basis") or econ.price_basis),
-         _doc(type(econ), "export_price_basis", scen)],
+        [label("label.grid_factor_paths", lang), _paths_text(summary, lang), PATHS_SOURCE],
+        [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %",
+         source_of(sc, "economics", "discount_rate_percent", lang)],
+        [label("label.retail_tariff", lang), tariff_text, source_of(sc, "economics", "retail_tariff_cny_per_kwh", lang)],
+        [label("label.export_tariff", lang), in_currency(str(summary.get("price_basis") or econ.price_basis), cur, lang),
+         source_of(sc, "economics", "export_price_basis", lang)],
         [label("label.horizon_rule", lang), str(summary.get("economics_horizon_rule") or econ.horizon_rule),
-         _doc(type(econ), "residual_value", scen)],
-        [label("label.capex", lang), f"{capex.min():.2f}-{capex.max():.2f} {label('unit.CNY/W', lang)}",
-         "sim/tables/site_types.csv (NEA 2023-2025 average 3.1 CNY/W; by site type)"],
+         source_of(sc, "economics", "residual_value", lang)],
+        [label("label.capex", lang),
+         f"{capex.min():.2f}-{capex.max():.2f} {in_currency(label('unit.CNY/W', lang), cur, lang)}",
+         label("label.source_scenario", lang) if capex_given else CAPEX_SOURCE],
         [label("label.degradation", lang), label("label.degradation_value", lang,
                                                  first=f"{op.degradation_first_year_percent:g} %",
                                                  later=f"{op.degradation_percent_per_year:g} %"),
-         _doc(type(op), "degradation_percent_per_year", scen)],
-        [label("label.weather", lang), ", ".join(summary.get("weather") or []) or "-", ""],
+         _degradation_source(sc, lang)],
+        [label("label.weather", lang), ", ".join(summary.get("weather") or []) or "-",
+         label("label.source_weather", lang)],
     ]
-    return rows
+
+
+def _degradation_source(sc, lang: str) -> str:
+    first = source_of(sc, "operation", "degradation_first_year_percent", lang)
+    later = source_of(sc, "operation", "degradation_percent_per_year", lang)
+    return later if first == later else f"{later}; {label('label.first_year', lang)}: {first}"
 
 
 def _paths_text(summary: dict, lang: str) -> str:
@@ -218,9 +250,3 @@ def _paths_text(summary: dict, lang: str) -> str:
     spread = summary.get("co2_avoided_range_t") or {}
     return ", ".join(f"{label(f'label.path_{p}', lang)} {quantity(spread.get(p), 't', lang)}"
                      for p in ("low", "central", "high") if p in spread) or "-"
-
-
-def _doc(model, name: str, default: str) -> str:
-    """The scenario key's own description (which names its source or says it is an assumption)."""
-    info = getattr(model, "model_fields", {}).get(name)
-    return info.description if info is not None and info.description else default

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..labels import check_lang, label, unit
-from ..metrics import Metric
+from ..labels import check_lang, label
+from ..metrics import Metric, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
 
@@ -38,6 +38,7 @@ def ranking_metric(metrics: list[Metric]) -> Metric:
 
 
 def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
+    cur = comparison.currency
     key = ranking_metric(metrics)
     order = comparison.table.loc[comparison.strategies, f"{key.name}_mean"].astype(float)
     ranked = order.sort_values(ascending=key.better == "lower", na_position="last").index.tolist()
@@ -48,7 +49,7 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
                      *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
                                 float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
     header = [label("label.rank", lang), label("label.strategy", lang), "n",
-              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit(m.display_unit, lang)}]" for m in metrics]]
+              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics]]
     return (f"<p>{h.e(label('caption.ranking', lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
             + h.table(header, rows, left=2))
 
@@ -64,11 +65,11 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
     intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
     return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
-                                                  metrics, lang)
+                                                  metrics, lang, currency=comparison.currency)
 
 
 def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric], lang: str,
-                 first_header: str | None = None, verdict_header: str | None = None) -> str:
+                 first_header: str | None = None, verdict_header: str | None = None, currency: str = "CNY") -> str:
     """Each of ``names`` (strategies, or a sweep's variants) minus ``baseline`` per metric: the difference with its
     95 % CI, which direction is better (the metric table's ``better``) and the verdict. ``paired`` has the columns
     of ``paired_differences.csv`` (``strategy`` naming the one compared)."""
@@ -85,7 +86,7 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
             text, cls = _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
             rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
                          (f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
-                          f"{unit(m.display_unit, lang)}"), direction.get(m.better, "-"), text])
+                          f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])
             classes.append(["", "", "", "", cls])
     header = [first_header or label("label.strategy", lang), label("label.metric", lang),
               f"{label('label.difference', lang)} ({label('label.ci95', lang)})", label("label.direction", lang),
@@ -101,10 +102,12 @@ def _figures(comparison, ctx: Context, lang: str) -> list[str]:
              h.img(figs.bands_figure(comparison.bands, names, n, lang), label("report.trajectories", lang),
                    label("caption.bands", lang)),
              f'<h2 id="metrics">{h.e(label("report.metrics_figure", lang))}</h2>',
-             h.img(figs.metric_bars_figure(comparison.table, names, n, lang), label("report.metrics_figure", lang),
+             h.img(figs.metric_bars_figure(comparison.table, names, n, lang, comparison.currency),
+                   label("report.metrics_figure", lang),
                    label("caption.bars", lang))]
     if len(names) > 1:
-        parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang),
+        parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang,
+                                                          comparison.currency),
                            label("report.paired", lang), label("caption.paired_figure", lang)))
     parts.append(f'<h2 id="maps">{h.e(label("report.build_maps", lang))}</h2>')
     parts += _maps(comparison, ctx, lang)

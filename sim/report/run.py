@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import in_currency, label, quantity
+from ..labels import label, money, quantity
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
@@ -42,9 +42,9 @@ def _milestone_card(share: str, date: str | None, target_kwp: float | None, lang
             label("label.within_years", lang, n=horizon) if share == "100 %" else label("label.date", lang))
 
 
-def _money(text: str, summary: dict) -> str:
-    """Money labelled in the run's currency."""
-    return in_currency(text, summary.get("currency"))
+def _money(value, base_unit: str, summary: dict, lang: str, decimals: int | None = None) -> str:
+    """Money labelled in the run's currency (:func:`sim.labels.money`)."""
+    return money(value, base_unit, lang, summary.get("currency"), decimals)
 
 
 def _co2_note(summary: dict, lang: str) -> str:
@@ -68,14 +68,14 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
          label("label.of_eligible", lang, n=quantity(s.get("capacity_eligible_kwp"), "kWp", lang))),
         (label("label.energy", lang), quantity(s.get("energy_mwh"), "MWh", lang), label("label.over_years", lang, n=n)),
         (label("label.co2_ams_id", lang), quantity(s.get("co2_avoided_t"), "t", lang), _co2_note(s, lang)),
-        (label("label.capex", lang), _money(quantity(s.get("capex_cny"), "CNY", lang), s),
+        (label("label.capex", lang), _money(s.get("capex_cny"), "CNY", s, lang),
          label("label.of_sites_built", lang)),
-        (label("label.lcoe", lang), _money(quantity(s.get("lcoe_cny_per_kwh"), "CNY/kWh", lang, decimals=3), s),
-         f"{label('label.npv', lang)} {_money(quantity(s.get('npv_cny'), 'CNY', lang), s)}"),
+        (label("label.lcoe", lang), _money(s.get("lcoe_cny_per_kwh"), "CNY/kWh", s, lang, decimals=3),
+         f"{label('label.npv', lang)} {_money(s.get('npv_cny'), 'CNY', s, lang)}"),
         (label("label.cost_per_t_net", lang),
-         _money(quantity(s.get("net_cost_per_t_co2_cny"), "CNY/t", lang, decimals=0), s),
+         _money(s.get("net_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
          label("label.cost_gross_note", lang,
-               value=_money(quantity(s.get("cost_per_t_co2_cny"), "CNY/t", lang, decimals=0), s))),
+               value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))),
         (label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
          label("label.curtailed_note", lang)),
         *[_milestone_card(f"{share[:-1]} %", ms.get(share), target_kwp, lang, n) for share in ("25%", "50%", "100%")],
@@ -200,7 +200,7 @@ def _track_table(summary: dict, lang: str) -> str:
         return ""
     rows = [[name, ", ".join(site_type_label(t, lang) for t in tr["site_types"]), f"{int(tr['sites_built']):,}",
              quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
-             quantity(tr["capex_cny"], "CNY", lang), quantity(tr["energy_mwh"], "MWh", lang),
+             _money(tr["capex_cny"], "CNY", summary, lang), quantity(tr["energy_mwh"], "MWh", lang),
              quantity(tr["co2_avoided_t"], "t", lang), (tr.get("milestones") or {}).get("100%") or "-"]
             for name, tr in tracks.items()]
     header = [label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..labels import check_lang, label, unit
-from ..metrics import Metric
+from ..labels import check_lang, label
+from ..metrics import Metric, unit_label
 from . import _html as h
 from ._context import Context, load_context, programme_items
 from .compare import _mean_ci, _strategy, assumptions_section, baseline_summary, paired_table
@@ -23,7 +23,8 @@ def _value(value) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
 
 
-def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str) -> str:
+def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str,
+                    currency: str = "CNY") -> str:
     """A row per variant: its label, the value of each swept key, n and each metric's mean ± CI half-width."""
     rows = []
     for record in variants.to_dict(orient="records"):
@@ -33,7 +34,8 @@ def _variants_table(table, variants, params: list[str], metrics: list[Metric], l
                      *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
                                 float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
     header = [label("label.variant", lang), *params, "n",
-              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit(m.display_unit, lang)}]" for m in metrics]]
+              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, currency)}]"
+                for m in metrics]]
     return h.table(header, rows, left=1 + len(params))
 
 
@@ -43,10 +45,12 @@ def _figures(result, comparisons, strategy: str, table, paired, anchor: str, lan
 
     labels, n = list(result.variants["variant"]), result.replications
     parts = [f'<h3 id="{anchor}-figures">{h.e(label("report.sweep_figures", lang))}</h3>',
-             h.img(figs.metric_bars_figure(table, labels, n, lang), label("report.metrics_figure", lang),
+             h.img(figs.metric_bars_figure(table, labels, n, lang, result.currency),
+                   label("report.metrics_figure", lang),
                    label("caption.sweep_bars", lang))]
     if len(labels) > 1:
-        figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, title_key=PAIRED_TITLE)
+        figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, result.currency,
+                                                title_key=PAIRED_TITLE)
         parts.append(h.img(figure, label("report.sweep_paired", lang), label("caption.sweep_paired_figure", lang)))
     parts.append(h.img(figs.bands_figure(strategy_bands(comparisons, labels, strategy), labels, n, lang),
                        label("report.trajectories", lang), label("caption.sweep_bands", lang)))
@@ -65,12 +69,12 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
     parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
              f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
              f"<p>{h.e(label('caption.variants', lang))}</p>",
-             _variants_table(table, result.variants, list(result.params), metrics, lang)]
+             _variants_table(table, result.variants, list(result.params), metrics, lang, result.currency)]
     if len(labels) > 1:
         intro = label("caption.sweep_paired", lang, base=labels[0], n=result.replications)
         parts += [f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>', f"<p>{h.e(intro)}</p>",
                   paired_table(paired, labels, labels[0], metrics, lang, first_header=label("label.variant", lang),
-                               verdict_header=label("label.verdict_first_variant", lang))]
+                               verdict_header=label("label.verdict_first_variant", lang), currency=result.currency)]
     return parts + _figures(result, comparisons, strategy, table, paired, anchor, lang)
 
 
