@@ -613,3 +613,22 @@ def test_transformer_loading_is_against_the_limit_after_upgrades():
     legend = ax.get_legend()
     assert "after upgrades" in legend.get_title().get_text()
     assert [t.get_text() for t in legend.get_texts()] == ["< 25 % (1)", "25-75 % (1)", "75-100 % (1)", "> 100 % (0)"]
+
+
+def test_assumption_sources_are_citations_or_planning_assumptions(scenario_path, run_folder):
+    """The source column cites the default's source or says it is a planning assumption (of the scenario file
+    when it changes pvsim's default), never the key's help text."""
+    from sim.economics import EconomicsConfig
+    from sim.report._context import Context, assumption_rows
+    from sim.rollout import OperationConfig
+
+    summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
+    help_texts = {f.description for m in (EconomicsConfig, OperationConfig) for f in m.model_fields.values()}
+    sc = sim.load_scenario(scenario_path)
+    rows = {r[0]: r[2] for r in assumption_rows(Context(scenario=sc), summary, "en")}
+    assert not set(rows.values()) & help_texts
+    assert rows[label("label.discount_rate")] == label("label.source_default")
+    assert "Jordan & Kurtz 2013" in rows[label("label.degradation")]
+    changed = sc.with_changes({"economics.discount_rate_percent": 4.0})
+    rows = {r[0]: r[2] for r in assumption_rows(Context(scenario=changed), summary, "zh")}
+    assert rows[label("label.discount_rate", "zh")] == label("label.source_scenario", "zh")
