@@ -318,13 +318,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_strategies(args: argparse.Namespace) -> int:
     import inspect
+    import textwrap
 
     from .strategies import REGISTRY
 
+    width = min(100, max(40, _terminal_width()))
     for name in sorted(REGISTRY):
-        doc = " ".join(inspect.getdoc(REGISTRY[name]).split())
-        print(f"{name}\n    {doc}\n")
+        doc = plain_text(" ".join(inspect.getdoc(REGISTRY[name]).split()))
+        print(name)
+        print(textwrap.fill(doc, width=width, initial_indent="    ", subsequent_indent="    ") + "\n")
     return 0
+
+
+def plain_text(doc: str) -> str:
+    """A docstring's text without Sphinx markup: ``:func:`sim.planning.select_sites``` -> ``sim.planning.select_sites``,
+    double back-quotes dropped."""
+    import re
+
+    doc = re.sub(r":[\w:]+:`~?([^`]+)`", r"\1", doc)
+    return re.sub(r"``([^`]+)``", r"\1", doc)
 
 
 # --------------------------------------------------------------------------------------------- parser

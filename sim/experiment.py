@@ -684,7 +684,7 @@ def _format_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def line(cells: list[str]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    return [line(header), line(["-" * w for w in widths]), *[line(r) for r in rows]]
+    return [line(header).rstrip(), line(["-" * w for w in widths]), *[line(r).rstrip() for r in rows]]
 
 
 def print_comparison(comparison: Comparison, file=None) -> None:

@@ -105,6 +105,17 @@ def quantity(value: float | None, base_unit: str, lang: str = "en", decimals: in
     return f"{scaled:,.{digits}f} {unit(name, lang)}".strip()
 
 
+def quantity_range(low: float | None, high: float | None, base_unit: str, lang: str = "en") -> str:
+    """A range in one unit, that of its larger end: ``quantity_range(769e3, 1.64e6, "t")`` -> ``0.77-1.64 Mt``
+    (never ``769 kt - 1.64 Mt``)."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "-"
+    top, name = rescale(max(abs(float(low)), abs(float(high))), base_unit)
+    divisor = abs(float(max(abs(low), abs(high)))) / top if top else 1.0
+    digits = decimals_for(top)
+    return f"{float(low) / divisor:,.{digits}f}-{float(high) / divisor:,.{digits}f} {unit(name, lang)}"
+
+
 COLUMN_MIN = 10.0
 """A column or axis takes the largest unit in which its largest value is still at least this (1,590 GWh rather
 than 1.59 TWh, so that its smaller values keep their digits: 431 GWh, not 0.43 TWh)."""

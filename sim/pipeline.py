@@ -33,7 +33,7 @@ from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .errors import InputError
-from .labels import in_currency
+from .labels import in_currency, quantity
 from .planning import PlanInputs
 from .scenario import Scenario, as_run_yaml
 
@@ -60,7 +60,8 @@ class _Steps:
     def __init__(self, enabled: bool, total: int) -> None:
         self.timings: dict[str, float] = {}
         self.bar = None
-        self.lines = enabled and not _stderr_is_terminal()
+        # a terminal that reports no width (some CI pseudo-terminals) gets the plain lines, not a bar of width 0
+        self.lines = enabled and (not _stderr_is_terminal() or _stderr_columns() < MIN_BAR_COLUMNS)
         if enabled and not self.lines:
             from tqdm import tqdm
 
@@ -82,6 +83,18 @@ class _Steps:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+#: Narrowest terminal that gets a progress bar.
+MIN_BAR_COLUMNS = 20
+
+
+def _stderr_columns() -> int:
+    """Width of the terminal on stderr in columns (``COLUMNS`` when set), 0 when it reports none."""
+    try:
+        return int(os.environ.get("COLUMNS") or 0) or os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def _stderr_is_terminal() -> bool:
@@ -492,9 +505,9 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
                          horizon_years=scenario.horizon_years)
     return {
-        "sites (candidate / eligible)": f"{len(sites)} / {len(eligible)}",
-        "eligible capacity": f"{eligible['capacity_kwp'].sum() / 1000:,.1f} MWp",
-        "transformers": len(transformers),
+        "sites (candidate / eligible)": f"{len(sites):,} / {len(eligible):,}",
+        "eligible capacity": quantity(float(eligible["capacity_kwp"].sum()), "kWp"),
+        "transformers": f"{len(transformers):,}",
         "weather": ", ".join(w.source for w in weathers),
         "emission factor": factor.source,
         "strategy": scenario.strategy,

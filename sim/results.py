@@ -276,15 +276,14 @@ def _money(text: str, summary: dict) -> str:
 
 
 def _co2_with_range(summary: dict) -> str:
-    """Central CO2 avoided with the range of the grid-factor paths, e.g. ``1.11 Mt (paths: low 638 kt - high 1.35
-    Mt)``."""
-    from .labels import quantity
+    """Central CO2 avoided with the range of the grid-factor paths in one unit, e.g. ``1.31 Mt (grid-factor paths,
+    low to high: 0.74-1.60 Mt)``."""
+    from .labels import label, quantity, quantity_range
 
     text = quantity(summary.get("co2_avoided_t"), "t")
     spread = summary.get("co2_avoided_range_t") or {}
     if spread and spread.get("low") != spread.get("high"):
-        text += (f" (grid-factor paths: low {quantity(spread.get('low'), 't')} - high "
-                 f"{quantity(spread.get('high'), 't')})")
+        text += f" ({label('label.co2_paths', range=quantity_range(spread.get('low'), spread.get('high'), 't'))})"
     return text
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..labels import in_currency, label, money, quantity
+from ..labels import in_currency, label, money, quantity, quantity_range
 
 
 @dataclass
@@ -248,5 +248,9 @@ def _degradation_source(sc, lang: str) -> str:
 def _paths_text(summary: dict, lang: str) -> str:
     """CO2 avoided on the low, central and high grid-factor paths."""
     spread = summary.get("co2_avoided_range_t") or {}
-    return ", ".join(f"{label(f'label.path_{p}', lang)} {quantity(spread.get(p), 't', lang)}"
-                     for p in ("low", "central", "high") if p in spread) or "-"
+    if not {"low", "high"} <= set(spread):
+        return "-"
+    text = label("label.co2_paths", lang, range=quantity_range(spread["low"], spread["high"], "t", lang))
+    if spread.get("central") is not None:
+        text += f"; {label('label.path_central', lang)} {quantity(spread['central'], 't', lang)}"
+    return text

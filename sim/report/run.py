@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import label, money, quantity
+from ..labels import label, money, quantity, quantity_range
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
@@ -52,8 +52,8 @@ def _co2_note(summary: dict, lang: str) -> str:
     spread = summary.get("co2_avoided_range_t") or {}
     parts = []
     if spread and spread.get("low") != spread.get("high"):
-        parts.append(label("label.co2_paths", lang, low=quantity(spread.get("low"), "t", lang),
-                           high=quantity(spread.get("high"), "t", lang)))
+        parts.append(label("label.co2_paths", lang, range=quantity_range(spread.get("low"), spread.get("high"), "t",
+                                                                         lang)))
     parts.append(label("label.co2_lifecycle", lang, value=quantity(summary.get("co2_avoided_lifecycle_t"), "t", lang)))
     return "; ".join(parts)
 
