@@ -106,13 +106,13 @@ def test_report_contains_the_key_numbers(report, run_folder):
 def test_report_states_the_programme_and_its_assumptions(report, scenario_path):
     text = report.read_text(encoding="utf-8").replace("&amp;", "&")
     sc = sim.load_scenario(scenario_path)
-    programme = text[text.index('id="programme"'):text.index('id="key-figures"')]
+    programme = text[text.index('id="programme"'):text.index('id="assumptions"')]
     assert quantity(sc.rollout.target_capacity_kwp, "kWp") in programme  # the target ...
     assert quantity(sc.rollout.annual_budget_cny, "CNY") in programme  # ... the budget, window and horizon
     assert f"{sc.rollout.build_window_years:g} years" in programme and f"{sc.horizon_years} years" in programme
     assert f"{label('resource.crews')} {sc.rollout.crews}" in programme
-    # the target is named in the milestone cards ("25 % of the 100 MWp target online")
-    assert label("label.milestone", share="25 %", target=quantity(sc.rollout.target_capacity_kwp, "kWp")) in text
+    # the target is named in the milestone card ("100 % of the 100 MWp target online")
+    assert label("label.milestone", share="100 %", target=quantity(sc.rollout.target_capacity_kwp, "kWp")) in text
     assumptions = text[text.index('id="assumptions"'):text.index('id="pilot"')]
     assert f"{sc.economics.discount_rate_percent:g} %" in assumptions
     assert sc.economics.price_basis in assumptions  # how exported energy is valued
@@ -175,7 +175,7 @@ def test_a_copied_run_folder_reports_the_programme_as_run(tiny_county, tmp_path,
     shutil.rmtree(data)
     scenario.unlink()  # neither the scenario file nor the data are there any more
     text = write_report(copy).read_text(encoding="utf-8").replace("&amp;", "&")
-    programme = text[text.index('id="programme"'):text.index('id="key-figures"')]
+    programme = text[text.index('id="programme"'):text.index('id="assumptions"')]
     assert f"{label('resource.crews')} 3," in programme and f"{label('resource.om_crews')} 2" in programme
     assert "rollout.crews = 3; rollout.om_crews = 2" in programme
     assert label("report.no_scenario") not in text and label("report.no_layers") not in text

@@ -27,6 +27,8 @@ p.meta{color:#555;margin:2px 0;font-size:13px}
 .card .v{font-size:22px;font-weight:bold;color:#0b3d63}
 .card .k{font-size:13px;color:#444}
 .card .s{font-size:12px;color:#666}
+.bottom{font-size:17px;line-height:1.45;margin:6px 0 10px}
+.bottom p{margin:4px 0}
 .box{border-left:5px solid #E69F00;background:#fff8e6;padding:8px 14px;margin:14px 0}
 .box.ok{border-left-color:#009E73;background:#eefaf5}
 .box h3{margin:4px 0 6px}
@@ -96,6 +98,11 @@ def table(header: list[str], rows: list[list[Any]], left: int = 1, classes: list
             cells.append(f'<td class="{" ".join(cls)}">{e(cell)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def sentences(items: list[str]) -> str:
+    """The bottom line: a few plain sentences, each on its own line."""
+    return '<div class="bottom" id="bottom">' + "".join(f"<p>{e(t)}</p>" for t in items) + "</div>"
 
 
 def definitions(items: list[tuple[str, str]]) -> str:

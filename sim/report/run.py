@@ -18,6 +18,7 @@ from ..labels import label, money, quantity, quantity_range
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
+from .bottom import bottom_line
 
 
 
@@ -35,11 +36,14 @@ def check_run_folder(run_dir: Path) -> None:
 # --------------------------------------------------------------------------------------------- numbers
 
 
-def _milestone_card(share: str, date: str | None, target_kwp: float | None, lang: str, horizon) -> tuple:
+def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horizon) -> tuple:
+    """One card for the target: the date 100 % was online, with the 25 % and 50 % dates beneath."""
     target = quantity(target_kwp, "kWp", lang) if target_kwp else label("label.capacity_target_default", lang)
-    return (label("label.milestone", lang, share=share, target=target),
-            date or label("label.not_reached", lang),
-            label("label.within_years", lang, n=horizon) if share == "100 %" else label("label.date", lang))
+    not_reached = label("label.not_reached", lang)
+    earlier = ("，" if lang == "zh" else ", ").join(f"{share[:-1]} %: {milestones.get(share) or not_reached}"
+                                                  for share in ("25%", "50%"))
+    return (label("label.milestone", lang, share="100 %", target=target),
+            milestones.get("100%") or not_reached, f"{label('label.within_years', lang, n=horizon)}; {earlier}")
 
 
 def _money(value, base_unit: str, summary: dict, lang: str, decimals: int | None = None) -> str:
@@ -76,9 +80,9 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
          _money(s.get("net_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
          label("label.cost_gross_note", lang,
                value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))),
-        (label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
-         label("label.curtailed_note", lang)),
-        *[_milestone_card(f"{share[:-1]} %", ms.get(share), target_kwp, lang, n) for share in ("25%", "50%", "100%")],
+        *([(label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
+            label("label.curtailed_note", lang))] if float(s.get("curtailed_mwh") or 0.0) > 0 else []),
+        _milestone_card(ms, target_kwp, lang, n),
     ]
 
 
@@ -262,11 +266,13 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(subtitle)}</p>']
     body += [h.note(n) for n in ctx.notes(lang)]
     body += [
-        _programme(ctx, s, lang),
-        f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
-        h.cards(key_figures(s, lang, target)),
+        f'<h2 id="bottom-line">{h.e(label("report.bottom_line", lang))}</h2>',
+        h.sentences(bottom_line(s, target_kwp=target, budget=result.budget, sites=result.sites, lang=lang)),
         h.warnings_box(label("report.warnings", lang), run_warnings(s, lang, target_kwp=target),
                        label("report.no_warnings", lang)),
+        f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
+        h.cards(key_figures(s, lang, target)),
+        _programme(ctx, s, lang),
         _assumptions(ctx, s, lang),
         f'<h2 id="pilot">{h.e(label("report.pilot", lang))}</h2>',
         f"<p>{h.e(label('caption.pilot', lang, minimums=_pilot_minimums(lang)))}</p>",
