@@ -430,7 +430,8 @@ def _add_report_parser(sub) -> None:
     p.add_argument("--scenario", metavar="SCENARIO.yaml",
                    help="scenario file of the run, for the programme, the assumptions and the map layers "
                         "(default: the one the folder records, if it still exists)")
-    p.add_argument("-o", "--out", metavar="FILE.html", help="report file (default: FOLDER/report.html)")
+    p.add_argument("-o", "--out", metavar="FILE.html",
+                   help="report file (default: FOLDER/report.html; with --lang zh FOLDER/report.zh.html)")
     p.set_defaults(func=cmd_report)
 
 

@@ -68,7 +68,11 @@ def test_units_rescale_by_hand():
     assert quantity(82_800, "t") == "82.8 kt"
     assert quantity(299_000_000, "CNY") == "299 million CNY"
     assert quantity(0.0, "MWh") == "0 MWh"
-    assert quantity(3_500, "MWh", "zh") == "3.50 吉瓦时"  # numbers unchanged, unit in Chinese
+    # Chinese official units: 万千瓦时 / 亿千瓦时, 万吨, 万元 / 亿元; no space before a Chinese unit
+    assert quantity(3_500, "MWh", "zh") == "350万千瓦时" and quantity(3.02e6, "MWh", "zh") == "30.2亿千瓦时"
+    assert quantity(1_310_000, "t", "zh") == "131万吨" and quantity(5_000, "t", "zh") == "5,000吨"
+    assert quantity(3.44e8, "CNY", "zh") == "3.44亿元" and quantity(1.82e7, "CNY", "zh") == "1,820万元"
+    assert quantity(34_560, "kWp", "zh") == "34.6兆瓦"
     assert quantity(None, "t") == "-"
     from sim.labels import common_scale
 
@@ -210,7 +214,35 @@ def test_chinese_report_same_numbers_chinese_labels(report_zh, report, run_folde
     summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
     for _label, value, _note in key_figures(summary, "zh"):
         assert value in zh
-    assert quantity(summary["energy_mwh"], "MWh", "zh").split()[0] == quantity(summary["energy_mwh"], "MWh").split()[0]
+    # the same number in the units Chinese officials use (亿千瓦时 = 10^8 kWh)
+    energy = quantity(summary["energy_mwh"], "MWh", "zh")
+    value = float(re.match(r"[\d.,]+", energy).group(0).replace(",", "")) * {"亿千瓦时": 1e5, "万千瓦时": 10.0}[
+        energy.lstrip("0123456789.,")]
+    assert value == pytest.approx(summary["energy_mwh"], rel=0.01) and energy in zh
+
+
+def test_chinese_report_is_its_own_file_with_official_units(run_folder, capsys):
+    """``--lang zh`` writes report.zh.html and never replaces the English report.html; money in 万元 / 亿元, CO2 in
+    万吨, energy in 万千瓦时 / 亿千瓦时, Chinese punctuation."""
+    assert main(["report", str(run_folder)]) == 0
+    english = (run_folder / REPORT_NAME).read_bytes()
+    assert main(["report", str(run_folder), "--lang", "zh"]) == 0
+    assert "report.zh.html" in capsys.readouterr().out
+    assert (run_folder / REPORT_NAME).read_bytes() == english
+    zh = _text_of(run_folder / "report.zh.html")
+    assert '<html lang="zh-CN"' in zh and "亿元" in zh and "万吨" in zh and "千瓦时" in zh
+    for western in ("million CNY", " Mt", " kt", " GWh", " TWh", "CNY"):
+        assert western not in zh, western
+    bottom = re.sub(r"<[^>]+>", "", zh[zh.index('id="bottom"'):zh.index('id="warnings"')])
+    assert "。" in bottom and "（" in bottom and not re.search(r"[\u4e00-\u9fff][(),;:]|[(),;:][\u4e00-\u9fff]", bottom)
+
+
+def test_chinese_labels_use_chinese_punctuation():
+    from sim.labels import _table
+
+    cjk_next_to_ascii = re.compile(r"[\u4e00-\u9fff][(),;:]|[(),;:][\u4e00-\u9fff]")
+    bad = [key for key, row in _table().items() if cjk_next_to_ascii.search(re.sub(r"\{[^}]*\}", "", row["zh"]))]
+    assert not bad, bad
 
 
 def test_every_label_has_both_languages():
@@ -632,3 +664,14 @@ def test_assumption_sources_are_citations_or_planning_assumptions(scenario_path,
     changed = sc.with_changes({"economics.discount_rate_percent": 4.0})
     rows = {r[0]: r[2] for r in assumption_rows(Context(scenario=changed), summary, "zh")}
     assert rows[label("label.discount_rate", "zh")] == label("label.source_scenario", "zh")
+
+
+@pytest.mark.parametrize("basis", ["mechanism", "market", "coal_benchmark"])
+def test_the_reports_price_basis_is_the_economics_one(scenario_path, basis):
+    """The report writes the price basis in either language from the label table; in English it is exactly the
+    summary's text (sim.economics), so the two cannot drift apart."""
+    from sim.report._context import price_basis_text
+
+    econ = sim.load_scenario(scenario_path).with_changes({"economics.export_price_basis": basis}).economics
+    assert price_basis_text(econ, "en") == econ.price_basis
+    assert "元/千瓦时" in price_basis_text(econ, "zh") and not re.search(r"[a-z]{3}", price_basis_text(econ, "zh"))

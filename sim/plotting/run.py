@@ -76,7 +76,7 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     """Stacked area of capacity online at monthly resolution, by site type (kWp / MWp / GWp, whichever suits the
     largest value); optional milestone markers."""
     online_kwp = monthly_capacity_by_type(sites, start_date, end_date)
-    divisor, unit_name = common_scale(online_kwp.sum(axis=1), "kWp")
+    divisor, unit_name = common_scale(online_kwp.sum(axis=1), "kWp", lang)
     online = online_kwp / divisor
     fig = _figure(9.0, 4.6)
     ax = fig.add_subplot()
@@ -123,7 +123,7 @@ def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure
     fig, ax = _fig_ax(ax, 7.5, 4.2)
     years = annual["year"].to_numpy(int)
     curtailed_mwh = annual["curtailed_mwh"].to_numpy(float) if "curtailed_mwh" in annual else np.zeros(len(years))
-    divisor, unit_name = common_scale(annual["energy_mwh"].to_numpy(float) + curtailed_mwh, "MWh")
+    divisor, unit_name = common_scale(annual["energy_mwh"].to_numpy(float) + curtailed_mwh, "MWh", lang)
     energy = annual["energy_mwh"].to_numpy(float) / divisor
     ax.bar(years, energy, color=OKABE_ITO["blue"], label=label("label.delivered", lang), width=0.8)
     if curtailed_mwh.sum() > 0:
@@ -148,8 +148,8 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     net_t = annual["co2_avoided_t"].to_numpy(float)
     lifecycle_t = (annual["co2_avoided_lifecycle_t"].to_numpy(float) if "co2_avoided_lifecycle_t" in annual
                    else None)
-    divisor, unit_name = common_scale(net_t if lifecycle_t is None else np.r_[net_t, lifecycle_t], "t")
-    cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t")
+    divisor, unit_name = common_scale(net_t if lifecycle_t is None else np.r_[net_t, lifecycle_t], "t", lang)
+    cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t", lang)
     per_year = f"{label('label.ams_id', lang)} / {unit('year', lang)}"
     ax.bar(years, net_t / divisor, color=OKABE_ITO["bluish_green"], width=0.8)
     handles = [Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..labels import in_currency, label, money, quantity, quantity_range
+from ..labels import in_currency, joined, label, money, quantity, quantity_range, track_label
 
 
 @dataclass
@@ -151,9 +151,9 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
         items += [(label("label.budget", lang), money(r.annual_budget_cny, "CNY", lang, cur)),
                   (label("label.budget_total", lang), money(total, "CNY", lang, cur))]
     if r.tracks:
-        items.append((label("label.tracks", lang), ", ".join(track.name for track in r.tracks)))
-    teams = ", ".join(f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
-                      ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k))
+        items.append((label("label.tracks", lang), joined((track_label(t.name, lang) for t in r.tracks), lang)))
+    teams = joined((f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
+                    ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k)), lang)
     items.append((label("label.resources", lang), teams))
     return items
 
@@ -164,9 +164,8 @@ def overrides_text(overrides: dict, lang: str) -> str:
 
     if not overrides:
         return label("label.no_overrides", lang)
-    sep = "；" if lang == "zh" else "; "
-    return sep.join(f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
-                    for k, v in overrides.items())
+    return joined((f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+                   for k, v in overrides.items()), lang, parts=True)
 
 
 def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
@@ -185,13 +184,12 @@ def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
     return rows + _scenario_rows(sc, summary, lang)
 
 
-#: Citations of shipped defaults (section, key) -> source; a default without one is a planning assumption of pvsim.
+#: Citations of shipped defaults (section, key) -> label of the source (``source.*`` in the label table); a default
+#: without one is a planning assumption of pvsim.
 DEFAULT_SOURCES = {
-    ("operation", "degradation_percent_per_year"): "Jordan & Kurtz 2013 (median 0.5 %/yr)",
-    ("economics", "export_price_basis"): "NDRC/NEA 2025 No. 136 (mechanism price)",
+    ("operation", "degradation_percent_per_year"): "source.degradation",
+    ("economics", "export_price_basis"): "source.mechanism_price",
 }
-CAPEX_SOURCE = "sim/tables/site_types.csv (NEA 2023-2025 average 3.1 CNY/W; by site type)"
-PATHS_SOURCE = "sim/tables/grid_factor_paths.csv (rates derived from the published MEE/NBS averages)"
 
 
 def source_of(sc, section: str, key: str, lang: str) -> str:
@@ -202,7 +200,8 @@ def source_of(sc, section: str, key: str, lang: str) -> str:
     default = type(part).model_fields[key].get_default(call_default_factory=True)
     if getattr(part, key) != default:
         return label("label.source_scenario", lang)
-    return DEFAULT_SOURCES.get((section, key)) or label("label.source_default", lang)
+    cited = DEFAULT_SOURCES.get((section, key))
+    return label(cited, lang) if cited else label("label.source_default", lang)
 
 
 def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
@@ -219,24 +218,47 @@ def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
     capex_given = any(t.capex_cny_per_w is not None for t in sc.siting.site_types.values())
     return [
         [label("label.life_cycle", lang), f"{lc_value:.4f} {label('unit.kgCO2/kWh', lang)}", lc_source],
-        [label("label.grid_factor_paths", lang), _paths_text(summary, lang), PATHS_SOURCE],
+        [label("label.grid_factor_paths", lang), _paths_text(summary, lang), label("source.grid_factor_paths", lang)],
         [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %",
          source_of(sc, "economics", "discount_rate_percent", lang)],
         [label("label.retail_tariff", lang), tariff_text, source_of(sc, "economics", "retail_tariff_cny_per_kwh", lang)],
-        [label("label.export_tariff", lang), in_currency(str(summary.get("price_basis") or econ.price_basis), cur, lang),
+        [label("label.export_tariff", lang), price_basis_text(econ, lang),
          source_of(sc, "economics", "export_price_basis", lang)],
-        [label("label.horizon_rule", lang), str(summary.get("economics_horizon_rule") or econ.horizon_rule),
-         source_of(sc, "economics", "residual_value", lang)],
+        [label("label.horizon_rule", lang), label("horizon.none", lang) if econ.residual_value == "none" else
+         label("horizon.straight_line", lang, n=econ.lifetime_years), source_of(sc, "economics", "residual_value", lang)],
         [label("label.capex", lang),
          f"{capex.min():.2f}-{capex.max():.2f} {in_currency(label('unit.CNY/W', lang), cur, lang)}",
-         label("label.source_scenario", lang) if capex_given else CAPEX_SOURCE],
+         label("label.source_scenario", lang) if capex_given else in_currency(label("source.capex", lang), cur, lang)],
         [label("label.degradation", lang), label("label.degradation_value", lang,
                                                  first=f"{op.degradation_first_year_percent:g} %",
                                                  later=f"{op.degradation_percent_per_year:g} %"),
          _degradation_source(sc, lang)],
-        [label("label.weather", lang), ", ".join(summary.get("weather") or []) or "-",
+        [label("label.weather", lang), joined(summary.get("weather") or [], lang) or "-",
          label("label.source_weather", lang)],
     ]
+
+
+def price_basis_text(econ, lang: str) -> str:
+    """How exported and self-consumed energy are valued, in ``lang`` and the scenario's currency (the English text
+    is :attr:`sim.economics.EconomicsConfig.price_basis`)."""
+    per_kwh = in_currency(label("unit.CNY/kWh", lang), econ.currency, lang)
+
+    def price(value) -> str:
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {v:g}" for k, v in sorted(value.items())) + "} " + per_kwh
+        return f"{value:g}{'' if lang == 'zh' else ' '}{per_kwh}"
+
+    if econ.export_price_basis == "coal_benchmark":
+        export = label("price.coal_benchmark", lang, price=price(econ.coal_benchmark_cny_per_kwh))
+    else:
+        export = label("price.market", lang, price=price(econ.market_price_cny_per_kwh))
+        if econ.export_price_basis == "mechanism":
+            export = label("price.mechanism", lang, price=price(econ.mechanism_price_cny_per_kwh),
+                           share=f"{econ.mechanism_share_percent:g}", years=econ.mechanism_term_years, otherwise=export)
+    tariff = econ.retail_tariff_cny_per_kwh
+    retail = (price(tariff) if not isinstance(tariff, dict)
+              else joined((f"{k} {v:g}" for k, v in tariff.items()), lang) + f" {per_kwh}")
+    return label("price.basis", lang, export=export, retail=retail)
 
 
 def _degradation_source(sc, lang: str) -> str:

@@ -14,6 +14,12 @@ from ..labels import label
 
 REPORT_NAME = "report.html"
 
+
+def report_name(lang: str = "en") -> str:
+    """The report's default file in its folder: ``report.html`` in English, ``report.<lang>.html`` in another
+    language, so that a Chinese report never replaces the English one."""
+    return REPORT_NAME if lang == "en" else f"report.{lang}.html"
+
 CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",
   "PingFang SC","WenQuanYi Zen Hei",sans-serif;font-size:15px;color:#222;margin:0;background:#fff}

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..labels import label, money, quantity, quantity_range
-
-#: Chinese sentences end with a full stop and list with the enumeration comma.
-_LIST_SEP = {"en": ", ", "zh": "、"}
+from ..labels import joined, label, money, quantity, quantity_range, track_label
 
 
 def month(iso_date: str | None, lang: str) -> str:
@@ -64,14 +61,13 @@ def risks(summary: dict, sites, lang: str) -> list[str]:
         towns = (sites.loc[status.eq("dropped_hosting"), "township"].replace("", None).dropna().nunique()
                  if status is not None and "township" in sites else 0)
         out.append(label("risk.hosting", lang, n=f"{dropped:,}", k=f"{towns:,}"))
-    sep = _LIST_SEP[lang]
-    missed = [name for name, t in (summary.get("by_track") or {}).items()
+    missed = [track_label(name, lang) for name, t in (summary.get("by_track") or {}).items()
               if t.get("target_capacity_kwp") and not (t.get("milestones") or {}).get("100%")]
     if missed:
-        out.append(label("risk.track_missed", lang, tracks=sep.join(missed)))
+        out.append(label("risk.track_missed", lang, tracks=joined(missed, lang)))
     pilot = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items() if not c.get("met")]
     if pilot:
-        out.append(label("risk.pilot", lang, names=sep.join(pilot)))
+        out.append(label("risk.pilot", lang, names=joined(pilot, lang)))
     if summary.get("warnings"):
         out.append(label("risk.saturated", lang, n=len(summary["warnings"])))
     if float(summary.get("curtailed_mwh") or 0.0) > 0:
@@ -83,6 +79,6 @@ def bottom_line(summary: dict, *, target_kwp: float | None = None, budget=None, 
                 lang: str = "en") -> list[str]:
     """The three or four sentences of the report's first screen (see the module docstring)."""
     found = risks(summary, sites, lang)
-    risk = (label("bottom.risks", lang, risks=("；" if lang == "zh" else "; ").join(found)) if found
+    risk = (label("bottom.risks", lang, risks=joined(found, lang, parts=True)) if found
             else label("bottom.no_risks", lang))
     return [_capacity(summary, target_kwp, lang), _money(summary, budget, lang), _co2(summary, lang), risk]

@@ -208,4 +208,4 @@ def write_comparison_report(folder: str | Path, *, lang: str = "en", scenario=No
     recorded = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
     ctx = load_context(scenario, recorded, folder)
     text = render_comparison_html(comparison, lang=lang, ctx=ctx, recorded=recorded)
-    return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)
+    return atomic_write(Path(out) if out else folder / h.report_name(lang), text)

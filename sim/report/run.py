@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import label, money, quantity, quantity_range
+from ..labels import joined, label, money, quantity, quantity_range, track_label
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
@@ -59,7 +59,7 @@ def _co2_note(summary: dict, lang: str) -> str:
         parts.append(label("label.co2_paths", lang, range=quantity_range(spread.get("low"), spread.get("high"), "t",
                                                                          lang)))
     parts.append(label("label.co2_lifecycle", lang, value=quantity(summary.get("co2_avoided_lifecycle_t"), "t", lang)))
-    return "; ".join(parts)
+    return joined(parts, lang, parts=True)
 
 
 def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None) -> list[tuple[str, str, str]]:
@@ -102,7 +102,7 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
         out.append(label("label.curtailment", lang, value=quantity(summary["curtailed_mwh"], "MWh", lang)))
     missed = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items() if not c.get("met")]
     if missed:
-        out.append(label("label.pilot_not_met", lang, names=", ".join(missed)))
+        out.append(label("label.pilot_not_met", lang, names=joined(missed, lang)))
     return out
 
 
@@ -146,7 +146,7 @@ def _type_table(result: RunResult, lang: str) -> str:
     types = ordered_types(s["site_type"].unique())
     sums = {col: s[built].groupby("site_type")[col].sum().reindex(types).fillna(0.0)
             for col in ("capacity_kwp", "energy_mwh", "co2_avoided_t")}
-    scales = {col: common_scale(sums[col], base) for col, base in
+    scales = {col: common_scale(sums[col], base, lang) for col, base in
               (("capacity_kwp", "kWp"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
     rows = []
     for t in types:
@@ -202,7 +202,8 @@ def _track_table(summary: dict, lang: str) -> str:
     tracks = summary.get("by_track") or {}
     if not tracks:
         return ""
-    rows = [[name, ", ".join(site_type_label(t, lang) for t in tr["site_types"]), f"{int(tr['sites_built']):,}",
+    rows = [[track_label(name, lang), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
+             f"{int(tr['sites_built']):,}",
              quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
              _money(tr["capex_cny"], "CNY", summary, lang), quantity(tr["energy_mwh"], "MWh", lang),
              quantity(tr["co2_avoided_t"], "t", lang), (tr.get("milestones") or {}).get("100%") or "-"]
@@ -288,7 +289,8 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
 
 
 def _pilot_minimums(lang: str) -> str:
-    return ", ".join(f"{label(f'pilot.{c}', lang)} {v:g} %" for c, v in PILOT_TARGETS_PERCENT.items())
+    return joined((f"{label(f'pilot.{c}', lang)} {v:g}%" if lang == "zh" else f"{label(f'pilot.{c}', lang)} {v:g} %"
+                   for c, v in PILOT_TARGETS_PERCENT.items()), lang)
 
 
 def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
@@ -307,4 +309,4 @@ def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: s
     check_run_folder(run_dir)
     result = read_run(run_dir)
     ctx = load_context(scenario, result.summary, run_dir)
-    return atomic_write(Path(out) if out else run_dir / h.REPORT_NAME, render_html(result, lang=lang, ctx=ctx))
+    return atomic_write(Path(out) if out else run_dir / h.report_name(lang), render_html(result, lang=lang, ctx=ctx))

@@ -112,4 +112,4 @@ def write_sweep_report(folder: str | Path, *, lang: str = "en", scenario=None, o
     recorded = json.loads(first.read_text(encoding="utf-8"))  # the base scenario's file and input hash
     ctx = load_context(scenario, {**recorded, "scenario": doc.get("scenario")}, folder)
     text = render_sweep_html(result, comparisons, doc, lang=lang, ctx=ctx)
-    return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)
+    return atomic_write(Path(out) if out else folder / h.report_name(lang), text)
