@@ -286,6 +286,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     _status(f"drawing the figures of the report of {args.folder} ...")
     path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
+    if args.pdf:
+        from .report.pdf import write_pdf
+
+        t0 = time.perf_counter()
+        pdf = write_pdf(path)
+        print(f"wrote {pdf} ({pdf.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -432,6 +438,8 @@ def _add_report_parser(sub) -> None:
                         "(default: the one the folder records, if it still exists)")
     p.add_argument("-o", "--out", metavar="FILE.html",
                    help="report file (default: FOLDER/report.html; with --lang zh FOLDER/report.zh.html)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print it to an A4 PDF beside it (report.pdf), offline, with a headless Chromium")
     p.set_defaults(func=cmd_report)
 
 

@@ -141,6 +141,11 @@ def quantity(value: float | None, base_unit: str, lang: str = "en", decimals: in
 _UNIT_SEP = {"en": " ", "zh": ""}
 
 
+def with_unit(number: str, name: str, lang: str = "en") -> str:
+    """A number already written (``"5"``) with a unit that does not rescale: ``5 years`` / ``5年``."""
+    return f"{number}{_UNIT_SEP[check_lang(lang)]}{unit(name, lang)}"
+
+
 def quantity_range(low: float | None, high: float | None, base_unit: str, lang: str = "en") -> str:
     """A range in one unit, that of its larger end: ``quantity_range(769e3, 1.64e6, "t")`` -> ``0.77-1.64 Mt``
     (never ``769 kt - 1.64 Mt``)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..labels import in_currency, joined, label, money, quantity, quantity_range, track_label
+from ..labels import in_currency, joined, label, money, quantity, quantity_range, track_label, with_unit
 
 
 @dataclass
@@ -135,14 +135,13 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
     sc = ctx.scenario
     if sc is None:
         return items + [(label("label.start", lang), str(summary.get("start_date"))),
-                        (label("label.horizon", lang), f"{summary.get('horizon_years')} {label('unit.years', lang)}")]
+                        (label("label.horizon", lang), with_unit(summary.get("horizon_years"), "years", lang))]
     r = sc.rollout
-    years = label("unit.years", lang)
     items += [
         (label("label.target", lang), quantity(r.target_capacity_kwp, "kWp", lang) if r.target_capacity_kwp else "-"),
         (label("label.start", lang), sc.start_date.isoformat()),
-        (label("label.build_window", lang), f"{r.build_window_years:g} {years}"),
-        (label("label.horizon", lang), f"{sc.horizon_years} {years}"),
+        (label("label.build_window", lang), with_unit(f"{r.build_window_years:g}", "years", lang)),
+        (label("label.horizon", lang), with_unit(sc.horizon_years, "years", lang)),
         (label("label.release_mode", lang), label(f"release.{r.release_mode}", lang)),
     ]
     if r.release_mode == "budget":

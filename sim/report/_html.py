@@ -54,6 +54,15 @@ figure{margin:10px 0 18px}
 figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555;margin-top:4px}
 footer{margin-top:40px;color:#777;font-size:12px}
+.tw{overflow-x:auto;max-width:100%}
+@media (max-width:700px){main{padding:12px 10px 40px}h1{font-size:21px}.bottom{font-size:15px}
+  .cards{grid-template-columns:repeat(2,minmax(0,1fr))}dl.prog{grid-template-columns:1fr}dl.prog dd{margin-bottom:6px}}
+@page{size:A4;margin:14mm 12mm 16mm}
+@media print{body{font-size:10pt}main{max-width:none;padding:0}h1{font-size:18pt}h2{font-size:13pt;margin-top:18px}
+  h2,h3{break-after:avoid;page-break-after:avoid}
+  table,figure,.card,.box,.bottom,dl.prog{break-inside:avoid;page-break-inside:avoid}
+  thead{display:table-header-group}tr{break-inside:avoid}.tw{overflow:visible}
+  figure img{max-width:100%;max-height:245mm;border:0}.cards{grid-template-columns:repeat(3,1fr)}}
 """
 
 
@@ -103,7 +112,8 @@ def table(header: list[str], rows: list[list[Any]], left: int = 1, classes: list
                 cls.append(classes[r][i])
             cells.append(f'<td class="{" ".join(cls)}">{e(cell)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # wrapped so that a wide table scrolls on a narrow screen instead of widening the page
+    return f'<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def sentences(items: list[str]) -> str:

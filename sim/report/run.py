@@ -40,10 +40,12 @@ def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horiz
     """One card for the target: the date 100 % was online, with the 25 % and 50 % dates beneath."""
     target = quantity(target_kwp, "kWp", lang) if target_kwp else label("label.capacity_target_default", lang)
     not_reached = label("label.not_reached", lang)
-    earlier = ("，" if lang == "zh" else ", ").join(f"{share[:-1]} %: {milestones.get(share) or not_reached}"
-                                                  for share in ("25%", "50%"))
-    return (label("label.milestone", lang, share="100 %", target=target),
-            milestones.get("100%") or not_reached, f"{label('label.within_years', lang, n=horizon)}; {earlier}")
+    pct = "%" if lang == "zh" else " %"
+    earlier = joined((f"{share[:-1]}{pct}{'：' if lang == 'zh' else ': '}{milestones.get(share) or not_reached}"
+                      for share in ("25%", "50%")), lang, parts=True)
+    return (label("label.milestone", lang, share=f"100{pct}", target=target),
+            milestones.get("100%") or not_reached,
+            joined([label("label.within_years", lang, n=horizon), earlier], lang, parts=True))
 
 
 def _money(value, base_unit: str, summary: dict, lang: str, decimals: int | None = None) -> str:
