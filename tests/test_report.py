@@ -675,3 +675,26 @@ def test_the_reports_price_basis_is_the_economics_one(scenario_path, basis):
     econ = sim.load_scenario(scenario_path).with_changes({"economics.export_price_basis": basis}).economics
     assert price_basis_text(econ, "en") == econ.price_basis
     assert "元/千瓦时" in price_basis_text(econ, "zh") and not re.search(r"[a-z]{3}", price_basis_text(econ, "zh"))
+
+
+def test_print_stylesheet_and_narrow_screens_are_in_every_report(report):
+    text = report.read_text(encoding="utf-8")
+    assert "@page{size:A4" in text and "@media print" in text
+    assert "break-after:avoid" in text and "break-inside:avoid" in text  # headings kept, tables/figures whole
+    assert "@media (max-width:700px)" in text
+    assert text.count("<table>") == text.count('<div class="tw"><table>')  # every table scrolls in its own box
+
+
+@pytest.mark.slow
+@BROWSER
+def test_run_report_fits_a_phone_and_prints_to_an_a4_pdf(report, tmp_path, capsys, monkeypatch):
+    p = _chromium(tmp_path, "--window-size=390,1600", "--dump-dom", report.resolve().as_uri())
+    assert 'data-report="ready"' in p.stdout and 'data-wider="0"' in p.stdout, "the page scrolls sideways on a phone"
+    assert main(["report", str(report.parent), "--pdf"]) == 0
+    pdf = report.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and re.search(rb"/MediaBox\s*\[0 0 59[45]\.\d+ 84[12]\.\d+\]", pdf)  # A4
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 3
+    monkeypatch.setenv("PVSIM_CHROMIUM", str(tmp_path / "no-such-browser"))
+    assert main(["report", str(report.parent), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "--pdf" in err and "chromium" in err and "Traceback" not in err

@@ -88,10 +88,14 @@ def page(title: str, lang: str, body: list[str], footer: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-#: Marks the page as rendered and counts the images the browser decoded (invisible; read by the browser tests).
+#: Marks the page as rendered, counts the images the browser decoded and says whether the page is wider than the
+#: window (a phone must not scroll sideways; wide tables scroll inside their own box) (invisible; read by the
+#: browser tests).
 _READY_SCRIPT = ('<script>window.addEventListener("load",function(){var d=document.documentElement;'
                  'd.setAttribute("data-images",[].filter.call(document.images,function(i){'
-                 'return i.complete&&i.naturalWidth>0;}).length);d.setAttribute("data-report","ready");});</script>')
+                 'return i.complete&&i.naturalWidth>0;}).length);'
+                 'd.setAttribute("data-wider",d.scrollWidth>window.innerWidth+1?"1":"0");'
+                 'd.setAttribute("data-report","ready");});</script>')
 
 
 def cards(items: list[tuple[str, str, str]]) -> str:
