@@ -59,7 +59,7 @@ footer{margin-top:40px;color:#777;font-size:12px}
   .cards{grid-template-columns:repeat(2,minmax(0,1fr))}dl.prog{grid-template-columns:1fr}dl.prog dd{margin-bottom:6px}}
 @page{size:A4;margin:14mm 12mm 16mm}
 @media print{body{font-size:10pt}main{max-width:none;padding:0}h1{font-size:18pt}h2{font-size:13pt;margin-top:18px}
-  h2,h3{break-after:avoid;page-break-after:avoid}
+  h2,h3,h2+p,h3+p{break-after:avoid;page-break-after:avoid}
   table,figure,.card,.box,.bottom,dl.prog{break-inside:avoid;page-break-inside:avoid}
   thead{display:table-header-group}tr{break-inside:avoid}.tw{overflow:visible}
   figure img{max-width:100%;max-height:245mm;border:0}.cards{grid-template-columns:repeat(3,1fr)}}
