@@ -98,6 +98,9 @@ class Comparison:
     """The scenario's ``economics.currency``, which labels the money metrics."""
     solutions: dict = field(default_factory=dict)
     """How the optimising strategies were solved (:class:`sim.planning.Solution` by strategy)."""
+    replaced: dict | None = None
+    """The earlier comparison of other strategies or replications that this one replaced in ``out_dir``
+    (``strategies``, ``replications``), else None."""
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -554,7 +557,8 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
             _execute(client, prepared, todo, run_fn, store, bar)
 
     runs, annual, built = _read_runs(out_dir, tasks, scenario.economics.discount_rate)
-    comparison = Comparison(
+    replaced = _replaced(out_dir, names, replications)
+    comparison = Comparison(replaced=replaced,
         table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
         out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
         bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
@@ -570,6 +574,17 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
         _status(progress, "drawing the figures ...")
         comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=layers)
     return comparison
+
+
+def _replaced(out_dir: Path, names: list[str], replications: int) -> dict | None:
+    """What the folder's comparison compared before, when it was other strategies or replications (their runs stay
+    under ``runs/``; the tables are this comparison's)."""
+    try:
+        old = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before = {"strategies": list(old.get("strategies") or []), "replications": old.get("replications")}
+    return None if before == {"strategies": list(names), "replications": replications} else before
 
 
 def write_as_run(out_dir: Path, scenario, layers: dict | None) -> None:
@@ -623,6 +638,7 @@ def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = 
         "runs": comparison.runs.to_dict(orient="records"),
         "optimisation": {name: {k: v for k, v in sol.__dict__.items() if k != "seconds"}
                          for name, sol in sorted(comparison.solutions.items())},
+        "replaced": comparison.replaced,
     }
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
@@ -698,7 +714,12 @@ def print_comparison(comparison: Comparison, file=None) -> None:
         row = table.loc[name]
         rows.append([name, str(int(row["n"])), *[
             _mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
-    print(f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
+    if comparison.replaced:
+        old = comparison.replaced
+        print(f"  replaced the comparison of {', '.join(old['strategies'])} ({old['replications']} replications) "
+              f"this folder held; its runs are kept under {comparison.out_dir / 'runs'}", file=file)
+    print("  1 replication per strategy: no confidence interval" if comparison.replications == 1 else
+          f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
     for name, solution in sorted(comparison.solutions.items()):
         print("  " + solution.line(name), file=file)
     for text in _format_table(header, rows):

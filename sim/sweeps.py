@@ -254,7 +254,8 @@ def print_sweep(result: Sweep, file=None) -> None:
     file = file or sys.stdout
     shown = printed(result.currency)
     header = ["variant", "n", *[m.printed_header for m in shown]]
-    print(f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
+    print("  1 replication per variant and strategy: no confidence interval" if result.replications == 1 else
+          f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
           "half-width", file=file)
     for strategy in result.strategies:
         table = result.summary[result.summary["strategy"] == strategy].set_index("variant")

@@ -698,3 +698,52 @@ def test_run_report_fits_a_phone_and_prints_to_an_a4_pdf(report, tmp_path, capsy
     assert main(["report", str(report.parent), "--pdf"]) == 2
     err = capsys.readouterr().err
     assert "--pdf" in err and "chromium" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_comparison_report_warnings_tracks_and_what_a_rerun_replaced(comparison_folder, tmp_path, cache_dir,
+                                                                       capsys):
+    """The comparison report has a warnings section and the results per track and pilot category; a target some
+    replications missed is said as such; a rerun with other strategies and one replication says what it replaced,
+    and has no "95 % CI" header."""
+    from sim.experiment import print_comparison
+
+    folder, scenario = comparison_folder
+    from sim.report import write_any_report
+
+    text = write_any_report(folder, out=tmp_path / "cmp.html").read_text(encoding="utf-8")
+    assert 'id="warnings"' in text and label("report.compare_warnings") in text
+    assert label("report.tracks_pilot") in text and label("pilot.rural_home") in text
+    rerun = tmp_path / "cmp"
+    shutil.copytree(folder, rerun)
+    comparison = sim.compare(sim.load_scenario(scenario), ["random"], 1, out_dir=rerun, workers=1, progress=False,
+                             cache_dir=cache_dir)
+    assert comparison.replaced == {"strategies": ["max_yield", "grid_headroom"], "replications": 2}
+    print_comparison(comparison)
+    out = capsys.readouterr().out
+    assert "replaced the comparison of max_yield, grid_headroom (2 replications)" in out and "95 % CI" not in out
+    assert not [line for line in out.splitlines() if line != line.rstrip()]
+    page = write_any_report(rerun).read_text(encoding="utf-8")
+    assert label("report.replaced", strategies="max_yield, grid_headroom", n=2) in page
+    assert label("label.ci95") not in page and "±" not in re.sub(r'src="data:[^"]*"', "", page)
+    table = pd.read_csv(rerun / "comparison.csv", index_col="strategy")
+    if table.loc["random", "years_to_100pct_n"] == 0:
+        assert label("label.not_reached") in page
+
+
+def test_bands_are_drawn_at_year_end_and_clipped_to_what_is_possible():
+    from sim.metrics import METRICS
+    from sim.plotting.compare import bands_figure, possible, year_end
+
+    assert list(year_end([2026, 2027]).strftime("%m-%d")) == ["12-31", "12-31"]
+    assert list(possible(METRICS["capacity_built_kwp"], pd.Series([-2.0, 3.0]).to_numpy())) == [0.0, 3.0]
+    assert list(possible(METRICS["pilot_rural_home_percent"], pd.Series([-1.0, 104.0]).to_numpy())) == [0.0, 100.0]
+    assert list(possible(METRICS["net_cost_per_t_co2_cny"], pd.Series([-5.0]).to_numpy())) == [-5.0]
+    bands = pd.DataFrame([{"strategy": "a", "year": y, "variable": v, "n": 3, "mean": 1.0, "ci95_low": -4.0,
+                           "ci95_high": 2.0} for y in (2026, 2027) for v in ("capacity_online_mwp",
+                                                                             "co2_avoided_cumulative_kt")])
+    fig = bands_figure(bands, ["a"], 3)
+    for ax in fig.axes[:2]:
+        band = ax.collections[0].get_paths()[0].vertices
+        assert band[:, 1].min() >= 0.0  # the band never goes below zero
+        assert pd.Timestamp(ax.lines[0].get_xdata()[0]).strftime("%m-%d") == "12-31"

@@ -51,6 +51,15 @@ def shown_metrics(table: pd.DataFrame, strategies: list[str]) -> list[Metric]:
     return out
 
 
+def possible(metric: Metric, values: np.ndarray) -> np.ndarray:
+    """``values`` (in display units) clipped to what the metric can be: not below 0 for quantities that cannot be
+    negative, not above 100 % for a share (net cost per tonne may be negative and is left as it is)."""
+    if metric.unit.endswith("/t"):
+        return values
+    values = np.maximum(values, 0.0)
+    return np.minimum(values, 100.0) if metric.unit == "%" else values
+
+
 def _grid(fig: Figure, n: int, ncols: int, **kwargs) -> np.ndarray:
     nrows = max(1, math.ceil(n / ncols))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, **kwargs)).ravel()
@@ -59,8 +68,19 @@ def _grid(fig: Figure, n: int, ncols: int, **kwargs) -> np.ndarray:
     return axes[:n]
 
 
+def _title(key: str, replications: int, lang: str, **values) -> str:
+    """A figure's title: with one replication there is no confidence interval to speak of."""
+    return label(f"{key}_single", lang) if replications == 1 else label(key, lang, n=replications, **values)
+
+
+def year_end(years) -> pd.DatetimeIndex:
+    """Year-end values (capacity online at the end of the year, cumulative CO2 to it) are drawn at 31 December."""
+    return pd.to_datetime([f"{int(y)}-12-31" for y in years])
+
+
 def bands_figure(bands: pd.DataFrame, strategies: list[str], replications: int, lang: str = "en") -> Figure:
-    """Capacity online and cumulative CO2 per year: mean line and 95 % CI band of the mean per strategy."""
+    """Capacity online and cumulative CO2 at each year end: mean line and 95 % CI band of the mean per strategy,
+    the band clipped at zero (neither can be negative)."""
     colours, styles = palette(strategies), line_styles(strategies)
     fig = _figure(11.0, 4.8)
     axes = fig.subplots(1, 2)
@@ -69,17 +89,19 @@ def bands_figure(bands: pd.DataFrame, strategies: list[str], replications: int, 
         sub = bands[bands["variable"] == var]
         for name in strategies:
             s = sub[sub["strategy"] == name].sort_values("year")
-            ax.plot(s["year"], s["mean"], color=colours[name], linestyle=styles[name], linewidth=1.8,
+            x = year_end(s["year"])
+            ax.plot(x, s["mean"], color=colours[name], linestyle=styles[name], linewidth=1.8,
                     label=strategy_label(name, lang))
-            ax.fill_between(s["year"], s["ci95_low"], s["ci95_high"], color=colours[name], alpha=0.15, linewidth=0)
+            if replications > 1:
+                ax.fill_between(x, s["ci95_low"].clip(lower=0.0), s["ci95_high"].clip(lower=0.0),
+                                color=colours[name], alpha=0.15, linewidth=0)
         ax.set_title(label(key, lang), fontsize=FONT_PT + 1, loc="left")
-        ax.set_xlabel(label("label.year", lang), fontsize=FONT_PT)
+        ax.set_xlabel(label("label.year_end", lang), fontsize=FONT_PT)
         ax.set_ylabel(f"{label(key, lang)} [{unit(unit_name, lang)}]", fontsize=FONT_PT)
         ax.set_ylim(bottom=0)
-        ax.xaxis.get_major_locator().set_params(integer=True)
     fig.legend(*axes[0].get_legend_handles_labels(), fontsize=FONT_PT, frameon=False, loc="outside lower center",
                ncols=min(len(strategies), 4))
-    fig.suptitle(label("label.bands_title", lang, n=replications), fontsize=FONT_PT)
+    fig.suptitle(_title("label.bands_title", replications, lang), fontsize=FONT_PT)
     return fig
 
 
@@ -95,7 +117,7 @@ def metric_bars_figure(table: pd.DataFrame, strategies: list[str], replications:
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
         _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies], lang, first=k % ncols == 0,
                    currency=currency)
-    fig.suptitle(label("label.bars_title", lang, n=replications), fontsize=FONT_PT)
+    fig.suptitle(_title("label.bars_title", replications, lang), fontsize=FONT_PT)
     return fig
 
 
@@ -105,6 +127,7 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, c
     y = np.arange(len(strategies))[::-1]
     mean, low, high = (table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
                        for k in ("mean", "ci95_low", "ci95_high"))
+    low, high = possible(metric, low), possible(metric, high)
     err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
     ax.barh(y, np.nan_to_num(mean), color=colours, xerr=err, capsize=3, height=0.62,
             error_kw={"elinewidth": 1.0, "ecolor": "#333333"})
@@ -137,8 +160,8 @@ def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], basel
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
         _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0, currency=currency)
-    fig.suptitle(label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications),
-                 fontsize=FONT_PT)
+    fig.suptitle(label(f"{title_key}_single", lang, baseline=strategy_label(baseline, lang)) if replications == 1
+                 else label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications), fontsize=FONT_PT)
     return fig
 
 

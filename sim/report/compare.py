@@ -37,6 +37,18 @@ def ranking_metric(metrics: list[Metric]) -> Metric:
     return next((m for m in metrics if m.name == "co2_avoided_t"), metrics[0])
 
 
+def _cell(row, m: Metric, lang: str) -> str:
+    """A metric's mean ± CI half-width; a milestone some replications never reached says so."""
+    text = _mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]), float(row[f"{m.name}_ci95_high"]),
+                    m)
+    if m.kind != "milestone" or f"{m.name}_n" not in row.index:
+        return text
+    n, reached = int(row["n"]), int(row[f"{m.name}_n"])
+    if reached == 0:
+        return label("label.not_reached", lang)
+    return text if reached == n else f"{text} ({label('label.not_reached_in', lang, k=n - reached, n=n)})"
+
+
 def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
     cur = comparison.currency
     key = ranking_metric(metrics)
@@ -46,11 +58,11 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
     for rank, name in enumerate(ranked, start=1):
         row = comparison.table.loc[name]
         rows.append([str(rank), f"{_strategy(name, lang)} ({name})", f"{int(row['n'])}",
-                     *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
-                                float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
+                     *[_cell(row, m, lang) for m in metrics]])
     header = [label("label.rank", lang), label("label.strategy", lang), "n",
               *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics]]
-    return (f"<p>{h.e(label('caption.ranking', lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
+    caption = "label.ranking_single" if comparison.replications == 1 else "caption.ranking"
+    return (f"<p>{h.e(label(caption, lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
             + h.table(header, rows, left=2))
 
 
@@ -65,11 +77,13 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
     intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
     return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
-                                                  metrics, lang, currency=comparison.currency)
+                                                  metrics, lang, currency=comparison.currency,
+                                                  single=comparison.replications == 1)
 
 
 def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric], lang: str,
-                 first_header: str | None = None, verdict_header: str | None = None, currency: str = "CNY") -> str:
+                 first_header: str | None = None, verdict_header: str | None = None, currency: str = "CNY",
+                 single: bool = False) -> str:
     """Each of ``names`` (strategies, or a sweep's variants) minus ``baseline`` per metric: the difference with its
     95 % CI, which direction is better (the metric table's ``better``) and the verdict. ``paired`` has the columns
     of ``paired_differences.csv`` (``strategy`` naming the one compared)."""
@@ -89,7 +103,8 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
                           f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])
             classes.append(["", "", "", "", cls])
     header = [first_header or label("label.strategy", lang), label("label.metric", lang),
-              f"{label('label.difference', lang)} ({label('label.ci95', lang)})", label("label.direction", lang),
+              label("label.difference", lang) if single else f"{label('label.difference', lang)} ({label('label.ci95', lang)})",
+              label("label.direction", lang),
               verdict_header or label("label.verdict", lang)]
     return h.table(header, rows, left=2, classes=classes)
 
@@ -179,8 +194,14 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     title = label("report.compare_title", lang)
     meta = label("caption.compare_meta", lang, scenario=recorded.get("scenario", "-"), n=comparison.replications,
                  baseline=_strategy(comparison.baseline, lang), k=len(comparison.strategies))
+    from .compare_runs import comparison_warnings, replaced_note, tracks_and_pilot
+
+    replaced = replaced_note(recorded, lang)
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
-            *[h.note(n) for n in ctx.notes(lang)]]
+            *[h.note(n) for n in ctx.notes(lang)], *([h.note(replaced)] if replaced else []),
+            h.warnings_box(label("report.compare_warnings", lang),
+                           comparison_warnings(comparison.out_dir, comparison.strategies, comparison.replications,
+                                               lang, _strategy), label("report.no_compare_warnings", lang))]
     if ctx.scenario is not None:
         recorded_run = {"strategy": comparison.baseline,
                         **({"overrides": recorded["overrides"]} if "overrides" in recorded else {})}
@@ -189,6 +210,9 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     body += [f'<h2 id="ranking">{h.e(label("report.ranking", lang))}</h2>', _ranking_table(comparison, metrics, lang)]
     if len(comparison.strategies) > 1:
         body += [f'<h2 id="paired">{h.e(label("report.paired", lang))}</h2>', _paired_table(comparison, metrics, lang)]
+    tracks = tracks_and_pilot(comparison.out_dir, comparison.strategies, comparison.replications, lang, _strategy)
+    if tracks:
+        body += [f'<h2 id="tracks">{h.e(label("report.tracks_pilot", lang))}</h2>', tracks]
     body += _figures(comparison, ctx, lang)
     body += assumptions_section(ctx, baseline_summary(comparison), lang)
     return h.page(f"{title}: {recorded.get('scenario', '')}", lang, body, h.footer(lang))

@@ -74,7 +74,8 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
         intro = label("caption.sweep_paired", lang, base=labels[0], n=result.replications)
         parts += [f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>', f"<p>{h.e(intro)}</p>",
                   paired_table(paired, labels, labels[0], metrics, lang, first_header=label("label.variant", lang),
-                               verdict_header=label("label.verdict_first_variant", lang), currency=result.currency)]
+                               verdict_header=label("label.verdict_first_variant", lang), currency=result.currency,
+                               single=result.replications == 1)]
     return parts + _figures(result, comparisons, strategy, table, paired, anchor, lang)
 
 
