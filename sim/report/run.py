@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
 from ..labels import joined, label, money, quantity, quantity_range, track_label
@@ -169,8 +172,33 @@ def _column_value(value: float, divisor: float) -> str:
     return "-" if v == 0 else f"{v:,.{decimals_for(v)}f}"
 
 
-def _status_table(summary: dict, lang: str) -> str:
-    rows = [[label(f"status.{k}", lang), f"{int(v):,}"] for k, v in (summary.get("sites_by_status") or {}).items()]
+def outcome_counts(result: RunResult) -> dict[str, int]:
+    """Sites per outcome as the model decides them, with ``not_released`` split by why the office held the site:
+    ``held_target`` (its track, or the programme, reached its capacity target: the office stops releasing then),
+    ``no_track`` (its type is in no programme track) or ``not_released`` (the money or the build window ran out)."""
+    s = result.summary
+    counts = {k: int(v) for k, v in (s.get("sites_by_status") or {}).items()}
+    held = result.sites[result.sites["status"].astype(str).eq("not_released")]
+    if held.empty or "not_released" not in counts:
+        return counts
+    tracks = s.get("by_track") or {}
+    track = held["track"].astype(str).fillna("") if "track" in held else pd.Series("", index=held.index)
+    reached = {name for name, t in tracks.items() if (t.get("milestones") or {}).get("100%")}
+    if tracks:
+        reason = np.where(track.eq(""), "no_track", np.where(track.isin(reached), "held_target", "not_released"))
+    else:
+        done = bool((s.get("milestones") or {}).get("100%"))
+        reason = np.full(len(held), "held_target" if done else "not_released")
+    split = pd.Series(reason).value_counts()
+    counts.pop("not_released")
+    for key in ("held_target", "no_track", "not_released"):
+        if split.get(key):
+            counts[key] = int(split[key])
+    return counts
+
+
+def _status_table(result: RunResult, lang: str) -> str:
+    rows = [[label(f"status.{k}", lang), f"{v:,}"] for k, v in outcome_counts(result).items()]
     return h.table([label("label.outcome", lang), label("unit.sites", lang)], rows)
 
 
@@ -225,15 +253,23 @@ def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
                     rows, left=3, classes=[["", "", "src"] for _ in rows]))
 
 
-def _charts(result: RunResult, lang: str) -> list[str]:
+def _targets(summary: dict, target_kwp: float | None) -> dict[str, float]:
+    """The lines of the timeline: each track's target, else the programme's."""
+    tracks = {name: t["target_capacity_kwp"] for name, t in (summary.get("by_track") or {}).items()
+              if t.get("target_capacity_kwp")}
+    return tracks or ({"programme": target_kwp} if target_kwp else {})
+
+
+def _charts(result: RunResult, lang: str, target_kwp: float | None = None) -> list[str]:
     from .. import plotting
 
     s = result.summary
     return [
         f'<h2 id="charts">{h.e(label("report.charts", lang))}</h2>',
         h.img(plotting.capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones"),
-                                         lang=lang), label("caption.capacity_alt", lang),
-              label("caption.capacity", lang)),
+                                         lang=lang, targets=_targets(s, target_kwp)),
+              label("caption.capacity_alt", lang), label("caption.capacity", lang)),
+        *_budget(result, lang),
         h.img(plotting.energy_co2_by_year(result.annual, lang=lang), label("caption.energy_alt", lang),
               label("caption.energy", lang)),
         f'<h2 id="resources">{h.e(label("report.resources", lang))}</h2>',
@@ -242,6 +278,56 @@ def _charts(result: RunResult, lang: str) -> list[str]:
         _resource_table(s.get("resources") or {}, lang),
         _stage_table(result, lang),
     ]
+
+
+def _budget(result: RunResult, lang: str) -> list[str]:
+    """The programme's money by year, as a chart and a table: budget, committed, spent, lapsed (one unit per
+    column, in the run's currency)."""
+    from ..labels import common_scale, in_currency, unit
+    from ..plotting import budget_by_year
+
+    budget, cur = result.budget, result.summary.get("currency")
+    if budget is None or budget.empty:
+        return []
+    columns = ("budget_cny", "committed_cny", "spent_cny", "lapsed_cny")
+    divisor, name = common_scale(budget[list(columns)].to_numpy().ravel(), "CNY", lang)
+    money_unit = in_currency(unit(name, lang), cur, lang)
+    rows = [[str(int(r["year"])), *[_column_value(r[c], divisor) for c in columns]] for _, r in budget.iterrows()]
+    rows.append([label("label.total", lang), *[_column_value(budget[c].sum(), divisor) for c in columns]])
+    header = [label("label.year", lang), *[f"{label(f'label.money_{c[:-4]}', lang)} [{money_unit}]" for c in columns]]
+    return [f'<h3 id="budget">{h.e(label("report.budget", lang))}</h3>',
+            h.img(budget_by_year(budget, lang=lang, currency=cur), label("report.budget", lang),
+                  label("caption.budget", lang)), h.table(header, rows)]
+
+
+def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
+    """Per township (as the data names it): candidate and built sites, capacity and capex built, rural households
+    covered (the numbers of :func:`sim.workbook.by_township`)."""
+    from ..labels import in_currency, unit
+    from ..workbook import by_township
+
+    table = by_township(result.sites, "CNY")
+    if table.empty:
+        return []
+    from ..labels import common_scale
+
+    cur = result.summary.get("currency")
+    capex = table.iloc[:, 4].to_numpy(float) * 1e6  # by_township gives millions
+    divisor, name = common_scale(capex, "CNY", lang)
+    rows = [[r.iloc[0], f"{int(r.iloc[1]):,}", f"{int(r.iloc[2]):,}", _column_value(r.iloc[3], 1.0),
+             _column_value(c, divisor), f"{int(r.iloc[5]):,}"] for c, (_, r) in zip(capex, table.iterrows())]
+    header = [label("label.township", lang), label("label.candidates", lang), label("label.built", lang),
+              f"{label('label.capacity', lang)} [{unit('MWp', lang)}]",
+              f"{label('label.capex', lang)} [{in_currency(unit(name, lang), cur, lang)}]",
+              label("label.households", lang)]
+    parts = [f'<h3 id="townships">{h.e(label("report.townships", lang))}</h3>']
+    towns = ctx.layers.get("townships")
+    if towns is not None and len(towns) and "name" in towns:
+        from ..plotting import township_map
+
+        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang),
+                           label("report.townships", lang), label("caption.township_map", lang)))
+    return parts + [h.table(header, rows)]
 
 
 def _map(result: RunResult, ctx: Context, lang: str) -> list[str]:
@@ -254,7 +340,19 @@ def _map(result: RunResult, ctx: Context, lang: str) -> list[str]:
                               n=f"{int(result.summary.get('sites_built') or 0):,}",
                               mw=quantity(result.summary.get("capacity_built_kwp"), "kWp", lang)))
     parts.append(h.img(fig, label("caption.map_alt", lang), label("caption.map", lang)))
-    return parts
+    return parts + _townships(result, ctx, lang) + _grid(result, ctx, lang)
+
+
+def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
+    """Where the grid's headroom is: every transformer coloured by how full its hosting limit is."""
+    from .. import plotting
+
+    if result.transformers is None or result.transformers.empty or "transformer_id" not in result.sites:
+        return []
+    fig = plotting.transformer_map(result.transformers, plotting.transformer_points_of(result.sites),
+                                   boundary=ctx.layers.get("boundary"), lang=lang)
+    return [f'<h3 id="grid">{h.e(label("report.grid", lang))}</h3>',
+            h.img(fig, label("report.grid", lang), label("caption.grid_map", lang))]
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:
@@ -280,12 +378,12 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
         f'<h2 id="pilot">{h.e(label("report.pilot", lang))}</h2>',
         f"<p>{h.e(label('caption.pilot', lang, minimums=_pilot_minimums(lang)))}</p>",
         _pilot_table(s.get("pilot_coverage") or {}, lang),
-        *_charts(result, lang),
+        *_charts(result, lang, target),
         *_map(result, ctx, lang),
         f'<h2 id="sites">{h.e(label("report.sites", lang))}</h2>',
         _type_table(result, lang),
         f"<h3>{h.e(label('report.outcomes', lang))}</h3>",
-        _status_table(s, lang),
+        _status_table(result, lang),
     ]
     return h.page(f"{title}: {s.get('scenario')}", lang, body, h.footer(lang))
 
