@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..labels import label, unit
-from ..metrics import Metric, bars, unit_label
+from ..metrics import Metric, bars, in_lang, unit_label
 from .style import FONT_PT, _figure, _style, line_styles, palette, save_png
 
 BAND_VARIABLES: dict[str, tuple[str, str]] = {
@@ -87,8 +87,11 @@ def bands_figure(bands: pd.DataFrame, strategies: list[str], replications: int, 
     for ax, (var, (key, unit_name)) in zip(axes, BAND_VARIABLES.items()):
         _style(ax)
         sub = bands[bands["variable"] == var]
+        scale = 10.0 if lang == "zh" and unit_name == "kt" else 1.0  # 千吨 -> 万吨, the official unit
+        unit_name = "t_1e4" if scale == 10.0 else unit_name
         for name in strategies:
             s = sub[sub["strategy"] == name].sort_values("year")
+            s = s.assign(**{c: s[c] / scale for c in ("mean", "ci95_low", "ci95_high")})
             x = year_end(s["year"])
             ax.plot(x, s["mean"], color=colours[name], linestyle=styles[name], linewidth=1.8,
                     label=strategy_label(name, lang))
@@ -109,7 +112,7 @@ def metric_bars_figure(table: pd.DataFrame, strategies: list[str], replications:
                        currency: str = "CNY") -> Figure:
     """One panel per metric: a horizontal bar per strategy (mean, named on the axis) with its 95 % CI."""
     colours = palette(strategies)
-    metrics = shown_metrics(table, strategies)
+    metrics = [in_lang(m, lang) for m in shown_metrics(table, strategies)]
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = _figure(4.3 * ncols + 1.6, (0.42 * len(strategies) + 1.3) * nrows + 0.5)
@@ -152,7 +155,7 @@ def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], basel
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
     table = paired.set_index(["strategy", "metric"])
-    metrics = [m for m in bars() if m.name in set(paired["metric"])
+    metrics = [in_lang(m, lang) for m in bars() if m.name in set(paired["metric"])
                and np.any(np.abs(np.nan_to_num(paired.loc[paired["metric"] == m.name, "mean"].to_numpy(float))) > 0)]
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from ..labels import check_lang, label
-from ..metrics import Metric, unit_label
+from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
 
@@ -103,7 +103,9 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
                           f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])
             classes.append(["", "", "", "", cls])
     header = [first_header or label("label.strategy", lang), label("label.metric", lang),
-              label("label.difference", lang) if single else f"{label('label.difference', lang)} ({label('label.ci95', lang)})",
+              label("label.difference", lang) if single else label("label.difference_ci", lang,
+                                                                   difference=label("label.difference", lang),
+                                                                   ci=label("label.ci95", lang)),
               label("label.direction", lang),
               verdict_header or label("label.verdict", lang)]
     return h.table(header, rows, left=2, classes=classes)
@@ -190,7 +192,7 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     recorded = recorded or {}
     from ..plotting.compare import shown_metrics
 
-    metrics = shown_metrics(comparison.table, comparison.strategies)
+    metrics = [in_lang(m, lang) for m in shown_metrics(comparison.table, comparison.strategies)]
     title = label("report.compare_title", lang)
     meta = label("caption.compare_meta", lang, scenario=recorded.get("scenario", "-"), n=comparison.replications,
                  baseline=_strategy(comparison.baseline, lang), k=len(comparison.strategies))

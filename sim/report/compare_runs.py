@@ -32,7 +32,9 @@ def strategy_warnings(name: str, summaries: list[dict], lang: str) -> list[str]:
         out.append(label("warn.target_missed", lang, k=missed, n=n))
     dropped = [int((s.get("sites_by_status") or {}).get("dropped_hosting") or 0) for s in summaries]
     if any(dropped):
-        out.append(label("warn.dropped", lang, mean=f"{sum(dropped) / n:,.0f}", k=sum(1 for d in dropped if d), n=n))
+        mean = sum(dropped) / n
+        out.append(label("warn.dropped", lang, mean=f"{mean:,.{1 if mean < 10 else 0}f}",
+                         k=sum(1 for d in dropped if d), n=n))
     categories = {}
     for s in summaries:
         for cat, cov in (s.get("pilot_coverage") or {}).items():

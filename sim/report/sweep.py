@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from ..labels import check_lang, label
-from ..metrics import Metric, unit_label
+from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, load_context, programme_items
 from .compare import _mean_ci, _strategy, assumptions_section, baseline_summary, paired_table
@@ -63,7 +63,7 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
 
     labels = list(result.variants["variant"])
     table, paired = strategy_view(result, strategy)
-    metrics = shown_metrics(table, labels)
+    metrics = [in_lang(m, lang) for m in shown_metrics(table, labels)]
     anchor = f"strategy-{k}"
     heading = label("report.sweep_strategy", lang, strategy=f"{_strategy(strategy, lang)} ({strategy})")
     parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
