@@ -747,3 +747,13 @@ def test_bands_are_drawn_at_year_end_and_clipped_to_what_is_possible():
         band = ax.collections[0].get_paths()[0].vertices
         assert band[:, 1].min() >= 0.0  # the band never goes below zero
         assert pd.Timestamp(ax.lines[0].get_xdata()[0]).strftime("%m-%d") == "12-31"
+
+
+@pytest.mark.slow
+def test_sweep_report_has_a_warnings_section(sweep_folder, tmp_path):
+    from sim.report import write_any_report
+
+    text = write_any_report(sweep_folder, out=tmp_path / "s.html").read_text(encoding="utf-8")
+    box = text[text.index('id="warnings"'):text.index('id="programme"')]
+    assert label("report.compare_warnings") in box
+    assert "rollout.crews=1 · " in box  # 1 crew cannot reach the target in 6 years: said, per variant

@@ -86,8 +86,13 @@ def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en",
     swept = ", ".join(f"{k} = {', '.join(_value(v) for v in values)}" for k, values in result.params.items())
     meta = label("caption.sweep_meta", lang, scenario=doc.get("scenario", "-"), swept=swept,
                  v=len(result.variants), k=len(result.strategies), n=result.replications)
+    from .compare_runs import comparison_warnings
+
+    found = [f"{variant} · {w}" for variant, c in comparisons.items()
+             for w in comparison_warnings(c.out_dir, result.strategies, result.replications, lang, _strategy)]
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
-            *[h.note(n) for n in ctx.notes(lang)]]
+            *[h.note(n) for n in ctx.notes(lang)],
+            h.warnings_box(label("report.compare_warnings", lang), found, label("report.no_compare_warnings", lang))]
     if ctx.scenario is not None:
         recorded = {"overrides": doc["overrides"]} if "overrides" in doc else {}
         items = [it for it in programme_items(ctx, recorded, lang) if it[0] != label("label.strategy", lang)]
