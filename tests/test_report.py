@@ -757,3 +757,16 @@ def test_sweep_report_has_a_warnings_section(sweep_folder, tmp_path):
     box = text[text.index('id="warnings"'):text.index('id="programme"')]
     assert label("report.compare_warnings") in box
     assert "rollout.crews=1 · " in box  # 1 crew cannot reach the target in 6 years: said, per variant
+
+
+def test_timeline_labels_stay_above_the_data_and_show_the_targets(run_folder):
+    result = sim.read_run(run_folder)
+    s = result.summary
+    fig = plotting.capacity_timeline(result.sites, start_date=s["start_date"], milestones=s["milestones"],
+                                     targets={"programme": 50_000.0})
+    ax = fig.axes[0]
+    top = max(line.get_ydata().max() for line in ax.lines if len(line.get_ydata()) > 2)
+    marks = [t for t in ax.texts if "target" in t.get_text()]
+    assert marks and all(t.get_position()[1] > top for t in marks)  # milestone labels never cover the data
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert label("label.target_of", name=label("label.programme"), value="50.0 MWp") in legend

@@ -93,7 +93,7 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     total = online.sum(axis=1)
     ax.plot(x, total, color="#333333", linewidth=1.0)
     ax.set_xlim(x[0], x[-1])
-    top = max(float(total.max()), *[float(v) / divisor for v in (targets or {}).values() if v])
+    top = max([float(total.max()), *[float(v) / divisor for v in (targets or {}).values() if v]])
     target_handles = _target_lines(ax, sites, x, divisor, targets or {}, lang)
     ms = [(share, pd.Timestamp(date)) for share, date in (milestones or {}).items() if date]
     # the labels sit in a band above the highest value: one row each, so they cover neither the data nor each other
