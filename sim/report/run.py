@@ -226,22 +226,34 @@ def _programme(ctx: Context, summary: dict, lang: str) -> str:
 
 
 def _track_table(summary: dict, lang: str) -> str:
-    """Per programme track: its site types, what it built against its target, its capex, energy and CO2."""
+    """Per programme track (its name in ``lang`` with its key): its site types, what it built against its target,
+    its capex, energy and CO2 (each column in one unit, in the header)."""
+    from ..labels import common_scale, in_currency, unit
     from ..plotting import site_type_label
 
     tracks = summary.get("by_track") or {}
     if not tracks:
         return ""
-    rows = [[track_label(name, lang), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
+    scales = {col: common_scale([t[col] for t in tracks.values()], base, lang) for col, base in
+              (("capex_cny", "CNY"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
+    rows = [[_named(track_label(name, lang), name), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
              f"{int(tr['sites_built']):,}",
              quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
-             _money(tr["capex_cny"], "CNY", summary, lang), quantity(tr["energy_mwh"], "MWh", lang),
-             quantity(tr["co2_avoided_t"], "t", lang), (tr.get("milestones") or {}).get("100%") or "-"]
+             *[_column_value(tr[col], scales[col][0]) for col in scales],
+             (tr.get("milestones") or {}).get("100%") or "-"]
             for name, tr in tracks.items()]
+    units = [in_currency(unit(scales[col][1], lang), summary.get("currency"), lang) for col in scales]
     header = [label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity",
-                                       "label.target", "label.capex", "label.energy_short", "label.co2_short",
-                                       "label.target_reached")]
+                                       "label.target")]
+    header += [f"{label(k, lang)} [{u}]" for k, u in zip(("label.capex", "label.energy_short", "label.co2_short"),
+                                                         units)]
+    header.append(label("label.target_reached", lang))
     return f"<h3>{h.e(label('label.tracks', lang))}</h3>" + h.table(header, rows, left=2)
+
+
+def _named(text: str, key: str) -> str:
+    """A human name with the scenario's key beside it when they differ: ``rooftop pilot (rooftop_pilot)``."""
+    return text if text == key else f"{text} ({key})"
 
 
 def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
