@@ -47,6 +47,7 @@ th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
 td:not(.l){white-space:nowrap}
 th{background:#eef2f6}
 td.l,th.l{text-align:left}
+td.l{min-width:6em}
 td.ok,span.ok{color:#00734d;font-weight:bold}
 td.no,span.no{color:#b03c00;font-weight:bold}
 td.src{text-align:left;font-size:12px;color:#555;max-width:520px}
