@@ -349,6 +349,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     _status(f"drawing the figures of the report of {args.folder} ...")
     path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
+    if args.pdf:
+        from .report.pdf import write_pdf
+
+        t0 = time.perf_counter()
+        pdf = write_pdf(path)
+        print(f"wrote {pdf} ({pdf.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -381,13 +387,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_strategies(args: argparse.Namespace) -> int:
     import inspect
+    import textwrap
 
     from .strategies import REGISTRY
 
+    width = min(100, max(40, _terminal_width()))
     for name in sorted(REGISTRY):
-        doc = " ".join(inspect.getdoc(REGISTRY[name]).split())
-        print(f"{name}\n    {doc}\n")
+        doc = plain_text(" ".join(inspect.getdoc(REGISTRY[name]).split()))
+        print(name)
+        print(textwrap.fill(doc, width=width, initial_indent="    ", subsequent_indent="    ") + "\n")
     return 0
+
+
+def plain_text(doc: str) -> str:
+    """A docstring's text without Sphinx markup: ``:func:`sim.planning.select_sites``` -> ``sim.planning.select_sites``,
+    double back-quotes dropped."""
+    import re
+
+    doc = re.sub(r":[\w:]+:`~?([^`]+)`", r"\1", doc)
+    return re.sub(r"``([^`]+)``", r"\1", doc)
 
 
 # --------------------------------------------------------------------------------------------- parser
@@ -481,7 +499,10 @@ def _add_report_parser(sub) -> None:
     p.add_argument("--scenario", metavar="SCENARIO.yaml",
                    help="scenario file of the run, for the programme, the assumptions and the map layers "
                         "(default: the one the folder records, if it still exists)")
-    p.add_argument("-o", "--out", metavar="FILE.html", help="report file (default: FOLDER/report.html)")
+    p.add_argument("-o", "--out", metavar="FILE.html",
+                   help="report file (default: FOLDER/report.html; with --lang zh FOLDER/report.zh.html)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print it to an A4 PDF beside it (report.pdf), offline, with a headless Chromium")
     p.set_defaults(func=cmd_report)
 
 

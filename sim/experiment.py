@@ -13,7 +13,10 @@ Output folder (``out_dir``)::
     comparison.csv                 a row per strategy: n, and mean, ci95_low, ci95_high of every metric
     paired_differences.csv         strategy minus baseline per metric, paired by replication
     annual_bands.csv               cumulative capacity online and CO2 per year: mean and 95 % CI per strategy
-    comparison.json                all of the above plus the list of runs
+    comparison.json                all of the above plus the list of runs, the --set changes (overrides) and the
+                                   files read with their SHA-256 (inputs)
+    scenario.yaml                  the scenario exactly as compared (:func:`sim.scenario.as_run_yaml`)
+    layers.gpkg                    the county's map layers, for the report (:func:`sim.results.write_layers`)
     *.png                          figures (see :mod:`sim.plotting.compare`)
 
 An interrupted comparison resumes: runs already in ``out_dir`` that match the scenario, its input files, the
@@ -95,6 +98,9 @@ class Comparison:
     """The scenario's ``economics.currency``, which labels the money metrics."""
     solutions: dict = field(default_factory=dict)
     """How the optimising strategies were solved (:class:`sim.planning.Solution` by strategy)."""
+    replaced: dict | None = None
+    """The earlier comparison of other strategies or replications that this one replaced in ``out_dir``
+    (``strategies``, ``replications``), else None."""
 
 
 # --------------------------------------------------------------------------------------------- statistics
@@ -567,20 +573,45 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
             _execute(client, prepared, todo, run_fn, store, bar)
 
     runs, annual, built = _read_runs(out_dir, tasks, scenario.economics.discount_rate)
-    comparison = Comparison(
+    replaced = _replaced(out_dir, names, replications)
+    comparison = Comparison(replaced=replaced,
         table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
         out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
         bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
         solutions=solutions,
     )
-    _write_tables(comparison, scenario)
+    layers = _map_layers(scenario)
+    _write_tables(comparison, scenario, prepared.input_files)
+    write_as_run(out_dir, scenario, layers)
     if figures:
         from .plotting.compare import write_figures
 
         maps = {s: built[(s, 0)] for s in names}
         _status(progress, "drawing the figures ...")
-        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=_map_layers(scenario))
+        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=layers)
     return comparison
+
+
+def _replaced(out_dir: Path, names: list[str], replications: int) -> dict | None:
+    """What the folder's comparison compared before, when it was other strategies or replications (their runs stay
+    under ``runs/``; the tables are this comparison's)."""
+    try:
+        old = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before = {"strategies": list(old.get("strategies") or []), "replications": old.get("replications")}
+    return None if before == {"strategies": list(names), "replications": replications} else before
+
+
+def write_as_run(out_dir: Path, scenario, layers: dict | None) -> None:
+    """``scenario.yaml`` (the scenario as run) and ``layers.gpkg`` (its map layers) into a comparison or sweep
+    folder, each atomically, so that its report renders from the folder alone."""
+    from .results import AS_RUN_FILE, LAYERS_FILE, write_layers
+    from .scenario import as_run_yaml
+
+    atomic_write(out_dir / AS_RUN_FILE, as_run_yaml(scenario))
+    if layers:
+        atomic_folder(out_dir, lambda tmp: write_layers(layers, tmp / LAYERS_FILE), stale=(LAYERS_FILE,))
 
 
 def _map_layers(scenario) -> dict | None:
@@ -593,7 +624,7 @@ def _map_layers(scenario) -> dict | None:
         return None
 
 
-def _write_tables(comparison: Comparison, scenario) -> None:
+def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = None) -> None:
     out = comparison.out_dir
     out.mkdir(parents=True, exist_ok=True)
     table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
@@ -606,6 +637,8 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "scenario": scenario.name,
         "scenario_file": str(scenario.path.resolve()) if scenario.path is not None else None,
         "inputs_sha256": pipeline.inputs_sha256(scenario),
+        "overrides": scenario.overrides,
+        "inputs": inputs if inputs is not None else pipeline.input_files(scenario),
         "scenario_seed": scenario.seed,
         "start_date": scenario.start_date.isoformat(),
         "strategies": comparison.strategies,
@@ -620,6 +653,7 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "paired_differences": comparison.paired.to_dict(orient="records"),
         "runs": comparison.runs.to_dict(orient="records"),
         "optimisation": {name: sol.record() for name, sol in sorted(comparison.solutions.items())},
+        "replaced": comparison.replaced,
     }
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
@@ -647,7 +681,8 @@ def read_comparison(out_dir: str | Path) -> Comparison:
     return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),
                       runs=pd.DataFrame(doc.get("runs") or []), out_dir=out_dir, strategies=list(doc["strategies"]),
                       baseline=doc["baseline"], replications=int(doc["replications"]),
-                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures)
+                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures,
+                      currency=doc.get("currency") or "CNY")
 
 
 def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int = 0) -> dict[str, pd.DataFrame]:
@@ -680,7 +715,7 @@ def _format_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def line(cells: list[str]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    return [line(header), line(["-" * w for w in widths]), *[line(r) for r in rows]]
+    return [line(header).rstrip(), line(["-" * w for w in widths]), *[line(r).rstrip() for r in rows]]
 
 
 def print_comparison(comparison: Comparison, file=None) -> None:
@@ -694,7 +729,12 @@ def print_comparison(comparison: Comparison, file=None) -> None:
         row = table.loc[name]
         rows.append([name, str(int(row["n"])), *[
             _mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
-    print(f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
+    if comparison.replaced:
+        old = comparison.replaced
+        print(f"  replaced the comparison of {', '.join(old['strategies'])} ({old['replications']} replications) "
+              f"this folder held; its runs are kept under {comparison.out_dir / 'runs'}", file=file)
+    print("  1 replication per strategy: no confidence interval" if comparison.replications == 1 else
+          f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
     for name, solution in sorted(comparison.solutions.items()):
         print("  " + solution.line(name), file=file)
     for text in _format_table(header, rows):

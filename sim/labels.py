@@ -28,6 +28,23 @@ LADDERS: dict[str, tuple[tuple[float, str], ...]] = {
 }
 
 
+#: Chinese official units: money in 万元 / 亿元, tonnes in 万吨 / 亿吨, energy in 万千瓦时 / 亿千瓦时 (capacity as in
+#: English). A ladder of ``LADDERS_BY_LANG[lang]`` replaces that of :data:`LADDERS` for its base unit.
+LADDERS_BY_LANG: dict[str, dict[str, tuple[tuple[float, str], ...]]] = {
+    "zh": {
+        "CNY": ((1.0, "CNY"), (1e4, "CNY_1e4"), (1e8, "CNY_1e8")),
+        "t": ((1.0, "t"), (1e4, "t_1e4"), (1e8, "t_1e8")),
+        "kWh": ((1.0, "kWh"), (1e4, "kWh_1e4"), (1e8, "kWh_1e8")),
+        "MWh": ((1e-3, "kWh"), (10.0, "kWh_1e4"), (1e5, "kWh_1e8")),
+    },
+}
+
+
+def ladder(base_unit: str, lang: str = "en") -> tuple[tuple[float, str], ...] | None:
+    """The steps ``(divisor, unit key)`` of a unit that rescales, in ``lang`` (None if it does not rescale)."""
+    return LADDERS_BY_LANG.get(lang, {}).get(base_unit) or LADDERS.get(base_unit)
+
+
 @lru_cache(maxsize=1)
 def _table() -> dict[str, dict[str, str]]:
     with resources.files("sim").joinpath(TABLE).open("r", encoding="utf-8", newline="") as fh:
@@ -60,6 +77,21 @@ def label(key: str, lang: str = "en", default: str | None = None, **values) -> s
     return text.format(**values) if values else text
 
 
+#: How a list is joined, and its parts: the enumeration comma and the semicolon in Chinese.
+LIST_SEP = {"en": ", ", "zh": "、"}
+PART_SEP = {"en": "; ", "zh": "；"}
+
+
+def joined(items, lang: str = "en", *, parts: bool = False) -> str:
+    """``items`` as one list in ``lang``'s punctuation (``parts``: clauses, joined by a semicolon)."""
+    return (PART_SEP if parts else LIST_SEP)[check_lang(lang)].join(str(i) for i in items)
+
+
+def track_label(name: str, lang: str = "en") -> str:
+    """A programme track's name in ``lang`` (``track.<name>`` in the label table, else the name as given)."""
+    return label(f"track.{name}", lang, default=name)
+
+
 def has_label(key: str) -> bool:
     return key in _table()
 
@@ -83,13 +115,13 @@ def decimals_for(value: float) -> int:
     return 2 if a < 10 else (1 if a < 100 else 0)
 
 
-def rescale(value: float, base_unit: str) -> tuple[float, str]:
-    """``(value / divisor, unit key)`` in the largest step of the unit's ladder the value reaches."""
-    ladder = LADDERS.get(base_unit)
-    if ladder is None or value is None or not math.isfinite(value):
+def rescale(value: float, base_unit: str, lang: str = "en") -> tuple[float, str]:
+    """``(value / divisor, unit key)`` in the largest step of the unit's ladder (in ``lang``) the value reaches."""
+    steps = ladder(base_unit, lang)
+    if steps is None or value is None or not math.isfinite(value):
         return value, base_unit
-    divisor, name = ladder[0]
-    for d, n in ladder:
+    divisor, name = steps[0]
+    for d, n in steps:
         if abs(value) >= d:
             divisor, name = d, n
     return value / divisor, name
@@ -100,9 +132,30 @@ def quantity(value: float | None, base_unit: str, lang: str = "en", decimals: in
     ``quantity(3500, "MWh")`` -> ``3.50 GWh``. ``None`` / NaN -> ``-``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    scaled, name = rescale(float(value), base_unit)
+    scaled, name = rescale(float(value), base_unit, lang)
     digits = decimals_for(scaled) if decimals is None else decimals
-    return f"{scaled:,.{digits}f} {unit(name, lang)}".strip()
+    return f"{scaled:,.{digits}f}{_UNIT_SEP[lang]}{unit(name, lang)}".strip()
+
+
+#: Between a number and its unit: a space in English, none in Chinese (101兆瓦, 3.44亿元).
+_UNIT_SEP = {"en": " ", "zh": ""}
+
+
+def with_unit(number: str, name: str, lang: str = "en") -> str:
+    """A number already written (``"5"``) with a unit that does not rescale: ``5 years`` / ``5年``."""
+    return f"{number}{_UNIT_SEP[check_lang(lang)]}{unit(name, lang)}"
+
+
+def quantity_range(low: float | None, high: float | None, base_unit: str, lang: str = "en") -> str:
+    """A range in one unit, that of its larger end: ``quantity_range(769e3, 1.64e6, "t")`` -> ``0.77-1.64 Mt``
+    (never ``769 kt - 1.64 Mt``)."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "-"
+    largest = max(abs(float(low)), abs(float(high)))
+    top, name = rescale(largest, base_unit, lang)
+    divisor = largest / top if top else 1.0
+    digits = decimals_for(top)
+    return f"{float(low) / divisor:,.{digits}f}-{float(high) / divisor:,.{digits}f}{_UNIT_SEP[lang]}{unit(name, lang)}"
 
 
 COLUMN_MIN = 10.0
@@ -110,20 +163,33 @@ COLUMN_MIN = 10.0
 than 1.59 TWh, so that its smaller values keep their digits: 431 GWh, not 0.43 TWh)."""
 
 
-def common_scale(values, base_unit: str) -> tuple[float, str]:
-    """``(divisor, unit key)`` for a whole axis or table column: the largest unit of the ladder in which the largest
-    of ``values`` is at least :data:`COLUMN_MIN`."""
+def common_scale(values, base_unit: str, lang: str = "en") -> tuple[float, str]:
+    """``(divisor, unit key)`` for a whole axis or table column: the largest unit of the ladder (in ``lang``) in
+    which the largest of ``values`` is at least :data:`COLUMN_MIN`."""
     finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
     top = max(finite) if finite else 0.0
-    ladder = LADDERS.get(base_unit, ((1.0, base_unit),))
-    divisor, name = ladder[0]
-    for d, n in ladder:
+    steps = ladder(base_unit, lang) or ((1.0, base_unit),)
+    divisor, name = steps[0]
+    for d, n in steps:
         if top >= COLUMN_MIN * d:
             divisor, name = d, n
     return divisor, name
 
 
-def in_currency(text: str, currency: str | None) -> str:
+def in_currency(text: str, currency: str | None, lang: str = "en") -> str:
     """``text`` with its CNY money labels in ``currency`` (the scenario's ``economics.currency``: a label only, the
-    values are the same)."""
-    return text if not currency or currency == "CNY" else text.replace("CNY", currency)
+    values are the same). In Chinese the yuan (元, as in 万元 or 元/千瓦时) becomes the currency's Chinese name
+    (``currency.EUR``: 欧元), or its ISO code where the label table has none."""
+    if not currency or currency == "CNY":
+        return text
+    text = text.replace("CNY", currency)
+    if lang == "zh":
+        text = text.replace("元", label(f"currency.{currency}", "zh", default=currency))
+    return text
+
+
+def money(value: float | None, base_unit: str, lang: str = "en", currency: str | None = "CNY",
+          decimals: int | None = None) -> str:
+    """:func:`quantity` of a money figure (``base_unit`` ``CNY``, ``CNY/kWh``, ``CNY/t`` ...) labelled in
+    ``currency`` (:func:`in_currency`): ``money(3.44e8, "CNY", "en", "EUR")`` -> ``344 million EUR``."""
+    return in_currency(quantity(value, base_unit, lang, decimals), currency, lang)

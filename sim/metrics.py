@@ -119,3 +119,22 @@ def printed(currency: str = "CNY") -> list[Metric]:
 def bars(currency: str = "CNY") -> list[Metric]:
     """The metrics the comparison figures show, in table order (money labelled in ``currency``)."""
     return [in_currency(m, currency) for m in METRICS.values() if m.bar]
+
+
+def unit_label(metric: Metric, lang: str = "en", currency: str | None = "CNY") -> str:
+    """The metric's display unit in ``lang`` with money in ``currency`` (:func:`sim.labels.in_currency`): ``million
+    EUR``, ``百万欧元``."""
+    return labels.in_currency(labels.unit(metric.display_unit, lang), currency, lang)
+
+
+#: Display units Chinese officials use in place of the table's: display unit -> (divisor from the metric's unit, unit
+#: key, decimals): CO2 in 万吨, energy in 亿千瓦时, money in 亿元.
+ZH_DISPLAY = {"kt": (1e4, "t_1e4", 1), "GWh": (1e5, "kWh_1e8", 2), "million CNY": (1e8, "CNY_1e8", 2)}
+
+
+def in_lang(metric: Metric, lang: str = "en") -> Metric:
+    """``metric`` shown in ``lang``'s official units (:data:`ZH_DISPLAY` in Chinese; unchanged in English)."""
+    if lang != "zh" or metric.display_unit not in ZH_DISPLAY:
+        return metric
+    divisor, unit, decimals = ZH_DISPLAY[metric.display_unit]
+    return replace(metric, divisor=divisor, display_unit=unit, decimals=decimals)

@@ -33,8 +33,9 @@ from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from .errors import InputError
+from .labels import in_currency, quantity
 from .planning import PlanInputs
-from .scenario import Scenario
+from .scenario import Scenario, as_run_yaml
 
 
 PREPARE_STEPS = 4  # sites, weather, eligibility, yields
@@ -59,7 +60,8 @@ class _Steps:
     def __init__(self, enabled: bool, total: int) -> None:
         self.timings: dict[str, float] = {}
         self.bar = None
-        self.lines = enabled and not _stderr_is_terminal()
+        # a terminal that reports no width (some CI pseudo-terminals) gets the plain lines, not a bar of width 0
+        self.lines = enabled and (not _stderr_is_terminal() or _stderr_columns() < MIN_BAR_COLUMNS)
         if enabled and not self.lines:
             from tqdm import tqdm
 
@@ -81,6 +83,18 @@ class _Steps:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+#: Narrowest terminal that gets a progress bar.
+MIN_BAR_COLUMNS = 20
+
+
+def _stderr_columns() -> int:
+    """Width of the terminal on stderr in columns (``COLUMNS`` when set), 0 when it reports none."""
+    try:
+        return int(os.environ.get("COLUMNS") or 0) or os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def _stderr_is_terminal() -> bool:
@@ -113,6 +127,23 @@ def inputs_sha256(scenario: Scenario) -> str:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
     return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (None if it does not exist)."""
+    if not Path(path).is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_files(scenario: Scenario) -> list[dict]:
+    """``[{"path", "sha256"}]`` of the scenario file and every data file it names (:func:`input_paths`), in that
+    order: what ``summary.json`` records as ``inputs``."""
+    return [{"path": str(p), "sha256": file_sha256(p)} for p in input_paths(scenario)]
 
 
 def county_time_zone(scenario: Scenario, sites) -> str:
@@ -161,6 +192,8 @@ class Prepared:
     """Release orders of the seed-independent strategies, computed once (:func:`precompute_orders`)."""
     plans: dict[str, planning.Plan] = field(default_factory=dict)
     """The plan of each optimising strategy, with how it was solved (:func:`precompute_orders`)."""
+    input_files: list[dict] = field(default_factory=list)
+    """The files the run read, with their SHA-256 (:func:`input_files`; ``summary.json`` ``inputs``)."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -185,7 +218,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         weather_sources=[w.source for w in weathers],
         eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
-        time_zone=time_zone, timings=dict(steps.timings),
+        time_zone=time_zone, timings=dict(steps.timings), input_files=input_files(scenario),
     )
 
 
@@ -203,7 +236,17 @@ def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None
         steps.close()
     # timings stay out of summary.json, which must be byte-identical for the same scenario and seed
     result.timings = {**steps.timings, "total": time.perf_counter() - t_start}
+    result.layers = context_layers(scenario)
     return result
+
+
+def context_layers(scenario: Scenario) -> dict | None:
+    """The county's map layers (:func:`sim.sites.map_layers`) that a run folder keeps for its report
+    (``layers.gpkg``); None when they cannot be read."""
+    try:
+        return sitesmod.map_layers(scenario)
+    except InputError:
+        return None
 
 
 def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | None = None, *,
@@ -324,6 +367,7 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
     sites = _site_table(prepared, order, rollout, acc)
     return RunResult(summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc), sites=sites,
+                     scenario_as_run=as_run_yaml(scenario, strategy=strategy, seed=seed),
                      annual=acc.annual.copy(), events=rollout.events, site_years=acc.site_years,
                      stage_durations=rollout.stage_durations, budget=rollout.budget,
                      transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, sites,
@@ -401,8 +445,13 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "inputs_sha256": inputs_sha256(scenario),
         "optimisation": {name: prepared.plans[name].solution.record() for name in run_strategies(scenario, strategy)
                          if name in prepared.plans},
+        "overrides": scenario.overrides,
+        "inputs": prepared.input_files or input_files(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
+    for key in TEXT_WITH_MONEY:  # the text fields name prices in the scenario's currency, as the numbers are
+        if isinstance(summary.get(key), str):
+            summary[key] = in_currency(summary[key], scenario.economics.currency)
     if not scenario.pilot_coverage:
         summary["pilot_coverage"] = {}
     return ordered_summary(summary)
@@ -484,6 +533,8 @@ def _hosting_drops(outcomes: pd.DataFrame) -> dict:
 
 
 #: ``summary.json`` keys taken as they are from the accounting's totals.
+#: Text fields of ``summary.json`` that may name a price (labelled in the scenario's currency).
+TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source")
 SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
                        "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
                        "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",
@@ -502,9 +553,9 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
                          horizon_years=scenario.horizon_years)
     return {
-        "sites (candidate / eligible)": f"{len(sites)} / {len(eligible)}",
-        "eligible capacity": f"{eligible['capacity_kwp'].sum() / 1000:,.1f} MWp",
-        "transformers": len(transformers),
+        "sites (candidate / eligible)": f"{len(sites):,} / {len(eligible):,}",
+        "eligible capacity": quantity(float(eligible["capacity_kwp"].sum()), "kWp"),
+        "transformers": f"{len(transformers):,}",
         "weather": ", ".join(w.source for w in weathers),
         "emission factor": factor.source,
         "strategy": scenario.strategy,

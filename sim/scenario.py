@@ -201,6 +201,7 @@ class Scenario(StrictModel):
                                      description="the optimising strategies optimal and multi_year_plan")
 
     _path: Path | None = PrivateAttr(None)
+    _overrides: dict = PrivateAttr(default_factory=dict)
 
     @field_validator("time_zone")
     @classmethod
@@ -228,6 +229,12 @@ class Scenario(StrictModel):
         return self._path
 
     @property
+    def overrides(self) -> dict[str, Any]:
+        """The changes made to the file's values (``--set``, ``--param``, :meth:`with_changes`, the keyword
+        arguments of :func:`load_scenario`), in the order given: dotted key -> value (``{"rollout.crews": 4}``)."""
+        return copy.deepcopy(self._overrides)
+
+    @property
     def base_dir(self) -> Path:
         """Folder that relative paths are resolved against."""
         return self._path.parent if self._path is not None else Path.cwd()
@@ -238,7 +245,9 @@ class Scenario(StrictModel):
         ``option`` (e.g. ``"--set"``) the error names the option."""
         raw = merge_changes(self.model_dump(mode="python", exclude_unset=True), changes,
                             field_prefix=f"{option} " if option else "")
-        return scenario_from_dict(raw, path=self._path, label=option)
+        changed = scenario_from_dict(raw, path=self._path, label=option)
+        changed._overrides = {**self._overrides, **dotted(changes)}
+        return changed
 
     def resolve(self, p: Path | str | None) -> Path | None:
         """Resolve a path of the scenario against its folder."""
@@ -334,8 +343,23 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         raise InputError("the scenario file is empty", file=path)
     if not isinstance(raw, dict):
         raise InputError("a scenario must be a mapping of keys to values", file=path, value=type(raw).__name__)
-    raw = merge_changes(raw, {k: v for k, v in overrides.items() if v is not None})
-    return scenario_from_dict(raw, path=path)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    scenario = scenario_from_dict(merge_changes(raw, given), path=path)
+    scenario._overrides = dotted(given)
+    return scenario
+
+
+def dotted(changes: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``changes`` with every mapping given for a section spelt out as dotted keys, as :func:`merge_changes`
+    applies them: ``{"rollout": {"crews": 2}}`` -> ``{"rollout.crews": 2}``."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(dotted(value, prefix=f"{name}."))
+        else:
+            out[name] = copy.deepcopy(value)
+    return out
 
 
 def merge_changes(raw: dict, changes: dict[str, Any], *, field_prefix: str = "") -> dict:
@@ -421,6 +445,46 @@ def _warn_prices_in_another_currency(scenario: Scenario, path: Path | None) -> N
         warnings.warn(f"{where}economics.currency: {currency} labels the money figures, but {len(left)} price(s) "
                       f"keep their CNY defaults: {', '.join(left[:4])}{' ...' if len(left) > 4 else ''}; give them "
                       f"in {currency}", InputWarning, stacklevel=2)
+
+
+# --------------------------------------------------------------------------------------------- as run
+
+#: The scenario as a run, comparison or sweep ran it, in its output folder (see :func:`as_run_yaml`).
+AS_RUN_FILE = "scenario.yaml"
+
+
+def as_run(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None) -> dict:
+    """The scenario exactly as run, as plain YAML types: every key with its value (defaults included), the changes
+    applied, the run's ``strategy`` and ``seed`` when given, and every file path absolute (so the file reads the
+    same data wherever it is copied)."""
+    raw = _plain(scenario.model_dump(mode="python"), scenario)
+    if strategy is not None:
+        raw["strategy"] = strategy
+    if seed is not None:
+        raw["seed"] = int(seed)
+    return raw
+
+
+def _plain(value: Any, scenario: Scenario) -> Any:
+    if isinstance(value, Path):
+        return str(scenario.resolve(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v, scenario) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, scenario) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str, dt.date)):
+        return value
+    return str(value)
+
+
+def as_run_yaml(scenario: Scenario, *, strategy: str | None = None, seed: int | None = None) -> str:
+    """:func:`as_run` as the text of ``scenario.yaml`` in an output folder: a scenario file that ``pvsim run``
+    accepts as it is and that gives the same run. Deterministic (no time stamp): the same scenario gives the same
+    bytes."""
+    header = (f"# The scenario {scenario.name} exactly as pvsim ran it: every key (defaults included), the changes of\n"
+              "# --set / --param applied (summary.json lists them as overrides) and file paths made absolute.\n")
+    return header + yaml.safe_dump(as_run(scenario, strategy=strategy, seed=seed), sort_keys=False,
+                                   allow_unicode=True, width=110, default_flow_style=False)
 
 
 # --------------------------------------------------------------------------------------------- reference

@@ -8,6 +8,7 @@ office should release them. It may leave sites out. Users add their own as ``mod
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import math
@@ -227,8 +228,9 @@ def resolve(name: str) -> StrategyFn:
     if name in REGISTRY:
         return REGISTRY[name]
     if ":" not in name:
-        raise InputError("unknown strategy", field="strategy", value=name,
-                         allowed=", ".join(available()) + ", or 'module:function'")
+        close = difflib.get_close_matches(name, available(), n=1, cutoff=0.6)
+        raise InputError("unknown strategy" + (f" (did you mean {close[0]}?)" if close else ""), field="strategy",
+                         value=name, allowed=", ".join(available()) + ", or 'module:function'")
     module_name, _, func_name = name.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -13,7 +13,10 @@ Output folder (``out_dir``)::
     sweep_runs.csv           tidy: one row per variant x strategy x replication, the swept keys as columns, metrics
     sweep_summary.csv        a row per variant x strategy: n, and mean, ci95_low, ci95_high of every metric
     sweep_paired.csv         each variant minus the first (the base), per strategy and metric, paired by replication
-    sweep.json               the swept keys and values, the variants, the seeds, and the tables above
+    sweep.json               the swept keys and values, the variants, the seeds, and the tables above; the --set
+                             changes (overrides) and the files read with their SHA-256 (inputs)
+    scenario.yaml            the base scenario exactly as swept (each variant's folder holds its own)
+    layers.gpkg              the county's map layers, for the report
     sweep_<strategy>_*.png   per strategy: metric bars, paired differences, capacity and CO2 over time by variant
 """
 
@@ -53,6 +56,8 @@ class Sweep:
     out_dir: Path
     figures: list[Path] = field(default_factory=list)
     computed: int = 0
+    currency: str = "CNY"
+    """The scenario's ``economics.currency``, which labels the money metrics."""
 
 
 def parse_param(text: str) -> tuple[str, list]:
@@ -157,7 +162,8 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
     paired = paired[["strategy", *[c for c in paired.columns if c != "strategy"]]]
     return Sweep(params=params, variants=table, runs=runs, summary=summary, paired=paired, strategies=names,
                  replications=replications, out_dir=out_dir,
-                 computed=sum(c.computed for c in comparisons.values()))
+                 computed=sum(c.computed for c in comparisons.values()),
+                 currency=next(iter(comparisons.values())).currency)
 
 
 def _write(result: Sweep, scenario) -> None:
@@ -170,13 +176,15 @@ def _write(result: Sweep, scenario) -> None:
     atomic_write(out / "sweep_paired.csv", experiment._paired_csv(result.paired))
     doc = {
         "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
+        "overrides": scenario.overrides, "inputs": pipeline.input_files(scenario),
         "variants": result.variants.to_dict(orient="records"), "strategies": result.strategies,
-        "replications": result.replications,
+        "replications": result.replications, "currency": result.currency,
         "seeds": [experiment.replication_seed(scenario.seed, r) for r in range(result.replications)],
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication seed",
         "summary": result.summary.to_dict(orient="records"), "paired": result.paired.to_dict(orient="records"),
     }
     atomic_write(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    experiment.write_as_run(out, scenario, experiment._map_layers(scenario))
 
 
 PAIRED_TITLE = "label.sweep_paired_title"
@@ -218,6 +226,7 @@ def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
                    strategies=list(doc["strategies"]), replications=int(doc["replications"]), out_dir=out_dir,
                    figures=sorted(out_dir.glob("sweep_*.png")))
     comparisons = {v: experiment.read_comparison(out_dir / "variants" / v) for v in labels}
+    result.currency = doc.get("currency") or comparisons[labels[0]].currency
     return result, comparisons, doc
 
 
@@ -230,21 +239,23 @@ def _figures(result: Sweep, comparisons: dict) -> list[Path]:
     for strategy in result.strategies:
         stem = result.out_dir / f"sweep_{experiment._strategy_dirname(strategy)}"
         table, paired = strategy_view(result, strategy)
-        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png")))
+        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png"),
+                                      result.currency))
         paths.append(plot_bands(strategy_bands(comparisons, labels, strategy), labels, result.replications,
                                 Path(f"{stem}_over_time.png")))
         if len(labels) > 1:
             paths.append(plot_paired_differences(paired, labels, labels[0], result.replications,
-                                                 Path(f"{stem}_paired.png"), title_key=PAIRED_TITLE))
+                                                 Path(f"{stem}_paired.png"), result.currency, title_key=PAIRED_TITLE))
     return paths
 
 
 def print_sweep(result: Sweep, file=None) -> None:
     """Per strategy: each variant's means ± 95 % CI half-widths, then its paired difference to the base variant."""
     file = file or sys.stdout
-    shown = printed()
+    shown = printed(result.currency)
     header = ["variant", "n", *[m.printed_header for m in shown]]
-    print(f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
+    print("  1 replication per variant and strategy: no confidence interval" if result.replications == 1 else
+          f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
           "half-width", file=file)
     for strategy in result.strategies:
         table = result.summary[result.summary["strategy"] == strategy].set_index("variant")

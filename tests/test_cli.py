@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,42 @@ def test_every_public_name_resolves():
     assert set(sim.__all__) - {"__version__"} == set(sim._LAZY)
     for name in sim.__all__:
         assert getattr(sim, name) is not None
+
+
+def test_cli_polish_strategies_ranges_and_did_you_mean(capsys, tmp_path):
+    """``pvsim strategies`` prints plain text (no Sphinx roles), a range has one unit, an unknown strategy gets a
+    did-you-mean."""
+    from sim.labels import quantity_range
+    from sim.results import summary_rows
+
+    assert main(["strategies"]) == 0
+    out = capsys.readouterr().out
+    assert ":func:" not in out and "``" not in out and "sim.planning.select_sites" in out
+    assert max(len(line) for line in out.splitlines()) <= 100 and not any(l != l.rstrip() for l in out.splitlines())
+    assert quantity_range(769e3, 1.64e6, "t") == "0.77-1.64 Mt"
+    rows = dict(summary_rows({"co2_avoided_t": 1.35e6, "co2_avoided_range_t": {"low": 769e3, "high": 1.64e6}}))
+    assert "0.77-1.64 Mt" in rows["CO2 avoided (AMS-I.D)"] and "kt" not in rows["CO2 avoided (AMS-I.D)"]
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "demo_county.yaml"
+    assert main(["run", str(scenario), "-s", "max_yeild", "-o", str(tmp_path / "r")]) == 2
+    assert "did you mean max_yield?" in capsys.readouterr().err
+
+
+def test_no_progress_bar_on_a_terminal_without_width(monkeypatch):
+    """A terminal that reports 0 columns gets plain status lines, not a tqdm bar."""
+    from sim import pipeline
+
+    monkeypatch.setattr(pipeline, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", "0")
+    monkeypatch.setattr(pipeline.os, "get_terminal_size", lambda fd=None: os.terminal_size((0, 0)))
+    steps = pipeline._Steps(True, total=2)
+    assert steps.bar is None and steps.lines
+    monkeypatch.setenv("COLUMNS", "120")
+    wide = pipeline._Steps(True, total=2)
+    assert wide.bar is not None
+    wide.close()
+
+
+def test_validate_writes_thousands_separators(capsys):
+    assert main(["validate", str(REPO / "scenarios" / "demo_county.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "sites (candidate / eligible): 3,500 / 3," in out and "eligible capacity: 758 MWp" in out

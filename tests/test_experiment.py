@@ -225,7 +225,8 @@ def test_one_metric_table_drives_labels_printing_and_figures(reference, capsys):
 
     print_comparison(replace(reference, currency="EUR"))
     printed = capsys.readouterr().out
-    assert "capex MEUR" in printed and "net EUR/t" in printed and "gross EUR/t" in printed and "CNY" not in printed
+    assert "capex M EUR" in printed and "net EUR/t" in printed and "gross EUR/t" in printed and "CNY" not in printed
+    assert not [line for line in printed.splitlines() if line != line.rstrip()], "trailing spaces"
     assert metrics.in_currency(METRICS["capex_cny"], "EUR").display_unit == "million EUR"
 
 

@@ -4,6 +4,7 @@ headless browser without JavaScript errors; and the figure functions of :mod:`si
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -18,7 +19,7 @@ import sim
 from sim import plotting
 from sim.cli import main
 from sim.errors import InputError
-from sim.labels import label, quantity
+from sim.labels import label, quantity, quantity_range
 from sim.report import REPORT_NAME, key_figures, run_warnings, write_report
 
 from .conftest import one_programme, scenario_dict, write_scenario
@@ -67,7 +68,11 @@ def test_units_rescale_by_hand():
     assert quantity(82_800, "t") == "82.8 kt"
     assert quantity(299_000_000, "CNY") == "299 million CNY"
     assert quantity(0.0, "MWh") == "0 MWh"
-    assert quantity(3_500, "MWh", "zh") == "3.50 吉瓦时"  # numbers unchanged, unit in Chinese
+    # Chinese official units: 万千瓦时 / 亿千瓦时, 万吨, 万元 / 亿元; no space before a Chinese unit
+    assert quantity(3_500, "MWh", "zh") == "350万千瓦时" and quantity(3.02e6, "MWh", "zh") == "30.2亿千瓦时"
+    assert quantity(1_310_000, "t", "zh") == "131万吨" and quantity(5_000, "t", "zh") == "5,000吨"
+    assert quantity(3.44e8, "CNY", "zh") == "3.44亿元" and quantity(1.82e7, "CNY", "zh") == "1,820万元"
+    assert quantity(34_560, "kWp", "zh") == "34.6兆瓦"
     assert quantity(None, "t") == "-"
     from sim.labels import common_scale
 
@@ -83,8 +88,8 @@ def test_report_contains_the_key_numbers(report, run_folder):
     for key, unit in (("capacity_built_kwp", "kWp"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"),
                       ("co2_avoided_lifecycle_t", "t"), ("capex_cny", "CNY")):
         assert quantity(summary[key], unit) in text, key
-    for path in ("low", "high"):
-        assert quantity(summary["co2_avoided_range_t"][path], "t") in text, path
+    spread = summary["co2_avoided_range_t"]  # a range in one unit, never "769 kt - 1.64 Mt"
+    assert quantity_range(spread["low"], spread["high"], "t") in text
     assert quantity(summary["net_cost_per_t_co2_cny"], "CNY/t", decimals=0) in text
     assert f"{summary['lcoe_cny_per_kwh']:,.3f} CNY/kWh" in text
     assert f"{summary['cost_per_t_co2_cny']:,.0f} CNY/t" in text
@@ -105,13 +110,13 @@ def test_report_contains_the_key_numbers(report, run_folder):
 def test_report_states_the_programme_and_its_assumptions(report, scenario_path):
     text = report.read_text(encoding="utf-8").replace("&amp;", "&")
     sc = sim.load_scenario(scenario_path)
-    programme = text[text.index('id="programme"'):text.index('id="key-figures"')]
+    programme = text[text.index('id="programme"'):text.index('id="assumptions"')]
     assert quantity(sc.rollout.target_capacity_kwp, "kWp") in programme  # the target ...
     assert quantity(sc.rollout.annual_budget_cny, "CNY") in programme  # ... the budget, window and horizon
     assert f"{sc.rollout.build_window_years:g} years" in programme and f"{sc.horizon_years} years" in programme
     assert f"{label('resource.crews')} {sc.rollout.crews}" in programme
-    # the target is named in the milestone cards ("25 % of the 100 MWp target online")
-    assert label("label.milestone", share="25 %", target=quantity(sc.rollout.target_capacity_kwp, "kWp")) in text
+    # the target is named in the milestone card ("100 % of the 100 MWp target online")
+    assert label("label.milestone", share="100 %", target=quantity(sc.rollout.target_capacity_kwp, "kWp")) in text
     assumptions = text[text.index('id="assumptions"'):text.index('id="pilot"')]
     assert f"{sc.economics.discount_rate_percent:g} %" in assumptions
     assert sc.economics.price_basis in assumptions  # how exported energy is valued
@@ -144,10 +149,49 @@ def test_warnings_box_lists_saturated_resources_and_missed_milestones(report):
 
 
 def test_report_without_scenario_or_layers_still_renders(run_folder, tmp_path):
-    out = write_report(run_folder, out=tmp_path / "bare.html")
+    old = tmp_path / "old"  # a folder written before runs kept their scenario and layers
+    shutil.copytree(run_folder, old)
+    (old / "scenario.yaml").unlink()
+    (old / "layers.gpkg").unlink()
+    out = write_report(old, out=tmp_path / "bare.html")
     text = out.read_text(encoding="utf-8")
     assert "--scenario" in text  # says why the programme and the assumptions are missing
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) >= 4  # the map still there
+
+
+def test_a_copied_run_folder_reports_the_programme_as_run(tiny_county, tmp_path, cache_dir, monkeypatch):
+    """The run as made: --set changes are applied in the folder's scenario.yaml and listed as overrides, and a copy
+    of the folder on a machine without the county's data gives the report of the programme as run, with its map."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(tiny_county, data / "county.gpkg")
+    scenario = write_scenario(tmp_path, scenario_dict(data / "county.gpkg"))
+    monkeypatch.setenv("PVSIM_CACHE_DIR", str(cache_dir))
+    assert main(["run", str(scenario), "-o", str(tmp_path / "run"), "-q", "--set", "rollout.crews=3",
+                 "--set", "rollout.om_crews=2"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["overrides"] == {"rollout.crews": 3, "rollout.om_crews": 2}
+    recorded = {Path(f["path"]).name: f["sha256"] for f in summary["inputs"]}
+    assert recorded == {"county.gpkg": hashlib.sha256((data / "county.gpkg").read_bytes()).hexdigest(),
+                        "scenario.yaml": hashlib.sha256(scenario.read_bytes()).hexdigest()}
+    copy = tmp_path / "elsewhere" / "run"
+    shutil.copytree(tmp_path / "run", copy)
+    shutil.rmtree(data)
+    scenario.unlink()  # neither the scenario file nor the data are there any more
+    text = write_report(copy).read_text(encoding="utf-8").replace("&amp;", "&")
+    programme = text[text.index('id="programme"'):text.index('id="assumptions"')]
+    assert f"{label('resource.crews')} 3," in programme and f"{label('resource.om_crews')} 2" in programme
+    assert "rollout.crews = 3; rollout.om_crews = 2" in programme
+    assert label("report.no_scenario") not in text and label("report.no_layers") not in text
+    assert 'id="assumptions"' in text
+
+
+def test_the_scenario_option_still_overrides_the_folders_scenario(run_folder, scenario_path, tmp_path):
+    other = sim.load_scenario(scenario_path).with_changes({"rollout.crews": 17})
+    text = write_report(run_folder, scenario=other, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"{label('resource.crews')} 17," in text
+    own = write_report(run_folder, out=tmp_path / "own.html").read_text(encoding="utf-8")
+    assert f"{label('resource.crews')} {sim.load_scenario(scenario_path).rollout.crews}," in own
 
 
 def test_report_is_self_contained(report):
@@ -170,7 +214,35 @@ def test_chinese_report_same_numbers_chinese_labels(report_zh, report, run_folde
     summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
     for _label, value, _note in key_figures(summary, "zh"):
         assert value in zh
-    assert quantity(summary["energy_mwh"], "MWh", "zh").split()[0] == quantity(summary["energy_mwh"], "MWh").split()[0]
+    # the same number in the units Chinese officials use (亿千瓦时 = 10^8 kWh)
+    energy = quantity(summary["energy_mwh"], "MWh", "zh")
+    value = float(re.match(r"[\d.,]+", energy).group(0).replace(",", "")) * {"亿千瓦时": 1e5, "万千瓦时": 10.0}[
+        energy.lstrip("0123456789.,")]
+    assert value == pytest.approx(summary["energy_mwh"], rel=0.01) and energy in zh
+
+
+def test_chinese_report_is_its_own_file_with_official_units(run_folder, capsys):
+    """``--lang zh`` writes report.zh.html and never replaces the English report.html; money in 万元 / 亿元, CO2 in
+    万吨, energy in 万千瓦时 / 亿千瓦时, Chinese punctuation."""
+    assert main(["report", str(run_folder)]) == 0
+    english = (run_folder / REPORT_NAME).read_bytes()
+    assert main(["report", str(run_folder), "--lang", "zh"]) == 0
+    assert "report.zh.html" in capsys.readouterr().out
+    assert (run_folder / REPORT_NAME).read_bytes() == english
+    zh = _text_of(run_folder / "report.zh.html")
+    assert '<html lang="zh-CN"' in zh and "亿元" in zh and "万吨" in zh and "千瓦时" in zh
+    for western in ("million CNY", " Mt", " kt", " GWh", " TWh", "CNY"):
+        assert western not in zh, western
+    bottom = re.sub(r"<[^>]+>", "", zh[zh.index('id="bottom"'):zh.index('id="warnings"')])
+    assert "。" in bottom and "（" in bottom and not re.search(r"[\u4e00-\u9fff][(),;:]|[(),;:][\u4e00-\u9fff]", bottom)
+
+
+def test_chinese_labels_use_chinese_punctuation():
+    from sim.labels import _table
+
+    cjk_next_to_ascii = re.compile(r"[\u4e00-\u9fff][(),;:]|[(),;:][\u4e00-\u9fff]")
+    bad = [key for key, row in _table().items() if cjk_next_to_ascii.search(re.sub(r"\{[^}]*\}", "", row["zh"]))]
+    assert not bad, bad
 
 
 def test_every_label_has_both_languages():
@@ -238,6 +310,40 @@ def test_cli_report(run_folder, tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------------------------- comparison
+
+
+def in_euros(raw: dict) -> dict:
+    """``raw`` with its money in EUR: the currency and every price the CNY-default warning names."""
+    from sim._config import SITE_TYPES
+
+    raw = json.loads(json.dumps(raw, default=str))
+    raw.setdefault("economics", {}).update(
+        currency="EUR", retail_tariff_cny_per_kwh=0.25, coal_benchmark_cny_per_kwh=0.10,
+        mechanism_price_cny_per_kwh=0.09, market_price_cny_per_kwh=0.08, inverter_replacement_cny_per_w=0.05)
+    raw.setdefault("siting", {})["site_types"] = {t: {"capex_cny_per_w": 0.6, "om_cny_per_kw_year": 8.0}
+                                                  for t in SITE_TYPES}
+    return raw
+
+
+def _text_of(page: Path) -> str:
+    """A report's text without its inline images."""
+    return re.sub(r'src="data:image/png;base64,[^"]*"', "", page.read_text(encoding="utf-8"))
+
+
+def test_a_eur_run_shows_no_cny(tiny_county, tmp_path, cache_dir, monkeypatch, capsys):
+    """Money is labelled in the scenario's currency everywhere: the printed summary, summary.json's text fields and
+    the run report in English and Chinese (万欧元, never 元 alone)."""
+    path = write_scenario(tmp_path, in_euros(scenario_dict(tiny_county, horizon_years=6)))
+    monkeypatch.setenv("PVSIM_CACHE_DIR", str(cache_dir))
+    assert main(["run", str(path), "-o", str(tmp_path / "run"), "-q", "--strict"]) == 0  # no CNY price left
+    printed = capsys.readouterr().out
+    assert "EUR" in printed and "CNY" not in printed
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert "EUR/kWh" in summary["price_basis"] and "CNY" not in summary["price_basis"]
+    en = _text_of(write_report(tmp_path / "run"))
+    assert "EUR" in en and "CNY" not in en
+    zh = _text_of(write_report(tmp_path / "run", lang="zh"))
+    assert "欧元" in zh and not re.search(r"(?<!欧)元", zh) and "CNY" not in zh
 
 
 @pytest.fixture(scope="module")
@@ -539,3 +645,128 @@ def test_transformer_loading_is_against_the_limit_after_upgrades():
     legend = ax.get_legend()
     assert "after upgrades" in legend.get_title().get_text()
     assert [t.get_text() for t in legend.get_texts()] == ["< 25 % (1)", "25-75 % (1)", "75-100 % (1)", "> 100 % (0)"]
+
+
+def test_assumption_sources_are_citations_or_planning_assumptions(scenario_path, run_folder):
+    """The source column cites the default's source or says it is a planning assumption (of the scenario file
+    when it changes pvsim's default), never the key's help text."""
+    from sim.economics import EconomicsConfig
+    from sim.report._context import Context, assumption_rows
+    from sim.rollout import OperationConfig
+
+    summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
+    help_texts = {f.description for m in (EconomicsConfig, OperationConfig) for f in m.model_fields.values()}
+    sc = sim.load_scenario(scenario_path)
+    rows = {r[0]: r[2] for r in assumption_rows(Context(scenario=sc), summary, "en")}
+    assert not set(rows.values()) & help_texts
+    assert rows[label("label.discount_rate")] == label("label.source_default")
+    assert "Jordan & Kurtz 2013" in rows[label("label.degradation")]
+    changed = sc.with_changes({"economics.discount_rate_percent": 4.0})
+    rows = {r[0]: r[2] for r in assumption_rows(Context(scenario=changed), summary, "zh")}
+    assert rows[label("label.discount_rate", "zh")] == label("label.source_scenario", "zh")
+
+
+@pytest.mark.parametrize("basis", ["mechanism", "market", "coal_benchmark"])
+def test_the_reports_price_basis_is_the_economics_one(scenario_path, basis):
+    """The report writes the price basis in either language from the label table; in English it is exactly the
+    summary's text (sim.economics), so the two cannot drift apart."""
+    from sim.report._context import price_basis_text
+
+    econ = sim.load_scenario(scenario_path).with_changes({"economics.export_price_basis": basis}).economics
+    assert price_basis_text(econ, "en") == econ.price_basis
+    assert "元/千瓦时" in price_basis_text(econ, "zh") and not re.search(r"[a-z]{3}", price_basis_text(econ, "zh"))
+
+
+def test_print_stylesheet_and_narrow_screens_are_in_every_report(report):
+    text = report.read_text(encoding="utf-8")
+    assert "@page{size:A4" in text and "@media print" in text
+    assert "break-after:avoid" in text and "break-inside:avoid" in text  # headings kept, tables/figures whole
+    assert "@media (max-width:700px)" in text
+    assert text.count("<table>") == text.count('<div class="tw"><table>')  # every table scrolls in its own box
+
+
+@pytest.mark.slow
+@BROWSER
+def test_run_report_fits_a_phone_and_prints_to_an_a4_pdf(report, tmp_path, capsys, monkeypatch):
+    p = _chromium(tmp_path, "--window-size=390,1600", "--dump-dom", report.resolve().as_uri())
+    assert 'data-report="ready"' in p.stdout and 'data-wider="0"' in p.stdout, "the page scrolls sideways on a phone"
+    assert main(["report", str(report.parent), "--pdf"]) == 0
+    pdf = report.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and re.search(rb"/MediaBox\s*\[0 0 59[45]\.\d+ 84[12]\.\d+\]", pdf)  # A4
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 3
+    monkeypatch.setenv("PVSIM_CHROMIUM", str(tmp_path / "no-such-browser"))
+    assert main(["report", str(report.parent), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "--pdf" in err and "chromium" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_comparison_report_warnings_tracks_and_what_a_rerun_replaced(comparison_folder, tmp_path, cache_dir,
+                                                                       capsys):
+    """The comparison report has a warnings section and the results per track and pilot category; a target some
+    replications missed is said as such; a rerun with other strategies and one replication says what it replaced,
+    and has no "95 % CI" header."""
+    from sim.experiment import print_comparison
+
+    folder, scenario = comparison_folder
+    from sim.report import write_any_report
+
+    text = write_any_report(folder, out=tmp_path / "cmp.html").read_text(encoding="utf-8")
+    assert 'id="warnings"' in text and label("report.compare_warnings") in text
+    assert label("report.tracks_pilot") in text and label("pilot.rural_home") in text
+    rerun = tmp_path / "cmp"
+    shutil.copytree(folder, rerun)
+    comparison = sim.compare(sim.load_scenario(scenario), ["random"], 1, out_dir=rerun, workers=1, progress=False,
+                             cache_dir=cache_dir)
+    assert comparison.replaced == {"strategies": ["max_yield", "grid_headroom"], "replications": 2}
+    print_comparison(comparison)
+    out = capsys.readouterr().out
+    assert "replaced the comparison of max_yield, grid_headroom (2 replications)" in out and "95 % CI" not in out
+    assert not [line for line in out.splitlines() if line != line.rstrip()]
+    page = write_any_report(rerun).read_text(encoding="utf-8")
+    assert label("report.replaced", strategies="max_yield, grid_headroom", n=2) in page
+    assert label("label.ci95") not in page and "±" not in re.sub(r'src="data:[^"]*"', "", page)
+    table = pd.read_csv(rerun / "comparison.csv", index_col="strategy")
+    if table.loc["random", "years_to_100pct_n"] == 0:
+        assert label("label.not_reached") in page
+
+
+def test_bands_are_drawn_at_year_end_and_clipped_to_what_is_possible():
+    from sim.metrics import METRICS
+    from sim.plotting.compare import bands_figure, possible, year_end
+
+    assert list(year_end([2026, 2027]).strftime("%m-%d")) == ["12-31", "12-31"]
+    assert list(possible(METRICS["capacity_built_kwp"], pd.Series([-2.0, 3.0]).to_numpy())) == [0.0, 3.0]
+    assert list(possible(METRICS["pilot_rural_home_percent"], pd.Series([-1.0, 104.0]).to_numpy())) == [0.0, 100.0]
+    assert list(possible(METRICS["net_cost_per_t_co2_cny"], pd.Series([-5.0]).to_numpy())) == [-5.0]
+    bands = pd.DataFrame([{"strategy": "a", "year": y, "variable": v, "n": 3, "mean": 1.0, "ci95_low": -4.0,
+                           "ci95_high": 2.0} for y in (2026, 2027) for v in ("capacity_online_mwp",
+                                                                             "co2_avoided_cumulative_kt")])
+    fig = bands_figure(bands, ["a"], 3)
+    for ax in fig.axes[:2]:
+        band = ax.collections[0].get_paths()[0].vertices
+        assert band[:, 1].min() >= 0.0  # the band never goes below zero
+        assert pd.Timestamp(ax.lines[0].get_xdata()[0]).strftime("%m-%d") == "12-31"
+
+
+@pytest.mark.slow
+def test_sweep_report_has_a_warnings_section(sweep_folder, tmp_path):
+    from sim.report import write_any_report
+
+    text = write_any_report(sweep_folder, out=tmp_path / "s.html").read_text(encoding="utf-8")
+    box = text[text.index('id="warnings"'):text.index('id="programme"')]
+    assert label("report.compare_warnings") in box
+    assert "rollout.crews=1 · " in box  # 1 crew cannot reach the target in 6 years: said, per variant
+
+
+def test_timeline_labels_stay_above_the_data_and_show_the_targets(run_folder):
+    result = sim.read_run(run_folder)
+    s = result.summary
+    fig = plotting.capacity_timeline(result.sites, start_date=s["start_date"], milestones=s["milestones"],
+                                     targets={"programme": 50_000.0})
+    ax = fig.axes[0]
+    top = max(line.get_ydata().max() for line in ax.lines if len(line.get_ydata()) > 2)
+    marks = [t for t in ax.texts if "target" in t.get_text()]
+    assert marks and all(t.get_position()[1] > top for t in marks)  # milestone labels never cover the data
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert label("label.target_of", name=label("label.programme"), value="50.0 MWp") in legend

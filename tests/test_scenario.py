@@ -152,3 +152,29 @@ def test_another_currency_warns_about_the_cny_defaults_it_keeps(tiny_county, tmp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_scenario(write_scenario(tmp_path, scenario_dict(tiny_county))).economics.currency == "CNY"
+
+
+def test_the_scenario_as_run_gives_the_same_scenario_and_lists_its_changes(tmp_path):
+    """``scenario.yaml`` of an output folder: every key, the changes applied, paths absolute; read back, it is the
+    scenario that ran, and its bytes do not depend on when it is written."""
+    import yaml
+
+    from sim.scenario import as_run_yaml
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "demo_county.yaml"
+    sc = load_scenario(path).with_changes({"rollout.crews": 4}).with_changes({"grid": {"hosting_share_percent": 60}})
+    assert sc.overrides == {"rollout.crews": 4, "grid.hosting_share_percent": 60}
+    assert load_scenario(path).overrides == {} and load_scenario(path, seed=3).overrides == {"seed": 3}
+    text = as_run_yaml(sc, strategy="random", seed=9)
+    assert text == as_run_yaml(sc, strategy="random", seed=9)
+    (tmp_path / "scenario.yaml").write_text(text, encoding="utf-8")
+    back = load_scenario(tmp_path / "scenario.yaml")
+    assert back.rollout.crews == 4 and back.grid.hosting_share_percent == 60
+    assert (back.strategy, back.seed) == ("random", 9)
+    assert Path(back.data.sites_file).is_absolute() and back.resolve(back.data.sites_file) == sc.resolve(
+        sc.data.sites_file)
+    expected = sc.model_dump(mode="json") | {"strategy": "random", "seed": 9}
+    expected["data"]["sites_file"] = str(sc.resolve(sc.data.sites_file))
+    assert back.model_dump(mode="json") == expected
+    raw = yaml.safe_load(text)
+    assert "discount_rate_percent" in raw["economics"]  # defaults included, not only the keys the file sets

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..labels import label, unit
-from ..metrics import Metric, bars
+from ..metrics import Metric, bars, in_lang, unit_label
 from .style import FONT_PT, _figure, _style, line_styles, palette, save_png
 
 BAND_VARIABLES: dict[str, tuple[str, str]] = {
@@ -38,16 +38,26 @@ def metric_title(metric: Metric, lang: str = "en") -> str:
     return label(f"metric.{metric.name}", lang, default=metric.figure_title)
 
 
-def shown_metrics(table: pd.DataFrame, strategies: list[str], currency: str = "CNY") -> list[Metric]:
-    """The bar metrics of the table whose means are not all zero or missing (no empty panels)."""
+def shown_metrics(table: pd.DataFrame, strategies: list[str]) -> list[Metric]:
+    """The bar metrics of the table whose means are not all zero or missing (no empty panels); their money units
+    are labelled in the run's currency where they are drawn (:func:`sim.metrics.unit_label`)."""
     out = []
-    for m in bars(currency):
+    for m in bars():
         column = f"{m.name}_mean"
         if column in table.columns:
             values = table.loc[strategies, column].to_numpy(float)
             if np.any(np.isfinite(values) & (values != 0)):
                 out.append(m)
     return out
+
+
+def possible(metric: Metric, values: np.ndarray) -> np.ndarray:
+    """``values`` (in display units) clipped to what the metric can be: not below 0 for quantities that cannot be
+    negative, not above 100 % for a share (net cost per tonne may be negative and is left as it is)."""
+    if metric.unit.endswith("/t"):
+        return values
+    values = np.maximum(values, 0.0)
+    return np.minimum(values, 100.0) if metric.unit == "%" else values
 
 
 def _grid(fig: Figure, n: int, ncols: int, **kwargs) -> np.ndarray:
@@ -58,27 +68,43 @@ def _grid(fig: Figure, n: int, ncols: int, **kwargs) -> np.ndarray:
     return axes[:n]
 
 
+def _title(key: str, replications: int, lang: str, **values) -> str:
+    """A figure's title: with one replication there is no confidence interval to speak of."""
+    return label(f"{key}_single", lang) if replications == 1 else label(key, lang, n=replications, **values)
+
+
+def year_end(years) -> pd.DatetimeIndex:
+    """Year-end values (capacity online at the end of the year, cumulative CO2 to it) are drawn at 31 December."""
+    return pd.to_datetime([f"{int(y)}-12-31" for y in years])
+
+
 def bands_figure(bands: pd.DataFrame, strategies: list[str], replications: int, lang: str = "en") -> Figure:
-    """Capacity online and cumulative CO2 per year: mean line and 95 % CI band of the mean per strategy."""
+    """Capacity online and cumulative CO2 at each year end: mean line and 95 % CI band of the mean per strategy,
+    the band clipped at zero (neither can be negative)."""
     colours, styles = palette(strategies), line_styles(strategies)
     fig = _figure(11.0, 4.8)
     axes = fig.subplots(1, 2)
     for ax, (var, (key, unit_name)) in zip(axes, BAND_VARIABLES.items()):
         _style(ax)
         sub = bands[bands["variable"] == var]
+        scale = 10.0 if lang == "zh" and unit_name == "kt" else 1.0  # 千吨 -> 万吨, the official unit
+        unit_name = "t_1e4" if scale == 10.0 else unit_name
         for name in strategies:
             s = sub[sub["strategy"] == name].sort_values("year")
-            ax.plot(s["year"], s["mean"], color=colours[name], linestyle=styles[name], linewidth=1.8,
+            s = s.assign(**{c: s[c] / scale for c in ("mean", "ci95_low", "ci95_high")})
+            x = year_end(s["year"])
+            ax.plot(x, s["mean"], color=colours[name], linestyle=styles[name], linewidth=1.8,
                     label=strategy_label(name, lang))
-            ax.fill_between(s["year"], s["ci95_low"], s["ci95_high"], color=colours[name], alpha=0.15, linewidth=0)
+            if replications > 1:
+                ax.fill_between(x, s["ci95_low"].clip(lower=0.0), s["ci95_high"].clip(lower=0.0),
+                                color=colours[name], alpha=0.15, linewidth=0)
         ax.set_title(label(key, lang), fontsize=FONT_PT + 1, loc="left")
-        ax.set_xlabel(label("label.year", lang), fontsize=FONT_PT)
+        ax.set_xlabel(label("label.year_end", lang), fontsize=FONT_PT)
         ax.set_ylabel(f"{label(key, lang)} [{unit(unit_name, lang)}]", fontsize=FONT_PT)
         ax.set_ylim(bottom=0)
-        ax.xaxis.get_major_locator().set_params(integer=True)
     fig.legend(*axes[0].get_legend_handles_labels(), fontsize=FONT_PT, frameon=False, loc="outside lower center",
                ncols=min(len(strategies), 4))
-    fig.suptitle(label("label.bands_title", lang, n=replications), fontsize=FONT_PT)
+    fig.suptitle(_title("label.bands_title", replications, lang), fontsize=FONT_PT)
     return fig
 
 
@@ -86,23 +112,25 @@ def metric_bars_figure(table: pd.DataFrame, strategies: list[str], replications:
                        currency: str = "CNY") -> Figure:
     """One panel per metric: a horizontal bar per strategy (mean, named on the axis) with its 95 % CI."""
     colours = palette(strategies)
-    metrics = shown_metrics(table, strategies, currency)
+    metrics = [in_lang(m, lang) for m in shown_metrics(table, strategies)]
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = _figure(4.3 * ncols + 1.6, (0.42 * len(strategies) + 1.3) * nrows + 0.5)
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
-        _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies], lang, first=k % ncols == 0)
-    fig.suptitle(label("label.bars_title", lang, n=replications), fontsize=FONT_PT)
+        _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies], lang, first=k % ncols == 0,
+                   currency=currency)
+    fig.suptitle(_title("label.bars_title", replications, lang), fontsize=FONT_PT)
     return fig
 
 
 def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, colours: list[str], lang: str,
-               first: bool) -> None:
+               first: bool, currency: str = "CNY") -> None:
     _style(ax, "x")
     y = np.arange(len(strategies))[::-1]
     mean, low, high = (table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
                        for k in ("mean", "ci95_low", "ci95_high"))
+    low, high = possible(metric, low), possible(metric, high)
     err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
     ax.barh(y, np.nan_to_num(mean), color=colours, xerr=err, capsize=3, height=0.62,
             error_kw={"elinewidth": 1.0, "ecolor": "#333333"})
@@ -110,7 +138,7 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, c
         if not np.isfinite(m):
             ax.text(0, yi, " n/a", ha="left", va="center", fontsize=FONT_PT - 1)
     ax.set_title(metric_title(metric, lang), fontsize=FONT_PT, loc="left")
-    ax.set_xlabel(unit(metric.display_unit, lang), fontsize=FONT_PT)
+    ax.set_xlabel(unit_label(metric, lang, currency), fontsize=FONT_PT)
     if not np.any(np.nan_to_num(mean) < 0):
         ax.set_xlim(left=0)
     ax.set_yticks(y, [strategy_label(s, lang) for s in strategies])
@@ -127,21 +155,21 @@ def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], basel
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
     table = paired.set_index(["strategy", "metric"])
-    metrics = [m for m in bars(currency) if m.name in set(paired["metric"])
+    metrics = [in_lang(m, lang) for m in bars() if m.name in set(paired["metric"])
                and np.any(np.abs(np.nan_to_num(paired.loc[paired["metric"] == m.name, "mean"].to_numpy(float))) > 0)]
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = _figure(4.3 * ncols + 1.6, (0.45 * len(others) + 1.4) * nrows + 0.8)
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
-        _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0)
-    fig.suptitle(label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications),
-                 fontsize=FONT_PT)
+        _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0, currency=currency)
+    fig.suptitle(label(f"{title_key}_single", lang, baseline=strategy_label(baseline, lang)) if replications == 1
+                 else label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications), fontsize=FONT_PT)
     return fig
 
 
 def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric, colours: dict[str, str],
-                      lang: str, first: bool) -> None:
+                      lang: str, first: bool, currency: str = "CNY") -> None:
     _style(ax, "x")
     y = np.arange(len(others))[::-1]
     ax.axvline(0.0, color="#555555", linewidth=0.9)
@@ -158,7 +186,7 @@ def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric
     cue = {"higher": "label.higher_better", "lower": "label.lower_better"}.get(metric.better)
     title = metric_title(metric, lang) + (f"\n({label(cue, lang)})" if cue else "\n ")
     ax.set_title(title, fontsize=FONT_PT, loc="left")
-    ax.set_xlabel(f"{label('label.difference', lang)} [{unit(metric.display_unit, lang)}]", fontsize=FONT_PT)
+    ax.set_xlabel(f"{label('label.difference', lang)} [{unit_label(metric, lang, currency)}]", fontsize=FONT_PT)
     ax.set_yticks(y, [strategy_label(s, lang) for s in others])
     ax.tick_params(axis="y", labelleft=first)
     ax.set_ylim(-0.7, len(others) - 0.3)

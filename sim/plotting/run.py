@@ -72,11 +72,14 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
 
 def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | None = None,
                       end_date: str | pd.Timestamp | None = None, milestones: Mapping[str, str | None] | None = None,
-                      title: str | None = None, lang: str = "en") -> Figure:
+                      title: str | None = None, lang: str = "en",
+                      targets: Mapping[str, float] | None = None) -> Figure:
     """Stacked area of capacity online at monthly resolution, by site type (kWp / MWp / GWp, whichever suits the
-    largest value); optional milestone markers."""
+    largest value); optional milestone markers, labelled in a band above the data so that they never cover it, and
+    ``targets`` (name -> kWp: the programme's, or each track's): a dashed line each, with each track's own capacity
+    online as a thin line of the same colour (the sites' ``track`` column)."""
     online_kwp = monthly_capacity_by_type(sites, start_date, end_date)
-    divisor, unit_name = common_scale(online_kwp.sum(axis=1), "kWp")
+    divisor, unit_name = common_scale(online_kwp.sum(axis=1), "kWp", lang)
     online = online_kwp / divisor
     fig = _figure(9.0, 4.6)
     ax = fig.add_subplot()
@@ -90,14 +93,16 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     total = online.sum(axis=1)
     ax.plot(x, total, color="#333333", linewidth=1.0)
     ax.set_xlim(x[0], x[-1])
-    ax.set_ylim(0, float(total.max()) * 1.08)
+    top = max([float(total.max()), *[float(v) / divisor for v in (targets or {}).values() if v]])
+    target_handles = _target_lines(ax, sites, x, divisor, targets or {}, lang)
     ms = [(share, pd.Timestamp(date)) for share, date in (milestones or {}).items() if date]
+    # the labels sit in a band above the highest value: one row each, so they cover neither the data nor each other
+    ax.set_ylim(0, top * (1.06 + 0.075 * len(ms)))
     for k, (share, d) in enumerate(ms):
         ax.axvline(d, color="#555555", linestyle="--", linewidth=0.9)
-        ax.text(d, ax.get_ylim()[1] * (0.98 - 0.12 * k),
-                f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: {d:%Y-%m} ", va="top",
-                ha="right", fontsize=FONT_PT - 0.5, color="#333333",
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
+        ax.text(d, top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: "
+                f"{d:%Y-%m} ", va="bottom", ha="right", fontsize=FONT_PT - 0.5, color="#333333",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
     ax.set_xlabel(label("label.date_month_end", lang))
     ax.set_ylabel(f"{label('label.capacity_online', lang)} [{unit(unit_name, lang)}]")
     ax.set_title(f"{title or label('label.capacity_by_type', lang)} "
@@ -105,8 +110,61 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
                  loc="left")
     _auto_thousands(ax)
     _style(ax)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT_PT, frameon=False, reverse=True,
-              title=label("label.site_type", lang), title_fontsize=FONT_PT)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles=[*handles[::-1], *target_handles], loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              fontsize=FONT_PT, frameon=False, title=label("label.site_type", lang), title_fontsize=FONT_PT)
+    return fig
+
+
+TRACK_COLOURS = ("black", "vermillion", "blue", "reddish_purple", "bluish_green", "orange")
+
+
+def _target_lines(ax, sites: pd.DataFrame, months, divisor: float, targets: Mapping[str, float],
+                  lang: str) -> list:
+    """A dashed line at each target; for a track, its own capacity online (thin line) in the same colour. Their
+    names go in the legend (returned handles), never over the data."""
+    from ..labels import track_label
+
+    built = sites[_built(sites)]
+    handles = []
+    for k, (name, target_kwp) in enumerate(t for t in targets.items() if t[1]):
+        colour = OKABE_ITO[TRACK_COLOURS[k % len(TRACK_COLOURS)]]
+        text = label("label.target_of", lang, name=track_label(name, lang) if name != "programme"
+                     else label("label.programme", lang), value=quantity(target_kwp, "kWp", lang))
+        ax.axhline(target_kwp / divisor, color=colour, linestyle=(0, (5, 3)), linewidth=1.1)
+        handles.append(Line2D([], [], color=colour, linestyle=(0, (5, 3)), linewidth=1.1, label=text))
+        if name != "programme" and "track" in built:
+            mine = built[built["track"].astype(str).eq(name)]
+            dates = pd.to_datetime(mine["commission_date"]).dt.to_period("M").dt.to_timestamp("M")
+            online = mine["capacity_kwp"].groupby(dates).sum().reindex(months, fill_value=0.0).cumsum()
+            ax.plot(months, online / divisor, color=colour, linewidth=1.3)
+    return handles
+
+
+# --------------------------------------------------------------------------------------------- money
+
+BUDGET_COLUMNS = {"budget_cny": LIGHT_GREY, "committed_cny": OKABE_ITO["sky_blue"], "spent_cny": OKABE_ITO["blue"],
+                  "lapsed_cny": OKABE_ITO["vermillion"]}
+
+
+def budget_by_year(budget: pd.DataFrame, *, lang: str = "en", currency: str | None = "CNY") -> Figure:
+    """The programme's money per calendar year (``budget.csv``): budget put in, committed, spent and lapsed, side by
+    side, in one unit of the run's currency."""
+    from ..labels import in_currency
+
+    fig = _figure(9.0, 3.8)
+    ax = fig.add_subplot()
+    divisor, name = common_scale(budget[list(BUDGET_COLUMNS)].to_numpy().ravel(), "CNY", lang)
+    years = budget["year"].to_numpy(int)
+    width = 0.8 / len(BUDGET_COLUMNS)
+    for k, (col, colour) in enumerate(BUDGET_COLUMNS.items()):
+        ax.bar(years + (k - 1.5) * width, budget[col].to_numpy(float) / divisor, width, color=colour,
+               label=label(f"label.money_{col[:-4]}", lang))
+    ax.set_xticks(years, [str(y) for y in years])
+    ax.set_ylabel(f"{label('report.budget', lang)} [{in_currency(unit(name, lang), currency, lang)}]")
+    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _auto_thousands(ax)
+    _style(ax, "y")
     return fig
 
 
@@ -123,7 +181,7 @@ def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure
     fig, ax = _fig_ax(ax, 7.5, 4.2)
     years = annual["year"].to_numpy(int)
     curtailed_mwh = annual["curtailed_mwh"].to_numpy(float) if "curtailed_mwh" in annual else np.zeros(len(years))
-    divisor, unit_name = common_scale(annual["energy_mwh"].to_numpy(float) + curtailed_mwh, "MWh")
+    divisor, unit_name = common_scale(annual["energy_mwh"].to_numpy(float) + curtailed_mwh, "MWh", lang)
     energy = annual["energy_mwh"].to_numpy(float) / divisor
     ax.bar(years, energy, color=OKABE_ITO["blue"], label=label("label.delivered", lang), width=0.8)
     if curtailed_mwh.sum() > 0:
@@ -148,8 +206,8 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     net_t = annual["co2_avoided_t"].to_numpy(float)
     lifecycle_t = (annual["co2_avoided_lifecycle_t"].to_numpy(float) if "co2_avoided_lifecycle_t" in annual
                    else None)
-    divisor, unit_name = common_scale(net_t if lifecycle_t is None else np.r_[net_t, lifecycle_t], "t")
-    cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t")
+    divisor, unit_name = common_scale(net_t if lifecycle_t is None else np.r_[net_t, lifecycle_t], "t", lang)
+    cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t", lang)
     per_year = f"{label('label.ams_id', lang)} / {unit('year', lang)}"
     ax.bar(years, net_t / divisor, color=OKABE_ITO["bluish_green"], width=0.8)
     handles = [Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")]
@@ -700,11 +758,12 @@ def _loading_histogram(ax, table: pd.DataFrame, full: np.ndarray) -> None:
     _style(ax, "y")
 
 
-def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None) -> Figure:
+def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None, lang: str = "en",
+                    title: str | None = None) -> Figure:
     """Transformers on the map, coloured by loading class [% of the hosting limit after upgrades], marker area ~
     that limit. ``loading``: the run's transformer table (``RunResult.transformers``, see
     :func:`transformer_loading`); ``transformer_points``: the grid file's transformer layer (points with
-    ``transformer_id``)."""
+    ``transformer_id``), or :func:`transformer_points_of` where the run folder has no grid layer."""
     fig, ax = _fig_ax(ax, 9.5, 7.0)
     table = _loading_table(loading)
     pts = _local(transformer_points.set_index(transformer_points["transformer_id"].astype(str))[["geometry"]])
@@ -721,10 +780,45 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
                    linewidths=0.4, alpha=0.9)
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
                               markeredgecolor="#333333", label=f"{class_label} ({int(sel.sum()):,})"))
-    _km_axes(ax)
-    ax.set_title("Transformer loading (marker area ~ hosting limit after upgrades)", loc="left")
+    _km_axes(ax, lang)
+    ax.set_title(title or label("label.grid_map_title", lang), loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="PV built, % of the hosting\nlimit after upgrades", title_fontsize=FONT_PT)
+              title=label("label.grid_map_legend", lang), title_fontsize=FONT_PT)
+    _style(ax, "")
+    return fig
+
+
+def transformer_points_of(sites):
+    """A point per transformer at the centre of the candidate sites it serves (in the sites' CRS): where a run folder
+    keeps no grid layer, enough to show where the headroom is."""
+    import geopandas as gpd
+
+    local = _local(sites[sites["transformer_id"].astype(str).ne("")][["transformer_id", "geometry"]])
+    centre = local.geometry.representative_point()
+    xy = pd.DataFrame({"x": centre.x, "y": centre.y, "transformer_id": local["transformer_id"].astype(str)})
+    mean = xy.groupby("transformer_id")[["x", "y"]].mean()
+    return gpd.GeoDataFrame({"transformer_id": mean.index}, geometry=gpd.points_from_xy(mean["x"], mean["y"]),
+                            crs=local.crs)
+
+
+def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en") -> Figure:
+    """Townships shaded by the capacity built in each [MWp] (the sites' ``township`` against the layer's
+    ``name_column``), each labelled with its name at its centre."""
+    fig, ax = _fig_ax(None, 9.5, 7.0)
+    built = sites[_built(sites)]
+    mwp = built["capacity_kwp"].groupby(built["township"].astype(str)).sum() / 1e3
+    towns = _local(townships)
+    towns = towns.assign(mwp=towns[name_column].astype(str).map(mwp).fillna(0.0))
+    towns.plot(ax=ax, column="mwp", cmap="Blues", edgecolor="#555555", linewidth=0.7, legend=True,
+               legend_kwds={"label": f"{label('label.capacity', lang)} [{unit('MWp', lang)}]", "shrink": 0.7})
+    if boundary is not None:
+        boundary.to_crs(towns.crs).boundary.plot(ax=ax, color="#333333", linewidth=1.0)
+    for _, t in towns.iterrows():
+        p = t.geometry.representative_point()
+        ax.text(p.x, p.y, f"{t[name_column]}\n{t['mwp']:,.1f}", ha="center", va="center", fontsize=FONT_PT - 0.5,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8})
+    _km_axes(ax, lang)
+    ax.set_title(label("label.township_map_title", lang), loc="left")
     _style(ax, "")
     return fig
 

@@ -2,7 +2,7 @@
 comparison (:mod:`sim.report.compare`) or of a what-if sweep (:mod:`sim.report.sweep`), in English or Chinese (``lang="zh"``: labels, headings and units from
 ``sim/tables/labels.csv``; numbers unchanged).
 
-A report is one file (default ``FOLDER/report.html``), written atomically, with inline PNG figures and inline
+A report is one file (default ``FOLDER/report.html``, in Chinese ``FOLDER/report.zh.html``), written atomically, with inline PNG figures and inline
 style and no external resource, so it opens offline and can be mailed around.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._html import REPORT_NAME
+from ._html import REPORT_NAME, report_name
 from .run import check_run_folder, key_figures, render_html, run_warnings, write_report
 
-__all__ = ["REPORT_NAME", "check_run_folder", "is_comparison_folder", "key_figures", "render_html", "run_warnings",
+__all__ = ["REPORT_NAME", "report_name", "check_run_folder", "is_comparison_folder", "key_figures", "render_html", "run_warnings",
            "write_any_report", "write_comparison_report", "write_report", "write_sweep_report"]
 
 

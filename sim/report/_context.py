@@ -1,11 +1,14 @@
-"""What a report knows beyond the output folder: the scenario (the programme and the assumptions behind the money and
+"""What a report knows beyond the output tables: the scenario (the programme and the assumptions behind the money and
 carbon figures) and the county's map layers (:func:`sim.sites.map_layers`).
 
-The scenario comes from ``--scenario`` / ``scenario=``, else from a path the folder records (``scenario_file`` in
-``summary.json`` or ``comparison.json``) when that file still exists, else from ``scenarios/<name>.yaml`` in the
-working directory (or beside the folder's parents) when its input files hash to the run's ``inputs_sha256``. Its input files are hashed as the run hashed
-them (:func:`sim.pipeline.inputs_sha256`): when they differ from the run's, the report says so. A report without a
-scenario, or whose layers cannot be read, still renders (sites only, and a note).
+Both come from the folder itself: ``scenario.yaml`` (the scenario exactly as run, ``--set`` changes applied) and
+``layers.gpkg``, which every run, comparison and sweep writes, so that a copied folder gives the same report
+anywhere. ``--scenario`` / ``scenario=`` overrides them (its own layers; its input files are hashed as the run
+hashed them, :func:`sim.pipeline.inputs_sha256`, and when they differ from the run's the report says so). A folder
+written before pvsim kept the scenario falls back on the path it records (``scenario_file``) when that file still
+exists, else on ``scenarios/<name>.yaml`` near the working directory or the folder when its input files hash to the
+run's ``inputs_sha256``. A report without a scenario, or whose layers cannot be read, still renders (sites only,
+and a note).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..labels import label, quantity
+from ..labels import in_currency, joined, label, money, quantity, quantity_range, track_label, with_unit
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Context:
     layers: dict = field(default_factory=dict)
     inputs_differ: bool = False
     layer_error: str | None = None
+    as_run: bool = False
+    """The scenario is the folder's own ``scenario.yaml`` (the run as made)."""
 
     def notes(self, lang: str) -> list[str]:
         out = []
@@ -38,6 +43,23 @@ class Context:
             if cjk_font() is None:
                 out.append(CJK_MISSING_NOTE)
         return out
+
+
+def _as_run(folder: Path | None):
+    """The folder's ``scenario.yaml`` (the scenario as run), or None; its warnings were given when it ran."""
+    import warnings
+
+    from ..results import AS_RUN_FILE
+    from ..scenario import load_scenario
+
+    if folder is None or not (Path(folder) / AS_RUN_FILE).is_file():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return load_scenario(Path(folder) / AS_RUN_FILE)
+        except InputError:
+            return None
 
 
 def _scenario_from(value, recorded: dict, folder: Path | None):
@@ -80,14 +102,21 @@ def load_context(scenario, recorded: dict, folder: Path | None = None) -> Contex
     """The report's :class:`Context` from ``scenario`` (path, Scenario or None) and the folder's recorded
     ``summary.json`` / ``comparison.json`` (for ``scenario``, ``scenario_file`` and ``inputs_sha256``)."""
     from ..pipeline import inputs_sha256
+    from ..results import LAYERS_FILE, read_layers
     from ..sites import map_layers
 
-    sc = _scenario_from(scenario, recorded, folder)
-    ctx = Context(scenario=sc)
+    own = _as_run(folder) if scenario is None else None
+    sc = own if own is not None else _scenario_from(scenario, recorded, folder)
+    ctx = Context(scenario=sc, as_run=own is not None)
+    kept = Path(folder) / LAYERS_FILE if folder is not None else None
+    if sc is not None and own is None:
+        recorded_hash = recorded.get("inputs_sha256")
+        ctx.inputs_differ = bool(recorded_hash) and inputs_sha256(sc) != recorded_hash
+    if (own is not None or sc is None) and kept is not None and kept.is_file():
+        ctx.layers = read_layers(kept)
+        return ctx
     if sc is None:
         return ctx
-    recorded_hash = recorded.get("inputs_sha256")
-    ctx.inputs_differ = bool(recorded_hash) and inputs_sha256(sc) != recorded_hash
     try:
         ctx.layers = map_layers(sc)
     except InputError as exc:
@@ -101,29 +130,41 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
 
     name = summary.get("strategy") or ""
     items = [(label("label.strategy", lang), f"{label(f'strategy.{name}', lang, default=name)} ({name})")]
+    if "overrides" in summary:
+        items.append((label("label.overrides", lang), overrides_text(summary.get("overrides") or {}, lang)))
     sc = ctx.scenario
     if sc is None:
         return items + [(label("label.start", lang), str(summary.get("start_date"))),
-                        (label("label.horizon", lang), f"{summary.get('horizon_years')} {label('unit.years', lang)}")]
+                        (label("label.horizon", lang), with_unit(summary.get("horizon_years"), "years", lang))]
     r = sc.rollout
-    years = label("unit.years", lang)
     items += [
         (label("label.target", lang), quantity(r.target_capacity_kwp, "kWp", lang) if r.target_capacity_kwp else "-"),
         (label("label.start", lang), sc.start_date.isoformat()),
-        (label("label.build_window", lang), f"{r.build_window_years:g} {years}"),
-        (label("label.horizon", lang), f"{sc.horizon_years} {years}"),
+        (label("label.build_window", lang), with_unit(f"{r.build_window_years:g}", "years", lang)),
+        (label("label.horizon", lang), with_unit(sc.horizon_years, "years", lang)),
         (label("label.release_mode", lang), label(f"release.{r.release_mode}", lang)),
     ]
     if r.release_mode == "budget":
         total = total_budget_cny(r, sc.start_date, sc.horizon_years)
-        items += [(label("label.budget", lang), quantity(r.annual_budget_cny, "CNY", lang)),
-                  (label("label.budget_total", lang), quantity(total, "CNY", lang))]
+        cur = sc.economics.currency
+        items += [(label("label.budget", lang), money(r.annual_budget_cny, "CNY", lang, cur)),
+                  (label("label.budget_total", lang), money(total, "CNY", lang, cur))]
     if r.tracks:
-        items.append((label("label.tracks", lang), ", ".join(track.name for track in r.tracks)))
-    teams = ", ".join(f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
-                      ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k))
+        items.append((label("label.tracks", lang), joined((track_label(t.name, lang) for t in r.tracks), lang)))
+    teams = joined((f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
+                    ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k)), lang)
     items.append((label("label.resources", lang), teams))
     return items
+
+
+def overrides_text(overrides: dict, lang: str) -> str:
+    """``rollout.crews = 4; grid.hosting_share_percent = 100`` (values as in YAML), or a plain "none"."""
+    import json
+
+    if not overrides:
+        return label("label.no_overrides", lang)
+    return joined((f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+                   for k, v in overrides.items()), lang, parts=True)
 
 
 def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
@@ -139,46 +180,98 @@ def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
     rows = [[label("label.grid_factor", lang), factor, str(summary.get("emission_factor_source") or "-")]]
     if sc is None:
         return rows
+    return rows + _scenario_rows(sc, summary, lang)
+
+
+#: Citations of shipped defaults (section, key) -> label of the source (``source.*`` in the label table); a default
+#: without one is a planning assumption of pvsim.
+DEFAULT_SOURCES = {
+    ("operation", "degradation_percent_per_year"): "source.degradation",
+    ("economics", "export_price_basis"): "source.mechanism_price",
+}
+
+
+def source_of(sc, section: str, key: str, lang: str) -> str:
+    """Where an assumption comes from: "planning assumption (scenario file)" when the scenario gives another value
+    than pvsim's default, else the default's citation (:data:`DEFAULT_SOURCES`) or "planning assumption (pvsim
+    default)". Never the key's help text."""
+    part = getattr(sc, section)
+    default = type(part).model_fields[key].get_default(call_default_factory=True)
+    if getattr(part, key) != default:
+        return label("label.source_scenario", lang)
+    cited = DEFAULT_SOURCES.get((section, key))
+    return label(cited, lang) if cited else label("label.source_default", lang)
+
+
+def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
     from ..carbon import LIFECYCLE_BASES
     from ..sites import site_type_parameters
 
-    econ, carbon, op = sc.economics, sc.carbon, sc.operation
+    econ, carbon, op, cur = sc.economics, sc.carbon, sc.operation, sc.economics.currency
     lc_value, lc_source = (LIFECYCLE_BASES.get(carbon.lifecycle_basis) or
-                           (carbon.lifecycle_kgco2e_per_kwh, label("label.scenario_value", lang)))
+                           (carbon.lifecycle_kgco2e_per_kwh, label("label.source_scenario", lang)))
     tariff = econ.retail_tariff_cny_per_kwh
-    tariff_text = (quantity(tariff, "CNY/kWh", lang, decimals=3) if isinstance(tariff, (int, float))
+    tariff_text = (money(tariff, "CNY/kWh", lang, cur, decimals=3) if isinstance(tariff, (int, float))
                    else ", ".join(f"{k} {v:.3f}" for k, v in tariff.items()))
     capex = site_type_parameters(sc)["capex_cny_per_w"]
-    scen = label("label.scenario_value", lang)
-    rows += [
+    capex_given = any(t.capex_cny_per_w is not None for t in sc.siting.site_types.values())
+    return [
         [label("label.life_cycle", lang), f"{lc_value:.4f} {label('unit.kgCO2/kWh', lang)}", lc_source],
-        [label("label.grid_factor_paths", lang), _paths_text(summary, lang),
-         "sim/tables/grid_factor_paths.csv (rates derived from the published MEE/NBS averages)"],
-        [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %", _doc(type(econ), "discount_rate_percent", scen)],
-        [label("label.retail_tariff", lang), tariff_text, _doc(type(econ), "retail_tariff_cny_per_kwh", scen)],
-        [label("label.export_tariff", lang), str(summary.get("price_basis") or econ.price_basis),
-         _doc(type(econ), "export_price_basis", scen)],
-        [label("label.horizon_rule", lang), str(summary.get("economics_horizon_rule") or econ.horizon_rule),
-         _doc(type(econ), "residual_value", scen)],
-        [label("label.capex", lang), f"{capex.min():.2f}-{capex.max():.2f} {label('unit.CNY/W', lang)}",
-         "sim/tables/site_types.csv (NEA 2023-2025 average 3.1 CNY/W; by site type)"],
+        [label("label.grid_factor_paths", lang), _paths_text(summary, lang), label("source.grid_factor_paths", lang)],
+        [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %",
+         source_of(sc, "economics", "discount_rate_percent", lang)],
+        [label("label.retail_tariff", lang), tariff_text, source_of(sc, "economics", "retail_tariff_cny_per_kwh", lang)],
+        [label("label.export_tariff", lang), price_basis_text(econ, lang),
+         source_of(sc, "economics", "export_price_basis", lang)],
+        [label("label.horizon_rule", lang), label("horizon.none", lang) if econ.residual_value == "none" else
+         label("horizon.straight_line", lang, n=econ.lifetime_years), source_of(sc, "economics", "residual_value", lang)],
+        [label("label.capex", lang),
+         f"{capex.min():.2f}-{capex.max():.2f} {in_currency(label('unit.CNY/W', lang), cur, lang)}",
+         label("label.source_scenario", lang) if capex_given else in_currency(label("source.capex", lang), cur, lang)],
         [label("label.degradation", lang), label("label.degradation_value", lang,
                                                  first=f"{op.degradation_first_year_percent:g} %",
                                                  later=f"{op.degradation_percent_per_year:g} %"),
-         _doc(type(op), "degradation_percent_per_year", scen)],
-        [label("label.weather", lang), ", ".join(summary.get("weather") or []) or "-", ""],
+         _degradation_source(sc, lang)],
+        [label("label.weather", lang), joined(summary.get("weather") or [], lang) or "-",
+         label("label.source_weather", lang)],
     ]
-    return rows
+
+
+def price_basis_text(econ, lang: str) -> str:
+    """How exported and self-consumed energy are valued, in ``lang`` and the scenario's currency (the English text
+    is :attr:`sim.economics.EconomicsConfig.price_basis`)."""
+    per_kwh = in_currency(label("unit.CNY/kWh", lang), econ.currency, lang)
+
+    def price(value) -> str:
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {v:g}" for k, v in sorted(value.items())) + "} " + per_kwh
+        return f"{value:g}{'' if lang == 'zh' else ' '}{per_kwh}"
+
+    if econ.export_price_basis == "coal_benchmark":
+        export = label("price.coal_benchmark", lang, price=price(econ.coal_benchmark_cny_per_kwh))
+    else:
+        export = label("price.market", lang, price=price(econ.market_price_cny_per_kwh))
+        if econ.export_price_basis == "mechanism":
+            export = label("price.mechanism", lang, price=price(econ.mechanism_price_cny_per_kwh),
+                           share=f"{econ.mechanism_share_percent:g}", years=econ.mechanism_term_years, otherwise=export)
+    tariff = econ.retail_tariff_cny_per_kwh
+    retail = (price(tariff) if not isinstance(tariff, dict)
+              else joined((f"{k} {v:g}" for k, v in tariff.items()), lang) + f" {per_kwh}")
+    return label("price.basis", lang, export=export, retail=retail)
+
+
+def _degradation_source(sc, lang: str) -> str:
+    first = source_of(sc, "operation", "degradation_first_year_percent", lang)
+    later = source_of(sc, "operation", "degradation_percent_per_year", lang)
+    return later if first == later else f"{later}; {label('label.first_year', lang)}: {first}"
 
 
 def _paths_text(summary: dict, lang: str) -> str:
     """CO2 avoided on the low, central and high grid-factor paths."""
     spread = summary.get("co2_avoided_range_t") or {}
-    return ", ".join(f"{label(f'label.path_{p}', lang)} {quantity(spread.get(p), 't', lang)}"
-                     for p in ("low", "central", "high") if p in spread) or "-"
-
-
-def _doc(model, name: str, default: str) -> str:
-    """The scenario key's own description (which names its source or says it is an assumption)."""
-    info = getattr(model, "model_fields", {}).get(name)
-    return info.description if info is not None and info.description else default
+    if not {"low", "high"} <= set(spread):
+        return "-"
+    text = label("label.co2_paths", lang, range=quantity_range(spread["low"], spread["high"], "t", lang))
+    if spread.get("central") is not None:
+        text += f"; {label('label.path_central', lang)} {quantity(spread['central'], 't', lang)}"
+    return text

@@ -14,6 +14,12 @@ from ..labels import label
 
 REPORT_NAME = "report.html"
 
+
+def report_name(lang: str = "en") -> str:
+    """The report's default file in its folder: ``report.html`` in English, ``report.<lang>.html`` in another
+    language, so that a Chinese report never replaces the English one."""
+    return REPORT_NAME if lang == "en" else f"report.{lang}.html"
+
 CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",
   "PingFang SC","WenQuanYi Zen Hei",sans-serif;font-size:15px;color:#222;margin:0;background:#fff}
@@ -27,6 +33,8 @@ p.meta{color:#555;margin:2px 0;font-size:13px}
 .card .v{font-size:22px;font-weight:bold;color:#0b3d63}
 .card .k{font-size:13px;color:#444}
 .card .s{font-size:12px;color:#666}
+.bottom{font-size:17px;line-height:1.45;margin:6px 0 10px}
+.bottom p{margin:4px 0}
 .box{border-left:5px solid #E69F00;background:#fff8e6;padding:8px 14px;margin:14px 0}
 .box.ok{border-left-color:#009E73;background:#eefaf5}
 .box h3{margin:4px 0 6px}
@@ -39,6 +47,7 @@ th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
 td:not(.l){white-space:nowrap}
 th{background:#eef2f6}
 td.l,th.l{text-align:left}
+td.l{min-width:6em}
 td.ok,span.ok{color:#00734d;font-weight:bold}
 td.no,span.no{color:#b03c00;font-weight:bold}
 td.src{text-align:left;font-size:12px;color:#555;max-width:520px}
@@ -46,6 +55,15 @@ figure{margin:10px 0 18px}
 figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:13px;color:#555;margin-top:4px}
 footer{margin-top:40px;color:#777;font-size:12px}
+.tw{overflow-x:auto;max-width:100%}
+@media (max-width:700px){main{padding:12px 10px 40px}h1{font-size:21px}.bottom{font-size:15px}
+  .cards{grid-template-columns:repeat(2,minmax(0,1fr))}dl.prog{grid-template-columns:1fr}dl.prog dd{margin-bottom:6px}}
+@page{size:A4;margin:14mm 12mm 16mm}
+@media print{body{font-size:10pt}main{max-width:none;padding:0}h1{font-size:18pt}h2{font-size:13pt;margin-top:18px}
+  h2,h3,h2+p,h3+p{break-after:avoid;page-break-after:avoid}
+  table,figure,.card,.box,.bottom,dl.prog{break-inside:avoid;page-break-inside:avoid}
+  thead{display:table-header-group}tr{break-inside:avoid}.tw{overflow:visible}
+  figure img{max-width:100%;max-height:245mm;border:0}.cards{grid-template-columns:repeat(3,1fr)}}
 """
 
 
@@ -71,10 +89,14 @@ def page(title: str, lang: str, body: list[str], footer: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-#: Marks the page as rendered and counts the images the browser decoded (invisible; read by the browser tests).
+#: Marks the page as rendered, counts the images the browser decoded and says whether the page is wider than the
+#: window (a phone must not scroll sideways; wide tables scroll inside their own box) (invisible; read by the
+#: browser tests).
 _READY_SCRIPT = ('<script>window.addEventListener("load",function(){var d=document.documentElement;'
                  'd.setAttribute("data-images",[].filter.call(document.images,function(i){'
-                 'return i.complete&&i.naturalWidth>0;}).length);d.setAttribute("data-report","ready");});</script>')
+                 'return i.complete&&i.naturalWidth>0;}).length);'
+                 'd.setAttribute("data-wider",d.scrollWidth>window.innerWidth+1?"1":"0");'
+                 'd.setAttribute("data-report","ready");});</script>')
 
 
 def cards(items: list[tuple[str, str, str]]) -> str:
@@ -95,7 +117,13 @@ def table(header: list[str], rows: list[list[Any]], left: int = 1, classes: list
                 cls.append(classes[r][i])
             cells.append(f'<td class="{" ".join(cls)}">{e(cell)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # wrapped so that a wide table scrolls on a narrow screen instead of widening the page
+    return f'<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def sentences(items: list[str]) -> str:
+    """The bottom line: a few plain sentences, each on its own line."""
+    return '<div class="bottom" id="bottom">' + "".join(f"<p>{e(t)}</p>" for t in items) + "</div>"
 
 
 def definitions(items: list[tuple[str, str]]) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..labels import check_lang, label, unit
-from ..metrics import Metric
+from ..labels import check_lang, label
+from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
 
@@ -37,7 +37,20 @@ def ranking_metric(metrics: list[Metric]) -> Metric:
     return next((m for m in metrics if m.name == "co2_avoided_t"), metrics[0])
 
 
+def _cell(row, m: Metric, lang: str) -> str:
+    """A metric's mean ± CI half-width; a milestone some replications never reached says so."""
+    text = _mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]), float(row[f"{m.name}_ci95_high"]),
+                    m)
+    if m.kind != "milestone" or f"{m.name}_n" not in row.index:
+        return text
+    n, reached = int(row["n"]), int(row[f"{m.name}_n"])
+    if reached == 0:
+        return label("label.not_reached", lang)
+    return text if reached == n else f"{text} ({label('label.not_reached_in', lang, k=n - reached, n=n)})"
+
+
 def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
+    cur = comparison.currency
     key = ranking_metric(metrics)
     order = comparison.table.loc[comparison.strategies, f"{key.name}_mean"].astype(float)
     ranked = order.sort_values(ascending=key.better == "lower", na_position="last").index.tolist()
@@ -45,11 +58,11 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
     for rank, name in enumerate(ranked, start=1):
         row = comparison.table.loc[name]
         rows.append([str(rank), f"{_strategy(name, lang)} ({name})", f"{int(row['n'])}",
-                     *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
-                                float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
+                     *[_cell(row, m, lang) for m in metrics]])
     header = [label("label.rank", lang), label("label.strategy", lang), "n",
-              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit(m.display_unit, lang)}]" for m in metrics]]
-    return (f"<p>{h.e(label('caption.ranking', lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
+              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics]]
+    caption = "label.ranking_single" if comparison.replications == 1 else "caption.ranking"
+    return (f"<p>{h.e(label(caption, lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
             + h.table(header, rows, left=2))
 
 
@@ -64,11 +77,13 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
     intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
     return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
-                                                  metrics, lang)
+                                                  metrics, lang, currency=comparison.currency,
+                                                  single=comparison.replications == 1)
 
 
 def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric], lang: str,
-                 first_header: str | None = None, verdict_header: str | None = None) -> str:
+                 first_header: str | None = None, verdict_header: str | None = None, currency: str = "CNY",
+                 single: bool = False) -> str:
     """Each of ``names`` (strategies, or a sweep's variants) minus ``baseline`` per metric: the difference with its
     95 % CI, which direction is better (the metric table's ``better``) and the verdict. ``paired`` has the columns
     of ``paired_differences.csv`` (``strategy`` naming the one compared)."""
@@ -85,10 +100,13 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
             text, cls = _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
             rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
                          (f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
-                          f"{unit(m.display_unit, lang)}"), direction.get(m.better, "-"), text])
+                          f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])
             classes.append(["", "", "", "", cls])
     header = [first_header or label("label.strategy", lang), label("label.metric", lang),
-              f"{label('label.difference', lang)} ({label('label.ci95', lang)})", label("label.direction", lang),
+              label("label.difference", lang) if single else label("label.difference_ci", lang,
+                                                                   difference=label("label.difference", lang),
+                                                                   ci=label("label.ci95", lang)),
+              label("label.direction", lang),
               verdict_header or label("label.verdict", lang)]
     return h.table(header, rows, left=2, classes=classes)
 
@@ -101,10 +119,12 @@ def _figures(comparison, ctx: Context, lang: str) -> list[str]:
              h.img(figs.bands_figure(comparison.bands, names, n, lang), label("report.trajectories", lang),
                    label("caption.bands", lang)),
              f'<h2 id="metrics">{h.e(label("report.metrics_figure", lang))}</h2>',
-             h.img(figs.metric_bars_figure(comparison.table, names, n, lang), label("report.metrics_figure", lang),
+             h.img(figs.metric_bars_figure(comparison.table, names, n, lang, comparison.currency),
+                   label("report.metrics_figure", lang),
                    label("caption.bars", lang))]
     if len(names) > 1:
-        parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang),
+        parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang,
+                                                          comparison.currency),
                            label("report.paired", lang), label("caption.paired_figure", lang)))
     parts.append(f'<h2 id="maps">{h.e(label("report.build_maps", lang))}</h2>')
     parts += _maps(comparison, ctx, lang)
@@ -116,16 +136,32 @@ def _maps(comparison, ctx: Context, lang: str) -> list[str]:
     from ..plotting import compare as figs
 
     built = read_built(comparison.out_dir, comparison.strategies)
-    if ctx.scenario is not None and len(built) == len(comparison.strategies):
-        from ..sites import read_sites
-
-        sites = read_sites(ctx.scenario)
+    sites = _sites(ctx) if len(built) == len(comparison.strategies) else None
+    if sites is not None:
         return [h.img(figs.build_maps_figure(sites, built, comparison.strategies, layers=ctx.layers, lang=lang),
                       label("report.build_maps", lang), label("caption.build_maps", lang))]
     png = comparison.out_dir / "maps_built_sites.png"
     if png.is_file():  # the maps pvsim compare drew (English), when the sites cannot be read again
         return [h.img_png(png.read_bytes(), label("report.build_maps", lang), label("caption.build_maps", lang))]
     return [h.note(label("report.no_scenario", lang))]
+
+
+def _sites(ctx: Context):
+    """The scenario's candidate sites, or None when there is no scenario or its sites file cannot be read here (a
+    folder copied to another machine: the report then shows the maps pvsim compare drew)."""
+    import warnings
+
+    from ..errors import InputError
+    from ..sites import read_sites
+
+    if ctx.scenario is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return read_sites(ctx.scenario)
+        except InputError:
+            return None
 
 
 def assumptions_section(ctx: Context, summary: dict, lang: str, intro: str | None = None) -> list[str]:
@@ -156,19 +192,29 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     recorded = recorded or {}
     from ..plotting.compare import shown_metrics
 
-    metrics = shown_metrics(comparison.table, comparison.strategies)
+    metrics = [in_lang(m, lang) for m in shown_metrics(comparison.table, comparison.strategies)]
     title = label("report.compare_title", lang)
     meta = label("caption.compare_meta", lang, scenario=recorded.get("scenario", "-"), n=comparison.replications,
                  baseline=_strategy(comparison.baseline, lang), k=len(comparison.strategies))
+    from .compare_runs import comparison_warnings, replaced_note, tracks_and_pilot
+
+    replaced = replaced_note(recorded, lang)
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
-            *[h.note(n) for n in ctx.notes(lang)]]
+            *[h.note(n) for n in ctx.notes(lang)], *([h.note(replaced)] if replaced else []),
+            h.warnings_box(label("report.compare_warnings", lang),
+                           comparison_warnings(comparison.out_dir, comparison.strategies, comparison.replications,
+                                               lang, _strategy), label("report.no_compare_warnings", lang))]
     if ctx.scenario is not None:
-        items = [it for it in programme_items(ctx, {"strategy": comparison.baseline}, lang)
-                 if it[0] != label("label.strategy", lang)]
+        recorded_run = {"strategy": comparison.baseline,
+                        **({"overrides": recorded["overrides"]} if "overrides" in recorded else {})}
+        items = [it for it in programme_items(ctx, recorded_run, lang) if it[0] != label("label.strategy", lang)]
         body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>', h.definitions(items)]
     body += [f'<h2 id="ranking">{h.e(label("report.ranking", lang))}</h2>', _ranking_table(comparison, metrics, lang)]
     if len(comparison.strategies) > 1:
         body += [f'<h2 id="paired">{h.e(label("report.paired", lang))}</h2>', _paired_table(comparison, metrics, lang)]
+    tracks = tracks_and_pilot(comparison.out_dir, comparison.strategies, comparison.replications, lang, _strategy)
+    if tracks:
+        body += [f'<h2 id="tracks">{h.e(label("report.tracks_pilot", lang))}</h2>', tracks]
     body += _figures(comparison, ctx, lang)
     body += assumptions_section(ctx, baseline_summary(comparison), lang)
     return h.page(f"{title}: {recorded.get('scenario', '')}", lang, body, h.footer(lang))
@@ -188,4 +234,4 @@ def write_comparison_report(folder: str | Path, *, lang: str = "en", scenario=No
     recorded = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
     ctx = load_context(scenario, recorded, folder)
     text = render_comparison_html(comparison, lang=lang, ctx=ctx, recorded=recorded)
-    return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)
+    return atomic_write(Path(out) if out else folder / h.report_name(lang), text)

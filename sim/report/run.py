@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import in_currency, label, quantity
+from ..labels import joined, label, money, quantity, quantity_range, track_label
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
+from .bottom import bottom_line
 
 
 
@@ -35,16 +39,21 @@ def check_run_folder(run_dir: Path) -> None:
 # --------------------------------------------------------------------------------------------- numbers
 
 
-def _milestone_card(share: str, date: str | None, target_kwp: float | None, lang: str, horizon) -> tuple:
+def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horizon) -> tuple:
+    """One card for the target: the date 100 % was online, with the 25 % and 50 % dates beneath."""
     target = quantity(target_kwp, "kWp", lang) if target_kwp else label("label.capacity_target_default", lang)
-    return (label("label.milestone", lang, share=share, target=target),
-            date or label("label.not_reached", lang),
-            label("label.within_years", lang, n=horizon) if share == "100 %" else label("label.date", lang))
+    not_reached = label("label.not_reached", lang)
+    pct = "%" if lang == "zh" else " %"
+    earlier = joined((f"{share[:-1]}{pct}{'：' if lang == 'zh' else ': '}{milestones.get(share) or not_reached}"
+                      for share in ("25%", "50%")), lang, parts=True)
+    return (label("label.milestone", lang, share=f"100{pct}", target=target),
+            milestones.get("100%") or not_reached,
+            joined([label("label.within_years", lang, n=horizon), earlier], lang, parts=True))
 
 
-def _money(text: str, summary: dict) -> str:
-    """Money labelled in the run's currency."""
-    return in_currency(text, summary.get("currency"))
+def _money(value, base_unit: str, summary: dict, lang: str, decimals: int | None = None) -> str:
+    """Money labelled in the run's currency (:func:`sim.labels.money`)."""
+    return money(value, base_unit, lang, summary.get("currency"), decimals)
 
 
 def _co2_note(summary: dict, lang: str) -> str:
@@ -52,10 +61,10 @@ def _co2_note(summary: dict, lang: str) -> str:
     spread = summary.get("co2_avoided_range_t") or {}
     parts = []
     if spread and spread.get("low") != spread.get("high"):
-        parts.append(label("label.co2_paths", lang, low=quantity(spread.get("low"), "t", lang),
-                           high=quantity(spread.get("high"), "t", lang)))
+        parts.append(label("label.co2_paths", lang, range=quantity_range(spread.get("low"), spread.get("high"), "t",
+                                                                         lang)))
     parts.append(label("label.co2_lifecycle", lang, value=quantity(summary.get("co2_avoided_lifecycle_t"), "t", lang)))
-    return "; ".join(parts)
+    return joined(parts, lang, parts=True)
 
 
 def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None) -> list[tuple[str, str, str]]:
@@ -68,17 +77,17 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
          label("label.of_eligible", lang, n=quantity(s.get("capacity_eligible_kwp"), "kWp", lang))),
         (label("label.energy", lang), quantity(s.get("energy_mwh"), "MWh", lang), label("label.over_years", lang, n=n)),
         (label("label.co2_ams_id", lang), quantity(s.get("co2_avoided_t"), "t", lang), _co2_note(s, lang)),
-        (label("label.capex", lang), _money(quantity(s.get("capex_cny"), "CNY", lang), s),
+        (label("label.capex", lang), _money(s.get("capex_cny"), "CNY", s, lang),
          label("label.of_sites_built", lang)),
-        (label("label.lcoe", lang), _money(quantity(s.get("lcoe_cny_per_kwh"), "CNY/kWh", lang, decimals=3), s),
-         f"{label('label.npv', lang)} {_money(quantity(s.get('npv_cny'), 'CNY', lang), s)}"),
+        (label("label.lcoe", lang), _money(s.get("lcoe_cny_per_kwh"), "CNY/kWh", s, lang, decimals=3),
+         f"{label('label.npv', lang)} {_money(s.get('npv_cny'), 'CNY', s, lang)}"),
         (label("label.cost_per_t_net", lang),
-         _money(quantity(s.get("net_cost_per_t_co2_cny"), "CNY/t", lang, decimals=0), s),
+         _money(s.get("net_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
          label("label.cost_gross_note", lang,
-               value=_money(quantity(s.get("cost_per_t_co2_cny"), "CNY/t", lang, decimals=0), s))),
-        (label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
-         label("label.curtailed_note", lang)),
-        *[_milestone_card(f"{share[:-1]} %", ms.get(share), target_kwp, lang, n) for share in ("25%", "50%", "100%")],
+               value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))),
+        *([(label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
+            label("label.curtailed_note", lang))] if float(s.get("curtailed_mwh") or 0.0) > 0 else []),
+        _milestone_card(ms, target_kwp, lang, n),
     ]
 
 
@@ -98,7 +107,7 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
         out.append(label("label.curtailment", lang, value=quantity(summary["curtailed_mwh"], "MWh", lang)))
     missed = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items() if not c.get("met")]
     if missed:
-        out.append(label("label.pilot_not_met", lang, names=", ".join(missed)))
+        out.append(label("label.pilot_not_met", lang, names=joined(missed, lang)))
     return out
 
 
@@ -142,7 +151,7 @@ def _type_table(result: RunResult, lang: str) -> str:
     types = ordered_types(s["site_type"].unique())
     sums = {col: s[built].groupby("site_type")[col].sum().reindex(types).fillna(0.0)
             for col in ("capacity_kwp", "energy_mwh", "co2_avoided_t")}
-    scales = {col: common_scale(sums[col], base) for col, base in
+    scales = {col: common_scale(sums[col], base, lang) for col, base in
               (("capacity_kwp", "kWp"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
     rows = []
     for t in types:
@@ -163,8 +172,33 @@ def _column_value(value: float, divisor: float) -> str:
     return "-" if v == 0 else f"{v:,.{decimals_for(v)}f}"
 
 
-def _status_table(summary: dict, lang: str) -> str:
-    rows = [[label(f"status.{k}", lang), f"{int(v):,}"] for k, v in (summary.get("sites_by_status") or {}).items()]
+def outcome_counts(result: RunResult) -> dict[str, int]:
+    """Sites per outcome as the model decides them, with ``not_released`` split by why the office held the site:
+    ``held_target`` (its track, or the programme, reached its capacity target: the office stops releasing then),
+    ``no_track`` (its type is in no programme track) or ``not_released`` (the money or the build window ran out)."""
+    s = result.summary
+    counts = {k: int(v) for k, v in (s.get("sites_by_status") or {}).items()}
+    held = result.sites[result.sites["status"].astype(str).eq("not_released")]
+    if held.empty or "not_released" not in counts:
+        return counts
+    tracks = s.get("by_track") or {}
+    track = held["track"].astype(str).fillna("") if "track" in held else pd.Series("", index=held.index)
+    reached = {name for name, t in tracks.items() if (t.get("milestones") or {}).get("100%")}
+    if tracks:
+        reason = np.where(track.eq(""), "no_track", np.where(track.isin(reached), "held_target", "not_released"))
+    else:
+        done = bool((s.get("milestones") or {}).get("100%"))
+        reason = np.full(len(held), "held_target" if done else "not_released")
+    split = pd.Series(reason).value_counts()
+    counts.pop("not_released")
+    for key in ("held_target", "no_track", "not_released"):
+        if split.get(key):
+            counts[key] = int(split[key])
+    return counts
+
+
+def _status_table(result: RunResult, lang: str) -> str:
+    rows = [[label(f"status.{k}", lang), f"{v:,}"] for k, v in outcome_counts(result).items()]
     return h.table([label("label.outcome", lang), label("unit.sites", lang)], rows)
 
 
@@ -192,21 +226,34 @@ def _programme(ctx: Context, summary: dict, lang: str) -> str:
 
 
 def _track_table(summary: dict, lang: str) -> str:
-    """Per programme track: its site types, what it built against its target, its capex, energy and CO2."""
+    """Per programme track (its name in ``lang`` with its key): its site types, what it built against its target,
+    its capex, energy and CO2 (each column in one unit, in the header)."""
+    from ..labels import common_scale, in_currency, unit
     from ..plotting import site_type_label
 
     tracks = summary.get("by_track") or {}
     if not tracks:
         return ""
-    rows = [[name, ", ".join(site_type_label(t, lang) for t in tr["site_types"]), f"{int(tr['sites_built']):,}",
+    scales = {col: common_scale([t[col] for t in tracks.values()], base, lang) for col, base in
+              (("capex_cny", "CNY"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
+    rows = [[_named(track_label(name, lang), name), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
+             f"{int(tr['sites_built']):,}",
              quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
-             quantity(tr["capex_cny"], "CNY", lang), quantity(tr["energy_mwh"], "MWh", lang),
-             quantity(tr["co2_avoided_t"], "t", lang), (tr.get("milestones") or {}).get("100%") or "-"]
+             *[_column_value(tr[col], scales[col][0]) for col in scales],
+             (tr.get("milestones") or {}).get("100%") or "-"]
             for name, tr in tracks.items()]
+    units = [in_currency(unit(scales[col][1], lang), summary.get("currency"), lang) for col in scales]
     header = [label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity",
-                                       "label.target", "label.capex", "label.energy_short", "label.co2_short",
-                                       "label.target_reached")]
+                                       "label.target")]
+    header += [f"{label(k, lang)} [{u}]" for k, u in zip(("label.capex", "label.energy_short", "label.co2_short"),
+                                                         units)]
+    header.append(label("label.target_reached", lang))
     return f"<h3>{h.e(label('label.tracks', lang))}</h3>" + h.table(header, rows, left=2)
+
+
+def _named(text: str, key: str) -> str:
+    """A human name with the scenario's key beside it when they differ: ``rooftop pilot (rooftop_pilot)``."""
+    return text if text == key else f"{text} ({key})"
 
 
 def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
@@ -218,15 +265,23 @@ def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
                     rows, left=3, classes=[["", "", "src"] for _ in rows]))
 
 
-def _charts(result: RunResult, lang: str) -> list[str]:
+def _targets(summary: dict, target_kwp: float | None) -> dict[str, float]:
+    """The lines of the timeline: each track's target, else the programme's."""
+    tracks = {name: t["target_capacity_kwp"] for name, t in (summary.get("by_track") or {}).items()
+              if t.get("target_capacity_kwp")}
+    return tracks or ({"programme": target_kwp} if target_kwp else {})
+
+
+def _charts(result: RunResult, lang: str, target_kwp: float | None = None) -> list[str]:
     from .. import plotting
 
     s = result.summary
     return [
         f'<h2 id="charts">{h.e(label("report.charts", lang))}</h2>',
         h.img(plotting.capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones"),
-                                         lang=lang), label("caption.capacity_alt", lang),
-              label("caption.capacity", lang)),
+                                         lang=lang, targets=_targets(s, target_kwp)),
+              label("caption.capacity_alt", lang), label("caption.capacity", lang)),
+        *_budget(result, lang),
         h.img(plotting.energy_co2_by_year(result.annual, lang=lang), label("caption.energy_alt", lang),
               label("caption.energy", lang)),
         f'<h2 id="resources">{h.e(label("report.resources", lang))}</h2>',
@@ -235,6 +290,56 @@ def _charts(result: RunResult, lang: str) -> list[str]:
         _resource_table(s.get("resources") or {}, lang),
         _stage_table(result, lang),
     ]
+
+
+def _budget(result: RunResult, lang: str) -> list[str]:
+    """The programme's money by year, as a chart and a table: budget, committed, spent, lapsed (one unit per
+    column, in the run's currency)."""
+    from ..labels import common_scale, in_currency, unit
+    from ..plotting import budget_by_year
+
+    budget, cur = result.budget, result.summary.get("currency")
+    if budget is None or budget.empty:
+        return []
+    columns = ("budget_cny", "committed_cny", "spent_cny", "lapsed_cny")
+    divisor, name = common_scale(budget[list(columns)].to_numpy().ravel(), "CNY", lang)
+    money_unit = in_currency(unit(name, lang), cur, lang)
+    rows = [[str(int(r["year"])), *[_column_value(r[c], divisor) for c in columns]] for _, r in budget.iterrows()]
+    rows.append([label("label.total", lang), *[_column_value(budget[c].sum(), divisor) for c in columns]])
+    header = [label("label.year", lang), *[f"{label(f'label.money_{c[:-4]}', lang)} [{money_unit}]" for c in columns]]
+    return [f'<h3 id="budget">{h.e(label("report.budget", lang))}</h3>',
+            h.img(budget_by_year(budget, lang=lang, currency=cur), label("report.budget", lang),
+                  label("caption.budget", lang)), h.table(header, rows)]
+
+
+def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
+    """Per township (as the data names it): candidate and built sites, capacity and capex built, rural households
+    covered (the numbers of :func:`sim.workbook.by_township`)."""
+    from ..labels import in_currency, unit
+    from ..workbook import by_township
+
+    table = by_township(result.sites, "CNY")
+    if table.empty:
+        return []
+    from ..labels import common_scale
+
+    cur = result.summary.get("currency")
+    capex = table.iloc[:, 4].to_numpy(float) * 1e6  # by_township gives millions
+    divisor, name = common_scale(capex, "CNY", lang)
+    rows = [[r.iloc[0], f"{int(r.iloc[1]):,}", f"{int(r.iloc[2]):,}", _column_value(r.iloc[3], 1.0),
+             _column_value(c, divisor), f"{int(r.iloc[5]):,}"] for c, (_, r) in zip(capex, table.iterrows())]
+    header = [label("label.township", lang), label("label.candidates", lang), label("label.built", lang),
+              f"{label('label.capacity', lang)} [{unit('MWp', lang)}]",
+              f"{label('label.capex', lang)} [{in_currency(unit(name, lang), cur, lang)}]",
+              label("label.households", lang)]
+    parts = [f'<h3 id="townships">{h.e(label("report.townships", lang))}</h3>']
+    towns = ctx.layers.get("townships")
+    if towns is not None and len(towns) and "name" in towns:
+        from ..plotting import township_map
+
+        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang),
+                           label("report.townships", lang), label("caption.township_map", lang)))
+    return parts + [h.table(header, rows)]
 
 
 def _map(result: RunResult, ctx: Context, lang: str) -> list[str]:
@@ -247,7 +352,19 @@ def _map(result: RunResult, ctx: Context, lang: str) -> list[str]:
                               n=f"{int(result.summary.get('sites_built') or 0):,}",
                               mw=quantity(result.summary.get("capacity_built_kwp"), "kWp", lang)))
     parts.append(h.img(fig, label("caption.map_alt", lang), label("caption.map", lang)))
-    return parts
+    return parts + _townships(result, ctx, lang) + _grid(result, ctx, lang)
+
+
+def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
+    """Where the grid's headroom is: every transformer coloured by how full its hosting limit is."""
+    from .. import plotting
+
+    if result.transformers is None or result.transformers.empty or "transformer_id" not in result.sites:
+        return []
+    fig = plotting.transformer_map(result.transformers, plotting.transformer_points_of(result.sites),
+                                   boundary=ctx.layers.get("boundary"), lang=lang)
+    return [f'<h3 id="grid">{h.e(label("report.grid", lang))}</h3>',
+            h.img(fig, label("report.grid", lang), label("caption.grid_map", lang))]
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:
@@ -262,27 +379,30 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(subtitle)}</p>']
     body += [h.note(n) for n in ctx.notes(lang)]
     body += [
-        _programme(ctx, s, lang),
-        f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
-        h.cards(key_figures(s, lang, target)),
+        f'<h2 id="bottom-line">{h.e(label("report.bottom_line", lang))}</h2>',
+        h.sentences(bottom_line(s, target_kwp=target, budget=result.budget, sites=result.sites, lang=lang)),
         h.warnings_box(label("report.warnings", lang), run_warnings(s, lang, target_kwp=target),
                        label("report.no_warnings", lang)),
+        f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
+        h.cards(key_figures(s, lang, target)),
+        _programme(ctx, s, lang),
         _assumptions(ctx, s, lang),
         f'<h2 id="pilot">{h.e(label("report.pilot", lang))}</h2>',
         f"<p>{h.e(label('caption.pilot', lang, minimums=_pilot_minimums(lang)))}</p>",
         _pilot_table(s.get("pilot_coverage") or {}, lang),
-        *_charts(result, lang),
+        *_charts(result, lang, target),
         *_map(result, ctx, lang),
         f'<h2 id="sites">{h.e(label("report.sites", lang))}</h2>',
         _type_table(result, lang),
         f"<h3>{h.e(label('report.outcomes', lang))}</h3>",
-        _status_table(s, lang),
+        _status_table(result, lang),
     ]
     return h.page(f"{title}: {s.get('scenario')}", lang, body, h.footer(lang))
 
 
 def _pilot_minimums(lang: str) -> str:
-    return ", ".join(f"{label(f'pilot.{c}', lang)} {v:g} %" for c, v in PILOT_TARGETS_PERCENT.items())
+    return joined((f"{label(f'pilot.{c}', lang)} {v:g}%" if lang == "zh" else f"{label(f'pilot.{c}', lang)} {v:g} %"
+                   for c, v in PILOT_TARGETS_PERCENT.items()), lang)
 
 
 def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
@@ -301,4 +421,4 @@ def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: s
     check_run_folder(run_dir)
     result = read_run(run_dir)
     ctx = load_context(scenario, result.summary, run_dir)
-    return atomic_write(Path(out) if out else run_dir / h.REPORT_NAME, render_html(result, lang=lang, ctx=ctx))
+    return atomic_write(Path(out) if out else run_dir / h.report_name(lang), render_html(result, lang=lang, ctx=ctx))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..labels import check_lang, label, unit
-from ..metrics import Metric
+from ..labels import check_lang, label
+from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, load_context, programme_items
 from .compare import _mean_ci, _strategy, assumptions_section, baseline_summary, paired_table
@@ -23,7 +23,8 @@ def _value(value) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
 
 
-def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str) -> str:
+def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str,
+                    currency: str = "CNY") -> str:
     """A row per variant: its label, the value of each swept key, n and each metric's mean ± CI half-width."""
     rows = []
     for record in variants.to_dict(orient="records"):
@@ -33,7 +34,8 @@ def _variants_table(table, variants, params: list[str], metrics: list[Metric], l
                      *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
                                 float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
     header = [label("label.variant", lang), *params, "n",
-              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit(m.display_unit, lang)}]" for m in metrics]]
+              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, currency)}]"
+                for m in metrics]]
     return h.table(header, rows, left=1 + len(params))
 
 
@@ -43,10 +45,12 @@ def _figures(result, comparisons, strategy: str, table, paired, anchor: str, lan
 
     labels, n = list(result.variants["variant"]), result.replications
     parts = [f'<h3 id="{anchor}-figures">{h.e(label("report.sweep_figures", lang))}</h3>',
-             h.img(figs.metric_bars_figure(table, labels, n, lang), label("report.metrics_figure", lang),
+             h.img(figs.metric_bars_figure(table, labels, n, lang, result.currency),
+                   label("report.metrics_figure", lang),
                    label("caption.sweep_bars", lang))]
     if len(labels) > 1:
-        figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, title_key=PAIRED_TITLE)
+        figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, result.currency,
+                                                title_key=PAIRED_TITLE)
         parts.append(h.img(figure, label("report.sweep_paired", lang), label("caption.sweep_paired_figure", lang)))
     parts.append(h.img(figs.bands_figure(strategy_bands(comparisons, labels, strategy), labels, n, lang),
                        label("report.trajectories", lang), label("caption.sweep_bands", lang)))
@@ -59,18 +63,19 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
 
     labels = list(result.variants["variant"])
     table, paired = strategy_view(result, strategy)
-    metrics = shown_metrics(table, labels)
+    metrics = [in_lang(m, lang) for m in shown_metrics(table, labels)]
     anchor = f"strategy-{k}"
     heading = label("report.sweep_strategy", lang, strategy=f"{_strategy(strategy, lang)} ({strategy})")
     parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
              f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
              f"<p>{h.e(label('caption.variants', lang))}</p>",
-             _variants_table(table, result.variants, list(result.params), metrics, lang)]
+             _variants_table(table, result.variants, list(result.params), metrics, lang, result.currency)]
     if len(labels) > 1:
         intro = label("caption.sweep_paired", lang, base=labels[0], n=result.replications)
         parts += [f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>', f"<p>{h.e(intro)}</p>",
                   paired_table(paired, labels, labels[0], metrics, lang, first_header=label("label.variant", lang),
-                               verdict_header=label("label.verdict_first_variant", lang))]
+                               verdict_header=label("label.verdict_first_variant", lang), currency=result.currency,
+                               single=result.replications == 1)]
     return parts + _figures(result, comparisons, strategy, table, paired, anchor, lang)
 
 
@@ -81,10 +86,16 @@ def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en",
     swept = ", ".join(f"{k} = {', '.join(_value(v) for v in values)}" for k, values in result.params.items())
     meta = label("caption.sweep_meta", lang, scenario=doc.get("scenario", "-"), swept=swept,
                  v=len(result.variants), k=len(result.strategies), n=result.replications)
+    from .compare_runs import comparison_warnings
+
+    found = [f"{variant} · {w}" for variant, c in comparisons.items()
+             for w in comparison_warnings(c.out_dir, result.strategies, result.replications, lang, _strategy)]
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
-            *[h.note(n) for n in ctx.notes(lang)]]
+            *[h.note(n) for n in ctx.notes(lang)],
+            h.warnings_box(label("report.compare_warnings", lang), found, label("report.no_compare_warnings", lang))]
     if ctx.scenario is not None:
-        items = [it for it in programme_items(ctx, {}, lang) if it[0] != label("label.strategy", lang)]
+        recorded = {"overrides": doc["overrides"]} if "overrides" in doc else {}
+        items = [it for it in programme_items(ctx, recorded, lang) if it[0] != label("label.strategy", lang)]
         items.append((label("label.swept", lang), swept))
         body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>',
                  f"<p>{h.e(label('caption.sweep_programme', lang))}</p>", h.definitions(items)]
@@ -107,4 +118,4 @@ def write_sweep_report(folder: str | Path, *, lang: str = "en", scenario=None, o
     recorded = json.loads(first.read_text(encoding="utf-8"))  # the base scenario's file and input hash
     ctx = load_context(scenario, {**recorded, "scenario": doc.get("scenario")}, folder)
     text = render_sweep_html(result, comparisons, doc, lang=lang, ctx=ctx)
-    return atomic_write(Path(out) if out else folder / h.REPORT_NAME, text)
+    return atomic_write(Path(out) if out else folder / h.report_name(lang), text)
