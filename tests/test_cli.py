@@ -185,7 +185,7 @@ def test_cli_polish_strategies_ranges_and_did_you_mean(capsys, tmp_path):
 
     assert main(["strategies"]) == 0
     out = capsys.readouterr().out
-    assert ":func:" not in out and "``" not in out and "sim.planning.select_sites" in out
+    assert ":func:" not in out and "``" not in out and "sim.planning.plan" in out
     assert max(len(line) for line in out.splitlines()) <= 100 and not any(l != l.rstrip() for l in out.splitlines())
     assert quantity_range(769e3, 1.64e6, "t") == "0.77-1.64 Mt"
     rows = dict(summary_rows({"co2_avoided_t": 1.35e6, "co2_avoided_range_t": {"low": 769e3, "high": 1.64e6}}))
