@@ -572,6 +572,14 @@ def assign_archetypes(sites_df: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]
     return codes.astype(np.int64), archetypes
 
 
+def degradation_factor(age_years, first_year_percent: float, percent_per_year: float):
+    """Remaining output share [-] of a system ``age_years`` old [years]: ``(1 - d1 / 100) x (1 - d / 100) ** age``,
+    ``d1`` the first-year loss from commissioning (light-induced degradation) [%], ``d`` the loss per year of age
+    [%/year] (defaults and sources: :class:`sim.rollout.config.OperationConfig`). The one degradation rule of the
+    model: the accounting's energy and the plan's value weights both call it."""
+    return (1.0 - first_year_percent / 100.0) * (1.0 - percent_per_year / 100.0) ** age_years
+
+
 def _table_hash(archetypes: pd.DataFrame, system: SystemConfig) -> str:
     h = hashlib.sha256(_CACHE_VERSION.encode())
     h.update(pd.util.hash_pandas_object(archetypes[list(ARCHETYPE_COLUMNS)], index=False).to_numpy().tobytes())

@@ -42,10 +42,12 @@ from scipy import stats
 
 from . import __version__, pipeline
 from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
+from .economics import discount_factor
 from .errors import InputError
 from .metrics import METRICS, Metric, in_currency, printed
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .strategies import resolve
+from .timebase import days_to_years
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
 
@@ -64,7 +66,6 @@ BUILT_DECIMALS = {"capacity_kwp": 3}
 BAND_DECIMALS = 6
 """Decimals of ``annual_bands.csv`` (MWp and kt: to the kWp and the kg)."""
 
-DAYS_PER_YEAR = 365.25
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -127,7 +128,7 @@ def _years_since(start_date: str, iso_date: str | None) -> float:
     if not iso_date:
         return math.nan
     days = (pd.Timestamp(iso_date) - pd.Timestamp(start_date)).days
-    return days / DAYS_PER_YEAR
+    return days_to_years(days)
 
 
 def _metric_value(metric: Metric, summary: dict) -> float:
@@ -141,7 +142,7 @@ def _metric_value(metric: Metric, summary: dict) -> float:
 def discounted_total(annual: pd.DataFrame, column: str, start_year: int, discount_rate: float) -> float:
     """``sum_t annual[column] (1 + r)^-t`` with ``t`` the years since ``start_year`` (as the economics discounts)."""
     t = annual["year"].to_numpy(float) - start_year
-    return float((annual[column].to_numpy(float) * (1.0 + discount_rate) ** -t).sum())
+    return float((annual[column].to_numpy(float) * discount_factor(t, discount_rate)).sum())
 
 
 def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate: float = math.nan

@@ -25,6 +25,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from sim.timebase import years_to_days
+
 # First day of the Chinese lunar year (Spring Festival), Gregorian (month, day), 2020-2080.
 SPRING_FESTIVAL: dict[int, tuple[int, int]] = {
     2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17),
@@ -52,13 +54,13 @@ def as_date(d) -> date:
 
 def add_years(d: date, years: float) -> date:
     """``d`` plus ``years``: whole years on the calendar (29 February -> 28 February), the fraction as
-    ``round(fraction x 365.25)`` days."""
+    ``round(fraction x 365.25)`` days (:data:`sim.timebase.DAYS_PER_YEAR`)."""
     whole = int(years)
     try:
         out = d.replace(year=d.year + whole)
     except ValueError:  # 29 February
         out = d.replace(year=d.year + whole, day=28)
-    return out + timedelta(days=round((years - whole) * 365.25))
+    return out + timedelta(days=round(years_to_days(years - whole)))
 
 
 def days_since(start: date, d: date) -> float:
