@@ -653,7 +653,27 @@ def test_waits_still_queued_at_the_horizon_are_counted_and_flagged():
     assert crews["n_censored"] == 1 and crews["n_requests"] == 2
     assert crews["mean_wait_days"] == pytest.approx((0 + 365) / 2)
     assert crews["utilisation_build_window_percent"] == pytest.approx(100.0)
-    assert any("crews" in w and "still queued" in w for w in r.warnings) or any("crews" in w for w in r.warnings)
+    # busy all the build window: the saturation warning is the one given (it takes precedence over "still queued")
+    assert any(w.startswith("crews are 100 % busy over the build window") for w in r.warnings), r.warnings
+    assert not any("still queued" in w for w in r.warnings)
+
+
+def _resource_row(busy_percent: float, n_censored: int) -> dict:
+    return {"capacity": 2, "utilisation_build_window_percent": busy_percent, "utilisation_horizon_percent": 0.0,
+            "n_censored": n_censored, "mean_wait_days": 40.0}
+
+
+def test_requests_still_queued_at_the_horizon_are_flagged_when_the_resource_is_not_saturated():
+    """Crews 50 % busy (below the 90 % saturation line) with 3 requests still queued at the horizon: the warning
+    counts them and asks for more crews; 90 % busy exactly is not yet saturated; none queued: no warning."""
+    from sim.rollout.observe import _warnings
+    config = RolloutConfig()
+    out = _warnings({"crews": _resource_row(50.0, 3)}, [], config)
+    assert out == ["3 requests for crews are still queued at the horizon (mean wait 40 days, censored): "
+                   "raise rollout.crews above 2"]
+    assert "still queued" in _warnings({"crews": _resource_row(90.0, 1)}, [], config)[0]
+    assert _warnings({"crews": _resource_row(50.0, 0)}, [], config) == []
+    assert _warnings({"crews": _resource_row(91.0, 0)}, [], config)[0].startswith("crews are 91 % busy")
 
 
 def test_release_pacing_keeps_the_pipeline_short():
