@@ -248,7 +248,7 @@ def scratch_copy(tests_ref: str | None = None) -> Path:
     revision instead (to score an older test suite against today's code)."""
     work = Path(tempfile.mkdtemp(prefix="pvsim-mutation-"))
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", "*.egg-info", ".pytest_cache", "out", "runs")
-    for name in ("sim", "tests", "data", "scenarios", "pyproject.toml"):
+    for name in ("sim", "tests", "data", "scenarios", "docs", "README.md", "pyproject.toml"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name, **(
             {"ignore": ignore} if src.is_dir() else {}))

@@ -391,3 +391,46 @@ def test_bad_region_fails_before_work(hand_case):
                 horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
                 carbon=CarbonConfig(region="Mars"), economics=EconomicsConfig())
     assert e.value.field == "carbon.region"
+
+
+def _escalated(hand_case, **changes):
+    """The hand case with B commissioned on 2026-01-01 (A in 2025, C never) and ``changes`` to the economics."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    outcomes = outcomes.copy()
+    outcomes.loc["B", "commission_date"] = pd.Timestamp("2026-01-01")
+    economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
+                                export_price_basis="coal_benchmark", coal_benchmark_cny_per_kwh=0.372,
+                                residual_value="none", inverter_replacement_year=None, **changes)
+    return account(sites, outcomes, downtime.iloc[:1], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                   horizon_years=2, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                   carbon=CarbonConfig(), economics=economics)
+
+
+def test_capex_om_and_tariffs_escalate_by_calendar_year(hand_case):
+    """Capex +10 %/y by the year of commissioning: A (2025) pays 40,000, B (2026) 80,000 x 1.1 = 88,000. O&M +5 %/y
+    by calendar year: 2025 A 500 (full year), 2026 (500 + 1000) x 1.05 = 1575. Tariffs +3 %/y: in 2026 every kWh
+    earns 1.03 times its 2025 price (A's 0.446 CNY/kWh, B's 0.372)."""
+    flat = _escalated(hand_case).annual.set_index("year")
+    acc = _escalated(hand_case, capex_escalation_percent_per_year=10.0, om_escalation_percent_per_year=5.0,
+                     tariff_escalation_percent_per_year=3.0)
+    annual = acc.annual.set_index("year")
+    assert annual["capex_cny"].tolist() == pytest.approx([40_000.0, 88_000.0], rel=1e-12)
+    assert acc.sites.loc["B", "capex_cny"] == pytest.approx(88_000.0, rel=1e-12)
+    assert annual["om_cny"].tolist() == pytest.approx([500.0, 1575.0], rel=1e-12)
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx(flat.loc[2025, "revenue_cny"], rel=1e-12)
+    assert annual.loc[2026, "revenue_cny"] == pytest.approx(1.03 * flat.loc[2026, "revenue_cny"], rel=1e-12)
+    assert flat.loc[2026, "capex_cny"] == 80_000.0 and flat["om_cny"].tolist() == pytest.approx([500.0, 1500.0])
+
+
+def test_capacity_online_counts_sites_commissioned_by_the_year_end(hand_case):
+    """B commissioned at 00:00 on 1 January 2026 is online at the end of 2026, not of 2025; one commissioned at
+    23:00 on 31 December 2025 counts in 2025."""
+    annual = _escalated(hand_case).annual.set_index("year")
+    assert annual["capacity_online_kwp"].tolist() == [10.0, 30.0]
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    outcomes = outcomes.copy()
+    outcomes.loc["B", "commission_date"] = pd.Timestamp("2025-12-31 23:00")
+    late = account(sites, outcomes, downtime.iloc[:1], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                   horizon_years=2, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                   carbon=CarbonConfig(), economics=EconomicsConfig())
+    assert late.annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
