@@ -226,6 +226,31 @@ def test_total_budget_is_what_the_simulation_puts_in_the_pot(start, window_years
     assert total_budget_cny(config.model_copy(update={"release_mode": "all_at_start"}), start, horizon_years) is None
 
 
+@pytest.mark.parametrize("carry_over", [False, True])
+def test_budget_lapse_carry_over_and_the_1_january_refill_by_hand(carry_over):
+    """1,000,000 CNY a year from 1 January 2026 for 3 years, homes of 400,000 CNY that go straight through.
+    Without carry-over: two homes on each 1 January (day 0, 365, 730); the 200,000 left lapses when the pot is
+    refilled to the year's budget (and at the end of the window). With carry-over: 2026 two homes, 200,000 kept; 1
+    January 2027 the pot holds 1,200,000: three homes; 2028 two homes and 200,000 left unspent."""
+    sites, transformers, config = _straight_through_homes(10, 400_000.0)
+    config = config.model_copy(update={"annual_budget_cny": 1e6, "budget_carry_over": carry_over,
+                                       "build_window_years": 3.0})
+    r = simulate(sites, list(sites.index), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                 horizon_years=4)
+    released = r.outcomes["release_day"].dropna().value_counts().sort_index().to_dict()
+    per_year = [2, 3, 2] if carry_over else [2, 2, 2]
+    assert released == dict(zip([0.0, 365.0, 730.0], per_year))
+    b = r.budget.set_index("year")
+    assert b.loc[[2026, 2027, 2028], "budget_cny"].tolist() == [1e6, 1e6, 1e6]
+    assert b.loc[[2026, 2027, 2028], "committed_cny"].tolist() == [400_000.0 * n for n in per_year]
+    assert r.spend_by_year == {2026: 800_000.0, 2027: 400_000.0 * per_year[1], 2028: 800_000.0}
+    if not carry_over:
+        assert b.loc[[2026, 2027], "lapsed_cny"].tolist() == [200_000.0, 200_000.0]
+    else:
+        assert b.loc[[2026, 2027], "lapsed_cny"].tolist() == [0.0, 0.0]
+    assert b["lapsed_cny"].sum() == pytest.approx(600_000.0 if not carry_over else 200_000.0)
+
+
 def test_budget_check_counts_the_pots_of_the_run():
     # with carry-over, a site dearer than three years' budget is funded from a mid-year start (a 3-year window holds
     # 4 pots) once the fourth budget is in, but it can never be funded from a start on 1 January (3 pots)
