@@ -137,6 +137,21 @@ def test_work_calendar_arithmetic():
     assert wc.working_days_between(0.5, 4.5) == pytest.approx(2.0)
 
 
+def test_positions_on_non_working_days_count_no_work():
+    """Days 2 and 3 closed: a time inside a closed day sits at the end of the last working day, so no working time
+    elapses within or across the closed days, and work started there begins at 00:00 of day 4; past the calendar's
+    end the position is all its working days."""
+    wc = cal.WorkCalendar(np.array([1, 1, 0, 0, 1, 1], dtype=bool))
+    assert wc.working_days_between(2.5, 3.9) == 0.0
+    assert wc.working_days_between(1.5, 2.7) == pytest.approx(0.5)
+    assert wc.working_days_between(2.2, 4.25) == pytest.approx(0.25)
+    assert wc.working_days_between(3.0, 4.0) == 0.0
+    assert wc.working_days_between(0.0, 9.0) == 4.0
+    assert wc.finish(3.7, 0.5) == 4.5
+    assert wc.finish(1.5, 0.5) == 2.0  # ends exactly at the start of the closed days
+    assert wc.finish(5.5, 0.5) == 6.0 and wc.finish(5.5, 0.75) == wc.n_days + 1
+
+
 def test_working_days_across_a_weekend():
     monday = date(2026, 4, 6)
     assert monday.weekday() == 0
