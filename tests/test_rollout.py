@@ -589,6 +589,39 @@ def test_hosting_full_transformer_rules():
     assert r.outcomes.loc["c", "outcome_day"] == 0.0
 
 
+def _boundary_run(caps: dict[str, float], when_full: str = "wait_upgrade"):
+    """Homes applying on day 0 in the given order to one transformer with exactly 100 kW of open hosting capacity;
+    a scheduled upgrade doubles the 125 kVA rating after 100 days (+125 kVA x 80 % = +100 kW)."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           hosting_when_full=when_full, upgrade_lead_time_days=100, upgrade_factor=2.0,
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": list(caps.values()), "capex_cny": 1e5,
+                          "transformer_id": "T"}, index=list(caps))
+    sites["hosting_kw"] = sites["capacity_kwp"]
+    transformers = pd.DataFrame({"rating_kva": [125.0], "hosting_share_percent": [80.0], "hosting_limit_kw": [100.0]},
+                                index=["T"])
+    return simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                    horizon_years=2)
+
+
+def test_exact_capacity_fits_and_an_upgrade_promises_exactly_what_it_adds():
+    """100 kW open: a 100 kW home fits exactly (no wait). The upgrade adds 100 kW: it is promised to a 60 and a
+    40 kW home, which both go on when it is in service (day 100); a further 0.5 kW home finds nothing left to be
+    promised and is dropped at application, and no second upgrade is scheduled."""
+    r = _boundary_run({"a": 100.0, "b": 60.0, "c": 40.0, "d": 0.5})
+    out = r.outcomes
+    assert out["status"].tolist() == ["operating", "operating", "operating", "dropped_hosting"]
+    assert out["commission_day"].tolist()[:3] == pytest.approx([0.0, 100.0, 100.0], abs=1e-9)
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [["scheduled", 100.0, 100.0]]
+    waits = r.events[(r.events["stage"] == "hosting") & (r.events["event"] == "wait")]
+    assert waits["site_id"].tolist() == ["b", "c"]
+    # just over the open capacity a home does not fit (here dropped); exactly at it, it does
+    r = _boundary_run({"a": 100.001}, when_full="drop")
+    assert r.outcomes["status"].tolist() == ["dropped_hosting"]
+    r = _boundary_run({"a": 100.0}, when_full="drop")
+    assert r.outcomes["status"].tolist() == ["operating"]
+
+
 def test_config_round_trip_and_layered_stage_settings():
     config = RolloutConfig(
         stages={"construction": StageConfig(success_percent=97)},
