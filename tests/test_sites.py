@@ -242,3 +242,19 @@ def test_utm_epsg_matches_the_epsg_definition(zone, offset):
         params = {p.name: p.value for p in crs.coordinate_operation.params}
         assert params["Longitude of natural origin"] == pytest.approx(-183.0 + 6.0 * zone)
         assert params["False northing"] == pytest.approx(false_northing)
+
+
+def test_eligibility_and_connection_boundaries_are_inclusive(county):
+    """A site exactly at siting.min_capacity_kwp, or exactly siting.max_transformer_distance_m from its transformer,
+    is eligible; a hair beyond either it is not. A site of exactly siting.lv_max_kwp connects at low voltage."""
+    base, _ = prepare_sites(_scenario(county))
+    school = base.loc["school"]
+    cap, dist = float(school["capacity_kwp"]), float(school["distance_to_transformer_m"])
+    assert school["eligible"] and cap > 20 and dist > 10
+    at, _ = prepare_sites(_scenario(county, min_capacity_kwp=cap, max_transformer_distance_m=dist, lv_max_kwp=cap))
+    assert at.loc["school", "exclusion_reason"] == "" and at.loc["school", "connection_level"] == "lv"
+    over, _ = prepare_sites(_scenario(county, min_capacity_kwp=cap + 0.01, lv_max_kwp=cap - 0.01))
+    assert over.loc["school", "exclusion_reason"] == "below_min_capacity"
+    assert over.loc["school", "connection_level"] == "mv"
+    far, _ = prepare_sites(_scenario(county, max_transformer_distance_m=dist - 0.1))
+    assert far.loc["school", "exclusion_reason"] == "no_transformer_within_distance"
