@@ -349,6 +349,23 @@ def test_same_seed_same_results(mode):
     pd.testing.assert_frame_equal(sites, sites_before)  # inputs are not modified
 
 
+def test_stage_draws_are_keyed_by_site_id():
+    """Consent takes uniform(0, 100) days, everything else is instant: a home commissions on day 100 x u, u the
+    first uniform of its own 'stages' stream (site_rng(seed, site id, 'stages'): duration of the first stage). The
+    same home behind another one, or alone, commissions on the same day; under another id it draws anew."""
+    from sim.rng import site_rng
+    stages = _instant_stages(consent=StageConfig(duration=Duration(dist="uniform", low_days=0.0, high_days=100.0),
+                                                 success_percent=100, resource=None))
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=stages,
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    expected = {i: 100.0 * site_rng(1, i, "stages").random() for i in ("h7", "h8")}
+    alone = _one_type_run(config, {"h7": 10.0}).outcomes["commission_day"]
+    behind = _one_type_run(config, {"h8": 10.0, "h7": 10.0}).outcomes["commission_day"]
+    assert alone["h7"] == pytest.approx(expected["h7"], abs=1e-9)
+    assert behind.to_dict() == pytest.approx(expected, abs=1e-9)
+    assert abs(expected["h7"] - expected["h8"]) > 1.0
+
+
 def test_common_random_numbers_across_orders():
     sites, transformers = _county(n=300, tight=False)
     # budget mode: the order decides when a site is released, so the queues differ between the two runs
