@@ -434,3 +434,31 @@ def test_capacity_online_counts_sites_commissioned_by_the_year_end(hand_case):
                    horizon_years=2, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
                    carbon=CarbonConfig(), economics=EconomicsConfig())
     assert late.annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
+
+
+def test_curtailment_with_local_load_by_hand():
+    """One 30 kWp site, 0.5 kWh/kWp every hour of 2025 (15 kW), behind a transformer exporting at most 10 kW whose
+    customers use 30 MWh a year in the H0 shape (sim.grid.hourly_load_kw_per_mwh): each hour the load takes its
+    share first, and max(0, 15 - load - 10) kWh is curtailed. Without the load 5 kWh every hour is curtailed."""
+    from sim.grid import hourly_load_kw_per_mwh
+
+    sites = _sites([("A", "rural_home", 30.0, 0, "T1", 90_000.0, 50.0, 0.0, "rural_home", True)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-01-01"])},
+                            index=pd.Index(["A"], name="site_id"))
+    profile = np.full((8760, 1), 0.5, dtype=np.float32)
+
+    def curtailed_mwh(load_mwh: float | None) -> float:
+        transformers = pd.DataFrame({"export_limit_kw": [10.0]}, index=pd.Index(["T1"], name="transformer_id"))
+        if load_mwh is not None:
+            transformers["load_mwh_per_year"] = load_mwh
+        acc = account(sites, outcomes, None, [profile], transformers, start_date=pd.Timestamp("2025-01-01"),
+                      horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                      carbon=CarbonConfig(), economics=EconomicsConfig())
+        assert acc.annual["energy_mwh"].iloc[0] + acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(131.4)
+        return float(acc.annual["curtailed_mwh"].iloc[0])
+
+    load_kw = 30.0 * hourly_load_kw_per_mwh(2025)
+    expected = np.maximum(0.0, 15.0 - load_kw - 10.0).sum() / 1000.0
+    assert 0.5 < load_kw.min() < 5.0 < load_kw.max()  # the load sometimes absorbs the excess, sometimes not
+    assert curtailed_mwh(30.0) == pytest.approx(expected, rel=1e-5)
+    assert curtailed_mwh(None) == pytest.approx(5.0 * 8760 / 1000.0, rel=1e-5)  # float32 hours
