@@ -236,6 +236,15 @@ def test_pilot_coverage():
     assert cov["commercial_industrial"]["target_percent"] == 30.0
 
 
+def test_pilot_coverage_without_eligibility_counts_every_candidate():
+    """Without an ``eligible`` column every candidate roof is eligible."""
+    sites = _sites([(f"r{i}", "rural_home", 5.0, 0, "T", 1.0, 1.0, 0.0, "rural_home", False) for i in range(2)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-05-01"])},
+                            index=["r0"])
+    cov = pilot_coverage(sites.drop(columns="eligible"), outcomes)["rural_home"]
+    assert (cov["candidates"], cov["eligible"], cov["built"], cov["share_percent"]) == (2, 2, 1, 50.0)
+
+
 def test_pilot_coverage_is_on_roof_area():
     """Two government roofs of 100 and 300 m2, the small one built: half the roofs but a quarter of the roof area,
     below the NEA's 50 % (which is defined on area)."""
@@ -350,6 +359,10 @@ def test_input_errors(hand_case):
     sites2 = sites.assign(transformer_id="T1")
     with pytest.raises(InputError, match="archetype"):
         account(sites2.assign(archetype=3), outcomes, empty_dt, [profile], tr, **kw)
+    with pytest.raises(InputError, match="archetype"):  # one profile column: index 1 is just outside
+        account(sites2.assign(archetype=1), outcomes, empty_dt, [profile], tr, **kw)
+    with pytest.raises(InputError, match="archetype"):
+        account(sites2.assign(archetype=-1), outcomes, empty_dt, [profile], tr, **kw)
     with pytest.raises(InputError, match="8760"):
         account(sites2, outcomes, empty_dt, [profile[:100]], tr, **kw)
     with pytest.raises(InputError, match="commission_date"):
