@@ -34,9 +34,11 @@ def test_crop_light_fraction_behaviour(weather):
     assert 0.5 < trk["growing_season"] < 0.9
 
 
-def test_crop_light_rejects_bad_gcr(weather):
+@pytest.mark.parametrize("gcr", [1.2, 1.0, 0.0])
+def test_crop_light_rejects_bad_gcr(weather, gcr):
+    """0 < GCR < 1: rows covering all the ground (or none) are no layout."""
     with pytest.raises(InputError, match="gcr"):
-        crop_light_fraction(weather, 25, 180, 1.2, 3.0)
+        crop_light_fraction(weather, 25, 180, gcr, 3.0)
 
 
 def test_max_gcr_for_crop_light(weather):
@@ -203,8 +205,11 @@ def test_design_thins_layouts_and_flags_impossible_ones(weather):
     bounded = design_for_crop_light(sites, weather, SystemConfig(), light + 5.0)
     a = bounded.loc["A"]
     assert a["gcr"] < 0.3 and a["crop_light_growing_season_percent"] >= light + 5.0 and a["crop_light_ok"]
-    assert a["capacity_kwp"] == pytest.approx(1000.0 * a["gcr"] / 0.3, abs=0.01)
-    assert a["capex_cny"] == pytest.approx(3.6e6 * a["gcr"] / 0.3, abs=0.01)
+    assert a["capacity_kwp"] == round(1000.0 * a["gcr"] / 0.3, 2)  # to the 10 W
+    assert a["capex_cny"] == round(3.6e6 * a["gcr"] / 0.3, 2)  # to the fen
+    assert a["gcr"] == round(a["gcr"], 2)  # thinned in steps of 0.01
+    enough = design_for_crop_light(sites, weather, SystemConfig(), light - 5.0).loc["A"]  # the layout passes as is
+    assert (enough["gcr"], enough["capacity_kwp"], enough["crop_light_ok"]) == (0.3, 1000.0, True)
     impossible = design_for_crop_light(sites, weather, SystemConfig(), 99.9)
     assert not impossible.loc["A", "crop_light_ok"] and impossible.loc["A", "gcr"] == 0.3
     assert impossible.loc["R", "crop_light_ok"]  # the rule only concerns agrivoltaic layouts

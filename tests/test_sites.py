@@ -258,3 +258,29 @@ def test_eligibility_and_connection_boundaries_are_inclusive(county):
     assert over.loc["school", "connection_level"] == "mv"
     far, _ = prepare_sites(_scenario(county, max_transformer_distance_m=dist - 0.1))
     assert far.loc["school", "exclusion_reason"] == "no_transformer_within_distance"
+
+
+def test_polygons_and_multipolygons_mix_and_distances_are_to_the_decimetre(tmp_path, county):
+    """A layer may mix Polygons and MultiPolygons; distances to the transformer are kept to 0.1 m."""
+    from shapely.geometry import MultiPolygon
+
+    rows = _sites()
+    rows[1] = {**rows[1], "geometry": MultiPolygon([square(950, 20, 30), square(990, 20, 10)])}
+    path = make_county(tmp_path / "mixed.gpkg", rows, TRANSFORMERS)
+    sites, _ = prepare_sites(scenario_from_dict(scenario_dict(path) | {"data": {
+        **scenario_dict(path)["data"], "feeders_layer": None, "exclusions": []}}, path=tmp_path / "s.yaml"))
+    assert sites.loc["school", "area_m2"] == pytest.approx(1000.0, rel=1e-3)
+    d = sites["distance_to_transformer_m"].to_numpy(float)
+    assert np.array_equal(d, np.round(d, 1)) and not np.array_equal(d, np.round(d, 0))
+
+
+def test_map_layers_buffer_the_exclusions(county):
+    """The map's exclusion layers as the scenario names them, the river buffered by its 50 m."""
+    from sim.sites import map_layers
+
+    layers = map_layers(_scenario(county))
+    reasons = [r for r, _ in layers["exclusions"]]
+    assert reasons == ["basic_farmland", "river"]
+    river = dict(layers["exclusions"])["river"]
+    assert river.geometry.iloc[0].geom_type == "Polygon"
+    assert river.geometry.area.iloc[0] == pytest.approx(10_000 * 100, rel=0.01)  # 10 km x 2 x 50 m
