@@ -188,16 +188,18 @@ def split_spec(spec: str) -> tuple[str, set[str] | None]:
     return path, (set(funcs.split(",")) if funcs else None)
 
 
-def list_mutants(spec: str) -> list[Mutant]:
-    path, functions = split_spec(spec)
-    tree = ast.parse((ROOT / path).read_text())
+def list_mutants(spec: str, source: str) -> list[Mutant]:
+    """The mutants of the module ``spec`` whose text is ``source``."""
+    _, functions = split_spec(spec)
+    tree = ast.parse(source)
     return [Mutant(spec, i, getattr(node, "lineno", 0), what)
             for i, (node, _, _, what) in enumerate(_points(tree, functions))]
 
 
-def mutant_source(mutant: Mutant) -> str:
-    path, functions = split_spec(mutant.module)
-    tree = ast.parse((ROOT / path).read_text())
+def mutant_source(mutant: Mutant, source: str) -> str:
+    """``source`` (the module's text the mutants were listed from) with ``mutant`` applied."""
+    _, functions = split_spec(mutant.module)
+    tree = ast.parse(source)
     node, parent, kind, _ = _points(tree, functions)[mutant.index]
     _apply(node, parent, kind)
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
@@ -283,13 +285,18 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.show:
         spec, _, index = args.show.rpartition(":")
-        print(mutant_source(list_mutants(spec)[int(index)]))
+        source = (ROOT / split_spec(spec)[0]).read_text()
+        print(mutant_source(list_mutants(spec, source)[int(index)], source))
         return 0
     specs = args.module or [*DEFAULT_MODULES, *([] if (ROOT / "sim/stats.py").exists() else [EXPERIMENT_STATS])]
     specs = [s for s in specs if (ROOT / split_spec(s)[0]).exists()]
+    work = scratch_copy(args.tests_ref) if not args.list else None
+    # the sources as they are now: the mutants are listed from them and applied to them, whatever happens to the
+    # working tree during the run
+    sources = {spec: (ROOT / split_spec(spec)[0]).read_text() for spec in specs}
     sampled: dict[str, list[Mutant]] = {}
     for spec in specs:
-        mutants = list_mutants(spec)
+        mutants = list_mutants(spec, sources[spec])
         rng = random.Random(f"{args.seed}:{split_spec(spec)[0]}")
         sampled[spec] = sorted(rng.sample(mutants, args.limit), key=lambda m: m.index) if 0 < args.limit < len(
             mutants) else mutants
@@ -301,14 +308,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     _preload()
-    work = scratch_copy(args.tests_ref)
     totals = {"mutants": 0, "killed": 0}
     survivors: list[Mutant] = []
     try:
         for spec, mutants in sampled.items():
             path, _ = split_spec(spec)
             target = work / path
-            original = target.read_text()
+            original = sources[spec]
             tests = [t for t in tests_for(spec, args.all_tests) if (work / t).exists()]
             lines = original.splitlines()
             # baseline: the unmutated module, unparsed like the mutants, must pass
@@ -322,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             killed = 0
             for m in mutants:
-                target.write_text(mutant_source(m))
+                target.write_text(mutant_source(m, original))
                 outcome = run_tests(work, tests, 3 * base_s + 30.0)
                 killed += outcome != "pass"
                 if outcome == "pass":
