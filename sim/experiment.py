@@ -39,11 +39,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, pipeline
+from . import pipeline
 from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
 from .economics import discount_factor
 from .errors import InputError
 from .metrics import METRICS, Metric, in_currency, printed
+from .provenance import code_sha256
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .stats import annual_bands, mean_ci95, mean_pm, paired_differences, summarise  # noqa: F401 (mean_ci95: public API)
 from .strategies import resolve
@@ -218,8 +219,11 @@ def scenario_sha256(scenario) -> str:
 
 
 def _run_identity(strategy: str, replication: int, seed: int, inputs: str, settings: str) -> dict:
+    """What a stored run depends on (a resumed comparison recomputes a run whose record differs): its strategy,
+    replication and seed, the inputs and settings, and the code (:func:`sim.provenance.code_sha256`: every module
+    and table of the package and the versions of the packages that shape results), not a version string."""
     return {"strategy": strategy, "replication": int(replication), "seed": int(seed), "inputs_sha256": inputs,
-            "scenario_sha256": settings, "pvsim_version": __version__}
+            "scenario_sha256": settings, "code_sha256": code_sha256()}
 
 
 def _is_done(folder: Path, identity: dict) -> bool:
