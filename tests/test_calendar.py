@@ -18,13 +18,34 @@ DEFAULTS = RolloutConfig()
 # --------------------------------------------------------------------------------------------- Spring Festival
 
 
-def test_spring_festival_table_bounds():
-    years = sorted(cal.SPRING_FESTIVAL)
-    assert (cal.FIRST_YEAR, cal.LAST_YEAR) == (years[0], years[-1])
-    assert years == list(range(cal.FIRST_YEAR, cal.LAST_YEAR + 1))  # no year missing
-    # the first and last years of the table are served, the years just outside are refused
-    assert cal.spring_festival_date(cal.FIRST_YEAR) == date(cal.FIRST_YEAR, *cal.SPRING_FESTIVAL[cal.FIRST_YEAR])
-    assert cal.spring_festival_date(cal.LAST_YEAR) == date(cal.LAST_YEAR, *cal.SPRING_FESTIVAL[cal.LAST_YEAR])
+#: The Spring Festival table (Gregorian (month, day) of the first day of the lunar year, 2020-2080) the calendar
+#: carried before it took the dates from the ``holidays`` package (GB/T 33661-2017 calendar, as tabulated by public
+#: almanacs; 2024-2035 cross-checked against a second independent table).
+SPRING_FESTIVAL_2020_2080: dict[int, tuple[int, int]] = {
+    2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17),
+    2027: (2, 6), 2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23), 2032: (2, 11), 2033: (1, 31),
+    2034: (2, 19), 2035: (2, 8), 2036: (1, 28), 2037: (2, 15), 2038: (2, 4), 2039: (1, 24), 2040: (2, 12),
+    2041: (2, 1), 2042: (1, 22), 2043: (2, 10), 2044: (1, 30), 2045: (2, 17), 2046: (2, 6), 2047: (1, 26),
+    2048: (2, 14), 2049: (2, 2), 2050: (1, 23), 2051: (2, 11), 2052: (2, 1), 2053: (2, 19), 2054: (2, 8),
+    2055: (1, 28), 2056: (2, 15), 2057: (2, 4), 2058: (1, 24), 2059: (2, 12), 2060: (2, 2), 2061: (1, 21),
+    2062: (2, 9), 2063: (1, 29), 2064: (2, 17), 2065: (2, 5), 2066: (1, 26), 2067: (2, 14), 2068: (2, 3),
+    2069: (1, 23), 2070: (2, 11), 2071: (1, 31), 2072: (2, 19), 2073: (2, 7), 2074: (1, 27), 2075: (2, 15),
+    2076: (2, 5), 2077: (1, 24), 2078: (2, 12), 2079: (2, 2), 2080: (1, 22),
+}
+
+
+def test_spring_festival_dates_from_holidays_agree_with_the_old_table():
+    """Every date of the 2020-2080 table the calendar used to carry is the one derived from ``holidays``."""
+    derived = {y: cal.spring_festival_date(y) for y in SPRING_FESTIVAL_2020_2080}
+    assert derived == {y: date(y, m, d) for y, (m, d) in SPRING_FESTIVAL_2020_2080.items()}
+
+
+def test_spring_festival_years_are_those_the_holidays_package_covers():
+    import holidays
+
+    assert (cal.FIRST_YEAR, cal.LAST_YEAR) == (holidays.China.start_year, holidays.China.end_year)
+    assert cal.FIRST_YEAR <= 2020 and cal.LAST_YEAR >= 2080
+    cal.spring_festival_date(cal.FIRST_YEAR), cal.spring_festival_date(cal.LAST_YEAR)
     for year in (cal.FIRST_YEAR - 1, cal.LAST_YEAR + 1):
         with pytest.raises(ValueError, match=str(year)):
             cal.spring_festival_date(year)
@@ -222,13 +243,13 @@ def test_china_office_calendar_follows_the_state_council_notice_for_2025():
     assert workable.sum() == 365 - weekend.sum() - 18 + 5
 
 
-def test_the_spring_festival_table_agrees_with_the_holidays_package():
-    """The shutdown's table and the office holidays name the same first day of the lunar year, 2020-2080."""
+def test_the_shutdown_and_the_office_holidays_name_the_same_first_day():
+    """The shutdown's Spring Festival is the first day of the office holidays' festival (not a day of its eve)."""
     import holidays
 
-    names = holidays.country_holidays("CN", years=range(cal.FIRST_YEAR, cal.LAST_YEAR + 1))
+    names = holidays.country_holidays("CN", years=range(2020, 2081))
     first_day = "Chinese New Year (Spring Festival)"
-    for year in range(cal.FIRST_YEAR, cal.LAST_YEAR + 1):
+    for year in range(2020, 2081):
         festival = cal.spring_festival_date(year)
         assert names.get(festival) == first_day and names.get(festival - timedelta(days=1)) != first_day, year
 

@@ -494,8 +494,8 @@ def test_bad_inputs_raise_input_errors():
         run(s=bad)
     assert e.value.field == "sites.capacity_kwp"
     with pytest.raises(InputError) as e:
-        simulate(sites, order, transformers, RolloutConfig(), OperationConfig(), seed=1, start_date=date(2070, 1, 1),
-                 horizon_years=25)
+        simulate(sites, order, transformers, RolloutConfig(), OperationConfig(), seed=1,
+                 start_date=date(cal.LAST_YEAR - 5, 1, 1), horizon_years=25)  # past the calendar's last year
     assert e.value.field == "start_date"
 
 
