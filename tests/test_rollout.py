@@ -792,3 +792,58 @@ def test_office_effort_depends_on_the_application_class():
         assert r.resources["surveyors"]["mean_wait_days"] == pytest.approx(effort / 2)
         assert r.outcomes["application_class"].tolist() == (
             ["household"] * 2 if site_type == "rural_home" else ["non_household"] * 2)
+
+
+@pytest.mark.parametrize("model, field, good, bad", [
+    (RolloutConfig, "disclosure_interval_months", 1, 0),
+    (RolloutConfig, "disclosure_interval_months", 12, 13),
+    (RolloutConfig, "upgrade_lead_time_days", 0.0, -1.0),
+    (RolloutConfig, "upgrade_factor", 1.01, 1.0),
+    (RolloutConfig, "rework_cost_percent", 100.0, 100.5),
+    (OperationConfig, "degradation_first_year_percent", 100.0, 100.5),
+    (OperationConfig, "degradation_percent_per_year", 0.0, -0.1),
+])
+def test_config_bounds_at_their_edges(model, field, good, bad):
+    """Each bound at its edge: the documented limit is accepted, a step past it refused."""
+    assert getattr(model(**{field: good}), field) == good
+    with pytest.raises(ValueError, match=field):
+        model(**{field: bad})
+
+
+def test_holidays_country_is_an_iso_code_the_package_knows_or_none():
+    assert RolloutConfig(holidays_country="de").holidays_country == "DE"
+    assert RolloutConfig(holidays_country=None).holidays_country is None
+    with pytest.raises(ValueError, match="unknown country code 'XX'"):
+        RolloutConfig(holidays_country="XX")
+
+
+def test_office_effort_may_be_zero_but_not_negative():
+    assert StageConfig(effort_days_by_class={"household": 0.0}).effort_days_by_class == {"household": 0.0}
+    with pytest.raises(ValueError, match="effort of 'household'"):
+        StageConfig(effort_days_by_class={"household": -0.5})
+
+
+def test_a_site_of_zero_capex_is_accepted():
+    """A donated system (capex 0) goes through; only a negative or missing capex is refused."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    assert _one_type_run(config, {"a": 10.0}, capex=0.0).outcomes.loc["a", "status"] == "operating"
+    with pytest.raises(InputError, match="capex"):
+        _one_type_run(config, {"a": 10.0}, capex=-1.0)
+
+
+def test_the_rework_time_is_the_sites_own_rework_draw():
+    """Acceptance passes half the time, rework takes uniform(0, 10) working days: a site that fails its first
+    inspection and passes the second commissions at 1 (inspection) + 10 x u + 1 (re-inspection), u the first of
+    the two rework uniforms of its 'stages' stream (after the two per stage)."""
+    from sim.rng import site_rng
+    n = 2 * len(STAGES)
+    ids = [f"s{i}" for i in range(50)]
+    draws = {i: site_rng(1, i, "stages").random(n + 2) for i in ids}
+    chosen = next(i for i in ids if draws[i][13] >= 0.5 and draws[i][n + 1] < 0.5)
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False,
+                           stages=_instant_stages(acceptance=StageConfig(duration=fixed(1), success_percent=50)),
+                           rework_days=Duration(dist="uniform", low_days=0.0, high_days=10.0),
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    out = _one_type_run(config, {chosen: 10.0}).outcomes.loc[chosen]
+    assert out["commission_day"] == pytest.approx(2.0 + 10.0 * draws[chosen][n], abs=1e-9)
