@@ -56,10 +56,15 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/sites.py": ("test_sites.py",),
     "sim/agrivoltaics.py": ("test_agrivoltaics.py",),
     "sim/stats.py": ("test_stats.py", "test_experiment.py"),
+    "sim/timebase.py": ("test_timebase.py", "test_accounting.py", "test_calendar.py"),
+    "sim/coordinates.py": ("test_inputs.py",),
+    "sim/provenance.py": ("test_provenance.py",),
 }
 #: run with no --module: the rule modules (the statistics once they live in sim/stats.py; before that, the
 #: statistics functions of sim/experiment.py)
-DEFAULT_MODULES = [m for m in RULE_TESTS if m != "sim/rollout/observe.py"]
+DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/config.py", "sim/rollout/observe.py", "sim/rollout/calendar.py",
+                   "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
+                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py"]
 EXPERIMENT_STATS = "sim/experiment.py:replication_seed,mean_ci95,summarise,paired_differences,annual_bands"
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
@@ -270,7 +275,40 @@ def tests_for(spec: str, all_tests: bool) -> list[str]:
     return [f"tests/{n}" for n in names]
 
 
-def main(argv: list[str] | None = None) -> int:
+def score_module(spec: str, mutants: list[Mutant], source: str, work: Path, all_tests: bool) -> list[Mutant] | None:
+    """Run the tests of ``spec`` against each mutant in the scratch copy ``work``; the survivors (printed as they
+    come), or None when the tests fail on the unmutated module (unparsed like the mutants)."""
+    target = work / split_spec(spec)[0]
+    tests = [t for t in tests_for(spec, all_tests) if (work / t).exists()]
+    if not tests:
+        print(f"{spec}: no test file is mapped to it in RULE_TESTS (or use --all-tests); skipped", flush=True)
+        return None
+    lines = source.splitlines()
+    target.write_text(ast.unparse(ast.parse(source)) + "\n")
+    t0 = time.monotonic()
+    base = run_tests(work, tests, 1800.0)
+    base_s = time.monotonic() - t0
+    survivors: list[Mutant] | None = None
+    try:
+        if base != "pass":
+            print(f"{spec}: the tests fail on the unmutated module ({base}); skipped", flush=True)
+            return None
+        survivors = []
+        for m in mutants:
+            target.write_text(mutant_source(m, source))
+            if run_tests(work, tests, 3 * base_s + 30.0) == "pass":
+                survivors.append(m)
+                print(f"  SURVIVED {spec}#{m.index} line {m.lineno}: {m.what}  |  "
+                      f"{lines[m.lineno - 1].strip()[:100]}", flush=True)
+    finally:
+        target.write_text(source)
+    killed = len(mutants) - len(survivors)
+    print(f"{spec}: mutants={len(mutants)} killed={killed} score={100.0 * killed / max(len(mutants), 1):.0f}% "
+          f"(tests: {' '.join(Path(t).name for t in tests)}; baseline {base_s:.0f} s)", flush=True)
+    return survivors
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--module", action="append",
                     help="a module path (optionally :func1,func2 to mutate only those top-level functions or "
@@ -281,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests-ref", metavar="GIT_REF", help="score the tests/ of this git revision (e.g. main)")
     ap.add_argument("--list", action="store_true", help="list the sampled mutants and stop")
     ap.add_argument("--show", metavar="MODULE:INDEX", help="print the source of one mutant and stop")
-    args = ap.parse_args(argv)
+    return ap
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.show:
         spec, _, index = args.show.rpartition(":")
         source = (ROOT / split_spec(spec)[0]).read_text()
@@ -306,46 +347,19 @@ def main(argv: list[str] | None = None) -> int:
             for m in mutants:
                 print(f"  {spec}#{m.index} line {m.lineno}: {m.what}")
         return 0
-
     _preload()
-    totals = {"mutants": 0, "killed": 0}
+    n = k = scored = 0
     survivors: list[Mutant] = []
     try:
         for spec, mutants in sampled.items():
-            path, _ = split_spec(spec)
-            target = work / path
-            original = sources[spec]
-            tests = [t for t in tests_for(spec, args.all_tests) if (work / t).exists()]
-            lines = original.splitlines()
-            # baseline: the unmutated module, unparsed like the mutants, must pass
-            target.write_text(ast.unparse(ast.parse(original)) + "\n")
-            t0 = time.monotonic()
-            base = run_tests(work, tests, 1800.0)
-            base_s = time.monotonic() - t0
-            if base != "pass":
-                print(f"{spec}: the tests fail on the unmutated module ({base}); skipped", flush=True)
-                target.write_text(original)
-                continue
-            killed = 0
-            for m in mutants:
-                target.write_text(mutant_source(m, original))
-                outcome = run_tests(work, tests, 3 * base_s + 30.0)
-                killed += outcome != "pass"
-                if outcome == "pass":
-                    survivors.append(m)
-                    print(f"  SURVIVED {spec}#{m.index} line {m.lineno}: {m.what}  |  "
-                          f"{lines[m.lineno - 1].strip()[:100]}", flush=True)
-            target.write_text(original)
-            totals["mutants"] += len(mutants)
-            totals["killed"] += killed
-            score = 100.0 * killed / len(mutants) if mutants else float("nan")
-            print(f"{spec}: mutants={len(mutants)} killed={killed} score={score:.0f}% "
-                  f"(tests: {' '.join(Path(t).name for t in tests)}; baseline {base_s:.0f} s)", flush=True)
+            left = score_module(spec, mutants, sources[spec], work, args.all_tests)
+            if left is not None:
+                scored, n, k = scored + 1, n + len(mutants), k + len(mutants) - len(left)
+                survivors += left
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    n, k = totals["mutants"], totals["killed"]
     print(f"survivors: {len(survivors)}")
-    print(f"mutation: modules={len(sampled)} mutants={n} killed={k} score={100.0 * k / n if n else 0:.1f}%")
+    print(f"mutation: modules={scored} mutants={n} killed={k} score={100.0 * k / n if n else 0:.1f}%")
     return 0
 
 
