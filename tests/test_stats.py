@@ -76,3 +76,13 @@ def test_mean_pm_text():
     assert mean_pm(1234.5, 1200.0, 1000.0, 2) == "1.23 ±0.03"
     assert mean_pm(-0.0001, math.nan, 1.0, 2) == "0.00"
     assert mean_pm(math.nan, 1.0, 1.0, 1) == "-"
+
+
+def test_two_pairs_are_enough_to_exclude_zero():
+    """Differences 0.5 and 0.52 (two pairs): mean 0.51, half-width t(0.975, 1) x 0.01414 / sqrt 2 = 0.127: the CI
+    (0.383, 0.637) lies above 0 (and below 1)."""
+    runs = _runs([("a", 0, 1.0), ("a", 1, 2.0), ("b", 0, 1.5), ("b", 1, 2.52)])
+    row = paired_differences(runs, ["a", "b"], baseline="a").set_index("metric").loc["energy_mwh"]
+    assert row["n"] == 2 and 0 < row["ci95_low"] < 1 and row["excludes_zero"]
+    below = _runs([("a", 0, 1.0), ("a", 1, 2.0), ("b", 0, 0.5), ("b", 1, 1.48)])
+    assert paired_differences(below, ["a", "b"], "a").set_index("metric").loc["energy_mwh", "excludes_zero"]
