@@ -475,3 +475,36 @@ def test_curtailment_with_local_load_by_hand():
     assert 0.5 < load_kw.min() < 5.0 < load_kw.max()  # the load sometimes absorbs the excess, sometimes not
     assert curtailed_mwh(30.0) == pytest.approx(expected, rel=1e-5)
     assert curtailed_mwh(None) == pytest.approx(5.0 * 8760 / 1000.0, rel=1e-5)  # float32 hours
+
+
+def test_a_site_commissioned_at_the_start_is_not_early(hand_case):
+    """A site commissioned at 00:00 of the start date counts from it without the 'commissioned before start_date'
+    warning; one commissioned an hour before gets it."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    kw = dict(start_date=pd.Timestamp("2025-01-01"), horizon_years=1, degradation_first_year_percent=0.0,
+              degradation_percent_per_year=0.0, carbon=CarbonConfig(), economics=EconomicsConfig())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        account(sites, outcomes, downtime, profiles, transformers, **kw)
+    early = outcomes.copy()
+    early.loc["A", "commission_date"] = pd.Timestamp("2024-12-31 23:00")
+    with pytest.warns(UserWarning, match="before start_date"):
+        account(sites, early, downtime, profiles, transformers, **kw)
+
+
+def test_a_site_switched_on_in_the_last_hours_of_the_year(hand_case):
+    """B commissioned at 12:00 on 31 December 2025 behind the 12 kW export limit (no downtime, no degradation): A
+    (5 kW) alone is under the limit until then; for the last 12 hours A and B (10 kW) share the 12 kW the limit lets
+    through pro rata, and 3 kW are curtailed."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    late = outcomes.copy()
+    late.loc["B", "commission_date"] = pd.Timestamp("2025-12-31 12:00")
+    acc = account(sites, late, downtime.iloc[:0], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                  carbon=CarbonConfig(), economics=EconomicsConfig())
+    a_kw, b_kw = 10 * 0.5, 20 * 0.5  # 15 kW together: 3 kW over the limit, shared pro rata
+    a = a_kw * (8760 - 12) + a_kw * 12 * 12 / 15
+    b = b_kw * 12 * 12 / 15
+    assert acc.sites.loc["A", "energy_mwh"] == pytest.approx(a / 1000, rel=1e-6)
+    assert acc.sites.loc["B", "energy_mwh"] == pytest.approx(b / 1000, rel=1e-6)
+    assert acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(3.0 * 12 / 1000, rel=1e-6)
