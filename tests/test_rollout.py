@@ -799,6 +799,7 @@ def test_office_effort_depends_on_the_application_class():
     (RolloutConfig, "disclosure_interval_months", 12, 13),
     (RolloutConfig, "upgrade_lead_time_days", 0.0, -1.0),
     (RolloutConfig, "upgrade_factor", 1.01, 1.0),
+    (RolloutConfig, "upgrade_factor", 1e6, float("inf")),
     (RolloutConfig, "rework_cost_percent", 100.0, 100.5),
     (OperationConfig, "degradation_first_year_percent", 100.0, 100.5),
     (OperationConfig, "degradation_percent_per_year", 0.0, -0.1),

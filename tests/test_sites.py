@@ -284,3 +284,20 @@ def test_map_layers_buffer_the_exclusions(county):
     river = dict(layers["exclusions"])["river"]
     assert river.geometry.iloc[0].geom_type == "Polygon"
     assert river.geometry.area.iloc[0] == pytest.approx(10_000 * 100, rel=0.01)  # 10 km x 2 x 50 m
+
+
+def test_prepare_sites_repairs_by_default_and_refuses_when_strict(tmp_path, county):
+    """A self-intersecting roof is repaired with a warning unless ``strict`` is asked for."""
+    rows = _sites() + [{"site_id": "bowtie", "site_type": "rural_home", "township": "A",
+                        "geometry": Polygon([(X0 + 20, Y0 + 60), (X0 + 40, Y0 + 80), (X0 + 40, Y0 + 60),
+                                             (X0 + 20, Y0 + 80)])}]
+    farmland = gpd.GeoDataFrame(geometry=[square(-700, -700, 400)], crs=UTM50)
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 5000, Y0 + 5000), (X0 + 5000, Y0 + 5000)])], crs=UTM50)
+    path = make_county(tmp_path / "bowtie.gpkg", rows, TRANSFORMERS,
+                       extra_layers={"exclusion_basic_farmland": farmland, "river": river})
+    with pytest.warns(InputWarning, match="repaired"):
+        sites, _ = prepare_sites(_scenario(path))
+    assert sites.loc["bowtie", "area_m2"] > 0
+    with pytest.raises(InputError, match="strict"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepare_sites(_scenario(path), strict=True)
