@@ -103,7 +103,8 @@ def _skipped_nodes(tree: ast.AST) -> set[int]:
             mark(node)
     for node in getattr(tree, "body", []):  # module-level data tables (their rows carry sources, not rules)
         value = getattr(node, "value", None)
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)):
+        tables = (ast.Dict, ast.List, ast.Tuple, ast.Set)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, tables):
             mark(value)
     return skip
 
@@ -146,7 +147,8 @@ def _points(tree: ast.AST, functions: set[str] | None) -> list[tuple[ast.AST, as
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
             out.append((node, p, "unary", f"drop unary {type(node.op).__name__}"))
         elif isinstance(node, ast.BoolOp):
-            out.append((node, p, "boolop", f"{type(node.op).__name__} -> {'Or' if isinstance(node.op, ast.And) else 'And'}"))
+            other = "Or" if isinstance(node.op, ast.And) else "And"
+            out.append((node, p, "boolop", f"{type(node.op).__name__} -> {other}"))
         elif isinstance(node, ast.Return) and node.value is not None and not (
                 isinstance(node.value, ast.Constant) and node.value.value is None):
             out.append((node, p, "return", "return None"))

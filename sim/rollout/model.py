@@ -762,7 +762,8 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
         stage_plans=_stage_plans(config, resources, calendars),
         max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"),
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
-        seed=seed, mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
+        seed=seed,
+        mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
         repair=operation.repair,
     )
     return world, calendars
