@@ -167,6 +167,5 @@ SYN_CASES = [(f, t, 180) for f in FILES[:2] for t in (0, 20, 40)]  # the TMY3 ye
                               for c in SYN_CASES])
 def test_synthetic_year_calibrated_to_real_year_gives_same_annual_yield(name, tilt, azimuth):
     diff, real, synth = _synthetic_vs_real(name, tilt, azimuth)
-    assert abs(diff) <= SYNTHETIC_ANNUAL_PERCENT + 0.05, (f"{name} tilt {tilt}: synthetic {synth:.1f} vs real "
-                                                          f"{real:.1f} kWh/kWp "
-                              f"({diff:+.2f} %)")
+    assert abs(diff) <= SYNTHETIC_ANNUAL_PERCENT + 0.05, (
+        f"{name} tilt {tilt}: synthetic {synth:.1f} vs real {real:.1f} kWh/kWp ({diff:+.2f} %)")
