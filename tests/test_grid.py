@@ -143,7 +143,7 @@ def test_an_empty_ledger_is_refused_and_one_transformer_is_enough():
     assert len(grid.check_transformers(_transformers().iloc[:1], "ledger.gpkg")) == 1
 
 
-@pytest.mark.filterwarnings("ignore:.*columns pvsim does not use: customers")  # the schema does not list it (yet)
+@pytest.mark.filterwarnings("ignore:.*columns pvsim does not use.*customers")  # the schema does not list it (yet)
 def test_customers_of_the_ledger_take_precedence_even_when_zero():
     """A ledger's ``customers`` of 0 is a count (no load), not a gap; a blank or negative one falls back to the
     counted customers (here 10 per transformer at 2 MWh each)."""
