@@ -274,3 +274,24 @@ def test_an_unknown_country_is_refused_naming_the_key(tiny_county, tmp_path):
     raw["rollout"]["holidays_country"] = "XX"
     with pytest.raises(InputError, match=r"rollout.holidays_country.*XX"):
         sim.load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_shutdown_mask_at_the_edges_of_the_period():
+    """Festival 17 February 2026, shutdown 7 days before to 15 after (10 February - 4 March): a period starting on
+    its last day has day 0 closed; a period ending inside it has its last day closed."""
+    festival = cal.spring_festival_date(2026)
+    last = festival + timedelta(days=15)
+    mask = cal.shutdown_mask(last, 10, 7, 15)
+    assert mask.tolist() == [True] + [False] * 9
+    assert not cal.shutdown_mask(last + timedelta(days=1), 10, 7, 15).any()
+    first = festival - timedelta(days=7)
+    mask = cal.shutdown_mask(first - timedelta(days=5), 6, 7, 15)
+    assert mask.tolist() == [False] * 5 + [True]
+
+
+def test_make_up_working_days_of_the_last_year_count():
+    """The weekend days made working days are kept up to the last year asked for (Sunday 28 September 2025 is one
+    in China)."""
+    table = cal.public_holidays("CN", None, 2024, 2025)
+    assert date(2025, 9, 28) in table.workdays and date(2024, 9, 29) in table.workdays
+    assert not [d for d in table.workdays if d.year > 2025]

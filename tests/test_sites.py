@@ -261,17 +261,20 @@ def test_eligibility_and_connection_boundaries_are_inclusive(county):
 
 
 def test_polygons_and_multipolygons_mix_and_distances_are_to_the_decimetre(tmp_path, county):
-    """A layer may mix Polygons and MultiPolygons; distances to the transformer are kept to 0.1 m."""
+    """A layer may mix Polygons and MultiPolygons (checked in memory: a GeoPackage layer stores one type);
+    distances to the transformer are kept to 0.1 m; capex is capacity x 1000 x the type's CNY/W, to the fen."""
     from shapely.geometry import MultiPolygon
 
-    rows = _sites()
-    rows[1] = {**rows[1], "geometry": MultiPolygon([square(950, 20, 30), square(990, 20, 10)])}
-    path = make_county(tmp_path / "mixed.gpkg", rows, TRANSFORMERS)
-    sites, _ = prepare_sites(scenario_from_dict(scenario_dict(path) | {"data": {
-        **scenario_dict(path)["data"], "feeders_layer": None, "exclusions": []}}, path=tmp_path / "s.yaml"))
-    assert sites.loc["school", "area_m2"] == pytest.approx(1000.0, rel=1e-3)
+    mixed = _gdf([{"site_id": "a", "site_type": "rural_home", "geometry": _deg_square()},
+                  {"site_id": "b", "site_type": "rural_home",
+                   "geometry": MultiPolygon([_deg_square(115.6), _deg_square(115.601)])}])
+    assert set(mixed.geom_type) == {"Polygon", "MultiPolygon"}
+    assert list(check_sites(mixed, tmp_path / "s.gpkg").index) == ["a", "b"]
+    sites, _ = prepare_sites(_scenario(county))
     d = sites["distance_to_transformer_m"].to_numpy(float)
     assert np.array_equal(d, np.round(d, 1)) and not np.array_equal(d, np.round(d, 0))
+    per_w = site_type_table().loc[sites["site_type"], "capex_cny_per_w"].to_numpy(float)
+    np.testing.assert_array_equal(sites["capex_cny"], np.round(sites["capacity_kwp"].to_numpy() * 1000 * per_w, 2))
 
 
 def test_map_layers_buffer_the_exclusions(county):
