@@ -415,6 +415,7 @@ def test_operation_downtime():
     d = r.downtime
     assert len(d) > 50
     assert set(d.columns) == {"site_id", "year", "downtime_days"}
+    assert d.index.equals(pd.RangeIndex(len(d)))  # sorted by site and year, numbered afresh
     assert d["year"].between(2026, 2031).all()
     assert (d["downtime_days"] > 0).all() and (d["downtime_days"] <= 366).all()
     assert set(d["site_id"]) <= set(r.outcomes.index[r.outcomes["status"] == "operating"])
