@@ -304,3 +304,16 @@ def test_prepare_sites_repairs_by_default_and_refuses_when_strict(tmp_path, coun
     with pytest.raises(InputError, match="strict"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prepare_sites(_scenario(path), strict=True)
+
+
+def test_a_line_exclusion_without_buffer_excludes_the_sites_it_crosses(tmp_path):
+    """A river drawn as a line with buffer_m 0 still excludes the roof it crosses (no buffer is applied, rather than
+    a zero buffer that would turn the line into nothing)."""
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 100, Y0 + 15), (X0 + 100, Y0 + 15)])], crs=UTM50)
+    path = make_county(tmp_path / "river.gpkg", _sites(), TRANSFORMERS, extra_layers={"river": river})
+    raw = scenario_dict(path)
+    raw["data"]["feeders_layer"] = None
+    raw["data"]["exclusions"] = [{"layer": "river", "buffer_m": 0, "applies_to": "all"}]
+    sites, _ = prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
+    assert sites.loc["home1", "exclusion_reason"] == "river"
+    assert sites.loc["school", "exclusion_reason"] == ""
