@@ -16,7 +16,8 @@ The public API is what ``dir(sim)`` lists, the figures of :mod:`sim.plotting` an
 :mod:`sim.energy`, :mod:`sim.agrivoltaics` and :mod:`sim.weather`; other modules are internal.
 """
 
-__version__ = "0.1.0"
+# ``__version__`` (looked up lazily, see __getattr__): the package metadata's version (pyproject.toml), with
+# ``+g<commit>`` when run from a git checkout (:func:`sim.provenance.version`)
 
 #: name -> (module, attribute): imported lazily, so that ``pvsim --help`` and ``import sim`` stay fast.
 _LAZY = {
@@ -49,6 +50,11 @@ __all__ = ["Comparison", "InputError", "InputWarning", "METRICS", "Prepared", "R
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        from .provenance import version
+
+        globals()[name] = value = version()
+        return value
     if name in _LAZY:
         import importlib
 

@@ -136,7 +136,7 @@ class Duration(StrictModel):
         elif self.dist == "triangular":
             out = _triangular_ppf(self.low_days, self.mode_days, self.high_days, q)
         elif self.dist == "exponential":
-            out = -self.mean_days * np.log1p(-q)
+            out = exponential_ppf(self.mean_days, q)
         elif self.mean_days == 0:  # lognormal of mean 0
             out = np.zeros(q.shape)
         else:  # lognormal parameterised by its mean: mu = ln(mean) - sigma^2 / 2
@@ -147,6 +147,13 @@ class Duration(StrictModel):
     def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
         """Draw duration(s) [days] from ``rng``: :meth:`ppf` of ``rng.random(size)``."""
         return self.ppf(rng.random(size))
+
+
+def exponential_ppf(mean, q):
+    """Quantile function of the exponential distribution of mean ``mean`` at probabilities ``q`` in [0, 1):
+    ``-mean x ln(1 - q)`` (same unit as ``mean``). The one inverse CDF of the exponential: :meth:`Duration.ppf` and
+    the rollout's times to inverter failure call it."""
+    return -mean * np.log1p(-np.asarray(q, dtype=float))
 
 
 def _triangular_ppf(low: float, mode: float, high: float, q: np.ndarray) -> np.ndarray:

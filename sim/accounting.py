@@ -57,8 +57,10 @@ from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, grid_
 from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years,
                            straight_line_residual)
 from sim._config import PILOT_TARGETS_PERCENT
+from sim.energy import degradation_factor
 from sim.grid import hourly_load_kw_per_mwh
 from sim.errors import InputError, InputWarning
+from sim.timebase import HOURS_PER_YEAR, hours_in_year, hours_in_years
 
 SITE_COLUMNS = ("site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",
                 "self_consumption_percent")
@@ -129,8 +131,8 @@ def pilot_coverage(sites: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
 def _hour_map(year: int, n_profile_hours: int) -> np.ndarray:
     """Profile row for each hour of calendar ``year``."""
     year = int(year)
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    n_year = 8784 if leap else 8760
+    n_year = hours_in_year(year)
+    leap = n_year == 8784
     h = np.arange(n_year)
     feb29 = 59 * 24  # first hour of 29 February (day index 59)
     if n_profile_hours == n_year:
@@ -263,7 +265,7 @@ def account(
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
-    degradation = (1.0 - degradation_first_year_percent / 100.0) * (1.0 - degradation_percent_per_year / 100.0) ** age
+    degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
     energy_kwh, curtailed_kwh, operating_fraction = _energy_and_curtailment(
         built, profiles, down_days, _export_limits_kw(transformers), horizon, degradation)
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
@@ -324,15 +326,11 @@ def _first_operating_hour(cdate: pd.Series, horizon: _Horizon) -> np.ndarray:
     return np.where(year == horizon.first_year, np.maximum(hour, start_hour), hour)
 
 
-HOURS_PER_YEAR = 365.25 * 24.0
-
-
 def _age_years(built: _Built, horizon: _Horizon) -> np.ndarray:
     """Age of each built site at the middle of its operating period in each horizon year [years, to the hour],
     (sites, years); negative before commissioning (those cells carry no energy). Degradation and the mechanism
     price's term count from each site's own commissioning time, not in calendar years."""
-    years_hours = np.array([8784 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 8760
-                            for y in horizon.years], dtype=float)
+    years_hours = hours_in_years(horizon.years)
     year_start = np.r_[0.0, np.cumsum(years_hours)[:-1]]  # hours from 1 January of the first year
     kc = built.commission_year_index
     commissioned = year_start[kc] + built.first_hour  # hours from 1 January of the first year

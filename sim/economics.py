@@ -191,9 +191,16 @@ class EconomicsConfig(StrictModel):
         return np.array([float(tariff.get(str(t), tariff.get("default", np.nan))) for t in types], dtype=float)
 
 
+def discount_factor(years, discount_rate: float):
+    """``(1 + r) ** -t`` [-] for ``t = years`` after the base year (scalar or array, fractions allowed): the one
+    discounting rule of the model (site money, county totals, the plan's value weights, the experiment's
+    ``discounted`` metrics)."""
+    return (1.0 + discount_rate) ** -np.asarray(years, dtype=float)
+
+
 def discount_factors(n_years: int, discount_rate: float) -> np.ndarray:
     """``(1 + r) ** -t`` for ``t = 0 .. n_years - 1`` [-]."""
-    return (1.0 + discount_rate) ** -np.arange(n_years, dtype=float)
+    return discount_factor(np.arange(n_years, dtype=float), discount_rate)
 
 
 def escalation(percent_per_year: float, years) -> np.ndarray:

@@ -43,10 +43,11 @@ import pandas as pd
 import pvlib
 from pydantic import Field, field_validator
 
-from sim import _upstream  # noqa: F401  (silences pvlib's known pandas-3 deprecation warning)
+from sim import _config, _upstream  # _upstream silences pvlib's known pandas-3 deprecation warning
 from sim._config import MOUNTS, StrictModel, check_range
 from sim._io import atomic_write
 from sim.errors import InputError
+from sim.provenance import files_sha256, package_versions
 
 
 #: SAPM-form cell-temperature coefficients ``(a, b [s/m], deltaT [degC])`` per thermal class.
@@ -82,7 +83,9 @@ BIN_GCR = 0.01
 BIN_HEIGHT_M = 0.5
 BIN_BIFACIALITY = 0.05
 
-_CACHE_VERSION = "energy-v2"
+#: the code that computes the profiles: the cache key hashes these files with the pvlib and numpy versions (no
+#: hand-kept version string to forget: any change of the physics is a new key)
+PROFILE_CODE_FILES = (Path(__file__), Path(_config.__file__), Path(_upstream.__file__))
 _IAM_TABLE_N = 2048
 
 
@@ -572,8 +575,21 @@ def assign_archetypes(sites_df: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]
     return codes.astype(np.int64), archetypes
 
 
+def degradation_factor(age_years, first_year_percent: float, percent_per_year: float):
+    """Remaining output share [-] of a system ``age_years`` old [years]: ``(1 - d1 / 100) x (1 - d / 100) ** age``,
+    ``d1`` the first-year loss from commissioning (light-induced degradation) [%], ``d`` the loss per year of age
+    [%/year] (defaults and sources: :class:`sim.rollout.config.OperationConfig`). The one degradation rule of the
+    model: the accounting's energy and the plan's value weights both call it."""
+    return (1.0 - first_year_percent / 100.0) * (1.0 - percent_per_year / 100.0) ** age_years
+
+
+def profile_code_sha256() -> str:
+    """sha256 of :data:`PROFILE_CODE_FILES` and the versions of pvlib and numpy: the code part of the cache key."""
+    return files_sha256(PROFILE_CODE_FILES, package_versions(("pvlib", "numpy")))
+
+
 def _table_hash(archetypes: pd.DataFrame, system: SystemConfig) -> str:
-    h = hashlib.sha256(_CACHE_VERSION.encode())
+    h = hashlib.sha256(profile_code_sha256().encode())
     h.update(pd.util.hash_pandas_object(archetypes[list(ARCHETYPE_COLUMNS)], index=False).to_numpy().tobytes())
     h.update(system.model_dump_json(exclude={"chunk_size"}).encode())
     return h.hexdigest()[:24]

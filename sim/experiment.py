@@ -41,14 +41,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from . import __version__, pipeline
+from . import pipeline
 from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
+from .economics import discount_factor
 from .errors import InputError
 from .metrics import METRICS, Metric, in_currency, printed
+from .provenance import code_sha256
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
+from .stats import annual_bands, mean_ci95, mean_pm, paired_differences, summarise  # noqa: F401 (mean_ci95: public API)
 from .strategies import resolve
+from .timebase import days_to_years
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
 
@@ -67,7 +70,6 @@ BUILT_DECIMALS = {"capacity_kwp": 3}
 BAND_DECIMALS = 6
 """Decimals of ``annual_bands.csv`` (MWp and kt: to the kWp and the kg)."""
 
-DAYS_PER_YEAR = 365.25
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -111,20 +113,6 @@ def replication_seed(base_seed: int, replication: int) -> int:
     return int(np.random.SeedSequence([int(base_seed), int(replication)]).generate_state(1)[0])
 
 
-def mean_ci95(values: Sequence[float] | np.ndarray) -> tuple[int, float, float, float]:
-    """``(n, mean, ci95_low, ci95_high)`` of the finite values, with Student's t (NaN bounds when n < 2)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n == 1:
-        return 1, mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return n, mean, mean - half, mean + half
-
-
 def _number(value) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
 
@@ -133,7 +121,7 @@ def _years_since(start_date: str, iso_date: str | None) -> float:
     if not iso_date:
         return math.nan
     days = (pd.Timestamp(iso_date) - pd.Timestamp(start_date)).days
-    return days / DAYS_PER_YEAR
+    return days_to_years(days)
 
 
 def _metric_value(metric: Metric, summary: dict) -> float:
@@ -147,7 +135,7 @@ def _metric_value(metric: Metric, summary: dict) -> float:
 def discounted_total(annual: pd.DataFrame, column: str, start_year: int, discount_rate: float) -> float:
     """``sum_t annual[column] (1 + r)^-t`` with ``t`` the years since ``start_year`` (as the economics discounts)."""
     t = annual["year"].to_numpy(float) - start_year
-    return float((annual[column].to_numpy(float) * (1.0 + discount_rate) ** -t).sum())
+    return float((annual[column].to_numpy(float) * discount_factor(t, discount_rate)).sum())
 
 
 def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate: float = math.nan
@@ -165,88 +153,20 @@ def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate
     return out
 
 
-def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
-    """A row per strategy: ``n`` (runs) and mean / 95 % CI of every metric (milestones also count ``_n`` reached)."""
-    rows = []
-    for name in strategies:
-        sub = runs[runs["strategy"] == name].sort_values("replication")
-        row: dict[str, object] = {"strategy": name, "n": int(len(sub))}
-        for metric, spec in METRICS.items():
-            n, mean, low, high = mean_ci95(sub[metric].to_numpy(float))
-            row.update({f"{metric}_mean": mean, f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
-            if spec.kind == "milestone":
-                row[f"{metric}_n"] = n
-        row["targets_missed"] = targets_missed(sub)
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("strategy")
-
-
-def targets_missed(runs: pd.DataFrame) -> str:
-    """Which targets a strategy's runs missed and the cause, with how many runs (``"rooftop_pilot: budget (2 of 3
-    runs)"``); empty when every run reached every target."""
-    if "held_back_by" not in runs:
-        return ""
-    counts: dict[str, int] = {}
-    for text in runs["held_back_by"].fillna(""):
-        for part in filter(None, str(text).split("; ")):
-            name, _, cause = part.partition(": ")
-            key = f"{name}: {cause.split(':')[0]}"
-            counts[key] = counts.get(key, 0) + 1
-    return "; ".join(f"{k} ({n} of {len(runs)} runs)" for k, n in sorted(counts.items()))
-
-
-def paired_differences(runs: pd.DataFrame, strategies: Sequence[str], baseline: str) -> pd.DataFrame:
-    """Each strategy minus ``baseline``, paired by replication, per metric: n, mean, 95 % CI, whether it excludes 0."""
-    base = runs[runs["strategy"] == baseline].set_index("replication").sort_index()
-    rows = []
-    for name in strategies:
-        if name == baseline:
-            continue
-        other = runs[runs["strategy"] == name].set_index("replication").sort_index()
-        common = base.index.intersection(other.index)
-        for metric in METRICS:
-            x, x0 = other.loc[common, metric].to_numpy(float), base.loc[common, metric].to_numpy(float)
-            # equal up to float summation order counts as equal (no spurious "significant" zero differences)
-            diff = np.where(np.isclose(x, x0, rtol=1e-9, atol=0.0), 0.0, x - x0)
-            n, mean, low, high = mean_ci95(diff)
-            excludes = bool(n >= 2 and (low > 0 or high < 0))
-            rows.append({"strategy": name, "baseline": baseline, "metric": metric, "n": n, "mean": mean,
-                         "ci95_low": low, "ci95_high": high, "excludes_zero": excludes})
-    columns = ["strategy", "baseline", "metric", "n", "mean", "ci95_low", "ci95_high", "excludes_zero"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
-    """Per strategy and year: mean and 95 % CI over replications of capacity online [MWp] and cumulative net CO2
-    avoided [kt]. ``annual`` holds every run's annual.csv with ``strategy`` and ``replication`` columns."""
-    frame = annual.sort_values(["strategy", "replication", "year"]).copy()
-    frame["capacity_online_mwp"] = frame["capacity_online_kwp"] / 1000.0
-    frame["co2_avoided_cumulative_kt"] = frame.groupby(["strategy", "replication"])["co2_avoided_t"].cumsum() / 1e3
-    rows = []
-    for name in strategies:
-        sub = frame[frame["strategy"] == name]
-        for year, group in sub.groupby("year", sort=True):
-            for var in ("capacity_online_mwp", "co2_avoided_cumulative_kt"):
-                n, mean, low, high = mean_ci95(group[var].to_numpy(float))
-                rows.append({"strategy": name, "year": int(year), "variable": var, "n": n, "mean": mean,
-                             "ci95_low": low, "ci95_high": high})
-    return pd.DataFrame(rows, columns=["strategy", "year", "variable", "n", "mean", "ci95_low", "ci95_high"])
-
-
 # --------------------------------------------------------------------------------------------- input checks
 
 
 def check_compare_arguments(strategies: Sequence[str], replications: int, baseline: str | None,
                             workers: int | None, scheduler: str | None) -> tuple[list[str], int, str]:
     """Check the arguments of :func:`compare` before any work; returns ``(names, replications, baseline)``."""
-    names = _check_strategies(strategies)
-    replications = _check_replications(replications)
+    names = check_strategies(strategies)
+    replications = check_replications(replications)
     baseline = _check_baseline(baseline, names)
-    _check_workers(workers, scheduler)
+    check_workers(workers, scheduler)
     return names, replications, baseline
 
 
-def _check_strategies(strategies: Sequence[str]) -> list[str]:
+def check_strategies(strategies: Sequence[str]) -> list[str]:
     if isinstance(strategies, str):
         strategies = [strategies]
     names = [str(s).strip() for s in strategies]
@@ -262,7 +182,7 @@ def _check_strategies(strategies: Sequence[str]) -> list[str]:
     return names
 
 
-def _check_replications(replications: int) -> int:
+def check_replications(replications: int) -> int:
     if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
         raise InputError("need at least one replication", field="--replications", value=replications,
                          allowed="an integer >= 1")
@@ -278,7 +198,7 @@ def _check_baseline(baseline: str | None, names: list[str]) -> str:
     return baseline
 
 
-def _check_workers(workers: int | None, scheduler: str | None) -> None:
+def check_workers(workers: int | None, scheduler: str | None) -> None:
     if workers is not None and scheduler is not None:
         raise InputError("give either a number of local workers or a scheduler address, not both",
                          field="--workers / --scheduler", value=(workers, scheduler))
@@ -290,13 +210,13 @@ def _check_workers(workers: int | None, scheduler: str | None) -> None:
 # --------------------------------------------------------------------------------------------- run folders
 
 
-def _strategy_dirname(strategy: str) -> str:
+def strategy_dirname(strategy: str) -> str:
     return strategy.replace(":", ".").replace("/", "_")
 
 
 def run_dir(out_dir: Path, strategy: str, replication: int) -> Path:
     """Folder of one run inside a comparison's output folder."""
-    return out_dir / "runs" / _strategy_dirname(strategy) / f"rep{replication}"
+    return out_dir / "runs" / strategy_dirname(strategy) / f"rep{replication}"
 
 
 def scenario_sha256(scenario) -> str:
@@ -305,8 +225,11 @@ def scenario_sha256(scenario) -> str:
 
 
 def _run_identity(strategy: str, replication: int, seed: int, inputs: str, settings: str) -> dict:
+    """What a stored run depends on (a resumed comparison recomputes a run whose record differs): its strategy,
+    replication and seed, the inputs and settings, and the code (:func:`sim.provenance.code_sha256`: every module
+    and table of the package and the versions of the packages that shape results), not a version string."""
     return {"strategy": strategy, "replication": int(replication), "seed": int(seed), "inputs_sha256": inputs,
-            "scenario_sha256": settings, "pvsim_version": __version__}
+            "scenario_sha256": settings, "code_sha256": code_sha256()}
 
 
 def _is_done(folder: Path, identity: dict) -> bool:
@@ -408,7 +331,7 @@ def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
 
 
 @contextlib.contextmanager
-def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[object]:
+def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[object]:
     """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
     import logging
 
@@ -495,7 +418,7 @@ def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple
     futures = {}
     for strategy, rep, seed in todo:
         fut = client.submit(run_task, shared, strategy, seed, run_fn, retries=TASK_RETRIES, pure=False,
-                            key=f"pvsim-run-{_strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}")
+                            key=f"pvsim-run-{strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}")
         futures[fut] = (strategy, rep, seed)
     lost = []
     try:
@@ -564,7 +487,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
             _status(progress, f"{len(todo)} of {len(tasks)} runs to compute; " + (
                 f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster") + " ...")
             client = _client if _client is not None else stack.enter_context(
-                _dask_client(workers, scheduler, len(todo)))
+                dask_client(workers, scheduler, len(todo)))
         _status(progress, "preparing sites, weather and yields (shared by every run) ...")
         prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
         solutions = pipeline.precompute_orders(prepared, names)  # solved once, shipped to every worker
@@ -630,7 +553,7 @@ def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = 
     table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
                       for stat in ("mean", "ci95_low", "ci95_high")}
     atomic_write(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
-    atomic_write(out / "paired_differences.csv", _paired_csv(comparison.paired))
+    atomic_write(out / "paired_differences.csv", paired_csv(comparison.paired))
     atomic_write(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
         ("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)))
     doc = {
@@ -658,7 +581,7 @@ def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = 
     atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
 
 
-def _paired_csv(paired: pd.DataFrame) -> str:
+def paired_csv(paired: pd.DataFrame) -> str:
     """``paired_differences.csv``: each row's values with the decimals of its metric."""
     text = paired.copy()
     places = text["metric"].map({name: m.csv_decimals for name, m in METRICS.items()})
@@ -697,18 +620,7 @@ def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int 
 
 # --------------------------------------------------------------------------------------------- printing
 
-def _mean_pm(mean: float, low: float, scale: float, decimals: int) -> str:
-    if not math.isfinite(mean):
-        return "-"
-    text = f"{mean / scale:,.{decimals}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0.0:
-        text = text[1:]
-    if math.isfinite(low):
-        text += f" ±{(mean - low) / scale:,.{decimals}f}"
-    return text
-
-
-def _format_table(header: list[str], rows: list[list[str]]) -> list[str]:
+def format_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Fixed-width lines: first column left-aligned, the others right-aligned."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -728,7 +640,7 @@ def print_comparison(comparison: Comparison, file=None) -> None:
     for name in comparison.strategies:
         row = table.loc[name]
         rows.append([name, str(int(row["n"])), *[
-            _mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
+            mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
     if comparison.replaced:
         old = comparison.replaced
         print(f"  replaced the comparison of {', '.join(old['strategies'])} ({old['replications']} replications) "
@@ -737,7 +649,7 @@ def print_comparison(comparison: Comparison, file=None) -> None:
           f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
     for name, solution in sorted(comparison.solutions.items()):
         print("  " + solution.line(name), file=file)
-    for text in _format_table(header, rows):
+    for text in format_table(header, rows):
         print("  " + text, file=file)
     if len(comparison.strategies) < 2:
         return
@@ -750,8 +662,8 @@ def print_comparison(comparison: Comparison, file=None) -> None:
         for m in shown:
             d = paired.loc[(name, m.name)]
             mark = "*" if d["excludes_zero"] else " "
-            cells.append(_mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
+            cells.append(mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
         rows.append(cells)
     print(f"\n  difference to {comparison.baseline} (paired by replication; * = CI excludes 0)", file=file)
-    for text in _format_table(header, rows):
+    for text in format_table(header, rows):
         print("  " + text, file=file)

@@ -9,7 +9,6 @@ hosting rule compares like with like.
 
 from __future__ import annotations
 
-import calendar as _calendar
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 
 from . import inputs
 from .errors import InputError
+from .timebase import days_in_year
 
 #: Connection levels of a transformer, as the input schema (``sim/tables/inputs.csv``) allows them.
 CONNECTION_LEVELS = next(c for c in inputs.schema("transformers") if c.column == "connection_level").allowed_values()
@@ -113,7 +113,7 @@ def hourly_load_kw_per_mwh(year: int) -> np.ndarray:
     periods (winter 1 November - 20 March, summer 15 May - 14 September, transition otherwise) and day types
     (workday, Saturday, Sunday; public holidays are not distinguished), scaled so that the year sums to 1 MWh."""
     table = _load_profile_table()
-    n_days = 366 if _calendar.isleap(year) else 365
+    n_days = days_in_year(year)
     days = pd.date_range(date(year, 1, 1), periods=n_days, freq="D")
     md = days.month * 100 + days.day
     period = np.where((md >= 1101) | (md <= 320), 0, np.where((md >= 515) & (md <= 914), 2, 1))

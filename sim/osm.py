@@ -131,10 +131,23 @@ def match_tags(tags: dict[str, str], table: pd.DataFrame) -> int | None:
 # --------------------------------------------------------------------------------------------- reading
 
 
+#: how to get pyosmium, an optional dependency that only ``pvsim import-osm`` needs (pyproject's ``osm`` extra)
+OSM_INSTALL = "pip install 'pvsim[osm]'"
+
+
+def _osmium():
+    """The ``osmium`` module (pyosmium), or an :class:`InputError` naming the command that installs it."""
+    try:
+        import osmium
+    except ImportError:
+        raise InputError(f"pvsim import-osm needs pyosmium, which is not installed: {OSM_INSTALL}") from None
+    return osmium
+
+
 def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple[str, str]], tuple | None]:
     """Assembled areas with a matching tag row (dicts), the candidates whose outline could not be built
     (``(id, tag)``), and the extract's bounding box ``(west, south, east, north)`` if the file states one."""
-    import osmium  # imported here: only the import needs it
+    osmium = _osmium()  # imported here: only the import needs it
 
     try:
         processor = osmium.FileProcessor(str(path)).with_areas()

@@ -60,12 +60,14 @@ from pydantic import Field
 from scipy import sparse
 
 from ._config import PILOT_TARGETS_PERCENT, StrictModel
+from .economics import discount_factor
+from .energy import degradation_factor
 from .errors import InputError
 from .programme import PIPELINE_STAGES, SiteExpectations, Track, site_expectations, track_index, tracks
 from .rollout import calendar as cal
 from .rollout.config import OFFICE_STAGES, STAGES, RolloutConfig, budget_pot_days, build_window_end_day
+from .timebase import days_to_years
 
-DAYS_PER_YEAR = 365.25
 OFFICE_RESOURCES = ("surveyors", "reviewers", "inspectors")
 
 Objective = Literal["discounted_co2", "energy", "least_cost"]
@@ -412,18 +414,17 @@ def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInpu
     sum over horizon years k of the operating share of year k x degradation x (1 + r)^-k x EF_k / EF_0, with
     commissioning at the period's middle plus the site's lead time."""
     mid = 0.5 * (periods["start_day"].to_numpy() + periods["end_day"].to_numpy())
-    commission = (mid[None, :] + lead_days[:, None]) / DAYS_PER_YEAR  # years since start
+    commission = days_to_years(mid[None, :] + lead_days[:, None])  # years since start
     years = np.arange(inputs.horizon_years, dtype=float)
     share = np.clip(years[None, None, :] + 1.0 - commission[:, :, None], 0.0, 1.0)
     age = np.maximum(years[None, None, :] - commission[:, :, None], 0.0)
-    degradation = (1 - inputs.degradation_first_year_percent / 100) * (
-        1 - inputs.degradation_percent_per_year / 100) ** age
+    degradation = degradation_factor(age, inputs.degradation_first_year_percent, inputs.degradation_percent_per_year)
     rate = inputs.discount_rate if discount else 0.0
     ratio = np.ones(len(years))
     if factor and inputs.factor_by_year:
         ef = np.asarray(inputs.factor_by_year, dtype=float)[: len(years)]
         ratio = ef / ef[0]
-    return (share * degradation * (1.0 + rate) ** -years * ratio).sum(axis=2)
+    return (share * degradation * discount_factor(years, rate) * ratio).sum(axis=2)
 
 
 # --------------------------------------------------------------------------------------------- constraints

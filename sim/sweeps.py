@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import experiment, pipeline
+from . import experiment, pipeline, stats
 from ._io import atomic_write, check_out_folder
 from .errors import InputError
 from .metrics import METRICS, printed
@@ -109,16 +109,16 @@ def sweep(scenario, params: dict[str, list], strategies: list[str] | None = None
     variants paired by replication seed. See the module docstring for the outputs. ``out_dir`` follows the rules of
     :func:`sim._io.check_out_folder` (never among the scenario's inputs; a non-empty folder that is not a sweep
     only with ``overwrite``, and nothing in it is removed)."""
-    names = experiment._check_strategies(strategies or [scenario.strategy])
-    replications = experiment._check_replications(replications)
-    experiment._check_workers(workers, scheduler)
+    names = experiment.check_strategies(strategies or [scenario.strategy])
+    replications = experiment.check_replications(replications)
+    experiment.check_workers(workers, scheduler)
     variants = make_variants(scenario, params)
     out_dir = check_out_folder(out_dir, is_ours=is_sweep_folder, overwrite=overwrite,
                                protected=pipeline.input_paths(scenario), what="pvsim sweep folder")
     comparisons = {}
     n_tasks = len(variants) * len(names) * replications
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(experiment._dask_client(workers, scheduler, n_tasks))
+        client = stack.enter_context(experiment.dask_client(workers, scheduler, n_tasks))
         for label, _, variant in variants:
             comparisons[label] = experiment.compare(
                 variant, names, replications, out_dir=out_dir / "variants" / label, progress=progress,
@@ -147,10 +147,10 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
     summary, paired = [], []
     for strategy in names:
         sub = runs[runs["strategy"] == strategy].assign(strategy=runs["variant"])
-        summary.append(experiment.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"})
+        summary.append(stats.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"})
                        .assign(strategy=strategy))
         if len(labels) > 1:
-            diff = experiment.paired_differences(sub, labels, labels[0])
+            diff = stats.paired_differences(sub, labels, labels[0])
             paired.append(diff.rename(columns={"strategy": "variant", "baseline": "base_variant"})
                           .assign(strategy=strategy))
     summary = pd.concat(summary, ignore_index=True).merge(table, on="variant", how="left")
@@ -173,7 +173,7 @@ def _write(result: Sweep, scenario) -> None:
     atomic_write(out / "sweep_runs.csv", csv_text(result.runs, {n: m.csv_decimals for n, m in METRICS.items()}))
     atomic_write(out / "sweep_summary.csv", csv_text(result.summary, {
         f"{n}_{stat}": m.csv_decimals for n, m in METRICS.items() for stat in ("mean", "ci95_low", "ci95_high")}))
-    atomic_write(out / "sweep_paired.csv", experiment._paired_csv(result.paired))
+    atomic_write(out / "sweep_paired.csv", experiment.paired_csv(result.paired))
     doc = {
         "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
         "overrides": scenario.overrides, "inputs": pipeline.input_files(scenario),
@@ -237,7 +237,7 @@ def _figures(result: Sweep, comparisons: dict) -> list[Path]:
     labels = list(result.variants["variant"])
     paths = []
     for strategy in result.strategies:
-        stem = result.out_dir / f"sweep_{experiment._strategy_dirname(strategy)}"
+        stem = result.out_dir / f"sweep_{experiment.strategy_dirname(strategy)}"
         table, paired = strategy_view(result, strategy)
         paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png"),
                                       result.currency))
@@ -259,11 +259,11 @@ def print_sweep(result: Sweep, file=None) -> None:
           "half-width", file=file)
     for strategy in result.strategies:
         table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
-        rows = [[label, str(int(row["n"])), *[experiment._mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"],
+        rows = [[label, str(int(row["n"])), *[stats.mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"],
                                                                    m.divisor, m.decimals) for m in shown]]
                 for label, row in table.iterrows()]
         print(f"\n  {strategy}", file=file)
-        for text in experiment._format_table(header, rows):
+        for text in experiment.format_table(header, rows):
             print("  " + text, file=file)
         paired = result.paired[result.paired["strategy"] == strategy]
         if paired.empty:
@@ -275,8 +275,8 @@ def print_sweep(result: Sweep, file=None) -> None:
             for m in shown:
                 d = paired[(paired["variant"] == label) & (paired["metric"] == m.name)].iloc[0]
                 mark = "*" if d["excludes_zero"] else " "
-                cells.append(experiment._mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
+                cells.append(stats.mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
             rows.append(cells)
         print(f"  difference to {base} (paired by replication seed; * = CI excludes 0)", file=file)
-        for text in experiment._format_table(header, rows):
+        for text in experiment.format_table(header, rows):
             print("  " + text, file=file)

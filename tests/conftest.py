@@ -96,6 +96,18 @@ def tiny_run(tiny_county, tmp_path_factory, cache_dir):
     return scenario, sim.run(scenario, cache_dir=cache_dir)
 
 
+@pytest.fixture(scope="session")
+def tight_export_run(tiny_county, tmp_path_factory, cache_dir):
+    """The tiny county with export limited to 25 % of each transformer's rating: curtailment binds (shared by the
+    golden run and the rollout-service checks)."""
+    import sim
+
+    raw = scenario_dict(tiny_county)
+    raw.setdefault("grid", {})["export_limit_percent"] = 25.0
+    folder = tmp_path_factory.mktemp("scen_tight")
+    return sim.run(sim.load_scenario(write_scenario(folder, raw)), cache_dir=cache_dir)
+
+
 @pytest.fixture
 def tiny_scenario_path(tiny_county, tmp_path) -> Path:
     return write_scenario(tmp_path, scenario_dict(tiny_county))

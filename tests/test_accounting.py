@@ -236,6 +236,15 @@ def test_pilot_coverage():
     assert cov["commercial_industrial"]["target_percent"] == 30.0
 
 
+def test_pilot_coverage_without_eligibility_counts_every_candidate():
+    """Without an ``eligible`` column every candidate roof is eligible."""
+    sites = _sites([(f"r{i}", "rural_home", 5.0, 0, "T", 1.0, 1.0, 0.0, "rural_home", False) for i in range(2)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-05-01"])},
+                            index=["r0"])
+    cov = pilot_coverage(sites.drop(columns="eligible"), outcomes)["rural_home"]
+    assert (cov["candidates"], cov["eligible"], cov["built"], cov["share_percent"]) == (2, 2, 1, 50.0)
+
+
 def test_pilot_coverage_is_on_roof_area():
     """Two government roofs of 100 and 300 m2, the small one built: half the roofs but a quarter of the roof area,
     below the NEA's 50 % (which is defined on area)."""
@@ -350,6 +359,10 @@ def test_input_errors(hand_case):
     sites2 = sites.assign(transformer_id="T1")
     with pytest.raises(InputError, match="archetype"):
         account(sites2.assign(archetype=3), outcomes, empty_dt, [profile], tr, **kw)
+    with pytest.raises(InputError, match="archetype"):  # one profile column: index 1 is just outside
+        account(sites2.assign(archetype=1), outcomes, empty_dt, [profile], tr, **kw)
+    with pytest.raises(InputError, match="archetype"):
+        account(sites2.assign(archetype=-1), outcomes, empty_dt, [profile], tr, **kw)
     with pytest.raises(InputError, match="8760"):
         account(sites2, outcomes, empty_dt, [profile[:100]], tr, **kw)
     with pytest.raises(InputError, match="commission_date"):
@@ -391,3 +404,107 @@ def test_bad_region_fails_before_work(hand_case):
                 horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
                 carbon=CarbonConfig(region="Mars"), economics=EconomicsConfig())
     assert e.value.field == "carbon.region"
+
+
+def _escalated(hand_case, **changes):
+    """The hand case with B commissioned on 2026-01-01 (A in 2025, C never) and ``changes`` to the economics."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    outcomes = outcomes.copy()
+    outcomes.loc["B", "commission_date"] = pd.Timestamp("2026-01-01")
+    economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
+                                export_price_basis="coal_benchmark", coal_benchmark_cny_per_kwh=0.372,
+                                residual_value="none", inverter_replacement_year=None, **changes)
+    return account(sites, outcomes, downtime.iloc[:1], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                   horizon_years=2, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                   carbon=CarbonConfig(), economics=economics)
+
+
+def test_capex_om_and_tariffs_escalate_by_calendar_year(hand_case):
+    """Capex +10 %/y by the year of commissioning: A (2025) pays 40,000, B (2026) 80,000 x 1.1 = 88,000. O&M +5 %/y
+    by calendar year: 2025 A 500 (full year), 2026 (500 + 1000) x 1.05 = 1575. Tariffs +3 %/y: in 2026 every kWh
+    earns 1.03 times its 2025 price (A's 0.446 CNY/kWh, B's 0.372)."""
+    flat = _escalated(hand_case).annual.set_index("year")
+    acc = _escalated(hand_case, capex_escalation_percent_per_year=10.0, om_escalation_percent_per_year=5.0,
+                     tariff_escalation_percent_per_year=3.0)
+    annual = acc.annual.set_index("year")
+    assert annual["capex_cny"].tolist() == pytest.approx([40_000.0, 88_000.0], rel=1e-12)
+    assert acc.sites.loc["B", "capex_cny"] == pytest.approx(88_000.0, rel=1e-12)
+    assert annual["om_cny"].tolist() == pytest.approx([500.0, 1575.0], rel=1e-12)
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx(flat.loc[2025, "revenue_cny"], rel=1e-12)
+    assert annual.loc[2026, "revenue_cny"] == pytest.approx(1.03 * flat.loc[2026, "revenue_cny"], rel=1e-12)
+    assert flat.loc[2026, "capex_cny"] == 80_000.0 and flat["om_cny"].tolist() == pytest.approx([500.0, 1500.0])
+
+
+def test_capacity_online_counts_sites_commissioned_by_the_year_end(hand_case):
+    """B commissioned at 00:00 on 1 January 2026 is online at the end of 2026, not of 2025; one commissioned at
+    23:00 on 31 December 2025 counts in 2025."""
+    annual = _escalated(hand_case).annual.set_index("year")
+    assert annual["capacity_online_kwp"].tolist() == [10.0, 30.0]
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    outcomes = outcomes.copy()
+    outcomes.loc["B", "commission_date"] = pd.Timestamp("2025-12-31 23:00")
+    late = account(sites, outcomes, downtime.iloc[:1], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                   horizon_years=2, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                   carbon=CarbonConfig(), economics=EconomicsConfig())
+    assert late.annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
+
+
+def test_curtailment_with_local_load_by_hand():
+    """One 30 kWp site, 0.5 kWh/kWp every hour of 2025 (15 kW), behind a transformer exporting at most 10 kW whose
+    customers use 30 MWh a year in the H0 shape (sim.grid.hourly_load_kw_per_mwh): each hour the load takes its
+    share first, and max(0, 15 - load - 10) kWh is curtailed. Without the load 5 kWh every hour is curtailed."""
+    from sim.grid import hourly_load_kw_per_mwh
+
+    sites = _sites([("A", "rural_home", 30.0, 0, "T1", 90_000.0, 50.0, 0.0, "rural_home", True)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-01-01"])},
+                            index=pd.Index(["A"], name="site_id"))
+    profile = np.full((8760, 1), 0.5, dtype=np.float32)
+
+    def curtailed_mwh(load_mwh: float | None) -> float:
+        transformers = pd.DataFrame({"export_limit_kw": [10.0]}, index=pd.Index(["T1"], name="transformer_id"))
+        if load_mwh is not None:
+            transformers["load_mwh_per_year"] = load_mwh
+        acc = account(sites, outcomes, None, [profile], transformers, start_date=pd.Timestamp("2025-01-01"),
+                      horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                      carbon=CarbonConfig(), economics=EconomicsConfig())
+        assert acc.annual["energy_mwh"].iloc[0] + acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(131.4)
+        return float(acc.annual["curtailed_mwh"].iloc[0])
+
+    load_kw = 30.0 * hourly_load_kw_per_mwh(2025)
+    expected = np.maximum(0.0, 15.0 - load_kw - 10.0).sum() / 1000.0
+    assert 0.5 < load_kw.min() < 5.0 < load_kw.max()  # the load sometimes absorbs the excess, sometimes not
+    assert curtailed_mwh(30.0) == pytest.approx(expected, rel=1e-5)
+    assert curtailed_mwh(None) == pytest.approx(5.0 * 8760 / 1000.0, rel=1e-5)  # float32 hours
+
+
+def test_a_site_commissioned_at_the_start_is_not_early(hand_case):
+    """A site commissioned at 00:00 of the start date counts from it without the 'commissioned before start_date'
+    warning; one commissioned an hour before gets it."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    kw = dict(start_date=pd.Timestamp("2025-01-01"), horizon_years=1, degradation_first_year_percent=0.0,
+              degradation_percent_per_year=0.0, carbon=CarbonConfig(), economics=EconomicsConfig())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        account(sites, outcomes, downtime, profiles, transformers, **kw)
+    early = outcomes.copy()
+    early.loc["A", "commission_date"] = pd.Timestamp("2024-12-31 23:00")
+    with pytest.warns(UserWarning, match="before start_date"):
+        account(sites, early, downtime, profiles, transformers, **kw)
+
+
+def test_a_site_switched_on_in_the_last_hours_of_the_year(hand_case):
+    """B commissioned at 12:00 on 31 December 2025 behind the 12 kW export limit (no downtime, no degradation): A
+    (5 kW) alone is under the limit until then; for the last 12 hours A and B (10 kW) share the 12 kW the limit lets
+    through pro rata, and 3 kW are curtailed."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    late = outcomes.copy()
+    late.loc["B", "commission_date"] = pd.Timestamp("2025-12-31 12:00")
+    acc = account(sites, late, downtime.iloc[:0], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                  carbon=CarbonConfig(), economics=EconomicsConfig())
+    a_kw, b_kw = 10 * 0.5, 20 * 0.5  # 15 kW together: 3 kW over the limit, shared pro rata
+    a = a_kw * (8760 - 12) + a_kw * 12 * 12 / 15
+    b = b_kw * 12 * 12 / 15
+    assert acc.sites.loc["A", "energy_mwh"] == pytest.approx(a / 1000, rel=1e-6)
+    assert acc.sites.loc["B", "energy_mwh"] == pytest.approx(b / 1000, rel=1e-6)
+    assert acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(3.0 * 12 / 1000, rel=1e-6)

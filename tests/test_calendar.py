@@ -18,13 +18,34 @@ DEFAULTS = RolloutConfig()
 # --------------------------------------------------------------------------------------------- Spring Festival
 
 
-def test_spring_festival_table_bounds():
-    years = sorted(cal.SPRING_FESTIVAL)
-    assert (cal.FIRST_YEAR, cal.LAST_YEAR) == (years[0], years[-1])
-    assert years == list(range(cal.FIRST_YEAR, cal.LAST_YEAR + 1))  # no year missing
-    # the first and last years of the table are served, the years just outside are refused
-    assert cal.spring_festival_date(cal.FIRST_YEAR) == date(cal.FIRST_YEAR, *cal.SPRING_FESTIVAL[cal.FIRST_YEAR])
-    assert cal.spring_festival_date(cal.LAST_YEAR) == date(cal.LAST_YEAR, *cal.SPRING_FESTIVAL[cal.LAST_YEAR])
+#: The Spring Festival table (Gregorian (month, day) of the first day of the lunar year, 2020-2080) the calendar
+#: carried before it took the dates from the ``holidays`` package (GB/T 33661-2017 calendar, as tabulated by public
+#: almanacs; 2024-2035 cross-checked against a second independent table).
+SPRING_FESTIVAL_2020_2080: dict[int, tuple[int, int]] = {
+    2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17),
+    2027: (2, 6), 2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23), 2032: (2, 11), 2033: (1, 31),
+    2034: (2, 19), 2035: (2, 8), 2036: (1, 28), 2037: (2, 15), 2038: (2, 4), 2039: (1, 24), 2040: (2, 12),
+    2041: (2, 1), 2042: (1, 22), 2043: (2, 10), 2044: (1, 30), 2045: (2, 17), 2046: (2, 6), 2047: (1, 26),
+    2048: (2, 14), 2049: (2, 2), 2050: (1, 23), 2051: (2, 11), 2052: (2, 1), 2053: (2, 19), 2054: (2, 8),
+    2055: (1, 28), 2056: (2, 15), 2057: (2, 4), 2058: (1, 24), 2059: (2, 12), 2060: (2, 2), 2061: (1, 21),
+    2062: (2, 9), 2063: (1, 29), 2064: (2, 17), 2065: (2, 5), 2066: (1, 26), 2067: (2, 14), 2068: (2, 3),
+    2069: (1, 23), 2070: (2, 11), 2071: (1, 31), 2072: (2, 19), 2073: (2, 7), 2074: (1, 27), 2075: (2, 15),
+    2076: (2, 5), 2077: (1, 24), 2078: (2, 12), 2079: (2, 2), 2080: (1, 22),
+}
+
+
+def test_spring_festival_dates_from_holidays_agree_with_the_old_table():
+    """Every date of the 2020-2080 table the calendar used to carry is the one derived from ``holidays``."""
+    derived = {y: cal.spring_festival_date(y) for y in SPRING_FESTIVAL_2020_2080}
+    assert derived == {y: date(y, m, d) for y, (m, d) in SPRING_FESTIVAL_2020_2080.items()}
+
+
+def test_spring_festival_years_are_those_the_holidays_package_covers():
+    import holidays
+
+    assert (cal.FIRST_YEAR, cal.LAST_YEAR) == (holidays.China.start_year, holidays.China.end_year)
+    assert cal.FIRST_YEAR <= 2020 and cal.LAST_YEAR >= 2080
+    cal.spring_festival_date(cal.FIRST_YEAR), cal.spring_festival_date(cal.LAST_YEAR)
     for year in (cal.FIRST_YEAR - 1, cal.LAST_YEAR + 1):
         with pytest.raises(ValueError, match=str(year)):
             cal.spring_festival_date(year)
@@ -137,6 +158,21 @@ def test_work_calendar_arithmetic():
     assert wc.working_days_between(0.5, 4.5) == pytest.approx(2.0)
 
 
+def test_positions_on_non_working_days_count_no_work():
+    """Days 2 and 3 closed: a time inside a closed day sits at the end of the last working day, so no working time
+    elapses within or across the closed days, and work started there begins at 00:00 of day 4; past the calendar's
+    end the position is all its working days."""
+    wc = cal.WorkCalendar(np.array([1, 1, 0, 0, 1, 1], dtype=bool))
+    assert wc.working_days_between(2.5, 3.9) == 0.0
+    assert wc.working_days_between(1.5, 2.7) == pytest.approx(0.5)
+    assert wc.working_days_between(2.2, 4.25) == pytest.approx(0.25)
+    assert wc.working_days_between(3.0, 4.0) == 0.0
+    assert wc.working_days_between(0.0, 9.0) == 4.0
+    assert wc.finish(3.7, 0.5) == 4.5
+    assert wc.finish(1.5, 0.5) == 2.0  # ends exactly at the start of the closed days
+    assert wc.finish(5.5, 0.5) == 6.0 and wc.finish(5.5, 0.75) == wc.n_days + 1
+
+
 def test_working_days_across_a_weekend():
     monday = date(2026, 4, 6)
     assert monday.weekday() == 0
@@ -207,13 +243,13 @@ def test_china_office_calendar_follows_the_state_council_notice_for_2025():
     assert workable.sum() == 365 - weekend.sum() - 18 + 5
 
 
-def test_the_spring_festival_table_agrees_with_the_holidays_package():
-    """The shutdown's table and the office holidays name the same first day of the lunar year, 2020-2080."""
+def test_the_shutdown_and_the_office_holidays_name_the_same_first_day():
+    """The shutdown's Spring Festival is the first day of the office holidays' festival (not a day of its eve)."""
     import holidays
 
-    names = holidays.country_holidays("CN", years=range(cal.FIRST_YEAR, cal.LAST_YEAR + 1))
+    names = holidays.country_holidays("CN", years=range(2020, 2081))
     first_day = "Chinese New Year (Spring Festival)"
-    for year in range(cal.FIRST_YEAR, cal.LAST_YEAR + 1):
+    for year in range(2020, 2081):
         festival = cal.spring_festival_date(year)
         assert names.get(festival) == first_day and names.get(festival - timedelta(days=1)) != first_day, year
 
@@ -238,3 +274,24 @@ def test_an_unknown_country_is_refused_naming_the_key(tiny_county, tmp_path):
     raw["rollout"]["holidays_country"] = "XX"
     with pytest.raises(InputError, match=r"rollout.holidays_country.*XX"):
         sim.load_scenario(write_scenario(tmp_path, raw))
+
+
+def test_shutdown_mask_at_the_edges_of_the_period():
+    """Festival 17 February 2026, shutdown 7 days before to 15 after (10 February - 4 March): a period starting on
+    its last day has day 0 closed; a period ending inside it has its last day closed."""
+    festival = cal.spring_festival_date(2026)
+    last = festival + timedelta(days=15)
+    mask = cal.shutdown_mask(last, 10, 7, 15)
+    assert mask.tolist() == [True] + [False] * 9
+    assert not cal.shutdown_mask(last + timedelta(days=1), 10, 7, 15).any()
+    first = festival - timedelta(days=7)
+    mask = cal.shutdown_mask(first - timedelta(days=5), 6, 7, 15)
+    assert mask.tolist() == [False] * 5 + [True]
+
+
+def test_make_up_working_days_of_the_last_year_count():
+    """The weekend days made working days are kept up to the last year asked for (Sunday 28 September 2025 is one
+    in China)."""
+    table = cal.public_holidays("CN", None, 2024, 2025)
+    assert date(2025, 9, 28) in table.workdays and date(2024, 9, 29) in table.workdays
+    assert not [d for d in table.workdays if d.year > 2025]

@@ -220,3 +220,10 @@ def test_green_certificates_one_per_whole_mwh():
     assert green_certificates(1000.0) == 1000
     assert green_certificates(0.3 * 10) == 3  # 2.9999999999999996 MWh from float arithmetic
     np.testing.assert_array_equal(green_certificates(np.array([0.0, 1.5, 12.0])), [0, 1, 12])
+
+
+def test_the_lifecycle_factor_names_its_source():
+    from sim.carbon import CarbonConfig
+
+    assert "MEE, NBS & NEA" in CarbonConfig(lifecycle_basis="china_2023").lifecycle_source
+    assert "scenario" in CarbonConfig(lifecycle_basis="custom", lifecycle_kgco2e_per_kwh=0.05).lifecycle_source

@@ -124,10 +124,11 @@ def test_unknown_strategy_is_rejected_before_any_work(tiny_scenario_path, tmp_pa
 
 
 def test_validate_makes_the_checks_run_makes(tiny_county, tmp_path):
-    """A 2060 start with a 25-year horizon runs past the work calendar (2020-2080): validate refuses it as run does."""
-    path = write_scenario(tmp_path, scenario_dict(tiny_county, start_date="2060-01-01"))
+    """A 2090 start with a 25-year horizon runs past the work calendar (the holidays package's 1950-2100 for China):
+    validate refuses it as run does."""
+    path = write_scenario(tmp_path, scenario_dict(tiny_county, start_date="2090-01-01"))
     validated = pvsim("validate", str(path))
-    assert validated.returncode == 2 and "start_date" in validated.stderr and "2080" in validated.stderr
+    assert validated.returncode == 2 and "start_date" in validated.stderr and "2100" in validated.stderr
     ran = pvsim("run", str(path), "-o", str(tmp_path / "out"))
     assert ran.returncode == 2 and "start_date" in ran.stderr
     assert "Traceback" not in validated.stderr + ran.stderr

@@ -132,3 +132,35 @@ def test_straight_line_residual_value():
     from sim.economics import straight_line_residual
 
     np.testing.assert_allclose(straight_line_residual([40_000.0, 1000.0], [2.0, 30.0], 25), [36_800.0, 0.0])
+
+
+def test_payback_interpolates_inside_a_partial_column():
+    """Capex 100, cash 50 in a full first year then 100 in a half year (year_length 0.5): the remaining 50 comes
+    half-way through the half year: 1 + 0.5 x 0.5 = 1.25 years."""
+    assert simple_payback_years(100.0, [50.0, 100.0], [1.0, 0.5]) == pytest.approx(1.25)
+    assert simple_payback_years(100.0, [50.0, 100.0]) == pytest.approx(1.5)
+
+
+def test_lcoe_is_nan_without_energy():
+    """No discounted energy: no LCOE (NaN), whatever the cost, never an infinite or zero price."""
+    assert np.isnan(lcoe(1000.0, [0.0, 10.0], [0.0, 0.0], 0.05))
+    assert np.isnan(lcoe(0.0, [0.0, 0.0], [0.0, 0.0], 0.05))
+
+
+@pytest.mark.parametrize("field, good, bad", [
+    ("lifetime_years", 1, 0),
+    ("mechanism_term_years", 0, -1),
+    ("capex_escalation_percent_per_year", -99.9, -100.0),
+    ("om_escalation_percent_per_year", 100.0, 100.1),
+    ("tariff_escalation_percent_per_year", -99.9, -100.0),
+    ("coal_benchmark_cny_per_kwh", 0.0, -0.01),
+    ("market_price_cny_per_kwh", 10.0, 10.01),
+    ("mechanism_share_percent", 100.0, 100.1),
+    ("discount_rate_percent", 100.0, -50.0),
+    ("inverter_replacement_year", 1, 0),
+])
+def test_config_bounds_are_where_the_docs_put_them(field, good, bad):
+    """Each bound of EconomicsConfig at its edge: the documented limit is accepted, one step past it refused."""
+    assert getattr(EconomicsConfig(**{field: good}), field) == good
+    with pytest.raises(ValueError, match=field.split("_cny")[0].split("_percent")[0]):
+        EconomicsConfig(**{field: bad})

@@ -415,7 +415,7 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(scenario, tmp_path,
 
 
 def test_targets_missed_counts_causes_over_runs():
-    from sim.experiment import targets_missed
+    from sim.stats import targets_missed
 
     runs = pd.DataFrame({"held_back_by": ["farm: budget: 3 of 4 committed; roofs: time: 10 kWp in progress",
                                           "farm: budget: 2 of 4 committed", ""]})

@@ -135,3 +135,40 @@ def test_no_transformer_of_a_level_leaves_the_site_unconnected():
     sites = gpd.GeoDataFrame({"site_id": ["m"]}, geometry=[Point(0, 10)], crs=UTM50)
     out = grid.assign_transformers(sites, t, pd.Series(["mv"], index=sites.index))
     assert out.loc[0, "transformer_id"] == "" and np.isinf(out.loc[0, "distance_to_transformer_m"])
+
+
+def test_an_empty_ledger_is_refused_and_one_transformer_is_enough():
+    with pytest.raises(InputError, match="empty"):
+        grid.check_transformers(_transformers().iloc[:0], "ledger.gpkg")
+    assert len(grid.check_transformers(_transformers().iloc[:1], "ledger.gpkg")) == 1
+
+
+@pytest.mark.filterwarnings("ignore:.*columns pvsim does not use.*customers")  # the schema does not list it (yet)
+def test_customers_of_the_ledger_take_precedence_even_when_zero():
+    """A ledger's ``customers`` of 0 is a count (no load), not a gap; a blank or negative one falls back to the
+    counted customers (here 10 per transformer at 2 MWh each)."""
+    t = grid.hosting_table(grid.check_transformers(_transformers(customers=[0.0, np.nan, -1.0]), "x"),
+                           hosting_share_percent=80.0, export_limit_percent=100.0,
+                           customers=pd.Series(10.0, index=["T1", "T2", "S1"]), load_mwh_per_customer_year=2.0)
+    assert t["customers"].tolist() == [0.0, 10.0, 10.0]
+    assert t["load_mwh_per_year"].tolist() == [0.0, 20.0, 20.0]
+
+
+@pytest.mark.parametrize("day, inward", [
+    ("2026-09-14", -7), ("2026-09-15", 7),  # summer (15 May - 14 September), then transition
+    ("2026-05-14", -7), ("2026-05-15", 7),  # transition, then summer
+    ("2026-03-20", -7), ("2026-03-21", 7),  # winter (1 November - 20 March), then transition
+    ("2026-10-31", -7), ("2026-11-01", 7),  # transition, then winter
+])
+def test_load_profile_periods_change_on_the_source_dates(day, inward):
+    """The H0 periods (winter 1 November - 20 March, summer 15 May - 14 September, transition otherwise): a day on
+    the edge of its period has the shape of the same weekday a week further inside it, not that of the same
+    weekday a week away on the other side of the edge."""
+    load = grid.hourly_load_kw_per_mwh(2026)
+
+    def shape(offset_days: int) -> np.ndarray:
+        k = (pd.Timestamp(day) + pd.Timedelta(days=offset_days)).dayofyear - 1
+        return load[24 * k: 24 * k + 24]
+
+    np.testing.assert_array_equal(shape(0), shape(inward))
+    assert not np.array_equal(shape(0), shape(-inward))

@@ -14,7 +14,7 @@ import pyogrio
 import pytest
 from pyproj import Geod
 
-from sim import inputs
+from sim import coordinates, inputs
 from sim.cli import main
 from sim.errors import InputNote, InputWarning
 from sim.scenario import SITE_TYPES, scenario_from_dict
@@ -199,7 +199,7 @@ def test_exclusions_from_geoparquet_and_shapefile_in_gcj02(fmt, tiny_county, ref
     raw = scenario_dict(tiny_county)
     for exc in raw["data"]["exclusions"]:
         layer = gpd.read_file(tiny_county, layer=exc["layer"])
-        layer["geometry"] = inputs._transform_geometries(layer.geometry, inputs.wgs84_to_gcj02)
+        layer["geometry"] = coordinates.transform_geometries(layer.geometry, coordinates.wgs84_to_gcj02)
         path = tmp_path / f"{exc['layer']}.{fmt}"
         layer.to_parquet(path) if fmt == "parquet" else layer.to_file(path)
         exc["file"] = path.name
@@ -209,7 +209,7 @@ def test_exclusions_from_geoparquet_and_shapefile_in_gcj02(fmt, tiny_county, ref
     _assert_same_sites(_prepare(raw, tmp_path), reference)
 
 
-@pytest.mark.parametrize("crs, convert", [("GCJ-02", inputs.wgs84_to_gcj02), ("BD-09", inputs.wgs84_to_bd09)])
+@pytest.mark.parametrize("crs, convert", [("GCJ-02", coordinates.wgs84_to_gcj02), ("BD-09", coordinates.wgs84_to_bd09)])
 def test_web_map_ledgers_land_on_the_same_transformers(crs, convert, county_layers, tiny_county, reference,
                                                        tmp_path):
     """A ledger exported from AMap (GCJ-02) or Baidu (BD-09): declared, it connects every site to the same
@@ -231,7 +231,7 @@ def test_web_map_ledgers_land_on_the_same_transformers(crs, convert, county_laye
 
 def test_sites_from_a_web_map_are_detected_and_converted(county_layers, tiny_county, reference, tmp_path):
     sites = county_layers["sites"].copy()
-    sites["geometry"] = inputs._transform_geometries(sites.geometry, inputs.wgs84_to_gcj02)
+    sites["geometry"] = coordinates.transform_geometries(sites.geometry, coordinates.wgs84_to_gcj02)
     path = tmp_path / "sites.gpkg"
     sites.to_file(path, layer="sites")
     with pytest.warns(InputWarning, match=r"the sites look like GCJ-02.*declare data.sites_crs: GCJ-02"):
@@ -324,20 +324,20 @@ def test_published_pairs_of_coordtransform(name):
 
 @pytest.mark.parametrize("wgs_lat, wgs_lng, gcj_lat, gcj_lng", EVILTRANSFORM)
 def test_published_pairs_of_eviltransform(wgs_lat, wgs_lng, gcj_lat, gcj_lng):
-    lon, lat = inputs.wgs84_to_gcj02(wgs_lng, wgs_lat)
+    lon, lat = coordinates.wgs84_to_gcj02(wgs_lng, wgs_lat)
     assert (float(lon), float(lat)) == pytest.approx((gcj_lng, gcj_lat), abs=1e-6)
-    back = inputs.gcj02_to_wgs84(gcj_lng, gcj_lat)
+    back = coordinates.gcj02_to_wgs84(gcj_lng, gcj_lat)
     assert _metres(*back, wgs_lng, wgs_lat)[0] < 0.01  # eviltransform's exact inverse is tested to 0.5 m
 
 
 def test_inverse_transforms_across_china():
     lon, lat = np.meshgrid(np.linspace(74.0, 134.0, 31), np.linspace(18.0, 53.0, 36))
     lon, lat = lon.ravel(), lat.ravel()
-    back = inputs.gcj02_to_wgs84(*inputs.wgs84_to_gcj02(lon, lat))
+    back = coordinates.gcj02_to_wgs84(*coordinates.wgs84_to_gcj02(lon, lat))
     assert _metres(*back, lon, lat).max() < 1e-3
-    back = inputs.bd09_to_wgs84(*inputs.wgs84_to_bd09(lon, lat))
+    back = coordinates.bd09_to_wgs84(*coordinates.wgs84_to_bd09(lon, lat))
     assert _metres(*back, lon, lat).max() < 0.25  # the published closed-form BD-09 -> GCJ-02 is good to ~2e-6 degree
-    shift = _metres(lon, lat, *inputs.wgs84_to_gcj02(lon, lat))
+    shift = _metres(lon, lat, *coordinates.wgs84_to_gcj02(lon, lat))
     assert 0 < shift.min() and shift.max() < 1_000
 
 

@@ -233,3 +233,15 @@ def test_pbf_extract_gives_the_same_sites(tmp_path, imported):
     sites, report = osm_sites(pbf)
     assert list(sites["site_id"]) == list(imported[0]["site_id"])
     assert report.kept == imported[1].kept
+
+
+def test_without_pyosmium_import_osm_names_the_install_command(tmp_path, capsys, monkeypatch):
+    """pyosmium is the optional ``osm`` extra: without it import-osm stops with one line naming the command that
+    installs it (exit 2) and writes nothing; the rest of pvsim does not need it."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "osmium", None)  # import osmium now raises ImportError
+    assert main(["import-osm", str(EXTRACT), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'pvsim[osm]'" in err[0]
+    assert not (tmp_path / "out" / "sites.gpkg").exists()

@@ -113,17 +113,6 @@ def test_write_and_read_back(tiny_run, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
 
 
-@pytest.fixture(scope="module")
-def tight_export_run(tiny_county, tmp_path_factory, cache_dir):
-    """The tiny county with export limited to 25 % of each transformer's rating: curtailment binds."""
-    from .conftest import scenario_dict, write_scenario
-
-    raw = scenario_dict(tiny_county)
-    raw.setdefault("grid", {})["export_limit_percent"] = 25.0
-    folder = tmp_path_factory.mktemp("scen_tight")
-    return sim.run(sim.load_scenario(write_scenario(folder, raw)), cache_dir=cache_dir)
-
-
 @pytest.mark.parametrize("case", ["default", "tight_export_limit"])
 def test_golden_run(case, tiny_run, tight_export_run):
     """Guards against unintended changes of results, with the default scenario and with an export limit tight

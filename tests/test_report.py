@@ -273,10 +273,14 @@ def test_cjk_font_found_at_run_time():
         assert "DejaVu" not in font
 
 
-def test_rewriting_replaces_the_report(report, run_folder):
-    before = report.stat().st_mtime_ns
-    again = write_report(run_folder)
-    assert again == report and again.stat().st_mtime_ns >= before
+def test_rewriting_replaces_the_report(report, run_folder, scenario_path):
+    """Writing the report again replaces a stale file by the report (atomically: a new file, no temporaries)."""
+    html = report.read_text(encoding="utf-8")
+    report.write_text("stale", encoding="utf-8")
+    inode = report.stat().st_ino
+    again = write_report(run_folder, scenario=scenario_path)
+    assert again == report and report.read_text(encoding="utf-8") == html
+    assert report.stat().st_ino != inode
     assert sorted(p.name for p in run_folder.iterdir() if p.name.startswith(".")) == []
 
 

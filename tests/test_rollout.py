@@ -226,6 +226,31 @@ def test_total_budget_is_what_the_simulation_puts_in_the_pot(start, window_years
     assert total_budget_cny(config.model_copy(update={"release_mode": "all_at_start"}), start, horizon_years) is None
 
 
+@pytest.mark.parametrize("carry_over", [False, True])
+def test_budget_lapse_carry_over_and_the_1_january_refill_by_hand(carry_over):
+    """1,000,000 CNY a year from 1 January 2026 for 3 years, homes of 400,000 CNY that go straight through.
+    Without carry-over: two homes on each 1 January (day 0, 365, 730); the 200,000 left lapses when the pot is
+    refilled to the year's budget (and at the end of the window). With carry-over: 2026 two homes, 200,000 kept; 1
+    January 2027 the pot holds 1,200,000: three homes; 2028 two homes and 200,000 left unspent."""
+    sites, transformers, config = _straight_through_homes(10, 400_000.0)
+    config = config.model_copy(update={"annual_budget_cny": 1e6, "budget_carry_over": carry_over,
+                                       "build_window_years": 3.0})
+    r = simulate(sites, list(sites.index), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                 horizon_years=4)
+    released = r.outcomes["release_day"].dropna().value_counts().sort_index().to_dict()
+    per_year = [2, 3, 2] if carry_over else [2, 2, 2]
+    assert released == dict(zip([0.0, 365.0, 730.0], per_year))
+    b = r.budget.set_index("year")
+    assert b.loc[[2026, 2027, 2028], "budget_cny"].tolist() == [1e6, 1e6, 1e6]
+    assert b.loc[[2026, 2027, 2028], "committed_cny"].tolist() == [400_000.0 * n for n in per_year]
+    assert r.spend_by_year == {2026: 800_000.0, 2027: 400_000.0 * per_year[1], 2028: 800_000.0}
+    if not carry_over:
+        assert b.loc[[2026, 2027], "lapsed_cny"].tolist() == [200_000.0, 200_000.0]
+    else:
+        assert b.loc[[2026, 2027], "lapsed_cny"].tolist() == [0.0, 0.0]
+    assert b["lapsed_cny"].sum() == pytest.approx(600_000.0 if not carry_over else 200_000.0)
+
+
 def test_budget_check_counts_the_pots_of_the_run():
     # with carry-over, a site dearer than three years' budget is funded from a mid-year start (a 3-year window holds
     # 4 pots) once the fourth budget is in, but it can never be funded from a start on 1 January (3 pots)
@@ -324,6 +349,23 @@ def test_same_seed_same_results(mode):
     pd.testing.assert_frame_equal(sites, sites_before)  # inputs are not modified
 
 
+def test_stage_draws_are_keyed_by_site_id():
+    """Consent takes uniform(0, 100) days, everything else is instant: a home commissions on day 100 x u, u the
+    first uniform of its own 'stages' stream (site_rng(seed, site id, 'stages'): duration of the first stage). The
+    same home behind another one, or alone, commissions on the same day; under another id it draws anew."""
+    from sim.rng import site_rng
+    stages = _instant_stages(consent=StageConfig(duration=Duration(dist="uniform", low_days=0.0, high_days=100.0),
+                                                 success_percent=100, resource=None))
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=stages,
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    expected = {i: 100.0 * site_rng(1, i, "stages").random() for i in ("h7", "h8")}
+    alone = _one_type_run(config, {"h7": 10.0}).outcomes["commission_day"]
+    behind = _one_type_run(config, {"h8": 10.0, "h7": 10.0}).outcomes["commission_day"]
+    assert alone["h7"] == pytest.approx(expected["h7"], abs=1e-9)
+    assert behind.to_dict() == pytest.approx(expected, abs=1e-9)
+    assert abs(expected["h7"] - expected["h8"]) > 1.0
+
+
 def test_common_random_numbers_across_orders():
     sites, transformers = _county(n=300, tight=False)
     # budget mode: the order decides when a site is released, so the queues differ between the two runs
@@ -373,6 +415,7 @@ def test_operation_downtime():
     d = r.downtime
     assert len(d) > 50
     assert set(d.columns) == {"site_id", "year", "downtime_days"}
+    assert d.index.equals(pd.RangeIndex(len(d)))  # sorted by site and year, numbered afresh
     assert d["year"].between(2026, 2031).all()
     assert (d["downtime_days"] > 0).all() and (d["downtime_days"] <= 366).all()
     assert set(d["site_id"]) <= set(r.outcomes.index[r.outcomes["status"] == "operating"])
@@ -452,8 +495,8 @@ def test_bad_inputs_raise_input_errors():
         run(s=bad)
     assert e.value.field == "sites.capacity_kwp"
     with pytest.raises(InputError) as e:
-        simulate(sites, order, transformers, RolloutConfig(), OperationConfig(), seed=1, start_date=date(2070, 1, 1),
-                 horizon_years=25)
+        simulate(sites, order, transformers, RolloutConfig(), OperationConfig(), seed=1,
+                 start_date=date(cal.LAST_YEAR - 5, 1, 1), horizon_years=25)  # past the calendar's last year
     assert e.value.field == "start_date"
 
 
@@ -564,6 +607,39 @@ def test_hosting_full_transformer_rules():
     assert r.outcomes.loc["c", "outcome_day"] == 0.0
 
 
+def _boundary_run(caps: dict[str, float], when_full: str = "wait_upgrade"):
+    """Homes applying on day 0 in the given order to one transformer with exactly 100 kW of open hosting capacity;
+    a scheduled upgrade doubles the 125 kVA rating after 100 days (+125 kVA x 80 % = +100 kW)."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           hosting_when_full=when_full, upgrade_lead_time_days=100, upgrade_factor=2.0,
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": list(caps.values()), "capex_cny": 1e5,
+                          "transformer_id": "T"}, index=list(caps))
+    sites["hosting_kw"] = sites["capacity_kwp"]
+    transformers = pd.DataFrame({"rating_kva": [125.0], "hosting_share_percent": [80.0], "hosting_limit_kw": [100.0]},
+                                index=["T"])
+    return simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                    horizon_years=2)
+
+
+def test_exact_capacity_fits_and_an_upgrade_promises_exactly_what_it_adds():
+    """100 kW open: a 100 kW home fits exactly (no wait). The upgrade adds 100 kW: it is promised to a 60 and a
+    40 kW home, which both go on when it is in service (day 100); a further 0.5 kW home finds nothing left to be
+    promised and is dropped at application, and no second upgrade is scheduled."""
+    r = _boundary_run({"a": 100.0, "b": 60.0, "c": 40.0, "d": 0.5})
+    out = r.outcomes
+    assert out["status"].tolist() == ["operating", "operating", "operating", "dropped_hosting"]
+    assert out["commission_day"].tolist()[:3] == pytest.approx([0.0, 100.0, 100.0], abs=1e-9)
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [["scheduled", 100.0, 100.0]]
+    waits = r.events[(r.events["stage"] == "hosting") & (r.events["event"] == "wait")]
+    assert waits["site_id"].tolist() == ["b", "c"]
+    # just over the open capacity a home does not fit (here dropped); exactly at it, it does
+    r = _boundary_run({"a": 100.001}, when_full="drop")
+    assert r.outcomes["status"].tolist() == ["dropped_hosting"]
+    r = _boundary_run({"a": 100.0}, when_full="drop")
+    assert r.outcomes["status"].tolist() == ["operating"]
+
+
 def test_config_round_trip_and_layered_stage_settings():
     config = RolloutConfig(
         stages={"construction": StageConfig(success_percent=97)},
@@ -653,7 +729,27 @@ def test_waits_still_queued_at_the_horizon_are_counted_and_flagged():
     assert crews["n_censored"] == 1 and crews["n_requests"] == 2
     assert crews["mean_wait_days"] == pytest.approx((0 + 365) / 2)
     assert crews["utilisation_build_window_percent"] == pytest.approx(100.0)
-    assert any("crews" in w and "still queued" in w for w in r.warnings) or any("crews" in w for w in r.warnings)
+    # busy all the build window: the saturation warning is the one given (it takes precedence over "still queued")
+    assert any(w.startswith("crews are 100 % busy over the build window") for w in r.warnings), r.warnings
+    assert not any("still queued" in w for w in r.warnings)
+
+
+def _resource_row(busy_percent: float, n_censored: int) -> dict:
+    return {"capacity": 2, "utilisation_build_window_percent": busy_percent, "utilisation_horizon_percent": 0.0,
+            "n_censored": n_censored, "mean_wait_days": 40.0}
+
+
+def test_requests_still_queued_at_the_horizon_are_flagged_when_the_resource_is_not_saturated():
+    """Crews 50 % busy (below the 90 % saturation line) with 3 requests still queued at the horizon: the warning
+    counts them and asks for more crews; 90 % busy exactly is not yet saturated; none queued: no warning."""
+    from sim.rollout.observe import _warnings
+    config = RolloutConfig()
+    out = _warnings({"crews": _resource_row(50.0, 3)}, [], config)
+    assert out == ["3 requests for crews are still queued at the horizon (mean wait 40 days, censored): "
+                   "raise rollout.crews above 2"]
+    assert "still queued" in _warnings({"crews": _resource_row(90.0, 1)}, [], config)[0]
+    assert _warnings({"crews": _resource_row(50.0, 0)}, [], config) == []
+    assert _warnings({"crews": _resource_row(91.0, 0)}, [], config)[0].startswith("crews are 91 % busy")
 
 
 def test_release_pacing_keeps_the_pipeline_short():
@@ -697,3 +793,59 @@ def test_office_effort_depends_on_the_application_class():
         assert r.resources["surveyors"]["mean_wait_days"] == pytest.approx(effort / 2)
         assert r.outcomes["application_class"].tolist() == (
             ["household"] * 2 if site_type == "rural_home" else ["non_household"] * 2)
+
+
+@pytest.mark.parametrize("model, field, good, bad", [
+    (RolloutConfig, "disclosure_interval_months", 1, 0),
+    (RolloutConfig, "disclosure_interval_months", 12, 13),
+    (RolloutConfig, "upgrade_lead_time_days", 0.0, -1.0),
+    (RolloutConfig, "upgrade_factor", 1.01, 1.0),
+    (RolloutConfig, "upgrade_factor", 1e6, float("inf")),
+    (RolloutConfig, "rework_cost_percent", 100.0, 100.5),
+    (OperationConfig, "degradation_first_year_percent", 100.0, 100.5),
+    (OperationConfig, "degradation_percent_per_year", 0.0, -0.1),
+])
+def test_config_bounds_at_their_edges(model, field, good, bad):
+    """Each bound at its edge: the documented limit is accepted, a step past it refused."""
+    assert getattr(model(**{field: good}), field) == good
+    with pytest.raises(ValueError, match=field):
+        model(**{field: bad})
+
+
+def test_holidays_country_is_an_iso_code_the_package_knows_or_none():
+    assert RolloutConfig(holidays_country="de").holidays_country == "DE"
+    assert RolloutConfig(holidays_country=None).holidays_country is None
+    with pytest.raises(ValueError, match="unknown country code 'XX'"):
+        RolloutConfig(holidays_country="XX")
+
+
+def test_office_effort_may_be_zero_but_not_negative():
+    assert StageConfig(effort_days_by_class={"household": 0.0}).effort_days_by_class == {"household": 0.0}
+    with pytest.raises(ValueError, match="effort of 'household'"):
+        StageConfig(effort_days_by_class={"household": -0.5})
+
+
+def test_a_site_of_zero_capex_is_accepted():
+    """A donated system (capex 0) goes through; only a negative or missing capex is refused."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    assert _one_type_run(config, {"a": 10.0}, capex=0.0).outcomes.loc["a", "status"] == "operating"
+    with pytest.raises(InputError, match="capex"):
+        _one_type_run(config, {"a": 10.0}, capex=-1.0)
+
+
+def test_the_rework_time_is_the_sites_own_rework_draw():
+    """Acceptance passes half the time, rework takes uniform(0, 10) working days: a site that fails its first
+    inspection and passes the second commissions at 1 (inspection) + 10 x u + 1 (re-inspection), u the first of
+    the two rework uniforms of its 'stages' stream (after the two per stage)."""
+    from sim.rng import site_rng
+    n = 2 * len(STAGES)
+    ids = [f"s{i}" for i in range(50)]
+    draws = {i: site_rng(1, i, "stages").random(n + 2) for i in ids}
+    chosen = next(i for i in ids if draws[i][13] >= 0.5 and draws[i][n + 1] < 0.5)
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False,
+                           stages=_instant_stages(acceptance=StageConfig(duration=fixed(1), success_percent=50)),
+                           rework_days=Duration(dist="uniform", low_days=0.0, high_days=10.0),
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    out = _one_type_run(config, {chosen: 10.0}).outcomes.loc[chosen]
+    assert out["commission_day"] == pytest.approx(2.0 + 10.0 * draws[chosen][n], abs=1e-9)

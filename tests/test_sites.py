@@ -242,3 +242,78 @@ def test_utm_epsg_matches_the_epsg_definition(zone, offset):
         params = {p.name: p.value for p in crs.coordinate_operation.params}
         assert params["Longitude of natural origin"] == pytest.approx(-183.0 + 6.0 * zone)
         assert params["False northing"] == pytest.approx(false_northing)
+
+
+def test_eligibility_and_connection_boundaries_are_inclusive(county):
+    """A site exactly at siting.min_capacity_kwp, or exactly siting.max_transformer_distance_m from its transformer,
+    is eligible; a hair beyond either it is not. A site of exactly siting.lv_max_kwp connects at low voltage."""
+    base, _ = prepare_sites(_scenario(county))
+    school = base.loc["school"]
+    cap, dist = float(school["capacity_kwp"]), float(school["distance_to_transformer_m"])
+    assert school["eligible"] and cap > 20 and dist > 10
+    at, _ = prepare_sites(_scenario(county, min_capacity_kwp=cap, max_transformer_distance_m=dist, lv_max_kwp=cap))
+    assert at.loc["school", "exclusion_reason"] == "" and at.loc["school", "connection_level"] == "lv"
+    over, _ = prepare_sites(_scenario(county, min_capacity_kwp=cap + 0.01, lv_max_kwp=cap - 0.01))
+    assert over.loc["school", "exclusion_reason"] == "below_min_capacity"
+    assert over.loc["school", "connection_level"] == "mv"
+    far, _ = prepare_sites(_scenario(county, max_transformer_distance_m=dist - 0.1))
+    assert far.loc["school", "exclusion_reason"] == "no_transformer_within_distance"
+
+
+def test_polygons_and_multipolygons_mix_and_distances_are_to_the_decimetre(tmp_path, county):
+    """A layer may mix Polygons and MultiPolygons (checked in memory: a GeoPackage layer stores one type);
+    distances to the transformer are kept to 0.1 m; capex is capacity x 1000 x the type's CNY/W, to the fen."""
+    from shapely.geometry import MultiPolygon
+
+    mixed = _gdf([{"site_id": "a", "site_type": "rural_home", "geometry": _deg_square()},
+                  {"site_id": "b", "site_type": "rural_home",
+                   "geometry": MultiPolygon([_deg_square(115.6), _deg_square(115.601)])}])
+    assert set(mixed.geom_type) == {"Polygon", "MultiPolygon"}
+    assert list(check_sites(mixed, tmp_path / "s.gpkg").index) == ["a", "b"]
+    sites, _ = prepare_sites(_scenario(county))
+    d = sites["distance_to_transformer_m"].to_numpy(float)
+    assert np.array_equal(d, np.round(d, 1)) and not np.array_equal(d, np.round(d, 0))
+    per_w = site_type_table().loc[sites["site_type"], "capex_cny_per_w"].to_numpy(float)
+    np.testing.assert_array_equal(sites["capex_cny"], np.round(sites["capacity_kwp"].to_numpy() * 1000 * per_w, 2))
+
+
+def test_map_layers_buffer_the_exclusions(county):
+    """The map's exclusion layers as the scenario names them, the river buffered by its 50 m."""
+    from sim.sites import map_layers
+
+    layers = map_layers(_scenario(county))
+    reasons = [r for r, _ in layers["exclusions"]]
+    assert reasons == ["basic_farmland", "river"]
+    river = dict(layers["exclusions"])["river"]
+    assert river.geometry.iloc[0].geom_type == "Polygon"
+    assert river.geometry.area.iloc[0] == pytest.approx(10_000 * 100, rel=0.01)  # 10 km x 2 x 50 m
+
+
+def test_prepare_sites_repairs_by_default_and_refuses_when_strict(tmp_path, county):
+    """A self-intersecting roof is repaired with a warning unless ``strict`` is asked for."""
+    rows = _sites() + [{"site_id": "bowtie", "site_type": "rural_home", "township": "A",
+                        "geometry": Polygon([(X0 + 20, Y0 + 60), (X0 + 40, Y0 + 80), (X0 + 40, Y0 + 60),
+                                             (X0 + 20, Y0 + 80)])}]
+    farmland = gpd.GeoDataFrame(geometry=[square(-700, -700, 400)], crs=UTM50)
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 5000, Y0 + 5000), (X0 + 5000, Y0 + 5000)])], crs=UTM50)
+    path = make_county(tmp_path / "bowtie.gpkg", rows, TRANSFORMERS,
+                       extra_layers={"exclusion_basic_farmland": farmland, "river": river})
+    with pytest.warns(InputWarning, match="repaired"):
+        sites, _ = prepare_sites(_scenario(path))
+    assert sites.loc["bowtie", "area_m2"] > 0
+    with pytest.raises(InputError, match="strict"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepare_sites(_scenario(path), strict=True)
+
+
+def test_a_line_exclusion_without_buffer_excludes_the_sites_it_crosses(tmp_path):
+    """A river drawn as a line with buffer_m 0 still excludes the roof it crosses (no buffer is applied, rather than
+    a zero buffer that would turn the line into nothing)."""
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 100, Y0 + 15), (X0 + 100, Y0 + 15)])], crs=UTM50)
+    path = make_county(tmp_path / "river.gpkg", _sites(), TRANSFORMERS, extra_layers={"river": river})
+    raw = scenario_dict(path)
+    raw["data"]["feeders_layer"] = None
+    raw["data"]["exclusions"] = [{"layer": "river", "buffer_m": 0, "applies_to": "all"}]
+    sites, _ = prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
+    assert sites.loc["home1", "exclusion_reason"] == "river"
+    assert sites.loc["school", "exclusion_reason"] == ""

@@ -5,9 +5,9 @@ day of the simulated period, whether work progresses on that day, and converts a
 started at a time ``t`` [days] into the time at which it is finished. Work progresses continuously during a workable
 day (half a working day started at 00:00 of a workable day ends at 12:00) and not at all on a non-workable day.
 
-The Spring Festival (Chinese New Year, first day of the first lunar month) moves every year; its dates from 2020 to
-2080 are tabulated in :data:`SPRING_FESTIVAL` (GB/T 33661-2017 calendar, as tabulated by the ``holidays`` package and
-public almanacs; 2024-2035 cross-checked against a second independent table).
+The Spring Festival (Chinese New Year, first day of the first lunar month) moves every year; its dates come from the
+``holidays`` package's Chinese lunisolar calendar (:func:`spring_festival_date`; GB/T 33661-2017; checked in the
+tests against the 2020-2080 table this module used to carry, itself cross-checked against public almanacs).
 
 Public holidays and weekends are the country's, from the ``holidays`` package (:func:`public_holidays`): for China
 the statutory holidays of the State Council's yearly notice (New Year, Spring Festival, Qingming, Labour Day, Dragon
@@ -25,20 +25,20 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-# First day of the Chinese lunar year (Spring Festival), Gregorian (month, day), 2020-2080.
-SPRING_FESTIVAL: dict[int, tuple[int, int]] = {
-    2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29), 2026: (2, 17),
-    2027: (2, 6), 2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23), 2032: (2, 11), 2033: (1, 31),
-    2034: (2, 19), 2035: (2, 8), 2036: (1, 28), 2037: (2, 15), 2038: (2, 4), 2039: (1, 24), 2040: (2, 12),
-    2041: (2, 1), 2042: (1, 22), 2043: (2, 10), 2044: (1, 30), 2045: (2, 17), 2046: (2, 6), 2047: (1, 26),
-    2048: (2, 14), 2049: (2, 2), 2050: (1, 23), 2051: (2, 11), 2052: (2, 1), 2053: (2, 19), 2054: (2, 8),
-    2055: (1, 28), 2056: (2, 15), 2057: (2, 4), 2058: (1, 24), 2059: (2, 12), 2060: (2, 2), 2061: (1, 21),
-    2062: (2, 9), 2063: (1, 29), 2064: (2, 17), 2065: (2, 5), 2066: (1, 26), 2067: (2, 14), 2068: (2, 3),
-    2069: (1, 23), 2070: (2, 11), 2071: (1, 31), 2072: (2, 19), 2073: (2, 7), 2074: (1, 27), 2075: (2, 15),
-    2076: (2, 5), 2077: (1, 24), 2078: (2, 12), 2079: (2, 2), 2080: (1, 22),
-}
-FIRST_YEAR = min(SPRING_FESTIVAL)
-LAST_YEAR = max(SPRING_FESTIVAL)
+from sim.timebase import years_to_days
+
+#: the ``holidays`` package's English name of the first day of the lunar year in China
+SPRING_FESTIVAL_NAME = "Chinese New Year (Spring Festival)"
+
+
+def __getattr__(name: str):
+    """``FIRST_YEAR`` / ``LAST_YEAR``: the years the ``holidays`` package covers for China (looked up lazily: the
+    package takes a tenth of a second to import)."""
+    if name in ("FIRST_YEAR", "LAST_YEAR"):
+        import holidays
+
+        return int(holidays.China.start_year if name == "FIRST_YEAR" else holidays.China.end_year)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def as_date(d) -> date:
@@ -52,13 +52,13 @@ def as_date(d) -> date:
 
 def add_years(d: date, years: float) -> date:
     """``d`` plus ``years``: whole years on the calendar (29 February -> 28 February), the fraction as
-    ``round(fraction x 365.25)`` days."""
+    ``round(fraction x 365.25)`` days (:data:`sim.timebase.DAYS_PER_YEAR`)."""
     whole = int(years)
     try:
         out = d.replace(year=d.year + whole)
     except ValueError:  # 29 February
         out = d.replace(year=d.year + whole, day=28)
-    return out + timedelta(days=round((years - whole) * 365.25))
+    return out + timedelta(days=round(years_to_days(years - whole)))
 
 
 def days_since(start: date, d: date) -> float:
@@ -71,11 +71,21 @@ def year_start_days(start: date, n_years: int) -> list[float]:
     return [days_since(start, date(year, 1, 1)) for year in range(start.year + 1, start.year + n_years + 1)]
 
 
+@lru_cache(maxsize=256)
 def spring_festival_date(year: int) -> date:
-    """Gregorian date of the Spring Festival (Chinese New Year) of ``year`` (2020-2080)."""
-    if year not in SPRING_FESTIVAL:
-        raise ValueError(f"no Spring Festival date for {year}; the table covers {FIRST_YEAR}-{LAST_YEAR}")
-    return date(year, *SPRING_FESTIVAL[year])
+    """Gregorian date of the Spring Festival (Chinese New Year, first day of the first lunar month) of ``year``,
+    from the ``holidays`` package's Chinese lunisolar calendar (the years it covers for China: :data:`FIRST_YEAR` -
+    :data:`LAST_YEAR`)."""
+    import holidays
+
+    first, last = holidays.China.start_year, holidays.China.end_year
+    if not first <= int(year) <= last:
+        raise ValueError(f"no Spring Festival date for {year}; the holidays package covers China {first}-{last}")
+    days = holidays.country_holidays("CN", years=int(year), language="en_US").get_named(SPRING_FESTIVAL_NAME,
+                                                                                         lookup="exact")
+    if not days:
+        raise ValueError(f"the holidays package names no '{SPRING_FESTIVAL_NAME}' in {year}")
+    return min(days)
 
 
 def parse_month_day(text: str) -> tuple[int, int]:

@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim._config import SITE_TYPES, Duration
+from sim._config import SITE_TYPES, Duration, exponential_ppf
 from sim.errors import InputError
 from sim.rng import site_rng, stream
+from sim.timebase import years_to_days
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
     CONTRACT_AT,
@@ -529,7 +530,7 @@ def _commission(env, world: _World, collector: _Collector, site: int) -> None:
 
 def _time_to_failure(world: _World, rng: np.random.Generator) -> float:
     """Operating time to the next inverter failure [days]: exponential with mean ``inverter_mtbf_years``."""
-    return -world.mtbf_days * math.log1p(-rng.random())
+    return float(exponential_ppf(world.mtbf_days, rng.random()))
 
 
 def _operate(env, world: _World, collector: _Collector, site: int, rng: np.random.Generator, up_days: float):
@@ -762,7 +763,8 @@ def _build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transforme
         stage_plans=_stage_plans(config, resources, calendars),
         max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"),
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
-        seed=seed, mtbf_days=None if operation.inverter_mtbf_years is None else operation.inverter_mtbf_years * 365.25,
+        seed=seed,
+        mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
         repair=operation.repair,
     )
     return world, calendars

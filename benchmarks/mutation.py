@@ -1,0 +1,369 @@
+"""Mutation testing of the rule modules: plant one-line bugs, see whether the fast tests catch them.
+
+A small AST mutator (standard library only, so CI needs nothing new). For each module it lists the mutation points,
+samples some with a fixed seed, and for each mutant writes the mutated module into a scratch copy of the repository
+and runs the tests mapped to the module (``-m "not slow" -x``; ``--all-tests``: the whole fast suite). A mutant is
+*killed* when the tests fail (or time out), *survives* when they pass. The heavy third-party imports are made once in
+this process and each test run is a forked child, so a mutant costs only its tests.
+
+Operators: comparisons flipped (``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``, ``in`` <-> ``not in``,
+``is`` <-> ``is not``); integer constants +1 / -1; ``+`` <-> ``-``, ``*`` <-> ``/``, ``//`` -> ``/``; a factor of a
+product or quotient dropped; unary minus dropped; ``True`` <-> ``False``, ``not x`` -> ``x``, ``and`` <-> ``or``;
+``return x`` -> ``return None``. Docstrings, strings, annotations and module-level data tables (dict / list / tuple
+literals) are left alone.
+
+Usage (from the repository root)::
+
+    python benchmarks/mutation.py                         # every rule module, 20 mutants each, seed 0
+    python benchmarks/mutation.py --module sim/economics.py --limit 30 --seed 1
+    python benchmarks/mutation.py --module "sim/experiment.py:mean_ci95,paired_differences"   # some functions
+    python benchmarks/mutation.py --limit 0               # every mutant (long)
+
+The last line is a figure line: ``mutation: modules=M mutants=N killed=K score=S%``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: the rule modules and the test files that guard each of them (the fast part of those files runs per mutant)
+RULE_TESTS: dict[str, tuple[str, ...]] = {
+    "sim/rollout/model.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py"),
+    "sim/rollout/config.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_scenario.py"),
+    "sim/rollout/observe.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py"),
+    "sim/rollout/calendar.py": ("test_calendar.py", "test_rollout.py", "test_rollout_service.py"),
+    "sim/strategies.py": ("test_strategies.py", "test_planning.py", "test_tracks.py"),
+    "sim/planning.py": ("test_planning.py", "test_strategies.py", "test_tracks.py"),
+    "sim/accounting.py": ("test_accounting.py", "test_carbon.py", "test_economics.py"),
+    "sim/economics.py": ("test_economics.py", "test_accounting.py", "test_timebase.py"),
+    "sim/carbon.py": ("test_carbon.py", "test_accounting.py"),
+    "sim/grid.py": ("test_grid.py", "test_accounting.py"),
+    "sim/sites.py": ("test_sites.py",),
+    "sim/agrivoltaics.py": ("test_agrivoltaics.py",),
+    "sim/stats.py": ("test_stats.py", "test_experiment.py"),
+    "sim/timebase.py": ("test_timebase.py", "test_accounting.py", "test_calendar.py"),
+    "sim/coordinates.py": ("test_inputs.py",),
+    "sim/provenance.py": ("test_provenance.py",),
+}
+#: run with no --module: the rule modules (the statistics once they live in sim/stats.py; before that, the
+#: statistics functions of sim/experiment.py)
+DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/config.py", "sim/rollout/observe.py", "sim/rollout/calendar.py",
+                   "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
+                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py"]
+EXPERIMENT_STATS = "sim/experiment.py:replication_seed,mean_ci95,summarise,paired_differences,annual_bands"
+
+_FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+         ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    index: int  # position among the module's mutation points
+    lineno: int
+    what: str
+
+
+def _skipped_nodes(tree: ast.AST) -> set[int]:
+    """ids of nodes never mutated: docstrings, annotations, f-string parts."""
+    skip: set[int] = set()
+
+    def mark(node):
+        for sub in ast.walk(node):
+            skip.add(id(sub))
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
+                getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            mark(body[0])
+        if isinstance(node, (ast.AnnAssign, ast.arg)) and node.annotation is not None:
+            mark(node.annotation)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            mark(node.returns)
+        if isinstance(node, ast.JoinedStr):
+            mark(node)
+        if isinstance(node, ast.ImportFrom):
+            mark(node)
+    for node in getattr(tree, "body", []):  # module-level data tables (their rows carry sources, not rules)
+        value = getattr(node, "value", None)
+        tables = (ast.Dict, ast.List, ast.Tuple, ast.Set)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, tables):
+            mark(value)
+    return skip
+
+
+def _points(tree: ast.AST, functions: set[str] | None) -> list[tuple[ast.AST, ast.AST | None, str, str]]:
+    """Mutation points in a fixed order: (node, parent, kind, description)."""
+    skip = _skipped_nodes(tree)
+    parent: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parent[id(child)] = node
+    allowed: set[int] | None = None
+    if functions:
+        allowed = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in functions:
+                allowed |= {id(n) for n in ast.walk(node)}
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in skip or (allowed is not None and id(node) not in allowed):
+            continue
+        p = parent.get(id(node))
+        if isinstance(node, ast.Compare):
+            for i, op in enumerate(node.ops):
+                if type(op) in _FLIP:
+                    out.append((node, p, f"cmp:{i}", f"{type(op).__name__} -> {_FLIP[type(op)].__name__}"))
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) in _SWAP:
+                out.append((node, p, "swap", f"{type(node.op).__name__} -> {_SWAP[type(node.op)].__name__}"))
+            if isinstance(node.op, (ast.Mult, ast.Div)):
+                out.append((node, p, "drop:right", f"drop the {type(node.op).__name__} by the right operand"))
+            if isinstance(node.op, ast.Mult):
+                out.append((node, p, "drop:left", "drop the left factor"))
+        elif isinstance(node, ast.Constant) and type(node.value) is int:
+            out.append((node, p, "int:+1", f"{node.value} -> {node.value + 1}"))
+            if node.value != 0:
+                out.append((node, p, "int:-1", f"{node.value} -> {node.value - 1}"))
+        elif isinstance(node, ast.Constant) and type(node.value) is bool:
+            out.append((node, p, "bool", f"{node.value} -> {not node.value}"))
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+            out.append((node, p, "unary", f"drop unary {type(node.op).__name__}"))
+        elif isinstance(node, ast.BoolOp):
+            other = "Or" if isinstance(node.op, ast.And) else "And"
+            out.append((node, p, "boolop", f"{type(node.op).__name__} -> {other}"))
+        elif isinstance(node, ast.Return) and node.value is not None and not (
+                isinstance(node.value, ast.Constant) and node.value.value is None):
+            out.append((node, p, "return", "return None"))
+    return out
+
+
+def _replace(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for field, value in ast.iter_fields(parent):
+        if value is old:
+            setattr(parent, field, new)
+            return
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if item is old:
+                    value[i] = new
+                    return
+    raise RuntimeError("node not found in its parent")
+
+
+def _apply(node: ast.AST, parent: ast.AST | None, kind: str) -> None:
+    if kind.startswith("cmp:"):
+        i = int(kind[4:])
+        node.ops[i] = _FLIP[type(node.ops[i])]()
+    elif kind == "swap":
+        node.op = _SWAP[type(node.op)]()
+    elif kind == "drop:right":
+        _replace(parent, node, node.left)
+    elif kind == "drop:left":
+        _replace(parent, node, node.right)
+    elif kind in ("int:+1", "int:-1"):
+        node.value += 1 if kind == "int:+1" else -1
+    elif kind == "bool":
+        node.value = not node.value
+    elif kind == "unary":
+        _replace(parent, node, node.operand)
+    elif kind == "boolop":
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    elif kind == "return":
+        node.value = ast.Constant(None)
+
+
+def split_spec(spec: str) -> tuple[str, set[str] | None]:
+    path, _, funcs = spec.partition(":")
+    return path, (set(funcs.split(",")) if funcs else None)
+
+
+def list_mutants(spec: str, source: str) -> list[Mutant]:
+    """The mutants of the module ``spec`` whose text is ``source``."""
+    _, functions = split_spec(spec)
+    tree = ast.parse(source)
+    return [Mutant(spec, i, getattr(node, "lineno", 0), what)
+            for i, (node, _, _, what) in enumerate(_points(tree, functions))]
+
+
+def mutant_source(mutant: Mutant, source: str) -> str:
+    """``source`` (the module's text the mutants were listed from) with ``mutant`` applied."""
+    _, functions = split_spec(mutant.module)
+    tree = ast.parse(source)
+    node, parent, kind, _ = _points(tree, functions)[mutant.index]
+    _apply(node, parent, kind)
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _preload() -> None:
+    """Import the heavy third-party packages once; every forked test run inherits them."""
+    import geopandas  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import pvlib  # noqa: F401
+    import pydantic  # noqa: F401
+    import pytest  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import simpy  # noqa: F401
+
+
+def run_tests(workdir: Path, tests: list[str], timeout_s: float) -> str:
+    """``"pass"``, ``"fail"`` or ``"timeout"`` of the tests, run in a forked child inside ``workdir``."""
+    pid = os.fork()
+    if pid == 0:  # child: a fresh ``sim`` from the scratch copy
+        try:
+            os.chdir(workdir)
+            sys.path.insert(0, str(workdir))
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            import pytest
+            rc = pytest.main(["-q", "-x", "-p", "no:cacheprovider", "-m", "not slow", "-o", "addopts=",
+                              *tests])
+        except BaseException:  # noqa: BLE001  (anything in the child is a failure of the mutant)
+            rc = 99
+        os._exit(int(rc))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return "pass" if os.waitstatus_to_exitcode(status) == 0 else "fail"
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout"
+        time.sleep(0.05)
+
+
+def scratch_copy(tests_ref: str | None = None) -> Path:
+    """A copy of the repository to mutate (never the working tree); ``tests_ref``: take ``tests/`` from that git
+    revision instead (to score an older test suite against today's code)."""
+    work = Path(tempfile.mkdtemp(prefix="pvsim-mutation-"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", "*.egg-info", ".pytest_cache", "out", "runs")
+    for name in ("sim", "tests", "data", "scenarios", "docs", "README.md", "pyproject.toml"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name, **(
+            {"ignore": ignore} if src.is_dir() else {}))
+    if tests_ref:
+        shutil.rmtree(work / "tests")
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", tests_ref, "tests"], check=True,
+                                 capture_output=True).stdout
+        tarfile.open(fileobj=io.BytesIO(archive)).extractall(work, filter="data")
+    return work
+
+
+def tests_for(spec: str, all_tests: bool) -> list[str]:
+    if all_tests:
+        return ["tests"]
+    path, _ = split_spec(spec)
+    names = RULE_TESTS.get(path) or RULE_TESTS.get("sim/stats.py" if path == "sim/experiment.py" else "", ())
+    return [f"tests/{n}" for n in names]
+
+
+def score_module(spec: str, mutants: list[Mutant], source: str, work: Path, all_tests: bool) -> list[Mutant] | None:
+    """Run the tests of ``spec`` against each mutant in the scratch copy ``work``; the survivors (printed as they
+    come), or None when the tests fail on the unmutated module (unparsed like the mutants)."""
+    target = work / split_spec(spec)[0]
+    tests = [t for t in tests_for(spec, all_tests) if (work / t).exists()]
+    if not tests:
+        print(f"{spec}: no test file is mapped to it in RULE_TESTS (or use --all-tests); skipped", flush=True)
+        return None
+    lines = source.splitlines()
+    target.write_text(ast.unparse(ast.parse(source)) + "\n")
+    t0 = time.monotonic()
+    base = run_tests(work, tests, 1800.0)
+    base_s = time.monotonic() - t0
+    survivors: list[Mutant] | None = None
+    try:
+        if base != "pass":
+            print(f"{spec}: the tests fail on the unmutated module ({base}); skipped", flush=True)
+            return None
+        survivors = []
+        for m in mutants:
+            target.write_text(mutant_source(m, source))
+            if run_tests(work, tests, 3 * base_s + 30.0) == "pass":
+                survivors.append(m)
+                print(f"  SURVIVED {spec}#{m.index} line {m.lineno}: {m.what}  |  "
+                      f"{lines[m.lineno - 1].strip()[:100]}", flush=True)
+    finally:
+        target.write_text(source)
+    killed = len(mutants) - len(survivors)
+    print(f"{spec}: mutants={len(mutants)} killed={killed} score={100.0 * killed / max(len(mutants), 1):.0f}% "
+          f"(tests: {' '.join(Path(t).name for t in tests)}; baseline {base_s:.0f} s)", flush=True)
+    return survivors
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--module", action="append",
+                    help="a module path (optionally :func1,func2 to mutate only those top-level functions or "
+                         "classes); repeatable. Default: every rule module")
+    ap.add_argument("--limit", type=int, default=20, help="mutants sampled per module (0: all). Default 20")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the sample. Default 0")
+    ap.add_argument("--all-tests", action="store_true", help="run the whole fast suite per mutant (slower)")
+    ap.add_argument("--tests-ref", metavar="GIT_REF", help="score the tests/ of this git revision (e.g. main)")
+    ap.add_argument("--list", action="store_true", help="list the sampled mutants and stop")
+    ap.add_argument("--show", metavar="MODULE:INDEX", help="print the source of one mutant and stop")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.show:
+        spec, _, index = args.show.rpartition(":")
+        source = (ROOT / split_spec(spec)[0]).read_text()
+        print(mutant_source(list_mutants(spec, source)[int(index)], source))
+        return 0
+    specs = args.module or [*DEFAULT_MODULES, *([] if (ROOT / "sim/stats.py").exists() else [EXPERIMENT_STATS])]
+    specs = [s for s in specs if (ROOT / split_spec(s)[0]).exists()]
+    work = scratch_copy(args.tests_ref) if not args.list else None
+    # the sources as they are now: the mutants are listed from them and applied to them, whatever happens to the
+    # working tree during the run
+    sources = {spec: (ROOT / split_spec(spec)[0]).read_text() for spec in specs}
+    sampled: dict[str, list[Mutant]] = {}
+    for spec in specs:
+        mutants = list_mutants(spec, sources[spec])
+        rng = random.Random(f"{args.seed}:{split_spec(spec)[0]}")
+        sampled[spec] = sorted(rng.sample(mutants, args.limit), key=lambda m: m.index) if 0 < args.limit < len(
+            mutants) else mutants
+        print(f"{spec}: {len(mutants)} mutation points, {len(sampled[spec])} sampled", flush=True)
+    if args.list:
+        for spec, mutants in sampled.items():
+            for m in mutants:
+                print(f"  {spec}#{m.index} line {m.lineno}: {m.what}")
+        return 0
+    _preload()
+    n = k = scored = 0
+    survivors: list[Mutant] = []
+    try:
+        for spec, mutants in sampled.items():
+            left = score_module(spec, mutants, sources[spec], work, args.all_tests)
+            if left is not None:
+                scored, n, k = scored + 1, n + len(mutants), k + len(mutants) - len(left)
+                survivors += left
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"survivors: {len(survivors)}")
+    print(f"mutation: modules={scored} mutants={n} killed={k} score={100.0 * k / n if n else 0:.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
