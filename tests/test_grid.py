@@ -167,7 +167,7 @@ def test_load_profile_periods_change_on_the_source_dates(day, inward):
     load = grid.hourly_load_kw_per_mwh(2026)
 
     def shape(offset_days: int) -> np.ndarray:
-        k = (pd.Timestamp(day) + pd.Timedelta(days=offset_days)).dayofyear - 1
+        k = (pd.Timestamp(day) + pd.Timedelta(days=offset_days)).day_of_year - 1
         return load[24 * k: 24 * k + 24]
 
     np.testing.assert_array_equal(shape(0), shape(inward))
