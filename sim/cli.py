@@ -59,9 +59,9 @@ def _kept_files(out: Path, written: set[str]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ._io import check_out_folder
+    from ._io import MANIFEST, check_out_folder, folder_lock
     from .pipeline import input_paths, run
-    from .results import OPTIONAL_FILES, OUTPUT_FILES, is_run_folder
+    from .results import OPTIONAL_FILES, OUTPUT_FILES
     from .scenario import load_scenario
     from .strategies import resolve
 
@@ -75,12 +75,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}"
     # a refused --out costs nothing and writes nothing; never among the scenario's inputs
-    out = check_out_folder(out, is_ours=is_run_folder, overwrite=args.overwrite, protected=input_paths(scenario))
-    result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
-                 cache_dir=args.cache_dir)
-    result.write(out, overwrite=args.overwrite)
+    out = check_out_folder(out, kind="run", overwrite=args.overwrite, protected=input_paths(scenario),
+                           names=OUTPUT_FILES + OPTIONAL_FILES)
+    with folder_lock(out):  # made (or found writable) and locked before the work: a second writer stops now
+        result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
+                     cache_dir=args.cache_dir)
+        result.write(out, overwrite=args.overwrite)
     print_summary(result.summary, out, time.perf_counter() - t0)
-    kept = _kept_files(out, set(OUTPUT_FILES + OPTIONAL_FILES))
+    kept = _kept_files(out, {*OUTPUT_FILES, *OPTIONAL_FILES, MANIFEST})
     if kept:
         print(f"  kept in {out} (not written by this run): {', '.join(kept)}")
     for warning in result.summary.get("warnings") or []:
@@ -146,7 +148,7 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from ._io import check_out_folder
-    from .experiment import check_compare_arguments, compare, is_comparison_folder, print_comparison
+    from .experiment import KIND, TABLE_FILES, check_compare_arguments, compare, print_comparison
     from .pipeline import input_paths
     from .scenario import load_scenario
 
@@ -156,8 +158,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
     # before any work: never among the scenario's inputs, never into someone else's folder without --overwrite
     out = check_out_folder(Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare",
-                           is_ours=is_comparison_folder, overwrite=args.overwrite, protected=input_paths(scenario),
-                           what="pvsim comparison folder")
+                           kind=KIND, overwrite=args.overwrite, protected=input_paths(scenario),
+                           what="pvsim comparison folder", names=TABLE_FILES)
     comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
                          scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
                          cache_dir=args.cache_dir, overwrite=args.overwrite)

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__, pipeline
-from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
+from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, remove_temporaries, verify_folder
 from .errors import InputError
 from .metrics import METRICS, Metric, in_currency, printed
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
@@ -60,6 +60,9 @@ LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": ":0"}
 """No dashboard; the scheduler's HTTP endpoints on a free port (not 8787, which another cluster may hold)."""
 RUN_FILES = ("run.json", "summary.json", "annual.csv", "built.csv")
 """Files of one run of a comparison (``runs/<strategy>/rep<r>/``)."""
+KIND, RUN_KIND = "comparison", "comparison-run"
+"""Kinds of pvsim's manifest of a comparison folder and of one of its runs (:mod:`sim._io`)."""
+TABLE_FILES = ("comparison.csv", "paired_differences.csv", "annual_bands.csv", "comparison.json")
 BUILT_DECIMALS = {"capacity_kwp": 3}
 BAND_DECIMALS = 6
 """Decimals of ``annual_bands.csv`` (MWp and kt: to the kWp and the kg)."""
@@ -289,14 +292,14 @@ def _run_identity(strategy: str, replication: int, seed: int, inputs: str, setti
 
 
 def _is_done(folder: Path, identity: dict) -> bool:
-    """Whether ``folder`` holds a finished run of exactly this strategy, seed, scenario and inputs."""
-    if not all((folder / f).is_file() for f in RUN_FILES):
-        return False
+    """Whether ``folder`` holds a finished, undamaged run (its files match its manifest) of exactly this strategy,
+    seed, scenario and inputs; anything else is computed again."""
     try:
+        files = verify_folder(folder, RUN_KIND)["files"]
         recorded = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (InputError, OSError, ValueError):
         return False
-    return recorded == identity
+    return all(f in files for f in RUN_FILES) and recorded == identity
 
 
 def _built_sites(result: RunResult) -> pd.DataFrame:
@@ -329,12 +332,12 @@ def write_run(folder: Path, payload: dict, identity: dict) -> Path:
         (tmp / "built.csv").write_text(csv_text(payload["built"], BUILT_DECIMALS), encoding="utf-8")
         (tmp / "run.json").write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
 
-    return atomic_folder(folder, fill, stale=RUN_FILES)
+    return atomic_folder(folder, fill, kind=RUN_KIND)
 
 
 def is_comparison_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a comparison (finished, or interrupted with some runs done)."""
-    return (folder / "comparison.json").is_file() or any((folder / "runs").glob("*/rep*/run.json"))
+    """Whether ``folder`` carries pvsim's manifest of a comparison (finished, or interrupted with runs to reuse)."""
+    return is_pvsim_folder(Path(folder), KIND)
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -523,9 +526,17 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     in this process, and their order is shipped to the workers with the prepared data.
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
-    out_dir = check_out_folder(out_dir, is_ours=is_comparison_folder, overwrite=overwrite,
-                               protected=pipeline.input_paths(scenario), what="pvsim comparison folder")
+    out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
+                               what="pvsim comparison folder", names=TABLE_FILES)
+    with claim_folder(out_dir, KIND):  # locked and marked pvsim's before any work; a second writer stops now
+        return _compare(scenario, names, replications, baseline, out_dir=out_dir, workers=workers,
+                        scheduler=scheduler, progress=progress, cache_dir=cache_dir, run_fn=run_fn, figures=figures,
+                        _client=_client)
 
+
+def _compare(scenario, names, replications, baseline, *, out_dir, workers, scheduler, progress, cache_dir, run_fn,
+             figures, _client) -> Comparison:
+    """:func:`compare` in its locked output folder."""
     inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
     tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(names) for r in range(replications)]
     identities = {(s, r): _run_identity(s, r, seed, inputs, settings) for s, r, seed in tasks}
@@ -557,13 +568,19 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
         bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
         solutions=solutions,
     )
-    _write_tables(comparison, scenario)
+    maps = {s: built[(s, 0)] for s in names}
     if figures:
-        from .plotting.compare import write_figures
-
-        maps = {s: built[(s, 0)] for s in names}
         _status(progress, "drawing the figures ...")
-        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=_map_layers(scenario))
+
+    def fill(tmp: Path) -> None:  # tables and figures are committed together, with the manifest last
+        _write_tables(comparison, scenario, tmp)
+        if figures:
+            from .plotting.compare import write_figures
+
+            drawn = write_figures(comparison, prepared.sites, maps, tmp, layers=_map_layers(scenario))
+            comparison.figures = [out_dir / p.name for p in drawn]
+
+    atomic_folder(out_dir, fill, kind=KIND)
     return comparison
 
 
@@ -577,14 +594,13 @@ def _map_layers(scenario) -> dict | None:
         return None
 
 
-def _write_tables(comparison: Comparison, scenario) -> None:
-    out = comparison.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+def _write_tables(comparison: Comparison, scenario, out: Path) -> None:
+    """The tables of ``comparison`` (:data:`TABLE_FILES`) into the folder ``out``."""
     table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
                       for stat in ("mean", "ci95_low", "ci95_high")}
-    atomic_write(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
-    atomic_write(out / "paired_differences.csv", _paired_csv(comparison.paired))
-    atomic_write(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
+    _write_text(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
+    _write_text(out / "paired_differences.csv", _paired_csv(comparison.paired))
+    _write_text(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
         ("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)))
     doc = {
         "scenario": scenario.name,
@@ -606,7 +622,11 @@ def _write_tables(comparison: Comparison, scenario) -> None:
         "optimisation": {name: {k: v for k, v in sol.__dict__.items() if k != "seconds"}
                          for name, sol in sorted(comparison.solutions.items())},
     }
-    atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    _write_text(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def _paired_csv(paired: pd.DataFrame) -> str:
@@ -621,12 +641,16 @@ def read_comparison(out_dir: str | Path) -> Comparison:
     """Load a comparison folder written by :func:`compare` (``comparison.json``, ``comparison.csv``,
     ``paired_differences.csv``, ``annual_bands.csv``); raises :class:`InputError` naming what is missing."""
     out_dir = Path(out_dir).expanduser()
-    needed = ("comparison.json", "comparison.csv", "paired_differences.csv", "annual_bands.csv")
-    missing = [f for f in needed if not (out_dir / f).is_file()]
+    files = verify_folder(out_dir, KIND, "pvsim comparison folder")["files"]
+    missing = [f for f in TABLE_FILES if f not in files]
     if missing:
         raise InputError(f"not a complete pvsim comparison folder: missing {', '.join(missing)}", file=out_dir,
-                         field="FOLDER", allowed="a folder written by 'pvsim compare'")
-    doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+                         field="FOLDER", allowed="a folder written by 'pvsim compare' (run it again to finish)")
+    try:
+        doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=out_dir / "comparison.json",
+                         allowed="run 'pvsim compare' again") from None
     table = pd.read_csv(out_dir / "comparison.csv", dtype={"strategy": str}).set_index("strategy")
     figures = sorted(out_dir.glob("*.png"))
     return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),
