@@ -191,8 +191,8 @@ def verify_folder(folder: str | Path, kind: str, what: str = "pvsim output folde
                          f"not a {what} (its manifest is of a {doc.get('kind')})", file=folder,
                          allowed=f"a folder pvsim wrote; run again to write one")
     if doc.get("state") != "complete":
-        raise InputError("incomplete: a write was interrupted", file=folder,
-                         allowed="run the command again (it rewrites the folder)")
+        raise InputError(f"not a finished {what}: the command that writes it was interrupted (or still runs)",
+                         file=folder, allowed="run the command again (it resumes, and rewrites the folder)")
     for name, digest in doc["files"].items():
         path = folder / name
         if not path.is_file():
@@ -215,7 +215,8 @@ def _make_folder(folder: Path, field: str) -> bool:
     if folder.is_dir():
         return False
     if folder.exists() or folder.is_symlink():
-        raise InputError("output path exists and is not a folder", file=folder, field=field,
+        raise InputError(f"output path exists and is {'a file' if folder.is_file() else 'not a folder'}",
+                         file=folder, field=field,
                          allowed="a folder path (created if missing)")
     try:
         folder.mkdir(parents=True)
@@ -249,17 +250,14 @@ def folder_lock(folder: str | Path, *, field: str = "--out") -> Iterator[bool]:
         return
     created = _make_folder(folder, field)
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        fd = _take_lock(folder / LOCK_NAME)
     except OSError as exc:
         _remove_if_empty(folder, created)
         raise InputError(f"cannot write into the folder ({os_error_text(exc)})", file=folder, field=field,
                          allowed="a folder you can write to") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
+    if fd is None:
         raise InputError("another pvsim is writing here", file=folder, field=field,
-                         allowed="wait until it has finished, or another folder") from None
+                         allowed="wait until it has finished, or another folder")
     _HELD[key] = [fd, 1]
     try:
         yield created
@@ -268,7 +266,26 @@ def folder_lock(folder: str | Path, *, field: str = "--out") -> Iterator[bool]:
         raise
     finally:
         del _HELD[key]
+        (folder / LOCK_NAME).unlink(missing_ok=True)  # removed while still held: no other writer can hold it
         os.close(fd)
+
+
+def _take_lock(path: Path) -> int | None:
+    """An open, ``flock``-ed descriptor of the lock file ``path``, or None when another process holds it. The lock
+    is on the file the path names at the moment it is taken (a holder removes the file before it lets go)."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the file was removed by its last holder after we opened it: take the new one
 
 
 def _remove_if_empty(folder: Path, created: bool) -> None:
@@ -412,7 +429,8 @@ def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, pro
     _check_names(out, field)
     _check_protected(out.resolve(), protected, out, field, folder_too=True)
     if (out.exists() or out.is_symlink()) and not out.is_dir():
-        raise InputError("output path exists and is not a folder", file=out, field=field,
+        raise InputError(f"output path exists and is {'a file' if out.is_file() else 'not a folder'}", file=out,
+                         field=field,
                          allowed="a folder path (created if missing)")
     if not out.is_dir():
         return out

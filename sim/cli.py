@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from ._io import check_new_file, os_error_text
 from .errors import InputError, InputNote, InputWarning
 
 EXIT_BAD_INPUT = 2
@@ -45,6 +46,26 @@ def _status(message: str) -> None:
 def _check_seed(seed: int | None) -> None:
     if seed is not None and seed < 0:
         raise InputError("the seed must be >= 0", field="--seed", value=seed, allowed="an integer >= 0")
+
+
+def _make_parent(path: Path, field: str) -> None:
+    """Create the folder of an output file (one clear line if that fails)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create its folder ({os_error_text(exc)})", file=path, field=field,
+                         allowed="a path in a folder you can write to") from None
+
+
+def _is_pvsim_report(path: Path) -> bool:
+    """Whether ``path`` is a report pvsim wrote (its ``<html ... data-report=`` opening), which a new report may
+    replace."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return False
+    return head.startswith(b"<!DOCTYPE html>") and b" data-report=" in head
 
 
 def _check_cache_dir(cache_dir: str | None) -> None:
@@ -118,10 +139,12 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if args.sites < 1:
         raise InputError("need at least one site", field="--sites", value=args.sites, allowed="an integer >= 1")
     _check_seed(args.seed)
-    out = Path(args.out)
+    out = Path(args.out).expanduser()
     if out.suffix.lower() != ".gpkg":
         out = out / "demo_county.gpkg"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(out, "OUT.gpkg")
+    # never replaced: a GeoPackage may hold layers the user added (and pvsim cannot tell its own from theirs)
+    check_new_file(out, field="OUT.gpkg", allowed="a new GeoPackage name")
     _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
     counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -237,9 +260,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .planning import multi_year_plan
     from .scenario import load_scenario
 
-    if args.out and Path(args.out).exists():
-        raise InputError("the plan file exists; pvsim never replaces a file it did not write", file=args.out,
-                         field="--out", allowed="a new file name")
+    if args.out:  # checked before the solve: exists, a folder, a missing parent, not writable
+        check_new_file(args.out, field="--out", allowed="a new file name")
     scenario = _with_sets(load_scenario(args.scenario), args)
     prepared = prepare(scenario, cache_dir=args.cache_dir)
     plan = multi_year_plan(prepared.eligible, strategy_context(prepared, scenario.seed).plan_inputs)
@@ -283,6 +305,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         if cjk_font() is None:
             _status(f"note: {CJK_MISSING_NOTE}")
+    if args.out:  # a new file, or a report pvsim wrote; never the scenario or any other file
+        check_new_file(args.out, field="--out", is_ours=_is_pvsim_report, allowed="a new .html file or a pvsim report",
+                       protected=[args.scenario] if args.scenario else ())
+    elif (Path(args.folder) / "report.html").exists():
+        check_new_file(Path(args.folder) / "report.html", field="FOLDER", is_ours=_is_pvsim_report,
+                       allowed="a folder without a report.html of someone else's, or -o another file")
     _status(f"drawing the figures of the report of {args.folder} ...")
     path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
@@ -542,6 +570,10 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.func(args) or 0)
     except (InputError, InputWarning) as exc:
         print(f"pvsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # the outside world failed (disk full, read-only, not a folder, name too long ...)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"pvsim: error: {where}{os_error_text(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("pvsim: interrupted; no output written", file=sys.stderr)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -867,15 +866,10 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
     layers = _template_layers(lon, lat)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def write_gpkg(tmp: Path) -> None:
-        named = tmp.with_suffix(".gpkg")  # GDAL wants the extension; atomic_write's rename makes it county.gpkg
-        try:
-            for name, layer in layers.items():
-                extra = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
-                layer.to_file(named, layer=name, driver="GPKG", **extra)
-            os.replace(named, tmp)
-        finally:
-            named.unlink(missing_ok=True)
+    def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
+        for name, layer in layers.items():
+            extra = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
+            layer.to_file(tmp, layer=name, driver="GPKG", **extra)
 
     t = layers["transformers"]
     ledger = pd.DataFrame(t.drop(columns="geometry"))

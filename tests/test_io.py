@@ -69,7 +69,7 @@ def test_an_interrupted_rewrite_keeps_the_old_files(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         atomic_folder(folder, interrupted)
     assert {p.name: p.read_text() for p in folder.iterdir() if p.name != MANIFEST} == {
-        "a.csv": "old", "b.csv": "old", "notes.md": "mine", LOCK_NAME: ""}
+        "a.csv": "old", "b.csv": "old", "notes.md": "mine"}
     assert _no_temporaries(tmp_path, folder)
 
 
@@ -79,7 +79,7 @@ def test_leftovers_of_a_killed_write_are_cleaned_up_and_nothing_else(tmp_path):
     (folder / (TMP_PREFIX + "write-dead")).mkdir()  # what a SIGKILL during a write leaves
     (folder / ".hidden_user_file").write_text("mine")
     atomic_folder(folder, lambda tmp: (tmp / "a.csv").write_text("2"))
-    assert sorted(p.name for p in folder.iterdir()) == [".hidden_user_file", LOCK_NAME, "a.csv", MANIFEST]
+    assert sorted(p.name for p in folder.iterdir()) == [".hidden_user_file", "a.csv", MANIFEST]
 
 
 def test_out_folder_checks(tmp_path):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim._io import LOCK_NAME, MANIFEST, atomic_folder, atomic_write, current_umask, sha256_of, write_manifest
+from sim._io import MANIFEST, atomic_folder, atomic_write, current_umask, sha256_of, write_manifest
 from sim.errors import InputError
 from sim.results import (
     OPTIONAL_FILES,
@@ -187,4 +187,4 @@ def test_atomic_folder_keeps_the_previous_folder_on_error(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         atomic_folder(folder, fails)
     assert (folder / "x.csv").read_text() == "1" and [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert sorted(p.name for p in folder.iterdir()) == [LOCK_NAME, "pvsim-manifest.json", "x.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["pvsim-manifest.json", "x.csv"]
