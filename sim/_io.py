@@ -27,6 +27,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -413,6 +414,13 @@ def _check_protected(target: Path, protected: Iterable[str | Path], out: Path, f
             where = "is an input of the scenario" if target == p else f"is the folder of the scenario's input {p.name}"
             raise InputError(f"{where}; pvsim never writes among its inputs", file=out, field=field,
                              allowed="another path, e.g. runs/<name>")
+
+
+def safe_component(text: str, limit: int = 120) -> str:
+    """``text`` as one harmless path component: path separators, control characters and other punctuation become
+    ``_``, leading dots are dropped (``../../x`` -> ``_.._x``), the length is capped; letters of any script stay."""
+    name = re.sub(r"[^\w.=+-]", "_", str(text)).lstrip(".")
+    return name.encode("utf-8")[:limit].decode("utf-8", "ignore") or "_"
 
 
 def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, protected: Iterable[str | Path] = (),

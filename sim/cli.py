@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from ._io import check_new_file, os_error_text
+from ._io import check_new_file, os_error_text, safe_component
 from .errors import InputError, InputNote, InputWarning
 
 EXIT_BAD_INPUT = 2
@@ -94,7 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     strategy = args.strategy or scenario.strategy
     resolve(strategy)
     seed = scenario.seed if args.seed is None else args.seed
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}"
+    out = Path(args.out) if args.out else Path("runs") / safe_component(
+        f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}")  # one folder inside runs/, whatever the name
     # a refused --out costs nothing and writes nothing; never among the scenario's inputs
     out = check_out_folder(out, kind="run", overwrite=args.overwrite, protected=input_paths(scenario),
                            names=OUTPUT_FILES + OPTIONAL_FILES)
@@ -180,7 +181,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
     check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
     # before any work: never among the scenario's inputs, never into someone else's folder without --overwrite
-    out = check_out_folder(Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare",
+    out = check_out_folder(Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-compare"),
                            kind=KIND, overwrite=args.overwrite, protected=input_paths(scenario),
                            what="pvsim comparison folder", names=TABLE_FILES)
     comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
@@ -217,7 +218,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError("nothing to sweep", field="--param", allowed="one or more --param KEY=V1,V2,...")
     params = dict(parse_param(text) for text in args.param)
     names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-sweep"
+    out = Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-sweep")
     result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
                    scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
                    overwrite=args.overwrite)

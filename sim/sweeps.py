@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from . import experiment, pipeline
 from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, verify_folder
@@ -65,10 +64,9 @@ def parse_param(text: str) -> tuple[str, list]:
     if not items:
         raise InputError("empty list of values", field=f"--param {key}", value=text,
                          allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12")
-    try:
-        return key, [yaml.safe_load(v) for v in items]
-    except yaml.YAMLError:
-        raise InputError("a value is not valid YAML", field=f"--param {key}", value=values) from None
+    from .scenario import load_yaml
+
+    return key, [load_yaml(v, field=f"--param {key}")[0] for v in items]
 
 
 def _label(changes: dict[str, Any]) -> str:
