@@ -250,7 +250,8 @@ def add_sweep_parser(sub) -> None:
                        help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-sweep)")
     p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a sweep folder (nothing is removed)")
+                   help="write into a non-empty folder that is not a sweep folder (nothing is removed, and a file of "
+                        "yours with an output's name stops the sweep)")
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_sweep)
@@ -395,7 +396,7 @@ def _add_run_parser(sub) -> None:
                    help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
     p.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
-                        "is removed)")
+                        "is removed, and a file of yours with an output's name stops the run)")
     p.add_argument("-s", "--strategy", metavar="NAME",
                    help="siting strategy, a built-in name or module:function (default: the scenario's); "
                         "see 'pvsim strategies'")
@@ -428,7 +429,8 @@ def _add_compare_parser(sub) -> None:
                    help="strategy the paired differences are taken against (default: the first)")
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-compare)")
     p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a comparison folder (nothing is removed)")
+                   help="write into a non-empty folder that is not a comparison folder (nothing is removed, and a "
+                        "file of yours with an output's name stops the comparison)")
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_compare)
