@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from ._io import check_new_file, os_error_text, safe_component
-from .errors import InputError, InputNote, InputWarning
+from .errors import InputError, InputNote, InputWarning, Interrupted
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -578,6 +578,9 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"pvsim: error: {where}{os_error_text(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as exc:
+        print(f"pvsim: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("pvsim: interrupted; no output written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -63,6 +63,10 @@ def _short_repr(value: Any) -> str:
     return short.repr(value)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with one line saying what was kept (e.g. the finished runs of a comparison, to resume from)."""
+
+
 class InputWarning(UserWarning):
     """Something in the input was repaired; ``--strict`` turns it into an :class:`InputError`."""
 

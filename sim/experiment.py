@@ -42,7 +42,7 @@ from scipy import stats
 
 from . import __version__, pipeline
 from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, remove_temporaries, verify_folder
-from .errors import InputError
+from .errors import InputError, Interrupted
 from .metrics import METRICS, Metric, in_currency, printed
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .strategies import resolve
@@ -405,9 +405,12 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
             client.close()
         return
     n_workers = max(1, min(workers or os.cpu_count() or 1, n_tasks))
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
-                           scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
+    # the workers are started with Ctrl-C ignored (an ignored signal stays ignored in a child): Ctrl-C reaches this
+    # process alone, which closes the cluster, instead of every worker printing its traceback
+    with _sigint_ignored():
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
     try:
         client = Client(cluster)
         try:
@@ -416,6 +419,22 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
             client.close()
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while the block runs (in the main thread; elsewhere signals cannot be changed)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _connect(address: str) -> object:
@@ -460,7 +479,12 @@ def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int
     """
     remaining = list(todo)
     for _ in range(MAX_ROUNDS):
-        remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
+        try:
+            remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
+        except TimeoutError as exc:  # the scheduler has no worker left ("No valid workers found")
+            raise InputError(f"no Dask worker left to run on ({str(exc)[:80] or 'timeout'}); the finished runs are "
+                             "kept", field="--workers/--scheduler",
+                             allowed="workers that stay up (memory?), then the same command again") from None
         if not remaining:
             return
     raise RuntimeError(f"{len(remaining)} run(s) lost their input data {MAX_ROUNDS} times (workers keep dying?)")
@@ -528,10 +552,37 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
     out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
                                what="pvsim comparison folder", names=TABLE_FILES)
-    with claim_folder(out_dir, KIND):  # locked and marked pvsim's before any work; a second writer stops now
-        return _compare(scenario, names, replications, baseline, out_dir=out_dir, workers=workers,
-                        scheduler=scheduler, progress=progress, cache_dir=cache_dir, run_fn=run_fn, figures=figures,
-                        _client=_client)
+    try:
+        with claim_folder(out_dir, KIND):  # locked and marked pvsim's before any work; a second writer stops now
+            return _compare(scenario, names, replications, baseline, out_dir=out_dir, workers=workers,
+                            scheduler=scheduler, progress=progress, cache_dir=cache_dir, run_fn=run_fn,
+                            figures=figures, _client=_client)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise interrupted(out_dir) from None
+
+
+def finished_runs(folder: Path) -> int:
+    """How many finished, undamaged runs lie below ``folder`` (a comparison or a sweep)."""
+    return sum(1 for manifest in Path(folder).rglob("rep*/pvsim-manifest.json")
+               if _is_complete_run(manifest.parent))
+
+
+def _is_complete_run(folder: Path) -> bool:
+    try:
+        verify_folder(folder, RUN_KIND)
+    except InputError:
+        return False
+    return True
+
+
+def interrupted(folder: Path) -> Interrupted:
+    """The one line of a Ctrl-C on a comparison or a sweep: what was kept, and how to go on."""
+    n = finished_runs(folder)
+    kept = f"{n} finished run(s) kept in {folder}; the same command resumes from them" if n else \
+        "no run had finished"
+    return Interrupted(f"interrupted; {kept}; no table or figure written")
 
 
 def _compare(scenario, names, replications, baseline, *, out_dir, workers, scheduler, progress, cache_dir, run_fn,

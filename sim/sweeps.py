@@ -108,6 +108,16 @@ def sweep(scenario, params: dict[str, list], strategies: list[str] | None = None
     variants = make_variants(scenario, params)
     out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
                                what="pvsim sweep folder", names=TABLE_FILES)
+    try:
+        return _sweep(scenario, params, variants, names, replications, out_dir=out_dir, workers=workers,
+                      scheduler=scheduler, progress=progress, cache_dir=cache_dir, figures=figures)
+    except KeyboardInterrupt:
+        raise experiment.interrupted(out_dir) from None
+
+
+def _sweep(scenario, params, variants, names, replications, *, out_dir, workers, scheduler, progress, cache_dir,
+           figures) -> Sweep:
+    """:func:`sweep` in its locked output folder."""
     comparisons = {}
     n_tasks = len(variants) * len(names) * replications
     with claim_folder(out_dir, KIND), contextlib.ExitStack() as stack:  # locked and marked before any work

@@ -406,3 +406,58 @@ def test_irradiance_in_kw_per_m2_is_refused(weather):
     with pytest.raises(InputError, match="kw.csv: ghi: .*kW/m2"):
         validate_weather(data, file="kw.csv")
     assert isinstance(validate_weather(weather.data, file="w.csv"), pd.DataFrame)
+
+
+# --------------------------------------------------------------------------------------------- interrupts and Dask
+
+
+def test_ctrl_c_on_compare_is_one_line_saying_which_runs_were_kept(tiny_run, scenario_file, tmp_path, monkeypatch,
+                                                                   capsys):
+    import sim.experiment as experiment
+
+    _, result = tiny_run
+    payload = experiment.run_task(None, "max_yield", 1, run_fn=lambda prepared, strategy, seed: result)
+
+    def one_run_then_ctrl_c(scenario, names, replications, baseline, *, out_dir, **kwargs):
+        experiment.write_run(experiment.run_dir(out_dir, "max_yield", 0), payload, {"seed": 1})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "_compare", one_run_then_ctrl_c)
+    out = tmp_path / "cmp"
+    assert main(["compare", str(scenario_file), "-o", str(out), "-q", "-r", "2", "-w", "1"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted; 1 finished run(s) kept in" in err[0] and str(out) in err[0], err
+    assert "Traceback" not in "\n".join(err)
+    assert experiment.is_comparison_folder(out)  # marked pvsim's: the same command resumes there
+
+
+def test_no_dask_worker_left_is_one_line(scenario_file):
+    from sim.experiment import _execute
+
+    class NoWorkers:
+        def scatter(self, *args, **kwargs):
+            raise TimeoutError("No valid workers found")
+
+    with pytest.raises(InputError, match="--workers/--scheduler: no Dask worker left to run on"):
+        _execute(NoWorkers(), None, [("max_yield", 0, 1)], None, lambda *a: None, None)
+
+
+def test_local_workers_start_with_ctrl_c_ignored():
+    import signal
+
+    from sim.experiment import _sigint_ignored
+
+    before = signal.getsignal(signal.SIGINT)
+    with _sigint_ignored():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # what the spawned workers inherit
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.slow
+def test_local_workers_ignore_ctrl_c():
+    import signal
+
+    from sim.experiment import _dask_client
+
+    with _dask_client(1, None, 1) as client:
+        assert set(client.run(lambda: signal.getsignal(signal.SIGINT) is signal.SIG_IGN).values()) == {True}
