@@ -69,9 +69,14 @@ def _is_pvsim_report(path: Path) -> bool:
 
 
 def _check_cache_dir(cache_dir: str | None) -> None:
+    import os
+
     if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
         raise InputError("cache path exists and is a file", file=cache_dir, field="--cache-dir",
                          allowed="a folder path (created if missing)")
+    if cache_dir is not None and Path(cache_dir).is_dir() and not os.access(cache_dir, os.W_OK | os.X_OK):
+        raise InputError("the cache folder is not writable (read-only?)", file=cache_dir, field="--cache-dir",
+                         allowed="a folder you can write to")
 
 
 def _kept_files(out: Path, written: set[str]) -> list[str]:
@@ -570,6 +575,10 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(args, "strict", False):
                 warnings.simplefilter("error", InputWarning)
                 warnings.simplefilter("default", InputNote)  # a note repairs nothing
+            if getattr(args, "scenario", None):  # hostile YAML is refused before the heavy imports (milliseconds)
+                from ._yaml import check_file
+
+                check_file(args.scenario)
             return int(args.func(args) or 0)
     except (InputError, InputWarning) as exc:
         print(f"pvsim: error: {exc}", file=sys.stderr)

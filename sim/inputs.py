@@ -540,6 +540,9 @@ def check_crs(gdf: gpd.GeoDataFrame, file: Path | str, what: str) -> None:
         raise InputError(f"the {what} layer has no CRS", file=file, field="crs",
                          allowed="a layer with a declared CRS (e.g. EPSG:4326 or a UTM / CGCS2000 zone), or declare "
                                  f"it with data.{what.split()[0].rstrip('s')}s_crs")
+    if len(gdf) and (gdf.geometry.isna() | gdf.geometry.is_empty).all():
+        raise InputError(f"every geometry of the {what} layer is empty or null", file=file, field="geometry",
+                         value=f"{len(gdf)} rows", allowed="a layer whose features have geometries")
     if gdf.crs.is_geographic and len(gdf):
         minx, miny, maxx, maxy = gdf.total_bounds
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):

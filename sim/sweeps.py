@@ -64,7 +64,7 @@ def parse_param(text: str) -> tuple[str, list]:
     if not items:
         raise InputError("empty list of values", field=f"--param {key}", value=text,
                          allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12")
-    from .scenario import load_yaml
+    from ._yaml import load_yaml
 
     return key, [load_yaml(v, field=f"--param {key}")[0] for v in items]
 

@@ -461,3 +461,15 @@ def test_local_workers_ignore_ctrl_c():
 
     with _dask_client(1, None, 1) as client:
         assert set(client.run(lambda: signal.getsignal(signal.SIGINT) is signal.SIG_IGN).values()) == {True}
+
+
+def test_a_layer_of_null_geometries_is_named_as_such(tmp_path):
+    import geopandas as gpd
+
+    from sim.inputs import check_crs
+
+    empty = gpd.GeoDataFrame({"site_id": ["a", "b"]}, geometry=[None, None], crs=4326)
+    with pytest.raises(InputError, match="sites.gpkg: geometry: every geometry of the sites layer is empty or null"):
+        check_crs(empty, "sites.gpkg", "sites")
+    with pytest.raises(InputError, match="look like projected metres"):
+        check_crs(gpd.GeoDataFrame(geometry=gpd.points_from_xy([500000.0], [4400000.0]), crs=4326), "s.gpkg", "sites")
