@@ -473,3 +473,27 @@ def test_a_layer_of_null_geometries_is_named_as_such(tmp_path):
         check_crs(empty, "sites.gpkg", "sites")
     with pytest.raises(InputError, match="look like projected metres"):
         check_crs(gpd.GeoDataFrame(geometry=gpd.points_from_xy([500000.0], [4400000.0]), crs=4326), "s.gpkg", "sites")
+
+
+def test_hostile_yaml_is_refused_before_the_heavy_imports(tmp_path):
+    """The alias bomb is refused by the light YAML guard, before pvlib, geopandas or the scenario models load."""
+    import subprocess
+    import sys
+
+    bomb = _yaml_file(tmp_path, _alias_bomb(10))
+    code = ("import sys; from sim.cli import main; rc = main(['validate', sys.argv[1]]); "
+            "print(rc, sorted(m for m in ('pvlib', 'geopandas', 'sim.scenario') if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert p.stdout.split("\n")[0] == "2 []", (p.stdout, p.stderr)
+    assert "alias" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_a_read_only_cache_is_refused_before_the_work(scenario_file, tmp_path, monkeypatch, capsys):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == cache else real(path, mode))
+    rc = main(["run", str(scenario_file), "-o", str(tmp_path / "r"), "-q", "--cache-dir", str(cache)])
+    _one_line(capsys, rc, "--cache-dir", "not writable")
+    assert not (tmp_path / "r").exists()
