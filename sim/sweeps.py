@@ -20,6 +20,7 @@ Output folder (``out_dir``)::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import re
@@ -72,7 +73,14 @@ def parse_param(text: str) -> tuple[str, list]:
 def _label(changes: dict[str, Any]) -> str:
     """A folder-safe label of a variant, e.g. ``rollout.crews=4+grid.hosting_share_percent=100``."""
     text = "+".join(f"{k}={v}" for k, v in changes.items())
-    return re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+    label = re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+    if len(label) > MAX_LABEL:  # a folder name must fit the file system (255 bytes); the hash keeps labels distinct
+        label = f"{label[:MAX_LABEL - 13]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return label
+
+
+MAX_LABEL = 120
+"""Longest variant label (it names the variant's folder)."""
 
 
 def make_variants(scenario, params: dict[str, list]) -> list[tuple[str, dict[str, Any], object]]:

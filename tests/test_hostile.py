@@ -497,3 +497,13 @@ def test_a_read_only_cache_is_refused_before_the_work(scenario_file, tmp_path, m
     rc = main(["run", str(scenario_file), "-o", str(tmp_path / "r"), "-q", "--cache-dir", str(cache)])
     _one_line(capsys, rc, "--cache-dir", "not writable")
     assert not (tmp_path / "r").exists()
+
+
+def test_a_long_sweep_variant_gets_a_folder_name_that_fits(tiny_run):
+    from sim.sweeps import MAX_LABEL, make_variants
+
+    scenario, _ = tiny_run
+    long = "x" * 400
+    variants = make_variants(scenario, {"description": [long + "a", long + "b"]})
+    labels = [label for label, _, _ in variants]
+    assert all(len(label) <= MAX_LABEL for label in labels) and len(set(labels)) == 2
