@@ -347,10 +347,12 @@ def _alias_bomb(levels: int) -> str:
 
 
 @pytest.mark.parametrize("text, words", [
+    (_alias_bomb(6), ["alias", "200,000"]),
     (_alias_bomb(9), ["alias", "200,000"]),
     (_alias_bomb(10), ["alias", "200,000"]),
     ("name: &a [*a]\n", ["refers to itself"]),
     ("name: " + "[" * 20000 + "]" * 20000 + "\n", ["nested deeper than 64"]),
+    ("name: " + "[a, " * 100 + "]" * 100 + "\n", ["nested deeper than 64 levels at line 1"]),
     ("name: a\nseed: 1\nname: b\n", ["duplicate key 'name' on lines 1 and 3"]),
     ("name: a\nrollout:\n  crews: 2\n  crews: 3\n", ["duplicate key 'crews' on lines 3 and 4"]),
     ("name: a\nstart_date: 2026-02-30\n", ["impossible date", "2026-02-30"]),
@@ -386,6 +388,28 @@ def test_a_name_is_one_folder_inside_runs(tiny_county, tmp_path, cache_dir, monk
     made = list((work / "runs").iterdir())
     assert len(made) == 1 and made[0].is_dir() and (made[0] / "summary.json").is_file()
     assert not list((tmp_path / "work").glob("escaped*")) and not list(tmp_path.glob("escaped*"))
+
+
+def test_a_run_of_brackets_is_refused_without_parsing(monkeypatch):
+    import sim._yaml as guarded
+
+    def never(*args, **kwargs):
+        raise AssertionError("the YAML parser was started")
+
+    monkeypatch.setattr(guarded, "_Loader", never)
+    with pytest.raises(InputError, match="--set x: nested deeper than 64 levels at line 2"):
+        guarded.load_yaml("a: 1\nb: " + "[ " * 20000, field="--set x")
+
+
+class _NeverShown:
+    def __repr__(self) -> str:
+        raise AssertionError("an error message showed a value in full")
+
+
+def test_error_values_are_shown_bounded_and_never_in_full():
+    deep = [[[[[_NeverShown()]]]]]  # below the levels an error shows
+    assert "..." in str(InputError("bad", field="x", value=deep))
+    assert len(str(InputError("bad", field="x", value=list(range(10**6))))) < 200
 
 
 def test_error_values_are_shown_bounded(tmp_path):
