@@ -878,7 +878,14 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
     ledger = pd.DataFrame(t.drop(columns="geometry"))
     ledger.insert(1, "lon", t.geometry.x.round(7))
     ledger.insert(2, "lat", t.geometry.y.round(7))
-    paths = [atomic_write(folder / "county.gpkg", write_gpkg),
-             atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")),
-             atomic_write(folder / "scenario.yaml", TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat)))]
+    paths: list[Path] = []
+    try:  # all three or none: the files are new (checked above), so removing what was written loses nothing
+        paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
+        paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
+        paths.append(atomic_write(folder / "scenario.yaml",
+                                  TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
     return paths

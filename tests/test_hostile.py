@@ -531,3 +531,32 @@ def test_a_long_sweep_variant_gets_a_folder_name_that_fits(tiny_run):
     variants = make_variants(scenario, {"description": [long + "a", long + "b"]})
     labels = [label for label, _, _ in variants]
     assert all(len(label) <= MAX_LABEL for label in labels) and len(set(labels)) == 2
+
+
+def test_template_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import sim.inputs as inputs
+
+    real = inputs.atomic_write
+
+    def full_on_the_third(path, data, **kwargs):
+        if Path(path).name == "scenario.yaml":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(inputs, "atomic_write", full_on_the_third)
+    _one_line(capsys, main(["template", str(tmp_path / "county")]), "No space left on device", "scenario.yaml")
+    assert list((tmp_path / "county").iterdir()) == []
+
+
+def test_a_fifo_as_scenario_is_refused_without_reading_it(tmp_path, capsys):
+    import threading
+
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+
+    def feed() -> None:  # a reader that opened the FIFO would get a scenario (and not hang the test)
+        with open(fifo, "w") as fh:
+            fh.write("name: from a pipe\n")
+
+    threading.Thread(target=feed, daemon=True).start()
+    _one_line(capsys, main(["validate", str(fifo)]), "not a plain file")
