@@ -405,12 +405,9 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
             client.close()
         return
     n_workers = max(1, min(workers or os.cpu_count() or 1, n_tasks))
-    # the workers are started with Ctrl-C ignored (an ignored signal stays ignored in a child): Ctrl-C reaches this
-    # process alone, which closes the cluster, instead of every worker printing its traceback
-    with _sigint_ignored():
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
-                               scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                           scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
     try:
         client = Client(cluster)
         try:
@@ -419,22 +416,6 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
             client.close()
     finally:
         cluster.close()
-
-
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while the block runs (in the main thread; elsewhere signals cannot be changed)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _connect(address: str) -> object:

@@ -466,27 +466,6 @@ def test_no_dask_worker_left_is_one_line(scenario_file):
         _execute(NoWorkers(), None, [("max_yield", 0, 1)], None, lambda *a: None, None)
 
 
-def test_local_workers_start_with_ctrl_c_ignored():
-    import signal
-
-    from sim.experiment import _sigint_ignored
-
-    before = signal.getsignal(signal.SIGINT)
-    with _sigint_ignored():
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # what the spawned workers inherit
-    assert signal.getsignal(signal.SIGINT) is before
-
-
-@pytest.mark.slow
-def test_local_workers_ignore_ctrl_c():
-    import signal
-
-    from sim.experiment import _dask_client
-
-    with _dask_client(1, None, 1) as client:
-        assert set(client.run(lambda: signal.getsignal(signal.SIGINT) is signal.SIG_IGN).values()) == {True}
-
-
 def test_a_layer_of_null_geometries_is_named_as_such(tmp_path):
     import geopandas as gpd
 
