@@ -411,11 +411,22 @@ def _dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> It
     try:
         client = Client(cluster)
         try:
+            client.run(ignore_sigint)  # Ctrl-C reaches the whole process group: pvsim alone handles it
             yield client
         finally:
             client.close()
     finally:
         cluster.close()
+
+
+def ignore_sigint() -> None:
+    """Run on each local worker (in its main thread): ignore SIGINT, so that a Ctrl-C in the terminal is handled by
+    pvsim alone, which closes the cluster, instead of every worker printing its traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _connect(address: str) -> object:

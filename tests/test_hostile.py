@@ -466,6 +466,30 @@ def test_no_dask_worker_left_is_one_line(scenario_file):
         _execute(NoWorkers(), None, [("max_yield", 0, 1)], None, lambda *a: None, None)
 
 
+def test_a_worker_ignores_ctrl_c_after_setup():
+    import signal
+
+    from sim.experiment import ignore_sigint
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        ignore_sigint()  # what each local worker runs in its main thread
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.slow
+def test_local_workers_leave_ctrl_c_to_pvsim():
+    import signal
+
+    from sim.experiment import _dask_client
+
+    with _dask_client(1, None, 1) as client:
+        ignored = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+        assert set(ignored.values()) == {True}
+
+
 def test_a_layer_of_null_geometries_is_named_as_such(tmp_path):
     import geopandas as gpd
 
