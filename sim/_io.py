@@ -22,7 +22,6 @@ under the lock. Files and folders get the permissions of the user's umask (norma
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import json
@@ -491,7 +490,3 @@ def is_regular_file(path: Path) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False
-
-
-def is_read_only_error(exc: OSError) -> bool:
-    return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)

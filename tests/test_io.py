@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 import sim.results as results
-from sim._io import LOCK_NAME, MANIFEST, TMP_PREFIX, atomic_folder, atomic_write, check_out_folder
+from sim._io import MANIFEST, TMP_PREFIX, atomic_folder, atomic_write, check_out_folder
 from sim.cli import main
 from sim.errors import InputError
 from sim.results import OUTPUT_FILES, is_run_folder
