@@ -199,6 +199,34 @@ def test_a_second_writer_stops_at_once(scenario_file, tmp_path, capsys):
     assert [p.name for p in folder.iterdir()] == [".pvsim-lock"]
 
 
+def test_a_second_pvsim_process_stops_while_the_first_writes(tiny_run, tmp_path):
+    """Two processes: the first holds the folder's lock (as a run does from its start to its commit); the second
+    stops at once, and writes once the first has finished."""
+    import subprocess
+    import sys
+    import time
+
+    _, result = tiny_run
+    out, go = tmp_path / "run", tmp_path / "go"
+    code = ("import sys, time; from pathlib import Path; from sim._io import folder_lock\n"
+            "with folder_lock(sys.argv[1]):\n"
+            "    Path(sys.argv[2]).write_text('locked')\n"
+            "    while Path(sys.argv[2]).exists(): time.sleep(0.05)\n")
+    first = subprocess.Popen([sys.executable, "-c", code, str(out), str(go)],
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    try:
+        while not go.exists():
+            assert first.poll() is None, "the first writer died"
+            time.sleep(0.05)
+        with pytest.raises(InputError, match="another pvsim is writing here"):
+            result.write(out)
+        assert not (out / "summary.json").exists()
+    finally:
+        go.unlink(missing_ok=True)
+        first.wait(timeout=60)
+    assert read_run(result.write(out)).summary == json.loads((out / "summary.json").read_text())
+
+
 def test_leftovers_of_a_killed_first_run_are_removed_by_the_next_writer(tiny_run, tmp_path):
     _, result = tiny_run
     out = tmp_path / "run"
