@@ -1,26 +1,36 @@
 """Safe writes: the one home of "never lose a file".
 
-- :func:`atomic_write`: one file, written to a temporary file beside it and renamed into place.
-- :func:`atomic_folder`: a folder of files pvsim writes (a run folder). A new folder is filled under a temporary
-  name beside it and renamed into place. An existing folder is never replaced as a whole: the new files are written
-  into a hidden temporary folder inside it and then renamed over pvsim's files one by one (Ctrl-C is held back for
-  those few renames), so files a user put there (a report, notes) stay where they are.
-- :func:`check_out_folder`: the checks before anything is computed or written: ``--out`` may not be a file, the
-  scenario's folder or a data file; a folder that exists, is not empty and is not pvsim's needs ``--overwrite``.
+- :func:`atomic_write`: one file, written to a temporary file beside it, flushed to disk and renamed into place.
+- :func:`atomic_folder`: the files of an output folder (a run, a comparison, a sweep), written into a hidden
+  temporary folder inside it and committed under the folder's lock: a manifest in state ``writing`` first, then one
+  rename per file, then the manifest in state ``complete``, written last. A reader (:func:`verify_folder`) accepts
+  only a complete manifest whose files all have the recorded SHA-256, so a folder killed between two renames is
+  never taken for a finished one.
+- The manifest (``pvsim-manifest.json``: pvsim's signature, the kind of folder, the state and each file's SHA-256;
+  nothing that varies between two runs of the same scenario and seed) is pvsim's mark. A folder without it is not
+  pvsim's; a file the manifest does not list is not pvsim's, and no writer replaces or removes it, whatever
+  ``--overwrite`` says.
+- :func:`folder_lock`: an ``fcntl`` lock (``.pvsim-lock``) held while a command writes a folder; a second writer
+  stops at once with "another pvsim is writing here".
+- :func:`check_out_folder` and :func:`check_new_file`: the checks before anything is computed or written.
 
-A reader never sees a half-written file, and an interrupted or failed write leaves the previous files (or nothing)
-behind. Temporary names start with ``.pvsim-tmp-`` and lie in the target's own folder, so renames stay on one file
-system (``os.replace`` is atomic there). Files and folders get the permissions of the user's umask (normally
-0644 and 0755), as any program's files would.
+Temporary names start with ``.pvsim-tmp-`` and lie in the target's own folder, so renames stay on one file system
+(``os.replace`` is atomic there); leftovers of a killed writer are removed by the next writer of the same place,
+under the lock. Files and folders get the permissions of the user's umask (normally 0644 and 0755).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import json
 import os
+import re
 import secrets
 import shutil
 import signal
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -28,6 +38,11 @@ from pathlib import Path
 from .errors import InputError
 
 TMP_PREFIX = ".pvsim-tmp-"
+LOCK_NAME = ".pvsim-lock"
+MANIFEST = "pvsim-manifest.json"
+SIGNATURE = "written by pvsim; lists the files pvsim wrote here and their SHA-256 (do not edit)"
+_HIDDEN = ".pvsim-"
+"""Names pvsim keeps for itself in an output folder (temporaries, the lock)."""
 
 
 def current_umask() -> int:
@@ -44,26 +59,58 @@ def current_umask() -> int:
     return mask
 
 
+def os_error_text(exc: BaseException) -> str:
+    """The cause of a failure of the file system in a few words (``No space left on device``)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
 def _tmp_name(name: str) -> str:
-    return f"{TMP_PREFIX}{name}-{secrets.token_hex(4)}"
+    """A temporary name for ``name``; it keeps ``name``'s suffix (GDAL chooses the format by it)."""
+    return f"{TMP_PREFIX}{name[:80]}-{secrets.token_hex(4)}{Path(name).suffix[:16]}"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # some file systems cannot sync a folder; the data is synced already
+        _fsync_file(folder)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None], *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically and return ``path``.
 
     ``data`` is the content (``str`` is written as UTF-8) or a function that writes the temporary file it is given
-    (for writers that take a path, such as ``numpy.save`` or ``DataFrame.to_parquet``). The file gets permissions
-    ``mode`` (default: 0666 less the user's umask, as an ordinary file).
+    (for writers that take a path, such as ``DataFrame.to_parquet`` or GDAL; the temporary name keeps ``path``'s
+    suffix). The file is flushed to disk before the rename. It gets permissions ``mode`` (default: 0666 less the
+    user's umask, as an ordinary file).
     """
     path = Path(path)
-    tmp = path.parent / (_tmp_name(path.name) + ".tmp")
+    tmp = path.parent / _tmp_name(path.name)
     try:
         if callable(data):
             data(tmp)
         else:
             tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, (0o666 & ~current_umask()) if mode is None else mode)
+        _fsync_file(tmp)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -87,80 +134,359 @@ def _interrupts_held() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def remove_temporaries(folder: Path) -> None:
-    """Remove leftovers of writes into ``folder`` that were killed (``.pvsim-tmp-*``); never anything else."""
-    for tmp in Path(folder).glob(TMP_PREFIX + "*"):
+def remove_temporaries(folder: Path, name: str | None = None) -> None:
+    """Remove leftovers of killed writes into ``folder`` (``.pvsim-tmp-*``, or only those of the file ``name``);
+    never anything else."""
+    pattern = TMP_PREFIX + (f"{name[:80]}-*" if name else "*")
+    for tmp in Path(folder).glob(pattern):
         if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
 
 
-def atomic_folder(folder: str | Path, fill: Callable[[Path], None], *, stale: Iterable[str] = ()) -> Path:
-    """Write the files of ``folder``: ``fill(tmp)`` writes them (files only, no sub-folders) into a temporary folder.
+# --------------------------------------------------------------------------------------------- manifest
 
-    A new ``folder`` is the temporary folder renamed into place. Into an existing ``folder`` each file is renamed
-    over the one of the same name; files named in ``stale`` that this write did not produce (an optional output of
-    an earlier run) are removed; every other file in the folder is left alone. On any error, or an interrupt
-    during ``fill``, the temporary folder is removed and ``folder`` is left as it was.
-    """
-    folder = Path(folder)
-    if folder.exists():
-        remove_temporaries(folder)
-        tmp = folder / _tmp_name("write")
-    else:
-        parent = folder.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = parent / _tmp_name(folder.name)
-    tmp.mkdir()  # mode 0777 less the umask, unlike mkdtemp's 0700
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of ``folder``, or None when it has none. A manifest pvsim cannot read (damaged, or a file of
+    someone else's under that name) is an :class:`InputError`."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return None
     try:
-        fill(tmp)
-        written = sorted(p.name for p in tmp.iterdir())
-        nested = [n for n in written if (tmp / n).is_dir()]
-        if nested:
-            raise RuntimeError(f"atomic_folder writes files only, got folder(s) {nested}")
-        with _interrupts_held():
-            if tmp.parent == folder:
-                for name in written:
-                    os.replace(tmp / name, folder / name)
-                for name in sorted(set(stale) - set(written)):
-                    if (folder / name).is_file():
-                        (folder / name).unlink()
-                tmp.rmdir()
-            else:
-                os.replace(tmp, folder)
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("pvsim") != SIGNATURE or not isinstance(doc.get("files"), dict):
+            raise ValueError
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        raise InputError("not a manifest pvsim can read (damaged, or not written by pvsim)", file=path,
+                         allowed="a folder pvsim wrote; move this folder away and run again") from None
+    return doc
+
+
+def write_manifest(folder: Path, kind: str, files: dict[str, str], state: str = "complete") -> None:
+    """Write ``folder``'s manifest atomically: ``kind`` of folder, ``state`` (``writing`` or ``complete``) and the
+    SHA-256 of each file pvsim wrote (sorted: the same files give the same bytes)."""
+    doc = {"pvsim": SIGNATURE, "kind": kind, "state": state, "files": dict(sorted(files.items()))}
+    atomic_write(Path(folder) / MANIFEST, json.dumps(doc, indent=2) + "\n")
+
+
+def is_pvsim_folder(folder: Path, kind: str) -> bool:
+    """Whether ``folder`` carries pvsim's manifest of this ``kind`` (complete or not)."""
+    try:
+        doc = read_manifest(folder)
+    except InputError:
+        return False
+    return doc is not None and doc.get("kind") == kind
+
+
+def verify_folder(folder: str | Path, kind: str, what: str = "pvsim output folder") -> dict:
+    """The manifest of a complete, undamaged ``folder`` of this ``kind``; otherwise an :class:`InputError` naming
+    the folder or the damaged file and what is wrong with it."""
+    folder = Path(folder)
+    doc = read_manifest(folder)
+    if doc is None or doc.get("kind") != kind:
+        raise InputError(f"not a {what} (it has no {MANIFEST}: written by someone else, or by a pvsim "
+                         "from before manifests)" if doc is None else
+                         f"not a {what} (its manifest is of a {doc.get('kind')})", file=folder,
+                         allowed="a folder pvsim wrote; run again to write one")
+    if doc.get("state") != "complete":
+        raise InputError(f"not a finished {what}: the command that writes it was interrupted (or still runs)",
+                         file=folder, allowed="run the command again (it resumes, and rewrites the folder)")
+    for name, digest in doc["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise InputError("missing: the manifest lists it", file=path, allowed="run the command again")
+        if sha256_of(path) != digest:
+            raise InputError("damaged: its content differs from what pvsim wrote (truncated or changed)",
+                             file=path, allowed="run the command again (it rewrites the file)")
+    return doc
+
+
+# --------------------------------------------------------------------------------------------- lock
+
+
+_HELD: dict[str, list] = {}
+"""Locks this process holds: real path -> [file descriptor, depth] (a held lock is re-entered, not re-taken)."""
+
+
+def _make_folder(folder: Path, field: str) -> bool:
+    """Create ``folder`` (and its parents); whether it was created. A failure is one :class:`InputError`."""
+    if folder.is_dir():
+        return False
+    if folder.exists() or folder.is_symlink():
+        raise InputError(f"output path exists and is {'a file' if folder.is_file() else 'not a folder'}",
+                         file=folder, field=field,
+                         allowed="a folder path (created if missing)")
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise InputError("a part of the output path is a file, not a folder", file=folder, field=field,
+                             allowed="a folder path") from None
+        return False
+    except OSError as exc:
+        raise InputError(f"cannot create the folder ({os_error_text(exc)})", file=folder, field=field,
+                         allowed="a folder you can write to") from None
+    return True
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path, *, field: str = "--out") -> Iterator[bool]:
+    """Hold the write lock of ``folder`` (created if missing); yields whether this call created the folder.
+
+    A second process that wants the same folder gets an :class:`InputError` at once ("another pvsim is writing
+    here"). The lock is ``fcntl.flock`` on ``.pvsim-lock``: the system drops it when the holder dies, however it
+    dies. A folder this call created and left empty (an error, Ctrl-C) is removed again.
+    """
+    folder = Path(folder).expanduser()
+    key = os.path.realpath(folder)
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield False
+        finally:
+            _HELD[key][1] -= 1
+        return
+    created = _make_folder(folder, field)
+    try:
+        fd = _take_lock(folder / LOCK_NAME)
+    except OSError as exc:
+        _remove_if_empty(folder, created)
+        raise InputError(f"cannot write into the folder ({os_error_text(exc)})", file=folder, field=field,
+                         allowed="a folder you can write to") from None
+    if fd is None:
+        raise InputError("another pvsim is writing here", file=folder, field=field,
+                         allowed="wait until it has finished, or another folder")
+    _HELD[key] = [fd, 1]
+    try:
+        yield created
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_if_empty(folder, created)
         raise
+    finally:
+        del _HELD[key]
+        (folder / LOCK_NAME).unlink(missing_ok=True)  # removed while still held: no other writer can hold it
+        os.close(fd)
+
+
+def _take_lock(path: Path) -> int | None:
+    """An open, ``flock``-ed descriptor of the lock file ``path``, or None when another process holds it. The lock
+    is on the file the path names at the moment it is taken (a holder removes the file before it lets go)."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the file was removed by its last holder after we opened it: take the new one
+
+
+def _remove_if_empty(folder: Path, created: bool) -> None:
+    """Remove a folder this process created if it holds nothing but pvsim's lock and temporaries."""
+    if not created or not folder.is_dir():
+        return
+    if all(p.name.startswith(_HIDDEN) for p in folder.iterdir()):
+        remove_temporaries(folder)
+        (folder / LOCK_NAME).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def claim_folder(folder: str | Path, kind: str, *, field: str = "--out") -> Iterator[Path]:
+    """Lock ``folder`` for a command that fills it over time (a comparison, a sweep), remove leftovers of killed
+    writers, and mark it pvsim's (a manifest in state ``writing``) unless it is marked already; yields the folder.
+    On an error or Ctrl-C a folder or mark this call made and nothing else used is removed again."""
+    folder = Path(folder).expanduser()
+    with folder_lock(folder, field=field):
+        remove_temporaries(folder)
+        marked = read_manifest(folder) is None
+        if marked:
+            write_manifest(folder, kind, {}, state="writing")
+        try:
+            yield folder
+        except BaseException:
+            if marked and (read_manifest(folder) or {}).get("files") == {} and \
+                    all(p.name.startswith(_HIDDEN) or p.name == MANIFEST for p in folder.iterdir()):
+                (folder / MANIFEST).unlink(missing_ok=True)
+            raise
+
+
+# --------------------------------------------------------------------------------------------- folders
+
+
+def _refuse_foreign(folder: Path, names: Iterable[str], ours: Iterable[str], field: str = "--out") -> None:
+    """Refuse (naming the first) any of ``names`` that exists in ``folder`` and is not in pvsim's list ``ours``."""
+    mine = set(ours)
+    for name in sorted(names):
+        path = folder / name
+        if (path.exists() or path.is_symlink()) and name not in mine:
+            raise InputError("a file pvsim did not write has the name of one of its outputs; pvsim never replaces "
+                             "it, even with --overwrite", file=path, field=field,
+                             allowed="move or rename it, or write to another folder")
+
+
+def _written_files(tmp: Path) -> dict[str, str]:
+    """SHA-256 of each file ``fill`` wrote into ``tmp``, after flushing it to disk (files only, no folders)."""
+    written = sorted(p.name for p in tmp.iterdir())
+    nested = [n for n in written if not (tmp / n).is_file() or (tmp / n).is_symlink()]
+    if nested:
+        raise RuntimeError(f"atomic_folder writes plain files only, got {nested}")
+    for name in written:
+        _fsync_file(tmp / name)
+    return {name: sha256_of(tmp / name) for name in written}
+
+
+def _commit(folder: Path, tmp: Path, kind: str, new: dict[str, str], old: dict[str, str]) -> None:
+    """Swap the files of ``tmp`` into ``folder``: the manifest in state ``writing`` (it claims every name about to
+    change), one rename per file, pvsim's old files this write did not produce removed, and the complete manifest
+    last. Ctrl-C is held back until it is done; a SIGKILL leaves a manifest in state ``writing``, which no reader
+    accepts."""
+    with _interrupts_held():
+        write_manifest(folder, kind, {**old, **new}, state="writing")
+        for name in new:
+            os.replace(tmp / name, folder / name)
+        for name in sorted(set(old) - set(new)):
+            (folder / name).unlink(missing_ok=True)
+        _fsync_dir(folder)
+        write_manifest(folder, kind, new)
+
+
+def atomic_folder(folder: str | Path, fill: Callable[[Path], None], *, kind: str = "output",
+                  field: str = "--out") -> Path:
+    """Write the files of the output folder ``folder`` (created if missing) and return it.
+
+    ``fill(tmp)`` writes the files (no sub-folders) into a temporary folder inside ``folder``; they are then
+    committed (:func:`_commit`) under the folder's lock. Files of an earlier write that this one did not produce
+    (listed in the old manifest) are removed; every other file is left alone, and a file with the name of a new
+    output that the old manifest does not list (a user's) stops the write with :class:`InputError` before anything
+    is changed. On any error, or Ctrl-C during ``fill``, the temporary folder is removed and ``folder`` is left as
+    it was. Failures of the file system (disk full, read-only) are an :class:`InputError` naming the folder.
+    """
+    folder = Path(folder).expanduser()
+    with folder_lock(folder, field=field):
+        remove_temporaries(folder)
+        old_doc = read_manifest(folder)
+        old = dict(old_doc["files"]) if old_doc else {}
+        tmp = folder / _tmp_name("write")
+        try:
+            tmp.mkdir()  # mode 0777 less the umask, unlike mkdtemp's 0700
+            fill(tmp)
+            new = _written_files(tmp)
+            _refuse_foreign(folder, [*new, MANIFEST], [*old, MANIFEST] if old_doc else (), field)
+            _commit(folder, tmp, kind, new, old)
+        except OSError as exc:
+            raise InputError(f"cannot write the outputs ({os_error_text(exc)})", file=folder, field=field,
+                             allowed="a folder on a disk with space that you can write to") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
-def check_out_folder(out: str | Path, *, is_ours: Callable[[Path], bool], overwrite: bool = False,
-                     protected: Iterable[str | Path] = (), what: str = "pvsim run folder",
-                     field: str = "--out") -> Path:
-    """Check an output folder before anything is computed; return it.
+# --------------------------------------------------------------------------------------------- checks before work
 
-    Refused with :class:`InputError` (exit status 2, whatever ``overwrite`` says): ``out`` is a file; ``out`` is a
-    ``protected`` path (the scenario, its data files) or the folder one of them is in. Refused unless
-    ``overwrite``: ``out`` exists, holds something, and ``is_ours(out)`` is false (pvsim then adds its files to it
-    and removes nothing).
-    """
-    out = Path(out).expanduser()
-    target = out.resolve()
+
+NAME_MAX = 255
+"""Longest name of one path component on the file systems pvsim writes to (ext4, xfs, tmpfs, NTFS)."""
+
+
+def _check_names(path: Path, field: str) -> None:
+    """Every component of ``path`` fits the file system (``ENAMETOOLONG`` is caught before any work)."""
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            raise InputError(f"a name in the path is longer than {NAME_MAX} bytes", file=str(path)[:120] + "...",
+                             field=field, allowed=f"names of at most {NAME_MAX} bytes")
+
+
+def _check_protected(target: Path, protected: Iterable[str | Path], out: Path, field: str,
+                     folder_too: bool) -> None:
     for path in protected:
         p = Path(path).resolve()
-        if target == p or target == p.parent:
+        if target == p or (folder_too and target == p.parent):
             where = "is an input of the scenario" if target == p else f"is the folder of the scenario's input {p.name}"
             raise InputError(f"{where}; pvsim never writes among its inputs", file=out, field=field,
-                             allowed="another folder, e.g. runs/<name>")
-    if out.exists() and not out.is_dir():
-        raise InputError("output path exists and is a file", file=out, field=field,
+                             allowed="another path, e.g. runs/<name>")
+
+
+def safe_component(text: str, limit: int = 120) -> str:
+    """``text`` as one harmless path component: path separators, control characters and other punctuation become
+    ``_``, leading dots are dropped (``../../x`` -> ``_.._x``), the length is capped; letters of any script stay."""
+    name = re.sub(r"[^\w.=+-]", "_", str(text)).lstrip(".")
+    return name.encode("utf-8")[:limit].decode("utf-8", "ignore") or "_"
+
+
+def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, protected: Iterable[str | Path] = (),
+                     what: str = "pvsim run folder", field: str = "--out", names: Iterable[str] = ()) -> Path:
+    """Check an output folder before anything is computed; return it.
+
+    Refused with :class:`InputError` (exit status 2, whatever ``overwrite`` says): ``out`` is a file, or a name in
+    it is too long; ``out`` is a ``protected`` path (the scenario, its data files) or the folder one of them is in;
+    a file in ``out`` has one of the output ``names`` but pvsim's manifest does not list it (a user's file is never
+    replaced). Refused unless ``overwrite``: ``out`` exists, holds something, and has no manifest of this ``kind``
+    (pvsim then adds its files to it and removes nothing).
+    """
+    out = Path(out).expanduser()
+    _check_names(out, field)
+    _check_protected(out.resolve(), protected, out, field, folder_too=True)
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise InputError(f"output path exists and is {'a file' if out.is_file() else 'not a folder'}", file=out,
+                         field=field,
                          allowed="a folder path (created if missing)")
-    if out.is_dir() and not overwrite and not is_ours(out):
-        contents = sorted(p.name for p in out.iterdir() if not p.name.startswith(TMP_PREFIX))
+    if not out.is_dir():
+        return out
+    doc = read_manifest(out)
+    ours = doc is not None and doc.get("kind") == kind
+    if doc is not None and not ours:
+        raise InputError(f"the folder holds pvsim's {doc.get('kind')} outputs, not a {what}", file=out, field=field,
+                         allowed="another folder")
+    if not overwrite and not ours:
+        contents = sorted(p.name for p in out.iterdir() if not p.name.startswith(_HIDDEN))
         if contents:
             raise InputError(f"folder exists, is not empty and is not a {what}", file=out, field=field,
                              value=contents[:3] + (["..."] if len(contents) > 3 else []),
                              allowed=f"a new or empty folder, a {what}, or --overwrite (adds pvsim's files and "
                              "keeps the others)")
+    _refuse_foreign(out, [*names, MANIFEST], [*doc["files"], MANIFEST] if ours else (), field)
     return out
+
+
+def check_new_file(path: str | Path, *, field: str, protected: Iterable[str | Path] = (),
+                   is_ours: Callable[[Path], bool] | None = None, allowed: str = "a new file name") -> Path:
+    """Check the path of a single output file before any work; return it.
+
+    Refused with :class:`InputError`: a protected path (the scenario, its data files); a folder, a device or a
+    FIFO; an existing file unless ``is_ours(path)`` says pvsim wrote it; a missing parent folder or a parent that
+    is a file; a name too long for the file system; a folder that cannot be written to.
+    """
+    path = Path(path).expanduser()
+    _check_names(path, field)
+    _check_protected(path.resolve(), protected, path, field, folder_too=False)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=path, field=field, allowed=allowed)
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or path.is_symlink() or is_ours is None or not is_ours(path):
+            raise InputError("exists and pvsim did not write it; pvsim never replaces a file it did not write",
+                             file=path, field=field, allowed=f"{allowed} (or move the file away)")
+    parent = path.parent
+    if not parent.is_dir():
+        cause = "is a file" if parent.exists() else "does not exist"
+        raise InputError(f"its folder {cause}", file=path, field=field, allowed="a path in an existing folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("its folder is not writable", file=path, field=field, allowed="a folder you can write to")
+    return path
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a plain file (not a device, a FIFO, a socket or a folder): only those are read or
+    hashed."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False

@@ -14,7 +14,8 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError, InputNote, InputWarning
+from ._io import check_new_file, os_error_text, safe_component
+from .errors import InputError, InputNote, InputWarning, Interrupted
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -48,10 +49,35 @@ def _check_seed(seed: int | None) -> None:
         raise InputError("the seed must be >= 0", field="--seed", value=seed, allowed="an integer >= 0")
 
 
+def _make_parent(path: Path, field: str) -> None:
+    """Create the folder of an output file (one clear line if that fails)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create its folder ({os_error_text(exc)})", file=path, field=field,
+                         allowed="a path in a folder you can write to") from None
+
+
+def _is_pvsim_report(path: Path) -> bool:
+    """Whether ``path`` is a report pvsim wrote (its ``<html ... data-report=`` opening), which a new report may
+    replace."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return False
+    return head.startswith(b"<!DOCTYPE html>") and b" data-report=" in head
+
+
 def _check_cache_dir(cache_dir: str | None) -> None:
+    import os
+
     if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
         raise InputError("cache path exists and is a file", file=cache_dir, field="--cache-dir",
                          allowed="a folder path (created if missing)")
+    if cache_dir is not None and Path(cache_dir).is_dir() and not os.access(cache_dir, os.W_OK | os.X_OK):
+        raise InputError("the cache folder is not writable (read-only?)", file=cache_dir, field="--cache-dir",
+                         allowed="a folder you can write to")
 
 
 def _kept_files(out: Path, written: set[str]) -> list[str]:
@@ -60,9 +86,9 @@ def _kept_files(out: Path, written: set[str]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ._io import check_out_folder
+    from ._io import MANIFEST, check_out_folder, folder_lock
     from .pipeline import input_paths, run
-    from .results import OPTIONAL_FILES, OUTPUT_FILES, is_run_folder
+    from .results import OPTIONAL_FILES, OUTPUT_FILES
     from .scenario import load_scenario
     from .strategies import resolve
 
@@ -74,14 +100,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     strategy = args.strategy or scenario.strategy
     resolve(strategy)
     seed = scenario.seed if args.seed is None else args.seed
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}"
+    out = Path(args.out) if args.out else Path("runs") / safe_component(
+        f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}")  # one folder inside runs/, whatever the name
     # a refused --out costs nothing and writes nothing; never among the scenario's inputs
-    out = check_out_folder(out, is_ours=is_run_folder, overwrite=args.overwrite, protected=input_paths(scenario))
-    result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
-                 cache_dir=args.cache_dir)
-    result.write(out, overwrite=args.overwrite)
+    out = check_out_folder(out, kind="run", overwrite=args.overwrite, protected=input_paths(scenario),
+                           names=OUTPUT_FILES + OPTIONAL_FILES)
+    with folder_lock(out):  # made (or found writable) and locked before the work: a second writer stops now
+        result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
+                     cache_dir=args.cache_dir)
+        result.write(out, overwrite=args.overwrite)
     print_summary(result.summary, out, time.perf_counter() - t0)
-    kept = _kept_files(out, set(OUTPUT_FILES + OPTIONAL_FILES))
+    kept = _kept_files(out, {*OUTPUT_FILES, *OPTIONAL_FILES, MANIFEST})
     if kept:
         print(f"  kept in {out} (not written by this run): {', '.join(kept)}")
     for warning in result.summary.get("warnings") or []:
@@ -116,10 +145,12 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if args.sites < 1:
         raise InputError("need at least one site", field="--sites", value=args.sites, allowed="an integer >= 1")
     _check_seed(args.seed)
-    out = Path(args.out)
+    out = Path(args.out).expanduser()
     if out.suffix.lower() != ".gpkg":
         out = out / "demo_county.gpkg"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(out, "OUT.gpkg")
+    # never replaced: a GeoPackage may hold layers the user added (and pvsim cannot tell its own from theirs)
+    check_new_file(out, field="OUT.gpkg", allowed="a new GeoPackage name")
     _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
     counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -146,7 +177,7 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from ._io import check_out_folder
-    from .experiment import check_compare_arguments, compare, is_comparison_folder, print_comparison
+    from .experiment import KIND, TABLE_FILES, check_compare_arguments, compare, print_comparison
     from .pipeline import input_paths
     from .scenario import load_scenario
 
@@ -155,9 +186,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
     check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
     # before any work: never among the scenario's inputs, never into someone else's folder without --overwrite
-    out = check_out_folder(Path(args.out) if args.out else Path("runs") / f"{scenario.name}-compare",
-                           is_ours=is_comparison_folder, overwrite=args.overwrite, protected=input_paths(scenario),
-                           what="pvsim comparison folder")
+    out = check_out_folder(Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-compare"),
+                           kind=KIND, overwrite=args.overwrite, protected=input_paths(scenario),
+                           what="pvsim comparison folder", names=TABLE_FILES)
     comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
                          scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
                          cache_dir=args.cache_dir, overwrite=args.overwrite)
@@ -192,7 +223,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError("nothing to sweep", field="--param", allowed="one or more --param KEY=V1,V2,...")
     params = dict(parse_param(text) for text in args.param)
     names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-sweep"
+    out = Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-sweep")
     result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
                    scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
                    overwrite=args.overwrite)
@@ -224,7 +255,8 @@ def add_sweep_parser(sub) -> None:
                        help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-sweep)")
     p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a sweep folder (nothing is removed)")
+                   help="write into a non-empty folder that is not a sweep folder (nothing is removed, and a file of "
+                        "yours with an output's name stops the sweep)")
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_sweep)
@@ -235,8 +267,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
     from .strategies import planned
 
-    if args.out:
-        _check_new_file(Path(args.out))
+    if args.out:  # checked before the solve: exists, a folder, a missing parent, not writable
+        check_new_file(args.out, field="--out", allowed="a new file name")
     scenario = _with_sets(load_scenario(args.scenario), args)
     _status(f"preparing {scenario.name} (sites, weather, yields) ...")
     prepared = prepare(scenario, cache_dir=args.cache_dir)
@@ -253,16 +285,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"  wrote {args.out} ({len(plan.period_of_site):,} planned sites: site_id, track, capacity_kwp, "
               "release_date, waits_for_upgrade)")
     return 0
-
-
-def _check_new_file(path: Path) -> None:
-    """``--out`` of a command that writes one file: never an existing file, and its folder must exist."""
-    if path.exists():
-        raise InputError("the file exists; pvsim never replaces a file it did not write", file=path,
-                         field="--out", allowed="a new file name")
-    if not path.parent.is_dir():
-        raise InputError("the folder of the output file does not exist", file=path, field="--out",
-                         allowed="a file in an existing folder")
 
 
 #: Columns of the plan table: (column of Plan.periods, header, scale, decimals).
@@ -346,6 +368,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         if cjk_font() is None:
             _status(f"note: {CJK_MISSING_NOTE}")
+    if args.out:  # a new file, or a report pvsim wrote; never the scenario or any other file
+        check_new_file(args.out, field="--out", is_ours=_is_pvsim_report, allowed="a new .html file or a pvsim report",
+                       protected=[args.scenario] if args.scenario else ())
+    elif (Path(args.folder) / "report.html").exists():
+        check_new_file(Path(args.folder) / "report.html", field="FOLDER", is_ours=_is_pvsim_report,
+                       allowed="a folder without a report.html of someone else's, or -o another file")
     _status(f"drawing the figures of the report of {args.folder} ...")
     path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
@@ -447,7 +475,7 @@ def _add_run_parser(sub) -> None:
                    help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
     p.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
-                        "is removed)")
+                        "is removed, and a file of yours with an output's name stops the run)")
     p.add_argument("-s", "--strategy", metavar="NAME",
                    help="siting strategy, a built-in name or module:function (default: the scenario's); "
                         "see 'pvsim strategies'")
@@ -480,7 +508,8 @@ def _add_compare_parser(sub) -> None:
                    help="strategy the paired differences are taken against (default: the first)")
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-compare)")
     p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a comparison folder (nothing is removed)")
+                   help="write into a non-empty folder that is not a comparison folder (nothing is removed, and a "
+                        "file of yours with an output's name stops the comparison)")
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_compare)
@@ -623,10 +652,21 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(args, "strict", False):
                 warnings.simplefilter("error", InputWarning)
                 warnings.simplefilter("default", InputNote)  # a note repairs nothing
+            if getattr(args, "scenario", None):  # hostile YAML is refused before the heavy imports (milliseconds)
+                from ._yaml import check_file
+
+                check_file(args.scenario)
             return int(args.func(args) or 0)
     except (InputError, InputWarning) as exc:
         print(f"pvsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # the outside world failed (disk full, read-only, not a folder, name too long ...)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"pvsim: error: {where}{os_error_text(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Interrupted as exc:
+        print(f"pvsim: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("pvsim: interrupted; no output written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -43,13 +43,28 @@ class InputError(ValueError):
         where = ": ".join(parts)
         text = self.detail
         if self.value is not None:
-            shown = repr(self.value)
+            shown = _short_repr(self.value)
             if len(shown) > 80:
                 shown = shown[:77] + "..."
             text += f" (got {shown})"
         if self.allowed:
             text += f"; allowed: {self.allowed}"
         return f"{where}: {text}" if where else text
+
+
+def _short_repr(value: Any) -> str:
+    """``repr`` of a value that may be huge or deeply nested (an expanded YAML alias bomb), bounded in time and
+    length: a few levels and items of each container, long strings cut."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxstring, short.maxother, short.maxlong = 3, 80, 80, 40
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 6
+    return short.repr(value)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with one line saying what was kept (e.g. the finished runs of a comparison, to resume from)."""
 
 
 class InputWarning(UserWarning):

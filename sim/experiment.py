@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 
 from . import pipeline
-from ._io import atomic_folder, atomic_write, check_out_folder, remove_temporaries
+from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, remove_temporaries, verify_folder
 from .economics import discount_factor
-from .errors import InputError
+from .errors import InputError, Interrupted
 from .metrics import METRICS, Metric, in_currency, printed
 from .provenance import code_sha256
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
@@ -66,6 +66,9 @@ LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": ":0"}
 """No dashboard; the scheduler's HTTP endpoints on a free port (not 8787, which another cluster may hold)."""
 RUN_FILES = ("run.json", "summary.json", "annual.csv", "built.csv")
 """Files of one run of a comparison (``runs/<strategy>/rep<r>/``)."""
+KIND, RUN_KIND = "comparison", "comparison-run"
+"""Kinds of pvsim's manifest of a comparison folder and of one of its runs (:mod:`sim._io`)."""
+TABLE_FILES = ("comparison.csv", "paired_differences.csv", "annual_bands.csv", "comparison.json")
 BUILT_DECIMALS = {"capacity_kwp": 3}
 BAND_DECIMALS = 6
 """Decimals of ``annual_bands.csv`` (MWp and kt: to the kWp and the kg)."""
@@ -233,14 +236,14 @@ def _run_identity(strategy: str, replication: int, seed: int, inputs: str, setti
 
 
 def _is_done(folder: Path, identity: dict) -> bool:
-    """Whether ``folder`` holds a finished run of exactly this strategy, seed, scenario and inputs."""
-    if not all((folder / f).is_file() for f in RUN_FILES):
-        return False
+    """Whether ``folder`` holds a finished, undamaged run (its files match its manifest) of exactly this strategy,
+    seed, scenario and inputs; anything else is computed again."""
     try:
+        files = verify_folder(folder, RUN_KIND)["files"]
         recorded = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (InputError, OSError, ValueError):
         return False
-    return recorded == identity
+    return all(f in files for f in RUN_FILES) and recorded == identity
 
 
 def _built_sites(result: RunResult) -> pd.DataFrame:
@@ -273,12 +276,12 @@ def write_run(folder: Path, payload: dict, identity: dict) -> Path:
         (tmp / "built.csv").write_text(csv_text(payload["built"], BUILT_DECIMALS), encoding="utf-8")
         (tmp / "run.json").write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
 
-    return atomic_folder(folder, fill, stale=RUN_FILES)
+    return atomic_folder(folder, fill, kind=RUN_KIND)
 
 
 def is_comparison_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a comparison (finished, or interrupted with some runs done)."""
-    return (folder / "comparison.json").is_file() or any((folder / "runs").glob("*/rep*/run.json"))
+    """Whether ``folder`` carries pvsim's manifest of a comparison (finished, or interrupted with runs to reuse)."""
+    return is_pvsim_folder(Path(folder), KIND)
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -353,11 +356,22 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
     try:
         client = Client(cluster)
         try:
+            client.run(ignore_sigint)  # Ctrl-C reaches the whole process group: pvsim alone handles it
             yield client
         finally:
             client.close()
     finally:
         cluster.close()
+
+
+def ignore_sigint() -> None:
+    """Run on each local worker (in its main thread): ignore SIGINT, so that a Ctrl-C in the terminal is handled by
+    pvsim alone, which closes the cluster, instead of every worker printing its traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _connect(address: str) -> object:
@@ -402,7 +416,12 @@ def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int
     """
     remaining = list(todo)
     for _ in range(MAX_ROUNDS):
-        remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
+        try:
+            remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
+        except TimeoutError as exc:  # the scheduler has no worker left ("No valid workers found")
+            raise InputError(f"no Dask worker left to run on ({str(exc)[:80] or 'timeout'}); the finished runs are "
+                             "kept", field="--workers/--scheduler",
+                             allowed="workers that stay up (memory?), then the same command again") from None
         if not remaining:
             return
     raise RuntimeError(f"{len(remaining)} run(s) lost their input data {MAX_ROUNDS} times (workers keep dying?)")
@@ -468,9 +487,44 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     in this process, and their order is shipped to the workers with the prepared data.
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
-    out_dir = check_out_folder(out_dir, is_ours=is_comparison_folder, overwrite=overwrite,
-                               protected=pipeline.input_paths(scenario), what="pvsim comparison folder")
+    out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
+                               what="pvsim comparison folder", names=TABLE_FILES)
+    try:
+        with claim_folder(out_dir, KIND):  # locked and marked pvsim's before any work; a second writer stops now
+            return _compare(scenario, names, replications, baseline, out_dir=out_dir, workers=workers,
+                            scheduler=scheduler, progress=progress, cache_dir=cache_dir, run_fn=run_fn,
+                            figures=figures, _client=_client)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise interrupted(out_dir) from None
 
+
+def finished_runs(folder: Path) -> int:
+    """How many finished, undamaged runs lie below ``folder`` (a comparison or a sweep)."""
+    return sum(1 for manifest in Path(folder).rglob("rep*/pvsim-manifest.json")
+               if _is_complete_run(manifest.parent))
+
+
+def _is_complete_run(folder: Path) -> bool:
+    try:
+        verify_folder(folder, RUN_KIND)
+    except InputError:
+        return False
+    return True
+
+
+def interrupted(folder: Path) -> Interrupted:
+    """The one line of a Ctrl-C on a comparison or a sweep: what was kept, and how to go on."""
+    n = finished_runs(folder)
+    kept = f"{n} finished run(s) kept in {folder}; the same command resumes from them" if n else \
+        "no run had finished"
+    return Interrupted(f"interrupted; {kept}; no table or figure written")
+
+
+def _compare(scenario, names, replications, baseline, *, out_dir, workers, scheduler, progress, cache_dir, run_fn,
+             figures, _client) -> Comparison:
+    """:func:`compare` in its locked output folder."""
     inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
     tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(names) for r in range(replications)]
     identities = {(s, r): _run_identity(s, r, seed, inputs, settings) for s, r, seed in tasks}
@@ -503,15 +557,21 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
         bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
         solutions=solutions,
     )
-    layers = _map_layers(scenario)
-    _write_tables(comparison, scenario, prepared.input_files)
-    write_as_run(out_dir, scenario, layers)
+    maps = {s: built[(s, 0)] for s in names}
+    layers = county_layers(scenario)
     if figures:
-        from .plotting.compare import write_figures
-
-        maps = {s: built[(s, 0)] for s in names}
         _status(progress, "drawing the figures ...")
-        comparison.figures = write_figures(comparison, prepared.sites, maps, out_dir, layers=layers)
+
+    def fill(tmp: Path) -> None:  # tables, figures and the scenario as run are committed together, manifest last
+        _write_tables(comparison, scenario, tmp, prepared.input_files)
+        write_as_run(tmp, scenario, layers)
+        if figures:
+            from .plotting.compare import write_figures
+
+            drawn = write_figures(comparison, prepared.sites, maps, tmp, layers=layers)
+            comparison.figures = [out_dir / p.name for p in drawn]
+
+    atomic_folder(out_dir, fill, kind=KIND)
     return comparison
 
 
@@ -526,18 +586,19 @@ def _replaced(out_dir: Path, names: list[str], replications: int) -> dict | None
     return None if before == {"strategies": list(names), "replications": replications} else before
 
 
-def write_as_run(out_dir: Path, scenario, layers: dict | None) -> None:
-    """``scenario.yaml`` (the scenario as run) and ``layers.gpkg`` (its map layers) into a comparison or sweep
-    folder, each atomically, so that its report renders from the folder alone."""
+def write_as_run(folder: Path, scenario, layers: dict | None) -> None:
+    """``scenario.yaml`` (the scenario as run) and ``layers.gpkg`` (its map layers) into the files of a comparison
+    or sweep being written (the temporary folder of :func:`sim._io.atomic_folder`, so that they are listed in its
+    manifest), so that its report renders from the folder alone."""
     from .results import AS_RUN_FILE, LAYERS_FILE, write_layers
     from .scenario import as_run_yaml
 
-    atomic_write(out_dir / AS_RUN_FILE, as_run_yaml(scenario))
+    write_text(folder / AS_RUN_FILE, as_run_yaml(scenario))
     if layers:
-        atomic_folder(out_dir, lambda tmp: write_layers(layers, tmp / LAYERS_FILE), stale=(LAYERS_FILE,))
+        write_layers(layers, folder / LAYERS_FILE)
 
 
-def _map_layers(scenario) -> dict | None:
+def county_layers(scenario) -> dict | None:
     """The county's boundary and other map layers for the build maps (None when they cannot be read)."""
     from .sites import map_layers
 
@@ -547,14 +608,13 @@ def _map_layers(scenario) -> dict | None:
         return None
 
 
-def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = None) -> None:
-    out = comparison.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+def _write_tables(comparison: Comparison, scenario, out: Path, inputs: list[dict] | None = None) -> None:
+    """The tables of ``comparison`` (:data:`TABLE_FILES`) into the folder ``out``."""
     table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
                       for stat in ("mean", "ci95_low", "ci95_high")}
-    atomic_write(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
-    atomic_write(out / "paired_differences.csv", paired_csv(comparison.paired))
-    atomic_write(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
+    write_text(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
+    write_text(out / "paired_differences.csv", paired_csv(comparison.paired))
+    write_text(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
         ("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)))
     doc = {
         "scenario": scenario.name,
@@ -578,7 +638,11 @@ def _write_tables(comparison: Comparison, scenario, inputs: list[dict] | None = 
         "optimisation": {name: sol.record() for name, sol in sorted(comparison.solutions.items())},
         "replaced": comparison.replaced,
     }
-    atomic_write(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    write_text(out / "comparison.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def paired_csv(paired: pd.DataFrame) -> str:
@@ -593,12 +657,16 @@ def read_comparison(out_dir: str | Path) -> Comparison:
     """Load a comparison folder written by :func:`compare` (``comparison.json``, ``comparison.csv``,
     ``paired_differences.csv``, ``annual_bands.csv``); raises :class:`InputError` naming what is missing."""
     out_dir = Path(out_dir).expanduser()
-    needed = ("comparison.json", "comparison.csv", "paired_differences.csv", "annual_bands.csv")
-    missing = [f for f in needed if not (out_dir / f).is_file()]
+    files = verify_folder(out_dir, KIND, "pvsim comparison folder")["files"]
+    missing = [f for f in TABLE_FILES if f not in files]
     if missing:
         raise InputError(f"not a complete pvsim comparison folder: missing {', '.join(missing)}", file=out_dir,
-                         field="FOLDER", allowed="a folder written by 'pvsim compare'")
-    doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+                         field="FOLDER", allowed="a folder written by 'pvsim compare' (run it again to finish)")
+    try:
+        doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=out_dir / "comparison.json",
+                         allowed="run 'pvsim compare' again") from None
     table = pd.read_csv(out_dir / "comparison.csv", dtype={"strategy": str}).set_index("strategy")
     figures = sorted(out_dir.glob("*.png"))
     return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -445,6 +444,9 @@ def check_crs(gdf: gpd.GeoDataFrame, file: Path | str, what: str) -> None:
         raise InputError(f"the {what} layer has no CRS", file=file, field="crs",
                          allowed="a layer with a declared CRS (e.g. EPSG:4326 or a UTM / CGCS2000 zone), or declare "
                                  f"it with data.{what.split()[0].rstrip('s')}s_crs")
+    if len(gdf) and (gdf.geometry.isna() | gdf.geometry.is_empty).all():
+        raise InputError(f"every geometry of the {what} layer is empty or null", file=file, field="geometry",
+                         value=f"{len(gdf)} rows", allowed="a layer whose features have geometries")
     if gdf.crs.is_geographic and len(gdf):
         minx, miny, maxx, maxy = gdf.total_bounds
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
@@ -771,21 +773,23 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
     layers = _template_layers(lon, lat)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def write_gpkg(tmp: Path) -> None:
-        named = tmp.with_suffix(".gpkg")  # GDAL wants the extension; atomic_write's rename makes it county.gpkg
-        try:
-            for name, layer in layers.items():
-                extra = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
-                layer.to_file(named, layer=name, driver="GPKG", **extra)
-            os.replace(named, tmp)
-        finally:
-            named.unlink(missing_ok=True)
+    def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
+        for name, layer in layers.items():
+            extra = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
+            layer.to_file(tmp, layer=name, driver="GPKG", **extra)
 
     t = layers["transformers"]
     ledger = pd.DataFrame(t.drop(columns="geometry"))
     ledger.insert(1, "lon", t.geometry.x.round(7))
     ledger.insert(2, "lat", t.geometry.y.round(7))
-    paths = [atomic_write(folder / "county.gpkg", write_gpkg),
-             atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")),
-             atomic_write(folder / "scenario.yaml", TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat)))]
+    paths: list[Path] = []
+    try:  # all three or none: the files are new (checked above), so removing what was written loses nothing
+        paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
+        paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
+        paths.append(atomic_write(folder / "scenario.yaml",
+                                  TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
     return paths

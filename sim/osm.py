@@ -21,8 +21,6 @@ Ids are ``way_<id>`` or ``relation_<id>``: unique in an extract, and within the 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +33,7 @@ import yaml
 from pyproj import CRS
 
 from ._config import SITE_TYPES, TABLES
+from ._io import atomic_write, remove_temporaries
 from .errors import InputError
 from .sites import utm_epsg
 
@@ -322,10 +321,8 @@ def import_osm(extract: str | Path, out_dir: str | Path, tags_file: str | Path |
         raise InputError("the output GeoPackage already exists", file=target, field="--out",
                          allowed="a folder without sites.gpkg (pvsim import-osm never replaces one: move or delete it)")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".sites.gpkg.", dir=out) as tmp:  # GDAL wants the .gpkg extension
-        staged = Path(tmp) / "sites.gpkg"
-        sites.to_file(staged, layer="sites", driver="GPKG", engine="pyogrio")
-        os.chmod(staged, 0o644)
-        os.replace(staged, target)
+    remove_temporaries(out, target.name)  # leftovers of a killed import into the same folder
+    # a temporary file beside the target (it keeps the .gpkg suffix GDAL wants), renamed into place when complete
+    atomic_write(target, lambda tmp: sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio"))
     report.out = target
     return report

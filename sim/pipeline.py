@@ -32,6 +32,7 @@ from . import accounting, carbon, energy, grid, inputs, planning, programme, str
 from . import sites as sitesmod
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
+from ._io import is_regular_file
 from .errors import InputError
 from .labels import in_currency, quantity
 from .planning import PlanInputs
@@ -123,6 +124,9 @@ def inputs_sha256(scenario: Scenario) -> str:
     for p in input_paths(scenario):
         h.update(p.name.encode())
         if p.exists():
+            if not is_regular_file(p):  # /dev/zero or a FIFO would be read forever
+                raise InputError("not a plain file (a device, a FIFO or a socket is never read)", file=p,
+                                 allowed="a data file")
             with open(p, "rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)

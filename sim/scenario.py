@@ -18,7 +18,6 @@ import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ._config import MOUNTS, SITE_TYPES, Mount, SiteType, StrictModel  # noqa: F401  (re-exported)
@@ -26,6 +25,8 @@ from .carbon import CarbonConfig
 from .rollout import OperationConfig, RolloutConfig
 from .economics import EconomicsConfig
 from .energy import SystemConfig
+from ._io import is_regular_file
+from ._yaml import load_yaml, quote_hint
 from .errors import InputError
 from .inputs import column_names, parse_crs
 from .planning import PlanningConfig
@@ -330,13 +331,11 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
         raise InputError("scenario file not found", file=path)
     if path.is_dir():
         raise InputError("expected a scenario YAML file, got a folder", file=path)
+    if not is_regular_file(path):
+        raise InputError("not a plain file (a device, a FIFO or a socket is never read)", file=path,
+                         allowed="a scenario YAML file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"YAML syntax error at {where}{problem}", file=path) from None
+        raw, surprises = load_yaml(path.read_text(encoding="utf-8"), file=path)
     except UnicodeDecodeError:
         raise InputError("not a text (UTF-8) file", file=path) from None
     if raw is None:
@@ -344,7 +343,10 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     if not isinstance(raw, dict):
         raise InputError("a scenario must be a mapping of keys to values", file=path, value=type(raw).__name__)
     given = {k: v for k, v in overrides.items() if v is not None}
-    scenario = scenario_from_dict(merge_changes(raw, given), path=path)
+    try:
+        scenario = scenario_from_dict(merge_changes(raw, given), path=path)
+    except InputError as exc:
+        raise quote_hint(exc, surprises) from None
     scenario._overrides = dotted(given)
     return scenario
 
@@ -396,10 +398,7 @@ def parse_assignment(text: str, option: str = "--set") -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key:
         raise InputError("expected KEY=VALUE", field=option, value=text, allowed="e.g. rollout.crews=12")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        raise InputError("the value is not valid YAML", field=f"{option} {key}", value=value) from None
+    parsed = load_yaml(value, field=f"{option} {key}")[0] if value.strip() else None
     if value.strip() == "":
         raise InputError("no value given", field=f"{option} {key}", value=text, allowed="KEY=VALUE")
     return key, parsed
@@ -481,6 +480,8 @@ def as_run_yaml(scenario: Scenario, *, strategy: str | None = None, seed: int | 
     """:func:`as_run` as the text of ``scenario.yaml`` in an output folder: a scenario file that ``pvsim run``
     accepts as it is and that gives the same run. Deterministic (no time stamp): the same scenario gives the same
     bytes."""
+    import yaml
+
     header = (f"# The scenario {scenario.name} exactly as pvsim ran it: every key (defaults included), the changes of\n"
               "# --set / --param applied (summary.json lists them as overrides) and file paths made absolute.\n")
     return header + yaml.safe_dump(as_run(scenario, strategy=strategy, seed=seed), sort_keys=False,
@@ -594,3 +595,4 @@ def reference_markdown() -> str:
         cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
         lines.append("| `" + cells[0] + "` | " + " | ".join(cells[1:]) + " |")
     return "\n".join(lines) + "\n"
+

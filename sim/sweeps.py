@@ -23,6 +23,7 @@ Output folder (``out_dir``)::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import re
@@ -32,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from . import experiment, pipeline, stats
-from ._io import atomic_write, check_out_folder
+from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, verify_folder
 from .errors import InputError
 from .metrics import METRICS, printed
 from .results import csv_text, jsonable
@@ -70,16 +70,22 @@ def parse_param(text: str) -> tuple[str, list]:
     if not items:
         raise InputError("empty list of values", field=f"--param {key}", value=text,
                          allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12")
-    try:
-        return key, [yaml.safe_load(v) for v in items]
-    except yaml.YAMLError:
-        raise InputError("a value is not valid YAML", field=f"--param {key}", value=values) from None
+    from ._yaml import load_yaml
+
+    return key, [load_yaml(v, field=f"--param {key}")[0] for v in items]
 
 
 def _label(changes: dict[str, Any]) -> str:
     """A folder-safe label of a variant, e.g. ``rollout.crews=4+grid.hosting_share_percent=100``."""
     text = "+".join(f"{k}={v}" for k, v in changes.items())
-    return re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+    label = re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
+    if len(label) > MAX_LABEL:  # a folder name must fit the file system (255 bytes); the hash keeps labels distinct
+        label = f"{label[:MAX_LABEL - 13]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return label
+
+
+MAX_LABEL = 120
+"""Longest variant label (it names the variant's folder)."""
 
 
 def make_variants(scenario, params: dict[str, list]) -> list[tuple[str, dict[str, Any], object]]:
@@ -113,26 +119,46 @@ def sweep(scenario, params: dict[str, list], strategies: list[str] | None = None
     replications = experiment.check_replications(replications)
     experiment.check_workers(workers, scheduler)
     variants = make_variants(scenario, params)
-    out_dir = check_out_folder(out_dir, is_ours=is_sweep_folder, overwrite=overwrite,
-                               protected=pipeline.input_paths(scenario), what="pvsim sweep folder")
+    out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
+                               what="pvsim sweep folder", names=TABLE_FILES)
+    try:
+        return _sweep(scenario, params, variants, names, replications, out_dir=out_dir, workers=workers,
+                      scheduler=scheduler, progress=progress, cache_dir=cache_dir, figures=figures)
+    except KeyboardInterrupt:
+        raise experiment.interrupted(out_dir) from None
+
+
+def _sweep(scenario, params, variants, names, replications, *, out_dir, workers, scheduler, progress, cache_dir,
+           figures) -> Sweep:
+    """:func:`sweep` in its locked output folder."""
     comparisons = {}
     n_tasks = len(variants) * len(names) * replications
-    with contextlib.ExitStack() as stack:
+    with claim_folder(out_dir, KIND), contextlib.ExitStack() as stack:  # locked and marked before any work
         client = stack.enter_context(experiment.dask_client(workers, scheduler, n_tasks))
         for label, _, variant in variants:
             comparisons[label] = experiment.compare(
                 variant, names, replications, out_dir=out_dir / "variants" / label, progress=progress,
                 cache_dir=cache_dir, figures=False, _client=client)
-    result = _assemble(params, variants, comparisons, names, replications, out_dir)
-    _write(result, scenario)
-    if figures:
-        result.figures = _figures(result, comparisons)
+        stack.close()  # the cluster is not needed for the tables and figures
+        result = _assemble(params, variants, comparisons, names, replications, out_dir)
+
+        def fill(tmp: Path) -> None:  # tables and figures are committed together, with the manifest last
+            _write(result, scenario, tmp)
+            if figures:
+                result.figures = [out_dir / p.name for p in _figures(result, comparisons, tmp)]
+
+        atomic_folder(out_dir, fill, kind=KIND)
     return result
 
 
+KIND = "sweep"
+"""Kind of pvsim's manifest of a sweep folder (:mod:`sim._io`)."""
+TABLE_FILES = ("sweep_runs.csv", "sweep_summary.csv", "sweep_paired.csv", "sweep.json")
+
+
 def is_sweep_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a sweep (finished, or interrupted with some variant started)."""
-    return (folder / "sweep.json").is_file() or (folder / "variants").is_dir()
+    """Whether ``folder`` carries pvsim's manifest of a sweep (finished, or interrupted with variants to reuse)."""
+    return is_pvsim_folder(Path(folder), KIND)
 
 
 def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sweep:
@@ -166,14 +192,13 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
                  currency=next(iter(comparisons.values())).currency)
 
 
-def _write(result: Sweep, scenario) -> None:
-    out = result.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+def _write(result: Sweep, scenario, out: Path) -> None:
+    """The tables of ``result`` (:data:`TABLE_FILES`) into the folder ``out``."""
     # plain decimals, each metric with the decimals of the metric table (as the comparison's CSV files)
-    atomic_write(out / "sweep_runs.csv", csv_text(result.runs, {n: m.csv_decimals for n, m in METRICS.items()}))
-    atomic_write(out / "sweep_summary.csv", csv_text(result.summary, {
+    experiment.write_text(out / "sweep_runs.csv", csv_text(result.runs, {n: m.csv_decimals for n, m in METRICS.items()}))
+    experiment.write_text(out / "sweep_summary.csv", csv_text(result.summary, {
         f"{n}_{stat}": m.csv_decimals for n, m in METRICS.items() for stat in ("mean", "ci95_low", "ci95_high")}))
-    atomic_write(out / "sweep_paired.csv", experiment.paired_csv(result.paired))
+    experiment.write_text(out / "sweep_paired.csv", experiment.paired_csv(result.paired))
     doc = {
         "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
         "overrides": scenario.overrides, "inputs": pipeline.input_files(scenario),
@@ -183,8 +208,8 @@ def _write(result: Sweep, scenario) -> None:
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication seed",
         "summary": result.summary.to_dict(orient="records"), "paired": result.paired.to_dict(orient="records"),
     }
-    atomic_write(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
-    experiment.write_as_run(out, scenario, experiment._map_layers(scenario))
+    experiment.write_text(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+    experiment.write_as_run(out, scenario, experiment.county_layers(scenario))
 
 
 PAIRED_TITLE = "label.sweep_paired_title"
@@ -210,12 +235,16 @@ def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
     """Load a finished sweep folder: the :class:`Sweep` (without its runs' figures), the comparison of every variant
     (:func:`sim.experiment.read_comparison`) and ``sweep.json``; raises :class:`InputError` naming what is missing."""
     out_dir = Path(out_dir).expanduser()
-    missing = [f for f in ("sweep.json", "sweep_runs.csv", "sweep_summary.csv", "sweep_paired.csv")
-               if not (out_dir / f).is_file()]
+    files = verify_folder(out_dir, KIND, "pvsim sweep folder")["files"]
+    missing = [f for f in TABLE_FILES if f not in files]
     if missing:
         raise InputError(f"not a finished pvsim sweep folder: missing {', '.join(missing)}", file=out_dir,
                          field="FOLDER", allowed="a folder written by 'pvsim sweep' (rerun it to finish)")
-    doc = json.loads((out_dir / "sweep.json").read_text(encoding="utf-8"))
+    try:
+        doc = json.loads((out_dir / "sweep.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=out_dir / "sweep.json",
+                         allowed="run 'pvsim sweep' again") from None
     variants = pd.DataFrame(doc["variants"])
     labels = list(variants["variant"])
     text = {"variant": str, "strategy": str, "base_variant": str}
@@ -230,14 +259,14 @@ def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
     return result, comparisons, doc
 
 
-def _figures(result: Sweep, comparisons: dict) -> list[Path]:
-    """Per strategy, the comparison figures with the variants in place of strategies."""
+def _figures(result: Sweep, comparisons: dict, folder: Path) -> list[Path]:
+    """Per strategy, the comparison figures with the variants in place of strategies, drawn into ``folder``."""
     from .plotting.compare import plot_bands, plot_metric_bars, plot_paired_differences
 
     labels = list(result.variants["variant"])
     paths = []
     for strategy in result.strategies:
-        stem = result.out_dir / f"sweep_{experiment.strategy_dirname(strategy)}"
+        stem = folder / f"sweep_{experiment.strategy_dirname(strategy)}"
         table, paired = strategy_view(result, strategy)
         paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png"),
                                       result.currency))

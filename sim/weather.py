@@ -248,6 +248,12 @@ def _check_location(latitude: float, longitude: float, altitude: float, file=Non
         raise InputError("altitude out of range", file=file, field="altitude", value=altitude, allowed="-500 .. 9000 m")
 
 
+MIN_PEAK_GHI_W_PER_M2 = 300.0
+"""Lowest plausible highest hourly GHI of a year [W/m^2]. A clear summer noon gives 600-1100 W/m^2 at any latitude
+below the polar circles (and above 400 W/m^2 well beyond them); a year whose peak is below this is kW/m^2 (peak
+about 1) or another unit, not weather."""
+
+
 def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
     """Check and repair an hourly weather table; returns a new DataFrame (the input is not modified).
 
@@ -256,6 +262,8 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
     - temperatures in tenths of a degree (mean |temp_air| > 60) are divided by 10, with an InputWarning;
     - NaN gaps of up to 3 hours are interpolated (InputWarning saying how many); longer gaps raise InputError;
     - ``ghi`` above 1500 W/m^2 or negative irradiance beyond -10 W/m^2 raises InputError (small negatives -> 0);
+    - a year whose highest hourly ``ghi`` is below :data:`MIN_PEAK_GHI_W_PER_M2` raises InputError (kW/m^2 written
+      as W/m^2 would otherwise give a silent 0 kWh/kWp);
     - ``pressure`` in mbar/hPa (median < 2000) is converted to Pa, with an InputWarning.
     """
     missing = [c for c in COLUMNS if c not in data.columns]
@@ -312,6 +320,11 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
     if ghi_max > MAX_GHI_W_PER_M2:
         raise InputError("ghi above the physical limit", file=file, field="ghi", value=ghi_max,
                          allowed=f"0 .. {MAX_GHI_W_PER_M2:g} W/m2 (hourly means, not Wh per day or kJ)")
+    if not ghi_max >= MIN_PEAK_GHI_W_PER_M2:
+        raise InputError("ghi far below daylight levels all year (kW/m2 written as W/m2?)", file=file, field="ghi",
+                         value=f"highest hour {ghi_max:g}",
+                         allowed=f"hourly means in W/m2: the year's highest hour is at least "
+                         f"{MIN_PEAK_GHI_W_PER_M2:g} W/m2 anywhere people live (normally 700 .. 1200)")
     for col in ("ghi", "dni", "dhi"):
         low = float(df[col].min())
         if low < -10:

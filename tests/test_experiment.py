@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 import sim
+from sim._io import sha256_of, write_manifest
 from sim.errors import InputError
 from sim.experiment import (
     LOCAL_SCHEDULER_KWARGS,
@@ -259,8 +260,11 @@ def test_resume_computes_only_missing_or_stale_runs(reference, scenario, cluster
     # an interrupted comparison: three finished runs, one of them from other inputs, and a half-written one
     for strategy, rep in ((STRATEGIES[0], 0), (STRATEGIES[0], 1), (STRATEGIES[1], 0)):
         shutil.copytree(run_dir(reference.out_dir, strategy, rep), run_dir(out, strategy, rep))
+    write_manifest(out, "comparison", {}, state="writing")  # the mark of a comparison that never finished
     stale = run_dir(out, STRATEGIES[0], 1) / "run.json"
     stale.write_text(stale.read_text().replace('"inputs_sha256": "', '"inputs_sha256": "0'))
+    files = {f: sha256_of(stale.parent / f) for f in ("run.json", "summary.json", "annual.csv", "built.csv")}
+    write_manifest(stale.parent, "comparison-run", files)  # a finished run of other inputs, not a damaged one
     half_written = run_dir(out, STRATEGIES[1], 1).with_name(".pvsim-tmp-rep1-abc123")  # killed new run
     half_written.mkdir()
     half_rewritten = run_dir(out, STRATEGIES[0], 1) / ".pvsim-tmp-write-abc123"  # killed rewrite of a run
@@ -363,7 +367,7 @@ def test_compare_refuses_the_scenarios_folder_and_foreign_folders(scenario, tmp_
 
 
 def test_a_rewritten_run_keeps_the_users_files(tiny_run, tmp_path):
-    from sim.experiment import is_comparison_folder, run_task, write_run
+    from sim.experiment import _is_done, is_comparison_folder, run_task, write_run
 
     _, result = tiny_run
     payload = run_task(None, "max_yield", 1, run_fn=lambda prepared, strategy, seed: result)
@@ -372,7 +376,8 @@ def test_a_rewritten_run_keeps_the_users_files(tiny_run, tmp_path):
     (folder / "notes.md").write_text("looked at this one")
     write_run(folder, payload, {"seed": 2})
     assert (folder / "notes.md").read_text() == "looked at this one"
-    assert json.loads((folder / "run.json").read_text()) == {"seed": 2} and is_comparison_folder(tmp_path)
+    assert json.loads((folder / "run.json").read_text()) == {"seed": 2} and not is_comparison_folder(tmp_path)
+    assert _is_done(folder, {"seed": 2}) and not _is_done(folder, {"seed": 1})
     annual = (folder / "annual.csv").read_text()
     assert not re.search(r"\d[eE][+-]\d", annual) and (folder / "built.csv").stat().st_size > 0
 

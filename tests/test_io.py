@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 import sim.results as results
-from sim._io import TMP_PREFIX, atomic_folder, atomic_write, check_out_folder
+from sim._io import MANIFEST, TMP_PREFIX, atomic_folder, atomic_write, check_out_folder
 from sim.cli import main
 from sim.errors import InputError
 from sim.results import OUTPUT_FILES, is_run_folder
@@ -50,7 +50,7 @@ def test_rewrite_replaces_own_files_keeps_others_and_drops_stale_own_files(tmp_p
     (folder / "notes.md").write_text("mine")
     (folder / "sub").mkdir()
     (folder / "sub" / "x.txt").write_text("mine too")
-    atomic_folder(folder, lambda tmp: (tmp / "a.csv").write_text("new"), stale=("a.csv", "optional.csv"))
+    atomic_folder(folder, lambda tmp: (tmp / "a.csv").write_text("new"))
     assert (folder / "a.csv").read_text() == "new"
     assert not (folder / "optional.csv").exists()  # pvsim's own file of the earlier write, not written now
     assert (folder / "notes.md").read_text() == "mine" and (folder / "sub" / "x.txt").read_text() == "mine too"
@@ -67,8 +67,9 @@ def test_an_interrupted_rewrite_keeps_the_old_files(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        atomic_folder(folder, interrupted, stale=("a.csv", "b.csv"))
-    assert {p.name: p.read_text() for p in folder.iterdir()} == {"a.csv": "old", "b.csv": "old", "notes.md": "mine"}
+        atomic_folder(folder, interrupted)
+    assert {p.name: p.read_text() for p in folder.iterdir() if p.name != MANIFEST} == {
+        "a.csv": "old", "b.csv": "old", "notes.md": "mine"}
     assert _no_temporaries(tmp_path, folder)
 
 
@@ -78,7 +79,7 @@ def test_leftovers_of_a_killed_write_are_cleaned_up_and_nothing_else(tmp_path):
     (folder / (TMP_PREFIX + "write-dead")).mkdir()  # what a SIGKILL during a write leaves
     (folder / ".hidden_user_file").write_text("mine")
     atomic_folder(folder, lambda tmp: (tmp / "a.csv").write_text("2"))
-    assert sorted(p.name for p in folder.iterdir()) == [".hidden_user_file", "a.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [".hidden_user_file", "a.csv", MANIFEST]
 
 
 def test_out_folder_checks(tmp_path):
@@ -87,20 +88,20 @@ def test_out_folder_checks(tmp_path):
     for p in (scenario, data):
         p.parent.mkdir()
         p.write_text("x")
-    never = lambda folder: False  # noqa: E731
     for out in (scenario.parent, data, data.parent):
         for overwrite in (False, True):
             with pytest.raises(InputError, match="never writes among its inputs"):
-                check_out_folder(out, is_ours=never, overwrite=overwrite, protected=[scenario, data])
+                check_out_folder(out, kind="run", overwrite=overwrite, protected=[scenario, data])
     foreign = tmp_path / "foreign"
     foreign.mkdir()
-    assert check_out_folder(foreign, is_ours=never) == foreign  # empty: fine
+    assert check_out_folder(foreign, kind="run") == foreign  # empty: fine
     (foreign / "thesis.docx").write_text("x")
     with pytest.raises(InputError, match="not empty and is not a pvsim run folder.*--overwrite"):
-        check_out_folder(foreign, is_ours=never)
-    assert check_out_folder(foreign, is_ours=never, overwrite=True) == foreign
-    assert check_out_folder(foreign, is_ours=lambda f: True) == foreign
-    assert check_out_folder(tmp_path / "new" / "run", is_ours=never) == tmp_path / "new" / "run"
+        check_out_folder(foreign, kind="run")
+    assert check_out_folder(foreign, kind="run", overwrite=True) == foreign
+    atomic_folder(foreign, lambda tmp: (tmp / "a.csv").write_text("1"), kind="run")
+    assert check_out_folder(foreign, kind="run") == foreign  # now it carries a run manifest
+    assert check_out_folder(tmp_path / "new" / "run", kind="run") == tmp_path / "new" / "run"
 
 
 # --------------------------------------------------------------------------------------------- run folders

@@ -535,10 +535,13 @@ def test_sweep_report(sweep_folder, capsys):
 
 def test_unfinished_sweep_report_names_what_is_missing(tmp_path, capsys):
     """An interrupted sweep (variants started, no sweep.json yet) is told as a sweep, and refused in one line."""
+    from sim._io import write_manifest
+
     (tmp_path / "sweep" / "variants").mkdir(parents=True)
+    write_manifest(tmp_path / "sweep", "sweep", {}, state="writing")  # the mark pvsim sweep puts first
     assert main(["report", str(tmp_path / "sweep")]) == 2
     err = capsys.readouterr().err
-    assert "not a finished pvsim sweep folder" in err and "sweep.json" in err and "Traceback" not in err
+    assert "not a finished pvsim sweep folder" in err and "run the command again" in err and "Traceback" not in err
     assert not (tmp_path / "sweep" / REPORT_NAME).exists()
 
 

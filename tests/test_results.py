@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim._io import atomic_folder, atomic_write, current_umask
+from sim._io import MANIFEST, atomic_folder, atomic_write, current_umask, sha256_of, write_manifest
 from sim.errors import InputError
 from sim.results import (
     OPTIONAL_FILES,
@@ -131,6 +131,11 @@ def test_read_run_names_a_missing_schema_column(written, tmp_path):
         (copy / f.name).write_bytes(f.read_bytes())
     annual = pd.read_csv(copy / "annual.csv").drop(columns="revenue_cny")
     annual.to_csv(copy / "annual.csv", index=False)
+    with pytest.raises(InputError, match="annual.csv: damaged: its content differs from what pvsim wrote"):
+        read_run(copy)  # the manifest catches the change first
+    # as another pvsim version would write it: the manifest matches, the schema does not
+    files = {f.name: sha256_of(f) for f in copy.iterdir() if f.is_file() and f.name != MANIFEST and not f.name.startswith(".")}
+    write_manifest(copy, "run", files)
     with pytest.raises(InputError, match="revenue_cny"):
         read_run(copy)
     back = read_run(written)
@@ -182,4 +187,4 @@ def test_atomic_folder_keeps_the_previous_folder_on_error(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         atomic_folder(folder, fails)
     assert (folder / "x.csv").read_text() == "1" and [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert [p.name for p in folder.iterdir()] == ["x.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["pvsim-manifest.json", "x.csv"]

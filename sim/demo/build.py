@@ -66,16 +66,24 @@ def make_demo_county(path, *, n_sites: int = 3500, seed: int = 20260101, center_
 
 
 def _write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, int]:
-    """Write the layers to a new GeoPackage in the order of `LAYERS`; returns the number of features of each."""
+    """Write the layers to a GeoPackage in the order of `LAYERS`; returns the number of features of each.
+
+    The file is written under a temporary name and renamed into place when complete (:func:`sim._io.atomic_write`):
+    a killed generator leaves no half-written file, and an existing file at ``path`` stays whole until then (the
+    CLI refuses an existing file before any work: it may hold layers the user added)."""
+    from .._io import atomic_write, remove_temporaries
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
+    remove_temporaries(path.parent, path.name)  # leftovers of a killed generator of the same file
     counts = {}
-    for name in LAYERS:
-        gdf = layers[name]
-        gdf.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
-        counts[name] = len(gdf)
+
+    def write(tmp: Path) -> None:
+        for name in LAYERS:
+            layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            counts[name] = len(layers[name])
+
+    atomic_write(path, write)
     return counts
 
 
