@@ -11,6 +11,7 @@ import pandas as pd
 
 import sim
 from sim import energy, experiment, provenance
+from sim._io import atomic_folder
 
 
 def test_version_is_the_package_metadata_with_the_commit():
@@ -47,10 +48,13 @@ def test_a_stored_run_is_redone_when_the_code_changes(tmp_path, monkeypatch):
     identity = experiment._run_identity("max_yield", 0, 7, "in", "set")
     assert identity["code_sha256"] == provenance.code_sha256()
     folder = tmp_path / "rep0"
-    folder.mkdir()
-    for name in experiment.RUN_FILES:
-        (folder / name).write_text("x")
-    (folder / "run.json").write_text(json.dumps(identity))
+
+    def fill(tmp):
+        for name in experiment.RUN_FILES:
+            (tmp / name).write_text("x")
+        (tmp / "run.json").write_text(json.dumps(identity))
+
+    atomic_folder(folder, fill, kind=experiment.RUN_KIND)  # a finished run, as pvsim commits it
     assert experiment._is_done(folder, identity)
     monkeypatch.setattr(experiment, "code_sha256", lambda: "other code")
     assert not experiment._is_done(folder, experiment._run_identity("max_yield", 0, 7, "in", "set"))

@@ -149,10 +149,11 @@ def test_warnings_box_lists_saturated_resources_and_missed_milestones(report):
 
 
 def test_report_without_scenario_or_layers_still_renders(run_folder, tmp_path):
-    old = tmp_path / "old"  # a folder written before runs kept their scenario and layers
-    shutil.copytree(run_folder, old)
-    (old / "scenario.yaml").unlink()
-    (old / "layers.gpkg").unlink()
+    old = tmp_path / "old"  # a run written without its scenario and layers (as through the API before they were kept)
+    result = sim.read_run(run_folder)
+    result.scenario_as_run, result.layers = None, None
+    result.write(old)
+    assert not (old / "scenario.yaml").exists() and not (old / "layers.gpkg").exists()
     out = write_report(old, out=tmp_path / "bare.html")
     text = out.read_text(encoding="utf-8")
     assert "--scenario" in text  # says why the programme and the assumptions are missing
