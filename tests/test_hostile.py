@@ -511,7 +511,7 @@ def test_a_worker_ignores_ctrl_c_after_setup():
 def test_local_workers_leave_ctrl_c_to_pvsim():
     import signal
 
-    from sim.experiment import _dask_client
+    from sim.experiment import dask_client as _dask_client
 
     with _dask_client(1, None, 1) as client:
         ignored = client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
