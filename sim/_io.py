@@ -32,7 +32,7 @@ import shutil
 import signal
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from .errors import InputError
@@ -209,6 +209,24 @@ def verify_folder(folder: str | Path, kind: str, what: str = "pvsim output folde
 _HELD: dict[str, list] = {}
 """Locks this process holds: real path -> [file descriptor, depth] (a held lock is re-entered, not re-taken)."""
 
+
+
+def read_finished(folder: str | Path, kind: str, what: str, tables: Sequence[str], document: str,
+                  command: str) -> dict:
+    """The JSON ``document`` of a finished ``kind`` folder (a comparison, a sweep) whose manifest is complete and
+    lists every file of ``tables``; otherwise an :class:`InputError` naming what is missing or damaged and saying to
+    run ``command`` again."""
+    folder = Path(folder)
+    files = verify_folder(folder, kind, what)["files"]
+    missing = [f for f in tables if f not in files]
+    if missing:
+        raise InputError(f"not a finished {what}: missing {', '.join(missing)}", file=folder, field="FOLDER",
+                         allowed=f"a folder written by '{command}' (run it again to finish)")
+    try:
+        return json.loads((folder / document).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=folder / document,
+                         allowed=f"run '{command}' again") from None
 
 def _make_folder(folder: Path, field: str) -> bool:
     """Create ``folder`` (and its parents); whether it was created. A failure is one :class:`InputError`."""

@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 from . import pipeline
-from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, remove_temporaries, verify_folder
+from ._io import (atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, read_finished, remove_temporaries,
+                  verify_folder)
 from .economics import discount_factor
 from .errors import InputError, Interrupted
 from .metrics import METRICS, Metric, in_currency, printed
@@ -657,16 +658,7 @@ def read_comparison(out_dir: str | Path) -> Comparison:
     """Load a comparison folder written by :func:`compare` (``comparison.json``, ``comparison.csv``,
     ``paired_differences.csv``, ``annual_bands.csv``); raises :class:`InputError` naming what is missing."""
     out_dir = Path(out_dir).expanduser()
-    files = verify_folder(out_dir, KIND, "pvsim comparison folder")["files"]
-    missing = [f for f in TABLE_FILES if f not in files]
-    if missing:
-        raise InputError(f"not a complete pvsim comparison folder: missing {', '.join(missing)}", file=out_dir,
-                         field="FOLDER", allowed="a folder written by 'pvsim compare' (run it again to finish)")
-    try:
-        doc = json.loads((out_dir / "comparison.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=out_dir / "comparison.json",
-                         allowed="run 'pvsim compare' again") from None
+    doc = read_finished(out_dir, KIND, "pvsim comparison folder", TABLE_FILES, "comparison.json", "pvsim compare")
     table = pd.read_csv(out_dir / "comparison.csv", dtype={"strategy": str}).set_index("strategy")
     figures = sorted(out_dir.glob("*.png"))
     return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from . import experiment, pipeline, stats
-from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, verify_folder
+from ._io import atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, read_finished
 from .errors import InputError
 from .metrics import METRICS, printed
 from .results import csv_text, jsonable
@@ -235,16 +235,7 @@ def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
     """Load a finished sweep folder: the :class:`Sweep` (without its runs' figures), the comparison of every variant
     (:func:`sim.experiment.read_comparison`) and ``sweep.json``; raises :class:`InputError` naming what is missing."""
     out_dir = Path(out_dir).expanduser()
-    files = verify_folder(out_dir, KIND, "pvsim sweep folder")["files"]
-    missing = [f for f in TABLE_FILES if f not in files]
-    if missing:
-        raise InputError(f"not a finished pvsim sweep folder: missing {', '.join(missing)}", file=out_dir,
-                         field="FOLDER", allowed="a folder written by 'pvsim sweep' (rerun it to finish)")
-    try:
-        doc = json.loads((out_dir / "sweep.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=out_dir / "sweep.json",
-                         allowed="run 'pvsim sweep' again") from None
+    doc = read_finished(out_dir, KIND, "pvsim sweep folder", TABLE_FILES, "sweep.json", "pvsim sweep")
     variants = pd.DataFrame(doc["variants"])
     labels = list(variants["variant"])
     text = {"variant": str, "strategy": str, "base_variant": str}
