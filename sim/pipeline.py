@@ -127,10 +127,15 @@ def inputs_sha256(scenario: Scenario) -> str:
             if not is_regular_file(p):  # /dev/zero or a FIFO would be read forever
                 raise InputError("not a plain file (a device, a FIFO or a socket is never read)", file=p,
                                  allowed="a data file")
-            with open(p, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
+            _hash_file(h, p)
     return h.hexdigest()
+
+
+def _hash_file(h, path: Path) -> None:
+    """Feed the bytes of the file ``path`` into the hash ``h``, a megabyte at a time."""
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
 
 
 def file_sha256(path: Path) -> str | None:
@@ -138,9 +143,7 @@ def file_sha256(path: Path) -> str | None:
     if not Path(path).is_file():
         return None
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    _hash_file(h, path)
     return h.hexdigest()
 
 
@@ -198,6 +201,8 @@ class Prepared:
     """The plan of each optimising strategy, with how it was solved (:func:`precompute_orders`)."""
     input_files: list[dict] = field(default_factory=list)
     """The files the run read, with their SHA-256 (:func:`input_files`; ``summary.json`` ``inputs``)."""
+    inputs_sha256: str = ""
+    """One hash of those files (:func:`inputs_sha256`; ``summary.json`` ``inputs_sha256``), read once here."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -223,6 +228,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
         time_zone=time_zone, timings=dict(steps.timings), input_files=input_files(scenario),
+        inputs_sha256=inputs_sha256(scenario),
     )
 
 
@@ -446,7 +452,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
         "weather": list(prepared.weather_sources),
         "archetypes": int(len(prepared.archetypes)),
-        "inputs_sha256": inputs_sha256(scenario),
+        "inputs_sha256": prepared.inputs_sha256 or inputs_sha256(scenario),
         "optimisation": {name: prepared.plans[name].solution.record() for name in run_strategies(scenario, strategy)
                          if name in prepared.plans},
         "overrides": scenario.overrides,

@@ -756,10 +756,8 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
               + _hosting_rows(model, layout) + _requirement_rows(model, layout, objective)
               + _curtailment_rows(model, layout, limited))
     matrix, lower, upper = _stack(blocks)
-    cost = _cost(model, layout, objective)
-    cost[layout.y0:] = _curtailment_value(model, objective)
     real = np.arange(layout.n) >= layout.y0
-    x, solution = solve_binary(cost, matrix, lower, upper, inputs.config, continuous=real)
+    x, solution = solve_binary(_cost(model, layout, objective), matrix, lower, upper, inputs.config, continuous=real)
     if x is None:
         raise PlanInfeasible(_binding_constraint(blocks, inputs.config, inputs),
                              field=f"the programme's plan ({objective})")
@@ -771,7 +769,8 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
 def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
     """The minimised cost per variable: least_cost the expected capex (earlier periods break ties), otherwise the
     negated expected CO2 or energy over the horizon of a site released in each period (waiting sites later by the
-    upgrade's lead time)."""
+    upgrade's lead time); nothing for the crossing sites; the value of a kWh a year for each transformer's estimated
+    curtailment."""
     p_done = model.expect.p_complete
     if objective == "least_cost":
         c = (model.sites["capex_cny"].to_numpy(float) * model.expect.p_contract)[:, None] * (
@@ -786,8 +785,9 @@ def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
                               discount=discount, factor=factor)
         value = (p_done * per_year)[:, None]
         parts = [-(value * now).ravel(), -(value * later)[layout.wait_idx].ravel()]
-    tail = np.zeros(layout.n - layout.z0)  # z, and y (set by the caller)
-    return np.concatenate([*parts, tail])
+    crossing = np.zeros(layout.y0 - layout.z0)
+    curtailment = np.full(layout.n - layout.y0, _curtailment_value(model, objective) if layout.n > layout.y0 else 0.0)
+    return np.concatenate([*parts, crossing, curtailment])
 
 
 def _assemble(model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray, solution: Solution,

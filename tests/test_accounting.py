@@ -435,6 +435,14 @@ def test_capex_om_and_tariffs_escalate_by_calendar_year(hand_case):
     assert flat.loc[2026, "capex_cny"] == 80_000.0 and flat["om_cny"].tolist() == pytest.approx([500.0, 1500.0])
 
 
+def _account_2025(hand_case, outcomes, downtime, *, horizon_years: int):
+    """The hand case's sites with other outcomes and downtime, from 1 January 2025, without degradation."""
+    sites, _, _, profiles, transformers = hand_case.inputs
+    return account(sites, outcomes, downtime, profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                   horizon_years=horizon_years, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                   carbon=CarbonConfig(), economics=EconomicsConfig())
+
+
 def test_capacity_online_counts_sites_commissioned_by_the_year_end(hand_case):
     """B commissioned at 00:00 on 1 January 2026 is online at the end of 2026, not of 2025; one commissioned at
     23:00 on 31 December 2025 counts in 2025."""
@@ -443,9 +451,7 @@ def test_capacity_online_counts_sites_commissioned_by_the_year_end(hand_case):
     sites, outcomes, downtime, profiles, transformers = hand_case.inputs
     outcomes = outcomes.copy()
     outcomes.loc["B", "commission_date"] = pd.Timestamp("2025-12-31 23:00")
-    late = account(sites, outcomes, downtime.iloc[:1], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
-                   horizon_years=2, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
-                   carbon=CarbonConfig(), economics=EconomicsConfig())
+    late = _account_2025(hand_case, outcomes, downtime.iloc[:1], horizon_years=2)
     assert late.annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
 
 
@@ -499,9 +505,7 @@ def test_a_site_switched_on_in_the_last_hours_of_the_year(hand_case):
     sites, outcomes, downtime, profiles, transformers = hand_case.inputs
     late = outcomes.copy()
     late.loc["B", "commission_date"] = pd.Timestamp("2025-12-31 12:00")
-    acc = account(sites, late, downtime.iloc[:0], profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
-                  horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
-                  carbon=CarbonConfig(), economics=EconomicsConfig())
+    acc = _account_2025(hand_case, late, downtime.iloc[:0], horizon_years=1)
     a_kw, b_kw = 10 * 0.5, 20 * 0.5  # 15 kW together: 3 kW over the limit, shared pro rata
     a = a_kw * (8760 - 12) + a_kw * 12 * 12 / 15
     b = b_kw * 12 * 12 / 15
