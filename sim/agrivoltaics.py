@@ -15,7 +15,7 @@ GCR < 0.25 keeps most crops at >= 80 % relative yield (Dupraz 2023, design handb
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,8 @@ import pvlib
 from sim import _upstream  # noqa: F401  (silences pvlib's known pandas-3 deprecation warning)
 from sim.energy import ROW_SLANT_HEIGHT_M, SystemConfig, _centre_height, _Sky
 from sim.errors import InputError
+
+Frame = TypeVar("Frame", bound=pd.DataFrame)  # the sites table: a GeoDataFrame stays one
 
 #: Sparsest layout considered when thinning an agrivoltaic array for crop light [-].
 MIN_AGRIVOLTAIC_GCR = 0.05
@@ -92,6 +94,7 @@ def crop_light_fraction(
     unshaded = 1.0 - np.minimum(1.0, shadow)
     pitch = slant_height_m / gcr
     height = _centre_height(height_m, float(surface_tilt), tracking, max_angle, slant_height_m)
+    vf: float | np.ndarray
     if tracking:
         vf = np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(rotation, gcr, height, pitch), float)
     else:
@@ -145,8 +148,8 @@ def tracker_kwargs(system: SystemConfig) -> dict:
             "backtrack": system.tracker_backtrack}
 
 
-def design_for_crop_light(sites: pd.DataFrame, weather, system: SystemConfig,
-                          min_crop_light_percent: float | None) -> pd.DataFrame:
+def design_for_crop_light(sites: Frame, weather: pd.DataFrame, system: SystemConfig,
+                          min_crop_light_percent: float | None) -> Frame:
     """Crop light of every agrivoltaic site, and the layout the crop-light minimum allows (module docstring).
 
     ``sites`` needs ``mount, surface_tilt, surface_azimuth, gcr, height_m, tracking, capacity_kwp, capex_cny``.
@@ -160,7 +163,9 @@ def design_for_crop_light(sites: pd.DataFrame, weather, system: SystemConfig,
     out["crop_light_ok"] = True
     agri = out["mount"].str.startswith("agrivoltaic")
     for design, idx in out[agri].groupby(DESIGN_COLUMNS, sort=True).groups.items():
-        _design_one_layout(out, idx, dict(zip(DESIGN_COLUMNS, design)), weather, system, min_crop_light_percent)
+        values = design if isinstance(design, tuple) else (design,)
+        _design_one_layout(out, idx, dict(zip(DESIGN_COLUMNS, values, strict=True)), weather, system,
+                           min_crop_light_percent)
     return out
 
 

@@ -49,7 +49,6 @@ from sim._io import atomic_write
 from sim.errors import InputError
 from sim.provenance import files_sha256, package_versions
 
-
 #: SAPM-form cell-temperature coefficients ``(a, b [s/m], deltaT [degC])`` per thermal class.
 #: ``open_rack`` / ``roof_mount`` are fitted to PySAM Pvwattsv8 ``tcell`` (its array types 0 and 1, a Fuentes-type
 #: model with NOCT 45 / 49 degC) on the two TMY3 years shipped with pvlib: RMSE 0.26 / 0.30 degC.
@@ -150,6 +149,8 @@ class _Sky:
         if label not in shift:
             raise InputError("unknown timestamp label", field="label", value=label, allowed="left, right, center")
         index = data.index
+        if not isinstance(index, pd.DatetimeIndex):
+            raise TypeError(f"weather data needs a DatetimeIndex, got {type(index).__name__}")
         times = index + shift[label]
         pressure = data["pressure"].to_numpy(float) if "pressure" in data else None
         if pressure is not None and not np.all(np.isfinite(pressure)):
@@ -340,7 +341,8 @@ def _poa_monofacial(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, albedo: np
     beam = cos_aoi * sky.dni[:, None]
     lookup = (cos_aoi * _IAM_SCALE).astype(np.int32)
     del cos_aoi
-    rows = np.isfinite(gcr) if gcr is not None else np.zeros(len(t), bool)
+    gcr_rows = np.full(len(t), np.nan) if gcr is None else np.asarray(gcr, float)
+    rows = np.isfinite(gcr_rows)
     if rows.any():
         # linear row-to-row beam shading; unshaded part of the row = sin(alpha) / (gcr sin(alpha + tilt)), alpha the
         # sun's elevation projected across the rows
@@ -348,14 +350,15 @@ def _poa_monofacial(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, albedo: np
         horiz *= sin_t.astype(f32)
         up = sky.sun_t[:, 2:3]
         horiz += up * cos_t.astype(f32)  # sin(alpha + tilt), up to a positive factor
-        horiz *= np.where(rows, gcr, 1.0).astype(f32)
+        horiz *= np.where(rows, gcr_rows, 1.0).astype(f32)
         with np.errstate(divide="ignore", invalid="ignore"):
             unshaded = np.divide(up, horiz, out=np.ones_like(horiz), where=horiz > 0)
         np.clip(unshaded, 0.0, 1.0, out=unshaded)
         unshaded[:, ~rows] = 1.0
         beam *= unshaded
         del horiz, unshaded
-        mask = np.asarray(pvlib.shading.masking_angle_passias(np.degrees(t), np.where(rows, gcr, 0.01)), float)
+        mask = np.asarray(pvlib.shading.masking_angle_passias(np.degrees(t), np.where(rows, gcr_rows, 0.01)),
+                          dtype=float)
         keep = np.where(rows, 1.0 - np.asarray(pvlib.shading.sky_diffuse_passias(mask), float), 1.0)
         sky_diff *= keep.astype(f32)
     diffuse = sky_diff + ground
@@ -688,6 +691,8 @@ def _bifacial_or_tracking(sky: _Sky, row, tracking: bool, albedo: float, system:
     gcr = float(row["gcr"]) if np.isfinite(row["gcr"]) else 0.3
     height = float(row["height_m"]) if np.isfinite(row["height_m"]) else 2.5
     bifaciality = float(np.nan_to_num(row["bifaciality"]))
+    tilt: float | np.ndarray
+    azimuth: float | np.ndarray
     if tracking:
         trk = pvlib.tracking.singleaxis(sky.zenith, sky.azimuth, axis_tilt=0.0,
                                         axis_azimuth=system.tracker_axis_azimuth_deg,
