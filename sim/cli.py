@@ -428,7 +428,7 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
 
 def plain_text(doc: str) -> str:
-    """A docstring's text without Sphinx markup: ``:func:`sim.planning.select_sites``` -> ``sim.planning.select_sites``,
+    """A docstring's text without Sphinx markup: ``:func:`sim.planning.plan``` -> ``sim.planning.plan``,
     double back-quotes dropped."""
     import re
 
