@@ -59,11 +59,11 @@ from .metrics import METRICS, Metric, in_currency, printed
 from .provenance import code_sha256
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .stats import annual_bands, mean_ci95, mean_pm, paired_differences, summarise  # noqa: F401 (mean_ci95: public API)
+from .strategies import resolve
+from .timebase import days_to_years
 
 if TYPE_CHECKING:
     from distributed import Client
-from .strategies import resolve
-from .timebase import days_to_years
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
 
