@@ -44,9 +44,30 @@ _LAZY = {
     "InputWarning": ("errors", "InputWarning"),
 }
 
-__all__ = ["Comparison", "InputError", "InputWarning", "METRICS", "Prepared", "RunResult", "Scenario", "__version__",
-           "compare", "default_cache_dir", "load_scenario", "load_weather", "map_layers", "prepare", "read_comparison",
-           "read_run", "run", "run_prepared", "site_type_table", "sweep", "validate", "write_report"]
+__all__ = [
+    "METRICS",
+    "Comparison",
+    "InputError",
+    "InputWarning",
+    "Prepared",
+    "RunResult",
+    "Scenario",
+    "__version__",
+    "compare",
+    "default_cache_dir",
+    "load_scenario",
+    "load_weather",
+    "map_layers",
+    "prepare",
+    "read_comparison",
+    "read_run",
+    "run",
+    "run_prepared",
+    "site_type_table",
+    "sweep",
+    "validate",
+    "write_report",
+]
 
 
 def __getattr__(name: str):

@@ -12,12 +12,11 @@ import csv
 import math
 import typing
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.special import ndtri
-
 
 SiteType = Literal[
     "rural_home",
@@ -30,7 +29,7 @@ SiteType = Literal[
     "tourism_carpark",
     "guesthouse",
 ]
-SITE_TYPES: tuple[str, ...] = typing.get_args(SiteType)
+SITE_TYPES: tuple[SiteType, ...] = typing.get_args(SiteType)
 
 Mount = Literal["roof_parallel", "fixed_rack", "carport", "agrivoltaic_fixed", "agrivoltaic_tracker", "fishery",
                 "greenhouse"]
@@ -52,7 +51,10 @@ def _pilot_targets() -> tuple[dict[str, float], dict[str, str], str]:
 PILOT_TARGETS_PERCENT, PILOT_LABELS, PILOT_SOURCE = _pilot_targets()
 
 
-def check_range(name: str, v: float | None, lo: float, hi: float) -> float | None:
+_MaybeNumber = TypeVar("_MaybeNumber", float, float | None)
+
+
+def check_range(name: str, v: _MaybeNumber, lo: float, hi: float) -> _MaybeNumber:
     """``v`` if it is None or a finite number in [lo, hi], else a ValueError naming ``name`` and the range."""
     if v is not None and (not np.isfinite(v) or v < lo or v > hi):
         raise ValueError(f"{name} = {v!r} is out of range; allowed: {lo} .. {hi}")
@@ -87,7 +89,7 @@ class Duration(StrictModel):
     sigma: float | None = Field(None, description="shape: standard deviation of the underlying normal (lognormal)")
 
     @model_validator(mode="after")
-    def _check(self) -> "Duration":
+    def _check(self) -> Duration:
         need = {
             "fixed": ("value_days",),
             "uniform": ("low_days", "high_days"),
@@ -102,24 +104,32 @@ class Duration(StrictModel):
             v = getattr(self, key)
             if v is not None and (not np.isfinite(v) or v < 0):
                 raise ValueError(f"'{key}' must be a finite number >= 0, got {v}")
-        if self.dist in ("uniform", "triangular") and self.low_days > self.high_days:
-            raise ValueError(f"low_days ({self.low_days}) must not exceed high_days ({self.high_days})")
-        if self.dist == "triangular" and not (self.low_days <= self.mode_days <= self.high_days):
-            raise ValueError(
-                f"mode_days ({self.mode_days}) must lie between low_days ({self.low_days}) and high_days ({self.high_days})"
-            )
+        if self.dist in ("uniform", "triangular"):
+            low, high = self._param("low_days"), self._param("high_days")
+            if low > high:
+                raise ValueError(f"low_days ({self.low_days}) must not exceed high_days ({self.high_days})")
+            if self.dist == "triangular" and not (low <= self._param("mode_days") <= high):
+                raise ValueError(f"mode_days ({self.mode_days}) must lie between low_days ({self.low_days}) and "
+                                 f"high_days ({self.high_days})")
         return self
+
+    def _param(self, key: str) -> float:
+        """The parameter ``key`` of this distribution (the validator made sure it is set)."""
+        value = getattr(self, key)
+        if value is None:
+            raise ValueError(f"distribution '{self.dist}' needs '{key}'")
+        return float(value)
 
     @property
     def mean(self) -> float:
         """Mean of the distribution [days]."""
         if self.dist == "fixed":
-            return float(self.value_days)
+            return self._param("value_days")
         if self.dist == "uniform":
-            return 0.5 * (self.low_days + self.high_days)
+            return 0.5 * (self._param("low_days") + self._param("high_days"))
         if self.dist == "triangular":
-            return (self.low_days + self.mode_days + self.high_days) / 3.0
-        return float(self.mean_days)
+            return (self._param("low_days") + self._param("mode_days") + self._param("high_days")) / 3.0
+        return self._param("mean_days")
 
     def ppf(self, u: float | np.ndarray) -> float | np.ndarray:
         """Quantile function (inverse CDF) of the distribution at probabilities ``u`` in [0, 1) [days].
@@ -129,19 +139,22 @@ class Duration(StrictModel):
         same shape, a scalar ``u`` a float.
         """
         q = np.asarray(u, dtype=float)
+        out: np.ndarray
         if self.dist == "fixed":
-            out = np.full(q.shape, float(self.value_days))
+            out = np.full(q.shape, self._param("value_days"))
         elif self.dist == "uniform":
-            out = self.low_days + (self.high_days - self.low_days) * q
+            low = self._param("low_days")
+            out = low + (self._param("high_days") - low) * q
         elif self.dist == "triangular":
-            out = _triangular_ppf(self.low_days, self.mode_days, self.high_days, q)
+            out = _triangular_ppf(self._param("low_days"), self._param("mode_days"), self._param("high_days"), q)
         elif self.dist == "exponential":
-            out = exponential_ppf(self.mean_days, q)
+            out = exponential_ppf(self._param("mean_days"), q)
         elif self.mean_days == 0:  # lognormal of mean 0
             out = np.zeros(q.shape)
         else:  # lognormal parameterised by its mean: mu = ln(mean) - sigma^2 / 2
-            mu = math.log(self.mean_days) - 0.5 * self.sigma**2
-            out = np.exp(mu + self.sigma * ndtri(q))
+            sigma = self._param("sigma")
+            mu = math.log(self._param("mean_days")) - 0.5 * sigma**2
+            out = np.exp(mu + sigma * ndtri(q))
         return float(out) if q.ndim == 0 else out
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
@@ -149,7 +162,7 @@ class Duration(StrictModel):
         return self.ppf(rng.random(size))
 
 
-def exponential_ppf(mean, q):
+def exponential_ppf(mean: float, q: float | np.ndarray) -> np.ndarray:
     """Quantile function of the exponential distribution of mean ``mean`` at probabilities ``q`` in [0, 1):
     ``-mean x ln(1 - q)`` (same unit as ``mean``). The one inverse CDF of the exponential: :meth:`Duration.ppf` and
     the rollout's times to inverter failure call it."""

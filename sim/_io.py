@@ -471,7 +471,7 @@ def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, pro
                              value=contents[:3] + (["..."] if len(contents) > 3 else []),
                              allowed=f"a new or empty folder, a {what}, or --overwrite (adds pvsim's files and "
                              "keeps the others)")
-    _refuse_foreign(out, [*names, MANIFEST], [*doc["files"], MANIFEST] if ours else (), field)
+    _refuse_foreign(out, [*names, MANIFEST], [*doc["files"], MANIFEST] if doc is not None and ours else (), field)
     return out
 
 
@@ -488,10 +488,10 @@ def check_new_file(path: str | Path, *, field: str, protected: Iterable[str | Pa
     _check_protected(path.resolve(), protected, path, field, folder_too=False)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=path, field=field, allowed=allowed)
-    if path.exists() or path.is_symlink():
-        if not path.is_file() or path.is_symlink() or is_ours is None or not is_ours(path):
-            raise InputError("exists and pvsim did not write it; pvsim never replaces a file it did not write",
-                             file=path, field=field, allowed=f"{allowed} (or move the file away)")
+    if (path.exists() or path.is_symlink()) and (
+            not path.is_file() or path.is_symlink() or is_ours is None or not is_ours(path)):
+        raise InputError("exists and pvsim did not write it; pvsim never replaces a file it did not write",
+                         file=path, field=field, allowed=f"{allowed} (or move the file away)")
     parent = path.parent
     if not parent.is_dir():
         cause = "is a file" if parent.exists() else "does not exist"

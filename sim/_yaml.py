@@ -13,7 +13,6 @@ import yaml
 
 from .errors import InputError
 
-
 MAX_YAML_DEPTH = 64
 """Deepest nesting of lists and mappings a scenario may have (a real one has 5)."""
 MAX_YAML_NODES = 200_000
@@ -123,7 +122,7 @@ def load_yaml(text: str, *, file: str | Path | None = None, field: str | None = 
     (dotted key -> text). Refused with one :class:`InputError` (naming ``file`` or ``field``), in well under a
     second: syntax errors, nesting beyond :data:`MAX_YAML_DEPTH`, more than :data:`MAX_YAML_NODES` values once
     aliases are expanded, recursive aliases, duplicate keys (naming both lines), impossible dates."""
-    runs = re.findall(r"[\[{](?:\s*[\[{]){%d,}" % MAX_YAML_DEPTH, text[:1_000_000])  # the cheap case first
+    runs = re.findall(r"[\[{](?:\s*[\[{]){" + str(MAX_YAML_DEPTH) + ",}", text[:1_000_000])  # the cheap case first
     if runs:
         line = text.count("\n", 0, text.index(runs[0])) + 1
         raise InputError(f"nested deeper than {MAX_YAML_DEPTH} levels at line {line}", file=file, field=field,

@@ -52,14 +52,28 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, grid_footprint_factor, lifecycle_avoided_t,
-                        resolve_factors)
-from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years,
-                           straight_line_residual)
 from sim._config import PILOT_TARGETS_PERCENT
+from sim.carbon import (
+    PATHS,
+    CarbonConfig,
+    ams_id_t,
+    green_certificates,
+    grid_footprint_factor,
+    lifecycle_avoided_t,
+    resolve_factors,
+)
+from sim.economics import (
+    EconomicsConfig,
+    cost_per_t_co2,
+    escalation,
+    lcoe,
+    npv,
+    simple_payback_years,
+    straight_line_residual,
+)
 from sim.energy import degradation_factor
-from sim.grid import hourly_load_kw_per_mwh
 from sim.errors import InputError, InputWarning
+from sim.grid import hourly_load_kw_per_mwh
 from sim.timebase import HOURS_PER_YEAR, hours_in_year, hours_in_years
 
 SITE_COLUMNS = ("site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",

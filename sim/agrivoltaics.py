@@ -10,20 +10,24 @@ Design rule: with ``siting.agrivoltaic_min_crop_light_percent`` set, a layout th
 the growing season is thinned to the largest GCR that passes, rounded down to 0.01 (capacity and capex scale with
 the GCR); a layout that cannot pass even at GCR :data:`MIN_AGRIVOLTAIC_GCR` fails the rule (``crop_light_ok``
 False), which :func:`sim.sites.decide_eligibility` turns into the exclusion reason ``crop_light_below_minimum``.
-GCR < 0.25 keeps most crops at >= 80 % relative yield (Dupraz 2023, design handbook section 5).
+GCR < 0.25 keeps most crops at >= 80 % relative yield (C. Dupraz, "Assessment of the ground coverage ratio of
+agrivoltaic systems as a proxy for potential crop productivity", Agroforestry Systems, 2023,
+doi:10.1007/s10457-023-00906-3).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 import pvlib
 
 from sim import _upstream  # noqa: F401  (silences pvlib's known pandas-3 deprecation warning)
-from sim.energy import ROW_SLANT_HEIGHT_M, SystemConfig, _centre_height, _Sky
+from sim.energy import ROW_SLANT_HEIGHT_M, SkyGeometry, SystemConfig, row_centre_height_m
 from sim.errors import InputError
+
+Frame = TypeVar("Frame", bound=pd.DataFrame)  # the sites table: a GeoDataFrame stays one
 
 #: Sparsest layout considered when thinning an agrivoltaic array for crop light [-].
 MIN_AGRIVOLTAIC_GCR = 0.05
@@ -74,7 +78,7 @@ def crop_light_fraction(
         raise InputError("gcr out of range", field="gcr", value=gcr, allowed="0 < gcr < 1")
     if not (0.0 < height_m <= 50.0):
         raise InputError("height out of range", field="height_m", value=height_m, allowed="0 < height_m <= 50")
-    sky = _Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
+    sky = SkyGeometry(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     if tracking:
         trk = pvlib.tracking.singleaxis(sky.zenith, sky.azimuth, axis_tilt=0.0, axis_azimuth=axis_azimuth,
                                         max_angle=max_angle, backtrack=backtrack, gcr=gcr)
@@ -91,7 +95,8 @@ def crop_light_fraction(
     shadow = gcr * np.abs(np.cos(tilt_r) + np.sin(tilt_r) * np.tan(np.radians(np.clip(theta_p, -89.9, 89.9))))
     unshaded = 1.0 - np.minimum(1.0, shadow)
     pitch = slant_height_m / gcr
-    height = _centre_height(height_m, float(surface_tilt), tracking, max_angle, slant_height_m)
+    height = row_centre_height_m(height_m, float(surface_tilt), tracking, max_angle, slant_height_m)
+    vf: float | np.ndarray
     if tracking:
         vf = np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(rotation, gcr, height, pitch), float)
     else:
@@ -145,8 +150,8 @@ def tracker_kwargs(system: SystemConfig) -> dict:
             "backtrack": system.tracker_backtrack}
 
 
-def design_for_crop_light(sites: pd.DataFrame, weather, system: SystemConfig,
-                          min_crop_light_percent: float | None) -> pd.DataFrame:
+def design_for_crop_light(sites: Frame, weather, system: SystemConfig,
+                          min_crop_light_percent: float | None) -> Frame:
     """Crop light of every agrivoltaic site, and the layout the crop-light minimum allows (module docstring).
 
     ``sites`` needs ``mount, surface_tilt, surface_azimuth, gcr, height_m, tracking, capacity_kwp, capex_cny``.
@@ -160,7 +165,9 @@ def design_for_crop_light(sites: pd.DataFrame, weather, system: SystemConfig,
     out["crop_light_ok"] = True
     agri = out["mount"].str.startswith("agrivoltaic")
     for design, idx in out[agri].groupby(DESIGN_COLUMNS, sort=True).groups.items():
-        _design_one_layout(out, idx, dict(zip(DESIGN_COLUMNS, design)), weather, system, min_crop_light_percent)
+        values = design if isinstance(design, tuple) else (design,)
+        _design_one_layout(out, idx, dict(zip(DESIGN_COLUMNS, values, strict=True)), weather, system,
+                           min_crop_light_percent)
     return out
 
 

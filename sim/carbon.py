@@ -60,8 +60,8 @@ MAX_FACTOR_KGCO2_PER_KWH = 1.5
 LIFECYCLE_BASES: dict[str, tuple[float, str]] = {
     "china_2023": (
         0.0545,
-        "MEE, NBS & NEA, Announcement on the 2023 electricity carbon-footprint factors (关于发布2023年电力碳足迹因子数据的公告), "
-        "17 Jan 2025: photovoltaic generation 0.0545 kgCO2e/kWh",
+        ("MEE, NBS & NEA, Announcement on the 2023 electricity carbon-footprint factors (关于发布2023年电力碳足迹因子数据的公告), "
+         "17 Jan 2025: photovoltaic generation 0.0545 kgCO2e/kWh"),
     ),
     "ipcc_ar5_rooftop": (
         0.041,
@@ -118,7 +118,7 @@ class CarbonConfig(StrictModel):
     lifecycle_kgco2e_per_kwh: float | None = Field(None, description="custom life-cycle factor (sets lifecycle_basis to custom)")
 
     @model_validator(mode="after")
-    def _check(self) -> "CarbonConfig":
+    def _check(self) -> CarbonConfig:
         for name in ("factor_kgco2_per_kwh", "om_kgco2_per_kwh", "bm_kgco2_per_kwh", "lifecycle_kgco2e_per_kwh"):
             v = getattr(self, name)
             if v is not None:
@@ -170,7 +170,7 @@ class CarbonConfig(StrictModel):
     @property
     def lifecycle_factor_kgco2e_per_kwh(self) -> float:
         """Life-cycle emission factor of PV electricity in use [kgCO2e/kWh]."""
-        if self.lifecycle_basis == "custom":
+        if self.lifecycle_kgco2e_per_kwh is not None:  # a custom value (the validator set the basis to custom)
             return float(self.lifecycle_kgco2e_per_kwh)
         return LIFECYCLE_BASES[self.lifecycle_basis][0]
 
@@ -265,7 +265,8 @@ def _read_paths(path: str) -> pd.DataFrame:
 def path_changes_percent(path: str | Path = PATHS_TABLE) -> dict[str, float]:
     """Yearly change of the grid factor after the last published year on each path [%/yr]."""
     table = _read_paths(str(path))
-    return {p: float(table.loc[p, "annual_change_percent"]) for p in PATHS}
+    change = table["annual_change_percent"].astype(float)
+    return {p: float(change[p]) for p in PATHS}
 
 
 def _published(config: CarbonConfig, table: pd.DataFrame) -> dict[str, EmissionFactor]:
@@ -297,6 +298,8 @@ def _combined_margin(config: CarbonConfig, table: pd.DataFrame) -> EmissionFacto
                                      + ", ".join(sorted(table.loc[table["kind"] == "operating_margin", "region"])))
         row = rows.sort_values("year").iloc[-1]
         om, om_source = float(row["kgco2_per_kwh"]), f"{int(row['year'])} edition: {row['source']}"
+    if config.bm_kgco2_per_kwh is None:  # CarbonConfig refuses combined_margin without it
+        raise ValueError("method 'combined_margin' needs bm_kgco2_per_kwh")
     bm = float(config.bm_kgco2_per_kwh)
     cm = config.om_weight * float(om) + config.bm_weight * bm
     src = (f"combined margin {config.om_weight:g} x OM {float(om):g} + {config.bm_weight:g} x BM {bm:g} = {cm:.4f} "

@@ -319,7 +319,7 @@ def plan_table(plan, currency: str) -> str:
 
 
 def _number(value: float, decimals: int) -> str:
-    return "-" if value != value else f"{value:,.{decimals}f}"
+    return "-" if math.isnan(value) else f"{value:,.{decimals}f}"
 
 
 def plan_sites_csv(plan, sites, start_date) -> str:
@@ -421,14 +421,14 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
     width = min(100, max(40, _terminal_width()))
     for name in sorted(REGISTRY):
-        doc = plain_text(" ".join(inspect.getdoc(REGISTRY[name]).split()))
+        doc = plain_text(" ".join((inspect.getdoc(REGISTRY[name]) or "").split()))
         print(name)
         print(textwrap.fill(doc, width=width, initial_indent="    ", subsequent_indent="    ") + "\n")
     return 0
 
 
 def plain_text(doc: str) -> str:
-    """A docstring's text without Sphinx markup: ``:func:`sim.planning.select_sites``` -> ``sim.planning.select_sites``,
+    """A docstring's text without Sphinx markup: ``:func:`sim.planning.plan``` -> ``sim.planning.plan``,
     double back-quotes dropped."""
     import re
 
@@ -632,7 +632,7 @@ def _install_warning_printer() -> None:
     """Print input repairs as one ``pvsim: warning:`` line each (other warnings as Python formats them). Called
     inside ``warnings.catch_warnings()``, which restores the previous printer afterwards."""
 
-    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+    def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, InputNote):
             print(f"pvsim: note: {message}", file=sys.stderr)
         elif issubclass(category, InputWarning):

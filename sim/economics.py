@@ -90,7 +90,7 @@ class EconomicsConfig(StrictModel):
         return v
 
     @model_validator(mode="after")
-    def _check(self) -> "EconomicsConfig":
+    def _check(self) -> EconomicsConfig:
         if not np.isfinite(self.discount_rate_percent) or not (-50 < self.discount_rate_percent <= 100):
             raise ValueError(f"discount_rate_percent must lie in (-50, 100], got {self.discount_rate_percent}")
         prices = {"coal_benchmark_cny_per_kwh": self.coal_benchmark_cny_per_kwh,

@@ -49,7 +49,6 @@ from sim._io import atomic_write
 from sim.errors import InputError
 from sim.provenance import files_sha256, package_versions
 
-
 #: SAPM-form cell-temperature coefficients ``(a, b [s/m], deltaT [degC])`` per thermal class.
 #: ``open_rack`` / ``roof_mount`` are fitted to PySAM Pvwattsv8 ``tcell`` (its array types 0 and 1, a Fuentes-type
 #: model with NOCT 45 / 49 degC) on the two TMY3 years shipped with pvlib: RMSE 0.26 / 0.30 degC.
@@ -142,14 +141,31 @@ class SystemConfig(StrictModel):
 # --------------------------------------------------------------------------------------------------------------------
 
 
-class _Sky:
-    """Sun position, Perez coefficients and irradiance on the daylight hours of one weather year."""
+class SkyGeometry:
+    """The sky of one weather year, on its daylight hours: the one sun-position and sky-diffuse model that the yield
+    engine (:func:`archetype_profiles`, :func:`specific_yield`) and the crop-light model
+    (:func:`sim.agrivoltaics.crop_light_fraction`) share.
+
+    Built from hourly weather (``data`` with ``ghi``, ``dni``, ``dhi`` [W/m^2], ``temp_air`` [°C], ``wind_speed``
+    [m/s], optionally ``pressure`` [Pa], on a DatetimeIndex), the site's ``latitude``, ``longitude`` [°] and
+    ``altitude`` [m], and the timestamp ``label`` of the weather (``left``, ``right`` or ``center`` of the hour:
+    the sun is placed at the middle of each hour). Hours with the sun below the horizon or no GHI are left out;
+    ``day`` holds the positions of the hours kept.
+
+    Attributes (one value per daylight hour): ``zenith``, ``azimuth`` (apparent sun position [°], pvlib),
+    ``ghi``, ``dni``, ``dhi`` [W/m^2], ``temp_air``, ``wind_speed``, ``month``, ``dni_extra`` [W/m^2],
+    ``airmass`` (relative), ``f_am`` (PVWatts v8 spectral modifier [-]), ``f1``, ``f2`` (Perez circumsolar and
+    horizon coefficients, read back from :func:`pvlib.irradiance.perez`), ``sun`` / ``sun_t`` (the sun's unit
+    vector east, north, up). ``n_hours`` is the length of the weather year.
+    """
 
     def __init__(self, data: pd.DataFrame, latitude: float, longitude: float, altitude: float, label: str):
         shift = {"left": pd.Timedelta("30min"), "right": pd.Timedelta("-30min"), "center": pd.Timedelta(0)}
         if label not in shift:
             raise InputError("unknown timestamp label", field="label", value=label, allowed="left, right, center")
         index = data.index
+        if not isinstance(index, pd.DatetimeIndex):
+            raise TypeError(f"weather data needs a DatetimeIndex, got {type(index).__name__}")
         times = index + shift[label]
         pressure = data["pressure"].to_numpy(float) if "pressure" in data else None
         if pressure is not None and not np.all(np.isfinite(pressure)):
@@ -317,7 +333,7 @@ def _apply_low_light(poa_eff: np.ndarray) -> np.ndarray:
 AM_DESOTO = (0.918093, 0.086257, -0.024459, 0.002816, -0.000126)
 
 
-def _poa_monofacial(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, albedo: np.ndarray, gcr: np.ndarray | None):
+def _poa_monofacial(sky: SkyGeometry, tilt: np.ndarray, azimuth: np.ndarray, albedo: np.ndarray, gcr: np.ndarray | None):
     """Front POA on daylight hours for N orientations: (poa_global, poa_effective), each (hours, N) float32.
 
     ``poa_global`` [W/m^2] is the Perez plane-of-array irradiance after row shading (what the cell-temperature model
@@ -340,7 +356,8 @@ def _poa_monofacial(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, albedo: np
     beam = cos_aoi * sky.dni[:, None]
     lookup = (cos_aoi * _IAM_SCALE).astype(np.int32)
     del cos_aoi
-    rows = np.isfinite(gcr) if gcr is not None else np.zeros(len(t), bool)
+    gcr_rows = np.full(len(t), np.nan) if gcr is None else np.asarray(gcr, float)
+    rows = np.isfinite(gcr_rows)
     if rows.any():
         # linear row-to-row beam shading; unshaded part of the row = sin(alpha) / (gcr sin(alpha + tilt)), alpha the
         # sun's elevation projected across the rows
@@ -348,14 +365,15 @@ def _poa_monofacial(sky: _Sky, tilt: np.ndarray, azimuth: np.ndarray, albedo: np
         horiz *= sin_t.astype(f32)
         up = sky.sun_t[:, 2:3]
         horiz += up * cos_t.astype(f32)  # sin(alpha + tilt), up to a positive factor
-        horiz *= np.where(rows, gcr, 1.0).astype(f32)
+        horiz *= np.where(rows, gcr_rows, 1.0).astype(f32)
         with np.errstate(divide="ignore", invalid="ignore"):
             unshaded = np.divide(up, horiz, out=np.ones_like(horiz), where=horiz > 0)
         np.clip(unshaded, 0.0, 1.0, out=unshaded)
         unshaded[:, ~rows] = 1.0
         beam *= unshaded
         del horiz, unshaded
-        mask = np.asarray(pvlib.shading.masking_angle_passias(np.degrees(t), np.where(rows, gcr, 0.01)), float)
+        mask = np.asarray(pvlib.shading.masking_angle_passias(np.degrees(t), np.where(rows, gcr_rows, 0.01)),
+                          dtype=float)
         keep = np.where(rows, 1.0 - np.asarray(pvlib.shading.sky_diffuse_passias(mask), float), 1.0)
         sky_diff *= keep.astype(f32)
     diffuse = sky_diff + ground
@@ -464,7 +482,7 @@ def specific_yield(
         albedo=albedo, gamma_pdc_percent_per_c=gamma_pdc_percent_per_c,
     )
     _check_angles(np.array([surface_tilt]), np.array([surface_azimuth]))
-    sky = _Sky(data, latitude, longitude, altitude, label)
+    sky = SkyGeometry(data, latitude, longitude, altitude, label)
     poa_g, poa_e = _poa_monofacial(sky, np.array([float(surface_tilt)]), np.array([float(surface_azimuth)]),
                                    np.array([albedo], float), None)
     dt = TEMPERATURE_CLASSES["open_rack"][2]
@@ -634,7 +652,7 @@ def archetype_profiles(weather, archetypes: pd.DataFrame, system: SystemConfig |
 
 def _profiles(weather, table: pd.DataFrame, system: SystemConfig) -> np.ndarray:
     data = weather.data
-    sky = _Sky(data, weather.latitude, weather.longitude, weather.altitude, weather.label)
+    sky = SkyGeometry(data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     n = len(table)
     out = np.zeros((len(data), n), np.float32)
     if len(sky.day) == 0 or n == 0:
@@ -677,17 +695,22 @@ def _runs(mask: np.ndarray, chunk: int):
 ROW_SLANT_HEIGHT_M = 2.0  # width of a row of elevated / agrivoltaic modules (two modules in portrait) [m]
 
 
-def _centre_height(clearance_m: float, surface_tilt: float, tracking: bool, max_angle: float, slant: float) -> float:
-    """Height of the row centre (tracker axis) [m] from the clearance under the lowest module edge [m]."""
+def row_centre_height_m(clearance_m: float, surface_tilt: float, tracking: bool, max_angle: float,
+                        slant: float) -> float:
+    """Height of the row centre (tracker axis) [m] from the clearance under the lowest module edge [m] (as
+    regulations state it): ``clearance + slant / 2 x sin(tilt)``, the tilt of a tracker being its rotation limit
+    ``max_angle`` [°]; ``slant`` is the row width [m]. The view-factor models take the centre height."""
     tilt = max_angle if tracking else surface_tilt
     return clearance_m + 0.5 * slant * np.sin(np.radians(tilt))
 
 
-def _bifacial_or_tracking(sky: _Sky, row, tracking: bool, albedo: float, system: SystemConfig) -> np.ndarray:
+def _bifacial_or_tracking(sky: SkyGeometry, row, tracking: bool, albedo: float, system: SystemConfig) -> np.ndarray:
     """AC [kW/kWp] on daylight hours of an elevated row array (fixed or single-axis tracker), front + rear."""
     gcr = float(row["gcr"]) if np.isfinite(row["gcr"]) else 0.3
     height = float(row["height_m"]) if np.isfinite(row["height_m"]) else 2.5
     bifaciality = float(np.nan_to_num(row["bifaciality"]))
+    tilt: float | np.ndarray
+    azimuth: float | np.ndarray
     if tracking:
         trk = pvlib.tracking.singleaxis(sky.zenith, sky.azimuth, axis_tilt=0.0,
                                         axis_azimuth=system.tracker_axis_azimuth_deg,
@@ -703,7 +726,7 @@ def _bifacial_or_tracking(sky: _Sky, row, tracking: bool, albedo: float, system:
     # it), turned into the height of the row centre that the view-factor model uses
     slant = ROW_SLANT_HEIGHT_M
     pitch = slant / gcr
-    height = _centre_height(height, float(row["surface_tilt"]), tracking, system.tracker_max_angle_deg, slant)
+    height = row_centre_height_m(height, float(row["surface_tilt"]), tracking, system.tracker_max_angle_deg, slant)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         irr = pvlib.bifacial.infinite_sheds.get_irradiance(

@@ -38,13 +38,21 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import pipeline
-from ._io import (atomic_folder, check_out_folder, claim_folder, is_pvsim_folder, read_finished, remove_temporaries,
-                  verify_folder)
+from ._io import (
+    atomic_folder,
+    check_out_folder,
+    claim_folder,
+    is_pvsim_folder,
+    read_finished,
+    remove_temporaries,
+    verify_folder,
+)
 from .economics import discount_factor
 from .errors import InputError, Interrupted
 from .metrics import METRICS, Metric, in_currency, printed
@@ -53,6 +61,9 @@ from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json
 from .stats import annual_bands, mean_ci95, mean_pm, paired_differences, summarise  # noqa: F401 (mean_ci95: public API)
 from .strategies import resolve
 from .timebase import days_to_years
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 RunFn = Callable[[pipeline.Prepared, str, int], RunResult]
 
@@ -335,7 +346,7 @@ def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
 
 
 @contextlib.contextmanager
-def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[object]:
+def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[Client]:
     """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
     import logging
 
@@ -375,7 +386,7 @@ def ignore_sigint() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _connect(address: str) -> object:
+def _connect(address: str) -> Client:
     from distributed import Client
 
     allowed = "the address of a running dask scheduler, e.g. tcp://127.0.0.1:8786"
@@ -697,8 +708,9 @@ def print_comparison(comparison: Comparison, file=None) -> None:
     shown = printed(comparison.currency)  # the metric table's printed columns: header, divisor, decimals
     header = ["strategy", "n", *[m.printed_header for m in shown]]
     rows = []
+    by_strategy = table.to_dict("index")
     for name in comparison.strategies:
-        row = table.loc[name]
+        row = by_strategy[name]
         rows.append([name, str(int(row["n"])), *[
             mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
     if comparison.replaced:
@@ -713,14 +725,14 @@ def print_comparison(comparison: Comparison, file=None) -> None:
         print("  " + text, file=file)
     if len(comparison.strategies) < 2:
         return
-    paired = comparison.paired.set_index(["strategy", "metric"])
+    paired = comparison.paired.set_index(["strategy", "metric"]).to_dict("index")
     rows = []
     for name in comparison.strategies:
         if name == comparison.baseline:
             continue
         cells = [name, ""]
         for m in shown:
-            d = paired.loc[(name, m.name)]
+            d = paired[(name, m.name)]
             mark = "*" if d["excludes_zero"] else " "
             cells.append(mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
         rows.append(cells)

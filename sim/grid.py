@@ -98,8 +98,9 @@ def _load_profile_table() -> np.ndarray:
     """The shipped H0 profile as (period, day type, hour) [kW per MWh/year] (``sim/tables/load_profile_h0.csv``)."""
     table = pd.read_csv(LOAD_PROFILE_FILE)
     out = np.full((len(_PERIODS), len(_DAY_TYPES), 24), np.nan)
-    for row in table.itertuples(index=False):
-        out[_PERIODS.index(row.period), _DAY_TYPES.index(row.day_type), int(row.hour)] = row.load_kw_per_mwh_year
+    for period, day_type, hour, value in zip(table["period"], table["day_type"], table["hour"].astype(int),
+                                             table["load_kw_per_mwh_year"], strict=True):
+        out[_PERIODS.index(period), _DAY_TYPES.index(day_type), hour] = value
     if np.isnan(out).any():
         raise InputError("the load profile table lacks rows", file=LOAD_PROFILE_FILE,
                          allowed="3 periods x 3 day types x 24 hours")
@@ -168,7 +169,7 @@ def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.G
     return out
 
 
-def _assign_by_feeder(out: pd.DataFrame, points: gpd.GeoSeries, transformers_local: gpd.GeoDataFrame,
+def _assign_by_feeder(out: pd.DataFrame, points: pd.Series, transformers_local: gpd.GeoDataFrame,
                       feeders_local: gpd.GeoDataFrame, crs) -> None:
     left = gpd.GeoDataFrame(geometry=points, crs=crs)
     right = feeders_local[["feeder_id", "substation", "geometry"]].reset_index(drop=True)

@@ -21,22 +21,37 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 
 from ._config import SITE_TYPES, TABLES
 from ._io import atomic_write
-from .coordinates import (CHINA_BOX, FROM_WGS84, TO_WGS84, bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09,  # noqa: F401
-                          gcj02_to_wgs84, in_china, transform_geometries, wgs84_to_bd09, wgs84_to_gcj02)
+from .coordinates import (  # noqa: F401
+    CHINA_BOX,
+    FROM_WGS84,
+    TO_WGS84,
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    in_china,
+    transform_geometries,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 from .errors import InputError, InputNote, InputWarning
+
+Frame = TypeVar("Frame", bound=pd.DataFrame)  # a layer's table: a GeoDataFrame stays one through the checks
 
 INPUTS = ("sites", "transformers", "feeders", "exclusions")
 #: Geometry columns of point tables (CSV, XLSX, Parquet without geometry), which ``data.columns`` may also map.
@@ -98,7 +113,7 @@ def schema_table() -> pd.DataFrame:
 def schema(input_name: str) -> list[Column]:
     """The columns of one input, in the table's order."""
     rows = schema_table()[schema_table()["input"] == input_name]
-    return [Column(**row) for row in rows.to_dict("records")]
+    return [Column(**{str(k): v for k, v in row.items()}) for row in rows.to_dict("records")]
 
 
 def column_names(input_name: str, *, with_points: bool = False) -> tuple[str, ...]:
@@ -111,31 +126,31 @@ def inputs_markdown() -> str:
     """The input reference ``docs/inputs.md``, generated from the schema table (a test keeps them equal)."""
     lines = [
         "# Input reference", "",
-        "Generated from `sim/tables/inputs.csv` by `pvsim schema --inputs > docs/inputs.md`; a test keeps this file "
-        "in step. The same table drives the checks of every layer and `pvsim template DIR`, which writes input "
-        "files with these columns and one example row each, and a scenario that `pvsim validate` accepts.", "",
-        "- **Formats.** Sites, feeders and exclusions: GeoPackage (`data.*_layer` names the layer), GeoJSON, "
-        "Shapefile or GeoParquet. Transformers: the same, or a CSV / XLSX ledger with one row per transformer and "
-        "its location in `lon`/`lat` [°] (or `x`/`y` [m] with `data.transformers_crs`), in "
-        "`data.transformers_file`.",
-        "- **Your column names.** `data.columns` maps the names below to yours, per input: "
-        "`{sites: {site_id: OBJECTID, roof_tilt_deg: slope}, transformers: {transformer_id: id, rating_kva: kVA}}`. "
-        "Shapefile field names cut at 10 characters (`roof_tilt_`) are recognised with a warning. Columns pvsim "
-        "does not know are listed once in a note.",
-        "- **Your categories.** `data.site_type_map` maps the values of your `site_type` column (land-use codes, "
-        "OSM tags, local names) to site types: `{'0101': agrivoltaic, 'building=house': rural_home}` (quote codes: "
-        "YAML reads an unquoted `0101` as the octal number 65).",
-        "- **Coordinates.** Every layer needs a CRS; `data.sites_crs`, `data.transformers_crs`, "
-        "`data.feeders_crs` and `data.exclusions_crs` declare or override it: an EPSG code (CGCS2000 is 4490, its "
-        "Gauss-Krueger zones 4491-4554) or `GCJ-02` (AMap, Tencent) / `BD-09` (Baidu), the offset coordinates of "
-        "Chinese web maps (GCJ-02 is 300-700 m off WGS 84 across China, BD-09 more), converted to WGS 84 on reading "
-        "with the published transforms (GCJ-02 inverted iteratively to sub-millimetre; BD-09 -> GCJ-02 in closed "
-        "form, good to 0.2 m; both are the identity outside China). A warning names the likely fix when sites and "
-        "transformers disagree by such a shift.",
-        "- **Checks.** Text in a numeric column is an error naming the column, the rows and the values; every "
-        "missing or invalid column is reported at once, in one line. `required`: the column must be there; "
-        "`optional`: the default applies where the column or a value is missing; `ignored`: known, not used. "
-        "Type `id`: any text without control characters, unique (ids never become file names).", "",
+        ("Generated from `sim/tables/inputs.csv` by `pvsim schema --inputs > docs/inputs.md`; a test keeps this file "
+         "in step. The same table drives the checks of every layer and `pvsim template DIR`, which writes input "
+         "files with these columns and one example row each, and a scenario that `pvsim validate` accepts."), "",
+        ("- **Formats.** Sites, feeders and exclusions: GeoPackage (`data.*_layer` names the layer), GeoJSON, "
+         "Shapefile or GeoParquet. Transformers: the same, or a CSV / XLSX ledger with one row per transformer and "
+         "its location in `lon`/`lat` [°] (or `x`/`y` [m] with `data.transformers_crs`), in "
+         "`data.transformers_file`."),
+        ("- **Your column names.** `data.columns` maps the names below to yours, per input: "
+         "`{sites: {site_id: OBJECTID, roof_tilt_deg: slope}, transformers: {transformer_id: id, rating_kva: kVA}}`. "
+         "Shapefile field names cut at 10 characters (`roof_tilt_`) are recognised with a warning. Columns pvsim "
+         "does not know are listed once in a note."),
+        ("- **Your categories.** `data.site_type_map` maps the values of your `site_type` column (land-use codes, "
+         "OSM tags, local names) to site types: `{'0101': agrivoltaic, 'building=house': rural_home}` (quote codes: "
+         "YAML reads an unquoted `0101` as the octal number 65)."),
+        ("- **Coordinates.** Every layer needs a CRS; `data.sites_crs`, `data.transformers_crs`, "
+         "`data.feeders_crs` and `data.exclusions_crs` declare or override it: an EPSG code (CGCS2000 is 4490, its "
+         "Gauss-Krueger zones 4491-4554) or `GCJ-02` (AMap, Tencent) / `BD-09` (Baidu), the offset coordinates of "
+         "Chinese web maps (GCJ-02 is 300-700 m off WGS 84 across China, BD-09 more), converted to WGS 84 on reading "
+         "with the published transforms (GCJ-02 inverted iteratively to sub-millimetre; BD-09 -> GCJ-02 in closed "
+         "form, good to 0.2 m; both are the identity outside China). A warning names the likely fix when sites and "
+         "transformers disagree by such a shift."),
+        ("- **Checks.** Text in a numeric column is an error naming the column, the rows and the values; every "
+         "missing or invalid column is reported at once, in one line. `required`: the column must be there; "
+         "`optional`: the default applies where the column or a value is missing; `ignored`: known, not used. "
+         "Type `id`: any text without control characters, unique (ids never become file names)."), "",
     ]
     for input_name in INPUTS:
         lines += [f"## `{input_name}`", "", "| column | type | unit | required | default | allowed | meaning |",
@@ -269,7 +284,7 @@ def _check_dates(col: Column, series: pd.Series, ids: pd.Series | None) -> tuple
     return dates, problems
 
 
-def check_columns(frame: pd.DataFrame, input_name: str, file: Path | str, *, what: str | None = None) -> pd.DataFrame:
+def check_columns(frame: Frame, input_name: str, file: Path | str, *, what: str | None = None) -> Frame:
     """The schema's checks of one input layer; returns a copy with every known column typed and defaults filled.
 
     All problems (missing required columns, text in numeric columns, values out of range or not allowed, bad or
@@ -282,9 +297,9 @@ def check_columns(frame: pd.DataFrame, input_name: str, file: Path | str, *, wha
     problems: list[tuple[str, str]] = []
     if missing:
         present = [str(c) for c in frame.columns if c != "geometry"]
-        problems.append((", ".join(missing), f"required column{'s' if len(missing) > 1 else ''} missing (the "
-                         f"file has {', '.join(present) or 'no attribute columns'}; map yours with "
-                         f"data.columns.{input_name})"))
+        problems.append((", ".join(missing), (f"required column{'s' if len(missing) > 1 else ''} missing (the "
+                                              f"file has {', '.join(present) or 'no attribute columns'}; map yours "
+                                              f"with data.columns.{input_name})")))
     out = frame.copy()
     id_col = next((c.column for c in columns if c.type == "id"), None)
     ids = _as_text(out[id_col]) if id_col in out.columns else None
@@ -344,8 +359,8 @@ def _guess_column(name: str, input_name: str) -> str | None:
 # --------------------------------------------------------------------------------------------- mapping
 
 
-def map_columns(frame: pd.DataFrame, input_name: str, mapping: dict[str, str] | None, file: Path | str, *,
-                shapefile: bool = False) -> pd.DataFrame:
+def map_columns(frame: Frame, input_name: str, mapping: dict[str, str] | None, file: Path | str, *,
+                shapefile: bool = False) -> Frame:
     """Rename the user's columns to the project's: ``mapping`` is ``{project_name: user_name}``
     (``data.columns.<input>``). In a Shapefile, a field whose name is a schema column cut at 10 characters
     (``roof_tilt_``) is read as that column, with a warning. Returns a copy."""
@@ -363,7 +378,7 @@ def map_columns(frame: pd.DataFrame, input_name: str, mapping: dict[str, str] | 
     return out
 
 
-def _recognise_truncated(frame: pd.DataFrame, input_name: str, file: Path | str, mapped: set) -> pd.DataFrame:
+def _recognise_truncated(frame: Frame, input_name: str, file: Path | str, mapped: set) -> Frame:
     renames = {}
     for name in column_names(input_name, with_points=True):
         cut = name[:SHAPEFILE_NAME_LENGTH]
@@ -380,7 +395,7 @@ def _recognise_truncated(frame: pd.DataFrame, input_name: str, file: Path | str,
     return frame.rename(columns=renames)
 
 
-def map_categories(frame: pd.DataFrame, column: str, mapping: dict[str, str] | None) -> pd.DataFrame:
+def map_categories(frame: Frame, column: str, mapping: Mapping[str, str] | None) -> Frame:
     """Replace the user's categories in ``column`` by the project's (``data.site_type_map``); values not in the
     mapping are kept as they are (and checked by the schema). Returns a copy."""
     if not mapping or column not in frame.columns:
@@ -409,7 +424,7 @@ def parse_crs(value: str | int | None) -> str | CRS | None:
         return WEB_MAP_CRS.get(key) or WEB_MAP_CRS[key.replace("-", "")]
     try:
         return CRS.from_user_input(int(value) if str(value).strip().isdigit() else str(value).strip())
-    except Exception:  # pyproj raises CRSError and friends
+    except CRSError:
         raise ValueError(f"unknown CRS {value!r}; allowed: {CRS_ALLOWED}") from None
 
 
@@ -490,9 +505,9 @@ def read_input(source: Source) -> gpd.GeoDataFrame:
         gdf = points_from_table(map_columns(table, source.input, source.columns, path), source, list(table.columns))
     elif suffix in PARQUET_SUFFIXES:
         table = _read_parquet(path, source)
-        gdf = map_columns(table, source.input, source.columns, path)
-        if not isinstance(gdf, gpd.GeoDataFrame):
-            gdf = points_from_table(gdf, source, list(table.columns))
+        mapped = map_columns(table, source.input, source.columns, path)
+        gdf = (mapped if isinstance(mapped, gpd.GeoDataFrame)
+               else points_from_table(mapped, source, list(table.columns)))
     else:
         gdf = map_columns(read_layer(path, source.layer, what=source.what, field=source.layer_field,
                                      file_field=source.file_field),
@@ -508,7 +523,7 @@ def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_fie
         raise InputError(f"{what} file not found", file=path, field=file_field)
     try:
         layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # pyogrio raises DataSourceError and friends for unreadable files
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError and friends for unreadable files
         raise InputError(f"cannot read {what} file ({type(exc).__name__})", file=path, field=file_field,
                          allowed="a GeoPackage, GeoJSON, Shapefile, GeoParquet, or a CSV / XLSX point table for "
                                  "transformers") from None
@@ -518,7 +533,7 @@ def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_fie
     use_layer = layer if (layer in layers) else None
     try:
         gdf = gpd.read_file(path, layer=use_layer, engine="pyogrio")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any reader failure of a user's file becomes one InputError line
         raise InputError(f"cannot read {what} layer ({type(exc).__name__}: {str(exc)[:80]})", file=path,
                          field=field) from None
     return gdf
@@ -529,12 +544,12 @@ def _read_parquet(path: Path, source: Source) -> pd.DataFrame:
         return gpd.read_parquet(path)
     except ValueError:  # no GeoParquet metadata: a plain table (of points, for transformers)
         pass
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors on a damaged file become one InputError line
         raise InputError(f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})", file=path,
                          field=source.file_field, allowed="a GeoParquet file") from None
     try:
         return pd.read_parquet(path)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors on a damaged file become one InputError line
         raise InputError(f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})", file=path,
                          field=source.file_field, allowed="a GeoParquet file") from None
 
@@ -546,7 +561,7 @@ def _read_table(path: Path, source: Source) -> pd.DataFrame:
             table = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
         else:
             table = _read_csv(path)
-    except Exception as exc:  # parser errors, bad zip files, bad encodings
+    except Exception as exc:  # noqa: BLE001 - parser errors, bad zip files, bad encodings: one InputError line
         raise InputError(f"cannot read {source.what} table ({type(exc).__name__}: {str(exc)[:80]})", file=path,
                          field=source.file_field, allowed="a CSV (UTF-8 or GB 18030) or an XLSX workbook with a header row") from None
     table.columns = [str(c).strip() for c in table.columns]
@@ -631,8 +646,8 @@ def check_layers_agree(sites: gpd.GeoDataFrame, transformers: gpd.GeoDataFrame, 
         return {}
     s = sites.geometry.to_crs(4326).representative_point()
     t = transformers.geometry.to_crs(4326)
-    t = t[~(t.isna() | t.is_empty)]
-    s_lon, s_lat, t_lon, t_lat = s.x.to_numpy(), s.y.to_numpy(), t.x.to_numpy(), t.y.to_numpy()
+    found = (~(t.isna() | t.is_empty)).to_numpy()
+    s_lon, s_lat, t_lon, t_lat = s.x.to_numpy(), s.y.to_numpy(), t.x.to_numpy()[found], t.y.to_numpy()[found]
     if not (in_china(s_lon, s_lat).any() and in_china(t_lon, t_lat).any()):
         return {}
     lon0, lat0 = float(np.median(s_lon)), float(np.median(s_lat))
@@ -645,7 +660,7 @@ def check_layers_agree(sites: gpd.GeoDataFrame, transformers: gpd.GeoDataFrame, 
         variants[f"sites {name}"] = FROM_WGS84[name](t_lon, t_lat)  # moving the transformers the other way
     medians = {k: _median_nearest_m(site_xy, np.column_stack(to_m.transform(*v))) for k, v in variants.items()}
     base = medians["as read"]
-    best = min((k for k in medians if k != "as read"), key=medians.get)
+    best = min((k for k in medians if k != "as read"), key=lambda k: medians[k])
     if medians[best] < SHIFT_RATIO * base and base - medians[best] > SHIFT_MIN_GAIN_M:
         layer, name = best.split()
         file = transformers_file if layer == "transformers" else sites_file
@@ -775,7 +790,7 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
 
     def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
         for name, layer in layers.items():
-            extra = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
+            extra: dict[str, Any] = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
             layer.to_file(tmp, layer=name, driver="GPKG", **extra)
 
     t = layers["transformers"]

@@ -10,6 +10,7 @@ labels, headings and unit names change.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from functools import lru_cache
 from importlib import resources
@@ -47,7 +48,7 @@ def ladder(base_unit: str, lang: str = "en") -> tuple[tuple[float, str], ...] | 
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, dict[str, str]]:
-    with resources.files("sim").joinpath(TABLE).open("r", encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(resources.files("sim").joinpath(TABLE).open("rb"), encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     bad = [row["key"] for row in rows if None in row or any(not row.get(lang) for lang in LANGUAGES)]
     if bad:
@@ -141,7 +142,7 @@ def quantity(value: float | None, base_unit: str, lang: str = "en", decimals: in
 _UNIT_SEP = {"en": " ", "zh": ""}
 
 
-def with_unit(number: str, name: str, lang: str = "en") -> str:
+def with_unit(number: object, name: str, lang: str = "en") -> str:
     """A number already written (``"5"``) with a unit that does not rescale: ``5 years`` / ``5年``."""
     return f"{number}{_UNIT_SEP[check_lang(lang)]}{unit(name, lang)}"
 

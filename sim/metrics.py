@@ -27,8 +27,10 @@ Row order is the order of the columns in ``comparison.csv``, of the printed tabl
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, replace
 from importlib import resources
+from typing import Any
 
 from . import labels
 from ._config import PILOT_TARGETS_PERCENT
@@ -84,7 +86,7 @@ def _pilot_metric(category: str) -> Metric:
 
 def load_metrics() -> dict[str, Metric]:
     """The metric table: name -> :class:`Metric`, in table order (the shipped rows, then the pilot categories)."""
-    with resources.files("sim").joinpath(TABLE).open("r", encoding="utf-8", newline="") as fh:
+    with io.TextIOWrapper(resources.files("sim").joinpath(TABLE).open("rb"), encoding="utf-8", newline="") as fh:
         rows = [_metric(row) for row in csv.DictReader(fh)]
     rows += [_pilot_metric(cat) for cat in PILOT_TARGETS_PERCENT]
     metrics = {m.name: m for m in rows}
@@ -108,7 +110,8 @@ def in_currency(metric: Metric, currency: str = "CNY") -> Metric:
     if currency == "CNY":
         return metric
     texts = ("label", "figure_title", "unit", "display_unit", "printed_header")
-    return replace(metric, **{k: labels.in_currency(getattr(metric, k), currency) for k in texts})
+    changes: dict[str, Any] = {k: labels.in_currency(getattr(metric, k), currency) for k in texts}
+    return replace(metric, **changes)
 
 
 def printed(currency: str = "CNY") -> list[Metric]:

@@ -24,6 +24,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -154,7 +155,9 @@ def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple
         bounds = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
                   if box.valid() else None)
         wkb = osmium.geom.WKBFactory()
-        areas, candidates, built = [], {}, set()
+        areas: list[dict[str, Any]] = []
+        candidates: dict[str, str] = {}
+        built: set[str] = set()
         for obj in processor:
             if obj.is_area():
                 tags = dict(obj.tags)
@@ -182,7 +185,7 @@ def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple
 
 
 def _tag_label(table: pd.DataFrame, row: int, tags: dict[str, str]) -> str:
-    key = table.at[row, "key"]
+    key = str(table.at[row, "key"])
     return f"{key}={tags.get(key, '')}"
 
 
@@ -214,10 +217,10 @@ def roof_azimuth_deg(polygons, pitched: np.ndarray) -> np.ndarray:
             continue
         long_edge = edges[int(np.argmax(lengths))]
         axis = math.degrees(math.atan2(long_edge[0], long_edge[1])) % 180.0  # bearing of the ridge
-        faces = [(axis + 90.0) % 360.0, (axis + 270.0) % 360.0]
+        sides = [(axis + 90.0) % 360.0, (axis + 270.0) % 360.0]
         if lengths.max() / lengths.min() < SQUARE_ASPECT:
-            faces += [axis % 360.0, (axis + 180.0) % 360.0]
-        faces = np.array(faces)
+            sides += [axis % 360.0, (axis + 180.0) % 360.0]
+        faces = np.array(sides)
         off_south = np.abs((faces - 180.0 + 180.0) % 360.0 - 180.0)
         out[i] = round(float(faces[int(np.argmin(off_south))]), 1) % 360.0
     return out
@@ -295,8 +298,10 @@ def _cut_at_edge(local: gpd.GeoDataFrame, bounds: tuple | None) -> np.ndarray:
     """Polygons inside the extract's bounding box that touch it (within :data:`EDGE_TOLERANCE_M`)."""
     if bounds is None or not len(local):
         return np.zeros(len(local), bool)
+    if local.crs is None:
+        raise ValueError("the OSM sites have no CRS")
     box = gpd.GeoSeries([shapely.box(*bounds)], crs=4326).to_crs(local.crs).iloc[0]
-    near_edge = local.geometry.distance(box.exterior).to_numpy() <= EDGE_TOLERANCE_M
+    near_edge = local.geometry.distance(shapely.boundary(box)).to_numpy() <= EDGE_TOLERANCE_M
     inside = local.geometry.within(box.buffer(EDGE_TOLERANCE_M)).to_numpy()
     return near_edge & inside
 

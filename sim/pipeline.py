@@ -18,26 +18,26 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from . import accounting, carbon, energy, grid, inputs, planning, programme, strategies, weather
+from . import __version__, accounting, carbon, energy, grid, inputs, planning, programme, strategies, weather
 from . import sites as sitesmod
-from .results import RunResult, ordered_summary, output_columns
-from .rollout import check_inputs as check_rollout_inputs, simulate as simulate_rollout, total_budget_cny
 from ._io import is_regular_file
 from .errors import InputError
 from .labels import in_currency, quantity
 from .planning import PlanInputs
+from .results import RunResult, ordered_summary, output_columns
+from .rollout import check_inputs as check_rollout_inputs
+from .rollout import simulate as simulate_rollout
+from .rollout import total_budget_cny
 from .scenario import Scenario, as_run_yaml
-
 
 PREPARE_STEPS = 4  # sites, weather, eligibility, yields
 RUN_STEPS = 4  # strategy, rollout, accounting, assemble
@@ -206,7 +206,7 @@ class Prepared:
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
-            cache_dir: Path | str | None = None, _steps: "_Steps | None" = None) -> Prepared:
+            cache_dir: Path | str | None = None, _steps: _Steps | None = None) -> Prepared:
     """Sites, weather, eligibility, grid assignment and yield profiles: the strategy- and seed-independent part."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     steps = _steps or _Steps(progress, total=PREPARE_STEPS)
@@ -260,7 +260,7 @@ def context_layers(scenario: Scenario) -> dict | None:
 
 
 def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | None = None, *,
-                 _steps: "_Steps | None" = None) -> RunResult:
+                 _steps: _Steps | None = None) -> RunResult:
     """The strategy- and seed-dependent part of a run: order, SimPy rollout, accounting, result."""
     scenario = prepared.scenario
     strategy = strategy or scenario.strategy
@@ -309,10 +309,11 @@ def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
     """The release order: the strategy's order, or with ``rollout.tracks`` each track's eligible sites in its own
     strategy's order (``strategy`` where the track names none), track after track, then the eligible sites of types
     in no track (the rollout never releases them: each track's office releases only its own sites)."""
-    orders = {name: prepared.orders.get(name) for name in run_strategies(prepared.scenario, strategy)}
-    for name, order in orders.items():
-        if order is None:
-            orders[name] = strategies.order_sites(name, prepared.eligible, strategy_context(prepared, seed))
+    orders: dict[str, list[str]] = {}
+    for name in run_strategies(prepared.scenario, strategy):
+        given = prepared.orders.get(name)
+        orders[name] = (given if given is not None
+                        else strategies.order_sites(name, prepared.eligible, strategy_context(prepared, seed)))
     tracks = prepared.scenario.rollout.tracks
     if not tracks:
         return list(orders[strategy])
@@ -337,7 +338,7 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
         seed=seed, horizon_years=scenario.horizon_years,
         total_budget_cny=total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years),
         emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
-        hosting_limit_kw=prepared.transformers["hosting_limit_kw"].to_dict(),
+        hosting_limit_kw={str(k): float(v) for k, v in prepared.transformers["hosting_limit_kw"].items()},
         candidate_roofs=prepared.candidate_roofs, pilot_coverage=scenario.pilot_coverage,
         plan_inputs=PlanInputs.from_scenario(scenario, prepared.transformers, prepared.candidate_roofs,
                                              output_per_kw_ac=county_output_per_kw_ac(prepared)),
@@ -427,7 +428,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "scenario": scenario.name, "strategy": strategy, "seed": seed, "version": __version__,
         "start_date": scenario.start_date.isoformat(), "time_zone": prepared.time_zone,
         "horizon_years": scenario.horizon_years, "currency": scenario.economics.currency,
-        "sites_candidate": int(len(sites)),
+        "sites_candidate": len(sites),
         "sites_eligible": int(sites["eligible"].sum()),
         "sites_released": int((rollout.outcomes["status"] != "not_released").sum()),
         "sites_built": int(built.sum()),
@@ -451,7 +452,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, held_back),
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
         "weather": list(prepared.weather_sources),
-        "archetypes": int(len(prepared.archetypes)),
+        "archetypes": len(prepared.archetypes),
         "inputs_sha256": prepared.inputs_sha256 or inputs_sha256(scenario),
         "optimisation": {name: prepared.plans[name].solution.record() for name in run_strategies(scenario, strategy)
                          if name in prepared.plans},
@@ -479,7 +480,7 @@ def _by_track(scenario: Scenario, sites, rollout) -> dict:
             "site_types": list(track.site_types),
             "sites_built": int(built.sum()),
             "capacity_built_kwp": float(sites.loc[built, "capacity_kwp"].sum()),
-            "target_capacity_kwp": float(track.target_capacity_kwp),
+            "target_capacity_kwp": None if track.target_capacity_kwp is None else float(track.target_capacity_kwp),
             "capex_cny": _programme_capex(sites[mine], rollout.outcomes),
             "energy_mwh": float(sites.loc[mine, "energy_mwh"].sum()),
             "co2_avoided_t": float(sites.loc[mine, "co2_avoided_t"].sum()),
@@ -514,13 +515,14 @@ def _shortfall_warnings(scenario: Scenario, sites, held_back: dict[str, str]) ->
     out = []
     for track in programme.tracks(scenario.rollout):
         cause = held_back.get(track.name or "programme")
-        if cause is None:
+        target = track.target_capacity_kwp
+        if cause is None or target is None:
             continue
         mine = sites["track"].eq(track.name) if track.name else sites["eligible"]
         built = float(sites.loc[mine & sites["status"].eq("operating"), "capacity_kwp"].sum())
         name = f"track {track.name}" if track.name else "the programme"
-        out.append(f"{name} built {built / 1000:,.1f} of its {track.target_capacity_kwp / 1000:,.1f} MWp target "
-                   f"({100 * built / track.target_capacity_kwp:.0f} %): held back by {cause}")
+        out.append(f"{name} built {built / 1000:,.1f} of its {target / 1000:,.1f} MWp target "
+                   f"({100 * built / target:.0f} %): held back by {cause}")
     return out
 
 
@@ -537,7 +539,7 @@ def _hosting_drops(outcomes: pd.DataFrame) -> dict:
     """Sites dropped at the hosting screening: count, capacity and days from release to the drop."""
     dropped = outcomes[outcomes["status"] == "dropped_hosting"]
     days = (dropped["outcome_day"] - dropped["release_day"]).to_numpy(float)
-    return {"sites": int(len(dropped)), "capacity_kwp": float(dropped["capacity_kwp"].sum()),
+    return {"sites": len(dropped), "capacity_kwp": float(dropped["capacity_kwp"].sum()),
             "mean_days_from_release": float(days.mean()) if len(days) else None,
             "max_days_from_release": float(days.max()) if len(days) else None}
 

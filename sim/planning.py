@@ -16,6 +16,16 @@ nodes (default 1000), whichever comes first; one thread and a fixed random seed,
 plan on every machine and under any load. The achieved gap is returned in the :class:`Plan`'s :class:`Solution`
 (``pvsim plan``, the run's ``optimisation`` summary, ``comparison.json``). Nothing is kept between calls.
 
+Why ``highspy`` and not ``scipy.optimize.milp`` (the same HiGHS; considered for issue 20): ``milp`` takes only
+``disp``, ``presolve``, ``time_limit``, ``node_limit`` and ``mip_rel_gap`` (SciPy 1.17). It cannot pass the LP
+solution on as a MIP start (:func:`solve_binary` starts the full branch and bound from the fix-and-solve answer),
+nor set HiGHS's ``threads`` and ``random_seed``, which make the plan the same on every machine. Row scaling and
+the LP relaxation it could do. Switching would lose the
+start and the pinned seed and threads, so the plan would no longer be guaranteed identical; the direct
+``highspy`` model stays. The one cost is :func:`_new_highs`: ``highspy.Highs()`` prints its banner on stdout
+before any option can be set (still in highspy 1.16), so the first one of a process is made with stdout sent to
+the null device.
+
 How the plan reads the rollout's rules (:mod:`sim.rollout`), and where it approximates them:
 
 - Expectations, not draws: each site counts with its expected consent, signing and completion
@@ -180,9 +190,9 @@ def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, intege
     site counts makes the matrix badly scaled otherwise)."""
     import highspy
 
-    a = sparse.csr_matrix(matrix)
-    scale = np.maximum(abs(a).max(axis=1).toarray().ravel(), 1e-12) if a.shape[0] else np.ones(0)
-    a = sparse.csc_matrix(sparse.diags(1.0 / scale) @ a)
+    rows = sparse.csr_matrix(matrix)
+    scale = np.maximum(abs(rows).max(axis=1).toarray().ravel(), 1e-12) if rows.shape[0] else np.ones(0)
+    a = sparse.csc_matrix(sparse.diags(1.0 / scale) @ rows)
     n, m = a.shape[1], a.shape[0]
     h = _new_highs()
     for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0),
@@ -272,7 +282,7 @@ class PlanInputs:
 
     @classmethod
     def from_scenario(cls, scenario, transformers: pd.DataFrame, candidate_roofs: dict[str, int],
-                      output_per_kw_ac: np.ndarray | None = None) -> "PlanInputs":
+                      output_per_kw_ac: np.ndarray | None = None) -> PlanInputs:
         from .carbon import resolve_factor
 
         years = np.arange(scenario.start_date.year, scenario.start_date.year + scenario.horizon_years)
@@ -300,7 +310,7 @@ def plan_periods(rollout: RolloutConfig, start_date: date, horizon_years: int) -
 def workable_shares(rollout: RolloutConfig, start_date: date, periods: pd.DataFrame) -> dict[str, np.ndarray]:
     """Share of the days of each period on which ``office`` stages, ``rooftop`` construction and ``outdoor``
     construction progress (expected share for rain), from the rollout's work calendar."""
-    n = int(math.ceil(periods["end_day"].iloc[-1]))
+    n = math.ceil(periods["end_day"].iloc[-1])
     ones = np.ones(n, dtype=float)
     if not rollout.calendar_enabled:
         office = rooftop = outdoor = ones
@@ -318,7 +328,7 @@ def workable_shares(rollout: RolloutConfig, start_date: date, periods: pd.DataFr
         outdoor = rooftop * ~frozen * dry
     out = {}
     for name, mask in (("office", office), ("rooftop", rooftop), ("outdoor", outdoor)):
-        out[name] = np.array([max(mask[int(a):int(math.ceil(b))].mean(), 1e-6)
+        out[name] = np.array([max(mask[int(a):math.ceil(b)].mean(), 1e-6)
                               for a, b in zip(periods["start_day"], periods["end_day"])])
     return out
 
@@ -363,10 +373,10 @@ def _model_parts(sites, inputs: PlanInputs, programme_tracks, periods) -> dict:
     full = demand > avail["base"].reindex(demand.index).min(axis=1).fillna(np.inf)
     waiting = (tids.map(full).fillna(False).to_numpy(bool)
                & (inputs.rollout.hosting_when_full == "wait_upgrade"))
-    return dict(track_of=track_index(programme_tracks, sites["site_type"].astype(str).to_numpy()),
-                expect=site_expectations(sites, inputs.rollout),
-                shares=workable_shares(inputs.rollout, inputs.start_date, periods),
-                outdoor=sites["site_type"].isin(inputs.rollout.outdoor_site_types).to_numpy(), waiting=waiting)
+    return {"track_of": track_index(programme_tracks, sites["site_type"].astype(str).to_numpy()),
+                "expect": site_expectations(sites, inputs.rollout),
+                "shares": workable_shares(inputs.rollout, inputs.start_date, periods),
+                "outdoor": sites["site_type"].isin(inputs.rollout.outdoor_site_types).to_numpy(), "waiting": waiting}
 
 
 def stage_calendar_days(model: _Model) -> dict[str, np.ndarray]:
@@ -387,7 +397,7 @@ def stage_calendar_days(model: _Model) -> dict[str, np.ndarray]:
 def lead_days(model: _Model) -> np.ndarray:
     """Expected days from release to commissioning of each site [calendar days]: the sum of
     :func:`stage_calendar_days`."""
-    return sum(stage_calendar_days(model).values())
+    return sum(stage_calendar_days(model).values(), np.zeros(len(model.sites)))
 
 
 def pipeline_days(model: _Model) -> np.ndarray:
@@ -517,7 +527,7 @@ def _hosting_available(inputs: PlanInputs, periods: pd.DataFrame) -> dict[str, p
     base = t["hosting_limit_kw"].astype(float).to_numpy()
     share = t["hosting_share_percent"].astype(float).to_numpy() / 100.0
     start = pd.Timestamp(inputs.start_date)
-    planned_day = ((pd.to_datetime(t.get("planned_upgrade_date")) - start).dt.days.to_numpy(float)
+    planned_day = ((pd.to_datetime(t["planned_upgrade_date"]) - start).dt.days.to_numpy(float)
                    if "planned_upgrade_date" in t else np.full(len(t), np.nan))
     planned_kw = t.get("planned_upgrade_kva", pd.Series(0.0, index=t.index)).astype(float).fillna(0.0).to_numpy() * share
     rating = t["rating_kva"].astype(float).to_numpy() if "rating_kva" in t else base / share
@@ -798,11 +808,11 @@ def _assemble(model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray
     w[layout.wait_idx] = v[layout.n_x: layout.z0].reshape(-1, P).astype(bool)
     last = v[layout.z0: layout.y0].astype(bool) if layout.y0 > layout.z0 else np.zeros(n, bool)
     chosen = x | w
-    picked = chosen.any(axis=1)
+    picked = np.asarray(chosen.any(axis=1))
     ids = model.sites.index.astype(str)
     period = pd.Series(chosen.argmax(axis=1)[picked], index=pd.Index(ids[picked], name="site_id"))
     frame = model.sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index, _last=last[picked],
-                                           _wait=w.any(axis=1)[picked],
+                                           _wait=np.asarray(w.any(axis=1))[picked],
                                            _track=[model.tracks[k].name for k in model.track_of[picked]])
     final = frame["_period"].eq(frame.groupby("_track")["_period"].transform("max"))
     frame = frame.assign(_size=np.where(final, frame["capacity_kwp"], 0.0))

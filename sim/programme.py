@@ -125,6 +125,8 @@ def site_expectations(sites: pd.DataFrame, config: RolloutConfig) -> SiteExpecta
                 settings = config.stage(site_type, stage)
                 extra = cap[rows] / config.productivity(site_type) if stage == "construction" else 0.0
                 busy = settings.resource_busy_percent / 100.0
+                if settings.duration is None:  # RolloutConfig.stage fills it in from the default stage
+                    raise ValueError(f"stage {stage} of {site_type} has no duration")
                 work[stage][rows] = settings.duration.mean + extra
                 held[stage][rows] = (settings.duration.mean + extra) * busy
                 if stage != "construction" and config.effort_days(site_type, stage, APPLICATION_CLASSES[c]) is not None:

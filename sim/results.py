@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -81,7 +81,7 @@ def csv_decimals(file: str) -> dict[str, int]:
     """Fixed decimals of each float column of a CSV output file (from the schema's ``decimals``)."""
     table = _schema()
     rows = table[(table["file"] == file) & (table["decimals"] != "")]
-    return {r.column: int(r.decimals) for r in rows.itertuples()}
+    return dict(zip(rows["column"].astype(str), rows["decimals"].astype(int), strict=True))
 
 
 def plain_decimals(values, decimals: int) -> pd.Series:
@@ -124,15 +124,16 @@ def outputs_markdown() -> str:
              "Every run folder written by `pvsim run` holds these files (`stage_durations.csv` and `transformers.csv`",
              "when the run has them); `sim.read_run(folder)` loads them back. CSV files hold plain decimals with the",
              "number of decimals given for each float column (money to the yuan); NaN is an empty field.", ""]
-    for files, rows in _raw_schema().groupby("file", sort=False):
+    for key, rows in _raw_schema().groupby("file", sort=False):
+        files = str(key)
         lines += ["## " + ", ".join(f"`{f}`" for f in files.split("|")), ""]
         if "|" in files:
             lines += ["The same columns in each of these files.", ""]
         csv = all(f.endswith(".csv") for f in files.split("|"))
         if csv:
             lines += ["| column | type | unit | decimals | meaning |", "|---|---|---|---|---|"]
-            lines += [f"| `{r.column}` | {r.type} | {r.unit} | {r.decimals or '-'} | {r.description} |"
-                      for r in rows.itertuples()]
+            lines += [f"| `{r['column']}` | {r['type']} | {r['unit']} | {r['decimals'] or '-'} | {r['description']} |"
+                      for r in rows.to_dict("records")]
         else:
             lines += ["| column | type | unit | meaning |", "|---|---|---|---|"]
             lines += [f"| `{r.column}` | {r.type} | {r.unit} | {r.description} |" for r in rows.itertuples()]
@@ -140,8 +141,12 @@ def outputs_markdown() -> str:
     return "\n".join(lines)
 
 
-def _exactly(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    """``df`` with exactly the schema's columns of ``file``, in order; a missing column is a bug of the writer."""
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
+
+
+def _exactly(df: _Frame, file: str) -> _Frame:
+    """``df`` with exactly the schema's columns of ``file``, in order; a missing column is a bug of the writer.
+    A GeoDataFrame stays one (the schemas of the site files hold its geometry column)."""
     cols = output_columns(file)
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -244,13 +249,13 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
     ms = summary.get("milestones") or {}
     rows = [
         ("scenario / strategy / seed", f"{summary.get('scenario')} / {summary.get('strategy')} / {summary.get('seed')}"),
-        ("candidate / eligible / built sites", f"{int(summary.get('sites_candidate') or 0):,} / "
-                                               f"{int(summary.get('sites_eligible') or 0):,} / "
-                                               f"{int(summary.get('sites_built') or 0):,}"),
+        ("candidate / eligible / built sites", (f"{int(summary.get('sites_candidate') or 0):,} / "
+                                                f"{int(summary.get('sites_eligible') or 0):,} / "
+                                                f"{int(summary.get('sites_built') or 0):,}")),
         ("capacity built", quantity(summary.get("capacity_built_kwp"), "kWp")),
-        *[(f"  track {name}", f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
-                              f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex "
-                              f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}")
+        *[(f"  track {name}", (f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
+                               f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex "
+                               f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}"))
           for name, t in (summary.get("by_track") or {}).items()],
         ("specific yield (year 1)", quantity(summary.get("specific_yield_kwh_per_kwp"), "kWh/kWp", decimals=0)),
         (f"energy over {summary.get('horizon_years')} years", quantity(summary.get("energy_mwh"), "MWh")),
@@ -269,8 +274,8 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
     if res:
         # the bottleneck is where sites wait longest, not necessarily the busiest resource
         name, r = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
-        rows.append(("longest queue", f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
-                                      f"{float(r.get('utilisation_percent') or 0):.0f} % busy)"))
+        rows.append(("longest queue", (f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
+                                       f"{float(r.get('utilisation_percent') or 0):.0f} % busy)")))
     return rows
 
 
@@ -422,6 +427,8 @@ def read_run(folder: str | Path) -> RunResult:
         raise InputError(f"not valid JSON ({str(exc)[:80]})", file=folder / "summary.json",
                          allowed="a file written by pvsim; run again to rewrite it") from None
     sites = _read_checked(folder, "sites.parquet")
+    if not isinstance(sites, gpd.GeoDataFrame):  # _read_checked reads sites.parquet as GeoParquet
+        raise TypeError("sites.parquet was not read as a GeoDataFrame")
     _read_checked(folder, "sites.gpkg")  # its columns only: the table is that of sites.parquet
     sites = sites.set_index("site_id", drop=False)
     sites.index.name = None

@@ -16,22 +16,21 @@ import typing
 import warnings
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ._config import MOUNTS, SITE_TYPES, Mount, SiteType, StrictModel  # noqa: F401  (re-exported)
-from .carbon import CarbonConfig
-from .rollout import OperationConfig, RolloutConfig
-from .economics import EconomicsConfig
-from .energy import SystemConfig
+from ._config import MOUNTS, SITE_TYPES, Mount, SiteType, StrictModel
 from ._io import is_regular_file
 from ._yaml import load_yaml, quote_hint
+from .carbon import CarbonConfig
+from .economics import EconomicsConfig
+from .energy import SystemConfig
 from .errors import InputError
 from .inputs import column_names, parse_crs
 from .planning import PlanningConfig
+from .rollout import OperationConfig, RolloutConfig
 from .weather import WeatherConfig
-
 
 
 class ExclusionConfig(StrictModel):
@@ -240,7 +239,7 @@ class Scenario(StrictModel):
         """Folder that relative paths are resolved against."""
         return self._path.parent if self._path is not None else Path.cwd()
 
-    def with_changes(self, changes: dict[str, Any], *, option: str | None = None) -> "Scenario":
+    def with_changes(self, changes: dict[str, Any], *, option: str | None = None) -> Scenario:
         """A validated copy with ``changes`` applied (dotted keys, e.g. ``{"rollout.crews": 4}``; a mapping for a
         section merges into it). Unknown keys and bad values raise :class:`InputError` like the file would; with
         ``option`` (e.g. ``"--set"``) the error names the option."""
@@ -249,6 +248,12 @@ class Scenario(StrictModel):
         changed = scenario_from_dict(raw, path=self._path, label=option)
         changed._overrides = {**self._overrides, **dotted(changes)}
         return changed
+
+    @overload
+    def resolve(self, p: Path | str) -> Path: ...
+
+    @overload
+    def resolve(self, p: None) -> None: ...
 
     def resolve(self, p: Path | str | None) -> Path | None:
         """Resolve a path of the scenario against its folder."""
@@ -261,7 +266,7 @@ class Scenario(StrictModel):
 # --------------------------------------------------------------------------------------------- loading
 
 
-def _model_at(model: type, loc: tuple) -> type | None:
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The pydantic model class at ``loc`` inside ``model`` (for listing valid keys)."""
     current: Any = model
     for part in loc:
@@ -279,7 +284,7 @@ def _model_at(model: type, loc: tuple) -> type | None:
     return current if hasattr(current, "model_fields") else None
 
 
-def _inner_model(annotation: Any) -> type | None:
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
     if hasattr(annotation, "model_fields"):
         return annotation
     for arg in typing.get_args(annotation):
@@ -289,7 +294,7 @@ def _inner_model(annotation: Any) -> type | None:
     return None
 
 
-def format_validation_error(err: ValidationError, model: type, file: Path | str | None) -> InputError:
+def format_validation_error(err: ValidationError, model: type[BaseModel], file: Path | str | None) -> InputError:
     """Turn the first pydantic error into one clear :class:`InputError` line."""
     first = err.errors()[0]
     loc = tuple(first.get("loc", ()))
@@ -554,7 +559,7 @@ def _default_text(field: Any) -> str:
     return repr(default)
 
 
-def _walk(model: type, prefix: str, rows: list[tuple[str, str, str, str, str]], seen: set) -> None:
+def _walk(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str, str, str]], seen: set) -> None:
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
         inner = _inner_model(field.annotation)

@@ -62,7 +62,8 @@ def local_crs(gdf: gpd.GeoDataFrame) -> CRS:
 
 
 def _center_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
-    geo = gdf.to_crs(4326) if not gdf.crs.is_geographic or gdf.crs.to_epsg() != 4326 else gdf
+    crs = gdf.crs
+    geo = gdf if crs is not None and crs.is_geographic and crs.to_epsg() == 4326 else gdf.to_crs(4326)
     minx, miny, maxx, maxy = geo.total_bounds
     return float((minx + maxx) / 2), float((miny + maxy) / 2)
 
@@ -91,10 +92,10 @@ def check_sites(gdf: gpd.GeoDataFrame, file: Path, *, strict: bool = False) -> g
             raise InputError(f"{len(ids)} invalid polygon(s), first {ids.iloc[0]} (--strict forbids repairs)",
                              file=file, field="geometry", allowed="valid polygons")
         warnings.warn(msg, InputWarning, stacklevel=2)
-        repaired = shapely.make_valid(out.geometry[invalid].to_numpy())
+        repaired = shapely.make_valid(np.asarray(out.geometry[invalid], dtype=object))
         polys = [shapely.union_all([g for g in shapely.get_parts(r) if g.geom_type in ("Polygon", "MultiPolygon")])
                  if r.geom_type == "GeometryCollection" else r for r in repaired]
-        out.loc[invalid, "geometry"] = polys
+        out.loc[invalid.to_numpy(), "geometry"] = np.array(polys, dtype=object)
     return out.set_index("site_id", drop=False)
 
 
@@ -108,9 +109,8 @@ def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS)
         layer = inputs.read_input(inputs.source_for(scenario, "exclusions", i))
         if len(layer) == 0:
             continue
-        geoms = layer.to_crs(crs).geometry
-        geoms = geoms[~(geoms.isna() | geoms.is_empty)]
-        geoms = shapely.make_valid(geoms.to_numpy())
+        found = layer.to_crs(crs).geometry
+        geoms = shapely.make_valid(np.asarray(found[~(found.isna() | found.is_empty)], dtype=object))
         if exc.buffer_m > 0:
             geoms = shapely.buffer(geoms, exc.buffer_m)
         applies = sites_local.index if exc.applies_to == "all" else \
@@ -118,7 +118,8 @@ def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS)
         if len(applies) == 0:
             continue
         tree = shapely.STRtree(geoms)
-        hit_idx = np.unique(tree.query(sites_local.geometry.loc[applies].to_numpy(), predicate="intersects")[0])
+        hit_idx = np.unique(tree.query(np.asarray(sites_local.geometry.loc[applies], dtype=object),
+                                       predicate="intersects")[0])
         hit = applies[hit_idx]
         label = exc.reason or exc.layer
         free = reason.loc[hit] == ""
@@ -276,14 +277,14 @@ def map_layers(scenario: Scenario) -> dict:
     out: dict = {}
     try:
         names = {str(n) for n in pyogrio.list_layers(sites_file)[:, 0]}
-    except Exception:  # not a multi-layer file (or unreadable): no context layers
+    except Exception:  # noqa: BLE001 - not a multi-layer file (or unreadable): no context layers
         names = set()
-    for key, layer in (("boundary", BOUNDARY_LAYER), ("townships", TOWNSHIPS_LAYER)):
-        if layer in names:
-            out[key] = inputs.read_layer(sites_file, layer, what=layer, field=layer, file_field="data.sites_file")
+    for key, name in (("boundary", BOUNDARY_LAYER), ("townships", TOWNSHIPS_LAYER)):
+        if name in names:
+            out[key] = inputs.read_layer(sites_file, name, what=name, field=name, file_field="data.sites_file")
     exclusions = []
     for i, exc in enumerate(scenario.data.exclusions):
-        file = scenario.resolve(exc.file) or sites_file
+        file = scenario.resolve(exc.file) if exc.file is not None else sites_file
         layer = inputs.read_layer(file, exc.layer, what="exclusion", field=f"data.exclusions[{i}].layer",
                            file_field=f"data.exclusions[{i}].file")
         if len(layer) == 0 or layer.crs is None:

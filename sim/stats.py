@@ -43,7 +43,7 @@ def summarise(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     rows = []
     for name in strategies:
         sub = runs[runs["strategy"] == name].sort_values("replication")
-        row: dict[str, object] = {"strategy": name, "n": int(len(sub))}
+        row: dict[str, object] = {"strategy": name, "n": len(sub)}
         for metric, spec in METRICS.items():
             n, mean, low, high = mean_ci95(sub[metric].to_numpy(float))
             row.update({f"{metric}_mean": mean, f"{metric}_ci95_low": low, f"{metric}_ci95_high": high})
@@ -99,10 +99,11 @@ def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFram
     rows = []
     for name in strategies:
         sub = frame[frame["strategy"] == name]
-        for year, group in sub.groupby("year", sort=True):
+        for _, group in sub.groupby("year", sort=True):
+            year = int(group["year"].iloc[0])
             for var in ("capacity_online_mwp", "co2_avoided_cumulative_kt"):
                 n, mean, low, high = mean_ci95(group[var].to_numpy(float))
-                rows.append({"strategy": name, "year": int(year), "variable": var, "n": n, "mean": mean,
+                rows.append({"strategy": name, "year": year, "variable": var, "n": n, "mean": mean,
                              "ci95_low": low, "ci95_high": high})
     return pd.DataFrame(rows, columns=["strategy", "year", "variable", "n", "mean", "ci95_low", "ci95_high"])
 

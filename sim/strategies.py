@@ -14,6 +14,7 @@ import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ import pandas as pd
 from ._config import PILOT_TARGETS_PERCENT
 from .errors import InputError
 from .rng import stream
+
+if TYPE_CHECKING:
+    from .planning import PlanInputs
 
 AGRI_TOURISM_TYPES = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark", "guesthouse")
 
@@ -38,7 +42,7 @@ class StrategyContext:
     """Candidate roofs per pilot category, eligible or not (the pilot's denominator)."""
     pilot_coverage: bool = True
     """The county takes part in the whole-county pilot (the scenario's ``pilot_coverage``)."""
-    plan_inputs: object | None = None
+    plan_inputs: PlanInputs | None = None
     """:class:`sim.planning.PlanInputs` (the programme, grid, planning settings) for the optimising strategies."""
 
 
@@ -234,7 +238,7 @@ def resolve(name: str) -> StrategyFn:
     module_name, _, func_name = name.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # any import failure of user code is reported, not raised through
+    except Exception as exc:  # noqa: BLE001 - any import failure of user code is reported, not raised through
         raise InputError(f"cannot import strategy module ({type(exc).__name__}: {exc})", field="strategy",
                          value=name, allowed="an importable 'module:function'") from None
     fn = getattr(module, func_name, None)

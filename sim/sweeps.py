@@ -170,19 +170,20 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
     runs["path"] = "variants/" + runs["variant"] + "/" + runs["path"]
     first = ["variant", *params, "strategy", "replication", "seed"]
     runs = runs[first + [c for c in runs.columns if c not in first]]
-    summary, paired = [], []
+    summaries: list[pd.DataFrame] = []
+    diffs: list[pd.DataFrame] = []
     for strategy in names:
         sub = runs[runs["strategy"] == strategy].assign(strategy=runs["variant"])
-        summary.append(stats.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"})
+        summaries.append(stats.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"})
                        .assign(strategy=strategy))
         if len(labels) > 1:
             diff = stats.paired_differences(sub, labels, labels[0])
-            paired.append(diff.rename(columns={"strategy": "variant", "baseline": "base_variant"})
+            diffs.append(diff.rename(columns={"strategy": "variant", "baseline": "base_variant"})
                           .assign(strategy=strategy))
-    summary = pd.concat(summary, ignore_index=True).merge(table, on="variant", how="left")
+    summary = pd.concat(summaries, ignore_index=True).merge(table, on="variant", how="left")
     summary = summary[["variant", *params, "strategy"] + [c for c in summary.columns
                                                           if c not in ("variant", "strategy", *params)]]
-    paired = pd.concat(paired, ignore_index=True) if paired else pd.DataFrame(
+    paired = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame(
         columns=["variant", "base_variant", "metric", "n", "mean", "ci95_low", "ci95_high", "excludes_zero",
                  "strategy"])
     paired = paired[["strategy", *[c for c in paired.columns if c != "strategy"]]]
@@ -279,7 +280,7 @@ def print_sweep(result: Sweep, file=None) -> None:
           "half-width", file=file)
     for strategy in result.strategies:
         table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
-        rows = [[label, str(int(row["n"])), *[stats.mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"],
+        rows = [[str(label), str(int(row["n"])), *[stats.mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"],
                                                                    m.divisor, m.decimals) for m in shown]]
                 for label, row in table.iterrows()]
         print(f"\n  {strategy}", file=file)
@@ -291,7 +292,7 @@ def print_sweep(result: Sweep, file=None) -> None:
         base = paired["base_variant"].iloc[0]
         rows = []
         for label in table.index[1:]:
-            cells = [label, ""]
+            cells = [str(label), ""]
             for m in shown:
                 d = paired[(paired["variant"] == label) & (paired["metric"] == m.name)].iloc[0]
                 mark = "*" if d["excludes_zero"] else " "

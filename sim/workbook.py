@@ -123,7 +123,8 @@ def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    wb.remove(wb.active)
+    for sheet in wb.worksheets:  # the default empty sheet
+        wb.remove(sheet)
     for name, table in tables.items():
         ws = wb.create_sheet(name[:31])
         ws.append(list(table.columns))

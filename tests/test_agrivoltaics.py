@@ -55,7 +55,7 @@ def test_crop_light_beam_shadow_matches_pvlib_infinite_sheds_geometry(weather, t
     """Cross-check of the ground-shadow fraction against the helper pvlib's infinite_sheds model uses."""
     from pvlib.bifacial import utils as bu
 
-    sky = energy._Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
+    sky = energy.SkyGeometry(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     phi = np.degrees(np.arctan(bu._solar_projection_tangent(sky.zenith, sky.azimuth, azimuth)))
     unshaded = np.asarray(bu._unshaded_ground_fraction(tilt, phi, gcr, max_zenith=89.9), float)
     ref_beam = float((sky.dni * np.cos(np.radians(sky.zenith)) * unshaded).sum())
@@ -77,7 +77,7 @@ def _agri_sites(tracking: bool, gcr: float = 0.3) -> pd.DataFrame:
 
 def _beam_only(weather) -> SimpleNamespace:
     """``weather`` with its diffuse light removed: dhi = 0 and ghi = dni cos(zenith) (a consistent clear beam)."""
-    sky = energy._Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
+    sky = energy.SkyGeometry(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     data = weather.data.copy()
     ghi = np.zeros(len(data))
     ghi[sky.day] = sky.dni * np.cos(np.radians(sky.zenith))
@@ -89,7 +89,7 @@ def _beam_only(weather) -> SimpleNamespace:
 def _hand_ground_light(weather, gcr: float, shadow_of) -> float:
     """Beam light on the ground under infinite opaque rows / open-field light, for a weather without diffuse light:
     the shadow of a row covers ``gcr x shadow_of(zenith, azimuth)`` of the ground (capped at all of it)."""
-    sky = energy._Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
+    sky = energy.SkyGeometry(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     beam = sky.dni * np.cos(np.radians(sky.zenith))
     unshaded = 1.0 - np.minimum(1.0, gcr * shadow_of(np.radians(sky.zenith), np.radians(sky.azimuth)))
     return float((beam * unshaded).sum() / sky.ghi.sum())
@@ -164,7 +164,7 @@ def test_bifacial_rows_use_the_row_geometry(weather, monkeypatch):
     sin 55 degrees for the default tracker), pitch = 2 m / GCR, and the module's bifaciality; a row without a
     GCR or height takes 0.3 and 2.5 m."""
     calls = _spy(monkeypatch, pvlib.bifacial.infinite_sheds, "get_irradiance")
-    sky = energy._Sky(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
+    sky = energy.SkyGeometry(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     system = SystemConfig()
     tracker = {"gcr": 0.4, "height_m": 3.0, "bifaciality": 0.7, "surface_tilt": 0.0, "surface_azimuth": 180.0,
                "mount": "agrivoltaic_tracker"}

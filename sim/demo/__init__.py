@@ -29,4 +29,4 @@ basic farmland), `farms` (agrivoltaic parcels, fish ponds, greenhouses), `roofto
 from .build import make_demo_county
 from .county import LAYERS, SITE_AREA_RANGES_M2, SITE_TYPE_SHARES, CountyRecipe
 
-__all__ = ["make_demo_county", "CountyRecipe", "SITE_TYPE_SHARES", "SITE_AREA_RANGES_M2", "LAYERS"]
+__all__ = ["LAYERS", "SITE_AREA_RANGES_M2", "SITE_TYPE_SHARES", "CountyRecipe", "make_demo_county"]

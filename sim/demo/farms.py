@@ -26,9 +26,9 @@ def place_agrivoltaic(ctx: GroundSiteContext, n_ag: int) -> PlacedSites:
     sqrt_weight = np.sqrt(ctx.villages.weight)
     anchor_v = g.choice(ctx.villages.n, size=n_ag, p=sqrt_weight / sqrt_weight.sum())
     in_bf = np.zeros(n_ag, dtype=bool)
-    in_bf[: max(1, int(round(n_ag / ctx.recipe.agrivoltaic_in_basic_farmland_one_in)))] = True
+    in_bf[: max(1, round(n_ag / ctx.recipe.agrivoltaic_in_basic_farmland_one_in))] = True
     farmland = ctx.farmland
-    bf_pts = random_points_in(g, farmland, 4_000) if not farmland.is_empty else (np.zeros(0), np.zeros(0))
+    bf_pts = random_points_in(g, farmland, 4_000) if not shapely.is_empty(farmland) else (np.zeros(0), np.zeros(0))
 
     def propose(idx, attempt):
         n = len(idx)
@@ -59,7 +59,7 @@ def place_fish_ponds(ctx: GroundSiteContext, n_fp: int) -> PlacedSites:
     w, d = rectangle_sides(g, area, 1.0, 2.2)
     half = 0.5 * np.hypot(w, d)
     close = np.zeros(n_fp, dtype=bool)
-    close[: max(1, int(round(n_fp / ctx.recipe.fish_ponds_by_the_river_one_in)))] = True
+    close[: max(1, round(n_fp / ctx.recipe.fish_ponds_by_the_river_one_in))] = True
     L = river.length
 
     def propose(idx, attempt):
@@ -110,7 +110,7 @@ def _greenhouse_clusters(ctx, n_gh):
     greenhouse's slot in its cluster: 3 columns 172 m apart, rows 50 m apart; greenhouses 40-160 m long, 8-16 m
     deep."""
     g, vx, vy, core_r = ctx.g, ctx.villages.x, ctx.villages.y, ctx.core_r
-    n_cl = max(1, int(round(n_gh / ctx.recipe.greenhouses_per_cluster)))
+    n_cl = max(1, round(n_gh / ctx.recipe.greenhouses_per_cluster))
     cl_v = g.choice(ctx.villages.n, size=n_cl, p=ctx.villages.weight / ctx.villages.weight.sum())
     dx, dy = polar_offsets(g, n_cl, core_r[cl_v] + 250.0, core_r[cl_v] + 1_200.0)
     cl_rot = g.uniform(-6, 6, n_cl)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from .county import CountyRecipe
 from .geometry import SitePlacer, random_points_in
@@ -44,7 +45,7 @@ class GroundSiteContext:
     villages: Villages
     core_r: np.ndarray              # radius of each village core [m]
     core_discs: list
-    farmland: object                # permanent basic farmland (union)
+    farmland: shapely.Geometry      # permanent basic farmland (union)
     farmland_parts: list
 
     @property

@@ -79,8 +79,8 @@ def make_grid(recipe: CountyRecipe, land: Landscape, villages: Villages, core_r:
     }
     return Grid(substations=substations, substation_points=shapely.points(subs.x, subs.y), feeders=feeders,
                 feeder_lines=fgeoms, transformers=_transformer_columns(g, recipe, tx, subs, feeder_ids, villages),
-                transformer_points=shapely.points(np.concatenate([tx["x"], subs.x + 25.0]),
-                                                  np.concatenate([tx["y"], subs.y])))
+                transformer_points=np.asarray(shapely.points(np.concatenate([tx["x"], subs.x + 25.0]),
+                                                             np.concatenate([tx["y"], subs.y]))))
 
 
 def _substations(g, recipe, land, villages, core_r):
@@ -142,8 +142,9 @@ def _village_transformers(recipe, sites, villages):
         cnt = np.bincount(hv, minlength=n_vil)[hdf["v"].to_numpy()]
         hdf["grp"] = (rank * n_tx_v[hdf["v"].to_numpy()]) // cnt
         cen = hdf.groupby(["v", "grp"], sort=True).agg(x=("x", "mean"), y=("y", "mean"), n=("x", "size"))
-        for (v, _grp), row in cen.iterrows():
-            tx_rows.append((int(v), row["x"], row["y"], int(row["n"]), False))
+        cen = cen.reset_index()
+        for v, x, y, n in zip(cen["v"], cen["x"], cen["y"], cen["n"], strict=True):
+            tx_rows.append((int(v), x, y, int(n), False))
     have = {r_[0] for r_ in tx_rows}
     for v in np.flatnonzero(n_tx_v > 0):
         if v not in have:
@@ -158,7 +159,7 @@ def _park_transformers(g, recipe, parks, villages):
     tx_rows = []
     for ti in range(len(parks.x)):
         k_park = int((parks.park_of_factory == ti).sum())
-        for _k in range(int(math.ceil(k_park / recipe.factories_per_transformer))):
+        for _k in range(math.ceil(k_park / recipe.factories_per_transformer)):
             dx, dy = polar_offsets(g, 1, 0.0, 150.0)
             x, y = parks.x[ti] + dx[0], parks.y[ti] + dy[0]
             v = int(np.argmin(np.hypot(villages.x - x, villages.y - y)))
@@ -189,11 +190,13 @@ def _route_feeders(recipe, tx, subs):
     tx["sub"] = tsub
     tx["bearing"] = np.arctan2(tx["y"] - subs.y[tsub], tx["x"] - subs.x[tsub])
     per_sub = np.bincount(tsub, minlength=n_sub)
-    n_fd = np.array([min(int(per_sub[s]), max(2, int(math.ceil(per_sub[s] / recipe.transformers_per_feeder))))
+    n_fd = np.array([min(int(per_sub[s]), max(2, math.ceil(per_sub[s] / recipe.transformers_per_feeder)))
                      for s in range(n_sub)])
     while n_fd.sum() < recipe.min_feeders and (n_fd < per_sub).any():
         n_fd[int(np.argmax(per_sub - n_fd))] += 1
-    feeder_rows, tx_order, tx_feeder = [], [], []
+    feeder_rows: list[tuple[int, shapely.LineString]] = []
+    tx_order: list[int] = []
+    tx_feeder: list[int] = []
     for s in range(n_sub):
         members = tx[tx["sub"] == s].sort_values("bearing", kind="stable").index.to_numpy()
         if len(members) == 0:

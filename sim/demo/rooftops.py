@@ -25,7 +25,10 @@ def place_rural_homes(recipe: CountyRecipe, villages: Villages, n_home_v: np.nda
                       placer: SitePlacer) -> PlacedSites:
     """``n_home_v`` homes in each village, in rounds over the villages that are not complete yet."""
     g = recipe.random_stream("homes")
-    home_geom, home_x, home_y, home_rot = [], [], [], []
+    home_geom: list[np.ndarray] = []
+    home_x: list[np.ndarray] = []
+    home_y: list[np.ndarray] = []
+    home_rot: list[np.ndarray] = []
     todo = np.flatnonzero(n_home_v > 0)
     mult = 1.6
     obstacles = placer.obstacle_tree()
@@ -45,11 +48,11 @@ def place_rural_homes(recipe: CountyRecipe, villages: Villages, n_home_v: np.nda
         mult *= 2.0
     if len(todo):
         raise RuntimeError("could not fit the rural homes of some villages; use fewer sites")
-    home_geom = np.concatenate(home_geom) if home_geom else np.empty(0, dtype=object)
-    home_x = np.concatenate(home_x) if home_x else np.empty(0)
-    home_y = np.concatenate(home_y) if home_y else np.empty(0)
-    home_rot = np.concatenate(home_rot) if home_rot else np.empty(0)
-    return PlacedSites.of_type("rural_home", home_geom, home_x, home_y, home_rot)
+    def joined(parts: list[np.ndarray], dtype: type = float) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+    return PlacedSites.of_type("rural_home", joined(home_geom, object), joined(home_x), joined(home_y),
+                               joined(home_rot))
 
 
 def _lattice_plots(g, recipe, n_home_v, todo, mult):
@@ -59,7 +62,7 @@ def _lattice_plots(g, recipe, n_home_v, todo, mult):
     parts = []
     for v in todo:
         K = int(n_home_v[v] * mult) + 25
-        s = int(math.ceil(math.sqrt(K * 1.7) / 2)) + 1
+        s = math.ceil(math.sqrt(K * 1.7) / 2) + 1
         ii, jj = np.meshgrid(np.arange(-s, s + 1), np.arange(-s, s + 1))
         u, w_ = ii.ravel() * plot_x, jj.ravel() * plot_y
         th = np.arctan2(w_, u)

@@ -33,7 +33,7 @@ def make_scenic_spots(recipe: CountyRecipe, land: Landscape, villages: Villages)
     g = recipe.random_stream("scenic")
     spots = _great_wall_spots(g, recipe, land)           # (name, x, y, great_wall)
     spots += _lakeside_spots(recipe, land)
-    px, py = random_points_in(g, land.lowland.buffer(-1_500.0), 50)
+    px, py = random_points_in(g, shapely.buffer(land.lowland, -1_500.0), 50)
     for x, y in zip(px, py):
         if all(math.hypot(x - s[1], y - s[2]) > 5_000 for s in spots):
             spots.append((recipe.desert_park, float(x), float(y), False))
@@ -49,7 +49,7 @@ def make_scenic_spots(recipe: CountyRecipe, land: Landscape, villages: Villages)
 def _great_wall_spots(g, recipe, land):
     """Spots 900 m north of the mountain edge, at least 600 m inside the mountains and more than 6 km apart."""
     a_m = recipe.half_axes_m[0]
-    spots = []
+    spots: list[tuple[str, float, float, bool]] = []
     xs_try = g.uniform(-0.6 * a_m, 0.6 * a_m, 200)
     mountain_core = land.mountain.buffer(-600.0)
     for x in xs_try:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..labels import label, unit
 from ..metrics import Metric, bars, in_lang, unit_label
@@ -173,8 +174,9 @@ def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric
     _style(ax, "x")
     y = np.arange(len(others))[::-1]
     ax.axvline(0.0, color="#555555", linewidth=0.9)
+    rows = table.to_dict("index")
     for yi, name in zip(y, others):
-        row = table.loc[(name, metric.name)]
+        row = rows[(name, metric.name)]
         mean, low, high = (float(row[k]) / metric.divisor for k in ("mean", "ci95_low", "ci95_high"))
         if not np.isfinite(mean):
             ax.text(0, yi, "n/a", ha="center", va="center", fontsize=FONT_PT - 2)
@@ -238,7 +240,9 @@ def build_maps_figure(sites, built: dict[str, pd.DataFrame], strategies: list[st
         bar = fig.colorbar(scatter, ax=list(axes), shrink=0.8, pad=0.02)
         bar.set_label(label("label.commission_year", lang), fontsize=FONT_PT)
         bar.ax.tick_params(labelsize=FONT_PT - 1)
-        bar.ax.yaxis.get_major_locator().set_params(integer=True)
+        locator = bar.ax.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # matplotlib's default colorbar locator is one
+            locator.set_params(integer=True)
     fig.suptitle(label("label.maps_title", lang), fontsize=FONT_PT)
     return fig
 

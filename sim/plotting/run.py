@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -66,7 +69,7 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
     added = built.pivot_table(index="month", columns="site_type", values="capacity_kwp", aggfunc="sum",
                               fill_value=0.0)
     added = added.reindex(columns=ordered_types(added.columns))
-    online = added.reindex(months.union(added.index), fill_value=0.0).sort_index().cumsum()
+    online = added.reindex(months.union(pd.DatetimeIndex(added.index)), fill_value=0.0).sort_index().cumsum()
     return online.reindex(months).ffill().fillna(0.0)
 
 
@@ -99,8 +102,8 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     # the labels sit in a band above the highest value: one row each, so they cover neither the data nor each other
     ax.set_ylim(0, top * (1.06 + 0.075 * len(ms)))
     for k, (share, d) in enumerate(ms):
-        ax.axvline(d, color="#555555", linestyle="--", linewidth=0.9)
-        ax.text(d, top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: "
+        ax.axvline(date2num(d), color="#555555", linestyle="--", linewidth=0.9)
+        ax.text(date2num(d), top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: "
                 f"{d:%Y-%m} ", va="bottom", ha="right", fontsize=FONT_PT - 0.5, color="#333333",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
     ax.set_xlabel(label("label.date_month_end", lang))
@@ -110,7 +113,7 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
                  loc="left")
     _auto_thousands(ax)
     _style(ax)
-    handles, names = ax.get_legend_handles_labels()
+    handles, _names = ax.get_legend_handles_labels()
     ax.legend(handles=[*handles[::-1], *target_handles], loc="upper left", bbox_to_anchor=(1.01, 1.0),
               fontsize=FONT_PT, frameon=False, title=label("label.site_type", lang), title_fontsize=FONT_PT)
     return fig
@@ -126,7 +129,7 @@ def _target_lines(ax, sites: pd.DataFrame, months, divisor: float, targets: Mapp
     from ..labels import track_label
 
     built = sites[_built(sites)]
-    handles = []
+    handles: list[Artist] = []
     for k, (name, target_kwp) in enumerate(t for t in targets.items() if t[1]):
         colour = OKABE_ITO[TRACK_COLOURS[k % len(TRACK_COLOURS)]]
         text = label("label.target_of", lang, name=track_label(name, lang) if name != "programme"
@@ -136,7 +139,7 @@ def _target_lines(ax, sites: pd.DataFrame, months, divisor: float, targets: Mapp
         if name != "programme" and "track" in built:
             mine = built[built["track"].astype(str).eq(name)]
             dates = pd.to_datetime(mine["commission_date"]).dt.to_period("M").dt.to_timestamp("M")
-            online = mine["capacity_kwp"].groupby(dates).sum().reindex(months, fill_value=0.0).cumsum()
+            online = mine["capacity_kwp"].groupby(pd.Series(dates, index=mine.index)).sum().reindex(months, fill_value=0.0).cumsum()
             ax.plot(months, online / divisor, color=colour, linewidth=1.3)
     return handles
 
@@ -210,7 +213,7 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t", lang)
     per_year = f"{label('label.ams_id', lang)} / {unit('year', lang)}"
     ax.bar(years, net_t / divisor, color=OKABE_ITO["bluish_green"], width=0.8)
-    handles = [Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")]
+    handles: list[Artist] = [Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")]
     if lifecycle_t is not None:
         ax.plot(years, lifecycle_t / divisor, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
         handles.append(Line2D([], [], color=OKABE_ITO["black"], marker="o", markersize=3,
@@ -275,7 +278,7 @@ def resource_utilisation(resources: Mapping[str, Mapping], *, lang: str = "en") 
     util = table["utilisation_percent"].astype(float).to_numpy()
     a1.barh(y, util, color=OKABE_ITO["blue"], height=0.6)
     for yi, u in zip(y, util):
-        a1.text(min(u, 100) + 1.5, yi, f"{u:.0f} %", va="center", fontsize=FONT_PT)
+        a1.text(min(float(u), 100.0) + 1.5, yi, f"{u:.0f} %", va="center", fontsize=FONT_PT)
     a1.set_xlim(0, 115)
     a1.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
     a1.set_xticks([0, 25, 50, 75, 100])
@@ -456,7 +459,7 @@ def site_map(sites, transformers=None, *, boundary=None, title: str | None = Non
         tr = transformers.to_crs(crs)
         ax.scatter(tr.geometry.x, tr.geometry.y, marker="+", s=14, color="#444444", linewidths=0.7, zorder=2)
     cap = pts.loc[built, "capacity_kwp"].astype(float)
-    handles = []
+    handles: list[Artist] = []
     for t in ordered_types(pts.loc[built, "site_type"].unique()):
         sel = pts[built & pts["site_type"].eq(t)]
         size = 4.0 + 60.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
@@ -553,7 +556,7 @@ def county_map(sites, layers: Mapping | None = None, *, lang: str = "en", title:
 
 def _context_layers(ax, layers: Mapping, crs, lang: str) -> list:
     """Exclusion zones, townships (borders and names) and the county boundary under the sites; legend handles."""
-    handles = []
+    handles: list[Artist] = []
     for k, (reason, layer) in enumerate(layers.get("exclusions") or []):
         lay = layer.to_crs(crs)
         fill = EXCLUSION_FILLS[k % len(EXCLUSION_FILLS)]
@@ -582,7 +585,7 @@ def _context_layers(ax, layers: Mapping, crs, lang: str) -> list:
     return handles
 
 
-def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[str, object] | None = None,
+def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[str, gpd.GeoDataFrame] | None = None,
                   ax=None) -> Figure:
     """Candidate sites by type (eligible: coloured dots, marker area ~ capacity; excluded: black ``x``) over the
     exclusion layers (grey fills / lines) and township borders, in the local UTM zone."""
@@ -592,7 +595,7 @@ def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[s
     local = _local(sites)
     crs = local.crs
     pts = gpd.GeoDataFrame(local.drop(columns="geometry"), geometry=local.geometry.representative_point(), crs=crs)
-    handles = []
+    handles: list[Artist] = []
     fills = [LIGHT_GREY, "#b8d8b0", "#a6cbe3", "#cccccc"]
     for k, (name, layer) in enumerate((exclusions or {}).items()):
         lay = layer.to_crs(crs)
@@ -642,7 +645,7 @@ def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary
     if boundary is not None:
         boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
-    handles = []
+    handles: list[Artist] = []
     for mask, colour, what, z in ((a & b, "#b0b0b0", "built by both", 2),
                                    (a & ~b, OKABE_ITO["orange"], f"only {name_a}", 3),
                                    (~a & b, OKABE_ITO["blue"], f"only {name_b}", 3)):
@@ -773,7 +776,7 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
     cls = _loading_class(pts["loading_percent"].fillna(0.0))
     limit = pts["hosting_limit_final_kw"].clip(lower=0)
     size = 10 + 120 * np.sqrt(limit / max(float(limit.max()), 1.0))
-    handles = []
+    handles: list[Artist] = []
     for k, (_lo, _hi, class_label, colour) in enumerate(LOADING_CLASSES):
         sel = cls == k
         ax.scatter(pts.geometry.x[sel], pts.geometry.y[sel], s=size[sel], color=colour, edgecolors="#333333",
@@ -846,10 +849,10 @@ def sites_by_type(sites: pd.DataFrame) -> Figure:
     ax.barh(y, g["eligible"], h, color=OKABE_ITO["sky_blue"], label="eligible")
     ax.barh(y - h, g["built"], h, color=[site_type_colour(t) for t in types], edgecolor="#333333", linewidth=0.5)
     right = float(g.to_numpy().max()) * 1.3
-    for yi, t in zip(y, types):
-        top = float(g.loc[t].max())
-        ax.text(top + right * 0.01, yi, f"built {g.loc[t, 'built']:,.1f} MWp, {n.loc[t, 'built']:,} of "
-                f"{n.loc[t, 'candidate']:,} sites", va="center", fontsize=FONT_PT - 0.5)
+    for yi, g_row, n_row in zip(y, g.to_dict("records"), n.to_dict("records"), strict=True):  # rows in type order
+        top = float(max(g_row.values()))
+        ax.text(top + right * 0.01, yi, f"built {g_row['built']:,.1f} MWp, {n_row['built']:,} of "
+                f"{n_row['candidate']:,} sites", va="center", fontsize=FONT_PT - 0.5)
     ax.set_xlim(0, right)
     ax.set_yticks(y, [site_type_label(t) for t in types])
     ax.set_xlabel("capacity [MWp]")

@@ -13,8 +13,19 @@ from pathlib import Path
 from ._html import REPORT_NAME, report_name
 from .run import check_run_folder, key_figures, render_html, run_warnings, write_report
 
-__all__ = ["REPORT_NAME", "report_name", "check_run_folder", "is_comparison_folder", "key_figures", "render_html", "run_warnings",
-           "write_any_report", "write_comparison_report", "write_report", "write_sweep_report"]
+__all__ = [
+    "REPORT_NAME",
+    "check_run_folder",
+    "is_comparison_folder",
+    "key_figures",
+    "render_html",
+    "report_name",
+    "run_warnings",
+    "write_any_report",
+    "write_comparison_report",
+    "write_report",
+    "write_sweep_report",
+]
 
 
 def is_comparison_folder(folder: Path) -> bool:

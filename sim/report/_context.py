@@ -15,14 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..labels import in_currency, joined, label, money, quantity, quantity_range, track_label, with_unit
 
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
 
 @dataclass
 class Context:
-    scenario: object | None = None
+    scenario: Scenario | None = None
     layers: dict = field(default_factory=dict)
     inputs_differ: bool = False
     layer_error: str | None = None

@@ -35,14 +35,14 @@ def strategy_warnings(name: str, summaries: list[dict], lang: str) -> list[str]:
         mean = sum(dropped) / n
         out.append(label("warn.dropped", lang, mean=f"{mean:,.{1 if mean < 10 else 0}f}",
                          k=sum(1 for d in dropped if d), n=n))
-    categories = {}
+    categories: dict[str, int] = {}
     for s in summaries:
         for cat, cov in (s.get("pilot_coverage") or {}).items():
             categories[cat] = categories.get(cat, 0) + (0 if cov.get("met") else 1)
     for cat, k in categories.items():
         if k:
             out.append(label("warn.pilot", lang, name=label(f"pilot.{cat}", lang), k=k, n=n))
-    texts = {}
+    texts: dict[str, int] = {}
     for s in summaries:
         for w in s.get("warnings") or []:
             texts[w.split(" (")[0]] = texts.get(w.split(" (")[0], 0) + 1
@@ -85,7 +85,7 @@ def tracks_and_pilot(out_dir: Path, strategies: list[str], replications: int, la
         parts.append(h.table([label(k, lang) for k in ("label.strategy", "label.track", "label.capacity",
                                                        "label.target", "label.reached_in")], track_rows, left=2))
     if pilot_rows:
-        cats = list((run_summaries(out_dir, strategies[0], replications)[0].get("pilot_coverage") or {}))
+        cats = list(run_summaries(out_dir, strategies[0], replications)[0].get("pilot_coverage") or {})
         header = [label("label.strategy", lang), *[label(f"pilot.{c}", lang) for c in cats]]
         parts.append(f"<p>{h.e(label('caption.pilot_compare', lang))}</p>" + h.table(header, pilot_rows))
     return "".join(parts)

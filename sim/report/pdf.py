@@ -43,7 +43,8 @@ def write_pdf(html_path: str | Path, out: str | Path | None = None) -> Path:
         with tempfile.TemporaryDirectory(prefix="pvsim-chromium-") as profile:
             try:
                 done = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}",
-                                       html_path.as_uri()], capture_output=True, text=True, timeout=TIMEOUT_S)
+                                       html_path.as_uri()], capture_output=True, text=True, timeout=TIMEOUT_S,
+                                      check=False)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise InputError(f"Chromium could not print the report ({type(exc).__name__})", file=html_path,
                                  field="--pdf") from None

@@ -24,7 +24,6 @@ from ._context import Context, load_context
 from .bottom import bottom_line
 
 
-
 def check_run_folder(run_dir: Path) -> None:
     """Raise :class:`InputError` naming the folder and the missing files if it is not a complete run folder."""
     allowed = "a folder written by 'pvsim run' (" + ", ".join(OUTPUT_FILES) + ") or 'pvsim compare'"

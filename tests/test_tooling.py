@@ -1,0 +1,39 @@
+"""The package's lint, format and type checks, run by the suite (so `pytest`, and with it CI's `.ci/run`, covers
+them): ``ruff check``, ``ruff format --check`` and ``mypy`` on ``sim/``, each with the settings in pyproject.toml
+and the versions the ``test`` extra pins. The package ships ``py.typed``, so its annotations are a promise to its
+users: mypy holds them to it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def _failure(done: subprocess.CompletedProcess[str]) -> str:
+    return f"{' '.join(map(str, done.args[2:]))} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}"
+
+
+def test_ruff_check_is_clean():
+    done = _run("ruff", "check", "sim")
+    assert done.returncode == 0, _failure(done)
+
+
+def test_ruff_format_check_is_clean():
+    """Every file of ``sim/`` as ``ruff format`` writes it (run ``ruff format sim`` to apply)."""
+    done = _run("ruff", "format", "--check", "sim")
+    assert done.returncode == 0, _failure(done)
+
+
+@pytest.mark.slow  # about a minute from a cold cache on 2 cores (a few seconds with .mypy_cache/)
+def test_mypy_is_clean():
+    done = _run("mypy")  # files, plugins and overrides: [tool.mypy] in pyproject.toml
+    assert done.returncode == 0, _failure(done)
