@@ -282,6 +282,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
             carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
+            holidays_country=scenario.rollout.holidays_country,
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
@@ -389,7 +390,7 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
 OUTPUT_NAMES = {"surface_tilt": "surface_tilt_deg", "surface_azimuth": "surface_azimuth_deg"}
 
 #: Per-site totals of the accounting that are 0 (not NaN) for sites that were not built.
-_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_t", "co2_avoided_lifecycle_t")
+_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "self_consumed_mwh", "co2_avoided_t", "co2_avoided_lifecycle_t")
 
 
 def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
@@ -410,7 +411,7 @@ def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
         out[column] = start + pd.to_timedelta(np.round(outcome[days].to_numpy(float) * 86_400_000.0), unit="ms")
     out["rework_cny"] = outcome["rework_cny"].astype(float).fillna(0.0)
     site_totals = acc.sites.reindex(out.index)
-    for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny"):
+    for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny", "self_consumed_kwh_year1"):
         out[col] = site_totals[col].astype(float).fillna(0.0) if col in _ZERO_IF_NOT_BUILT else site_totals[col]
     out["site_id"] = out.index.astype(str)
     out = out.rename(columns=OUTPUT_NAMES)
