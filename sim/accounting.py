@@ -54,8 +54,8 @@ import pandas as pd
 
 from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, grid_footprint_factor, lifecycle_avoided_t,
                         resolve_factors)
-from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, lcoe, npv, simple_payback_years,
-                           straight_line_residual)
+from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, irr, lcoe, npv, payback_years,
+                           simple_payback_years, stakeholder_flows, straight_line_residual)
 from sim._config import PILOT_TARGETS_PERCENT
 from sim import load as loadmod
 from sim.energy import degradation_factor
@@ -230,6 +230,8 @@ def account(
     economics: EconomicsConfig,
     time_zone: str | None = None,
     holidays_country: str = "CN",
+    grid_upgrade_cny_by_year: dict[int, float] | None = None,
+    grid_upgrade_source: str = "not given: 0",
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
 
@@ -273,6 +275,10 @@ def account(
     money = _money(built, energy_kwh, flows.self_consumed, operating_fraction, age, economics, horizon)
     site_years, per_site, annual = _tables(sites, built, flows, co2, money, horizon)
     totals = _totals(annual, economics)
+    upgrades = np.array([float((grid_upgrade_cny_by_year or {}).get(int(y), 0.0)) for y in horizon.years])
+    totals.update(_stakeholders(built, money, flows, economics, horizon, upgrades, grid_upgrade_source))
+    totals.update(_social_cost(annual, economics, upgrades))
+    totals.update(_mechanism_price_range(built, flows, age, economics, horizon))
     central = factors[carbon.path]
     # the chosen path's entry is the headline itself (one figure, not a second sum in another order)
     co2_range = {p: (float(totals["co2_avoided_t"]) if p == carbon.path else
@@ -649,8 +655,77 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
         "cost_per_t_co2_cny": float(cost_per_t_co2(cost, avoided_t, r)),
         "net_cost_per_t_co2_cny": float(cost_per_t_co2(cost - revenue, avoided_t, r)),
         "t_co2_per_mwh": float(avoided_t.sum() / energy_mwh) if energy_mwh > 0 else float("nan"),
+        "self_consumed_mwh": float(annual["self_consumed_mwh"].sum()),
+        "self_consumption_percent": (100.0 * float(annual["self_consumed_mwh"].sum()) / energy_mwh
+                                     if energy_mwh > 0 else float("nan")),
         "discount_rate_percent": economics.discount_rate_percent,
     }
+
+
+def _stakeholders(built: _Built, money: _Money, flows: _Flows, economics: EconomicsConfig, horizon: _Horizon,
+                  upgrades: np.ndarray, upgrade_source: str) -> dict:
+    """Who pays and who gains under ``economics.business_model`` (:func:`sim.economics.stakeholder_flows`):
+    ``npv_by_stakeholder_cny``, ``stakeholder_flows_cny`` (present value of each item, for the report's table),
+    the investor's IRR and payback on its county-level cash flows (t = 0 the first horizon year)."""
+    r = economics.discount_rate
+    rent = (economics.roof_rent_cny_per_kwp_year * built.capacity_kwp[:, None] * flows.operating_fraction).sum(axis=0)
+    table = stakeholder_flows(
+        economics.investor, capex=money.capex.sum(axis=0), om=money.om.sum(axis=0),
+        replacement=money.replacement.sum(axis=0), residual=money.residual.sum(axis=0),
+        export_sales=(money.revenue - money.bill_savings).sum(axis=0), bill_value=money.bill_savings.sum(axis=0),
+        roof_rent=rent, onsite_discount_percent=economics.onsite_discount_percent, grid_upgrade=upgrades)
+    investor_cash = np.sum(list(table[economics.investor].values()), axis=0)
+    investor_irr = irr(investor_cash)
+    return {
+        "business_model": economics.business_model,
+        "investor": economics.investor,
+        "npv_by_stakeholder_cny": {name: float(npv(np.sum(list(items.values()), axis=0), r)) if items else 0.0
+                                   for name, items in table.items()},
+        "stakeholder_flows_cny": {name: {item: float(npv(v, r)) for item, v in items.items()}
+                                  for name, items in table.items()},
+        "investor_irr_percent": 100.0 * investor_irr if np.isfinite(investor_irr) else None,
+        "investor_payback_years": (lambda p: p if np.isfinite(p) else None)(payback_years(investor_cash)),
+        "grid_upgrade_cost_cny": float(upgrades.sum()),
+        "grid_upgrade_cost_source": upgrade_source,
+    }
+
+
+def _social_cost(annual: pd.DataFrame, economics: EconomicsConfig, upgrades: np.ndarray) -> dict:
+    """``social_cost_per_t_co2_cny``: (discounted capex, O&M, replacements and grid upgrades, less the residual value
+    and less every delivered kWh at the avoided generation cost) / discounted tonnes, and the meaning of each cost
+    per tonne."""
+    r = economics.discount_rate
+    index = escalation(economics.tariff_escalation_percent_per_year, np.arange(len(annual), dtype=float))
+    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]
+            - annual["residual_value_cny"]).to_numpy() + upgrades
+    avoided = annual["energy_mwh"].to_numpy() * 1000.0 * economics.avoided_generation_cost * index
+    basis = (f"avoided generation cost {economics.avoided_generation_cost:g} CNY/kWh"
+             + (" (coal benchmark)" if economics.avoided_generation_cost_cny_per_kwh is None else ""))
+    return {
+        "social_cost_per_t_co2_cny": float(cost_per_t_co2(cost - avoided, annual["co2_avoided_t"].to_numpy(), r)),
+        "cost_per_t_co2_basis": {
+            "cost_per_t_co2_cny": "gross: capex, O&M and replacements less the residual value, per discounted tonne "
+                                  "(what the programme costs before any revenue)",
+            "net_cost_per_t_co2_cny": "net private: the same less the revenue at the prices the sites earn (retail "
+                                      "tariff on self-consumed, export price on exported energy)",
+            "social_cost_per_t_co2_cny": "social: the gross cost plus grid upgrades, less every delivered kWh at the "
+                                         f"{basis} (what society pays per tonne)",
+        },
+    }
+
+
+def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: EconomicsConfig,
+                           horizon: _Horizon) -> dict:
+    """County NPV at the low and high end of the mechanism price's range (published auction results)."""
+    if economics.export_price_basis != "mechanism":
+        return {}
+    out = {}
+    for price in economics.mechanism_price_range:
+        variant = economics.model_copy(update={"mechanism_price_cny_per_kwh": price})
+        m = _money(built, flows.delivered, flows.self_consumed, flows.operating_fraction, age, variant, horizon)
+        cost = (m.capex + m.om + m.replacement - m.residual).sum(axis=0)
+        out[f"{price:g}"] = float(npv(m.revenue.sum(axis=0) - cost, economics.discount_rate))
+    return {"npv_mechanism_price_range_cny": out}
 
 
 def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Export, n_archetypes,

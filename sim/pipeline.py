@@ -283,6 +283,7 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
             carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
             holidays_country=scenario.rollout.holidays_country,
+            **_grid_upgrade_costs(prepared, rollout),
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
@@ -373,6 +374,30 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
     return grid.export_limits_after_upgrades(
         prepared.transformers, rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
         export_limit_percent=prepared.scenario.grid.export_limit_percent)
+
+
+def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
+    """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: the rollout's upgrades'
+    ``upgrade_cost_cny`` where the grid model prices them (else the transformers' ``upgrade_cost_cny``, booked in
+    the year of each transformer's first upgrade), otherwise 0, labelled as such."""
+    upgrades = rollout.upgrades
+    if upgrades is None or not len(upgrades):
+        return {"grid_upgrade_cny_by_year": {}, "grid_upgrade_source": "no transformer upgrades in this run"}
+    years = pd.to_datetime(upgrades["date"]).dt.year
+    if "upgrade_cost_cny" in upgrades.columns:
+        cost = pd.to_numeric(upgrades["upgrade_cost_cny"], errors="coerce").fillna(0.0)
+        by_year = cost.groupby(years.to_numpy()).sum()
+        return {"grid_upgrade_cny_by_year": {int(y): float(v) for y, v in by_year.items()},
+                "grid_upgrade_source": "the rollout's transformer upgrades (upgrade_cost_cny)"}
+    if "upgrade_cost_cny" in prepared.transformers.columns:
+        first = upgrades.assign(year=years).groupby("transformer_id")["year"].min()
+        cost = pd.to_numeric(prepared.transformers["upgrade_cost_cny"], errors="coerce").reindex(first.index)
+        by_year = cost.fillna(0.0).groupby(first.to_numpy()).sum()
+        return {"grid_upgrade_cny_by_year": {int(y): float(v) for y, v in by_year.items()},
+                "grid_upgrade_source": "transformers' upgrade_cost_cny, in the year of each first upgrade"}
+    return {"grid_upgrade_cny_by_year": {},
+            "grid_upgrade_source": f"0: {len(upgrades)} transformer upgrade(s), but this grid model prices none "
+                                   "(no sourced cost per kVA was found)"}
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
@@ -549,7 +574,11 @@ TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_sou
 SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
                        "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
                        "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",
-                       "price_basis", "economics_horizon_rule", "pilot_coverage")
+                       "price_basis", "economics_horizon_rule", "pilot_coverage", "self_consumed_mwh",
+                       "self_consumption_percent", "social_cost_per_t_co2_cny", "cost_per_t_co2_basis",
+                       "business_model", "investor", "npv_by_stakeholder_cny", "stakeholder_flows_cny",
+                       "investor_irr_percent", "investor_payback_years", "grid_upgrade_cost_cny",
+                       "grid_upgrade_cost_source", "npv_mechanism_price_range_cny")
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:

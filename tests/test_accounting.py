@@ -213,7 +213,7 @@ def test_market_price_reform_and_residual_value(hand_case):
     # site A: NPV to its commissioning year with its residual value in 2026
     npv_a = -40_000 + (n["a25"] * 0.29 - 500) + (n["a26"] * 0.29 - 1500 + 40_000 * (1 - 730 / 365.25 / 25)) / 1.1
     assert acc.sites.loc["A", "npv_cny"] == pytest.approx(npv_a, rel=1e-6)
-    assert "mechanism price 0.3 CNY/kWh on 80 % for 12 years" in acc.totals["price_basis"]
+    assert "mechanism price 0.3 CNY/kWh (scenario value) on 80 % for 12 years" in acc.totals["price_basis"]
     assert "25-year" in acc.totals["economics_horizon_rule"]
 
 
@@ -537,3 +537,33 @@ def test_a_site_switched_on_in_the_last_hours_of_the_year(hand_case):
     assert acc.sites.loc["A", "energy_mwh"] == pytest.approx(a / 1000, rel=1e-6)
     assert acc.sites.loc["B", "energy_mwh"] == pytest.approx(b / 1000, rel=1e-6)
     assert acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(3.0 * 12 / 1000, rel=1e-6)
+
+
+def test_social_cost_and_stakeholders_by_hand(hand_case):
+    """The hand case with a grid upgrade of 1,000 CNY in 2026 and an avoided generation cost of 0.30 CNY/kWh:
+    social cost = (cost_2025 - 0.30 E_2025 + (cost_2026 + 1,000 - 0.30 E_2026) / 1.1) / (t_2025 + t_2026 / 1.1).
+    Developer model: the stakeholders' NPVs add up to the programme's NPV less the upgrade's (1,000 / 1.1), the
+    owners getting the roof rent 40 CNY/kWp/yr of A (10 kWp, all of 2025-2026) and B (20 kWp from 2 July 2025)."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
+                                export_price_basis="coal_benchmark", coal_benchmark_cny_per_kwh=0.372,
+                                residual_value="none", inverter_replacement_year=1, inverter_replacement_cny_per_w=0.1,
+                                avoided_generation_cost_cny_per_kwh=0.30, roof_rent_cny_per_kwp_year=40.0)
+    acc = account(sites, outcomes, downtime, profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
+                  carbon=CarbonConfig(), economics=economics, grid_upgrade_cny_by_year={2026: 1000.0})
+    annual = acc.annual.set_index("year")
+    cost = np.array([120_000 + 500 + 1000 * 4392 / 8760, 1500 + 3000 + 1000])
+    e_kwh = annual["energy_mwh"].to_numpy() * 1000
+    tn = annual["co2_avoided_t"].to_numpy()
+    social = (cost[0] - 0.30 * e_kwh[0] + (cost[1] - 0.30 * e_kwh[1]) / 1.1) / (tn[0] + tn[1] / 1.1)
+    t = acc.totals
+    assert t["social_cost_per_t_co2_cny"] == pytest.approx(social, rel=1e-9)
+    assert set(t["cost_per_t_co2_basis"]) == {"cost_per_t_co2_cny", "net_cost_per_t_co2_cny",
+                                              "social_cost_per_t_co2_cny"}
+    stake = t["npv_by_stakeholder_cny"]
+    assert sum(stake.values()) == pytest.approx(t["npv_cny"] - 1000 / 1.1, rel=1e-9)
+    assert stake["grid_company"] == pytest.approx(-1000 / 1.1)
+    rent = 40 * 10 + 40 * 20 * 4392 / 8760 + (40 * 30) / 1.1  # no self-consumption: owners get only the rent
+    assert stake["site_owners"] == pytest.approx(rent, rel=1e-9)
+    assert t["investor"] == "developer" and stake["county_budget"] == 0.0
