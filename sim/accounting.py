@@ -52,7 +52,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, grid_footprint_factor, lifecycle_avoided_t,
+from sim.carbon import (PATHS, CarbonConfig, ams_id_t, green_certificates, lifecycle_avoided_t, lifecycle_grid_factor,
                         resolve_factors)
 from sim.economics import (EconomicsConfig, cost_per_t_co2, escalation, irr, lcoe, npv, payback_years,
                            simple_payback_years, stakeholder_flows, straight_line_residual)
@@ -262,8 +262,10 @@ def account(
     """
     _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
                   degradation_percent_per_year)
-    factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
     horizon = _horizon(start_date, int(horizon_years), time_zone)
+    if carbon.crediting_start_year is None:  # crediting periods count from the first horizon year
+        carbon = carbon.model_copy(update={"crediting_start_year": horizon.first_year})
+    factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
@@ -482,9 +484,10 @@ class _Carbon:
 
 def _carbon(energy_mwh: np.ndarray, factors: dict, carbon: CarbonConfig, horizon: _Horizon) -> _Carbon:
     """AMS-I.D reduction (:func:`sim.carbon.ams_id_t`) at the scenario's path and the life-cycle comparison
-    (:func:`sim.carbon.lifecycle_avoided_t`) against the grid's carbon-footprint factor on the same path."""
+    (:func:`sim.carbon.lifecycle_avoided_t`) against the grid's life-cycle factor of the same scope, source and
+    path (:func:`sim.carbon.lifecycle_grid_factor`: a user's own factor flows into both figures)."""
     grid_factor = factors[carbon.path].by_year(horizon.years)
-    footprint = grid_footprint_factor(carbon.path)
+    footprint = lifecycle_grid_factor(factors[carbon.path])
     return _Carbon(avoided_t=ams_id_t(energy_mwh, grid_factor[None, :]),
                    lifecycle_t=lifecycle_avoided_t(energy_mwh, footprint.by_year(horizon.years)[None, :],
                                                    carbon.lifecycle_factor_kgco2e_per_kwh),

@@ -9,15 +9,13 @@ import pandas as pd
 import pytest
 
 from sim.accounting import _hour_map, account, pilot_coverage
-from sim.carbon import CarbonConfig, path_changes_percent
+from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
 from sim.load import hourly_shapes
 from sim.errors import InputError
 
-from .conftest import lifecycle_factor, published_factor
+from .conftest import lifecycle_factor, path_factor
 
-EF_NORTH_2023 = published_factor("North", 2023)  # the scenario default, read from the shipped table
-FOOTPRINT_2024 = published_factor("national", 2024, scope="national", kind="footprint")
 LC = lifecycle_factor("china_2023")
 
 
@@ -121,27 +119,24 @@ def test_hand_case_energy_and_curtailment(hand_case):
 
 
 def test_hand_case_carbon(hand_case):
-    """AMS-I.D with a two-year trajectory: the North grid's 2023 factor (the last published), then the central path's
-    yearly change: 2025 = EF_2023 x (1 + c)^2, 2026 = EF_2023 x (1 + c)^3. The life-cycle figure compares the national
-    grid's carbon-footprint factor (2024 published, then the same change) with PV's life-cycle factor."""
-    change = path_changes_percent()["central"] / 100.0
-    ef = {2025: EF_NORTH_2023 * (1 + change) ** 2, 2026: EF_NORTH_2023 * (1 + change) ** 3}
-    footprint = {2025: FOOTPRINT_2024 * (1 + change), 2026: FOOTPRINT_2024 * (1 + change) ** 2}
+    """AMS-I.D with a two-year trajectory: the North grid's 2023 factor (the last published), then the central path
+    (IEA APS, tests/conftest.path_factor). The life-cycle figure compares the same factor times the national
+    footprint/average ratio of 2023 (0.6205 / 0.5306) with PV's life-cycle factor."""
+    ef = {y: path_factor(y) for y in (2025, 2026)}
+    footprint = {y: ef[y] * 0.6205 / 0.5306 for y in (2025, 2026)}
     annual = hand_case.annual.set_index("year")
     for y in (2025, 2026):
         e = annual.loc[y, "energy_mwh"]
-        assert annual.loc[y, "grid_factor_kgco2_per_kwh"] == pytest.approx(ef[y], rel=1e-12)
+        assert annual.loc[y, "grid_factor_kgco2_per_kwh"] == pytest.approx(ef[y], rel=1e-9)
         assert annual.loc[y, "co2_avoided_t"] == pytest.approx(e * ef[y], rel=1e-9)
         assert annual.loc[y, "co2_avoided_lifecycle_t"] == pytest.approx(e * (footprint[y] - LC), rel=1e-9)
     t = hand_case.totals
     assert t["co2_avoided_t"] == pytest.approx(E2025 * ef[2025] + 105.120 * ef[2026], rel=1e-6)
     assert t["t_co2_per_mwh"] == pytest.approx(t["co2_avoided_t"] / t["energy_mwh"])
     assert t["emission_factor_method"] == "average" and "North" in t["emission_factor_source"]
-    low, high = (path_changes_percent()[p] / 100.0 for p in ("low", "high"))
-    assert t["co2_avoided_range_t"]["low"] == pytest.approx(
-        E2025 * EF_NORTH_2023 * (1 + low) ** 2 + 105.120 * EF_NORTH_2023 * (1 + low) ** 3, rel=1e-6)
-    assert t["co2_avoided_range_t"]["high"] == pytest.approx(
-        E2025 * EF_NORTH_2023 * (1 + high) ** 2 + 105.120 * EF_NORTH_2023 * (1 + high) ** 3, rel=1e-6)
+    for p in ("low", "high"):
+        assert t["co2_avoided_range_t"][p] == pytest.approx(
+            E2025 * path_factor(2025, p) + 105.120 * path_factor(2026, p), rel=1e-6)
     assert t["co2_avoided_range_t"]["central"] == t["co2_avoided_t"]
     sites = hand_case.sites
     a = hand_case.site_years.set_index(["site_id", "year"])
