@@ -403,11 +403,16 @@ def cost_per_t_co2(cost_cny_by_year, co2_t_by_year, discount_rate: float) -> np.
 
 #: Stakeholders of the money flows, in the order of the report's table.
 STAKEHOLDERS = ("site_owners", "developer", "county_budget", "grid_company")
+#: Items of the money flows, in the order of the report's table.
+FLOW_ITEMS = ("capex", "om", "replacement", "residual_value", "export_sales", "bill_savings", "onsite_energy",
+              "roof_rent", "grid_upgrades")
 
 
 def stakeholder_flows(investor: str, *, capex, om, replacement, residual, export_sales, bill_value, roof_rent,
                       onsite_discount_percent: float, grid_upgrade) -> dict[str, dict[str, np.ndarray]]:
-    """Yearly money flows [CNY] of each stakeholder, by item: ``{stakeholder: {item: values by year}}``.
+    """Yearly money flows [CNY] of each stakeholder, by item: ``{stakeholder: {item: values by year}}``; items
+    (:data:`FLOW_ITEMS`) ``capex, om, replacement, residual_value, export_sales, bill_savings, onsite_energy,
+    roof_rent, grid_upgrades``.
 
     The ``investor`` (a key of :data:`STAKEHOLDERS`) pays capex, O&M and replacements, keeps the residual value and
     sells the exported energy. The site owners save ``bill_value`` (the self-consumed energy at the retail tariff).
@@ -421,17 +426,17 @@ def stakeholder_flows(investor: str, *, capex, om, replacement, residual, export
     zero = np.zeros_like(np.asarray(capex, dtype=float))
     flows: dict[str, dict[str, np.ndarray]] = {name: {} for name in STAKEHOLDERS}
     own = flows[investor]
-    own.update({"capex": -np.asarray(capex, float), "O&M": -np.asarray(om, float),
-                "inverter replacements": -np.asarray(replacement, float), "residual value": np.asarray(residual, float),
-                "exported energy sold": np.asarray(export_sales, float)})
-    flows["site_owners"]["bill savings (self-consumed energy at the retail tariff)"] = np.asarray(bill_value, float)
+    own.update({"capex": -np.asarray(capex, float), "om": -np.asarray(om, float),
+                "replacement": -np.asarray(replacement, float), "residual_value": np.asarray(residual, float),
+                "export_sales": np.asarray(export_sales, float)})
+    flows["site_owners"]["bill_savings"] = np.asarray(bill_value, float)
     if investor != "site_owners":
         paid = np.asarray(bill_value, float) * (1.0 - onsite_discount_percent / 100.0)
-        flows["site_owners"]["self-consumed energy bought from the investor"] = -paid
-        own["self-consumed energy sold to the site owners"] = paid
-        flows["site_owners"]["roof rent"] = np.asarray(roof_rent, float)
-        own["roof rent"] = -np.asarray(roof_rent, float)
-    flows["grid_company"]["grid upgrades"] = -np.asarray(grid_upgrade, float) + zero
+        flows["site_owners"]["onsite_energy"] = -paid
+        own["onsite_energy"] = paid
+        flows["site_owners"]["roof_rent"] = np.asarray(roof_rent, float)
+        own["roof_rent"] = -np.asarray(roof_rent, float)
+    flows["grid_company"]["grid_upgrades"] = -np.asarray(grid_upgrade, float) + zero
     return flows
 
 

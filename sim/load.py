@@ -142,14 +142,15 @@ def self_consumed_year(hourly_kwh_per_kwp: np.ndarray, effective_kwp: np.ndarray
     """
     out = np.zeros(len(effective_kwp))
     n_hours = hourly_kwh_per_kwp.shape[0]
-    hours = np.arange(n_hours)[None, :]
+    rows = np.flatnonzero(hourly_kwh_per_kwp.max(axis=1) > 0)  # no output at night: nothing to self-consume
+    day_yield = np.ascontiguousarray(hourly_kwh_per_kwp[rows].T)  # (archetypes, daylight hours)
+    day_shapes = np.ascontiguousarray(shapes[:, :n_hours][:, rows])
     todo = np.flatnonzero((load_kwh_per_year > 0) & (effective_kwp > 0))
     for start in range(0, len(todo), _CHUNK_SITES):
         s = todo[start:start + _CHUNK_SITES]
-        pv = hourly_kwh_per_kwp[:, archetype[s]].T * effective_kwp[s, None].astype(np.float32)
-        load = shapes[shape[s], :n_hours] * load_kwh_per_year[s, None]
-        pv = np.where(hours >= first_hour[s, None], pv, 0.0)
-        out[s] = self_consumed_kwh(pv, load)
+        pv = day_yield[archetype[s]] * effective_kwp[s, None]
+        pv[rows[None, :] < first_hour[s, None]] = 0.0
+        out[s] = self_consumed_kwh(pv, day_shapes[shape[s]] * load_kwh_per_year[s, None])
     return out
 
 

@@ -180,6 +180,51 @@ def compute_yields(scenario: Scenario, sites, weathers: list, *,
     return out, profiles, archetypes
 
 
+def climatology_yields(scenario: Scenario, sites, archetypes: pd.DataFrame, *, cache_dir: Path | None,
+                       time_zone: str | None = None) -> dict[str, dict]:
+    """The climatology range of a synthetic year calibrated to a shipped preset (``weather.synthetic.preset``,
+    without monthly values of its own): ``{preset: {"period", "annual_kwh_per_kwp"}}`` with each archetype's yearly
+    yield [kWh/kWp] on every shipped preset near the county (the same station's older and recent typical years,
+    e.g. Beijing IWEC 1982-1999 and TMYx 2009-2023). Empty otherwise (a file or PVGIS year is the user's own)."""
+    cfg = scenario.weather
+    syn = cfg.synthetic
+    own = (syn.monthly_ghi_kwh_per_m2_day, syn.monthly_temp_air_c, syn.monthly_wind_speed_m_per_s)
+    if cfg.source != "synthetic" or syn.preset is None or any(v is not None for v in own):
+        return {}
+    lat, lon = sitesmod.county_location(sites)
+    out = {}
+    for name, preset in weather.PRESETS.items():
+        variant = cfg.model_copy(update={"synthetic": syn.model_copy(update={"preset": name})})
+        try:
+            years = weather.load_weather(variant, scenario.base_dir, latitude=lat, longitude=lon,
+                                         altitude=cfg.altitude_m or 500.0, cache_dir=cache_dir,
+                                         tz=time_zone or county_time_zone(scenario, sites))
+        except (InputError, ValueError):  # the preset's station is too far from the county
+            continue
+        profiles = [energy.archetype_profiles(w, archetypes, scenario.system, cache_dir=cache_dir) for w in years]
+        out[name] = {"period": preset.period,
+                     "annual_kwh_per_kwp": np.mean([p.sum(axis=0, dtype=np.float64) for p in profiles], axis=0)}
+    return out if len(out) > 1 else {}
+
+
+def climatology_range(climatologies: dict[str, dict], sites, energy_mwh: float, co2_avoided_t: float,
+                      preset: str | None) -> dict:
+    """``summary.json`` ``climatology_range``: the built fleet's first-year yield on each climatology, and the
+    headline energy and CO2 scaled by its ratio to the run's own climatology (``preset``)."""
+    if not climatologies or preset not in climatologies:
+        return {}
+    built = sites[sites["status"].eq("operating")]
+    kwp = built["capacity_kwp"].to_numpy(float)
+    if kwp.sum() <= 0:
+        return {}
+    arch = built["archetype"].to_numpy(int)
+    fleet = {name: float((c["annual_kwh_per_kwp"][arch] * kwp).sum() / kwp.sum()) for name, c in climatologies.items()}
+    return {name: {"period": c["period"], "specific_yield_kwh_per_kwp": fleet[name],
+                   "energy_mwh": energy_mwh * fleet[name] / fleet[preset],
+                   "co2_avoided_t": co2_avoided_t * fleet[name] / fleet[preset]}
+            for name, c in climatologies.items()}
+
+
 @dataclass
 class Prepared:
     """Everything a run needs that does not depend on the strategy or the seed (computed once, shared by workers)."""
@@ -203,6 +248,8 @@ class Prepared:
     """The files the run read, with their SHA-256 (:func:`input_files`; ``summary.json`` ``inputs``)."""
     inputs_sha256: str = ""
     """One hash of those files (:func:`inputs_sha256`; ``summary.json`` ``inputs_sha256``), read once here."""
+    climatologies: dict[str, dict] = field(default_factory=dict)
+    """Yearly yield per archetype on each shipped climatology near the county (:func:`climatology_yields`)."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -219,6 +266,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     with steps.step("yields"):
         sites, profiles, archetypes = compute_yields(scenario, sites, weathers, cache_dir=cache)
+        climatologies = climatology_yields(scenario, candidates, archetypes, cache_dir=cache, time_zone=time_zone)
         ef0 = carbon.factor_in_year(scenario.carbon, scenario.start_date.year)
     if _steps is None:
         steps.close()
@@ -228,7 +276,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
         time_zone=time_zone, timings=dict(steps.timings), input_files=input_files(scenario),
-        inputs_sha256=inputs_sha256(scenario),
+        inputs_sha256=inputs_sha256(scenario), climatologies=climatologies,
     )
 
 
@@ -485,6 +533,9 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "inputs": prepared.input_files or input_files(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
+    summary["climatology_range"] = climatology_range(prepared.climatologies, sites, float(totals["energy_mwh"]),
+                                                     float(totals["co2_avoided_t"]),
+                                                     scenario.weather.synthetic.preset)
     for key in TEXT_WITH_MONEY:  # the text fields name prices in the scenario's currency, as the numbers are
         if isinstance(summary.get(key), str):
             summary[key] = in_currency(summary[key], scenario.economics.currency)
@@ -578,7 +629,7 @@ SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co
                        "self_consumption_percent", "social_cost_per_t_co2_cny", "cost_per_t_co2_basis",
                        "business_model", "investor", "npv_by_stakeholder_cny", "stakeholder_flows_cny",
                        "investor_irr_percent", "investor_payback_years", "grid_upgrade_cost_cny",
-                       "grid_upgrade_cost_source", "npv_mechanism_price_range_cny")
+                       "grid_upgrade_cost_source", "npv_mechanism_price_range_cny", "discount_rate_percent")
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:

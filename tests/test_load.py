@@ -90,3 +90,22 @@ def test_transformer_load_adds_the_ledgers_other_customers():
     assert by_shape[0, names.index("household")] == pytest.approx(1080.0 + 3 * 1080.0)
     assert by_shape[0, names.index("school")] == pytest.approx(4000.0)
     assert by_shape.sum() == pytest.approx(4 * 1080.0 + 4000.0)
+
+
+def test_climatology_range_scales_the_headline_by_the_fleets_yield():
+    """Two built sites (10 and 30 kWp) on archetypes 0 and 1; yields 1,400 / 1,500 kWh/kWp on the run's climatology
+    and 1,200 / 1,290 on an older one: fleet 1,475 and 1,267.5; the headline 1,000 MWh and 400 t scale by
+    1,267.5 / 1,475 on the older one. A site not built does not count."""
+    from sim.pipeline import climatology_range
+
+    sites = pd.DataFrame({"status": ["operating", "operating", "declined"], "capacity_kwp": [10.0, 30.0, 99.0],
+                          "archetype": [0, 1, 0]})
+    clim = {"recent": {"period": "2009-2023", "annual_kwh_per_kwp": np.array([1400.0, 1500.0])},
+            "old": {"period": "1982-1999", "annual_kwh_per_kwp": np.array([1200.0, 1290.0])}}
+    out = climatology_range(clim, sites, 1000.0, 400.0, "recent")
+    assert out["recent"]["specific_yield_kwh_per_kwp"] == pytest.approx(1475.0)
+    assert out["old"]["specific_yield_kwh_per_kwp"] == pytest.approx(1267.5)
+    assert out["old"]["energy_mwh"] == pytest.approx(1000.0 * 1267.5 / 1475.0)
+    assert out["old"]["co2_avoided_t"] == pytest.approx(400.0 * 1267.5 / 1475.0)
+    assert out["recent"]["energy_mwh"] == pytest.approx(1000.0)
+    assert climatology_range({}, sites, 1000.0, 400.0, "recent") == {}
