@@ -495,6 +495,7 @@ UNIT_SUFFIXES = [
     ("_months", "months"),
     ("_kgco2_per_kwh", "kgCO2/kWh"),
     ("_cny_per_kw_year", "CNY/kW/yr"),
+    ("_cny_per_kwp_year", "CNY/kWp/yr"),
     ("_cny_per_kwh", "CNY/kWh"),
     ("_cny_per_w", "CNY/W"),
     ("_kwp_per_day", "kWp/crew-day"),
