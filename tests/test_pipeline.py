@@ -69,7 +69,9 @@ def test_co2_consistent_with_energy(tiny_run):
     assert s["co2_avoided_t"] == pytest.approx((a["energy_mwh"] * a["grid_factor_kgco2_per_kwh"]).sum(), rel=1e-9)
     assert a["grid_factor_kgco2_per_kwh"].iloc[0] == pytest.approx(path_factor(int(a["year"].iloc[0])))
     lc = lifecycle_factor("china_2023")
-    assert s["co2_avoided_lifecycle_t"] < s["co2_avoided_t"]  # the grid's footprint falls too; PV's is subtracted
+    # one scope: the credited factor times the national footprint/average ratio of 2023, less PV's life cycle
+    assert s["co2_avoided_lifecycle_t"] == pytest.approx(
+        (a["energy_mwh"] * (a["grid_factor_kgco2_per_kwh"] * 0.6205 / 0.5306 - lc)).sum(), rel=1e-9)
     assert s["co2_avoided_range_t"]["low"] < s["co2_avoided_t"] < s["co2_avoided_range_t"]["high"]
     assert s["emission_factor_method"] == "average" and lc > 0
 
