@@ -165,7 +165,7 @@ class EconomicsConfig(StrictModel):
                            else "{" + ", ".join(f"{y}: {v:g}" for y, v in sorted(market.items())) + "} CNY/kWh")
             export = f"market {market_text}"
             if self.export_price_basis == "mechanism":
-                export = (f"mechanism price {self.mechanism_price:g} CNY/kWh ({self.mechanism_price_source.split(':')[0]}) on "
+                export = (f"mechanism price {self.mechanism_price:g} CNY/kWh on "
                           f"{self.mechanism_share_percent:g} % for {self.mechanism_term_years} years, otherwise {export}")
         tariff = self.retail_tariff_cny_per_kwh
         retail = (f"{tariff:g} CNY/kWh" if not isinstance(tariff, dict)

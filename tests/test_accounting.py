@@ -208,7 +208,7 @@ def test_market_price_reform_and_residual_value(hand_case):
     # site A: NPV to its commissioning year with its residual value in 2026
     npv_a = -40_000 + (n["a25"] * 0.29 - 500) + (n["a26"] * 0.29 - 1500 + 40_000 * (1 - 730 / 365.25 / 25)) / 1.1
     assert acc.sites.loc["A", "npv_cny"] == pytest.approx(npv_a, rel=1e-6)
-    assert "mechanism price 0.3 CNY/kWh (scenario value) on 80 % for 12 years" in acc.totals["price_basis"]
+    assert "mechanism price 0.3 CNY/kWh on 80 % for 12 years" in acc.totals["price_basis"]
     assert "25-year" in acc.totals["economics_horizon_rule"]
 
 

@@ -117,7 +117,7 @@ def test_export_price_under_the_2025_rules_by_hand():
     coal = EconomicsConfig(export_price_basis="coal_benchmark")
     assert coal.export_price(2040, 30, 1.0) == pytest.approx(0.372)
     assert EconomicsConfig(export_price_basis="market").export_price(2026, 1) == pytest.approx(0.20)
-    assert "mechanism price 0.3 CNY/kWh (scenario value) on 80 % for 12 years" in cfg.price_basis
+    assert "mechanism price 0.3 CNY/kWh on 80 % for 12 years" in cfg.price_basis
 
 
 def test_abatement_cost_net_of_revenue_by_hand():

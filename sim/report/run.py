@@ -168,7 +168,6 @@ def money_flows(summary: dict, lang: str = "en") -> str:
                     irr="-" if irr is None else f"{irr:.1f} %",
                     payback="-" if payback is None else f"{payback:.1f} {label('unit.years', lang)}")
     caption = label("caption.money_flows", lang, rate=f"{float(summary.get('discount_rate_percent') or 0):g}",
-                    currency=summary.get("currency") or "CNY",
                     model=label(f"business_model.{summary.get('business_model')}", lang,
                                 default=str(summary.get("business_model"))),
                     investor=label(f"stakeholder.{investor}", lang, default=investor),
