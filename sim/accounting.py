@@ -20,23 +20,27 @@ Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_
 
 Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of its new
 sites' output (hourly kWh = average kW) minus the local load, above the limit is curtailed and shared pro rata
-among the sites on it. The local load is ``load_mwh_per_year`` of the transformer (its customers, see
-:func:`sim.grid.hosting_table`) spread over the hours with :func:`sim.grid.hourly_load_kw_per_mwh` (BDEW H0 shape);
-without that column the load is 0 and the whole output is compared with the limit. Hourly sums are matrix
+among the sites on it. The local load is the same load the sites self-consume from
+(:func:`sim.load.transformer_load_by_shape`): each site's own load on the transformer (built or not) with its
+type's hourly shape, plus the ledger's other customers (``customers`` beyond the sites layer's buildings) at the
+household load. Hourly sums are matrix
 products of the profiles with the effective kWp per archetype on each transformer
 (piecewise constant over day blocks in commissioning years), never Python loops over hours.
 
 Curtailed energy earns nothing: ``energy_mwh`` is the delivered energy, after curtailment and downtime; carbon and
-revenue are computed from it. Carbon (:mod:`sim.carbon`): ``co2_avoided_t = E x EF_grid,y`` (CDM AMS-I.D, each
-year at that year's factor), ``co2_avoided_lifecycle_t = E x (EF_footprint,y - EF_PV)``, and the AMS-I.D total on
-each grid-factor path (``co2_avoided_range_t``).
+revenue are computed from it. Self-consumption (:mod:`sim.load`): each site uses ``min(output, load)`` of its
+output in each hour (output before curtailment, capped at the delivered energy); the rest is exported. Carbon
+(:mod:`sim.carbon`): ``co2_avoided_t = E x EF_grid,y`` (CDM AMS-I.D, each year at that year's factor),
+``co2_avoided_lifecycle_t = E x (EF_grid,y x footprint/average - EF_PV)`` in the same scope, and the AMS-I.D total
+on each grid-factor path (``co2_avoided_range_t``).
 
 Money (see :mod:`sim.economics` for the discounting convention): capex ``capex_cny x (1 + e_capex) **
 (c_i - first_year)`` in the commissioning year; O&M ``om_cny_per_kw_year x capacity_kwp x operating fraction of
 the year x (1 + e_om) ** (y - first_year)``; an inverter replacement ``capacity_kwp x 1000 x cny_per_w`` in the year
-of age ``inverter_replacement_year``; revenue ``E x (s x retail x index_y + (1 - s) x export_price(y, age_iy))``
-with ``s = self_consumption_percent / 100`` and the export price of the 2025 rules (mechanism price on a share for a
-term, then the market price; :meth:`sim.economics.EconomicsConfig.export_price`); a straight-line residual value of
+of age ``inverter_replacement_year``; revenue ``E_self x retail x index_y + (E - E_self) x export_price(y,
+age_iy)`` with ``E_self`` the self-consumed energy and the export price of the 2025 rules (mechanism price on a
+share for a term, then the market price; :meth:`sim.economics.EconomicsConfig.export_price`); a straight-line
+residual value of
 each site at the end of the horizon, credited in the last year (``residual_value_cny``), so sites commissioned late
 are not penalised for the years cut off by the horizon. Per-site figures discount to the commissioning year
 (t = 0), county figures to the first horizon year. Green certificates: one per whole MWh of the programme
@@ -241,7 +245,8 @@ def account(
     Parameters
     ----------
     sites : every candidate site, indexed by ``site_id``: ``site_type, capacity_kwp [kWp DC], archetype (int),
-        transformer_id, capex_cny [CNY], om_cny_per_kw_year [CNY/kW/year], self_consumption_percent [%],
+        transformer_id, capex_cny [CNY], om_cny_per_kw_year [CNY/kW/year], load_kwh_per_year [kWh/year]
+        (optional: the site type's load of :mod:`sim.load`), area_m2 (for loads per m2),
         pilot_category, eligible``.
     outcomes : indexed by ``site_id``: ``status`` (``operating`` = built), ``commission_date``.
     downtime : ``site_id, year, downtime_days`` [days] of inverter outage.
@@ -258,7 +263,11 @@ def account(
     cost_per_t_co2_cny`` (discounted capex + O&M + replacements - residual value / discounted tonnes),
     ``net_cost_per_t_co2_cny`` (the same net of discounted revenue), ``t_co2_per_mwh, emission_factor_method,
     emission_factor_source, lifecycle_kgco2e_per_kwh, lifecycle_source, price_basis, economics_horizon_rule,
-    discount_rate_percent, pilot_coverage``.
+    discount_rate_percent, pilot_coverage``; ``self_consumed_mwh, self_consumption_percent``;
+    ``social_cost_per_t_co2_cny`` (energy at the avoided generation cost, grid upgrades included) and
+    ``cost_per_t_co2_basis``; the stakeholder figures of :func:`_stakeholders` under ``economics.business_model``
+    (``grid_upgrade_cny_by_year``: the grid company's upgrade costs by calendar year, ``grid_upgrade_source`` where
+    they come from); ``npv_mechanism_price_range_cny``. ``holidays_country``: the rest days of the load shapes.
     """
     _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
                   degradation_percent_per_year)

@@ -436,7 +436,7 @@ def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, pv_lifecycl
               footprint: EmissionFactor | None = None) -> pd.DataFrame:
     """Avoided emissions per year of a series of yearly energies [MWh] indexed by calendar year: ``co2_avoided_t``
     (AMS-I.D, :func:`ams_id_t`, each year at that year's factor) and ``co2_avoided_lifecycle_t``
-    (:func:`lifecycle_avoided_t` against ``footprint``, default :func:`grid_footprint_factor`)."""
+    (:func:`lifecycle_avoided_t` against ``footprint``, default :func:`lifecycle_grid_factor` of ``factor``)."""
     years = np.asarray(energy_mwh_by_year.index, dtype=float)
     footprint = lifecycle_grid_factor(factor) if footprint is None else footprint
     return pd.DataFrame({
