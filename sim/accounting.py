@@ -233,7 +233,7 @@ def account(
     carbon: CarbonConfig,
     economics: EconomicsConfig,
     time_zone: str | None = None,
-    holidays_country: str = "CN",
+    holidays_country: str | None = "CN",
     grid_upgrade_cny_by_year: dict[int, float] | None = None,
     grid_upgrade_source: str = "not given: 0",
 ) -> Accounts:
@@ -443,7 +443,7 @@ class _Flows:
 
 
 def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export, horizon: _Horizon,
-                            degradation: np.ndarray, holidays_country: str = "CN") -> _Flows:
+                            degradation: np.ndarray, holidays_country: str | None = "CN") -> _Flows:
     """Delivered, curtailed and self-consumed energy [kWh] and the operating fraction of each year, each (sites,
     years); ``degradation`` is the remaining output share of each site in each year [-]."""
     shape = (len(built), horizon.n_years)

@@ -68,13 +68,15 @@ def shape_names() -> tuple[str, ...]:
     return (HOUSEHOLD, *_shape_table())
 
 
-def rest_days(year: int, country: str = "CN") -> np.ndarray:
+def rest_days(year: int, country: str | None = "CN") -> np.ndarray:
     """True on each day of ``year`` that is a weekend day or public holiday of ``country``, False on working days
-    (China's weekend days made working days in exchange for bridge days count as working days)."""
-    from sim.rollout.calendar import public_holidays
+    (China's weekend days made working days in exchange for bridge days count as working days); without a country
+    (None) Saturdays and Sundays."""
+    from sim.rollout.calendar import PublicHolidays, public_holidays
 
     days = pd.date_range(date(year, 1, 1), periods=days_in_year(year), freq="D")
-    table = public_holidays(country, None, year, year)
+    table = (public_holidays(country, None, year, year) if country
+             else PublicHolidays(days=frozenset(), weekend=frozenset({5, 6}), workdays=frozenset()))
     weekend = np.isin(days.day_of_week, sorted(table.weekend))
     holiday = np.isin(days.date, sorted(table.days))
     workday = np.isin(days.date, sorted(table.workdays))
@@ -82,7 +84,7 @@ def rest_days(year: int, country: str = "CN") -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def hourly_shapes(year: int, country: str = "CN") -> np.ndarray:
+def hourly_shapes(year: int, country: str | None = "CN") -> np.ndarray:
     """Load in each hour of calendar ``year`` per kWh of yearly use [kW per kWh/year], (shapes, hours), rows in the
     order of :func:`shape_names`; each row sums to 1 over the year."""
     rest = rest_days(year, country)

@@ -434,18 +434,21 @@ def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     years = pd.to_datetime(upgrades["date"]).dt.year
     if "upgrade_cost_cny" in upgrades.columns:
         cost = pd.to_numeric(upgrades["upgrade_cost_cny"], errors="coerce").fillna(0.0)
-        by_year = cost.groupby(years.to_numpy()).sum()
-        return {"grid_upgrade_cny_by_year": {int(y): float(v) for y, v in by_year.items()},
+        return {"grid_upgrade_cny_by_year": _sum_by_year(cost.to_numpy(float), years.to_numpy()),
                 "grid_upgrade_source": "the rollout's transformer upgrades (upgrade_cost_cny)"}
     if "upgrade_cost_cny" in prepared.transformers.columns:
         first = upgrades.assign(year=years).groupby("transformer_id")["year"].min()
         cost = pd.to_numeric(prepared.transformers["upgrade_cost_cny"], errors="coerce").reindex(first.index)
-        by_year = cost.fillna(0.0).groupby(first.to_numpy()).sum()
-        return {"grid_upgrade_cny_by_year": {int(y): float(v) for y, v in by_year.items()},
+        return {"grid_upgrade_cny_by_year": _sum_by_year(cost.fillna(0.0).to_numpy(float), first.to_numpy()),
                 "grid_upgrade_source": "transformers' upgrade_cost_cny, in the year of each first upgrade"}
     return {"grid_upgrade_cny_by_year": {},
             "grid_upgrade_source": f"0: {len(upgrades)} transformer upgrade(s), but this grid model prices none "
                                    "(no sourced cost per kVA was found)"}
+
+
+def _sum_by_year(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
+    years = np.asarray(years, dtype=np.int64)
+    return {int(y): float(values[years == y].sum()) for y in np.unique(years)}
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:

@@ -210,3 +210,22 @@ def test_irr_and_payback_by_hand():
     assert payback_years([-100.0, 60.0, 60.0]) == pytest.approx(2 + 40 / 60)
     assert np.isnan(payback_years([-100.0, 10.0]))
     assert np.isnan(irr([10.0, 10.0]))
+
+
+def test_grid_upgrade_costs_are_booked_in_the_year_of_the_upgrade():
+    """Upgrades priced by the grid model (upgrade_cost_cny) are summed by calendar year; without a price the cost
+    is 0 and says so."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.pipeline import _grid_upgrade_costs
+
+    upgrades = pd.DataFrame({"transformer_id": ["T1", "T2", "T1"],
+                             "date": pd.to_datetime(["2027-03-01", "2027-09-01", "2029-01-05"]),
+                             "upgrade_cost_cny": [100.0, 50.0, 30.0]})
+    prepared = SimpleNamespace(transformers=pd.DataFrame(index=["T1", "T2"]))
+    priced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades))
+    assert priced["grid_upgrade_cny_by_year"] == {2027: 150.0, 2029: 30.0}
+    unpriced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades.drop(columns="upgrade_cost_cny")))
+    assert unpriced["grid_upgrade_cny_by_year"] == {} and unpriced["grid_upgrade_source"].startswith("0: 3 ")
