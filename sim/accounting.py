@@ -20,23 +20,27 @@ Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_
 
 Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of its new
 sites' output (hourly kWh = average kW) minus the local load, above the limit is curtailed and shared pro rata
-among the sites on it. The local load is ``load_mwh_per_year`` of the transformer (its customers, see
-:func:`sim.grid.hosting_table`) spread over the hours with :func:`sim.grid.hourly_load_kw_per_mwh` (BDEW H0 shape);
-without that column the load is 0 and the whole output is compared with the limit. Hourly sums are matrix
+among the sites on it. The local load is the same load the sites self-consume from
+(:func:`sim.load.transformer_load_by_shape`): each site's own load on the transformer (built or not) with its
+type's hourly shape, plus the ledger's other customers (``customers`` beyond the sites layer's buildings) at the
+household load. Hourly sums are matrix
 products of the profiles with the effective kWp per archetype on each transformer
 (piecewise constant over day blocks in commissioning years), never Python loops over hours.
 
 Curtailed energy earns nothing: ``energy_mwh`` is the delivered energy, after curtailment and downtime; carbon and
-revenue are computed from it. Carbon (:mod:`sim.carbon`): ``co2_avoided_t = E x EF_grid,y`` (CDM AMS-I.D, each
-year at that year's factor), ``co2_avoided_lifecycle_t = E x (EF_footprint,y - EF_PV)``, and the AMS-I.D total on
-each grid-factor path (``co2_avoided_range_t``).
+revenue are computed from it. Self-consumption (:mod:`sim.load`): each site uses ``min(output, load)`` of its
+output in each hour (output before curtailment, capped at the delivered energy); the rest is exported. Carbon
+(:mod:`sim.carbon`): ``co2_avoided_t = E x EF_grid,y`` (CDM AMS-I.D, each year at that year's factor),
+``co2_avoided_lifecycle_t = E x (EF_grid,y x footprint/average - EF_PV)`` in the same scope, and the AMS-I.D total
+on each grid-factor path (``co2_avoided_range_t``).
 
 Money (see :mod:`sim.economics` for the discounting convention): capex ``capex_cny x (1 + e_capex) **
 (c_i - first_year)`` in the commissioning year; O&M ``om_cny_per_kw_year x capacity_kwp x operating fraction of
 the year x (1 + e_om) ** (y - first_year)``; an inverter replacement ``capacity_kwp x 1000 x cny_per_w`` in the year
-of age ``inverter_replacement_year``; revenue ``E x (s x retail x index_y + (1 - s) x export_price(y, age_iy))``
-with ``s = self_consumption_percent / 100`` and the export price of the 2025 rules (mechanism price on a share for a
-term, then the market price; :meth:`sim.economics.EconomicsConfig.export_price`); a straight-line residual value of
+of age ``inverter_replacement_year``; revenue ``E_self x retail x index_y + (E - E_self) x export_price(y,
+age_iy)`` with ``E_self`` the self-consumed energy and the export price of the 2025 rules (mechanism price on a
+share for a term, then the market price; :meth:`sim.economics.EconomicsConfig.export_price`); a straight-line
+residual value of
 each site at the end of the horizon, credited in the last year (``residual_value_cny``), so sites commissioned late
 are not penalised for the years cut off by the horizon. Per-site figures discount to the commissioning year
 (t = 0), county figures to the first horizon year. Green certificates: one per whole MWh of the programme
@@ -52,32 +56,34 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from sim import load as loadmod
 from sim._config import PILOT_TARGETS_PERCENT
 from sim.carbon import (
     PATHS,
     CarbonConfig,
     ams_id_t,
     green_certificates,
-    grid_footprint_factor,
     lifecycle_avoided_t,
+    lifecycle_grid_factor,
     resolve_factors,
 )
 from sim.economics import (
     EconomicsConfig,
     cost_per_t_co2,
     escalation,
+    irr,
     lcoe,
     npv,
+    payback_years,
     simple_payback_years,
+    stakeholder_flows,
     straight_line_residual,
 )
 from sim.energy import degradation_factor
 from sim.errors import InputError, InputWarning
-from sim.grid import hourly_load_kw_per_mwh
 from sim.timebase import HOURS_PER_YEAR, hours_in_year, hours_in_years
 
-SITE_COLUMNS = ("site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",
-                "self_consumption_percent")
+SITE_COLUMNS = ("site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year")
 
 # memory bound of the (transformer, archetype) pair x hour arrays of one chunk, in elements
 _BLOCK_ELEMENTS = 8_000_000
@@ -244,6 +250,9 @@ def account(
     carbon: CarbonConfig,
     economics: EconomicsConfig,
     time_zone: str | None = None,
+    holidays_country: str | None = "CN",
+    grid_upgrade_cny_by_year: dict[int, float] | None = None,
+    grid_upgrade_source: str = "not given: 0",
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
 
@@ -253,7 +262,8 @@ def account(
     Parameters
     ----------
     sites : every candidate site, indexed by ``site_id``: ``site_type, capacity_kwp [kWp DC], archetype (int),
-        transformer_id, capex_cny [CNY], om_cny_per_kw_year [CNY/kW/year], self_consumption_percent [%],
+        transformer_id, capex_cny [CNY], om_cny_per_kw_year [CNY/kW/year], load_kwh_per_year [kWh/year]
+        (optional: the site type's load of :mod:`sim.load`), area_m2 (for loads per m2),
         pilot_category, eligible``.
     outcomes : indexed by ``site_id``: ``status`` (``operating`` = built), ``commission_date``.
     downtime : ``site_id, year, downtime_days`` [days] of inverter outage.
@@ -270,22 +280,33 @@ def account(
     cost_per_t_co2_cny`` (discounted capex + O&M + replacements - residual value / discounted tonnes),
     ``net_cost_per_t_co2_cny`` (the same net of discounted revenue), ``t_co2_per_mwh, emission_factor_method,
     emission_factor_source, lifecycle_kgco2e_per_kwh, lifecycle_source, price_basis, economics_horizon_rule,
-    discount_rate_percent, pilot_coverage``.
+    discount_rate_percent, pilot_coverage``; ``self_consumed_mwh, self_consumption_percent``;
+    ``social_cost_per_t_co2_cny`` (energy at the avoided generation cost, grid upgrades included) and
+    ``cost_per_t_co2_basis``; the stakeholder figures of :func:`_stakeholders` under ``economics.business_model``
+    (``grid_upgrade_cny_by_year``: the grid company's upgrade costs by calendar year, ``grid_upgrade_source`` where
+    they come from); ``npv_mechanism_price_range_cny``. ``holidays_country``: the rest days of the load shapes.
     """
     _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
                   degradation_percent_per_year)
-    factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
     horizon = _horizon(start_date, int(horizon_years), time_zone)
+    if carbon.crediting_start_year is None:  # crediting periods count from the first horizon year
+        carbon = carbon.model_copy(update={"crediting_start_year": horizon.first_year})
+    factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
-    energy_kwh, curtailed_kwh, operating_fraction = _energy_and_curtailment(
-        built, profiles, down_days, _export_limits_kw(transformers), horizon, degradation)
+    flows = _energy_and_curtailment(built, profiles, down_days, _export_limits_kw(transformers, sites), horizon,
+                                    degradation, holidays_country)
+    energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
-    money = _money(built, energy_kwh, operating_fraction, age, economics, horizon)
-    site_years, per_site, annual = _tables(sites, built, energy_kwh, curtailed_kwh, co2, money, horizon)
+    money = _money(built, energy_kwh, flows.self_consumed, operating_fraction, age, economics, horizon)
+    site_years, per_site, annual = _tables(sites, built, flows, co2, money, horizon)
     totals = _totals(annual, economics)
+    upgrades = np.array([float((grid_upgrade_cny_by_year or {}).get(int(y), 0.0)) for y in horizon.years])
+    totals.update(_stakeholders(built, money, flows, economics, horizon, upgrades, grid_upgrade_source))
+    totals.update(_social_cost(annual, economics, upgrades))
+    totals.update(_mechanism_price_range(built, flows, age, economics, horizon))
     central = factors[carbon.path]
     # the chosen path's entry is the headline itself (one figure, not a second sum in another order)
     co2_range = {p: (float(totals["co2_avoided_t"]) if p == carbon.path else
@@ -370,9 +391,6 @@ def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> 
     if len(unknown):
         raise InputError("sites refer to transformers not in the transformer table", field="sites.transformer_id",
                          value=list(unknown[:5]))
-    self_use = s["self_consumption_percent"].to_numpy(float)
-    if np.any(~np.isfinite(self_use)) or np.any(self_use < 0) or np.any(self_use > 100):
-        raise InputError("self_consumption_percent must lie in 0..100", field="sites.self_consumption_percent")
     return _Built(ids=ids, commission_date=cdate, capacity_kwp=capacity, archetype=column, used_archetypes=used,
                   commission_year_index=cdate.dt.year.to_numpy().astype(np.int64) - horizon.first_year,
                   first_hour=_first_operating_hour(cdate, horizon),
@@ -381,24 +399,22 @@ def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> 
 
 @dataclass(frozen=True)
 class _Export:
-    """What limits each transformer's export: its limit [kW] (inf: none) and its local load [MWh/year]."""
+    """What limits each transformer's export: its limit [kW] (inf: none) and its local load by shape [kWh/year],
+    (transformers, shapes of :func:`sim.load.shape_names`)."""
 
     limit_kw: np.ndarray
-    load_mwh_per_year: np.ndarray
+    load_by_shape_kwh: np.ndarray
 
 
-def _export_limits_kw(transformers: pd.DataFrame) -> _Export:
-    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf) and local load [MWh/year] (0 without
-    a ``load_mwh_per_year`` column)."""
+def _export_limits_kw(transformers: pd.DataFrame, sites: pd.DataFrame) -> _Export:
+    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf) and its local load by shape: the
+    loads of the sites on it and of the ledger's other customers (:func:`sim.load.transformer_load_by_shape`, the
+    load the sites self-consume from)."""
     limit = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
     if np.any(limit < 0):
         raise InputError("export_limit_kw must be >= 0 (inf or empty for unlimited)", field="export_limit_kw")
-    load = np.zeros(len(limit))
-    if "load_mwh_per_year" in transformers.columns:
-        load = pd.to_numeric(transformers["load_mwh_per_year"], errors="coerce").fillna(0.0).to_numpy(float)
-        if np.any(~np.isfinite(load) | (load < 0)):
-            raise InputError("load_mwh_per_year must be finite and >= 0", field="transformers.load_mwh_per_year")
-    return _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit), load_mwh_per_year=load)
+    return _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit),
+                   load_by_shape_kwh=loadmod.transformer_load_by_shape(sites, transformers))
 
 
 def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndarray:
@@ -433,14 +449,26 @@ def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> 
     return hourly, suffix
 
 
+@dataclass
+class _Flows:
+    """Energy per built site and horizon year [kWh], (sites, years), and the operating fraction of each year."""
+
+    delivered: np.ndarray  # after downtime and curtailment
+    curtailed: np.ndarray
+    self_consumed: np.ndarray  # used on site: hour by hour min(output, load) (sim.load), at most the delivered energy
+    operating_fraction: np.ndarray
+
+
 def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export, horizon: _Horizon,
-                            degradation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Delivered and curtailed energy [kWh] and the operating fraction of each year, each (sites, years);
-    ``degradation`` is the remaining output share of each site in each year [-]."""
+                            degradation: np.ndarray, holidays_country: str | None = "CN") -> _Flows:
+    """Delivered, curtailed and self-consumed energy [kWh] and the operating fraction of each year, each (sites,
+    years); ``degradation`` is the remaining output share of each site in each year [-]."""
     shape = (len(built), horizon.n_years)
-    delivered, curtailed, operating_fraction = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
     year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     kc = built.commission_year_index
+    site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
+    site_shape = loadmod.shape_index(built.sites["site_type"].to_numpy())
     for k, year in enumerate(horizon.years):
         active = np.flatnonzero(kc <= k)
         if len(active) == 0:
@@ -453,17 +481,21 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export,
         hourly, suffix = year_tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
-        operating_fraction[active, k] = operating_hours / n_hours
+        flows.operating_fraction[active, k] = operating_hours / n_hours
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1),
                           0.0)
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
         gross = effective_kwp * suffix[first, built.archetype[active]]
+        shapes = loadmod.hourly_shapes(int(year), holidays_country)
         cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
-                                       first, export, len(built.used_archetypes), int(year)), gross)
-        delivered[active, k] = gross - cut
-        curtailed[active, k] = cut
-    return delivered, curtailed, operating_fraction
+                                       first, export, len(built.used_archetypes), shapes), gross)
+        flows.delivered[active, k] = gross - cut
+        flows.curtailed[active, k] = cut
+        used = loadmod.self_consumed_year(hourly, effective_kwp, built.archetype[active], first, site_load[active],
+                                          site_shape[active], shapes)
+        flows.self_consumed[active, k] = np.minimum(used, gross - cut)
+    return flows
 
 
 @dataclass
@@ -478,9 +510,10 @@ class _Carbon:
 
 def _carbon(energy_mwh: np.ndarray, factors: dict, carbon: CarbonConfig, horizon: _Horizon) -> _Carbon:
     """AMS-I.D reduction (:func:`sim.carbon.ams_id_t`) at the scenario's path and the life-cycle comparison
-    (:func:`sim.carbon.lifecycle_avoided_t`) against the grid's carbon-footprint factor on the same path."""
+    (:func:`sim.carbon.lifecycle_avoided_t`) against the grid's life-cycle factor of the same scope, source and
+    path (:func:`sim.carbon.lifecycle_grid_factor`: a user's own factor flows into both figures)."""
     grid_factor = factors[carbon.path].by_year(horizon.years)
-    footprint = grid_footprint_factor(carbon.path)
+    footprint = lifecycle_grid_factor(factors[carbon.path])
     return _Carbon(avoided_t=ams_id_t(energy_mwh, grid_factor[None, :]),
                    lifecycle_t=lifecycle_avoided_t(energy_mwh, footprint.by_year(horizon.years)[None, :],
                                                    carbon.lifecycle_factor_kgco2e_per_kwh),
@@ -494,7 +527,8 @@ class _Money:
     capex: np.ndarray
     om: np.ndarray
     replacement: np.ndarray
-    revenue: np.ndarray
+    revenue: np.ndarray  # bill savings + sales
+    bill_savings: np.ndarray  # self-consumed energy at the retail tariff
     residual: np.ndarray  # residual value credited in the last horizon year
     capex_site: np.ndarray
     lcoe: np.ndarray
@@ -502,14 +536,15 @@ class _Money:
     payback: np.ndarray
 
 
-def _revenue(built: _Built, energy_kwh, age, economics: EconomicsConfig, horizon: _Horizon) -> np.ndarray:
-    """Self-consumed energy at the retail tariff of the site's type, exported energy at the export price of the
-    year and the site's age (:meth:`sim.economics.EconomicsConfig.export_price`) [CNY], (sites, years)."""
+def _revenue(built: _Built, energy_kwh, self_consumed_kwh, age, economics: EconomicsConfig,
+             horizon: _Horizon) -> tuple[np.ndarray, np.ndarray]:
+    """Value of the self-consumed energy at the retail tariff of the site's type (the bill it saves) and of the
+    exported energy at the export price of the year and the site's age
+    (:meth:`sim.economics.EconomicsConfig.export_price`) [CNY], each (sites, years)."""
     index = escalation(economics.tariff_escalation_percent_per_year, np.arange(horizon.n_years, dtype=float))
-    share = built.sites["self_consumption_percent"].to_numpy(float)[:, None] / 100.0
     retail = economics.retail_tariff_for(built.sites["site_type"].to_numpy())[:, None] * index[None, :]
     export = economics.export_price(horizon.years[None, :], age, index[None, :])
-    return energy_kwh * (share * retail + (1.0 - share) * export)
+    return self_consumed_kwh * retail, (energy_kwh - self_consumed_kwh) * export
 
 
 def _residual(built: _Built, capex_site, economics: EconomicsConfig, horizon: _Horizon) -> np.ndarray:
@@ -522,7 +557,7 @@ def _residual(built: _Built, capex_site, economics: EconomicsConfig, horizon: _H
     return residual
 
 
-def _money(built: _Built, energy_kwh, operating_fraction, age, economics: EconomicsConfig,
+def _money(built: _Built, energy_kwh, self_consumed_kwh, operating_fraction, age, economics: EconomicsConfig,
            horizon: _Horizon) -> _Money:
     """Capex, O&M, replacements, revenue and residual value per site and year; per-site LCOE, NPV and payback
     discounted to the commissioning year (:func:`sim.economics.lcoe`, :func:`sim.economics.npv`)."""
@@ -541,7 +576,8 @@ def _money(built: _Built, energy_kwh, operating_fraction, age, economics: Econom
         ok = kr < n_years
         replacement[np.flatnonzero(ok), kr[ok]] = (built.capacity_kwp[ok] * 1000.0
                                                   * economics.inverter_replacement_cny_per_w)
-    revenue = _revenue(built, energy_kwh, age, economics, horizon)
+    bill_savings, sales = _revenue(built, energy_kwh, self_consumed_kwh, age, economics, horizon)
+    revenue = bill_savings + sales
     residual = _residual(built, capex_site, economics, horizon)
 
     def from_commissioning(a):  # shift each row so that column 0 is the commissioning year
@@ -557,7 +593,8 @@ def _money(built: _Built, energy_kwh, operating_fraction, age, economics: Econom
     year_length = np.where(kc[:, None] + np.arange(n_years)[None, :] < n_years, 1.0, 0.0)
     if n:
         year_length[:, 0] = operating_fraction[np.arange(n), kc]
-    return _Money(capex=capex, om=om, replacement=replacement, revenue=revenue, residual=residual,
+    return _Money(capex=capex, om=om, replacement=replacement, revenue=revenue, bill_savings=bill_savings,
+                  residual=residual,
                   capex_site=capex_site,
                   lcoe=np.atleast_1d(lcoe(capex_site, running - credit, from_commissioning(energy_kwh), r))
                   if n else np.zeros(0),
@@ -566,25 +603,39 @@ def _money(built: _Built, energy_kwh, operating_fraction, age, economics: Econom
                   if n else np.zeros(0))
 
 
-def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, co2: _Carbon, money: _Money,
+def _first_full_year(values: np.ndarray, built: _Built) -> np.ndarray:
+    """Each site's value in its first full calendar year of operation (the year after commissioning, or the
+    commissioning year itself for a site running from 1 January); NaN where that year is past the horizon."""
+    kc = built.commission_year_index
+    k1 = np.where(built.first_hour == 0, kc, kc + 1)
+    ok = k1 < values.shape[1]
+    out = np.full(len(kc), np.nan)
+    out[ok] = values[np.flatnonzero(ok), k1[ok]]
+    return out
+
+
+def _tables(sites, built: _Built, flows: _Flows, co2: _Carbon, money: _Money,
             horizon: _Horizon) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``site_years``, ``sites`` and ``annual`` of :class:`Accounts`."""
-    energy_mwh, curtailed_mwh = energy_kwh / 1000.0, curtailed_kwh / 1000.0
+    energy_mwh, curtailed_mwh = flows.delivered / 1000.0, flows.curtailed / 1000.0
+    self_mwh = flows.self_consumed / 1000.0
     row, col = np.nonzero(np.arange(horizon.n_years)[None, :] >= built.commission_year_index[:, None])
     site_years = pd.DataFrame({
         "site_id": built.ids.to_numpy()[row], "year": horizon.years[col],
         "energy_mwh": energy_mwh[row, col], "curtailed_mwh": curtailed_mwh[row, col],
+        "self_consumed_mwh": self_mwh[row, col],
         "co2_avoided_t": co2.avoided_t[row, col], "co2_avoided_lifecycle_t": co2.lifecycle_t[row, col],
     })
     per_site = pd.DataFrame(index=sites.index.copy())
     per_site.index.name = sites.index.name or "site_id"
     per_site["built"] = per_site.index.isin(built.ids)
     per_site["commission_date"] = pd.Series(built.commission_date.to_numpy(), index=built.ids).reindex(per_site.index)
-    for name, arr in (("energy_mwh", energy_mwh), ("curtailed_mwh", curtailed_mwh),
+    for name, arr in (("energy_mwh", energy_mwh), ("curtailed_mwh", curtailed_mwh), ("self_consumed_mwh", self_mwh),
                       ("co2_avoided_t", co2.avoided_t), ("co2_avoided_lifecycle_t", co2.lifecycle_t)):
         per_site[name] = pd.Series(arr.sum(axis=1), index=built.ids).reindex(per_site.index).fillna(0.0)
     for name, arr in (("capex_cny", money.capex_site), ("lcoe_cny_per_kwh", money.lcoe), ("npv_cny", money.npv),
-                      ("payback_years", money.payback)):
+                      ("payback_years", money.payback),
+                      ("self_consumed_kwh_year1", _first_full_year(flows.self_consumed, built))):
         per_site[name] = pd.Series(np.asarray(arr, float), index=built.ids).reindex(per_site.index)
     commission = built.commission_date.to_numpy()
     capacity_online = np.array([built.capacity_kwp[commission < pd.Timestamp(year=int(y) + 1, month=1, day=1)].sum()
@@ -595,6 +646,7 @@ def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, co2: _Carbon, money
         "capacity_online_kwp": capacity_online,
         "energy_mwh": annual_energy,
         "curtailed_mwh": curtailed_mwh.sum(axis=0),
+        "self_consumed_mwh": self_mwh.sum(axis=0),
         "grid_factor_kgco2_per_kwh": co2.grid_factor,
         "co2_avoided_t": co2.avoided_t.sum(axis=0),
         "co2_avoided_lifecycle_t": co2.lifecycle_t.sum(axis=0),
@@ -602,6 +654,7 @@ def _tables(sites, built: _Built, energy_kwh, curtailed_kwh, co2: _Carbon, money
         "om_cny": money.om.sum(axis=0),
         "replacement_cny": money.replacement.sum(axis=0),
         "revenue_cny": money.revenue.sum(axis=0),
+        "bill_savings_cny": money.bill_savings.sum(axis=0),
         "residual_value_cny": money.residual.sum(axis=0),
         # one certificate per whole MWh of the programme: the yearly counts add up to floor(total MWh)
         "green_certificates": np.diff(np.r_[0, green_certificates(np.cumsum(annual_energy))]).astype(np.int64),
@@ -631,17 +684,88 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
         "cost_per_t_co2_cny": float(cost_per_t_co2(cost, avoided_t, r)),
         "net_cost_per_t_co2_cny": float(cost_per_t_co2(cost - revenue, avoided_t, r)),
         "t_co2_per_mwh": float(avoided_t.sum() / energy_mwh) if energy_mwh > 0 else float("nan"),
+        "self_consumed_mwh": float(annual["self_consumed_mwh"].sum()),
+        "self_consumption_percent": (100.0 * float(annual["self_consumed_mwh"].sum()) / energy_mwh
+                                     if energy_mwh > 0 else float("nan")),
         "discount_rate_percent": economics.discount_rate_percent,
     }
 
 
+def _stakeholders(built: _Built, money: _Money, flows: _Flows, economics: EconomicsConfig, horizon: _Horizon,
+                  upgrades: np.ndarray, upgrade_source: str) -> dict:
+    """Who pays and who gains under ``economics.business_model`` (:func:`sim.economics.stakeholder_flows`):
+    ``npv_by_stakeholder_cny``, ``stakeholder_flows_cny`` (present value of each item, for the report's table),
+    the investor's IRR and payback on its county-level cash flows (t = 0 the first horizon year)."""
+    r = economics.discount_rate
+    rent = (economics.roof_rent_cny_per_kwp_year * built.capacity_kwp[:, None] * flows.operating_fraction).sum(axis=0)
+    table = stakeholder_flows(
+        economics.investor, capex=money.capex.sum(axis=0), om=money.om.sum(axis=0),
+        replacement=money.replacement.sum(axis=0), residual=money.residual.sum(axis=0),
+        export_sales=(money.revenue - money.bill_savings).sum(axis=0), bill_value=money.bill_savings.sum(axis=0),
+        roof_rent=rent, onsite_discount_percent=economics.onsite_discount_percent, grid_upgrade=upgrades)
+    investor_cash = np.sum(list(table[economics.investor].values()), axis=0)
+    investor_irr = irr(investor_cash)
+    investor_payback = payback_years(investor_cash)
+    return {
+        "business_model": economics.business_model,
+        "investor": economics.investor,
+        "npv_by_stakeholder_cny": {name: float(npv(np.sum(list(items.values()), axis=0), r)) if items else 0.0
+                                   for name, items in table.items()},
+        "stakeholder_flows_cny": {name: {item: float(npv(v, r)) for item, v in items.items()}
+                                  for name, items in table.items()},
+        "investor_irr_percent": 100.0 * investor_irr if np.isfinite(investor_irr) else None,
+        "investor_payback_years": investor_payback if np.isfinite(investor_payback) else None,
+        "grid_upgrade_cost_cny": float(upgrades.sum()),
+        "grid_upgrade_cost_source": upgrade_source,
+    }
+
+
+def _social_cost(annual: pd.DataFrame, economics: EconomicsConfig, upgrades: np.ndarray) -> dict:
+    """``social_cost_per_t_co2_cny``: (discounted capex, O&M, replacements and grid upgrades, less the residual value
+    and less every delivered kWh at the avoided generation cost) / discounted tonnes, and the meaning of each cost
+    per tonne."""
+    r = economics.discount_rate
+    index = escalation(economics.tariff_escalation_percent_per_year, np.arange(len(annual), dtype=float))
+    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]
+            - annual["residual_value_cny"]).to_numpy() + upgrades
+    avoided = annual["energy_mwh"].to_numpy() * 1000.0 * economics.avoided_generation_cost * index
+    basis = (f"avoided generation cost {economics.avoided_generation_cost:g} CNY/kWh"
+             + (" (coal benchmark)" if economics.avoided_generation_cost_cny_per_kwh is None else ""))
+    return {
+        "social_cost_per_t_co2_cny": float(cost_per_t_co2(cost - avoided, annual["co2_avoided_t"].to_numpy(), r)),
+        "cost_per_t_co2_basis": {
+            "cost_per_t_co2_cny": "gross: capex, O&M and replacements less the residual value, per discounted tonne "
+                                  "(what the programme costs before any revenue)",
+            "net_cost_per_t_co2_cny": "net private: the same less the revenue at the prices the sites earn (retail "
+                                      "tariff on self-consumed, export price on exported energy)",
+            "social_cost_per_t_co2_cny": "social: the gross cost plus grid upgrades, less every delivered kWh at the "
+                                         f"{basis} (what society pays per tonne)",
+        },
+    }
+
+
+def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: EconomicsConfig,
+                           horizon: _Horizon) -> dict:
+    """County NPV at the low and high end of the mechanism price's range (published auction results)."""
+    if economics.export_price_basis != "mechanism":
+        return {}
+    out = {}
+    for price in economics.mechanism_price_range:
+        variant = economics.model_copy(update={"mechanism_price_cny_per_kwh": price})
+        m = _money(built, flows.delivered, flows.self_consumed, flows.operating_fraction, age, variant, horizon)
+        cost = (m.capex + m.om + m.replacement - m.residual).sum(axis=0)
+        out[f"{price:g}"] = float(npv(m.revenue.sum(axis=0) - cost, economics.discount_rate))
+    return {"npv_mechanism_price_range_cny": out}
+
+
 def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Export, n_archetypes,
-                  year: int) -> np.ndarray:
+                  shapes: np.ndarray) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in calendar ``year``.
 
     ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
     ``transformer`` : archetype column / transformer row per site; ``first_hour`` : first operating hour per site (0
-    for a full year); ``export`` : export limit [kW] and local load [MWh/year] per transformer. Transformers whose
+    for a full year); ``export`` : export limit [kW] and local load by shape [kWh/year] per transformer;
+    ``shapes`` : the year's load shapes (:func:`sim.load.hourly_shapes`). Transformers whose
     output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly yield <= limit; the load
     only lowers the export) are skipped.
     """
@@ -659,7 +783,7 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Expo
     position = np.full(n_transformers, -1)
     position[candidates] = np.arange(len(candidates))
     sel = np.flatnonzero(position[transformer] >= 0)
-    load_kw = export.load_mwh_per_year[candidates][:, None] * hourly_load_kw_per_mwh(year)[None, :len(hourly)]
+    load_kw = export.load_by_shape_kwh[candidates] @ shapes[:, :len(hourly)]
     curtailed[sel] = _curtail_transformers(hourly, kwp[sel], archetype[sel], position[transformer[sel]],
                                            first_hour[sel], limit_kw[candidates], n_archetypes, load_kw)
     return curtailed

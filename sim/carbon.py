@@ -8,29 +8,40 @@ Method (CDM small-scale methodology AMS-I.D, grid-connected renewable electricit
 with ``EG_y`` the electricity delivered in year ``y`` [MWh] and ``EF_grid,y`` the grid emission factor of that year
 [tCO2/MWh = kgCO2/kWh]. For PV, project emissions ``PE_y`` and leakage ``LE_y`` are 0, so ``ER_y = EG_y x
 EF_grid,y``: this is ``co2_avoided_t``. Combustion-only grid factors are never mixed with life-cycle figures: the
-separate ``co2_avoided_lifecycle_t = EG_y x (EF_grid,footprint,y - EF_PV,lifecycle)`` compares the grid's published
-carbon-footprint (life-cycle) factor with PV's life-cycle factor.
+separate ``co2_avoided_lifecycle_t = EG_y x (EF_grid,footprint,y - EF_PV,lifecycle)`` compares a life-cycle grid
+factor with PV's life-cycle factor, in ONE scope: the grid's life-cycle factor is the credited factor itself (its
+scope, region, path, or the user's own value) times the ratio of the national carbon-footprint factor to the
+national average of the same year (:func:`footprint_uplift`, 0.6205 / 0.5306 in 2023), so a user's own factor
+flows into both figures and the life-cycle figure never exceeds AMS-I.D by mixing a national footprint with a
+regional or user factor.
 
 ``EF_grid,y`` (``carbon.method: average``, the default) follows ``carbon.factor_basis``:
 
 - ``projected`` (default): the published averages of the scope and region (MEE / NBS; table
   ``sim/tables/grid_emission_factors.csv``, each row with its source) up to ``carbon.year``, linear between
-  published years and flat before the first, then a yearly change after ``carbon.year`` along one of three paths
-  (``sim/tables/grid_factor_paths.csv``, each derived from published figures): ``low`` (fast decarbonisation,
-  -6.12 %/yr), ``central`` (-2.38 %/yr) and ``high`` (-1.12 %/yr). ``co2_avoided_t`` uses ``carbon.path``
-  (default central); ``co2_avoided_range_t`` reports all three;
-- ``fixed_ex_ante``: the factor of ``carbon.year`` for every year (CDM lets a project fix its factor ex ante for a
-  crediting period; over a 25-year plan this overstates the reduction as the grid decarbonises).
+  published years and flat before the first; after ``carbon.year`` the factor follows one of three named
+  published pathways to 2060 (``sim/tables/grid_factor_paths.csv``, each anchor with its publication, year and
+  figure), in proportion to the pathway's coal share of power generation and anchored at the latest published
+  factor: ``EF_y = EF_year x rel(y) / rel(year)``. ``central`` (default) follows the IEA (2021) China roadmap's
+  Announced Pledges Scenario, the pathway of China's stated policy (CO2 peak before 2030, neutrality before
+  2060); ``low`` its Accelerated Transition Scenario; ``high`` the China Electricity Council's 2014 outlook to
+  2030, extrapolated. ``co2_avoided_t`` uses ``carbon.path``; ``co2_avoided_range_t`` reports all three;
+- ``fixed_ex_ante``: the factor of ``carbon.year``, fixed ex ante and renewed at each CDM crediting period
+  (``crediting_period_years``: 7 years, renewable twice, or 10 years) at the path's factor of ``carbon.year`` plus
+  the elapsed periods (the latest one published when the period starts).
 
 A user's own ``factor_kgco2_per_kwh`` (one value) or ``trajectory`` ``{year: factor}`` (linear in between, flat
 outside) replaces the table; ``method: combined_margin`` uses CDM Tool 07 ``EF_CM = w_OM x EF_OM + w_BM x EF_BM``
 (solar weights 0.75 / 0.25). The latest edition of MEE's regional baseline factors for emission-reduction projects
-that could be sourced is the 2016 edition's operating margin (2012-2014 data), shipped in the table; no build
-margin of any edition could be sourced, so ``bm_kgco2_per_kwh`` must be given (and ``om_kgco2_per_kwh`` overrides
-the table's OM). User values and the combined margin have no paths: low = central = high.
+whose values could be sourced is the 2016 edition's operating margin (2012-2014 data), shipped in the table. A 2024
+edition exists (its OM calculation note says the 2024 OM uses 2020-2022 data; found via search of public pages for
+"2024年减排项目中国区域电网二氧化碳基准线排放因子"), but its values were not found; searches for the 2019 and 2024
+editions' North China OM/BM values ("2019年度减排项目中国区域电网基准线排放因子 华北 EF_grid,OM EF_grid,BM", "China
+regional grid baseline emission factor build margin North China") returned no figures. So ``bm_kgco2_per_kwh``
+must be given (and ``om_kgco2_per_kwh`` overrides the table's OM). User values and the combined margin have no
+paths: low = central = high.
 
-The grid's carbon-footprint factor is published for the national grid only (2023, 2024); years after the last one
-follow the same path rates. Units: MWh x kgCO2/kWh = t CO2 (1 MWh = 1000 kWh, 1 t = 1000 kg).
+Units: MWh x kgCO2/kWh = t CO2 (1 MWh = 1000 kWh, 1 t = 1000 kg).
 """
 
 from __future__ import annotations
@@ -106,7 +117,9 @@ class CarbonConfig(StrictModel):
     #: Huailai (Hebei) lies on the North China grid (华北).
     region: str = Field("North", description="region in the table (national; North, Northeast, East, Central, Northwest, Southern, Southwest; provinces)")
     year: int = Field(2023, description="last published year used: the projection starts after it (projected), or the factor of every year (fixed_ex_ante)")
-    factor_basis: Literal["projected", "fixed_ex_ante"] = Field("projected", description="projected: published history, then a yearly change along a path; fixed_ex_ante: the factor of 'year' for every year (CDM crediting-period practice)")
+    factor_basis: Literal["projected", "fixed_ex_ante"] = Field("projected", description="projected: published history, then the path's pathway; fixed_ex_ante: the factor of 'year', renewed at each CDM crediting period (crediting_period_years)")
+    crediting_period_years: Literal[7, 10] = Field(7, description="fixed_ex_ante: length of a CDM crediting period (7 years, renewable twice, or 10 years fixed); the factor is renewed at each period's start")
+    crediting_start_year: int | None = Field(None, description="fixed_ex_ante: first year of the first crediting period (None: the scenario's start year)")
     path: Literal["low", "central", "high"] = Field("central", description="projection path whose result is co2_avoided_t (sim/tables/grid_factor_paths.csv); all three are reported in co2_avoided_range_t")
     factor_kgco2_per_kwh: float | None = Field(None, description="your own grid factor; overrides the table")
     trajectory: dict[int, float] | None = Field(None, description="{year: kgCO2/kWh} factors, linear in between and flat outside; each year's energy is credited at that year's factor")
@@ -259,14 +272,42 @@ def _lookup_average(config: CarbonConfig, table: pd.DataFrame) -> pd.DataFrame:
 
 @lru_cache(maxsize=2)
 def _read_paths(path: str) -> pd.DataFrame:
-    return pd.read_csv(path).set_index("path")
+    table = pd.read_csv(path)
+    missing = {"path", "pathway", "year", "relative_to_2020", "source"} - set(table.columns)
+    if missing or set(table["path"]) != set(PATHS):
+        raise InputError("grid-factor path table lacks columns or paths", file=path,
+                         field=", ".join(sorted(missing)) or "path", allowed=", ".join(PATHS))
+    return table.sort_values(["path", "year"])
 
 
-def path_changes_percent(path: str | Path = PATHS_TABLE) -> dict[str, float]:
-    """Yearly change of the grid factor after the last published year on each path [%/yr]."""
-    table = _read_paths(str(path))
-    change = table["annual_change_percent"].astype(float)
-    return {p: float(change[p]) for p in PATHS}
+def path_table(path: str | Path = PATHS_TABLE) -> pd.DataFrame:
+    """The grid-factor paths (a copy): ``path, pathway, year, relative_to_2020, source``, each anchor year's
+    grid-factor level relative to 2020 on a named published pathway (``sim/tables/grid_factor_paths.csv``)."""
+    return _read_paths(str(path)).copy()
+
+
+def path_relative(name: str, years, path: str | Path = PATHS_TABLE) -> np.ndarray:
+    """Level of the grid factor on path ``name`` relative to 2020 in each of ``years`` [-]: linear between the
+    pathway's anchor years, flat after the last."""
+    rows = _read_paths(str(path))
+    rows = rows[rows["path"] == name]
+    return np.interp(np.asarray(years, dtype=float), rows["year"].to_numpy(float),
+                     rows["relative_to_2020"].to_numpy(float))
+
+
+def path_pathway(name: str, path: str | Path = PATHS_TABLE) -> str:
+    """Name of the published pathway path ``name`` follows (e.g. ``IEA APS``)."""
+    rows = _read_paths(str(path))
+    return str(rows.loc[rows["path"] == name, "pathway"].iloc[0])
+
+
+def _project(years: np.ndarray, values: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of a published series followed by path ``name``: after the last published year ``y0`` the factor is
+    ``EF_y0 x rel(y) / rel(y0)`` (:func:`path_relative`), anchored at the latest published value."""
+    rows = _read_paths(str(PATHS_TABLE))
+    anchors = rows.loc[(rows["path"] == name) & (rows["year"] > years[-1]), "year"].to_numpy(float)
+    scale = float(values[-1]) / float(path_relative(name, [years[-1]])[0])
+    return np.r_[years, anchors], np.r_[values, scale * path_relative(name, anchors)]
 
 
 def _published(config: CarbonConfig, table: pd.DataFrame) -> dict[str, EmissionFactor]:
@@ -275,15 +316,29 @@ def _published(config: CarbonConfig, table: pd.DataFrame) -> dict[str, EmissionF
     values = rows["kgco2_per_kwh"].to_numpy(float)
     last = rows.iloc[-1]
     cite = f"{last['scope']} {last['region']} average, published {', '.join(str(int(y)) for y in years)}"
-    if config.factor_basis == "fixed_ex_ante":
-        fixed = EmissionFactor("average", f"{cite}; fixed ex ante at {int(last['year'])}: {last['source']}",
-                               np.array([float(config.year)]), np.array([float(last["kgco2_per_kwh"])]))
-        return {p: fixed for p in PATHS}
-    changes = path_changes_percent()
-    return {p: EmissionFactor("average", f"{cite}, then {changes[p]:+.2f} %/yr ({p} path, "
-                                          f"sim/tables/grid_factor_paths.csv); latest: {last['source']}",
-                              years, values, changes[p])
-            for p in PATHS}
+    out = {}
+    for p in PATHS:
+        knot_years, knot_values = _project(years, values, p)
+        projected = EmissionFactor("average", f"{cite}, then the {p} path in proportion to the "
+                                              f"{path_pathway(p)} pathway to 2060 (sim/tables/grid_factor_paths.csv"
+                                              f"{', consistent with stated national policy' if p == 'central' else ''}"
+                                              f"); latest: {last['source']}", knot_years, knot_values)
+        out[p] = projected if config.factor_basis == "projected" else _ex_ante(projected, config)
+    return out
+
+
+def _ex_ante(projected: EmissionFactor, config: CarbonConfig) -> EmissionFactor:
+    """The factor fixed ex ante and renewed at each crediting period (CDM: 7 years, renewable twice, or 10 years):
+    in period ``p`` (``crediting_period_years`` long from ``crediting_start_year``) the factor of year
+    ``carbon.year + p x period`` on the path, the latest one published when the period starts."""
+    start = int(config.crediting_start_year if config.crediting_start_year is not None else config.year + 1)
+    n = config.crediting_period_years
+    years = np.arange(start, start + 100, dtype=float)
+    reference = config.year + n * ((years - start) // n)
+    return EmissionFactor("average", f"fixed ex ante at {config.year} ({projected.by_year([config.year])[0]:.4f}), "
+                                     f"renewed every {n} years from {start} at the factor of {config.year} + {n} "
+                                     f"x period on the path (CDM crediting periods); {projected.source}",
+                          years, projected.by_year(reference))
 
 
 def _combined_margin(config: CarbonConfig, table: pd.DataFrame) -> EmissionFactor:
@@ -336,15 +391,27 @@ def resolve_factor(config: CarbonConfig, table: pd.DataFrame | None = None) -> E
     return resolve_factors(config, table)[config.path]
 
 
-def grid_footprint_factor(path: str = "central", table: pd.DataFrame | None = None) -> EmissionFactor:
-    """The national grid's published carbon-footprint (life-cycle) factor [kgCO2e/kWh], then the path's change."""
+def footprint_uplift(table: pd.DataFrame | None = None) -> tuple[float, str]:
+    """Ratio of the national grid's published carbon-footprint (life-cycle, CO2e) factor to its published
+    combustion-only average of the same year, the latest year with both [-], and its derivation: the life-cycle
+    grid factor of any scope (regional, provincial, a user's own) is its combustion-only factor times this ratio,
+    so that the life-cycle comparison keeps the scope and the source of the AMS-I.D figure."""
     table = load_table() if table is None else table
-    rows = table[(table["kind"] == "footprint") & (table["scope"] == "national")].sort_values("year")
-    years = ", ".join(str(int(y)) for y in rows["year"])
-    change = path_changes_percent()[path]
-    return EmissionFactor("footprint", f"national grid carbon-footprint factor, published {years}, then "
-                                       f"{change:+.2f} %/yr ({path} path): {rows.iloc[-1]['source']}",
-                          rows["year"].to_numpy(float), rows["kgco2_per_kwh"].to_numpy(float), change)
+    national = table[(table["scope"] == "national") & (table["region"] == "national")]
+    foot = national[national["kind"] == "footprint"].set_index("year")["kgco2_per_kwh"]
+    avg = national[national["kind"] == "average"].set_index("year")["kgco2_per_kwh"]
+    year = max(set(foot.index) & set(avg.index))
+    ratio = float(foot[year]) / float(avg[year])
+    return ratio, (f"national carbon-footprint factor {float(foot[year]):g} / national average {float(avg[year]):g} "
+                   f"kgCO2/kWh in {int(year)} = {ratio:.4f}")
+
+
+def lifecycle_grid_factor(factor: EmissionFactor, table: pd.DataFrame | None = None) -> EmissionFactor:
+    """The grid's life-cycle (carbon-footprint) factor on the scope, source and path of ``factor`` (the one
+    ``co2_avoided_t`` is credited at): ``factor x`` :func:`footprint_uplift`."""
+    ratio, how = footprint_uplift(table)
+    return EmissionFactor("footprint", f"the credited grid factor x {how}", factor.knot_years,
+                          factor.knot_kgco2_per_kwh * ratio, factor.change_percent_per_year)
 
 
 def ams_id_t(energy_mwh, ef_kgco2_per_kwh) -> np.ndarray:
@@ -371,9 +438,9 @@ def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, pv_lifecycl
               footprint: EmissionFactor | None = None) -> pd.DataFrame:
     """Avoided emissions per year of a series of yearly energies [MWh] indexed by calendar year: ``co2_avoided_t``
     (AMS-I.D, :func:`ams_id_t`, each year at that year's factor) and ``co2_avoided_lifecycle_t``
-    (:func:`lifecycle_avoided_t` against ``footprint``, default :func:`grid_footprint_factor`)."""
+    (:func:`lifecycle_avoided_t` against ``footprint``, default :func:`lifecycle_grid_factor` of ``factor``)."""
     years = np.asarray(energy_mwh_by_year.index, dtype=float)
-    footprint = grid_footprint_factor() if footprint is None else footprint
+    footprint = lifecycle_grid_factor(factor) if footprint is None else footprint
     return pd.DataFrame({
         "co2_avoided_t": ams_id_t(energy_mwh_by_year, factor.by_year(years)),
         "co2_avoided_lifecycle_t": lifecycle_avoided_t(energy_mwh_by_year, footprint.by_year(years),

@@ -13,9 +13,12 @@ Per-site-type values (capex, O&M per kW, self-consumption share) are columns of 
 
 from __future__ import annotations
 
+from functools import lru_cache
+from importlib import resources
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from sim._config import StrictModel
@@ -39,10 +42,23 @@ class EconomicsConfig(StrictModel):
       Defaults for the Jibei (Hebei north) grid, where the demo county lies, from the Hebei DRC notice on the
       2025-2026 mechanism-price auction (关于2025-2026年度新能源机制电价竞价工作有关事项的通知, 17 Oct 2025): coal
       benchmark 0.372 CNY/kWh; bids admitted between 0.20 and 0.372 CNY/kWh; at most 80 % of a project's energy;
-      term 12 years for PV. The auction's clearing price could not be sourced: the default mechanism price 0.286 is
-      an assumption (the middle of the admitted range), and the default market price 0.20 CNY/kWh is an assumption
-      (the lowest price the auction admits; no published capture price of PV in Jibei could be sourced). Give your
-      county's values.
+      term at most 12 years for PV. The share and the term are those maximums (a project may be awarded less: the
+      mechanism revenue is then an upper bound). The mechanism price defaults to published auction results
+      (``sim/tables/mechanism_prices.csv``, :func:`mechanism_price_for`): the province's own result where one
+      exists (``mechanism_province``), otherwise the result of a province on the same regional grid (for Hebei:
+      Shandong PV 0.225 CNY/kWh, 14 Oct 2025, North China grid), otherwise the mean of the results; the range of
+      the published results (Gansu 0.15 to Shandong 0.225), within the province's admitted bid range, is the
+      price's uncertainty (``npv_mechanism_price_range_cny`` of the summary). The default market price 0.20
+      CNY/kWh is an assumption (the lowest price Jibei's auction admits; no published capture price of PV in Jibei
+      could be sourced). Give your county's values.
+    - ``business_model``: who invests and how money flows between the site owners, the investor, the county budget
+      and the grid company (:func:`stakeholder_flows`): ``developer_rents_roofs`` (default, the common model of the
+      whole-county pilot: a developer pays ``roof_rent_cny_per_kwp_year`` and sells the self-consumed energy to the
+      owner at ``onsite_discount_percent`` below the retail tariff), ``owners_invest``, ``county_invests`` (the
+      county budget on the developer's terms). Rent and discount: assumptions (no published figures found).
+    - ``avoided_generation_cost_cny_per_kwh``: what a kWh of PV is worth to society in the social abatement cost,
+      the generation cost it avoids; default the coal benchmark price (the regulated price of coal-fired power,
+      Jibei 0.372 CNY/kWh), not the retail tariff a site owner saves.
     - ``lifetime_years`` and ``residual_value``: economics stop at the horizon; a site commissioned late keeps a
       straight-line residual value ``capex x max(0, 1 - age at the horizon's end / lifetime)``, credited in the last
       horizon year (``none``: no credit, so late sites look worse than over their own life). Default 25 years.
@@ -66,15 +82,20 @@ class EconomicsConfig(StrictModel):
     retail_tariff_cny_per_kwh: float | dict[str, float] = Field(0.52, description="value of self-consumed energy: one tariff or {site_type: tariff, default: tariff}")
     export_price_basis: Literal["mechanism", "market", "coal_benchmark"] = Field("mechanism", description="price of exported energy: mechanism (contract-for-difference price on a share for a term, then market; NDRC/NEA 2025 No. 136), market, or coal_benchmark (the pre-2025 rule)")
     coal_benchmark_cny_per_kwh: float = Field(0.372, description="coal benchmark price of the grid (Jibei 0.372, Hebei DRC notice of 17 Oct 2025)")
-    mechanism_price_cny_per_kwh: float = Field(0.286, description="mechanism price from the provincial auction (assumption: middle of Jibei's admitted 0.20-0.372 range; give the clearing price)")
-    mechanism_share_percent: float = Field(80.0, description="share of exported energy under the mechanism price (Hebei 2025-2026 auction: at most 80 %)")
-    mechanism_term_years: int = Field(12, description="years from commissioning the mechanism price applies (Hebei 2025-2026 auction: 12 for PV)")
+    mechanism_province: str = Field("Hebei", description="province whose published mechanism-price auction result (sim/tables/mechanism_prices.csv) sets the default mechanism price")
+    mechanism_price_cny_per_kwh: float | None = Field(None, description="mechanism price (None: the province's published auction result, else one of its regional grid, else the mean of the results; sim/tables/mechanism_prices.csv)")
+    mechanism_share_percent: float = Field(80.0, description="share of exported energy under the mechanism price: the maximum of the Hebei 2025-2026 auction (at most 80 %); a project may be awarded less")
+    mechanism_term_years: int = Field(12, description="years from commissioning the mechanism price applies: the maximum of the Hebei 2025-2026 auction (at most 12 for PV)")
     market_price_cny_per_kwh: float | dict[int, float] = Field(0.20, description="market price of exported PV energy: one value or {year: price}, linear in between, flat outside (assumption: 0.20, the lowest price Jibei's auction admits)")
     capex_escalation_percent_per_year: float = Field(0.0, description="yearly change of capex for sites built later")
     om_escalation_percent_per_year: float = Field(0.0, description="yearly change of O&M costs")
     tariff_escalation_percent_per_year: float = Field(0.0, description="yearly change of tariffs")
     inverter_replacement_year: int | None = Field(12, description="operating year in which inverters are replaced (None: never)")
     inverter_replacement_cny_per_w: float = Field(0.15, description="cost of the inverter replacement")
+    business_model: Literal["developer_rents_roofs", "owners_invest", "county_invests"] = Field("developer_rents_roofs", description="who invests: developer_rents_roofs (a developer rents the roofs and sells the self-consumed energy to the owners at a discount; the common model of the whole-county pilot), owners_invest (each site owner invests and keeps its bill savings), county_invests (the county budget invests on the developer's terms)")
+    roof_rent_cny_per_kwp_year: float = Field(40.0, ge=0, le=1000, description="rent the investor pays a site owner per kWp a year when it is not the owner (assumption: 40 CNY/kWp/yr, no published rent of whole-county pilots could be sourced)")
+    onsite_discount_percent: float = Field(10.0, ge=0, le=100, description="discount on the retail tariff at which a site owner buys the self-consumed energy from an investor that is not the owner (assumption: 10 %, a common energy-management-contract discount; no source found)")
+    avoided_generation_cost_cny_per_kwh: float | None = Field(None, ge=0, le=10, description="value of a kWh to society in the social abatement cost: the generation cost it avoids (None: the coal benchmark price coal_benchmark_cny_per_kwh, the regulated price of coal-fired generation)")
     lifetime_years: int = Field(25, description="economic life of a site, for its residual value at the horizon")
     residual_value: Literal["straight_line", "none"] = Field("straight_line", description="value credited at the horizon for sites younger than their life: straight_line or none")
 
@@ -93,8 +114,9 @@ class EconomicsConfig(StrictModel):
     def _check(self) -> EconomicsConfig:
         if not np.isfinite(self.discount_rate_percent) or not (-50 < self.discount_rate_percent <= 100):
             raise ValueError(f"discount_rate_percent must lie in (-50, 100], got {self.discount_rate_percent}")
-        prices = {"coal_benchmark_cny_per_kwh": self.coal_benchmark_cny_per_kwh,
-                  "mechanism_price_cny_per_kwh": self.mechanism_price_cny_per_kwh}
+        prices = {"coal_benchmark_cny_per_kwh": self.coal_benchmark_cny_per_kwh}
+        if self.mechanism_price_cny_per_kwh is not None:
+            prices["mechanism_price_cny_per_kwh"] = self.mechanism_price_cny_per_kwh
         market = self.market_price_cny_per_kwh
         prices.update({f"market_price_cny_per_kwh[{y}]": v for y, v in market.items()} if isinstance(market, dict)
                       else {"market_price_cny_per_kwh": market})
@@ -143,7 +165,7 @@ class EconomicsConfig(StrictModel):
                            else "{" + ", ".join(f"{y}: {v:g}" for y, v in sorted(market.items())) + "} CNY/kWh")
             export = f"market {market_text}"
             if self.export_price_basis == "mechanism":
-                export = (f"mechanism price {self.mechanism_price_cny_per_kwh:g} CNY/kWh on "
+                export = (f"mechanism price {self.mechanism_price:g} CNY/kWh on "
                           f"{self.mechanism_share_percent:g} % for {self.mechanism_term_years} years, otherwise {export}")
         tariff = self.retail_tariff_cny_per_kwh
         retail = (f"{tariff:g} CNY/kWh" if not isinstance(tariff, dict)
@@ -170,7 +192,43 @@ class EconomicsConfig(StrictModel):
         if self.export_price_basis == "market":
             return market * np.ones_like(age * years)
         mechanism_share = np.where(age < self.mechanism_term_years, self.mechanism_share_percent / 100.0, 0.0)
-        return mechanism_share * self.mechanism_price_cny_per_kwh + (1.0 - mechanism_share) * market
+        return mechanism_share * self.mechanism_price + (1.0 - mechanism_share) * market
+
+    @property
+    def avoided_generation_cost(self) -> float:
+        """Value of a kWh to society [CNY/kWh] in the social abatement cost (the coal benchmark unless given)."""
+        if self.avoided_generation_cost_cny_per_kwh is not None:
+            return float(self.avoided_generation_cost_cny_per_kwh)
+        return float(self.coal_benchmark_cny_per_kwh)
+
+    @property
+    def investor(self) -> str:
+        """The stakeholder that invests under ``business_model`` (a key of :data:`STAKEHOLDERS`)."""
+        return {"developer_rents_roofs": "developer", "owners_invest": "site_owners",
+                "county_invests": "county_budget"}[self.business_model]
+
+    @property
+    def mechanism_price(self) -> float:
+        """Mechanism price in use [CNY/kWh]: the scenario's, or the published result :func:`mechanism_price_for`
+        gives for ``mechanism_province``."""
+        if self.mechanism_price_cny_per_kwh is not None:
+            return float(self.mechanism_price_cny_per_kwh)
+        return mechanism_price_for(self.mechanism_province)[0]
+
+    @property
+    def mechanism_price_source(self) -> str:
+        """Where the mechanism price comes from (one line)."""
+        if self.mechanism_price_cny_per_kwh is not None:
+            return "scenario value"
+        return mechanism_price_for(self.mechanism_province)[1]
+
+    @property
+    def mechanism_price_range(self) -> tuple[float, float]:
+        """Low and high mechanism price [CNY/kWh]: the scenario's value (no range), or the range of the published
+        results within the province's admitted bid range."""
+        if self.mechanism_price_cny_per_kwh is not None:
+            return (float(self.mechanism_price_cny_per_kwh),) * 2
+        return mechanism_price_range_for(self.mechanism_province)
 
     def retail_tariff_for(self, site_types) -> np.ndarray:
         """Retail tariff [CNY/kWh] for each site type in ``site_types``.
@@ -189,6 +247,52 @@ class EconomicsConfig(StrictModel):
                 allowed="a value per site type or a 'default' key; given: " + ", ".join(sorted(tariff)),
             )
         return np.array([float(tariff.get(str(t), tariff.get("default", np.nan))) for t in types], dtype=float)
+
+
+@lru_cache(maxsize=1)
+def mechanism_results() -> pd.DataFrame:
+    """Published mechanism-price auction results and rules (``sim/tables/mechanism_prices.csv``), one row per
+    province: ``grid_region, technology, price_cny_per_kwh`` (empty where no result could be sourced),
+    ``result_date, bid_floor_cny_per_kwh, bid_cap_cny_per_kwh, max_share_percent, max_term_years, source``."""
+    with resources.files("sim").joinpath("tables/mechanism_prices.csv").open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype={"result_date": str}).set_index("province")
+
+
+def _rows() -> dict[str, dict]:
+    return {str(k): v for k, v in mechanism_results().to_dict("index").items()}
+
+
+def _bid_range(province: str) -> tuple[float, float]:
+    row = _rows().get(province, {})
+    low, high = row.get("bid_floor_cny_per_kwh"), row.get("bid_cap_cny_per_kwh")
+    return (float(low) if pd.notna(low) else 0.0), (float(high) if pd.notna(high) else float("inf"))
+
+
+def mechanism_price_for(province: str) -> tuple[float, str]:
+    """Default mechanism price [CNY/kWh] of a province and its source: the province's own published result, else
+    that of a province on the same regional grid, else the mean of the published results; within the province's
+    admitted bid range where the table gives one."""
+    rows = _rows()
+    results = {k: v for k, v in rows.items() if pd.notna(v["price_cny_per_kwh"])}
+    if province in results:
+        return float(results[province]["price_cny_per_kwh"]), f"{province} result: {results[province]['source']}"
+    region = rows.get(province, {}).get("grid_region")
+    same = [k for k, v in results.items() if region is not None and v["grid_region"] == region]
+    if same:
+        price = float(results[same[0]]["price_cny_per_kwh"])
+        text = f"{same[0]} result, same {region} regional grid, no {province} result: {results[same[0]]['source']}"
+    else:
+        price = float(np.mean([float(v["price_cny_per_kwh"]) for v in results.values()]))
+        text = f"mean of the published results ({', '.join(results)}), no {province} result"
+    low, high = _bid_range(province)
+    return float(np.clip(price, low, high)), text
+
+
+def mechanism_price_range_for(province: str) -> tuple[float, float]:
+    """Lowest and highest published mechanism price [CNY/kWh], within the province's admitted bid range."""
+    prices = mechanism_results()["price_cny_per_kwh"].dropna().to_numpy(float)
+    low, high = _bid_range(province)
+    return float(np.clip(prices.min(), low, high)), float(np.clip(prices.max(), low, high))
 
 
 def discount_factor(years, discount_rate: float):
@@ -295,3 +399,75 @@ def cost_per_t_co2(cost_cny_by_year, co2_t_by_year, discount_rate: float) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(tonnes > 0, cost / np.where(tonnes > 0, tonnes, 1.0), np.nan)
     return float(out) if out.ndim == 0 else out
+
+
+#: Stakeholders of the money flows, in the order of the report's table.
+STAKEHOLDERS = ("site_owners", "developer", "county_budget", "grid_company")
+#: Items of the money flows, in the order of the report's table.
+FLOW_ITEMS = ("capex", "om", "replacement", "residual_value", "export_sales", "bill_savings", "onsite_energy",
+              "roof_rent", "grid_upgrades")
+
+
+def stakeholder_flows(investor: str, *, capex, om, replacement, residual, export_sales, bill_value, roof_rent,
+                      onsite_discount_percent: float, grid_upgrade) -> dict[str, dict[str, np.ndarray]]:
+    """Yearly money flows [CNY] of each stakeholder, by item: ``{stakeholder: {item: values by year}}``; items
+    (:data:`FLOW_ITEMS`) ``capex, om, replacement, residual_value, export_sales, bill_savings, onsite_energy,
+    roof_rent, grid_upgrades``.
+
+    The ``investor`` (a key of :data:`STAKEHOLDERS`) pays capex, O&M and replacements, keeps the residual value and
+    sells the exported energy. The site owners save ``bill_value`` (the self-consumed energy at the retail tariff).
+    When the investor is not the owners, it pays them ``roof_rent`` and sells them the self-consumed energy at
+    ``onsite_discount_percent`` below the retail tariff: both are transfers, entered once with each sign, so they
+    cancel in the total. The grid company pays ``grid_upgrade``. Positive: money in; negative: money out. The sum
+    over stakeholders is the programme's cash flow (revenue - costs) less the grid upgrades.
+    """
+    if investor not in STAKEHOLDERS:
+        raise ValueError(f"unknown investor '{investor}'; allowed: {', '.join(STAKEHOLDERS)}")
+    zero = np.zeros_like(np.asarray(capex, dtype=float))
+    flows: dict[str, dict[str, np.ndarray]] = {name: {} for name in STAKEHOLDERS}
+    own = flows[investor]
+    own.update({"capex": -np.asarray(capex, float), "om": -np.asarray(om, float),
+                "replacement": -np.asarray(replacement, float), "residual_value": np.asarray(residual, float),
+                "export_sales": np.asarray(export_sales, float)})
+    flows["site_owners"]["bill_savings"] = np.asarray(bill_value, float)
+    if investor != "site_owners":
+        paid = np.asarray(bill_value, float) * (1.0 - onsite_discount_percent / 100.0)
+        flows["site_owners"]["onsite_energy"] = -paid
+        own["onsite_energy"] = paid
+        flows["site_owners"]["roof_rent"] = np.asarray(roof_rent, float)
+        own["roof_rent"] = -np.asarray(roof_rent, float)
+    flows["grid_company"]["grid_upgrades"] = -np.asarray(grid_upgrade, float) + zero
+    return flows
+
+
+def irr(cash_flows) -> float:
+    """Internal rate of return [fraction per year] of yearly ``cash_flows`` (t = 0 undiscounted): the rate at which
+    their NPV is 0. NaN where the flows do not change sign or no rate in (-99 %, 1000 %) solves it."""
+    from scipy.optimize import brentq
+
+    c = np.asarray(cash_flows, dtype=float)
+    if not (np.any(c > 0) and np.any(c < 0)):
+        return float("nan")
+
+    def f(r: float) -> float:
+        return float(np.sum(c * (1.0 + r) ** -np.arange(len(c), dtype=float)))
+
+    lo, hi = -0.99, 10.0
+    if f(lo) * f(hi) > 0:
+        return float("nan")
+    return float(brentq(f, lo, hi, xtol=1e-12))
+
+
+def payback_years(cash_flows) -> float:
+    """Undiscounted payback [years from the start of year 0] of yearly ``cash_flows``: when their cumulative sum
+    first turns non-negative after having been negative, cash accruing evenly within a year. NaN if it never
+    does; 0 if it never is negative."""
+    c = np.asarray(cash_flows, dtype=float)
+    cum = np.cumsum(c)
+    if not np.any(cum < 0):
+        return 0.0
+    last_negative = int(np.flatnonzero(cum < 0)[-1])
+    if last_negative == len(c) - 1:
+        return float("nan")
+    k = last_negative + 1
+    return float(k + (-cum[k - 1]) / c[k])

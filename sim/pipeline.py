@@ -180,6 +180,51 @@ def compute_yields(scenario: Scenario, sites, weathers: list, *,
     return out, profiles, archetypes
 
 
+def climatology_yields(scenario: Scenario, sites, archetypes: pd.DataFrame, *, cache_dir: Path | None,
+                       time_zone: str | None = None) -> dict[str, dict]:
+    """The climatology range of a synthetic year calibrated to a shipped preset (``weather.synthetic.preset``,
+    without monthly values of its own): ``{preset: {"period", "annual_kwh_per_kwp"}}`` with each archetype's yearly
+    yield [kWh/kWp] on every shipped preset near the county (the same station's older and recent typical years,
+    e.g. Beijing IWEC 1982-1999 and TMYx 2009-2023). Empty otherwise (a file or PVGIS year is the user's own)."""
+    cfg = scenario.weather
+    syn = cfg.synthetic
+    own = (syn.monthly_ghi_kwh_per_m2_day, syn.monthly_temp_air_c, syn.monthly_wind_speed_m_per_s)
+    if cfg.source != "synthetic" or syn.preset is None or any(v is not None for v in own):
+        return {}
+    lat, lon = sitesmod.county_location(sites)
+    out = {}
+    for name, preset in weather.PRESETS.items():
+        variant = cfg.model_copy(update={"synthetic": syn.model_copy(update={"preset": name})})
+        try:
+            years = weather.load_weather(variant, scenario.base_dir, latitude=lat, longitude=lon,
+                                         altitude=cfg.altitude_m or 500.0, cache_dir=cache_dir,
+                                         tz=time_zone or county_time_zone(scenario, sites))
+        except (InputError, ValueError):  # the preset's station is too far from the county
+            continue
+        profiles = [energy.archetype_profiles(w, archetypes, scenario.system, cache_dir=cache_dir) for w in years]
+        out[name] = {"period": preset.period,
+                     "annual_kwh_per_kwp": np.mean([p.sum(axis=0, dtype=np.float64) for p in profiles], axis=0)}
+    return out if len(out) > 1 else {}
+
+
+def climatology_range(climatologies: dict[str, dict], sites, energy_mwh: float, co2_avoided_t: float,
+                      preset: str | None) -> dict:
+    """``summary.json`` ``climatology_range``: the built fleet's first-year yield on each climatology, and the
+    headline energy and CO2 scaled by its ratio to the run's own climatology (``preset``)."""
+    if not climatologies or preset not in climatologies:
+        return {}
+    built = sites[sites["status"].eq("operating")]
+    kwp = built["capacity_kwp"].to_numpy(float)
+    if kwp.sum() <= 0:
+        return {}
+    arch = built["archetype"].to_numpy(int)
+    fleet = {name: float((c["annual_kwh_per_kwp"][arch] * kwp).sum() / kwp.sum()) for name, c in climatologies.items()}
+    return {name: {"period": c["period"], "specific_yield_kwh_per_kwp": fleet[name],
+                   "energy_mwh": energy_mwh * fleet[name] / fleet[preset],
+                   "co2_avoided_t": co2_avoided_t * fleet[name] / fleet[preset]}
+            for name, c in climatologies.items()}
+
+
 @dataclass
 class Prepared:
     """Everything a run needs that does not depend on the strategy or the seed (computed once, shared by workers)."""
@@ -203,6 +248,8 @@ class Prepared:
     """The files the run read, with their SHA-256 (:func:`input_files`; ``summary.json`` ``inputs``)."""
     inputs_sha256: str = ""
     """One hash of those files (:func:`inputs_sha256`; ``summary.json`` ``inputs_sha256``), read once here."""
+    climatologies: dict[str, dict] = field(default_factory=dict)
+    """Yearly yield per archetype on each shipped climatology near the county (:func:`climatology_yields`)."""
 
 
 def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
@@ -219,6 +266,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     with steps.step("yields"):
         sites, profiles, archetypes = compute_yields(scenario, sites, weathers, cache_dir=cache)
+        climatologies = climatology_yields(scenario, candidates, archetypes, cache_dir=cache, time_zone=time_zone)
         ef0 = carbon.factor_in_year(scenario.carbon, scenario.start_date.year)
     if _steps is None:
         steps.close()
@@ -228,7 +276,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
         time_zone=time_zone, timings=dict(steps.timings), input_files=input_files(scenario),
-        inputs_sha256=inputs_sha256(scenario),
+        inputs_sha256=inputs_sha256(scenario), climatologies=climatologies,
     )
 
 
@@ -282,6 +330,8 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
             carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
+            holidays_country=scenario.rollout.holidays_country,
+            **_grid_upgrade_costs(prepared, rollout),
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
@@ -375,6 +425,33 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
         export_limit_percent=prepared.scenario.grid.export_limit_percent)
 
 
+def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
+    """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: the rollout's upgrades'
+    ``upgrade_cost_cny`` where the grid model prices them (else the transformers' ``upgrade_cost_cny``, booked in
+    the year of each transformer's first upgrade), otherwise 0, labelled as such."""
+    upgrades = rollout.upgrades
+    if upgrades is None or not len(upgrades):
+        return {"grid_upgrade_cny_by_year": {}, "grid_upgrade_source": "no transformer upgrades in this run"}
+    years = pd.to_datetime(upgrades["date"]).dt.year
+    if "upgrade_cost_cny" in upgrades.columns:
+        cost = pd.to_numeric(upgrades["upgrade_cost_cny"], errors="coerce").fillna(0.0)
+        return {"grid_upgrade_cny_by_year": _sum_by_year(cost.to_numpy(float), years.to_numpy()),
+                "grid_upgrade_source": "the rollout's transformer upgrades (upgrade_cost_cny)"}
+    if "upgrade_cost_cny" in prepared.transformers.columns:
+        first = upgrades.assign(year=years).groupby("transformer_id")["year"].min()
+        cost = pd.to_numeric(prepared.transformers["upgrade_cost_cny"], errors="coerce").reindex(first.index)
+        return {"grid_upgrade_cny_by_year": _sum_by_year(cost.fillna(0.0).to_numpy(float), first.to_numpy()),
+                "grid_upgrade_source": "transformers' upgrade_cost_cny, in the year of each first upgrade"}
+    return {"grid_upgrade_cny_by_year": {},
+            "grid_upgrade_source": f"0: {len(upgrades)} transformer upgrade(s), but this grid model prices none "
+                                   "(no sourced cost per kVA was found)"}
+
+
+def _sum_by_year(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
+    years = np.asarray(years, dtype=np.int64)
+    return {int(y): float(values[years == y].sum()) for y in np.unique(years)}
+
+
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
     sites = _site_table(prepared, order, rollout, acc)
     return RunResult(summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc), sites=sites,
@@ -390,7 +467,7 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc)
 OUTPUT_NAMES = {"surface_tilt": "surface_tilt_deg", "surface_azimuth": "surface_azimuth_deg"}
 
 #: Per-site totals of the accounting that are 0 (not NaN) for sites that were not built.
-_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "co2_avoided_t", "co2_avoided_lifecycle_t")
+_ZERO_IF_NOT_BUILT = ("energy_mwh", "curtailed_mwh", "self_consumed_mwh", "co2_avoided_t", "co2_avoided_lifecycle_t")
 
 
 def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
@@ -411,7 +488,7 @@ def _site_table(prepared: Prepared, order, rollout, acc) -> gpd.GeoDataFrame:
         out[column] = start + pd.to_timedelta(np.round(outcome[days].to_numpy(float) * 86_400_000.0), unit="ms")
     out["rework_cny"] = outcome["rework_cny"].astype(float).fillna(0.0)
     site_totals = acc.sites.reindex(out.index)
-    for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny"):
+    for col in (*_ZERO_IF_NOT_BUILT, "lcoe_cny_per_kwh", "npv_cny", "self_consumed_kwh_year1"):
         out[col] = site_totals[col].astype(float).fillna(0.0) if col in _ZERO_IF_NOT_BUILT else site_totals[col]
     out["site_id"] = out.index.astype(str)
     out = out.rename(columns=OUTPUT_NAMES)
@@ -460,6 +537,9 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "inputs": prepared.input_files or input_files(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
+    summary["climatology_range"] = climatology_range(prepared.climatologies, sites, float(totals["energy_mwh"]),
+                                                     float(totals["co2_avoided_t"]),
+                                                     scenario.weather.synthetic.preset)
     for key in TEXT_WITH_MONEY:  # the text fields name prices in the scenario's currency, as the numbers are
         if isinstance(summary.get(key), str):
             summary[key] = in_currency(summary[key], scenario.economics.currency)
@@ -550,7 +630,11 @@ TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_sou
 SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
                        "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
                        "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",
-                       "price_basis", "economics_horizon_rule", "pilot_coverage")
+                       "price_basis", "economics_horizon_rule", "pilot_coverage", "self_consumed_mwh",
+                       "self_consumption_percent", "social_cost_per_t_co2_cny", "cost_per_t_co2_basis",
+                       "business_model", "investor", "npv_by_stakeholder_cny", "stakeholder_flows_cny",
+                       "investor_irr_percent", "investor_payback_years", "grid_upgrade_cost_cny",
+                       "grid_upgrade_cost_source", "npv_mechanism_price_range_cny", "discount_rate_percent")
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:

@@ -258,14 +258,21 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
                                f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}"))
           for name, t in (summary.get("by_track") or {}).items()],
         ("specific yield (year 1)", quantity(summary.get("specific_yield_kwh_per_kwp"), "kWh/kWp", decimals=0)),
-        (f"energy over {summary.get('horizon_years')} years", quantity(summary.get("energy_mwh"), "MWh")),
-        ("CO2 avoided (AMS-I.D)", _co2_with_range(summary)),
+        (f"energy over {summary.get('horizon_years')} years",
+         quantity(summary.get("energy_mwh"), "MWh") + _climate(summary, "energy_mwh", "MWh")),
+        ("self-consumed", (f"{float(summary.get('self_consumption_percent') or 0):.1f} % of the energy "
+                           "(hour by hour, at most each site's load)")),
+        ("CO2 avoided (AMS-I.D)", _co2_with_range(summary) + _climate(summary, "co2_avoided_t", "t")),
         ("CO2 avoided, life cycle", quantity(summary.get("co2_avoided_lifecycle_t"), "t")),
         ("capex", _money(quantity(summary.get("capex_cny"), "CNY"), summary)),
         ("LCOE", _money(quantity(summary.get("lcoe_cny_per_kwh"), "CNY/kWh", decimals=3), summary)),
-        ("cost per t CO2 net / gross", _money(f"{quantity(summary.get('net_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
-                                              f"{quantity(summary.get('cost_per_t_co2_cny'), 'CNY/t', decimals=0)} "
-                                              "(net of revenue / costs only)", summary)),
+        ("cost per t CO2 net / gross / social",
+         _money(f"{quantity(summary.get('net_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
+                f"{quantity(summary.get('cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
+                f"{quantity(summary.get('social_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} "
+                "(net of revenue / costs only / energy at the avoided generation cost)", summary)),
+        ("NPV by stakeholder", _money(", ".join(f"{k} {quantity(v, 'CNY')}" for k, v in
+                                                (summary.get("npv_by_stakeholder_cny") or {}).items()), summary)),
         ("curtailed", quantity(summary.get("curtailed_mwh"), "MWh")),
         ("50 % / 100 % of target online", f"{ms.get('50%') or 'not reached'} / {ms.get('100%') or 'not reached'}"),
         ("last commissioning", summary.get("last_commission_date") or "-"),
@@ -284,6 +291,18 @@ def _money(text: str, summary: dict) -> str:
     from .labels import in_currency
 
     return in_currency(text, summary.get("currency"))
+
+
+def _climate(summary: dict, key: str, base_unit: str) -> str:
+    """`` (climatology 2.63-3.08 TWh: 1982-1999, 2009-2023)`` from ``climatology_range``, or nothing."""
+    from .labels import quantity_range
+
+    spread = summary.get("climatology_range") or {}
+    if len(spread) < 2:
+        return ""
+    values = sorted((float(c[key]), str(c.get("period") or name)) for name, c in spread.items())
+    return (f" (climatology {quantity_range(values[0][0], values[-1][0], base_unit)}: "
+            f"{', '.join(p for _, p in values)})")
 
 
 def _co2_with_range(summary: dict) -> str:

@@ -116,7 +116,6 @@ class SiteTypeOverride(StrictModel):
     bifaciality: float | None = Field(None, ge=0, le=1, description="rear/front efficiency ratio")
     capex_cny_per_w: float | None = Field(None, gt=0, le=20, description="installed cost")
     om_cny_per_kw_year: float | None = Field(None, ge=0, le=500, description="O&M cost")
-    self_consumption_percent: float | None = Field(None, ge=0, le=100, description="share of energy used on site")
 
 
 class SitingConfig(StrictModel):
@@ -155,12 +154,12 @@ class GridConfig(StrictModel):
     allow_hosting_above_rating: bool = Field(
         False, description="allow hosting_share_percent or export_limit_percent above 100 (a deliberate override: "
         "the Henan 2023 rule caps PV at 80 % of the rating)")
-    load_mwh_per_customer_year: float = Field(
-        1.08, ge=0, allow_inf_nan=False,
-        description="yearly electricity use of one customer (building of the sites layer, or the ledger's "
-        "'customers' column) [MWh]; local load offsets export hour by hour with the BDEW H0 household profile "
-        "shape (sim/tables/load_profile_h0.csv). Default: 90 kWh a month, He & Reiner (2014, EPRG 1416) estimate "
-        "of rural households' basic electricity needs in China, an assumption for the average customer")
+    load_mwh_per_customer_year: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="yearly electricity use of each customer of a transformer ledger's 'customers' column beyond "
+        "the buildings of the sites layer (whose loads are sim/tables/site_loads.csv or the layer's "
+        "load_kwh_per_year) [MWh], with the BDEW H0 household shape; local load offsets export hour by hour. "
+        "Default (None): the rural_home load of sim/tables/site_loads.csv (1.08 MWh, He & Reiner 2014)")
 
     @model_validator(mode="after")
     def _check_above_rating(self):
@@ -501,6 +500,7 @@ UNIT_SUFFIXES = [
     ("_months", "months"),
     ("_kgco2_per_kwh", "kgCO2/kWh"),
     ("_cny_per_kw_year", "CNY/kW/yr"),
+    ("_cny_per_kwp_year", "CNY/kWp/yr"),
     ("_cny_per_kwh", "CNY/kWh"),
     ("_cny_per_w", "CNY/W"),
     ("_kwp_per_day", "kWp/crew-day"),

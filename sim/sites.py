@@ -21,6 +21,7 @@ from pyproj import CRS
 
 from . import agrivoltaics, inputs
 from . import grid as gridmod
+from . import load as loadmod
 from .errors import InputError, InputWarning
 from .scenario import Scenario
 
@@ -166,7 +167,7 @@ def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFr
     out["tracking"] = params["tracking"].astype(bool)
     out["capex_cny"] = (out["capacity_kwp"] * 1000.0 * params["capex_cny_per_w"]).round(2)
     out["om_cny_per_kw_year"] = params["om_cny_per_kw_year"].astype(float)
-    out["self_consumption_percent"] = params["self_consumption_percent"].astype(float)
+    out["load_kwh_per_year"] = loadmod.annual_load_kwh(out).to_numpy(float)
     out["lv_only"] = params["connection"].eq("lv").to_numpy()
     return out
 
@@ -257,8 +258,13 @@ def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None
         transformers, hosting_share_percent=scenario.grid.hosting_share_percent,
         export_limit_percent=scenario.grid.export_limit_percent,
         customers=gridmod.customers_per_transformer(out),
-        load_mwh_per_customer_year=scenario.grid.load_mwh_per_customer_year,
     )
+    # the transformers' local load is the sites' own loads plus the ledger's other customers (sim.load), the load
+    # the sites self-consume from
+    other_kwh = None if scenario.grid.load_mwh_per_customer_year is None \
+        else 1000.0 * scenario.grid.load_mwh_per_customer_year
+    transformers_table["load_mwh_per_year"] = loadmod.transformer_load_by_shape(
+        out, transformers_table, other_kwh).sum(axis=1) / 1000.0
     out.index.name = None
     return out, transformers_table
 

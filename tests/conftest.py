@@ -26,6 +26,30 @@ def published_factor(region: str = "North", year: int = 2023, scope: str = "regi
     return float(row["kgco2_per_kwh"].iloc[0])
 
 
+#: Grid-factor level relative to 2020 at the anchors of each path, retyped from the cited figures (coal's share of
+#: power generation): IEA (2021) China roadmap APS 63 % -> 47 % (2030) -> net zero 2060; ATS 63 % -> 38 % (2030)
+#: -> 2060; CEC (Wang et al. 2014) 66 % -> 56 % (2030), extrapolated linearly to 2060.
+PATH_ANCHORS = {"central": {2020: 1.0, 2030: 47 / 63, 2060: 0.0}, "low": {2020: 1.0, 2030: 38 / 63, 2060: 0.0},
+                "high": {2020: 1.0, 2030: 56 / 66, 2060: 1 - 3 * (1 - 56 / 66)}}
+
+
+def path_factor(year: float, path: str = "central", ef_last: float | None = None, last_year: int = 2023) -> float:
+    """The grid factor on ``path`` in ``year`` by hand: the latest published factor (North 2023 by default) times
+    the path's level in ``year`` over its level in ``last_year``, levels linear between the cited anchors."""
+    ef_last = published_factor("North", 2023) if ef_last is None else ef_last
+    anchors = PATH_ANCHORS[path]
+
+    def level(y: float) -> float:
+        ys = sorted(anchors)
+        if y >= ys[-1]:
+            return anchors[ys[-1]]
+        k = max(i for i in range(len(ys) - 1) if ys[i] <= y)
+        y0, y1 = ys[k], ys[k + 1]
+        return anchors[y0] + (anchors[y1] - anchors[y0]) * (y - y0) / (y1 - y0)
+
+    return ef_last * level(year) / level(last_year) if year > last_year else ef_last
+
+
 def lifecycle_factor(basis: str = "china_2023") -> float:
     """Life-cycle factor of PV electricity [kgCO2e/kWh] from the package's sourced bases."""
     from sim.carbon import LIFECYCLE_BASES

@@ -9,20 +9,19 @@ import pandas as pd
 import pytest
 
 from sim.accounting import _hour_map, account, pilot_coverage
-from sim.carbon import CarbonConfig, path_changes_percent
+from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
+from sim.load import hourly_shapes
 from sim.errors import InputError
 
-from .conftest import lifecycle_factor, published_factor
+from .conftest import lifecycle_factor, path_factor
 
-EF_NORTH_2023 = published_factor("North", 2023)  # the scenario default, read from the shipped table
-FOOTPRINT_2024 = published_factor("national", 2024, scope="national", kind="footprint")
 LC = lifecycle_factor("china_2023")
 
 
 def _sites(rows):
     cols = ["site_id", "site_type", "capacity_kwp", "archetype", "transformer_id", "capex_cny", "om_cny_per_kw_year",
-            "self_consumption_percent", "pilot_category", "eligible"]
+            "load_kwh_per_year", "pilot_category", "eligible"]
     return pd.DataFrame(rows, columns=cols).set_index("site_id")
 
 
@@ -30,17 +29,18 @@ def _sites(rows):
 def hand_case():
     """Two sites on transformer T1 (export limit 12 kW), a flat profile of 0.5 kWh/kWp every hour.
 
-    A: 10 kWp, commissioned 2025-01-01 00:00, 36.5 days of downtime in 2025, 50 % self-consumed.
+    A: 10 kWp, commissioned 2025-01-01 00:00, 36.5 days of downtime in 2025.
     B: 20 kWp, commissioned 2025-07-02 00:00 (hour 182 x 24 = 4368; 8760 - 4368 = 4392 hours left), 73 days of
-       downtime in 2026, all exported.
+       downtime in 2026.
     C: 5 kWp on unlimited T2, declined (never built).
+    No site has a load (all energy is exported; self-consumption has tests of its own in tests/test_load.py).
     Degradation 2 % first year, then 0.5 %/year of age; horizon 2025-2026. Exports at the coal benchmark 0.372
     and no residual value (the 2025 price reform and the residual value have tests of their own below).
     """
     sites = _sites([
-        ("A", "rural_home", 10.0, 0, "T1", 40_000.0, 50.0, 50.0, "rural_home", True),
+        ("A", "rural_home", 10.0, 0, "T1", 40_000.0, 50.0, 0.0, "rural_home", True),
         ("B", "commercial_industrial", 20.0, 0, "T1", 80_000.0, 50.0, 0.0, "commercial_industrial", True),
-        ("C", "rural_home", 5.0, 1, "T2", 20_000.0, 50.0, 50.0, "rural_home", True),
+        ("C", "rural_home", 5.0, 1, "T2", 20_000.0, 50.0, 0.0, "rural_home", True),
     ])
     outcomes = pd.DataFrame({
         "status": ["operating", "operating", "declined"],
@@ -119,27 +119,24 @@ def test_hand_case_energy_and_curtailment(hand_case):
 
 
 def test_hand_case_carbon(hand_case):
-    """AMS-I.D with a two-year trajectory: the North grid's 2023 factor (the last published), then the central path's
-    yearly change: 2025 = EF_2023 x (1 + c)^2, 2026 = EF_2023 x (1 + c)^3. The life-cycle figure compares the national
-    grid's carbon-footprint factor (2024 published, then the same change) with PV's life-cycle factor."""
-    change = path_changes_percent()["central"] / 100.0
-    ef = {2025: EF_NORTH_2023 * (1 + change) ** 2, 2026: EF_NORTH_2023 * (1 + change) ** 3}
-    footprint = {2025: FOOTPRINT_2024 * (1 + change), 2026: FOOTPRINT_2024 * (1 + change) ** 2}
+    """AMS-I.D with a two-year trajectory: the North grid's 2023 factor (the last published), then the central path
+    (IEA APS, tests/conftest.path_factor). The life-cycle figure compares the same factor times the national
+    footprint/average ratio of 2023 (0.6205 / 0.5306) with PV's life-cycle factor."""
+    ef = {y: path_factor(y) for y in (2025, 2026)}
+    footprint = {y: ef[y] * 0.6205 / 0.5306 for y in (2025, 2026)}
     annual = hand_case.annual.set_index("year")
     for y in (2025, 2026):
         e = annual.loc[y, "energy_mwh"]
-        assert annual.loc[y, "grid_factor_kgco2_per_kwh"] == pytest.approx(ef[y], rel=1e-12)
+        assert annual.loc[y, "grid_factor_kgco2_per_kwh"] == pytest.approx(ef[y], rel=1e-9)
         assert annual.loc[y, "co2_avoided_t"] == pytest.approx(e * ef[y], rel=1e-9)
         assert annual.loc[y, "co2_avoided_lifecycle_t"] == pytest.approx(e * (footprint[y] - LC), rel=1e-9)
     t = hand_case.totals
     assert t["co2_avoided_t"] == pytest.approx(E2025 * ef[2025] + 105.120 * ef[2026], rel=1e-6)
     assert t["t_co2_per_mwh"] == pytest.approx(t["co2_avoided_t"] / t["energy_mwh"])
     assert t["emission_factor_method"] == "average" and "North" in t["emission_factor_source"]
-    low, high = (path_changes_percent()[p] / 100.0 for p in ("low", "high"))
-    assert t["co2_avoided_range_t"]["low"] == pytest.approx(
-        E2025 * EF_NORTH_2023 * (1 + low) ** 2 + 105.120 * EF_NORTH_2023 * (1 + low) ** 3, rel=1e-6)
-    assert t["co2_avoided_range_t"]["high"] == pytest.approx(
-        E2025 * EF_NORTH_2023 * (1 + high) ** 2 + 105.120 * EF_NORTH_2023 * (1 + high) ** 3, rel=1e-6)
+    for p in ("low", "high"):
+        assert t["co2_avoided_range_t"][p] == pytest.approx(
+            E2025 * path_factor(2025, p) + 105.120 * path_factor(2026, p), rel=1e-6)
     assert t["co2_avoided_range_t"]["central"] == t["co2_avoided_t"]
     sites = hand_case.sites
     a = hand_case.site_years.set_index(["site_id", "year"])
@@ -153,7 +150,7 @@ def test_hand_case_carbon(hand_case):
 
 
 def test_hand_case_money(hand_case):
-    """Tariffs: A 0.5 x 0.52 + 0.5 x 0.372 = 0.446 CNY/kWh, B 0.372 (coal benchmark). O&M 50 CNY/kW/y pro rata:
+    """Tariffs: A and B export everything at 0.372 CNY/kWh (coal benchmark). O&M 50 CNY/kW/y pro rata:
     2025 = 500 + 1000 x 4392/8760; 2026 = 1500. Inverters replaced at age 1 (2026): 30 kWp x 1000 x 0.1 = 3000 CNY."""
     n = _hand_numbers()
     annual = hand_case.annual.set_index("year")
@@ -161,11 +158,11 @@ def test_hand_case_money(hand_case):
     assert annual.loc[2025, "om_cny"] == pytest.approx(500 + 1000 * 4392 / 8760)
     assert annual.loc[2026, "om_cny"] == pytest.approx(1500.0)
     assert annual.loc[2026, "replacement_cny"] == pytest.approx(3000.0)
-    assert annual.loc[2025, "revenue_cny"] == pytest.approx(n["a25"] * 0.446 + n["b25"] * 0.372, rel=1e-6)
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx(n["a25"] * 0.372 + n["b25"] * 0.372, rel=1e-6)
     # site A: t = 0 in 2025. LCOE = (40,000 + 500 + (500 + 1000) / 1.1) / (E25 + E26 / 1.1)
     lcoe_a = (40_000 + 500 + 1500 / 1.1) / (n["a25"] + n["a26"] / 1.1)
     assert hand_case.sites.loc["A", "lcoe_cny_per_kwh"] == pytest.approx(lcoe_a, rel=1e-6)
-    npv_a = -40_000 + (n["a25"] * 0.446 - 500) + (n["a26"] * 0.446 - 1500) / 1.1
+    npv_a = -40_000 + (n["a25"] * 0.372 - 500) + (n["a26"] * 0.372 - 1500) / 1.1
     assert hand_case.sites.loc["A", "npv_cny"] == pytest.approx(npv_a, rel=1e-6)
     assert np.isnan(hand_case.sites.loc["A", "payback_years"])  # two years cannot repay 40,000 CNY
     assert np.isnan(hand_case.sites.loc["C", "lcoe_cny_per_kwh"])
@@ -187,8 +184,8 @@ def test_hand_case_money(hand_case):
 
 def test_market_price_reform_and_residual_value(hand_case):
     """The same county under the 2025 rules: exported energy earns the mechanism price 0.30 on 80 % and the market
-    price 0.25 on the rest (term 12 years: both sites are young), so B's price is 0.8 x 0.30 + 0.2 x 0.25 = 0.29 and
-    A's 0.5 x 0.52 + 0.5 x 0.29 = 0.405 CNY/kWh. Straight-line residual value over 25 years at 1 January 2027:
+    price 0.25 on the rest (term 12 years: both sites are young), so both sites earn 0.8 x 0.30 + 0.2 x 0.25 = 0.29
+    CNY/kWh. Straight-line residual value over 25 years at 1 January 2027:
     A is 730 days old, B 548 days: 40,000 x (1 - 730 / 365.25 / 25) + 80,000 x (1 - 548 / 365.25 / 25)."""
     n = _hand_numbers()
     sites, outcomes, downtime, profiles, transformers = hand_case.inputs
@@ -201,7 +198,7 @@ def test_market_price_reform_and_residual_value(hand_case):
                   horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
                   carbon=CarbonConfig(), economics=economics)
     annual = acc.annual.set_index("year")
-    assert annual.loc[2025, "revenue_cny"] == pytest.approx(n["a25"] * 0.405 + n["b25"] * 0.29, rel=1e-6)
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx(n["a25"] * 0.29 + n["b25"] * 0.29, rel=1e-6)
     residual = 40_000 * (1 - 730 / 365.25 / 25) + 80_000 * (1 - 548 / 365.25 / 25)
     assert annual.loc[2026, "residual_value_cny"] == pytest.approx(residual, rel=1e-9)
     assert annual.loc[2025, "residual_value_cny"] == 0.0
@@ -209,7 +206,7 @@ def test_market_price_reform_and_residual_value(hand_case):
     rev = annual["revenue_cny"].to_numpy()
     assert acc.totals["npv_cny"] == pytest.approx(rev[0] - cost[0] + (rev[1] - cost[1]) / 1.1, rel=1e-9)
     # site A: NPV to its commissioning year with its residual value in 2026
-    npv_a = -40_000 + (n["a25"] * 0.405 - 500) + (n["a26"] * 0.405 - 1500 + 40_000 * (1 - 730 / 365.25 / 25)) / 1.1
+    npv_a = -40_000 + (n["a25"] * 0.29 - 500) + (n["a26"] * 0.29 - 1500 + 40_000 * (1 - 730 / 365.25 / 25)) / 1.1
     assert acc.sites.loc["A", "npv_cny"] == pytest.approx(npv_a, rel=1e-6)
     assert "mechanism price 0.3 CNY/kWh on 80 % for 12 years" in acc.totals["price_basis"]
     assert "25-year" in acc.totals["economics_horizon_rule"]
@@ -271,7 +268,8 @@ def test_hour_map_leap_years():
 
 
 def _brute_force(sites, outcomes, downtime, profiles, transformers, start, years, d1, d):
-    """Hour-by-hour reference: one full hourly series per site, explicit per-transformer curtailment."""
+    """Hour-by-hour reference: one full hourly series per site, explicit per-transformer curtailment net of the load
+    of every site on the transformer (built or not), self-consumption min(output, load) hour by hour."""
     out = {}
     for k, y in enumerate(years):
         prof = profiles[k % len(profiles)]
@@ -279,6 +277,8 @@ def _brute_force(sites, outcomes, downtime, profiles, transformers, start, years
         n_h = len(hmap)
         jan1 = pd.Timestamp(year=y, month=1, day=1)
         series = {}
+        household = hourly_shapes(y)[0]  # rural homes: the H0 household shape
+        load = {sid: row.load_kwh_per_year * household for sid, row in sites.iterrows()}
         for sid, row in sites.iterrows():
             if sid not in outcomes.index or outcomes.loc[sid, "status"] != "operating":
                 continue
@@ -302,8 +302,10 @@ def _brute_force(sites, outcomes, downtime, profiles, transformers, start, years
             t = sites.loc[sid, "transformer_id"]
             lim = transformers.loc[t, "export_limit_kw"]
             total = sum(series[o] for o in series if sites.loc[o, "transformer_id"] == t)
-            f = np.where(total > lim, (total - lim) / np.where(total > 0, total, 1), 0.0)
-            out[(sid, y)] = ((s * (1 - f)).sum() / 1000, (s * f).sum() / 1000)
+            local = sum(load[o] for o in sites.index if sites.loc[o, "transformer_id"] == t)
+            f = np.where(total > lim + local, (total - lim - local) / np.where(total > 0, total, 1), 0.0)
+            delivered = (s * (1 - f)).sum()
+            out[(sid, y)] = (delivered / 1000, (s * f).sum() / 1000, min(np.minimum(s, load[sid]).sum(), delivered) / 1000)
     return out
 
 
@@ -317,7 +319,7 @@ def test_matches_hourly_brute_force():
                 (day_shape[:, None] * rng.uniform(0.3, 1.0, (8760, n_arch))).astype(np.float32)]
     tids = ["T0", "T1", "T2", "T3"]
     sites = _sites([(f"s{i}", "rural_home", float(rng.uniform(5, 40)), int(rng.integers(n_arch)), tids[i % 4],
-                     1000.0, 40.0, 30.0, "rural_home", True) for i in range(n_sites)])
+                     1000.0, 40.0, 4000.0 * (i % 3), "rural_home", True) for i in range(n_sites)])
     start = pd.Timestamp("2027-03-15")
     cds = [start + pd.Timedelta(hours=float(h)) for h in rng.uniform(0, 2 * 8760, n_sites)]
     cds[0] = pd.Timestamp("2027-01-01")  # before start: counted from start, with a warning
@@ -335,13 +337,17 @@ def test_matches_hourly_brute_force():
     sy = acc.site_years.set_index(["site_id", "year"])
     assert len(sy) == len(ref)
     total_curt = 0.0
-    for key, (e, c) in ref.items():
+    for key, (e, c, used) in ref.items():
         assert sy.loc[key, "energy_mwh"] == pytest.approx(e, rel=2e-5, abs=1e-4), key
         assert sy.loc[key, "curtailed_mwh"] == pytest.approx(c, rel=2e-5, abs=1e-4), key
+        assert sy.loc[key, "self_consumed_mwh"] == pytest.approx(used, rel=2e-5, abs=1e-4), key
         total_curt += c
     assert total_curt > 1.0  # the limits bind
+    assert sy["self_consumed_mwh"].sum() > 1.0  # the loads take part
     on_t3 = acc.site_years[acc.site_years["site_id"].isin(["s3", "s7", "s11"])]
-    assert len(on_t3) >= 2 and on_t3["energy_mwh"].abs().max() < 1e-4  # T3's limit is 0: everything curtailed
+    # T3's export limit is 0: it delivers only what the loads on it take
+    t3_load_mwh = sites.loc[["s3", "s7", "s11"], "load_kwh_per_year"].sum() * len(years) / 1000
+    assert len(on_t3) >= 2 and 0 < on_t3["energy_mwh"].sum() <= t3_load_mwh
     assert on_t3["curtailed_mwh"].sum() > 1.0
 
 
@@ -422,7 +428,7 @@ def _escalated(hand_case, **changes):
 def test_capex_om_and_tariffs_escalate_by_calendar_year(hand_case):
     """Capex +10 %/y by the year of commissioning: A (2025) pays 40,000, B (2026) 80,000 x 1.1 = 88,000. O&M +5 %/y
     by calendar year: 2025 A 500 (full year), 2026 (500 + 1000) x 1.05 = 1575. Tariffs +3 %/y: in 2026 every kWh
-    earns 1.03 times its 2025 price (A's 0.446 CNY/kWh, B's 0.372)."""
+    earns 1.03 times its 2025 price (0.372 CNY/kWh)."""
     flat = _escalated(hand_case).annual.set_index("year")
     acc = _escalated(hand_case, capex_escalation_percent_per_year=10.0, om_escalation_percent_per_year=5.0,
                      tariff_escalation_percent_per_year=3.0)
@@ -455,32 +461,46 @@ def test_capacity_online_counts_sites_commissioned_by_the_year_end(hand_case):
     assert late.annual["capacity_online_kwp"].tolist() == [30.0, 30.0]
 
 
-def test_curtailment_with_local_load_by_hand():
-    """One 30 kWp site, 0.5 kWh/kWp every hour of 2025 (15 kW), behind a transformer exporting at most 10 kW whose
-    customers use 30 MWh a year in the H0 shape (sim.grid.hourly_load_kw_per_mwh): each hour the load takes its
-    share first, and max(0, 15 - load - 10) kWh is curtailed. Without the load 5 kWh every hour is curtailed."""
+def test_curtailment_and_self_consumption_with_local_load_by_hand():
+    """One 30 kWp rural home, 0.5 kWh/kWp every hour of 2025 (15 kW), behind a transformer exporting at most 10 kW.
+
+    With the home's own load of 30 MWh a year in the H0 shape (sim.grid.hourly_load_kw_per_mwh): each hour the home
+    uses min(15, load) kWh itself, and max(0, 15 - load - 10) kWh is curtailed. With the ledger's 11 customers (the
+    home plus 10 others at the rural-home load, 1,080 kWh each) and no load of its own, the others' load nets the
+    export the same way. Without any load 5 kWh every hour is curtailed and nothing is self-consumed."""
     from sim.grid import hourly_load_kw_per_mwh
 
-    sites = _sites([("A", "rural_home", 30.0, 0, "T1", 90_000.0, 50.0, 0.0, "rural_home", True)])
     outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-01-01"])},
                             index=pd.Index(["A"], name="site_id"))
     profile = np.full((8760, 1), 0.5, dtype=np.float32)
 
-    def curtailed_mwh(load_mwh: float | None) -> float:
+    def run(own_kwh: float, customers: float | None):
+        sites = _sites([("A", "rural_home", 30.0, 0, "T1", 90_000.0, 50.0, own_kwh, "rural_home", True)])
         transformers = pd.DataFrame({"export_limit_kw": [10.0]}, index=pd.Index(["T1"], name="transformer_id"))
-        if load_mwh is not None:
-            transformers["load_mwh_per_year"] = load_mwh
+        if customers is not None:
+            transformers["customers"] = customers
         acc = account(sites, outcomes, None, [profile], transformers, start_date=pd.Timestamp("2025-01-01"),
                       horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
                       carbon=CarbonConfig(), economics=EconomicsConfig())
         assert acc.annual["energy_mwh"].iloc[0] + acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(131.4)
-        return float(acc.annual["curtailed_mwh"].iloc[0])
+        return acc
 
     load_kw = 30.0 * hourly_load_kw_per_mwh(2025)
-    expected = np.maximum(0.0, 15.0 - load_kw - 10.0).sum() / 1000.0
     assert 0.5 < load_kw.min() < 5.0 < load_kw.max()  # the load sometimes absorbs the excess, sometimes not
-    assert curtailed_mwh(30.0) == pytest.approx(expected, rel=1e-5)
-    assert curtailed_mwh(None) == pytest.approx(5.0 * 8760 / 1000.0, rel=1e-5)  # float32 hours
+    own = run(30_000.0, None)
+    assert own.annual["curtailed_mwh"].iloc[0] == pytest.approx(np.maximum(0.0, 15.0 - load_kw - 10.0).sum() / 1000,
+                                                                rel=1e-5)
+    used = np.minimum(15.0, load_kw).sum()  # kWh: the whole load in every hour it is below 15 kW
+    assert own.annual["self_consumed_mwh"].iloc[0] == pytest.approx(used / 1000, rel=1e-5)
+    assert own.sites.loc["A", "self_consumed_kwh_year1"] == pytest.approx(used, rel=1e-5)
+    assert load_kw.max() < 15.0 and used == pytest.approx(30_000.0)  # all of its load, never more
+    others_kw = 10 * 1.080 * hourly_load_kw_per_mwh(2025)
+    others = run(0.0, 11.0)
+    assert others.annual["curtailed_mwh"].iloc[0] == pytest.approx(
+        np.maximum(0.0, 15.0 - others_kw - 10.0).sum() / 1000, rel=1e-5)
+    assert others.annual["self_consumed_mwh"].iloc[0] == 0.0
+    none = run(0.0, None)
+    assert none.annual["curtailed_mwh"].iloc[0] == pytest.approx(5.0 * 8760 / 1000.0, rel=1e-5)  # float32 hours
 
 
 def test_a_site_commissioned_at_the_start_is_not_early(hand_case):
@@ -512,3 +532,33 @@ def test_a_site_switched_on_in_the_last_hours_of_the_year(hand_case):
     assert acc.sites.loc["A", "energy_mwh"] == pytest.approx(a / 1000, rel=1e-6)
     assert acc.sites.loc["B", "energy_mwh"] == pytest.approx(b / 1000, rel=1e-6)
     assert acc.annual["curtailed_mwh"].iloc[0] == pytest.approx(3.0 * 12 / 1000, rel=1e-6)
+
+
+def test_social_cost_and_stakeholders_by_hand(hand_case):
+    """The hand case with a grid upgrade of 1,000 CNY in 2026 and an avoided generation cost of 0.30 CNY/kWh:
+    social cost = (cost_2025 - 0.30 E_2025 + (cost_2026 + 1,000 - 0.30 E_2026) / 1.1) / (t_2025 + t_2026 / 1.1).
+    Developer model: the stakeholders' NPVs add up to the programme's NPV less the upgrade's (1,000 / 1.1), the
+    owners getting the roof rent 40 CNY/kWp/yr of A (10 kWp, all of 2025-2026) and B (20 kWp from 2 July 2025)."""
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    economics = EconomicsConfig(discount_rate_percent=10.0, retail_tariff_cny_per_kwh=0.52,
+                                export_price_basis="coal_benchmark", coal_benchmark_cny_per_kwh=0.372,
+                                residual_value="none", inverter_replacement_year=1, inverter_replacement_cny_per_w=0.1,
+                                avoided_generation_cost_cny_per_kwh=0.30, roof_rent_cny_per_kwp_year=40.0)
+    acc = account(sites, outcomes, downtime, profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
+                  carbon=CarbonConfig(), economics=economics, grid_upgrade_cny_by_year={2026: 1000.0})
+    annual = acc.annual.set_index("year")
+    cost = np.array([120_000 + 500 + 1000 * 4392 / 8760, 1500 + 3000 + 1000])
+    e_kwh = annual["energy_mwh"].to_numpy() * 1000
+    tn = annual["co2_avoided_t"].to_numpy()
+    social = (cost[0] - 0.30 * e_kwh[0] + (cost[1] - 0.30 * e_kwh[1]) / 1.1) / (tn[0] + tn[1] / 1.1)
+    t = acc.totals
+    assert t["social_cost_per_t_co2_cny"] == pytest.approx(social, rel=1e-9)
+    assert set(t["cost_per_t_co2_basis"]) == {"cost_per_t_co2_cny", "net_cost_per_t_co2_cny",
+                                              "social_cost_per_t_co2_cny"}
+    stake = t["npv_by_stakeholder_cny"]
+    assert sum(stake.values()) == pytest.approx(t["npv_cny"] - 1000 / 1.1, rel=1e-9)
+    assert stake["grid_company"] == pytest.approx(-1000 / 1.1)
+    rent = 40 * 10 + 40 * 20 * 4392 / 8760 + (40 * 30) / 1.1  # no self-consumption: owners get only the rent
+    assert stake["site_owners"] == pytest.approx(rent, rel=1e-9)
+    assert t["investor"] == "developer" and stake["county_budget"] == 0.0

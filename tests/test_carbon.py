@@ -12,15 +12,17 @@ from sim.carbon import (
     CarbonConfig,
     ams_id_t,
     avoided_t,
-    grid_footprint_factor,
+    footprint_uplift,
     green_certificates,
     lifecycle_avoided_t,
     load_table,
-    path_changes_percent,
+    path_table,
     resolve_factor,
     resolve_factors,
 )
 from sim.errors import InputError
+
+from .conftest import path_factor
 
 
 def _series(values: dict[int, float]) -> pd.Series:
@@ -117,42 +119,61 @@ def test_user_factor_overrides_table():
 
 
 def test_lifecycle_compares_footprint_with_footprint():
-    """1,000 MWh in 2024 against the national grid's 2024 carbon-footprint factor 0.5777 and PV's 0.0545:
-    1,000 x (0.5777 - 0.0545) = 523.2 t CO2e; never the combustion-only factor minus a life-cycle one."""
+    """1,000 MWh in 2024 on the national grid: AMS-I.D at the 2023 average 0.5306 carried along the central path;
+    the life-cycle grid factor is the same factor x 0.6205 / 0.5306 (the national footprint over the national
+    average of 2023), so 1,000 x (f x 0.6205 / 0.5306 - 0.0545) t CO2e: never the combustion-only factor minus a
+    life-cycle one, never a national footprint against a regional average."""
     cfg = CarbonConfig(scope="national", region="national", year=2023)
     assert cfg.lifecycle_factor_kgco2e_per_kwh == pytest.approx(0.0545)
+    f2024 = path_factor(2024, ef_last=0.5306)
     out = avoided_t(_series({2024: 1000.0}), resolve_factor(cfg), cfg.lifecycle_factor_kgco2e_per_kwh)
-    assert out.loc[2024, "co2_avoided_lifecycle_t"] == pytest.approx(523.2)
+    assert out.loc[2024, "co2_avoided_t"] == pytest.approx(1000 * f2024)
+    assert out.loc[2024, "co2_avoided_lifecycle_t"] == pytest.approx(1000 * (f2024 * 0.6205 / 0.5306 - 0.0545))
+    assert footprint_uplift()[0] == pytest.approx(0.6205 / 0.5306)
     assert lifecycle_avoided_t(1000.0, 0.6205, 0.0545) == pytest.approx(566.0)
-    footprint = grid_footprint_factor("central")
-    change = path_changes_percent()["central"] / 100.0
-    assert footprint.by_year([2023, 2024, 2026]) == pytest.approx([0.6205, 0.5777, 0.5777 * (1 + change) ** 2])
     with pytest.raises(InputError, match="life-cycle"):
         lifecycle_avoided_t(1.0, 0.6, -0.1)
 
 
-def test_projection_continues_published_history_on_each_path():
-    """North: published 0.6776 (2022) and 0.6361 (2023); after 2023 the factor changes by each path's yearly rate."""
+def test_a_users_factor_flows_into_both_co2_figures():
+    """carbon.factor_kgco2_per_kwh 0.07: AMS-I.D 1,000 MWh x 0.07 = 70 t; life cycle 1,000 x (0.07 x 0.6205 /
+    0.5306 - 0.0545) = 27.36 t, below the AMS-I.D figure (it exceeded it when a national footprint was used)."""
+    cfg = CarbonConfig(factor_kgco2_per_kwh=0.07)
+    out = avoided_t(_series({2030: 1000.0}), resolve_factor(cfg), cfg.lifecycle_factor_kgco2e_per_kwh)
+    assert out.loc[2030, "co2_avoided_t"] == pytest.approx(70.0)
+    assert out.loc[2030, "co2_avoided_lifecycle_t"] == pytest.approx(1000 * (0.07 * 0.6205 / 0.5306 - 0.0545))
+    assert out.loc[2030, "co2_avoided_lifecycle_t"] < out.loc[2030, "co2_avoided_t"]
+
+
+def test_paths_follow_their_cited_pathways():
+    """North: published 0.6776 (2022) and 0.6361 (2023); then each path in proportion to its pathway's coal share of
+    generation. Central (IEA APS, 63 % in 2020 -> 47 % in 2030): level 1 - 0.3 x (1 - 47/63) = 0.9238 in 2023,
+    47/63 x 25/30 = 0.6217 in 2035, so 2035 = 0.6361 x 0.6217 / 0.9238 = 0.4281 kgCO2/kWh; 0 from 2060."""
     factors = resolve_factors(CarbonConfig())
-    changes = path_changes_percent()
+    assert factors["central"].by_year([2035])[0] == pytest.approx(0.6361 * (47 / 63 * 25 / 30) / (1 - 0.3 * (16 / 63)))
+    assert factors["central"].by_year([2035])[0] == pytest.approx(0.4281, abs=5e-5)
     for path in PATHS:
-        f = factors[path].by_year([2022, 2023, 2024, 2033])
+        f = factors[path].by_year([2022, 2023, 2024, 2030, 2035, 2045, 2060])
         assert f[:2] == pytest.approx([0.6776, 0.6361])
-        assert f[2:] == pytest.approx([0.6361 * (1 + changes[path] / 100), 0.6361 * (1 + changes[path] / 100) ** 10])
+        assert f[2:] == pytest.approx([path_factor(y, path) for y in (2024, 2030, 2035, 2045, 2060)], rel=1e-9)
+    assert factors["central"].by_year([2060, 2070]) == pytest.approx([0.0, 0.0])
     low, central, high = (factors[p].by_year([2040])[0] for p in ("low", "central", "high"))
     assert low < central < high < 0.6361
-    fixed = resolve_factors(CarbonConfig(factor_basis="fixed_ex_ante"))
-    for path in PATHS:
-        assert fixed[path].by_year([2040])[0] == pytest.approx(0.6361)
+    assert "IEA APS" in factors["central"].source and "national policy" in factors["central"].source
+    table = path_table()
+    assert table["source"].str.len().gt(40).all()
 
 
-def test_path_rates_are_derived_from_the_published_history():
-    """Each path's rate is what its derivation says, recomputed here from the shipped history."""
-    v = load_table().query("kind == 'average'").set_index(["region", "year"])["kgco2_per_kwh"]
-    changes = path_changes_percent()
-    assert changes["central"] == pytest.approx(100 * ((v["national", 2023] / v["national", 2021]) ** 0.5 - 1), abs=0.005)
-    assert changes["high"] == pytest.approx(100 * (v["national", 2023] / v["national", 2022] - 1), abs=0.005)
-    assert changes["low"] == pytest.approx(100 * (v["North", 2023] / v["North", 2022] - 1), abs=0.005)
+def test_fixed_ex_ante_is_renewed_at_each_crediting_period():
+    """Fixed ex ante from 2026 with 7-year crediting periods: 2023's 0.6361 for 2026-2032, then the central path's
+    2030 value for 2033-2039 and its 2037 value for 2040-2046; 10-year periods: 0.6361 for 2026-2035, then 2033's."""
+    seven = resolve_factors(CarbonConfig(factor_basis="fixed_ex_ante", crediting_start_year=2026))["central"]
+    assert seven.by_year([2026, 2032]) == pytest.approx([0.6361, 0.6361])
+    assert seven.by_year([2033, 2039]) == pytest.approx([path_factor(2030)] * 2)
+    assert seven.by_year([2040, 2046]) == pytest.approx([path_factor(2037)] * 2)
+    ten = resolve_factors(CarbonConfig(factor_basis="fixed_ex_ante", crediting_start_year=2026,
+                                       crediting_period_years=10))["central"]
+    assert ten.by_year([2035, 2036]) == pytest.approx([0.6361, path_factor(2033)])
 
 
 def test_lifecycle_bases():

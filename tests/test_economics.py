@@ -164,3 +164,68 @@ def test_config_bounds_are_where_the_docs_put_them(field, good, bad):
     assert getattr(EconomicsConfig(**{field: good}), field) == good
     with pytest.raises(ValueError, match=field.split("_cny")[0].split("_percent")[0]):
         EconomicsConfig(**{field: bad})
+
+
+def test_mechanism_price_defaults_to_published_results():
+    """Hebei has no clearing price: Shandong's 0.225 (same North China grid) is the default; the range of the
+    published results (Gansu 0.15 to Shandong 0.225) is cut at Hebei's admitted floor 0.20. Gansu uses its own
+    result; a province of no listed grid the mean (0.15 + 0.225) / 2. A scenario value has no range."""
+    from sim.economics import mechanism_price_for, mechanism_price_range_for
+
+    assert EconomicsConfig().mechanism_price == pytest.approx(0.225)
+    assert "Shandong" in EconomicsConfig().mechanism_price_source
+    assert mechanism_price_range_for("Hebei") == pytest.approx((0.20, 0.225))
+    assert mechanism_price_for("Gansu")[0] == pytest.approx(0.15)
+    assert mechanism_price_for("Yunnan")[0] == pytest.approx(0.1875)
+    assert mechanism_price_range_for("Yunnan") == pytest.approx((0.15, 0.225))
+    assert EconomicsConfig(mechanism_price_cny_per_kwh=0.3).mechanism_price_range == (0.3, 0.3)
+
+
+def test_stakeholder_flows_balance_by_hand():
+    """One year, developer model: capex 100, O&M 10, exported energy sold 60, bill value (self-consumed energy at
+    the retail tariff) 50, rent 5, discount 10 %, grid upgrades 7. Owners: +50 - 45 + 5 = 10; developer:
+    -100 - 10 + 60 + 45 - 5 = -10; grid company -7. Transfers cancel: the sum -7 is revenue 110 - costs 110 - 7.
+    Owners investing: owners -100 - 10 + 60 + 50 = 0, developer nothing."""
+    from sim.economics import stakeholder_flows
+
+    kw = {"capex": [100.0], "om": [10.0], "replacement": [0.0], "residual": [0.0], "export_sales": [60.0],
+          "bill_value": [50.0], "roof_rent": [5.0], "onsite_discount_percent": 10.0, "grid_upgrade": [7.0]}
+    dev = stakeholder_flows("developer", **kw)
+    total = {name: float(sum(v[0] for v in items.values())) for name, items in dev.items()}
+    assert total == pytest.approx({"site_owners": 10.0, "developer": -10.0, "county_budget": 0.0,
+                                   "grid_company": -7.0})
+    assert sum(total.values()) == pytest.approx(60 + 50 - 100 - 10 - 7)
+    own = stakeholder_flows("site_owners", **kw)
+    assert float(sum(v[0] for v in own["site_owners"].values())) == pytest.approx(0.0)
+    assert not own["developer"]
+
+
+def test_irr_and_payback_by_hand():
+    """-100 then +110: IRR 10 %; -100, +60, +60 (cash accruing evenly within each year): cumulative -100, -40, +20,
+    repaid 40 / 60 into the third year, 2.67 years from the start; never repaid: NaN."""
+    from sim.economics import irr, payback_years
+
+    assert irr([-100.0, 110.0]) == pytest.approx(0.10)
+    assert irr([-100.0, 60.0, 60.0]) == pytest.approx(0.1306623, rel=1e-6)
+    assert payback_years([-100.0, 60.0, 60.0]) == pytest.approx(2 + 40 / 60)
+    assert np.isnan(payback_years([-100.0, 10.0]))
+    assert np.isnan(irr([10.0, 10.0]))
+
+
+def test_grid_upgrade_costs_are_booked_in_the_year_of_the_upgrade():
+    """Upgrades priced by the grid model (upgrade_cost_cny) are summed by calendar year; without a price the cost
+    is 0 and says so."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.pipeline import _grid_upgrade_costs
+
+    upgrades = pd.DataFrame({"transformer_id": ["T1", "T2", "T1"],
+                             "date": pd.to_datetime(["2027-03-01", "2027-09-01", "2029-01-05"]),
+                             "upgrade_cost_cny": [100.0, 50.0, 30.0]})
+    prepared = SimpleNamespace(transformers=pd.DataFrame(index=["T1", "T2"]))
+    priced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades))
+    assert priced["grid_upgrade_cny_by_year"] == {2027: 150.0, 2029: 30.0}
+    unpriced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades.drop(columns="upgrade_cost_cny")))
+    assert unpriced["grid_upgrade_cny_by_year"] == {} and unpriced["grid_upgrade_source"].startswith("0: 3 ")

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.carbon import path_changes_percent
 from sim.results import read_run, summary_json
 
-from .conftest import lifecycle_factor, published_factor
+from .conftest import lifecycle_factor, path_factor, published_factor
 
 GOLDEN = Path(__file__).parent / "data" / "golden_tiny_summary.json"
 GOLDEN_KEYS = ("sites_candidate", "sites_eligible", "sites_built", "capacity_built_kwp", "energy_mwh",
@@ -68,10 +67,11 @@ def test_co2_consistent_with_energy(tiny_run):
     # each year's energy at that year's factor (the North grid's 2023 factor, then the central path); MWh x kg/kWh = t
     a = r.annual
     assert s["co2_avoided_t"] == pytest.approx((a["energy_mwh"] * a["grid_factor_kgco2_per_kwh"]).sum(), rel=1e-9)
-    change = path_changes_percent()["central"] / 100.0
-    assert a["grid_factor_kgco2_per_kwh"].iloc[0] == pytest.approx(published_factor("North", 2023) * (1 + change) ** 3)
+    assert a["grid_factor_kgco2_per_kwh"].iloc[0] == pytest.approx(path_factor(int(a["year"].iloc[0])))
     lc = lifecycle_factor("china_2023")
-    assert s["co2_avoided_lifecycle_t"] < s["co2_avoided_t"]  # the grid's footprint falls too; PV's is subtracted
+    # one scope: the credited factor times the national footprint/average ratio of 2023, less PV's life cycle
+    assert s["co2_avoided_lifecycle_t"] == pytest.approx(
+        (a["energy_mwh"] * (a["grid_factor_kgco2_per_kwh"] * 0.6205 / 0.5306 - lc)).sum(), rel=1e-9)
     assert s["co2_avoided_range_t"]["low"] < s["co2_avoided_t"] < s["co2_avoided_range_t"]["high"]
     assert s["emission_factor_method"] == "average" and lc > 0
 

@@ -55,7 +55,7 @@ def _accounts(capacities, limit_kw, profile):
     ids = [f"s{i}" for i in range(n)]
     sites = pd.DataFrame({"site_type": "public_building", "capacity_kwp": capacities, "archetype": 0,
                           "transformer_id": "T", "capex_cny": np.asarray(capacities) * 3100.0,
-                          "om_cny_per_kw_year": 40.0, "self_consumption_percent": 50.0,
+                          "om_cny_per_kw_year": 40.0, "load_kwh_per_year": 0.0,
                           "pilot_category": "public", "eligible": True}, index=ids)
     outcomes = pd.DataFrame({"status": "operating",
                              "commission_date": pd.Timestamp("2026-03-01")}, index=ids)

@@ -14,7 +14,7 @@ from .conftest import DEMO_SCENARIO, REPO, scenario_dict, write_scenario
 # keys that are dimensionless (ratios, counts, names, flags) or whose unit is stated otherwise
 DIMENSIONLESS = {
     "name", "description", "seed", "strategy", "start_date", "layer", "file", "applies_to", "reason", "source",
-    "files", "format", "method", "scope", "region", "year", "gcr", "bifaciality", "tracking", "mount", "dist",
+    "files", "format", "method", "scope", "region", "year", "crediting_start_year", "mechanism_province", "gcr", "bifaciality", "tracking", "mount", "dist",
     "sigma", "include_types", "site_types", "release_mode", "resource", "stages", "site_type_stages",
     # resource counts (crews, reviewers... are numbers of teams) and rating multipliers
     "crews", "reviewers", "inspectors", "surveyors", "om_crews", "upgrade_factor", "n_years", "max_sites_in_pipeline",

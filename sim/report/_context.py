@@ -256,7 +256,7 @@ def price_basis_text(econ, lang: str) -> str:
     else:
         export = label("price.market", lang, price=price(econ.market_price_cny_per_kwh))
         if econ.export_price_basis == "mechanism":
-            export = label("price.mechanism", lang, price=price(econ.mechanism_price_cny_per_kwh),
+            export = label("price.mechanism", lang, price=price(econ.mechanism_price),
                            share=f"{econ.mechanism_share_percent:g}", years=econ.mechanism_term_years, otherwise=export)
     tariff = econ.retail_tariff_cny_per_kwh
     retail = (price(tariff) if not isinstance(tariff, dict)

@@ -66,6 +66,23 @@ def _co2_note(summary: dict, lang: str) -> str:
     return joined(parts, lang, parts=True)
 
 
+def _climate_note(summary: dict, key: str, base_unit: str, lang: str) -> list[str]:
+    """The headline figure ``key`` on the shipped climatologies near the county (``climatology_range``), or
+    nothing."""
+    spread = summary.get("climatology_range") or {}
+    if len(spread) < 2:
+        return []
+    values = sorted((float(c[key]), c.get("period") or name) for name, c in spread.items())
+    return [label("label.climate_range", lang, low=quantity(values[0][0], base_unit, lang),
+                  high=quantity(values[-1][0], base_unit, lang),
+                  years=joined([period for _, period in values], lang))]
+
+
+def _self_use_note(summary: dict, lang: str) -> list[str]:
+    share = summary.get("self_consumption_percent")
+    return [] if share is None else [label("label.self_consumption_note", lang, share=f"{float(share):.0f} %")]
+
+
 def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None) -> list[tuple[str, str, str]]:
     """``(label, value, note)`` of the headline numbers, as the report writes them (units rescale)."""
     s, ms, n = summary, summary.get("milestones") or {}, summary.get("horizon_years")
@@ -74,14 +91,21 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
          label("label.of_eligible", lang, n=f"{int(s.get('sites_eligible') or 0):,}")),
         (label("label.capacity_built", lang), quantity(s.get("capacity_built_kwp"), "kWp", lang),
          label("label.of_eligible", lang, n=quantity(s.get("capacity_eligible_kwp"), "kWp", lang))),
-        (label("label.energy", lang), quantity(s.get("energy_mwh"), "MWh", lang), label("label.over_years", lang, n=n)),
-        (label("label.co2_ams_id", lang), quantity(s.get("co2_avoided_t"), "t", lang), _co2_note(s, lang)),
+        (label("label.energy", lang), quantity(s.get("energy_mwh"), "MWh", lang),
+         joined([label("label.over_years", lang, n=n), *_climate_note(s, "energy_mwh", "MWh", lang),
+                 *_self_use_note(s, lang)], lang, parts=True)),
+        (label("label.co2_ams_id", lang), quantity(s.get("co2_avoided_t"), "t", lang),
+         joined([_co2_note(s, lang), *_climate_note(s, "co2_avoided_t", "t", lang)], lang, parts=True)),
         (label("label.capex", lang), _money(s.get("capex_cny"), "CNY", s, lang),
          label("label.of_sites_built", lang)),
         (label("label.lcoe", lang), _money(s.get("lcoe_cny_per_kwh"), "CNY/kWh", s, lang, decimals=3),
          f"{label('label.npv', lang)} {_money(s.get('npv_cny'), 'CNY', s, lang)}"),
         (label("label.cost_per_t_net", lang),
          _money(s.get("net_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
+         label("label.cost_social_note", lang,
+               gross=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
+               social=_money(s.get("social_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))
+         if s.get("social_cost_per_t_co2_cny") is not None else
          label("label.cost_gross_note", lang,
                value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))),
         *([(label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
@@ -111,6 +135,44 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
 
 
 # --------------------------------------------------------------------------------------------- tables
+
+
+def money_flows(summary: dict, lang: str = "en") -> str:
+    """The stakeholder table: present value of each party's flows by item (``summary["stakeholder_flows_cny"]``),
+    parties as columns, a total per item and per party (transfers cancel in the total column)."""
+    from ..economics import FLOW_ITEMS, STAKEHOLDERS
+    from ..labels import common_scale, in_currency, unit
+
+    flows = summary.get("stakeholder_flows_cny") or {}
+    if not flows:
+        return ""
+    parties = [p for p in STAKEHOLDERS if p in flows]
+    items = [i for i in FLOW_ITEMS if any(i in flows[p] for p in parties)]
+    cell = {(i, p): float(flows[p].get(i, 0.0)) for i in items for p in parties}
+    divisor, name = common_scale([abs(v) for v in cell.values()], "CNY", lang)
+    money_unit = in_currency(unit(name, lang), summary.get("currency"), lang)
+
+    def fmt(v: float) -> str:
+        return "-" if v == 0 else f"{v / divisor:,.1f}"
+
+    rows = [[label(f"flow.{i}", lang), *[fmt(cell[i, p]) for p in parties], fmt(sum(cell[i, p] for p in parties))]
+            for i in items]
+    rows.append([label("label.total", lang), *[fmt(sum(cell[i, p] for i in items)) for p in parties],
+                 fmt(sum(cell.values()))])
+    header = [label("label.flow_item", lang), *[f"{label(f'stakeholder.{p}', lang)} [{money_unit}]" for p in parties],
+              f"{label('label.total', lang)} [{money_unit}]"]
+    investor = summary.get("investor") or ""
+    irr, payback = summary.get("investor_irr_percent"), summary.get("investor_payback_years")
+    returns = label("label.investor_returns", lang, investor=label(f"stakeholder.{investor}", lang, default=investor),
+                    irr="-" if irr is None else f"{irr:.1f} %",
+                    payback="-" if payback is None else f"{payback:.1f} {label('unit.years', lang)}")
+    caption = label("caption.money_flows", lang, rate=f"{float(summary.get('discount_rate_percent') or 0):g}",
+                    model=label(f"business_model.{summary.get('business_model')}", lang,
+                                default=str(summary.get("business_model"))),
+                    investor=label(f"stakeholder.{investor}", lang, default=investor),
+                    upgrades=str(summary.get("grid_upgrade_cost_source") or "-"))
+    return (f'<h3 id="money-flows">{h.e(label("report.money_flows", lang))}</h3>'
+            f"<p>{h.e(caption)}</p>" + h.table(header, rows) + f"<p>{h.e(returns)}</p>")
 
 
 def _pilot_table(coverage: dict, lang: str) -> str:
@@ -385,6 +447,7 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
         f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
         h.cards(key_figures(s, lang, target)),
         _programme(ctx, s, lang),
+        money_flows(s, lang),
         _assumptions(ctx, s, lang),
         f'<h2 id="pilot">{h.e(label("report.pilot", lang))}</h2>',
         f"<p>{h.e(label('caption.pilot', lang, minimums=_pilot_minimums(lang)))}</p>",
