@@ -69,6 +69,17 @@ def _is_pvsim_report(path: Path) -> bool:
     return head.startswith(b"<!DOCTYPE html>") and b" data-report=" in head
 
 
+def _is_pvsim_pdf(path: Path) -> bool:
+    """Whether ``path`` is a PDF pvsim printed: the one its folder's manifest lists as a report."""
+    from ._io import REPORTS, read_manifest, sha256_of
+
+    try:
+        doc = read_manifest(path.parent) or {}
+    except InputError:
+        return False
+    return (doc.get(REPORTS) or {}).get(path.name) == sha256_of(path)
+
+
 def _check_cache_dir(cache_dir: str | None) -> None:
     import os
 
@@ -360,7 +371,7 @@ def add_plan_parser(sub) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_any_report
+    from .report import report_name, write_any_report
 
     t0 = time.perf_counter()
     if args.lang == "zh":
@@ -371,18 +382,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out:  # a new file, or a report pvsim wrote; never the scenario or any other file
         check_new_file(args.out, field="--out", is_ours=_is_pvsim_report, allowed="a new .html file or a pvsim report",
                        protected=[args.scenario] if args.scenario else ())
-    elif (Path(args.folder) / "report.html").exists():
-        check_new_file(Path(args.folder) / "report.html", field="FOLDER", is_ours=_is_pvsim_report,
-                       allowed="a folder without a report.html of someone else's, or -o another file")
+    elif Path(args.folder).expanduser().is_dir():  # its report.html (report.zh.html): new, or one pvsim wrote
+        check_new_file(Path(args.folder).expanduser() / report_name(args.lang), field="FOLDER",
+                       is_ours=_is_pvsim_report, allowed=f"a folder without a {report_name(args.lang)} of someone "
+                       "else's, or -o another file")
+    if args.pdf and Path(args.folder).expanduser().is_dir():  # never a PDF of someone else's either
+        html = Path(args.out or Path(args.folder).expanduser() / report_name(args.lang))
+        check_new_file(html.with_suffix(".pdf"), field="--pdf", is_ours=_is_pvsim_pdf,
+                       allowed="a folder without a PDF of that name of someone else's")
     _status(f"drawing the figures of the report of {args.folder} ...")
-    path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
+    path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out, pdf=args.pdf)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
     if args.pdf:
-        from .report.pdf import write_pdf
-
-        t0 = time.perf_counter()
-        pdf = write_pdf(path)
-        print(f"wrote {pdf} ({pdf.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
+        pdf = path.with_suffix(".pdf")
+        print(f"wrote {pdf} ({pdf.stat().st_size / 1024:,.0f} kB)")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import fcntl
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -73,6 +74,56 @@ def test_report_out_a_folder_or_a_missing_parent_is_one_line(run_folder, tmp_pat
     _one_line(capsys, main(["report", str(run_folder), "-o", str(tmp_path)]), "is a folder")
     _one_line(capsys, main(["report", str(run_folder), "-o", str(tmp_path / "no" / "r.html")]), "does not exist")
     assert not (tmp_path / "no").exists()
+
+
+def _quick_report(monkeypatch):
+    """``pvsim report`` without drawing: the page written is a stub of pvsim's opening (the figures take seconds)."""
+    import sim.report as report
+
+    def write(folder, *, lang, scenario, out):
+        path = Path(out) if out else folder / report.report_name(lang)
+        path.write_text(f'<!DOCTYPE html>\n<html lang="{lang}" data-report="ready"></html>\n', encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(report, "_write_one", write)
+
+
+def test_report_takes_the_folders_lock_and_is_listed_in_its_manifest(run_folder, tmp_path, monkeypatch, capsys):
+    _quick_report(monkeypatch)
+    with open(run_folder / ".pvsim-lock", "w") as held:  # a pvsim writing the folder
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _one_line(capsys, main(["report", str(run_folder)]), "another pvsim is writing here", "FOLDER")
+    assert not (run_folder / "report.html").exists()
+    assert main(["report", str(run_folder)]) == 0 and main(["report", str(run_folder), "--lang", "zh"]) == 0
+    assert main(["report", str(run_folder), "-o", str(tmp_path / "elsewhere.html")]) == 0
+    doc = json.loads((run_folder / "pvsim-manifest.json").read_text())
+    assert set(doc["reports"]) == {"report.html", "report.zh.html"}  # not the one written elsewhere
+    assert doc["reports"]["report.zh.html"] == hashlib.sha256((run_folder / "report.zh.html").read_bytes()).hexdigest()
+    assert read_run(run_folder).summary  # a report is pvsim's file, not an output a reader requires
+    (run_folder / "report.html").unlink()
+    assert read_run(run_folder).summary
+
+
+def test_a_rerun_removes_the_reports_of_the_old_outputs(run_folder, tiny_run, monkeypatch):
+    _quick_report(monkeypatch)
+    assert main(["report", str(run_folder)]) == 0
+    tiny_run[1].write(run_folder)  # new outputs: the old report no longer describes them
+    assert not (run_folder / "report.html").exists()
+    assert "reports" not in json.loads((run_folder / "pvsim-manifest.json").read_text())
+
+
+def test_a_pdf_of_someone_elses_is_never_replaced(run_folder, monkeypatch, capsys):
+    _quick_report(monkeypatch)
+    (run_folder / "report.pdf").write_bytes(b"%PDF-1.4 my own")
+    _one_line(capsys, main(["report", str(run_folder), "--pdf"]), "report.pdf", "never replaces")
+    assert (run_folder / "report.pdf").read_bytes() == b"%PDF-1.4 my own"
+
+
+def test_a_zh_report_of_someone_elses_is_never_replaced(run_folder, monkeypatch, capsys):
+    _quick_report(monkeypatch)
+    (run_folder / "report.zh.html").write_text("我的报告")
+    _one_line(capsys, main(["report", str(run_folder), "--lang", "zh"]), "report.zh.html", "never replaces")
+    assert (run_folder / "report.zh.html").read_text() == "我的报告"
 
 
 def test_demo_data_never_replaces_an_existing_geopackage(tmp_path, capsys):
