@@ -78,7 +78,7 @@ def test_report_out_a_folder_or_a_missing_parent_is_one_line(run_folder, tmp_pat
 
 def _quick_report(monkeypatch):
     """``pvsim report`` without drawing: the page written is a stub of pvsim's opening (the figures take seconds)."""
-    import sim.report as report
+    from sim import report
 
     def write(folder, *, lang, scenario, out):
         path = Path(out) if out else folder / report.report_name(lang)
