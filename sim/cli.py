@@ -217,27 +217,38 @@ def add_set_option(p: argparse.ArgumentParser) -> None:
 
 def _with_sets(scenario, args: argparse.Namespace):
     """The scenario with the ``--set`` changes applied and validated (one line and exit 2 on a bad one)."""
+    from ._yaml import quote_hint
     from .scenario import parse_assignment
 
     sets = getattr(args, "sets", None) or []
     if not sets:
         return scenario
-    return scenario.with_changes(dict(parse_assignment(text) for text in sets), option="--set")
+    surprises: dict[str, str] = {}
+    changes = dict(parse_assignment(text, surprises=surprises) for text in sets)
+    try:
+        return scenario.with_changes(changes, option="--set")
+    except InputError as exc:
+        raise quote_hint(exc, surprises, "--set") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ._yaml import quote_hint
     from .scenario import load_scenario
     from .sweeps import parse_param, print_sweep, sweep
 
     scenario = _with_sets(load_scenario(args.scenario), args)
     if not args.param:
         raise InputError("nothing to sweep", field="--param", allowed="one or more --param KEY=V1,V2,...")
-    params = dict(parse_param(text) for text in args.param)
+    surprises: dict[str, str] = {}
+    params = dict(parse_param(text, surprises) for text in args.param)
     names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
     out = Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-sweep")
-    result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
-                   scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
-                   overwrite=args.overwrite)
+    try:
+        result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
+                       scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
+                       overwrite=args.overwrite)
+    except InputError as exc:  # a --param value YAML 1.1 read as a boolean gets the "quote it" hint
+        raise quote_hint(exc, surprises, "--param") from None
     print_sweep(result)
     print(f"  outputs: {out}")
     return 0

@@ -445,6 +445,9 @@ def test_hostile_yaml_is_one_line(tmp_path, capsys, text, words):
 @pytest.mark.parametrize("args, words", [
     (["--set", "start_date=2026-02-30"], ["--set start_date", "impossible date"]),
     (["--set", "rollout.crews=" + "[" * 5000 + "]" * 5000], ["--set rollout.crews", "nested deeper"]),
+    (["--set", "name=NO"], ["--set name", "quote it ('NO')"]),
+    (["--set", "carbon={region: off}"], ["--set carbon.region", "quote it ('off')"]),
+    (["--set", "seed=12:15"], ["--set seed", "base-60", "quote it ('12:15')"]),
 ])
 def test_hostile_set_values_are_one_line(scenario_file, tmp_path, capsys, args, words):
     _one_line(capsys, main(["run", str(scenario_file), "-o", str(tmp_path / "r"), "-q", *args]), *words)
@@ -454,6 +457,9 @@ def test_hostile_set_values_are_one_line(scenario_file, tmp_path, capsys, args, 
 def test_hostile_param_values_are_one_line(scenario_file, tmp_path, capsys):
     rc = main(["sweep", str(scenario_file), "--param", "start_date=2026-02-28,2026-02-30", "-o", str(tmp_path / "s")])
     _one_line(capsys, rc, "--param start_date", "impossible date")
+    assert not (tmp_path / "s").exists()
+    rc = main(["sweep", str(scenario_file), "--param", "carbon.region=North,Off", "-o", str(tmp_path / "s")])
+    _one_line(capsys, rc, "--param carbon.region", "quote it ('Off')")
     assert not (tmp_path / "s").exists()
 
 
