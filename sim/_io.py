@@ -365,6 +365,20 @@ def claim_folder(folder: str | Path, kind: str, *, field: str = "--out") -> Iter
             raise
 
 
+@contextlib.contextmanager
+def new_files(folder: str | Path, names: Iterable[str], *, field: str, allowed: str) -> Iterator[Path]:
+    """Lock ``folder`` (created if missing) for a command that adds the new files ``names`` to it (``demo-data``,
+    ``import-osm``, ``template``); remove leftovers of killed writers of those files; refuse, under the lock, any of
+    them that exists (so two such commands never both find the name free); yields the folder. A second pvsim
+    writing the same folder stops at once ("another pvsim is writing here")."""
+    folder = Path(folder).expanduser()
+    with folder_lock(folder, field=field):
+        for name in names:
+            remove_temporaries(folder, name)
+            check_new_file(folder / name, field=field, allowed=allowed)
+        yield folder
+
+
 # --------------------------------------------------------------------------------------------- folders
 
 

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from ._io import check_new_file, os_error_text, safe_component
+from ._io import check_new_file, new_files, os_error_text, safe_component
 from .errors import InputError, InputNote, InputWarning, Interrupted
 
 EXIT_BAD_INPUT = 2
@@ -162,8 +162,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     _make_parent(out, "OUT.gpkg")
     # never replaced: a GeoPackage may hold layers the user added (and pvsim cannot tell its own from theirs)
     check_new_file(out, field="OUT.gpkg", allowed="a new GeoPackage name")
-    _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
-    counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
+    with new_files(out.parent, [out.name], field="OUT.gpkg", allowed="a new GeoPackage name"):
+        _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
+        counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 

@@ -33,7 +33,7 @@ import pyogrio
 from pyproj import CRS, Transformer
 
 from ._config import SITE_TYPES, TABLES
-from ._io import atomic_write
+from ._io import atomic_write, new_files
 from .coordinates import (CHINA_BOX, FROM_WGS84, TO_WGS84, bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09,  # noqa: F401
                           gcj02_to_wgs84, in_china, transform_geometries, wgs84_to_bd09, wgs84_to_gcj02)
 from .errors import InputError, InputNote, InputWarning
@@ -771,7 +771,6 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
         raise InputError("location out of range", field="--lon/--lat", value=[lon, lat],
                          allowed="longitude -180..180, latitude -80..84 (UTM)")
     layers = _template_layers(lon, lat)
-    folder.mkdir(parents=True, exist_ok=True)
 
     def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
         for name, layer in layers.items():
@@ -783,13 +782,14 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
     ledger.insert(1, "lon", t.geometry.x.round(7))
     ledger.insert(2, "lat", t.geometry.y.round(7))
     paths: list[Path] = []
-    try:  # all three or none: the files are new (checked above), so removing what was written loses nothing
-        paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
-        paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
-        paths.append(atomic_write(folder / "scenario.yaml",
-                                  TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
-    except BaseException:
-        for path in paths:
-            path.unlink(missing_ok=True)
-        raise
+    with new_files(folder, TEMPLATE_FILES, field="DIR", allowed="a new or empty folder"):
+        try:  # all three or none: the files are new (checked under the lock), so removing them loses nothing
+            paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
+            paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
+            paths.append(atomic_write(folder / "scenario.yaml",
+                                      TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
+        except BaseException:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            raise
     return paths

@@ -133,6 +133,28 @@ def test_demo_data_never_replaces_an_existing_geopackage(tmp_path, capsys):
     assert target.read_bytes() == b"SQLite format 3\x00 with the user's own layers"
 
 
+OSM_EXTRACT = Path(__file__).resolve().parent / "data" / "osm" / "kirchberg_village.osm"
+
+
+@pytest.mark.parametrize("argv, target", [
+    (["demo-data", "{d}/county.gpkg", "--sites", "20"], "county.gpkg"),
+    (["import-osm", str(OSM_EXTRACT), "--out", "{d}"], "sites.gpkg"),
+    (["template", "{d}"], "scenario.yaml"),
+])
+def test_demo_data_import_osm_and_template_stop_while_another_pvsim_writes(tmp_path, capsys, argv, target):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / f".pvsim-tmp-{target}-dead{Path(target).suffix}").write_text("killed")  # a killed writer's leftover
+    args = [a.format(d=folder) for a in argv]
+    with open(folder / ".pvsim-lock", "w") as held:  # another pvsim writes into the folder
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _one_line(capsys, main(args), "another pvsim is writing here", str(folder))
+    assert not (folder / target).exists()
+    assert main(args) == 0 and (folder / target).is_file()
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # leftovers and lock gone
+    _one_line(capsys, main(args), target)  # and a second time the file is there: refused, never replaced
+
+
 def test_demo_data_killed_midway_leaves_nothing_half_written(tmp_path, monkeypatch):
     import geopandas as gpd
 
@@ -633,7 +655,7 @@ def test_template_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkey
 
     monkeypatch.setattr(inputs, "atomic_write", full_on_the_third)
     _one_line(capsys, main(["template", str(tmp_path / "county")]), "No space left on device", "scenario.yaml")
-    assert list((tmp_path / "county").iterdir()) == []
+    assert not (tmp_path / "county").exists()  # the folder it made is removed again: nothing half-written
 
 
 def test_a_fifo_as_scenario_is_refused_without_reading_it(tmp_path, capsys):
