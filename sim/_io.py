@@ -84,6 +84,18 @@ def _fsync_dir(folder: Path) -> None:
         _fsync_file(folder)
 
 
+@contextlib.contextmanager
+def gdal_write(path: Path) -> Iterator[None]:
+    """Writes to ``path`` through GDAL (pyogrio): its failures (a full disk, a read-only folder), which are not
+    ``OSError``, become an ``OSError`` naming the file, which the CLI prints as one line."""
+    import pyogrio.errors
+
+    try:
+        yield
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise OSError(f"GDAL could not write {Path(path).name}: {str(exc).splitlines()[0][:200]}") from exc
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -33,7 +33,7 @@ import pyogrio
 from pyproj import CRS, Transformer
 
 from ._config import SITE_TYPES, TABLES
-from ._io import atomic_write, new_files
+from ._io import atomic_write, gdal_write, new_files
 from .coordinates import (CHINA_BOX, FROM_WGS84, TO_WGS84, bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09,  # noqa: F401
                           gcj02_to_wgs84, in_china, transform_geometries, wgs84_to_bd09, wgs84_to_gcj02)
 from .errors import InputError, InputNote, InputWarning
@@ -775,7 +775,8 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
     def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
         for name, layer in layers.items():
             extra = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
-            layer.to_file(tmp, layer=name, driver="GPKG", **extra)
+            with gdal_write(folder / "county.gpkg"):
+                layer.to_file(tmp, layer=name, driver="GPKG", **extra)
 
     t = layers["transformers"]
     ledger = pd.DataFrame(t.drop(columns="geometry"))

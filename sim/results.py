@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import TABLES
-from ._io import atomic_folder, check_out_folder, is_pvsim_folder, verify_folder
+from ._io import atomic_folder, check_out_folder, gdal_write, is_pvsim_folder, verify_folder
 from .errors import InputError
 
 #: Files every run folder has; ``stage_durations.csv`` and ``transformers.csv`` are written when the run has them.
@@ -308,9 +308,8 @@ def write_gpkg(sites: gpd.GeoDataFrame, path: Path, layer: str = GPKG_LAYER) -> 
     table = sites.copy()
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
     try:
-        table.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's "disk full", ...
-        raise OSError(f"GDAL could not write {path.name}: {str(exc).splitlines()[0][:200]}") from exc
+        with gdal_write(path):  # GDAL's "disk full", ...: one OSError
+            table.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 

@@ -360,6 +360,79 @@ def test_a_read_only_place_is_one_line_before_any_work(scenario_file, tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
+def _can_mount() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False).returncode == 0
+
+
+MOUNTS = pytest.mark.skipif(not _can_mount(), reason="no user namespaces here (unshare -rm) to mount a small tmpfs")
+
+
+_IN_THE_MOUNT = """
+import contextlib, io, json, os, sys
+from sim.cli import main
+out = []
+for argv in json.loads(sys.argv[2]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(argv)
+    out.append([rc, err.getvalue(), sorted(os.listdir(sys.argv[1]))])
+print(json.dumps(out))
+"""
+
+
+def _on_a_small_tmpfs(tmp_path: Path, options: str, *commands: list[str]) -> list[tuple[int, str, list[str]]]:
+    """The pvsim commands ``commands`` run on a real file system: ``tmp_path/mnt`` is a tmpfs mounted with
+    ``options`` (``size=64k``: a disk that fills up; ``ro``: read-only) in a private mount namespace (``unshare -rm``:
+    no root needed, and no mode bits, which root ignores). ``{mnt}`` in an argument is the mount point. Returns the
+    exit status, stderr and the names on the file system after each."""
+    import shlex
+    import subprocess
+    import sys
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    argvs = json.dumps([[a.format(mnt=mnt) for a in argv] for argv in commands])
+    script = (f"mount -t tmpfs -o {options} tmpfs {shlex.quote(str(mnt))} || exit 99\n"
+              + shlex.join([sys.executable, "-c", _IN_THE_MOUNT, str(mnt), argvs]))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [tuple(r) for r in json.loads(done.stdout.splitlines()[-1])]
+
+
+def _refused_in_one_line(rc: int, err: str, *words: str) -> None:
+    lines = [ln for ln in err.splitlines() if ln.startswith("pvsim: error: ")]
+    assert rc == 2 and len(lines) == 1 and "Traceback" not in err, (rc, err)
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+@MOUNTS
+def test_a_real_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    """A 64 KiB tmpfs: the GeoPackages do not fit (GDAL's error is not an OSError); nothing is left behind."""
+    for rc, err, left in _on_a_small_tmpfs(tmp_path, "size=64k", ["demo-data", "{mnt}/c.gpkg", "--sites", "20"],
+                                           ["template", "{mnt}/county"]):
+        _refused_in_one_line(rc, err, "GDAL could not write")
+        assert left == [], left  # no half-written file, no temporary, no lock, no folder
+
+
+@MOUNTS
+def test_a_real_read_only_file_system_is_one_line(tmp_path, scenario_file):
+    results_ = _on_a_small_tmpfs(tmp_path, "ro,size=64k", ["run", str(scenario_file), "-o", "{mnt}/run", "-q"],
+                                 ["template", "{mnt}/county"], ["demo-data", "{mnt}/c.gpkg", "--sites", "20"],
+                                 ["compare", str(scenario_file), "-o", "{mnt}/cmp", "-q"])
+    for rc, err, left in results_:
+        _refused_in_one_line(rc, err, str(tmp_path / "mnt"))
+        assert "Read-only file system" in err or "not writable" in err, err
+        assert left == []
+
+
 def test_a_file_used_as_a_folder_and_an_overlong_name_are_one_line(scenario_file, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     _one_line(capsys, main(["run", str(scenario_file), "-o", str(tmp_path / "file" / "run"), "-q"]), "--out")
