@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -351,28 +352,43 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
             client.close()
         return
     n_workers = max(1, min(workers or os.cpu_count() or 1, n_tasks))
+    before = {p.pid for p in multiprocessing.active_children()}
+    # CRITICAL: a worker's "failed to communicate with scheduler during heartbeat" as the cluster closes is no
+    # error of the user's (a task's error reaches pvsim through its future)
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.CRITICAL,
                            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
     try:
         client = Client(cluster)
         try:
-            client.run(ignore_sigint)  # Ctrl-C reaches the whole process group: pvsim alone handles it
+            # Ctrl-C reaches the whole process group: pvsim alone handles it, in every worker, a restarted one too
+            from ._workers import IgnoreSigint
+
+            client.register_plugin(IgnoreSigint(), name="pvsim-ignore-sigint")
             yield client
         finally:
             client.close()
     finally:
-        cluster.close()
+        try:
+            cluster.close()
+        finally:
+            stop_children(before)
 
 
-def ignore_sigint() -> None:
-    """Run on each local worker (in its main thread): ignore SIGINT, so that a Ctrl-C in the terminal is handled by
-    pvsim alone, which closes the cluster, instead of every worker printing its traceback."""
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+def stop_children(before: set[int], grace_s: float = 5.0) -> list[int]:
+    """Kill the child processes started since ``before`` (pids) that are still alive once the cluster is closed
+    (a worker that ignored SIGINT and missed its nanny's close): no Dask process outlives the command. Returns the
+    pids it had to kill."""
+    left = [p for p in multiprocessing.active_children() if p.pid not in before]
+    for p in left:
+        p.join(timeout=grace_s / max(1, len(left)))
+    killed = []
+    for p in left:
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=grace_s)
+            killed.append(p.pid)
+    return killed
 
 
 def _connect(address: str) -> object:

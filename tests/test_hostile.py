@@ -649,7 +649,7 @@ def test_no_dask_worker_left_is_one_line(scenario_file):
 def test_a_worker_ignores_ctrl_c_after_setup():
     import signal
 
-    from sim.experiment import ignore_sigint
+    from sim._workers import ignore_sigint
 
     before = signal.getsignal(signal.SIGINT)
     try:
@@ -657,6 +657,67 @@ def test_a_worker_ignores_ctrl_c_after_setup():
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def _sleep_ignoring_signals() -> None:
+    import signal
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(600)
+
+
+def test_no_child_process_outlives_the_cluster():
+    """A worker process that ignores SIGINT and SIGTERM (as a nanny-restarted worker was seen to) is killed when the
+    cluster is closed."""
+    import multiprocessing
+
+    from sim.experiment import stop_children
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    stubborn = multiprocessing.get_context("spawn").Process(target=_sleep_ignoring_signals)
+    stubborn.start()
+    assert stop_children(before, grace_s=0.5) == [stubborn.pid]
+    assert not stubborn.is_alive()
+
+
+def _group_members(pgid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_real_compare_is_one_line_and_no_dask_process_outlives_it(scenario_file, tmp_path):
+    """``pvsim compare -w 2`` in its own process group gets a Ctrl-C (SIGINT to the whole group, as a terminal sends
+    it) once its first run is finished: one line naming what was kept, exit 130, and no process of the group left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "cmp"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    p = subprocess.Popen([sys.executable, "-m", "sim", "compare", str(scenario_file), "-s", "max_yield,grid_headroom",
+                          "-r", "6", "-w", "2", "-o", str(out), "-q"], env=env, start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(out.glob("runs/*/rep*/pvsim-manifest.json")) and time.monotonic() < deadline:
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert p.returncode == 130 and len(lines) == 1 and "finished run(s) kept in" in lines[0], err[-3000:]
+    time.sleep(1.0)
+    assert _group_members(p.pid) == [], "a Dask process outlived pvsim compare"
 
 
 @pytest.mark.slow
