@@ -740,6 +740,7 @@ def print_comparison(comparison: Comparison, file=None) -> None:
             mark = "*" if d["excludes_zero"] else " "
             cells.append(mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
         rows.append(cells)
-    print(f"\n  difference to {comparison.baseline} (paired by replication; * = CI excludes 0)", file=file)
+    print(f"\n  difference to {comparison.baseline} (paired by replication; "
+          f"{'one replication' if comparison.replications == 1 else '* = CI excludes 0'})", file=file)
     for text in format_table(header, rows):
         print("  " + text, file=file)

@@ -92,6 +92,12 @@ def track_label(name: str, lang: str = "en") -> str:
     return label(f"track.{name}", lang, default=name)
 
 
+def by_replications(key: str, replications: int, lang: str = "en", **values) -> str:
+    """The label ``key``, or ``<key>_single`` with one replication (no confidence interval to speak of)."""
+    single = f"{key}_single"
+    return label(single if replications == 1 and single in _table() else key, lang, **values)
+
+
 def has_label(key: str) -> bool:
     return key in _table()
 

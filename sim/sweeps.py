@@ -298,6 +298,7 @@ def print_sweep(result: Sweep, file=None) -> None:
                 mark = "*" if d["excludes_zero"] else " "
                 cells.append(stats.mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
             rows.append(cells)
-        print(f"  difference to {base} (paired by replication seed; * = CI excludes 0)", file=file)
+        print(f"  difference to {base} (paired by replication seed; "
+              f"{'one replication' if result.replications == 1 else '* = CI excludes 0'})", file=file)
         for text in experiment.format_table(header, rows):
             print("  " + text, file=file)

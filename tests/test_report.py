@@ -529,9 +529,27 @@ def test_sweep_report(sweep_folder, capsys):
     assert label("label.lower_better") in paired and label("label.higher_better") in paired
     assert label("label.verdict_first_variant") in paired
     assert any(label(k) in paired for k in ("label.better", "label.worse", "label.no_difference"))
-    figures = text[text.index('id="strategy-0-figures"'):]
+    figures = text[text.index('id="strategy-0-figures"'):text.index('id="tracks"')]
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', figures)) == 3  # bars, paired, bands
+    tracks = text[text.index('id="tracks"'):]  # pilot coverage per variant, as in the comparison report
+    for variant in ("rollout.crews=1", "rollout.crews=8"):
+        assert f"{label('label.variant')}: {variant}" in tracks
+    assert label("pilot.rural_home") in tracks and re.search(r"\(\d / 2\)", tracks)
     assert not re.search(r"https?://|src=\"(?!data:)", text)  # self-contained
+
+
+@pytest.mark.parametrize("key", ["report.metrics_figure", "caption.paired", "caption.bands", "caption.bars",
+                                 "caption.paired_figure", "caption.variants", "caption.sweep_paired",
+                                 "caption.sweep_bars", "caption.sweep_paired_figure", "caption.sweep_bands"])
+def test_with_one_replication_no_caption_speaks_of_a_confidence_interval(key):
+    from sim.labels import by_replications
+
+    for lang in ("en", "zh"):
+        many, one = by_replications(key, 5, lang, baseline="b", base="b", n=5), by_replications(key, 1, lang,
+                                                                                                baseline="b", base="b",
+                                                                                                n=1)
+        assert many == label(key, lang, baseline="b", base="b", n=5) if "{" in label(key) else many == label(key, lang)
+        assert "95" not in one and "confidence interval excludes" not in one and "置信区间不含" not in one, one
 
 
 def test_unfinished_sweep_report_names_what_is_missing(tmp_path, capsys):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..labels import check_lang, label
+from ..labels import by_replications, check_lang, label
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
@@ -75,7 +75,9 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 
 
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
-    intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
+    intro = by_replications("caption.paired", comparison.replications, lang, baseline=_strategy(comparison.baseline,
+                                                                                                   lang),
+                            n=comparison.replications)
     return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
                                                   metrics, lang, currency=comparison.currency,
                                                   single=comparison.replications == 1)
@@ -117,15 +119,15 @@ def _figures(comparison, ctx: Context, lang: str) -> list[str]:
     names, n = comparison.strategies, comparison.replications
     parts = [f'<h2 id="trajectories">{h.e(label("report.trajectories", lang))}</h2>',
              h.img(figs.bands_figure(comparison.bands, names, n, lang), label("report.trajectories", lang),
-                   label("caption.bands", lang)),
-             f'<h2 id="metrics">{h.e(label("report.metrics_figure", lang))}</h2>',
+                   by_replications("caption.bands", n, lang)),
+             f'<h2 id="metrics">{h.e(by_replications("report.metrics_figure", n, lang))}</h2>',
              h.img(figs.metric_bars_figure(comparison.table, names, n, lang, comparison.currency),
-                   label("report.metrics_figure", lang),
-                   label("caption.bars", lang))]
+                   by_replications("report.metrics_figure", n, lang),
+                   by_replications("caption.bars", n, lang))]
     if len(names) > 1:
         parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang,
                                                           comparison.currency),
-                           label("report.paired", lang), label("caption.paired_figure", lang)))
+                           label("report.paired", lang), by_replications("caption.paired_figure", n, lang)))
     parts.append(f'<h2 id="maps">{h.e(label("report.build_maps", lang))}</h2>')
     parts += _maps(comparison, ctx, lang)
     return parts
