@@ -796,3 +796,18 @@ def test_timeline_labels_stay_above_the_data_and_show_the_targets(run_folder):
     assert marks and all(t.get_position()[1] > top for t in marks)  # milestone labels never cover the data
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert label("label.target_of", name=label("label.programme"), value="50.0 MWp") in legend
+
+
+@pytest.mark.parametrize("english, chinese", [
+    ("track rooftop_pilot built 9.5 of its 60.0 MWp target (16 %): held back by sites: every eligible site was "
+     "released (14,546 kWp); 626 kWp dropped for lack of hosting capacity",
+     "屋顶试点板块建成9.5兆瓦，目标60.0兆瓦（16%）；制约因素：站点——全部可建站点均已释放（14,546千瓦）；626千瓦因电网承载力不足而放弃"),
+    ("crews are 95 % busy over the build window (mean wait 12 days): raise rollout.crews above 4 or a lower "
+     "rollout.max_sites_in_pipeline",
+     "施工队在建设期内繁忙95%（平均等待12天）：应将rollout.crews提高到4以上，或降低rollout.max_sites_in_pipeline"),
+    ("a warning of a kind no pattern reads", "a warning of a kind no pattern reads"),
+])
+def test_rollout_warnings_are_translated_in_the_chinese_report(english, chinese):
+    from sim.labels import warning_text
+
+    assert warning_text(english, "zh") == chinese and warning_text(english, "en") == english

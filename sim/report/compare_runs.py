@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..labels import joined, label, quantity, track_label
+from ..labels import joined, label, quantity, track_label, warning_text
 from . import _html as h
 
 
@@ -44,8 +44,9 @@ def strategy_warnings(name: str, summaries: list[dict], lang: str) -> list[str]:
             out.append(label("warn.pilot", lang, name=label(f"pilot.{cat}", lang), k=k, n=n))
     texts = {}
     for s in summaries:
-        for w in s.get("warnings") or []:
-            texts[w.split(" (")[0]] = texts.get(w.split(" (")[0], 0) + 1
+        for w in s.get("warnings") or []:  # the same warning in every replication, whatever its figures
+            short = warning_text(w, lang).split(" (")[0].split("（")[0]
+            texts[short] = texts.get(short, 0) + 1
     out += [label("warn.saturated", lang, text=text, k=k, n=n) for text, k in texts.items()]
     return [f"{name}: {w}" for w in out]
 
