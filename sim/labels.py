@@ -215,23 +215,23 @@ def money(value: float | None, base_unit: str, lang: str = "en", currency: str |
 #: kind of warning -> its ``warntext.*`` label. A warning no pattern reads is shown as written.
 _NUMBER = r"[\d,.]+"
 WARNING_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("shortfall", rf"(?:track (?P<track>\S+)|the programme) built (?P<built>{_NUMBER}) of its (?P<target>{_NUMBER}) "
-                  r"MWp target \((?P<pct>\d+) %\): held back by (?P<cause>.+)"),
-    ("busy", r"(?P<name>\w+) are (?P<pct>\d+) % busy over (?P<period>the horizon|the build window) \(mean wait "
+    ("shortfall", (rf"(?:track (?P<track>\S+)|the programme) built (?P<built>{_NUMBER}) of its (?P<target>{_NUMBER}) "
+                  r"MWp target \((?P<pct>\d+) %\): held back by (?P<cause>.+)")),
+    ("busy", (r"(?P<name>\w+) are (?P<pct>\d+) % busy over (?P<period>the horizon|the build window) \(mean wait "
              r"(?P<wait>\d+) days\): raise rollout\.(?P=name) above (?P<cap>\d+)(?P<pacing>"
-             r"(?: or a lower rollout\.max_sites_in_pipeline)?)"),
-    ("queued", r"(?P<n>\d+) requests for (?P<name>\w+) are still queued at the horizon \(mean wait (?P<wait>\d+) "
-               r"days, censored\): raise rollout\.(?P=name) above (?P<cap>\d+)"),
-    ("service_limit", rf"(?P<stage>\w+) of (?P<cls>\w+) applications takes a median (?P<days>{_NUMBER}) working days, "
+             r"(?: or a lower rollout\.max_sites_in_pipeline)?)")),
+    ("queued", (r"(?P<n>\d+) requests for (?P<name>\w+) are still queued at the horizon \(mean wait (?P<wait>\d+) "
+               r"days, censored\): raise rollout\.(?P=name) above (?P<cap>\d+)")),
+    ("service_limit", (rf"(?P<stage>\w+) of (?P<cls>\w+) applications takes a median (?P<days>{_NUMBER}) working days, "
                       rf"above the State Grid service limit of (?P<limit>{_NUMBER}): (?:raise rollout\.(?P<resource>\w+)"
-                      r"|(?P<shorten>shorten the stage))(?P<pipeline>(?: or set rollout\.max_sites_in_pipeline)?)"),
+                      r"|(?P<shorten>shorten the stage))(?P<pipeline>(?: or set rollout\.max_sites_in_pipeline)?)")),
 )
 _CAUSES: tuple[tuple[str, str], ...] = (
     ("time", rf"time: (?P<kwp>{_NUMBER}) kWp still in progress at the horizon"),
-    ("budget", rf"budget: (?P<committed>{_NUMBER}) of (?P<total>{_NUMBER}) committed, too little left for the "
-               rf"cheapest site not released \((?P<next>{_NUMBER})\)"),
-    ("strategy", rf"strategy: it released every site of its order; (?P<n>{_NUMBER}) eligible sites \((?P<kwp>"
-                 rf"{_NUMBER}) kWp\) were left out of the order(?P<hosting>.*)"),
+    ("budget", (rf"budget: (?P<committed>{_NUMBER}) of (?P<total>{_NUMBER}) committed, too little left for the "
+               rf"cheapest site not released \((?P<next>{_NUMBER})\)")),
+    ("strategy", (rf"strategy: it released every site of its order; (?P<n>{_NUMBER}) eligible sites \((?P<kwp>"
+                 rf"{_NUMBER}) kWp\) were left out of the order(?P<hosting>.*)")),
     ("sites", rf"sites: every eligible site was released \((?P<kwp>{_NUMBER}) kWp\)(?P<hosting>.*)"),
     ("window", rf"build window: it closed with (?P<n>{_NUMBER}) sites \((?P<kwp>{_NUMBER}) kWp\) not released .*"),
 )
