@@ -305,7 +305,8 @@ def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: 
         rows.append({"strategy": strategy, "replication": rep, "seed": seed,
                      "path": str(folder.relative_to(out_dir)), **run_metrics(summary, annual, discount_rate),
                      "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items())})
-        annual_frames.append(annual.assign(strategy=strategy, replication=rep))
+        annual_frames.append(annual.assign(strategy=strategy, replication=rep,
+                                           capacity_eligible_kwp=float(summary.get("capacity_eligible_kwp") or "nan")))
         built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     runs = pd.DataFrame(rows)
     annual = pd.concat(annual_frames, ignore_index=True)
