@@ -314,10 +314,15 @@ def write_gpkg(sites: gpd.GeoDataFrame, path: Path, layer: str = GPKG_LAYER) -> 
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
+MAP_LAYERS = ("boundary", "townships", "seats", "transformers")
+"""The map layers ``layers.gpkg`` keeps one to one (besides the exclusions)."""
+
+
 def write_layers(layers: dict, path: Path) -> None:
     """The map layers of :func:`sim.sites.map_layers` as ``layers.gpkg`` (in WGS 84): ``boundary``,
-    ``townships`` and one ``exclusions`` layer whose ``reason`` column keeps each exclusion's name, in order."""
-    for key in ("boundary", "townships"):
+    ``townships``, ``seats``, ``transformers`` and one ``exclusions`` layer whose ``reason`` column keeps each
+    exclusion's name, in order."""
+    for key in MAP_LAYERS:
         if layers.get(key) is not None and len(layers[key]):
             write_gpkg(layers[key].to_crs(4326), path, layer=key)
     parts = [gpd.GeoDataFrame({"reason": [reason] * len(g)}, geometry=g.geometry.to_crs(4326).values, crs=4326)
@@ -331,7 +336,7 @@ def read_layers(path: Path) -> dict:
     import pyogrio
 
     names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    out: dict = {k: gpd.read_file(path, layer=k, engine="pyogrio") for k in ("boundary", "townships") if k in names}
+    out: dict = {k: gpd.read_file(path, layer=k, engine="pyogrio") for k in MAP_LAYERS if k in names}
     exclusions = gpd.read_file(path, layer="exclusions", engine="pyogrio") if "exclusions" in names else None
     out["exclusions"] = [] if exclusions is None else [
         (reason, exclusions[exclusions["reason"] == reason].reset_index(drop=True))

@@ -811,3 +811,37 @@ def test_rollout_warnings_are_translated_in_the_chinese_report(english, chinese)
     from sim.labels import warning_text
 
     assert warning_text(english, "zh") == chinese and warning_text(english, "en") == english
+
+
+def test_township_labels_sit_at_the_seat_where_the_data_gives_one():
+    """Two square townships (UTM 50N, 10 km): A has its seat in its south-west corner, B none. A's name is written at
+    its seat, B's inside its polygon."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from sim.plotting import township_map
+
+    crs = "EPSG:32650"
+    towns = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[box(400_000, 4_470_000, 410_000, 4_480_000),
+                                                             box(410_000, 4_470_000, 420_000, 4_480_000)], crs=crs)
+    seats = gpd.GeoDataFrame({"township": ["A"]}, geometry=[Point(401_000, 4_471_000)], crs=crs).to_crs(4326)
+    sites = gpd.GeoDataFrame({"township": ["A"], "capacity_kwp": [1000.0], "status": ["operating"]},
+                             geometry=[Point(405_000, 4_475_000)], crs=crs)
+    fig = township_map(sites, towns, seats=seats)
+    where = {t.get_text().split("\n")[0]: t.get_position() for t in fig.axes[0].texts}
+    assert where["A"] == pytest.approx((401_000, 4_471_000), abs=1.0)  # metres of the local UTM zone
+    assert 410_000 < where["B"][0] < 420_000 and 4_470_000 < where["B"][1] < 4_480_000
+
+
+def test_the_grid_map_draws_each_transformer_at_its_own_position(tiny_county):
+    """The run folder keeps each transformer's position (layers.gpkg ``transformers``) as the grid file gives it."""
+    import geopandas as gpd
+
+    from sim.sites import map_layers
+
+    layers = map_layers(sim.load_scenario(write_scenario(tiny_county.parent, scenario_dict(tiny_county))))
+    given = gpd.read_file(tiny_county, layer="transformers").set_index("transformer_id")
+    given = given.to_crs(32650)
+    kept = layers["transformers"].set_index("transformer_id").to_crs(32650)
+    assert len(kept) == len(given) and kept.geometry.distance(given.geometry.reindex(kept.index)).max() < 0.01
+    assert "seats" in layers and set(layers["seats"]["township"]) <= set(layers["townships"]["name"])

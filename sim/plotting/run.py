@@ -782,8 +782,10 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
                               markeredgecolor="#333333", label=f"{class_label} ({int(sel.sum()):,})"))
     _km_axes(ax, lang)
     ax.set_title(title or label("label.grid_map_title", lang), loc="left")
-    ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title=label("label.grid_map_legend", lang), title_fontsize=FONT_PT)
+    # a figure legend "outside" the axes: the constrained layout makes room for it (an axes legend anchored
+    # outside was cut off with the y tick labels)
+    fig.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="outside right upper",
+               title=label("label.grid_map_legend", lang), title_fontsize=FONT_PT)
     _style(ax, "")
     return fig
 
@@ -801,9 +803,11 @@ def transformer_points_of(sites):
                             crs=local.crs)
 
 
-def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en") -> Figure:
+def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en",
+                 seats=None) -> Figure:
     """Townships shaded by the capacity built in each [MWp] (the sites' ``township`` against the layer's
-    ``name_column``), each labelled with its name at its centre."""
+    ``name_column``), each labelled with its name at its seat (``seats``: points with a ``township`` column, drawn as
+    a dot) or, for a township without one, at a point inside its polygon."""
     fig, ax = _fig_ax(None, 9.5, 7.0)
     built = sites[_built(sites)]
     mwp = built["capacity_kwp"].groupby(built["township"].astype(str)).sum() / 1e3
@@ -813,9 +817,14 @@ def township_map(sites, townships, *, boundary=None, name_column: str = "name", 
                legend_kwds={"label": f"{label('label.capacity', lang)} [{unit('MWp', lang)}]", "shrink": 0.7})
     if boundary is not None:
         boundary.to_crs(towns.crs).boundary.plot(ax=ax, color="#333333", linewidth=1.0)
+    at = {} if seats is None or not len(seats) else dict(zip(seats["township"].astype(str), seats.to_crs(towns.crs).geometry))
     for _, t in towns.iterrows():
-        p = t.geometry.representative_point()
-        ax.text(p.x, p.y, f"{t[name_column]}\n{t['mwp']:,.1f}", ha="center", va="center", fontsize=FONT_PT - 0.5,
+        seat = at.get(str(t[name_column]))
+        p = seat if seat is not None else t.geometry.representative_point()
+        if seat is not None:
+            ax.plot([p.x], [p.y], marker="o", markersize=3.5, color="#222222", zorder=3)
+        ax.text(p.x, p.y, f"{t[name_column]}\n{t['mwp']:,.1f}", ha="center", va="bottom" if seat is not None else
+                "center", fontsize=FONT_PT - 0.5, zorder=4,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8})
     _km_axes(ax, lang)
     ax.set_title(label("label.township_map_title", lang), loc="left")

@@ -340,8 +340,11 @@ def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
     if towns is not None and len(towns) and "name" in towns:
         from ..plotting import township_map
 
-        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang),
-                           label("report.townships", lang), label("caption.township_map", lang)))
+        seats = ctx.layers.get("seats")
+        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang,
+                                        seats=seats), label("report.townships", lang),
+                           label("caption.township_map" if seats is not None and len(seats) else
+                                 "caption.township_map_inside", lang)))
     return parts + [h.table(header, rows)]
 
 
@@ -364,10 +367,12 @@ def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
 
     if result.transformers is None or result.transformers.empty or "transformer_id" not in result.sites:
         return []
-    fig = plotting.transformer_map(result.transformers, plotting.transformer_points_of(result.sites),
-                                   boundary=ctx.layers.get("boundary"), lang=lang)
+    own = ctx.layers.get("transformers")  # each transformer's own position, where the folder keeps it
+    points = own if own is not None and len(own) else plotting.transformer_points_of(result.sites)
+    fig = plotting.transformer_map(result.transformers, points, boundary=ctx.layers.get("boundary"), lang=lang)
     return [f'<h3 id="grid">{h.e(label("report.grid", lang))}</h3>',
-            h.img(fig, label("report.grid", lang), label("caption.grid_map", lang))]
+            h.img(fig, label("report.grid", lang),
+                  label("caption.grid_map_own" if points is own else "caption.grid_map", lang))]
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:
