@@ -845,3 +845,44 @@ def test_the_grid_map_draws_each_transformer_at_its_own_position(tiny_county):
     kept = layers["transformers"].set_index("transformer_id").to_crs(32650)
     assert len(kept) == len(given) and kept.geometry.distance(given.geometry.reindex(kept.index)).max() < 0.01
     assert "seats" in layers and set(layers["seats"]["township"]) <= set(layers["townships"]["name"])
+
+
+def _dom_text(page: Path, tmp_path: Path) -> str:
+    """The text of ``page`` as the headless browser rendered it (its DOM after the inline script ran), images out."""
+    p = _chromium(tmp_path, "--window-size=1280,2000", "--dump-dom", page.resolve().as_uri())
+    assert 'data-report="ready"' in p.stdout and not _js_errors(p.stderr), p.stderr[-2000:]
+    return re.sub(r'src="data:image/png;base64,[^"]*"', "", p.stdout).replace("&amp;", "&")
+
+
+@pytest.mark.slow
+@BROWSER
+def test_the_done_when_of_issue_21_in_the_browser(tiny_county, run_folder, tmp_path, cache_dir, monkeypatch, capsys):
+    """Rendered in headless Chromium: a copied run folder's report states the programme as run; a EUR run shows no
+    CNY; the Chinese report is its own file with the official units; the print stylesheet is in the page."""
+    # a copy of a run made with --set, without the scenario file or the data
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(tiny_county, data / "county.gpkg")
+    monkeypatch.setenv("PVSIM_CACHE_DIR", str(cache_dir))
+    scenario = write_scenario(tmp_path, in_euros(scenario_dict(data / "county.gpkg", horizon_years=6)))
+    assert main(["run", str(scenario), "-o", str(tmp_path / "run"), "-q", "--set", "rollout.crews=3"]) == 0
+    copy = tmp_path / "elsewhere" / "run"
+    shutil.copytree(tmp_path / "run", copy)
+    shutil.rmtree(data)
+    scenario.unlink()
+    capsys.readouterr()
+    assert main(["report", str(copy)]) == 0 and main(["report", str(copy), "--lang", "zh"]) == 0
+    english, chinese = _dom_text(copy / REPORT_NAME, tmp_path), _dom_text(copy / "report.zh.html", tmp_path)
+    programme = english[english.index('id="programme"'):english.index('id="assumptions"')]
+    assert f"{label('resource.crews')} 3," in programme and "rollout.crews = 3" in programme
+    assert label("report.no_scenario") not in english
+    assert "EUR" in english and "CNY" not in english  # the EUR run, in the browser
+    assert "欧元" in chinese and "CNY" not in chinese and not re.search(r"(?<!欧)元", chinese)
+    assert '<html lang="zh-CN"' in chinese and "万" in chinese and "千瓦时" in chinese
+    for page in (english, chinese):
+        assert "@page{size:A4" in page and "@media print" in page and "break-inside:avoid" in page
+    # the CNY run's Chinese report in the official units, beside its English one
+    assert main(["report", str(run_folder), "--lang", "zh"]) == 0
+    zh = _dom_text(run_folder / "report.zh.html", tmp_path)
+    assert "亿元" in zh or "万元" in zh
+    assert "万吨" in zh and ("万千瓦时" in zh or "亿千瓦时" in zh) and " GWh" not in zh and "million" not in zh
