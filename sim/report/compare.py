@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..labels import by_replications, check_lang, label
+from ..labels import by_replications, check_lang, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
@@ -57,7 +57,7 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
     rows = []
     for rank, name in enumerate(ranked, start=1):
         row = comparison.table.loc[name]
-        rows.append([str(rank), f"{_strategy(name, lang)} ({name})", f"{int(row['n'])}",
+        rows.append([str(rank), _strategy(name, lang) + parenthesised(name, lang), f"{int(row['n'])}",
                      *[_cell(row, m, lang) for m in metrics]])
     header = [label("label.rank", lang), label("label.strategy", lang), "n",
               *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics]]
@@ -99,7 +99,8 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
             if (name, m.name) not in paired.index:
                 continue
             d = paired.loc[(name, m.name)]
-            text, cls = _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
+            # one replication: a single difference, no interval, so no verdict either way
+            text, cls = ("-", "") if single else _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
             rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
                          (f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
                           f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])

@@ -99,7 +99,8 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
     out = [warning_text(str(w), lang) for w in summary.get("warnings") or []]
     for share, date in (summary.get("milestones") or {}).items():
         if not date:
-            out.append(label("label.milestone_missed", lang, share=f"{share[:-1]} %", n=summary.get("horizon_years")))
+            out.append(label("label.milestone_missed", lang, share=f"{share[:-1]}{'%' if lang == 'zh' else ' %'}",
+                             n=summary.get("horizon_years")))
     dropped = int((summary.get("sites_by_status") or {}).get("dropped_hosting") or 0)
     if dropped:
         out.append(label("label.dropped", lang, n=f"{dropped:,}"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..labels import by_replications, check_lang, label
+from ..labels import by_replications, check_lang, joined, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, load_context, programme_items
@@ -66,7 +66,7 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
     table, paired = strategy_view(result, strategy)
     metrics = [in_lang(m, lang) for m in shown_metrics(table, labels)]
     anchor = f"strategy-{k}"
-    heading = label("report.sweep_strategy", lang, strategy=f"{_strategy(strategy, lang)} ({strategy})")
+    heading = label("report.sweep_strategy", lang, strategy=_strategy(strategy, lang) + parenthesised(strategy, lang))
     parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
              f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
              f"<p>{h.e(by_replications('caption.variants', result.replications, lang))}</p>",
@@ -98,7 +98,8 @@ def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en",
     """The sweep report as one self-contained HTML string."""
     ctx = ctx or Context()
     title = label("report.sweep_title", lang)
-    swept = ", ".join(f"{k} = {', '.join(_value(v) for v in values)}" for k, values in result.params.items())
+    swept = joined((f"{k} = {joined((_value(v) for v in values), lang)}" for k, values in result.params.items()),
+                   lang, parts=True)
     meta = label("caption.sweep_meta", lang, scenario=doc.get("scenario", "-"), swept=swept,
                  v=len(result.variants), k=len(result.strategies), n=result.replications)
     from .compare_runs import comparison_warnings
