@@ -667,8 +667,8 @@ def test_transformer_loading_is_against_the_limit_after_upgrades():
 
     points = gpd.GeoDataFrame({"transformer_id": ["a", "b", "c"]},
                               geometry=gpd.points_from_xy([113.60, 113.62, 113.64], [34.70, 34.71, 34.72]), crs=4326)
-    ax = plotting.transformer_map(table, points).axes[0]
-    legend = ax.get_legend()
+    fig = plotting.transformer_map(table, points)
+    legend = fig.legends[0]  # a figure legend, beside the map (constrained layout keeps it whole)
     assert "after upgrades" in legend.get_title().get_text()
     assert [t.get_text() for t in legend.get_texts()] == ["< 25 % (1)", "25-75 % (1)", "75-100 % (1)", "> 100 % (0)"]
 
