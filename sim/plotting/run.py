@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..labels import common_scale, label, quantity, unit
+from ..labels import COLON, common_scale, label, parenthesised, quantity, unit
 from .style import (
     FONT_PT,
     GREY,
@@ -100,14 +100,14 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     ax.set_ylim(0, top * (1.06 + 0.075 * len(ms)))
     for k, (share, d) in enumerate(ms):
         ax.axvline(d, color="#555555", linestyle="--", linewidth=0.9)
-        ax.text(d, top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: "
+        pct = share[:-1] + ("%" if lang == "zh" else " %")
+        ax.text(d, top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=pct)}{COLON[lang]}"
                 f"{d:%Y-%m} ", va="bottom", ha="right", fontsize=FONT_PT - 0.5, color="#333333",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
     ax.set_xlabel(label("label.date_month_end", lang))
     ax.set_ylabel(f"{label('label.capacity_online', lang)} [{unit(unit_name, lang)}]")
-    ax.set_title(f"{title or label('label.capacity_by_type', lang)} "
-                 f"({label('label.total', lang)} {quantity(float(online_kwp.sum(axis=1).iloc[-1]), 'kWp', lang)})",
-                 loc="left")
+    total = f"{label('label.total', lang)} {quantity(float(online_kwp.sum(axis=1).iloc[-1]), 'kWp', lang)}"
+    ax.set_title(f"{title or label('label.capacity_by_type', lang)}{parenthesised(total, lang)}", loc="left")
     _auto_thousands(ax)
     _style(ax)
     handles, names = ax.get_legend_handles_labels()
@@ -189,8 +189,8 @@ def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure
                label=label("label.curtailed", lang), width=0.8)
     ax.set_xlabel(label("label.year", lang))
     ax.set_ylabel(f"{label('label.energy_short', lang)} [{unit(unit_name, lang)}/{unit('year', lang)}]")
-    ax.set_title(f"{label('label.energy_by_year', lang)} ({label('label.total', lang)} "
-                 f"{quantity(float(annual['energy_mwh'].sum()), 'MWh', lang)})", loc="left")
+    total = f"{label('label.total', lang)} {quantity(float(annual['energy_mwh'].sum()), 'MWh', lang)}"
+    ax.set_title(label("label.energy_by_year", lang) + parenthesised(total, lang), loc="left")
     _auto_thousands(ax)
     _year_axis(ax)
     _style(ax, "y")
@@ -232,8 +232,8 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     ax2.yaxis.label.set_size(FONT_PT + 0.5)
     _auto_thousands(ax2)
     ax2.spines["top"].set_visible(False)
-    ax.set_title(f"{label('label.co2_by_year', lang)} ({label('label.ams_id', lang)} {label('label.total', lang)} "
-                 f"{quantity(float(net_t.sum()), 't', lang)})", loc="left")
+    total = f"{label('label.ams_id', lang)} {label('label.total', lang)} {quantity(float(net_t.sum()), 't', lang)}"
+    ax.set_title(label("label.co2_by_year", lang) + parenthesised(total, lang), loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
               ncols=3)
     return fig
@@ -290,7 +290,7 @@ def resource_utilisation(resources: Mapping[str, Mapping], *, lang: str = "en") 
     right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.55, 1.0)
     d = label("unit.days", lang)
     for yi, m, q in zip(y, mean, p95):
-        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} {d} (p95 {q:,.0f} {d})",
+        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} {d}" + parenthesised(f"{label('label.p95_short', lang)} {q:,.0f} {d}", lang),
                 va="center", fontsize=FONT_PT)
     a2.set_xlim(0, right)
     a2.set_xlabel(f"{label('label.wait_axis', lang)} [{d}]")
