@@ -84,6 +84,18 @@ def _fsync_dir(folder: Path) -> None:
         _fsync_file(folder)
 
 
+@contextlib.contextmanager
+def gdal_write(path: Path) -> Iterator[None]:
+    """Writes to ``path`` through GDAL (pyogrio): its failures (a full disk, a read-only folder), which are not
+    ``OSError``, become an ``OSError`` naming the file, which the CLI prints as one line."""
+    import pyogrio.errors
+
+    try:
+        yield
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise OSError(f"GDAL could not write {Path(path).name}: {str(exc).splitlines()[0][:200]}") from exc
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -164,10 +176,38 @@ def read_manifest(folder: Path) -> dict | None:
     return doc
 
 
-def write_manifest(folder: Path, kind: str, files: dict[str, str], state: str = "complete") -> None:
+REPORTS = "reports"
+"""The manifest's list of the reports ``pvsim report`` wrote into the folder (name -> SHA-256): pvsim's files, which
+a later write of the folder replaces or removes (a report of outputs that changed), but not outputs a reader
+requires (:func:`verify_folder` checks ``files`` only)."""
+
+
+def owned_files(doc: dict | None) -> dict[str, str]:
+    """Every file a manifest says pvsim wrote: its outputs and its reports."""
+    if not doc:
+        return {}
+    return {**doc.get("files", {}), **(doc.get(REPORTS) or {})}
+
+
+def record_reports(folder: str | Path, paths: Iterable[Path]) -> None:
+    """List the reports ``paths`` that lie in ``folder`` in its manifest (``reports``), with their SHA-256. Call it
+    under the folder's lock; a folder without a complete manifest is left as it is."""
+    folder = Path(folder)
+    doc = read_manifest(folder)
+    mine = [Path(p) for p in paths if Path(p).resolve().parent == folder.resolve()]
+    if doc is None or doc.get("state") != "complete" or not mine:
+        return
+    reports = {**(doc.get(REPORTS) or {}), **{p.name: sha256_of(p) for p in mine}}
+    write_manifest(folder, doc["kind"], doc["files"], reports=reports)
+
+
+def write_manifest(folder: Path, kind: str, files: dict[str, str], state: str = "complete",
+                   reports: dict[str, str] | None = None) -> None:
     """Write ``folder``'s manifest atomically: ``kind`` of folder, ``state`` (``writing`` or ``complete``) and the
     SHA-256 of each file pvsim wrote (sorted: the same files give the same bytes)."""
     doc = {"pvsim": SIGNATURE, "kind": kind, "state": state, "files": dict(sorted(files.items()))}
+    if reports:
+        doc[REPORTS] = dict(sorted(reports.items()))
     atomic_write(Path(folder) / MANIFEST, json.dumps(doc, indent=2) + "\n")
 
 
@@ -337,6 +377,20 @@ def claim_folder(folder: str | Path, kind: str, *, field: str = "--out") -> Iter
             raise
 
 
+@contextlib.contextmanager
+def new_files(folder: str | Path, names: Iterable[str], *, field: str, allowed: str) -> Iterator[Path]:
+    """Lock ``folder`` (created if missing) for a command that adds the new files ``names`` to it (``demo-data``,
+    ``import-osm``, ``template``); remove leftovers of killed writers of those files; refuse, under the lock, any of
+    them that exists (so two such commands never both find the name free); yields the folder. A second pvsim
+    writing the same folder stops at once ("another pvsim is writing here")."""
+    folder = Path(folder).expanduser()
+    with folder_lock(folder, field=field):
+        for name in names:
+            remove_temporaries(folder, name)
+            check_new_file(folder / name, field=field, allowed=allowed)
+        yield folder
+
+
 # --------------------------------------------------------------------------------------------- folders
 
 
@@ -392,7 +446,7 @@ def atomic_folder(folder: str | Path, fill: Callable[[Path], None], *, kind: str
     with folder_lock(folder, field=field):
         remove_temporaries(folder)
         old_doc = read_manifest(folder)
-        old = dict(old_doc["files"]) if old_doc else {}
+        old = owned_files(old_doc)
         tmp = folder / _tmp_name("write")
         try:
             tmp.mkdir()  # mode 0777 less the umask, unlike mkdtemp's 0700
@@ -471,7 +525,7 @@ def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, pro
                              value=contents[:3] + (["..."] if len(contents) > 3 else []),
                              allowed=f"a new or empty folder, a {what}, or --overwrite (adds pvsim's files and "
                              "keeps the others)")
-    _refuse_foreign(out, [*names, MANIFEST], [*doc["files"], MANIFEST] if doc is not None and ours else (), field)
+    _refuse_foreign(out, [*names, MANIFEST], [*owned_files(doc), MANIFEST] if ours else (), field)
     return out
 
 

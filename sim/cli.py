@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from ._io import check_new_file, os_error_text, safe_component
+from ._io import check_new_file, new_files, os_error_text, safe_component
 from .errors import InputError, InputNote, InputWarning, Interrupted
 
 EXIT_BAD_INPUT = 2
@@ -67,6 +67,17 @@ def _is_pvsim_report(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(b"<!DOCTYPE html>") and b" data-report=" in head
+
+
+def _is_pvsim_pdf(path: Path) -> bool:
+    """Whether ``path`` is a PDF pvsim printed: the one its folder's manifest lists as a report."""
+    from ._io import REPORTS, read_manifest, sha256_of
+
+    try:
+        doc = read_manifest(path.parent) or {}
+    except InputError:
+        return False
+    return (doc.get(REPORTS) or {}).get(path.name) == sha256_of(path)
 
 
 def _check_cache_dir(cache_dir: str | None) -> None:
@@ -151,8 +162,9 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     _make_parent(out, "OUT.gpkg")
     # never replaced: a GeoPackage may hold layers the user added (and pvsim cannot tell its own from theirs)
     check_new_file(out, field="OUT.gpkg", allowed="a new GeoPackage name")
-    _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
-    counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
+    with new_files(out.parent, [out.name], field="OUT.gpkg", allowed="a new GeoPackage name"):
+        _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
+        counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
@@ -206,27 +218,38 @@ def add_set_option(p: argparse.ArgumentParser) -> None:
 
 def _with_sets(scenario, args: argparse.Namespace):
     """The scenario with the ``--set`` changes applied and validated (one line and exit 2 on a bad one)."""
+    from ._yaml import quote_hint
     from .scenario import parse_assignment
 
     sets = getattr(args, "sets", None) or []
     if not sets:
         return scenario
-    return scenario.with_changes(dict(parse_assignment(text) for text in sets), option="--set")
+    surprises: dict[str, str] = {}
+    changes = dict(parse_assignment(text, surprises=surprises) for text in sets)
+    try:
+        return scenario.with_changes(changes, option="--set")
+    except InputError as exc:
+        raise quote_hint(exc, surprises, "--set") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ._yaml import quote_hint
     from .scenario import load_scenario
     from .sweeps import parse_param, print_sweep, sweep
 
     scenario = _with_sets(load_scenario(args.scenario), args)
     if not args.param:
         raise InputError("nothing to sweep", field="--param", allowed="one or more --param KEY=V1,V2,...")
-    params = dict(parse_param(text) for text in args.param)
+    surprises: dict[str, str] = {}
+    params = dict(parse_param(text, surprises) for text in args.param)
     names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
     out = Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-sweep")
-    result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
-                   scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
-                   overwrite=args.overwrite)
+    try:
+        result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
+                       scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
+                       overwrite=args.overwrite)
+    except InputError as exc:  # a --param value YAML 1.1 read as a boolean gets the "quote it" hint
+        raise quote_hint(exc, surprises, "--param") from None
     print_sweep(result)
     print(f"  outputs: {out}")
     return 0
@@ -360,7 +383,7 @@ def add_plan_parser(sub) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_any_report
+    from .report import report_name, write_any_report
 
     t0 = time.perf_counter()
     if args.lang == "zh":
@@ -371,18 +394,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out:  # a new file, or a report pvsim wrote; never the scenario or any other file
         check_new_file(args.out, field="--out", is_ours=_is_pvsim_report, allowed="a new .html file or a pvsim report",
                        protected=[args.scenario] if args.scenario else ())
-    elif (Path(args.folder) / "report.html").exists():
-        check_new_file(Path(args.folder) / "report.html", field="FOLDER", is_ours=_is_pvsim_report,
-                       allowed="a folder without a report.html of someone else's, or -o another file")
+    elif Path(args.folder).expanduser().is_dir():  # its report.html (report.zh.html): new, or one pvsim wrote
+        check_new_file(Path(args.folder).expanduser() / report_name(args.lang), field="FOLDER",
+                       is_ours=_is_pvsim_report, allowed=f"a folder without a {report_name(args.lang)} of someone "
+                       "else's, or -o another file")
+    if args.pdf and Path(args.folder).expanduser().is_dir():  # never a PDF of someone else's either
+        html = Path(args.out or Path(args.folder).expanduser() / report_name(args.lang))
+        check_new_file(html.with_suffix(".pdf"), field="--pdf", is_ours=_is_pvsim_pdf,
+                       allowed="a folder without a PDF of that name of someone else's")
     _status(f"drawing the figures of the report of {args.folder} ...")
-    path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out)
+    path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out, pdf=args.pdf)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
     if args.pdf:
-        from .report.pdf import write_pdf
-
-        t0 = time.perf_counter()
-        pdf = write_pdf(path)
-        print(f"wrote {pdf} ({pdf.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
+        pdf = path.with_suffix(".pdf")
+        print(f"wrote {pdf} ({pdf.stat().st_size / 1024:,.0f} kB)")
     return 0
 
 

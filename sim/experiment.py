@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -315,7 +316,8 @@ def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: 
         rows.append({"strategy": strategy, "replication": rep, "seed": seed,
                      "path": str(folder.relative_to(out_dir)), **run_metrics(summary, annual, discount_rate),
                      "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items())})
-        annual_frames.append(annual.assign(strategy=strategy, replication=rep))
+        annual_frames.append(annual.assign(strategy=strategy, replication=rep,
+                                           capacity_eligible_kwp=float(summary.get("capacity_eligible_kwp") or "nan")))
         built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     runs = pd.DataFrame(rows)
     annual = pd.concat(annual_frames, ignore_index=True)
@@ -362,28 +364,44 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
             client.close()
         return
     n_workers = max(1, min(workers or os.cpu_count() or 1, n_tasks))
+    before = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
+    # CRITICAL: a worker's "failed to communicate with scheduler during heartbeat" as the cluster closes is no
+    # error of the user's (a task's error reaches pvsim through its future)
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.CRITICAL,
                            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
     try:
         client = Client(cluster)
         try:
-            client.run(ignore_sigint)  # Ctrl-C reaches the whole process group: pvsim alone handles it
+            # Ctrl-C reaches the whole process group: pvsim alone handles it, in every worker, a restarted one too
+            from ._workers import IgnoreSigint
+
+            client.register_plugin(IgnoreSigint(), name="pvsim-ignore-sigint")
             yield client
         finally:
             client.close()
     finally:
-        cluster.close()
+        try:
+            cluster.close()
+        finally:
+            stop_children(before)
 
 
-def ignore_sigint() -> None:
-    """Run on each local worker (in its main thread): ignore SIGINT, so that a Ctrl-C in the terminal is handled by
-    pvsim alone, which closes the cluster, instead of every worker printing its traceback."""
-    import signal
-    import threading
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+def stop_children(before: set[int], grace_s: float = 5.0) -> list[int]:
+    """Kill the child processes started since ``before`` (pids) that are still alive once the cluster is closed
+    (a worker that ignored SIGINT and missed its nanny's close): no Dask process outlives the command. Returns the
+    pids it had to kill."""
+    left = [p for p in multiprocessing.active_children() if p.pid not in before]
+    for p in left:
+        p.join(timeout=grace_s / max(1, len(left)))
+    killed = []
+    for p in left:
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=grace_s)
+            if p.pid is not None:
+                killed.append(p.pid)
+    return killed
 
 
 def _connect(address: str) -> Client:
@@ -736,6 +754,7 @@ def print_comparison(comparison: Comparison, file=None) -> None:
             mark = "*" if d["excludes_zero"] else " "
             cells.append(mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
         rows.append(cells)
-    print(f"\n  difference to {comparison.baseline} (paired by replication; * = CI excludes 0)", file=file)
+    print(f"\n  difference to {comparison.baseline} (paired by replication; "
+          f"{'one replication' if comparison.replications == 1 else '* = CI excludes 0'})", file=file)
     for text in format_table(header, rows):
         print("  " + text, file=file)

@@ -35,7 +35,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from ._config import SITE_TYPES, TABLES
-from ._io import atomic_write
+from ._io import atomic_write, gdal_write, new_files
 from .coordinates import (  # noqa: F401
     CHINA_BOX,
     FROM_WGS84,
@@ -786,25 +786,26 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
         raise InputError("location out of range", field="--lon/--lat", value=[lon, lat],
                          allowed="longitude -180..180, latitude -80..84 (UTM)")
     layers = _template_layers(lon, lat)
-    folder.mkdir(parents=True, exist_ok=True)
 
     def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
         for name, layer in layers.items():
             extra: dict[str, Any] = {"geometry_type": "Polygon"} if len(layer) == 0 else {}
-            layer.to_file(tmp, layer=name, driver="GPKG", **extra)
+            with gdal_write(folder / "county.gpkg"):
+                layer.to_file(tmp, layer=name, driver="GPKG", **extra)
 
     t = layers["transformers"]
     ledger = pd.DataFrame(t.drop(columns="geometry"))
     ledger.insert(1, "lon", t.geometry.x.round(7))
     ledger.insert(2, "lat", t.geometry.y.round(7))
     paths: list[Path] = []
-    try:  # all three or none: the files are new (checked above), so removing what was written loses nothing
-        paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
-        paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
-        paths.append(atomic_write(folder / "scenario.yaml",
-                                  TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
-    except BaseException:
-        for path in paths:
-            path.unlink(missing_ok=True)
-        raise
+    with new_files(folder, TEMPLATE_FILES, field="DIR", allowed="a new or empty folder"):
+        try:  # all three or none: the files are new (checked under the lock), so removing them loses nothing
+            paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
+            paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
+            paths.append(atomic_write(folder / "scenario.yaml",
+                                      TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
+        except BaseException:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            raise
     return paths

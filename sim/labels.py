@@ -78,6 +78,15 @@ def label(key: str, lang: str = "en", default: str | None = None, **values) -> s
     return text.format(**values) if values else text
 
 
+#: Between a label and what it labels: a colon and a space in English, the full-width colon in Chinese.
+COLON = {"en": ": ", "zh": "："}
+
+
+def parenthesised(text: str, lang: str = "en") -> str:
+    """`` (text)`` in English, ``（text）`` in Chinese."""
+    return f"（{text}）" if check_lang(lang) == "zh" else f" ({text})"
+
+
 #: How a list is joined, and its parts: the enumeration comma and the semicolon in Chinese.
 LIST_SEP = {"en": ", ", "zh": "、"}
 PART_SEP = {"en": "; ", "zh": "；"}
@@ -91,6 +100,12 @@ def joined(items, lang: str = "en", *, parts: bool = False) -> str:
 def track_label(name: str, lang: str = "en") -> str:
     """A programme track's name in ``lang`` (``track.<name>`` in the label table, else the name as given)."""
     return label(f"track.{name}", lang, default=name)
+
+
+def by_replications(key: str, replications: int, lang: str = "en", **values) -> str:
+    """The label ``key``, or ``<key>_single`` with one replication (no confidence interval to speak of)."""
+    single = f"{key}_single"
+    return label(single if replications == 1 and single in _table() else key, lang, **values)
 
 
 def has_label(key: str) -> bool:
@@ -194,3 +209,74 @@ def money(value: float | None, base_unit: str, lang: str = "en", currency: str |
     """:func:`quantity` of a money figure (``base_unit`` ``CNY``, ``CNY/kWh``, ``CNY/t`` ...) labelled in
     ``currency`` (:func:`in_currency`): ``money(3.44e8, "CNY", "en", "EUR")`` -> ``344 million EUR``."""
     return in_currency(quantity(value, base_unit, lang, decimals), currency, lang)
+
+
+#: The rollout's and the programme's warnings (``summary["warnings"]``, written in English by
+#: :mod:`sim.rollout.observe` and :func:`sim.programme.held_back_by`) read back for another language: a pattern per
+#: kind of warning -> its ``warntext.*`` label. A warning no pattern reads is shown as written.
+_NUMBER = r"[\d,.]+"
+WARNING_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("shortfall", (rf"(?:track (?P<track>\S+)|the programme) built (?P<built>{_NUMBER}) of its (?P<target>{_NUMBER}) "
+                  r"MWp target \((?P<pct>\d+) %\): held back by (?P<cause>.+)")),
+    ("busy", (r"(?P<name>\w+) are (?P<pct>\d+) % busy over (?P<period>the horizon|the build window) \(mean wait "
+             r"(?P<wait>\d+) days\): raise rollout\.(?P=name) above (?P<cap>\d+)(?P<pacing>"
+             r"(?: or a lower rollout\.max_sites_in_pipeline)?)")),
+    ("queued", (r"(?P<n>\d+) requests for (?P<name>\w+) are still queued at the horizon \(mean wait (?P<wait>\d+) "
+               r"days, censored\): raise rollout\.(?P=name) above (?P<cap>\d+)")),
+    ("service_limit", (rf"(?P<stage>\w+) of (?P<cls>\w+) applications takes a median (?P<days>{_NUMBER}) working days, "
+                      rf"above the State Grid service limit of (?P<limit>{_NUMBER}): (?:raise rollout\.(?P<resource>\w+)"
+                      r"|(?P<shorten>shorten the stage))(?P<pipeline>(?: or set rollout\.max_sites_in_pipeline)?)")),
+)
+_CAUSES: tuple[tuple[str, str], ...] = (
+    ("time", rf"time: (?P<kwp>{_NUMBER}) kWp still in progress at the horizon"),
+    ("budget", (rf"budget: (?P<committed>{_NUMBER}) of (?P<total>{_NUMBER}) committed, too little left for the "
+               rf"cheapest site not released \((?P<next>{_NUMBER})\)")),
+    ("strategy", (rf"strategy: it released every site of its order; (?P<n>{_NUMBER}) eligible sites \((?P<kwp>"
+                 rf"{_NUMBER}) kWp\) were left out of the order(?P<hosting>.*)")),
+    ("sites", rf"sites: every eligible site was released \((?P<kwp>{_NUMBER}) kWp\)(?P<hosting>.*)"),
+    ("window", rf"build window: it closed with (?P<n>{_NUMBER}) sites \((?P<kwp>{_NUMBER}) kWp\) not released .*"),
+)
+
+
+def warning_text(text: str, lang: str = "en") -> str:
+    """A warning of ``summary["warnings"]`` in ``lang`` (as written in English, or when no pattern reads it)."""
+    import re
+
+    if check_lang(lang) == "en":
+        return text
+    for kind, pattern in WARNING_PATTERNS:
+        m = re.fullmatch(pattern, text)
+        if m:
+            return _warning_part(kind, m.groupdict(), lang, re)
+    return text
+
+
+def _warning_part(kind: str, g: dict, lang: str, re) -> str:
+    if kind == "shortfall":
+        who = label("warntext.track", lang, track=track_label(g["track"], lang)) if g["track"] else \
+            label("warntext.programme", lang)
+        cause = next((_cause(k, m.groupdict(), lang) for k, p in _CAUSES if (m := re.fullmatch(p, g["cause"]))),
+                     g["cause"])
+        return label("warntext.shortfall", lang, who=who, built=g["built"], target=g["target"], pct=g["pct"],
+                     cause=cause)
+    if kind in ("busy", "queued"):
+        period = label("warntext.period_horizon" if g.get("period") == "the horizon" else "warntext.period_window",
+                       lang)
+        return label(f"warntext.{kind}", lang, resource=label(f"resource.{g['name']}", lang), period=period,
+                     pacing=label("warntext.pacing", lang) if g.get("pacing") else "",
+                     **{k: v for k, v in g.items() if k not in ("period", "pacing")})
+    relief = label("warntext.raise", lang, name=g["resource"]) if g["resource"] else label("warntext.shorten", lang)
+    if g["pipeline"]:
+        relief += label("warntext.or_pipeline", lang)
+    return label("warntext.service_limit", lang, stage=label(f"stage.{g['stage']}", lang),
+                 cls=label(f"site_type.{g['cls']}", lang, default=g["cls"]), days=g["days"],
+                 limit=g["limit"], relief=relief)
+
+
+def _cause(kind: str, g: dict, lang: str) -> str:
+    import re
+
+    hosting = g.pop("hosting", "") or ""
+    m = re.fullmatch(r"; (?P<kwp>[\d,.]+) kWp dropped for lack of hosting capacity", hosting)
+    extra = label("warntext.hosting", lang, kwp=m["kwp"]) if m else hosting
+    return label(f"warntext.{kind}", lang, hosting=extra, **g)

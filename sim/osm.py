@@ -34,7 +34,7 @@ import yaml
 from pyproj import CRS
 
 from ._config import SITE_TYPES, TABLES
-from ._io import atomic_write, remove_temporaries
+from ._io import atomic_write, gdal_write, new_files
 from .errors import InputError
 from .sites import utm_epsg
 
@@ -325,9 +325,9 @@ def import_osm(extract: str | Path, out_dir: str | Path, tags_file: str | Path |
     if target.exists():  # it may hold layers the user added (transformers): never replace it
         raise InputError("the output GeoPackage already exists", file=target, field="--out",
                          allowed="a folder without sites.gpkg (pvsim import-osm never replaces one: move or delete it)")
-    out.mkdir(parents=True, exist_ok=True)
-    remove_temporaries(out, target.name)  # leftovers of a killed import into the same folder
-    # a temporary file beside the target (it keeps the .gpkg suffix GDAL wants), renamed into place when complete
-    atomic_write(target, lambda tmp: sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio"))
+    # locked, leftovers of a killed import removed, the name checked again under the lock; a temporary file beside
+    # the target (it keeps the .gpkg suffix GDAL wants), renamed into place when complete
+    with new_files(out, [target.name], field="--out", allowed="a folder without sites.gpkg"), gdal_write(target):
+        atomic_write(target, lambda tmp: sites.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio"))
     report.out = target
     return report

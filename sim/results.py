@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import TABLES
-from ._io import atomic_folder, check_out_folder, is_pvsim_folder, verify_folder
+from ._io import atomic_folder, check_out_folder, gdal_write, is_pvsim_folder, verify_folder
 from .errors import InputError
 
 #: Files every run folder has; ``stage_durations.csv`` and ``transformers.csv`` are written when the run has them.
@@ -332,17 +332,21 @@ def write_gpkg(sites: gpd.GeoDataFrame, path: Path, layer: str = GPKG_LAYER) -> 
     table = sites.copy()
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
     try:
-        table.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:  # GDAL's "disk full", ...
-        raise OSError(f"GDAL could not write {path.name}: {str(exc).splitlines()[0][:200]}") from exc
+        with gdal_write(path):  # GDAL's "disk full", ...: one OSError
+            table.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
+MAP_LAYERS = ("boundary", "townships", "seats", "transformers")
+"""The map layers ``layers.gpkg`` keeps one to one (besides the exclusions)."""
+
+
 def write_layers(layers: dict, path: Path) -> None:
     """The map layers of :func:`sim.sites.map_layers` as ``layers.gpkg`` (in WGS 84): ``boundary``,
-    ``townships`` and one ``exclusions`` layer whose ``reason`` column keeps each exclusion's name, in order."""
-    for key in ("boundary", "townships"):
+    ``townships``, ``seats``, ``transformers`` and one ``exclusions`` layer whose ``reason`` column keeps each
+    exclusion's name, in order."""
+    for key in MAP_LAYERS:
         if layers.get(key) is not None and len(layers[key]):
             write_gpkg(layers[key].to_crs(4326), path, layer=key)
     parts = [gpd.GeoDataFrame({"reason": [reason] * len(g)}, geometry=g.geometry.to_crs(4326).values, crs=4326)
@@ -356,7 +360,7 @@ def read_layers(path: Path) -> dict:
     import pyogrio
 
     names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    out: dict = {k: gpd.read_file(path, layer=k, engine="pyogrio") for k in ("boundary", "townships") if k in names}
+    out: dict = {k: gpd.read_file(path, layer=k, engine="pyogrio") for k in MAP_LAYERS if k in names}
     exclusions = gpd.read_file(path, layer="exclusions", engine="pyogrio") if "exclusions" in names else None
     out["exclusions"] = [] if exclusions is None else [
         (reason, exclusions[exclusions["reason"] == reason].reset_index(drop=True))

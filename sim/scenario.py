@@ -395,16 +395,19 @@ def merge_changes(raw: dict, changes: dict[str, Any], *, field_prefix: str = "")
     return out
 
 
-def parse_assignment(text: str, option: str = "--set") -> tuple[str, Any]:
+def parse_assignment(text: str, option: str = "--set", surprises: dict[str, str] | None = None) -> tuple[str, Any]:
     """``"rollout.crews=12"`` -> ``("rollout.crews", 12)``: the value is read as YAML (numbers, true/false, null,
-    lists ``[a, b]``), as in the scenario file."""
+    lists ``[a, b]``), as in the scenario file. ``surprises``: filled with dotted key -> text where YAML 1.1 read a
+    plain scalar as a boolean (``NO``), for the "quote it" hint of :func:`sim._yaml.quote_hint`."""
     key, sep, value = str(text).partition("=")
     key = key.strip()
     if not sep or not key:
         raise InputError("expected KEY=VALUE", field=option, value=text, allowed="e.g. rollout.crews=12")
-    parsed = load_yaml(value, field=f"{option} {key}")[0] if value.strip() else None
     if value.strip() == "":
         raise InputError("no value given", field=f"{option} {key}", value=text, allowed="KEY=VALUE")
+    parsed, found = load_yaml(value, field=f"{option} {key}")
+    if surprises is not None:
+        surprises.update({".".join(p for p in (key, path) if p): text for path, text in found.items()})
     return key, parsed
 
 

@@ -272,11 +272,33 @@ def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None
 #: Context layers of a county map, looked up by these names in the sites file (the demo county has them).
 BOUNDARY_LAYER = "county_boundary"
 TOWNSHIPS_LAYER = "townships"
+SEATS_LAYER = "villages"
+"""A point layer of the sites file whose rows with ``is_township_seat`` true are the township seats (``township``:
+the township's name), as the demo county holds; the township map labels each township at its seat."""
+
+
+def _seats(villages: gpd.GeoDataFrame) -> dict:
+    """``{"seats": points with a ``township`` column}`` from a villages layer that marks its township seats."""
+    if not {"is_township_seat", "township"} <= set(villages.columns) or villages.crs is None:
+        return {}
+    seats = villages[villages["is_township_seat"].astype(bool) & villages.geom_type.eq("Point")]
+    return {"seats": seats[["township", "geometry"]].reset_index(drop=True)} if len(seats) else {}
+
+
+def _transformer_points(scenario: Scenario) -> gpd.GeoDataFrame:
+    """Each transformer at its own position (``transformer_id`` and a point), from the scenario's grid data."""
+    source = inputs.source_for(scenario, "transformers")
+    table = gridmod.check_transformers(inputs.read_input(source), source.file)
+    points = table[["transformer_id", "geometry"]].copy()
+    points["transformer_id"] = points["transformer_id"].astype(str)
+    return points.set_geometry(points.geometry.representative_point()).reset_index(drop=True)
 
 
 def map_layers(scenario: Scenario) -> dict:
     """The county's context layers for maps, read from the scenario's files: ``boundary`` and ``townships`` (from
-    the sites file, where it has layers of those names) and ``exclusions`` (a list of ``(reason, GeoDataFrame)``,
+    the sites file, where it has layers of those names), ``seats`` (the township seats of its :data:`SEATS_LAYER`,
+    where it marks them), ``transformers`` (each transformer's position and id, from the grid data) and
+    ``exclusions`` (a list of ``(reason, GeoDataFrame)``,
     each layer as the scenario names it, buffered by its ``buffer_m`` in the local UTM zone). Layers that are
     missing are left out; an unreadable file raises :class:`InputError`."""
     sites_file = scenario.resolve(scenario.data.sites_file)
@@ -288,6 +310,10 @@ def map_layers(scenario: Scenario) -> dict:
     for key, name in (("boundary", BOUNDARY_LAYER), ("townships", TOWNSHIPS_LAYER)):
         if name in names:
             out[key] = inputs.read_layer(sites_file, name, what=name, field=name, file_field="data.sites_file")
+    if SEATS_LAYER in names:
+        out.update(_seats(inputs.read_layer(sites_file, SEATS_LAYER, what=SEATS_LAYER, field=SEATS_LAYER,
+                                            file_field="data.sites_file")))
+    out["transformers"] = _transformer_points(scenario)
     exclusions = []
     for i, exc in enumerate(scenario.data.exclusions):
         file = scenario.resolve(exc.file) if exc.file is not None else sites_file

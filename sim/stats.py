@@ -92,10 +92,17 @@ def paired_differences(runs: pd.DataFrame, strategies: Sequence[str], baseline: 
 
 def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     """Per strategy and year: mean and 95 % CI over replications of capacity online [MWp] and cumulative net CO2
-    avoided [kt]. ``annual`` holds every run's annual.csv with ``strategy`` and ``replication`` columns."""
+    avoided [kt]. ``annual`` holds every run's annual.csv with ``strategy`` and ``replication`` columns (and,
+    optionally, ``capacity_eligible_kwp``: the county's eligible capacity, which no run can exceed).
+
+    The interval is clipped to what is possible: capacity online between 0 and the eligible capacity, cumulative CO2
+    not below 0 (a t interval of a few replications can reach past either)."""
     frame = annual.sort_values(["strategy", "replication", "year"]).copy()
     frame["capacity_online_mwp"] = frame["capacity_online_kwp"] / 1000.0
     frame["co2_avoided_cumulative_kt"] = frame.groupby(["strategy", "replication"])["co2_avoided_t"].cumsum() / 1e3
+    eligible = (frame["capacity_eligible_kwp"].max() / 1000.0 if "capacity_eligible_kwp" in frame
+                and frame["capacity_eligible_kwp"].notna().any() else math.inf)
+    upper = {"capacity_online_mwp": eligible, "co2_avoided_cumulative_kt": math.inf}
     rows = []
     for name in strategies:
         sub = frame[frame["strategy"] == name]
@@ -103,6 +110,7 @@ def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFram
             year = int(group["year"].iloc[0])
             for var in ("capacity_online_mwp", "co2_avoided_cumulative_kt"):
                 n, mean, low, high = mean_ci95(group[var].to_numpy(float))
+                low, high = (min(max(v, 0.0), upper[var]) if math.isfinite(v) else v for v in (low, high))
                 rows.append({"strategy": name, "year": year, "variable": var, "n": n, "mean": mean,
                              "ci95_low": low, "ci95_high": high})
     return pd.DataFrame(rows, columns=["strategy", "year", "variable", "n", "mean", "ci95_low", "ci95_high"])

@@ -60,8 +60,9 @@ class Sweep:
     """The scenario's ``economics.currency``, which labels the money metrics."""
 
 
-def parse_param(text: str) -> tuple[str, list]:
-    """``"rollout.crews=4,8,12"`` -> ``("rollout.crews", [4, 8, 12])`` (each value read as YAML)."""
+def parse_param(text: str, surprises: dict[str, str] | None = None) -> tuple[str, list]:
+    """``"rollout.crews=4,8,12"`` -> ``("rollout.crews", [4, 8, 12])`` (each value read as YAML; ``surprises`` as in
+    :func:`sim.scenario.parse_assignment`)."""
     key, sep, values = str(text).partition("=")
     key = key.strip()
     if not sep or not key:
@@ -70,9 +71,9 @@ def parse_param(text: str) -> tuple[str, list]:
     if not items:
         raise InputError("empty list of values", field=f"--param {key}", value=text,
                          allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12")
-    from ._yaml import load_yaml
+    from .scenario import parse_assignment
 
-    return key, [load_yaml(v, field=f"--param {key}")[0] for v in items]
+    return key, [parse_assignment(f"{key}={v}", "--param", surprises)[1] for v in items]
 
 
 def _label(changes: dict[str, Any]) -> str:
@@ -298,6 +299,7 @@ def print_sweep(result: Sweep, file=None) -> None:
                 mark = "*" if d["excludes_zero"] else " "
                 cells.append(stats.mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
             rows.append(cells)
-        print(f"  difference to {base} (paired by replication seed; * = CI excludes 0)", file=file)
+        print(f"  difference to {base} (paired by replication seed; "
+              f"{'one replication' if result.replications == 1 else '* = CI excludes 0'})", file=file)
         for text in experiment.format_table(header, rows):
             print("  " + text, file=file)

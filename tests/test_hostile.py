@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import fcntl
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -75,11 +76,83 @@ def test_report_out_a_folder_or_a_missing_parent_is_one_line(run_folder, tmp_pat
     assert not (tmp_path / "no").exists()
 
 
+def _quick_report(monkeypatch):
+    """``pvsim report`` without drawing: the page written is a stub of pvsim's opening (the figures take seconds)."""
+    from sim import report
+
+    def write(folder, *, lang, scenario, out):
+        path = Path(out) if out else folder / report.report_name(lang)
+        path.write_text(f'<!DOCTYPE html>\n<html lang="{lang}" data-report="ready"></html>\n', encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(report, "_write_one", write)
+
+
+def test_report_takes_the_folders_lock_and_is_listed_in_its_manifest(run_folder, tmp_path, monkeypatch, capsys):
+    _quick_report(monkeypatch)
+    with open(run_folder / ".pvsim-lock", "w") as held:  # a pvsim writing the folder
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _one_line(capsys, main(["report", str(run_folder)]), "another pvsim is writing here", "FOLDER")
+    assert not (run_folder / "report.html").exists()
+    assert main(["report", str(run_folder)]) == 0 and main(["report", str(run_folder), "--lang", "zh"]) == 0
+    assert main(["report", str(run_folder), "-o", str(tmp_path / "elsewhere.html")]) == 0
+    doc = json.loads((run_folder / "pvsim-manifest.json").read_text())
+    assert set(doc["reports"]) == {"report.html", "report.zh.html"}  # not the one written elsewhere
+    assert doc["reports"]["report.zh.html"] == hashlib.sha256((run_folder / "report.zh.html").read_bytes()).hexdigest()
+    assert read_run(run_folder).summary  # a report is pvsim's file, not an output a reader requires
+    (run_folder / "report.html").unlink()
+    assert read_run(run_folder).summary
+
+
+def test_a_rerun_removes_the_reports_of_the_old_outputs(run_folder, tiny_run, monkeypatch):
+    _quick_report(monkeypatch)
+    assert main(["report", str(run_folder)]) == 0
+    tiny_run[1].write(run_folder)  # new outputs: the old report no longer describes them
+    assert not (run_folder / "report.html").exists()
+    assert "reports" not in json.loads((run_folder / "pvsim-manifest.json").read_text())
+
+
+def test_a_pdf_of_someone_elses_is_never_replaced(run_folder, monkeypatch, capsys):
+    _quick_report(monkeypatch)
+    (run_folder / "report.pdf").write_bytes(b"%PDF-1.4 my own")
+    _one_line(capsys, main(["report", str(run_folder), "--pdf"]), "report.pdf", "never replaces")
+    assert (run_folder / "report.pdf").read_bytes() == b"%PDF-1.4 my own"
+
+
+def test_a_zh_report_of_someone_elses_is_never_replaced(run_folder, monkeypatch, capsys):
+    _quick_report(monkeypatch)
+    (run_folder / "report.zh.html").write_text("我的报告")
+    _one_line(capsys, main(["report", str(run_folder), "--lang", "zh"]), "report.zh.html", "never replaces")
+    assert (run_folder / "report.zh.html").read_text() == "我的报告"
+
+
 def test_demo_data_never_replaces_an_existing_geopackage(tmp_path, capsys):
     target = tmp_path / "mine.gpkg"
     target.write_bytes(b"SQLite format 3\x00 with the user's own layers")
     _one_line(capsys, main(["demo-data", str(target), "--sites", "30"]), "mine.gpkg", "OUT.gpkg")
     assert target.read_bytes() == b"SQLite format 3\x00 with the user's own layers"
+
+
+OSM_EXTRACT = Path(__file__).resolve().parent / "data" / "osm" / "kirchberg_village.osm"
+
+
+@pytest.mark.parametrize("argv, target", [
+    (["demo-data", "{d}/county.gpkg", "--sites", "20"], "county.gpkg"),
+    (["import-osm", str(OSM_EXTRACT), "--out", "{d}"], "sites.gpkg"),
+    (["template", "{d}"], "scenario.yaml"),
+])
+def test_demo_data_import_osm_and_template_stop_while_another_pvsim_writes(tmp_path, capsys, argv, target):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / f".pvsim-tmp-{target}-dead{Path(target).suffix}").write_text("killed")  # a killed writer's leftover
+    args = [a.format(d=folder) for a in argv]
+    with open(folder / ".pvsim-lock", "w") as held:  # another pvsim writes into the folder
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _one_line(capsys, main(args), "another pvsim is writing here", str(folder))
+    assert not (folder / target).exists()
+    assert main(args) == 0 and (folder / target).is_file()
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # leftovers and lock gone
+    _one_line(capsys, main(args), target)  # and a second time the file is there: refused, never replaced
 
 
 def test_demo_data_killed_midway_leaves_nothing_half_written(tmp_path, monkeypatch):
@@ -287,6 +360,79 @@ def test_a_read_only_place_is_one_line_before_any_work(scenario_file, tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
+def _can_mount() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False).returncode == 0
+
+
+MOUNTS = pytest.mark.skipif(not _can_mount(), reason="no user namespaces here (unshare -rm) to mount a small tmpfs")
+
+
+_IN_THE_MOUNT = """
+import contextlib, io, json, os, sys
+from sim.cli import main
+out = []
+for argv in json.loads(sys.argv[2]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(argv)
+    out.append([rc, err.getvalue(), sorted(os.listdir(sys.argv[1]))])
+print(json.dumps(out))
+"""
+
+
+def _on_a_small_tmpfs(tmp_path: Path, options: str, *commands: list[str]) -> list[tuple[int, str, list[str]]]:
+    """The pvsim commands ``commands`` run on a real file system: ``tmp_path/mnt`` is a tmpfs mounted with
+    ``options`` (``size=64k``: a disk that fills up; ``ro``: read-only) in a private mount namespace (``unshare -rm``:
+    no root needed, and no mode bits, which root ignores). ``{mnt}`` in an argument is the mount point. Returns the
+    exit status, stderr and the names on the file system after each."""
+    import shlex
+    import subprocess
+    import sys
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    argvs = json.dumps([[a.format(mnt=mnt) for a in argv] for argv in commands])
+    script = (f"mount -t tmpfs -o {options} tmpfs {shlex.quote(str(mnt))} || exit 99\n"
+              + shlex.join([sys.executable, "-c", _IN_THE_MOUNT, str(mnt), argvs]))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [tuple(r) for r in json.loads(done.stdout.splitlines()[-1])]
+
+
+def _refused_in_one_line(rc: int, err: str, *words: str) -> None:
+    lines = [ln for ln in err.splitlines() if ln.startswith("pvsim: error: ")]
+    assert rc == 2 and len(lines) == 1 and "Traceback" not in err, (rc, err)
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+@MOUNTS
+def test_a_real_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    """A 64 KiB tmpfs: the GeoPackages do not fit (GDAL's error is not an OSError); nothing is left behind."""
+    for rc, err, left in _on_a_small_tmpfs(tmp_path, "size=64k", ["demo-data", "{mnt}/c.gpkg", "--sites", "20"],
+                                           ["template", "{mnt}/county"]):
+        _refused_in_one_line(rc, err, "GDAL could not write")
+        assert left == [], left  # no half-written file, no temporary, no lock, no folder
+
+
+@MOUNTS
+def test_a_real_read_only_file_system_is_one_line(tmp_path, scenario_file):
+    results_ = _on_a_small_tmpfs(tmp_path, "ro,size=64k", ["run", str(scenario_file), "-o", "{mnt}/run", "-q"],
+                                 ["template", "{mnt}/county"], ["demo-data", "{mnt}/c.gpkg", "--sites", "20"],
+                                 ["compare", str(scenario_file), "-o", "{mnt}/cmp", "-q"])
+    for rc, err, left in results_:
+        _refused_in_one_line(rc, err, str(tmp_path / "mnt"))
+        assert "Read-only file system" in err or "not writable" in err, err
+        assert left == []
+
+
 def test_a_file_used_as_a_folder_and_an_overlong_name_are_one_line(scenario_file, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     _one_line(capsys, main(["run", str(scenario_file), "-o", str(tmp_path / "file" / "run"), "-q"]), "--out")
@@ -394,6 +540,9 @@ def test_hostile_yaml_is_one_line(tmp_path, capsys, text, words):
 @pytest.mark.parametrize("args, words", [
     (["--set", "start_date=2026-02-30"], ["--set start_date", "impossible date"]),
     (["--set", "rollout.crews=" + "[" * 5000 + "]" * 5000], ["--set rollout.crews", "nested deeper"]),
+    (["--set", "name=NO"], ["--set name", "quote it ('NO')"]),
+    (["--set", "carbon={region: off}"], ["--set carbon.region", "quote it ('off')"]),
+    (["--set", "seed=12:15"], ["--set seed", "base-60", "quote it ('12:15')"]),
 ])
 def test_hostile_set_values_are_one_line(scenario_file, tmp_path, capsys, args, words):
     _one_line(capsys, main(["run", str(scenario_file), "-o", str(tmp_path / "r"), "-q", *args]), *words)
@@ -403,6 +552,9 @@ def test_hostile_set_values_are_one_line(scenario_file, tmp_path, capsys, args, 
 def test_hostile_param_values_are_one_line(scenario_file, tmp_path, capsys):
     rc = main(["sweep", str(scenario_file), "--param", "start_date=2026-02-28,2026-02-30", "-o", str(tmp_path / "s")])
     _one_line(capsys, rc, "--param start_date", "impossible date")
+    assert not (tmp_path / "s").exists()
+    rc = main(["sweep", str(scenario_file), "--param", "carbon.region=North,Off", "-o", str(tmp_path / "s")])
+    _one_line(capsys, rc, "--param carbon.region", "quote it ('Off')")
     assert not (tmp_path / "s").exists()
 
 
@@ -497,7 +649,7 @@ def test_no_dask_worker_left_is_one_line(scenario_file):
 def test_a_worker_ignores_ctrl_c_after_setup():
     import signal
 
-    from sim.experiment import ignore_sigint
+    from sim._workers import ignore_sigint
 
     before = signal.getsignal(signal.SIGINT)
     try:
@@ -505,6 +657,67 @@ def test_a_worker_ignores_ctrl_c_after_setup():
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def _sleep_ignoring_signals() -> None:
+    import signal
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(600)
+
+
+def test_no_child_process_outlives_the_cluster():
+    """A worker process that ignores SIGINT and SIGTERM (as a nanny-restarted worker was seen to) is killed when the
+    cluster is closed."""
+    import multiprocessing
+
+    from sim.experiment import stop_children
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    stubborn = multiprocessing.get_context("spawn").Process(target=_sleep_ignoring_signals)
+    stubborn.start()
+    assert stop_children(before, grace_s=0.5) == [stubborn.pid]
+    assert not stubborn.is_alive()
+
+
+def _group_members(pgid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_real_compare_is_one_line_and_no_dask_process_outlives_it(scenario_file, tmp_path):
+    """``pvsim compare -w 2`` in its own process group gets a Ctrl-C (SIGINT to the whole group, as a terminal sends
+    it) once its first run is finished: one line naming what was kept, exit 130, and no process of the group left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "cmp"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    p = subprocess.Popen([sys.executable, "-m", "sim", "compare", str(scenario_file), "-s", "max_yield,grid_headroom",
+                          "-r", "6", "-w", "2", "-o", str(out), "-q"], env=env, start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(out.glob("runs/*/rep*/pvsim-manifest.json")) and time.monotonic() < deadline:
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert p.returncode == 130 and len(lines) == 1 and "finished run(s) kept in" in lines[0], err[-3000:]
+    time.sleep(1.0)
+    assert _group_members(p.pid) == [], "a Dask process outlived pvsim compare"
 
 
 @pytest.mark.slow
@@ -576,7 +789,7 @@ def test_template_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkey
 
     monkeypatch.setattr(inputs, "atomic_write", full_on_the_third)
     _one_line(capsys, main(["template", str(tmp_path / "county")]), "No space left on device", "scenario.yaml")
-    assert list((tmp_path / "county").iterdir()) == []
+    assert not (tmp_path / "county").exists()  # the folder it made is removed again: nothing half-written
 
 
 def test_a_fifo_as_scenario_is_refused_without_reading_it(tmp_path, capsys):

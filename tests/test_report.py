@@ -529,9 +529,27 @@ def test_sweep_report(sweep_folder, capsys):
     assert label("label.lower_better") in paired and label("label.higher_better") in paired
     assert label("label.verdict_first_variant") in paired
     assert any(label(k) in paired for k in ("label.better", "label.worse", "label.no_difference"))
-    figures = text[text.index('id="strategy-0-figures"'):]
+    figures = text[text.index('id="strategy-0-figures"'):text.index('id="tracks"')]
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', figures)) == 3  # bars, paired, bands
+    tracks = text[text.index('id="tracks"'):]  # pilot coverage per variant, as in the comparison report
+    for variant in ("rollout.crews=1", "rollout.crews=8"):
+        assert f"{label('label.variant')}: {variant}" in tracks
+    assert label("pilot.rural_home") in tracks and re.search(r"\(\d / 2\)", tracks)
     assert not re.search(r"https?://|src=\"(?!data:)", text)  # self-contained
+
+
+@pytest.mark.parametrize("key", ["report.metrics_figure", "caption.paired", "caption.bands", "caption.bars",
+                                 "caption.paired_figure", "caption.variants", "caption.sweep_paired",
+                                 "caption.sweep_bars", "caption.sweep_paired_figure", "caption.sweep_bands"])
+def test_with_one_replication_no_caption_speaks_of_a_confidence_interval(key):
+    from sim.labels import by_replications
+
+    for lang in ("en", "zh"):
+        many, one = by_replications(key, 5, lang, baseline="b", base="b", n=5), by_replications(key, 1, lang,
+                                                                                                baseline="b", base="b",
+                                                                                                n=1)
+        assert many == label(key, lang, baseline="b", base="b", n=5) if "{" in label(key) else many == label(key, lang)
+        assert "95" not in one and "confidence interval excludes" not in one and "置信区间不含" not in one, one
 
 
 def test_unfinished_sweep_report_names_what_is_missing(tmp_path, capsys):
@@ -649,8 +667,8 @@ def test_transformer_loading_is_against_the_limit_after_upgrades():
 
     points = gpd.GeoDataFrame({"transformer_id": ["a", "b", "c"]},
                               geometry=gpd.points_from_xy([113.60, 113.62, 113.64], [34.70, 34.71, 34.72]), crs=4326)
-    ax = plotting.transformer_map(table, points).axes[0]
-    legend = ax.get_legend()
+    fig = plotting.transformer_map(table, points)
+    legend = fig.legends[0]  # a figure legend, beside the map (constrained layout keeps it whole)
     assert "after upgrades" in legend.get_title().get_text()
     assert [t.get_text() for t in legend.get_texts()] == ["< 25 % (1)", "25-75 % (1)", "75-100 % (1)", "> 100 % (0)"]
 
@@ -778,3 +796,93 @@ def test_timeline_labels_stay_above_the_data_and_show_the_targets(run_folder):
     assert marks and all(t.get_position()[1] > top for t in marks)  # milestone labels never cover the data
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert label("label.target_of", name=label("label.programme"), value="50.0 MWp") in legend
+
+
+@pytest.mark.parametrize("english, chinese", [
+    ("track rooftop_pilot built 9.5 of its 60.0 MWp target (16 %): held back by sites: every eligible site was "
+     "released (14,546 kWp); 626 kWp dropped for lack of hosting capacity",
+     "屋顶试点板块建成9.5兆瓦，目标60.0兆瓦（16%）；制约因素：站点——全部可建站点均已释放（14,546千瓦）；626千瓦因电网承载力不足而放弃"),
+    ("crews are 95 % busy over the build window (mean wait 12 days): raise rollout.crews above 4 or a lower "
+     "rollout.max_sites_in_pipeline",
+     "施工队在建设期内繁忙95%（平均等待12天）：应将rollout.crews提高到4以上，或降低rollout.max_sites_in_pipeline"),
+    ("a warning of a kind no pattern reads", "a warning of a kind no pattern reads"),
+])
+def test_rollout_warnings_are_translated_in_the_chinese_report(english, chinese):
+    from sim.labels import warning_text
+
+    assert warning_text(english, "zh") == chinese and warning_text(english, "en") == english
+
+
+def test_township_labels_sit_at_the_seat_where_the_data_gives_one():
+    """Two square townships (UTM 50N, 10 km): A has its seat in its south-west corner, B none. A's name is written at
+    its seat, B's inside its polygon."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from sim.plotting import township_map
+
+    crs = "EPSG:32650"
+    towns = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[box(400_000, 4_470_000, 410_000, 4_480_000),
+                                                             box(410_000, 4_470_000, 420_000, 4_480_000)], crs=crs)
+    seats = gpd.GeoDataFrame({"township": ["A"]}, geometry=[Point(401_000, 4_471_000)], crs=crs).to_crs(4326)
+    sites = gpd.GeoDataFrame({"township": ["A"], "capacity_kwp": [1000.0], "status": ["operating"]},
+                             geometry=[Point(405_000, 4_475_000)], crs=crs)
+    fig = township_map(sites, towns, seats=seats)
+    where = {t.get_text().split("\n")[0]: t.get_position() for t in fig.axes[0].texts}
+    assert where["A"] == pytest.approx((401_000, 4_471_000), abs=1.0)  # metres of the local UTM zone
+    assert 410_000 < where["B"][0] < 420_000 and 4_470_000 < where["B"][1] < 4_480_000
+
+
+def test_the_grid_map_draws_each_transformer_at_its_own_position(tiny_county):
+    """The run folder keeps each transformer's position (layers.gpkg ``transformers``) as the grid file gives it."""
+    import geopandas as gpd
+
+    from sim.sites import map_layers
+
+    layers = map_layers(sim.load_scenario(write_scenario(tiny_county.parent, scenario_dict(tiny_county))))
+    given = gpd.read_file(tiny_county, layer="transformers").set_index("transformer_id")
+    given = given.to_crs(32650)
+    kept = layers["transformers"].set_index("transformer_id").to_crs(32650)
+    assert len(kept) == len(given) and kept.geometry.distance(given.geometry.reindex(kept.index)).max() < 0.01
+    assert "seats" in layers and set(layers["seats"]["township"]) <= set(layers["townships"]["name"])
+
+
+def _dom_text(page: Path, tmp_path: Path) -> str:
+    """The text of ``page`` as the headless browser rendered it (its DOM after the inline script ran), images out."""
+    p = _chromium(tmp_path, "--window-size=1280,2000", "--dump-dom", page.resolve().as_uri())
+    assert 'data-report="ready"' in p.stdout and not _js_errors(p.stderr), p.stderr[-2000:]
+    return re.sub(r'src="data:image/png;base64,[^"]*"', "", p.stdout).replace("&amp;", "&")
+
+
+@pytest.mark.slow
+@BROWSER
+def test_the_done_when_of_issue_21_in_the_browser(tiny_county, run_folder, tmp_path, cache_dir, monkeypatch, capsys):
+    """Rendered in headless Chromium: a copied run folder's report states the programme as run; a EUR run shows no
+    CNY; the Chinese report is its own file with the official units; the print stylesheet is in the page."""
+    # a copy of a run made with --set, without the scenario file or the data
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(tiny_county, data / "county.gpkg")
+    monkeypatch.setenv("PVSIM_CACHE_DIR", str(cache_dir))
+    scenario = write_scenario(tmp_path, in_euros(scenario_dict(data / "county.gpkg", horizon_years=6)))
+    assert main(["run", str(scenario), "-o", str(tmp_path / "run"), "-q", "--set", "rollout.crews=3"]) == 0
+    copy = tmp_path / "elsewhere" / "run"
+    shutil.copytree(tmp_path / "run", copy)
+    shutil.rmtree(data)
+    scenario.unlink()
+    capsys.readouterr()
+    assert main(["report", str(copy)]) == 0 and main(["report", str(copy), "--lang", "zh"]) == 0
+    english, chinese = _dom_text(copy / REPORT_NAME, tmp_path), _dom_text(copy / "report.zh.html", tmp_path)
+    programme = english[english.index('id="programme"'):english.index('id="assumptions"')]
+    assert f"{label('resource.crews')} 3," in programme and "rollout.crews = 3" in programme
+    assert label("report.no_scenario") not in english
+    assert "EUR" in english and "CNY" not in english  # the EUR run, in the browser
+    assert "欧元" in chinese and "CNY" not in chinese and not re.search(r"(?<!欧)元", chinese)
+    assert '<html lang="zh-CN"' in chinese and "万" in chinese and "千瓦时" in chinese
+    for page in (english, chinese):
+        assert "@page{size:A4" in page and "@media print" in page and "break-inside:avoid" in page
+    # the CNY run's Chinese report in the official units, beside its English one
+    assert main(["report", str(run_folder), "--lang", "zh"]) == 0
+    zh = _dom_text(run_folder / "report.zh.html", tmp_path)
+    assert "亿元" in zh or "万元" in zh
+    assert "万吨" in zh and ("万千瓦时" in zh or "亿千瓦时" in zh) and " GWh" not in zh and "million" not in zh

@@ -68,8 +68,18 @@ def test_annual_bands_by_hand():
     assert (cap["n"], cap["mean"]) == (2, 2.0)
     co2 = bands.loc[(2027, "co2_avoided_cumulative_kt")]
     half = scipy_stats.t.ppf(0.975, 1) * math.sqrt(8.0) / math.sqrt(2)
-    assert [co2["mean"], co2["ci95_low"]] == pytest.approx([5.0, 5.0 - half])
+    assert [co2["mean"], co2["ci95_high"]] == pytest.approx([5.0, 5.0 + half])
+    assert co2["ci95_low"] == 0.0  # 5 - 18.0 kt: cumulative CO2 avoided is never negative
     assert mean_ci95([3.0, 7.0])[1:] == pytest.approx((5.0, 5.0 - half, 5.0 + half))
+
+
+def test_annual_bands_never_reach_past_the_eligible_capacity():
+    """1000 and 3000 kWp online of 3500 kWp eligible: mean 2 MWp, t interval 2 ± 12.7 MWp, clipped to 0-3.5 MWp."""
+    annual = pd.DataFrame({"strategy": "s", "replication": [0, 1], "year": 2026,
+                           "capacity_online_kwp": [1000.0, 3000.0], "co2_avoided_t": [1.0, 1.0],
+                           "capacity_eligible_kwp": 3500.0})
+    cap = annual_bands(annual, ["s"]).set_index("variable").loc["capacity_online_mwp"]
+    assert (cap["mean"], cap["ci95_low"], cap["ci95_high"]) == (2.0, 0.0, 3.5)
 
 
 def test_mean_pm_text():

@@ -71,7 +71,7 @@ def _write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, int]:
     The file is written under a temporary name and renamed into place when complete (:func:`sim._io.atomic_write`):
     a killed generator leaves no half-written file, and an existing file at ``path`` stays whole until then (the
     CLI refuses an existing file before any work: it may hold layers the user added)."""
-    from .._io import atomic_write, remove_temporaries
+    from .._io import atomic_write, gdal_write, remove_temporaries
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +80,8 @@ def _write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, int]:
 
     def write(tmp: Path) -> None:
         for name in LAYERS:
-            layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            with gdal_write(path):
+                layers[name].to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
             counts[name] = len(layers[name])
 
     atomic_write(path, write)

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..labels import common_scale, label, quantity, unit
+from ..labels import COLON, common_scale, label, parenthesised, quantity, unit
 from .style import (
     FONT_PT,
     GREY,
@@ -103,14 +103,14 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     ax.set_ylim(0, top * (1.06 + 0.075 * len(ms)))
     for k, (share, d) in enumerate(ms):
         ax.axvline(date2num(d), color="#555555", linestyle="--", linewidth=0.9)
-        ax.text(date2num(d), top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=share[:-1] + ' %')}: "
+        pct = share[:-1] + ("%" if lang == "zh" else " %")
+        ax.text(date2num(d), top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=pct)}{COLON[lang]}"
                 f"{d:%Y-%m} ", va="bottom", ha="right", fontsize=FONT_PT - 0.5, color="#333333",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
     ax.set_xlabel(label("label.date_month_end", lang))
     ax.set_ylabel(f"{label('label.capacity_online', lang)} [{unit(unit_name, lang)}]")
-    ax.set_title(f"{title or label('label.capacity_by_type', lang)} "
-                 f"({label('label.total', lang)} {quantity(float(online_kwp.sum(axis=1).iloc[-1]), 'kWp', lang)})",
-                 loc="left")
+    total_text = f"{label('label.total', lang)} {quantity(float(online_kwp.sum(axis=1).iloc[-1]), 'kWp', lang)}"
+    ax.set_title(f"{title or label('label.capacity_by_type', lang)}{parenthesised(total_text, lang)}", loc="left")
     _auto_thousands(ax)
     _style(ax)
     handles, _names = ax.get_legend_handles_labels()
@@ -192,8 +192,8 @@ def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure
                label=label("label.curtailed", lang), width=0.8)
     ax.set_xlabel(label("label.year", lang))
     ax.set_ylabel(f"{label('label.energy_short', lang)} [{unit(unit_name, lang)}/{unit('year', lang)}]")
-    ax.set_title(f"{label('label.energy_by_year', lang)} ({label('label.total', lang)} "
-                 f"{quantity(float(annual['energy_mwh'].sum()), 'MWh', lang)})", loc="left")
+    total = f"{label('label.total', lang)} {quantity(float(annual['energy_mwh'].sum()), 'MWh', lang)}"
+    ax.set_title(label("label.energy_by_year", lang) + parenthesised(total, lang), loc="left")
     _auto_thousands(ax)
     _year_axis(ax)
     _style(ax, "y")
@@ -235,8 +235,8 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     ax2.yaxis.label.set_size(FONT_PT + 0.5)
     _auto_thousands(ax2)
     ax2.spines["top"].set_visible(False)
-    ax.set_title(f"{label('label.co2_by_year', lang)} ({label('label.ams_id', lang)} {label('label.total', lang)} "
-                 f"{quantity(float(net_t.sum()), 't', lang)})", loc="left")
+    total = f"{label('label.ams_id', lang)} {label('label.total', lang)} {quantity(float(net_t.sum()), 't', lang)}"
+    ax.set_title(label("label.co2_by_year", lang) + parenthesised(total, lang), loc="left")
     ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
               ncols=3)
     return fig
@@ -293,7 +293,7 @@ def resource_utilisation(resources: Mapping[str, Mapping], *, lang: str = "en") 
     right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.55, 1.0)
     d = label("unit.days", lang)
     for yi, m, q in zip(y, mean, p95):
-        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} {d} (p95 {q:,.0f} {d})",
+        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} {d}" + parenthesised(f"{label('label.p95_short', lang)} {q:,.0f} {d}", lang),
                 va="center", fontsize=FONT_PT)
     a2.set_xlim(0, right)
     a2.set_xlabel(f"{label('label.wait_axis', lang)} [{d}]")
@@ -785,8 +785,10 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
                               markeredgecolor="#333333", label=f"{class_label} ({int(sel.sum()):,})"))
     _km_axes(ax, lang)
     ax.set_title(title or label("label.grid_map_title", lang), loc="left")
-    ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title=label("label.grid_map_legend", lang), title_fontsize=FONT_PT)
+    # a figure legend "outside" the axes: the constrained layout makes room for it (an axes legend anchored
+    # outside was cut off with the y tick labels)
+    fig.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="outside right upper",
+               title=label("label.grid_map_legend", lang), title_fontsize=FONT_PT)
     _style(ax, "")
     return fig
 
@@ -804,9 +806,11 @@ def transformer_points_of(sites):
                             crs=local.crs)
 
 
-def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en") -> Figure:
+def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en",
+                 seats=None) -> Figure:
     """Townships shaded by the capacity built in each [MWp] (the sites' ``township`` against the layer's
-    ``name_column``), each labelled with its name at its centre."""
+    ``name_column``), each labelled with its name at its seat (``seats``: points with a ``township`` column, drawn as
+    a dot) or, for a township without one, at a point inside its polygon."""
     fig, ax = _fig_ax(None, 9.5, 7.0)
     built = sites[_built(sites)]
     mwp = built["capacity_kwp"].groupby(built["township"].astype(str)).sum() / 1e3
@@ -816,9 +820,14 @@ def township_map(sites, townships, *, boundary=None, name_column: str = "name", 
                legend_kwds={"label": f"{label('label.capacity', lang)} [{unit('MWp', lang)}]", "shrink": 0.7})
     if boundary is not None:
         boundary.to_crs(towns.crs).boundary.plot(ax=ax, color="#333333", linewidth=1.0)
+    at = {} if seats is None or not len(seats) else dict(zip(seats["township"].astype(str), seats.to_crs(towns.crs).geometry))
     for _, t in towns.iterrows():
-        p = t.geometry.representative_point()
-        ax.text(p.x, p.y, f"{t[name_column]}\n{t['mwp']:,.1f}", ha="center", va="center", fontsize=FONT_PT - 0.5,
+        seat = at.get(str(t[name_column]))
+        p = seat if seat is not None else t.geometry.representative_point()
+        if seat is not None:
+            ax.plot([p.x], [p.y], marker="o", markersize=3.5, color="#222222", zorder=3)
+        ax.text(p.x, p.y, f"{t[name_column]}\n{t['mwp']:,.1f}", ha="center", va="bottom" if seat is not None else
+                "center", fontsize=FONT_PT - 0.5, zorder=4,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8})
     _km_axes(ax, lang)
     ax.set_title(label("label.township_map_title", lang), loc="left")

@@ -45,13 +45,35 @@ def write_sweep_report(folder: str | Path, **kwargs) -> Path:
     return write(folder, **kwargs)
 
 
-def write_any_report(folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:
+def write_any_report(folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None,
+                     pdf: bool = False) -> Path:
     """The report of a sweep folder (:func:`sim.sweeps.is_sweep_folder`), of a comparison folder (it holds
     ``comparison.json``) or of a run folder; returns its path. A sweep is told first: it holds comparison folders
-    below it, not at its top."""
-    from ..sweeps import is_sweep_folder
+    below it, not at its top. ``pdf``: also print it to an A4 PDF beside it (:func:`sim.report.pdf.write_pdf`).
+
+    A report written into the folder is written under the folder's lock (a pvsim writing the folder at the same time
+    stops, or this one does) and listed with its SHA-256 in the folder's manifest (``reports``), as pvsim's file."""
+    import contextlib
+
+    from .._io import folder_lock, record_reports
 
     folder = Path(folder).expanduser()
+    inside = out is None or Path(out).expanduser().resolve().parent == folder.resolve()
+    with folder_lock(folder, field="FOLDER") if inside and folder.is_dir() else contextlib.nullcontext():
+        path = _write_one(folder, lang=lang, scenario=scenario, out=out)
+        written = [path]
+        if pdf:
+            from .pdf import write_pdf
+
+            written.append(write_pdf(path))
+        if inside:
+            record_reports(folder, written)
+    return path
+
+
+def _write_one(folder: Path, *, lang: str, scenario, out: str | Path | None) -> Path:
+    from ..sweeps import is_sweep_folder
+
     if is_sweep_folder(folder):
         return write_sweep_report(folder, lang=lang, scenario=scenario, out=out)
     if is_comparison_folder(folder):

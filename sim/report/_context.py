@@ -18,7 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..labels import in_currency, joined, label, money, quantity, quantity_range, track_label, with_unit
+from ..labels import (
+    COLON,
+    in_currency,
+    joined,
+    label,
+    money,
+    parenthesised,
+    quantity,
+    quantity_range,
+    track_label,
+    with_unit,
+)
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -133,7 +144,7 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
     from ..rollout import total_budget_cny
 
     name = summary.get("strategy") or ""
-    items = [(label("label.strategy", lang), f"{label(f'strategy.{name}', lang, default=name)} ({name})")]
+    items = [(label("label.strategy", lang), label(f"strategy.{name}", lang, default=name) + parenthesised(name, lang))]
     if "overrides" in summary:
         items.append((label("label.overrides", lang), overrides_text(summary.get("overrides") or {}, lang)))
     sc = ctx.scenario
@@ -179,8 +190,9 @@ def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
     if sc is not None:
         from ..carbon import factor_in_year
 
-        factor = (f"{factor_in_year(sc.carbon, sc.start_date.year):.4f} {label('unit.kgCO2/kWh', lang)} "
-                  f"({sc.start_date.year}, {method})")
+        factor = (f"{factor_in_year(sc.carbon, sc.start_date.year):.4f} {label('unit.kgCO2/kWh', lang)}"
+                  + parenthesised(joined([sc.start_date.year, label(f"method.{method}", lang, default=method)], lang),
+                                  lang))
     rows = [[label("label.grid_factor", lang), factor, str(summary.get("emission_factor_source") or "-")]]
     if sc is None:
         return rows
@@ -236,7 +248,8 @@ def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
                                                  first=f"{op.degradation_first_year_percent:g} %",
                                                  later=f"{op.degradation_percent_per_year:g} %"),
          _degradation_source(sc, lang)],
-        [label("label.weather", lang), joined(summary.get("weather") or [], lang) or "-",
+        [label("label.weather", lang), joined((weather_text(w, lang) for w in summary.get("weather") or []), lang)
+         or "-",
          label("label.source_weather", lang)],
     ]
 
@@ -267,7 +280,16 @@ def price_basis_text(econ, lang: str) -> str:
 def _degradation_source(sc, lang: str) -> str:
     first = source_of(sc, "operation", "degradation_first_year_percent", lang)
     later = source_of(sc, "operation", "degradation_percent_per_year", lang)
-    return later if first == later else f"{later}; {label('label.first_year', lang)}: {first}"
+    return later if first == later else joined([later, label("label.first_year", lang) + COLON[lang] + first], lang,
+                                               parts=True)
+
+
+def weather_text(text: str, lang: str) -> str:
+    """A weather source as the summary records it, in ``lang`` (a synthetic year's recipe; a file's name as is)."""
+    import re
+
+    m = re.fullmatch(r"synthetic\(preset (?P<preset>[\w.-]+), seed=(?P<seed>\d+), year=(?P<year>\d+)\)", str(text))
+    return label("label.weather_synthetic", lang, **m.groupdict()) if m and lang != "en" else str(text)
 
 
 def _paths_text(summary: dict, lang: str) -> str:

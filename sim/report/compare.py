@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..labels import check_lang, label
+from ..labels import by_replications, check_lang, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
@@ -57,7 +57,7 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
     rows = []
     for rank, name in enumerate(ranked, start=1):
         row = comparison.table.loc[name]
-        rows.append([str(rank), f"{_strategy(name, lang)} ({name})", f"{int(row['n'])}",
+        rows.append([str(rank), _strategy(name, lang) + parenthesised(name, lang), f"{int(row['n'])}",
                      *[_cell(row, m, lang) for m in metrics]])
     header = [label("label.rank", lang), label("label.strategy", lang), "n",
               *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics]]
@@ -75,7 +75,9 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 
 
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
-    intro = label("caption.paired", lang, baseline=_strategy(comparison.baseline, lang), n=comparison.replications)
+    intro = by_replications("caption.paired", comparison.replications, lang, baseline=_strategy(comparison.baseline,
+                                                                                                   lang),
+                            n=comparison.replications)
     return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
                                                   metrics, lang, currency=comparison.currency,
                                                   single=comparison.replications == 1)
@@ -97,7 +99,8 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
             if (name, m.name) not in paired.index:
                 continue
             d = paired.loc[(name, m.name)]
-            text, cls = _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
+            # one replication: a single difference, no interval, so no verdict either way
+            text, cls = ("-", "") if single else _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
             rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
                          (f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
                           f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])
@@ -117,15 +120,15 @@ def _figures(comparison, ctx: Context, lang: str) -> list[str]:
     names, n = comparison.strategies, comparison.replications
     parts = [f'<h2 id="trajectories">{h.e(label("report.trajectories", lang))}</h2>',
              h.img(figs.bands_figure(comparison.bands, names, n, lang), label("report.trajectories", lang),
-                   label("caption.bands", lang)),
-             f'<h2 id="metrics">{h.e(label("report.metrics_figure", lang))}</h2>',
+                   by_replications("caption.bands", n, lang)),
+             f'<h2 id="metrics">{h.e(by_replications("report.metrics_figure", n, lang))}</h2>',
              h.img(figs.metric_bars_figure(comparison.table, names, n, lang, comparison.currency),
-                   label("report.metrics_figure", lang),
-                   label("caption.bars", lang))]
+                   by_replications("report.metrics_figure", n, lang),
+                   by_replications("caption.bars", n, lang))]
     if len(names) > 1:
         parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang,
                                                           comparison.currency),
-                           label("report.paired", lang), label("caption.paired_figure", lang)))
+                           label("report.paired", lang), by_replications("caption.paired_figure", n, lang)))
     parts.append(f'<h2 id="maps">{h.e(label("report.build_maps", lang))}</h2>')
     parts += _maps(comparison, ctx, lang)
     return parts

@@ -6,9 +6,10 @@ results per programme track and per pilot category. Used by the comparison and s
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from ..labels import joined, label, quantity, track_label
+from ..labels import COLON, joined, label, quantity, track_label, warning_text
 from . import _html as h
 
 
@@ -42,12 +43,13 @@ def strategy_warnings(name: str, summaries: list[dict], lang: str) -> list[str]:
     for cat, k in categories.items():
         if k:
             out.append(label("warn.pilot", lang, name=label(f"pilot.{cat}", lang), k=k, n=n))
-    texts: dict[str, int] = {}
+    texts: dict[str, list] = {}  # the same warning in every replication, whatever its figures: text, count
     for s in summaries:
         for w in s.get("warnings") or []:
-            texts[w.split(" (")[0]] = texts.get(w.split(" (")[0], 0) + 1
-    out += [label("warn.saturated", lang, text=text, k=k, n=n) for text, k in texts.items()]
-    return [f"{name}: {w}" for w in out]
+            short = warning_text(w, lang).split(" (")[0].split("（")[0]
+            texts.setdefault(re.sub(r"[\d,.]+", "#", short), [short, 0])[1] += 1
+    out += [label("warn.saturated", lang, text=text, k=k, n=n) for text, k in texts.values()]
+    return [f"{name}{COLON[lang]}{w}" for w in out]
 
 
 def comparison_warnings(out_dir: Path, strategies: list[str], replications: int, lang: str,

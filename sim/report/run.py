@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import joined, label, money, quantity, quantity_range, track_label
+from ..labels import COLON, joined, label, money, quantity, quantity_range, track_label, warning_text
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
@@ -119,10 +119,11 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
     90 % busy, requests still queued at the horizon, stages above their service limit; the rule lives in
     :mod:`sim.rollout.observe`), milestones not reached, sites dropped for lack of hosting capacity, curtailment,
     pilot minimums not met."""
-    out = [str(w) for w in summary.get("warnings") or []]
+    out = [warning_text(str(w), lang) for w in summary.get("warnings") or []]
     for share, date in (summary.get("milestones") or {}).items():
         if not date:
-            out.append(label("label.milestone_missed", lang, share=f"{share[:-1]} %", n=summary.get("horizon_years")))
+            out.append(label("label.milestone_missed", lang, share=f"{share[:-1]}{'%' if lang == 'zh' else ' %'}",
+                             n=summary.get("horizon_years")))
     dropped = int((summary.get("sites_by_status") or {}).get("dropped_hosting") or 0)
     if dropped:
         out.append(label("label.dropped", lang, n=f"{dropped:,}"))
@@ -297,7 +298,7 @@ def _track_table(summary: dict, lang: str) -> str:
         return ""
     scales = {col: common_scale([t[col] for t in tracks.values()], base, lang) for col, base in
               (("capex_cny", "CNY"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
-    rows = [[_named(track_label(name, lang), name), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
+    rows = [[_named(track_label(name, lang), name, lang), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
              f"{int(tr['sites_built']):,}",
              quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
              *[_column_value(tr[col], scales[col][0]) for col in scales],
@@ -312,9 +313,12 @@ def _track_table(summary: dict, lang: str) -> str:
     return f"<h3>{h.e(label('label.tracks', lang))}</h3>" + h.table(header, rows, left=2)
 
 
-def _named(text: str, key: str) -> str:
-    """A human name with the scenario's key beside it when they differ: ``rooftop pilot (rooftop_pilot)``."""
-    return text if text == key else f"{text} ({key})"
+def _named(text: str, key: str, lang: str = "en") -> str:
+    """A human name with the scenario's key beside it when they differ: ``rooftop pilot (rooftop_pilot)``,
+    ``屋顶试点（rooftop_pilot）``."""
+    from ..labels import parenthesised
+
+    return text if text == key else text + parenthesised(key, lang)
 
 
 def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
@@ -398,8 +402,11 @@ def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
     if towns is not None and len(towns) and "name" in towns:
         from ..plotting import township_map
 
-        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang),
-                           label("report.townships", lang), label("caption.township_map", lang)))
+        seats = ctx.layers.get("seats")
+        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang,
+                                        seats=seats), label("report.townships", lang),
+                           label("caption.township_map" if seats is not None and len(seats) else
+                                 "caption.township_map_inside", lang)))
     return parts + [h.table(header, rows)]
 
 
@@ -422,10 +429,12 @@ def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
 
     if result.transformers is None or result.transformers.empty or "transformer_id" not in result.sites:
         return []
-    fig = plotting.transformer_map(result.transformers, plotting.transformer_points_of(result.sites),
-                                   boundary=ctx.layers.get("boundary"), lang=lang)
+    own = ctx.layers.get("transformers")  # each transformer's own position, where the folder keeps it
+    points = own if own is not None and len(own) else plotting.transformer_points_of(result.sites)
+    fig = plotting.transformer_map(result.transformers, points, boundary=ctx.layers.get("boundary"), lang=lang)
     return [f'<h3 id="grid">{h.e(label("report.grid", lang))}</h3>',
-            h.img(fig, label("report.grid", lang), label("caption.grid_map", lang))]
+            h.img(fig, label("report.grid", lang),
+                  label("caption.grid_map_own" if points is own else "caption.grid_map", lang))]
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:
@@ -435,7 +444,7 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
     target = ctx.scenario.rollout.target_capacity_kwp if ctx.scenario is not None else None
     title = label("report.run_title", lang)
     strategy = label(f"strategy.{s.get('strategy')}", lang, default=str(s.get("strategy")))
-    subtitle = (f"{s.get('scenario')} · {label('label.strategy', lang)}: {strategy} · "
+    subtitle = (f"{s.get('scenario')} · {label('label.strategy', lang)}{COLON[lang]}{strategy} · "
                 f"{label('label.seed', lang)} {s.get('seed')} · pvsim {s.get('version')}")
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(subtitle)}</p>']
     body += [h.note(n) for n in ctx.notes(lang)]
@@ -459,7 +468,7 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
         f"<h3>{h.e(label('report.outcomes', lang))}</h3>",
         _status_table(result, lang),
     ]
-    return h.page(f"{title}: {s.get('scenario')}", lang, body, h.footer(lang))
+    return h.page(f"{title}{COLON[lang]}{s.get('scenario')}", lang, body, h.footer(lang))
 
 
 def _pilot_minimums(lang: str) -> str:

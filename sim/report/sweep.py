@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..labels import check_lang, label
+from ..labels import by_replications, check_lang, joined, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, load_context, programme_items
@@ -46,14 +46,15 @@ def _figures(result, comparisons, strategy: str, table, paired, anchor: str, lan
     labels, n = list(result.variants["variant"]), result.replications
     parts = [f'<h3 id="{anchor}-figures">{h.e(label("report.sweep_figures", lang))}</h3>',
              h.img(figs.metric_bars_figure(table, labels, n, lang, result.currency),
-                   label("report.metrics_figure", lang),
-                   label("caption.sweep_bars", lang))]
+                   by_replications("report.metrics_figure", n, lang),
+                   by_replications("caption.sweep_bars", n, lang))]
     if len(labels) > 1:
         figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, result.currency,
                                                 title_key=PAIRED_TITLE)
-        parts.append(h.img(figure, label("report.sweep_paired", lang), label("caption.sweep_paired_figure", lang)))
+        parts.append(h.img(figure, label("report.sweep_paired", lang),
+                           by_replications("caption.sweep_paired_figure", n, lang)))
     parts.append(h.img(figs.bands_figure(strategy_bands(comparisons, labels, strategy), labels, n, lang),
-                       label("report.trajectories", lang), label("caption.sweep_bands", lang)))
+                       label("report.trajectories", lang), by_replications("caption.sweep_bands", n, lang)))
     return parts
 
 
@@ -65,13 +66,14 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
     table, paired = strategy_view(result, strategy)
     metrics = [in_lang(m, lang) for m in shown_metrics(table, labels)]
     anchor = f"strategy-{k}"
-    heading = label("report.sweep_strategy", lang, strategy=f"{_strategy(strategy, lang)} ({strategy})")
+    heading = label("report.sweep_strategy", lang, strategy=_strategy(strategy, lang) + parenthesised(strategy, lang))
     parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
              f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
-             f"<p>{h.e(label('caption.variants', lang))}</p>",
+             f"<p>{h.e(by_replications('caption.variants', result.replications, lang))}</p>",
              _variants_table(table, result.variants, list(result.params), metrics, lang, result.currency)]
     if len(labels) > 1:
-        intro = label("caption.sweep_paired", lang, base=labels[0], n=result.replications)
+        intro = by_replications("caption.sweep_paired", result.replications, lang, base=labels[0],
+                                n=result.replications)
         parts += [f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>', f"<p>{h.e(intro)}</p>",
                   paired_table(paired, labels, labels[0], metrics, lang, first_header=label("label.variant", lang),
                                verdict_header=label("label.verdict_first_variant", lang), currency=result.currency,
@@ -79,11 +81,25 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
     return parts + _figures(result, comparisons, strategy, table, paired, anchor, lang)
 
 
+def _tracks_and_pilot(result, comparisons: dict, lang: str) -> list[str]:
+    """Per variant: each strategy's capacity per programme track against the track's target and its pilot coverage
+    (the comparison report's tables, :func:`sim.report.compare_runs.tracks_and_pilot`)."""
+    from .compare_runs import tracks_and_pilot
+
+    parts = []
+    for variant, c in comparisons.items():
+        tables = tracks_and_pilot(c.out_dir, result.strategies, result.replications, lang, _strategy)
+        if tables:
+            parts += [f"<h3>{h.e(label('label.variant', lang))}: {h.e(variant)}</h3>", tables]
+    return [f'<h2 id="tracks">{h.e(label("report.tracks_pilot", lang))}</h2>', *parts] if parts else []
+
+
 def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en", ctx: Context | None = None) -> str:
     """The sweep report as one self-contained HTML string."""
     ctx = ctx or Context()
     title = label("report.sweep_title", lang)
-    swept = ", ".join(f"{k} = {', '.join(_value(v) for v in values)}" for k, values in result.params.items())
+    swept = joined((f"{k} = {joined((_value(v) for v in values), lang)}" for k, values in result.params.items()),
+                   lang, parts=True)
     meta = label("caption.sweep_meta", lang, scenario=doc.get("scenario", "-"), swept=swept,
                  v=len(result.variants), k=len(result.strategies), n=result.replications)
     from .compare_runs import comparison_warnings
@@ -101,6 +117,7 @@ def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en",
                  f"<p>{h.e(label('caption.sweep_programme', lang))}</p>", h.definitions(items)]
     for k, strategy in enumerate(result.strategies):
         body += _strategy_section(result, comparisons, strategy, k, lang)
+    body += _tracks_and_pilot(result, comparisons, lang)
     first = comparisons[result.variants["variant"].iloc[0]]
     body += assumptions_section(ctx, baseline_summary(first), lang, intro=label("caption.sweep_programme", lang))
     return h.page(f"{title}: {doc.get('scenario', '')}", lang, body, h.footer(lang))
