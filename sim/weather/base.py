@@ -51,8 +51,8 @@ class Weather:
         if self._key is None:
             h = hashlib.sha256()
             h.update(json.dumps([round(self.latitude, 6), round(self.longitude, 6), round(self.altitude, 3),
-                                 self.label, list(self.data.columns), str(self.data.index.tz)]).encode())
-            h.update(self.data.index.asi8.tobytes())
+                                 self.label, list(self.data.columns), str(pd.DatetimeIndex(self.data.index).tz)]).encode())
+            h.update(pd.DatetimeIndex(self.data.index).asi8.tobytes())
             h.update(np.ascontiguousarray(self.data.to_numpy(np.float64)).tobytes())
             self._key = h.hexdigest()
         return self._key
@@ -171,7 +171,8 @@ HPA_MEDIAN_BELOW = 2000.0
 def _pressure_to_pa(data: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """Pressure in mbar/hPa (median below :data:`HPA_MEDIAN_BELOW`) converted to Pa (x 100); other columns
     untouched. Returns the data (a copy if converted) and whether it was converted."""
-    if "pressure" not in data or not np.nanmedian(data["pressure"]) < HPA_MEDIAN_BELOW:
+    if "pressure" not in data or not data["pressure"].notna().any() or \
+            not np.nanmedian(data["pressure"]) < HPA_MEDIAN_BELOW:
         return data, False
     data = data.copy()
     data["pressure"] = data["pressure"] * 100.0
@@ -193,7 +194,7 @@ def _one_year(data: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     non-leap (or leap) year, position by position, after checking the rows really run January to December.
     Anything else keeps its timestamps (and :func:`validate_weather` reports what is wrong with them).
     """
-    idx = data.index
+    idx = pd.DatetimeIndex(data.index)
     local = idx.tz_localize(None)
     n = len(data)
     if n not in (8760, 8784):

@@ -95,8 +95,8 @@ class WeatherConfig(StrictModel):
     """Where the hourly weather comes from."""
 
     source: Literal["synthetic", "file", "pvgis"] = Field("synthetic", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
-    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, PVGIS hourly series with components on a horizontal plane, NSRDB PSM CSV); the sun is placed at each file's own location (warning if over 50 km from the county)")
-    format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb"] = Field("auto", description="file format (auto: from the file name and content)")
+    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, PVGIS hourly series with components on a horizontal plane, NSRDB PSM CSV hourly or 30/15/5-minute, SolarAnywhere SA-format CSV; TMY3 in UTF-8 or Latin-1); the sun is placed at each file's own location (warning if over 50 km from the county)")
+    format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb", "solaranywhere"] = Field("auto", description="file format (auto: from the file name and content)")
     latitude_deg: float | None = Field(None, description="latitude override (default: the county's centre)")
     longitude_deg: float | None = Field(None, description="longitude override (default: the county's centre)")
     altitude_m: float | None = Field(None, description="site altitude (default: the file's, or 500 m for the synthetic year)")

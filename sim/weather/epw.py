@@ -40,6 +40,6 @@ def _pvgis_epw_times(data: pd.DataFrame, offset_h: float) -> pd.DataFrame:
     PVGIS value stamped N-1 h UTC, itself a sample taken at that stamp + 1 h + the stated offset, e.g. 08:10 UTC for
     hour 9 with offset -0.8239 h); the values are stamped at that instant (label "center"), to the minute."""
     out = data.copy()
-    start_utc = data.index.tz_localize(None).tz_localize("UTC")  # pvlib's hour - 1, read as UTC
+    start_utc = pd.DatetimeIndex(data.index).tz_localize(None).tz_localize("UTC")  # pvlib's hour - 1, read as UTC
     out.index = start_utc + pd.Timedelta(minutes=round((1.0 + offset_h) * 60.0))
     return out

@@ -64,9 +64,17 @@ def _pvgis_time_offset_h(meta) -> float:
 
 
 def _is_pvgis_hourly(path: Path) -> bool:
-    """A PVGIS hourly series (seriescalc) rather than a typical year: it has G(i)/Gb(i) columns or "hourly" outputs."""
+    """A PVGIS hourly series (seriescalc) rather than a typical year: a JSON whose ``outputs`` hold ``hourly`` (a
+    typical year's hold ``tmy_hourly``, and its metadata says ``"timestamp": "hourly"``, which is not a series), or
+    a CSV with G(i)/Gb(i) columns."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    return "Gb(i)" in text or "G(i)" in text or '"hourly"' in text
+    if text.lstrip().startswith("{"):
+        try:
+            outputs = json.loads(text).get("outputs", {})
+        except (ValueError, AttributeError):
+            return False  # not PVGIS JSON: the typical-year reader says what is wrong
+        return isinstance(outputs, dict) and "hourly" in outputs and "tmy_hourly" not in outputs
+    return "Gb(i)" in text or "G(i)" in text
 
 
 #: Below this sun height the beam on a horizontal plane is not turned into DNI (division by a tiny sin) [°].
@@ -102,7 +110,7 @@ def _read_pvgis_hourly(path: Path) -> tuple[pd.DataFrame, float | None, float | 
         "temp_air": data["temp_air"].to_numpy(float),
         "wind_speed": data["wind_speed"].to_numpy(float),
     }, index=data.index if data.index.tz is not None else data.index.tz_localize("UTC"))
-    years = sorted(set(out.index.year))
+    years = sorted(set(pd.DatetimeIndex(out.index).year))
     if len(years) > 1 and len(out) > 8784:
         raise InputError("PVGIS hourly file covers several years", file=path, field="startyear, endyear",
                          value=f"{years[0]}-{years[-1]}", allowed="one year per file (weather.files lists one file "
