@@ -12,7 +12,8 @@ inside the extract that touch its bounding box (what a clipping tool leaves of a
 
 Pitched roofs (``pitched_roof`` in the table, unless ``roof:shape=flat``) get ``roof_azimuth_deg`` from the
 footprint's main axis (minimum rotated rectangle): a gable roof's faces look across the long axis, so of the two
-(or, for near-square footprints, four) face directions the one nearest south is used. Flat roofs keep NaN (the site
+(or, for near-square footprints, four) face directions the one nearest the equator is used (south in the
+northern hemisphere, north in the southern). Flat roofs keep NaN (the site
 type's default orientation applies). ``building:levels`` is kept as ``storeys``.
 
 Ids are ``way_<id>`` or ``relation_<id>``: unique in an extract, and within the characters site ids allow.
@@ -35,7 +36,7 @@ from pyproj import CRS
 from ._config import SITE_TYPES, TABLES
 from ._io import atomic_write, remove_temporaries
 from .errors import InputError
-from .sites import utm_epsg
+from .sites import equator_azimuth_deg, utm_epsg
 
 TAG_TABLE = TABLES / "osm_site_types.csv"
 TAG_COLUMNS = ("key", "value", "site_type", "pitched_roof", "min_area_m2")
@@ -196,9 +197,10 @@ def _main_tag(tags: dict[str, str]) -> str:
 # --------------------------------------------------------------------------------------------- geometry
 
 
-def roof_azimuth_deg(polygons, pitched: np.ndarray) -> np.ndarray:
-    """Azimuth of the roof face nearest south for pitched roofs, from the minimum rotated rectangle of each
-    footprint given in metres (x east, y north) [°, clockwise from north, 180 = south]; NaN where not pitched.
+def roof_azimuth_deg(polygons, pitched: np.ndarray, latitude: float = 90.0) -> np.ndarray:
+    """Azimuth of the roof face nearest the equator for pitched roofs (south on and north of the equator, north
+    south of it, at ``latitude`` [°]), from the minimum rotated rectangle of each footprint given in metres (x east,
+    y north) [°, clockwise from north, 180 = south]; NaN where not pitched.
 
     A gable roof's faces look across the long axis: candidates are the two directions perpendicular to it, or all
     four side normals when the rectangle is nearly square (long/short < :data:`SQUARE_ASPECT`).
@@ -218,8 +220,8 @@ def roof_azimuth_deg(polygons, pitched: np.ndarray) -> np.ndarray:
         if lengths.max() / lengths.min() < SQUARE_ASPECT:
             faces += [axis % 360.0, (axis + 180.0) % 360.0]
         faces = np.array(faces)
-        off_south = np.abs((faces - 180.0 + 180.0) % 360.0 - 180.0)
-        out[i] = round(float(faces[int(np.argmin(off_south))]), 1) % 360.0
+        off_equator = np.abs((faces - equator_azimuth_deg(latitude) + 180.0) % 360.0 - 180.0)
+        out[i] = round(float(faces[int(np.argmin(off_equator))]), 1) % 360.0
     return out
 
 
@@ -281,7 +283,7 @@ def osm_sites(extract: str | Path, tags_file: str | Path | None = None) -> tuple
         "village": [t.get("addr:village", t.get("addr:city", "")) for t in tags],
         "township": [t.get("addr:suburb", "") for t in tags],
         "roof_tilt_deg": np.nan,
-        "roof_azimuth_deg": roof_azimuth_deg(local.geometry.to_numpy(), pitched),
+        "roof_azimuth_deg": roof_azimuth_deg(local.geometry.to_numpy(), pitched, latitude=centre.y),
         "storeys": [_storeys(t.get("building:levels")) for t in tags],
         "footprint_area_m2": np.round(area, 1),
         "osm_tag": gdf["tag"].to_numpy(),
