@@ -52,6 +52,12 @@ TAG_COLUMNS = ("key", "value", "site_type", "pitched_roof", "min_area_m2", "max_
 #: Pseudo-key of the tag table: the ``landuse`` value of the land-use polygon a building's centre lies in (a
 #: ``building=yes`` inside ``landuse=industrial`` is a factory or warehouse, not a home).
 WITHIN_LANDUSE = "within_landuse"
+#: Pseudo-key: the ``amenity`` of the campus (school, university, hospital grounds, not a building) a building's
+#: centre lies in. The campus outline itself is context, not a roof.
+WITHIN_AMENITY = "within_amenity"
+#: ``amenity`` values whose areas without a ``building`` tag are grounds (campuses), read as context for the
+#: buildings on them.
+CAMPUS_AMENITIES = frozenset({"school", "university", "college", "kindergarten", "hospital", "clinic"})
 #: A polygon inside the extract whose outline comes this close to the bounding box is taken as cut by it [m].
 EDGE_TOLERANCE_M = 0.5
 #: Rectangles with a long/short side ratio below this have no clear ridge: all four face directions are candidates.
@@ -186,7 +192,7 @@ def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple
                 tags = dict(obj.tags)
                 row = match_tags(tags, table)
                 oid = f"{'way' if obj.from_way() else 'relation'}_{obj.orig_id()}"
-                if row is None and "landuse" not in tags:
+                if row is None and "landuse" not in tags and not _is_campus(tags):
                     areas.append({"id": oid, "tags": tags, "row": None, "geometry": None})
                     continue
                 try:
@@ -214,7 +220,8 @@ def _tag_label(table: pd.DataFrame, row: int, tags: dict[str, str], *, sized: bo
     """The rule that typed an area: ``key=value`` of its row, with the row's size range where it has one (and
     ``sized``: an outline that could not be built has no size)."""
     key = str(table["key"].to_numpy()[row])
-    label = f"within landuse={tags.get(key, '')}" if key == WITHIN_LANDUSE else f"{key}={tags.get(key, '')}"
+    within = {WITHIN_LANDUSE: "within landuse", WITHIN_AMENITY: "within amenity"}
+    label = f"{within.get(key, key)}={tags.get(key, '')}"
     if not sized:
         return label
     top = float(table["max_area_m2"].to_numpy(float)[row]) if "max_area_m2" in table else np.inf
@@ -323,23 +330,30 @@ def osm_sites(extract: str | Path, tags_file: str | Path | None = None) -> tuple
     return sites, report
 
 
+def _is_campus(tags: dict[str, str]) -> bool:
+    """Grounds of a school, university or hospital (an ``amenity`` area that is not a building)."""
+    return tags.get("amenity") in CAMPUS_AMENITIES and "building" not in tags
+
+
 def _with_landuse_context(local: gpd.GeoDataFrame) -> list[dict[str, str]]:
-    """Each area's tags, buildings' with :data:`WITHIN_LANDUSE` added: the ``landuse`` of the smallest land-use
-    polygon their centre lies in (none where no polygon holds it)."""
+    """Each area's tags, buildings' with :data:`WITHIN_LANDUSE` and :data:`WITHIN_AMENITY` added: the ``landuse``
+    of the smallest land-use polygon, and the ``amenity`` of the smallest campus, their centre lies in."""
     tags = [dict(t) for t in local["tags"]]
-    is_landuse = np.array(["landuse" in t for t in tags], bool)
     is_building = np.array(["building" in t for t in tags], bool)
-    if not is_landuse.any() or not is_building.any():
-        return tags
-    zones = local[is_landuse].copy()
-    zones["landuse_value"] = [t["landuse"] for t in np.asarray(tags, dtype=object)[is_landuse]]
-    zones["zone_area"] = zones.geometry.area
-    centres = gpd.GeoDataFrame(geometry=local[is_building].geometry.representative_point(), crs=local.crs)
-    hits = gpd.sjoin(centres, zones[["landuse_value", "zone_area", "geometry"]], predicate="within", how="inner")
-    smallest = hits.sort_values("zone_area").groupby(level=0)["landuse_value"].first()
-    positions = {label: k for k, label in enumerate(local.index)}
-    for label, value in smallest.items():
-        tags[positions[label]][WITHIN_LANDUSE] = str(value)
+    for pseudo, key, is_zone in ((WITHIN_LANDUSE, "landuse", lambda t: "landuse" in t),
+                                 (WITHIN_AMENITY, "amenity", _is_campus)):
+        zone = np.array([is_zone(t) for t in tags], bool)
+        if not zone.any() or not is_building.any():
+            continue
+        zones = local[zone].copy()
+        zones["zone_value"] = [t[key] for t, z in zip(tags, zone) if z]
+        zones["zone_area"] = zones.geometry.area
+        centres = gpd.GeoDataFrame(geometry=local[is_building].geometry.representative_point(), crs=local.crs)
+        hits = gpd.sjoin(centres, zones[["zone_value", "zone_area", "geometry"]], predicate="within", how="inner")
+        smallest = hits.sort_values("zone_area").groupby(level=0)["zone_value"].first()
+        positions = {label: k for k, label in enumerate(local.index)}
+        for label, value in smallest.items():
+            tags[positions[label]][pseudo] = str(value)
     return tags
 
 
@@ -352,9 +366,10 @@ def _type_areas(tags: list[dict[str, str]], area: np.ndarray, table: pd.DataFram
     labels = np.empty(len(tags), dtype=object)
     keep = np.zeros(len(tags), bool)
     for k, (t, a) in enumerate(zip(tags, area)):
-        row = match_tags(t, table, float(a))
+        row = None if _is_campus(t) else match_tags(t, table, float(a))
         if row is None:
-            reason = "land use: context only" if "landuse" in t else "no matching tag"
+            reason = ("land use: context only" if "landuse" in t else "campus: context only" if _is_campus(t)
+                      else "no matching tag")
             report.dropped[(reason, _main_tag(t))] += 1
             continue
         rows[k], labels[k] = row, _tag_label(table, row, t)
