@@ -239,7 +239,9 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
                        crs: CRS) -> gpd.GeoDataFrame:
     """The one place that decides which sites are eligible: adds ``exclusion_reason`` and ``eligible``. Reasons are
     tested in this order and the first that applies is recorded: ``type_not_included``, an exclusion layer's
-    ``reason`` (or name), ``below_min_capacity``, ``no_transformer_within_distance``, ``crop_light_below_minimum``.
+    ``reason`` (or name), ``below_min_capacity``, ``no_10kV_connection_point_in_grid_data`` /
+    ``no_lv_transformer_in_grid_data`` (the grid layers hold no connection point of the site's voltage level at all:
+    a 10 kV site with an LV-only ledger), ``no_transformer_within_distance``, ``crop_light_below_minimum``.
 
     ``crop_light_below_minimum`` applies where :func:`sim.agrivoltaics.design_for_crop_light` found no layout that
     passes (column ``crop_light_ok``; absent means the rule was not evaluated). Returns a copy.
@@ -256,6 +258,11 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
     excl = _exclusion_mask(scenario, local, crs)
     mark(excl != "", excl)
     mark(out["capacity_kwp"] < scenario.siting.min_capacity_kwp, "below_min_capacity")
+    # a level the grid layers hold no connection point of is the cause, not the distance to one
+    nowhere = ~np.isfinite(out["distance_to_transformer_m"].to_numpy(float))
+    level = out["connection_level"].astype(str)
+    mark(nowhere & level.eq("mv").to_numpy(), "no_10kV_connection_point_in_grid_data")
+    mark(nowhere & level.eq("lv").to_numpy(), "no_lv_transformer_in_grid_data")
     mark(out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m,
          "no_transformer_within_distance")
     if "crop_light_ok" in out:
@@ -268,8 +275,9 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
         raise InputError(
             f"no eligible site among {len(out)} candidates ({reasons})",
             file=scenario.resolve(scenario.data.sites_file), field="siting",
-            allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp and "
-                    "that the sites and the transformers cover the same area",
+            allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp, "
+                    "that the grid data has a connection point of each voltage level the sites need (lv and mv, "
+                    "or siting.lv_max_kwp) and that the sites and the transformers cover the same area",
         )
     return out
 
