@@ -86,8 +86,8 @@ class GridFactor:
 def grid_factors() -> dict[str, GridFactor]:
     """The shipped national grid factors by country."""
     table = pd.read_csv(GRID_FACTOR_TABLE, dtype={"country": str})
-    return {str(r.country): GridFactor(str(r.country), float(r.factor_kgco2_per_kwh), int(r.year), str(r.basis),
-                                       str(r.source)) for r in table.itertuples()}
+    return {str(r["country"]): GridFactor(str(r["country"]), float(r["factor_kgco2_per_kwh"]), int(r["year"]),
+                                          str(r["basis"]), str(r["source"])) for r in table.to_dict("records")}
 
 
 def currency_of(country: str, on: date) -> str | None:

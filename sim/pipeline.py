@@ -455,6 +455,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "capex_cny": _programme_capex(sites, rollout.outcomes),
         "resources": rollout.resources,
         "milestones": rollout.milestones,
+        "target_capacity_kwp": programme.target_kwp(scenario.rollout),
         "by_track": (by_track := _by_track(scenario, sites, rollout)),
         "last_commission_date": rollout.last_commission_date,
         "lead_time_days": rollout.lead_times,
