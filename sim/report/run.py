@@ -290,11 +290,15 @@ def _charts(result: RunResult, lang: str, target_kwp: float | None = None) -> li
     from .. import plotting
 
     s = result.summary
+    has_target = _has_target(s, target_kwp)
     return [
         f'<h2 id="charts">{h.e(label("report.charts", lang))}</h2>',
         h.img(plotting.capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones"),
-                                         lang=lang, targets=_targets(s, target_kwp)),
-              label("caption.capacity_alt", lang), label("caption.capacity", lang)),
+                                         lang=lang, targets=_targets(s, target_kwp),
+                                         milestone_label="label.milestone_short" if has_target
+                                         else "label.milestone_short_released"),
+              label("caption.capacity_alt", lang),
+              label("caption.capacity" if has_target else "caption.capacity_released", lang)),
         *_budget(result, lang),
         h.img(plotting.energy_co2_by_year(result.annual, lang=lang), label("caption.energy_alt", lang),
               label("caption.energy", lang)),
