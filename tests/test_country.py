@@ -96,3 +96,16 @@ def test_the_scenario_country_wins_over_the_location(tmp_path):
 def test_unknown_country_code_is_refused(tmp_path):
     with pytest.raises(InputError, match="country"):
         scenario(tmp_path, country="XX")
+
+
+def test_state_grid_service_limits_are_only_said_where_they_apply():
+    """A stage above its State Grid limit is warned about in China and not elsewhere (the flag a location sets)."""
+    from sim.rollout.config import RolloutConfig
+    from sim.rollout.observe import _warnings
+
+    row = {"stage": "grid_review", "application_class": "household", "p50_working_days": 30.0,
+           "limit_working_days": 20.0, "n": 5, "p90_working_days": 40.0}
+    china = RolloutConfig()
+    elsewhere = RolloutConfig(state_grid_service_limits=False)
+    assert any("State Grid service limit" in w for w in _warnings({}, [row], china))
+    assert not any("State Grid" in w for w in _warnings({}, [row], elsewhere))
