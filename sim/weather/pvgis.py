@@ -73,7 +73,7 @@ def _is_pvgis_hourly(path: Path) -> bool:
             outputs = json.loads(text).get("outputs", {})
         except (ValueError, AttributeError):
             return False  # not PVGIS JSON: the typical-year reader says what is wrong
-        return isinstance(outputs, dict) and "hourly" in outputs and "tmy_hourly" not in outputs
+        return isinstance(outputs, dict) and "hourly" in outputs  # a typical year holds "tmy_hourly"
     return "Gb(i)" in text or "G(i)" in text
 
 
