@@ -218,8 +218,8 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     from .compare_runs import comparison_warnings, replaced_note, tracks_and_pilot
 
     replaced = replaced_note(recorded, lang)
-    same = identical_note(comparison.runs, comparison.strategies,
-                          ctx.scenario.rollout.release_mode if ctx.scenario is not None else None, lang)
+    rollout = getattr(ctx.scenario, "rollout", None)
+    same = identical_note(comparison.runs, comparison.strategies, getattr(rollout, "release_mode", None), lang)
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
             *[h.note(n) for n in ctx.notes(lang)], *([h.note(replaced)] if replaced else []),
             *([h.note(same)] if same else []),
