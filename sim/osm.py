@@ -55,6 +55,10 @@ WITHIN_LANDUSE = "within_landuse"
 #: Pseudo-key: the ``amenity`` of the campus (school, university, hospital grounds, not a building) a building's
 #: centre lies in. The campus outline itself is context, not a roof.
 WITHIN_AMENITY = "within_amenity"
+#: Pseudo-key: "yes" on a building of at least :data:`MULTI_STOREY_LEVELS` storeys (``building:levels``).
+MULTI_STOREY = "multi_storey"
+#: Storeys from which a building is taken as a block (flats or offices) with a flat roof: assumption.
+MULTI_STOREY_LEVELS = 4
 #: ``amenity`` values whose areas without a ``building`` tag are grounds (campuses), read as context for the
 #: buildings on them.
 CAMPUS_AMENITIES = frozenset({"school", "university", "college", "kindergarten", "hospital", "clinic"})
@@ -337,9 +341,13 @@ def _is_campus(tags: dict[str, str]) -> bool:
 
 def _with_landuse_context(local: gpd.GeoDataFrame) -> list[dict[str, str]]:
     """Each area's tags, buildings' with :data:`WITHIN_LANDUSE` and :data:`WITHIN_AMENITY` added: the ``landuse``
-    of the smallest land-use polygon, and the ``amenity`` of the smallest campus, their centre lies in."""
+    of the smallest land-use polygon, and the ``amenity`` of the smallest campus, their centre lies in; and
+    :data:`MULTI_STOREY` on buildings of :data:`MULTI_STOREY_LEVELS` storeys or more."""
     tags = [dict(t) for t in local["tags"]]
     is_building = np.array(["building" in t for t in tags], bool)
+    for t, building in zip(tags, is_building):
+        if building and _storeys(t.get("building:levels")) >= MULTI_STOREY_LEVELS:
+            t[MULTI_STOREY] = "yes"
     for pseudo, key, is_zone in ((WITHIN_LANDUSE, "landuse", lambda t: "landuse" in t),
                                  (WITHIN_AMENITY, "amenity", _is_campus)):
         zone = np.array([is_zone(t) for t in tags], bool)

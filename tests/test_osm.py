@@ -272,6 +272,7 @@ def test_buildings_are_typed_by_what_they_are(tmp_path):
         (12, _square_m(116.05, 40.05, 300.0), {"landuse": "industrial"}),
         (13, _square_m(116.051, 40.051, 10.0), {"building": "yes"}),  # 100 m2 inside the industrial estate
         (14, _square_m(116.08, 40.05, 10.0), {"building": "house"}),
+        (15, _square_m(116.08, 40.08, 15.0), {"building": "yes", "building:levels": "5"}),  # a block of flats
     ]
     sites, report = osm_sites(_write_osm(tmp_path / "t.osm", ways, bounds))
     got = dict(zip(sites["site_id"], sites["site_type"]))
@@ -279,10 +280,14 @@ def test_buildings_are_typed_by_what_they_are(tmp_path):
         "way_1": "commercial_industrial", "way_2": "rural_home", "way_4": "public_building",
         "way_5": "public_building", "way_6": "public_building", "way_7": "commercial_industrial",
         "way_8": "commercial_industrial", "way_9": "tourism_carpark", "way_11": "commercial_industrial",
-        "way_13": "commercial_industrial", "way_14": "rural_home"}
+        "way_13": "commercial_industrial", "way_14": "rural_home", "way_15": "rural_home"}
     rule = dict(zip(sites["site_id"], sites["osm_tag"]))
     assert rule["way_1"] == "building=yes (>= 550 m2)" and rule["way_2"] == "building=yes (< 550 m2)"
     assert rule["way_13"] == "within landuse=industrial" and rule["way_9"] == "amenity=parking"
+    assert rule["way_15"] == "multi_storey=yes (< 550 m2)"
+    by_id = sites.set_index("site_id")
+    assert np.isnan(by_id.loc["way_15", "roof_azimuth_deg"]) and by_id.loc["way_15", "building_storeys"] == 5
+    assert not np.isnan(by_id.loc["way_2", "roof_azimuth_deg"])  # a one-storey home keeps its pitched roof
     assert report.dropped[("below minimum area", "building=yes (< 550 m2)")] == 1
     assert report.dropped[("mapped to nothing", "parking=underground")] == 1
     assert report.dropped[("land use: context only", "landuse=industrial")] == 1
