@@ -221,7 +221,8 @@ def _check_numbers(col: Column, series: pd.Series, ids: pd.Series | None) -> tup
     problems = []
     text = np.flatnonzero((values.isna() & ~blank).to_numpy())
     if len(text):
-        problems.append(f"text in a numeric column [{col.unit}] in {_rows_text(text, series, ids)}")
+        hint = DECIMAL_COMMA_HINT if _decimal_commas(series.iloc[text]) else ""
+        problems.append(f"text in a numeric column [{col.unit}] in {_rows_text(text, series, ids)}{hint}")
     if col.required == "required" and blank.any():
         problems.append(f"empty in {_rows_text(np.flatnonzero(blank.to_numpy()), series, ids)}; "
                         "a value is required")
@@ -236,6 +237,16 @@ def _check_numbers(col: Column, series: pd.Series, ids: pd.Series | None) -> tup
     if col.default and _is_number(col.default):
         values = values.fillna(float(col.default))
     return values, problems
+
+
+#: Said after a numeric column whose text cells look like numbers written with a decimal comma ("1,5").
+DECIMAL_COMMA_HINT = (" (decimal commas? write 1.5 rather than 1,5: save the table with '.' as the decimal "
+                      "separator)")
+
+
+def _decimal_commas(cells: pd.Series) -> bool:
+    """Whether some cells are numbers written with a decimal comma (``-116,5``, ``1 234,5``)."""
+    return bool(cells.astype(str).str.strip().str.replace(" ", "").str.fullmatch(r"-?\d+,\d+").any())
 
 
 def _is_number(text: str) -> bool:
@@ -475,6 +486,10 @@ def check_crs(gdf: gpd.GeoDataFrame, file: Path | str, what: str) -> None:
 # --------------------------------------------------------------------------------------------- readers
 
 
+#: OpenStreetMap extracts: not layers to read, but inputs of ``pvsim import-osm``.
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
+
+
 @dataclass(frozen=True)
 class Source:
     """Where one input layer comes from, with the scenario keys that name it (for error messages)."""
@@ -499,6 +514,10 @@ def read_input(source: Source) -> gpd.GeoDataFrame:
     path = source.file
     if not path.exists():
         raise InputError(f"{source.what} file not found", file=path, field=source.file_field)
+    if path.name.lower().endswith(OSM_SUFFIXES):
+        raise InputError(f"an OpenStreetMap extract is not a {source.what} layer", file=path,
+                         field=source.file_field, allowed="convert it first: pvsim import-osm "
+                         f"{path.name} --out DIR, then {source.file_field}: DIR/sites.gpkg")
     suffix = path.suffix.lower()
     if suffix in POINT_TABLE_SUFFIXES:
         table = _read_table(path, source)
@@ -509,11 +528,30 @@ def read_input(source: Source) -> gpd.GeoDataFrame:
         gdf = (mapped if isinstance(mapped, gpd.GeoDataFrame)
                else points_from_table(mapped, source, list(table.columns)))
     else:
+        _check_grid_layer_in_sites_file(source)
         gdf = map_columns(read_layer(path, source.layer, what=source.what, field=source.layer_field,
                                      file_field=source.file_field),
                           source.input, source.columns, path, shapefile=suffix in SHAPEFILE_SUFFIXES)
     return declare_crs(gdf, source.crs, path, source.crs_field, f"{source.what}s" if source.input != "sites"
                        else "sites")
+
+
+def _check_grid_layer_in_sites_file(source: Source) -> None:
+    """A scenario without a grid file or ledger looks for the transformers in the sites file: where that file has
+    no such layer, say that the ledger is missing (rather than reading the sites as transformers and listing the
+    sites' columns as the wrong ones)."""
+    if source.input != "transformers" or source.file_field != "data.sites_file":
+        return
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(source.file)[:, 0]]
+    except Exception:  # noqa: BLE001 - unreadable (any GDAL error): read_layer says so
+        return
+    if source.layer not in layers:
+        raise InputError("no transformer ledger: the scenario names no data.transformers_file or data.grid_file, "
+                         f"and the sites file has no layer {source.layer!r}", file=source.file,
+                         field="data.transformers_file", value=", ".join(layers),
+                         allowed="data.transformers_file: a CSV / XLSX ledger (transformer_id, lon, lat, rating_kva) "
+                                 "or a point layer; or data.grid_file with a transformers layer")
 
 
 def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_field: str) -> gpd.GeoDataFrame:
@@ -604,9 +642,13 @@ def points_from_table(table: pd.DataFrame, source: Source, file_columns: list | 
     for name in (xcol, ycol):
         col = Column(source.input, name, "float", "°" if name in ("lon", "lat") else "m", "required", "", "", "", "")
         coords[name], found = _check_numbers(col, table[name], None)
-        problems += [f"{name}: {msg}" for msg in found]
-    if problems:
-        raise InputError("; ".join(problems), file=path, field=f"{xcol}, {ycol}")
+        problems += [(name, msg) for msg in found]
+    if problems:  # name every bad column at once, not only the coordinates
+        for col in schema(source.input):
+            if col.type == "float" and col.required != "ignored" and col.column in table.columns:
+                problems += [(col.column, msg) for msg in _check_numbers(col, table[col.column], None)[1]]
+        raise InputError("; ".join(f"{c}: {m}" for c, m in problems), file=path,
+                         field=", ".join(dict.fromkeys(c for c, _ in problems)))
     crs = 4326 if source.crs is None else None
     geometry = gpd.points_from_xy(coords[xcol], coords[ycol])
     return gpd.GeoDataFrame(table.drop(columns=[xcol, ycol]), geometry=geometry, crs=crs)

@@ -27,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__, accounting, carbon, energy, grid, inputs, planning, programme, strategies, weather
+from . import __version__, accounting, carbon, country, energy, grid, inputs, planning, programme, strategies, weather
 from . import sites as sitesmod
 from ._io import is_regular_file
 from .errors import InputError
@@ -158,6 +158,13 @@ def county_time_zone(scenario: Scenario, sites) -> str:
     return scenario.time_zone or weather.time_zone_at(*sitesmod.county_location(sites))
 
 
+def localise(scenario: Scenario, sites, time_zone: str) -> tuple[Scenario, country.CountryProfile]:
+    """The scenario with the defaults of the county's country (from the centre of its sites) for every key it
+    leaves unset, and what came from the location (:func:`sim.country.apply_location`)."""
+    lat, lon = sitesmod.county_location(sites)
+    return country.apply_location(scenario, lat, lon, time_zone)
+
+
 def load_weather(scenario: Scenario, sites, *, cache_dir: Path | None, time_zone: str | None = None) -> list:
     """The scenario's weather years, at the centre of the county's sites unless the scenario gives a location, on
     the county's clock (``time_zone``, found from the sites when not given)."""
@@ -239,6 +246,8 @@ class Prepared:
     emission_factor_kgco2_per_kwh: float
     candidate_roofs: dict[str, int]
     time_zone: str
+    country: country.CountryProfile | None = None
+    """The county's country and the defaults its location gave (:func:`localise`)."""
     timings: dict[str, float] = field(default_factory=dict)
     orders: dict[str, list[str]] = field(default_factory=dict)
     """Release orders of the seed-independent strategies, computed once (:func:`precompute_orders`)."""
@@ -260,6 +269,8 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
     with steps.step("sites"):
         candidates = sitesmod.read_sites(scenario, strict=strict)
         time_zone = county_time_zone(scenario, candidates)
+        scenario, profile = localise(scenario, candidates, time_zone)
+        country.warn_outside_china(profile)
     with steps.step("weather"):
         weathers = load_weather(scenario, candidates, cache_dir=cache, time_zone=time_zone)
     with steps.step("eligibility"):
@@ -275,7 +286,7 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
         weather_sources=[w.source for w in weathers],
         eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
         emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
-        time_zone=time_zone, timings=dict(steps.timings), input_files=input_files(scenario),
+        time_zone=time_zone, country=profile, timings=dict(steps.timings), input_files=input_files(scenario),
         inputs_sha256=inputs_sha256(scenario), climatologies=climatologies,
     )
 
@@ -505,6 +516,8 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "scenario": scenario.name, "strategy": strategy, "seed": seed, "version": __version__,
         "start_date": scenario.start_date.isoformat(), "time_zone": prepared.time_zone,
         "horizon_years": scenario.horizon_years, "currency": scenario.economics.currency,
+        "country": prepared.country.country if prepared.country else scenario.country,
+        "location_defaults": dict(prepared.country.defaults) if prepared.country else {},
         "sites_candidate": len(sites),
         "sites_eligible": int(sites["eligible"].sum()),
         "sites_released": int((rollout.outcomes["status"] != "not_released").sum()),
@@ -520,6 +533,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "capex_cny": _programme_capex(sites, rollout.outcomes),
         "resources": rollout.resources,
         "milestones": rollout.milestones,
+        "target_capacity_kwp": programme.target_kwp(scenario.rollout),
         "by_track": (by_track := _by_track(scenario, sites, rollout)),
         "last_commission_date": rollout.last_commission_date,
         "lead_time_days": rollout.lead_times,
@@ -640,6 +654,7 @@ SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     """Check a scenario and all its data without running the rollout: returns a few counts."""
     candidates = sitesmod.read_sites(scenario, strict=strict)
+    scenario, profile = localise(scenario, candidates, county_time_zone(scenario, candidates))
     weathers = load_weather(scenario, candidates, cache_dir=default_cache_dir())
     sites, transformers = sitesmod.prepare_sites(scenario, candidates, weather_year=weathers[0])
     factor = carbon.resolve_factor(scenario.carbon)
@@ -657,4 +672,5 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
         "strategy": scenario.strategy,
         "time zone / currency / holidays": f"{county_time_zone(scenario, candidates)} / "
                                            f"{scenario.economics.currency} / {scenario.rollout.holidays_country}",
+        "country": profile.describe(),
     }

@@ -69,6 +69,13 @@ def tracks(config: RolloutConfig) -> tuple[Track, ...]:
                        t.target_capacity_kwp) for t in config.tracks)
 
 
+def target_kwp(config: RolloutConfig) -> float | None:
+    """The programme's own capacity target [kWp]: its tracks' targets summed, or ``rollout.target_capacity_kwp``;
+    None when it has none (the milestones then count the capacity released, :mod:`sim.rollout.observe`)."""
+    targets = [t.target_capacity_kwp for t in tracks(config)]
+    return None if any(t is None for t in targets) else float(sum(t for t in targets if t is not None))
+
+
 def track_index(programme_tracks: tuple[Track, ...], site_types) -> np.ndarray:
     """Index into ``programme_tracks`` of each site's track (-1: its type is in no track, never released)."""
     site_types = np.asarray(site_types, dtype=object)

@@ -180,6 +180,10 @@ class Scenario(StrictModel):
     time_zone: str | None = Field(
         None, description="IANA time zone of the county (local dates and clock hours, e.g. Asia/Shanghai); null: "
         "the zone at the centre of the sites")
+    country: str | None = Field(
+        None, description="ISO 3166-1 alpha-2 code of the county's country (CN, DE, AU, ...); null: from the sites' "
+        "location (the time zone there and the IANA zone.tab). It decides the defaults of holidays, currency, "
+        "China's rules and the grid factor that the scenario leaves unset (sim/country.py)")
     pilot_coverage: bool = Field(
         True, description="report coverage of China's whole-county rooftop pilot (NEA 2021 minimums by roof "
         "category); false for a county outside the programme: no pilot figures, and the pilot_quota strategy is "
@@ -214,6 +218,19 @@ class Scenario(StrictModel):
                              "or null") from None
         return v
 
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, v: str | None) -> str | None:
+        from sim.country import country_codes
+
+        if v is None:
+            return v
+        code = str(v).strip().upper()
+        if code not in country_codes():
+            raise ValueError(f"unknown country code {v!r}; must be an ISO 3166-1 alpha-2 code such as CN, DE or AU, "
+                             "or null (from the sites' location)")
+        return code
+
     @field_validator("strategy")
     @classmethod
     def _strategy_form(cls, v: str) -> str:
@@ -246,6 +263,14 @@ class Scenario(StrictModel):
                             field_prefix=f"{option} " if option else "")
         changed = scenario_from_dict(raw, path=self._path, label=option)
         changed._overrides = {**self._overrides, **dotted(changes)}
+        return changed
+
+    def with_location_defaults(self, changes: dict[str, Any]) -> Scenario:
+        """A validated copy with the defaults its location decided (:func:`sim.country.apply_location`; dotted keys
+        the scenario left unset). Unlike :meth:`with_changes`, these are not recorded as the user's overrides."""
+        raw = merge_changes(self.model_dump(mode="python", exclude_unset=True), changes, field_prefix="")
+        changed = scenario_from_dict(raw, path=self._path)
+        changed._overrides = dict(self._overrides)
         return changed
 
     @overload

@@ -141,6 +141,48 @@ def county_location(sites: gpd.GeoDataFrame) -> tuple[float, float]:
     return lat, lon
 
 
+def equator_azimuth_deg(latitude: float) -> float:
+    """Azimuth of the equator seen from ``latitude`` [°, clockwise from north]: 180 (south) on and north of the
+    equator, 0 (north) south of it."""
+    return 180.0 if latitude >= 0 else 0.0
+
+
+def to_hemisphere(azimuth_deg, latitude: float):
+    """A northern-hemisphere orientation turned to the same orientation relative to the equator at ``latitude``
+    [°]: unchanged on and north of the equator; south of it mirrored across the east-west line, ``(180 - a) mod
+    360`` (180 south -> 0 north, 135 south-east -> 45 north-east, 90 east stays east)."""
+    a = np.asarray(azimuth_deg, float)
+    return a if latitude >= 0 else np.mod(180.0 - a, 360.0)
+
+
+def faces_pole(azimuth_deg, latitude: float):
+    """Whether an orientation [°] looks more than 90° away from the equator at ``latitude`` (towards the pole)."""
+    off = np.abs(np.mod(np.asarray(azimuth_deg, float) - equator_azimuth_deg(latitude) + 180.0, 360.0) - 180.0)
+    return off > 90.0
+
+
+def default_azimuths(scenario: Scenario, site_types: pd.Series, table_deg: np.ndarray, latitude: float) -> np.ndarray:
+    """Each site's default module azimuth [°]: the site-type table's azimuths are written for the northern
+    hemisphere (180 = equator-facing) and turned to face the equator south of it (:func:`to_hemisphere`); an
+    azimuth the scenario sets for a site type (``siting.site_types.<type>.surface_azimuth_deg``) is the user's and
+    kept as given (:func:`warn_pole_facing` says when it faces the pole)."""
+    own = [t for t, o in scenario.siting.site_types.items() if getattr(o, "surface_azimuth_deg", None) is not None]
+    return np.where(site_types.isin(own).to_numpy(), table_deg, to_hemisphere(table_deg, latitude))
+
+
+def warn_pole_facing(scenario: Scenario, latitude: float) -> None:
+    """One InputWarning per site type whose fixed (not tracking) arrays the scenario turns towards the pole."""
+    table = site_type_parameters(scenario)
+    for site_type, override in scenario.siting.site_types.items():
+        azimuth = getattr(override, "surface_azimuth_deg", None)
+        if azimuth is None or bool(table.loc[site_type, "tracking"]) or not faces_pole(azimuth, latitude):
+            continue
+        warnings.warn(f"siting.site_types.{site_type}.surface_azimuth_deg = {azimuth:g} faces the pole at latitude "
+                      f"{latitude:.2f} (the equator is at azimuth {equator_azimuth_deg(latitude):.0f}): its fixed "
+                      "arrays will yield far less; leave it unset for equator-facing arrays", InputWarning,
+                      stacklevel=3)
+
+
 def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Area, capacity, mount, orientation, layout, capex and O&M of every site from its type's parameters.
 
@@ -155,13 +197,13 @@ def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFr
     cap = out["area_m2"] * params["usable_area_percent"] / 100.0 * params["power_density_w_per_m2"] / 1000.0
     out["capacity_kwp"] = np.minimum(cap, scenario.siting.max_site_capacity_kwp).round(2)
     roof = out["mount"].isin(["roof_parallel", "greenhouse"])
+    latitude = county_location(sites)[0]
+    azimuth = default_azimuths(scenario, out["site_type"], params["surface_azimuth_deg"].to_numpy(float), latitude)
     out["surface_tilt"] = np.where(roof & out["roof_tilt_deg"].notna(), out["roof_tilt_deg"],
                                    params["surface_tilt_deg"]).astype(float)
-    out["surface_azimuth"] = np.where(out["roof_azimuth_deg"].notna() & (roof | out["mount"].eq("fixed_rack")),
-                                      out["roof_azimuth_deg"], params["surface_azimuth_deg"]).astype(float)
-    # racks on flat roofs face south whatever the building's orientation
-    out.loc[out["mount"].eq("fixed_rack"), "surface_azimuth"] = params.loc[out["mount"].eq("fixed_rack"),
-                                                                           "surface_azimuth_deg"].astype(float)
+    out["surface_azimuth"] = np.where(out["roof_azimuth_deg"].notna() & roof, out["roof_azimuth_deg"],
+                                      azimuth).astype(float)
+    # racks on flat roofs face the equator whatever the building's orientation
     for col in ("gcr", "height_m", "bifaciality"):
         out[col] = params[col].astype(float)
     out["tracking"] = params["tracking"].astype(bool)
@@ -199,7 +241,9 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
                        crs: CRS) -> gpd.GeoDataFrame:
     """The one place that decides which sites are eligible: adds ``exclusion_reason`` and ``eligible``. Reasons are
     tested in this order and the first that applies is recorded: ``type_not_included``, an exclusion layer's
-    ``reason`` (or name), ``below_min_capacity``, ``no_transformer_within_distance``, ``crop_light_below_minimum``.
+    ``reason`` (or name), ``below_min_capacity``, ``no_10kV_connection_point_in_grid_data`` /
+    ``no_lv_transformer_in_grid_data`` (the grid layers hold no connection point of the site's voltage level at all:
+    a 10 kV site with an LV-only ledger), ``no_transformer_within_distance``, ``crop_light_below_minimum``.
 
     ``crop_light_below_minimum`` applies where :func:`sim.agrivoltaics.design_for_crop_light` found no layout that
     passes (column ``crop_light_ok``; absent means the rule was not evaluated). Returns a copy.
@@ -216,6 +260,11 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
     excl = _exclusion_mask(scenario, local, crs)
     mark(excl != "", excl)
     mark(out["capacity_kwp"] < scenario.siting.min_capacity_kwp, "below_min_capacity")
+    # a level the grid layers hold no connection point of is the cause, not the distance to one
+    nowhere = ~np.isfinite(out["distance_to_transformer_m"].to_numpy(float))
+    level = out["connection_level"].astype(str)
+    mark(nowhere & level.eq("mv").to_numpy(), "no_10kV_connection_point_in_grid_data")
+    mark(nowhere & level.eq("lv").to_numpy(), "no_lv_transformer_in_grid_data")
     mark(out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m,
          "no_transformer_within_distance")
     if "crop_light_ok" in out:
@@ -228,8 +277,9 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
         raise InputError(
             f"no eligible site among {len(out)} candidates ({reasons})",
             file=scenario.resolve(scenario.data.sites_file), field="siting",
-            allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp and "
-                    "that the sites and the transformers cover the same area",
+            allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp, "
+                    "that the grid data has a connection point of each voltage level the sites need (lv and mv, "
+                    "or siting.lv_max_kwp) and that the sites and the transformers cover the same area",
         )
     return out
 
@@ -249,6 +299,7 @@ def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None
     crs = local_crs(sites)
     local = sites.to_crs(crs)
     out = size_sites(scenario, sites, local)
+    warn_pole_facing(scenario, county_location(sites)[0])
     if weather_year is not None:
         out = agrivoltaics.design_for_crop_light(out, weather_year, scenario.system,
                                                  scenario.siting.agrivoltaic_min_crop_light_percent)

@@ -57,7 +57,7 @@ def test_kept_and_dropped_buildings_add_up_to_the_extract(imported):
     assert kept + dropped == len(ways) + len(relations) == 34
     complete = {k: v for k, v in ways.items() if v[1] is not None and v[1].is_valid}
     small = sum(1 for _, poly in complete.values() if poly.area < 40.0)
-    assert report.dropped[("below minimum area", "building=yes")] == small == 7
+    assert report.dropped[("below minimum area", "building=yes (< 550 m2)")] == small == 7
     assert kept == len(complete) - small == 24
     # cut outlines: the ways whose ring is incomplete in the file, counted by their tag
     cut = Counter([v[0] for v in ways.values() if v[1] is None or not v[1].is_valid] + relations)
@@ -69,7 +69,7 @@ def test_kept_and_dropped_buildings_add_up_to_the_extract(imported):
     assert set(sites["site_type"]) == {"rural_home"}
     # the areas agree with an independent computation in UTM 32N
     areas = {k: v[1].area for k, v in complete.items()}
-    np.testing.assert_allclose(sites["footprint_area_m2"], [areas[i] for i in sites["site_id"]], rtol=1e-3)
+    np.testing.assert_allclose(sites["area_m2"], [areas[i] for i in sites["site_id"]], rtol=1e-3)
 
 
 def _building_relations(path: Path) -> list[str]:
@@ -87,7 +87,7 @@ def test_ids_are_unique_and_safe_and_storeys_kept(imported):
     assert sites["site_id"].is_unique
     assert sites["site_id"].str.fullmatch(r"(way|relation)_\d+").all()
     levels = {k: v for k, v in _levels(EXTRACT).items() if k in set(sites["site_id"])}
-    got = sites.set_index("site_id")["storeys"]
+    got = sites.set_index("site_id")["building_storeys"]
     assert levels and all(got[k] == v for k, v in levels.items())
     assert got.drop(index=list(levels)).isna().all()
 
@@ -159,8 +159,10 @@ def test_slivers_at_the_extract_edge_are_dropped_and_tags_mapped(tmp_path):
     ]
     sites, report = osm_sites(_write_osm(tmp_path / "t.osm", ways, bounds))
     got = dict(zip(sites["site_id"], sites["site_type"]))
-    assert got == {"way_1": "rural_home", "way_3": "public_building", "way_5": "fish_pond", "way_6": "rural_home"}
-    assert report.dropped[("cut at extract edge", "building=yes")] == 1
+    # way_6 is about 85 m x 22 m = 1,870 m2: too big for a home (the size rule), a commercial/industrial roof
+    assert got == {"way_1": "rural_home", "way_3": "public_building", "way_5": "fish_pond",
+                   "way_6": "commercial_industrial"}
+    assert report.dropped[("cut at extract edge", "building=yes (< 550 m2)")] == 1
     assert report.dropped[("mapped to nothing", "building=shed")] == 1
     flat = sites.set_index("site_id")["roof_azimuth_deg"]
     assert np.isnan(flat["way_3"]) and np.isnan(flat["way_5"])  # flat roofs and land keep the type's default
@@ -170,7 +172,7 @@ def test_user_tag_table_overrides_csv_and_yaml(tmp_path):
     csv = tmp_path / "tags.csv"
     csv.write_text("key,value,site_type,min_area_m2\nbuilding,yes,public_building,100\n")
     sites, report = osm_sites(EXTRACT, csv)
-    big = sites["footprint_area_m2"] >= 100
+    big = sites["area_m2"] >= 100
     assert big.all() and set(sites["site_type"]) == {"public_building", "rural_home"}
     assert (sites["site_type"] == "rural_home").sum() == 1  # building=house keeps the shipped row
     yml = tmp_path / "tags.yaml"
@@ -245,3 +247,56 @@ def test_without_pyosmium_import_osm_names_the_install_command(tmp_path, capsys,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install 'pvsim[osm]'" in err[0]
     assert not (tmp_path / "out" / "sites.gpkg").exists()
+
+
+def _square_m(lon0: float, lat0: float, side_m: float):
+    """A square of ``side_m`` metres at 40° N (1° of latitude 111,000 m; of longitude 111,000 x cos 40° m)."""
+    return _rect(lon0, lat0, side_m / (111_000.0 * np.cos(np.radians(40.0))), side_m / 111_000.0)
+
+
+def test_buildings_are_typed_by_what_they_are(tmp_path):
+    """By hand: each rule of the tag table on one small area (squares of known size at 40° N)."""
+    bounds = (116.0, 40.0, 116.1, 40.1)
+    ways = [
+        (1, _square_m(116.01, 40.01, 110.0), {"building": "yes"}),  # 12,100 m2: the size rule
+        (2, _square_m(116.02, 40.01, 10.0), {"building": "yes"}),  # 100 m2: a home
+        (3, _square_m(116.03, 40.01, 5.0), {"building": "yes"}),  # 25 m2: below the minimum
+        (4, _square_m(116.04, 40.01, 60.0), {"building": "yes", "amenity": "university"}),
+        (5, _square_m(116.05, 40.01, 30.0), {"building": "train_station"}),
+        (6, _square_m(116.06, 40.01, 30.0), {"building": "yes", "railway": "station"}),
+        (7, _square_m(116.07, 40.01, 40.0), {"building": "factory"}),
+        (8, _square_m(116.08, 40.01, 40.0), {"building": "warehouse"}),
+        (9, _square_m(116.01, 40.03, 40.0), {"amenity": "parking"}),  # no parking=*: surface
+        (10, _square_m(116.02, 40.03, 40.0), {"amenity": "parking", "parking": "underground"}),
+        (11, _square_m(116.03, 40.03, 12.0), {"building": "yes", "shop": "supermarket"}),
+        (12, _square_m(116.05, 40.05, 300.0), {"landuse": "industrial"}),
+        (13, _square_m(116.051, 40.051, 10.0), {"building": "yes"}),  # 100 m2 inside the industrial estate
+        (14, _square_m(116.08, 40.05, 10.0), {"building": "house"}),
+        (15, _square_m(116.08, 40.08, 15.0), {"building": "yes", "building:levels": "5"}),  # a block of flats
+    ]
+    sites, report = osm_sites(_write_osm(tmp_path / "t.osm", ways, bounds))
+    got = dict(zip(sites["site_id"], sites["site_type"]))
+    assert got == {
+        "way_1": "commercial_industrial", "way_2": "rural_home", "way_4": "public_building",
+        "way_5": "public_building", "way_6": "public_building", "way_7": "commercial_industrial",
+        "way_8": "commercial_industrial", "way_9": "tourism_carpark", "way_11": "commercial_industrial",
+        "way_13": "commercial_industrial", "way_14": "rural_home", "way_15": "rural_home"}
+    rule = dict(zip(sites["site_id"], sites["osm_tag"]))
+    assert rule["way_1"] == "building=yes (>= 550 m2)" and rule["way_2"] == "building=yes (< 550 m2)"
+    assert rule["way_13"] == "within landuse=industrial" and rule["way_9"] == "amenity=parking"
+    assert rule["way_15"] == "multi_storey=yes (< 550 m2)"
+    by_id = sites.set_index("site_id")
+    assert np.isnan(by_id.loc["way_15", "roof_azimuth_deg"]) and by_id.loc["way_15", "building_storeys"] == 5
+    assert not np.isnan(by_id.loc["way_2", "roof_azimuth_deg"])  # a one-storey home keeps its pitched roof
+    assert report.dropped[("below minimum area", "building=yes (< 550 m2)")] == 1
+    assert report.dropped[("mapped to nothing", "parking=underground")] == 1
+    assert report.dropped[("land use: context only", "landuse=industrial")] == 1
+    assert sites.set_index("site_id").loc["way_1", "area_m2"] == pytest.approx(12_100, rel=0.01)
+    assert "building_storeys" in sites and "storeys" not in sites  # the input schema's column name
+
+
+def test_max_area_must_exceed_min_area(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("key,value,site_type,min_area_m2,max_area_m2\nbuilding,yes,rural_home,100,50\n")
+    with pytest.raises(InputError, match="max_area_m2"):
+        tag_table(bad)

@@ -139,7 +139,8 @@ def test_warnings_box_lists_saturated_resources_and_missed_milestones(report):
                "warnings": ["reviewers are 97 % busy over the build window (mean wait 3 days): raise rollout.reviewers "
                             "above 2"],
                "sites_by_status": {"dropped_hosting": 12}, "curtailed_mwh": 0.0,
-               "pilot_coverage": {"public": {"met": False}, "rural_home": {"met": True}}}
+               "pilot_coverage": {"public": {"met": False, "candidates": 5}, "rural_home": {"met": True}},
+               "target_capacity_kwp": 1000.0}
     items = run_warnings(summary)
     assert items[0].startswith("reviewers are 97 % busy")  # the rollout's own warnings come first, as they are
     assert not any("crews" in i for i in items)

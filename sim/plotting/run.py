@@ -76,11 +76,13 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
 def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | None = None,
                       end_date: str | pd.Timestamp | None = None, milestones: Mapping[str, str | None] | None = None,
                       title: str | None = None, lang: str = "en",
-                      targets: Mapping[str, float] | None = None) -> Figure:
+                      targets: Mapping[str, float] | None = None,
+                      milestone_label: str = "label.milestone_short") -> Figure:
     """Stacked area of capacity online at monthly resolution, by site type (kWp / MWp / GWp, whichever suits the
     largest value); optional milestone markers, labelled in a band above the data so that they never cover it, and
     ``targets`` (name -> kWp: the programme's, or each track's): a dashed line each, with each track's own capacity
-    online as a thin line of the same colour (the sites' ``track`` column)."""
+    online as a thin line of the same colour (the sites' ``track`` column). ``milestone_label``: the label key of the
+    markers (of the target, or of the capacity released where no target is set)."""
     online_kwp = monthly_capacity_by_type(sites, start_date, end_date)
     divisor, unit_name = common_scale(online_kwp.sum(axis=1), "kWp", lang)
     online = online_kwp / divisor
@@ -104,7 +106,7 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     for k, (share, d) in enumerate(ms):
         ax.axvline(date2num(d), color="#555555", linestyle="--", linewidth=0.9)
         pct = share[:-1] + ("%" if lang == "zh" else " %")
-        ax.text(date2num(d), top * (1.04 + 0.075 * k), f" {label('label.milestone_short', lang, share=pct)}{COLON[lang]}"
+        ax.text(date2num(d), top * (1.04 + 0.075 * k), f" {label(milestone_label, lang, share=pct)}{COLON[lang]}"
                 f"{d:%Y-%m} ", va="bottom", ha="right", fontsize=FONT_PT - 0.5, color="#333333",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
     ax.set_xlabel(label("label.date_month_end", lang))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
+
 from ..labels import by_replications, check_lang, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
@@ -188,6 +190,23 @@ def baseline_summary(comparison) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def identical_note(runs: pd.DataFrame, strategies: list[str], release_mode: str | None, lang: str) -> str | None:
+    """Why every strategy gave the same results, when they did (the metrics of each replication equal across
+    strategies): with every site released on day one (``rollout.release_mode: all_at_start``) the release order,
+    the one thing a strategy decides, changes nothing; otherwise the budget, pace and grid did not make the order
+    matter. None when the strategies differ or there is one."""
+    if len(strategies) < 2 or runs.empty:
+        return None
+    metrics = [c for c in runs.columns if c not in ("strategy", "replication", "seed", "path", "held_back_by")
+               and pd.api.types.is_numeric_dtype(runs[c])]
+    for _, rep in runs.groupby("replication"):
+        values = rep[metrics].round(9)
+        if len(values.drop_duplicates()) > 1:
+            return None
+    key = "label.identical_all_at_start" if release_mode == "all_at_start" else "label.identical_order_free"
+    return label(key, lang)
+
+
 def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None = None,
                            recorded: dict | None = None) -> str:
     """The comparison report as one self-contained HTML string."""
@@ -202,8 +221,11 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     from .compare_runs import comparison_warnings, replaced_note, tracks_and_pilot
 
     replaced = replaced_note(recorded, lang)
+    rollout = getattr(ctx.scenario, "rollout", None)
+    same = identical_note(comparison.runs, comparison.strategies, getattr(rollout, "release_mode", None), lang)
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
             *[h.note(n) for n in ctx.notes(lang)], *([h.note(replaced)] if replaced else []),
+            *([h.note(same)] if same else []),
             h.warnings_box(label("report.compare_warnings", lang),
                            comparison_warnings(comparison.out_dir, comparison.strategies, comparison.replications,
                                                lang, _strategy), label("report.no_compare_warnings", lang))]

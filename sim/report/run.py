@@ -38,13 +38,24 @@ def check_run_folder(run_dir: Path) -> None:
 # --------------------------------------------------------------------------------------------- numbers
 
 
-def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horizon) -> tuple:
-    """One card for the target: the date 100 % was online, with the 25 % and 50 % dates beneath."""
+def _has_target(summary: dict, target_kwp: float | None) -> bool:
+    """Whether the milestones count a target (the programme's own, ``summary["target_capacity_kwp"]``) rather than
+    the capacity released; summaries written before that key use the scenario's target."""
+    return bool(summary.get("target_capacity_kwp") if "target_capacity_kwp" in summary else target_kwp)
+
+
+def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horizon,
+                    has_target: bool = True) -> tuple:
+    """One card for the target: the date 100 % was online, with the 25 % and 50 % dates beneath; without a
+    target, of the capacity released, and said so."""
     target = quantity(target_kwp, "kWp", lang) if target_kwp else label("label.capacity_target_default", lang)
     not_reached = label("label.not_reached", lang)
     pct = "%" if lang == "zh" else " %"
     earlier = joined((f"{share[:-1]}{pct}{'：' if lang == 'zh' else ': '}{milestones.get(share) or not_reached}"
                       for share in ("25%", "50%")), lang, parts=True)
+    if not has_target:
+        return (label("label.milestone_released", lang, share=f"100{pct}"), milestones.get("100%") or not_reached,
+                joined([label("label.no_target", lang), earlier], lang, parts=True))
     return (label("label.milestone", lang, share=f"100{pct}", target=target),
             milestones.get("100%") or not_reached,
             joined([label("label.within_years", lang, n=horizon), earlier], lang, parts=True))
@@ -110,7 +121,7 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
                value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))),
         *([(label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
             label("label.curtailed_note", lang))] if float(s.get("curtailed_mwh") or 0.0) > 0 else []),
-        _milestone_card(ms, target_kwp, lang, n),
+        _milestone_card(ms, target_kwp, lang, n, _has_target(s, target_kwp)),
     ]
 
 
@@ -120,16 +131,18 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
     :mod:`sim.rollout.observe`), milestones not reached, sites dropped for lack of hosting capacity, curtailment,
     pilot minimums not met."""
     out = [warning_text(str(w), lang) for w in summary.get("warnings") or []]
+    missed_key = "label.milestone_missed" if _has_target(summary, target_kwp) else "label.milestone_missed_released"
     for share, date in (summary.get("milestones") or {}).items():
         if not date:
-            out.append(label("label.milestone_missed", lang, share=f"{share[:-1]}{'%' if lang == 'zh' else ' %'}",
+            out.append(label(missed_key, lang, share=f"{share[:-1]}{'%' if lang == 'zh' else ' %'}",
                              n=summary.get("horizon_years")))
     dropped = int((summary.get("sites_by_status") or {}).get("dropped_hosting") or 0)
     if dropped:
         out.append(label("label.dropped", lang, n=f"{dropped:,}"))
     if float(summary.get("curtailed_mwh") or 0.0) > 0:
         out.append(label("label.curtailment", lang, value=quantity(summary["curtailed_mwh"], "MWh", lang)))
-    missed = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items() if not c.get("met")]
+    missed = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items()
+              if not c.get("met") and int(c.get("candidates") or 0) > 0]  # no roofs of a category: nothing missed
     if missed:
         out.append(label("label.pilot_not_met", lang, names=joined(missed, lang)))
     return out
@@ -182,11 +195,12 @@ def _pilot_table(coverage: dict, lang: str) -> str:
     rows, classes = [], []
     for name, c in coverage.items():
         met = bool(c.get("met"))
+        none = int(c.get("candidates") or 0) == 0  # no roofs of the category: nothing to meet
         rows.append([label(f"pilot.{name}", lang), f"{int(c.get('candidates') or 0):,}",
                      f"{int(c.get('eligible') or 0):,}", f"{int(c.get('built') or 0):,}",
                      f"{float(c.get('share_percent') or 0):,.1f} %", f"{float(c.get('target_percent') or 0):,.0f} %",
-                     label("label.met" if met else "label.not_met", lang)])
-        classes.append([""] * 6 + ["ok" if met else "no"])
+                     "-" if none else label("label.met" if met else "label.not_met", lang)])
+        classes.append([""] * 6 + ["" if none else "ok" if met else "no"])
     return h.table([label(k, lang) for k in ("label.pilot_category", "label.candidate_roofs", "label.eligible",
                                              "label.built", "label.share_built", "label.pilot_minimum",
                                              "label.target_met")], rows, classes=classes)
@@ -341,11 +355,15 @@ def _charts(result: RunResult, lang: str, target_kwp: float | None = None) -> li
     from .. import plotting
 
     s = result.summary
+    has_target = _has_target(s, target_kwp)
     return [
         f'<h2 id="charts">{h.e(label("report.charts", lang))}</h2>',
         h.img(plotting.capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones"),
-                                         lang=lang, targets=_targets(s, target_kwp)),
-              label("caption.capacity_alt", lang), label("caption.capacity", lang)),
+                                         lang=lang, targets=_targets(s, target_kwp),
+                                         milestone_label="label.milestone_short" if has_target
+                                         else "label.milestone_short_released"),
+              label("caption.capacity_alt", lang),
+              label("caption.capacity" if has_target else "caption.capacity_released", lang)),
         *_budget(result, lang),
         h.img(plotting.energy_co2_by_year(result.annual, lang=lang), label("caption.energy_alt", lang),
               label("caption.energy", lang)),

@@ -298,6 +298,9 @@ class RolloutConfig(StrictModel):
         False, description="crews do not work on weekend days (except make-up working days)")
     construction_holidays_off: bool = Field(
         False, description="crews do not work on public holidays (the Spring Festival shutdown applies anyway)")
+    state_grid_service_limits: bool = Field(
+        True, description="compare the office stages with State Grid's service limits for distributed PV and warn "
+        "where the median exceeds them (China); false elsewhere (default from the county's country)")
     spring_festival_shutdown: bool = Field(
         True, description="construction stops around the Spring Festival (crews go home for the New Year; the "
         "days are spring_festival_shutdown_days_before/after); a construction rule for Chinese counties, set "

@@ -373,7 +373,7 @@ def _warnings(resources: dict, service_limits: list[dict], config: RolloutConfig
         elif r["n_censored"]:
             out.append(f"{r['n_censored']} requests for {name} are still queued at the horizon (mean wait "
                        f"{r['mean_wait_days']:.0f} days, censored): raise rollout.{name} above {r['capacity']}")
-    for row in service_limits:
+    for row in service_limits if config.state_grid_service_limits else []:
         if row["p50_working_days"] > row["limit_working_days"] + 1e-6:
             resource = config.stage("rural_home", row["stage"]).resource  # the stage's effective resource
             relief = f"raise rollout.{resource}" if resource else "shorten the stage"
