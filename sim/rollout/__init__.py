@@ -9,6 +9,7 @@ waits for an O&M crew.
 
 Modules: :mod:`sim.rollout.config` (settings, defaults, names of stages, resources and statuses),
 :mod:`sim.rollout.model` (the SimPy processes and :func:`simulate`; its docstring describes their shape),
+:mod:`sim.rollout.setup` (the input checks and the world one run's processes share),
 :mod:`sim.rollout.observe` (what the processes record, and the :class:`RolloutResult` tables) and
 :mod:`sim.rollout.calendar` (the work calendar). This docstring states the model's rules, once.
 
