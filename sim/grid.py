@@ -213,7 +213,37 @@ def export_limits_after_upgrades(transformers: pd.DataFrame, upgrades: pd.DataFr
 
 LOADING_COLUMNS = ("feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
                    "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "customers", "load_mwh_per_year",
-                   "built_kwp", "built_kw_ac", "sites_built", "dropped_hosting_kwp", "loading_percent")
+                   "built_kwp", "built_kw_ac", "sites_built", "dropped_hosting_kwp", "loading_percent",
+                   "upgrade_cost_cny", "upgrade_dates", "upgrade_reasons")
+
+
+def upgrade_reason(row: pd.Series) -> str:
+    """Why an upgrade happened, in words: planned in the transformer ledger, or scheduled by the grid company after
+    the office held a site on the full transformer (with the year's plan it entered when the yearly limit deferred
+    it)."""
+    if row["kind"] == "planned":
+        return "planned in the transformer ledger"
+    requested = pd.Timestamp(row["requested_date"]).date()
+    text = f"scheduled: a site held for lack of hosting capacity since {requested}"
+    scheduled = row.get("scheduled_date")
+    if pd.notna(scheduled) and pd.Timestamp(scheduled).date() != requested:
+        text += f", deferred by the yearly upgrade limit to {pd.Timestamp(scheduled).date()}"
+    return text
+
+
+def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFrame:
+    """Per transformer (``index``): ``upgrade_cost_cny`` (the grid company's cost of the rollout's upgrades, 0 where
+    none), ``upgrade_dates`` (in service, ISO dates joined by "; ") and ``upgrade_reasons`` (:func:`upgrade_reason`,
+    in the same order)."""
+    out = pd.DataFrame({"upgrade_cost_cny": 0.0, "upgrade_dates": "", "upgrade_reasons": ""}, index=index)
+    if upgrades is None or len(upgrades) == 0:
+        return out
+    ordered = upgrades.sort_values(["transformer_id", "time_days"], kind="stable")
+    for tid, rows in ordered.groupby("transformer_id", sort=False):
+        out.loc[tid, "upgrade_cost_cny"] = float(rows["cost_cny"].sum()) if "cost_cny" in rows else 0.0
+        out.loc[tid, "upgrade_dates"] = "; ".join(str(pd.Timestamp(d).date()) for d in rows["date"])
+        out.loc[tid, "upgrade_reasons"] = "; ".join(upgrade_reason(r) for _, r in rows.iterrows())
+    return out
 
 
 def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, sites: pd.DataFrame,
@@ -243,5 +273,6 @@ def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
                                         100.0 * t["built_kw_ac"] / t["hosting_limit_final_kw"], np.nan)
+    t = t.join(upgrade_columns(t.index, upgrades))
     t.index.name = "transformer_id"
     return t[[c for c in LOADING_COLUMNS if c in t.columns]].reset_index()

@@ -447,6 +447,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "lead_time_days": rollout.lead_times,
         "service_limits": rollout.service_limits,
         "hosting_drops": _hosting_drops(rollout.outcomes),
+        **_grid_upgrades(rollout.upgrades),
         "held_back_by": (held_back := _held_back(scenario, sites, by_track, rollout.spend_by_year)),
         "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, held_back),
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
@@ -534,12 +535,18 @@ def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
 
 
 def _hosting_drops(outcomes: pd.DataFrame) -> dict:
-    """Sites dropped at the hosting screening: count, capacity and days from release to the drop."""
+    """Sites dropped for lack of hosting capacity (held at the office's screening, never canvassed): count,
+    capacity and how many of them were ever released (0 by the rule; a check the reader can see)."""
     dropped = outcomes[outcomes["status"] == "dropped_hosting"]
-    days = (dropped["outcome_day"] - dropped["release_day"]).to_numpy(float)
     return {"sites": int(len(dropped)), "capacity_kwp": float(dropped["capacity_kwp"].sum()),
-            "mean_days_from_release": float(days.mean()) if len(days) else None,
-            "max_days_from_release": float(days.max()) if len(days) else None}
+            "canvassed": int(dropped["release_day"].notna().sum())}
+
+
+def _grid_upgrades(upgrades: pd.DataFrame) -> dict:
+    """``grid_upgrade_cost_cny`` and ``grid_upgrades_by_year`` of ``summary.json``."""
+    years = pd.to_datetime(upgrades["date"]).dt.year if len(upgrades) else pd.Series([], dtype=int)
+    return {"grid_upgrade_cost_cny": float(upgrades["cost_cny"].sum()) if len(upgrades) else 0.0,
+            "grid_upgrades_by_year": {int(y): int(n) for y, n in years.value_counts().sort_index().items()}}
 
 
 #: ``summary.json`` keys taken as they are from the accounting's totals.

@@ -34,8 +34,8 @@ How the plan reads the rollout's rules (:mod:`sim.rollout`), and where it approx
 - Hosting in AC kW (``hosting_kw``, :func:`sim.programme.with_hosting_kw`), the quantity the grid company screens:
   PV planned on a transformer up to a period stays within its hosting limit plus the planned upgrades in service
   by the period's start. With ``hosting_when_full: wait_upgrade`` a site may instead be planned to wait for the
-  grid company's one unplanned upgrade of its transformer (the rollout schedules it when the first site waits,
-  ``upgrade_lead_time_days`` later): its output then starts that much later.
+  grid company's one unplanned upgrade of its transformer (the rollout schedules it when the office first holds a
+  site there): its output then starts :func:`sim.programme.upgrade_wait_days` later.
 - Timing: a site released in a period is commissioned at the middle of the period plus its expected lead time
   (the mean of each stage's duration, working-day stages stretched by the share of workable days); its yearly
   CO2 (or energy) then counts, degraded (and for ``discounted_co2`` discounted), until the horizon. Queueing
@@ -63,6 +63,7 @@ from ._config import PILOT_TARGETS_PERCENT, StrictModel
 from .economics import discount_factor
 from .energy import degradation_factor
 from .errors import InputError
+from . import programme as _programme
 from .programme import PIPELINE_STAGES, SiteExpectations, Track, site_expectations, track_index, tracks
 from .rollout import calendar as cal
 from .rollout.config import OFFICE_STAGES, STAGES, RolloutConfig, budget_pot_days, build_window_end_day
@@ -781,7 +782,7 @@ def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
         lead = lead_days(model)
         discount, factor = objective == "discounted_co2", objective in ("co2", "discounted_co2")
         now = value_weights(lead, model.periods, model.inputs, discount=discount, factor=factor)
-        later = value_weights(lead + model.inputs.rollout.upgrade_lead_time_days, model.periods, model.inputs,
+        later = value_weights(lead + _programme.upgrade_wait_days(model.inputs.rollout), model.periods, model.inputs,
                               discount=discount, factor=factor)
         value = (p_done * per_year)[:, None]
         parts = [-(value * now).ravel(), -(value * later)[layout.wait_idx].ravel()]

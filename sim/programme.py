@@ -7,6 +7,7 @@ SimPy rollout (:mod:`sim.rollout`), the accounting and the reports.
 - Each site's hosting quantity: the AC kW it asks of its transformer, ``capacity_kwp / system.dc_ac_ratio``
   (:func:`sim.grid.ac_capacity_kw`), computed once into the ``hosting_kw`` column of the prepared sites
   (:func:`with_hosting_kw`) and read by the rollout, the plans and the ``grid_headroom`` strategy.
+- The expected wait for an unplanned transformer upgrade (:func:`upgrade_wait_days`).
 - What one site asks of the programme, in expectation (:func:`site_expectations`): the chance that it passes each
   stage (consent, procurement, acceptance with one rework), the working days each shared resource spends on it
   (office effort by application class, :func:`sim.rollout.config.stage_work_days`, the rollout's own formula,
@@ -29,6 +30,7 @@ from .rollout.config import (
     application_classes,
     stage_work_days,
 )
+from .timebase import years_to_days
 
 #: Name of the one track of a programme without ``rollout.tracks`` (it is never written as a track name).
 WHOLE_PROGRAMME = ""
@@ -162,6 +164,14 @@ def _resource_of(config: RolloutConfig, types: np.ndarray, stage: str) -> np.nda
     """The resource each site's ``stage`` holds ('' for none)."""
     by_type = {t: config.stage(t, stage).resource or "" for t in set(types)}
     return np.array([by_type[t] for t in types], dtype=object)
+
+
+def upgrade_wait_days(config: RolloutConfig) -> float:
+    """Expected days a site waits for the grid company's unplanned upgrade of its transformer, as the rollout's
+    rules make it: the mean upgrade lead time (``upgrade_lead_time``), then half a disclosure interval on average
+    until the added capacity is published (the office releases a site only where a disclosure shows room). The
+    yearly limit on upgrades is not in it (it depends on how many transformers fill up)."""
+    return float(config.upgrade_lead_time.mean) + 0.5 * years_to_days(config.disclosure_interval_months / 12.0)
 
 
 #: Share of a target [%] below which a run says what held the track back.

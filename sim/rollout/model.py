@@ -2,7 +2,7 @@
 :mod:`sim.rollout`; the input checks and the world they share are set up in :mod:`sim.rollout.setup`.
 
 Shape: processes are small generator functions taking ``env`` first (:func:`_office`, :func:`_budget_year`,
-:func:`_site`, :func:`_hosting`, :func:`_upgrade`, :func:`_operate`); shared limits are ``simpy.Resource`` (crews,
+:func:`_site`, :func:`_screen`, :func:`_upgrade`, :func:`_operate`); shared limits are ``simpy.Resource`` (crews,
 reviewers, inspectors, surveyors, om_crews), taken in one place (:func:`_use`, ``with resource.request()``), and a
 ``simpy.Container`` (the yearly budget); the processes share a :class:`~sim.rollout.setup.World` of plain data,
 record to a :class:`~sim.rollout.observe._Collector` and never print; all randomness comes from named streams
@@ -12,6 +12,8 @@ record to a :class:`~sim.rollout.observe._Collector` and never print; all random
 from __future__ import annotations
 
 import gc
+import math
+from collections import deque
 from collections.abc import Sequence
 from datetime import date
 
@@ -24,7 +26,6 @@ from sim.rng import site_rng
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
     CONTRACT_AT,
-    HOSTING_CHECK_AFTER,
     STAGE_STEPS,
     Event,
     OperationConfig,
@@ -35,6 +36,7 @@ from sim.rollout.config import (
 from sim.rollout.observe import RolloutResult, _Collector, _results
 from sim.rollout.setup import (
     Budget,
+    NamedResource,
     ProgrammeOffice,
     StagePlan,
     World,
@@ -71,24 +73,108 @@ def _budget_year(env, world: World, collector: _Collector, budget: Budget):
 
 
 def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice):
-    """The programme office (of the programme or of one track): releases its sites in priority order until the
-    build window closes."""
-    for site in programme.sites:
+    """The programme office (of the programme or of one track): screens its sites in priority order against the
+    latest disclosure of open hosting capacity and releases those with room until the build window closes; a site
+    without room is held (never canvassed) and released once a disclosure shows room, before later sites."""
+    order = deque(int(site) for site in programme.sites)
+    held = programme.held
+    while order or held:
+        window_open = yield from _wait_for_room(env, world, programme)
+        if not window_open:
+            break
+        site = _next_site(world, order, held)
+        if site is None:  # every site left is held: ask for upgrades where none is on its way, wait for capacity
+            for waiting in held:
+                _request_upgrade(env, world, collector, int(world.transformer[waiting]))
+            window_open = yield from _wait_for_capacity(env, world)
+            if not window_open:
+                break
+            continue
+        if not _screen(env, world, collector, site, held):
+            continue
         if world.release_mode == "poisson":
             gap = world.release_rng.exponential(world.poisson_mean_gap_days)
             if env.now + gap >= world.window_end_days:
-                return
+                _unreserve(world, site)
+                break
             yield env.timeout(gap)
-        window_open = yield from _wait_for_room(env, world, programme)
-        if not window_open:
-            return
         if programme.budget is not None:
             if world.capex_cny[site] > programme.budget.max_fundable_cny:
+                _unreserve(world, site)
                 continue  # can never be funded: stays not_released, the office moves on
             funded = yield from _fund(env, world, site, programme.budget)
             if not funded:
-                return
+                _unreserve(world, site)
+                break
         _release(env, world, collector, site)
+    _drop_held(world, collector, held, env.now)
+
+
+def _next_site(world: World, order: deque, held: list[int]) -> int | None:
+    """The first held site (in priority order) whose transformer now shows room, else the next site of the order
+    (None: only held sites without room are left)."""
+    for k, site in enumerate(held):
+        if _has_room(world, site):
+            return held.pop(k)
+    return order.popleft() if order else None
+
+
+def _has_room(world: World, site: int) -> bool:
+    """Screening before canvassing: the latest disclosure, less what is reserved since, has room for the site. A
+    transformer whose disclosed open capacity is zero (a red zone) takes no application at all."""
+    free = world.grid.free_kw[world.transformer[site]]
+    return bool(world.hosting_kw[site] <= free + 1e-9)
+
+
+def _screen(env, world: World, collector: _Collector, site: int, held: list[int]) -> bool:
+    """Screen the site: with room its hosting capacity is reserved (returns True); without, it is held for a later
+    disclosure and (``hosting_when_full="wait_upgrade"``) the grid company is asked for an upgrade."""
+    first_look = site not in world.hosting_start
+    if first_look:
+        world.hosting_start[site] = env.now
+        collector.log.append((site, Step.HOSTING, Event.START, env.now))
+    if not _has_room(world, site):
+        held.append(site)
+        if first_look:
+            collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
+        _request_upgrade(env, world, collector, int(world.transformer[site]))
+        return False
+    grid = world.grid
+    grid.free_kw[world.transformer[site]] -= world.hosting_kw[site]
+    grid.reserved[site] = float(world.hosting_kw[site])
+    return True
+
+
+def _unreserve(world: World, site: int) -> None:
+    """A screened site the office does not release after all gives its reservation back at once (it never
+    applied)."""
+    grid = world.grid
+    grid.free_kw[world.transformer[site]] += grid.reserved.pop(site)
+    grid.signal()
+
+
+def _wait_for_capacity(env, world: World):
+    """Wait until open capacity grows (a disclosure, a reservation given back). Returns whether the build window is
+    still open."""
+    if env.now >= world.window_end_days:
+        return False
+    world.grid.changed = env.event()
+    yield world.grid.changed | env.timeout(world.window_end_days - env.now)
+    return env.now < world.window_end_days
+
+
+def _drop_held(world: World, collector: _Collector, held: list[int], day: float) -> None:
+    """Sites still held for lack of hosting capacity when the office stops are dropped: decided before any owner is
+    asked. (A held site whose transformer has room by then stays not released: the office stopped for another
+    reason.)"""
+    for site in held:
+        if _has_room(world, site):
+            continue
+        collector.log.append((site, Step.HOSTING, Event.DROP, day))
+        collector.status[site] = Status.DROPPED_HOSTING
+        collector.failed_step[site] = Step.HOSTING
+        collector.outcome_day[site] = day
+    held.clear()
 
 
 def _no_room(world: World, programme: ProgrammeOffice) -> bool:
@@ -142,6 +228,9 @@ def _release(env, world: World, collector: _Collector, site: int) -> None:
     world.pipeline.add(site)
     collector.status[site] = Status.IN_PROGRESS
     collector.release_day[site] = env.now
+    t_screened = world.hosting_start.pop(site)
+    collector.log.append((site, Step.HOSTING, Event.END, env.now))
+    collector.stage_days[Step.HOSTING].append(env.now - t_screened)
     collector.log.append((site, Step.RELEASE, Event.END, env.now))
     env.process(_site(env, world, collector, site))
 
@@ -184,7 +273,11 @@ def _drop_out(env, world: World, collector: _Collector, site: int, step: Step, *
     world.pipeline.discard(site)
     _room_freed(world)
     grid = world.grid
-    if site in grid.reserved:
+    if site not in grid.reserved:
+        return
+    if step == Step.CONSENT:  # the owner said no before any application: the office's reservation is free again
+        _unreserve(world, site)
+    else:  # an approved application given back: open again from the next disclosure
         grid.undisclosed_kw[world.transformer[site]] += grid.reserved.pop(site)
 
 
@@ -193,7 +286,7 @@ def _return_money(env, world: World, collector: _Collector, site: int) -> None:
     year it was committed (or, with carry-over, any year), else it lapses."""
     capex = float(world.capex_cny[site])
     budget = world.budget_of(site)
-    if site in world.earmarked:
+    if site in world.earmarked and budget is not None:
         world.earmarked.discard(site)
         budget.earmarked_cny -= capex
         budget.signal()
@@ -221,8 +314,8 @@ def _return_money(env, world: World, collector: _Collector, site: int) -> None:
 
 
 def _site(env, world: World, collector: _Collector, site: int):
-    """One site's way from release to operation: the stages in order, the hosting screening of its connection
-    application after consent, the contract when procurement starts, rework after a failed acceptance."""
+    """One site's way from release to operation: the stages in order (its hosting capacity was reserved at
+    screening, before release), the contract when procurement starts, rework after a failed acceptance."""
     for k, plan in enumerate(world.stage_plans[world.site_type_index[site]]):
         if plan.step == CONTRACT_AT:
             yield from _contract(env, world, collector, site)
@@ -238,11 +331,6 @@ def _site(env, world: World, collector: _Collector, site: int):
                 _drop_out(env, world, collector, site, plan.step, sunk=True)
                 return
         collector.log.append((site, plan.step, Event.END, env.now))
-        if plan.step == HOSTING_CHECK_AFTER:
-            reserved = yield from _hosting(env, world, collector, site)
-            if not reserved:
-                _drop_out(env, world, collector, site, Step.HOSTING)
-                return
     _commission(env, world, collector, site)
 
 
@@ -290,7 +378,7 @@ def _elapsed_days(calendar: cal.WorkCalendar | None, t: float, work_days: float)
     return work_days if calendar is None else calendar.finish(t, work_days) - t
 
 
-def _use(env, collector: _Collector, resource: simpy.Resource, work_days: float,
+def _use(env, collector: _Collector, resource: NamedResource, work_days: float,
          calendar: cal.WorkCalendar | None = None, wait_log: tuple[int, Step] | None = None):
     """Request ``resource``, queue for it, hold it while ``work_days`` of work are done, release it.
 
@@ -313,82 +401,60 @@ def _use(env, collector: _Collector, resource: simpy.Resource, work_days: float,
             yield env.timeout(held)
 
 
-def _hosting(env, world: World, collector: _Collector, site: int):
-    """Screen the site's connection application against the disclosed open hosting capacity of its transformer.
-
-    It fits: reserved at once. It does not: with ``hosting_when_full="wait_upgrade"`` it is wait-listed if an
-    upgrade on its way (planned, or scheduled now by the grid company) has room for it, promised that room, and goes
-    on when the upgrade is in service; otherwise it is dropped at once. Returns whether it is reserved."""
-    grid, transformer, need_kw = world.grid, world.transformer[site], world.hosting_kw[site]
-    t_start = env.now
-    collector.log.append((site, Step.HOSTING, Event.START, t_start))
-    if need_kw > grid.free_kw[transformer] + 1e-9:
-        if not _upgrade_coming(env, world, collector, transformer):
-            return False
-        from_free = max(0.0, min(grid.free_kw[transformer], need_kw))
-        promised = need_kw - from_free
-        if promised > grid.upcoming_kw[transformer] + 1e-9:
-            return False
-        grid.free_kw[transformer] -= from_free
-        grid.upcoming_kw[transformer] -= promised
-        collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
-        ready = env.event()
-        grid.waitlist.setdefault(transformer, []).append((promised, ready))
-        _leave_pipeline(world, site)  # the grid company holds it: room for the office to release another
-        yield ready
-        world.pipeline.add(site)
-    else:
-        grid.free_kw[transformer] -= need_kw
-    grid.reserved[site] = need_kw
-    collector.log.append((site, Step.HOSTING, Event.END, env.now))
-    collector.stage_days[Step.HOSTING].append(env.now - t_start)
-    return True
-
-
-def _upgrade_coming(env, world: World, collector: _Collector, transformer: int) -> bool:
-    """Whether a full transformer gets more capacity worth waiting for: never with ``hosting_when_full="drop"``;
-    else an upgrade on its way, or one the grid company schedules now (once per transformer)."""
+def _request_upgrade(env, world: World, collector: _Collector, transformer: int) -> None:
+    """A site is held on a full transformer: with ``hosting_when_full="wait_upgrade"`` the grid company schedules the
+    transformer's one unplanned upgrade if none is on its way, within its yearly limit (beyond it the request waits
+    for the next year's plan, :func:`_upgrade_plans`)."""
     grid = world.grid
-    if grid.when_full == "drop":
-        return False
-    if grid.pending_upgrades[transformer] == 0:
-        if grid.upgrade_scheduled[transformer]:
-            return False
-        grid.upgrade_scheduled[transformer] = True
-        added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
-        _announce_upgrade(world, transformer, added_kva)
-        env.process(_upgrade(env, world, collector, transformer, grid.upgrade_lead_time_days, added_kva,
-                             "scheduled"))
-    return True
+    if grid.when_full == "drop" or grid.pending_upgrades[transformer] or grid.upgrade_scheduled[transformer]:
+        return
+    grid.upgrade_scheduled[transformer] = True
+    grid.requested_day[transformer] = env.now
+    year = world.year_of(env.now)
+    limit = grid.max_upgrades_per_year
+    if limit is not None and grid.scheduled_in_year.get(year, 0) >= limit:
+        grid.requests.append(transformer)
+        return
+    _schedule_upgrade(env, world, collector, transformer, year)
 
 
-def _announce_upgrade(world: World, transformer: int, added_kva: float) -> None:
+def _schedule_upgrade(env, world: World, collector: _Collector, transformer: int, year: int) -> None:
     grid = world.grid
+    grid.scheduled_in_year[year] = grid.scheduled_in_year.get(year, 0) + 1
     grid.pending_upgrades[transformer] += 1
-    grid.upcoming_kw[transformer] += added_kva * grid.share_percent[transformer] / 100.0
+    added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
+    env.process(_upgrade(env, world, collector, transformer, float(grid.lead_time_days[transformer]), added_kva,
+                         "scheduled"))
+
+
+def _upgrade_plans(env, world: World, collector: _Collector):
+    """Each 1 January of the build window the grid company schedules the requests its yearly limit held back,
+    oldest first (after the window no site is waiting for them)."""
+    for day in world.year_starts:
+        if day >= min(world.window_end_days, world.horizon_days):
+            return
+        yield env.timeout(day - env.now)
+        year = world.year_of(env.now)
+        limit = world.grid.max_upgrades_per_year
+        while world.grid.requests and (limit is None or world.grid.scheduled_in_year.get(year, 0) < limit):
+            _schedule_upgrade(env, world, collector, world.grid.requests.pop(0), year)
 
 
 def _upgrade(env, world: World, collector: _Collector, transformer: int, delay_days: float, added_kva: float,
              kind: str):
-    """A transformer upgrade (planned, or scheduled by the grid company): in service after ``delay_days``, it serves
-    the wait-listed sites it was promised to, in order; the rest of its capacity is open from the next
-    disclosure."""
+    """A transformer upgrade (planned, or scheduled by the grid company): in service after ``delay_days``, its
+    capacity is open from the next disclosure. Its cost (``upgrade_cost_cny_per_kva``) is the grid company's."""
     grid = world.grid
+    scheduled_day = env.now
     if delay_days > 0:
         yield env.timeout(delay_days)
     added_kw = added_kva * grid.share_percent[transformer] / 100.0
     grid.rating_kva[transformer] += added_kva
     grid.pending_upgrades[transformer] -= 1
-    collector.upgrades.append((transformer, kind, env.now, added_kw))
-    available = added_kw
-    waiting = grid.waitlist.get(transformer, [])
-    while waiting and waiting[0][0] <= available + 1e-9:
-        promised, ready = waiting.pop(0)
-        available -= promised
-        ready.succeed()
-    available = max(0.0, available)
-    grid.upcoming_kw[transformer] -= available
-    grid.undisclosed_kw[transformer] += available
+    requested = grid.requested_day.get(transformer, scheduled_day) if kind == "scheduled" else math.nan
+    collector.upgrades.append((transformer, kind, env.now, added_kw, added_kva, added_kva * grid.cost_cny_per_kva,
+                               requested, scheduled_day if kind == "scheduled" else math.nan))
+    grid.undisclosed_kw[transformer] += added_kw
 
 
 def _disclosures(env, world: World, days: list[float]):
@@ -428,7 +494,7 @@ def _operate(env, world: World, collector: _Collector, site: int, rng: np.random
         yield env.timeout(up_days)
         t_fail = env.now
         collector.open_failures[site] = t_fail
-        repair_days = world.repair.ppf(rng.random())
+        repair_days = float(world.repair.ppf(rng.random()))
         yield from _use(env, collector, om_crews, repair_days)
         del collector.open_failures[site]
         collector.downtime.append((site, t_fail, env.now))
@@ -482,6 +548,8 @@ def simulate(
     _start_processes(env, world, collector, planned_upgrades(transformers, start, world.horizon_days),
                      disclosure_days(start, world.horizon_days, config.disclosure_interval_months))
     n_events = _run_to_horizon(env, world.horizon_days)
+    for programme in world.programmes:  # sites still held at the horizon were never canvassed
+        _drop_held(world, collector, programme.held, min(world.window_end_days, world.horizon_days))
     for programme in world.programmes:  # money never committed by the horizon lapses with the last year's budget
         if programme.budget is not None:
             collector.add_money("lapsed", world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
@@ -495,8 +563,9 @@ def _start_processes(env, world: World, collector: _Collector, upgrades, days) -
     """The disclosures and the planned upgrades first, then the budget's refills, then the office (SimPy starts
     them in this order)."""
     env.process(_disclosures(env, world, days))
+    env.process(_upgrade_plans(env, world, collector))
     for transformer, day, added_kva in upgrades:
-        _announce_upgrade(world, transformer, added_kva)
+        world.grid.pending_upgrades[transformer] += 1
         env.process(_upgrade(env, world, collector, transformer, day, added_kva, "planned"))
     for programme in world.programmes:
         if programme.budget is not None:

@@ -78,7 +78,7 @@ class RolloutResult:
     milestones: dict[str, str | None]
     spend_by_year: dict[int, float]
     stage_durations: pd.DataFrame
-    upgrades: pd.DataFrame  # transformer_id, kind (planned|scheduled), time_days, date, added_hosting_kw
+    upgrades: pd.DataFrame  # UPGRADE_COLUMNS
     last_commission_date: str | None = None
     lead_times: dict = field(default_factory=dict)
     service_limits: list = field(default_factory=list)
@@ -113,7 +113,8 @@ class _Collector:
     money: dict = field(default_factory=dict)  # (kind, year) -> CNY; kinds: MONEY_COLUMNS without "_cny"
     downtime: list = field(default_factory=list)  # (site, time of failure, time back in operation)
     open_failures: dict = field(default_factory=dict)  # site -> time of its failure not yet repaired
-    upgrades: list = field(default_factory=list)  # (transformer index, kind, time_days, added_kw)
+    # (transformer index, kind, time_days, added_kw, added_kva, cost_cny, requested day, scheduled day)
+    upgrades: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.status = np.full(self.n_sites, Status.NOT_RELEASED, dtype=np.int8)
@@ -394,11 +395,32 @@ def _stage_duration_table(stage_days: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: columns of :attr:`RolloutResult.upgrades`
+UPGRADE_COLUMNS = ("transformer_id", "kind", "time_days", "date", "added_hosting_kw", "added_kva", "cost_cny",
+                   "requested_date", "scheduled_date")
+
+
 def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.DataFrame:
+    """One row per upgrade in service: when (``date``), what it added and cost, and why (``kind`` planned in the
+    ledger, or ``scheduled`` by the grid company after a site was held on the full transformer on
+    ``requested_date``; ``scheduled_date`` is later when the yearly limit pushed it into the next year's plan)."""
     if not upgrades:
-        return pd.DataFrame({"transformer_id": [], "kind": [], "time_days": [], "date": pd.to_datetime([]),
-                             "added_hosting_kw": []})
-    transformer, kind, time_days, added_kw = zip(*upgrades)
+        return pd.DataFrame({"transformer_id": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
+                             "time_days": [], "date": pd.to_datetime([]), "added_hosting_kw": [], "added_kva": [],
+                             "cost_cny": [], "requested_date": pd.to_datetime([]),
+                             "scheduled_date": pd.to_datetime([])})
+    transformer, kind, time_days, added_kw, added_kva, cost, requested, scheduled = zip(*upgrades)
+    requested_days, scheduled_days = np.asarray(requested, float), np.asarray(scheduled, float)
     return pd.DataFrame({"transformer_id": transformer_ids.to_numpy()[list(transformer)], "kind": list(kind),
                          "time_days": np.asarray(time_days, float), "date": to_dates(time_days),
-                         "added_hosting_kw": np.asarray(added_kw, float)})
+                         "added_hosting_kw": np.asarray(added_kw, float), "added_kva": np.asarray(added_kva, float),
+                         "cost_cny": np.asarray(cost, float), "requested_date": _dates_or_nat(requested_days, to_dates),
+                         "scheduled_date": _dates_or_nat(scheduled_days, to_dates)})
+
+
+def _dates_or_nat(days: np.ndarray, to_dates) -> pd.Series:
+    out = pd.Series(pd.NaT, index=range(len(days)), dtype="datetime64[ns]")
+    known = np.isfinite(days)
+    if known.any():
+        out[known] = pd.to_datetime(np.asarray(to_dates(days[known])))
+    return out

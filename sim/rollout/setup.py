@@ -48,7 +48,7 @@ class StagePlan(NamedTuple):
     """How one stage of :data:`STAGES` runs for the sites of one type."""
 
     step: Step
-    resource: simpy.Resource | None
+    resource: NamedResource | None
     calendar: cal.WorkCalendar | None  # whose working days the work counts; None: calendar days
 
 
@@ -58,21 +58,30 @@ class GridState:
 
     free_kw: np.ndarray  # disclosed open hosting capacity not yet reserved [kW]
     undisclosed_kw: np.ndarray  # capacity freed since the last disclosure (upgrades, reservations given back) [kW]
-    upcoming_kw: np.ndarray  # capacity of the upgrades on their way not yet promised to wait-listed sites [kW]
     rating_kva: np.ndarray
     share_percent: np.ndarray  # hosting share of the rating [%]
     pending_upgrades: np.ndarray  # upgrades on their way (count)
     upgrade_scheduled: np.ndarray  # the grid company has scheduled the transformer's one unplanned upgrade
+    lead_time_days: np.ndarray  # lead time of the transformer's unplanned upgrade, from its own uniform [days]
     when_full: str
-    upgrade_lead_time_days: float
     upgrade_factor: float
+    cost_cny_per_kva: float
+    max_upgrades_per_year: int | None
     reserved: dict = field(default_factory=dict)  # site -> kW it holds
-    waitlist: dict = field(default_factory=dict)  # transformer -> [(kW promised from upgrades, event)] in order
+    scheduled_in_year: dict = field(default_factory=dict)  # calendar year -> unplanned upgrades scheduled in it
+    requests: list = field(default_factory=list)  # (transformer, day requested) beyond the yearly limit, in order
+    requested_day: dict = field(default_factory=dict)  # transformer -> day its upgrade was first requested
+    changed: simpy.Event | None = None  # fires when open capacity grows (a disclosure, an earmark given back)
 
     def disclose(self) -> None:
         """The grid company's periodic publication: capacity freed since the last one becomes open."""
         self.free_kw += self.undisclosed_kw
         self.undisclosed_kw[:] = 0.0
+        self.signal()
+
+    def signal(self) -> None:
+        if self.changed is not None and not self.changed.triggered:
+            self.changed.succeed()
 
 
 @dataclass
@@ -107,6 +116,7 @@ class ProgrammeOffice:
     target_kwp: float | None
     committed_kwp: float = 0.0  # capacity released and not dropped out
     freed: simpy.Event | None = None  # fires when a site drops out or leaves the pipeline (room to release)
+    held: list = field(default_factory=list)  # sites screened without room, held for a later disclosure, in order
 
 
 @dataclass
@@ -118,7 +128,7 @@ class World:
     year_starts: list  # 1 January of start.year+1, +2, ... [days]
     first_year: int
     release_mode: str
-    resources: dict  # name -> simpy.Resource
+    resources: dict  # name -> NamedResource
     programmes: list  # the ProgrammeOffice of each office (one, or one per track)
     programme_of: np.ndarray  # per site: index into programmes, -1 for a site of no track (never released)
     grid: GridState
@@ -144,6 +154,7 @@ class World:
     pipeline: set = field(default_factory=set)  # released sites before contract, not wait-listed (release pacing)
     committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed (contract)
     earmarked: set = field(default_factory=set)  # released sites whose capex is earmarked, not yet committed
+    hosting_start: dict = field(default_factory=dict)  # site -> day the office first screened it (until release)
 
     def year_of(self, t: float) -> int:
         return self.first_year + bisect_right(self.year_starts, t)
@@ -171,8 +182,8 @@ def check_inputs(
     from ``start_date``, over ``horizon_years`` if given). ``order`` defaults to every site. Raises
     :class:`sim.errors.InputError`."""
     order = [str(s) for s in sites.index] if order is None else order
-    validate_inputs(sites, order, transformers, config, operation or OperationConfig(), cal.as_date(start_date),
-                  horizon_years)
+    validate_inputs(sites, order, transformers, config, operation or OperationConfig.model_validate({}),
+                    cal.as_date(start_date), horizon_years)
 
 
 def validate_inputs(sites, order, transformers, config: RolloutConfig, operation: OperationConfig, start: date,
@@ -266,7 +277,7 @@ def _check_budget(capex: np.ndarray, site_types: np.ndarray, config: RolloutConf
     which = _programme.track_index(programme_tracks, site_types)
     for k, track in enumerate(programme_tracks):
         mine = which == k
-        if mine.any():
+        if mine.any() and track.annual_budget_cny is not None:
             key = f"rollout.tracks.{k}.annual_budget_cny" if config.tracks else "rollout.annual_budget_cny"
             _check_fundable(float(capex[mine].min()), track.annual_budget_cny, track.carry_over, config, start,
                             horizon_years, key)
@@ -295,7 +306,7 @@ def build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transformer
     application_class = application_classes(site_table)
     work_days, held_days, fails, rework = _draw_stage_work(site_ids, site_type_index, application_class,
                                                            capacity_kwp, config, seed)
-    grid, transformer = _grid_state(site_table, transformers, config)
+    grid, transformer = _grid_state(site_table, transformers, config, seed)
     programmes, programme_of = _programmes(env, config, site_table["site_type"].to_numpy(), start,
                                            budget_pot_days(start, config.build_window_years, horizon_years))
     hosting_kw = (site_table["hosting_kw"] if "hosting_kw" in site_table.columns
@@ -318,14 +329,17 @@ def build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transformer
     return world, calendars
 
 
-def _make_resources(env, config: RolloutConfig) -> dict[str, simpy.Resource]:
-    resources = {}
-    for name in RESOURCES:
-        # a zero-capacity resource is never used (checked): capacity 1 keeps SimPy happy
-        resource = simpy.Resource(env, capacity=max(getattr(config, name), 1))
-        resource.name = name
-        resources[name] = resource
-    return resources
+class NamedResource(simpy.Resource):
+    """A ``simpy.Resource`` that knows its name (the collector records by name)."""
+
+    def __init__(self, env: simpy.Environment, capacity: int, name: str) -> None:
+        super().__init__(env, capacity=capacity)
+        self.name = name
+
+
+def _make_resources(env, config: RolloutConfig) -> dict[str, NamedResource]:
+    # a zero-capacity resource is never used (checked): capacity 1 keeps SimPy happy
+    return {name: NamedResource(env, max(getattr(config, name), 1), name) for name in RESOURCES}
 
 
 def _public_holidays(config: RolloutConfig, start: date, n_days: int) -> tuple[np.ndarray, np.ndarray]:
@@ -435,9 +449,11 @@ def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, applicat
     return work_days, held_days, fails, rework
 
 
-def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
-                config: RolloutConfig) -> tuple[GridState, np.ndarray]:
-    """The transformers' hosting state, and the transformer index of each site."""
+def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame, config: RolloutConfig,
+                seed: int) -> tuple[GridState, np.ndarray]:
+    """The transformers' hosting state, and the transformer index of each site. The lead time of each transformer's
+    unplanned upgrade comes from its own uniform (``stream(seed, "transformer", transformer_id, "upgrade")``), so it does not
+    depend on the strategy or on when the upgrade is requested."""
     position = pd.Series(np.arange(len(transformers.index)), index=transformers.index)
     transformer = position.loc[site_table["transformer_id"].to_numpy()].to_numpy(np.int64)
     limit_kw = transformers["hosting_limit_kw"].to_numpy(float).copy()
@@ -446,12 +462,14 @@ def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame,
     if "rating_kva" in transformers.columns:
         given = pd.to_numeric(transformers["rating_kva"], errors="coerce").to_numpy(float)
         rating_kva = np.where(np.isfinite(given), given, rating_kva)
+    uniforms = np.array([stream(seed, "transformer", str(t), "upgrade").random() for t in transformers.index])
+    n = len(transformers.index)
     grid = GridState(
-        free_kw=limit_kw, undisclosed_kw=np.zeros_like(limit_kw), upcoming_kw=np.zeros_like(limit_kw),
-        rating_kva=rating_kva, share_percent=share_percent,
-        pending_upgrades=np.zeros(len(transformers.index), dtype=np.int64),
-        upgrade_scheduled=np.zeros(len(transformers.index), dtype=bool), when_full=config.hosting_when_full,
-        upgrade_lead_time_days=config.upgrade_lead_time_days, upgrade_factor=config.upgrade_factor,
+        free_kw=limit_kw, undisclosed_kw=np.zeros_like(limit_kw), rating_kva=rating_kva, share_percent=share_percent,
+        pending_upgrades=np.zeros(n, dtype=np.int64), upgrade_scheduled=np.zeros(n, dtype=bool),
+        lead_time_days=np.asarray(config.upgrade_lead_time.ppf(uniforms), dtype=float).reshape(n),
+        when_full=config.hosting_when_full, upgrade_factor=config.upgrade_factor,
+        cost_cny_per_kva=config.upgrade_cost_cny_per_kva, max_upgrades_per_year=config.max_upgrades_per_year,
     )
     return grid, transformer
 
@@ -502,7 +520,8 @@ def planned_upgrades(transformers: pd.DataFrame, start: date, horizon_days: floa
 def disclosure_days(start: date, horizon_days: float, interval_months: int) -> list[float]:
     """Days [since ``start``] on which the grid company publishes open hosting capacity: the first day of every
     ``interval_months``-th month of the calendar year (1 January, 1 April, ... for quarterly), before the horizon."""
-    days, year, month = [], start.year, 1
+    days: list[float] = []
+    year, month = start.year, 1
     while True:
         d = cal.days_since(start, date(year, month, 1))
         if d >= horizon_days:
