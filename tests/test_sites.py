@@ -63,6 +63,7 @@ def test_capacity_from_area_by_type(county):
     expected = 100.0 * table.loc["rural_home", "usable_area_percent"] / 100 * table.loc["rural_home",
                                                                                         "power_density_w_per_m2"] / 1000
     assert home["capacity_kwp"] == pytest.approx(expected, abs=0.01)
+    assert home["capacity_kwp"] == pytest.approx(100.0 * 0.55 * 0.210, abs=0.01)  # 2024 module density, by hand
     # roof-parallel takes the roof's own orientation
     assert (home["surface_tilt"], home["surface_azimuth"]) == (30.0, 170.0)
     farm = sites.loc["farm"]
@@ -317,3 +318,20 @@ def test_a_line_exclusion_without_buffer_excludes_the_sites_it_crosses(tmp_path)
     sites, _ = prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
     assert sites.loc["home1", "exclusion_reason"] == "river"
     assert sites.loc["school", "exclusion_reason"] == ""
+
+
+def test_home_size_is_checked_against_the_national_average():
+    """The demo county's homes at 2024 module density (210 W/m2 of usable roof) come within 25 % of the national
+    average household system, about 21 kW (NEA, Sept 2023: about 105 GW on more than 5 million households); at
+    NREL 2018's 138 W/m2 they were about half of it."""
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo_county" / "demo_county.gpkg"
+    roofs = gpd.read_file(demo, layer="sites")
+    homes = roofs[roofs["site_type"] == "rural_home"]
+    area_m2 = homes.to_crs(homes.estimate_utm_crs()).geometry.area
+    table = site_type_table()
+    kwp = area_m2 * table.loc["rural_home", "usable_area_percent"] / 100 * table.loc[
+        "rural_home", "power_density_w_per_m2"] / 1000
+    national_kw = 105e6 / 5e6
+    assert abs(kwp.mean() / national_kw - 1.0) <= 0.25, kwp.mean()
