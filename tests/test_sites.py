@@ -6,6 +6,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import CRS
 from shapely.geometry import LineString, Polygon
@@ -335,3 +336,40 @@ def test_home_size_is_checked_against_the_national_average():
         "rural_home", "power_density_w_per_m2"] / 1000
     national_kw = 105e6 / 5e6
     assert abs(kwp.mean() / national_kw - 1.0) <= 0.25, kwp.mean()
+
+
+def test_land_classes_follow_the_2023_notice():
+    """自然资办发〔2023〕12号: no arrays on cultivated land or permanent basic farmland (not even elevated ones);
+    orchards, grassland and forest take elevated (agrivoltaic) arrays, ponds fishery-PV, facility land greenhouses,
+    unused land the ground types, construction land everything; no land class, no rule."""
+    from sim.sites import land_class_allows
+
+    cases = [("agrivoltaic", "cultivated_land", False), ("agrivoltaic", "permanent_basic_farmland", False),
+             ("greenhouse", "cultivated_land", False), ("agrivoltaic", "orchard", True),
+             ("greenhouse", "orchard", False), ("agrivoltaic", "forest", True), ("fish_pond", "forest", False),
+             ("agrivoltaic", "grassland", True), ("fish_pond", "water_surface", True),
+             ("agrivoltaic", "water_surface", False), ("greenhouse", "facility_agricultural_land", True),
+             ("agrivoltaic", "facility_agricultural_land", False), ("agrivoltaic", "unused_land", True),
+             ("rural_home", "unused_land", False), ("rural_home", "construction_land", True),
+             ("agrivoltaic", "construction_land", True), ("agrivoltaic", "", True)]
+    sites = pd.DataFrame(cases, columns=["site_type", "land_class", "expected"])
+    assert land_class_allows(sites).tolist() == sites["expected"].tolist()
+    assert land_class_allows(sites.drop(columns="land_class")).all()
+
+
+def test_sites_on_cultivated_land_are_ineligible_with_their_reason(tmp_path):
+    sites = _sites()
+    for s in sites:
+        s["land_class"] = "cultivated_land" if s["site_id"] == "farm" else "construction_land"
+    farmland = gpd.GeoDataFrame(geometry=[square(-700, -700, 400)], crs=UTM50)
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 5000, Y0 + 5000), (X0 + 5000, Y0 + 5000)])], crs=UTM50)
+    layers = {"exclusion_basic_farmland": farmland, "river": river}
+    path = make_county(tmp_path / "c.gpkg", sites, TRANSFORMERS, extra_layers=layers)
+    out, _ = prepare_sites(_scenario(path))
+    assert out.loc["farm", "exclusion_reason"] == "land_class_cultivated_land"
+    assert not out.loc["farm", "eligible"] and out.loc["home1", "eligible"]
+    for s in sites:
+        s["land_class"] = "paddy" if s["site_id"] == "farm" else ""
+    path = make_county(tmp_path / "d.gpkg", sites, TRANSFORMERS, extra_layers=layers)
+    with pytest.raises(InputError, match="unknown land class 'paddy'"):
+        prepare_sites(_scenario(path))
