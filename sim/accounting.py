@@ -18,9 +18,13 @@ Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_
 - Downtime: the year's inverter-outage days scale the year's output evenly, relative to the days the site operated
   that year (``operating_hours / 24``; 365 or 366 for a full year), clipped to 0..1.
 
-Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of its new
-sites' output (hourly kWh = average kW) minus the local load, above the limit is curtailed and shared pro rata
-among the sites on it. The local load is ``load_mwh_per_year`` of the transformer (its customers, see
+Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of the output
+of its PV (hourly kWh = average kW) minus the local load, above the limit is curtailed. The PV connected before the
+programme (``existing_pv_kw``) counts at its hourly output (its kWp times the mix of the new PV's archetypes on the
+transformer), and shares the curtailment pro rata with the new sites (``GridRules.new_first``: the new sites are
+curtailed first, a what-if). The limit rises with each upgrade from the upgrade's date (``GridRules.export_steps``),
+never before. An optional system-level utilisation rate (``GridRules.system_utilisation_percent``) curtails that
+share of what the transformers pass (:func:`system_utilisation`). The local load is ``load_mwh_per_year`` of the transformer (its customers, see
 :func:`sim.grid.hosting_table`) spread over the hours with :func:`sim.grid.hourly_load_kw_per_mwh` (BDEW H0 shape);
 without that column the load is 0 and the whole output is compared with the limit. Hourly sums are matrix
 products of the profiles with the effective kWp per archetype on each transformer
@@ -216,6 +220,20 @@ class _Horizon:
         return pd.Timestamp(year=self.first_year + self.n_years, month=1, day=1)
 
 
+@dataclass(frozen=True)
+class GridRules:
+    """What the accounting needs of the grid beyond the transformer table (:func:`account`): the rises of the export
+    limits the rollout's upgrades bring, each from its date (``export_steps``: ``transformer_id, date,
+    added_export_kw``, :func:`sim.grid.export_limit_steps`); how curtailment is shared (``new_first``: the new PV
+    first, else pro rata with the existing PV); the DC/AC ratio that turns the existing PV's AC rating into kWp; the
+    system-level utilisation rate [%] (None: none)."""
+
+    export_steps: pd.DataFrame | None = None
+    new_first: bool = False
+    dc_ac_ratio: float = 1.0
+    system_utilisation_percent: float | None = None
+
+
 def account(
     sites: pd.DataFrame,
     outcomes: pd.DataFrame,
@@ -230,6 +248,7 @@ def account(
     carbon: CarbonConfig,
     economics: EconomicsConfig,
     time_zone: str | None = None,
+    grid: GridRules | None = None,
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
 
@@ -244,12 +263,15 @@ def account(
     outcomes : indexed by ``site_id``: ``status`` (``operating`` = built), ``commission_date``.
     downtime : ``site_id, year, downtime_days`` [days] of inverter outage.
     profiles : one array (hours, n_archetypes) [AC kWh per kWp per hour] per weather year.
-    transformers : indexed by ``transformer_id``: ``export_limit_kw`` [kW] (inf or NaN = unlimited).
+    transformers : indexed by ``transformer_id``: ``export_limit_kw`` [kW] at the start (inf or NaN = unlimited),
+        optionally ``existing_pv_kw`` [kW AC] (PV connected before the programme, at its hourly output) and
+        ``load_mwh_per_year``.
     start_date : first day of the horizon; the horizon covers the calendar years ``start_date.year`` ..
         ``start_date.year + horizon_years - 1``.
     degradation_first_year_percent, degradation_percent_per_year : [%].
     carbon, economics : scenario sections.
     time_zone : the county's IANA time zone: tz-aware dates are taken as its local dates (None: their own zone).
+    grid : :class:`GridRules` (None: no upgrades, pro rata, DC/AC 1, no system-level utilisation rate).
 
     ``totals`` holds ``energy_mwh, curtailed_mwh, co2_avoided_t`` (AMS-I.D), ``co2_avoided_range_t`` ({low,
     central, high}), ``co2_avoided_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny,
@@ -266,8 +288,10 @@ def account(
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
+    rules = grid or GridRules()
     energy_kwh, curtailed_kwh, operating_fraction = _energy_and_curtailment(
-        built, profiles, down_days, _export_limits_kw(transformers), horizon, degradation)
+        built, profiles, down_days, _export_limits_kw(transformers, rules, horizon), horizon, degradation)
+    energy_kwh, curtailed_kwh = system_utilisation(energy_kwh, curtailed_kwh, rules.system_utilisation_percent)
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
     money = _money(built, energy_kwh, operating_fraction, age, economics, horizon)
     site_years, per_site, annual = _tables(sites, built, energy_kwh, curtailed_kwh, co2, money, horizon)
@@ -367,15 +391,36 @@ def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> 
 
 @dataclass(frozen=True)
 class _Export:
-    """What limits each transformer's export: its limit [kW] (inf: none) and its local load [MWh/year]."""
+    """What limits each transformer's export: its limit at the start [kW] (inf: none), its local load [MWh/year],
+    its existing PV [kWp], how curtailment is shared, and the rises of the limit (transformer row, hour since the
+    horizon's first 1 January, kW)."""
 
     limit_kw: np.ndarray
     load_mwh_per_year: np.ndarray
+    existing_kwp: np.ndarray | None = None
+    new_first: bool = False
+    step_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    step_hour: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    step_kw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def in_year(self, year_start_hour: int, n_hours: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
+        """The limits at the start of the year that begins ``year_start_hour`` hours after the horizon's first
+        1 January, and the rises within it as (transformer row, hour of the year, kW)."""
+        before = self.step_hour < year_start_hour
+        limit = self.limit_kw + np.bincount(self.step_row[before], weights=self.step_kw[before],
+                                            minlength=len(self.limit_kw))
+        within = ~before & (self.step_hour < year_start_hour + n_hours)
+        steps = [(int(r), int(h) - year_start_hour, float(kw)) for r, h, kw in
+                 zip(self.step_row[within], self.step_hour[within], self.step_kw[within], strict=True)]
+        return limit, steps
 
 
-def _export_limits_kw(transformers: pd.DataFrame) -> _Export:
-    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf) and local load [MWh/year] (0 without
-    a ``load_mwh_per_year`` column)."""
+def _export_limits_kw(transformers: pd.DataFrame, rules: GridRules | None = None,
+                      horizon: _Horizon | None = None) -> _Export:
+    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf), local load [MWh/year] (0 without
+    a ``load_mwh_per_year`` column), existing PV [kWp] (``existing_pv_kw x dc_ac_ratio``; none without the column)
+    and the rises of the limits (``rules.export_steps``, each from the first whole hour at or after its date)."""
+    rules = rules or GridRules()
     limit = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
     if np.any(limit < 0):
         raise InputError("export_limit_kw must be >= 0 (inf or empty for unlimited)", field="export_limit_kw")
@@ -384,7 +429,35 @@ def _export_limits_kw(transformers: pd.DataFrame) -> _Export:
         load = pd.to_numeric(transformers["load_mwh_per_year"], errors="coerce").fillna(0.0).to_numpy(float)
         if np.any(~np.isfinite(load) | (load < 0)):
             raise InputError("load_mwh_per_year must be finite and >= 0", field="transformers.load_mwh_per_year")
-    return _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit), load_mwh_per_year=load)
+    existing = None
+    if "existing_pv_kw" in transformers.columns:
+        existing = pd.to_numeric(transformers["existing_pv_kw"], errors="coerce").fillna(0.0).to_numpy(float)
+        if np.any(~np.isfinite(existing) | (existing < 0)):
+            raise InputError("existing_pv_kw must be finite and >= 0", field="transformers.existing_pv_kw")
+        existing = existing * rules.dc_ac_ratio
+    out = _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit), load_mwh_per_year=load, existing_kwp=existing,
+                  new_first=rules.new_first)
+    steps = rules.export_steps
+    if steps is None or len(steps) == 0 or horizon is None:
+        return out
+    row = transformers.index.get_indexer(steps["transformer_id"].astype(str))
+    if np.any(row < 0):
+        raise InputError("export-limit rises name transformers not in the table", field="export_steps.transformer_id")
+    first_jan = pd.Timestamp(year=horizon.first_year, month=1, day=1)
+    hour = np.ceil((pd.to_datetime(steps["date"]).to_numpy() - first_jan.to_datetime64()) / np.timedelta64(1, "h"))
+    return _Export(limit_kw=out.limit_kw, load_mwh_per_year=load, existing_kwp=existing, new_first=rules.new_first,
+                   step_row=row.astype(np.int64), step_hour=np.maximum(hour, 0).astype(np.int64),
+                   step_kw=steps["added_export_kw"].to_numpy(float))
+
+
+def system_utilisation(energy_kwh: np.ndarray, curtailed_kwh: np.ndarray,
+                       utilisation_percent: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The system-level utilisation rate on top of the local limit: of what the transformers pass, ``u`` is used and
+    ``1 - u`` is curtailed by the system (delivered x (1 - u) moves to curtailed). None: unchanged."""
+    if utilisation_percent is None:
+        return energy_kwh, curtailed_kwh
+    lost = energy_kwh * (1.0 - utilisation_percent / 100.0)
+    return energy_kwh - lost, curtailed_kwh + lost
 
 
 def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndarray:
@@ -427,6 +500,7 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export,
     delivered, curtailed, operating_fraction = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     kc = built.commission_year_index
+    year_start_hour = np.r_[0, np.cumsum(hours_in_years(horizon.years))[:-1]].astype(np.int64)
     for k, year in enumerate(horizon.years):
         active = np.flatnonzero(kc <= k)
         if len(active) == 0:
@@ -445,8 +519,9 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export,
                           0.0)
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
         gross = effective_kwp * suffix[first, built.archetype[active]]
+        limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
         cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
-                                       first, export, len(built.used_archetypes), int(year)), gross)
+                                       first, export, len(built.used_archetypes), int(year), limit_kw, steps), gross)
         delivered[active, k] = gross - cut
         curtailed[active, k] = cut
     return delivered, curtailed, operating_fraction
@@ -622,16 +697,19 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
 
 
 def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Export, n_archetypes,
-                  year: int) -> np.ndarray:
+                  year: int, limit_kw: np.ndarray | None = None, steps=()) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in calendar ``year``.
 
     ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
     ``transformer`` : archetype column / transformer row per site; ``first_hour`` : first operating hour per site (0
-    for a full year); ``export`` : export limit [kW] and local load [MWh/year] per transformer. Transformers whose
-    output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly yield <= limit; the load
-    only lowers the export) are skipped.
+    for a full year); ``export`` : local load [MWh/year], existing PV and sharing rule per transformer;
+    ``limit_kw`` : export limit per transformer at the start of the year [kW] (None: ``export.limit_kw``);
+    ``steps`` : rises of the limit within the year, (transformer row, hour, kW), each from its hour on.
+    Transformers whose output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly
+    yield, the existing PV's kWp x the largest yield of any archetype included, <= limit; the load only lowers the
+    export) are skipped.
     """
-    limit_kw = export.limit_kw
+    limit_kw = export.limit_kw if limit_kw is None else limit_kw
     curtailed = np.zeros(len(kwp))
     finite = np.isfinite(limit_kw[transformer])
     if not finite.any():
@@ -639,6 +717,8 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Expo
     peak = hourly.max(axis=0).astype(np.float64)
     n_transformers = len(limit_kw)
     bound = np.bincount(transformer[finite], weights=kwp[finite] * peak[archetype[finite]], minlength=n_transformers)
+    if export.existing_kwp is not None:
+        bound = bound + export.existing_kwp * float(peak.max(initial=0.0))
     candidates = np.flatnonzero(np.isfinite(limit_kw) & (bound > limit_kw * (1 + 1e-9)))
     if len(candidates) == 0:
         return curtailed
@@ -646,9 +726,40 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Expo
     position[candidates] = np.arange(len(candidates))
     sel = np.flatnonzero(position[transformer] >= 0)
     load_kw = export.load_mwh_per_year[candidates][:, None] * hourly_load_kw_per_mwh(year)[None, :len(hourly)]
+    for row, hour, kw in steps:  # a rise of the limit counts from its hour on, like load that absorbs export
+        if position[row] >= 0:
+            load_kw[position[row], hour:] += kw
+    existing = None if export.existing_kwp is None else export.existing_kwp[candidates]
     curtailed[sel] = _curtail_transformers(hourly, kwp[sel], archetype[sel], position[transformer[sel]],
-                                           first_hour[sel], limit_kw[candidates], n_archetypes, load_kw)
+                                           first_hour[sel], limit_kw[candidates], n_archetypes, load_kw,
+                                           existing_kwp=existing, new_first=export.new_first)
     return curtailed
+
+
+def _existing_output_kw(existing_kwp, kwp, transformer, archetype, yield_by_row, n_transformers: int,
+                        n_archetypes: int) -> np.ndarray | None:
+    """Hourly output [kW] of the PV connected before the programme, (transformers, daylight rows): its kWp times
+    the kWp-weighted mix of the new PV's archetypes on the same transformer (an assumption: the existing systems
+    are oriented like the new ones around them). None without existing PV."""
+    if existing_kwp is None or not np.any(existing_kwp > 0):
+        return None
+    mix = np.zeros((n_transformers, n_archetypes))
+    np.add.at(mix, (transformer, archetype), kwp)
+    total = mix.sum(axis=1, keepdims=True)
+    mix = np.divide(mix, total, out=np.zeros_like(mix), where=total > 0)
+    return (existing_kwp[:, None] * mix).astype(np.float32) @ yield_by_row
+
+
+def _curtailed_share(new_kw: np.ndarray, threshold, existing_kw: np.ndarray | None, new_first: bool) -> np.ndarray:
+    """Share of each hour's new output that is curtailed, (transformers, rows): pro rata, the excess of all output
+    (new + existing) over the threshold over all output; new first, the excess over the new output (at most all of
+    it); without existing PV both are the excess of the new output over the threshold over the new output."""
+    if existing_kw is None:
+        return _share_curtailed(new_kw, threshold)
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float32).reshape(len(new_kw), -1), new_kw.shape)
+    if new_first:
+        return np.fmin(_share_curtailed(new_kw, threshold - existing_kw), np.float32(1.0))
+    return _share_curtailed(new_kw + existing_kw, threshold)
 
 
 def _share_curtailed(output_kw: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -733,13 +844,15 @@ def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: 
 
 
 def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit, n_archetypes,
-                          load_kw=None) -> np.ndarray:
+                          load_kw=None, *, existing_kwp=None, new_first: bool = False) -> np.ndarray:
     """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer position ``transformer``);
     ``load_kw`` (transformers, hours of the year) is the local load that the export is net of (None: no load).
 
     Hourly output per transformer ``output[c, h] = sum_a kwp_by_pair[c, a] yield[h, a]`` for the sites running all
     year (one matrix product), plus the output of sites commissioned during the year
-    (:func:`_add_switching_output`). Each site's curtailed energy is ``kwp x sum_{h >= start} share[c, h]
+    (:func:`_add_switching_output`); ``existing_kwp`` (per transformer) adds the existing PV at its hourly output
+    (:func:`_existing_output_kw`), sharing the curtailment pro rata, or, ``new_first``, leaving it whole
+    (:func:`_curtailed_share`). Each site's curtailed energy is ``kwp x sum_{h >= start} share[c, h]
     yield[h, a]`` with ``share`` the curtailed share of the hour. Hours in which no archetype produces (night) are
     left out: nothing can be curtailed then. Arrays are laid out (transformers or pairs, hours) so that cumulative
     sums run along contiguous memory.
@@ -760,7 +873,9 @@ def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit
     if switching is not None:
         _add_switching_output(output_kw, yield_by_row, kwp, switching, n_rows)
     threshold = limit if load_kw is None else limit[:, None] + load_kw[:, daylight_rows]
-    share = _share_curtailed(output_kw, threshold)
+    share = _curtailed_share(output_kw, threshold, _existing_output_kw(existing_kwp, kwp, transformer, archetype,
+                                                                       yield_by_row, len(limit), n_archetypes),
+                             new_first)
     del output_kw
     if full.any():
         per_pair = share @ yield_by_row.T  # (transformers, archetypes): sum_h share[c, h] yield[h, a]

@@ -277,11 +277,12 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     with steps.step("accounting"):
         acc = accounting.account(
             prepared.sites, rollout.outcomes, rollout.downtime, prepared.profiles,
-            _export_limits(prepared, rollout),
+            prepared.transformers,
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
             carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
+            grid=_grid_rules(prepared, rollout),
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
@@ -368,10 +369,24 @@ def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, plannin
     return {name: prepared.plans[name].solution for name in names if name in prepared.plans}
 
 
-def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
-    return grid.export_limits_after_upgrades(
-        prepared.transformers, rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
+def _export_steps(prepared: Prepared, rollout) -> pd.DataFrame:
+    return grid.export_limit_steps(
+        rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
         export_limit_percent=prepared.scenario.grid.export_limit_percent)
+
+
+def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
+    return grid.export_limits_after_upgrades(prepared.transformers, _export_steps(prepared, rollout))
+
+
+def _grid_rules(prepared: Prepared, rollout) -> accounting.GridRules:
+    """What the accounting needs of the grid: the upgrades' export-limit rises (from their dates), how curtailment
+    is shared, the DC/AC ratio of the existing PV and the system-level utilisation rate."""
+    g = prepared.scenario.grid
+    return accounting.GridRules(export_steps=_export_steps(prepared, rollout),
+                                new_first=g.curtailment_sharing == "new_first",
+                                dc_ac_ratio=prepared.scenario.system.dc_ac_ratio,
+                                system_utilisation_percent=g.system_utilisation_percent)
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:

@@ -673,7 +673,10 @@ def _export_limited(model: _Model) -> dict[str, float]:
     t = model.inputs.transformers
     if model.inputs.output_per_kw_ac is None or "export_limit_kw" not in t:
         return {}
-    limit = t["export_limit_kw"].astype(float).rename(index=str)
+    limit = t["export_limit_kw"].astype(float)
+    if "existing_pv_kw" in t:  # the existing PV at its AC rating: the plan's estimate stays an upper one
+        limit = (limit - t["existing_pv_kw"].astype(float).fillna(0.0)).clip(lower=0.0)
+    limit = limit.rename(index=str)
     demand = model.sites.groupby(model.sites["transformer_id"].astype(str))["hosting_kw"].sum()
     can = demand[demand > limit.reindex(demand.index).fillna(np.inf)]
     return {tid: float(limit[tid]) for tid in sorted(can.index)}
