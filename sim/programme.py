@@ -185,7 +185,8 @@ def held_back_by(track: Track, sites: pd.DataFrame, committed_cny: float, total_
     ``committed_cny``: what the track committed over the run, net of money returned; ``total_budget_cny``: what its
     pots held (None: money was no constraint). The first cause that holds, in this order: sites still in progress
     at the horizon; the money (what is left cannot fund the next site in the order); the order ran out (every
-    site the strategy ordered was released: the strategy left the rest out, or there were no more eligible sites);
+    site the strategy ordered was screened, and released or dropped for lack of hosting capacity: the strategy
+    left the rest out, or there were no more eligible sites);
     otherwise the build window closed with sites not yet released."""
     target = track.target_capacity_kwp
     status = sites["status"].astype(str)
@@ -207,8 +208,9 @@ def held_back_by(track: Track, sites: pd.DataFrame, committed_cny: float, total_
         dropped = float(cap[status.eq("dropped_hosting")].sum())
         hosting = f"; {dropped:,.0f} kWp dropped for lack of hosting capacity" if dropped else ""
         if left_out.any():
-            return (f"strategy: it released every site of its order; {int(left_out.sum()):,} eligible sites "
+            return (f"strategy: it screened every site of its order; {int(left_out.sum()):,} eligible sites "
                     f"({float(cap[left_out].sum()):,.0f} kWp) were left out of the order{hosting}")
-        return f"sites: every eligible site was released ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp){hosting}"
+        return (f"sites: every eligible site was screened ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp) and "
+                f"released or held for lack of hosting capacity{hosting}")
     return (f"build window: it closed with {int(waiting.sum()):,} sites ({float(cap[waiting].sum()):,.0f} kWp) not "
             "released (release pacing, budget pace or office queues)")

@@ -165,11 +165,8 @@ def _wait_for_capacity(env, world: World):
 
 def _drop_held(world: World, collector: _Collector, held: list[int], day: float) -> None:
     """Sites still held for lack of hosting capacity when the office stops are dropped: decided before any owner is
-    asked. (A held site whose transformer has room by then stays not released: the office stopped for another
-    reason.)"""
+    asked."""
     for site in held:
-        if _has_room(world, site):
-            continue
         collector.log.append((site, Step.HOSTING, Event.DROP, day))
         collector.status[site] = Status.DROPPED_HOSTING
         collector.failed_step[site] = Step.HOSTING
