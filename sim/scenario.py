@@ -175,6 +175,15 @@ class GridConfig(StrictModel):
         "of rural households' basic electricity needs in China, an assumption for the average customer")
 
     @model_validator(mode="after")
+    def _check_above_rating(self):
+        for name in ("hosting_share_percent", "export_limit_percent"):
+            value = getattr(self, name)
+            if value is not None and value > 100 and not self.allow_hosting_above_rating:
+                raise ValueError(f"{name} = {value} is above 100 % of the transformer rating; allowed: <= 100, or "
+                                 "set grid.allow_hosting_above_rating: true to override")
+        return self
+
+    @model_validator(mode="after")
     def _check_consistent_pair(self):
         # one consistent pair of rules: the grid company approves PV on a transformer only up to what the transformer
         # may export; approving 80 % of the rating while limiting export to 50 % would connect PV it then curtails
@@ -184,15 +193,6 @@ class GridConfig(StrictModel):
                 f"({self.hosting_share_percent:g}): the grid company would approve PV the transformer may not export; "
                 f"allowed: export_limit_percent >= hosting_share_percent (set grid.hosting_share_percent: "
                 f"{self.export_limit_percent:g} for a tighter reverse-power-flow rule)")
-        return self
-
-    @model_validator(mode="after")
-    def _check_above_rating(self):
-        for name in ("hosting_share_percent", "export_limit_percent"):
-            value = getattr(self, name)
-            if value is not None and value > 100 and not self.allow_hosting_above_rating:
-                raise ValueError(f"{name} = {value} is above 100 % of the transformer rating; allowed: <= 100, or "
-                                 "set grid.allow_hosting_above_rating: true to override")
         return self
 
 
