@@ -430,8 +430,8 @@ def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInpu
 
 # --------------------------------------------------------------------------------------------- constraints
 #
-# Variables, in this order: x[s, p] (site s released in period p, s * P + p), w[s, p] (released in p and
-# wait-listed for an unplanned upgrade of its transformer; only for the sites on transformers whose hosting can
+# Variables, in this order: x[s, p] (site s released in period p, s * P + p), w[s, p] (released in p after
+# waiting for an unplanned upgrade of its transformer; only for the sites on transformers whose hosting can
 # bind) and, with a capacity target and an objective other than least_cost, z[s] (s is its track's
 # last site, the one that may cross the target).
 

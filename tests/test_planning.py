@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import sim
+from sim._config import fixed
 from sim.planning import PlanInfeasible, PlanInputs, PlanningConfig, plan, plan_periods
 from sim.programme import with_hosting_kw
-from sim._config import fixed
 from sim.rollout import RolloutConfig, budget_pot_days
 
 from .conftest import scenario_dict, write_scenario

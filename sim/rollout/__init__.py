@@ -2,9 +2,10 @@
 
 The programme office releases sites in the strategy's priority order (``release_mode``): limited by a yearly budget
 (``budget``), all at once (``all_at_start``) or at random (``poisson``), and, with ``max_sites_in_pipeline``, no
-faster than its pipeline takes them. Each released site then goes through ``consent -> [hosting screening of its
-connection application] -> survey_design -> filing -> grid_review -> [contract] procurement -> construction ->
-acceptance [-> rework -> acceptance]`` and starts operating; during operation its inverter fails now and then and
+faster than its pipeline takes them, and only sites whose transformer shows room in the latest disclosure of open
+hosting capacity (the screening comes before anyone is asked). Each released site then goes through ``consent ->
+survey_design -> filing -> grid_review -> [contract] procurement -> construction -> acceptance [-> rework ->
+acceptance]`` and starts operating; during operation its inverter fails now and then and
 waits for an O&M crew.
 
 Modules: :mod:`sim.rollout.config` (settings, defaults, names of stages, resources and statuses),
@@ -50,8 +51,8 @@ Rules (assumptions, stated once):
   offices start in the order of the tracks, so at a tie the first track's site takes a free crew first. The budget
   table and ``spend_by_year`` add up the tracks; ``tracks`` in the result holds each track's own.
 - Release pacing (``max_sites_in_pipeline``): the office releases the next site only while fewer released sites than
-  that are between release and contract (sites wait-listed for a grid upgrade are held by the grid company and not
-  counted); a site signing, dropping out or being wait-listed makes room. Without it a year's budget can be
+  that are between release and contract (sites held for hosting capacity are never released, so not counted); a
+  site signing or dropping out makes room. Without it a year's budget can be
   released on one day, and the office stages queue behind each other.
 - Hosting screening before canvassing (NEA 2025 distributed PV rules: grid companies publish the open hosting
   capacity of their transformers quarterly and screen applications against it): the office screens each site, in

@@ -243,9 +243,9 @@ class RolloutConfig(StrictModel):
         description="stop releasing when the committed capacity reaches it (null: no target); basis of milestones")
     max_sites_in_pipeline: int | None = Field(
         None, ge=1, description="release pacing: the office releases the next site only while fewer released sites "
-        "than this are in its pipeline (consent, hosting screening, survey, filing, grid review: released and not yet "
-        "under contract; sites wait-listed for a grid upgrade are not counted); null: no pacing (a year's budget "
-        "can be released on 1 January)")
+        "than this are in its pipeline (consent, survey, filing, grid review: released and not yet "
+        "under contract; sites held for hosting capacity are not released, so not counted); null: no pacing (a "
+        "year's budget can be released on 1 January)")
 
     tracks: list[TrackConfig] = Field(
         default_factory=list, description="split the programme into tracks, each with its own site types, strategy "

@@ -183,7 +183,7 @@ def _no_room(world: World, programme: ProgrammeOffice) -> bool:
 
 def _wait_for_room(env, world: World, programme: ProgrammeOffice):
     """Wait while the committed capacity is at the target or the pipeline is full (a site dropping out, signing or
-    being wait-listed for a grid upgrade makes room). Returns whether the build window is still open."""
+    contract makes room). Returns whether the build window is still open."""
     while _no_room(world, programme):
         if env.now >= world.window_end_days:
             return False

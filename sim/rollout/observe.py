@@ -130,8 +130,7 @@ class _Collector:
 
     def note_queue(self, resource: str, length: int) -> None:
         """A request had to queue behind ``length`` requests (itself included)."""
-        if length > self.max_queue[resource]:
-            self.max_queue[resource] = length
+        self.max_queue[resource] = max(self.max_queue[resource], length)
 
     def note_service(self, resource: str, requested: float, start: float, duration_days: float) -> None:
         """A request made at ``requested`` and granted at ``start`` holds ``resource`` for ``duration_days`` (busy
@@ -290,13 +289,13 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
             "utilisation_by_year_percent": {
                 first_year + k: float(100.0 * np.clip(np.minimum(ended, b) - np.maximum(granted, a), 0.0, None).sum()
                                       / (capacity * (b - a))) if capacity and b > a else 0.0
-                for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))},
+                for k, (a, b) in enumerate(itertools.pairwise(bounds))},
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
             "mean_wait_build_window_days": float(in_window.mean()) if len(in_window) else 0.0,
-            "n_censored": int(len(censored)),
+            "n_censored": len(censored),
             "max_queue_length": int(collector.max_queue[name]),
-            "n_requests": int(len(waits)),
+            "n_requests": len(waits),
         }
     return resources
 
@@ -329,7 +328,7 @@ def _lead_times(outcomes: pd.DataFrame) -> dict[str, dict]:
     days = built["commission_day"] - built["release_day"]
     out = {}
     for site_type, d in days.groupby(built["site_type"], sort=True):
-        out[str(site_type)] = {"n": int(len(d)), "median_days": float(d.median()),
+        out[str(site_type)] = {"n": len(d), "median_days": float(d.median()),
                                "p90_days": float(d.quantile(0.9))}
     return out
 
@@ -344,7 +343,7 @@ def _service_limit_table(collector: _Collector) -> list[dict]:
                 continue
             d = np.asarray(days, dtype=float)
             name = APPLICATION_CLASSES[c]
-            rows.append({"stage": stage, "application_class": name, "n": int(len(d)),
+            rows.append({"stage": stage, "application_class": name, "n": len(d),
                          "p50_working_days": float(np.median(d)), "p90_working_days": float(np.percentile(d, 90)),
                          "limit_working_days": SERVICE_LIMIT_WORKING_DAYS[stage][name]})
     return rows
@@ -389,7 +388,7 @@ def _stage_duration_table(stage_days: dict) -> pd.DataFrame:
     rows = []
     for step, days in stage_days.items():
         d = np.asarray(days, dtype=float)
-        rows.append({"stage": STEP_NAMES[step], "n": int(len(d)), "mean_days": float(d.mean()) if len(d) else np.nan,
+        rows.append({"stage": STEP_NAMES[step], "n": len(d), "mean_days": float(d.mean()) if len(d) else np.nan,
                      "p50_days": float(np.median(d)) if len(d) else np.nan,
                      "p95_days": float(np.percentile(d, 95)) if len(d) else np.nan})
     return pd.DataFrame(rows)

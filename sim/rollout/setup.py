@@ -151,7 +151,7 @@ class World:
     seed: int
     mtbf_days: float | None
     repair: Duration
-    pipeline: set = field(default_factory=set)  # released sites before contract, not wait-listed (release pacing)
+    pipeline: set = field(default_factory=set)  # released sites before contract (release pacing)
     committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed (contract)
     earmarked: set = field(default_factory=set)  # released sites whose capex is earmarked, not yet committed
     hosting_start: dict = field(default_factory=dict)  # site -> day the office first screened it (until release)
