@@ -104,7 +104,9 @@ class _Collector:
     services: dict = field(default_factory=lambda: {r: [] for r in RESOURCES})
     queued: dict = field(default_factory=lambda: {r: {} for r in RESOURCES})  # resource -> request -> request time
     max_queue: dict = field(default_factory=lambda: {r: 0 for r in RESOURCES})
-    stage_days: dict = field(default_factory=lambda: {step: [] for step in Step if step != Step.RELEASE})
+    # in the order of a site's way: the hosting screening comes before release, so before consent
+    stage_days: dict = field(default_factory=lambda: {step: [] for step in (
+        Step.HOSTING, *(s for s in Step if s not in (Step.RELEASE, Step.HOSTING)))})
     # office stage -> application class -> elapsed working days
     office_days: dict = field(default_factory=lambda: {Step[s.upper()]: {c: [] for c in range(len(
         APPLICATION_CLASSES))} for s in SERVICE_LIMIT_WORKING_DAYS})
