@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: the rule modules and the test files that guard each of them (the fast part of those files runs per mutant)
 RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/rollout/model.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py"),
+    "sim/rollout/setup.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py",
+                             "test_calendar.py"),
     "sim/rollout/config.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_scenario.py"),
     "sim/rollout/observe.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py"),
     "sim/rollout/calendar.py": ("test_calendar.py", "test_rollout.py", "test_rollout_service.py"),
@@ -62,8 +64,8 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
 }
 #: run with no --module: the rule modules (the statistics once they live in sim/stats.py; before that, the
 #: statistics functions of sim/experiment.py)
-DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/config.py", "sim/rollout/observe.py", "sim/rollout/calendar.py",
-                   "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
+DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/setup.py", "sim/rollout/config.py", "sim/rollout/observe.py",
+                   "sim/rollout/calendar.py", "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
                    "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py"]
 EXPERIMENT_STATS = "sim/experiment.py:replication_seed,mean_ci95,summarise,paired_differences,annual_bands"
 

@@ -18,12 +18,17 @@ Energy of a built site ``i`` in calendar year ``y`` (its commissioning year ``c_
 - Downtime: the year's inverter-outage days scale the year's output evenly, relative to the days the site operated
   that year (``operating_hours / 24``; 365 or 366 for a full year), clipped to 0..1.
 
-Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of its new
-sites' output (hourly kWh = average kW) minus the local load, above the limit is curtailed and shared pro rata
-among the sites on it. The local load is the same load the sites self-consume from
+Curtailment: for each transformer with a finite ``export_limit_kw`` and each hour, the export, the sum of the output
+of its PV (hourly kWh = average kW) minus the local load, above the limit is curtailed. The PV connected before the
+programme (``existing_pv_kw``) counts at its hourly output (its kWp times the mix of the new PV's archetypes on the
+transformer), and shares the curtailment pro rata with the new sites (``GridRules.new_first``: the new sites are
+curtailed first, a what-if). The limit rises with each upgrade from the upgrade's date (``GridRules.export_steps``),
+never before. The local load is the same load the sites self-consume from
 (:func:`sim.load.transformer_load_by_shape`): each site's own load on the transformer (built or not) with its
 type's hourly shape, plus the ledger's other customers (``customers`` beyond the sites layer's buildings) at the
-household load. Hourly sums are matrix
+household load. An optional system-level utilisation rate (``GridRules.system_utilisation_percent``) curtails that
+share of the exported energy the transformers pass (:func:`system_utilisation`; energy used on site is not
+exported and not curtailed by the system). Hourly sums are matrix
 products of the profiles with the effective kWp per archetype on each transformer
 (piecewise constant over day blocks in commissioning years), never Python loops over hours.
 
@@ -236,6 +241,20 @@ class _Horizon:
         return pd.Timestamp(year=self.first_year + self.n_years, month=1, day=1)
 
 
+@dataclass(frozen=True)
+class GridRules:
+    """What the accounting needs of the grid beyond the transformer table (:func:`account`): the rises of the export
+    limits the rollout's upgrades bring, each from its date (``export_steps``: ``transformer_id, date,
+    added_export_kw``, :func:`sim.grid.export_limit_steps`); how curtailment is shared (``new_first``: the new PV
+    first, else pro rata with the existing PV); the DC/AC ratio that turns the existing PV's AC rating into kWp; the
+    system-level utilisation rate [%] (None: none)."""
+
+    export_steps: pd.DataFrame | None = None
+    new_first: bool = False
+    dc_ac_ratio: float = 1.0
+    system_utilisation_percent: float | None = None
+
+
 def account(
     sites: pd.DataFrame,
     outcomes: pd.DataFrame,
@@ -253,6 +272,7 @@ def account(
     holidays_country: str | None = "CN",
     grid_upgrade_cny_by_year: dict[int, float] | None = None,
     grid_upgrade_source: str = "not given: 0",
+    grid: GridRules | None = None,
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
 
@@ -268,12 +288,15 @@ def account(
     outcomes : indexed by ``site_id``: ``status`` (``operating`` = built), ``commission_date``.
     downtime : ``site_id, year, downtime_days`` [days] of inverter outage.
     profiles : one array (hours, n_archetypes) [AC kWh per kWp per hour] per weather year.
-    transformers : indexed by ``transformer_id``: ``export_limit_kw`` [kW] (inf or NaN = unlimited).
+    transformers : indexed by ``transformer_id``: ``export_limit_kw`` [kW] at the start (inf or NaN = unlimited),
+        optionally ``existing_pv_kw`` [kW AC] (PV connected before the programme, at its hourly output) and
+        ``load_mwh_per_year``.
     start_date : first day of the horizon; the horizon covers the calendar years ``start_date.year`` ..
         ``start_date.year + horizon_years - 1``.
     degradation_first_year_percent, degradation_percent_per_year : [%].
     carbon, economics : scenario sections.
     time_zone : the county's IANA time zone: tz-aware dates are taken as its local dates (None: their own zone).
+    grid : :class:`GridRules` (None: no upgrades, pro rata, DC/AC 1, no system-level utilisation rate).
 
     ``totals`` holds ``energy_mwh, curtailed_mwh, co2_avoided_t`` (AMS-I.D), ``co2_avoided_range_t`` ({low,
     central, high}), ``co2_avoided_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny,
@@ -296,8 +319,10 @@ def account(
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
-    flows = _energy_and_curtailment(built, profiles, down_days, _export_limits_kw(transformers, sites), horizon,
-                                    degradation, holidays_country)
+    rules = grid or GridRules()
+    flows = _energy_and_curtailment(built, profiles, down_days, _export_limits_kw(transformers, sites, rules, horizon),
+                                    horizon, degradation, holidays_country)
+    system_utilisation(flows, rules.system_utilisation_percent)
     energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
     money = _money(built, energy_kwh, flows.self_consumed, operating_fraction, age, economics, horizon)
@@ -399,22 +424,71 @@ def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> 
 
 @dataclass(frozen=True)
 class _Export:
-    """What limits each transformer's export: its limit [kW] (inf: none) and its local load by shape [kWh/year],
-    (transformers, shapes of :func:`sim.load.shape_names`)."""
+    """What limits each transformer's export: its limit at the start [kW] (inf: none), its local load by shape
+    [kWh/year] (transformers, shapes of :func:`sim.load.shape_names`), its existing PV [kWp], how curtailment is
+    shared, and the rises of the limit (transformer row, hour since the horizon's first 1 January, kW)."""
 
     limit_kw: np.ndarray
     load_by_shape_kwh: np.ndarray
+    existing_kwp: np.ndarray | None = None
+    new_first: bool = False
+    step_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    step_hour: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    step_kw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def in_year(self, year_start_hour: int, n_hours: int) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
+        """The limits at the start of the year that begins ``year_start_hour`` hours after the horizon's first
+        1 January, and the rises within it as (transformer row, hour of the year, kW)."""
+        before = self.step_hour < year_start_hour
+        limit = self.limit_kw + np.bincount(self.step_row[before], weights=self.step_kw[before],
+                                            minlength=len(self.limit_kw))
+        within = ~before & (self.step_hour < year_start_hour + n_hours)
+        steps = [(int(r), int(h) - year_start_hour, float(kw)) for r, h, kw in
+                 zip(self.step_row[within], self.step_hour[within], self.step_kw[within], strict=True)]
+        return limit, steps
 
 
-def _export_limits_kw(transformers: pd.DataFrame, sites: pd.DataFrame) -> _Export:
-    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf) and its local load by shape: the
-    loads of the sites on it and of the ledger's other customers (:func:`sim.load.transformer_load_by_shape`, the
-    load the sites self-consume from)."""
+def _export_limits_kw(transformers: pd.DataFrame, sites: pd.DataFrame, rules: GridRules | None = None,
+                      horizon: _Horizon | None = None) -> _Export:
+    """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf), its local load by shape: the loads
+    of the sites on it and of the ledger's other customers (:func:`sim.load.transformer_load_by_shape`, the load the
+    sites self-consume from), existing PV [kWp] (``existing_pv_kw x dc_ac_ratio``; none without the column) and
+    the rises of the limits (``rules.export_steps``, each from the first whole hour at or after its date)."""
+    rules = rules or GridRules()
     limit = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
     if np.any(limit < 0):
         raise InputError("export_limit_kw must be >= 0 (inf or empty for unlimited)", field="export_limit_kw")
-    return _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit),
-                   load_by_shape_kwh=loadmod.transformer_load_by_shape(sites, transformers))
+    load = loadmod.transformer_load_by_shape(sites, transformers)
+    existing = None
+    if "existing_pv_kw" in transformers.columns:
+        existing = pd.to_numeric(transformers["existing_pv_kw"], errors="coerce").fillna(0.0).to_numpy(float)
+        if np.any(~np.isfinite(existing) | (existing < 0)):
+            raise InputError("existing_pv_kw must be finite and >= 0", field="transformers.existing_pv_kw")
+        existing = existing * rules.dc_ac_ratio
+    out = _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit), load_by_shape_kwh=load, existing_kwp=existing,
+                  new_first=rules.new_first)
+    steps = rules.export_steps
+    if steps is None or len(steps) == 0 or horizon is None:
+        return out
+    row = transformers.index.get_indexer(pd.Index(steps["transformer_id"].astype(str)))
+    if np.any(row < 0):
+        raise InputError("export-limit rises name transformers not in the table", field="export_steps.transformer_id")
+    first_jan = pd.Timestamp(year=horizon.first_year, month=1, day=1)
+    hour = np.ceil((pd.to_datetime(steps["date"]).to_numpy() - first_jan.to_datetime64()) / np.timedelta64(1, "h"))
+    return _Export(limit_kw=out.limit_kw, load_by_shape_kwh=load, existing_kwp=existing, new_first=rules.new_first,
+                   step_row=row.astype(np.int64), step_hour=np.maximum(hour, 0).astype(np.int64),
+                   step_kw=steps["added_export_kw"].to_numpy(float))
+
+
+def system_utilisation(flows: _Flows, utilisation_percent: float | None) -> None:
+    """The system-level utilisation rate on top of the local limit, in place: of the exported energy the
+    transformers pass (delivered less self-consumed), ``u`` is used and ``1 - u`` is curtailed by the system (that
+    share moves from delivered to curtailed). None: unchanged."""
+    if utilisation_percent is None:
+        return
+    lost = (flows.delivered - flows.self_consumed) * (1.0 - utilisation_percent / 100.0)
+    flows.delivered -= lost
+    flows.curtailed += lost
 
 
 def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndarray:
@@ -469,6 +543,7 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export,
     kc = built.commission_year_index
     site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
     site_shape = loadmod.shape_index(built.sites["site_type"].to_numpy())
+    year_start_hour = np.r_[0, np.cumsum(hours_in_years(horizon.years))[:-1]].astype(np.int64)
     for k, year in enumerate(horizon.years):
         active = np.flatnonzero(kc <= k)
         if len(active) == 0:
@@ -488,8 +563,9 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export,
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
         gross = effective_kwp * suffix[first, built.archetype[active]]
         shapes = loadmod.hourly_shapes(int(year), holidays_country)
+        limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
         cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
-                                       first, export, len(built.used_archetypes), shapes), gross)
+                                       first, export, len(built.used_archetypes), shapes, limit_kw, steps), gross)
         flows.delivered[active, k] = gross - cut
         flows.curtailed[active, k] = cut
         used = loadmod.self_consumed_year(hourly, effective_kwp, built.archetype[active], first, site_load[active],
@@ -759,24 +835,30 @@ def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: Economi
 
 
 def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Export, n_archetypes,
-                  shapes: np.ndarray) -> np.ndarray:
+                  shapes: np.ndarray, limit_kw: np.ndarray | None = None, steps=()) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in calendar ``year``.
 
     ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
     ``transformer`` : archetype column / transformer row per site; ``first_hour`` : first operating hour per site (0
-    for a full year); ``export`` : export limit [kW] and local load by shape [kWh/year] per transformer;
-    ``shapes`` : the year's load shapes (:func:`sim.load.hourly_shapes`). Transformers whose
-    output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly yield <= limit; the load
-    only lowers the export) are skipped.
+    for a full year); ``export`` : local load by shape [kWh/year], existing PV and sharing rule per transformer;
+    ``shapes`` : the year's load shapes (:func:`sim.load.hourly_shapes`);
+    ``limit_kw`` : export limit per transformer at the start of the year [kW] (None: ``export.limit_kw``);
+    ``steps`` : rises of the limit within the year, (transformer row, hour, kW), each from its hour on.
+    Transformers whose output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly
+    yield, the existing PV's kWp x the largest yield of any archetype included, <= limit; the load only lowers the
+    export) are skipped.
     """
-    limit_kw = export.limit_kw
+    limit_kw = export.limit_kw if limit_kw is None else limit_kw
     curtailed = np.zeros(len(kwp))
     finite = np.isfinite(limit_kw[transformer])
     if not finite.any():
         return curtailed
     peak = hourly.max(axis=0).astype(np.float64)
     n_transformers = len(limit_kw)
-    bound = np.bincount(transformer[finite], weights=kwp[finite] * peak[archetype[finite]], minlength=n_transformers)
+    bound: np.ndarray = np.bincount(transformer[finite], weights=kwp[finite] * peak[archetype[finite]],
+                                    minlength=n_transformers)
+    if export.existing_kwp is not None:
+        bound = bound + export.existing_kwp * float(peak.max(initial=0.0))
     candidates = np.flatnonzero(np.isfinite(limit_kw) & (bound > limit_kw * (1 + 1e-9)))
     if len(candidates) == 0:
         return curtailed
@@ -784,9 +866,40 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Expo
     position[candidates] = np.arange(len(candidates))
     sel = np.flatnonzero(position[transformer] >= 0)
     load_kw = export.load_by_shape_kwh[candidates] @ shapes[:, :len(hourly)]
+    for row, hour, kw in steps:  # a rise of the limit counts from its hour on, like load that absorbs export
+        if position[row] >= 0:
+            load_kw[position[row], hour:] += kw
+    existing = None if export.existing_kwp is None else export.existing_kwp[candidates]
     curtailed[sel] = _curtail_transformers(hourly, kwp[sel], archetype[sel], position[transformer[sel]],
-                                           first_hour[sel], limit_kw[candidates], n_archetypes, load_kw)
+                                           first_hour[sel], limit_kw[candidates], n_archetypes, load_kw,
+                                           existing_kwp=existing, new_first=export.new_first)
     return curtailed
+
+
+def _existing_output_kw(existing_kwp, kwp, transformer, archetype, yield_by_row, n_transformers: int,
+                        n_archetypes: int) -> np.ndarray | None:
+    """Hourly output [kW] of the PV connected before the programme, (transformers, daylight rows): its kWp times
+    the kWp-weighted mix of the new PV's archetypes on the same transformer (an assumption: the existing systems
+    are oriented like the new ones around them). None without existing PV."""
+    if existing_kwp is None or not np.any(existing_kwp > 0):
+        return None
+    mix = np.zeros((n_transformers, n_archetypes))
+    np.add.at(mix, (transformer, archetype), kwp)
+    total = mix.sum(axis=1, keepdims=True)
+    mix = np.divide(mix, total, out=np.zeros_like(mix), where=total > 0)
+    return (existing_kwp[:, None] * mix).astype(np.float32) @ yield_by_row
+
+
+def _curtailed_share(new_kw: np.ndarray, threshold, existing_kw: np.ndarray | None, new_first: bool) -> np.ndarray:
+    """Share of each hour's new output that is curtailed, (transformers, rows): pro rata, the excess of all output
+    (new + existing) over the threshold over all output; new first, the excess over the new output (at most all of
+    it); without existing PV both are the excess of the new output over the threshold over the new output."""
+    if existing_kw is None:
+        return _share_curtailed(new_kw, threshold)
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float32).reshape(len(new_kw), -1), new_kw.shape)
+    if new_first:
+        return np.fmin(_share_curtailed(new_kw, threshold - existing_kw), np.float32(1.0))
+    return _share_curtailed(new_kw + existing_kw, threshold)
 
 
 def _share_curtailed(output_kw: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -871,13 +984,15 @@ def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: 
 
 
 def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit, n_archetypes,
-                          load_kw=None) -> np.ndarray:
+                          load_kw=None, *, existing_kwp=None, new_first: bool = False) -> np.ndarray:
     """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer position ``transformer``);
     ``load_kw`` (transformers, hours of the year) is the local load that the export is net of (None: no load).
 
     Hourly output per transformer ``output[c, h] = sum_a kwp_by_pair[c, a] yield[h, a]`` for the sites running all
     year (one matrix product), plus the output of sites commissioned during the year
-    (:func:`_add_switching_output`). Each site's curtailed energy is ``kwp x sum_{h >= start} share[c, h]
+    (:func:`_add_switching_output`); ``existing_kwp`` (per transformer) adds the existing PV at its hourly output
+    (:func:`_existing_output_kw`), sharing the curtailment pro rata, or, ``new_first``, leaving it whole
+    (:func:`_curtailed_share`). Each site's curtailed energy is ``kwp x sum_{h >= start} share[c, h]
     yield[h, a]`` with ``share`` the curtailed share of the hour. Hours in which no archetype produces (night) are
     left out: nothing can be curtailed then. Arrays are laid out (transformers or pairs, hours) so that cumulative
     sums run along contiguous memory.
@@ -898,7 +1013,9 @@ def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit
     if switching is not None:
         _add_switching_output(output_kw, yield_by_row, kwp, switching, n_rows)
     threshold = limit if load_kw is None else limit[:, None] + load_kw[:, daylight_rows]
-    share = _share_curtailed(output_kw, threshold)
+    share = _curtailed_share(output_kw, threshold, _existing_output_kw(existing_kwp, kwp, transformer, archetype,
+                                                                       yield_by_row, len(limit), n_archetypes),
+                             new_first)
     del output_kw
     if full.any():
         per_pair = share @ yield_by_row.T  # (transformers, archetypes): sum_h share[c, h] yield[h, a]

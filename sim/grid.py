@@ -51,10 +51,11 @@ def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: floa
 
     ``hosting_limit_kw = max(0, rating_kva * share - existing_pv_kw)``: PV on a transformer, including what is under
     construction, stays within ``share`` of its rating (Henan 2023 rule, 80 %), all in AC kW.
-    ``export_limit_kw = max(0, rating_kva * export_share - existing_pv_kw)``: the reverse power flow through the
-    transformer may reach ``export_share`` of its rating (100 %: its thermal rating); the new sites' hourly output
-    minus the local load (:func:`hourly_load_kw_per_mwh`) above it is curtailed; the existing PV is taken at its AC
-    rating in every hour, a conservative choice. ``customers`` (per transformer id; a ``customers`` column of the
+    ``export_limit_kw = rating_kva * export_share``: the reverse power flow through the transformer may reach
+    ``export_share`` of its rating (100 %: its thermal rating); the hourly output of all PV on it, the existing PV
+    (``existing_pv_kw``) at its hourly output included, minus the local load (:func:`hourly_load_kw_per_mwh`) above
+    it is curtailed (:mod:`sim.accounting`). The scenario keeps ``export_share >= share`` (one consistent pair).
+    ``customers`` (per transformer id; a ``customers`` column of the
     ledger takes precedence) times ``load_mwh_per_customer_year`` is the transformer's yearly load
     ``load_mwh_per_year``.
     """
@@ -65,7 +66,7 @@ def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: floa
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
-        t["export_limit_kw"] = np.maximum(0.0, t["rating_kva"] * export_limit_percent / 100.0 - t["existing_pv_kw"])
+        t["export_limit_kw"] = t["rating_kva"] * export_limit_percent / 100.0
     counted = (customers if customers is not None else pd.Series(dtype=float)).reindex(t.index).fillna(0.0)
     if "customers" in t.columns:
         given = pd.to_numeric(t["customers"], errors="coerce")
@@ -194,27 +195,65 @@ def added_hosting_kw(transformers: pd.DataFrame, upgrades: pd.DataFrame | None) 
     return added.reindex(transformers.index).fillna(0.0).astype(float)
 
 
-def export_limits_after_upgrades(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, *,
-                                 hosting_share_percent: float, export_limit_percent: float | None) -> pd.DataFrame:
-    """Transformers whose rating the rollout raised get the export limit of their new rating [kW].
+def export_limit_steps(upgrades: pd.DataFrame | None, *, hosting_share_percent: float,
+                       export_limit_percent: float | None) -> pd.DataFrame:
+    """The rises of the transformers' export limits the rollout's upgrades bring, each from the upgrade's date:
+    ``transformer_id, date, added_export_kw``. An upgrade adds ``added_hosting_kw = added_kva x hosting_share``, so
+    the rating grew by ``added_hosting_kw / hosting_share`` and the export limit by that times
+    ``export_limit_percent`` (none without an export limit)."""
+    columns = ["transformer_id", "date", "added_export_kw"]
+    if export_limit_percent is None or upgrades is None or len(upgrades) == 0:
+        return pd.DataFrame({c: [] for c in columns})
+    added_kva = upgrades["added_hosting_kw"].to_numpy(float) / (hosting_share_percent / 100.0)
+    return pd.DataFrame({"transformer_id": upgrades["transformer_id"].astype(str).to_numpy(),
+                         "date": pd.to_datetime(upgrades["date"]).to_numpy(),
+                         "added_export_kw": added_kva * export_limit_percent / 100.0})
 
-    An upgrade adds ``added_hosting_kw = added_kva x hosting_share``, so the rating grew by ``added_hosting_kw /
-    hosting_share`` and the export limit by that times ``export_limit_percent``. The limit is raised for the whole
-    horizon: the sites that need the extra room connect only after the upgrade, so the years before it are not
-    affected. Returns a copy; ``transformers`` is not modified.
-    """
-    added = added_hosting_kw(transformers, upgrades)
-    if export_limit_percent is None or not added.any():
+
+def export_limits_after_upgrades(transformers: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+    """The export limits in force at the end, after every rise of :func:`export_limit_steps` (for
+    ``transformers.csv``); a copy, ``transformers`` is not modified."""
+    if len(steps) == 0:
         return transformers
     out = transformers.copy()
-    added_kva = added / (hosting_share_percent / 100.0)
-    out["export_limit_kw"] = out["export_limit_kw"] + added_kva * export_limit_percent / 100.0
+    added = steps.groupby("transformer_id")["added_export_kw"].sum()
+    out["export_limit_kw"] = out["export_limit_kw"] + added.reindex(out.index).fillna(0.0)
     return out
 
 
 LOADING_COLUMNS = ("feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
                    "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "customers", "load_mwh_per_year",
-                   "built_kwp", "built_kw_ac", "sites_built", "dropped_hosting_kwp", "loading_percent")
+                   "built_kwp", "built_kw_ac", "sites_built", "dropped_hosting_kwp", "loading_percent",
+                   "upgrade_cost_cny", "upgrade_dates", "upgrade_reasons")
+
+
+def upgrade_reason(row: pd.Series) -> str:
+    """Why an upgrade happened, in words: planned in the transformer ledger, or scheduled by the grid company after
+    the office held a site on the full transformer (with the year's plan it entered when the yearly limit deferred
+    it)."""
+    if row["kind"] == "planned":
+        return "planned in the transformer ledger"
+    requested = pd.Timestamp(row["requested_date"]).date()
+    text = f"scheduled: a site held for lack of hosting capacity since {requested}"
+    scheduled = row.get("scheduled_date")
+    if pd.notna(scheduled) and pd.Timestamp(scheduled).date() != requested:
+        text += f", deferred by the yearly upgrade limit to {pd.Timestamp(scheduled).date()}"
+    return text
+
+
+def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFrame:
+    """Per transformer (``index``): ``upgrade_cost_cny`` (the grid company's cost of the rollout's upgrades, 0 where
+    none), ``upgrade_dates`` (in service, ISO dates joined by "; ") and ``upgrade_reasons`` (:func:`upgrade_reason`,
+    in the same order)."""
+    out = pd.DataFrame({"upgrade_cost_cny": 0.0, "upgrade_dates": "", "upgrade_reasons": ""}, index=index)
+    if upgrades is None or len(upgrades) == 0 or not {"date", "kind", "cost_cny"} <= set(upgrades.columns):
+        return out
+    ordered = upgrades.sort_values(["transformer_id", "date"], kind="stable")
+    for tid, rows in ordered.groupby("transformer_id", sort=False):
+        out.loc[tid, "upgrade_cost_cny"] = float(rows["cost_cny"].sum())
+        out.loc[tid, "upgrade_dates"] = "; ".join(str(pd.Timestamp(d).date()) for d in rows["date"])
+        out.loc[tid, "upgrade_reasons"] = "; ".join(upgrade_reason(r) for _, r in rows.iterrows())
+    return out
 
 
 def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, sites: pd.DataFrame,
@@ -244,5 +283,6 @@ def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
                                         100.0 * t["built_kw_ac"] / t["hosting_limit_final_kw"], np.nan)
+    t = t.join(upgrade_columns(t.index, upgrades))
     t.index.name = "transformer_id"
     return t[[c for c in LOADING_COLUMNS if c in t.columns]].reset_index()

@@ -87,10 +87,15 @@ class Column:
         return self.type == "float"
 
     def allowed_values(self) -> tuple[str, ...]:
-        """The allowed values of a text column (``a|b``, or ``@site_types``); empty where any text goes."""
+        """The allowed values of a text column (``a|b``, ``@site_types`` or ``@land_classes``); empty where any text
+        goes."""
         if self.type != "str" or not self.allowed:
             return ()
-        return SITE_TYPES if self.allowed == "@site_types" else tuple(self.allowed.split("|"))
+        if self.allowed == "@site_types":
+            return tuple(SITE_TYPES)
+        if self.allowed == "@land_classes":
+            return tuple(land_class_table().index)
+        return tuple(self.allowed.split("|"))
 
     def interval(self) -> tuple[float, float, bool, bool] | None:
         """``(low, high, low_closed, high_closed)`` of a numeric column's allowed interval, e.g. ``[0, 360)``."""
@@ -98,6 +103,17 @@ class Column:
         if not self.numeric or m is None:
             return None
         return float(m.group(2)), float(m.group(3)), m.group(1) == "[", m.group(4) == "]"
+
+
+LAND_CLASS_FILE = Path(__file__).parent / "tables" / "land_classes.csv"
+
+
+@lru_cache(maxsize=1)
+def land_class_table() -> pd.DataFrame:
+    """``sim/tables/land_classes.csv``: the land classes of the Third National Land Survey a sites layer may carry
+    (``land_class``), indexed by name, with the site types whose arrays each may hold (``allowed_site_types``:
+    ``a|b``, ``all``, or empty for none), the condition and the source."""
+    return pd.read_csv(LAND_CLASS_FILE, dtype=str, keep_default_na=False).set_index("land_class")
 
 
 @lru_cache(maxsize=1)
@@ -156,7 +172,7 @@ def inputs_markdown() -> str:
         lines += [f"## `{input_name}`", "", "| column | type | unit | required | default | allowed | meaning |",
                   "|---|---|---|---|---|---|---|"]
         for c in schema(input_name):
-            allowed = ", ".join(SITE_TYPES) if c.allowed == "@site_types" else c.allowed
+            allowed = ", ".join(c.allowed_values()) if c.allowed.startswith("@") else c.allowed
             cells = [f"`{c.column}`", c.type, c.unit, c.required, c.default, allowed, c.meaning]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         lines.append("")

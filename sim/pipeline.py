@@ -336,13 +336,14 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
     with steps.step("accounting"):
         acc = accounting.account(
             prepared.sites, rollout.outcomes, rollout.downtime, prepared.profiles,
-            _export_limits(prepared, rollout),
+            prepared.transformers,
             start_date=scenario.start_date, horizon_years=scenario.horizon_years,
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
             carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
             holidays_country=scenario.rollout.holidays_country,
             **_grid_upgrade_costs(prepared, rollout),
+            grid=_grid_rules(prepared, rollout),
         )
     with steps.step("assemble"):
         return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
@@ -430,37 +431,43 @@ def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, plannin
     return {name: prepared.plans[name].solution for name in names if name in prepared.plans}
 
 
-def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
-    return grid.export_limits_after_upgrades(
-        prepared.transformers, rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
+def _export_steps(prepared: Prepared, rollout) -> pd.DataFrame:
+    return grid.export_limit_steps(
+        rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
         export_limit_percent=prepared.scenario.grid.export_limit_percent)
 
 
 def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
-    """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: the rollout's upgrades'
-    ``upgrade_cost_cny`` where the grid model prices them (else the transformers' ``upgrade_cost_cny``, booked in
-    the year of each transformer's first upgrade), otherwise 0, labelled as such."""
+    """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: each upgrade of the
+    rollout at its ``cost_cny`` (``rollout.upgrade_cost_cny_per_kva`` x the added kVA), booked in its year."""
     upgrades = rollout.upgrades
     if upgrades is None or not len(upgrades):
         return {"grid_upgrade_cny_by_year": {}, "grid_upgrade_source": "no transformer upgrades in this run"}
-    years = pd.to_datetime(upgrades["date"]).dt.year
-    if "upgrade_cost_cny" in upgrades.columns:
-        cost = pd.to_numeric(upgrades["upgrade_cost_cny"], errors="coerce").fillna(0.0)
-        return {"grid_upgrade_cny_by_year": _sum_by_year(cost.to_numpy(float), years.to_numpy()),
-                "grid_upgrade_source": "the rollout's transformer upgrades (upgrade_cost_cny)"}
-    if "upgrade_cost_cny" in prepared.transformers.columns:
-        first = upgrades.assign(year=years).groupby("transformer_id")["year"].min()
-        cost = pd.to_numeric(prepared.transformers["upgrade_cost_cny"], errors="coerce").reindex(first.index)
-        return {"grid_upgrade_cny_by_year": _sum_by_year(cost.fillna(0.0).to_numpy(float), first.to_numpy()),
-                "grid_upgrade_source": "transformers' upgrade_cost_cny, in the year of each first upgrade"}
-    return {"grid_upgrade_cny_by_year": {},
-            "grid_upgrade_source": f"0: {len(upgrades)} transformer upgrade(s), but this grid model prices none "
-                                   "(no sourced cost per kVA was found)"}
+    years = pd.to_datetime(upgrades["date"]).dt.year.to_numpy()
+    cost = pd.to_numeric(upgrades["cost_cny"], errors="coerce").fillna(0.0).to_numpy(float)
+    per_kva = prepared.scenario.rollout.upgrade_cost_cny_per_kva
+    return {"grid_upgrade_cny_by_year": _sum_by_year(cost, years),
+            "grid_upgrade_source": f"{len(upgrades)} transformer upgrade(s) at {per_kva:g} CNY per added kVA "
+                                   "(rollout.upgrade_cost_cny_per_kva)"}
 
 
 def _sum_by_year(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
     years = np.asarray(years, dtype=np.int64)
     return {int(y): float(values[years == y].sum()) for y in np.unique(years)}
+
+
+def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
+    return grid.export_limits_after_upgrades(prepared.transformers, _export_steps(prepared, rollout))
+
+
+def _grid_rules(prepared: Prepared, rollout) -> accounting.GridRules:
+    """What the accounting needs of the grid: the upgrades' export-limit rises (from their dates), how curtailment
+    is shared, the DC/AC ratio of the existing PV and the system-level utilisation rate."""
+    g = prepared.scenario.grid
+    return accounting.GridRules(export_steps=_export_steps(prepared, rollout),
+                                new_first=g.curtailment_sharing == "new_first",
+                                dc_ac_ratio=prepared.scenario.system.dc_ac_ratio,
+                                system_utilisation_percent=g.system_utilisation_percent)
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
@@ -539,6 +546,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "lead_time_days": rollout.lead_times,
         "service_limits": rollout.service_limits,
         "hosting_drops": _hosting_drops(rollout.outcomes),
+        **_grid_upgrades(rollout.upgrades),
         "held_back_by": (held_back := _held_back(scenario, sites, by_track, rollout.spend_by_year)),
         "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, held_back),
         "spend_by_year_cny": {int(k): float(v) for k, v in rollout.spend_by_year.items()},
@@ -630,17 +638,24 @@ def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
 
 
 def _hosting_drops(outcomes: pd.DataFrame) -> dict:
-    """Sites dropped at the hosting screening: count, capacity and days from release to the drop."""
+    """Sites dropped for lack of hosting capacity (held at the office's screening, never canvassed): count,
+    capacity and how many of them were ever released (0 by the rule; a check the reader can see)."""
     dropped = outcomes[outcomes["status"] == "dropped_hosting"]
-    days = (dropped["outcome_day"] - dropped["release_day"]).to_numpy(float)
     return {"sites": len(dropped), "capacity_kwp": float(dropped["capacity_kwp"].sum()),
-            "mean_days_from_release": float(days.mean()) if len(days) else None,
-            "max_days_from_release": float(days.max()) if len(days) else None}
+            "canvassed": int(dropped["release_day"].notna().sum())}
 
 
-#: ``summary.json`` keys taken as they are from the accounting's totals.
+def _grid_upgrades(upgrades: pd.DataFrame) -> dict:
+    """``grid_upgrades_by_year`` of ``summary.json`` (their cost, ``grid_upgrade_cost_cny``, is the accounting's:
+    :func:`_grid_upgrade_costs`)."""
+    years = pd.to_datetime(upgrades["date"]).dt.year.to_numpy(np.int64) if len(upgrades) else np.zeros(0, np.int64)
+    found, counts = np.unique(years, return_counts=True)
+    return {"grid_upgrades_by_year": {int(y): int(n) for y, n in zip(found, counts, strict=True)}}
+
+
 #: Text fields of ``summary.json`` that may name a price (labelled in the scenario's currency).
-TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source")
+TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source", "grid_upgrade_source")
+#: ``summary.json`` keys taken as they are from the accounting's totals.
 SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
                        "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
                        "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",

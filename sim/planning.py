@@ -44,8 +44,8 @@ How the plan reads the rollout's rules (:mod:`sim.rollout`), and where it approx
 - Hosting in AC kW (``hosting_kw``, :func:`sim.programme.with_hosting_kw`), the quantity the grid company screens:
   PV planned on a transformer up to a period stays within its hosting limit plus the planned upgrades in service
   by the period's start. With ``hosting_when_full: wait_upgrade`` a site may instead be planned to wait for the
-  grid company's one unplanned upgrade of its transformer (the rollout schedules it when the first site waits,
-  ``upgrade_lead_time_days`` later): its output then starts that much later.
+  grid company's one unplanned upgrade of its transformer (the rollout schedules it when the office first holds a
+  site there): its output then starts :func:`sim.programme.upgrade_wait_days` later.
 - Timing: a site released in a period is commissioned at the middle of the period plus its expected lead time
   (the mean of each stage's duration, working-day stages stretched by the share of workable days); its yearly
   CO2 (or energy) then counts, degraded (and for ``discounted_co2`` discounted), until the horizon. Queueing
@@ -69,6 +69,7 @@ import pandas as pd
 from pydantic import Field
 from scipy import sparse
 
+from . import programme as _programme
 from ._config import PILOT_TARGETS_PERCENT, StrictModel
 from .economics import discount_factor
 from .energy import degradation_factor
@@ -439,8 +440,8 @@ def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInpu
 
 # --------------------------------------------------------------------------------------------- constraints
 #
-# Variables, in this order: x[s, p] (site s released in period p, s * P + p), w[s, p] (released in p and
-# wait-listed for an unplanned upgrade of its transformer; only for the sites on transformers whose hosting can
+# Variables, in this order: x[s, p] (site s released in period p, s * P + p), w[s, p] (released in p after
+# waiting for an unplanned upgrade of its transformer; only for the sites on transformers whose hosting can
 # bind) and, with a capacity target and an objective other than least_cost, z[s] (s is its track's
 # last site, the one that may cross the target).
 
@@ -682,7 +683,10 @@ def _export_limited(model: _Model) -> dict[str, float]:
     t = model.inputs.transformers
     if model.inputs.output_per_kw_ac is None or "export_limit_kw" not in t:
         return {}
-    limit = t["export_limit_kw"].astype(float).rename(index=str)
+    limit = t["export_limit_kw"].astype(float)
+    if "existing_pv_kw" in t:  # the existing PV at its AC rating: the plan's estimate stays an upper one
+        limit = (limit - t["existing_pv_kw"].astype(float).fillna(0.0)).clip(lower=0.0)
+    limit = limit.rename(index=str)
     demand = model.sites.groupby(model.sites["transformer_id"].astype(str))["hosting_kw"].sum()
     can = demand[demand > limit.reindex(demand.index).fillna(np.inf)]
     return {tid: float(limit[tid]) for tid in sorted(can.index)}
@@ -791,7 +795,7 @@ def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
         lead = lead_days(model)
         discount, factor = objective == "discounted_co2", objective in ("co2", "discounted_co2")
         now = value_weights(lead, model.periods, model.inputs, discount=discount, factor=factor)
-        later = value_weights(lead + model.inputs.rollout.upgrade_lead_time_days, model.periods, model.inputs,
+        later = value_weights(lead + _programme.upgrade_wait_days(model.inputs.rollout), model.periods, model.inputs,
                               discount=discount, factor=factor)
         value = (p_done * per_year)[:, None]
         parts = [-(value * now).ravel(), -(value * later)[layout.wait_idx].ravel()]

@@ -7,6 +7,7 @@ SimPy rollout (:mod:`sim.rollout`), the accounting and the reports.
 - Each site's hosting quantity: the AC kW it asks of its transformer, ``capacity_kwp / system.dc_ac_ratio``
   (:func:`sim.grid.ac_capacity_kw`), computed once into the ``hosting_kw`` column of the prepared sites
   (:func:`with_hosting_kw`) and read by the rollout, the plans and the ``grid_headroom`` strategy.
+- The expected wait for an unplanned transformer upgrade (:func:`upgrade_wait_days`).
 - What one site asks of the programme, in expectation (:func:`site_expectations`): the chance that it passes each
   stage (consent, procurement, acceptance with one rework), the working days each shared resource spends on it
   (office effort by application class, :func:`sim.rollout.config.stage_work_days`, the rollout's own formula,
@@ -29,6 +30,7 @@ from .rollout.config import (
     application_classes,
     stage_work_days,
 )
+from .timebase import years_to_days
 
 #: Name of the one track of a programme without ``rollout.tracks`` (it is never written as a track name).
 WHOLE_PROGRAMME = ""
@@ -173,6 +175,14 @@ def _resource_of(config: RolloutConfig, types: np.ndarray, stage: str) -> np.nda
     return np.array([by_type[t] for t in types], dtype=object)
 
 
+def upgrade_wait_days(config: RolloutConfig) -> float:
+    """Expected days a site waits for the grid company's unplanned upgrade of its transformer, as the rollout's
+    rules make it: the mean upgrade lead time (``upgrade_lead_time``), then half a disclosure interval on average
+    until the added capacity is published (the office releases a site only where a disclosure shows room). The
+    yearly limit on upgrades is not in it (it depends on how many transformers fill up)."""
+    return float(config.upgrade_lead_time.mean) + 0.5 * years_to_days(config.disclosure_interval_months / 12.0)
+
+
 #: Share of a target [%] below which a run says what held the track back.
 TARGET_REACHED_PERCENT = 95.0
 
@@ -184,7 +194,8 @@ def held_back_by(track: Track, sites: pd.DataFrame, committed_cny: float, total_
     ``committed_cny``: what the track committed over the run, net of money returned; ``total_budget_cny``: what its
     pots held (None: money was no constraint). The first cause that holds, in this order: sites still in progress
     at the horizon; the money (what is left cannot fund the next site in the order); the order ran out (every
-    site the strategy ordered was released: the strategy left the rest out, or there were no more eligible sites);
+    site the strategy ordered was screened, and released or dropped for lack of hosting capacity: the strategy
+    left the rest out, or there were no more eligible sites);
     otherwise the build window closed with sites not yet released."""
     target = track.target_capacity_kwp
     status = sites["status"].astype(str)
@@ -206,8 +217,9 @@ def held_back_by(track: Track, sites: pd.DataFrame, committed_cny: float, total_
         dropped = float(cap[status.eq("dropped_hosting")].sum())
         hosting = f"; {dropped:,.0f} kWp dropped for lack of hosting capacity" if dropped else ""
         if left_out.any():
-            return (f"strategy: it released every site of its order; {int(left_out.sum()):,} eligible sites "
+            return (f"strategy: it screened every site of its order; {int(left_out.sum()):,} eligible sites "
                     f"({float(cap[left_out].sum()):,.0f} kWp) were left out of the order{hosting}")
-        return f"sites: every eligible site was released ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp){hosting}"
+        return (f"sites: every eligible site was screened ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp) and "
+                f"released or held for lack of hosting capacity{hosting}")
     return (f"build window: it closed with {int(waiting.sum()):,} sites ({float(cap[waiting].sum()):,.0f} kWp) not "
             "released (release pacing, budget pace or office queues)")

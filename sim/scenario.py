@@ -154,6 +154,17 @@ class GridConfig(StrictModel):
     allow_hosting_above_rating: bool = Field(
         False, description="allow hosting_share_percent or export_limit_percent above 100 (a deliberate override: "
         "the Henan 2023 rule caps PV at 80 % of the rating)")
+    curtailment_sharing: Literal["pro_rata", "new_first"] = Field(
+        "pro_rata", description="how a transformer's hourly export above its limit is shared: pro_rata, in "
+        "proportion to each PV system's output, the PV connected before the programme (existing_pv_kw, at its "
+        "hourly output) included; new_first: the programme's new PV is curtailed first, the existing PV keeps its "
+        "output (a what-if: existing systems hold earlier connection agreements)")
+    system_utilisation_percent: float | None = Field(
+        None, gt=0, le=100, allow_inf_nan=False,
+        description="system-level solar utilisation rate [%] applied on top of the local export limit: this share "
+        "of what the transformers pass is used, the rest is curtailed by the system (null: none). National solar "
+        "utilisation: 96.1 % in H1 2024, 93.4 % in H1 2025 (National New Energy Consumption Monitoring and Early "
+        "Warning Centre); the utilisation red line was relaxed to 90 %")
     load_mwh_per_customer_year: float | None = Field(
         None, ge=0, allow_inf_nan=False,
         description="yearly electricity use of each customer of a transformer ledger's 'customers' column beyond "
@@ -168,6 +179,18 @@ class GridConfig(StrictModel):
             if value is not None and value > 100 and not self.allow_hosting_above_rating:
                 raise ValueError(f"{name} = {value} is above 100 % of the transformer rating; allowed: <= 100, or "
                                  "set grid.allow_hosting_above_rating: true to override")
+        return self
+
+    @model_validator(mode="after")
+    def _check_consistent_pair(self):
+        # one consistent pair of rules: the grid company approves PV on a transformer only up to what the transformer
+        # may export; approving 80 % of the rating while limiting export to 50 % would connect PV it then curtails
+        if self.export_limit_percent is not None and self.export_limit_percent < self.hosting_share_percent:
+            raise ValueError(
+                f"export_limit_percent ({self.export_limit_percent:g}) is below hosting_share_percent "
+                f"({self.hosting_share_percent:g}): the grid company would approve PV the transformer may not export; "
+                f"allowed: export_limit_percent >= hosting_share_percent (set grid.hosting_share_percent: "
+                f"{self.export_limit_percent:g} for a tighter reverse-power-flow rule)")
         return self
 
 

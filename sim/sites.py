@@ -237,13 +237,40 @@ def connect_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDat
     return out.drop(columns="lv_only"), transformers
 
 
+def _land_classes(sites: pd.DataFrame) -> pd.Series:
+    if "land_class" not in sites.columns:
+        return pd.Series("", index=sites.index, dtype=object)
+    return sites["land_class"].fillna("").astype(str)
+
+
+def land_class_allows(sites: pd.DataFrame) -> pd.Series:
+    """Whether each site's land class (optional ``land_class`` column, Third National Land Survey) allows its type's
+    arrays (``sim/tables/land_classes.csv``, after 自然资办发〔2023〕12号: none on cultivated land or permanent basic
+    farmland; other agricultural land, forest, grassland, ponds and facility agriculture for the types that keep
+    the land in its use, under the conditions the table names; construction land for everything). The conditions
+    themselves (clearance, spacing, crop light) are the site type's own rules. A site without a land class is not
+    restricted."""
+    table = inputs.land_class_table()
+    land = _land_classes(sites)
+    allowed = pd.Series(True, index=sites.index)
+    for land_class, row in table.iterrows():
+        here = land.eq(str(land_class))
+        if not here.any():
+            continue
+        types = str(row["allowed_site_types"])
+        if types != "all":
+            allowed[here] = sites.loc[here, "site_type"].isin(types.split("|") if types else [])
+    return allowed
+
+
 def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
                        crs: CRS) -> gpd.GeoDataFrame:
     """The one place that decides which sites are eligible: adds ``exclusion_reason`` and ``eligible``. Reasons are
     tested in this order and the first that applies is recorded: ``type_not_included``, an exclusion layer's
-    ``reason`` (or name), ``below_min_capacity``, ``no_10kV_connection_point_in_grid_data`` /
-    ``no_lv_transformer_in_grid_data`` (the grid layers hold no connection point of the site's voltage level at all:
-    a 10 kV site with an LV-only ledger), ``no_transformer_within_distance``, ``crop_light_below_minimum``.
+    ``reason`` (or name), ``land_class_<class>`` (:func:`land_class_allows`), ``below_min_capacity``,
+    ``no_10kV_connection_point_in_grid_data`` / ``no_lv_transformer_in_grid_data`` (the grid layers hold no
+    connection point of the site's voltage level at all: a 10 kV site with an LV-only ledger),
+    ``no_transformer_within_distance``, ``crop_light_below_minimum``.
 
     ``crop_light_below_minimum`` applies where :func:`sim.agrivoltaics.design_for_crop_light` found no layout that
     passes (column ``crop_light_ok``; absent means the rule was not evaluated). Returns a copy.
@@ -259,6 +286,7 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
         mark(~out["site_type"].isin(scenario.siting.include_types), "type_not_included")
     excl = _exclusion_mask(scenario, local, crs)
     mark(excl != "", excl)
+    mark(~land_class_allows(out), "land_class_" + _land_classes(out))
     mark(out["capacity_kwp"] < scenario.siting.min_capacity_kwp, "below_min_capacity")
     # a level the grid layers hold no connection point of is the cause, not the distance to one
     nowhere = ~np.isfinite(out["distance_to_transformer_m"].to_numpy(float))

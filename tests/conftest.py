@@ -121,13 +121,15 @@ def tiny_run(tiny_county, tmp_path_factory, cache_dir):
 
 
 @pytest.fixture(scope="session")
-def tight_export_run(tiny_county, tmp_path_factory, cache_dir):
-    """The tiny county with export limited to 25 % of each transformer's rating: curtailment binds (shared by the
-    golden run and the rollout-service checks)."""
+def tight_grid_run(tiny_county, tmp_path_factory, cache_dir):
+    """The tiny county on a tight grid: hosting and export limited to 25 % of each transformer's rating (one
+    consistent pair: more sites held for hosting, more upgrades) and the national solar utilisation of H1 2025,
+    93.4 %, which curtails (shared by the golden run and the rollout-service checks)."""
     import sim
 
     raw = scenario_dict(tiny_county)
-    raw.setdefault("grid", {})["export_limit_percent"] = 25.0
+    raw.setdefault("grid", {}).update(hosting_share_percent=25.0, export_limit_percent=25.0,
+                                      system_utilisation_percent=93.4)
     folder = tmp_path_factory.mktemp("scen_tight")
     return sim.run(sim.load_scenario(write_scenario(folder, raw)), cache_dir=cache_dir)
 

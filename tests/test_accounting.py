@@ -562,3 +562,57 @@ def test_social_cost_and_stakeholders_by_hand(hand_case):
     rent = 40 * 10 + 40 * 20 * 4392 / 8760 + (40 * 30) / 1.1  # no self-consumption: owners get only the rent
     assert stake["site_owners"] == pytest.approx(rent, rel=1e-9)
     assert t["investor"] == "developer" and stake["county_budget"] == 0.0
+
+
+def _one_site_2025(transformers: pd.DataFrame, grid=None, kwp: float = 30.0):
+    """One site of ``kwp`` making 0.5 kWh/kWp every hour of 2025 behind transformer T1 (no load)."""
+    from sim.accounting import GridRules
+
+    sites = _sites([("A", "rural_home", kwp, 0, "T1", 90_000.0, 50.0, 0.0, "rural_home", True)])
+    outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-01-01"])},
+                            index=pd.Index(["A"], name="site_id"))
+    profile = np.full((8760, 1), 0.5, dtype=np.float32)
+    return account(sites, outcomes, None, [profile], transformers, start_date=pd.Timestamp("2025-01-01"),
+                   horizon_years=1, degradation_first_year_percent=0.0, degradation_percent_per_year=0.0,
+                   carbon=CarbonConfig(), economics=EconomicsConfig(), grid=grid or GridRules())
+
+
+def test_existing_pv_at_its_hourly_output_shares_curtailment_pro_rata_or_new_first():
+    """A 30 kWp site (15 kW every hour) and 10 kW AC of existing PV at DC/AC 1.2 (12 kWp, so 6 kW every hour, not
+    its 10 kW nameplate) behind a 15 kW export limit: 6 kW over it each hour. Pro rata the new site loses
+    6 x 15 / 21 kW; new first it loses all 6 kW."""
+    from sim.accounting import GridRules
+
+    transformers = pd.DataFrame({"export_limit_kw": [15.0], "existing_pv_kw": [10.0]},
+                                index=pd.Index(["T1"], name="transformer_id"))
+    pro_rata = _one_site_2025(transformers, GridRules(dc_ac_ratio=1.2))
+    assert pro_rata.totals["curtailed_mwh"] == pytest.approx(6.0 * 15.0 / 21.0 * 8760 / 1000, rel=1e-5)
+    first = _one_site_2025(transformers, GridRules(dc_ac_ratio=1.2, new_first=True))
+    assert first.totals["curtailed_mwh"] == pytest.approx(6.0 * 8760 / 1000, rel=1e-5)
+    # existing PV alone above the limit: new first, the new site loses everything; pro rata its share
+    crowded = transformers.assign(existing_pv_kw=[40.0])  # 48 kWp: 24 kW, alone over the 15 kW limit
+    assert _one_site_2025(crowded, GridRules(dc_ac_ratio=1.2, new_first=True)).totals["curtailed_mwh"] == \
+        pytest.approx(15.0 * 8760 / 1000, rel=1e-5)
+    assert _one_site_2025(crowded, GridRules(dc_ac_ratio=1.2)).totals["curtailed_mwh"] == \
+        pytest.approx(24.0 * 15.0 / 39.0 * 8760 / 1000, rel=1e-5)
+
+
+def test_an_upgrade_raises_the_export_limit_from_its_date_only():
+    """15 kW every hour behind a 10 kW limit that an upgrade raises by 10 kW on 1 July 2025 (hour 4344): 5 kW are
+    curtailed in each hour before it, none after."""
+    from sim.accounting import GridRules
+
+    transformers = pd.DataFrame({"export_limit_kw": [10.0]}, index=pd.Index(["T1"], name="transformer_id"))
+    steps = pd.DataFrame({"transformer_id": ["T1"], "date": [pd.Timestamp("2025-07-01")], "added_export_kw": [10.0]})
+    acc = _one_site_2025(transformers, GridRules(export_steps=steps))
+    assert acc.totals["curtailed_mwh"] == pytest.approx(5.0 * 4344 / 1000, rel=1e-5)
+
+
+def test_system_utilisation_curtails_its_share_of_what_the_transformers_pass():
+    """No local limit: 131.4 MWh; at 93.4 % utilisation (H1 2025) 6.6 % of it is curtailed by the system."""
+    from sim.accounting import GridRules
+
+    transformers = pd.DataFrame({"export_limit_kw": [np.inf]}, index=pd.Index(["T1"], name="transformer_id"))
+    acc = _one_site_2025(transformers, GridRules(system_utilisation_percent=93.4))
+    assert acc.totals["energy_mwh"] == pytest.approx(131.4 * 0.934, rel=1e-5)
+    assert acc.totals["curtailed_mwh"] == pytest.approx(131.4 * 0.066, rel=1e-5)

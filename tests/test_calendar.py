@@ -217,7 +217,7 @@ def test_as_date_and_add_years():
 
 
 def _office(config: RolloutConfig, start: date, n_days: int) -> np.ndarray:
-    from sim.rollout.model import _build_calendars
+    from sim.rollout.setup import build_calendars as _build_calendars
 
     return _build_calendars(config, start, n_days, seed=1)["office"].workable
 

@@ -214,4 +214,4 @@ def test_no_progress_bar_on_a_terminal_without_width(monkeypatch):
 def test_validate_writes_thousands_separators(capsys):
     assert main(["validate", str(REPO / "scenarios" / "demo_county.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "sites (candidate / eligible): 3,500 / 3," in out and "eligible capacity: 758 MWp" in out
+    assert "sites (candidate / eligible): 3,500 / 3," in out and "eligible capacity: 523 MWp" in out

@@ -213,8 +213,8 @@ def test_irr_and_payback_by_hand():
 
 
 def test_grid_upgrade_costs_are_booked_in_the_year_of_the_upgrade():
-    """Upgrades priced by the grid model (upgrade_cost_cny) are summed by calendar year; without a price the cost
-    is 0 and says so."""
+    """The rollout's upgrades, each at its cost_cny, are summed by calendar year of the upgrade; a run without
+    upgrades books nothing and says so."""
     from types import SimpleNamespace
 
     import pandas as pd
@@ -223,9 +223,10 @@ def test_grid_upgrade_costs_are_booked_in_the_year_of_the_upgrade():
 
     upgrades = pd.DataFrame({"transformer_id": ["T1", "T2", "T1"],
                              "date": pd.to_datetime(["2027-03-01", "2027-09-01", "2029-01-05"]),
-                             "upgrade_cost_cny": [100.0, 50.0, 30.0]})
-    prepared = SimpleNamespace(transformers=pd.DataFrame(index=["T1", "T2"]))
+                             "cost_cny": [100.0, 50.0, 30.0]})
+    prepared = SimpleNamespace(scenario=SimpleNamespace(rollout=SimpleNamespace(upgrade_cost_cny_per_kva=500.0)))
     priced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades))
     assert priced["grid_upgrade_cny_by_year"] == {2027: 150.0, 2029: 30.0}
-    unpriced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades.drop(columns="upgrade_cost_cny")))
-    assert unpriced["grid_upgrade_cny_by_year"] == {} and unpriced["grid_upgrade_source"].startswith("0: 3 ")
+    assert priced["grid_upgrade_source"].startswith("3 transformer upgrade(s) at 500 CNY per added kVA")
+    none = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades.iloc[:0]))
+    assert none["grid_upgrade_cny_by_year"] == {} and none["grid_upgrade_source"] == "no transformer upgrades in this run"

@@ -37,17 +37,17 @@ def test_check_transformers_fills_defaults_and_names_bad_ratings():
 
 
 def test_hosting_and_export_limits_by_hand():
-    """T1: 400 kVA x 80 % - 100 kW existing = 220 kW of hosting; export 400 x 100 % - 100 = 300 kW (existing PV in AC
-    kW in both rules). S1: 10,000 x 0.8 - 2,000 = 6,000 kW; export 10,000 - 2,000 = 8,000 kW. Load: 3 customers on
-    T1 x 1.08 MWh = 3.24 MWh/year."""
+    """T1: 400 kVA x 80 % - 100 kW existing = 220 kW of hosting; export limit 400 x 100 % = 400 kW (the existing PV
+    counts at its hourly output in the curtailment engine, not here). S1: 10,000 x 0.8 - 2,000 = 6,000 kW; export
+    10,000 kW. Load: 3 customers on T1 x 1.08 MWh = 3.24 MWh/year."""
     customers = pd.Series({"T1": 3.0})
     t = grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
                            export_limit_percent=100.0, customers=customers, load_mwh_per_customer_year=1.08)
     assert t.loc["T1", "hosting_limit_kw"] == pytest.approx(220.0)
     assert t.loc["T2", "hosting_limit_kw"] == pytest.approx(504.0)
     assert t.loc["S1", "hosting_limit_kw"] == pytest.approx(6_000.0)
-    assert t.loc["T1", "export_limit_kw"] == pytest.approx(300.0)
-    assert t.loc["S1", "export_limit_kw"] == pytest.approx(8_000.0)
+    assert t.loc["T1", "export_limit_kw"] == pytest.approx(400.0)
+    assert t.loc["S1", "export_limit_kw"] == pytest.approx(10_000.0)
     assert t.loc["T1", "load_mwh_per_year"] == pytest.approx(3.24) and t.loc["T2", "load_mwh_per_year"] == 0.0
     unlimited = grid.hosting_table(grid.check_transformers(_transformers(), "x"), hosting_share_percent=80.0,
                                    export_limit_percent=None)
@@ -79,15 +79,21 @@ def table() -> pd.DataFrame:
                               export_limit_percent=100.0)
 
 
-def test_export_limit_follows_an_upgrade(table):
-    """An upgrade adding 320 kW of hosting at an 80 % share is 400 kVA more rating, so 400 kW more export at 100 %."""
-    upgrades = pd.DataFrame({"transformer_id": ["T1"], "added_hosting_kw": [320.0]})
-    after = grid.export_limits_after_upgrades(table, upgrades, hosting_share_percent=80.0, export_limit_percent=100.0)
+def test_export_limit_follows_an_upgrade_from_its_date(table):
+    """An upgrade adding 320 kW of hosting at an 80 % share is 400 kVA more rating, so 400 kW more export at 100 %,
+    from the upgrade's date."""
+    upgrades = pd.DataFrame({"transformer_id": ["T1"], "added_hosting_kw": [320.0],
+                             "date": [pd.Timestamp("2027-07-01")]})
+    steps = grid.export_limit_steps(upgrades, hosting_share_percent=80.0, export_limit_percent=100.0)
+    assert steps[["transformer_id", "added_export_kw"]].values.tolist() == [["T1", 400.0]]
+    assert steps["date"].tolist() == [pd.Timestamp("2027-07-01")]
+    after = grid.export_limits_after_upgrades(table, steps)
     assert after.loc["T1", "export_limit_kw"] == pytest.approx(table.loc["T1", "export_limit_kw"] + 400.0)
     assert after.loc["T2", "export_limit_kw"] == table.loc["T2", "export_limit_kw"]
-    assert table.loc["T1", "export_limit_kw"] == pytest.approx(300.0)  # the input is not modified
-    none = grid.export_limits_after_upgrades(table, None, hosting_share_percent=80.0, export_limit_percent=100.0)
-    assert none is table
+    assert table.loc["T1", "export_limit_kw"] == pytest.approx(400.0)  # the input is not modified
+    none = grid.export_limit_steps(None, hosting_share_percent=80.0, export_limit_percent=100.0)
+    assert grid.export_limits_after_upgrades(table, none) is table
+    assert len(grid.export_limit_steps(upgrades, hosting_share_percent=80.0, export_limit_percent=None)) == 0
 
 
 def test_loading_is_built_over_the_limit_after_upgrades(table):
@@ -172,3 +178,20 @@ def test_load_profile_periods_change_on_the_source_dates(day, inward):
 
     np.testing.assert_array_equal(shape(0), shape(inward))
     assert not np.array_equal(shape(0), shape(-inward))
+
+
+def test_transformers_say_when_and_why_each_upgrade_happened(table):
+    """Per transformer the upgrades' cost (the grid company's), dates in service and reasons, in date order."""
+    upgrades = pd.DataFrame({
+        "transformer_id": ["T1", "T1"], "kind": ["scheduled", "planned"], "added_hosting_kw": [320.0, 100.0],
+        "date": [pd.Timestamp("2028-03-01"), pd.Timestamp("2027-06-01")], "cost_cny": [200_000.0, 62_500.0],
+        "requested_date": [pd.Timestamp("2026-05-01"), pd.NaT],
+        "scheduled_date": [pd.Timestamp("2027-01-01"), pd.NaT]})
+    sites = pd.DataFrame({"transformer_id": ["T1"], "capacity_kwp": [10.0], "status": ["operating"]})
+    load = grid.transformer_loading(table, upgrades, sites).set_index("transformer_id")
+    assert load.loc["T1", "upgrade_cost_cny"] == 262_500.0 and load.loc["T2", "upgrade_cost_cny"] == 0.0
+    assert load.loc["T1", "upgrade_dates"] == "2027-06-01; 2028-03-01"
+    assert load.loc["T1", "upgrade_reasons"] == (
+        "planned in the transformer ledger; scheduled: a site held for lack of hosting capacity since 2026-05-01, "
+        "deferred by the yearly upgrade limit to 2027-01-01")
+    assert load.loc["T2", "upgrade_dates"] == ""

@@ -12,11 +12,16 @@ import pandas as pd
 import pytest
 
 import sim
+from sim._config import fixed
 from sim.planning import PlanInfeasible, PlanInputs, PlanningConfig, plan, plan_periods
 from sim.programme import with_hosting_kw
 from sim.rollout import RolloutConfig, budget_pot_days
 
 from .conftest import scenario_dict, write_scenario
+
+#: the types whose default consent is a site-type layer (over ``stages``): set to 100 % where a case needs it
+OWNER_CONSENT_TYPES = ("party_government", "public_building", "commercial_industrial", "agrivoltaic", "greenhouse",
+                       "fish_pond", "tourism_carpark")
 
 
 def _sites(n: int, seed: int = 3, transformers: int = 2, dc_ac_ratio: float = 1.0) -> pd.DataFrame:
@@ -44,7 +49,8 @@ def _transformers(limits: dict[str, float]) -> pd.DataFrame:
 
 #: Every site consents, signs and passes acceptance: expectations are 1 and the plan's sums can be checked by hand.
 CERTAIN = {"stages": {"consent": {"success_percent": 100.0}, "procurement": {"success_percent": 100.0},
-                      "acceptance": {"success_percent": 100.0}}, "site_type_stages": {}}
+                      "acceptance": {"success_percent": 100.0}},
+           "site_type_stages": {t: {"consent": {"success_percent": 100.0}} for t in OWNER_CONSENT_TYPES}}
 
 
 def _rollout(**kwargs) -> RolloutConfig:
@@ -335,22 +341,22 @@ def test_a_site_on_a_full_transformer_waits_for_the_upgrade_or_is_not_planned():
     sites["capacity_kwp"] = [80.0, 80.0]
     sites = with_hosting_kw(sites, 1.0)
     base = dict(release_mode="all_at_start", build_window_years=2, target_capacity_kwp=None, crews=50)
-    waited = plan(sites, _inputs(_rollout(**base, hosting_when_full="wait_upgrade", upgrade_lead_time_days=200),
+    waited = plan(sites, _inputs(_rollout(**base, hosting_when_full="wait_upgrade", upgrade_lead_time=fixed(200)),
                                  {"T0": 100.0}), "co2")
     assert len(waited.period_of_site) == 2 and waited.waits_for_upgrade.sum() == 1
     # the one that waits comes after the one that fits in the order of its period
     assert waited.order.index(waited.waits_for_upgrade.idxmax()) == 1
     dropped = plan(sites, _inputs(_rollout(**base, hosting_when_full="drop"), {"T0": 100.0}), "co2")
     assert len(dropped.period_of_site) == 1 and not dropped.waits_for_upgrade.any()
-    # waiting costs the upgrade's lead time of output: the plan's objective is the value of the one that fits and
-    # of the other commissioned 200 days later than it could be
+    # waiting costs the upgrade's lead time and, on average, half a quarterly disclosure interval (365.25 / 8 days)
+    # of output: the plan's objective is the value of the one that fits and of the other commissioned that much later
     from sim.planning import _model, lead_days, value_weights
 
-    inputs = _inputs(_rollout(**base, hosting_when_full="wait_upgrade", upgrade_lead_time_days=200), {"T0": 100.0})
+    inputs = _inputs(_rollout(**base, hosting_when_full="wait_upgrade", upgrade_lead_time=fixed(200)), {"T0": 100.0})
     model = _model(sites, inputs)
     co2 = sites["co2_per_year_t"].to_numpy()
     now = co2 * value_weights(lead_days(model), model.periods, inputs, discount=False, factor=True)[:, 0]
-    later = co2 * value_weights(lead_days(model) + 200, model.periods, inputs, discount=False, factor=True)[:, 0]
+    later = co2 * value_weights(lead_days(model) + 200 + 365.25 / 8, model.periods, inputs, discount=False, factor=True)[:, 0]
     k = sites.index.get_loc(waited.waits_for_upgrade.idxmax())
     assert waited.solution.objective == pytest.approx(now[1 - k] + later[k], rel=1e-9)
     assert later[k] < now[k]

@@ -35,17 +35,17 @@ def test_hosting_kw_is_the_ac_capacity():
 
 
 def test_expectations_of_a_home_by_hand():
-    """Default stages: a home consents with 85 %, signs if it consents (survey, filing and review always pass),
+    """Default stages: a home consents with 43 % (the Shandong survey), signs if it consents (survey, filing and review always pass),
     passes procurement with 98 %, and acceptance with 99 % at the first inspection or after one rework."""
     sites = pd.DataFrame({"site_type": ["rural_home", "public_building"], "capacity_kwp": [20.0, 100.0]})
     e = site_expectations(sites, RolloutConfig())
-    assert e.p_consent.tolist() == pytest.approx([0.85, 0.95])
-    assert e.p_contract.tolist() == pytest.approx([0.85, 0.95])
-    assert e.p_complete[0] == pytest.approx(0.85 * 0.98 * (0.99 + 0.01 * 0.99))
+    assert e.p_consent.tolist() == pytest.approx([0.43, 0.95])
+    assert e.p_contract.tolist() == pytest.approx([0.43, 0.95])
+    assert e.p_complete[0] == pytest.approx(0.43 * 0.98 * (0.99 + 0.01 * 0.99))
     # reviewers: 1 h (0.125 working days) on a household application, half a day on another, if it consents
-    assert e.effort_days["reviewers"].tolist() == pytest.approx([0.85 * 0.125, 0.95 * 0.5])
+    assert e.effort_days["reviewers"].tolist() == pytest.approx([0.43 * 0.125, 0.95 * 0.5])
     # inspectors: a visit (0.25 d for a home) if it reaches acceptance, a second one after a failed first
-    reach = 0.85 * 0.98
+    reach = 0.43 * 0.98
     assert e.effort_days["inspectors"][0] == pytest.approx(reach * 0.25 * (1 + 0.01))
     # crews: set-up (mean of triangular 0.5, 1, 3) + 20 kWp / 30 kWp a day, and a rework (mean of 3, 7, 15)
     assert e.effort_days["crews"][0] == pytest.approx(reach * (1.5 + 20 / 30) + reach * 0.01 * 25 / 3)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim._config import Duration, fixed, triangular
+from sim._config import SITE_TYPES, Duration, fixed, triangular
 from sim.errors import InputError
 from sim.rollout import (
     STAGES,
@@ -26,8 +26,8 @@ from sim.rng import stream
 
 NO_FAILURES = OperationConfig(inverter_mtbf_years=None)
 # neutralises the default consent rates of public owners and businesses (site-type overrides are layered on top)
-ALWAYS_CONSENT = {t: {"consent": StageConfig(success_percent=100)}
-                  for t in ("party_government", "public_building", "commercial_industrial")}
+# the default consent rates by owner are site-type layers over ``stages``: these cases set them all to 100 %
+ALWAYS_CONSENT = {t: {"consent": StageConfig(success_percent=100)} for t in SITE_TYPES}
 
 
 def _stage(days: float, resource: str | None = None) -> StageConfig:
@@ -276,7 +276,7 @@ def test_budget_check_counts_the_pots_of_the_run():
 def test_conservation_and_hosting_limits(mode, when_full):
     sites, transformers = _county(n=400, tight=True)
     config = RolloutConfig(release_mode=mode, hosting_when_full=when_full, annual_budget_cny=8e6,
-                           poisson_rate_per_day=0.5, upgrade_lead_time_days=200, crews=4)
+                           poisson_rate_per_day=0.5, upgrade_lead_time=fixed(200), crews=4)
     order = list(sites.sample(frac=1.0, random_state=1).index)
     r = simulate(sites, order, transformers, config, OperationConfig(), seed=11, start_date=date(2026, 1, 1),
                  horizon_years=4)
@@ -285,8 +285,12 @@ def test_conservation_and_hosting_limits(mode, when_full):
     assert list(out.index) == order
     assert out["status"].isin(STATUSES).all()
     released = out["release_day"].notna()
-    assert (out.loc[~released, "status"] == "not_released").all()
+    assert out.loc[~released, "status"].isin(["not_released", "dropped_hosting"]).all()
     assert (out.loc[released, "status"] != "not_released").all()
+    # hosting drops are decided before consent: a dropped site was never released nor asked
+    dropped = out.index[out["status"] == "dropped_hosting"]
+    assert out.loc[dropped, "release_day"].isna().all()
+    assert not r.events[r.events["stage"] == "consent"]["site_id"].isin(dropped).any()
     assert (out["commission_day"].notna() == (out["status"] == "operating")).all()
     assert (out["failed_stage"].notna() == out["status"].isin(["declined", "failed", "dropped_hosting"])).all()
     assert (out.loc[out["status"] == "declined", "failed_stage"] == "consent").all()
@@ -304,7 +308,7 @@ def test_conservation_and_hosting_limits(mode, when_full):
     # capacity reserved on each transformer (approved, under construction or built) never exceeds its hosting limit
     cap = sites["capacity_kwp"]
     reserve = ev[(ev["stage"] == "hosting") & (ev["event"] == "end")]
-    quit_after = ends[ends["stage"].isin(["procurement", "construction", "acceptance"])]
+    quit_after = ends[ends["stage"].isin(["consent", "procurement", "construction", "acceptance"])]
     rows = [(t, 2, sites.at[s, "transformer_id"], cap[s]) for s, t in zip(reserve["site_id"], reserve["time_days"])]
     rows += [(t, 1, sites.at[s, "transformer_id"], -cap[s])
              for s, t in zip(quit_after["site_id"], quit_after["time_days"])]
@@ -508,7 +512,7 @@ def _one_site_run(site_type, start, rain=0.0, seed=1):
         release_mode="all_at_start",
         crew_productivity_kwp_per_day={"default": 200.0},  # 100 kWp: 0.5 d, plus 4.5 d set-up = 5 working days
         rain_day_percent_by_month=[rain] * 12,
-        stages=_instant_stages(construction=_stage(4.5, "crews")),
+        stages=_instant_stages(construction=_stage(4.5, "crews")), site_type_stages=ALWAYS_CONSENT,
     )
     sites = pd.DataFrame({"site_type": [site_type], "capacity_kwp": [100.0], "capex_cny": [3e5],
                           "transformer_id": ["T"]}, index=["x"])
@@ -567,10 +571,11 @@ def test_office_stages_count_working_days():
 # --------------------------------------------------------------------------------------------- hosting rules
 
 
-def _hosting_run(when_full, planned_day=None, extra_site=False):
-    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False,
-                           stages=_instant_stages(), hosting_when_full=when_full, upgrade_lead_time_days=100,
-                           upgrade_factor=2.0, crew_productivity_kwp_per_day={"default": 1e12})
+def _hosting_run(when_full, planned_day=None, extra_site=False, **settings):
+    settings = {"upgrade_lead_time": fixed(100)} | settings
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, site_type_stages=ALWAYS_CONSENT,
+                           stages=_instant_stages(), hosting_when_full=when_full, upgrade_factor=2.0,
+                           crew_productivity_kwp_per_day={"default": 1e12}, **settings)
     caps = {"a": 60.0, "b": 60.0} | ({"c": 300.0} if extra_site else {})
     sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": list(caps.values()), "capex_cny": 1e5,
                           "transformer_id": "T"}, index=list(caps))
@@ -584,35 +589,69 @@ def _hosting_run(when_full, planned_day=None, extra_site=False):
 
 
 def test_hosting_full_transformer_rules():
-    # 100 kW of hosting, two 60 kWp homes: the second waits for an upgrade the grid company schedules 100 d later
-    # (rating x2: +125 kVA x 80 % = +100 kW)
+    # 100 kW of hosting, two 60 kWp homes: the office holds the second (never canvassed) and the grid company
+    # schedules an upgrade, in service 100 d later (rating x2: +125 kVA x 80 % = +100 kW, 125 kVA x 500 CNY/kVA);
+    # its capacity opens at the next quarterly disclosure, 1 July (day 181), when b is released
     r = _hosting_run("wait_upgrade")
-    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 100.0], abs=1e-6)
-    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [["scheduled", 100.0, 100.0]]
-    ev = r.events[(r.events["site_id"] == "b") & (r.events["stage"] == "hosting")]
-    assert ev[["event", "time_days"]].values.tolist() == [["start", 0.0], ["wait", 0.0], ["end", 100.0]]
-    # ... or is dropped
+    assert r.outcomes["release_day"].tolist() == pytest.approx([0.0, 181.0])
+    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 181.0], abs=1e-6)
+    up = r.upgrades
+    assert up[["kind", "time_days", "added_hosting_kw", "added_kva", "cost_cny"]].values.tolist() == [
+        ["scheduled", 100.0, 100.0, 125.0, 62500.0]]
+    assert up["requested_date"].tolist() == [pd.Timestamp("2026-01-01")]
+    ev = r.events[r.events["site_id"] == "b"]
+    assert ev[["stage", "event", "time_days"]].values.tolist()[:4] == [
+        ["hosting", "start", 0.0], ["hosting", "wait", 0.0], ["hosting", "end", 181.0], ["release", "end", 181.0]]
+    assert (ev.loc[ev["stage"] == "consent", "time_days"] >= 181.0).all()  # asked only once there is room
+    # ... or, without upgrades, held until the build window closes (here the horizon) and dropped, never asked
     r = _hosting_run("drop")
     assert r.outcomes["status"].tolist() == ["operating", "dropped_hosting"]
+    assert np.isnan(r.outcomes.loc["b", "release_day"]) and r.outcomes.loc["b", "outcome_day"] == 730.0
+    assert not ((r.events["site_id"] == "b") & (r.events["stage"] == "consent")).any()
     assert len(r.upgrades) == 0
-    # a planned upgrade on day 50 (+100 kW) is on its way: b is wait-listed with a promise of 20 kW of it (40 kW are
-    # free) and goes on when it is in service; a 300 kWp site does not fit even in what is left of it (80 kW) and is
-    # dropped at application (no office work spent on it), without a second upgrade being scheduled
+    # a planned upgrade on day 50 (+100 kW, 140 kW open from the 1 April disclosure, day 90): b is released then;
+    # c (300 kWp) still finds no room, so the grid company schedules its one unplanned upgrade on day 90 (in service
+    # day 190, +200 kW, open 1 October: 280 kW) which is still not enough: c is dropped without being asked
     r = _hosting_run("wait_upgrade", planned_day=50, extra_site=True)
     assert r.outcomes["status"].tolist() == ["operating", "operating", "dropped_hosting"]
-    assert r.outcomes["commission_day"].tolist()[:2] == pytest.approx([0.0, 50.0], abs=1e-6)
-    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [["planned", 50.0, 100.0]]
-    drop = r.events[(r.events["site_id"] == "c") & (r.events["event"] == "drop")]
-    assert drop["time_days"].tolist() == [0.0]
-    assert r.outcomes.loc["c", "outcome_day"] == 0.0
+    assert r.outcomes["release_day"].tolist()[:2] == pytest.approx([0.0, 90.0])
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [
+        ["planned", 50.0, 100.0], ["scheduled", 190.0, 200.0]]
+    assert not ((r.events["site_id"] == "c") & (r.events["stage"] == "consent")).any()
 
 
-def _boundary_run(caps: dict[str, float], when_full: str = "wait_upgrade"):
-    """Homes applying on day 0 in the given order to one transformer with exactly 100 kW of open hosting capacity;
-    a scheduled upgrade doubles the 125 kVA rating after 100 days (+125 kVA x 80 % = +100 kW)."""
-    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
-                           hosting_when_full=when_full, upgrade_lead_time_days=100, upgrade_factor=2.0,
+def test_yearly_upgrade_limit_defers_requests_to_next_year():
+    """Two full transformers, a limit of one unplanned upgrade a year: the second request waits for 1 January 2027,
+    its upgrade enters service 100 days later (day 465) and its home is released at the 1 July 2027 disclosure."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, site_type_stages=ALWAYS_CONSENT,
+                           stages=_instant_stages(), upgrade_lead_time=fixed(100), max_upgrades_per_year=1,
                            crew_productivity_kwp_per_day={"default": 1e12})
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": [60.0, 60.0], "capex_cny": 1e5,
+                          "transformer_id": ["T1", "T2"]}, index=["a", "b"])
+    transformers = pd.DataFrame({"rating_kva": [125.0, 125.0], "hosting_share_percent": 80.0,
+                                 "hosting_limit_kw": [0.0, 0.0]}, index=["T1", "T2"])
+    r = simulate(sites, ["a", "b"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                 horizon_years=3)
+    assert r.upgrades["time_days"].tolist() == [100.0, 465.0]
+    assert r.upgrades["scheduled_date"].tolist() == [pd.Timestamp("2026-01-01"), pd.Timestamp("2027-01-01")]
+    assert r.upgrades["requested_date"].tolist() == [pd.Timestamp("2026-01-01")] * 2
+    assert r.outcomes["release_day"].tolist() == pytest.approx([181.0, 546.0])
+
+
+def test_upgrade_lead_time_is_the_transformers_own_draw():
+    """The lead time is the inverse CDF of the transformer's own uniform (stream "transformer", id, "upgrade")."""
+    lead = triangular(30, 200, 400)
+    r = _hosting_run("wait_upgrade", upgrade_lead_time=lead)
+    u = stream(1, "transformer", "T", "upgrade").random()
+    assert r.upgrades["time_days"].tolist() == pytest.approx([float(lead.ppf(u))])
+
+
+def _boundary_run(caps: dict[str, float], when_full: str = "drop"):
+    """Homes screened on day 0 in the given order against one transformer with exactly 100 kW of open hosting
+    capacity."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           site_type_stages=ALWAYS_CONSENT, hosting_when_full=when_full,
+                           upgrade_lead_time=fixed(100), crew_productivity_kwp_per_day={"default": 1e12})
     sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": list(caps.values()), "capex_cny": 1e5,
                           "transformer_id": "T"}, index=list(caps))
     sites["hosting_kw"] = sites["capacity_kwp"]
@@ -622,22 +661,38 @@ def _boundary_run(caps: dict[str, float], when_full: str = "wait_upgrade"):
                     horizon_years=2)
 
 
-def test_exact_capacity_fits_and_an_upgrade_promises_exactly_what_it_adds():
-    """100 kW open: a 100 kW home fits exactly (no wait). The upgrade adds 100 kW: it is promised to a 60 and a
-    40 kW home, which both go on when it is in service (day 100); a further 0.5 kW home finds nothing left to be
-    promised and is dropped at application, and no second upgrade is scheduled."""
-    r = _boundary_run({"a": 100.0, "b": 60.0, "c": 40.0, "d": 0.5})
-    out = r.outcomes
-    assert out["status"].tolist() == ["operating", "operating", "operating", "dropped_hosting"]
-    assert out["commission_day"].tolist()[:3] == pytest.approx([0.0, 100.0, 100.0], abs=1e-9)
-    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [["scheduled", 100.0, 100.0]]
-    waits = r.events[(r.events["stage"] == "hosting") & (r.events["event"] == "wait")]
-    assert waits["site_id"].tolist() == ["b", "c"]
-    # just over the open capacity a home does not fit (here dropped); exactly at it, it does
-    r = _boundary_run({"a": 100.001}, when_full="drop")
+def test_exact_capacity_fits_and_a_full_transformer_is_never_canvassed():
+    """100 kW open: a 100 kW home fits exactly; after it the transformer shows 0 kW (a red zone): a 0.5 kW home
+    is not released (held, then dropped) and never asked for consent; a later home on the same transformer neither.
+    Just over the open capacity a home does not fit."""
+    r = _boundary_run({"a": 100.0, "d": 0.5, "e": 0.01})
+    assert r.outcomes["status"].tolist() == ["operating", "dropped_hosting", "dropped_hosting"]
+    consent = r.events[r.events["stage"] == "consent"]
+    assert consent["site_id"].unique().tolist() == ["a"]
+    r = _boundary_run({"a": 100.001})
     assert r.outcomes["status"].tolist() == ["dropped_hosting"]
-    r = _boundary_run({"a": 100.0}, when_full="drop")
+    r = _boundary_run({"a": 100.0})
     assert r.outcomes["status"].tolist() == ["operating"]
+
+
+def test_a_declined_owner_frees_the_office_reservation_at_once():
+    """Two 60 kW homes on 100 kW: a is released (60 kW reserved) and declines on day 10 (never applied), so b,
+    held, is released the same day: the reservation goes back at once, not at the next disclosure."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, hosting_when_full="drop",
+                           stages=_instant_stages(consent=StageConfig(duration=fixed(10), success_percent=100)),
+                           crew_productivity_kwp_per_day={"default": 1e12},
+                           site_type_stages={"rural_home": {"consent": StageConfig(success_percent=50)}})
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": [60.0, 60.0], "capex_cny": 1e5,
+                          "transformer_id": "T"}, index=["a", "b"])
+    transformers = pd.DataFrame({"hosting_share_percent": [80.0], "hosting_limit_kw": [100.0]}, index=["T"])
+    for seed in range(1, 40):  # a seed where a declines and b agrees
+        r = simulate(sites, ["a", "b"], transformers, config, NO_FAILURES, seed=seed, start_date=date(2026, 1, 1),
+                     horizon_years=1)
+        if r.outcomes["status"].tolist() == ["declined", "operating"]:
+            break
+    else:
+        pytest.fail("no seed with a declining and b agreeing")
+    assert r.outcomes["release_day"].tolist() == pytest.approx([0.0, 10.0])
 
 
 def test_config_round_trip_and_layered_stage_settings():
@@ -651,7 +706,7 @@ def test_config_round_trip_and_layered_stage_settings():
         assert pond.duration == fixed(9) and pond.success_percent == 97 and pond.resource == "crews"
         assert home.duration == triangular(0.5, 1, 3) and home.success_percent == 97
         assert cfg.stage("party_government", "consent").success_percent == 100
-        assert cfg.stage("rural_home", "consent").success_percent == 85
+        assert cfg.stage("rural_home", "consent").success_percent == 43
         assert cfg.effort_days("rural_home", "grid_review", "household") == 0.125
         assert cfg.effort_days("rural_home", "grid_review", "multi_point") == 1.0
         assert cfg.productivity("fish_pond") == 80 and cfg.productivity("rural_home") == 30
@@ -764,21 +819,18 @@ def test_release_pacing_keeps_the_pipeline_short():
 
 
 def test_freed_hosting_capacity_opens_at_the_next_disclosure():
-    """100 kW of hosting. Home a (100 kW) reserves it on day 0 and its order falls through on day 5. A public
-    building applying on day 30 sees the disclosed figure (0 kW free) and is dropped; a government building applying
-    on day 95 sees the 1 April disclosure (day 90) and fits."""
+    """100 kW of hosting. Home a (100 kW) is released on day 0 and its order falls through on day 5 (an approved
+    application given back). The public building b, screened on day 0, is held; the freed capacity opens at the
+    1 April disclosure (day 90), when b is released."""
     stages = _instant_stages(procurement=StageConfig(duration=fixed(5), success_percent=100))
     config = RolloutConfig(
         release_mode="all_at_start", calendar_enabled=False, stages=stages, hosting_when_full="drop",
         crew_productivity_kwp_per_day={"default": 1e12},
         site_type_stages={"rural_home": {"procurement": StageConfig(success_percent=0)},
-                          "public_building": {"consent": StageConfig(duration=fixed(30), success_percent=100)},
-                          "party_government": {"consent": StageConfig(duration=fixed(95), success_percent=100)}})
-    r = _one_type_run(config, {"a": 100.0, "b": 100.0, "c": 100.0}, limit_kw=100.0,
-                      types=["rural_home", "public_building", "party_government"])
-    assert r.outcomes["status"].tolist() == ["failed", "dropped_hosting", "operating"]
-    assert r.outcomes.loc["b", "outcome_day"] == 30.0
-    assert r.outcomes.loc["c", "commission_day"] == pytest.approx(100.0)
+                          "public_building": {"consent": StageConfig(success_percent=100)}})
+    r = _one_type_run(config, {"a": 100.0, "b": 100.0}, limit_kw=100.0, types=["rural_home", "public_building"])
+    assert r.outcomes["status"].tolist() == ["failed", "operating"]
+    assert r.outcomes["release_day"].tolist() == pytest.approx([0.0, 90.0])
 
 
 def test_office_effort_depends_on_the_application_class():
@@ -798,7 +850,8 @@ def test_office_effort_depends_on_the_application_class():
 @pytest.mark.parametrize("model, field, good, bad", [
     (RolloutConfig, "disclosure_interval_months", 1, 0),
     (RolloutConfig, "disclosure_interval_months", 12, 13),
-    (RolloutConfig, "upgrade_lead_time_days", 0.0, -1.0),
+    (RolloutConfig, "upgrade_cost_cny_per_kva", 0.0, -1.0),
+    (RolloutConfig, "max_upgrades_per_year", 0, -1),
     (RolloutConfig, "upgrade_factor", 1.01, 1.0),
     (RolloutConfig, "upgrade_factor", 1e6, float("inf")),
     (RolloutConfig, "rework_cost_percent", 100.0, 100.5),

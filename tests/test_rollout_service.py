@@ -61,39 +61,34 @@ def test_household_consent_to_connection_in_weeks(demo):
     (median), and the office stages keep the State Grid service limits for the median application."""
     _, result = demo
     days = _household_consent_to_connection_days(result)
-    assert len(days) > 500
-    # sites that waited for a grid upgrade (a year's lead time) are congested by the grid, not by the office
-    ev = result.events
-    waited = set(ev.loc[(ev["stage"] == "hosting") & (ev["event"] == "wait"), "site_id"])
-    uncongested = days[~days.index.isin(waited)]
-    assert len(uncongested) > 300
-    assert uncongested.median() <= 90.0
-    assert days.median() <= 120.0  # all households, the wait-listed included (91 days with seed 1)
+    assert len(days) > 400  # 479 homes with seed 1 (43 % consent, 2024 module density)
+    # sites wait for hosting capacity before release (the office screens first), so none of it is in these days
+    assert days.median() <= 90.0
+    assert result.summary["lead_time_days"]["rural_home"]["median_days"] <= 120.0  # release to commissioning
     for row in result.summary["service_limits"]:
         assert row["limit_working_days"] == SERVICE_LIMIT_WORKING_DAYS[row["stage"]][row["application_class"]]
         assert row["p50_working_days"] <= row["limit_working_days"], row
     assert result.summary["warnings"] == []
 
 
-def test_hosting_drops_are_decided_at_application(county_run):
-    """A site that does not fit its transformer's disclosed capacity hears so within the grid-review service limit
-    of its application (the end of consent), before any survey or review work is spent on it."""
+def test_hosting_drops_are_decided_before_consent(county_run):
+    """The office screens each site against the disclosed open capacity before it releases it: a site dropped for
+    lack of hosting capacity was never released, never asked for consent and cost no office work; the summary
+    counts none of them as canvassed."""
     result = county_run
     ev = result.events
     dropped = ev.loc[ev["event"] == "drop", "site_id"]
     assert len(dropped) > 0
-    consent_end = ev[(ev["stage"] == "consent") & (ev["event"] == "end")].set_index("site_id")["time_days"]
-    drop_day = ev[ev["event"] == "drop"].set_index("site_id")["time_days"]
-    waited = drop_day - consent_end.reindex(drop_day.index)
-    limit_calendar_days = SERVICE_LIMIT_WORKING_DAYS["grid_review"]["household"]  # working days <= calendar days
-    assert (waited >= 0).all() and (waited <= limit_calendar_days).all()
-    office = ev[ev["site_id"].isin(dropped) & ev["stage"].isin(["survey_design", "filing", "grid_review"])]
-    assert office.empty
-    summary = result.summary["hosting_drops"]
-    assert summary["sites"] == len(dropped)
+    assert not ev[ev["site_id"].isin(dropped) & ~ev["stage"].eq("hosting")].shape[0]
     sites = result.sites.set_index("site_id")
-    assert (sites.loc[dropped, "outcome_date"] - sites.loc[dropped, "release_date"]).max() \
-        <= pd.Timedelta(days=summary["max_days_from_release"] + 1e-6)
+    assert sites.loc[dropped, "release_date"].isna().all()
+    summary = result.summary["hosting_drops"]
+    assert summary["sites"] == len(dropped) and summary["canvassed"] == 0
+    # every released site passed the screening first: its hosting end is its release
+    end = ev[(ev["stage"] == "hosting") & (ev["event"] == "end")].set_index("site_id")["time_days"]
+    release = ev[ev["stage"] == "release"].set_index("site_id")["time_days"]
+    assert release.index.equals(end.index) or set(release.index) == set(end.index)
+    assert (release.reindex(end.index) == end).all()
 
 
 @pytest.mark.slow
@@ -130,7 +125,9 @@ def test_timeline_outputs(county_run):
     assert s["last_commission_date"] == built["commission_date"].max().date().isoformat()
     assert (built["outcome_date"] == built["commission_date"]).all()
     released = sites["release_date"].notna()
-    assert (sites.loc[~released, "outcome_date"].isna()).all()
+    held = sites["status"].eq("dropped_hosting")  # never released: held for hosting until the office stopped
+    assert (sites.loc[~released & ~held, "outcome_date"].isna()).all()
+    assert sites.loc[held, "outcome_date"].notna().all() and not (released & held).any()
     for site_type, lead in s["lead_time_days"].items():
         of_type = built[built["site_type"] == site_type]
         days = (of_type["commission_date"] - of_type["release_date"]).dt.total_seconds() / 86_400
@@ -167,27 +164,24 @@ def _curtailed_share(scenario, cache_dir) -> float:
     return s["curtailed_mwh"] / (s["energy_mwh"] + s["curtailed_mwh"])
 
 
-def test_curtailment_only_moves_energy_from_delivered_to_curtailed(tiny_run, tight_export_run):
-    """The tiny county with export limited to 25 % of each rating (after the local load): 1-15 % of the output is
-    curtailed; the rollout is the same as without the limit, so delivered + curtailed equals the output of the
-    unconstrained run, which (thermal limit 100 %, hosting at 80 %) curtails nothing."""
-    free, tight = tiny_run[1].summary, tight_export_run.summary
-    assert free["curtailed_mwh"] == 0.0
-    share = tight["curtailed_mwh"] / (tight["energy_mwh"] + tight["curtailed_mwh"])
-    assert 0.01 <= share <= 0.15
-    assert tight["energy_mwh"] + tight["curtailed_mwh"] == pytest.approx(free["energy_mwh"], rel=1e-9)
-    assert tight["capacity_built_kwp"] == free["capacity_built_kwp"]
+def test_curtailment_on_a_consistent_grid_is_the_systems(tiny_run, tight_grid_run):
+    """With one consistent pair of rules (export share >= hosting share) the local limit never curtails approved PV:
+    the tiny run with the demo's settings curtails exactly the 3.9 % its system-level utilisation rate (96.1 %)
+    leaves, and on the tight grid (25 % / 25 %) the 6.6 % of 93.4 % (to 0.1 % of it)."""
+    for summary, utilisation in ((tiny_run[1].summary, 0.961), (tight_grid_run.summary, 0.934)):
+        share = summary["curtailed_mwh"] / (summary["energy_mwh"] + summary["curtailed_mwh"])
+        # the local limit adds next to nothing: only where existing PV crowds a transformer after an upgrade
+        assert share == pytest.approx(1.0 - utilisation, rel=1e-3)
 
 
 @pytest.mark.slow
-def test_curtailment_binds_on_a_tight_grid_and_vanishes_without_limits(cache_dir):
-    """grid_constrained: export (PV output minus the local load) through each transformer limited to 50 % of its
-    rating: 1-15 % of the energy is curtailed. With the export limit lifted, none is."""
+def test_curtailment_on_the_shipped_scenarios_is_the_systems(cache_dir):
+    """grid_constrained: hosting and export at 50 % of each rating (a consistent pair, so the local limit curtails
+    nothing approved) and the system's 93.4 %: 6.6 % of the energy is curtailed; without the system rate none is.
+    The demo (export at the thermal rating, hosting at 80 %) curtails the 3.9 % its 96.1 % leaves."""
     scenario = load_scenario(REPO / "scenarios" / "grid_constrained.yaml")
-    share = _curtailed_share(scenario, cache_dir)
-    assert 0.01 <= share <= 0.15
+    assert _curtailed_share(scenario, cache_dir) == pytest.approx(0.066, rel=1e-9)
     lifted = scenario.model_copy(deep=True)
-    lifted.grid.export_limit_percent = None
+    lifted.grid.system_utilisation_percent = None
     assert _curtailed_share(lifted, cache_dir) == 0.0
-    # and the demo's thermal limit (100 %) with the hosting rule at 80 % never binds
-    assert _curtailed_share(load_scenario(DEMO_SCENARIO), cache_dir) == 0.0
+    assert _curtailed_share(load_scenario(DEMO_SCENARIO), cache_dir) == pytest.approx(0.039, rel=1e-9)

@@ -18,6 +18,7 @@ DIMENSIONLESS = {
     "sigma", "include_types", "site_types", "release_mode", "resource", "stages", "site_type_stages",
     # resource counts (crews, reviewers... are numbers of teams) and rating multipliers
     "crews", "reviewers", "inspectors", "surveyors", "om_crews", "upgrade_factor", "n_years", "max_sites_in_pipeline",
+    "max_upgrades_per_year",
     "node_limit",
     "om_weight", "bm_weight", "chunk_size", "dc_ac_ratio", "albedo", "water_albedo",
     # coordinate reference systems: EPSG codes or names, not quantities
@@ -178,3 +179,13 @@ def test_the_scenario_as_run_gives_the_same_scenario_and_lists_its_changes(tmp_p
     assert back.model_dump(mode="json") == expected
     raw = yaml.safe_load(text)
     assert "discount_rate_percent" in raw["economics"]  # defaults included, not only the keys the file sets
+
+
+def test_hosting_and_export_rules_are_one_consistent_pair():
+    """The grid company approves PV only up to what the transformer may export: an export limit below the hosting
+    share is refused, naming both keys and the fix; equal shares are fine."""
+    base = {"name": "x", "data": {"sites_file": "a.gpkg"}}
+    with pytest.raises(ValueError, match=r"export_limit_percent \(50\) is below hosting_share_percent \(80\)"):
+        Scenario.model_validate({**base, "grid": {"export_limit_percent": 50}})
+    s = Scenario.model_validate({**base, "grid": {"export_limit_percent": 50, "hosting_share_percent": 50}})
+    assert s.grid.export_limit_percent == s.grid.hosting_share_percent == 50

@@ -6,6 +6,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import CRS
 from shapely.geometry import LineString, Polygon
@@ -63,6 +64,7 @@ def test_capacity_from_area_by_type(county):
     expected = 100.0 * table.loc["rural_home", "usable_area_percent"] / 100 * table.loc["rural_home",
                                                                                         "power_density_w_per_m2"] / 1000
     assert home["capacity_kwp"] == pytest.approx(expected, abs=0.01)
+    assert home["capacity_kwp"] == pytest.approx(100.0 * 0.55 * 0.210, abs=0.01)  # 2024 module density, by hand
     # roof-parallel takes the roof's own orientation
     assert (home["surface_tilt"], home["surface_azimuth"]) == (30.0, 170.0)
     farm = sites.loc["farm"]
@@ -317,3 +319,57 @@ def test_a_line_exclusion_without_buffer_excludes_the_sites_it_crosses(tmp_path)
     sites, _ = prepare_sites(scenario_from_dict(raw, path=tmp_path / "s.yaml"))
     assert sites.loc["home1", "exclusion_reason"] == "river"
     assert sites.loc["school", "exclusion_reason"] == ""
+
+
+def test_home_size_is_checked_against_the_national_average():
+    """The demo county's homes at 2024 module density (210 W/m2 of usable roof) come within 25 % of the national
+    average household system, about 21 kW (NEA, Sept 2023: about 105 GW on more than 5 million households); at
+    NREL 2018's 138 W/m2 they were about half of it."""
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo_county" / "demo_county.gpkg"
+    roofs = gpd.read_file(demo, layer="sites")
+    homes = roofs[roofs["site_type"] == "rural_home"]
+    area_m2 = homes.to_crs(homes.estimate_utm_crs()).geometry.area
+    table = site_type_table()
+    kwp = area_m2 * table.loc["rural_home", "usable_area_percent"] / 100 * table.loc[
+        "rural_home", "power_density_w_per_m2"] / 1000
+    national_kw = 105e6 / 5e6
+    assert abs(kwp.mean() / national_kw - 1.0) <= 0.25, kwp.mean()
+
+
+def test_land_classes_follow_the_2023_notice():
+    """自然资办发〔2023〕12号: no arrays on cultivated land or permanent basic farmland (not even elevated ones);
+    orchards, grassland and forest take elevated (agrivoltaic) arrays, ponds fishery-PV, facility land greenhouses,
+    unused land the ground types, construction land everything; no land class, no rule."""
+    from sim.sites import land_class_allows
+
+    cases = [("agrivoltaic", "cultivated_land", False), ("agrivoltaic", "permanent_basic_farmland", False),
+             ("greenhouse", "cultivated_land", False), ("agrivoltaic", "orchard", True),
+             ("greenhouse", "orchard", False), ("agrivoltaic", "forest", True), ("fish_pond", "forest", False),
+             ("agrivoltaic", "grassland", True), ("fish_pond", "water_surface", True),
+             ("agrivoltaic", "water_surface", False), ("greenhouse", "facility_agricultural_land", True),
+             ("agrivoltaic", "facility_agricultural_land", False), ("agrivoltaic", "unused_land", True),
+             ("rural_home", "unused_land", False), ("rural_home", "construction_land", True),
+             ("agrivoltaic", "construction_land", True), ("agrivoltaic", "", True)]
+    sites = pd.DataFrame(cases, columns=["site_type", "land_class", "expected"])
+    assert land_class_allows(sites).tolist() == sites["expected"].tolist()
+    assert land_class_allows(sites.drop(columns="land_class")).all()
+
+
+def test_sites_on_cultivated_land_are_ineligible_with_their_reason(tmp_path):
+    sites = _sites()
+    for s in sites:
+        s["land_class"] = "cultivated_land" if s["site_id"] == "farm" else "construction_land"
+    farmland = gpd.GeoDataFrame(geometry=[square(-700, -700, 400)], crs=UTM50)
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 - 5000, Y0 + 5000), (X0 + 5000, Y0 + 5000)])], crs=UTM50)
+    layers = {"exclusion_basic_farmland": farmland, "river": river}
+    path = make_county(tmp_path / "c.gpkg", sites, TRANSFORMERS, extra_layers=layers)
+    out, _ = prepare_sites(_scenario(path))
+    assert out.loc["farm", "exclusion_reason"] == "land_class_cultivated_land"
+    assert not out.loc["farm", "eligible"] and out.loc["home1", "eligible"]
+    for s in sites:
+        s["land_class"] = "paddy" if s["site_id"] == "farm" else ""
+    path = make_county(tmp_path / "d.gpkg", sites, TRANSFORMERS, extra_layers=layers)
+    with pytest.raises(InputError, match="unknown land class 'paddy'"):
+        prepare_sites(_scenario(path))

@@ -16,6 +16,10 @@ from sim.rollout import STAGES, OperationConfig, RolloutConfig, StageConfig, sim
 NO_FAILURES = OperationConfig(inverter_mtbf_years=None)
 START = date(2026, 1, 1)
 
+#: the types whose default consent is a site-type layer (over ``stages``): set to 100 % where a case needs it
+OWNER_CONSENT_TYPES = ("party_government", "public_building", "commercial_industrial", "agrivoltaic", "greenhouse",
+                       "fish_pond", "tourism_carpark")
+
 
 def _stages(construction_days: float = 0.0) -> dict[str, StageConfig]:
     """Every stage instant and certain, except construction (fixed set-up, one crew held throughout)."""
@@ -42,7 +46,7 @@ TRANSFORMERS = pd.DataFrame({"hosting_limit_kw": [np.inf], "hosting_share_percen
 def _config(**changes) -> RolloutConfig:
     raw = {
         "release_mode": "budget", "calendar_enabled": False, "build_window_years": 3, "crews": 20,
-        "stages": _stages(), "site_type_stages": {},
+        "stages": _stages(), "site_type_stages": {t: {"consent": {"success_percent": 100.0}} for t in OWNER_CONSENT_TYPES},
         "tracks": [{"name": "rooftop", "site_types": ["rural_home"], "annual_budget_cny": 300e3,
                     "target_capacity_kwp": 1000},
                    {"name": "farm", "site_types": ["agrivoltaic"], "annual_budget_cny": 2e6,

@@ -48,8 +48,28 @@ def make_site_table(recipe: CountyRecipe, families: list[PlacedSites], villages:
         "roof_tilt_deg": np.round(tilt, 1), "roof_azimuth_deg": np.round(azimuth, 1),
         "building_storeys": pd.Series(storeys, dtype="Int64").mask(storeys <= 0),
         "area_m2": np.round(shapely.area(geom), 1),
+        "land_class": _land_classes(recipe, stype),
     }
     return SiteTable(geoms=geom, x=sx, y=sy, site_type=stype, village=near, columns=columns)
+
+
+#: Land classes of the agrivoltaic parcels of the demo (Third National Land Survey classes) and their shares: most
+#: lowland fields are cultivated land (no arrays, 自然资办发〔2023〕12号); vineyards and orchards, grassland and
+#: unused land take elevated arrays. Shares are assumptions of the synthetic county.
+AGRIVOLTAIC_LAND_SHARES = {"cultivated_land": 0.6, "orchard": 0.15, "grassland": 0.15, "unused_land": 0.1}
+#: The land class of the other site types: buildings and car parks on construction land, greenhouses on facility
+#: agricultural land, ponds on water surface.
+LAND_CLASS_OF_TYPE = {"greenhouse": "facility_agricultural_land", "fish_pond": "water_surface"}
+
+
+def _land_classes(recipe: CountyRecipe, stype: np.ndarray) -> np.ndarray:
+    """Land class of each site; the agrivoltaic parcels' from their own stream ("land_class"), so that adding the
+    column changed no other attribute."""
+    out = np.array([LAND_CLASS_OF_TYPE.get(t, "construction_land") for t in stype], dtype=object)
+    farm = np.flatnonzero(stype == "agrivoltaic")
+    g = recipe.random_stream("land_class")
+    out[farm] = g.choice(list(AGRIVOLTAIC_LAND_SHARES), size=len(farm), p=list(AGRIVOLTAIC_LAND_SHARES.values()))
+    return out.astype(str)
 
 
 def _ordered_sites(recipe, families, villages):

@@ -287,7 +287,8 @@ def _stage_table(result: RunResult, lang: str) -> str:
              f"{r['p50_days']:,.1f}", f"{r['p95_days']:,.1f}"] for _, r in st.iterrows()]
     return (f"<h3>{h.e(label('report.stages', lang))}</h3>" +
             h.table([label("label.stage", lang), label("unit.sites", lang), f"{label('label.mean', lang)} [{days}]",
-                     f"{label('label.median', lang)} [{days}]", f"{label('label.p95', lang)} [{days}]"], rows))
+                     f"{label('label.median', lang)} [{days}]", f"{label('label.p95', lang)} [{days}]"], rows)
+            + f"<p>{h.e(label('note.service_limits', lang))}</p>")
 
 
 # --------------------------------------------------------------------------------------------- sections

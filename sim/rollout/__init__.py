@@ -2,13 +2,15 @@
 
 The programme office releases sites in the strategy's priority order (``release_mode``): limited by a yearly budget
 (``budget``), all at once (``all_at_start``) or at random (``poisson``), and, with ``max_sites_in_pipeline``, no
-faster than its pipeline takes them. Each released site then goes through ``consent -> [hosting screening of its
-connection application] -> survey_design -> filing -> grid_review -> [contract] procurement -> construction ->
-acceptance [-> rework -> acceptance]`` and starts operating; during operation its inverter fails now and then and
+faster than its pipeline takes them, and only sites whose transformer shows room in the latest disclosure of open
+hosting capacity (the screening comes before anyone is asked). Each released site then goes through ``consent ->
+survey_design -> filing -> grid_review -> [contract] procurement -> construction -> acceptance [-> rework ->
+acceptance]`` and starts operating; during operation its inverter fails now and then and
 waits for an O&M crew.
 
 Modules: :mod:`sim.rollout.config` (settings, defaults, names of stages, resources and statuses),
 :mod:`sim.rollout.model` (the SimPy processes and :func:`simulate`; its docstring describes their shape),
+:mod:`sim.rollout.setup` (the input checks and the world one run's processes share),
 :mod:`sim.rollout.observe` (what the processes record, and the :class:`RolloutResult` tables) and
 :mod:`sim.rollout.calendar` (the work calendar). This docstring states the model's rules, once.
 
@@ -49,21 +51,29 @@ Rules (assumptions, stated once):
   offices start in the order of the tracks, so at a tie the first track's site takes a free crew first. The budget
   table and ``spend_by_year`` add up the tracks; ``tracks`` in the result holds each track's own.
 - Release pacing (``max_sites_in_pipeline``): the office releases the next site only while fewer released sites than
-  that are between release and contract (sites wait-listed for a grid upgrade are held by the grid company and not
-  counted); a site signing, dropping out or being wait-listed makes room. Without it a year's budget can be
+  that are between release and contract (sites held for hosting capacity are never released, so not counted); a
+  site signing or dropping out makes room. Without it a year's budget can be
   released on one day, and the office stages queue behind each other.
-- Hosting screening at application (NEA 2025 distributed PV rules: grid companies publish the open hosting capacity
-  of their transformers quarterly and screen applications against it): once the owner consents, the connection
-  application asks for the site's AC capacity (``hosting_kw``, else ``capacity_kwp``) on its transformer (for
-  medium-voltage sites the substation entry that carries the feeder's limit). The grid company's figure is the
-  disclosed open capacity: capacity freed by upgrades coming into service or by reservations given back opens only
-  at the next disclosure (every ``disclosure_interval_months``, on the first of the month); its own approvals are
-  deducted at once. A site that fits reserves its capacity (held from approval on, under construction included, as
-  in Henan's 2023 rule; given back if the site fails later). One that does not gets its answer at once, within
-  any service limit, before any office work is spent on it: with ``hosting_when_full="wait_upgrade"`` it is
-  wait-listed if an upgrade on its way (planned, or one the grid company schedules now, ``upgrade_lead_time_days``
-  later, raising the rating by ``upgrade_factor``, at most once per transformer) has room for it, and is promised that
-  room, going on when the upgrade is in service; otherwise (and always with ``drop``) it is dropped.
+- Hosting screening before canvassing (NEA 2025 distributed PV rules: grid companies publish the open hosting
+  capacity of their transformers quarterly and screen applications against it): the office screens each site, in
+  priority order, against the latest disclosure of its transformer (for medium-voltage sites the substation entry
+  that carries the feeder's limit) less what is reserved since, before anyone is asked: a site whose AC capacity
+  (``hosting_kw``, else ``capacity_kwp``) fits is released with that capacity reserved (held through approval and
+  construction, as in Henan's 2023 rule); one that does not fit is held (never canvassed: a transformer whose
+  disclosed open capacity is zero, a red zone, takes no application at all) and released once a later
+  disclosure shows room, before the later sites of the order. Capacity freed by upgrades coming into service or by
+  approved sites that fail later opens only at the next disclosure (every ``disclosure_interval_months``, on the
+  first of the month); a reservation of an owner who declines goes back at once (no application was made). Sites
+  still held when the office stops (the build window closes, or the horizon) are ``dropped_hosting``; the event
+  log shows the screening as the ``hosting`` step (``start`` at the first look, ``wait`` if held, ``end`` at
+  release, ``drop``).
+- Upgrades: with ``hosting_when_full="wait_upgrade"`` a site held on a full transformer makes the grid company
+  schedule the transformer's one unplanned upgrade (unless one, planned or unplanned, is on its way), raising the
+  rating by ``upgrade_factor`` after ``upgrade_lead_time`` (the inverse CDF at the transformer's own uniform, stream
+  ``("transformer", id, "upgrade")``); at most ``max_upgrades_per_year`` are scheduled per calendar year, further
+  requests wait for the next 1 January of the build window, oldest first. Planned upgrades of the ledger take
+  effect on their date and do not count against the limit. Each upgrade costs the grid company
+  ``upgrade_cost_cny_per_kva`` per added kVA.
 - Office effort: a stage's resource works ``effort_days_by_class`` working days on one application of its class
   (household: rural homes at <= 380 V; multi_point: ``connection_points`` > 1; non_household: the rest), at the
   start of the stage, within the stage's elapsed duration (whose maximum is the State Grid service limit); where a

@@ -78,7 +78,7 @@ class RolloutResult:
     milestones: dict[str, str | None]
     spend_by_year: dict[int, float]
     stage_durations: pd.DataFrame
-    upgrades: pd.DataFrame  # transformer_id, kind (planned|scheduled), time_days, date, added_hosting_kw
+    upgrades: pd.DataFrame  # UPGRADE_COLUMNS
     last_commission_date: str | None = None
     lead_times: dict = field(default_factory=dict)
     service_limits: list = field(default_factory=list)
@@ -104,7 +104,9 @@ class _Collector:
     services: dict = field(default_factory=lambda: {r: [] for r in RESOURCES})
     queued: dict = field(default_factory=lambda: {r: {} for r in RESOURCES})  # resource -> request -> request time
     max_queue: dict = field(default_factory=lambda: {r: 0 for r in RESOURCES})
-    stage_days: dict = field(default_factory=lambda: {step: [] for step in Step if step != Step.RELEASE})
+    # in the order of a site's way: the hosting screening comes before release, so before consent
+    stage_days: dict = field(default_factory=lambda: {step: [] for step in (
+        Step.HOSTING, *(s for s in Step if s not in (Step.RELEASE, Step.HOSTING)))})
     # office stage -> application class -> elapsed working days
     office_days: dict = field(default_factory=lambda: {Step[s.upper()]: {c: [] for c in range(len(
         APPLICATION_CLASSES))} for s in SERVICE_LIMIT_WORKING_DAYS})
@@ -113,7 +115,8 @@ class _Collector:
     money: dict = field(default_factory=dict)  # (kind, year) -> CNY; kinds: MONEY_COLUMNS without "_cny"
     downtime: list = field(default_factory=list)  # (site, time of failure, time back in operation)
     open_failures: dict = field(default_factory=dict)  # site -> time of its failure not yet repaired
-    upgrades: list = field(default_factory=list)  # (transformer index, kind, time_days, added_kw)
+    # (transformer index, kind, time_days, added_kw, added_kva, cost_cny, requested day, scheduled day)
+    upgrades: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.status = np.full(self.n_sites, Status.NOT_RELEASED, dtype=np.int8)
@@ -129,8 +132,7 @@ class _Collector:
 
     def note_queue(self, resource: str, length: int) -> None:
         """A request had to queue behind ``length`` requests (itself included)."""
-        if length > self.max_queue[resource]:
-            self.max_queue[resource] = length
+        self.max_queue[resource] = max(self.max_queue[resource], length)
 
     def note_service(self, resource: str, requested: float, start: float, duration_days: float) -> None:
         """A request made at ``requested`` and granted at ``start`` holds ``resource`` for ``duration_days`` (busy
@@ -289,13 +291,13 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
             "utilisation_by_year_percent": {
                 first_year + k: float(100.0 * np.clip(np.minimum(ended, b) - np.maximum(granted, a), 0.0, None).sum()
                                       / (capacity * (b - a))) if capacity and b > a else 0.0
-                for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))},
+                for k, (a, b) in enumerate(itertools.pairwise(bounds))},
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
             "mean_wait_build_window_days": float(in_window.mean()) if len(in_window) else 0.0,
-            "n_censored": int(len(censored)),
+            "n_censored": len(censored),
             "max_queue_length": int(collector.max_queue[name]),
-            "n_requests": int(len(waits)),
+            "n_requests": len(waits),
         }
     return resources
 
@@ -328,7 +330,7 @@ def _lead_times(outcomes: pd.DataFrame) -> dict[str, dict]:
     days = built["commission_day"] - built["release_day"]
     out = {}
     for site_type, d in days.groupby(built["site_type"], sort=True):
-        out[str(site_type)] = {"n": int(len(d)), "median_days": float(d.median()),
+        out[str(site_type)] = {"n": len(d), "median_days": float(d.median()),
                                "p90_days": float(d.quantile(0.9))}
     return out
 
@@ -343,7 +345,7 @@ def _service_limit_table(collector: _Collector) -> list[dict]:
                 continue
             d = np.asarray(days, dtype=float)
             name = APPLICATION_CLASSES[c]
-            rows.append({"stage": stage, "application_class": name, "n": int(len(d)),
+            rows.append({"stage": stage, "application_class": name, "n": len(d),
                          "p50_working_days": float(np.median(d)), "p90_working_days": float(np.percentile(d, 90)),
                          "limit_working_days": SERVICE_LIMIT_WORKING_DAYS[stage][name]})
     return rows
@@ -388,17 +390,38 @@ def _stage_duration_table(stage_days: dict) -> pd.DataFrame:
     rows = []
     for step, days in stage_days.items():
         d = np.asarray(days, dtype=float)
-        rows.append({"stage": STEP_NAMES[step], "n": int(len(d)), "mean_days": float(d.mean()) if len(d) else np.nan,
+        rows.append({"stage": STEP_NAMES[step], "n": len(d), "mean_days": float(d.mean()) if len(d) else np.nan,
                      "p50_days": float(np.median(d)) if len(d) else np.nan,
                      "p95_days": float(np.percentile(d, 95)) if len(d) else np.nan})
     return pd.DataFrame(rows)
 
 
+#: columns of :attr:`RolloutResult.upgrades`
+UPGRADE_COLUMNS = ("transformer_id", "kind", "time_days", "date", "added_hosting_kw", "added_kva", "cost_cny",
+                   "requested_date", "scheduled_date")
+
+
 def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.DataFrame:
+    """One row per upgrade in service: when (``date``), what it added and cost, and why (``kind`` planned in the
+    ledger, or ``scheduled`` by the grid company after a site was held on the full transformer on
+    ``requested_date``; ``scheduled_date`` is later when the yearly limit pushed it into the next year's plan)."""
     if not upgrades:
-        return pd.DataFrame({"transformer_id": [], "kind": [], "time_days": [], "date": pd.to_datetime([]),
-                             "added_hosting_kw": []})
-    transformer, kind, time_days, added_kw = zip(*upgrades)
+        return pd.DataFrame({"transformer_id": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
+                             "time_days": [], "date": pd.to_datetime([]), "added_hosting_kw": [], "added_kva": [],
+                             "cost_cny": [], "requested_date": pd.to_datetime([]),
+                             "scheduled_date": pd.to_datetime([])})
+    transformer, kind, time_days, added_kw, added_kva, cost, requested, scheduled = zip(*upgrades)
+    requested_days, scheduled_days = np.asarray(requested, float), np.asarray(scheduled, float)
     return pd.DataFrame({"transformer_id": transformer_ids.to_numpy()[list(transformer)], "kind": list(kind),
                          "time_days": np.asarray(time_days, float), "date": to_dates(time_days),
-                         "added_hosting_kw": np.asarray(added_kw, float)})
+                         "added_hosting_kw": np.asarray(added_kw, float), "added_kva": np.asarray(added_kva, float),
+                         "cost_cny": np.asarray(cost, float), "requested_date": _dates_or_nat(requested_days, to_dates),
+                         "scheduled_date": _dates_or_nat(scheduled_days, to_dates)})
+
+
+def _dates_or_nat(days: np.ndarray, to_dates) -> pd.Series:
+    out = pd.Series(pd.NaT, index=range(len(days)), dtype="datetime64[ns]")
+    known = np.isfinite(days)
+    if known.any():
+        out[known] = pd.to_datetime(np.asarray(to_dates(days[known])))
+    return out
