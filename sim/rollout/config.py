@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from enum import IntEnum
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -90,7 +90,7 @@ STATUSES: tuple[str, ...] = tuple(status.name.lower() for status in Status)
 
 # Ground-mounted / open-air types: foundations or piles in the ground (or pond bed), so no work in the frozen season
 # and none on rainy days. Rooftop types (homes, public and government buildings, C&I, guesthouses) are not stopped.
-OUTDOOR_SITE_TYPES = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark")
+OUTDOOR_SITE_TYPES: tuple[SiteType, ...] = ("agrivoltaic", "greenhouse", "fish_pond", "tourism_carpark")
 
 # stages done in offices (grid company, bureaux): they count working days of the office calendar
 OFFICE_STAGES = ("survey_design", "filing", "grid_review", "acceptance")
@@ -133,7 +133,7 @@ class StageConfig(StrictModel):
         return {k: v for k, v in data.items() if k in self.model_fields_set}
 
 
-def _default_stages() -> dict[str, StageConfig]:
+def _default_stages() -> dict[StageName, StageConfig]:
     return {
         # assumption: weeks of village meetings and household visits. Households: 43 % agree, the adoption share a
         # 2023 survey of 169 households in 36 villages found in Shandong, the most saturated province (Carbon
@@ -169,7 +169,7 @@ def _default_stages() -> dict[str, StageConfig]:
     }
 
 
-def _default_site_type_stages() -> dict[str, dict[str, StageConfig]]:
+def _default_site_type_stages() -> dict[SiteType, dict[StageName, StageConfig]]:
     # Consent by owner (every other type keeps the household 43 % of _default_stages):
     # - party_government, public_building: assumptions; the whole-county pilot (NEA, June 2021) sets coverage floors
     #   of 50 % and 40 % of their roofs, which the county's own offices and public bodies are told to meet, so
@@ -422,11 +422,12 @@ class RolloutConfig(StrictModel):
         """The effective settings of ``stage`` for ``site_type``, in layers, each overriding only the keys it sets:
         default stage <- ``stages`` <- default site-type overrides <- ``site_type_stages``. (So giving
         ``site_type_stages`` for one type keeps the default overrides of the others.)"""
-        out = _default_stages()[stage]
+        key, kind = cast(StageName, stage), cast(SiteType, site_type)  # checked by the models' Literal keys
+        out = _default_stages()[key]
         layers = (
-            self.stages.get(stage),
-            _default_site_type_stages().get(site_type, {}).get(stage),
-            self.site_type_stages.get(site_type, {}).get(stage),
+            self.stages.get(key),
+            _default_site_type_stages().get(kind, {}).get(key),
+            self.site_type_stages.get(kind, {}).get(key),
         )
         for layer in layers:
             if layer is not None:
@@ -435,7 +436,7 @@ class RolloutConfig(StrictModel):
                     update["effort_days_by_class"] = None  # a busy share given on its own replaces the effort
                 out = out.model_copy(update=update)
         if out.duration is None:
-            out = out.model_copy(update={"duration": _default_stages()[stage].duration})
+            out = out.model_copy(update={"duration": _default_stages()[key].duration})
         return out
 
     def effort_days(self, site_type: str, stage: str, application_class: str) -> float | None:
@@ -444,8 +445,9 @@ class RolloutConfig(StrictModel):
         settings = self.stage(site_type, stage)
         if settings.effort_days_by_class is None:
             return None
-        default = _default_stages()[stage].effort_days_by_class or {}
-        return float(settings.effort_days_by_class.get(application_class, default.get(application_class, 1.0)))
+        name = cast(ApplicationClass, application_class)
+        default = _default_stages()[cast(StageName, stage)].effort_days_by_class or {}
+        return float(settings.effort_days_by_class.get(name, default.get(name, 1.0)))
 
     def productivity(self, site_type: str) -> float:
         """Installation rate of one crew [kWp/crew-day] for ``site_type``."""
@@ -540,7 +542,10 @@ def stage_work_days(config: RolloutConfig, site_type: str, stage: str, applicati
     the stage gives no effort, for ``resource_busy_percent`` of the work. The rollout calls it at each site's own
     uniforms; :func:`sim.programme.site_expectations` averages it over the distribution."""
     settings = config.stage(site_type, stage)
-    work = settings.duration.ppf(u)
+    duration = settings.duration
+    if duration is None:  # RolloutConfig.stage fills it from the default stage
+        raise ValueError(f"stage {stage!r} of {site_type!r} has no duration")
+    work = np.asarray(duration.ppf(u), dtype=float)
     if stage == "construction":
         work = work + capacity_kwp / config.productivity(site_type)
         return work, work * settings.resource_busy_percent / 100.0

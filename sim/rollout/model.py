@@ -473,17 +473,19 @@ def _commission(env, world: World, collector: _Collector, site: int) -> None:
     if world.mtbf_days is None:
         return
     rng = site_rng(world.seed, world.site_ids[site], "operation")
-    up_days = _time_to_failure(world, rng)
+    up_days = _time_to_failure(world.mtbf_days, rng)
     if env.now + up_days < world.horizon_days:
-        env.process(_operate(env, world, collector, site, rng, up_days))
+        env.process(_operate(env, world, collector, site, rng, up_days, world.mtbf_days))
 
 
-def _time_to_failure(world: World, rng: np.random.Generator) -> float:
-    """Operating time to the next inverter failure [days]: exponential with mean ``inverter_mtbf_years``."""
-    return float(exponential_ppf(world.mtbf_days, rng.random()))
+def _time_to_failure(mtbf_days: float, rng: np.random.Generator) -> float:
+    """Operating time to the next inverter failure [days]: exponential with mean ``mtbf_days``
+    (``inverter_mtbf_years``)."""
+    return float(exponential_ppf(mtbf_days, rng.random()))
 
 
-def _operate(env, world: World, collector: _Collector, site: int, rng: np.random.Generator, up_days: float):
+def _operate(env, world: World, collector: _Collector, site: int, rng: np.random.Generator, up_days: float,
+             mtbf_days: float):
     """Inverter failures of one operating site, each repaired by an O&M crew, until the horizon. The site's
     ``operation`` stream gives the first time to failure, then per failure its repair time and the next one."""
     om_crews = world.resources["om_crews"]
@@ -495,7 +497,7 @@ def _operate(env, world: World, collector: _Collector, site: int, rng: np.random
         yield from _use(env, collector, om_crews, repair_days)
         del collector.open_failures[site]
         collector.downtime.append((site, t_fail, env.now))
-        up_days = _time_to_failure(world, rng)
+        up_days = _time_to_failure(mtbf_days, rng)
         if env.now + up_days >= world.horizon_days:
             return
 

@@ -210,8 +210,8 @@ def _event_table(log: list, site_ids: np.ndarray, to_dates) -> pd.DataFrame:
     time_days = flat[:, 3]
     return pd.DataFrame({
         "site_id": site_ids[site],
-        "stage": pd.Categorical.from_codes(step, categories=list(STEP_NAMES)),
-        "event": pd.Categorical.from_codes(event, categories=list(EVENTS)),
+        "stage": pd.Categorical.from_codes(step, categories=pd.Index(list(STEP_NAMES))),
+        "event": pd.Categorical.from_codes(event, categories=pd.Index(list(EVENTS))),
         "time_days": time_days,
         "date": to_dates(time_days),
     })
