@@ -31,8 +31,9 @@ SiteType = Literal[
 ]
 SITE_TYPES: tuple[SiteType, ...] = typing.get_args(SiteType)
 
-Mount = Literal["roof_parallel", "fixed_rack", "carport", "agrivoltaic_fixed", "agrivoltaic_tracker", "fishery",
-                "greenhouse"]
+Mount = Literal[
+    "roof_parallel", "fixed_rack", "carport", "agrivoltaic_fixed", "agrivoltaic_tracker", "fishery", "greenhouse"
+]
 #: Mount types of the yield engine (:mod:`sim.energy`), as site types and overrides name them.
 MOUNTS: tuple[str, ...] = typing.get_args(Mount)
 
@@ -42,8 +43,11 @@ TABLES = Path(__file__).parent / "tables"
 def _pilot_targets() -> tuple[dict[str, float], dict[str, str], str]:
     with open(TABLES / "pilot_targets.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    return ({r["pilot_category"]: float(r["target_percent"]) for r in rows},
-            {r["pilot_category"]: r["label"] for r in rows}, rows[0]["source"])
+    return (
+        {r["pilot_category"]: float(r["target_percent"]) for r in rows},
+        {r["pilot_category"]: r["label"] for r in rows},
+        rows[0]["source"],
+    )
 
 
 #: NEA whole-county rooftop distributed PV pilot (June 2021): minimum share of each category's roofs with PV [%],
@@ -109,8 +113,10 @@ class Duration(StrictModel):
             if low > high:
                 raise ValueError(f"low_days ({self.low_days}) must not exceed high_days ({self.high_days})")
             if self.dist == "triangular" and not (low <= self._param("mode_days") <= high):
-                raise ValueError(f"mode_days ({self.mode_days}) must lie between low_days ({self.low_days}) and "
-                                 f"high_days ({self.high_days})")
+                raise ValueError(
+                    f"mode_days ({self.mode_days}) must lie between low_days ({self.low_days}) and "
+                    f"high_days ({self.high_days})"
+                )
         return self
 
     def _param(self, key: str) -> float:

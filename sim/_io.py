@@ -171,8 +171,11 @@ def read_manifest(folder: Path) -> dict | None:
         if doc.get("pvsim") != SIGNATURE or not isinstance(doc.get("files"), dict):
             raise ValueError
     except (ValueError, AttributeError, UnicodeDecodeError):
-        raise InputError("not a manifest pvsim can read (damaged, or not written by pvsim)", file=path,
-                         allowed="a folder pvsim wrote; move this folder away and run again") from None
+        raise InputError(
+            "not a manifest pvsim can read (damaged, or not written by pvsim)",
+            file=path,
+            allowed="a folder pvsim wrote; move this folder away and run again",
+        ) from None
     return doc
 
 
@@ -201,8 +204,9 @@ def record_reports(folder: str | Path, paths: Iterable[Path]) -> None:
     write_manifest(folder, doc["kind"], doc["files"], reports=reports)
 
 
-def write_manifest(folder: Path, kind: str, files: dict[str, str], state: str = "complete",
-                   reports: dict[str, str] | None = None) -> None:
+def write_manifest(
+    folder: Path, kind: str, files: dict[str, str], state: str = "complete", reports: dict[str, str] | None = None
+) -> None:
     """Write ``folder``'s manifest atomically: ``kind`` of folder, ``state`` (``writing`` or ``complete``) and the
     SHA-256 of each file pvsim wrote (sorted: the same files give the same bytes)."""
     doc = {"pvsim": SIGNATURE, "kind": kind, "state": state, "files": dict(sorted(files.items()))}
@@ -226,20 +230,29 @@ def verify_folder(folder: str | Path, kind: str, what: str = "pvsim output folde
     folder = Path(folder)
     doc = read_manifest(folder)
     if doc is None or doc.get("kind") != kind:
-        raise InputError(f"not a {what} (it has no {MANIFEST}: written by someone else, or by a pvsim "
-                         "from before manifests)" if doc is None else
-                         f"not a {what} (its manifest is of a {doc.get('kind')})", file=folder,
-                         allowed="a folder pvsim wrote; run again to write one")
+        raise InputError(
+            f"not a {what} (it has no {MANIFEST}: written by someone else, or by a pvsim from before manifests)"
+            if doc is None
+            else f"not a {what} (its manifest is of a {doc.get('kind')})",
+            file=folder,
+            allowed="a folder pvsim wrote; run again to write one",
+        )
     if doc.get("state") != "complete":
-        raise InputError(f"not a finished {what}: the command that writes it was interrupted (or still runs)",
-                         file=folder, allowed="run the command again (it resumes, and rewrites the folder)")
+        raise InputError(
+            f"not a finished {what}: the command that writes it was interrupted (or still runs)",
+            file=folder,
+            allowed="run the command again (it resumes, and rewrites the folder)",
+        )
     for name, digest in doc["files"].items():
         path = folder / name
         if not path.is_file():
             raise InputError("missing: the manifest lists it", file=path, allowed="run the command again")
         if sha256_of(path) != digest:
-            raise InputError("damaged: its content differs from what pvsim wrote (truncated or changed)",
-                             file=path, allowed="run the command again (it rewrites the file)")
+            raise InputError(
+                "damaged: its content differs from what pvsim wrote (truncated or changed)",
+                file=path,
+                allowed="run the command again (it rewrites the file)",
+            )
     return doc
 
 
@@ -250,9 +263,7 @@ _HELD: dict[str, list] = {}
 """Locks this process holds: real path -> [file descriptor, depth] (a held lock is re-entered, not re-taken)."""
 
 
-
-def read_finished(folder: str | Path, kind: str, what: str, tables: Sequence[str], document: str,
-                  command: str) -> dict:
+def read_finished(folder: str | Path, kind: str, what: str, tables: Sequence[str], document: str, command: str) -> dict:
     """The JSON ``document`` of a finished ``kind`` folder (a comparison, a sweep) whose manifest is complete and
     lists every file of ``tables``; otherwise an :class:`InputError` naming what is missing or damaged and saying to
     run ``command`` again."""
@@ -260,32 +271,46 @@ def read_finished(folder: str | Path, kind: str, what: str, tables: Sequence[str
     files = verify_folder(folder, kind, what)["files"]
     missing = [f for f in tables if f not in files]
     if missing:
-        raise InputError(f"not a finished {what}: missing {', '.join(missing)}", file=folder, field="FOLDER",
-                         allowed=f"a folder written by '{command}' (run it again to finish)")
+        raise InputError(
+            f"not a finished {what}: missing {', '.join(missing)}",
+            file=folder,
+            field="FOLDER",
+            allowed=f"a folder written by '{command}' (run it again to finish)",
+        )
     try:
         return json.loads((folder / document).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=folder / document,
-                         allowed=f"run '{command}' again") from None
+        raise InputError(
+            f"not valid JSON ({str(exc)[:80]})", file=folder / document, allowed=f"run '{command}' again"
+        ) from None
+
 
 def _make_folder(folder: Path, field: str) -> bool:
     """Create ``folder`` (and its parents); whether it was created. A failure is one :class:`InputError`."""
     if folder.is_dir():
         return False
     if folder.exists() or folder.is_symlink():
-        raise InputError(f"output path exists and is {'a file' if folder.is_file() else 'not a folder'}",
-                         file=folder, field=field,
-                         allowed="a folder path (created if missing)")
+        raise InputError(
+            f"output path exists and is {'a file' if folder.is_file() else 'not a folder'}",
+            file=folder,
+            field=field,
+            allowed="a folder path (created if missing)",
+        )
     try:
         folder.mkdir(parents=True)
     except FileExistsError:
         if not folder.is_dir():
-            raise InputError("a part of the output path is a file, not a folder", file=folder, field=field,
-                             allowed="a folder path") from None
+            raise InputError(
+                "a part of the output path is a file, not a folder", file=folder, field=field, allowed="a folder path"
+            ) from None
         return False
     except OSError as exc:
-        raise InputError(f"cannot create the folder ({os_error_text(exc)})", file=folder, field=field,
-                         allowed="a folder you can write to") from None
+        raise InputError(
+            f"cannot create the folder ({os_error_text(exc)})",
+            file=folder,
+            field=field,
+            allowed="a folder you can write to",
+        ) from None
     return True
 
 
@@ -311,11 +336,19 @@ def folder_lock(folder: str | Path, *, field: str = "--out") -> Iterator[bool]:
         fd = _take_lock(folder / LOCK_NAME)
     except OSError as exc:
         _remove_if_empty(folder, created)
-        raise InputError(f"cannot write into the folder ({os_error_text(exc)})", file=folder, field=field,
-                         allowed="a folder you can write to") from None
+        raise InputError(
+            f"cannot write into the folder ({os_error_text(exc)})",
+            file=folder,
+            field=field,
+            allowed="a folder you can write to",
+        ) from None
     if fd is None:
-        raise InputError("another pvsim is writing here", file=folder, field=field,
-                         allowed="wait until it has finished, or another folder")
+        raise InputError(
+            "another pvsim is writing here",
+            file=folder,
+            field=field,
+            allowed="wait until it has finished, or another folder",
+        )
     _HELD[key] = [fd, 1]
     try:
         yield created
@@ -371,8 +404,11 @@ def claim_folder(folder: str | Path, kind: str, *, field: str = "--out") -> Iter
         try:
             yield folder
         except BaseException:
-            if marked and (read_manifest(folder) or {}).get("files") == {} and \
-                    all(p.name.startswith(_HIDDEN) or p.name == MANIFEST for p in folder.iterdir()):
+            if (
+                marked
+                and (read_manifest(folder) or {}).get("files") == {}
+                and all(p.name.startswith(_HIDDEN) or p.name == MANIFEST for p in folder.iterdir())
+            ):
                 (folder / MANIFEST).unlink(missing_ok=True)
             raise
 
@@ -400,9 +436,13 @@ def _refuse_foreign(folder: Path, names: Iterable[str], ours: Iterable[str], fie
     for name in sorted(names):
         path = folder / name
         if (path.exists() or path.is_symlink()) and name not in mine:
-            raise InputError("a file pvsim did not write has the name of one of its outputs; pvsim never replaces "
-                             "it, even with --overwrite", file=path, field=field,
-                             allowed="move or rename it, or write to another folder")
+            raise InputError(
+                "a file pvsim did not write has the name of one of its outputs; pvsim never replaces "
+                "it, even with --overwrite",
+                file=path,
+                field=field,
+                allowed="move or rename it, or write to another folder",
+            )
 
 
 def _written_files(tmp: Path) -> dict[str, str]:
@@ -431,8 +471,9 @@ def _commit(folder: Path, tmp: Path, kind: str, new: dict[str, str], old: dict[s
         write_manifest(folder, kind, new)
 
 
-def atomic_folder(folder: str | Path, fill: Callable[[Path], None], *, kind: str = "output",
-                  field: str = "--out") -> Path:
+def atomic_folder(
+    folder: str | Path, fill: Callable[[Path], None], *, kind: str = "output", field: str = "--out"
+) -> Path:
     """Write the files of the output folder ``folder`` (created if missing) and return it.
 
     ``fill(tmp)`` writes the files (no sub-folders) into a temporary folder inside ``folder``; they are then
@@ -455,8 +496,12 @@ def atomic_folder(folder: str | Path, fill: Callable[[Path], None], *, kind: str
             _refuse_foreign(folder, [*new, MANIFEST], [*old, MANIFEST] if old_doc else (), field)
             _commit(folder, tmp, kind, new, old)
         except OSError as exc:
-            raise InputError(f"cannot write the outputs ({os_error_text(exc)})", file=folder, field=field,
-                             allowed="a folder on a disk with space that you can write to") from None
+            raise InputError(
+                f"cannot write the outputs ({os_error_text(exc)})",
+                file=folder,
+                field=field,
+                allowed="a folder on a disk with space that you can write to",
+            ) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
@@ -473,18 +518,25 @@ def _check_names(path: Path, field: str) -> None:
     """Every component of ``path`` fits the file system (``ENAMETOOLONG`` is caught before any work)."""
     for part in path.parts:
         if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
-            raise InputError(f"a name in the path is longer than {NAME_MAX} bytes", file=str(path)[:120] + "...",
-                             field=field, allowed=f"names of at most {NAME_MAX} bytes")
+            raise InputError(
+                f"a name in the path is longer than {NAME_MAX} bytes",
+                file=str(path)[:120] + "...",
+                field=field,
+                allowed=f"names of at most {NAME_MAX} bytes",
+            )
 
 
-def _check_protected(target: Path, protected: Iterable[str | Path], out: Path, field: str,
-                     folder_too: bool) -> None:
+def _check_protected(target: Path, protected: Iterable[str | Path], out: Path, field: str, folder_too: bool) -> None:
     for path in protected:
         p = Path(path).resolve()
         if target == p or (folder_too and target == p.parent):
             where = "is an input of the scenario" if target == p else f"is the folder of the scenario's input {p.name}"
-            raise InputError(f"{where}; pvsim never writes among its inputs", file=out, field=field,
-                             allowed="another path, e.g. runs/<name>")
+            raise InputError(
+                f"{where}; pvsim never writes among its inputs",
+                file=out,
+                field=field,
+                allowed="another path, e.g. runs/<name>",
+            )
 
 
 def safe_component(text: str, limit: int = 120) -> str:
@@ -494,8 +546,16 @@ def safe_component(text: str, limit: int = 120) -> str:
     return name.encode("utf-8")[:limit].decode("utf-8", "ignore") or "_"
 
 
-def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, protected: Iterable[str | Path] = (),
-                     what: str = "pvsim run folder", field: str = "--out", names: Iterable[str] = ()) -> Path:
+def check_out_folder(
+    out: str | Path,
+    *,
+    kind: str,
+    overwrite: bool = False,
+    protected: Iterable[str | Path] = (),
+    what: str = "pvsim run folder",
+    field: str = "--out",
+    names: Iterable[str] = (),
+) -> Path:
     """Check an output folder before anything is computed; return it.
 
     Refused with :class:`InputError` (exit status 2, whatever ``overwrite`` says): ``out`` is a file, or a name in
@@ -508,29 +568,45 @@ def check_out_folder(out: str | Path, *, kind: str, overwrite: bool = False, pro
     _check_names(out, field)
     _check_protected(out.resolve(), protected, out, field, folder_too=True)
     if (out.exists() or out.is_symlink()) and not out.is_dir():
-        raise InputError(f"output path exists and is {'a file' if out.is_file() else 'not a folder'}", file=out,
-                         field=field,
-                         allowed="a folder path (created if missing)")
+        raise InputError(
+            f"output path exists and is {'a file' if out.is_file() else 'not a folder'}",
+            file=out,
+            field=field,
+            allowed="a folder path (created if missing)",
+        )
     if not out.is_dir():
         return out
     doc = read_manifest(out)
     ours = doc is not None and doc.get("kind") == kind
     if doc is not None and not ours:
-        raise InputError(f"the folder holds pvsim's {doc.get('kind')} outputs, not a {what}", file=out, field=field,
-                         allowed="another folder")
+        raise InputError(
+            f"the folder holds pvsim's {doc.get('kind')} outputs, not a {what}",
+            file=out,
+            field=field,
+            allowed="another folder",
+        )
     if not overwrite and not ours:
         contents = sorted(p.name for p in out.iterdir() if not p.name.startswith(_HIDDEN))
         if contents:
-            raise InputError(f"folder exists, is not empty and is not a {what}", file=out, field=field,
-                             value=contents[:3] + (["..."] if len(contents) > 3 else []),
-                             allowed=f"a new or empty folder, a {what}, or --overwrite (adds pvsim's files and "
-                             "keeps the others)")
+            raise InputError(
+                f"folder exists, is not empty and is not a {what}",
+                file=out,
+                field=field,
+                value=contents[:3] + (["..."] if len(contents) > 3 else []),
+                allowed=f"a new or empty folder, a {what}, or --overwrite (adds pvsim's files and keeps the others)",
+            )
     _refuse_foreign(out, [*names, MANIFEST], [*owned_files(doc), MANIFEST] if ours else (), field)
     return out
 
 
-def check_new_file(path: str | Path, *, field: str, protected: Iterable[str | Path] = (),
-                   is_ours: Callable[[Path], bool] | None = None, allowed: str = "a new file name") -> Path:
+def check_new_file(
+    path: str | Path,
+    *,
+    field: str,
+    protected: Iterable[str | Path] = (),
+    is_ours: Callable[[Path], bool] | None = None,
+    allowed: str = "a new file name",
+) -> Path:
     """Check the path of a single output file before any work; return it.
 
     Refused with :class:`InputError`: a protected path (the scenario, its data files); a folder, a device or a
@@ -543,9 +619,14 @@ def check_new_file(path: str | Path, *, field: str, protected: Iterable[str | Pa
     if path.is_dir():
         raise InputError("is a folder, not a file", file=path, field=field, allowed=allowed)
     if (path.exists() or path.is_symlink()) and (
-            not path.is_file() or path.is_symlink() or is_ours is None or not is_ours(path)):
-        raise InputError("exists and pvsim did not write it; pvsim never replaces a file it did not write",
-                         file=path, field=field, allowed=f"{allowed} (or move the file away)")
+        not path.is_file() or path.is_symlink() or is_ours is None or not is_ours(path)
+    ):
+        raise InputError(
+            "exists and pvsim did not write it; pvsim never replaces a file it did not write",
+            file=path,
+            field=field,
+            allowed=f"{allowed} (or move the file away)",
+        )
     parent = path.parent
     if not parent.is_dir():
         cause = "is a file" if parent.exists() else "does not exist"

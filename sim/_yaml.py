@@ -40,8 +40,10 @@ class _Loader(yaml.SafeLoader):
         try:
             if self.depth > MAX_YAML_DEPTH:
                 event = self.peek_event()
-                raise InputError(f"nested deeper than {MAX_YAML_DEPTH} levels at line {event.start_mark.line + 1}",
-                                 allowed="a scenario mapping (see 'pvsim schema')")
+                raise InputError(
+                    f"nested deeper than {MAX_YAML_DEPTH} levels at line {event.start_mark.line + 1}",
+                    allowed="a scenario mapping (see 'pvsim schema')",
+                )
             node = super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -49,9 +51,11 @@ class _Loader(yaml.SafeLoader):
             if node.tag == "tag:yaml.org,2002:bool":
                 self.surprises[id(node)] = node.value
             elif node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):  # never meant in a scenario
-                raise InputError(f"YAML 1.1 reads {node.value[:40]} at line {_line(node)} as a base-60 number "
-                                 f"({self.construct_object(node)}); quote it ('{node.value[:40]}') for text",
-                                 allowed="a quoted string or a plain number")
+                raise InputError(
+                    f"YAML 1.1 reads {node.value[:40]} at line {_line(node)} as a base-60 number "
+                    f"({self.construct_object(node)}); quote it ('{node.value[:40]}') for text",
+                    allowed="a quoted string or a plain number",
+                )
         return node
 
     def construct_mapping(self, node, deep=False):
@@ -65,8 +69,10 @@ class _Loader(yaml.SafeLoader):
             except TypeError:
                 continue  # an unhashable key: PyYAML names it
             if first is not None:
-                raise InputError(f"duplicate key '{str(key)[:60]}' on lines {first} and {_line(key_node)}",
-                                 allowed="each key once per mapping (the second would silently win)")
+                raise InputError(
+                    f"duplicate key '{str(key)[:60]}' on lines {first} and {_line(key_node)}",
+                    allowed="each key once per mapping (the second would silently win)",
+                )
             seen[key] = _line(key_node)
         return super().construct_mapping(node, deep=deep)
 
@@ -74,8 +80,11 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:
-            raise InputError(f"impossible date at line {_line(node)} ({exc})", value=node.value[:40],
-                             allowed="a real calendar date YYYY-MM-DD") from None
+            raise InputError(
+                f"impossible date at line {_line(node)} ({exc})",
+                value=node.value[:40],
+                allowed="a real calendar date YYYY-MM-DD",
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -93,7 +102,7 @@ def _expanded_size(node, sizes: dict[int, int], active: set[int]) -> int:
     children = node.value if isinstance(node.value, list) else []
     total = 1
     for child in children:
-        for part in (child if isinstance(child, tuple) else (child,)):
+        for part in child if isinstance(child, tuple) else (child,):
             total += _expanded_size(part, sizes, active)
             if total > MAX_YAML_NODES:
                 break
@@ -125,28 +134,36 @@ def load_yaml(text: str, *, file: str | Path | None = None, field: str | None = 
     runs = re.findall(r"[\[{](?:\s*[\[{]){" + str(MAX_YAML_DEPTH) + ",}", text[:1_000_000])  # the cheap case first
     if runs:
         line = text.count("\n", 0, text.index(runs[0])) + 1
-        raise InputError(f"nested deeper than {MAX_YAML_DEPTH} levels at line {line}", file=file, field=field,
-                         allowed="a scenario mapping (see 'pvsim schema')")
+        raise InputError(
+            f"nested deeper than {MAX_YAML_DEPTH} levels at line {line}",
+            file=file,
+            field=field,
+            allowed="a scenario mapping (see 'pvsim schema')",
+        )
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}
         if _expanded_size(node, {}, set()) > MAX_YAML_NODES:
-            raise InputError(f"more than {MAX_YAML_NODES:,} values once its aliases are expanded (an alias bomb?)",
-                             allowed="a scenario mapping (see 'pvsim schema')")
+            raise InputError(
+                f"more than {MAX_YAML_NODES:,} values once its aliases are expanded (an alias bomb?)",
+                allowed="a scenario mapping (see 'pvsim schema')",
+            )
         return loader.construct_document(node), _surprise_paths(node, loader.surprises)
     except InputError as exc:
-        raise InputError(exc.detail, file=file, field=exc.field or field, value=exc.value,
-                         allowed=exc.allowed) from None
+        raise InputError(
+            exc.detail, file=file, field=exc.field or field, value=exc.value, allowed=exc.allowed
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"YAML syntax error at {where}{problem}", file=file, field=field) from None
     except RecursionError:
-        raise InputError("nested too deeply", file=file, field=field,
-                         allowed=f"at most {MAX_YAML_DEPTH} levels") from None
+        raise InputError(
+            "nested too deeply", file=file, field=field, allowed=f"at most {MAX_YAML_DEPTH} levels"
+        ) from None
     finally:
         loader.dispose()
 
@@ -158,8 +175,9 @@ def quote_hint(error: InputError, surprises: dict[str, str], option: str | None 
     if text is None:
         return error
     hint = f"YAML reads {text} as {'a base-60 number' if ':' in text else 'a boolean'}; quote it ('{text}') for text"
-    return InputError(f"{error.detail} ({hint})", file=error.file, field=error.field, value=error.value,
-                      allowed=error.allowed)
+    return InputError(
+        f"{error.detail} ({hint})", file=error.file, field=error.field, value=error.value, allowed=error.allowed
+    )
 
 
 def check_file(path: str | Path) -> None:

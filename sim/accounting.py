@@ -128,8 +128,11 @@ def pilot_coverage(sites: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
     """
     cat = sites["pilot_category"].fillna("").astype(str) if "pilot_category" in sites else pd.Series("", sites.index)
     eligible = sites["eligible"].astype(bool) if "eligible" in sites else pd.Series(True, sites.index)
-    area = pd.to_numeric(sites["area_m2"], errors="coerce").fillna(0.0).to_numpy(float) if "area_m2" in sites \
+    area = (
+        pd.to_numeric(sites["area_m2"], errors="coerce").fillna(0.0).to_numpy(float)
+        if "area_m2" in sites
         else np.ones(len(sites))
+    )
     status = outcomes["status"].reindex(sites.index) if len(outcomes) else pd.Series(np.nan, sites.index)
     built = (status == "operating").to_numpy()
     out = {}
@@ -186,8 +189,9 @@ def _check_inputs(sites, outcomes, transformers, profiles, horizon_years, d1, d)
             raise InputError("outcomes table lacks a column", field=c)
     unknown = outcomes.index.difference(sites.index)
     if len(unknown):
-        raise InputError("outcomes name sites that are not in the sites table", field="outcomes.site_id",
-                         value=list(unknown[:5]))
+        raise InputError(
+            "outcomes name sites that are not in the sites table", field="outcomes.site_id", value=list(unknown[:5])
+        )
     if "export_limit_kw" not in transformers.columns:
         raise InputError("transformer table lacks a column", field="export_limit_kw")
     if int(horizon_years) != horizon_years or horizon_years < 1:
@@ -199,8 +203,9 @@ def _check_inputs(sites, outcomes, transformers, profiles, horizon_years, d1, d)
         raise InputError("no yield profiles given", field="profiles")
     for p in profiles:
         if np.ndim(p) != 2:
-            raise InputError("each yield profile must be a 2-D array (hours, archetypes)", field="profiles",
-                             value=np.shape(p))
+            raise InputError(
+                "each yield profile must be a 2-D array (hours, archetypes)", field="profiles", value=np.shape(p)
+            )
         _hour_map(2001, p.shape[0])
 
 
@@ -309,8 +314,15 @@ def account(
     (``grid_upgrade_cny_by_year``: the grid company's upgrade costs by calendar year, ``grid_upgrade_source`` where
     they come from); ``npv_mechanism_price_range_cny``. ``holidays_country``: the rest days of the load shapes.
     """
-    _check_inputs(sites, outcomes, transformers, profiles, horizon_years, degradation_first_year_percent,
-                  degradation_percent_per_year)
+    _check_inputs(
+        sites,
+        outcomes,
+        transformers,
+        profiles,
+        horizon_years,
+        degradation_first_year_percent,
+        degradation_percent_per_year,
+    )
     horizon = _horizon(start_date, int(horizon_years), time_zone)
     if carbon.crediting_start_year is None:  # crediting periods count from the first horizon year
         carbon = carbon.model_copy(update={"crediting_start_year": horizon.first_year})
@@ -320,8 +332,15 @@ def account(
     age = _age_years(built, horizon)
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
     rules = grid or GridRules()
-    flows = _energy_and_curtailment(built, profiles, down_days, _export_limits_kw(transformers, sites, rules, horizon),
-                                    horizon, degradation, holidays_country)
+    flows = _energy_and_curtailment(
+        built,
+        profiles,
+        down_days,
+        _export_limits_kw(transformers, sites, rules, horizon),
+        horizon,
+        degradation,
+        holidays_country,
+    )
     system_utilisation(flows, rules.system_utilisation_percent)
     energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
@@ -334,19 +353,26 @@ def account(
     totals.update(_mechanism_price_range(built, flows, age, economics, horizon))
     central = factors[carbon.path]
     # the chosen path's entry is the headline itself (one figure, not a second sum in another order)
-    co2_range = {p: (float(totals["co2_avoided_t"]) if p == carbon.path else
-                     float(ams_id_t(annual["energy_mwh"].to_numpy(), factors[p].by_year(horizon.years)).sum()))
-                 for p in PATHS}
-    totals.update({
-        "co2_avoided_range_t": co2_range,
-        "emission_factor_method": central.method,
-        "emission_factor_source": central.source,
-        "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
-        "lifecycle_source": f"PV: {carbon.lifecycle_source}; grid: {co2.footprint_source}",
-        "price_basis": economics.price_basis,
-        "economics_horizon_rule": economics.horizon_rule,
-        "pilot_coverage": pilot_coverage(sites, outcomes),
-    })
+    co2_range = {
+        p: (
+            float(totals["co2_avoided_t"])
+            if p == carbon.path
+            else float(ams_id_t(annual["energy_mwh"].to_numpy(), factors[p].by_year(horizon.years)).sum())
+        )
+        for p in PATHS
+    }
+    totals.update(
+        {
+            "co2_avoided_range_t": co2_range,
+            "emission_factor_method": central.method,
+            "emission_factor_source": central.source,
+            "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
+            "lifecycle_source": f"PV: {carbon.lifecycle_source}; grid: {co2.footprint_source}",
+            "price_basis": economics.price_basis,
+            "economics_horizon_rule": economics.horizon_rule,
+            "pilot_coverage": pilot_coverage(sites, outcomes),
+        }
+    )
     return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
 
 
@@ -363,12 +389,19 @@ def _commission_dates(outcomes: pd.DataFrame, horizon: _Horizon) -> pd.Series:
     status = outcomes["status"].astype(str)
     cdate = _to_naive_local(outcomes.loc[status == "operating", "commission_date"], horizon.time_zone)
     if cdate.isna().any():
-        raise InputError("operating sites need a commission_date", field="outcomes.commission_date",
-                         value=list(cdate.index[cdate.isna()][:5]))
+        raise InputError(
+            "operating sites need a commission_date",
+            field="outcomes.commission_date",
+            value=list(cdate.index[cdate.isna()][:5]),
+        )
     early = cdate < horizon.start
     if early.any():
-        warnings.warn(f"{int(early.sum())} site(s) commissioned before start_date {horizon.start.date()}: counted "
-                      "from start_date", InputWarning, stacklevel=4)
+        warnings.warn(
+            f"{int(early.sum())} site(s) commissioned before start_date {horizon.start.date()}: counted "
+            "from start_date",
+            InputWarning,
+            stacklevel=4,
+        )
         cdate = cdate.where(~early, horizon.start)
     return cdate[cdate < horizon.end]
 
@@ -381,8 +414,9 @@ def _first_operating_hour(cdate: pd.Series, horizon: _Horizon) -> np.ndarray:
     year = cdate.dt.year.to_numpy().astype(np.int64)
     jan1 = pd.to_datetime(pd.DataFrame({"year": year, "month": 1, "day": 1}))
     hour = np.ceil((cdate.to_numpy() - jan1.to_numpy()) / np.timedelta64(1, "h")).astype(np.int64)
-    start_hour = int(np.ceil((horizon.start - pd.Timestamp(year=horizon.first_year, month=1, day=1))
-                             / pd.Timedelta(hours=1)))
+    start_hour = int(
+        np.ceil((horizon.start - pd.Timestamp(year=horizon.first_year, month=1, day=1)) / pd.Timedelta(hours=1))
+    )
     return np.where(year == horizon.first_year, np.maximum(hour, start_hour), hour)
 
 
@@ -409,17 +443,28 @@ def _built_sites(sites, outcomes, transformers, profiles, horizon: _Horizon) -> 
     archetype = s["archetype"].to_numpy()
     n_archetypes = min(p.shape[1] for p in profiles)
     if len(ids) and (np.any(archetype < 0) or np.any(archetype >= n_archetypes)):
-        raise InputError("archetype index outside the profiles' columns", field="sites.archetype",
-                         allowed=f"0..{n_archetypes - 1}")
+        raise InputError(
+            "archetype index outside the profiles' columns", field="sites.archetype", allowed=f"0..{n_archetypes - 1}"
+        )
     used, column = np.unique(archetype.astype(np.int64), return_inverse=True)
     unknown = pd.Index(s["transformer_id"].unique()).difference(transformers.index)
     if len(unknown):
-        raise InputError("sites refer to transformers not in the transformer table", field="sites.transformer_id",
-                         value=list(unknown[:5]))
-    return _Built(ids=ids, commission_date=cdate, capacity_kwp=capacity, archetype=column, used_archetypes=used,
-                  commission_year_index=cdate.dt.year.to_numpy().astype(np.int64) - horizon.first_year,
-                  first_hour=_first_operating_hour(cdate, horizon),
-                  transformer=transformers.index.get_indexer(s["transformer_id"]), sites=s)
+        raise InputError(
+            "sites refer to transformers not in the transformer table",
+            field="sites.transformer_id",
+            value=list(unknown[:5]),
+        )
+    return _Built(
+        ids=ids,
+        commission_date=cdate,
+        capacity_kwp=capacity,
+        archetype=column,
+        used_archetypes=used,
+        commission_year_index=cdate.dt.year.to_numpy().astype(np.int64) - horizon.first_year,
+        first_hour=_first_operating_hour(cdate, horizon),
+        transformer=transformers.index.get_indexer(s["transformer_id"]),
+        sites=s,
+    )
 
 
 @dataclass(frozen=True)
@@ -440,16 +485,20 @@ class _Export:
         """The limits at the start of the year that begins ``year_start_hour`` hours after the horizon's first
         1 January, and the rises within it as (transformer row, hour of the year, kW)."""
         before = self.step_hour < year_start_hour
-        limit = self.limit_kw + np.bincount(self.step_row[before], weights=self.step_kw[before],
-                                            minlength=len(self.limit_kw))
+        limit = self.limit_kw + np.bincount(
+            self.step_row[before], weights=self.step_kw[before], minlength=len(self.limit_kw)
+        )
         within = ~before & (self.step_hour < year_start_hour + n_hours)
-        steps = [(int(r), int(h) - year_start_hour, float(kw)) for r, h, kw in
-                 zip(self.step_row[within], self.step_hour[within], self.step_kw[within], strict=True)]
+        steps = [
+            (int(r), int(h) - year_start_hour, float(kw))
+            for r, h, kw in zip(self.step_row[within], self.step_hour[within], self.step_kw[within], strict=True)
+        ]
         return limit, steps
 
 
-def _export_limits_kw(transformers: pd.DataFrame, sites: pd.DataFrame, rules: GridRules | None = None,
-                      horizon: _Horizon | None = None) -> _Export:
+def _export_limits_kw(
+    transformers: pd.DataFrame, sites: pd.DataFrame, rules: GridRules | None = None, horizon: _Horizon | None = None
+) -> _Export:
     """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf), its local load by shape: the loads
     of the sites on it and of the ledger's other customers (:func:`sim.load.transformer_load_by_shape`, the load the
     sites self-consume from), existing PV [kWp] (``existing_pv_kw x dc_ac_ratio``; none without the column) and
@@ -465,8 +514,12 @@ def _export_limits_kw(transformers: pd.DataFrame, sites: pd.DataFrame, rules: Gr
         if np.any(~np.isfinite(existing) | (existing < 0)):
             raise InputError("existing_pv_kw must be finite and >= 0", field="transformers.existing_pv_kw")
         existing = existing * rules.dc_ac_ratio
-    out = _Export(limit_kw=np.where(np.isnan(limit), np.inf, limit), load_by_shape_kwh=load, existing_kwp=existing,
-                  new_first=rules.new_first)
+    out = _Export(
+        limit_kw=np.where(np.isnan(limit), np.inf, limit),
+        load_by_shape_kwh=load,
+        existing_kwp=existing,
+        new_first=rules.new_first,
+    )
     steps = rules.export_steps
     if steps is None or len(steps) == 0 or horizon is None:
         return out
@@ -475,9 +528,15 @@ def _export_limits_kw(transformers: pd.DataFrame, sites: pd.DataFrame, rules: Gr
         raise InputError("export-limit rises name transformers not in the table", field="export_steps.transformer_id")
     first_jan = pd.Timestamp(year=horizon.first_year, month=1, day=1)
     hour = np.ceil((pd.to_datetime(steps["date"]).to_numpy() - first_jan.to_datetime64()) / np.timedelta64(1, "h"))
-    return _Export(limit_kw=out.limit_kw, load_by_shape_kwh=load, existing_kwp=existing, new_first=rules.new_first,
-                   step_row=row.astype(np.int64), step_hour=np.maximum(hour, 0).astype(np.int64),
-                   step_kw=steps["added_export_kw"].to_numpy(float))
+    return _Export(
+        limit_kw=out.limit_kw,
+        load_by_shape_kwh=load,
+        existing_kwp=existing,
+        new_first=rules.new_first,
+        step_row=row.astype(np.int64),
+        step_hour=np.maximum(hour, 0).astype(np.int64),
+        step_kw=steps["added_export_kw"].to_numpy(float),
+    )
 
 
 def system_utilisation(flows: _Flows, utilisation_percent: float | None) -> None:
@@ -501,8 +560,9 @@ def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndar
             raise InputError("downtime table lacks a column", field=c)
     unknown = pd.Index(downtime["site_id"].unique()).difference(sites.index)
     if len(unknown):
-        raise InputError("downtime names sites that are not in the sites table", field="downtime.site_id",
-                         value=list(unknown[:5]))
+        raise InputError(
+            "downtime names sites that are not in the sites table", field="downtime.site_id", value=list(unknown[:5])
+        )
     value = downtime["downtime_days"].to_numpy(float)
     if np.any(~np.isfinite(value)) or np.any(value < 0):
         raise InputError("downtime_days must be finite and >= 0", field="downtime.downtime_days")
@@ -516,8 +576,9 @@ def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndar
 def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The profile mapped onto calendar ``year``'s hours for the used archetypes, (hours, archetypes) float32
     [kWh/kWp], and its suffix sums (energy from each hour to the end of the year), (hours + 1, archetypes)."""
-    hourly = np.ascontiguousarray(np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])]
-                                  [:, used_archetypes])
+    hourly = np.ascontiguousarray(
+        np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])][:, used_archetypes]
+    )
     suffix = np.zeros((hourly.shape[0] + 1, hourly.shape[1]))
     suffix[:-1] = np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1]
     return hourly, suffix
@@ -533,8 +594,15 @@ class _Flows:
     operating_fraction: np.ndarray
 
 
-def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export, horizon: _Horizon,
-                            degradation: np.ndarray, holidays_country: str | None = "CN") -> _Flows:
+def _energy_and_curtailment(
+    built: _Built,
+    profiles,
+    down_days,
+    export: _Export,
+    horizon: _Horizon,
+    degradation: np.ndarray,
+    holidays_country: str | None = "CN",
+) -> _Flows:
     """Delivered, curtailed and self-consumed energy [kWh] and the operating fraction of each year, each (sites,
     years); ``degradation`` is the remaining output share of each site in each year [-]."""
     shape = (len(built), horizon.n_years)
@@ -558,18 +626,31 @@ def _energy_and_curtailment(built: _Built, profiles, down_days, export: _Export,
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
         with np.errstate(divide="ignore", invalid="ignore"):
-            up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1),
-                          0.0)
+            up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1), 0.0)
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
         gross = effective_kwp * suffix[first, built.archetype[active]]
         shapes = loadmod.hourly_shapes(int(year), holidays_country)
         limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
-        cut = np.minimum(_curtail_year(hourly, effective_kwp, built.archetype[active], built.transformer[active],
-                                       first, export, len(built.used_archetypes), shapes, limit_kw, steps), gross)
+        cut = np.minimum(
+            _curtail_year(
+                hourly,
+                effective_kwp,
+                built.archetype[active],
+                built.transformer[active],
+                first,
+                export,
+                len(built.used_archetypes),
+                shapes,
+                limit_kw,
+                steps,
+            ),
+            gross,
+        )
         flows.delivered[active, k] = gross - cut
         flows.curtailed[active, k] = cut
-        used = loadmod.self_consumed_year(hourly, effective_kwp, built.archetype[active], first, site_load[active],
-                                          site_shape[active], shapes)
+        used = loadmod.self_consumed_year(
+            hourly, effective_kwp, built.archetype[active], first, site_load[active], site_shape[active], shapes
+        )
         flows.self_consumed[active, k] = np.minimum(used, gross - cut)
     return flows
 
@@ -590,10 +671,14 @@ def _carbon(energy_mwh: np.ndarray, factors: dict, carbon: CarbonConfig, horizon
     path (:func:`sim.carbon.lifecycle_grid_factor`: a user's own factor flows into both figures)."""
     grid_factor = factors[carbon.path].by_year(horizon.years)
     footprint = lifecycle_grid_factor(factors[carbon.path])
-    return _Carbon(avoided_t=ams_id_t(energy_mwh, grid_factor[None, :]),
-                   lifecycle_t=lifecycle_avoided_t(energy_mwh, footprint.by_year(horizon.years)[None, :],
-                                                   carbon.lifecycle_factor_kgco2e_per_kwh),
-                   grid_factor=grid_factor, footprint_source=footprint.source)
+    return _Carbon(
+        avoided_t=ams_id_t(energy_mwh, grid_factor[None, :]),
+        lifecycle_t=lifecycle_avoided_t(
+            energy_mwh, footprint.by_year(horizon.years)[None, :], carbon.lifecycle_factor_kgco2e_per_kwh
+        ),
+        grid_factor=grid_factor,
+        footprint_source=footprint.source,
+    )
 
 
 @dataclass
@@ -612,8 +697,9 @@ class _Money:
     payback: np.ndarray
 
 
-def _revenue(built: _Built, energy_kwh, self_consumed_kwh, age, economics: EconomicsConfig,
-             horizon: _Horizon) -> tuple[np.ndarray, np.ndarray]:
+def _revenue(
+    built: _Built, energy_kwh, self_consumed_kwh, age, economics: EconomicsConfig, horizon: _Horizon
+) -> tuple[np.ndarray, np.ndarray]:
     """Value of the self-consumed energy at the retail tariff of the site's type (the bill it saves) and of the
     exported energy at the export price of the year and the site's age
     (:meth:`sim.economics.EconomicsConfig.export_price`) [CNY], each (sites, years)."""
@@ -627,31 +713,36 @@ def _residual(built: _Built, capex_site, economics: EconomicsConfig, horizon: _H
     """Straight-line residual value at the end of the horizon, in the last year's column [CNY], (sites, years)."""
     residual = np.zeros((len(built), horizon.n_years))
     if economics.residual_value == "straight_line" and len(built):
-        age_at_end = ((horizon.end - built.commission_date).dt.total_seconds().to_numpy() / 3600.0
-                      / HOURS_PER_YEAR)
+        age_at_end = (horizon.end - built.commission_date).dt.total_seconds().to_numpy() / 3600.0 / HOURS_PER_YEAR
         residual[:, -1] = straight_line_residual(capex_site, age_at_end, economics.lifetime_years)
     return residual
 
 
-def _money(built: _Built, energy_kwh, self_consumed_kwh, operating_fraction, age, economics: EconomicsConfig,
-           horizon: _Horizon) -> _Money:
+def _money(
+    built: _Built, energy_kwh, self_consumed_kwh, operating_fraction, age, economics: EconomicsConfig, horizon: _Horizon
+) -> _Money:
     """Capex, O&M, replacements, revenue and residual value per site and year; per-site LCOE, NPV and payback
     discounted to the commissioning year (:func:`sim.economics.lcoe`, :func:`sim.economics.npv`)."""
     n, n_years = len(built), horizon.n_years
     kc = built.commission_year_index
     t = np.arange(n_years, dtype=float)
-    capex_site = (built.sites["capex_cny"].to_numpy(float)
-                  * escalation(economics.capex_escalation_percent_per_year, kc.astype(float)))
+    capex_site = built.sites["capex_cny"].to_numpy(float) * escalation(
+        economics.capex_escalation_percent_per_year, kc.astype(float)
+    )
     capex = np.zeros((n, n_years))
     capex[np.arange(n), kc] = capex_site
-    om = ((built.sites["om_cny_per_kw_year"].to_numpy(float) * built.capacity_kwp)[:, None] * operating_fraction
-          * escalation(economics.om_escalation_percent_per_year, t)[None, :])
+    om = (
+        (built.sites["om_cny_per_kw_year"].to_numpy(float) * built.capacity_kwp)[:, None]
+        * operating_fraction
+        * escalation(economics.om_escalation_percent_per_year, t)[None, :]
+    )
     replacement = np.zeros((n, n_years))
     if economics.inverter_replacement_year is not None:
         kr = kc + economics.inverter_replacement_year
         ok = kr < n_years
-        replacement[np.flatnonzero(ok), kr[ok]] = (built.capacity_kwp[ok] * 1000.0
-                                                  * economics.inverter_replacement_cny_per_w)
+        replacement[np.flatnonzero(ok), kr[ok]] = (
+            built.capacity_kwp[ok] * 1000.0 * economics.inverter_replacement_cny_per_w
+        )
     bill_savings, sales = _revenue(built, energy_kwh, self_consumed_kwh, age, economics, horizon)
     revenue = bill_savings + sales
     residual = _residual(built, capex_site, economics, horizon)
@@ -669,14 +760,18 @@ def _money(built: _Built, energy_kwh, self_consumed_kwh, operating_fraction, age
     year_length = np.where(kc[:, None] + np.arange(n_years)[None, :] < n_years, 1.0, 0.0)
     if n:
         year_length[:, 0] = operating_fraction[np.arange(n), kc]
-    return _Money(capex=capex, om=om, replacement=replacement, revenue=revenue, bill_savings=bill_savings,
-                  residual=residual,
-                  capex_site=capex_site,
-                  lcoe=np.atleast_1d(lcoe(capex_site, running - credit, from_commissioning(energy_kwh), r))
-                  if n else np.zeros(0),
-                  npv=np.atleast_1d(npv(cash, r)) if n else np.zeros(0),
-                  payback=np.atleast_1d(simple_payback_years(capex_site, income - running, year_length))
-                  if n else np.zeros(0))
+    return _Money(
+        capex=capex,
+        om=om,
+        replacement=replacement,
+        revenue=revenue,
+        bill_savings=bill_savings,
+        residual=residual,
+        capex_site=capex_site,
+        lcoe=np.atleast_1d(lcoe(capex_site, running - credit, from_commissioning(energy_kwh), r)) if n else np.zeros(0),
+        npv=np.atleast_1d(npv(cash, r)) if n else np.zeros(0),
+        payback=np.atleast_1d(simple_payback_years(capex_site, income - running, year_length)) if n else np.zeros(0),
+    )
 
 
 def _first_full_year(values: np.ndarray, built: _Built) -> np.ndarray:
@@ -690,51 +785,76 @@ def _first_full_year(values: np.ndarray, built: _Built) -> np.ndarray:
     return out
 
 
-def _tables(sites, built: _Built, flows: _Flows, co2: _Carbon, money: _Money,
-            horizon: _Horizon) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _tables(
+    sites, built: _Built, flows: _Flows, co2: _Carbon, money: _Money, horizon: _Horizon
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``site_years``, ``sites`` and ``annual`` of :class:`Accounts`."""
     energy_mwh, curtailed_mwh = flows.delivered / 1000.0, flows.curtailed / 1000.0
     self_mwh = flows.self_consumed / 1000.0
     row, col = np.nonzero(np.arange(horizon.n_years)[None, :] >= built.commission_year_index[:, None])
-    site_years = pd.DataFrame({
-        "site_id": built.ids.to_numpy()[row], "year": horizon.years[col],
-        "energy_mwh": energy_mwh[row, col], "curtailed_mwh": curtailed_mwh[row, col],
-        "self_consumed_mwh": self_mwh[row, col],
-        "co2_avoided_t": co2.avoided_t[row, col], "co2_avoided_lifecycle_t": co2.lifecycle_t[row, col],
-    })
+    site_years = pd.DataFrame(
+        {
+            "site_id": built.ids.to_numpy()[row],
+            "year": horizon.years[col],
+            "energy_mwh": energy_mwh[row, col],
+            "curtailed_mwh": curtailed_mwh[row, col],
+            "self_consumed_mwh": self_mwh[row, col],
+            "co2_avoided_t": co2.avoided_t[row, col],
+            "co2_avoided_lifecycle_t": co2.lifecycle_t[row, col],
+        }
+    )
     per_site = pd.DataFrame(index=sites.index.copy())
     per_site.index.name = sites.index.name or "site_id"
     per_site["built"] = per_site.index.isin(built.ids)
     per_site["commission_date"] = pd.Series(built.commission_date.to_numpy(), index=built.ids).reindex(per_site.index)
-    for name, arr in (("energy_mwh", energy_mwh), ("curtailed_mwh", curtailed_mwh), ("self_consumed_mwh", self_mwh),
-                      ("co2_avoided_t", co2.avoided_t), ("co2_avoided_lifecycle_t", co2.lifecycle_t)):
+    for name, arr in (
+        ("energy_mwh", energy_mwh),
+        ("curtailed_mwh", curtailed_mwh),
+        ("self_consumed_mwh", self_mwh),
+        ("co2_avoided_t", co2.avoided_t),
+        ("co2_avoided_lifecycle_t", co2.lifecycle_t),
+    ):
         per_site[name] = pd.Series(arr.sum(axis=1), index=built.ids).reindex(per_site.index).fillna(0.0)
-    for name, arr in (("capex_cny", money.capex_site), ("lcoe_cny_per_kwh", money.lcoe), ("npv_cny", money.npv),
-                      ("payback_years", money.payback),
-                      ("self_consumed_kwh_year1", _first_full_year(flows.self_consumed, built))):
+    for name, arr in (
+        ("capex_cny", money.capex_site),
+        ("lcoe_cny_per_kwh", money.lcoe),
+        ("npv_cny", money.npv),
+        ("payback_years", money.payback),
+        ("self_consumed_kwh_year1", _first_full_year(flows.self_consumed, built)),
+    ):
         per_site[name] = pd.Series(np.asarray(arr, float), index=built.ids).reindex(per_site.index)
     commission = built.commission_date.to_numpy()
-    capacity_online = np.array([built.capacity_kwp[commission < pd.Timestamp(year=int(y) + 1, month=1, day=1)].sum()
-                                for y in horizon.years]) if len(built) else np.zeros(horizon.n_years)
+    capacity_online = (
+        np.array(
+            [
+                built.capacity_kwp[commission < pd.Timestamp(year=int(y) + 1, month=1, day=1)].sum()
+                for y in horizon.years
+            ]
+        )
+        if len(built)
+        else np.zeros(horizon.n_years)
+    )
     annual_energy = energy_mwh.sum(axis=0)
-    annual = pd.DataFrame({
-        "year": horizon.years,
-        "capacity_online_kwp": capacity_online,
-        "energy_mwh": annual_energy,
-        "curtailed_mwh": curtailed_mwh.sum(axis=0),
-        "self_consumed_mwh": self_mwh.sum(axis=0),
-        "grid_factor_kgco2_per_kwh": co2.grid_factor,
-        "co2_avoided_t": co2.avoided_t.sum(axis=0),
-        "co2_avoided_lifecycle_t": co2.lifecycle_t.sum(axis=0),
-        "capex_cny": money.capex.sum(axis=0),
-        "om_cny": money.om.sum(axis=0),
-        "replacement_cny": money.replacement.sum(axis=0),
-        "revenue_cny": money.revenue.sum(axis=0),
-        "bill_savings_cny": money.bill_savings.sum(axis=0),
-        "residual_value_cny": money.residual.sum(axis=0),
-        # one certificate per whole MWh of the programme: the yearly counts add up to floor(total MWh)
-        "green_certificates": np.diff(np.r_[0, green_certificates(np.cumsum(annual_energy))]).astype(np.int64),
-    })
+    annual = pd.DataFrame(
+        {
+            "year": horizon.years,
+            "capacity_online_kwp": capacity_online,
+            "energy_mwh": annual_energy,
+            "curtailed_mwh": curtailed_mwh.sum(axis=0),
+            "self_consumed_mwh": self_mwh.sum(axis=0),
+            "grid_factor_kgco2_per_kwh": co2.grid_factor,
+            "co2_avoided_t": co2.avoided_t.sum(axis=0),
+            "co2_avoided_lifecycle_t": co2.lifecycle_t.sum(axis=0),
+            "capex_cny": money.capex.sum(axis=0),
+            "om_cny": money.om.sum(axis=0),
+            "replacement_cny": money.replacement.sum(axis=0),
+            "revenue_cny": money.revenue.sum(axis=0),
+            "bill_savings_cny": money.bill_savings.sum(axis=0),
+            "residual_value_cny": money.residual.sum(axis=0),
+            # one certificate per whole MWh of the programme: the yearly counts add up to floor(total MWh)
+            "green_certificates": np.diff(np.r_[0, green_certificates(np.cumsum(annual_energy))]).astype(np.int64),
+        }
+    )
     return site_years, per_site, annual
 
 
@@ -743,8 +863,9 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
     replacements less the residual value at the horizon; tonnes are discounted like money (levelised convention,
     :func:`sim.economics.cost_per_t_co2`)."""
     r = economics.discount_rate
-    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]
-            - annual["residual_value_cny"]).to_numpy()
+    cost = (
+        annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"] - annual["residual_value_cny"]
+    ).to_numpy()
     revenue = annual["revenue_cny"].to_numpy()
     avoided_t = annual["co2_avoided_t"].to_numpy()
     energy_mwh = float(annual["energy_mwh"].sum())
@@ -761,34 +882,51 @@ def _totals(annual: pd.DataFrame, economics: EconomicsConfig) -> dict:
         "net_cost_per_t_co2_cny": float(cost_per_t_co2(cost - revenue, avoided_t, r)),
         "t_co2_per_mwh": float(avoided_t.sum() / energy_mwh) if energy_mwh > 0 else float("nan"),
         "self_consumed_mwh": float(annual["self_consumed_mwh"].sum()),
-        "self_consumption_percent": (100.0 * float(annual["self_consumed_mwh"].sum()) / energy_mwh
-                                     if energy_mwh > 0 else float("nan")),
+        "self_consumption_percent": (
+            100.0 * float(annual["self_consumed_mwh"].sum()) / energy_mwh if energy_mwh > 0 else float("nan")
+        ),
         "discount_rate_percent": economics.discount_rate_percent,
     }
 
 
-def _stakeholders(built: _Built, money: _Money, flows: _Flows, economics: EconomicsConfig, horizon: _Horizon,
-                  upgrades: np.ndarray, upgrade_source: str) -> dict:
+def _stakeholders(
+    built: _Built,
+    money: _Money,
+    flows: _Flows,
+    economics: EconomicsConfig,
+    horizon: _Horizon,
+    upgrades: np.ndarray,
+    upgrade_source: str,
+) -> dict:
     """Who pays and who gains under ``economics.business_model`` (:func:`sim.economics.stakeholder_flows`):
     ``npv_by_stakeholder_cny``, ``stakeholder_flows_cny`` (present value of each item, for the report's table),
     the investor's IRR and payback on its county-level cash flows (t = 0 the first horizon year)."""
     r = economics.discount_rate
     rent = (economics.roof_rent_cny_per_kwp_year * built.capacity_kwp[:, None] * flows.operating_fraction).sum(axis=0)
     table = stakeholder_flows(
-        economics.investor, capex=money.capex.sum(axis=0), om=money.om.sum(axis=0),
-        replacement=money.replacement.sum(axis=0), residual=money.residual.sum(axis=0),
-        export_sales=(money.revenue - money.bill_savings).sum(axis=0), bill_value=money.bill_savings.sum(axis=0),
-        roof_rent=rent, onsite_discount_percent=economics.onsite_discount_percent, grid_upgrade=upgrades)
+        economics.investor,
+        capex=money.capex.sum(axis=0),
+        om=money.om.sum(axis=0),
+        replacement=money.replacement.sum(axis=0),
+        residual=money.residual.sum(axis=0),
+        export_sales=(money.revenue - money.bill_savings).sum(axis=0),
+        bill_value=money.bill_savings.sum(axis=0),
+        roof_rent=rent,
+        onsite_discount_percent=economics.onsite_discount_percent,
+        grid_upgrade=upgrades,
+    )
     investor_cash = np.sum(list(table[economics.investor].values()), axis=0)
     investor_irr = irr(investor_cash)
     investor_payback = payback_years(investor_cash)
     return {
         "business_model": economics.business_model,
         "investor": economics.investor,
-        "npv_by_stakeholder_cny": {name: float(npv(np.sum(list(items.values()), axis=0), r)) if items else 0.0
-                                   for name, items in table.items()},
-        "stakeholder_flows_cny": {name: {item: float(npv(v, r)) for item, v in items.items()}
-                                  for name, items in table.items()},
+        "npv_by_stakeholder_cny": {
+            name: float(npv(np.sum(list(items.values()), axis=0), r)) if items else 0.0 for name, items in table.items()
+        },
+        "stakeholder_flows_cny": {
+            name: {item: float(npv(v, r)) for item, v in items.items()} for name, items in table.items()
+        },
         "investor_irr_percent": 100.0 * investor_irr if np.isfinite(investor_irr) else None,
         "investor_payback_years": investor_payback if np.isfinite(investor_payback) else None,
         "grid_upgrade_cost_cny": float(upgrades.sum()),
@@ -802,26 +940,27 @@ def _social_cost(annual: pd.DataFrame, economics: EconomicsConfig, upgrades: np.
     per tonne."""
     r = economics.discount_rate
     index = escalation(economics.tariff_escalation_percent_per_year, np.arange(len(annual), dtype=float))
-    cost = (annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"]
-            - annual["residual_value_cny"]).to_numpy() + upgrades
+    cost = (
+        annual["capex_cny"] + annual["om_cny"] + annual["replacement_cny"] - annual["residual_value_cny"]
+    ).to_numpy() + upgrades
     avoided = annual["energy_mwh"].to_numpy() * 1000.0 * economics.avoided_generation_cost * index
-    basis = (f"avoided generation cost {economics.avoided_generation_cost:g} CNY/kWh"
-             + (" (coal benchmark)" if economics.avoided_generation_cost_cny_per_kwh is None else ""))
+    basis = f"avoided generation cost {economics.avoided_generation_cost:g} CNY/kWh" + (
+        " (coal benchmark)" if economics.avoided_generation_cost_cny_per_kwh is None else ""
+    )
     return {
         "social_cost_per_t_co2_cny": float(cost_per_t_co2(cost - avoided, annual["co2_avoided_t"].to_numpy(), r)),
         "cost_per_t_co2_basis": {
             "cost_per_t_co2_cny": "gross: capex, O&M and replacements less the residual value, per discounted tonne "
-                                  "(what the programme costs before any revenue)",
+            "(what the programme costs before any revenue)",
             "net_cost_per_t_co2_cny": "net private: the same less the revenue at the prices the sites earn (retail "
-                                      "tariff on self-consumed, export price on exported energy)",
+            "tariff on self-consumed, export price on exported energy)",
             "social_cost_per_t_co2_cny": "social: the gross cost plus grid upgrades, less every delivered kWh at the "
-                                         f"{basis} (what society pays per tonne)",
+            f"{basis} (what society pays per tonne)",
         },
     }
 
 
-def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: EconomicsConfig,
-                           horizon: _Horizon) -> dict:
+def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: EconomicsConfig, horizon: _Horizon) -> dict:
     """County NPV at the low and high end of the mechanism price's range (published auction results)."""
     if economics.export_price_basis != "mechanism":
         return {}
@@ -834,8 +973,18 @@ def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: Economi
     return {"npv_mechanism_price_range_cny": out}
 
 
-def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Export, n_archetypes,
-                  shapes: np.ndarray, limit_kw: np.ndarray | None = None, steps=()) -> np.ndarray:
+def _curtail_year(
+    hourly,
+    kwp,
+    archetype,
+    transformer,
+    first_hour,
+    export: _Export,
+    n_archetypes,
+    shapes: np.ndarray,
+    limit_kw: np.ndarray | None = None,
+    steps=(),
+) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in calendar ``year``.
 
     ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
@@ -855,8 +1004,9 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Expo
         return curtailed
     peak = hourly.max(axis=0).astype(np.float64)
     n_transformers = len(limit_kw)
-    bound: np.ndarray = np.bincount(transformer[finite], weights=kwp[finite] * peak[archetype[finite]],
-                                    minlength=n_transformers)
+    bound: np.ndarray = np.bincount(
+        transformer[finite], weights=kwp[finite] * peak[archetype[finite]], minlength=n_transformers
+    )
     if export.existing_kwp is not None:
         bound = bound + export.existing_kwp * float(peak.max(initial=0.0))
     candidates = np.flatnonzero(np.isfinite(limit_kw) & (bound > limit_kw * (1 + 1e-9)))
@@ -865,19 +1015,29 @@ def _curtail_year(hourly, kwp, archetype, transformer, first_hour, export: _Expo
     position = np.full(n_transformers, -1)
     position[candidates] = np.arange(len(candidates))
     sel = np.flatnonzero(position[transformer] >= 0)
-    load_kw = export.load_by_shape_kwh[candidates] @ shapes[:, :len(hourly)]
+    load_kw = export.load_by_shape_kwh[candidates] @ shapes[:, : len(hourly)]
     for row, hour, kw in steps:  # a rise of the limit counts from its hour on, like load that absorbs export
         if position[row] >= 0:
             load_kw[position[row], hour:] += kw
     existing = None if export.existing_kwp is None else export.existing_kwp[candidates]
-    curtailed[sel] = _curtail_transformers(hourly, kwp[sel], archetype[sel], position[transformer[sel]],
-                                           first_hour[sel], limit_kw[candidates], n_archetypes, load_kw,
-                                           existing_kwp=existing, new_first=export.new_first)
+    curtailed[sel] = _curtail_transformers(
+        hourly,
+        kwp[sel],
+        archetype[sel],
+        position[transformer[sel]],
+        first_hour[sel],
+        limit_kw[candidates],
+        n_archetypes,
+        load_kw,
+        existing_kwp=existing,
+        new_first=export.new_first,
+    )
     return curtailed
 
 
-def _existing_output_kw(existing_kwp, kwp, transformer, archetype, yield_by_row, n_transformers: int,
-                        n_archetypes: int) -> np.ndarray | None:
+def _existing_output_kw(
+    existing_kwp, kwp, transformer, archetype, yield_by_row, n_transformers: int, n_archetypes: int
+) -> np.ndarray | None:
     """Hourly output [kW] of the PV connected before the programme, (transformers, daylight rows): its kWp times
     the kWp-weighted mix of the new PV's archetypes on the same transformer (an assumption: the existing systems
     are oriented like the new ones around them). None without existing PV."""
@@ -931,15 +1091,20 @@ class _Switching:
 
 def _switching(steps: np.ndarray, transformer, archetype, first_hour, daylight_rows, n_archetypes) -> _Switching:
     first_row = np.searchsorted(daylight_rows, first_hour[steps])
-    pairs, pair = np.unique(transformer[steps].astype(np.int64) * n_archetypes + archetype[steps],
-                            return_inverse=True)
+    pairs, pair = np.unique(transformer[steps].astype(np.int64) * n_archetypes + archetype[steps], return_inverse=True)
     order = np.argsort(pair, kind="stable")
     per_chunk = max(1, _BLOCK_ELEMENTS // (len(daylight_rows) + 1))
     chunks = [(p0, min(p0 + per_chunk, len(pairs))) for p0 in range(0, len(pairs), per_chunk)]
     pair = pair[order]
-    return _Switching(sites=steps[order], first_row=first_row[order], pair=pair,
-                      pair_transformer=pairs // n_archetypes, pair_archetype=pairs % n_archetypes, chunks=chunks,
-                      chunk_sites=np.searchsorted(pair, [p0 for p0, _ in chunks] + [len(pairs)]))
+    return _Switching(
+        sites=steps[order],
+        first_row=first_row[order],
+        pair=pair,
+        pair_transformer=pairs // n_archetypes,
+        pair_archetype=pairs % n_archetypes,
+        chunks=chunks,
+        chunk_sites=np.searchsorted(pair, [p0 for p0, _ in chunks] + [len(pairs)]),
+    )
 
 
 def _add_switching_output(output_kw, yield_by_row, kwp, switching: _Switching, n_rows: int) -> None:
@@ -948,16 +1113,16 @@ def _add_switching_output(output_kw, yield_by_row, kwp, switching: _Switching, n
     for k, (p0, p1) in enumerate(switching.chunks):
         ss = slice(switching.chunk_sites[k], switching.chunk_sites[k + 1])
         switched_on = np.zeros((p1 - p0, n_rows + 1), dtype=np.float32)
-        np.add.at(switched_on, (switching.pair[ss] - p0, switching.first_row[ss]),
-                  kwp[switching.sites[ss]].astype(np.float32))
+        np.add.at(
+            switched_on, (switching.pair[ss] - p0, switching.first_row[ss]), kwp[switching.sites[ss]].astype(np.float32)
+        )
         pair_output = np.cumsum(switched_on[:, :n_rows], axis=1, dtype=np.float32)
         pair_output *= yield_by_row[switching.pair_archetype[p0:p1]]
         rows, starts = np.unique(switching.pair_transformer[p0:p1], return_index=True)
         output_kw[rows] += np.add.reduceat(pair_output, starts, axis=0)
 
 
-def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: _Switching,
-                                 out: np.ndarray) -> None:
+def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: _Switching, out: np.ndarray) -> None:
     """Curtailed kWh per kWp of each switched-on site, summed from its first operating row to the end of the year:
     (sums of the whole days after that row's day) + (rest of that row's day)."""
     n_rows = len(daylight_rows)
@@ -983,8 +1148,19 @@ def _curtailed_per_kwp_switching(share, yield_by_row, daylight_rows, switching: 
         out[switching.sites[ss]] = value
 
 
-def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit, n_archetypes,
-                          load_kw=None, *, existing_kwp=None, new_first: bool = False) -> np.ndarray:
+def _curtail_transformers(
+    hourly,
+    kwp,
+    archetype,
+    transformer,
+    first_hour,
+    limit,
+    n_archetypes,
+    load_kw=None,
+    *,
+    existing_kwp=None,
+    new_first: bool = False,
+) -> np.ndarray:
     """Curtailment [kWh] of sites on ``len(limit)`` transformers (site -> transformer position ``transformer``);
     ``load_kw`` (transformers, hours of the year) is the local load that the export is net of (None: no load).
 
@@ -1008,14 +1184,18 @@ def _curtail_transformers(hourly, kwp, archetype, transformer, first_hour, limit
     np.add.at(kwp_by_pair, (transformer[full], archetype[full]), kwp[full])
     output_kw = kwp_by_pair.astype(np.float32) @ yield_by_row  # (transformers, rows) kWh per hour = kW
     steps = np.flatnonzero(~full)
-    switching = _switching(steps, transformer, archetype, first_hour, daylight_rows, n_archetypes) if len(steps) \
-        else None
+    switching = (
+        _switching(steps, transformer, archetype, first_hour, daylight_rows, n_archetypes) if len(steps) else None
+    )
     if switching is not None:
         _add_switching_output(output_kw, yield_by_row, kwp, switching, n_rows)
     threshold = limit if load_kw is None else limit[:, None] + load_kw[:, daylight_rows]
-    share = _curtailed_share(output_kw, threshold, _existing_output_kw(existing_kwp, kwp, transformer, archetype,
-                                                                       yield_by_row, len(limit), n_archetypes),
-                             new_first)
+    share = _curtailed_share(
+        output_kw,
+        threshold,
+        _existing_output_kw(existing_kwp, kwp, transformer, archetype, yield_by_row, len(limit), n_archetypes),
+        new_first,
+    )
     del output_kw
     if full.any():
         per_pair = share @ yield_by_row.T  # (transformers, archetypes): sum_h share[c, h] yield[h, a]

@@ -80,16 +80,24 @@ def crop_light_fraction(
         raise InputError("height out of range", field="height_m", value=height_m, allowed="0 < height_m <= 50")
     sky = SkyGeometry(weather.data, weather.latitude, weather.longitude, weather.altitude, weather.label)
     if tracking:
-        trk = pvlib.tracking.singleaxis(sky.zenith, sky.azimuth, axis_tilt=0.0, axis_azimuth=axis_azimuth,
-                                        max_angle=max_angle, backtrack=backtrack, gcr=gcr)
+        trk = pvlib.tracking.singleaxis(
+            sky.zenith,
+            sky.azimuth,
+            axis_tilt=0.0,
+            axis_azimuth=axis_azimuth,
+            max_angle=max_angle,
+            backtrack=backtrack,
+            gcr=gcr,
+        )
         rotation = np.nan_to_num(np.asarray(trk["tracker_theta"], float))
         row_azimuth = axis_azimuth + 90.0
     else:
         rotation = np.full(len(sky.day), float(surface_tilt))
         row_azimuth = float(surface_azimuth)
     # projected zenith in the plane across the rows (normal to the row axis), signed toward row_azimuth
-    theta_p = np.asarray(pvlib.shading.projected_solar_zenith_angle(sky.zenith, sky.azimuth, 0.0,
-                                                                    (row_azimuth - 90.0) % 360.0), float)
+    theta_p = np.asarray(
+        pvlib.shading.projected_solar_zenith_angle(sky.zenith, sky.azimuth, 0.0, (row_azimuth - 90.0) % 360.0), float
+    )
     # pvlib's projection uses the axis convention: positive theta_p toward axis_azimuth + 90 = row_azimuth
     tilt_r = np.radians(rotation)
     shadow = gcr * np.abs(np.cos(tilt_r) + np.sin(tilt_r) * np.tan(np.radians(np.clip(theta_p, -89.9, 89.9))))
@@ -100,8 +108,7 @@ def crop_light_fraction(
     if tracking:
         vf = np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(rotation, gcr, height, pitch), float)
     else:
-        vf = float(np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(float(surface_tilt), gcr, height,
-                                                                          pitch)))
+        vf = float(np.asarray(pvlib.bifacial.utils.vf_ground_sky_2d_integ(float(surface_tilt), gcr, height, pitch)))
     ground = sky.dni * np.cos(np.radians(sky.zenith)) * unshaded + sky.dhi * vf
     ground = np.clip(ground, 0.0, None)
     season = np.isin(sky.month, growing_season_months)
@@ -112,23 +119,36 @@ def crop_light_fraction(
     }
 
 
-def max_gcr_for_crop_light(min_fraction: float, weather, surface_tilt: float, surface_azimuth: float,
-                           height_m: float, *, tracking: bool = False, season: Literal["annual", "growing_season"] =
-                           "growing_season", **kwargs) -> float:
+def max_gcr_for_crop_light(
+    min_fraction: float,
+    weather,
+    surface_tilt: float,
+    surface_azimuth: float,
+    height_m: float,
+    *,
+    tracking: bool = False,
+    season: Literal["annual", "growing_season"] = "growing_season",
+    **kwargs,
+) -> float:
     """Largest GCR whose crop-light fraction (``season``) is still >= ``min_fraction`` [-].
 
     Bisection on :func:`crop_light_fraction` (which decreases with GCR) to a GCR tolerance of 0.001.
     Returns 0.0 if even a sparse array (GCR 0.02) gives too little light.
     """
     if not (0.0 < min_fraction < 1.0):
-        raise InputError("minimum crop-light fraction out of range", field="min_crop_light_fraction",
-                         value=min_fraction, allowed="0 < fraction < 1")
+        raise InputError(
+            "minimum crop-light fraction out of range",
+            field="min_crop_light_fraction",
+            value=min_fraction,
+            allowed="0 < fraction < 1",
+        )
     if season not in ("annual", "growing_season"):
         raise InputError("unknown season", field="season", value=season, allowed="annual, growing_season")
 
     def frac(g: float) -> float:
-        return crop_light_fraction(weather, surface_tilt, surface_azimuth, g, height_m, tracking=tracking,
-                                   **kwargs)[season]
+        return crop_light_fraction(weather, surface_tilt, surface_azimuth, g, height_m, tracking=tracking, **kwargs)[
+            season
+        ]
 
     lo, hi = 0.02, 0.95
     if frac(lo) < min_fraction:
@@ -146,12 +166,14 @@ def max_gcr_for_crop_light(min_fraction: float, weather, surface_tilt: float, su
 
 def tracker_kwargs(system: SystemConfig) -> dict:
     """The scenario's tracker settings as keyword arguments of :func:`crop_light_fraction`."""
-    return {"axis_azimuth": system.tracker_axis_azimuth_deg, "max_angle": system.tracker_max_angle_deg,
-            "backtrack": system.tracker_backtrack}
+    return {
+        "axis_azimuth": system.tracker_axis_azimuth_deg,
+        "max_angle": system.tracker_max_angle_deg,
+        "backtrack": system.tracker_backtrack,
+    }
 
 
-def design_for_crop_light(sites: Frame, weather, system: SystemConfig,
-                          min_crop_light_percent: float | None) -> Frame:
+def design_for_crop_light(sites: Frame, weather, system: SystemConfig, min_crop_light_percent: float | None) -> Frame:
     """Crop light of every agrivoltaic site, and the layout the crop-light minimum allows (module docstring).
 
     ``sites`` needs ``mount, surface_tilt, surface_azimuth, gcr, height_m, tracking, capacity_kwp, capex_cny``.
@@ -166,21 +188,24 @@ def design_for_crop_light(sites: Frame, weather, system: SystemConfig,
     agri = out["mount"].str.startswith("agrivoltaic")
     for design, idx in out[agri].groupby(DESIGN_COLUMNS, sort=True).groups.items():
         values = design if isinstance(design, tuple) else (design,)
-        _design_one_layout(out, idx, dict(zip(DESIGN_COLUMNS, values, strict=True)), weather, system,
-                           min_crop_light_percent)
+        _design_one_layout(
+            out, idx, dict(zip(DESIGN_COLUMNS, values, strict=True)), weather, system, min_crop_light_percent
+        )
     return out
 
 
-def _design_one_layout(out: pd.DataFrame, idx, layout: dict, weather, system: SystemConfig,
-                       min_crop_light_percent: float | None) -> None:
+def _design_one_layout(
+    out: pd.DataFrame, idx, layout: dict, weather, system: SystemConfig, min_crop_light_percent: float | None
+) -> None:
     """Crop light (and thinning) of the sites ``idx`` sharing one layout; writes into ``out``."""
     tilt, azimuth, gcr, height = (float(layout[k]) for k in ("surface_tilt", "surface_azimuth", "gcr", "height_m"))
     tracking = bool(layout["tracking"])
     kwargs = tracker_kwargs(system)
     light = crop_light_fraction(weather, tilt, azimuth, gcr, height, tracking=tracking, **kwargs)
     if min_crop_light_percent is not None and light["growing_season"] * 100.0 < min_crop_light_percent:
-        new_gcr = max_gcr_for_crop_light(min_crop_light_percent / 100.0, weather, tilt, azimuth, height,
-                                         tracking=tracking, **kwargs)
+        new_gcr = max_gcr_for_crop_light(
+            min_crop_light_percent / 100.0, weather, tilt, azimuth, height, tracking=tracking, **kwargs
+        )
         new_gcr = float(np.floor(new_gcr * 100.0) / 100.0)
         if new_gcr < MIN_AGRIVOLTAIC_GCR:
             out.loc[idx, "crop_light_ok"] = False

@@ -71,8 +71,10 @@ MAX_FACTOR_KGCO2_PER_KWH = 1.5
 LIFECYCLE_BASES: dict[str, tuple[float, str]] = {
     "china_2023": (
         0.0545,
-        ("MEE, NBS & NEA, Announcement on the 2023 electricity carbon-footprint factors (关于发布2023年电力碳足迹因子数据的公告), "
-         "17 Jan 2025: photovoltaic generation 0.0545 kgCO2e/kWh"),
+        (
+            "MEE, NBS & NEA, Announcement on the 2023 electricity carbon-footprint factors (关于发布2023年电力碳足迹因子数据的公告), "
+            "17 Jan 2025: photovoltaic generation 0.0545 kgCO2e/kWh"
+        ),
     ),
     "ipcc_ar5_rooftop": (
         0.041,
@@ -112,23 +114,52 @@ class CarbonConfig(StrictModel):
     ``lifecycle_kgco2e_per_kwh`` means ``custom``.
     """
 
-    method: Literal["average", "combined_margin"] = Field("average", description="average (published grid average factor) or combined_margin (CDM Tool 07 OM/BM)")
-    scope: Literal["national", "regional", "provincial"] = Field("regional", description="table scope of the factor: national, regional grid, or provincial")
+    method: Literal["average", "combined_margin"] = Field(
+        "average", description="average (published grid average factor) or combined_margin (CDM Tool 07 OM/BM)"
+    )
+    scope: Literal["national", "regional", "provincial"] = Field(
+        "regional", description="table scope of the factor: national, regional grid, or provincial"
+    )
     #: Huailai (Hebei) lies on the North China grid (华北).
-    region: str = Field("North", description="region in the table (national; North, Northeast, East, Central, Northwest, Southern, Southwest; provinces)")
-    year: int = Field(2023, description="last published year used: the projection starts after it (projected), or the factor of every year (fixed_ex_ante)")
-    factor_basis: Literal["projected", "fixed_ex_ante"] = Field("projected", description="projected: published history, then the path's pathway; fixed_ex_ante: the factor of 'year', renewed at each CDM crediting period (crediting_period_years)")
-    crediting_period_years: Literal[7, 10] = Field(7, description="fixed_ex_ante: length of a CDM crediting period (7 years, renewable twice, or 10 years fixed); the factor is renewed at each period's start")
-    crediting_start_year: int | None = Field(None, description="fixed_ex_ante: first year of the first crediting period (None: the scenario's start year)")
-    path: Literal["low", "central", "high"] = Field("central", description="projection path whose result is co2_avoided_t (sim/tables/grid_factor_paths.csv); all three are reported in co2_avoided_range_t")
+    region: str = Field(
+        "North",
+        description="region in the table (national; North, Northeast, East, Central, Northwest, Southern, Southwest; provinces)",
+    )
+    year: int = Field(
+        2023,
+        description="last published year used: the projection starts after it (projected), or the factor of every year (fixed_ex_ante)",
+    )
+    factor_basis: Literal["projected", "fixed_ex_ante"] = Field(
+        "projected",
+        description="projected: published history, then the path's pathway; fixed_ex_ante: the factor of 'year', renewed at each CDM crediting period (crediting_period_years)",
+    )
+    crediting_period_years: Literal[7, 10] = Field(
+        7,
+        description="fixed_ex_ante: length of a CDM crediting period (7 years, renewable twice, or 10 years fixed); the factor is renewed at each period's start",
+    )
+    crediting_start_year: int | None = Field(
+        None, description="fixed_ex_ante: first year of the first crediting period (None: the scenario's start year)"
+    )
+    path: Literal["low", "central", "high"] = Field(
+        "central",
+        description="projection path whose result is co2_avoided_t (sim/tables/grid_factor_paths.csv); all three are reported in co2_avoided_range_t",
+    )
     factor_kgco2_per_kwh: float | None = Field(None, description="your own grid factor; overrides the table")
-    trajectory: dict[int, float] | None = Field(None, description="{year: kgCO2/kWh} factors, linear in between and flat outside; each year's energy is credited at that year's factor")
+    trajectory: dict[int, float] | None = Field(
+        None,
+        description="{year: kgCO2/kWh} factors, linear in between and flat outside; each year's energy is credited at that year's factor",
+    )
     om_kgco2_per_kwh: float | None = Field(None, description="operating-margin factor (combined_margin)")
     bm_kgco2_per_kwh: float | None = Field(None, description="build-margin factor (combined_margin)")
     om_weight: float = Field(0.75, description="operating-margin weight (CDM Tool 07 for solar: 0.75)")
     bm_weight: float = Field(0.25, description="build-margin weight (CDM Tool 07 for solar: 0.25)")
-    lifecycle_basis: Literal["china_2023", "ipcc_ar5_rooftop", "ipcc_ar5_utility", "custom"] = Field("china_2023", description="life-cycle emissions of PV electricity: china_2023 (0.0545), ipcc_ar5_rooftop (0.041), ipcc_ar5_utility (0.048), custom")
-    lifecycle_kgco2e_per_kwh: float | None = Field(None, description="custom life-cycle factor (sets lifecycle_basis to custom)")
+    lifecycle_basis: Literal["china_2023", "ipcc_ar5_rooftop", "ipcc_ar5_utility", "custom"] = Field(
+        "china_2023",
+        description="life-cycle emissions of PV electricity: china_2023 (0.0545), ipcc_ar5_rooftop (0.041), ipcc_ar5_utility (0.048), custom",
+    )
+    lifecycle_kgco2e_per_kwh: float | None = Field(
+        None, description="custom life-cycle factor (sets lifecycle_basis to custom)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CarbonConfig:
@@ -275,8 +306,12 @@ def _read_paths(path: str) -> pd.DataFrame:
     table = pd.read_csv(path)
     missing = {"path", "pathway", "year", "relative_to_2020", "source"} - set(table.columns)
     if missing or set(table["path"]) != set(PATHS):
-        raise InputError("grid-factor path table lacks columns or paths", file=path,
-                         field=", ".join(sorted(missing)) or "path", allowed=", ".join(PATHS))
+        raise InputError(
+            "grid-factor path table lacks columns or paths",
+            file=path,
+            field=", ".join(sorted(missing)) or "path",
+            allowed=", ".join(PATHS),
+        )
     return table.sort_values(["path", "year"])
 
 
@@ -291,8 +326,9 @@ def path_relative(name: str, years, path: str | Path = PATHS_TABLE) -> np.ndarra
     pathway's anchor years, flat after the last."""
     rows = _read_paths(str(path))
     rows = rows[rows["path"] == name]
-    return np.interp(np.asarray(years, dtype=float), rows["year"].to_numpy(float),
-                     rows["relative_to_2020"].to_numpy(float))
+    return np.interp(
+        np.asarray(years, dtype=float), rows["year"].to_numpy(float), rows["relative_to_2020"].to_numpy(float)
+    )
 
 
 def path_pathway(name: str, path: str | Path = PATHS_TABLE) -> str:
@@ -319,10 +355,15 @@ def _published(config: CarbonConfig, table: pd.DataFrame) -> dict[str, EmissionF
     out = {}
     for p in PATHS:
         knot_years, knot_values = _project(years, values, p)
-        projected = EmissionFactor("average", f"{cite}, then the {p} path in proportion to the "
-                                              f"{path_pathway(p)} pathway to 2060 (sim/tables/grid_factor_paths.csv"
-                                              f"{', consistent with stated national policy' if p == 'central' else ''}"
-                                              f"); latest: {last['source']}", knot_years, knot_values)
+        projected = EmissionFactor(
+            "average",
+            f"{cite}, then the {p} path in proportion to the "
+            f"{path_pathway(p)} pathway to 2060 (sim/tables/grid_factor_paths.csv"
+            f"{', consistent with stated national policy' if p == 'central' else ''}"
+            f"); latest: {last['source']}",
+            knot_years,
+            knot_values,
+        )
         out[p] = projected if config.factor_basis == "projected" else _ex_ante(projected, config)
     return out
 
@@ -335,10 +376,14 @@ def _ex_ante(projected: EmissionFactor, config: CarbonConfig) -> EmissionFactor:
     n = config.crediting_period_years
     years = np.arange(start, start + 100, dtype=float)
     reference = config.year + n * ((years - start) // n)
-    return EmissionFactor("average", f"fixed ex ante at {config.year} ({projected.by_year([config.year])[0]:.4f}), "
-                                     f"renewed every {n} years from {start} at the factor of {config.year} + {n} "
-                                     f"x period on the path (CDM crediting periods); {projected.source}",
-                          years, projected.by_year(reference))
+    return EmissionFactor(
+        "average",
+        f"fixed ex ante at {config.year} ({projected.by_year([config.year])[0]:.4f}), "
+        f"renewed every {n} years from {start} at the factor of {config.year} + {n} "
+        f"x period on the path (CDM crediting periods); {projected.source}",
+        years,
+        projected.by_year(reference),
+    )
 
 
 def _combined_margin(config: CarbonConfig, table: pd.DataFrame) -> EmissionFactor:
@@ -347,18 +392,22 @@ def _combined_margin(config: CarbonConfig, table: pd.DataFrame) -> EmissionFacto
     if om is None:
         rows = table[(table["kind"] == "operating_margin") & (table["region"].str.lower() == config.region.lower())]
         if rows.empty:
-            raise InputError(f"no published operating margin for region '{config.region}' in the table",
-                             field="carbon.om_kgco2_per_kwh",
-                             allowed="your grid's OM value, or a region with a sourced OM: "
-                                     + ", ".join(sorted(table.loc[table["kind"] == "operating_margin", "region"])))
+            raise InputError(
+                f"no published operating margin for region '{config.region}' in the table",
+                field="carbon.om_kgco2_per_kwh",
+                allowed="your grid's OM value, or a region with a sourced OM: "
+                + ", ".join(sorted(table.loc[table["kind"] == "operating_margin", "region"])),
+            )
         row = rows.sort_values("year").iloc[-1]
         om, om_source = float(row["kgco2_per_kwh"]), f"{int(row['year'])} edition: {row['source']}"
     if config.bm_kgco2_per_kwh is None:  # CarbonConfig refuses combined_margin without it
         raise ValueError("method 'combined_margin' needs bm_kgco2_per_kwh")
     bm = float(config.bm_kgco2_per_kwh)
     cm = config.om_weight * float(om) + config.bm_weight * bm
-    src = (f"combined margin {config.om_weight:g} x OM {float(om):g} + {config.bm_weight:g} x BM {bm:g} = {cm:.4f} "
-           f"kgCO2/kWh (OM: {om_source}; BM: user value); {CDM_TOOL07_SOURCE}")
+    src = (
+        f"combined margin {config.om_weight:g} x OM {float(om):g} + {config.bm_weight:g} x BM {bm:g} = {cm:.4f} "
+        f"kgCO2/kWh (OM: {om_source}; BM: user value); {CDM_TOOL07_SOURCE}"
+    )
     return EmissionFactor("combined_margin", src, np.array([0.0]), np.array([cm]))
 
 
@@ -374,13 +423,18 @@ def resolve_factors(config: CarbonConfig, table: pd.DataFrame | None = None) -> 
         factor = _combined_margin(config, table)
     elif config.factor_kgco2_per_kwh is not None:
         v = float(config.factor_kgco2_per_kwh)
-        factor = EmissionFactor("average", f"user value {v:g} kgCO2/kWh (carbon.factor_kgco2_per_kwh)",
-                                np.array([0.0]), np.array([v]))
+        factor = EmissionFactor(
+            "average", f"user value {v:g} kgCO2/kWh (carbon.factor_kgco2_per_kwh)", np.array([0.0]), np.array([v])
+        )
     elif config.trajectory is not None:
         items = sorted(config.trajectory.items())
         text = ", ".join(f"{y}: {v:g}" for y, v in items)
-        factor = EmissionFactor("average", f"user trajectory {{{text}}} kgCO2/kWh, linear between years, flat outside",
-                                np.array([float(y) for y, _ in items]), np.array([float(v) for _, v in items]))
+        factor = EmissionFactor(
+            "average",
+            f"user trajectory {{{text}}} kgCO2/kWh, linear between years, flat outside",
+            np.array([float(y) for y, _ in items]),
+            np.array([float(v) for _, v in items]),
+        )
     else:
         return _published(config, table)
     return {p: factor for p in PATHS}
@@ -402,16 +456,23 @@ def footprint_uplift(table: pd.DataFrame | None = None) -> tuple[float, str]:
     avg = national[national["kind"] == "average"].set_index("year")["kgco2_per_kwh"]
     year = max(set(foot.index) & set(avg.index))
     ratio = float(foot[year]) / float(avg[year])
-    return ratio, (f"national carbon-footprint factor {float(foot[year]):g} / national average {float(avg[year]):g} "
-                   f"kgCO2/kWh in {int(year)} = {ratio:.4f}")
+    return ratio, (
+        f"national carbon-footprint factor {float(foot[year]):g} / national average {float(avg[year]):g} "
+        f"kgCO2/kWh in {int(year)} = {ratio:.4f}"
+    )
 
 
 def lifecycle_grid_factor(factor: EmissionFactor, table: pd.DataFrame | None = None) -> EmissionFactor:
     """The grid's life-cycle (carbon-footprint) factor on the scope, source and path of ``factor`` (the one
     ``co2_avoided_t`` is credited at): ``factor x`` :func:`footprint_uplift`."""
     ratio, how = footprint_uplift(table)
-    return EmissionFactor("footprint", f"the credited grid factor x {how}", factor.knot_years,
-                          factor.knot_kgco2_per_kwh * ratio, factor.change_percent_per_year)
+    return EmissionFactor(
+        "footprint",
+        f"the credited grid factor x {how}",
+        factor.knot_years,
+        factor.knot_kgco2_per_kwh * ratio,
+        factor.change_percent_per_year,
+    )
 
 
 def ams_id_t(energy_mwh, ef_kgco2_per_kwh) -> np.ndarray:
@@ -428,24 +489,35 @@ def lifecycle_avoided_t(energy_mwh, grid_footprint_kgco2e_per_kwh, pv_lifecycle_
     """Life-cycle comparison [tCO2e]: ``EG_y x (EF_grid,footprint,y - EF_PV,lifecycle)``; both factors are
     life-cycle (carbon-footprint) figures, never a combustion-only grid factor."""
     if not np.isfinite(pv_lifecycle_kgco2e_per_kwh) or pv_lifecycle_kgco2e_per_kwh < 0:
-        raise InputError("life-cycle factor must be a finite number >= 0", field="carbon.lifecycle_kgco2e_per_kwh",
-                         value=pv_lifecycle_kgco2e_per_kwh)
+        raise InputError(
+            "life-cycle factor must be a finite number >= 0",
+            field="carbon.lifecycle_kgco2e_per_kwh",
+            value=pv_lifecycle_kgco2e_per_kwh,
+        )
     difference = np.asarray(grid_footprint_kgco2e_per_kwh, dtype=float) - float(pv_lifecycle_kgco2e_per_kwh)
     return np.asarray(energy_mwh, dtype=float) * difference
 
 
-def avoided_t(energy_mwh_by_year: pd.Series, factor: EmissionFactor, pv_lifecycle_kgco2e_per_kwh: float,
-              footprint: EmissionFactor | None = None) -> pd.DataFrame:
+def avoided_t(
+    energy_mwh_by_year: pd.Series,
+    factor: EmissionFactor,
+    pv_lifecycle_kgco2e_per_kwh: float,
+    footprint: EmissionFactor | None = None,
+) -> pd.DataFrame:
     """Avoided emissions per year of a series of yearly energies [MWh] indexed by calendar year: ``co2_avoided_t``
     (AMS-I.D, :func:`ams_id_t`, each year at that year's factor) and ``co2_avoided_lifecycle_t``
     (:func:`lifecycle_avoided_t` against ``footprint``, default :func:`lifecycle_grid_factor` of ``factor``)."""
     years = np.asarray(energy_mwh_by_year.index, dtype=float)
     footprint = lifecycle_grid_factor(factor) if footprint is None else footprint
-    return pd.DataFrame({
-        "co2_avoided_t": ams_id_t(energy_mwh_by_year, factor.by_year(years)),
-        "co2_avoided_lifecycle_t": lifecycle_avoided_t(energy_mwh_by_year, footprint.by_year(years),
-                                                       pv_lifecycle_kgco2e_per_kwh),
-    }, index=energy_mwh_by_year.index)
+    return pd.DataFrame(
+        {
+            "co2_avoided_t": ams_id_t(energy_mwh_by_year, factor.by_year(years)),
+            "co2_avoided_lifecycle_t": lifecycle_avoided_t(
+                energy_mwh_by_year, footprint.by_year(years), pv_lifecycle_kgco2e_per_kwh
+            ),
+        },
+        index=energy_mwh_by_year.index,
+    )
 
 
 def green_certificates(energy_mwh) -> np.ndarray | int:

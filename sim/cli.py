@@ -54,8 +54,12 @@ def _make_parent(path: Path, field: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create its folder ({os_error_text(exc)})", file=path, field=field,
-                         allowed="a path in a folder you can write to") from None
+        raise InputError(
+            f"cannot create its folder ({os_error_text(exc)})",
+            file=path,
+            field=field,
+            allowed="a path in a folder you can write to",
+        ) from None
 
 
 def _is_pvsim_report(path: Path) -> bool:
@@ -84,11 +88,19 @@ def _check_cache_dir(cache_dir: str | None) -> None:
     import os
 
     if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
-        raise InputError("cache path exists and is a file", file=cache_dir, field="--cache-dir",
-                         allowed="a folder path (created if missing)")
+        raise InputError(
+            "cache path exists and is a file",
+            file=cache_dir,
+            field="--cache-dir",
+            allowed="a folder path (created if missing)",
+        )
     if cache_dir is not None and Path(cache_dir).is_dir() and not os.access(cache_dir, os.W_OK | os.X_OK):
-        raise InputError("the cache folder is not writable (read-only?)", file=cache_dir, field="--cache-dir",
-                         allowed="a folder you can write to")
+        raise InputError(
+            "the cache folder is not writable (read-only?)",
+            file=cache_dir,
+            field="--cache-dir",
+            allowed="a folder you can write to",
+        )
 
 
 def _kept_files(out: Path, written: set[str]) -> list[str]:
@@ -111,14 +123,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     strategy = args.strategy or scenario.strategy
     resolve(strategy)
     seed = scenario.seed if args.seed is None else args.seed
-    out = Path(args.out) if args.out else Path("runs") / safe_component(
-        f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}")  # one folder inside runs/, whatever the name
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs") / safe_component(f"{scenario.name}-{strategy.replace(':', '.')}-seed{seed}")
+    )  # one folder inside runs/, whatever the name
     # a refused --out costs nothing and writes nothing; never among the scenario's inputs
-    out = check_out_folder(out, kind="run", overwrite=args.overwrite, protected=input_paths(scenario),
-                           names=OUTPUT_FILES + OPTIONAL_FILES)
+    out = check_out_folder(
+        out, kind="run", overwrite=args.overwrite, protected=input_paths(scenario), names=OUTPUT_FILES + OPTIONAL_FILES
+    )
     with folder_lock(out):  # made (or found writable) and locked before the work: a second writer stops now
-        result = run(scenario, strategy=args.strategy, seed=args.seed, strict=args.strict, progress=not args.quiet,
-                     cache_dir=args.cache_dir)
+        result = run(
+            scenario,
+            strategy=args.strategy,
+            seed=args.seed,
+            strict=args.strict,
+            progress=not args.quiet,
+            cache_dir=args.cache_dir,
+        )
         result.write(out, overwrite=args.overwrite)
     print_summary(result.summary, out, time.perf_counter() - t0)
     kept = _kept_files(out, {*OUTPUT_FILES, *OPTIONAL_FILES, MANIFEST})
@@ -198,12 +220,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [n.strip() for n in (args.strategies or scenario.strategy).split(",") if n.strip()]
     check_compare_arguments(names, args.replications, args.baseline, args.workers, args.scheduler)
     # before any work: never among the scenario's inputs, never into someone else's folder without --overwrite
-    out = check_out_folder(Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-compare"),
-                           kind=KIND, overwrite=args.overwrite, protected=input_paths(scenario),
-                           what="pvsim comparison folder", names=TABLE_FILES)
-    comparison = compare(scenario, names, args.replications, out_dir=out, workers=args.workers,
-                         scheduler=args.scheduler, baseline=args.baseline, progress=not args.quiet,
-                         cache_dir=args.cache_dir, overwrite=args.overwrite)
+    out = check_out_folder(
+        Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-compare"),
+        kind=KIND,
+        overwrite=args.overwrite,
+        protected=input_paths(scenario),
+        what="pvsim comparison folder",
+        names=TABLE_FILES,
+    )
+    comparison = compare(
+        scenario,
+        names,
+        args.replications,
+        out_dir=out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        baseline=args.baseline,
+        progress=not args.quiet,
+        cache_dir=args.cache_dir,
+        overwrite=args.overwrite,
+    )
     print_comparison(comparison)
     print(f"  outputs: {out}")
     return 0
@@ -211,9 +247,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def add_set_option(p: argparse.ArgumentParser) -> None:
     """``--set KEY=VALUE`` (repeatable): what-if changes to the scenario, validated like the file."""
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="change a scenario key for this command, e.g. --set rollout.crews=12 (repeatable; dotted "
-                        "keys as in 'pvsim schema', values as in YAML)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a scenario key for this command, e.g. --set rollout.crews=12 (repeatable; dotted "
+        "keys as in 'pvsim schema', values as in YAML)",
+    )
 
 
 def _with_sets(scenario, args: argparse.Namespace):
@@ -245,9 +287,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.strategies.split(",")] if args.strategies else [scenario.strategy]
     out = Path(args.out) if args.out else Path("runs") / safe_component(f"{scenario.name}-sweep")
     try:
-        result = sweep(scenario, params, names, args.replications, out_dir=out, workers=args.workers,
-                       scheduler=args.scheduler, progress=not args.quiet, cache_dir=args.cache_dir,
-                       overwrite=args.overwrite)
+        result = sweep(
+            scenario,
+            params,
+            names,
+            args.replications,
+            out_dir=out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            cache_dir=args.cache_dir,
+            overwrite=args.overwrite,
+        )
     except InputError as exc:  # a --param value YAML 1.1 read as a boolean gets the "quote it" hint
         raise quote_hint(exc, surprises, "--param") from None
     print_sweep(result)
@@ -256,30 +307,50 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def add_sweep_parser(sub) -> None:
-    p = _subparser(sub, "sweep", "what-if sweep: vary scenario keys, compare variants paired by seed (Dask)",
-                   "Run every combination of the --param values x strategy x replication on Dask, paired by\n"
-                   "replication seed across variants (replication r uses the same seed in every variant); write\n"
-                   "sweep_runs.csv (one row per variant x strategy x replication), sweep_summary.csv (mean and\n"
-                   "95 % CI), sweep_paired.csv (each variant minus the first, paired) and figures. Resumes:\n"
-                   "finished runs in --out are reused.",
-                   "pvsim sweep scenarios/demo_county.yaml --param rollout.crews=4,8,12 -r 5 -o runs/crews")
+    p = _subparser(
+        sub,
+        "sweep",
+        "what-if sweep: vary scenario keys, compare variants paired by seed (Dask)",
+        "Run every combination of the --param values x strategy x replication on Dask, paired by\n"
+        "replication seed across variants (replication r uses the same seed in every variant); write\n"
+        "sweep_runs.csv (one row per variant x strategy x replication), sweep_summary.csv (mean and\n"
+        "95 % CI), sweep_paired.csv (each variant minus the first, paired) and figures. Resumes:\n"
+        "finished runs in --out are reused.",
+        "pvsim sweep scenarios/demo_county.yaml --param rollout.crews=4,8,12 -r 5 -o runs/crews",
+    )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="a scenario key and its values, e.g. --param rollout.crews=4,8,12 (repeatable: every "
-                        "combination is run)")
-    p.add_argument("-s", "--strategies", metavar="A,B,...", help="comma-separated strategy names (default: the "
-                                                                  "scenario's)")
-    p.add_argument("-r", "--replications", type=int, default=10, metavar="N",
-                   help="replications per variant and strategy (default: 10)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a scenario key and its values, e.g. --param rollout.crews=4,8,12 (repeatable: every combination is run)",
+    )
+    p.add_argument(
+        "-s", "--strategies", metavar="A,B,...", help="comma-separated strategy names (default: the scenario's)"
+    )
+    p.add_argument(
+        "-r",
+        "--replications",
+        type=int,
+        default=10,
+        metavar="N",
+        help="replications per variant and strategy (default: 10)",
+    )
     group = p.add_mutually_exclusive_group()
-    group.add_argument("-w", "--workers", type=int, metavar="N",
-                       help="local Dask worker processes (default: number of cores)")
-    group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786")
+    group.add_argument(
+        "-w", "--workers", type=int, metavar="N", help="local Dask worker processes (default: number of cores)"
+    )
+    group.add_argument(
+        "--scheduler", metavar="ADDRESS", help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786"
+    )
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-sweep)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a sweep folder (nothing is removed, and a file of "
-                        "yours with an output's name stops the sweep)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder that is not a sweep folder (nothing is removed, and a file of "
+        "yours with an output's name stops the sweep)",
+    )
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_sweep)
@@ -305,17 +376,25 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from ._io import atomic_write
 
         atomic_write(Path(args.out), plan_sites_csv(plan, prepared.eligible, scenario.start_date))
-        print(f"  wrote {args.out} ({len(plan.period_of_site):,} planned sites: site_id, track, capacity_kwp, "
-              "release_date, waits_for_upgrade)")
+        print(
+            f"  wrote {args.out} ({len(plan.period_of_site):,} planned sites: site_id, track, capacity_kwp, "
+            "release_date, waits_for_upgrade)"
+        )
     return 0
 
 
 #: Columns of the plan table: (column of Plan.periods, header, scale, decimals).
-PLAN_COLUMNS = (("sites", "sites", 1.0, 0), ("capacity_kwp", "MWp", 1e-3, 1), ("capex_cny", "capex [M {c}]", 1e-6, 1),
-                ("budget_cny", "budget [M {c}]", 1e-6, 1), ("crews_used_percent", "crews %", 1.0, 0),
-                ("surveyors_used_percent", "surveyors %", 1.0, 0), ("reviewers_used_percent", "reviewers %", 1.0, 0),
-                ("inspectors_used_percent", "inspectors %", 1.0, 0),
-                ("release pacing_used_percent", "pipeline %", 1.0, 0))
+PLAN_COLUMNS = (
+    ("sites", "sites", 1.0, 0),
+    ("capacity_kwp", "MWp", 1e-3, 1),
+    ("capex_cny", "capex [M {c}]", 1e-6, 1),
+    ("budget_cny", "budget [M {c}]", 1e-6, 1),
+    ("crews_used_percent", "crews %", 1.0, 0),
+    ("surveyors_used_percent", "surveyors %", 1.0, 0),
+    ("reviewers_used_percent", "reviewers %", 1.0, 0),
+    ("inspectors_used_percent", "inspectors %", 1.0, 0),
+    ("release pacing_used_percent", "pipeline %", 1.0, 0),
+)
 
 
 def plan_table(plan, currency: str) -> str:
@@ -328,16 +407,27 @@ def plan_table(plan, currency: str) -> str:
     for track in plan.tracks:
         mine = periods[periods["track"] == track.name]
         for _, r in mine.iterrows():
-            rows.append([track.name or "programme", r["start_date"],
-                         *[_number(r[c] * scale, d) for c, _, scale, d in cols]])
+            rows.append(
+                [track.name or "programme", r["start_date"], *[_number(r[c] * scale, d) for c, _, scale, d in cols]]
+            )
         target = "-" if track.target_capacity_kwp is None else f"{track.target_capacity_kwp / 1000:,.1f}"
-        totals = {"sites": mine["sites"].sum(), "capacity_kwp": mine["capacity_kwp"].sum(),
-                  "capex_cny": mine["capex_cny"].sum()}
-        rows.append([f"{track.name or 'programme'} total", f"target {target} MWp",
-                     *[_number(totals[c] * scale, d) if c in totals else "" for c, _, scale, d in cols]])
+        totals = {
+            "sites": mine["sites"].sum(),
+            "capacity_kwp": mine["capacity_kwp"].sum(),
+            "capex_cny": mine["capex_cny"].sum(),
+        }
+        rows.append(
+            [
+                f"{track.name or 'programme'} total",
+                f"target {target} MWp",
+                *[_number(totals[c] * scale, d) if c in totals else "" for c, _, scale, d in cols],
+            ]
+        )
     widths = [max(len(str(row[k])) for row in [header, *rows]) for k in range(len(header))]
-    lines = ["  ".join(str(v).ljust(w) if k < 2 else str(v).rjust(w) for k, (v, w) in enumerate(zip(row, widths)))
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(str(v).ljust(w) if k < 2 else str(v).rjust(w) for k, (v, w) in enumerate(zip(row, widths)))
+        for row in [header, *rows]
+    ]
     return "\n".join("  " + line.rstrip() for line in lines)
 
 
@@ -352,32 +442,50 @@ def plan_sites_csv(plan, sites, start_date) -> str:
 
     planned = [s for s in plan.order if s in plan.period_of_site.index]
     starts = plan.periods.drop_duplicates("period").set_index("period")["start_date"]
-    frame = pd.DataFrame({
-        "site_id": planned,
-        "track": plan.track_of_site.reindex(planned).to_numpy(),
-        "capacity_kwp": sites["capacity_kwp"].reindex(planned).round(3).to_numpy(),
-        "release_date": starts.reindex(plan.period_of_site.reindex(planned).to_numpy()).to_numpy(),
-        "waits_for_upgrade": plan.waits_for_upgrade.reindex(planned).to_numpy(bool),
-    })
+    frame = pd.DataFrame(
+        {
+            "site_id": planned,
+            "track": plan.track_of_site.reindex(planned).to_numpy(),
+            "capacity_kwp": sites["capacity_kwp"].reindex(planned).round(3).to_numpy(),
+            "release_date": starts.reindex(plan.period_of_site.reindex(planned).to_numpy()).to_numpy(),
+            "waits_for_upgrade": plan.waits_for_upgrade.reindex(planned).to_numpy(bool),
+        }
+    )
     return frame.to_csv(index=False, lineterminator="\n")
 
 
 def add_plan_parser(sub) -> None:
-    p = _subparser(sub, "plan", "solve the programme's plan and print it per track and year",
-                   "Solve the plan of an optimising strategy (sim/planning.py: multi_year_plan, planning.objective; or\n"
-                   "optimal, CO2 over the horizon) for a scenario and print, per track and budget year, the sites,\n"
-                   "capacity, capex and budget planned and the use of crews, offices and the release pacing, with a\n"
-                   "total per track against its target and the solver's status and achieved gap. An infeasible\n"
-                   "plan names its binding constraint (exit 2).",
-                   "pvsim plan scenarios/demo_county.yaml --set rollout.crews=12 -o plan.csv")
+    p = _subparser(
+        sub,
+        "plan",
+        "solve the programme's plan and print it per track and year",
+        "Solve the plan of an optimising strategy (sim/planning.py: multi_year_plan, planning.objective; or\n"
+        "optimal, CO2 over the horizon) for a scenario and print, per track and budget year, the sites,\n"
+        "capacity, capex and budget planned and the use of crews, offices and the release pacing, with a\n"
+        "total per track against its target and the solver's status and achieved gap. An infeasible\n"
+        "plan names its binding constraint (exit 2).",
+        "pvsim plan scenarios/demo_county.yaml --set rollout.crews=12 -o plan.csv",
+    )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    p.add_argument("-s", "--strategy", choices=("multi_year_plan", "optimal"), default="multi_year_plan",
-                   help="whose plan: multi_year_plan (planning.objective, default) or optimal")
-    p.add_argument("-o", "--out", metavar="FILE.csv",
-                   help="write one row per planned site (site_id, track, capacity_kwp, release_date,\n"
-                        "waits_for_upgrade) to this new CSV file (never replaces a file)")
-    p.add_argument("--cache-dir", metavar="DIR",
-                   help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)")
+    p.add_argument(
+        "-s",
+        "--strategy",
+        choices=("multi_year_plan", "optimal"),
+        default="multi_year_plan",
+        help="whose plan: multi_year_plan (planning.objective, default) or optimal",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        metavar="FILE.csv",
+        help="write one row per planned site (site_id, track, capacity_kwp, release_date,\n"
+        "waits_for_upgrade) to this new CSV file (never replaces a file)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)",
+    )
     add_set_option(p)
     p.set_defaults(func=cmd_plan)
 
@@ -392,16 +500,28 @@ def cmd_report(args: argparse.Namespace) -> int:
         if cjk_font() is None:
             _status(f"note: {CJK_MISSING_NOTE}")
     if args.out:  # a new file, or a report pvsim wrote; never the scenario or any other file
-        check_new_file(args.out, field="--out", is_ours=_is_pvsim_report, allowed="a new .html file or a pvsim report",
-                       protected=[args.scenario] if args.scenario else ())
+        check_new_file(
+            args.out,
+            field="--out",
+            is_ours=_is_pvsim_report,
+            allowed="a new .html file or a pvsim report",
+            protected=[args.scenario] if args.scenario else (),
+        )
     elif Path(args.folder).expanduser().is_dir():  # its report.html (report.zh.html): new, or one pvsim wrote
-        check_new_file(Path(args.folder).expanduser() / report_name(args.lang), field="FOLDER",
-                       is_ours=_is_pvsim_report, allowed=f"a folder without a {report_name(args.lang)} of someone "
-                       "else's, or -o another file")
+        check_new_file(
+            Path(args.folder).expanduser() / report_name(args.lang),
+            field="FOLDER",
+            is_ours=_is_pvsim_report,
+            allowed=f"a folder without a {report_name(args.lang)} of someone else's, or -o another file",
+        )
     if args.pdf and Path(args.folder).expanduser().is_dir():  # never a PDF of someone else's either
         html = Path(args.out or Path(args.folder).expanduser() / report_name(args.lang))
-        check_new_file(html.with_suffix(".pdf"), field="--pdf", is_ours=_is_pvsim_pdf,
-                       allowed="a folder without a PDF of that name of someone else's")
+        check_new_file(
+            html.with_suffix(".pdf"),
+            field="--pdf",
+            is_ours=_is_pvsim_pdf,
+            allowed="a folder without a PDF of that name of someone else's",
+        )
     _status(f"drawing the figures of the report of {args.folder} ...")
     path = write_any_report(Path(args.folder), lang=args.lang, scenario=args.scenario, out=args.out, pdf=args.pdf)
     print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB in {time.perf_counter() - t0:.1f} s)")
@@ -416,7 +536,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     for path in write_template(Path(args.folder), lon=args.lon, lat=args.lat):
         print(f"wrote {path}")
-    print(f"next: replace the example rows with your county's, then pvsim validate {Path(args.folder) / 'scenario.yaml'}")
+    print(
+        f"next: replace the example rows with your county's, then pvsim validate {Path(args.folder) / 'scenario.yaml'}"
+    )
     return 0
 
 
@@ -479,31 +601,44 @@ def _terminal_width() -> int:
 
 
 def _subparser(sub, name: str, help_text: str, description: str, example: str):
-    return sub.add_parser(name, help=help_text, description=description, epilog=f"example:\n  {example}",
-                          formatter_class=_HelpFormatter)
+    return sub.add_parser(
+        name, help=help_text, description=description, epilog=f"example:\n  {example}", formatter_class=_HelpFormatter
+    )
 
 
 def _add_cache_and_quiet(p) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no status lines")
-    p.add_argument("--cache-dir", metavar="DIR",
-                   help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)")
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)",
+    )
 
 
 def _add_run_parser(sub) -> None:
-    p = _subparser(sub, "run", "run one scenario and write its output folder",
-                   "Run one scenario: sites, yields, strategy, rollout, accounting; write summary.json,\n"
-                   "sites.parquet, sites.gpkg, annual.csv, events.parquet and the other tables of docs/outputs.md\n"
-                   "atomically. A progress bar is drawn only on a terminal.",
-                   "pvsim run scenarios/demo_county.yaml -s grid_headroom --seed 3 -o runs/demo")
+    p = _subparser(
+        sub,
+        "run",
+        "run one scenario and write its output folder",
+        "Run one scenario: sites, yields, strategy, rollout, accounting; write summary.json,\n"
+        "sites.parquet, sites.gpkg, annual.csv, events.parquet and the other tables of docs/outputs.md\n"
+        "atomically. A progress bar is drawn only on a terminal.",
+        "pvsim run scenarios/demo_county.yaml -s grid_headroom --seed 3 -o runs/demo",
+    )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    p.add_argument("-o", "--out", metavar="DIR",
-                   help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
-                        "is removed, and a file of yours with an output's name stops the run)")
-    p.add_argument("-s", "--strategy", metavar="NAME",
-                   help="siting strategy, a built-in name or module:function (default: the scenario's); "
-                        "see 'pvsim strategies'")
+    p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-<strategy>-seed<seed>)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder that is not a run folder (pvsim's files are added, nothing "
+        "is removed, and a file of yours with an output's name stops the run)",
+    )
+    p.add_argument(
+        "-s",
+        "--strategy",
+        metavar="NAME",
+        help="siting strategy, a built-in name or module:function (default: the scenario's); see 'pvsim strategies'",
+    )
     p.add_argument("--seed", type=int, metavar="INT", help="random seed >= 0 (default: the scenario's)")
     p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
     _add_cache_and_quiet(p)
@@ -512,138 +647,216 @@ def _add_run_parser(sub) -> None:
 
 
 def _add_compare_parser(sub) -> None:
-    p = _subparser(sub, "compare", "compare siting strategies over paired replications (Dask)",
-                   "Run every strategy x replication with common random numbers (replication r uses the same "
-                   "seed\nfor every strategy) on Dask; write comparison.csv, paired_differences.csv, each run's "
-                   "summary\nand figures. An interrupted comparison resumes: finished runs in --out are reused.\n"
-                   "Then 'pvsim report DIR' writes its report.html.",
-                   "pvsim compare scenarios/demo_county.yaml -s max_yield,grid_headroom -r 5 -o runs/cmp")
+    p = _subparser(
+        sub,
+        "compare",
+        "compare siting strategies over paired replications (Dask)",
+        "Run every strategy x replication with common random numbers (replication r uses the same "
+        "seed\nfor every strategy) on Dask; write comparison.csv, paired_differences.csv, each run's "
+        "summary\nand figures. An interrupted comparison resumes: finished runs in --out are reused.\n"
+        "Then 'pvsim report DIR' writes its report.html.",
+        "pvsim compare scenarios/demo_county.yaml -s max_yield,grid_headroom -r 5 -o runs/cmp",
+    )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    p.add_argument("-s", "--strategies", metavar="A,B,...",
-                   help="comma-separated strategy names (default: the scenario's)")
-    p.add_argument("-r", "--replications", type=int, default=10, metavar="N",
-                   help="replications per strategy (default: 10)")
+    p.add_argument(
+        "-s", "--strategies", metavar="A,B,...", help="comma-separated strategy names (default: the scenario's)"
+    )
+    p.add_argument(
+        "-r", "--replications", type=int, default=10, metavar="N", help="replications per strategy (default: 10)"
+    )
     group = p.add_mutually_exclusive_group()
-    group.add_argument("-w", "--workers", type=int, metavar="N",
-                       help="local Dask worker processes (default: number of cores)")
-    group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786 (default: a local "
-                            "cluster)")
-    p.add_argument("--baseline", metavar="NAME",
-                   help="strategy the paired differences are taken against (default: the first)")
+    group.add_argument(
+        "-w", "--workers", type=int, metavar="N", help="local Dask worker processes (default: number of cores)"
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786 (default: a local cluster)",
+    )
+    p.add_argument(
+        "--baseline", metavar="NAME", help="strategy the paired differences are taken against (default: the first)"
+    )
     p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<scenario>-compare)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder that is not a comparison folder (nothing is removed, and a "
-                        "file of yours with an output's name stops the comparison)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder that is not a comparison folder (nothing is removed, and a "
+        "file of yours with an output's name stops the comparison)",
+    )
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_compare)
 
 
 def _add_report_parser(sub) -> None:
-    p = _subparser(sub, "report", "write a self-contained report.html of a run, comparison or sweep folder",
-                   "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare) or a\n"
-                   "sweep folder (pvsim sweep: per strategy, the variants with 95 % CIs and their paired\n"
-                   "differences against the first variant): one file with inline figures and styles, no\n"
-                   "network needed to open it.",
-                   "pvsim report runs/demo --lang zh --scenario scenarios/demo_county.yaml")
+    p = _subparser(
+        sub,
+        "report",
+        "write a self-contained report.html of a run, comparison or sweep folder",
+        "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare) or a\n"
+        "sweep folder (pvsim sweep: per strategy, the variants with 95 % CIs and their paired\n"
+        "differences against the first variant): one file with inline figures and styles, no\n"
+        "network needed to open it.",
+        "pvsim report runs/demo --lang zh --scenario scenarios/demo_county.yaml",
+    )
     p.add_argument("folder", metavar="FOLDER", help="output folder of 'pvsim run', 'pvsim compare' or 'pvsim sweep'")
-    p.add_argument("--lang", choices=("en", "zh"), default="en",
-                   help="language of labels, headings and units (default: en); numbers are the same")
-    p.add_argument("--scenario", metavar="SCENARIO.yaml",
-                   help="scenario file of the run, for the programme, the assumptions and the map layers "
-                        "(default: the one the folder records, if it still exists)")
-    p.add_argument("-o", "--out", metavar="FILE.html",
-                   help="report file (default: FOLDER/report.html; with --lang zh FOLDER/report.zh.html)")
-    p.add_argument("--pdf", action="store_true",
-                   help="also print it to an A4 PDF beside it (report.pdf), offline, with a headless Chromium")
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of labels, headings and units (default: en); numbers are the same",
+    )
+    p.add_argument(
+        "--scenario",
+        metavar="SCENARIO.yaml",
+        help="scenario file of the run, for the programme, the assumptions and the map layers "
+        "(default: the one the folder records, if it still exists)",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        metavar="FILE.html",
+        help="report file (default: FOLDER/report.html; with --lang zh FOLDER/report.zh.html)",
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print it to an A4 PDF beside it (report.pdf), offline, with a headless Chromium",
+    )
     p.set_defaults(func=cmd_report)
 
 
 def _add_validate_parser(sub) -> None:
-    p = _subparser(sub, "validate", "check a scenario and all its data without running it",
-                   "Read the scenario and every file it names and make every check 'pvsim run' makes (sites,\n"
-                   "exclusions, grid, weather, strategy, budget, work calendar), without simulating.",
-                   "pvsim validate scenarios/demo_county.yaml --strict")
+    p = _subparser(
+        sub,
+        "validate",
+        "check a scenario and all its data without running it",
+        "Read the scenario and every file it names and make every check 'pvsim run' makes (sites,\n"
+        "exclusions, grid, weather, strategy, budget, work calendar), without simulating.",
+        "pvsim validate scenarios/demo_county.yaml --strict",
+    )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
     p.add_argument("--strict", action="store_true", help="treat repairs of input data as errors")
     p.set_defaults(func=cmd_validate)
 
 
 def _add_demo_data_parser(sub) -> None:
-    p = _subparser(sub, "demo-data", "generate a synthetic county GeoPackage (any size)",
-                   "Generate a synthetic county (boundary, townships, villages, candidate sites, grid, exclusion\n"
-                   "layers) as one GeoPackage.",
-                   "pvsim demo-data data/big_county.gpkg --sites 20000 --seed 7")
-    p.add_argument("out", metavar="OUT.gpkg",
-                   help="output GeoPackage file, or a folder (then the file is FOLDER/demo_county.gpkg)")
+    p = _subparser(
+        sub,
+        "demo-data",
+        "generate a synthetic county GeoPackage (any size)",
+        "Generate a synthetic county (boundary, townships, villages, candidate sites, grid, exclusion\n"
+        "layers) as one GeoPackage.",
+        "pvsim demo-data data/big_county.gpkg --sites 20000 --seed 7",
+    )
+    p.add_argument(
+        "out", metavar="OUT.gpkg", help="output GeoPackage file, or a folder (then the file is FOLDER/demo_county.gpkg)"
+    )
     p.add_argument("--sites", type=int, default=3500, metavar="N", help="number of candidate sites (default: 3500)")
     p.add_argument("--seed", type=int, default=20260101, metavar="INT", help="generator seed (default: 20260101)")
     p.set_defaults(func=cmd_demo_data)
 
 
 def _add_import_osm_parser(sub) -> None:
-    p = _subparser(sub, "import-osm", "OpenStreetMap extract (.osm or .osm.pbf) -> candidate sites GeoPackage",
-                   "Map buildings and land use of an OpenStreetMap extract to site types (tag table\n"
-                   "sim/tables/osm_site_types.csv, overridable with --tags) and write OUT/sites.gpkg; prints what\n"
-                   "was kept and dropped, by tag. An existing sites.gpkg is never replaced.",
-                   "pvsim import-osm village.osm.pbf -o mycounty")
+    p = _subparser(
+        sub,
+        "import-osm",
+        "OpenStreetMap extract (.osm or .osm.pbf) -> candidate sites GeoPackage",
+        "Map buildings and land use of an OpenStreetMap extract to site types (tag table\n"
+        "sim/tables/osm_site_types.csv, overridable with --tags) and write OUT/sites.gpkg; prints what\n"
+        "was kept and dropped, by tag. An existing sites.gpkg is never replaced.",
+        "pvsim import-osm village.osm.pbf -o mycounty",
+    )
     p.add_argument("extract", metavar="EXTRACT", help="OpenStreetMap extract: .osm (XML) or .osm.pbf")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (sites.gpkg is written there)")
-    p.add_argument("--tags", metavar="FILE",
-                   help="your tag table (CSV or YAML rows key, value, site_type[, pitched_roof, min_area_m2]); its "
-                        "rows take precedence over the shipped table")
+    p.add_argument(
+        "--tags",
+        metavar="FILE",
+        help="your tag table (CSV or YAML rows key, value, site_type[, pitched_roof, min_area_m2]); its "
+        "rows take precedence over the shipped table",
+    )
     p.set_defaults(func=cmd_import_osm)
 
 
 def _add_schema_parser(sub) -> None:
-    p = _subparser(sub, "schema", "print the scenario, output or input reference (Markdown)",
-                   "Print the scenario key reference (docs/scenarios.md) or, with --outputs, the output file\n"
-                   "reference (docs/outputs.md), or with --inputs the input layer reference (docs/inputs.md).",
-                   "pvsim schema --outputs > docs/outputs.md")
-    p.add_argument("--outputs", action="store_true",
-                   help="print the reference of the files a run writes instead of the scenario keys")
-    p.add_argument("--inputs", action="store_true",
-                   help="print the columns of every input layer (sites, transformers, feeders, exclusions)")
+    p = _subparser(
+        sub,
+        "schema",
+        "print the scenario, output or input reference (Markdown)",
+        "Print the scenario key reference (docs/scenarios.md) or, with --outputs, the output file\n"
+        "reference (docs/outputs.md), or with --inputs the input layer reference (docs/inputs.md).",
+        "pvsim schema --outputs > docs/outputs.md",
+    )
+    p.add_argument(
+        "--outputs",
+        action="store_true",
+        help="print the reference of the files a run writes instead of the scenario keys",
+    )
+    p.add_argument(
+        "--inputs",
+        action="store_true",
+        help="print the columns of every input layer (sites, transformers, feeders, exclusions)",
+    )
     p.set_defaults(func=cmd_schema)
 
 
 def _add_template_parser(sub) -> None:
-    p = _subparser(sub, "template", "write input files (one example row each) and a scenario to start a county from",
-                   "Write county.gpkg (layers sites, transformers, feeders, exclusions), transformers.csv and\n"
-                   "scenario.yaml into FOLDER, with every column pvsim reads and one example row per layer;\n"
-                   "'pvsim validate FOLDER/scenario.yaml' accepts them as written. Existing files are never\n"
-                   "overwritten.",
-                   "pvsim template my_county --lon 115.5 --lat 40.4")
+    p = _subparser(
+        sub,
+        "template",
+        "write input files (one example row each) and a scenario to start a county from",
+        "Write county.gpkg (layers sites, transformers, feeders, exclusions), transformers.csv and\n"
+        "scenario.yaml into FOLDER, with every column pvsim reads and one example row per layer;\n"
+        "'pvsim validate FOLDER/scenario.yaml' accepts them as written. Existing files are never\n"
+        "overwritten.",
+        "pvsim template my_county --lon 115.5 --lat 40.4",
+    )
     p.add_argument("folder", metavar="FOLDER", help="folder to write into (created if missing)")
-    p.add_argument("--lon", type=float, default=116.40, metavar="DEG",
-                   help="longitude of the example rows [°] (default: 116.40)")
-    p.add_argument("--lat", type=float, default=39.90, metavar="DEG",
-                   help="latitude of the example rows [°] (default: 39.90)")
+    p.add_argument(
+        "--lon", type=float, default=116.40, metavar="DEG", help="longitude of the example rows [°] (default: 116.40)"
+    )
+    p.add_argument(
+        "--lat", type=float, default=39.90, metavar="DEG", help="latitude of the example rows [°] (default: 39.90)"
+    )
     p.set_defaults(func=cmd_template)
 
 
 def _add_strategies_parser(sub) -> None:
-    p = _subparser(sub, "strategies", "list the built-in siting strategies",
-                   "List the built-in siting strategies with a line on what each puts first.",
-                   "pvsim strategies")
+    p = _subparser(
+        sub,
+        "strategies",
+        "list the built-in siting strategies",
+        "List the built-in siting strategies with a line on what each puts first.",
+        "pvsim strategies",
+    )
     p.set_defaults(func=cmd_strategies)
 
 
-SUBCOMMANDS = (_add_run_parser, _add_compare_parser, add_sweep_parser, add_plan_parser, _add_report_parser,
-               _add_validate_parser, _add_demo_data_parser, _add_template_parser, _add_import_osm_parser,
-               _add_schema_parser, _add_strategies_parser)
+SUBCOMMANDS = (
+    _add_run_parser,
+    _add_compare_parser,
+    add_sweep_parser,
+    add_plan_parser,
+    _add_report_parser,
+    _add_validate_parser,
+    _add_demo_data_parser,
+    _add_template_parser,
+    _add_import_osm_parser,
+    _add_schema_parser,
+    _add_strategies_parser,
+)
 """The functions that add each subcommand's parser, in the order ``pvsim --help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pvsim", formatter_class=_HelpFormatter,
+        prog="pvsim",
+        formatter_class=_HelpFormatter,
         description="Simulate a county's distributed-PV rollout: siting, SimPy rollout with crews, budget and "
-                    "grid\nhosting capacity, pvlib yield, energy, CO2 and money. 'pvsim COMMAND --help' for "
-                    "details.",
+        "grid\nhosting capacity, pvlib yield, energy, CO2 and money. 'pvsim COMMAND --help' for "
+        "details.",
         epilog="examples:\n  pvsim run scenarios/demo_county.yaml -s grid_headroom --seed 3\n"
-               "  pvsim report runs/demo_county-grid_headroom-seed3 --lang zh",
+        "  pvsim report runs/demo_county-grid_headroom-seed3 --lang zh",
     )
     parser.add_argument("--version", action="version", version=f"pvsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

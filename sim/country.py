@@ -34,9 +34,14 @@ from sim.errors import InputError, InputWarning
 CHINA = "CN"
 GRID_FACTOR_TABLE = TABLES / "country_grid_factors.csv"
 #: Scenario keys a location decides when the scenario leaves them unset (dotted, as ``--set`` names them).
-LOCATION_KEYS = ("rollout.holidays_country", "economics.currency", "pilot_coverage",
-                 "rollout.spring_festival_shutdown", "rollout.state_grid_service_limits",
-                 "carbon.factor_kgco2_per_kwh")
+LOCATION_KEYS = (
+    "rollout.holidays_country",
+    "economics.currency",
+    "pilot_coverage",
+    "rollout.spring_festival_shutdown",
+    "rollout.state_grid_service_limits",
+    "carbon.factor_kgco2_per_kwh",
+)
 #: Carbon keys that say the user chose the grid factor (any one of them set: no location default for it).
 _OWN_CARBON_KEYS = ("factor_kgco2_per_kwh", "trajectory", "method", "scope", "region", "bm_kgco2_per_kwh")
 
@@ -86,8 +91,12 @@ class GridFactor:
 def grid_factors() -> dict[str, GridFactor]:
     """The shipped national grid factors by country."""
     table = pd.read_csv(GRID_FACTOR_TABLE, dtype={"country": str})
-    return {str(r["country"]): GridFactor(str(r["country"]), float(r["factor_kgco2_per_kwh"]), int(r["year"]),
-                                          str(r["basis"]), str(r["source"])) for r in table.to_dict("records")}
+    return {
+        str(r["country"]): GridFactor(
+            str(r["country"]), float(r["factor_kgco2_per_kwh"]), int(r["year"]), str(r["basis"]), str(r["source"])
+        )
+        for r in table.to_dict("records")
+    }
 
 
 def currency_of(country: str, on: date) -> str | None:
@@ -166,15 +175,19 @@ def apply_location(scenario: Any, latitude: float, longitude: float, zone: str) 
         values.pop("carbon.factor_kgco2_per_kwh", None)  # the user chose the grid factor
     if values.get("carbon.factor_kgco2_per_kwh", 0.0) is None:
         tabled = ", ".join(sorted(grid_factors()))
-        raise InputError(f"no grid emission factor for {country or 'a county outside any country'} ({how}): "
-                         "China's grid tables do not apply there", file=scenario.path,
-                         field="carbon.factor_kgco2_per_kwh",
-                         allowed=f"your grid's average emission factor in kgCO2/kWh (or carbon.trajectory); the "
-                                 f"shipped table ({GRID_FACTOR_TABLE.name}) covers {tabled} and China")
+        raise InputError(
+            f"no grid emission factor for {country or 'a county outside any country'} ({how}): "
+            "China's grid tables do not apply there",
+            file=scenario.path,
+            field="carbon.factor_kgco2_per_kwh",
+            allowed=f"your grid's average emission factor in kgCO2/kWh (or carbon.trajectory); the "
+            f"shipped table ({GRID_FACTOR_TABLE.name}) covers {tabled} and China",
+        )
     defaults = {k: v for k, v in values.items() if not _is_set(scenario, k)}
     changes = {k: v for k, v in defaults.items() if _current(scenario, k) != v}
-    profile = CountryProfile(country=country, how=how, defaults={"time_zone": zone, **defaults}
-                             if not scenario.time_zone else defaults)
+    profile = CountryProfile(
+        country=country, how=how, defaults={"time_zone": zone, **defaults} if not scenario.time_zone else defaults
+    )
     if not changes:
         return scenario, profile
     return scenario.with_location_defaults(changes), profile

@@ -76,28 +76,76 @@ class EconomicsConfig(StrictModel):
       another currency must give its own (a warning lists those still at their defaults).
     """
 
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$",
-                          description="ISO 4217 code labelling every money figure (the shipped defaults are CNY)")
+    currency: str = Field(
+        "CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code labelling every money figure (the shipped defaults are CNY)",
+    )
     discount_rate_percent: float = Field(6.0, description="real discount rate (assumption)")
-    retail_tariff_cny_per_kwh: float | dict[str, float] = Field(0.52, description="value of self-consumed energy: one tariff or {site_type: tariff, default: tariff}")
-    export_price_basis: Literal["mechanism", "market", "coal_benchmark"] = Field("mechanism", description="price of exported energy: mechanism (contract-for-difference price on a share for a term, then market; NDRC/NEA 2025 No. 136), market, or coal_benchmark (the pre-2025 rule)")
-    coal_benchmark_cny_per_kwh: float = Field(0.372, description="coal benchmark price of the grid (Jibei 0.372, Hebei DRC notice of 17 Oct 2025)")
-    mechanism_province: str = Field("Hebei", description="province whose published mechanism-price auction result (sim/tables/mechanism_prices.csv) sets the default mechanism price")
-    mechanism_price_cny_per_kwh: float | None = Field(None, description="mechanism price (None: the province's published auction result, else one of its regional grid, else the mean of the results; sim/tables/mechanism_prices.csv)")
-    mechanism_share_percent: float = Field(80.0, description="share of exported energy under the mechanism price: the maximum of the Hebei 2025-2026 auction (at most 80 %); a project may be awarded less")
-    mechanism_term_years: int = Field(12, description="years from commissioning the mechanism price applies: the maximum of the Hebei 2025-2026 auction (at most 12 for PV)")
-    market_price_cny_per_kwh: float | dict[int, float] = Field(0.20, description="market price of exported PV energy: one value or {year: price}, linear in between, flat outside (assumption: 0.20, the lowest price Jibei's auction admits)")
+    retail_tariff_cny_per_kwh: float | dict[str, float] = Field(
+        0.52, description="value of self-consumed energy: one tariff or {site_type: tariff, default: tariff}"
+    )
+    export_price_basis: Literal["mechanism", "market", "coal_benchmark"] = Field(
+        "mechanism",
+        description="price of exported energy: mechanism (contract-for-difference price on a share for a term, then market; NDRC/NEA 2025 No. 136), market, or coal_benchmark (the pre-2025 rule)",
+    )
+    coal_benchmark_cny_per_kwh: float = Field(
+        0.372, description="coal benchmark price of the grid (Jibei 0.372, Hebei DRC notice of 17 Oct 2025)"
+    )
+    mechanism_province: str = Field(
+        "Hebei",
+        description="province whose published mechanism-price auction result (sim/tables/mechanism_prices.csv) sets the default mechanism price",
+    )
+    mechanism_price_cny_per_kwh: float | None = Field(
+        None,
+        description="mechanism price (None: the province's published auction result, else one of its regional grid, else the mean of the results; sim/tables/mechanism_prices.csv)",
+    )
+    mechanism_share_percent: float = Field(
+        80.0,
+        description="share of exported energy under the mechanism price: the maximum of the Hebei 2025-2026 auction (at most 80 %); a project may be awarded less",
+    )
+    mechanism_term_years: int = Field(
+        12,
+        description="years from commissioning the mechanism price applies: the maximum of the Hebei 2025-2026 auction (at most 12 for PV)",
+    )
+    market_price_cny_per_kwh: float | dict[int, float] = Field(
+        0.20,
+        description="market price of exported PV energy: one value or {year: price}, linear in between, flat outside (assumption: 0.20, the lowest price Jibei's auction admits)",
+    )
     capex_escalation_percent_per_year: float = Field(0.0, description="yearly change of capex for sites built later")
     om_escalation_percent_per_year: float = Field(0.0, description="yearly change of O&M costs")
     tariff_escalation_percent_per_year: float = Field(0.0, description="yearly change of tariffs")
-    inverter_replacement_year: int | None = Field(12, description="operating year in which inverters are replaced (None: never)")
+    inverter_replacement_year: int | None = Field(
+        12, description="operating year in which inverters are replaced (None: never)"
+    )
     inverter_replacement_cny_per_w: float = Field(0.15, description="cost of the inverter replacement")
-    business_model: Literal["developer_rents_roofs", "owners_invest", "county_invests"] = Field("developer_rents_roofs", description="who invests: developer_rents_roofs (a developer rents the roofs and sells the self-consumed energy to the owners at a discount; the common model of the whole-county pilot), owners_invest (each site owner invests and keeps its bill savings), county_invests (the county budget invests on the developer's terms)")
-    roof_rent_cny_per_kwp_year: float = Field(40.0, ge=0, le=1000, description="rent the investor pays a site owner per kWp a year when it is not the owner (assumption: 40 CNY/kWp/yr, no published rent of whole-county pilots could be sourced)")
-    onsite_discount_percent: float = Field(10.0, ge=0, le=100, description="discount on the retail tariff at which a site owner buys the self-consumed energy from an investor that is not the owner (assumption: 10 %, a common energy-management-contract discount; no source found)")
-    avoided_generation_cost_cny_per_kwh: float | None = Field(None, ge=0, le=10, description="value of a kWh to society in the social abatement cost: the generation cost it avoids (None: the coal benchmark price coal_benchmark_cny_per_kwh, the regulated price of coal-fired generation)")
+    business_model: Literal["developer_rents_roofs", "owners_invest", "county_invests"] = Field(
+        "developer_rents_roofs",
+        description="who invests: developer_rents_roofs (a developer rents the roofs and sells the self-consumed energy to the owners at a discount; the common model of the whole-county pilot), owners_invest (each site owner invests and keeps its bill savings), county_invests (the county budget invests on the developer's terms)",
+    )
+    roof_rent_cny_per_kwp_year: float = Field(
+        40.0,
+        ge=0,
+        le=1000,
+        description="rent the investor pays a site owner per kWp a year when it is not the owner (assumption: 40 CNY/kWp/yr, no published rent of whole-county pilots could be sourced)",
+    )
+    onsite_discount_percent: float = Field(
+        10.0,
+        ge=0,
+        le=100,
+        description="discount on the retail tariff at which a site owner buys the self-consumed energy from an investor that is not the owner (assumption: 10 %, a common energy-management-contract discount; no source found)",
+    )
+    avoided_generation_cost_cny_per_kwh: float | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="value of a kWh to society in the social abatement cost: the generation cost it avoids (None: the coal benchmark price coal_benchmark_cny_per_kwh, the regulated price of coal-fired generation)",
+    )
     lifetime_years: int = Field(25, description="economic life of a site, for its residual value at the horizon")
-    residual_value: Literal["straight_line", "none"] = Field("straight_line", description="value credited at the horizon for sites younger than their life: straight_line or none")
+    residual_value: Literal["straight_line", "none"] = Field(
+        "straight_line",
+        description="value credited at the horizon for sites younger than their life: straight_line or none",
+    )
 
     @field_validator("retail_tariff_cny_per_kwh")
     @classmethod
@@ -118,8 +166,11 @@ class EconomicsConfig(StrictModel):
         if self.mechanism_price_cny_per_kwh is not None:
             prices["mechanism_price_cny_per_kwh"] = self.mechanism_price_cny_per_kwh
         market = self.market_price_cny_per_kwh
-        prices.update({f"market_price_cny_per_kwh[{y}]": v for y, v in market.items()} if isinstance(market, dict)
-                      else {"market_price_cny_per_kwh": market})
+        prices.update(
+            {f"market_price_cny_per_kwh[{y}]": v for y, v in market.items()}
+            if isinstance(market, dict)
+            else {"market_price_cny_per_kwh": market}
+        )
         for name, v in prices.items():
             if not np.isfinite(v) or not (0 <= v <= 10):
                 raise ValueError(f"{name} {v} is outside 0..10 (CNY per kWh, not per MWh)")
@@ -128,10 +179,15 @@ class EconomicsConfig(StrictModel):
         if not (0 <= self.mechanism_share_percent <= 100):
             raise ValueError(f"mechanism_share_percent must lie in 0..100, got {self.mechanism_share_percent}")
         if self.mechanism_term_years < 0 or self.lifetime_years < 1:
-            raise ValueError(f"mechanism_term_years must be >= 0 and lifetime_years >= 1, got "
-                             f"{self.mechanism_term_years} and {self.lifetime_years}")
-        for name in ("capex_escalation_percent_per_year", "om_escalation_percent_per_year",
-                     "tariff_escalation_percent_per_year"):
+            raise ValueError(
+                f"mechanism_term_years must be >= 0 and lifetime_years >= 1, got "
+                f"{self.mechanism_term_years} and {self.lifetime_years}"
+            )
+        for name in (
+            "capex_escalation_percent_per_year",
+            "om_escalation_percent_per_year",
+            "tariff_escalation_percent_per_year",
+        ):
             v = getattr(self, name)
             if not np.isfinite(v) or v <= -100 or v > 100:
                 raise ValueError(f"'{name}' must lie in (-100, 100], got {v}")
@@ -161,15 +217,23 @@ class EconomicsConfig(StrictModel):
             export = f"coal benchmark {self.coal_benchmark_cny_per_kwh:g} CNY/kWh"
         else:
             market = self.market_price_cny_per_kwh
-            market_text = (f"{market:g} CNY/kWh" if not isinstance(market, dict)
-                           else "{" + ", ".join(f"{y}: {v:g}" for y, v in sorted(market.items())) + "} CNY/kWh")
+            market_text = (
+                f"{market:g} CNY/kWh"
+                if not isinstance(market, dict)
+                else "{" + ", ".join(f"{y}: {v:g}" for y, v in sorted(market.items())) + "} CNY/kWh"
+            )
             export = f"market {market_text}"
             if self.export_price_basis == "mechanism":
-                export = (f"mechanism price {self.mechanism_price:g} CNY/kWh on "
-                          f"{self.mechanism_share_percent:g} % for {self.mechanism_term_years} years, otherwise {export}")
+                export = (
+                    f"mechanism price {self.mechanism_price:g} CNY/kWh on "
+                    f"{self.mechanism_share_percent:g} % for {self.mechanism_term_years} years, otherwise {export}"
+                )
         tariff = self.retail_tariff_cny_per_kwh
-        retail = (f"{tariff:g} CNY/kWh" if not isinstance(tariff, dict)
-                  else ", ".join(f"{k} {v:g}" for k, v in tariff.items()) + " CNY/kWh")
+        retail = (
+            f"{tariff:g} CNY/kWh"
+            if not isinstance(tariff, dict)
+            else ", ".join(f"{k} {v:g}" for k, v in tariff.items()) + " CNY/kWh"
+        )
         return f"exported: {export}; self-consumed: retail tariff {retail}"
 
     @property
@@ -204,8 +268,11 @@ class EconomicsConfig(StrictModel):
     @property
     def investor(self) -> str:
         """The stakeholder that invests under ``business_model`` (a key of :data:`STAKEHOLDERS`)."""
-        return {"developer_rents_roofs": "developer", "owners_invest": "site_owners",
-                "county_invests": "county_budget"}[self.business_model]
+        return {
+            "developer_rents_roofs": "developer",
+            "owners_invest": "site_owners",
+            "county_invests": "county_budget",
+        }[self.business_model]
 
     @property
     def mechanism_price(self) -> float:
@@ -361,8 +428,11 @@ def simple_payback_years(capex_cny, net_cash_cny_by_year, year_length_years=None
     """
     cash = np.atleast_2d(np.asarray(net_cash_cny_by_year, dtype=float))
     capex = np.broadcast_to(np.asarray(capex_cny, dtype=float), cash.shape[:1]).astype(float)
-    length = np.ones_like(cash) if year_length_years is None else np.broadcast_to(
-        np.asarray(year_length_years, dtype=float), cash.shape)
+    length = (
+        np.ones_like(cash)
+        if year_length_years is None
+        else np.broadcast_to(np.asarray(year_length_years, dtype=float), cash.shape)
+    )
     cum = np.cumsum(cash, axis=1)
     reached = cum >= capex[:, None]
     # cumulative cash can dip again (replacements): take the first column that reaches capex
@@ -404,12 +474,32 @@ def cost_per_t_co2(cost_cny_by_year, co2_t_by_year, discount_rate: float) -> np.
 #: Stakeholders of the money flows, in the order of the report's table.
 STAKEHOLDERS = ("site_owners", "developer", "county_budget", "grid_company")
 #: Items of the money flows, in the order of the report's table.
-FLOW_ITEMS = ("capex", "om", "replacement", "residual_value", "export_sales", "bill_savings", "onsite_energy",
-              "roof_rent", "grid_upgrades")
+FLOW_ITEMS = (
+    "capex",
+    "om",
+    "replacement",
+    "residual_value",
+    "export_sales",
+    "bill_savings",
+    "onsite_energy",
+    "roof_rent",
+    "grid_upgrades",
+)
 
 
-def stakeholder_flows(investor: str, *, capex, om, replacement, residual, export_sales, bill_value, roof_rent,
-                      onsite_discount_percent: float, grid_upgrade) -> dict[str, dict[str, np.ndarray]]:
+def stakeholder_flows(
+    investor: str,
+    *,
+    capex,
+    om,
+    replacement,
+    residual,
+    export_sales,
+    bill_value,
+    roof_rent,
+    onsite_discount_percent: float,
+    grid_upgrade,
+) -> dict[str, dict[str, np.ndarray]]:
     """Yearly money flows [CNY] of each stakeholder, by item: ``{stakeholder: {item: values by year}}``; items
     (:data:`FLOW_ITEMS`) ``capex, om, replacement, residual_value, export_sales, bill_savings, onsite_energy,
     roof_rent, grid_upgrades``.
@@ -426,9 +516,15 @@ def stakeholder_flows(investor: str, *, capex, om, replacement, residual, export
     zero = np.zeros_like(np.asarray(capex, dtype=float))
     flows: dict[str, dict[str, np.ndarray]] = {name: {} for name in STAKEHOLDERS}
     own = flows[investor]
-    own.update({"capex": -np.asarray(capex, float), "om": -np.asarray(om, float),
-                "replacement": -np.asarray(replacement, float), "residual_value": np.asarray(residual, float),
-                "export_sales": np.asarray(export_sales, float)})
+    own.update(
+        {
+            "capex": -np.asarray(capex, float),
+            "om": -np.asarray(om, float),
+            "replacement": -np.asarray(replacement, float),
+            "residual_value": np.asarray(residual, float),
+            "export_sales": np.asarray(export_sales, float),
+        }
+    )
     flows["site_owners"]["bill_savings"] = np.asarray(bill_value, float)
     if investor != "site_owners":
         paid = np.asarray(bill_value, float) * (1.0 - onsite_discount_percent / 100.0)

@@ -117,11 +117,15 @@ class SystemConfig(StrictModel):
         5.0, description="rear-side structure shading and mismatch, applied to rear irradiance [%]"
     )
     inverter_model: Literal["pvwatts_v8", "pvwatts_v5"] = Field(
-        "pvwatts_v8", description="pvwatts_v8: Sandia inverter with C0..C3 = 0 and a self-consumption threshold, as "
-        "PVWatts v8 (pvlib.inverter.sandia); pvwatts_v5: the PVWatts v5 part-load curve (pvlib.inverter.pvwatts)")
+        "pvwatts_v8",
+        description="pvwatts_v8: Sandia inverter with C0..C3 = 0 and a self-consumption threshold, as "
+        "PVWatts v8 (pvlib.inverter.sandia); pvwatts_v5: the PVWatts v5 part-load curve (pvlib.inverter.pvwatts)",
+    )
     inverter_self_consumption_percent: float = Field(
-        0.4931, description="Sandia Pso, DC power needed to start inverting, as % of the AC rating (PVWatts v8 "
-        "value for systems of 1 kW and more) [%]")
+        0.4931,
+        description="Sandia Pso, DC power needed to start inverting, as % of the AC rating (PVWatts v8 "
+        "value for systems of 1 kW and more) [%]",
+    )
     tracker_max_angle_deg: float = Field(55.0, description="single-axis tracker rotation limit [deg]")
     tracker_axis_azimuth_deg: float = Field(180.0, description="tracker axis azimuth (180 = north-south axis) [deg]")
     tracker_backtrack: bool = Field(True, description="single-axis trackers backtrack to avoid row-to-row shading")
@@ -132,8 +136,6 @@ class SystemConfig(StrictModel):
     def _in_range(cls, v: float, info) -> float:
         lo, hi = _SYSTEM_RANGES[info.field_name]
         return check_range(info.field_name, v, lo, hi)
-
-
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -194,7 +196,14 @@ class SkyGeometry:
         # Perez F1, F2 from pvlib's own model, read back from its components on a vertical plane:
         # isotropic = dhi (1 - F1) (1 + cos 90)/2, horizon = dhi F2 sin 90.
         comp = pvlib.irradiance.perez(
-            90.0, 180.0, self.dhi, self.dni, self.dni_extra, self.zenith, self.azimuth, self.airmass,
+            90.0,
+            180.0,
+            self.dhi,
+            self.dni,
+            self.dni_extra,
+            self.zenith,
+            self.azimuth,
+            self.airmass,
             return_components=True,
         )
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -214,7 +223,8 @@ class SkyGeometry:
         self.sun_t = np.ascontiguousarray(self.sun.T, dtype=f32)  # (H, 3)
         self.dhi_f1_over_b = (self.dhi * self.f1 / self.b).astype(f32)
         self.perez_iso_horizon = np.ascontiguousarray(
-            np.stack([self.dhi * (1.0 - self.f1), self.dhi * self.f2], axis=1), dtype=f32)  # (H, 2)
+            np.stack([self.dhi * (1.0 - self.f1), self.dhi * self.f2], axis=1), dtype=f32
+        )  # (H, 2)
         self.ghi = self.ghi.astype(f32)
         self.dni = self.dni.astype(f32)
         self.f_am = self.f_am.astype(f32)
@@ -333,7 +343,9 @@ def _apply_low_light(poa_eff: np.ndarray) -> np.ndarray:
 AM_DESOTO = (0.918093, 0.086257, -0.024459, 0.002816, -0.000126)
 
 
-def _poa_monofacial(sky: SkyGeometry, tilt: np.ndarray, azimuth: np.ndarray, albedo: np.ndarray, gcr: np.ndarray | None):
+def _poa_monofacial(
+    sky: SkyGeometry, tilt: np.ndarray, azimuth: np.ndarray, albedo: np.ndarray, gcr: np.ndarray | None
+):
     """Front POA on daylight hours for N orientations: (poa_global, poa_effective), each (hours, N) float32.
 
     ``poa_global`` [W/m^2] is the Perez plane-of-array irradiance after row shading (what the cell-temperature model
@@ -372,8 +384,9 @@ def _poa_monofacial(sky: SkyGeometry, tilt: np.ndarray, azimuth: np.ndarray, alb
         unshaded[:, ~rows] = 1.0
         beam *= unshaded
         del horiz, unshaded
-        mask = np.asarray(pvlib.shading.masking_angle_passias(np.degrees(t), np.where(rows, gcr_rows, 0.01)),
-                          dtype=float)
+        mask = np.asarray(
+            pvlib.shading.masking_angle_passias(np.degrees(t), np.where(rows, gcr_rows, 0.01)), dtype=float
+        )
         keep = np.where(rows, 1.0 - np.asarray(pvlib.shading.sky_diffuse_passias(mask), float), 1.0)
         sky_diff *= keep.astype(f32)
     diffuse = sky_diff + ground
@@ -478,13 +491,17 @@ def specific_yield(
     data, own_label = _as_frame(weather)
     label = label or own_label or "left"
     system = SystemConfig(
-        losses_percent=losses_percent, dc_ac_ratio=dc_ac_ratio, inverter_efficiency_percent=inverter_efficiency_percent,
-        albedo=albedo, gamma_pdc_percent_per_c=gamma_pdc_percent_per_c,
+        losses_percent=losses_percent,
+        dc_ac_ratio=dc_ac_ratio,
+        inverter_efficiency_percent=inverter_efficiency_percent,
+        albedo=albedo,
+        gamma_pdc_percent_per_c=gamma_pdc_percent_per_c,
     )
     _check_angles(np.array([surface_tilt]), np.array([surface_azimuth]))
     sky = SkyGeometry(data, latitude, longitude, altitude, label)
-    poa_g, poa_e = _poa_monofacial(sky, np.array([float(surface_tilt)]), np.array([float(surface_azimuth)]),
-                                   np.array([albedo], float), None)
+    poa_g, poa_e = _poa_monofacial(
+        sky, np.array([float(surface_tilt)]), np.array([float(surface_azimuth)]), np.array([albedo], float), None
+    )
     dt = TEMPERATURE_CLASSES["open_rack"][2]
     heating = sky.heating("open_rack").astype(np.float32)[:, None]
     pac = _pvwatts_ac(poa_g, poa_e, sky.temp_air.astype(np.float32), heating, dt, system)
@@ -496,12 +513,20 @@ def specific_yield(
 def _check_angles(tilt: np.ndarray, azimuth: np.ndarray) -> None:
     bad = ~np.isfinite(tilt) | (tilt < 0) | (tilt > 90)
     if bad.any():
-        raise InputError("surface tilt out of range", field="surface_tilt", value=tilt[bad][:5].tolist(),
-                         allowed="0 .. 90 degrees from horizontal")
+        raise InputError(
+            "surface tilt out of range",
+            field="surface_tilt",
+            value=tilt[bad][:5].tolist(),
+            allowed="0 .. 90 degrees from horizontal",
+        )
     bad = ~np.isfinite(azimuth) | (azimuth < 0) | (azimuth > 360)
     if bad.any():
-        raise InputError("surface azimuth out of range", field="surface_azimuth", value=azimuth[bad][:5].tolist(),
-                         allowed="0 .. 360 degrees clockwise from north (180 = south)")
+        raise InputError(
+            "surface azimuth out of range",
+            field="surface_azimuth",
+            value=azimuth[bad][:5].tolist(),
+            allowed="0 .. 360 degrees clockwise from north (180 = south)",
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -517,8 +542,12 @@ def _validate_archetype_table(df: pd.DataFrame, what: str) -> pd.DataFrame:
     out["mount"] = df["mount"].astype(str)
     bad = ~out["mount"].isin(MOUNTS)
     if bad.any():
-        raise InputError(f"unknown mount in {what}", field="mount", value=sorted(set(out["mount"][bad]))[:5],
-                         allowed=", ".join(MOUNTS))
+        raise InputError(
+            f"unknown mount in {what}",
+            field="mount",
+            value=sorted(set(out["mount"][bad]))[:5],
+            allowed=", ".join(MOUNTS),
+        )
     for col in ("surface_tilt", "surface_azimuth", "gcr", "height_m", "bifaciality"):
         out[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     out["tracking"] = df["tracking"].fillna(False).astype(bool) | (out["mount"] == "agrivoltaic_tracker")
@@ -527,8 +556,11 @@ def _validate_archetype_table(df: pd.DataFrame, what: str) -> pd.DataFrame:
     out.loc[trk & out["surface_tilt"].isna().to_numpy(), "surface_tilt"] = 0.0
     out.loc[trk & out["surface_azimuth"].isna().to_numpy(), "surface_azimuth"] = 180.0
     _check_angles(out["surface_tilt"].to_numpy(), out["surface_azimuth"].to_numpy())
-    for col, lo, hi, allowed in (("gcr", 0.01, 0.99, "0.01 .. 0.99"), ("height_m", 0.0, 50.0, "0 .. 50 m"),
-                                 ("bifaciality", 0.0, 1.0, "0 .. 1")):
+    for col, lo, hi, allowed in (
+        ("gcr", 0.01, 0.99, "0.01 .. 0.99"),
+        ("height_m", 0.0, 50.0, "0 .. 50 m"),
+        ("bifaciality", 0.0, 1.0, "0 .. 1"),
+    ):
         v = out[col].to_numpy()
         bad = np.isfinite(v) & ((v < lo) | (v > hi))
         if col == "gcr":  # rows need a GCR; other mounts ignore it (NaN allowed)
@@ -613,8 +645,9 @@ def _table_hash(archetypes: pd.DataFrame, system: SystemConfig) -> str:
     return h.hexdigest()[:24]
 
 
-def archetype_profiles(weather, archetypes: pd.DataFrame, system: SystemConfig | None = None,
-                       cache_dir: str | Path | None = None) -> np.ndarray:
+def archetype_profiles(
+    weather, archetypes: pd.DataFrame, system: SystemConfig | None = None, cache_dir: str | Path | None = None
+) -> np.ndarray:
     """Hourly AC energy per kWp of each archetype for one weather year.
 
     Parameters
@@ -695,8 +728,9 @@ def _runs(mask: np.ndarray, chunk: int):
 ROW_SLANT_HEIGHT_M = 2.0  # width of a row of elevated / agrivoltaic modules (two modules in portrait) [m]
 
 
-def row_centre_height_m(clearance_m: float, surface_tilt: float, tracking: bool, max_angle: float,
-                        slant: float) -> float:
+def row_centre_height_m(
+    clearance_m: float, surface_tilt: float, tracking: bool, max_angle: float, slant: float
+) -> float:
     """Height of the row centre (tracker axis) [m] from the clearance under the lowest module edge [m] (as
     regulations state it): ``clearance + slant / 2 x sin(tilt)``, the tilt of a tracker being its rotation limit
     ``max_angle`` [°]; ``slant`` is the row width [m]. The view-factor models take the centre height."""
@@ -712,10 +746,15 @@ def _bifacial_or_tracking(sky: SkyGeometry, row, tracking: bool, albedo: float, 
     tilt: float | np.ndarray
     azimuth: float | np.ndarray
     if tracking:
-        trk = pvlib.tracking.singleaxis(sky.zenith, sky.azimuth, axis_tilt=0.0,
-                                        axis_azimuth=system.tracker_axis_azimuth_deg,
-                                        max_angle=system.tracker_max_angle_deg, backtrack=system.tracker_backtrack,
-                                        gcr=gcr)
+        trk = pvlib.tracking.singleaxis(
+            sky.zenith,
+            sky.azimuth,
+            axis_tilt=0.0,
+            axis_azimuth=system.tracker_axis_azimuth_deg,
+            max_angle=system.tracker_max_angle_deg,
+            backtrack=system.tracker_backtrack,
+            gcr=gcr,
+        )
         tilt = np.nan_to_num(np.asarray(trk["surface_tilt"], float))
         azimuth = np.asarray(trk["surface_azimuth"], float)
         azimuth = np.where(np.isfinite(azimuth), azimuth, system.tracker_axis_azimuth_deg + 90.0)
@@ -730,21 +769,41 @@ def _bifacial_or_tracking(sky: SkyGeometry, row, tracking: bool, albedo: float, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         irr = pvlib.bifacial.infinite_sheds.get_irradiance(
-            tilt, azimuth, sky.zenith, sky.azimuth, gcr, height, pitch, sky.ghi, sky.dhi, sky.dni, albedo,
-            model="haydavies", dni_extra=sky.dni_extra, bifaciality=max(bifaciality, 1e-6), shade_factor=0.0,
+            tilt,
+            azimuth,
+            sky.zenith,
+            sky.azimuth,
+            gcr,
+            height,
+            pitch,
+            sky.ghi,
+            sky.dhi,
+            sky.dni,
+            albedo,
+            model="haydavies",
+            dni_extra=sky.dni_extra,
+            bifaciality=max(bifaciality, 1e-6),
+            shade_factor=0.0,
         )
     aoi = np.asarray(pvlib.irradiance.aoi(tilt, azimuth, sky.zenith, sky.azimuth), float)
     k_sky, k_gnd = cover_iam_diffuse(tilt)
     front_g = np.nan_to_num(np.asarray(irr["poa_front"], float))
-    front_e = (np.nan_to_num(np.asarray(irr["poa_front_direct"], float)) * cover_iam_beam(aoi)
-               + np.nan_to_num(np.asarray(irr["poa_front_sky_diffuse"], float)) * k_sky
-               + np.nan_to_num(np.asarray(irr["poa_front_ground_diffuse"], float)) * k_gnd) * sky.f_am
+    front_e = (
+        np.nan_to_num(np.asarray(irr["poa_front_direct"], float)) * cover_iam_beam(aoi)
+        + np.nan_to_num(np.asarray(irr["poa_front_sky_diffuse"], float)) * k_sky
+        + np.nan_to_num(np.asarray(irr["poa_front_ground_diffuse"], float)) * k_gnd
+    ) * sky.f_am
     back = np.nan_to_num(np.asarray(irr["poa_back"], float)) * bifaciality
     back *= 1.0 - system.bifacial_rear_loss_percent / 100.0
     tclass = MOUNT_TEMPERATURE_CLASS[row["mount"]]
     dt = TEMPERATURE_CLASSES[tclass][2]
     heating = sky.heating(tclass).astype(np.float32)[:, None]
-    pac = _pvwatts_ac((front_g + back).astype(np.float32)[:, None],
-                      (front_e + back * sky.f_am).astype(np.float32)[:, None],
-                      sky.temp_air.astype(np.float32), heating, dt, system)
+    pac = _pvwatts_ac(
+        (front_g + back).astype(np.float32)[:, None],
+        (front_e + back * sky.f_am).astype(np.float32)[:, None],
+        sky.temp_air.astype(np.float32),
+        heating,
+        dt,
+        system,
+    )
     return pac[:, 0]

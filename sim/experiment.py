@@ -87,7 +87,6 @@ BAND_DECIMALS = 6
 """Decimals of ``annual_bands.csv`` (MWp and kt: to the kWp and the kg)."""
 
 
-
 # --------------------------------------------------------------------------------------------- results
 
 
@@ -154,16 +153,18 @@ def discounted_total(annual: pd.DataFrame, column: str, start_year: int, discoun
     return float((annual[column].to_numpy(float) * discount_factor(t, discount_rate)).sum())
 
 
-def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate: float = math.nan
-                ) -> dict[str, float]:
+def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate: float = math.nan) -> dict[str, float]:
     """The compared metrics of one run (:data:`sim.metrics.METRICS`), from its summary and (``discounted``
     metrics) its annual table (NaN where a value is missing or a milestone is never reached)."""
     out = {}
     for name, metric in METRICS.items():
         if metric.kind == "discounted":
             start_year = pd.Timestamp(summary["start_date"]).year
-            out[name] = (discounted_total(annual, metric.key, start_year, discount_rate)
-                         if annual is not None and math.isfinite(discount_rate) else math.nan)
+            out[name] = (
+                discounted_total(annual, metric.key, start_year, discount_rate)
+                if annual is not None and math.isfinite(discount_rate)
+                else math.nan
+            )
         else:
             out[name] = _metric_value(metric, summary)
     return out
@@ -172,8 +173,9 @@ def run_metrics(summary: dict, annual: pd.DataFrame | None = None, discount_rate
 # --------------------------------------------------------------------------------------------- input checks
 
 
-def check_compare_arguments(strategies: Sequence[str], replications: int, baseline: str | None,
-                            workers: int | None, scheduler: str | None) -> tuple[list[str], int, str]:
+def check_compare_arguments(
+    strategies: Sequence[str], replications: int, baseline: str | None, workers: int | None, scheduler: str | None
+) -> tuple[list[str], int, str]:
     """Check the arguments of :func:`compare` before any work; returns ``(names, replications, baseline)``."""
     names = check_strategies(strategies)
     replications = check_replications(replications)
@@ -187,21 +189,27 @@ def check_strategies(strategies: Sequence[str]) -> list[str]:
         strategies = [strategies]
     names = [str(s).strip() for s in strategies]
     if not names or any(not n for n in names):
-        raise InputError("no strategy to compare", field="--strategies", value=list(strategies),
-                         allowed="one or more strategy names (see 'pvsim strategies')")
+        raise InputError(
+            "no strategy to compare",
+            field="--strategies",
+            value=list(strategies),
+            allowed="one or more strategy names (see 'pvsim strategies')",
+        )
     for name in names:
         resolve(name)
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise InputError("strategy listed more than once", field="--strategies", value=duplicated,
-                         allowed="each strategy once")
+        raise InputError(
+            "strategy listed more than once", field="--strategies", value=duplicated, allowed="each strategy once"
+        )
     return names
 
 
 def check_replications(replications: int) -> int:
     if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
-        raise InputError("need at least one replication", field="--replications", value=replications,
-                         allowed="an integer >= 1")
+        raise InputError(
+            "need at least one replication", field="--replications", value=replications, allowed="an integer >= 1"
+        )
     return int(replications)
 
 
@@ -209,17 +217,23 @@ def _check_baseline(baseline: str | None, names: list[str]) -> str:
     if baseline is None:
         return names[0]
     if baseline not in names:
-        raise InputError("baseline is not one of the compared strategies", field="--baseline", value=baseline,
-                         allowed=", ".join(names))
+        raise InputError(
+            "baseline is not one of the compared strategies",
+            field="--baseline",
+            value=baseline,
+            allowed=", ".join(names),
+        )
     return baseline
 
 
 def check_workers(workers: int | None, scheduler: str | None) -> None:
     if workers is not None and scheduler is not None:
-        raise InputError("give either a number of local workers or a scheduler address, not both",
-                         field="--workers / --scheduler", value=(workers, scheduler))
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
-                                or workers < 1):
+        raise InputError(
+            "give either a number of local workers or a scheduler address, not both",
+            field="--workers / --scheduler",
+            value=(workers, scheduler),
+        )
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1):
         raise InputError("need at least one worker", field="--workers", value=workers, allowed="an integer >= 1")
 
 
@@ -244,8 +258,14 @@ def _run_identity(strategy: str, replication: int, seed: int, inputs: str, setti
     """What a stored run depends on (a resumed comparison recomputes a run whose record differs): its strategy,
     replication and seed, the inputs and settings, and the code (:func:`sim.provenance.code_sha256`: every module
     and table of the package and the versions of the packages that shape results), not a version string."""
-    return {"strategy": strategy, "replication": int(replication), "seed": int(seed), "inputs_sha256": inputs,
-            "scenario_sha256": settings, "code_sha256": code_sha256()}
+    return {
+        "strategy": strategy,
+        "replication": int(replication),
+        "seed": int(seed),
+        "inputs_sha256": inputs,
+        "scenario_sha256": settings,
+        "code_sha256": code_sha256(),
+    }
 
 
 def _is_done(folder: Path, identity: dict) -> bool:
@@ -264,12 +284,14 @@ def _built_sites(result: RunResult) -> pd.DataFrame:
     sites = result.sites
     built = sites[sites["status"].astype(str) == "operating"]
     dates = pd.to_datetime(built["commission_date"])
-    frame = pd.DataFrame({
-        "site_id": built.index.astype(str),
-        "capacity_kwp": built["capacity_kwp"].astype(float).to_numpy(),
-        "commission_date": dates.dt.strftime("%Y-%m-%d").to_numpy(),
-        "commission_year": dates.dt.year.astype("Int64").to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "site_id": built.index.astype(str),
+            "capacity_kwp": built["capacity_kwp"].astype(float).to_numpy(),
+            "commission_date": dates.dt.strftime("%Y-%m-%d").to_numpy(),
+            "commission_year": dates.dt.year.astype("Int64").to_numpy(),
+        }
+    )
     return frame.sort_values("site_id", kind="mergesort").reset_index(drop=True)
 
 
@@ -277,12 +299,16 @@ def run_task(prepared: pipeline.Prepared, strategy: str, seed: int, run_fn: RunF
     """One (strategy, seed) run on a worker; returns only what the comparison keeps (small to ship back)."""
     fn = run_fn if run_fn is not None else pipeline.run_prepared
     result = fn(prepared, strategy, seed)
-    return {"summary": jsonable(result.summary), "annual": result.annual.reset_index(drop=True),
-            "built": _built_sites(result)}
+    return {
+        "summary": jsonable(result.summary),
+        "annual": result.annual.reset_index(drop=True),
+        "built": _built_sites(result),
+    }
 
 
 def write_run(folder: Path, payload: dict, identity: dict) -> Path:
     """Write one run's files into ``folder`` atomically (temporary folder beside it, renamed when complete)."""
+
     def fill(tmp: Path) -> None:
         (tmp / "summary.json").write_text(summary_json(payload["summary"]), encoding="utf-8")
         write_csv(payload["annual"], tmp / "annual.csv")
@@ -304,8 +330,9 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
             remove_temporaries(folder)
 
 
-def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: float
-               ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _read_runs(
+    out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: float
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Metrics, annual series and built sites of every run, read from disk in sorted (strategy, replication)
     order."""
     rows, annual_frames, built = [], [], {}
@@ -313,11 +340,23 @@ def _read_runs(out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: 
         folder = run_dir(out_dir, strategy, rep)
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         annual = pd.read_csv(folder / "annual.csv")
-        rows.append({"strategy": strategy, "replication": rep, "seed": seed,
-                     "path": str(folder.relative_to(out_dir)), **run_metrics(summary, annual, discount_rate),
-                     "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items())})
-        annual_frames.append(annual.assign(strategy=strategy, replication=rep,
-                                           capacity_eligible_kwp=float(summary.get("capacity_eligible_kwp") or "nan")))
+        rows.append(
+            {
+                "strategy": strategy,
+                "replication": rep,
+                "seed": seed,
+                "path": str(folder.relative_to(out_dir)),
+                **run_metrics(summary, annual, discount_rate),
+                "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items()),
+            }
+        )
+        annual_frames.append(
+            annual.assign(
+                strategy=strategy,
+                replication=rep,
+                capacity_eligible_kwp=float(summary.get("capacity_eligible_kwp") or "nan"),
+            )
+        )
         built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     runs = pd.DataFrame(rows)
     annual = pd.concat(annual_frames, ignore_index=True)
@@ -343,8 +382,11 @@ def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
     except (OSError, UnicodeDecodeError):
         return
     if "__main__" not in source:
-        raise InputError(f"{function} start(s) worker processes that import your script again; put the call under "
-                         "'if __name__ == \"__main__\":'", file=path)
+        raise InputError(
+            f"{function} start(s) worker processes that import your script again; put the call under "
+            "'if __name__ == \"__main__\":'",
+            file=path,
+        )
 
 
 @contextlib.contextmanager
@@ -367,9 +409,16 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
     before = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
     # CRITICAL: a worker's "failed to communicate with scheduler during heartbeat" as the cluster closes is no
     # error of the user's (a task's error reaches pvsim through its future)
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.CRITICAL,
-                           scheduler_kwargs=LOCAL_SCHEDULER_KWARGS)
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        worker_dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+        scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
+    )
     try:
         client = Client(cluster)
         try:
@@ -411,15 +460,22 @@ def _connect(address: str) -> Client:
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot reach the dask scheduler within {CONNECT_TIMEOUT_S:g} s "
-                         f"({type(exc).__name__})", field="--scheduler", value=address, allowed=allowed) from None
+        raise InputError(
+            f"cannot reach the dask scheduler within {CONNECT_TIMEOUT_S:g} s ({type(exc).__name__})",
+            field="--scheduler",
+            value=address,
+            allowed=allowed,
+        ) from None
     try:
         client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         client.close()
-        raise InputError(f"the dask scheduler has no workers after {WORKERS_TIMEOUT_S:g} s ({type(exc).__name__})",
-                         field="--scheduler", value=address, allowed="start workers with 'dask worker ADDRESS'"
-                         ) from None
+        raise InputError(
+            f"the dask scheduler has no workers after {WORKERS_TIMEOUT_S:g} s ({type(exc).__name__})",
+            field="--scheduler",
+            value=address,
+            allowed="start workers with 'dask worker ADDRESS'",
+        ) from None
     return client
 
 
@@ -427,8 +483,16 @@ def _progress_bar(enabled: bool, total: int, done: int):
     from tqdm import tqdm
 
     # disable=None: a bar only on a terminal, never redraws written into a log
-    return tqdm(total=total, initial=done, desc="pvsim compare", unit="run", file=sys.stderr,
-                disable=None if enabled else True, mininterval=0.2, leave=False)
+    return tqdm(
+        total=total,
+        initial=done,
+        desc="pvsim compare",
+        unit="run",
+        file=sys.stderr,
+        disable=None if enabled else True,
+        mininterval=0.2,
+        leave=False,
+    )
 
 
 def _status(enabled: bool, message: str) -> None:
@@ -437,8 +501,14 @@ def _status(enabled: bool, message: str) -> None:
         print(f"pvsim compare: {message}", file=sys.stderr, flush=True)
 
 
-def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int]], run_fn: RunFn | None,
-             on_result: Callable[[str, int, int, dict], None], bar) -> None:
+def _execute(
+    client,
+    prepared: pipeline.Prepared,
+    todo: list[tuple[str, int, int]],
+    run_fn: RunFn | None,
+    on_result: Callable[[str, int, int, dict], None],
+    bar,
+) -> None:
     """Run every (strategy, replication, seed) of ``todo`` on the cluster; hand each result over as it completes.
 
     A worker that dies is replaced by its nanny and its task retried by the scheduler. If the prepared data itself
@@ -449,9 +519,11 @@ def _execute(client, prepared: pipeline.Prepared, todo: list[tuple[str, int, int
         try:
             remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
         except TimeoutError as exc:  # the scheduler has no worker left ("No valid workers found")
-            raise InputError(f"no Dask worker left to run on ({str(exc)[:80] or 'timeout'}); the finished runs are "
-                             "kept", field="--workers/--scheduler",
-                             allowed="workers that stay up (memory?), then the same command again") from None
+            raise InputError(
+                f"no Dask worker left to run on ({str(exc)[:80] or 'timeout'}); the finished runs are kept",
+                field="--workers/--scheduler",
+                allowed="workers that stay up (memory?), then the same command again",
+            ) from None
         if not remaining:
             return
     raise RuntimeError(f"{len(remaining)} run(s) lost their input data {MAX_ROUNDS} times (workers keep dying?)")
@@ -466,8 +538,16 @@ def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple
     shared = client.scatter(prepared, broadcast=True, hash=False)
     futures = {}
     for strategy, rep, seed in todo:
-        fut = client.submit(run_task, shared, strategy, seed, run_fn, retries=TASK_RETRIES, pure=False,
-                            key=f"pvsim-run-{strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}")
+        fut = client.submit(
+            run_task,
+            shared,
+            strategy,
+            seed,
+            run_fn,
+            retries=TASK_RETRIES,
+            pure=False,
+            key=f"pvsim-run-{strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}",
+        )
         futures[fut] = (strategy, rep, seed)
     lost = []
     try:
@@ -490,10 +570,22 @@ def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple
 # --------------------------------------------------------------------------------------------- compare
 
 
-def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path, workers: int | None = None,
-            scheduler: str | None = None, baseline: str | None = None, progress: bool = True,
-            cache_dir: Path | str | None = None, run_fn: RunFn | None = None, figures: bool = True,
-            overwrite: bool = False, _client=None) -> Comparison:
+def compare(
+    scenario,
+    strategies: list[str],
+    replications: int,
+    *,
+    out_dir: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    baseline: str | None = None,
+    progress: bool = True,
+    cache_dir: Path | str | None = None,
+    run_fn: RunFn | None = None,
+    figures: bool = True,
+    overwrite: bool = False,
+    _client=None,
+) -> Comparison:
     """Run every strategy ``replications`` times with common random numbers on Dask and compare them.
 
     Parameters
@@ -517,13 +609,30 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
     in this process, and their order is shipped to the workers with the prepared data.
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
-    out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
-                               what="pvsim comparison folder", names=TABLE_FILES)
+    out_dir = check_out_folder(
+        out_dir,
+        kind=KIND,
+        overwrite=overwrite,
+        protected=pipeline.input_paths(scenario),
+        what="pvsim comparison folder",
+        names=TABLE_FILES,
+    )
     try:
         with claim_folder(out_dir, KIND):  # locked and marked pvsim's before any work; a second writer stops now
-            return _compare(scenario, names, replications, baseline, out_dir=out_dir, workers=workers,
-                            scheduler=scheduler, progress=progress, cache_dir=cache_dir, run_fn=run_fn,
-                            figures=figures, _client=_client)
+            return _compare(
+                scenario,
+                names,
+                replications,
+                baseline,
+                out_dir=out_dir,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+                cache_dir=cache_dir,
+                run_fn=run_fn,
+                figures=figures,
+                _client=_client,
+            )
     except Interrupted:
         raise
     except KeyboardInterrupt:
@@ -532,8 +641,7 @@ def compare(scenario, strategies: list[str], replications: int, *, out_dir: Path
 
 def finished_runs(folder: Path) -> int:
     """How many finished, undamaged runs lie below ``folder`` (a comparison or a sweep)."""
-    return sum(1 for manifest in Path(folder).rglob("rep*/pvsim-manifest.json")
-               if _is_complete_run(manifest.parent))
+    return sum(1 for manifest in Path(folder).rglob("rep*/pvsim-manifest.json") if _is_complete_run(manifest.parent))
 
 
 def _is_complete_run(folder: Path) -> bool:
@@ -547,13 +655,25 @@ def _is_complete_run(folder: Path) -> bool:
 def interrupted(folder: Path) -> Interrupted:
     """The one line of a Ctrl-C on a comparison or a sweep: what was kept, and how to go on."""
     n = finished_runs(folder)
-    kept = f"{n} finished run(s) kept in {folder}; the same command resumes from them" if n else \
-        "no run had finished"
+    kept = f"{n} finished run(s) kept in {folder}; the same command resumes from them" if n else "no run had finished"
     return Interrupted(f"interrupted; {kept}; no table or figure written")
 
 
-def _compare(scenario, names, replications, baseline, *, out_dir, workers, scheduler, progress, cache_dir, run_fn,
-             figures, _client) -> Comparison:
+def _compare(
+    scenario,
+    names,
+    replications,
+    baseline,
+    *,
+    out_dir,
+    workers,
+    scheduler,
+    progress,
+    cache_dir,
+    run_fn,
+    figures,
+    _client,
+) -> Comparison:
     """:func:`compare` in its locked output folder."""
     inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
     tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(names) for r in range(replications)]
@@ -568,10 +688,13 @@ def _compare(scenario, names, replications, baseline, *, out_dir, workers, sched
         # connect first: a bad scheduler address fails before any work is done
         client = None
         if todo:
-            _status(progress, f"{len(todo)} of {len(tasks)} runs to compute; " + (
-                f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster") + " ...")
-            client = _client if _client is not None else stack.enter_context(
-                dask_client(workers, scheduler, len(todo)))
+            _status(
+                progress,
+                f"{len(todo)} of {len(tasks)} runs to compute; "
+                + (f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster")
+                + " ...",
+            )
+            client = _client if _client is not None else stack.enter_context(dask_client(workers, scheduler, len(todo)))
         _status(progress, "preparing sites, weather and yields (shared by every run) ...")
         prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
         solutions = pipeline.precompute_orders(prepared, names)  # solved once, shipped to every worker
@@ -581,10 +704,18 @@ def _compare(scenario, names, replications, baseline, *, out_dir, workers, sched
 
     runs, annual, built = _read_runs(out_dir, tasks, scenario.economics.discount_rate)
     replaced = _replaced(out_dir, names, replications)
-    comparison = Comparison(replaced=replaced,
-        table=summarise(runs, names), paired=paired_differences(runs, names, baseline), runs=runs,
-        out_dir=out_dir, strategies=names, baseline=baseline, replications=replications,
-        bands=annual_bands(annual, names), computed=len(todo), currency=scenario.economics.currency,
+    comparison = Comparison(
+        replaced=replaced,
+        table=summarise(runs, names),
+        paired=paired_differences(runs, names, baseline),
+        runs=runs,
+        out_dir=out_dir,
+        strategies=names,
+        baseline=baseline,
+        replications=replications,
+        bands=annual_bands(annual, names),
+        computed=len(todo),
+        currency=scenario.economics.currency,
         solutions=solutions,
     )
     maps = {s: built[(s, 0)] for s in names}
@@ -640,12 +771,15 @@ def county_layers(scenario) -> dict | None:
 
 def _write_tables(comparison: Comparison, scenario, out: Path, inputs: list[dict] | None = None) -> None:
     """The tables of ``comparison`` (:data:`TABLE_FILES`) into the folder ``out``."""
-    table_decimals = {f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items()
-                      for stat in ("mean", "ci95_low", "ci95_high")}
+    table_decimals = {
+        f"{name}_{stat}": m.csv_decimals for name, m in METRICS.items() for stat in ("mean", "ci95_low", "ci95_high")
+    }
     write_text(out / "comparison.csv", csv_text(comparison.table.reset_index(), table_decimals))
     write_text(out / "paired_differences.csv", paired_csv(comparison.paired))
-    write_text(out / "annual_bands.csv", csv_text(comparison.bands, dict.fromkeys(
-        ("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)))
+    write_text(
+        out / "annual_bands.csv",
+        csv_text(comparison.bands, dict.fromkeys(("mean", "ci95_low", "ci95_high"), BAND_DECIMALS)),
+    )
     doc = {
         "scenario": scenario.name,
         "scenario_file": str(scenario.path.resolve()) if scenario.path is not None else None,
@@ -659,8 +793,10 @@ def _write_tables(comparison: Comparison, scenario, out: Path, inputs: list[dict
         "replications": comparison.replications,
         "seeds": [replication_seed(scenario.seed, r) for r in range(comparison.replications)],
         "currency": comparison.currency,
-        "metrics": {k: {"label": m.label, "unit": m.unit}
-                    for k, m in ((k, in_currency(m, comparison.currency)) for k, m in METRICS.items())},
+        "metrics": {
+            k: {"label": m.label, "unit": m.unit}
+            for k, m in ((k, in_currency(m, comparison.currency)) for k, m in METRICS.items())
+        },
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication",
         "table": comparison.table.reset_index().to_dict(orient="records"),
         "paired_differences": comparison.paired.to_dict(orient="records"),
@@ -680,9 +816,14 @@ def paired_csv(paired: pd.DataFrame) -> str:
     text = paired.copy()
     places = text["metric"].map({name: m.csv_decimals for name, m in METRICS.items()})
     for col in ("mean", "ci95_low", "ci95_high"):
-        text[col] = pd.concat([plain_decimals(text.loc[places == p, col], int(p)) for p in places.unique()]
-                              ).reindex(text.index) if len(text) else text[col]
+        text[col] = (
+            pd.concat([plain_decimals(text.loc[places == p, col], int(p)) for p in places.unique()]).reindex(text.index)
+            if len(text)
+            else text[col]
+        )
     return csv_text(text, {})
+
+
 def read_comparison(out_dir: str | Path) -> Comparison:
     """Load a comparison folder written by :func:`compare` (``comparison.json``, ``comparison.csv``,
     ``paired_differences.csv``, ``annual_bands.csv``); raises :class:`InputError` naming what is missing."""
@@ -690,11 +831,18 @@ def read_comparison(out_dir: str | Path) -> Comparison:
     doc = read_finished(out_dir, KIND, "pvsim comparison folder", TABLE_FILES, "comparison.json", "pvsim compare")
     table = pd.read_csv(out_dir / "comparison.csv", dtype={"strategy": str}).set_index("strategy")
     figures = sorted(out_dir.glob("*.png"))
-    return Comparison(table=table, paired=pd.read_csv(out_dir / "paired_differences.csv"),
-                      runs=pd.DataFrame(doc.get("runs") or []), out_dir=out_dir, strategies=list(doc["strategies"]),
-                      baseline=doc["baseline"], replications=int(doc["replications"]),
-                      bands=pd.read_csv(out_dir / "annual_bands.csv"), figures=figures,
-                      currency=doc.get("currency") or "CNY")
+    return Comparison(
+        table=table,
+        paired=pd.read_csv(out_dir / "paired_differences.csv"),
+        runs=pd.DataFrame(doc.get("runs") or []),
+        out_dir=out_dir,
+        strategies=list(doc["strategies"]),
+        baseline=doc["baseline"],
+        replications=int(doc["replications"]),
+        bands=pd.read_csv(out_dir / "annual_bands.csv"),
+        figures=figures,
+        currency=doc.get("currency") or "CNY",
+    )
 
 
 def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int = 0) -> dict[str, pd.DataFrame]:
@@ -708,6 +856,7 @@ def read_built(out_dir: str | Path, strategies: Sequence[str], replication: int 
 
 
 # --------------------------------------------------------------------------------------------- printing
+
 
 def format_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Fixed-width lines: first column left-aligned, the others right-aligned."""
@@ -729,14 +878,26 @@ def print_comparison(comparison: Comparison, file=None) -> None:
     by_strategy = table.to_dict("index")
     for name in comparison.strategies:
         row = by_strategy[name]
-        rows.append([name, str(int(row["n"])), *[
-            mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown]])
+        rows.append(
+            [
+                name,
+                str(int(row["n"])),
+                *[mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals) for m in shown],
+            ]
+        )
     if comparison.replaced:
         old = comparison.replaced
-        print(f"  replaced the comparison of {', '.join(old['strategies'])} ({old['replications']} replications) "
-              f"this folder held; its runs are kept under {comparison.out_dir / 'runs'}", file=file)
-    print("  1 replication per strategy: no confidence interval" if comparison.replications == 1 else
-          f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width", file=file)
+        print(
+            f"  replaced the comparison of {', '.join(old['strategies'])} ({old['replications']} replications) "
+            f"this folder held; its runs are kept under {comparison.out_dir / 'runs'}",
+            file=file,
+        )
+    print(
+        "  1 replication per strategy: no confidence interval"
+        if comparison.replications == 1
+        else f"  {comparison.replications} paired replications per strategy; mean ±95 % CI half-width",
+        file=file,
+    )
     for name, solution in sorted(comparison.solutions.items()):
         print("  " + solution.line(name), file=file)
     for text in format_table(header, rows):
@@ -754,7 +915,10 @@ def print_comparison(comparison: Comparison, file=None) -> None:
             mark = "*" if d["excludes_zero"] else " "
             cells.append(mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
         rows.append(cells)
-    print(f"\n  difference to {comparison.baseline} (paired by replication; "
-          f"{'one replication' if comparison.replications == 1 else '* = CI excludes 0'})", file=file)
+    print(
+        f"\n  difference to {comparison.baseline} (paired by replication; "
+        f"{'one replication' if comparison.replications == 1 else '* = CI excludes 0'})",
+        file=file,
+    )
     for text in format_table(header, rows):
         print("  " + text, file=file)

@@ -33,8 +33,9 @@ def check_transformers(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFr
     out = inputs.check_columns(gdf, "transformers", file, what="transformer")
     geom_types = set(out.geometry.geom_type.dropna().unique())
     if not geom_types <= {"Point"}:
-        raise InputError("transformers must be points", file=file, field="geometry",
-                         value=sorted(geom_types), allowed="Point")
+        raise InputError(
+            "transformers must be points", file=file, field="geometry", value=sorted(geom_types), allowed="Point"
+        )
     return out
 
 
@@ -44,9 +45,14 @@ def ac_capacity_kw(capacity_kwp, dc_ac_ratio: float):
     return np.asarray(capacity_kwp, dtype=float) / dc_ac_ratio
 
 
-def hosting_table(transformers: gpd.GeoDataFrame, *, hosting_share_percent: float,
-                  export_limit_percent: float | None, customers: pd.Series | None = None,
-                  load_mwh_per_customer_year: float = 0.0) -> pd.DataFrame:
+def hosting_table(
+    transformers: gpd.GeoDataFrame,
+    *,
+    hosting_share_percent: float,
+    export_limit_percent: float | None,
+    customers: pd.Series | None = None,
+    load_mwh_per_customer_year: float = 0.0,
+) -> pd.DataFrame:
     """Per transformer: hosting limit for new PV, export limit [kW AC] and local load [MWh/year].
 
     ``hosting_limit_kw = max(0, rating_kva * share - existing_pv_kw)``: PV on a transformer, including what is under
@@ -99,12 +105,14 @@ def _load_profile_table() -> np.ndarray:
     """The shipped H0 profile as (period, day type, hour) [kW per MWh/year] (``sim/tables/load_profile_h0.csv``)."""
     table = pd.read_csv(LOAD_PROFILE_FILE)
     out = np.full((len(_PERIODS), len(_DAY_TYPES), 24), np.nan)
-    for period, day_type, hour, value in zip(table["period"], table["day_type"], table["hour"].astype(int),
-                                             table["load_kw_per_mwh_year"], strict=True):
+    for period, day_type, hour, value in zip(
+        table["period"], table["day_type"], table["hour"].astype(int), table["load_kw_per_mwh_year"], strict=True
+    ):
         out[_PERIODS.index(period), _DAY_TYPES.index(day_type), hour] = value
     if np.isnan(out).any():
-        raise InputError("the load profile table lacks rows", file=LOAD_PROFILE_FILE,
-                         allowed="3 periods x 3 day types x 24 hours")
+        raise InputError(
+            "the load profile table lacks rows", file=LOAD_PROFILE_FILE, allowed="3 periods x 3 day types x 24 hours"
+        )
     return out
 
 
@@ -131,13 +139,22 @@ def check_feeders(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
     out = out[~(out.geometry.isna() | out.geometry.is_empty)]
     kinds = set(out.geometry.geom_type.unique())
     if not kinds <= {"LineString", "MultiLineString"}:
-        raise InputError("feeders must be lines", file=file, field="geometry", value=sorted(kinds),
-                         allowed="LineString, MultiLineString")
+        raise InputError(
+            "feeders must be lines",
+            file=file,
+            field="geometry",
+            value=sorted(kinds),
+            allowed="LineString, MultiLineString",
+        )
     return out
 
 
-def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.GeoDataFrame,
-                        level: pd.Series, feeders_local: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def assign_transformers(
+    sites_local: gpd.GeoDataFrame,
+    transformers_local: gpd.GeoDataFrame,
+    level: pd.Series,
+    feeders_local: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
     """The transformer each site connects to (all frames in the same projected CRS).
 
     Low-voltage sites go to the nearest ``lv`` distribution transformer. Medium-voltage sites connect to a 10 kV
@@ -147,8 +164,9 @@ def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.G
     Returns a DataFrame on the sites' index with ``transformer_id``, ``feeder_id`` and
     ``distance_to_transformer_m`` ("" and inf where nothing of that level exists).
     """
-    out = pd.DataFrame(index=sites_local.index,
-                       data={"transformer_id": "", "feeder_id": "", "distance_to_transformer_m": np.inf})
+    out = pd.DataFrame(
+        index=sites_local.index, data={"transformer_id": "", "feeder_id": "", "distance_to_transformer_m": np.inf}
+    )
     points = sites_local.geometry.representative_point()
     for lvl in CONNECTION_LEVELS:
         mask = (level == lvl).to_numpy()
@@ -170,8 +188,9 @@ def assign_transformers(sites_local: gpd.GeoDataFrame, transformers_local: gpd.G
     return out
 
 
-def _assign_by_feeder(out: pd.DataFrame, points: pd.Series, transformers_local: gpd.GeoDataFrame,
-                      feeders_local: gpd.GeoDataFrame, crs) -> None:
+def _assign_by_feeder(
+    out: pd.DataFrame, points: pd.Series, transformers_local: gpd.GeoDataFrame, feeders_local: gpd.GeoDataFrame, crs
+) -> None:
     left = gpd.GeoDataFrame(geometry=points, crs=crs)
     right = feeders_local[["feeder_id", "substation", "geometry"]].reset_index(drop=True)
     joined = gpd.sjoin_nearest(left, right, how="left", distance_col="distance_to_transformer_m")
@@ -179,11 +198,13 @@ def _assign_by_feeder(out: pd.DataFrame, points: pd.Series, transformers_local: 
     mv = transformers_local[transformers_local["connection_level"] == "mv"]
     by_substation = mv.drop_duplicates("substation").set_index("substation")["transformer_id"]
     out.loc[joined.index, "transformer_id"] = (
-        by_substation.reindex(joined["substation"].astype(str)).fillna("").astype(str).to_numpy())
+        by_substation.reindex(joined["substation"].astype(str)).fillna("").astype(str).to_numpy()
+    )
     out.loc[joined.index, "feeder_id"] = joined["feeder_id"].astype(str).to_numpy()
     dist = joined["distance_to_transformer_m"].to_numpy(float)
     out.loc[joined.index, "distance_to_transformer_m"] = np.where(
-        out.loc[joined.index, "transformer_id"].to_numpy() != "", dist, np.inf)
+        out.loc[joined.index, "transformer_id"].to_numpy() != "", dist, np.inf
+    )
 
 
 def added_hosting_kw(transformers: pd.DataFrame, upgrades: pd.DataFrame | None) -> pd.Series:
@@ -195,8 +216,9 @@ def added_hosting_kw(transformers: pd.DataFrame, upgrades: pd.DataFrame | None) 
     return added.reindex(transformers.index).fillna(0.0).astype(float)
 
 
-def export_limit_steps(upgrades: pd.DataFrame | None, *, hosting_share_percent: float,
-                       export_limit_percent: float | None) -> pd.DataFrame:
+def export_limit_steps(
+    upgrades: pd.DataFrame | None, *, hosting_share_percent: float, export_limit_percent: float | None
+) -> pd.DataFrame:
     """The rises of the transformers' export limits the rollout's upgrades bring, each from the upgrade's date:
     ``transformer_id, date, added_export_kw``. An upgrade adds ``added_hosting_kw = added_kva x hosting_share``, so
     the rating grew by ``added_hosting_kw / hosting_share`` and the export limit by that times
@@ -205,9 +227,13 @@ def export_limit_steps(upgrades: pd.DataFrame | None, *, hosting_share_percent: 
     if export_limit_percent is None or upgrades is None or len(upgrades) == 0:
         return pd.DataFrame({c: [] for c in columns})
     added_kva = upgrades["added_hosting_kw"].to_numpy(float) / (hosting_share_percent / 100.0)
-    return pd.DataFrame({"transformer_id": upgrades["transformer_id"].astype(str).to_numpy(),
-                         "date": pd.to_datetime(upgrades["date"]).to_numpy(),
-                         "added_export_kw": added_kva * export_limit_percent / 100.0})
+    return pd.DataFrame(
+        {
+            "transformer_id": upgrades["transformer_id"].astype(str).to_numpy(),
+            "date": pd.to_datetime(upgrades["date"]).to_numpy(),
+            "added_export_kw": added_kva * export_limit_percent / 100.0,
+        }
+    )
 
 
 def export_limits_after_upgrades(transformers: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
@@ -221,10 +247,27 @@ def export_limits_after_upgrades(transformers: pd.DataFrame, steps: pd.DataFrame
     return out
 
 
-LOADING_COLUMNS = ("feeder_id", "substation", "connection_level", "rating_kva", "existing_pv_kw", "hosting_limit_kw",
-                   "added_hosting_kw", "hosting_limit_final_kw", "export_limit_kw", "customers", "load_mwh_per_year",
-                   "built_kwp", "built_kw_ac", "sites_built", "dropped_hosting_kwp", "loading_percent",
-                   "upgrade_cost_cny", "upgrade_dates", "upgrade_reasons")
+LOADING_COLUMNS = (
+    "feeder_id",
+    "substation",
+    "connection_level",
+    "rating_kva",
+    "existing_pv_kw",
+    "hosting_limit_kw",
+    "added_hosting_kw",
+    "hosting_limit_final_kw",
+    "export_limit_kw",
+    "customers",
+    "load_mwh_per_year",
+    "built_kwp",
+    "built_kw_ac",
+    "sites_built",
+    "dropped_hosting_kwp",
+    "loading_percent",
+    "upgrade_cost_cny",
+    "upgrade_dates",
+    "upgrade_reasons",
+)
 
 
 def upgrade_reason(row: pd.Series) -> str:
@@ -256,8 +299,14 @@ def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFr
     return out
 
 
-def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | None, sites: pd.DataFrame,
-                        *, export_limits: pd.DataFrame | None = None, dc_ac_ratio: float = 1.0) -> pd.DataFrame:
+def transformer_loading(
+    transformers: pd.DataFrame,
+    upgrades: pd.DataFrame | None,
+    sites: pd.DataFrame,
+    *,
+    export_limits: pd.DataFrame | None = None,
+    dc_ac_ratio: float = 1.0,
+) -> pd.DataFrame:
     """The one definition of transformer loading: per transformer, the AC capacity of the new PV built on it [kW]
     (:func:`ac_capacity_kw` of its kWp at ``dc_ac_ratio``) as a share of its hosting limit after the rollout's
     upgrades [kW].
@@ -281,8 +330,9 @@ def transformer_loading(transformers: pd.DataFrame, upgrades: pd.DataFrame | Non
     t["sites_built"] = built.groupby("transformer_id").size().reindex(t.index).fillna(0).astype(int)
     t["dropped_hosting_kwp"] = dropped.groupby("transformer_id")["capacity_kwp"].sum().reindex(t.index).fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t["loading_percent"] = np.where(t["hosting_limit_final_kw"] > 0,
-                                        100.0 * t["built_kw_ac"] / t["hosting_limit_final_kw"], np.nan)
+        t["loading_percent"] = np.where(
+            t["hosting_limit_final_kw"] > 0, 100.0 * t["built_kw_ac"] / t["hosting_limit_final_kw"], np.nan
+        )
     t = t.join(upgrade_columns(t.index, upgrades))
     t.index.name = "transformer_id"
     return t[[c for c in LOADING_COLUMNS if c in t.columns]].reset_index()

@@ -141,36 +141,55 @@ def column_names(input_name: str, *, with_points: bool = False) -> tuple[str, ..
 def inputs_markdown() -> str:
     """The input reference ``docs/inputs.md``, generated from the schema table (a test keeps them equal)."""
     lines = [
-        "# Input reference", "",
-        ("Generated from `sim/tables/inputs.csv` by `pvsim schema --inputs > docs/inputs.md`; a test keeps this file "
-         "in step. The same table drives the checks of every layer and `pvsim template DIR`, which writes input "
-         "files with these columns and one example row each, and a scenario that `pvsim validate` accepts."), "",
-        ("- **Formats.** Sites, feeders and exclusions: GeoPackage (`data.*_layer` names the layer), GeoJSON, "
-         "Shapefile or GeoParquet. Transformers: the same, or a CSV / XLSX ledger with one row per transformer and "
-         "its location in `lon`/`lat` [°] (or `x`/`y` [m] with `data.transformers_crs`), in "
-         "`data.transformers_file`."),
-        ("- **Your column names.** `data.columns` maps the names below to yours, per input: "
-         "`{sites: {site_id: OBJECTID, roof_tilt_deg: slope}, transformers: {transformer_id: id, rating_kva: kVA}}`. "
-         "Shapefile field names cut at 10 characters (`roof_tilt_`) are recognised with a warning. Columns pvsim "
-         "does not know are listed once in a note."),
-        ("- **Your categories.** `data.site_type_map` maps the values of your `site_type` column (land-use codes, "
-         "OSM tags, local names) to site types: `{'0101': agrivoltaic, 'building=house': rural_home}` (quote codes: "
-         "YAML reads an unquoted `0101` as the octal number 65)."),
-        ("- **Coordinates.** Every layer needs a CRS; `data.sites_crs`, `data.transformers_crs`, "
-         "`data.feeders_crs` and `data.exclusions_crs` declare or override it: an EPSG code (CGCS2000 is 4490, its "
-         "Gauss-Krueger zones 4491-4554) or `GCJ-02` (AMap, Tencent) / `BD-09` (Baidu), the offset coordinates of "
-         "Chinese web maps (GCJ-02 is 300-700 m off WGS 84 across China, BD-09 more), converted to WGS 84 on reading "
-         "with the published transforms (GCJ-02 inverted iteratively to sub-millimetre; BD-09 -> GCJ-02 in closed "
-         "form, good to 0.2 m; both are the identity outside China). A warning names the likely fix when sites and "
-         "transformers disagree by such a shift."),
-        ("- **Checks.** Text in a numeric column is an error naming the column, the rows and the values; every "
-         "missing or invalid column is reported at once, in one line. `required`: the column must be there; "
-         "`optional`: the default applies where the column or a value is missing; `ignored`: known, not used. "
-         "Type `id`: any text without control characters, unique (ids never become file names)."), "",
+        "# Input reference",
+        "",
+        (
+            "Generated from `sim/tables/inputs.csv` by `pvsim schema --inputs > docs/inputs.md`; a test keeps this file "
+            "in step. The same table drives the checks of every layer and `pvsim template DIR`, which writes input "
+            "files with these columns and one example row each, and a scenario that `pvsim validate` accepts."
+        ),
+        "",
+        (
+            "- **Formats.** Sites, feeders and exclusions: GeoPackage (`data.*_layer` names the layer), GeoJSON, "
+            "Shapefile or GeoParquet. Transformers: the same, or a CSV / XLSX ledger with one row per transformer and "
+            "its location in `lon`/`lat` [°] (or `x`/`y` [m] with `data.transformers_crs`), in "
+            "`data.transformers_file`."
+        ),
+        (
+            "- **Your column names.** `data.columns` maps the names below to yours, per input: "
+            "`{sites: {site_id: OBJECTID, roof_tilt_deg: slope}, transformers: {transformer_id: id, rating_kva: kVA}}`. "
+            "Shapefile field names cut at 10 characters (`roof_tilt_`) are recognised with a warning. Columns pvsim "
+            "does not know are listed once in a note."
+        ),
+        (
+            "- **Your categories.** `data.site_type_map` maps the values of your `site_type` column (land-use codes, "
+            "OSM tags, local names) to site types: `{'0101': agrivoltaic, 'building=house': rural_home}` (quote codes: "
+            "YAML reads an unquoted `0101` as the octal number 65)."
+        ),
+        (
+            "- **Coordinates.** Every layer needs a CRS; `data.sites_crs`, `data.transformers_crs`, "
+            "`data.feeders_crs` and `data.exclusions_crs` declare or override it: an EPSG code (CGCS2000 is 4490, its "
+            "Gauss-Krueger zones 4491-4554) or `GCJ-02` (AMap, Tencent) / `BD-09` (Baidu), the offset coordinates of "
+            "Chinese web maps (GCJ-02 is 300-700 m off WGS 84 across China, BD-09 more), converted to WGS 84 on reading "
+            "with the published transforms (GCJ-02 inverted iteratively to sub-millimetre; BD-09 -> GCJ-02 in closed "
+            "form, good to 0.2 m; both are the identity outside China). A warning names the likely fix when sites and "
+            "transformers disagree by such a shift."
+        ),
+        (
+            "- **Checks.** Text in a numeric column is an error naming the column, the rows and the values; every "
+            "missing or invalid column is reported at once, in one line. `required`: the column must be there; "
+            "`optional`: the default applies where the column or a value is missing; `ignored`: known, not used. "
+            "Type `id`: any text without control characters, unique (ids never become file names)."
+        ),
+        "",
     ]
     for input_name in INPUTS:
-        lines += [f"## `{input_name}`", "", "| column | type | unit | required | default | allowed | meaning |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## `{input_name}`",
+            "",
+            "| column | type | unit | required | default | allowed | meaning |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in schema(input_name):
             allowed = ", ".join(c.allowed_values()) if c.allowed.startswith("@") else c.allowed
             cells = [f"`{c.column}`", c.type, c.unit, c.required, c.default, allowed, c.meaning]
@@ -222,8 +241,9 @@ def _check_ids(col: Column, series: pd.Series, singular: str) -> tuple[pd.Series
         problems.append(f"{singular} without an id in {_rows_text(empty, text, None)}")
     bad = np.flatnonzero((text.str.contains(r"[\x00-\x1f\x7f]") | (text.str.len() > MAX_ID_LENGTH)).to_numpy())
     if len(bad):
-        problems.append(f"ids with control characters or over {MAX_ID_LENGTH} characters in "
-                        f"{_rows_text(bad, text, None)}")
+        problems.append(
+            f"ids with control characters or over {MAX_ID_LENGTH} characters in {_rows_text(bad, text, None)}"
+        )
     dup = np.flatnonzero((text.duplicated(keep=False) & text.ne("")).to_numpy())
     if len(dup):
         problems.append(f"duplicate {singular} id in {_rows_text(dup, text, None)}")
@@ -231,8 +251,11 @@ def _check_ids(col: Column, series: pd.Series, singular: str) -> tuple[pd.Series
 
 
 def _check_numbers(col: Column, series: pd.Series, ids: pd.Series | None) -> tuple[pd.Series, list[str]]:
-    values = pd.to_numeric(series, errors="coerce").astype(float) if series.dtype == object or \
-        pd.api.types.is_string_dtype(series) else series.astype(float)
+    values = (
+        pd.to_numeric(series, errors="coerce").astype(float)
+        if series.dtype == object or pd.api.types.is_string_dtype(series)
+        else series.astype(float)
+    )
     blank = _blank(series)
     problems = []
     text = np.flatnonzero((values.isna() & ~blank).to_numpy())
@@ -240,8 +263,7 @@ def _check_numbers(col: Column, series: pd.Series, ids: pd.Series | None) -> tup
         hint = DECIMAL_COMMA_HINT if _decimal_commas(series.iloc[text]) else ""
         problems.append(f"text in a numeric column [{col.unit}] in {_rows_text(text, series, ids)}{hint}")
     if col.required == "required" and blank.any():
-        problems.append(f"empty in {_rows_text(np.flatnonzero(blank.to_numpy()), series, ids)}; "
-                        "a value is required")
+        problems.append(f"empty in {_rows_text(np.flatnonzero(blank.to_numpy()), series, ids)}; a value is required")
     interval = col.interval()
     if interval is not None:
         lo, hi, lo_closed, hi_closed = interval
@@ -256,8 +278,7 @@ def _check_numbers(col: Column, series: pd.Series, ids: pd.Series | None) -> tup
 
 
 #: Said after a numeric column whose text cells look like numbers written with a decimal comma ("1,5").
-DECIMAL_COMMA_HINT = (" (decimal commas? write 1.5 rather than 1,5: save the table with '.' as the decimal "
-                      "separator)")
+DECIMAL_COMMA_HINT = " (decimal commas? write 1.5 rather than 1,5: save the table with '.' as the decimal separator)"
 
 
 def _decimal_commas(cells: pd.Series) -> bool:
@@ -297,7 +318,9 @@ def _values_text(text: pd.Series, bad: pd.Series, ids: pd.Series | None) -> str:
     for value in values[:SHOWN_ROWS]:
         rows = np.flatnonzero((text == value).to_numpy())
         first = ", ".join(f"{r + 1}" + (f" ({ids.iloc[r]})" if ids is not None else "") for r in rows[:3])
-        parts.append(f"{value!r} in {len(rows)} row{'s' if len(rows) > 1 else ''} ({first}{' ...' if len(rows) > 3 else ''})")
+        parts.append(
+            f"{value!r} in {len(rows)} row{'s' if len(rows) > 1 else ''} ({first}{' ...' if len(rows) > 3 else ''})"
+        )
     more = f" and {len(values) - SHOWN_ROWS} more values" if len(values) > SHOWN_ROWS else ""
     return ", ".join(parts) + more
 
@@ -306,8 +329,7 @@ def _check_dates(col: Column, series: pd.Series, ids: pd.Series | None) -> tuple
     dates = pd.to_datetime(series, errors="coerce")
     given = series.notna() & (series.astype(str).str.len() > 0)
     bad = np.flatnonzero((given & dates.isna()).to_numpy())
-    problems = [f"unreadable date in {_rows_text(bad, series, ids)}; allowed: {col.allowed}"] \
-        if len(bad) else []
+    problems = [f"unreadable date in {_rows_text(bad, series, ids)}; allowed: {col.allowed}"] if len(bad) else []
     return dates, problems
 
 
@@ -319,14 +341,21 @@ def check_columns(frame: Frame, input_name: str, file: Path | str, *, what: str 
     the rows and the values. Columns the schema does not know are kept and listed once in an :class:`InputNote`.
     """
     columns = [c for c in schema(input_name) if c.type != "geometry"]
-    singular = (what or input_name.rstrip("s"))
+    singular = what or input_name.rstrip("s")
     missing = [c.column for c in columns if c.required == "required" and c.column not in frame.columns]
     problems: list[tuple[str, str]] = []
     if missing:
         present = [str(c) for c in frame.columns if c != "geometry"]
-        problems.append((", ".join(missing), (f"required column{'s' if len(missing) > 1 else ''} missing (the "
-                                              f"file has {', '.join(present) or 'no attribute columns'}; map yours "
-                                              f"with data.columns.{input_name})")))
+        problems.append(
+            (
+                ", ".join(missing),
+                (
+                    f"required column{'s' if len(missing) > 1 else ''} missing (the "
+                    f"file has {', '.join(present) or 'no attribute columns'}; map yours "
+                    f"with data.columns.{input_name})"
+                ),
+            )
+        )
     out = frame.copy()
     id_col = next((c.column for c in columns if c.type == "id"), None)
     ids = _as_text(out[id_col]) if id_col in out.columns else None
@@ -337,8 +366,12 @@ def check_columns(frame: Frame, input_name: str, file: Path | str, *, what: str 
             if col.required != "required":
                 out[col.column] = _missing_column(col)
             continue
-        check = {"id": lambda c, s, i: _check_ids(c, s, singular), "float": _check_numbers, "str": _check_text,
-                 "date": _check_dates}[col.type]
+        check = {
+            "id": lambda c, s, i: _check_ids(c, s, singular),
+            "float": _check_numbers,
+            "str": _check_text,
+            "date": _check_dates,
+        }[col.type]
         out[col.column], found = check(col, out[col.column], ids)
         problems += [(col.column, msg) for msg in found]
     if problems:
@@ -368,10 +401,13 @@ def note_unknown_columns(frame: pd.DataFrame, input_name: str, file: Path | str)
     shown = []
     for name in unknown:
         guess = _guess_column(name, input_name)
-        shown.append(f"{name} (did you mean {guess}? map it with data.columns.{input_name}.{guess})" if guess
-                     else name)
-    warnings.warn(f"{file}: {input_name}: columns pvsim does not use: {', '.join(shown)} (the {input_name} "
-                  "columns are listed in docs/inputs.md)", InputNote, stacklevel=3)
+        shown.append(f"{name} (did you mean {guess}? map it with data.columns.{input_name}.{guess})" if guess else name)
+    warnings.warn(
+        f"{file}: {input_name}: columns pvsim does not use: {', '.join(shown)} (the {input_name} "
+        "columns are listed in docs/inputs.md)",
+        InputNote,
+        stacklevel=3,
+    )
 
 
 def _guess_column(name: str, input_name: str) -> str | None:
@@ -386,8 +422,9 @@ def _guess_column(name: str, input_name: str) -> str | None:
 # --------------------------------------------------------------------------------------------- mapping
 
 
-def map_columns(frame: Frame, input_name: str, mapping: dict[str, str] | None, file: Path | str, *,
-                shapefile: bool = False) -> Frame:
+def map_columns(
+    frame: Frame, input_name: str, mapping: dict[str, str] | None, file: Path | str, *, shapefile: bool = False
+) -> Frame:
     """Rename the user's columns to the project's: ``mapping`` is ``{project_name: user_name}``
     (``data.columns.<input>``). In a Shapefile, a field whose name is a schema column cut at 10 characters
     (``roof_tilt_``) is read as that column, with a warning. Returns a copy."""
@@ -395,9 +432,11 @@ def map_columns(frame: Frame, input_name: str, mapping: dict[str, str] | None, f
     lacking = {k: v for k, v in mapping.items() if v not in frame.columns}
     if lacking:
         present = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        raise InputError(f"the file has no column {', '.join(repr(v) for v in lacking.values())} (columns: "
-                         f"{present})", file=file,
-                         field=", ".join(f"data.columns.{input_name}.{k}" for k in lacking))
+        raise InputError(
+            f"the file has no column {', '.join(repr(v) for v in lacking.values())} (columns: {present})",
+            file=file,
+            field=", ".join(f"data.columns.{input_name}.{k}" for k in lacking),
+        )
     out = frame.drop(columns=[k for k, v in mapping.items() if k in frame.columns and k != v])
     out = out.rename(columns={v: k for k, v in mapping.items()})
     if shapefile:
@@ -416,9 +455,13 @@ def _recognise_truncated(frame: Frame, input_name: str, file: Path | str, mapped
     if renames:
         pairs = ", ".join(f"{k} as {v}" for k, v in renames.items())
         mapping = ", ".join(f"{v}: {k}" for k, v in renames.items())
-        warnings.warn(f"{file}: {input_name}: read the Shapefile field(s) {pairs} (Shapefile field names are cut at "
-                      f"{SHAPEFILE_NAME_LENGTH} characters); to say so explicitly: data.columns: {{{input_name}: "
-                      f"{{{mapping}}}}}", InputWarning, stacklevel=3)
+        warnings.warn(
+            f"{file}: {input_name}: read the Shapefile field(s) {pairs} (Shapefile field names are cut at "
+            f"{SHAPEFILE_NAME_LENGTH} characters); to say so explicitly: data.columns: {{{input_name}: "
+            f"{{{mapping}}}}}",
+            InputWarning,
+            stacklevel=3,
+        )
     return frame.rename(columns=renames)
 
 
@@ -437,8 +480,9 @@ def map_categories(frame: Frame, column: str, mapping: Mapping[str, str] | None)
 
 #: Names of the offset coordinate systems of Chinese web maps (case and the hyphen do not matter).
 WEB_MAP_CRS = {"GCJ-02": "GCJ-02", "GCJ02": "GCJ-02", "BD-09": "BD-09", "BD09": "BD-09"}
-CRS_ALLOWED = ("an EPSG code (4326 WGS 84, 4490 CGCS2000, 4491-4554 its Gauss-Krueger zones, 326xx UTM ...) "
-               "or GCJ-02 / BD-09")
+CRS_ALLOWED = (
+    "an EPSG code (4326 WGS 84, 4490 CGCS2000, 4491-4554 its Gauss-Krueger zones, 326xx UTM ...) or GCJ-02 / BD-09"
+)
 
 
 def parse_crs(value: str | int | None) -> str | CRS | None:
@@ -455,8 +499,9 @@ def parse_crs(value: str | int | None) -> str | CRS | None:
         raise ValueError(f"unknown CRS {value!r}; allowed: {CRS_ALLOWED}") from None
 
 
-def declare_crs(gdf: gpd.GeoDataFrame, setting: str | int | None, file: Path | str, field: str,
-                what: str) -> gpd.GeoDataFrame:
+def declare_crs(
+    gdf: gpd.GeoDataFrame, setting: str | int | None, file: Path | str, field: str, what: str
+) -> gpd.GeoDataFrame:
     """Apply a declared CRS (``data.<input>_crs``) and check the layer's coordinates.
 
     An EPSG code (or any pyproj CRS) sets or overrides the layer's CRS; ``GCJ-02`` / ``BD-09`` mean the
@@ -468,33 +513,49 @@ def declare_crs(gdf: gpd.GeoDataFrame, setting: str | int | None, file: Path | s
         out = gdf.set_crs(crs, allow_override=True)
     elif isinstance(crs, str):
         if gdf.crs is not None and not gdf.crs.is_geographic:
-            raise InputError(f"the {what} layer is in a projected CRS ({gdf.crs.name}) but {field} says {crs}",
-                             file=file, field=field, value=setting,
-                             allowed=f"{crs} only for longitudes and latitudes in degrees")
+            raise InputError(
+                f"the {what} layer is in a projected CRS ({gdf.crs.name}) but {field} says {crs}",
+                file=file,
+                field=field,
+                value=setting,
+                allowed=f"{crs} only for longitudes and latitudes in degrees",
+            )
         out = gdf.set_crs(4326, allow_override=True)
     check_crs(out, file, what)
     if isinstance(crs, str):
         out = out.copy()
-        out[out.geometry.name] = gpd.GeoSeries(transform_geometries(out.geometry, TO_WGS84[crs]), index=out.index,
-                                               crs=4326)
+        out[out.geometry.name] = gpd.GeoSeries(
+            transform_geometries(out.geometry, TO_WGS84[crs]), index=out.index, crs=4326
+        )
     return out
 
 
 def check_crs(gdf: gpd.GeoDataFrame, file: Path | str, what: str) -> None:
     """A layer must declare its CRS, and geographic coordinates must look like degrees."""
     if gdf.crs is None:
-        raise InputError(f"the {what} layer has no CRS", file=file, field="crs",
-                         allowed="a layer with a declared CRS (e.g. EPSG:4326 or a UTM / CGCS2000 zone), or declare "
-                                 f"it with data.{what.split()[0].rstrip('s')}s_crs")
+        raise InputError(
+            f"the {what} layer has no CRS",
+            file=file,
+            field="crs",
+            allowed="a layer with a declared CRS (e.g. EPSG:4326 or a UTM / CGCS2000 zone), or declare "
+            f"it with data.{what.split()[0].rstrip('s')}s_crs",
+        )
     if len(gdf) and (gdf.geometry.isna() | gdf.geometry.is_empty).all():
-        raise InputError(f"every geometry of the {what} layer is empty or null", file=file, field="geometry",
-                         value=f"{len(gdf)} rows", allowed="a layer whose features have geometries")
+        raise InputError(
+            f"every geometry of the {what} layer is empty or null",
+            file=file,
+            field="geometry",
+            value=f"{len(gdf)} rows",
+            allowed="a layer whose features have geometries",
+        )
     if gdf.crs.is_geographic and len(gdf):
         minx, miny, maxx, maxy = gdf.total_bounds
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
             raise InputError(
                 f"coordinates are labelled as degrees ({gdf.crs.to_string()}) but look like projected metres",
-                file=file, field="crs", value=[round(float(v), 1) for v in (minx, miny)],
+                file=file,
+                field="crs",
+                value=[round(float(v), 1) for v in (minx, miny)],
                 allowed="longitudes in [-180, 180] and latitudes in [-90, 90], or the layer's true projected CRS",
             )
 
@@ -531,9 +592,13 @@ def read_input(source: Source) -> gpd.GeoDataFrame:
     if not path.exists():
         raise InputError(f"{source.what} file not found", file=path, field=source.file_field)
     if path.name.lower().endswith(OSM_SUFFIXES):
-        raise InputError(f"an OpenStreetMap extract is not a {source.what} layer", file=path,
-                         field=source.file_field, allowed="convert it first: pvsim import-osm "
-                         f"{path.name} --out DIR, then {source.file_field}: DIR/sites.gpkg")
+        raise InputError(
+            f"an OpenStreetMap extract is not a {source.what} layer",
+            file=path,
+            field=source.file_field,
+            allowed="convert it first: pvsim import-osm "
+            f"{path.name} --out DIR, then {source.file_field}: DIR/sites.gpkg",
+        )
     suffix = path.suffix.lower()
     if suffix in POINT_TABLE_SUFFIXES:
         table = _read_table(path, source)
@@ -541,15 +606,19 @@ def read_input(source: Source) -> gpd.GeoDataFrame:
     elif suffix in PARQUET_SUFFIXES:
         table = _read_parquet(path, source)
         mapped = map_columns(table, source.input, source.columns, path)
-        gdf = (mapped if isinstance(mapped, gpd.GeoDataFrame)
-               else points_from_table(mapped, source, list(table.columns)))
+        gdf = mapped if isinstance(mapped, gpd.GeoDataFrame) else points_from_table(mapped, source, list(table.columns))
     else:
         _check_grid_layer_in_sites_file(source)
-        gdf = map_columns(read_layer(path, source.layer, what=source.what, field=source.layer_field,
-                                     file_field=source.file_field),
-                          source.input, source.columns, path, shapefile=suffix in SHAPEFILE_SUFFIXES)
-    return declare_crs(gdf, source.crs, path, source.crs_field, f"{source.what}s" if source.input != "sites"
-                       else "sites")
+        gdf = map_columns(
+            read_layer(path, source.layer, what=source.what, field=source.layer_field, file_field=source.file_field),
+            source.input,
+            source.columns,
+            path,
+            shapefile=suffix in SHAPEFILE_SUFFIXES,
+        )
+    return declare_crs(
+        gdf, source.crs, path, source.crs_field, f"{source.what}s" if source.input != "sites" else "sites"
+    )
 
 
 def _check_grid_layer_in_sites_file(source: Source) -> None:
@@ -563,11 +632,15 @@ def _check_grid_layer_in_sites_file(source: Source) -> None:
     except Exception:  # noqa: BLE001 - unreadable (any GDAL error): read_layer says so
         return
     if source.layer not in layers:
-        raise InputError("no transformer ledger: the scenario names no data.transformers_file or data.grid_file, "
-                         f"and the sites file has no layer {source.layer!r}", file=source.file,
-                         field="data.transformers_file", value=", ".join(layers),
-                         allowed="data.transformers_file: a CSV / XLSX ledger (transformer_id, lon, lat, rating_kva) "
-                                 "or a point layer; or data.grid_file with a transformers layer")
+        raise InputError(
+            "no transformer ledger: the scenario names no data.transformers_file or data.grid_file, "
+            f"and the sites file has no layer {source.layer!r}",
+            file=source.file,
+            field="data.transformers_file",
+            value=", ".join(layers),
+            allowed="data.transformers_file: a CSV / XLSX ledger (transformer_id, lon, lat, rating_kva) "
+            "or a point layer; or data.grid_file with a transformers layer",
+        )
 
 
 def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_field: str) -> gpd.GeoDataFrame:
@@ -578,18 +651,23 @@ def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_fie
     try:
         layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError and friends for unreadable files
-        raise InputError(f"cannot read {what} file ({type(exc).__name__})", file=path, field=file_field,
-                         allowed="a GeoPackage, GeoJSON, Shapefile, GeoParquet, or a CSV / XLSX point table for "
-                                 "transformers") from None
+        raise InputError(
+            f"cannot read {what} file ({type(exc).__name__})",
+            file=path,
+            field=file_field,
+            allowed="a GeoPackage, GeoJSON, Shapefile, GeoParquet, or a CSV / XLSX point table for transformers",
+        ) from None
     if layer is not None and len(layers) > 1 and layer not in layers:
-        raise InputError(f"layer not found in the {what} file", file=path, field=field, value=layer,
-                         allowed=", ".join(layers))
+        raise InputError(
+            f"layer not found in the {what} file", file=path, field=field, value=layer, allowed=", ".join(layers)
+        )
     use_layer = layer if (layer in layers) else None
     try:
         gdf = gpd.read_file(path, layer=use_layer, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - any reader failure of a user's file becomes one InputError line
-        raise InputError(f"cannot read {what} layer ({type(exc).__name__}: {str(exc)[:80]})", file=path,
-                         field=field) from None
+        raise InputError(
+            f"cannot read {what} layer ({type(exc).__name__}: {str(exc)[:80]})", file=path, field=field
+        ) from None
     return gdf
 
 
@@ -599,13 +677,21 @@ def _read_parquet(path: Path, source: Source) -> pd.DataFrame:
     except ValueError:  # no GeoParquet metadata: a plain table (of points, for transformers)
         pass
     except Exception as exc:  # noqa: BLE001 - pyarrow's errors on a damaged file become one InputError line
-        raise InputError(f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})", file=path,
-                         field=source.file_field, allowed="a GeoParquet file") from None
+        raise InputError(
+            f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})",
+            file=path,
+            field=source.file_field,
+            allowed="a GeoParquet file",
+        ) from None
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow's errors on a damaged file become one InputError line
-        raise InputError(f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})", file=path,
-                         field=source.file_field, allowed="a GeoParquet file") from None
+        raise InputError(
+            f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})",
+            file=path,
+            field=source.file_field,
+            allowed="a GeoParquet file",
+        ) from None
 
 
 def _read_table(path: Path, source: Source) -> pd.DataFrame:
@@ -616,8 +702,12 @@ def _read_table(path: Path, source: Source) -> pd.DataFrame:
         else:
             table = _read_csv(path)
     except Exception as exc:  # noqa: BLE001 - parser errors, bad zip files, bad encodings: one InputError line
-        raise InputError(f"cannot read {source.what} table ({type(exc).__name__}: {str(exc)[:80]})", file=path,
-                         field=source.file_field, allowed="a CSV (UTF-8 or GB 18030) or an XLSX workbook with a header row") from None
+        raise InputError(
+            f"cannot read {source.what} table ({type(exc).__name__}: {str(exc)[:80]})",
+            file=path,
+            field=source.file_field,
+            allowed="a CSV (UTF-8 or GB 18030) or an XLSX workbook with a header row",
+        ) from None
     table.columns = [str(c).strip() for c in table.columns]
     return table
 
@@ -630,8 +720,9 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 def _read_csv(path: Path) -> pd.DataFrame:
     for encoding in CSV_ENCODINGS:
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, sep=None,
-                               engine="python")
+            return pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, sep=None, engine="python"
+            )
         except UnicodeDecodeError:
             continue
     raise UnicodeDecodeError("utf-8", b"", 0, 1, f"not {' or '.join(CSV_ENCODINGS)}")
@@ -646,13 +737,17 @@ def points_from_table(table: pd.DataFrame, source: Source, file_columns: list | 
     elif {"x", "y"} <= set(table.columns):
         xcol, ycol = "x", "y"
         if source.crs is None:
-            raise InputError("x/y coordinates need a declared CRS", file=path, field=source.crs_field,
-                             allowed=CRS_ALLOWED)
+            raise InputError(
+                "x/y coordinates need a declared CRS", file=path, field=source.crs_field, allowed=CRS_ALLOWED
+            )
     else:
         present = ", ".join(str(c) for c in (table.columns if file_columns is None else file_columns))
-        raise InputError(f"a table of {source.input} needs lon and lat (or x and y) columns (the table has "
-                         f"{present}; map yours with data.columns.{source.input}.lon / .lat)", file=path,
-                         field="lon, lat")
+        raise InputError(
+            f"a table of {source.input} needs lon and lat (or x and y) columns (the table has "
+            f"{present}; map yours with data.columns.{source.input}.lon / .lat)",
+            file=path,
+            field="lon, lat",
+        )
     problems = []
     coords = {}
     for name in (xcol, ycol):
@@ -663,8 +758,11 @@ def points_from_table(table: pd.DataFrame, source: Source, file_columns: list | 
         for col in schema(source.input):
             if col.type == "float" and col.required != "ignored" and col.column in table.columns:
                 problems += [(col.column, msg) for msg in _check_numbers(col, table[col.column], None)[1]]
-        raise InputError("; ".join(f"{c}: {m}" for c, m in problems), file=path,
-                         field=", ".join(dict.fromkeys(c for c, _ in problems)))
+        raise InputError(
+            "; ".join(f"{c}: {m}" for c, m in problems),
+            file=path,
+            field=", ".join(dict.fromkeys(c for c, _ in problems)),
+        )
     crs = 4326 if source.crs is None else None
     geometry = gpd.points_from_xy(coords[xcol], coords[ycol])
     return gpd.GeoDataFrame(table.drop(columns=[xcol, ycol]), geometry=geometry, crs=crs)
@@ -695,8 +793,9 @@ SHIFT_MIN_GAIN_M = 100.0
 SHIFT_MIN_POINTS = (20, 5)
 
 
-def check_layers_agree(sites: gpd.GeoDataFrame, transformers: gpd.GeoDataFrame, *, sites_file: Path | str,
-                       transformers_file: Path | str) -> dict[str, float]:
+def check_layers_agree(
+    sites: gpd.GeoDataFrame, transformers: gpd.GeoDataFrame, *, sites_file: Path | str, transformers_file: Path | str
+) -> dict[str, float]:
     """Warn (one :class:`InputWarning` line) when the sites and the transformers disagree by a GCJ-02- or
     BD-09-sized shift: the median distance from a site to its nearest transformer falls sharply when one layer
     is converted. Returns the median distances [m] of every variant tried (for tests and the curious)."""
@@ -722,9 +821,13 @@ def check_layers_agree(sites: gpd.GeoDataFrame, transformers: gpd.GeoDataFrame, 
     if medians[best] < SHIFT_RATIO * base and base - medians[best] > SHIFT_MIN_GAIN_M:
         layer, name = best.split()
         file = transformers_file if layer == "transformers" else sites_file
-        warnings.warn(f"{file}: the {layer} look like {name} web-map coordinates: the median distance from a site "
-                      f"to its nearest transformer is {base:,.0f} m as read and {medians[best]:,.0f} m with the "
-                      f"{layer} converted from {name}; declare data.{layer}_crs: {name}", InputWarning, stacklevel=2)
+        warnings.warn(
+            f"{file}: the {layer} look like {name} web-map coordinates: the median distance from a site "
+            f"to its nearest transformer is {base:,.0f} m as read and {medians[best]:,.0f} m with the "
+            f"{layer} converted from {name}; declare data.{layer}_crs: {name}",
+            InputWarning,
+            stacklevel=2,
+        )
     return medians
 
 
@@ -735,23 +838,61 @@ def source_for(scenario, input_name: str, index: int | None = None) -> Source:
     data = scenario.data
     columns = data.columns.get(input_name)
     if input_name == "sites":
-        return Source("sites", scenario.resolve(data.sites_file), data.sites_layer, "data.sites_file",
-                      "data.sites_layer", data.sites_crs, "data.sites_crs", columns)
+        return Source(
+            "sites",
+            scenario.resolve(data.sites_file),
+            data.sites_layer,
+            "data.sites_file",
+            "data.sites_layer",
+            data.sites_crs,
+            "data.sites_crs",
+            columns,
+        )
     if input_name == "transformers":
-        key, file = next((k, f) for k, f in (("data.transformers_file", data.transformers_file),
-                                             ("data.grid_file", data.grid_file),
-                                             ("data.sites_file", data.sites_file)) if f is not None)
-        return Source("transformers", scenario.resolve(file), data.transformers_layer, key,
-                      "data.transformers_layer", data.transformers_crs, "data.transformers_crs", columns)
+        key, file = next(
+            (k, f)
+            for k, f in (
+                ("data.transformers_file", data.transformers_file),
+                ("data.grid_file", data.grid_file),
+                ("data.sites_file", data.sites_file),
+            )
+            if f is not None
+        )
+        return Source(
+            "transformers",
+            scenario.resolve(file),
+            data.transformers_layer,
+            key,
+            "data.transformers_layer",
+            data.transformers_crs,
+            "data.transformers_crs",
+            columns,
+        )
     if input_name == "feeders":
-        key, file = ("data.grid_file", data.grid_file) if data.grid_file is not None else \
-            ("data.sites_file", data.sites_file)
-        return Source("feeders", scenario.resolve(file), data.feeders_layer, key, "data.feeders_layer",
-                      data.feeders_crs, "data.feeders_crs", columns)
+        key, file = (
+            ("data.grid_file", data.grid_file) if data.grid_file is not None else ("data.sites_file", data.sites_file)
+        )
+        return Source(
+            "feeders",
+            scenario.resolve(file),
+            data.feeders_layer,
+            key,
+            "data.feeders_layer",
+            data.feeders_crs,
+            "data.feeders_crs",
+            columns,
+        )
     exc = data.exclusions[index]
     file_key = f"data.exclusions[{index}].file" if exc.file is not None else "data.sites_file"
-    return Source("exclusions", scenario.resolve(exc.file or data.sites_file), exc.layer, file_key,
-                  f"data.exclusions[{index}].layer", data.exclusions_crs, "data.exclusions_crs")
+    return Source(
+        "exclusions",
+        scenario.resolve(exc.file or data.sites_file),
+        exc.layer,
+        file_key,
+        f"data.exclusions[{index}].layer",
+        data.exclusions_crs,
+        "data.exclusions_crs",
+    )
 
 
 # --------------------------------------------------------------------------------------------- template
@@ -798,12 +939,16 @@ def _template_weather(lon: float, lat: float) -> str:
 
     near = sorted((distance_km(lat, lon, p.latitude, p.longitude), name) for name, p in PRESETS.items())
     if near and near[0][0] <= PRESET_MAX_DISTANCE_KM:
-        return (f"  source: synthetic\n  synthetic:\n    preset: {near[0][1]}   # {near[0][0]:.0f} km away; or your "
-                "county's own monthly_* values, or source: file / pvgis\n")
-    return ("  source: synthetic           # no shipped preset lies within "
-            f"{PRESET_MAX_DISTANCE_KM:.0f} km: give your county's\n"
-            "  synthetic:                   # 12 monthly means (January..December), or source: file / pvgis\n"
-            "    monthly_ghi_kwh_per_m2_day: []\n    monthly_temp_air_c: []\n    monthly_wind_speed_m_per_s: []\n")
+        return (
+            f"  source: synthetic\n  synthetic:\n    preset: {near[0][1]}   # {near[0][0]:.0f} km away; or your "
+            "county's own monthly_* values, or source: file / pvgis\n"
+        )
+    return (
+        "  source: synthetic           # no shipped preset lies within "
+        f"{PRESET_MAX_DISTANCE_KM:.0f} km: give your county's\n"
+        "  synthetic:                   # 12 monthly means (January..December), or source: file / pvgis\n"
+        "    monthly_ghi_kwh_per_m2_day: []\n    monthly_temp_air_c: []\n    monthly_wind_speed_m_per_s: []\n"
+    )
 
 
 def _template_layers(lon: float, lat: float) -> dict[str, gpd.GeoDataFrame]:
@@ -814,9 +959,11 @@ def _template_layers(lon: float, lat: float) -> dict[str, gpd.GeoDataFrame]:
     x0, y0 = Transformer.from_crs(4326, utm, always_xy=True).transform(lon, lat)
     sx, sy = _TEMPLATE_SITE_M
     tx, ty = _TEMPLATE_TRANSFORMER_M
-    geometry = {"sites": box(x0 + sx, y0 + sy, x0 + sx + _TEMPLATE_SIDE_M, y0 + sy + _TEMPLATE_SIDE_M),
-                "transformers": Point(x0 + tx, y0 + ty),
-                "feeders": LineString([(x0 + tx, y0 + ty - 500.0), (x0 + tx, y0 + ty)])}
+    geometry = {
+        "sites": box(x0 + sx, y0 + sy, x0 + sx + _TEMPLATE_SIDE_M, y0 + sy + _TEMPLATE_SIDE_M),
+        "transformers": Point(x0 + tx, y0 + ty),
+        "feeders": LineString([(x0 + tx, y0 + ty - 500.0), (x0 + tx, y0 + ty)]),
+    }
     layers = {}
     for name, geom in geometry.items():
         row = {c.column: _example_value(c) for c in schema(name) if c.type != "geometry" and c.required != "ignored"}
@@ -838,11 +985,18 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
         raise InputError("the template folder is a file", file=folder, allowed="a folder (created if missing)")
     taken = [name for name in TEMPLATE_FILES if (folder / name).exists()]
     if taken:
-        raise InputError(f"the folder already holds {', '.join(taken)}", file=folder,
-                         allowed="a new or empty folder (pvsim template never overwrites files)")
+        raise InputError(
+            f"the folder already holds {', '.join(taken)}",
+            file=folder,
+            allowed="a new or empty folder (pvsim template never overwrites files)",
+        )
     if not (-180 <= lon <= 180 and -80 <= lat <= 84):
-        raise InputError("location out of range", field="--lon/--lat", value=[lon, lat],
-                         allowed="longitude -180..180, latitude -80..84 (UTM)")
+        raise InputError(
+            "location out of range",
+            field="--lon/--lat",
+            value=[lon, lat],
+            allowed="longitude -180..180, latitude -80..84 (UTM)",
+        )
     layers = _template_layers(lon, lat)
 
     def write_gpkg(tmp: Path) -> None:  # tmp keeps the .gpkg suffix GDAL wants; atomic_write renames it
@@ -860,8 +1014,9 @@ def write_template(folder: Path | str, *, lon: float = 116.40, lat: float = 39.9
         try:  # all three or none: the files are new (checked under the lock), so removing them loses nothing
             paths.append(atomic_write(folder / "county.gpkg", write_gpkg))
             paths.append(atomic_write(folder / "transformers.csv", ledger.to_csv(index=False, lineterminator="\n")))
-            paths.append(atomic_write(folder / "scenario.yaml",
-                                      TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat))))
+            paths.append(
+                atomic_write(folder / "scenario.yaml", TEMPLATE_SCENARIO.format(weather=_template_weather(lon, lat)))
+            )
         except BaseException:
             for path in paths:
                 path.unlink(missing_ok=True)

@@ -115,7 +115,7 @@ def has_label(key: str) -> bool:
 def keys(kind: str) -> list[str]:
     """The names of one kind of key (``site_type``, ``strategy`` ...) in table order."""
     prefix = kind + "."
-    return [k[len(prefix):] for k in _table() if k.startswith(prefix)]
+    return [k[len(prefix) :] for k in _table() if k.startswith(prefix)]
 
 
 def unit(name: str, lang: str = "en") -> str:
@@ -204,8 +204,9 @@ def in_currency(text: str, currency: str | None, lang: str = "en") -> str:
     return text
 
 
-def money(value: float | None, base_unit: str, lang: str = "en", currency: str | None = "CNY",
-          decimals: int | None = None) -> str:
+def money(
+    value: float | None, base_unit: str, lang: str = "en", currency: str | None = "CNY", decimals: int | None = None
+) -> str:
     """:func:`quantity` of a money figure (``base_unit`` ``CNY``, ``CNY/kWh``, ``CNY/t`` ...) labelled in
     ``currency`` (:func:`in_currency`): ``money(3.44e8, "CNY", "en", "EUR")`` -> ``344 million EUR``."""
     return in_currency(quantity(value, base_unit, lang, decimals), currency, lang)
@@ -216,23 +217,53 @@ def money(value: float | None, base_unit: str, lang: str = "en", currency: str |
 #: kind of warning -> its ``warntext.*`` label. A warning no pattern reads is shown as written.
 _NUMBER = r"[\d,.]+"
 WARNING_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("shortfall", (rf"(?:track (?P<track>\S+)|the programme) built (?P<built>{_NUMBER}) of its (?P<target>{_NUMBER}) "
-                  r"MWp target \((?P<pct>\d+) %\): held back by (?P<cause>.+)")),
-    ("busy", (r"(?P<name>\w+) are (?P<pct>\d+) % busy over (?P<period>the horizon|the build window) \(mean wait "
-             r"(?P<wait>\d+) days\): raise rollout\.(?P=name) above (?P<cap>\d+)(?P<pacing>"
-             r"(?: or a lower rollout\.max_sites_in_pipeline)?)")),
-    ("queued", (r"(?P<n>\d+) requests for (?P<name>\w+) are still queued at the horizon \(mean wait (?P<wait>\d+) "
-               r"days, censored\): raise rollout\.(?P=name) above (?P<cap>\d+)")),
-    ("service_limit", (rf"(?P<stage>\w+) of (?P<cls>\w+) applications takes a median (?P<days>{_NUMBER}) working days, "
-                      rf"above the State Grid service limit of (?P<limit>{_NUMBER}): (?:raise rollout\.(?P<resource>\w+)"
-                      r"|(?P<shorten>shorten the stage))(?P<pipeline>(?: or set rollout\.max_sites_in_pipeline)?)")),
+    (
+        "shortfall",
+        (
+            rf"(?:track (?P<track>\S+)|the programme) built (?P<built>{_NUMBER}) of its (?P<target>{_NUMBER}) "
+            r"MWp target \((?P<pct>\d+) %\): held back by (?P<cause>.+)"
+        ),
+    ),
+    (
+        "busy",
+        (
+            r"(?P<name>\w+) are (?P<pct>\d+) % busy over (?P<period>the horizon|the build window) \(mean wait "
+            r"(?P<wait>\d+) days\): raise rollout\.(?P=name) above (?P<cap>\d+)(?P<pacing>"
+            r"(?: or a lower rollout\.max_sites_in_pipeline)?)"
+        ),
+    ),
+    (
+        "queued",
+        (
+            r"(?P<n>\d+) requests for (?P<name>\w+) are still queued at the horizon \(mean wait (?P<wait>\d+) "
+            r"days, censored\): raise rollout\.(?P=name) above (?P<cap>\d+)"
+        ),
+    ),
+    (
+        "service_limit",
+        (
+            rf"(?P<stage>\w+) of (?P<cls>\w+) applications takes a median (?P<days>{_NUMBER}) working days, "
+            rf"above the State Grid service limit of (?P<limit>{_NUMBER}): (?:raise rollout\.(?P<resource>\w+)"
+            r"|(?P<shorten>shorten the stage))(?P<pipeline>(?: or set rollout\.max_sites_in_pipeline)?)"
+        ),
+    ),
 )
 _CAUSES: tuple[tuple[str, str], ...] = (
     ("time", rf"time: (?P<kwp>{_NUMBER}) kWp still in progress at the horizon"),
-    ("budget", (rf"budget: (?P<committed>{_NUMBER}) of (?P<total>{_NUMBER}) committed, too little left for the "
-               rf"cheapest site not released \((?P<next>{_NUMBER})\)")),
-    ("strategy", (rf"strategy: it released every site of its order; (?P<n>{_NUMBER}) eligible sites \((?P<kwp>"
-                 rf"{_NUMBER}) kWp\) were left out of the order(?P<hosting>.*)")),
+    (
+        "budget",
+        (
+            rf"budget: (?P<committed>{_NUMBER}) of (?P<total>{_NUMBER}) committed, too little left for the "
+            rf"cheapest site not released \((?P<next>{_NUMBER})\)"
+        ),
+    ),
+    (
+        "strategy",
+        (
+            rf"strategy: it released every site of its order; (?P<n>{_NUMBER}) eligible sites \((?P<kwp>"
+            rf"{_NUMBER}) kWp\) were left out of the order(?P<hosting>.*)"
+        ),
+    ),
     ("sites", rf"sites: every eligible site was released \((?P<kwp>{_NUMBER}) kWp\)(?P<hosting>.*)"),
     ("window", rf"build window: it closed with (?P<n>{_NUMBER}) sites \((?P<kwp>{_NUMBER}) kWp\) not released .*"),
 )
@@ -253,24 +284,41 @@ def warning_text(text: str, lang: str = "en") -> str:
 
 def _warning_part(kind: str, g: dict, lang: str, re) -> str:
     if kind == "shortfall":
-        who = label("warntext.track", lang, track=track_label(g["track"], lang)) if g["track"] else \
-            label("warntext.programme", lang)
-        cause = next((_cause(k, m.groupdict(), lang) for k, p in _CAUSES if (m := re.fullmatch(p, g["cause"]))),
-                     g["cause"])
-        return label("warntext.shortfall", lang, who=who, built=g["built"], target=g["target"], pct=g["pct"],
-                     cause=cause)
+        who = (
+            label("warntext.track", lang, track=track_label(g["track"], lang))
+            if g["track"]
+            else label("warntext.programme", lang)
+        )
+        cause = next(
+            (_cause(k, m.groupdict(), lang) for k, p in _CAUSES if (m := re.fullmatch(p, g["cause"]))), g["cause"]
+        )
+        return label(
+            "warntext.shortfall", lang, who=who, built=g["built"], target=g["target"], pct=g["pct"], cause=cause
+        )
     if kind in ("busy", "queued"):
-        period = label("warntext.period_horizon" if g.get("period") == "the horizon" else "warntext.period_window",
-                       lang)
-        return label(f"warntext.{kind}", lang, resource=label(f"resource.{g['name']}", lang), period=period,
-                     pacing=label("warntext.pacing", lang) if g.get("pacing") else "",
-                     **{k: v for k, v in g.items() if k not in ("period", "pacing")})
+        period = label(
+            "warntext.period_horizon" if g.get("period") == "the horizon" else "warntext.period_window", lang
+        )
+        return label(
+            f"warntext.{kind}",
+            lang,
+            resource=label(f"resource.{g['name']}", lang),
+            period=period,
+            pacing=label("warntext.pacing", lang) if g.get("pacing") else "",
+            **{k: v for k, v in g.items() if k not in ("period", "pacing")},
+        )
     relief = label("warntext.raise", lang, name=g["resource"]) if g["resource"] else label("warntext.shorten", lang)
     if g["pipeline"]:
         relief += label("warntext.or_pipeline", lang)
-    return label("warntext.service_limit", lang, stage=label(f"stage.{g['stage']}", lang),
-                 cls=label(f"site_type.{g['cls']}", lang, default=g["cls"]), days=g["days"],
-                 limit=g["limit"], relief=relief)
+    return label(
+        "warntext.service_limit",
+        lang,
+        stage=label(f"stage.{g['stage']}", lang),
+        cls=label(f"site_type.{g['cls']}", lang, default=g["cls"]),
+        days=g["days"],
+        limit=g["limit"],
+        relief=relief,
+    )
 
 
 def _cause(kind: str, g: dict, lang: str) -> str:

@@ -44,8 +44,12 @@ def site_load_table() -> pd.DataFrame:
         table = pd.read_csv(fh).set_index("site_type")
     bad = ~table["load_basis"].isin(["per_site", "per_m2"]) | ~(table["annual_load_kwh"] >= 0)
     if bad.any():
-        raise InputError("site-load table rows with a bad basis or load", file="sim/tables/site_loads.csv",
-                         value=list(table.index[bad]), allowed="load_basis per_site|per_m2, annual_load_kwh >= 0")
+        raise InputError(
+            "site-load table rows with a bad basis or load",
+            file="sim/tables/site_loads.csv",
+            value=list(table.index[bad]),
+            allowed="load_basis per_site|per_m2, annual_load_kwh >= 0",
+        )
     return table
 
 
@@ -58,8 +62,10 @@ def _shape_table() -> dict[str, dict[str, np.ndarray]]:
         out.setdefault(str(shape), {})[str(kind)] = rows.sort_values("index")["weight"].to_numpy(float)
     for shape, parts in out.items():
         if [len(parts.get(k, ())) for k in ("workday", "restday", "month")] != [24, 24, 12]:
-            raise InputError(f"load shape '{shape}' needs 24 workday, 24 restday and 12 month weights",
-                             file="sim/tables/load_shapes.csv")
+            raise InputError(
+                f"load shape '{shape}' needs 24 workday, 24 restday and 12 month weights",
+                file="sim/tables/load_shapes.csv",
+            )
     return out
 
 
@@ -75,8 +81,11 @@ def rest_days(year: int, country: str | None = "CN") -> np.ndarray:
     from sim.rollout.calendar import PublicHolidays, public_holidays
 
     days = pd.date_range(date(year, 1, 1), periods=days_in_year(year), freq="D")
-    table = (public_holidays(country, None, year, year) if country
-             else PublicHolidays(days=frozenset(), weekend=frozenset({5, 6}), workdays=frozenset()))
+    table = (
+        public_holidays(country, None, year, year)
+        if country
+        else PublicHolidays(days=frozenset(), weekend=frozenset({5, 6}), workdays=frozenset())
+    )
     weekend = np.isin(days.day_of_week, sorted(table.weekend))
     holiday = np.isin(days.date, sorted(table.days))
     workday = np.isin(days.date, sorted(table.workdays))
@@ -91,8 +100,10 @@ def hourly_shapes(year: int, country: str | None = "CN") -> np.ndarray:
     month = pd.date_range(date(year, 1, 1), periods=len(rest), freq="D").month.to_numpy() - 1
     rows = [hourly_load_kw_per_mwh(year) / 1000.0]
     for parts in _shape_table().values():
-        daily = np.where(rest[:, None], parts["restday"][None, :], parts["workday"][None, :]) \
+        daily = (
+            np.where(rest[:, None], parts["restday"][None, :], parts["workday"][None, :])
             * parts["month"][month][:, None]
+        )
         flat = daily.reshape(-1)
         rows.append(flat / flat.sum())
     out = np.vstack(rows)
@@ -107,11 +118,15 @@ def annual_load_kwh(sites: pd.DataFrame) -> pd.Series:
     types = sites["site_type"].astype(str)
     unknown = sorted(set(types) - set(table.index))
     if unknown:
-        raise InputError("no load for site type(s) " + ", ".join(unknown), field="site_type",
-                         allowed=", ".join(table.index))
+        raise InputError(
+            "no load for site type(s) " + ", ".join(unknown), field="site_type", allowed=", ".join(table.index)
+        )
     row = table.reindex(types.to_numpy())
-    area = pd.to_numeric(sites["area_m2"], errors="coerce").fillna(0.0).to_numpy(float) if "area_m2" in sites \
+    area = (
+        pd.to_numeric(sites["area_m2"], errors="coerce").fillna(0.0).to_numpy(float)
+        if "area_m2" in sites
         else np.zeros(len(sites))
+    )
     default = np.where(row["load_basis"].eq("per_m2").to_numpy(), area, 1.0) * row["annual_load_kwh"].to_numpy(float)
     out = pd.Series(default, index=sites.index, dtype=float)
     if USER_LOAD_COLUMN in sites:
@@ -133,9 +148,15 @@ def self_consumed_kwh(pv_kwh, load_kwh) -> np.ndarray:
     return np.minimum(np.asarray(pv_kwh, dtype=float), np.asarray(load_kwh, dtype=float)).sum(axis=-1)
 
 
-def self_consumed_year(hourly_kwh_per_kwp: np.ndarray, effective_kwp: np.ndarray, archetype: np.ndarray,
-                       first_hour: np.ndarray, load_kwh_per_year: np.ndarray, shape: np.ndarray,
-                       shapes: np.ndarray) -> np.ndarray:
+def self_consumed_year(
+    hourly_kwh_per_kwp: np.ndarray,
+    effective_kwp: np.ndarray,
+    archetype: np.ndarray,
+    first_hour: np.ndarray,
+    load_kwh_per_year: np.ndarray,
+    shape: np.ndarray,
+    shapes: np.ndarray,
+) -> np.ndarray:
     """Self-consumed energy [kWh] of each site in one calendar year (:func:`self_consumed_kwh` hour by hour).
 
     ``hourly_kwh_per_kwp`` (hours, archetypes) is the year's yield profile; per site: ``effective_kwp`` (after
@@ -149,15 +170,16 @@ def self_consumed_year(hourly_kwh_per_kwp: np.ndarray, effective_kwp: np.ndarray
     day_shapes = np.ascontiguousarray(shapes[:, :n_hours][:, rows])
     todo = np.flatnonzero((load_kwh_per_year > 0) & (effective_kwp > 0))
     for start in range(0, len(todo), _CHUNK_SITES):
-        s = todo[start:start + _CHUNK_SITES]
+        s = todo[start : start + _CHUNK_SITES]
         pv = day_yield[archetype[s]] * effective_kwp[s, None]
         pv[rows[None, :] < first_hour[s, None]] = 0.0
         out[s] = self_consumed_kwh(pv, day_shapes[shape[s]] * load_kwh_per_year[s, None])
     return out
 
 
-def transformer_load_by_shape(sites: pd.DataFrame, transformers: pd.DataFrame,
-                              other_customer_kwh: float | None = None) -> np.ndarray:
+def transformer_load_by_shape(
+    sites: pd.DataFrame, transformers: pd.DataFrame, other_customer_kwh: float | None = None
+) -> np.ndarray:
     """Yearly load on each transformer by shape [kWh/year], (transformers, shapes): the loads of the sites layer's
     sites (:func:`annual_load_kwh`) on their ``transformer_id`` (built or not: they are its customers either way),
     plus the ledger's customers beyond the sites layer's buildings (``customers`` of ``transformers`` minus
@@ -171,11 +193,15 @@ def transformer_load_by_shape(sites: pd.DataFrame, transformers: pd.DataFrame,
     if len(sites):
         row = ids.get_indexer(sites["transformer_id"].astype(str))
         ok = row >= 0
-        np.add.at(out, (row[ok], shape_index(sites["site_type"].to_numpy()[ok])),
-                  annual_load_kwh(sites).to_numpy(float)[ok])
+        np.add.at(
+            out, (row[ok], shape_index(sites["site_type"].to_numpy()[ok])), annual_load_kwh(sites).to_numpy(float)[ok]
+        )
     if "customers" in transformers.columns:
-        counted = customers_per_transformer(sites).reindex(ids).fillna(0.0).to_numpy(float) if len(sites) \
+        counted = (
+            customers_per_transformer(sites).reindex(ids).fillna(0.0).to_numpy(float)
+            if len(sites)
             else np.zeros(len(ids))
+        )
         given = pd.to_numeric(transformers["customers"], errors="coerce").fillna(0.0).to_numpy(float)
         home_kwh = site_load_table()["annual_load_kwh"].astype(float)["rural_home"]
         per_customer = float(home_kwh) if other_customer_kwh is None else float(other_customer_kwh)

@@ -63,25 +63,50 @@ class Metric:
 
 def _metric(row: dict[str, str]) -> Metric:
     try:
-        metric = Metric(name=row["metric"], kind=row["kind"], key=row["key"], label=row["label"],
-                        figure_title=row["figure_title"], unit=row["unit"], display_unit=row["display_unit"],
-                        divisor=float(row["divisor"]), decimals=int(row["decimals"]),
-                        csv_decimals=int(row["csv_decimals"]),
-                        printed_header=row["printed_header"], printed=_BOOLEANS[row["printed"].strip().lower()],
-                        bar=_BOOLEANS[row["bar"].strip().lower()], better=row.get("better") or "none")
+        metric = Metric(
+            name=row["metric"],
+            kind=row["kind"],
+            key=row["key"],
+            label=row["label"],
+            figure_title=row["figure_title"],
+            unit=row["unit"],
+            display_unit=row["display_unit"],
+            divisor=float(row["divisor"]),
+            decimals=int(row["decimals"]),
+            csv_decimals=int(row["csv_decimals"]),
+            printed_header=row["printed_header"],
+            printed=_BOOLEANS[row["printed"].strip().lower()],
+            bar=_BOOLEANS[row["bar"].strip().lower()],
+            better=row.get("better") or "none",
+        )
     except (KeyError, ValueError) as exc:
         raise RuntimeError(f"sim/{TABLE}: bad row {row} ({type(exc).__name__}: {exc})") from None
     if metric.kind not in KINDS or metric.divisor == 0 or metric.better not in BETTER:
-        raise RuntimeError(f"sim/{TABLE}: bad row {row} (kind one of {', '.join(KINDS)}; divisor not 0; better one "
-                           f"of {', '.join(BETTER)})")
+        raise RuntimeError(
+            f"sim/{TABLE}: bad row {row} (kind one of {', '.join(KINDS)}; divisor not 0; better one "
+            f"of {', '.join(BETTER)})"
+        )
     return metric
 
 
 def _pilot_metric(category: str) -> Metric:
     label = f"pilot coverage {category.replace('_', ' ')}"
-    return Metric(name=f"pilot_{category}_percent", kind="pilot", key=category, label=label, figure_title=label,
-                  unit="%", display_unit="%", divisor=1.0, decimals=1, csv_decimals=2, printed_header=label,
-                  printed=False, bar=False, better="higher")
+    return Metric(
+        name=f"pilot_{category}_percent",
+        kind="pilot",
+        key=category,
+        label=label,
+        figure_title=label,
+        unit="%",
+        display_unit="%",
+        divisor=1.0,
+        decimals=1,
+        csv_decimals=2,
+        printed_header=label,
+        printed=False,
+        bar=False,
+        better="higher",
+    )
 
 
 def load_metrics() -> dict[str, Metric]:

@@ -104,17 +104,30 @@ def tag_table(user_file: str | Path | None = None) -> pd.DataFrame:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
             rows = raw if isinstance(raw, list) else raw.get("tags", [])
             # YAML 1.1 reads an unquoted yes/no as a boolean: OSM means the text
-            user = pd.DataFrame([{k: ({True: "yes", False: "no"}[v] if isinstance(v, bool) else v)
-                                  for k, v in r.items()} for r in rows], dtype=str)
+            user = pd.DataFrame(
+                [
+                    {k: ({True: "yes", False: "no"}[v] if isinstance(v, bool) else v) for k, v in r.items()}
+                    for r in rows
+                ],
+                dtype=str,
+            )
         else:
             user = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, yaml.YAMLError, AttributeError) as exc:
-        raise InputError(f"cannot read the tag table ({type(exc).__name__})", file=path, field="--tags",
-                         allowed="CSV with columns key,value,site_type[,pitched_roof,min_area_m2,max_area_m2] or a YAML list "
-                                 "of such rows") from None
+        raise InputError(
+            f"cannot read the tag table ({type(exc).__name__})",
+            file=path,
+            field="--tags",
+            allowed="CSV with columns key,value,site_type[,pitched_roof,min_area_m2,max_area_m2] or a YAML list "
+            "of such rows",
+        ) from None
     user = user.fillna("")
-    for col, default in (("pitched_roof", "false"), ("min_area_m2", "0"), ("max_area_m2", ""),
-                         ("source", f"user table {path.name}")):
+    for col, default in (
+        ("pitched_roof", "false"),
+        ("min_area_m2", "0"),
+        ("max_area_m2", ""),
+        ("source", f"user table {path.name}"),
+    ):
         if col not in user.columns:
             user[col] = default
     user = _check_table(user, path)
@@ -124,28 +137,47 @@ def tag_table(user_file: str | Path | None = None) -> pd.DataFrame:
 def _check_table(table: pd.DataFrame, file: Path) -> pd.DataFrame:
     missing = [c for c in ("key", "value", "site_type") if c not in table.columns]
     if missing:
-        raise InputError("tag table lacks columns", file=file, field=", ".join(missing),
-                         allowed="columns key, value, site_type (optional pitched_roof, min_area_m2, max_area_m2)")
+        raise InputError(
+            "tag table lacks columns",
+            file=file,
+            field=", ".join(missing),
+            allowed="columns key, value, site_type (optional pitched_roof, min_area_m2, max_area_m2)",
+        )
     out = table.copy()
     for col in ("key", "value", "site_type"):
         out[col] = out[col].astype(str).str.strip()
     bad = out.index[(out["site_type"] != "") & ~out["site_type"].isin(SITE_TYPES)]
     if len(bad):
-        raise InputError("unknown site type in the tag table", file=file, field=f"site_type (row {bad[0] + 2})",
-                         value=out.loc[bad[0], "site_type"], allowed="empty (drop) or " + ", ".join(SITE_TYPES))
+        raise InputError(
+            "unknown site type in the tag table",
+            file=file,
+            field=f"site_type (row {bad[0] + 2})",
+            value=out.loc[bad[0], "site_type"],
+            allowed="empty (drop) or " + ", ".join(SITE_TYPES),
+        )
     out["pitched_roof"] = out["pitched_roof"].astype(str).str.strip().str.lower().isin(("true", "yes", "1"))
     area = pd.to_numeric(out["min_area_m2"].replace("", "0"), errors="coerce")
     if area.isna().any() or (area < 0).any():
         row = int(np.flatnonzero((area.isna() | (area < 0)).to_numpy())[0])
-        raise InputError("bad minimum area in the tag table", file=file, field=f"min_area_m2 (row {row + 2})",
-                         value=out["min_area_m2"].iloc[row], allowed="a number of m2 >= 0")
+        raise InputError(
+            "bad minimum area in the tag table",
+            file=file,
+            field=f"min_area_m2 (row {row + 2})",
+            value=out["min_area_m2"].iloc[row],
+            allowed="a number of m2 >= 0",
+        )
     out["min_area_m2"] = area.astype(float)
     raw_max = out["max_area_m2"] if "max_area_m2" in out else pd.Series("", index=out.index)
     top = pd.to_numeric(raw_max.astype(str).str.strip().replace("", "inf"), errors="coerce")
     if top.isna().any() or (top <= out["min_area_m2"]).any():
         row = int(np.flatnonzero((top.isna() | (top <= out["min_area_m2"])).to_numpy())[0])
-        raise InputError("bad maximum area in the tag table", file=file, field=f"max_area_m2 (row {row + 2})",
-                         value=raw_max.iloc[row], allowed="empty (no limit) or a number of m2 above min_area_m2")
+        raise InputError(
+            "bad maximum area in the tag table",
+            file=file,
+            field=f"max_area_m2 (row {row + 2})",
+            value=raw_max.iloc[row],
+            allowed="empty (no limit) or a number of m2 above min_area_m2",
+        )
     out["max_area_m2"] = top.astype(float)
     return out
 
@@ -188,8 +220,9 @@ def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple
     try:
         processor = osmium.FileProcessor(str(path)).with_areas()
         box = processor.header.box()
-        bounds = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
-                  if box.valid() else None)
+        bounds = (
+            (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat) if box.valid() else None
+        )
         wkb = osmium.geom.WKBFactory()
         areas: list[dict[str, Any]] = []
         candidates: dict[str, str] = {}
@@ -214,11 +247,16 @@ def _read_areas(path: Path, table: pd.DataFrame) -> tuple[list[dict], list[tuple
                 tags = dict(obj.tags)
                 row = match_tags(tags, table)
                 if row is not None:
-                    candidates[f"{'way' if obj.is_way() else 'relation'}_{obj.id}"] = _tag_label(table, row, tags,
-                                                                                            sized=False)
+                    candidates[f"{'way' if obj.is_way() else 'relation'}_{obj.id}"] = _tag_label(
+                        table, row, tags, sized=False
+                    )
     except RuntimeError as exc:
-        raise InputError(f"cannot read the OpenStreetMap extract ({exc})", file=path, field="EXTRACT",
-                         allowed=".osm (XML) or .osm.pbf") from None
+        raise InputError(
+            f"cannot read the OpenStreetMap extract ({exc})",
+            file=path,
+            field="EXTRACT",
+            allowed=".osm (XML) or .osm.pbf",
+        ) from None
     broken = [(oid, tag) for oid, tag in candidates.items() if oid not in built]
     return areas, broken, bounds
 
@@ -293,8 +331,9 @@ def osm_sites(extract: str | Path, tags_file: str | Path | None = None) -> tuple
     """Candidate sites (EPSG:4326) from an OpenStreetMap extract, and the report of what was kept and dropped."""
     path = Path(extract)
     if not path.exists():
-        raise InputError("OpenStreetMap extract not found", file=path, field="EXTRACT",
-                         allowed="an existing .osm or .osm.pbf file")
+        raise InputError(
+            "OpenStreetMap extract not found", file=path, field="EXTRACT", allowed="an existing .osm or .osm.pbf file"
+        )
     table = tag_table(tags_file)
     areas, broken, bounds = _read_areas(path, table)
     report = ImportReport(extract=path.name)
@@ -320,18 +359,22 @@ def osm_sites(extract: str | Path, tags_file: str | Path | None = None) -> tuple
     tags = [t for t, k in zip(tags, keep) if k]
     flat = np.array([t.get("roof:shape", "") == "flat" for t in tags], bool)
     pitched = table["pitched_roof"].to_numpy()[row_idx] & ~flat
-    sites = gpd.GeoDataFrame({
-        "site_id": gdf["id"].to_numpy(),
-        "site_type": table["site_type"].to_numpy()[row_idx],
-        "name": [t.get("name", "") for t in tags],
-        "village": [t.get("addr:village", t.get("addr:city", "")) for t in tags],
-        "township": [t.get("addr:suburb", "") for t in tags],
-        "roof_tilt_deg": np.nan,
-        "roof_azimuth_deg": roof_azimuth_deg(local.geometry.to_numpy(), pitched, latitude=centre.y),
-        "building_storeys": [_storeys(t.get("building:levels")) for t in tags],
-        "area_m2": np.round(area, 1),
-        "osm_tag": labels,
-    }, geometry=gdf.geometry.to_numpy(), crs=4326).sort_values("site_id", ignore_index=True)
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": gdf["id"].to_numpy(),
+            "site_type": table["site_type"].to_numpy()[row_idx],
+            "name": [t.get("name", "") for t in tags],
+            "village": [t.get("addr:village", t.get("addr:city", "")) for t in tags],
+            "township": [t.get("addr:suburb", "") for t in tags],
+            "roof_tilt_deg": np.nan,
+            "roof_azimuth_deg": roof_azimuth_deg(local.geometry.to_numpy(), pitched, latitude=centre.y),
+            "building_storeys": [_storeys(t.get("building:levels")) for t in tags],
+            "area_m2": np.round(area, 1),
+            "osm_tag": labels,
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=4326,
+    ).sort_values("site_id", ignore_index=True)
     for st, tag in zip(sites["site_type"], sites["osm_tag"]):
         report.kept[(st, tag)] += 1
     return sites, report
@@ -351,8 +394,10 @@ def _with_landuse_context(local: gpd.GeoDataFrame) -> list[dict[str, str]]:
     for t, building in zip(tags, is_building):
         if building and _storeys(t.get("building:levels")) >= MULTI_STOREY_LEVELS:
             t[MULTI_STOREY] = "yes"
-    for pseudo, key, is_zone in ((WITHIN_LANDUSE, "landuse", lambda t: "landuse" in t),
-                                 (WITHIN_AMENITY, "amenity", _is_campus)):
+    for pseudo, key, is_zone in (
+        (WITHIN_LANDUSE, "landuse", lambda t: "landuse" in t),
+        (WITHIN_AMENITY, "amenity", _is_campus),
+    ):
         zone = np.array([is_zone(t) for t in tags], bool)
         if not zone.any() or not is_building.any():
             continue
@@ -368,8 +413,9 @@ def _with_landuse_context(local: gpd.GeoDataFrame) -> list[dict[str, str]]:
     return tags
 
 
-def _type_areas(tags: list[dict[str, str]], area: np.ndarray, table: pd.DataFrame,
-                report: ImportReport) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _type_areas(
+    tags: list[dict[str, str]], area: np.ndarray, table: pd.DataFrame, report: ImportReport
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The table row of every area by its tags and size (:func:`match_tags`), its rule label, and whether it is
     kept; the report counts what is dropped: no matching tag (land use read only as context), mapped to nothing,
     below the row's minimum area."""
@@ -379,8 +425,13 @@ def _type_areas(tags: list[dict[str, str]], area: np.ndarray, table: pd.DataFram
     for k, (t, a) in enumerate(zip(tags, area)):
         row = None if _is_campus(t) else match_tags(t, table, float(a))
         if row is None:
-            reason = ("land use: context only" if "landuse" in t else "campus: context only" if _is_campus(t)
-                      else "no matching tag")
+            reason = (
+                "land use: context only"
+                if "landuse" in t
+                else "campus: context only"
+                if _is_campus(t)
+                else "no matching tag"
+            )
             report.dropped[(reason, _main_tag(t))] += 1
             continue
         rows[k], labels[k] = row, _tag_label(table, row, t)
@@ -417,13 +468,21 @@ def import_osm(extract: str | Path, out_dir: str | Path, tags_file: str | Path |
     """
     sites, report = osm_sites(extract, tags_file)
     if not len(sites):
-        raise InputError("no candidate sites in the extract", file=extract, field="EXTRACT",
-                         allowed="an extract with buildings or land use the tag table maps (see --tags)")
+        raise InputError(
+            "no candidate sites in the extract",
+            file=extract,
+            field="EXTRACT",
+            allowed="an extract with buildings or land use the tag table maps (see --tags)",
+        )
     out = Path(out_dir)
     target = out / "sites.gpkg"
     if target.exists():  # it may hold layers the user added (transformers): never replace it
-        raise InputError("the output GeoPackage already exists", file=target, field="--out",
-                         allowed="a folder without sites.gpkg (pvsim import-osm never replaces one: move or delete it)")
+        raise InputError(
+            "the output GeoPackage already exists",
+            file=target,
+            field="--out",
+            allowed="a folder without sites.gpkg (pvsim import-osm never replaces one: move or delete it)",
+        )
     # locked, leftovers of a killed import removed, the name checked again under the lock; a temporary file beside
     # the target (it keeps the .gpkg suffix GDAL wants), renamed into place when complete
     with new_files(out, [target.name], field="--out", allowed="a folder without sites.gpkg"), gdal_write(target):

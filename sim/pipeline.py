@@ -66,8 +66,15 @@ class _Steps:
         if enabled and not self.lines:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc="pvsim", unit="step", leave=False, mininterval=0.2, file=sys.stderr,
-                            bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {elapsed}")
+            self.bar = tqdm(
+                total=total,
+                desc="pvsim",
+                unit="step",
+                leave=False,
+                mininterval=0.2,
+                file=sys.stderr,
+                bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {elapsed}",
+            )
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -111,8 +118,12 @@ def input_paths(scenario: Scenario) -> list[Path]:
     paths: list[Path] = []
     if scenario.path is not None:
         paths.append(scenario.path)
-    data = [scenario.data.sites_file, scenario.data.grid_file, scenario.data.transformers_file,
-            *(e.file for e in scenario.data.exclusions)]
+    data = [
+        scenario.data.sites_file,
+        scenario.data.grid_file,
+        scenario.data.transformers_file,
+        *(e.file for e in scenario.data.exclusions),
+    ]
     paths += [part for f in data if f is not None for part in inputs.data_files(scenario.resolve(f))]
     paths += [scenario.resolve(f) for f in scenario.weather.files]
     return sorted(set(paths))
@@ -125,8 +136,9 @@ def inputs_sha256(scenario: Scenario) -> str:
         h.update(p.name.encode())
         if p.exists():
             if not is_regular_file(p):  # /dev/zero or a FIFO would be read forever
-                raise InputError("not a plain file (a device, a FIFO or a socket is never read)", file=p,
-                                 allowed="a data file")
+                raise InputError(
+                    "not a plain file (a device, a FIFO or a socket is never read)", file=p, allowed="a data file"
+                )
             _hash_file(h, p)
     return h.hexdigest()
 
@@ -169,13 +181,20 @@ def load_weather(scenario: Scenario, sites, *, cache_dir: Path | None, time_zone
     """The scenario's weather years, at the centre of the county's sites unless the scenario gives a location, on
     the county's clock (``time_zone``, found from the sites when not given)."""
     lat, lon = sitesmod.county_location(sites)
-    return weather.load_weather(scenario.weather, scenario.base_dir, latitude=lat, longitude=lon,
-                                altitude=scenario.weather.altitude_m or 500.0, cache_dir=cache_dir,
-                                tz=time_zone or county_time_zone(scenario, sites))
+    return weather.load_weather(
+        scenario.weather,
+        scenario.base_dir,
+        latitude=lat,
+        longitude=lon,
+        altitude=scenario.weather.altitude_m or 500.0,
+        cache_dir=cache_dir,
+        tz=time_zone or county_time_zone(scenario, sites),
+    )
 
 
-def compute_yields(scenario: Scenario, sites, weathers: list, *,
-                   cache_dir: Path | None) -> tuple[gpd.GeoDataFrame, list[np.ndarray], pd.DataFrame]:
+def compute_yields(
+    scenario: Scenario, sites, weathers: list, *, cache_dir: Path | None
+) -> tuple[gpd.GeoDataFrame, list[np.ndarray], pd.DataFrame]:
     """Archetypes and their hourly profiles per weather year; returns a copy of ``sites`` with ``archetype`` and
     ``specific_yield_kwh_per_kwp`` (mean over the weather years), the profiles and the archetype table."""
     archetype_index, archetypes = energy.assign_archetypes(sites)
@@ -187,8 +206,9 @@ def compute_yields(scenario: Scenario, sites, weathers: list, *,
     return out, profiles, archetypes
 
 
-def climatology_yields(scenario: Scenario, sites, archetypes: pd.DataFrame, *, cache_dir: Path | None,
-                       time_zone: str | None = None) -> dict[str, dict]:
+def climatology_yields(
+    scenario: Scenario, sites, archetypes: pd.DataFrame, *, cache_dir: Path | None, time_zone: str | None = None
+) -> dict[str, dict]:
     """The climatology range of a synthetic year calibrated to a shipped preset (``weather.synthetic.preset``,
     without monthly values of its own): ``{preset: {"period", "annual_kwh_per_kwp"}}`` with each archetype's yearly
     yield [kWh/kWp] on every shipped preset near the county (the same station's older and recent typical years,
@@ -203,19 +223,28 @@ def climatology_yields(scenario: Scenario, sites, archetypes: pd.DataFrame, *, c
     for name, preset in weather.PRESETS.items():
         variant = cfg.model_copy(update={"synthetic": syn.model_copy(update={"preset": name})})
         try:
-            years = weather.load_weather(variant, scenario.base_dir, latitude=lat, longitude=lon,
-                                         altitude=cfg.altitude_m or 500.0, cache_dir=cache_dir,
-                                         tz=time_zone or county_time_zone(scenario, sites))
+            years = weather.load_weather(
+                variant,
+                scenario.base_dir,
+                latitude=lat,
+                longitude=lon,
+                altitude=cfg.altitude_m or 500.0,
+                cache_dir=cache_dir,
+                tz=time_zone or county_time_zone(scenario, sites),
+            )
         except (InputError, ValueError):  # the preset's station is too far from the county
             continue
         profiles = [energy.archetype_profiles(w, archetypes, scenario.system, cache_dir=cache_dir) for w in years]
-        out[name] = {"period": preset.period,
-                     "annual_kwh_per_kwp": np.mean([p.sum(axis=0, dtype=np.float64) for p in profiles], axis=0)}
+        out[name] = {
+            "period": preset.period,
+            "annual_kwh_per_kwp": np.mean([p.sum(axis=0, dtype=np.float64) for p in profiles], axis=0),
+        }
     return out if len(out) > 1 else {}
 
 
-def climatology_range(climatologies: dict[str, dict], sites, energy_mwh: float, co2_avoided_t: float,
-                      preset: str | None) -> dict:
+def climatology_range(
+    climatologies: dict[str, dict], sites, energy_mwh: float, co2_avoided_t: float, preset: str | None
+) -> dict:
     """``summary.json`` ``climatology_range``: the built fleet's first-year yield on each climatology, and the
     headline energy and CO2 scaled by its ratio to the run's own climatology (``preset``)."""
     if not climatologies or preset not in climatologies:
@@ -226,10 +255,15 @@ def climatology_range(climatologies: dict[str, dict], sites, energy_mwh: float, 
         return {}
     arch = built["archetype"].to_numpy(int)
     fleet = {name: float((c["annual_kwh_per_kwp"][arch] * kwp).sum() / kwp.sum()) for name, c in climatologies.items()}
-    return {name: {"period": c["period"], "specific_yield_kwh_per_kwp": fleet[name],
-                   "energy_mwh": energy_mwh * fleet[name] / fleet[preset],
-                   "co2_avoided_t": co2_avoided_t * fleet[name] / fleet[preset]}
-            for name, c in climatologies.items()}
+    return {
+        name: {
+            "period": c["period"],
+            "specific_yield_kwh_per_kwp": fleet[name],
+            "energy_mwh": energy_mwh * fleet[name] / fleet[preset],
+            "co2_avoided_t": co2_avoided_t * fleet[name] / fleet[preset],
+        }
+        for name, c in climatologies.items()
+    }
 
 
 @dataclass
@@ -261,8 +295,14 @@ class Prepared:
     """Yearly yield per archetype on each shipped climatology near the county (:func:`climatology_yields`)."""
 
 
-def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
-            cache_dir: Path | str | None = None, _steps: _Steps | None = None) -> Prepared:
+def prepare(
+    scenario: Scenario,
+    *,
+    strict: bool = False,
+    progress: bool = False,
+    cache_dir: Path | str | None = None,
+    _steps: _Steps | None = None,
+) -> Prepared:
     """Sites, weather, eligibility, grid assignment and yield profiles: the strategy- and seed-independent part."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     steps = _steps or _Steps(progress, total=PREPARE_STEPS)
@@ -282,17 +322,33 @@ def prepare(scenario: Scenario, *, strict: bool = False, progress: bool = False,
     if _steps is None:
         steps.close()
     return Prepared(
-        scenario=scenario, sites=sites, transformers=transformers, profiles=profiles, archetypes=archetypes,
+        scenario=scenario,
+        sites=sites,
+        transformers=transformers,
+        profiles=profiles,
+        archetypes=archetypes,
         weather_sources=[w.source for w in weathers],
         eligible=programme.with_hosting_kw(strategies.site_features(sites, ef0), scenario.system.dc_ac_ratio),
-        emission_factor_kgco2_per_kwh=ef0, candidate_roofs=strategies.candidate_roofs(sites),
-        time_zone=time_zone, country=profile, timings=dict(steps.timings), input_files=input_files(scenario),
-        inputs_sha256=inputs_sha256(scenario), climatologies=climatologies,
+        emission_factor_kgco2_per_kwh=ef0,
+        candidate_roofs=strategies.candidate_roofs(sites),
+        time_zone=time_zone,
+        country=profile,
+        timings=dict(steps.timings),
+        input_files=input_files(scenario),
+        inputs_sha256=inputs_sha256(scenario),
+        climatologies=climatologies,
     )
 
 
-def run(scenario: Scenario, strategy: str | None = None, seed: int | None = None, *, strict: bool = False,
-        progress: bool = False, cache_dir: Path | str | None = None) -> RunResult:
+def run(
+    scenario: Scenario,
+    strategy: str | None = None,
+    seed: int | None = None,
+    *,
+    strict: bool = False,
+    progress: bool = False,
+    cache_dir: Path | str | None = None,
+) -> RunResult:
     """Simulate one scenario with one strategy and seed (defaults: the scenario's) and return the result."""
     t_start = time.perf_counter()
     strategies.resolve(strategy or scenario.strategy)  # an unknown strategy fails before sites and yields
@@ -318,8 +374,9 @@ def context_layers(scenario: Scenario) -> dict | None:
         return None
 
 
-def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | None = None, *,
-                 _steps: _Steps | None = None) -> RunResult:
+def run_prepared(
+    prepared: Prepared, strategy: str | None = None, seed: int | None = None, *, _steps: _Steps | None = None
+) -> RunResult:
     """The strategy- and seed-dependent part of a run: order, SimPy rollout, accounting, result."""
     scenario = prepared.scenario
     strategy = strategy or scenario.strategy
@@ -330,17 +387,29 @@ def run_prepared(prepared: Prepared, strategy: str | None = None, seed: int | No
         order = release_order(prepared, strategy, seed)
     with steps.step("rollout"):
         rollout = simulate_rollout(
-            prepared.eligible, order, prepared.transformers, scenario.rollout, scenario.operation, seed=seed,
-            start_date=scenario.start_date, horizon_years=scenario.horizon_years,
+            prepared.eligible,
+            order,
+            prepared.transformers,
+            scenario.rollout,
+            scenario.operation,
+            seed=seed,
+            start_date=scenario.start_date,
+            horizon_years=scenario.horizon_years,
         )
     with steps.step("accounting"):
         acc = accounting.account(
-            prepared.sites, rollout.outcomes, rollout.downtime, prepared.profiles,
+            prepared.sites,
+            rollout.outcomes,
+            rollout.downtime,
+            prepared.profiles,
             prepared.transformers,
-            start_date=scenario.start_date, horizon_years=scenario.horizon_years,
+            start_date=scenario.start_date,
+            horizon_years=scenario.horizon_years,
             degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
             degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
-            carbon=scenario.carbon, economics=scenario.economics, time_zone=prepared.time_zone,
+            carbon=scenario.carbon,
+            economics=scenario.economics,
+            time_zone=prepared.time_zone,
             holidays_country=scenario.rollout.holidays_country,
             **_grid_upgrade_costs(prepared, rollout),
             grid=_grid_rules(prepared, rollout),
@@ -356,8 +425,13 @@ def check_track_strategies(scenario: Scenario) -> None:
             try:
                 strategies.resolve(track.strategy)
             except InputError as err:
-                raise InputError(err.detail, file=scenario.path, field=f"rollout.tracks.{k}.strategy",
-                                 value=track.strategy, allowed=err.allowed) from None
+                raise InputError(
+                    err.detail,
+                    file=scenario.path,
+                    field=f"rollout.tracks.{k}.strategy",
+                    value=track.strategy,
+                    allowed=err.allowed,
+                ) from None
 
 
 def run_strategies(scenario: Scenario, strategy: str) -> list[str]:
@@ -374,8 +448,11 @@ def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
     orders: dict[str, list[str]] = {}
     for name in run_strategies(prepared.scenario, strategy):
         given = prepared.orders.get(name)
-        orders[name] = (given if given is not None
-                        else strategies.order_sites(name, prepared.eligible, strategy_context(prepared, seed)))
+        orders[name] = (
+            given
+            if given is not None
+            else strategies.order_sites(name, prepared.eligible, strategy_context(prepared, seed))
+        )
     tracks = prepared.scenario.rollout.tracks
     if not tracks:
         return list(orders[strategy])
@@ -397,13 +474,19 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
     """What a strategy may know besides the sites, for one seed."""
     scenario = prepared.scenario
     return strategies.StrategyContext(
-        seed=seed, horizon_years=scenario.horizon_years,
+        seed=seed,
+        horizon_years=scenario.horizon_years,
         total_budget_cny=total_budget_cny(scenario.rollout, scenario.start_date, scenario.horizon_years),
         emission_factor_kgco2_per_kwh=prepared.emission_factor_kgco2_per_kwh,
         hosting_limit_kw={str(k): float(v) for k, v in prepared.transformers["hosting_limit_kw"].items()},
-        candidate_roofs=prepared.candidate_roofs, pilot_coverage=scenario.pilot_coverage,
-        plan_inputs=PlanInputs.from_scenario(scenario, prepared.transformers, prepared.candidate_roofs,
-                                             output_per_kw_ac=county_output_per_kw_ac(prepared)),
+        candidate_roofs=prepared.candidate_roofs,
+        pilot_coverage=scenario.pilot_coverage,
+        plan_inputs=PlanInputs.from_scenario(
+            scenario,
+            prepared.transformers,
+            prepared.candidate_roofs,
+            output_per_kw_ac=county_output_per_kw_ac(prepared),
+        ),
     )
 
 
@@ -433,8 +516,10 @@ def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, plannin
 
 def _export_steps(prepared: Prepared, rollout) -> pd.DataFrame:
     return grid.export_limit_steps(
-        rollout.upgrades, hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
-        export_limit_percent=prepared.scenario.grid.export_limit_percent)
+        rollout.upgrades,
+        hosting_share_percent=prepared.scenario.grid.hosting_share_percent,
+        export_limit_percent=prepared.scenario.grid.export_limit_percent,
+    )
 
 
 def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
@@ -446,9 +531,11 @@ def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     years = pd.to_datetime(upgrades["date"]).dt.year.to_numpy()
     cost = pd.to_numeric(upgrades["cost_cny"], errors="coerce").fillna(0.0).to_numpy(float)
     per_kva = prepared.scenario.rollout.upgrade_cost_cny_per_kva
-    return {"grid_upgrade_cny_by_year": _sum_by_year(cost, years),
-            "grid_upgrade_source": f"{len(upgrades)} transformer upgrade(s) at {per_kva:g} CNY per added kVA "
-                                   "(rollout.upgrade_cost_cny_per_kva)"}
+    return {
+        "grid_upgrade_cny_by_year": _sum_by_year(cost, years),
+        "grid_upgrade_source": f"{len(upgrades)} transformer upgrade(s) at {per_kva:g} CNY per added kVA "
+        "(rollout.upgrade_cost_cny_per_kva)",
+    }
 
 
 def _sum_by_year(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
@@ -464,21 +551,33 @@ def _grid_rules(prepared: Prepared, rollout) -> accounting.GridRules:
     """What the accounting needs of the grid: the upgrades' export-limit rises (from their dates), how curtailment
     is shared, the DC/AC ratio of the existing PV and the system-level utilisation rate."""
     g = prepared.scenario.grid
-    return accounting.GridRules(export_steps=_export_steps(prepared, rollout),
-                                new_first=g.curtailment_sharing == "new_first",
-                                dc_ac_ratio=prepared.scenario.system.dc_ac_ratio,
-                                system_utilisation_percent=g.system_utilisation_percent)
+    return accounting.GridRules(
+        export_steps=_export_steps(prepared, rollout),
+        new_first=g.curtailment_sharing == "new_first",
+        dc_ac_ratio=prepared.scenario.system.dc_ac_ratio,
+        system_utilisation_percent=g.system_utilisation_percent,
+    )
 
 
 def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
     sites = _site_table(prepared, order, rollout, acc)
-    return RunResult(summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc), sites=sites,
-                     scenario_as_run=as_run_yaml(scenario, strategy=strategy, seed=seed),
-                     annual=acc.annual.copy(), events=rollout.events, site_years=acc.site_years,
-                     stage_durations=rollout.stage_durations, budget=rollout.budget,
-                     transformers=grid.transformer_loading(prepared.transformers, rollout.upgrades, sites,
-                                                           export_limits=_export_limits(prepared, rollout),
-                                                           dc_ac_ratio=scenario.system.dc_ac_ratio))
+    return RunResult(
+        summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc),
+        sites=sites,
+        scenario_as_run=as_run_yaml(scenario, strategy=strategy, seed=seed),
+        annual=acc.annual.copy(),
+        events=rollout.events,
+        site_years=acc.site_years,
+        stage_durations=rollout.stage_durations,
+        budget=rollout.budget,
+        transformers=grid.transformer_loading(
+            prepared.transformers,
+            rollout.upgrades,
+            sites,
+            export_limits=_export_limits(prepared, rollout),
+            dc_ac_ratio=scenario.system.dc_ac_ratio,
+        ),
+    )
 
 
 #: Internal columns (pvlib's names) that the outputs name with their unit.
@@ -520,9 +619,14 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
     capacity_built = float(sites.loc[built, "capacity_kwp"].sum())
     yield_built = sites.loc[built, "specific_yield_kwh_per_kwp"]
     summary = {
-        "scenario": scenario.name, "strategy": strategy, "seed": seed, "version": __version__,
-        "start_date": scenario.start_date.isoformat(), "time_zone": prepared.time_zone,
-        "horizon_years": scenario.horizon_years, "currency": scenario.economics.currency,
+        "scenario": scenario.name,
+        "strategy": strategy,
+        "seed": seed,
+        "version": __version__,
+        "start_date": scenario.start_date.isoformat(),
+        "time_zone": prepared.time_zone,
+        "horizon_years": scenario.horizon_years,
+        "currency": scenario.economics.currency,
         "country": prepared.country.country if prepared.country else scenario.country,
         "location_defaults": dict(prepared.country.defaults) if prepared.country else {},
         "sites_candidate": len(sites),
@@ -532,10 +636,12 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "sites_by_status": {k: int(v) for k, v in sites["status"].value_counts().sort_index().items()},
         "capacity_eligible_kwp": float(sites.loc[sites["eligible"], "capacity_kwp"].sum()),
         "capacity_built_kwp": capacity_built,
-        "capacity_built_by_type_kwp": {k: float(v) for k, v in
-                                       sites.loc[built].groupby("site_type")["capacity_kwp"].sum().items()},
+        "capacity_built_by_type_kwp": {
+            k: float(v) for k, v in sites.loc[built].groupby("site_type")["capacity_kwp"].sum().items()
+        },
         "specific_yield_kwh_per_kwp": float((yield_built * sites.loc[built, "capacity_kwp"]).sum() / capacity_built)
-        if capacity_built else None,
+        if capacity_built
+        else None,
         "energy_by_year_mwh": {int(y): float(e) for y, e in zip(acc.annual["year"], acc.annual["energy_mwh"])},
         "capex_cny": _programme_capex(sites, rollout.outcomes),
         "resources": rollout.resources,
@@ -553,15 +659,22 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "weather": list(prepared.weather_sources),
         "archetypes": len(prepared.archetypes),
         "inputs_sha256": prepared.inputs_sha256 or inputs_sha256(scenario),
-        "optimisation": {name: prepared.plans[name].solution.record() for name in run_strategies(scenario, strategy)
-                         if name in prepared.plans},
+        "optimisation": {
+            name: prepared.plans[name].solution.record()
+            for name in run_strategies(scenario, strategy)
+            if name in prepared.plans
+        },
         "overrides": scenario.overrides,
         "inputs": prepared.input_files or input_files(scenario),
     }
     summary.update({k: totals.get(k) for k in SUMMARY_FROM_TOTALS})
-    summary["climatology_range"] = climatology_range(prepared.climatologies, sites, float(totals["energy_mwh"]),
-                                                     float(totals["co2_avoided_t"]),
-                                                     scenario.weather.synthetic.preset)
+    summary["climatology_range"] = climatology_range(
+        prepared.climatologies,
+        sites,
+        float(totals["energy_mwh"]),
+        float(totals["co2_avoided_t"]),
+        scenario.weather.synthetic.preset,
+    )
     for key in TEXT_WITH_MONEY:  # the text fields name prices in the scenario's currency, as the numbers are
         if isinstance(summary.get(key), str):
             summary[key] = in_currency(summary[key], scenario.economics.currency)
@@ -588,8 +701,9 @@ def _by_track(scenario: Scenario, sites, rollout) -> dict:
             "co2_avoided_t": float(sites.loc[mine, "co2_avoided_t"].sum()),
             "spend_by_year_cny": rollout.tracks[track.name]["spend_by_year"],
             "milestones": rollout.tracks[track.name]["milestones"],
-            "held_back_by": _held_back_by(scenario, track, sites[mine],
-                                          sum(rollout.tracks[track.name]["spend_by_year"].values())),
+            "held_back_by": _held_back_by(
+                scenario, track, sites[mine], sum(rollout.tracks[track.name]["spend_by_year"].values())
+            ),
         }
     return out
 
@@ -623,16 +737,19 @@ def _shortfall_warnings(scenario: Scenario, sites, held_back: dict[str, str]) ->
         mine = sites["track"].eq(track.name) if track.name else sites["eligible"]
         built = float(sites.loc[mine & sites["status"].eq("operating"), "capacity_kwp"].sum())
         name = f"track {track.name}" if track.name else "the programme"
-        out.append(f"{name} built {built / 1000:,.1f} of its {target / 1000:,.1f} MWp target "
-                   f"({100 * built / target:.0f} %): held back by {cause}")
+        out.append(
+            f"{name} built {built / 1000:,.1f} of its {target / 1000:,.1f} MWp target "
+            f"({100 * built / target:.0f} %): held back by {cause}"
+        )
     return out
 
 
 def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
     """Capex of the built sites, plus what was sunk in sites abandoned after construction and the rework of failed
     acceptances [CNY]."""
-    sunk = outcomes.index[outcomes["status"].eq("failed")
-                          & outcomes["failed_stage"].isin(["construction", "acceptance"])]
+    sunk = outcomes.index[
+        outcomes["status"].eq("failed") & outcomes["failed_stage"].isin(["construction", "acceptance"])
+    ]
     built = sites.index[sites["status"].eq("operating")]
     return float(sites.loc[built.union(sunk.intersection(sites.index)), "capex_cny"].sum() + sites["rework_cny"].sum())
 
@@ -641,8 +758,11 @@ def _hosting_drops(outcomes: pd.DataFrame) -> dict:
     """Sites dropped for lack of hosting capacity (held at the office's screening, never canvassed): count,
     capacity and how many of them were ever released (0 by the rule; a check the reader can see)."""
     dropped = outcomes[outcomes["status"] == "dropped_hosting"]
-    return {"sites": len(dropped), "capacity_kwp": float(dropped["capacity_kwp"].sum()),
-            "canvassed": int(dropped["release_day"].notna().sum())}
+    return {
+        "sites": len(dropped),
+        "capacity_kwp": float(dropped["capacity_kwp"].sum()),
+        "canvassed": int(dropped["release_day"].notna().sum()),
+    }
 
 
 def _grid_upgrades(upgrades: pd.DataFrame) -> dict:
@@ -656,14 +776,38 @@ def _grid_upgrades(upgrades: pd.DataFrame) -> dict:
 #: Text fields of ``summary.json`` that may name a price (labelled in the scenario's currency).
 TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source", "grid_upgrade_source")
 #: ``summary.json`` keys taken as they are from the accounting's totals.
-SUMMARY_FROM_TOTALS = ("energy_mwh", "co2_avoided_t", "co2_avoided_range_t", "co2_avoided_lifecycle_t", "t_co2_per_mwh",
-                       "green_certificates", "lcoe_cny_per_kwh", "npv_cny", "net_cost_per_t_co2_cny",
-                       "cost_per_t_co2_cny", "curtailed_mwh", "emission_factor_method", "emission_factor_source",
-                       "price_basis", "economics_horizon_rule", "pilot_coverage", "self_consumed_mwh",
-                       "self_consumption_percent", "social_cost_per_t_co2_cny", "cost_per_t_co2_basis",
-                       "business_model", "investor", "npv_by_stakeholder_cny", "stakeholder_flows_cny",
-                       "investor_irr_percent", "investor_payback_years", "grid_upgrade_cost_cny",
-                       "grid_upgrade_cost_source", "npv_mechanism_price_range_cny", "discount_rate_percent")
+SUMMARY_FROM_TOTALS = (
+    "energy_mwh",
+    "co2_avoided_t",
+    "co2_avoided_range_t",
+    "co2_avoided_lifecycle_t",
+    "t_co2_per_mwh",
+    "green_certificates",
+    "lcoe_cny_per_kwh",
+    "npv_cny",
+    "net_cost_per_t_co2_cny",
+    "cost_per_t_co2_cny",
+    "curtailed_mwh",
+    "emission_factor_method",
+    "emission_factor_source",
+    "price_basis",
+    "economics_horizon_rule",
+    "pilot_coverage",
+    "self_consumed_mwh",
+    "self_consumption_percent",
+    "social_cost_per_t_co2_cny",
+    "cost_per_t_co2_basis",
+    "business_model",
+    "investor",
+    "npv_by_stakeholder_cny",
+    "stakeholder_flows_cny",
+    "investor_irr_percent",
+    "investor_payback_years",
+    "grid_upgrade_cost_cny",
+    "grid_upgrade_cost_source",
+    "npv_mechanism_price_range_cny",
+    "discount_rate_percent",
+)
 
 
 def validate(scenario: Scenario, *, strict: bool = False) -> dict:
@@ -676,8 +820,9 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     strategies.resolve(scenario.strategy)
     check_track_strategies(scenario)
     eligible = sites[sites["eligible"]]
-    check_rollout_inputs(eligible, transformers, scenario.rollout, start_date=scenario.start_date,
-                         horizon_years=scenario.horizon_years)
+    check_rollout_inputs(
+        eligible, transformers, scenario.rollout, start_date=scenario.start_date, horizon_years=scenario.horizon_years
+    )
     return {
         "sites (candidate / eligible)": f"{len(sites):,} / {len(eligible):,}",
         "eligible capacity": quantity(float(eligible["capacity_kwp"].sum()), "kWp"),
@@ -686,6 +831,6 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
         "emission factor": factor.source,
         "strategy": scenario.strategy,
         "time zone / currency / holidays": f"{county_time_zone(scenario, candidates)} / "
-                                           f"{scenario.economics.currency} / {scenario.rollout.holidays_country}",
+        f"{scenario.economics.currency} / {scenario.rollout.holidays_country}",
         "country": profile.describe(),
     }

@@ -88,19 +88,30 @@ class PlanningConfig(StrictModel):
     """Settings of the optimising strategies ``optimal`` and ``multi_year_plan`` (scenario section ``planning``)."""
 
     objective: Objective = Field(
-        "discounted_co2", description="what multi_year_plan optimises: discounted_co2 (CO2 avoided over the horizon, "
+        "discounted_co2",
+        description="what multi_year_plan optimises: discounted_co2 (CO2 avoided over the horizon, "
         "discounted at economics.discount_rate_percent), energy (MWh over the horizon) or least_cost (capex to "
         "reach every track's target, rollout.target_capacity_kwp without tracks); optimal always maximises CO2 "
-        "avoided over the horizon")
+        "avoided over the horizon",
+    )
     pilot_quotas: bool = Field(
-        False, description="multi_year_plan builds at least the whole-county pilot's share of roofs of each category "
-        "(sim/tables/pilot_targets.csv)")
+        False,
+        description="multi_year_plan builds at least the whole-county pilot's share of roofs of each category "
+        "(sim/tables/pilot_targets.csv)",
+    )
     mip_rel_gap_percent: float = Field(
-        1.0, gt=0, le=100, allow_inf_nan=False,
-        description="the solver stops when its solution is within this share of the bound (relative MIP gap)")
+        1.0,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="the solver stops when its solution is within this share of the bound (relative MIP gap)",
+    )
     node_limit: int = Field(
-        1000, ge=1, description="the solver stops after this many branch-and-bound nodes (count; no time limit, so "
-        "plans do not depend on the machine's speed)")
+        1000,
+        ge=1,
+        description="the solver stops after this many branch-and-bound nodes (count; no time limit, so "
+        "plans do not depend on the machine's speed)",
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +133,10 @@ class Solution:
 
     def line(self, name: str) -> str:
         seconds = "" if math.isnan(self.seconds) else f", {self.seconds:.1f} s"
-        return (f"{name}: {self.status}, gap {self.gap_percent:.3f} % after {self.nodes} node(s) "
-                f"({self.variables:,} variables, {self.constraints:,} constraints{seconds})")
+        return (
+            f"{name}: {self.status}, gap {self.gap_percent:.3f} % after {self.nodes} node(s) "
+            f"({self.variables:,} variables, {self.constraints:,} constraints{seconds})"
+        )
 
 
 @dataclass
@@ -148,9 +161,16 @@ class PlanInfeasible(InputError):
 # --------------------------------------------------------------------------------------------- solver
 
 
-def solve_binary(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarray, row_upper: np.ndarray,
-                 config: PlanningConfig, *, integer: bool = True,
-                 continuous: np.ndarray | None = None) -> tuple[np.ndarray | None, Solution]:
+def solve_binary(
+    cost: np.ndarray,
+    matrix: sparse.spmatrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    config: PlanningConfig,
+    *,
+    integer: bool = True,
+    continuous: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, Solution]:
     """Minimise ``cost @ x`` over binary ``x`` (``integer=False``: its relaxation, x in [0, 1]; ``continuous``:
     a mask of variables that are real and >= 0 instead) with ``row_lower <= matrix @ x <= row_upper``. Returns
     ``x`` (None if infeasible; binaries as 0/1) and the :class:`Solution`.
@@ -170,10 +190,17 @@ def solve_binary(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarra
     if x is not None:
         gap = _gap_percent(float(np.dot(cost, x)), lp.objective)
         if gap <= config.mip_rel_gap_percent:
-            return x, Solution(status=f"{sub.status} (LP bound, {int(((upper > lower) & ~real).sum())} variables left "
-                               "fractional solved as a MIP)", objective=float(np.dot(cost, x)),
-                               bound=lp.objective, gap_percent=gap, nodes=sub.nodes, seconds=lp.seconds + sub.seconds,
-                               variables=sub.variables, constraints=sub.constraints)
+            return x, Solution(
+                status=f"{sub.status} (LP bound, {int(((upper > lower) & ~real).sum())} variables left "
+                "fractional solved as a MIP)",
+                objective=float(np.dot(cost, x)),
+                bound=lp.objective,
+                gap_percent=gap,
+                nodes=sub.nodes,
+                seconds=lp.seconds + sub.seconds,
+                variables=sub.variables,
+                constraints=sub.constraints,
+            )
     full, solution = _solve(cost, matrix, row_lower, row_upper, config, start=x, continuous=real)
     return full, Solution(**{**solution.__dict__, "seconds": solution.seconds + lp.seconds + sub.seconds})
 
@@ -183,10 +210,19 @@ def _gap_percent(objective: float, bound: float) -> float:
     return 100.0 * max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
-def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, integer: bool = True,
-           col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
-           start: np.ndarray | None = None, continuous: np.ndarray | None = None
-           ) -> tuple[np.ndarray | None, Solution]:
+def _solve(
+    cost,
+    matrix,
+    row_lower,
+    row_upper,
+    config: PlanningConfig,
+    *,
+    integer: bool = True,
+    col_lower: np.ndarray | None = None,
+    col_upper: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+    continuous: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, Solution]:
     """One HiGHS solve of the programme (rows scaled by their largest coefficient: money in CNY beside
     site counts makes the matrix badly scaled otherwise)."""
     import highspy
@@ -196,8 +232,13 @@ def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, intege
     a = sparse.csc_matrix(sparse.diags(1.0 / scale) @ rows)
     n, m = a.shape[1], a.shape[0]
     h = _new_highs()
-    for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0),
-                       ("mip_rel_gap", config.mip_rel_gap_percent / 100.0), ("mip_max_nodes", config.node_limit)):
+    for key, value in (
+        ("output_flag", False),
+        ("threads", 1),
+        ("random_seed", 0),
+        ("mip_rel_gap", config.mip_rel_gap_percent / 100.0),
+        ("mip_max_nodes", config.node_limit),
+    ):
         h.setOptionValue(key, value)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
@@ -229,9 +270,16 @@ def _solve(cost, matrix, row_lower, row_upper, config: PlanningConfig, *, intege
         x = np.where(real, x, x > 0.5) if integer else x
     gap = (float(info.mip_gap) * 100.0 if integer else 0.0) if x is not None else math.nan
     bound = float(info.mip_dual_bound) if integer else float(info.objective_function_value)
-    return x, Solution(status=status, objective=float(info.objective_function_value), bound=bound,
-                       gap_percent=gap, nodes=int(info.mip_node_count) if integer else 0, seconds=seconds,
-                       variables=n, constraints=m)
+    return x, Solution(
+        status=status,
+        objective=float(info.objective_function_value),
+        bound=bound,
+        gap_percent=gap,
+        nodes=int(info.mip_node_count) if integer else 0,
+        seconds=seconds,
+        variables=n,
+        constraints=m,
+    )
 
 
 _BANNER_HIDDEN = False
@@ -282,18 +330,29 @@ class PlanInputs:
     sites): what curtailment under the transformers' export limits is estimated from (None: not estimated)."""
 
     @classmethod
-    def from_scenario(cls, scenario, transformers: pd.DataFrame, candidate_roofs: dict[str, int],
-                      output_per_kw_ac: np.ndarray | None = None) -> PlanInputs:
+    def from_scenario(
+        cls,
+        scenario,
+        transformers: pd.DataFrame,
+        candidate_roofs: dict[str, int],
+        output_per_kw_ac: np.ndarray | None = None,
+    ) -> PlanInputs:
         from .carbon import resolve_factor
 
         years = np.arange(scenario.start_date.year, scenario.start_date.year + scenario.horizon_years)
-        return cls(rollout=scenario.rollout, start_date=scenario.start_date, horizon_years=scenario.horizon_years,
-                   discount_rate=scenario.economics.discount_rate,
-                   degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
-                   degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
-                   transformers=transformers, candidate_roofs=dict(candidate_roofs), config=scenario.planning,
-                   factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)),
-                   output_per_kw_ac=output_per_kw_ac)
+        return cls(
+            rollout=scenario.rollout,
+            start_date=scenario.start_date,
+            horizon_years=scenario.horizon_years,
+            discount_rate=scenario.economics.discount_rate,
+            degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
+            degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
+            transformers=transformers,
+            candidate_roofs=dict(candidate_roofs),
+            config=scenario.planning,
+            factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)),
+            output_per_kw_ac=output_per_kw_ac,
+        )
 
 
 def plan_periods(rollout: RolloutConfig, start_date: date, horizon_years: int) -> pd.DataFrame:
@@ -317,20 +376,26 @@ def workable_shares(rollout: RolloutConfig, start_date: date, periods: pd.DataFr
         office = rooftop = outdoor = ones
     else:
         start = cal.as_date(start_date)
-        shut = cal.shutdown_mask(start, n, rollout.spring_festival_shutdown_days_before,
-                                 rollout.spring_festival_shutdown_days_after)
+        shut = cal.shutdown_mask(
+            start, n, rollout.spring_festival_shutdown_days_before, rollout.spring_festival_shutdown_days_after
+        )
         weekend = cal.weekend_mask(start, n)
         office = (~shut & ~(weekend & rollout.office_weekends_off)).astype(float)
         rooftop = (~shut & ~(weekend & rollout.construction_weekends_off)).astype(float)
-        frozen = cal.frozen_mask(start, n, cal.parse_month_day(rollout.frozen_season_start_month_day),
-                                 cal.parse_month_day(rollout.frozen_season_end_month_day))
+        frozen = cal.frozen_mask(
+            start,
+            n,
+            cal.parse_month_day(rollout.frozen_season_start_month_day),
+            cal.parse_month_day(rollout.frozen_season_end_month_day),
+        )
         months = cal.day_dates(start, n).astype("datetime64[M]").astype(int) % 12
         dry = 1.0 - np.asarray(rollout.rain_day_percent_by_month, dtype=float)[months] / 100.0
         outdoor = rooftop * ~frozen * dry
     out = {}
     for name, mask in (("office", office), ("rooftop", rooftop), ("outdoor", outdoor)):
-        out[name] = np.array([max(mask[int(a):math.ceil(b)].mean(), 1e-6)
-                              for a, b in zip(periods["start_day"], periods["end_day"])])
+        out[name] = np.array(
+            [max(mask[int(a) : math.ceil(b)].mean(), 1e-6) for a, b in zip(periods["start_day"], periods["end_day"])]
+        )
     return out
 
 
@@ -359,8 +424,11 @@ class _Model:
 
 def _model(sites: pd.DataFrame, inputs: PlanInputs) -> _Model:
     if "hosting_kw" not in sites.columns:
-        raise InputError("a plan needs each site's AC hosting capacity (sim.programme.with_hosting_kw)",
-                         field="sites.hosting_kw", allowed="the sites of sim.prepare (Prepared.eligible)")
+        raise InputError(
+            "a plan needs each site's AC hosting capacity (sim.programme.with_hosting_kw)",
+            field="sites.hosting_kw",
+            allowed="the sites of sim.prepare (Prepared.eligible)",
+        )
     periods = plan_periods(inputs.rollout, inputs.start_date, inputs.horizon_years)
     programme_tracks = tracks(inputs.rollout)
     base = _model_parts(sites, inputs, programme_tracks, periods)
@@ -372,12 +440,14 @@ def _model_parts(sites, inputs: PlanInputs, programme_tracks, periods) -> dict:
     tids = sites["transformer_id"].astype(str)
     demand = sites["hosting_kw"].groupby(tids).sum()
     full = demand > avail["base"].reindex(demand.index).min(axis=1).fillna(np.inf)
-    waiting = (tids.map(full).fillna(False).to_numpy(bool)
-               & (inputs.rollout.hosting_when_full == "wait_upgrade"))
-    return {"track_of": track_index(programme_tracks, sites["site_type"].astype(str).to_numpy()),
-                "expect": site_expectations(sites, inputs.rollout),
-                "shares": workable_shares(inputs.rollout, inputs.start_date, periods),
-                "outdoor": sites["site_type"].isin(inputs.rollout.outdoor_site_types).to_numpy(), "waiting": waiting}
+    waiting = tids.map(full).fillna(False).to_numpy(bool) & (inputs.rollout.hosting_when_full == "wait_upgrade")
+    return {
+        "track_of": track_index(programme_tracks, sites["site_type"].astype(str).to_numpy()),
+        "expect": site_expectations(sites, inputs.rollout),
+        "shares": workable_shares(inputs.rollout, inputs.start_date, periods),
+        "outdoor": sites["site_type"].isin(inputs.rollout.outdoor_site_types).to_numpy(),
+        "waiting": waiting,
+    }
 
 
 def stage_calendar_days(model: _Model) -> dict[str, np.ndarray]:
@@ -389,10 +459,15 @@ def stage_calendar_days(model: _Model) -> dict[str, np.ndarray]:
         return dict(days)
     weights = model.periods["days"]
     office = 1.0 / float(np.average(model.shares["office"], weights=weights))
-    build = np.where(model.outdoor, 1.0 / float(np.average(model.shares["outdoor"], weights=weights)),
-                     1.0 / float(np.average(model.shares["rooftop"], weights=weights)))
-    return {stage: days[stage] * (office if stage in OFFICE_STAGES else build if stage == "construction" else 1.0)
-            for stage in days}
+    build = np.where(
+        model.outdoor,
+        1.0 / float(np.average(model.shares["outdoor"], weights=weights)),
+        1.0 / float(np.average(model.shares["rooftop"], weights=weights)),
+    )
+    return {
+        stage: days[stage] * (office if stage in OFFICE_STAGES else build if stage == "construction" else 1.0)
+        for stage in days
+    }
 
 
 def lead_days(model: _Model) -> np.ndarray:
@@ -418,8 +493,9 @@ def _days_to_stage(model: _Model) -> dict[str, np.ndarray]:
     return out
 
 
-def value_weights(lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInputs, discount: bool,
-                  factor: bool = False) -> np.ndarray:
+def value_weights(
+    lead_days: np.ndarray, periods: pd.DataFrame, inputs: PlanInputs, discount: bool, factor: bool = False
+) -> np.ndarray:
     """(sites x periods): the years of output a site released in a period yields within the horizon, degraded and
     (``discount``) discounted and (``factor``) weighted by the grid factor of each year relative to the first:
     sum over horizon years k of the operating share of year k x degradation x (1 + r)^-k x EF_k / EF_0, with
@@ -475,15 +551,23 @@ class _Layout:
     def released(self, coef: np.ndarray, cumulative: bool = False, waiting: bool = True) -> sparse.csr_matrix:
         """Rows per period over x (and w): row p sums ``coef[s] (x[s, p] + w[s, p])`` (or over p' <= p)."""
         x = _period_rows(coef, self.n_periods, cumulative)
-        w = (_period_rows(coef[self.wait_idx], self.n_periods, cumulative) if waiting
-             else sparse.csr_matrix((self.n_periods, self.n_w)))
+        w = (
+            _period_rows(coef[self.wait_idx], self.n_periods, cumulative)
+            if waiting
+            else sparse.csr_matrix((self.n_periods, self.n_w))
+        )
         return self.pad(sparse.hstack([x, w]))
 
     def per_site(self, coef: np.ndarray) -> sparse.csr_matrix:
         """One row: sum over s, p of ``coef[s] (x[s, p] + w[s, p])``."""
         coef = np.asarray(coef, float)
-        return self.pad(sparse.csr_matrix(np.concatenate([np.repeat(coef, self.n_periods),
-                                                          np.repeat(coef[self.wait_idx], self.n_periods)])[None, :]))
+        return self.pad(
+            sparse.csr_matrix(
+                np.concatenate([np.repeat(coef, self.n_periods), np.repeat(coef[self.wait_idx], self.n_periods)])[
+                    None, :
+                ]
+            )
+        )
 
     def each_site(self) -> sparse.csr_matrix:
         """One row per site: ``sum_p x[s, p] + w[s, p]`` (1 if the site is released)."""
@@ -497,8 +581,9 @@ class _Layout:
         n, P = self.n_sites, self.n_periods
         x = sparse.csr_matrix((coef.ravel(), (np.tile(np.arange(P), n), np.arange(self.n_x))), shape=(P, self.n_x))
         cw = coef[self.wait_idx]
-        w = sparse.csr_matrix((cw.ravel(), (np.tile(np.arange(P), len(self.wait_idx)), np.arange(self.n_w))),
-                              shape=(P, self.n_w))
+        w = sparse.csr_matrix(
+            (cw.ravel(), (np.tile(np.arange(P), len(self.wait_idx)), np.arange(self.n_w))), shape=(P, self.n_w)
+        )
         return self.pad(sparse.hstack([x, w]))
 
     def pad(self, matrix) -> sparse.csr_matrix:
@@ -528,18 +613,27 @@ def _hosting_available(inputs: PlanInputs, periods: pd.DataFrame) -> dict[str, p
     base = t["hosting_limit_kw"].astype(float).to_numpy()
     share = t["hosting_share_percent"].astype(float).to_numpy() / 100.0
     start = pd.Timestamp(inputs.start_date)
-    planned_day = ((pd.to_datetime(t["planned_upgrade_date"]) - start).dt.days.to_numpy(float)
-                   if "planned_upgrade_date" in t else np.full(len(t), np.nan))
-    planned_kw = t.get("planned_upgrade_kva", pd.Series(0.0, index=t.index)).astype(float).fillna(0.0).to_numpy() * share
+    planned_day = (
+        (pd.to_datetime(t["planned_upgrade_date"]) - start).dt.days.to_numpy(float)
+        if "planned_upgrade_date" in t
+        else np.full(len(t), np.nan)
+    )
+    planned_kw = (
+        t.get("planned_upgrade_kva", pd.Series(0.0, index=t.index)).astype(float).fillna(0.0).to_numpy() * share
+    )
     rating = t["rating_kva"].astype(float).to_numpy() if "rating_kva" in t else base / share
     unplanned = rating * (inputs.rollout.upgrade_factor - 1.0) * share
     if inputs.rollout.hosting_when_full != "wait_upgrade":
         unplanned = np.zeros(len(t))
     index = t.index.astype(str)
-    frame = {p: base + np.where(np.nan_to_num(planned_day, nan=np.inf) <= day, planned_kw, 0.0)
-             for p, day in zip(periods["period"], periods["start_day"])}
-    return {"base": pd.DataFrame(frame, index=index),
-            "upgrade": pd.DataFrame({p: unplanned for p in periods["period"]}, index=index)}
+    frame = {
+        p: base + np.where(np.nan_to_num(planned_day, nan=np.inf) <= day, planned_kw, 0.0)
+        for p, day in zip(periods["period"], periods["start_day"])
+    }
+    return {
+        "base": pd.DataFrame(frame, index=index),
+        "upgrade": pd.DataFrame({p: unplanned for p in periods["period"]}, index=index),
+    }
 
 
 def _hosting_rows(model: _Model, layout: _Layout) -> list[_Rows]:
@@ -551,16 +645,24 @@ def _hosting_rows(model: _Model, layout: _Layout) -> list[_Rows]:
     out = []
     for tid in sorted(set(tids)):
         mask = tids == tid
-        base = avail["base"].loc[tid].to_numpy(float) if tid in avail["base"].index else np.full(layout.n_periods,
-                                                                                                np.inf)
+        base = (
+            avail["base"].loc[tid].to_numpy(float) if tid in avail["base"].index else np.full(layout.n_periods, np.inf)
+        )
         if kw[mask].sum() <= base.min():
             continue  # cannot bind
         coef = np.where(mask, kw, 0.0)
-        out.append(_Rows("hosting", layout.released(coef, cumulative=True, waiting=False),
-                         np.full(layout.n_periods, -np.inf), base))
+        out.append(
+            _Rows(
+                "hosting",
+                layout.released(coef, cumulative=True, waiting=False),
+                np.full(layout.n_periods, -np.inf),
+                base,
+            )
+        )
         upgrade = avail["upgrade"].loc[tid].to_numpy(float)
-        out.append(_Rows("hosting", layout.released(coef, cumulative=True), np.full(layout.n_periods, -np.inf),
-                         base + upgrade))
+        out.append(
+            _Rows("hosting", layout.released(coef, cumulative=True), np.full(layout.n_periods, -np.inf), base + upgrade)
+        )
     return out
 
 
@@ -573,10 +675,18 @@ def _budget_rows(model: _Model, layout: _Layout) -> list[_Rows]:
         if track.annual_budget_cny is None:
             continue
         coef = np.where(model.track_of == k, capex, 0.0)
-        budget = track.annual_budget_cny * (np.arange(1, layout.n_periods + 1) if track.carry_over
-                                            else np.ones(layout.n_periods))
-        out.append(_Rows("budget", layout.released(coef, cumulative=track.carry_over),
-                         np.full(layout.n_periods, -np.inf), budget, track=track.name))
+        budget = track.annual_budget_cny * (
+            np.arange(1, layout.n_periods + 1) if track.carry_over else np.ones(layout.n_periods)
+        )
+        out.append(
+            _Rows(
+                "budget",
+                layout.released(coef, cumulative=track.carry_over),
+                np.full(layout.n_periods, -np.inf),
+                budget,
+                track=track.name,
+            )
+        )
     return out
 
 
@@ -595,20 +705,33 @@ def _resource_rows(model: _Model, layout: _Layout) -> list[_Rows]:
         if not load.any():
             continue
         if resource == "crews":
-            stretch = np.where(model.outdoor[:, None], 1 / model.shares["outdoor"][None, :],
-                               1 / model.shares["rooftop"][None, :])
+            stretch = np.where(
+                model.outdoor[:, None], 1 / model.shares["outdoor"][None, :], 1 / model.shares["rooftop"][None, :]
+            )
             delay = to_stage["construction"]
         else:
             stretch = np.broadcast_to(1 / model.shares["office"][None, :], (layout.n_sites, layout.n_periods))
             delay = to_stage[_stage_of(rollout, resource)]
         later = np.minimum(delay[:, None] / days[None, :], 1.0)
-        out.append(_Rows(resource, _spilled(layout, load[:, None] * stretch, later), np.full(layout.n_periods, -np.inf),
-                         getattr(rollout, resource) * days))
+        out.append(
+            _Rows(
+                resource,
+                _spilled(layout, load[:, None] * stretch, later),
+                np.full(layout.n_periods, -np.inf),
+                getattr(rollout, resource) * days,
+            )
+        )
     if rollout.max_sites_in_pipeline is not None:
         stay = pipeline_days(model)
         later = np.minimum(stay[:, None] / (2 * days[None, :]), 1.0)
-        out.append(_Rows("release pacing", _spilled(layout, np.repeat(stay[:, None], layout.n_periods, 1), later),
-                         np.full(layout.n_periods, -np.inf), rollout.max_sites_in_pipeline * days))
+        out.append(
+            _Rows(
+                "release pacing",
+                _spilled(layout, np.repeat(stay[:, None], layout.n_periods, 1), later),
+                np.full(layout.n_periods, -np.inf),
+                rollout.max_sites_in_pipeline * days,
+            )
+        )
     return out
 
 
@@ -636,13 +759,28 @@ def _requirement_rows(model: _Model, layout: _Layout, objective: str) -> list[_R
             continue
         row = layout.per_site(np.where(model.track_of == k, cap, 0.0))
         if objective == "least_cost":
-            out.append(_Rows("capacity target", row, np.array([track.target_capacity_kwp]), np.array([np.inf]),
-                             requirement=True, track=track.name))
+            out.append(
+                _Rows(
+                    "capacity target",
+                    row,
+                    np.array([track.target_capacity_kwp]),
+                    np.array([np.inf]),
+                    requirement=True,
+                    track=track.name,
+                )
+            )
         else:
             mine = np.where(model.track_of == k, cap, 0.0)
             crossing = layout.pad(sparse.hstack([sparse.csr_matrix((1, layout.z0)), sparse.csr_matrix(-mine[None, :])]))
-            out.append(_Rows("capacity target", (row + crossing).tocsr(), np.array([-np.inf]),
-                             np.array([track.target_capacity_kwp]), track=track.name))
+            out.append(
+                _Rows(
+                    "capacity target",
+                    (row + crossing).tocsr(),
+                    np.array([-np.inf]),
+                    np.array([track.target_capacity_kwp]),
+                    track=track.name,
+                )
+            )
     if model.inputs.config.pilot_quotas:
         cats = model.sites["pilot_category"].astype(str).to_numpy()
         for cat, percent in PILOT_TARGETS_PERCENT.items():
@@ -666,10 +804,10 @@ def _structure_rows(model: _Model, layout: _Layout, crossing: bool) -> list[_Row
         per_track = np.zeros((len(model.tracks), n))
         for k in range(len(model.tracks)):
             per_track[k, model.track_of == k] = 1.0
-        one = layout.pad(sparse.hstack([sparse.csr_matrix((len(model.tracks), layout.z0)),
-                                        sparse.csr_matrix(per_track)]))
-        out.append(_Rows("one period per site", one, np.full(len(model.tracks), -np.inf),
-                         np.ones(len(model.tracks))))
+        one = layout.pad(
+            sparse.hstack([sparse.csr_matrix((len(model.tracks), layout.z0)), sparse.csr_matrix(per_track)])
+        )
+        out.append(_Rows("one period per site", one, np.full(len(model.tracks), -np.inf), np.ones(len(model.tracks))))
     return out
 
 
@@ -696,8 +834,10 @@ def curtailed_kwh(capacity_kw_ac: float, export_limit_kw: float, output_per_kw_a
     """Yearly energy curtailed [kWh] when ``capacity_kw_ac`` of PV exports through a limit of ``export_limit_kw``
     (local load ignored: an upper estimate), ``sum_h max(0, C q_h - E)``, and its slope in C [kWh per kW]."""
     over = capacity_kw_ac * output_per_kw_ac > export_limit_kw
-    return (float((capacity_kw_ac * output_per_kw_ac - export_limit_kw)[over].sum()),
-            float(output_per_kw_ac[over].sum()))
+    return (
+        float((capacity_kw_ac * output_per_kw_ac - export_limit_kw)[over].sum()),
+        float(output_per_kw_ac[over].sum()),
+    )
 
 
 def _curtailment_rows(model: _Model, layout: _Layout, limited: dict[str, float]) -> list[_Rows]:
@@ -735,8 +875,11 @@ def _curtailment_value(model: _Model, objective: str) -> float:
 
 
 def _stack(blocks: list[_Rows]) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
-    return (sparse.vstack([b.matrix for b in blocks]).tocsr(), np.concatenate([b.lower for b in blocks]),
-            np.concatenate([b.upper for b in blocks]))
+    return (
+        sparse.vstack([b.matrix for b in blocks]).tocsr(),
+        np.concatenate([b.lower for b in blocks]),
+        np.concatenate([b.upper for b in blocks]),
+    )
 
 
 # --------------------------------------------------------------------------------------------- the plans
@@ -760,21 +903,31 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
     binding constraint."""
     objective = objective or inputs.config.objective
     if objective == "least_cost" and all(t.target_capacity_kwp is None for t in tracks(inputs.rollout)):
-        raise InputError("the least_cost objective needs a capacity target", field="rollout.target_capacity_kwp",
-                         value=None, allowed="a capacity [kWp] > 0, or planning.objective discounted_co2 / energy")
+        raise InputError(
+            "the least_cost objective needs a capacity target",
+            field="rollout.target_capacity_kwp",
+            value=None,
+            allowed="a capacity [kWp] > 0, or planning.objective discounted_co2 / energy",
+        )
     model = _model(sites, inputs)
     crossing = objective != "least_cost" and any(t.target_capacity_kwp is not None for t in model.tracks)
     limited = _export_limited(model) if objective != "least_cost" else {}
     layout = _Layout(model.n_sites, model.n_periods, model.waiting, crossing, n_y=len(limited))
-    blocks = (_structure_rows(model, layout, crossing) + _budget_rows(model, layout) + _resource_rows(model, layout)
-              + _hosting_rows(model, layout) + _requirement_rows(model, layout, objective)
-              + _curtailment_rows(model, layout, limited))
+    blocks = (
+        _structure_rows(model, layout, crossing)
+        + _budget_rows(model, layout)
+        + _resource_rows(model, layout)
+        + _hosting_rows(model, layout)
+        + _requirement_rows(model, layout, objective)
+        + _curtailment_rows(model, layout, limited)
+    )
     matrix, lower, upper = _stack(blocks)
     real = np.arange(layout.n) >= layout.y0
     x, solution = solve_binary(_cost(model, layout, objective), matrix, lower, upper, inputs.config, continuous=real)
     if x is None:
-        raise PlanInfeasible(_binding_constraint(blocks, inputs.config, inputs),
-                             field=f"the programme's plan ({objective})")
+        raise PlanInfeasible(
+            _binding_constraint(blocks, inputs.config, inputs), field=f"the programme's plan ({objective})"
+        )
     if objective != "least_cost":
         solution = _maximised(solution)
     return _assemble(model, layout, blocks, x, solution, objective)
@@ -788,15 +941,21 @@ def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
     p_done = model.expect.p_complete
     if objective == "least_cost":
         c = (model.sites["capex_cny"].to_numpy(float) * model.expect.p_contract)[:, None] * (
-            1 + 1e-6 * np.arange(layout.n_periods))[None, :]
+            1 + 1e-6 * np.arange(layout.n_periods)
+        )[None, :]
         parts = [c.ravel(), c[layout.wait_idx].ravel()]
     else:
         per_year = model.sites["annual_energy_mwh" if objective == "energy" else "co2_per_year_t"].to_numpy(float)
         lead = lead_days(model)
         discount, factor = objective == "discounted_co2", objective in ("co2", "discounted_co2")
         now = value_weights(lead, model.periods, model.inputs, discount=discount, factor=factor)
-        later = value_weights(lead + _programme.upgrade_wait_days(model.inputs.rollout), model.periods, model.inputs,
-                              discount=discount, factor=factor)
+        later = value_weights(
+            lead + _programme.upgrade_wait_days(model.inputs.rollout),
+            model.periods,
+            model.inputs,
+            discount=discount,
+            factor=factor,
+        )
         value = (p_done * per_year)[:, None]
         parts = [-(value * now).ravel(), -(value * later)[layout.wait_idx].ravel()]
     crossing = np.zeros(layout.y0 - layout.z0)
@@ -804,29 +963,45 @@ def _cost(model: _Model, layout: _Layout, objective: str) -> np.ndarray:
     return np.concatenate([*parts, crossing, curtailment])
 
 
-def _assemble(model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray, solution: Solution,
-              objective: str) -> Plan:
+def _assemble(
+    model: _Model, layout: _Layout, blocks: list[_Rows], v: np.ndarray, solution: Solution, objective: str
+) -> Plan:
     n, P = layout.n_sites, layout.n_periods
     x = v[: layout.n_x].reshape(n, P).astype(bool)
     w = np.zeros((n, P), bool)
-    w[layout.wait_idx] = v[layout.n_x: layout.z0].reshape(-1, P).astype(bool)
-    last = v[layout.z0: layout.y0].astype(bool) if layout.y0 > layout.z0 else np.zeros(n, bool)
+    w[layout.wait_idx] = v[layout.n_x : layout.z0].reshape(-1, P).astype(bool)
+    last = v[layout.z0 : layout.y0].astype(bool) if layout.y0 > layout.z0 else np.zeros(n, bool)
     chosen = x | w
     picked = np.asarray(chosen.any(axis=1))
     ids = model.sites.index.astype(str)
     period = pd.Series(chosen.argmax(axis=1)[picked], index=pd.Index(ids[picked], name="site_id"))
-    frame = model.sites.loc[picked].assign(_period=period.to_numpy(), _id=period.index, _last=last[picked],
-                                           _wait=np.asarray(w.any(axis=1))[picked],
-                                           _track=[model.tracks[k].name for k in model.track_of[picked]])
+    frame = model.sites.loc[picked].assign(
+        _period=period.to_numpy(),
+        _id=period.index,
+        _last=last[picked],
+        _wait=np.asarray(w.any(axis=1))[picked],
+        _track=[model.tracks[k].name for k in model.track_of[picked]],
+    )
     final = frame["_period"].eq(frame.groupby("_track")["_period"].transform("max"))
     frame = frame.assign(_size=np.where(final, frame["capacity_kwp"], 0.0))
-    planned = list(frame.sort_values(["_last", "_period", "_wait", "_size", "carbon_per_cny_kg", "_id"],
-                                     ascending=[True, True, True, True, False, True], kind="mergesort")["_id"])
+    planned = list(
+        frame.sort_values(
+            ["_last", "_period", "_wait", "_size", "carbon_per_cny_kg", "_id"],
+            ascending=[True, True, True, True, False, True],
+            kind="mergesort",
+        )["_id"]
+    )
     order = planned + _stand_ins(model.sites, picked, model.inputs.transformers)
-    return Plan(order=order, period_of_site=period, waits_for_upgrade=pd.Series(frame["_wait"].to_numpy(bool),
-                                                                                index=period.index),
-                periods=_period_table(model, frame, blocks, v), solution=solution, objective=objective,
-                tracks=model.tracks, track_of_site=pd.Series(frame["_track"].to_numpy(), index=period.index))
+    return Plan(
+        order=order,
+        period_of_site=period,
+        waits_for_upgrade=pd.Series(frame["_wait"].to_numpy(bool), index=period.index),
+        periods=_period_table(model, frame, blocks, v),
+        solution=solution,
+        objective=objective,
+        tracks=model.tracks,
+        track_of_site=pd.Series(frame["_track"].to_numpy(), index=period.index),
+    )
 
 
 def _maximised(solution: Solution) -> Solution:
@@ -852,25 +1027,33 @@ def _stand_ins(sites: pd.DataFrame, picked: np.ndarray, transformers: pd.DataFra
     total = ranked.groupby(tids, sort=False)["hosting_kw"].cumsum() + tids.map(planned_kw).fillna(0.0)
     limit = tids.map(transformers["hosting_limit_kw"].rename(index=str)).fillna(np.inf)
     frame = ranked.assign(_over=(total > limit).to_numpy(), _id=ranked.index.astype(str))
-    return list(frame.sort_values(["_over", "carbon_per_cny_kg", "_id"], ascending=[True, False, True],
-                                  kind="mergesort")["_id"])
+    return list(
+        frame.sort_values(["_over", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort")["_id"]
+    )
 
 
 def _period_table(model: _Model, chosen: pd.DataFrame, blocks: list[_Rows], v: np.ndarray) -> pd.DataFrame:
     """Per track and period: sites, capacity and capex planned, the track's budget; per period the use of each
     shared resource [% of what it offers] (the same on every track's row of the period)."""
     rows = []
-    used = {b.family: 100.0 * (b.matrix @ v.astype(float)) / b.upper for b in blocks
-            if b.family in ("crews", *OFFICE_RESOURCES, "release pacing")}
+    used = {
+        b.family: 100.0 * (b.matrix @ v.astype(float)) / b.upper
+        for b in blocks
+        if b.family in ("crews", *OFFICE_RESOURCES, "release pacing")
+    }
     for track in model.tracks:
         mine = chosen[chosen["_track"] == track.name]
         grouped = mine.groupby("_period")
         for p, start in zip(model.periods["period"], model.periods["start_date"]):
-            row = {"track": track.name, "period": int(p), "start_date": start,
-                   "sites": int(grouped.size().get(p, 0)),
-                   "capacity_kwp": float(grouped["capacity_kwp"].sum().get(p, 0.0)),
-                   "capex_cny": float(grouped["capex_cny"].sum().get(p, 0.0)),
-                   "budget_cny": float(track.annual_budget_cny) if track.annual_budget_cny is not None else np.nan}
+            row = {
+                "track": track.name,
+                "period": int(p),
+                "start_date": start,
+                "sites": int(grouped.size().get(p, 0)),
+                "capacity_kwp": float(grouped["capacity_kwp"].sum().get(p, 0.0)),
+                "capex_cny": float(grouped["capex_cny"].sum().get(p, 0.0)),
+                "budget_cny": float(track.annual_budget_cny) if track.annual_budget_cny is not None else np.nan,
+            }
             row.update({f"{name}_used_percent": float(values[p]) for name, values in used.items()})
             rows.append(row)
     return pd.DataFrame(rows)
@@ -889,10 +1072,15 @@ def _binding_constraint(blocks: list[_Rows], config: PlanningConfig, inputs: Pla
             return f"infeasible: no plan can meet {_requirement_text(req)}: not enough eligible sites"
     for block in limits:
         if _relaxation_infeasible(structure + [block] + requirements, config):
-            return (f"infeasible: no plan can meet {wanted}; binding constraint: {block.family} "
-                    f"({_limit_text(block, inputs)})")
-    return (f"infeasible: no plan can meet {wanted} under all limits together ("
-            + ", ".join(sorted({b.family for b in limits})) + "); each alone would allow it")
+            return (
+                f"infeasible: no plan can meet {wanted}; binding constraint: {block.family} "
+                f"({_limit_text(block, inputs)})"
+            )
+    return (
+        f"infeasible: no plan can meet {wanted} under all limits together ("
+        + ", ".join(sorted({b.family for b in limits}))
+        + "); each alone would allow it"
+    )
 
 
 def _requirement_text(block: _Rows) -> str:

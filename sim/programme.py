@@ -64,11 +64,27 @@ def tracks(config: RolloutConfig) -> tuple[Track, ...]:
     tracks one track, :data:`WHOLE_PROGRAMME`, with every site type and the programme's budget and target."""
     budget_mode = config.release_mode == "budget"
     if not config.tracks:
-        return (Track(WHOLE_PROGRAMME, tuple(SITE_TYPES), None, config.annual_budget_cny if budget_mode else None,
-                      config.budget_carry_over, config.target_capacity_kwp),)
-    return tuple(Track(t.name, tuple(t.site_types), t.strategy, t.annual_budget_cny if budget_mode else None,
-                       config.budget_carry_over if t.budget_carry_over is None else t.budget_carry_over,
-                       t.target_capacity_kwp) for t in config.tracks)
+        return (
+            Track(
+                WHOLE_PROGRAMME,
+                tuple(SITE_TYPES),
+                None,
+                config.annual_budget_cny if budget_mode else None,
+                config.budget_carry_over,
+                config.target_capacity_kwp,
+            ),
+        )
+    return tuple(
+        Track(
+            t.name,
+            tuple(t.site_types),
+            t.strategy,
+            t.annual_budget_cny if budget_mode else None,
+            config.budget_carry_over if t.budget_carry_over is None else t.budget_carry_over,
+            t.target_capacity_kwp,
+        )
+        for t in config.tracks
+    )
 
 
 def target_kwp(config: RolloutConfig) -> float | None:
@@ -154,10 +170,16 @@ def site_expectations(sites: pd.DataFrame, config: RolloutConfig) -> SiteExpecta
     # a failed first inspection costs a crew the rework and the inspector a second visit
     second = reach["acceptance"] * (1.0 - acceptance)
     effort["crews"] += second * config.rework_days.mean
-    effort["inspectors"] += np.where(_resource_of(config, types, "acceptance") == "inspectors",
-                                     held["acceptance"] * second, 0.0)
-    return SiteExpectations(p_consent=success["consent"], p_contract=reach["procurement"], p_complete=p_complete,
-                            effort_days=effort, elapsed_days=work)
+    effort["inspectors"] += np.where(
+        _resource_of(config, types, "acceptance") == "inspectors", held["acceptance"] * second, 0.0
+    )
+    return SiteExpectations(
+        p_consent=success["consent"],
+        p_contract=reach["procurement"],
+        p_complete=p_complete,
+        effort_days=effort,
+        elapsed_days=work,
+    )
 
 
 def _reach_shares(success: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -210,16 +232,24 @@ def held_back_by(track: Track, sites: pd.DataFrame, committed_cny: float, total_
     if total_budget_cny is not None and waiting.any():
         next_capex = float(sites.loc[waiting, "capex_cny"].min())
         if committed_cny + next_capex > total_budget_cny:
-            return (f"budget: {committed_cny:,.0f} of {total_budget_cny:,.0f} committed, too little left for the "
-                    f"cheapest site not released ({next_capex:,.0f})")
+            return (
+                f"budget: {committed_cny:,.0f} of {total_budget_cny:,.0f} committed, too little left for the "
+                f"cheapest site not released ({next_capex:,.0f})"
+            )
     if not waiting.any():
         left_out = status.eq("not_prioritised")
         dropped = float(cap[status.eq("dropped_hosting")].sum())
         hosting = f"; {dropped:,.0f} kWp dropped for lack of hosting capacity" if dropped else ""
         if left_out.any():
-            return (f"strategy: it screened every site of its order; {int(left_out.sum()):,} eligible sites "
-                    f"({float(cap[left_out].sum()):,.0f} kWp) were left out of the order{hosting}")
-        return (f"sites: every eligible site was screened ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp) and "
-                f"released or held for lack of hosting capacity{hosting}")
-    return (f"build window: it closed with {int(waiting.sum()):,} sites ({float(cap[waiting].sum()):,.0f} kWp) not "
-            "released (release pacing, budget pace or office queues)")
+            return (
+                f"strategy: it screened every site of its order; {int(left_out.sum()):,} eligible sites "
+                f"({float(cap[left_out].sum()):,.0f} kWp) were left out of the order{hosting}"
+            )
+        return (
+            f"sites: every eligible site was screened ({float(cap[status.ne('ineligible')].sum()):,.0f} kWp) and "
+            f"released or held for lack of hosting capacity{hosting}"
+        )
+    return (
+        f"build window: it closed with {int(waiting.sum()):,} sites ({float(cap[waiting].sum()):,.0f} kWp) not "
+        "released (release pacing, budget pace or office queues)"
+    )

@@ -24,8 +24,14 @@ def git_commit() -> str | None:
     if not (PACKAGE_DIR.parent / "pyproject.toml").is_file():
         return None
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PACKAGE_DIR, capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=PACKAGE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return out or None
@@ -70,6 +76,9 @@ def package_versions(names: Iterable[str] = RESULT_PACKAGES) -> list[str]:
 def code_sha256() -> str:
     """sha256 of everything a run's results depend on besides its inputs and settings: every module and table of
     the package and the versions of :data:`RESULT_PACKAGES`."""
-    files = [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".csv")
-             and "__pycache__" not in p.parts]
+    files = [
+        p
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and p.suffix in (".py", ".csv") and "__pycache__" not in p.parts
+    ]
     return files_sha256(files, package_versions())

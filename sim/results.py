@@ -46,8 +46,14 @@ from .errors import InputError
 
 #: Files every run folder has; ``stage_durations.csv`` and ``transformers.csv`` are written when the run has them.
 OUTPUT_FILES = ("summary.json", "sites.parquet", "sites.gpkg", "annual.csv", "events.parquet")
-OPTIONAL_FILES = ("stage_durations.csv", "transformers.csv", "budget.csv", "scenario.yaml", "layers.gpkg",
-                  "tables.xlsx")
+OPTIONAL_FILES = (
+    "stage_durations.csv",
+    "transformers.csv",
+    "budget.csv",
+    "scenario.yaml",
+    "layers.gpkg",
+    "tables.xlsx",
+)
 #: The scenario as run (:func:`sim.scenario.as_run_yaml`) and the county's map layers, which a report reads so that
 #: a copied folder renders the same report anywhere (written by every run of :func:`sim.pipeline.run`).
 AS_RUN_FILE, LAYERS_FILE = "scenario.yaml", "layers.gpkg"
@@ -119,11 +125,15 @@ def output_columns(file: str) -> list[str]:
 
 def outputs_markdown() -> str:
     """The output reference ``docs/outputs.md``, generated from the schema table."""
-    lines = ["# Output reference", "",
-             "Generated from `sim/tables/outputs.csv` by `sim.results.outputs_markdown()`; a test keeps them equal.",
-             "Every run folder written by `pvsim run` holds these files (`stage_durations.csv` and `transformers.csv`",
-             "when the run has them); `sim.read_run(folder)` loads them back. CSV files hold plain decimals with the",
-             "number of decimals given for each float column (money to the yuan); NaN is an empty field.", ""]
+    lines = [
+        "# Output reference",
+        "",
+        "Generated from `sim/tables/outputs.csv` by `sim.results.outputs_markdown()`; a test keeps them equal.",
+        "Every run folder written by `pvsim run` holds these files (`stage_durations.csv` and `transformers.csv`",
+        "when the run has them); `sim.read_run(folder)` loads them back. CSV files hold plain decimals with the",
+        "number of decimals given for each float column (money to the yuan); NaN is an empty field.",
+        "",
+    ]
     for key, rows in _raw_schema().groupby("file", sort=False):
         files = str(key)
         lines += ["## " + ", ".join(f"`{f}`" for f in files.split("|")), ""]
@@ -132,8 +142,10 @@ def outputs_markdown() -> str:
         csv = all(f.endswith(".csv") for f in files.split("|"))
         if csv:
             lines += ["| column | type | unit | decimals | meaning |", "|---|---|---|---|---|"]
-            lines += [f"| `{r['column']}` | {r['type']} | {r['unit']} | {r['decimals'] or '-'} | {r['description']} |"
-                      for r in rows.to_dict("records")]
+            lines += [
+                f"| `{r['column']}` | {r['type']} | {r['unit']} | {r['decimals'] or '-'} | {r['description']} |"
+                for r in rows.to_dict("records")
+            ]
         else:
             lines += ["| column | type | unit | meaning |", "|---|---|---|---|"]
             lines += [f"| `{r.column}` | {r.type} | {r.unit} | {r.description} |" for r in rows.itertuples()]
@@ -160,8 +172,9 @@ def ordered_summary(summary: dict) -> dict:
     unknown = sorted(set(summary) - set(keys))
     missing = [k for k in keys if k not in summary]
     if unknown or missing:
-        raise RuntimeError(f"summary.json does not match sim/tables/outputs.csv: missing {missing}, "
-                           f"not in the schema {unknown}")
+        raise RuntimeError(
+            f"summary.json does not match sim/tables/outputs.csv: missing {missing}, not in the schema {unknown}"
+        )
     return {k: summary[k] for k in keys}
 
 
@@ -224,9 +237,11 @@ class RunResult:
         from .labels import quantity
 
         s = self.summary
-        return (f"<RunResult {s.get('scenario')} / {s.get('strategy')} / seed {s.get('seed')}: "
-                f"{int(s.get('sites_built') or 0):,} sites, {quantity(s.get('capacity_built_kwp'), 'kWp')}, "
-                f"{quantity(s.get('energy_mwh'), 'MWh')}, {quantity(s.get('co2_avoided_t'), 't')} CO2 avoided>")
+        return (
+            f"<RunResult {s.get('scenario')} / {s.get('strategy')} / seed {s.get('seed')}: "
+            f"{int(s.get('sites_built') or 0):,} sites, {quantity(s.get('capacity_built_kwp'), 'kWp')}, "
+            f"{quantity(s.get('energy_mwh'), 'MWh')}, {quantity(s.get('co2_avoided_t'), 't')} CO2 avoided>"
+        )
 
     def __str__(self) -> str:
         rows = summary_rows(self.summary)
@@ -236,8 +251,11 @@ class RunResult:
     def _repr_html_(self) -> str:
         import html
 
-        rows = "".join(f'<tr><th style="text-align:left">{html.escape(k)}</th>'
-                       f'<td style="text-align:right">{html.escape(v)}</td></tr>' for k, v in summary_rows(self.summary))
+        rows = "".join(
+            f'<tr><th style="text-align:left">{html.escape(k)}</th>'
+            f'<td style="text-align:right">{html.escape(v)}</td></tr>'
+            for k, v in summary_rows(self.summary)
+        )
         return f"<table><caption>RunResult</caption>{rows}</table>"
 
 
@@ -248,31 +266,65 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
 
     ms = summary.get("milestones") or {}
     rows = [
-        ("scenario / strategy / seed", f"{summary.get('scenario')} / {summary.get('strategy')} / {summary.get('seed')}"),
-        ("candidate / eligible / built sites", (f"{int(summary.get('sites_candidate') or 0):,} / "
-                                                f"{int(summary.get('sites_eligible') or 0):,} / "
-                                                f"{int(summary.get('sites_built') or 0):,}")),
+        (
+            "scenario / strategy / seed",
+            f"{summary.get('scenario')} / {summary.get('strategy')} / {summary.get('seed')}",
+        ),
+        (
+            "candidate / eligible / built sites",
+            (
+                f"{int(summary.get('sites_candidate') or 0):,} / "
+                f"{int(summary.get('sites_eligible') or 0):,} / "
+                f"{int(summary.get('sites_built') or 0):,}"
+            ),
+        ),
         ("capacity built", quantity(summary.get("capacity_built_kwp"), "kWp")),
-        *[(f"  track {name}", (f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
-                               f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex "
-                               f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}"))
-          for name, t in (summary.get("by_track") or {}).items()],
+        *[
+            (
+                f"  track {name}",
+                (
+                    f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
+                    f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex "
+                    f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}"
+                ),
+            )
+            for name, t in (summary.get("by_track") or {}).items()
+        ],
         ("specific yield (year 1)", quantity(summary.get("specific_yield_kwh_per_kwp"), "kWh/kWp", decimals=0)),
-        (f"energy over {summary.get('horizon_years')} years",
-         quantity(summary.get("energy_mwh"), "MWh") + _climate(summary, "energy_mwh", "MWh")),
-        ("self-consumed", (f"{float(summary.get('self_consumption_percent') or 0):.1f} % of the energy "
-                           "(hour by hour, at most each site's load)")),
+        (
+            f"energy over {summary.get('horizon_years')} years",
+            quantity(summary.get("energy_mwh"), "MWh") + _climate(summary, "energy_mwh", "MWh"),
+        ),
+        (
+            "self-consumed",
+            (
+                f"{float(summary.get('self_consumption_percent') or 0):.1f} % of the energy "
+                "(hour by hour, at most each site's load)"
+            ),
+        ),
         ("CO2 avoided (AMS-I.D)", _co2_with_range(summary) + _climate(summary, "co2_avoided_t", "t")),
         ("CO2 avoided, life cycle", quantity(summary.get("co2_avoided_lifecycle_t"), "t")),
         ("capex", _money(quantity(summary.get("capex_cny"), "CNY"), summary)),
         ("LCOE", _money(quantity(summary.get("lcoe_cny_per_kwh"), "CNY/kWh", decimals=3), summary)),
-        ("cost per t CO2 net / gross / social",
-         _money(f"{quantity(summary.get('net_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
+        (
+            "cost per t CO2 net / gross / social",
+            _money(
+                f"{quantity(summary.get('net_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
                 f"{quantity(summary.get('cost_per_t_co2_cny'), 'CNY/t', decimals=0)} / "
                 f"{quantity(summary.get('social_cost_per_t_co2_cny'), 'CNY/t', decimals=0)} "
-                "(net of revenue / costs only / energy at the avoided generation cost)", summary)),
-        ("NPV by stakeholder", _money(", ".join(f"{k} {quantity(v, 'CNY')}" for k, v in
-                                                (summary.get("npv_by_stakeholder_cny") or {}).items()), summary)),
+                "(net of revenue / costs only / energy at the avoided generation cost)",
+                summary,
+            ),
+        ),
+        (
+            "NPV by stakeholder",
+            _money(
+                ", ".join(
+                    f"{k} {quantity(v, 'CNY')}" for k, v in (summary.get("npv_by_stakeholder_cny") or {}).items()
+                ),
+                summary,
+            ),
+        ),
         ("curtailed", quantity(summary.get("curtailed_mwh"), "MWh")),
         ("50 % / 100 % of target online", f"{ms.get('50%') or 'not reached'} / {ms.get('100%') or 'not reached'}"),
         ("last commissioning", summary.get("last_commission_date") or "-"),
@@ -281,8 +333,15 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
     if res:
         # the bottleneck is where sites wait longest, not necessarily the busiest resource
         name, r = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
-        rows.append(("longest queue", (f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
-                                       f"{float(r.get('utilisation_percent') or 0):.0f} % busy)")))
+        rows.append(
+            (
+                "longest queue",
+                (
+                    f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
+                    f"{float(r.get('utilisation_percent') or 0):.0f} % busy)"
+                ),
+            )
+        )
     return rows
 
 
@@ -301,8 +360,7 @@ def _climate(summary: dict, key: str, base_unit: str) -> str:
     if len(spread) < 2:
         return ""
     values = sorted((float(c[key]), str(c.get("period") or name)) for name, c in spread.items())
-    return (f" (climatology {quantity_range(values[0][0], values[-1][0], base_unit)}: "
-            f"{', '.join(p for _, p in values)})")
+    return f" (climatology {quantity_range(values[0][0], values[-1][0], base_unit)}: {', '.join(p for _, p in values)})"
 
 
 def _co2_with_range(summary: dict) -> str:
@@ -349,8 +407,10 @@ def write_layers(layers: dict, path: Path) -> None:
     for key in MAP_LAYERS:
         if layers.get(key) is not None and len(layers[key]):
             write_gpkg(layers[key].to_crs(4326), path, layer=key)
-    parts = [gpd.GeoDataFrame({"reason": [reason] * len(g)}, geometry=g.geometry.to_crs(4326).values, crs=4326)
-             for reason, g in layers.get("exclusions") or []]
+    parts = [
+        gpd.GeoDataFrame({"reason": [reason] * len(g)}, geometry=g.geometry.to_crs(4326).values, crs=4326)
+        for reason, g in layers.get("exclusions") or []
+    ]
     if parts:
         write_gpkg(gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326), path, layer="exclusions")
 
@@ -362,9 +422,14 @@ def read_layers(path: Path) -> dict:
     names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
     out: dict = {k: gpd.read_file(path, layer=k, engine="pyogrio") for k in MAP_LAYERS if k in names}
     exclusions = gpd.read_file(path, layer="exclusions", engine="pyogrio") if "exclusions" in names else None
-    out["exclusions"] = [] if exclusions is None else [
-        (reason, exclusions[exclusions["reason"] == reason].reset_index(drop=True))
-        for reason in dict.fromkeys(exclusions["reason"])]
+    out["exclusions"] = (
+        []
+        if exclusions is None
+        else [
+            (reason, exclusions[exclusions["reason"] == reason].reset_index(drop=True))
+            for reason in dict.fromkeys(exclusions["reason"])
+        ]
+    )
     return out
 
 
@@ -375,10 +440,13 @@ def _write_files(result: RunResult, folder: Path) -> None:
     sites = _exactly(sites.reset_index(drop=True), "sites.parquet")
     sites.to_parquet(folder / "sites.parquet", index=False)
     write_gpkg(_exactly(sites, "sites.gpkg"), folder / "sites.gpkg")
-    _exactly(result.events.reset_index(drop=True), "events.parquet").to_parquet(folder / "events.parquet",
-                                                                                 index=False)
-    for name, table in (("annual.csv", result.annual), ("stage_durations.csv", result.stage_durations),
-                        ("transformers.csv", result.transformers), ("budget.csv", result.budget)):
+    _exactly(result.events.reset_index(drop=True), "events.parquet").to_parquet(folder / "events.parquet", index=False)
+    for name, table in (
+        ("annual.csv", result.annual),
+        ("stage_durations.csv", result.stage_durations),
+        ("transformers.csv", result.transformers),
+        ("budget.csv", result.budget),
+    ):
         if table is not None:
             write_csv(table, folder / name)
     if result.scenario_as_run is not None:
@@ -426,12 +494,18 @@ def _read_checked(folder: Path, name: str) -> pd.DataFrame:
             types = _schema().query("file == @name").set_index("column")["type"]
             table = pd.read_csv(path, dtype={c: _CSV_DTYPES[t] for c, t in types.items() if t in _CSV_DTYPES})
     except (OSError, ValueError, RuntimeError) as exc:  # a file the manifest does not cover (a legacy folder)
-        raise InputError(f"cannot be read ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})",
-                         file=path, allowed="a file written by pvsim; run again to rewrite it") from None
+        raise InputError(
+            f"cannot be read ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})",
+            file=path,
+            allowed="a file written by pvsim; run again to rewrite it",
+        ) from None
     missing = [c for c in output_columns(name) if c not in table.columns]
     if missing:
-        raise InputError(f"{name} lacks column(s) of the output schema (written by another pvsim version?)",
-                         file=path, field=", ".join(missing))
+        raise InputError(
+            f"{name} lacks column(s) of the output schema (written by another pvsim version?)",
+            file=path,
+            field=", ".join(missing),
+        )
     return table
 
 
@@ -447,17 +521,28 @@ def read_run(folder: str | Path) -> RunResult:
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"not valid JSON ({str(exc)[:80]})", file=folder / "summary.json",
-                         allowed="a file written by pvsim; run again to rewrite it") from None
+        raise InputError(
+            f"not valid JSON ({str(exc)[:80]})",
+            file=folder / "summary.json",
+            allowed="a file written by pvsim; run again to rewrite it",
+        ) from None
     sites = _read_checked(folder, "sites.parquet")
     if not isinstance(sites, gpd.GeoDataFrame):  # _read_checked reads sites.parquet as GeoParquet
         raise TypeError("sites.parquet was not read as a GeoDataFrame")
     _read_checked(folder, "sites.gpkg")  # its columns only: the table is that of sites.parquet
     sites = sites.set_index("site_id", drop=False)
     sites.index.name = None
-    optional = {name: _read_checked(folder, name) if (folder / name).exists() else None
-                for name in OPTIONAL_FILES if name.endswith(".csv")}
-    return RunResult(summary=summary, sites=sites, annual=_read_checked(folder, "annual.csv"),
-                     events=_read_checked(folder, "events.parquet"),
-                     stage_durations=optional["stage_durations.csv"], transformers=optional["transformers.csv"],
-                     budget=optional["budget.csv"])
+    optional = {
+        name: _read_checked(folder, name) if (folder / name).exists() else None
+        for name in OPTIONAL_FILES
+        if name.endswith(".csv")
+    }
+    return RunResult(
+        summary=summary,
+        sites=sites,
+        annual=_read_checked(folder, "annual.csv"),
+        events=_read_checked(folder, "events.parquet"),
+        stage_durations=optional["stage_durations.csv"],
+        transformers=optional["transformers.csv"],
+        budget=optional["budget.csv"],
+    )

@@ -18,7 +18,9 @@ def _key(text: str) -> int:
 
 def stream(seed: int, *names: str) -> np.random.Generator:
     """A generator for the stream named by ``names`` (e.g. ``stream(seed, "site", site_id, "consent")``)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=tuple(_key(n) for n in names))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=tuple(_key(n) for n in names)))
+    )
 
 
 def site_rng(seed: int, site_id: str, purpose: str) -> np.random.Generator:

@@ -52,27 +52,39 @@ class DataConfig(StrictModel):
     """Where the county's layers are, how their columns and categories map to pvsim's, and their coordinates.
     Every layer's columns: docs/inputs.md (`pvsim schema --inputs`)."""
 
-    sites_file: Path = Field(description="GeoPackage, GeoJSON, Shapefile or GeoParquet with the candidate sites "
-                                         "(polygons)")
+    sites_file: Path = Field(
+        description="GeoPackage, GeoJSON, Shapefile or GeoParquet with the candidate sites (polygons)"
+    )
     sites_layer: str | None = Field("sites", description="layer of the candidate sites (None for single-layer files)")
     grid_file: Path | None = Field(None, description="file with the transformers and feeders; default: sites_file")
     transformers_file: Path | None = Field(
-        None, description="file with the transformers: a vector file, or a CSV / XLSX ledger with lon/lat (or x/y "
-                          "and transformers_crs) columns; default: grid_file, then sites_file")
+        None,
+        description="file with the transformers: a vector file, or a CSV / XLSX ledger with lon/lat (or x/y "
+        "and transformers_crs) columns; default: grid_file, then sites_file",
+    )
     transformers_layer: str | None = Field("transformers", description="layer of the transformers (points)")
     feeders_layer: str | None = Field(
-        None, description="layer of 10 kV feeder lines in grid_file (medium-voltage sites connect to the nearest "
-                          "feeder, limited by its substation's mv transformer); None: nearest mv transformer point")
+        None,
+        description="layer of 10 kV feeder lines in grid_file (medium-voltage sites connect to the nearest "
+        "feeder, limited by its substation's mv transformer); None: nearest mv transformer point",
+    )
     exclusions: list[ExclusionConfig] = Field(default_factory=list, description="exclusion layers")
     columns: dict[Literal["sites", "transformers", "feeders"], dict[str, str]] = Field(
-        default_factory=dict, description="per input, pvsim's column name -> the column in your file, e.g. "
-                                          "{sites: {site_id: OBJECTID, roof_tilt_deg: slope}}")
+        default_factory=dict,
+        description="per input, pvsim's column name -> the column in your file, e.g. "
+        "{sites: {site_id: OBJECTID, roof_tilt_deg: slope}}",
+    )
     site_type_map: dict[str, SiteType] = Field(
-        default_factory=dict, description="your categories in the site_type column (land-use codes, OSM tags, "
-                                          "local names; quote codes like '0101') -> pvsim's site types")
-    sites_crs: CrsSetting = Field(None, description="declare or override the sites' CRS: an EPSG code (4490 CGCS2000, "
-                                                    "4491-4554 its Gauss-Krueger zones) or GCJ-02 / BD-09 "
-                                                    "(converted to WGS 84); None: the file's own")
+        default_factory=dict,
+        description="your categories in the site_type column (land-use codes, OSM tags, "
+        "local names; quote codes like '0101') -> pvsim's site types",
+    )
+    sites_crs: CrsSetting = Field(
+        None,
+        description="declare or override the sites' CRS: an EPSG code (4490 CGCS2000, "
+        "4491-4554 its Gauss-Krueger zones) or GCJ-02 / BD-09 "
+        "(converted to WGS 84); None: the file's own",
+    )
     transformers_crs: CrsSetting = Field(None, description="the same for the transformers (needed for x/y columns)")
     feeders_crs: CrsSetting = Field(None, description="the same for the feeder lines")
     exclusions_crs: CrsSetting = Field(None, description="the same for every exclusion layer")
@@ -97,8 +109,10 @@ class DataConfig(StrictModel):
             if unknown:
                 close = difflib.get_close_matches(unknown[0], valid, n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]}?)" if close else ""
-                raise ValueError(f"{input_name}.{unknown[0]} is not a {input_name} column{hint}; the keys are pvsim's "
-                                 f"names, the values yours; allowed: {', '.join(valid)}")
+                raise ValueError(
+                    f"{input_name}.{unknown[0]} is not a {input_name} column{hint}; the keys are pvsim's "
+                    f"names, the values yours; allowed: {', '.join(valid)}"
+                )
         return v
 
 
@@ -144,41 +158,60 @@ class GridConfig(StrictModel):
     """Hosting capacity and export limits of the transformers."""
 
     hosting_share_percent: float = Field(
-        80.0, gt=0, le=200, description="PV on a transformer, incl. under construction, <= this share of its rating (Henan 2023: 80 %)"
+        80.0,
+        gt=0,
+        le=200,
+        description="PV on a transformer, incl. under construction, <= this share of its rating (Henan 2023: 80 %)",
     )
     export_limit_percent: float | None = Field(
-        100.0, gt=0, le=200, description="reverse power flow through a transformer may reach this share of its "
+        100.0,
+        gt=0,
+        le=200,
+        description="reverse power flow through a transformer may reach this share of its "
         "rating (100: its thermal rating); hourly export (new PV output minus local load) above it is curtailed "
-        "(None: no limit)"
+        "(None: no limit)",
     )
     allow_hosting_above_rating: bool = Field(
-        False, description="allow hosting_share_percent or export_limit_percent above 100 (a deliberate override: "
-        "the Henan 2023 rule caps PV at 80 % of the rating)")
+        False,
+        description="allow hosting_share_percent or export_limit_percent above 100 (a deliberate override: "
+        "the Henan 2023 rule caps PV at 80 % of the rating)",
+    )
     curtailment_sharing: Literal["pro_rata", "new_first"] = Field(
-        "pro_rata", description="how a transformer's hourly export above its limit is shared: pro_rata, in "
+        "pro_rata",
+        description="how a transformer's hourly export above its limit is shared: pro_rata, in "
         "proportion to each PV system's output, the PV connected before the programme (existing_pv_kw, at its "
         "hourly output) included; new_first: the programme's new PV is curtailed first, the existing PV keeps its "
-        "output (a what-if: existing systems hold earlier connection agreements)")
+        "output (a what-if: existing systems hold earlier connection agreements)",
+    )
     system_utilisation_percent: float | None = Field(
-        None, gt=0, le=100, allow_inf_nan=False,
+        None,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
         description="system-level solar utilisation rate [%] applied on top of the local export limit: this share "
         "of what the transformers pass is used, the rest is curtailed by the system (null: none). National solar "
         "utilisation: 96.1 % in H1 2024, 93.4 % in H1 2025 (National New Energy Consumption Monitoring and Early "
-        "Warning Centre); the utilisation red line was relaxed to 90 %")
+        "Warning Centre); the utilisation red line was relaxed to 90 %",
+    )
     load_mwh_per_customer_year: float | None = Field(
-        None, ge=0, allow_inf_nan=False,
+        None,
+        ge=0,
+        allow_inf_nan=False,
         description="yearly electricity use of each customer of a transformer ledger's 'customers' column beyond "
         "the buildings of the sites layer (whose loads are sim/tables/site_loads.csv or the layer's "
         "load_kwh_per_year) [MWh], with the BDEW H0 household shape; local load offsets export hour by hour. "
-        "Default (None): the rural_home load of sim/tables/site_loads.csv (1.08 MWh, He & Reiner 2014)")
+        "Default (None): the rural_home load of sim/tables/site_loads.csv (1.08 MWh, He & Reiner 2014)",
+    )
 
     @model_validator(mode="after")
     def _check_above_rating(self):
         for name in ("hosting_share_percent", "export_limit_percent"):
             value = getattr(self, name)
             if value is not None and value > 100 and not self.allow_hosting_above_rating:
-                raise ValueError(f"{name} = {value} is above 100 % of the transformer rating; allowed: <= 100, or "
-                                 "set grid.allow_hosting_above_rating: true to override")
+                raise ValueError(
+                    f"{name} = {value} is above 100 % of the transformer rating; allowed: <= 100, or "
+                    "set grid.allow_hosting_above_rating: true to override"
+                )
         return self
 
     @model_validator(mode="after")
@@ -190,7 +223,8 @@ class GridConfig(StrictModel):
                 f"export_limit_percent ({self.export_limit_percent:g}) is below hosting_share_percent "
                 f"({self.hosting_share_percent:g}): the grid company would approve PV the transformer may not export; "
                 f"allowed: export_limit_percent >= hosting_share_percent (set grid.hosting_share_percent: "
-                f"{self.export_limit_percent:g} for a tighter reverse-power-flow rule)")
+                f"{self.export_limit_percent:g} for a tighter reverse-power-flow rule)"
+            )
         return self
 
 
@@ -201,16 +235,22 @@ class Scenario(StrictModel):
     description: str = Field("", description="free text")
     start_date: dt.date = Field(dt.date(2026, 1, 1), description="first day of the programme")
     time_zone: str | None = Field(
-        None, description="IANA time zone of the county (local dates and clock hours, e.g. Asia/Shanghai); null: "
-        "the zone at the centre of the sites")
+        None,
+        description="IANA time zone of the county (local dates and clock hours, e.g. Asia/Shanghai); null: "
+        "the zone at the centre of the sites",
+    )
     country: str | None = Field(
-        None, description="ISO 3166-1 alpha-2 code of the county's country (CN, DE, AU, ...); null: from the sites' "
+        None,
+        description="ISO 3166-1 alpha-2 code of the county's country (CN, DE, AU, ...); null: from the sites' "
         "location (the time zone there and the IANA zone.tab). It decides the defaults of holidays, currency, "
-        "China's rules and the grid factor that the scenario leaves unset (sim/country.py)")
+        "China's rules and the grid factor that the scenario leaves unset (sim/country.py)",
+    )
     pilot_coverage: bool = Field(
-        True, description="report coverage of China's whole-county rooftop pilot (NEA 2021 minimums by roof "
+        True,
+        description="report coverage of China's whole-county rooftop pilot (NEA 2021 minimums by roof "
         "category); false for a county outside the programme: no pilot figures, and the pilot_quota strategy is "
-        "refused")
+        "refused",
+    )
     horizon_years: int = Field(25, ge=1, le=60, description="years simulated from start_date (build + operation)")
     seed: int = Field(0, ge=0, description="seed of the run's SeedSequence")
     strategy: str = Field("max_yield", description="siting strategy: a built-in name or 'module:function'")
@@ -223,8 +263,9 @@ class Scenario(StrictModel):
     operation: OperationConfig = Field(default_factory=OperationConfig, description="degradation and failures")
     carbon: CarbonConfig = Field(default_factory=CarbonConfig, description="emission factors and method")
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig, description="tariffs and discounting")
-    planning: PlanningConfig = Field(default_factory=PlanningConfig,
-                                     description="the optimising strategies optimal and multi_year_plan")
+    planning: PlanningConfig = Field(
+        default_factory=PlanningConfig, description="the optimising strategies optimal and multi_year_plan"
+    )
 
     _path: Path | None = PrivateAttr(None)
     _overrides: dict = PrivateAttr(default_factory=dict)
@@ -237,8 +278,9 @@ class Scenario(StrictModel):
         try:
             zoneinfo.ZoneInfo(v)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}; must be an IANA name such as Asia/Shanghai or Europe/Madrid, "
-                             "or null") from None
+            raise ValueError(
+                f"unknown time zone {v!r}; must be an IANA name such as Asia/Shanghai or Europe/Madrid, or null"
+            ) from None
         return v
 
     @field_validator("country")
@@ -250,8 +292,10 @@ class Scenario(StrictModel):
             return v
         code = str(v).strip().upper()
         if code not in country_codes():
-            raise ValueError(f"unknown country code {v!r}; must be an ISO 3166-1 alpha-2 code such as CN, DE or AU, "
-                             "or null (from the sites' location)")
+            raise ValueError(
+                f"unknown country code {v!r}; must be an ISO 3166-1 alpha-2 code such as CN, DE or AU, "
+                "or null (from the sites' location)"
+            )
         return code
 
     @field_validator("strategy")
@@ -282,8 +326,9 @@ class Scenario(StrictModel):
         """A validated copy with ``changes`` applied (dotted keys, e.g. ``{"rollout.crews": 4}``; a mapping for a
         section merges into it). Unknown keys and bad values raise :class:`InputError` like the file would; with
         ``option`` (e.g. ``"--set"``) the error names the option."""
-        raw = merge_changes(self.model_dump(mode="python", exclude_unset=True), changes,
-                            field_prefix=f"{option} " if option else "")
+        raw = merge_changes(
+            self.model_dump(mode="python", exclude_unset=True), changes, field_prefix=f"{option} " if option else ""
+        )
         changed = scenario_from_dict(raw, path=self._path, label=option)
         changed._overrides = {**self._overrides, **dotted(changes)}
         return changed
@@ -384,8 +429,9 @@ def load_scenario(path: str | Path, **overrides: Any) -> Scenario:
     if path.is_dir():
         raise InputError("expected a scenario YAML file, got a folder", file=path)
     if not is_regular_file(path):
-        raise InputError("not a plain file (a device, a FIFO or a socket is never read)", file=path,
-                         allowed="a scenario YAML file")
+        raise InputError(
+            "not a plain file (a device, a FIFO or a socket is never read)", file=path, allowed="a scenario YAML file"
+        )
     try:
         raw, surprises = load_yaml(path.read_text(encoding="utf-8"), file=path)
     except UnicodeDecodeError:
@@ -423,8 +469,11 @@ def merge_changes(raw: dict, changes: dict[str, Any], *, field_prefix: str = "")
     for key, value in changes.items():
         parts = str(key).split(".")
         if any(not p for p in parts):
-            raise InputError("empty part in a dotted key", field=f"{field_prefix}{key}",
-                             allowed="keys like rollout.crews (see 'pvsim schema')")
+            raise InputError(
+                "empty part in a dotted key",
+                field=f"{field_prefix}{key}",
+                allowed="keys like rollout.crews (see 'pvsim schema')",
+            )
         node = out
         for i, part in enumerate(parts[:-1]):
             child = node.get(part)
@@ -432,8 +481,12 @@ def merge_changes(raw: dict, changes: dict[str, Any], *, field_prefix: str = "")
                 child = node[part] = {}
             if not isinstance(child, dict):
                 where = ".".join(parts[: i + 1])
-                raise InputError(f"'{where}' is a value, not a section", field=f"{field_prefix}{key}",
-                                 value=child, allowed=f"a key of a section, not below '{where}'")
+                raise InputError(
+                    f"'{where}' is a value, not a section",
+                    field=f"{field_prefix}{key}",
+                    value=child,
+                    allowed=f"a key of a section, not below '{where}'",
+                )
             node = child
         leaf = parts[-1]
         if isinstance(value, dict) and isinstance(node.get(leaf), dict):
@@ -467,8 +520,13 @@ def scenario_from_dict(raw: dict, *, path: Path | None = None, label: str | None
     except ValidationError as err:
         error = format_validation_error(err, Scenario, path)
         if label is not None:
-            error = InputError(error.detail, file=path, field=f"{label} {error.field}" if error.field else label,
-                               value=error.value, allowed=error.allowed)
+            error = InputError(
+                error.detail,
+                file=path,
+                field=f"{label} {error.field}" if error.field else label,
+                value=error.value,
+                allowed=error.allowed,
+            )
         raise error from None
     scenario._path = Path(path).resolve() if path is not None else None
     _warn_prices_in_another_currency(scenario, path)
@@ -476,8 +534,13 @@ def scenario_from_dict(raw: dict, *, path: Path | None = None, label: str | None
 
 
 #: Money keys whose defaults are CNY figures: (section model, key) and, per site type, the table's columns.
-_CNY_DEFAULT_KEYS = ("retail_tariff_cny_per_kwh", "coal_benchmark_cny_per_kwh", "mechanism_price_cny_per_kwh",
-                     "market_price_cny_per_kwh", "inverter_replacement_cny_per_w")
+_CNY_DEFAULT_KEYS = (
+    "retail_tariff_cny_per_kwh",
+    "coal_benchmark_cny_per_kwh",
+    "mechanism_price_cny_per_kwh",
+    "market_price_cny_per_kwh",
+    "inverter_replacement_cny_per_w",
+)
 _CNY_SITE_TYPE_KEYS = ("capex_cny_per_w", "om_cny_per_kw_year")
 
 
@@ -492,13 +555,20 @@ def _warn_prices_in_another_currency(scenario: Scenario, path: Path | None) -> N
     left = [f"economics.{k}" for k in _CNY_DEFAULT_KEYS if k not in scenario.economics.model_fields_set]
     for site_type in scenario.siting.include_types or SITE_TYPES:
         given = scenario.siting.site_types.get(site_type)
-        left += [f"siting.site_types.{site_type}.{k}" for k in _CNY_SITE_TYPE_KEYS
-                 if given is None or getattr(given, k) is None]
+        left += [
+            f"siting.site_types.{site_type}.{k}"
+            for k in _CNY_SITE_TYPE_KEYS
+            if given is None or getattr(given, k) is None
+        ]
     if left:
         where = f"{path}: " if path is not None else ""
-        warnings.warn(f"{where}economics.currency: {currency} labels the money figures, but {len(left)} price(s) "
-                      f"keep their CNY defaults: {', '.join(left[:4])}{' ...' if len(left) > 4 else ''}; give them "
-                      f"in {currency}", InputWarning, stacklevel=2)
+        warnings.warn(
+            f"{where}economics.currency: {currency} labels the money figures, but {len(left)} price(s) "
+            f"keep their CNY defaults: {', '.join(left[:4])}{' ...' if len(left) > 4 else ''}; give them "
+            f"in {currency}",
+            InputWarning,
+            stacklevel=2,
+        )
 
 
 # --------------------------------------------------------------------------------------------- as run
@@ -537,10 +607,17 @@ def as_run_yaml(scenario: Scenario, *, strategy: str | None = None, seed: int | 
     bytes."""
     import yaml
 
-    header = (f"# The scenario {scenario.name} exactly as pvsim ran it: every key (defaults included), the changes of\n"
-              "# --set / --param applied (summary.json lists them as overrides) and file paths made absolute.\n")
-    return header + yaml.safe_dump(as_run(scenario, strategy=strategy, seed=seed), sort_keys=False,
-                                   allow_unicode=True, width=110, default_flow_style=False)
+    header = (
+        f"# The scenario {scenario.name} exactly as pvsim ran it: every key (defaults included), the changes of\n"
+        "# --set / --param applied (summary.json lists them as overrides) and file paths made absolute.\n"
+    )
+    return header + yaml.safe_dump(
+        as_run(scenario, strategy=strategy, seed=seed),
+        sort_keys=False,
+        allow_unicode=True,
+        width=110,
+        default_flow_style=False,
+    )
 
 
 # --------------------------------------------------------------------------------------------- reference
@@ -618,7 +695,9 @@ def _walk(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str, s
         if inner is not None and (inner, key) not in seen:
             seen.add((inner, key))
             origin = typing.get_origin(field.annotation)
-            if origin is dict or (isinstance(field.annotation, types.UnionType) is False and "dict[" in repr(field.annotation)):
+            if origin is dict or (
+                isinstance(field.annotation, types.UnionType) is False and "dict[" in repr(field.annotation)
+            ):
                 _walk(inner, f"{key}.<name>.", rows, seen)
             elif origin is list or "list[" in repr(field.annotation):
                 _walk(inner, f"{key}[].", rows, seen)
@@ -651,4 +730,3 @@ def reference_markdown() -> str:
         cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
         lines.append("| `" + cells[0] + "` | " + " | ".join(cells[1:]) + " |")
     return "\n".join(lines) + "\n"
-

@@ -78,24 +78,40 @@ def check_sites(gdf: gpd.GeoDataFrame, file: Path, *, strict: bool = False) -> g
     out = inputs.check_columns(gdf, "sites", file, what="site")
     missing = out.geometry.isna() | out.geometry.is_empty
     if missing.any():
-        raise InputError(f"site {out['site_id'][missing].iloc[0]} has an empty geometry", file=file,
-                         field="geometry", allowed="a polygon per site")
+        raise InputError(
+            f"site {out['site_id'][missing].iloc[0]} has an empty geometry",
+            file=file,
+            field="geometry",
+            allowed="a polygon per site",
+        )
     types_ = set(out.geometry.geom_type.unique())
     if not types_ <= {"Polygon", "MultiPolygon"}:
-        raise InputError("sites must be polygons (roof outlines, parcels)", file=file, field="geometry",
-                         value=sorted(types_ - {"Polygon", "MultiPolygon"}), allowed="Polygon, MultiPolygon")
+        raise InputError(
+            "sites must be polygons (roof outlines, parcels)",
+            file=file,
+            field="geometry",
+            value=sorted(types_ - {"Polygon", "MultiPolygon"}),
+            allowed="Polygon, MultiPolygon",
+        )
     invalid = ~out.geometry.is_valid
     if invalid.any():
         ids = out["site_id"][invalid]
-        msg = (f"{file}: geometry: {len(ids)} invalid polygon(s) (first: {ids.iloc[0]}) repaired with "
-               "shapely.make_valid")
+        msg = f"{file}: geometry: {len(ids)} invalid polygon(s) (first: {ids.iloc[0]}) repaired with shapely.make_valid"
         if strict:
-            raise InputError(f"{len(ids)} invalid polygon(s), first {ids.iloc[0]} (--strict forbids repairs)",
-                             file=file, field="geometry", allowed="valid polygons")
+            raise InputError(
+                f"{len(ids)} invalid polygon(s), first {ids.iloc[0]} (--strict forbids repairs)",
+                file=file,
+                field="geometry",
+                allowed="valid polygons",
+            )
         warnings.warn(msg, InputWarning, stacklevel=2)
         repaired = shapely.make_valid(np.asarray(out.geometry[invalid], dtype=object))
-        polys = [shapely.union_all([g for g in shapely.get_parts(r) if g.geom_type in ("Polygon", "MultiPolygon")])
-                 if r.geom_type == "GeometryCollection" else r for r in repaired]
+        polys = [
+            shapely.union_all([g for g in shapely.get_parts(r) if g.geom_type in ("Polygon", "MultiPolygon")])
+            if r.geom_type == "GeometryCollection"
+            else r
+            for r in repaired
+        ]
         out.loc[invalid.to_numpy(), "geometry"] = np.array(polys, dtype=object)
     return out.set_index("site_id", drop=False)
 
@@ -114,13 +130,17 @@ def _exclusion_mask(scenario: Scenario, sites_local: gpd.GeoDataFrame, crs: CRS)
         geoms = shapely.make_valid(np.asarray(found[~(found.isna() | found.is_empty)], dtype=object))
         if exc.buffer_m > 0:
             geoms = shapely.buffer(geoms, exc.buffer_m)
-        applies = sites_local.index if exc.applies_to == "all" else \
-            sites_local.index[sites_local["site_type"].isin(exc.applies_to)]
+        applies = (
+            sites_local.index
+            if exc.applies_to == "all"
+            else sites_local.index[sites_local["site_type"].isin(exc.applies_to)]
+        )
         if len(applies) == 0:
             continue
         tree = shapely.STRtree(geoms)
-        hit_idx = np.unique(tree.query(np.asarray(sites_local.geometry.loc[applies], dtype=object),
-                                       predicate="intersects")[0])
+        hit_idx = np.unique(
+            tree.query(np.asarray(sites_local.geometry.loc[applies], dtype=object), predicate="intersects")[0]
+        )
         hit = applies[hit_idx]
         label = exc.reason or exc.layer
         free = reason.loc[hit] == ""
@@ -177,10 +197,13 @@ def warn_pole_facing(scenario: Scenario, latitude: float) -> None:
         azimuth = getattr(override, "surface_azimuth_deg", None)
         if azimuth is None or bool(table.loc[site_type, "tracking"]) or not faces_pole(azimuth, latitude):
             continue
-        warnings.warn(f"siting.site_types.{site_type}.surface_azimuth_deg = {azimuth:g} faces the pole at latitude "
-                      f"{latitude:.2f} (the equator is at azimuth {equator_azimuth_deg(latitude):.0f}): its fixed "
-                      "arrays will yield far less; leave it unset for equator-facing arrays", InputWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"siting.site_types.{site_type}.surface_azimuth_deg = {azimuth:g} faces the pole at latitude "
+            f"{latitude:.2f} (the equator is at azimuth {equator_azimuth_deg(latitude):.0f}): its fixed "
+            "arrays will yield far less; leave it unset for equator-facing arrays",
+            InputWarning,
+            stacklevel=3,
+        )
 
 
 def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -199,10 +222,12 @@ def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFr
     roof = out["mount"].isin(["roof_parallel", "greenhouse"])
     latitude = county_location(sites)[0]
     azimuth = default_azimuths(scenario, out["site_type"], params["surface_azimuth_deg"].to_numpy(float), latitude)
-    out["surface_tilt"] = np.where(roof & out["roof_tilt_deg"].notna(), out["roof_tilt_deg"],
-                                   params["surface_tilt_deg"]).astype(float)
-    out["surface_azimuth"] = np.where(out["roof_azimuth_deg"].notna() & roof, out["roof_azimuth_deg"],
-                                      azimuth).astype(float)
+    out["surface_tilt"] = np.where(
+        roof & out["roof_tilt_deg"].notna(), out["roof_tilt_deg"], params["surface_tilt_deg"]
+    ).astype(float)
+    out["surface_azimuth"] = np.where(out["roof_azimuth_deg"].notna() & roof, out["roof_azimuth_deg"], azimuth).astype(
+        float
+    )
     # racks on flat roofs face the equator whatever the building's orientation
     for col in ("gcr", "height_m", "bifaciality"):
         out[col] = params[col].astype(float)
@@ -214,18 +239,21 @@ def size_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFr
     return out
 
 
-def connect_sites(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
-                  crs: CRS) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def connect_sites(
+    scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame, crs: CRS
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Connection level (``lv`` up to ``siting.lv_max_kwp`` or where the type connects at low voltage, else
     ``mv``) and the transformer (and feeder) each site connects to. Returns ``(sites copy, transformers)``."""
     out = sites.copy()
-    level = pd.Series(np.where(out["lv_only"] | (out["capacity_kwp"] <= scenario.siting.lv_max_kwp), "lv", "mv"),
-                      index=out.index)
+    level = pd.Series(
+        np.where(out["lv_only"] | (out["capacity_kwp"] <= scenario.siting.lv_max_kwp), "lv", "mv"), index=out.index
+    )
     out["connection_level"] = level
     source = inputs.source_for(scenario, "transformers")
     transformers = gridmod.check_transformers(inputs.read_input(source), source.file)
-    inputs.check_layers_agree(sites, transformers, sites_file=scenario.resolve(scenario.data.sites_file),
-                              transformers_file=source.file)
+    inputs.check_layers_agree(
+        sites, transformers, sites_file=scenario.resolve(scenario.data.sites_file), transformers_file=source.file
+    )
     feeders = None
     if scenario.data.feeders_layer is not None:
         fsource = inputs.source_for(scenario, "feeders")
@@ -263,8 +291,9 @@ def land_class_allows(sites: pd.DataFrame) -> pd.Series:
     return allowed
 
 
-def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame,
-                       crs: CRS) -> gpd.GeoDataFrame:
+def decide_eligibility(
+    scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.GeoDataFrame, crs: CRS
+) -> gpd.GeoDataFrame:
     """The one place that decides which sites are eligible: adds ``exclusion_reason`` and ``eligible``. Reasons are
     tested in this order and the first that applies is recorded: ``type_not_included``, an exclusion layer's
     ``reason`` (or name), ``land_class_<class>`` (:func:`land_class_allows`), ``below_min_capacity``,
@@ -293,8 +322,9 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
     level = out["connection_level"].astype(str)
     mark(nowhere & level.eq("mv").to_numpy(), "no_10kV_connection_point_in_grid_data")
     mark(nowhere & level.eq("lv").to_numpy(), "no_lv_transformer_in_grid_data")
-    mark(out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m,
-         "no_transformer_within_distance")
+    mark(
+        out["distance_to_transformer_m"] > scenario.siting.max_transformer_distance_m, "no_transformer_within_distance"
+    )
     if "crop_light_ok" in out:
         mark(~out["crop_light_ok"].astype(bool), "crop_light_below_minimum")
         out = out.drop(columns="crop_light_ok")
@@ -304,16 +334,18 @@ def decide_eligibility(scenario: Scenario, sites: gpd.GeoDataFrame, local: gpd.G
         reasons = ", ".join(f"{k} {v}" for k, v in out["exclusion_reason"].value_counts().items())
         raise InputError(
             f"no eligible site among {len(out)} candidates ({reasons})",
-            file=scenario.resolve(scenario.data.sites_file), field="siting",
+            file=scenario.resolve(scenario.data.sites_file),
+            field="siting",
             allowed="check the exclusion layers, siting.max_transformer_distance_m, siting.min_capacity_kwp, "
-                    "that the grid data has a connection point of each voltage level the sites need (lv and mv, "
-                    "or siting.lv_max_kwp) and that the sites and the transformers cover the same area",
+            "that the grid data has a connection point of each voltage level the sites need (lv and mv, "
+            "or siting.lv_max_kwp) and that the sites and the transformers cover the same area",
         )
     return out
 
 
-def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None, *, strict: bool = False,
-                  weather_year=None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def prepare_sites(
+    scenario: Scenario, candidates: gpd.GeoDataFrame | None = None, *, strict: bool = False, weather_year=None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read the sites and transformers, size every site, design agrivoltaic layouts for crop light, connect the
     sites to the grid and decide their eligibility.
 
@@ -329,21 +361,25 @@ def prepare_sites(scenario: Scenario, candidates: gpd.GeoDataFrame | None = None
     out = size_sites(scenario, sites, local)
     warn_pole_facing(scenario, county_location(sites)[0])
     if weather_year is not None:
-        out = agrivoltaics.design_for_crop_light(out, weather_year, scenario.system,
-                                                 scenario.siting.agrivoltaic_min_crop_light_percent)
+        out = agrivoltaics.design_for_crop_light(
+            out, weather_year, scenario.system, scenario.siting.agrivoltaic_min_crop_light_percent
+        )
     out, transformers = connect_sites(scenario, out, local, crs)
     out = decide_eligibility(scenario, out, local, crs)
     transformers_table = gridmod.hosting_table(
-        transformers, hosting_share_percent=scenario.grid.hosting_share_percent,
+        transformers,
+        hosting_share_percent=scenario.grid.hosting_share_percent,
         export_limit_percent=scenario.grid.export_limit_percent,
         customers=gridmod.customers_per_transformer(out),
     )
     # the transformers' local load is the sites' own loads plus the ledger's other customers (sim.load), the load
     # the sites self-consume from
-    other_kwh = None if scenario.grid.load_mwh_per_customer_year is None \
-        else 1000.0 * scenario.grid.load_mwh_per_customer_year
-    transformers_table["load_mwh_per_year"] = loadmod.transformer_load_by_shape(
-        out, transformers_table, other_kwh).sum(axis=1) / 1000.0
+    other_kwh = (
+        None if scenario.grid.load_mwh_per_customer_year is None else 1000.0 * scenario.grid.load_mwh_per_customer_year
+    )
+    transformers_table["load_mwh_per_year"] = (
+        loadmod.transformer_load_by_shape(out, transformers_table, other_kwh).sum(axis=1) / 1000.0
+    )
     out.index.name = None
     return out, transformers_table
 
@@ -390,14 +426,24 @@ def map_layers(scenario: Scenario) -> dict:
         if name in names:
             out[key] = inputs.read_layer(sites_file, name, what=name, field=name, file_field="data.sites_file")
     if SEATS_LAYER in names:
-        out.update(_seats(inputs.read_layer(sites_file, SEATS_LAYER, what=SEATS_LAYER, field=SEATS_LAYER,
-                                            file_field="data.sites_file")))
+        out.update(
+            _seats(
+                inputs.read_layer(
+                    sites_file, SEATS_LAYER, what=SEATS_LAYER, field=SEATS_LAYER, file_field="data.sites_file"
+                )
+            )
+        )
     out["transformers"] = _transformer_points(scenario)
     exclusions = []
     for i, exc in enumerate(scenario.data.exclusions):
         file = scenario.resolve(exc.file) if exc.file is not None else sites_file
-        layer = inputs.read_layer(file, exc.layer, what="exclusion", field=f"data.exclusions[{i}].layer",
-                           file_field=f"data.exclusions[{i}].file")
+        layer = inputs.read_layer(
+            file,
+            exc.layer,
+            what="exclusion",
+            field=f"data.exclusions[{i}].layer",
+            file_field=f"data.exclusions[{i}].file",
+        )
         if len(layer) == 0 or layer.crs is None:
             continue
         if exc.buffer_m > 0:

@@ -84,8 +84,18 @@ def paired_differences(runs: pd.DataFrame, strategies: Sequence[str], baseline: 
             diff = np.where(np.isclose(x, x0, rtol=1e-9, atol=0.0), 0.0, x - x0)
             n, mean, low, high = mean_ci95(diff)
             excludes = bool(n >= 2 and (low > 0 or high < 0))
-            rows.append({"strategy": name, "baseline": baseline, "metric": metric, "n": n, "mean": mean,
-                         "ci95_low": low, "ci95_high": high, "excludes_zero": excludes})
+            rows.append(
+                {
+                    "strategy": name,
+                    "baseline": baseline,
+                    "metric": metric,
+                    "n": n,
+                    "mean": mean,
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "excludes_zero": excludes,
+                }
+            )
     columns = ["strategy", "baseline", "metric", "n", "mean", "ci95_low", "ci95_high", "excludes_zero"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -100,8 +110,11 @@ def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFram
     frame = annual.sort_values(["strategy", "replication", "year"]).copy()
     frame["capacity_online_mwp"] = frame["capacity_online_kwp"] / 1000.0
     frame["co2_avoided_cumulative_kt"] = frame.groupby(["strategy", "replication"])["co2_avoided_t"].cumsum() / 1e3
-    eligible = (frame["capacity_eligible_kwp"].max() / 1000.0 if "capacity_eligible_kwp" in frame
-                and frame["capacity_eligible_kwp"].notna().any() else math.inf)
+    eligible = (
+        frame["capacity_eligible_kwp"].max() / 1000.0
+        if "capacity_eligible_kwp" in frame and frame["capacity_eligible_kwp"].notna().any()
+        else math.inf
+    )
     upper = {"capacity_online_mwp": eligible, "co2_avoided_cumulative_kt": math.inf}
     rows = []
     for name in strategies:
@@ -111,8 +124,17 @@ def annual_bands(annual: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFram
             for var in ("capacity_online_mwp", "co2_avoided_cumulative_kt"):
                 n, mean, low, high = mean_ci95(group[var].to_numpy(float))
                 low, high = (min(max(v, 0.0), upper[var]) if math.isfinite(v) else v for v in (low, high))
-                rows.append({"strategy": name, "year": year, "variable": var, "n": n, "mean": mean,
-                             "ci95_low": low, "ci95_high": high})
+                rows.append(
+                    {
+                        "strategy": name,
+                        "year": year,
+                        "variable": var,
+                        "n": n,
+                        "mean": mean,
+                        "ci95_low": low,
+                        "ci95_high": high,
+                    }
+                )
     return pd.DataFrame(rows, columns=["strategy", "year", "variable", "n", "mean", "ci95_low", "ci95_high"])
 
 

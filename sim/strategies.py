@@ -142,9 +142,12 @@ def pilot_quota(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
     progress together; everything else follows by carbon per CNY. Optimises compliance, then carbon per CNY.
     """
     if not ctx.pilot_coverage:
-        raise InputError("pilot_quota orders sites by the whole-county pilot, which this scenario is not part of",
-                         field="strategy", value="pilot_quota",
-                         allowed="another strategy, or pilot_coverage: true")
+        raise InputError(
+            "pilot_quota orders sites by the whole-county pilot, which this scenario is not part of",
+            field="strategy",
+            value="pilot_quota",
+            allowed="another strategy, or pilot_coverage: true",
+        )
     chosen: list[list[str]] = []
     for cat, target in PILOT_TARGETS_PERCENT.items():
         pool = sites[sites["pilot_category"] == cat]
@@ -168,7 +171,8 @@ def township_balanced(sites: pd.DataFrame, ctx: StrategyContext) -> list[str]:
     Optimises geographic balance; ignores grid headroom and quotas and gives up some carbon per CNY.
     """
     ranked = sites.assign(_id=sites.index.astype(str)).sort_values(
-        ["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort")
+        ["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort"
+    )
     ranked["_rank"] = ranked.groupby("township").cumcount()
     ranked = ranked.set_index("_id")
     ranked.index.name = None
@@ -210,8 +214,12 @@ def planned(name: str, sites: pd.DataFrame, ctx: StrategyContext):
     from .planning import STRATEGY_OBJECTIVES, plan
 
     if ctx.plan_inputs is None:
-        raise InputError(f"{name} needs the scenario's programme and grid (run it through sim.run, sim.compare or "
-                         "pvsim, or give StrategyContext.plan_inputs)", field="strategy", value=name)
+        raise InputError(
+            f"{name} needs the scenario's programme and grid (run it through sim.run, sim.compare or "
+            "pvsim, or give StrategyContext.plan_inputs)",
+            field="strategy",
+            value=name,
+        )
     return plan(sites, ctx.plan_inputs, STRATEGY_OBJECTIVES.get(name))
 
 
@@ -233,14 +241,22 @@ def resolve(name: str) -> StrategyFn:
         return REGISTRY[name]
     if ":" not in name:
         close = difflib.get_close_matches(name, available(), n=1, cutoff=0.6)
-        raise InputError("unknown strategy" + (f" (did you mean {close[0]}?)" if close else ""), field="strategy",
-                         value=name, allowed=", ".join(available()) + ", or 'module:function'")
+        raise InputError(
+            "unknown strategy" + (f" (did you mean {close[0]}?)" if close else ""),
+            field="strategy",
+            value=name,
+            allowed=", ".join(available()) + ", or 'module:function'",
+        )
     module_name, _, func_name = name.partition(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - any import failure of user code is reported, not raised through
-        raise InputError(f"cannot import strategy module ({type(exc).__name__}: {exc})", field="strategy",
-                         value=name, allowed="an importable 'module:function'") from None
+        raise InputError(
+            f"cannot import strategy module ({type(exc).__name__}: {exc})",
+            field="strategy",
+            value=name,
+            allowed="an importable 'module:function'",
+        ) from None
     fn = getattr(module, func_name, None)
     if not callable(fn):
         raise InputError(f"module '{module_name}' has no function '{func_name}'", field="strategy", value=name)
@@ -263,8 +279,12 @@ def checked_order(name: str, result, sites: pd.DataFrame) -> list[str]:
     known = set(sites.index.astype(str))
     unknown = [x for x in ids if x not in known]
     if unknown:
-        raise InputError(f"strategy returned {len(unknown)} id(s) that are not eligible sites", field="strategy",
-                         value=f"{name} -> {unknown[0]!r}", allowed="ids from the sites it was given")
+        raise InputError(
+            f"strategy returned {len(unknown)} id(s) that are not eligible sites",
+            field="strategy",
+            value=f"{name} -> {unknown[0]!r}",
+            allowed="ids from the sites it was given",
+        )
     if len(set(ids)) != len(ids):
         dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
         raise InputError("strategy returned a site twice", field="strategy", value=f"{name} -> {dup!r}")

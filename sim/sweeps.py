@@ -69,8 +69,12 @@ def parse_param(text: str, surprises: dict[str, str] | None = None) -> tuple[str
         raise InputError("expected KEY=V1,V2,...", field="--param", value=text, allowed="e.g. rollout.crews=4,8,12")
     items = [v.strip() for v in values.split(",") if v.strip()]
     if not items:
-        raise InputError("empty list of values", field=f"--param {key}", value=text,
-                         allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12")
+        raise InputError(
+            "empty list of values",
+            field=f"--param {key}",
+            value=text,
+            allowed="one or more comma-separated values, e.g. rollout.crews=4,8,12",
+        )
     from .scenario import parse_assignment
 
     return key, [parse_assignment(f"{key}={v}", "--param", surprises)[1] for v in items]
@@ -81,7 +85,7 @@ def _label(changes: dict[str, Any]) -> str:
     text = "+".join(f"{k}={v}" for k, v in changes.items())
     label = re.sub(r"[^A-Za-z0-9._=+-]", "_", text)
     if len(label) > MAX_LABEL:  # a folder name must fit the file system (255 bytes); the hash keeps labels distinct
-        label = f"{label[:MAX_LABEL - 13]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+        label = f"{label[: MAX_LABEL - 13]}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
     return label
 
 
@@ -96,22 +100,33 @@ def make_variants(scenario, params: dict[str, list]) -> list[tuple[str, dict[str
         raise InputError("nothing to sweep", field="--param", allowed="one or more KEY=V1,V2,...")
     for key, values in params.items():
         if not isinstance(values, (list, tuple)) or len(values) == 0:
-            raise InputError("empty list of values", field=f"--param {key}", value=values,
-                             allowed="one or more values")
+            raise InputError("empty list of values", field=f"--param {key}", value=values, allowed="one or more values")
     out = []
     for combo in itertools.product(*params.values()):
         changes = dict(zip(params, combo))
         out.append((_label(changes), changes, scenario.with_changes(changes, option="--param")))
     labels = [label for label, _, _ in out]
     if len(set(labels)) != len(labels):
-        raise InputError("two variants have the same values", field="--param", value=labels,
-                         allowed="distinct values per key")
+        raise InputError(
+            "two variants have the same values", field="--param", value=labels, allowed="distinct values per key"
+        )
     return out
 
 
-def sweep(scenario, params: dict[str, list], strategies: list[str] | None = None, replications: int = 10, *,
-          out_dir: Path, workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-          cache_dir: Path | str | None = None, figures: bool = True, overwrite: bool = False) -> Sweep:
+def sweep(
+    scenario,
+    params: dict[str, list],
+    strategies: list[str] | None = None,
+    replications: int = 10,
+    *,
+    out_dir: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    cache_dir: Path | str | None = None,
+    figures: bool = True,
+    overwrite: bool = False,
+) -> Sweep:
     """Run every variant of ``params`` (key -> values, every combination) x strategy x replication and compare the
     variants paired by replication seed. See the module docstring for the outputs. ``out_dir`` follows the rules of
     :func:`sim._io.check_out_folder` (never among the scenario's inputs; a non-empty folder that is not a sweep
@@ -120,17 +135,35 @@ def sweep(scenario, params: dict[str, list], strategies: list[str] | None = None
     replications = experiment.check_replications(replications)
     experiment.check_workers(workers, scheduler)
     variants = make_variants(scenario, params)
-    out_dir = check_out_folder(out_dir, kind=KIND, overwrite=overwrite, protected=pipeline.input_paths(scenario),
-                               what="pvsim sweep folder", names=TABLE_FILES)
+    out_dir = check_out_folder(
+        out_dir,
+        kind=KIND,
+        overwrite=overwrite,
+        protected=pipeline.input_paths(scenario),
+        what="pvsim sweep folder",
+        names=TABLE_FILES,
+    )
     try:
-        return _sweep(scenario, params, variants, names, replications, out_dir=out_dir, workers=workers,
-                      scheduler=scheduler, progress=progress, cache_dir=cache_dir, figures=figures)
+        return _sweep(
+            scenario,
+            params,
+            variants,
+            names,
+            replications,
+            out_dir=out_dir,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            cache_dir=cache_dir,
+            figures=figures,
+        )
     except KeyboardInterrupt:
         raise experiment.interrupted(out_dir) from None
 
 
-def _sweep(scenario, params, variants, names, replications, *, out_dir, workers, scheduler, progress, cache_dir,
-           figures) -> Sweep:
+def _sweep(
+    scenario, params, variants, names, replications, *, out_dir, workers, scheduler, progress, cache_dir, figures
+) -> Sweep:
     """:func:`sweep` in its locked output folder."""
     comparisons = {}
     n_tasks = len(variants) * len(names) * replications
@@ -138,8 +171,15 @@ def _sweep(scenario, params, variants, names, replications, *, out_dir, workers,
         client = stack.enter_context(experiment.dask_client(workers, scheduler, n_tasks))
         for label, _, variant in variants:
             comparisons[label] = experiment.compare(
-                variant, names, replications, out_dir=out_dir / "variants" / label, progress=progress,
-                cache_dir=cache_dir, figures=False, _client=client)
+                variant,
+                names,
+                replications,
+                out_dir=out_dir / "variants" / label,
+                progress=progress,
+                cache_dir=cache_dir,
+                figures=False,
+                _client=client,
+            )
         stack.close()  # the cluster is not needed for the tables and figures
         result = _assemble(params, variants, comparisons, names, replications, out_dir)
 
@@ -164,8 +204,12 @@ def is_sweep_folder(folder: Path) -> bool:
 
 def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sweep:
     labels = [label for label, _, _ in variants]
-    table = pd.DataFrame([{"variant": label, **{k: json.dumps(v) if isinstance(v, (list, dict)) else v
-                                                for k, v in changes.items()}} for label, changes, _ in variants])
+    table = pd.DataFrame(
+        [
+            {"variant": label, **{k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in changes.items()}}
+            for label, changes, _ in variants
+        ]
+    )
     runs = pd.concat([comparisons[label].runs.assign(variant=label) for label in labels], ignore_index=True)
     runs = runs.merge(table, on="variant", how="left")
     runs["path"] = "variants/" + runs["variant"] + "/" + runs["path"]
@@ -175,40 +219,78 @@ def _assemble(params, variants, comparisons, names, replications, out_dir) -> Sw
     diffs: list[pd.DataFrame] = []
     for strategy in names:
         sub = runs[runs["strategy"] == strategy].assign(strategy=runs["variant"])
-        summaries.append(stats.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"})
-                       .assign(strategy=strategy))
+        summaries.append(
+            stats.summarise(sub, labels).reset_index().rename(columns={"strategy": "variant"}).assign(strategy=strategy)
+        )
         if len(labels) > 1:
             diff = stats.paired_differences(sub, labels, labels[0])
-            diffs.append(diff.rename(columns={"strategy": "variant", "baseline": "base_variant"})
-                          .assign(strategy=strategy))
+            diffs.append(
+                diff.rename(columns={"strategy": "variant", "baseline": "base_variant"}).assign(strategy=strategy)
+            )
     summary = pd.concat(summaries, ignore_index=True).merge(table, on="variant", how="left")
-    summary = summary[["variant", *params, "strategy"] + [c for c in summary.columns
-                                                          if c not in ("variant", "strategy", *params)]]
-    paired = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame(
-        columns=["variant", "base_variant", "metric", "n", "mean", "ci95_low", "ci95_high", "excludes_zero",
-                 "strategy"])
+    summary = summary[
+        ["variant", *params, "strategy"] + [c for c in summary.columns if c not in ("variant", "strategy", *params)]
+    ]
+    paired = (
+        pd.concat(diffs, ignore_index=True)
+        if diffs
+        else pd.DataFrame(
+            columns=[
+                "variant",
+                "base_variant",
+                "metric",
+                "n",
+                "mean",
+                "ci95_low",
+                "ci95_high",
+                "excludes_zero",
+                "strategy",
+            ]
+        )
+    )
     paired = paired[["strategy", *[c for c in paired.columns if c != "strategy"]]]
-    return Sweep(params=params, variants=table, runs=runs, summary=summary, paired=paired, strategies=names,
-                 replications=replications, out_dir=out_dir,
-                 computed=sum(c.computed for c in comparisons.values()),
-                 currency=next(iter(comparisons.values())).currency)
+    return Sweep(
+        params=params,
+        variants=table,
+        runs=runs,
+        summary=summary,
+        paired=paired,
+        strategies=names,
+        replications=replications,
+        out_dir=out_dir,
+        computed=sum(c.computed for c in comparisons.values()),
+        currency=next(iter(comparisons.values())).currency,
+    )
 
 
 def _write(result: Sweep, scenario, out: Path) -> None:
     """The tables of ``result`` (:data:`TABLE_FILES`) into the folder ``out``."""
     # plain decimals, each metric with the decimals of the metric table (as the comparison's CSV files)
-    experiment.write_text(out / "sweep_runs.csv", csv_text(result.runs, {n: m.csv_decimals for n, m in METRICS.items()}))
-    experiment.write_text(out / "sweep_summary.csv", csv_text(result.summary, {
-        f"{n}_{stat}": m.csv_decimals for n, m in METRICS.items() for stat in ("mean", "ci95_low", "ci95_high")}))
+    experiment.write_text(
+        out / "sweep_runs.csv", csv_text(result.runs, {n: m.csv_decimals for n, m in METRICS.items()})
+    )
+    experiment.write_text(
+        out / "sweep_summary.csv",
+        csv_text(
+            result.summary,
+            {f"{n}_{stat}": m.csv_decimals for n, m in METRICS.items() for stat in ("mean", "ci95_low", "ci95_high")},
+        ),
+    )
     experiment.write_text(out / "sweep_paired.csv", experiment.paired_csv(result.paired))
     doc = {
-        "scenario": scenario.name, "scenario_seed": scenario.seed, "params": result.params,
-        "overrides": scenario.overrides, "inputs": pipeline.input_files(scenario),
-        "variants": result.variants.to_dict(orient="records"), "strategies": result.strategies,
-        "replications": result.replications, "currency": result.currency,
+        "scenario": scenario.name,
+        "scenario_seed": scenario.seed,
+        "params": result.params,
+        "overrides": scenario.overrides,
+        "inputs": pipeline.input_files(scenario),
+        "variants": result.variants.to_dict(orient="records"),
+        "strategies": result.strategies,
+        "replications": result.replications,
+        "currency": result.currency,
         "seeds": [experiment.replication_seed(scenario.seed, r) for r in range(result.replications)],
         "confidence": "95 % two-sided, Student's t over replications; paired differences by replication seed",
-        "summary": result.summary.to_dict(orient="records"), "paired": result.paired.to_dict(orient="records"),
+        "summary": result.summary.to_dict(orient="records"),
+        "paired": result.paired.to_dict(orient="records"),
     }
     experiment.write_text(out / "sweep.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
     experiment.write_as_run(out, scenario, experiment.county_layers(scenario))
@@ -222,15 +304,20 @@ def strategy_view(result: Sweep, strategy: str) -> tuple[pd.DataFrame, pd.DataFr
     """The variants of one strategy shaped as a comparison's tables (variants in place of strategies): the summary
     indexed by variant, and the paired differences with ``strategy`` / ``baseline`` columns naming variants."""
     table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
-    paired = result.paired[result.paired["strategy"] == strategy].drop(columns="strategy").rename(
-        columns={"variant": "strategy", "base_variant": "baseline"})
+    paired = (
+        result.paired[result.paired["strategy"] == strategy]
+        .drop(columns="strategy")
+        .rename(columns={"variant": "strategy", "base_variant": "baseline"})
+    )
     return table, paired
 
 
 def strategy_bands(comparisons: dict, labels: list[str], strategy: str) -> pd.DataFrame:
     """``annual_bands`` of one strategy with the variants in place of strategies."""
-    return pd.concat([comparisons[v].bands[comparisons[v].bands["strategy"] == strategy].assign(strategy=v)
-                      for v in labels], ignore_index=True)
+    return pd.concat(
+        [comparisons[v].bands[comparisons[v].bands["strategy"] == strategy].assign(strategy=v) for v in labels],
+        ignore_index=True,
+    )
 
 
 def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
@@ -241,12 +328,17 @@ def read_sweep(out_dir: str | Path) -> tuple[Sweep, dict, dict]:
     variants = pd.DataFrame(doc["variants"])
     labels = list(variants["variant"])
     text = {"variant": str, "strategy": str, "base_variant": str}
-    result = Sweep(params=doc["params"], variants=variants,
-                   runs=pd.read_csv(out_dir / "sweep_runs.csv", dtype=text),
-                   summary=pd.read_csv(out_dir / "sweep_summary.csv", dtype=text),
-                   paired=pd.read_csv(out_dir / "sweep_paired.csv", dtype=text),
-                   strategies=list(doc["strategies"]), replications=int(doc["replications"]), out_dir=out_dir,
-                   figures=sorted(out_dir.glob("sweep_*.png")))
+    result = Sweep(
+        params=doc["params"],
+        variants=variants,
+        runs=pd.read_csv(out_dir / "sweep_runs.csv", dtype=text),
+        summary=pd.read_csv(out_dir / "sweep_summary.csv", dtype=text),
+        paired=pd.read_csv(out_dir / "sweep_paired.csv", dtype=text),
+        strategies=list(doc["strategies"]),
+        replications=int(doc["replications"]),
+        out_dir=out_dir,
+        figures=sorted(out_dir.glob("sweep_*.png")),
+    )
     comparisons = {v: experiment.read_comparison(out_dir / "variants" / v) for v in labels}
     result.currency = doc.get("currency") or comparisons[labels[0]].currency
     return result, comparisons, doc
@@ -261,13 +353,27 @@ def _figures(result: Sweep, comparisons: dict, folder: Path) -> list[Path]:
     for strategy in result.strategies:
         stem = folder / f"sweep_{experiment.strategy_dirname(strategy)}"
         table, paired = strategy_view(result, strategy)
-        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png"),
-                                      result.currency))
-        paths.append(plot_bands(strategy_bands(comparisons, labels, strategy), labels, result.replications,
-                                Path(f"{stem}_over_time.png")))
+        paths.append(plot_metric_bars(table, labels, result.replications, Path(f"{stem}_metrics.png"), result.currency))
+        paths.append(
+            plot_bands(
+                strategy_bands(comparisons, labels, strategy),
+                labels,
+                result.replications,
+                Path(f"{stem}_over_time.png"),
+            )
+        )
         if len(labels) > 1:
-            paths.append(plot_paired_differences(paired, labels, labels[0], result.replications,
-                                                 Path(f"{stem}_paired.png"), result.currency, title_key=PAIRED_TITLE))
+            paths.append(
+                plot_paired_differences(
+                    paired,
+                    labels,
+                    labels[0],
+                    result.replications,
+                    Path(f"{stem}_paired.png"),
+                    result.currency,
+                    title_key=PAIRED_TITLE,
+                )
+            )
     return paths
 
 
@@ -276,14 +382,25 @@ def print_sweep(result: Sweep, file=None) -> None:
     file = file or sys.stdout
     shown = printed(result.currency)
     header = ["variant", "n", *[m.printed_header for m in shown]]
-    print("  1 replication per variant and strategy: no confidence interval" if result.replications == 1 else
-          f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI "
-          "half-width", file=file)
+    print(
+        "  1 replication per variant and strategy: no confidence interval"
+        if result.replications == 1
+        else f"  {result.replications} replications per variant and strategy, paired by seed; mean ±95 % CI half-width",
+        file=file,
+    )
     for strategy in result.strategies:
         table = result.summary[result.summary["strategy"] == strategy].set_index("variant")
-        rows = [[str(label), str(int(row["n"])), *[stats.mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"],
-                                                                   m.divisor, m.decimals) for m in shown]]
-                for label, row in table.iterrows()]
+        rows = [
+            [
+                str(label),
+                str(int(row["n"])),
+                *[
+                    stats.mean_pm(row[f"{m.name}_mean"], row[f"{m.name}_ci95_low"], m.divisor, m.decimals)
+                    for m in shown
+                ],
+            ]
+            for label, row in table.iterrows()
+        ]
         print(f"\n  {strategy}", file=file)
         for text in experiment.format_table(header, rows):
             print("  " + text, file=file)
@@ -299,7 +416,10 @@ def print_sweep(result: Sweep, file=None) -> None:
                 mark = "*" if d["excludes_zero"] else " "
                 cells.append(stats.mean_pm(d["mean"], d["ci95_low"], m.divisor, m.decimals) + mark)
             rows.append(cells)
-        print(f"  difference to {base} (paired by replication seed; "
-              f"{'one replication' if result.replications == 1 else '* = CI excludes 0'})", file=file)
+        print(
+            f"  difference to {base} (paired by replication seed; "
+            f"{'one replication' if result.replications == 1 else '* = CI excludes 0'})",
+            file=file,
+        )
         for text in experiment.format_table(header, rows):
             print("  " + text, file=file)

@@ -58,43 +58,71 @@ def _scaled(value, divisor: float):
 
 def by_year(annual: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     """``annual.csv`` in display units: capacity online [MWp], energy [MWh], CO2 [t], money [currency]."""
-    return pd.DataFrame({
-        "year": annual["year"].astype(int),
-        "capacity online [MWp]": annual["capacity_online_kwp"] / 1e3,
-        "energy [MWh]": annual["energy_mwh"], "curtailed [MWh]": annual["curtailed_mwh"],
-        "CO2 avoided AMS-I.D [t]": annual["co2_avoided_t"],
-        _money("capex [CNY]", currency): annual["capex_cny"], _money("O&M [CNY]", currency): annual["om_cny"],
-        _money("revenue [CNY]", currency): annual["revenue_cny"],
-    })
+    return pd.DataFrame(
+        {
+            "year": annual["year"].astype(int),
+            "capacity online [MWp]": annual["capacity_online_kwp"] / 1e3,
+            "energy [MWh]": annual["energy_mwh"],
+            "curtailed [MWh]": annual["curtailed_mwh"],
+            "CO2 avoided AMS-I.D [t]": annual["co2_avoided_t"],
+            _money("capex [CNY]", currency): annual["capex_cny"],
+            _money("O&M [CNY]", currency): annual["om_cny"],
+            _money("revenue [CNY]", currency): annual["revenue_cny"],
+        }
+    )
 
 
 def by_township(sites: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     """Per township (as the data names it; ``-`` where the sites layer has none): candidate and built sites,
     capacity and capex built, rural households covered."""
-    s = pd.DataFrame({"township": sites["township"].astype(str).replace("", "-").fillna("-"),
-                      "built": sites["status"].astype(str).eq("operating")})
+    s = pd.DataFrame(
+        {
+            "township": sites["township"].astype(str).replace("", "-").fillna("-"),
+            "built": sites["status"].astype(str).eq("operating"),
+        }
+    )
     s["capacity"] = sites["capacity_kwp"].where(s["built"], 0.0) / 1e3
     s["capex"] = sites["capex_cny"].where(s["built"], 0.0) / 1e6
     s["households"] = (s["built"] & sites["site_type"].astype(str).eq("rural_home")).astype(int)
-    table = s.groupby("township", sort=True).agg(candidates=("built", "size"), built=("built", "sum"),
-                                                  capacity=("capacity", "sum"), capex=("capex", "sum"),
-                                                  households=("households", "sum")).reset_index()
-    return table.rename(columns={"candidates": "candidate sites", "built": "sites built",
-                                 "capacity": "capacity built [MWp]",
-                                 "capex": _money("capex built [million CNY]", currency),
-                                 "households": "rural households covered"})
+    table = (
+        s.groupby("township", sort=True)
+        .agg(
+            candidates=("built", "size"),
+            built=("built", "sum"),
+            capacity=("capacity", "sum"),
+            capex=("capex", "sum"),
+            households=("households", "sum"),
+        )
+        .reset_index()
+    )
+    return table.rename(
+        columns={
+            "candidates": "candidate sites",
+            "built": "sites built",
+            "capacity": "capacity built [MWp]",
+            "capex": _money("capex built [million CNY]", currency),
+            "households": "rural households covered",
+        }
+    )
 
 
 def by_track(summary: dict) -> pd.DataFrame:
     """Per programme track: built sites and capacity against its target, capex, energy, CO2, target reached on."""
     cur = summary.get("currency")
-    rows = [{"track": name, "site types": ", ".join(t["site_types"]), "sites built": t["sites_built"],
-             "capacity built [MWp]": t["capacity_built_kwp"] / 1e3,
-             "target [MWp]": (t["target_capacity_kwp"] or 0.0) / 1e3,
-             _money("capex [million CNY]", cur): t["capex_cny"] / 1e6, "energy [GWh]": t["energy_mwh"] / 1e3,
-             "CO2 avoided [kt]": t["co2_avoided_t"] / 1e3,
-             "target reached on": (t.get("milestones") or {}).get("100%") or "not reached"}
-            for name, t in (summary.get("by_track") or {}).items()]
+    rows = [
+        {
+            "track": name,
+            "site types": ", ".join(t["site_types"]),
+            "sites built": t["sites_built"],
+            "capacity built [MWp]": t["capacity_built_kwp"] / 1e3,
+            "target [MWp]": (t["target_capacity_kwp"] or 0.0) / 1e3,
+            _money("capex [million CNY]", cur): t["capex_cny"] / 1e6,
+            "energy [GWh]": t["energy_mwh"] / 1e3,
+            "CO2 avoided [kt]": t["co2_avoided_t"] / 1e3,
+            "target reached on": (t.get("milestones") or {}).get("100%") or "not reached",
+        }
+        for name, t in (summary.get("by_track") or {}).items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -111,9 +139,13 @@ def budget_table(budget: pd.DataFrame | None, currency: str | None) -> pd.DataFr
 def key_tables(result) -> dict[str, pd.DataFrame]:
     """Sheet name -> table of a :class:`sim.results.RunResult`, in workbook order."""
     cur = result.summary.get("currency")
-    return {"summary": summary_table(result.summary), "by year": by_year(result.annual, cur),
-            "by township": by_township(result.sites, cur), "by track": by_track(result.summary),
-            "budget": budget_table(result.budget, cur)}
+    return {
+        "summary": summary_table(result.summary),
+        "by year": by_year(result.annual, cur),
+        "by township": by_township(result.sites, cur),
+        "by track": by_track(result.summary),
+        "budget": budget_table(result.budget, cur),
+    }
 
 
 def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
@@ -150,7 +182,8 @@ def _fixed_zip_times(data: bytes) -> bytes:
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps 'modified' with the clock when it saves
                 stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
-                                 content)
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", content
+                )
             dst.writestr(fixed, content)
     return out.getvalue()

@@ -28,8 +28,16 @@ from .tourism import ScenicSpots, make_scenic_spots, place_car_parks
 from .villages import allocate_village_sites, make_villages
 
 
-def make_demo_county(path, *, n_sites: int = 3500, seed: int = 20260101, center_lat: float = 40.40,
-                     center_lon: float = 115.50, n_townships: int = 9, villages_per_township: int = 6) -> dict:
+def make_demo_county(
+    path,
+    *,
+    n_sites: int = 3500,
+    seed: int = 20260101,
+    center_lat: float = 40.40,
+    center_lon: float = 115.50,
+    n_townships: int = 9,
+    villages_per_township: int = 6,
+) -> dict:
     """Write the synthetic demo county to the GeoPackage ``path`` (replaced if it exists).
 
     Parameters
@@ -53,13 +61,19 @@ def make_demo_county(path, *, n_sites: int = 3500, seed: int = 20260101, center_
     if int(n_sites) < 1:
         raise ValueError(f"n_sites must be >= 1, got {n_sites}")
     if int(n_townships) < 1 or int(villages_per_township) < 1:
-        raise ValueError("n_townships and villages_per_township must be >= 1, got "
-                         f"{n_townships} and {villages_per_township}")
+        raise ValueError(
+            f"n_townships and villages_per_township must be >= 1, got {n_townships} and {villages_per_township}"
+        )
     if not (-80.0 <= center_lat <= 84.0 and -180.0 <= center_lon <= 180.0):
         raise ValueError(f"center_lat/center_lon out of the UTM range: {center_lat}, {center_lon}")
-    recipe = CountyRecipe(n_sites=int(n_sites), seed=int(seed), center_lat=float(center_lat),
-                          center_lon=float(center_lon), n_townships=int(n_townships),
-                          villages_per_township=int(villages_per_township))
+    recipe = CountyRecipe(
+        n_sites=int(n_sites),
+        seed=int(seed),
+        center_lat=float(center_lat),
+        center_lon=float(center_lon),
+        n_townships=int(n_townships),
+        villages_per_township=int(villages_per_township),
+    )
     counts = _write_layers(path, build_layers(recipe))
     counts["utm_epsg"] = LocalMetres(recipe.center_lon, recipe.center_lat).epsg
     return counts
@@ -100,9 +114,17 @@ def build_layers(recipe: CountyRecipe) -> dict[str, gpd.GeoDataFrame]:
     buildings, core_r = place_village_buildings(recipe, villages, per_village, counts, placer)
     cores = village_cores(villages, core_r)
     farmland = make_basic_farmland(recipe, land, cores)
-    ground = GroundSiteContext(recipe=recipe, g=recipe.random_stream("ground"), placer=placer, land=land,
-                               villages=villages, core_r=core_r, core_discs=list(shapely.get_parts(cores)),
-                               farmland=farmland.union, farmland_parts=farmland.parts)
+    ground = GroundSiteContext(
+        recipe=recipe,
+        g=recipe.random_stream("ground"),
+        placer=placer,
+        land=land,
+        villages=villages,
+        core_r=core_r,
+        core_discs=list(shapely.get_parts(cores)),
+        farmland=farmland.union,
+        farmland_parts=farmland.parts,
+    )
     ground_sites, parks = _place_ground_sites(ground, counts, spots)
     homes = place_rural_homes(recipe, villages, per_village.homes, land, placer)
     sites = make_site_table(recipe, [homes, buildings, *ground_sites], villages, spots)
@@ -110,18 +132,21 @@ def build_layers(recipe: CountyRecipe) -> dict[str, gpd.GeoDataFrame]:
     return assemble_layers(recipe, local, land, villages, sites, grid, farmland)
 
 
-def _place_ground_sites(ctx: GroundSiteContext, counts: dict[str, int],
-                        spots: ScenicSpots) -> tuple[list[PlacedSites], IndustrialParks]:
+def _place_ground_sites(
+    ctx: GroundSiteContext, counts: dict[str, int], spots: ScenicSpots
+) -> tuple[list[PlacedSites], IndustrialParks]:
     """Factories, agrivoltaic parcels, fish ponds, greenhouses and car parks, in this order (the types with sites)."""
     placed, parks = [], IndustrialParks.none()
     if counts["commercial_industrial"]:
         factories, parks = place_factories(ctx, counts["commercial_industrial"])
         placed.append(factories)
-    for site_type, place in (("agrivoltaic", place_agrivoltaic), ("fish_pond", place_fish_ponds),
-                             ("greenhouse", place_greenhouses)):
+    for site_type, place in (
+        ("agrivoltaic", place_agrivoltaic),
+        ("fish_pond", place_fish_ponds),
+        ("greenhouse", place_greenhouses),
+    ):
         if counts[site_type]:
             placed.append(place(ctx, counts[site_type]))
     if counts["tourism_carpark"]:
         placed.append(place_car_parks(ctx, counts["tourism_carpark"], spots))
     return placed, parks
-

@@ -17,7 +17,7 @@ from .landscape import Landscape
 
 @dataclass(frozen=True)
 class BasicFarmland:
-    parts: list                     # blocks larger than 5 ha, largest first
+    parts: list  # blocks larger than 5 ha, largest first
     union: shapely.Geometry
 
 
@@ -34,8 +34,10 @@ def make_basic_farmland(recipe: CountyRecipe, land: Landscape, village_cores: np
     seeds_ = [int(s) for s in g.integers(0, 2**31, len(bx))]
     scale = math.sqrt(target / (len(bx) * np.pi)) * 1.1
     for _ in range(6):
-        blobs = [blob_polygon(np.random.default_rng(s_), x, y, scale * sx, scale * sy, amp=0.18, rot_deg=rt)
-                 for s_, x, y, (sx, sy, rt) in zip(seeds_, bx, by, shapes)]
+        blobs = [
+            blob_polygon(np.random.default_rng(s_), x, y, scale * sx, scale * sy, amp=0.18, rot_deg=rt)
+            for s_, x, y, (sx, sy, rt) in zip(seeds_, bx, by, shapes)
+        ]
         farmland = shapely.intersection(shapely.union_all(blobs), farm_base)
         scale *= math.sqrt(target / max(farmland.area, 1.0)) ** 0.9
     parts = [p for p in shapely.get_parts(farmland) if p.area > 50_000.0]

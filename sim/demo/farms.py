@@ -45,9 +45,15 @@ def place_agrivoltaic(ctx: GroundSiteContext, n_ag: int) -> PlacedSites:
 
     rings = irregular_octagon_rings(g, w, d, rot, np.full(n_ag, 0.25), area)
     may_enter_farmland = in_bf | (g.uniform(size=n_ag) < 0.2)
-    geo, x, y = ctx.placer.place(rings, propose, min_area=ctx.recipe.min_area("agrivoltaic"),
-                                 extra=ctx.core_discs, avoid=shapely.union(ctx.land.ecological, farmland),
-                                 may_enter=may_enter_farmland, what="agrivoltaic sites")
+    geo, x, y = ctx.placer.place(
+        rings,
+        propose,
+        min_area=ctx.recipe.min_area("agrivoltaic"),
+        extra=ctx.core_discs,
+        avoid=shapely.union(ctx.land.ecological, farmland),
+        may_enter=may_enter_farmland,
+        what="agrivoltaic sites",
+    )
     return PlacedSites.of_type("agrivoltaic", geo, x, y, rot)
 
 
@@ -71,15 +77,22 @@ def place_fish_ponds(ctx: GroundSiteContext, n_fp: int) -> PlacedSites:
         tx, ty = shapely.get_x(p1) - x0, shapely.get_y(p1) - y0
         tl = np.hypot(tx, ty) + 1e-9
         side = np.where(g.uniform(size=n) < 0.5, -1.0, 1.0)
-        gap = np.where(close[idx] & (attempt < 30), g.uniform(10.0, 60.0, n),
-                       g.uniform(80.0, 1_200.0, n) * (1 + 0.1 * attempt))
+        gap = np.where(
+            close[idx] & (attempt < 30), g.uniform(10.0, 60.0, n), g.uniform(80.0, 1_200.0, n) * (1 + 0.1 * attempt)
+        )
         off = half[idx] + gap
         return x0 - side * ty / tl * off, y0 + side * tx / tl * off
 
     rot = g.uniform(-30, 30, n_fp)
-    geo, x, y = ctx.placer.place(irregular_octagon_rings(g, w, d, rot, np.full(n_fp, 0.12), area), propose,
-                                 min_area=ctx.recipe.min_area("fish_pond"), extra=ctx.cores_and_farmland,
-                                 avoid=ctx.land.ecological, max_rounds=150, what="fish_pond sites")
+    geo, x, y = ctx.placer.place(
+        irregular_octagon_rings(g, w, d, rot, np.full(n_fp, 0.12), area),
+        propose,
+        min_area=ctx.recipe.min_area("fish_pond"),
+        extra=ctx.cores_and_farmland,
+        avoid=ctx.land.ecological,
+        max_rounds=150,
+        what="fish_pond sites",
+    )
     return PlacedSites.of_type("fish_pond", geo, x, y, rot)
 
 
@@ -99,9 +112,14 @@ def place_greenhouses(ctx: GroundSiteContext, n_gh: int) -> PlacedSites:
         dx, dy = polar_offsets(g, len(idx), 0.0, cl_r[c] * (1 + 0.25 * attempt))
         return cl_x[c] + dx, cl_y[c] + dy
 
-    geo, x, y = ctx.placer.place(rectangle_rings(rows["width"], rows["depth"], rows["rot"]), propose,
-                                 min_area=ctx.recipe.min_area("greenhouse"), extra=ctx.core_discs,
-                                 avoid=ctx.land.ecological, what="greenhouse sites")
+    geo, x, y = ctx.placer.place(
+        rectangle_rings(rows["width"], rows["depth"], rows["rot"]),
+        propose,
+        min_area=ctx.recipe.min_area("greenhouse"),
+        extra=ctx.core_discs,
+        avoid=ctx.land.ecological,
+        what="greenhouse sites",
+    )
     return PlacedSites.of_type("greenhouse", geo, x, y, rows["rot"])
 
 
@@ -124,6 +142,14 @@ def _greenhouse_clusters(ctx, n_gh):
     gu = (col - 1) * 172.0
     gw_ = (row - (np.ceil(n_in[cl] / 3) - 1) / 2) * 50.0
     gx, gy = rotate(gu, gw_, np.radians(rot))
-    return {"cluster": cl, "cluster_x": vx[cl_v] + dx, "cluster_y": vy[cl_v] + dy,
-            "cluster_r": np.sqrt(n_in * 172 * 50 / np.pi) + 100, "slot_x": gx, "slot_y": gy,
-            "width": w, "depth": area / w, "rot": rot}
+    return {
+        "cluster": cl,
+        "cluster_x": vx[cl_v] + dx,
+        "cluster_y": vy[cl_v] + dy,
+        "cluster_r": np.sqrt(n_in * 172 * 50 / np.pi) + 100,
+        "slot_x": gx,
+        "slot_y": gy,
+        "width": w,
+        "depth": area / w,
+        "rot": rot,
+    }

@@ -151,8 +151,19 @@ class SitePlacer:
             bad[hit] = True
         return bad
 
-    def place(self, shapes_rel, propose, *, extra=(), avoid=None, may_enter=None, min_area=None, shrink_after=40,
-              max_rounds=120, what="sites"):
+    def place(
+        self,
+        shapes_rel,
+        propose,
+        *,
+        extra=(),
+        avoid=None,
+        may_enter=None,
+        min_area=None,
+        shrink_after=40,
+        max_rounds=120,
+        what="sites",
+    ):
         """``shapes_rel`` (n, k, 2) rings around 0; ``propose(idx, attempt) -> (x, y)`` centres for pending ``idx``.
         Centres inside ``avoid`` are refused unless ``may_enter[i]``. Sites still pending after ``shrink_after``
         rounds shrink by 10 % (linear) per round, never below ``min_area`` [m2]. Returns (geometries, x, y)."""
@@ -188,8 +199,9 @@ class SitePlacer:
             self.placed.append(cand[ok])
             pending = np.delete(pending, ok)
         if len(pending):
-            raise RuntimeError(f"could not place {len(pending)} {what} without overlaps in the demo county; "
-                               "use fewer sites")
+            raise RuntimeError(
+                f"could not place {len(pending)} {what} without overlaps in the demo county; use fewer sites"
+            )
         return geoms, cx, cy
 
     def _first_of_each_clash(self, cand, ok):

@@ -20,18 +20,18 @@ from .geometry import blob_polygon, largest_polygon, longest_line, rotate
 
 @dataclass(frozen=True)
 class Landscape:
-    boundary: shapely.Polygon        # the county
-    inner: shapely.Polygon           # the county 5 m inside its border: every site lies in it
-    mountain: shapely.Geometry       # ecological red line in the north
-    mountain_edge_x: np.ndarray      # its southern edge, y(x), sampled at x
+    boundary: shapely.Polygon  # the county
+    inner: shapely.Polygon  # the county 5 m inside its border: every site lies in it
+    mountain: shapely.Geometry  # ecological red line in the north
+    mountain_edge_x: np.ndarray  # its southern edge, y(x), sampled at x
     mountain_edge_y: np.ndarray
     reservoir: shapely.Polygon
     reservoir_centre: tuple[float, float]
     river: shapely.LineString
-    river_bed: shapely.Geometry      # the river buffered by 12 m: no site on it
-    wetland: shapely.Geometry        # at the reservoir inlet, ecological red line too
-    ecological: shapely.Geometry     # mountain and wetland
-    lowland: shapely.Geometry        # county outside the ecological zones and 150 m around the reservoir
+    river_bed: shapely.Geometry  # the river buffered by 12 m: no site on it
+    wetland: shapely.Geometry  # at the reservoir inlet, ecological red line too
+    ecological: shapely.Geometry  # mountain and wetland
+    lowland: shapely.Geometry  # county outside the ecological zones and 150 m around the reservoir
 
     def mountain_edge_at(self, x):
         """y [m] of the southern edge of the mountains at ``x`` [m]."""
@@ -51,16 +51,28 @@ def make_landscape(recipe: CountyRecipe) -> Landscape:
     edge_x, edge_y, mountain = _northern_mountains(g, boundary, a_m, b_m)
     reservoir, centre, inlet, outlet = _reservoir(g, boundary, a_m, b_m)
     river = _river(g, boundary, inlet, outlet, a_m, b_m)
-    wetland = shapely.intersection(shapely.difference(reservoir.buffer(1_300.0), reservoir),
-                                   shapely.Point(inlet).buffer(3_800.0))
+    wetland = shapely.intersection(
+        shapely.difference(reservoir.buffer(1_300.0), reservoir), shapely.Point(inlet).buffer(3_800.0)
+    )
     wetland = shapely.intersection(wetland, boundary)
     eco = shapely.union(mountain, wetland)
     lowland = shapely.difference(shapely.difference(boundary, eco), reservoir.buffer(150.0))
     shapely.prepare(eco)
     shapely.prepare(lowland)
-    return Landscape(boundary=boundary, inner=boundary.buffer(-5.0), mountain=mountain, mountain_edge_x=edge_x,
-                     mountain_edge_y=edge_y, reservoir=reservoir, reservoir_centre=centre, river=river,
-                     river_bed=river.buffer(12.0), wetland=wetland, ecological=eco, lowland=lowland)
+    return Landscape(
+        boundary=boundary,
+        inner=boundary.buffer(-5.0),
+        mountain=mountain,
+        mountain_edge_x=edge_x,
+        mountain_edge_y=edge_y,
+        reservoir=reservoir,
+        reservoir_centre=centre,
+        river=river,
+        river_bed=river.buffer(12.0),
+        wetland=wetland,
+        ecological=eco,
+        lowland=lowland,
+    )
 
 
 def _county_outline(g, a_m, b_m):

@@ -42,21 +42,41 @@ class LocalMetres:
         return gpd.GeoDataFrame(columns, geometry=list(self.to_wgs84(geoms)), crs="EPSG:4326")
 
 
-def assemble_layers(recipe: CountyRecipe, local: LocalMetres, land: Landscape, villages: Villages,
-                    sites: SiteTable, grid: Grid, farmland: BasicFarmland) -> dict[str, gpd.GeoDataFrame]:
+def assemble_layers(
+    recipe: CountyRecipe,
+    local: LocalMetres,
+    land: Landscape,
+    villages: Villages,
+    sites: SiteTable,
+    grid: Grid,
+    farmland: BasicFarmland,
+) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of `sim.demo.LAYERS`, by name."""
     frame = local.frame
     tnames, n_vil = villages.township_names, villages.n
     layers = {
-        "county_boundary": frame({"name": [recipe.county_name], "area_km2": [round(land.boundary.area / 1e6, 1)],
-                                  "utm_epsg": [local.epsg]}, [land.boundary]),
-        "townships": frame({"township_id": [f"T{i + 1:02d}" for i in range(len(tnames))], "name": tnames,
-                            "area_km2": [round(p.area / 1e6, 2) for p in villages.township_polygons]},
-                           villages.township_polygons),
-        "villages": frame({"village_id": [f"V{i + 1:03d}" for i in range(n_vil)], "name": list(villages.names),
-                           "township": [tnames[i] for i in villages.township], "is_township_seat": villages.is_seat,
-                           "n_sites": np.bincount(sites.village, minlength=n_vil)},
-                          shapely.points(villages.x, villages.y)),
+        "county_boundary": frame(
+            {"name": [recipe.county_name], "area_km2": [round(land.boundary.area / 1e6, 1)], "utm_epsg": [local.epsg]},
+            [land.boundary],
+        ),
+        "townships": frame(
+            {
+                "township_id": [f"T{i + 1:02d}" for i in range(len(tnames))],
+                "name": tnames,
+                "area_km2": [round(p.area / 1e6, 2) for p in villages.township_polygons],
+            },
+            villages.township_polygons,
+        ),
+        "villages": frame(
+            {
+                "village_id": [f"V{i + 1:03d}" for i in range(n_vil)],
+                "name": list(villages.names),
+                "township": [tnames[i] for i in villages.township],
+                "is_township_seat": villages.is_seat,
+                "n_sites": np.bincount(sites.village, minlength=n_vil),
+            },
+            shapely.points(villages.x, villages.y),
+        ),
         "sites": frame(sites.columns, sites.geoms),
         "substations": frame(grid.substations, grid.substation_points),
         "feeders": frame(grid.feeders, grid.feeder_lines),
@@ -70,14 +90,25 @@ def _exclusion_layers(recipe, frame, land, farmland):
     parts = farmland.parts
     eco_parts = [land.mountain, land.wetland]
     return {
-        "exclusion_basic_farmland": frame({"parcel_id": [f"BF{i + 1:02d}" for i in range(len(parts))],
-                                           "name": [f"Permanent basic farmland block {i + 1}"
-                                                    for i in range(len(parts))],
-                                           "area_ha": [round(p.area / 1e4, 1) for p in parts]}, parts),
-        "exclusion_ecological": frame({"zone_id": ["ECO1", "ECO2"], "name": list(recipe.ecological_zone_names),
-                                       "kind": ["mountain", "wetland"],
-                                       "area_km2": [round(p.area / 1e6, 2) for p in eco_parts]}, eco_parts),
+        "exclusion_basic_farmland": frame(
+            {
+                "parcel_id": [f"BF{i + 1:02d}" for i in range(len(parts))],
+                "name": [f"Permanent basic farmland block {i + 1}" for i in range(len(parts))],
+                "area_ha": [round(p.area / 1e4, 1) for p in parts],
+            },
+            parts,
+        ),
+        "exclusion_ecological": frame(
+            {
+                "zone_id": ["ECO1", "ECO2"],
+                "name": list(recipe.ecological_zone_names),
+                "kind": ["mountain", "wetland"],
+                "area_km2": [round(p.area / 1e6, 2) for p in eco_parts],
+            },
+            eco_parts,
+        ),
         "river": frame({"name": [recipe.river_name], "length_km": [round(land.river.length / 1e3, 2)]}, [land.river]),
-        "reservoir": frame({"name": [recipe.reservoir_name], "area_km2": [round(land.reservoir.area / 1e6, 2)]},
-                           [land.reservoir]),
+        "reservoir": frame(
+            {"name": [recipe.reservoir_name], "area_km2": [round(land.reservoir.area / 1e6, 2)]}, [land.reservoir]
+        ),
     }

@@ -18,11 +18,11 @@ from .villages import Villages
 class PlacedSites:
     """Sites placed by one section, in placement order."""
 
-    site_type: np.ndarray           # str per site
-    geoms: np.ndarray               # polygons [m]
-    x: np.ndarray                   # centre the footprint was placed at [m]
+    site_type: np.ndarray  # str per site
+    geoms: np.ndarray  # polygons [m]
+    x: np.ndarray  # centre the footprint was placed at [m]
     y: np.ndarray
-    rot_deg: np.ndarray             # rotation of the footprint (ccw); roofs face 180 - rot_deg
+    rot_deg: np.ndarray  # rotation of the footprint (ccw); roofs face 180 - rot_deg
     spot: np.ndarray | None = None  # scenic spot of each car park
 
     @classmethod
@@ -39,13 +39,13 @@ class GroundSiteContext:
     factories, ponds and car parks also off permanent basic farmland; never in the water."""
 
     recipe: CountyRecipe
-    g: np.random.Generator          # the stream "ground", shared by the site families in order
+    g: np.random.Generator  # the stream "ground", shared by the site families in order
     placer: SitePlacer
     land: Landscape
     villages: Villages
-    core_r: np.ndarray              # radius of each village core [m]
+    core_r: np.ndarray  # radius of each village core [m]
     core_discs: list
-    farmland: shapely.Geometry      # permanent basic farmland (union)
+    farmland: shapely.Geometry  # permanent basic farmland (union)
     farmland_parts: list
 
     @property

@@ -29,7 +29,7 @@ from .villages import Villages
 class Substations:
     x: np.ndarray
     y: np.ndarray
-    seat_village: np.ndarray        # the township seat each stands beside
+    seat_village: np.ndarray  # the township seat each stands beside
     ids: list[str]
     voltage_kv: np.ndarray
     main_transformer_mva: np.ndarray
@@ -52,13 +52,21 @@ class Grid:
     transformer_points: np.ndarray
 
 
-def make_grid(recipe: CountyRecipe, land: Landscape, villages: Villages, core_r: np.ndarray, sites: SiteTable,
-              parks: IndustrialParks) -> Grid:
+def make_grid(
+    recipe: CountyRecipe,
+    land: Landscape,
+    villages: Villages,
+    core_r: np.ndarray,
+    sites: SiteTable,
+    parks: IndustrialParks,
+) -> Grid:
     """Substations, transformers and their ratings, feeders and their ratings, planned upgrades (in this order)."""
     g = recipe.random_stream("grid")
     subs = _substations(g, recipe, land, villages, core_r)
-    tx = pd.DataFrame(_village_transformers(recipe, sites, villages) + _park_transformers(g, recipe, parks, villages),
-                      columns=["v", "x", "y", "homes", "industrial"])
+    tx = pd.DataFrame(
+        _village_transformers(recipe, sites, villages) + _park_transformers(g, recipe, parks, villages),
+        columns=["v", "x", "y", "homes", "industrial"],
+    )
     tx["x"] += 4.0  # beside the street, not on a roof's centre
     _rate_transformers(g, recipe, tx)
     feeder_rows, tx = _route_feeders(recipe, tx, subs)
@@ -67,20 +75,30 @@ def make_grid(recipe: CountyRecipe, land: Landscape, villages: Villages, core_r:
     frating = g.choice(recipe.feeder_ratings_mva, len(feeder_rows), p=recipe.feeder_rating_shares)
     fgeoms = [r_[1] for r_ in feeder_rows]
     feeders = {
-        "feeder_id": feeder_ids, "substation": [subs.ids[r_[0]] for r_ in feeder_rows],
-        "voltage_kv": np.full(len(feeder_rows), 10, dtype=int), "rating_mva": frating,
+        "feeder_id": feeder_ids,
+        "substation": [subs.ids[r_[0]] for r_ in feeder_rows],
+        "voltage_kv": np.full(len(feeder_rows), 10, dtype=int),
+        "rating_mva": frating,
         "length_km": np.round(shapely.length(np.array(fgeoms, dtype=object)) / 1000.0, 3),
     }
     substations = {
         "substation": subs.ids,
         "name": [f"{villages.names[v]} {kv} kV Substation" for v, kv in zip(subs.seat_village, subs.voltage_kv)],
-        "voltage_kv": subs.voltage_kv.astype(int), "n_main_transformers": subs.n_main_transformers,
-        "main_transformer_mva": subs.main_transformer_mva, "total_capacity_mva": subs.capacity_mva,
+        "voltage_kv": subs.voltage_kv.astype(int),
+        "n_main_transformers": subs.n_main_transformers,
+        "main_transformer_mva": subs.main_transformer_mva,
+        "total_capacity_mva": subs.capacity_mva,
     }
-    return Grid(substations=substations, substation_points=shapely.points(subs.x, subs.y), feeders=feeders,
-                feeder_lines=fgeoms, transformers=_transformer_columns(g, recipe, tx, subs, feeder_ids, villages),
-                transformer_points=np.asarray(shapely.points(np.concatenate([tx["x"], subs.x + 25.0]),
-                                                             np.concatenate([tx["y"], subs.y]))))
+    return Grid(
+        substations=substations,
+        substation_points=shapely.points(subs.x, subs.y),
+        feeders=feeders,
+        feeder_lines=fgeoms,
+        transformers=_transformer_columns(g, recipe, tx, subs, feeder_ids, villages),
+        transformer_points=np.asarray(
+            shapely.points(np.concatenate([tx["x"], subs.x + 25.0]), np.concatenate([tx["y"], subs.y]))
+        ),
+    )
 
 
 def _substations(g, recipe, land, villages, core_r):
@@ -105,11 +123,18 @@ def _substations(g, recipe, land, villages, core_r):
     sub_kv = np.where(np.arange(n_sub) == 0, 110, np.where(g.uniform(size=n_sub) < 0.5, 110, 35))
     if n_sub >= 3 and not (sub_kv == 35).any():
         sub_kv[-1] = 35
-    sub_mva = np.where(sub_kv == 110, g.choice(recipe.main_transformer_mva_110kv, n_sub),
-                       recipe.main_transformer_mva_35kv)
-    return Substations(x=np.array(sub_x), y=np.array(sub_y), seat_village=seat_idx,
-                       ids=[f"SS{i + 1:02d}" for i in range(n_sub)], voltage_kv=sub_kv, main_transformer_mva=sub_mva,
-                       n_main_transformers=np.full(n_sub, recipe.main_transformers_per_substation))
+    sub_mva = np.where(
+        sub_kv == 110, g.choice(recipe.main_transformer_mva_110kv, n_sub), recipe.main_transformer_mva_35kv
+    )
+    return Substations(
+        x=np.array(sub_x),
+        y=np.array(sub_y),
+        seat_village=seat_idx,
+        ids=[f"SS{i + 1:02d}" for i in range(n_sub)],
+        voltage_kv=sub_kv,
+        main_transformer_mva=sub_mva,
+        n_main_transformers=np.full(n_sub, recipe.main_transformers_per_substation),
+    )
 
 
 def _spread_seats(villages, n_sub):
@@ -118,8 +143,10 @@ def _spread_seats(villages, n_sub):
     sy_seat = villages.y[villages.is_seat]
     chosen_s = [int(np.argmin(np.hypot(sx_seat, sy_seat)))]
     while len(chosen_s) < n_sub:
-        dmin = np.min(np.hypot(sx_seat[:, None] - sx_seat[chosen_s][None, :],
-                               sy_seat[:, None] - sy_seat[chosen_s][None, :]), axis=1)
+        dmin = np.min(
+            np.hypot(sx_seat[:, None] - sx_seat[chosen_s][None, :], sy_seat[:, None] - sy_seat[chosen_s][None, :]),
+            axis=1,
+        )
         chosen_s.append(int(np.argmax(dmin)))
     return np.flatnonzero(villages.is_seat)[chosen_s]
 
@@ -185,13 +212,15 @@ def _route_feeders(recipe, tx, subs):
     transformers enough), each routed as a nearest-neighbour chain from the substation. Returns the feeders
     (substation index, line) and the transformers in feeder order with their ``sub`` and ``feeder`` index."""
     n_sub = len(subs.x)
-    tsub = np.argmin(np.hypot(tx["x"].to_numpy()[:, None] - subs.x[None, :],
-                              tx["y"].to_numpy()[:, None] - subs.y[None, :]), axis=1)
+    tsub = np.argmin(
+        np.hypot(tx["x"].to_numpy()[:, None] - subs.x[None, :], tx["y"].to_numpy()[:, None] - subs.y[None, :]), axis=1
+    )
     tx["sub"] = tsub
     tx["bearing"] = np.arctan2(tx["y"] - subs.y[tsub], tx["x"] - subs.x[tsub])
     per_sub = np.bincount(tsub, minlength=n_sub)
-    n_fd = np.array([min(int(per_sub[s]), max(2, math.ceil(per_sub[s] / recipe.transformers_per_feeder)))
-                     for s in range(n_sub)])
+    n_fd = np.array(
+        [min(int(per_sub[s]), max(2, math.ceil(per_sub[s] / recipe.transformers_per_feeder))) for s in range(n_sub)]
+    )
     while n_fd.sum() < recipe.min_feeders and (n_fd < per_sub).any():
         n_fd[int(np.argmax(per_sub - n_fd))] += 1
     feeder_rows: list[tuple[int, shapely.LineString]] = []
@@ -241,8 +270,9 @@ def _transformer_columns(g, recipe, tx, subs, feeder_ids, villages):
         "substation": [subs.ids[s_] for s_ in tx["sub"]] + subs.ids,
         "connection_level": ["lv"] * nt + ["mv"] * n_sub,
         "rating_kva": np.concatenate([tx["rating_kva"].to_numpy(), mv_rating]),
-        "existing_pv_kw": np.concatenate([tx["existing_pv_kw"].to_numpy(),
-                                          np.round(mv_rating * g.uniform(*recipe.mv_existing_pv_share, n_sub), 0)]),
+        "existing_pv_kw": np.concatenate(
+            [tx["existing_pv_kw"].to_numpy(), np.round(mv_rating * g.uniform(*recipe.mv_existing_pv_share, n_sub), 0)]
+        ),
         "planned_upgrade_date": up_date + [None] * n_sub,
         "planned_upgrade_kva": np.concatenate([up_kva, np.zeros(n_sub)]).astype(float),
         "village": [villages.names[v_] for v_ in tx["v"]] + [""] * n_sub,
@@ -258,8 +288,10 @@ def _planned_upgrades(g, recipe, tx):
     first_day, n_days = recipe.upgrade_window
     upgrade = g.uniform(size=nt) < recipe.upgrade_share
     up_days = g.integers(0, n_days, nt)
-    up_date = [str((pd.Timestamp(first_day) + pd.Timedelta(days=int(d_))).date()) if u_ else None
-               for u_, d_ in zip(upgrade, up_days)]
+    up_date = [
+        str((pd.Timestamp(first_day) + pd.Timedelta(days=int(d_))).date()) if u_ else None
+        for u_, d_ in zip(upgrade, up_days)
+    ]
     nxt = lv[np.clip(np.searchsorted(lv, tx["rating_kva"].to_numpy(), side="right"), 0, len(lv) - 1)]
     up_kva = np.where(upgrade, np.where(nxt > tx["rating_kva"], nxt - tx["rating_kva"], tx["rating_kva"]), 0.0)
     return up_date, up_kva

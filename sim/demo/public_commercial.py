@@ -27,39 +27,48 @@ class IndustrialParks:
 
     x: np.ndarray
     y: np.ndarray
-    park_of_factory: np.ndarray     # park of each factory, -1 for factories beside a village
+    park_of_factory: np.ndarray  # park of each factory, -1 for factories beside a village
 
     @classmethod
     def none(cls) -> IndustrialParks:
         return cls(np.empty(0), np.empty(0), np.empty(0, dtype=int))
 
 
-def place_village_buildings(recipe: CountyRecipe, villages: Villages, per_village: VillageSiteCounts,
-                            counts: dict[str, int], placer: SitePlacer) -> tuple[PlacedSites, np.ndarray]:
+def place_village_buildings(
+    recipe: CountyRecipe, villages: Villages, per_village: VillageSiteCounts, counts: dict[str, int], placer: SitePlacer
+) -> tuple[PlacedSites, np.ndarray]:
     """Rectangles (aspect 1.3-2.8) aligned with the village's streets, near the village centre. Returns the placed
     buildings and the radius of each village core [m]: room for its homes (1.3 x their plots) and for 4 x the
     footprint of its buildings, plus 40 m."""
     g = recipe.random_stream("village_buildings")
     n_vil = villages.n
     vb_types = np.repeat(np.array(VILLAGE_BUILDING_TYPES), [counts[t_] for t_ in VILLAGE_BUILDING_TYPES])
-    vb_village = np.concatenate([np.repeat(np.arange(n_vil), n) for n in (
-        per_village.public_buildings, per_village.party_government, per_village.guesthouses)])
-    vb_area = np.concatenate([recipe.draw_footprint_areas(g, t_, int((vb_types == t_).sum()))
-                              for t_ in VILLAGE_BUILDING_TYPES])
+    vb_village = np.concatenate(
+        [
+            np.repeat(np.arange(n_vil), n)
+            for n in (per_village.public_buildings, per_village.party_government, per_village.guesthouses)
+        ]
+    )
+    vb_area = np.concatenate(
+        [recipe.draw_footprint_areas(g, t_, int((vb_types == t_).sum())) for t_ in VILLAGE_BUILDING_TYPES]
+    )
     vb_w, vb_d = rectangle_sides(g, vb_area, 1.3, 2.8)
     vb_rot = villages.street_angle_deg[vb_village] + np.clip(g.normal(0.0, 4.0, len(vb_area)), -10, 10)
     vb_bld_area = np.bincount(vb_village, weights=vb_area, minlength=n_vil)
     plot_x, plot_y = recipe.home_plot_m
-    core_r = (np.sqrt(per_village.homes * plot_x * plot_y * 1.3 / np.pi)
-              + np.sqrt(vb_bld_area * 4.0 / np.pi) + 40.0)
+    core_r = np.sqrt(per_village.homes * plot_x * plot_y * 1.3 / np.pi) + np.sqrt(vb_bld_area * 4.0 / np.pi) + 40.0
 
     def propose(idx, attempt):
         v = vb_village[idx]
         dx, dy = polar_offsets(g, len(idx), 0.0, core_r[v] * (0.85 + 0.08 * attempt))
         return villages.x[v] + dx, villages.y[v] + dy
 
-    geo, x, y = placer.place(rectangle_rings(vb_w, vb_d, vb_rot), propose,
-                             min_area=np.array([recipe.min_area(t_) for t_ in vb_types]), what="village buildings")
+    geo, x, y = placer.place(
+        rectangle_rings(vb_w, vb_d, vb_rot),
+        propose,
+        min_area=np.array([recipe.min_area(t_) for t_ in vb_types]),
+        what="village buildings",
+    )
     return PlacedSites(vb_types, geo, x, y, vb_rot), core_r
 
 
@@ -82,7 +91,7 @@ def place_factories(ctx: GroundSiteContext, n_ci: int) -> tuple[PlacedSites, Ind
     w, d = rectangle_sides(g, area, 1.4, 3.2)
     rot = np.clip(g.normal(0.0, 8.0, n_ci), -25, 25)
     park_n = np.bincount(park[in_park], minlength=n_townships)
-    park_r = np.sqrt(park_n * 9_000.0 * 2.5 / np.pi) + 200.0    # room for 2.5 x a 9,000 m2 plot per factory
+    park_r = np.sqrt(park_n * 9_000.0 * 2.5 / np.pi) + 200.0  # room for 2.5 x a 9,000 m2 plot per factory
 
     def propose(idx, attempt):
         n = len(idx)
@@ -96,9 +105,14 @@ def place_factories(ctx: GroundSiteContext, n_ci: int) -> tuple[PlacedSites, Ind
         x[~ip], y[~ip] = villages.x[v] + dx, villages.y[v] + dy
         return x, y
 
-    geo, x, y = ctx.placer.place(rectangle_rings(w, d, rot), propose,
-                                 min_area=ctx.recipe.min_area("commercial_industrial"), extra=ctx.cores_and_farmland,
-                                 avoid=ctx.land.ecological, what="commercial_industrial sites")
+    geo, x, y = ctx.placer.place(
+        rectangle_rings(w, d, rot),
+        propose,
+        min_area=ctx.recipe.min_area("commercial_industrial"),
+        extra=ctx.cores_and_farmland,
+        avoid=ctx.land.ecological,
+        what="commercial_industrial sites",
+    )
     parks = IndustrialParks(park_x, park_y, np.where(in_park, park, -1))
     return PlacedSites.of_type("commercial_industrial", geo, x, y, rot), parks
 

@@ -21,8 +21,9 @@ from .placement import PlacedSites
 from .villages import Villages
 
 
-def place_rural_homes(recipe: CountyRecipe, villages: Villages, n_home_v: np.ndarray, land: Landscape,
-                      placer: SitePlacer) -> PlacedSites:
+def place_rural_homes(
+    recipe: CountyRecipe, villages: Villages, n_home_v: np.ndarray, land: Landscape, placer: SitePlacer
+) -> PlacedSites:
     """``n_home_v`` homes in each village, in rounds over the villages that are not complete yet."""
     g = recipe.random_stream("homes")
     home_geom: list[np.ndarray] = []
@@ -48,11 +49,13 @@ def place_rural_homes(recipe: CountyRecipe, villages: Villages, n_home_v: np.nda
         mult *= 2.0
     if len(todo):
         raise RuntimeError("could not fit the rural homes of some villages; use fewer sites")
+
     def joined(parts: list[np.ndarray], dtype: type = float) -> np.ndarray:
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
-    return PlacedSites.of_type("rural_home", joined(home_geom, object), joined(home_x), joined(home_y),
-                               joined(home_rot))
+    return PlacedSites.of_type(
+        "rural_home", joined(home_geom, object), joined(home_x), joined(home_y), joined(home_rot)
+    )
 
 
 def _lattice_plots(g, recipe, n_home_v, todo, mult):
@@ -67,8 +70,7 @@ def _lattice_plots(g, recipe, n_home_v, todo, mult):
         u, w_ = ii.ravel() * plot_x, jj.ravel() * plot_y
         th = np.arctan2(w_, u)
         p1, p2 = g.uniform(0, 2 * np.pi, 2)
-        key = np.hypot(u, w_) / (1 + 0.22 * np.sin(2 * th + p1) + 0.12 * np.sin(3 * th + p2)) \
-            + g.uniform(0, 6, len(u))
+        key = np.hypot(u, w_) / (1 + 0.22 * np.sin(2 * th + p1) + 0.12 * np.sin(3 * th + p2)) + g.uniform(0, 6, len(u))
         sel = np.argsort(key, kind="stable")[:K]
         parts.append(pd.DataFrame({"v": v, "u": u[sel], "w": w_[sel], "key": key[sel]}))
     return pd.concat(parts, ignore_index=True)

@@ -29,12 +29,13 @@ class SiteTable:
     x: np.ndarray
     y: np.ndarray
     site_type: np.ndarray
-    village: np.ndarray             # index of the nearest village (whose township contains the site)
+    village: np.ndarray  # index of the nearest village (whose township contains the site)
     columns: dict
 
 
-def make_site_table(recipe: CountyRecipe, families: list[PlacedSites], villages: Villages,
-                    spots: ScenicSpots) -> SiteTable:
+def make_site_table(
+    recipe: CountyRecipe, families: list[PlacedSites], villages: Villages, spots: ScenicSpots
+) -> SiteTable:
     """Sites of every family (in the order given), ordered by nearest village, then site type, then that order;
     names, roofs, storeys, ids S000001... and areas [m2]."""
     g = recipe.random_stream("attributes")
@@ -42,10 +43,13 @@ def make_site_table(recipe: CountyRecipe, families: list[PlacedSites], villages:
     names = _site_names(g, recipe, stype, near, type_rank, spot, villages, spots)
     tilt, azimuth, storeys = _roofs(g, recipe, stype, srot)
     columns = {
-        "site_id": [f"S{i + 1:06d}" for i in range(len(geom))], "site_type": stype.astype(str),
+        "site_id": [f"S{i + 1:06d}" for i in range(len(geom))],
+        "site_type": stype.astype(str),
         "township": np.array(villages.township_names, dtype=object)[villages.township[near]].astype(str),
-        "village": villages.names[near].astype(str), "name": names,
-        "roof_tilt_deg": np.round(tilt, 1), "roof_azimuth_deg": np.round(azimuth, 1),
+        "village": villages.names[near].astype(str),
+        "name": names,
+        "roof_tilt_deg": np.round(tilt, 1),
+        "roof_azimuth_deg": np.round(azimuth, 1),
         "building_storeys": pd.Series(storeys, dtype="Int64").mask(storeys <= 0),
         "area_m2": np.round(shapely.area(geom), 1),
         "land_class": _land_classes(recipe, stype),
@@ -84,8 +88,10 @@ def _ordered_sites(recipe, families, villages):
     n = len(geom)
     near = np.empty(n, dtype=int)
     for c0 in range(0, n, 20_000):
-        dd_ = np.hypot(sx[c0:c0 + 20_000, None] - villages.x[None, :], sy[c0:c0 + 20_000, None] - villages.y[None, :])
-        near[c0:c0 + 20_000] = np.argmin(dd_, axis=1)
+        dd_ = np.hypot(
+            sx[c0 : c0 + 20_000, None] - villages.x[None, :], sy[c0 : c0 + 20_000, None] - villages.y[None, :]
+        )
+        near[c0 : c0 + 20_000] = np.argmin(dd_, axis=1)
     type_rank = {t_: i for i, t_ in enumerate(recipe.site_type_shares)}
     trank = np.array([type_rank[t_] for t_ in stype])
     order = np.lexsort((np.arange(n), trank, near))
@@ -101,9 +107,20 @@ def _site_names(g, recipe, stype, near, trank, spot, villages, spots):
     vname = villages.names[near]
     tname = np.array(villages.township_names, dtype=object)[villages.township[near]]
     seat = villages.is_seat[near]
-    return [_site_name(recipe, stype[i], vname[i], tname[i], int(k_in[i]), seat[i], recipe.industries[industry[i]],
-                       spots.names[spot[i]] if spot[i] >= 0 else None, spot_k[i])
-            for i in range(len(stype))]
+    return [
+        _site_name(
+            recipe,
+            stype[i],
+            vname[i],
+            tname[i],
+            int(k_in[i]),
+            seat[i],
+            recipe.industries[industry[i]],
+            spots.names[spot[i]] if spot[i] >= 0 else None,
+            spot_k[i],
+        )
+        for i in range(len(stype))
+    ]
 
 
 def _site_name(recipe, t_, V, T, k, seat, industry, spot_name, spot_k):
@@ -112,14 +129,23 @@ def _site_name(recipe, t_, V, T, k, seat, industry, spot_name, spot_k):
         return f"{V} home {k + 1:04d}"
     if t_ == "public_building":
         if seat:
-            return recipe.seat_public_buildings[k].format(T=T) if k < len(recipe.seat_public_buildings) \
+            return (
+                recipe.seat_public_buildings[k].format(T=T)
+                if k < len(recipe.seat_public_buildings)
                 else f"{T} No.{k - 3} Primary School"
-        return recipe.village_public_buildings[k].format(V=V) if k < len(recipe.village_public_buildings) \
+            )
+        return (
+            recipe.village_public_buildings[k].format(V=V)
+            if k < len(recipe.village_public_buildings)
             else f"{V} public building {k + 1:02d}"
+        )
     if t_ == "party_government":
         if seat:
-            return recipe.seat_government_buildings[k].format(T=T) if k < len(recipe.seat_government_buildings) \
+            return (
+                recipe.seat_government_buildings[k].format(T=T)
+                if k < len(recipe.seat_government_buildings)
                 else f"{T} Government Office {k + 1:02d}"
+            )
         return f"{V} Party-Masses Service Centre" if k == 0 else f"{V} government building {k + 1:02d}"
     if t_ == "commercial_industrial":
         return f"{V} {industry} {k + 1:02d}"
@@ -148,9 +174,9 @@ def _roofs(g, recipe, stype, srot):
     m = stype == "guesthouse"
     tilt[m] = np.clip(g.normal(24.0, 3.0, m.sum()), 20.0, 30.0)
     m = stype == "greenhouse"
-    tilt[m] = np.clip(g.normal(27.0, 3.0, m.sum()), 22.0, 32.0)   # south slope of a solar greenhouse
+    tilt[m] = np.clip(g.normal(27.0, 3.0, m.sum()), 22.0, 32.0)  # south slope of a solar greenhouse
     m = stype == "commercial_industrial"
-    tilt[m] = np.round(g.uniform(3.0, 10.0, m.sum()), 0)           # low-pitch metal roofs
+    tilt[m] = np.round(g.uniform(3.0, 10.0, m.sum()), 0)  # low-pitch metal roofs
     azimuth = np.where(roof, np.mod(180.0 - srot, 360.0), np.nan)
     return tilt, azimuth, _storeys(g, recipe, stype)
 

@@ -23,15 +23,15 @@ from .villages import Villages
 @dataclass(frozen=True)
 class ScenicSpots:
     names: list[str]
-    xy: np.ndarray                  # (n, 2) [m]
-    great_wall: np.ndarray          # bool: in the mountains
-    nearby_villages: np.ndarray     # sorted indices of the two villages nearest each spot
+    xy: np.ndarray  # (n, 2) [m]
+    great_wall: np.ndarray  # bool: in the mountains
+    nearby_villages: np.ndarray  # sorted indices of the two villages nearest each spot
 
 
 def make_scenic_spots(recipe: CountyRecipe, land: Landscape, villages: Villages) -> ScenicSpots:
     """Great Wall spots, lakeside spots, the desert park (in this order), and the villages next to them."""
     g = recipe.random_stream("scenic")
-    spots = _great_wall_spots(g, recipe, land)           # (name, x, y, great_wall)
+    spots = _great_wall_spots(g, recipe, land)  # (name, x, y, great_wall)
     spots += _lakeside_spots(recipe, land)
     px, py = random_points_in(g, shapely.buffer(land.lowland, -1_500.0), 50)
     for x, y in zip(px, py):
@@ -42,8 +42,12 @@ def make_scenic_spots(recipe: CountyRecipe, land: Landscape, villages: Villages)
     scenic_v = set()
     for sx, sy in spot_xy:
         scenic_v.update(np.argsort(np.hypot(villages.x - sx, villages.y - sy))[:2].tolist())
-    return ScenicSpots(names=[s[0] for s in spots], xy=spot_xy, great_wall=np.array([s[3] for s in spots]),
-                       nearby_villages=np.array(sorted(scenic_v)))
+    return ScenicSpots(
+        names=[s[0] for s in spots],
+        xy=spot_xy,
+        great_wall=np.array([s[3] for s in spots]),
+        nearby_villages=np.array(sorted(scenic_v)),
+    )
 
 
 def _great_wall_spots(g, recipe, land):
@@ -85,8 +89,12 @@ def place_car_parks(ctx: GroundSiteContext, n_cp: int, spots: ScenicSpots) -> Pl
     spot_gw, spot_xy = spots.great_wall, spots.xy
     order_sp = np.concatenate([np.flatnonzero(spot_gw), np.flatnonzero(~spot_gw)])
     sp_w = np.where(spot_gw, 0.25, 1.0)
-    cp_spot = np.concatenate([order_sp[: min(n_cp, len(order_sp))],
-                              g.choice(len(spots.names), size=max(0, n_cp - len(order_sp)), p=sp_w / sp_w.sum())])
+    cp_spot = np.concatenate(
+        [
+            order_sp[: min(n_cp, len(order_sp))],
+            g.choice(len(spots.names), size=max(0, n_cp - len(order_sp)), p=sp_w / sp_w.sum()),
+        ]
+    )
     first = np.zeros(n_cp, dtype=bool)
     first[: min(n_cp, len(order_sp))] = True
     area = ctx.recipe.draw_footprint_areas(g, "tourism_carpark", n_cp)
@@ -101,7 +109,13 @@ def place_car_parks(ctx: GroundSiteContext, n_cp: int, spots: ScenicSpots) -> Pl
         dy[at_spot] *= 0.05 * attempt
         return spot_xy[s, 0] + dx, spot_xy[s, 1] + dy
 
-    geo, x, y = ctx.placer.place(irregular_octagon_rings(g, w, d, rot, np.full(n_cp, 0.05), area), propose,
-                                 min_area=ctx.recipe.min_area("tourism_carpark"), extra=ctx.cores_and_farmland,
-                                 avoid=ctx.land.ecological, may_enter=spot_gw[cp_spot], what="tourism_carpark sites")
+    geo, x, y = ctx.placer.place(
+        irregular_octagon_rings(g, w, d, rot, np.full(n_cp, 0.05), area),
+        propose,
+        min_area=ctx.recipe.min_area("tourism_carpark"),
+        extra=ctx.cores_and_farmland,
+        avoid=ctx.land.ecological,
+        may_enter=spot_gw[cp_spot],
+        what="tourism_carpark sites",
+    )
     return PlacedSites.of_type("tourism_carpark", geo, x, y, rot, spot=cp_spot)

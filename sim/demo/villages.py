@@ -23,15 +23,15 @@ from .landscape import Landscape
 class Villages:
     """Villages by township, the seat first. Arrays have one entry per village."""
 
-    x: np.ndarray                   # centre [m]
+    x: np.ndarray  # centre [m]
     y: np.ndarray
-    township: np.ndarray            # index into township_names
-    is_seat: np.ndarray             # the township seat
-    names: np.ndarray               # object array of str
-    street_angle_deg: np.ndarray    # rotation of the village's street grid [deg, ccw]
-    weight: np.ndarray              # relative size (seats about 2.2 x)
+    township: np.ndarray  # index into township_names
+    is_seat: np.ndarray  # the township seat
+    names: np.ndarray  # object array of str
+    street_angle_deg: np.ndarray  # rotation of the village's street grid [deg, ccw]
+    weight: np.ndarray  # relative size (seats about 2.2 x)
     township_names: list[str]
-    township_polygons: list         # one per township
+    township_polygons: list  # one per township
 
     @property
     def n(self) -> int:
@@ -58,7 +58,7 @@ def make_villages(recipe: CountyRecipe, land: Landscape) -> Villages:
     n_vil = recipe.n_villages
     is_seat = np.zeros(n_vil, dtype=bool)
     is_seat[:n_townships] = True
-    vorder = np.lexsort((~is_seat, vtown))                         # by township, seat first
+    vorder = np.lexsort((~is_seat, vtown))  # by township, seat first
     vx, vy, vtown, is_seat = vx[vorder], vy[vorder], vtown[vorder], is_seat[vorder]
     others = village_names(g, recipe, int((~is_seat).sum()), set(tnames))
     vnames = np.empty(n_vil, dtype=object)
@@ -66,9 +66,17 @@ def make_villages(recipe: CountyRecipe, land: Landscape) -> Villages:
     vnames[~is_seat] = others
     vang = np.clip(g.normal(0.0, 6.0, n_vil), -14.0, 14.0)
     vweight = np.exp(g.normal(0.0, 0.45, n_vil)) * np.where(is_seat, 2.2, 1.0)
-    return Villages(x=vx, y=vy, township=vtown, is_seat=is_seat, names=vnames, street_angle_deg=vang,
-                    weight=vweight, township_names=tnames,
-                    township_polygons=_township_polygons(vx, vy, vtown, land.boundary, n_townships))
+    return Villages(
+        x=vx,
+        y=vy,
+        township=vtown,
+        is_seat=is_seat,
+        names=vnames,
+        street_angle_deg=vang,
+        weight=vweight,
+        township_names=tnames,
+        township_polygons=_township_polygons(vx, vy, vtown, land.boundary, n_townships),
+    )
 
 
 def _township_seats(g, land, n_townships):
@@ -92,8 +100,11 @@ def _villages_around_seats(g, recipe, land, seat_x, seat_y):
     n_townships, need = recipe.n_townships, recipe.villages_per_township - 1
     if need <= 0:
         return seat_x.copy(), seat_y.copy(), np.arange(n_townships)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(np.column_stack([seat_x, seat_y])),
-                                                        extend_to=land.boundary.buffer(5_000), ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.MultiPoint(np.column_stack([seat_x, seat_y])), extend_to=land.boundary.buffer(5_000), ordered=True
+        )
+    )
     vx, vy, vtown = [seat_x.copy()], [seat_y.copy()], [np.arange(n_townships)]
     d_vil = 0.60 * math.sqrt(land.lowland.area / recipe.n_villages)
     village_area = land.lowland.buffer(-400.0)
@@ -120,8 +131,11 @@ def _villages_around_seats(g, recipe, land, seat_x, seat_y):
 
 def _township_polygons(vx, vy, vtown, boundary, n_townships):
     """Each township: the union of its villages' Voronoi cells, clipped to the county."""
-    vcells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(np.column_stack([vx, vy])),
-                                                         extend_to=boundary.buffer(5_000), ordered=True))
+    vcells = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.MultiPoint(np.column_stack([vx, vy])), extend_to=boundary.buffer(5_000), ordered=True
+        )
+    )
     vcells = shapely.intersection(vcells, boundary)
     return [shapely.make_valid(shapely.union_all(vcells[vtown == ti])) for ti in range(n_townships)]
 
@@ -152,23 +166,27 @@ def village_names(g, recipe: CountyRecipe, n: int, taken: set[str]) -> list[str]
     return names
 
 
-def allocate_village_sites(recipe: CountyRecipe, villages: Villages, scenic_villages: np.ndarray,
-                           counts: dict[str, int]) -> VillageSiteCounts:
+def allocate_village_sites(
+    recipe: CountyRecipe, villages: Villages, scenic_villages: np.ndarray, counts: dict[str, int]
+) -> VillageSiteCounts:
     """Homes by village size; a public building in every village first (seats weigh double); party and government
     buildings in every seat first (seats 12 x other villages); guesthouses mostly in the villages next to scenic
     spots."""
     g = recipe.random_stream("allocation")
     n_vil, vweight, is_seat = villages.n, villages.weight, villages.is_seat
     n_home_v = g.multinomial(counts["rural_home"], vweight / vweight.sum())
-    n_pub_v = _allocate(g, n_vil, counts["public_building"], vweight * np.where(is_seat, 2.0, 1.0),
-                        first=np.arange(n_vil))
-    n_party_v = _allocate(g, n_vil, counts["party_government"], np.where(is_seat, 3.0, 0.25),
-                          first=np.flatnonzero(is_seat))
+    n_pub_v = _allocate(
+        g, n_vil, counts["public_building"], vweight * np.where(is_seat, 2.0, 1.0), first=np.arange(n_vil)
+    )
+    n_party_v = _allocate(
+        g, n_vil, counts["party_government"], np.where(is_seat, 3.0, 0.25), first=np.flatnonzero(is_seat)
+    )
     gh_w = np.full(n_vil, 0.03)
     gh_w[scenic_villages] = 1.0
     n_guest_v = _allocate(g, n_vil, counts["guesthouse"], gh_w)
-    return VillageSiteCounts(homes=n_home_v, public_buildings=n_pub_v, party_government=n_party_v,
-                             guesthouses=n_guest_v)
+    return VillageSiteCounts(
+        homes=n_home_v, public_buildings=n_pub_v, party_government=n_party_v, guesthouses=n_guest_v
+    )
 
 
 def _allocate(g, n_vil, n, weights, first=None):

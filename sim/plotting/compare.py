@@ -94,23 +94,41 @@ def bands_figure(bands: pd.DataFrame, strategies: list[str], replications: int, 
             s = sub[sub["strategy"] == name].sort_values("year")
             s = s.assign(**{c: s[c] / scale for c in ("mean", "ci95_low", "ci95_high")})
             x = year_end(s["year"])
-            ax.plot(x, s["mean"], color=colours[name], linestyle=styles[name], linewidth=1.8,
-                    label=strategy_label(name, lang))
+            ax.plot(
+                x,
+                s["mean"],
+                color=colours[name],
+                linestyle=styles[name],
+                linewidth=1.8,
+                label=strategy_label(name, lang),
+            )
             if replications > 1:
-                ax.fill_between(x, s["ci95_low"].clip(lower=0.0), s["ci95_high"].clip(lower=0.0),
-                                color=colours[name], alpha=0.15, linewidth=0)
+                ax.fill_between(
+                    x,
+                    s["ci95_low"].clip(lower=0.0),
+                    s["ci95_high"].clip(lower=0.0),
+                    color=colours[name],
+                    alpha=0.15,
+                    linewidth=0,
+                )
         ax.set_title(label(key, lang), fontsize=FONT_PT + 1, loc="left")
         ax.set_xlabel(label("label.year_end", lang), fontsize=FONT_PT)
         ax.set_ylabel(f"{label(key, lang)} [{unit(unit_name, lang)}]", fontsize=FONT_PT)
         ax.set_ylim(bottom=0)
-    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=FONT_PT, frameon=False, loc="outside lower center",
-               ncols=min(len(strategies), 4))
+    fig.legend(
+        *axes[0].get_legend_handles_labels(),
+        fontsize=FONT_PT,
+        frameon=False,
+        loc="outside lower center",
+        ncols=min(len(strategies), 4),
+    )
     fig.suptitle(_title("label.bands_title", replications, lang), fontsize=FONT_PT)
     return fig
 
 
-def metric_bars_figure(table: pd.DataFrame, strategies: list[str], replications: int, lang: str = "en",
-                       currency: str = "CNY") -> Figure:
+def metric_bars_figure(
+    table: pd.DataFrame, strategies: list[str], replications: int, lang: str = "en", currency: str = "CNY"
+) -> Figure:
     """One panel per metric: a horizontal bar per strategy (mean, named on the axis) with its 95 % CI."""
     colours = palette(strategies)
     metrics = [in_lang(m, lang) for m in shown_metrics(table, strategies)]
@@ -119,22 +137,47 @@ def metric_bars_figure(table: pd.DataFrame, strategies: list[str], replications:
     fig = _figure(4.3 * ncols + 1.6, (0.42 * len(strategies) + 1.3) * nrows + 0.5)
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
-        _bar_panel(ax, table, strategies, metric, [colours[s] for s in strategies], lang, first=k % ncols == 0,
-                   currency=currency)
+        _bar_panel(
+            ax,
+            table,
+            strategies,
+            metric,
+            [colours[s] for s in strategies],
+            lang,
+            first=k % ncols == 0,
+            currency=currency,
+        )
     fig.suptitle(_title("label.bars_title", replications, lang), fontsize=FONT_PT)
     return fig
 
 
-def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, colours: list[str], lang: str,
-               first: bool, currency: str = "CNY") -> None:
+def _bar_panel(
+    ax,
+    table: pd.DataFrame,
+    strategies: list[str],
+    metric: Metric,
+    colours: list[str],
+    lang: str,
+    first: bool,
+    currency: str = "CNY",
+) -> None:
     _style(ax, "x")
     y = np.arange(len(strategies))[::-1]
-    mean, low, high = (table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
-                       for k in ("mean", "ci95_low", "ci95_high"))
+    mean, low, high = (
+        table.loc[strategies, f"{metric.name}_{k}"].to_numpy(float) / metric.divisor
+        for k in ("mean", "ci95_low", "ci95_high")
+    )
     low, high = possible(metric, low), possible(metric, high)
     err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
-    ax.barh(y, np.nan_to_num(mean), color=colours, xerr=err, capsize=3, height=0.62,
-            error_kw={"elinewidth": 1.0, "ecolor": "#333333"})
+    ax.barh(
+        y,
+        np.nan_to_num(mean),
+        color=colours,
+        xerr=err,
+        capsize=3,
+        height=0.62,
+        error_kw={"elinewidth": 1.0, "ecolor": "#333333"},
+    )
     for yi, m in zip(y, mean):
         if not np.isfinite(m):
             ax.text(0, yi, " n/a", ha="left", va="center", fontsize=FONT_PT - 1)
@@ -147,8 +190,15 @@ def _bar_panel(ax, table: pd.DataFrame, strategies: list[str], metric: Metric, c
     ax.margins(x=0.08)
 
 
-def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], baseline: str, replications: int,
-                              lang: str = "en", currency: str = "CNY", title_key: str = "label.paired_title") -> Figure:
+def paired_differences_figure(
+    paired: pd.DataFrame,
+    strategies: list[str],
+    baseline: str,
+    replications: int,
+    lang: str = "en",
+    currency: str = "CNY",
+    title_key: str = "label.paired_title",
+) -> Figure:
     """One panel per metric: each strategy minus the baseline, paired by replication, mean with 95 % CI.
 
     Filled markers: the interval excludes 0 (a difference the replications resolve); hollow: it does not.
@@ -156,21 +206,37 @@ def paired_differences_figure(paired: pd.DataFrame, strategies: list[str], basel
     colours = palette(strategies)
     others = [s for s in strategies if s != baseline]
     table = paired.set_index(["strategy", "metric"])
-    metrics = [in_lang(m, lang) for m in bars() if m.name in set(paired["metric"])
-               and np.any(np.abs(np.nan_to_num(paired.loc[paired["metric"] == m.name, "mean"].to_numpy(float))) > 0)]
+    metrics = [
+        in_lang(m, lang)
+        for m in bars()
+        if m.name in set(paired["metric"])
+        and np.any(np.abs(np.nan_to_num(paired.loc[paired["metric"] == m.name, "mean"].to_numpy(float))) > 0)
+    ]
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = _figure(4.3 * ncols + 1.6, (0.45 * len(others) + 1.4) * nrows + 0.8)
     axes = _grid(fig, len(metrics), ncols, sharey=True)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
         _difference_panel(ax, table, others, metric, colours, lang, first=k % ncols == 0, currency=currency)
-    fig.suptitle(label(f"{title_key}_single", lang, baseline=strategy_label(baseline, lang)) if replications == 1
-                 else label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications), fontsize=FONT_PT)
+    fig.suptitle(
+        label(f"{title_key}_single", lang, baseline=strategy_label(baseline, lang))
+        if replications == 1
+        else label(title_key, lang, baseline=strategy_label(baseline, lang), n=replications),
+        fontsize=FONT_PT,
+    )
     return fig
 
 
-def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric, colours: dict[str, str],
-                      lang: str, first: bool, currency: str = "CNY") -> None:
+def _difference_panel(
+    ax,
+    table: pd.DataFrame,
+    others: list[str],
+    metric: Metric,
+    colours: dict[str, str],
+    lang: str,
+    first: bool,
+    currency: str = "CNY",
+) -> None:
     _style(ax, "x")
     y = np.arange(len(others))[::-1]
     ax.axvline(0.0, color="#555555", linewidth=0.9)
@@ -183,8 +249,17 @@ def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric
             continue
         err = [[mean - low], [high - mean]] if np.isfinite(low) else None
         filled = bool(row["excludes_zero"])
-        ax.errorbar([mean], [yi], xerr=err, fmt="o", color=colours[name], capsize=3, markersize=6,
-                    markerfacecolor=colours[name] if filled else "white", markeredgewidth=1.5)
+        ax.errorbar(
+            [mean],
+            [yi],
+            xerr=err,
+            fmt="o",
+            color=colours[name],
+            capsize=3,
+            markersize=6,
+            markerfacecolor=colours[name] if filled else "white",
+            markeredgewidth=1.5,
+        )
     cue = {"higher": "label.higher_better", "lower": "label.lower_better"}.get(metric.better)
     title = metric_title(metric, lang) + (f"\n({label(cue, lang)})" if cue else "\n ")
     ax.set_title(title, fontsize=FONT_PT, loc="left")
@@ -195,8 +270,9 @@ def _difference_panel(ax, table: pd.DataFrame, others: list[str], metric: Metric
     ax.margins(x=0.15)
 
 
-def build_maps_figure(sites, built: dict[str, pd.DataFrame], strategies: list[str], *, layers=None,
-                      lang: str = "en") -> Figure:
+def build_maps_figure(
+    sites, built: dict[str, pd.DataFrame], strategies: list[str], *, layers=None, lang: str = "en"
+) -> Figure:
     """Small multiples, one map per strategy (replication 0), in the local UTM zone [km]: candidate sites in grey,
     built sites coloured by commission year and sized by capacity, over the county boundary (``layers``:
     :func:`sim.sites.map_layers`, optional); a scale bar and north arrow on the first map."""
@@ -223,11 +299,29 @@ def build_maps_figure(sites, built: dict[str, pd.DataFrame], strategies: list[st
         pos = index.get_indexer(b["site_id"].astype(str))
         ok = pos >= 0
         ax.scatter(x, y, s=3, color="#bdbdbd", linewidths=0, rasterized=True)
-        scatter = ax.scatter(x[pos[ok]], y[pos[ok]], c=b.loc[ok, "commission_year"].astype(float),
-                             s=4 + cap_scale * np.sqrt(b.loc[ok, "capacity_kwp"].to_numpy(float)),
-                             cmap="cividis", vmin=vmin, vmax=vmax, linewidths=0, alpha=0.9, rasterized=True)
-        ax.set_title(f"{strategy_label(name, lang)}\n" + label("label.sites_count", lang, n=f"{len(b):,}",
-                     mw=f"{b['capacity_kwp'].sum() / 1e3:,.1f} {unit('MWp', lang)}"), fontsize=FONT_PT, loc="left")
+        scatter = ax.scatter(
+            x[pos[ok]],
+            y[pos[ok]],
+            c=b.loc[ok, "commission_year"].astype(float),
+            s=4 + cap_scale * np.sqrt(b.loc[ok, "capacity_kwp"].to_numpy(float)),
+            cmap="cividis",
+            vmin=vmin,
+            vmax=vmax,
+            linewidths=0,
+            alpha=0.9,
+            rasterized=True,
+        )
+        ax.set_title(
+            f"{strategy_label(name, lang)}\n"
+            + label(
+                "label.sites_count",
+                lang,
+                n=f"{len(b):,}",
+                mw=f"{b['capacity_kwp'].sum() / 1e3:,.1f} {unit('MWp', lang)}",
+            ),
+            fontsize=FONT_PT,
+            loc="left",
+        )
         _km_axes(ax, lang)
         ax.tick_params(labelsize=FONT_PT - 1)
         if k % ncols:
@@ -257,15 +351,25 @@ def plot_bands(bands: pd.DataFrame, strategies: list[str], replications: int, pa
     return save_png(bands_figure(bands, strategies, replications), path)
 
 
-def plot_metric_bars(table: pd.DataFrame, strategies: list[str], replications: int, path: Path,
-                     currency: str = "CNY") -> Path:
+def plot_metric_bars(
+    table: pd.DataFrame, strategies: list[str], replications: int, path: Path, currency: str = "CNY"
+) -> Path:
     return save_png(metric_bars_figure(table, strategies, replications, currency=currency), path)
 
 
-def plot_paired_differences(paired: pd.DataFrame, strategies: list[str], baseline: str, replications: int,
-                            path: Path, currency: str = "CNY", title_key: str = "label.paired_title") -> Path:
-    return save_png(paired_differences_figure(paired, strategies, baseline, replications, currency=currency,
-                                              title_key=title_key), path)
+def plot_paired_differences(
+    paired: pd.DataFrame,
+    strategies: list[str],
+    baseline: str,
+    replications: int,
+    path: Path,
+    currency: str = "CNY",
+    title_key: str = "label.paired_title",
+) -> Path:
+    return save_png(
+        paired_differences_figure(paired, strategies, baseline, replications, currency=currency, title_key=title_key),
+        path,
+    )
 
 
 def plot_build_maps(sites, built: dict[str, pd.DataFrame], strategies: list[str], path: Path, layers=None) -> Path:
@@ -283,6 +387,14 @@ def write_figures(comparison, sites, built_rep0: dict[str, pd.DataFrame], out_di
         plot_build_maps(sites, built_rep0, names, out_dir / "maps_built_sites.png", layers=layers),
     ]
     if len(names) > 1:
-        paths.append(plot_paired_differences(comparison.paired, names, comparison.baseline, n,
-                                             out_dir / "paired_differences.png", comparison.currency))
+        paths.append(
+            plot_paired_differences(
+                comparison.paired,
+                names,
+                comparison.baseline,
+                n,
+                out_dir / "paired_differences.png",
+                comparison.currency,
+            )
+        )
     return paths

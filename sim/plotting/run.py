@@ -46,15 +46,17 @@ def _built(sites: pd.DataFrame) -> pd.Series:
 # --------------------------------------------------------------------------------------------- capacity over time
 
 
-def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp | None = None,
-                             end_date: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def monthly_capacity_by_type(
+    sites: pd.DataFrame, start_date: str | pd.Timestamp | None = None, end_date: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Capacity online [kWp] at the end of each month, one column per site type (built sites, by commission date).
 
     The index runs monthly (month ends) from ``start_date`` (default: the first commissioning) to ``end_date``
     (default: the last commissioning plus one year).
     """
-    built = sites.loc[_built(sites) & sites["commission_date"].notna(),
-                      ["site_type", "capacity_kwp", "commission_date"]].copy()
+    built = sites.loc[
+        _built(sites) & sites["commission_date"].notna(), ["site_type", "capacity_kwp", "commission_date"]
+    ].copy()
     dates = pd.to_datetime(built["commission_date"])
     if start_date is None:
         start = dates.min() if len(dates) else pd.Timestamp("2000-01-01")
@@ -66,18 +68,23 @@ def monthly_capacity_by_type(sites: pd.DataFrame, start_date: str | pd.Timestamp
         end = pd.Timestamp(end_date)
     months = pd.date_range(start.to_period("M").to_timestamp("M"), end.to_period("M").to_timestamp("M"), freq="ME")
     built["month"] = dates.dt.to_period("M").dt.to_timestamp("M")
-    added = built.pivot_table(index="month", columns="site_type", values="capacity_kwp", aggfunc="sum",
-                              fill_value=0.0)
+    added = built.pivot_table(index="month", columns="site_type", values="capacity_kwp", aggfunc="sum", fill_value=0.0)
     added = added.reindex(columns=ordered_types(added.columns))
     online = added.reindex(months.union(pd.DatetimeIndex(added.index)), fill_value=0.0).sort_index().cumsum()
     return online.reindex(months).ffill().fillna(0.0)
 
 
-def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | None = None,
-                      end_date: str | pd.Timestamp | None = None, milestones: Mapping[str, str | None] | None = None,
-                      title: str | None = None, lang: str = "en",
-                      targets: Mapping[str, float] | None = None,
-                      milestone_label: str = "label.milestone_short") -> Figure:
+def capacity_timeline(
+    sites: pd.DataFrame,
+    *,
+    start_date: str | pd.Timestamp | None = None,
+    end_date: str | pd.Timestamp | None = None,
+    milestones: Mapping[str, str | None] | None = None,
+    title: str | None = None,
+    lang: str = "en",
+    targets: Mapping[str, float] | None = None,
+    milestone_label: str = "label.milestone_short",
+) -> Figure:
     """Stacked area of capacity online at monthly resolution, by site type (kWp / MWp / GWp, whichever suits the
     largest value); optional milestone markers, labelled in a band above the data so that they never cover it, and
     ``targets`` (name -> kWp: the programme's, or each track's): a dashed line each, with each track's own capacity
@@ -92,9 +99,14 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
         _empty(ax, label("label.no_commissioning", lang))
         return fig
     x = online.index
-    ax.stackplot(x, *[online[c].to_numpy() for c in online.columns],
-                 colors=[site_type_colour(c) for c in online.columns],
-                 labels=[site_type_label(c, lang) for c in online.columns], linewidth=0.3, edgecolor="white")
+    ax.stackplot(
+        x,
+        *[online[c].to_numpy() for c in online.columns],
+        colors=[site_type_colour(c) for c in online.columns],
+        labels=[site_type_label(c, lang) for c in online.columns],
+        linewidth=0.3,
+        edgecolor="white",
+    )
     total = online.sum(axis=1)
     ax.plot(x, total, color="#333333", linewidth=1.0)
     ax.set_xlim(x[0], x[-1])
@@ -106,9 +118,16 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     for k, (share, d) in enumerate(ms):
         ax.axvline(date2num(d), color="#555555", linestyle="--", linewidth=0.9)
         pct = share[:-1] + ("%" if lang == "zh" else " %")
-        ax.text(date2num(d), top * (1.04 + 0.075 * k), f" {label(milestone_label, lang, share=pct)}{COLON[lang]}"
-                f"{d:%Y-%m} ", va="bottom", ha="right", fontsize=FONT_PT - 0.5, color="#333333",
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
+        ax.text(
+            date2num(d),
+            top * (1.04 + 0.075 * k),
+            f" {label(milestone_label, lang, share=pct)}{COLON[lang]}{d:%Y-%m} ",
+            va="bottom",
+            ha="right",
+            fontsize=FONT_PT - 0.5,
+            color="#333333",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0},
+        )
     ax.set_xlabel(label("label.date_month_end", lang))
     ax.set_ylabel(f"{label('label.capacity_online', lang)} [{unit(unit_name, lang)}]")
     total_text = f"{label('label.total', lang)} {quantity(float(online_kwp.sum(axis=1).iloc[-1]), 'kWp', lang)}"
@@ -116,16 +135,22 @@ def capacity_timeline(sites: pd.DataFrame, *, start_date: str | pd.Timestamp | N
     _auto_thousands(ax)
     _style(ax)
     handles, _names = ax.get_legend_handles_labels()
-    ax.legend(handles=[*handles[::-1], *target_handles], loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              fontsize=FONT_PT, frameon=False, title=label("label.site_type", lang), title_fontsize=FONT_PT)
+    ax.legend(
+        handles=[*handles[::-1], *target_handles],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=FONT_PT,
+        frameon=False,
+        title=label("label.site_type", lang),
+        title_fontsize=FONT_PT,
+    )
     return fig
 
 
 TRACK_COLOURS = ("black", "vermillion", "blue", "reddish_purple", "bluish_green", "orange")
 
 
-def _target_lines(ax, sites: pd.DataFrame, months, divisor: float, targets: Mapping[str, float],
-                  lang: str) -> list:
+def _target_lines(ax, sites: pd.DataFrame, months, divisor: float, targets: Mapping[str, float], lang: str) -> list:
     """A dashed line at each target; for a track, its own capacity online (thin line) in the same colour. Their
     names go in the legend (returned handles), never over the data."""
     from ..labels import track_label
@@ -134,22 +159,36 @@ def _target_lines(ax, sites: pd.DataFrame, months, divisor: float, targets: Mapp
     handles: list[Artist] = []
     for k, (name, target_kwp) in enumerate(t for t in targets.items() if t[1]):
         colour = OKABE_ITO[TRACK_COLOURS[k % len(TRACK_COLOURS)]]
-        text = label("label.target_of", lang, name=track_label(name, lang) if name != "programme"
-                     else label("label.programme", lang), value=quantity(target_kwp, "kWp", lang))
+        text = label(
+            "label.target_of",
+            lang,
+            name=track_label(name, lang) if name != "programme" else label("label.programme", lang),
+            value=quantity(target_kwp, "kWp", lang),
+        )
         ax.axhline(target_kwp / divisor, color=colour, linestyle=(0, (5, 3)), linewidth=1.1)
         handles.append(Line2D([], [], color=colour, linestyle=(0, (5, 3)), linewidth=1.1, label=text))
         if name != "programme" and "track" in built:
             mine = built[built["track"].astype(str).eq(name)]
             dates = pd.to_datetime(mine["commission_date"]).dt.to_period("M").dt.to_timestamp("M")
-            online = mine["capacity_kwp"].groupby(pd.Series(dates, index=mine.index)).sum().reindex(months, fill_value=0.0).cumsum()
+            online = (
+                mine["capacity_kwp"]
+                .groupby(pd.Series(dates, index=mine.index))
+                .sum()
+                .reindex(months, fill_value=0.0)
+                .cumsum()
+            )
             ax.plot(months, online / divisor, color=colour, linewidth=1.3)
     return handles
 
 
 # --------------------------------------------------------------------------------------------- money
 
-BUDGET_COLUMNS = {"budget_cny": LIGHT_GREY, "committed_cny": OKABE_ITO["sky_blue"], "spent_cny": OKABE_ITO["blue"],
-                  "lapsed_cny": OKABE_ITO["vermillion"]}
+BUDGET_COLUMNS = {
+    "budget_cny": LIGHT_GREY,
+    "committed_cny": OKABE_ITO["sky_blue"],
+    "spent_cny": OKABE_ITO["blue"],
+    "lapsed_cny": OKABE_ITO["vermillion"],
+}
 
 
 def budget_by_year(budget: pd.DataFrame, *, lang: str = "en", currency: str | None = "CNY") -> Figure:
@@ -163,8 +202,13 @@ def budget_by_year(budget: pd.DataFrame, *, lang: str = "en", currency: str | No
     years = budget["year"].to_numpy(int)
     width = 0.8 / len(BUDGET_COLUMNS)
     for k, (col, colour) in enumerate(BUDGET_COLUMNS.items()):
-        ax.bar(years + (k - 1.5) * width, budget[col].to_numpy(float) / divisor, width, color=colour,
-               label=label(f"label.money_{col[:-4]}", lang))
+        ax.bar(
+            years + (k - 1.5) * width,
+            budget[col].to_numpy(float) / divisor,
+            width,
+            color=colour,
+            label=label(f"label.money_{col[:-4]}", lang),
+        )
     ax.set_xticks(years, [str(y) for y in years])
     ax.set_ylabel(f"{label('report.budget', lang)} [{in_currency(unit(name, lang), currency, lang)}]")
     ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -190,8 +234,14 @@ def energy_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure
     energy = annual["energy_mwh"].to_numpy(float) / divisor
     ax.bar(years, energy, color=OKABE_ITO["blue"], label=label("label.delivered", lang), width=0.8)
     if curtailed_mwh.sum() > 0:
-        ax.bar(years, curtailed_mwh / divisor, bottom=energy, color=OKABE_ITO["orange"],
-               label=label("label.curtailed", lang), width=0.8)
+        ax.bar(
+            years,
+            curtailed_mwh / divisor,
+            bottom=energy,
+            color=OKABE_ITO["orange"],
+            label=label("label.curtailed", lang),
+            width=0.8,
+        )
     ax.set_xlabel(label("label.year", lang))
     ax.set_ylabel(f"{label('label.energy_short', lang)} [{unit(unit_name, lang)}/{unit('year', lang)}]")
     total = f"{label('label.total', lang)} {quantity(float(annual['energy_mwh'].sum()), 'MWh', lang)}"
@@ -209,18 +259,26 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     fig, ax = _fig_ax(ax, 7.5, 4.2)
     years = annual["year"].to_numpy(int)
     net_t = annual["co2_avoided_t"].to_numpy(float)
-    lifecycle_t = (annual["co2_avoided_lifecycle_t"].to_numpy(float) if "co2_avoided_lifecycle_t" in annual
-                   else None)
+    lifecycle_t = annual["co2_avoided_lifecycle_t"].to_numpy(float) if "co2_avoided_lifecycle_t" in annual else None
     divisor, unit_name = common_scale(net_t if lifecycle_t is None else np.r_[net_t, lifecycle_t], "t", lang)
     cum_divisor, cum_unit = common_scale(np.cumsum(net_t), "t", lang)
     per_year = f"{label('label.ams_id', lang)} / {unit('year', lang)}"
     ax.bar(years, net_t / divisor, color=OKABE_ITO["bluish_green"], width=0.8)
-    handles: list[Artist] = [Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")]
+    handles: list[Artist] = [
+        Patch(color=OKABE_ITO["bluish_green"], label=f"{per_year} ({label('label.left_axis', lang)})")
+    ]
     if lifecycle_t is not None:
         ax.plot(years, lifecycle_t / divisor, color=OKABE_ITO["black"], marker="o", markersize=3, linewidth=1.0)
-        handles.append(Line2D([], [], color=OKABE_ITO["black"], marker="o", markersize=3,
-                              label=f"{label('label.lifecycle', lang)} / {unit('year', lang)} "
-                                    f"({label('label.left_axis', lang)})"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=OKABE_ITO["black"],
+                marker="o",
+                markersize=3,
+                label=f"{label('label.lifecycle', lang)} / {unit('year', lang)} ({label('label.left_axis', lang)})",
+            )
+        )
     ax.set_xlabel(label("label.year", lang))
     ax.set_ylabel(f"{label('label.co2_avoided', lang)} [{unit(unit_name, lang)}/{unit('year', lang)}]")
     _auto_thousands(ax)
@@ -229,8 +287,15 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     ax2 = ax.twinx()
     cumulative = np.cumsum(net_t) / cum_divisor
     ax2.plot(years, cumulative, color=OKABE_ITO["vermillion"], linewidth=2.0)
-    handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linewidth=2.0,
-                          label=f"{label('label.ams_id_cumulative', lang)} ({label('label.right_axis', lang)})"))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=OKABE_ITO["vermillion"],
+            linewidth=2.0,
+            label=f"{label('label.ams_id_cumulative', lang)} ({label('label.right_axis', lang)})",
+        )
+    )
     ax2.set_ylim(0, max(float(cumulative[-1]) if len(cumulative) else 1.0, 1e-9) * 1.05)
     ax2.set_ylabel(f"{label('label.co2_cumulative', lang)} [{unit(cum_unit, lang)}]", color=OKABE_ITO["vermillion"])
     ax2.tick_params(labelsize=FONT_PT, colors=OKABE_ITO["vermillion"], axis="y")
@@ -239,8 +304,9 @@ def co2_by_year(annual: pd.DataFrame, ax=None, *, lang: str = "en") -> Figure:
     ax2.spines["top"].set_visible(False)
     total = f"{label('label.ams_id', lang)} {label('label.total', lang)} {quantity(float(net_t.sum()), 't', lang)}"
     ax.set_title(label("label.co2_by_year", lang) + parenthesised(total, lang), loc="left")
-    ax.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-              ncols=3)
+    ax.legend(
+        handles=handles, fontsize=FONT_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3
+    )
     return fig
 
 
@@ -257,10 +323,17 @@ def resources_table(resources: Mapping[str, Mapping]) -> pd.DataFrame:
     """``summary["resources"]`` as a table: capacity, utilisation [%], mean / 95th-percentile wait [days], max queue."""
     rows = []
     for name, r in resources.items():
-        rows.append({"resource": name, "capacity": r.get("capacity"),
-                     "utilisation_percent": r.get("utilisation_percent"),
-                     "mean_wait_days": r.get("mean_wait_days"), "p95_wait_days": r.get("p95_wait_days"),
-                     "max_queue_length": r.get("max_queue_length"), "requests": r.get("n_requests")})
+        rows.append(
+            {
+                "resource": name,
+                "capacity": r.get("capacity"),
+                "utilisation_percent": r.get("utilisation_percent"),
+                "mean_wait_days": r.get("mean_wait_days"),
+                "p95_wait_days": r.get("p95_wait_days"),
+                "max_queue_length": r.get("max_queue_length"),
+                "requests": r.get("n_requests"),
+            }
+        )
     return pd.DataFrame(rows).set_index("resource") if rows else pd.DataFrame()
 
 
@@ -290,13 +363,19 @@ def resource_utilisation(resources: Mapping[str, Mapping], *, lang: str = "en") 
     _style(a1, "x")
     mean = table["mean_wait_days"].astype(float).to_numpy()
     p95 = table["p95_wait_days"].astype(float).to_numpy()
-    _mean_and_p95_bars(a2, y, mean, p95, OKABE_ITO["vermillion"], label("label.mean_wait", lang),
-                       label("label.p95", lang))
+    _mean_and_p95_bars(
+        a2, y, mean, p95, OKABE_ITO["vermillion"], label("label.mean_wait", lang), label("label.p95", lang)
+    )
     right = max(float(np.nanmax(np.r_[mean, p95, 1.0])) * 1.55, 1.0)
     d = label("unit.days", lang)
     for yi, m, q in zip(y, mean, p95):
-        a2.text(max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02, yi, f"{m:,.1f} {d}" + parenthesised(f"{label('label.p95_short', lang)} {q:,.0f} {d}", lang),
-                va="center", fontsize=FONT_PT)
+        a2.text(
+            max(np.nan_to_num(m), np.nan_to_num(q)) + right * 0.02,
+            yi,
+            f"{m:,.1f} {d}" + parenthesised(f"{label('label.p95_short', lang)} {q:,.0f} {d}", lang),
+            va="center",
+            fontsize=FONT_PT,
+        )
     a2.set_xlim(0, right)
     a2.set_xlabel(f"{label('label.wait_axis', lang)} [{d}]")
     a2.set_title(label("label.wait_title", lang), loc="left")
@@ -331,8 +410,9 @@ def stage_durations(stage_table: pd.DataFrame) -> Figure:
     return fig
 
 
-STAGE_COLOURS = [OKABE_ITO[k] for k in ("orange", "sky_blue", "bluish_green", "black", "vermillion", "blue",
-                                          "reddish_purple")] + [GREY]
+STAGE_COLOURS = [
+    OKABE_ITO[k] for k in ("orange", "sky_blue", "bluish_green", "black", "vermillion", "blue", "reddish_purple")
+] + [GREY]
 _LEAVE_EVENTS = ("end", "drop", "decline", "fail")
 
 
@@ -373,15 +453,27 @@ def stage_occupancy(events: pd.DataFrame, *, until: str | pd.Timestamp | None = 
         if busy.any():
             wip = wip.loc[: busy[busy].index[-1] + pd.DateOffset(months=2)]
     for k, st in enumerate(wip.columns):
-        ax.plot(wip.index, wip[st], color=STAGE_COLOURS[k % len(STAGE_COLOURS)], linewidth=1.8,
-                linestyle="-" if k < 8 else "--", label=st.replace("_", " "))
+        ax.plot(
+            wip.index,
+            wip[st],
+            color=STAGE_COLOURS[k % len(STAGE_COLOURS)],
+            linewidth=1.8,
+            linestyle="-" if k < 8 else "--",
+            label=st.replace("_", " "),
+        )
     ax.set_xlabel("date (start of month)")
     ax.set_ylabel("sites in the stage (incl. waiting)")
     ax.yaxis.set_major_formatter(thousands(0))
     ax.set_ylim(0, None)
     ax.set_title("Where the sites are: sites inside each rollout stage", loc="left")
-    ax.legend(fontsize=FONT_PT, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="stage",
-              title_fontsize=FONT_PT)
+    ax.legend(
+        fontsize=FONT_PT,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        title="stage",
+        title_fontsize=FONT_PT,
+    )
     _style(ax)
     return fig
 
@@ -412,10 +504,16 @@ def pilot_coverage(coverage: Mapping[str, Mapping]) -> Figure:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0f} %"))
     ax.set_xlabel("candidate roofs with PV [%]")
     ax.set_title("Whole-county pilot coverage", loc="left")
-    ax.legend(handles=[Patch(color=OKABE_ITO["bluish_green"], label="target met"),
-                       Patch(color=OKABE_ITO["vermillion"], label="target not met"),
-                       Line2D([], [], marker="D", color=OKABE_ITO["black"], linestyle="", label="pilot minimum")],
-              fontsize=FONT_PT, frameon=False, loc="lower right")
+    ax.legend(
+        handles=[
+            Patch(color=OKABE_ITO["bluish_green"], label="target met"),
+            Patch(color=OKABE_ITO["vermillion"], label="target not met"),
+            Line2D([], [], marker="D", color=OKABE_ITO["black"], linestyle="", label="pilot minimum"),
+        ],
+        fontsize=FONT_PT,
+        frameon=False,
+        loc="lower right",
+    )
     _style(ax, "x")
     return fig
 
@@ -438,8 +536,9 @@ def _km_axes(ax, lang: str = "en") -> None:
     ax.set_aspect("equal")
 
 
-def site_map(sites, transformers=None, *, boundary=None, title: str | None = None, ax=None,
-             legend: bool = True) -> Figure:
+def site_map(
+    sites, transformers=None, *, boundary=None, title: str | None = None, ax=None, legend: bool = True
+) -> Figure:
     """Candidate sites at their centroids: built sites coloured by type (marker area grows with capacity), the rest
     as small grey dots; optional transformers (points, black ``+``) and county boundary, in the local UTM zone.
 
@@ -465,22 +564,58 @@ def site_map(sites, transformers=None, *, boundary=None, title: str | None = Non
     for t in ordered_types(pts.loc[built, "site_type"].unique()):
         sel = pts[built & pts["site_type"].eq(t)]
         size = 4.0 + 60.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
-        ax.scatter(sel.geometry.x, sel.geometry.y, s=size, color=site_type_colour(t), alpha=0.85,
-                   edgecolors="#333333" if t == "guesthouse" else "none", linewidths=0.3, zorder=3)
-        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=site_type_colour(t),
-                              label=f"{site_type_label(t)} ({len(sel):,})"))
-    handles.append(Line2D([], [], marker="o", linestyle="", markersize=4, color=LIGHT_GREY,
-                          label=f"not built ({len(other):,})"))
+        ax.scatter(
+            sel.geometry.x,
+            sel.geometry.y,
+            s=size,
+            color=site_type_colour(t),
+            alpha=0.85,
+            edgecolors="#333333" if t == "guesthouse" else "none",
+            linewidths=0.3,
+            zorder=3,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=7,
+                color=site_type_colour(t),
+                label=f"{site_type_label(t)} ({len(sel):,})",
+            )
+        )
+    handles.append(
+        Line2D([], [], marker="o", linestyle="", markersize=4, color=LIGHT_GREY, label=f"not built ({len(other):,})")
+    )
     if transformers is not None and len(transformers):
-        handles.append(Line2D([], [], marker="+", linestyle="", markersize=7, color="#444444",
-                              label=f"transformer ({len(transformers):,})"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="+",
+                linestyle="",
+                markersize=7,
+                color="#444444",
+                label=f"transformer ({len(transformers):,})",
+            )
+        )
     _km_axes(ax)
-    ax.set_title(title or f"Sites built: {int(built.sum()):,} of {len(pts):,} candidates "
-                          f"({cap.sum() / 1000:,.1f} MWp)", loc="left")
+    ax.set_title(
+        title or f"Sites built: {int(built.sum()):,} of {len(pts):,} candidates ({cap.sum() / 1000:,.1f} MWp)",
+        loc="left",
+    )
     _style(ax, "")
     if legend:
-        ax.legend(handles=handles, fontsize=FONT_PT - 0.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  frameon=False, title="built, by type (marker area ~ kWp)", title_fontsize=FONT_PT)
+        ax.legend(
+            handles=handles,
+            fontsize=FONT_PT - 0.5,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            title="built, by type (marker area ~ kWp)",
+            title_fontsize=FONT_PT,
+        )
     return fig
 
 
@@ -504,19 +639,35 @@ def add_scale_bar_and_north_arrow(ax, lang: str = "en") -> None:
     x0, x1 = ax.get_xlim()
     length = _scale_bar_m(abs(x1 - x0))
     text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    bar = AnchoredSizeBar(ax.transData, length, text, "lower left", pad=0.6, borderpad=0.8, sep=4,
-                          color="#222222", frameon=True, size_vertical=abs(x1 - x0) / 250,
-                          fontproperties=FontProperties(size=FONT_PT))
+    bar = AnchoredSizeBar(
+        ax.transData,
+        length,
+        text,
+        "lower left",
+        pad=0.6,
+        borderpad=0.8,
+        sep=4,
+        color="#222222",
+        frameon=True,
+        size_vertical=abs(x1 - x0) / 250,
+        fontproperties=FontProperties(size=FONT_PT),
+    )
     bar.patch.set(facecolor="white", alpha=0.85, edgecolor="none")
     ax.add_artist(bar)
-    ax.annotate(label("label.north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.83), xycoords="axes fraction",
-                ha="center", va="center", fontsize=FONT_PT + 1, fontweight="bold",
-                arrowprops={"facecolor": "#222222", "edgecolor": "none", "width": 4, "headwidth": 11,
-                            "headlength": 10})
+    ax.annotate(
+        label("label.north", lang),
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.83),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=FONT_PT + 1,
+        fontweight="bold",
+        arrowprops={"facecolor": "#222222", "edgecolor": "none", "width": 4, "headwidth": 11, "headlength": 10},
+    )
 
 
-def county_map(sites, layers: Mapping | None = None, *, lang: str = "en", title: str | None = None,
-               ax=None) -> Figure:
+def county_map(sites, layers: Mapping | None = None, *, lang: str = "en", title: str | None = None, ax=None) -> Figure:
     """The map of a run for a report: county boundary, township borders and names, exclusion zones, built sites by
     type (marker area ~ capacity), sites not built as small grey dots, a scale bar and a north arrow, in the local
     UTM zone (axes in km). ``layers``: :func:`sim.sites.map_layers` (any part may be missing: then sites only)."""
@@ -535,13 +686,40 @@ def county_map(sites, layers: Mapping | None = None, *, lang: str = "en", title:
     for t in ordered_types(pts.loc[built, "site_type"].unique()):
         sel = pts[built & pts["site_type"].eq(t)]
         size = 5.0 + 70.0 * np.sqrt(sel["capacity_kwp"].astype(float) / max(float(cap.max()), 1.0))
-        ax.scatter(sel.geometry.x, sel.geometry.y, s=size, color=site_type_colour(t), alpha=0.9,
-                   edgecolors="#333333", linewidths=0.3, zorder=3)
-        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=site_type_colour(t),
-                              markeredgecolor="#333333", markeredgewidth=0.3,
-                              label=f"{site_type_label(t, lang)} ({len(sel):,})"))
-    handles.append(Line2D([], [], marker="o", linestyle="", markersize=4, color="#b5b5b5",
-                          label=f"{label('label.not_built', lang)} ({len(other):,})"))
+        ax.scatter(
+            sel.geometry.x,
+            sel.geometry.y,
+            s=size,
+            color=site_type_colour(t),
+            alpha=0.9,
+            edgecolors="#333333",
+            linewidths=0.3,
+            zorder=3,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=7,
+                color=site_type_colour(t),
+                markeredgecolor="#333333",
+                markeredgewidth=0.3,
+                label=f"{site_type_label(t, lang)} ({len(sel):,})",
+            )
+        )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=4,
+            color="#b5b5b5",
+            label=f"{label('label.not_built', lang)} ({len(other):,})",
+        )
+    )
     _km_axes(ax, lang)
     frame = layers.get("boundary")
     bounds = frame.to_crs(crs).total_bounds if frame is not None and len(frame) else pts.total_bounds
@@ -575,11 +753,20 @@ def _context_layers(ax, layers: Mapping, crs, lang: str) -> list:
         towns.boundary.plot(ax=ax, color="#8c8c8c", linewidth=0.7, linestyle="--", zorder=1)
         if "name" in towns.columns:
             for name, point in zip(towns["name"], towns.geometry.representative_point()):
-                ax.text(point.x, point.y, str(name), fontsize=FONT_PT - 1, color="#555555", ha="center",
-                        va="center", zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6,
-                                                     "pad": 0.5})
-        handles.append(Line2D([], [], color="#8c8c8c", linewidth=0.9, linestyle="--",
-                              label=label("label.townships", lang)))
+                ax.text(
+                    point.x,
+                    point.y,
+                    str(name),
+                    fontsize=FONT_PT - 1,
+                    color="#555555",
+                    ha="center",
+                    va="center",
+                    zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 0.5},
+                )
+        handles.append(
+            Line2D([], [], color="#8c8c8c", linewidth=0.9, linestyle="--", label=label("label.townships", lang))
+        )
     boundary = layers.get("boundary")
     if boundary is not None and len(boundary):
         boundary.to_crs(crs).boundary.plot(ax=ax, color="#333333", linewidth=1.4, zorder=1)
@@ -587,8 +774,9 @@ def _context_layers(ax, layers: Mapping, crs, lang: str) -> list:
     return handles
 
 
-def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[str, gpd.GeoDataFrame] | None = None,
-                  ax=None) -> Figure:
+def candidate_map(
+    sites, *, boundary=None, townships=None, exclusions: Mapping[str, gpd.GeoDataFrame] | None = None, ax=None
+) -> Figure:
     """Candidate sites by type (eligible: coloured dots, marker area ~ capacity; excluded: black ``x``) over the
     exclusion layers (grey fills / lines) and township borders, in the local UTM zone."""
     import geopandas as gpd
@@ -616,20 +804,47 @@ def candidate_map(sites, *, boundary=None, townships=None, exclusions: Mapping[s
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
     for t in ordered_types(pts["site_type"].unique()):
         sel = pts[eligible & pts["site_type"].eq(t)]
-        ax.scatter(sel.geometry.x, sel.geometry.y, s=3 + 50 * np.sqrt(sel["capacity_kwp"] / cap_max),
-                   color=site_type_colour(t), alpha=0.85, linewidths=0.3,
-                   edgecolors="#333333" if t == "guesthouse" else "none", zorder=3)
-        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=site_type_colour(t),
-                              label=f"{site_type_label(t)} ({len(sel):,})"))
+        ax.scatter(
+            sel.geometry.x,
+            sel.geometry.y,
+            s=3 + 50 * np.sqrt(sel["capacity_kwp"] / cap_max),
+            color=site_type_colour(t),
+            alpha=0.85,
+            linewidths=0.3,
+            edgecolors="#333333" if t == "guesthouse" else "none",
+            zorder=3,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=7,
+                color=site_type_colour(t),
+                label=f"{site_type_label(t)} ({len(sel):,})",
+            )
+        )
     bad = pts[~eligible]
     ax.scatter(bad.geometry.x, bad.geometry.y, marker="x", s=14, color="#000000", linewidths=0.8, zorder=4)
-    handles.append(Line2D([], [], marker="x", linestyle="", markersize=6, color="#000000",
-                          label=f"excluded ({len(bad):,})"))
+    handles.append(
+        Line2D([], [], marker="x", linestyle="", markersize=6, color="#000000", label=f"excluded ({len(bad):,})")
+    )
     _km_axes(ax)
-    ax.set_title(f"{len(pts):,} candidate sites, {int(eligible.sum()):,} eligible "
-                 f"({pts.loc[eligible, 'capacity_kwp'].sum() / 1000:,.1f} MWp)", loc="left")
-    ax.legend(handles=handles, fontsize=FONT_PT - 0.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-              title="eligible sites by type, exclusions", title_fontsize=FONT_PT)
+    ax.set_title(
+        f"{len(pts):,} candidate sites, {int(eligible.sum()):,} eligible "
+        f"({pts.loc[eligible, 'capacity_kwp'].sum() / 1000:,.1f} MWp)",
+        loc="left",
+    )
+    ax.legend(
+        handles=handles,
+        fontsize=FONT_PT - 0.5,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        title="eligible sites by type, exclusions",
+        title_fontsize=FONT_PT,
+    )
     _style(ax, "")
     return fig
 
@@ -648,18 +863,43 @@ def build_difference_map(sites_a, sites_b, name_a: str, name_b: str, *, boundary
         boundary.to_crs(pts.crs).boundary.plot(ax=ax, color="#666666", linewidth=0.8)
     cap_max = max(float(pts["capacity_kwp"].max()), 1.0)
     handles: list[Artist] = []
-    for mask, colour, what, z in ((a & b, "#b0b0b0", "built by both", 2),
-                                   (a & ~b, OKABE_ITO["orange"], f"only {name_a}", 3),
-                                   (~a & b, OKABE_ITO["blue"], f"only {name_b}", 3)):
+    for mask, colour, what, z in (
+        (a & b, "#b0b0b0", "built by both", 2),
+        (a & ~b, OKABE_ITO["orange"], f"only {name_a}", 3),
+        (~a & b, OKABE_ITO["blue"], f"only {name_b}", 3),
+    ):
         sel = pts[mask]
-        ax.scatter(sel.geometry.x, sel.geometry.y, s=6 + 80 * np.sqrt(sel["capacity_kwp"] / cap_max), color=colour,
-                   alpha=0.85, linewidths=0, zorder=z)
-        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
-                              label=f"{what}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp"))
+        ax.scatter(
+            sel.geometry.x,
+            sel.geometry.y,
+            s=6 + 80 * np.sqrt(sel["capacity_kwp"] / cap_max),
+            color=colour,
+            alpha=0.85,
+            linewidths=0,
+            zorder=z,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=7,
+                color=colour,
+                label=f"{what}: {int(mask.sum()):,} sites, {sel['capacity_kwp'].sum() / 1000:,.1f} MWp",
+            )
+        )
     _km_axes(ax)
     ax.set_title(f"Where {name_a} and {name_b} differ", loc="left")
-    ax.legend(handles=handles, fontsize=FONT_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-              title="marker area ~ kWp", title_fontsize=FONT_PT)
+    ax.legend(
+        handles=handles,
+        fontsize=FONT_PT,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        title="marker area ~ kWp",
+        title_fontsize=FONT_PT,
+    )
     _style(ax, "")
     return fig
 
@@ -682,8 +922,10 @@ def _loading_table(loading: pd.DataFrame) -> pd.DataFrame:
     :func:`sim.grid.transformer_loading`), indexed by ``transformer_id`` as text."""
     missing = [c for c in LOADING_COLUMNS if c not in loading.columns]
     if missing:
-        raise ValueError(f"not a transformer loading table (no {', '.join(missing)}): pass the run's transformers "
-                         "table (RunResult.transformers, transformers.csv) or sim.grid.transformer_loading(...)")
+        raise ValueError(
+            f"not a transformer loading table (no {', '.join(missing)}): pass the run's transformers "
+            "table (RunResult.transformers, transformers.csv) or sim.grid.transformer_loading(...)"
+        )
     table = loading.set_index("transformer_id") if "transformer_id" in loading.columns else loading.copy()
     table.index = table.index.astype(str)
     table.index.name = "transformer_id"
@@ -724,10 +966,18 @@ def _loading_scatter(ax, table: pd.DataFrame, full: np.ndarray) -> None:
     floor = 1.0
     x = table["hosting_limit_final_kw"].clip(lower=floor)
     y = table["built_kwp"].clip(lower=floor)
-    ax.scatter(x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75,
-               label=f"no site dropped ({int((~full).sum()):,})")
-    ax.scatter(x[full], y[full], s=22, marker="^", color=OKABE_ITO["vermillion"], alpha=0.8,
-               label=f"sites dropped for lack of hosting ({int(full.sum()):,})")
+    ax.scatter(
+        x[~full], y[~full], s=16, color=OKABE_ITO["blue"], alpha=0.75, label=f"no site dropped ({int((~full).sum()):,})"
+    )
+    ax.scatter(
+        x[full],
+        y[full],
+        s=22,
+        marker="^",
+        color=OKABE_ITO["vermillion"],
+        alpha=0.8,
+        label=f"sites dropped for lack of hosting ({int(full.sum()):,})",
+    )
     lo = max(floor, float(min(x.min(), y.min())) / 1.5)
     hi = float(max(x.max(), y.max())) * 1.5
     ax.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1.0, label="built = hosting limit")
@@ -763,8 +1013,9 @@ def _loading_histogram(ax, table: pd.DataFrame, full: np.ndarray) -> None:
     _style(ax, "y")
 
 
-def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None, lang: str = "en",
-                    title: str | None = None) -> Figure:
+def transformer_map(
+    loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None, lang: str = "en", title: str | None = None
+) -> Figure:
     """Transformers on the map, coloured by loading class [% of the hosting limit after upgrades], marker area ~
     that limit. ``loading``: the run's transformer table (``RunResult.transformers``, see
     :func:`transformer_loading`); ``transformer_points``: the grid file's transformer layer (points with
@@ -781,16 +1032,39 @@ def transformer_map(loading: pd.DataFrame, transformer_points, *, boundary=None,
     handles: list[Artist] = []
     for k, (_lo, _hi, class_label, colour) in enumerate(LOADING_CLASSES):
         sel = cls == k
-        ax.scatter(pts.geometry.x[sel], pts.geometry.y[sel], s=size[sel], color=colour, edgecolors="#333333",
-                   linewidths=0.4, alpha=0.9)
-        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, color=colour,
-                              markeredgecolor="#333333", label=f"{class_label} ({int(sel.sum()):,})"))
+        ax.scatter(
+            pts.geometry.x[sel],
+            pts.geometry.y[sel],
+            s=size[sel],
+            color=colour,
+            edgecolors="#333333",
+            linewidths=0.4,
+            alpha=0.9,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=7,
+                color=colour,
+                markeredgecolor="#333333",
+                label=f"{class_label} ({int(sel.sum()):,})",
+            )
+        )
     _km_axes(ax, lang)
     ax.set_title(title or label("label.grid_map_title", lang), loc="left")
     # a figure legend "outside" the axes: the constrained layout makes room for it (an axes legend anchored
     # outside was cut off with the y tick labels)
-    fig.legend(handles=handles, fontsize=FONT_PT, frameon=False, loc="outside right upper",
-               title=label("label.grid_map_legend", lang), title_fontsize=FONT_PT)
+    fig.legend(
+        handles=handles,
+        fontsize=FONT_PT,
+        frameon=False,
+        loc="outside right upper",
+        title=label("label.grid_map_legend", lang),
+        title_fontsize=FONT_PT,
+    )
     _style(ax, "")
     return fig
 
@@ -804,12 +1078,12 @@ def transformer_points_of(sites):
     centre = local.geometry.representative_point()
     xy = pd.DataFrame({"x": centre.x, "y": centre.y, "transformer_id": local["transformer_id"].astype(str)})
     mean = xy.groupby("transformer_id")[["x", "y"]].mean()
-    return gpd.GeoDataFrame({"transformer_id": mean.index}, geometry=gpd.points_from_xy(mean["x"], mean["y"]),
-                            crs=local.crs)
+    return gpd.GeoDataFrame(
+        {"transformer_id": mean.index}, geometry=gpd.points_from_xy(mean["x"], mean["y"]), crs=local.crs
+    )
 
 
-def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en",
-                 seats=None) -> Figure:
+def township_map(sites, townships, *, boundary=None, name_column: str = "name", lang: str = "en", seats=None) -> Figure:
     """Townships shaded by the capacity built in each [MWp] (the sites' ``township`` against the layer's
     ``name_column``), each labelled with its name at its seat (``seats``: points with a ``township`` column, drawn as
     a dot) or, for a township without one, at a point inside its polygon."""
@@ -818,19 +1092,37 @@ def township_map(sites, townships, *, boundary=None, name_column: str = "name", 
     mwp = built["capacity_kwp"].groupby(built["township"].astype(str)).sum() / 1e3
     towns = _local(townships)
     towns = towns.assign(mwp=towns[name_column].astype(str).map(mwp).fillna(0.0))
-    towns.plot(ax=ax, column="mwp", cmap="Blues", edgecolor="#555555", linewidth=0.7, legend=True,
-               legend_kwds={"label": f"{label('label.capacity', lang)} [{unit('MWp', lang)}]", "shrink": 0.7})
+    towns.plot(
+        ax=ax,
+        column="mwp",
+        cmap="Blues",
+        edgecolor="#555555",
+        linewidth=0.7,
+        legend=True,
+        legend_kwds={"label": f"{label('label.capacity', lang)} [{unit('MWp', lang)}]", "shrink": 0.7},
+    )
     if boundary is not None:
         boundary.to_crs(towns.crs).boundary.plot(ax=ax, color="#333333", linewidth=1.0)
-    at = {} if seats is None or not len(seats) else dict(zip(seats["township"].astype(str), seats.to_crs(towns.crs).geometry))
+    at = (
+        {}
+        if seats is None or not len(seats)
+        else dict(zip(seats["township"].astype(str), seats.to_crs(towns.crs).geometry))
+    )
     for _, t in towns.iterrows():
         seat = at.get(str(t[name_column]))
         p = seat if seat is not None else t.geometry.representative_point()
         if seat is not None:
             ax.plot([p.x], [p.y], marker="o", markersize=3.5, color="#222222", zorder=3)
-        ax.text(p.x, p.y, f"{t[name_column]}\n{t['mwp']:,.1f}", ha="center", va="bottom" if seat is not None else
-                "center", fontsize=FONT_PT - 0.5, zorder=4,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8})
+        ax.text(
+            p.x,
+            p.y,
+            f"{t[name_column]}\n{t['mwp']:,.1f}",
+            ha="center",
+            va="bottom" if seat is not None else "center",
+            fontsize=FONT_PT - 0.5,
+            zorder=4,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8},
+        )
     _km_axes(ax, lang)
     ax.set_title(label("label.township_map_title", lang), loc="left")
     _style(ax, "")
@@ -845,13 +1137,24 @@ def sites_by_type(sites: pd.DataFrame) -> Figure:
     s = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
     types = ordered_types(s["site_type"].unique())
     built = _built(s)
-    g = pd.DataFrame({
-        "candidate": s.groupby("site_type")["capacity_kwp"].sum(),
-        "eligible": s[s["eligible"].astype(bool)].groupby("site_type")["capacity_kwp"].sum(),
-        "built": s[built].groupby("site_type")["capacity_kwp"].sum(),
-    }).reindex(types).fillna(0.0) / 1000.0
-    n = pd.DataFrame({"candidate": s.groupby("site_type").size(), "built": s[built].groupby("site_type").size()}
-                     ).reindex(types).fillna(0).astype(int)
+    g = (
+        pd.DataFrame(
+            {
+                "candidate": s.groupby("site_type")["capacity_kwp"].sum(),
+                "eligible": s[s["eligible"].astype(bool)].groupby("site_type")["capacity_kwp"].sum(),
+                "built": s[built].groupby("site_type")["capacity_kwp"].sum(),
+            }
+        )
+        .reindex(types)
+        .fillna(0.0)
+        / 1000.0
+    )
+    n = (
+        pd.DataFrame({"candidate": s.groupby("site_type").size(), "built": s[built].groupby("site_type").size()})
+        .reindex(types)
+        .fillna(0)
+        .astype(int)
+    )
     fig = _figure(11.0, 0.62 * len(types) + 1.4)
     ax = fig.add_subplot()
     y = np.arange(len(types))[::-1]
@@ -862,16 +1165,28 @@ def sites_by_type(sites: pd.DataFrame) -> Figure:
     right = float(g.to_numpy().max()) * 1.3
     for yi, g_row, n_row in zip(y, g.to_dict("records"), n.to_dict("records"), strict=True):  # rows in type order
         top = float(max(g_row.values()))
-        ax.text(top + right * 0.01, yi, f"built {g_row['built']:,.1f} MWp, {n_row['built']:,} of "
-                f"{n_row['candidate']:,} sites", va="center", fontsize=FONT_PT - 0.5)
+        ax.text(
+            top + right * 0.01,
+            yi,
+            f"built {g_row['built']:,.1f} MWp, {n_row['built']:,} of {n_row['candidate']:,} sites",
+            va="center",
+            fontsize=FONT_PT - 0.5,
+        )
     ax.set_xlim(0, right)
     ax.set_yticks(y, [site_type_label(t) for t in types])
     ax.set_xlabel("capacity [MWp]")
     ax.set_title("Capacity by site type: candidate, eligible, built", loc="left")
     ax.xaxis.set_major_formatter(thousands(0))
-    ax.legend(handles=[Patch(color=LIGHT_GREY, label="candidate"), Patch(color=OKABE_ITO["sky_blue"], label="eligible"),
-                       Patch(facecolor="white", edgecolor="#333333", label="built (colour = type)")],
-              fontsize=FONT_PT, frameon=False, loc="lower right")
+    ax.legend(
+        handles=[
+            Patch(color=LIGHT_GREY, label="candidate"),
+            Patch(color=OKABE_ITO["sky_blue"], label="eligible"),
+            Patch(facecolor="white", edgecolor="#333333", label="built (colour = type)"),
+        ],
+        fontsize=FONT_PT,
+        frameon=False,
+        loc="lower right",
+    )
     _style(ax, "x")
     return fig
 
@@ -890,18 +1205,36 @@ def agrivoltaic_tradeoff(table: pd.DataFrame, *, by: str = "layout", min_light_f
     for k, (name, g) in enumerate(table.sort_values("gcr").groupby(by, sort=False)):
         c = colours[k % len(colours)]
         a1.plot(g["gcr"], 100 * g["crop_light_growing_season"], marker="o", markersize=4, color=c, label=str(name))
-        a2.plot(100 * g["crop_light_growing_season"], g["energy_mwh_per_ha_year"], marker="o", markersize=4, color=c,
-                label=str(name))
+        a2.plot(
+            100 * g["crop_light_growing_season"],
+            g["energy_mwh_per_ha_year"],
+            marker="o",
+            markersize=4,
+            color=c,
+            label=str(name),
+        )
         if k == 0:
             for _, r in g.iloc[::2].iterrows():
-                a2.annotate(f"{r['gcr']:.2f}", (100 * r["crop_light_growing_season"], r["energy_mwh_per_ha_year"]),
-                            textcoords="offset points", xytext=(6, -14), fontsize=FONT_PT - 1, color=c,
-                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5})
+                a2.annotate(
+                    f"{r['gcr']:.2f}",
+                    (100 * r["crop_light_growing_season"], r["energy_mwh_per_ha_year"]),
+                    textcoords="offset points",
+                    xytext=(6, -14),
+                    fontsize=FONT_PT - 1,
+                    color=c,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5},
+                )
     if min_light_fraction is not None:
         a1.axhline(100 * min_light_fraction, color="#333333", linestyle="--", linewidth=1.0)
         a2.axvline(100 * min_light_fraction, color="#333333", linestyle="--", linewidth=1.0)
-        a1.text(a1.get_xlim()[1], 100 * min_light_fraction, f"{100 * min_light_fraction:.0f} % of open-field light ",
-                va="bottom", ha="right", fontsize=FONT_PT - 0.5)
+        a1.text(
+            a1.get_xlim()[1],
+            100 * min_light_fraction,
+            f"{100 * min_light_fraction:.0f} % of open-field light ",
+            va="bottom",
+            ha="right",
+            fontsize=FONT_PT - 0.5,
+        )
     a1.set_xlabel("ground coverage ratio, GCR [-]")
     a1.set_ylabel("light reaching the crop [% of open field]")
     a1.set_title("Crop light in the growing season (Apr-Oct)", loc="left")

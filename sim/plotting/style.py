@@ -31,13 +31,27 @@ from ..labels import label
 
 #: Okabe & Ito (2008), "Color Universal Design": the one palette of the package.
 OKABE_ITO: dict[str, str] = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
 }
 #: Order in which a series of categories (strategies) takes the palette's colours: neighbours differ most
 #: (blue / sky blue and orange / vermillion kept apart).
-SERIES_ORDER: tuple[str, ...] = ("blue", "orange", "bluish_green", "reddish_purple", "sky_blue", "vermillion",
-                                 "black", "yellow")
+SERIES_ORDER: tuple[str, ...] = (
+    "blue",
+    "orange",
+    "bluish_green",
+    "reddish_purple",
+    "sky_blue",
+    "vermillion",
+    "black",
+    "yellow",
+)
 LINE_STYLES: tuple[str, ...] = ("-", "--", "-.", ":")
 GREY = "#999999"
 LIGHT_GREY = "#d9d9d9"
@@ -69,13 +83,27 @@ SITE_TYPE_LABELS: dict[str, str] = {t: label(f"site_type.{t}") for t in SITE_TYP
 
 
 #: CJK font families, in order of preference (simplified Chinese first), and the font files that hold them.
-CJK_FAMILIES: tuple[str, ...] = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-                                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei",
-                                 "PingFang SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Droid Sans Fallback")
-_CJK_FILES = re.compile(r"(NotoSansCJK|NotoSansSC|SourceHanSans|wqy|msyh|simhei|PingFang|DroidSansFallback)",
-                        re.IGNORECASE)
-CJK_MISSING_NOTE = ("No CJK font is installed: Chinese text in figures shows as boxes. Install one, e.g. "
-                    "'apt-get install fonts-noto-cjk' (Debian/Ubuntu) or Noto Sans CJK SC from notofonts.github.io.")
+CJK_FAMILIES: tuple[str, ...] = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Droid Sans Fallback",
+)
+_CJK_FILES = re.compile(
+    r"(NotoSansCJK|NotoSansSC|SourceHanSans|wqy|msyh|simhei|PingFang|DroidSansFallback)", re.IGNORECASE
+)
+CJK_MISSING_NOTE = (
+    "No CJK font is installed: Chinese text in figures shows as boxes. Install one, e.g. "
+    "'apt-get install fonts-noto-cjk' (Debian/Ubuntu) or Noto Sans CJK SC from notofonts.github.io."
+)
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +111,7 @@ def cjk_font() -> str | None:
     """The family name of an installed CJK font (see :data:`CJK_FAMILIES`), or None when there is none.
 
     Fonts installed after matplotlib built its font cache are found by their file names and registered."""
+
     def known() -> str | None:
         names = {f.name for f in font_manager.fontManager.ttflist}
         return next((family for family in CJK_FAMILIES if family in names), None)
@@ -186,7 +215,7 @@ def thousands(decimals: int = 0) -> FuncFormatter:
 
 
 def _auto_thousands(ax, axis: str = "y") -> None:
-    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
     span = abs(hi - lo)
     decimals = 0 if span >= 10 else (1 if span >= 1 else 2)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(thousands(decimals))

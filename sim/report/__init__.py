@@ -45,8 +45,9 @@ def write_sweep_report(folder: str | Path, **kwargs) -> Path:
     return write(folder, **kwargs)
 
 
-def write_any_report(folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None,
-                     pdf: bool = False) -> Path:
+def write_any_report(
+    folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None, pdf: bool = False
+) -> Path:
     """The report of a sweep folder (:func:`sim.sweeps.is_sweep_folder`), of a comparison folder (it holds
     ``comparison.json``) or of a run folder; returns its path. A sweep is told first: it holds comparison folders
     below it, not at its top. ``pdf``: also print it to an A4 PDF beside it (:func:`sim.report.pdf.write_pdf`).

@@ -149,8 +149,10 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
         items.append((label("label.overrides", lang), overrides_text(summary.get("overrides") or {}, lang)))
     sc = ctx.scenario
     if sc is None:
-        return items + [(label("label.start", lang), str(summary.get("start_date"))),
-                        (label("label.horizon", lang), with_unit(summary.get("horizon_years"), "years", lang))]
+        return items + [
+            (label("label.start", lang), str(summary.get("start_date"))),
+            (label("label.horizon", lang), with_unit(summary.get("horizon_years"), "years", lang)),
+        ]
     r = sc.rollout
     items += [
         (label("label.target", lang), quantity(r.target_capacity_kwp, "kWp", lang) if r.target_capacity_kwp else "-"),
@@ -162,12 +164,20 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
     if r.release_mode == "budget":
         total = total_budget_cny(r, sc.start_date, sc.horizon_years)
         cur = sc.economics.currency
-        items += [(label("label.budget", lang), money(r.annual_budget_cny, "CNY", lang, cur)),
-                  (label("label.budget_total", lang), money(total, "CNY", lang, cur))]
+        items += [
+            (label("label.budget", lang), money(r.annual_budget_cny, "CNY", lang, cur)),
+            (label("label.budget_total", lang), money(total, "CNY", lang, cur)),
+        ]
     if r.tracks:
         items.append((label("label.tracks", lang), joined((track_label(t.name, lang) for t in r.tracks), lang)))
-    teams = joined((f"{label(f'resource.{k}', lang)} {getattr(r, k)}" for k in
-                    ("crews", "surveyors", "reviewers", "inspectors", "om_crews") if hasattr(r, k)), lang)
+    teams = joined(
+        (
+            f"{label(f'resource.{k}', lang)} {getattr(r, k)}"
+            for k in ("crews", "surveyors", "reviewers", "inspectors", "om_crews")
+            if hasattr(r, k)
+        ),
+        lang,
+    )
     items.append((label("label.resources", lang), teams))
     return items
 
@@ -178,8 +188,11 @@ def overrides_text(overrides: dict, lang: str) -> str:
 
     if not overrides:
         return label("label.no_overrides", lang)
-    return joined((f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
-                   for k, v in overrides.items()), lang, parts=True)
+    return joined(
+        (f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}" for k, v in overrides.items()),
+        lang,
+        parts=True,
+    )
 
 
 def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
@@ -190,9 +203,9 @@ def assumption_rows(ctx: Context, summary: dict, lang: str) -> list[list[str]]:
     if sc is not None:
         from ..carbon import factor_in_year
 
-        factor = (f"{factor_in_year(sc.carbon, sc.start_date.year):.4f} {label('unit.kgCO2/kWh', lang)}"
-                  + parenthesised(joined([sc.start_date.year, label(f"method.{method}", lang, default=method)], lang),
-                                  lang))
+        factor = f"{factor_in_year(sc.carbon, sc.start_date.year):.4f} {label('unit.kgCO2/kWh', lang)}" + parenthesised(
+            joined([sc.start_date.year, label(f"method.{method}", lang, default=method)], lang), lang
+        )
     rows = [[label("label.grid_factor", lang), factor, str(summary.get("emission_factor_source") or "-")]]
     if sc is None:
         return rows
@@ -224,33 +237,65 @@ def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
     from ..sites import site_type_parameters
 
     econ, carbon, op, cur = sc.economics, sc.carbon, sc.operation, sc.economics.currency
-    lc_value, lc_source = (LIFECYCLE_BASES.get(carbon.lifecycle_basis) or
-                           (carbon.lifecycle_kgco2e_per_kwh, label("label.source_scenario", lang)))
+    lc_value, lc_source = LIFECYCLE_BASES.get(carbon.lifecycle_basis) or (
+        carbon.lifecycle_kgco2e_per_kwh,
+        label("label.source_scenario", lang),
+    )
     tariff = econ.retail_tariff_cny_per_kwh
-    tariff_text = (money(tariff, "CNY/kWh", lang, cur, decimals=3) if isinstance(tariff, (int, float))
-                   else ", ".join(f"{k} {v:.3f}" for k, v in tariff.items()))
+    tariff_text = (
+        money(tariff, "CNY/kWh", lang, cur, decimals=3)
+        if isinstance(tariff, (int, float))
+        else ", ".join(f"{k} {v:.3f}" for k, v in tariff.items())
+    )
     capex = site_type_parameters(sc)["capex_cny_per_w"]
     capex_given = any(t.capex_cny_per_w is not None for t in sc.siting.site_types.values())
     return [
         [label("label.life_cycle", lang), f"{lc_value:.4f} {label('unit.kgCO2/kWh', lang)}", lc_source],
         [label("label.grid_factor_paths", lang), _paths_text(summary, lang), label("source.grid_factor_paths", lang)],
-        [label("label.discount_rate", lang), f"{econ.discount_rate_percent:g} %",
-         source_of(sc, "economics", "discount_rate_percent", lang)],
-        [label("label.retail_tariff", lang), tariff_text, source_of(sc, "economics", "retail_tariff_cny_per_kwh", lang)],
-        [label("label.export_tariff", lang), price_basis_text(econ, lang),
-         source_of(sc, "economics", "export_price_basis", lang)],
-        [label("label.horizon_rule", lang), label("horizon.none", lang) if econ.residual_value == "none" else
-         label("horizon.straight_line", lang, n=econ.lifetime_years), source_of(sc, "economics", "residual_value", lang)],
-        [label("label.capex", lang),
-         f"{capex.min():.2f}-{capex.max():.2f} {in_currency(label('unit.CNY/W', lang), cur, lang)}",
-         label("label.source_scenario", lang) if capex_given else in_currency(label("source.capex", lang), cur, lang)],
-        [label("label.degradation", lang), label("label.degradation_value", lang,
-                                                 first=f"{op.degradation_first_year_percent:g} %",
-                                                 later=f"{op.degradation_percent_per_year:g} %"),
-         _degradation_source(sc, lang)],
-        [label("label.weather", lang), joined((weather_text(w, lang) for w in summary.get("weather") or []), lang)
-         or "-",
-         label("label.source_weather", lang)],
+        [
+            label("label.discount_rate", lang),
+            f"{econ.discount_rate_percent:g} %",
+            source_of(sc, "economics", "discount_rate_percent", lang),
+        ],
+        [
+            label("label.retail_tariff", lang),
+            tariff_text,
+            source_of(sc, "economics", "retail_tariff_cny_per_kwh", lang),
+        ],
+        [
+            label("label.export_tariff", lang),
+            price_basis_text(econ, lang),
+            source_of(sc, "economics", "export_price_basis", lang),
+        ],
+        [
+            label("label.horizon_rule", lang),
+            label("horizon.none", lang)
+            if econ.residual_value == "none"
+            else label("horizon.straight_line", lang, n=econ.lifetime_years),
+            source_of(sc, "economics", "residual_value", lang),
+        ],
+        [
+            label("label.capex", lang),
+            f"{capex.min():.2f}-{capex.max():.2f} {in_currency(label('unit.CNY/W', lang), cur, lang)}",
+            label("label.source_scenario", lang)
+            if capex_given
+            else in_currency(label("source.capex", lang), cur, lang),
+        ],
+        [
+            label("label.degradation", lang),
+            label(
+                "label.degradation_value",
+                lang,
+                first=f"{op.degradation_first_year_percent:g} %",
+                later=f"{op.degradation_percent_per_year:g} %",
+            ),
+            _degradation_source(sc, lang),
+        ],
+        [
+            label("label.weather", lang),
+            joined((weather_text(w, lang) for w in summary.get("weather") or []), lang) or "-",
+            label("label.source_weather", lang),
+        ],
     ]
 
 
@@ -269,19 +314,31 @@ def price_basis_text(econ, lang: str) -> str:
     else:
         export = label("price.market", lang, price=price(econ.market_price_cny_per_kwh))
         if econ.export_price_basis == "mechanism":
-            export = label("price.mechanism", lang, price=price(econ.mechanism_price),
-                           share=f"{econ.mechanism_share_percent:g}", years=econ.mechanism_term_years, otherwise=export)
+            export = label(
+                "price.mechanism",
+                lang,
+                price=price(econ.mechanism_price),
+                share=f"{econ.mechanism_share_percent:g}",
+                years=econ.mechanism_term_years,
+                otherwise=export,
+            )
     tariff = econ.retail_tariff_cny_per_kwh
-    retail = (price(tariff) if not isinstance(tariff, dict)
-              else joined((f"{k} {v:g}" for k, v in tariff.items()), lang) + f" {per_kwh}")
+    retail = (
+        price(tariff)
+        if not isinstance(tariff, dict)
+        else joined((f"{k} {v:g}" for k, v in tariff.items()), lang) + f" {per_kwh}"
+    )
     return label("price.basis", lang, export=export, retail=retail)
 
 
 def _degradation_source(sc, lang: str) -> str:
     first = source_of(sc, "operation", "degradation_first_year_percent", lang)
     later = source_of(sc, "operation", "degradation_percent_per_year", lang)
-    return later if first == later else joined([later, label("label.first_year", lang) + COLON[lang] + first], lang,
-                                               parts=True)
+    return (
+        later
+        if first == later
+        else joined([later, label("label.first_year", lang) + COLON[lang] + first], lang, parts=True)
+    )
 
 
 def weather_text(text: str, lang: str) -> str:

@@ -20,6 +20,7 @@ def report_name(lang: str = "en") -> str:
     language, so that a Chinese report never replaces the English one."""
     return REPORT_NAME if lang == "en" else f"report.{lang}.html"
 
+
 CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",
   "PingFang SC","WenQuanYi Zen Hei",sans-serif;font-size:15px;color:#222;margin:0;background:#fff}
@@ -92,17 +93,24 @@ def page(title: str, lang: str, body: list[str], footer: str) -> str:
 #: Marks the page as rendered, counts the images the browser decoded and says whether the page is wider than the
 #: window (a phone must not scroll sideways; wide tables scroll inside their own box) (invisible; read by the
 #: browser tests).
-_READY_SCRIPT = ('<script>window.addEventListener("load",function(){var d=document.documentElement;'
-                 'd.setAttribute("data-images",[].filter.call(document.images,function(i){'
-                 'return i.complete&&i.naturalWidth>0;}).length);'
-                 'd.setAttribute("data-wider",d.scrollWidth>window.innerWidth+1?"1":"0");'
-                 'd.setAttribute("data-report","ready");});</script>')
+_READY_SCRIPT = (
+    '<script>window.addEventListener("load",function(){var d=document.documentElement;'
+    'd.setAttribute("data-images",[].filter.call(document.images,function(i){'
+    "return i.complete&&i.naturalWidth>0;}).length);"
+    'd.setAttribute("data-wider",d.scrollWidth>window.innerWidth+1?"1":"0");'
+    'd.setAttribute("data-report","ready");});</script>'
+)
 
 
 def cards(items: list[tuple[str, str, str]]) -> str:
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="k">{e(k)}</div><div class="v">{e(v)}</div><div class="s">{e(s)}</div></div>'
-        for k, v, s in items) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="k">{e(k)}</div><div class="v">{e(v)}</div><div class="s">{e(s)}</div></div>'
+            for k, v, s in items
+        )
+        + "</div>"
+    )
 
 
 def table(header: list[str], rows: list[list[Any]], left: int = 1, classes: list[list[str]] | None = None) -> str:
@@ -144,7 +152,9 @@ def note(text: str) -> str:
 
 def img_png(data: bytes, alt: str, caption: str) -> str:
     b64 = base64.b64encode(data).decode("ascii")
-    return f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{b64}"><figcaption>{e(caption)}</figcaption></figure>'
+    return (
+        f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{b64}"><figcaption>{e(caption)}</figcaption></figure>'
+    )
 
 
 def img(fig, alt: str, caption: str) -> str:

@@ -35,9 +35,13 @@ def _capacity(summary: dict, target_kwp: float | None, lang: str) -> str:
 def _money(summary: dict, budget, lang: str) -> str:
     cur = summary.get("currency")
     if budget is not None and len(budget) and float(budget["budget_cny"].sum()) > 0:
-        return label("bottom.budget", lang, spent=money(float(budget["spent_cny"].sum()), "CNY", lang, cur),
-                     budget=money(float(budget["budget_cny"].sum()), "CNY", lang, cur),
-                     lapsed=money(float(budget["lapsed_cny"].sum()), "CNY", lang, cur))
+        return label(
+            "bottom.budget",
+            lang,
+            spent=money(float(budget["spent_cny"].sum()), "CNY", lang, cur),
+            budget=money(float(budget["budget_cny"].sum()), "CNY", lang, cur),
+            lapsed=money(float(budget["lapsed_cny"].sum()), "CNY", lang, cur),
+        )
     return label("bottom.capex", lang, capex=money(summary.get("capex_cny"), "CNY", lang, cur))
 
 
@@ -46,8 +50,13 @@ def _co2(summary: dict, lang: str) -> str:
     co2 = quantity(summary.get("co2_avoided_t"), "t", lang)
     if spread.get("low") is None or spread.get("low") == spread.get("high"):
         return label("bottom.co2_single", lang, co2=co2, n=summary.get("horizon_years"))
-    return label("bottom.co2", lang, co2=co2, n=summary.get("horizon_years"),
-                 range=quantity_range(spread["low"], spread["high"], "t", lang))
+    return label(
+        "bottom.co2",
+        lang,
+        co2=co2,
+        n=summary.get("horizon_years"),
+        range=quantity_range(spread["low"], spread["high"], "t", lang),
+    )
 
 
 def risks(summary: dict, sites, lang: str) -> list[str]:
@@ -58,11 +67,17 @@ def risks(summary: dict, sites, lang: str) -> list[str]:
     status = sites["status"].astype(str) if sites is not None and "status" in sites else None
     dropped = int((summary.get("sites_by_status") or {}).get("dropped_hosting") or 0)
     if dropped:
-        towns = (sites.loc[status.eq("dropped_hosting"), "township"].replace("", None).dropna().nunique()
-                 if status is not None and "township" in sites else 0)
+        towns = (
+            sites.loc[status.eq("dropped_hosting"), "township"].replace("", None).dropna().nunique()
+            if status is not None and "township" in sites
+            else 0
+        )
         out.append(label("risk.hosting", lang, n=f"{dropped:,}", k=f"{towns:,}"))
-    missed = [track_label(name, lang) for name, t in (summary.get("by_track") or {}).items()
-              if t.get("target_capacity_kwp") and not (t.get("milestones") or {}).get("100%")]
+    missed = [
+        track_label(name, lang)
+        for name, t in (summary.get("by_track") or {}).items()
+        if t.get("target_capacity_kwp") and not (t.get("milestones") or {}).get("100%")
+    ]
     if missed:
         out.append(label("risk.track_missed", lang, tracks=joined(missed, lang)))
     pilot = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items() if not c.get("met")]
@@ -75,10 +90,12 @@ def risks(summary: dict, sites, lang: str) -> list[str]:
     return out
 
 
-def bottom_line(summary: dict, *, target_kwp: float | None = None, budget=None, sites=None,
-                lang: str = "en") -> list[str]:
+def bottom_line(
+    summary: dict, *, target_kwp: float | None = None, budget=None, sites=None, lang: str = "en"
+) -> list[str]:
     """The three or four sentences of the report's first screen (see the module docstring)."""
     found = risks(summary, sites, lang)
-    risk = (label("bottom.risks", lang, risks=joined(found, lang, parts=True)) if found
-            else label("bottom.no_risks", lang))
+    risk = (
+        label("bottom.risks", lang, risks=joined(found, lang, parts=True)) if found else label("bottom.no_risks", lang)
+    )
     return [_capacity(summary, target_kwp, lang), _money(summary, budget, lang), _co2(summary, lang), risk]

@@ -41,8 +41,9 @@ def ranking_metric(metrics: list[Metric]) -> Metric:
 
 def _cell(row, m: Metric, lang: str) -> str:
     """A metric's mean ± CI half-width; a milestone some replications never reached says so."""
-    text = _mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]), float(row[f"{m.name}_ci95_high"]),
-                    m)
+    text = _mean_ci(
+        float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]), float(row[f"{m.name}_ci95_high"]), m
+    )
     if m.kind != "milestone" or f"{m.name}_n" not in row.index:
         return text
     n, reached = int(row["n"]), int(row[f"{m.name}_n"])
@@ -59,13 +60,24 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
     rows = []
     for rank, name in enumerate(ranked, start=1):
         row = comparison.table.loc[name]
-        rows.append([str(rank), _strategy(name, lang) + parenthesised(name, lang), f"{int(row['n'])}",
-                     *[_cell(row, m, lang) for m in metrics]])
-    header = [label("label.rank", lang), label("label.strategy", lang), "n",
-              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics]]
+        rows.append(
+            [
+                str(rank),
+                _strategy(name, lang) + parenthesised(name, lang),
+                f"{int(row['n'])}",
+                *[_cell(row, m, lang) for m in metrics],
+            ]
+        )
+    header = [
+        label("label.rank", lang),
+        label("label.strategy", lang),
+        "n",
+        *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics],
+    ]
     caption = "label.ranking_single" if comparison.replications == 1 else "caption.ranking"
-    return (f"<p>{h.e(label(caption, lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>"
-            + h.table(header, rows, left=2))
+    return f"<p>{h.e(label(caption, lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>" + h.table(
+        header, rows, left=2
+    )
 
 
 def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[str, str]:
@@ -77,17 +89,35 @@ def _cue(metric: Metric, mean: float, excludes_zero: bool, lang: str) -> tuple[s
 
 
 def _paired_table(comparison, metrics: list[Metric], lang: str) -> str:
-    intro = by_replications("caption.paired", comparison.replications, lang, baseline=_strategy(comparison.baseline,
-                                                                                                   lang),
-                            n=comparison.replications)
-    return f"<p>{h.e(intro)}</p>" + paired_table(comparison.paired, comparison.strategies, comparison.baseline,
-                                                  metrics, lang, currency=comparison.currency,
-                                                  single=comparison.replications == 1)
+    intro = by_replications(
+        "caption.paired",
+        comparison.replications,
+        lang,
+        baseline=_strategy(comparison.baseline, lang),
+        n=comparison.replications,
+    )
+    return f"<p>{h.e(intro)}</p>" + paired_table(
+        comparison.paired,
+        comparison.strategies,
+        comparison.baseline,
+        metrics,
+        lang,
+        currency=comparison.currency,
+        single=comparison.replications == 1,
+    )
 
 
-def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric], lang: str,
-                 first_header: str | None = None, verdict_header: str | None = None, currency: str = "CNY",
-                 single: bool = False) -> str:
+def paired_table(
+    paired,
+    names: list[str],
+    baseline: str,
+    metrics: list[Metric],
+    lang: str,
+    first_header: str | None = None,
+    verdict_header: str | None = None,
+    currency: str = "CNY",
+    single: bool = False,
+) -> str:
     """Each of ``names`` (strategies, or a sweep's variants) minus ``baseline`` per metric: the difference with its
     95 % CI, which direction is better (the metric table's ``better``) and the verdict. ``paired`` has the columns
     of ``paired_differences.csv`` (``strategy`` naming the one compared)."""
@@ -103,16 +133,30 @@ def paired_table(paired, names: list[str], baseline: str, metrics: list[Metric],
             d = paired.loc[(name, m.name)]
             # one replication: a single difference, no interval, so no verdict either way
             text, cls = ("-", "") if single else _cue(m, float(d["mean"]), bool(d["excludes_zero"]), lang)
-            rows.append([_strategy(name, lang), label(f"metric.{m.name}", lang, default=m.label),
-                         (f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
-                          f"{unit_label(m, lang, currency)}"), direction.get(m.better, "-"), text])
+            rows.append(
+                [
+                    _strategy(name, lang),
+                    label(f"metric.{m.name}", lang, default=m.label),
+                    (
+                        f"{_mean_ci(float(d['mean']), float(d['ci95_low']), float(d['ci95_high']), m)} "
+                        f"{unit_label(m, lang, currency)}"
+                    ),
+                    direction.get(m.better, "-"),
+                    text,
+                ]
+            )
             classes.append(["", "", "", "", cls])
-    header = [first_header or label("label.strategy", lang), label("label.metric", lang),
-              label("label.difference", lang) if single else label("label.difference_ci", lang,
-                                                                   difference=label("label.difference", lang),
-                                                                   ci=label("label.ci95", lang)),
-              label("label.direction", lang),
-              verdict_header or label("label.verdict", lang)]
+    header = [
+        first_header or label("label.strategy", lang),
+        label("label.metric", lang),
+        label("label.difference", lang)
+        if single
+        else label(
+            "label.difference_ci", lang, difference=label("label.difference", lang), ci=label("label.ci95", lang)
+        ),
+        label("label.direction", lang),
+        verdict_header or label("label.verdict", lang),
+    ]
     return h.table(header, rows, left=2, classes=classes)
 
 
@@ -120,17 +164,30 @@ def _figures(comparison, ctx: Context, lang: str) -> list[str]:
     from ..plotting import compare as figs
 
     names, n = comparison.strategies, comparison.replications
-    parts = [f'<h2 id="trajectories">{h.e(label("report.trajectories", lang))}</h2>',
-             h.img(figs.bands_figure(comparison.bands, names, n, lang), label("report.trajectories", lang),
-                   by_replications("caption.bands", n, lang)),
-             f'<h2 id="metrics">{h.e(by_replications("report.metrics_figure", n, lang))}</h2>',
-             h.img(figs.metric_bars_figure(comparison.table, names, n, lang, comparison.currency),
-                   by_replications("report.metrics_figure", n, lang),
-                   by_replications("caption.bars", n, lang))]
+    parts = [
+        f'<h2 id="trajectories">{h.e(label("report.trajectories", lang))}</h2>',
+        h.img(
+            figs.bands_figure(comparison.bands, names, n, lang),
+            label("report.trajectories", lang),
+            by_replications("caption.bands", n, lang),
+        ),
+        f'<h2 id="metrics">{h.e(by_replications("report.metrics_figure", n, lang))}</h2>',
+        h.img(
+            figs.metric_bars_figure(comparison.table, names, n, lang, comparison.currency),
+            by_replications("report.metrics_figure", n, lang),
+            by_replications("caption.bars", n, lang),
+        ),
+    ]
     if len(names) > 1:
-        parts.append(h.img(figs.paired_differences_figure(comparison.paired, names, comparison.baseline, n, lang,
-                                                          comparison.currency),
-                           label("report.paired", lang), by_replications("caption.paired_figure", n, lang)))
+        parts.append(
+            h.img(
+                figs.paired_differences_figure(
+                    comparison.paired, names, comparison.baseline, n, lang, comparison.currency
+                ),
+                label("report.paired", lang),
+                by_replications("caption.paired_figure", n, lang),
+            )
+        )
     parts.append(f'<h2 id="maps">{h.e(label("report.build_maps", lang))}</h2>')
     parts += _maps(comparison, ctx, lang)
     return parts
@@ -143,8 +200,13 @@ def _maps(comparison, ctx: Context, lang: str) -> list[str]:
     built = read_built(comparison.out_dir, comparison.strategies)
     sites = _sites(ctx) if len(built) == len(comparison.strategies) else None
     if sites is not None:
-        return [h.img(figs.build_maps_figure(sites, built, comparison.strategies, layers=ctx.layers, lang=lang),
-                      label("report.build_maps", lang), label("caption.build_maps", lang))]
+        return [
+            h.img(
+                figs.build_maps_figure(sites, built, comparison.strategies, layers=ctx.layers, lang=lang),
+                label("report.build_maps", lang),
+                label("caption.build_maps", lang),
+            )
+        ]
     png = comparison.out_dir / "maps_built_sites.png"
     if png.is_file():  # the maps pvsim compare drew (English), when the sites cannot be read again
         return [h.img_png(png.read_bytes(), label("report.build_maps", lang), label("caption.build_maps", lang))]
@@ -174,10 +236,16 @@ def assumptions_section(ctx: Context, summary: dict, lang: str, intro: str | Non
     rows = assumption_rows(ctx, summary, lang) if ctx.scenario is not None else []
     if not rows:
         return []
-    return [f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>',
-            *([f"<p>{h.e(intro)}</p>"] if intro else []),
-            h.table([label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
-                    rows, left=3, classes=[["", "", "src"] for _ in rows])]
+    return [
+        f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>',
+        *([f"<p>{h.e(intro)}</p>"] if intro else []),
+        h.table(
+            [label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
+            rows,
+            left=3,
+            classes=[["", "", "src"] for _ in rows],
+        ),
+    ]
 
 
 def baseline_summary(comparison) -> dict:
@@ -197,8 +265,12 @@ def identical_note(runs: pd.DataFrame, strategies: list[str], release_mode: str 
     matter. None when the strategies differ or there is one."""
     if len(strategies) < 2 or runs.empty:
         return None
-    metrics = [c for c in runs.columns if c not in ("strategy", "replication", "seed", "path", "held_back_by")
-               and pd.api.types.is_numeric_dtype(runs[c])]
+    metrics = [
+        c
+        for c in runs.columns
+        if c not in ("strategy", "replication", "seed", "path", "held_back_by")
+        and pd.api.types.is_numeric_dtype(runs[c])
+    ]
     for _, rep in runs.groupby("replication"):
         values = rep[metrics].round(9)
         if len(values.drop_duplicates()) > 1:
@@ -207,8 +279,9 @@ def identical_note(runs: pd.DataFrame, strategies: list[str], release_mode: str 
     return label(key, lang)
 
 
-def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None = None,
-                           recorded: dict | None = None) -> str:
+def render_comparison_html(
+    comparison, *, lang: str = "en", ctx: Context | None = None, recorded: dict | None = None
+) -> str:
     """The comparison report as one self-contained HTML string."""
     ctx = ctx or Context()
     recorded = recorded or {}
@@ -216,22 +289,36 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
 
     metrics = [in_lang(m, lang) for m in shown_metrics(comparison.table, comparison.strategies)]
     title = label("report.compare_title", lang)
-    meta = label("caption.compare_meta", lang, scenario=recorded.get("scenario", "-"), n=comparison.replications,
-                 baseline=_strategy(comparison.baseline, lang), k=len(comparison.strategies))
+    meta = label(
+        "caption.compare_meta",
+        lang,
+        scenario=recorded.get("scenario", "-"),
+        n=comparison.replications,
+        baseline=_strategy(comparison.baseline, lang),
+        k=len(comparison.strategies),
+    )
     from .compare_runs import comparison_warnings, replaced_note, tracks_and_pilot
 
     replaced = replaced_note(recorded, lang)
     rollout = getattr(ctx.scenario, "rollout", None)
     same = identical_note(comparison.runs, comparison.strategies, getattr(rollout, "release_mode", None), lang)
-    body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
-            *[h.note(n) for n in ctx.notes(lang)], *([h.note(replaced)] if replaced else []),
-            *([h.note(same)] if same else []),
-            h.warnings_box(label("report.compare_warnings", lang),
-                           comparison_warnings(comparison.out_dir, comparison.strategies, comparison.replications,
-                                               lang, _strategy), label("report.no_compare_warnings", lang))]
+    body = [
+        f'<h1 id="title">{h.e(title)}</h1>',
+        f'<p class="meta">{h.e(meta)}</p>',
+        *[h.note(n) for n in ctx.notes(lang)],
+        *([h.note(replaced)] if replaced else []),
+        *([h.note(same)] if same else []),
+        h.warnings_box(
+            label("report.compare_warnings", lang),
+            comparison_warnings(comparison.out_dir, comparison.strategies, comparison.replications, lang, _strategy),
+            label("report.no_compare_warnings", lang),
+        ),
+    ]
     if ctx.scenario is not None:
-        recorded_run = {"strategy": comparison.baseline,
-                        **({"overrides": recorded["overrides"]} if "overrides" in recorded else {})}
+        recorded_run = {
+            "strategy": comparison.baseline,
+            **({"overrides": recorded["overrides"]} if "overrides" in recorded else {}),
+        }
         items = [it for it in programme_items(ctx, recorded_run, lang) if it[0] != label("label.strategy", lang)]
         body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>', h.definitions(items)]
     body += [f'<h2 id="ranking">{h.e(label("report.ranking", lang))}</h2>', _ranking_table(comparison, metrics, lang)]
@@ -245,8 +332,9 @@ def render_comparison_html(comparison, *, lang: str = "en", ctx: Context | None 
     return h.page(f"{title}: {recorded.get('scenario', '')}", lang, body, h.footer(lang))
 
 
-def write_comparison_report(folder: str | Path, *, lang: str = "en", scenario=None,
-                            out: str | Path | None = None) -> Path:
+def write_comparison_report(
+    folder: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None
+) -> Path:
     """Write the report of the comparison folder ``folder`` (default ``folder/report.html``, atomically)."""
     import json
 

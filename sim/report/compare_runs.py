@@ -34,8 +34,9 @@ def strategy_warnings(name: str, summaries: list[dict], lang: str) -> list[str]:
     dropped = [int((s.get("sites_by_status") or {}).get("dropped_hosting") or 0) for s in summaries]
     if any(dropped):
         mean = sum(dropped) / n
-        out.append(label("warn.dropped", lang, mean=f"{mean:,.{1 if mean < 10 else 0}f}",
-                         k=sum(1 for d in dropped if d), n=n))
+        out.append(
+            label("warn.dropped", lang, mean=f"{mean:,.{1 if mean < 10 else 0}f}", k=sum(1 for d in dropped if d), n=n)
+        )
     categories: dict[str, int] = {}
     for s in summaries:
         for cat, cov in (s.get("pilot_coverage") or {}).items():
@@ -52,8 +53,9 @@ def strategy_warnings(name: str, summaries: list[dict], lang: str) -> list[str]:
     return [f"{name}{COLON[lang]}{w}" for w in out]
 
 
-def comparison_warnings(out_dir: Path, strategies: list[str], replications: int, lang: str,
-                        labeller=lambda name, lang: name) -> list[str]:
+def comparison_warnings(
+    out_dir: Path, strategies: list[str], replications: int, lang: str, labeller=lambda name, lang: name
+) -> list[str]:
     """Every strategy's warnings (``labeller`` names it in ``lang``)."""
     out = []
     for name in strategies:
@@ -61,8 +63,9 @@ def comparison_warnings(out_dir: Path, strategies: list[str], replications: int,
     return out
 
 
-def tracks_and_pilot(out_dir: Path, strategies: list[str], replications: int, lang: str,
-                     labeller=lambda name, lang: name) -> str:
+def tracks_and_pilot(
+    out_dir: Path, strategies: list[str], replications: int, lang: str, labeller=lambda name, lang: name
+) -> str:
     """Two tables: per strategy and track, the mean capacity built against the track's target and the replications
     that reached it; per strategy, the mean pilot coverage of each category against its minimum (and how many
     replications met it)."""
@@ -73,8 +76,15 @@ def tracks_and_pilot(out_dir: Path, strategies: list[str], replications: int, la
         for track, t in (summaries[0].get("by_track") or {}).items() if summaries else []:
             built = [s["by_track"][track]["capacity_built_kwp"] for s in summaries]
             reached = sum(1 for s in summaries if (s["by_track"][track].get("milestones") or {}).get("100%"))
-            track_rows.append([labeller(name, lang), track_label(track, lang), quantity(sum(built) / n, "kWp", lang),
-                               quantity(t.get("target_capacity_kwp"), "kWp", lang), f"{reached} / {n}"])
+            track_rows.append(
+                [
+                    labeller(name, lang),
+                    track_label(track, lang),
+                    quantity(sum(built) / n, "kWp", lang),
+                    quantity(t.get("target_capacity_kwp"), "kWp", lang),
+                    f"{reached} / {n}",
+                ]
+            )
         cells = []
         for cat, cov in (summaries[0].get("pilot_coverage") or {}).items() if summaries else []:
             share = sum(float(s["pilot_coverage"][cat].get("share_percent") or 0.0) for s in summaries) / n
@@ -84,8 +94,16 @@ def tracks_and_pilot(out_dir: Path, strategies: list[str], replications: int, la
             pilot_rows.append([labeller(name, lang), *cells])
     parts = []
     if track_rows:
-        parts.append(h.table([label(k, lang) for k in ("label.strategy", "label.track", "label.capacity",
-                                                       "label.target", "label.reached_in")], track_rows, left=2))
+        parts.append(
+            h.table(
+                [
+                    label(k, lang)
+                    for k in ("label.strategy", "label.track", "label.capacity", "label.target", "label.reached_in")
+                ],
+                track_rows,
+                left=2,
+            )
+        )
     if pilot_rows:
         cats = list(run_summaries(out_dir, strategies[0], replications)[0].get("pilot_coverage") or {})
         header = [label("label.strategy", lang), *[label(f"pilot.{c}", lang) for c in cats]]
@@ -99,5 +117,6 @@ def replaced_note(recorded: dict, lang: str) -> str | None:
     old = recorded.get("replaced")
     if not old:
         return None
-    return label("report.replaced", lang, strategies=joined(old.get("strategies") or [], lang),
-                 n=old.get("replications"))
+    return label(
+        "report.replaced", lang, strategies=joined(old.get("strategies") or [], lang), n=old.get("replications")
+    )

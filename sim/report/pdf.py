@@ -16,9 +16,18 @@ from ..errors import InputError
 
 #: Names of a Chromium executable, tried in order (``PVSIM_CHROMIUM`` first when set).
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--mute-audio",
-         "--no-pdf-header-footer")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--mute-audio",
+    "--no-pdf-header-footer",
+)
 TIMEOUT_S = 300
 
 
@@ -37,20 +46,30 @@ def write_pdf(html_path: str | Path, out: str | Path | None = None) -> Path:
     out = Path(out) if out else html_path.with_suffix(".pdf")
     browser = find_browser()
     if browser is None:
-        raise InputError("no headless Chromium to print the PDF with", field="--pdf",
-                         allowed="install chromium (apt-get install chromium) or set PVSIM_CHROMIUM")
+        raise InputError(
+            "no headless Chromium to print the PDF with",
+            field="--pdf",
+            allowed="install chromium (apt-get install chromium) or set PVSIM_CHROMIUM",
+        )
+
     def print_to(tmp: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="pvsim-chromium-") as profile:
             try:
-                done = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}",
-                                       html_path.as_uri()], capture_output=True, text=True, timeout=TIMEOUT_S,
-                                      check=False)
+                done = subprocess.run(
+                    [browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", html_path.as_uri()],
+                    capture_output=True,
+                    text=True,
+                    timeout=TIMEOUT_S,
+                    check=False,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
-                raise InputError(f"Chromium could not print the report ({type(exc).__name__})", file=html_path,
-                                 field="--pdf") from None
+                raise InputError(
+                    f"Chromium could not print the report ({type(exc).__name__})", file=html_path, field="--pdf"
+                ) from None
         if done.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
-            raise InputError(f"Chromium could not print the report (exit {done.returncode})", file=html_path,
-                             field="--pdf")
+            raise InputError(
+                f"Chromium could not print the report (exit {done.returncode})", file=html_path, field="--pdf"
+            )
 
     atomic_write(out, print_to)
     return out

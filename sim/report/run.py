@@ -31,8 +31,12 @@ def check_run_folder(run_dir: Path) -> None:
         raise InputError("folder not found", file=run_dir, field="FOLDER", allowed=allowed)
     missing = [f for f in OUTPUT_FILES if not (run_dir / f).is_file()]
     if missing:
-        raise InputError(f"not a complete pvsim run folder: missing {', '.join(missing)}", file=run_dir,
-                         field="FOLDER", allowed=allowed)
+        raise InputError(
+            f"not a complete pvsim run folder: missing {', '.join(missing)}",
+            file=run_dir,
+            field="FOLDER",
+            allowed=allowed,
+        )
 
 
 # --------------------------------------------------------------------------------------------- numbers
@@ -44,21 +48,31 @@ def _has_target(summary: dict, target_kwp: float | None) -> bool:
     return bool(summary.get("target_capacity_kwp") if "target_capacity_kwp" in summary else target_kwp)
 
 
-def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horizon,
-                    has_target: bool = True) -> tuple:
+def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horizon, has_target: bool = True) -> tuple:
     """One card for the target: the date 100 % was online, with the 25 % and 50 % dates beneath; without a
     target, of the capacity released, and said so."""
     target = quantity(target_kwp, "kWp", lang) if target_kwp else label("label.capacity_target_default", lang)
     not_reached = label("label.not_reached", lang)
     pct = "%" if lang == "zh" else " %"
-    earlier = joined((f"{share[:-1]}{pct}{'：' if lang == 'zh' else ': '}{milestones.get(share) or not_reached}"
-                      for share in ("25%", "50%")), lang, parts=True)
+    earlier = joined(
+        (
+            f"{share[:-1]}{pct}{'：' if lang == 'zh' else ': '}{milestones.get(share) or not_reached}"
+            for share in ("25%", "50%")
+        ),
+        lang,
+        parts=True,
+    )
     if not has_target:
-        return (label("label.milestone_released", lang, share=f"100{pct}"), milestones.get("100%") or not_reached,
-                joined([label("label.no_target", lang), earlier], lang, parts=True))
-    return (label("label.milestone", lang, share=f"100{pct}", target=target),
+        return (
+            label("label.milestone_released", lang, share=f"100{pct}"),
             milestones.get("100%") or not_reached,
-            joined([label("label.within_years", lang, n=horizon), earlier], lang, parts=True))
+            joined([label("label.no_target", lang), earlier], lang, parts=True),
+        )
+    return (
+        label("label.milestone", lang, share=f"100{pct}", target=target),
+        milestones.get("100%") or not_reached,
+        joined([label("label.within_years", lang, n=horizon), earlier], lang, parts=True),
+    )
 
 
 def _money(value, base_unit: str, summary: dict, lang: str, decimals: int | None = None) -> str:
@@ -71,8 +85,9 @@ def _co2_note(summary: dict, lang: str) -> str:
     spread = summary.get("co2_avoided_range_t") or {}
     parts = []
     if spread and spread.get("low") != spread.get("high"):
-        parts.append(label("label.co2_paths", lang, range=quantity_range(spread.get("low"), spread.get("high"), "t",
-                                                                         lang)))
+        parts.append(
+            label("label.co2_paths", lang, range=quantity_range(spread.get("low"), spread.get("high"), "t", lang))
+        )
     parts.append(label("label.co2_lifecycle", lang, value=quantity(summary.get("co2_avoided_lifecycle_t"), "t", lang)))
     return joined(parts, lang, parts=True)
 
@@ -84,9 +99,15 @@ def _climate_note(summary: dict, key: str, base_unit: str, lang: str) -> list[st
     if len(spread) < 2:
         return []
     values = sorted((float(c[key]), c.get("period") or name) for name, c in spread.items())
-    return [label("label.climate_range", lang, low=quantity(values[0][0], base_unit, lang),
-                  high=quantity(values[-1][0], base_unit, lang),
-                  years=joined([period for _, period in values], lang))]
+    return [
+        label(
+            "label.climate_range",
+            lang,
+            low=quantity(values[0][0], base_unit, lang),
+            high=quantity(values[-1][0], base_unit, lang),
+            years=joined([period for _, period in values], lang),
+        )
+    ]
 
 
 def _self_use_note(summary: dict, lang: str) -> list[str]:
@@ -98,29 +119,65 @@ def key_figures(summary: dict, lang: str = "en", target_kwp: float | None = None
     """``(label, value, note)`` of the headline numbers, as the report writes them (units rescale)."""
     s, ms, n = summary, summary.get("milestones") or {}, summary.get("horizon_years")
     return [
-        (label("label.sites_built", lang), f"{int(s.get('sites_built') or 0):,}",
-         label("label.of_eligible", lang, n=f"{int(s.get('sites_eligible') or 0):,}")),
-        (label("label.capacity_built", lang), quantity(s.get("capacity_built_kwp"), "kWp", lang),
-         label("label.of_eligible", lang, n=quantity(s.get("capacity_eligible_kwp"), "kWp", lang))),
-        (label("label.energy", lang), quantity(s.get("energy_mwh"), "MWh", lang),
-         joined([label("label.over_years", lang, n=n), *_climate_note(s, "energy_mwh", "MWh", lang),
-                 *_self_use_note(s, lang)], lang, parts=True)),
-        (label("label.co2_ams_id", lang), quantity(s.get("co2_avoided_t"), "t", lang),
-         joined([_co2_note(s, lang), *_climate_note(s, "co2_avoided_t", "t", lang)], lang, parts=True)),
-        (label("label.capex", lang), _money(s.get("capex_cny"), "CNY", s, lang),
-         label("label.of_sites_built", lang)),
-        (label("label.lcoe", lang), _money(s.get("lcoe_cny_per_kwh"), "CNY/kWh", s, lang, decimals=3),
-         f"{label('label.npv', lang)} {_money(s.get('npv_cny'), 'CNY', s, lang)}"),
-        (label("label.cost_per_t_net", lang),
-         _money(s.get("net_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
-         label("label.cost_social_note", lang,
-               gross=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
-               social=_money(s.get("social_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))
-         if s.get("social_cost_per_t_co2_cny") is not None else
-         label("label.cost_gross_note", lang,
-               value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0))),
-        *([(label("label.curtailed", lang), quantity(s.get("curtailed_mwh"), "MWh", lang),
-            label("label.curtailed_note", lang))] if float(s.get("curtailed_mwh") or 0.0) > 0 else []),
+        (
+            label("label.sites_built", lang),
+            f"{int(s.get('sites_built') or 0):,}",
+            label("label.of_eligible", lang, n=f"{int(s.get('sites_eligible') or 0):,}"),
+        ),
+        (
+            label("label.capacity_built", lang),
+            quantity(s.get("capacity_built_kwp"), "kWp", lang),
+            label("label.of_eligible", lang, n=quantity(s.get("capacity_eligible_kwp"), "kWp", lang)),
+        ),
+        (
+            label("label.energy", lang),
+            quantity(s.get("energy_mwh"), "MWh", lang),
+            joined(
+                [
+                    label("label.over_years", lang, n=n),
+                    *_climate_note(s, "energy_mwh", "MWh", lang),
+                    *_self_use_note(s, lang),
+                ],
+                lang,
+                parts=True,
+            ),
+        ),
+        (
+            label("label.co2_ams_id", lang),
+            quantity(s.get("co2_avoided_t"), "t", lang),
+            joined([_co2_note(s, lang), *_climate_note(s, "co2_avoided_t", "t", lang)], lang, parts=True),
+        ),
+        (label("label.capex", lang), _money(s.get("capex_cny"), "CNY", s, lang), label("label.of_sites_built", lang)),
+        (
+            label("label.lcoe", lang),
+            _money(s.get("lcoe_cny_per_kwh"), "CNY/kWh", s, lang, decimals=3),
+            f"{label('label.npv', lang)} {_money(s.get('npv_cny'), 'CNY', s, lang)}",
+        ),
+        (
+            label("label.cost_per_t_net", lang),
+            _money(s.get("net_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
+            label(
+                "label.cost_social_note",
+                lang,
+                gross=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
+                social=_money(s.get("social_cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0),
+            )
+            if s.get("social_cost_per_t_co2_cny") is not None
+            else label(
+                "label.cost_gross_note", lang, value=_money(s.get("cost_per_t_co2_cny"), "CNY/t", s, lang, decimals=0)
+            ),
+        ),
+        *(
+            [
+                (
+                    label("label.curtailed", lang),
+                    quantity(s.get("curtailed_mwh"), "MWh", lang),
+                    label("label.curtailed_note", lang),
+                )
+            ]
+            if float(s.get("curtailed_mwh") or 0.0) > 0
+            else []
+        ),
         _milestone_card(ms, target_kwp, lang, n, _has_target(s, target_kwp)),
     ]
 
@@ -134,15 +191,24 @@ def run_warnings(summary: dict, lang: str = "en", *, target_kwp: float | None = 
     missed_key = "label.milestone_missed" if _has_target(summary, target_kwp) else "label.milestone_missed_released"
     for share, date in (summary.get("milestones") or {}).items():
         if not date:
-            out.append(label(missed_key, lang, share=f"{share[:-1]}{'%' if lang == 'zh' else ' %'}",
-                             n=summary.get("horizon_years")))
+            out.append(
+                label(
+                    missed_key,
+                    lang,
+                    share=f"{share[:-1]}{'%' if lang == 'zh' else ' %'}",
+                    n=summary.get("horizon_years"),
+                )
+            )
     dropped = int((summary.get("sites_by_status") or {}).get("dropped_hosting") or 0)
     if dropped:
         out.append(label("label.dropped", lang, n=f"{dropped:,}"))
     if float(summary.get("curtailed_mwh") or 0.0) > 0:
         out.append(label("label.curtailment", lang, value=quantity(summary["curtailed_mwh"], "MWh", lang)))
-    missed = [label(f"pilot.{k}", lang) for k, c in (summary.get("pilot_coverage") or {}).items()
-              if not c.get("met") and int(c.get("candidates") or 0) > 0]  # no roofs of a category: nothing missed
+    missed = [
+        label(f"pilot.{k}", lang)
+        for k, c in (summary.get("pilot_coverage") or {}).items()
+        if not c.get("met") and int(c.get("candidates") or 0) > 0
+    ]  # no roofs of a category: nothing missed
     if missed:
         out.append(label("label.pilot_not_met", lang, names=joined(missed, lang)))
     return out
@@ -169,24 +235,41 @@ def money_flows(summary: dict, lang: str = "en") -> str:
     def fmt(v: float) -> str:
         return "-" if v == 0 else f"{v / divisor:,.1f}"
 
-    rows = [[label(f"flow.{i}", lang), *[fmt(cell[i, p]) for p in parties], fmt(sum(cell[i, p] for p in parties))]
-            for i in items]
-    rows.append([label("label.total", lang), *[fmt(sum(cell[i, p] for i in items)) for p in parties],
-                 fmt(sum(cell.values()))])
-    header = [label("label.flow_item", lang), *[f"{label(f'stakeholder.{p}', lang)} [{money_unit}]" for p in parties],
-              f"{label('label.total', lang)} [{money_unit}]"]
+    rows = [
+        [label(f"flow.{i}", lang), *[fmt(cell[i, p]) for p in parties], fmt(sum(cell[i, p] for p in parties))]
+        for i in items
+    ]
+    rows.append(
+        [label("label.total", lang), *[fmt(sum(cell[i, p] for i in items)) for p in parties], fmt(sum(cell.values()))]
+    )
+    header = [
+        label("label.flow_item", lang),
+        *[f"{label(f'stakeholder.{p}', lang)} [{money_unit}]" for p in parties],
+        f"{label('label.total', lang)} [{money_unit}]",
+    ]
     investor = summary.get("investor") or ""
     irr, payback = summary.get("investor_irr_percent"), summary.get("investor_payback_years")
-    returns = label("label.investor_returns", lang, investor=label(f"stakeholder.{investor}", lang, default=investor),
-                    irr="-" if irr is None else f"{irr:.1f} %",
-                    payback="-" if payback is None else f"{payback:.1f} {label('unit.years', lang)}")
-    caption = label("caption.money_flows", lang, rate=f"{float(summary.get('discount_rate_percent') or 0):g}",
-                    model=label(f"business_model.{summary.get('business_model')}", lang,
-                                default=str(summary.get("business_model"))),
-                    investor=label(f"stakeholder.{investor}", lang, default=investor),
-                    upgrades=str(summary.get("grid_upgrade_cost_source") or "-"))
-    return (f'<h3 id="money-flows">{h.e(label("report.money_flows", lang))}</h3>'
-            f"<p>{h.e(caption)}</p>" + h.table(header, rows) + f"<p>{h.e(returns)}</p>")
+    returns = label(
+        "label.investor_returns",
+        lang,
+        investor=label(f"stakeholder.{investor}", lang, default=investor),
+        irr="-" if irr is None else f"{irr:.1f} %",
+        payback="-" if payback is None else f"{payback:.1f} {label('unit.years', lang)}",
+    )
+    caption = label(
+        "caption.money_flows",
+        lang,
+        rate=f"{float(summary.get('discount_rate_percent') or 0):g}",
+        model=label(
+            f"business_model.{summary.get('business_model')}", lang, default=str(summary.get("business_model"))
+        ),
+        investor=label(f"stakeholder.{investor}", lang, default=investor),
+        upgrades=str(summary.get("grid_upgrade_cost_source") or "-"),
+    )
+    return (
+        f'<h3 id="money-flows">{h.e(label("report.money_flows", lang))}</h3>'
+        f"<p>{h.e(caption)}</p>" + h.table(header, rows) + f"<p>{h.e(returns)}</p>"
+    )
 
 
 def _pilot_table(coverage: dict, lang: str) -> str:
@@ -196,25 +279,60 @@ def _pilot_table(coverage: dict, lang: str) -> str:
     for name, c in coverage.items():
         met = bool(c.get("met"))
         none = int(c.get("candidates") or 0) == 0  # no roofs of the category: nothing to meet
-        rows.append([label(f"pilot.{name}", lang), f"{int(c.get('candidates') or 0):,}",
-                     f"{int(c.get('eligible') or 0):,}", f"{int(c.get('built') or 0):,}",
-                     f"{float(c.get('share_percent') or 0):,.1f} %", f"{float(c.get('target_percent') or 0):,.0f} %",
-                     "-" if none else label("label.met" if met else "label.not_met", lang)])
+        rows.append(
+            [
+                label(f"pilot.{name}", lang),
+                f"{int(c.get('candidates') or 0):,}",
+                f"{int(c.get('eligible') or 0):,}",
+                f"{int(c.get('built') or 0):,}",
+                f"{float(c.get('share_percent') or 0):,.1f} %",
+                f"{float(c.get('target_percent') or 0):,.0f} %",
+                "-" if none else label("label.met" if met else "label.not_met", lang),
+            ]
+        )
         classes.append([""] * 6 + ["" if none else "ok" if met else "no"])
-    return h.table([label(k, lang) for k in ("label.pilot_category", "label.candidate_roofs", "label.eligible",
-                                             "label.built", "label.share_built", "label.pilot_minimum",
-                                             "label.target_met")], rows, classes=classes)
+    return h.table(
+        [
+            label(k, lang)
+            for k in (
+                "label.pilot_category",
+                "label.candidate_roofs",
+                "label.eligible",
+                "label.built",
+                "label.share_built",
+                "label.pilot_minimum",
+                "label.target_met",
+            )
+        ],
+        rows,
+        classes=classes,
+    )
 
 
 def _resource_table(resources: dict, lang: str) -> str:
     days = label("unit.days", lang)
-    rows = [[label(f"resource.{name}", lang), f"{int(r.get('capacity') or 0):,}",
-             f"{float(r.get('utilisation_percent') or 0):.0f} %", f"{float(r.get('mean_wait_days') or 0):,.1f}",
-             f"{float(r.get('p95_wait_days') or 0):,.1f}", f"{int(r.get('max_queue_length') or 0):,}"]
-            for name, r in resources.items()]
-    return h.table([label("label.resource", lang), label("label.units", lang), label("label.utilisation", lang),
-                    f"{label('label.mean_wait', lang)} [{days}]", f"{label('label.p95_wait', lang)} [{days}]",
-                    label("label.max_queue", lang)], rows)
+    rows = [
+        [
+            label(f"resource.{name}", lang),
+            f"{int(r.get('capacity') or 0):,}",
+            f"{float(r.get('utilisation_percent') or 0):.0f} %",
+            f"{float(r.get('mean_wait_days') or 0):,.1f}",
+            f"{float(r.get('p95_wait_days') or 0):,.1f}",
+            f"{int(r.get('max_queue_length') or 0):,}",
+        ]
+        for name, r in resources.items()
+    ]
+    return h.table(
+        [
+            label("label.resource", lang),
+            label("label.units", lang),
+            label("label.utilisation", lang),
+            f"{label('label.mean_wait', lang)} [{days}]",
+            f"{label('label.p95_wait', lang)} [{days}]",
+            label("label.max_queue", lang),
+        ],
+        rows,
+    )
 
 
 def _type_table(result: RunResult, lang: str) -> str:
@@ -225,19 +343,35 @@ def _type_table(result: RunResult, lang: str) -> str:
     s = result.sites
     built = s["status"].astype(str).eq("operating")
     types = ordered_types(s["site_type"].unique())
-    sums = {col: s[built].groupby("site_type")[col].sum().reindex(types).fillna(0.0)
-            for col in ("capacity_kwp", "energy_mwh", "co2_avoided_t")}
-    scales = {col: common_scale(sums[col], base, lang) for col, base in
-              (("capacity_kwp", "kWp"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
+    sums = {
+        col: s[built].groupby("site_type")[col].sum().reindex(types).fillna(0.0)
+        for col in ("capacity_kwp", "energy_mwh", "co2_avoided_t")
+    }
+    scales = {
+        col: common_scale(sums[col], base, lang)
+        for col, base in (("capacity_kwp", "kWp"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))
+    }
     rows = []
     for t in types:
         sel = s["site_type"].eq(t)
-        rows.append([site_type_label(t, lang), f"{int(sel.sum()):,}", f"{int((sel & s['eligible'].astype(bool)).sum()):,}",
-                     f"{int((sel & built).sum()):,}",
-                     *[_column_value(sums[col][t], scales[col][0]) for col in sums]])
+        rows.append(
+            [
+                site_type_label(t, lang),
+                f"{int(sel.sum()):,}",
+                f"{int((sel & s['eligible'].astype(bool)).sum()):,}",
+                f"{int((sel & built).sum()):,}",
+                *[_column_value(sums[col][t], scales[col][0]) for col in sums],
+            ]
+        )
     header = [label(k, lang) for k in ("label.site_type", "label.candidates", "label.eligible", "label.built")]
-    header += [f"{label(k, lang)} [{unit(scales[col][1], lang)}]" for k, col in
-               (("label.capacity", "capacity_kwp"), ("label.energy_short", "energy_mwh"), ("label.co2_short", "co2_avoided_t"))]
+    header += [
+        f"{label(k, lang)} [{unit(scales[col][1], lang)}]"
+        for k, col in (
+            ("label.capacity", "capacity_kwp"),
+            ("label.energy_short", "energy_mwh"),
+            ("label.co2_short", "co2_avoided_t"),
+        )
+    ]
     return h.table(header, rows)
 
 
@@ -283,12 +417,30 @@ def _stage_table(result: RunResult, lang: str) -> str:
     if st is None or len(st) == 0:
         return ""
     days = label("unit.days", lang)
-    rows = [[label(f"stage.{r['stage']}", lang), f"{int(r['n']):,}", f"{r['mean_days']:,.1f}",
-             f"{r['p50_days']:,.1f}", f"{r['p95_days']:,.1f}"] for _, r in st.iterrows()]
-    return (f"<h3>{h.e(label('report.stages', lang))}</h3>" +
-            h.table([label("label.stage", lang), label("unit.sites", lang), f"{label('label.mean', lang)} [{days}]",
-                     f"{label('label.median', lang)} [{days}]", f"{label('label.p95', lang)} [{days}]"], rows)
-            + f"<p>{h.e(label('note.service_limits', lang))}</p>")
+    rows = [
+        [
+            label(f"stage.{r['stage']}", lang),
+            f"{int(r['n']):,}",
+            f"{r['mean_days']:,.1f}",
+            f"{r['p50_days']:,.1f}",
+            f"{r['p95_days']:,.1f}",
+        ]
+        for _, r in st.iterrows()
+    ]
+    return (
+        f"<h3>{h.e(label('report.stages', lang))}</h3>"
+        + h.table(
+            [
+                label("label.stage", lang),
+                label("unit.sites", lang),
+                f"{label('label.mean', lang)} [{days}]",
+                f"{label('label.median', lang)} [{days}]",
+                f"{label('label.p95', lang)} [{days}]",
+            ],
+            rows,
+        )
+        + f"<p>{h.e(label('note.service_limits', lang))}</p>"
+    )
 
 
 # --------------------------------------------------------------------------------------------- sections
@@ -298,8 +450,11 @@ def _programme(ctx: Context, summary: dict, lang: str) -> str:
     from ._context import programme_items
 
     items = programme_items(ctx, summary, lang)
-    return (f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>' + h.definitions(items)
-            + _track_table(summary, lang))
+    return (
+        f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>'
+        + h.definitions(items)
+        + _track_table(summary, lang)
+    )
 
 
 def _track_table(summary: dict, lang: str) -> str:
@@ -311,19 +466,29 @@ def _track_table(summary: dict, lang: str) -> str:
     tracks = summary.get("by_track") or {}
     if not tracks:
         return ""
-    scales = {col: common_scale([t[col] for t in tracks.values()], base, lang) for col, base in
-              (("capex_cny", "CNY"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))}
-    rows = [[_named(track_label(name, lang), name, lang), joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
-             f"{int(tr['sites_built']):,}",
-             quantity(tr["capacity_built_kwp"], "kWp", lang), quantity(tr["target_capacity_kwp"], "kWp", lang),
-             *[_column_value(tr[col], scales[col][0]) for col in scales],
-             (tr.get("milestones") or {}).get("100%") or "-"]
-            for name, tr in tracks.items()]
+    scales = {
+        col: common_scale([t[col] for t in tracks.values()], base, lang)
+        for col, base in (("capex_cny", "CNY"), ("energy_mwh", "MWh"), ("co2_avoided_t", "t"))
+    }
+    rows = [
+        [
+            _named(track_label(name, lang), name, lang),
+            joined((site_type_label(t, lang) for t in tr["site_types"]), lang),
+            f"{int(tr['sites_built']):,}",
+            quantity(tr["capacity_built_kwp"], "kWp", lang),
+            quantity(tr["target_capacity_kwp"], "kWp", lang),
+            *[_column_value(tr[col], scales[col][0]) for col in scales],
+            (tr.get("milestones") or {}).get("100%") or "-",
+        ]
+        for name, tr in tracks.items()
+    ]
     units = [in_currency(unit(scales[col][1], lang), summary.get("currency"), lang) for col in scales]
-    header = [label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity",
-                                       "label.target")]
-    header += [f"{label(k, lang)} [{u}]" for k, u in zip(("label.capex", "label.energy_short", "label.co2_short"),
-                                                         units)]
+    header = [
+        label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity", "label.target")
+    ]
+    header += [
+        f"{label(k, lang)} [{u}]" for k, u in zip(("label.capex", "label.energy_short", "label.co2_short"), units)
+    ]
     header.append(label("label.target_reached", lang))
     return f"<h3>{h.e(label('label.tracks', lang))}</h3>" + h.table(header, rows, left=2)
 
@@ -340,15 +505,21 @@ def _assumptions(ctx: Context, summary: dict, lang: str) -> str:
     from ._context import assumption_rows
 
     rows = assumption_rows(ctx, summary, lang)
-    return (f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>' +
-            h.table([label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
-                    rows, left=3, classes=[["", "", "src"] for _ in rows]))
+    return f'<h2 id="assumptions">{h.e(label("report.assumptions", lang))}</h2>' + h.table(
+        [label("label.assumption", lang), label("label.value", lang), label("label.source", lang)],
+        rows,
+        left=3,
+        classes=[["", "", "src"] for _ in rows],
+    )
 
 
 def _targets(summary: dict, target_kwp: float | None) -> dict[str, float]:
     """The lines of the timeline: each track's target, else the programme's."""
-    tracks = {name: t["target_capacity_kwp"] for name, t in (summary.get("by_track") or {}).items()
-              if t.get("target_capacity_kwp")}
+    tracks = {
+        name: t["target_capacity_kwp"]
+        for name, t in (summary.get("by_track") or {}).items()
+        if t.get("target_capacity_kwp")
+    }
     return tracks or ({"programme": target_kwp} if target_kwp else {})
 
 
@@ -359,18 +530,30 @@ def _charts(result: RunResult, lang: str, target_kwp: float | None = None) -> li
     has_target = _has_target(s, target_kwp)
     return [
         f'<h2 id="charts">{h.e(label("report.charts", lang))}</h2>',
-        h.img(plotting.capacity_timeline(result.sites, start_date=s.get("start_date"), milestones=s.get("milestones"),
-                                         lang=lang, targets=_targets(s, target_kwp),
-                                         milestone_label="label.milestone_short" if has_target
-                                         else "label.milestone_short_released"),
-              label("caption.capacity_alt", lang),
-              label("caption.capacity" if has_target else "caption.capacity_released", lang)),
+        h.img(
+            plotting.capacity_timeline(
+                result.sites,
+                start_date=s.get("start_date"),
+                milestones=s.get("milestones"),
+                lang=lang,
+                targets=_targets(s, target_kwp),
+                milestone_label="label.milestone_short" if has_target else "label.milestone_short_released",
+            ),
+            label("caption.capacity_alt", lang),
+            label("caption.capacity" if has_target else "caption.capacity_released", lang),
+        ),
         *_budget(result, lang),
-        h.img(plotting.energy_co2_by_year(result.annual, lang=lang), label("caption.energy_alt", lang),
-              label("caption.energy", lang)),
+        h.img(
+            plotting.energy_co2_by_year(result.annual, lang=lang),
+            label("caption.energy_alt", lang),
+            label("caption.energy", lang),
+        ),
         f'<h2 id="resources">{h.e(label("report.resources", lang))}</h2>',
-        h.img(plotting.resource_utilisation(s.get("resources") or {}, lang=lang), label("caption.resources_alt", lang),
-              label("caption.resources", lang)),
+        h.img(
+            plotting.resource_utilisation(s.get("resources") or {}, lang=lang),
+            label("caption.resources_alt", lang),
+            label("caption.resources", lang),
+        ),
         _resource_table(s.get("resources") or {}, lang),
         _stage_table(result, lang),
     ]
@@ -391,9 +574,13 @@ def _budget(result: RunResult, lang: str) -> list[str]:
     rows = [[str(int(r["year"])), *[_column_value(r[c], divisor) for c in columns]] for _, r in budget.iterrows()]
     rows.append([label("label.total", lang), *[_column_value(budget[c].sum(), divisor) for c in columns]])
     header = [label("label.year", lang), *[f"{label(f'label.money_{c[:-4]}', lang)} [{money_unit}]" for c in columns]]
-    return [f'<h3 id="budget">{h.e(label("report.budget", lang))}</h3>',
-            h.img(budget_by_year(budget, lang=lang, currency=cur), label("report.budget", lang),
-                  label("caption.budget", lang)), h.table(header, rows)]
+    return [
+        f'<h3 id="budget">{h.e(label("report.budget", lang))}</h3>',
+        h.img(
+            budget_by_year(budget, lang=lang, currency=cur), label("report.budget", lang), label("caption.budget", lang)
+        ),
+        h.table(header, rows),
+    ]
 
 
 def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
@@ -410,22 +597,40 @@ def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
     cur = result.summary.get("currency")
     capex = table.iloc[:, 4].to_numpy(float) * 1e6  # by_township gives millions
     divisor, name = common_scale(capex, "CNY", lang)
-    rows = [[r.iloc[0], f"{int(r.iloc[1]):,}", f"{int(r.iloc[2]):,}", _column_value(r.iloc[3], 1.0),
-             _column_value(c, divisor), f"{int(r.iloc[5]):,}"] for c, (_, r) in zip(capex, table.iterrows())]
-    header = [label("label.township", lang), label("label.candidates", lang), label("label.built", lang),
-              f"{label('label.capacity', lang)} [{unit('MWp', lang)}]",
-              f"{label('label.capex', lang)} [{in_currency(unit(name, lang), cur, lang)}]",
-              label("label.households", lang)]
+    rows = [
+        [
+            r.iloc[0],
+            f"{int(r.iloc[1]):,}",
+            f"{int(r.iloc[2]):,}",
+            _column_value(r.iloc[3], 1.0),
+            _column_value(c, divisor),
+            f"{int(r.iloc[5]):,}",
+        ]
+        for c, (_, r) in zip(capex, table.iterrows())
+    ]
+    header = [
+        label("label.township", lang),
+        label("label.candidates", lang),
+        label("label.built", lang),
+        f"{label('label.capacity', lang)} [{unit('MWp', lang)}]",
+        f"{label('label.capex', lang)} [{in_currency(unit(name, lang), cur, lang)}]",
+        label("label.households", lang),
+    ]
     parts = [f'<h3 id="townships">{h.e(label("report.townships", lang))}</h3>']
     towns = ctx.layers.get("townships")
     if towns is not None and len(towns) and "name" in towns:
         from ..plotting import township_map
 
         seats = ctx.layers.get("seats")
-        parts.append(h.img(township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang,
-                                        seats=seats), label("report.townships", lang),
-                           label("caption.township_map" if seats is not None and len(seats) else
-                                 "caption.township_map_inside", lang)))
+        parts.append(
+            h.img(
+                township_map(result.sites, towns, boundary=ctx.layers.get("boundary"), lang=lang, seats=seats),
+                label("report.townships", lang),
+                label(
+                    "caption.township_map" if seats is not None and len(seats) else "caption.township_map_inside", lang
+                ),
+            )
+        )
     return parts + [h.table(header, rows)]
 
 
@@ -435,9 +640,17 @@ def _map(result: RunResult, ctx: Context, lang: str) -> list[str]:
     parts = [f'<h2 id="map">{h.e(label("report.map", lang))}</h2>']
     if ctx.layers.get("boundary") is None:
         parts.append(h.note(label("report.no_layers", lang)))
-    fig = plotting.county_map(result.sites, ctx.layers, lang=lang, title=label("caption.map_title", lang,
-                              n=f"{int(result.summary.get('sites_built') or 0):,}",
-                              mw=quantity(result.summary.get("capacity_built_kwp"), "kWp", lang)))
+    fig = plotting.county_map(
+        result.sites,
+        ctx.layers,
+        lang=lang,
+        title=label(
+            "caption.map_title",
+            lang,
+            n=f"{int(result.summary.get('sites_built') or 0):,}",
+            mw=quantity(result.summary.get("capacity_built_kwp"), "kWp", lang),
+        ),
+    )
     parts.append(h.img(fig, label("caption.map_alt", lang), label("caption.map", lang)))
     return parts + _townships(result, ctx, lang) + _grid(result, ctx, lang)
 
@@ -451,9 +664,14 @@ def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
     own = ctx.layers.get("transformers")  # each transformer's own position, where the folder keeps it
     points = own if own is not None and len(own) else plotting.transformer_points_of(result.sites)
     fig = plotting.transformer_map(result.transformers, points, boundary=ctx.layers.get("boundary"), lang=lang)
-    return [f'<h3 id="grid">{h.e(label("report.grid", lang))}</h3>',
-            h.img(fig, label("report.grid", lang),
-                  label("caption.grid_map_own" if points is own else "caption.grid_map", lang))]
+    return [
+        f'<h3 id="grid">{h.e(label("report.grid", lang))}</h3>',
+        h.img(
+            fig,
+            label("report.grid", lang),
+            label("caption.grid_map_own" if points is own else "caption.grid_map", lang),
+        ),
+    ]
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:
@@ -463,15 +681,18 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
     target = ctx.scenario.rollout.target_capacity_kwp if ctx.scenario is not None else None
     title = label("report.run_title", lang)
     strategy = label(f"strategy.{s.get('strategy')}", lang, default=str(s.get("strategy")))
-    subtitle = (f"{s.get('scenario')} · {label('label.strategy', lang)}{COLON[lang]}{strategy} · "
-                f"{label('label.seed', lang)} {s.get('seed')} · pvsim {s.get('version')}")
+    subtitle = (
+        f"{s.get('scenario')} · {label('label.strategy', lang)}{COLON[lang]}{strategy} · "
+        f"{label('label.seed', lang)} {s.get('seed')} · pvsim {s.get('version')}"
+    )
     body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(subtitle)}</p>']
     body += [h.note(n) for n in ctx.notes(lang)]
     body += [
         f'<h2 id="bottom-line">{h.e(label("report.bottom_line", lang))}</h2>',
         h.sentences(bottom_line(s, target_kwp=target, budget=result.budget, sites=result.sites, lang=lang)),
-        h.warnings_box(label("report.warnings", lang), run_warnings(s, lang, target_kwp=target),
-                       label("report.no_warnings", lang)),
+        h.warnings_box(
+            label("report.warnings", lang), run_warnings(s, lang, target_kwp=target), label("report.no_warnings", lang)
+        ),
         f'<h2 id="key-figures">{h.e(label("report.key_figures", lang))}</h2>',
         h.cards(key_figures(s, lang, target)),
         _programme(ctx, s, lang),
@@ -491,8 +712,13 @@ def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = No
 
 
 def _pilot_minimums(lang: str) -> str:
-    return joined((f"{label(f'pilot.{c}', lang)} {v:g}%" if lang == "zh" else f"{label(f'pilot.{c}', lang)} {v:g} %"
-                   for c, v in PILOT_TARGETS_PERCENT.items()), lang)
+    return joined(
+        (
+            f"{label(f'pilot.{c}', lang)} {v:g}%" if lang == "zh" else f"{label(f'pilot.{c}', lang)} {v:g} %"
+            for c, v in PILOT_TARGETS_PERCENT.items()
+        ),
+        lang,
+    )
 
 
 def write_report(run_dir: str | Path, *, lang: str = "en", scenario=None, out: str | Path | None = None) -> Path:

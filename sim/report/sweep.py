@@ -23,19 +23,34 @@ def _value(value) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
 
 
-def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str,
-                    currency: str = "CNY") -> str:
+def _variants_table(table, variants, params: list[str], metrics: list[Metric], lang: str, currency: str = "CNY") -> str:
     """A row per variant: its label, the value of each swept key, n and each metric's mean ± CI half-width."""
     rows = []
     for record in variants.to_dict(orient="records"):
         name = record["variant"]
         row = table.loc[name]
-        rows.append([name, *[_value(record.get(k)) for k in params], f"{int(row['n'])}",
-                     *[_mean_ci(float(row[f"{m.name}_mean"]), float(row[f"{m.name}_ci95_low"]),
-                                float(row[f"{m.name}_ci95_high"]), m) for m in metrics]])
-    header = [label("label.variant", lang), *params, "n",
-              *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, currency)}]"
-                for m in metrics]]
+        rows.append(
+            [
+                name,
+                *[_value(record.get(k)) for k in params],
+                f"{int(row['n'])}",
+                *[
+                    _mean_ci(
+                        float(row[f"{m.name}_mean"]),
+                        float(row[f"{m.name}_ci95_low"]),
+                        float(row[f"{m.name}_ci95_high"]),
+                        m,
+                    )
+                    for m in metrics
+                ],
+            ]
+        )
+    header = [
+        label("label.variant", lang),
+        *params,
+        "n",
+        *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, currency)}]" for m in metrics],
+    ]
     return h.table(header, rows, left=1 + len(params))
 
 
@@ -44,17 +59,28 @@ def _figures(result, comparisons, strategy: str, table, paired, anchor: str, lan
     from ..sweeps import PAIRED_TITLE, strategy_bands
 
     labels, n = list(result.variants["variant"]), result.replications
-    parts = [f'<h3 id="{anchor}-figures">{h.e(label("report.sweep_figures", lang))}</h3>',
-             h.img(figs.metric_bars_figure(table, labels, n, lang, result.currency),
-                   by_replications("report.metrics_figure", n, lang),
-                   by_replications("caption.sweep_bars", n, lang))]
+    parts = [
+        f'<h3 id="{anchor}-figures">{h.e(label("report.sweep_figures", lang))}</h3>',
+        h.img(
+            figs.metric_bars_figure(table, labels, n, lang, result.currency),
+            by_replications("report.metrics_figure", n, lang),
+            by_replications("caption.sweep_bars", n, lang),
+        ),
+    ]
     if len(labels) > 1:
-        figure = figs.paired_differences_figure(paired, labels, labels[0], n, lang, result.currency,
-                                                title_key=PAIRED_TITLE)
-        parts.append(h.img(figure, label("report.sweep_paired", lang),
-                           by_replications("caption.sweep_paired_figure", n, lang)))
-    parts.append(h.img(figs.bands_figure(strategy_bands(comparisons, labels, strategy), labels, n, lang),
-                       label("report.trajectories", lang), by_replications("caption.sweep_bands", n, lang)))
+        figure = figs.paired_differences_figure(
+            paired, labels, labels[0], n, lang, result.currency, title_key=PAIRED_TITLE
+        )
+        parts.append(
+            h.img(figure, label("report.sweep_paired", lang), by_replications("caption.sweep_paired_figure", n, lang))
+        )
+    parts.append(
+        h.img(
+            figs.bands_figure(strategy_bands(comparisons, labels, strategy), labels, n, lang),
+            label("report.trajectories", lang),
+            by_replications("caption.sweep_bands", n, lang),
+        )
+    )
     return parts
 
 
@@ -67,17 +93,31 @@ def _strategy_section(result, comparisons, strategy: str, k: int, lang: str) -> 
     metrics = [in_lang(m, lang) for m in shown_metrics(table, labels)]
     anchor = f"strategy-{k}"
     heading = label("report.sweep_strategy", lang, strategy=_strategy(strategy, lang) + parenthesised(strategy, lang))
-    parts = [f'<h2 id="{anchor}">{h.e(heading)}</h2>',
-             f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
-             f"<p>{h.e(by_replications('caption.variants', result.replications, lang))}</p>",
-             _variants_table(table, result.variants, list(result.params), metrics, lang, result.currency)]
+    parts = [
+        f'<h2 id="{anchor}">{h.e(heading)}</h2>',
+        f'<h3 id="{anchor}-variants">{h.e(label("report.variants", lang))}</h3>',
+        f"<p>{h.e(by_replications('caption.variants', result.replications, lang))}</p>",
+        _variants_table(table, result.variants, list(result.params), metrics, lang, result.currency),
+    ]
     if len(labels) > 1:
-        intro = by_replications("caption.sweep_paired", result.replications, lang, base=labels[0],
-                                n=result.replications)
-        parts += [f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>', f"<p>{h.e(intro)}</p>",
-                  paired_table(paired, labels, labels[0], metrics, lang, first_header=label("label.variant", lang),
-                               verdict_header=label("label.verdict_first_variant", lang), currency=result.currency,
-                               single=result.replications == 1)]
+        intro = by_replications(
+            "caption.sweep_paired", result.replications, lang, base=labels[0], n=result.replications
+        )
+        parts += [
+            f'<h3 id="{anchor}-paired">{h.e(label("report.sweep_paired", lang))}</h3>',
+            f"<p>{h.e(intro)}</p>",
+            paired_table(
+                paired,
+                labels,
+                labels[0],
+                metrics,
+                lang,
+                first_header=label("label.variant", lang),
+                verdict_header=label("label.verdict_first_variant", lang),
+                currency=result.currency,
+                single=result.replications == 1,
+            ),
+        ]
     return parts + _figures(result, comparisons, strategy, table, paired, anchor, lang)
 
 
@@ -98,23 +138,40 @@ def render_sweep_html(result, comparisons: dict, doc: dict, *, lang: str = "en",
     """The sweep report as one self-contained HTML string."""
     ctx = ctx or Context()
     title = label("report.sweep_title", lang)
-    swept = joined((f"{k} = {joined((_value(v) for v in values), lang)}" for k, values in result.params.items()),
-                   lang, parts=True)
-    meta = label("caption.sweep_meta", lang, scenario=doc.get("scenario", "-"), swept=swept,
-                 v=len(result.variants), k=len(result.strategies), n=result.replications)
+    swept = joined(
+        (f"{k} = {joined((_value(v) for v in values), lang)}" for k, values in result.params.items()), lang, parts=True
+    )
+    meta = label(
+        "caption.sweep_meta",
+        lang,
+        scenario=doc.get("scenario", "-"),
+        swept=swept,
+        v=len(result.variants),
+        k=len(result.strategies),
+        n=result.replications,
+    )
     from .compare_runs import comparison_warnings
 
-    found = [f"{variant} · {w}" for variant, c in comparisons.items()
-             for w in comparison_warnings(c.out_dir, result.strategies, result.replications, lang, _strategy)]
-    body = [f'<h1 id="title">{h.e(title)}</h1>', f'<p class="meta">{h.e(meta)}</p>',
-            *[h.note(n) for n in ctx.notes(lang)],
-            h.warnings_box(label("report.compare_warnings", lang), found, label("report.no_compare_warnings", lang))]
+    found = [
+        f"{variant} · {w}"
+        for variant, c in comparisons.items()
+        for w in comparison_warnings(c.out_dir, result.strategies, result.replications, lang, _strategy)
+    ]
+    body = [
+        f'<h1 id="title">{h.e(title)}</h1>',
+        f'<p class="meta">{h.e(meta)}</p>',
+        *[h.note(n) for n in ctx.notes(lang)],
+        h.warnings_box(label("report.compare_warnings", lang), found, label("report.no_compare_warnings", lang)),
+    ]
     if ctx.scenario is not None:
         recorded = {"overrides": doc["overrides"]} if "overrides" in doc else {}
         items = [it for it in programme_items(ctx, recorded, lang) if it[0] != label("label.strategy", lang)]
         items.append((label("label.swept", lang), swept))
-        body += [f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>',
-                 f"<p>{h.e(label('caption.sweep_programme', lang))}</p>", h.definitions(items)]
+        body += [
+            f'<h2 id="programme">{h.e(label("report.programme", lang))}</h2>',
+            f"<p>{h.e(label('caption.sweep_programme', lang))}</p>",
+            h.definitions(items),
+        ]
     for k, strategy in enumerate(result.strategies):
         body += _strategy_section(result, comparisons, strategy, k, lang)
     body += _tracks_and_pilot(result, comparisons, lang)

@@ -81,8 +81,9 @@ def spring_festival_date(year: int) -> date:
     first, last = holidays.China.start_year, holidays.China.end_year
     if not first <= int(year) <= last:
         raise ValueError(f"no Spring Festival date for {year}; the holidays package covers China {first}-{last}")
-    days = holidays.country_holidays("CN", years=int(year), language="en_US").get_named(SPRING_FESTIVAL_NAME,
-                                                                                         lookup="exact")
+    days = holidays.country_holidays("CN", years=int(year), language="en_US").get_named(
+        SPRING_FESTIVAL_NAME, lookup="exact"
+    )
     if not days:
         raise ValueError(f"the holidays package names no '{SPRING_FESTIVAL_NAME}' in {year}")
     return min(days)

@@ -100,22 +100,36 @@ class StageConfig(StrictModel):
     """One stage of a site's path. In ``RolloutConfig.site_type_stages`` a key left out inherits the default stage."""
 
     duration: Duration | None = Field(
-        None, description="duration of the stage [days; working days for office stages and construction when the "
-        "calendar is on]; for construction the crew's set-up, capacity / productivity is added; unset: inherited")
+        None,
+        description="duration of the stage [days; working days for office stages and construction when the "
+        "calendar is on]; for construction the crew's set-up, capacity / productivity is added; unset: inherited",
+    )
     success_percent: float = Field(
-        100.0, ge=0, le=100, allow_inf_nan=False,
-        description="chance that the site passes the stage (consent: the owner agrees); otherwise it declines/fails")
+        100.0,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="chance that the site passes the stage (consent: the owner agrees); otherwise it declines/fails",
+    )
     resource: ResourceName | None = Field(
-        None, description="shared resource the stage needs (crews, reviewers, inspectors, surveyors, om_crews) or "
-        "null for none")
+        None,
+        description="shared resource the stage needs (crews, reviewers, inspectors, surveyors, om_crews) or "
+        "null for none",
+    )
     resource_busy_percent: float = Field(
-        100.0, gt=0, le=100, allow_inf_nan=False,
+        100.0,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
         description="share of the stage's duration during which the resource is busy with the site, taken at the "
-        "start; not used where effort_days_by_class is given")
+        "start; not used where effort_days_by_class is given",
+    )
     effort_days_by_class: dict[ApplicationClass, float] | None = Field(
-        None, description="working time [working days] the resource spends on one application, by application "
+        None,
+        description="working time [working days] the resource spends on one application, by application "
         "class (household, non_household, multi_point), taken at the start of the stage and at most its duration; "
-        "replaces resource_busy_percent; classes left out keep the default")
+        "replaces resource_busy_percent; classes left out keep the default",
+    )
 
     @field_validator("effort_days_by_class")
     @classmethod
@@ -142,18 +156,22 @@ def _default_stages() -> dict[StageName, StageConfig]:
         # State Grid service limit: site survey within 2 working days (design done alongside); the limit is the
         # maximum for one application: assumption, a typical survey takes 0.5-2 (mode 1) working days
         # assumption: a surveyor's visit and design take 2 h for a home, a day for other roofs, 2 days multi-point
-        "survey_design": StageConfig(duration=triangular(0.5, 1, 2), resource="surveyors",
-                                     effort_days_by_class={"household": 0.25, "non_household": 1.0,
-                                                           "multi_point": 2.0}),
+        "survey_design": StageConfig(
+            duration=triangular(0.5, 1, 2),
+            resource="surveyors",
+            effort_days_by_class={"household": 0.25, "non_household": 1.0, "multi_point": 2.0},
+        ),
         # assumption: project filing (bei'an) with the county development and reform bureau
         "filing": StageConfig(duration=triangular(3, 5, 10)),
         # State Grid service limit: connection plan within 20 working days (30 multi-point); assumption: a typical
         # plan takes 5-20 (mode 10) working days
         # assumption: a reviewer spends 1 h on a household application (standard 380 V scheme), half a day on a
         # non-household one, a day on a multi-point one
-        "grid_review": StageConfig(duration=triangular(5, 10, 20), resource="reviewers",
-                                   effort_days_by_class={"household": 0.125, "non_household": 0.5,
-                                                         "multi_point": 1.0}),
+        "grid_review": StageConfig(
+            duration=triangular(5, 10, 20),
+            resource="reviewers",
+            effort_days_by_class={"household": 0.125, "non_household": 0.5, "multi_point": 1.0},
+        ),
         # assumption: ordering and delivery of modules and inverters; metering and contracts (State Grid limit 10
         # working days) run in parallel; 2 % of orders fall through
         "procurement": StageConfig(duration=triangular(10, 20, 45), success_percent=98.0),
@@ -163,9 +181,12 @@ def _default_stages() -> dict[StageName, StageConfig]:
         # (mode 5) working days
         # assumption: an inspector spends 2 h on a home, a working day on other sites
         # a failed acceptance means rework (RolloutConfig.rework_days, rework_cost_percent), then re-inspection
-        "acceptance": StageConfig(duration=triangular(3, 5, 10), success_percent=99.0, resource="inspectors",
-                                  effort_days_by_class={"household": 0.25, "non_household": 1.0,
-                                                        "multi_point": 1.0}),
+        "acceptance": StageConfig(
+            duration=triangular(3, 5, 10),
+            success_percent=99.0,
+            resource="inspectors",
+            effort_days_by_class={"household": 0.25, "non_household": 1.0, "multi_point": 1.0},
+        ),
     }
 
 
@@ -211,16 +232,25 @@ class TrackConfig(StrictModel):
     target; all tracks share the crews, offices (surveyors, reviewers, inspectors, release pacing) and the grid."""
 
     name: str = Field(..., min_length=1, description="name of the track (unique)")
-    site_types: list[SiteType] = Field(..., min_length=1, description="site types the track builds (no type may be "
-                                       "in two tracks; sites of types in no track are not released)")
+    site_types: list[SiteType] = Field(
+        ...,
+        min_length=1,
+        description="site types the track builds (no type may be "
+        "in two tracks; sites of types in no track are not released)",
+    )
     strategy: str | None = Field(None, description="siting strategy of the track (null: the scenario's)")
-    annual_budget_cny: float = Field(..., gt=0, allow_inf_nan=False,
-                                     description="capex the track can commit per calendar year (budget mode)")
-    target_capacity_kwp: float = Field(..., gt=0, allow_inf_nan=False,
-                                       description="the track stops releasing when its committed capacity reaches "
-                                       "it; basis of its milestones")
-    budget_carry_over: bool | None = Field(None, description="the track's unspent budget is kept for the next year "
-                                           "(null: rollout.budget_carry_over)")
+    annual_budget_cny: float = Field(
+        ..., gt=0, allow_inf_nan=False, description="capex the track can commit per calendar year (budget mode)"
+    )
+    target_capacity_kwp: float = Field(
+        ...,
+        gt=0,
+        allow_inf_nan=False,
+        description="the track stops releasing when its committed capacity reaches it; basis of its milestones",
+    )
+    budget_carry_over: bool | None = Field(
+        None, description="the track's unspent budget is kept for the next year (null: rollout.budget_carry_over)"
+    )
 
 
 class RolloutConfig(StrictModel):
@@ -228,32 +258,47 @@ class RolloutConfig(StrictModel):
     in :func:`_default_stages`."""
 
     release_mode: Literal["budget", "all_at_start", "poisson"] = Field(
-        "budget", description="how the programme office releases sites in priority order: as the yearly budget "
-        "allows, all at once, or at random (Poisson) times")
+        "budget",
+        description="how the programme office releases sites in priority order: as the yearly budget "
+        "allows, all at once, or at random (Poisson) times",
+    )
     annual_budget_cny: float = Field(
-        150e6, gt=0, allow_inf_nan=False,
-        description="capex that can be committed per calendar year (budget mode); assumption")
+        150e6,
+        gt=0,
+        allow_inf_nan=False,
+        description="capex that can be committed per calendar year (budget mode); assumption",
+    )
     budget_carry_over: bool = Field(False, description="unspent budget is kept for the next year (else it lapses)")
     poisson_rate_per_day: float = Field(
-        5.0, gt=0, allow_inf_nan=False, description="mean releases per day (poisson mode)")
+        5.0, gt=0, allow_inf_nan=False, description="mean releases per day (poisson mode)"
+    )
     build_window_years: float = Field(
-        5.0, gt=0, allow_inf_nan=False, description="no site is released after this time from the start date")
+        5.0, gt=0, allow_inf_nan=False, description="no site is released after this time from the start date"
+    )
     target_capacity_kwp: float | None = Field(
-        None, gt=0, allow_inf_nan=False,
-        description="stop releasing when the committed capacity reaches it (null: no target); basis of milestones")
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="stop releasing when the committed capacity reaches it (null: no target); basis of milestones",
+    )
     max_sites_in_pipeline: int | None = Field(
-        None, ge=1, description="release pacing: the office releases the next site only while fewer released sites "
+        None,
+        ge=1,
+        description="release pacing: the office releases the next site only while fewer released sites "
         "than this are in its pipeline (consent, survey, filing, grid review: released and not yet "
         "under contract; sites held for hosting capacity are not released, so not counted); null: no pacing (a "
-        "year's budget can be released on 1 January)")
+        "year's budget can be released on 1 January)",
+    )
 
     tracks: list[TrackConfig] = Field(
-        default_factory=list, description="split the programme into tracks, each with its own site types, strategy "
+        default_factory=list,
+        description="split the programme into tracks, each with its own site types, strategy "
         "(null: the run's), yearly budget and target, sharing the crews, offices (release pacing included) and grid; "
         "annual_budget_cny and target_capacity_kwp are then the sums of the tracks' (leave them out); sites of "
         "types in no track are not released; the optimising strategies plan each track within its own money and "
         "target; empty: one "
-        "programme")
+        "programme",
+    )
 
     crews: int = Field(6, ge=0, description="number of construction crews (count)")
     reviewers: int = Field(2, ge=0, description="number of grid-company engineers reviewing applications (count)")
@@ -262,94 +307,138 @@ class RolloutConfig(StrictModel):
     om_crews: int = Field(2, ge=0, description="number of O&M crews repairing inverters during operation (count)")
     crew_productivity_kwp_per_day: dict[str, float] = Field(
         default_factory=_default_productivity,
-        description="kWp one crew installs per working day, by site type, with a 'default'; assumptions")
+        description="kWp one crew installs per working day, by site type, with a 'default'; assumptions",
+    )
 
     stages: dict[StageName, StageConfig] = Field(
         default_factory=_default_stages,
         description="settings of the stages consent, survey_design, filing, grid_review, procurement, construction, "
         "acceptance (State Grid service limits: survey 2, connection plan 20, acceptance 10 working days); keys "
-        "left out keep their defaults")
+        "left out keep their defaults",
+    )
     site_type_stages: dict[SiteType, dict[StageName, StageConfig]] = Field(
         default_factory=_default_site_type_stages,
-        description="per site type overrides of stage settings, layered over `stages` key by key")
+        description="per site type overrides of stage settings, layered over `stages` key by key",
+    )
 
     disclosure_interval_months: int = Field(
-        3, ge=1, le=12, description="the grid company publishes the open hosting capacity of each transformer this "
+        3,
+        ge=1,
+        le=12,
+        description="the grid company publishes the open hosting capacity of each transformer this "
         "often (months; 3 = quarterly, NEA 2025 distributed PV rules); capacity freed by upgrades or by sites that "
-        "give up their reservation is open to new applications from the next publication")
+        "give up their reservation is open to new applications from the next publication",
+    )
     rework_days: Duration = Field(
         default_factory=lambda: triangular(3, 7, 15),
         description="repair of a site that failed acceptance, by a construction crew, before re-inspection [working "
-        "days]; assumption")
+        "days]; assumption",
+    )
     rework_cost_percent: float = Field(
-        5.0, ge=0, le=100, allow_inf_nan=False,
-        description="cost of that repair as a share of the site's capex [%]; assumption")
+        5.0,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="cost of that repair as a share of the site's capex [%]; assumption",
+    )
 
     hosting_when_full: Literal["wait_upgrade", "drop"] = Field(
-        "wait_upgrade", description="a site the office holds because its transformer has no disclosed room makes the "
+        "wait_upgrade",
+        description="a site the office holds because its transformer has no disclosed room makes the "
         "grid company schedule an upgrade of the transformer (wait_upgrade), or only waits for capacity given back "
-        "(drop: sites still held when the build window closes are dropped, never canvassed)")
+        "(drop: sites still held when the build window closes are dropped, never canvassed)",
+    )
     upgrade_lead_time: Duration = Field(
         default_factory=lambda: triangular(365, 730, 1095),
         description="time from the grid company scheduling an unplanned transformer upgrade to its service [days]; "
         "assumption: 1-3 years, mode 2: a distribution-network project enters the grid company's investment plan "
         "(provincial rural-grid plans approved yearly, NDRC Measures for Rural Power Grid Reconstruction and "
         "Upgrading Projects, 2016) before it is built; no published distribution of county transformer upgrade "
-        "lead times was found")
+        "lead times was found",
+    )
     upgrade_factor: float = Field(
-        2.0, gt=1, allow_inf_nan=False,
-        description="rating multiplier of such an unplanned upgrade (ratio; e.g. 200 kVA -> 400 kVA); assumption")
+        2.0,
+        gt=1,
+        allow_inf_nan=False,
+        description="rating multiplier of such an unplanned upgrade (ratio; e.g. 200 kVA -> 400 kVA); assumption",
+    )
     upgrade_cost_cny_per_kva: float = Field(
-        500.0, ge=0, allow_inf_nan=False,
+        500.0,
+        ge=0,
+        allow_inf_nan=False,
         description="cost of an upgrade per added kVA, borne by the grid company [CNY/kVA]; assumption (transformer, "
         "switchgear and installation); published figures found are programme totals with lines included, an upper "
         "bound: Zhejiang's 2015-2017 rural-grid round built or replaced 1,558 distribution transformers of 560 MVA "
         "for about 1.4 bn CNY with 35 kV stations and lines (Zhejiang Provincial Government, 29 Sep 2017), about "
-        "2,500 CNY/kVA all-in")
+        "2,500 CNY/kVA all-in",
+    )
     max_upgrades_per_year: int | None = Field(
-        10, ge=0, description="unplanned upgrades the grid company schedules in the county per calendar year; "
+        10,
+        ge=0,
+        description="unplanned upgrades the grid company schedules in the county per calendar year; "
         "requests beyond it wait for the next year (null: no limit); about 9 per county and year in Zhejiang's "
         "2015-2017 rural-grid round (1,558 transformers in two years over about 90 county-level districts, Zhejiang "
-        "Provincial Government, 29 Sep 2017), rounded up")
+        "Provincial Government, 29 Sep 2017), rounded up",
+    )
 
     calendar_enabled: bool = Field(
-        True, description="use the work calendar (public holidays, weekends, Spring Festival shutdown, frozen "
-        "season, rain); off: every day is a working day")
+        True,
+        description="use the work calendar (public holidays, weekends, Spring Festival shutdown, frozen "
+        "season, rain); off: every day is a working day",
+    )
     holidays_country: str | None = Field(
-        "CN", description="country whose public holidays and weekend days the calendar follows (ISO 3166-1 alpha-2 "
+        "CN",
+        description="country whose public holidays and weekend days the calendar follows (ISO 3166-1 alpha-2 "
         "code, from the holidays package; China's include the State Council's extra days off and make-up working "
-        "days); null: no public holidays, Saturday and Sunday are the weekend")
+        "days); null: no public holidays, Saturday and Sunday are the weekend",
+    )
     holidays_subdivision: str | None = Field(
-        None, description="province or state code for regional holidays (holidays package); null: national only")
+        None, description="province or state code for regional holidays (holidays package); null: national only"
+    )
     office_weekends_off: bool = Field(
-        True, description="office stages do not progress on weekend days (except make-up working days); they never "
-        "progress on public holidays")
+        True,
+        description="office stages do not progress on weekend days (except make-up working days); they never "
+        "progress on public holidays",
+    )
     construction_weekends_off: bool = Field(
-        False, description="crews do not work on weekend days (except make-up working days)")
+        False, description="crews do not work on weekend days (except make-up working days)"
+    )
     construction_holidays_off: bool = Field(
-        False, description="crews do not work on public holidays (the Spring Festival shutdown applies anyway)")
+        False, description="crews do not work on public holidays (the Spring Festival shutdown applies anyway)"
+    )
     state_grid_service_limits: bool = Field(
-        True, description="compare the office stages with State Grid's service limits for distributed PV and warn "
-        "where the median exceeds them (China); false elsewhere (default from the county's country)")
+        True,
+        description="compare the office stages with State Grid's service limits for distributed PV and warn "
+        "where the median exceeds them (China); false elsewhere (default from the county's country)",
+    )
     spring_festival_shutdown: bool = Field(
-        True, description="construction stops around the Spring Festival (crews go home for the New Year; the "
+        True,
+        description="construction stops around the Spring Festival (crews go home for the New Year; the "
         "days are spring_festival_shutdown_days_before/after); a construction rule for Chinese counties, set "
-        "false elsewhere")
+        "false elsewhere",
+    )
     outdoor_site_types: list[SiteType] = Field(
         default_factory=lambda: list(OUTDOOR_SITE_TYPES),
-        description="ground-mounted types whose construction stops in the frozen season and on rainy days")
+        description="ground-mounted types whose construction stops in the frozen season and on rainy days",
+    )
     frozen_season_start_month_day: str = Field(
-        "12-15", description="first day (MM-DD) of the frozen-ground season; assumption for northern Hebei")
+        "12-15", description="first day (MM-DD) of the frozen-ground season; assumption for northern Hebei"
+    )
     frozen_season_end_month_day: str = Field("02-28", description="last day (MM-DD) of the frozen-ground season")
     rain_day_percent_by_month: list[float] = Field(
         default_factory=lambda: [3.0, 4.0, 7.0, 10.0, 17.0, 27.0, 40.0, 33.0, 20.0, 10.0, 5.0, 3.0],
         description="share of days, January to December, with rain that stops outdoor work (Huailai-like, summer "
-        "rainy); assumption")
+        "rainy); assumption",
+    )
     spring_festival_shutdown_days_before: int = Field(
-        7, ge=0, description="days before the Spring Festival from which nobody works (days); assumption")
+        7, ge=0, description="days before the Spring Festival from which nobody works (days); assumption"
+    )
     spring_festival_shutdown_days_after: int = Field(
-        15, ge=0, description="days after the Spring Festival until which nobody works (days; the Lantern "
-        "Festival is day 14); assumption")
+        15,
+        ge=0,
+        description="days after the Spring Festival until which nobody works (days; the Lantern "
+        "Festival is day 14); assumption",
+    )
 
     @field_validator("tracks")
     @classmethod
@@ -361,8 +450,10 @@ class RolloutConfig(StrictModel):
         for track in v:
             for site_type in track.site_types:
                 if site_type in seen_types:
-                    raise ValueError(f"site type {site_type!r} is in tracks {seen_types[site_type]!r} and "
-                                     f"{track.name!r}; each type may be in one track only")
+                    raise ValueError(
+                        f"site type {site_type!r} is in tracks {seen_types[site_type]!r} and "
+                        f"{track.name!r}; each type may be in one track only"
+                    )
                 seen_types[site_type] = track.name
         return v
 
@@ -376,8 +467,10 @@ class RolloutConfig(StrictModel):
             total = float(sum(getattr(track, name) for track in self.tracks))
             given = getattr(self, name)
             if name in self.model_fields_set and given is not None and not math.isclose(given, total):
-                raise ValueError(f"{name}: with tracks the programme's value is the sum of the tracks' ({total:g}); "
-                                 f"got {given:g}: change the tracks' {name}, or leave it out")
+                raise ValueError(
+                    f"{name}: with tracks the programme's value is the sum of the tracks' ({total:g}); "
+                    f"got {given:g}: change the tracks' {name}, or leave it out"
+                )
             self.__dict__[name] = total  # not an assignment: it would validate the model again
         return self
 
@@ -385,8 +478,10 @@ class RolloutConfig(StrictModel):
     @classmethod
     def _check_country(cls, v: str | None) -> str | None:
         if v is not None and v.upper() not in cal.supported_countries():
-            raise ValueError(f"unknown country code {v!r}; must be an ISO 3166-1 alpha-2 code the holidays package "
-                             "knows (e.g. CN, DE, ES, US) or null")
+            raise ValueError(
+                f"unknown country code {v!r}; must be an ISO 3166-1 alpha-2 code the holidays package "
+                "knows (e.g. CN, DE, ES, US) or null"
+            )
         return None if v is None else v.upper()
 
     @field_validator("crew_productivity_kwp_per_day")
@@ -460,15 +555,21 @@ class OperationConfig(StrictModel):
     resource of the same programme, sized with the others)."""
 
     degradation_first_year_percent: float = Field(
-        1.0, ge=0, le=100, description="loss of output in the first year (light-induced); assumption")
+        1.0, ge=0, le=100, description="loss of output in the first year (light-induced); assumption"
+    )
     degradation_percent_per_year: float = Field(
-        0.5, ge=0, le=100, description="loss of output per year after the first (median, Jordan & Kurtz 2013)")
+        0.5, ge=0, le=100, description="loss of output per year after the first (median, Jordan & Kurtz 2013)"
+    )
     inverter_mtbf_years: float | None = Field(
-        10.0, gt=0, allow_inf_nan=False,
-        description="mean operating time between inverter failures (null: no failures); assumption")
+        10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="mean operating time between inverter failures (null: no failures); assumption",
+    )
     repair: Duration = Field(
         default_factory=lambda: triangular(2, 5, 15),
-        description="time to repair once an O&M crew is free (MTTR) [days]; assumption")
+        description="time to repair once an O&M crew is free (MTTR) [days]; assumption",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -502,8 +603,9 @@ def budget_pot_days(start_date: date, build_window_years: float, horizon_years: 
     return days
 
 
-def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int | None = None,
-                     annual_cny: float | None = None) -> float | None:
+def total_budget_cny(
+    config: RolloutConfig, start_date: date, horizon_years: int | None = None, annual_cny: float | None = None
+) -> float | None:
     """The programme's (or with ``annual_cny`` one track's) total budget [CNY]: ``annual_budget_cny`` for each pot
     of :func:`budget_pot_days`, the most it can commit over the build window (with or without carry-over); None
     unless ``release_mode="budget"``."""
@@ -511,6 +613,7 @@ def total_budget_cny(config: RolloutConfig, start_date: date, horizon_years: int
         return None
     pots = budget_pot_days(start_date, config.build_window_years, horizon_years)
     return float(config.annual_budget_cny if annual_cny is None else annual_cny) * len(pots)
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # One site's work at one stage: the formula the rollout draws with and the plans take the expectation of
@@ -530,9 +633,14 @@ def application_classes(sites: pd.DataFrame) -> np.ndarray:
     return out.astype(np.int64)
 
 
-
-def stage_work_days(config: RolloutConfig, site_type: str, stage: str, application_class: np.ndarray,
-                    capacity_kwp: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stage_work_days(
+    config: RolloutConfig,
+    site_type: str,
+    stage: str,
+    application_class: np.ndarray,
+    capacity_kwp: np.ndarray,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Work of ``stage`` for sites of ``site_type`` at duration uniforms ``u`` [days; working days for office stages
     and construction when the calendar is on], and the part of it the stage's resource is held, from the start.
 

@@ -338,8 +338,14 @@ def _rework(env, world: World, collector: _Collector, site: int, k: int, plan: S
     collector.log.append((site, Step.REWORK, Event.START, t_start))
     construction = world.stage_plans[world.site_type_index[site]][STAGE_STEPS.index(Step.CONSTRUCTION)]
     if construction.resource is not None:
-        yield from _use(env, collector, construction.resource, world.rework[site, 0], construction.calendar,
-                        wait_log=(site, Step.REWORK))
+        yield from _use(
+            env,
+            collector,
+            construction.resource,
+            world.rework[site, 0],
+            construction.calendar,
+            wait_log=(site, Step.REWORK),
+        )
     else:
         yield env.timeout(_elapsed_days(construction.calendar, env.now, world.rework[site, 0]))
     cost = float(world.capex_cny[site]) * world.rework_cost_share
@@ -365,8 +371,7 @@ def _work_stage(env, world: World, collector: _Collector, site: int, k: int, pla
         yield env.timeout(elapsed)
     collector.stage_days[plan.step].append(env.now - t_start)
     if plan.step in collector.office_steps:
-        working = env.now - t_start if plan.calendar is None else \
-            plan.calendar.working_days_between(t_start, env.now)
+        working = env.now - t_start if plan.calendar is None else plan.calendar.working_days_between(t_start, env.now)
         collector.office_days[plan.step][world.application_class[site]].append(working)
 
 
@@ -375,8 +380,14 @@ def _elapsed_days(calendar: cal.WorkCalendar | None, t: float, work_days: float)
     return work_days if calendar is None else calendar.finish(t, work_days) - t
 
 
-def _use(env, collector: _Collector, resource: NamedResource, work_days: float,
-         calendar: cal.WorkCalendar | None = None, wait_log: tuple[int, Step] | None = None):
+def _use(
+    env,
+    collector: _Collector,
+    resource: NamedResource,
+    work_days: float,
+    calendar: cal.WorkCalendar | None = None,
+    wait_log: tuple[int, Step] | None = None,
+):
     """Request ``resource``, queue for it, hold it while ``work_days`` of work are done, release it.
 
     Records the queue length when the request has to wait, the wait and the busy time; with ``wait_log = (site,
@@ -420,8 +431,9 @@ def _schedule_upgrade(env, world: World, collector: _Collector, transformer: int
     grid.scheduled_in_year[year] = grid.scheduled_in_year.get(year, 0) + 1
     grid.pending_upgrades[transformer] += 1
     added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
-    env.process(_upgrade(env, world, collector, transformer, float(grid.lead_time_days[transformer]), added_kva,
-                         "scheduled"))
+    env.process(
+        _upgrade(env, world, collector, transformer, float(grid.lead_time_days[transformer]), added_kva, "scheduled")
+    )
 
 
 def _upgrade_plans(env, world: World, collector: _Collector):
@@ -437,8 +449,9 @@ def _upgrade_plans(env, world: World, collector: _Collector):
             _schedule_upgrade(env, world, collector, world.grid.requests.pop(0), year)
 
 
-def _upgrade(env, world: World, collector: _Collector, transformer: int, delay_days: float, added_kva: float,
-             kind: str):
+def _upgrade(
+    env, world: World, collector: _Collector, transformer: int, delay_days: float, added_kva: float, kind: str
+):
     """A transformer upgrade (planned, or scheduled by the grid company): in service after ``delay_days``, its
     capacity is open from the next disclosure. Its cost (``upgrade_cost_cny_per_kva``) is the grid company's."""
     grid = world.grid
@@ -449,8 +462,18 @@ def _upgrade(env, world: World, collector: _Collector, transformer: int, delay_d
     grid.rating_kva[transformer] += added_kva
     grid.pending_upgrades[transformer] -= 1
     requested = grid.requested_day.get(transformer, scheduled_day) if kind == "scheduled" else math.nan
-    collector.upgrades.append((transformer, kind, env.now, added_kw, added_kva, added_kva * grid.cost_cny_per_kva,
-                               requested, scheduled_day if kind == "scheduled" else math.nan))
+    collector.upgrades.append(
+        (
+            transformer,
+            kind,
+            env.now,
+            added_kw,
+            added_kva,
+            added_kva * grid.cost_cny_per_kva,
+            requested,
+            scheduled_day if kind == "scheduled" else math.nan,
+        )
+    )
     grid.undisclosed_kw[transformer] += added_kw
 
 
@@ -484,8 +507,9 @@ def _time_to_failure(mtbf_days: float, rng: np.random.Generator) -> float:
     return float(exponential_ppf(mtbf_days, rng.random()))
 
 
-def _operate(env, world: World, collector: _Collector, site: int, rng: np.random.Generator, up_days: float,
-             mtbf_days: float):
+def _operate(
+    env, world: World, collector: _Collector, site: int, rng: np.random.Generator, up_days: float, mtbf_days: float
+):
     """Inverter failures of one operating site, each repaired by an O&M crew, until the horizon. The site's
     ``operation`` stream gives the first time to failure, then per failure its repair time and the next one."""
     om_crews = world.resources["om_crews"]
@@ -541,21 +565,39 @@ def simulate(
     site_table = site_table.loc[site_ids]
 
     env = simpy.Environment()
-    world, _ = build_world(env, site_table, site_ids, transformers, config, operation, seed=seed,
-                            start=start, horizon_years=horizon_years)
+    world, _ = build_world(
+        env, site_table, site_ids, transformers, config, operation, seed=seed, start=start, horizon_years=horizon_years
+    )
     collector = _Collector(len(site_ids), world.horizon_days, window_end_days=world.window_end_days)
-    _start_processes(env, world, collector, planned_upgrades(transformers, start, world.horizon_days),
-                     disclosure_days(start, world.horizon_days, config.disclosure_interval_months))
+    _start_processes(
+        env,
+        world,
+        collector,
+        planned_upgrades(transformers, start, world.horizon_days),
+        disclosure_days(start, world.horizon_days, config.disclosure_interval_months),
+    )
     n_events = _run_to_horizon(env, world.horizon_days)
     for programme in world.programmes:  # sites still held at the horizon were never canvassed
         _drop_held(world, collector, programme.held, min(world.window_end_days, world.horizon_days))
     for programme in world.programmes:  # money never committed by the horizon lapses with the last year's budget
         if programme.budget is not None:
-            collector.add_money("lapsed", world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
-                                programme.budget.pot.level)
-    return _results(collector, site_ids=site_ids, site_table=site_table, transformer_ids=transformers.index,
-                    start=start, horizon_days=world.horizon_days, year_starts=world.year_starts, config=config,
-                    n_events=n_events, application_class=world.application_class)
+            collector.add_money(
+                "lapsed",
+                world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
+                programme.budget.pot.level,
+            )
+    return _results(
+        collector,
+        site_ids=site_ids,
+        site_table=site_table,
+        transformer_ids=transformers.index,
+        start=start,
+        horizon_days=world.horizon_days,
+        year_starts=world.year_starts,
+        config=config,
+        n_events=n_events,
+        application_class=world.application_class,
+    )
 
 
 def _start_processes(env, world: World, collector: _Collector, upgrades, days) -> None:

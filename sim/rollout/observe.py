@@ -105,11 +105,17 @@ class _Collector:
     queued: dict = field(default_factory=lambda: {r: {} for r in RESOURCES})  # resource -> request -> request time
     max_queue: dict = field(default_factory=lambda: {r: 0 for r in RESOURCES})
     # in the order of a site's way: the hosting screening comes before release, so before consent
-    stage_days: dict = field(default_factory=lambda: {step: [] for step in (
-        Step.HOSTING, *(s for s in Step if s not in (Step.RELEASE, Step.HOSTING)))})
+    stage_days: dict = field(
+        default_factory=lambda: {
+            step: [] for step in (Step.HOSTING, *(s for s in Step if s not in (Step.RELEASE, Step.HOSTING)))
+        }
+    )
     # office stage -> application class -> elapsed working days
-    office_days: dict = field(default_factory=lambda: {Step[s.upper()]: {c: [] for c in range(len(
-        APPLICATION_CLASSES))} for s in SERVICE_LIMIT_WORKING_DAYS})
+    office_days: dict = field(
+        default_factory=lambda: {
+            Step[s.upper()]: {c: [] for c in range(len(APPLICATION_CLASSES))} for s in SERVICE_LIMIT_WORKING_DAYS
+        }
+    )
     spend: dict = field(default_factory=dict)  # year -> net committed capex [CNY]
     track_spend: dict = field(default_factory=dict)  # (track index, year) -> net committed capex [CNY]
     money: dict = field(default_factory=dict)  # (kind, year) -> CNY; kinds: MONEY_COLUMNS without "_cny"
@@ -144,9 +150,19 @@ class _Collector:
 # Tables
 
 
-def _results(collector: _Collector, *, site_ids: np.ndarray, site_table: pd.DataFrame, transformer_ids: pd.Index,
-             start: date, horizon_days: float, year_starts: Sequence[float], config: RolloutConfig,
-             n_events: int, application_class: np.ndarray) -> RolloutResult:
+def _results(
+    collector: _Collector,
+    *,
+    site_ids: np.ndarray,
+    site_table: pd.DataFrame,
+    transformer_ids: pd.Index,
+    start: date,
+    horizon_days: float,
+    year_starts: Sequence[float],
+    config: RolloutConfig,
+    n_events: int,
+    application_class: np.ndarray,
+) -> RolloutResult:
     """The tables of :class:`RolloutResult` from what the processes recorded. ``site_ids``: the release order (object
     array of str); ``site_table``: the sites in that order; ``year_starts``: days of 1 January of each year after
     the start year."""
@@ -181,16 +197,18 @@ def _programme_target_kwp(config: RolloutConfig) -> float | None:
     return config.target_capacity_kwp
 
 
-def _track_results(collector: _Collector, capacity_kwp: np.ndarray, site_types: np.ndarray, config: RolloutConfig,
-                   to_dates) -> dict[str, dict]:
+def _track_results(
+    collector: _Collector, capacity_kwp: np.ndarray, site_types: np.ndarray, config: RolloutConfig, to_dates
+) -> dict[str, dict]:
     """Per track: the milestones of its own target (its sites only) and its net committed capex by year."""
     out = {}
     for k, track in enumerate(config.tracks):
         mine = np.isin(site_types, track.site_types)
         spend = {int(y): float(v) for (j, y), v in sorted(collector.track_spend.items()) if j == k}
-        out[track.name] = {"milestones": _milestones(collector, capacity_kwp, track.target_capacity_kwp, to_dates,
-                                                     mask=mine),
-                           "spend_by_year": spend}
+        out[track.name] = {
+            "milestones": _milestones(collector, capacity_kwp, track.target_capacity_kwp, to_dates, mask=mine),
+            "spend_by_year": spend,
+        }
     return out
 
 
@@ -208,17 +226,25 @@ def _event_table(log: list, site_ids: np.ndarray, to_dates) -> pd.DataFrame:
     flat = np.fromiter(itertools.chain.from_iterable(log), dtype=float, count=4 * len(log)).reshape(-1, 4)
     site, step, event = (flat[:, column].astype(np.int64) for column in range(3))
     time_days = flat[:, 3]
-    return pd.DataFrame({
-        "site_id": site_ids[site],
-        "stage": pd.Categorical.from_codes(step, categories=pd.Index(list(STEP_NAMES))),
-        "event": pd.Categorical.from_codes(event, categories=pd.Index(list(EVENTS))),
-        "time_days": time_days,
-        "date": to_dates(time_days),
-    })
+    return pd.DataFrame(
+        {
+            "site_id": site_ids[site],
+            "stage": pd.Categorical.from_codes(step, categories=pd.Index(list(STEP_NAMES))),
+            "event": pd.Categorical.from_codes(event, categories=pd.Index(list(EVENTS))),
+            "time_days": time_days,
+            "date": to_dates(time_days),
+        }
+    )
 
 
-def _outcome_table(collector: _Collector, site_ids: np.ndarray, site_table: pd.DataFrame, capacity_kwp: np.ndarray,
-                   to_dates, application_class: np.ndarray) -> pd.DataFrame:
+def _outcome_table(
+    collector: _Collector,
+    site_ids: np.ndarray,
+    site_table: pd.DataFrame,
+    capacity_kwp: np.ndarray,
+    to_dates,
+    application_class: np.ndarray,
+) -> pd.DataFrame:
     failed_stage = np.array([None, *STEP_NAMES], dtype=object)[collector.failed_step.astype(np.int64) + 1]
     return pd.DataFrame(
         {
@@ -238,8 +264,9 @@ def _outcome_table(collector: _Collector, site_ids: np.ndarray, site_table: pd.D
     )
 
 
-def _downtime_table(collector: _Collector, site_ids: np.ndarray, first_year: int, year_starts: Sequence[float],
-                    horizon_days: float) -> pd.DataFrame:
+def _downtime_table(
+    collector: _Collector, site_ids: np.ndarray, first_year: int, year_starts: Sequence[float], horizon_days: float
+) -> pd.DataFrame:
     """Inverter downtime by site and calendar year; repairs still open at the horizon are cut there."""
     outages = list(collector.downtime) + [(i, t, horizon_days) for i, t in collector.open_failures.items()]
     bounds = [0.0, *year_starts]
@@ -254,16 +281,27 @@ def _downtime_table(collector: _Collector, site_ids: np.ndarray, first_year: int
             t_from = piece_end
             k += 1
     if not days_by_site_year:
-        return pd.DataFrame({"site_id": pd.Series([], dtype=object), "year": pd.Series([], dtype=np.int64),
-                             "downtime_days": pd.Series([], dtype=float)})
+        return pd.DataFrame(
+            {
+                "site_id": pd.Series([], dtype=object),
+                "year": pd.Series([], dtype=np.int64),
+                "downtime_days": pd.Series([], dtype=float),
+            }
+        )
     keys = np.array(list(days_by_site_year), dtype=np.int64)
-    downtime = pd.DataFrame({"site_id": site_ids[keys[:, 0]], "year": keys[:, 1],
-                             "downtime_days": np.fromiter(days_by_site_year.values(), float, len(days_by_site_year))})
+    downtime = pd.DataFrame(
+        {
+            "site_id": site_ids[keys[:, 0]],
+            "year": keys[:, 1],
+            "downtime_days": np.fromiter(days_by_site_year.values(), float, len(days_by_site_year)),
+        }
+    )
     return downtime.sort_values(["site_id", "year"], ignore_index=True)
 
 
-def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: float, first_year: int,
-                    year_starts: Sequence[float]) -> dict[str, dict]:
+def _resource_table(
+    collector: _Collector, config: RolloutConfig, horizon_days: float, first_year: int, year_starts: Sequence[float]
+) -> dict[str, dict]:
     window = min(collector.window_end_days, horizon_days)
     bounds = [0.0, *[d for d in year_starts if d < window], window]  # the calendar years of the build window
     resources = {}
@@ -282,16 +320,24 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
             "capacity": int(capacity),
             # over the period the resource was in use (start to the end of its last service): a build crew idle
             # for the 20 operating years after the rollout is not "7 % utilised"
-            "utilisation_percent":
-                float(100.0 * busy_days / (capacity * busy_until)) if capacity and busy_until > 0 else 0.0,
+            "utilisation_percent": float(100.0 * busy_days / (capacity * busy_until))
+            if capacity and busy_until > 0
+            else 0.0,
             "utilisation_horizon_percent": float(100.0 * busy_days / (capacity * horizon_days)) if capacity else 0.0,
-            "utilisation_build_window_percent":
-                float(100.0 * busy_window / (capacity * window)) if capacity and window > 0 else 0.0,
+            "utilisation_build_window_percent": float(100.0 * busy_window / (capacity * window))
+            if capacity and window > 0
+            else 0.0,
             "active_until_days": float(busy_until),
             "utilisation_by_year_percent": {
-                first_year + k: float(100.0 * np.clip(np.minimum(ended, b) - np.maximum(granted, a), 0.0, None).sum()
-                                      / (capacity * (b - a))) if capacity and b > a else 0.0
-                for k, (a, b) in enumerate(itertools.pairwise(bounds))},
+                first_year + k: float(
+                    100.0
+                    * np.clip(np.minimum(ended, b) - np.maximum(granted, a), 0.0, None).sum()
+                    / (capacity * (b - a))
+                )
+                if capacity and b > a
+                else 0.0
+                for k, (a, b) in enumerate(itertools.pairwise(bounds))
+            },
             "mean_wait_days": float(waits.mean()) if len(waits) else 0.0,
             "p95_wait_days": float(np.percentile(waits, 95)) if len(waits) else 0.0,
             "mean_wait_build_window_days": float(in_window.mean()) if len(in_window) else 0.0,
@@ -302,8 +348,9 @@ def _resource_table(collector: _Collector, config: RolloutConfig, horizon_days: 
     return resources
 
 
-def _milestones(collector: _Collector, capacity_kwp: np.ndarray, target_kwp: float | None,
-                to_dates, mask: np.ndarray | None = None) -> dict[str, str | None]:
+def _milestones(
+    collector: _Collector, capacity_kwp: np.ndarray, target_kwp: float | None, to_dates, mask: np.ndarray | None = None
+) -> dict[str, str | None]:
     """Dates at which each share of :data:`MILESTONE_SHARES` of the target (or of the capacity released) is
     operating (``mask``: of these sites only)."""
     mask = np.ones(len(capacity_kwp), dtype=bool) if mask is None else mask
@@ -319,8 +366,11 @@ def _milestones(collector: _Collector, capacity_kwp: np.ndarray, target_kwp: flo
             milestones[label] = None
             continue
         k = int(np.searchsorted(online_kwp, share * basis * (1 - 1e-12), side="left"))
-        milestones[label] = None if k >= len(online_kwp) else \
-            to_dates([collector.commission_day[by_commissioning[k]]])[0].date().isoformat()
+        milestones[label] = (
+            None
+            if k >= len(online_kwp)
+            else to_dates([collector.commission_day[by_commissioning[k]]])[0].date().isoformat()
+        )
     return milestones
 
 
@@ -330,8 +380,7 @@ def _lead_times(outcomes: pd.DataFrame) -> dict[str, dict]:
     days = built["commission_day"] - built["release_day"]
     out = {}
     for site_type, d in days.groupby(built["site_type"], sort=True):
-        out[str(site_type)] = {"n": len(d), "median_days": float(d.median()),
-                               "p90_days": float(d.quantile(0.9))}
+        out[str(site_type)] = {"n": len(d), "median_days": float(d.median()), "p90_days": float(d.quantile(0.9))}
     return out
 
 
@@ -345,9 +394,16 @@ def _service_limit_table(collector: _Collector) -> list[dict]:
                 continue
             d = np.asarray(days, dtype=float)
             name = APPLICATION_CLASSES[c]
-            rows.append({"stage": stage, "application_class": name, "n": len(d),
-                         "p50_working_days": float(np.median(d)), "p90_working_days": float(np.percentile(d, 90)),
-                         "limit_working_days": SERVICE_LIMIT_WORKING_DAYS[stage][name]})
+            rows.append(
+                {
+                    "stage": stage,
+                    "application_class": name,
+                    "n": len(d),
+                    "p50_working_days": float(np.median(d)),
+                    "p90_working_days": float(np.percentile(d, 90)),
+                    "limit_working_days": SERVICE_LIMIT_WORKING_DAYS[stage][name],
+                }
+            )
     return rows
 
 
@@ -370,19 +426,25 @@ def _warnings(resources: dict, service_limits: list[dict], config: RolloutConfig
         busy = (r["utilisation_horizon_percent"] if name == "om_crews" else r["utilisation_build_window_percent"]) / 100
         period = "the horizon" if name == "om_crews" else "the build window"
         if r["capacity"] and busy > BUSY_WARNING:
-            out.append(f"{name} are {100 * busy:.0f} % busy over {period} (mean wait {r['mean_wait_days']:.0f} "
-                       f"days): raise rollout.{name} above {r['capacity']}{pacing if name != 'om_crews' else ''}")
+            out.append(
+                f"{name} are {100 * busy:.0f} % busy over {period} (mean wait {r['mean_wait_days']:.0f} "
+                f"days): raise rollout.{name} above {r['capacity']}{pacing if name != 'om_crews' else ''}"
+            )
         elif r["n_censored"]:
-            out.append(f"{r['n_censored']} requests for {name} are still queued at the horizon (mean wait "
-                       f"{r['mean_wait_days']:.0f} days, censored): raise rollout.{name} above {r['capacity']}")
+            out.append(
+                f"{r['n_censored']} requests for {name} are still queued at the horizon (mean wait "
+                f"{r['mean_wait_days']:.0f} days, censored): raise rollout.{name} above {r['capacity']}"
+            )
     for row in service_limits if config.state_grid_service_limits else []:
         if row["p50_working_days"] > row["limit_working_days"] + 1e-6:
             resource = config.stage("rural_home", row["stage"]).resource  # the stage's effective resource
             relief = f"raise rollout.{resource}" if resource else "shorten the stage"
-            out.append(f"{row['stage']} of {row['application_class']} applications takes a median "
-                       f"{row['p50_working_days']:.1f} working days, above the State Grid service limit of "
-                       f"{row['limit_working_days']:g}: {relief}"
-                       f"{' or set rollout.max_sites_in_pipeline' if config.max_sites_in_pipeline is None else ''}")
+            out.append(
+                f"{row['stage']} of {row['application_class']} applications takes a median "
+                f"{row['p50_working_days']:.1f} working days, above the State Grid service limit of "
+                f"{row['limit_working_days']:g}: {relief}"
+                f"{' or set rollout.max_sites_in_pipeline' if config.max_sites_in_pipeline is None else ''}"
+            )
     return out
 
 
@@ -390,15 +452,30 @@ def _stage_duration_table(stage_days: dict) -> pd.DataFrame:
     rows = []
     for step, days in stage_days.items():
         d = np.asarray(days, dtype=float)
-        rows.append({"stage": STEP_NAMES[step], "n": len(d), "mean_days": float(d.mean()) if len(d) else np.nan,
-                     "p50_days": float(np.median(d)) if len(d) else np.nan,
-                     "p95_days": float(np.percentile(d, 95)) if len(d) else np.nan})
+        rows.append(
+            {
+                "stage": STEP_NAMES[step],
+                "n": len(d),
+                "mean_days": float(d.mean()) if len(d) else np.nan,
+                "p50_days": float(np.median(d)) if len(d) else np.nan,
+                "p95_days": float(np.percentile(d, 95)) if len(d) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 #: columns of :attr:`RolloutResult.upgrades`
-UPGRADE_COLUMNS = ("transformer_id", "kind", "time_days", "date", "added_hosting_kw", "added_kva", "cost_cny",
-                   "requested_date", "scheduled_date")
+UPGRADE_COLUMNS = (
+    "transformer_id",
+    "kind",
+    "time_days",
+    "date",
+    "added_hosting_kw",
+    "added_kva",
+    "cost_cny",
+    "requested_date",
+    "scheduled_date",
+)
 
 
 def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.DataFrame:
@@ -406,17 +483,34 @@ def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.Da
     ledger, or ``scheduled`` by the grid company after a site was held on the full transformer on
     ``requested_date``; ``scheduled_date`` is later when the yearly limit pushed it into the next year's plan)."""
     if not upgrades:
-        return pd.DataFrame({"transformer_id": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
-                             "time_days": [], "date": pd.to_datetime([]), "added_hosting_kw": [], "added_kva": [],
-                             "cost_cny": [], "requested_date": pd.to_datetime([]),
-                             "scheduled_date": pd.to_datetime([])})
+        return pd.DataFrame(
+            {
+                "transformer_id": pd.Series([], dtype=object),
+                "kind": pd.Series([], dtype=object),
+                "time_days": [],
+                "date": pd.to_datetime([]),
+                "added_hosting_kw": [],
+                "added_kva": [],
+                "cost_cny": [],
+                "requested_date": pd.to_datetime([]),
+                "scheduled_date": pd.to_datetime([]),
+            }
+        )
     transformer, kind, time_days, added_kw, added_kva, cost, requested, scheduled = zip(*upgrades)
     requested_days, scheduled_days = np.asarray(requested, float), np.asarray(scheduled, float)
-    return pd.DataFrame({"transformer_id": transformer_ids.to_numpy()[list(transformer)], "kind": list(kind),
-                         "time_days": np.asarray(time_days, float), "date": to_dates(time_days),
-                         "added_hosting_kw": np.asarray(added_kw, float), "added_kva": np.asarray(added_kva, float),
-                         "cost_cny": np.asarray(cost, float), "requested_date": _dates_or_nat(requested_days, to_dates),
-                         "scheduled_date": _dates_or_nat(scheduled_days, to_dates)})
+    return pd.DataFrame(
+        {
+            "transformer_id": transformer_ids.to_numpy()[list(transformer)],
+            "kind": list(kind),
+            "time_days": np.asarray(time_days, float),
+            "date": to_dates(time_days),
+            "added_hosting_kw": np.asarray(added_kw, float),
+            "added_kva": np.asarray(added_kva, float),
+            "cost_cny": np.asarray(cost, float),
+            "requested_date": _dates_or_nat(requested_days, to_dates),
+            "scheduled_date": _dates_or_nat(scheduled_days, to_dates),
+        }
+    )
 
 
 def _dates_or_nat(days: np.ndarray, to_dates) -> pd.Series:

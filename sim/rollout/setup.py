@@ -182,17 +182,35 @@ def check_inputs(
     from ``start_date``, over ``horizon_years`` if given). ``order`` defaults to every site. Raises
     :class:`sim.errors.InputError`."""
     order = [str(s) for s in sites.index] if order is None else order
-    validate_inputs(sites, order, transformers, config, operation or OperationConfig.model_validate({}),
-                    cal.as_date(start_date), horizon_years)
+    validate_inputs(
+        sites,
+        order,
+        transformers,
+        config,
+        operation or OperationConfig.model_validate({}),
+        cal.as_date(start_date),
+        horizon_years,
+    )
 
 
-def validate_inputs(sites, order, transformers, config: RolloutConfig, operation: OperationConfig, start: date,
-                  horizon_years: int | None):
+def validate_inputs(
+    sites,
+    order,
+    transformers,
+    config: RolloutConfig,
+    operation: OperationConfig,
+    start: date,
+    horizon_years: int | None,
+):
     _need_columns(sites, ("site_type", "capacity_kwp", "capex_cny", "transformer_id"), "sites")
     _need_columns(transformers, ("hosting_limit_kw", "hosting_share_percent"), "transformers")
     if horizon_years is not None and (not isinstance(horizon_years, (int, np.integer)) or horizon_years < 1):
-        raise InputError("horizon must be a whole number of years >= 1", field="horizon_years", value=horizon_years,
-                         allowed="1, 2, ...")
+        raise InputError(
+            "horizon must be a whole number of years >= 1",
+            field="horizon_years",
+            value=horizon_years,
+            allowed="1, 2, ...",
+        )
     released = _check_order(sites, order)
     capex = _check_site_values(released, transformers)
     _check_transformer_values(transformers)
@@ -205,20 +223,26 @@ def validate_inputs(sites, order, transformers, config: RolloutConfig, operation
 def _need_columns(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise InputError(f"{name} table lacks column(s) {', '.join(missing)}", field=name, value=list(df.columns),
-                         allowed=", ".join(cols))
+        raise InputError(
+            f"{name} table lacks column(s) {', '.join(missing)}",
+            field=name,
+            value=list(df.columns),
+            allowed=", ".join(cols),
+        )
 
 
 def _check_order(sites: pd.DataFrame, order) -> pd.DataFrame:
     """The sites of the release order, once the order is checked."""
     order_ids = pd.Index([str(s) for s in order])
     if order_ids.has_duplicates:
-        raise InputError("site ids repeat in the release order", field="order",
-                         value=order_ids[order_ids.duplicated()][:5].tolist())
+        raise InputError(
+            "site ids repeat in the release order", field="order", value=order_ids[order_ids.duplicated()][:5].tolist()
+        )
     unknown = order_ids.difference(sites.index.astype(str))
     if len(unknown):
-        raise InputError("release order names sites that are not in the site table", field="order",
-                         value=unknown[:5].tolist())
+        raise InputError(
+            "release order names sites that are not in the site table", field="order", value=unknown[:5].tolist()
+        )
     return sites.loc[sites.index.astype(str).isin(order_ids)]
 
 
@@ -226,21 +250,29 @@ def _check_site_values(sites: pd.DataFrame, transformers: pd.DataFrame) -> np.nd
     """Checks site types, capacities, capex and transformer ids; returns the capex [CNY]."""
     bad_type = ~sites["site_type"].isin(SITE_TYPES)
     if bad_type.any():
-        raise InputError("unknown site type", field="sites.site_type",
-                         value=sites.loc[bad_type, "site_type"].iloc[0], allowed=", ".join(SITE_TYPES))
+        raise InputError(
+            "unknown site type",
+            field="sites.site_type",
+            value=sites.loc[bad_type, "site_type"].iloc[0],
+            allowed=", ".join(SITE_TYPES),
+        )
     capacity = pd.to_numeric(sites["capacity_kwp"], errors="coerce").to_numpy(float)
     good = np.isfinite(capacity) & (capacity > 0)
     if not np.all(good):
-        raise InputError("capacity must be a finite number > 0", field="sites.capacity_kwp",
-                         value=sites.index[~good][0])
+        raise InputError(
+            "capacity must be a finite number > 0", field="sites.capacity_kwp", value=sites.index[~good][0]
+        )
     capex = pd.to_numeric(sites["capex_cny"], errors="coerce").to_numpy(float)
     good = np.isfinite(capex) & (capex >= 0)
     if not np.all(good):
         raise InputError("capex must be a finite number >= 0", field="sites.capex_cny", value=sites.index[~good][0])
     missing = ~sites["transformer_id"].isin(transformers.index)
     if missing.any():
-        raise InputError("site refers to a transformer that is not in the transformer table",
-                         field="sites.transformer_id", value=sites.loc[missing, "transformer_id"].iloc[0])
+        raise InputError(
+            "site refers to a transformer that is not in the transformer table",
+            field="sites.transformer_id",
+            value=sites.loc[missing, "transformer_id"].iloc[0],
+        )
     return capex
 
 
@@ -250,8 +282,9 @@ def _check_transformer_values(transformers: pd.DataFrame) -> None:
         raise InputError("hosting limit must be >= 0 (inf for unlimited)", field="transformers.hosting_limit_kw")
     share = pd.to_numeric(transformers["hosting_share_percent"], errors="coerce").to_numpy(float)
     if np.any(~np.isfinite(share) | (share <= 0) | (share > 100)):
-        raise InputError("hosting share must be in (0, 100]", field="transformers.hosting_share_percent",
-                         allowed="0 < share <= 100")
+        raise InputError(
+            "hosting share must be in (0, 100]", field="transformers.hosting_share_percent", allowed="0 < share <= 100"
+        )
 
 
 def _check_resources(sites: pd.DataFrame, config: RolloutConfig, operation: OperationConfig) -> None:
@@ -260,15 +293,24 @@ def _check_resources(sites: pd.DataFrame, config: RolloutConfig, operation: Oper
         for stage in STAGES:
             resource = config.stage(site_type, stage).resource
             if resource is not None and getattr(config, resource) == 0:
-                raise InputError(f"stage {stage!r} of {site_type} sites needs {resource}, but there are none",
-                                 field=f"rollout.{resource}", value=0, allowed=">= 1")
+                raise InputError(
+                    f"stage {stage!r} of {site_type} sites needs {resource}, but there are none",
+                    field=f"rollout.{resource}",
+                    value=0,
+                    allowed=">= 1",
+                )
     if operation.inverter_mtbf_years is not None and config.om_crews == 0:
-        raise InputError("inverter repairs need O&M crews, but there are none", field="rollout.om_crews", value=0,
-                         allowed=">= 1 (or operation.inverter_mtbf_years: null to ignore failures)")
+        raise InputError(
+            "inverter repairs need O&M crews, but there are none",
+            field="rollout.om_crews",
+            value=0,
+            allowed=">= 1 (or operation.inverter_mtbf_years: null to ignore failures)",
+        )
 
 
-def _check_budget(capex: np.ndarray, site_types: np.ndarray, config: RolloutConfig, start: date,
-                  horizon_years: int | None) -> None:
+def _check_budget(
+    capex: np.ndarray, site_types: np.ndarray, config: RolloutConfig, start: date, horizon_years: int | None
+) -> None:
     """The dearest site the budget can ever fund: one year's budget, or with carry-over all of them (the pot keeps
     what is not spent while the office waits for money for the next site)."""
     if config.release_mode != "budget" or not len(capex):
@@ -279,48 +321,92 @@ def _check_budget(capex: np.ndarray, site_types: np.ndarray, config: RolloutConf
         mine = which == k
         if mine.any() and track.annual_budget_cny is not None:
             key = f"rollout.tracks.{k}.annual_budget_cny" if config.tracks else "rollout.annual_budget_cny"
-            _check_fundable(float(capex[mine].min()), track.annual_budget_cny, track.carry_over, config, start,
-                            horizon_years, key)
+            _check_fundable(
+                float(capex[mine].min()), track.annual_budget_cny, track.carry_over, config, start, horizon_years, key
+            )
 
 
-def _check_fundable(cheapest: float, annual_cny: float, carry_over: bool, config: RolloutConfig, start: date,
-                    horizon_years: int | None, field_name: str) -> None:
+def _check_fundable(
+    cheapest: float,
+    annual_cny: float,
+    carry_over: bool,
+    config: RolloutConfig,
+    start: date,
+    horizon_years: int | None,
+    field_name: str,
+) -> None:
     n_pots = len(budget_pot_days(start, config.build_window_years, horizon_years))
     fundable = annual_cny * n_pots if carry_over else annual_cny
     if cheapest > fundable:
-        raise InputError(f"the budget cannot fund even the cheapest site ({cheapest:,.0f} CNY)",
-                         field=field_name, value=annual_cny, allowed=f">= {cheapest:,.0f}")
+        raise InputError(
+            f"the budget cannot fund even the cheapest site ({cheapest:,.0f} CNY)",
+            field=field_name,
+            value=annual_cny,
+            allowed=f">= {cheapest:,.0f}",
+        )
 
 
-def build_world(env, site_table: pd.DataFrame, site_ids: np.ndarray, transformers: pd.DataFrame,
-                 config: RolloutConfig, operation: OperationConfig, *, seed: int, start: date,
-                 horizon_years: int) -> tuple[World, dict | None]:
+def build_world(
+    env,
+    site_table: pd.DataFrame,
+    site_ids: np.ndarray,
+    transformers: pd.DataFrame,
+    config: RolloutConfig,
+    operation: OperationConfig,
+    *,
+    seed: int,
+    start: date,
+    horizon_years: int,
+) -> tuple[World, dict | None]:
     horizon_days = cal.days_since(start, cal.add_years(start, horizon_years))
     window_end_days = build_window_end_day(start, config.build_window_years, horizon_years)
     year_starts = cal.year_start_days(start, horizon_years + 1)
     resources = _make_resources(env, config)
-    calendars = (build_calendars(config, start, _calendar_days(start, horizon_years), seed)
-                 if config.calendar_enabled else None)
+    calendars = (
+        build_calendars(config, start, _calendar_days(start, horizon_years), seed) if config.calendar_enabled else None
+    )
     site_type_index = site_table["site_type"].map({t: k for k, t in enumerate(SITE_TYPES)}).to_numpy(np.int64)
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
     application_class = application_classes(site_table)
-    work_days, held_days, fails, rework = _draw_stage_work(site_ids, site_type_index, application_class,
-                                                           capacity_kwp, config, seed)
+    work_days, held_days, fails, rework = _draw_stage_work(
+        site_ids, site_type_index, application_class, capacity_kwp, config, seed
+    )
     grid, transformer = _grid_state(site_table, transformers, config, seed)
-    programmes, programme_of = _programmes(env, config, site_table["site_type"].to_numpy(), start,
-                                           budget_pot_days(start, config.build_window_years, horizon_years))
-    hosting_kw = (site_table["hosting_kw"] if "hosting_kw" in site_table.columns
-                  else site_table["capacity_kwp"]).to_numpy(float)
+    programmes, programme_of = _programmes(
+        env,
+        config,
+        site_table["site_type"].to_numpy(),
+        start,
+        budget_pot_days(start, config.build_window_years, horizon_years),
+    )
+    hosting_kw = (
+        site_table["hosting_kw"] if "hosting_kw" in site_table.columns else site_table["capacity_kwp"]
+    ).to_numpy(float)
     world = World(
-        horizon_days=horizon_days, window_end_days=window_end_days, year_starts=year_starts, first_year=start.year,
-        release_mode=config.release_mode, resources=resources,
-        programmes=programmes, programme_of=programme_of,
-        grid=grid, site_ids=site_ids, site_type_index=site_type_index, capacity_kwp=capacity_kwp,
-        capex_cny=site_table["capex_cny"].to_numpy(float), transformer=transformer, hosting_kw=hosting_kw,
-        application_class=application_class, work_days=work_days, held_days=held_days, fails=fails, rework=rework,
+        horizon_days=horizon_days,
+        window_end_days=window_end_days,
+        year_starts=year_starts,
+        first_year=start.year,
+        release_mode=config.release_mode,
+        resources=resources,
+        programmes=programmes,
+        programme_of=programme_of,
+        grid=grid,
+        site_ids=site_ids,
+        site_type_index=site_type_index,
+        capacity_kwp=capacity_kwp,
+        capex_cny=site_table["capex_cny"].to_numpy(float),
+        transformer=transformer,
+        hosting_kw=hosting_kw,
+        application_class=application_class,
+        work_days=work_days,
+        held_days=held_days,
+        fails=fails,
+        rework=rework,
         rework_cost_share=config.rework_cost_percent / 100.0,
         stage_plans=_stage_plans(config, resources, calendars),
-        max_in_pipeline=config.max_sites_in_pipeline, release_rng=stream(seed, "rollout", "release"),
+        max_in_pipeline=config.max_sites_in_pipeline,
+        release_rng=stream(seed, "rollout", "release"),
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
         seed=seed,
         mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
@@ -350,9 +436,12 @@ def _public_holidays(config: RolloutConfig, start: date, n_days: int) -> tuple[n
     try:
         table = cal.public_holidays(config.holidays_country, config.holidays_subdivision, start.year, last_year)
     except ValueError:
-        raise InputError("the holidays package has no such subdivision of the country",
-                         field="rollout.holidays_subdivision", value=config.holidays_subdivision,
-                         allowed=f"a subdivision code of {config.holidays_country} or null") from None
+        raise InputError(
+            "the holidays package has no such subdivision of the country",
+            field="rollout.holidays_subdivision",
+            value=config.holidays_subdivision,
+            allowed=f"a subdivision code of {config.holidays_country} or null",
+        ) from None
     weekend = cal.weekend_mask(start, n_days, table.weekend) & ~cal.holiday_mask(start, n_days, table.workdays)
     return cal.holiday_mask(start, n_days, table.days), weekend
 
@@ -369,7 +458,10 @@ def _check_calendar_span(config: RolloutConfig, start: date, n_days: int) -> Non
         raise InputError(
             f"the work calendar covers {cal.FIRST_YEAR}-{cal.LAST_YEAR} (Spring Festival table); the run spans "
             f"{start.year}-{end_year}",
-            field="start_date", value=str(start), allowed="a shorter horizon, or rollout.calendar_enabled: false")
+            field="start_date",
+            value=str(start),
+            allowed="a shorter horizon, or rollout.calendar_enabled: false",
+        )
 
 
 def build_calendars(config: RolloutConfig, start: date, n_days: int, seed: int) -> dict[str, cal.WorkCalendar]:
@@ -380,14 +472,20 @@ def build_calendars(config: RolloutConfig, start: date, n_days: int, seed: int) 
     _check_calendar_span(config, start, n_days)
     shutdown = np.zeros(n_days, dtype=bool)
     if config.spring_festival_shutdown:
-        shutdown = cal.shutdown_mask(start, n_days, config.spring_festival_shutdown_days_before,
-                                     config.spring_festival_shutdown_days_after)
+        shutdown = cal.shutdown_mask(
+            start, n_days, config.spring_festival_shutdown_days_before, config.spring_festival_shutdown_days_after
+        )
     holiday, weekend = _public_holidays(config, start, n_days)
-    frozen = cal.frozen_mask(start, n_days, cal.parse_month_day(config.frozen_season_start_month_day),
-                             cal.parse_month_day(config.frozen_season_end_month_day))
+    frozen = cal.frozen_mask(
+        start,
+        n_days,
+        cal.parse_month_day(config.frozen_season_start_month_day),
+        cal.parse_month_day(config.frozen_season_end_month_day),
+    )
     rain = cal.rain_mask(start, n_days, config.rain_day_percent_by_month, stream(seed, "rollout", "weather"))
-    site_workable = ~shutdown & ~(weekend & config.construction_weekends_off) & ~(
-        holiday & config.construction_holidays_off)
+    site_workable = (
+        ~shutdown & ~(weekend & config.construction_weekends_off) & ~(holiday & config.construction_holidays_off)
+    )
     return {
         "office": cal.WorkCalendar(~holiday & ~(weekend & config.office_weekends_off)),
         "rooftop": cal.WorkCalendar(site_workable),
@@ -402,15 +500,20 @@ def _stage_plans(config: RolloutConfig, resources: dict, calendars: dict | None)
         row = []
         for stage, step in zip(STAGES, STAGE_STEPS):
             settings = config.stage(site_type, stage)
-            row.append(StagePlan(
-                step=step, resource=resources[settings.resource] if settings.resource else None,
-                calendar=_stage_calendar(calendars, config, site_type, stage)))
+            row.append(
+                StagePlan(
+                    step=step,
+                    resource=resources[settings.resource] if settings.resource else None,
+                    calendar=_stage_calendar(calendars, config, site_type, stage),
+                )
+            )
         plans.append(tuple(row))
     return plans
 
 
-def _stage_calendar(calendars: dict | None, config: RolloutConfig, site_type: str,
-                    stage: str) -> cal.WorkCalendar | None:
+def _stage_calendar(
+    calendars: dict | None, config: RolloutConfig, site_type: str, stage: str
+) -> cal.WorkCalendar | None:
     """Construction counts working days of the site (outdoor or rooftop), office stages those of the office, consent
     and procurement calendar days (None)."""
     if calendars is None:
@@ -422,9 +525,14 @@ def _stage_calendar(calendars: dict | None, config: RolloutConfig, site_type: st
     return None
 
 
-def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, application_class: np.ndarray,
-                     capacity_kwp: np.ndarray, config: RolloutConfig,
-                     seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _draw_stage_work(
+    site_ids: np.ndarray,
+    site_type_index: np.ndarray,
+    application_class: np.ndarray,
+    capacity_kwp: np.ndarray,
+    config: RolloutConfig,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Work [days or working days] of every stage of every site, the part of it its resource is held, whether the
     site fails the stage, and its rework (work, re-inspection fails), from the site's own uniforms (common random
     numbers): two per stage of STAGES, in order (its duration, then its success), then two for the rework."""
@@ -441,16 +549,19 @@ def _draw_stage_work(site_ids: np.ndarray, site_type_index: np.ndarray, applicat
         site_type = SITE_TYPES[type_index]
         for k, stage in enumerate(STAGES):
             work_days[rows, k], held_days[rows, k] = stage_work_days(
-                config, site_type, stage, application_class[rows], capacity_kwp[rows], uniforms[rows, 2 * k])
+                config, site_type, stage, application_class[rows], capacity_kwp[rows], uniforms[rows, 2 * k]
+            )
             fails[rows, k] = uniforms[rows, 2 * k + 1] * 100.0 >= config.stage(site_type, stage).success_percent
         rework[rows, 0] = config.rework_days.ppf(uniforms[rows, 2 * n_stages])
-        rework[rows, 1] = uniforms[rows, 2 * n_stages + 1] * 100.0 >= \
-            config.stage(site_type, "acceptance").success_percent
+        rework[rows, 1] = (
+            uniforms[rows, 2 * n_stages + 1] * 100.0 >= config.stage(site_type, "acceptance").success_percent
+        )
     return work_days, held_days, fails, rework
 
 
-def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame, config: RolloutConfig,
-                seed: int) -> tuple[GridState, np.ndarray]:
+def _grid_state(
+    site_table: pd.DataFrame, transformers: pd.DataFrame, config: RolloutConfig, seed: int
+) -> tuple[GridState, np.ndarray]:
     """The transformers' hosting state, and the transformer index of each site. The lead time of each transformer's
     unplanned upgrade comes from its own uniform (``stream(seed, "transformer", transformer_id, "upgrade")``), so it does not
     depend on the strategy or on when the upgrade is requested."""
@@ -465,37 +576,55 @@ def _grid_state(site_table: pd.DataFrame, transformers: pd.DataFrame, config: Ro
     uniforms = np.array([stream(seed, "transformer", str(t), "upgrade").random() for t in transformers.index])
     n = len(transformers.index)
     grid = GridState(
-        free_kw=limit_kw, undisclosed_kw=np.zeros_like(limit_kw), rating_kva=rating_kva, share_percent=share_percent,
-        pending_upgrades=np.zeros(n, dtype=np.int64), upgrade_scheduled=np.zeros(n, dtype=bool),
+        free_kw=limit_kw,
+        undisclosed_kw=np.zeros_like(limit_kw),
+        rating_kva=rating_kva,
+        share_percent=share_percent,
+        pending_upgrades=np.zeros(n, dtype=np.int64),
+        upgrade_scheduled=np.zeros(n, dtype=bool),
         lead_time_days=np.asarray(config.upgrade_lead_time.ppf(uniforms), dtype=float).reshape(n),
-        when_full=config.hosting_when_full, upgrade_factor=config.upgrade_factor,
-        cost_cny_per_kva=config.upgrade_cost_cny_per_kva, max_upgrades_per_year=config.max_upgrades_per_year,
+        when_full=config.hosting_when_full,
+        upgrade_factor=config.upgrade_factor,
+        cost_cny_per_kva=config.upgrade_cost_cny_per_kva,
+        max_upgrades_per_year=config.max_upgrades_per_year,
     )
     return grid, transformer
 
 
-def _programmes(env, config: RolloutConfig, site_types: np.ndarray, start: date,
-                pot_days: list[float]) -> tuple[list[ProgrammeOffice], np.ndarray]:
+def _programmes(
+    env, config: RolloutConfig, site_types: np.ndarray, start: date, pot_days: list[float]
+) -> tuple[list[ProgrammeOffice], np.ndarray]:
     """The programme offices, one per track of :func:`sim.programme.tracks` (the whole programme without
     ``rollout.tracks``), in their order, and the office of each site (-1: its type is in no track)."""
     programme_tracks = _programme.tracks(config)
     programme_of = _programme.track_index(programme_tracks, site_types)
-    programmes = [ProgrammeOffice(np.flatnonzero(programme_of == k),
-                             _make_budget(env, config, track.annual_budget_cny, track.carry_over, start.year,
-                                          pot_days), track.target_capacity_kwp)
-                  for k, track in enumerate(programme_tracks)]
+    programmes = [
+        ProgrammeOffice(
+            np.flatnonzero(programme_of == k),
+            _make_budget(env, config, track.annual_budget_cny, track.carry_over, start.year, pot_days),
+            track.target_capacity_kwp,
+        )
+        for k, track in enumerate(programme_tracks)
+    ]
     return programmes, programme_of
 
 
-def _make_budget(env, config: RolloutConfig, annual: float | None, carry_over: bool, first_year: int,
-                 pot_days: list[float]) -> Budget | None:
+def _make_budget(
+    env, config: RolloutConfig, annual: float | None, carry_over: bool, first_year: int, pot_days: list[float]
+) -> Budget | None:
     """The pot, holding the first year's budget; the others come on the later ``pot_days`` (None: money is no
     constraint)."""
     if annual is None:
         return None
     pot = simpy.Container(env, capacity=math.inf if carry_over else annual, init=annual)
-    return Budget(pot=pot, annual_cny=annual, carry_over=carry_over, refill_days=pot_days[1:],
-                   max_fundable_cny=math.inf if carry_over else annual, pot_year=first_year)
+    return Budget(
+        pot=pot,
+        annual_cny=annual,
+        carry_over=carry_over,
+        refill_days=pot_days[1:],
+        max_fundable_cny=math.inf if carry_over else annual,
+        pot_year=first_year,
+    )
 
 
 def planned_upgrades(transformers: pd.DataFrame, start: date, horizon_days: float) -> list[tuple[int, float, float]]:
@@ -531,5 +660,3 @@ def disclosure_days(start: date, horizon_days: float, interval_months: int) -> l
         month += interval_months
         if month > 12:
             year, month = year + 1, month - 12
-
-

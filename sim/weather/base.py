@@ -50,21 +50,31 @@ class Weather:
         """Stable SHA-256 of the data and metadata (for disk caches)."""
         if self._key is None:
             h = hashlib.sha256()
-            h.update(json.dumps([round(self.latitude, 6), round(self.longitude, 6), round(self.altitude, 3),
-                                 self.label, list(self.data.columns), str(pd.DatetimeIndex(self.data.index).tz)]).encode())
+            h.update(
+                json.dumps(
+                    [
+                        round(self.latitude, 6),
+                        round(self.longitude, 6),
+                        round(self.altitude, 3),
+                        self.label,
+                        list(self.data.columns),
+                        str(pd.DatetimeIndex(self.data.index).tz),
+                    ]
+                ).encode()
+            )
             h.update(pd.DatetimeIndex(self.data.index).asi8.tobytes())
             h.update(np.ascontiguousarray(self.data.to_numpy(np.float64)).tobytes())
             self._key = h.hexdigest()
         return self._key
 
 
-
 def _check_location(latitude: float, longitude: float, altitude: float, file=None) -> None:
     if not np.isfinite(latitude) or not -90 <= latitude <= 90:
         raise InputError("latitude out of range", file=file, field="latitude", value=latitude, allowed="-90 .. 90 deg")
     if not np.isfinite(longitude) or not -180 <= longitude <= 180:
-        raise InputError("longitude out of range", file=file, field="longitude", value=longitude,
-                         allowed="-180 .. 180 deg")
+        raise InputError(
+            "longitude out of range", file=file, field="longitude", value=longitude, allowed="-180 .. 180 deg"
+        )
     if not np.isfinite(altitude) or not -500 <= altitude <= 9000:
         raise InputError("altitude out of range", file=file, field="altitude", value=altitude, allowed="-500 .. 9000 m")
 
@@ -89,32 +99,60 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
     """
     missing = [c for c in COLUMNS if c not in data.columns]
     if missing:
-        raise InputError("weather data lacks columns", file=file, field=", ".join(missing),
-                         allowed="columns " + ", ".join(COLUMNS))
+        raise InputError(
+            "weather data lacks columns", file=file, field=", ".join(missing), allowed="columns " + ", ".join(COLUMNS)
+        )
     keep = list(COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in data.columns]
     df = data[keep].astype(float).copy()
     idx = df.index
     if not isinstance(idx, pd.DatetimeIndex):
-        raise InputError("weather index is not a DatetimeIndex", file=file, field="index", value=type(idx).__name__,
-                         allowed="hourly timestamps")
+        raise InputError(
+            "weather index is not a DatetimeIndex",
+            file=file,
+            field="index",
+            value=type(idx).__name__,
+            allowed="hourly timestamps",
+        )
     if idx.tz is None:
-        raise InputError("weather timestamps have no time zone", file=file, field="index",
-                         allowed="tz-aware timestamps (e.g. Asia/Shanghai or UTC+08:00)")
+        raise InputError(
+            "weather timestamps have no time zone",
+            file=file,
+            field="index",
+            allowed="tz-aware timestamps (e.g. Asia/Shanghai or UTC+08:00)",
+        )
     if len(idx) < 2 or not idx.is_monotonic_increasing or idx.has_duplicates:
-        raise InputError("weather timestamps are not strictly increasing", file=file, field="index",
-                         allowed="one row per hour, in order, no duplicates")
+        raise InputError(
+            "weather timestamps are not strictly increasing",
+            file=file,
+            field="index",
+            allowed="one row per hour, in order, no duplicates",
+        )
     steps = np.diff(idx.as_unit("s").asi8) / 3600.0
     if not np.allclose(steps, 1.0):
         bad = np.flatnonzero(~np.isclose(steps, 1.0))[0]
-        raise InputError("weather data is not hourly and regular", file=file, field="index",
-                         value=f"step of {steps[bad]:g} h after {idx[bad]}", allowed="1-hour steps")
+        raise InputError(
+            "weather data is not hourly and regular",
+            file=file,
+            field="index",
+            value=f"step of {steps[bad]:g} h after {idx[bad]}",
+            allowed="1-hour steps",
+        )
     if len(df) not in (8760, 8784):
-        raise InputError("weather data does not cover exactly one year", file=file, field="index",
-                         value=f"{len(df)} hours", allowed="8760 or 8784 hourly rows")
+        raise InputError(
+            "weather data does not cover exactly one year",
+            file=file,
+            field="index",
+            value=f"{len(df)} hours",
+            allowed="8760 or 8784 hourly rows",
+        )
     temp = df["temp_air"]
     if np.nanmean(np.abs(temp)) > 60:
-        warnings.warn(f"{file or 'weather'}: temp_air looks like tenths of a degree (mean |temp_air| = "
-                      f"{np.nanmean(np.abs(temp)):.0f}); divided by 10", InputWarning, stacklevel=2)
+        warnings.warn(
+            f"{file or 'weather'}: temp_air looks like tenths of a degree (mean |temp_air| = "
+            f"{np.nanmean(np.abs(temp)):.0f}); divided by 10",
+            InputWarning,
+            stacklevel=2,
+        )
         df["temp_air"] = temp / 10.0
     df, converted = _pressure_to_pa(df)
     if converted:
@@ -131,29 +169,51 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
         longest = max(n for _, n in runs)
         if longest > MAX_GAP_HOURS:
             start = next(s for s, n in runs if n == longest)
-            raise InputError("gap in weather data too long to fill", file=file, field=col,
-                             value=f"{longest} missing hours from {idx[start]}",
-                             allowed=f"gaps of at most {MAX_GAP_HOURS} hours (filled by interpolation)")
+            raise InputError(
+                "gap in weather data too long to fill",
+                file=file,
+                field=col,
+                value=f"{longest} missing hours from {idx[start]}",
+                allowed=f"gaps of at most {MAX_GAP_HOURS} hours (filled by interpolation)",
+            )
         df[col] = df[col].interpolate(method="linear", limit_direction="both")
-        warnings.warn(f"{file or 'weather'}: filled {int(isna.sum())} missing {col} values in {len(runs)} gap(s) of "
-                      f"<= {longest} h by linear interpolation", InputWarning, stacklevel=2)
+        warnings.warn(
+            f"{file or 'weather'}: filled {int(isna.sum())} missing {col} values in {len(runs)} gap(s) of "
+            f"<= {longest} h by linear interpolation",
+            InputWarning,
+            stacklevel=2,
+        )
     ghi_max = float(df["ghi"].max())
     if ghi_max > MAX_GHI_W_PER_M2:
-        raise InputError("ghi above the physical limit", file=file, field="ghi", value=ghi_max,
-                         allowed=f"0 .. {MAX_GHI_W_PER_M2:g} W/m2 (hourly means, not Wh per day or kJ)")
+        raise InputError(
+            "ghi above the physical limit",
+            file=file,
+            field="ghi",
+            value=ghi_max,
+            allowed=f"0 .. {MAX_GHI_W_PER_M2:g} W/m2 (hourly means, not Wh per day or kJ)",
+        )
     if not ghi_max >= MIN_PEAK_GHI_W_PER_M2:
-        raise InputError("ghi far below daylight levels all year (kW/m2 written as W/m2?)", file=file, field="ghi",
-                         value=f"highest hour {ghi_max:g}",
-                         allowed=f"hourly means in W/m2: the year's highest hour is at least "
-                         f"{MIN_PEAK_GHI_W_PER_M2:g} W/m2 anywhere people live (normally 700 .. 1200)")
+        raise InputError(
+            "ghi far below daylight levels all year (kW/m2 written as W/m2?)",
+            file=file,
+            field="ghi",
+            value=f"highest hour {ghi_max:g}",
+            allowed=f"hourly means in W/m2: the year's highest hour is at least "
+            f"{MIN_PEAK_GHI_W_PER_M2:g} W/m2 anywhere people live (normally 700 .. 1200)",
+        )
     for col in ("ghi", "dni", "dhi"):
         low = float(df[col].min())
         if low < -10:
             raise InputError("negative irradiance", file=file, field=col, value=low, allowed=">= 0 W/m2")
         df[col] = df[col].clip(lower=0.0)
     if float(df["wind_speed"].min()) < 0:
-        raise InputError("negative wind speed", file=file, field="wind_speed", value=float(df["wind_speed"].min()),
-                         allowed=">= 0 m/s")
+        raise InputError(
+            "negative wind speed",
+            file=file,
+            field="wind_speed",
+            value=float(df["wind_speed"].min()),
+            allowed=">= 0 m/s",
+        )
     return df
 
 
@@ -171,13 +231,15 @@ HPA_MEDIAN_BELOW = 2000.0
 def _pressure_to_pa(data: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """Pressure in mbar/hPa (median below :data:`HPA_MEDIAN_BELOW`) converted to Pa (x 100); other columns
     untouched. Returns the data (a copy if converted) and whether it was converted."""
-    if "pressure" not in data or not data["pressure"].notna().any() or \
-            not np.nanmedian(data["pressure"]) < HPA_MEDIAN_BELOW:
+    if (
+        "pressure" not in data
+        or not data["pressure"].notna().any()
+        or not np.nanmedian(data["pressure"]) < HPA_MEDIAN_BELOW
+    ):
         return data, False
     data = data.copy()
     data["pressure"] = data["pressure"] * 100.0
     return data, True
-
 
 
 def _to_left(data: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -210,7 +272,6 @@ def _one_year(data: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     out = data.copy()
     out.index = new.tz_localize(idx.tz)
     return out
-
 
 
 class RawWeather(NamedTuple):

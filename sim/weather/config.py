@@ -32,18 +32,34 @@ class SyntheticWeatherConfig(StrictModel):
     """What a synthetic year is calibrated to: the scenario's own 12 monthly means, or a named preset whose station
     is within 300 km of the county (the shipped presets: ``sim/tables/weather_presets.csv``)."""
 
-    preset: str | None = Field(None, description="named typical year to calibrate to: " + ", ".join(
-        f"{p.name} ({p.station}, {p.period})" for p in PRESETS.values()) + "; its station must be within 300 km of "
-        "the county; monthly values given here replace the preset's")
-    monthly_ghi_kwh_per_m2_day: list[float] | None = Field(None, description="12 monthly mean daily GHI targets (January..December) for the county; required unless a preset is given")
-    monthly_temp_air_c: list[float] | None = Field(None, description="12 monthly mean air temperatures; required unless a preset is given")
-    monthly_wind_speed_m_per_s: list[float] | None = Field(None, description="12 monthly mean wind speeds; required unless a preset is given")
+    preset: str | None = Field(
+        None,
+        description="named typical year to calibrate to: "
+        + ", ".join(f"{p.name} ({p.station}, {p.period})" for p in PRESETS.values())
+        + "; its station must be within 300 km of "
+        "the county; monthly values given here replace the preset's",
+    )
+    monthly_ghi_kwh_per_m2_day: list[float] | None = Field(
+        None,
+        description="12 monthly mean daily GHI targets (January..December) for the county; required unless a preset is given",
+    )
+    monthly_temp_air_c: list[float] | None = Field(
+        None, description="12 monthly mean air temperatures; required unless a preset is given"
+    )
+    monthly_wind_speed_m_per_s: list[float] | None = Field(
+        None, description="12 monthly mean wind speeds; required unless a preset is given"
+    )
     year: int = Field(2023, description="calendar year the synthetic weather is laid on")
-    n_years: int = Field(1, description="number of stochastic weather years (inter-annual variability; year y of the horizon uses year y mod n)")
+    n_years: int = Field(
+        1,
+        description="number of stochastic weather years (inter-annual variability; year y of the horizon uses year y mod n)",
+    )
     seed: int = Field(0, description="seed of the synthetic weather's random stream")
     interannual_ghi_sd_percent: float = Field(
-        4.0, description="year-to-year standard deviation of annual GHI when n_years > 1 [%]; the mean over the "
-        "years still equals the monthly targets")
+        4.0,
+        description="year-to-year standard deviation of annual GHI when n_years > 1 [%]; the mean over the "
+        "years still equals the monthly targets",
+    )
 
     @field_validator(*_MONTHLY_RANGES)
     @classmethod
@@ -77,7 +93,9 @@ class SyntheticWeatherConfig(StrictModel):
 class PVGISConfig(StrictModel):
     """Fetching a typical year from PVGIS (JRC); results are cached on disk."""
 
-    cache_dir: str | None = Field(None, description="where fetched PVGIS files are cached (default: the run's cache folder)")
+    cache_dir: str | None = Field(
+        None, description="where fetched PVGIS files are cached (default: the run's cache folder)"
+    )
     timeout_s: float = Field(30.0, description="network timeout of the PVGIS request")
     url: str = Field("https://re.jrc.ec.europa.eu/api/", description="PVGIS API base address")
     startyear: int | None = Field(None, description="first year of the PVGIS TMY selection (None: PVGIS default)")
@@ -94,20 +112,31 @@ class PVGISConfig(StrictModel):
 class WeatherConfig(StrictModel):
     """Where the hourly weather comes from."""
 
-    source: Literal["synthetic", "file", "pvgis"] = Field("synthetic", description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)")
-    files: list[str] = Field(default_factory=list, description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, PVGIS hourly series with components on a horizontal plane, NSRDB PSM CSV hourly or 30/15/5-minute, SolarAnywhere SA-format CSV; TMY3 in UTF-8 or Latin-1); the sun is placed at each file's own location (warning if over 50 km from the county)")
-    format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb", "solaranywhere"] = Field("auto", description="file format (auto: from the file name and content)")
+    source: Literal["synthetic", "file", "pvgis"] = Field(
+        "synthetic",
+        description="weather source: synthetic (calibrated typical year), file (weather.files), or pvgis (fetched, cached)",
+    )
+    files: list[str] = Field(
+        default_factory=list,
+        description="weather files, one per year (EPW, TMY3, PVGIS TMY json/csv/epw, PVGIS hourly series with components on a horizontal plane, NSRDB PSM CSV hourly or 30/15/5-minute, SolarAnywhere SA-format CSV; TMY3 in UTF-8 or Latin-1); the sun is placed at each file's own location (warning if over 50 km from the county)",
+    )
+    format: Literal["auto", "epw", "tmy3", "pvgis", "nsrdb", "solaranywhere"] = Field(
+        "auto", description="file format (auto: from the file name and content)"
+    )
     latitude_deg: float | None = Field(None, description="latitude override (default: the county's centre)")
     longitude_deg: float | None = Field(None, description="longitude override (default: the county's centre)")
-    altitude_m: float | None = Field(None, description="site altitude (default: the file's, or 500 m for the synthetic year)")
-    synthetic: SyntheticWeatherConfig = Field(default_factory=SyntheticWeatherConfig, description="settings of the synthetic typical year")
+    altitude_m: float | None = Field(
+        None, description="site altitude (default: the file's, or 500 m for the synthetic year)"
+    )
+    synthetic: SyntheticWeatherConfig = Field(
+        default_factory=SyntheticWeatherConfig, description="settings of the synthetic typical year"
+    )
     pvgis: PVGISConfig = Field(default_factory=PVGISConfig, description="settings of the PVGIS fetch")
 
     @field_validator("latitude_deg", "longitude_deg", "altitude_m")
     @classmethod
     def _in_range(cls, v: float | None, info) -> float | None:
-        lo, hi = {"latitude_deg": (-90, 90), "longitude_deg": (-180, 180),
-                  "altitude_m": (-500, 9000)}[info.field_name]
+        lo, hi = {"latitude_deg": (-90, 90), "longitude_deg": (-180, 180), "altitude_m": (-500, 9000)}[info.field_name]
         return check_range(info.field_name, v, lo, hi)
 
     @model_validator(mode="after")
@@ -115,4 +144,3 @@ class WeatherConfig(StrictModel):
         if self.source == "file" and not self.files:
             raise ValueError("source 'file' needs at least one entry in 'files' (one weather file per year)")
         return self
-

@@ -17,7 +17,12 @@ from sim.weather.tmy3 import read_tmy3
 
 #: The reader of each ``weather.format`` (each returns the table on its own clock, the file's location and label).
 READERS: dict[str, Callable[[Path], RawWeather]] = {
-    "epw": read_epw, "tmy3": read_tmy3, "pvgis": read_pvgis, "nsrdb": read_nsrdb, "solaranywhere": read_solaranywhere}
+    "epw": read_epw,
+    "tmy3": read_tmy3,
+    "pvgis": read_pvgis,
+    "nsrdb": read_nsrdb,
+    "solaranywhere": read_solaranywhere,
+}
 
 
 def detect_format(path: Path) -> str:
@@ -42,12 +47,22 @@ def detect_format(path: Path) -> str:
     parts = first.split(",")
     if len(parts) >= 7 and parts[0].strip().isdigit():
         return "tmy3"
-    raise InputError("cannot tell the weather-file format", file=path, field="format",
-                     allowed="set format to one of " + ", ".join(READERS))
+    raise InputError(
+        "cannot tell the weather-file format",
+        file=path,
+        field="format",
+        allowed="set format to one of " + ", ".join(READERS),
+    )
 
 
-def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | None = None,
-                      longitude: float | None = None, altitude: float | None = None) -> Weather:
+def read_weather_file(
+    path: str | Path,
+    fmt: str = "auto",
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    altitude: float | None = None,
+) -> Weather:
     """Read one weather file into a validated, left-labelled :class:`Weather`.
 
     Parameters
@@ -64,21 +79,28 @@ def read_weather_file(path: str | Path, fmt: str = "auto", *, latitude: float | 
     fmt = detect_format(path) if fmt == "auto" else fmt
     reader = READERS.get(fmt)
     if reader is None:
-        raise InputError("unknown weather-file format", file=path, field="format", value=fmt,
-                         allowed="auto, " + ", ".join(READERS))
+        raise InputError(
+            "unknown weather-file format", file=path, field="format", value=fmt, allowed="auto, " + ", ".join(READERS)
+        )
     try:
         data, lat, lon, alt, label = reader(path)
     except InputError:
         raise
     except Exception as exc:  # a parser failure: say which file and format
-        raise InputError(f"could not read weather file as {fmt}: {exc}", file=path, field="format", value=fmt,
-                         allowed="a valid " + ", ".join(READERS) + " file") from exc
+        raise InputError(
+            f"could not read weather file as {fmt}: {exc}",
+            file=path,
+            field="format",
+            value=fmt,
+            allowed="a valid " + ", ".join(READERS) + " file",
+        ) from exc
     lat_deg = float(latitude if latitude is not None else lat)  # type: ignore[arg-type]  # None: TypeError, as before
     lon_deg = float(longitude if longitude is not None else lon)  # type: ignore[arg-type]
     alt_m = float(altitude if altitude is not None else (alt if alt is not None else 0.0))
     _check_location(lat_deg, lon_deg, alt_m, file=path)
     if not isinstance(data.index, pd.DatetimeIndex) or data.index.tz is None:
-        raise InputError("weather timestamps have no time zone", file=path, field="index",
-                         allowed="a file with a time-zone field")
+        raise InputError(
+            "weather timestamps have no time zone", file=path, field="index", allowed="a file with a time-zone field"
+        )
     data = validate_weather(data, file=path)
     return Weather(data=data, latitude=lat_deg, longitude=lon_deg, altitude=alt_m, label=label, source=path.name)

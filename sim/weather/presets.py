@@ -33,11 +33,16 @@ def weather_presets() -> dict[str, WeatherPreset]:
     for name, rows in table.groupby("preset", sort=False):
         first = rows.iloc[0]
         out[str(name)] = WeatherPreset(
-            name=str(name), monthly_ghi_kwh_per_m2_day=rows["ghi_kwh_per_m2_day"].astype(float).tolist(),
+            name=str(name),
+            monthly_ghi_kwh_per_m2_day=rows["ghi_kwh_per_m2_day"].astype(float).tolist(),
             monthly_temp_air_c=rows["temp_air_c"].astype(float).tolist(),
             monthly_wind_speed_m_per_s=rows["wind_speed_m_per_s"].astype(float).tolist(),
-            latitude=float(first["latitude_deg"]), longitude=float(first["longitude_deg"]),
-            period=str(first["period"]), station=str(first["station"]), source=str(first["source"]))
+            latitude=float(first["latitude_deg"]),
+            longitude=float(first["longitude_deg"]),
+            period=str(first["period"]),
+            station=str(first["station"]),
+            source=str(first["source"]),
+        )
     return out
 
 
@@ -56,4 +61,3 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return float(2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
-

@@ -62,7 +62,6 @@ def _pvgis_time_offset_h(meta) -> float:
         return 0.0
 
 
-
 def _is_pvgis_hourly(path: Path) -> bool:
     """A PVGIS hourly series (seriescalc) rather than a typical year: a JSON whose ``outputs`` hold ``hourly`` (a
     typical year's hold ``tmy_hourly``, and its metadata says ``"timestamp": "hourly"``, which is not a series), or
@@ -92,29 +91,45 @@ def _read_pvgis_hourly(path: Path) -> tuple[pd.DataFrame, float | None, float | 
     inputs = (meta or {}).get("inputs", {}) or {}
     loc = inputs.get("location", inputs) or {}
     if "poa_direct" not in data or "poa_sky_diffuse" not in data:
-        raise InputError("PVGIS hourly file has no irradiance components (only total plane irradiance G(i) or PV "
-                         "power P)", file=path, field="Gb(i), Gd(i)", allowed="a PVGIS hourly series downloaded with "
-                         "'Radiation components' ticked (API: components=1) on a horizontal plane (slope 0)")
+        raise InputError(
+            "PVGIS hourly file has no irradiance components (only total plane irradiance G(i) or PV power P)",
+            file=path,
+            field="Gb(i), Gd(i)",
+            allowed="a PVGIS hourly series downloaded with "
+            "'Radiation components' ticked (API: components=1) on a horizontal plane (slope 0)",
+        )
     slope = _pvgis_slope(inputs)
     if slope is None or abs(slope) > 0.01:
-        raise InputError("PVGIS hourly components are on a tilted plane, not horizontal", file=path, field="slope",
-                         value=slope, allowed="a PVGIS hourly series for slope 0 (API: angle=0), so that Gb(i) and "
-                         "Gd(i) are beam and diffuse on the horizontal")
+        raise InputError(
+            "PVGIS hourly components are on a tilted plane, not horizontal",
+            file=path,
+            field="slope",
+            value=slope,
+            allowed="a PVGIS hourly series for slope 0 (API: angle=0), so that Gb(i) and "
+            "Gd(i) are beam and diffuse on the horizontal",
+        )
     sun_height = data["solar_elevation"].to_numpy(float)
     beam = data["poa_direct"].to_numpy(float)
     up = sun_height > PVGIS_MIN_SUN_HEIGHT_DEG
-    out = pd.DataFrame({
-        "ghi": beam + data["poa_sky_diffuse"].to_numpy(float) + data.get("poa_ground_diffuse", 0.0 * beam),
-        "dni": np.where(up, beam / np.sin(np.radians(np.where(up, sun_height, 90.0))), 0.0),
-        "dhi": data["poa_sky_diffuse"].to_numpy(float),
-        "temp_air": data["temp_air"].to_numpy(float),
-        "wind_speed": data["wind_speed"].to_numpy(float),
-    }, index=data.index if data.index.tz is not None else data.index.tz_localize("UTC"))
+    out = pd.DataFrame(
+        {
+            "ghi": beam + data["poa_sky_diffuse"].to_numpy(float) + data.get("poa_ground_diffuse", 0.0 * beam),
+            "dni": np.where(up, beam / np.sin(np.radians(np.where(up, sun_height, 90.0))), 0.0),
+            "dhi": data["poa_sky_diffuse"].to_numpy(float),
+            "temp_air": data["temp_air"].to_numpy(float),
+            "wind_speed": data["wind_speed"].to_numpy(float),
+        },
+        index=data.index if data.index.tz is not None else data.index.tz_localize("UTC"),
+    )
     years = sorted(set(pd.DatetimeIndex(out.index).year))
     if len(years) > 1 and len(out) > 8784:
-        raise InputError("PVGIS hourly file covers several years", file=path, field="startyear, endyear",
-                         value=f"{years[0]}-{years[-1]}", allowed="one year per file (weather.files lists one file "
-                         "per year)")
+        raise InputError(
+            "PVGIS hourly file covers several years",
+            file=path,
+            field="startyear, endyear",
+            value=f"{years[0]}-{years[-1]}",
+            allowed="one year per file (weather.files lists one file per year)",
+        )
     return out, loc.get("latitude"), loc.get("longitude"), float(loc.get("elevation", 0.0) or 0.0)
 
 
@@ -130,9 +145,16 @@ def _pvgis_slope(inputs: dict) -> float | None:
         return None
 
 
-def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | None = None, *,
-                    timeout_s: float = 30.0, url: str = "https://re.jrc.ec.europa.eu/api/",
-                    startyear: int | None = None, endyear: int | None = None) -> Weather:
+def fetch_pvgis_tmy(
+    latitude: float,
+    longitude: float,
+    cache_dir: str | Path | None = None,
+    *,
+    timeout_s: float = 30.0,
+    url: str = "https://re.jrc.ec.europa.eu/api/",
+    startyear: int | None = None,
+    endyear: int | None = None,
+) -> Weather:
     """Typical meteorological year from PVGIS, cached on disk as JSON (one file per rounded location and period).
 
     Parameters
@@ -147,12 +169,23 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
         if path.exists():
             return _pvgis_from_cache(path)
     try:
-        data, meta = pvlib.iotools.get_pvgis_tmy(latitude, longitude, outputformat="json", startyear=startyear,
-                                                 endyear=endyear, url=url, timeout=timeout_s, map_variables=True)
+        data, meta = pvlib.iotools.get_pvgis_tmy(
+            latitude,
+            longitude,
+            outputformat="json",
+            startyear=startyear,
+            endyear=endyear,
+            url=url,
+            timeout=timeout_s,
+            map_variables=True,
+        )
     except Exception as exc:
-        raise InputError(f"PVGIS request failed: {exc}", field="weather.pvgis",
-                         value=(latitude, longitude), allowed="a location PVGIS covers, network access, or "
-                         "a cached file in cache_dir") from exc
+        raise InputError(
+            f"PVGIS request failed: {exc}",
+            field="weather.pvgis",
+            value=(latitude, longitude),
+            allowed="a location PVGIS covers, network access, or a cached file in cache_dir",
+        ) from exc
     if data.index.tz is None:
         data.index = data.index.tz_localize("UTC")
     data.index = data.index + pd.Timedelta(minutes=round(60.0 * _pvgis_time_offset_h(meta)))  # sample instants
@@ -160,15 +193,23 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path | N
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {
-            "latitude": latitude, "longitude": longitude, "altitude": altitude,
+            "latitude": latitude,
+            "longitude": longitude,
+            "altitude": altitude,
             "index_utc": [t.isoformat() for t in data.index.tz_convert("UTC")],
             "columns": {c: data[c].astype(float).tolist() for c in data.columns if c in COLUMNS + OPTIONAL_COLUMNS},
         }
         atomic_write(path, json.dumps(payload))
         return _pvgis_from_cache(path)
     data = validate_weather(_one_year(data), file="PVGIS")
-    return Weather(data=data, latitude=latitude, longitude=longitude, altitude=altitude, label="center",
-                   source=f"pvgis({latitude:.4f},{longitude:.4f})")
+    return Weather(
+        data=data,
+        latitude=latitude,
+        longitude=longitude,
+        altitude=altitude,
+        label="center",
+        source=f"pvgis({latitude:.4f},{longitude:.4f})",
+    )
 
 
 def _pvgis_from_cache(path: Path) -> Weather:
@@ -177,12 +218,21 @@ def _pvgis_from_cache(path: Path) -> Weather:
         index = pd.DatetimeIndex(pd.to_datetime(payload["index_utc"], utc=True))
         data = pd.DataFrame(payload["columns"], index=index)
     except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"unreadable PVGIS cache file: {exc}", file=path, field="weather.pvgis.cache_dir",
-                         allowed="delete the file to fetch again") from exc
+        raise InputError(
+            f"unreadable PVGIS cache file: {exc}",
+            file=path,
+            field="weather.pvgis.cache_dir",
+            allowed="delete the file to fetch again",
+        ) from exc
     data = validate_weather(_one_year(data), file=path)
-    return Weather(data=data, latitude=float(payload["latitude"]), longitude=float(payload["longitude"]),
-                   altitude=float(payload["altitude"]), label="center",
-                   source=f"pvgis({payload['latitude']:.4f},{payload['longitude']:.4f})")
+    return Weather(
+        data=data,
+        latitude=float(payload["latitude"]),
+        longitude=float(payload["longitude"]),
+        altitude=float(payload["altitude"]),
+        label="center",
+        source=f"pvgis({payload['latitude']:.4f},{payload['longitude']:.4f})",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -27,7 +27,11 @@ def read_solaranywhere(path: Path) -> RawWeather:
         raise ValueError(f"averaging method {meta.get('Averaging Method')!r}: only 'End of Period' files are known")
     data = data.resample("1h", label="left", closed="right").mean()
     if "wind_speed" not in data or data["wind_speed"].isna().all():
-        warnings.warn(f"{path}: no wind speed in the file; {DEFAULT_WIND_SPEED_M_PER_S:g} m/s assumed for the cell "
-                      "temperature (pvlib's default)", InputWarning, stacklevel=3)
+        warnings.warn(
+            f"{path}: no wind speed in the file; {DEFAULT_WIND_SPEED_M_PER_S:g} m/s assumed for the cell "
+            "temperature (pvlib's default)",
+            InputWarning,
+            stacklevel=3,
+        )
         data["wind_speed"] = DEFAULT_WIND_SPEED_M_PER_S
     return RawWeather(_one_year(data), meta["latitude"], meta["longitude"], meta.get("altitude", 0.0), "left")

@@ -68,16 +68,25 @@ def synthetic_year(
     ghi = np.where(zenith < 90, _scale_ghi_to_months(ghi, ghi_cs, ghi_t, cal), 0.0)
     erbs = pvlib.irradiance.erbs(ghi, zenith, mid)
     hour = index.hour.to_numpy() + 0.5
-    data = pd.DataFrame({
-        "ghi": ghi,
-        "dni": np.nan_to_num(np.asarray(erbs["dni"], float)),
-        "dhi": np.nan_to_num(np.asarray(erbs["dhi"], float)),
-        "temp_air": _temperature(rng, hour, kt_day, temp_t, cal),
-        "wind_speed": _wind(rng, hour, wind_t, cal),
-        "pressure": np.full(len(index), pvlib.atmosphere.alt2pres(altitude)),
-    }, index=index)
-    return Weather(data=data, latitude=float(latitude), longitude=float(longitude), altitude=float(altitude),
-                   label="left", source=f"synthetic(seed={seed}, year={year})")
+    data = pd.DataFrame(
+        {
+            "ghi": ghi,
+            "dni": np.nan_to_num(np.asarray(erbs["dni"], float)),
+            "dhi": np.nan_to_num(np.asarray(erbs["dhi"], float)),
+            "temp_air": _temperature(rng, hour, kt_day, temp_t, cal),
+            "wind_speed": _wind(rng, hour, wind_t, cal),
+            "pressure": np.full(len(index), pvlib.atmosphere.alt2pres(altitude)),
+        },
+        index=index,
+    )
+    return Weather(
+        data=data,
+        latitude=float(latitude),
+        longitude=float(longitude),
+        altitude=float(altitude),
+        label="left",
+        source=f"synthetic(seed={seed}, year={year})",
+    )
 
 
 class _YearCalendar:
@@ -91,16 +100,19 @@ class _YearCalendar:
         self.days_in_month = np.bincount(self.month_of_day, minlength=13)[1:]
 
 
-def _clear_sky(mid: pd.DatetimeIndex, latitude: float, longitude: float,
-               altitude: float) -> tuple[np.ndarray, np.ndarray]:
+def _clear_sky(
+    mid: pd.DatetimeIndex, latitude: float, longitude: float, altitude: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Apparent solar zenith [°] and Ineichen clear-sky GHI [W/m^2] at the middle of each hour (Linke turbidity
     from pvlib's climatology)."""
     sp = pvlib.solarposition.get_solarposition(mid, latitude, longitude, altitude)
     linke = pvlib.clearsky.lookup_linke_turbidity(mid, latitude, longitude)
     am_abs = pvlib.atmosphere.get_absolute_airmass(
-        pvlib.atmosphere.get_relative_airmass(sp["apparent_zenith"]), pvlib.atmosphere.alt2pres(altitude))
-    cs = pvlib.clearsky.ineichen(sp["apparent_zenith"], am_abs, linke, altitude=altitude,
-                                 dni_extra=pvlib.irradiance.get_extra_radiation(mid))
+        pvlib.atmosphere.get_relative_airmass(sp["apparent_zenith"]), pvlib.atmosphere.alt2pres(altitude)
+    )
+    cs = pvlib.clearsky.ineichen(
+        sp["apparent_zenith"], am_abs, linke, altitude=altitude, dni_extra=pvlib.irradiance.get_extra_radiation(mid)
+    )
     return sp["apparent_zenith"].to_numpy(float), np.nan_to_num(np.asarray(cs["ghi"], float))
 
 
@@ -134,9 +146,12 @@ def _scale_ghi_to_months(ghi, ghi_cs, ghi_t, cal: _YearCalendar) -> np.ndarray:
         g, cap = ghi[sel], cap_all[sel]
         if target > cap.sum() * (1 - 1e-9):
             possible = cap.sum() / 1000.0 / cal.days_in_month[m - 1]
-            raise InputError("monthly GHI above what a clear sky gives at this site",
-                             field="monthly_ghi_kwh_per_m2_day", value=f"month {m}: {ghi_t[m - 1]}",
-                             allowed=f"at most {possible:.2f} kWh/m2/day (1.1 x Ineichen clear sky)")
+            raise InputError(
+                "monthly GHI above what a clear sky gives at this site",
+                field="monthly_ghi_kwh_per_m2_day",
+                value=f"month {m}: {ghi_t[m - 1]}",
+                allowed=f"at most {possible:.2f} kWh/m2/day (1.1 x Ineichen clear sky)",
+            )
         if target <= 0 or cap[g > 0].sum() < target:  # nothing to do, or too few bright hours drawn: use the cap
             ghi[sel] = cap * (target / cap.sum())
             continue
