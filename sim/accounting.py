@@ -104,7 +104,16 @@ class Accounts:
       curtailed_mwh, co2_avoided_t, co2_avoided_lifecycle_t, capex_cny, lcoe_cny_per_kwh, npv_cny, payback_years``
       (NaN money figures for sites not built).
     - ``annual``: one row per calendar year: the columns of ``annual.csv`` (``docs/outputs.md``).
-    - ``totals``: county figures (see :func:`account`).
+    - ``totals``: county figures: ``energy_mwh, curtailed_mwh, co2_avoided_t`` (AMS-I.D), ``co2_avoided_range_t``
+      ({low, central, high}), ``co2_avoided_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny,
+      cost_per_t_co2_cny`` (discounted capex + O&M + replacements - residual value / discounted tonnes),
+      ``net_cost_per_t_co2_cny`` (the same net of discounted revenue), ``t_co2_per_mwh, emission_factor_method,
+      emission_factor_source, lifecycle_kgco2e_per_kwh, lifecycle_source, price_basis, economics_horizon_rule,
+      discount_rate_percent, pilot_coverage``; ``self_consumed_mwh, self_consumption_percent``;
+      ``social_cost_per_t_co2_cny`` (energy at the avoided generation cost, grid upgrades included) and
+      ``cost_per_t_co2_basis``; the stakeholder figures of ``_stakeholders`` under ``economics.business_model``
+      (the grid company's upgrade costs by calendar year: ``GridRules.upgrade_cny_by_year``);
+      ``npv_mechanism_price_range_cny``.
     """
 
     site_years: pd.DataFrame
@@ -252,12 +261,15 @@ class GridRules:
     limits the rollout's upgrades bring, each from its date (``export_steps``: ``transformer_id, date,
     added_export_kw``, :func:`sim.grid.export_limit_steps`); how curtailment is shared (``new_first``: the new PV
     first, else pro rata with the existing PV); the DC/AC ratio that turns the existing PV's AC rating into kWp; the
-    system-level utilisation rate [%] (None: none)."""
+    system-level utilisation rate [%] (None: none); the grid company's upgrade costs by calendar year [CNY] for the
+    stakeholder table (``upgrade_cny_by_year``) and where they come from (``upgrade_source``)."""
 
     export_steps: pd.DataFrame | None = None
     new_first: bool = False
     dc_ac_ratio: float = 1.0
     system_utilisation_percent: float | None = None
+    upgrade_cny_by_year: dict[int, float] | None = None
+    upgrade_source: str = "not given: 0"
 
 
 def account(
@@ -275,8 +287,6 @@ def account(
     economics: EconomicsConfig,
     time_zone: str | None = None,
     holidays_country: str | None = "CN",
-    grid_upgrade_cny_by_year: dict[int, float] | None = None,
-    grid_upgrade_source: str = "not given: 0",
     grid: GridRules | None = None,
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
@@ -295,24 +305,14 @@ def account(
     profiles : one array (hours, n_archetypes) [AC kWh per kWp per hour] per weather year.
     transformers : indexed by ``transformer_id``: ``export_limit_kw`` [kW] at the start (inf or NaN = unlimited),
         optionally ``existing_pv_kw`` [kW AC] (PV connected before the programme, at its hourly output) and
-        ``load_mwh_per_year``.
+        ``customers`` (the ledger's customers beyond the sites layer's buildings, at the household load).
     start_date : first day of the horizon; the horizon covers the calendar years ``start_date.year`` ..
         ``start_date.year + horizon_years - 1``.
     degradation_first_year_percent, degradation_percent_per_year : [%].
     carbon, economics : scenario sections.
     time_zone : the county's IANA time zone: tz-aware dates are taken as its local dates (None: their own zone).
+    holidays_country : the rest days of the load shapes.
     grid : :class:`GridRules` (None: no upgrades, pro rata, DC/AC 1, no system-level utilisation rate).
-
-    ``totals`` holds ``energy_mwh, curtailed_mwh, co2_avoided_t`` (AMS-I.D), ``co2_avoided_range_t`` ({low,
-    central, high}), ``co2_avoided_lifecycle_t, green_certificates, capex_cny, lcoe_cny_per_kwh, npv_cny,
-    cost_per_t_co2_cny`` (discounted capex + O&M + replacements - residual value / discounted tonnes),
-    ``net_cost_per_t_co2_cny`` (the same net of discounted revenue), ``t_co2_per_mwh, emission_factor_method,
-    emission_factor_source, lifecycle_kgco2e_per_kwh, lifecycle_source, price_basis, economics_horizon_rule,
-    discount_rate_percent, pilot_coverage``; ``self_consumed_mwh, self_consumption_percent``;
-    ``social_cost_per_t_co2_cny`` (energy at the avoided generation cost, grid upgrades included) and
-    ``cost_per_t_co2_basis``; the stakeholder figures of :func:`_stakeholders` under ``economics.business_model``
-    (``grid_upgrade_cny_by_year``: the grid company's upgrade costs by calendar year, ``grid_upgrade_source`` where
-    they come from); ``npv_mechanism_price_range_cny``. ``holidays_country``: the rest days of the load shapes.
     """
     _check_inputs(
         sites,
@@ -332,25 +332,34 @@ def account(
     age = _age_years(built, horizon)
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
     rules = grid or GridRules()
-    flows = _energy_and_curtailment(
-        built,
-        profiles,
-        down_days,
-        _export_limits_kw(transformers, sites, rules, horizon),
-        horizon,
-        degradation,
-        holidays_country,
-    )
+    export = _export_limits_kw(transformers, sites, rules, horizon)
+    flows = _energy_and_curtailment(built, profiles, down_days, export, horizon, degradation, holidays_country)
     system_utilisation(flows, rules.system_utilisation_percent)
     energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
     money = _money(built, energy_kwh, flows.self_consumed, operating_fraction, age, economics, horizon)
     site_years, per_site, annual = _tables(sites, built, flows, co2, money, horizon)
     totals = _totals(annual, economics)
-    upgrades = np.array([float((grid_upgrade_cny_by_year or {}).get(int(y), 0.0)) for y in horizon.years])
-    totals.update(_stakeholders(built, money, flows, economics, horizon, upgrades, grid_upgrade_source))
+    upgrades = np.array([float((rules.upgrade_cny_by_year or {}).get(int(y), 0.0)) for y in horizon.years])
+    totals.update(_stakeholders(built, money, flows, economics, horizon, upgrades, rules.upgrade_source))
     totals.update(_social_cost(annual, economics, upgrades))
     totals.update(_mechanism_price_range(built, flows, age, economics, horizon))
+    totals.update(_labels_and_range(totals, annual, factors, co2, carbon, economics, horizon))
+    totals["pilot_coverage"] = pilot_coverage(sites, outcomes)
+    return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
+
+
+def _labels_and_range(
+    totals: dict,
+    annual: pd.DataFrame,
+    factors: dict,
+    co2: _Carbon,
+    carbon: CarbonConfig,
+    economics: EconomicsConfig,
+    horizon: _Horizon,
+) -> dict:
+    """The CO2 on every grid-factor path (the chosen path's entry is the headline itself) and the labels of the
+    factors and prices behind the totals."""
     central = factors[carbon.path]
     # the chosen path's entry is the headline itself (one figure, not a second sum in another order)
     co2_range = {
@@ -361,19 +370,15 @@ def account(
         )
         for p in PATHS
     }
-    totals.update(
-        {
-            "co2_avoided_range_t": co2_range,
-            "emission_factor_method": central.method,
-            "emission_factor_source": central.source,
-            "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
-            "lifecycle_source": f"PV: {carbon.lifecycle_source}; grid: {co2.footprint_source}",
-            "price_basis": economics.price_basis,
-            "economics_horizon_rule": economics.horizon_rule,
-            "pilot_coverage": pilot_coverage(sites, outcomes),
-        }
-    )
-    return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
+    return {
+        "co2_avoided_range_t": co2_range,
+        "emission_factor_method": central.method,
+        "emission_factor_source": central.source,
+        "lifecycle_kgco2e_per_kwh": carbon.lifecycle_factor_kgco2e_per_kwh,
+        "lifecycle_source": f"PV: {carbon.lifecycle_source}; grid: {co2.footprint_source}",
+        "price_basis": economics.price_basis,
+        "economics_horizon_rule": economics.horizon_rule,
+    }
 
 
 def _horizon(start_date, horizon_years: int, time_zone: str | None) -> _Horizon:

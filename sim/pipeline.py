@@ -411,7 +411,6 @@ def run_prepared(
             economics=scenario.economics,
             time_zone=prepared.time_zone,
             holidays_country=scenario.rollout.holidays_country,
-            **_grid_upgrade_costs(prepared, rollout),
             grid=_grid_rules(prepared, rollout),
         )
     with steps.step("assemble"):
@@ -549,13 +548,16 @@ def _export_limits(prepared: Prepared, rollout) -> pd.DataFrame:
 
 def _grid_rules(prepared: Prepared, rollout) -> accounting.GridRules:
     """What the accounting needs of the grid: the upgrades' export-limit rises (from their dates), how curtailment
-    is shared, the DC/AC ratio of the existing PV and the system-level utilisation rate."""
+    is shared, the DC/AC ratio of the existing PV, the system-level utilisation rate and the upgrades' costs."""
     g = prepared.scenario.grid
+    costs = _grid_upgrade_costs(prepared, rollout)
     return accounting.GridRules(
         export_steps=_export_steps(prepared, rollout),
         new_first=g.curtailment_sharing == "new_first",
         dc_ac_ratio=prepared.scenario.system.dc_ac_ratio,
         system_utilisation_percent=g.system_utilisation_percent,
+        upgrade_cny_by_year=costs["grid_upgrade_cny_by_year"],
+        upgrade_source=costs["grid_upgrade_source"],
     )
 
 

@@ -279,17 +279,7 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
             ),
         ),
         ("capacity built", quantity(summary.get("capacity_built_kwp"), "kWp")),
-        *[
-            (
-                f"  track {name}",
-                (
-                    f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
-                    f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex "
-                    f"{_money(quantity(t['capex_cny'], 'CNY'), summary)}"
-                ),
-            )
-            for name, t in (summary.get("by_track") or {}).items()
-        ],
+        *_track_rows(summary),
         ("specific yield (year 1)", quantity(summary.get("specific_yield_kwh_per_kwp"), "kWh/kWp", decimals=0)),
         (
             f"energy over {summary.get('horizon_years')} years",
@@ -306,6 +296,51 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
         ("CO2 avoided, life cycle", quantity(summary.get("co2_avoided_lifecycle_t"), "t")),
         ("capex", _money(quantity(summary.get("capex_cny"), "CNY"), summary)),
         ("LCOE", _money(quantity(summary.get("lcoe_cny_per_kwh"), "CNY/kWh", decimals=3), summary)),
+        *_cost_rows(summary),
+        ("curtailed", quantity(summary.get("curtailed_mwh"), "MWh")),
+        (
+            f"50 % / 100 % of {'target' if summary.get('target_capacity_kwp') else 'capacity released'} online",
+            f"{ms.get('50%') or 'not reached'} / {ms.get('100%') or 'not reached'}",
+        ),
+        ("last commissioning", summary.get("last_commission_date") or "-"),
+    ]
+    res = summary.get("resources") or {}
+    if res:
+        # the bottleneck is where sites wait longest, not necessarily the busiest resource
+        name, r = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
+        rows.append(
+            (
+                "longest queue",
+                (
+                    f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
+                    f"{float(r.get('utilisation_percent') or 0):.0f} % busy)"
+                ),
+            )
+        )
+    return rows
+
+
+def _track_rows(summary: dict) -> list[tuple[str, str]]:
+    """One row per programme track: sites, capacity against the track's target, capex."""
+    from .labels import quantity
+
+    return [
+        (
+            f"  track {name}",
+            (
+                f"{int(t['sites_built']):,} sites, {quantity(t['capacity_built_kwp'], 'kWp')} of "
+                f"{quantity(t['target_capacity_kwp'], 'kWp')}, capex {_money(quantity(t['capex_cny'], 'CNY'), summary)}"
+            ),
+        )
+        for name, t in (summary.get("by_track") or {}).items()
+    ]
+
+
+def _cost_rows(summary: dict) -> list[tuple[str, str]]:
+    """The cost per tonne (net, gross, social) and the NPV by stakeholder."""
+    from .labels import quantity
+
+    return [
         (
             "cost per t CO2 net / gross / social",
             _money(
@@ -325,24 +360,7 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
                 summary,
             ),
         ),
-        ("curtailed", quantity(summary.get("curtailed_mwh"), "MWh")),
-        ("50 % / 100 % of target online", f"{ms.get('50%') or 'not reached'} / {ms.get('100%') or 'not reached'}"),
-        ("last commissioning", summary.get("last_commission_date") or "-"),
     ]
-    res = summary.get("resources") or {}
-    if res:
-        # the bottleneck is where sites wait longest, not necessarily the busiest resource
-        name, r = max(res.items(), key=lambda kv: kv[1].get("mean_wait_days") or 0.0)
-        rows.append(
-            (
-                "longest queue",
-                (
-                    f"{name} (mean wait {float(r.get('mean_wait_days') or 0):,.1f} days, "
-                    f"{float(r.get('utilisation_percent') or 0):.0f} % busy)"
-                ),
-            )
-        )
-    return rows
 
 
 def _money(text: str, summary: dict) -> str:

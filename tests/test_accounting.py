@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.accounting import _hour_map, account, pilot_coverage
+from sim.accounting import GridRules, _hour_map, account, pilot_coverage
 from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
 from sim.load import hourly_shapes
@@ -546,7 +546,7 @@ def test_social_cost_and_stakeholders_by_hand(hand_case):
                                 avoided_generation_cost_cny_per_kwh=0.30, roof_rent_cny_per_kwp_year=40.0)
     acc = account(sites, outcomes, downtime, profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
                   horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
-                  carbon=CarbonConfig(), economics=economics, grid_upgrade_cny_by_year={2026: 1000.0})
+                  carbon=CarbonConfig(), economics=economics, grid=GridRules(upgrade_cny_by_year={2026: 1000.0}))
     annual = acc.annual.set_index("year")
     cost = np.array([120_000 + 500 + 1000 * 4392 / 8760, 1500 + 3000 + 1000])
     e_kwh = annual["energy_mwh"].to_numpy() * 1000
@@ -566,8 +566,6 @@ def test_social_cost_and_stakeholders_by_hand(hand_case):
 
 def _one_site_2025(transformers: pd.DataFrame, grid=None, kwp: float = 30.0):
     """One site of ``kwp`` making 0.5 kWh/kWp every hour of 2025 behind transformer T1 (no load)."""
-    from sim.accounting import GridRules
-
     sites = _sites([("A", "rural_home", kwp, 0, "T1", 90_000.0, 50.0, 0.0, "rural_home", True)])
     outcomes = pd.DataFrame({"status": ["operating"], "commission_date": pd.to_datetime(["2025-01-01"])},
                             index=pd.Index(["A"], name="site_id"))
@@ -581,8 +579,6 @@ def test_existing_pv_at_its_hourly_output_shares_curtailment_pro_rata_or_new_fir
     """A 30 kWp site (15 kW every hour) and 10 kW AC of existing PV at DC/AC 1.2 (12 kWp, so 6 kW every hour, not
     its 10 kW nameplate) behind a 15 kW export limit: 6 kW over it each hour. Pro rata the new site loses
     6 x 15 / 21 kW; new first it loses all 6 kW."""
-    from sim.accounting import GridRules
-
     transformers = pd.DataFrame({"export_limit_kw": [15.0], "existing_pv_kw": [10.0]},
                                 index=pd.Index(["T1"], name="transformer_id"))
     pro_rata = _one_site_2025(transformers, GridRules(dc_ac_ratio=1.2))
@@ -600,8 +596,6 @@ def test_existing_pv_at_its_hourly_output_shares_curtailment_pro_rata_or_new_fir
 def test_an_upgrade_raises_the_export_limit_from_its_date_only():
     """15 kW every hour behind a 10 kW limit that an upgrade raises by 10 kW on 1 July 2025 (hour 4344): 5 kW are
     curtailed in each hour before it, none after."""
-    from sim.accounting import GridRules
-
     transformers = pd.DataFrame({"export_limit_kw": [10.0]}, index=pd.Index(["T1"], name="transformer_id"))
     steps = pd.DataFrame({"transformer_id": ["T1"], "date": [pd.Timestamp("2025-07-01")], "added_export_kw": [10.0]})
     acc = _one_site_2025(transformers, GridRules(export_steps=steps))
@@ -610,8 +604,6 @@ def test_an_upgrade_raises_the_export_limit_from_its_date_only():
 
 def test_system_utilisation_curtails_its_share_of_what_the_transformers_pass():
     """No local limit: 131.4 MWh; at 93.4 % utilisation (H1 2025) 6.6 % of it is curtailed by the system."""
-    from sim.accounting import GridRules
-
     transformers = pd.DataFrame({"export_limit_kw": [np.inf]}, index=pd.Index(["T1"], name="transformer_id"))
     acc = _one_site_2025(transformers, GridRules(system_utilisation_percent=93.4))
     assert acc.totals["energy_mwh"] == pytest.approx(131.4 * 0.934, rel=1e-5)

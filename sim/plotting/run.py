@@ -536,6 +536,11 @@ def _km_axes(ax, lang: str = "en") -> None:
     ax.set_aspect("equal")
 
 
+def _legend_marker(marker: str, size: float, colour: str, text: str) -> Line2D:
+    """A legend entry: one marker, no line."""
+    return Line2D([], [], marker=marker, linestyle="", markersize=size, color=colour, label=text)
+
+
 def site_map(
     sites, transformers=None, *, boundary=None, title: str | None = None, ax=None, legend: bool = True
 ) -> Figure:
@@ -574,32 +579,10 @@ def site_map(
             linewidths=0.3,
             zorder=3,
         )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markersize=7,
-                color=site_type_colour(t),
-                label=f"{site_type_label(t)} ({len(sel):,})",
-            )
-        )
-    handles.append(
-        Line2D([], [], marker="o", linestyle="", markersize=4, color=LIGHT_GREY, label=f"not built ({len(other):,})")
-    )
+        handles.append(_legend_marker("o", 7, site_type_colour(t), f"{site_type_label(t)} ({len(sel):,})"))
+    handles.append(_legend_marker("o", 4, LIGHT_GREY, f"not built ({len(other):,})"))
     if transformers is not None and len(transformers):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="+",
-                linestyle="",
-                markersize=7,
-                color="#444444",
-                label=f"transformer ({len(transformers):,})",
-            )
-        )
+        handles.append(_legend_marker("+", 7, "#444444", f"transformer ({len(transformers):,})"))
     _km_axes(ax)
     ax.set_title(
         title or f"Sites built: {int(built.sum()):,} of {len(pts):,} candidates ({cap.sum() / 1000:,.1f} MWp)",

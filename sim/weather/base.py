@@ -104,6 +104,26 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
         )
     keep = list(COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in data.columns]
     df = data[keep].astype(float).copy()
+    idx = _check_index(df, file)
+    temp = df["temp_air"]
+    if np.nanmean(np.abs(temp)) > 60:
+        warnings.warn(
+            f"{file or 'weather'}: temp_air looks like tenths of a degree (mean |temp_air| = "
+            f"{np.nanmean(np.abs(temp)):.0f}); divided by 10",
+            InputWarning,
+            stacklevel=2,
+        )
+        df["temp_air"] = temp / 10.0
+    df, converted = _pressure_to_pa(df)
+    if converted:
+        warnings.warn(f"{file or 'weather'}: pressure looks like mbar/hPa; converted to Pa", InputWarning, stacklevel=2)
+    df = _fill_gaps(df, idx, file)
+    _check_ranges(df, file)
+    return df
+
+
+def _check_index(df: pd.DataFrame, file) -> pd.DatetimeIndex:
+    """The weather table's index, checked: tz-aware, strictly increasing, hourly, one year (8760 or 8784 rows)."""
     idx = df.index
     if not isinstance(idx, pd.DatetimeIndex):
         raise InputError(
@@ -145,25 +165,19 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
             value=f"{len(df)} hours",
             allowed="8760 or 8784 hourly rows",
         )
-    temp = df["temp_air"]
-    if np.nanmean(np.abs(temp)) > 60:
-        warnings.warn(
-            f"{file or 'weather'}: temp_air looks like tenths of a degree (mean |temp_air| = "
-            f"{np.nanmean(np.abs(temp)):.0f}); divided by 10",
-            InputWarning,
-            stacklevel=2,
-        )
-        df["temp_air"] = temp / 10.0
-    df, converted = _pressure_to_pa(df)
-    if converted:
-        warnings.warn(f"{file or 'weather'}: pressure looks like mbar/hPa; converted to Pa", InputWarning, stacklevel=2)
+    return idx
+
+
+def _fill_gaps(df: pd.DataFrame, idx: pd.DatetimeIndex, file) -> pd.DataFrame:
+    """Gaps of up to :data:`MAX_GAP_HOURS` filled by linear interpolation (with a warning), longer ones refused;
+    an optional column that is mostly missing is dropped."""
     for col in df.columns:
         isna = df[col].isna().to_numpy()
         if not isna.any():
             continue
         if col in OPTIONAL_COLUMNS and isna.mean() > 0.5:
             df = df.drop(columns=col)
-            warnings.warn(f"{file or 'weather'}: column {col} is mostly missing; dropped", InputWarning, stacklevel=2)
+            warnings.warn(f"{file or 'weather'}: column {col} is mostly missing; dropped", InputWarning, stacklevel=3)
             continue
         runs = _nan_runs(isna)
         longest = max(n for _, n in runs)
@@ -181,8 +195,14 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
             f"{file or 'weather'}: filled {int(isna.sum())} missing {col} values in {len(runs)} gap(s) of "
             f"<= {longest} h by linear interpolation",
             InputWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return df
+
+
+def _check_ranges(df: pd.DataFrame, file) -> None:
+    """Irradiance within physical limits both ways and wind speed >= 0; small negative irradiance set to 0 in
+    place."""
     ghi_max = float(df["ghi"].max())
     if ghi_max > MAX_GHI_W_PER_M2:
         raise InputError(
@@ -214,7 +234,6 @@ def validate_weather(data: pd.DataFrame, *, file=None) -> pd.DataFrame:
             value=float(df["wind_speed"].min()),
             allowed=">= 0 m/s",
         )
-    return df
 
 
 def _nan_runs(isna: np.ndarray) -> list[tuple[int, int]]:
