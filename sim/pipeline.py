@@ -776,7 +776,7 @@ def _grid_upgrades(upgrades: pd.DataFrame) -> dict:
 
 
 #: Text fields of ``summary.json`` that may name a price (labelled in the scenario's currency).
-TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source", "grid_upgrade_source")
+TEXT_WITH_MONEY = ("price_basis", "economics_horizon_rule", "emission_factor_source", "grid_upgrade_cost_source")
 #: ``summary.json`` keys taken as they are from the accounting's totals.
 SUMMARY_FROM_TOTALS = (
     "energy_mwh",

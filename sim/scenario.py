@@ -533,14 +533,10 @@ def scenario_from_dict(raw: dict, *, path: Path | None = None, label: str | None
     return scenario
 
 
-#: Money keys whose defaults are CNY figures: (section model, key) and, per site type, the table's columns.
-_CNY_DEFAULT_KEYS = (
-    "retail_tariff_cny_per_kwh",
-    "coal_benchmark_cny_per_kwh",
-    "mechanism_price_cny_per_kwh",
-    "market_price_cny_per_kwh",
-    "inverter_replacement_cny_per_w",
-)
+#: Money keys whose defaults are CNY figures: every price (``*_cny_per_*``) of these sections with a default, the
+#: mechanism price (its default comes from the CNY auction table) and, per site type, the table's columns.
+_CNY_PRICE_SECTIONS = ("economics", "rollout")
+_CNY_TABLE_KEYS = ("economics.mechanism_price_cny_per_kwh",)
 _CNY_SITE_TYPE_KEYS = ("capex_cny_per_w", "om_cny_per_kw_year")
 
 
@@ -552,7 +548,16 @@ def _warn_prices_in_another_currency(scenario: Scenario, path: Path | None) -> N
     currency = scenario.economics.currency
     if currency == "CNY":
         return
-    left = [f"economics.{k}" for k in _CNY_DEFAULT_KEYS if k not in scenario.economics.model_fields_set]
+    left = []
+    for section in _CNY_PRICE_SECTIONS:
+        model = getattr(scenario, section)
+        left += [
+            f"{section}.{name}"
+            for name, field in type(model).model_fields.items()
+            if "_cny_per_" in name
+            and name not in model.model_fields_set
+            and (field.default is not None or f"{section}.{name}" in _CNY_TABLE_KEYS)
+        ]
     for site_type in scenario.siting.include_types or SITE_TYPES:
         given = scenario.siting.site_types.get(site_type)
         left += [

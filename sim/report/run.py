@@ -75,6 +75,15 @@ def _milestone_card(milestones: dict, target_kwp: float | None, lang: str, horiz
     )
 
 
+def _upgrades_text(summary: dict, lang: str) -> str:
+    """The grid upgrades the stakeholder table books: how many entered service and what they cost in all."""
+    n = sum(int(v) for v in (summary.get("grid_upgrades_by_year") or {}).values())
+    cost = float(summary.get("grid_upgrade_cost_cny") or 0.0)
+    if not n:
+        return label("label.upgrades_none", lang)
+    return label("label.upgrades_cost", lang, n=f"{n:,}", cost=_money(cost, "CNY", summary, lang))
+
+
 def _money(value, base_unit: str, summary: dict, lang: str, decimals: int | None = None) -> str:
     """Money labelled in the run's currency (:func:`sim.labels.money`)."""
     return money(value, base_unit, lang, summary.get("currency"), decimals)
@@ -264,7 +273,7 @@ def money_flows(summary: dict, lang: str = "en") -> str:
             f"business_model.{summary.get('business_model')}", lang, default=str(summary.get("business_model"))
         ),
         investor=label(f"stakeholder.{investor}", lang, default=investor),
-        upgrades=str(summary.get("grid_upgrade_cost_source") or "-"),
+        upgrades=_upgrades_text(summary, lang),
     )
     return (
         f'<h3 id="money-flows">{h.e(label("report.money_flows", lang))}</h3>'
