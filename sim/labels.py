@@ -87,6 +87,11 @@ def parenthesised(text: str, lang: str = "en") -> str:
     return f"（{text}）" if check_lang(lang) == "zh" else f" ({text})"
 
 
+def headed(name: str, unit_text: str, lang: str = "en") -> str:
+    """A table header with its unit: ``name [unit]`` in English, ``name（unit）`` in Chinese."""
+    return f"{name}（{unit_text}）" if check_lang(lang) == "zh" else f"{name} [{unit_text}]"
+
+
 #: How a list is joined, and its parts: the enumeration comma and the semicolon in Chinese.
 LIST_SEP = {"en": ", ", "zh": "、"}
 PART_SEP = {"en": "; ", "zh": "；"}

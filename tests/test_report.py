@@ -235,6 +235,7 @@ def test_chinese_report_is_its_own_file_with_official_units(run_folder, capsys):
     assert '<html lang="zh-CN"' in zh and "亿元" in zh and "万吨" in zh and "千瓦时" in zh
     for western in ("million CNY", " Mt", " kt", " GWh", " TWh", "CNY"):
         assert western not in zh, western
+    assert not re.search(r"\[[^\]<]{0,12}[\u4e00-\u9fff][^\]<]{0,12}\]", zh), "units in Chinese brackets: （万元）"
     bottom = re.sub(r"<[^>]+>", "", zh[zh.index('id="bottom"'):zh.index('id="warnings"')])
     assert "。" in bottom and "（" in bottom and not re.search(r"[\u4e00-\u9fff][(),;:]|[(),;:][\u4e00-\u9fff]", bottom)
 

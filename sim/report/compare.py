@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..labels import by_replications, check_lang, label, parenthesised
+from ..labels import by_replications, check_lang, headed, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, assumption_rows, load_context, programme_items
@@ -72,7 +72,7 @@ def _ranking_table(comparison, metrics: list[Metric], lang: str) -> str:
         label("label.rank", lang),
         label("label.strategy", lang),
         "n",
-        *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, cur)}]" for m in metrics],
+        *[headed(label(f"metric.{m.name}", lang, default=m.label), unit_label(m, lang, cur), lang) for m in metrics],
     ]
     caption = "label.ranking_single" if comparison.replications == 1 else "caption.ranking"
     return f"<p>{h.e(label(caption, lang, metric=label(f'metric.{key.name}', lang, default=key.label)))}</p>" + h.table(

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._config import PILOT_TARGETS_PERCENT
 from ..errors import InputError
-from ..labels import COLON, joined, label, money, quantity, quantity_range, track_label, warning_text
+from ..labels import COLON, headed, joined, label, money, quantity, quantity_range, track_label, warning_text
 from ..results import OUTPUT_FILES, RunResult, read_run
 from . import _html as h
 from ._context import Context, load_context
@@ -253,8 +253,8 @@ def money_flows(summary: dict, lang: str = "en") -> str:
     )
     header = [
         label("label.flow_item", lang),
-        *[f"{label(f'stakeholder.{p}', lang)} [{money_unit}]" for p in parties],
-        f"{label('label.total', lang)} [{money_unit}]",
+        *[headed(label(f"stakeholder.{p}", lang), money_unit, lang) for p in parties],
+        headed(label("label.total", lang), money_unit, lang),
     ]
     investor = summary.get("investor") or ""
     irr, payback = summary.get("investor_irr_percent"), summary.get("investor_payback_years")
@@ -336,8 +336,8 @@ def _resource_table(resources: dict, lang: str) -> str:
             label("label.resource", lang),
             label("label.units", lang),
             label("label.utilisation", lang),
-            f"{label('label.mean_wait', lang)} [{days}]",
-            f"{label('label.p95_wait', lang)} [{days}]",
+            headed(label("label.mean_wait", lang), days, lang),
+            headed(label("label.p95_wait", lang), days, lang),
             label("label.max_queue", lang),
         ],
         rows,
@@ -374,7 +374,7 @@ def _type_table(result: RunResult, lang: str) -> str:
         )
     header = [label(k, lang) for k in ("label.site_type", "label.candidates", "label.eligible", "label.built")]
     header += [
-        f"{label(k, lang)} [{unit(scales[col][1], lang)}]"
+        headed(label(k, lang), unit(scales[col][1], lang), lang)
         for k, col in (
             ("label.capacity", "capacity_kwp"),
             ("label.energy_short", "energy_mwh"),
@@ -442,9 +442,9 @@ def _stage_table(result: RunResult, lang: str) -> str:
             [
                 label("label.stage", lang),
                 label("unit.sites", lang),
-                f"{label('label.mean', lang)} [{days}]",
-                f"{label('label.median', lang)} [{days}]",
-                f"{label('label.p95', lang)} [{days}]",
+                headed(label("label.mean", lang), days, lang),
+                headed(label("label.median", lang), days, lang),
+                headed(label("label.p95", lang), days, lang),
             ],
             rows,
         )
@@ -496,7 +496,7 @@ def _track_table(summary: dict, lang: str) -> str:
         label(k, lang) for k in ("label.track", "label.site_type", "label.built", "label.capacity", "label.target")
     ]
     header += [
-        f"{label(k, lang)} [{u}]" for k, u in zip(("label.capex", "label.energy_short", "label.co2_short"), units)
+        headed(label(k, lang), u, lang) for k, u in zip(("label.capex", "label.energy_short", "label.co2_short"), units)
     ]
     header.append(label("label.target_reached", lang))
     return f"<h3>{h.e(label('label.tracks', lang))}</h3>" + h.table(header, rows, left=2)
@@ -582,7 +582,10 @@ def _budget(result: RunResult, lang: str) -> list[str]:
     money_unit = in_currency(unit(name, lang), cur, lang)
     rows = [[str(int(r["year"])), *[_column_value(r[c], divisor) for c in columns]] for _, r in budget.iterrows()]
     rows.append([label("label.total", lang), *[_column_value(budget[c].sum(), divisor) for c in columns]])
-    header = [label("label.year", lang), *[f"{label(f'label.money_{c[:-4]}', lang)} [{money_unit}]" for c in columns]]
+    header = [
+        label("label.year", lang),
+        *[headed(label(f"label.money_{c[:-4]}", lang), money_unit, lang) for c in columns],
+    ]
     return [
         f'<h3 id="budget">{h.e(label("report.budget", lang))}</h3>',
         h.img(
@@ -621,8 +624,8 @@ def _townships(result: RunResult, ctx: Context, lang: str) -> list[str]:
         label("label.township", lang),
         label("label.candidates", lang),
         label("label.built", lang),
-        f"{label('label.capacity', lang)} [{unit('MWp', lang)}]",
-        f"{label('label.capex', lang)} [{in_currency(unit(name, lang), cur, lang)}]",
+        headed(label("label.capacity", lang), unit("MWp", lang), lang),
+        headed(label("label.capex", lang), in_currency(unit(name, lang), cur, lang), lang),
         label("label.households", lang),
     ]
     parts = [f'<h3 id="townships">{h.e(label("report.townships", lang))}</h3>']

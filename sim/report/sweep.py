@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..labels import by_replications, check_lang, joined, label, parenthesised
+from ..labels import by_replications, check_lang, headed, joined, label, parenthesised
 from ..metrics import Metric, in_lang, unit_label
 from . import _html as h
 from ._context import Context, load_context, programme_items
@@ -49,7 +49,10 @@ def _variants_table(table, variants, params: list[str], metrics: list[Metric], l
         label("label.variant", lang),
         *params,
         "n",
-        *[f"{label(f'metric.{m.name}', lang, default=m.label)} [{unit_label(m, lang, currency)}]" for m in metrics],
+        *[
+            headed(label(f"metric.{m.name}", lang, default=m.label), unit_label(m, lang, currency), lang)
+            for m in metrics
+        ],
     ]
     return h.table(header, rows, left=1 + len(params))
 
