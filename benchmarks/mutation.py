@@ -16,10 +16,14 @@ Usage (from the repository root)::
 
     python benchmarks/mutation.py                         # every rule module, 20 mutants each, seed 0
     python benchmarks/mutation.py --module sim/economics.py --limit 30 --seed 1
-    python benchmarks/mutation.py --module "sim/experiment.py:mean_ci95,paired_differences"   # some functions
+    python benchmarks/mutation.py --module "sim/stats.py:mean_ci95,paired_differences"   # some functions
     python benchmarks/mutation.py --limit 0               # every mutant (long)
 
-The last line is a figure line: ``mutation: modules=M mutants=N killed=K score=S%``.
+Equivalent mutants (a change no test can see because the behaviour does not change) are judged by hand and listed
+in :data:`EQUIVALENT` with the reason; they are not run and not counted in the score, and each run prints them.
+
+The last line is a figure line: ``mutation: modules=M mutants=N killed=K equivalent=E score=S%`` (S = K / N, N
+without the equivalent ones).
 """
 
 from __future__ import annotations
@@ -60,12 +64,19 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/coordinates.py": ("test_inputs.py",),
     "sim/provenance.py": ("test_provenance.py",),
 }
-#: run with no --module: the rule modules (the statistics once they live in sim/stats.py; before that, the
-#: statistics functions of sim/experiment.py)
+#: the statistics functions that stay in sim/experiment.py (the seeds of replications and the metrics of a run; the
+#: rest of the module runs Dask and writes folders)
+EXPERIMENT_STATS = "sim/experiment.py:replication_seed,_number,_years_since,_metric_value,discounted_total,run_metrics"
+#: run with no --module: the rule modules
 DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/config.py", "sim/rollout/observe.py", "sim/rollout/calendar.py",
                    "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
-                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py"]
-EXPERIMENT_STATS = "sim/experiment.py:replication_seed,mean_ci95,summarise,paired_differences,annual_bands"
+                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py", EXPERIMENT_STATS]
+
+#: Equivalent mutants judged by hand: (module path, the mutated line stripped, the mutation as listed) -> why the
+#: behaviour cannot change. Keyed by the line's text, not the mutant's index, so entries survive edits elsewhere in
+#: the module; an entry whose line has changed simply stops matching (and the mutant is run again).
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+}
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
          ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -265,7 +276,8 @@ def scratch_copy(tests_ref: str | None = None) -> Path:
         shutil.rmtree(work / "tests")
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", tests_ref, "tests"], check=True,
                                  capture_output=True).stdout
-        tarfile.open(fileobj=io.BytesIO(archive)).extractall(work, filter="data")
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(work, filter="data")
     return work
 
 
@@ -277,15 +289,26 @@ def tests_for(spec: str, all_tests: bool) -> list[str]:
     return [f"tests/{n}" for n in names]
 
 
+def equivalent_reason(mutant: Mutant, lines: list[str]) -> str | None:
+    """Why ``mutant`` is equivalent (from :data:`EQUIVALENT`), or None."""
+    line = lines[mutant.lineno - 1].strip() if 0 < mutant.lineno <= len(lines) else ""
+    return EQUIVALENT.get((split_spec(mutant.module)[0], line, mutant.what))
+
+
 def score_module(spec: str, mutants: list[Mutant], source: str, work: Path, all_tests: bool) -> list[Mutant] | None:
-    """Run the tests of ``spec`` against each mutant in the scratch copy ``work``; the survivors (printed as they
-    come), or None when the tests fail on the unmutated module (unparsed like the mutants)."""
+    """Run the tests of ``spec`` against each mutant in the scratch copy ``work`` (the equivalent ones are printed,
+    not run: the caller leaves them out); the survivors (printed as they come), or None when the tests fail on the
+    unmutated module (unparsed like the mutants)."""
     target = work / split_spec(spec)[0]
     tests = [t for t in tests_for(spec, all_tests) if (work / t).exists()]
     if not tests:
         print(f"{spec}: no test file is mapped to it in RULE_TESTS (or use --all-tests); skipped", flush=True)
         return None
     lines = source.splitlines()
+    for m in mutants:
+        if (why := equivalent_reason(m, lines)) is not None:
+            print(f"  equivalent {spec}#{m.index} line {m.lineno}: {m.what}  |  {why}", flush=True)
+    mutants = [m for m in mutants if equivalent_reason(m, lines) is None]
     target.write_text(ast.unparse(ast.parse(source)) + "\n")
     t0 = time.monotonic()
     base = run_tests(work, tests, 1800.0)
@@ -331,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         source = (ROOT / split_spec(spec)[0]).read_text()
         print(mutant_source(list_mutants(spec, source)[int(index)], source))
         return 0
-    specs = args.module or [*DEFAULT_MODULES, *([] if (ROOT / "sim/stats.py").exists() else [EXPERIMENT_STATS])]
+    specs = args.module or DEFAULT_MODULES
     specs = [s for s in specs if (ROOT / split_spec(s)[0]).exists()]
     work = scratch_copy(args.tests_ref) if not args.list else None
     # the sources as they are now: the mutants are listed from them and applied to them, whatever happens to the
@@ -350,18 +373,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {spec}#{m.index} line {m.lineno}: {m.what}")
         return 0
     _preload()
-    n = k = scored = 0
+    n = k = scored = same = 0
     survivors: list[Mutant] = []
     try:
         for spec, mutants in sampled.items():
+            lines = sources[spec].splitlines()
+            run = [m for m in mutants if equivalent_reason(m, lines) is None]
             left = score_module(spec, mutants, sources[spec], work, args.all_tests)
             if left is not None:
-                scored, n, k = scored + 1, n + len(mutants), k + len(mutants) - len(left)
+                scored, n, k = scored + 1, n + len(run), k + len(run) - len(left)
+                same += len(mutants) - len(run)
                 survivors += left
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"survivors: {len(survivors)}")
-    print(f"mutation: modules={scored} mutants={n} killed={k} score={100.0 * k / n if n else 0:.1f}%")
+    print(f"mutation: modules={scored} mutants={n} killed={k} equivalent={same} "
+          f"score={100.0 * k / n if n else 0:.1f}%")
     return 0
 
 
