@@ -72,10 +72,19 @@ DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/config.py", "sim/rollout
                    "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
                    "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py", EXPERIMENT_STATS]
 
-#: Equivalent mutants judged by hand: (module path, the mutated line stripped, the mutation as listed) -> why the
-#: behaviour cannot change. Keyed by the line's text, not the mutant's index, so entries survive edits elsewhere in
-#: the module; an entry whose line has changed simply stops matching (and the mutant is run again).
-EQUIVALENT: dict[tuple[str, str, str], str] = {
+#: Equivalent mutants judged by hand: (module path, the mutated line stripped, the mutation as listed, which one of
+#: that line and kind: 1, 2 ...) -> why the behaviour cannot change. Keyed by the line's text, not the mutant's
+#: index, so entries survive edits elsewhere in the module; an entry whose line has changed simply stops matching
+#: (and the mutant is run again).
+EQUIVALENT: dict[tuple[str, str, str, int], str] = {
+    ("sim/strategies.py", "load = np.where(limit > 0, cum / limit.where(limit > 0, 1.0), np.inf)", "Gt -> GtE", 2):
+        "the divisor's guard: at limit 0 the quotient is inf or nan, and np.where takes inf there anyway",
+    ("sim/strategies.py", '["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort")',
+     "True -> False", 1):
+        "township_balanced: the township's direction only reorders whole townships before groupby().cumcount(), "
+        "which ranks within a township; the final sort is by rank, then township ascending",
+    ("sim/strategies.py", "close = difflib.get_close_matches(name, available(), n=1, cutoff=0.6)", "1 -> 2", 1):
+        "only close[0] is shown, and get_close_matches lists the best match first whatever n is",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
@@ -89,6 +98,7 @@ class Mutant:
     index: int  # position among the module's mutation points
     lineno: int
     what: str
+    nth: int = 1  # 1 for the first mutant of this line and kind, 2 for the second (two ``>`` on one line) ...
 
 
 def _skipped_nodes(tree: ast.AST) -> set[int]:
@@ -210,8 +220,12 @@ def list_mutants(spec: str, source: str) -> list[Mutant]:
     """The mutants of the module ``spec`` whose text is ``source``."""
     _, functions = split_spec(spec)
     tree = ast.parse(source)
-    return [Mutant(spec, i, getattr(node, "lineno", 0), what)
-            for i, (node, _, _, what) in enumerate(_points(tree, functions))]
+    out, seen = [], {}
+    for i, (node, _, _, what) in enumerate(_points(tree, functions)):
+        lineno = getattr(node, "lineno", 0)
+        seen[lineno, what] = seen.get((lineno, what), 0) + 1
+        out.append(Mutant(spec, i, lineno, what, seen[lineno, what]))
+    return out
 
 
 def mutant_source(mutant: Mutant, source: str) -> str:
@@ -292,7 +306,7 @@ def tests_for(spec: str, all_tests: bool) -> list[str]:
 def equivalent_reason(mutant: Mutant, lines: list[str]) -> str | None:
     """Why ``mutant`` is equivalent (from :data:`EQUIVALENT`), or None."""
     line = lines[mutant.lineno - 1].strip() if 0 < mutant.lineno <= len(lines) else ""
-    return EQUIVALENT.get((split_spec(mutant.module)[0], line, mutant.what))
+    return EQUIVALENT.get((split_spec(mutant.module)[0], line, mutant.what, mutant.nth))
 
 
 def score_module(spec: str, mutants: list[Mutant], source: str, work: Path, all_tests: bool) -> list[Mutant] | None:
@@ -342,6 +356,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample. Default 0")
     ap.add_argument("--all-tests", action="store_true", help="run the whole fast suite per mutant (slower)")
     ap.add_argument("--tests-ref", metavar="GIT_REF", help="score the tests/ of this git revision (e.g. main)")
+    ap.add_argument("--indices", metavar="I,J,...",
+                    help="run only these mutants of the (one) module, by index (e.g. the survivors of a run)")
     ap.add_argument("--list", action="store_true", help="list the sampled mutants and stop")
     ap.add_argument("--show", metavar="MODULE:INDEX", help="print the source of one mutant and stop")
     return ap
@@ -366,11 +382,16 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(f"{args.seed}:{split_spec(spec)[0]}")
         sampled[spec] = sorted(rng.sample(mutants, args.limit), key=lambda m: m.index) if 0 < args.limit < len(
             mutants) else mutants
+        if args.indices:
+            wanted = {int(i) for i in args.indices.split(",")}
+            sampled[spec] = [m for m in mutants if m.index in wanted]
         print(f"{spec}: {len(mutants)} mutation points, {len(sampled[spec])} sampled", flush=True)
     if args.list:
         for spec, mutants in sampled.items():
+            lines = sources[spec].splitlines()
             for m in mutants:
-                print(f"  {spec}#{m.index} line {m.lineno}: {m.what}")
+                why = equivalent_reason(m, lines)
+                print(f"  {spec}#{m.index} line {m.lineno}: {m.what}" + (f"  (equivalent: {why})" if why else ""))
         return 0
     _preload()
     n = k = scored = same = 0
