@@ -85,6 +85,12 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "which ranks within a township; the final sort is by rank, then township ascending",
     ("sim/strategies.py", "close = difflib.get_close_matches(name, available(), n=1, cutoff=0.6)", "1 -> 2", 1):
         "only close[0] is shown, and get_close_matches lists the best match first whatever n is",
+    ("sim/planning.py", 'h.setOptionValue("output_flag", False)', "False -> True", 1):
+        "the first Highs is made with stdout sent to the null device, and _solve sets output_flag False again "
+        "before anything runs",
+    ("sim/rollout/calendar.py", "mask[max(lo, 0) : min(hi, n_days - 1) + 1] = True", "Sub -> Add", 1):
+        "a slice end past the array is clamped: min(hi, n_days + 1) + 1 and min(hi, n_days - 1) + 1 cut the same "
+        "days",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
