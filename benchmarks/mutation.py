@@ -91,6 +91,8 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/rollout/calendar.py", "mask[max(lo, 0) : min(hi, n_days - 1) + 1] = True", "Sub -> Add", 1):
         "a slice end past the array is clamped: min(hi, n_days + 1) + 1 and min(hi, n_days - 1) + 1 cut the same "
         "days",
+    ("sim/stats.py", "excludes = bool(n >= 2 and (low > 0 or high < 0))", "2 -> 1", 1):
+        "with one pair the bounds are NaN (mean_ci95), and NaN > 0 and NaN < 0 are both False",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
