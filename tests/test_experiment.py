@@ -89,6 +89,19 @@ def test_run_metrics_milestones_and_pilot_coverage():
     assert math.isnan(m["pilot_rural_home_percent"]) and math.isnan(m["pilot_party_government_percent"])
 
 
+def test_discounted_metrics_by_hand():
+    """CO2 avoided 100, 110 and 121 t in 2026-2028 from a 2026 start, discounted at 10 % a year: 100 + 110 / 1.1
+    + 121 / 1.21 = 300 t; without the annual table or a discount rate there is no figure (NaN), whatever else."""
+    summary = {"start_date": "2026-03-01", "energy_mwh": 10.0}
+    annual = pd.DataFrame({"year": [2026, 2027, 2028], "co2_avoided_t": [100.0, 110.0, 121.0]})
+    name = next(n for n, m in METRICS.items() if m.kind == "discounted" and m.key == "co2_avoided_t")
+    assert run_metrics(summary, annual, 0.10)[name] == pytest.approx(300.0)
+    assert run_metrics(summary, annual, 0.0)[name] == pytest.approx(331.0)
+    assert math.isnan(run_metrics(summary, None, 0.10)[name])
+    assert math.isnan(run_metrics(summary, annual)[name])  # no discount rate given
+    assert run_metrics(summary, annual, 0.10)["energy_mwh"] == 10.0
+
+
 def _fake_runs() -> pd.DataFrame:
     rows = []
     a = [10.0, 12.0, 9.0, 14.0]
