@@ -640,6 +640,30 @@ def test_exact_capacity_fits_and_an_upgrade_promises_exactly_what_it_adds():
     assert r.outcomes["status"].tolist() == ["operating"]
 
 
+def test_after_a_planned_upgrade_the_grid_company_still_schedules_its_own():
+    """A planned upgrade (+125 kVA x 80 % = +100 kW, in service on day 50) is promised to the 60 and 40 kW homes
+    that find the 100 kW taken; once it is in service nothing is on its way, so a 10 kW guesthouse applying on day
+    150 (its consent takes 150 days) to the full transformer makes the grid company schedule an upgrade of its own
+    (rating 250 kVA doubled: +200 kW, 100 days' lead) and waits for it: commissioned on day 250."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           site_type_stages={"guesthouse": {"consent": _stage(150)}},
+                           hosting_when_full="wait_upgrade", upgrade_lead_time_days=100, upgrade_factor=2.0,
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    caps = {"a": 100.0, "b": 60.0, "c": 40.0, "e": 10.0}
+    sites = pd.DataFrame({"site_type": ["rural_home"] * 3 + ["guesthouse"], "capacity_kwp": list(caps.values()),
+                          "capex_cny": 1e5, "transformer_id": "T"}, index=list(caps))
+    sites["hosting_kw"] = sites["capacity_kwp"]
+    transformers = pd.DataFrame({"rating_kva": [125.0], "hosting_share_percent": [80.0], "hosting_limit_kw": [100.0],
+                                 "planned_upgrade_date": [pd.Timestamp("2026-02-20")], "planned_upgrade_kva": [125.0]},
+                                index=["T"])
+    r = simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                 horizon_years=2)
+    assert r.outcomes["status"].tolist() == ["operating"] * 4
+    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 50.0, 50.0, 250.0], abs=1e-9)
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [
+        ["planned", 50.0, 100.0], ["scheduled", 250.0, 200.0]]
+
+
 def test_config_round_trip_and_layered_stage_settings():
     config = RolloutConfig(
         stages={"construction": StageConfig(success_percent=97)},
