@@ -97,6 +97,15 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
      "4326 -> 4327", 2):
         "a shortcut only (the test's 4326): a frame already in EPSG:4326 reprojected to EPSG:4326 has the same "
         "coordinates",
+    ("sim/rollout/model.py", "return int(cal.days_since(start, cal.add_years(start, horizon_years))) + 400",
+     "400 -> 399", 1):
+        "the calendars' margin past the horizon: work ending 399 or 400 days after it ends after the run either way, "
+        "and the run never looks past its horizon",
+    ("sim/rollout/model.py", "if env.now + up_days >= world.horizon_days:", "Add -> Sub", 1):
+        "only ends a site's failure loop early: a failure timed past the horizon is never reached, as the run stops "
+        "there",
+    ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
+        "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

@@ -567,7 +567,7 @@ def test_office_stages_count_working_days():
 # --------------------------------------------------------------------------------------------- hosting rules
 
 
-def _hosting_run(when_full, planned_day=None, extra_site=False):
+def _hosting_run(when_full, planned_day=None, extra_site=False, horizon_years=2):
     config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False,
                            stages=_instant_stages(), hosting_when_full=when_full, upgrade_lead_time_days=100,
                            upgrade_factor=2.0, crew_productivity_kwp_per_day={"default": 1e12})
@@ -580,7 +580,7 @@ def _hosting_run(when_full, planned_day=None, extra_site=False):
                                  + pd.Timedelta(days=planned_day)],
         "planned_upgrade_kva": [0.0 if planned_day is None else 125.0]}, index=["T"])
     return simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
-                    horizon_years=2)
+                    horizon_years=horizon_years)
 
 
 def test_hosting_full_transformer_rules():
@@ -662,6 +662,27 @@ def test_after_a_planned_upgrade_the_grid_company_still_schedules_its_own():
     assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 50.0, 50.0, 250.0], abs=1e-9)
     assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [
         ["planned", 50.0, 100.0], ["scheduled", 250.0, 200.0]]
+
+
+def test_a_planned_upgrade_on_the_horizon_day_is_outside_the_run():
+    """A planned upgrade dated on the first day after the horizon (1 January 2027 for a year from 1 January 2026)
+    is not on its way within the run: the 60 kW home that finds the 100 kW taken makes the grid company schedule an
+    upgrade of its own (100 days) instead of waiting for the planned one."""
+    r = _hosting_run("wait_upgrade", planned_day=365, horizon_years=1)
+    assert r.outcomes["status"].tolist() == ["operating", "operating"]
+    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 100.0], abs=1e-9)
+    assert r.upgrades["kind"].tolist() == ["scheduled"]
+
+
+def test_release_order_naming_unknown_sites_shows_the_first_five():
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": 10.0, "capex_cny": 1e5, "transformer_id": "T"},
+                         index=["h0"])
+    transformers = pd.DataFrame({"hosting_limit_kw": [100.0], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages())
+    with pytest.raises(InputError, match="not in the site table") as info:
+        simulate(sites, ["h0", *[f"x{i}" for i in range(7)]], transformers, config, NO_FAILURES, seed=1,
+                 start_date=date(2026, 1, 1), horizon_years=1)
+    assert info.value.value == [f"x{i}" for i in range(5)]
 
 
 def test_config_round_trip_and_layered_stage_settings():
