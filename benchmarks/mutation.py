@@ -106,6 +106,8 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "there",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
+    ("sim/grid.py", "for row in table.itertuples(index=False):", "False -> True", 1):
+        "the rows are read by column name (row.period, row.hour ...), which the index in front does not move",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
