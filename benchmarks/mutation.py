@@ -73,7 +73,7 @@ DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/config.py", "sim/rollout
                    "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py", EXPERIMENT_STATS]
 
 #: Equivalent mutants judged by hand: (module path, the mutated line stripped, the mutation as listed, which one of
-#: that line and kind: 1, 2 ...) -> why the behaviour cannot change. Keyed by the line's text, not the mutant's
+#: that line text and kind in the module: 1, 2 ...) -> why the behaviour cannot change. Keyed by the line's text, not the mutant's
 #: index, so entries survive edits elsewhere in the module; an entry whose line has changed simply stops matching
 #: (and the mutant is run again).
 EQUIVALENT: dict[tuple[str, str, str, int], str] = {
@@ -104,6 +104,9 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/rollout/model.py", "if env.now + up_days >= world.horizon_days:", "Add -> Sub", 1):
         "only ends a site's failure loop early: a failure timed past the horizon is never reached, as the run stops "
         "there",
+    ("sim/rollout/model.py", "if amount > 0:", "Gt -> GtE", 2):
+        "_return_money's guard: a refund goes into the pot of the year it was taken from (room of at least the "
+        "capex, which is > 0 here) or into a carry-over pot of unbounded capacity, so amount is never exactly 0",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
     ("sim/grid.py", "for row in table.itertuples(index=False):", "False -> True", 1):
@@ -121,7 +124,8 @@ class Mutant:
     index: int  # position among the module's mutation points
     lineno: int
     what: str
-    nth: int = 1  # 1 for the first mutant of this line and kind, 2 for the second (two ``>`` on one line) ...
+    nth: int = 1  # 1 for the first mutant of this line text and kind, 2 for the second (two ``>`` on one line, or
+    # two lines that read the same) ...
 
 
 def _skipped_nodes(tree: ast.AST) -> set[int]:
@@ -243,11 +247,13 @@ def list_mutants(spec: str, source: str) -> list[Mutant]:
     """The mutants of the module ``spec`` whose text is ``source``."""
     _, functions = split_spec(spec)
     tree = ast.parse(source)
+    lines = source.splitlines()
     out, seen = [], {}
     for i, (node, _, _, what) in enumerate(_points(tree, functions)):
         lineno = getattr(node, "lineno", 0)
-        seen[lineno, what] = seen.get((lineno, what), 0) + 1
-        out.append(Mutant(spec, i, lineno, what, seen[lineno, what]))
+        key = (lines[lineno - 1].strip() if 0 < lineno <= len(lines) else "", what)
+        seen[key] = seen.get(key, 0) + 1
+        out.append(Mutant(spec, i, lineno, what, seen[key]))
     return out
 
 
