@@ -109,6 +109,8 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "capex, which is > 0 here) or into a carry-over pot of unbounded capacity, so amount is never exactly 0",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
+    ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):
+        "np.ones_like takes only the broadcast shape of its argument, which age / years shares with age * years",
     ("sim/grid.py", "for row in table.itertuples(index=False):", "False -> True", 1):
         "the rows are read by column name (row.period, row.hour ...), which the index in front does not move",
 }
