@@ -111,6 +111,15 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
     ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):
         "np.ones_like takes only the broadcast shape of its argument, which age / years shares with age * years",
+    ("sim/economics.py",
+     "out = np.where(energy > 0, np.asarray(cost, dtype=float) / np.where(energy > 0, energy, 1.0), np.nan)",
+     "Gt -> GtE", 2):
+        "the divisor's guard: where energy is 0 the quotient is inf or nan, and the outer np.where takes NaN there",
+    ("sim/economics.py", "frac = np.where(c > 0, (capex - before) / np.where(c > 0, c, 1.0), 0.0)", "Gt -> GtE", 2):
+        "the divisor's guard: where c is 0 the quotient is inf or nan, and the outer np.where takes 0 there",
+    ("sim/carbon.py", "@lru_cache(maxsize=4)", "4 -> 3", 1): "a cache size: the same tables are read either way",
+    ("sim/carbon.py", "knot_years: np.ndarray = field(repr=False)", "False -> True", 1):
+        "what repr() of a factor path shows; nothing reads it",
     ("sim/grid.py", "for row in table.itertuples(index=False):", "False -> True", 1):
         "the rows are read by column name (row.period, row.hour ...), which the index in front does not move",
 }
