@@ -107,6 +107,8 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/rollout/model.py", "if amount > 0:", "Gt -> GtE", 2):
         "_return_money's guard: a refund goes into the pot of the year it was taken from (room of at least the "
         "capex, which is > 0 here) or into a carry-over pot of unbounded capacity, so amount is never exactly 0",
+    ("sim/rollout/config.py", "100.0, ge=0, le=100, allow_inf_nan=False,", "False -> True", 1):
+        "bounded on both sides (ge=0, le=100): pydantic refuses inf and NaN by the bounds as well",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
     ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):

@@ -894,3 +894,28 @@ def test_the_rework_time_is_the_sites_own_rework_draw():
                            crew_productivity_kwp_per_day={"default": 1e12})
     out = _one_type_run(config, {chosen: 10.0}).outcomes.loc[chosen]
     assert out["commission_day"] == pytest.approx(2.0 + 10.0 * draws[chosen][n], abs=1e-9)
+
+
+def test_rollout_settings_at_their_edges_by_hand():
+    """Classes a stage's effort leaves out keep the default stage's effort (a reviewer's 0.5 day on a non-household
+    application, 1 day multi-point); a site whose connection_points is missing is a single-point application; rain
+    may take every day of a month (100 %) but no more; a track's target must be a finite capacity."""
+    from pydantic import ValidationError
+
+    from sim.rollout.config import APPLICATION_CLASSES, TrackConfig, application_classes
+
+    config = RolloutConfig(stages={"grid_review": StageConfig(effort_days_by_class={"household": 0.25})})
+    assert config.effort_days("rural_home", "grid_review", "household") == 0.25
+    assert config.effort_days("rural_home", "grid_review", "non_household") == 0.5
+    assert config.effort_days("rural_home", "grid_review", "multi_point") == 1.0
+    sites = pd.DataFrame({"site_type": ["rural_home", "rural_home", "guesthouse"],
+                          "connection_points": [np.nan, 1, 2]})
+    assert [APPLICATION_CLASSES[c] for c in application_classes(sites)] == ["household", "household", "multi_point"]
+    assert RolloutConfig(rain_day_percent_by_month=[100.0] * 12).rain_day_percent_by_month[0] == 100.0
+    with pytest.raises(ValidationError, match="0..100"):
+        RolloutConfig(rain_day_percent_by_month=[100.5] + [0.0] * 11)
+    track = {"name": "a", "site_types": ["rural_home"], "annual_budget_cny": 1e6}
+    assert TrackConfig(**track, target_capacity_kwp=1e6).target_capacity_kwp == 1e6
+    for bad in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValidationError, match="target_capacity_kwp"):
+            TrackConfig(**track, target_capacity_kwp=bad)
