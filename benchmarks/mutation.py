@@ -109,6 +109,11 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "capex, which is > 0 here) or into a carry-over pot of unbounded capacity, so amount is never exactly 0",
     ("sim/rollout/config.py", "100.0, ge=0, le=100, allow_inf_nan=False,", "False -> True", 1):
         "bounded on both sides (ge=0, le=100): pydantic refuses inf and NaN by the bounds as well",
+    ("sim/rollout/observe.py", "n_events: int = 0  # SimPy events processed", "0 -> 1", 1):
+        "a dataclass default the model never uses: simulate always passes the count of events it processed",
+    ("sim/rollout/observe.py", "if basis <= 0 or not len(online_kwp):", "Or -> And", 1):
+        "capacities and targets are > 0 (checked inputs), so basis <= 0 only when nothing was released, and then "
+        "nothing is online either: the two tests are never apart",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
     ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):
