@@ -114,6 +114,9 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/rollout/observe.py", "if basis <= 0 or not len(online_kwp):", "Or -> And", 1):
         "capacities and targets are > 0 (checked inputs), so basis <= 0 only when nothing was released, and then "
         "nothing is online either: the two tests are never apart",
+    ("sim/rollout/observe.py", "served = np.asarray(collector.services[name], dtype=float).reshape(-1, 3)",
+     "1 -> 2", 1):
+        "reshape(-2, 3): numpy (2.x) takes any negative size as the one unknown dimension",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
     ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):
