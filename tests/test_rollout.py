@@ -108,6 +108,9 @@ def test_deterministic_commissioning_by_hand():
     # over the period in use (to the end of the last construction): same busy time, shorter window
     assert crews["utilisation_percent"] == pytest.approx(100 * 15.0 / (2 * crews["active_until_days"]))
     assert crews["active_until_days"] < 12.0
+    # by calendar year of the build window (the horizon's year here): 15 crew-days in the 305 days to 1 January 2027
+    to_new_year = (date(2027, 1, 1) - date(2026, 3, 2)).days
+    assert crews["utilisation_by_year_percent"] == pytest.approx({2026: 100 * 15.0 / (2 * to_new_year), 2027: 0.0})
     assert insp["mean_wait_days"] == pytest.approx((0 + 1 + 0 + 1 + 0) / 5)
     # milestones of the released 200 kWp: 25 % (50 kWp) with the 2nd site, 50 % with the 3rd, 100 % with the 5th
     assert r.milestones == {"25%": "2026-03-09", "50%": "2026-03-11", "90%": "2026-03-14", "95%": "2026-03-14",
@@ -919,3 +922,15 @@ def test_rollout_settings_at_their_edges_by_hand():
     for bad in (float("inf"), float("nan"), 0.0):
         with pytest.raises(ValidationError, match="target_capacity_kwp"):
             TrackConfig(**track, target_capacity_kwp=bad)
+
+
+def test_downtime_is_split_at_each_1_january():
+    """An outage from day 360 to day 370 of a run from 1 January 2026 (1 January 2027 is day 365) counts 5 days in
+    each year; one open at the horizon (day 700, horizon 730) is cut there: 30 days in 2027."""
+    from types import SimpleNamespace
+
+    from sim.rollout.observe import _downtime_table
+
+    collector = SimpleNamespace(downtime=[(0, 360.0, 370.0)], open_failures={1: 700.0})
+    table = _downtime_table(collector, np.array(["a", "b"]), 2026, [365.0], 730.0)
+    assert table.values.tolist() == [["a", 2026, 5.0], ["a", 2027, 5.0], ["b", 2027, 30.0]]
