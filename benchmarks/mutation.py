@@ -18,6 +18,7 @@ Usage (from the repository root)::
     python benchmarks/mutation.py --module sim/economics.py --limit 30 --seed 1
     python benchmarks/mutation.py --module "sim/stats.py:mean_ci95,paired_differences"   # some functions
     python benchmarks/mutation.py --limit 0               # every mutant (long)
+    python benchmarks/mutation.py --module sim/planning.py --indices 35,271   # re-run chosen mutants (survivors)
 
 Equivalent mutants (a change no test can see because the behaviour does not change) are judged by hand and listed
 in :data:`EQUIVALENT` with the reason; they are not run and not counted in the score, and each run prints them.
