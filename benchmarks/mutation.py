@@ -16,10 +16,15 @@ Usage (from the repository root)::
 
     python benchmarks/mutation.py                         # every rule module, 20 mutants each, seed 0
     python benchmarks/mutation.py --module sim/economics.py --limit 30 --seed 1
-    python benchmarks/mutation.py --module "sim/experiment.py:mean_ci95,paired_differences"   # some functions
+    python benchmarks/mutation.py --module "sim/stats.py:mean_ci95,paired_differences"   # some functions
     python benchmarks/mutation.py --limit 0               # every mutant (long)
+    python benchmarks/mutation.py --module sim/planning.py --indices 35,271   # re-run chosen mutants (survivors)
 
-The last line is a figure line: ``mutation: modules=M mutants=N killed=K score=S%``.
+Equivalent mutants (a change no test can see because the behaviour does not change) are judged by hand and listed
+in :data:`EQUIVALENT` with the reason; they are not run and not counted in the score, and each run prints them.
+
+The last line is a figure line: ``mutation: modules=M mutants=N killed=K equivalent=E score=S%`` (S = K / N, N
+without the equivalent ones).
 """
 
 from __future__ import annotations
@@ -62,12 +67,75 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/coordinates.py": ("test_inputs.py",),
     "sim/provenance.py": ("test_provenance.py",),
 }
-#: run with no --module: the rule modules (the statistics once they live in sim/stats.py; before that, the
-#: statistics functions of sim/experiment.py)
-DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/setup.py", "sim/rollout/config.py", "sim/rollout/observe.py",
-                   "sim/rollout/calendar.py", "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
-                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py"]
-EXPERIMENT_STATS = "sim/experiment.py:replication_seed,mean_ci95,summarise,paired_differences,annual_bands"
+#: the statistics functions that stay in sim/experiment.py (the seeds of replications and the metrics of a run; the
+#: rest of the module runs Dask and writes folders)
+EXPERIMENT_STATS = "sim/experiment.py:replication_seed,_number,_years_since,_metric_value,discounted_total,run_metrics"
+#: run with no --module: the rule modules
+DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/setup.py", "sim/rollout/config.py", "sim/rollout/observe.py", "sim/rollout/calendar.py",
+                   "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
+                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py", EXPERIMENT_STATS]
+
+#: Equivalent mutants judged by hand: (module path, the mutated line stripped, the mutation as listed, which one of
+#: that line text and kind in the module: 1, 2 ...) -> why the behaviour cannot change. Keyed by the line's text, not the mutant's
+#: index, so entries survive edits elsewhere in the module; an entry whose line has changed simply stops matching
+#: (and the mutant is run again).
+EQUIVALENT: dict[tuple[str, str, str, int], str] = {
+    ("sim/strategies.py", "load = np.where(limit > 0, cum / limit.where(limit > 0, 1.0), np.inf)", "Gt -> GtE", 2):
+        "the divisor's guard: at limit 0 the quotient is inf or nan, and np.where takes inf there anyway",
+    ("sim/strategies.py", '["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort")',
+     "True -> False", 1):
+        "township_balanced: the township's direction only reorders whole townships before groupby().cumcount(), "
+        "which ranks within a township; the final sort is by rank, then township ascending",
+    ("sim/strategies.py", "close = difflib.get_close_matches(name, available(), n=1, cutoff=0.6)", "1 -> 2", 1):
+        "only close[0] is shown, and get_close_matches lists the best match first whatever n is",
+    ("sim/planning.py", 'h.setOptionValue("output_flag", False)', "False -> True", 1):
+        "the first Highs is made with stdout sent to the null device, and _solve sets output_flag False again "
+        "before anything runs",
+    ("sim/rollout/calendar.py", "mask[max(lo, 0) : min(hi, n_days - 1) + 1] = True", "Sub -> Add", 1):
+        "a slice end past the array is clamped: min(hi, n_days + 1) + 1 and min(hi, n_days - 1) + 1 cut the same "
+        "days",
+    ("sim/stats.py", "excludes = bool(n >= 2 and (low > 0 or high < 0))", "2 -> 1", 1):
+        "with one pair the bounds are NaN (mean_ci95), and NaN > 0 and NaN < 0 are both False",
+    ("sim/sites.py", "geo = gdf.to_crs(4326) if not gdf.crs.is_geographic or gdf.crs.to_epsg() != 4326 else gdf",
+     "4326 -> 4327", 2):
+        "a shortcut only (the test's 4326): a frame already in EPSG:4326 reprojected to EPSG:4326 has the same "
+        "coordinates",
+    ("sim/rollout/model.py", "return int(cal.days_since(start, cal.add_years(start, horizon_years))) + 400",
+     "400 -> 399", 1):
+        "the calendars' margin past the horizon: work ending 399 or 400 days after it ends after the run either way, "
+        "and the run never looks past its horizon",
+    ("sim/rollout/model.py", "if env.now + up_days >= world.horizon_days:", "Add -> Sub", 1):
+        "only ends a site's failure loop early: a failure timed past the horizon is never reached, as the run stops "
+        "there",
+    ("sim/rollout/model.py", "if amount > 0:", "Gt -> GtE", 2):
+        "_return_money's guard: a refund goes into the pot of the year it was taken from (room of at least the "
+        "capex, which is > 0 here) or into a carry-over pot of unbounded capacity, so amount is never exactly 0",
+    ("sim/rollout/config.py", "100.0, ge=0, le=100, allow_inf_nan=False,", "False -> True", 1):
+        "bounded on both sides (ge=0, le=100): pydantic refuses inf and NaN by the bounds as well",
+    ("sim/rollout/observe.py", "n_events: int = 0  # SimPy events processed", "0 -> 1", 1):
+        "a dataclass default the model never uses: simulate always passes the count of events it processed",
+    ("sim/rollout/observe.py", "if basis <= 0 or not len(online_kwp):", "Or -> And", 1):
+        "capacities and targets are > 0 (checked inputs), so basis <= 0 only when nothing was released, and then "
+        "nothing is online either: the two tests are never apart",
+    ("sim/rollout/observe.py", "served = np.asarray(collector.services[name], dtype=float).reshape(-1, 3)",
+     "1 -> 2", 1):
+        "reshape(-2, 3): numpy (2.x) takes any negative size as the one unknown dimension",
+    ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
+        "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
+    ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):
+        "np.ones_like takes only the broadcast shape of its argument, which age / years shares with age * years",
+    ("sim/economics.py",
+     "out = np.where(energy > 0, np.asarray(cost, dtype=float) / np.where(energy > 0, energy, 1.0), np.nan)",
+     "Gt -> GtE", 2):
+        "the divisor's guard: where energy is 0 the quotient is inf or nan, and the outer np.where takes NaN there",
+    ("sim/economics.py", "frac = np.where(c > 0, (capex - before) / np.where(c > 0, c, 1.0), 0.0)", "Gt -> GtE", 2):
+        "the divisor's guard: where c is 0 the quotient is inf or nan, and the outer np.where takes 0 there",
+    ("sim/carbon.py", "@lru_cache(maxsize=4)", "4 -> 3", 1): "a cache size: the same tables are read either way",
+    ("sim/carbon.py", "knot_years: np.ndarray = field(repr=False)", "False -> True", 1):
+        "what repr() of a factor path shows; nothing reads it",
+    ("sim/grid.py", "for row in table.itertuples(index=False):", "False -> True", 1):
+        "the rows are read by column name (row.period, row.hour ...), which the index in front does not move",
+}
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
          ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -80,6 +148,8 @@ class Mutant:
     index: int  # position among the module's mutation points
     lineno: int
     what: str
+    nth: int = 1  # 1 for the first mutant of this line text and kind, 2 for the second (two ``>`` on one line, or
+    # two lines that read the same) ...
 
 
 def _skipped_nodes(tree: ast.AST) -> set[int]:
@@ -201,8 +271,14 @@ def list_mutants(spec: str, source: str) -> list[Mutant]:
     """The mutants of the module ``spec`` whose text is ``source``."""
     _, functions = split_spec(spec)
     tree = ast.parse(source)
-    return [Mutant(spec, i, getattr(node, "lineno", 0), what)
-            for i, (node, _, _, what) in enumerate(_points(tree, functions))]
+    lines = source.splitlines()
+    out, seen = [], {}
+    for i, (node, _, _, what) in enumerate(_points(tree, functions)):
+        lineno = getattr(node, "lineno", 0)
+        key = (lines[lineno - 1].strip() if 0 < lineno <= len(lines) else "", what)
+        seen[key] = seen.get(key, 0) + 1
+        out.append(Mutant(spec, i, lineno, what, seen[key]))
+    return out
 
 
 def mutant_source(mutant: Mutant, source: str) -> str:
@@ -267,7 +343,8 @@ def scratch_copy(tests_ref: str | None = None) -> Path:
         shutil.rmtree(work / "tests")
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", tests_ref, "tests"], check=True,
                                  capture_output=True).stdout
-        tarfile.open(fileobj=io.BytesIO(archive)).extractall(work, filter="data")
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(work, filter="data")
     return work
 
 
@@ -279,15 +356,26 @@ def tests_for(spec: str, all_tests: bool) -> list[str]:
     return [f"tests/{n}" for n in names]
 
 
+def equivalent_reason(mutant: Mutant, lines: list[str]) -> str | None:
+    """Why ``mutant`` is equivalent (from :data:`EQUIVALENT`), or None."""
+    line = lines[mutant.lineno - 1].strip() if 0 < mutant.lineno <= len(lines) else ""
+    return EQUIVALENT.get((split_spec(mutant.module)[0], line, mutant.what, mutant.nth))
+
+
 def score_module(spec: str, mutants: list[Mutant], source: str, work: Path, all_tests: bool) -> list[Mutant] | None:
-    """Run the tests of ``spec`` against each mutant in the scratch copy ``work``; the survivors (printed as they
-    come), or None when the tests fail on the unmutated module (unparsed like the mutants)."""
+    """Run the tests of ``spec`` against each mutant in the scratch copy ``work`` (the equivalent ones are printed,
+    not run: the caller leaves them out); the survivors (printed as they come), or None when the tests fail on the
+    unmutated module (unparsed like the mutants)."""
     target = work / split_spec(spec)[0]
     tests = [t for t in tests_for(spec, all_tests) if (work / t).exists()]
     if not tests:
         print(f"{spec}: no test file is mapped to it in RULE_TESTS (or use --all-tests); skipped", flush=True)
         return None
     lines = source.splitlines()
+    for m in mutants:
+        if (why := equivalent_reason(m, lines)) is not None:
+            print(f"  equivalent {spec}#{m.index} line {m.lineno}: {m.what}  |  {why}", flush=True)
+    mutants = [m for m in mutants if equivalent_reason(m, lines) is None]
     target.write_text(ast.unparse(ast.parse(source)) + "\n")
     t0 = time.monotonic()
     base = run_tests(work, tests, 1800.0)
@@ -321,6 +409,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample. Default 0")
     ap.add_argument("--all-tests", action="store_true", help="run the whole fast suite per mutant (slower)")
     ap.add_argument("--tests-ref", metavar="GIT_REF", help="score the tests/ of this git revision (e.g. main)")
+    ap.add_argument("--indices", metavar="I,J,...",
+                    help="run only these mutants of the (one) module, by index (e.g. the survivors of a run)")
     ap.add_argument("--list", action="store_true", help="list the sampled mutants and stop")
     ap.add_argument("--show", metavar="MODULE:INDEX", help="print the source of one mutant and stop")
     return ap
@@ -333,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         source = (ROOT / split_spec(spec)[0]).read_text()
         print(mutant_source(list_mutants(spec, source)[int(index)], source))
         return 0
-    specs = args.module or [*DEFAULT_MODULES, *([] if (ROOT / "sim/stats.py").exists() else [EXPERIMENT_STATS])]
+    specs = args.module or DEFAULT_MODULES
     specs = [s for s in specs if (ROOT / split_spec(s)[0]).exists()]
     work = scratch_copy(args.tests_ref) if not args.list else None
     # the sources as they are now: the mutants are listed from them and applied to them, whatever happens to the
@@ -345,25 +435,34 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(f"{args.seed}:{split_spec(spec)[0]}")
         sampled[spec] = sorted(rng.sample(mutants, args.limit), key=lambda m: m.index) if 0 < args.limit < len(
             mutants) else mutants
+        if args.indices:
+            wanted = {int(i) for i in args.indices.split(",")}
+            sampled[spec] = [m for m in mutants if m.index in wanted]
         print(f"{spec}: {len(mutants)} mutation points, {len(sampled[spec])} sampled", flush=True)
     if args.list:
         for spec, mutants in sampled.items():
+            lines = sources[spec].splitlines()
             for m in mutants:
-                print(f"  {spec}#{m.index} line {m.lineno}: {m.what}")
+                why = equivalent_reason(m, lines)
+                print(f"  {spec}#{m.index} line {m.lineno}: {m.what}" + (f"  (equivalent: {why})" if why else ""))
         return 0
     _preload()
-    n = k = scored = 0
+    n = k = scored = same = 0
     survivors: list[Mutant] = []
     try:
         for spec, mutants in sampled.items():
+            lines = sources[spec].splitlines()
+            run = [m for m in mutants if equivalent_reason(m, lines) is None]
             left = score_module(spec, mutants, sources[spec], work, args.all_tests)
             if left is not None:
-                scored, n, k = scored + 1, n + len(mutants), k + len(mutants) - len(left)
+                scored, n, k = scored + 1, n + len(run), k + len(run) - len(left)
+                same += len(mutants) - len(run)
                 survivors += left
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"survivors: {len(survivors)}")
-    print(f"mutation: modules={scored} mutants={n} killed={k} score={100.0 * k / n if n else 0:.1f}%")
+    print(f"mutation: modules={scored} mutants={n} killed={k} equivalent={same} "
+          f"score={100.0 * k / n if n else 0:.1f}%")
     return 0
 
 

@@ -378,6 +378,9 @@ def test_input_errors(hand_case):
                 [profile], tr, **kw)
     with pytest.raises(InputError, match="capex_cny"):
         account(sites2.drop(columns="capex_cny"), outcomes, empty_dt, [profile], tr, **kw)
+    for bad in (0, 1.5):  # a whole number of years, at least one
+        with pytest.raises(InputError, match="horizon"):
+            account(sites2, outcomes, empty_dt, [profile], tr, **{**kw, "horizon_years": bad})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         acc = account(sites2, outcomes, empty_dt, [profile], tr, **kw)

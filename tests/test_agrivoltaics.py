@@ -214,3 +214,16 @@ def test_design_thins_layouts_and_flags_impossible_ones(weather):
     assert not impossible.loc["A", "crop_light_ok"] and impossible.loc["A", "gcr"] == 0.3
     assert impossible.loc["R", "crop_light_ok"]  # the rule only concerns agrivoltaic layouts
     assert max_gcr_for_crop_light(0.999, weather, 25, 180, 3.0) < MIN_AGRIVOLTAIC_GCR
+
+
+def test_crop_light_is_a_ratio_of_irradiances_whatever_their_scale(weather):
+    """Ground light over open-field light: the same share under a sky ten million times dimmer (a year summing to
+    a fraction of 1 W/m2 still has a share)."""
+    dim = weather.data.copy()
+    for column in ("ghi", "dni", "dhi"):
+        dim[column] = dim[column] * 1e-7
+    faint = SimpleNamespace(data=dim, latitude=weather.latitude, longitude=weather.longitude,
+                            altitude=weather.altitude, label=weather.label)
+    assert 0.0 < dim["ghi"].sum() < 1.0
+    got, ref = crop_light_fraction(faint, 25, 180, 0.3, 3.0), crop_light_fraction(weather, 25, 180, 0.3, 3.0)
+    assert got == pytest.approx(ref, rel=1e-6)  # (floating-point noise of the sky model at 1e-7 W/m2)

@@ -171,6 +171,8 @@ def test_positions_on_non_working_days_count_no_work():
     assert wc.finish(3.7, 0.5) == 4.5
     assert wc.finish(1.5, 0.5) == 2.0  # ends exactly at the start of the closed days
     assert wc.finish(5.5, 0.5) == 6.0 and wc.finish(5.5, 0.75) == wc.n_days + 1
+    # work that starts on or after the calendar's last day ends past it (n_days + 1 = 7), however little it is
+    assert wc.finish(6.0, 0.25) == 7.0 and wc.finish(9.5, 0.25) == 7.0
 
 
 def test_working_days_across_a_weekend():

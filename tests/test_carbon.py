@@ -248,3 +248,18 @@ def test_the_lifecycle_factor_names_its_source():
 
     assert "MEE, NBS & NEA" in CarbonConfig(lifecycle_basis="china_2023").lifecycle_source
     assert "scenario" in CarbonConfig(lifecycle_basis="custom", lifecycle_kgco2e_per_kwh=0.05).lifecycle_source
+
+
+def test_a_grid_factor_may_be_anything_from_0_to_1_5_kg_per_kwh_inclusive():
+    """The unit check's bounds (0..1.5 kgCO2/kWh) are inclusive: a zero factor (a hydro grid) and 1.5 pass, a
+    hair outside either fails naming the key."""
+    from pydantic import ValidationError
+
+    from sim.carbon import MAX_FACTOR_KGCO2_PER_KWH
+
+    for ok in (0.0, MAX_FACTOR_KGCO2_PER_KWH):
+        assert CarbonConfig(factor_kgco2_per_kwh=ok).factor_kgco2_per_kwh == ok
+        assert CarbonConfig(trajectory={2026: ok}).trajectory == {2026: ok}
+    for bad in (-1e-9, MAX_FACTOR_KGCO2_PER_KWH + 1e-9, float("nan")):
+        with pytest.raises(ValidationError, match="factor_kgco2_per_kwh"):
+            CarbonConfig(factor_kgco2_per_kwh=bad)

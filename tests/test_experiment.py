@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,9 @@ def test_mean_ci95_matches_student_t_by_hand():
 
 def test_mean_ci95_ignores_nan_and_needs_two_values():
     assert mean_ci95([1.0, np.nan, 3.0])[:2] == (2, 2.0)
-    n, mean, low, high = mean_ci95([5.0])
+    with warnings.catch_warnings():  # one replication is a normal case: no bound, and no numpy warning either
+        warnings.simplefilter("error")
+        n, mean, low, high = mean_ci95([5.0])
     assert (n, mean) == (1, 5.0) and math.isnan(low) and math.isnan(high)
     assert mean_ci95([])[0] == 0 and math.isnan(mean_ci95([])[1])
 
@@ -84,6 +87,19 @@ def test_run_metrics_milestones_and_pilot_coverage():
     assert math.isnan(m["years_to_100pct"]) and math.isnan(m["cost_per_t_co2_cny"])
     assert m["pilot_public_percent"] == 42.5
     assert math.isnan(m["pilot_rural_home_percent"]) and math.isnan(m["pilot_party_government_percent"])
+
+
+def test_discounted_metrics_by_hand():
+    """CO2 avoided 100, 110 and 121 t in 2026-2028 from a 2026 start, discounted at 10 % a year: 100 + 110 / 1.1
+    + 121 / 1.21 = 300 t; without the annual table or a discount rate there is no figure (NaN), whatever else."""
+    summary = {"start_date": "2026-03-01", "energy_mwh": 10.0}
+    annual = pd.DataFrame({"year": [2026, 2027, 2028], "co2_avoided_t": [100.0, 110.0, 121.0]})
+    name = next(n for n, m in METRICS.items() if m.kind == "discounted" and m.key == "co2_avoided_t")
+    assert run_metrics(summary, annual, 0.10)[name] == pytest.approx(300.0)
+    assert run_metrics(summary, annual, 0.0)[name] == pytest.approx(331.0)
+    assert math.isnan(run_metrics(summary, None, 0.10)[name])
+    assert math.isnan(run_metrics(summary, annual)[name])  # no discount rate given
+    assert run_metrics(summary, annual, 0.10)["energy_mwh"] == 10.0
 
 
 def _fake_runs() -> pd.DataFrame:

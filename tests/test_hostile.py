@@ -224,14 +224,24 @@ def test_overwrite_never_replaces_a_users_file_of_a_pvsim_name(run_folder, tiny_
 # --------------------------------------------------------------------------------------------- folders commit whole
 
 
+@pytest.fixture(scope="module")
+def written_run(tiny_run, tmp_path_factory) -> Path:
+    """The session's tiny run written once; tests that rewrite it work on a copy."""
+    return tiny_run[1].write(tmp_path_factory.mktemp("hostile_run") / "run")
+
+
 @pytest.mark.parametrize("survived", range(10))
-def test_a_kill_at_any_rename_never_leaves_a_folder_read_run_accepts(tiny_run, tmp_path, monkeypatch, survived):
+def test_a_kill_at_any_rename_never_leaves_a_folder_read_run_accepts(tiny_run, written_run, tmp_path, monkeypatch,
+                                                                     survived):
     """Fault injection at each rename of a rewrite (manifest, each file, manifest again): the folder is refused by
     read_run until the next write, which succeeds and leaves no temporaries."""
+    import shutil
+
     import sim._io as io
 
     _, result = tiny_run
-    out = result.write(tmp_path / "run")
+    out = Path(shutil.copytree(written_run, tmp_path / "run"))
+    assert read_run(out).summary["seed"] == result.summary["seed"]  # the copy is a finished run folder
     real, renames = os.replace, []
 
     class Killed(BaseException):

@@ -401,3 +401,84 @@ def test_the_plan_keeps_clear_of_export_limits_where_it_can():
     result = plan(sites, inputs, "co2")
     chosen = sites.loc[result.period_of_site.index, "transformer_id"].value_counts()
     assert chosen.sum() == 10 and chosen.get("T0", 0) <= 2  # 40 kW exports two 20 kW sites at full output
+
+
+def test_value_weights_by_hand():
+    """Released at day 0 with a lead of half a year: commissioned at 0.5 years, so the site runs half of year 0 and
+    all of years 1 and 2 of a 3-year horizon: 0.5 + 1 + 1 = 2.5 years of output (no degradation, no discount);
+    weighted by a grid factor falling 1.0, 0.5, 0.25 (ratios to the first year): 0.5 + 0.5 + 0.25 = 1.25; at 10 %
+    a year discounted: 0.5 + 1 / 1.1 + 1 / 1.21."""
+    from dataclasses import replace
+
+    from sim.planning import value_weights
+    from sim.timebase import years_to_days
+
+    inputs = replace(_inputs(_rollout(), {}), horizon_years=3, discount_rate=0.10, degradation_first_year_percent=0.0,
+                     degradation_percent_per_year=0.0, factor_by_year=(0.6, 0.3, 0.15))
+    periods = pd.DataFrame({"start_day": [0.0], "end_day": [0.0]})
+    lead = np.array([years_to_days(0.5)])
+    assert value_weights(lead, periods, inputs, discount=False)[0, 0] == pytest.approx(2.5)
+    assert value_weights(lead, periods, inputs, discount=False, factor=True)[0, 0] == pytest.approx(1.25)
+    assert value_weights(lead, periods, inputs, discount=True)[0, 0] == pytest.approx(0.5 + 1 / 1.1 + 1 / 1.21)
+    # degraded by the age at the start of each year (0, 0.5 and 1.5 years since commissioning): 2 % in the first
+    # year, then 10 % a year
+    aged = replace(inputs, degradation_first_year_percent=2.0, degradation_percent_per_year=10.0)
+    assert value_weights(lead, periods, aged, discount=False)[0, 0] == pytest.approx(
+        0.98 * (0.5 + 0.9 ** 0.5 + 0.9 ** 1.5))
+
+
+def test_office_use_is_stretched_by_the_share_of_working_days():
+    """The 8 homes and 4 farms of the test above with the work calendar on and consent, survey and filing
+    instant (the review starts at release, none of it spills into the next year): reviewers work on weekdays only,
+    261 of 2026's 365 days, less the Spring Festival (Tuesday 17 February; no shutdown days around it): 260. The 3
+    reviewer-days of work stretch to 3 x 365 / 260 calendar days of the 2 x 365 the reviewers offer."""
+    from sim._config import fixed
+
+    sites = _sites(12, seed=1)
+    sites["site_type"] = ["rural_home"] * 8 + ["agrivoltaic"] * 4
+    instant = {"duration": fixed(0).model_dump()}
+    stages = {**CERTAIN["stages"], "consent": {**CERTAIN["stages"]["consent"], **instant},
+              "survey_design": instant, "filing": instant}
+    rollout = _rollout(release_mode="all_at_start", build_window_years=1, target_capacity_kwp=None, crews=50,
+                       reviewers=2, surveyors=50, inspectors=50, hosting_when_full="drop", calendar_enabled=True,
+                       office_weekends_off=True, spring_festival_shutdown_days_before=0,
+                       spring_festival_shutdown_days_after=0, stages=stages)
+    result = plan(sites, _inputs(rollout, {}), "co2")
+    assert len(result.period_of_site) == 12
+    assert result.periods["reviewers_used_percent"].iloc[0] == pytest.approx(100 * 3.0 * 365 / 260 / 730.0)
+
+
+def test_release_pacing_counts_site_days_of_the_pipeline():
+    """At most 5 sites between release and contract: 5 x 365 site-days in the year. 12 homes stay about 50 days
+    each (consent, then survey, filing and review): all are planned, and the pacing row holds their days in the
+    pipeline, of which the share stay / (2 x 365) spills past this one-year plan."""
+    from sim.planning import _model, pipeline_days
+
+    sites = _sites(12, seed=1)
+    sites["site_type"] = "rural_home"
+    rollout = _rollout(release_mode="all_at_start", build_window_years=1, target_capacity_kwp=None, crews=50,
+                       surveyors=50, reviewers=50, inspectors=50, hosting_when_full="drop", calendar_enabled=False,
+                       max_sites_in_pipeline=5)
+    inputs = _inputs(rollout, {})
+    result = plan(sites, inputs, "co2")
+    assert len(result.period_of_site) == 12
+    stay = pipeline_days(_model(sites, inputs))
+    assert 30 < stay.mean() < 80
+    used = (stay * (1 - stay / (2 * 365))).sum() / (5 * 365)
+    assert result.periods["release pacing_used_percent"].iloc[0] == pytest.approx(100 * used)
+
+
+def test_infeasible_only_under_limits_together_says_so():
+    """A 10 kWp target and two homes of 10 kWp: the cheap one sits on a transformer with no hosting left, the dear
+    one costs more than the year's budget. The budget alone allows the cheap one, the hosting alone the dear one;
+    together neither: the plan says it is the limits together, each alone would allow it."""
+    sites = _sites(2, seed=1, transformers=2)
+    sites["site_type"] = "rural_home"
+    sites["capacity_kwp"] = 10.0
+    sites["capex_cny"] = [30_000.0, 90_000.0]
+    sites = with_hosting_kw(sites, 1.0)
+    rollout = _rollout(release_mode="budget", annual_budget_cny=50_000.0, build_window_years=1,
+                       target_capacity_kwp=10.0, crews=50, hosting_when_full="drop", calendar_enabled=False)
+    with pytest.raises(PlanInfeasible, match="under all limits together") as info:
+        plan(sites, _inputs(rollout, {"T0": 0.0, "T1": 100.0}), "least_cost")
+    assert "budget" in str(info.value) and "hosting" in str(info.value) and "each alone" in str(info.value)

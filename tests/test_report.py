@@ -37,10 +37,36 @@ def scenario_path(tiny_county, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run_folder(scenario_path, tmp_path_factory, cache_dir) -> Path:
-    folder = tmp_path_factory.mktemp("report_run")
-    result = sim.run(sim.load_scenario(scenario_path), cache_dir=cache_dir)
-    return result.write(folder / "run")
+def run_folder(tiny_run, tmp_path_factory) -> Path:
+    """The session's tiny run (the same scenario as ``scenario_path``) written to a folder."""
+    return tiny_run[1].write(tmp_path_factory.mktemp("report_run") / "run")
+
+
+@pytest.fixture
+def own_run_folder(run_folder, tmp_path) -> Path:
+    """A copy of the run folder for a test that writes reports into it (the shared folder keeps its report)."""
+    return Path(shutil.copytree(run_folder, tmp_path / "run"))
+
+
+def _quick_png(fig, dpi=None) -> bytes:
+    """A fixed 1x1 PNG in place of drawing ``fig`` (the figure is built, not drawn)."""
+    import io
+
+    from matplotlib import pyplot as plt
+    from PIL import Image
+
+    plt.close(fig)
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def quick_figures(monkeypatch):
+    """Reports whose figures are built but not drawn (drawing is most of a report's seconds): for the tests that
+    read a report's text. The drawn figures are checked by ``test_figures_render``, ``test_report_is_self_contained``
+    (the module's ``report``) and the browser tests."""
+    monkeypatch.setattr(plotting, "png_bytes", _quick_png)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +175,7 @@ def test_warnings_box_lists_saturated_resources_and_missed_milestones(report):
     assert 'id="warnings"' in report.read_text(encoding="utf-8")
 
 
-def test_report_without_scenario_or_layers_still_renders(run_folder, tmp_path):
+def test_report_without_scenario_or_layers_still_renders(run_folder, tmp_path, quick_figures):
     old = tmp_path / "old"  # a run written without its scenario and layers (as through the API before they were kept)
     result = sim.read_run(run_folder)
     result.scenario_as_run, result.layers = None, None
@@ -161,7 +187,8 @@ def test_report_without_scenario_or_layers_still_renders(run_folder, tmp_path):
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) >= 4  # the map still there
 
 
-def test_a_copied_run_folder_reports_the_programme_as_run(tiny_county, tmp_path, cache_dir, monkeypatch):
+def test_a_copied_run_folder_reports_the_programme_as_run(tiny_county, tmp_path, cache_dir, monkeypatch,
+                                                          quick_figures):
     """The run as made: --set changes are applied in the folder's scenario.yaml and listed as overrides, and a copy
     of the folder on a machine without the county's data gives the report of the programme as run, with its map."""
     data = tmp_path / "data"
@@ -188,7 +215,7 @@ def test_a_copied_run_folder_reports_the_programme_as_run(tiny_county, tmp_path,
     assert 'id="assumptions"' in text
 
 
-def test_the_scenario_option_still_overrides_the_folders_scenario(run_folder, scenario_path, tmp_path):
+def test_the_scenario_option_still_overrides_the_folders_scenario(run_folder, scenario_path, tmp_path, quick_figures):
     other = sim.load_scenario(scenario_path).with_changes({"rollout.crews": 17})
     text = write_report(run_folder, scenario=other, out=tmp_path / "r.html").read_text(encoding="utf-8")
     assert f"{label('resource.crews')} 17," in text
@@ -208,8 +235,9 @@ def test_report_is_self_contained(report):
         assert label(key) in text.replace("&amp;", "&"), key
 
 
-def test_chinese_report_same_numbers_chinese_labels(report_zh, report, run_folder):
-    zh = report_zh.read_text(encoding="utf-8")
+def test_chinese_report_same_numbers_chinese_labels(run_folder, scenario_path, tmp_path, quick_figures):
+    zh = write_report(run_folder, scenario=scenario_path, lang="zh", out=tmp_path / "zh.html").read_text(
+        encoding="utf-8")
     assert '<html lang="zh-CN"' in zh
     for key in ("report.run_title", "report.programme", "report.key_figures", "report.map"):
         assert label(key, "zh") in zh
@@ -223,9 +251,10 @@ def test_chinese_report_same_numbers_chinese_labels(report_zh, report, run_folde
     assert value == pytest.approx(summary["energy_mwh"], rel=0.01) and energy in zh
 
 
-def test_chinese_report_is_its_own_file_with_official_units(run_folder, capsys):
+def test_chinese_report_is_its_own_file_with_official_units(own_run_folder, capsys, quick_figures):
     """``--lang zh`` writes report.zh.html and never replaces the English report.html; money in 万元 / 亿元, CO2 in
     万吨, energy in 万千瓦时 / 亿千瓦时, Chinese punctuation."""
+    run_folder = own_run_folder
     assert main(["report", str(run_folder)]) == 0
     english = (run_folder / REPORT_NAME).read_bytes()
     assert main(["report", str(run_folder), "--lang", "zh"]) == 0
@@ -276,8 +305,10 @@ def test_cjk_font_found_at_run_time():
         assert "DejaVu" not in font
 
 
-def test_rewriting_replaces_the_report(report, run_folder, scenario_path):
+def test_rewriting_replaces_the_report(own_run_folder, scenario_path, quick_figures):
     """Writing the report again replaces a stale file by the report (atomically: a new file, no temporaries)."""
+    run_folder = own_run_folder
+    report = write_report(run_folder, scenario=scenario_path)
     html = report.read_text(encoding="utf-8")
     report.write_text("stale", encoding="utf-8")
     inode = report.stat().st_ino
@@ -303,7 +334,8 @@ def test_bad_folder_names_the_folder_and_missing_files(run_folder, tmp_path):
         write_report(tmp_path / "nowhere")
 
 
-def test_cli_report(run_folder, tmp_path, capsys):
+def test_cli_report(own_run_folder, tmp_path, capsys, quick_figures):
+    run_folder = own_run_folder
     assert main(["report", str(run_folder)]) == 0
     captured = capsys.readouterr()
     assert str(run_folder / REPORT_NAME) in captured.out and "kB" in captured.out
@@ -339,7 +371,7 @@ def _text_of(page: Path) -> str:
     return re.sub(r'src="data:image/png;base64,[^"]*"', "", page.read_text(encoding="utf-8"))
 
 
-def test_a_eur_run_shows_no_cny(tiny_county, tmp_path, cache_dir, monkeypatch, capsys):
+def test_a_eur_run_shows_no_cny(tiny_county, tmp_path, cache_dir, monkeypatch, capsys, quick_figures):
     """Money is labelled in the scenario's currency everywhere: the printed summary, summary.json's text fields and
     the run report in English and Chinese (万欧元, never 元 alone)."""
     path = write_scenario(tmp_path, in_euros(scenario_dict(tiny_county, horizon_years=6)))

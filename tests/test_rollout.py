@@ -108,6 +108,9 @@ def test_deterministic_commissioning_by_hand():
     # over the period in use (to the end of the last construction): same busy time, shorter window
     assert crews["utilisation_percent"] == pytest.approx(100 * 15.0 / (2 * crews["active_until_days"]))
     assert crews["active_until_days"] < 12.0
+    # by calendar year of the build window (the horizon's year here): 15 crew-days in the 305 days to 1 January 2027
+    to_new_year = (date(2027, 1, 1) - date(2026, 3, 2)).days
+    assert crews["utilisation_by_year_percent"] == pytest.approx({2026: 100 * 15.0 / (2 * to_new_year), 2027: 0.0})
     assert insp["mean_wait_days"] == pytest.approx((0 + 1 + 0 + 1 + 0) / 5)
     # milestones of the released 200 kWp: 25 % (50 kWp) with the 2nd site, 50 % with the 3rd, 100 % with the 5th
     assert r.milestones == {"25%": "2026-03-09", "50%": "2026-03-11", "90%": "2026-03-14", "95%": "2026-03-14",
@@ -571,7 +574,7 @@ def test_office_stages_count_working_days():
 # --------------------------------------------------------------------------------------------- hosting rules
 
 
-def _hosting_run(when_full, planned_day=None, extra_site=False, **settings):
+def _hosting_run(when_full, planned_day=None, extra_site=False, horizon_years=2, **settings):
     settings = {"upgrade_lead_time": fixed(100)} | settings
     config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, site_type_stages=ALWAYS_CONSENT,
                            stages=_instant_stages(), hosting_when_full=when_full, upgrade_factor=2.0,
@@ -585,7 +588,7 @@ def _hosting_run(when_full, planned_day=None, extra_site=False, **settings):
                                  + pd.Timedelta(days=planned_day)],
         "planned_upgrade_kva": [0.0 if planned_day is None else 125.0]}, index=["T"])
     return simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
-                    horizon_years=2)
+                    horizon_years=horizon_years)
 
 
 def test_hosting_full_transformer_rules():
@@ -693,6 +696,56 @@ def test_a_declined_owner_frees_the_office_reservation_at_once():
     else:
         pytest.fail("no seed with a declining and b agreeing")
     assert r.outcomes["release_day"].tolist() == pytest.approx([0.0, 10.0])
+
+
+def test_after_a_planned_upgrade_the_grid_company_still_schedules_its_own():
+    """A planned upgrade (+125 kVA x 80 % = +100 kW, in service on day 50) opens room for the 60 and 40 kW homes
+    the office held (the 100 kW taken): the next quarterly disclosure, 1 April (day 90), shows it and both are
+    released and built that day. That fills it again; once it is in service nothing is on its way, so the 10 kW
+    guesthouse, still held, makes the grid company schedule an upgrade of its own on day 90 (rating 250 kVA doubled:
+    +200 kW, 100 days' lead, in service on day 190); the disclosure after it, 1 October (day 273), releases the
+    guesthouse, whose consent takes 150 days: commissioned on day 423."""
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages(),
+                           site_type_stages=ALWAYS_CONSENT | {"guesthouse": {"consent": _stage(150)}},
+                           hosting_when_full="wait_upgrade", upgrade_lead_time=fixed(100), upgrade_factor=2.0,
+                           crew_productivity_kwp_per_day={"default": 1e12})
+    caps = {"a": 100.0, "b": 60.0, "c": 40.0, "e": 10.0}
+    sites = pd.DataFrame({"site_type": ["rural_home"] * 3 + ["guesthouse"], "capacity_kwp": list(caps.values()),
+                          "capex_cny": 1e5, "transformer_id": "T"}, index=list(caps))
+    sites["hosting_kw"] = sites["capacity_kwp"]
+    transformers = pd.DataFrame({"rating_kva": [125.0], "hosting_share_percent": [80.0], "hosting_limit_kw": [100.0],
+                                 "planned_upgrade_date": [pd.Timestamp("2026-02-20")], "planned_upgrade_kva": [125.0]},
+                                index=["T"])
+    r = simulate(sites, list(caps), transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                 horizon_years=2)
+    assert r.outcomes["status"].tolist() == ["operating"] * 4
+    assert r.outcomes["release_day"].tolist() == pytest.approx([0.0, 90.0, 90.0, 273.0], abs=1e-9)
+    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 90.0, 90.0, 423.0], abs=1e-9)
+    assert r.upgrades[["kind", "time_days", "added_hosting_kw"]].values.tolist() == [
+        ["planned", 50.0, 100.0], ["scheduled", 190.0, 200.0]]
+
+
+def test_a_planned_upgrade_on_the_horizon_day_is_outside_the_run():
+    """A planned upgrade dated on the first day after the horizon (1 January 2027 for a year from 1 January 2026)
+    is not on its way within the run: the 60 kW home the office holds (the 100 kW taken) makes the grid company
+    schedule an upgrade of its own (100 days) instead of waiting for the planned one; the disclosure after it,
+    1 July (day 181), releases the home."""
+    r = _hosting_run("wait_upgrade", planned_day=365, horizon_years=1)
+    assert r.outcomes["status"].tolist() == ["operating", "operating"]
+    assert r.outcomes["commission_day"].tolist() == pytest.approx([0.0, 181.0], abs=1e-9)
+    assert r.upgrades["time_days"].tolist() == pytest.approx([100.0])
+    assert r.upgrades["kind"].tolist() == ["scheduled"]
+
+
+def test_release_order_naming_unknown_sites_shows_the_first_five():
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": 10.0, "capex_cny": 1e5, "transformer_id": "T"},
+                         index=["h0"])
+    transformers = pd.DataFrame({"hosting_limit_kw": [100.0], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages())
+    with pytest.raises(InputError, match="not in the site table") as info:
+        simulate(sites, ["h0", *[f"x{i}" for i in range(7)]], transformers, config, NO_FAILURES, seed=1,
+                 start_date=date(2026, 1, 1), horizon_years=1)
+    assert info.value.value == [f"x{i}" for i in range(5)]
 
 
 def test_config_round_trip_and_layered_stage_settings():
@@ -902,3 +955,40 @@ def test_the_rework_time_is_the_sites_own_rework_draw():
                            crew_productivity_kwp_per_day={"default": 1e12})
     out = _one_type_run(config, {chosen: 10.0}).outcomes.loc[chosen]
     assert out["commission_day"] == pytest.approx(2.0 + 10.0 * draws[chosen][n], abs=1e-9)
+
+
+def test_rollout_settings_at_their_edges_by_hand():
+    """Classes a stage's effort leaves out keep the default stage's effort (a reviewer's 0.5 day on a non-household
+    application, 1 day multi-point); a site whose connection_points is missing is a single-point application; rain
+    may take every day of a month (100 %) but no more; a track's target must be a finite capacity."""
+    from pydantic import ValidationError
+
+    from sim.rollout.config import APPLICATION_CLASSES, TrackConfig, application_classes
+
+    config = RolloutConfig(stages={"grid_review": StageConfig(effort_days_by_class={"household": 0.25})})
+    assert config.effort_days("rural_home", "grid_review", "household") == 0.25
+    assert config.effort_days("rural_home", "grid_review", "non_household") == 0.5
+    assert config.effort_days("rural_home", "grid_review", "multi_point") == 1.0
+    sites = pd.DataFrame({"site_type": ["rural_home", "rural_home", "guesthouse"],
+                          "connection_points": [np.nan, 1, 2]})
+    assert [APPLICATION_CLASSES[c] for c in application_classes(sites)] == ["household", "household", "multi_point"]
+    assert RolloutConfig(rain_day_percent_by_month=[100.0] * 12).rain_day_percent_by_month[0] == 100.0
+    with pytest.raises(ValidationError, match="0..100"):
+        RolloutConfig(rain_day_percent_by_month=[100.5] + [0.0] * 11)
+    track = {"name": "a", "site_types": ["rural_home"], "annual_budget_cny": 1e6}
+    assert TrackConfig(**track, target_capacity_kwp=1e6).target_capacity_kwp == 1e6
+    for bad in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValidationError, match="target_capacity_kwp"):
+            TrackConfig(**track, target_capacity_kwp=bad)
+
+
+def test_downtime_is_split_at_each_1_january():
+    """An outage from day 360 to day 370 of a run from 1 January 2026 (1 January 2027 is day 365) counts 5 days in
+    each year; one open at the horizon (day 700, horizon 730) is cut there: 30 days in 2027."""
+    from types import SimpleNamespace
+
+    from sim.rollout.observe import _downtime_table
+
+    collector = SimpleNamespace(downtime=[(0, 360.0, 370.0)], open_failures={1: 700.0})
+    table = _downtime_table(collector, np.array(["a", "b"]), 2026, [365.0], 730.0)
+    assert table.values.tolist() == [["a", 2026, 5.0], ["a", 2027, 5.0], ["b", 2027, 30.0]]

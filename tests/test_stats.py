@@ -96,3 +96,14 @@ def test_two_pairs_are_enough_to_exclude_zero():
     assert row["n"] == 2 and 0 < row["ci95_low"] < 1 and row["excludes_zero"]
     below = _runs([("a", 0, 1.0), ("a", 1, 2.0), ("b", 0, 0.5), ("b", 1, 1.48)])
     assert paired_differences(below, ["a", "b"], "a").set_index("metric").loc["energy_mwh", "excludes_zero"]
+
+
+def test_annual_bands_run_by_year_even_when_a_replication_starts_later():
+    """Replication 0 has no row for 2026 (nothing online yet in its table), replication 1 has: the bands still run
+    2026, 2027, with one run in 2026 (no interval) and two in 2027."""
+    annual = pd.DataFrame({"strategy": "s", "replication": [0, 1, 1], "year": [2027, 2026, 2027],
+                           "capacity_online_kwp": [2000.0, 1000.0, 4000.0], "co2_avoided_t": [0.0, 0.0, 0.0]})
+    bands = annual_bands(annual, ["s"])
+    cap = bands[bands["variable"] == "capacity_online_mwp"]
+    assert cap["year"].tolist() == [2026, 2027] and cap["n"].tolist() == [1, 2]
+    assert cap["mean"].tolist() == [1.0, 3.0]

@@ -145,3 +145,78 @@ def test_pilot_quota_is_refused_outside_the_pilot():
     with pytest.raises(InputError, match="pilot_coverage"):
         order_sites("pilot_quota", county(), replace(CTX, pilot_coverage=False))
     assert order_sites("max_yield", county(), replace(CTX, pilot_coverage=False))  # other strategies run
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    """Sites as strategies see them from (id, type, township, pilot, kWp, capex CNY, yield kWh/kWp, transformer)
+    rows, through the same features and AC hosting (DC/AC 1.2) as ``county``."""
+    df = pd.DataFrame(rows, columns=["site_id", "site_type", "township", "pilot_category", "capacity_kwp",
+                                     "capex_cny", "specific_yield_kwh_per_kwp", "transformer_id"]).set_index("site_id")
+    df["eligible"] = True
+    df = with_hosting_kw(strategies.site_features(df, 0.5), 1.2)
+    df.index.name = None
+    return df
+
+
+def test_grid_headroom_by_hand_with_an_empty_and_a_tiny_transformer():
+    """Load = cumulative AC kW over the limit. u1 and u2 sit on a transformer of no known limit (load 0: first),
+    tied, so carbon per CNY decides (u2 is cheaper, so before u1 whatever the ids say). q asks 50 kW of 100 (0.5),
+    p 0.3 kW of a 0.5 kW transformer (0.6): q before p. z asks 0.6 kW of a transformer with no hosting left
+    (limit 0: infinitely full, over) and goes last, although 0.6 kW is under 1 kW."""
+    df = _frame([
+        ("u1", "rural_home", "T1", "", 10, 40_000, 1300, "U"),
+        ("u2", "rural_home", "T1", "", 10, 30_000, 1300, "U"),
+        ("q", "rural_home", "T1", "", 60, 180_000, 1300, "Q"),
+        ("p", "rural_home", "T1", "", 0.36, 1_080, 1300, "P"),
+        ("z", "rural_home", "T1", "", 0.72, 2_160, 1300, "Z"),
+    ])
+    ctx = StrategyContext(seed=1, horizon_years=25, hosting_limit_kw={"Q": 100.0, "P": 0.5, "Z": 0.0})
+    assert order_sites("grid_headroom", df, ctx) == ["u2", "u1", "q", "p", "z"]
+
+
+def test_ties_are_broken_by_the_site_id_and_never_by_row_order():
+    """Equal keys: the site id decides, ascending, whatever order the rows come in (max_yield: yield, then
+    capacity, then id; max_carbon_per_cny: carbon per CNY, then id; township_balanced: rank, township, then within
+    a township carbon per CNY and id)."""
+    df = _frame([
+        ("s3", "rural_home", "B", "", 10, 30_000, 1300, "X"),
+        ("s1", "rural_home", "B", "", 10, 30_000, 1300, "X"),
+        ("s2", "rural_home", "A", "", 12, 36_000, 1300, "X"),
+        ("s0", "rural_home", "A", "", 10, 30_000, 1300, "X"),
+    ])
+    for rows in (df, df.iloc[::-1]):
+        assert order_sites("max_yield", rows, CTX) == ["s2", "s0", "s1", "s3"]  # 12 kWp before the 10 kWp
+        assert order_sites("max_carbon_per_cny", rows, CTX) == ["s0", "s1", "s2", "s3"]  # all 0.2167 kg/CNY
+        assert order_sites("township_balanced", rows, CTX) == ["s0", "s1", "s2", "s3"]  # A1, B1, A2, B2
+
+
+def test_township_balanced_takes_each_townships_best_first():
+    """Round 1: the best of each township (by carbon per CNY) in township order, round 2 the second best."""
+    df = _frame([
+        ("a_low", "rural_home", "A", "", 10, 40_000, 1300, "X"),
+        ("a_high", "rural_home", "A", "", 10, 30_000, 1300, "X"),
+        ("b_high", "rural_home", "B", "", 10, 30_000, 1400, "X"),
+        ("b_low", "rural_home", "B", "", 10, 30_000, 1200, "X"),
+        ("b_mid", "rural_home", "B", "", 10, 30_000, 1300, "X"),
+    ])
+    assert order_sites("township_balanced", df, CTX) == ["a_high", "b_high", "a_low", "b_mid", "b_low"]
+
+
+def test_pilot_quota_takes_the_quota_of_a_large_pool_and_no_more():
+    """12 eligible homes of 20 candidate roofs: the rural-home quota is ceil(20 % x 20) = 4 roofs, the 4 best by
+    carbon per CNY (capex 30,000 .. 41,000 CNY for 10 kWp at 1,300 kWh/kWp); then the rest by carbon per CNY, with
+    the public building c (best of all) after the quota because public buildings have no candidates left to count
+    (quota ceil(40 % x 0) = 0)."""
+    rows = [(f"h{i:02d}", "rural_home", "T1", "rural_home", 10, 30_000 + 1_000 * i, 1300, "X") for i in range(12)]
+    rows.append(("c", "public_building", "T1", "public", 10, 20_000, 1300, "X"))
+    df = _frame(rows)
+    ctx = StrategyContext(seed=1, horizon_years=25, candidate_roofs={"rural_home": 20, "public": 0})
+    order = order_sites("pilot_quota", df, ctx)
+    assert order[:4] == ["h00", "h01", "h02", "h03"]
+    assert order[4:] == ["c"] + [f"h{i:02d}" for i in range(4, 12)]
+
+
+def test_registered_strategies_stay_callable_under_their_own_names():
+    """The registry decorator hands the function back: sim.strategies.max_yield is the registered function."""
+    assert strategies.max_yield is strategies.REGISTRY["max_yield"]
+    assert strategies.grid_headroom(county(), CTX) == order_sites("grid_headroom", county(), CTX)
