@@ -672,26 +672,24 @@ def read_layer(path: Path, layer: str | None, *, what: str, field: str, file_fie
 
 
 def _read_parquet(path: Path, source: Source) -> pd.DataFrame:
+    def damaged(exc: Exception) -> InputError:  # pyarrow's errors on a damaged file become one InputError line
+        return InputError(
+            f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})",
+            file=path,
+            field=source.file_field,
+            allowed="a GeoParquet file",
+        )
+
     try:
         return gpd.read_parquet(path)
     except ValueError:  # no GeoParquet metadata: a plain table (of points, for transformers)
         pass
-    except Exception as exc:  # noqa: BLE001 - pyarrow's errors on a damaged file become one InputError line
-        raise InputError(
-            f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})",
-            file=path,
-            field=source.file_field,
-            allowed="a GeoParquet file",
-        ) from None
+    except Exception as exc:  # noqa: BLE001
+        raise damaged(exc) from None
     try:
         return pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow's errors on a damaged file become one InputError line
-        raise InputError(
-            f"cannot read {source.what} file ({type(exc).__name__}: {str(exc)[:80]})",
-            file=path,
-            field=source.file_field,
-            allowed="a GeoParquet file",
-        ) from None
+    except Exception as exc:  # noqa: BLE001
+        raise damaged(exc) from None
 
 
 def _read_table(path: Path, source: Source) -> pd.DataFrame:

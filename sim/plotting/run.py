@@ -536,9 +536,9 @@ def _km_axes(ax, lang: str = "en") -> None:
     ax.set_aspect("equal")
 
 
-def _legend_marker(marker: str, size: float, colour: str, text: str) -> Line2D:
-    """A legend entry: one marker, no line."""
-    return Line2D([], [], marker=marker, linestyle="", markersize=size, color=colour, label=text)
+def _legend_marker(marker: str, size: float, colour: str, text: str, **style) -> Line2D:
+    """A legend entry: one marker, no line (``style``: more Line2D settings, e.g. the marker's edge)."""
+    return Line2D([], [], marker=marker, linestyle="", markersize=size, color=colour, label=text, **style)
 
 
 def site_map(
@@ -680,16 +680,13 @@ def county_map(sites, layers: Mapping | None = None, *, lang: str = "en", title:
             zorder=3,
         )
         handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markersize=7,
-                color=site_type_colour(t),
+            _legend_marker(
+                "o",
+                7,
+                site_type_colour(t),
+                f"{site_type_label(t, lang)} ({len(sel):,})",
                 markeredgecolor="#333333",
                 markeredgewidth=0.3,
-                label=f"{site_type_label(t, lang)} ({len(sel):,})",
             )
         )
     handles.append(
@@ -797,17 +794,7 @@ def candidate_map(
             edgecolors="#333333" if t == "guesthouse" else "none",
             zorder=3,
         )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                markersize=7,
-                color=site_type_colour(t),
-                label=f"{site_type_label(t)} ({len(sel):,})",
-            )
-        )
+        handles.append(_legend_marker("o", 7, site_type_colour(t), f"{site_type_label(t)} ({len(sel):,})"))
     bad = pts[~eligible]
     ax.scatter(bad.geometry.x, bad.geometry.y, marker="x", s=14, color="#000000", linewidths=0.8, zorder=4)
     handles.append(
