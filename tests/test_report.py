@@ -530,7 +530,9 @@ def test_comparison_report_renders_in_a_headless_browser(comparison_folder, tmp_
 def sweep_folder(tiny_county, tmp_path_factory, cache_dir) -> Path:
     """2 variants (1 and 8 crews) x 1 strategy x 2 replications of the tiny county (6 years)."""
     folder = tmp_path_factory.mktemp("report_sweep")
-    scenario = sim.load_scenario(write_scenario(folder, one_programme(scenario_dict(tiny_county, horizon_years=6))))
+    raw = one_programme(scenario_dict(tiny_county, horizon_years=6))
+    raw["rollout"]["target_capacity_kwp"] = 40_000  # within the tiny county's reach in every replication
+    scenario = sim.load_scenario(write_scenario(folder, raw))
     sim.sweep(scenario, {"rollout.crews": [1, 8]}, ["max_carbon_per_cny"], 2, out_dir=folder / "sweep", workers=1,
               progress=False, cache_dir=cache_dir)
     return folder / "sweep"

@@ -76,6 +76,7 @@ def test_an_unguarded_script_is_told_what_to_add(tmp_path):
 @pytest.mark.slow
 def test_sweep_is_paired_by_seed_tidy_and_resumable(tiny_county, tmp_path, cache_dir):
     raw = one_programme(scenario_dict(tiny_county, horizon_years=6))
+    raw["rollout"]["target_capacity_kwp"] = 40_000  # within the tiny county's reach in every replication
     scenario = sim.load_scenario(write_scenario(tmp_path, raw))
     params = {"rollout.crews": [1, 8]}
     out = tmp_path / "sweep"
