@@ -82,7 +82,7 @@ DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/setup.py", "sim/rollout/
 EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/strategies.py", "load = np.where(limit > 0, cum / limit.where(limit > 0, 1.0), np.inf)", "Gt -> GtE", 2):
         "the divisor's guard: at limit 0 the quotient is inf or nan, and np.where takes inf there anyway",
-    ("sim/strategies.py", '["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort")',
+    ("sim/strategies.py", '["township", "carbon_per_cny_kg", "_id"], ascending=[True, False, True], kind="mergesort"',
      "True -> False", 1):
         "township_balanced: the township's direction only reorders whole townships before groupby().cumcount(), "
         "which ranks within a township; the final sort is by rank, then township ascending",
@@ -100,7 +100,7 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
      "4326 -> 4327", 2):
         "a shortcut only (the test's 4326): a frame already in EPSG:4326 reprojected to EPSG:4326 has the same "
         "coordinates",
-    ("sim/rollout/model.py", "return int(cal.days_since(start, cal.add_years(start, horizon_years))) + 400",
+    ("sim/rollout/setup.py", "return int(cal.days_since(start, cal.add_years(start, horizon_years))) + 400",
      "400 -> 399", 1):
         "the calendars' margin past the horizon: work ending 399 or 400 days after it ends after the run either way, "
         "and the run never looks past its horizon",
@@ -110,8 +110,11 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/rollout/model.py", "if amount > 0:", "Gt -> GtE", 2):
         "_return_money's guard: a refund goes into the pot of the year it was taken from (room of at least the "
         "capex, which is > 0 here) or into a carry-over pot of unbounded capacity, so amount is never exactly 0",
-    ("sim/rollout/config.py", "100.0, ge=0, le=100, allow_inf_nan=False,", "False -> True", 1):
-        "bounded on both sides (ge=0, le=100): pydantic refuses inf and NaN by the bounds as well",
+    ("sim/rollout/config.py", "allow_inf_nan=False,", "False -> True", 1):
+        "success_percent, bounded on both sides (ge=0, le=100): pydantic refuses inf and NaN by the bounds as well",
+    ("sim/rollout/config.py", "allow_inf_nan=False,", "False -> True", 2):
+        "resource_busy_percent, bounded on both sides (gt=0, le=100): pydantic refuses inf and NaN by the bounds as "
+        "well",
     ("sim/rollout/observe.py", "n_events: int = 0  # SimPy events processed", "0 -> 1", 1):
         "a dataclass default the model never uses: simulate always passes the count of events it processed",
     ("sim/rollout/observe.py", "if basis <= 0 or not len(online_kwp):", "Or -> And", 1):
@@ -133,8 +136,6 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/carbon.py", "@lru_cache(maxsize=4)", "4 -> 3", 1): "a cache size: the same tables are read either way",
     ("sim/carbon.py", "knot_years: np.ndarray = field(repr=False)", "False -> True", 1):
         "what repr() of a factor path shows; nothing reads it",
-    ("sim/grid.py", "for row in table.itertuples(index=False):", "False -> True", 1):
-        "the rows are read by column name (row.period, row.hour ...), which the index in front does not move",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
