@@ -204,6 +204,8 @@ def apply_location(scenario: Any, latitude: float, longitude: float, zone: str) 
         defaults={"time_zone": zone, **defaults} if not scenario.time_zone else defaults,
         sources=_sources(country, latitude, defaults),
     )
+    if "carbon.factor_kgco2_per_kwh" in changes:  # the factor's source goes with it into the outputs
+        changes["carbon.factor_source"] = profile.sources["carbon.factor_kgco2_per_kwh"]
     if not changes:
         return scenario, profile
     return scenario.with_location_defaults(changes), profile

@@ -90,7 +90,21 @@ def test_a_finnish_county_without_its_own_factor_gets_the_tabled_one_and_is_told
     assert "carbon.factor_kgco2_per_kwh=0.072 (from country_grid_factors.csv, FI 2024: Ember" in said
     from sim import carbon
 
-    assert carbon.resolve_factor(got.carbon).by_year([2025])[0] == pytest.approx(0.072)
+    credited = carbon.resolve_factor(got.carbon)  # what summary.json's emission_factor_source says
+    assert credited.by_year([2025])[0] == pytest.approx(0.072)
+    assert credited.source.startswith("0.072 kgCO2/kWh (from country_grid_factors.csv, FI 2024: Ember")
+    assert "user value" not in credited.source
+    assert got.overrides == {}
+
+
+def test_an_own_factor_can_say_where_it_comes_from(tmp_path):
+    from sim import carbon
+
+    own = carbon.CarbonConfig(factor_kgco2_per_kwh=0.1, factor_source="our utility's 2024 disclosure")
+    assert carbon.resolve_factor(own).source == "0.1 kgCO2/kWh (our utility's 2024 disclosure)"
+    assert carbon.resolve_factor(carbon.CarbonConfig(factor_kgco2_per_kwh=0.1)).source.startswith("user value 0.1")
+    with pytest.raises(ValueError, match="factor_source"):
+        carbon.CarbonConfig(factor_source="somewhere")
 
 
 def test_a_value_set_by_hand_wins_over_the_location(tmp_path):
