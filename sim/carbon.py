@@ -145,6 +145,11 @@ class CarbonConfig(StrictModel):
         description="projection path whose result is co2_avoided_t (sim/tables/grid_factor_paths.csv); all three are reported in co2_avoided_range_t",
     )
     factor_kgco2_per_kwh: float | None = Field(None, description="your own grid factor; overrides the table")
+    factor_source: str | None = Field(
+        None,
+        description="where factor_kgco2_per_kwh comes from, said with it (summary.json emission_factor_source); "
+        "set by the location when the factor is the country's row of sim/tables/country_grid_factors.csv",
+    )
     trajectory: dict[int, float] | None = Field(
         None,
         description="{year: kgCO2/kWh} factors, linear in between and flat outside; each year's energy is credited at that year's factor",
@@ -174,6 +179,8 @@ class CarbonConfig(StrictModel):
                 _check_factor(f"trajectory[{y}]", v)
         if self.factor_kgco2_per_kwh is not None and self.trajectory is not None:
             raise ValueError("give either 'factor_kgco2_per_kwh' or 'trajectory', not both")
+        if self.factor_source is not None and self.factor_kgco2_per_kwh is None:
+            raise ValueError("'factor_source' says where 'factor_kgco2_per_kwh' comes from: give the factor too")
         for name in ("om_weight", "bm_weight"):
             v = getattr(self, name)
             if not np.isfinite(v) or v < 0 or v > 1:
@@ -423,8 +430,12 @@ def resolve_factors(config: CarbonConfig, table: pd.DataFrame | None = None) -> 
         factor = _combined_margin(config, table)
     elif config.factor_kgco2_per_kwh is not None:
         v = float(config.factor_kgco2_per_kwh)
+        said = f"{v:g} kgCO2/kWh ({config.factor_source})" if config.factor_source else None
         factor = EmissionFactor(
-            "average", f"user value {v:g} kgCO2/kWh (carbon.factor_kgco2_per_kwh)", np.array([0.0]), np.array([v])
+            "average",
+            said or f"user value {v:g} kgCO2/kWh (carbon.factor_kgco2_per_kwh)",
+            np.array([0.0]),
+            np.array([v]),
         )
     elif config.trajectory is not None:
         items = sorted(config.trajectory.items())

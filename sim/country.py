@@ -14,6 +14,11 @@ What follows from the country, for every key the scenario leaves unset (:data:`L
 - outside China, ``carbon.factor_kgco2_per_kwh`` from the sourced table ``sim/tables/country_grid_factors.csv``;
   a country the table lacks must give its own factor (China's grid tables never stand in for another grid).
 
+What follows from the latitude, whatever the country:
+
+- ``system.tracker_axis_azimuth_deg``: a north-south axis pointing to the equator, 180 in the northern hemisphere
+  and 0 in the southern (:func:`sim.sites.tracker_axis_azimuth_deg`, with its sources).
+
 The time zone itself (``time_zone``) was already taken from the location; it is reported with the rest.
 """
 
@@ -41,6 +46,7 @@ LOCATION_KEYS = (
     "rollout.spring_festival_shutdown",
     "rollout.state_grid_service_limits",
     "carbon.factor_kgco2_per_kwh",
+    "system.tracker_axis_azimuth_deg",
 )
 #: Carbon keys that say the user chose the grid factor (any one of them set: no location default for it).
 _OWN_CARBON_KEYS = ("factor_kgco2_per_kwh", "trajectory", "method", "scope", "region", "bm_kgco2_per_kwh")
@@ -123,12 +129,16 @@ class CountryProfile:
     """How the country was found: "scenario" (its ``country`` key) or "time zone <zone>" (from the location)."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """The scenario keys the location decided (dotted key -> value), those the scenario left unset."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Where a default in ``defaults`` came from, for the keys a sourced table or rule gave (dotted key -> text)."""
 
     def describe(self) -> str:
-        """One line: the country, how it was found, and the defaults that came from it."""
+        """One line: the country, how it was found, and the defaults that came from it (with their sources)."""
         if not self.defaults:
             return f"country {self.country or 'unknown'} ({self.how}): no default came from the location"
-        shown = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
+        shown = ", ".join(
+            f"{k}={v}" + (f" ({self.sources[k]})" if k in self.sources else "") for k, v in self.defaults.items()
+        )
         return f"country {self.country or 'unknown'} ({self.how}); defaults from the location: {shown}"
 
 
@@ -143,15 +153,18 @@ def _is_set(scenario: Any, dotted_key: str) -> bool:
     return leaf in model.model_fields_set
 
 
-def location_values(country: str | None, scenario: Any) -> dict[str, Any]:
-    """What each key of :data:`LOCATION_KEYS` becomes in ``country`` (the carbon key only outside China, where a
-    table row gives it; None when the table lacks the country)."""
+def location_values(country: str | None, scenario: Any, latitude: float) -> dict[str, Any]:
+    """What each key of :data:`LOCATION_KEYS` becomes in ``country`` at ``latitude`` [°] (the carbon key only
+    outside China, where a table row gives it; None when the table lacks the country)."""
+    from sim.sites import tracker_axis_azimuth_deg
+
     china = country == CHINA
     values: dict[str, Any] = {
         "rollout.holidays_country": holidays_country(country) if country else None,
         "pilot_coverage": china,
         "rollout.spring_festival_shutdown": china,
         "rollout.state_grid_service_limits": china,
+        "system.tracker_axis_azimuth_deg": tracker_axis_azimuth_deg(latitude),
     }
     currency = currency_of(country, scenario.start_date) if country else None
     if currency is not None:
@@ -170,7 +183,7 @@ def apply_location(scenario: Any, latitude: float, longitude: float, zone: str) 
         country, how = scenario.country, "scenario"
     else:
         country, how = country_of_zone(zone), f"time zone {zone} at {latitude:.3f}, {longitude:.3f}"
-    values = location_values(country, scenario)
+    values = location_values(country, scenario, latitude)
     if "carbon" in scenario.model_fields_set and any(k in scenario.carbon.model_fields_set for k in _OWN_CARBON_KEYS):
         values.pop("carbon.factor_kgco2_per_kwh", None)  # the user chose the grid factor
     if values.get("carbon.factor_kgco2_per_kwh", 0.0) is None:
@@ -186,11 +199,30 @@ def apply_location(scenario: Any, latitude: float, longitude: float, zone: str) 
     defaults = {k: v for k, v in values.items() if not _is_set(scenario, k)}
     changes = {k: v for k, v in defaults.items() if _current(scenario, k) != v}
     profile = CountryProfile(
-        country=country, how=how, defaults={"time_zone": zone, **defaults} if not scenario.time_zone else defaults
+        country=country,
+        how=how,
+        defaults={"time_zone": zone, **defaults} if not scenario.time_zone else defaults,
+        sources=_sources(country, latitude, defaults),
     )
+    if "carbon.factor_kgco2_per_kwh" in changes:  # the factor's source goes with it into the outputs
+        changes["carbon.factor_source"] = profile.sources["carbon.factor_kgco2_per_kwh"]
     if not changes:
         return scenario, profile
     return scenario.with_location_defaults(changes), profile
+
+
+def _sources(country: str | None, latitude: float, defaults: dict[str, Any]) -> dict[str, str]:
+    """Where the grid factor and the tracker axis among ``defaults`` came from (for :meth:`CountryProfile.describe`)."""
+    out = {}
+    if "carbon.factor_kgco2_per_kwh" in defaults:
+        row = grid_factors()[country or ""]
+        cited = row.source.split(";")[0]  # the publication and figure, without the notes after it
+        out["carbon.factor_kgco2_per_kwh"] = f"from {GRID_FACTOR_TABLE.name}, {row.country} {row.year}: {cited}"
+    if "system.tracker_axis_azimuth_deg" in defaults:
+        out["system.tracker_axis_azimuth_deg"] = (
+            f"north-south axis pointing to the equator from latitude {latitude:.2f}"
+        )
+    return out
 
 
 def _current(scenario: Any, dotted_key: str) -> Any:

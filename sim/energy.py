@@ -127,7 +127,11 @@ class SystemConfig(StrictModel):
         "value for systems of 1 kW and more) [%]",
     )
     tracker_max_angle_deg: float = Field(55.0, description="single-axis tracker rotation limit [deg]")
-    tracker_axis_azimuth_deg: float = Field(180.0, description="tracker axis azimuth (180 = north-south axis) [deg]")
+    tracker_axis_azimuth_deg: float = Field(
+        180.0,
+        description="azimuth of the horizontal tracker axis (180 or 0 = north-south axis; 90 = east-west) [deg]; "
+        "unset in a scenario: from the location, north-south pointing to the equator (sim/sites.py)",
+    )
     tracker_backtrack: bool = Field(True, description="single-axis trackers backtrack to avoid row-to-row shading")
     chunk_size: int = Field(2048, description="archetypes evaluated per vectorised chunk (bounds memory) [-]")
 

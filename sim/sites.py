@@ -167,6 +167,24 @@ def equator_azimuth_deg(latitude: float) -> float:
     return 180.0 if latitude >= 0 else 0.0
 
 
+def tracker_axis_azimuth_deg(latitude: float) -> float:
+    """Default axis azimuth of the (horizontal) single-axis trackers at ``latitude`` [°, clockwise from north]: a
+    north-south axis, pointing to the equator (:func:`equator_azimuth_deg`: 180 on and north of the equator, 0
+    south of it), at every latitude.
+
+    Sources: the horizontal north-south single-axis tracker is the usual utility-scale tracker, turning east to
+    west (pvlib ``tracking.singleaxis``: with ``axis_azimuth`` 180 a positive rotation turns the modules west);
+    the axis azimuth is measured along the axis, so it points to the equator in both hemispheres (for a horizontal
+    axis 0 and 180 give the same module orientations, only the sign of the rotation angle differs). At high
+    latitudes a north-south axis still collects more than an east-west one: a pvlib clear-sky year (Ineichen,
+    Hay-Davies) on a horizontal axis turning +-55° gives north-south / east-west = 1.04 at 45° N, 1.01 at 60° N,
+    1.05 at 65° N and 1.05 at 70° N, and horizontal north-south trackers are built that far north (European
+    Energy's 44 MW plant north of Skive, Denmark, about 56.6° N, 37 MW of it on horizontal single-axis trackers,
+    as reNEWS reported it). A tilted or two-axis tracker, better still there, is not a horizontal single-axis
+    tracker and not modelled here."""
+    return equator_azimuth_deg(latitude)
+
+
 def to_hemisphere(azimuth_deg, latitude: float):
     """A northern-hemisphere orientation turned to the same orientation relative to the equator at ``latitude``
     [°]: unchanged on and north of the equator; south of it mirrored across the east-west line, ``(180 - a) mod

@@ -15,6 +15,7 @@ PLACES = {  # a village in each country [°]: latitude, longitude, expected coun
     "Kirchberg an der Iller": (48.136, 10.07, "DE", "Europe/Berlin"),
     "Sydney": (-33.87, 151.2, "AU", "Australia/Sydney"),
     "Helsinki": (60.17, 24.94, "FI", "Europe/Helsinki"),
+    "Oslo": (59.91, 10.75, "NO", "Europe/Oslo"),
 }
 
 
@@ -70,12 +71,40 @@ def test_each_default_switches_with_the_location(tmp_path):
 
 def test_outside_china_without_a_tabled_factor_the_factor_is_required(tmp_path):
     with pytest.raises(InputError) as err:
-        localised(tmp_path, "Helsinki", carbon={})
-    assert err.value.field == "carbon.factor_kgco2_per_kwh" and "FI" in str(err.value)
+        localised(tmp_path, "Oslo", carbon={})
+    assert err.value.field == "carbon.factor_kgco2_per_kwh" and "NO" in str(err.value)
     with pytest.warns(Warning):
-        got, profile = localised(tmp_path, "Helsinki", carbon={"factor_kgco2_per_kwh": 0.1})
+        got, profile = localised(tmp_path, "Oslo", carbon={"factor_kgco2_per_kwh": 0.1})
     assert got.carbon.factor_kgco2_per_kwh == 0.1 and "carbon.factor_kgco2_per_kwh" not in profile.defaults
-    assert got.rollout.holidays_country == "FI" and got.economics.currency == "EUR"
+    assert got.rollout.holidays_country == "NO" and got.economics.currency == "NOK"
+
+
+def test_a_finnish_county_without_its_own_factor_gets_the_tabled_one_and_is_told_so(tmp_path):
+    """Finland's row of country_grid_factors.csv (Ember 2024, 72.25 gCO2e/kWh, rounded to 0.072): used when the
+    scenario gives no factor, and the run's line on the location names the table and the publication."""
+    with pytest.warns(Warning):
+        got, profile = localised(tmp_path, "Helsinki", carbon={})
+    assert profile.country == "FI" and got.carbon.factor_kgco2_per_kwh == 0.072
+    assert profile.defaults["carbon.factor_kgco2_per_kwh"] == 0.072
+    said = profile.describe()
+    assert "carbon.factor_kgco2_per_kwh=0.072 (from country_grid_factors.csv, FI 2024: Ember" in said
+    from sim import carbon
+
+    credited = carbon.resolve_factor(got.carbon)  # what summary.json's emission_factor_source says
+    assert credited.by_year([2025])[0] == pytest.approx(0.072)
+    assert credited.source.startswith("0.072 kgCO2/kWh (from country_grid_factors.csv, FI 2024: Ember")
+    assert "user value" not in credited.source
+    assert got.overrides == {}
+
+
+def test_an_own_factor_can_say_where_it_comes_from(tmp_path):
+    from sim import carbon
+
+    own = carbon.CarbonConfig(factor_kgco2_per_kwh=0.1, factor_source="our utility's 2024 disclosure")
+    assert carbon.resolve_factor(own).source == "0.1 kgCO2/kWh (our utility's 2024 disclosure)"
+    assert carbon.resolve_factor(carbon.CarbonConfig(factor_kgco2_per_kwh=0.1)).source.startswith("user value 0.1")
+    with pytest.raises(ValueError, match="factor_source"):
+        carbon.CarbonConfig(factor_source="somewhere")
 
 
 def test_a_value_set_by_hand_wins_over_the_location(tmp_path):

@@ -1,6 +1,8 @@
 """Weather formats on real files from pvlib-python's test data (tests/data/pvlib/README.md): PVGIS typical-year JSON,
-TMY3-format files in Latin-1, NSRDB 30-minute files resampled to hourly, SolarAnywhere SA format; and the
-resampling conventions by hand."""
+TMY3-format files in Latin-1, NSRDB 30-minute files (and a real 5-minute day) resampled to hourly, SolarAnywhere SA
+format; and the resampling conventions by hand. (PVGIS hourly series: pvlib's two real files are refused with their
+reasons in tests/test_weather.py; pvlib ships no seriescalc file with components on a horizontal plane. NSRDB
+15-minute: pvlib ships no such file; the rule is checked by hand below.)"""
 
 from __future__ import annotations
 
@@ -73,6 +75,25 @@ def test_nsrdb_30_minute_file_is_resampled_to_hourly(tmp_path):
     assert w.data.at[stamp, "pressure"] == pytest.approx(100 * noon["Pressure"].mean())  # mbar -> Pa
     # energy is kept: the mean of the hourly values equals the mean of all the half-hourly samples
     assert w.data["ghi"].mean() == pytest.approx(raw["GHI"].mean())
+
+
+def test_nsrdb_5_minute_samples_of_a_real_day_become_hourly_means_at_hh27():
+    """pvlib's 5-minute PSM3 day (2019-01-01, UTC-7; values as NSRDB served them, saved by pvlib without the NSRDB
+    header, so through :func:`hourly_from_instants` rather than the file reader). Hour hh = mean of the 12 samples
+    stamped hh:00 .. hh:55, stamped at their mean instant hh:27 (27.5 min, to the minute), on the file's own clock."""
+    raw = pd.read_csv(DATA / "nsrdb_psm3_5min_2019-01-01.csv.gz", index_col=0)
+    raw.index = pd.to_datetime(raw.index)
+    assert str(raw.index.tz) == "UTC-07:00" and len(raw) == 288
+    data = raw[["GHI", "DNI", "DHI", "Temperature"]].rename(columns=str.lower)
+    hourly = hourly_from_instants(data)
+    assert len(hourly) == 24 and (hourly.index.minute == 27).all()
+    assert str(hourly.index[12]) == "2019-01-01 12:27:00-07:00"
+    noon = raw[raw.Hour == 12]  # 510, 511, 512, 513, 513, 512, 512, 510, 508, 506, 503, 501 W/m2
+    assert len(noon) == 12 and noon["GHI"].sum() == 6111
+    assert hourly["ghi"].iloc[12] == pytest.approx(6111 / 12)
+    assert hourly["dni"].iloc[12] == pytest.approx(noon["DNI"].mean())
+    assert hourly["temperature"].iloc[12] == pytest.approx(noon["Temperature"].mean())
+    assert hourly["ghi"].mean() == pytest.approx(raw["GHI"].mean())  # the day's energy is kept
 
 
 @pytest.mark.parametrize("step_min, stamp_minute", [(30, 15), (15, 22), (5, 27)])
