@@ -113,7 +113,8 @@ class Accounts:
       ``social_cost_per_t_co2_cny`` (energy at the avoided generation cost, grid upgrades included) and
       ``cost_per_t_co2_basis``; the stakeholder figures of ``_stakeholders`` under ``economics.business_model``
       (the grid company's upgrade costs by calendar year: ``GridRules.upgrade_cny_by_year``);
-      ``npv_mechanism_price_range_cny``.
+      ``npv_mechanism_price_range_cny``, ``npv_mechanism_share_term_range_cny`` and
+      ``mechanism_share_term_source``.
     """
 
     site_years: pd.DataFrame
@@ -966,16 +967,27 @@ def _social_cost(annual: pd.DataFrame, economics: EconomicsConfig, upgrades: np.
 
 
 def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: EconomicsConfig, horizon: _Horizon) -> dict:
-    """County NPV at the low and high end of the mechanism price's range (published auction results)."""
+    """County NPV at the low and high end of the mechanism price's range (published auction results) and of the
+    share and term's range (published provincial rules, up to the province's maximums)."""
     if economics.export_price_basis != "mechanism":
         return {}
-    out = {}
-    for price in economics.mechanism_price_range:
-        variant = economics.model_copy(update={"mechanism_price_cny_per_kwh": price})
+
+    def county_npv(update: dict) -> float:
+        variant = economics.model_copy(update=update)
         m = _money(built, flows.delivered, flows.self_consumed, flows.operating_fraction, age, variant, horizon)
         cost = (m.capex + m.om + m.replacement - m.residual).sum(axis=0)
-        out[f"{price:g}"] = float(npv(m.revenue.sum(axis=0) - cost, economics.discount_rate))
-    return {"npv_mechanism_price_range_cny": out}
+        return float(npv(m.revenue.sum(axis=0) - cost, economics.discount_rate))
+
+    prices = {f"{p:g}": county_npv({"mechanism_price_cny_per_kwh": p}) for p in economics.mechanism_price_range}
+    terms = {
+        f"{share:g} % for {years} years": county_npv({"mechanism_share_percent": share, "mechanism_term_years": years})
+        for share, years in economics.mechanism_share_term_range
+    }
+    return {
+        "npv_mechanism_price_range_cny": prices,
+        "npv_mechanism_share_term_range_cny": terms,
+        "mechanism_share_term_source": economics.mechanism_share_term_source,
+    }
 
 
 def _curtail_year(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,14 +41,20 @@ class EconomicsConfig(StrictModel):
       ``coal_benchmark``: ``coal_benchmark_cny_per_kwh`` throughout (the pre-reform rule, for comparison).
       Defaults for the Jibei (Hebei north) grid, where the demo county lies, from the Hebei DRC notice on the
       2025-2026 mechanism-price auction (关于2025-2026年度新能源机制电价竞价工作有关事项的通知, 17 Oct 2025): coal
-      benchmark 0.372 CNY/kWh; bids admitted between 0.20 and 0.372 CNY/kWh; at most 80 % of a project's energy;
-      term at most 12 years for PV. The share and the term are those maximums (a project may be awarded less: the
-      mechanism revenue is then an upper bound). The mechanism price defaults to published auction results
-      (``sim/tables/mechanism_prices.csv``, :func:`mechanism_price_for`): the province's own result where one
-      exists (``mechanism_province``), otherwise the result of a province on the same regional grid (for Hebei:
-      Shandong PV 0.225 CNY/kWh, 14 Oct 2025, North China grid), otherwise the mean of the results; the range of
-      the published results (Gansu 0.15 to Shandong 0.225), within the province's admitted bid range, is the
-      price's uncertainty (``npv_mechanism_price_range_cny`` of the summary). The default market price 0.20
+      benchmark 0.372 CNY/kWh; bids admitted between 0.20 and 0.372 CNY/kWh. The mechanism price defaults to
+      published auction results (``sim/tables/mechanism_prices.csv``, :func:`mechanism_price_for`): the province's
+      own result where one exists (``mechanism_province``), otherwise the result of a province on the same regional
+      grid (for Hebei: Shandong PV 0.225 CNY/kWh, 14 Oct 2025, North China grid), otherwise the mean of the
+      results; the range of the published results (Gansu 0.15 to Shandong 0.225), within the province's admitted
+      bid range, is the price's uncertainty (``npv_mechanism_price_range_cny`` of the summary). The share and the
+      term follow the same rule (:func:`mechanism_share_term_for`): the values the province's own rule fixes for
+      every new project, otherwise those of a rule on the same regional grid, otherwise the mean of the values the
+      published provincial rules fix, never above the province's maximums. Hebei's rule gives only maximums (at
+      most 80 % of a project's energy, at most 12 years for PV) and no award was published, so the Hebei default
+      is an assumption: 70 % (the only share a provincial rule fixes: Xinjiang Production and Construction Corps
+      draft, Nov 2025) for 11 years (mean of Gansu 12, Yunnan 12, Hunan 10, XPCC 10). The maximums are validated
+      (a scenario above them is refused); the range from the lowest fixed value to the maximum (Hebei: 70-80 %,
+      10-12 years) is the uncertainty (``npv_mechanism_share_term_range_cny``). The default market price 0.20
       CNY/kWh is an assumption (the lowest price Jibei's auction admits; no published capture price of PV in Jibei
       could be sourced). Give your county's values.
     - ``business_model``: who invests and how money flows between the site owners, the investor, the county budget
@@ -100,13 +106,13 @@ class EconomicsConfig(StrictModel):
         None,
         description="mechanism price (None: the province's published auction result, else one of its regional grid, else the mean of the results; sim/tables/mechanism_prices.csv)",
     )
-    mechanism_share_percent: float = Field(
-        80.0,
-        description="share of exported energy under the mechanism price: the maximum of the Hebei 2025-2026 auction (at most 80 %); a project may be awarded less",
+    mechanism_share_percent: float | None = Field(
+        None,
+        description="share of exported energy under the mechanism price (None: the province's rule, else the typical value of the published rules, sim/tables/mechanism_prices.csv; Hebei: assumption 70); at most the province's maximum (Hebei 80)",
     )
-    mechanism_term_years: int = Field(
-        12,
-        description="years from commissioning the mechanism price applies: the maximum of the Hebei 2025-2026 auction (at most 12 for PV)",
+    mechanism_term_years: int | None = Field(
+        None,
+        description="years from commissioning the mechanism price applies (None: the province's rule, else the typical value of the published rules, sim/tables/mechanism_prices.csv; Hebei: assumption 11); at most the province's maximum (Hebei 12 for PV)",
     )
     market_price_cny_per_kwh: float | dict[int, float] = Field(
         0.20,
@@ -176,13 +182,9 @@ class EconomicsConfig(StrictModel):
                 raise ValueError(f"{name} {v} is outside 0..10 (CNY per kWh, not per MWh)")
         if isinstance(market, dict) and not market:
             raise ValueError("market_price_cny_per_kwh must not be an empty mapping")
-        if not (0 <= self.mechanism_share_percent <= 100):
-            raise ValueError(f"mechanism_share_percent must lie in 0..100, got {self.mechanism_share_percent}")
-        if self.mechanism_term_years < 0 or self.lifetime_years < 1:
-            raise ValueError(
-                f"mechanism_term_years must be >= 0 and lifetime_years >= 1, got "
-                f"{self.mechanism_term_years} and {self.lifetime_years}"
-            )
+        _check_mechanism_limits(self.mechanism_province, self.mechanism_share_percent, self.mechanism_term_years)
+        if self.lifetime_years < 1:
+            raise ValueError(f"lifetime_years must be >= 1, got {self.lifetime_years}")
         for name in (
             "capex_escalation_percent_per_year",
             "om_escalation_percent_per_year",
@@ -226,7 +228,7 @@ class EconomicsConfig(StrictModel):
             if self.export_price_basis == "mechanism":
                 export = (
                     f"mechanism price {self.mechanism_price:g} CNY/kWh on "
-                    f"{self.mechanism_share_percent:g} % for {self.mechanism_term_years} years, otherwise {export}"
+                    f"{self.mechanism_share:g} % for {self.mechanism_term} years, otherwise {export}"
                 )
         tariff = self.retail_tariff_cny_per_kwh
         retail = (
@@ -255,7 +257,7 @@ class EconomicsConfig(StrictModel):
         market = self.market_price_by_year(years) * index
         if self.export_price_basis == "market":
             return market * np.ones_like(age * years)
-        mechanism_share = np.where(age < self.mechanism_term_years, self.mechanism_share_percent / 100.0, 0.0)
+        mechanism_share = np.where(age < self.mechanism_term, self.mechanism_share / 100.0, 0.0)
         return mechanism_share * self.mechanism_price + (1.0 - mechanism_share) * market
 
     @property
@@ -297,6 +299,44 @@ class EconomicsConfig(StrictModel):
             return (float(self.mechanism_price_cny_per_kwh),) * 2
         return mechanism_price_range_for(self.mechanism_province)
 
+    @property
+    def mechanism_share(self) -> float:
+        """Share of exported energy under the mechanism price [%]: the scenario's, or
+        :func:`mechanism_share_term_for` of ``mechanism_province``."""
+        if self.mechanism_share_percent is not None:
+            return float(self.mechanism_share_percent)
+        return mechanism_share_term_for(self.mechanism_province).share_percent
+
+    @property
+    def mechanism_term(self) -> int:
+        """Years from commissioning the mechanism price applies: the scenario's, or :func:`mechanism_share_term_for`
+        of ``mechanism_province``."""
+        if self.mechanism_term_years is not None:
+            return int(self.mechanism_term_years)
+        return mechanism_share_term_for(self.mechanism_province).term_years
+
+    @property
+    def mechanism_share_term_source(self) -> str:
+        """Where the share and the term come from (one line)."""
+        given = [
+            name for name in ("mechanism_share_percent", "mechanism_term_years") if getattr(self, name) is not None
+        ]
+        if len(given) == 2:
+            return "scenario values"
+        text = mechanism_share_term_for(self.mechanism_province).source
+        return text if not given else f"{given[0]}: scenario value; otherwise {text}"
+
+    @property
+    def mechanism_share_term_range(self) -> tuple[tuple[float, int], tuple[float, int]]:
+        """Low and high (share [%], term [years]): the scenario's values (no range), or the range of
+        :func:`mechanism_share_term_for` (a value the scenario gives stays fixed)."""
+        if self.mechanism_share_percent is not None and self.mechanism_term_years is not None:
+            return ((self.mechanism_share, self.mechanism_term),) * 2
+        terms = mechanism_share_term_for(self.mechanism_province)
+        shares = (self.mechanism_share,) * 2 if self.mechanism_share_percent is not None else terms.share_range
+        years = (self.mechanism_term,) * 2 if self.mechanism_term_years is not None else terms.term_range
+        return (shares[0], years[0]), (shares[1], years[1])
+
     def retail_tariff_for(self, site_types) -> np.ndarray:
         """Retail tariff [CNY/kWh] for each site type in ``site_types``.
 
@@ -318,9 +358,11 @@ class EconomicsConfig(StrictModel):
 
 @lru_cache(maxsize=1)
 def mechanism_results() -> pd.DataFrame:
-    """Published mechanism-price auction results and rules (``sim/tables/mechanism_prices.csv``), one row per
-    province: ``grid_region, technology, price_cny_per_kwh`` (empty where no result could be sourced),
-    ``result_date, bid_floor_cny_per_kwh, bid_cap_cny_per_kwh, max_share_percent, max_term_years, source``."""
+    """Published mechanism-price auction results and provincial rules (``sim/tables/mechanism_prices.csv``), one row
+    per province: ``grid_region, technology, price_cny_per_kwh`` (empty where no result could be sourced),
+    ``result_date, bid_floor_cny_per_kwh, bid_cap_cny_per_kwh``, ``share_percent, term_years`` (the share and term
+    the province's rule fixes for every new project; empty where it only caps them), ``max_share_percent,
+    max_term_years, max_source`` (the rule's maximums and the document setting them), ``source``."""
     with resources.files("sim").joinpath("tables/mechanism_prices.csv").open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh, dtype={"result_date": str}).set_index("province")
 
@@ -335,22 +377,34 @@ def _bid_range(province: str) -> tuple[float, float]:
     return (float(low) if pd.notna(low) else 0.0), (float(high) if pd.notna(high) else float("inf"))
 
 
+def _published(province: str, column: str) -> tuple[float, str, list[str]]:
+    """A province's figure in ``column`` of the table: its own, else that of a province on the same regional grid,
+    else the mean of every province's (the one rule for the mechanism price, share and term). Returns the value,
+    how it was found (``own``, ``region`` or ``mean``) and the provinces it comes from."""
+    rows = _rows()
+    given = {k: v for k, v in rows.items() if pd.notna(v[column])}
+    if province in given:
+        return float(given[province][column]), "own", [province]
+    region = rows.get(province, {}).get("grid_region")
+    same = [k for k, v in given.items() if region is not None and v["grid_region"] == region]
+    if same:
+        return float(given[same[0]][column]), "region", same[:1]
+    return float(np.mean([float(v[column]) for v in given.values()])), "mean", list(given)
+
+
 def mechanism_price_for(province: str) -> tuple[float, str]:
     """Default mechanism price [CNY/kWh] of a province and its source: the province's own published result, else
     that of a province on the same regional grid, else the mean of the published results; within the province's
     admitted bid range where the table gives one."""
+    price, how, names = _published(province, "price_cny_per_kwh")
     rows = _rows()
-    results = {k: v for k, v in rows.items() if pd.notna(v["price_cny_per_kwh"])}
-    if province in results:
-        return float(results[province]["price_cny_per_kwh"]), f"{province} result: {results[province]['source']}"
-    region = rows.get(province, {}).get("grid_region")
-    same = [k for k, v in results.items() if region is not None and v["grid_region"] == region]
-    if same:
-        price = float(results[same[0]]["price_cny_per_kwh"])
-        text = f"{same[0]} result, same {region} regional grid, no {province} result: {results[same[0]]['source']}"
+    if how == "own":
+        text = f"{province} result: {rows[province]['source']}"
+    elif how == "region":
+        region = rows[province]["grid_region"]
+        text = f"{names[0]} result, same {region} regional grid, no {province} result: {rows[names[0]]['source']}"
     else:
-        price = float(np.mean([float(v["price_cny_per_kwh"]) for v in results.values()]))
-        text = f"mean of the published results ({', '.join(results)}), no {province} result"
+        text = f"mean of the published results ({', '.join(names)}), no {province} result"
     low, high = _bid_range(province)
     return float(np.clip(price, low, high)), text
 
@@ -360,6 +414,86 @@ def mechanism_price_range_for(province: str) -> tuple[float, float]:
     prices = mechanism_results()["price_cny_per_kwh"].dropna().to_numpy(float)
     low, high = _bid_range(province)
     return float(np.clip(prices.min(), low, high)), float(np.clip(prices.max(), low, high))
+
+
+def mechanism_limits(province: str) -> tuple[float, float, str]:
+    """Maximum mechanism share [%] and term [years] of a province's rule and the document setting them; 100 % and
+    no limit (inf) where the table gives none (NDRC/NEA 2025 No. 136 itself sets no figure)."""
+    row = _rows().get(province, {})
+    share, term, source = row.get("max_share_percent"), row.get("max_term_years"), row.get("max_source")
+    return (
+        float(share) if pd.notna(share) else 100.0,
+        float(term) if pd.notna(term) else float("inf"),
+        str(source) if pd.notna(source) else "no provincial maximum in sim/tables/mechanism_prices.csv",
+    )
+
+
+def _check_mechanism_limits(province: str, share: float | None, term: int | None) -> None:
+    """Refuse a share or term of a scenario above the province's maximums (:func:`mechanism_limits`)."""
+    max_share, max_term, source = mechanism_limits(province)
+    if share is not None and not (np.isfinite(share) and 0 <= share <= max_share):
+        raise ValueError(
+            f"mechanism_share_percent {share:g} is outside the allowed 0..{max_share:g} % for mechanism_province "
+            f"{province} (maximum of {source})"
+        )
+    if term is not None and not (0 <= term <= max_term):
+        allowed = f"0..{max_term:g} years" if np.isfinite(max_term) else ">= 0 years"
+        raise ValueError(
+            f"mechanism_term_years {term} is outside the allowed {allowed} for mechanism_province {province} "
+            f"(maximum of {source})"
+        )
+
+
+class MechanismTerms(NamedTuple):
+    """Default mechanism share [%] and term [years] of a province, their ranges (low, high) and source."""
+
+    share_percent: float
+    term_years: int
+    share_range: tuple[float, float]
+    term_range: tuple[int, int]
+    source: str
+
+
+def _whole_years(x: float) -> int:
+    return int(np.floor(x + 0.5))
+
+
+def mechanism_share_term_for(province: str) -> MechanismTerms:
+    """Default share and term of the mechanism price for a province, with :func:`_published`'s rule: the values
+    its own rule fixes for every new project, else those of a rule on the same regional grid, else the mean of the
+    values the published rules fix (terms rounded to whole years); never above the province's maximums. Where the
+    province's own rule fixes a value it has no range; otherwise the range runs from the lowest value a published
+    rule fixes to the province's maximum (where it gives none: 100 % for the share, the highest fixed term)."""
+    max_share, max_term, max_source = mechanism_limits(province)
+    rows = _rows()
+    out, texts = [], []
+    for column, limit, unit in (("share_percent", max_share, "%"), ("term_years", max_term, "years")):
+        value, how, names = _published(province, column)
+        value = float(min(value, limit))
+        fixed = mechanism_results()[column].dropna().to_numpy(float)
+        if how == "own":
+            low, high, text = value, value, f"{province}'s rule"
+        else:
+            low, high = min(fixed.min(), value), (limit if np.isfinite(limit) else fixed.max())
+            basis = ", ".join(f"{k} {float(rows[k][column]):g}" for k in names)
+            text = (
+                f"assumption, {basis} (same {rows[province]['grid_region']} regional grid)"
+                if how == "region"
+                else f"assumption, mean of the values fixed by published rules ({basis})"
+            ) + f", none published for {province}"
+        out.append((value, (float(low), float(high))))
+        texts.append(f"{column.split('_')[0]} {value:g} {unit}: {text}")
+    (share, share_range), (term, term_range) = out
+    caps = [f"{v:g} {unit}" for v, unit in ((max_share, "%"), (max_term, "years")) if v not in (100.0, float("inf"))]
+    limits = [f"at most {' and '.join(caps)} ({max_source})"] if caps else []
+    source = "; ".join(texts + limits) + " (sim/tables/mechanism_prices.csv)"
+    return MechanismTerms(
+        share,
+        _whole_years(term),
+        share_range,
+        (_whole_years(term_range[0]), _whole_years(term_range[1])),
+        source,
+    )
 
 
 def discount_factor(years, discount_rate: float):

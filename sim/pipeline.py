@@ -808,6 +808,8 @@ SUMMARY_FROM_TOTALS = (
     "grid_upgrade_cost_cny",
     "grid_upgrade_cost_source",
     "npv_mechanism_price_range_cny",
+    "npv_mechanism_share_term_range_cny",
+    "mechanism_share_term_source",
     "discount_rate_percent",
 )
 

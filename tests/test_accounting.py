@@ -212,6 +212,28 @@ def test_market_price_reform_and_residual_value(hand_case):
     assert "25-year" in acc.totals["economics_horizon_rule"]
 
 
+def test_mechanism_share_term_range_npv_by_hand(hand_case):
+    """The hand county under the Hebei defaults (share 70 %, term 11 years, range 70-80 % and 10-12 years) with
+    mechanism 0.30 and market 0.25: both sites are young, so the term does not bind within the 2-year horizon. The
+    low end (70 %, 10 years) is the run's own NPV; the high end (80 %, 12 years) adds 0.1 x (0.30 - 0.25) = 0.005
+    CNY on every exported kWh: 0.005 x ((A25 + B25) + (A26 + B26) / 1.1)."""
+    n = _hand_numbers()
+    sites, outcomes, downtime, profiles, transformers = hand_case.inputs
+    economics = EconomicsConfig(discount_rate_percent=10.0, export_price_basis="mechanism",
+                                mechanism_price_cny_per_kwh=0.30, market_price_cny_per_kwh=0.25,
+                                inverter_replacement_year=None)
+    acc = account(sites, outcomes, downtime, profiles, transformers, start_date=pd.Timestamp("2025-01-01"),
+                  horizon_years=2, degradation_first_year_percent=2.0, degradation_percent_per_year=0.5,
+                  carbon=CarbonConfig(), economics=economics)
+    annual = acc.annual.set_index("year")
+    assert annual.loc[2025, "revenue_cny"] == pytest.approx((n["a25"] + n["b25"]) * (0.7 * 0.30 + 0.3 * 0.25))
+    npv = acc.totals["npv_cny"]
+    extra = 0.005 * ((n["a25"] + n["b25"]) + (n["a26"] + n["b26"]) / 1.1)
+    assert acc.totals["npv_mechanism_share_term_range_cny"] == pytest.approx(
+        {"70 % for 10 years": npv, "80 % for 12 years": npv + extra}, rel=1e-6)
+    assert "assumption" in acc.totals["mechanism_share_term_source"]
+
+
 def test_pilot_coverage():
     sites = _sites([
         (f"r{i}", "rural_home", 5.0, 0, "T", 1.0, 1.0, 0.0, "rural_home", i < 3) for i in range(4)

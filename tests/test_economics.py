@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.economics import (
@@ -105,10 +106,12 @@ def test_retail_tariff_per_type():
 
 
 def test_export_price_under_the_2025_rules_by_hand():
-    """Mechanism 0.30 on 80 % for 12 years, market 0.20 (0.25 from 2030, linear in between): a site aged 3 in 2026
-    earns 0.8 x 0.30 + 0.2 x 0.20 = 0.28; aged 12 in 2030 (term over) the market price 0.25; aged 5 in 2028 with
-    a 1.1 price index 0.8 x 0.30 + 0.2 x 0.225 x 1.1 = 0.2895 (the mechanism price does not escalate)."""
-    cfg = EconomicsConfig(mechanism_price_cny_per_kwh=0.30, market_price_cny_per_kwh={2026: 0.20, 2030: 0.25})
+    """Mechanism 0.30 on 80 % for 12 years (Hebei's maximums, given), market 0.20 (0.25 from 2030, linear in
+    between): a site aged 3 in 2026 earns 0.8 x 0.30 + 0.2 x 0.20 = 0.28; aged 12 in 2030 (term over) the market
+    price 0.25; aged 5 in 2028 with a 1.1 price index 0.8 x 0.30 + 0.2 x 0.225 x 1.1 = 0.2895 (the mechanism price
+    does not escalate)."""
+    cfg = EconomicsConfig(mechanism_price_cny_per_kwh=0.30, market_price_cny_per_kwh={2026: 0.20, 2030: 0.25},
+                          mechanism_share_percent=80.0, mechanism_term_years=12)
     assert cfg.export_price(2026, 3) == pytest.approx(0.28)
     assert cfg.export_price(2030, 12) == pytest.approx(0.25)
     assert cfg.export_price(2028, 5, 1.1) == pytest.approx(0.8 * 0.30 + 0.2 * 0.225 * 1.1)
@@ -150,12 +153,14 @@ def test_lcoe_is_nan_without_energy():
 @pytest.mark.parametrize("field, good, bad", [
     ("lifetime_years", 1, 0),
     ("mechanism_term_years", 0, -1),
+    ("mechanism_term_years", 12, 13),
     ("capex_escalation_percent_per_year", -99.9, -100.0),
     ("om_escalation_percent_per_year", 100.0, 100.1),
     ("tariff_escalation_percent_per_year", -99.9, -100.0),
     ("coal_benchmark_cny_per_kwh", 0.0, -0.01),
     ("market_price_cny_per_kwh", 10.0, 10.01),
-    ("mechanism_share_percent", 100.0, 100.1),
+    ("mechanism_share_percent", 80.0, 80.1),
+    ("mechanism_share_percent", 0.0, -0.1),
     ("discount_rate_percent", 100.0, -50.0),
     ("inverter_replacement_year", 1, 0),
 ])
@@ -179,6 +184,76 @@ def test_mechanism_price_defaults_to_published_results():
     assert mechanism_price_for("Yunnan")[0] == pytest.approx(0.1875)
     assert mechanism_price_range_for("Yunnan") == pytest.approx((0.15, 0.225))
     assert EconomicsConfig(mechanism_price_cny_per_kwh=0.3).mechanism_price_range == (0.3, 0.3)
+
+
+def test_mechanism_share_and_term_default_to_the_published_rules():
+    """Hebei's rule gives only maximums (80 %, 12 years) and no award was published: the share defaults to the only
+    share a provincial rule fixes (XPCC draft, 70 %), the term to the mean of the terms the rules fix (Gansu 12,
+    Yunnan 12, Hunan 10, XPCC 10: 44 / 4 = 11 years), both labelled assumptions; the range runs from the lowest
+    fixed value to Hebei's maximum (70-80 %, 10-12 years). A province whose own rule fixes a value uses it, with no
+    range (Hunan 10 years); Fujian's share stays under its 90 % maximum."""
+    from sim.economics import mechanism_share_term_for
+
+    cfg = EconomicsConfig()
+    assert (cfg.mechanism_share, cfg.mechanism_term) == (70.0, 11)
+    assert cfg.mechanism_share_term_range == ((70.0, 10), (80.0, 12))
+    assert "assumption" in cfg.mechanism_share_term_source and "at most 80 % and 12 years" in cfg.mechanism_share_term_source
+    assert "on 70 % for 11 years" in cfg.price_basis
+    hunan = mechanism_share_term_for("Hunan")
+    assert hunan.term_years == 10 and hunan.term_range == (10, 10) and "Hunan's rule" in hunan.source
+    xpcc = mechanism_share_term_for("Xinjiang Production and Construction Corps")
+    assert (xpcc.share_percent, xpcc.share_range) == (70.0, (70.0, 70.0))
+    assert mechanism_share_term_for("Fujian").share_range == (70.0, 90.0)
+    given = EconomicsConfig(mechanism_share_percent=50.0, mechanism_term_years=8)
+    assert given.mechanism_share_term_range == ((50.0, 8), (50.0, 8))
+    assert EconomicsConfig(mechanism_term_years=8).mechanism_share_term_range == ((70.0, 8), (80.0, 8))
+
+
+def test_mechanism_share_and_term_never_exceed_the_provinces_maximum(monkeypatch):
+    """A two-row table: province A's rule fixes 90 % for 15 years; B, on the same regional grid, caps them at
+    80 % and 12 years. B takes A's values (same grid) cut at its maximums: 80 % for 12 years, range 80-80 % and
+    12-12 years (the lowest fixed value, A's, lies above B's cap)."""
+    import sim.economics as econ
+
+    table = pd.DataFrame({
+        "province": ["A", "B"], "grid_region": ["X", "X"], "price_cny_per_kwh": [0.3, np.nan],
+        "bid_floor_cny_per_kwh": [np.nan] * 2, "bid_cap_cny_per_kwh": [np.nan] * 2,
+        "share_percent": [90.0, np.nan], "term_years": [15.0, np.nan], "max_share_percent": [np.nan, 80.0],
+        "max_term_years": [np.nan, 12.0], "max_source": [np.nan, "B rule"], "source": ["a", "b"],
+    }).set_index("province")
+    monkeypatch.setattr(econ, "mechanism_results", lambda: table)
+    b = econ.mechanism_share_term_for("B")
+    assert (b.share_percent, b.term_years) == (80.0, 12)
+    assert (b.share_range, b.term_range) == ((80.0, 80.0), (12, 12))
+    assert "same X regional grid" in b.source and "B rule" in b.source
+
+
+@pytest.mark.parametrize("update, field, allowed", [
+    ({"mechanism_share_percent": 85.0}, "mechanism_share_percent 85", "0..80 %"),
+    ({"mechanism_term_years": 15}, "mechanism_term_years 15", "0..12 years"),
+    ({"mechanism_share_percent": 95.0, "mechanism_province": "Fujian"}, "mechanism_share_percent 95", "0..90 %"),
+])
+def test_mechanism_share_and_term_above_the_maximum_are_refused(update, field, allowed):
+    """Above the province's maximum: the error names the field, the allowed range and the rule setting it."""
+    with pytest.raises(ValueError, match="maximum of") as e:
+        EconomicsConfig(**update)
+    assert field in str(e.value) and allowed in str(e.value)
+    assert ("Hebei DRC notice" if "Fujian" not in str(update) else "Fujian implementation plan") in str(e.value)
+    # a province with no maximum in the table: 100 % and any term are allowed
+    assert EconomicsConfig(mechanism_province="Shandong", mechanism_share_percent=100.0,
+                           mechanism_term_years=20).mechanism_term == 20
+
+
+def test_site_revenue_inside_and_after_the_mechanism_term_by_hand():
+    """Defaults (Hebei: mechanism 0.225 on 70 % for 11 years, market 0.20). A site exporting 10,000 kWh a year
+    earns in its year of age 10 (inside the term) 10,000 x (0.7 x 0.225 + 0.3 x 0.20) = 10,000 x 0.2175 = 2,175
+    CNY, and at age 11 (term over) 10,000 x 0.20 = 2,000 CNY. At Hebei's maximums (80 %, 12 years) age 11 would
+    still earn 10,000 x (0.8 x 0.225 + 0.2 x 0.20) = 2,200 CNY."""
+    cfg = EconomicsConfig()
+    assert 10_000 * cfg.export_price(2036, 10) == pytest.approx(2175.0)
+    assert 10_000 * cfg.export_price(2037, 11) == pytest.approx(2000.0)
+    cap = EconomicsConfig(mechanism_share_percent=80.0, mechanism_term_years=12)
+    assert 10_000 * cap.export_price(2037, 11) == pytest.approx(2200.0)
 
 
 def test_stakeholder_flows_balance_by_hand():

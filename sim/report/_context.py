@@ -318,8 +318,8 @@ def price_basis_text(econ, lang: str) -> str:
                 "price.mechanism",
                 lang,
                 price=price(econ.mechanism_price),
-                share=f"{econ.mechanism_share_percent:g}",
-                years=econ.mechanism_term_years,
+                share=f"{econ.mechanism_share:g}",
+                years=econ.mechanism_term,
                 otherwise=export,
             )
     tariff = econ.retail_tariff_cny_per_kwh
