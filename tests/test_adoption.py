@@ -184,3 +184,24 @@ def test_adoption_settings_are_checked():
         AdoptionConfig(model="bass", q_per_year=-1.0)
     with pytest.raises(ValueError, match="model"):
         AdoptionConfig(model="logistic")
+
+
+def test_summary_counts_agreements_and_deferrals_by_year_and_the_report_names_the_model():
+    from sim.pipeline import _adoption
+    from sim.report._context import adoption_text
+
+    sites = pd.DataFrame({"site_id": ["h1", "h2", "h3", "g1"], "site_type": ["rural_home"] * 3 + ["guesthouse"],
+                          "township": "T", "village": ["A", "A", "B", "A"]})
+    events = pd.DataFrame({
+        "site_id": ["h1", "h2", "h2", "h3", "g1", "h1"],
+        "stage": ["consent", "consent", "consent", "consent", "consent", "construction"],
+        "event": ["end", "wait", "end", "wait", "end", "end"],
+        "date": pd.to_datetime(["2026-03-01", "2026-03-01", "2027-05-01", "2027-01-01", "2026-02-01", "2026-04-01"]),
+    })
+    bass = AdoptionConfig(model="bass", p_per_year=0.05, q_per_year=0.4)
+    out = _adoption(bass, sites, events)
+    assert out == {"model": "bass", "p_per_year": 0.05, "q_per_year": 0.4, "site_types": ["rural_home"],
+                   "villages": 2, "agreed_by_year": {2026: 1, 2027: 1}, "deferred_by_year": {2026: 1, 2027: 1}}
+    assert _adoption(AdoptionConfig(), sites, events) == {"model": "fixed"}
+    assert adoption_text(out, "en") == "Bass diffusion within each village: p = 0.05 and q = 0.4 a year, rural homes"
+    assert adoption_text({"model": "fixed"}, "en").startswith("one decision at the canvassing visit")

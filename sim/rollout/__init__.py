@@ -143,6 +143,7 @@ from sim.rollout.config import (
 )
 from sim.rollout.model import check_inputs, simulate
 from sim.rollout.observe import RolloutResult
+from sim.rollout.setup import village_key
 
 __all__ = [
     "OUTDOOR_SITE_TYPES",
@@ -160,4 +161,5 @@ __all__ = [
     "check_inputs",
     "simulate",
     "total_budget_cny",
+    "village_key",
 ]

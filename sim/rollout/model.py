@@ -162,8 +162,11 @@ def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
     if env.now >= world.window_end_days:
         return False
     world.grid.changed = env.event()
-    programme.forward = env.event()
-    yield world.grid.changed | programme.forward | env.timeout(world.window_end_days - env.now)
+    wake = world.grid.changed | env.timeout(world.window_end_days - env.now)
+    if world.adoption is not None:  # only then: an event more would reorder the ties of a fixed-mode run
+        programme.forward = env.event()
+        wake = wake | programme.forward
+    yield wake
     return env.now < world.window_end_days
 
 
