@@ -94,6 +94,25 @@ def test_without_imitation_each_household_agrees_its_own_exponential_time_after_
     assert abs(share - (1 - math.exp(-p_per_year))) < 0.2
 
 
+def test_the_clock_of_a_household_starts_when_it_is_first_asked():
+    """Releases at random (Poisson) times, q = 0: each would-be adopter agrees E / p after its own release (or at the
+    end of its 5-day visit), whatever the village's clock read when it was asked."""
+    p_per_year = 1.0
+    sites = _homes(["A"] * 30)
+    transformers = pd.DataFrame({"hosting_limit_kw": [np.inf], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="poisson", poisson_rate_per_day=0.05, calendar_enabled=False,
+                           crew_productivity_kwp_per_day={"default": 1e9}, stages=_stages(5.0, 100.0),
+                           site_type_stages={}, adoption={"model": "bass", "p_per_year": p_per_year, "q_per_year": 0})
+    result = simulate(sites, list(sites.index), transformers, config, NO_FAILURES, seed=SEED, start_date=START,
+                      horizon_years=6)
+    out = result.outcomes
+    released = dict(zip(out.index if "site_id" not in out else out["site_id"], out["release_day"]))
+    ends = _consent_end(result)
+    assert len(ends) > 15 and np.ptp([released[s] for s in ends]) > 100  # asked on many different days
+    expected = {s: released[s] + max(5.0, _exposure(s) / (p_per_year / DAYS_PER_YEAR)) for s in ends}
+    assert ends == pytest.approx(expected, rel=1e-9)
+
+
 def test_a_neighbours_built_array_raises_the_hazard_to_p_plus_q_over_m():
     """Two would-be adopters in one village (M = 2), asked on day 0, no visit; construction takes 30 days. The first
     agrees at E1 / p; its array is built 30 days later (day c); from then the other's hazard is p + q / 2, so it
