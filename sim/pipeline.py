@@ -759,7 +759,8 @@ def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
 
 def _hosting_drops(outcomes: pd.DataFrame) -> dict:
     """Sites dropped for lack of hosting capacity (held at the office's screening, never canvassed): count,
-    capacity and how many of them were ever released (0 by the rule; a check the reader can see)."""
+    capacity and how many of them were ever released (0 by the rule, a check the reader can see; under Bass
+    adoption a household that deferred and came forward is screened again and may be dropped then)."""
     dropped = outcomes[outcomes["status"] == "dropped_hosting"]
     return {
         "sites": len(dropped),

@@ -93,11 +93,13 @@ Rules (assumptions, stated once):
   end; one whose level is passed agrees then; any other defers: it leaves the office's pipeline and gives back its
   earmark, committed kWp and hosting reservation (logged as a consent ``wait``, status ``declined`` meanwhile) and
   waits for its day, re-computed each time an array of its village comes into operation. On that day it comes
-  forward (consent ``end``): its office screens and releases it again before the later sites of the order, and it
-  goes on from the survey (its ``release_day`` stays the day it was first asked, so its lead time includes the
-  wait). One that has not come forward when the build window closes declines then (consent ``decline``). Other
-  site types keep their one-shot consent. The planning expectations (:mod:`sim.programme`) keep the eventual
-  share.
+  forward (consent ``end``, status ``not_released`` until its office takes it up): its office screens it again (its
+  transformer may be full by then: it is then held, and dropped for hosting if still held when the office stops,
+  the one way a canvassed site is) and releases it before the later sites of the order (an office at its target
+  or past its build window releases none), and it goes on from the survey; its ``release_day`` stays the day it
+  was first asked, so its lead time includes the wait. One that has not come forward when the build window closes
+  declines then (consent ``decline``). Other site types keep their one-shot consent. The planning expectations
+  (:mod:`sim.programme`) keep the eventual share, not its timing.
 - Office effort: a stage's resource works ``effort_days_by_class`` working days on one application of its class
   (household: rural homes at <= 380 V; multi_point: ``connection_points`` > 1; non_household: the rest), at the
   start of the stage, within the stage's elapsed duration (whose maximum is the State Grid service limit); where a
