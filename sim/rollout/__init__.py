@@ -92,7 +92,9 @@ Rules (assumptions, stated once):
   The canvassing visit (the consent stage's duration) comes first: a household outside the market declines at its
   end; one whose level is passed agrees then; any other defers: it leaves the office's pipeline and gives back its
   earmark, committed kWp and hosting reservation (logged as a consent ``wait``, status ``declined`` meanwhile) and
-  waits for its day, re-computed each time an array of its village comes into operation. On that day it comes
+  waits for its day. The deferred households of a village share its clock, so they agree in the order of their
+  levels: one process per village keeps them in a heap and times only the lowest, re-computing its day each
+  time an array of the village comes into operation (work per array: one heap look-up). On that day it comes
   forward (consent ``end``, status ``not_released`` until its office takes it up): its office screens it again (its
   transformer may be full by then: it is then held, and dropped for hosting if still held when the office stops,
   the one way a canvassed site is) and releases it before the later sites of the order (an office at its target

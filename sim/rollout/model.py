@@ -12,6 +12,7 @@ record to a :class:`~sim.rollout.observe._Collector` and never print; all random
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -357,7 +358,7 @@ def _bass_consent(env, world: World, collector: _Collector, site: int, k: int, p
 
     At its first canvass the household's agreement level is fixed on its village's clock: the village's cumulative
     hazard now plus its own unit-exponential draw. After the visit, a household outside the market declines (the
-    fixed-mode draw); one whose village clock has passed its level agrees; any other defers (:func:`_hesitate`).
+    fixed-mode draw); one whose village clock has passed its level agrees; any other defers (:func:`_village_clock`).
     A household that came forward after deferring has agreed already and skips the stage."""
     adoption = world.adoption
     assert adoption is not None
@@ -376,32 +377,48 @@ def _bass_consent(env, world: World, collector: _Collector, site: int, k: int, p
         collector.log.append((site, plan.step, Event.END, env.now))
         return True
     _drop_out(env, world, collector, site, plan.step, deferred=True)
-    env.process(_hesitate(env, world, collector, site))
+    village.defer(adoption.level[site], site)
+    if not village.clock_running:
+        village.clock_running = True
+        env.process(_village_clock(env, world, collector, int(adoption.village[site])))
     return False
 
 
-def _hesitate(env, world: World, collector: _Collector, site: int):
-    """A deferred household: waits until its village's cumulative hazard reaches its level, re-computing the day
-    whenever a neighbour's array comes into operation (no polling), then comes forward to its office, which releases
-    it again before later sites of the order. One that has not come forward when the build window closes
-    declines then."""
+def _village_clock(env, world: World, collector: _Collector, village_index: int):
+    """The deferred households of one village, in the order they agree: all share the village's clock, so they
+    agree in the order of their levels and only the lowest needs a timer. It waits until the clock reaches that
+    level, re-computing the day whenever a neighbour's array comes into operation or a household defers (no
+    polling), and the household comes forward to its office (:func:`_come_forward`). Those that have not come
+    forward when the build window closes decline then. Runs while the village has deferred households."""
     adoption = world.adoption
     assert adoption is not None
-    village = adoption.villages[adoption.village[site]]
-    programme = world.programmes[world.programme_of[site]]
+    village = adoption.villages[village_index]
     end = min(world.window_end_days, world.horizon_days)
-    while True:
-        due = village.time_of(adoption.level[site])
+    while village.waiting:
+        level, site = village.waiting[0]
+        due = village.time_of(level)
         changed = village.change_event(env)
         yield env.timeout(max(min(due, end) - env.now, 0.0)) | changed
-        if not changed.triggered:
+        if changed.triggered:
+            continue
+        if due >= end:
             break
-    programme.deciding -= 1
-    if due >= end:
+        heapq.heappop(village.waiting)
+        _come_forward(env, world, collector, site)
+    while village.waiting:
+        _, site = heapq.heappop(village.waiting)
+        world.programmes[world.programme_of[site]].deciding -= 1
         collector.log.append((site, Step.CONSENT, Event.DECLINE, env.now))
         collector.outcome_day[site] = env.now
-        return
-    adoption.agreed.add(site)
+    village.clock_running = False
+
+
+def _come_forward(env, world: World, collector: _Collector, site: int) -> None:
+    """A deferred household agrees: its office will screen and release it again before the later sites."""
+    assert world.adoption is not None
+    programme = world.programmes[world.programme_of[site]]
+    programme.deciding -= 1
+    world.adoption.agreed.add(site)
     collector.log.append((site, Step.CONSENT, Event.END, env.now))
     collector.status[site] = Status.NOT_RELEASED
     collector.failed_step[site] = -1

@@ -7,6 +7,7 @@ the rules they follow are stated once, in :mod:`sim.rollout`.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -118,7 +119,9 @@ class VillageMarket:
     adopted: int = 0  # of them with a built (operating) array (A_v)
     cum_hazard: float = 0.0  # integral of the hazard from day 0 to ``since`` [-]
     since: float = 0.0  # [days]
-    changed: simpy.Event | None = None  # fires when ``adopted`` grows
+    changed: simpy.Event | None = None  # fires when the next household's day may have moved
+    waiting: list = field(default_factory=list)  # heap of (level, site) of the deferred households
+    clock_running: bool = False  # the village's clock process is waiting for them
 
     def hazard_per_day(self) -> float:
         """p + q A_v / M_v [1/day]."""
@@ -137,6 +140,14 @@ class VillageMarket:
         self.cum_hazard = self.cumulative(t)
         self.since = t
         self.adopted += 1
+        self._signal()
+
+    def defer(self, level: float, site: int) -> None:
+        """A household defers until the clock reaches ``level``."""
+        heapq.heappush(self.waiting, (level, site))
+        self._signal()
+
+    def _signal(self) -> None:
         if self.changed is not None and not self.changed.triggered:
             self.changed.succeed()
 
