@@ -48,10 +48,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: the rule modules and the test files that guard each of them (the fast part of those files runs per mutant)
 RULE_TESTS: dict[str, tuple[str, ...]] = {
-    "sim/rollout/model.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py"),
+    "sim/rollout/model.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py",
+                             "test_adoption.py"),
     "sim/rollout/setup.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py",
-                             "test_calendar.py"),
-    "sim/rollout/config.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_scenario.py"),
+                             "test_calendar.py", "test_adoption.py"),
+    "sim/rollout/config.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_scenario.py",
+                              "test_adoption.py"),
     "sim/rollout/observe.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py"),
     "sim/rollout/calendar.py": ("test_calendar.py", "test_rollout.py", "test_rollout_service.py"),
     "sim/strategies.py": ("test_strategies.py", "test_planning.py", "test_tracks.py"),

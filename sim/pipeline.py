@@ -36,7 +36,7 @@ from .planning import PlanInputs
 from .results import RunResult, ordered_summary, output_columns
 from .rollout import check_inputs as check_rollout_inputs
 from .rollout import simulate as simulate_rollout
-from .rollout import total_budget_cny
+from .rollout import total_budget_cny, village_key
 from .scenario import Scenario, as_run_yaml
 
 PREPARE_STEPS = 4  # sites, weather, eligibility, yields
@@ -654,6 +654,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "lead_time_days": rollout.lead_times,
         "service_limits": rollout.service_limits,
         "hosting_drops": _hosting_drops(rollout.outcomes),
+        "adoption": _adoption(scenario.rollout.adoption, sites, rollout.events),
         **_grid_upgrades(rollout.upgrades),
         "held_back_by": (held_back := _held_back(scenario, sites, by_track, rollout.spend_by_year)),
         "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, held_back),
@@ -758,12 +759,38 @@ def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
 
 def _hosting_drops(outcomes: pd.DataFrame) -> dict:
     """Sites dropped for lack of hosting capacity (held at the office's screening, never canvassed): count,
-    capacity and how many of them were ever released (0 by the rule; a check the reader can see)."""
+    capacity and how many of them were ever released (0 by the rule, a check the reader can see; under Bass
+    adoption a household that deferred and came forward is screened again and may be dropped then)."""
     dropped = outcomes[outcomes["status"] == "dropped_hosting"]
     return {
         "sites": len(dropped),
         "capacity_kwp": float(dropped["capacity_kwp"].sum()),
         "canvassed": int(dropped["release_day"].notna().sum()),
+    }
+
+
+def _adoption(settings, sites: pd.DataFrame, events: pd.DataFrame) -> dict:
+    """``adoption`` of ``summary.json``: the households' decision model and its parameters; with ``bass`` also the
+    villages of the Bass types and, per calendar year, how many of their households agreed (consent ``end``) and
+    how many deferred (consent ``wait``) -- uptake over time; per village it is in ``events.parquet`` with the
+    ``village`` of ``sites.parquet``."""
+    out: dict = {"model": settings.model}
+    if settings.model != "bass":
+        return out
+    households = sites[sites["site_type"].isin(settings.site_types)]
+    consent = events[(events["stage"] == "consent") & events["site_id"].isin(households["site_id"])]
+    years = pd.to_datetime(consent["date"]).dt.year.to_numpy(np.int64)
+    by_year = {}
+    for name, event in (("agreed_by_year", "end"), ("deferred_by_year", "wait")):
+        found, counts = np.unique(years[(consent["event"] == event).to_numpy()], return_counts=True)
+        by_year[name] = {int(y): int(n) for y, n in zip(found, counts, strict=True)}
+    return {
+        **out,
+        "p_per_year": float(settings.p_per_year),
+        "q_per_year": float(settings.q_per_year),
+        "site_types": list(settings.site_types),
+        "villages": int(village_key(households).nunique()),
+        **by_year,
     }
 
 

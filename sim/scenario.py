@@ -646,6 +646,7 @@ UNIT_SUFFIXES = [
     ("_percent_per_c", "%/°C"),
     ("_percent_by_month", "% (12 months)"),
     ("_per_day", "1/day"),
+    ("_per_year", "1/year"),
     ("_percent", "%"),
     ("_years", "years"),
     ("_days", "days"),

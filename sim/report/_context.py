@@ -147,6 +147,7 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
     items = [(label("label.strategy", lang), label(f"strategy.{name}", lang, default=name) + parenthesised(name, lang))]
     if "overrides" in summary:
         items.append((label("label.overrides", lang), overrides_text(summary.get("overrides") or {}, lang)))
+    items.append((label("label.adoption", lang), adoption_text(summary.get("adoption") or {}, lang)))
     sc = ctx.scenario
     if sc is None:
         return items + [
@@ -180,6 +181,22 @@ def programme_items(ctx: Context, summary: dict, lang: str) -> list[tuple[str, s
     )
     items.append((label("label.resources", lang), teams))
     return items
+
+
+def adoption_text(adoption: dict, lang: str) -> str:
+    """How households decided in the run (``summary.json`` ``adoption``): one decision at the visit, or the Bass
+    diffusion with its p and q and the site types it applies to."""
+    from ..plotting import site_type_label
+
+    if adoption.get("model") != "bass":
+        return label("adoption.fixed", lang)
+    return label(
+        "adoption.bass",
+        lang,
+        p=f"{float(adoption['p_per_year']):g}",
+        q=f"{float(adoption['q_per_year']):g}",
+        types=joined((site_type_label(t, lang) for t in adoption.get("site_types") or []), lang),
+    )
 
 
 def overrides_text(overrides: dict, lang: str) -> str:

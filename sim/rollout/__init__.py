@@ -21,6 +21,8 @@ Random numbers (common random numbers across strategies):
   durations are the inverse CDF (``Duration.ppf``) of the stage's distribution at the duration uniform, so a site
   gets the same durations and outcomes whatever the order of release or the strategy.
 - ``site_rng(seed, site_id, "operation")``: first time to failure, then per failure: repair time, next time to failure.
+- ``site_rng(seed, site_id, "adoption")`` (Bass adoption only): one uniform ``u`` per household of the Bass types,
+  its unit-exponential draw ``E = -ln(1 - u)``.
 - run-level ``stream(seed, "rollout", "weather")``: the rainy days (same for every site and strategy);
   ``stream(seed, "rollout", "release")``: Poisson inter-release times.
 
@@ -74,6 +76,32 @@ Rules (assumptions, stated once):
   requests wait for the next 1 January of the build window, oldest first. Planned upgrades of the ledger take
   effect on their date and do not count against the limit. Each upgrade costs the grid company
   ``upgrade_cost_cny_per_kva`` per added kVA.
+- Household adoption (``adoption.model``): ``fixed`` is the one-shot consent above (the owner agrees at the end
+  of the canvassing visit with the consent stage's ``success_percent``). With ``bass`` the households of
+  ``adoption.site_types`` (rural homes) agree or not by the same draw (so the same households agree in the end,
+  and the eventual share never exceeds the market share), but a would-be adopter agrees at the time a Bass
+  diffusion within its village gives. The village (``township`` + ``village`` of the sites layer; one market where
+  the layer has neither) has a market of M_v households, its households in the release order whose draw says they
+  agree (expected: its eligible households x the consent share, 43 % for rural homes); A_v(t) of them have a built
+  array by day t (neighbours see arrays, not signatures; existing PV is not counted). A would-be adopter's hazard of
+  agreeing is h_v(t) = p + q A_v(t) / M_v (``p_per_year``, ``q_per_year``, per day as / 365.25), from the day the
+  programme first asks it. Method (exact, event-driven, no polling): h_v is constant between two arrays coming into
+  operation, so the village keeps its cumulative hazard H_v(t) piecewise linear; at its first release a household
+  fixes its level L = H_v(release) + E with its unit-exponential draw ``E``, and it agrees when H_v reaches L (the
+  inverse of the survival function exp(-(H_v(t) - H_v(release))), so with q = 0 it agrees E / p after release).
+  The canvassing visit (the consent stage's duration) comes first: a household outside the market declines at its
+  end; one whose level is passed agrees then; any other defers: it leaves the office's pipeline and gives back its
+  earmark, committed kWp and hosting reservation (logged as a consent ``wait``, status ``declined`` meanwhile) and
+  waits for its day. The deferred households of a village share its clock, so they agree in the order of their
+  levels: one process per village keeps them in a heap and times only the lowest, re-computing its day each
+  time an array of the village comes into operation (work per array: one heap look-up). On that day it comes
+  forward (consent ``end``, status ``not_released`` until its office takes it up): its office screens it again (its
+  transformer may be full by then: it is then held, and dropped for hosting if still held when the office stops,
+  the one way a canvassed site is) and releases it before the later sites of the order (an office at its target
+  or past its build window releases none), and it goes on from the survey; its ``release_day`` stays the day it
+  was first asked, so its lead time includes the wait. One that has not come forward when the build window closes
+  declines then (consent ``decline``). Other site types keep their one-shot consent. The planning expectations
+  (:mod:`sim.programme`) keep the eventual share, not its timing.
 - Office effort: a stage's resource works ``effort_days_by_class`` working days on one application of its class
   (household: rural homes at <= 380 V; multi_point: ``connection_points`` > 1; non_household: the rest), at the
   start of the stage, within the stage's elapsed duration (whose maximum is the State Grid service limit); where a
@@ -119,6 +147,7 @@ from sim.rollout.config import (
 )
 from sim.rollout.model import check_inputs, simulate
 from sim.rollout.observe import RolloutResult
+from sim.rollout.setup import village_key
 
 __all__ = [
     "OUTDOOR_SITE_TYPES",
@@ -136,4 +165,5 @@ __all__ = [
     "check_inputs",
     "simulate",
     "total_budget_cny",
+    "village_key",
 ]

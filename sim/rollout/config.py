@@ -253,6 +253,53 @@ class TrackConfig(StrictModel):
     )
 
 
+def _default_adoption_types() -> list[SiteType]:
+    return ["rural_home"]
+
+
+class AdoptionConfig(StrictModel):
+    """How households decide (``rollout.adoption``): ``fixed`` (a one-shot draw at the end of the canvassing visit,
+    at the consent stage's ``success_percent``) or ``bass`` (the same households agree in the end, but when follows a
+    Bass diffusion within their village; the rule is stated in :mod:`sim.rollout`).
+
+    Sources of the defaults: p = 0.03 and q = 0.38 per year are the mean coefficients of innovation and imitation
+    over 213 published Bass fits (Sultan, Farley & Lehmann 1990, J. Marketing Research 27(1):70-77), the usual
+    reference values. Fits for rooftop PV markets span them: NREL's dGen steps each US state's residential PV market
+    along a Bass curve with state-calibrated p and q (dGen ``diffusion_functions_elec.py``, table not shipped with
+    the open-source code); India's residential solar water heaters, the proxy for its rooftop PV, gave p = 0.00105,
+    q = 0.122 (da Silva et al. 2022, J. Sustain. Dev. Energy Water Environ. Syst. 10(4) 1100423). Those are
+    markets without door-to-door canvassing; here the clock starts when the programme first asks the household,
+    so p is the programme's push: an assumption within the published range. Searched for Bass fits of Chinese
+    rural household PV under the whole-county programme and found none."""
+
+    model: Literal["fixed", "bass"] = Field(
+        "fixed",
+        description="fixed: a household decides once, at the end of the canvassing visit (consent success_percent); "
+        "bass: the households that would agree (the same draws) agree at the time a Bass process within their "
+        "village gives: hazard p + q x (built arrays of the village's market) / (the village's market)",
+    )
+    p_per_year: float = Field(
+        0.03,
+        gt=0,
+        allow_inf_nan=False,
+        description="Bass coefficient of innovation [1/year]: a would-be adopter's rate of agreeing once asked, "
+        "before any neighbour has built (mean of 213 Bass fits, Sultan, Farley & Lehmann 1990)",
+    )
+    q_per_year: float = Field(
+        0.38,
+        ge=0,
+        allow_inf_nan=False,
+        description="Bass coefficient of imitation [1/year]: added to the rate in proportion to the share of the "
+        "village's market whose arrays are built (mean of 213 Bass fits, Sultan, Farley & Lehmann 1990)",
+    )
+    site_types: list[SiteType] = Field(
+        default_factory=_default_adoption_types,
+        min_length=1,
+        description="site types whose owners decide by the Bass process (households: rural homes); other types keep "
+        "their one-shot consent",
+    )
+
+
 class RolloutConfig(StrictModel):
     """Settings of the rollout model (scenario section ``rollout``). Defaults are assumptions unless a source is named
     in :func:`_default_stages`."""
@@ -319,6 +366,12 @@ class RolloutConfig(StrictModel):
     site_type_stages: dict[SiteType, dict[StageName, StageConfig]] = Field(
         default_factory=_default_site_type_stages,
         description="per site type overrides of stage settings, layered over `stages` key by key",
+    )
+
+    adoption: AdoptionConfig = Field(
+        default_factory=lambda: AdoptionConfig.model_validate({}),
+        description="how households decide: fixed (one-shot consent draw, the default) or bass (a Bass diffusion "
+        "within each village: uptake grows as neighbours' arrays are built)",
     )
 
     disclosure_interval_months: int = Field(

@@ -12,6 +12,7 @@ record to a :class:`~sim.rollout.observe._Collector` and never print; all random
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -78,15 +79,15 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
     without room is held (never canvassed) and released once a disclosure shows room, before later sites."""
     order = deque(int(site) for site in programme.sites)
     held = programme.held
-    while order or held:
+    while order or held or programme.came_forward or programme.deciding:
         window_open = yield from _wait_for_room(env, world, programme)
         if not window_open:
             break
-        site = _next_site(world, order, held)
-        if site is None:  # every site left is held: ask for upgrades where none is on its way, wait for capacity
+        site = _next_site(world, order, held, programme.came_forward)
+        if site is None:  # every site left is held (or deciding): ask for upgrades where none is on its way, wait
             for waiting in held:
                 _request_upgrade(env, world, collector, int(world.transformer[waiting]))
-            window_open = yield from _wait_for_capacity(env, world)
+            window_open = yield from _wait_for_capacity(env, world, programme)
             if not window_open:
                 break
             continue
@@ -110,12 +111,15 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
     _drop_held(world, collector, held, env.now)
 
 
-def _next_site(world: World, order: deque, held: list[int]) -> int | None:
-    """The first held site (in priority order) whose transformer now shows room, else the next site of the order
-    (None: only held sites without room are left)."""
+def _next_site(world: World, order: deque, held: list[int], came_forward: list[int]) -> int | None:
+    """The first held site (in priority order) whose transformer now shows room, else the first deferred household
+    that has come forward since, else the next site of the order (None: only held sites without room, or
+    households still deciding, are left)."""
     for k, site in enumerate(held):
         if _has_room(world, site):
             return held.pop(k)
+    if came_forward:
+        return came_forward.pop(0)
     return order.popleft() if order else None
 
 
@@ -153,13 +157,17 @@ def _unreserve(world: World, site: int) -> None:
     grid.signal()
 
 
-def _wait_for_capacity(env, world: World):
-    """Wait until open capacity grows (a disclosure, a reservation given back). Returns whether the build window is
-    still open."""
+def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
+    """Wait until open capacity grows (a disclosure, a reservation given back) or a deferred household comes
+    forward. Returns whether the build window is still open."""
     if env.now >= world.window_end_days:
         return False
     world.grid.changed = env.event()
-    yield world.grid.changed | env.timeout(world.window_end_days - env.now)
+    wake = world.grid.changed | env.timeout(world.window_end_days - env.now)
+    if world.adoption is not None:  # only then: an event more would reorder the ties of a fixed-mode run
+        programme.forward = env.event()
+        wake = wake | programme.forward
+    yield wake
     return env.now < world.window_end_days
 
 
@@ -221,10 +229,15 @@ def _fund(env, world: World, site: int, budget: Budget):
 
 
 def _release(env, world: World, collector: _Collector, site: int) -> None:
-    world.programmes[world.programme_of[site]].committed_kwp += world.capacity_kwp[site]
+    programme = world.programmes[world.programme_of[site]]
+    programme.committed_kwp += world.capacity_kwp[site]
+    adoption = world.adoption
+    if adoption is not None and adoption.village[site] >= 0 and site not in adoption.agreed:
+        programme.deciding += 1  # the office waits for the household (it may come forward) until it has decided
     world.pipeline.add(site)
     collector.status[site] = Status.IN_PROGRESS
-    collector.release_day[site] = env.now
+    if math.isnan(collector.release_day[site]):  # a household that comes forward keeps the day it was first asked
+        collector.release_day[site] = env.now
     t_screened = world.hosting_start.pop(site)
     collector.log.append((site, Step.HOSTING, Event.END, env.now))
     collector.stage_days[Step.HOSTING].append(env.now - t_screened)
@@ -255,12 +268,15 @@ _WAYS_OUT = {Step.CONSENT: (Event.DECLINE, Status.DECLINED), Step.HOSTING: (Even
 _FAILS = (Event.FAIL, Status.FAILED)
 
 
-def _drop_out(env, world: World, collector: _Collector, site: int, step: Step, *, sunk: bool = False) -> None:
+def _drop_out(
+    env, world: World, collector: _Collector, site: int, step: Step, *, sunk: bool = False, deferred: bool = False
+) -> None:
     """The site leaves the programme at ``step``: its money (see the rules; ``sunk``: built and abandoned, its capex
     stays spent), its committed kWp and its hosting reservation (open again from the next disclosure) are given
-    back."""
+    back. ``deferred``: a household that has not decided yet (Bass adoption) leaves the same way, logged as a
+    consent ``wait``, counted as declined unless it comes forward."""
     event, status = _WAYS_OUT.get(step, _FAILS)
-    collector.log.append((site, step, event, env.now))
+    collector.log.append((site, step, Event.WAIT if deferred else event, env.now))
     collector.status[site] = status
     collector.failed_step[site] = step
     collector.outcome_day[site] = env.now
@@ -313,7 +329,13 @@ def _return_money(env, world: World, collector: _Collector, site: int) -> None:
 def _site(env, world: World, collector: _Collector, site: int):
     """One site's way from release to operation: the stages in order (its hosting capacity was reserved at
     screening, before release), the contract when procurement starts, rework after a failed acceptance."""
+    bass = world.adoption is not None and world.adoption.village[site] >= 0
     for k, plan in enumerate(world.stage_plans[world.site_type_index[site]]):
+        if bass and plan.step == Step.CONSENT:
+            agreed = yield from _bass_consent(env, world, collector, site, k, plan)
+            if not agreed:
+                return
+            continue
         if plan.step == CONTRACT_AT:
             yield from _contract(env, world, collector, site)
         yield from _work_stage(env, world, collector, site, k, plan)
@@ -329,6 +351,81 @@ def _site(env, world: World, collector: _Collector, site: int):
                 return
         collector.log.append((site, plan.step, Event.END, env.now))
     _commission(env, world, collector, site)
+
+
+def _bass_consent(env, world: World, collector: _Collector, site: int, k: int, plan: StagePlan):
+    """The consent stage of a household under Bass adoption. Returns whether it agreed (its way goes on).
+
+    At its first canvass the household's agreement level is fixed on its village's clock: the village's cumulative
+    hazard now plus its own unit-exponential draw. After the visit, a household outside the market declines (the
+    fixed-mode draw); one whose village clock has passed its level agrees; any other defers (:func:`_village_clock`).
+    A household that came forward after deferring has agreed already and skips the stage."""
+    adoption = world.adoption
+    assert adoption is not None
+    if site in adoption.agreed:
+        return True
+    village = adoption.villages[adoption.village[site]]
+    programme = world.programmes[world.programme_of[site]]
+    if site not in adoption.level:
+        adoption.level[site] = village.cumulative(env.now) + adoption.exposure[site]
+    yield from _work_stage(env, world, collector, site, k, plan)
+    if world.fails[site, k] or village.cumulative(env.now) >= adoption.level[site]:
+        programme.deciding -= 1
+        if world.fails[site, k]:
+            _drop_out(env, world, collector, site, plan.step)
+            return False
+        collector.log.append((site, plan.step, Event.END, env.now))
+        return True
+    _drop_out(env, world, collector, site, plan.step, deferred=True)
+    village.defer(adoption.level[site], site)
+    if not village.clock_running:
+        village.clock_running = True
+        env.process(_village_clock(env, world, collector, int(adoption.village[site])))
+    return False
+
+
+def _village_clock(env, world: World, collector: _Collector, village_index: int):
+    """The deferred households of one village, in the order they agree: all share the village's clock, so they
+    agree in the order of their levels and only the lowest needs a timer. It waits until the clock reaches that
+    level, re-computing the day whenever a neighbour's array comes into operation or a household defers (no
+    polling), and the household comes forward to its office (:func:`_come_forward`). Those that have not come
+    forward when the build window closes decline then. Runs while the village has deferred households."""
+    adoption = world.adoption
+    assert adoption is not None
+    village = adoption.villages[village_index]
+    end = min(world.window_end_days, world.horizon_days)
+    while village.waiting:
+        level, site = village.waiting[0]
+        due = village.time_of(level)
+        changed = village.change_event(env)
+        yield env.timeout(max(min(due, end) - env.now, 0.0)) | changed
+        if changed.triggered:
+            continue
+        if due >= end:
+            break
+        heapq.heappop(village.waiting)
+        _come_forward(env, world, collector, site)
+    while village.waiting:
+        _, site = heapq.heappop(village.waiting)
+        world.programmes[world.programme_of[site]].deciding -= 1
+        collector.log.append((site, Step.CONSENT, Event.DECLINE, env.now))
+        collector.outcome_day[site] = env.now
+    village.clock_running = False
+
+
+def _come_forward(env, world: World, collector: _Collector, site: int) -> None:
+    """A deferred household agrees: its office will screen and release it again before the later sites."""
+    assert world.adoption is not None
+    programme = world.programmes[world.programme_of[site]]
+    programme.deciding -= 1
+    world.adoption.agreed.add(site)
+    collector.log.append((site, Step.CONSENT, Event.END, env.now))
+    collector.status[site] = Status.NOT_RELEASED
+    collector.failed_step[site] = -1
+    collector.outcome_day[site] = math.nan
+    programme.came_forward.append(site)
+    if programme.forward is not None and not programme.forward.triggered:
+        programme.forward.succeed()
 
 
 def _rework(env, world: World, collector: _Collector, site: int, k: int, plan: StagePlan):
@@ -493,6 +590,8 @@ def _commission(env, world: World, collector: _Collector, site: int) -> None:
     collector.commission_day[site] = env.now
     collector.outcome_day[site] = env.now
     world.committed_year.pop(site, None)
+    if world.adoption is not None and world.adoption.village[site] >= 0:  # neighbours see the built array
+        world.adoption.villages[world.adoption.village[site]].note_built(env.now)
     if world.mtbf_days is None:
         return
     rng = site_rng(world.seed, world.site_ids[site], "operation")

@@ -7,6 +7,7 @@ the rules they follow are stated once, in :mod:`sim.rollout`.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ from sim.rollout.config import (
     build_window_end_day,
     stage_work_days,
 )
-from sim.timebase import years_to_days
+from sim.timebase import DAYS_PER_YEAR, years_to_days
 
 # ---------------------------------------------------------------------------------------------------------------
 # Shared state of one run (plain data; the dynamics are the process functions below)
@@ -107,6 +108,68 @@ class Budget:
 
 
 @dataclass
+class VillageMarket:
+    """One village's Bass market (``rollout.adoption.model = "bass"``): its would-be adopters, how many of them have
+    a built array, and the cumulative hazard of the village's clock, kept exactly as a piecewise-linear function of
+    time (the hazard is constant between two arrays coming into operation)."""
+
+    market: int  # households of the village whose draw says they would agree (M_v)
+    p_per_day: float
+    q_per_day: float
+    adopted: int = 0  # of them with a built (operating) array (A_v)
+    cum_hazard: float = 0.0  # integral of the hazard from day 0 to ``since`` [-]
+    since: float = 0.0  # [days]
+    changed: simpy.Event | None = None  # fires when the next household's day may have moved
+    waiting: list = field(default_factory=list)  # heap of (level, site) of the deferred households
+    clock_running: bool = False  # the village's clock process is waiting for them
+
+    def hazard_per_day(self) -> float:
+        """p + q A_v / M_v [1/day]."""
+        return self.p_per_day + self.q_per_day * self.adopted / max(self.market, 1)
+
+    def cumulative(self, t: float) -> float:
+        """Integral of the hazard from day 0 to ``t`` (``t`` not before the last change) [-]."""
+        return self.cum_hazard + self.hazard_per_day() * (t - self.since)
+
+    def time_of(self, level: float) -> float:
+        """Day on which the cumulative hazard reaches ``level`` if no array comes into operation before [days]."""
+        return self.since + (level - self.cum_hazard) / self.hazard_per_day()
+
+    def note_built(self, t: float) -> None:
+        """A would-be adopter's array comes into operation at ``t``: the hazard steps up from ``t`` on."""
+        self.cum_hazard = self.cumulative(t)
+        self.since = t
+        self.adopted += 1
+        self._signal()
+
+    def defer(self, level: float, site: int) -> None:
+        """A household defers until the clock reaches ``level``."""
+        heapq.heappush(self.waiting, (level, site))
+        self._signal()
+
+    def _signal(self) -> None:
+        if self.changed is not None and not self.changed.triggered:
+            self.changed.succeed()
+
+    def change_event(self, env) -> simpy.Event:
+        """The event that fires at the next step of the hazard."""
+        if self.changed is None or self.changed.triggered:
+            self.changed = env.event()
+        return self.changed
+
+
+@dataclass
+class Adoption:
+    """The Bass adoption state of a run (rules in :mod:`sim.rollout`); per-site arrays by index of the order."""
+
+    village: np.ndarray  # index into ``villages``; -1 for a site whose type keeps the one-shot consent
+    exposure: np.ndarray  # unit-exponential draw of each site (its stream "adoption") [-]
+    villages: list  # VillageMarket per village
+    level: dict = field(default_factory=dict)  # site -> cumulative hazard of its village at which it agrees
+    agreed: set = field(default_factory=set)  # deferred households that came forward (consent given)
+
+
+@dataclass
 class ProgrammeOffice:
     """One programme office (the whole programme, or one track of ``RolloutConfig.tracks``): the sites it releases
     (indices of the release order, in order), its budget pot and its target."""
@@ -117,6 +180,9 @@ class ProgrammeOffice:
     committed_kwp: float = 0.0  # capacity released and not dropped out
     freed: simpy.Event | None = None  # fires when a site drops out or leaves the pipeline (room to release)
     held: list = field(default_factory=list)  # sites screened without room, held for a later disclosure, in order
+    came_forward: list = field(default_factory=list)  # deferred households that agreed since, to release first
+    deciding: int = 0  # released households of the office that have not decided yet (Bass adoption)
+    forward: simpy.Event | None = None  # fires when a deferred household comes forward
 
 
 @dataclass
@@ -151,6 +217,7 @@ class World:
     seed: int
     mtbf_days: float | None
     repair: Duration
+    adoption: Adoption | None  # Bass adoption (rollout.adoption.model = "bass"), else None
     pipeline: set = field(default_factory=set)  # released sites before contract (release pacing)
     committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed (contract)
     earmarked: set = field(default_factory=set)  # released sites whose capex is earmarked, not yet committed
@@ -411,8 +478,43 @@ def build_world(
         seed=seed,
         mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
         repair=operation.repair,
+        adoption=village_markets(site_table, site_ids, fails[:, STAGES.index("consent")], config, seed),
     )
     return world, calendars
+
+
+def village_key(sites: pd.DataFrame) -> pd.Series:
+    """The village of each site for the Bass market: ``township`` and ``village`` of the sites layer together (a
+    village name may repeat in two townships); where the layer has neither, every site is in one market."""
+    parts = [
+        sites[column].astype("string").fillna("") if column in sites.columns else pd.Series("", index=sites.index)
+        for column in ("township", "village")
+    ]
+    return parts[0] + "\x1f" + parts[1]
+
+
+def village_markets(
+    site_table: pd.DataFrame, site_ids: np.ndarray, declines: np.ndarray, config: RolloutConfig, seed: int
+) -> Adoption | None:
+    """The Bass adoption state (None unless ``rollout.adoption.model = "bass"``): the village of each site of the
+    Bass types, its unit-exponential draw ``-ln(1 - u)`` with ``u`` from the site's stream ``"adoption"``, and per
+    village its market, the households of those types whose consent draw says they agree (``declines`` false)."""
+    settings = config.adoption
+    if settings.model != "bass":
+        return None
+    applies = site_table["site_type"].isin(settings.site_types).to_numpy()
+    codes, _ = pd.factorize(village_key(site_table).where(applies, None), use_na_sentinel=True)
+    village = np.where(applies, codes, -1).astype(np.int64)
+    exposure = np.zeros(len(site_ids))
+    for row in np.flatnonzero(applies):
+        exposure[row] = -math.log1p(-site_rng(seed, site_ids[row], "adoption").random())
+    market = np.bincount(village[applies & ~declines], minlength=int(village.max()) + 1)
+    p_per_day, q_per_day = settings.p_per_year / DAYS_PER_YEAR, settings.q_per_year / DAYS_PER_YEAR
+    return Adoption(
+        village=village,
+        exposure=exposure,
+        villages=[VillageMarket(int(m), p_per_day, q_per_day) for m in market],
+    )
 
 
 class NamedResource(simpy.Resource):
