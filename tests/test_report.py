@@ -725,6 +725,11 @@ def test_assumption_sources_are_citations_or_planning_assumptions(scenario_path,
     assert not set(rows.values()) & help_texts
     assert rows[label("label.discount_rate")] == label("label.source_default")
     assert "Jordan & Kurtz 2013" in rows[label("label.degradation")]
+    # the export price cites its rule and says where this run's mechanism share and term came from (an assumption
+    # for Hebei, whose rule gives only maximums)
+    export = rows[label("label.export_tariff")]
+    assert export.startswith(label("source.mechanism_price")) and export.endswith(summary["mechanism_share_term_source"])
+    assert "share 70 %: assumption" in export
     changed = sc.with_changes({"economics.discount_rate_percent": 4.0})
     rows = {r[0]: r[2] for r in assumption_rows(Context(scenario=changed), summary, "zh")}
     assert rows[label("label.discount_rate", "zh")] == label("label.source_scenario", "zh")

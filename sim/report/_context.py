@@ -249,6 +249,14 @@ def source_of(sc, section: str, key: str, lang: str) -> str:
     return label(cited, lang) if cited else label("label.source_default", lang)
 
 
+def _export_price_source(sc, summary: dict, lang: str) -> str:
+    """The export price's citation, and under the mechanism price the run's own line on where its share and term
+    came from (summary ``mechanism_share_term_source``: an assumption where no rule fixes them)."""
+    cited = source_of(sc, "economics", "export_price_basis", lang)
+    own = summary.get("mechanism_share_term_source")
+    return f"{cited}; {own}" if sc.economics.export_price_basis == "mechanism" and own else cited
+
+
 def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
     from ..carbon import LIFECYCLE_BASES
     from ..sites import site_type_parameters
@@ -282,7 +290,7 @@ def _scenario_rows(sc, summary: dict, lang: str) -> list[list[str]]:
         [
             label("label.export_tariff", lang),
             price_basis_text(econ, lang),
-            source_of(sc, "economics", "export_price_basis", lang),
+            _export_price_source(sc, summary, lang),
         ],
         [
             label("label.horizon_rule", lang),
