@@ -125,6 +125,10 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/rollout/observe.py", "served = np.asarray(collector.services[name], dtype=float).reshape(-1, 3)",
      "1 -> 2", 1):
         "reshape(-2, 3): numpy (2.x) takes any negative size as the one unknown dimension",
+    ("sim/rollout/model.py", "world.programmes[world.programme_of[site]].deciding -= 1", "1 -> 0", 1):
+        "the households still deciding when the build window closes decline then; the office stops at the window's "
+        "end whatever its count of households deciding (its wait returns 'window closed'), so the count is never "
+        "read again",
     ("sim/accounting.py", "_hour_map(2001, p.shape[0])", "2001 -> 2000", 1):
         "a check of the profile's length: a leap and a common year both accept 8760 and 8784 rows and refuse others",
     ("sim/economics.py", "return market * np.ones_like(age * years)", "Mult -> Div", 1):

@@ -378,8 +378,8 @@ def _bid_range(province: str) -> tuple[float, float]:
 
 
 def _published(province: str, column: str) -> tuple[float, str, list[str]]:
-    """A province's figure in ``column`` of the table: its own, else that of a province on the same regional grid,
-    else the mean of every province's (the one rule for the mechanism price, share and term). Returns the value,
+    """A province's figure in ``column`` of the table: its own, else the mean of the provinces' on the same regional
+    grid, else the mean of every province's (the one rule for the mechanism price, share and term). Returns the value,
     how it was found (``own``, ``region`` or ``mean``) and the provinces it comes from."""
     rows = _rows()
     given = {k: v for k, v in rows.items() if pd.notna(v[column])}
@@ -388,13 +388,13 @@ def _published(province: str, column: str) -> tuple[float, str, list[str]]:
     region = rows.get(province, {}).get("grid_region")
     same = [k for k, v in given.items() if region is not None and v["grid_region"] == region]
     if same:
-        return float(given[same[0]][column]), "region", same[:1]
+        return float(np.mean([float(given[k][column]) for k in same])), "region", same
     return float(np.mean([float(v[column]) for v in given.values()])), "mean", list(given)
 
 
 def mechanism_price_for(province: str) -> tuple[float, str]:
     """Default mechanism price [CNY/kWh] of a province and its source: the province's own published result, else
-    that of a province on the same regional grid, else the mean of the published results; within the province's
+    the mean of those on the same regional grid, else the mean of the published results; within the province's
     admitted bid range where the table gives one."""
     price, how, names = _published(province, "price_cny_per_kwh")
     rows = _rows()
@@ -402,7 +402,8 @@ def mechanism_price_for(province: str) -> tuple[float, str]:
         text = f"{province} result: {rows[province]['source']}"
     elif how == "region":
         region = rows[province]["grid_region"]
-        text = f"{names[0]} result, same {region} regional grid, no {province} result: {rows[names[0]]['source']}"
+        cited = "; ".join(f"{k} {float(rows[k]['price_cny_per_kwh']):g}: {rows[k]['source']}" for k in names)
+        text = f"mean of the results on the same {region} regional grid, no {province} result ({cited})"
     else:
         text = f"mean of the published results ({', '.join(names)}), no {province} result"
     low, high = _bid_range(province)
@@ -460,7 +461,7 @@ def _whole_years(x: float) -> int:
 
 def mechanism_share_term_for(province: str) -> MechanismTerms:
     """Default share and term of the mechanism price for a province, with :func:`_published`'s rule: the values
-    its own rule fixes for every new project, else those of a rule on the same regional grid, else the mean of the
+    its own rule fixes for every new project, else the mean of those on the same regional grid, else the mean of the
     values the published rules fix (terms rounded to whole years); never above the province's maximums. Where the
     province's own rule fixes a value it has no range; otherwise the range runs from the lowest value a published
     rule fixes to the province's maximum (where it gives none: 100 % for the share, the highest fixed term)."""

@@ -224,3 +224,36 @@ def test_summary_counts_agreements_and_deferrals_by_year_and_the_report_names_th
     assert _adoption(AdoptionConfig(), sites, events) == {"model": "fixed"}
     assert adoption_text(out, "en") == "Bass diffusion within each village: p = 0.05 and q = 0.4 a year, rural homes"
     assert adoption_text({"model": "fixed"}, "en").startswith("one decision at the canvassing visit")
+
+
+def test_the_events_log_says_decline_for_a_refusal_and_wait_only_for_a_bass_deferral():
+    """events.parquet stays faithful: in fixed mode a refusal at the 5-day visit is a consent ``decline`` on day 5 and
+    no household ever ``wait``s; under Bass a would-be adopter whose day is later logs a consent ``wait`` at the end
+    of its visit."""
+    sites = _homes(["A"] * 6)
+    fixed_run = _run(sites, _stages(5.0, 0.0), {"model": "fixed"})
+    ev = fixed_run.events[fixed_run.events["stage"] == "consent"]
+    assert set(ev["event"]) == {"start", "decline"}
+    declines = ev[ev["event"] == "decline"]
+    assert sorted(declines["site_id"]) == list(sites.index) and (declines["time_days"] == 5.0).all()
+    bass_run = _run(sites, _stages(5.0, 100.0), {"model": "bass", "p_per_year": 0.5, "q_per_year": 0.0})
+    ev = bass_run.events[bass_run.events["stage"] == "consent"]
+    later = {s for s in sites.index if _exposure(s) / (0.5 / DAYS_PER_YEAR) > 5.0}
+    waits = ev[ev["event"] == "wait"]
+    assert later and set(waits["site_id"]) == later and (waits["time_days"] == 5.0).all()
+
+
+def test_a_household_that_defers_gives_its_earmarked_money_back_at_once():
+    """A budget of one home (10,000 CNY a year): the office asks one household at a time. Under Bass with a tiny p
+    every household defers at the end of its 5-day visit and its earmark goes back to the plan at once, so the next
+    one is asked that same day (days 0, 5, 10), not after the 1 January refill."""
+    sites = _homes(["A"] * 3)
+    transformers = pd.DataFrame({"hosting_limit_kw": [np.inf], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="budget", annual_budget_cny=1e4, calendar_enabled=False,
+                           crew_productivity_kwp_per_day={"default": 1e9}, stages=_stages(5.0, 100.0),
+                           site_type_stages={}, adoption={"model": "bass", "p_per_year": 1e-4, "q_per_year": 0.0})
+    result = simulate(sites, list(sites.index), transformers, config, NO_FAILURES, seed=SEED, start_date=START,
+                      horizon_years=3)
+    out = result.outcomes
+    assert sorted(out["release_day"].dropna()) == [0.0, 5.0, 10.0]
+    assert (result.events["event"] == "wait").sum() == 3

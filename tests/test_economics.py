@@ -228,6 +228,29 @@ def test_mechanism_share_and_term_never_exceed_the_provinces_maximum(monkeypatch
     assert "same X regional grid" in b.source and "B rule" in b.source
 
 
+def test_a_province_without_its_own_rule_takes_the_mean_of_its_regional_grid(monkeypatch):
+    """Three provinces on grid X: A fixes 90 % for 15 years, C 70 % for 10, B nothing and no maximum. B takes the
+    mean of its grid, 80 % for 12.5 -> 13 years (whole years, half up), naming A and C; its price is the mean of
+    theirs, 0.25; D on grid Y, with no neighbour, takes the mean of every province's (share 70 %)."""
+    import sim.economics as econ
+
+    table = pd.DataFrame({
+        "province": ["A", "B", "C", "D", "E"], "grid_region": ["X", "X", "X", "Y", "Z"],
+        "price_cny_per_kwh": [0.3, np.nan, 0.2, np.nan, 0.1],
+        "bid_floor_cny_per_kwh": [np.nan] * 5, "bid_cap_cny_per_kwh": [np.nan] * 5,
+        "share_percent": [90.0, np.nan, 70.0, np.nan, 50.0], "term_years": [15.0, np.nan, 10.0, np.nan, 8.0],
+        "max_share_percent": [np.nan] * 5, "max_term_years": [np.nan] * 5, "max_source": [np.nan] * 5,
+        "source": list("abcde"),
+    }).set_index("province")
+    monkeypatch.setattr(econ, "mechanism_results", lambda: table)
+    b = econ.mechanism_share_term_for("B")
+    assert b.share_percent == 80.0 and b.term_years == 13
+    assert "A 90, C 70 (same X regional grid)" in b.source
+    assert econ.mechanism_price_for("B")[0] == pytest.approx(0.25)
+    d = econ.mechanism_share_term_for("D")
+    assert d.share_percent == pytest.approx(70.0) and "mean of the values fixed by published rules" in d.source
+
+
 @pytest.mark.parametrize("update, field, allowed", [
     ({"mechanism_share_percent": 85.0}, "mechanism_share_percent 85", "0..80 %"),
     ({"mechanism_term_years": 15}, "mechanism_term_years 15", "0..12 years"),
