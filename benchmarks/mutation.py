@@ -62,7 +62,7 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/economics.py": ("test_economics.py", "test_accounting.py", "test_timebase.py"),
     "sim/carbon.py": ("test_carbon.py", "test_accounting.py"),
     "sim/grid.py": ("test_grid.py", "test_accounting.py"),
-    "sim/sites.py": ("test_sites.py",),
+    "sim/sites.py": ("test_sites.py", "test_hemisphere.py"),
     "sim/agrivoltaics.py": ("test_agrivoltaics.py",),
     "sim/stats.py": ("test_stats.py", "test_experiment.py"),
     "sim/timebase.py": ("test_timebase.py", "test_accounting.py", "test_calendar.py"),
