@@ -669,6 +669,7 @@ UNIT_SUFFIXES = [
     ("_days", "days"),
     ("_kwp", "kWp"),
     ("_kva", "kVA"),
+    ("_pu", "pu"),
     ("_kw", "kW"),
     ("_cny", "CNY"),
     ("_deg", "°"),

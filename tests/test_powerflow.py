@@ -313,3 +313,8 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
         assert sol.trafo_loading_percent <= 102.0, tid
         checked += 1
     assert checked > 5
+
+
+def test_worst_hour_is_the_largest_net_export():
+    # net export -1, 4, 2, 4 kW: the first hour of the largest
+    assert pf.worst_hour(np.array([0.0, 5.0, 10.0, 4.0]), np.array([1.0, 1.0, 8.0, 0.0, 9.0])) == 1
