@@ -141,9 +141,38 @@ def test_rollout_grid_state_screens_with_the_placed_pv():
     assert grid.network_fits(1, 0, 0.15 * limit)
     assert grid.give_back(0, 0) == pytest.approx(0.8 * limit)
     assert grid.network_fits(1, 0, 0.3 * limit)  # the reservation given back frees the network at once
+    # the network is voltage-limited: a larger transformer does not help, a cable reinforcement would (not modelled)
+    assert not grid.upgrade_helps(1, 0, 1.2 * limit)
     rule = copy.copy(grid)
     rule.screens = []
     assert rule.network_fits(1, 0, 10 * limit)  # under the rule the network never refuses
+    assert rule.upgrade_helps(1, 0, 10 * limit)
+
+
+def test_an_upgrade_helps_a_transformer_limited_network():
+    from sim.rollout.setup import GridState
+
+    result = pf.hosting_limits([two_bus(30.0, rating_kva=100.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
+    grid = GridState(
+        free_kw=np.array([1e9]),
+        undisclosed_kw=np.zeros(1),
+        rating_kva=np.array([100.0]),
+        share_percent=np.array([80.0]),
+        pending_upgrades=np.zeros(1, dtype=np.int64),
+        upgrade_scheduled=np.zeros(1, dtype=bool),
+        lead_time_days=np.zeros(1),
+        when_full="wait_upgrade",
+        upgrade_factor=1.5,
+        cost_cny_per_kva=0.0,
+        max_upgrades_per_year=None,
+        screens=[result.screen],
+        site_bus=np.array([1]),
+    )
+    # 120 kW on 100 kVA: too much for the transformer, within 150 kVA and the cable's ~187 kW
+    assert not grid.network_fits(0, 0, 120.0)
+    assert grid.upgrade_helps(0, 0, 120.0)
+    grid.rating_kva[0] = 150.0  # the upgrade in service
+    assert grid.network_fits(0, 0, 120.0)
 
 
 def test_hosting_limit_by_cause_counts():

@@ -140,7 +140,9 @@ def _screen(env, world: World, collector: _Collector, site: int, held: list[int]
         held.append(site)
         if first_look:
             collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
-        _request_upgrade(env, world, collector, int(world.transformer[site]))
+        transformer = int(world.transformer[site])
+        if world.grid.upgrade_helps(site, transformer, float(world.hosting_kw[site])):
+            _request_upgrade(env, world, collector, transformer)
         return False
     world.grid.reserve(site, world.transformer[site], float(world.hosting_kw[site]))
     return True

@@ -86,6 +86,17 @@ class GridState:
         placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
         return bool(screen.fits(placed, int(self.site_bus[site]), kw, float(self.rating_kva[transformer])))
 
+    def upgrade_helps(self, site: int, transformer: int, kw: float) -> bool:
+        """Whether the transformer's upgrade (its rating x ``upgrade_factor``) would let the site's network screen
+        pass: under the power-flow method a site held by a bus voltage or a cable is not helped by a larger
+        transformer (line reinforcement is not modelled), so no upgrade is requested for it; True under the rule."""
+        screen = self.screens[transformer] if self.screens else None
+        if screen is None or self.site_bus is None:
+            return True
+        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
+        upgraded = float(self.rating_kva[transformer]) * self.upgrade_factor
+        return bool(screen.fits(placed, int(self.site_bus[site]), kw, upgraded))
+
     def reserve(self, site: int, transformer: int, kw: float) -> None:
         """The site holds ``kw`` of its transformer's disclosed open capacity (and, under the power-flow method,
         of its network at its bus)."""
