@@ -303,6 +303,10 @@ def test_rule_runs_report_the_rule_as_the_cause(tiny_run):
     t = r.transformers
     assert set(t["hosting_limit_cause"]) == {"rule"} and t["worst_bus_voltage_pu"].isna().all()
     assert r.summary["hosting_limit_by_cause"] == {"rule": len(t)}
+    from sim import plotting
+
+    fig = plotting.transformer_map(t, plotting.transformer_points_of(r.sites))
+    assert not [x for x in fig.legends[0].get_texts() if "limited" in x.get_text()]
 
 
 def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_path, cache_dir):
@@ -339,6 +343,13 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
         pvs.append(pv)
         ids.append(tid)
     assert len(nets) > 5
+    # the grid map marks the voltage- and cable-limited transformers, with their counts in the legend
+    from sim import plotting
+
+    fig = plotting.transformer_map(result.transformers, plotting.transformer_points_of(result.sites))
+    texts = [x.get_text() for x in fig.legends[0].get_texts()]
+    n_voltage = int(lv["hosting_limit_cause"].eq("voltage").sum())
+    assert n_voltage > 0 and f"voltage-limited ({n_voltage:,})" in texts
     for tid, sol in zip(ids, pf.solve_many(pf.to_pandapower(nets), pvs), strict=True):
         assert sol.worst_vm_pu <= 1.07 + 2e-3, tid
         assert sol.worst_line_loading_percent <= 102.0, tid
