@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import inputs
 from .errors import InputError
+from .powerflow import CAUSES
 from .timebase import days_in_year
 
 #: Connection levels of a transformer, as the input schema (``sim/tables/inputs.csv``) allows them.
@@ -216,7 +217,7 @@ def _assign_by_feeder(
 
 #: What can set a transformer's hosting limit (``hosting_limit_cause``): the share-of-rating rule, or under the
 #: power-flow method (:mod:`sim.powerflow`) the limit its new PV meets first.
-HOSTING_CAUSES = ("rule", "voltage", "line", "transformer")
+HOSTING_CAUSES = ("rule", *CAUSES)
 
 
 def hosting_limit_by_cause(transformers: pd.DataFrame) -> dict[str, int]:

@@ -13,17 +13,23 @@ the PV of all its eligible low-voltage sites at its hourly output (the yield pro
 :mod:`sim.accounting`) minus the local load of its customers at their hourly shapes (:mod:`sim.load`, the load the
 curtailment engine nets the export with): high irradiance and low load.
 
-Hosting limit (:func:`hosting_limit`): the largest new PV [kW AC] spread over the transformer's eligible sites in
+Hosting limit (:func:`hosting_limits`): the largest new PV [kW AC] spread over the transformer's eligible sites in
 proportion to their AC capacity that keeps, at the worst hour, every bus at or below ``voltage_max_pu``, every cable
-at or below its ampacity and the transformer at or below its rating; the binding one is the limiting **cause**
-(``voltage``, ``line``, ``transformer``). The limit is found by AC power flows (pandapower, Newton-Raphson), started
-from the linear estimate of :class:`Screen`, and refined until the margin is within :data:`TOLERANCE`.
+at or below its ampacity and the transformer at or below its rating (100 %: under this method the thermal rating
+replaces the share-of-rating rule for ``lv`` transformers); the binding one is the limiting **cause** (``voltage``,
+``line``, ``transformer``). The limit is found by AC power flows (pandapower, Newton-Raphson; all transformers'
+networks as islands of one pandapower network, one flow per step), started from the linear estimate of
+:class:`Screen` and refined until the margin is within :data:`TOLERANCE`. A network whose flow does not converge
+even without new PV (voltage collapse under its load: a long cable to a large load) hosts nothing, cause
+``voltage``, its voltage and loading reported empty.
 
 Screening (:class:`Screen`): the rollout asks, for a site, whether the PV already reserved on the transformer plus the
 site's PV at its bus keeps the limits. It answers from the cached power-flow solution at the hosting limit,
 linearised around it (LinDistFlow: a bus voltage moves by ``sum_j R_ij dP_j / V_n^2`` with ``R_ij`` the resistance
 the paths of buses i and j from the slack share, a cable's flow by the injections downstream of it): exact at the
-cached solution, and within the two-bus test's tolerance near it.
+cached solution, and within the two-bus test's tolerance near it. A held site asks for the transformer's upgrade
+only where the larger rating would let it pass (:meth:`sim.rollout.setup.GridState.upgrade_helps`); cables are not
+reinforced.
 
 Voltage limit: GB/T 12325-2008 *Power quality - Deviation of supply voltage*: three-phase supply at 20 kV and below
 within +-7 % of nominal, 220 V single-phase within +7 % / -10 %; the upper bound, 1.07 pu, is what PV's voltage rise
@@ -59,6 +65,7 @@ LV_KV = 0.4
 MIN_CABLE_KM = 0.001
 #: Relative precision of the hosting limit found by power flow.
 TOLERANCE = 0.005
+#: What can set a network's hosting limit.
 CAUSES = ("voltage", "line", "transformer")
 
 
@@ -418,6 +425,18 @@ def _refine(county: County, live: np.ndarray, weights, scale: np.ndarray, sols: 
             moved = True
         if not moved:
             return
+    # still above a limit after the last step (rare): a step aimed at the tolerance's full width inside, solved
+    over = [k for k in live if min(margins(sols[k], limits).values()) < 0]
+    for k in over:
+        m = margins(sols[k], limits)
+        cause = min(m, key=m.__getitem__)
+        scale[k] *= 1.0 + m[cause] - TOLERANCE if np.isfinite(m[cause]) else 0.5
+    if over:
+        active = np.zeros(len(county.nets), bool)
+        active[over] = True
+        new = solve_many(county, [scale[k] * weights[k] for k in range(len(county.nets))], active)
+        for k in over:
+            sols[k] = new[k]
 
 
 def hosting_limits(
