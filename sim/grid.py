@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import inputs
 from .errors import InputError
+from .powerflow import CAUSES
 from .timebase import days_in_year
 
 #: Connection levels of a transformer, as the input schema (``sim/tables/inputs.csv``) allows them.
@@ -61,6 +62,8 @@ def hosting_table(
     ``export_share`` of its rating (100 %: its thermal rating); the hourly output of all PV on it, the existing PV
     (``existing_pv_kw``) at its hourly output included, minus the local load (:func:`hourly_load_kw_per_mwh`) above
     it is curtailed (:mod:`sim.accounting`). The scenario keeps ``export_share >= share`` (one consistent pair).
+    ``hosting_limit_cause`` is "rule" (``worst_bus_voltage_pu`` and ``worst_line_loading_percent`` NaN): the
+    power-flow method (:func:`sim.powerflow.county_hosting`) replaces them on the ``lv`` rows.
     ``customers`` (per transformer id; a ``customers`` column of the
     ledger takes precedence) times ``load_mwh_per_customer_year`` is the transformer's yearly load
     ``load_mwh_per_year``.
@@ -69,6 +72,11 @@ def hosting_table(
     share = hosting_share_percent / 100.0
     t["hosting_share_percent"] = hosting_share_percent
     t["hosting_limit_kw"] = np.maximum(0.0, t["rating_kva"] * share - t["existing_pv_kw"])
+    # what limits each transformer: "rule" here; the power-flow method (sim.powerflow) replaces the lv rows with its
+    # limit, its cause (voltage, line, transformer) and the flow at the limit
+    t["hosting_limit_cause"] = "rule"
+    t["worst_bus_voltage_pu"] = np.nan
+    t["worst_line_loading_percent"] = np.nan
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
@@ -207,6 +215,18 @@ def _assign_by_feeder(
     )
 
 
+#: What can set a transformer's hosting limit (``hosting_limit_cause``): the share-of-rating rule, or under the
+#: power-flow method (:mod:`sim.powerflow`) the limit its new PV meets first.
+HOSTING_CAUSES = ("rule", *CAUSES)
+
+
+def hosting_limit_by_cause(transformers: pd.DataFrame) -> dict[str, int]:
+    """Transformers per cause of their hosting limit (``summary.json`` ``hosting_limit_by_cause``), in the order of
+    :data:`HOSTING_CAUSES`, causes without a transformer left out."""
+    counts = transformers["hosting_limit_cause"].astype(str).value_counts()
+    return {c: int(counts[c]) for c in HOSTING_CAUSES if c in counts.index}
+
+
 def added_hosting_kw(transformers: pd.DataFrame, upgrades: pd.DataFrame | None) -> pd.Series:
     """Hosting capacity the rollout's upgrades added to each transformer [kW] (0 where none), indexed like
     ``transformers``."""
@@ -254,6 +274,9 @@ LOADING_COLUMNS = (
     "rating_kva",
     "existing_pv_kw",
     "hosting_limit_kw",
+    "hosting_limit_cause",
+    "worst_bus_voltage_pu",
+    "worst_line_loading_percent",
     "added_hosting_kw",
     "hosting_limit_final_kw",
     "export_limit_kw",

@@ -27,7 +27,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__, accounting, carbon, country, energy, grid, inputs, planning, programme, strategies, weather
+from . import (
+    __version__,
+    accounting,
+    carbon,
+    country,
+    energy,
+    grid,
+    inputs,
+    planning,
+    powerflow,
+    programme,
+    strategies,
+    weather,
+)
+from . import load as loadmod
 from . import sites as sitesmod
 from ._io import is_regular_file
 from .errors import InputError
@@ -293,6 +307,9 @@ class Prepared:
     """One hash of those files (:func:`inputs_sha256`; ``summary.json`` ``inputs_sha256``), read once here."""
     climatologies: dict[str, dict] = field(default_factory=dict)
     """Yearly yield per archetype on each shipped climatology near the county (:func:`climatology_yields`)."""
+    screens: powerflow.Screens | None = None
+    """The power-flow screens of the ``lv`` transformers (``grid.hosting_method: power_flow``;
+    :func:`power_flow_hosting`), None under the rule."""
 
 
 def prepare(
@@ -319,6 +336,7 @@ def prepare(
         sites, profiles, archetypes = compute_yields(scenario, sites, weathers, cache_dir=cache)
         climatologies = climatology_yields(scenario, candidates, archetypes, cache_dir=cache, time_zone=time_zone)
         ef0 = carbon.factor_in_year(scenario.carbon, scenario.start_date.year)
+        transformers, screens = power_flow_hosting(scenario, sites, transformers, profiles[0])
     if _steps is None:
         steps.close()
     return Prepared(
@@ -337,6 +355,31 @@ def prepare(
         input_files=input_files(scenario),
         inputs_sha256=inputs_sha256(scenario),
         climatologies=climatologies,
+        screens=screens,
+    )
+
+
+def power_flow_hosting(
+    scenario: Scenario, sites: gpd.GeoDataFrame, transformers: pd.DataFrame, profile: np.ndarray
+) -> tuple[pd.DataFrame, powerflow.Screens | None]:
+    """Under ``grid.hosting_method: power_flow``, the ``lv`` transformers' hosting limits by power flow at their
+    worst hour in the first weather year (``profile``) and the start year's load shapes
+    (:func:`sim.powerflow.county_hosting`); under the rule the table unchanged and no screens."""
+    if scenario.grid.hosting_method != "power_flow":
+        return transformers, None
+    crs = sitesmod.local_crs(sites)
+    points = sitesmod.transformer_points(scenario).set_index("transformer_id").to_crs(crs)
+    site_points = sites.to_crs(crs).geometry.representative_point()
+    at = gpd.GeoSeries(points.geometry.reindex(transformers.index.astype(str)), crs=crs)
+    return powerflow.county_hosting(
+        sites,
+        transformers,
+        np.column_stack([site_points.x.to_numpy(), site_points.y.to_numpy()]),
+        np.column_stack([at.x.to_numpy(), at.y.to_numpy()]),
+        profile,
+        loadmod.hourly_shapes(scenario.start_date.year, scenario.rollout.holidays_country),
+        dc_ac_ratio=scenario.system.dc_ac_ratio,
+        limits=powerflow.Limits(voltage_max_pu=scenario.grid.voltage_max_pu),
     )
 
 
@@ -395,6 +438,7 @@ def run_prepared(
             seed=seed,
             start_date=scenario.start_date,
             horizon_years=scenario.horizon_years,
+            screens=prepared.screens,
         )
     with steps.step("accounting"):
         acc = accounting.account(
@@ -655,6 +699,7 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
         "service_limits": rollout.service_limits,
         "hosting_drops": _hosting_drops(rollout.outcomes),
         "adoption": _adoption(scenario.rollout.adoption, sites, rollout.events),
+        "hosting_limit_by_cause": grid.hosting_limit_by_cause(prepared.transformers),
         **_grid_upgrades(rollout.upgrades),
         "held_back_by": (held_back := _held_back(scenario, sites, by_track, rollout.spend_by_year)),
         "warnings": list(rollout.warnings) + _shortfall_warnings(scenario, sites, held_back),

@@ -171,6 +171,24 @@ class GridConfig(StrictModel):
         "rating (100: its thermal rating); hourly export (new PV output minus local load) above it is curtailed "
         "(None: no limit)",
     )
+    hosting_method: Literal["rule", "power_flow"] = Field(
+        "rule",
+        description="how a low-voltage transformer's hosting limit is decided: rule, hosting_share_percent of its "
+        "rating less its existing PV; power_flow, AC power flows (pandapower) of a synthetic radial LV network per "
+        "transformer (a minimum spanning tree over it and its sites, cable NAYY 4x150 SE) at its worst hour (largest "
+        "net export): the largest new PV that keeps every bus <= voltage_max_pu and every cable and the transformer "
+        "within their thermal ratings, and the rollout screens each application with the PV already reserved plus "
+        "the site's own bus (sim/powerflow.py). Medium-voltage connection points keep the rule",
+    )
+    voltage_max_pu: float = Field(
+        1.07,
+        gt=1.0,
+        le=1.2,
+        allow_inf_nan=False,
+        description="highest bus voltage the power_flow method allows [pu of 400 V]: GB/T 12325-2008 limits the "
+        "supply voltage deviation of three-phase supply at 20 kV and below to +-7 % and of 220 V single-phase supply "
+        "to +7 % / -10 % of nominal, so +7 %",
+    )
     allow_hosting_above_rating: bool = Field(
         False,
         description="allow hosting_share_percent or export_limit_percent above 100 (a deliberate override: "
@@ -652,6 +670,7 @@ UNIT_SUFFIXES = [
     ("_days", "days"),
     ("_kwp", "kWp"),
     ("_kva", "kVA"),
+    ("_pu", "pu"),
     ("_kw", "kW"),
     ("_cny", "CNY"),
     ("_deg", "°"),

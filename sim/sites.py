@@ -418,7 +418,7 @@ def _seats(villages: gpd.GeoDataFrame) -> dict:
     return {"seats": seats[["township", "geometry"]].reset_index(drop=True)} if len(seats) else {}
 
 
-def _transformer_points(scenario: Scenario) -> gpd.GeoDataFrame:
+def transformer_points(scenario: Scenario) -> gpd.GeoDataFrame:
     """Each transformer at its own position (``transformer_id`` and a point), from the scenario's grid data."""
     source = inputs.source_for(scenario, "transformers")
     table = gridmod.check_transformers(inputs.read_input(source), source.file)
@@ -451,7 +451,7 @@ def map_layers(scenario: Scenario) -> dict:
                 )
             )
         )
-    out["transformers"] = _transformer_points(scenario)
+    out["transformers"] = transformer_points(scenario)
     exclusions = []
     for i, exc in enumerate(scenario.data.exclusions):
         file = scenario.resolve(exc.file) if exc.file is not None else sites_file

@@ -983,6 +983,36 @@ def _loading_histogram(ax, table: pd.DataFrame, full: np.ndarray) -> None:
     _style(ax, "y")
 
 
+#: Marks of the power-flow hosting method's network limits on the grid map: (cause, marker, label key).
+LIMIT_CAUSE_MARKS = (("voltage", "x", "label.limit_voltage"), ("line", "|", "label.limit_line"))
+
+
+def _limit_cause_marks(ax, pts: pd.DataFrame, lang: str) -> list[Artist]:
+    """Under ``grid.hosting_method: power_flow``, a black mark on each transformer whose hosting limit a bus voltage
+    or a cable sets (``hosting_limit_cause``), and their legend entries (none under the rule)."""
+    if "hosting_limit_cause" not in pts.columns:
+        return []
+    cause = pts["hosting_limit_cause"].astype(str)
+    handles: list[Artist] = []
+    for name, marker, key in LIMIT_CAUSE_MARKS:
+        sel = (cause == name).to_numpy()
+        if not sel.any():
+            continue
+        ax.scatter(pts.geometry.x[sel], pts.geometry.y[sel], s=22, marker=marker, color="#111111", linewidths=1.0)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                linestyle="",
+                markersize=6,
+                color="#111111",
+                label=label(key, lang, n=f"{int(sel.sum()):,}"),
+            )
+        )
+    return handles
+
+
 def transformer_map(
     loading: pd.DataFrame, transformer_points, *, boundary=None, ax=None, lang: str = "en", title: str | None = None
 ) -> Figure:
@@ -1023,6 +1053,7 @@ def transformer_map(
                 label=f"{class_label} ({int(sel.sum()):,})",
             )
         )
+    handles += _limit_cause_marks(ax, pts, lang)
     _km_axes(ax, lang)
     ax.set_title(title or label("label.grid_map_title", lang), loc="left")
     # a figure legend "outside" the axes: the constrained layout makes room for it (an axes legend anchored

@@ -126,8 +126,11 @@ def _next_site(world: World, order: deque, held: list[int], came_forward: list[i
 def _has_room(world: World, site: int) -> bool:
     """Screening before canvassing: the latest disclosure, less what is reserved since, has room for the site. A
     transformer whose disclosed open capacity is zero (a red zone) takes no application at all."""
-    free = world.grid.free_kw[world.transformer[site]]
-    return bool(world.hosting_kw[site] <= free + 1e-9)
+    transformer = world.transformer[site]
+    free = world.grid.free_kw[transformer]
+    return bool(world.hosting_kw[site] <= free + 1e-9) and world.grid.network_fits(
+        site, transformer, float(world.hosting_kw[site])
+    )
 
 
 def _screen(env, world: World, collector: _Collector, site: int, held: list[int]) -> bool:
@@ -141,11 +144,11 @@ def _screen(env, world: World, collector: _Collector, site: int, held: list[int]
         held.append(site)
         if first_look:
             collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
-        _request_upgrade(env, world, collector, int(world.transformer[site]))
+        transformer = int(world.transformer[site])
+        if world.grid.upgrade_helps(site, transformer, float(world.hosting_kw[site])):
+            _request_upgrade(env, world, collector, transformer)
         return False
-    grid = world.grid
-    grid.free_kw[world.transformer[site]] -= world.hosting_kw[site]
-    grid.reserved[site] = float(world.hosting_kw[site])
+    world.grid.reserve(site, world.transformer[site], float(world.hosting_kw[site]))
     return True
 
 
@@ -153,7 +156,7 @@ def _unreserve(world: World, site: int) -> None:
     """A screened site the office does not release after all gives its reservation back at once (it never
     applied)."""
     grid = world.grid
-    grid.free_kw[world.transformer[site]] += grid.reserved.pop(site)
+    grid.free_kw[world.transformer[site]] += grid.give_back(site, world.transformer[site])
     grid.signal()
 
 
@@ -291,7 +294,7 @@ def _drop_out(
     if step == Step.CONSENT:  # the owner said no before any application: the office's reservation is free again
         _unreserve(world, site)
     else:  # an approved application given back: open again from the next disclosure
-        grid.undisclosed_kw[world.transformer[site]] += grid.reserved.pop(site)
+        grid.undisclosed_kw[world.transformer[site]] += grid.give_back(site, world.transformer[site])
 
 
 def _return_money(env, world: World, collector: _Collector, site: int) -> None:
@@ -639,6 +642,7 @@ def simulate(
     seed: int,
     start_date: date,
     horizon_years: int,
+    screens=None,
 ) -> RolloutResult:
     """Simulate the rollout and operation of the sites in ``order`` over ``horizon_years`` from ``start_date``.
 
@@ -651,6 +655,8 @@ def simulate(
         (without it the rating is taken as ``hosting_limit_kw / share``).
     config, operation : settings; see :mod:`sim.rollout` for the rules.
     seed : run seed (all streams derive from it).
+    screens : :class:`sim.powerflow.Screens` under ``grid.hosting_method: power_flow`` (each application is also
+        screened against its transformer's network), None under the rule.
 
     Returns
     -------
@@ -665,7 +671,16 @@ def simulate(
 
     env = simpy.Environment()
     world, _ = build_world(
-        env, site_table, site_ids, transformers, config, operation, seed=seed, start=start, horizon_years=horizon_years
+        env,
+        site_table,
+        site_ids,
+        transformers,
+        config,
+        operation,
+        seed=seed,
+        start=start,
+        horizon_years=horizon_years,
+        screens=screens,
     )
     collector = _Collector(len(site_ids), world.horizon_days, window_end_days=world.window_end_days)
     _start_processes(

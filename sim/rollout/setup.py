@@ -73,6 +73,49 @@ class GridState:
     requests: list = field(default_factory=list)  # (transformer, day requested) beyond the yearly limit, in order
     requested_day: dict = field(default_factory=dict)  # transformer -> day its upgrade was first requested
     changed: simpy.Event | None = None  # fires when open capacity grows (a disclosure, an earmark given back)
+    screens: list = field(default_factory=list)  # per transformer: its power-flow screen, None under the rule
+    site_bus: np.ndarray | None = None  # per site: its bus on its transformer's network (power flow)
+    placed_kw: dict = field(default_factory=dict)  # transformer -> new PV reserved per bus [kW AC] (power flow)
+
+    def network_fits(self, site: int, transformer: int, kw: float) -> bool:
+        """Under the power-flow method, whether the PV reserved on the transformer plus ``kw`` at the site's bus
+        keeps the network's limits (:meth:`sim.powerflow.Screen.fits`, the transformer at its current rating);
+        True under the rule."""
+        screen = self.screens[transformer] if self.screens else None
+        if screen is None or self.site_bus is None:
+            return True
+        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
+        return bool(screen.fits(placed, int(self.site_bus[site]), kw, float(self.rating_kva[transformer])))
+
+    def upgrade_helps(self, site: int, transformer: int, kw: float) -> bool:
+        """Whether the transformer's upgrade (its rating x ``upgrade_factor``) would let the site's network screen
+        pass: under the power-flow method a site held by a bus voltage or a cable is not helped by a larger
+        transformer (line reinforcement is not modelled), so no upgrade is requested for it; True under the rule."""
+        screen = self.screens[transformer] if self.screens else None
+        if screen is None or self.site_bus is None:
+            return True
+        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
+        upgraded = float(self.rating_kva[transformer]) * self.upgrade_factor
+        return bool(screen.fits(placed, int(self.site_bus[site]), kw, upgraded))
+
+    def reserve(self, site: int, transformer: int, kw: float) -> None:
+        """The site holds ``kw`` of its transformer's disclosed open capacity (and, under the power-flow method,
+        of its network at its bus)."""
+        self.free_kw[transformer] -= kw
+        self.reserved[site] = float(kw)
+        self._place(site, transformer, kw)
+
+    def give_back(self, site: int, transformer: int) -> float:
+        """The site's reservation ends: its network share is free at once; returns the kW to reopen (the caller
+        decides whether at once or from the next disclosure)."""
+        kw = self.reserved.pop(site)
+        self._place(site, transformer, -kw)
+        return kw
+
+    def _place(self, site: int, transformer: int, kw: float) -> None:
+        if self.screens and self.screens[transformer] is not None and self.site_bus is not None:
+            placed = self.placed_kw.setdefault(transformer, np.zeros(len(self.screens[transformer].pv0_kw)))
+            placed[int(self.site_bus[site])] += kw
 
     def disclose(self) -> None:
         """The grid company's periodic publication: capacity freed since the last one becomes open."""
@@ -424,6 +467,7 @@ def build_world(
     seed: int,
     start: date,
     horizon_years: int,
+    screens=None,
 ) -> tuple[World, dict | None]:
     horizon_days = cal.days_since(start, cal.add_years(start, horizon_years))
     window_end_days = build_window_end_day(start, config.build_window_years, horizon_years)
@@ -438,7 +482,7 @@ def build_world(
     work_days, held_days, fails, rework = _draw_stage_work(
         site_ids, site_type_index, application_class, capacity_kwp, config, seed
     )
-    grid, transformer = _grid_state(site_table, transformers, config, seed)
+    grid, transformer = _grid_state(site_table, transformers, config, seed, screens)
     programmes, programme_of = _programmes(
         env,
         config,
@@ -662,11 +706,12 @@ def _draw_stage_work(
 
 
 def _grid_state(
-    site_table: pd.DataFrame, transformers: pd.DataFrame, config: RolloutConfig, seed: int
+    site_table: pd.DataFrame, transformers: pd.DataFrame, config: RolloutConfig, seed: int, screens=None
 ) -> tuple[GridState, np.ndarray]:
     """The transformers' hosting state, and the transformer index of each site. The lead time of each transformer's
     unplanned upgrade comes from its own uniform (``stream(seed, "transformer", transformer_id, "upgrade")``), so it does not
-    depend on the strategy or on when the upgrade is requested."""
+    depend on the strategy or on when the upgrade is requested. ``screens`` (:class:`sim.powerflow.Screens`, power
+    flow only) gives each ``lv`` transformer its network screen and each site its bus."""
     position = pd.Series(np.arange(len(transformers.index)), index=transformers.index)
     transformer = position.loc[site_table["transformer_id"].to_numpy()].to_numpy(np.int64)
     limit_kw = transformers["hosting_limit_kw"].to_numpy(float).copy()
@@ -690,6 +735,9 @@ def _grid_state(
         cost_cny_per_kva=config.upgrade_cost_cny_per_kva,
         max_upgrades_per_year=config.max_upgrades_per_year,
     )
+    if screens is not None:
+        grid.screens = [screens.by_transformer.get(str(t)) for t in transformers.index]
+        grid.site_bus = np.array([screens.bus_of_site.get(str(s), -1) for s in site_table.index], dtype=np.int64)
     return grid, transformer
 
 

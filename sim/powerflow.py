@@ -1,0 +1,588 @@
+"""Hosting capacity of low-voltage transformers by AC power flow (``grid.hosting_method: power_flow``).
+
+For each ``lv`` transformer a pandapower network (:func:`synthetic_network`): the 10 kV supply as the slack at
+1.0 pu, the transformer, and a **synthetic radial low-voltage network**: a minimum spanning tree over the transformer
+and the sites connected to it, by straight-line distance between their positions in the local projected CRS, each
+edge one cable of :data:`CABLE_TYPE`. The sites layer has no line layer today (``sim/tables/inputs.csv``), so this is
+the only network this release builds; the assumptions (straight lines, one cable type, balanced three-phase
+positive-sequence flow, existing PV and the ledger's other customers at the transformer's busbar, reactive power of
+the PV zero) are stated here and in the report.
+
+Worst hour (:func:`worst_hour`): the hour of the first weather year in which the transformer's net export is largest,
+the PV of all its eligible low-voltage sites at its hourly output (the yield profiles the curtailment engine uses,
+:mod:`sim.accounting`) minus the local load of its customers at their hourly shapes (:mod:`sim.load`, the load the
+curtailment engine nets the export with): high irradiance and low load.
+
+Hosting limit (:func:`hosting_limits`): the largest new PV [kW AC] spread over the transformer's eligible sites in
+proportion to their AC capacity that keeps, at the worst hour, every bus at or below ``voltage_max_pu``, every cable
+at or below its ampacity and the transformer at or below its rating (100 %: under this method the thermal rating
+replaces the share-of-rating rule for ``lv`` transformers); the binding one is the limiting **cause** (``voltage``,
+``line``, ``transformer``). The limit is found by AC power flows (pandapower, Newton-Raphson; all transformers'
+networks as islands of one pandapower network, one flow per step), started from the linear estimate of
+:class:`Screen` and refined until the margin is within :data:`TOLERANCE`. A network whose flow does not converge
+even without new PV (voltage collapse under its load: a long cable to a large load) hosts nothing, cause
+``voltage``, its voltage and loading reported empty.
+
+Screening (:class:`Screen`): the rollout asks, for a site, whether the PV already reserved on the transformer plus the
+site's PV at its bus keeps the limits. It answers from the cached power-flow solution at the hosting limit,
+linearised around it (LinDistFlow: a bus voltage moves by ``sum_j R_ij dP_j / V_n^2`` with ``R_ij`` the resistance
+the paths of buses i and j from the slack share, a cable's flow by the injections downstream of it): exact at the
+cached solution, and within the two-bus test's tolerance near it. A held site asks for the transformer's upgrade
+only where the larger rating would let it pass (:meth:`sim.rollout.setup.GridState.upgrade_helps`); cables are not
+reinforced.
+
+Voltage limit: GB/T 12325-2008 *Power quality - Deviation of supply voltage*: three-phase supply at 20 kV and below
+within +-7 % of nominal, 220 V single-phase within +7 % / -10 %; the upper bound, 1.07 pu, is what PV's voltage rise
+meets on a 380 V network (the default of ``grid.voltage_max_pu``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+
+#: pandapower's standard type "NAYY 4x150 SE" (pandapower ``std_types``, line library; aluminium 4x150 mm2 PVC LV
+#: cable): r = 0.208 ohm/km, x = 0.08 ohm/km, c = 261 nF/km, ampacity 0.27 kA. The standard LV cable of
+#: pandapower's examples and of SimBench's rural LV grids ("NAYY 4x150SE 0.6/1kV").
+CABLE_TYPE = "NAYY 4x150 SE"
+CABLE_R_OHM_PER_KM = 0.208
+CABLE_X_OHM_PER_KM = 0.08
+CABLE_C_NF_PER_KM = 261.0
+CABLE_MAX_I_KA = 0.27
+#: 10/0.4 kV distribution transformer: short-circuit voltage 4 % and its resistive part 1.2 % (pandapower standard
+#: type "0.25 MVA 10/0.4 kV"; 0.4 and 0.63 MVA types: 4 % and 1.3 / 1.1 %); no-load losses neglected (assumption).
+TRAFO_VK_PERCENT = 4.0
+TRAFO_VKR_PERCENT = 1.2
+MV_KV = 10.0
+LV_KV = 0.4
+#: Shortest cable [km]: sites at the same point still get a cable between them (assumption, 1 m).
+MIN_CABLE_KM = 0.001
+#: Relative precision of the hosting limit found by power flow.
+TOLERANCE = 0.005
+#: What can set a network's hosting limit.
+CAUSES = ("voltage", "line", "transformer")
+
+
+@dataclass
+class Network:
+    """A transformer's radial LV network at its worst hour. Buses: 0 the LV busbar, 1.. the sites (in the order
+    given). ``parent[b]`` is the bus feeding bus ``b`` (-1 for the busbar), line ``b - 1`` feeds bus ``b``."""
+
+    rating_kva: float
+    length_km: np.ndarray  # (buses - 1,) cable feeding bus 1..n
+    parent: np.ndarray  # (buses,)
+    load_kw: np.ndarray  # (buses,) load at the worst hour
+    existing_kw: float  # existing PV output at the worst hour, at the busbar
+    output_per_kw_ac: np.ndarray  # (buses,) PV output at the worst hour per kW AC of a site at that bus [-]
+
+
+def synthetic_network(
+    transformer_xy_m: tuple[float, float],
+    sites_xy_m: np.ndarray,
+    *,
+    rating_kva: float,
+    load_kw: np.ndarray,
+    busbar_load_kw: float = 0.0,
+    existing_kw: float = 0.0,
+    output_per_kw_ac: np.ndarray | None = None,
+) -> Network:
+    """The minimum spanning tree (straight-line distances [m] in a projected CRS) over the transformer (bus 0) and
+    the sites (buses 1..n, in the order of ``sites_xy_m``), rooted at the transformer."""
+    xy = np.vstack([np.asarray(transformer_xy_m, float)[None, :], np.asarray(sites_xy_m, float).reshape(-1, 2)])
+    n = len(xy)
+    dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
+    dist = np.maximum(dist, MIN_CABLE_KM * 1000.0)  # csgraph reads 0 as "no edge"
+    np.fill_diagonal(dist, 0.0)
+    tree = minimum_spanning_tree(dist)
+    tree = tree + tree.T
+    order, pred = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
+    parent = np.where(np.arange(n) == 0, -1, pred).astype(np.int64)
+    if len(order) != n:
+        raise ValueError("the spanning tree does not reach every site")
+    length_km = dist[parent[1:], np.arange(1, n)] / 1000.0
+    loads = np.r_[busbar_load_kw, np.asarray(load_kw, float)]
+    per_kw = np.r_[0.0, np.ones(n - 1) if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)]
+    return Network(float(rating_kva), length_km, parent, loads, float(existing_kw), per_kw)
+
+
+def downstream(parent: np.ndarray) -> np.ndarray:
+    """(lines, buses) 0/1: bus j is fed through line l (line l feeds bus l + 1)."""
+    n = len(parent)
+    out = np.zeros((n - 1, n))
+    for j in range(1, n):
+        b = j
+        while b > 0:
+            out[b - 1, j] = 1.0
+            b = int(parent[b])
+    return out
+
+
+def trafo_impedance_ohm(rating_kva: float) -> tuple[float, float]:
+    """The transformer's series resistance and reactance referred to the LV side [ohm]."""
+    z_base = LV_KV**2 / (rating_kva / 1000.0)
+    r = TRAFO_VKR_PERCENT / 100.0 * z_base
+    return r, float(np.sqrt((TRAFO_VK_PERCENT / 100.0) ** 2 - (TRAFO_VKR_PERCENT / 100.0) ** 2) * z_base)
+
+
+@lru_cache(maxsize=1)
+def _pandapower():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "numba cannot be imported": pandapower runs without it, more slowly
+        import pandapower
+
+    return pandapower
+
+
+@dataclass(frozen=True)
+class Solution:
+    """An AC power flow's result for one network: bus voltages [pu] (LV buses), cable loading [%] (line l feeds bus
+    l + 1), transformer loading [%], and the flows the screen is linearised around."""
+
+    vm_pu: np.ndarray
+    line_loading_percent: np.ndarray
+    trafo_loading_percent: float
+    line_p_mw: np.ndarray  # from the parent bus into the cable
+    line_q_mvar: np.ndarray
+    trafo_p_mw: float  # into the transformer from the 10 kV side (negative: export)
+    trafo_q_mvar: float
+
+    @property
+    def worst_vm_pu(self) -> float:
+        """Highest bus voltage [pu] (inf: the flow collapsed)."""
+        return float(self.vm_pu.max())
+
+    @property
+    def worst_line_loading_percent(self) -> float:
+        """Highest cable loading [%] (0 without cables, NaN: the flow collapsed)."""
+        return float(self.line_loading_percent.max(initial=0.0))
+
+
+@dataclass
+class County:
+    """One pandapower network holding many transformers' networks as islands, each with its own slack, so that one
+    power flow solves them all. Network k: its 10 kV slack is bus ``first_bus[k]`` and LV bus b is
+    ``first_bus[k] + 1 + b``; its cables start at line ``first_line[k]``; its existing PV is sgen ``first_bus[k]``
+    and the new PV at LV bus b sgen ``first_bus[k] + 1 + b``; its transformer is trafo k."""
+
+    nets: list[Network]
+    ppn: Any  # pandapowerNet (pandapower ships no type information)
+    first_bus: np.ndarray
+    first_line: np.ndarray
+    island_of_bus: np.ndarray
+
+
+def to_pandapower(nets: list[Network]) -> County:
+    """The pandapower network of ``nets`` (the new PV is set by :func:`solve_many`)."""
+    pp = _pandapower()
+    ppn = pp.create_empty_network()
+    sizes = np.array([len(n.parent) for n in nets], dtype=np.int64)
+    first_bus = np.r_[0, np.cumsum(sizes + 1)[:-1]].astype(np.int64)
+    first_line = np.r_[0, np.cumsum(sizes - 1)[:-1]].astype(np.int64)
+    pp.create_buses(ppn, int((sizes + 1).sum()), np.concatenate([np.r_[MV_KV, np.full(s, LV_KV)] for s in sizes]))
+    # the slacks as one table: pandapower's create_ext_grid fails on an empty table under pandas 3
+    ppn.ext_grid = pd.DataFrame(
+        {
+            "name": [None] * len(nets),
+            "bus": first_bus,
+            "vm_pu": 1.0,
+            "va_degree": 0.0,
+            "slack_weight": 1.0,
+            "in_service": True,
+            "controllable": False,
+        }
+    ).astype(ppn.ext_grid.dtypes.to_dict())
+    pp.create_transformers_from_parameters(
+        ppn,
+        first_bus,
+        first_bus + 1,
+        sn_mva=np.array([n.rating_kva for n in nets]) / 1000.0,
+        vn_hv_kv=MV_KV,
+        vn_lv_kv=LV_KV,
+        vk_percent=TRAFO_VK_PERCENT,
+        vkr_percent=TRAFO_VKR_PERCENT,
+        pfe_kw=0.0,
+        i0_percent=0.0,
+    )
+    if sizes.max(initial=0) > 1:
+        pp.create_lines_from_parameters(
+            ppn,
+            np.concatenate([f + 1 + n.parent[1:] for f, n in zip(first_bus, nets, strict=True)]),
+            np.concatenate([f + 2 + np.arange(len(n.parent) - 1) for f, n in zip(first_bus, nets, strict=True)]),
+            length_km=np.concatenate([n.length_km for n in nets]),
+            r_ohm_per_km=CABLE_R_OHM_PER_KM,
+            x_ohm_per_km=CABLE_X_OHM_PER_KM,
+            c_nf_per_km=CABLE_C_NF_PER_KM,
+            max_i_ka=CABLE_MAX_I_KA,
+        )
+    lv_buses = np.concatenate([f + 1 + np.arange(s) for f, s in zip(first_bus, sizes, strict=True)])
+    pp.create_loads(ppn, lv_buses, p_mw=np.concatenate([n.load_kw for n in nets]) / 1000.0)
+    sgen_buses = np.concatenate([np.r_[f + 1, f + 1 + np.arange(s)] for f, s in zip(first_bus, sizes, strict=True)])
+    pp.create_sgens(ppn, sgen_buses, p_mw=np.zeros(len(sgen_buses)))
+    return County(list(nets), ppn, first_bus, first_line, np.repeat(np.arange(len(nets)), sizes + 1))
+
+
+def solve_many(county: County, pv_kw: list[np.ndarray], active: np.ndarray | None = None) -> list[Solution]:
+    """AC power flows (pandapower ``runpp``, Newton-Raphson) of the county's networks (those ``active``, a mask;
+    the others are out of service and their entries are the collapsed result), network k with new PV ``pv_kw[k]``
+    [kW AC] per bus (its output at the worst hour, ``pv_kw x output_per_kw_ac``; the existing PV at its output).
+    All are solved in one flow; if it does not converge, the networks are halved until the ones that do not
+    converge on their own are found (:func:`collapsed`)."""
+    n = len(county.nets)
+    group = np.flatnonzero(np.ones(n, bool) if active is None else np.asarray(active, bool))
+    out = [collapsed(net) for net in county.nets]
+    injection = [
+        np.r_[m.existing_kw, np.asarray(p, float) * m.output_per_kw_ac] for m, p in zip(county.nets, pv_kw, strict=True)
+    ]
+    county.ppn.sgen["p_mw"] = np.concatenate(injection) / 1000.0
+    _solve_group(county, group, out)
+    return out
+
+
+def _solve_group(county: County, group: np.ndarray, out: list[Solution]) -> None:
+    pp = _pandapower()
+    ppn = county.ppn
+    on = np.zeros(len(county.nets), bool)
+    on[group] = True
+    on_bus = on[county.island_of_bus]
+    ppn.bus["in_service"] = on_bus
+    ppn.ext_grid["in_service"] = on
+    ppn.trafo["in_service"] = on
+    ppn.line["in_service"] = on_bus[ppn.line["from_bus"].to_numpy(np.int64)]
+    ppn.load["in_service"] = on_bus[ppn.load["bus"].to_numpy(np.int64)]
+    ppn.sgen["in_service"] = on_bus[ppn.sgen["bus"].to_numpy(np.int64)]
+    try:
+        pp.runpp(ppn, numba=False, calculate_voltage_angles=False)
+    except pp.LoadflowNotConverged:
+        if len(group) > 1:
+            _solve_group(county, group[: len(group) // 2], out)
+            _solve_group(county, group[len(group) // 2 :], out)
+        return
+    vm = ppn.res_bus["vm_pu"].to_numpy(float)
+    lines = ppn.res_line
+    loading = lines["loading_percent"].to_numpy(float)
+    p_line = lines["p_from_mw"].to_numpy(float)
+    q_line = lines["q_from_mvar"].to_numpy(float)
+    t_loading = ppn.res_trafo["loading_percent"].to_numpy(float)
+    t_p = ppn.res_trafo["p_hv_mw"].to_numpy(float)
+    t_q = ppn.res_trafo["q_hv_mvar"].to_numpy(float)
+    for k in group:
+        b, first, m = int(county.first_bus[k]), int(county.first_line[k]), len(county.nets[k].parent)
+        out[k] = Solution(
+            vm_pu=vm[b + 1 : b + 1 + m],
+            line_loading_percent=loading[first : first + m - 1],
+            trafo_loading_percent=float(t_loading[k]),
+            line_p_mw=p_line[first : first + m - 1],
+            line_q_mvar=q_line[first : first + m - 1],
+            trafo_p_mw=float(t_p[k]),
+            trafo_q_mvar=float(t_q[k]),
+        )
+
+
+def collapsed(net: Network) -> Solution:
+    """The result of a power flow that does not converge (voltage collapse): every bus and cable at infinity, so
+    that every margin is negative and the voltage is named as the cause."""
+    m = len(net.parent)
+    return Solution(np.full(m, np.inf), np.full(m - 1, np.nan), np.nan, np.zeros(m - 1), np.zeros(m - 1), 0.0, 0.0)
+
+
+def solve(net: Network, pv_kw: np.ndarray) -> Solution:
+    """An AC power flow of one network with new PV ``pv_kw`` [kW AC] per bus (:func:`solve_many`)."""
+    return solve_many(to_pandapower([net]), [pv_kw])[0]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Thermal and voltage limits: bus voltage <= ``voltage_max_pu`` [pu] (GB/T 12325-2008), cable current <=
+    ``line_loading_max_percent`` of its ampacity, transformer <= ``trafo_loading_max_percent`` of its rating."""
+
+    voltage_max_pu: float = 1.07
+    line_loading_max_percent: float = 100.0
+    trafo_loading_max_percent: float = 100.0
+
+    def margins(self, vm_pu: float, line_percent: float, trafo_percent: float) -> dict[str, float]:
+        """Share of each limit still free (negative: exceeded), per cause; the voltage margin is measured on the
+        rise from 1.0 pu to the limit."""
+        out = {
+            "voltage": (self.voltage_max_pu - vm_pu) / (self.voltage_max_pu - 1.0),
+            "line": 1.0 - line_percent / self.line_loading_max_percent,
+            "transformer": 1.0 - trafo_percent / self.trafo_loading_max_percent,
+        }
+        return {k: (v if np.isfinite(v) else (-np.inf if k == "voltage" else np.inf)) for k, v in out.items()}
+
+
+def margins(sol: Solution, limits: Limits) -> dict[str, float]:
+    """:meth:`Limits.margins` of a power flow's worst bus, worst cable and transformer."""
+    return limits.margins(sol.worst_vm_pu, sol.worst_line_loading_percent, sol.trafo_loading_percent)
+
+
+class Screen:
+    """A transformer network's cached power-flow solution at new PV ``pv_kw`` [kW AC per bus], linearised around
+    it (LinDistFlow, see the module), to screen new PV quickly: :meth:`state` and :meth:`fits`."""
+
+    def __init__(self, net: Network, pv_kw: np.ndarray, solution: Solution, limits: Limits) -> None:
+        self.net = net
+        self.limits = limits
+        self.pv0_kw = np.asarray(pv_kw, float).copy()
+        self.sol = solution
+        self.down = downstream(net.parent)
+        r_line = net.length_km * CABLE_R_OHM_PER_KM
+        r_trafo, _ = trafo_impedance_ohm(net.rating_kva)
+        # resistance the paths of buses i and j from the 10 kV side share [ohm]
+        self.r_common = r_trafo + self.down.T @ (r_line[:, None] * self.down)
+        self.v_from = solution.vm_pu[net.parent[1:]]
+
+    def state(self, pv_kw: np.ndarray, rating_kva: float | None = None) -> tuple[float, float, float]:
+        """Worst bus voltage [pu], worst cable loading [%] and transformer loading [%] with new PV ``pv_kw`` [kW AC]
+        per bus, the transformer at ``rating_kva`` (None: the network's)."""
+        net = self.net
+        dp_mw = (np.asarray(pv_kw, float) - self.pv0_kw) * net.output_per_kw_ac / 1000.0
+        vm = self.sol.vm_pu + self.r_common @ dp_mw / LV_KV**2
+        p_line = self.sol.line_p_mw - self.down @ dp_mw
+        i_ka = np.hypot(p_line, self.sol.line_q_mvar) / (np.sqrt(3.0) * LV_KV * self.v_from)
+        p_trafo = self.sol.trafo_p_mw - dp_mw.sum()
+        rating = net.rating_kva if rating_kva is None else rating_kva
+        trafo = 100.0 * np.hypot(p_trafo, self.sol.trafo_q_mvar) / (rating / 1000.0)
+        return float(vm.max()), float((100.0 * i_ka / CABLE_MAX_I_KA).max(initial=0.0)), float(trafo)
+
+    def fits(self, placed_kw: np.ndarray, bus: int, kw: float, rating_kva: float | None = None) -> bool:
+        """Whether the new PV already placed (``placed_kw`` per bus [kW AC]) plus ``kw`` at ``bus`` keeps every
+        limit, the transformer at ``rating_kva`` (None: the network's)."""
+        pv = np.asarray(placed_kw, float).copy()
+        pv[bus] += kw
+        return min(self.limits.margins(*self.state(pv, rating_kva)).values()) >= -1e-9
+
+
+@dataclass(frozen=True)
+class HostingResult:
+    """A transformer's hosting limit [kW AC of new PV], its cause, the power flow at the limit and the screen
+    linearised there."""
+
+    limit_kw: float
+    cause: str
+    worst_vm_pu: float
+    worst_line_loading_percent: float
+    screen: Screen
+
+
+def _linear_min_vm_pu(net: Network) -> float:
+    """The lowest bus voltage [pu] of the linear estimate without new PV (LinDistFlow from 1.0 pu)."""
+    down = downstream(net.parent)
+    r_common = trafo_impedance_ohm(net.rating_kva)[0] + down.T @ ((net.length_km * CABLE_R_OHM_PER_KM)[:, None] * down)
+    injection_mw = (np.r_[net.existing_kw, np.zeros(len(net.parent) - 1)] - net.load_kw) / 1000.0
+    return float((1.0 + r_common @ injection_mw / LV_KV**2).min())
+
+
+def _linear_scale(screen: Screen, weights: np.ndarray) -> float:
+    """The scale of ``weights`` [kW AC per bus] at which the linearised screen meets its first limit."""
+    lo, hi = 0.0, 1.0
+    while screen.fits(weights * hi, 0, 0.0) and hi < 1e7:
+        lo, hi = hi, hi * 2.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if screen.fits(weights * mid, 0, 0.0) else (lo, mid)
+    return lo
+
+
+def _next_scale(screen: Screen, scale: float, weights: np.ndarray, margin: float, cause: str) -> float:
+    """A Newton step on the binding margin, its slope from the linearised screen, aiming at half the tolerance
+    inside the limit (a margin that does not fall with more PV: shrink by it)."""
+    step = 0.01 * max(scale, 1.0)
+    after = screen.limits.margins(*screen.state((scale + step) * weights))[cause]
+    slope = (after - margin) / step
+    if slope >= 0:
+        return max(scale * (1.0 + margin), 0.0)
+    return max(scale + (margin - TOLERANCE / 2.0) / -slope, 0.0)
+
+
+def _refine(county: County, live: np.ndarray, weights, scale: np.ndarray, sols: list, limits: Limits, max_flows: int):
+    """Power flows of the county's ``live`` networks at ``scale``, and Newton steps until
+    each binding margin is within [0, :data:`TOLERANCE`] (at most ``max_flows - 1`` flows); ``scale`` and ``sols``
+    are updated in place."""
+    for flow in range(max_flows - 1):
+        active = np.zeros(len(county.nets), bool)
+        active[live] = True
+        new = solve_many(county, [scale[k] * weights[k] for k in range(len(county.nets))], active)
+        moved = False
+        for k in live:
+            sol = sols[k] = new[k]
+            m = margins(sol, limits)
+            cause = min(m, key=m.__getitem__)
+            if 0.0 <= m[cause] <= TOLERANCE or flow == max_flows - 2:
+                continue
+            if not np.isfinite(m[cause]):  # the flow collapsed: half the PV
+                scale[k] *= 0.5
+            else:
+                net = county.nets[k]
+                scale[k] = _next_scale(
+                    Screen(net, scale[k] * weights[k], sol, limits), float(scale[k]), weights[k], m[cause], cause
+                )
+            moved = True
+        if not moved:
+            return
+    # still above a limit after the last step (rare): a step aimed at the tolerance's full width inside, solved
+    over = [k for k in live if min(margins(sols[k], limits).values()) < 0]
+    for k in over:
+        m = margins(sols[k], limits)
+        cause = min(m, key=m.__getitem__)
+        scale[k] *= 1.0 + m[cause] - TOLERANCE if np.isfinite(m[cause]) else 0.5
+    if over:
+        active = np.zeros(len(county.nets), bool)
+        active[over] = True
+        new = solve_many(county, [scale[k] * weights[k] for k in range(len(county.nets))], active)
+        for k in over:
+            sols[k] = new[k]
+
+
+def hosting_limits(
+    nets: list[Network], weights: list[np.ndarray], limits: Limits, *, max_flows: int = 6
+) -> list[HostingResult]:
+    """Per network k, the largest new PV ``s x weights[k]`` [kW AC per bus; each ``weights[k]`` sums to 1] within
+    ``limits`` at the worst hour, by AC power flow: from the linear estimate around the no-new-PV flow, Newton
+    steps on the binding margin until it is within [0, :data:`TOLERANCE`] (at most ``max_flows`` flows, all
+    networks solved together, :func:`solve_many`). A network whose load alone breaks a limit hosts 0."""
+    if not nets:
+        return []
+    county = to_pandapower(nets)
+    zeros = [np.zeros(len(n.parent)) for n in nets]
+    # a network whose flow collapses stops the county's flow; those the linear estimate puts below 0.8 pu are solved
+    # on their own (then the halving of solve_many is rarely needed)
+    suspect = np.array([_linear_min_vm_pu(n) < 0.8 for n in nets])
+    base = solve_many(county, zeros, ~suspect)
+    for k in np.flatnonzero(suspect):
+        alone = np.zeros(len(nets), bool)
+        alone[k] = True
+        base[k] = solve_many(county, zeros, alone)[k]
+    blocked = np.array([min(margins(b, limits).values()) < 0 for b in base])
+    scale = np.zeros(len(nets))
+    sols = list(base)
+    live = np.flatnonzero(~blocked)
+    if len(live):
+        for k in live:
+            scale[k] = _linear_scale(Screen(nets[k], zeros[k], base[k], limits), weights[k])
+        _refine(county, live, weights, scale, sols, limits, max_flows)
+    out = []
+    for n, w, s, sol in zip(nets, weights, scale, sols, strict=True):
+        m = margins(sol, limits)
+        collapsed_flow = not np.isfinite(sol.worst_vm_pu)  # reported as NaN: no flow to report
+        out.append(
+            HostingResult(
+                float(s),
+                min(m, key=m.__getitem__),
+                np.nan if collapsed_flow else sol.worst_vm_pu,
+                np.nan if collapsed_flow else sol.worst_line_loading_percent,
+                Screen(n, s * w, sol, limits),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Screens:
+    """What the rollout screens applications with: each ``lv`` transformer's :class:`Screen` (by transformer id) and
+    each site's bus on its transformer's network (by site id)."""
+
+    by_transformer: dict[str, Screen]
+    bus_of_site: dict[str, int]
+
+
+def worst_hour(pv_kw: np.ndarray, load_kw: np.ndarray) -> int:
+    """The hour of largest net export, ``argmax(pv_kw - load_kw)`` (hourly arrays [kW], the shorter one's length;
+    the first such hour)."""
+    n = min(len(pv_kw), len(load_kw))
+    return int(np.argmax(np.asarray(pv_kw[:n], float) - np.asarray(load_kw[:n], float)))
+
+
+def county_hosting(
+    sites: pd.DataFrame,
+    transformers: pd.DataFrame,
+    sites_xy_m: np.ndarray,
+    transformers_xy_m: np.ndarray,
+    profile: np.ndarray,
+    shapes: np.ndarray,
+    *,
+    dc_ac_ratio: float,
+    limits: Limits,
+) -> tuple[pd.DataFrame, Screens]:
+    """Hosting limits of the ``lv`` transformers by power flow (the module's method).
+
+    ``sites``: every site of the layer (``transformer_id, connection_level, eligible, capacity_kwp, archetype,
+    site_type`` and what :func:`sim.load.annual_load_kwh` reads), positions ``sites_xy_m`` (sites, 2) [m] in a
+    projected CRS; ``transformers``: the hosting table (:func:`sim.grid.hosting_table`, indexed by
+    ``transformer_id``), positions ``transformers_xy_m`` in the same CRS; ``profile``: hourly AC output per kWp of
+    each archetype (hours, archetypes); ``shapes``: the year's load shapes (:func:`sim.load.hourly_shapes`).
+
+    Returns a copy of ``transformers`` whose ``lv`` rows carry the power-flow ``hosting_limit_kw``,
+    ``hosting_limit_cause``, ``worst_bus_voltage_pu`` and ``worst_line_loading_percent``, and the :class:`Screens`.
+    """
+    from sim import load as loadmod
+
+    out = transformers.copy()
+    ids = out.index.astype(str)
+    position = {t: k for k, t in enumerate(ids)}
+    row = np.array([position.get(t, -1) for t in sites["transformer_id"].astype(str)], dtype=np.int64)
+    eligible = sites["eligible"].to_numpy(bool) & sites["connection_level"].astype(str).eq("lv").to_numpy() & (row >= 0)
+    kwp = sites["capacity_kwp"].to_numpy(float)
+    arch = sites["archetype"].to_numpy(int)
+    n_hours = min(profile.shape[0], shapes.shape[1])
+    # hourly output of each transformer's eligible PV at full build and its mix per kW AC, (hours, transformers)
+    kwp_by_arch = np.zeros((profile.shape[1], len(ids)))
+    np.add.at(kwp_by_arch, (arch[eligible], row[eligible]), kwp[eligible])
+    pv_kw = profile[:n_hours] @ kwp_by_arch
+    ac_kw = kwp_by_arch.sum(axis=0) / dc_ac_ratio
+    county_mix = pv_kw.sum(axis=1) / max(ac_kw.sum(), 1e-12)
+    mix = np.where(ac_kw > 0, pv_kw / np.maximum(ac_kw, 1e-12), county_mix[:, None])
+    load_by_shape = loadmod.transformer_load_by_shape(
+        sites, out
+    )  # the curtailment engine's load, (transformers, shapes)
+    busbar_kwh = load_by_shape - loadmod.transformer_load_by_shape(
+        sites, out.drop(columns="customers", errors="ignore")
+    )
+    existing = out["existing_pv_kw"].to_numpy(float)
+    export_kw = pv_kw + existing * mix - (load_by_shape @ shapes[:, :n_hours]).T
+    site_load = loadmod.annual_load_kwh(sites).to_numpy(float)
+    site_shape = loadmod.shape_index(sites["site_type"].to_numpy())
+    nets, weights, rows, buses = [], [], [], {}
+    for t in ids[out["connection_level"].astype(str).eq("lv").to_numpy()]:
+        k = position[t]
+        on = np.flatnonzero(row == k)
+        el = eligible[on]
+        h = worst_hour(export_kw[:, k], np.zeros(n_hours))
+        net = synthetic_network(
+            tuple(transformers_xy_m[k]),
+            sites_xy_m[on],
+            rating_kva=float(out["rating_kva"].iloc[k]),
+            load_kw=site_load[on] * shapes[site_shape[on], h],
+            busbar_load_kw=float(busbar_kwh[k] @ shapes[:, h]),
+            existing_kw=float(existing[k] * mix[h, k]),
+            output_per_kw_ac=np.where(el, profile[h, arch[on]] * dc_ac_ratio, 0.0),
+        )
+        w = np.r_[0.0, np.where(el, kwp[on] / dc_ac_ratio, 0.0)]
+        if w.sum() <= 0:  # no site to build: the PV at the busbar
+            net.output_per_kw_ac[0], w[0] = float(mix[h, k]), 1.0
+        nets.append(net)
+        weights.append(w / w.sum())
+        rows.append(t)
+        buses.update({str(s): b + 1 for b, s in enumerate(sites.index[on].astype(str))})
+    results = hosting_limits(nets, weights, limits)
+    return _with_results(out, rows, results), Screens({t: r.screen for t, r in zip(rows, results, strict=True)}, buses)
+
+
+def _with_results(out: pd.DataFrame, rows: list[str], results: list[HostingResult]) -> pd.DataFrame:
+    """``out`` (modified) with the power-flow limit, cause and flow at the limit on the rows ``rows``."""
+    for column in ("hosting_limit_cause", "worst_bus_voltage_pu", "worst_line_loading_percent"):
+        if column not in out.columns:
+            out[column] = "rule" if column == "hosting_limit_cause" else np.nan
+    for t, r in zip(rows, results, strict=True):
+        out.loc[t, ["hosting_limit_kw", "worst_bus_voltage_pu", "worst_line_loading_percent"]] = [
+            r.limit_kw,
+            r.worst_vm_pu,
+            r.worst_line_loading_percent,
+        ]
+        out.loc[t, "hosting_limit_cause"] = r.cause
+    return out
