@@ -2,8 +2,8 @@
 power_flow (issue #26; target: power_flow costs at most 3x the rule).
 
 Run: ``PYTHONPATH=. python benchmarks/powerflow.py [--repeat 2]``.
-Each method runs as its own ``python -m sim run`` child process (interpreter start and imports included: pandapower's
-import is part of what power_flow costs), ``--repeat`` times, alternating, after one warm-up run of the rule that
+Each method runs as its own ``python -m sim run`` child process (interpreter start and imports included),
+``--repeat`` times, alternating, after one warm-up run of the rule that
 fills the yield cache (a temporary cache folder shared by both methods, so neither computes yields in the timed
 runs); the figure of each method is its fastest run (the machine is shared). The last line is
 ``rule_s=<s> power_flow_s=<s> ratio=<power_flow / rule>``.

@@ -1,6 +1,6 @@
 """Hosting capacity of low-voltage transformers by AC power flow (``grid.hosting_method: power_flow``).
 
-For each ``lv`` transformer a pandapower network (:func:`synthetic_network`): the 10 kV supply as the slack at
+For each ``lv`` transformer a radial network (:func:`synthetic_network`): the 10 kV supply as the slack at
 1.0 pu, the transformer, and a **synthetic radial low-voltage network**: a minimum spanning tree over the transformer
 and the sites connected to it, by straight-line distance between their positions in the local projected CRS, each
 edge one cable of :data:`CABLE_TYPE`. The sites layer has no line layer today (``sim/tables/inputs.csv``), so this is
@@ -17,8 +17,9 @@ Hosting limit (:func:`hosting_limits`): the largest new PV [kW AC] spread over t
 proportion to their AC capacity that keeps, at the worst hour, every bus at or below ``voltage_max_pu``, every cable
 at or below its ampacity and the transformer at or below its rating (100 %: under this method the thermal rating
 replaces the share-of-rating rule for ``lv`` transformers); the binding one is the limiting **cause** (``voltage``,
-``line``, ``transformer``). The limit is found by AC power flows (pandapower, Newton-Raphson; all transformers'
-networks as islands of one pandapower network, one flow per step), started from the linear estimate of
+``line``, ``transformer``). The limit is found by AC power flows (:func:`solve_many`: the backward/forward sweep
+of radial networks, all transformers' networks stacked in one vectorised flow per step; it agrees with pandapower's
+Newton-Raphson to 1e-7 pu, ``tests/data/powerflow_reference.json``), started from the linear estimate of
 :class:`Screen` and refined until the margin is within :data:`TOLERANCE`. A network whose flow does not converge
 even without new PV (voltage collapse under its load: a long cable to a large load) hosts nothing, cause
 ``voltage``, its voltage and loading reported empty.
@@ -38,9 +39,7 @@ meets on a 380 V network (the default of ``grid.voltage_max_pu``).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -130,13 +129,13 @@ def trafo_impedance_ohm(rating_kva: float) -> tuple[float, float]:
     return r, float(np.sqrt((TRAFO_VK_PERCENT / 100.0) ** 2 - (TRAFO_VKR_PERCENT / 100.0) ** 2) * z_base)
 
 
-@lru_cache(maxsize=1)
-def _pandapower():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "numba cannot be imported": pandapower runs without it, more slowly
-        import pandapower
-
-    return pandapower
+#: System frequency [Hz] (the cables' charging current) and the per-unit power base [MVA] of the solver.
+F_HZ = 50.0
+S_BASE_MVA = 1.0
+#: The sweep stops when no bus voltage of a network moves by more than this [pu] in a sweep; a network that has not
+#: settled after :data:`MAX_SWEEPS` sweeps has no solution (voltage collapse).
+SWEEP_TOL_PU = 1e-10
+MAX_SWEEPS = 300
 
 
 @dataclass(frozen=True)
@@ -165,123 +164,125 @@ class Solution:
 
 @dataclass
 class County:
-    """One pandapower network holding many transformers' networks as islands, each with its own slack, so that one
-    power flow solves them all. Network k: its 10 kV slack is bus ``first_bus[k]`` and LV bus b is
-    ``first_bus[k] + 1 + b``; its cables start at line ``first_line[k]``; its existing PV is sgen ``first_bus[k]``
-    and the new PV at LV bus b sgen ``first_bus[k] + 1 + b``; its transformer is trafo k."""
+    """Many transformers' networks stacked for one vectorised power flow, in per unit of :data:`S_BASE_MVA` and
+    0.4 kV. LV bus b of network k is bus ``first_bus[k] + b`` of the stack, its cable l (feeding its bus l + 1) line
+    ``first_line[k] + l``; ``path[l, j]`` is 1 where bus j is fed through line l (the branch-current matrix of a
+    radial network)."""
 
     nets: list[Network]
-    ppn: Any  # pandapowerNet (pandapower ships no type information)
     first_bus: np.ndarray
     first_line: np.ndarray
     island_of_bus: np.ndarray
+    from_bus: np.ndarray  # (lines,) stacked bus feeding each line
+    to_bus: np.ndarray  # (lines,) stacked bus each line feeds
+    path: Any  # scipy.sparse CSR matrix (lines, buses)
+    z_line_pu: np.ndarray  # (lines,) series impedance
+    y_half_pu: np.ndarray  # (lines,) half the line's charging admittance, at each end (pi section)
+    z_trafo_pu: np.ndarray  # (networks,) transformer series impedance (no magnetising branch)
+    rating_mva: np.ndarray  # (networks,)
+    load_mw: np.ndarray  # (buses,)
 
 
-def to_pandapower(nets: list[Network]) -> County:
-    """The pandapower network of ``nets`` (the new PV is set by :func:`solve_many`)."""
-    pp = _pandapower()
-    ppn = pp.create_empty_network()
+def to_county(nets: list[Network]) -> County:
+    """The stacked network of ``nets`` (their new PV is set by :func:`solve_many`): cables as pi sections of
+    :data:`CABLE_TYPE`, each transformer as its series impedance referred to the LV side
+    (:func:`trafo_impedance_ohm`)."""
+    from scipy.sparse import block_diag, csr_matrix
+
     sizes = np.array([len(n.parent) for n in nets], dtype=np.int64)
-    first_bus = np.r_[0, np.cumsum(sizes + 1)[:-1]].astype(np.int64)
+    first_bus = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
     first_line = np.r_[0, np.cumsum(sizes - 1)[:-1]].astype(np.int64)
-    pp.create_buses(ppn, int((sizes + 1).sum()), np.concatenate([np.r_[MV_KV, np.full(s, LV_KV)] for s in sizes]))
-    # the slacks as one table: pandapower's create_ext_grid fails on an empty table under pandas 3
-    ppn.ext_grid = pd.DataFrame(
-        {
-            "name": [None] * len(nets),
-            "bus": first_bus,
-            "vm_pu": 1.0,
-            "va_degree": 0.0,
-            "slack_weight": 1.0,
-            "in_service": True,
-            "controllable": False,
-        }
-    ).astype(ppn.ext_grid.dtypes.to_dict())
-    pp.create_transformers_from_parameters(
-        ppn,
-        first_bus,
-        first_bus + 1,
-        sn_mva=np.array([n.rating_kva for n in nets]) / 1000.0,
-        vn_hv_kv=MV_KV,
-        vn_lv_kv=LV_KV,
-        vk_percent=TRAFO_VK_PERCENT,
-        vkr_percent=TRAFO_VKR_PERCENT,
-        pfe_kw=0.0,
-        i0_percent=0.0,
+    z_base = LV_KV**2 / S_BASE_MVA
+    length = np.concatenate([n.length_km for n in nets])
+    empty = np.zeros(0, np.int64)
+    return County(
+        nets=list(nets),
+        first_bus=first_bus,
+        first_line=first_line,
+        island_of_bus=np.repeat(np.arange(len(nets)), sizes),
+        from_bus=np.concatenate([empty, *(f + n.parent[1:] for f, n in zip(first_bus, nets, strict=True))]),
+        to_bus=np.concatenate(
+            [empty, *(f + np.arange(1, len(n.parent)) for f, n in zip(first_bus, nets, strict=True))]
+        ),
+        path=csr_matrix(block_diag([downstream(n.parent) for n in nets], format="csr")),
+        z_line_pu=length * complex(CABLE_R_OHM_PER_KM, CABLE_X_OHM_PER_KM) / z_base,
+        y_half_pu=0.5j * 2.0 * np.pi * F_HZ * CABLE_C_NF_PER_KM * 1e-9 * length * z_base,
+        z_trafo_pu=np.array([complex(*trafo_impedance_ohm(n.rating_kva)) for n in nets]) / z_base,
+        rating_mva=np.array([n.rating_kva for n in nets]) / 1000.0,
+        load_mw=np.concatenate([n.load_kw for n in nets]) / 1000.0,
     )
-    if sizes.max(initial=0) > 1:
-        pp.create_lines_from_parameters(
-            ppn,
-            np.concatenate([f + 1 + n.parent[1:] for f, n in zip(first_bus, nets, strict=True)]),
-            np.concatenate([f + 2 + np.arange(len(n.parent) - 1) for f, n in zip(first_bus, nets, strict=True)]),
-            length_km=np.concatenate([n.length_km for n in nets]),
-            r_ohm_per_km=CABLE_R_OHM_PER_KM,
-            x_ohm_per_km=CABLE_X_OHM_PER_KM,
-            c_nf_per_km=CABLE_C_NF_PER_KM,
-            max_i_ka=CABLE_MAX_I_KA,
-        )
-    lv_buses = np.concatenate([f + 1 + np.arange(s) for f, s in zip(first_bus, sizes, strict=True)])
-    pp.create_loads(ppn, lv_buses, p_mw=np.concatenate([n.load_kw for n in nets]) / 1000.0)
-    sgen_buses = np.concatenate([np.r_[f + 1, f + 1 + np.arange(s)] for f, s in zip(first_bus, sizes, strict=True)])
-    pp.create_sgens(ppn, sgen_buses, p_mw=np.zeros(len(sgen_buses)))
-    return County(list(nets), ppn, first_bus, first_line, np.repeat(np.arange(len(nets)), sizes + 1))
 
 
 def solve_many(county: County, pv_kw: list[np.ndarray], active: np.ndarray | None = None) -> list[Solution]:
-    """AC power flows (pandapower ``runpp``, Newton-Raphson) of the county's networks (those ``active``, a mask;
-    the others are out of service and their entries are the collapsed result), network k with new PV ``pv_kw[k]``
-    [kW AC] per bus (its output at the worst hour, ``pv_kw x output_per_kw_ac``; the existing PV at its output).
-    All are solved in one flow; if it does not converge, the networks are halved until the ones that do not
-    converge on their own are found (:func:`collapsed`)."""
-    n = len(county.nets)
-    group = np.flatnonzero(np.ones(n, bool) if active is None else np.asarray(active, bool))
+    """AC power flows of the county's networks (those ``active``, a mask; the others' entries are the collapsed
+    result), network k with new PV ``pv_kw[k]`` [kW AC] per bus (its output at the worst hour, ``pv_kw x
+    output_per_kw_ac``; the existing PV at its output, at the busbar), all solved together.
+
+    The backward/forward sweep for radial networks (Teng 2003, *A direct approach for distribution system load flow
+    solutions*, IEEE Trans. Power Delivery 18(3):882-887): the 10 kV side is the slack at 1.0 pu; loads and PV are
+    constant power at unity power factor, the cables' charging a constant admittance. Backward, each cable carries
+    the currents drawn downstream of it (``path``); forward, each bus's voltage is the busbar's less the drops along
+    its path, the busbar's the slack's less the transformer's drop. A network whose voltages have not settled within
+    :data:`MAX_SWEEPS` sweeps has no solution (voltage collapse: :func:`collapsed`). Checked against pandapower's
+    Newton-Raphson on SimBench grids and against the analytic two-bus rise (``tests/test_powerflow.py``)."""
+    injections = []
+    for m, p in zip(county.nets, pv_kw, strict=True):
+        inj = np.asarray(p, float) * m.output_per_kw_ac
+        inj[0] += m.existing_kw
+        injections.append(inj)
+    v, i_line, i_total, settled = _sweep(county, np.concatenate(injections) / 1000.0 - county.load_mw)
+    on = np.ones(len(county.nets), bool) if active is None else np.asarray(active, bool)
     out = [collapsed(net) for net in county.nets]
-    injection = [
-        np.r_[m.existing_kw, np.asarray(p, float) * m.output_per_kw_ac] for m, p in zip(county.nets, pv_kw, strict=True)
-    ]
-    county.ppn.sgen["p_mw"] = np.concatenate(injection) / 1000.0
-    _solve_group(county, group, out)
+    for k in np.flatnonzero(on & settled):
+        out[k] = _solution(county, int(k), v, i_line, complex(i_total[k]))
     return out
 
 
-def _solve_group(county: County, group: np.ndarray, out: list[Solution]) -> None:
-    pp = _pandapower()
-    ppn = county.ppn
-    on = np.zeros(len(county.nets), bool)
-    on[group] = True
-    on_bus = on[county.island_of_bus]
-    ppn.bus["in_service"] = on_bus
-    ppn.ext_grid["in_service"] = on
-    ppn.trafo["in_service"] = on
-    ppn.line["in_service"] = on_bus[ppn.line["from_bus"].to_numpy(np.int64)]
-    ppn.load["in_service"] = on_bus[ppn.load["bus"].to_numpy(np.int64)]
-    ppn.sgen["in_service"] = on_bus[ppn.sgen["bus"].to_numpy(np.int64)]
-    try:
-        pp.runpp(ppn, numba=False, calculate_voltage_angles=False)
-    except pp.LoadflowNotConverged:
-        if len(group) > 1:
-            _solve_group(county, group[: len(group) // 2], out)
-            _solve_group(county, group[len(group) // 2 :], out)
-        return
-    vm = ppn.res_bus["vm_pu"].to_numpy(float)
-    lines = ppn.res_line
-    loading = lines["loading_percent"].to_numpy(float)
-    p_line = lines["p_from_mw"].to_numpy(float)
-    q_line = lines["q_from_mvar"].to_numpy(float)
-    t_loading = ppn.res_trafo["loading_percent"].to_numpy(float)
-    t_p = ppn.res_trafo["p_hv_mw"].to_numpy(float)
-    t_q = ppn.res_trafo["q_hv_mvar"].to_numpy(float)
-    for k in group:
-        b, first, m = int(county.first_bus[k]), int(county.first_line[k]), len(county.nets[k].parent)
-        out[k] = Solution(
-            vm_pu=vm[b + 1 : b + 1 + m],
-            line_loading_percent=loading[first : first + m - 1],
-            trafo_loading_percent=float(t_loading[k]),
-            line_p_mw=p_line[first : first + m - 1],
-            line_q_mvar=q_line[first : first + m - 1],
-            trafo_p_mw=float(t_p[k]),
-            trafo_q_mvar=float(t_q[k]),
-        )
+def _sweep(county: County, inject_mw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bus voltages, series currents of the cables and the current each transformer carries (complex, pu; drawn
+    from the slack positive), and which networks settled (:func:`solve_many`)."""
+    n_net, island = len(county.nets), county.island_of_bus
+    v = np.ones(len(inject_mw), complex)
+    settled = np.zeros(n_net, bool)
+    i_line = np.zeros(len(county.from_bus), complex)
+    i_total = np.zeros(n_net, complex)
+    with np.errstate(all="ignore"):
+        for _ in range(MAX_SWEEPS):
+            i_bus = np.conj(-inject_mw / S_BASE_MVA / v)
+            np.add.at(i_bus, county.from_bus, county.y_half_pu * v[county.from_bus])
+            np.add.at(i_bus, county.to_bus, county.y_half_pu * v[county.to_bus])
+            i_line = county.path @ i_bus
+            i_total = np.bincount(island, i_bus.real, n_net) + 1j * np.bincount(island, i_bus.imag, n_net)
+            v_new = (1.0 - county.z_trafo_pu * i_total)[island] - county.path.T @ (county.z_line_pu * i_line)
+            moved = np.zeros(n_net)
+            np.maximum.at(moved, island, np.abs(v_new - v))
+            v = v_new
+            settled = moved <= SWEEP_TOL_PU  # NaN (diverged): never
+            if settled.all() or not (settled | np.isfinite(moved)).any():
+                break
+    return v, i_line, i_total, settled
+
+
+def _solution(county: County, k: int, v: np.ndarray, i_line: np.ndarray, i_trafo: complex) -> Solution:
+    b0, l0, m = int(county.first_bus[k]), int(county.first_line[k]), len(county.nets[k].parent)
+    lines = slice(l0, l0 + m - 1)
+    v_from, v_to = v[county.from_bus[lines]], v[county.to_bus[lines]]
+    y = county.y_half_pu[lines]
+    i_from = i_line[lines] + y * v_from
+    i_to = i_line[lines] - y * v_to
+    i_base_ka = S_BASE_MVA / (np.sqrt(3.0) * LV_KV)
+    i_ka = np.maximum(np.abs(i_from), np.abs(i_to)) * i_base_ka
+    s_from = v_from * np.conj(i_from) * S_BASE_MVA
+    s_trafo = np.conj(i_trafo) * S_BASE_MVA  # at the slack, 1.0 pu
+    return Solution(
+        vm_pu=np.abs(v[b0 : b0 + m]),
+        line_loading_percent=100.0 * i_ka / CABLE_MAX_I_KA,
+        trafo_loading_percent=float(100.0 * abs(i_trafo) * S_BASE_MVA / county.rating_mva[k]),
+        line_p_mw=s_from.real,
+        line_q_mvar=s_from.imag,
+        trafo_p_mw=float(s_trafo.real),
+        trafo_q_mvar=float(s_trafo.imag),
+    )
 
 
 def collapsed(net: Network) -> Solution:
@@ -293,7 +294,7 @@ def collapsed(net: Network) -> Solution:
 
 def solve(net: Network, pv_kw: np.ndarray) -> Solution:
     """An AC power flow of one network with new PV ``pv_kw`` [kW AC] per bus (:func:`solve_many`)."""
-    return solve_many(to_pandapower([net]), [pv_kw])[0]
+    return solve_many(to_county([net]), [pv_kw])[0]
 
 
 @dataclass(frozen=True)
@@ -370,14 +371,6 @@ class HostingResult:
     screen: Screen
 
 
-def _linear_min_vm_pu(net: Network) -> float:
-    """The lowest bus voltage [pu] of the linear estimate without new PV (LinDistFlow from 1.0 pu)."""
-    down = downstream(net.parent)
-    r_common = trafo_impedance_ohm(net.rating_kva)[0] + down.T @ ((net.length_km * CABLE_R_OHM_PER_KM)[:, None] * down)
-    injection_mw = (np.r_[net.existing_kw, np.zeros(len(net.parent) - 1)] - net.load_kw) / 1000.0
-    return float((1.0 + r_common @ injection_mw / LV_KV**2).min())
-
-
 def _linear_scale(screen: Screen, weights: np.ndarray) -> float:
     """The scale of ``weights`` [kW AC per bus] at which the linearised screen meets its first limit."""
     lo, hi = 0.0, 1.0
@@ -448,16 +441,9 @@ def hosting_limits(
     networks solved together, :func:`solve_many`). A network whose load alone breaks a limit hosts 0."""
     if not nets:
         return []
-    county = to_pandapower(nets)
+    county = to_county(nets)
     zeros = [np.zeros(len(n.parent)) for n in nets]
-    # a network whose flow collapses stops the county's flow; those the linear estimate puts below 0.8 pu are solved
-    # on their own (then the halving of solve_many is rarely needed)
-    suspect = np.array([_linear_min_vm_pu(n) < 0.8 for n in nets])
-    base = solve_many(county, zeros, ~suspect)
-    for k in np.flatnonzero(suspect):
-        alone = np.zeros(len(nets), bool)
-        alone[k] = True
-        base[k] = solve_many(county, zeros, alone)[k]
+    base = solve_many(county, zeros)  # networks are independent: one that collapses leaves the others
     blocked = np.array([min(margins(b, limits).values()) < 0 for b in base])
     scale = np.zeros(len(nets))
     sols = list(base)

@@ -174,7 +174,7 @@ class GridConfig(StrictModel):
     hosting_method: Literal["rule", "power_flow"] = Field(
         "rule",
         description="how a low-voltage transformer's hosting limit is decided: rule, hosting_share_percent of its "
-        "rating less its existing PV; power_flow, AC power flows (pandapower) of a synthetic radial LV network per "
+        "rating less its existing PV; power_flow, AC power flows (backward/forward sweep) of a synthetic radial LV network per "
         "transformer (a minimum spanning tree over it and its sites, cable NAYY 4x150 SE) at its worst hour (largest "
         "net export): the largest new PV that keeps every bus <= voltage_max_pu and every cable and the transformer "
         "within their thermal ratings, and the rollout screens each application with the PV already reserved plus "

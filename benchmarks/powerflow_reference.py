@@ -1,0 +1,99 @@
+"""Regenerate ``tests/data/powerflow_reference.json``: pandapower's Newton-Raphson on random radial LV networks, the
+independent reference for sim.powerflow's own backward/forward sweep (tests/test_powerflow.py).
+
+pandapower is not a dependency of pvsim: its releases that run under pandas 3 (3.2 and later) pin pandas 2.x, and
+those that allow pandas 3 (3.1 and earlier) fail in their result tables under it. Install it on its own, without
+its dependencies, in an environment that already runs pvsim::
+
+    pip install --no-deps "pandapower==3.5.6" && python benchmarks/powerflow_reference.py
+
+Each network is stored with its inputs (so the test needs neither pandapower nor this file's random stream) and
+pandapower's bus voltages [pu], cable loadings [%], transformer loading [%] and transformer P/Q [MW, Mvar]. The
+pandapower model is the one the method assumes: 10 kV slack at 1.0 pu, a 10/0.4 kV transformer of vk 4 % and vkr
+1.2 % without magnetising branch, NAYY 4x150 SE cables as pi sections, constant-power loads and PV at unity power
+factor. The last line: ``reference: networks=N buses=B pandapower=VERSION``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "tests" / "data" / "powerflow_reference.json"
+
+
+def networks(seed: int = 20261203, count: int = 12) -> list[dict]:
+    """Random radial networks: 1-25 sites within 600 m, loads, existing PV and new PV, ratings 100-630 kVA; a few
+    heavy ones push the voltage to 1.1 pu and the cables past their ampacity."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        n = int(rng.integers(1, 26))
+        out.append({
+            "sites_xy_m": rng.uniform(-600, 600, (n, 2)).round(1).tolist(),
+            "rating_kva": float(rng.choice([100, 200, 315, 400, 630])),
+            "load_kw": rng.uniform(0, 5, n).round(3).tolist(),
+            "busbar_load_kw": round(float(rng.uniform(0, 20)), 3),
+            "existing_kw": round(float(rng.uniform(0, 30)), 3),
+            "output_per_kw_ac": rng.uniform(0.5, 0.9, n).round(4).tolist(),
+            "pv_kw": [0.0, *rng.uniform(0, 15, n).round(3).tolist()],
+        })
+    return out
+
+
+def pandapower_flow(case: dict) -> dict:
+    from sim import powerflow as pf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "numba cannot be imported"
+        import pandapower as pp
+    net = pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
+                               load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
+                               existing_kw=case["existing_kw"], output_per_kw_ac=np.array(case["output_per_kw_ac"]))
+    m = len(net.parent)
+    # pandapower's plural create_* functions: the single-element ones fail on empty tables under pandas 3
+    ppn = pp.create_empty_network()
+    pp.create_buses(ppn, m + 1, np.r_[pf.MV_KV, np.full(m, pf.LV_KV)])
+    ppn.ext_grid = pd.DataFrame({"name": [None], "bus": [0], "vm_pu": 1.0, "va_degree": 0.0, "slack_weight": 1.0,
+                                 "in_service": True, "controllable": False}).astype(ppn.ext_grid.dtypes.to_dict())
+    pp.create_transformers_from_parameters(ppn, [0], [1], sn_mva=net.rating_kva / 1000.0, vn_hv_kv=pf.MV_KV,
+                                           vn_lv_kv=pf.LV_KV, vk_percent=pf.TRAFO_VK_PERCENT,
+                                           vkr_percent=pf.TRAFO_VKR_PERCENT, pfe_kw=0.0, i0_percent=0.0)
+    if m > 1:
+        pp.create_lines_from_parameters(ppn, 1 + net.parent[1:], 1 + np.arange(1, m), length_km=net.length_km,
+                                        r_ohm_per_km=pf.CABLE_R_OHM_PER_KM, x_ohm_per_km=pf.CABLE_X_OHM_PER_KM,
+                                        c_nf_per_km=pf.CABLE_C_NF_PER_KM, max_i_ka=pf.CABLE_MAX_I_KA)
+    pp.create_loads(ppn, 1 + np.arange(m), p_mw=net.load_kw / 1000.0)
+    injection = np.asarray(case["pv_kw"]) * net.output_per_kw_ac
+    injection[0] += net.existing_kw
+    pp.create_sgens(ppn, 1 + np.arange(m), p_mw=injection / 1000.0)
+    pp.runpp(ppn, numba=False, calculate_voltage_angles=False, tolerance_mva=1e-10)
+    return {
+        "vm_pu": ppn.res_bus["vm_pu"].to_numpy()[1:].round(10).tolist(),
+        "line_loading_percent": (ppn.res_line["loading_percent"].to_numpy().round(8).tolist() if m > 1 else []),
+        "trafo_loading_percent": round(float(ppn.res_trafo["loading_percent"].iloc[0]), 8),
+        "trafo_p_mw": round(float(ppn.res_trafo["p_hv_mw"].iloc[0]), 10),
+        "trafo_q_mvar": round(float(ppn.res_trafo["q_hv_mvar"].iloc[0]), 10),
+    }
+
+
+def main() -> None:
+    import pandapower
+
+    cases = networks()
+    for case in cases:
+        case["pandapower"] = pandapower_flow(case)
+    OUT.write_text(json.dumps({"pandapower": pandapower.__version__, "networks": cases}, indent=None) + "\n")
+    buses = sum(len(c["sites_xy_m"]) + 1 for c in cases)
+    print(f"reference: networks={len(cases)} buses={buses} pandapower={pandapower.__version__}")
+
+
+if __name__ == "__main__":
+    main()
