@@ -37,3 +37,20 @@ def test_ruff_format_check_is_clean():
 def test_mypy_is_clean():
     done = _run("mypy")  # files, plugins and overrides: [tool.mypy] in pyproject.toml
     assert done.returncode == 0, _failure(done)
+
+
+#: The longest a function of ``sim/`` may be [lines, decorators excluded, docstring included]: one job each.
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_function_in_the_package_is_over_80_lines():
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "sim").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1 if node.end_lineno else 0
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, "split these into functions of one job each:\n" + "\n".join(long)
