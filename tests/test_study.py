@@ -191,3 +191,102 @@ def test_a_study_never_writes_into_a_users_folder(study_file, capsys, tmp_path):
     err = capsys.readouterr().err
     assert "is not a pvsim study folder" in err and str(out) in err
     assert (out / "study.csv").read_text() == "my own table" and sorted(p.name for p in out.iterdir()) == ["study.csv"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_study_on_a_dask_scheduler_survives_a_worker_killed_midway(province, tmp_path, cache_dir):
+    """`dask scheduler` and two `dask worker` processes (no nanny) started here; one worker is killed with SIGKILL once
+    the first run is written: its runs are retried on the other, and study.csv is that of one local worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": repo}
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                address.rsplit(":", 1)[1],
+                "--no-dashboard",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        for _ in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        out = tmp_path / "cluster"
+        study = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "study",
+                str(province / "study.yaml"),
+                "--scheduler",
+                address,
+                "-o",
+                str(out),
+                "--no-figures",
+                "-q",
+                "--cache-dir",
+                str(cache_dir),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 300
+        while not list(out.glob("counties/*/runs/*/rep*/pvsim-manifest.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert study.poll() is None, study.communicate()  # the study is still running: the kill is midway
+        procs[1].send_signal(signal.SIGKILL)
+        stdout, stderr = study.communicate(timeout=300)
+        assert study.returncode == 0, stderr
+        assert procs[1].wait(timeout=10) == -signal.SIGKILL
+    finally:
+        for proc in reversed(procs):
+            proc.kill()
+            proc.wait(timeout=30)
+    reference = run_study(
+        province / "study.yaml", out_dir=tmp_path / "w1", workers=1, progress=False, cache_dir=cache_dir, figures=False
+    )
+    assert reference.computed == 12
+    assert (out / "study.csv").read_bytes() == (tmp_path / "w1" / "study.csv").read_bytes()
