@@ -1,7 +1,7 @@
 """Province benchmark: a synthetic province through ``pvsim study`` on local Dask workers, and what a real province
 would cost.
 
-Run: ``PYTHONPATH=. python benchmarks/study.py [--counties 20] [--sites 1000] [--strategies 3] [--replications 5]
+Run: ``PYTHONPATH=. python benchmarks/study.py [--counties 20] [--sites 3500] [--strategies 3] [--replications 5]
 [--workers 2] [--figures] [--keep DIR]``.
 
 The province is ``pvsim demo-data DIR --counties N --sites S`` (counties of about S candidate sites, 0.5 to 1.5 times,
@@ -110,7 +110,7 @@ def projected_hours(run_s: float, client_s: float, cores: int) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--counties", type=int, default=20)
-    p.add_argument("--sites", type=int, default=1000, help="about this many candidate sites per county")
+    p.add_argument("--sites", type=int, default=3500, help="about this many candidate sites per county (the demo's)")
     p.add_argument("--strategies", type=int, default=3)
     p.add_argument("--replications", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)

@@ -775,14 +775,17 @@ def _add_report_parser(sub) -> None:
     p = _subparser(
         sub,
         "report",
-        "write a self-contained report.html of a run, comparison or sweep folder",
-        "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare) or a\n"
+        "write a self-contained report.html of a run, comparison, sweep or study folder",
+        "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare), a\n"
         "sweep folder (pvsim sweep: per strategy, the variants with 95 % CIs and their paired\n"
-        "differences against the first variant): one file with inline figures and styles, no\n"
-        "network needed to open it.",
+        "differences against the first variant) or a study folder (pvsim study: province totals with\n"
+        "95 % CIs, counties ranked by kg CO2 per CNY, a map by winning strategy): one file with inline\n"
+        "figures and styles, no network needed to open it.",
         "pvsim report runs/demo --lang zh --scenario scenarios/demo_county.yaml",
     )
-    p.add_argument("folder", metavar="FOLDER", help="output folder of 'pvsim run', 'pvsim compare' or 'pvsim sweep'")
+    p.add_argument(
+        "folder", metavar="FOLDER", help="output folder of 'pvsim run', 'pvsim compare', 'pvsim sweep' or 'pvsim study'"
+    )
     p.add_argument(
         "--lang",
         choices=("en", "zh"),

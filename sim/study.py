@@ -15,6 +15,9 @@ Output folder (``out_dir``)::
                            strategies, replications and variants, how many preparations it took
     counties/<county>/     the county's comparison folder (without ``params``) or sweep folder (with them); each
                            is what ``pvsim compare`` / ``pvsim sweep`` writes, so ``pvsim report`` works on it
+
+``pvsim report STUDY_DIR`` (:mod:`sim.report.study`) gives the province view from these files: the province totals
+(:func:`province_totals`), each county's winning strategy and its kg CO2 per CNY (:func:`county_winners`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
-from . import experiment, pipeline, sweeps
+from . import experiment, pipeline, stats, sweeps
 from ._config import StrictModel
 from ._io import atomic_folder, check_out_folder, claim_folder, is_regular_file, read_finished, safe_component
 from .errors import InputError, Interrupted
@@ -126,6 +130,11 @@ def study_markdown() -> str:
             "| `counties/<county>/` | the county's `pvsim compare` folder (without params) or `pvsim sweep` folder "
             "(with them): `pvsim report` works on it |"
         ),
+        "",
+        "`pvsim report STUDY_DIR [--lang zh]` writes the province view into the folder: the province's totals per",
+        "strategy (capacity, CO2 avoided, capex and kg CO2 per CNY: mean and 95 % CI over replications of the sums over",
+        "counties), the counties ranked by their winning strategy's kg CO2 avoided per CNY of capex (the winner has",
+        "the highest mean CO2 avoided), and a map of the counties shaded by winning strategy and by kg CO2 per CNY.",
         "",
         (
             "A rerun reuses every finished run whose strategy, seed, scenario settings, input files and code are "
@@ -424,9 +433,17 @@ def _write(result: Study, config: StudyConfig, path: Path, counties: list[_Count
         "params": result.params,
         "variants": [label for label, _, _ in counties[0].variants],
         "preparations": result.preparations,
+        "currency": next(iter(result.comparisons.values())).currency,
         "confidence": "95 % two-sided, Student's t over replications (each county's comparison)",
     }
     experiment.write_text(out / "study.json", json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def is_study_folder(folder: Path) -> bool:
+    """Whether ``folder`` carries pvsim's manifest of a study (finished, or interrupted with runs to reuse)."""
+    from ._io import is_pvsim_folder
+
+    return is_pvsim_folder(Path(folder), KIND)
 
 
 def read_study(out_dir: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -459,3 +476,62 @@ def print_study(result: Study, file=None) -> None:
     )
     for text in experiment.format_table(header, rows):
         print("  " + text, file=file)
+
+
+# --------------------------------------------------------------------------------------------- province view
+
+PROVINCE_METRICS = ("capacity_built_kwp", "co2_avoided_t", "capex_cny")
+"""The metrics summed over a province's counties (totals that add up; ratios and milestones do not)."""
+CO2_PER_CNY = "co2_kg_per_cny"
+"""kg of CO2 avoided over the horizon per CNY of capex (:func:`co2_kg_per_cny`): what the province map shades."""
+WINNER_METRIC = "co2_avoided_t"
+"""A county's winning strategy has the highest mean of this metric over replications (the comparison report ranks
+by it too: :func:`sim.report.compare.ranking_metric`)."""
+
+
+def co2_kg_per_cny(co2_t, capex_cny):
+    """``1000 * co2_t / capex_cny`` [kg CO2 per CNY], NaN where nothing was spent."""
+    co2, capex = np.asarray(co2_t, dtype=float), np.asarray(capex_cny, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(capex > 0, 1000.0 * co2 / np.where(capex > 0, capex, 1.0), np.nan)
+
+
+def province_totals(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Per strategy (index): the province's total of each :data:`PROVINCE_METRICS` and its kg CO2 per CNY, as the
+    mean and 95 % CI over replications of the sums over counties of replication ``r`` (the counties' runs are
+    independent: each county draws from its own seeds). Only replications every county has are summed."""
+    sub = runs[runs["variant"] == variant]
+    n_counties = sub["county"].nunique()
+    rows = {}
+    for strategy, group in sub.groupby("strategy", sort=False):
+        by_rep = group.groupby("replication")
+        complete = by_rep["county"].nunique() == n_counties
+        totals = by_rep[list(PROVINCE_METRICS)].sum(min_count=1)[complete]
+        totals[CO2_PER_CNY] = co2_kg_per_cny(totals["co2_avoided_t"], totals["capex_cny"])
+        row: dict[str, float] = {}
+        for name in (*PROVINCE_METRICS, CO2_PER_CNY):
+            n, mean, low, high = stats.mean_ci95(totals[name].to_numpy())
+            row.update({"n": n, f"{name}_mean": mean, f"{name}_ci95_low": low, f"{name}_ci95_high": high})
+        rows[strategy] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def county_winners(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Per county (in the study's order): its winning strategy (:data:`WINNER_METRIC`; ties to the first in name
+    order), the winner's mean CO2 avoided and capex, and its kg CO2 per CNY (of those means)."""
+    sub = runs[runs["variant"] == variant]
+    means = sub.groupby(["county", "strategy"], sort=False)[["co2_avoided_t", "capex_cny"]].mean().reset_index()
+    rows = []
+    for county in dict.fromkeys(sub["county"]):
+        mine = means[means["county"] == county].sort_values("strategy", kind="mergesort")
+        best = mine.loc[mine[WINNER_METRIC].idxmax()] if mine[WINNER_METRIC].notna().any() else mine.iloc[0]
+        rows.append(
+            {
+                "county": county,
+                "winner": best["strategy"],
+                "co2_avoided_t": float(best["co2_avoided_t"]),
+                "capex_cny": float(best["capex_cny"]),
+                CO2_PER_CNY: float(co2_kg_per_cny(best["co2_avoided_t"], best["capex_cny"])),
+            }
+        )
+    return pd.DataFrame(rows)

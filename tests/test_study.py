@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -290,3 +291,71 @@ def test_a_study_on_a_dask_scheduler_survives_a_worker_killed_midway(province, t
     )
     assert reference.computed == 12
     assert (out / "study.csv").read_bytes() == (tmp_path / "w1" / "study.csv").read_bytes()
+
+
+# --------------------------------------------------------------------------------------------- province view
+
+
+def _runs(rows):
+    return pd.DataFrame(
+        rows,
+        columns=["county", "strategy", "variant", "replication", "capacity_built_kwp", "co2_avoided_t", "capex_cny"],
+    )
+
+
+def test_province_totals_sum_counties_per_replication_by_hand():
+    from scipy import stats
+
+    from sim.study import CO2_PER_CNY, co2_kg_per_cny, province_totals
+
+    runs = _runs(
+        [
+            ("a", "s", "base", 0, 10.0, 100.0, 1000.0),
+            ("b", "s", "base", 0, 5.0, 50.0, 500.0),
+            ("a", "s", "base", 1, 12.0, 120.0, 1000.0),
+            ("b", "s", "base", 1, 7.0, 80.0, 1000.0),
+            ("a", "s", "base", 2, 11.0, 110.0, 1000.0),  # county b lacks replication 2: not summed
+        ]
+    )
+    totals = province_totals(runs, "base").loc["s"]
+    assert totals["n"] == 2
+    assert totals["co2_avoided_t_mean"] == pytest.approx((150 + 200) / 2)
+    half = stats.t.ppf(0.975, 1) * pd.Series([150.0, 200.0]).std() / 2**0.5
+    assert totals["co2_avoided_t_ci95_high"] == pytest.approx(175 + half)
+    # kg per CNY of each replication's province: 1000 * 150 / 1500 = 100 and 1000 * 200 / 2000 = 100
+    assert totals[f"{CO2_PER_CNY}_mean"] == pytest.approx(100.0)
+    assert np.isnan(co2_kg_per_cny(5.0, 0.0)) and co2_kg_per_cny(2.0, 4000.0) == pytest.approx(0.5)
+
+
+def test_county_winner_has_the_highest_mean_co2_by_hand():
+    from sim.study import county_winners
+
+    runs = _runs(
+        [
+            ("a", "x", "base", 0, 1, 100.0, 1000.0),
+            ("a", "x", "base", 1, 1, 140.0, 1000.0),  # mean 120
+            ("a", "y", "base", 0, 1, 130.0, 4000.0),
+            ("a", "y", "base", 1, 1, 130.0, 4000.0),  # mean 130: wins
+            ("b", "x", "base", 0, 1, 50.0, 100.0),
+            ("b", "y", "base", 0, 1, 50.0, 200.0),  # a tie: the first by name
+        ]
+    )
+    winners = county_winners(runs, "base").set_index("county")
+    assert winners.loc["a", "winner"] == "y" and winners.loc["a", "co2_kg_per_cny"] == pytest.approx(1000 * 130 / 4000)
+    assert winners.loc["b", "winner"] == "x" and winners.loc["b", "co2_kg_per_cny"] == pytest.approx(500.0)
+
+
+@pytest.mark.slow
+def test_the_province_report_in_english_and_chinese(province, tmp_path, cache_dir):
+    run_study(
+        province / "study.yaml", out_dir=tmp_path / "s", workers=1, progress=False, cache_dir=cache_dir, figures=False
+    )
+    assert main(["report", str(tmp_path / "s")]) == 0
+    assert main(["report", str(tmp_path / "s"), "--lang", "zh"]) == 0
+    en = (tmp_path / "s" / "report.html").read_text(encoding="utf-8")
+    zh = (tmp_path / "s" / "report.zh.html").read_text(encoding="utf-8")
+    assert "Province totals" in en and "Counties ranked by kg CO2 per CNY" in en and "data:image/png;base64" in en
+    assert "全省合计" in zh and "各县分布图" in zh
+    for county in ("county_01", "county_02", "county_03"):
+        assert county in en
+    assert main(["report", str(tmp_path / "s" / "counties" / "county_01")]) == 0  # each county's own report
