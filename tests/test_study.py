@@ -134,6 +134,15 @@ def test_demo_province_counties_have_their_own_seeds_sizes_and_places(tmp_path):
     assert len({p["sites"] for p in plans}) > 1 and all(50 <= p["sites"] <= 150 for p in plans)
     assert len({(p["lat"], p["lon"]) for p in plans}) == 4
     assert county_plans(5, 100, seed=1)[:4] == plans  # a county does not change when the province grows
+    from sim.demo.province import MAX_COUNTIES
+    from sim.weather import PRESET_MAX_DISTANCE_KM, PRESETS, distance_km
+
+    station = PRESETS["beijing_recent"]
+    far = max(
+        distance_km(p["lat"], p["lon"], station.latitude, station.longitude)
+        for p in county_plans(MAX_COUNTIES, 100, seed=1)
+    )
+    assert far + 30 < PRESET_MAX_DISTANCE_KM  # every county, with its own extent, within the weather preset's reach
 
 
 @pytest.mark.slow

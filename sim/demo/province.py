@@ -23,16 +23,17 @@ import yaml
 
 from .build import make_demo_county
 
-CENTRE_LAT, CENTRE_LON = 40.25, 115.90
-"""Centre of the province's grid of counties [°]: between the demo county (Huailai, 40.4 N 115.5 E) and the
-Beijing weather presets' station (40.08 N, 116.585 E), so that every county of up to 100 lies within the presets'
-300 km (:data:`sim.weather.PRESET_MAX_DISTANCE_KM`); the demo province is near Beijing, not Hebei's real map."""
-SPACING_DEG = 0.3
-"""Distance between neighbouring county centres [°] (about 33 km north-south)."""
+CENTRE_LAT, CENTRE_LON = 40.08, 116.585
+"""Centre of the province's grid of counties [°]: the station of the Beijing weather presets (Beijing Capital
+International Airport, ``sim/tables/weather_presets.csv``), so that every county of up to :data:`MAX_COUNTIES` lies
+within the presets' 300 km (:data:`sim.weather.PRESET_MAX_DISTANCE_KM`); a synthetic province around Beijing, not
+Hebei's real map."""
+SPACING_LAT_DEG, SPACING_LON_DEG = 0.35, 0.52
+"""Distance between neighbouring county centres [°] (about 39 km north-south and 44 km east-west): a demo county is
+about 0.30° x 0.49°, so neighbours do not overlap on the province map."""
 SIDE = 10
 """Counties per row of the grid (filled row by row from the north-west, so a county keeps its place when the
-province grows); :data:`MAX_COUNTIES` fill a 10 x 10 grid whose corners lie at most about 220 km from the preset's
-station."""
+province grows); :data:`MAX_COUNTIES` fill a 10 x 10 grid whose corners lie about 265 km from the station."""
 MAX_COUNTIES = SIDE * SIDE
 DEMO_SITES = 3500
 """Candidate sites of the demo county, which its programme is sized for."""
@@ -69,8 +70,8 @@ def county_plans(n_counties: int, sites: int, seed: int) -> list[dict]:
                 "run_seed": int(g.integers(0, 1_000_000)),
                 "sites": max(1, round(sites * g.uniform(*SIZE_RANGE))),
                 "townships": int(g.integers(TOWNSHIPS_RANGE[0], TOWNSHIPS_RANGE[1] + 1)),
-                "lat": round(CENTRE_LAT + ((SIDE - 1) / 2 - row) * SPACING_DEG, 4),
-                "lon": round(CENTRE_LON + (col - (SIDE - 1) / 2) * SPACING_DEG, 4),
+                "lat": round(CENTRE_LAT + ((SIDE - 1) / 2 - row) * SPACING_LAT_DEG, 4),
+                "lon": round(CENTRE_LON + (col - (SIDE - 1) / 2) * SPACING_LON_DEG, 4),
             }
         )
     return plans

@@ -17,6 +17,9 @@ from ..labels import label
 from .compare import strategy_label
 from .style import DPI, FONT_PT, GREY, palette
 
+MAX_NAMED = 40
+"""Counties are named on the map up to this many (beyond, the names would cover the map; the table names them)."""
+
 
 def county_boundaries(folders: dict[str, Path]):
     """Each county's boundary (WGS 84) from ``<folder>/layers.gpkg`` where it has one, as one GeoDataFrame with a
@@ -48,7 +51,10 @@ def province_map(winners: pd.DataFrame, boundaries, strategies: list[str], lang:
             Patch(color=colours[s], label=strategy_label(s, lang)) for s in strategies if s in set(shapes["winner"])
         ],
         fontsize=FONT_PT - 1.5,
-        loc="best",
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        frameon=False,
     )
     left.set_title(label("report.map_winner", lang), fontsize=FONT_PT + 1)
     values = shapes["co2_kg_per_cny"].to_numpy(float)
@@ -65,6 +71,8 @@ def province_map(winners: pd.DataFrame, boundaries, strategies: list[str], lang:
     right.set_title(label("report.map_co2_per_cny", lang), fontsize=FONT_PT + 1)
     for ax in (left, right):
         ax.set_axis_off()
+        if len(shapes) > MAX_NAMED:
+            continue
         for _, row in shapes.iterrows():
             point = row.geometry.representative_point()
             ax.annotate(str(row["county"]), (point.x, point.y), ha="center", fontsize=FONT_PT - 3, color="#222")
