@@ -845,7 +845,7 @@ def _add_demo_data_parser(sub) -> None:
         type=int,
         metavar="N",
         help="a synthetic province instead: N counties (their own seeds, sizes about --sites, layouts and grids), "
-        "a scenario each and a ready study.yaml, in the folder OUT",
+        "a scenario each and a ready study.yaml, in the folder given",
     )
     p.set_defaults(func=cmd_demo_data)
 

@@ -654,7 +654,7 @@ def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bo
     from distributed import as_completed
 
     queue, active = list(groups), list[_Group]()
-    done: Any = as_completed(loop=client.loop) if client is not None else None
+    done: Any = None  # made with the first runs submitted (a cluster without workers fails before)
     owner: dict = {}
     want = 2 * max(1, len(client.scheduler_info().get("workers", {}))) if client is not None else 0
     while queue or active:
@@ -665,7 +665,9 @@ def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bo
             if not todo:
                 finish(group)
                 continue
-            for fut in _submit(client, group, todo, run_fn):
+            futures = _submit(client, group, todo, run_fn)
+            done = done if done is not None else as_completed(loop=client.loop)
+            for fut in futures:
                 owner[fut] = group
                 done.add(fut)
             active.append(group)
