@@ -178,6 +178,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if args.sites < 1:
         raise InputError("need at least one site", field="--sites", value=args.sites, allowed="an integer >= 1")
     _check_seed(args.seed)
+    if args.counties is not None:
+        return _demo_province(args)
     out = Path(args.out).expanduser()
     if out.suffix.lower() != ".gpkg":
         out = out / "demo_county.gpkg"
@@ -188,6 +190,31 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         _status(f"generating a synthetic county with {args.sites:,} candidate sites ...")
         counts = make_demo_county(out, n_sites=args.sites, seed=args.seed)
     print(f"wrote {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _demo_province(args: argparse.Namespace) -> int:
+    """``demo-data DIR --counties N``: a synthetic province (:mod:`sim.demo.province`) into a new or empty folder."""
+    from .demo.province import MAX_COUNTIES, make_province
+
+    if not 1 <= args.counties <= MAX_COUNTIES:
+        raise InputError(
+            "the demo province has 1 to 100 counties (all within reach of its weather preset)",
+            field="--counties",
+            value=args.counties,
+            allowed=f"an integer from 1 to {MAX_COUNTIES}",
+        )
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() == ".gpkg":
+        raise InputError(
+            "a province is a folder", field="OUT", value=str(out), allowed="a new or empty folder with --counties"
+        )
+    names = ["study.yaml", "counties"]
+    with new_files(out, names, field="OUT", allowed="a folder without study.yaml and counties/"):
+        _status(f"generating a synthetic province of {args.counties} counties of about {args.sites:,} sites ...")
+        built = make_province(out, n_counties=args.counties, sites=args.sites, seed=args.seed)
+    print(f"wrote {out}: {built['counties']} counties, {built['sites']:,} candidate sites in all")
+    print(f"next: pvsim study {built['study']} -w 2")
     return 0
 
 
@@ -354,6 +381,58 @@ def add_sweep_parser(sub) -> None:
     _add_cache_and_quiet(p)
     add_set_option(p)
     p.set_defaults(func=cmd_sweep)
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from ._yaml import check_file
+    from .study import print_study, study
+
+    check_file(args.study)
+    _check_cache_dir(args.cache_dir)
+    result = study(
+        args.study,
+        out_dir=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        cache_dir=args.cache_dir,
+        figures=not args.no_figures,
+        overwrite=args.overwrite,
+    )
+    print_study(result)
+    print(f"  outputs: {result.out_dir} (study.csv; a folder per county under counties/)")
+    return 0
+
+
+def add_study_parser(sub) -> None:
+    p = _subparser(
+        sub,
+        "study",
+        "a province: many counties x strategies x replications (x variants) on one Dask client",
+        "Run every county of a study file (counties, strategies, replications, optional params as\n"
+        "'pvsim sweep' takes them) on one Dask client, preparing each county once; write study.csv\n"
+        "(one row per county x strategy x variant x replication) and a comparison (or sweep) folder per\n"
+        "county for 'pvsim report'. Resumes: finished runs in --out are reused. File format: docs/study.md.",
+        "pvsim study province/study.yaml -w 2 -o runs/province",
+    )
+    p.add_argument("study", metavar="STUDY.yaml", help="study file")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "-w", "--workers", type=int, metavar="N", help="local Dask worker processes (default: number of cores)"
+    )
+    group.add_argument(
+        "--scheduler", metavar="ADDRESS", help="address of a running dask scheduler, e.g. tcp://127.0.0.1:8786"
+    )
+    p.add_argument("-o", "--out", metavar="DIR", help="output folder (default: runs/<study>-study)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder that is not a study folder (nothing is removed, and a file of yours "
+        "with an output's name stops the study)",
+    )
+    p.add_argument("--no-figures", action="store_true", help="no figures in the county folders (faster)")
+    _add_cache_and_quiet(p)
+    p.set_defaults(func=cmd_study)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -543,9 +622,13 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    if args.outputs and args.inputs:
-        raise InputError("choose one of --outputs and --inputs", field="--inputs")
-    if args.inputs:
+    if args.outputs + args.inputs + args.study > 1:
+        raise InputError("choose one of --outputs, --inputs and --study", field="--inputs")
+    if args.study:
+        from .study import study_markdown
+
+        sys.stdout.write(study_markdown())
+    elif args.inputs:
         from .inputs import inputs_markdown
 
         sys.stdout.write(inputs_markdown())
@@ -692,14 +775,17 @@ def _add_report_parser(sub) -> None:
     p = _subparser(
         sub,
         "report",
-        "write a self-contained report.html of a run, comparison or sweep folder",
-        "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare) or a\n"
+        "write a self-contained report.html of a run, comparison, sweep or study folder",
+        "Write report.html into a run folder (pvsim run), a comparison folder (pvsim compare), a\n"
         "sweep folder (pvsim sweep: per strategy, the variants with 95 % CIs and their paired\n"
-        "differences against the first variant): one file with inline figures and styles, no\n"
-        "network needed to open it.",
+        "differences against the first variant) or a study folder (pvsim study: province totals with\n"
+        "95 % CIs, counties ranked by kg CO2 per CNY, a map by winning strategy): one file with inline\n"
+        "figures and styles, no network needed to open it.",
         "pvsim report runs/demo --lang zh --scenario scenarios/demo_county.yaml",
     )
-    p.add_argument("folder", metavar="FOLDER", help="output folder of 'pvsim run', 'pvsim compare' or 'pvsim sweep'")
+    p.add_argument(
+        "folder", metavar="FOLDER", help="output folder of 'pvsim run', 'pvsim compare', 'pvsim sweep' or 'pvsim study'"
+    )
     p.add_argument(
         "--lang",
         choices=("en", "zh"),
@@ -754,6 +840,13 @@ def _add_demo_data_parser(sub) -> None:
     )
     p.add_argument("--sites", type=int, default=3500, metavar="N", help="number of candidate sites (default: 3500)")
     p.add_argument("--seed", type=int, default=20260101, metavar="INT", help="generator seed (default: 20260101)")
+    p.add_argument(
+        "--counties",
+        type=int,
+        metavar="N",
+        help="a synthetic province instead: N counties (their own seeds, sizes about --sites, layouts and grids), "
+        "a scenario each and a ready study.yaml, in the folder given",
+    )
     p.set_defaults(func=cmd_demo_data)
 
 
@@ -797,6 +890,7 @@ def _add_schema_parser(sub) -> None:
         action="store_true",
         help="print the columns of every input layer (sites, transformers, feeders, exclusions)",
     )
+    p.add_argument("--study", action="store_true", help="print the reference of the study file ('pvsim study')")
     p.set_defaults(func=cmd_schema)
 
 
@@ -836,6 +930,7 @@ SUBCOMMANDS = (
     _add_run_parser,
     _add_compare_parser,
     add_sweep_parser,
+    add_study_parser,
     add_plan_parser,
     _add_report_parser,
     _add_validate_parser,

@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -295,10 +295,13 @@ def _built_sites(result: RunResult) -> pd.DataFrame:
     return frame.sort_values("site_id", kind="mergesort").reset_index(drop=True)
 
 
-def run_task(prepared: pipeline.Prepared, strategy: str, seed: int, run_fn: RunFn | None = None) -> dict:
-    """One (strategy, seed) run on a worker; returns only what the comparison keeps (small to ship back)."""
+def run_task(
+    prepared: pipeline.Prepared, strategy: str, seed: int, run_fn: RunFn | None = None, part: dict | None = None
+) -> dict:
+    """One (strategy, seed) run on a worker, of ``prepared`` or of its variant ``part``
+    (:func:`sim.pipeline.variant_part`); returns only what the comparison keeps (small to ship back)."""
     fn = run_fn if run_fn is not None else pipeline.run_prepared
-    result = fn(prepared, strategy, seed)
+    result = fn(pipeline.with_variant(prepared, part) if part is not None else prepared, strategy, seed)
     return {
         "summary": jsonable(result.summary),
         "annual": result.annual.reset_index(drop=True),
@@ -501,70 +504,231 @@ def _status(enabled: bool, message: str) -> None:
         print(f"pvsim compare: {message}", file=sys.stderr, flush=True)
 
 
-def _execute(
-    client,
-    prepared: pipeline.Prepared,
-    todo: list[tuple[str, int, int]],
-    run_fn: RunFn | None,
-    on_result: Callable[[str, int, int, dict], None],
-    bar,
-) -> None:
-    """Run every (strategy, replication, seed) of ``todo`` on the cluster; hand each result over as it completes.
+# --------------------------------------------------------------------------------------------- batches
 
-    A worker that dies is replaced by its nanny and its task retried by the scheduler. If the prepared data itself
-    was lost (every worker holding it died), it is scattered again and the unfinished runs resubmitted.
-    """
-    remaining = list(todo)
-    for _ in range(MAX_ROUNDS):
+
+@dataclass
+class Job:
+    """One comparison of a batch (:func:`run_comparisons`): a scenario, its strategies and replications, its folder.
+    :func:`plan_job` fills in the runs (``tasks``: (strategy, replication, seed)), what each depends on
+    (``identities``) and those not yet finished in ``out_dir`` (``todo``)."""
+
+    scenario: Any
+    names: list[str]
+    replications: int
+    baseline: str
+    out_dir: Path
+    figures: bool = True
+    overwrite: bool = False
+    tasks: list[tuple[str, int, int]] = field(default_factory=list)
+    identities: dict = field(default_factory=dict)
+    todo: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """The comparisons of a batch, in the order of its jobs, and how many preparations (:func:`sim.pipeline.prepare`)
+    they took: one per :func:`sim.pipeline.preparation_key`."""
+
+    comparisons: list[Comparison]
+    preparations: int
+
+
+def plan_job(job: Job) -> Job:
+    """Fill in the job's runs and which of them its (locked) folder does not hold finished."""
+    scenario = job.scenario
+    inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
+    job.tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(job.names) for r in range(job.replications)]
+    job.identities = {(s, r): _run_identity(s, r, seed, inputs, settings) for s, r, seed in job.tasks}
+    _remove_stale_temporaries(job.out_dir)
+    job.todo = [t for t in job.tasks if not _is_done(run_dir(job.out_dir, t[0], t[1]), job.identities[(t[0], t[1])])]
+    return job
+
+
+def check_job_folder(job: Job) -> Path:
+    """:func:`sim._io.check_out_folder` for the folder of a comparison (before any work)."""
+    return check_out_folder(
+        job.out_dir,
+        kind=KIND,
+        overwrite=job.overwrite,
+        protected=pipeline.input_paths(job.scenario),
+        what="pvsim comparison folder",
+        names=TABLE_FILES,
+    )
+
+
+@dataclass
+class _Group:
+    """The jobs of a batch that share one preparation (the same :func:`sim.pipeline.preparation_key`), the first
+    job's scenario being the one prepared; while its runs are on the cluster, what was scattered and what is
+    pending."""
+
+    jobs: list[Job]
+    prepared: list[pipeline.Prepared] = field(default_factory=list)
+    solutions: list[dict] = field(default_factory=list)
+    scattered: list = field(default_factory=list)
+    pending: dict = field(default_factory=dict)
+    lost: list = field(default_factory=list)
+    rounds: int = 0
+
+
+def _groups(jobs: list[Job]) -> list[_Group]:
+    """The jobs grouped by preparation key, in the order of their first job."""
+    groups: dict[str, _Group] = {}
+    for job in jobs:
+        groups.setdefault(pipeline.preparation_key(job.scenario), _Group([])).jobs.append(job)
+    return list(groups.values())
+
+
+def _prepare_group(group: _Group, cache_dir, progress: bool) -> None:
+    """One preparation for the group; each other job gets it for its own scenario (:func:`sim.pipeline.for_variant`),
+    and each job's seed-independent orders are solved once, here."""
+    base = group.jobs[0].scenario
+    _status(progress, f"preparing sites, weather and yields of {base.name} (shared by every run) ...")
+    prepared = pipeline.prepare(base, cache_dir=cache_dir)
+    group.prepared = [
+        prepared if i == 0 else pipeline.for_variant(prepared, j.scenario) for i, j in enumerate(group.jobs)
+    ]
+    group.solutions = [pipeline.precompute_orders(p, j.names) for p, j in zip(group.prepared, group.jobs)]
+
+
+def _submit(client, group: _Group, todo: list[tuple[int, tuple[str, int, int]]], run_fn) -> list:
+    """Scatter the group's preparation once (and each variant's part of it) and submit the runs ``todo`` (job index,
+    run); returns the new futures."""
+    group.scattered = [client.scatter(group.prepared[0], broadcast=True, hash=False)]
+    group.scattered += [
+        client.scatter([pipeline.variant_part(p)], broadcast=True, hash=False)[0] for p in group.prepared[1:]
+    ]
+    futures = []
+    for i, (strategy, rep, seed) in todo:
+        fut = client.submit(
+            run_task,
+            group.scattered[0],
+            strategy,
+            seed,
+            run_fn,
+            group.scattered[i] if i else None,
+            retries=TASK_RETRIES,
+            pure=False,
+            key=f"pvsim-run-{strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}",
+        )
+        group.pending[fut] = (i, (strategy, rep, seed))
+        futures.append(fut)
+    return futures
+
+
+def _collect(client, group: _Group, fut, bar) -> bool:
+    """Store the result of ``fut`` (or note its run as lost with its data); whether the group has no run left on the
+    cluster (then its scattered data is released; its lost runs, if any, are for :func:`_resubmit`)."""
+    from concurrent.futures import CancelledError
+
+    i, (strategy, rep, seed) = group.pending.pop(fut)
+    job = group.jobs[i]
+    try:
+        payload = fut.result()
+    except CancelledError:
+        group.lost.append((i, (strategy, rep, seed)))
+    else:
+        write_run(run_dir(job.out_dir, strategy, rep), payload, job.identities[(strategy, rep)])
+        bar.update(1)
+    fut.release()
+    if group.pending:
+        return False
+    client.cancel(group.scattered)
+    group.scattered = []
+    return True
+
+
+def _resubmit(client, group: _Group, run_fn) -> list:
+    group.rounds += 1
+    if group.rounds >= MAX_ROUNDS:
+        raise RuntimeError(f"{len(group.lost)} run(s) lost their input data {MAX_ROUNDS} times (workers keep dying?)")
+    lost, group.lost = sorted(group.lost), []
+    return _submit(client, group, lost, run_fn)
+
+
+def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bool, bar, finish) -> None:
+    """Prepare each group, run its unfinished runs on the cluster, and ``finish`` it when they are stored. Groups
+    are prepared one after the other while the cluster runs the earlier ones' runs: a new group starts when fewer
+    than two runs per worker are pending, so that the workers never wait for a preparation if they can help it."""
+    from distributed import as_completed
+
+    queue, active = list(groups), list[_Group]()
+    done: Any = None  # made with the first runs submitted (a cluster without workers fails before)
+    owner: dict = {}
+    want = 2 * max(1, len(client.scheduler_info().get("workers", {}))) if client is not None else 0
+    while queue or active:
+        while queue and (not active or sum(len(g.pending) for g in active) < want):
+            group = queue.pop(0)
+            _prepare_group(group, cache_dir, progress)
+            todo = [(i, t) for i, job in enumerate(group.jobs) for t in job.todo]
+            if not todo:
+                finish(group)
+                continue
+            futures = _submit(client, group, todo, run_fn)
+            done = done if done is not None else as_completed(loop=client.loop)
+            for fut in futures:
+                owner[fut] = group
+                done.add(fut)
+            active.append(group)
+        if not active:
+            continue
+        fut = next(done)
+        group = owner.pop(fut)
+        if not _collect(client, group, fut, bar):
+            continue
+        if group.lost:
+            for new in _resubmit(client, group, run_fn):
+                owner[new] = group
+                done.add(new)
+            continue
+        active.remove(group)
+        finish(group)
+
+
+def run_comparisons(
+    jobs: list[Job],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    cache_dir: Path | str | None = None,
+    run_fn: RunFn | None = None,
+    _client=None,
+) -> Batch:
+    """Run the comparisons ``jobs`` on ONE Dask client (a local cluster of ``workers``, or ``scheduler``) and write
+    each into its folder (locked, checked and resumed as :func:`compare` does). The jobs that share a preparation
+    (:func:`sim.pipeline.preparation_key`: they differ only in :data:`sim.pipeline.RUN_FIELDS`) are prepared once,
+    and that preparation is scattered to the workers once."""
+    comparisons: dict[int, Comparison] = {}
+    groups = _groups(jobs)
+    with contextlib.ExitStack() as stack:
+        for job in jobs:
+            check_job_folder(job)
+            stack.enter_context(claim_folder(job.out_dir, KIND))  # locked and marked before any work
+            plan_job(job)
+        n_todo, n_tasks = sum(len(j.todo) for j in jobs), sum(len(j.tasks) for j in jobs)
+        client = None
+        if n_todo:  # connect first: a bad scheduler address fails before any work is done
+            how = f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster"
+            _status(progress, f"{n_todo} of {n_tasks} runs to compute; {how} ...")
+            client = _client if _client is not None else stack.enter_context(dask_client(workers, scheduler, n_todo))
+        bar = stack.enter_context(_progress_bar(progress, n_tasks, n_tasks - n_todo))
+
+        def finish(group: _Group) -> None:
+            for job, prepared, solutions in zip(group.jobs, group.prepared, group.solutions):
+                comparisons[id(job)] = _finish_job(job, prepared, solutions, progress)
+            group.prepared, group.solutions = [], []  # the client keeps no county it has finished
+
         try:
-            remaining = _execute_round(client, prepared, remaining, run_fn, on_result, bar)
+            _run_groups(client, groups, run_fn=run_fn, cache_dir=cache_dir, progress=progress, bar=bar, finish=finish)
         except TimeoutError as exc:  # the scheduler has no worker left ("No valid workers found")
             raise InputError(
                 f"no Dask worker left to run on ({str(exc)[:80] or 'timeout'}); the finished runs are kept",
                 field="--workers/--scheduler",
                 allowed="workers that stay up (memory?), then the same command again",
             ) from None
-        if not remaining:
-            return
-    raise RuntimeError(f"{len(remaining)} run(s) lost their input data {MAX_ROUNDS} times (workers keep dying?)")
-
-
-def _execute_round(client, prepared, todo, run_fn, on_result, bar) -> list[tuple[str, int, int]]:
-    """One round of :func:`_execute`; returns the runs whose futures were cancelled by a loss of data."""
-    from concurrent.futures import CancelledError
-
-    from distributed import as_completed
-
-    shared = client.scatter(prepared, broadcast=True, hash=False)
-    futures = {}
-    for strategy, rep, seed in todo:
-        fut = client.submit(
-            run_task,
-            shared,
-            strategy,
-            seed,
-            run_fn,
-            retries=TASK_RETRIES,
-            pure=False,
-            key=f"pvsim-run-{strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}",
-        )
-        futures[fut] = (strategy, rep, seed)
-    lost = []
-    try:
-        for fut in as_completed(futures):
-            strategy, rep, seed = futures[fut]
-            try:
-                payload = fut.result()
-            except CancelledError:
-                lost.append((strategy, rep, seed))
-                continue
-            on_result(strategy, rep, seed, payload)
-            fut.release()
-            bar.update(1)
-    finally:
-        client.cancel(list(futures))
-        client.cancel([shared])
-    return sorted(lost)
+    return Batch([comparisons[id(job)] for job in jobs], preparations=len(groups))
 
 
 # --------------------------------------------------------------------------------------------- compare
@@ -609,38 +773,27 @@ def compare(
     in this process, and their order is shipped to the workers with the prepared data.
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
-    out_dir = check_out_folder(
-        out_dir,
-        kind=KIND,
-        overwrite=overwrite,
-        protected=pipeline.input_paths(scenario),
-        what="pvsim comparison folder",
-        names=TABLE_FILES,
-    )
+    job = Job(scenario, names, replications, baseline, Path(out_dir).expanduser(), figures, overwrite)
+    out_dir = check_job_folder(job)
     try:
-        with claim_folder(out_dir, KIND):  # locked and marked pvsim's before any work; a second writer stops now
-            return _compare(
-                scenario,
-                names,
-                replications,
-                baseline,
-                out_dir=out_dir,
-                workers=workers,
-                scheduler=scheduler,
-                progress=progress,
-                cache_dir=cache_dir,
-                run_fn=run_fn,
-                figures=figures,
-                _client=_client,
-            )
+        batch = run_comparisons(
+            [job],
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            cache_dir=cache_dir,
+            run_fn=run_fn,
+            _client=_client,
+        )
     except Interrupted:
         raise
     except KeyboardInterrupt:
         raise interrupted(out_dir) from None
+    return batch.comparisons[0]
 
 
 def finished_runs(folder: Path) -> int:
-    """How many finished, undamaged runs lie below ``folder`` (a comparison or a sweep)."""
+    """How many finished, undamaged runs lie below ``folder`` (a comparison, a sweep or a study)."""
     return sum(1 for manifest in Path(folder).rglob("rep*/pvsim-manifest.json") if _is_complete_run(manifest.parent))
 
 
@@ -653,80 +806,40 @@ def _is_complete_run(folder: Path) -> bool:
 
 
 def interrupted(folder: Path) -> Interrupted:
-    """The one line of a Ctrl-C on a comparison or a sweep: what was kept, and how to go on."""
+    """The one line of a Ctrl-C on a comparison, a sweep or a study: what was kept, and how to go on."""
     n = finished_runs(folder)
     kept = f"{n} finished run(s) kept in {folder}; the same command resumes from them" if n else "no run had finished"
     return Interrupted(f"interrupted; {kept}; no table or figure written")
 
 
-def _compare(
-    scenario,
-    names,
-    replications,
-    baseline,
-    *,
-    out_dir,
-    workers,
-    scheduler,
-    progress,
-    cache_dir,
-    run_fn,
-    figures,
-    _client,
-) -> Comparison:
-    """:func:`compare` in its locked output folder."""
-    inputs, settings = pipeline.inputs_sha256(scenario), scenario_sha256(scenario)
-    tasks = [(s, r, replication_seed(scenario.seed, r)) for s in sorted(names) for r in range(replications)]
-    identities = {(s, r): _run_identity(s, r, seed, inputs, settings) for s, r, seed in tasks}
-    _remove_stale_temporaries(out_dir)
-    todo = [t for t in tasks if not _is_done(run_dir(out_dir, t[0], t[1]), identities[(t[0], t[1])])]
-
-    def store(strategy: str, rep: int, seed: int, payload: dict) -> None:
-        write_run(run_dir(out_dir, strategy, rep), payload, identities[(strategy, rep)])
-
-    with contextlib.ExitStack() as stack:
-        # connect first: a bad scheduler address fails before any work is done
-        client = None
-        if todo:
-            _status(
-                progress,
-                f"{len(todo)} of {len(tasks)} runs to compute; "
-                + (f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster")
-                + " ...",
-            )
-            client = _client if _client is not None else stack.enter_context(dask_client(workers, scheduler, len(todo)))
-        _status(progress, "preparing sites, weather and yields (shared by every run) ...")
-        prepared = pipeline.prepare(scenario, cache_dir=cache_dir)
-        solutions = pipeline.precompute_orders(prepared, names)  # solved once, shipped to every worker
-        if client is not None:
-            bar = stack.enter_context(_progress_bar(progress, len(tasks), len(tasks) - len(todo)))
-            _execute(client, prepared, todo, run_fn, store, bar)
-
-    runs, annual, built = _read_runs(out_dir, tasks, scenario.economics.discount_rate)
-    replaced = _replaced(out_dir, names, replications)
+def _finish_job(job: Job, prepared: pipeline.Prepared, solutions: dict, progress: bool) -> Comparison:
+    """The tables (and figures) of a comparison whose runs are all in its folder, read from disk in sorted
+    (strategy, replication) order, written atomically with the scenario as run."""
+    scenario, names, out_dir = job.scenario, job.names, job.out_dir
+    runs, annual, built = _read_runs(out_dir, job.tasks, scenario.economics.discount_rate)
     comparison = Comparison(
-        replaced=replaced,
+        replaced=_replaced(out_dir, names, job.replications),
         table=summarise(runs, names),
-        paired=paired_differences(runs, names, baseline),
+        paired=paired_differences(runs, names, job.baseline),
         runs=runs,
         out_dir=out_dir,
         strategies=names,
-        baseline=baseline,
-        replications=replications,
+        baseline=job.baseline,
+        replications=job.replications,
         bands=annual_bands(annual, names),
-        computed=len(todo),
+        computed=len(job.todo),
         currency=scenario.economics.currency,
         solutions=solutions,
     )
     maps = {s: built[(s, 0)] for s in names}
     layers = county_layers(scenario)
-    if figures:
+    if job.figures:
         _status(progress, "drawing the figures ...")
 
     def fill(tmp: Path) -> None:  # tables, figures and the scenario as run are committed together, manifest last
         _write_tables(comparison, scenario, tmp, prepared.input_files)
         write_as_run(tmp, scenario, layers)
-        if figures:
+        if job.figures:
             from .plotting.compare import write_figures
 
             drawn = write_figures(comparison, prepared.sites, maps, tmp, layers=layers)

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -310,6 +310,65 @@ class Prepared:
     screens: powerflow.Screens | None = None
     """The power-flow screens of the ``lv`` transformers (``grid.hosting_method: power_flow``;
     :func:`power_flow_hosting`), None under the rule."""
+    key: str = ""
+    """:func:`preparation_key` of the scenario as given (before :func:`localise`): what the preparation depends on."""
+    location: tuple[float, float] | None = None
+    """Centre of the candidate sites ``(latitude, longitude)`` [°], where :func:`localise` takes its defaults."""
+
+
+PREPARATION_FIELDS = ("start_date", "time_zone", "country", "data", "weather", "system", "siting", "grid", "carbon")
+"""The scenario's top-level keys that :func:`prepare` reads (sites, weather, eligibility, yields, the first year's
+grid factor and the country's defaults); the others (:data:`RUN_FIELDS`) only the strategy, rollout, accounting and
+summary read, so scenarios that differ only in them share one preparation (:func:`for_variant`)."""
+RUN_FIELDS = (
+    "name",
+    "description",
+    "pilot_coverage",
+    "horizon_years",
+    "seed",
+    "strategy",
+    "rollout",
+    "operation",
+    "economics",
+    "planning",
+)
+"""The scenario's top-level keys that :func:`prepare` does not read (every key is in one of the two lists)."""
+
+
+def preparation_key(scenario: Scenario, inputs: str | None = None) -> str:
+    """A hash of what :func:`prepare` depends on: the input files (:func:`inputs_sha256`, or ``inputs`` when the
+    caller has it), the folder their paths are relative to, and the :data:`PREPARATION_FIELDS` of the scenario."""
+    h = hashlib.sha256()
+    h.update((inputs if inputs is not None else inputs_sha256(scenario)).encode())
+    h.update(str(scenario.base_dir).encode())
+    h.update(scenario.model_dump_json(include=set(PREPARATION_FIELDS)).encode())
+    return h.hexdigest()
+
+
+def for_variant(prepared: Prepared, scenario: Scenario) -> Prepared:
+    """The preparation of ``scenario``, a variant of the prepared one that differs only in :data:`RUN_FIELDS`
+    (same :func:`preparation_key`): the same sites, weather and yields with the variant localised (:func:`localise`
+    at the same place) and no precomputed orders. Anything else is an error of the caller."""
+    if prepared.location is None or preparation_key(scenario) != prepared.key:
+        raise ValueError("for_variant needs a scenario with the preparation key of the prepared one")
+    lat, lon = prepared.location
+    localised, profile = country.apply_location(scenario, lat, lon, prepared.time_zone)
+    return with_variant(prepared, {"scenario": localised, "country": profile, "orders": {}, "plans": {}})
+
+
+VARIANT_FIELDS = ("scenario", "country", "orders", "plans")
+"""The fields of a :class:`Prepared` in which the variants of one preparation differ (:func:`for_variant`): shipped
+to the workers per variant, beside the shared preparation, which is shipped once."""
+
+
+def variant_part(prepared: Prepared) -> dict:
+    """The :data:`VARIANT_FIELDS` of ``prepared``."""
+    return {name: getattr(prepared, name) for name in VARIANT_FIELDS}
+
+
+def with_variant(prepared: Prepared, part: dict) -> Prepared:
+    """``prepared`` with the :data:`VARIANT_FIELDS` of ``part`` (:func:`variant_part` of a variant of it)."""
+    return replace(prepared, **{name: part[name] for name in VARIANT_FIELDS}, timings={})
 
 
 def prepare(
@@ -323,6 +382,8 @@ def prepare(
     """Sites, weather, eligibility, grid assignment and yield profiles: the strategy- and seed-independent part."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     steps = _steps or _Steps(progress, total=PREPARE_STEPS)
+    digest = inputs_sha256(scenario)
+    key = preparation_key(scenario, digest)
     with steps.step("sites"):
         candidates = sitesmod.read_sites(scenario, strict=strict)
         time_zone = county_time_zone(scenario, candidates)
@@ -353,9 +414,11 @@ def prepare(
         country=profile,
         timings=dict(steps.timings),
         input_files=input_files(scenario),
-        inputs_sha256=inputs_sha256(scenario),
+        inputs_sha256=digest,
         climatologies=climatologies,
         screens=screens,
+        key=key,
+        location=sitesmod.county_location(candidates),
     )
 
 

@@ -730,11 +730,21 @@ def _walk(model: type[BaseModel], prefix: str, rows: list[tuple[str, str, str, s
                 _walk(inner, f"{key}.", rows, seen)
 
 
-def reference_rows() -> list[tuple[str, str, str, str, str]]:
-    """(key, type, unit, default, meaning) for every key of the scenario file."""
+def reference_rows(model: type[BaseModel] | None = None) -> list[tuple[str, str, str, str, str]]:
+    """(key, type, unit, default, meaning) for every key of the scenario file (or of another file's ``model``,
+    e.g. :class:`sim.study.StudyConfig`)."""
     rows: list[tuple[str, str, str, str, str]] = []
-    _walk(Scenario, "", rows, set())
+    _walk(model or Scenario, "", rows, set())
     return rows
+
+
+def markdown_table(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
+    """The lines of the Markdown table of :func:`reference_rows`."""
+    lines = ["| key | type | unit | default | meaning |", "|---|---|---|---|---|"]
+    for key, typ, unit, default, meaning in rows:
+        cells = [c.replace("|", "\\|").replace("\n", " ") for c in (key, typ, unit, default, meaning)]
+        lines.append("| `" + cells[0] + "` | " + " | ".join(cells[1:]) + " |")
+    return lines
 
 
 def reference_markdown() -> str:
@@ -747,11 +757,6 @@ def reference_markdown() -> str:
         "Durations (`duration`, `repair`...) take `dist` (fixed, uniform, triangular, exponential, lognormal) and",
         "`value_days`, `low_days`/`high_days`, `low_days`/`mode_days`/`high_days`, `mean_days` or `mean_days`/`sigma`.",
         "",
-        "| key | type | unit | default | meaning |",
-        "|---|---|---|---|---|",
+        *markdown_table(reference_rows()),
     ]
-    for key, typ, unit, default, meaning in reference_rows():
-        cells = [key, typ, unit, default, meaning]
-        cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
-        lines.append("| `" + cells[0] + "` | " + " | ".join(cells[1:]) + " |")
     return "\n".join(lines) + "\n"

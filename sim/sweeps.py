@@ -22,7 +22,6 @@ Output folder (``out_dir``)::
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -58,6 +57,8 @@ class Sweep:
     computed: int = 0
     currency: str = "CNY"
     """The scenario's ``economics.currency``, which labels the money metrics."""
+    preparations: int = 0
+    """How many preparations of sites, weather and yields the variants took (one per preparation key)."""
 
 
 def parse_param(text: str, surprises: dict[str, str] | None = None) -> tuple[str, list]:
@@ -164,31 +165,39 @@ def sweep(
 def _sweep(
     scenario, params, variants, names, replications, *, out_dir, workers, scheduler, progress, cache_dir, figures
 ) -> Sweep:
-    """:func:`sweep` in its locked output folder."""
-    comparisons = {}
-    n_tasks = len(variants) * len(names) * replications
-    with claim_folder(out_dir, KIND), contextlib.ExitStack() as stack:  # locked and marked before any work
-        client = stack.enter_context(experiment.dask_client(workers, scheduler, n_tasks))
-        for label, _, variant in variants:
-            comparisons[label] = experiment.compare(
-                variant,
-                names,
-                replications,
-                out_dir=out_dir / "variants" / label,
-                progress=progress,
-                cache_dir=cache_dir,
-                figures=False,
-                _client=client,
-            )
-        stack.close()  # the cluster is not needed for the tables and figures
-        result = _assemble(params, variants, comparisons, names, replications, out_dir)
+    """:func:`sweep` in its locked output folder: every variant's comparison in one batch, on one Dask client, with
+    one preparation for the variants that share it (:func:`sim.experiment.run_comparisons`)."""
+    with claim_folder(out_dir, KIND):  # locked and marked before any work
+        jobs = sweep_jobs(variants, names, replications, out_dir)
+        batch = experiment.run_comparisons(
+            jobs, workers=workers, scheduler=scheduler, progress=progress, cache_dir=cache_dir
+        )
+        result = finish_sweep(scenario, params, variants, batch.comparisons, out_dir, figures=figures)
+        result.preparations = batch.preparations
+    return result
 
-        def fill(tmp: Path) -> None:  # tables and figures are committed together, with the manifest last
-            _write(result, scenario, tmp)
-            if figures:
-                result.figures = [out_dir / p.name for p in _figures(result, comparisons, tmp)]
 
-        atomic_folder(out_dir, fill, kind=KIND)
+def sweep_jobs(variants, names: list[str], replications: int, out_dir: Path) -> list[experiment.Job]:
+    """The comparison of each variant (:func:`make_variants`), in ``out_dir/variants/<label>``, without figures."""
+    return [
+        experiment.Job(variant, names, replications, names[0], out_dir / "variants" / label, figures=False)
+        for label, _, variant in variants
+    ]
+
+
+def finish_sweep(scenario, params, variants, comparisons: list, out_dir: Path, *, figures: bool = True) -> Sweep:
+    """The tables (and figures) of a sweep from the finished comparison of each variant (in the order of
+    ``variants``), written atomically into its locked folder ``out_dir``."""
+    by_label = {label: c for (label, _, _), c in zip(variants, comparisons)}
+    first = comparisons[0]
+    result = _assemble(params, variants, by_label, first.strategies, first.replications, out_dir)
+
+    def fill(tmp: Path) -> None:  # tables and figures are committed together, with the manifest last
+        _write(result, scenario, tmp)
+        if figures:
+            result.figures = [out_dir / p.name for p in _figures(result, by_label, tmp)]
+
+    atomic_folder(out_dir, fill, kind=KIND)
     return result
 
 

@@ -7,6 +7,7 @@ the same file measures the behaviour of any version."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import fcntl
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import sim
 import sim.results as results
 from sim.cli import main
 from sim.errors import InputError
@@ -632,11 +634,13 @@ def test_ctrl_c_on_compare_is_one_line_saying_which_runs_were_kept(tiny_run, sce
     _, result = tiny_run
     payload = experiment.run_task(None, "max_yield", 1, run_fn=lambda prepared, strategy, seed: result)
 
-    def one_run_then_ctrl_c(scenario, names, replications, baseline, *, out_dir, **kwargs):
+    def one_run_then_ctrl_c(client, groups, **kwargs):
+        out_dir = groups[0].jobs[0].out_dir
         experiment.write_run(experiment.run_dir(out_dir, "max_yield", 0), payload, {"seed": 1})
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(experiment, "_compare", one_run_then_ctrl_c)
+    monkeypatch.setattr(experiment, "dask_client", lambda *args: contextlib.nullcontext())  # no cluster needed
+    monkeypatch.setattr(experiment, "_run_groups", one_run_then_ctrl_c)
     out = tmp_path / "cmp"
     assert main(["compare", str(scenario_file), "-o", str(out), "-q", "-r", "2", "-w", "1"]) == 130
     err = capsys.readouterr().err.strip().splitlines()
@@ -645,15 +649,20 @@ def test_ctrl_c_on_compare_is_one_line_saying_which_runs_were_kept(tiny_run, sce
     assert experiment.is_comparison_folder(out)  # marked pvsim's: the same command resumes there
 
 
-def test_no_dask_worker_left_is_one_line(scenario_file):
-    from sim.experiment import _execute
+def test_no_dask_worker_left_is_one_line(scenario_file, tmp_path, cache_dir):
+    from sim.experiment import compare
 
     class NoWorkers:
+        def scheduler_info(self):
+            return {"workers": {}}
+
         def scatter(self, *args, **kwargs):
             raise TimeoutError("No valid workers found")
 
+    scenario = sim.load_scenario(scenario_file)
     with pytest.raises(InputError, match="--workers/--scheduler: no Dask worker left to run on"):
-        _execute(NoWorkers(), None, [("max_yield", 0, 1)], None, lambda *a: None, None)
+        compare(scenario, ["max_yield"], 1, out_dir=tmp_path / "cmp", progress=False, cache_dir=cache_dir,
+                figures=False, _client=NoWorkers())
 
 
 def test_a_worker_ignores_ctrl_c_after_setup():

@@ -82,6 +82,7 @@ def test_sweep_is_paired_by_seed_tidy_and_resumable(tiny_county, tmp_path, cache
     out = tmp_path / "sweep"
     result = sim.sweep(scenario, params, ["max_carbon_per_cny"], 2, out_dir=out, workers=2, progress=False,
                        cache_dir=cache_dir)
+    assert result.preparations == 1  # the variants change a rollout key only: one preparation, shared
     runs = pd.read_csv(out / "sweep_runs.csv")
     assert len(runs) == 2 * 1 * 2
     assert list(runs.columns[:5]) == ["variant", "rollout.crews", "strategy", "replication", "seed"]

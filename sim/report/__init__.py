@@ -73,8 +73,13 @@ def write_any_report(
 
 
 def _write_one(folder: Path, *, lang: str, scenario, out: str | Path | None) -> Path:
+    from ..study import is_study_folder
     from ..sweeps import is_sweep_folder
 
+    if is_study_folder(folder):
+        from .study import write_study_report
+
+        return write_study_report(folder, lang=lang, out=out)
     if is_sweep_folder(folder):
         return write_sweep_report(folder, lang=lang, scenario=scenario, out=out)
     if is_comparison_folder(folder):
