@@ -205,8 +205,10 @@ def test_least_cost_reaches_the_target_with_the_cheapest_sites():
 @pytest.mark.slow
 def test_compare_with_the_optimising_strategies_is_identical_on_one_and_two_workers(tiny_county, tmp_path,
                                                                                       cache_dir):
-    scenario = sim.load_scenario(write_scenario(tmp_path, scenario_dict(tiny_county, horizon_years=8)))
-    names = ["optimal", "multi_year_plan", "max_carbon_per_cny"]
+    # the two optimising strategies only (the heuristics' identity across workers is test_experiment's), a short
+    # horizon: the plans are what may differ between processes
+    scenario = sim.load_scenario(write_scenario(tmp_path, scenario_dict(tiny_county, horizon_years=6)))
+    names = ["optimal", "multi_year_plan"]
     tables = {}
     for workers in (1, 2):
         c = sim.compare(scenario, names, 2, out_dir=tmp_path / f"w{workers}", workers=workers, progress=False,
