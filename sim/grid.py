@@ -242,10 +242,12 @@ def export_limit_steps(
     """The rises of the transformers' export limits the rollout's upgrades bring, each from the upgrade's date:
     ``transformer_id, date, added_export_kw``. An upgrade adds ``added_hosting_kw = added_kva x hosting_share``, so
     the rating grew by ``added_hosting_kw / hosting_share`` and the export limit by that times
-    ``export_limit_percent`` (none without an export limit)."""
+    ``export_limit_percent`` (none without an export limit; a line reinforcement adds none)."""
     columns = ["transformer_id", "date", "added_export_kw"]
     if export_limit_percent is None or upgrades is None or len(upgrades) == 0:
         return pd.DataFrame({c: [] for c in columns})
+    if "kind" in upgrades.columns:  # a line reinforcement adds no rating
+        upgrades = upgrades[upgrades["kind"].astype(str).ne("reinforcement")]
     added_kva = upgrades["added_hosting_kw"].to_numpy(float) / (hosting_share_percent / 100.0)
     return pd.DataFrame(
         {
@@ -290,17 +292,23 @@ LOADING_COLUMNS = (
     "upgrade_cost_cny",
     "upgrade_dates",
     "upgrade_reasons",
+    "reinforced_km",
 )
 
 
 def upgrade_reason(row: pd.Series) -> str:
     """Why an upgrade happened, in words: planned in the transformer ledger, or scheduled by the grid company after
-    the office held a site on the full transformer (with the year's plan it entered when the yearly limit deferred
-    it)."""
+    the office held a site on the full transformer, or a line reinforcement after a site was held by a bus voltage
+    or a cable (power flow), with the year's plan it entered when the yearly limit deferred it."""
     if row["kind"] == "planned":
         return "planned in the transformer ledger"
     requested = pd.Timestamp(row["requested_date"]).date()
     text = f"scheduled: a site held for lack of hosting capacity since {requested}"
+    if row["kind"] == "reinforcement":
+        text = (
+            f"line reinforcement: a parallel cable on {float(row['reinforced_km']) * 1000.0:.0f} m of the path to "
+            f"site {row.get('reinforced_to_site', '')}, held by a bus voltage or a cable since {requested}"
+        )
     scheduled = row.get("scheduled_date")
     if pd.notna(scheduled) and pd.Timestamp(scheduled).date() != requested:
         text += f", deferred by the yearly upgrade limit to {pd.Timestamp(scheduled).date()}"
@@ -310,8 +318,10 @@ def upgrade_reason(row: pd.Series) -> str:
 def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFrame:
     """Per transformer (``index``): ``upgrade_cost_cny`` (the grid company's cost of the rollout's upgrades, 0 where
     none), ``upgrade_dates`` (in service, ISO dates joined by "; ") and ``upgrade_reasons`` (:func:`upgrade_reason`,
-    in the same order)."""
-    out = pd.DataFrame({"upgrade_cost_cny": 0.0, "upgrade_dates": "", "upgrade_reasons": ""}, index=index)
+    in the same order) and ``reinforced_km`` (low-voltage cable reinforced, km of section)."""
+    out = pd.DataFrame(
+        {"upgrade_cost_cny": 0.0, "upgrade_dates": "", "upgrade_reasons": "", "reinforced_km": 0.0}, index=index
+    )
     if upgrades is None or len(upgrades) == 0 or not {"date", "kind", "cost_cny"} <= set(upgrades.columns):
         return out
     ordered = upgrades.sort_values(["transformer_id", "date"], kind="stable")
@@ -319,6 +329,8 @@ def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFr
         out.loc[tid, "upgrade_cost_cny"] = float(rows["cost_cny"].sum())
         out.loc[tid, "upgrade_dates"] = "; ".join(str(pd.Timestamp(d).date()) for d in rows["date"])
         out.loc[tid, "upgrade_reasons"] = "; ".join(upgrade_reason(r) for _, r in rows.iterrows())
+        if "reinforced_km" in rows.columns:
+            out.loc[tid, "reinforced_km"] = float(rows["reinforced_km"].fillna(0.0).sum())
     return out
 
 

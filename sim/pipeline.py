@@ -567,18 +567,24 @@ def _export_steps(prepared: Prepared, rollout) -> pd.DataFrame:
 
 def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: each upgrade of the
-    rollout at its ``cost_cny`` (``rollout.upgrade_cost_cny_per_kva`` x the added kVA), booked in its year."""
+    rollout at its ``cost_cny`` (``rollout.upgrade_cost_cny_per_kva`` x the added kVA; a line reinforcement
+    ``rollout.line_reinforcement_cost_cny_per_km`` x its km), booked in its year."""
     upgrades = rollout.upgrades
     if upgrades is None or not len(upgrades):
         return {"grid_upgrade_cny_by_year": {}, "grid_upgrade_source": "no transformer upgrades in this run"}
     years = pd.to_datetime(upgrades["date"]).dt.year.to_numpy()
     cost = pd.to_numeric(upgrades["cost_cny"], errors="coerce").fillna(0.0).to_numpy(float)
-    per_kva = prepared.scenario.rollout.upgrade_cost_cny_per_kva
-    return {
-        "grid_upgrade_cny_by_year": _sum_by_year(cost, years),
-        "grid_upgrade_source": f"{len(upgrades)} transformer upgrade(s) at {per_kva:g} CNY per added kVA "
-        "(rollout.upgrade_cost_cny_per_kva)",
-    }
+    config = prepared.scenario.rollout
+    lines = upgrades["kind"].astype(str).eq("reinforcement").to_numpy()
+    source = f"{int((~lines).sum())} transformer upgrade(s) at {config.upgrade_cost_cny_per_kva:g} CNY per added kVA "
+    source += "(rollout.upgrade_cost_cny_per_kva)"
+    if lines.any():
+        km = float(upgrades.loc[lines, "reinforced_km"].sum())
+        source += (
+            f" and {int(lines.sum())} line reinforcement(s), {km:.2f} km at "
+            f"{config.line_reinforcement_cost_cny_per_km:g} CNY per km (rollout.line_reinforcement_cost_cny_per_km)"
+        )
+    return {"grid_upgrade_cny_by_year": _sum_by_year(cost, years), "grid_upgrade_source": source}
 
 
 def _sum_by_year(values: np.ndarray, years: np.ndarray) -> dict[int, float]:

@@ -25,11 +25,17 @@ even without new PV (voltage collapse under its load: a long cable to a large lo
 
 Screening (:class:`Screen`): the rollout asks, for a site, whether the PV already reserved on the transformer plus the
 site's PV at its bus keeps the limits. It answers from the cached power-flow solution at the hosting limit,
-linearised around it (LinDistFlow: a bus voltage moves by ``sum_j R_ij dP_j / V_n^2`` with ``R_ij`` the resistance
-the paths of buses i and j from the slack share, a cable's flow by the injections downstream of it): exact at the
-cached solution, and within the two-bus test's tolerance near it. A held site asks for the transformer's upgrade
-only where the larger rating would let it pass (:meth:`sim.rollout.setup.GridState.upgrade_helps`); cables are not
-reinforced.
+linearised around it (LinDistFlow: a bus voltage moves by ``sum_j R_ij dP_j / (V_n^2 v_i)`` with ``R_ij`` the
+resistance the paths of buses i and j from the slack share and ``v_i`` the bus's cached voltage [pu], a cable's flow
+by the injections downstream of it): exact at the cached solution, and within the two-bus test's tolerance near it.
+
+Upgrades: a held site asks for the transformer's upgrade where the larger rating would let it pass
+(:meth:`sim.rollout.setup.GridState.upgrade_helps`); else, where the site is held by a bus voltage or a cable, for a
+**line reinforcement** where it would let it pass (:meth:`sim.rollout.setup.GridState.reinforcement_helps`): a second
+cable of the same type laid in parallel on every section of the path from the busbar to the site's bus not yet
+reinforced (:meth:`Screen.reinforced`: their resistance and reactance halve, their ampacity doubles), at
+``rollout.line_reinforcement_cost_cny_per_km`` per km of section, with the lead time and yearly limit of the
+transformer upgrades.
 
 Voltage limit: GB/T 12325-2008 *Power quality - Deviation of supply voltage*: three-phase supply at 20 kV and below
 within +-7 % of nominal, 220 V single-phase within +7 % / -10 %; the upper bound, 1.07 pu, is what PV's voltage rise
@@ -38,6 +44,7 @@ meets on a 380 V network (the default of ``grid.voltage_max_pu``).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,6 +87,28 @@ class Network:
     load_kw: np.ndarray  # (buses,) load at the worst hour
     existing_kw: float  # existing PV output at the worst hour, at the busbar
     output_per_kw_ac: np.ndarray  # (buses,) PV output at the worst hour per kW AC of a site at that bus [-]
+    #: per cable (line l feeds bus l + 1): its type's series resistance and reactance [ohm/km], capacitance [nF/km]
+    #: and ampacity [kA]; None: :data:`CABLE_TYPE` on every cable
+    r_ohm_per_km: np.ndarray | None = None
+    x_ohm_per_km: np.ndarray | None = None
+    c_nf_per_km: np.ndarray | None = None
+    max_i_ka: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        lines = len(self.length_km)
+        for name, default in (
+            ("r_ohm_per_km", CABLE_R_OHM_PER_KM),
+            ("x_ohm_per_km", CABLE_X_OHM_PER_KM),
+            ("c_nf_per_km", CABLE_C_NF_PER_KM),
+            ("max_i_ka", CABLE_MAX_I_KA),
+        ):
+            given = getattr(self, name)
+            setattr(self, name, np.full(lines, default) if given is None else np.asarray(given, float).reshape(lines))
+
+    @property
+    def r_line_ohm(self) -> np.ndarray:
+        """Series resistance of each cable [ohm]."""
+        return self.length_km * np.asarray(self.r_ohm_per_km)
 
 
 def synthetic_network(
@@ -215,10 +244,10 @@ def to_pandapower(nets: list[Network]) -> County:
             np.concatenate([f + 1 + n.parent[1:] for f, n in zip(first_bus, nets, strict=True)]),
             np.concatenate([f + 2 + np.arange(len(n.parent) - 1) for f, n in zip(first_bus, nets, strict=True)]),
             length_km=np.concatenate([n.length_km for n in nets]),
-            r_ohm_per_km=CABLE_R_OHM_PER_KM,
-            x_ohm_per_km=CABLE_X_OHM_PER_KM,
-            c_nf_per_km=CABLE_C_NF_PER_KM,
-            max_i_ka=CABLE_MAX_I_KA,
+            r_ohm_per_km=np.concatenate([n.r_ohm_per_km for n in nets]),
+            x_ohm_per_km=np.concatenate([n.x_ohm_per_km for n in nets]),
+            c_nf_per_km=np.concatenate([n.c_nf_per_km for n in nets]),
+            max_i_ka=np.concatenate([n.max_i_ka for n in nets]),
         )
     lv_buses = np.concatenate([f + 1 + np.arange(s) for f, s in zip(first_bus, sizes, strict=True)])
     pp.create_loads(ppn, lv_buses, p_mw=np.concatenate([n.load_kw for n in nets]) / 1000.0)
@@ -331,24 +360,58 @@ class Screen:
         self.pv0_kw = np.asarray(pv_kw, float).copy()
         self.sol = solution
         self.down = downstream(net.parent)
-        r_line = net.length_km * CABLE_R_OHM_PER_KM
-        r_trafo, _ = trafo_impedance_ohm(net.rating_kva)
-        # resistance the paths of buses i and j from the 10 kV side share [ohm]
-        self.r_common = r_trafo + self.down.T @ (r_line[:, None] * self.down)
+        #: cables in parallel on each section (1: as built; :meth:`reinforced` adds one)
+        self.parallel = np.ones(len(net.length_km))
+        self.vm_pu = solution.vm_pu  # the bus voltages at ``pv0_kw`` [pu]
+        self._set_resistance()
         self.v_from = solution.vm_pu[net.parent[1:]]
+
+    def _set_resistance(self) -> None:
+        r_trafo, _ = trafo_impedance_ohm(self.net.rating_kva)
+        # resistance the paths of buses i and j from the 10 kV side share [ohm]
+        self.r_common = r_trafo + self.down.T @ ((self.net.r_line_ohm / self.parallel)[:, None] * self.down)
+
+    def path(self, bus: int) -> np.ndarray:
+        """The cables (line indices) from the busbar to ``bus``."""
+        return np.flatnonzero(self.down[:, bus] > 0)
+
+    def reinforced(self, lines: np.ndarray) -> Screen:
+        """This screen with one more cable of the same type in parallel on each section of ``lines`` (the grid
+        company's line reinforcement): their resistance and reactance fall to ``1 / parallel``, their ampacity rises
+        ``parallel`` times; the bus voltages at ``pv0_kw`` move by the change of each section's drop,
+        ``-(dR_l P_l + dX_l Q_l) / V_n^2`` summed along the bus's path (LinDistFlow, ``P_l, Q_l`` the cached flows)."""
+        out = copy.copy(self)
+        out.parallel = self.parallel.copy()
+        out.parallel[np.asarray(lines, dtype=np.int64)] += 1.0
+        net = self.net
+        scale = 1.0 / out.parallel - 1.0 / self.parallel
+        d_drop_pu = (
+            scale
+            * net.length_km
+            * (np.asarray(net.r_ohm_per_km) * self.sol.line_p_mw + np.asarray(net.x_ohm_per_km) * self.sol.line_q_mvar)
+        ) / LV_KV**2
+        out.vm_pu = self.vm_pu - self.down.T @ d_drop_pu
+        out._set_resistance()
+        return out
 
     def state(self, pv_kw: np.ndarray, rating_kva: float | None = None) -> tuple[float, float, float]:
         """Worst bus voltage [pu], worst cable loading [%] and transformer loading [%] with new PV ``pv_kw`` [kW AC]
         per bus, the transformer at ``rating_kva`` (None: the network's)."""
         net = self.net
         dp_mw = (np.asarray(pv_kw, float) - self.pv0_kw) * net.output_per_kw_ac / 1000.0
-        vm = self.sol.vm_pu + self.r_common @ dp_mw / LV_KV**2
+        vm = self.vm_pu + self.r_common @ dp_mw / (LV_KV**2 * self.vm_pu)
         p_line = self.sol.line_p_mw - self.down @ dp_mw
         i_ka = np.hypot(p_line, self.sol.line_q_mvar) / (np.sqrt(3.0) * LV_KV * self.v_from)
         p_trafo = self.sol.trafo_p_mw - dp_mw.sum()
         rating = net.rating_kva if rating_kva is None else rating_kva
         trafo = 100.0 * np.hypot(p_trafo, self.sol.trafo_q_mvar) / (rating / 1000.0)
-        return float(vm.max()), float((100.0 * i_ka / CABLE_MAX_I_KA).max(initial=0.0)), float(trafo)
+        ampacity = np.asarray(net.max_i_ka) * self.parallel
+        return float(vm.max()), float((100.0 * i_ka / ampacity).max(initial=0.0)), float(trafo)
+
+    def limit_kw(self, weights: np.ndarray) -> float:
+        """The new PV [kW AC] spread as ``weights`` (per bus, summing to 1) at which the linearised screen meets its
+        first limit."""
+        return _linear_scale(self, np.asarray(weights, float))
 
     def fits(self, placed_kw: np.ndarray, bus: int, kw: float, rating_kva: float | None = None) -> bool:
         """Whether the new PV already placed (``placed_kw`` per bus [kW AC]) plus ``kw`` at ``bus`` keeps every
@@ -373,7 +436,7 @@ class HostingResult:
 def _linear_min_vm_pu(net: Network) -> float:
     """The lowest bus voltage [pu] of the linear estimate without new PV (LinDistFlow from 1.0 pu)."""
     down = downstream(net.parent)
-    r_common = trafo_impedance_ohm(net.rating_kva)[0] + down.T @ ((net.length_km * CABLE_R_OHM_PER_KM)[:, None] * down)
+    r_common = trafo_impedance_ohm(net.rating_kva)[0] + down.T @ (net.r_line_ohm[:, None] * down)
     injection_mw = (np.r_[net.existing_kw, np.zeros(len(net.parent) - 1)] - net.load_kw) / 1000.0
     return float((1.0 + r_common @ injection_mw / LV_KV**2).min())
 

@@ -175,6 +175,44 @@ def test_an_upgrade_helps_a_transformer_limited_network():
     assert grid.network_fits(0, 0, 120.0)
 
 
+def test_a_reinforcement_helps_a_voltage_limited_network():
+    from sim.rollout.setup import GridState
+
+    result = pf.hosting_limits([two_bus(400.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
+    grid = GridState(
+        free_kw=np.array([1e9]),
+        undisclosed_kw=np.zeros(1),
+        rating_kva=np.array([630.0]),
+        share_percent=np.array([80.0]),
+        pending_upgrades=np.zeros(1, dtype=np.int64),
+        upgrade_scheduled=np.zeros(1, dtype=bool),
+        lead_time_days=np.zeros(1),
+        when_full="wait_upgrade",
+        upgrade_factor=2.0,
+        cost_cny_per_kva=0.0,
+        max_upgrades_per_year=None,
+        cost_cny_per_km=100_000.0,
+        screens=[result.screen],
+        site_bus=np.array([1]),
+    )
+    # 200 kW at the end of 400 m: above the ~139 kW voltage limit, a larger transformer does not help, a parallel
+    # cable does (~268 kW, the ratio of the two-bus test)
+    assert not grid.network_fits(0, 0, 200.0)
+    assert not grid.upgrade_helps(0, 0, 200.0)
+    lines = grid.reinforcement_helps(0, 0, 200.0)
+    assert lines is not None and list(lines) == [0]
+    assert grid.reinforcement_helps(0, 0, 300.0) is None  # beyond what the reinforcement lets through
+    added_kw, km = grid.reinforce(0, lines)
+    assert km == pytest.approx(0.4)
+    # the limit x (ratio - 1) of the two-bus formula, ~130 kW; the linearised screen extrapolates a long way from its
+    # cached flow and stays a few % below it (the full AC flow of the reinforced network: ~131 kW)
+    assert added_kw == pytest.approx(result.limit_kw * 0.93, rel=0.05)
+    assert added_kw <= result.limit_kw * 0.94
+    assert grid.network_fits(0, 0, 200.0)
+    assert grid.reinforcement_helps(0, 0, 300.0) is None  # its one section is reinforced already
+    assert result.screen.parallel.tolist() == [1.0]  # the shared screen is unchanged
+
+
 def test_hosting_limit_by_cause_counts():
     import pandas as pd
 
@@ -309,6 +347,24 @@ def test_rule_runs_report_the_rule_as_the_cause(tiny_run):
     assert not [x for x in fig.legends[0].get_texts() if "limited" in x.get_text()]
 
 
+def result_upgrades(result, prepared):
+    """The upgrades table of the run's rollout (the same rollout again: same order and seed, so the same table)."""
+    from sim import pipeline
+
+    scenario = prepared.scenario
+    return pipeline.simulate_rollout(
+        prepared.eligible,
+        pipeline.release_order(prepared, scenario.strategy, scenario.seed),
+        prepared.transformers,
+        scenario.rollout,
+        scenario.operation,
+        seed=scenario.seed,
+        start_date=scenario.start_date,
+        horizon_years=scenario.horizon_years,
+        screens=prepared.screens,
+    ).upgrades
+
+
 def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_path, cache_dir):
     import sim
     from sim import pipeline
@@ -332,13 +388,28 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     ac_kw = built["capacity_kwp"] / scenario.system.dc_ac_ratio
     screens = prepared.screens
     assert screens is not None
+    upgrades = result_upgrades(result, prepared)
+    is_line = upgrades["kind"].eq("reinforcement")
+    reinforced = upgrades[is_line].groupby("transformer_id")["reinforced_to_site"].apply(list).to_dict()
+    per_km = scenario.rollout.line_reinforcement_cost_cny_per_km
+    assert np.allclose(upgrades.loc[is_line, "cost_cny"], upgrades.loc[is_line, "reinforced_km"] * per_km)
+    lines_km = t["reinforced_km"]
+    assert lines_km.sum() == pytest.approx(upgrades.loc[is_line, "reinforced_km"].sum())
     nets, pvs, ids = [], [], []
     for tid, rows in built.groupby("transformer_id"):
         screen = screens.by_transformer[str(tid)]
         pv = np.zeros(len(screen.pv0_kw))
         np.add.at(pv, [screens.bus_of_site[str(s)] for s in rows.index], ac_kw.loc[rows.index].to_numpy())
         net = copy.copy(screen.net)
-        net.rating_kva = screen.net.rating_kva + float(t.loc[tid, "added_hosting_kw"]) / 0.8  # after its upgrades
+        transformer_kw = upgrades.loc[upgrades["transformer_id"].eq(tid) & ~is_line, "added_hosting_kw"].sum()
+        net.rating_kva = screen.net.rating_kva + float(transformer_kw) / 0.8  # after its upgrades
+        # the reinforced sections: a parallel cable on the paths to the sites named (each section at most once)
+        paths = [screen.path(screens.bus_of_site[s]) for s in reinforced.get(tid, [])]
+        parallel = np.ones(len(net.length_km))
+        if paths:
+            parallel[np.unique(np.concatenate(paths))] = 2.0
+        net.r_ohm_per_km, net.x_ohm_per_km = net.r_ohm_per_km / parallel, net.x_ohm_per_km / parallel
+        net.max_i_ka = net.max_i_ka * parallel
         nets.append(net)
         pvs.append(pv)
         ids.append(tid)
@@ -359,3 +430,36 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
 def test_worst_hour_is_the_largest_net_export():
     # net export -1, 4, 2, 4 kW: the first hour of the largest
     assert pf.worst_hour(np.array([0.0, 5.0, 10.0, 4.0]), np.array([1.0, 1.0, 8.0, 0.0, 9.0])) == 1
+
+
+def test_two_bus_reinforcement_raises_the_voltage_limit_by_the_formula_ratio():
+    # 400 m on 630 kVA is voltage-limited at P = dV V / (R_trafo + R_cable) (test above); a second cable in
+    # parallel halves the cable's resistance: P' / P = (R_trafo + R_cable) / (R_trafo + R_cable / 2) = 0.0863 / 0.0446 ~ 1.93
+    r_cable = pf.CABLE_R_OHM_PER_KM * 0.4
+    ratio = (R_TRAFO_630 + r_cable) / (R_TRAFO_630 + r_cable / 2.0)
+    assert ratio == pytest.approx(1.93, abs=0.01)
+    w = np.array([0.0, 1.0])
+    result = pf.hosting_limits([two_bus(400.0)], [w], pf.Limits())[0]
+    screen = result.screen
+    assert list(screen.path(1)) == [0]
+    reinforced = screen.reinforced(screen.path(1))
+    assert reinforced.limit_kw(w) / screen.limit_kw(w) == pytest.approx(ratio, rel=0.02)
+    # the AC power flow of the reinforced network (half the resistance and reactance, twice the ampacity) agrees
+    net = two_bus(400.0)
+    net.r_ohm_per_km, net.x_ohm_per_km = net.r_ohm_per_km / 2.0, net.x_ohm_per_km / 2.0
+    net.max_i_ka = net.max_i_ka * 2.0
+    truth = pf.hosting_limits([net], [w], pf.Limits())[0]
+    assert truth.cause == "voltage"
+    assert reinforced.limit_kw(w) == pytest.approx(truth.limit_kw, rel=0.03)
+    # the shared screen is not changed by the reinforced copy
+    assert screen.parallel.tolist() == [1.0]
+
+
+def test_reinforcement_lifts_a_line_limit_by_the_ampacity():
+    # 30 m: the cable's ampacity binds (~187 kW); a parallel cable doubles it, then the 630 kVA transformer or the
+    # voltage binds, far above
+    w = np.array([0.0, 1.0])
+    screen = pf.hosting_limits([two_bus(30.0)], [w], pf.Limits())[0].screen
+    before, after = screen.limit_kw(w), screen.reinforced([0]).limit_kw(w)
+    assert before == pytest.approx(np.sqrt(3) * V_KV * 0.27 * 1000.0, rel=0.03)
+    assert after > 1.9 * before
