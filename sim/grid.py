@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import inputs
+from . import inputs, powerflow
 from .errors import InputError
 from .powerflow import CAUSES
 from .timebase import days_in_year
@@ -154,6 +154,81 @@ def check_feeders(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
             value=sorted(kinds),
             allowed="LineString, MultiLineString",
         )
+    return out
+
+
+def check_lines(gdf: gpd.GeoDataFrame, source, transformer_ids: pd.Index, crs) -> gpd.GeoDataFrame:
+    """Schema checks of the low-voltage line layer (``source``: its :class:`sim.inputs.Source`): columns, line
+    geometry, each ``transformer_id`` a transformer's, and each transformer's lines one connected network (vertices
+    within :data:`sim.powerflow.SNAP_M` meet). Returns the lines in ``crs`` (a projected CRS)."""
+    where = f"{source.file} (layer {source.layer})" if source.layer else source.file
+    out = inputs.check_columns(gdf, "lines", where, what="line")
+    out = out[~(out.geometry.isna() | out.geometry.is_empty)]
+    kinds = set(out.geometry.geom_type.unique())
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(
+            "lines must be lines",
+            file=where,
+            field="geometry",
+            value=sorted(kinds),
+            allowed="LineString, MultiLineString",
+        )
+    tid = out["transformer_id"].astype(str)
+    unknown = ~tid.isin(transformer_ids.astype(str))
+    if unknown.any():
+        rows = np.flatnonzero(unknown.to_numpy())
+        raise InputError(
+            f"unknown transformer in row{'s' if len(rows) > 1 else ''} {', '.join(str(r + 1) for r in rows[:5])}{' ...' if len(rows) > 5 else ''}",
+            file=where,
+            field="transformer_id",
+            value=sorted(set(tid[unknown]))[:5],
+            allowed="a transformer_id of the transformers layer",
+        )
+    local = out.to_crs(crs)
+    row_no = np.flatnonzero(~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()) + 1  # the file's rows
+    local["row_in_file"] = row_no
+    for t, group in local.groupby(tid.to_numpy(), sort=True):
+        graph = powerflow.line_graph(line_coords(gpd.GeoSeries(group.geometry)))
+        if graph.component.max(initial=0) == 0:
+            continue
+        piece = np.concatenate([[k] * len(getattr(g, "geoms", [g])) for k, g in enumerate(group.geometry)])
+        first = graph.component[graph.edges[:, 0]] if len(graph.edges) else graph.component
+        apart = sorted({int(piece[r]) for r in graph.row[first != first[0]]}) if len(graph.edges) else [1]
+        numbers = [int(group["row_in_file"].iloc[k]) for k in [0, *apart]]
+        raise InputError(
+            f"the lines of transformer {t} are not one connected network: row"
+            f"{'s' if len(numbers) > 2 else ''} {', '.join(map(str, numbers[1:6]))}"
+            f"{' ...' if len(numbers) > 6 else ''} {'do' if len(numbers) > 2 else 'does'} not meet the line of row "
+            f"{numbers[0]}",
+            file=where,
+            field="geometry",
+            value=t,
+            allowed=f"lines of one transformer that meet at shared vertices (within {powerflow.SNAP_M:g} m)",
+        )
+    return local
+
+
+def line_coords(geometry: gpd.GeoSeries) -> list[np.ndarray]:
+    """The polylines of a line geometry column (each part of a MultiLineString its own), in order [CRS units]."""
+    parts = []
+    for geom in geometry:
+        for part in getattr(geom, "geoms", [geom]):
+            parts.append(np.asarray(part.coords, float)[:, :2])
+    return parts
+
+
+def lines_by_transformer(local: gpd.GeoDataFrame) -> dict[str, tuple[list[np.ndarray], pd.DataFrame]]:
+    """Per transformer id, its polylines [m] and each polyline's cable (a row of
+    :func:`sim.inputs.lv_cable_table`), for :func:`sim.powerflow.county_hosting`."""
+    table = inputs.lv_cable_table()
+    out = {}
+    for t, rows in local.groupby(local["transformer_id"].astype(str).to_numpy(), sort=True):
+        coords, types = [], []
+        for geom, cable in zip(rows.geometry, rows["cable_type"].astype(str), strict=True):
+            parts = line_coords(gpd.GeoSeries([geom]))
+            coords += parts
+            types += [cable] * len(parts)
+        out[str(t)] = (coords, table.loc[types].reset_index(drop=True))
     return out
 
 

@@ -136,6 +136,7 @@ def input_paths(scenario: Scenario) -> list[Path]:
         scenario.data.sites_file,
         scenario.data.grid_file,
         scenario.data.transformers_file,
+        scenario.data.lines_file,
         *(e.file for e in scenario.data.exclusions),
     ]
     paths += [part for f in data if f is not None for part in inputs.data_files(scenario.resolve(f))]
@@ -364,13 +365,20 @@ def power_flow_hosting(
 ) -> tuple[pd.DataFrame, powerflow.Screens | None]:
     """Under ``grid.hosting_method: power_flow``, the ``lv`` transformers' hosting limits by power flow at their
     worst hour in the first weather year (``profile``) and the start year's load shapes
-    (:func:`sim.powerflow.county_hosting`); under the rule the table unchanged and no screens."""
+    (:func:`sim.powerflow.county_hosting`), on the networks of the line layer (``data.lines_layer`` /
+    ``data.lines_file``, :func:`sim.grid.check_lines`) where given; under the rule the table unchanged and no
+    screens."""
     if scenario.grid.hosting_method != "power_flow":
         return transformers, None
     crs = sitesmod.local_crs(sites)
     points = sitesmod.transformer_points(scenario).set_index("transformer_id").to_crs(crs)
     site_points = sites.to_crs(crs).geometry.representative_point()
     at = gpd.GeoSeries(points.geometry.reindex(transformers.index.astype(str)), crs=crs)
+    lines = None
+    if scenario.data.lines_layer is not None or scenario.data.lines_file is not None:
+        source = inputs.source_for(scenario, "lines")
+        local = grid.check_lines(inputs.read_input(source), source, transformers.index, crs)
+        lines = grid.lines_by_transformer(local)
     return powerflow.county_hosting(
         sites,
         transformers,
@@ -380,6 +388,7 @@ def power_flow_hosting(
         loadmod.hourly_shapes(scenario.start_date.year, scenario.rollout.holidays_country),
         dc_ac_ratio=scenario.system.dc_ac_ratio,
         limits=powerflow.Limits(voltage_max_pu=scenario.grid.voltage_max_pu),
+        lines=lines,
     )
 
 

@@ -78,8 +78,9 @@ CAUSES = ("voltage", "line", "transformer")
 
 @dataclass
 class Network:
-    """A transformer's radial LV network at its worst hour. Buses: 0 the LV busbar, 1.. the sites (in the order
-    given). ``parent[b]`` is the bus feeding bus ``b`` (-1 for the busbar), line ``b - 1`` feeds bus ``b``."""
+    """A transformer's radial LV network at its worst hour. Buses: 0 the LV busbar, then the sites (1..n in the
+    order given, or ``site_bus``) and the junctions of a line layer. ``parent[b]`` is the bus feeding bus ``b`` (-1
+    for the busbar), line ``b - 1`` feeds bus ``b``."""
 
     rating_kva: float
     length_km: np.ndarray  # (buses - 1,) cable feeding bus 1..n
@@ -93,6 +94,8 @@ class Network:
     x_ohm_per_km: np.ndarray | None = None
     c_nf_per_km: np.ndarray | None = None
     max_i_ka: np.ndarray | None = None
+    #: each site's bus (None: sites are buses 1..n, in order: the synthetic network)
+    site_bus: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lines = len(self.length_km)
@@ -138,6 +141,125 @@ def synthetic_network(
     loads = np.r_[busbar_load_kw, np.asarray(load_kw, float)]
     per_kw = np.r_[0.0, np.ones(n - 1) if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)]
     return Network(float(rating_kva), length_km, parent, loads, float(existing_kw), per_kw)
+
+
+#: Vertices of a line layer closer than this [m] are one vertex (lines meet where their ends or vertices touch).
+SNAP_M = 1.0
+
+
+@dataclass(frozen=True)
+class LineGraph:
+    """The graph of one transformer's line layer: merged vertices ``xy`` (vertices, 2) [m], segments ``edges``
+    (segments, 2) between them, each segment's ``length_m`` and ``row`` (the line it belongs to), and the connected
+    ``component`` of each vertex."""
+
+    xy: np.ndarray
+    edges: np.ndarray
+    length_m: np.ndarray
+    row: np.ndarray
+    component: np.ndarray
+
+
+def line_graph(coords: list[np.ndarray]) -> LineGraph:
+    """The graph of polylines ``coords`` (each (points, 2) [m] in a projected CRS): vertices within :data:`SNAP_M`
+    merged (transitively), consecutive points joined by a segment."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    points = np.vstack([np.asarray(c, float).reshape(-1, 2) for c in coords]) if coords else np.zeros((0, 2))
+    n = len(points)
+    pairs = cKDTree(points).query_pairs(SNAP_M, output_type="ndarray") if n else np.zeros((0, 2), np.int64)
+    same = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, vertex = connected_components(same, directed=False)
+    xy = np.zeros((vertex.max(initial=-1) + 1, 2))
+    xy[vertex] = points  # a merged vertex at one of its points
+    starts = np.cumsum([0] + [len(np.asarray(c).reshape(-1, 2)) for c in coords])
+    seg = [(a, a + 1, k) for k in range(len(coords)) for a in range(starts[k], starts[k + 1] - 1)]
+    a, b, row = (np.array(x, dtype=np.int64) for x in zip(*seg, strict=True)) if seg else (np.zeros(0, np.int64),) * 3
+    keep = vertex[a] != vertex[b]
+    edges = np.column_stack([vertex[a], vertex[b]])[keep]
+    length = np.hypot(*(points[a] - points[b]).T)[keep]
+    m = len(xy)
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
+    _, component = connected_components(graph, directed=False)
+    return LineGraph(xy, edges, length, row[keep], component)
+
+
+def line_network(
+    transformer_xy_m: tuple[float, float],
+    sites_xy_m: np.ndarray,
+    coords: list[np.ndarray],
+    cables: pd.DataFrame,
+    *,
+    rating_kva: float,
+    load_kw: np.ndarray,
+    busbar_load_kw: float = 0.0,
+    existing_kw: float = 0.0,
+    output_per_kw_ac: np.ndarray | None = None,
+) -> Network:
+    """A transformer's LV network from its lines ``coords`` (polylines [m], one connected graph,
+    :func:`line_graph`) with the cable of each line (``cables``: a row per line with ``r_ohm_per_km,
+    x_ohm_per_km, c_nf_per_km, max_i_ka``, :func:`sim.inputs.lv_cable_table`). The busbar (bus 0) is the vertex
+    nearest the transformer's point; the other vertices are buses fed along the breadth-first tree from it (a meshed
+    layer runs radially, opened where the search meets a vertex the second time); each site is a bus of its own,
+    fed from the vertex nearest it by a straight service cable of :data:`CABLE_TYPE` (at least
+    :data:`MIN_CABLE_KM`). ``Network.site_bus`` gives each site's bus."""
+    g = line_graph(coords)
+    sites = np.asarray(sites_xy_m, float).reshape(-1, 2)
+    root = int(np.argmin(np.hypot(*(g.xy - np.asarray(transformer_xy_m, float)).T)))
+    m = len(g.xy)
+    w = np.r_[g.length_m, g.length_m]
+    graph = coo_matrix_from(g.edges, w, m)
+    order, pred = breadth_first_order(graph, root, directed=False, return_predecessors=True)
+    if len(order) != m:
+        raise ValueError("the line layer of the transformer is not one connected network")
+    bus_of = np.empty(m, dtype=np.int64)
+    bus_of[order] = np.arange(m)
+    # the segment of each tree edge (pred -> vertex): the shortest between the two vertices
+    seg_of: dict[tuple[int, int], int] = {}
+    for k, (u, v) in enumerate(g.edges.tolist()):
+        for key in ((u, v), (v, u)):
+            if key not in seg_of or g.length_m[k] < g.length_m[seg_of[key]]:
+                seg_of[key] = k
+    segs = np.array([seg_of[(int(pred[v]), int(v))] for v in order[1:]], dtype=np.int64)
+    nearest = np.argmin(np.hypot(sites[:, None, 0] - g.xy[None, :, 0], sites[:, None, 1] - g.xy[None, :, 1]), axis=1)
+    service_km = np.maximum(np.hypot(*(sites - g.xy[nearest]).T) / 1000.0, MIN_CABLE_KM)
+    parent = np.r_[-1, bus_of[pred[order[1:]]], bus_of[nearest]].astype(np.int64)
+    rows = g.row[segs]
+    n_sites = len(sites)
+    site_bus = m + np.arange(n_sites)
+    loads = np.zeros(m + n_sites)
+    loads[0] += busbar_load_kw
+    loads[site_bus] = np.asarray(load_kw, float)
+    per_kw = np.zeros(m + n_sites)
+    per_kw[site_bus] = 1.0 if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)
+
+    def column(name: str, service: float) -> np.ndarray:
+        return np.r_[cables[name].to_numpy(float)[rows], np.full(n_sites, service)]
+
+    return Network(
+        float(rating_kva),
+        np.r_[g.length_m[segs] / 1000.0, service_km],
+        parent,
+        loads,
+        float(existing_kw),
+        per_kw,
+        r_ohm_per_km=column("r_ohm_per_km", CABLE_R_OHM_PER_KM),
+        x_ohm_per_km=column("x_ohm_per_km", CABLE_X_OHM_PER_KM),
+        c_nf_per_km=column("c_nf_per_km", CABLE_C_NF_PER_KM),
+        max_i_ka=column("max_i_ka", CABLE_MAX_I_KA),
+        site_bus=site_bus,
+    )
+
+
+def coo_matrix_from(edges: np.ndarray, weight: np.ndarray, n: int):
+    """The symmetric sparse adjacency matrix of ``edges`` (both directions in ``weight``)."""
+    from scipy.sparse import coo_matrix
+
+    i = np.r_[edges[:, 0], edges[:, 1]] if len(edges) else np.zeros(0, np.int64)
+    j = np.r_[edges[:, 1], edges[:, 0]] if len(edges) else np.zeros(0, np.int64)
+    return coo_matrix((weight, (i, j)), shape=(n, n)).tocsr()
 
 
 def downstream(parent: np.ndarray) -> np.ndarray:
@@ -571,6 +693,7 @@ def county_hosting(
     *,
     dc_ac_ratio: float,
     limits: Limits,
+    lines: dict[str, tuple[list[np.ndarray], pd.DataFrame]] | None = None,
 ) -> tuple[pd.DataFrame, Screens]:
     """Hosting limits of the ``lv`` transformers by power flow (the module's method).
 
@@ -580,8 +703,12 @@ def county_hosting(
     ``transformer_id``), positions ``transformers_xy_m`` in the same CRS; ``profile``: hourly AC output per kWp of
     each archetype (hours, archetypes); ``shapes``: the year's load shapes (:func:`sim.load.hourly_shapes`).
 
+    ``lines``: per transformer id with a line layer, its polylines [m, same CRS] and a cable row per polyline
+    (:func:`line_network`); the others get :func:`synthetic_network`.
+
     Returns a copy of ``transformers`` whose ``lv`` rows carry the power-flow ``hosting_limit_kw``,
-    ``hosting_limit_cause``, ``worst_bus_voltage_pu`` and ``worst_line_loading_percent``, and the :class:`Screens`.
+    ``hosting_limit_cause``, ``worst_bus_voltage_pu``, ``worst_line_loading_percent`` and ``lv_network``
+    (``lines`` or ``synthetic``), and the :class:`Screens`.
     """
     from sim import load as loadmod
 
@@ -616,24 +743,37 @@ def county_hosting(
         on = np.flatnonzero(row == k)
         el = eligible[on]
         h = worst_hour(export_kw[:, k], np.zeros(n_hours))
-        net = synthetic_network(
-            tuple(transformers_xy_m[k]),
-            sites_xy_m[on],
-            rating_kva=float(out["rating_kva"].iloc[k]),
-            load_kw=site_load[on] * shapes[site_shape[on], h],
-            busbar_load_kw=float(busbar_kwh[k] @ shapes[:, h]),
-            existing_kw=float(existing[k] * mix[h, k]),
-            output_per_kw_ac=np.where(el, profile[h, arch[on]] * dc_ac_ratio, 0.0),
-        )
-        w = np.r_[0.0, np.where(el, kwp[on] / dc_ac_ratio, 0.0)]
-        if w.sum() <= 0:  # no site to build: the PV at the busbar
-            net.output_per_kw_ac[0], w[0] = float(mix[h, k]), 1.0
+        at_hour = {
+            "rating_kva": float(out["rating_kva"].iloc[k]),
+            "load_kw": site_load[on] * shapes[site_shape[on], h],
+            "busbar_load_kw": float(busbar_kwh[k] @ shapes[:, h]),
+            "existing_kw": float(existing[k] * mix[h, k]),
+            "output_per_kw_ac": np.where(el, profile[h, arch[on]] * dc_ac_ratio, 0.0),
+        }
+        if lines is not None and t in lines:
+            net = line_network(tuple(transformers_xy_m[k]), sites_xy_m[on], *lines[t], **at_hour)
+        else:
+            net = synthetic_network(tuple(transformers_xy_m[k]), sites_xy_m[on], **at_hour)
+        site_bus, w = _spread(net, len(on), np.where(el, kwp[on] / dc_ac_ratio, 0.0), float(mix[h, k]))
         nets.append(net)
-        weights.append(w / w.sum())
+        weights.append(w)
         rows.append(t)
-        buses.update({str(s): b + 1 for b, s in enumerate(sites.index[on].astype(str))})
+        buses.update({str(s): int(b) for s, b in zip(sites.index[on].astype(str), site_bus, strict=True)})
+    out["lv_network"] = ""
+    out.loc[rows, "lv_network"] = ["lines" if lines is not None and t in lines else "synthetic" for t in rows]
     results = hosting_limits(nets, weights, limits)
     return _with_results(out, rows, results), Screens({t: r.screen for t, r in zip(rows, results, strict=True)}, buses)
+
+
+def _spread(net: Network, n_sites: int, kw_ac: np.ndarray, busbar_mix: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's bus, and the new PV's spread over the buses (the sites' AC capacity, summing to 1; without a
+    site to build, all at the busbar, whose output per kW AC becomes ``busbar_mix``; ``net`` is modified)."""
+    site_bus = np.arange(1, n_sites + 1) if net.site_bus is None else np.asarray(net.site_bus)
+    w = np.zeros(len(net.parent))
+    w[site_bus] = kw_ac
+    if w.sum() <= 0:
+        net.output_per_kw_ac[0], w[0] = busbar_mix, 1.0
+    return site_bus, w / w.sum()
 
 
 def _with_results(out: pd.DataFrame, rows: list[str], results: list[HostingResult]) -> pd.DataFrame:

@@ -68,8 +68,19 @@ class DataConfig(StrictModel):
         description="layer of 10 kV feeder lines in grid_file (medium-voltage sites connect to the nearest "
         "feeder, limited by its substation's mv transformer); None: nearest mv transformer point",
     )
+    lines_file: Path | None = Field(
+        None,
+        description="file with the low-voltage lines (a Shapefile or GeoParquet of its own); default: grid_file, "
+        "then sites_file",
+    )
+    lines_layer: str | None = Field(
+        None,
+        description="layer of low-voltage lines (LineStrings with transformer_id and cable_type): under "
+        "grid.hosting_method power_flow each transformer with lines gets its network from them (sim/powerflow.py), "
+        "the others a synthetic one; None: no line layer (every network synthetic)",
+    )
     exclusions: list[ExclusionConfig] = Field(default_factory=list, description="exclusion layers")
-    columns: dict[Literal["sites", "transformers", "feeders"], dict[str, str]] = Field(
+    columns: dict[Literal["sites", "transformers", "feeders", "lines"], dict[str, str]] = Field(
         default_factory=dict,
         description="per input, pvsim's column name -> the column in your file, e.g. "
         "{sites: {site_id: OBJECTID, roof_tilt_deg: slope}}",
@@ -87,9 +98,10 @@ class DataConfig(StrictModel):
     )
     transformers_crs: CrsSetting = Field(None, description="the same for the transformers (needed for x/y columns)")
     feeders_crs: CrsSetting = Field(None, description="the same for the feeder lines")
+    lines_crs: CrsSetting = Field(None, description="the same for the low-voltage lines")
     exclusions_crs: CrsSetting = Field(None, description="the same for every exclusion layer")
 
-    @field_validator("sites_crs", "transformers_crs", "feeders_crs", "exclusions_crs")
+    @field_validator("sites_crs", "transformers_crs", "feeders_crs", "lines_crs", "exclusions_crs")
     @classmethod
     def _known_crs(cls, v: CrsSetting) -> CrsSetting:
         parse_crs(v)  # ValueError naming what is allowed

@@ -463,3 +463,117 @@ def test_reinforcement_lifts_a_line_limit_by_the_ampacity():
     before, after = screen.limit_kw(w), screen.reinforced([0]).limit_kw(w)
     assert before == pytest.approx(np.sqrt(3) * V_KV * 0.27 * 1000.0, rel=0.03)
     assert after > 1.9 * before
+
+
+# Networks from a line layer --------------------------------------------------------------------------------------
+
+
+def cable_rows(*names: str):
+    from sim import inputs
+
+    return inputs.lv_cable_table().loc[list(names)].reset_index(drop=True)
+
+
+def test_line_network_follows_the_layer_and_its_cable_type():
+    # one 400 m overhead line JKLYJ-1kV-70 (r 0.443 ohm/km, GB/T 3956) drawn as two pieces meeting at (200, 0);
+    # the transformer stands 5 m west of the line's end (the busbar is that end), the site 2 m off the far end
+    coords = [np.array([[0.0, 0.0], [200.0, 0.0]]), np.array([[200.0, 0.5], [400.0, 0.0]])]
+    net = pf.line_network(
+        (-5.0, 0.0),
+        np.array([[400.0, 2.0]]),
+        coords,
+        cable_rows("JKLYJ-1kV-70", "JKLYJ-1kV-70"),
+        rating_kva=630.0,
+        load_kw=np.zeros(1),
+    )
+    assert list(net.site_bus) == [3] and list(net.parent) == [-1, 0, 1, 2]
+    assert net.length_km == pytest.approx([0.2, 0.2, 0.002], abs=1e-3)
+    assert list(net.r_ohm_per_km) == [0.443, 0.443, pf.CABLE_R_OHM_PER_KM]
+    # voltage-limited at P = dV V / (R_trafo + R_line) with the layer's resistance: ~66 kW (NAYY 4x150: ~139 kW)
+    r = R_TRAFO_630 + 0.443 * 0.4 + pf.CABLE_R_OHM_PER_KM * 0.002
+    by_hand_kw = 1000.0 * (0.07 * V_KV) * (1.07 * V_KV) / r
+    w = np.zeros(4)
+    w[3] = 1.0
+    result = pf.hosting_limits([net], [w], pf.Limits())[0]
+    assert by_hand_kw == pytest.approx(66.3, abs=0.5)
+    assert result.cause == "voltage"
+    assert result.limit_kw == pytest.approx(by_hand_kw, rel=0.03)
+
+
+def test_sites_connect_to_the_nearest_vertex_of_a_branching_layer():
+    # a T: trunk (0,0)-(100,0), branches (100,0)-(100,80) and (100,0)-(100,-60); sites near each branch end and one
+    # near the trunk's start
+    coords = [
+        np.array([[0.0, 0.0], [100.0, 0.0]]),
+        np.array([[100.0, 0.0], [100.0, 80.0]]),
+        np.array([[100.0, 0.0], [100.0, -60.0]]),
+    ]
+    sites = np.array([[103.0, 80.0], [100.0, -64.0], [0.0, 10.0]])
+    net = pf.line_network(
+        (0, 0), sites, coords, cable_rows(*["NAYY 4x150 SE"] * 3), rating_kva=400, load_kw=np.zeros(3)
+    )
+    assert net.parent[1] == 0 and net.length_km[0] == pytest.approx(0.1)  # bus 1: the junction, fed from the busbar
+    far = [net.parent[b] for b in net.site_bus]
+    assert net.parent[far[0]] == 1 and net.parent[far[1]] == 1  # the branch ends, fed from the junction
+    assert far[2] == 0  # the site near the trunk's start hangs on the busbar
+    assert net.length_km[np.asarray(net.site_bus) - 1] == pytest.approx([0.003, 0.004, 0.010])
+
+
+def test_a_meshed_layer_runs_radially():
+    square = [np.array([[0.0, 0.0], [50.0, 0.0], [50.0, 50.0], [0.0, 50.0], [0.0, 0.0]])]
+    net = pf.line_network(
+        (0, 0), np.array([[50.0, 50.0]]), square, cable_rows("NAYY 4x150 SE"), rating_kva=400, load_kw=np.zeros(1)
+    )
+    assert len(net.parent) == 5 and len(net.length_km) == 4  # 4 vertices and the site: the square opened once
+    assert net.length_km[:3].sum() == pytest.approx(0.15)
+
+
+def lines_layer(rows: list[dict]):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    return gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k != "xy"} for r in rows],
+        geometry=[LineString(r["xy"]) for r in rows],
+        crs=32650,
+    )
+
+
+def check(layer):
+    import pandas as pd
+
+    from sim import grid, inputs
+
+    source = inputs.Source("lines", "county.gpkg", "lines", "data.sites_file", "data.lines_layer")
+    return grid.check_lines(layer, source, pd.Index(["T1", "T2"]), 32650)
+
+
+def test_line_layer_checks_name_the_file_column_rows_value_and_what_is_allowed():
+    from sim.errors import InputError
+
+    good = [
+        {"transformer_id": "T1", "cable_type": "JKLYJ-1kV-70", "xy": [(0, 0), (100, 0)]},
+        {"transformer_id": "T1", "cable_type": "", "xy": [(100, 0.4), (100, 50)]},  # meets within 1 m
+        {"transformer_id": "T2", "cable_type": "YJLV22-0.6/1kV 4x150", "xy": [(500, 0), (600, 0)]},
+    ]
+    local = check(lines_layer(good))
+    assert list(local["cable_type"]) == ["JKLYJ-1kV-70", "NAYY 4x150 SE", "YJLV22-0.6/1kV 4x150"]
+    from sim import grid
+
+    by_t = grid.lines_by_transformer(local)
+    assert sorted(by_t) == ["T1", "T2"] and list(by_t["T1"][1]["r_ohm_per_km"]) == [0.443, 0.208]
+    with pytest.raises(
+        InputError, match=r"county.gpkg \(layer lines\): cable_type: unknown cable type 'YJV 4x95' in 1 row \(2\).*allowed: .*JKLYJ-1kV-70"
+    ):
+        check(lines_layer([good[0], {**good[1], "cable_type": "YJV 4x95"}]))
+    with pytest.raises(
+        InputError,
+        match=r"county.gpkg \(layer lines\): transformer_id: unknown transformer in row 2 \(got \['T9'\]\); allowed: a transformer_id",
+    ):
+        check(lines_layer([good[0], {**good[1], "transformer_id": "T9"}]))
+    apart = {"transformer_id": "T1", "cable_type": "", "xy": [(100, 3), (100, 50)]}  # 3 m from the first line
+    with pytest.raises(
+        InputError,
+        match=r"county.gpkg \(layer lines\): geometry: the lines of transformer T1 are not one connected network: row 3 does not meet the line of row 1.*within 1 m",
+    ):
+        check(lines_layer([good[0], good[2], apart]))
