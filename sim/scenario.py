@@ -666,6 +666,7 @@ UNIT_SUFFIXES = [
     ("_cny_per_kwp_year", "CNY/kWp/yr"),
     ("_cny_per_kwh", "CNY/kWh"),
     ("_cny_per_w", "CNY/W"),
+    ("_cny_per_km", "CNY/km"),
     ("_kwp_per_day", "kWp/crew-day"),
     ("_kwh_per_m2_day", "kWh/m2/day"),
     ("_w_per_m2", "W/m2"),
