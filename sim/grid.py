@@ -77,6 +77,7 @@ def hosting_table(
     t["hosting_limit_cause"] = "rule"
     t["worst_bus_voltage_pu"] = np.nan
     t["worst_line_loading_percent"] = np.nan
+    t["lv_network"] = ""  # power flow: the lv rows' network, "lines" (the line layer) or "synthetic"
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
@@ -354,6 +355,7 @@ LOADING_COLUMNS = (
     "hosting_limit_cause",
     "worst_bus_voltage_pu",
     "worst_line_loading_percent",
+    "lv_network",
     "added_hosting_kw",
     "hosting_limit_final_kw",
     "export_limit_kw",

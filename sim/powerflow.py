@@ -759,7 +759,7 @@ def county_hosting(
         weights.append(w)
         rows.append(t)
         buses.update({str(s): int(b) for s, b in zip(sites.index[on].astype(str), site_bus, strict=True)})
-    out["lv_network"] = ""
+    out["lv_network"] = out.get("lv_network", pd.Series("", index=out.index)).fillna("").astype(str)
     out.loc[rows, "lv_network"] = ["lines" if lines is not None and t in lines else "synthetic" for t in rows]
     results = hosting_limits(nets, weights, limits)
     return _with_results(out, rows, results), Screens({t: r.screen for t, r in zip(rows, results, strict=True)}, buses)

@@ -340,6 +340,10 @@ def test_rule_runs_report_the_rule_as_the_cause(tiny_run):
     _, r = tiny_run
     t = r.transformers
     assert set(t["hosting_limit_cause"]) == {"rule"} and t["worst_bus_voltage_pu"].isna().all()
+    from sim.report._context import Context
+    from sim.report.run import _networks_note
+
+    assert t["lv_network"].fillna("").eq("").all() and _networks_note(t, Context(), "en") == []
     assert r.summary["hosting_limit_by_cause"] == {"rule": len(t)}
     from sim import plotting
 
@@ -382,6 +386,17 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     causes = result.summary["hosting_limit_by_cause"]
     assert sum(causes.values()) == len(t) and causes.get("rule", 0) == int(t["connection_level"].eq("mv").sum())
     assert (lv["worst_bus_voltage_pu"].dropna() <= 1.07 + 1e-6).all()
+    # the demo generator's line layer gives most lv transformers their network; the others are synthetic, and the
+    # report says how many and on what assumptions
+    kinds = lv["lv_network"]
+    assert set(kinds) == {"lines", "synthetic"} and kinds.eq("lines").sum() > kinds.eq("synthetic").sum()
+    from sim.report._context import Context
+    from sim.report.run import _networks_note
+
+    note = _networks_note(result.transformers, Context(scenario=scenario), "en")[0]
+    assert f"{kinds.eq('synthetic').sum()} of {len(kinds)} low-voltage networks are synthetic" in note
+    assert f"({kinds.eq('lines').sum()} from the line layer)" in note and "NAYY 4x150 SE" in note
+    assert "合成网络" in _networks_note(result.transformers, Context(scenario=scenario), "zh")[0]
     # the PV the rollout built on each LV transformer, at its sites' buses, keeps every limit in a full AC power flow
     sites = result.sites
     built = sites[sites["status"].eq("operating") & sites["connection_level"].eq("lv")]
