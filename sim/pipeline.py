@@ -584,7 +584,8 @@ def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     years = pd.to_datetime(upgrades["date"]).dt.year.to_numpy()
     cost = pd.to_numeric(upgrades["cost_cny"], errors="coerce").fillna(0.0).to_numpy(float)
     config = prepared.scenario.rollout
-    lines = upgrades["kind"].astype(str).eq("reinforcement").to_numpy()
+    kinds = upgrades["kind"] if "kind" in upgrades.columns else pd.Series("", index=upgrades.index)
+    lines = kinds.astype(str).eq("reinforcement").to_numpy()
     source = f"{int((~lines).sum())} transformer upgrade(s) at {config.upgrade_cost_cny_per_kva:g} CNY per added kVA "
     source += "(rollout.upgrade_cost_cny_per_kva)"
     if lines.any():

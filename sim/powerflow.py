@@ -1,12 +1,15 @@
 """Hosting capacity of low-voltage transformers by AC power flow (``grid.hosting_method: power_flow``).
 
-For each ``lv`` transformer a pandapower network (:func:`synthetic_network`): the 10 kV supply as the slack at
-1.0 pu, the transformer, and a **synthetic radial low-voltage network**: a minimum spanning tree over the transformer
-and the sites connected to it, by straight-line distance between their positions in the local projected CRS, each
-edge one cable of :data:`CABLE_TYPE`. The sites layer has no line layer today (``sim/tables/inputs.csv``), so this is
-the only network this release builds; the assumptions (straight lines, one cable type, balanced three-phase
-positive-sequence flow, existing PV and the ledger's other customers at the transformer's busbar, reactive power of
-the PV zero) are stated here and in the report.
+For each ``lv`` transformer a pandapower network: the 10 kV supply as the slack at 1.0 pu, the transformer, and its
+low-voltage network. Where the user gives a line layer (``data.lines_layer`` / ``data.lines_file``, checked by
+:func:`sim.grid.check_lines`), the network follows it (:func:`line_network`): each line's geometry and length, its
+cable type (``sim/tables/lv_cables.csv``), the busbar at the line vertex nearest the transformer's point, each site
+on the vertex nearest it by a straight service cable. Elsewhere a **synthetic radial network**
+(:func:`synthetic_network`): a minimum spanning tree over the transformer and the sites connected to it, by
+straight-line distance between their positions in the local projected CRS, each edge one cable of
+:data:`CABLE_TYPE`. The assumptions (straight lines and one cable type for the synthetic networks; for all: balanced
+three-phase positive-sequence flow, existing PV and the ledger's other customers at the transformer's busbar,
+reactive power of the PV zero) are stated here and in the report (``transformers.csv`` ``lv_network`` says which).
 
 Worst hour (:func:`worst_hour`): the hour of the first weather year in which the transformer's net export is largest,
 the PV of all its eligible low-voltage sites at its hourly output (the yield profiles the curtailment engine uses,
