@@ -416,6 +416,20 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+#: The valid keys an unknown-key error lists, at most this many characters (the rest: `pvsim schema`).
+KEY_LIST_CHARS = 600
+
+
+def _key_list(valid: list[str]) -> str | None:
+    """``a, b, c`` of the valid keys, cut at :data:`KEY_LIST_CHARS` with how many more and where they are listed."""
+    shown: list[str] = []
+    for key in valid:
+        if len(", ".join([*shown, key])) > KEY_LIST_CHARS:
+            return ", ".join(shown) + f" and {len(valid) - len(shown)} more (pvsim schema, docs/scenarios.md)"
+        shown.append(key)
+    return ", ".join(shown) or None
+
+
 def format_validation_error(err: ValidationError, model: type[BaseModel], file: Path | str | None) -> InputError:
     """Turn the first pydantic error into one clear :class:`InputError` line."""
     first = err.errors()[0]
@@ -428,9 +442,7 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], file: 
         valid = sorted(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(loc[-1]), valid, n=2, cutoff=0.6)
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-        return InputError(
-            f"'{loc[-1]}' is not a valid key{hint}", file=file, field=field, allowed=", ".join(valid) or None
-        )
+        return InputError(f"'{loc[-1]}' is not a valid key{hint}", file=file, field=field, allowed=_key_list(valid))
     if kind == "missing":
         return InputError("required key is missing", file=file, field=field)
     msg = first.get("msg", "invalid value")
