@@ -360,6 +360,15 @@ def prepare(
     )
 
 
+def read_lines(scenario: Scenario, transformer_ids: pd.Index, crs) -> gpd.GeoDataFrame | None:
+    """The low-voltage line layer (``data.lines_layer`` / ``data.lines_file``) checked (:func:`sim.grid.check_lines`)
+    and in ``crs``; None where the scenario names none."""
+    if scenario.data.lines_layer is None and scenario.data.lines_file is None:
+        return None
+    source = inputs.source_for(scenario, "lines")
+    return grid.check_lines(inputs.read_input(source), source, transformer_ids, crs)
+
+
 def power_flow_hosting(
     scenario: Scenario, sites: gpd.GeoDataFrame, transformers: pd.DataFrame, profile: np.ndarray
 ) -> tuple[pd.DataFrame, powerflow.Screens | None]:
@@ -374,11 +383,8 @@ def power_flow_hosting(
     points = sitesmod.transformer_points(scenario).set_index("transformer_id").to_crs(crs)
     site_points = sites.to_crs(crs).geometry.representative_point()
     at = gpd.GeoSeries(points.geometry.reindex(transformers.index.astype(str)), crs=crs)
-    lines = None
-    if scenario.data.lines_layer is not None or scenario.data.lines_file is not None:
-        source = inputs.source_for(scenario, "lines")
-        local = grid.check_lines(inputs.read_input(source), source, transformers.index, crs)
-        lines = grid.lines_by_transformer(local)
+    local = read_lines(scenario, transformers.index, crs)
+    lines = grid.lines_by_transformer(local) if local is not None else None
     return powerflow.county_hosting(
         sites,
         transformers,
@@ -915,10 +921,16 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     check_rollout_inputs(
         eligible, transformers, scenario.rollout, start_date=scenario.start_date, horizon_years=scenario.horizon_years
     )
+    lines = read_lines(scenario, transformers.index, sitesmod.local_crs(sites))
     return {
         "sites (candidate / eligible)": f"{len(sites):,} / {len(eligible):,}",
         "eligible capacity": quantity(float(eligible["capacity_kwp"].sum()), "kWp"),
         "transformers": f"{len(transformers):,}",
+        **(
+            {"low-voltage lines": f"{len(lines):,} on {lines['transformer_id'].nunique():,} transformers"}
+            if lines is not None
+            else {}
+        ),
         "weather": ", ".join(w.source for w in weathers),
         "emission factor": factor.source,
         "strategy": scenario.strategy,
