@@ -406,6 +406,7 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     upgrades = result_upgrades(result, prepared)
     is_line = upgrades["kind"].eq("reinforcement")
     reinforced = upgrades[is_line].groupby("transformer_id")["reinforced_to_site"].apply(list).to_dict()
+    assert is_line.any()  # sites held by a voltage or a cable got their paths reinforced
     per_km = scenario.rollout.line_reinforcement_cost_cny_per_km
     assert np.allclose(upgrades.loc[is_line, "cost_cny"], upgrades.loc[is_line, "reinforced_km"] * per_km)
     lines_km = t["reinforced_km"]
