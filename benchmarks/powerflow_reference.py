@@ -10,7 +10,8 @@ its dependencies, in an environment that already runs pvsim::
 Each network is stored with its inputs (so the test needs neither pandapower nor this file's random stream) and
 pandapower's bus voltages [pu], cable loadings [%], transformer loading [%] and transformer P/Q [MW, Mvar]. The
 pandapower model is the one the method assumes: 10 kV slack at 1.0 pu, a 10/0.4 kV transformer of vk 4 % and vkr
-1.2 % without magnetising branch, NAYY 4x150 SE cables as pi sections, constant-power loads and PV at unity power
+1.2 % without magnetising branch, cables as pi sections (NAYY 4x150 SE, or in every other network each cable of a
+type drawn from sim/tables/lv_cables.csv), constant-power loads and PV at unity power
 factor. The last line: ``reference: networks=N buses=B pandapower=VERSION``.
 """
 
@@ -44,8 +45,33 @@ def networks(seed: int = 20261203, count: int = 12) -> list[dict]:
             "existing_kw": round(float(rng.uniform(0, 30)), 3),
             "output_per_kw_ac": rng.uniform(0.5, 0.9, n).round(4).tolist(),
             "pv_kw": [0.0, *rng.uniform(0, 15, n).round(3).tolist()],
+            # every other network: each cable of a type drawn from sim/tables/lv_cables.csv (the line layer's case)
+            "cable_types": rng.choice(cable_types(), n).tolist() if len(out) % 2 else None,
         })
     return out
+
+
+def cable_types() -> list[str]:
+    from sim.inputs import lv_cable_table
+
+    return sorted(lv_cable_table().index)
+
+
+def network(case: dict):
+    """The case's :class:`sim.powerflow.Network` (also used by tests/test_powerflow.py)."""
+    from dataclasses import replace
+
+    from sim import powerflow as pf
+    from sim.inputs import lv_cable_table
+
+    net = pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
+                               load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
+                               existing_kw=case["existing_kw"], output_per_kw_ac=np.array(case["output_per_kw_ac"]))
+    if not case.get("cable_types"):
+        return net
+    table = lv_cable_table().loc[case["cable_types"]]
+    return replace(net, **{c: table[c].to_numpy(float) for c in ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km",
+                                                                   "max_i_ka")})
 
 
 def pandapower_flow(case: dict) -> dict:
@@ -54,9 +80,7 @@ def pandapower_flow(case: dict) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "numba cannot be imported"
         import pandapower as pp
-    net = pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
-                               load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
-                               existing_kw=case["existing_kw"], output_per_kw_ac=np.array(case["output_per_kw_ac"]))
+    net = network(case)
     m = len(net.parent)
     # pandapower's plural create_* functions: the single-element ones fail on empty tables under pandas 3
     ppn = pp.create_empty_network()
@@ -68,8 +92,8 @@ def pandapower_flow(case: dict) -> dict:
                                            vkr_percent=pf.TRAFO_VKR_PERCENT, pfe_kw=0.0, i0_percent=0.0)
     if m > 1:
         pp.create_lines_from_parameters(ppn, 1 + net.parent[1:], 1 + np.arange(1, m), length_km=net.length_km,
-                                        r_ohm_per_km=pf.CABLE_R_OHM_PER_KM, x_ohm_per_km=pf.CABLE_X_OHM_PER_KM,
-                                        c_nf_per_km=pf.CABLE_C_NF_PER_KM, max_i_ka=pf.CABLE_MAX_I_KA)
+                                        r_ohm_per_km=net.r_ohm_per_km, x_ohm_per_km=net.x_ohm_per_km,
+                                        c_nf_per_km=net.c_nf_per_km, max_i_ka=net.max_i_ka)
     pp.create_loads(ppn, 1 + np.arange(m), p_mw=net.load_kw / 1000.0)
     injection = np.asarray(case["pv_kw"]) * net.output_per_kw_ac
     injection[0] += net.existing_kw

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import inputs
+from . import inputs, powerflow
 from .errors import InputError
 from .powerflow import CAUSES
 from .timebase import days_in_year
@@ -77,6 +77,7 @@ def hosting_table(
     t["hosting_limit_cause"] = "rule"
     t["worst_bus_voltage_pu"] = np.nan
     t["worst_line_loading_percent"] = np.nan
+    t["lv_network"] = ""  # power flow: the lv rows' network, "lines" (the line layer) or "synthetic"
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
@@ -154,6 +155,81 @@ def check_feeders(gdf: gpd.GeoDataFrame, file: Path | str) -> gpd.GeoDataFrame:
             value=sorted(kinds),
             allowed="LineString, MultiLineString",
         )
+    return out
+
+
+def check_lines(gdf: gpd.GeoDataFrame, source, transformer_ids: pd.Index, crs) -> gpd.GeoDataFrame:
+    """Schema checks of the low-voltage line layer (``source``: its :class:`sim.inputs.Source`): columns, line
+    geometry, each ``transformer_id`` a transformer's, and each transformer's lines one connected network (vertices
+    within :data:`sim.powerflow.SNAP_M` meet). Returns the lines in ``crs`` (a projected CRS)."""
+    where = f"{source.file} (layer {source.layer})" if source.layer else source.file
+    out = inputs.check_columns(gdf, "lines", where, what="line")
+    out = out[~(out.geometry.isna() | out.geometry.is_empty)]
+    kinds = set(out.geometry.geom_type.unique())
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(
+            "lines must be lines",
+            file=where,
+            field="geometry",
+            value=sorted(kinds),
+            allowed="LineString, MultiLineString",
+        )
+    tid = out["transformer_id"].astype(str)
+    unknown = ~tid.isin(transformer_ids.astype(str))
+    if unknown.any():
+        rows = np.flatnonzero(unknown.to_numpy())
+        raise InputError(
+            f"unknown transformer in row{'s' if len(rows) > 1 else ''} {', '.join(str(r + 1) for r in rows[:5])}{' ...' if len(rows) > 5 else ''}",
+            file=where,
+            field="transformer_id",
+            value=sorted(set(tid[unknown]))[:5],
+            allowed="a transformer_id of the transformers layer",
+        )
+    local = out.to_crs(crs)
+    row_no = np.flatnonzero(~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()) + 1  # the file's rows
+    local["row_in_file"] = row_no
+    for t, group in local.groupby(tid.to_numpy(), sort=True):
+        graph = powerflow.line_graph(line_coords(gpd.GeoSeries(group.geometry)))
+        if graph.component.max(initial=0) == 0:
+            continue
+        piece = np.concatenate([[k] * len(getattr(g, "geoms", [g])) for k, g in enumerate(group.geometry)])
+        first = graph.component[graph.edges[:, 0]] if len(graph.edges) else graph.component
+        apart = sorted({int(piece[r]) for r in graph.row[first != first[0]]}) if len(graph.edges) else [1]
+        numbers = [int(group["row_in_file"].iloc[k]) for k in [0, *apart]]
+        raise InputError(
+            f"the lines of transformer {t} are not one connected network: row"
+            f"{'s' if len(numbers) > 2 else ''} {', '.join(map(str, numbers[1:6]))}"
+            f"{' ...' if len(numbers) > 6 else ''} {'do' if len(numbers) > 2 else 'does'} not meet the line of row "
+            f"{numbers[0]}",
+            file=where,
+            field="geometry",
+            value=t,
+            allowed=f"lines of one transformer that meet at shared vertices (within {powerflow.SNAP_M:g} m)",
+        )
+    return local
+
+
+def line_coords(geometry: gpd.GeoSeries) -> list[np.ndarray]:
+    """The polylines of a line geometry column (each part of a MultiLineString its own), in order [CRS units]."""
+    parts = []
+    for geom in geometry:
+        for part in getattr(geom, "geoms", [geom]):
+            parts.append(np.asarray(part.coords, float)[:, :2])
+    return parts
+
+
+def lines_by_transformer(local: gpd.GeoDataFrame) -> dict[str, tuple[list[np.ndarray], pd.DataFrame]]:
+    """Per transformer id, its polylines [m] and each polyline's cable (a row of
+    :func:`sim.inputs.lv_cable_table`), for :func:`sim.powerflow.county_hosting`."""
+    table = inputs.lv_cable_table()
+    out = {}
+    for t, rows in local.groupby(local["transformer_id"].astype(str).to_numpy(), sort=True):
+        coords, types = [], []
+        for geom, cable in zip(rows.geometry, rows["cable_type"].astype(str), strict=True):
+            parts = line_coords(gpd.GeoSeries([geom]))
+            coords += parts
+            types += [cable] * len(parts)
+        out[str(t)] = (coords, table.loc[types].reset_index(drop=True))
     return out
 
 
@@ -242,10 +318,12 @@ def export_limit_steps(
     """The rises of the transformers' export limits the rollout's upgrades bring, each from the upgrade's date:
     ``transformer_id, date, added_export_kw``. An upgrade adds ``added_hosting_kw = added_kva x hosting_share``, so
     the rating grew by ``added_hosting_kw / hosting_share`` and the export limit by that times
-    ``export_limit_percent`` (none without an export limit)."""
+    ``export_limit_percent`` (none without an export limit; a line reinforcement adds none)."""
     columns = ["transformer_id", "date", "added_export_kw"]
     if export_limit_percent is None or upgrades is None or len(upgrades) == 0:
         return pd.DataFrame({c: [] for c in columns})
+    if "kind" in upgrades.columns:  # a line reinforcement adds no rating
+        upgrades = upgrades[upgrades["kind"].astype(str).ne("reinforcement")]
     added_kva = upgrades["added_hosting_kw"].to_numpy(float) / (hosting_share_percent / 100.0)
     return pd.DataFrame(
         {
@@ -277,6 +355,7 @@ LOADING_COLUMNS = (
     "hosting_limit_cause",
     "worst_bus_voltage_pu",
     "worst_line_loading_percent",
+    "lv_network",
     "added_hosting_kw",
     "hosting_limit_final_kw",
     "export_limit_kw",
@@ -290,17 +369,23 @@ LOADING_COLUMNS = (
     "upgrade_cost_cny",
     "upgrade_dates",
     "upgrade_reasons",
+    "reinforced_km",
 )
 
 
 def upgrade_reason(row: pd.Series) -> str:
     """Why an upgrade happened, in words: planned in the transformer ledger, or scheduled by the grid company after
-    the office held a site on the full transformer (with the year's plan it entered when the yearly limit deferred
-    it)."""
+    the office held a site on the full transformer, or a line reinforcement after a site was held by a bus voltage
+    or a cable (power flow), with the year's plan it entered when the yearly limit deferred it."""
     if row["kind"] == "planned":
         return "planned in the transformer ledger"
     requested = pd.Timestamp(row["requested_date"]).date()
     text = f"scheduled: a site held for lack of hosting capacity since {requested}"
+    if row["kind"] == "reinforcement":
+        text = (
+            f"line reinforcement: a parallel cable on {float(row['reinforced_km']) * 1000.0:.0f} m of the path to "
+            f"site {row.get('reinforced_to_site', '')}, held by a bus voltage or a cable since {requested}"
+        )
     scheduled = row.get("scheduled_date")
     if pd.notna(scheduled) and pd.Timestamp(scheduled).date() != requested:
         text += f", deferred by the yearly upgrade limit to {pd.Timestamp(scheduled).date()}"
@@ -310,8 +395,10 @@ def upgrade_reason(row: pd.Series) -> str:
 def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFrame:
     """Per transformer (``index``): ``upgrade_cost_cny`` (the grid company's cost of the rollout's upgrades, 0 where
     none), ``upgrade_dates`` (in service, ISO dates joined by "; ") and ``upgrade_reasons`` (:func:`upgrade_reason`,
-    in the same order)."""
-    out = pd.DataFrame({"upgrade_cost_cny": 0.0, "upgrade_dates": "", "upgrade_reasons": ""}, index=index)
+    in the same order) and ``reinforced_km`` (low-voltage cable reinforced, km of section)."""
+    out = pd.DataFrame(
+        {"upgrade_cost_cny": 0.0, "upgrade_dates": "", "upgrade_reasons": "", "reinforced_km": 0.0}, index=index
+    )
     if upgrades is None or len(upgrades) == 0 or not {"date", "kind", "cost_cny"} <= set(upgrades.columns):
         return out
     ordered = upgrades.sort_values(["transformer_id", "date"], kind="stable")
@@ -319,6 +406,8 @@ def upgrade_columns(index: pd.Index, upgrades: pd.DataFrame | None) -> pd.DataFr
         out.loc[tid, "upgrade_cost_cny"] = float(rows["cost_cny"].sum())
         out.loc[tid, "upgrade_dates"] = "; ".join(str(pd.Timestamp(d).date()) for d in rows["date"])
         out.loc[tid, "upgrade_reasons"] = "; ".join(upgrade_reason(r) for _, r in rows.iterrows())
+        if "reinforced_km" in rows.columns:
+            out.loc[tid, "reinforced_km"] = float(rows["reinforced_km"].fillna(0.0).sum())
     return out
 
 

@@ -53,7 +53,7 @@ from .errors import InputError, InputNote, InputWarning
 
 Frame = TypeVar("Frame", bound=pd.DataFrame)  # a layer's table: a GeoDataFrame stays one through the checks
 
-INPUTS = ("sites", "transformers", "feeders", "exclusions")
+INPUTS = ("sites", "transformers", "feeders", "lines", "exclusions")
 #: Geometry columns of point tables (CSV, XLSX, Parquet without geometry), which ``data.columns`` may also map.
 POINT_COLUMNS = ("lon", "lat", "x", "y")
 POINT_TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
@@ -95,6 +95,8 @@ class Column:
             return tuple(SITE_TYPES)
         if self.allowed == "@land_classes":
             return tuple(land_class_table().index)
+        if self.allowed == "@lv_cables":
+            return tuple(lv_cable_table().index)
         return tuple(self.allowed.split("|"))
 
     def interval(self) -> tuple[float, float, bool, bool] | None:
@@ -114,6 +116,18 @@ def land_class_table() -> pd.DataFrame:
     (``land_class``), indexed by name, with the site types whose arrays each may hold (``allowed_site_types``:
     ``a|b``, ``all``, or empty for none), the condition and the source."""
     return pd.read_csv(LAND_CLASS_FILE, dtype=str, keep_default_na=False).set_index("land_class")
+
+
+LV_CABLE_FILE = Path(__file__).parent / "tables" / "lv_cables.csv"
+
+
+@lru_cache(maxsize=1)
+def lv_cable_table() -> pd.DataFrame:
+    """``sim/tables/lv_cables.csv``: the low-voltage cable and overhead-conductor types a ``lines`` layer may name
+    (``cable_type``), indexed by name: ``construction`` (cable, overhead), ``r_ohm_per_km``, ``x_ohm_per_km``,
+    ``c_nf_per_km``, ``max_i_ka`` (ampacity) and the source of each row."""
+    table = pd.read_csv(LV_CABLE_FILE, dtype={"cable_type": str, "construction": str, "source": str})
+    return table.set_index("cable_type")
 
 
 @lru_cache(maxsize=1)
@@ -582,7 +596,9 @@ class Source:
 
     @property
     def what(self) -> str:
-        return {"sites": "sites", "transformers": "transformer", "feeders": "feeder"}.get(self.input, "exclusion")
+        return {"sites": "sites", "transformers": "transformer", "feeders": "feeder", "lines": "line"}.get(
+            self.input, "exclusion"
+        )
 
 
 def read_input(source: Source) -> gpd.GeoDataFrame:
@@ -829,9 +845,17 @@ def check_layers_agree(
     return medians
 
 
+def _first_file(data, own: str) -> tuple[str, Path]:
+    """The first file given of ``data.<own>``, ``data.grid_file``, ``data.sites_file``, and its key."""
+    return next(
+        (f"data.{k}", getattr(data, k)) for k in (own, "grid_file", "sites_file") if getattr(data, k) is not None
+    )
+
+
 def source_for(scenario, input_name: str, index: int | None = None) -> Source:
     """The :class:`Source` of one input of a scenario: its file (transformers: ``data.transformers_file``, else
-    ``data.grid_file``, else ``data.sites_file``; feeders: ``data.grid_file``, else ``data.sites_file``;
+    ``data.grid_file``, else ``data.sites_file``; feeders: ``data.grid_file``, else ``data.sites_file``; lines:
+    ``data.lines_file``, else ``data.grid_file``, else ``data.sites_file``;
     exclusion ``index``: its ``file``, else ``data.sites_file``), layer, declared CRS and column mapping."""
     data = scenario.data
     columns = data.columns.get(input_name)
@@ -847,15 +871,7 @@ def source_for(scenario, input_name: str, index: int | None = None) -> Source:
             columns,
         )
     if input_name == "transformers":
-        key, file = next(
-            (k, f)
-            for k, f in (
-                ("data.transformers_file", data.transformers_file),
-                ("data.grid_file", data.grid_file),
-                ("data.sites_file", data.sites_file),
-            )
-            if f is not None
-        )
+        key, file = _first_file(data, "transformers_file")
         return Source(
             "transformers",
             scenario.resolve(file),
@@ -878,6 +894,18 @@ def source_for(scenario, input_name: str, index: int | None = None) -> Source:
             "data.feeders_layer",
             data.feeders_crs,
             "data.feeders_crs",
+            columns,
+        )
+    if input_name == "lines":
+        key, file = _first_file(data, "lines_file")
+        return Source(
+            "lines",
+            scenario.resolve(file),
+            data.lines_layer,
+            key,
+            "data.lines_layer",
+            data.lines_crs,
+            "data.lines_crs",
             columns,
         )
     exc = data.exclusions[index]

@@ -136,6 +136,7 @@ def input_paths(scenario: Scenario) -> list[Path]:
         scenario.data.sites_file,
         scenario.data.grid_file,
         scenario.data.transformers_file,
+        scenario.data.lines_file,
         *(e.file for e in scenario.data.exclusions),
     ]
     paths += [part for f in data if f is not None for part in inputs.data_files(scenario.resolve(f))]
@@ -422,18 +423,31 @@ def prepare(
     )
 
 
+def read_lines(scenario: Scenario, transformer_ids: pd.Index, crs) -> gpd.GeoDataFrame | None:
+    """The low-voltage line layer (``data.lines_layer`` / ``data.lines_file``) checked (:func:`sim.grid.check_lines`)
+    and in ``crs``; None where the scenario names none."""
+    if scenario.data.lines_layer is None and scenario.data.lines_file is None:
+        return None
+    source = inputs.source_for(scenario, "lines")
+    return grid.check_lines(inputs.read_input(source), source, transformer_ids, crs)
+
+
 def power_flow_hosting(
     scenario: Scenario, sites: gpd.GeoDataFrame, transformers: pd.DataFrame, profile: np.ndarray
 ) -> tuple[pd.DataFrame, powerflow.Screens | None]:
     """Under ``grid.hosting_method: power_flow``, the ``lv`` transformers' hosting limits by power flow at their
     worst hour in the first weather year (``profile``) and the start year's load shapes
-    (:func:`sim.powerflow.county_hosting`); under the rule the table unchanged and no screens."""
+    (:func:`sim.powerflow.county_hosting`), on the networks of the line layer (``data.lines_layer`` /
+    ``data.lines_file``, :func:`sim.grid.check_lines`) where given; under the rule the table unchanged and no
+    screens."""
     if scenario.grid.hosting_method != "power_flow":
         return transformers, None
     crs = sitesmod.local_crs(sites)
     points = sitesmod.transformer_points(scenario).set_index("transformer_id").to_crs(crs)
     site_points = sites.to_crs(crs).geometry.representative_point()
     at = gpd.GeoSeries(points.geometry.reindex(transformers.index.astype(str)), crs=crs)
+    local = read_lines(scenario, transformers.index, crs)
+    lines = grid.lines_by_transformer(local) if local is not None else None
     return powerflow.county_hosting(
         sites,
         transformers,
@@ -443,6 +457,7 @@ def power_flow_hosting(
         loadmod.hourly_shapes(scenario.start_date.year, scenario.rollout.holidays_country),
         dc_ac_ratio=scenario.system.dc_ac_ratio,
         limits=powerflow.Limits(voltage_max_pu=scenario.grid.voltage_max_pu),
+        lines=lines,
     )
 
 
@@ -630,18 +645,25 @@ def _export_steps(prepared: Prepared, rollout) -> pd.DataFrame:
 
 def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: each upgrade of the
-    rollout at its ``cost_cny`` (``rollout.upgrade_cost_cny_per_kva`` x the added kVA), booked in its year."""
+    rollout at its ``cost_cny`` (``rollout.upgrade_cost_cny_per_kva`` x the added kVA; a line reinforcement
+    ``rollout.line_reinforcement_cost_cny_per_km`` x its km), booked in its year."""
     upgrades = rollout.upgrades
     if upgrades is None or not len(upgrades):
         return {"grid_upgrade_cny_by_year": {}, "grid_upgrade_source": "no transformer upgrades in this run"}
     years = pd.to_datetime(upgrades["date"]).dt.year.to_numpy()
     cost = pd.to_numeric(upgrades["cost_cny"], errors="coerce").fillna(0.0).to_numpy(float)
-    per_kva = prepared.scenario.rollout.upgrade_cost_cny_per_kva
-    return {
-        "grid_upgrade_cny_by_year": _sum_by_year(cost, years),
-        "grid_upgrade_source": f"{len(upgrades)} transformer upgrade(s) at {per_kva:g} CNY per added kVA "
-        "(rollout.upgrade_cost_cny_per_kva)",
-    }
+    config = prepared.scenario.rollout
+    kinds = upgrades["kind"] if "kind" in upgrades.columns else pd.Series("", index=upgrades.index)
+    lines = kinds.astype(str).eq("reinforcement").to_numpy()
+    source = f"{int((~lines).sum())} transformer upgrade(s) at {config.upgrade_cost_cny_per_kva:g} CNY per added kVA "
+    source += "(rollout.upgrade_cost_cny_per_kva)"
+    if lines.any():
+        km = float(upgrades.loc[lines, "reinforced_km"].sum())
+        source += (
+            f" and {int(lines.sum())} line reinforcement(s), {km:.2f} km at "
+            f"{config.line_reinforcement_cost_cny_per_km:g} CNY per km (rollout.line_reinforcement_cost_cny_per_km)"
+        )
+    return {"grid_upgrade_cny_by_year": _sum_by_year(cost, years), "grid_upgrade_source": source}
 
 
 def _sum_by_year(values: np.ndarray, years: np.ndarray) -> dict[int, float]:
@@ -962,10 +984,16 @@ def validate(scenario: Scenario, *, strict: bool = False) -> dict:
     check_rollout_inputs(
         eligible, transformers, scenario.rollout, start_date=scenario.start_date, horizon_years=scenario.horizon_years
     )
+    lines = read_lines(scenario, transformers.index, sitesmod.local_crs(sites))
     return {
         "sites (candidate / eligible)": f"{len(sites):,} / {len(eligible):,}",
         "eligible capacity": quantity(float(eligible["capacity_kwp"].sum()), "kWp"),
         "transformers": f"{len(transformers):,}",
+        **(
+            {"low-voltage lines": f"{len(lines):,} on {lines['transformer_id'].nunique():,} transformers"}
+            if lines is not None
+            else {}
+        ),
         "weather": ", ".join(w.source for w in weathers),
         "emission factor": factor.source,
         "strategy": scenario.strategy,

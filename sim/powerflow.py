@@ -1,12 +1,15 @@
 """Hosting capacity of low-voltage transformers by AC power flow (``grid.hosting_method: power_flow``).
 
-For each ``lv`` transformer a radial network (:func:`synthetic_network`): the 10 kV supply as the slack at
-1.0 pu, the transformer, and a **synthetic radial low-voltage network**: a minimum spanning tree over the transformer
-and the sites connected to it, by straight-line distance between their positions in the local projected CRS, each
-edge one cable of :data:`CABLE_TYPE`. The sites layer has no line layer today (``sim/tables/inputs.csv``), so this is
-the only network this release builds; the assumptions (straight lines, one cable type, balanced three-phase
-positive-sequence flow, existing PV and the ledger's other customers at the transformer's busbar, reactive power of
-the PV zero) are stated here and in the report.
+For each ``lv`` transformer a radial network: the 10 kV supply as the slack at 1.0 pu, the transformer, and its
+low-voltage network. Where the user gives a line layer (``data.lines_layer`` / ``data.lines_file``, checked by
+:func:`sim.grid.check_lines`), the network follows it (:func:`line_network`): each line's geometry and length, its
+cable type (``sim/tables/lv_cables.csv``), the busbar at the line vertex nearest the transformer's point, each site
+on the vertex nearest it by a straight service cable. Elsewhere a **synthetic radial network**
+(:func:`synthetic_network`): a minimum spanning tree over the transformer and the sites connected to it, by
+straight-line distance between their positions in the local projected CRS, each edge one cable of
+:data:`CABLE_TYPE`. The assumptions (straight lines and one cable type for the synthetic networks; for all: balanced
+three-phase positive-sequence flow, existing PV and the ledger's other customers at the transformer's busbar,
+reactive power of the PV zero) are stated here and in the report (``transformers.csv`` ``lv_network`` says which).
 
 Worst hour (:func:`worst_hour`): the hour of the first weather year in which the transformer's net export is largest,
 the PV of all its eligible low-voltage sites at its hourly output (the yield profiles the curtailment engine uses,
@@ -26,11 +29,17 @@ even without new PV (voltage collapse under its load: a long cable to a large lo
 
 Screening (:class:`Screen`): the rollout asks, for a site, whether the PV already reserved on the transformer plus the
 site's PV at its bus keeps the limits. It answers from the cached power-flow solution at the hosting limit,
-linearised around it (LinDistFlow: a bus voltage moves by ``sum_j R_ij dP_j / V_n^2`` with ``R_ij`` the resistance
-the paths of buses i and j from the slack share, a cable's flow by the injections downstream of it): exact at the
-cached solution, and within the two-bus test's tolerance near it. A held site asks for the transformer's upgrade
-only where the larger rating would let it pass (:meth:`sim.rollout.setup.GridState.upgrade_helps`); cables are not
-reinforced.
+linearised around it (LinDistFlow: a bus voltage moves by ``sum_j R_ij dP_j / (V_n^2 v_i)`` with ``R_ij`` the
+resistance the paths of buses i and j from the slack share and ``v_i`` the bus's cached voltage [pu], a cable's flow
+by the injections downstream of it): exact at the cached solution, and within the two-bus test's tolerance near it.
+
+Upgrades: a held site asks for the transformer's upgrade where the larger rating would let it pass
+(:meth:`sim.rollout.setup.GridState.upgrade_helps`); else, where the site is held by a bus voltage or a cable, for a
+**line reinforcement** where it would let it pass (:meth:`sim.rollout.setup.GridState.reinforcement_helps`): a second
+cable of the same type laid in parallel on every section of the path from the busbar to the site's bus not yet
+reinforced (:meth:`Screen.reinforced`: their resistance and reactance halve, their ampacity doubles), at
+``rollout.line_reinforcement_cost_cny_per_km`` per km of section, with the lead time and yearly limit of the
+transformer upgrades.
 
 Voltage limit: GB/T 12325-2008 *Power quality - Deviation of supply voltage*: three-phase supply at 20 kV and below
 within +-7 % of nominal, 220 V single-phase within +7 % / -10 %; the upper bound, 1.07 pu, is what PV's voltage rise
@@ -39,6 +48,7 @@ meets on a 380 V network (the default of ``grid.voltage_max_pu``).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,8 +80,9 @@ CAUSES = ("voltage", "line", "transformer")
 
 @dataclass
 class Network:
-    """A transformer's radial LV network at its worst hour. Buses: 0 the LV busbar, 1.. the sites (in the order
-    given). ``parent[b]`` is the bus feeding bus ``b`` (-1 for the busbar), line ``b - 1`` feeds bus ``b``."""
+    """A transformer's radial LV network at its worst hour. Buses: 0 the LV busbar, then the sites (1..n in the
+    order given, or ``site_bus``) and the junctions of a line layer. ``parent[b]`` is the bus feeding bus ``b`` (-1
+    for the busbar), line ``b - 1`` feeds bus ``b``."""
 
     rating_kva: float
     length_km: np.ndarray  # (buses - 1,) cable feeding bus 1..n
@@ -79,6 +90,30 @@ class Network:
     load_kw: np.ndarray  # (buses,) load at the worst hour
     existing_kw: float  # existing PV output at the worst hour, at the busbar
     output_per_kw_ac: np.ndarray  # (buses,) PV output at the worst hour per kW AC of a site at that bus [-]
+    #: per cable (line l feeds bus l + 1): its type's series resistance and reactance [ohm/km], capacitance [nF/km]
+    #: and ampacity [kA]; None: :data:`CABLE_TYPE` on every cable
+    r_ohm_per_km: np.ndarray | None = None
+    x_ohm_per_km: np.ndarray | None = None
+    c_nf_per_km: np.ndarray | None = None
+    max_i_ka: np.ndarray | None = None
+    #: each site's bus (None: sites are buses 1..n, in order: the synthetic network)
+    site_bus: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        lines = len(self.length_km)
+        for name, default in (
+            ("r_ohm_per_km", CABLE_R_OHM_PER_KM),
+            ("x_ohm_per_km", CABLE_X_OHM_PER_KM),
+            ("c_nf_per_km", CABLE_C_NF_PER_KM),
+            ("max_i_ka", CABLE_MAX_I_KA),
+        ):
+            given = getattr(self, name)
+            setattr(self, name, np.full(lines, default) if given is None else np.asarray(given, float).reshape(lines))
+
+    @property
+    def r_line_ohm(self) -> np.ndarray:
+        """Series resistance of each cable [ohm]."""
+        return self.length_km * np.asarray(self.r_ohm_per_km)
 
 
 def synthetic_network(
@@ -108,6 +143,125 @@ def synthetic_network(
     loads = np.r_[busbar_load_kw, np.asarray(load_kw, float)]
     per_kw = np.r_[0.0, np.ones(n - 1) if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)]
     return Network(float(rating_kva), length_km, parent, loads, float(existing_kw), per_kw)
+
+
+#: Vertices of a line layer closer than this [m] are one vertex (lines meet where their ends or vertices touch).
+SNAP_M = 1.0
+
+
+@dataclass(frozen=True)
+class LineGraph:
+    """The graph of one transformer's line layer: merged vertices ``xy`` (vertices, 2) [m], segments ``edges``
+    (segments, 2) between them, each segment's ``length_m`` and ``row`` (the line it belongs to), and the connected
+    ``component`` of each vertex."""
+
+    xy: np.ndarray
+    edges: np.ndarray
+    length_m: np.ndarray
+    row: np.ndarray
+    component: np.ndarray
+
+
+def line_graph(coords: list[np.ndarray]) -> LineGraph:
+    """The graph of polylines ``coords`` (each (points, 2) [m] in a projected CRS): vertices within :data:`SNAP_M`
+    merged (transitively), consecutive points joined by a segment."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    points = np.vstack([np.asarray(c, float).reshape(-1, 2) for c in coords]) if coords else np.zeros((0, 2))
+    n = len(points)
+    pairs = cKDTree(points).query_pairs(SNAP_M, output_type="ndarray") if n else np.zeros((0, 2), np.int64)
+    same = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, vertex = connected_components(same, directed=False)
+    xy = np.zeros((vertex.max(initial=-1) + 1, 2))
+    xy[vertex] = points  # a merged vertex at one of its points
+    starts = np.cumsum([0] + [len(np.asarray(c).reshape(-1, 2)) for c in coords])
+    seg = [(a, a + 1, k) for k in range(len(coords)) for a in range(starts[k], starts[k + 1] - 1)]
+    a, b, row = (np.array(x, dtype=np.int64) for x in zip(*seg, strict=True)) if seg else (np.zeros(0, np.int64),) * 3
+    keep = vertex[a] != vertex[b]
+    edges = np.column_stack([vertex[a], vertex[b]])[keep]
+    length = np.hypot(*(points[a] - points[b]).T)[keep]
+    m = len(xy)
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(m, m))
+    _, component = connected_components(graph, directed=False)
+    return LineGraph(xy, edges, length, row[keep], component)
+
+
+def line_network(
+    transformer_xy_m: tuple[float, float],
+    sites_xy_m: np.ndarray,
+    coords: list[np.ndarray],
+    cables: pd.DataFrame,
+    *,
+    rating_kva: float,
+    load_kw: np.ndarray,
+    busbar_load_kw: float = 0.0,
+    existing_kw: float = 0.0,
+    output_per_kw_ac: np.ndarray | None = None,
+) -> Network:
+    """A transformer's LV network from its lines ``coords`` (polylines [m], one connected graph,
+    :func:`line_graph`) with the cable of each line (``cables``: a row per line with ``r_ohm_per_km,
+    x_ohm_per_km, c_nf_per_km, max_i_ka``, :func:`sim.inputs.lv_cable_table`). The busbar (bus 0) is the vertex
+    nearest the transformer's point; the other vertices are buses fed along the breadth-first tree from it (a meshed
+    layer runs radially, opened where the search meets a vertex the second time); each site is a bus of its own,
+    fed from the vertex nearest it by a straight service cable of :data:`CABLE_TYPE` (at least
+    :data:`MIN_CABLE_KM`). ``Network.site_bus`` gives each site's bus."""
+    g = line_graph(coords)
+    sites = np.asarray(sites_xy_m, float).reshape(-1, 2)
+    root = int(np.argmin(np.hypot(*(g.xy - np.asarray(transformer_xy_m, float)).T)))
+    m = len(g.xy)
+    w = np.r_[g.length_m, g.length_m]
+    graph = coo_matrix_from(g.edges, w, m)
+    order, pred = breadth_first_order(graph, root, directed=False, return_predecessors=True)
+    if len(order) != m:
+        raise ValueError("the line layer of the transformer is not one connected network")
+    bus_of = np.empty(m, dtype=np.int64)
+    bus_of[order] = np.arange(m)
+    # the segment of each tree edge (pred -> vertex): the shortest between the two vertices
+    seg_of: dict[tuple[int, int], int] = {}
+    for k, (u, v) in enumerate(g.edges.tolist()):
+        for key in ((u, v), (v, u)):
+            if key not in seg_of or g.length_m[k] < g.length_m[seg_of[key]]:
+                seg_of[key] = k
+    segs = np.array([seg_of[(int(pred[v]), int(v))] for v in order[1:]], dtype=np.int64)
+    nearest = np.argmin(np.hypot(sites[:, None, 0] - g.xy[None, :, 0], sites[:, None, 1] - g.xy[None, :, 1]), axis=1)
+    service_km = np.maximum(np.hypot(*(sites - g.xy[nearest]).T) / 1000.0, MIN_CABLE_KM)
+    parent = np.r_[-1, bus_of[pred[order[1:]]], bus_of[nearest]].astype(np.int64)
+    rows = g.row[segs]
+    n_sites = len(sites)
+    site_bus = m + np.arange(n_sites)
+    loads = np.zeros(m + n_sites)
+    loads[0] += busbar_load_kw
+    loads[site_bus] = np.asarray(load_kw, float)
+    per_kw = np.zeros(m + n_sites)
+    per_kw[site_bus] = 1.0 if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)
+
+    def column(name: str, service: float) -> np.ndarray:
+        return np.r_[cables[name].to_numpy(float)[rows], np.full(n_sites, service)]
+
+    return Network(
+        float(rating_kva),
+        np.r_[g.length_m[segs] / 1000.0, service_km],
+        parent,
+        loads,
+        float(existing_kw),
+        per_kw,
+        r_ohm_per_km=column("r_ohm_per_km", CABLE_R_OHM_PER_KM),
+        x_ohm_per_km=column("x_ohm_per_km", CABLE_X_OHM_PER_KM),
+        c_nf_per_km=column("c_nf_per_km", CABLE_C_NF_PER_KM),
+        max_i_ka=column("max_i_ka", CABLE_MAX_I_KA),
+        site_bus=site_bus,
+    )
+
+
+def coo_matrix_from(edges: np.ndarray, weight: np.ndarray, n: int):
+    """The symmetric sparse adjacency matrix of ``edges`` (both directions in ``weight``)."""
+    from scipy.sparse import coo_matrix
+
+    i = np.r_[edges[:, 0], edges[:, 1]] if len(edges) else np.zeros(0, np.int64)
+    j = np.r_[edges[:, 1], edges[:, 0]] if len(edges) else np.zeros(0, np.int64)
+    return coo_matrix((weight, (i, j)), shape=(n, n)).tocsr()
 
 
 def downstream(parent: np.ndarray) -> np.ndarray:
@@ -178,14 +332,15 @@ class County:
     path: Any  # scipy.sparse CSR matrix (lines, buses)
     z_line_pu: np.ndarray  # (lines,) series impedance
     y_half_pu: np.ndarray  # (lines,) half the line's charging admittance, at each end (pi section)
+    max_i_ka: np.ndarray  # (lines,) ampacity
     z_trafo_pu: np.ndarray  # (networks,) transformer series impedance (no magnetising branch)
     rating_mva: np.ndarray  # (networks,)
     load_mw: np.ndarray  # (buses,)
 
 
 def to_county(nets: list[Network]) -> County:
-    """The stacked network of ``nets`` (their new PV is set by :func:`solve_many`): cables as pi sections of
-    :data:`CABLE_TYPE`, each transformer as its series impedance referred to the LV side
+    """The stacked network of ``nets`` (their new PV is set by :func:`solve_many`): cables as pi sections of their
+    types (:class:`Network`), each transformer as its series impedance referred to the LV side
     (:func:`trafo_impedance_ohm`)."""
     from scipy.sparse import block_diag, csr_matrix
 
@@ -194,6 +349,10 @@ def to_county(nets: list[Network]) -> County:
     first_line = np.r_[0, np.cumsum(sizes - 1)[:-1]].astype(np.int64)
     z_base = LV_KV**2 / S_BASE_MVA
     length = np.concatenate([n.length_km for n in nets])
+
+    def stack(name: str) -> np.ndarray:  # a cable parameter of every network, in line order
+        return np.concatenate([np.asarray(getattr(n, name), float) for n in nets])
+
     empty = np.zeros(0, np.int64)
     return County(
         nets=list(nets),
@@ -205,8 +364,9 @@ def to_county(nets: list[Network]) -> County:
             [empty, *(f + np.arange(1, len(n.parent)) for f, n in zip(first_bus, nets, strict=True))]
         ),
         path=csr_matrix(block_diag([downstream(n.parent) for n in nets], format="csr")),
-        z_line_pu=length * complex(CABLE_R_OHM_PER_KM, CABLE_X_OHM_PER_KM) / z_base,
-        y_half_pu=0.5j * 2.0 * np.pi * F_HZ * CABLE_C_NF_PER_KM * 1e-9 * length * z_base,
+        z_line_pu=length * (stack("r_ohm_per_km") + 1j * stack("x_ohm_per_km")) / z_base,
+        y_half_pu=0.5j * 2.0 * np.pi * F_HZ * stack("c_nf_per_km") * 1e-9 * length * z_base,
+        max_i_ka=stack("max_i_ka"),
         z_trafo_pu=np.array([complex(*trafo_impedance_ohm(n.rating_kva)) for n in nets]) / z_base,
         rating_mva=np.array([n.rating_kva for n in nets]) / 1000.0,
         load_mw=np.concatenate([n.load_kw for n in nets]) / 1000.0,
@@ -276,7 +436,7 @@ def _solution(county: County, k: int, v: np.ndarray, i_line: np.ndarray, i_trafo
     s_trafo = np.conj(i_trafo) * S_BASE_MVA  # at the slack, 1.0 pu
     return Solution(
         vm_pu=np.abs(v[b0 : b0 + m]),
-        line_loading_percent=100.0 * i_ka / CABLE_MAX_I_KA,
+        line_loading_percent=100.0 * i_ka / county.max_i_ka[lines],
         trafo_loading_percent=float(100.0 * abs(i_trafo) * S_BASE_MVA / county.rating_mva[k]),
         line_p_mw=s_from.real,
         line_q_mvar=s_from.imag,
@@ -332,24 +492,58 @@ class Screen:
         self.pv0_kw = np.asarray(pv_kw, float).copy()
         self.sol = solution
         self.down = downstream(net.parent)
-        r_line = net.length_km * CABLE_R_OHM_PER_KM
-        r_trafo, _ = trafo_impedance_ohm(net.rating_kva)
-        # resistance the paths of buses i and j from the 10 kV side share [ohm]
-        self.r_common = r_trafo + self.down.T @ (r_line[:, None] * self.down)
+        #: cables in parallel on each section (1: as built; :meth:`reinforced` adds one)
+        self.parallel = np.ones(len(net.length_km))
+        self.vm_pu = solution.vm_pu  # the bus voltages at ``pv0_kw`` [pu]
+        self._set_resistance()
         self.v_from = solution.vm_pu[net.parent[1:]]
+
+    def _set_resistance(self) -> None:
+        r_trafo, _ = trafo_impedance_ohm(self.net.rating_kva)
+        # resistance the paths of buses i and j from the 10 kV side share [ohm]
+        self.r_common = r_trafo + self.down.T @ ((self.net.r_line_ohm / self.parallel)[:, None] * self.down)
+
+    def path(self, bus: int) -> np.ndarray:
+        """The cables (line indices) from the busbar to ``bus``."""
+        return np.flatnonzero(self.down[:, bus] > 0)
+
+    def reinforced(self, lines: np.ndarray) -> Screen:
+        """This screen with one more cable of the same type in parallel on each section of ``lines`` (the grid
+        company's line reinforcement): their resistance and reactance fall to ``1 / parallel``, their ampacity rises
+        ``parallel`` times; the bus voltages at ``pv0_kw`` move by the change of each section's drop,
+        ``-(dR_l P_l + dX_l Q_l) / V_n^2`` summed along the bus's path (LinDistFlow, ``P_l, Q_l`` the cached flows)."""
+        out = copy.copy(self)
+        out.parallel = self.parallel.copy()
+        out.parallel[np.asarray(lines, dtype=np.int64)] += 1.0
+        net = self.net
+        scale = 1.0 / out.parallel - 1.0 / self.parallel
+        d_drop_pu = (
+            scale
+            * net.length_km
+            * (np.asarray(net.r_ohm_per_km) * self.sol.line_p_mw + np.asarray(net.x_ohm_per_km) * self.sol.line_q_mvar)
+        ) / LV_KV**2
+        out.vm_pu = self.vm_pu - self.down.T @ d_drop_pu
+        out._set_resistance()
+        return out
 
     def state(self, pv_kw: np.ndarray, rating_kva: float | None = None) -> tuple[float, float, float]:
         """Worst bus voltage [pu], worst cable loading [%] and transformer loading [%] with new PV ``pv_kw`` [kW AC]
         per bus, the transformer at ``rating_kva`` (None: the network's)."""
         net = self.net
         dp_mw = (np.asarray(pv_kw, float) - self.pv0_kw) * net.output_per_kw_ac / 1000.0
-        vm = self.sol.vm_pu + self.r_common @ dp_mw / LV_KV**2
+        vm = self.vm_pu + self.r_common @ dp_mw / (LV_KV**2 * self.vm_pu)
         p_line = self.sol.line_p_mw - self.down @ dp_mw
         i_ka = np.hypot(p_line, self.sol.line_q_mvar) / (np.sqrt(3.0) * LV_KV * self.v_from)
         p_trafo = self.sol.trafo_p_mw - dp_mw.sum()
         rating = net.rating_kva if rating_kva is None else rating_kva
         trafo = 100.0 * np.hypot(p_trafo, self.sol.trafo_q_mvar) / (rating / 1000.0)
-        return float(vm.max()), float((100.0 * i_ka / CABLE_MAX_I_KA).max(initial=0.0)), float(trafo)
+        ampacity = np.asarray(net.max_i_ka) * self.parallel
+        return float(vm.max()), float((100.0 * i_ka / ampacity).max(initial=0.0)), float(trafo)
+
+    def limit_kw(self, weights: np.ndarray) -> float:
+        """The new PV [kW AC] spread as ``weights`` (per bus, summing to 1) at which the linearised screen meets its
+        first limit."""
+        return _linear_scale(self, np.asarray(weights, float))
 
     def fits(self, placed_kw: np.ndarray, bus: int, kw: float, rating_kva: float | None = None) -> bool:
         """Whether the new PV already placed (``placed_kw`` per bus [kW AC]) plus ``kw`` at ``bus`` keeps every
@@ -494,6 +688,7 @@ def county_hosting(
     *,
     dc_ac_ratio: float,
     limits: Limits,
+    lines: dict[str, tuple[list[np.ndarray], pd.DataFrame]] | None = None,
 ) -> tuple[pd.DataFrame, Screens]:
     """Hosting limits of the ``lv`` transformers by power flow (the module's method).
 
@@ -503,8 +698,12 @@ def county_hosting(
     ``transformer_id``), positions ``transformers_xy_m`` in the same CRS; ``profile``: hourly AC output per kWp of
     each archetype (hours, archetypes); ``shapes``: the year's load shapes (:func:`sim.load.hourly_shapes`).
 
+    ``lines``: per transformer id with a line layer, its polylines [m, same CRS] and a cable row per polyline
+    (:func:`line_network`); the others get :func:`synthetic_network`.
+
     Returns a copy of ``transformers`` whose ``lv`` rows carry the power-flow ``hosting_limit_kw``,
-    ``hosting_limit_cause``, ``worst_bus_voltage_pu`` and ``worst_line_loading_percent``, and the :class:`Screens`.
+    ``hosting_limit_cause``, ``worst_bus_voltage_pu``, ``worst_line_loading_percent`` and ``lv_network``
+    (``lines`` or ``synthetic``), and the :class:`Screens`.
     """
     from sim import load as loadmod
 
@@ -539,24 +738,37 @@ def county_hosting(
         on = np.flatnonzero(row == k)
         el = eligible[on]
         h = worst_hour(export_kw[:, k], np.zeros(n_hours))
-        net = synthetic_network(
-            tuple(transformers_xy_m[k]),
-            sites_xy_m[on],
-            rating_kva=float(out["rating_kva"].iloc[k]),
-            load_kw=site_load[on] * shapes[site_shape[on], h],
-            busbar_load_kw=float(busbar_kwh[k] @ shapes[:, h]),
-            existing_kw=float(existing[k] * mix[h, k]),
-            output_per_kw_ac=np.where(el, profile[h, arch[on]] * dc_ac_ratio, 0.0),
-        )
-        w = np.r_[0.0, np.where(el, kwp[on] / dc_ac_ratio, 0.0)]
-        if w.sum() <= 0:  # no site to build: the PV at the busbar
-            net.output_per_kw_ac[0], w[0] = float(mix[h, k]), 1.0
+        at_hour = {
+            "rating_kva": float(out["rating_kva"].iloc[k]),
+            "load_kw": site_load[on] * shapes[site_shape[on], h],
+            "busbar_load_kw": float(busbar_kwh[k] @ shapes[:, h]),
+            "existing_kw": float(existing[k] * mix[h, k]),
+            "output_per_kw_ac": np.where(el, profile[h, arch[on]] * dc_ac_ratio, 0.0),
+        }
+        if lines is not None and t in lines:
+            net = line_network(tuple(transformers_xy_m[k]), sites_xy_m[on], *lines[t], **at_hour)
+        else:
+            net = synthetic_network(tuple(transformers_xy_m[k]), sites_xy_m[on], **at_hour)
+        site_bus, w = _spread(net, len(on), np.where(el, kwp[on] / dc_ac_ratio, 0.0), float(mix[h, k]))
         nets.append(net)
-        weights.append(w / w.sum())
+        weights.append(w)
         rows.append(t)
-        buses.update({str(s): b + 1 for b, s in enumerate(sites.index[on].astype(str))})
+        buses.update({str(s): int(b) for s, b in zip(sites.index[on].astype(str), site_bus, strict=True)})
+    out["lv_network"] = out.get("lv_network", pd.Series("", index=out.index)).fillna("").astype(str)
+    out.loc[rows, "lv_network"] = ["lines" if lines is not None and t in lines else "synthetic" for t in rows]
     results = hosting_limits(nets, weights, limits)
     return _with_results(out, rows, results), Screens({t: r.screen for t, r in zip(rows, results, strict=True)}, buses)
+
+
+def _spread(net: Network, n_sites: int, kw_ac: np.ndarray, busbar_mix: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's bus, and the new PV's spread over the buses (the sites' AC capacity, summing to 1; without a
+    site to build, all at the busbar, whose output per kW AC becomes ``busbar_mix``; ``net`` is modified)."""
+    site_bus = np.arange(1, n_sites + 1) if net.site_bus is None else np.asarray(net.site_bus)
+    w = np.zeros(len(net.parent))
+    w[site_bus] = kw_ac
+    if w.sum() <= 0:
+        net.output_per_kw_ac[0], w[0] = busbar_mix, 1.0
+    return site_bus, w / w.sum()
 
 
 def _with_results(out: pd.DataFrame, rows: list[str], results: list[HostingResult]) -> pd.DataFrame:

@@ -68,8 +68,19 @@ class DataConfig(StrictModel):
         description="layer of 10 kV feeder lines in grid_file (medium-voltage sites connect to the nearest "
         "feeder, limited by its substation's mv transformer); None: nearest mv transformer point",
     )
+    lines_file: Path | None = Field(
+        None,
+        description="file with the low-voltage lines (a Shapefile or GeoParquet of its own); default: grid_file, "
+        "then sites_file",
+    )
+    lines_layer: str | None = Field(
+        None,
+        description="layer of low-voltage lines (LineStrings with transformer_id and cable_type): under "
+        "grid.hosting_method power_flow each transformer with lines gets its network from them (sim/powerflow.py), "
+        "the others a synthetic one; None: no line layer (every network synthetic)",
+    )
     exclusions: list[ExclusionConfig] = Field(default_factory=list, description="exclusion layers")
-    columns: dict[Literal["sites", "transformers", "feeders"], dict[str, str]] = Field(
+    columns: dict[Literal["sites", "transformers", "feeders", "lines"], dict[str, str]] = Field(
         default_factory=dict,
         description="per input, pvsim's column name -> the column in your file, e.g. "
         "{sites: {site_id: OBJECTID, roof_tilt_deg: slope}}",
@@ -87,9 +98,10 @@ class DataConfig(StrictModel):
     )
     transformers_crs: CrsSetting = Field(None, description="the same for the transformers (needed for x/y columns)")
     feeders_crs: CrsSetting = Field(None, description="the same for the feeder lines")
+    lines_crs: CrsSetting = Field(None, description="the same for the low-voltage lines")
     exclusions_crs: CrsSetting = Field(None, description="the same for every exclusion layer")
 
-    @field_validator("sites_crs", "transformers_crs", "feeders_crs", "exclusions_crs")
+    @field_validator("sites_crs", "transformers_crs", "feeders_crs", "lines_crs", "exclusions_crs")
     @classmethod
     def _known_crs(cls, v: CrsSetting) -> CrsSetting:
         parse_crs(v)  # ValueError naming what is allowed
@@ -404,6 +416,20 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+#: The valid keys an unknown-key error lists, at most this many characters (the rest: `pvsim schema`).
+KEY_LIST_CHARS = 600
+
+
+def _key_list(valid: list[str]) -> str | None:
+    """``a, b, c`` of the valid keys, cut at :data:`KEY_LIST_CHARS` with how many more and where they are listed."""
+    shown: list[str] = []
+    for key in valid:
+        if len(", ".join([*shown, key])) > KEY_LIST_CHARS:
+            return ", ".join(shown) + f" and {len(valid) - len(shown)} more (pvsim schema, docs/scenarios.md)"
+        shown.append(key)
+    return ", ".join(shown) or None
+
+
 def format_validation_error(err: ValidationError, model: type[BaseModel], file: Path | str | None) -> InputError:
     """Turn the first pydantic error into one clear :class:`InputError` line."""
     first = err.errors()[0]
@@ -416,9 +442,7 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], file: 
         valid = sorted(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(loc[-1]), valid, n=2, cutoff=0.6)
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-        return InputError(
-            f"'{loc[-1]}' is not a valid key{hint}", file=file, field=field, allowed=", ".join(valid) or None
-        )
+        return InputError(f"'{loc[-1]}' is not a valid key{hint}", file=file, field=field, allowed=_key_list(valid))
     if kind == "missing":
         return InputError("required key is missing", file=file, field=field)
     msg = first.get("msg", "invalid value")
@@ -654,6 +678,7 @@ UNIT_SUFFIXES = [
     ("_cny_per_kwp_year", "CNY/kWp/yr"),
     ("_cny_per_kwh", "CNY/kWh"),
     ("_cny_per_w", "CNY/W"),
+    ("_cny_per_km", "CNY/km"),
     ("_kwp_per_day", "kWp/crew-day"),
     ("_kwh_per_m2_day", "kWh/m2/day"),
     ("_w_per_m2", "W/m2"),

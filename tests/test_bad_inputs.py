@@ -75,7 +75,7 @@ def _county_with_sites(edit: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame | Non
         elif new_sites is not None:
             new_sites.to_file(path, layer=sites_layer, driver="GPKG")
         (transformers(trans) if transformers else trans).to_file(path, layer="transformers", driver="GPKG")
-        for layer in ("exclusion_basic_farmland", "exclusion_ecological", "river", "feeders"):
+        for layer in ("exclusion_basic_farmland", "exclusion_ecological", "river", "feeders", "lines"):
             gdf = gpd.read_file(county, layer=layer)
             if layer == "feeders" and transformers is _far_transformers:
                 gdf = _far_transformers(gdf)  # the grid moved away as a whole
@@ -85,6 +85,35 @@ def _county_with_sites(edit: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame | Non
             mutate(raw, tmp, path)
         return write_scenario(tmp, raw), []
     return build
+
+
+def _county_with_lines(edit: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]):
+    """A copy of the tiny county whose low-voltage line layer is edited, run under grid.hosting_method power_flow."""
+    def build(tmp: Path, county: Path):
+        import pyogrio
+
+        path = tmp / "county.gpkg"
+        for layer in pyogrio.list_layers(county)[:, 0]:
+            gdf = gpd.read_file(county, layer=layer)
+            (edit(gdf) if layer == "lines" else gdf).to_file(path, layer=layer, driver="GPKG")
+        raw = scenario_dict(path)
+        raw["grid"]["hosting_method"] = "power_flow"
+        return write_scenario(tmp, raw), []
+    return build
+
+
+def _cable(s):
+    s = s.copy()
+    s.loc[3, "cable_type"] = "YJV-4x95"
+    return s
+
+
+def _apart(s):
+    s = s.to_crs(32650)
+    first = s["transformer_id"].iloc[0]
+    last = s.index[s["transformer_id"].eq(first)][-1]
+    s.loc[last, "geometry"] = s.loc[last, "geometry"].offset_curve(40.0)  # the last span of a network moved 40 m
+    return s.to_crs(4326)
 
 
 def _drop_col(col):
@@ -360,6 +389,11 @@ CASES = [
          ["no eligible site", "no_transformer_within_distance", "max_transformer_distance_m"]),
     Case("transformers_as_polygons", _county_with_sites(lambda s: s, transformers=_polygon_transformers),
          ["transformers must be points"]),
+    # low-voltage line layer (power flow)
+    Case("lines_unknown_cable_type", _county_with_lines(_cable),
+         ["county.gpkg (layer lines)", "cable_type", "'YJV-4x95' in 1 row (4)", "JKLYJ-1kV-70"]),
+    Case("lines_not_connected", _county_with_lines(_apart),
+         ["county.gpkg (layer lines)", "geometry", "are not one connected network", "within 1 m"]),
     # weather files
     Case("weather_garbage", _weather_file(lambda lines: os.urandom(5000), name="weather.bin"),
          ["weather.bin", "format"]),

@@ -79,13 +79,40 @@ def test_all_geometries_valid_and_typed(small):
     _, _, layers = small
     expected = {"county_boundary": {"Polygon"}, "townships": {"Polygon", "MultiPolygon"}, "villages": {"Point"},
                 "sites": {"Polygon"}, "substations": {"Point"}, "feeders": {"LineString"},
-                "transformers": {"Point"}, "exclusion_basic_farmland": {"Polygon", "MultiPolygon"},
+                "transformers": {"Point"}, "lines": {"LineString"}, "exclusion_basic_farmland": {"Polygon", "MultiPolygon"},
                 "exclusion_ecological": {"Polygon", "MultiPolygon"}, "river": {"LineString"},
                 "reservoir": {"Polygon"}}
     for name, gdf in layers.items():
         assert gdf.is_valid.all(), name
         assert not gdf.geometry.is_empty.any(), name
         assert set(gdf.geom_type) <= expected[name], (name, set(gdf.geom_type))
+
+
+def test_lv_lines_are_one_tree_per_transformer_over_its_building_sites(small):
+    # each lv transformer's lines: a tree (spans = sites reached), one connected network as the line-layer check
+    # wants, trunk spans (feeding >= 8 sites) JKLYJ-1kV-120, the others JKLYJ-1kV-70, lengths from the geometry
+    import pandas as pd
+
+    from sim import grid, inputs
+    from sim.demo.lv_lines import LINE_SITE_TYPES, TRUNK_SITES
+
+    path, counts, layers = small
+    lines, sites, tx = layers["lines"], layers["sites"], layers["transformers"]
+    assert counts["lines"] == len(lines) == int(sites["site_type"].isin(LINE_SITE_TYPES).sum())
+    assert set(lines["transformer_id"]) <= set(tx.loc[tx["connection_level"].eq("lv"), "transformer_id"])
+    source = inputs.Source("lines", path, "lines", "data.sites_file", "data.lines_layer")
+    local = grid.check_lines(lines, source, pd.Index(tx["transformer_id"]), 32650)
+    assert np.allclose(local.length / 1000.0, lines["length_km"], atol=2e-4)
+    for tid, rows in local.groupby("transformer_id"):
+        nodes = {tuple(np.round(c, 0)) for g in rows.geometry for c in g.coords}
+        assert len(nodes) == len(rows) + 1, tid  # a tree: one more vertex than spans
+    assert set(lines["cable_type"]) == {"JKLYJ-1kV-120", "JKLYJ-1kV-70"}
+    from sim.demo.lv_lines import _tree_spans
+
+    # by hand: a chain of 9 points east of the transformer: the first span feeds 9 sites, the last 1
+    spans = _tree_spans(np.column_stack([np.arange(10) * 20.0, np.zeros(10)]))
+    assert [fed for _, _, fed in spans] == list(range(9, 0, -1))
+    assert [fed >= TRUNK_SITES for _, _, fed in spans] == [True, True] + [False] * 7
 
 
 def test_site_types_and_mix(small):

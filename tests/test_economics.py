@@ -326,5 +326,14 @@ def test_grid_upgrade_costs_are_booked_in_the_year_of_the_upgrade():
     priced = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades))
     assert priced["grid_upgrade_cny_by_year"] == {2027: 150.0, 2029: 30.0}
     assert priced["grid_upgrade_source"].startswith("3 transformer upgrade(s) at 500 CNY per added kVA")
+    # a line reinforcement (power flow) is booked at its own cost and named in the source
+    mixed = upgrades.assign(kind=["scheduled", "reinforcement", "planned"], reinforced_km=[0.0, 0.5, 0.0])
+    config = SimpleNamespace(upgrade_cost_cny_per_kva=500.0, line_reinforcement_cost_cny_per_km=100.0)
+    priced = _grid_upgrade_costs(SimpleNamespace(scenario=SimpleNamespace(rollout=config)), SimpleNamespace(upgrades=mixed))
+    assert priced["grid_upgrade_cny_by_year"] == {2027: 150.0, 2029: 30.0}
+    assert priced["grid_upgrade_source"] == (
+        "2 transformer upgrade(s) at 500 CNY per added kVA (rollout.upgrade_cost_cny_per_kva) and 1 line "
+        "reinforcement(s), 0.50 km at 100 CNY per km (rollout.line_reinforcement_cost_cny_per_km)"
+    )
     none = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades.iloc[:0]))
     assert none["grid_upgrade_cny_by_year"] == {} and none["grid_upgrade_source"] == "no transformer upgrades in this run"

@@ -4,6 +4,7 @@ the rollout's screening, and SimBench's rural LV grid with pandapower's hosting-
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from sim import powerflow as pf
 from sim.grid import hosting_limit_by_cause
+from sim.inputs import lv_cable_table
 
 V_KV = 0.4
 R_TRAFO_630 = 0.012 * V_KV**2 / 0.63  # vkr 1.2 % of the 630 kVA base impedance [ohm]
@@ -177,6 +179,44 @@ def test_an_upgrade_helps_a_transformer_limited_network():
     assert grid.network_fits(0, 0, 120.0)
 
 
+def test_a_reinforcement_helps_a_voltage_limited_network():
+    from sim.rollout.setup import GridState
+
+    result = pf.hosting_limits([two_bus(400.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
+    grid = GridState(
+        free_kw=np.array([1e9]),
+        undisclosed_kw=np.zeros(1),
+        rating_kva=np.array([630.0]),
+        share_percent=np.array([80.0]),
+        pending_upgrades=np.zeros(1, dtype=np.int64),
+        upgrade_scheduled=np.zeros(1, dtype=bool),
+        lead_time_days=np.zeros(1),
+        when_full="wait_upgrade",
+        upgrade_factor=2.0,
+        cost_cny_per_kva=0.0,
+        max_upgrades_per_year=None,
+        cost_cny_per_km=100_000.0,
+        screens=[result.screen],
+        site_bus=np.array([1]),
+    )
+    # 200 kW at the end of 400 m: above the ~139 kW voltage limit, a larger transformer does not help, a parallel
+    # cable does (~268 kW, the ratio of the two-bus test)
+    assert not grid.network_fits(0, 0, 200.0)
+    assert not grid.upgrade_helps(0, 0, 200.0)
+    lines = grid.reinforcement_helps(0, 0, 200.0)
+    assert lines is not None and list(lines) == [0]
+    assert grid.reinforcement_helps(0, 0, 300.0) is None  # beyond what the reinforcement lets through
+    added_kw, km = grid.reinforce(0, lines)
+    assert km == pytest.approx(0.4)
+    # the limit x (ratio - 1) of the two-bus formula, ~130 kW; the linearised screen extrapolates a long way from its
+    # cached flow and stays a few % below it (the full AC flow of the reinforced network: ~131 kW)
+    assert added_kw == pytest.approx(result.limit_kw * 0.93, rel=0.05)
+    assert added_kw <= result.limit_kw * 0.94
+    assert grid.network_fits(0, 0, 200.0)
+    assert grid.reinforcement_helps(0, 0, 300.0) is None  # its one section is reinforced already
+    assert result.screen.parallel.tolist() == [1.0]  # the shared screen is unchanged
+
+
 def test_hosting_limit_by_cause_counts():
     import pandas as pd
 
@@ -187,20 +227,26 @@ def test_hosting_limit_by_cause_counts():
 # The solver against pandapower ----------------------------------------------------------------------------------
 
 REFERENCE = Path(__file__).parent / "data" / "powerflow_reference.json"
+CABLE_COLUMNS = ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka")
 
 
 def test_the_sweep_agrees_with_pandapowers_newton_raphson():
-    """12 random radial networks (1-25 sites, loads, existing and new PV; bus voltages 0.999-1.103 pu, cables up to
-    28 % of their ampacity), solved together by the method's backward/forward sweep, against pandapower 3.5.6's
+    """12 random radial networks (1-25 sites, loads, existing and new PV, every other one with each cable of its own
+    type from sim/tables/lv_cables.csv; bus voltages 0.993-1.112 pu, cables up to 38 % of their ampacity), solved
+    together by the method's backward/forward sweep, against pandapower 3.5.6's
     Newton-Raphson on the same model (stored by benchmarks/powerflow_reference.py): voltages within 1e-7 pu,
     loadings within 1e-4 percentage points, transformer flows within 1e-7 MW."""
     ref = json.loads(REFERENCE.read_text())
     nets, pvs = [], []
+    cables = lv_cable_table()
     for case in ref["networks"]:
-        nets.append(pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
-                                         load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
-                                         existing_kw=case["existing_kw"],
-                                         output_per_kw_ac=np.array(case["output_per_kw_ac"])))
+        net = pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
+                                   load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
+                                   existing_kw=case["existing_kw"], output_per_kw_ac=np.array(case["output_per_kw_ac"]))
+        if case["cable_types"]:  # each cable of its own type, as from a line layer
+            types = cables.loc[case["cable_types"]]
+            net = dataclasses.replace(net, **{c: types[c].to_numpy(float) for c in CABLE_COLUMNS})
+        nets.append(net)
         pvs.append(np.array(case["pv_kw"]))
     worst = 0.0
     for case, sol in zip(ref["networks"], pf.solve_many(pf.to_county(nets), pvs), strict=True):
@@ -325,11 +371,33 @@ def test_rule_runs_report_the_rule_as_the_cause(tiny_run):
     _, r = tiny_run
     t = r.transformers
     assert set(t["hosting_limit_cause"]) == {"rule"} and t["worst_bus_voltage_pu"].isna().all()
+    from sim.report._context import Context
+    from sim.report.run import _networks_note
+
+    assert t["lv_network"].fillna("").eq("").all() and _networks_note(t, Context(), "en") == []
     assert r.summary["hosting_limit_by_cause"] == {"rule": len(t)}
     from sim import plotting
 
     fig = plotting.transformer_map(t, plotting.transformer_points_of(r.sites))
     assert not [x for x in fig.legends[0].get_texts() if "limited" in x.get_text()]
+
+
+def result_upgrades(result, prepared):
+    """The upgrades table of the run's rollout (the same rollout again: same order and seed, so the same table)."""
+    from sim import pipeline
+
+    scenario = prepared.scenario
+    return pipeline.simulate_rollout(
+        prepared.eligible,
+        pipeline.release_order(prepared, scenario.strategy, scenario.seed),
+        prepared.transformers,
+        scenario.rollout,
+        scenario.operation,
+        seed=scenario.seed,
+        start_date=scenario.start_date,
+        horizon_years=scenario.horizon_years,
+        screens=prepared.screens,
+    ).upgrades
 
 
 def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_path, cache_dir):
@@ -349,19 +417,46 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     causes = result.summary["hosting_limit_by_cause"]
     assert sum(causes.values()) == len(t) and causes.get("rule", 0) == int(t["connection_level"].eq("mv").sum())
     assert (lv["worst_bus_voltage_pu"].dropna() <= 1.07 + 1e-6).all()
+    # the demo generator's line layer gives most lv transformers their network; the others are synthetic, and the
+    # report says how many and on what assumptions
+    kinds = lv["lv_network"]
+    assert set(kinds) == {"lines", "synthetic"} and kinds.eq("lines").sum() > kinds.eq("synthetic").sum()
+    from sim.report._context import Context
+    from sim.report.run import _networks_note
+
+    note = _networks_note(result.transformers, Context(scenario=scenario), "en")[0]
+    assert f"{kinds.eq('synthetic').sum()} of {len(kinds)} low-voltage networks are synthetic" in note
+    assert f"({kinds.eq('lines').sum()} from the line layer)" in note and "NAYY 4x150 SE" in note
+    assert "合成网络" in _networks_note(result.transformers, Context(scenario=scenario), "zh")[0]
     # the PV the rollout built on each LV transformer, at its sites' buses, keeps every limit in a full AC power flow
     sites = result.sites
     built = sites[sites["status"].eq("operating") & sites["connection_level"].eq("lv")]
     ac_kw = built["capacity_kwp"] / scenario.system.dc_ac_ratio
     screens = prepared.screens
     assert screens is not None
+    upgrades = result_upgrades(result, prepared)
+    is_line = upgrades["kind"].eq("reinforcement")
+    reinforced = upgrades[is_line].groupby("transformer_id")["reinforced_to_site"].apply(list).to_dict()
+    assert is_line.any()  # sites held by a voltage or a cable got their paths reinforced
+    per_km = scenario.rollout.line_reinforcement_cost_cny_per_km
+    assert np.allclose(upgrades.loc[is_line, "cost_cny"], upgrades.loc[is_line, "reinforced_km"] * per_km)
+    lines_km = t["reinforced_km"]
+    assert lines_km.sum() == pytest.approx(upgrades.loc[is_line, "reinforced_km"].sum())
     nets, pvs, ids = [], [], []
     for tid, rows in built.groupby("transformer_id"):
         screen = screens.by_transformer[str(tid)]
         pv = np.zeros(len(screen.pv0_kw))
         np.add.at(pv, [screens.bus_of_site[str(s)] for s in rows.index], ac_kw.loc[rows.index].to_numpy())
         net = copy.copy(screen.net)
-        net.rating_kva = screen.net.rating_kva + float(t.loc[tid, "added_hosting_kw"]) / 0.8  # after its upgrades
+        transformer_kw = upgrades.loc[upgrades["transformer_id"].eq(tid) & ~is_line, "added_hosting_kw"].sum()
+        net.rating_kva = screen.net.rating_kva + float(transformer_kw) / 0.8  # after its upgrades
+        # the reinforced sections: a parallel cable on the paths to the sites named (each section at most once)
+        paths = [screen.path(screens.bus_of_site[s]) for s in reinforced.get(tid, [])]
+        parallel = np.ones(len(net.length_km))
+        if paths:
+            parallel[np.unique(np.concatenate(paths))] = 2.0
+        net.r_ohm_per_km, net.x_ohm_per_km = net.r_ohm_per_km / parallel, net.x_ohm_per_km / parallel
+        net.max_i_ka = net.max_i_ka * parallel
         nets.append(net)
         pvs.append(pv)
         ids.append(tid)
@@ -382,3 +477,150 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
 def test_worst_hour_is_the_largest_net_export():
     # net export -1, 4, 2, 4 kW: the first hour of the largest
     assert pf.worst_hour(np.array([0.0, 5.0, 10.0, 4.0]), np.array([1.0, 1.0, 8.0, 0.0, 9.0])) == 1
+
+
+def test_two_bus_reinforcement_raises_the_voltage_limit_by_the_formula_ratio():
+    # 400 m on 630 kVA is voltage-limited at P = dV V / (R_trafo + R_cable) (test above); a second cable in
+    # parallel halves the cable's resistance: P' / P = (R_trafo + R_cable) / (R_trafo + R_cable / 2) = 0.0863 / 0.0446 ~ 1.93
+    r_cable = pf.CABLE_R_OHM_PER_KM * 0.4
+    ratio = (R_TRAFO_630 + r_cable) / (R_TRAFO_630 + r_cable / 2.0)
+    assert ratio == pytest.approx(1.93, abs=0.01)
+    w = np.array([0.0, 1.0])
+    result = pf.hosting_limits([two_bus(400.0)], [w], pf.Limits())[0]
+    screen = result.screen
+    assert list(screen.path(1)) == [0]
+    reinforced = screen.reinforced(screen.path(1))
+    assert reinforced.limit_kw(w) / screen.limit_kw(w) == pytest.approx(ratio, rel=0.02)
+    # the AC power flow of the reinforced network (half the resistance and reactance, twice the ampacity) agrees
+    net = two_bus(400.0)
+    net.r_ohm_per_km, net.x_ohm_per_km = net.r_ohm_per_km / 2.0, net.x_ohm_per_km / 2.0
+    net.max_i_ka = net.max_i_ka * 2.0
+    truth = pf.hosting_limits([net], [w], pf.Limits())[0]
+    assert truth.cause == "voltage"
+    assert reinforced.limit_kw(w) == pytest.approx(truth.limit_kw, rel=0.03)
+    # the shared screen is not changed by the reinforced copy
+    assert screen.parallel.tolist() == [1.0]
+
+
+def test_reinforcement_lifts_a_line_limit_by_the_ampacity():
+    # 30 m: the cable's ampacity binds (~187 kW); a parallel cable doubles it, then the 630 kVA transformer or the
+    # voltage binds, far above
+    w = np.array([0.0, 1.0])
+    screen = pf.hosting_limits([two_bus(30.0)], [w], pf.Limits())[0].screen
+    before, after = screen.limit_kw(w), screen.reinforced([0]).limit_kw(w)
+    assert before == pytest.approx(np.sqrt(3) * V_KV * 0.27 * 1000.0, rel=0.03)
+    assert after > 1.9 * before
+
+
+# Networks from a line layer --------------------------------------------------------------------------------------
+
+
+def cable_rows(*names: str):
+    from sim import inputs
+
+    return inputs.lv_cable_table().loc[list(names)].reset_index(drop=True)
+
+
+def test_line_network_follows_the_layer_and_its_cable_type():
+    # one 400 m overhead line JKLYJ-1kV-70 (r 0.443 ohm/km, GB/T 3956) drawn as two pieces meeting at (200, 0);
+    # the transformer stands 5 m west of the line's end (the busbar is that end), the site 2 m off the far end
+    coords = [np.array([[0.0, 0.0], [200.0, 0.0]]), np.array([[200.0, 0.5], [400.0, 0.0]])]
+    net = pf.line_network(
+        (-5.0, 0.0),
+        np.array([[400.0, 2.0]]),
+        coords,
+        cable_rows("JKLYJ-1kV-70", "JKLYJ-1kV-70"),
+        rating_kva=630.0,
+        load_kw=np.zeros(1),
+    )
+    assert list(net.site_bus) == [3] and list(net.parent) == [-1, 0, 1, 2]
+    assert net.length_km == pytest.approx([0.2, 0.2, 0.002], abs=1e-3)
+    assert list(net.r_ohm_per_km) == [0.443, 0.443, pf.CABLE_R_OHM_PER_KM]
+    # voltage-limited at P = dV V / (R_trafo + R_line) with the layer's resistance: ~66 kW (NAYY 4x150: ~139 kW)
+    r = R_TRAFO_630 + 0.443 * 0.4 + pf.CABLE_R_OHM_PER_KM * 0.002
+    by_hand_kw = 1000.0 * (0.07 * V_KV) * (1.07 * V_KV) / r
+    w = np.zeros(4)
+    w[3] = 1.0
+    result = pf.hosting_limits([net], [w], pf.Limits())[0]
+    assert by_hand_kw == pytest.approx(66.3, abs=0.5)
+    assert result.cause == "voltage"
+    assert result.limit_kw == pytest.approx(by_hand_kw, rel=0.03)
+
+
+def test_sites_connect_to_the_nearest_vertex_of_a_branching_layer():
+    # a T: trunk (0,0)-(100,0), branches (100,0)-(100,80) and (100,0)-(100,-60); sites near each branch end and one
+    # near the trunk's start
+    coords = [
+        np.array([[0.0, 0.0], [100.0, 0.0]]),
+        np.array([[100.0, 0.0], [100.0, 80.0]]),
+        np.array([[100.0, 0.0], [100.0, -60.0]]),
+    ]
+    sites = np.array([[103.0, 80.0], [100.0, -64.0], [0.0, 10.0]])
+    net = pf.line_network(
+        (0, 0), sites, coords, cable_rows(*["NAYY 4x150 SE"] * 3), rating_kva=400, load_kw=np.zeros(3)
+    )
+    assert net.parent[1] == 0 and net.length_km[0] == pytest.approx(0.1)  # bus 1: the junction, fed from the busbar
+    far = [net.parent[b] for b in net.site_bus]
+    assert net.parent[far[0]] == 1 and net.parent[far[1]] == 1  # the branch ends, fed from the junction
+    assert far[2] == 0  # the site near the trunk's start hangs on the busbar
+    assert net.length_km[np.asarray(net.site_bus) - 1] == pytest.approx([0.003, 0.004, 0.010])
+
+
+def test_a_meshed_layer_runs_radially():
+    square = [np.array([[0.0, 0.0], [50.0, 0.0], [50.0, 50.0], [0.0, 50.0], [0.0, 0.0]])]
+    net = pf.line_network(
+        (0, 0), np.array([[50.0, 50.0]]), square, cable_rows("NAYY 4x150 SE"), rating_kva=400, load_kw=np.zeros(1)
+    )
+    assert len(net.parent) == 5 and len(net.length_km) == 4  # 4 vertices and the site: the square opened once
+    assert net.length_km[:3].sum() == pytest.approx(0.15)
+
+
+def lines_layer(rows: list[dict]):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    return gpd.GeoDataFrame(
+        [{k: v for k, v in r.items() if k != "xy"} for r in rows],
+        geometry=[LineString(r["xy"]) for r in rows],
+        crs=32650,
+    )
+
+
+def check(layer):
+    import pandas as pd
+
+    from sim import grid, inputs
+
+    source = inputs.Source("lines", "county.gpkg", "lines", "data.sites_file", "data.lines_layer")
+    return grid.check_lines(layer, source, pd.Index(["T1", "T2"]), 32650)
+
+
+def test_line_layer_checks_name_the_file_column_rows_value_and_what_is_allowed():
+    from sim.errors import InputError
+
+    good = [
+        {"transformer_id": "T1", "cable_type": "JKLYJ-1kV-70", "xy": [(0, 0), (100, 0)]},
+        {"transformer_id": "T1", "cable_type": "", "xy": [(100, 0.4), (100, 50)]},  # meets within 1 m
+        {"transformer_id": "T2", "cable_type": "YJLV22-0.6/1kV 4x150", "xy": [(500, 0), (600, 0)]},
+    ]
+    local = check(lines_layer(good))
+    assert list(local["cable_type"]) == ["JKLYJ-1kV-70", "NAYY 4x150 SE", "YJLV22-0.6/1kV 4x150"]
+    from sim import grid
+
+    by_t = grid.lines_by_transformer(local)
+    assert sorted(by_t) == ["T1", "T2"] and list(by_t["T1"][1]["r_ohm_per_km"]) == [0.443, 0.208]
+    with pytest.raises(
+        InputError, match=r"county.gpkg \(layer lines\): cable_type: unknown cable type 'YJV 4x95' in 1 row \(2\).*allowed: .*JKLYJ-1kV-70"
+    ):
+        check(lines_layer([good[0], {**good[1], "cable_type": "YJV 4x95"}]))
+    with pytest.raises(
+        InputError,
+        match=r"county.gpkg \(layer lines\): transformer_id: unknown transformer in row 2 \(got \['T9'\]\); allowed: a transformer_id",
+    ):
+        check(lines_layer([good[0], {**good[1], "transformer_id": "T9"}]))
+    apart = {"transformer_id": "T1", "cable_type": "", "xy": [(100, 3), (100, 50)]}  # 3 m from the first line
+    with pytest.raises(
+        InputError,
+        match=r"county.gpkg \(layer lines\): geometry: the lines of transformer T1 are not one connected network: row 3 does not meet the line of row 1.*within 1 m",
+    ):
+        check(lines_layer([good[0], good[2], apart]))

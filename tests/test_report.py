@@ -361,6 +361,7 @@ def in_euros(raw: dict) -> dict:
         mechanism_price_cny_per_kwh=0.09, market_price_cny_per_kwh=0.08, inverter_replacement_cny_per_w=0.05,
         roof_rent_cny_per_kwp_year=5.0)
     raw.setdefault("rollout", {})["upgrade_cost_cny_per_kva"] = 60.0
+    raw["rollout"]["line_reinforcement_cost_cny_per_km"] = 12_000.0
     raw.setdefault("siting", {})["site_types"] = {t: {"capex_cny_per_w": 0.6, "om_cny_per_kw_year": 8.0}
                                                   for t in SITE_TYPES}
     return raw

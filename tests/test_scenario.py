@@ -22,7 +22,7 @@ DIMENSIONLESS = {
     "node_limit",
     "om_weight", "bm_weight", "chunk_size", "dc_ac_ratio", "albedo", "water_albedo",
     # coordinate reference systems: EPSG codes or names, not quantities
-    "sites_crs", "transformers_crs", "feeders_crs", "exclusions_crs",
+    "sites_crs", "transformers_crs", "feeders_crs", "lines_crs", "exclusions_crs",
     # calendar years and year indices
     "startyear", "endyear", "inverter_replacement_year",
 }

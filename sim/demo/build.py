@@ -19,6 +19,7 @@ from .farms import place_agrivoltaic, place_fish_ponds, place_greenhouses
 from .geometry import SitePlacer
 from .landscape import make_landscape
 from .layers import LocalMetres, assemble_layers
+from .lv_lines import make_lv_lines
 from .placement import GroundSiteContext, PlacedSites
 from .power_grid import make_grid
 from .public_commercial import IndustrialParks, place_factories, place_village_buildings, village_cores
@@ -129,7 +130,9 @@ def build_layers(recipe: CountyRecipe) -> dict[str, gpd.GeoDataFrame]:
     homes = place_rural_homes(recipe, villages, per_village.homes, land, placer)
     sites = make_site_table(recipe, [homes, buildings, *ground_sites], villages, spots)
     grid = make_grid(recipe, land, villages, core_r, sites, parks)
-    return assemble_layers(recipe, local, land, villages, sites, grid, farmland)
+    return assemble_layers(recipe, local, land, villages, sites, grid, farmland) | {
+        "lines": make_lv_lines(grid, sites, local)
+    }
 
 
 def _place_ground_sites(

@@ -21,6 +21,7 @@ LAYERS = (
     "substations",
     "feeders",
     "transformers",
+    "lines",
     "exclusion_basic_farmland",
     "exclusion_ecological",
     "river",

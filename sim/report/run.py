@@ -683,7 +683,27 @@ def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
             label("report.grid", lang),
             label("caption.grid_map_own" if points is own else "caption.grid_map", lang),
         ),
+        *_networks_note(result.transformers, ctx, lang),
     ]
+
+
+def _networks_note(transformers, ctx: Context, lang: str) -> list[str]:
+    """Under the power-flow method, which low-voltage networks were synthetic and the assumptions of the networks
+    (``transformers.csv`` ``lv_network``); nothing under the rule."""
+    kinds = transformers.get("lv_network")
+    if kinds is None or not kinds.fillna("").astype(str).ne("").any():
+        return []
+    kinds = kinds.fillna("").astype(str)
+    vmax = ctx.scenario.grid.voltage_max_pu if ctx.scenario is not None else 1.07
+    text = label(
+        "label.lv_networks_synthetic",
+        lang,
+        n=f"{int(kinds.ne('').sum()):,}",
+        synthetic=f"{int(kinds.eq('synthetic').sum()):,}",
+        lines=f"{int(kinds.eq('lines').sum()):,}",
+        vmax=f"{vmax:g}",
+    )
+    return [f"<p>{h.e(text)}</p>"]
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:

@@ -425,6 +425,18 @@ class RolloutConfig(StrictModel):
         "for about 1.4 bn CNY with 35 kV stations and lines (Zhejiang Provincial Government, 29 Sep 2017), about "
         "2,500 CNY/kVA all-in",
     )
+    line_reinforcement_cost_cny_per_km: float = Field(
+        100_000.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="cost of a line reinforcement under grid.hosting_method power_flow (a second low-voltage cable "
+        "of the same type laid in parallel on the sections from the transformer to a site held by a bus voltage or "
+        "a cable), per km of section, borne by the grid company [CNY/km]; assumption: no published unit cost of "
+        "0.4 kV line reconstruction was found (searched: State Grid typical costs, 0.4 kV 线路改造 造价); an upper "
+        "bound from a programme total: State Grid Sichuan's 2016 first batch of rural-grid works, 3.36 bn CNY for "
+        "23,009 km of low-voltage lines with 5,798 km of 10 kV lines, 6,791 transformers and 113,200 meters, is "
+        "146,000 CNY per km of low-voltage line all-in",
+    )
     max_upgrades_per_year: int | None = Field(
         10,
         ge=0,

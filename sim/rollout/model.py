@@ -86,7 +86,7 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
         site = _next_site(world, order, held, programme.came_forward)
         if site is None:  # every site left is held (or deciding): ask for upgrades where none is on its way, wait
             for waiting in held:
-                _request_upgrade(env, world, collector, int(world.transformer[waiting]))
+                _ask_grid_company(env, world, collector, waiting)
             window_open = yield from _wait_for_capacity(env, world, programme)
             if not window_open:
                 break
@@ -144,9 +144,7 @@ def _screen(env, world: World, collector: _Collector, site: int, held: list[int]
         held.append(site)
         if first_look:
             collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
-        transformer = int(world.transformer[site])
-        if world.grid.upgrade_helps(site, transformer, float(world.hosting_kw[site])):
-            _request_upgrade(env, world, collector, transformer)
+        _ask_grid_company(env, world, collector, site)
         return False
     world.grid.reserve(site, world.transformer[site], float(world.hosting_kw[site]))
     return True
@@ -509,6 +507,19 @@ def _use(
             yield env.timeout(held)
 
 
+def _ask_grid_company(env, world: World, collector: _Collector, site: int) -> None:
+    """A site is held: the grid company is asked for the transformer's upgrade where it would let the site pass
+    (always under the rule), else (power flow) for a line reinforcement where that would."""
+    transformer = int(world.transformer[site])
+    kw = float(world.hosting_kw[site])
+    if world.grid.upgrade_helps(site, transformer, kw):
+        _request_upgrade(env, world, collector, transformer)
+        return
+    lines = world.grid.reinforcement_helps(site, transformer, kw)
+    if lines is not None:
+        _request_reinforcement(env, world, collector, transformer, lines, site)
+
+
 def _request_upgrade(env, world: World, collector: _Collector, transformer: int) -> None:
     """A site is held on a full transformer: with ``hosting_when_full="wait_upgrade"`` the grid company schedules the
     transformer's one unplanned upgrade if none is on its way, within its yearly limit (beyond it the request waits
@@ -518,22 +529,45 @@ def _request_upgrade(env, world: World, collector: _Collector, transformer: int)
         return
     grid.upgrade_scheduled[transformer] = True
     grid.requested_day[transformer] = env.now
+    _plan_work(env, world, collector, (transformer, None, env.now, -1))
+
+
+def _request_reinforcement(
+    env, world: World, collector: _Collector, transformer: int, lines: np.ndarray, site: int
+) -> None:
+    """``site`` is held by a bus voltage or a cable (power flow): with ``hosting_when_full="wait_upgrade"`` the grid
+    company schedules the reinforcement of ``lines`` (the path to the site) if none of the network is on its way,
+    under the same yearly limit as the transformer upgrades."""
+    grid = world.grid
+    if grid.when_full == "drop" or transformer in grid.reinforcing:
+        return
+    grid.reinforcing.add(transformer)
+    _plan_work(env, world, collector, (transformer, lines, env.now, site))
+
+
+def _plan_work(env, world: World, collector: _Collector, work: tuple) -> None:
+    """Schedule a grid work ``(transformer, lines or None for the transformer upgrade, day requested, site held)``
+    this year, or (beyond the yearly limit) queue it for the next year's plan."""
+    grid = world.grid
     year = world.year_of(env.now)
     limit = grid.max_upgrades_per_year
     if limit is not None and grid.scheduled_in_year.get(year, 0) >= limit:
-        grid.requests.append(transformer)
+        grid.requests.append(work)
         return
-    _schedule_upgrade(env, world, collector, transformer, year)
+    _schedule_upgrade(env, world, collector, work, year)
 
 
-def _schedule_upgrade(env, world: World, collector: _Collector, transformer: int, year: int) -> None:
+def _schedule_upgrade(env, world: World, collector: _Collector, work: tuple, year: int) -> None:
     grid = world.grid
     grid.scheduled_in_year[year] = grid.scheduled_in_year.get(year, 0) + 1
+    transformer, lines, requested, site = work
+    delay = float(grid.lead_time_days[transformer])
+    if lines is not None:
+        env.process(_reinforcement(env, world, collector, transformer, (lines, site), delay, requested))
+        return
     grid.pending_upgrades[transformer] += 1
     added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
-    env.process(
-        _upgrade(env, world, collector, transformer, float(grid.lead_time_days[transformer]), added_kva, "scheduled")
-    )
+    env.process(_upgrade(env, world, collector, transformer, delay, added_kva, "scheduled"))
 
 
 def _upgrade_plans(env, world: World, collector: _Collector):
@@ -572,7 +606,29 @@ def _upgrade(
             added_kva * grid.cost_cny_per_kva,
             requested,
             scheduled_day if kind == "scheduled" else math.nan,
+            0.0,
+            "",
         )
+    )
+    grid.undisclosed_kw[transformer] += added_kw
+
+
+def _reinforcement(
+    env, world: World, collector: _Collector, transformer: int, path: tuple, delay_days: float, requested: float
+):
+    """A line reinforcement of the ``path`` ``(lines, site)`` scheduled by the grid company: in service after
+    ``delay_days``; the hosting capacity it
+    adds (:meth:`sim.rollout.setup.GridState.reinforce`) is open from the next disclosure. Its cost
+    (``line_reinforcement_cost_cny_per_km`` x the km reinforced) is the grid company's."""
+    grid = world.grid
+    scheduled_day = env.now
+    if delay_days > 0:
+        yield env.timeout(delay_days)
+    lines, site = path
+    added_kw, km = grid.reinforce(transformer, lines)
+    cost = km * grid.cost_cny_per_km
+    collector.upgrades.append(
+        (transformer, "reinforcement", env.now, added_kw, 0.0, cost, requested, scheduled_day, km, world.site_ids[site])
     )
     grid.undisclosed_kw[transformer] += added_kw
 

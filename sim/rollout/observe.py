@@ -65,7 +65,8 @@ class RolloutResult:
     - ``spend_by_year``: calendar year -> capex committed (at contract) that year and not returned [CNY].
     - ``stage_durations``: per stage ``n, mean_days, p50_days, p95_days`` of the elapsed time from the start of the
       stage to its end (queueing for the resource included; ``hosting`` is the wait for hosting capacity).
-    - ``upgrades``: transformer upgrades that took effect (planned, or scheduled by the grid company).
+    - ``upgrades``: transformer upgrades that took effect (planned, or scheduled by the grid company) and line
+      reinforcements (power flow).
     - ``tracks``: with ``RolloutConfig.tracks``, per track name ``milestones`` (of the track's own target) and
       ``spend_by_year`` (as above, for its sites); empty without tracks. With tracks, ``milestones`` refer to the
       sum of the tracks' targets.
@@ -475,12 +476,16 @@ UPGRADE_COLUMNS = (
     "cost_cny",
     "requested_date",
     "scheduled_date",
+    "reinforced_km",
+    "reinforced_to_site",
 )
 
 
 def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.DataFrame:
     """One row per upgrade in service: when (``date``), what it added and cost, and why (``kind`` planned in the
-    ledger, or ``scheduled`` by the grid company after a site was held on the full transformer on
+    ledger, ``reinforcement`` of ``reinforced_km`` of low-voltage cable on the path from the transformer to the
+    held site ``reinforced_to_site`` (power flow), or ``scheduled`` by the grid
+    company after a site was held on the full transformer on
     ``requested_date``; ``scheduled_date`` is later when the yearly limit pushed it into the next year's plan)."""
     if not upgrades:
         return pd.DataFrame(
@@ -494,9 +499,11 @@ def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.Da
                 "cost_cny": [],
                 "requested_date": pd.to_datetime([]),
                 "scheduled_date": pd.to_datetime([]),
+                "reinforced_km": [],
+                "reinforced_to_site": pd.Series([], dtype=object),
             }
         )
-    transformer, kind, time_days, added_kw, added_kva, cost, requested, scheduled = zip(*upgrades)
+    transformer, kind, time_days, added_kw, added_kva, cost, requested, scheduled, km, to_site = zip(*upgrades)
     requested_days, scheduled_days = np.asarray(requested, float), np.asarray(scheduled, float)
     return pd.DataFrame(
         {
@@ -509,6 +516,8 @@ def _upgrade_table(upgrades: list, transformer_ids: pd.Index, to_dates) -> pd.Da
             "cost_cny": np.asarray(cost, float),
             "requested_date": _dates_or_nat(requested_days, to_dates),
             "scheduled_date": _dates_or_nat(scheduled_days, to_dates),
+            "reinforced_km": np.asarray(km, float),
+            "reinforced_to_site": [str(s) for s in to_site],
         }
     )
 

@@ -68,6 +68,7 @@ class GridState:
     upgrade_factor: float
     cost_cny_per_kva: float
     max_upgrades_per_year: int | None
+    cost_cny_per_km: float = 0.0  # of a line reinforcement (power flow)
     reserved: dict = field(default_factory=dict)  # site -> kW it holds
     scheduled_in_year: dict = field(default_factory=dict)  # calendar year -> unplanned upgrades scheduled in it
     requests: list = field(default_factory=list)  # (transformer, day requested) beyond the yearly limit, in order
@@ -76,27 +77,68 @@ class GridState:
     screens: list = field(default_factory=list)  # per transformer: its power-flow screen, None under the rule
     site_bus: np.ndarray | None = None  # per site: its bus on its transformer's network (power flow)
     placed_kw: dict = field(default_factory=dict)  # transformer -> new PV reserved per bus [kW AC] (power flow)
+    reinforced: dict = field(default_factory=dict)  # transformer -> its screen after the reinforcements in service
+    reinforcing: set = field(default_factory=set)  # transformers with a line reinforcement requested, not in service
+
+    def screen(self, transformer: int):
+        """The transformer's power-flow screen with its reinforcements in service (None under the rule)."""
+        if not self.screens or self.site_bus is None:
+            return None
+        return self.reinforced.get(transformer, self.screens[transformer])
+
+    def bus(self, site: int) -> int:
+        """The site's bus on its transformer's network (power flow)."""
+        return int(np.asarray(self.site_bus)[site])
 
     def network_fits(self, site: int, transformer: int, kw: float) -> bool:
         """Under the power-flow method, whether the PV reserved on the transformer plus ``kw`` at the site's bus
-        keeps the network's limits (:meth:`sim.powerflow.Screen.fits`, the transformer at its current rating);
-        True under the rule."""
-        screen = self.screens[transformer] if self.screens else None
-        if screen is None or self.site_bus is None:
+        keeps the network's limits (:meth:`sim.powerflow.Screen.fits`, the transformer at its current rating, the
+        cables with their reinforcements); True under the rule."""
+        screen = self.screen(transformer)
+        if screen is None:
             return True
         placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
-        return bool(screen.fits(placed, int(self.site_bus[site]), kw, float(self.rating_kva[transformer])))
+        return bool(screen.fits(placed, self.bus(site), kw, float(self.rating_kva[transformer])))
 
     def upgrade_helps(self, site: int, transformer: int, kw: float) -> bool:
         """Whether the transformer's upgrade (its rating x ``upgrade_factor``) would let the site's network screen
         pass: under the power-flow method a site held by a bus voltage or a cable is not helped by a larger
-        transformer (line reinforcement is not modelled), so no upgrade is requested for it; True under the rule."""
-        screen = self.screens[transformer] if self.screens else None
-        if screen is None or self.site_bus is None:
+        transformer (:meth:`reinforcement_helps` asks for a line reinforcement instead); True under the rule."""
+        screen = self.screen(transformer)
+        if screen is None:
             return True
         placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
         upgraded = float(self.rating_kva[transformer]) * self.upgrade_factor
-        return bool(screen.fits(placed, int(self.site_bus[site]), kw, upgraded))
+        return bool(screen.fits(placed, self.bus(site), kw, upgraded))
+
+    def reinforcement_helps(self, site: int, transformer: int, kw: float) -> np.ndarray | None:
+        """Under the power-flow method, the cable sections (line indices) whose reinforcement (a parallel cable,
+        :meth:`sim.powerflow.Screen.reinforced`) would let the site's network screen pass: those on the path from
+        the busbar to the site's bus not reinforced yet; None where that does not let it pass, under the rule,
+        or while a reinforcement of the transformer's network is on its way."""
+        screen = self.screen(transformer)
+        if screen is None or transformer in self.reinforcing:
+            return None
+        bus = self.bus(site)
+        path = screen.path(bus)
+        lines = path[screen.parallel[path] < 2.0]
+        if not len(lines):
+            return None
+        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
+        fits = screen.reinforced(lines).fits(placed, bus, kw, float(self.rating_kva[transformer]))
+        return lines if fits else None
+
+    def reinforce(self, transformer: int, lines: np.ndarray) -> tuple[float, float]:
+        """A line reinforcement of ``lines`` enters service: the transformer's screen from now on is the reinforced
+        one. Returns the hosting capacity it adds [kW AC] (the linearised limit along the transformer's cached PV
+        spread, after less before) and the length reinforced [km]."""
+        screen = self.screen(transformer)
+        after = screen.reinforced(lines)
+        self.reinforced[transformer] = after
+        self.reinforcing.discard(transformer)
+        spread = screen.pv0_kw / screen.pv0_kw.sum() if screen.pv0_kw.sum() > 0 else None
+        added = max(after.limit_kw(spread) - screen.limit_kw(spread), 0.0) if spread is not None else 0.0
+        return float(added), float(screen.net.length_km[lines].sum())
 
     def reserve(self, site: int, transformer: int, kw: float) -> None:
         """The site holds ``kw`` of its transformer's disclosed open capacity (and, under the power-flow method,
@@ -115,7 +157,7 @@ class GridState:
     def _place(self, site: int, transformer: int, kw: float) -> None:
         if self.screens and self.screens[transformer] is not None and self.site_bus is not None:
             placed = self.placed_kw.setdefault(transformer, np.zeros(len(self.screens[transformer].pv0_kw)))
-            placed[int(self.site_bus[site])] += kw
+            placed[self.bus(site)] += kw
 
     def disclose(self) -> None:
         """The grid company's periodic publication: capacity freed since the last one becomes open."""
@@ -734,6 +776,7 @@ def _grid_state(
         upgrade_factor=config.upgrade_factor,
         cost_cny_per_kva=config.upgrade_cost_cny_per_kva,
         max_upgrades_per_year=config.max_upgrades_per_year,
+        cost_cny_per_km=config.line_reinforcement_cost_cny_per_km,
     )
     if screens is not None:
         grid.screens = [screens.by_transformer.get(str(t)) for t in transformers.index]
