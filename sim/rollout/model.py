@@ -37,6 +37,7 @@ from sim.rollout.config import (
 from sim.rollout.observe import RolloutResult, _Collector, _results
 from sim.rollout.setup import (
     Budget,
+    HeldSites,
     NamedResource,
     ProgrammeOffice,
     StagePlan,
@@ -111,13 +112,13 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
     _drop_held(world, collector, held, env.now)
 
 
-def _next_site(world: World, order: deque, held: list[int], came_forward: list[int]) -> int | None:
+def _next_site(world: World, order: deque, held: HeldSites, came_forward: list[int]) -> int | None:
     """The first held site (in priority order) whose transformer now shows room, else the first deferred household
     that has come forward since, else the next site of the order (None: only held sites without room, or
     households still deciding, are left)."""
-    for k, site in enumerate(held):
-        if _has_room(world, site):
-            return held.pop(k)
+    site = held.pop_first_with_room(world.grid, lambda s: _has_room(world, s))
+    if site is not None:
+        return site
     if came_forward:
         return came_forward.pop(0)
     return order.popleft() if order else None
@@ -130,7 +131,7 @@ def _has_room(world: World, site: int) -> bool:
     return bool(world.hosting_kw[site] <= free + 1e-9)
 
 
-def _screen(env, world: World, collector: _Collector, site: int, held: list[int]) -> bool:
+def _screen(env, world: World, collector: _Collector, site: int, held: HeldSites) -> bool:
     """Screen the site: with room its hosting capacity is reserved (returns True); without, it is held for a later
     disclosure and (``hosting_when_full="wait_upgrade"``) the grid company is asked for an upgrade."""
     first_look = site not in world.hosting_start
@@ -138,7 +139,7 @@ def _screen(env, world: World, collector: _Collector, site: int, held: list[int]
         world.hosting_start[site] = env.now
         collector.log.append((site, Step.HOSTING, Event.START, env.now))
     if not _has_room(world, site):
-        held.append(site)
+        held.append(site, int(world.transformer[site]))
         if first_look:
             collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
         _request_upgrade(env, world, collector, int(world.transformer[site]))
@@ -153,8 +154,7 @@ def _unreserve(world: World, site: int) -> None:
     """A screened site the office does not release after all gives its reservation back at once (it never
     applied)."""
     grid = world.grid
-    grid.free_kw[world.transformer[site]] += grid.reserved.pop(site)
-    grid.signal()
+    grid.give_back(int(world.transformer[site]), grid.reserved.pop(site))
 
 
 def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
@@ -171,7 +171,7 @@ def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
     return env.now < world.window_end_days
 
 
-def _drop_held(world: World, collector: _Collector, held: list[int], day: float) -> None:
+def _drop_held(world: World, collector: _Collector, held: HeldSites, day: float) -> None:
     """Sites still held for lack of hosting capacity when the office stops are dropped: decided before any owner is
     asked."""
     for site in held:
