@@ -458,9 +458,11 @@ def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
     site_type = prepared.eligible["site_type"]
     order = []
     for track in tracks:
-        order += [s for s in orders[track.strategy or strategy] if site_type.loc[s] in track.site_types]
-    tracked = {t for track in tracks for t in track.site_types}
-    return order + [s for s in prepared.eligible.index if site_type.loc[s] not in tracked]
+        ids = orders[track.strategy or strategy]
+        mine = site_type.loc[list(ids)].isin(track.site_types).to_numpy()
+        order += [s for s, keep in zip(ids, mine, strict=True) if keep]
+    tracked = [t for track in tracks for t in track.site_types]
+    return order + prepared.eligible.index[~site_type.isin(tracked).to_numpy()].tolist()
 
 
 def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:

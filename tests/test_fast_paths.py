@@ -38,6 +38,7 @@ def test_held_sites_hand_computed():
         return hosting[site] <= grid.free_kw[transformer[site]] + 1e-9
 
     assert held.pop_first_with_room(grid, room) is None
+    assert held.transformers() == [0, 1]  # each once, in the order of its first held site
     grid.give_back(1, 2.0)  # t1 gets 2 kW: site 3 fits
     grid.undisclosed_kw[0] = 1.0
     grid.disclose()  # t0 gets 1 kW: site 9 fits, 7 (held before 3) does not
@@ -89,3 +90,78 @@ def test_held_sites_equal_a_full_scan():
                 popped += 1
         assert list(held) == plain
     assert popped > 200 and len(plain) > 50  # the case exercises the rule
+
+
+def test_release_order_by_track_hand_computed():
+    """Tracks take their sites in their strategy's order, track after track, then the sites of types in no track in
+    the sites' order; a strategy shared by two tracks and sites of equal type (ties) keep their places."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.pipeline import release_order
+
+    eligible = pd.DataFrame(
+        {"site_type": ["rural_home", "fish_pond", "rural_home", "guesthouse", "greenhouse", "fish_pond"]},
+        index=pd.Index(["a", "b", "c", "d", "e", "f"], dtype="str"),
+    )
+    tracks = [
+        SimpleNamespace(strategy=None, site_types=["rural_home"]),
+        SimpleNamespace(strategy="max_yield", site_types=["fish_pond", "greenhouse"]),
+    ]
+    prepared = SimpleNamespace(
+        scenario=SimpleNamespace(rollout=SimpleNamespace(tracks=tracks)),
+        orders={"pilot_quota": ["f", "c", "d", "a", "b", "e"], "max_yield": ["e", "b", "a", "f", "d", "c"]},
+        eligible=eligible,
+    )
+    order = release_order(prepared, "pilot_quota", seed=1)
+    assert order == ["c", "a", "e", "b", "f", "d"]
+    assert all(type(s) is str for s in order)
+
+
+def _downtime(outages, open_failures, n_sites, year_starts, horizon_days):
+    from types import SimpleNamespace
+
+    from sim.rollout.observe import _downtime_table
+
+    collector = SimpleNamespace(downtime=outages, open_failures=open_failures)
+    site_ids = np.array([f"s{i}" for i in range(n_sites)], dtype=object)
+    return _downtime_table(collector, site_ids, 2026, year_starts, horizon_days)
+
+
+def test_downtime_table_hand_computed():
+    # years start at day 0 (2026), 365 (2027) and 730 (2028); the horizon is day 1000
+    outages = [(0, 300.0, 400.0), (1, 700.0, 800.0), (0, 360.0, 370.0), (3, 100.0, 100.0), (4, 1200.0, 1300.0)]
+    table = _downtime(outages, {2: 990.0}, 5, [365.0, 730.0], 1000.0)
+    assert table.to_dict("list") == {
+        "site_id": ["s0", "s0", "s1", "s1", "s2"],
+        "year": [2026, 2027, 2027, 2028, 2028],
+        "downtime_days": [70.0, 40.0, 30.0, 70.0, 10.0],  # zero-length and after-horizon outages leave no row
+    }
+    empty = _downtime([(3, 100.0, 100.0)], {}, 5, [365.0], 1000.0)
+    assert empty.empty and list(empty.columns) == ["site_id", "year", "downtime_days"]
+
+
+def test_downtime_table_equals_the_running_sums():
+    """Against the plain loop it replaced (a running sum per site-year, outage after outage): the same floats."""
+    from bisect import bisect_right
+
+    rng = np.random.default_rng(2)
+    year_starts, horizon = [365.0, 730.25, 1095.5, 1460.75], 1600.0
+    starts = rng.uniform(0, 1700, 300)
+    outages = [(int(s), float(a), float(a + d)) for s, a, d in zip(rng.integers(0, 20, 300), starts,
+                                                                     rng.exponential(40, 300))]
+    open_failures = {21: 1500.3, 22: 10.7}
+    expected: dict[tuple[str, int], float] = {}
+    bounds = [0.0, *year_starts]
+    for site, t_from, t_to in outages + [(i, t, horizon) for i, t in open_failures.items()]:
+        t_to = min(t_to, horizon)
+        k = bisect_right(bounds, t_from) - 1
+        while t_from < t_to:
+            end = min(t_to, bounds[k + 1] if k + 1 < len(bounds) else np.inf)
+            expected[(f"s{site}", 2026 + k)] = expected.get((f"s{site}", 2026 + k), 0.0) + (end - t_from)
+            t_from, k = end, k + 1
+    table = _downtime(outages, open_failures, 23, year_starts, horizon)
+    got = {(s, int(y)): d for s, y, d in table.itertuples(index=False)}
+    assert got == expected and len(got) > 50
+    assert list(table["site_id"]) == sorted(table["site_id"])

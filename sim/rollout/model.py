@@ -86,8 +86,8 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
             break
         site = _next_site(world, order, held, programme.came_forward)
         if site is None:  # every site left is held (or deciding): ask for upgrades where none is on its way, wait
-            for waiting in held:
-                _request_upgrade(env, world, collector, int(world.transformer[waiting]))
+            for transformer in held.transformers():
+                _request_upgrade(env, world, collector, transformer)
             window_open = yield from _wait_for_capacity(env, world, programme)
             if not window_open:
                 break

@@ -119,6 +119,11 @@ class HeldSites:
     def __iter__(self):
         return iter(list(self._sites))
 
+    def transformers(self) -> list[int]:
+        """The transformers of the held sites, each once, in the order of its first held site (asking for an upgrade
+        is done once per transformer, so asking in this order is asking site by site)."""
+        return list(dict.fromkeys(self._sites.values()))
+
     def append(self, site: int, transformer: int) -> None:
         """Hold ``site`` (on ``transformer``), which was just screened without room."""
         self._sites[site] = transformer
