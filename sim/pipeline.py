@@ -293,6 +293,9 @@ class Prepared:
     """One hash of those files (:func:`inputs_sha256`; ``summary.json`` ``inputs_sha256``), read once here."""
     climatologies: dict[str, dict] = field(default_factory=dict)
     """Yearly yield per archetype on each shipped climatology near the county (:func:`climatology_yields`)."""
+    derived: dict[str, object] = field(default_factory=dict)
+    """What is computed from the fields above once, on first use, for every run of this preparation (by name of the
+    function that computes it: :func:`county_output_per_kw_ac`)."""
 
 
 def prepare(
@@ -493,13 +496,21 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
 
 def county_output_per_kw_ac(prepared: Prepared) -> np.ndarray:
     """Hourly AC output [kWh per kW AC] of the county's eligible PV in the first weather year, capacity-weighted
-    over the sites' archetypes (what the plans estimate curtailment from)."""
+    over the sites' archetypes (what the plans estimate curtailment from). Computed once per preparation (read
+    only)."""
+    done = prepared.derived.get("county_output_per_kw_ac")
+    if isinstance(done, np.ndarray):
+        return done
     sites = prepared.eligible
     if sites.empty:
-        return np.zeros(prepared.profiles[0].shape[0])
-    weights = sites.groupby("archetype")["capacity_kwp"].sum()
-    profile = prepared.profiles[0][:, weights.index.to_numpy(int)] @ (weights.to_numpy(float) / weights.sum())
-    return profile * prepared.scenario.system.dc_ac_ratio
+        out = np.zeros(prepared.profiles[0].shape[0])
+    else:
+        weights = sites.groupby("archetype")["capacity_kwp"].sum()
+        profile = prepared.profiles[0][:, weights.index.to_numpy(int)] @ (weights.to_numpy(float) / weights.sum())
+        out = profile * prepared.scenario.system.dc_ac_ratio
+    out.setflags(write=False)
+    prepared.derived["county_output_per_kw_ac"] = out
+    return out
 
 
 def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, planning.Solution]:

@@ -165,3 +165,14 @@ def test_downtime_table_equals_the_running_sums():
     got = {(s, int(y)): d for s, y, d in table.itertuples(index=False)}
     assert got == expected and len(got) > 50
     assert list(table["site_id"]) == sorted(table["site_id"])
+
+
+def test_shape_index_per_distinct_type():
+    """Each site's row of the hourly shapes, found once per distinct type (sim/tables/site_loads.csv)."""
+    from sim.load import shape_index, shape_names
+
+    names = shape_names()
+    types = np.array(["rural_home", "fish_pond", "rural_home", "greenhouse", "fish_pond"], dtype=object)
+    expected = [names.index(s) for s in ("household", "aeration", "household", "greenhouse", "aeration")]
+    assert shape_index(types).tolist() == expected
+    assert shape_index(np.array([], dtype=object)).tolist() == []
