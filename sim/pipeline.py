@@ -30,6 +30,7 @@ import pandas as pd
 from . import __version__, accounting, carbon, country, energy, grid, inputs, planning, programme, strategies, weather
 from . import sites as sitesmod
 from ._io import is_regular_file
+from ._runtime import paused_gc
 from .errors import InputError
 from .labels import in_currency, quantity
 from .planning import PlanInputs
@@ -388,36 +389,39 @@ def run_prepared(
     with steps.step("strategy"):
         precompute_orders(prepared, run_strategies(scenario, strategy))
         order = release_order(prepared, strategy, seed)
-    with steps.step("rollout"):
-        rollout = simulate_rollout(
-            prepared.eligible,
-            order,
-            prepared.transformers,
-            scenario.rollout,
-            scenario.operation,
-            seed=seed,
-            start_date=scenario.start_date,
-            horizon_years=scenario.horizon_years,
-        )
-    with steps.step("accounting"):
-        acc = accounting.account(
-            prepared.sites,
-            rollout.outcomes,
-            rollout.downtime,
-            prepared.profiles,
-            prepared.transformers,
-            start_date=scenario.start_date,
-            horizon_years=scenario.horizon_years,
-            degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
-            degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
-            carbon=scenario.carbon,
-            economics=scenario.economics,
-            time_zone=prepared.time_zone,
-            holidays_country=scenario.rollout.holidays_country,
-            grid=_grid_rules(prepared, rollout),
-        )
-    with steps.step("assemble"):
-        return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
+    # the rollout's set-up, the loop, the accounting and the tables make ~10^5 objects that live to the end: the
+    # cyclic collector would traverse them again and again (:func:`sim._runtime.paused_gc`)
+    with paused_gc():
+        with steps.step("rollout"):
+            rollout = simulate_rollout(
+                prepared.eligible,
+                order,
+                prepared.transformers,
+                scenario.rollout,
+                scenario.operation,
+                seed=seed,
+                start_date=scenario.start_date,
+                horizon_years=scenario.horizon_years,
+            )
+        with steps.step("accounting"):
+            acc = accounting.account(
+                prepared.sites,
+                rollout.outcomes,
+                rollout.downtime,
+                prepared.profiles,
+                prepared.transformers,
+                start_date=scenario.start_date,
+                horizon_years=scenario.horizon_years,
+                degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
+                degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
+                carbon=scenario.carbon,
+                economics=scenario.economics,
+                time_zone=prepared.time_zone,
+                holidays_country=scenario.rollout.holidays_country,
+                grid=_grid_rules(prepared, rollout),
+            )
+        with steps.step("assemble"):
+            return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
 
 
 def check_track_strategies(scenario: Scenario) -> None:

@@ -11,7 +11,6 @@ record to a :class:`~sim.rollout.observe._Collector` and never print; all random
 
 from __future__ import annotations
 
-import gc
 import heapq
 import math
 from collections import deque
@@ -23,6 +22,7 @@ import pandas as pd
 import simpy
 
 from sim._config import exponential_ppf
+from sim._runtime import paused_gc
 from sim.rng import site_rng
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
@@ -718,18 +718,13 @@ def _start_processes(env, world: World, collector: _Collector, upgrades, days) -
 def _run_to_horizon(env: simpy.Environment, horizon_days: float) -> int:
     """Process the events before the horizon; returns how many were processed.
 
-    The cyclic garbage collector is paused during the event loop and restored afterwards (also on error): the
-    model's garbage is freed by reference counting, while each collection would traverse the ~10^5 live generators
-    and events of a large county; pausing it halves the run time of a 50,000-site run."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    The cyclic garbage collector is paused during the event loop (:func:`sim._runtime.paused_gc`): the model's
+    garbage is freed by reference counting, while each collection would traverse the ~10^5 live generators and
+    events of a large county; pausing it halves the run time of a 50,000-site run."""
     n_events = 0
     step, peek = env.step, env.peek
-    try:
+    with paused_gc():
         while peek() < horizon_days:
             step()
             n_events += 1
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return n_events
