@@ -89,6 +89,7 @@ def test_held_sites_equal_a_full_scan():
                 grid.free_kw[transformer[got]] -= hosting[got]  # the screening's reservation
                 popped += 1
         assert list(held) == plain
+        assert held.transformers() == list(dict.fromkeys(int(transformer[s]) for s in plain))
     assert popped > 200 and len(plain) > 50  # the case exercises the rule
 
 

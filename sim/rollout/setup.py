@@ -122,7 +122,7 @@ class HeldSites:
     def transformers(self) -> list[int]:
         """The transformers of the held sites, each once, in the order of its first held site (asking for an upgrade
         is done once per transformer, so asking in this order is asking site by site)."""
-        return list(dict.fromkeys(self._sites.values()))
+        return sorted(self._on, key=lambda t: self._order[self._on[t][0]])
 
     def append(self, site: int, transformer: int) -> None:
         """Hold ``site`` (on ``transformer``), which was just screened without room."""
