@@ -54,7 +54,6 @@ are not penalised for the years cut off by the horizon. Per-site figures discoun
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -580,28 +579,15 @@ def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndar
     return days
 
 
-#: The last hourly tables of :func:`_year_table` for all archetypes, by the profile's bytes and the year's length:
-#: runs of one preparation (a comparison's replications) share them.
-_YEAR_TABLES: dict[tuple[bytes, tuple[int, ...], int], tuple[np.ndarray, np.ndarray]] = {}
-_YEAR_TABLES_KEPT = 6  # a run uses one per weather year and year length (365 or 366 days)
-
-
 def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The profile mapped onto calendar ``year``'s hours for the used archetypes, (hours, archetypes) float32
-    [kWh/kWp], and its suffix sums (energy from each hour to the end of the year), (hours + 1, archetypes).
-    Computed for every archetype once per profile and year length (each column on its own: the used columns of it
-    are what the used archetypes alone give)."""
-    profile32 = np.ascontiguousarray(profile, dtype=np.float32)
-    key = (hashlib.blake2b(profile32.data, digest_size=16).digest(), profile32.shape, hours_in_year(int(year)))
-    if key not in _YEAR_TABLES:
-        hourly_all = profile32[_hour_map(year, profile.shape[0])]
-        suffix_all = np.zeros((hourly_all.shape[0] + 1, hourly_all.shape[1]))
-        suffix_all[:-1] = np.cumsum(hourly_all[::-1].astype(np.float64), axis=0)[::-1]
-        while len(_YEAR_TABLES) >= _YEAR_TABLES_KEPT:
-            del _YEAR_TABLES[next(iter(_YEAR_TABLES))]
-        _YEAR_TABLES[key] = hourly_all, suffix_all
-    hourly_all, suffix_all = _YEAR_TABLES[key]
-    return np.ascontiguousarray(hourly_all[:, used_archetypes]), suffix_all[:, used_archetypes]
+    [kWh/kWp], and its suffix sums (energy from each hour to the end of the year), (hours + 1, archetypes)."""
+    hourly = np.ascontiguousarray(
+        np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])][:, used_archetypes]
+    )
+    suffix = np.zeros((hourly.shape[0] + 1, hourly.shape[1]))
+    suffix[:-1] = np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1]
+    return hourly, suffix
 
 
 @dataclass

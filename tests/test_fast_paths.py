@@ -228,21 +228,3 @@ def test_write_gpkg_through_arrow_is_the_same_file(tmp_path):
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     assert (tmp_path / "arrow.gpkg").read_bytes() == (tmp_path / "rows.gpkg").read_bytes()
 
-
-def test_year_table_shared_across_runs_equals_the_used_columns():
-    """2028 is a leap year: an 8,760-hour profile repeats 28 February; the suffix sums count from each hour to the end
-    of the year; the table cached for all archetypes gives, for the used ones, what they alone would."""
-    from sim.accounting import _year_table
-
-    profile = np.zeros((8760, 3), dtype=np.float32)
-    profile[:, 0] = 1.0
-    profile[59 * 24 - 1, 1] = 2.0  # the last hour of 28 February
-    profile[:, 2] = 0.5
-    hourly, suffix = _year_table(profile, 2028, np.array([2, 1]))
-    assert hourly.shape == (8784, 2) and suffix.shape == (8785, 2)
-    assert hourly[59 * 24 - 1, 1] == 2.0 and hourly[60 * 24 - 1, 1] == 2.0  # 29 February repeats 28 February
-    assert suffix[0].tolist() == [0.5 * 8784, 4.0] and suffix[-1].tolist() == [0.0, 0.0]
-    hourly[:] = -1.0  # the caller's copy: the shared table is not touched
-    again, suffix_again = _year_table(profile.copy(), 2028, np.array([1]))
-    assert again[:, 0].sum() == 4.0 and suffix_again[0, 0] == 4.0
-    assert _year_table(profile, 2027, np.array([0]))[1][0, 0] == 8760.0
