@@ -44,6 +44,7 @@ from . import (
 from . import load as loadmod
 from . import sites as sitesmod
 from ._io import is_regular_file
+from ._runtime import paused_gc
 from .errors import InputError
 from .labels import in_currency, quantity
 from .planning import PlanInputs
@@ -315,6 +316,9 @@ class Prepared:
     """:func:`preparation_key` of the scenario as given (before :func:`localise`): what the preparation depends on."""
     location: tuple[float, float] | None = None
     """Centre of the candidate sites ``(latitude, longitude)`` [°], where :func:`localise` takes its defaults."""
+    derived: dict[str, object] = field(default_factory=dict)
+    """What is computed from the fields above once, on first use, for every run of this preparation (by name of the
+    function that computes it: :func:`county_output_per_kw_ac`)."""
 
 
 PREPARATION_FIELDS = ("start_date", "time_zone", "country", "data", "weather", "system", "siting", "grid", "carbon")
@@ -506,37 +510,40 @@ def run_prepared(
     with steps.step("strategy"):
         precompute_orders(prepared, run_strategies(scenario, strategy))
         order = release_order(prepared, strategy, seed)
-    with steps.step("rollout"):
-        rollout = simulate_rollout(
-            prepared.eligible,
-            order,
-            prepared.transformers,
-            scenario.rollout,
-            scenario.operation,
-            seed=seed,
-            start_date=scenario.start_date,
-            horizon_years=scenario.horizon_years,
-            screens=prepared.screens,
-        )
-    with steps.step("accounting"):
-        acc = accounting.account(
-            prepared.sites,
-            rollout.outcomes,
-            rollout.downtime,
-            prepared.profiles,
-            prepared.transformers,
-            start_date=scenario.start_date,
-            horizon_years=scenario.horizon_years,
-            degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
-            degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
-            carbon=scenario.carbon,
-            economics=scenario.economics,
-            time_zone=prepared.time_zone,
-            holidays_country=scenario.rollout.holidays_country,
-            grid=_grid_rules(prepared, rollout),
-        )
-    with steps.step("assemble"):
-        return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
+    # the rollout's set-up, the loop, the accounting and the tables make ~10^5 objects that live to the end: the
+    # cyclic collector would traverse them again and again (:func:`sim._runtime.paused_gc`)
+    with paused_gc():
+        with steps.step("rollout"):
+            rollout = simulate_rollout(
+                prepared.eligible,
+                order,
+                prepared.transformers,
+                scenario.rollout,
+                scenario.operation,
+                seed=seed,
+                start_date=scenario.start_date,
+                horizon_years=scenario.horizon_years,
+                screens=prepared.screens,
+            )
+        with steps.step("accounting"):
+            acc = accounting.account(
+                prepared.sites,
+                rollout.outcomes,
+                rollout.downtime,
+                prepared.profiles,
+                prepared.transformers,
+                start_date=scenario.start_date,
+                horizon_years=scenario.horizon_years,
+                degradation_first_year_percent=scenario.operation.degradation_first_year_percent,
+                degradation_percent_per_year=scenario.operation.degradation_percent_per_year,
+                carbon=scenario.carbon,
+                economics=scenario.economics,
+                time_zone=prepared.time_zone,
+                holidays_country=scenario.rollout.holidays_country,
+                grid=_grid_rules(prepared, rollout),
+            )
+        with steps.step("assemble"):
+            return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
 
 
 def check_track_strategies(scenario: Scenario) -> None:
@@ -580,9 +587,11 @@ def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
     site_type = prepared.eligible["site_type"]
     order = []
     for track in tracks:
-        order += [s for s in orders[track.strategy or strategy] if site_type.loc[s] in track.site_types]
-    tracked = {t for track in tracks for t in track.site_types}
-    return order + [s for s in prepared.eligible.index if site_type.loc[s] not in tracked]
+        ids = orders[track.strategy or strategy]
+        mine = site_type.loc[list(ids)].isin(track.site_types).to_numpy()
+        order += [s for s, keep in zip(ids, mine, strict=True) if keep]
+    tracked = [t for track in tracks for t in track.site_types]
+    return order + prepared.eligible.index[~site_type.isin(tracked).to_numpy()].tolist()
 
 
 def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
@@ -613,13 +622,21 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
 
 def county_output_per_kw_ac(prepared: Prepared) -> np.ndarray:
     """Hourly AC output [kWh per kW AC] of the county's eligible PV in the first weather year, capacity-weighted
-    over the sites' archetypes (what the plans estimate curtailment from)."""
+    over the sites' archetypes (what the plans estimate curtailment from). Computed once per preparation (read
+    only)."""
+    done = prepared.derived.get("county_output_per_kw_ac")
+    if isinstance(done, np.ndarray):
+        return done
     sites = prepared.eligible
     if sites.empty:
-        return np.zeros(prepared.profiles[0].shape[0])
-    weights = sites.groupby("archetype")["capacity_kwp"].sum()
-    profile = prepared.profiles[0][:, weights.index.to_numpy(int)] @ (weights.to_numpy(float) / weights.sum())
-    return profile * prepared.scenario.system.dc_ac_ratio
+        out = np.zeros(prepared.profiles[0].shape[0])
+    else:
+        weights = sites.groupby("archetype")["capacity_kwp"].sum()
+        profile = prepared.profiles[0][:, weights.index.to_numpy(int)] @ (weights.to_numpy(float) / weights.sum())
+        out = profile * prepared.scenario.system.dc_ac_ratio
+    out.setflags(write=False)
+    prepared.derived["county_output_per_kw_ac"] = out
+    return out
 
 
 def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, planning.Solution]:

@@ -291,3 +291,23 @@ def test_bundled_file():
     assert len(layers["transformers"]) >= 40 and len(layers["feeders"]) >= 8 and len(layers["townships"]) >= 8
     assert all(g.crs.to_epsg() == 4326 for g in layers.values())
     assert layers["sites"]["site_id"].is_unique
+
+
+def test_county_stretches_beyond_fifty_thousand_sites():
+    """Up to 50,000 sites the county keeps the Huailai-sized ellipse (19 x 16 km semi-axes); beyond, its semi-axes
+    grow by (n / 50,000) ** 0.6, so its area grows faster than the sites and the ground sites always find room."""
+    from sim.demo.county import CountyRecipe
+
+    assert CountyRecipe(n_sites=3_500).extent_m == (19_000.0, 16_000.0)
+    assert CountyRecipe(n_sites=50_000).extent_m == (19_000.0, 16_000.0)
+    a, b = CountyRecipe(n_sites=100_000).extent_m
+    assert a == pytest.approx(19_000.0 * 1.515717, rel=1e-6) and b == pytest.approx(16_000.0 * 1.515717, rel=1e-6)
+    sites_per_km2 = [n / (np.pi * np.prod(CountyRecipe(n_sites=n).extent_m) / 1e6) for n in (50_000, 200_000, 10**6)]
+    assert sites_per_km2 == sorted(sites_per_km2, reverse=True)
+
+
+@pytest.mark.slow
+def test_hundred_thousand_sites_fit(tmp_path):
+    """100,000 sites used to stop with "could not place 1 agrivoltaic sites without overlaps"."""
+    counts = make_demo_county(tmp_path / "big.gpkg", n_sites=100_000, seed=1)
+    assert counts["sites"] == 100_000

@@ -158,6 +158,11 @@ INDUSTRIES = (
     "Auto Parts Factory",
     "Grape Juice Plant",
 )
+#: Candidate sites up to which the county keeps its size (``CountyRecipe.half_axes_m``); a larger county is
+#: stretched (``CountyRecipe.extent_m``). An assumption of the generator: 50,000 sites fit in the Huailai-sized
+#: ellipse (the end-to-end benchmark's county), 100,000 did not (agrivoltaic parcels and fish ponds alone would cover
+#: over a third of it).
+SITES_AT_FULL_EXTENT = 50_000
 #: Standard ratings of 10/0.4 kV distribution transformers [kVA].
 LV_RATINGS_KVA = (200, 315, 400, 500, 630, 800, 1000, 1250)
 
@@ -244,6 +249,16 @@ class CountyRecipe:
     mv_existing_pv_share: tuple[float, float] = (0.03, 0.15)  # range, of a substation's 10 kV capacity
     upgrade_share: float = 0.08  # of the lv transformers
     upgrade_window: tuple[str, int] = ("2027-01-01", 3 * 365)  # first day, length in days
+
+    @property
+    def extent_m(self) -> tuple[float, float]:
+        """Semi-axes of the county's ellipse [m]: ``half_axes_m`` up to :data:`SITES_AT_FULL_EXTENT` sites, beyond that
+        stretched by (n_sites / SITES_AT_FULL_EXTENT) ** 0.6 in both directions, so the area grows a little faster
+        than the sites (the river, reservoir and village count do not grow with it) and a county of any size has
+        room for its ground sites (the agrivoltaic parcels and fish ponds alone take about 3.5 km2 per 1,000
+        sites). An assumption of the generator, tried at 100,000 (seeds 1-3), 150,000 and 200,000 sites."""
+        stretch = max(1.0, self.n_sites / SITES_AT_FULL_EXTENT) ** 0.6
+        return self.half_axes_m[0] * stretch, self.half_axes_m[1] * stretch
 
     @property
     def n_villages(self) -> int:

@@ -46,7 +46,7 @@ class Landscape:
 def make_landscape(recipe: CountyRecipe) -> Landscape:
     """Outline, mountains, reservoir, river, inlet wetland and lowland, drawn in this order from "geography"."""
     g = recipe.random_stream("geography")
-    a_m, b_m = recipe.half_axes_m
+    a_m, b_m = recipe.extent_m
     boundary = _county_outline(g, a_m, b_m)
     edge_x, edge_y, mountain = _northern_mountains(g, boundary, a_m, b_m)
     reservoir, centre, inlet, outlet = _reservoir(g, boundary, a_m, b_m)

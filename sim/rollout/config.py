@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from enum import IntEnum
+from functools import lru_cache
 from typing import Literal, cast
 
 import numpy as np
@@ -147,6 +148,7 @@ class StageConfig(StrictModel):
         return {k: v for k, v in data.items() if k in self.model_fields_set}
 
 
+@lru_cache(maxsize=1)  # built once: callers only read the settings (model_copy makes new ones)
 def _default_stages() -> dict[StageName, StageConfig]:
     return {
         # assumption: weeks of village meetings and household visits. Households: 43 % agree, the adoption share a
@@ -190,6 +192,7 @@ def _default_stages() -> dict[StageName, StageConfig]:
     }
 
 
+@lru_cache(maxsize=1)  # built once: callers only read the settings (model_copy makes new ones)
 def _default_site_type_stages() -> dict[SiteType, dict[StageName, StageConfig]]:
     # Consent by owner (every other type keeps the household 43 % of _default_stages):
     # - party_government, public_building: assumptions; the whole-county pilot (NEA, June 2021) sets coverage floors

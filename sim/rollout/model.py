@@ -11,7 +11,6 @@ record to a :class:`~sim.rollout.observe._Collector` and never print; all random
 
 from __future__ import annotations
 
-import gc
 import heapq
 import math
 from collections import deque
@@ -23,6 +22,7 @@ import pandas as pd
 import simpy
 
 from sim._config import exponential_ppf
+from sim._runtime import paused_gc
 from sim.rng import site_rng
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
@@ -37,6 +37,7 @@ from sim.rollout.config import (
 from sim.rollout.observe import RolloutResult, _Collector, _results
 from sim.rollout.setup import (
     Budget,
+    HeldSites,
     NamedResource,
     ProgrammeOffice,
     StagePlan,
@@ -85,7 +86,9 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
             break
         site = _next_site(world, order, held, programme.came_forward)
         if site is None:  # every site left is held (or deciding): ask for upgrades where none is on its way, wait
-            for waiting in held:
+            # under the rule one request per transformer (its first held site); under power flow each held site,
+            # whose own path decides between an upgrade and a line reinforcement
+            for waiting in held if world.grid.screens else held.first_per_transformer():
                 _ask_grid_company(env, world, collector, waiting)
             window_open = yield from _wait_for_capacity(env, world, programme)
             if not window_open:
@@ -111,13 +114,13 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
     _drop_held(world, collector, held, env.now)
 
 
-def _next_site(world: World, order: deque, held: list[int], came_forward: list[int]) -> int | None:
+def _next_site(world: World, order: deque, held: HeldSites, came_forward: list[int]) -> int | None:
     """The first held site (in priority order) whose transformer now shows room, else the first deferred household
     that has come forward since, else the next site of the order (None: only held sites without room, or
     households still deciding, are left)."""
-    for k, site in enumerate(held):
-        if _has_room(world, site):
-            return held.pop(k)
+    site = held.pop_first_with_room(world.grid, lambda s: _has_room(world, s))
+    if site is not None:
+        return site
     if came_forward:
         return came_forward.pop(0)
     return order.popleft() if order else None
@@ -133,7 +136,7 @@ def _has_room(world: World, site: int) -> bool:
     )
 
 
-def _screen(env, world: World, collector: _Collector, site: int, held: list[int]) -> bool:
+def _screen(env, world: World, collector: _Collector, site: int, held: HeldSites) -> bool:
     """Screen the site: with room its hosting capacity is reserved (returns True); without, it is held for a later
     disclosure and (``hosting_when_full="wait_upgrade"``) the grid company is asked for an upgrade."""
     first_look = site not in world.hosting_start
@@ -141,7 +144,7 @@ def _screen(env, world: World, collector: _Collector, site: int, held: list[int]
         world.hosting_start[site] = env.now
         collector.log.append((site, Step.HOSTING, Event.START, env.now))
     if not _has_room(world, site):
-        held.append(site)
+        held.append(site, int(world.transformer[site]))
         if first_look:
             collector.log.append((site, Step.HOSTING, Event.WAIT, env.now))
         _ask_grid_company(env, world, collector, site)
@@ -154,8 +157,7 @@ def _unreserve(world: World, site: int) -> None:
     """A screened site the office does not release after all gives its reservation back at once (it never
     applied)."""
     grid = world.grid
-    grid.free_kw[world.transformer[site]] += grid.give_back(site, world.transformer[site])
-    grid.signal()
+    grid.reopen(int(world.transformer[site]), grid.give_back(site, int(world.transformer[site])))
 
 
 def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
@@ -172,7 +174,7 @@ def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
     return env.now < world.window_end_days
 
 
-def _drop_held(world: World, collector: _Collector, held: list[int], day: float) -> None:
+def _drop_held(world: World, collector: _Collector, held: HeldSites, day: float) -> None:
     """Sites still held for lack of hosting capacity when the office stops are dropped: decided before any owner is
     asked."""
     for site in held:
@@ -293,6 +295,7 @@ def _drop_out(
         _unreserve(world, site)
     else:  # an approved application given back: open again from the next disclosure
         grid.undisclosed_kw[world.transformer[site]] += grid.give_back(site, world.transformer[site])
+        grid.grown.append(int(world.transformer[site]))  # under power flow its network has room at once (HeldSites)
 
 
 def _return_money(env, world: World, collector: _Collector, site: int) -> None:
@@ -631,6 +634,7 @@ def _reinforcement(
         (transformer, "reinforcement", env.now, added_kw, 0.0, cost, requested, scheduled_day, km, world.site_ids[site])
     )
     grid.undisclosed_kw[transformer] += added_kw
+    grid.grown.append(transformer)  # its network has more room now, whatever the hosting figure adds (HeldSites)
 
 
 def _disclosures(env, world: World, days: list[float]):
@@ -789,18 +793,13 @@ def _start_processes(env, world: World, collector: _Collector, upgrades, days) -
 def _run_to_horizon(env: simpy.Environment, horizon_days: float) -> int:
     """Process the events before the horizon; returns how many were processed.
 
-    The cyclic garbage collector is paused during the event loop and restored afterwards (also on error): the
-    model's garbage is freed by reference counting, while each collection would traverse the ~10^5 live generators
-    and events of a large county; pausing it halves the run time of a 50,000-site run."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+    The cyclic garbage collector is paused during the event loop (:func:`sim._runtime.paused_gc`): the model's
+    garbage is freed by reference counting, while each collection would traverse the ~10^5 live generators and
+    events of a large county; pausing it halves the run time of a 50,000-site run."""
     n_events = 0
     step, peek = env.step, env.peek
-    try:
+    with paused_gc():
         while peek() < horizon_days:
             step()
             n_events += 1
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return n_events

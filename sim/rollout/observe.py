@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -268,20 +267,16 @@ def _outcome_table(
 def _downtime_table(
     collector: _Collector, site_ids: np.ndarray, first_year: int, year_starts: Sequence[float], horizon_days: float
 ) -> pd.DataFrame:
-    """Inverter downtime by site and calendar year; repairs still open at the horizon are cut there."""
+    """Inverter downtime by site and calendar year; repairs still open at the horizon are cut there. Each outage is
+    cut at the year starts into pieces (in the order of the outages, then of the years), and each site-year sums its
+    pieces in that order."""
     outages = list(collector.downtime) + [(i, t, horizon_days) for i, t in collector.open_failures.items()]
-    bounds = [0.0, *year_starts]
-    days_by_site_year: dict[tuple[int, int], float] = {}
-    for site, t_from, t_to in outages:
-        t_to = min(t_to, horizon_days)
-        k = bisect_right(bounds, t_from) - 1  # the year of t_from, counted from the start year
-        while t_from < t_to:
-            piece_end = min(t_to, bounds[k + 1] if k + 1 < len(bounds) else math.inf)
-            key = (site, first_year + k)
-            days_by_site_year[key] = days_by_site_year.get(key, 0.0) + (piece_end - t_from)
-            t_from = piece_end
-            k += 1
-    if not days_by_site_year:
+    table = np.array(outages, dtype=float).reshape(-1, 3)
+    site, t_from, t_to = table[:, 0].astype(np.int64), table[:, 1], np.minimum(table[:, 2], horizon_days)
+    bounds = np.array([0.0, *year_starts, math.inf])
+    k0 = np.searchsorted(bounds, t_from, side="right") - 1  # the year of t_from, counted from the start year
+    n_pieces = np.where(t_from < t_to, np.searchsorted(bounds, t_to, side="left") - k0, 0)
+    if not n_pieces.sum():
         return pd.DataFrame(
             {
                 "site_id": pd.Series([], dtype=object),
@@ -289,12 +284,16 @@ def _downtime_table(
                 "downtime_days": pd.Series([], dtype=float),
             }
         )
-    keys = np.array(list(days_by_site_year), dtype=np.int64)
+    outage = np.repeat(np.arange(len(n_pieces)), n_pieces)
+    k = k0[outage] + (np.arange(len(outage)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces))
+    piece_start = np.where(k == k0[outage], t_from[outage], bounds[k])
+    days = np.minimum(t_to[outage], bounds[k + 1]) - piece_start
+    keys, which = np.unique(site[outage] * len(bounds) + k, return_inverse=True)
     downtime = pd.DataFrame(
         {
-            "site_id": site_ids[keys[:, 0]],
-            "year": keys[:, 1],
-            "downtime_days": np.fromiter(days_by_site_year.values(), float, len(days_by_site_year)),
+            "site_id": site_ids[keys // len(bounds)],
+            "year": first_year + keys % len(bounds),
+            "downtime_days": np.bincount(which, weights=days),  # adds the pieces in order, as a running sum does
         }
     )
     return downtime.sort_values(["site_id", "year"], ignore_index=True)

@@ -159,8 +159,11 @@ class GridState:
             placed = self.placed_kw.setdefault(transformer, np.zeros(len(self.screens[transformer].pv0_kw)))
             placed[self.bus(site)] += kw
 
+    grown: list = field(default_factory=list)  # transformers whose open capacity grew, in order (see HeldSites)
+
     def disclose(self) -> None:
         """The grid company's periodic publication: capacity freed since the last one becomes open."""
+        self.grown.extend(int(t) for t in np.flatnonzero(self.undisclosed_kw))
         self.free_kw += self.undisclosed_kw
         self.undisclosed_kw[:] = 0.0
         self.signal()
@@ -168,6 +171,83 @@ class GridState:
     def signal(self) -> None:
         if self.changed is not None and not self.changed.triggered:
             self.changed.succeed()
+
+    def reopen(self, transformer: int, kw: float) -> None:
+        """A reservation given back before any application (:meth:`give_back`): open again at once."""
+        self.free_kw[transformer] += kw
+        self.grown.append(transformer)
+        self.signal()
+
+
+class HeldSites:
+    """The sites an office screened without room, held for a later disclosure, in the order they were held.
+
+    :meth:`pop_first_with_room` returns (and removes) the first of them whose transformer now shows room, as a scan
+    of the whole list would, without looking again at sites on transformers whose open capacity has not grown since
+    they were last seen without room: between growths (a disclosure, a reservation given back, both logged in
+    ``GridState.grown``) a transformer's open capacity only shrinks (reservations), so such a site still has none.
+    Only the transformers grown since are scanned, each over its own held sites in order."""
+
+    def __init__(self) -> None:
+        self._sites: dict[int, int] = {}  # site -> its transformer, in the order held (dicts keep insertion order)
+        self._order: dict[int, int] = {}  # site -> its number in the order held
+        self._count = 0
+        self._on: dict[int, list[int]] = {}  # transformer -> its held sites, in order
+        self._grown: set[int] = set()  # transformers whose sites may have room (grown since last seen without)
+        self._seen = 0  # entries of GridState.grown taken in
+
+    def __bool__(self) -> bool:
+        return bool(self._sites)
+
+    def __len__(self) -> int:
+        return len(self._sites)
+
+    def __iter__(self):
+        return iter(list(self._sites))
+
+    def first_per_transformer(self) -> list[int]:
+        """The first held site of each transformer, in the order held."""
+        return [self._on[t][0] for t in self.transformers()]
+
+    def transformers(self) -> list[int]:
+        """The transformers of the held sites, each once, in the order of its first held site (asking for an upgrade
+        is done once per transformer, so asking in this order is asking site by site)."""
+        return sorted(self._on, key=lambda t: self._order[self._on[t][0]])
+
+    def append(self, site: int, transformer: int) -> None:
+        """Hold ``site`` (on ``transformer``), which was just screened without room."""
+        self._sites[site] = transformer
+        self._order[site] = self._count
+        self._count += 1
+        self._on.setdefault(transformer, []).append(site)
+
+    def clear(self) -> None:
+        self._sites.clear()
+        self._order.clear()
+        self._on.clear()
+        self._grown.clear()
+
+    def pop_first_with_room(self, grid: GridState, has_room) -> int | None:
+        """The first held site (in the order held) for which ``has_room(site)`` holds, removed; None if none."""
+        for t in grid.grown[self._seen :]:
+            if t in self._on:
+                self._grown.add(t)
+        self._seen = len(grid.grown)
+        best: int | None = None
+        for t in list(self._grown):
+            first = next((site for site in self._on[t] if has_room(site)), None)
+            if first is None:
+                self._grown.discard(t)  # every site on it was just seen without room
+            elif best is None or self._order[first] < self._order[best]:
+                best = first
+        if best is not None:
+            t = self._sites.pop(best)
+            del self._order[best]
+            self._on[t].remove(best)
+            if not self._on[t]:
+                del self._on[t]
+                self._grown.discard(t)
+        return best
 
 
 @dataclass
@@ -264,7 +344,7 @@ class ProgrammeOffice:
     target_kwp: float | None
     committed_kwp: float = 0.0  # capacity released and not dropped out
     freed: simpy.Event | None = None  # fires when a site drops out or leaves the pipeline (room to release)
-    held: list = field(default_factory=list)  # sites screened without room, held for a later disclosure, in order
+    held: HeldSites = field(default_factory=HeldSites)  # sites screened without room, held for a later disclosure
     came_forward: list = field(default_factory=list)  # deferred households that agreed since, to release first
     deciding: int = 0  # released households of the office that have not decided yet (Bass adoption)
     forward: simpy.Event | None = None  # fires when a deferred household comes forward
