@@ -373,3 +373,16 @@ def test_sites_on_cultivated_land_are_ineligible_with_their_reason(tmp_path):
     path = make_county(tmp_path / "d.gpkg", sites, TRANSFORMERS, extra_layers=layers)
     with pytest.raises(InputError, match="unknown land class 'paddy'"):
         prepare_sites(_scenario(path))
+
+
+def test_local_crs_of_a_projected_layer_is_its_utm_zone():
+    """A layer in a projected CRS is taken to longitude and latitude first: the demo county's point in UTM 50N
+    (EPSG:32650) lies in zone 50, and the same point in Web Mercator too; a layer in the southern hemisphere gets
+    the 327xx zone."""
+    from shapely.geometry import Point as _Point
+
+    utm = gpd.GeoDataFrame(geometry=[_Point(412_000.0, 4_472_000.0)], crs="EPSG:32650")
+    assert local_crs(utm).to_epsg() == 32650
+    assert local_crs(utm.to_crs(3857)).to_epsg() == 32650
+    sydney = gpd.GeoDataFrame(geometry=[_Point(151.2, -33.9)], crs="EPSG:4326").to_crs(3857)
+    assert local_crs(sydney).to_epsg() == 32756
