@@ -99,11 +99,11 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/stats.py", "excludes = bool(n >= 2 and (low > 0 or high < 0))", "2 -> 1", 1):
         "with one pair the bounds are NaN (mean_ci95), and NaN > 0 and NaN < 0 are both False",
     ("sim/sites.py", "geo = gdf if crs is not None and crs.is_geographic and crs.to_epsg() == 4326 else gdf.to_crs(4326)", "4326 -> 4327", 1):
+        "EPSG:4327 is WGS 84 in three dimensions: the same latitudes and longitudes as EPSG:4326",
+    ("sim/sites.py", "geo = gdf if crs is not None and crs.is_geographic and crs.to_epsg() == 4326 else gdf.to_crs(4326)", "4326 -> 4327", 2):
         "a shortcut only (the test's 4326): a frame already in EPSG:4326 reprojected to EPSG:4326 has the same "
         "coordinates",
-    ("sim/sites.py", "geo = gdf if crs is not None and crs.is_geographic and crs.to_epsg() == 4326 else gdf.to_crs(4326)", "4326 -> 4327", 2):
-        "EPSG:4327 is WGS 84 in three dimensions: the same latitudes and longitudes as EPSG:4326",
-    ("sim/sites.py", "geo = gdf if crs is not None and crs.is_geographic and crs.to_epsg() == 4326 else gdf.to_crs(4326)", "4326 -> 4325", 1):
+    ("sim/sites.py", "geo = gdf if crs is not None and crs.is_geographic and crs.to_epsg() == 4326 else gdf.to_crs(4326)", "4326 -> 4325", 2):
         "a shortcut only (the test's 4326): a frame already in EPSG:4326 reprojected to EPSG:4326 has the same "
         "coordinates",
     ("sim/rollout/setup.py", "return int(cal.days_since(start, cal.add_years(start, horizon_years))) + 400",
