@@ -77,7 +77,7 @@ def hosting_table(
     t["hosting_limit_cause"] = "rule"
     t["worst_bus_voltage_pu"] = np.nan
     t["worst_line_loading_percent"] = np.nan
-    t["lv_network"] = ""  # power flow: the lv rows' network, "lines" (the line layer) or "synthetic"
+    t["network"] = ""  # power flow: each row's network, "lines" / "feeders" (from the layer) or "synthetic"
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
@@ -233,6 +233,25 @@ def lines_by_transformer(local: gpd.GeoDataFrame) -> dict[str, tuple[list[np.nda
     return out
 
 
+def feeders_by_substation(local: gpd.GeoDataFrame) -> powerflow.Feeders:
+    """The checked feeder layer (:func:`check_feeders`, in a projected CRS) by substation: its polylines [m], the
+    conductor of each (a row of :func:`sim.inputs.mv_conductor_table`) and its feeder id, for
+    :func:`sim.powerflow.county_hosting`."""
+    table = inputs.mv_conductor_table()
+    out = {}
+    for sub, rows in local.groupby(local["substation"].astype(str).to_numpy(), sort=True):
+        coords, types, ids = [], [], []
+        for geom, conductor, fid in zip(
+            rows.geometry, rows["conductor_type"].astype(str), rows["feeder_id"].astype(str), strict=True
+        ):
+            parts = line_coords(gpd.GeoSeries([geom]))
+            coords += parts
+            types += [conductor] * len(parts)
+            ids += [fid] * len(parts)
+        out[str(sub)] = (coords, table.loc[types].reset_index(drop=True), np.asarray(ids, dtype=object))
+    return powerflow.Feeders(out)
+
+
 def assign_transformers(
     sites_local: gpd.GeoDataFrame,
     transformers_local: gpd.GeoDataFrame,
@@ -355,7 +374,7 @@ LOADING_COLUMNS = (
     "hosting_limit_cause",
     "worst_bus_voltage_pu",
     "worst_line_loading_percent",
-    "lv_network",
+    "network",
     "added_hosting_kw",
     "hosting_limit_final_kw",
     "export_limit_kw",

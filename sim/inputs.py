@@ -97,6 +97,8 @@ class Column:
             return tuple(land_class_table().index)
         if self.allowed == "@lv_cables":
             return tuple(lv_cable_table().index)
+        if self.allowed == "@mv_conductors":
+            return tuple(mv_conductor_table().index)
         return tuple(self.allowed.split("|"))
 
     def interval(self) -> tuple[float, float, bool, bool] | None:
@@ -128,6 +130,17 @@ def lv_cable_table() -> pd.DataFrame:
     ``c_nf_per_km``, ``max_i_ka`` (ampacity) and the source of each row."""
     table = pd.read_csv(LV_CABLE_FILE, dtype={"cable_type": str, "construction": str, "source": str})
     return table.set_index("cable_type")
+
+
+MV_CONDUCTOR_FILE = Path(__file__).parent / "tables" / "mv_conductors.csv"
+
+
+@lru_cache(maxsize=1)
+def mv_conductor_table() -> pd.DataFrame:
+    """``sim/tables/mv_conductors.csv``: the 10 kV conductor and cable types a ``feeders`` layer may name
+    (``conductor_type``), indexed by name, with the columns of :func:`lv_cable_table`."""
+    table = pd.read_csv(MV_CONDUCTOR_FILE, dtype={"conductor_type": str, "construction": str, "source": str})
+    return table.set_index("conductor_type")
 
 
 @lru_cache(maxsize=1)

@@ -310,7 +310,7 @@ class Prepared:
     climatologies: dict[str, dict] = field(default_factory=dict)
     """Yearly yield per archetype on each shipped climatology near the county (:func:`climatology_yields`)."""
     screens: powerflow.Screens | None = None
-    """The power-flow screens of the ``lv`` transformers (``grid.hosting_method: power_flow``;
+    """The power-flow screens of the transformers' networks (``grid.hosting_method: power_flow``;
     :func:`power_flow_hosting`), None under the rule."""
     key: str = ""
     """:func:`preparation_key` of the scenario as given (before :func:`localise`): what the preparation depends on."""
@@ -439,11 +439,11 @@ def read_lines(scenario: Scenario, transformer_ids: pd.Index, crs) -> gpd.GeoDat
 def power_flow_hosting(
     scenario: Scenario, sites: gpd.GeoDataFrame, transformers: pd.DataFrame, profile: np.ndarray
 ) -> tuple[pd.DataFrame, powerflow.Screens | None]:
-    """Under ``grid.hosting_method: power_flow``, the ``lv`` transformers' hosting limits by power flow at their
+    """Under ``grid.hosting_method: power_flow``, the transformers' hosting limits by power flow at their networks'
     worst hour in the first weather year (``profile``) and the start year's load shapes
-    (:func:`sim.powerflow.county_hosting`), on the networks of the line layer (``data.lines_layer`` /
-    ``data.lines_file``, :func:`sim.grid.check_lines`) where given; under the rule the table unchanged and no
-    screens."""
+    (:func:`sim.powerflow.county_hosting`): the ``lv`` transformers' on the networks of the line layer
+    (``data.lines_layer`` / ``data.lines_file``, :func:`sim.grid.check_lines`) where given, the substations' on
+    the feeder layer (``data.feeders_layer``) where given; under the rule the table unchanged and no screens."""
     if scenario.grid.hosting_method != "power_flow":
         return transformers, None
     crs = sitesmod.local_crs(sites)
@@ -452,6 +452,10 @@ def power_flow_hosting(
     at = gpd.GeoSeries(points.geometry.reindex(transformers.index.astype(str)), crs=crs)
     local = read_lines(scenario, transformers.index, crs)
     lines = grid.lines_by_transformer(local) if local is not None else None
+    feeders = None
+    if scenario.data.feeders_layer is not None:
+        source = inputs.source_for(scenario, "feeders")
+        feeders = grid.feeders_by_substation(grid.check_feeders(inputs.read_input(source), source.file).to_crs(crs))
     return powerflow.county_hosting(
         sites,
         transformers,
@@ -461,7 +465,9 @@ def power_flow_hosting(
         loadmod.hourly_shapes(scenario.start_date.year, scenario.rollout.holidays_country),
         dc_ac_ratio=scenario.system.dc_ac_ratio,
         limits=powerflow.Limits(voltage_max_pu=scenario.grid.voltage_max_pu),
+        mv_limits=powerflow.Limits(voltage_max_pu=scenario.grid.mv_voltage_max_pu),
         lines=lines,
+        feeders=feeders,
     )
 
 
@@ -663,7 +669,8 @@ def _export_steps(prepared: Prepared, rollout) -> pd.DataFrame:
 def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     """The grid company's upgrade costs by calendar year [CNY] for the stakeholder table: each upgrade of the
     rollout at its ``cost_cny`` (``rollout.upgrade_cost_cny_per_kva`` x the added kVA; a line reinforcement
-    ``rollout.line_reinforcement_cost_cny_per_km`` x its km), booked in its year."""
+    ``rollout.line_reinforcement_cost_cny_per_km`` x its km, on a substation's 10 kV feeders
+    ``rollout.mv_line_reinforcement_cost_cny_per_km``), booked in its year."""
     upgrades = rollout.upgrades
     if upgrades is None or not len(upgrades):
         return {"grid_upgrade_cny_by_year": {}, "grid_upgrade_source": "no transformer upgrades in this run"}
@@ -674,12 +681,21 @@ def _grid_upgrade_costs(prepared: Prepared, rollout) -> dict:
     lines = kinds.astype(str).eq("reinforcement").to_numpy()
     source = f"{int((~lines).sum())} transformer upgrade(s) at {config.upgrade_cost_cny_per_kva:g} CNY per added kVA "
     source += "(rollout.upgrade_cost_cny_per_kva)"
-    if lines.any():
-        km = float(upgrades.loc[lines, "reinforced_km"].sum())
-        source += (
-            f" and {int(lines.sum())} line reinforcement(s), {km:.2f} km at "
-            f"{config.line_reinforcement_cost_cny_per_km:g} CNY per km (rollout.line_reinforcement_cost_cny_per_km)"
-        )
+    transformers = getattr(prepared, "transformers", None)
+    mv_ids = set()
+    if transformers is not None and "connection_level" in transformers.columns:
+        mv_ids = set(transformers.index[transformers["connection_level"].astype(str).eq("mv")].astype(str))
+    on_mv = upgrades["transformer_id"].astype(str).isin(mv_ids).to_numpy()
+    for which, what, key in (
+        (lines & ~on_mv, "line", "line_reinforcement_cost_cny_per_km"),
+        (lines & on_mv, "10 kV line", "mv_line_reinforcement_cost_cny_per_km"),
+    ):
+        if which.any():
+            km = float(upgrades.loc[which, "reinforced_km"].sum())
+            per_km = getattr(config, key)
+            source += (
+                f" and {int(which.sum())} {what} reinforcement(s), {km:.2f} km at {per_km:g} CNY per km (rollout.{key})"
+            )
     return {"grid_upgrade_cny_by_year": _sum_by_year(cost, years), "grid_upgrade_source": source}
 
 

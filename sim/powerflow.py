@@ -49,7 +49,8 @@ meets on a 380 V network (the default of ``grid.voltage_max_pu``).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,13 @@ class Network:
     max_i_ka: np.ndarray | None = None
     #: each site's bus (None: sites are buses 1..n, in order: the synthetic network)
     site_bus: np.ndarray | None = None
+    #: nominal voltage of the network's buses [kV]: :data:`LV_KV` (a transformer's LV network) or :data:`MV_KV` (a
+    #: substation's 10 kV feeders, :func:`feeder_network`)
+    kv: float = LV_KV
+    #: whether the slack feeds the busbar through the transformer's impedance (:func:`trafo_impedance_ohm`, the
+    #: 10/0.4 kV transformer); False: the busbar is the slack (a substation's 10 kV busbar, held by the main
+    #: transformers' on-load tap changer), the transformer's rating a thermal limit only
+    trafo_impedance: bool = True
 
     def __post_init__(self) -> None:
         lines = len(self.length_km)
@@ -115,6 +123,35 @@ class Network:
         """Series resistance of each cable [ohm]."""
         return self.length_km * np.asarray(self.r_ohm_per_km)
 
+    @property
+    def z_trafo_ohm(self) -> complex:
+        """The transformer's series impedance referred to the network's side [ohm] (0 without one)."""
+        return complex(*trafo_impedance_ohm(self.rating_kva)) if self.trafo_impedance else 0j
+
+
+@dataclass(frozen=True)
+class Level:
+    """A voltage level's networks: nominal voltage [kV], whether the slack feeds the busbar through the
+    transformer's impedance (``Network.trafo_impedance``), and the type of the straight cables that join a site (or,
+    at 10 kV, a distribution transformer) to the network: ``(r_ohm_per_km, x_ohm_per_km, c_nf_per_km, max_i_ka)``,
+    also every cable of a synthetic network."""
+
+    kv: float
+    trafo_impedance: bool
+    cable: tuple[float, float, float, float]
+    cable_type: str
+
+
+#: A 10/0.4 kV transformer's low-voltage network: :data:`CABLE_TYPE` for service cables and synthetic networks.
+LV = Level(LV_KV, True, (CABLE_R_OHM_PER_KM, CABLE_X_OHM_PER_KM, CABLE_C_NF_PER_KM, CABLE_MAX_I_KA), CABLE_TYPE)
+#: The feeders' default conductor (``sim/tables/mv_conductors.csv``, the source there): pandapower's "149-AL1/24-ST1A
+#: 10.0", the cross-section of the 150/25 steel-cored aluminium conductor common on rural 10 kV trunk lines
+#: (assumption).
+MV_CONDUCTOR_TYPE = "149-AL1/24-ST1A 10.0"
+#: A substation's 10 kV feeders: the busbar is the slack (held at 1.0 pu by the main transformers' on-load tap
+#: changer, an assumption), taps and synthetic feeders of :data:`MV_CONDUCTOR_TYPE`.
+MV = Level(MV_KV, False, (0.194, 0.315, 11.25, 0.47), MV_CONDUCTOR_TYPE)
+
 
 def synthetic_network(
     transformer_xy_m: tuple[float, float],
@@ -125,9 +162,11 @@ def synthetic_network(
     busbar_load_kw: float = 0.0,
     existing_kw: float = 0.0,
     output_per_kw_ac: np.ndarray | None = None,
+    level: Level = LV,
 ) -> Network:
     """The minimum spanning tree (straight-line distances [m] in a projected CRS) over the transformer (bus 0) and
-    the sites (buses 1..n, in the order of ``sites_xy_m``), rooted at the transformer."""
+    the sites (buses 1..n, in the order of ``sites_xy_m``), rooted at the transformer, every cable of the level's
+    type."""
     xy = np.vstack([np.asarray(transformer_xy_m, float)[None, :], np.asarray(sites_xy_m, float).reshape(-1, 2)])
     n = len(xy)
     dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
@@ -142,7 +181,21 @@ def synthetic_network(
     length_km = dist[parent[1:], np.arange(1, n)] / 1000.0
     loads = np.r_[busbar_load_kw, np.asarray(load_kw, float)]
     per_kw = np.r_[0.0, np.ones(n - 1) if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)]
-    return Network(float(rating_kva), length_km, parent, loads, float(existing_kw), per_kw)
+    r, x, c, i_max = (np.full(n - 1, v) for v in level.cable)
+    return Network(
+        float(rating_kva),
+        length_km,
+        parent,
+        loads,
+        float(existing_kw),
+        per_kw,
+        r_ohm_per_km=r,
+        x_ohm_per_km=x,
+        c_nf_per_km=c,
+        max_i_ka=i_max,
+        kv=level.kv,
+        trafo_impedance=level.trafo_impedance,
+    )
 
 
 #: Vertices of a line layer closer than this [m] are one vertex (lines meet where their ends or vertices touch).
@@ -199,14 +252,18 @@ def line_network(
     busbar_load_kw: float = 0.0,
     existing_kw: float = 0.0,
     output_per_kw_ac: np.ndarray | None = None,
+    level: Level = LV,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Network:
-    """A transformer's LV network from its lines ``coords`` (polylines [m], one connected graph,
-    :func:`line_graph`) with the cable of each line (``cables``: a row per line with ``r_ohm_per_km,
-    x_ohm_per_km, c_nf_per_km, max_i_ka``, :func:`sim.inputs.lv_cable_table`). The busbar (bus 0) is the vertex
-    nearest the transformer's point; the other vertices are buses fed along the breadth-first tree from it (a meshed
-    layer runs radially, opened where the search meets a vertex the second time); each site is a bus of its own,
-    fed from the vertex nearest it by a straight service cable of :data:`CABLE_TYPE` (at least
-    :data:`MIN_CABLE_KM`). ``Network.site_bus`` gives each site's bus."""
+    """A transformer's LV network (or, ``level`` :data:`MV`, a substation's 10 kV feeders) from its lines ``coords``
+    (polylines [m], one connected graph, :func:`line_graph`) with the cable of each line (``cables``: a row per line
+    with ``r_ohm_per_km, x_ohm_per_km, c_nf_per_km, max_i_ka``, :func:`sim.inputs.lv_cable_table`). The busbar
+    (bus 0) is the vertex nearest the transformer's point; the other vertices are buses fed along the breadth-first
+    tree from it (a meshed layer runs radially, opened where the search meets a vertex the second time); each site
+    is a bus of its own, fed from the vertex nearest it by a straight cable of the level's type (at least
+    :data:`MIN_CABLE_KM`). ``groups``, ``(group of each line, group of each site)``: a site whose group has lines
+    takes the nearest vertex of those lines (a distribution transformer on its own feeder). ``Network.site_bus``
+    gives each site's bus."""
     g = line_graph(coords)
     sites = np.asarray(sites_xy_m, float).reshape(-1, 2)
     root = int(np.argmin(np.hypot(*(g.xy - np.asarray(transformer_xy_m, float)).T)))
@@ -225,7 +282,7 @@ def line_network(
             if key not in seg_of or g.length_m[k] < g.length_m[seg_of[key]]:
                 seg_of[key] = k
     segs = np.array([seg_of[(int(pred[v]), int(v))] for v in order[1:]], dtype=np.int64)
-    nearest = np.argmin(np.hypot(sites[:, None, 0] - g.xy[None, :, 0], sites[:, None, 1] - g.xy[None, :, 1]), axis=1)
+    nearest = _nearest_vertex(g, sites, groups)
     service_km = np.maximum(np.hypot(*(sites - g.xy[nearest]).T) / 1000.0, MIN_CABLE_KM)
     parent = np.r_[-1, bus_of[pred[order[1:]]], bus_of[nearest]].astype(np.int64)
     rows = g.row[segs]
@@ -240,6 +297,7 @@ def line_network(
     def column(name: str, service: float) -> np.ndarray:
         return np.r_[cables[name].to_numpy(float)[rows], np.full(n_sites, service)]
 
+    r, x, c, i_max = level.cable
     return Network(
         float(rating_kva),
         np.r_[g.length_m[segs] / 1000.0, service_km],
@@ -247,12 +305,51 @@ def line_network(
         loads,
         float(existing_kw),
         per_kw,
-        r_ohm_per_km=column("r_ohm_per_km", CABLE_R_OHM_PER_KM),
-        x_ohm_per_km=column("x_ohm_per_km", CABLE_X_OHM_PER_KM),
-        c_nf_per_km=column("c_nf_per_km", CABLE_C_NF_PER_KM),
-        max_i_ka=column("max_i_ka", CABLE_MAX_I_KA),
+        r_ohm_per_km=column("r_ohm_per_km", r),
+        x_ohm_per_km=column("x_ohm_per_km", x),
+        c_nf_per_km=column("c_nf_per_km", c),
+        max_i_ka=column("max_i_ka", i_max),
         site_bus=site_bus,
+        kv=level.kv,
+        trafo_impedance=level.trafo_impedance,
     )
+
+
+def _nearest_vertex(g: LineGraph, sites: np.ndarray, groups: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Each site's nearest vertex of the graph, or (``groups``) of its own group's lines where it has any."""
+    dist = np.hypot(sites[:, None, 0] - g.xy[None, :, 0], sites[:, None, 1] - g.xy[None, :, 1])
+    if groups is None or not len(sites) or not len(g.edges):
+        return np.argmin(dist, axis=1) if len(sites) else np.zeros(0, np.int64)
+    line_group, site_group = (np.asarray(x, dtype=object) for x in groups)
+    seg_group = line_group[g.row]
+    for label in np.unique(site_group.astype(str)):
+        if not label:
+            continue  # no group: the nearest vertex of all
+        on = np.zeros(len(g.xy), bool)
+        on[g.edges[seg_group.astype(str) == label].ravel()] = True
+        if on.any():
+            dist[np.ix_(site_group.astype(str) == label, ~on)] = np.inf
+    return np.argmin(dist, axis=1)
+
+
+def with_bays(substation_xy_m: tuple[float, float], coords: list[np.ndarray]) -> list[np.ndarray]:
+    """``coords`` (a substation's feeders) and a straight line from the substation's point to the vertex nearest it
+    of each connected part that does not reach the part nearest the substation (feeders drawn from separate bays,
+    or whose first vertices stop short of each other): one connected network."""
+    g = line_graph(coords)
+    if not len(g.xy):
+        return list(coords)
+    at = np.asarray(substation_xy_m, float)
+    d = np.hypot(*(g.xy - at).T)
+    root = int(np.argmin(d))
+    bays = []
+    for part in np.unique(g.component):
+        if part == g.component[root]:
+            continue
+        members = np.flatnonzero(g.component == part)
+        nearest = members[np.argmin(d[members])]
+        bays.append(np.vstack([g.xy[root], g.xy[nearest]]))
+    return [*coords, *bays]
 
 
 def coo_matrix_from(edges: np.ndarray, weight: np.ndarray, n: int):
@@ -318,8 +415,8 @@ class Solution:
 
 @dataclass
 class County:
-    """Many transformers' networks stacked for one vectorised power flow, in per unit of :data:`S_BASE_MVA` and
-    0.4 kV. LV bus b of network k is bus ``first_bus[k] + b`` of the stack, its cable l (feeding its bus l + 1) line
+    """Many networks stacked for one vectorised power flow, in per unit of :data:`S_BASE_MVA` and each network's
+    nominal voltage (``Network.kv``). Bus b of network k is bus ``first_bus[k] + b`` of the stack, its cable l (feeding its bus l + 1) line
     ``first_line[k] + l``; ``path[l, j]`` is 1 where bus j is fed through line l (the branch-current matrix of a
     radial network)."""
 
@@ -347,7 +444,8 @@ def to_county(nets: list[Network]) -> County:
     sizes = np.array([len(n.parent) for n in nets], dtype=np.int64)
     first_bus = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
     first_line = np.r_[0, np.cumsum(sizes - 1)[:-1]].astype(np.int64)
-    z_base = LV_KV**2 / S_BASE_MVA
+    z_base_net = np.array([n.kv**2 / S_BASE_MVA for n in nets])
+    z_base = np.repeat(z_base_net, sizes - 1)  # of each line
     length = np.concatenate([n.length_km for n in nets])
 
     def stack(name: str) -> np.ndarray:  # a cable parameter of every network, in line order
@@ -367,7 +465,7 @@ def to_county(nets: list[Network]) -> County:
         z_line_pu=length * (stack("r_ohm_per_km") + 1j * stack("x_ohm_per_km")) / z_base,
         y_half_pu=0.5j * 2.0 * np.pi * F_HZ * stack("c_nf_per_km") * 1e-9 * length * z_base,
         max_i_ka=stack("max_i_ka"),
-        z_trafo_pu=np.array([complex(*trafo_impedance_ohm(n.rating_kva)) for n in nets]) / z_base,
+        z_trafo_pu=np.array([n.z_trafo_ohm for n in nets]) / z_base_net,
         rating_mva=np.array([n.rating_kva for n in nets]) / 1000.0,
         load_mw=np.concatenate([n.load_kw for n in nets]) / 1000.0,
     )
@@ -430,7 +528,7 @@ def _solution(county: County, k: int, v: np.ndarray, i_line: np.ndarray, i_trafo
     y = county.y_half_pu[lines]
     i_from = i_line[lines] + y * v_from
     i_to = i_line[lines] - y * v_to
-    i_base_ka = S_BASE_MVA / (np.sqrt(3.0) * LV_KV)
+    i_base_ka = S_BASE_MVA / (np.sqrt(3.0) * county.nets[k].kv)
     i_ka = np.maximum(np.abs(i_from), np.abs(i_to)) * i_base_ka
     s_from = v_from * np.conj(i_from) * S_BASE_MVA
     s_trafo = np.conj(i_trafo) * S_BASE_MVA  # at the slack, 1.0 pu
@@ -499,7 +597,7 @@ class Screen:
         self.v_from = solution.vm_pu[net.parent[1:]]
 
     def _set_resistance(self) -> None:
-        r_trafo, _ = trafo_impedance_ohm(self.net.rating_kva)
+        r_trafo = self.net.z_trafo_ohm.real
         # resistance the paths of buses i and j from the 10 kV side share [ohm]
         self.r_common = r_trafo + self.down.T @ ((self.net.r_line_ohm / self.parallel)[:, None] * self.down)
 
@@ -521,7 +619,7 @@ class Screen:
             scale
             * net.length_km
             * (np.asarray(net.r_ohm_per_km) * self.sol.line_p_mw + np.asarray(net.x_ohm_per_km) * self.sol.line_q_mvar)
-        ) / LV_KV**2
+        ) / net.kv**2
         out.vm_pu = self.vm_pu - self.down.T @ d_drop_pu
         out._set_resistance()
         return out
@@ -531,9 +629,9 @@ class Screen:
         per bus, the transformer at ``rating_kva`` (None: the network's)."""
         net = self.net
         dp_mw = (np.asarray(pv_kw, float) - self.pv0_kw) * net.output_per_kw_ac / 1000.0
-        vm = self.vm_pu + self.r_common @ dp_mw / (LV_KV**2 * self.vm_pu)
+        vm = self.vm_pu + self.r_common @ dp_mw / (net.kv**2 * self.vm_pu)
         p_line = self.sol.line_p_mw - self.down @ dp_mw
-        i_ka = np.hypot(p_line, self.sol.line_q_mvar) / (np.sqrt(3.0) * LV_KV * self.v_from)
+        i_ka = np.hypot(p_line, self.sol.line_q_mvar) / (np.sqrt(3.0) * net.kv * self.v_from)
         p_trafo = self.sol.trafo_p_mw - dp_mw.sum()
         rating = net.rating_kva if rating_kva is None else rating_kva
         trafo = 100.0 * np.hypot(p_trafo, self.sol.trafo_q_mvar) / (rating / 1000.0)
@@ -551,6 +649,51 @@ class Screen:
         pv = np.asarray(placed_kw, float).copy()
         pv[bus] += kw
         return min(self.limits.margins(*self.state(pv, rating_kva)).values()) >= -1e-9
+
+
+class Loaded:
+    """A :class:`Screen` with new PV placed on it (``placed`` [kW AC per bus]), its linearised state kept up to date
+    as PV is placed or taken away (:meth:`add`), so that screening ``kw`` more at one bus (:meth:`fits`) costs one
+    column of the screen, not a product with the whole network: what the rollout asks for every application. The
+    state is the screen's (:meth:`Screen.state`) to rounding."""
+
+    def __init__(self, screen: Screen, placed: np.ndarray | None = None) -> None:
+        self.screen = screen
+        net = screen.net
+        self.placed = np.zeros(len(screen.pv0_kw)) if placed is None else np.asarray(placed, float).copy()
+        self._per_kw = np.asarray(net.output_per_kw_ac, float) / 1000.0  # MW at the worst hour per kW AC
+        # bus -> the voltage rise at every bus [pu] and the flow change of every cable [MW] per MW injected there
+        self._rise = (screen.r_common / (net.kv**2 * screen.vm_pu[:, None])).T.copy()
+        self._down = screen.down.T.copy()
+        # % of its ampacity per MVA of each cable
+        self._percent_per_mva = 100.0 / (
+            np.sqrt(3.0) * net.kv * screen.v_from * np.asarray(net.max_i_ka) * screen.parallel
+        )
+        self._q_line = screen.sol.line_q_mvar
+        dp = (self.placed - screen.pv0_kw) * self._per_kw
+        self.vm = screen.vm_pu + screen.r_common @ dp / (net.kv**2 * screen.vm_pu)
+        self.p_line = screen.sol.line_p_mw - screen.down @ dp
+        self.p_trafo = screen.sol.trafo_p_mw - dp.sum()
+
+    def add(self, bus: int, kw: float) -> None:
+        """``kw`` [kW AC] more new PV at ``bus`` (negative: taken away)."""
+        d = kw * self._per_kw[bus]
+        self.placed[bus] += kw
+        self.vm += self._rise[bus] * d
+        self.p_line -= self._down[bus] * d
+        self.p_trafo -= d
+
+    def fits(self, bus: int, kw: float, rating_kva: float) -> bool:
+        """Whether ``kw`` more at ``bus`` keeps every limit, the transformer at ``rating_kva`` (as
+        :meth:`Screen.fits` with the placed PV)."""
+        d = kw * self._per_kw[bus]
+        screen = self.screen
+        vm = float((self.vm + self._rise[bus] * d).max())
+        line = float(
+            (np.hypot(self.p_line - self._down[bus] * d, self._q_line) * self._percent_per_mva).max(initial=0.0)
+        )
+        trafo = 100.0 * math.hypot(self.p_trafo - d, screen.sol.trafo_q_mvar) / (rating_kva / 1000.0)
+        return min(screen.limits.margins(vm, line, trafo).values()) >= -1e-9
 
 
 @dataclass(frozen=True)
@@ -664,11 +807,14 @@ def hosting_limits(
 
 @dataclass(frozen=True)
 class Screens:
-    """What the rollout screens applications with: each ``lv`` transformer's :class:`Screen` (by transformer id) and
-    each site's bus on its transformer's network (by site id)."""
+    """What the rollout screens applications with: each network's :class:`Screen` by the id of its transformer (an
+    ``lv`` transformer's LV network, a substation's ``mv`` entry's 10 kV feeders), each site's bus on its
+    transformer's network (by site id), and each ``lv`` transformer's place on its substation's feeders (by its id:
+    the ``mv`` entry's id and the bus)."""
 
     by_transformer: dict[str, Screen]
     bus_of_site: dict[str, int]
+    feeder_bus: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def worst_hour(pv_kw: np.ndarray, load_kw: np.ndarray) -> int:
@@ -676,6 +822,76 @@ def worst_hour(pv_kw: np.ndarray, load_kw: np.ndarray) -> int:
     the first such hour)."""
     n = min(len(pv_kw), len(load_kw))
     return int(np.argmax(np.asarray(pv_kw[:n], float) - np.asarray(load_kw[:n], float)))
+
+
+@dataclass(frozen=True)
+class Hourly:
+    """The hourly PV and load of every transformer that decide its networks' worst hour (:func:`hourly`)."""
+
+    row: np.ndarray  # each site's transformer (position in the table; -1: none)
+    eligible: np.ndarray  # each site: eligible and on a transformer
+    kwp: np.ndarray
+    arch: np.ndarray
+    mix: np.ndarray  # (hours, transformers) output of its eligible PV per kW AC (the county's where it has none)
+    existing: np.ndarray  # (transformers,) existing PV [kW AC]
+    export_kw: np.ndarray  # (hours, transformers) eligible PV at full build + existing, less the load
+    load_kw: np.ndarray  # (hours, transformers) the curtailment engine's load
+    busbar_kwh: np.ndarray  # (transformers, shapes) the load of customers not in the sites layer
+    site_load: np.ndarray  # each site's yearly load [kWh]
+    site_shape: np.ndarray  # each site's load shape
+
+
+def hourly(
+    sites: pd.DataFrame, transformers: pd.DataFrame, profile: np.ndarray, shapes: np.ndarray, dc_ac_ratio: float
+) -> Hourly:
+    """:class:`Hourly` of the transformers: the yield profiles the curtailment engine uses (:mod:`sim.accounting`)
+    and the load it nets the export with (:mod:`sim.load`)."""
+    from sim import load as loadmod
+
+    ids = transformers.index.astype(str)
+    position = {t: k for k, t in enumerate(ids)}
+    row = np.array([position.get(t, -1) for t in sites["transformer_id"].astype(str)], dtype=np.int64)
+    eligible = sites["eligible"].to_numpy(bool) & (row >= 0)
+    kwp = sites["capacity_kwp"].to_numpy(float)
+    arch = sites["archetype"].to_numpy(int)
+    n_hours = min(profile.shape[0], shapes.shape[1])
+    kwp_by_arch = np.zeros((profile.shape[1], len(ids)))
+    np.add.at(kwp_by_arch, (arch[eligible], row[eligible]), kwp[eligible])
+    pv_kw = profile[:n_hours] @ kwp_by_arch
+    ac_kw = kwp_by_arch.sum(axis=0) / dc_ac_ratio
+    county_mix = pv_kw.sum(axis=1) / max(ac_kw.sum(), 1e-12)
+    mix = np.where(ac_kw > 0, pv_kw / np.maximum(ac_kw, 1e-12), county_mix[:, None])
+    load_by_shape = loadmod.transformer_load_by_shape(sites, transformers)  # (transformers, shapes)
+    busbar_kwh = load_by_shape - loadmod.transformer_load_by_shape(
+        sites, transformers.drop(columns="customers", errors="ignore")
+    )
+    existing = transformers["existing_pv_kw"].to_numpy(float)
+    load_kw = (load_by_shape @ shapes[:, :n_hours]).T
+    return Hourly(
+        row=row,
+        eligible=eligible,
+        kwp=kwp,
+        arch=arch,
+        mix=mix,
+        existing=existing,
+        export_kw=pv_kw + existing * mix - load_kw,
+        load_kw=load_kw,
+        busbar_kwh=busbar_kwh,
+        site_load=loadmod.annual_load_kwh(sites).to_numpy(float),
+        site_shape=loadmod.shape_index(sites["site_type"].to_numpy()),
+    )
+
+
+@dataclass
+class Built:
+    """Networks built for :func:`hosting_limits`: each with its transformer id, the new PV's spread and whether it
+    came from a layer, and each site's bus (by site id)."""
+
+    nets: list[Network] = field(default_factory=list)
+    weights: list[np.ndarray] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    buses: dict[str, int] = field(default_factory=dict)
 
 
 def county_hosting(
@@ -688,9 +904,11 @@ def county_hosting(
     *,
     dc_ac_ratio: float,
     limits: Limits,
+    mv_limits: Limits | None = None,
     lines: dict[str, tuple[list[np.ndarray], pd.DataFrame]] | None = None,
+    feeders: Feeders | None = None,
 ) -> tuple[pd.DataFrame, Screens]:
-    """Hosting limits of the ``lv`` transformers by power flow (the module's method).
+    """Hosting limits of the transformers by power flow (the module's method).
 
     ``sites``: every site of the layer (``transformer_id, connection_level, eligible, capacity_kwp, archetype,
     site_type`` and what :func:`sim.load.annual_load_kwh` reads), positions ``sites_xy_m`` (sites, 2) [m] in a
@@ -698,66 +916,160 @@ def county_hosting(
     ``transformer_id``), positions ``transformers_xy_m`` in the same CRS; ``profile``: hourly AC output per kWp of
     each archetype (hours, archetypes); ``shapes``: the year's load shapes (:func:`sim.load.hourly_shapes`).
 
-    ``lines``: per transformer id with a line layer, its polylines [m, same CRS] and a cable row per polyline
-    (:func:`line_network`); the others get :func:`synthetic_network`.
+    ``lines``: per ``lv`` transformer id with a line layer, its polylines [m, same CRS] and a cable row per polyline
+    (:func:`line_network`); the others get :func:`synthetic_network`. ``feeders``: the 10 kV feeder layer
+    (:class:`Feeders`), else each substation's feeders are synthetic (:func:`feeder_networks`). ``limits`` hold the
+    LV networks, ``mv_limits`` (default ``limits``) the 10 kV ones.
 
-    Returns a copy of ``transformers`` whose ``lv`` rows carry the power-flow ``hosting_limit_kw``,
-    ``hosting_limit_cause``, ``worst_bus_voltage_pu``, ``worst_line_loading_percent`` and ``lv_network``
-    (``lines`` or ``synthetic``), and the :class:`Screens`.
+    Returns a copy of ``transformers`` whose ``lv`` and ``mv`` rows carry the power-flow ``hosting_limit_kw``,
+    ``hosting_limit_cause``, ``worst_bus_voltage_pu``, ``worst_line_loading_percent`` and ``network`` (``lines``,
+    ``feeders`` or ``synthetic``), and the :class:`Screens`.
     """
-    from sim import load as loadmod
-
     out = transformers.copy()
-    ids = out.index.astype(str)
-    position = {t: k for k, t in enumerate(ids)}
-    row = np.array([position.get(t, -1) for t in sites["transformer_id"].astype(str)], dtype=np.int64)
-    eligible = sites["eligible"].to_numpy(bool) & sites["connection_level"].astype(str).eq("lv").to_numpy() & (row >= 0)
-    kwp = sites["capacity_kwp"].to_numpy(float)
-    arch = sites["archetype"].to_numpy(int)
-    n_hours = min(profile.shape[0], shapes.shape[1])
-    # hourly output of each transformer's eligible PV at full build and its mix per kW AC, (hours, transformers)
-    kwp_by_arch = np.zeros((profile.shape[1], len(ids)))
-    np.add.at(kwp_by_arch, (arch[eligible], row[eligible]), kwp[eligible])
-    pv_kw = profile[:n_hours] @ kwp_by_arch
-    ac_kw = kwp_by_arch.sum(axis=0) / dc_ac_ratio
-    county_mix = pv_kw.sum(axis=1) / max(ac_kw.sum(), 1e-12)
-    mix = np.where(ac_kw > 0, pv_kw / np.maximum(ac_kw, 1e-12), county_mix[:, None])
-    load_by_shape = loadmod.transformer_load_by_shape(
-        sites, out
-    )  # the curtailment engine's load, (transformers, shapes)
-    busbar_kwh = load_by_shape - loadmod.transformer_load_by_shape(
-        sites, out.drop(columns="customers", errors="ignore")
+    h = hourly(sites, out, profile, shapes, dc_ac_ratio)
+    lv = lv_networks(sites, out, sites_xy_m, transformers_xy_m, profile, shapes, h, dc_ac_ratio, lines)
+    mv, feeder_bus = feeder_networks(
+        sites, out, sites_xy_m, transformers_xy_m, profile, shapes, h, dc_ac_ratio, feeders
     )
-    existing = out["existing_pv_kw"].to_numpy(float)
-    export_kw = pv_kw + existing * mix - (load_by_shape @ shapes[:, :n_hours]).T
-    site_load = loadmod.annual_load_kwh(sites).to_numpy(float)
-    site_shape = loadmod.shape_index(sites["site_type"].to_numpy())
-    nets, weights, rows, buses = [], [], [], {}
-    for t in ids[out["connection_level"].astype(str).eq("lv").to_numpy()]:
-        k = position[t]
-        on = np.flatnonzero(row == k)
-        el = eligible[on]
-        h = worst_hour(export_kw[:, k], np.zeros(n_hours))
+    out["network"] = out.get("network", pd.Series("", index=out.index)).fillna("").astype(str)
+    screens: dict[str, Screen] = {}
+    for built, lim in ((lv, limits), (mv, mv_limits or limits)):
+        out.loc[built.rows, "network"] = built.kinds
+        results = hosting_limits(built.nets, built.weights, lim)
+        out = _with_results(out, built.rows, results)
+        screens.update({t: r.screen for t, r in zip(built.rows, results, strict=True)})
+    return out, Screens(screens, {**lv.buses, **mv.buses}, feeder_bus)
+
+
+def lv_networks(
+    sites: pd.DataFrame,
+    out: pd.DataFrame,
+    sites_xy_m: np.ndarray,
+    transformers_xy_m: np.ndarray,
+    profile: np.ndarray,
+    shapes: np.ndarray,
+    h: Hourly,
+    dc_ac_ratio: float,
+    lines: dict[str, tuple[list[np.ndarray], pd.DataFrame]] | None,
+) -> Built:
+    """Each ``lv`` transformer's LV network at its worst hour (:func:`county_hosting`)."""
+    built = Built()
+    ids = out.index.astype(str)
+    lv = h.eligible & sites["connection_level"].astype(str).eq("lv").to_numpy()
+    for k in np.flatnonzero(out["connection_level"].astype(str).eq("lv").to_numpy()).tolist():
+        t = ids[k]
+        on = np.flatnonzero(h.row == k)
+        el = lv[on]
+        hour = worst_hour(h.export_kw[:, k], np.zeros(len(h.export_kw)))
         at_hour = {
             "rating_kva": float(out["rating_kva"].iloc[k]),
-            "load_kw": site_load[on] * shapes[site_shape[on], h],
-            "busbar_load_kw": float(busbar_kwh[k] @ shapes[:, h]),
-            "existing_kw": float(existing[k] * mix[h, k]),
-            "output_per_kw_ac": np.where(el, profile[h, arch[on]] * dc_ac_ratio, 0.0),
+            "load_kw": h.site_load[on] * shapes[h.site_shape[on], hour],
+            "busbar_load_kw": float(h.busbar_kwh[k] @ shapes[:, hour]),
+            "existing_kw": float(h.existing[k] * h.mix[hour, k]),
+            "output_per_kw_ac": np.where(el, profile[hour, h.arch[on]] * dc_ac_ratio, 0.0),
         }
         if lines is not None and t in lines:
             net = line_network(tuple(transformers_xy_m[k]), sites_xy_m[on], *lines[t], **at_hour)
         else:
             net = synthetic_network(tuple(transformers_xy_m[k]), sites_xy_m[on], **at_hour)
-        site_bus, w = _spread(net, len(on), np.where(el, kwp[on] / dc_ac_ratio, 0.0), float(mix[h, k]))
-        nets.append(net)
-        weights.append(w)
-        rows.append(t)
-        buses.update({str(s): int(b) for s, b in zip(sites.index[on].astype(str), site_bus, strict=True)})
-    out["lv_network"] = out.get("lv_network", pd.Series("", index=out.index)).fillna("").astype(str)
-    out.loc[rows, "lv_network"] = ["lines" if lines is not None and t in lines else "synthetic" for t in rows]
-    results = hosting_limits(nets, weights, limits)
-    return _with_results(out, rows, results), Screens({t: r.screen for t, r in zip(rows, results, strict=True)}, buses)
+        site_bus, w = _spread(net, len(on), np.where(el, h.kwp[on] / dc_ac_ratio, 0.0), float(h.mix[hour, k]))
+        built.nets.append(net)
+        built.weights.append(w)
+        built.rows.append(t)
+        built.kinds.append("lines" if lines is not None and t in lines else "synthetic")
+        built.buses.update({str(s): int(b) for s, b in zip(sites.index[on].astype(str), site_bus, strict=True)})
+    return built
+
+
+@dataclass(frozen=True)
+class Feeders:
+    """A 10 kV feeder layer by substation: each substation's polylines [m] in the local projected CRS, a conductor
+    row per polyline (:func:`sim.inputs.mv_conductor_table`) and the feeder id of each polyline
+    (:func:`sim.grid.feeders_by_substation`)."""
+
+    by_substation: dict[str, tuple[list[np.ndarray], pd.DataFrame, np.ndarray]]
+
+
+def substation_of(transformers: pd.DataFrame, feeders: Feeders | None) -> pd.Series:
+    """Each transformer's substation: its ``substation`` where given, else that of the feeder layer's line of its
+    ``feeder_id`` ("" where neither says)."""
+    given = transformers.get("substation", pd.Series("", index=transformers.index)).fillna("").astype(str)
+    if feeders is None or "feeder_id" not in transformers.columns:
+        return given
+    owner = {str(f): s for s, (_, _, ids) in feeders.by_substation.items() for f in ids}
+    by_feeder = transformers["feeder_id"].fillna("").astype(str).map(owner).fillna("")
+    return given.where(given != "", by_feeder)
+
+
+def feeder_networks(
+    sites: pd.DataFrame,
+    out: pd.DataFrame,
+    sites_xy_m: np.ndarray,
+    transformers_xy_m: np.ndarray,
+    profile: np.ndarray,
+    shapes: np.ndarray,
+    h: Hourly,
+    dc_ac_ratio: float,
+    feeders: Feeders | None,
+) -> tuple[Built, dict[str, tuple[str, int]]]:
+    """Each ``mv`` entry's 10 kV network at its worst hour (the hour of largest net export of the whole network):
+    the substation's feeders from the feeder layer (:func:`line_network` at :data:`MV`, the lines joined at the
+    substation by :func:`with_bays`), else a minimum spanning tree (:func:`synthetic_network` at :data:`MV`) over
+    the substation's point, its ``lv`` transformers (those of its ``substation``, :func:`substation_of`) and its
+    medium-voltage sites. Each ``lv`` transformer is a bus carrying its load less its existing PV at their hourly
+    output, its new PV at its eligible sites' output per kW AC; each medium-voltage site a bus; the substation's
+    own existing PV and its other customers at the busbar. The first ``mv`` entry of a substation takes its
+    feeders and transformers. Returns the networks and each ``lv`` transformer's (``mv`` entry, bus)."""
+    built, feeder_bus = Built(), {}
+    ids = out.index.astype(str)
+    level = out["connection_level"].astype(str).to_numpy()
+    substation = substation_of(out, feeders).to_numpy()
+    taken: set[str] = set()
+    for k in np.flatnonzero(level == "mv").tolist():
+        t, sub = ids[k], str(substation[k])
+        lv_on = np.flatnonzero((level == "lv") & (substation == sub)) if sub and sub not in taken else np.zeros(0, int)
+        taken.add(sub)
+        on = np.flatnonzero(h.row == k)
+        export = h.export_kw[:, k] + h.export_kw[:, lv_on].sum(axis=1)
+        hour = worst_hour(export, np.zeros(len(export)))
+        el = h.eligible[on]
+        nodes_xy = np.vstack([transformers_xy_m[lv_on].reshape(-1, 2), sites_xy_m[on].reshape(-1, 2)])
+        at_hour = {
+            "rating_kva": float(out["rating_kva"].iloc[k]),
+            "load_kw": np.r_[
+                h.load_kw[hour, lv_on] - h.existing[lv_on] * h.mix[hour, lv_on],
+                h.site_load[on] * shapes[h.site_shape[on], hour],
+            ],
+            "busbar_load_kw": float(h.busbar_kwh[k] @ shapes[:, hour]),
+            "existing_kw": float(h.existing[k] * h.mix[hour, k]),
+            "output_per_kw_ac": np.r_[h.mix[hour, lv_on], np.where(el, profile[hour, h.arch[on]] * dc_ac_ratio, 0.0)],
+            "level": MV,
+        }
+        layer = feeders.by_substation.get(sub) if feeders is not None and sub else None
+        if layer is not None:
+            coords, conductors, feeder_ids = layer
+            joined = with_bays(tuple(transformers_xy_m[k]), coords)
+            bays = len(joined) - len(coords)
+            default = pd.DataFrame([dict(zip(("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"), MV.cable))])
+            rows = pd.concat([conductors, *([default] * bays)], ignore_index=True)
+            node_feeder = np.r_[
+                out["feeder_id"].fillna("").astype(str).to_numpy()[lv_on] if "feeder_id" in out else [""] * len(lv_on),
+                sites["feeder_id"].fillna("").astype(str).to_numpy()[on] if "feeder_id" in sites else [""] * len(on),
+            ]
+            groups = (np.r_[np.asarray(feeder_ids, dtype=object), [""] * bays], node_feeder)
+            net = line_network(tuple(transformers_xy_m[k]), nodes_xy, joined, rows, groups=groups, **at_hour)
+        else:
+            net = synthetic_network(tuple(transformers_xy_m[k]), nodes_xy, **at_hour)
+        n_lv = len(lv_on)
+        kw_ac = np.r_[np.zeros(n_lv), np.where(el, h.kwp[on] / dc_ac_ratio, 0.0)]
+        node_bus, w = _spread(net, len(nodes_xy), kw_ac, float(h.mix[hour, k]))
+        built.nets.append(net)
+        built.weights.append(w)
+        built.rows.append(t)
+        built.kinds.append("feeders" if layer is not None else "synthetic")
+        built.buses.update({str(s): int(b) for s, b in zip(sites.index[on].astype(str), node_bus[n_lv:], strict=True)})
+        feeder_bus.update({str(ids[j]): (t, int(b)) for j, b in zip(lv_on.tolist(), node_bus[:n_lv], strict=True)})
+    return built, feeder_bus
 
 
 def _spread(net: Network, n_sites: int, kw_ac: np.ndarray, busbar_mix: float) -> tuple[np.ndarray, np.ndarray]:

@@ -185,21 +185,35 @@ class GridConfig(StrictModel):
     )
     hosting_method: Literal["rule", "power_flow"] = Field(
         "rule",
-        description="how a low-voltage transformer's hosting limit is decided: rule, hosting_share_percent of its "
-        "rating less its existing PV; power_flow, AC power flows (backward/forward sweep) of a synthetic radial LV network per "
-        "transformer (a minimum spanning tree over it and its sites, cable NAYY 4x150 SE) at its worst hour (largest "
-        "net export): the largest new PV that keeps every bus <= voltage_max_pu and every cable and the transformer "
-        "within their thermal ratings, and the rollout screens each application with the PV already reserved plus "
-        "the site's own bus (sim/powerflow.py). Medium-voltage connection points keep the rule",
+        description="how a transformer's hosting limit is decided: rule, hosting_share_percent of its rating less its "
+        "existing PV; power_flow, AC power flows (backward/forward sweep, sim/powerflow.py) at each network's worst "
+        "hour (largest net export): per low-voltage transformer its LV network (the lines layer, else a minimum "
+        "spanning tree over it and its sites, cable NAYY 4x150 SE), per substation (its mv entry) its 10 kV feeders "
+        "(the feeders layer, else a minimum spanning tree over the substation, its distribution transformers and "
+        "its medium-voltage sites, conductor 149-AL1/24-ST1A 10.0) with the distribution transformers' net load on "
+        "them; the limit is the largest new PV that keeps every bus <= voltage_max_pu (LV) or mv_voltage_max_pu "
+        "(10 kV) and every cable and the transformer within their thermal ratings. The rollout screens each "
+        "application with the PV already reserved plus the site's own: on its LV network and on its substation's "
+        "feeders",
     )
     voltage_max_pu: float = Field(
         1.07,
         gt=1.0,
         le=1.2,
         allow_inf_nan=False,
-        description="highest bus voltage the power_flow method allows [pu of 400 V]: GB/T 12325-2008 limits the "
-        "supply voltage deviation of three-phase supply at 20 kV and below to +-7 % and of 220 V single-phase supply "
-        "to +7 % / -10 % of nominal, so +7 %",
+        description="highest bus voltage of a low-voltage network the power_flow method allows [pu of 400 V]: "
+        "GB/T 12325-2008 limits the supply voltage deviation of three-phase supply at 20 kV and below to +-7 % and "
+        "of 220 V single-phase supply to +7 % / -10 % of nominal, so +7 %",
+    )
+    mv_voltage_max_pu: float = Field(
+        1.07,
+        gt=1.0,
+        le=1.2,
+        allow_inf_nan=False,
+        description="highest bus voltage of a substation's 10 kV feeders the power_flow method allows [pu of 10 kV]: "
+        "GB/T 12325-2008 limits the supply voltage deviation of three-phase supply at 20 kV and below to +-7 % of "
+        "nominal, so +7 % (the 10 kV busbar at 1.0 pu: each level checked against its own band, the 10/0.4 kV "
+        "transformers' taps set for their own)",
     )
     allow_hosting_above_rating: bool = Field(
         False,

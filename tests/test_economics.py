@@ -335,5 +335,17 @@ def test_grid_upgrade_costs_are_booked_in_the_year_of_the_upgrade():
         "2 transformer upgrade(s) at 500 CNY per added kVA (rollout.upgrade_cost_cny_per_kva) and 1 line "
         "reinforcement(s), 0.50 km at 100 CNY per km (rollout.line_reinforcement_cost_cny_per_km)"
     )
+    # a reinforcement of a substation's 10 kV feeders (its mv entry's) at the 10 kV cost, named apart
+    config.mv_line_reinforcement_cost_cny_per_km = 300.0
+    transformers = pd.DataFrame({"connection_level": ["lv", "mv"]}, index=pd.Index(["T1", "T2"], name="transformer_id"))
+    both = mixed.assign(kind=["reinforcement", "reinforcement", "planned"], reinforced_km=[0.25, 0.5, 0.0])
+    priced = _grid_upgrade_costs(
+        SimpleNamespace(scenario=SimpleNamespace(rollout=config), transformers=transformers), SimpleNamespace(upgrades=both)
+    )
+    assert priced["grid_upgrade_source"] == (
+        "1 transformer upgrade(s) at 500 CNY per added kVA (rollout.upgrade_cost_cny_per_kva) and 1 line "
+        "reinforcement(s), 0.25 km at 100 CNY per km (rollout.line_reinforcement_cost_cny_per_km) and 1 10 kV line "
+        "reinforcement(s), 0.50 km at 300 CNY per km (rollout.mv_line_reinforcement_cost_cny_per_km)"
+    )
     none = _grid_upgrade_costs(prepared, SimpleNamespace(upgrades=upgrades.iloc[:0]))
     assert none["grid_upgrade_cny_by_year"] == {} and none["grid_upgrade_source"] == "no transformer upgrades in this run"

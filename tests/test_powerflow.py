@@ -374,7 +374,7 @@ def test_rule_runs_report_the_rule_as_the_cause(tiny_run):
     from sim.report._context import Context
     from sim.report.run import _networks_note
 
-    assert t["lv_network"].fillna("").eq("").all() and _networks_note(t, Context(), "en") == []
+    assert t["network"].fillna("").eq("").all() and _networks_note(t, Context(), "en") == []
     assert r.summary["hosting_limit_by_cause"] == {"rule": len(t)}
     from sim import plotting
 
@@ -412,14 +412,17 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     result = pipeline.run_prepared(prepared)
     t = result.transformers.set_index("transformer_id")
     lv = t[t["connection_level"].eq("lv")]
+    mv = t[t["connection_level"].eq("mv")]
     assert set(lv["hosting_limit_cause"]) <= {"voltage", "line", "transformer"}
-    assert set(t.loc[t["connection_level"].eq("mv"), "hosting_limit_cause"]) <= {"rule"}
+    assert set(mv["hosting_limit_cause"]) <= {"voltage", "line", "transformer"} and len(mv)
     causes = result.summary["hosting_limit_by_cause"]
-    assert sum(causes.values()) == len(t) and causes.get("rule", 0) == int(t["connection_level"].eq("mv").sum())
-    assert (lv["worst_bus_voltage_pu"].dropna() <= 1.07 + 1e-6).all()
+    assert sum(causes.values()) == len(t) and "rule" not in causes
+    assert (t["worst_bus_voltage_pu"].dropna() <= 1.07 + 1e-6).all()
+    # each substation's feeders come from the feeder layer; the report says so
+    assert set(mv["network"]) == {"feeders"}
     # the demo generator's line layer gives most lv transformers their network; the others are synthetic, and the
     # report says how many and on what assumptions
-    kinds = lv["lv_network"]
+    kinds = lv["network"]
     assert set(kinds) == {"lines", "synthetic"} and kinds.eq("lines").sum() > kinds.eq("synthetic").sum()
     from sim.report._context import Context
     from sim.report.run import _networks_note
@@ -428,6 +431,8 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     assert f"{kinds.eq('synthetic').sum()} of {len(kinds)} low-voltage networks are synthetic" in note
     assert f"({kinds.eq('lines').sum()} from the line layer)" in note and "NAYY 4x150 SE" in note
     assert "合成网络" in _networks_note(result.transformers, Context(scenario=scenario), "zh")[0]
+    mv_note = _networks_note(result.transformers, Context(scenario=scenario), "en")[1]
+    assert f"0 of {len(mv)} substations&#x27; feeders are synthetic ({len(mv)} from the feeder layer)" in mv_note
     # the PV the rollout built on each LV transformer, at its sites' buses, keeps every limit in a full AC power flow
     sites = result.sites
     built = sites[sites["status"].eq("operating") & sites["connection_level"].eq("lv")]
@@ -438,20 +443,45 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     is_line = upgrades["kind"].eq("reinforcement")
     reinforced = upgrades[is_line].groupby("transformer_id")["reinforced_to_site"].apply(list).to_dict()
     assert is_line.any()  # sites held by a voltage or a cable got their paths reinforced
-    per_km = scenario.rollout.line_reinforcement_cost_cny_per_km
+    # a 10 kV reinforcement (of a substation's feeders) at its own cost per km, a low-voltage one at the LV cost
+    on_mv = upgrades["transformer_id"].astype(str).isin(mv.index.astype(str))
+    per_km = np.where(
+        on_mv,
+        scenario.rollout.mv_line_reinforcement_cost_cny_per_km,
+        scenario.rollout.line_reinforcement_cost_cny_per_km,
+    )[is_line.to_numpy()]
     assert np.allclose(upgrades.loc[is_line, "cost_cny"], upgrades.loc[is_line, "reinforced_km"] * per_km)
+    assert (is_line & on_mv).any() and (is_line & ~on_mv).any()
     lines_km = t["reinforced_km"]
     assert lines_km.sum() == pytest.approx(upgrades.loc[is_line, "reinforced_km"].sum())
     nets, pvs, ids = [], [], []
-    for tid, rows in built.groupby("transformer_id"):
+    all_built = sites[sites["status"].eq("operating")]
+    all_ac_kw = all_built["capacity_kwp"] / scenario.system.dc_ac_ratio
+    # on each network the PV built at its buses: an lv transformer's sites on its LV network; on a substation's
+    # feeders its medium-voltage sites, and each of its lv transformers' built PV at the transformer's bus
+    on_network: dict[str, list[tuple[int, float]]] = {}
+    for s_id, row in all_built.iterrows():
+        kw = float(all_ac_kw.loc[s_id])
+        tid = str(row["transformer_id"])
+        on_network.setdefault(tid, []).append((screens.bus_of_site[str(s_id)], kw))
+        if tid in screens.feeder_bus:
+            mv_id, bus = screens.feeder_bus[tid]
+            on_network.setdefault(mv_id, []).append((bus, kw))
+
+    def reinforced_bus(tid: str, site: str) -> int:  # the bus whose path a reinforcement of tid's network took
+        owner = str(sites.loc[site, "transformer_id"])
+        return screens.bus_of_site[site] if owner == tid else screens.feeder_bus[owner][1]
+
+    for tid, placed in on_network.items():
         screen = screens.by_transformer[str(tid)]
         pv = np.zeros(len(screen.pv0_kw))
-        np.add.at(pv, [screens.bus_of_site[str(s)] for s in rows.index], ac_kw.loc[rows.index].to_numpy())
+        for bus, kw in placed:
+            pv[bus] += kw
         net = copy.copy(screen.net)
         transformer_kw = upgrades.loc[upgrades["transformer_id"].eq(tid) & ~is_line, "added_hosting_kw"].sum()
         net.rating_kva = screen.net.rating_kva + float(transformer_kw) / 0.8  # after its upgrades
         # the reinforced sections: a parallel cable on the paths to the sites named (each section at most once)
-        paths = [screen.path(screens.bus_of_site[s]) for s in reinforced.get(tid, [])]
+        paths = [screen.path(reinforced_bus(tid, s)) for s in reinforced.get(tid, [])]
         parallel = np.ones(len(net.length_km))
         if paths:
             parallel[np.unique(np.concatenate(paths))] = 2.0
@@ -460,13 +490,13 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
         nets.append(net)
         pvs.append(pv)
         ids.append(tid)
-    assert len(nets) > 5
+    assert len(nets) > 5 and set(mv.index) <= set(ids)
     # the grid map marks the voltage- and cable-limited transformers, with their counts in the legend
     from sim import plotting
 
     fig = plotting.transformer_map(result.transformers, plotting.transformer_points_of(result.sites))
     texts = [x.get_text() for x in fig.legends[0].get_texts()]
-    n_voltage = int(lv["hosting_limit_cause"].eq("voltage").sum())
+    n_voltage = int(t["hosting_limit_cause"].eq("voltage").sum())  # the map shows the substations too
     assert n_voltage > 0 and f"voltage-limited ({n_voltage:,})" in texts
     for tid, sol in zip(ids, pf.solve_many(pf.to_county(nets), pvs), strict=True):
         assert sol.worst_vm_pu <= 1.07 + 2e-3, tid

@@ -362,6 +362,7 @@ def in_euros(raw: dict) -> dict:
         roof_rent_cny_per_kwp_year=5.0)
     raw.setdefault("rollout", {})["upgrade_cost_cny_per_kva"] = 60.0
     raw["rollout"]["line_reinforcement_cost_cny_per_km"] = 12_000.0
+    raw["rollout"]["mv_line_reinforcement_cost_cny_per_km"] = 36_000.0
     raw.setdefault("siting", {})["site_types"] = {t: {"capex_cny_per_w": 0.6, "om_cny_per_kw_year": 8.0}
                                                   for t in SITE_TYPES}
     return raw

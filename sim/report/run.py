@@ -688,22 +688,36 @@ def _grid(result: RunResult, ctx: Context, lang: str) -> list[str]:
 
 
 def _networks_note(transformers, ctx: Context, lang: str) -> list[str]:
-    """Under the power-flow method, which low-voltage networks were synthetic and the assumptions of the networks
-    (``transformers.csv`` ``lv_network``); nothing under the rule."""
-    kinds = transformers.get("lv_network")
+    """Under the power-flow method, which networks were synthetic and the assumptions of the networks
+    (``transformers.csv`` ``network``): the low-voltage networks', and the 10 kV feeders' where there are
+    substations; nothing under the rule."""
+    kinds = transformers.get("network")
     if kinds is None or not kinds.fillna("").astype(str).ne("").any():
         return []
     kinds = kinds.fillna("").astype(str)
-    vmax = ctx.scenario.grid.voltage_max_pu if ctx.scenario is not None else 1.07
-    text = label(
-        "label.lv_networks_synthetic",
-        lang,
-        n=f"{int(kinds.ne('').sum()):,}",
-        synthetic=f"{int(kinds.eq('synthetic').sum()):,}",
-        lines=f"{int(kinds.eq('lines').sum()):,}",
-        vmax=f"{vmax:g}",
+    level = (
+        transformers["connection_level"].astype(str)
+        if "connection_level" in transformers
+        else kinds.map(lambda _: "lv")
     )
-    return [f"<p>{h.e(text)}</p>"]
+    grid = ctx.scenario.grid if ctx.scenario is not None else None
+    out = []
+    for lvl, key, vmax, layer in (
+        ("lv", "label.lv_networks_synthetic", grid.voltage_max_pu if grid else 1.07, "lines"),
+        ("mv", "label.mv_networks_synthetic", grid.mv_voltage_max_pu if grid else 1.07, "feeders"),
+    ):
+        mine = kinds[level.eq(lvl) & kinds.ne("")]
+        if len(mine):
+            text = label(
+                key,
+                lang,
+                n=f"{len(mine):,}",
+                synthetic=f"{int(mine.eq('synthetic').sum()):,}",
+                lines=f"{int(mine.eq(layer).sum()):,}",
+                vmax=f"{vmax:g}",
+            )
+            out.append(f"<p>{h.e(text)}</p>")
+    return out
 
 
 def render_html(result: RunResult, *, lang: str = "en", ctx: Context | None = None) -> str:

@@ -440,6 +440,20 @@ class RolloutConfig(StrictModel):
         "23,009 km of low-voltage lines with 5,798 km of 10 kV lines, 6,791 transformers and 113,200 meters, is "
         "146,000 CNY per km of low-voltage line all-in",
     )
+    mv_line_reinforcement_cost_cny_per_km: float = Field(
+        300_000.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="cost of a 10 kV line reinforcement under grid.hosting_method power_flow (a second conductor of "
+        "the same type in parallel on the feeder sections from the substation to a site, or to the distribution "
+        "transformer of a site, held by a 10 kV bus voltage or conductor), per km of section, borne by the grid "
+        "company [CNY/km]; assumption: no published unit cost of 10 kV line construction was found (searched: "
+        "配电网工程典型造价 10kV 架空线路, 10千伏线路 每公里 造价, 10 kV line cost per km China); the published "
+        "programme figures bracket it: Liaocheng's 2008 rural-grid works rebuilt 468 km of 10 kV lines for 9.8 "
+        "million CNY (about 21,000 CNY/km, reconstruction only, Dazhong net, 21 Oct 2008), and State Grid "
+        "Sichuan's 2016 first batch, 3.36 bn CNY for 5,798 km of 10 kV and 23,009 km of low-voltage lines, "
+        "6,791 transformers and 113,200 meters, is at most 580,000 CNY per km of 10 kV line all-in",
+    )
     max_upgrades_per_year: int | None = Field(
         10,
         ge=0,

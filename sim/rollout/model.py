@@ -295,7 +295,7 @@ def _drop_out(
         _unreserve(world, site)
     else:  # an approved application given back: open again from the next disclosure
         grid.undisclosed_kw[world.transformer[site]] += grid.give_back(site, world.transformer[site])
-        grid.grown.append(int(world.transformer[site]))  # under power flow its network has room at once (HeldSites)
+        grid.grew(int(world.transformer[site]))  # under power flow its network has room at once (HeldSites)
 
 
 def _return_money(env, world: World, collector: _Collector, site: int) -> None:
@@ -511,16 +511,39 @@ def _use(
 
 
 def _ask_grid_company(env, world: World, collector: _Collector, site: int) -> None:
-    """A site is held: the grid company is asked for the transformer's upgrade where it would let the site pass
-    (always under the rule), else (power flow) for a line reinforcement where that would."""
+    """A site is held: for each network that holds it, the grid company is asked for that network's transformer
+    upgrade where it would let the site pass (always under the rule), else (power flow) for a line reinforcement
+    where that would: its own transformer's, and the substation's feeders above it (their main transformers, their
+    10 kV lines)."""
     transformer = int(world.transformer[site])
+    grid = world.grid
+    key = grid.ask_key(site, transformer)
+    if key is not None and grid.asked.get(site) == key:
+        return  # nothing it reads has changed since it last asked: it would ask the same, to no effect
+    _ask(env, world, collector, site, transformer)
+    if key is not None:
+        grid.asked[site] = grid.ask_key(site, transformer)
+
+
+def _ask(env, world: World, collector: _Collector, site: int, transformer: int) -> None:
     kw = float(world.hosting_kw[site])
-    if world.grid.upgrade_helps(site, transformer, kw):
-        _request_upgrade(env, world, collector, transformer)
+    grid = world.grid
+    if grid.own_held(site, transformer, kw):
+        if grid.upgrade_helps(site, transformer, kw):
+            _request_upgrade(env, world, collector, transformer)
+        else:
+            lines = grid.reinforcement_helps(site, transformer, kw)
+            if lines is not None:
+                _request_reinforcement(env, world, collector, transformer, lines, site)
+    feeder = grid.feeder(transformer)
+    if feeder is None or grid.fits_at(*feeder, kw):
         return
-    lines = world.grid.reinforcement_helps(site, transformer, kw)
+    if grid.upgrade_helps_at(*feeder, kw):
+        _request_upgrade(env, world, collector, feeder[0])
+        return
+    lines = grid.reinforcement_at(*feeder, kw)
     if lines is not None:
-        _request_reinforcement(env, world, collector, transformer, lines, site)
+        _request_reinforcement(env, world, collector, feeder[0], lines, site)
 
 
 def _request_upgrade(env, world: World, collector: _Collector, transformer: int) -> None:
@@ -531,6 +554,7 @@ def _request_upgrade(env, world: World, collector: _Collector, transformer: int)
     if grid.when_full == "drop" or grid.pending_upgrades[transformer] or grid.upgrade_scheduled[transformer]:
         return
     grid.upgrade_scheduled[transformer] = True
+    grid.touch(transformer)
     grid.requested_day[transformer] = env.now
     _plan_work(env, world, collector, (transformer, None, env.now, -1))
 
@@ -545,6 +569,7 @@ def _request_reinforcement(
     if grid.when_full == "drop" or transformer in grid.reinforcing:
         return
     grid.reinforcing.add(transformer)
+    grid.touch(transformer)
     _plan_work(env, world, collector, (transformer, lines, env.now, site))
 
 
@@ -569,6 +594,7 @@ def _schedule_upgrade(env, world: World, collector: _Collector, work: tuple, yea
         env.process(_reinforcement(env, world, collector, transformer, (lines, site), delay, requested))
         return
     grid.pending_upgrades[transformer] += 1
+    grid.touch(transformer)
     added_kva = grid.rating_kva[transformer] * (grid.upgrade_factor - 1.0)
     env.process(_upgrade(env, world, collector, transformer, delay, added_kva, "scheduled"))
 
@@ -598,6 +624,7 @@ def _upgrade(
     added_kw = added_kva * grid.share_percent[transformer] / 100.0
     grid.rating_kva[transformer] += added_kva
     grid.pending_upgrades[transformer] -= 1
+    grid.touch(transformer)
     requested = grid.requested_day.get(transformer, scheduled_day) if kind == "scheduled" else math.nan
     collector.upgrades.append(
         (
@@ -629,12 +656,12 @@ def _reinforcement(
         yield env.timeout(delay_days)
     lines, site = path
     added_kw, km = grid.reinforce(transformer, lines)
-    cost = km * grid.cost_cny_per_km
+    cost = km * grid.reinforcement_cost_cny_per_km(transformer)
     collector.upgrades.append(
         (transformer, "reinforcement", env.now, added_kw, 0.0, cost, requested, scheduled_day, km, world.site_ids[site])
     )
     grid.undisclosed_kw[transformer] += added_kw
-    grid.grown.append(transformer)  # its network has more room now, whatever the hosting figure adds (HeldSites)
+    grid.grew(transformer)  # its network has more room now, whatever the hosting figure adds (HeldSites)
 
 
 def _disclosures(env, world: World, days: list[float]):
@@ -781,6 +808,7 @@ def _start_processes(env, world: World, collector: _Collector, upgrades, days) -
     env.process(_upgrade_plans(env, world, collector))
     for transformer, day, added_kva in upgrades:
         world.grid.pending_upgrades[transformer] += 1
+        world.grid.touch(transformer)
         env.process(_upgrade(env, world, collector, transformer, day, added_kva, "planned"))
     for programme in world.programmes:
         if programme.budget is not None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim import powerflow
 from sim import (
     programme as _programme,  # a module: sim.programme reads sim.rollout.config in turn
 )
@@ -76,9 +77,34 @@ class GridState:
     changed: simpy.Event | None = None  # fires when open capacity grows (a disclosure, an earmark given back)
     screens: list = field(default_factory=list)  # per transformer: its power-flow screen, None under the rule
     site_bus: np.ndarray | None = None  # per site: its bus on its transformer's network (power flow)
-    placed_kw: dict = field(default_factory=dict)  # transformer -> new PV reserved per bus [kW AC] (power flow)
+    loaded: dict = field(default_factory=dict)  # transformer -> its network with the new PV reserved (power flow)
     reinforced: dict = field(default_factory=dict)  # transformer -> its screen after the reinforcements in service
     reinforcing: set = field(default_factory=set)  # transformers with a line reinforcement requested, not in service
+
+    #: power flow: per transformer, the ``mv`` entry (transformer index) whose 10 kV feeders it hangs on (-1: none)
+    #: and its bus there; per ``mv`` entry its ``lv`` transformers; which transformers are ``mv`` entries
+    feeder_of: np.ndarray | None = None
+    feeder_bus: np.ndarray | None = None
+    on_feeders: dict = field(default_factory=dict)
+    is_mv: np.ndarray | None = None
+    mv_cost_cny_per_km: float = 0.0  # of a 10 kV line reinforcement (power flow)
+    #: power flow: per transformer, a count of the changes of what a held site's request to the grid company reads
+    #: (its open capacity, the PV reserved on its network, its rating, upgrades and reinforcements requested or in
+    #: service); per held site, the counts of its networks when it last asked (:meth:`ask_key`)
+    version: dict = field(default_factory=dict)
+    asked: dict = field(default_factory=dict)
+
+    def touch(self, transformer: int) -> None:
+        """Something a request to the grid company reads changed on the transformer (:meth:`ask_key`)."""
+        self.version[transformer] = self.version.get(transformer, 0) + 1
+
+    def ask_key(self, site: int, transformer: int) -> tuple[int, int] | None:
+        """Under the power-flow method, the change counts of the networks a held site's request reads: asking again
+        while they are unchanged asks the same and changes nothing (the rollout skips it); None under the rule."""
+        if self.screen(transformer) is None and self.feeder(transformer) is None:
+            return None
+        feeder = self.feeder(transformer)
+        return self.version.get(transformer, 0), -1 if feeder is None else self.version.get(feeder[0], 0)
 
     def screen(self, transformer: int):
         """The transformer's power-flow screen with its reinforcements in service (None under the rule)."""
@@ -90,42 +116,77 @@ class GridState:
         """The site's bus on its transformer's network (power flow)."""
         return int(np.asarray(self.site_bus)[site])
 
+    def feeder(self, transformer: int) -> tuple[int, int] | None:
+        """The ``mv`` entry whose feeders the transformer hangs on and its bus there (power flow; None: none)."""
+        if (
+            self.feeder_of is None
+            or self.feeder_of[transformer] < 0
+            or self.screen(int(self.feeder_of[transformer])) is None
+        ):
+            return None
+        return int(self.feeder_of[transformer]), int(np.asarray(self.feeder_bus)[transformer])
+
+    def _checks(self, site: int, transformer: int) -> list[tuple[int, int]]:
+        """The networks that screen the site, as (transformer index of the network, the site's bus on it): its
+        transformer's, and the substation's feeders that transformer hangs on."""
+        out = [(transformer, self.bus(site))] if self.screen(transformer) is not None else []
+        feeder = self.feeder(transformer)
+        return out + [feeder] if feeder is not None else out
+
+    def _loaded(self, network: int) -> powerflow.Loaded:
+        """The network's screen with the new PV reserved on it (:class:`sim.powerflow.Loaded`)."""
+        if network not in self.loaded:
+            self.loaded[network] = powerflow.Loaded(self.screen(network))
+        return self.loaded[network]
+
+    def fits_at(self, network: int, bus: int, kw: float, rating_kva: float | None = None) -> bool:
+        """Whether the PV reserved on the network plus ``kw`` at ``bus`` keeps its limits (:meth:`sim.powerflow.Screen.fits`,
+        its transformer at ``rating_kva``, default its current rating; the cables with their reinforcements)."""
+        screen = self.screen(network)
+        rating = float(self.rating_kva[network]) if rating_kva is None else rating_kva
+        return screen is None or self._loaded(network).fits(bus, kw, rating)
+
     def network_fits(self, site: int, transformer: int, kw: float) -> bool:
-        """Under the power-flow method, whether the PV reserved on the transformer plus ``kw`` at the site's bus
-        keeps the network's limits (:meth:`sim.powerflow.Screen.fits`, the transformer at its current rating, the
-        cables with their reinforcements); True under the rule."""
+        """Under the power-flow method, whether ``kw`` more at the site keeps the limits of every network that
+        screens it (its transformer's, and its substation's feeders); True under the rule."""
+        return all(self.fits_at(n, b, kw) for n, b in self._checks(site, transformer))
+
+    def own_held(self, site: int, transformer: int, kw: float) -> bool:
+        """Whether the site is held by its own transformer: its disclosed open capacity, or (power flow) its
+        transformer's network; not by the feeders above it."""
         screen = self.screen(transformer)
-        if screen is None:
-            return True
-        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
-        return bool(screen.fits(placed, self.bus(site), kw, float(self.rating_kva[transformer])))
+        return kw > self.free_kw[transformer] + 1e-9 or (
+            screen is not None and not self.fits_at(transformer, self.bus(site), kw)
+        )
 
     def upgrade_helps(self, site: int, transformer: int, kw: float) -> bool:
-        """Whether the transformer's upgrade (its rating x ``upgrade_factor``) would let the site's network screen
-        pass: under the power-flow method a site held by a bus voltage or a cable is not helped by a larger
-        transformer (:meth:`reinforcement_helps` asks for a line reinforcement instead); True under the rule."""
-        screen = self.screen(transformer)
-        if screen is None:
-            return True
-        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
-        upgraded = float(self.rating_kva[transformer]) * self.upgrade_factor
-        return bool(screen.fits(placed, self.bus(site), kw, upgraded))
+        """Whether the transformer's upgrade (its rating x ``upgrade_factor``) would let the site pass its network
+        (:meth:`upgrade_helps_at`); True under the rule."""
+        return self.upgrade_helps_at(transformer, self.bus(site) if self.screen(transformer) is not None else 0, kw)
+
+    def upgrade_helps_at(self, network: int, bus: int, kw: float) -> bool:
+        """Whether the network's transformer upgrade would let ``kw`` at ``bus`` pass its screen: under the
+        power-flow method a site held by a bus voltage or a cable is not helped by a larger transformer
+        (:meth:`reinforcement_at` asks for a line reinforcement instead); True under the rule."""
+        return self.fits_at(network, bus, kw, float(self.rating_kva[network]) * self.upgrade_factor)
 
     def reinforcement_helps(self, site: int, transformer: int, kw: float) -> np.ndarray | None:
-        """Under the power-flow method, the cable sections (line indices) whose reinforcement (a parallel cable,
-        :meth:`sim.powerflow.Screen.reinforced`) would let the site's network screen pass: those on the path from
-        the busbar to the site's bus not reinforced yet; None where that does not let it pass, under the rule,
-        or while a reinforcement of the transformer's network is on its way."""
-        screen = self.screen(transformer)
-        if screen is None or transformer in self.reinforcing:
+        """:meth:`reinforcement_at` on the site's transformer's network at its bus."""
+        return None if self.screen(transformer) is None else self.reinforcement_at(transformer, self.bus(site), kw)
+
+    def reinforcement_at(self, network: int, bus: int, kw: float) -> np.ndarray | None:
+        """Under the power-flow method, the cable sections (line indices) of the network whose reinforcement (a
+        parallel cable, :meth:`sim.powerflow.Screen.reinforced`) would let ``kw`` at ``bus`` pass: those on the
+        path from the busbar to the bus not reinforced yet; None where that does not let it pass, under the rule,
+        or while a reinforcement of the network is on its way."""
+        screen = self.screen(network)
+        if screen is None or network in self.reinforcing:
             return None
-        bus = self.bus(site)
         path = screen.path(bus)
         lines = path[screen.parallel[path] < 2.0]
         if not len(lines):
             return None
-        placed = self.placed_kw.setdefault(transformer, np.zeros(len(screen.pv0_kw)))
-        fits = screen.reinforced(lines).fits(placed, bus, kw, float(self.rating_kva[transformer]))
+        fits = screen.reinforced(lines).fits(self._loaded(network).placed, bus, kw, float(self.rating_kva[network]))
         return lines if fits else None
 
     def reinforce(self, transformer: int, lines: np.ndarray) -> tuple[float, float]:
@@ -135,35 +196,54 @@ class GridState:
         screen = self.screen(transformer)
         after = screen.reinforced(lines)
         self.reinforced[transformer] = after
+        self.loaded[transformer] = powerflow.Loaded(after, self._loaded(transformer).placed)
         self.reinforcing.discard(transformer)
         spread = screen.pv0_kw / screen.pv0_kw.sum() if screen.pv0_kw.sum() > 0 else None
         added = max(after.limit_kw(spread) - screen.limit_kw(spread), 0.0) if spread is not None else 0.0
         return float(added), float(screen.net.length_km[lines].sum())
 
+    def reinforcement_cost_cny_per_km(self, transformer: int) -> float:
+        """Cost of a line reinforcement of the transformer's network per km: 10 kV for an ``mv`` entry's feeders,
+        low voltage otherwise."""
+        return self.mv_cost_cny_per_km if self.is_mv is not None and self.is_mv[transformer] else self.cost_cny_per_km
+
     def reserve(self, site: int, transformer: int, kw: float) -> None:
         """The site holds ``kw`` of its transformer's disclosed open capacity (and, under the power-flow method,
-        of its network at its bus)."""
+        of every network that screens it, at its bus)."""
         self.free_kw[transformer] -= kw
+        self.touch(transformer)
         self.reserved[site] = float(kw)
         self._place(site, transformer, kw)
 
     def give_back(self, site: int, transformer: int) -> float:
-        """The site's reservation ends: its network share is free at once; returns the kW to reopen (the caller
-        decides whether at once or from the next disclosure)."""
+        """The site's reservation ends: its network share is free at once (the feeders above its transformer have
+        room again at once: they and their transformers are marked grown); returns the kW to reopen on the
+        transformer (the caller decides whether at once or from the next disclosure)."""
         kw = self.reserved.pop(site)
         self._place(site, transformer, -kw)
+        feeder = self.feeder(transformer)
+        if feeder is not None:
+            self.grew(feeder[0])
         return kw
 
     def _place(self, site: int, transformer: int, kw: float) -> None:
-        if self.screens and self.screens[transformer] is not None and self.site_bus is not None:
-            placed = self.placed_kw.setdefault(transformer, np.zeros(len(self.screens[transformer].pv0_kw)))
-            placed[self.bus(site)] += kw
+        for network, bus in self._checks(site, transformer):
+            self._loaded(network).add(bus, kw)
+            self.touch(network)
+
+    def grew(self, transformer: int) -> None:
+        """The transformer's open capacity or network room grew: it, and (an ``mv`` entry) the transformers on its
+        feeders, whose sites it screens too, are marked for :class:`HeldSites`."""
+        self.grown.append(int(transformer))
+        self.grown.extend(self.on_feeders.get(int(transformer), ()))
+        self.touch(int(transformer))
 
     grown: list = field(default_factory=list)  # transformers whose open capacity grew, in order (see HeldSites)
 
     def disclose(self) -> None:
         """The grid company's periodic publication: capacity freed since the last one becomes open."""
-        self.grown.extend(int(t) for t in np.flatnonzero(self.undisclosed_kw))
+        for t in np.flatnonzero(self.undisclosed_kw):
+            self.grew(int(t))
         self.free_kw += self.undisclosed_kw
         self.undisclosed_kw[:] = 0.0
         self.signal()
@@ -175,7 +255,7 @@ class GridState:
     def reopen(self, transformer: int, kw: float) -> None:
         """A reservation given back before any application (:meth:`give_back`): open again at once."""
         self.free_kw[transformer] += kw
-        self.grown.append(transformer)
+        self.grew(transformer)
         self.signal()
 
 
@@ -861,6 +941,17 @@ def _grid_state(
     if screens is not None:
         grid.screens = [screens.by_transformer.get(str(t)) for t in transformers.index]
         grid.site_bus = np.array([screens.bus_of_site.get(str(s), -1) for s in site_table.index], dtype=np.int64)
+        ids = [str(t) for t in transformers.index]
+        index_of = {t: k for k, t in enumerate(ids)}
+        above = [screens.feeder_bus.get(t, ("", -1)) for t in ids]
+        grid.feeder_of = np.array([index_of.get(mv, -1) for mv, _ in above], dtype=np.int64)
+        grid.feeder_bus = np.array([bus for _, bus in above], dtype=np.int64)
+        for t, mv in enumerate(grid.feeder_of):
+            if mv >= 0:
+                grid.on_feeders.setdefault(int(mv), []).append(t)
+        level = transformers.get("connection_level", pd.Series("lv", index=transformers.index))
+        grid.is_mv = level.astype(str).eq("mv").to_numpy()
+        grid.mv_cost_cny_per_km = config.mv_line_reinforcement_cost_cny_per_km
     return grid, transformer
 
 

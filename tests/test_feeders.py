@@ -1,0 +1,309 @@
+"""The 10 kV feeders under ``grid.hosting_method: power_flow`` (sim/powerflow.py): hand-computed two-bus limits at
+10 kV, the feeders' network from a layer (bays, transformers on their own feeder), the distribution transformers
+on their substation's feeders at its worst hour, and the rollout screening a site on both its networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import powerflow as pf
+
+MV_KV = 10.0
+R_149 = 0.194  # ohm/km of 149-AL1/24-ST1A 10.0, the feeders' default conductor
+
+
+def mv_two_bus(length_m: float, rating_kva: float = 40_000.0) -> pf.Network:
+    """A substation's 10 kV busbar and one PV bus ``length_m`` east of it on the default conductor."""
+    return pf.synthetic_network(
+        (0.0, 0.0), np.array([[length_m, 0.0]]), rating_kva=rating_kva, load_kw=np.zeros(1), level=pf.MV
+    )
+
+
+def two_bus_exact_kw(length_km: float, v_pv_pu: float, r: float = R_149, x: float = 0.315) -> float:
+    """The PV [kW] at the end of a two-bus 10 kV line that holds its bus at ``v_pv_pu`` with the busbar at 1.0 pu:
+    with the current in phase with the PV bus's voltage, V_slack = V_pv - z P / V_pv, so |V_pv - z a| = 1 with
+    a = P / V_pv (pu of 1 MVA and 10 kV; the line's charging neglected): (r^2 + x^2) a^2 - 2 V_pv r a + V_pv^2 - 1
+    = 0."""
+    z_base = MV_KV**2 / 1.0
+    rr, xx = r * length_km / z_base, x * length_km / z_base
+    a2, b, c = rr**2 + xx**2, -2.0 * v_pv_pu * rr, v_pv_pu**2 - 1.0
+    a = (-b - np.sqrt(b * b - 4 * a2 * c)) / (2 * a2)
+    return 1000.0 * a * v_pv_pu
+
+
+def test_the_10kv_busbar_is_the_slack_and_the_voltage_limit_follows_the_formula():
+    # 10 km of 149-AL1/24-ST1A: first order, dV = P R / V reaches 0.07 x 10 kV at 1.07 x 10 kV when
+    # P = 0.07 x 1.07 x 10^2 / (0.194 x 10) MW ~ 3.86 MW; at 10 kV the reactance (X/R 1.6) turns part of the drop
+    # into quadrature, and the exact two-bus solution is ~4.31 MW (~232 A of 470 A): voltage binds; the busbar stays
+    # at 1.0 pu (no transformer impedance between it and the slack)
+    net = mv_two_bus(10_000.0)
+    assert net.kv == MV_KV and not net.trafo_impedance and net.z_trafo_ohm == 0
+    first_order_kw = 1000.0 * 0.07 * MV_KV * 1.07 * MV_KV / (R_149 * 10.0)
+    exact_kw = two_bus_exact_kw(10.0, 1.07)
+    assert first_order_kw == pytest.approx(3860.8, abs=0.1) and exact_kw == pytest.approx(4305.7, abs=0.1)
+    result = pf.hosting_limits([net], [np.array([0.0, 1.0])], pf.Limits())[0]
+    assert result.cause == "voltage"
+    # within the method's tolerance inside the limit (the margin on the 7 % rise within [0, TOLERANCE])
+    assert exact_kw * (1.0 - 2.0 * pf.TOLERANCE) <= result.limit_kw <= exact_kw
+    sol = pf.solve(net, np.array([0.0, result.limit_kw]))
+    assert sol.vm_pu[0] == pytest.approx(1.0, abs=1e-12)
+    # the bus voltage of 2 MW over the same line, solved by hand for |V_pv - z P / V_pv| = 1 (the line's charging,
+    # 3.5 kvar at each end, lifts the solver's voltage by what 3.5 kW more would: 0.18 %)
+    two = pf.solve(net, np.array([0.0, 2000.0]))
+    assert two_bus_exact_kw(10.0, float(two.vm_pu[1])) == pytest.approx(2003.5, abs=0.5)
+    no_charging = mv_two_bus(10_000.0)
+    no_charging.c_nf_per_km = np.zeros(1)
+    bare = pf.solve(no_charging, np.array([0.0, 2000.0]))
+    assert two_bus_exact_kw(10.0, float(bare.vm_pu[1])) == pytest.approx(2000.0, rel=1e-6)
+
+
+def test_10kv_conductor_and_main_transformer_limits():
+    # 1 km: the conductor's 470 A binds first, sqrt(3) x 10 kV x 0.47 kA ~ 8.1 MW at ~1.016 pu
+    line = pf.hosting_limits([mv_two_bus(1_000.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
+    assert line.cause == "line"
+    assert line.limit_kw == pytest.approx(np.sqrt(3) * MV_KV * 0.47 * 1000.0, rel=0.03)
+    # main transformers of 2 MVA: they bind at their rating (the busbar at 1.0 pu: S = P)
+    trafo = pf.hosting_limits([mv_two_bus(1_000.0, rating_kva=2_000.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
+    assert trafo.cause == "transformer"
+    assert trafo.limit_kw == pytest.approx(2_000.0, rel=0.01)
+
+
+def test_feeders_are_joined_at_the_substation_and_transformers_hang_on_their_own_feeder():
+    # F1 runs east from 5 m beside the substation, F2 north from 3 m: neither touches its point, nor each other
+    f1 = np.array([[5.0, 0.0], [1000.0, 0.0], [2000.0, 0.0]])
+    f2 = np.array([[0.0, 3.0], [0.0, 1000.0]])
+    joined = pf.with_bays((0.0, 0.0), [f1, f2])
+    assert len(joined) == 3  # one bay: from the vertex nearest the substation (F2's first) to F1's first
+    assert joined[2].tolist() == [[0.0, 3.0], [5.0, 0.0]]
+    conductors = pd.DataFrame(
+        {"r_ohm_per_km": [0.3, 0.194, 0.194], "x_ohm_per_km": 0.3, "c_nf_per_km": 11.0, "max_i_ka": 0.47}
+    )
+    # a transformer at (700, 400) on F2: F1's vertex at (1000, 0) is nearer (500 m), but it hangs on F2, on its
+    # vertex at (0, 3) (805 m); one without a feeder takes the nearest vertex of all
+    nodes = np.array([[700.0, 400.0], [700.0, 400.0]])
+    groups = (np.array(["F1", "F2", ""], dtype=object), np.array(["F2", ""], dtype=object))
+    net = pf.line_network(
+        (0.0, 0.0), nodes, joined, conductors, rating_kva=40_000, load_kw=np.zeros(2), level=pf.MV, groups=groups
+    )
+    assert net.kv == MV_KV and not net.trafo_impedance
+    tap = dict(zip(range(1, len(net.parent)), net.length_km, strict=True))
+    assert tap[int(net.site_bus[0])] == pytest.approx(np.hypot(700, 397) / 1000.0)
+    assert tap[int(net.site_bus[1])] == pytest.approx(0.5)
+    assert net.parent[net.site_bus[0]] == 0  # (0, 3), F2's first vertex, is the busbar: nearest the substation
+    # every bus reaches the busbar: the bay joined F1; its first section is the bay's 5.8 m
+    assert sorted(np.round(net.length_km * 1000.0, 1))[:1] == [pytest.approx(np.hypot(5, 3), abs=0.1)]
+    # the F1 sections carry its conductor (0.3 ohm/km), the F2 section, the bay and the taps 0.194
+    assert sorted(set(np.round(net.r_ohm_per_km, 3))) == [0.194, 0.3]
+
+
+def hourly_case() -> tuple[pf.Hourly, pd.DataFrame, pd.DataFrame]:
+    """Two hours; transformers T1 (lv, on substation S) and MV1 (its mv entry); sites: s1 on T1, m1 on MV1."""
+    transformers = pd.DataFrame(
+        {"connection_level": ["lv", "mv"], "rating_kva": [400.0, 20_000.0], "substation": ["S", "S"]},
+        index=pd.Index(["T1", "MV1"], name="transformer_id"),
+    )
+    sites = pd.DataFrame({"transformer_id": ["T1", "MV1"]}, index=pd.Index(["s1", "m1"]))
+    h = pf.Hourly(
+        row=np.array([0, 1]),
+        eligible=np.array([True, True]),
+        kwp=np.array([120.0, 1200.0]),
+        arch=np.array([0, 0]),
+        mix=np.array([[0.2, 0.2], [0.8, 0.9]]),  # output per kW AC: T1's eligible PV, MV1's
+        existing=np.array([50.0, 0.0]),
+        # hour 0: T1 exports more, hour 1: the feeders as a whole (T1 + MV1) export more
+        export_kw=np.array([[300.0, 0.0], [100.0, 900.0]]),
+        load_kw=np.array([[10.0, 5.0], [30.0, 20.0]]),
+        busbar_kwh=np.zeros((2, 1)),
+        site_load=np.array([0.0, 0.0]),
+        site_shape=np.array([0, 0]),
+    )
+    return h, transformers, sites
+
+
+def test_distribution_transformers_sit_on_their_substations_feeders_at_its_worst_hour():
+    h, transformers, sites = hourly_case()
+    profile = np.array([[0.15], [0.75]])  # AC output per kWp, one archetype
+    xy_t = np.array([[1000.0, 0.0], [0.0, 0.0]])
+    xy_s = np.array([[1010.0, 0.0], [3000.0, 0.0]])
+    built, feeder_bus = pf.feeder_networks(sites, transformers, xy_s, xy_t, profile, np.ones((1, 2)), h, 1.2, None)
+    assert built.rows == ["MV1"] and built.kinds == ["synthetic"]
+    net = built.nets[0]
+    mv_id, bus = feeder_bus["T1"]
+    site_bus = built.buses["m1"]
+    assert mv_id == "MV1" and bus != site_bus
+    # hour 1 is the feeders' worst (100 + 900 > 300 + 0): T1's bus carries its load less its existing PV at T1's
+    # output per kW AC, 30 - 50 x 0.8 = -10 kW; its new PV would give 0.8 per kW AC; the MV site 0.75 x 1.2
+    assert net.load_kw[bus] == pytest.approx(30.0 - 50.0 * 0.8)
+    assert net.output_per_kw_ac[bus] == pytest.approx(0.8)
+    assert net.output_per_kw_ac[site_bus] == pytest.approx(0.75 * 1.2)
+    # the new PV's spread for the feeders' limit: on the MV site (T1's PV counts as it is reserved, in the rollout)
+    assert built.weights[0][site_bus] == pytest.approx(1.0) and built.weights[0][bus] == 0.0
+    assert net.kv == MV_KV and net.length_km.sum() == pytest.approx(3.0, rel=1e-9)  # a chain 0 -> T1 -> m1
+
+
+def test_a_transformer_without_a_substation_is_on_no_feeders():
+    h, transformers, sites = hourly_case()
+    transformers["substation"] = ["", "S"]
+    built, feeder_bus = pf.feeder_networks(
+        sites,
+        transformers,
+        np.zeros((2, 2)),
+        np.array([[1.0, 0.0], [0.0, 0.0]]),
+        np.ones((2, 1)),
+        np.ones((1, 2)),
+        h,
+        1.2,
+        None,
+    )
+    assert feeder_bus == {} and len(built.nets[0].parent) == 2  # the busbar and the MV site
+
+
+def weak_feeder() -> pf.Screen:
+    """A 10 kV feeder whose one distribution transformer (bus 1) hosts ~38.6 kW by voltage: an artificial 19.4 ohm/km
+    conductor over 10 km (the two-bus formula of the first test, 100 x weaker)."""
+    net = pf.Network(
+        20_000.0,
+        np.array([10.0]),
+        np.array([-1, 0]),
+        np.zeros(2),
+        0.0,
+        np.array([0.0, 1.0]),
+        r_ohm_per_km=np.array([19.4]),
+        x_ohm_per_km=np.array([0.315]),
+        c_nf_per_km=np.array([11.25]),
+        max_i_ka=np.array([0.47]),
+        kv=MV_KV,
+        trafo_impedance=False,
+    )
+    return pf.hosting_limits([net], [np.array([0.0, 1.0])], pf.Limits())[0].screen
+
+
+def coupled_grid():
+    """Transformer 0 (lv, 30 m two-bus network, ~187 kW by its cable) on the weak feeders of transformer 1 (mv)."""
+    from sim.rollout.setup import GridState
+
+    lv = pf.hosting_limits(
+        [pf.synthetic_network((0.0, 0.0), np.array([[30.0, 0.0]]), rating_kva=630.0, load_kw=np.zeros(1))],
+        [np.array([0.0, 1.0])],
+        pf.Limits(),
+    )[0].screen
+    return GridState(
+        free_kw=np.array([1e9, 1e9]),
+        undisclosed_kw=np.zeros(2),
+        rating_kva=np.array([630.0, 20_000.0]),
+        share_percent=np.array([80.0, 80.0]),
+        pending_upgrades=np.zeros(2, dtype=np.int64),
+        upgrade_scheduled=np.zeros(2, dtype=bool),
+        lead_time_days=np.zeros(2),
+        when_full="wait_upgrade",
+        upgrade_factor=2.0,
+        cost_cny_per_kva=0.0,
+        max_upgrades_per_year=None,
+        cost_cny_per_km=100_000.0,
+        screens=[lv, weak_feeder()],
+        site_bus=np.array([1, 1]),
+        feeder_of=np.array([1, -1]),
+        feeder_bus=np.array([1, -1]),
+        on_feeders={1: [0]},
+        is_mv=np.array([False, True]),
+        mv_cost_cny_per_km=300_000.0,
+    )
+
+
+def test_a_site_is_screened_on_its_network_and_on_the_feeders_above_it():
+    grid = coupled_grid()
+    assert grid.network_fits(0, 0, 30.0)
+    grid.reserve(0, 0, 30.0)
+    # 30 kW more: the LV network has room (60 of ~187 kW), the feeders do not (60 of ~38.6 kW)
+    assert grid.fits_at(0, 1, 30.0) and not grid.fits_at(1, 1, 30.0)
+    assert not grid.network_fits(1, 0, 30.0)
+    assert grid.network_fits(1, 0, 5.0)  # 35 kW in all: within the feeders' limit
+    # held by the feeders, not by its own transformer: no LV upgrade is asked for; the feeders' main transformers
+    # do not help either (voltage); a parallel conductor on the path to the transformer's bus does (~77 kW)
+    assert not grid.own_held(1, 0, 30.0)
+    assert grid.feeder(0) == (1, 1)
+    assert not grid.upgrade_helps_at(1, 1, 30.0)
+    lines = grid.reinforcement_at(1, 1, 30.0)
+    assert lines is not None and list(lines) == [0]
+    assert grid.reinforcement_at(1, 1, 60.0) is None  # 90 kW: beyond the reinforced feeders
+    added_kw, km = grid.reinforce(1, lines)
+    assert km == pytest.approx(10.0) and added_kw > 30.0
+    assert grid.network_fits(1, 0, 30.0)
+    # the 10 kV reinforcement costs the 10 kV rate, the LV network's the LV rate
+    assert grid.reinforcement_cost_cny_per_km(1) == 300_000.0 and grid.reinforcement_cost_cny_per_km(0) == 100_000.0
+
+
+def test_a_reservation_given_back_frees_the_feeders_and_marks_their_transformers_grown():
+    grid = coupled_grid()
+    grid.reserve(0, 0, 30.0)
+    assert not grid.network_fits(1, 0, 30.0)
+    before = len(grid.grown)
+    grid.give_back(0, 0)
+    assert grid.network_fits(1, 0, 30.0)  # the feeders have room again at once
+    assert grid.grown[before:] == [1, 0]  # the mv entry and the transformer on its feeders (HeldSites rescans them)
+    grid.undisclosed_kw[1] = 10.0
+    grid.disclose()  # more room disclosed on the mv entry: its feeders' transformers are rescanned too
+    assert grid.grown[-2:] == [1, 0]
+
+
+def test_asking_again_while_nothing_changed_is_skipped_and_a_change_asks_again():
+    grid = coupled_grid()
+    key = grid.ask_key(0, 0)
+    assert key is not None
+    grid.reserve(1, 0, 1.0)  # PV placed on the transformer's network and its feeders: both counts move
+    after = grid.ask_key(0, 0)
+    assert after[0] > key[0] and after[1] > key[1]
+    grid.touch(1)
+    assert grid.ask_key(0, 0)[1] == after[1] + 1
+    rule = coupled_grid()
+    rule.screens, rule.feeder_of = [], None
+    assert rule.ask_key(0, 0) is None  # under the rule every held transformer asks, as before
+
+
+def test_skipping_unchanged_asks_changes_no_result(tiny_county, tmp_path, cache_dir, monkeypatch):
+    # the same power-flow run with every held site asking every time: the same sites, events and grid works
+    import sim
+    from sim import pipeline
+    from sim.rollout.setup import GridState
+    from tests.conftest import scenario_dict, write_scenario
+
+    raw = scenario_dict(tiny_county)
+    raw["grid"]["hosting_method"] = "power_flow"
+    prepared = pipeline.prepare(sim.load_scenario(write_scenario(tmp_path, raw)), cache_dir=cache_dir)
+    skipped = pipeline.run_prepared(prepared)
+    monkeypatch.setattr(GridState, "ask_key", lambda self, site, transformer: None)
+    every = pipeline.run_prepared(prepared)
+    assert skipped.summary["grid_upgrade_cost_source"] == every.summary["grid_upgrade_cost_source"]
+    pd.testing.assert_frame_equal(skipped.events, every.events)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(skipped.sites.drop(columns="geometry")), pd.DataFrame(every.sites.drop(columns="geometry"))
+    )
+
+
+def test_feeder_layer_conductor_types_by_name_and_bad_ones_named():
+    import geopandas as gpd
+    import shapely
+
+    from sim import grid
+    from sim.errors import InputError
+
+    def layer(conductors):
+        return gpd.GeoDataFrame(
+            {"feeder_id": ["F1", "F2"], "substation": ["S", "S"], "conductor_type": conductors},
+            geometry=[shapely.LineString([(0, 0), (1000, 0)]), shapely.LineString([(0, 0), (0, 500)])],
+            crs="EPSG:32650",
+        )
+
+    checked = grid.check_feeders(layer(["JKLYJ-10kV-70", ""]), "county.gpkg")
+    by_sub = grid.feeders_by_substation(checked).by_substation
+    coords, conductors, ids = by_sub["S"]
+    # the named type's resistance (GB/T 3956 70 mm2 aluminium), the empty one the default 149-AL1/24-ST1A 10.0
+    assert list(conductors["r_ohm_per_km"]) == [0.443, 0.194] and list(ids) == ["F1", "F2"]
+    assert [c.tolist() for c in coords] == [[[0, 0], [1000, 0]], [[0, 0], [0, 500]]]
+    with pytest.raises(
+        InputError,
+        match=r"county.gpkg: conductor_type: unknown conductor type 'LGJ-95' in 1 row \(2\).*allowed: .*JKLYJ-10kV-150",
+    ):
+        grid.check_feeders(layer(["JKLYJ-10kV-70", "LGJ-95"]), "county.gpkg")
