@@ -49,9 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: the rule modules and the test files that guard each of them (the fast part of those files runs per mutant)
 RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/rollout/model.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py",
-                             "test_adoption.py"),
+                             "test_adoption.py", "test_feeders.py", "test_powerflow.py"),
     "sim/rollout/setup.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_tracks.py",
-                             "test_calendar.py", "test_adoption.py"),
+                             "test_calendar.py", "test_adoption.py", "test_feeders.py", "test_powerflow.py"),
     "sim/rollout/config.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py", "test_scenario.py",
                               "test_adoption.py"),
     "sim/rollout/observe.py": ("test_rollout.py", "test_queueing.py", "test_rollout_service.py"),
@@ -61,7 +61,8 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/accounting.py": ("test_accounting.py", "test_carbon.py", "test_economics.py"),
     "sim/economics.py": ("test_economics.py", "test_accounting.py", "test_timebase.py"),
     "sim/carbon.py": ("test_carbon.py", "test_accounting.py"),
-    "sim/grid.py": ("test_grid.py", "test_accounting.py"),
+    "sim/grid.py": ("test_grid.py", "test_accounting.py", "test_feeders.py"),
+    "sim/powerflow.py": ("test_powerflow.py", "test_feeders.py"),
     "sim/sites.py": ("test_sites.py", "test_hemisphere.py"),
     "sim/agrivoltaics.py": ("test_agrivoltaics.py",),
     "sim/stats.py": ("test_stats.py", "test_experiment.py"),
@@ -75,7 +76,7 @@ EXPERIMENT_STATS = "sim/experiment.py:replication_seed,_number,_years_since,_met
 #: run with no --module: the rule modules
 DEFAULT_MODULES = ["sim/rollout/model.py", "sim/rollout/setup.py", "sim/rollout/config.py", "sim/rollout/observe.py", "sim/rollout/calendar.py",
                    "sim/strategies.py", "sim/planning.py", "sim/accounting.py", "sim/economics.py", "sim/carbon.py",
-                   "sim/grid.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py", EXPERIMENT_STATS]
+                   "sim/grid.py", "sim/powerflow.py", "sim/sites.py", "sim/agrivoltaics.py", "sim/stats.py", EXPERIMENT_STATS]
 
 #: Equivalent mutants judged by hand: (module path, the mutated line stripped, the mutation as listed, which one of
 #: that line text and kind in the module: 1, 2 ...) -> why the behaviour cannot change. Keyed by the line's text, not the mutant's
