@@ -78,6 +78,7 @@ def hosting_table(
     t["worst_bus_voltage_pu"] = np.nan
     t["worst_line_loading_percent"] = np.nan
     t["network"] = ""  # power flow: each row's network, "lines" / "feeders" (from the layer) or "synthetic"
+    t["feeders_of"] = ""  # power flow: the mv entry whose 10 kV feeders an lv transformer hangs on
     if export_limit_percent is None:
         t["export_limit_kw"] = np.inf
     else:
@@ -375,6 +376,7 @@ LOADING_COLUMNS = (
     "worst_bus_voltage_pu",
     "worst_line_loading_percent",
     "network",
+    "feeders_of",
     "added_hosting_kw",
     "hosting_limit_final_kw",
     "export_limit_kw",

@@ -622,6 +622,7 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
             prepared.transformers,
             prepared.candidate_roofs,
             output_per_kw_ac=county_output_per_kw_ac(prepared),
+            screens=prepared.screens,
         ),
     )
 

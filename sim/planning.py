@@ -69,6 +69,7 @@ import pandas as pd
 from pydantic import Field
 from scipy import sparse
 
+from . import powerflow
 from . import programme as _programme
 from ._config import PILOT_TARGETS_PERCENT, StrictModel
 from .economics import discount_factor
@@ -328,6 +329,9 @@ class PlanInputs:
     output_per_kw_ac: np.ndarray | None = None
     """Hourly AC output [kWh per kW AC] of one year of the county's PV (capacity-weighted over the candidate
     sites): what curtailment under the transformers' export limits is estimated from (None: not estimated)."""
+    screens: powerflow.Screens | None = None
+    """The networks' power-flow screens (``grid.hosting_method: power_flow``), held as linear limits
+    (:func:`_network_rows`); None under the rule."""
 
     @classmethod
     def from_scenario(
@@ -336,6 +340,7 @@ class PlanInputs:
         transformers: pd.DataFrame,
         candidate_roofs: dict[str, int],
         output_per_kw_ac: np.ndarray | None = None,
+        screens: powerflow.Screens | None = None,
     ) -> PlanInputs:
         from .carbon import resolve_factor
 
@@ -352,6 +357,7 @@ class PlanInputs:
             config=scenario.planning,
             factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)),
             output_per_kw_ac=output_per_kw_ac,
+            screens=screens,
         )
 
 
@@ -666,6 +672,28 @@ def _hosting_rows(model: _Model, layout: _Layout) -> list[_Rows]:
     return out
 
 
+def _network_rows(model: _Model, layout: _Layout) -> list[_Rows]:
+    """Under the power-flow method, the rollout's network screens as linear limits (:func:`sim.powerflow.plan_rows`):
+    for each network, at its buses and cables nearest their limit, the voltage rise or export the released sites
+    add there within the margin (each site released once, so one row over all periods: the limit of the last). The
+    upgrades and reinforcements the grid company may make are not counted."""
+    screens = model.inputs.screens
+    if screens is None:
+        return []
+    rows = powerflow.plan_rows(
+        screens,
+        model.sites.index,
+        model.sites["transformer_id"].astype(str).to_numpy(),
+        model.sites["hosting_kw"].to_numpy(float),
+    )
+    out = []
+    for row in rows:
+        coef = np.zeros(model.n_sites)
+        coef[row.sites] = row.coef
+        out.append(_Rows("networks", layout.per_site(coef), np.array([-np.inf]), np.array([row.upper])))
+    return out
+
+
 def _budget_rows(model: _Model, layout: _Layout) -> list[_Rows]:
     """Per track with money and period: the capex its planned sites are expected to commit (a site that declines
     gives its earmark back) within the year's budget, or with carry-over within the budgets so far."""
@@ -918,6 +946,7 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
         + _budget_rows(model, layout)
         + _resource_rows(model, layout)
         + _hosting_rows(model, layout)
+        + _network_rows(model, layout)
         + _requirement_rows(model, layout, objective)
         + _curtailment_rows(model, layout, limited)
     )
@@ -1097,6 +1126,8 @@ def _limit_text(block: _Rows, inputs: PlanInputs) -> str:
         return f"{where}{track.annual_budget_cny:,.0f} a year for {len(block.upper)} year(s), {carry} carry-over"
     if block.family == "hosting":
         return "transformer hosting limits [AC kW], with upgrades"
+    if block.family == "networks":
+        return "network voltage and cable limits (power flow)"
     if block.family == "release pacing":
         return f"at most {inputs.rollout.max_sites_in_pipeline} sites between release and contract"
     return f"{getattr(inputs.rollout, block.family, '?')} {block.family} over {len(block.upper)} year(s)"

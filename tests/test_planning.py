@@ -4,6 +4,7 @@ infeasibility naming the binding constraint, and identical comparisons with 1 an
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import date
 
@@ -98,6 +99,46 @@ def test_optimal_matches_brute_force_within_its_gap():
     # at a target the crossing site is a large one
     planned = result.order[: len(result.period_of_site)]
     assert list(sites.loc[planned, "capacity_kwp"]) == sorted(sites.loc[planned, "capacity_kwp"])
+
+
+def test_a_plan_keeps_the_network_screens_of_the_power_flow():
+    """Power flow: T0's sites sit on one 0.4 kV cable, 10 sites at 20-200 m; the rollout screens each on the
+    network (its voltage at 1.07 pu, the cable's ampacity); the plan holds the released sites to the screen's
+    linear limits at the worst buses: what it plans fits the screen, and the best such set under the budget is
+    found (all 2^10 sets by hand, the screen as the rollout asks it)."""
+    from sim import powerflow as pf
+
+    sites = _sites(10, seed=5, transformers=1)
+    sites["capacity_kwp"] = np.linspace(10.0, 40.0, 10).round(1)
+    sites = with_hosting_kw(sites, 1.0)
+    xy = np.column_stack([np.linspace(20.0, 200.0, 10), np.zeros(10)])
+    net = pf.synthetic_network((0.0, 0.0), xy, rating_kva=630.0, load_kw=np.zeros(10))
+    screen = pf.hosting_limits([net], [np.r_[0.0, np.full(10, 0.1)]], pf.Limits())[0].screen
+    screens = pf.Screens({"T0": screen}, {str(s): k + 1 for k, s in enumerate(sites.index)})
+    rollout = _rollout(annual_budget_cny=6e6, build_window_years=1, target_capacity_kwp=None, crews=50,
+                       surveyors=50, reviewers=50, inspectors=50, hosting_when_full="drop", calendar_enabled=False)
+    plain = _inputs(rollout, {"T0": 5000.0}, mip_rel_gap_percent=0.01)
+    inputs = dataclasses.replace(plain, screens=screens)
+    kw = sites["hosting_kw"].to_numpy()
+    assert not pf.Loaded(screen, np.r_[0.0, kw]).fits(0, 0.0, 630.0)  # all ten break the voltage limit
+
+    def fits(chosen: np.ndarray) -> bool:
+        return pf.Loaded(screen, np.r_[0.0, np.where(chosen, kw, 0.0)]).fits(0, 0.0, 630.0)
+
+    result = plan(sites, inputs, "co2")
+    chosen = sites.index.isin(result.period_of_site.index)
+    assert fits(chosen)
+    from sim.planning import _model, lead_days, value_weights
+
+    model = _model(sites, inputs)
+    value = sites["co2_per_year_t"].to_numpy() * value_weights(lead_days(model), model.periods, inputs,
+                                                               discount=False, factor=True)[:, 0]
+    capex = sites["capex_cny"].to_numpy()
+    best = max(value[np.array(b, bool)].sum() for b in itertools.product([0, 1], repeat=len(sites))
+               if capex[np.array(b, bool)].sum() <= 6e6 and fits(np.array(b, bool)))
+    assert best * (1 - 1e-4) <= value[chosen].sum() <= best + 1e-9
+    # without the screens the plan takes more than the network hosts
+    assert not fits(sites.index.isin(plan(sites, plain, "co2").period_of_site.index))
 
 
 def test_two_60_kwp_sites_fit_a_100_kw_ac_transformer_at_dc_ac_1_2():

@@ -420,6 +420,10 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     assert (t["worst_bus_voltage_pu"].dropna() <= 1.07 + 1e-6).all()
     # each substation's feeders come from the feeder layer; the report says so
     assert set(mv["network"]) == {"feeders"}
+    # every lv transformer of a substation hangs on its feeders
+    subs = mv.reset_index().set_index("substation")["transformer_id"]
+    assert (lv["feeders_of"] == lv["substation"].map(subs).fillna("")).all() and lv["feeders_of"].ne("").any()
+    assert mv["feeders_of"].eq("").all()
     # the demo generator's line layer gives most lv transformers their network; the others are synthetic, and the
     # report says how many and on what assumptions
     kinds = lv["network"]
