@@ -4,7 +4,6 @@ the rollout's screening, and SimBench's rural LV grid with pandapower's hosting-
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 
 from sim import powerflow as pf
 from sim.grid import hosting_limit_by_cause
-from sim.inputs import lv_cable_table
 
 V_KV = 0.4
 R_TRAFO_630 = 0.012 * V_KV**2 / 0.63  # vkr 1.2 % of the 630 kVA base impedance [ohm]
@@ -227,7 +225,14 @@ def test_hosting_limit_by_cause_counts():
 # The solver against pandapower ----------------------------------------------------------------------------------
 
 REFERENCE = Path(__file__).parent / "data" / "powerflow_reference.json"
-CABLE_COLUMNS = ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka")
+
+
+def reference_networks(cases: list[dict]) -> tuple[list[pf.Network], list[np.ndarray]]:
+    """The stored reference cases' networks (built as benchmarks/powerflow_reference.py gave them to pandapower: the
+    synthetic network of the case's level, each cable of its own type where the case names types) and new PV."""
+    from benchmarks.powerflow_reference import network
+
+    return [network(case) for case in cases], [np.array(case["pv_kw"]) for case in cases]
 
 
 def test_the_sweep_agrees_with_pandapowers_newton_raphson():
@@ -237,17 +242,7 @@ def test_the_sweep_agrees_with_pandapowers_newton_raphson():
     Newton-Raphson on the same model (stored by benchmarks/powerflow_reference.py): voltages within 1e-7 pu,
     loadings within 1e-4 percentage points, transformer flows within 1e-7 MW."""
     ref = json.loads(REFERENCE.read_text())
-    nets, pvs = [], []
-    cables = lv_cable_table()
-    for case in ref["networks"]:
-        net = pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
-                                   load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
-                                   existing_kw=case["existing_kw"], output_per_kw_ac=np.array(case["output_per_kw_ac"]))
-        if case["cable_types"]:  # each cable of its own type, as from a line layer
-            types = cables.loc[case["cable_types"]]
-            net = dataclasses.replace(net, **{c: types[c].to_numpy(float) for c in CABLE_COLUMNS})
-        nets.append(net)
-        pvs.append(np.array(case["pv_kw"]))
+    nets, pvs = reference_networks(ref["networks"])
     worst = 0.0
     for case, sol in zip(ref["networks"], pf.solve_many(pf.to_county(nets), pvs), strict=True):
         pp_ = case["pandapower"]
