@@ -46,45 +46,38 @@ def networks(seed: int = 20261203, count: int = 12) -> list[dict]:
     """Random radial networks: 1-25 sites within 600 m, loads, existing PV and new PV, ratings 100-630 kVA; a few
     heavy ones push the voltage to 1.1 pu and the cables past their ampacity."""
     rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        n = int(rng.integers(1, 26))
-        out.append({
-            "sites_xy_m": rng.uniform(-600, 600, (n, 2)).round(1).tolist(),
-            "rating_kva": float(rng.choice([100, 200, 315, 400, 630])),
-            "load_kw": rng.uniform(0, 5, n).round(3).tolist(),
-            "busbar_load_kw": round(float(rng.uniform(0, 20)), 3),
-            "existing_kw": round(float(rng.uniform(0, 30)), 3),
-            "output_per_kw_ac": rng.uniform(0.5, 0.9, n).round(4).tolist(),
-            "pv_kw": [0.0, *rng.uniform(0, 15, n).round(3).tolist()],
-            # every other network: each cable of a type drawn from sim/tables/lv_cables.csv (the line layer's case)
-            "cable_types": rng.choice(cable_types(), n).tolist() if len(out) % 2 else None,
-        })
-    return out
+    return [_case(rng, int(rng.integers(1, 26)), "lv", k % 2 == 1, 600, [100, 200, 315, 400, 630], (5, 20, 30, 15))
+            for k in range(count)]
 
 
 def mv_networks(seed: int = 20261226, count: int = 8) -> list[dict]:
     """Random radial 10 kV feeders: 1-30 buses within 15 km, loads of 0-800 kW a bus, 0-3 MW at the busbar, existing
     PV 0-5 MW and new PV 0-1.5 MW a bus, main transformers of 6.3-40 MVA; the last two with ten times the new PV
-    push the voltage past 1.07 pu and lines past their ampacity."""
+    (0-15 MW a bus) push the voltage past 1.07 pu and lines past their ampacity."""
     rng = np.random.default_rng(seed)
-    out = []
-    for k in range(count):
-        n = int(rng.integers(1, 31))
-        heavy = 10.0 if k >= count - 2 else 1.0
-        out.append({
-            "level": "mv",
-            "sites_xy_m": rng.uniform(-7500, 7500, (n, 2)).round(1).tolist(),
-            "rating_kva": float(rng.choice([6300, 10000, 20000, 31500, 40000])),
-            "load_kw": rng.uniform(0, 800, n).round(3).tolist(),
-            "busbar_load_kw": round(float(rng.uniform(0, 3000)), 3),
-            "existing_kw": round(float(rng.uniform(0, 5000)), 3),
-            "output_per_kw_ac": rng.uniform(0.5, 0.9, n).round(4).tolist(),
-            "pv_kw": [0.0, *(heavy * rng.uniform(0, 1500, n)).round(3).tolist()],
-            # every other network: each line of a type drawn from sim/tables/mv_conductors.csv (the feeder layer's)
-            "cable_types": rng.choice(cable_types("mv"), n).tolist() if k % 2 else None,
-        })
-    return out
+    return [{"level": "mv", **_case(rng, int(rng.integers(1, 31)), "mv", k % 2 == 1, 7500,
+                                    [6300, 10000, 20000, 31500, 40000],
+                                    (800, 3000, 5000, 15000 if k >= count - 2 else 1500))}
+            for k in range(count)]
+
+
+def _case(rng, n: int, level: str, typed: bool, half_span_m: float, ratings: list[float],
+          max_kw: tuple[float, float, float, float]) -> dict:
+    """A random case of ``n`` sites within ``half_span_m`` of the busbar: a rating of ``ratings``, each site's load,
+    the busbar's load, the existing PV and each site's new PV up to ``max_kw`` (in that order); ``typed``: each
+    cable of a type drawn from the level's table (sim/tables/lv_cables.csv or mv_conductors.csv: the line layer's
+    or the feeder layer's case)."""
+    load, busbar, existing, pv = max_kw
+    return {
+        "sites_xy_m": rng.uniform(-half_span_m, half_span_m, (n, 2)).round(1).tolist(),
+        "rating_kva": float(rng.choice(ratings)),
+        "load_kw": rng.uniform(0, load, n).round(3).tolist(),
+        "busbar_load_kw": round(float(rng.uniform(0, busbar)), 3),
+        "existing_kw": round(float(rng.uniform(0, existing)), 3),
+        "output_per_kw_ac": rng.uniform(0.5, 0.9, n).round(4).tolist(),
+        "pv_kw": [0.0, *rng.uniform(0, pv, n).round(3).tolist()],
+        "cable_types": rng.choice(cable_types(level), n).tolist() if typed else None,
+    }
 
 
 def cable_types(level: str = "lv") -> list[str]:
