@@ -4,17 +4,17 @@ the rollout's screening, and SimBench's rural LV grid with pandapower's hosting-
 from __future__ import annotations
 
 import copy
-import dataclasses
+import functools
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sim import powerflow as pf
 from sim.grid import hosting_limit_by_cause
-from sim.inputs import lv_cable_table
 
 V_KV = 0.4
 R_TRAFO_630 = 0.012 * V_KV**2 / 0.63  # vkr 1.2 % of the 630 kVA base impedance [ohm]
@@ -230,6 +230,14 @@ REFERENCE = Path(__file__).parent / "data" / "powerflow_reference.json"
 CABLE_COLUMNS = ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka")
 
 
+def reference_networks(cases: list[dict]) -> tuple[list[pf.Network], list[np.ndarray]]:
+    """The stored reference cases' networks (built as benchmarks/powerflow_reference.py gave them to pandapower: the
+    synthetic network of the case's level, each cable of its own type where the case names types) and new PV."""
+    from benchmarks.powerflow_reference import network
+
+    return [network(case) for case in cases], [np.array(case["pv_kw"]) for case in cases]
+
+
 def test_the_sweep_agrees_with_pandapowers_newton_raphson():
     """12 random radial networks (1-25 sites, loads, existing and new PV, every other one with each cable of its own
     type from sim/tables/lv_cables.csv; bus voltages 0.993-1.112 pu, cables up to 38 % of their ampacity), solved
@@ -237,17 +245,7 @@ def test_the_sweep_agrees_with_pandapowers_newton_raphson():
     Newton-Raphson on the same model (stored by benchmarks/powerflow_reference.py): voltages within 1e-7 pu,
     loadings within 1e-4 percentage points, transformer flows within 1e-7 MW."""
     ref = json.loads(REFERENCE.read_text())
-    nets, pvs = [], []
-    cables = lv_cable_table()
-    for case in ref["networks"]:
-        net = pf.synthetic_network((0.0, 0.0), np.array(case["sites_xy_m"]), rating_kva=case["rating_kva"],
-                                   load_kw=np.array(case["load_kw"]), busbar_load_kw=case["busbar_load_kw"],
-                                   existing_kw=case["existing_kw"], output_per_kw_ac=np.array(case["output_per_kw_ac"]))
-        if case["cable_types"]:  # each cable of its own type, as from a line layer
-            types = cables.loc[case["cable_types"]]
-            net = dataclasses.replace(net, **{c: types[c].to_numpy(float) for c in CABLE_COLUMNS})
-        nets.append(net)
-        pvs.append(np.array(case["pv_kw"]))
+    nets, pvs = reference_networks(ref["networks"])
     worst = 0.0
     for case, sol in zip(ref["networks"], pf.solve_many(pf.to_county(nets), pvs), strict=True):
         pp_ = case["pandapower"]
@@ -262,11 +260,17 @@ def test_the_sweep_agrees_with_pandapowers_newton_raphson():
 # SimBench validation -------------------------------------------------------------------------------------------
 
 
-def _simbench_net(code: str):
+@functools.lru_cache(maxsize=4)
+def _simbench_read(code: str):
+    """SimBench's grid ``code`` as read (once per session: reading takes seconds)."""
     sb = pytest.importorskip("simbench")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        net = sb.get_simbench_net(code)
+        return sb.get_simbench_net(code)
+
+
+def _simbench_net(code: str):
+    net = copy.deepcopy(_simbench_read(code))
     net.ext_grid["vm_pu"] = 1.0  # the method's slack voltage
     net.load["p_mw"] = 0.0  # the worst case of both procedures: no load, no other generation
     net.load["q_mvar"] = 0.0
@@ -275,28 +279,57 @@ def _simbench_net(code: str):
 
 
 def _as_network(net) -> tuple[pf.Network, dict[int, int]]:
-    """The SimBench grid as the method's network: the same cables (NAYY 4x150, its lengths), the transformer's
-    rating; returns it and the bus of each SimBench LV bus."""
+    """The SimBench grid as the method's network; returns it and the bus of each SimBench bus it reaches.
+
+    An LV grid: the same cables (NAYY 4x150, its lengths), the transformer's rating and impedance. An MV grid (the
+    transformers' low-voltage side above 1 kV): the HV/MV transformers' MV busbars (joined by closed bus-bus
+    switches) are one busbar, the slack at 1.0 pu (``trafo_impedance`` False, the grid's nominal voltage), the
+    transformers' summed rating its thermal limit (parallel units of one busbar share the flow by rating); the lines
+    with their own r, x, c and ampacity, without those an open switch disconnects (SimBench's open rings: ``closed``
+    False at one end of the ring's loop line), so that the network is radial."""
     lv_bus = int(net.trafo["lv_bus"].iloc[0])
-    ends = net.line[["from_bus", "to_bus"]].to_numpy(int)
-    order, parent_of, length = [lv_bus], {lv_bus: -1}, {}
-    for b in order:  # breadth first from the transformer
-        for (f, t), km in zip(ends, net.line["length_km"], strict=True):
+    kv = float(net.bus.at[lv_bus, "vn_kv"])
+    mv = kv > 1.0
+    busbar = {lv_bus}
+    if mv:
+        bus_ties = net.switch[net.switch["et"].eq("b") & net.switch["closed"].astype(bool)]
+        busbar |= set(net.trafo["lv_bus"].astype(int))
+        for _ in range(len(bus_ties)):  # joined transitively
+            busbar |= {int(e) for b, e in zip(bus_ties["bus"], bus_ties["element"], strict=True) if b in busbar}
+            busbar |= {int(b) for b, e in zip(bus_ties["bus"], bus_ties["element"], strict=True) if e in busbar}
+    opened = net.switch.loc[net.switch["et"].eq("l") & ~net.switch["closed"].astype(bool), "element"]
+    lines = net.line[net.line["in_service"].astype(bool) & ~net.line.index.isin(opened)] if mv else net.line
+    ends = lines[["from_bus", "to_bus"]].to_numpy(int)
+    order, parent_of, feeding = [lv_bus], dict.fromkeys(busbar, -1), {}
+    for b in order:  # breadth first from the busbar
+        for (f, t), line in zip(ends, lines.index, strict=True):
             for a, c in ((f, t), (t, f)):
-                if a == b and c not in parent_of:
-                    parent_of[c], length[c] = b, km
+                if (a == b or (b == lv_bus and a in busbar)) and c not in parent_of:
+                    parent_of[c], feeding[c] = b, line
                     order.append(c)
-    index = {b: k for k, b in enumerate(order)}
+    index = {**dict.fromkeys(busbar, 0), **{b: k for k, b in enumerate(order)}}
     parent = np.array([-1] + [index[parent_of[b]] for b in order[1:]])
+    line_rows = lines.loc[[feeding[b] for b in order[1:]]]
+    own = {c: line_rows[c].to_numpy(float) for c in CABLE_COLUMNS} if mv else {}
     network = pf.Network(
-        rating_kva=float(net.trafo["sn_mva"].iloc[0]) * 1000.0,
-        length_km=np.array([length[b] for b in order[1:]]),
+        rating_kva=float(net.trafo["sn_mva"].sum() if mv else net.trafo["sn_mva"].iloc[0]) * 1000.0,
+        length_km=line_rows["length_km"].to_numpy(float),
         parent=parent,
         load_kw=np.zeros(len(order)),
         existing_kw=0.0,
         output_per_kw_ac=np.ones(len(order)),
+        kv=kv,
+        trafo_impedance=not mv,
+        **own,
     )
     return network, index
+
+
+def simbench_network(code: str) -> tuple[Any, pf.Network, dict[int, int]]:
+    """The SimBench grid ``code`` (no load, its own generation out of service) and the method's network of it
+    (:func:`_as_network`) with the bus of each SimBench bus."""
+    net = _simbench_net(code)
+    return net, *_as_network(net)
 
 
 def _tutorial_hosting_kw(network: pf.Network, load_buses: list[int], rng, limits: pf.Limits, plant_kw: float = 12.0,
@@ -320,19 +353,19 @@ def _tutorial_hosting_kw(network: pf.Network, load_buses: list[int], rng, limits
         installed += last
 
 
-def simbench_comparison(code: str, voltage_max_pu: float, runs: int = 25, seed: int = 26) -> dict:
-    """The method's limit on a SimBench LV grid (``code``) with the PV spread evenly over its load buses, and the
-    tutorial procedure's limits (``runs`` random placements): the PV before and with the plant that broke a limit,
-    and the kinds of limit."""
+def simbench_comparison(code: str, voltage_max_pu: float, runs: int = 25, seed: int = 26, plant_kw: float = 12.0,
+                        sd_kw: float = 1.2) -> dict:
+    """The method's limit on a SimBench LV or MV grid (``code``, :func:`_as_network`) with the PV spread evenly over
+    its load buses, and the tutorial procedure's limits (``runs`` random placements of plants of normal(plant_kw,
+    sd_kw)): the PV before and with the plant that broke a limit, and the kinds of limit."""
     limits = pf.Limits(voltage_max_pu=voltage_max_pu)
-    net = _simbench_net(code)
-    network, index = _as_network(net)
+    net, network, index = simbench_network(code)
     w = np.zeros(len(network.parent))
     np.add.at(w, [index[b] for b in net.load["bus"]], 1.0)
     ours = pf.hosting_limits([network], [w / w.sum()], limits)[0]
     rng = np.random.default_rng(seed)
     load_buses = [index[b] for b in net.load["bus"]]
-    mc = [_tutorial_hosting_kw(network, load_buses, rng, limits) for _ in range(runs)]
+    mc = [_tutorial_hosting_kw(network, load_buses, rng, limits, plant_kw, sd_kw) for _ in range(runs)]
     return {
         "ours_kw": ours.limit_kw,
         "ours_cause": ours.cause,
