@@ -17,6 +17,7 @@ Usage (from the repository root)::
     python benchmarks/mutation.py                         # every rule module, 20 mutants each, seed 0
     python benchmarks/mutation.py --module sim/economics.py --limit 30 --seed 1
     python benchmarks/mutation.py --module "sim/stats.py:mean_ci95,paired_differences"   # some functions
+    python benchmarks/mutation.py --module "sim/rollout/setup.py:GridState.fits_at,GridState.grew"   # methods
     python benchmarks/mutation.py --limit 0               # every mutant (long)
     python benchmarks/mutation.py --module sim/planning.py --indices 35,271   # re-run chosen mutants (survivors)
 
@@ -206,6 +207,10 @@ def _points(tree: ast.AST, functions: set[str] | None) -> list[tuple[ast.AST, as
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in functions:
                 allowed |= {id(n) for n in ast.walk(node)}
+            if isinstance(node, ast.ClassDef):  # "Class.method": one method of a class
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and f"{node.name}.{item.name}" in functions:
+                        allowed |= {id(n) for n in ast.walk(item)}
     out = []
     for node in ast.walk(tree):
         if id(node) in skip or (allowed is not None and id(node) not in allowed):
