@@ -148,6 +148,10 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("sim/carbon.py", "@lru_cache(maxsize=4)", "4 -> 3", 1): "a cache size: the same tables are read either way",
     ("sim/carbon.py", "knot_years: np.ndarray = field(repr=False)", "False -> True", 1):
         "what repr() of a factor path shows; nothing reads it",
+    ("sim/powerflow.py",
+     "feeder_bus.update({str(ids[j]): (t, int(b)) for j, b in zip(lv_on.tolist(), node_bus[:n_lv], strict=True)})",
+     "True -> False", 1):
+        "zip's strict check: the nodes' buses are built from the same transformers, so the lengths are always equal",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

@@ -381,3 +381,85 @@ def test_simbench_mv_against_the_tutorial_procedure(plant_kw, runs, rel):
     assert np.percentile(r["before_kw"], 5) <= r["ours_kw"] <= np.percentile(r["at_kw"], 95), r
     assert r["ours_kw"] == pytest.approx(np.median((r["before_kw"] + r["at_kw"]) / 2.0), rel=rel)
     assert r["ours_cause"] == "voltage" == max(set(r["kinds"]), key=r["kinds"].count)
+
+
+def test_hourly_pv_and_load_of_each_transformer_by_hand():
+    from sim.load import shape_names
+
+    transformers = pd.DataFrame(
+        {"connection_level": ["lv", "lv", "mv"], "existing_pv_kw": [10.0, 0.0, 0.0]},
+        index=pd.Index(["T1", "T2", "MV1"], name="transformer_id"),
+    )
+    sites = pd.DataFrame(
+        {
+            "transformer_id": ["T1", "T1", "", "MV1"],
+            "eligible": [True, False, True, True],
+            "capacity_kwp": [0.6, 5.0, 100.0, 1200.0],
+            "archetype": [0, 1, 0, 1],
+            "site_type": ["rural_home", "rural_home", "rural_home", "agrivoltaic"],
+            "load_kwh_per_year": [876.0, 0.0, 500.0, 2000.0],
+        },
+        index=pd.Index(["a", "b", "c", "m"]),
+    )
+    profile = np.array([[0.1, 0.3], [0.5, 0.7]])  # AC kWh per kWp, two hours, two archetypes
+    shapes = np.full((len(shape_names()), 2), 1e-3)  # each hour 1/1000 of the year's load
+    h = pf.hourly(sites, transformers, profile, shapes, 1.2)
+    # c names no transformer: on none, so not counted anywhere (b is not eligible)
+    assert h.row.tolist() == [0, 0, -1, 2] and h.eligible.tolist() == [True, False, False, True]
+    # T1's eligible PV: 0.6 kWp = 0.5 kW AC of archetype 0, so 1.2 x its output per kW AC
+    assert h.mix[:, 0] == pytest.approx([0.12, 0.6])
+    # T2 has none: the county's mix, (0.6 x p0 + 1200 x p1) / (0.5 + 1000) kW AC
+    county = (0.6 * profile[:, 0] + 1200 * profile[:, 1]) / (0.5 + 1000.0)
+    assert h.mix[:, 1] == pytest.approx(county)
+    # T1's export: its eligible PV, its existing 10 kW at T1's mix, less the load of a and b (0.876 kW an hour)
+    assert h.export_kw[:, 0] == pytest.approx(0.6 * profile[:, 0] + 10.0 * np.array([0.12, 0.6]) - 0.876)
+    assert h.export_kw[:, 2] == pytest.approx(1200 * profile[:, 1] - 2.0)
+    assert h.site_load.tolist() == [876.0, 0.0, 500.0, 2000.0]
+
+
+def test_feeders_from_a_layer_join_transformers_by_their_feeder_and_substation():
+    h, transformers, sites = hourly_case()
+    # T2 names its feeder only: its substation comes from the feeder layer; the MV site is on F3
+    transformers = pd.concat(
+        [transformers, pd.DataFrame({"connection_level": ["lv"], "rating_kva": [400.0], "substation": [""]},
+                                    index=pd.Index(["T2"], name="transformer_id"))]
+    )
+    transformers["feeder_id"] = ["F1", "", "F2"]
+    sites["feeder_id"] = ["", "F3"]
+    h = pf.Hourly(**{
+        **h.__dict__,
+        "mix": np.c_[h.mix, [0.3, 0.5]],
+        "existing": np.r_[h.existing, 0.0],
+        "export_kw": np.c_[h.export_kw, [0.0, 0.0]],
+        "load_kw": np.c_[h.load_kw, [1.0, 2.0]],
+        "busbar_kwh": np.zeros((3, 1)),
+        "site_load": np.array([0.0, 4000.0]),
+    })
+    # three feeders from substation S, none touching its point (0, 0) or each other: two bays join them
+    coords = [np.array([[5.0, 0.0], [2000.0, 0.0]]), np.array([[0.0, 3.0], [0.0, 2000.0]]),
+              np.array([[-4.0, 0.0], [-3000.0, 0.0]])]
+    conductors = pd.DataFrame({"r_ohm_per_km": [0.194] * 3, "x_ohm_per_km": 0.315, "c_nf_per_km": 11.25,
+                               "max_i_ka": 0.47})
+    layer = pf.Feeders({"S": (coords, conductors, np.array(["F1", "F2", "F3"], dtype=object))})
+    assert pf.substation_of(transformers, layer).tolist() == ["S", "S", "S"]
+    assert pf.substation_of(transformers, None).tolist() == ["S", "S", ""]
+    xy_t = np.array([[1900.0, 100.0], [0.0, 0.0], [100.0, 1900.0]])
+    xy_s = np.array([[1900.0, 120.0], [-100.0, 50.0]])  # the MV site is nearest F2's first vertex, but is on F3
+    built, feeder_bus = pf.feeder_networks(
+        sites, transformers, xy_s, xy_t, np.array([[0.15], [0.75]]), np.full((1, 2), 0.5), h, 1.2, layer
+    )
+    assert built.kinds == ["feeders"] and sorted(feeder_bus) == ["T1", "T2"]
+    net = built.nets[0]
+    site_bus = built.buses["m1"]
+    # the MV site hangs on F3's vertex at (-4, 0) by a 100.1 m tap
+    assert net.length_km[site_bus - 1] == pytest.approx(np.hypot(96.0, 50.0) / 1000.0)
+    # its load at the feeders' worst hour (hour 1): 4000 kWh a year x the shape's 0.5
+    assert net.load_kw[site_bus] == pytest.approx(2000.0)
+    # every bus reaches the busbar: 2 bays, each a 5-m-scale line from (0, 3)
+    assert sorted(np.round(net.length_km * 1000.0, 1))[:2] == [pytest.approx(5.0, abs=0.1), pytest.approx(5.8, abs=0.1)]
+
+
+def test_no_feeders_need_no_bays():
+    assert pf.with_bays((0.0, 0.0), []) == []
+    one = [np.array([[0.0, 0.0], [100.0, 0.0]])]
+    assert [c.tolist() for c in pf.with_bays((0.0, 0.0), one)] == [[[0.0, 0.0], [100.0, 0.0]]]
