@@ -152,6 +152,17 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
      "feeder_bus.update({str(ids[j]): (t, int(b)) for j, b in zip(lv_on.tolist(), node_bus[:n_lv], strict=True)})",
      "True -> False", 1):
         "zip's strict check: the nodes' buses are built from the same transformers, so the lengths are always equal",
+    ("sim/rollout/setup.py",
+     "return self.version.get(transformer, 0), -1 if feeder is None else self.version.get(feeder[0], 0)",
+     "drop unary USub", 1):
+        "the ask key's mark for 'no feeders': only compared with keys of the same transformer, which has feeders or "
+        "not for the whole run",
+    ("sim/rollout/setup.py",
+     "return self.version.get(transformer, 0), -1 if feeder is None else self.version.get(feeder[0], 0)",
+     "1 -> 0", 1):
+        "the ask key's mark for 'no feeders' (as above)",
+    ("sim/rollout/setup.py", "return kw > self.free_kw[transformer] + 1e-9 or (", "Gt -> GtE", 1):
+        "the tolerance's edge: differs only where the kW asked equals the open capacity plus 1e-9 exactly",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

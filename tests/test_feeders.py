@@ -463,3 +463,116 @@ def test_no_feeders_need_no_bays():
     assert pf.with_bays((0.0, 0.0), []) == []
     one = [np.array([[0.0, 0.0], [100.0, 0.0]])]
     assert [c.tolist() for c in pf.with_bays((0.0, 0.0), one)] == [[[0.0, 0.0], [100.0, 0.0]]]
+
+
+@pytest.mark.parametrize(
+    ("length_m", "rating_kva"),
+    [(400.0, 630.0), (30.0, 630.0), (30.0, 100.0)],  # voltage-, cable- and transformer-limited (the two-bus tests)
+)
+def test_the_rollouts_incremental_screen_answers_as_the_screen(length_m, rating_kva):
+    # four sites east of the transformer; PV placed and taken away again: every answer as Screen.fits would give
+    xy = np.column_stack([np.linspace(length_m / 4, length_m, 4), np.zeros(4)])
+    net = pf.synthetic_network((0.0, 0.0), xy, rating_kva=rating_kva, load_kw=np.zeros(4))
+    screen = pf.hosting_limits([net], [np.r_[0.0, np.full(4, 0.25)]], pf.Limits())[0].screen
+    loaded = pf.Loaded(screen)
+    rng = np.random.default_rng(5)
+    placed = np.zeros(5)
+    answers = []
+    for _ in range(40):
+        bus, kw = int(rng.integers(1, 5)), float(rng.uniform(-20.0, 60.0))
+        kw = max(kw, -placed[bus])
+        loaded.add(bus, kw)
+        placed[bus] += kw
+        for probe_bus in range(1, 5):
+            for probe in (5.0, 20.0, 60.0, 120.0):
+                for rating in (rating_kva, 1.5 * rating_kva):
+                    got = loaded.fits(probe_bus, probe, rating)
+                    assert got == screen.fits(placed, probe_bus, probe, rating), (placed, probe_bus, probe, rating)
+                    answers.append(got)
+    assert loaded.placed == pytest.approx(placed)
+    assert any(answers) and not all(answers)  # the probes reach both sides of the limit
+
+
+def test_plan_rows_hold_a_plan_to_the_screen_site_by_site():
+    # a 0.4 kV chain of 6 sites (voltage binds at its far end) and a 30 m one of 3 (the first cable binds): for every
+    # set of sites, the plan's rows hold exactly where the screen with that set placed fits
+    import itertools
+
+    cases = [(np.linspace(40.0, 240.0, 6), np.array([50.0, 40.0, 60.0, 30.0, 45.0, 50.0])),
+             (np.array([10.0, 20.0, 30.0]), np.array([90.0, 60.0, 70.0]))]
+    for x_m, kw in cases:
+        n = len(x_m)
+        net = pf.synthetic_network((0.0, 0.0), np.column_stack([x_m, np.zeros(n)]), rating_kva=630.0,
+                                   load_kw=np.zeros(n))
+        screen = pf.hosting_limits([net], [np.r_[0.0, np.full(n, 1.0 / n)]], pf.Limits())[0].screen
+        ids = pd.Index([f"s{k}" for k in range(n)])
+        screens = pf.Screens({"T0": screen}, {s: k + 1 for k, s in enumerate(ids)})
+        rows = pf.plan_rows(screens, ids, np.array(["T0"] * n), kw)
+        assert 1 <= len(rows) <= 2 * pf.PLAN_ROWS_PER_NETWORK
+        agree = 0
+        for bits in itertools.product([0, 1], repeat=n):
+            chosen = np.array(bits, bool)
+            within = all(row.coef @ chosen[row.sites] <= row.upper + 1e-12 for row in rows)
+            fits = pf.Loaded(screen, np.r_[0.0, np.where(chosen, kw, 0.0)]).fits(0, 0.0, 630.0)
+            agree += within == fits
+        assert agree == 2**n
+
+
+def test_plan_rows_put_a_transformers_sites_on_its_feeders():
+    # T0's two sites reserve on T0's network and, at T0's bus, on the weak feeders above it (~38.6 kW by voltage)
+    lv = pf.hosting_limits(
+        [pf.synthetic_network((0.0, 0.0), np.array([[10.0, 0.0], [20.0, 0.0]]), rating_kva=630.0, load_kw=np.zeros(2))],
+        [np.array([0.0, 0.5, 0.5])], pf.Limits())[0].screen
+    feeders = weak_feeder()
+    screens = pf.Screens({"T0": lv, "MV1": feeders}, {"s0": 1, "s1": 2}, {"T0": ("MV1", 1)})
+    rows = pf.plan_rows(screens, pd.Index(["s0", "s1"]), np.array(["T0", "T0"]), np.array([30.0, 30.0]))
+    on_feeders = [r for r in rows if r.network == "MV1"]
+    assert on_feeders and all(r.network in ("T0", "MV1") for r in rows)
+    row = on_feeders[0]  # the voltage at the feeders' far bus: 30 kW each, the rise of each 30 kW at bus 1
+    assert row.sites.tolist() == [0, 1]
+    assert row.coef[0] == pytest.approx(row.coef[1]) and row.coef.sum() > row.upper > row.coef[0]
+    assert pf.Loaded(feeders, np.array([0.0, 30.0])).fits(1, 0.0, 20_000.0)  # one of them fits, both do not
+    assert not pf.Loaded(feeders, np.array([0.0, 60.0])).fits(1, 0.0, 20_000.0)
+
+
+def test_the_feeders_may_be_any_transformer_and_a_reinforcement_on_its_way_is_not_asked_again():
+    # the same grid with the mv entry first: transformer 1 (lv) hangs on transformer 0's feeders at bus 1
+    from sim.rollout.setup import GridState
+
+    base = coupled_grid()
+    grid = GridState(**{
+        **base.__dict__,
+        "rating_kva": base.rating_kva[::-1].copy(),
+        "screens": base.screens[::-1],
+        "feeder_of": np.array([-1, 0]),
+        "feeder_bus": np.array([-1, 1]),
+        "on_feeders": {0: [1]},
+        "is_mv": np.array([True, False]),
+        "grown": [],
+        "loaded": {},
+        "version": {},
+    })
+    assert grid.feeder(1) == (0, 1) and grid.feeder(0) is None
+    grid.reserve(0, 1, 30.0)
+    assert not grid.network_fits(1, 1, 30.0) and grid.network_fits(1, 1, 5.0)
+    grid.give_back(0, 1)
+    assert grid.grown == [0, 1]  # the feeders' entry and the transformer on them
+    grid.reserve(0, 1, 30.0)
+    grid.reinforcing.add(0)  # a reinforcement of the feeders is on its way: none is asked for meanwhile
+    assert grid.reinforcement_at(0, 1, 30.0) is None
+    grid.reinforcing.discard(0)
+    assert grid.reinforcement_at(0, 1, 30.0) is not None
+
+
+def test_held_by_its_own_transformer_at_its_open_capacity():
+    grid = coupled_grid()
+    grid.free_kw[0] = 25.0
+    assert not grid.own_held(0, 0, 25.0)  # exactly the open capacity: room
+    assert grid.own_held(0, 0, 25.001)
+
+
+def test_the_first_change_on_a_network_is_seen():
+    grid = coupled_grid()
+    before = grid.ask_key(0, 0)
+    grid.touch(0)
+    assert grid.ask_key(0, 0) != before
