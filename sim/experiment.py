@@ -2,8 +2,11 @@
 
 Replication ``r`` runs every strategy with the same seed (derived from the scenario's seed and ``r``), so the
 differences between strategies are paired and most of the run-to-run noise cancels in them. The strategy- and
-seed-independent part of a run (sites, yields) is prepared once in the client and broadcast to the Dask workers;
-every (strategy, replication) run is one task.
+seed-independent part of a run (sites, yields) is prepared once in the client and broadcast to the Dask workers,
+with the orders of the seed-independent strategies (:data:`sim.strategies.SEED_INDEPENDENT`), computed once; the
+optimising ones are solved in the client while the workers run the others. Every (strategy, replication) run is one
+task, but the runs of one replication whose strategies release the sites in the same order are one task and one
+simulation (:func:`run_tasks`), each with its own result.
 
 Output folder (``out_dir``)::
 
