@@ -622,15 +622,17 @@ def _prepare_group(group: _Group, cache_dir, progress: bool) -> None:
         pipeline.precompute_orders(p, [t for t in _used_strategies(p, job) if t not in PLANNED])
 
 
-def _solve_group(group: _Group, progress: bool) -> None:
+def _solve_group(group: _Group, progress: bool, cache_dir) -> None:
     """Solve the optimising strategies of each job of the group once, into its preparation (the runs that need no
-    solve are on the cluster meanwhile); keeps how each compared one was solved."""
+    solve are on the cluster meanwhile; a solve of the same model done before is read from the cache); keeps how
+    each compared one was solved."""
     solving = any(t in PLANNED for p, job in zip(group.prepared, group.jobs) for t in _used_strategies(p, job))
     if solving:
-        _status(progress, "solving the optimising strategies (once; the other runs go on meanwhile) ...")
+        _status(progress, "solving the optimising strategies (once, or from the cache; the other runs go on) ...")
+    cache = Path(cache_dir) if cache_dir is not None else pipeline.default_cache_dir()
     group.solutions = []
     for p, job in zip(group.prepared, group.jobs):
-        solutions = pipeline.precompute_orders(p, _used_strategies(p, job))
+        solutions = pipeline.precompute_orders(p, _used_strategies(p, job), cache_dir=cache)
         group.solutions.append({name: sol for name, sol in solutions.items() if name in job.names})
     group.stale = solving and bool(group.scattered)
 
@@ -755,14 +757,14 @@ def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bo
             _prepare_group(group, cache_dir, progress)
             todo = [(i, t) for i, job in enumerate(group.jobs) for t in job.todo]
             if not todo:
-                _solve_group(group, progress)
+                _solve_group(group, progress, cache_dir)
                 finish(group)
                 continue
             # the runs that need no solve first: the workers run them while this process solves the others' orders
             later = [(i, t) for i, t in todo if _needs_solve(group, i, t[0])]
             first = [r for r in todo if r not in later]
             futures = _submit(client, group, first, run_fn) if first else []
-            _solve_group(group, progress)
+            _solve_group(group, progress, cache_dir)
             futures += _submit(client, group, later, run_fn)
             done = done if done is not None else as_completed(loop=client.loop)
             for fut in futures:

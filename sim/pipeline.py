@@ -623,8 +623,9 @@ def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
     return pd.Series([names.get(t, "") for t in site_types], index=site_types.index, dtype=object)
 
 
-def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContext:
-    """What a strategy may know besides the sites, for one seed."""
+def strategy_context(prepared: Prepared, seed: int, cache_dir: str | Path | None = None) -> strategies.StrategyContext:
+    """What a strategy may know besides the sites, for one seed (``cache_dir``: where the optimising strategies'
+    solves are kept, :func:`sim.planning.solve_binary`)."""
     scenario = prepared.scenario
     return strategies.StrategyContext(
         seed=seed,
@@ -639,6 +640,7 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
             prepared.transformers,
             prepared.candidate_roofs,
             output_per_kw_ac=county_output_per_kw_ac(prepared),
+            cache_dir=cache_dir,
         ),
     )
 
@@ -662,15 +664,18 @@ def county_output_per_kw_ac(prepared: Prepared) -> np.ndarray:
     return out
 
 
-def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, planning.Solution]:
+def precompute_orders(
+    prepared: Prepared, names: list[str], cache_dir: str | Path | None = None
+) -> dict[str, planning.Solution]:
     """Compute once, into ``prepared.orders``, the orders of the strategies among ``names`` that do not depend on
     the seed (:data:`sim.strategies.SEED_INDEPENDENT`), so that replications share them (the optimising ones, one
     solve), and keep each plan (with how it was solved) in ``prepared.plans``. Returns the
-    :class:`sim.planning.Solution` of each optimising strategy."""
+    :class:`sim.planning.Solution` of each optimising strategy (``cache_dir``: their solves are kept there and read
+    back, :func:`sim.planning.solve_binary`)."""
     for name in names:
         if name not in strategies.SEED_INDEPENDENT or name in prepared.orders:
             continue
-        ctx = strategy_context(prepared, prepared.scenario.seed)
+        ctx = strategy_context(prepared, prepared.scenario.seed, cache_dir)
         if name in strategies.PLANNED:
             plan = strategies.planned(name, prepared.eligible, ctx)
             prepared.orders[name] = strategies.checked_order(name, plan.order, prepared.eligible)

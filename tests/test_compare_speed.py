@@ -101,3 +101,29 @@ def test_a_local_workers_environment_has_no_malloc_trim_threshold(monkeypatch):
     with dask_client(1, None, 1) as client:
         found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
     assert list(found.values()) == [None]
+
+
+def test_a_solve_is_kept_and_read_back_only_for_the_same_model(tmp_path, monkeypatch):
+    """max x1 + 2 x2 + 3 x3 over binaries with x1 + x2 + x3 <= 2: x = (0, 1, 1), objective -5 (by hand)."""
+    import numpy as np
+    from scipy import sparse
+
+    from sim import planning
+
+    cost, matrix = np.array([-1.0, -2.0, -3.0]), sparse.csr_matrix(np.ones((1, 3)))
+    lower, upper, config = np.array([-np.inf]), np.array([2.0]), planning.PlanningConfig()
+    x, solution = planning.solve_binary(cost, matrix, lower, upper, config, cache_dir=tmp_path)
+    assert x.tolist() == [0.0, 1.0, 1.0] and solution.objective == pytest.approx(-5.0)
+    assert len(list(tmp_path.glob("solve_*.npz"))) == 1
+
+    def no_solver(*args, **kwargs):
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(planning, "_solve", no_solver)
+    again, kept = planning.solve_binary(cost, matrix, lower, upper, config, cache_dir=tmp_path)
+    assert again.tolist() == x.tolist() and kept.record() == solution.record() and np.isnan(kept.seconds)
+    # another cost, bound or setting is another model: solved (here: the solver is gone)
+    for changed in ((cost * 2, matrix, lower, upper, config), (cost, matrix, lower, np.array([1.0]), config),
+                    (cost, matrix, lower, upper, planning.PlanningConfig(mip_rel_gap_percent=0.5))):
+        with pytest.raises(AssertionError, match="solved again"):
+            planning.solve_binary(*changed, cache_dir=tmp_path)
