@@ -863,14 +863,17 @@ def compare(
     scheduler : address of a running dask scheduler instead of a local cluster.
     baseline : strategy the paired differences are taken against (default: the first).
     progress : tqdm bar on stderr over the runs.
-    cache_dir : cache of yield profiles and weather.
+    cache_dir : cache of yield profiles, weather and the optimisers' solves (default
+        :func:`sim.pipeline.default_cache_dir`).
     run_fn : the function that runs one ``(prepared, strategy, seed)`` (default :func:`sim.pipeline.run_prepared`).
     figures : write the PNG figures.
     overwrite : write into ``out_dir`` even if it is a non-empty folder that is not a comparison (nothing in it is
         removed; see :func:`sim._io.check_out_folder`).
 
-    The optimising strategies (``optimal``, ``multi_year_plan``) do not depend on the seed: they are solved once,
-    in this process, and their order is shipped to the workers with the prepared data.
+    The strategies that do not depend on the seed (:data:`sim.strategies.SEED_INDEPENDENT`) are ordered once and
+    their orders shipped to the workers with the prepared data; the optimising ones (``optimal``,
+    ``multi_year_plan``) are solved once, in this process, while the workers run the others (a solve of the same
+    model is read back from ``cache_dir``, :func:`sim.planning.solve_binary`).
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
     job = Job(scenario, names, replications, baseline, Path(out_dir).expanduser(), figures, overwrite)

@@ -59,7 +59,8 @@ RUN_STEPS = 4  # strategy, rollout, accounting, assemble
 
 
 def default_cache_dir() -> Path:
-    """Where yield profiles and fetched weather are cached (``PVSIM_CACHE_DIR`` or ``~/.cache/pvsim``)."""
+    """Where yield profiles, fetched weather and a comparison's solves are cached (``PVSIM_CACHE_DIR`` or
+    ``~/.cache/pvsim``)."""
     env = os.environ.get("PVSIM_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "pvsim"
 
