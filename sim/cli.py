@@ -694,7 +694,8 @@ def _add_cache_and_quiet(p) -> None:
     p.add_argument(
         "--cache-dir",
         metavar="DIR",
-        help="cache of yield profiles and weather (default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)",
+        help="cache of yield profiles, weather and (compare, sweep, study) the optimisers' solves "
+        "(default: $PVSIM_CACHE_DIR or ~/.cache/pvsim)",
     )
 
 

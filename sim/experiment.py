@@ -2,8 +2,11 @@
 
 Replication ``r`` runs every strategy with the same seed (derived from the scenario's seed and ``r``), so the
 differences between strategies are paired and most of the run-to-run noise cancels in them. The strategy- and
-seed-independent part of a run (sites, yields) is prepared once in the client and broadcast to the Dask workers;
-every (strategy, replication) run is one task.
+seed-independent part of a run (sites, yields) is prepared once in the client and broadcast to the Dask workers,
+with the orders of the seed-independent strategies (:data:`sim.strategies.SEED_INDEPENDENT`), computed once; the
+optimising ones are solved in the client while the workers run the others. Every (strategy, replication) run is one
+task, but the runs of one replication whose strategies release the sites in the same order are one task and one
+simulation (:func:`run_tasks`), each with its own result.
 
 Output folder (``out_dir``)::
 
@@ -60,7 +63,7 @@ from .metrics import METRICS, Metric, in_currency, printed
 from .provenance import code_sha256
 from .results import RunResult, csv_text, jsonable, plain_decimals, summary_json, write_csv
 from .stats import annual_bands, mean_ci95, mean_pm, paired_differences, summarise  # noqa: F401 (mean_ci95: public API)
-from .strategies import resolve
+from .strategies import PLANNED, resolve
 from .timebase import days_to_years
 
 if TYPE_CHECKING:
@@ -77,6 +80,13 @@ MAX_ROUNDS = 3
 """Times the prepared data is scattered again after every worker holding it died."""
 LOCAL_SCHEDULER_KWARGS = {"dashboard": False, "dashboard_address": ":0"}
 """No dashboard; the scheduler's HTTP endpoints on a free port (not 8787, which another cluster may hold)."""
+WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+"""Dask's settings for the local workers that pvsim changes: Dask starts its workers with glibc's
+``MALLOC_TRIM_THRESHOLD_=65536`` (to hand freed memory back to the system at once; Dask's docs, "Memory not released
+back to the OS"), which also fixes glibc's mmap threshold at 128 KiB, so that every array above it is mapped afresh
+and faulted in page by page. A run's accounting makes thousands of such arrays: measured on the demo, the setting
+doubles a run's time (0.6 s of system time in page faults on top of 0.9 s). None: unset, glibc's default (a
+variable the user set in the environment still applies)."""
 RUN_FILES = ("run.json", "summary.json", "annual.csv", "built.csv")
 """Files of one run of a comparison (``runs/<strategy>/rep<r>/``)."""
 KIND, RUN_KIND = "comparison", "comparison-run"
@@ -300,13 +310,24 @@ def run_task(
 ) -> dict:
     """One (strategy, seed) run on a worker, of ``prepared`` or of its variant ``part``
     (:func:`sim.pipeline.variant_part`); returns only what the comparison keeps (small to ship back)."""
-    fn = run_fn if run_fn is not None else pipeline.run_prepared
-    result = fn(pipeline.with_variant(prepared, part) if part is not None else prepared, strategy, seed)
-    return {
-        "summary": jsonable(result.summary),
-        "annual": result.annual.reset_index(drop=True),
-        "built": _built_sites(result),
-    }
+    return run_tasks(prepared, [strategy], seed, run_fn, part)[0]
+
+
+def run_tasks(
+    prepared: pipeline.Prepared, names: list[str], seed: int, run_fn: RunFn | None = None, part: dict | None = None
+) -> list[dict]:
+    """The runs with ``seed`` of strategies ``names`` that release the sites in the same order, as
+    :func:`run_task` makes each: one simulation for all of them (:func:`sim.pipeline.run_same_order`), or with
+    ``run_fn`` one call of it per strategy."""
+    prepared = pipeline.with_variant(prepared, part) if part is not None else prepared
+    if run_fn is None:
+        results = pipeline.run_same_order(prepared, names, seed, tables_only=True)
+    else:
+        results = [run_fn(prepared, name, seed) for name in names]
+    return [
+        {"summary": jsonable(r.summary), "annual": r.annual.reset_index(drop=True), "built": _built_sites(r)}
+        for r in results
+    ]
 
 
 def write_run(folder: Path, payload: dict, identity: dict) -> Path:
@@ -397,6 +418,7 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
     """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is None:
@@ -412,16 +434,17 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
     before = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
     # CRITICAL: a worker's "failed to communicate with scheduler during heartbeat" as the cluster closes is no
     # error of the user's (a task's error reaches pvsim through its future)
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        worker_dashboard_address=None,
-        silence_logs=logging.CRITICAL,
-        scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
-    )
+    with dask.config.set(WORKER_ENVIRON):
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            worker_dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
+        )
     try:
         client = Client(cluster)
         try:
@@ -567,6 +590,11 @@ class _Group:
     prepared: list[pipeline.Prepared] = field(default_factory=list)
     solutions: list[dict] = field(default_factory=list)
     scattered: list = field(default_factory=list)
+    parts: dict = field(default_factory=dict)
+    """The scattered :func:`sim.pipeline.variant_part` of each job (by index) that its runs take beside the scattered
+    preparation, which is ``scattered[0]``."""
+    stale: bool = False
+    """Whether ``scattered[0]`` lacks orders solved since it was scattered (then every job's runs take a part)."""
     pending: dict = field(default_factory=dict)
     lost: list = field(default_factory=list)
     rounds: int = 0
@@ -582,55 +610,121 @@ def _groups(jobs: list[Job]) -> list[_Group]:
 
 def _prepare_group(group: _Group, cache_dir, progress: bool) -> None:
     """One preparation for the group; each other job gets it for its own scenario (:func:`sim.pipeline.for_variant`),
-    and each job's seed-independent orders are solved once, here."""
+    and each job's seed-independent orders are computed once, here, but for the optimising ones
+    (:func:`_solve_group`)."""
     base = group.jobs[0].scenario
     _status(progress, f"preparing sites, weather and yields of {base.name} (shared by every run) ...")
     prepared = pipeline.prepare(base, cache_dir=cache_dir)
     group.prepared = [
         prepared if i == 0 else pipeline.for_variant(prepared, j.scenario) for i, j in enumerate(group.jobs)
     ]
-    group.solutions = [pipeline.precompute_orders(p, j.names) for p, j in zip(group.prepared, group.jobs)]
+    for p, job in zip(group.prepared, group.jobs):
+        pipeline.precompute_orders(p, [t for t in _used_strategies(p, job) if t not in PLANNED])
+
+
+def _solve_group(group: _Group, progress: bool, cache_dir) -> None:
+    """Solve the optimising strategies of each job of the group once, into its preparation (the runs that need no
+    solve are on the cluster meanwhile; a solve of the same model done before is read from the cache); keeps how
+    each compared one was solved."""
+    solving = any(t in PLANNED for p, job in zip(group.prepared, group.jobs) for t in _used_strategies(p, job))
+    if solving:
+        _status(progress, "solving the optimising strategies (once, or from the cache; the other runs go on) ...")
+    cache = Path(cache_dir) if cache_dir is not None else pipeline.default_cache_dir()
+    group.solutions = []
+    for p, job in zip(group.prepared, group.jobs):
+        solutions = pipeline.precompute_orders(p, _used_strategies(p, job), cache_dir=cache)
+        group.solutions.append({name: sol for name, sol in solutions.items() if name in job.names})
+    group.stale = solving and bool(group.scattered)
+
+
+def _used_strategies(prepared: pipeline.Prepared, job: Job) -> list[str]:
+    """The strategies the runs of ``job`` order by: each compared one and its tracks' own
+    (:func:`sim.pipeline.run_strategies`), each once."""
+    return list(dict.fromkeys(t for name in job.names for t in pipeline.run_strategies(prepared.scenario, name)))
+
+
+def _needs_solve(group: _Group, i: int, strategy: str) -> bool:
+    """Whether a run of ``strategy`` in job ``i`` orders by an optimising strategy not solved yet."""
+    prepared = group.prepared[i]
+    return any(t in PLANNED and t not in prepared.orders for t in pipeline.run_strategies(prepared.scenario, strategy))
+
+
+def _part(client, group: _Group, i: int):
+    """What a run of job ``i`` takes beside the scattered preparation: None, or its scattered
+    :func:`sim.pipeline.variant_part` (scattered once)."""
+    if i == 0 and not group.stale:
+        return None
+    if i not in group.parts:
+        group.parts[i] = client.scatter([pipeline.variant_part(group.prepared[i])], broadcast=True, hash=False)[0]
+        group.scattered.append(group.parts[i])
+    return group.parts[i]
 
 
 def _submit(client, group: _Group, todo: list[tuple[int, tuple[str, int, int]]], run_fn) -> list:
     """Scatter the group's preparation once (and each variant's part of it) and submit the runs ``todo`` (job index,
-    run); returns the new futures."""
-    group.scattered = [client.scatter(group.prepared[0], broadcast=True, hash=False)]
-    group.scattered += [
-        client.scatter([pipeline.variant_part(p)], broadcast=True, hash=False)[0] for p in group.prepared[1:]
-    ]
+    run), those of one job and seed with the same release order as one task (:func:`_shared_runs`); returns the
+    new futures."""
+    if not group.scattered:
+        group.scattered = [client.scatter(group.prepared[0], broadcast=True, hash=False)]
+        group.parts, group.stale = {}, False
+    elif group.stale:
+        group.parts = {}  # parts scattered before the solve lack its orders
     futures = []
-    for i, (strategy, rep, seed) in todo:
+    for i, runs in _shared_runs(group, todo, run_fn):
+        names, (_, rep, seed) = [r[0] for r in runs], runs[0]
         fut = client.submit(
-            run_task,
+            run_tasks,
             group.scattered[0],
-            strategy,
+            names,
             seed,
             run_fn,
-            group.scattered[i] if i else None,
+            _part(client, group, i),
             retries=TASK_RETRIES,
             pure=False,
-            key=f"pvsim-run-{strategy_dirname(strategy)}-rep{rep}-{os.urandom(4).hex()}",
+            key=f"pvsim-run-{strategy_dirname(names[0])}-rep{rep}-{os.urandom(4).hex()}",
         )
-        group.pending[fut] = (i, (strategy, rep, seed))
+        group.pending[fut] = (i, runs)
         futures.append(fut)
     return futures
 
 
+def _shared_runs(group: _Group, todo: list[tuple[int, tuple[str, int, int]]], run_fn) -> list[tuple[int, list]]:
+    """The runs ``todo`` as tasks ``(job index, runs)``: the runs of one job and seed whose strategies all release
+    the sites in one seed-independent order (every strategy they order by in ``prepared.orders``) share a task (and
+    one simulation, :func:`run_tasks`); every other run is a task of its own. Without ``run_fn`` only."""
+    keys: dict[tuple[int, str], object] = {}
+
+    def order_key(i: int, strategy: str) -> object:
+        prepared = group.prepared[i]
+        if run_fn is not None or any(
+            t not in prepared.orders for t in pipeline.run_strategies(prepared.scenario, strategy)
+        ):
+            return strategy  # its own task
+        if (i, strategy) not in keys:
+            keys[(i, strategy)] = tuple(pipeline.release_order(prepared, strategy, prepared.scenario.seed))
+        return keys[(i, strategy)]
+
+    tasks: dict[tuple, tuple[int, list]] = {}
+    for i, run in todo:
+        tasks.setdefault((i, run[2], order_key(i, run[0])), (i, []))[1].append(run)
+    return list(tasks.values())
+
+
 def _collect(client, group: _Group, fut, bar) -> bool:
-    """Store the result of ``fut`` (or note its run as lost with its data); whether the group has no run left on the
-    cluster (then its scattered data is released; its lost runs, if any, are for :func:`_resubmit`)."""
+    """Store the results of ``fut`` (or note its runs as lost with their data); whether the group has no run left on
+    the cluster (then its scattered data is released; its lost runs, if any, are for :func:`_resubmit`)."""
     from concurrent.futures import CancelledError
 
-    i, (strategy, rep, seed) = group.pending.pop(fut)
+    i, runs = group.pending.pop(fut)
     job = group.jobs[i]
     try:
-        payload = fut.result()
+        payloads = fut.result()
     except CancelledError:
-        group.lost.append((i, (strategy, rep, seed)))
+        group.lost += [(i, run) for run in runs]
     else:
-        write_run(run_dir(job.out_dir, strategy, rep), payload, job.identities[(strategy, rep)])
-        bar.update(1)
+        for (strategy, rep, _), payload in zip(runs, payloads, strict=True):
+            write_run(run_dir(job.out_dir, strategy, rep), payload, job.identities[(strategy, rep)])
+            bar.update(1)
     fut.release()
     if group.pending:
         return False
@@ -663,9 +757,15 @@ def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bo
             _prepare_group(group, cache_dir, progress)
             todo = [(i, t) for i, job in enumerate(group.jobs) for t in job.todo]
             if not todo:
+                _solve_group(group, progress, cache_dir)
                 finish(group)
                 continue
-            futures = _submit(client, group, todo, run_fn)
+            # the runs that need no solve first: the workers run them while this process solves the others' orders
+            later = [(i, t) for i, t in todo if _needs_solve(group, i, t[0])]
+            first = [r for r in todo if r not in later]
+            futures = _submit(client, group, first, run_fn) if first else []
+            _solve_group(group, progress, cache_dir)
+            futures += _submit(client, group, later, run_fn)
             done = done if done is not None else as_completed(loop=client.loop)
             for fut in futures:
                 owner[fut] = group
@@ -763,14 +863,17 @@ def compare(
     scheduler : address of a running dask scheduler instead of a local cluster.
     baseline : strategy the paired differences are taken against (default: the first).
     progress : tqdm bar on stderr over the runs.
-    cache_dir : cache of yield profiles and weather.
+    cache_dir : cache of yield profiles, weather and the optimisers' solves (default
+        :func:`sim.pipeline.default_cache_dir`).
     run_fn : the function that runs one ``(prepared, strategy, seed)`` (default :func:`sim.pipeline.run_prepared`).
     figures : write the PNG figures.
     overwrite : write into ``out_dir`` even if it is a non-empty folder that is not a comparison (nothing in it is
         removed; see :func:`sim._io.check_out_folder`).
 
-    The optimising strategies (``optimal``, ``multi_year_plan``) do not depend on the seed: they are solved once,
-    in this process, and their order is shipped to the workers with the prepared data.
+    The strategies that do not depend on the seed (:data:`sim.strategies.SEED_INDEPENDENT`) are ordered once and
+    their orders shipped to the workers with the prepared data; the optimising ones (``optimal``,
+    ``multi_year_plan``) are solved once, in this process, while the workers run the others (a solve of the same
+    model is read back from ``cache_dir``, :func:`sim.planning.solve_binary`).
     """
     names, replications, baseline = check_compare_arguments(strategies, replications, baseline, workers, scheduler)
     job = Job(scenario, names, replications, baseline, Path(out_dir).expanduser(), figures, overwrite)

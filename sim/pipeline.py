@@ -59,7 +59,8 @@ RUN_STEPS = 4  # strategy, rollout, accounting, assemble
 
 
 def default_cache_dir() -> Path:
-    """Where yield profiles and fetched weather are cached (``PVSIM_CACHE_DIR`` or ``~/.cache/pvsim``)."""
+    """Where yield profiles, fetched weather and a comparison's solves are cached (``PVSIM_CACHE_DIR`` or
+    ``~/.cache/pvsim``)."""
     env = os.environ.get("PVSIM_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "pvsim"
 
@@ -506,23 +507,43 @@ def context_layers(scenario: Scenario) -> dict | None:
 
 
 def run_prepared(
-    prepared: Prepared, strategy: str | None = None, seed: int | None = None, *, _steps: _Steps | None = None
+    prepared: Prepared,
+    strategy: str | None = None,
+    seed: int | None = None,
+    *,
+    tables_only: bool = False,
+    _steps: _Steps | None = None,
 ) -> RunResult:
-    """The strategy- and seed-dependent part of a run: order, SimPy rollout, accounting, result."""
+    """The strategy- and seed-dependent part of a run: order, SimPy rollout, accounting, result. ``tables_only``:
+    the result without the transformers' loading and the scenario as run (``transformers``, ``scenario_as_run``
+    None), which a comparison does not keep; the rest is the same."""
+    strategy = strategy or prepared.scenario.strategy
+    seed = prepared.scenario.seed if seed is None else int(seed)
+    return run_same_order(prepared, [strategy], seed, tables_only=tables_only, _steps=_steps)[0]
+
+
+def run_same_order(
+    prepared: Prepared, names: list[str], seed: int, *, tables_only: bool = False, _steps: _Steps | None = None
+) -> list[RunResult]:
+    """The runs with ``seed`` of the strategies ``names``, which all release the sites in the same order
+    (:func:`release_order`; a ValueError if not): one rollout and one accounting, since a run depends on its
+    strategy only through that order, and a result of each (:func:`run_prepared`), which names its strategy."""
     scenario = prepared.scenario
-    strategy = strategy or scenario.strategy
-    seed = scenario.seed if seed is None else int(seed)
     steps = _steps or _Steps(False, total=RUN_STEPS)
     with steps.step("strategy"):
-        precompute_orders(prepared, run_strategies(scenario, strategy))
-        order = release_order(prepared, strategy, seed)
+        orders = []
+        for name in names:
+            precompute_orders(prepared, run_strategies(scenario, name))
+            orders.append(release_order(prepared, name, seed))
+        if any(o != orders[0] for o in orders[1:]):
+            raise ValueError(f"run_same_order: {', '.join(names)} do not release the sites in the same order")
     # the rollout's set-up, the loop, the accounting and the tables make ~10^5 objects that live to the end: the
     # cyclic collector would traverse them again and again (:func:`sim._runtime.paused_gc`)
     with paused_gc():
         with steps.step("rollout"):
             rollout = simulate_rollout(
                 prepared.eligible,
-                order,
+                orders[0],
                 prepared.transformers,
                 scenario.rollout,
                 scenario.operation,
@@ -549,7 +570,10 @@ def run_prepared(
                 grid=_grid_rules(prepared, rollout),
             )
         with steps.step("assemble"):
-            return _assemble(scenario, strategy, seed, prepared, order, rollout, acc)
+            return [
+                _assemble(scenario, name, seed, prepared, orders[0], rollout, acc, tables_only=tables_only)
+                for name in names
+            ]
 
 
 def check_track_strategies(scenario: Scenario) -> None:
@@ -606,8 +630,9 @@ def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
     return pd.Series([names.get(t, "") for t in site_types], index=site_types.index, dtype=object)
 
 
-def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContext:
-    """What a strategy may know besides the sites, for one seed."""
+def strategy_context(prepared: Prepared, seed: int, cache_dir: str | Path | None = None) -> strategies.StrategyContext:
+    """What a strategy may know besides the sites, for one seed (``cache_dir``: where the optimising strategies'
+    solves are kept, :func:`sim.planning.solve_binary`)."""
     scenario = prepared.scenario
     return strategies.StrategyContext(
         seed=seed,
@@ -623,6 +648,7 @@ def strategy_context(prepared: Prepared, seed: int) -> strategies.StrategyContex
             prepared.candidate_roofs,
             output_per_kw_ac=county_output_per_kw_ac(prepared),
             screens=prepared.screens,
+            cache_dir=cache_dir,
         ),
     )
 
@@ -646,16 +672,24 @@ def county_output_per_kw_ac(prepared: Prepared) -> np.ndarray:
     return out
 
 
-def precompute_orders(prepared: Prepared, names: list[str]) -> dict[str, planning.Solution]:
+def precompute_orders(
+    prepared: Prepared, names: list[str], cache_dir: str | Path | None = None
+) -> dict[str, planning.Solution]:
     """Compute once, into ``prepared.orders``, the orders of the strategies among ``names`` that do not depend on
-    the seed (:data:`sim.strategies.SEED_INDEPENDENT`: the optimising ones), so that replications share one solve,
-    and keep each plan (with how it was solved) in ``prepared.plans``. Returns the :class:`sim.planning.Solution` of each."""
+    the seed (:data:`sim.strategies.SEED_INDEPENDENT`), so that replications share them (the optimising ones, one
+    solve), and keep each plan (with how it was solved) in ``prepared.plans``. Returns the
+    :class:`sim.planning.Solution` of each optimising strategy (``cache_dir``: their solves are kept there and read
+    back, :func:`sim.planning.solve_binary`)."""
     for name in names:
-        if name in strategies.SEED_INDEPENDENT and name not in prepared.orders:
-            ctx = strategy_context(prepared, prepared.scenario.seed)
+        if name not in strategies.SEED_INDEPENDENT or name in prepared.orders:
+            continue
+        ctx = strategy_context(prepared, prepared.scenario.seed, cache_dir)
+        if name in strategies.PLANNED:
             plan = strategies.planned(name, prepared.eligible, ctx)
             prepared.orders[name] = strategies.checked_order(name, plan.order, prepared.eligible)
             prepared.plans[name] = plan
+        else:
+            prepared.orders[name] = strategies.order_sites(name, prepared.eligible, ctx)
     return {name: prepared.plans[name].solution for name in names if name in prepared.plans}
 
 
@@ -724,25 +758,27 @@ def _grid_rules(prepared: Prepared, rollout) -> accounting.GridRules:
     )
 
 
-def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc) -> RunResult:
+def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc, *, tables_only=False) -> RunResult:
     sites = _site_table(prepared, order, rollout, acc)
-    return RunResult(
+    result = RunResult(
         summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc),
         sites=sites,
-        scenario_as_run=as_run_yaml(scenario, strategy=strategy, seed=seed),
         annual=acc.annual.copy(),
         events=rollout.events,
         site_years=acc.site_years,
         stage_durations=rollout.stage_durations,
         budget=rollout.budget,
-        transformers=grid.transformer_loading(
+    )
+    if not tables_only:
+        result.scenario_as_run = as_run_yaml(scenario, strategy=strategy, seed=seed)
+        result.transformers = grid.transformer_loading(
             prepared.transformers,
             rollout.upgrades,
             sites,
             export_limits=_export_limits(prepared, rollout),
             dc_ac_ratio=scenario.system.dc_ac_ratio,
-        ),
-    )
+        )
+    return result
 
 
 #: Internal columns (pvlib's names) that the outputs name with their unit.

@@ -56,12 +56,16 @@ How the plan reads the rollout's rules (:mod:`sim.rollout`), and where it approx
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import math
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -171,6 +175,7 @@ def solve_binary(
     *,
     integer: bool = True,
     continuous: np.ndarray | None = None,
+    cache_dir: str | Path | None = None,
 ) -> tuple[np.ndarray | None, Solution]:
     """Minimise ``cost @ x`` over binary ``x`` (``integer=False``: its relaxation, x in [0, 1]; ``continuous``:
     a mask of variables that are real and >= 0 instead) with ``row_lower <= matrix @ x <= row_upper``. Returns
@@ -180,8 +185,60 @@ def solve_binary(
     fractional form a small MIP with the others fixed at their LP values; if that MIP's solution is within
     ``planning.mip_rel_gap_percent`` of the LP bound it is returned (a proven gap, as a full branch and bound would
     stop there too), otherwise the whole MIP is solved from it. HiGHS runs on one thread with a fixed seed and
-    only gap and node limits, so the answer never depends on the machine."""
+    only gap and node limits, so the answer never depends on the machine.
+
+    ``cache_dir``: a found solution is kept there, keyed by every input of the solve (:func:`solve_key`), and
+    read back instead of solving again (its ``seconds`` NaN: no solve was timed)."""
     real = np.zeros(len(cost), bool) if continuous is None else np.asarray(continuous, bool)
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"solve_{solve_key(cost, matrix, row_lower, row_upper, config, integer, real)}.npz"
+        cached = _read_solve(path)
+        if cached is not None:
+            return cached
+    x, solution = _solve_binary(cost, matrix, row_lower, row_upper, config, integer, real)
+    if path is not None and x is not None:
+        _write_solve(path, x, solution)
+    return x, solution
+
+
+def solve_key(cost, matrix, row_lower, row_upper, config: PlanningConfig, integer: bool, real: np.ndarray) -> str:
+    """sha256 (24 hex digits) of everything a solve's answer depends on: the model's arrays (the matrix in
+    canonical CSR form), the planning settings, this module's code and the versions of highspy, numpy and scipy."""
+    from .provenance import files_sha256, package_versions
+
+    h = hashlib.sha256(files_sha256([Path(__file__)], package_versions(("highspy", "numpy", "scipy"))).encode())
+    rows = sparse.csr_matrix(matrix, dtype=float)
+    rows.sum_duplicates()
+    rows.sort_indices()
+    for part in (cost, rows.data, rows.indices, rows.indptr, row_lower, row_upper, real):
+        h.update(np.ascontiguousarray(part).tobytes())
+    h.update(f"{rows.shape}|{integer}|{config.model_dump_json()}".encode())
+    return h.hexdigest()[:24]
+
+
+def _read_solve(path: Path) -> tuple[np.ndarray, Solution] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            x, record = data["x"], json.loads(str(data["solution"]))
+        return x, Solution(**{**record, "seconds": math.nan})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_solve(path: Path, x: np.ndarray, solution: Solution) -> None:
+    from ._io import atomic_write
+
+    buffer = io.BytesIO()
+    np.savez(buffer, x=x, solution=np.array(json.dumps(solution.record())))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buffer.getvalue())
+
+
+def _solve_binary(
+    cost, matrix, row_lower, row_upper, config: PlanningConfig, integer: bool, real: np.ndarray
+) -> tuple[np.ndarray | None, Solution]:
+    """:func:`solve_binary` without the cache."""
     relaxed, lp = _solve(cost, matrix, row_lower, row_upper, config, integer=False, continuous=real)
     if not integer or relaxed is None:
         return relaxed, lp
@@ -332,6 +389,9 @@ class PlanInputs:
     screens: powerflow.Screens | None = None
     """The networks' power-flow screens (``grid.hosting_method: power_flow``), held as linear limits
     (:func:`_network_rows`); None under the rule."""
+    cache_dir: Path | None = None
+    """Where solves are kept and read back (:func:`solve_binary`; None: solved every time). Not a setting: the plan
+    is the same either way."""
 
     @classmethod
     def from_scenario(
@@ -341,6 +401,7 @@ class PlanInputs:
         candidate_roofs: dict[str, int],
         output_per_kw_ac: np.ndarray | None = None,
         screens: powerflow.Screens | None = None,
+        cache_dir: str | Path | None = None,
     ) -> PlanInputs:
         from .carbon import resolve_factor
 
@@ -358,6 +419,7 @@ class PlanInputs:
             factor_by_year=tuple(float(f) for f in resolve_factor(scenario.carbon).by_year(years)),
             output_per_kw_ac=output_per_kw_ac,
             screens=screens,
+            cache_dir=None if cache_dir is None else Path(cache_dir),
         )
 
 
@@ -952,7 +1014,15 @@ def plan(sites: pd.DataFrame, inputs: PlanInputs, objective: str | None = None) 
     )
     matrix, lower, upper = _stack(blocks)
     real = np.arange(layout.n) >= layout.y0
-    x, solution = solve_binary(_cost(model, layout, objective), matrix, lower, upper, inputs.config, continuous=real)
+    x, solution = solve_binary(
+        _cost(model, layout, objective),
+        matrix,
+        lower,
+        upper,
+        inputs.config,
+        continuous=real,
+        cache_dir=inputs.cache_dir,
+    )
     if x is None:
         raise PlanInfeasible(
             _binding_constraint(blocks, inputs.config, inputs), field=f"the programme's plan ({objective})"

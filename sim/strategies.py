@@ -227,8 +227,19 @@ def _planned(sites: pd.DataFrame, ctx: StrategyContext, name: str) -> list[str]:
     return [] if sites.empty else planned(name, sites, ctx).order
 
 
-SEED_INDEPENDENT = frozenset({"optimal", "multi_year_plan"})
-"""Built-in strategies whose order does not depend on the seed: a comparison solves them once."""
+PLANNED = frozenset({"optimal", "multi_year_plan"})
+"""The optimising built-ins: their order is one solve of :func:`sim.planning.plan` (:func:`planned`)."""
+SEED_INDEPENDENT = PLANNED | {
+    "max_yield",
+    "max_carbon_per_cny",
+    "grid_headroom",
+    "pilot_quota",
+    "township_balanced",
+    "agri_tourism_first",
+}
+"""Built-in strategies whose order does not depend on the seed (they never read ``ctx.seed``): a comparison
+computes each order once per preparation (solves the :data:`PLANNED` ones once), and every replication releases by
+it. ``random`` and user strategies (``module:function``) are ordered again in every run."""
 
 
 def available() -> list[str]:
