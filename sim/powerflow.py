@@ -1,4 +1,4 @@
-"""Hosting capacity of low-voltage transformers by AC power flow (``grid.hosting_method: power_flow``).
+"""Hosting capacity of low-voltage transformers and 10 kV feeders by AC power flow (``grid.hosting_method: power_flow``).
 
 For each ``lv`` transformer a radial network: the 10 kV supply as the slack at 1.0 pu, the transformer, and its
 low-voltage network. Where the user gives a line layer (``data.lines_layer`` / ``data.lines_file``, checked by
@@ -43,7 +43,22 @@ transformer upgrades.
 
 Voltage limit: GB/T 12325-2008 *Power quality - Deviation of supply voltage*: three-phase supply at 20 kV and below
 within +-7 % of nominal, 220 V single-phase within +7 % / -10 %; the upper bound, 1.07 pu, is what PV's voltage rise
-meets on a 380 V network (the default of ``grid.voltage_max_pu``).
+meets on a 380 V network (the default of ``grid.voltage_max_pu``) and on the 10 kV feeders (``grid.mv_voltage_max_pu``).
+
+10 kV feeders (:func:`feeder_networks`, level :data:`MV`): per substation (its ``mv`` entry) its feeders, from the
+feeder layer (``data.feeders_layer``, conductor types ``sim/tables/mv_conductors.csv``; parts that do not meet are
+joined at the substation, :func:`with_bays`) or a minimum spanning tree over the substation, its distribution
+transformers and its medium-voltage sites. The 10 kV busbar is the slack at 1.0 pu (the main transformers' on-load
+tap changer holds it; their rating a thermal limit only). Each distribution transformer of the substation
+(:func:`substation_of`) is a bus with its load less its existing PV; its sites' new PV reaches the feeders at that
+bus, so the rollout screens every site twice: on its transformer's network and on its substation's feeders
+(:meth:`sim.rollout.setup.GridState.network_fits`), and a site held by the feeders asks for their upgrade or a 10 kV
+reinforcement. The ``mv`` entry's hosting limit is what its feeders host for its medium-voltage sites at the
+feeders' worst hour. Each level is held to its own voltage band (the 10/0.4 kV transformers' taps set for their own).
+
+The rollout keeps each network's linearised state up to date as PV is reserved (:class:`Loaded`: a check costs one
+column of the screen); the optimising strategies hold their plans to the same linearisation at each network's bus
+and cable nearest their limits (:func:`plan_rows`).
 """
 
 from __future__ import annotations
