@@ -613,7 +613,7 @@ def _energy_and_curtailment(
     years); ``degradation`` is the remaining output share of each site in each year [-]."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
-    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
     kc = built.commission_year_index
     site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
     site_shape = loadmod.shape_index(built.sites["site_type"].to_numpy())
@@ -626,8 +626,9 @@ def _energy_and_curtailment(
         n_hours = len(_hour_map(int(year), profile.shape[0]))
         key = (k % len(profiles), n_hours)  # the same profile and year length give the same hourly table
         if key not in year_tables:
-            year_tables[key] = _year_table(profile, int(year), built.used_archetypes)
-        hourly, suffix = year_tables[key]
+            hourly, suffix = _year_table(profile, int(year), built.used_archetypes)
+            year_tables[key] = (hourly, suffix, loadmod.daylight_yield(hourly))
+        hourly, suffix, daylight = year_tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
@@ -655,7 +656,14 @@ def _energy_and_curtailment(
         flows.delivered[active, k] = gross - cut
         flows.curtailed[active, k] = cut
         used = loadmod.self_consumed_year(
-            hourly, effective_kwp, built.archetype[active], first, site_load[active], site_shape[active], shapes
+            hourly,
+            effective_kwp,
+            built.archetype[active],
+            first,
+            site_load[active],
+            site_shape[active],
+            shapes,
+            daylight,
         )
         flows.self_consumed[active, k] = np.minimum(used, gross - cut)
     return flows

@@ -93,6 +93,9 @@ def test_self_consumed_year_sums_each_site_as_self_consumed_kwh_does():
     first = np.where(np.arange(n_sites) % 5 == 0, rng.integers(0, n_hours, n_sites), 0)
     used = load.self_consumed_year(hourly, kwp, archetype, first, kwh, shape, shapes)
     lit = np.flatnonzero(hourly.max(axis=1) > 0)
+    daylight = load.daylight_yield(hourly)
+    assert np.array_equal(daylight[0], lit)
+    assert np.array_equal(load.self_consumed_year(hourly, kwp, archetype, first, kwh, shape, shapes, daylight), used)
     for i in range(n_sites):
         pv = hourly[lit, archetype[i]] * kwp[i]
         pv[lit < first[i]] = 0.0
