@@ -24,7 +24,7 @@ from sim import (
 )
 from sim._config import SITE_TYPES, Duration
 from sim.errors import InputError
-from sim.rng import site_rng, stream
+from sim.rng import site_rng, site_uniforms, stream
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
     OFFICE_STAGES,
@@ -805,9 +805,7 @@ def _draw_stage_work(
     site fails the stage, and its rework (work, re-inspection fails), from the site's own uniforms (common random
     numbers): two per stage of STAGES, in order (its duration, then its success), then two for the rework."""
     n_sites, n_stages = len(site_ids), len(STAGES)
-    uniforms = np.empty((n_sites, 2 * n_stages + 2))
-    for row, site_id in enumerate(site_ids):
-        uniforms[row] = site_rng(seed, site_id, "stages").random(2 * n_stages + 2)
+    uniforms = site_uniforms(seed, site_ids, "stages", 2 * n_stages + 2)  # site_rng(...).random(...) of each site
     work_days = np.empty((n_sites, n_stages))
     held_days = np.empty((n_sites, n_stages))
     fails = np.zeros((n_sites, n_stages), dtype=bool)
