@@ -443,12 +443,12 @@ def _rework(env, world: World, collector: _Collector, site: int, k: int, plan: S
             env,
             collector,
             construction.resource,
-            world.rework[site, 0],
+            float(world.rework[site, 0]),
             construction.calendar,
             wait_log=(site, Step.REWORK),
         )
     else:
-        yield env.timeout(_elapsed_days(construction.calendar, env.now, world.rework[site, 0]))
+        yield env.timeout(_elapsed_days(construction.calendar, env.now, float(world.rework[site, 0])))
     cost = float(world.capex_cny[site]) * world.rework_cost_share
     collector.rework_cny[site] += cost
     collector.add_money("spent", world.year_of(env.now), cost)
@@ -462,9 +462,9 @@ def _work_stage(env, world: World, collector: _Collector, site: int, k: int, pla
     """Stage ``k`` of the site: its work, with the stage's resource (if any) held for its effort from the start."""
     t_start = env.now
     collector.log.append((site, plan.step, Event.START, t_start))
-    work = world.work_days[site, k]
+    work = float(world.work_days[site, k])  # Python floats: the event heap compares times faster than NumPy's
     if plan.resource is not None:
-        held = world.held_days[site, k]
+        held = float(world.held_days[site, k])
         yield from _use(env, collector, plan.resource, held, plan.calendar, wait_log=(site, plan.step))
         work -= held  # the rest of the stage goes on without the resource
     elapsed = _elapsed_days(plan.calendar, env.now, work)
