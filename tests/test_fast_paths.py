@@ -51,6 +51,32 @@ def test_held_sites_hand_computed():
     assert not held
 
 
+def test_held_to_ask_leaves_out_only_asks_that_do_nothing():
+    """Under the rule the office asks about the first held site of each transformer whose upgrade is not on its way:
+    sites 7 (t0), 3 (t1), 9 (t0), 4 (t2) held; t1's upgrade is scheduled and t2 has a planned one pending, so only
+    site 7 (t0) is asked about, and asking it schedules t0's upgrade as asking every held site would have. Under
+    ``hosting_when_full="drop"`` no one is asked; under power flow every held site."""
+    from types import SimpleNamespace
+
+    from sim.rollout.model import _held_to_ask
+
+    grid = _grid([0.0, 0.0, 0.0])
+    held = HeldSites()
+    for site, t in ((7, 0), (3, 1), (9, 0), (4, 2)):
+        held.append(site, t)
+    world = SimpleNamespace(grid=grid)
+    assert _held_to_ask(world, held) == [7, 3, 4]
+    grid.upgrade_scheduled[1] = True
+    grid.pending_upgrades[2] = 1
+    assert _held_to_ask(world, held) == [7]
+    assert held.transformers(lambda t: t != 0) == [1, 2] and held.first_per_transformer(lambda t: t == 2) == [4]
+    grid.when_full = "drop"
+    assert _held_to_ask(world, held) == []
+    grid.when_full = "wait_upgrade"
+    grid.screens = [None, None, None]  # power flow: each held site, in the order held
+    assert _held_to_ask(world, held) == [7, 3, 9, 4]
+
+
 def test_held_sites_equal_a_full_scan():
     """Random holds, reservations (open capacity shrinks), give-backs and disclosures: the first held site with room
     is always the one a scan of the whole list in order finds."""

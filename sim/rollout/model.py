@@ -88,7 +88,7 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
         if site is None:  # every site left is held (or deciding): ask for upgrades where none is on its way, wait
             # under the rule one request per transformer (its first held site); under power flow each held site,
             # whose own path decides between an upgrade and a line reinforcement
-            for waiting in held if world.grid.screens else held.first_per_transformer():
+            for waiting in _held_to_ask(world, held):
                 _ask_grid_company(env, world, collector, waiting)
             window_open = yield from _wait_for_capacity(env, world, programme)
             if not window_open:
@@ -112,6 +112,20 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
                 break
         _release(env, world, collector, site)
     _drop_held(world, collector, held, env.now)
+
+
+def _held_to_ask(world: World, held: HeldSites) -> list[int]:
+    """The held sites the office asks the grid company about: under power flow each held site; under the rule the
+    first held site of each transformer whose one unplanned upgrade is not on its way yet (asking about one whose
+    upgrade is on its way, or under ``hosting_when_full="drop"``, does nothing: :func:`_request_upgrade`; leaving
+    them out saves ~500,000 empty calls at 50,000 sites)."""
+    grid = world.grid
+    if grid.screens:
+        return list(held)
+    if grid.when_full == "drop":
+        return []
+    pending, scheduled = grid.pending_upgrades, grid.upgrade_scheduled
+    return held.first_per_transformer(lambda t: not (pending[t] or scheduled[t]))
 
 
 def _next_site(world: World, order: deque, held: HeldSites, came_forward: list[int]) -> int | None:
