@@ -119,7 +119,7 @@ def annual_load_kwh(sites: pd.DataFrame) -> pd.Series:
     and >= 0), otherwise its type's row of ``sim/tables/site_loads.csv`` (per site, or per m2 of ``area_m2``)."""
     table = site_load_table()
     types = sites["site_type"].astype(str)
-    unknown = sorted(set(types) - set(table.index))
+    unknown = sorted(set(types.unique()) - set(table.index))  # the distinct types (not 50,000 Arrow strings)
     if unknown:
         raise InputError(
             "no load for site type(s) " + ", ".join(unknown), field="site_type", allowed=", ".join(table.index)

@@ -524,7 +524,7 @@ def _check_transformer_values(transformers: pd.DataFrame) -> None:
 
 def _check_resources(sites: pd.DataFrame, config: RolloutConfig, operation: OperationConfig) -> None:
     """Every resource a stage of these sites needs (and the O&M crews, if inverters fail) must exist."""
-    for site_type in sorted(set(sites["site_type"])):
+    for site_type in sorted(set(sites["site_type"].unique())):
         for stage in STAGES:
             resource = config.stage(site_type, stage).resource
             if resource is not None and getattr(config, resource) == 0:
