@@ -69,7 +69,7 @@ def test_held_to_ask_leaves_out_only_asks_that_do_nothing():
     grid.upgrade_scheduled[1] = True
     grid.pending_upgrades[2] = 1
     assert _held_to_ask(world, held) == [7]
-    assert held.transformers(lambda t: t != 0) == [1, 2] and held.first_per_transformer(lambda t: t == 2) == [4]
+    assert held.transformers([False, True, True]) == [1, 2] and held.first_per_transformer([0, 0, 1]) == [4]
     grid.when_full = "drop"
     assert _held_to_ask(world, held) == []
     grid.when_full = "wait_upgrade"
@@ -254,3 +254,22 @@ def test_write_gpkg_through_arrow_is_the_same_file(tmp_path):
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     assert (tmp_path / "arrow.gpkg").read_bytes() == (tmp_path / "rows.gpkg").read_bytes()
 
+
+
+def test_triangular_ppf_of_one_draw_is_the_vectorised_one():
+    """One probability goes through Python floats: the same number as the vectorised NumPy path, bit for bit, at
+    the mode's threshold, at 0 and near 1, with the mode at either end and with no spread. By hand: triangular(1, 2, 5)
+    at q = 0.25 (threshold 1/4): 1 + sqrt(0.25 x 4 x 1) = 2."""
+    from sim._config import triangular
+
+    assert triangular(1.0, 2.0, 5.0).ppf(0.25) == 2.0
+    rng = np.random.default_rng(9)
+    qs = np.r_[0.0, 0.25, 1 / 3, 0.5, 1 - 2**-53, rng.random(200)]
+    cases = [(0.5, 1.0, 3.0), (2.0, 2.0, 9.0), (2.0, 9.0, 9.0), (4.0, 4.0, 4.0), (0.3, 1.7, 4.9)]
+    cases += [tuple(np.sort(rng.uniform(0.1, 30.0, 3))) for _ in range(20)]  # products that round
+    for low, mode, high in cases:
+        dist = triangular(low, mode, high)
+        vector = dist.ppf(qs)
+        one = [dist.ppf(float(q)) for q in qs]
+        assert all(type(v) is float for v in one)
+        assert np.array_equal(vector, one)

@@ -124,8 +124,7 @@ def _held_to_ask(world: World, held: HeldSites) -> list[int]:
         return list(held)
     if grid.when_full == "drop":
         return []
-    pending, scheduled = grid.pending_upgrades, grid.upgrade_scheduled
-    return held.first_per_transformer(lambda t: not (pending[t] or scheduled[t]))
+    return held.first_per_transformer(((grid.pending_upgrades == 0) & ~grid.upgrade_scheduled).tolist())
 
 
 def _next_site(world: World, order: deque, held: HeldSites, came_forward: list[int]) -> int | None:

@@ -205,16 +205,16 @@ class HeldSites:
     def __iter__(self):
         return iter(list(self._sites))
 
-    def first_per_transformer(self, keep=None) -> list[int]:
-        """The first held site of each transformer (only the transformers for which ``keep(transformer)`` holds, if
-        given), in the order held."""
+    def first_per_transformer(self, keep: Sequence[bool] | None = None) -> list[int]:
+        """The first held site of each transformer (only the transformers ``t`` with ``keep[t]`` true, if given), in
+        the order held."""
         return [self._on[t][0] for t in self.transformers(keep)]
 
-    def transformers(self, keep=None) -> list[int]:
-        """The transformers of the held sites (only those for which ``keep(transformer)`` holds, if given), each
-        once, in the order of its first held site (asking for an upgrade is done once per transformer, so asking in
-        this order is asking site by site)."""
-        chosen = self._on if keep is None else [t for t in self._on if keep(t)]
+    def transformers(self, keep: Sequence[bool] | None = None) -> list[int]:
+        """The transformers of the held sites (only those ``t`` with ``keep[t]`` true, if given), each once, in the
+        order of its first held site (asking for an upgrade is done once per transformer, so asking in this order is
+        asking site by site)."""
+        chosen = self._on if keep is None else [t for t in self._on if keep[t]]
         return sorted(chosen, key=lambda t: self._order[self._on[t][0]])
 
     def append(self, site: int, transformer: int) -> None:
