@@ -146,17 +146,15 @@ class Duration(StrictModel):
         """
         q = np.asarray(u, dtype=float)
         out: np.ndarray
-        if self.dist == "triangular" and q.ndim == 0:  # one draw (a repair in the event loop): no NumPy scalars
-            return _triangular_ppf_one(
-                self._param("low_days"), self._param("mode_days"), self._param("high_days"), float(q)
-            )
         if self.dist == "fixed":
             out = np.full(q.shape, self._param("value_days"))
         elif self.dist == "uniform":
             low = self._param("low_days")
             out = low + (self._param("high_days") - low) * q
         elif self.dist == "triangular":
-            out = _triangular_ppf(self._param("low_days"), self._param("mode_days"), self._param("high_days"), q)
+            low, mode, high = self._param("low_days"), self._param("mode_days"), self._param("high_days")
+            # one draw (a repair time in the event loop) as a float: NumPy scalars, not 0-d arrays (3.5x faster)
+            out = _triangular_ppf(low, mode, high, q if q.ndim else float(q))
         elif self.dist == "exponential":
             out = exponential_ppf(self._param("mean_days"), q)
         elif self.mean_days == 0:  # lognormal of mean 0
@@ -179,27 +177,12 @@ def exponential_ppf(mean: float, q: float | np.ndarray) -> np.ndarray:
     return -mean * np.log1p(-np.asarray(q, dtype=float))
 
 
-def _triangular_ppf(low: float, mode: float, high: float, q: np.ndarray) -> np.ndarray:
+def _triangular_ppf(low: float, mode: float, high: float, q: float | np.ndarray) -> np.ndarray:
     if high == low:
-        return np.full(q.shape, float(low))
+        return np.full(np.shape(q), float(low))
     left = low + np.sqrt(q * (high - low) * (mode - low))
     right = high - np.sqrt((1 - q) * (high - low) * (high - mode))
     return np.where(q < (mode - low) / (high - low), left, right)
-
-
-def _triangular_ppf_one(low: float, mode: float, high: float, q: float) -> float:
-    """:func:`_triangular_ppf` at one probability, in Python floats (the same operations in the same order, so the
-    same number; 8x faster than through NumPy's 0-d arrays)."""
-    if high == low:
-        return float(low)
-    if q < (mode - low) / (high - low):
-        return low + _sqrt(q * (high - low) * (mode - low))
-    return high - _sqrt((1 - q) * (high - low) * (high - mode))
-
-
-def _sqrt(x: float) -> float:
-    """``np.sqrt`` of one float: the correctly rounded root, NaN below 0 (where ``math.sqrt`` raises)."""
-    return math.sqrt(x) if x >= 0 else math.nan
 
 
 def fixed(days: float) -> Duration:

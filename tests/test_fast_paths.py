@@ -257,8 +257,9 @@ def test_write_gpkg_through_arrow_is_the_same_file(tmp_path):
 
 
 def test_triangular_ppf_of_one_draw_is_the_vectorised_one():
-    """One probability goes through Python floats: the same number as the vectorised NumPy path, bit for bit, at
-    the mode's threshold, at 0 and near 1, with the mode at either end and with no spread. By hand: triangular(1, 2, 5)
+    """One probability goes through the formula as a float (NumPy scalars, not 0-d arrays): the same number as an
+    array of probabilities gives, bit for bit, at the mode's threshold, at 0 and near 1, with the mode at either end
+    and with no spread. By hand: triangular(1, 2, 5)
     at q = 0.25 (threshold 1/4): 1 + sqrt(0.25 x 4 x 1) = 2."""
     from sim._config import triangular
 
