@@ -46,7 +46,9 @@ _M32 = np.uint64(0xFFFFFFFF)
 
 def _words(n: int) -> list[int]:
     """The 32-bit words of a non-negative integer, least significant first (0: one word), as SeedSequence reads
-    an integer's entropy."""
+    an integer's entropy (and, like it, ``ValueError`` for a negative one)."""
+    if n < 0:
+        raise ValueError("expected non-negative integer")
     out = [n & 0xFFFFFFFF]
     n >>= 32
     while n:

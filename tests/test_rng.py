@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import sim.rng
 from sim.rng import _key, site_rng, site_uniforms, stream
@@ -72,6 +73,10 @@ def test_site_uniforms_are_the_first_draws_of_each_site_stream():
     assert np.array_equal(site_uniforms(3, ["S1", "S2"], "operation", 1)[:, 0],
                           [site_rng(3, "S1", "operation").random(), site_rng(3, "S2", "operation").random()])
     assert site_uniforms(3, [], "stages", 4).shape == (0, 4)
+    with pytest.raises(ValueError, match="non-negative"):  # as site_rng(-1, ...) does
+        site_uniforms(-1, ["S1"], "stages", 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        site_rng(-1, "S1", "stages")
 
 
 def test_site_uniforms_with_site_keys_of_one_word(monkeypatch):
