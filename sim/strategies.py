@@ -94,7 +94,7 @@ def _by(sites: pd.DataFrame, *cols: str, ascending: Sequence[bool]) -> list[str]
     floating-point noise in the keys)."""
     frame = sites.assign(_id=sites.index.astype(str), **{f"_key{k}": _sort_key(sites[c]) for k, c in enumerate(cols)})
     keys = [f"_key{k}" for k in range(len(cols))]
-    return list(frame.sort_values([*keys, "_id"], ascending=[*ascending, True], kind="mergesort")["_id"])
+    return frame.sort_values([*keys, "_id"], ascending=[*ascending, True], kind="mergesort")["_id"].tolist()
 
 
 @register("random")
@@ -286,8 +286,8 @@ def order_sites(name: str, sites: pd.DataFrame, ctx: StrategyContext) -> list[st
 
 def checked_order(name: str, result, sites: pd.DataFrame) -> list[str]:
     """The ids strategy ``name`` returned, checked: unique ids of the given sites."""
-    ids = [str(x) for x in list(result)]
-    known = set(sites.index.astype(str))
+    ids = [str(x) for x in (result.tolist() if isinstance(result, (pd.Series, pd.Index)) else list(result))]
+    known = set(sites.index.astype(str).tolist())
     unknown = [x for x in ids if x not in known]
     if unknown:
         raise InputError(

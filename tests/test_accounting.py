@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.accounting import GridRules, _hour_map, account, pilot_coverage
+from sim.accounting import GridRules, _hour_map, _year_table, account, pilot_coverage
 from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
 from sim.load import hourly_shapes
@@ -633,3 +633,19 @@ def test_system_utilisation_curtails_its_share_of_what_the_transformers_pass():
     acc = _one_site_2025(transformers, GridRules(system_utilisation_percent=93.4))
     assert acc.totals["energy_mwh"] == pytest.approx(131.4 * 0.934, rel=1e-5)
     assert acc.totals["curtailed_mwh"] == pytest.approx(131.4 * 0.066, rel=1e-5)
+
+
+def test_year_table_maps_the_used_columns_and_sums_each_hour_to_the_years_end():
+    """A leap year (2028, 8,784 hours) from a 8,760-hour profile of 3 archetypes, columns 2 and 0 used: the table
+    repeats 28 February on the 29th; the suffix sums are the energy from each hour to the end of the year, added
+    from the last hour back as an axis-0 cumulative sum of the reversed table adds them (bit for bit), 0 after the
+    last hour. Column 2 is 1 kWh/kWp in every hour: 8,784 from hour 0, 1 from the last hour."""
+    rng = np.random.default_rng(3)
+    profile = rng.uniform(0.0, 1.0, (8760, 3)).astype(np.float32)
+    profile[:, 2] = 1.0
+    hourly, suffix = _year_table(profile, 2028, np.array([2, 0]))
+    assert hourly.shape == (8784, 2) and hourly.dtype == np.float32
+    assert np.array_equal(hourly[:, 1], profile[_hour_map(2028, 8760), 0])
+    assert np.array_equal(hourly[59 * 24 : 60 * 24, 1], profile[58 * 24 : 59 * 24, 0])  # 29 Feb repeats 28 Feb
+    assert suffix[0, 0] == 8784.0 and suffix[8783, 0] == 1.0 and suffix[8784].tolist() == [0.0, 0.0]
+    assert np.array_equal(suffix[:-1], np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1])

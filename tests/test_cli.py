@@ -27,8 +27,11 @@ def test_help_lists_commands():
 
 
 def test_run_writes_outputs_and_prints_summary(tiny_scenario_path, tmp_path, cache_dir, capsys):
+    import gc
+
     out = tmp_path / "out"
     assert main(["run", str(tiny_scenario_path), "--out", str(out), "--quiet", "--cache-dir", str(cache_dir)]) == 0
+    assert gc.isenabled()  # the collector, paused for the run, is back
     printed = capsys.readouterr().out
     assert "capacity built" in printed and "MWp" in printed and "CO2 avoided" in printed
     assert {"summary.json", "sites.parquet", "annual.csv", "events.parquet"} <= {p.name for p in out.iterdir()}

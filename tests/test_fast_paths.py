@@ -51,6 +51,32 @@ def test_held_sites_hand_computed():
     assert not held
 
 
+def test_held_to_ask_leaves_out_only_asks_that_do_nothing():
+    """Under the rule the office asks about the first held site of each transformer whose upgrade is not on its way:
+    sites 7 (t0), 3 (t1), 9 (t0), 4 (t2) held; t1's upgrade is scheduled and t2 has a planned one pending, so only
+    site 7 (t0) is asked about, and asking it schedules t0's upgrade as asking every held site would have. Under
+    ``hosting_when_full="drop"`` no one is asked; under power flow every held site."""
+    from types import SimpleNamespace
+
+    from sim.rollout.model import _held_to_ask
+
+    grid = _grid([0.0, 0.0, 0.0])
+    held = HeldSites()
+    for site, t in ((7, 0), (3, 1), (9, 0), (4, 2)):
+        held.append(site, t)
+    world = SimpleNamespace(grid=grid)
+    assert _held_to_ask(world, held) == [7, 3, 4]
+    grid.upgrade_scheduled[1] = True
+    grid.pending_upgrades[2] = 1
+    assert _held_to_ask(world, held) == [7]
+    assert held.transformers([False, True, True]) == [1, 2] and held.first_per_transformer([0, 0, 1]) == [4]
+    grid.when_full = "drop"
+    assert _held_to_ask(world, held) == []
+    grid.when_full = "wait_upgrade"
+    grid.screens = [None, None, None]  # power flow: each held site, in the order held
+    assert _held_to_ask(world, held) == [7, 3, 9, 4]
+
+
 def test_held_sites_equal_a_full_scan():
     """Random holds, reservations (open capacity shrinks), give-backs and disclosures: the first held site with room
     is always the one a scan of the whole list in order finds."""
@@ -228,3 +254,23 @@ def test_write_gpkg_through_arrow_is_the_same_file(tmp_path):
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     assert (tmp_path / "arrow.gpkg").read_bytes() == (tmp_path / "rows.gpkg").read_bytes()
 
+
+
+def test_triangular_ppf_of_one_draw_is_the_vectorised_one():
+    """One probability goes through the formula as a float (NumPy scalars, not 0-d arrays): the same number as an
+    array of probabilities gives, bit for bit, at the mode's threshold, at 0 and near 1, with the mode at either end
+    and with no spread. By hand: triangular(1, 2, 5)
+    at q = 0.25 (threshold 1/4): 1 + sqrt(0.25 x 4 x 1) = 2."""
+    from sim._config import triangular
+
+    assert triangular(1.0, 2.0, 5.0).ppf(0.25) == 2.0
+    rng = np.random.default_rng(9)
+    qs = np.r_[0.0, 0.25, 1 / 3, 0.5, 1 - 2**-53, rng.random(200)]
+    cases = [(0.5, 1.0, 3.0), (2.0, 2.0, 9.0), (2.0, 9.0, 9.0), (4.0, 4.0, 4.0), (0.3, 1.7, 4.9)]
+    cases += [tuple(np.sort(rng.uniform(0.1, 30.0, 3))) for _ in range(20)]  # products that round
+    for low, mode, high in cases:
+        dist = triangular(low, mode, high)
+        vector = dist.ppf(qs)
+        one = [dist.ppf(float(q)) for q in qs]
+        assert all(type(v) is float for v in one)
+        assert np.array_equal(vector, one)

@@ -79,6 +79,29 @@ def test_self_consumed_year_against_hours():
     assert used == pytest.approx([365 * 8 * 1.25, 0.0, 265 * 8 * 1.25], rel=1e-6)
 
 
+def test_self_consumed_year_sums_each_site_as_self_consumed_kwh_does():
+    """40 sites over 3 archetypes and 2 shapes, interleaved (so the sites taken by archetype and shape and a few at
+    a time come from all over the table), some starting within the year: each site's sum is, bit for bit, that of
+    :func:`sim.load.self_consumed_kwh` on its own hourly output (zero before its first hour) and load."""
+    rng = np.random.default_rng(7)
+    n_hours, n_sites = 8760, 40
+    day = (np.arange(n_hours) % 24 >= 7) & (np.arange(n_hours) % 24 < 18)
+    hourly = (rng.uniform(0.1, 0.9, (n_hours, 3)) * day[:, None]).astype(np.float32)
+    shapes = load.hourly_shapes(2025)
+    kwp, kwh = rng.uniform(1.0, 50.0, n_sites), rng.uniform(500.0, 50_000.0, n_sites)
+    archetype, shape = np.arange(n_sites) % 3, (np.arange(n_sites) // 3) % 2
+    first = np.where(np.arange(n_sites) % 5 == 0, rng.integers(0, n_hours, n_sites), 0)
+    used = load.self_consumed_year(hourly, kwp, archetype, first, kwh, shape, shapes)
+    lit = np.flatnonzero(hourly.max(axis=1) > 0)
+    daylight = load.daylight_yield(hourly)
+    assert np.array_equal(daylight[0], lit)
+    assert np.array_equal(load.self_consumed_year(hourly, kwp, archetype, first, kwh, shape, shapes, daylight), used)
+    for i in range(n_sites):
+        pv = hourly[lit, archetype[i]] * kwp[i]
+        pv[lit < first[i]] = 0.0
+        assert used[i] == load.self_consumed_kwh(pv, shapes[shape[i], lit] * kwh[i])
+
+
 def test_transformer_load_adds_the_ledgers_other_customers():
     """T1 holds a rural home (1,080 kWh) and a public building of 100 m2 (4,000 kWh); its ledger counts 5 customers,
     2 of them buildings of the sites layer, so 3 others add 3 x 1,080 kWh in the household shape."""

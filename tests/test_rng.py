@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from sim.rng import _key, site_rng, stream
+import sim.rng
+from sim.rng import _key, site_rng, site_uniforms, stream
 
 
 def test_same_seed_and_names_give_the_same_stream():
@@ -59,3 +61,30 @@ def test_stream_keys_are_stable_across_processes():
                          check=True).stdout
     assert out.split() == [str(_key("site")), str(_key("S001"))]
     assert _key("site") != _key("S001")
+
+
+def test_site_uniforms_are_the_first_draws_of_each_site_stream():
+    """Computed together, the same numbers as each site's own stream, draw for draw, at seeds of one, two and three
+    32-bit words (a seed of up to 4 words is padded with zeros before the spawn key, one of more is not)."""
+    ids = [f"S{i:04d}" for i in range(300)] + ["", "17", "站点-3"]
+    for seed in (0, 1, 2**32 + 7, 2**70 + 3, 2**160 + 1):
+        want = np.array([site_rng(seed, s, "stages").random(18) for s in ids])
+        assert np.array_equal(site_uniforms(seed, ids, "stages", 18), want)
+    assert np.array_equal(site_uniforms(3, ["S1", "S2"], "operation", 1)[:, 0],
+                          [site_rng(3, "S1", "operation").random(), site_rng(3, "S2", "operation").random()])
+    assert site_uniforms(3, [], "stages", 4).shape == (0, 4)
+    with pytest.raises(ValueError, match="non-negative"):  # as site_rng(-1, ...) does
+        site_uniforms(-1, ["S1"], "stages", 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        site_rng(-1, "S1", "stages")
+
+
+def test_site_uniforms_with_site_keys_of_one_word(monkeypatch):
+    """A site key below 2^32 is one entropy word, not two (about one site in 4 billion): keys forced small for some
+    sites (also 0), the draws are still those of their streams."""
+    real = sim.rng._key
+    small = {"A": 0, "B": 5, "C": 2**32 - 1, "D": 2**32}
+    monkeypatch.setattr(sim.rng, "_key", lambda text: small.get(text, real(text)))
+    ids = ["A", "S1", "B", "C", "D", "S2"]
+    want = np.array([site_rng(11, s, "stages").random(6) for s in ids])
+    assert np.array_equal(site_uniforms(11, ids, "stages", 6), want)

@@ -88,7 +88,7 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
         if site is None:  # every site left is held (or deciding): ask for upgrades where none is on its way, wait
             # under the rule one request per transformer (its first held site); under power flow each held site,
             # whose own path decides between an upgrade and a line reinforcement
-            for waiting in held if world.grid.screens else held.first_per_transformer():
+            for waiting in _held_to_ask(world, held):
                 _ask_grid_company(env, world, collector, waiting)
             window_open = yield from _wait_for_capacity(env, world, programme)
             if not window_open:
@@ -112,6 +112,19 @@ def _office(env, world: World, collector: _Collector, programme: ProgrammeOffice
                 break
         _release(env, world, collector, site)
     _drop_held(world, collector, held, env.now)
+
+
+def _held_to_ask(world: World, held: HeldSites) -> list[int]:
+    """The held sites the office asks the grid company about: under power flow each held site; under the rule the
+    first held site of each transformer whose one unplanned upgrade is not on its way yet (asking about one whose
+    upgrade is on its way, or under ``hosting_when_full="drop"``, does nothing: :func:`_request_upgrade`; leaving
+    them out saves ~500,000 empty calls at 50,000 sites)."""
+    grid = world.grid
+    if grid.screens:
+        return list(held)
+    if grid.when_full == "drop":
+        return []
+    return held.first_per_transformer(((grid.pending_upgrades == 0) & ~grid.upgrade_scheduled).tolist())
 
 
 def _next_site(world: World, order: deque, held: HeldSites, came_forward: list[int]) -> int | None:
@@ -443,12 +456,12 @@ def _rework(env, world: World, collector: _Collector, site: int, k: int, plan: S
             env,
             collector,
             construction.resource,
-            world.rework[site, 0],
+            float(world.rework[site, 0]),
             construction.calendar,
             wait_log=(site, Step.REWORK),
         )
     else:
-        yield env.timeout(_elapsed_days(construction.calendar, env.now, world.rework[site, 0]))
+        yield env.timeout(_elapsed_days(construction.calendar, env.now, float(world.rework[site, 0])))
     cost = float(world.capex_cny[site]) * world.rework_cost_share
     collector.rework_cny[site] += cost
     collector.add_money("spent", world.year_of(env.now), cost)
@@ -462,9 +475,9 @@ def _work_stage(env, world: World, collector: _Collector, site: int, k: int, pla
     """Stage ``k`` of the site: its work, with the stage's resource (if any) held for its effort from the start."""
     t_start = env.now
     collector.log.append((site, plan.step, Event.START, t_start))
-    work = world.work_days[site, k]
+    work = float(world.work_days[site, k])  # Python floats: the event heap compares times faster than NumPy's
     if plan.resource is not None:
-        held = world.held_days[site, k]
+        held = float(world.held_days[site, k])
         yield from _use(env, collector, plan.resource, held, plan.calendar, wait_log=(site, plan.step))
         work -= held  # the rest of the stage goes on without the resource
     elapsed = _elapsed_days(plan.calendar, env.now, work)

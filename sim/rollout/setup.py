@@ -25,7 +25,7 @@ from sim import (
 )
 from sim._config import SITE_TYPES, Duration
 from sim.errors import InputError
-from sim.rng import site_rng, stream
+from sim.rng import site_rng, site_uniforms, stream
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
     OFFICE_STAGES,
@@ -285,14 +285,17 @@ class HeldSites:
     def __iter__(self):
         return iter(list(self._sites))
 
-    def first_per_transformer(self) -> list[int]:
-        """The first held site of each transformer, in the order held."""
-        return [self._on[t][0] for t in self.transformers()]
+    def first_per_transformer(self, keep: Sequence[bool] | None = None) -> list[int]:
+        """The first held site of each transformer (only the transformers ``t`` with ``keep[t]`` true, if given), in
+        the order held."""
+        return [self._on[t][0] for t in self.transformers(keep)]
 
-    def transformers(self) -> list[int]:
-        """The transformers of the held sites, each once, in the order of its first held site (asking for an upgrade
-        is done once per transformer, so asking in this order is asking site by site)."""
-        return sorted(self._on, key=lambda t: self._order[self._on[t][0]])
+    def transformers(self, keep: Sequence[bool] | None = None) -> list[int]:
+        """The transformers of the held sites (only those ``t`` with ``keep[t]`` true, if given), each once, in the
+        order of its first held site (asking for an upgrade is done once per transformer, so asking in this order is
+        asking site by site)."""
+        chosen = self._on if keep is None else [t for t in self._on if keep[t]]
+        return sorted(chosen, key=lambda t: self._order[self._on[t][0]])
 
     def append(self, site: int, transformer: int) -> None:
         """Hold ``site`` (on ``transformer``), which was just screened without room."""
@@ -601,7 +604,7 @@ def _check_transformer_values(transformers: pd.DataFrame) -> None:
 
 def _check_resources(sites: pd.DataFrame, config: RolloutConfig, operation: OperationConfig) -> None:
     """Every resource a stage of these sites needs (and the O&M crews, if inverters fail) must exist."""
-    for site_type in sorted(set(sites["site_type"])):
+    for site_type in sorted(set(sites["site_type"].unique())):
         for stage in STAGES:
             resource = config.stage(site_type, stage).resource
             if resource is not None and getattr(config, resource) == 0:
@@ -885,9 +888,7 @@ def _draw_stage_work(
     site fails the stage, and its rework (work, re-inspection fails), from the site's own uniforms (common random
     numbers): two per stage of STAGES, in order (its duration, then its success), then two for the rework."""
     n_sites, n_stages = len(site_ids), len(STAGES)
-    uniforms = np.empty((n_sites, 2 * n_stages + 2))
-    for row, site_id in enumerate(site_ids):
-        uniforms[row] = site_rng(seed, site_id, "stages").random(2 * n_stages + 2)
+    uniforms = site_uniforms(seed, site_ids, "stages", 2 * n_stages + 2)  # site_rng(...).random(...) of each site
     work_days = np.empty((n_sites, n_stages))
     held_days = np.empty((n_sites, n_stages))
     fails = np.zeros((n_sites, n_stages), dtype=bool)
