@@ -576,3 +576,33 @@ def test_the_first_change_on_a_network_is_seen():
     before = grid.ask_key(0, 0)
     grid.touch(0)
     assert grid.ask_key(0, 0) != before
+
+
+def test_a_branch_carries_only_its_own_pv():
+    # two sites 30 m east and 30 m west, each on its own cable (~187 kW each): 150 kW placed east, 50 kW more west
+    # loads only the west cable and fits; 50 kW more east breaks the east cable
+    net = pf.synthetic_network((0.0, 0.0), np.array([[30.0, 0.0], [-30.0, 0.0]]), rating_kva=630.0,
+                               load_kw=np.zeros(2))
+    screen = pf.hosting_limits([net], [np.array([0.0, 0.5, 0.5])], pf.Limits())[0].screen
+    loaded = pf.Loaded(screen)
+    loaded.add(1, 150.0)
+    assert loaded.fits(2, 50.0, 630.0) and not loaded.fits(1, 50.0, 630.0)
+    assert screen.fits(np.array([0.0, 150.0, 0.0]), 2, 50.0, 630.0)
+
+
+def test_a_plan_row_of_a_cable_leaves_its_reactive_flow_room():
+    # a cable carrying 0.1 Mvar: its export P may reach sqrt(S_max^2 - Q^2), S_max = sqrt(3) x V x I_max at the
+    # cached voltage of its sending bus
+    net = pf.synthetic_network((0.0, 0.0), np.array([[30.0, 0.0]]), rating_kva=630.0, load_kw=np.zeros(1))
+    result = pf.hosting_limits([net], [np.array([0.0, 1.0])], pf.Limits())[0]
+    import dataclasses
+
+    screen = result.screen
+    screen.sol = dataclasses.replace(screen.sol, line_q_mvar=np.array([0.1]))
+    loaded = pf.Loaded(screen)  # no new PV: the cable's flow is the cached one less the cached new PV's
+    rows = loaded.plan_rows("T0", np.array([0]), np.array([1]), np.array([400.0]))
+    cable = [r for r in rows if r.coef[0] == pytest.approx(0.4 * net.output_per_kw_ac[1])]
+    assert len(cable) == 1
+    s_max = np.sqrt(3.0) * 0.4 * screen.v_from[0] * 0.27
+    assert loaded.p_line[0] == pytest.approx(screen.sol.line_p_mw[0] + result.limit_kw * net.output_per_kw_ac[1] / 1000)
+    assert cable[0].upper == pytest.approx(loaded.p_line[0] + np.sqrt(s_max**2 - 0.1**2))
