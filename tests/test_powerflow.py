@@ -535,6 +535,7 @@ def test_power_flow_run_keeps_the_built_pv_within_the_limits(tiny_county, tmp_pa
     texts = [x.get_text() for x in fig.legends[0].get_texts()]
     n_voltage = int(t["hosting_limit_cause"].eq("voltage").sum())  # the map shows the substations too
     assert n_voltage > 0 and f"voltage-limited ({n_voltage:,})" in texts
+    assert f"substation, 10 kV side ({len(mv)})" in texts  # the substations' 10 kV sides drawn as squares
     for tid, sol in zip(ids, pf.solve_many(pf.to_county(nets), pvs), strict=True):
         assert sol.worst_vm_pu <= 1.07 + 2e-3, tid
         assert sol.worst_line_loading_percent <= 102.0, tid

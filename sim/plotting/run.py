@@ -1030,17 +1030,21 @@ def transformer_map(
     limit = pts["hosting_limit_final_kw"].clip(lower=0)
     size = 10 + 120 * np.sqrt(limit / max(float(limit.max()), 1.0))
     handles: list[Artist] = []
+    level = pts["connection_level"].astype(str) if "connection_level" in pts.columns else pd.Series("lv", pts.index)
+    substation = level.eq("mv").to_numpy()  # a substation's 10 kV side: a square
     for k, (_lo, _hi, class_label, colour) in enumerate(LOADING_CLASSES):
-        sel = cls == k
-        ax.scatter(
-            pts.geometry.x[sel],
-            pts.geometry.y[sel],
-            s=size[sel],
-            color=colour,
-            edgecolors="#333333",
-            linewidths=0.4,
-            alpha=0.9,
-        )
+        sel = (cls == k).to_numpy()
+        for marker, which in (("o", sel & ~substation), ("s", sel & substation)):
+            ax.scatter(
+                pts.geometry.x[which],
+                pts.geometry.y[which],
+                s=size[which],
+                marker=marker,
+                color=colour,
+                edgecolors="#333333",
+                linewidths=0.4,
+                alpha=0.9,
+            )
         handles.append(
             Line2D(
                 [],
@@ -1051,6 +1055,19 @@ def transformer_map(
                 color=colour,
                 markeredgecolor="#333333",
                 label=f"{class_label} ({int(sel.sum()):,})",
+            )
+        )
+    if substation.any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="",
+                markersize=7,
+                color="#ffffff",
+                markeredgecolor="#333333",
+                label=label("label.grid_map_substations", lang, n=f"{int(substation.sum()):,}"),
             )
         )
     handles += _limit_cause_marks(ax, pts, lang)
