@@ -47,8 +47,10 @@ meets on a 380 V network (the default of ``grid.voltage_max_pu``) and on the 10 
 
 10 kV feeders (:func:`feeder_networks`, level :data:`MV`): per substation (its ``mv`` entry) its feeders, from the
 feeder layer (``data.feeders_layer``, conductor types ``sim/tables/mv_conductors.csv``; parts that do not meet are
-joined at the substation, :func:`with_bays`) or a minimum spanning tree over the substation, its distribution
-transformers and its medium-voltage sites. The 10 kV busbar is the slack at 1.0 pu (the main transformers' on-load
+joined at the substation, :func:`with_bays`) or a minimum spanning tree over the substation and its distribution
+transformers (the transformers of each ``feeder_id`` of the ledger on branches of their own: a substation's feeders
+leave it from their own bays), each medium-voltage site tapping the nearest bus of that tree by a line of its own
+(as it taps the nearest vertex of a feeder layer). The 10 kV busbar is the slack at 1.0 pu (the main transformers' on-load
 tap changer holds it; their rating a thermal limit only). Each distribution transformer of the substation
 (:func:`substation_of`) is a bus with its load less its existing PV; its sites' new PV reaches the feeders at that
 bus, so the rollout screens every site twice: on its transformer's network and on its substation's feeders
@@ -86,6 +88,9 @@ TRAFO_VK_PERCENT = 4.0
 TRAFO_VKR_PERCENT = 1.2
 MV_KV = 10.0
 LV_KV = 0.4
+#: What a synthetic network's tree adds to the length of an edge between sites of two labels [m]: more than any
+#: county's cables together, so that no such edge is taken while the transformer can join them.
+SEPARATE_M = 1e9
 #: Shortest cable [km]: sites at the same point still get a cable between them (assumption, 1 m).
 MIN_CABLE_KM = 0.001
 #: Relative precision of the hosting limit found by power flow.
@@ -178,21 +183,37 @@ def synthetic_network(
     existing_kw: float = 0.0,
     output_per_kw_ac: np.ndarray | None = None,
     level: Level = LV,
+    groups: np.ndarray | None = None,
+    taps: np.ndarray | None = None,
 ) -> Network:
     """The minimum spanning tree (straight-line distances [m] in a projected CRS) over the transformer (bus 0) and
     the sites (buses 1..n, in the order of ``sites_xy_m``), rooted at the transformer, every cable of the level's
-    type."""
+    type. ``groups``: a label per site (a distribution transformer's ``feeder_id``); sites of two different
+    labels are never joined directly, so that each label's sites form their own branches from the transformer
+    (a substation's feeders leave it from their own bays); "" joins any. ``taps``: sites (True) that are not part
+    of the tree but each hang by its own line on the nearest bus of it (a medium-voltage site tapping the feeders
+    of its substation, as it taps the nearest vertex of a feeder layer)."""
     xy = np.vstack([np.asarray(transformer_xy_m, float)[None, :], np.asarray(sites_xy_m, float).reshape(-1, 2)])
     n = len(xy)
     dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
     dist = np.maximum(dist, MIN_CABLE_KM * 1000.0)  # csgraph reads 0 as "no edge"
     np.fill_diagonal(dist, 0.0)
-    tree = minimum_spanning_tree(dist)
+    choose = dist
+    if groups is not None:
+        label = np.concatenate([[""], np.asarray(groups, dtype=object).astype(str)])
+        apart = (label[:, None] != label[None, :]) & (label[:, None] != "") & (label[None, :] != "")
+        choose = dist + np.where(apart, SEPARATE_M, 0.0)  # the transformer (no label) always joins them
+    tapped = np.r_[False, np.zeros(n - 1, bool) if taps is None else np.asarray(taps, bool)]
+    tree_bus = np.flatnonzero(~tapped)
+    tree = minimum_spanning_tree(choose[np.ix_(tree_bus, tree_bus)])
     tree = tree + tree.T
     order, pred = breadth_first_order(tree, 0, directed=False, return_predecessors=True)
-    parent = np.where(np.arange(n) == 0, -1, pred).astype(np.int64)
-    if len(order) != n:
+    if len(order) != len(tree_bus):
         raise ValueError("the spanning tree does not reach every site")
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[tree_bus[1:]] = tree_bus[pred[1:]]
+    on_tree = dist[np.ix_(np.flatnonzero(tapped), tree_bus)]
+    parent[tapped] = tree_bus[np.argmin(on_tree, axis=1)] if tapped.any() else parent[tapped]
     length_km = dist[parent[1:], np.arange(1, n)] / 1000.0
     loads = np.r_[busbar_load_kw, np.asarray(load_kw, float)]
     per_kw = np.r_[0.0, np.ones(n - 1) if output_per_kw_ac is None else np.asarray(output_per_kw_ac, float)]
@@ -1126,20 +1147,22 @@ def feeder_networks(
             "level": MV,
         }
         layer = feeders.by_substation.get(sub) if feeders is not None and sub else None
+        node_feeder = np.r_[
+            out["feeder_id"].fillna("").astype(str).to_numpy()[lv_on] if "feeder_id" in out else [""] * len(lv_on),
+            sites["feeder_id"].fillna("").astype(str).to_numpy()[on] if "feeder_id" in sites else [""] * len(on),
+        ]
         if layer is not None:
             coords, conductors, feeder_ids = layer
             joined = with_bays(tuple(transformers_xy_m[k]), coords)
             bays = len(joined) - len(coords)
             default = pd.DataFrame([dict(zip(("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"), MV.cable))])
             rows = pd.concat([conductors, *([default] * bays)], ignore_index=True)
-            node_feeder = np.r_[
-                out["feeder_id"].fillna("").astype(str).to_numpy()[lv_on] if "feeder_id" in out else [""] * len(lv_on),
-                sites["feeder_id"].fillna("").astype(str).to_numpy()[on] if "feeder_id" in sites else [""] * len(on),
-            ]
             groups = (np.r_[np.asarray(feeder_ids, dtype=object), [""] * bays], node_feeder)
             net = line_network(tuple(transformers_xy_m[k]), nodes_xy, joined, rows, groups=groups, **at_hour)
-        else:
-            net = synthetic_network(tuple(transformers_xy_m[k]), nodes_xy, **at_hour)
+        else:  # the ledger's feeder_id, where given, keeps each feeder's transformers on their own branches; the
+            # medium-voltage sites tap the tree of the substation and its distribution transformers
+            taps = np.r_[np.zeros(len(lv_on), bool), np.ones(len(on), bool)]
+            net = synthetic_network(tuple(transformers_xy_m[k]), nodes_xy, groups=node_feeder, taps=taps, **at_hour)
         n_lv = len(lv_on)
         kw_ac = np.r_[np.zeros(n_lv), np.where(el, h.kwp[on] / dc_ac_ratio, 0.0)]
         node_bus, w = _spread(net, len(nodes_xy), kw_ac, float(h.mix[hour, k]))

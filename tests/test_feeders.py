@@ -606,3 +606,22 @@ def test_a_plan_row_of_a_cable_leaves_its_reactive_flow_room():
     s_max = np.sqrt(3.0) * 0.4 * screen.v_from[0] * 0.27
     assert loaded.p_line[0] == pytest.approx(screen.sol.line_p_mw[0] + result.limit_kw * net.output_per_kw_ac[1] / 1000)
     assert cable[0].upper == pytest.approx(loaded.p_line[0] + np.sqrt(s_max**2 - 0.1**2))
+
+
+def test_synthetic_feeders_keep_each_feeder_on_its_own_branch_and_sites_tap_them():
+    # F1's transformers at 1 and 2 km east, F2's at 2.1 km east and 0.3 km north: F2's is nearest F1's second one,
+    # but its feeder leaves the substation on its own; two MV sites beside each other 3 km east tap the nearest
+    # transformer each, never each other
+    xy = np.array([[1000.0, 0.0], [2000.0, 0.0], [2100.0, 300.0], [3000.0, 0.0], [3000.0, 50.0]])
+    net = pf.synthetic_network(
+        (0.0, 0.0), xy, rating_kva=40_000.0, load_kw=np.zeros(5), level=pf.MV,
+        groups=np.array(["F1", "F1", "F2", "", ""], dtype=object), taps=np.array([False, False, False, True, True]),
+    )
+    # (the sites' nearest tree bus is F2's transformer: 949 and 913 m against F1's 1,000 and 1,001 m)
+    assert net.parent.tolist() == [-1, 0, 1, 0, 3, 3]
+    assert net.length_km == pytest.approx(
+        [1.0, 1.0, np.hypot(2100, 300) / 1000, np.hypot(900, 300) / 1000, np.hypot(900, 250) / 1000]
+    )
+    # without the labels and taps: one tree, F2's transformer on F1's, the sites chained (the first on the second)
+    plain = pf.synthetic_network((0.0, 0.0), xy, rating_kva=40_000.0, load_kw=np.zeros(5), level=pf.MV)
+    assert plain.parent.tolist() == [-1, 0, 1, 2, 5, 3]
