@@ -163,6 +163,13 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "the ask key's mark for 'no feeders' (as above)",
     ("sim/rollout/setup.py", "return kw > self.free_kw[transformer] + 1e-9 or (", "Gt -> GtE", 1):
         "the tolerance's edge: differs only where the kW asked equals the open capacity plus 1e-9 exactly",
+    ("sim/powerflow.py", "tree = tree + tree.T", "Add -> Sub", 1):
+        "the spanning tree made symmetric for an undirected search: a difference has the same nonzero pattern, and "
+        "breadth_first_order reads only which entries are edges",
+    ("sim/powerflow.py",
+     "xy = np.vstack([np.asarray(transformer_xy_m, float)[None, :], np.asarray(sites_xy_m, float).reshape(-1, 2)])",
+     "1 -> 2", 1):
+        "reshape(-2, 2): NumPy reads any negative size as the one unknown dimension",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

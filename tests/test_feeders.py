@@ -625,3 +625,10 @@ def test_synthetic_feeders_keep_each_feeder_on_its_own_branch_and_sites_tap_them
     # without the labels and taps: one tree, F2's transformer on F1's, the sites chained (the first on the second)
     plain = pf.synthetic_network((0.0, 0.0), xy, rating_kva=40_000.0, load_kw=np.zeros(5), level=pf.MV)
     assert plain.parent.tolist() == [-1, 0, 1, 2, 5, 3]
+
+
+def test_sites_at_one_point_get_the_shortest_cable():
+    # two sites at the same point 100 m east: the second hangs on the first by pf.MIN_CABLE_KM (1 m), not by 0
+    net = pf.synthetic_network((0.0, 0.0), np.array([[100.0, 0.0], [100.0, 0.0]]), rating_kva=400.0,
+                               load_kw=np.zeros(2))
+    assert sorted(net.length_km) == pytest.approx([pf.MIN_CABLE_KM, 0.1])
