@@ -60,24 +60,12 @@ def peak_rss_mb() -> float:
 
 
 def run_study(study: Path, out: Path, workers: int, figures: bool) -> dict:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from sim.experiment import LOCAL_SCHEDULER_KWARGS
+    from sim.experiment import local_cluster
     from sim.study import study as run
 
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            worker_dashboard_address=None,
-            silence_logs=logging.ERROR,
-            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers, logging.ERROR) as cluster, Client(cluster) as client:
         client.get_task_stream()  # registers the scheduler's task-stream plugin before the runs
         cpu0, t0 = time.process_time(), time.perf_counter()
         result = run(study, out_dir=out, scheduler=cluster.scheduler_address, progress=False,

@@ -413,13 +413,31 @@ def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
         )
 
 
+def local_cluster(n_workers: int, silence_logs: int):
+    """pvsim's local Dask cluster: ``n_workers`` worker processes of one thread each on 127.0.0.1, no dashboards,
+    the workers' environment :data:`WORKER_ENVIRON` and the scheduler's :data:`LOCAL_SCHEDULER_KWARGS`."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(WORKER_ENVIRON):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            worker_dashboard_address=None,
+            silence_logs=silence_logs,
+            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
+        )
+
+
 @contextlib.contextmanager
 def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Iterator[Client]:
     """A ``distributed.Client``: on a fresh LocalCluster of worker processes, or on the scheduler at ``scheduler``."""
     import logging
 
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is None:
         require_main_guard()
@@ -434,17 +452,7 @@ def dask_client(workers: int | None, scheduler: str | None, n_tasks: int) -> Ite
     before = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
     # CRITICAL: a worker's "failed to communicate with scheduler during heartbeat" as the cluster closes is no
     # error of the user's (a task's error reaches pvsim through its future)
-    with dask.config.set(WORKER_ENVIRON):
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            worker_dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
-        )
+    cluster = local_cluster(n_workers, logging.CRITICAL)
     try:
         client = Client(cluster)
         try:

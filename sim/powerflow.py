@@ -993,6 +993,22 @@ class Built:
     buses: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where and when the networks of :func:`county_hosting` are built: the sites and the transformers (the hosting
+    table), their positions [m] in one projected CRS, the yield profiles (hours, archetypes), the load shapes, their
+    :class:`Hourly` PV and load, and the DC/AC ratio."""
+
+    sites: pd.DataFrame
+    transformers: pd.DataFrame
+    sites_xy_m: np.ndarray
+    transformers_xy_m: np.ndarray
+    profile: np.ndarray
+    shapes: np.ndarray
+    h: Hourly
+    dc_ac_ratio: float
+
+
 def county_hosting(
     sites: pd.DataFrame,
     transformers: pd.DataFrame,
@@ -1027,10 +1043,9 @@ def county_hosting(
     """
     out = transformers.copy()
     h = hourly(sites, out, profile, shapes, dc_ac_ratio)
-    lv = lv_networks(sites, out, sites_xy_m, transformers_xy_m, profile, shapes, h, dc_ac_ratio, lines)
-    mv, feeder_bus = feeder_networks(
-        sites, out, sites_xy_m, transformers_xy_m, profile, shapes, h, dc_ac_ratio, feeders
-    )
+    place = Place(sites, out, sites_xy_m, transformers_xy_m, profile, shapes, h, dc_ac_ratio)
+    lv = lv_networks(place, lines)
+    mv, feeder_bus = feeder_networks(place, feeders)
     out["network"] = out.get("network", pd.Series("", index=out.index)).fillna("").astype(str)
     screens: dict[str, Screen] = {}
     for built, lim in ((lv, limits), (mv, mv_limits or limits)):
@@ -1042,18 +1057,10 @@ def county_hosting(
     return out, Screens(screens, {**lv.buses, **mv.buses}, feeder_bus)
 
 
-def lv_networks(
-    sites: pd.DataFrame,
-    out: pd.DataFrame,
-    sites_xy_m: np.ndarray,
-    transformers_xy_m: np.ndarray,
-    profile: np.ndarray,
-    shapes: np.ndarray,
-    h: Hourly,
-    dc_ac_ratio: float,
-    lines: dict[str, tuple[list[np.ndarray], pd.DataFrame]] | None,
-) -> Built:
+def lv_networks(place: Place, lines: dict[str, tuple[list[np.ndarray], pd.DataFrame]] | None) -> Built:
     """Each ``lv`` transformer's LV network at its worst hour (:func:`county_hosting`)."""
+    sites, out, h, profile, shapes = place.sites, place.transformers, place.h, place.profile, place.shapes
+    sites_xy_m, transformers_xy_m, dc_ac_ratio = place.sites_xy_m, place.transformers_xy_m, place.dc_ac_ratio
     built = Built()
     ids = out.index.astype(str)
     lv = h.eligible & sites["connection_level"].astype(str).eq("lv").to_numpy()
@@ -1102,17 +1109,7 @@ def substation_of(transformers: pd.DataFrame, feeders: Feeders | None) -> pd.Ser
     return given.where(given != "", by_feeder)
 
 
-def feeder_networks(
-    sites: pd.DataFrame,
-    out: pd.DataFrame,
-    sites_xy_m: np.ndarray,
-    transformers_xy_m: np.ndarray,
-    profile: np.ndarray,
-    shapes: np.ndarray,
-    h: Hourly,
-    dc_ac_ratio: float,
-    feeders: Feeders | None,
-) -> tuple[Built, dict[str, tuple[str, int]]]:
+def feeder_networks(place: Place, feeders: Feeders | None) -> tuple[Built, dict[str, tuple[str, int]]]:
     """Each ``mv`` entry's 10 kV network at its worst hour (the hour of largest net export of the whole network):
     the substation's feeders from the feeder layer (:func:`line_network` at :data:`MV`, the lines joined at the
     substation by :func:`with_bays`), else a minimum spanning tree (:func:`synthetic_network` at :data:`MV`) over
@@ -1121,6 +1118,8 @@ def feeder_networks(
     output, its new PV at its eligible sites' output per kW AC; each medium-voltage site a bus; the substation's
     own existing PV and its other customers at the busbar. The first ``mv`` entry of a substation takes its
     feeders and transformers. Returns the networks and each ``lv`` transformer's (``mv`` entry, bus)."""
+    sites, out, h, profile, shapes = place.sites, place.transformers, place.h, place.profile, place.shapes
+    sites_xy_m, transformers_xy_m, dc_ac_ratio = place.sites_xy_m, place.transformers_xy_m, place.dc_ac_ratio
     built, feeder_bus = Built(), {}
     ids = out.index.astype(str)
     level = out["connection_level"].astype(str).to_numpy()

@@ -129,7 +129,8 @@ def test_distribution_transformers_sit_on_their_substations_feeders_at_its_worst
     profile = np.array([[0.15], [0.75]])  # AC output per kWp, one archetype
     xy_t = np.array([[1000.0, 0.0], [0.0, 0.0]])
     xy_s = np.array([[1010.0, 0.0], [3000.0, 0.0]])
-    built, feeder_bus = pf.feeder_networks(sites, transformers, xy_s, xy_t, profile, np.ones((1, 2)), h, 1.2, None)
+    place = pf.Place(sites, transformers, xy_s, xy_t, profile, np.ones((1, 2)), h, 1.2)
+    built, feeder_bus = pf.feeder_networks(place, None)
     assert built.rows == ["MV1"] and built.kinds == ["synthetic"]
     net = built.nets[0]
     mv_id, bus = feeder_bus["T1"]
@@ -148,17 +149,9 @@ def test_distribution_transformers_sit_on_their_substations_feeders_at_its_worst
 def test_a_transformer_without_a_substation_is_on_no_feeders():
     h, transformers, sites = hourly_case()
     transformers["substation"] = ["", "S"]
-    built, feeder_bus = pf.feeder_networks(
-        sites,
-        transformers,
-        np.zeros((2, 2)),
-        np.array([[1.0, 0.0], [0.0, 0.0]]),
-        np.ones((2, 1)),
-        np.ones((1, 2)),
-        h,
-        1.2,
-        None,
-    )
+    place = pf.Place(sites, transformers, np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 0.0]]), np.ones((2, 1)),
+                     np.ones((1, 2)), h, 1.2)
+    built, feeder_bus = pf.feeder_networks(place, None)
     assert feeder_bus == {} and len(built.nets[0].parent) == 2  # the busbar and the MV site
 
 
@@ -445,9 +438,8 @@ def test_feeders_from_a_layer_join_transformers_by_their_feeder_and_substation()
     assert pf.substation_of(transformers, None).tolist() == ["S", "S", ""]
     xy_t = np.array([[1900.0, 100.0], [0.0, 0.0], [100.0, 1900.0]])
     xy_s = np.array([[1900.0, 120.0], [-100.0, 50.0]])  # the MV site is nearest F2's first vertex, but is on F3
-    built, feeder_bus = pf.feeder_networks(
-        sites, transformers, xy_s, xy_t, np.array([[0.15], [0.75]]), np.full((1, 2), 0.5), h, 1.2, layer
-    )
+    place = pf.Place(sites, transformers, xy_s, xy_t, np.array([[0.15], [0.75]]), np.full((1, 2), 0.5), h, 1.2)
+    built, feeder_bus = pf.feeder_networks(place, layer)
     assert built.kinds == ["feeders"] and sorted(feeder_bus) == ["T1", "T2"]
     net = built.nets[0]
     site_bus = built.buses["m1"]
