@@ -367,8 +367,16 @@ def mechanism_results() -> pd.DataFrame:
         return pd.read_csv(fh, dtype={"result_date": str}).set_index("province")
 
 
+_ROWS: list = [None, {}]  # the table :func:`_rows` last turned into rows, and those rows
+
+
 def _rows() -> dict[str, dict]:
-    return {str(k): v for k, v in mechanism_results().to_dict("index").items()}
+    """:func:`mechanism_results` by province as plain rows, built once per table (read, never changed: a run's
+    prices, shares and terms look them up some 40 times)."""
+    table = mechanism_results()
+    if _ROWS[0] is not table:
+        _ROWS[:] = [table, {str(k): v for k, v in table.to_dict("index").items()}]
+    return _ROWS[1]
 
 
 def _bid_range(province: str) -> tuple[float, float]:
