@@ -624,3 +624,18 @@ def test_sites_at_one_point_get_the_shortest_cable():
     net = pf.synthetic_network((0.0, 0.0), np.array([[100.0, 0.0], [100.0, 0.0]]), rating_kva=400.0,
                                load_kw=np.zeros(2))
     assert sorted(net.length_km) == pytest.approx([pf.MIN_CABLE_KM, 0.1])
+
+
+def test_the_default_cable_and_conductor_are_the_tables_rows():
+    # the solver's built-in types (synthetic networks, service cables, taps, bays) are rows of the shipped tables and
+    # the schema's defaults: one figure each, whichever place a user reads
+    from sim import inputs
+
+    for level, table, (layer, column) in (
+        (pf.LV, inputs.lv_cable_table(), ("lines", "cable_type")),
+        (pf.MV, inputs.mv_conductor_table(), ("feeders", "conductor_type")),
+    ):
+        row = table.loc[level.cable_type]
+        assert level.cable == tuple(row[["r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka"]].astype(float))
+        default = next(c for c in inputs.schema(layer) if c.column == column).default
+        assert default == level.cable_type
