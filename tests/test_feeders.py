@@ -177,28 +177,20 @@ def weak_feeder() -> pf.Screen:
 
 def coupled_grid():
     """Transformer 0 (lv, 30 m two-bus network, ~187 kW by its cable) on the weak feeders of transformer 1 (mv)."""
-    from sim.rollout.setup import GridState
+    from tests.test_powerflow import grid_state
 
     lv = pf.hosting_limits(
         [pf.synthetic_network((0.0, 0.0), np.array([[30.0, 0.0]]), rating_kva=630.0, load_kw=np.zeros(1))],
         [np.array([0.0, 1.0])],
         pf.Limits(),
     )[0].screen
-    return GridState(
-        free_kw=np.array([1e9, 1e9]),
-        undisclosed_kw=np.zeros(2),
+    return grid_state(
+        [lv, weak_feeder()],
+        [1, 1],
         rating_kva=np.array([630.0, 20_000.0]),
-        share_percent=np.array([80.0, 80.0]),
-        pending_upgrades=np.zeros(2, dtype=np.int64),
-        upgrade_scheduled=np.zeros(2, dtype=bool),
-        lead_time_days=np.zeros(2),
         when_full="wait_upgrade",
         upgrade_factor=2.0,
-        cost_cny_per_kva=0.0,
-        max_upgrades_per_year=None,
         cost_cny_per_km=100_000.0,
-        screens=[lv, weak_feeder()],
-        site_bus=np.array([1, 1]),
         feeder_of=np.array([1, -1]),
         feeder_bus=np.array([1, -1]),
         on_feeders={1: [0]},

@@ -27,6 +27,30 @@ def two_bus(length_m: float, rating_kva: float = 630.0, load_kw: float = 0.0) ->
     )
 
 
+def grid_state(screens: list, site_bus: list[int], **changes):
+    """The rollout's grid state of ``screens`` (one transformer each, 630 kVA, open capacity unlimited, upgrades x1.5
+    dropped), with ``changes``."""
+    from sim.rollout.setup import GridState
+
+    n = len(screens)
+    base = {
+        "free_kw": np.full(n, 1e9),
+        "undisclosed_kw": np.zeros(n),
+        "rating_kva": np.full(n, 630.0),
+        "share_percent": np.full(n, 80.0),
+        "pending_upgrades": np.zeros(n, dtype=np.int64),
+        "upgrade_scheduled": np.zeros(n, dtype=bool),
+        "lead_time_days": np.zeros(n),
+        "when_full": "drop",
+        "upgrade_factor": 1.5,
+        "cost_cny_per_kva": 0.0,
+        "max_upgrades_per_year": None,
+        "screens": list(screens),
+        "site_bus": np.array(site_bus),
+    }
+    return GridState(**{**base, **changes})
+
+
 def test_spanning_tree_by_distance():
     # three sites on a line east of the transformer: the tree is a chain, each cable the gap to the previous one
     net = pf.synthetic_network(
@@ -119,25 +143,9 @@ def test_a_collapsing_network_hosts_nothing_and_does_not_stop_the_others():
 
 
 def test_rollout_grid_state_screens_with_the_placed_pv():
-    from sim.rollout.setup import GridState
-
     net = two_bus(400.0)
     result = pf.hosting_limits([net], [np.array([0.0, 1.0])], pf.Limits())[0]
-    grid = GridState(
-        free_kw=np.array([1e9]),
-        undisclosed_kw=np.zeros(1),
-        rating_kva=np.array([630.0]),
-        share_percent=np.array([80.0]),
-        pending_upgrades=np.zeros(1, dtype=np.int64),
-        upgrade_scheduled=np.zeros(1, dtype=bool),
-        lead_time_days=np.zeros(1),
-        when_full="drop",
-        upgrade_factor=1.5,
-        cost_cny_per_kva=0.0,
-        max_upgrades_per_year=None,
-        screens=[result.screen],
-        site_bus=np.array([1, 1]),
-    )
+    grid = grid_state([result.screen], [1, 1])
     limit = result.limit_kw
     assert grid.network_fits(0, 0, 0.8 * limit)
     grid.reserve(0, 0, 0.8 * limit)
@@ -154,24 +162,8 @@ def test_rollout_grid_state_screens_with_the_placed_pv():
 
 
 def test_an_upgrade_helps_a_transformer_limited_network():
-    from sim.rollout.setup import GridState
-
     result = pf.hosting_limits([two_bus(30.0, rating_kva=100.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
-    grid = GridState(
-        free_kw=np.array([1e9]),
-        undisclosed_kw=np.zeros(1),
-        rating_kva=np.array([100.0]),
-        share_percent=np.array([80.0]),
-        pending_upgrades=np.zeros(1, dtype=np.int64),
-        upgrade_scheduled=np.zeros(1, dtype=bool),
-        lead_time_days=np.zeros(1),
-        when_full="wait_upgrade",
-        upgrade_factor=1.5,
-        cost_cny_per_kva=0.0,
-        max_upgrades_per_year=None,
-        screens=[result.screen],
-        site_bus=np.array([1]),
-    )
+    grid = grid_state([result.screen], [1], rating_kva=np.array([100.0]), when_full="wait_upgrade")
     # 120 kW on 100 kVA: too much for the transformer, within 150 kVA and the cable's ~187 kW
     assert not grid.network_fits(0, 0, 120.0)
     assert grid.upgrade_helps(0, 0, 120.0)
@@ -180,25 +172,8 @@ def test_an_upgrade_helps_a_transformer_limited_network():
 
 
 def test_a_reinforcement_helps_a_voltage_limited_network():
-    from sim.rollout.setup import GridState
-
     result = pf.hosting_limits([two_bus(400.0)], [np.array([0.0, 1.0])], pf.Limits())[0]
-    grid = GridState(
-        free_kw=np.array([1e9]),
-        undisclosed_kw=np.zeros(1),
-        rating_kva=np.array([630.0]),
-        share_percent=np.array([80.0]),
-        pending_upgrades=np.zeros(1, dtype=np.int64),
-        upgrade_scheduled=np.zeros(1, dtype=bool),
-        lead_time_days=np.zeros(1),
-        when_full="wait_upgrade",
-        upgrade_factor=2.0,
-        cost_cny_per_kva=0.0,
-        max_upgrades_per_year=None,
-        cost_cny_per_km=100_000.0,
-        screens=[result.screen],
-        site_bus=np.array([1]),
-    )
+    grid = grid_state([result.screen], [1], when_full="wait_upgrade", upgrade_factor=2.0, cost_cny_per_km=100_000.0)
     # 200 kW at the end of 400 m: above the ~139 kW voltage limit, a larger transformer does not help, a parallel
     # cable does (~268 kW, the ratio of the two-bus test)
     assert not grid.network_fits(0, 0, 200.0)
