@@ -289,6 +289,7 @@ def account(
     time_zone: str | None = None,
     holidays_country: str | None = "CN",
     grid: GridRules | None = None,
+    memo: dict | None = None,
 ) -> Accounts:
     """Energy, curtailment, carbon and money of a rollout (formulas in the module docstring).
 
@@ -314,6 +315,8 @@ def account(
     time_zone : the county's IANA time zone: tz-aware dates are taken as its local dates (None: their own zone).
     holidays_country : the rest days of the load shapes.
     grid : :class:`GridRules` (None: no upgrades, pro rata, DC/AC 1, no system-level utilisation rate).
+    memo : a dict kept between calls with the same ``profiles`` (a preparation's, :attr:`sim.pipeline.Prepared.derived`)
+        for what depends on the profiles alone (each weather year's totals per archetype); None: nothing kept.
     """
     _check_inputs(
         sites,
@@ -334,7 +337,7 @@ def account(
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
     rules = grid or GridRules()
     export = _export_limits_kw(transformers, sites, rules, horizon)
-    flows = _energy_and_curtailment(built, profiles, down_days, export, horizon, degradation, holidays_country)
+    flows = _energy_and_curtailment(built, profiles, down_days, export, horizon, degradation, holidays_country, memo)
     system_utilisation(flows, rules.system_utilisation_percent)
     energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
@@ -579,21 +582,46 @@ def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndar
     return days
 
 
-def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> np.ndarray:
     """The profile mapped onto calendar ``year``'s hours for the used archetypes, (hours, archetypes) float32
-    [kWh/kWp], and its suffix sums (energy from each hour to the end of the year), (hours + 1, archetypes)."""
-    hourly = np.ascontiguousarray(
-        np.asarray(profile, dtype=np.float32)[:, used_archetypes][_hour_map(year, profile.shape[0])]
-    )
-    # the cumulative sum of the reversed rows, row by row (an axis-0 cumsum walks the columns: 4x slower; the same
-    # additions in the same order)
-    n_hours = hourly.shape[0]
-    suffix = np.zeros((n_hours + 1, hourly.shape[1]))
-    if n_hours:
-        suffix[n_hours - 1] = hourly[n_hours - 1]
-    for h in range(n_hours - 2, -1, -1):
-        np.add(suffix[h + 1], hourly[h], out=suffix[h])
-    return hourly, suffix
+    [kWh/kWp]."""
+    table = np.take(np.asarray(profile, dtype=np.float32), used_archetypes, axis=1)  # 10x a fancy index's speed
+    if hours_in_year(year) == profile.shape[0]:  # the profile's hours are the year's
+        return table
+    return np.take(table, _hour_map(year, profile.shape[0]), axis=0)
+
+
+def _year_totals(profile: np.ndarray, year: int, memo: dict | None = None, key: object = None) -> np.ndarray:
+    """Energy of each of the profile's archetypes over calendar ``year`` [kWh/kWp], float64: its hours added from the
+    year's last hour back (as :func:`_energy_from_hour` adds them from a site's first hour). Depends only on the
+    profile and the year's length: kept in ``memo`` under ``key`` (e.g. a preparation's, for all its runs)."""
+    n_hours = len(_hour_map(year, profile.shape[0]))
+    if memo is not None and (key, n_hours) in memo:
+        return memo[(key, n_hours)]
+    hourly = np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])]
+    total = np.zeros(hourly.shape[1])
+    for h in range(n_hours - 1, -1, -1):  # row by row: an axis-0 cumsum walks the columns, 4x slower
+        np.add(total, hourly[h], out=total)
+    total.setflags(write=False)
+    if memo is not None:
+        memo[(key, n_hours)] = total
+    return total
+
+
+def _energy_from_hour(hourly: np.ndarray, totals: np.ndarray, first: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """Energy of each site from its ``first`` hour to the end of the year [kWh/kWp]: its archetype's ``column`` of
+    the ``totals`` where it runs all year (``first`` 0), else its column of ``hourly`` summed from the year's last
+    hour back to ``first`` (the same additions in the same order as the totals; 0 from the year's end on)."""
+    out = totals[column]
+    late = np.flatnonzero(first > 0)
+    if len(late):
+        columns, row = np.unique(column[late], return_inverse=True)
+        n_hours = hourly.shape[0]
+        backwards = np.ascontiguousarray(np.take(hourly, columns, axis=1).T)[:, ::-1]  # (columns, hours), last first
+        to_end = np.cumsum(backwards, axis=1, dtype=np.float64)  # [j, n - 1 - h]: energy of hours h .. n - 1
+        f = first[late]
+        out[late] = np.where(f < n_hours, to_end[row, np.clip(n_hours - 1 - f, 0, None)], 0.0)
+    return out
 
 
 @dataclass
@@ -614,9 +642,11 @@ def _energy_and_curtailment(
     horizon: _Horizon,
     degradation: np.ndarray,
     holidays_country: str | None = "CN",
+    memo: dict | None = None,
 ) -> _Flows:
     """Delivered, curtailed and self-consumed energy [kWh] and the operating fraction of each year, each (sites,
-    years); ``degradation`` is the remaining output share of each site in each year [-]."""
+    years); ``degradation`` is the remaining output share of each site in each year [-]; ``memo``: as
+    :func:`account`'s."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
     year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
@@ -632,16 +662,17 @@ def _energy_and_curtailment(
         n_hours = len(_hour_map(int(year), profile.shape[0]))
         key = (k % len(profiles), n_hours)  # the same profile and year length give the same hourly table
         if key not in year_tables:
-            hourly, suffix = _year_table(profile, int(year), built.used_archetypes)
-            year_tables[key] = (hourly, suffix, loadmod.daylight_yield(hourly))
-        hourly, suffix, daylight = year_tables[key]
+            hourly = _year_table(profile, int(year), built.used_archetypes)
+            totals = _year_totals(profile, int(year), memo, k % len(profiles))[built.used_archetypes]
+            year_tables[key] = (hourly, totals, loadmod.daylight_yield(hourly))
+        hourly, totals, daylight = year_tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1), 0.0)
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
-        gross = effective_kwp * suffix[first, built.archetype[active]]
+        gross = effective_kwp * _energy_from_hour(hourly, totals, first, built.archetype[active])
         shapes = loadmod.hourly_shapes(int(year), holidays_country)
         limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
         cut = np.minimum(

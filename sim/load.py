@@ -32,9 +32,9 @@ from sim.timebase import days_in_year
 USER_LOAD_COLUMN = "load_kwh_per_year"
 #: Shape of the H0 household profile (the other shapes are rows of ``sim/tables/load_shapes.csv``).
 HOUSEHOLD = "household"
-#: Sites processed at once when self-consumption is summed hour by hour: 16 sites of one (archetype, shape) x ~4,100
-#: daylight hours keep the two reused working arrays (about 0.5 MB each) near the CPU caches; measured on the
-#: 50,000-site benchmark's own calls 3.5x faster than 128 sites in fresh arrays (benchmarks/SPEED.md, round 2), and
+#: Sites processed at once when self-consumption is summed hour by hour: 16 sites of one shape x ~4,100 daylight
+#: hours keep the two reused working arrays (about 0.5 MB each) near the CPU caches; measured on the demo's own calls
+#: (25 years, ~700 sites) 8 and 16 sites take 0.10 s a run, 32 0.12 s, 128 0.16 s (benchmarks/SPEED.md, round 3);
 #: the same sums (each site's row is summed on its own).
 _CHUNK_SITES = 16
 
@@ -176,28 +176,29 @@ def self_consumed_year(
     ``hourly_kwh_per_kwp`` (hours, archetypes) is the year's yield profile; per site: ``effective_kwp`` (after
     degradation and downtime), ``archetype`` (column), ``first_hour`` (first operating hour), yearly load and
     ``shape`` (row of ``shapes``, the year's :func:`hourly_shapes`). Sites without load are skipped. ``daylight``:
-    :func:`daylight_yield` of the profile, if already at hand. Sites are taken by (archetype, shape), a few at a
-    time, into two reused buffers: each site's row holds the same products and is summed on its own, so the sums
-    are those of :func:`self_consumed_kwh` bit for bit.
+    :func:`daylight_yield` of the profile, if already at hand. Sites are taken by shape, a few at a time, into two
+    reused buffers (their archetypes' yield rows gathered, the shape broadcast): each site's row holds the same
+    products and is summed on its own, so the sums are those of :func:`self_consumed_kwh` bit for bit. (By
+    (archetype, shape) the demo's ~700 sites fall into ~700 groups of one: a dozen NumPy calls per site.)
     """
     out = np.zeros(len(effective_kwp))
     rows, day_yield = daylight_yield(hourly_kwh_per_kwp) if daylight is None else daylight
     day_shapes = np.ascontiguousarray(shapes[:, : hourly_kwh_per_kwp.shape[0]][:, rows], dtype=float)
     todo = np.flatnonzero((load_kwh_per_year > 0) & (effective_kwp > 0))
     before = np.searchsorted(rows, first_hour, side="left")  # daylight hours before the site's first hour
-    key = archetype[todo].astype(np.int64) * len(shapes) + shape[todo]
-    order = np.argsort(key, kind="stable")
-    todo, key = todo[order], key[order]
-    pv = np.empty((_CHUNK_SITES, len(rows)))
-    load = np.empty((_CHUNK_SITES, len(rows)))
-    for group in np.split(todo, np.flatnonzero(np.diff(key)) + 1):
+    order = np.argsort(shape[todo], kind="stable")
+    todo = todo[order]
+    pv = np.empty((min(_CHUNK_SITES, len(todo)), len(rows)))
+    load = np.empty_like(pv)
+    for group in np.split(todo, np.flatnonzero(np.diff(shape[todo])) + 1):
         if not len(group):
             continue
-        site_yield, site_shape = day_yield[archetype[group[0]]][None, :], day_shapes[shape[group[0]]][None, :]
+        site_shape = day_shapes[shape[group[0]]][None, :]
         for start in range(0, len(group), _CHUNK_SITES):
             s = group[start : start + _CHUNK_SITES]
             pv_s, load_s = pv[: len(s)], load[: len(s)]
-            np.multiply(site_yield, effective_kwp[s, None], out=pv_s)
+            np.take(day_yield, archetype[s], axis=0, out=pv_s, mode="clip")  # valid rows; "clip" needs no buffer
+            np.multiply(pv_s, effective_kwp[s, None], out=pv_s)
             np.multiply(site_shape, load_kwh_per_year[s, None], out=load_s)
             for i in np.flatnonzero(before[s]):  # sites that start within the year (few): no output before
                 pv_s[i, : before[s[i]]] = 0.0

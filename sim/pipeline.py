@@ -568,6 +568,7 @@ def run_same_order(
                 time_zone=prepared.time_zone,
                 holidays_country=scenario.rollout.holidays_country,
                 grid=_grid_rules(prepared, rollout),
+                memo=prepared.derived.setdefault("accounting", {}),
             )
         with steps.step("assemble"):
             return [

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.accounting import GridRules, _hour_map, _year_table, account, pilot_coverage
+from sim.accounting import (
+    GridRules,
+    _energy_from_hour,
+    _hour_map,
+    _year_table,
+    _year_totals,
+    account,
+    pilot_coverage,
+)
 from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
 from sim.load import hourly_shapes
@@ -637,15 +645,35 @@ def test_system_utilisation_curtails_its_share_of_what_the_transformers_pass():
 
 def test_year_table_maps_the_used_columns_and_sums_each_hour_to_the_years_end():
     """A leap year (2028, 8,784 hours) from a 8,760-hour profile of 3 archetypes, columns 2 and 0 used: the table
-    repeats 28 February on the 29th; the suffix sums are the energy from each hour to the end of the year, added
-    from the last hour back as an axis-0 cumulative sum of the reversed table adds them (bit for bit), 0 after the
-    last hour. Column 2 is 1 kWh/kWp in every hour: 8,784 from hour 0, 1 from the last hour."""
+    repeats 28 February on the 29th; the energy from a site's first hour to the end of the year is added from the
+    last hour back as an axis-0 cumulative sum of the reversed table adds it (bit for bit), 0 from the year's end
+    on, the year's total where it runs all year. Column 2 is 1 kWh/kWp in every hour: 8,784 from hour 0, 1 from the
+    last hour."""
     rng = np.random.default_rng(3)
     profile = rng.uniform(0.0, 1.0, (8760, 3)).astype(np.float32)
     profile[:, 2] = 1.0
-    hourly, suffix = _year_table(profile, 2028, np.array([2, 0]))
+    hourly = _year_table(profile, 2028, np.array([2, 0]))
     assert hourly.shape == (8784, 2) and hourly.dtype == np.float32
     assert np.array_equal(hourly[:, 1], profile[_hour_map(2028, 8760), 0])
     assert np.array_equal(hourly[59 * 24 : 60 * 24, 1], profile[58 * 24 : 59 * 24, 0])  # 29 Feb repeats 28 Feb
-    assert suffix[0, 0] == 8784.0 and suffix[8783, 0] == 1.0 and suffix[8784].tolist() == [0.0, 0.0]
-    assert np.array_equal(suffix[:-1], np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1])
+    suffix = np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1]  # from each hour to the year's end
+    totals = _year_totals(profile, 2028)
+    assert totals[2] == 8784.0 and np.array_equal(totals[[2, 0]], suffix[0])
+    first = np.array([0, 8783, 8784, 9000, 1, 4000, 0, 4000])
+    column = np.array([0, 0, 0, 1, 1, 1, 1, 0])
+    energy = _energy_from_hour(hourly, totals[[2, 0]], first, column)
+    assert energy[:3].tolist() == [8784.0, 1.0, 0.0] and energy[3] == 0.0
+    expected = np.where(first < 8784, suffix[np.minimum(first, 8783), column], 0.0)
+    assert np.array_equal(energy, expected)
+
+
+def test_year_totals_are_kept_per_profile_and_year_length():
+    """The totals depend only on the profile and the year's length: kept in the memo per (key, hours), 2027 and
+    2029 (8,760 hours) share one entry, 2028 (8,784) has its own; without a memo nothing is kept."""
+    profile = np.random.default_rng(4).uniform(0.0, 1.0, (8760, 2)).astype(np.float32)
+    memo: dict = {}
+    a = _year_totals(profile, 2027, memo, 0)
+    assert _year_totals(profile, 2029, memo, 0) is a and sorted(memo) == [(0, 8760)]
+    leap = _year_totals(profile, 2028, memo, 0)
+    assert sorted(memo) == [(0, 8760), (0, 8784)] and np.allclose(leap - a, profile[58 * 24 : 59 * 24].sum(axis=0))
+    assert np.array_equal(_year_totals(profile, 2027), a)
