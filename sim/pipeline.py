@@ -568,7 +568,7 @@ def run_same_order(
                 time_zone=prepared.time_zone,
                 holidays_country=scenario.rollout.holidays_country,
                 grid=_grid_rules(prepared, rollout),
-                memo=prepared.derived.setdefault("accounting", {}),
+                memo=derived_memo(prepared, "accounting"),
             )
         with steps.step("assemble"):
             return [
@@ -652,6 +652,14 @@ def strategy_context(prepared: Prepared, seed: int, cache_dir: str | Path | None
             cache_dir=cache_dir,
         ),
     )
+
+
+def derived_memo(prepared: Prepared, name: str) -> dict:
+    """The dict ``name`` of ``prepared.derived`` (made empty the first time): what a stage keeps between the runs of
+    one preparation (each worker fills its own copy)."""
+    memo = prepared.derived.setdefault(name, {})
+    assert isinstance(memo, dict)
+    return memo
 
 
 def county_output_per_kw_ac(prepared: Prepared) -> np.ndarray:
