@@ -748,6 +748,19 @@ def test_release_order_naming_unknown_sites_shows_the_first_five():
     assert info.value.value == [f"x{i}" for i in range(5)]
 
 
+def test_a_site_table_with_a_repeated_site_id_is_refused():
+    """Two rows of the site table named h0: which one the order means is unknown, so the run is refused, naming
+    the id."""
+    sites = pd.DataFrame({"site_type": "rural_home", "capacity_kwp": 10.0, "capex_cny": 1e5, "transformer_id": "T"},
+                         index=["h0", "h1", "h0"])
+    transformers = pd.DataFrame({"hosting_limit_kw": [100.0], "hosting_share_percent": [80.0]}, index=["T"])
+    config = RolloutConfig(release_mode="all_at_start", calendar_enabled=False, stages=_instant_stages())
+    with pytest.raises(InputError, match="site ids repeat in the site table") as info:
+        simulate(sites, ["h1"], transformers, config, NO_FAILURES, seed=1, start_date=date(2026, 1, 1),
+                 horizon_years=1)
+    assert info.value.value == ["h0"] and info.value.field == "sites.site_id"
+
+
 def test_config_round_trip_and_layered_stage_settings():
     config = RolloutConfig(
         stages={"construction": StageConfig(success_percent=97)},

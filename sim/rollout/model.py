@@ -179,7 +179,7 @@ def _wait_for_capacity(env, world: World, programme: ProgrammeOffice):
     if env.now >= world.window_end_days:
         return False
     world.grid.changed = env.event()
-    wake = world.grid.changed | env.timeout(world.window_end_days - env.now)
+    wake = world.grid.changed | world.window_closes
     if world.adoption is not None:  # only then: an event more would reorder the ties of a fixed-mode run
         programme.forward = env.event()
         wake = wake | programme.forward
@@ -212,7 +212,7 @@ def _wait_for_room(env, world: World, programme: ProgrammeOffice):
         if env.now >= world.window_end_days:
             return False
         programme.freed = env.event()
-        yield programme.freed | env.timeout(world.window_end_days - env.now)
+        yield programme.freed | world.window_closes
     return env.now < world.window_end_days
 
 
@@ -238,7 +238,7 @@ def _fund(env, world: World, site: int, budget: Budget):
         if env.now >= world.window_end_days:
             return False
         budget.changed = env.event()
-        yield budget.changed | env.timeout(world.window_end_days - env.now)
+        yield budget.changed | world.window_closes
     budget.earmarked_cny += capex
     world.earmarked.add(site)
     return True
@@ -817,6 +817,7 @@ def simulate(
 def _start_processes(env, world: World, collector: _Collector, upgrades, days) -> None:
     """The disclosures and the planned upgrades first, then the budget's refills, then the office (SimPy starts
     them in this order)."""
+    world.window_closes = env.timeout(world.window_end_days)  # at the day itself (not now + (end - now))
     env.process(_disclosures(env, world, days))
     env.process(_upgrade_plans(env, world, collector))
     for transformer, day, added_kva in upgrades:

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -470,6 +470,7 @@ class World:
     committed_year: dict = field(default_factory=dict)  # site -> calendar year its capex was committed (contract)
     earmarked: set = field(default_factory=set)  # released sites whose capex is earmarked, not yet committed
     hosting_start: dict = field(default_factory=dict)  # site -> day the office first screened it (until release)
+    window_closes: Any = None  # the one timeout at window_end_days that every wait of the offices also ends on
 
     def year_of(self, t: float) -> int:
         return self.first_year + bisect_right(self.year_starts, t)
@@ -553,12 +554,18 @@ def _check_order(sites: pd.DataFrame, order) -> pd.DataFrame:
         raise InputError(
             "site ids repeat in the release order", field="order", value=order_ids[order_ids.duplicated()][:5].tolist()
         )
-    unknown = order_ids.difference(sites.index.astype(str))
-    if len(unknown):
+    ids = sites.index.astype(str)
+    if ids.has_duplicates:
+        raise InputError(
+            "site ids repeat in the site table", field="sites.site_id", value=ids[ids.duplicated()][:5].tolist()
+        )
+    position = ids.get_indexer(order_ids)  # (an Arrow string isin is a Python loop)
+    if np.any(position < 0):
+        unknown = order_ids[position < 0].sort_values()
         raise InputError(
             "release order names sites that are not in the site table", field="order", value=unknown[:5].tolist()
         )
-    return sites.loc[sites.index.astype(str).isin(order_ids)]
+    return sites.iloc[np.sort(position)]
 
 
 def _check_site_values(sites: pd.DataFrame, transformers: pd.DataFrame) -> np.ndarray:
