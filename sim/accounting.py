@@ -315,8 +315,10 @@ def account(
     time_zone : the county's IANA time zone: tz-aware dates are taken as its local dates (None: their own zone).
     holidays_country : the rest days of the load shapes.
     grid : :class:`GridRules` (None: no upgrades, pro rata, DC/AC 1, no system-level utilisation rate).
-    memo : a dict kept between calls with the same ``profiles`` (a preparation's, :attr:`sim.pipeline.Prepared.derived`)
-        for what depends on the profiles alone (each weather year's totals per archetype); None: nothing kept.
+    memo : a dict kept between calls on the same ``sites``, ``transformers`` and ``profiles`` (a preparation's,
+        :func:`sim.pipeline.derived_memo`) for what depends on them alone, not on the run: each weather year's totals
+        per archetype, the sites' loads, the load on each transformer, the grid factors of a carbon section; None:
+        nothing kept.
     """
     _check_inputs(
         sites,
@@ -330,14 +332,17 @@ def account(
     horizon = _horizon(start_date, int(horizon_years), time_zone)
     if carbon.crediting_start_year is None:  # crediting periods count from the first horizon year
         carbon = carbon.model_copy(update={"crediting_start_year": horizon.first_year})
-    factors = resolve_factors(carbon)  # bad region / year fails before the heavy work
+    # bad region / year fails before the heavy work
+    factors = _kept(memo, ("factors", carbon.model_dump_json()), lambda: resolve_factors(carbon))
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
     degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
     rules = grid or GridRules()
-    export = _export_limits_kw(transformers, sites, rules, horizon)
-    flows = _energy_and_curtailment(built, profiles, down_days, export, horizon, degradation, holidays_country, memo)
+    export = _export_limits_kw(transformers, sites, rules, horizon, memo)
+    flows = _energy_and_curtailment(
+        built, profiles, down_days, export, horizon, degradation, holidays_country, memo, sites
+    )
     system_utilisation(flows, rules.system_utilisation_percent)
     energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
     co2 = _carbon(energy_kwh / 1000.0, factors, carbon, horizon)
@@ -506,7 +511,11 @@ class _Export:
 
 
 def _export_limits_kw(
-    transformers: pd.DataFrame, sites: pd.DataFrame, rules: GridRules | None = None, horizon: _Horizon | None = None
+    transformers: pd.DataFrame,
+    sites: pd.DataFrame,
+    rules: GridRules | None = None,
+    horizon: _Horizon | None = None,
+    memo: dict | None = None,
 ) -> _Export:
     """Export limit per transformer row [kW] (empty (NaN) means unlimited, inf), its local load by shape: the loads
     of the sites on it and of the ledger's other customers (:func:`sim.load.transformer_load_by_shape`, the load the
@@ -516,7 +525,7 @@ def _export_limits_kw(
     limit = pd.to_numeric(transformers["export_limit_kw"], errors="coerce").to_numpy(float)
     if np.any(limit < 0):
         raise InputError("export_limit_kw must be >= 0 (inf or empty for unlimited)", field="export_limit_kw")
-    load = loadmod.transformer_load_by_shape(sites, transformers)
+    load = _kept(memo, "load_by_shape", lambda: loadmod.transformer_load_by_shape(sites, transformers))
     existing = None
     if "existing_pv_kw" in transformers.columns:
         existing = pd.to_numeric(transformers["existing_pv_kw"], errors="coerce").fillna(0.0).to_numpy(float)
@@ -582,6 +591,15 @@ def _downtime_days(downtime, sites, built: _Built, horizon: _Horizon) -> np.ndar
     return days
 
 
+def _kept(memo: dict | None, key, make):
+    """``memo[key]``, made by ``make()`` the first time (without a memo: made each time)."""
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def _year_table(profile: np.ndarray, year: int, used_archetypes: np.ndarray) -> np.ndarray:
     """The profile mapped onto calendar ``year``'s hours for the used archetypes, (hours, archetypes) float32
     [kWh/kWp]."""
@@ -595,17 +613,17 @@ def _year_totals(profile: np.ndarray, year: int, memo: dict | None = None, key: 
     """Energy of each of the profile's archetypes over calendar ``year`` [kWh/kWp], float64: its hours added from the
     year's last hour back (as :func:`_energy_from_hour` adds them from a site's first hour). Depends only on the
     profile and the year's length: kept in ``memo`` under ``key`` (e.g. a preparation's, for all its runs)."""
-    n_hours = len(_hour_map(year, profile.shape[0]))
-    if memo is not None and (key, n_hours) in memo:
-        return memo[(key, n_hours)]
-    hourly = np.asarray(profile, dtype=np.float32)[_hour_map(year, profile.shape[0])]
-    total = np.zeros(hourly.shape[1])
-    for h in range(n_hours - 1, -1, -1):  # row by row: an axis-0 cumsum walks the columns, 4x slower
-        np.add(total, hourly[h], out=total)
-    total.setflags(write=False)
-    if memo is not None:
-        memo[(key, n_hours)] = total
-    return total
+    rows = _hour_map(year, profile.shape[0])
+
+    def make() -> np.ndarray:
+        hourly = np.asarray(profile, dtype=np.float32)[rows]
+        total = np.zeros(hourly.shape[1])
+        for h in range(len(rows) - 1, -1, -1):  # row by row: an axis-0 cumsum walks the columns, 4x slower
+            np.add(total, hourly[h], out=total)
+        total.setflags(write=False)
+        return total
+
+    return _kept(memo, ("year_totals", key, len(rows)), make)
 
 
 def _energy_from_hour(hourly: np.ndarray, totals: np.ndarray, first: np.ndarray, column: np.ndarray) -> np.ndarray:
@@ -643,15 +661,20 @@ def _energy_and_curtailment(
     degradation: np.ndarray,
     holidays_country: str | None = "CN",
     memo: dict | None = None,
+    sites: pd.DataFrame | None = None,
 ) -> _Flows:
     """Delivered, curtailed and self-consumed energy [kWh] and the operating fraction of each year, each (sites,
     years); ``degradation`` is the remaining output share of each site in each year [-]; ``memo``: as
-    :func:`account`'s."""
+    :func:`account`'s, with ``sites`` the whole sites table (None: the built sites')."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
     year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
     kc = built.commission_year_index
-    site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
+    if sites is None:
+        site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
+    else:
+        all_loads = _kept(memo, "site_load", lambda: loadmod.annual_load_kwh(sites).to_numpy(float))
+        site_load = all_loads[sites.index.get_indexer(built.ids)]
     site_shape = loadmod.shape_index(built.sites["site_type"].to_numpy())
     year_start_hour = np.r_[0, np.cumsum(hours_in_years(horizon.years))[:-1]].astype(np.int64)
     for k, year in enumerate(horizon.years):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -339,8 +340,9 @@ def _brute_force(sites, outcomes, downtime, profiles, transformers, start, years
     return out
 
 
-def test_matches_hourly_brute_force():
-    """Random small county: mid-day commissioning, a partial first year, a leap year, two weather years, downtime."""
+def _random_county():
+    """14 sites with loads on 4 transformers (limits 15, 30 kW, none, 0), 3 archetypes, two weather years, mid-day
+    commissioning from 15 March 2027, downtime."""
     rng = np.random.default_rng(7)
     n_sites, n_arch = 14, 3
     hours = np.arange(8760) % 24
@@ -358,6 +360,12 @@ def test_matches_hourly_brute_force():
     downtime = pd.DataFrame({"site_id": ["s1", "s2", "s5", "s5"], "year": [2028, 2029, 2029, 2031],
                              "downtime_days": [10.0, 400.0, 3.0, 5.0]})
     transformers = pd.DataFrame({"export_limit_kw": [15.0, 30.0, np.nan, 0.0]}, index=tids)
+    return sites, outcomes, downtime, profiles, transformers, start
+
+
+def test_matches_hourly_brute_force():
+    """Random small county: mid-day commissioning, a partial first year, a leap year, two weather years, downtime."""
+    sites, outcomes, downtime, profiles, transformers, start = _random_county()
     years = [2027, 2028, 2029]
     with pytest.warns(Warning, match="before start_date"):
         acc = account(sites, outcomes, downtime, profiles, transformers, start_date=start, horizon_years=3,
@@ -379,6 +387,25 @@ def test_matches_hourly_brute_force():
     t3_load_mwh = sites.loc[["s3", "s7", "s11"], "load_kwh_per_year"].sum() * len(years) / 1000
     assert len(on_t3) >= 2 and 0 < on_t3["energy_mwh"].sum() <= t3_load_mwh
     assert on_t3["curtailed_mwh"].sum() > 1.0
+
+
+def test_a_memo_kept_between_runs_changes_no_result():
+    """The memo of a preparation keeps only what does not depend on the run: a second run (other outcomes, other
+    downtime, another carbon path) accounted with the memo the first one filled gives the tables it gives alone."""
+    sites, outcomes, downtime, profiles, transformers, start = _random_county()
+    other = outcomes.assign(status=["failed", *outcomes["status"].iloc[1:-1], "operating"],
+                            commission_date=outcomes["commission_date"] + pd.Timedelta(days=40))
+    kwargs = dict(start_date=start, horizon_years=3, degradation_first_year_percent=1.0,
+                  degradation_percent_per_year=0.7, economics=EconomicsConfig())
+    memo: dict = {}
+    with pytest.warns(Warning, match="before start_date"):
+        account(sites, outcomes, downtime, profiles, transformers, carbon=CarbonConfig(), memo=memo, **kwargs)
+    assert {"site_load", "load_by_shape"} <= set(memo) and any(k[0] == "factors" for k in memo if isinstance(k, tuple))
+    second = dict(carbon=CarbonConfig(factor_kgco2_per_kwh=0.5), **kwargs)
+    kept = account(sites, other, downtime.iloc[:2], profiles, transformers, memo=memo, **second)
+    alone = account(sites, other, downtime.iloc[:2], profiles, transformers, **second)
+    pd.testing.assert_frame_equal(kept.site_years, alone.site_years, check_exact=True)
+    assert json.dumps(kept.totals, sort_keys=True, default=str) == json.dumps(alone.totals, sort_keys=True, default=str)
 
 
 def test_input_errors(hand_case):
@@ -673,7 +700,7 @@ def test_year_totals_are_kept_per_profile_and_year_length():
     profile = np.random.default_rng(4).uniform(0.0, 1.0, (8760, 2)).astype(np.float32)
     memo: dict = {}
     a = _year_totals(profile, 2027, memo, 0)
-    assert _year_totals(profile, 2029, memo, 0) is a and sorted(memo) == [(0, 8760)]
+    assert _year_totals(profile, 2029, memo, 0) is a and sorted(memo) == [("year_totals", 0, 8760)]
     leap = _year_totals(profile, 2028, memo, 0)
-    assert sorted(memo) == [(0, 8760), (0, 8784)] and np.allclose(leap - a, profile[58 * 24 : 59 * 24].sum(axis=0))
+    assert sorted(memo) == [("year_totals", 0, 8760), ("year_totals", 0, 8784)] and np.allclose(leap - a, profile[58 * 24 : 59 * 24].sum(axis=0))
     assert np.array_equal(_year_totals(profile, 2027), a)
