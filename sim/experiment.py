@@ -39,6 +39,7 @@ import math
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,9 @@ back to the OS"), which also fixes glibc's mmap threshold at 128 KiB, so that ev
 and faulted in page by page. A run's accounting makes thousands of such arrays: measured on the demo, the setting
 doubles a run's time (0.6 s of system time in page faults on top of 0.9 s). None: unset, glibc's default (a
 variable the user set in the environment still applies)."""
+WORKER_PRELOAD = ["sim.pipeline"]
+"""Modules a local worker imports as it starts (Dask's ``preload``): the model's ~1 s of imports then overlap the
+client's preparation instead of delaying the worker's first run."""
 RUN_FILES = ("run.json", "summary.json", "annual.csv", "built.csv")
 """Files of one run of a comparison (``runs/<strategy>/rep<r>/``)."""
 KIND, RUN_KIND = "comparison", "comparison-run"
@@ -415,7 +419,8 @@ def require_main_guard(function: str = "sim.compare (and sim.sweep)") -> None:
 
 def local_cluster(n_workers: int, silence_logs: int):
     """pvsim's local Dask cluster: ``n_workers`` worker processes of one thread each on 127.0.0.1, no dashboards,
-    the workers' environment :data:`WORKER_ENVIRON` and the scheduler's :data:`LOCAL_SCHEDULER_KWARGS`."""
+    the workers' environment :data:`WORKER_ENVIRON`, their :data:`WORKER_PRELOAD` and the scheduler's
+    :data:`LOCAL_SCHEDULER_KWARGS`."""
     import dask
     from distributed import LocalCluster
 
@@ -429,6 +434,7 @@ def local_cluster(n_workers: int, silence_logs: int):
             worker_dashboard_address=None,
             silence_logs=silence_logs,
             scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
+            preload=WORKER_PRELOAD,
         )
 
 
@@ -749,6 +755,28 @@ def _resubmit(client, group: _Group, run_fn) -> list:
     return _submit(client, group, lost, run_fn)
 
 
+class _InBackground(threading.Thread):
+    """``fn()`` on a daemon thread (a Ctrl-C of the command does not wait for it to end); :meth:`result` waits for
+    it and raises what it raised."""
+
+    def __init__(self, fn: Callable[[], object]):
+        super().__init__(daemon=True, name="pvsim-prepare")
+        self._fn = fn
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._fn()
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller by result())
+            self._error = exc
+
+    def result(self) -> None:
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+
 def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bool, bar, finish) -> None:
     """Prepare each group, run its unfinished runs on the cluster, and ``finish`` it when they are stored. Groups
     are prepared one after the other while the cluster runs the earlier ones' runs: a new group starts when fewer
@@ -762,7 +790,8 @@ def _run_groups(client, groups: list[_Group], *, run_fn, cache_dir, progress: bo
     while queue or active:
         while queue and (not active or sum(len(g.pending) for g in active) < want):
             group = queue.pop(0)
-            _prepare_group(group, cache_dir, progress)
+            if not group.prepared:  # (the first may be prepared already, while the cluster started)
+                _prepare_group(group, cache_dir, progress)
             todo = [(i, t) for i, job in enumerate(group.jobs) for t in job.todo]
             if not todo:
                 _solve_group(group, progress, cache_dir)
@@ -820,7 +849,15 @@ def run_comparisons(
         if n_todo:  # connect first: a bad scheduler address fails before any work is done
             how = f"connecting to {scheduler}" if scheduler else "starting a local Dask cluster"
             _status(progress, f"{n_todo} of {n_tasks} runs to compute; {how} ...")
+            # a local cluster's workers start (and import the model) while the first county is prepared here
+            early = (
+                _InBackground(lambda: _prepare_group(groups[0], cache_dir, progress))
+                if scheduler is None and _client is None
+                else None
+            )
             client = _client if _client is not None else stack.enter_context(dask_client(workers, scheduler, n_todo))
+            if early is not None:
+                early.result()
         bar = stack.enter_context(_progress_bar(progress, n_tasks, n_tasks - n_todo))
 
         def finish(group: _Group) -> None:

@@ -366,6 +366,23 @@ def test_common_random_numbers_reduce_variance_of_differences(scenario, cluster,
     assert row["ci95_high"] - row["ci95_low"] < 0.5 * 2 * stats.t.ppf(0.975, reps - 1) * math.sqrt(unpaired / reps)
 
 
+def test_a_preparation_that_fails_while_the_cluster_starts_fails_the_comparison(tiny_county, tmp_path, cache_dir):
+    """The first county is prepared while the local cluster starts: its bad input (here the sites file gone after
+    the scenario was read) is the comparison's error, named, with no run written and no worker process left."""
+    import multiprocessing
+
+    sites = tmp_path / "county.gpkg"
+    shutil.copy(tiny_county, sites)
+    scenario = sim.load_scenario(write_scenario(tmp_path, scenario_dict(sites, horizon_years=2)))
+    sites.unlink()
+    before = {p.pid for p in multiprocessing.active_children()}
+    with pytest.raises(InputError, match="county.gpkg"):
+        compare(scenario, ["max_yield"], 1, out_dir=tmp_path / "out", workers=1, progress=False,
+                cache_dir=cache_dir, figures=False)
+    assert not (tmp_path / "out" / "runs").exists()
+    assert {p.pid for p in multiprocessing.active_children()} <= before
+
+
 # --------------------------------------------------------------------------------------------- output folders
 
 
