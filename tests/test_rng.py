@@ -88,3 +88,16 @@ def test_site_uniforms_with_site_keys_of_one_word(monkeypatch):
     ids = ["A", "S1", "B", "C", "D", "S2"]
     want = np.array([site_rng(11, s, "stages").random(6) for s in ids])
     assert np.array_equal(site_uniforms(11, ids, "stages", 6), want)
+
+
+def test_draws_are_the_site_stream_draw_for_draw_past_the_given_ones():
+    """Three draws given (by site_uniforms), then the stream itself, advanced past them: twelve draws, each the
+    stream's own; with none given the stream from its start."""
+    from sim.rng import Draws, site_rng, site_uniforms
+
+    for given in (0, 3):
+        first = site_uniforms(11, ["S-7"], "operation", given)[0] if given else []
+        draws = Draws(first, 11, "S-7", "operation")
+        got = [draws.random() for _ in range(12)]
+        assert got == site_rng(11, "S-7", "operation").random(12).tolist()
+        assert all(isinstance(u, float) for u in got)

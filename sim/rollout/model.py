@@ -23,7 +23,7 @@ import simpy
 
 from sim._config import exponential_ppf
 from sim._runtime import paused_gc
-from sim.rng import site_rng
+from sim.rng import Draws
 from sim.rollout import calendar as cal
 from sim.rollout.config import (
     CONTRACT_AT,
@@ -697,21 +697,20 @@ def _commission(env, world: World, collector: _Collector, site: int) -> None:
         world.adoption.villages[world.adoption.village[site]].note_built(env.now)
     if world.mtbf_days is None:
         return
-    rng = site_rng(world.seed, world.site_ids[site], "operation")
+    assert world.operation_draws is not None
+    rng = Draws(world.operation_draws[site], world.seed, world.site_ids[site], "operation")
     up_days = _time_to_failure(world.mtbf_days, rng)
     if env.now + up_days < world.horizon_days:
         env.process(_operate(env, world, collector, site, rng, up_days, world.mtbf_days))
 
 
-def _time_to_failure(mtbf_days: float, rng: np.random.Generator) -> float:
+def _time_to_failure(mtbf_days: float, rng: Draws) -> float:
     """Operating time to the next inverter failure [days]: exponential with mean ``mtbf_days``
     (``inverter_mtbf_years``)."""
     return float(exponential_ppf(mtbf_days, rng.random()))
 
 
-def _operate(
-    env, world: World, collector: _Collector, site: int, rng: np.random.Generator, up_days: float, mtbf_days: float
-):
+def _operate(env, world: World, collector: _Collector, site: int, rng: Draws, up_days: float, mtbf_days: float):
     """Inverter failures of one operating site, each repaired by an O&M crew, until the horizon. The site's
     ``operation`` stream gives the first time to failure, then per failure its repair time and the next one."""
     om_crews = world.resources["om_crews"]

@@ -464,6 +464,7 @@ class World:
     poisson_mean_gap_days: float
     seed: int
     mtbf_days: float | None
+    operation_draws: np.ndarray | None  # (site, k): the first draws of each site's "operation" stream (with failures)
     repair: Duration
     adoption: Adoption | None  # Bass adoption (rollout.adoption.model = "bass"), else None
     pipeline: set = field(default_factory=set)  # released sites before contract (release pacing)
@@ -733,10 +734,22 @@ def build_world(
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
         seed=seed,
         mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
+        operation_draws=_operation_draws(site_ids, operation, horizon_days, seed),
         repair=operation.repair,
         adoption=village_markets(site_table, site_ids, fails[:, STAGES.index("consent")], config, seed),
     )
     return world, calendars
+
+
+def _operation_draws(site_ids: np.ndarray, operation: OperationConfig, horizon_days: float, seed: int):
+    """The first draws of every site's ``operation`` stream, (sites, k), computed at once (None without failures):
+    a site uses one for its first time to failure and two per failure (repair, next time to failure), so ``k``
+    covers the mean number of failures over the horizon twice over; a site that needs more draws on from its
+    stream (:class:`sim.rng.Draws`)."""
+    if operation.inverter_mtbf_years is None or not len(site_ids):
+        return None
+    failures = horizon_days / years_to_days(operation.inverter_mtbf_years)
+    return site_uniforms(seed, site_ids, "operation", 1 + 2 * math.ceil(2 * failures))
 
 
 def village_key(sites: pd.DataFrame) -> pd.Series:
