@@ -895,9 +895,14 @@ def _summary(scenario, strategy, seed, prepared: Prepared, sites, rollout, acc) 
     return ordered_summary(summary)
 
 
+#: What :func:`_programme_capex` and :func:`sim.programme.held_back_by` read of the site table.
+_MONEY_COLUMNS = ("status", "capacity_kwp", "capex_cny", "rework_cny")
+
+
 def _by_track(scenario: Scenario, sites, rollout) -> dict:
     """``summary.json`` ``by_track``: what each track built, spent and reached, and what held it back."""
     out = {}
+    money = sites[list(_MONEY_COLUMNS)]  # the rows of a track with only what its capex and causes read
     for track in programme.tracks(scenario.rollout):
         if not track.name:
             continue
@@ -908,13 +913,13 @@ def _by_track(scenario: Scenario, sites, rollout) -> dict:
             "sites_built": int(built.sum()),
             "capacity_built_kwp": float(sites.loc[built, "capacity_kwp"].sum()),
             "target_capacity_kwp": None if track.target_capacity_kwp is None else float(track.target_capacity_kwp),
-            "capex_cny": _programme_capex(sites[mine], rollout.outcomes),
+            "capex_cny": _programme_capex(money[mine], rollout.outcomes),
             "energy_mwh": float(sites.loc[mine, "energy_mwh"].sum()),
             "co2_avoided_t": float(sites.loc[mine, "co2_avoided_t"].sum()),
             "spend_by_year_cny": rollout.tracks[track.name]["spend_by_year"],
             "milestones": rollout.tracks[track.name]["milestones"],
             "held_back_by": _held_back_by(
-                scenario, track, sites[mine], sum(rollout.tracks[track.name]["spend_by_year"].values())
+                scenario, track, money[mine], sum(rollout.tracks[track.name]["spend_by_year"].values())
             ),
         }
     return out
@@ -932,7 +937,9 @@ def _held_back(scenario: Scenario, sites, by_track: dict, spend_by_year: dict) -
         if track.name:
             cause = by_track[track.name]["held_back_by"]
         else:
-            cause = _held_back_by(scenario, track, sites[sites["eligible"]], sum(spend_by_year.values()))
+            cause = _held_back_by(
+                scenario, track, sites.loc[sites["eligible"], list(_MONEY_COLUMNS)], sum(spend_by_year.values())
+            )
         if cause is not None:
             out[track.name or "programme"] = cause
     return out
@@ -959,11 +966,15 @@ def _shortfall_warnings(scenario: Scenario, sites, held_back: dict[str, str]) ->
 def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
     """Capex of the built sites, plus what was sunk in sites abandoned after construction and the rework of failed
     acceptances [CNY]."""
-    sunk = outcomes.index[
-        outcomes["status"].eq("failed") & outcomes["failed_stage"].isin(["construction", "acceptance"])
-    ]
-    built = sites.index[sites["status"].eq("operating")]
-    return float(sites.loc[built.union(sunk.intersection(sites.index)), "capex_cny"].sum() + sites["rework_cny"].sum())
+    failed = outcomes["status"].eq("failed").to_numpy()
+    sunk = outcomes.index[failed & outcomes["failed_stage"].isin(["construction", "acceptance"]).to_numpy()]
+    chosen = sites["status"].eq("operating").to_numpy(copy=True)
+    at = sites.index.get_indexer(sunk)  # (an Arrow-string union or isin is a Python loop)
+    chosen[at[at >= 0]] = True
+    capex = sites["capex_cny"][chosen]
+    if not capex.index.is_monotonic_increasing:  # summed in the order of the site ids
+        capex = capex.sort_index()
+    return float(capex.sum() + sites["rework_cny"].sum())
 
 
 def _hosting_drops(outcomes: pd.DataFrame) -> dict:
