@@ -626,6 +626,13 @@ def _year_totals(profile: np.ndarray, year: int, memo: dict | None = None, key: 
     return _kept(memo, ("year_totals", key, len(rows)), make)
 
 
+def _peaks(profile: np.ndarray, memo: dict | None = None, key: object = None) -> np.ndarray:
+    """The largest hourly yield of each of the profile's archetypes [kWh/kWp per hour], float64: the same in every
+    calendar year it is mapped onto (:func:`_hour_map` repeats or skips a day, never a new value); kept in ``memo``
+    under ``key``."""
+    return _kept(memo, ("peaks", key), lambda: np.asarray(profile, dtype=np.float32).max(axis=0).astype(np.float64))
+
+
 def _energy_from_hour(hourly: np.ndarray, totals: np.ndarray, first: np.ndarray, column: np.ndarray) -> np.ndarray:
     """Energy of each site from its ``first`` hour to the end of the year [kWh/kWp]: its archetype's ``column`` of
     the ``totals`` where it runs all year (``first`` 0), else its column of ``hourly`` summed from the year's last
@@ -668,7 +675,7 @@ def _energy_and_curtailment(
     :func:`account`'s, with ``sites`` the whole sites table (None: the built sites')."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
-    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]] = {}
     kc = built.commission_year_index
     if sites is None:
         site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
@@ -687,8 +694,8 @@ def _energy_and_curtailment(
         if key not in year_tables:
             hourly = _year_table(profile, int(year), built.used_archetypes)
             totals = _year_totals(profile, int(year), memo, k % len(profiles))[built.used_archetypes]
-            year_tables[key] = (hourly, totals, loadmod.daylight_yield(hourly))
-        hourly, totals, daylight = year_tables[key]
+            year_tables[key] = (hourly, totals, loadmod.daylight_yield(hourly), _peaks(profile, memo, key[0]))
+        hourly, totals, daylight, peaks = year_tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
@@ -710,6 +717,7 @@ def _energy_and_curtailment(
                 shapes,
                 limit_kw,
                 steps,
+                peaks[built.used_archetypes],
             ),
             gross,
         )
@@ -1069,6 +1077,7 @@ def _curtail_year(
     shapes: np.ndarray,
     limit_kw: np.ndarray | None = None,
     steps=(),
+    peak: np.ndarray | None = None,
 ) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in calendar ``year``.
 
@@ -1077,7 +1086,8 @@ def _curtail_year(
     for a full year); ``export`` : local load by shape [kWh/year], existing PV and sharing rule per transformer;
     ``shapes`` : the year's load shapes (:func:`sim.load.hourly_shapes`);
     ``limit_kw`` : export limit per transformer at the start of the year [kW] (None: ``export.limit_kw``);
-    ``steps`` : rises of the limit within the year, (transformer row, hour, kW), each from its hour on.
+    ``steps`` : rises of the limit within the year, (transformer row, hour, kW), each from its hour on;
+    ``peak`` : the largest hourly yield of each column of ``hourly`` (None: taken from it).
     Transformers whose output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly
     yield, the existing PV's kWp x the largest yield of any archetype included, <= limit; the load only lowers the
     export) are skipped.
@@ -1087,7 +1097,7 @@ def _curtail_year(
     finite = np.isfinite(limit_kw[transformer])
     if not finite.any():
         return curtailed
-    peak = hourly.max(axis=0).astype(np.float64)
+    peak = hourly.max(axis=0).astype(np.float64) if peak is None else peak
     n_transformers = len(limit_kw)
     bound: np.ndarray = np.bincount(
         transformer[finite], weights=kwp[finite] * peak[archetype[finite]], minlength=n_transformers

@@ -13,6 +13,7 @@ from sim.accounting import (
     GridRules,
     _energy_from_hour,
     _hour_map,
+    _peaks,
     _year_table,
     _year_totals,
     account,
@@ -704,3 +705,6 @@ def test_year_totals_are_kept_per_profile_and_year_length():
     leap = _year_totals(profile, 2028, memo, 0)
     assert sorted(memo) == [("year_totals", 0, 8760), ("year_totals", 0, 8784)] and np.allclose(leap - a, profile[58 * 24 : 59 * 24].sum(axis=0))
     assert np.array_equal(_year_totals(profile, 2027), a)
+    peaks = _peaks(profile, memo, 0)  # the same in a leap year (a day repeated) as in the profile
+    assert ("peaks", 0) in memo and peaks.dtype == np.float64
+    assert np.array_equal(peaks, _year_table(profile, 2028, np.arange(2)).max(axis=0))
