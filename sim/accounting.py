@@ -633,19 +633,33 @@ def _peaks(profile: np.ndarray, memo: dict | None = None, key: object = None) ->
     return _kept(memo, ("peaks", key), lambda: np.asarray(profile, dtype=np.float32).max(axis=0).astype(np.float64))
 
 
-def _energy_from_hour(hourly: np.ndarray, totals: np.ndarray, first: np.ndarray, column: np.ndarray) -> np.ndarray:
+def _nonnegative(profile: np.ndarray, memo: dict | None = None, key: object = None) -> bool:
+    """Whether the profile has no negative hour (then the hours without output add nothing to a sum); kept in
+    ``memo`` under ``key``."""
+    return _kept(memo, ("nonnegative", key), lambda: bool(np.min(profile, initial=0.0) >= 0))
+
+
+def _energy_from_hour(
+    hourly: np.ndarray, totals: np.ndarray, first: np.ndarray, column: np.ndarray, daylight=None
+) -> np.ndarray:
     """Energy of each site from its ``first`` hour to the end of the year [kWh/kWp]: its archetype's ``column`` of
     the ``totals`` where it runs all year (``first`` 0), else its column of ``hourly`` summed from the year's last
-    hour back to ``first`` (the same additions in the same order as the totals; 0 from the year's end on)."""
+    hour back to ``first`` (the same additions in the same order as the totals; 0 from the year's end on).
+    ``daylight`` (:func:`sim.load.daylight_yield` of a table without negative values): the sums run over its
+    hours with output alone, the same sums bit for bit (adding the other hours' 0.0 changes no sum), ~half the
+    work."""
     out = totals[column]
     late = np.flatnonzero(first > 0)
-    if len(late):
-        columns, row = np.unique(column[late], return_inverse=True)
-        n_hours = hourly.shape[0]
-        backwards = np.ascontiguousarray(np.take(hourly, columns, axis=1).T)[:, ::-1]  # (columns, hours), last first
-        to_end = np.cumsum(backwards, axis=1, dtype=np.float64)  # [j, n - 1 - h]: energy of hours h .. n - 1
-        f = first[late]
-        out[late] = np.where(f < n_hours, to_end[row, np.clip(n_hours - 1 - f, 0, None)], 0.0)
+    if not len(late):
+        return out
+    columns, row = np.unique(column[late], return_inverse=True)
+    if daylight is None:
+        hours, backwards = np.arange(hourly.shape[0]), np.ascontiguousarray(np.take(hourly, columns, axis=1).T)
+    else:
+        hours, backwards = daylight[0], np.take(daylight[1], columns, axis=0)
+    to_end = np.cumsum(backwards[:, ::-1], axis=1, dtype=np.float64)  # [j, n - 1 - k]: hours k .. n - 1 of hours
+    k = np.searchsorted(hours, first[late], side="left")  # the first of the hours at or after the first hour
+    out[late] = np.where(k < len(hours), to_end[row, np.clip(len(hours) - 1 - k, 0, None)], 0.0)
     return out
 
 
@@ -675,7 +689,9 @@ def _energy_and_curtailment(
     :func:`account`'s, with ``sites`` the whole sites table (None: the built sites')."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
-    year_tables: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]] = {}
+    year_tables: dict[
+        tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray, bool]
+    ] = {}
     kc = built.commission_year_index
     if sites is None:
         site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
@@ -694,15 +710,19 @@ def _energy_and_curtailment(
         if key not in year_tables:
             hourly = _year_table(profile, int(year), built.used_archetypes)
             totals = _year_totals(profile, int(year), memo, k % len(profiles))[built.used_archetypes]
-            year_tables[key] = (hourly, totals, loadmod.daylight_yield(hourly), _peaks(profile, memo, key[0]))
-        hourly, totals, daylight, peaks = year_tables[key]
+            daylight = loadmod.daylight_yield(hourly)
+            nonnegative = _nonnegative(profile, memo, key[0])
+            year_tables[key] = (hourly, totals, daylight, _peaks(profile, memo, key[0]), nonnegative)
+        hourly, totals, daylight, peaks, nonnegative = year_tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1), 0.0)
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
-        gross = effective_kwp * _energy_from_hour(hourly, totals, first, built.archetype[active])
+        gross = effective_kwp * _energy_from_hour(
+            hourly, totals, first, built.archetype[active], daylight if nonnegative else None
+        )
         shapes = loadmod.hourly_shapes(int(year), holidays_country)
         limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
         cut = np.minimum(

@@ -21,8 +21,8 @@ from sim.accounting import (
 )
 from sim.carbon import CarbonConfig
 from sim.economics import EconomicsConfig
-from sim.load import hourly_shapes
 from sim.errors import InputError
+from sim.load import daylight_yield, hourly_shapes
 
 from .conftest import lifecycle_factor, path_factor
 
@@ -693,6 +693,19 @@ def test_year_table_maps_the_used_columns_and_sums_each_hour_to_the_years_end():
     assert energy[:3].tolist() == [8784.0, 1.0, 0.0] and energy[3] == 0.0
     expected = np.where(first < 8784, suffix[np.minimum(first, 8783), column], 0.0)
     assert np.array_equal(energy, expected)
+    # with nights (hours without output): summed over the daylight hours alone, the same sums bit for bit
+    night = (np.arange(8760) % 24 < 6) | (np.arange(8760) % 24 > 19)
+    profile[night] = 0.0
+    hourly = _year_table(profile, 2028, np.array([2, 0]))
+    daylight = daylight_yield(hourly)
+    assert len(daylight[0]) == 8784 * 14 // 24
+    totals = _year_totals(profile, 2028)[[2, 0]]
+    first = np.array([0, 3, 7, 8783, 5000, 8784, 30, 29])
+    assert np.array_equal(_energy_from_hour(hourly, totals, first, column, daylight),
+                          _energy_from_hour(hourly, totals, first, column))
+    suffix = np.cumsum(hourly[::-1].astype(np.float64), axis=0)[::-1]
+    assert np.array_equal(_energy_from_hour(hourly, totals, first, column, daylight),
+                          np.where(first < 8784, suffix[np.minimum(first, 8783), column], 0.0))
 
 
 def test_year_totals_are_kept_per_profile_and_year_length():
