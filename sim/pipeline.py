@@ -615,14 +615,22 @@ def release_order(prepared: Prepared, strategy: str, seed: int) -> list:
     tracks = prepared.scenario.rollout.tracks
     if not tracks:
         return list(orders[strategy])
-    site_type = prepared.eligible["site_type"]
+    type_of = _site_types(prepared)
     order = []
     for track in tracks:
-        ids = orders[track.strategy or strategy]
-        mine = site_type.loc[list(ids)].isin(track.site_types).to_numpy()
-        order += [s for s, keep in zip(ids, mine, strict=True) if keep]
-    tracked = [t for track in tracks for t in track.site_types]
-    return order + prepared.eligible.index[~site_type.isin(tracked).to_numpy()].tolist()
+        mine = set(track.site_types)
+        order += [s for s in orders[track.strategy or strategy] if type_of[s] in mine]
+    tracked = {t for track in tracks for t in track.site_types}
+    return order + [s for s in prepared.eligible.index if type_of[s] not in tracked]
+
+
+def _site_types(prepared: Prepared) -> dict:
+    """The site type of each eligible site, by id (made once per preparation: an Arrow-string ``loc`` or ``isin``
+    is a Python loop each time)."""
+    memo = derived_memo(prepared, "site_types")
+    if not memo:
+        memo.update(zip(prepared.eligible.index, prepared.eligible["site_type"].astype(str)))
+    return memo
 
 
 def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
