@@ -515,8 +515,8 @@ def run_prepared(
     _steps: _Steps | None = None,
 ) -> RunResult:
     """The strategy- and seed-dependent part of a run: order, SimPy rollout, accounting, result. ``tables_only``:
-    the result without the transformers' loading and the scenario as run (``transformers``, ``scenario_as_run``
-    None), which a comparison does not keep; the rest is the same."""
+    the result without the event log, the transformers' loading and the scenario as run (``events``,
+    ``transformers``, ``scenario_as_run`` None), which a comparison does not keep; the rest is the same."""
     strategy = strategy or prepared.scenario.strategy
     seed = prepared.scenario.seed if seed is None else int(seed)
     return run_same_order(prepared, [strategy], seed, tables_only=tables_only, _steps=_steps)[0]
@@ -781,7 +781,7 @@ def _assemble(scenario, strategy, seed, prepared: Prepared, order, rollout, acc,
         summary=_summary(scenario, strategy, seed, prepared, sites, rollout, acc),
         sites=sites,
         annual=acc.annual.copy(),
-        events=rollout.events,
+        events=None if tables_only else rollout.events,
         site_years=acc.site_years,
         stage_durations=rollout.stage_durations,
         budget=rollout.budget,

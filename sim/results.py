@@ -215,7 +215,7 @@ class RunResult:
     summary: dict
     sites: gpd.GeoDataFrame
     annual: pd.DataFrame
-    events: pd.DataFrame
+    events: pd.DataFrame | None  # None: a comparison's run (``tables_only``), which keeps no event log
     site_years: pd.DataFrame | None = None
     stage_durations: pd.DataFrame | None = None
     transformers: pd.DataFrame | None = None
@@ -460,6 +460,8 @@ def _write_files(result: RunResult, folder: Path) -> None:
     sites = _exactly(sites.reset_index(drop=True), "sites.parquet")
     sites.to_parquet(folder / "sites.parquet", index=False)
     write_gpkg(_exactly(sites, "sites.gpkg"), folder / "sites.gpkg")
+    if result.events is None:
+        raise ValueError("a comparison's run (tables_only) has no event log: it cannot be written as a run folder")
     _exactly(result.events.reset_index(drop=True), "events.parquet").to_parquet(folder / "events.parquet", index=False)
     for name, table in (
         ("annual.csv", result.annual),

@@ -62,6 +62,19 @@ def test_one_simulation_gives_each_strategy_its_own_run(prepared):
         pipeline.run_same_order(prepared, ["max_yield", "random"], 11)
 
 
+def test_a_comparisons_run_keeps_no_event_log_and_cannot_be_written_as_a_run(prepared, tmp_path):
+    """tables_only: the summary and tables of the full run, without the event log (made only when read), which a
+    run folder needs."""
+    from sim.results import write_outputs
+
+    lean = pipeline.run_prepared(prepared, "max_yield", 11, tables_only=True)
+    full = pipeline.run_prepared(prepared, "max_yield", 11)
+    assert lean.events is None and len(full.events) > 0 and lean.summary == full.summary
+    with pytest.raises(ValueError, match="no event log"):
+        write_outputs(lean, tmp_path / "run")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
 def test_runs_share_a_task_only_with_one_order_job_and_seed(prepared):
     a, b = _same_order_pair(prepared)
     job = Job(prepared.scenario, [a, b, "max_yield", "random"], 2, a, prepared.scenario.base_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -71,7 +71,6 @@ class RolloutResult:
       sum of the tracks' targets.
     """
 
-    events: pd.DataFrame
     outcomes: pd.DataFrame
     downtime: pd.DataFrame
     resources: dict[str, dict[str, float]]
@@ -86,6 +85,17 @@ class RolloutResult:
     warnings: list = field(default_factory=list)
     n_events: int = 0  # SimPy events processed
     tracks: dict = field(default_factory=dict)
+    event_log: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    """Makes :attr:`events` the first time it is read (a comparison's run never reads it)."""
+    _events: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The event log (module docstring), made the first time it is read."""
+        if self._events is None:
+            assert self.event_log is not None
+            self._events, self.event_log = self.event_log(), None
+        return self._events
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -172,8 +182,9 @@ def _results(
     resources = _resource_table(collector, config, horizon_days, start.year, year_starts)
     service_limits = _service_limit_table(collector)
     operating = collector.commission_day[collector.status == Status.OPERATING]
+    log = collector.log
     return RolloutResult(
-        events=_event_table(collector.log, site_ids, to_dates),
+        event_log=lambda: _event_table(log, site_ids, to_dates),
         outcomes=outcomes,
         downtime=_downtime_table(collector, site_ids, start.year, year_starts, horizon_days),
         resources=resources,
