@@ -636,7 +636,9 @@ def _site_types(prepared: Prepared) -> dict:
 def track_of_sites(scenario: Scenario, site_types: pd.Series) -> pd.Series:
     """The track of each site (``rollout.tracks``; empty string without tracks or for a type in no track)."""
     names = {t: track.name for track in scenario.rollout.tracks for t in track.site_types}
-    return pd.Series([names.get(t, "") for t in site_types], index=site_types.index, dtype=object)
+    codes, types = pd.factorize(site_types)  # the distinct types, not every site, looked up
+    track = np.array([names.get(t, "") for t in types] + [""], dtype=object)  # code -1 (a missing type): none
+    return pd.Series(track[codes], index=site_types.index, dtype=object)
 
 
 def strategy_context(prepared: Prepared, seed: int, cache_dir: str | Path | None = None) -> strategies.StrategyContext:
@@ -974,8 +976,9 @@ def _shortfall_warnings(scenario: Scenario, sites, held_back: dict[str, str]) ->
 def _programme_capex(sites, outcomes: pd.DataFrame) -> float:
     """Capex of the built sites, plus what was sunk in sites abandoned after construction and the rework of failed
     acceptances [CNY]."""
+    stage = outcomes["failed_stage"]
     failed = outcomes["status"].eq("failed").to_numpy()
-    sunk = outcomes.index[failed & outcomes["failed_stage"].isin(["construction", "acceptance"]).to_numpy()]
+    sunk = outcomes.index[failed & (stage.eq("construction") | stage.eq("acceptance")).to_numpy(bool, na_value=False)]
     chosen = sites["status"].eq("operating").to_numpy(copy=True)
     at = sites.index.get_indexer(sunk)  # (an Arrow-string union or isin is a Python loop)
     chosen[at[at >= 0]] = True
