@@ -907,8 +907,16 @@ def _tables(
     )
     per_site = pd.DataFrame(index=sites.index.copy())
     per_site.index.name = sites.index.name or "site_id"
-    per_site["built"] = per_site.index.isin(built.ids)
-    per_site["commission_date"] = pd.Series(built.commission_date.to_numpy(), index=built.ids).reindex(per_site.index)
+    at = per_site.index.get_indexer(built.ids)  # each built site's row (one lookup, not one reindex per column)
+
+    def spread(values: np.ndarray, empty) -> np.ndarray:
+        out = np.full(len(per_site), empty, dtype=values.dtype)
+        out[at] = values
+        return out
+
+    per_site["built"] = spread(np.ones(len(built), dtype=bool), False)
+    dates = built.commission_date.to_numpy()
+    per_site["commission_date"] = spread(dates, np.datetime64("NaT")) if len(dates) else pd.NaT
     for name, arr in (
         ("energy_mwh", energy_mwh),
         ("curtailed_mwh", curtailed_mwh),
@@ -916,7 +924,7 @@ def _tables(
         ("co2_avoided_t", co2.avoided_t),
         ("co2_avoided_lifecycle_t", co2.lifecycle_t),
     ):
-        per_site[name] = pd.Series(arr.sum(axis=1), index=built.ids).reindex(per_site.index).fillna(0.0)
+        per_site[name] = spread(arr.sum(axis=1), 0.0)
     for name, arr in (
         ("capex_cny", money.capex_site),
         ("lcoe_cny_per_kwh", money.lcoe),
@@ -924,7 +932,7 @@ def _tables(
         ("payback_years", money.payback),
         ("self_consumed_kwh_year1", _first_full_year(flows.self_consumed, built)),
     ):
-        per_site[name] = pd.Series(np.asarray(arr, float), index=built.ids).reindex(per_site.index)
+        per_site[name] = spread(np.asarray(arr, float), np.nan)
     commission = built.commission_date.to_numpy()
     capacity_online = (
         np.array(
