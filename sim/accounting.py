@@ -352,7 +352,7 @@ def account(
     upgrades = np.array([float((rules.upgrade_cny_by_year or {}).get(int(y), 0.0)) for y in horizon.years])
     totals.update(_stakeholders(built, money, flows, economics, horizon, upgrades, rules.upgrade_source))
     totals.update(_social_cost(annual, economics, upgrades))
-    totals.update(_mechanism_price_range(built, flows, age, economics, horizon))
+    totals.update(_mechanism_price_range(built, flows, age, economics, horizon, money))
     totals.update(_labels_and_range(totals, annual, factors, co2, carbon, economics, horizon))
     totals["pilot_coverage"] = pilot_coverage(sites, outcomes)
     return Accounts(site_years=site_years, sites=per_site, annual=annual, totals=totals)
@@ -1070,17 +1070,20 @@ def _social_cost(annual: pd.DataFrame, economics: EconomicsConfig, upgrades: np.
     }
 
 
-def _mechanism_price_range(built: _Built, flows: _Flows, age, economics: EconomicsConfig, horizon: _Horizon) -> dict:
+def _mechanism_price_range(
+    built: _Built, flows: _Flows, age, economics: EconomicsConfig, horizon: _Horizon, money: _Money
+) -> dict:
     """County NPV at the low and high end of the mechanism price's range (published auction results) and of the
-    share and term's range (published provincial rules, up to the province's maximums)."""
+    share and term's range (published provincial rules, up to the province's maximums): the run's costs (``money``:
+    capex, O&M, replacements and residual value do not depend on the mechanism) against the revenue at each end."""
     if economics.export_price_basis != "mechanism":
         return {}
+    cost = (money.capex + money.om + money.replacement - money.residual).sum(axis=0)
 
     def county_npv(update: dict) -> float:
         variant = economics.model_copy(update=update)
-        m = _money(built, flows.delivered, flows.self_consumed, flows.operating_fraction, age, variant, horizon)
-        cost = (m.capex + m.om + m.replacement - m.residual).sum(axis=0)
-        return float(npv(m.revenue.sum(axis=0) - cost, economics.discount_rate))
+        bill_savings, sales = _revenue(built, flows.delivered, flows.self_consumed, age, variant, horizon)
+        return float(npv((bill_savings + sales).sum(axis=0) - cost, economics.discount_rate))
 
     prices = {f"{p:g}": county_npv({"mechanism_price_cny_per_kwh": p}) for p in economics.mechanism_price_range}
     terms = {
