@@ -387,10 +387,12 @@ def _milestones(
 
 def _lead_times(outcomes: pd.DataFrame) -> dict[str, dict]:
     """Release to commissioning [days] of the operating sites, per site type: ``n, median_days, p90_days``."""
-    built = outcomes[outcomes["status"] == "operating"]
-    days = built["commission_day"] - built["release_day"]
+    built = outcomes["status"].eq("operating").to_numpy(bool)
+    days = (outcomes["commission_day"].to_numpy(float) - outcomes["release_day"].to_numpy(float))[built]
+    types = outcomes["site_type"].to_numpy(object)[built]
     out = {}
-    for site_type, d in days.groupby(built["site_type"], sort=True):
+    for site_type in sorted(set(types)):  # (a groupby of an Arrow-string column costs 10x more)
+        d = pd.Series(days[types == site_type])
         out[str(site_type)] = {"n": len(d), "median_days": float(d.median()), "p90_days": float(d.quantile(0.9))}
     return out
 
