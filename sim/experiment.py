@@ -357,8 +357,8 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
 def _read_runs(
     out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: float
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Metrics, annual series and built sites of every run, read from disk in sorted (strategy, replication)
-    order."""
+    """Metrics and annual series of every run, read from disk in sorted (strategy, replication) order, and the built
+    sites of replication 0 of each strategy (the build maps' runs), by (strategy, 0)."""
     rows, annual_frames, built = [], [], {}
     for strategy, rep, seed in sorted(tasks, key=lambda t: (t[0], t[1])):
         folder = run_dir(out_dir, strategy, rep)
@@ -381,7 +381,8 @@ def _read_runs(
                 capacity_eligible_kwp=float(summary.get("capacity_eligible_kwp") or "nan"),
             )
         )
-        built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
+        if rep == 0:
+            built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     runs = pd.DataFrame(rows)
     annual = pd.concat(annual_frames, ignore_index=True)
     return runs, annual, built
