@@ -151,8 +151,7 @@ def _csv_cells(table: pd.DataFrame, decimals: dict[str, int]) -> list[list] | No
     ):
         return None
     cells = []
-    for i, name in enumerate(columns):
-        column = table.iloc[:, i]
+    for name, column in table.items():
         dtype = column.dtype
         if name in decimals:
             if not isinstance(dtype, np.dtype) or dtype.kind not in "iufb":
@@ -161,8 +160,7 @@ def _csv_cells(table: pd.DataFrame, decimals: dict[str, int]) -> list[list] | No
         elif isinstance(dtype, np.dtype) and dtype.kind in "iub":
             cells.append(column.to_numpy().tolist())  # Python ints and bools, as pandas' object array holds
         elif dtype == object or isinstance(dtype, pd.StringDtype):
-            missing = column.isna().to_numpy().tolist()
-            cells.append(["" if m else v for v, m in zip(column.to_numpy(dtype=object).tolist(), missing)])
+            cells.append(column.to_numpy(dtype=object, na_value="").tolist())
         else:
             return None
     return cells
@@ -214,8 +212,11 @@ _Frame = TypeVar("_Frame", bound=pd.DataFrame)
 
 def _exactly(df: _Frame, file: str) -> _Frame:
     """``df`` with exactly the schema's columns of ``file``, in order; a missing column is a bug of the writer.
-    A GeoDataFrame stays one (the schemas of the site files hold its geometry column)."""
+    A GeoDataFrame stays one (the schemas of the site files hold its geometry column); ``df`` itself when its
+    columns are those already."""
     cols = output_columns(file)
+    if df.columns.tolist() == cols:
+        return df
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise RuntimeError(f"{file}: the run lacks the schema's column(s) {', '.join(missing)}")
