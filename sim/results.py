@@ -105,18 +105,14 @@ def plain_decimals(values, decimals: int) -> pd.Series:
 
 
 def _decimal_texts(values: np.ndarray, decimals: int) -> list[str]:
-    """:func:`plain_decimals` of a float array, as a list."""
-    zero = f"{0:.{decimals}f}"
-
-    def text(v: float) -> str:
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        out = f"{v:.{decimals}f}"
-        return zero if out == "-" + zero else out
-
-    return [text(v) for v in values.tolist()]
+    """:func:`plain_decimals` of a float array, as a list. Python's fixed-point format writes an infinity as ``inf``
+    / ``-inf`` already, and NaN (of either sign) as ``nan``."""
+    spec = f".{decimals}f"
+    zero = format(0.0, spec)
+    negative_zero = "-" + zero
+    return [
+        "" if (text := format(v, spec)) == "nan" else zero if text == negative_zero else text for v in values.tolist()
+    ]
 
 
 def csv_text(table: pd.DataFrame, decimals: dict[str, int]) -> str:
