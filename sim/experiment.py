@@ -365,7 +365,7 @@ def _read_runs(
     for strategy, rep, _ in ordered:
         folder = run_dir(out_dir, strategy, rep)
         summaries.append(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
-        texts.append((folder / "annual.csv").read_text(encoding="utf-8"))
+        texts.append((folder / "annual.csv").read_bytes().decode("utf-8"))  # its line ends as they are
         if rep == 0:
             built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
     annual, lengths = _read_csv_texts(texts)

@@ -463,6 +463,7 @@ def test_run_tables_read_in_one_parse_as_one_by_one():
         ["year,kwp\n2026,1\n", "year,mwp\n2026,2\n"],  # another header
         ['year,name\n2026,"a,b"\n', "year,name\n2027,c\n"],  # quotes, text
         ["year,name\n2026,x\n", "year,name\n2027,\n"],  # text in one file, empty in the other: object, not str
+        ["year,kwp\r\n2026,1\r\n", "year,kwp\r\n2027,2.5\r\n"],  # other line ends
     ]
     for texts in cases:
         frame, lengths = _read_csv_texts(texts)
