@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import math
 import multiprocessing
@@ -361,34 +362,53 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
 def _read_runs(
     out_dir: Path, tasks: list[tuple[str, int, int]], discount_rate: float
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Metrics, annual series and built sites of every run, read from disk in sorted (strategy, replication)
-    order."""
-    rows, annual_frames, built = [], [], {}
-    for strategy, rep, seed in sorted(tasks, key=lambda t: (t[0], t[1])):
+    """Metrics and annual series of every run, read from disk in sorted (strategy, replication) order, and the built
+    sites of replication 0 of each strategy (the build maps' runs), by (strategy, 0)."""
+    ordered = sorted(tasks, key=lambda t: (t[0], t[1]))
+    summaries, texts, built = [], [], {}
+    for strategy, rep, _ in ordered:
         folder = run_dir(out_dir, strategy, rep)
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        annual = pd.read_csv(folder / "annual.csv")
-        rows.append(
-            {
-                "strategy": strategy,
-                "replication": rep,
-                "seed": seed,
-                "path": str(folder.relative_to(out_dir)),
-                **run_metrics(summary, annual, discount_rate),
-                "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items()),
-            }
-        )
-        annual_frames.append(
-            annual.assign(
-                strategy=strategy,
-                replication=rep,
-                capacity_eligible_kwp=float(summary.get("capacity_eligible_kwp") or "nan"),
-            )
-        )
-        built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
-    runs = pd.DataFrame(rows)
-    annual = pd.concat(annual_frames, ignore_index=True)
-    return runs, annual, built
+        summaries.append(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
+        texts.append((folder / "annual.csv").read_bytes().decode("utf-8"))  # its line ends as they are
+        if rep == 0:
+            built[(strategy, rep)] = pd.read_csv(folder / "built.csv", dtype={"site_id": str})
+    annual, lengths = _read_csv_texts(texts)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    rows = [
+        {
+            "strategy": strategy,
+            "replication": rep,
+            "seed": seed,
+            "path": str(run_dir(out_dir, strategy, rep).relative_to(out_dir)),
+            **run_metrics(summary, annual.iloc[starts[i] : starts[i + 1]], discount_rate),
+            "held_back_by": "; ".join(f"{k}: {v}" for k, v in (summary.get("held_back_by") or {}).items()),
+        }
+        for i, ((strategy, rep, seed), summary) in enumerate(zip(ordered, summaries))
+    ]
+    annual = annual.assign(
+        strategy=np.repeat([t[0] for t in ordered], lengths).tolist(),
+        replication=np.repeat([t[1] for t in ordered], lengths),
+        capacity_eligible_kwp=np.repeat([float(s.get("capacity_eligible_kwp") or "nan") for s in summaries], lengths),
+    )
+    return pd.DataFrame(rows), annual, built
+
+
+def _read_csv_texts(texts: list[str]) -> tuple[pd.DataFrame, list[int]]:
+    """The CSV ``texts`` read as ``pd.read_csv`` reads each, concatenated (``ignore_index``), and the number of
+    rows of each. Texts of plain numeric rows under one header (one line a row, no quotes, at least one row) are
+    read in one parse, which gives those values and dtypes (a column is integer if it is in every text, otherwise
+    float); others are read one by one."""
+    header = texts[0].partition("\n")[0] + "\n" if texts else ""
+    plain = all(
+        t.startswith(header) and t.endswith("\n") and not any(c in t for c in ('"', "\r", "\n\n")) for t in texts
+    )
+    lengths = [t.count("\n") - 1 for t in texts]
+    if plain and texts and min(lengths) > 0:  # a file of no rows reads as text columns
+        frame = pd.read_csv(io.StringIO(header + "".join(t[len(header) :] for t in texts)))
+        if len(frame) == sum(lengths) and all(dtype.kind in "iuf" for dtype in frame.dtypes):
+            return frame, lengths
+    frames = [pd.read_csv(io.StringIO(t)) for t in texts]
+    return pd.concat(frames, ignore_index=True), [len(f) for f in frames]
 
 
 # --------------------------------------------------------------------------------------------- Dask

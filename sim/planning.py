@@ -618,24 +618,22 @@ class _Layout:
 
     def released(self, coef: np.ndarray, cumulative: bool = False, waiting: bool = True) -> sparse.csr_matrix:
         """Rows per period over x (and w): row p sums ``coef[s] (x[s, p] + w[s, p])`` (or over p' <= p)."""
-        x = _period_rows(coef, self.n_periods, cumulative)
-        w = (
-            _period_rows(coef[self.wait_idx], self.n_periods, cumulative)
-            if waiting
-            else sparse.csr_matrix((self.n_periods, self.n_w))
-        )
-        return self.pad(sparse.hstack([x, w]))
+        coef = np.asarray(coef)
+        parts = [(coef, 0)] + ([(coef[self.wait_idx], self.n_x)] if waiting else [])
+        starts = [(offset + np.flatnonzero(c) * self.n_periods, c[c != 0]) for c, offset in parts]
+        rows = [_period_row(first, c, p, cumulative) for p in range(self.n_periods) for first, c in starts]
+        return _csr_rows(rows, len(parts), self.n_periods, self.n)
 
     def per_site(self, coef: np.ndarray) -> sparse.csr_matrix:
         """One row: sum over s, p of ``coef[s] (x[s, p] + w[s, p])``."""
         coef = np.asarray(coef, float)
-        return self.pad(
-            sparse.csr_matrix(
-                np.concatenate([np.repeat(coef, self.n_periods), np.repeat(coef[self.wait_idx], self.n_periods)])[
-                    None, :
-                ]
-            )
-        )
+        return _csr_rows([self.per_site_entries(coef)], 1, 1, self.n)
+
+    def per_site_entries(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The columns and values of :meth:`per_site`'s row (its non-zero entries, in column order)."""
+        dense = np.concatenate([np.repeat(coef, self.n_periods), np.repeat(coef[self.wait_idx], self.n_periods)])
+        columns = np.flatnonzero(dense)
+        return columns, dense[columns]
 
     def each_site(self) -> sparse.csr_matrix:
         """One row per site: ``sum_p x[s, p] + w[s, p]`` (1 if the site is released)."""
@@ -658,19 +656,21 @@ class _Layout:
         return sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], self.n - matrix.shape[1]))]).tocsr()
 
 
-def _period_rows(coef: np.ndarray, n_periods: int, cumulative: bool) -> sparse.csr_matrix:
-    """Rows over variables ``x[s, p]`` (index ``s * P + p``): row ``p`` sums ``coef[s] x[s, p]`` (or over
-    ``p' <= p`` when ``cumulative``)."""
-    nonzero = np.flatnonzero(coef)
-    s = np.repeat(nonzero, n_periods)
-    p = np.tile(np.arange(n_periods), len(nonzero))
-    cols, vals = s * n_periods + p, coef[s]
-    if cumulative:
-        parts = [(np.full(int((p <= r).sum()), r), cols[p <= r], vals[p <= r]) for r in range(n_periods)]
-        rows, cols, vals = (np.concatenate(z) for z in zip(*parts))
-    else:
-        rows = p
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(n_periods, len(coef) * n_periods))
+def _period_row(first: np.ndarray, coef: np.ndarray, period: int, cumulative: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and values of row ``period`` over variables ``v[s, p]`` (column ``first[s] + p``): ``coef[s]
+    v[s, period]`` (or over ``p <= period`` when ``cumulative``), in column order."""
+    periods = np.arange(period + 1) if cumulative else np.array([period])
+    return (first[:, None] + periods[None, :]).ravel(), np.repeat(coef, len(periods))
+
+
+def _csr_rows(parts: list[tuple[np.ndarray, np.ndarray]], per_row: int, n_rows: int, n_cols: int) -> sparse.csr_matrix:
+    """A CSR matrix from the (columns, values) of its rows, ``per_row`` consecutive parts each (their columns
+    ascending across the parts of a row): the canonical form, as scipy builds it from the same entries."""
+    counts = np.array([len(c) for c, _ in parts], dtype=np.int64).reshape(n_rows, per_row).sum(axis=1)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    columns = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, np.int64)
+    values = np.concatenate([v for _, v in parts]).astype(float, copy=False) if parts else np.zeros(0)
+    return sparse.csr_matrix((values, columns, indptr), shape=(n_rows, n_cols))
 
 
 def _hosting_available(inputs: PlanInputs, periods: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -941,14 +941,17 @@ def _curtailment_rows(model: _Model, layout: _Layout, limited: dict[str, float])
     tids = model.sites["transformer_id"].astype(str).to_numpy()
     rows, lower = [], []
     for j, (tid, limit) in enumerate(limited.items()):
-        c_row = layout.per_site(np.where(tids == tid, kw, 0.0))
-        y = sparse.csr_matrix(([1.0], ([0], [layout.y0 + j])), shape=(1, layout.n))
+        columns, c = layout.per_site_entries(np.where(tids == tid, kw, 0.0))
         for ratio in CURTAILMENT_KNOTS:
             knot = max(limit, 1e-9) * ratio
             k_value, slope = curtailed_kwh(knot, limit, q)
-            rows.append(y - slope * c_row)
+            # the row y_t - slope C_t: its entries that are not zero (0 - slope c), then y_t's 1
+            term = c * slope
+            keep = term != 0
+            rows.append((np.append(columns[keep], layout.y0 + j), np.append(0.0 - term[keep], 1.0)))
             lower.append(k_value - slope * knot)
-    return [_Rows("curtailment", sparse.vstack(rows).tocsr(), np.array(lower), np.full(len(lower), np.inf))]
+    matrix = _csr_rows(rows, 1, len(rows), layout.n)
+    return [_Rows("curtailment", matrix, np.array(lower), np.full(len(lower), np.inf))]
 
 
 def _curtailment_value(model: _Model, objective: str) -> float:

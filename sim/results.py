@@ -29,10 +29,12 @@ file pvsim did not write is never replaced, even then. Floats in CSV files are p
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,42 +87,90 @@ def output_schema() -> pd.DataFrame:
 
 def csv_decimals(file: str) -> dict[str, int]:
     """Fixed decimals of each float column of a CSV output file (from the schema's ``decimals``)."""
+    return dict(_csv_decimals(file))
+
+
+@cache
+def _csv_decimals(file: str) -> tuple[tuple[str, int], ...]:
     table = _schema()
     rows = table[(table["file"] == file) & (table["decimals"] != "")]
-    return dict(zip(rows["column"].astype(str), rows["decimals"].astype(int), strict=True))
+    return tuple(zip(rows["column"].astype(str), rows["decimals"].astype(int), strict=True))
 
 
 def plain_decimals(values, decimals: int) -> pd.Series:
     """Floats as plain decimal text with ``decimals`` places (never scientific notation): NaN -> empty, infinities
     -> ``inf`` / ``-inf``, and no ``-0``."""
     x = pd.Series(values, dtype=float)
-    zero = f"{0:.{decimals}f}"
+    return pd.Series(_decimal_texts(x.to_numpy(), decimals), index=x.index, dtype=object)
 
-    def text(v: float) -> str:
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        out = f"{v:.{decimals}f}"
-        return zero if out == "-" + zero else out
 
-    return pd.Series([text(v) for v in x.to_numpy()], index=x.index, dtype=object)
+def _decimal_texts(values: np.ndarray, decimals: int) -> list[str]:
+    """:func:`plain_decimals` of a float array, as a list. Python's fixed-point format writes an infinity as ``inf``
+    / ``-inf`` already, and NaN (of either sign) as ``nan``."""
+    spec = f".{decimals}f"
+    zero = format(0.0, spec)
+    negative_zero = "-" + zero
+    return [
+        "" if (text := format(v, spec)) == "nan" else zero if text == negative_zero else text for v in values.tolist()
+    ]
 
 
 def csv_text(table: pd.DataFrame, decimals: dict[str, int]) -> str:
     """``table`` as CSV text (no index, ``\n`` line ends) with the float columns in ``decimals`` written as plain
-    decimals (:func:`plain_decimals`)."""
-    out = table.copy()
-    for col, places in decimals.items():
-        if col in out.columns:
-            out[col] = plain_decimals(out[col], places)
-    return out.to_csv(index=False, lineterminator="\n")
+    decimals (:func:`plain_decimals`). The text is pandas' ``to_csv``; a table of plain columns (numbers, text,
+    booleans under string labels) is written without pandas' machinery, to the same bytes (:func:`_csv_cells`)."""
+    cells = _csv_cells(table, decimals)
+    if cells is None:
+        out = table.copy()
+        for col, places in decimals.items():
+            if col in out.columns:
+                out[col] = plain_decimals(out[col], places)
+        return out.to_csv(index=False, lineterminator="\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")  # what to_csv writes with: excel dialect, QUOTE_MINIMAL
+    writer.writerow(list(table.columns))
+    writer.writerows(zip(*cells))
+    return buffer.getvalue()
+
+
+def _csv_cells(table: pd.DataFrame, decimals: dict[str, int]) -> list[list] | None:
+    """The cells of each column as ``to_csv`` hands them to the ``csv`` writer (pandas'
+    ``get_values_for_csv`` with ``na_rep=""``; the ``decimals`` columns as :func:`plain_decimals`), or None for a
+    table this does not cover (a label that is not a string, no columns, dates, categories, float columns without
+    decimals, other extension types), which pandas writes."""
+    columns = table.columns
+    if (
+        not len(columns)
+        or isinstance(columns, pd.MultiIndex)
+        or not all(isinstance(c, str) for c in columns)
+        or not columns.is_unique
+    ):
+        return None
+    cells = []
+    for name, column in table.items():
+        dtype = column.dtype
+        if name in decimals:
+            if not isinstance(dtype, np.dtype) or dtype.kind not in "iufb":
+                return None
+            cells.append(_decimal_texts(column.to_numpy(dtype=float), decimals[name]))
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            cells.append(column.to_numpy().tolist())  # Python ints and bools, as pandas' object array holds
+        elif dtype == object or isinstance(dtype, pd.StringDtype):
+            cells.append(column.to_numpy(dtype=object, na_value="").tolist())
+        else:
+            return None
+    return cells
 
 
 def output_columns(file: str) -> list[str]:
     """The columns (or, for ``summary.json``, the keys) of an output file, in order."""
+    return list(_output_columns(file))
+
+
+@cache
+def _output_columns(file: str) -> tuple[str, ...]:
     table = _schema()
-    return table.loc[table["file"] == file, "column"].tolist()
+    return tuple(table.loc[table["file"] == file, "column"].tolist())
 
 
 def outputs_markdown() -> str:
@@ -158,8 +208,11 @@ _Frame = TypeVar("_Frame", bound=pd.DataFrame)
 
 def _exactly(df: _Frame, file: str) -> _Frame:
     """``df`` with exactly the schema's columns of ``file``, in order; a missing column is a bug of the writer.
-    A GeoDataFrame stays one (the schemas of the site files hold its geometry column)."""
+    A GeoDataFrame stays one (the schemas of the site files hold its geometry column); ``df`` itself when its
+    columns are those already."""
     cols = output_columns(file)
+    if df.columns.tolist() == cols:
+        return df
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise RuntimeError(f"{file}: the run lacks the schema's column(s) {', '.join(missing)}")

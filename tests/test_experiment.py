@@ -6,6 +6,7 @@ differ); the Dask runs share one module-scoped LocalCluster except where the num
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -461,3 +462,30 @@ def test_targets_missed_counts_causes_over_runs():
                                           "farm: budget: 2 of 4 committed", ""]})
     assert targets_missed(runs) == "farm: budget (2 of 3 runs); roofs: time (1 of 3 runs)"
     assert targets_missed(runs.iloc[[2]]) == ""
+
+
+def test_run_tables_read_in_one_parse_as_one_by_one():
+    """The comparison reads its runs' annual.csv in one parse when they are plain numeric rows under one header:
+    the values, dtypes (integer where every file has integers, else float) and row counts of reading each file;
+    files it cannot read that way (quotes, another header, text) are read one by one, to the same frame."""
+    from sim.experiment import _read_csv_texts
+
+    def one_by_one(texts):
+        frames = [pd.read_csv(io.StringIO(t)) for t in texts]
+        return pd.concat(frames, ignore_index=True), [len(f) for f in frames]
+
+    cases = [
+        ["year,kwp,n\n2026,1.5,3\n2027,2.25,4\n", "year,kwp,n\n2026,7,5\n", "year,kwp,n\n"],  # kwp: 7 is float
+        ["year,kwp,n\n2026,,3\n", "year,kwp,n\n2026,2,\n"],  # empty fields: NaN, float columns
+        ["year,kwp\n2026,1\n", "year,mwp\n2026,2\n"],  # another header
+        ['year,name\n2026,"a,b"\n', "year,name\n2027,c\n"],  # quotes, text
+        ["year,name\n2026,x\n", "year,name\n2027,\n"],  # text in one file, empty in the other: object, not str
+        ["year,kwp\r\n2026,1\r\n", "year,kwp\r\n2027,2.5\r\n"],  # other line ends
+    ]
+    for texts in cases:
+        frame, lengths = _read_csv_texts(texts)
+        expected, expected_lengths = one_by_one(texts)
+        pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+        assert lengths == expected_lengths
+    frame, lengths = _read_csv_texts(cases[0][:2])
+    assert lengths == [2, 1] and frame["kwp"].tolist() == [1.5, 2.25, 7.0] and frame["n"].dtype == np.int64

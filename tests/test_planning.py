@@ -525,3 +525,31 @@ def test_infeasible_only_under_limits_together_says_so():
     with pytest.raises(PlanInfeasible, match="under all limits together") as info:
         plan(sites, _inputs(rollout, {"T0": 0.0, "T1": 100.0}), "least_cost")
     assert "budget" in str(info.value) and "hosting" in str(info.value) and "each alone" in str(info.value)
+
+
+def test_layout_rows_by_hand():
+    """The model's rows over the variables x[s, p] (column s P + p), then w[s, p] of the sites that may wait (here
+    site 1: columns 6 + p), then one crossing z per site (9-11) and a curtailment y (12): 3 sites, 3 periods."""
+    from sim.planning import _Layout
+
+    layout = _Layout(3, 3, np.array([False, True, False]), crossing=True, n_y=1)
+    coef = np.array([2.0, 0.0, 5.0])
+    assert (layout.n_x, layout.n_w, layout.z0, layout.y0, layout.n) == (9, 3, 12, 15, 16)
+    for p in range(3):
+        each_p = np.zeros(16)
+        each_p[[p, 6 + p]] = 2.0, 5.0
+        np.testing.assert_array_equal(layout.released(coef).toarray()[p], each_p)
+    cumulative = layout.released(coef, cumulative=True).toarray()
+    np.testing.assert_array_equal(cumulative[0], [2, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(cumulative[2], [2, 2, 2, 0, 0, 0, 5, 5, 5, 0, 0, 0, 0, 0, 0, 0])
+    waits = np.array([1.0, 3.0, 0.0])  # site 1 may wait: its w columns 9-11 count too
+    np.testing.assert_array_equal(
+        layout.released(waits, cumulative=True).toarray()[1], [1, 1, 0, 3, 3, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0]
+    )
+    np.testing.assert_array_equal(
+        layout.released(waits, cumulative=True, waiting=False).toarray()[1],
+        [1, 1, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    )
+    np.testing.assert_array_equal(layout.per_site(waits).toarray()[0], [1, 1, 1, 3, 3, 3, 0, 0, 0, 3, 3, 3, 0, 0, 0, 0])
+    for matrix in (layout.released(waits, cumulative=True), layout.per_site(coef)):
+        assert matrix.has_canonical_format and not (matrix.data == 0).any()  # no explicit zeros: as HiGHS gets them

@@ -16,6 +16,7 @@ from sim.results import (
     OPTIONAL_FILES,
     OUTPUT_FILES,
     csv_decimals,
+    csv_text,
     jsonable,
     output_columns,
     output_schema,
@@ -99,6 +100,72 @@ def test_plain_decimals_by_hand():
     assert plain_decimals([3.31638e7, -0.4, 0.5, 1.5], 0).tolist() == ["33163800", "0", "0", "2"]
 
 
+def _pandas_csv_text(table: pd.DataFrame, decimals: dict[str, int]) -> str:
+    """What csv_text wrote before it had a path of its own: pandas' to_csv of the table with the decimals applied."""
+    out = table.copy()
+    for col, places in decimals.items():
+        if col in out.columns:
+            out[col] = plain_decimals(out[col], places)
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def _csv_tables() -> list[tuple[pd.DataFrame, dict[str, int]]]:
+    text = ["a", "b,c", 'say "hi"', "", "line\nbreak", "\u4e2d\u6587", " lead", "x"]
+    n = len(text)
+    plain = pd.DataFrame(
+        {
+            "year": np.arange(2026, 2026 + n),
+            "big": np.array([2**62, -(2**40), 0, 1, 2, 3, 4, 5], dtype=np.int64),
+            "u": np.arange(n, dtype=np.uint8),
+            "ok": [True, False] * (n // 2),
+            "kwp": [33163831.4, 2.5e-5, -0.0004, math.nan, math.inf, -math.inf, 1234.5678, 0.5],
+            "money": np.array([1.5, 2.5, -0.5, 1e17, 3, 4, 5, 6], dtype=np.float32),
+            "int_in_decimals": np.arange(n),
+            "bool_in_decimals": [True, False] * (n // 2),
+            "text": pd.array(text, dtype="str"),
+            "text_na": pd.array([None, *text[1:]], dtype="str"),
+            "objects": pd.Series(["s", 1, 2.5, None, math.nan, True, 1e20, "t,u"], dtype=object),
+        },
+        index=[5, 3, 9, 9, 1, 0, 2, 7],  # never written
+    )
+    decimals = {"kwp": 3, "money": 0, "int_in_decimals": 2, "bool_in_decimals": 1, "absent": 4}
+    return [
+        (plain, decimals),
+        (plain.iloc[:0], decimals),  # header only
+        (plain[["text"]], {}),
+        (plain.assign(when=pd.to_datetime("2026-01-01") + pd.to_timedelta(np.arange(n), unit="D")), decimals),
+        (plain.assign(free_float=np.linspace(0, 1e-7, n)), decimals),  # a float column without decimals
+        (plain.assign(nullable=pd.array([1, None, *range(n - 2)], dtype="Int64")), decimals),
+        (plain.assign(cat=pd.Categorical(["p", "q"] * (n // 2))), decimals),
+        (plain.set_axis([*plain.columns[:-1], 7], axis=1), {}),  # a label that is not a string
+        (plain[["kwp", "kwp"]], {}),  # a label twice
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_csv_tables())))
+def test_csv_text_writes_what_pandas_writes(case):
+    """csv_text writes plain tables without pandas' to_csv machinery: byte for byte what to_csv writes, over every
+    kind of column it takes itself (ints, bools, text with quotes, commas, line breaks and missing values, objects,
+    decimals of ints, bools and float32) and those it leaves to pandas (dates, floats without decimals, nullable
+    ints, categories, labels that are not unique strings)."""
+    table, decimals = _csv_tables()[case]
+    assert csv_text(table, decimals) == _pandas_csv_text(table, decimals)
+
+
+def test_csv_text_by_hand(monkeypatch):
+    """A plain table, by hand; and written without DataFrame.to_csv (the path that keeps a comparison's many small
+    files cheap)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a plain table went through DataFrame.to_csv")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    table = pd.DataFrame(
+        {"id": pd.array(["s1", "s,2", None], dtype="str"), "kwp": [1.23456, -0.0001, math.nan], "n": [1, 2, 3]}
+    )
+    assert csv_text(table, {"kwp": 2}) == 'id,kwp,n\ns1,1.23,1\n"s,2",0.00,2\n,,3\n'
+
+
 def test_every_csv_float_column_has_decimals_and_csv_files_are_plain(written):
     table = output_schema()
     csv_floats = table[table["file"].str.endswith(".csv") & (table["type"] == "float")]
@@ -134,7 +201,11 @@ def test_read_run_names_a_missing_schema_column(written, tmp_path):
     with pytest.raises(InputError, match="annual.csv: damaged: its content differs from what pvsim wrote"):
         read_run(copy)  # the manifest catches the change first
     # as another pvsim version would write it: the manifest matches, the schema does not
-    files = {f.name: sha256_of(f) for f in copy.iterdir() if f.is_file() and f.name != MANIFEST and not f.name.startswith(".")}
+    files = {
+        f.name: sha256_of(f)
+        for f in copy.iterdir()
+        if f.is_file() and f.name != MANIFEST and not f.name.startswith(".")
+    }
     write_manifest(copy, "run", files)
     with pytest.raises(InputError, match="revenue_cny"):
         read_run(copy)
