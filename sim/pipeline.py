@@ -551,6 +551,7 @@ def run_same_order(
                 start_date=scenario.start_date,
                 horizon_years=scenario.horizon_years,
                 screens=prepared.screens,
+                memo=derived_memo(prepared, "rollout"),
             )
         with steps.step("accounting"):
             acc = accounting.account(

@@ -356,6 +356,29 @@ def test_same_seed_same_results(mode):
     pd.testing.assert_frame_equal(sites, sites_before)  # inputs are not modified
 
 
+def test_a_memo_of_the_seeds_draws_changes_no_run():
+    """The draws kept per seed (stage work, operation, upgrade lead times) and reordered to each run's order give
+    every run what it makes alone: two orders and two seeds in turn with one memo; other settings draw anew."""
+    sites, transformers = _county(n=250)
+    config = RolloutConfig(release_mode="budget", annual_budget_cny=8e6, build_window_years=3, crews=3)
+    operation = OperationConfig(inverter_mtbf_years=2.0)
+    orders = [list(sites.index), list(sites.sort_values("capacity_kwp").index)]
+    memo: dict = {}
+
+    def run(order, seed, memo=None, config=config):
+        return simulate(sites, order, transformers, config, operation, seed=seed, start_date=date(2026, 1, 1),
+                        horizon_years=4, memo=memo)
+
+    for seed in (5, 6):
+        for order in orders:
+            _assert_same(run(order, seed, memo), run(order, seed))
+    assert {("stages", 5), ("stages", 6), ("transformers", 5)} <= set(memo)
+    fewer = RolloutConfig(release_mode="budget", annual_budget_cny=8e6, build_window_years=3, crews=3,
+                          stages={"consent": StageConfig(success_percent=40)})  # more owners decline
+    _assert_same(run(orders[1], 5, memo, fewer), run(orders[1], 5, None, fewer))
+    assert memo[("stages", 5)][0] is fewer
+
+
 def test_stage_draws_are_keyed_by_site_id():
     """Consent takes uniform(0, 100) days, everything else is instant: a home commissions on day 100 x u, u the
     first uniform of its own 'stages' stream (site_rng(seed, site id, 'stages'): duration of the first stage). The

@@ -742,6 +742,7 @@ def simulate(
     start_date: date,
     horizon_years: int,
     screens=None,
+    memo: dict | None = None,
 ) -> RolloutResult:
     """Simulate the rollout and operation of the sites in ``order`` over ``horizon_years`` from ``start_date``.
 
@@ -756,6 +757,9 @@ def simulate(
     seed : run seed (all streams derive from it).
     screens : :class:`sim.powerflow.Screens` under ``grid.hosting_method: power_flow`` (each application is also
         screened against its transformer's network), None under the rule.
+    memo : a dict kept between runs on the same ``sites`` and ``transformers`` (a preparation's): the draws that
+        depend only on the seed and the settings (each site's stage work and operation draws, the transformers'
+        upgrade lead times) are made once per seed and reordered to each run's order; None: made each run.
 
     Returns
     -------
@@ -780,6 +784,7 @@ def simulate(
         start=start,
         horizon_years=horizon_years,
         screens=screens,
+        memo=memo,
     )
     collector = _Collector(len(site_ids), world.horizon_days, window_end_days=world.window_end_days)
     _start_processes(

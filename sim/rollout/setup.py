@@ -681,6 +681,7 @@ def build_world(
     start: date,
     horizon_years: int,
     screens=None,
+    memo: dict | None = None,
 ) -> tuple[World, dict | None]:
     horizon_days = cal.days_since(start, cal.add_years(start, horizon_years))
     window_end_days = build_window_end_day(start, config.build_window_years, horizon_years)
@@ -692,10 +693,16 @@ def build_world(
     site_type_index = site_table["site_type"].map({t: k for k, t in enumerate(SITE_TYPES)}).to_numpy(np.int64)
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
     application_class = application_classes(site_table)
-    work_days, held_days, fails, rework = _draw_stage_work(
-        site_ids, site_type_index, application_class, capacity_kwp, config, seed
+    work_days, held_days, fails, rework = _per_seed(
+        memo,
+        ("stages", seed),
+        config,
+        site_ids,
+        lambda rows: _draw_stage_work(
+            site_ids[rows], site_type_index[rows], application_class[rows], capacity_kwp[rows], config, seed
+        ),
     )
-    grid, transformer = _grid_state(site_table, transformers, config, seed, screens)
+    grid, transformer = _grid_state(site_table, transformers, config, seed, screens, memo)
     programmes, programme_of = _programmes(
         env,
         config,
@@ -734,11 +741,46 @@ def build_world(
         poisson_mean_gap_days=1.0 / config.poisson_rate_per_day,
         seed=seed,
         mtbf_days=None if operation.inverter_mtbf_years is None else years_to_days(operation.inverter_mtbf_years),
-        operation_draws=_operation_draws(site_ids, operation, horizon_days, seed),
+        operation_draws=_per_seed(
+            memo,
+            ("operation", seed, horizon_days),
+            operation,
+            site_ids,
+            lambda rows: (_operation_draws(site_ids[rows], operation, horizon_days, seed),),
+        )[0],
         repair=operation.repair,
         adoption=village_markets(site_table, site_ids, fails[:, STAGES.index("consent")], config, seed),
     )
     return world, calendars
+
+
+#: Runs of one preparation whose per-seed draws :func:`_per_seed` keeps (the replications of a comparison: 20 by
+#: default; ~0.5 MB each for the demo county).
+_SEEDS_KEPT = 64
+
+
+def _per_seed(memo: dict | None, key: tuple, settings, site_ids: np.ndarray, make) -> tuple:
+    """``make(rows)`` for the sites ``site_ids[rows]``: arrays with a row per site that depend only on the site, the
+    seed and ``settings`` (not on the order). With ``memo`` (a preparation's, shared by its runs), made once for
+    ``key`` (with the seed) and ``settings`` (the same object) and reordered to each later run's order (the same
+    sites in another order); without it, or for other sites or settings, made for this run."""
+    everyone = np.arange(len(site_ids))
+    if memo is None:
+        return make(everyone)
+    kept = memo.get(key)
+    if kept is not None and kept[0] is settings and len(kept[1]) == len(site_ids):
+        position = kept[1]
+        rows = np.fromiter((position.get(s, -1) for s in site_ids), dtype=np.int64, count=len(site_ids))
+        if not np.any(rows < 0):
+            return tuple(None if a is None else a[rows] for a in kept[2])
+    made = make(everyone)
+    for a in made:  # shared by the runs that read it: a write would be a bug
+        if a is not None:
+            a.setflags(write=False)
+    if len(memo) >= _SEEDS_KEPT:
+        memo.pop(next(iter(memo)))
+    memo[key] = (settings, {s: i for i, s in enumerate(site_ids)}, made)
+    return made
 
 
 def _operation_draws(site_ids: np.ndarray, operation: OperationConfig, horizon_days: float, seed: int):
@@ -929,7 +971,12 @@ def _draw_stage_work(
 
 
 def _grid_state(
-    site_table: pd.DataFrame, transformers: pd.DataFrame, config: RolloutConfig, seed: int, screens=None
+    site_table: pd.DataFrame,
+    transformers: pd.DataFrame,
+    config: RolloutConfig,
+    seed: int,
+    screens=None,
+    memo: dict | None = None,
 ) -> tuple[GridState, np.ndarray]:
     """The transformers' hosting state, and the transformer index of each site. The lead time of each transformer's
     unplanned upgrade comes from its own uniform (``stream(seed, "transformer", transformer_id, "upgrade")``), so it does not
@@ -943,7 +990,14 @@ def _grid_state(
     if "rating_kva" in transformers.columns:
         given = pd.to_numeric(transformers["rating_kva"], errors="coerce").to_numpy(float)
         rating_kva = np.where(np.isfinite(given), given, rating_kva)
-    uniforms = np.array([stream(seed, "transformer", str(t), "upgrade").random() for t in transformers.index])
+    names = transformers.index.to_numpy()
+    uniforms = _per_seed(
+        memo,
+        ("transformers", seed),
+        transformers,
+        names,
+        lambda rows: (np.array([stream(seed, "transformer", str(t), "upgrade").random() for t in names[rows]]),),
+    )[0]
     n = len(transformers.index)
     grid = GridState(
         free_kw=limit_kw,
