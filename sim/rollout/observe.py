@@ -370,19 +370,14 @@ def _milestones(
     operating = np.flatnonzero((collector.status == Status.OPERATING) & mask)
     by_commissioning = operating[np.argsort(collector.commission_day[operating], kind="stable")]
     online_kwp = np.cumsum(capacity_kwp[by_commissioning])
-    milestones: dict[str, str | None] = {}
+    reached: dict[str, int | None] = {}
     for share in MILESTONE_SHARES:
         label = f"{share * 100:g}%"
-        if basis <= 0 or not len(online_kwp):
-            milestones[label] = None
-            continue
-        k = int(np.searchsorted(online_kwp, share * basis * (1 - 1e-12), side="left"))
-        milestones[label] = (
-            None
-            if k >= len(online_kwp)
-            else to_dates([collector.commission_day[by_commissioning[k]]])[0].date().isoformat()
-        )
-    return milestones
+        k = int(np.searchsorted(online_kwp, share * basis * (1 - 1e-12), side="left")) if len(online_kwp) else 0
+        reached[label] = k if basis > 0 and k < len(online_kwp) else None
+    ks = [k for k in reached.values() if k is not None]
+    dates = iter(to_dates(collector.commission_day[by_commissioning[ks]]) if ks else [])  # all at once
+    return {label: None if k is None else next(dates).date().isoformat() for label, k in reached.items()}
 
 
 def _lead_times(outcomes: pd.DataFrame) -> dict[str, dict]:
