@@ -89,7 +89,7 @@ back to the OS"), which also fixes glibc's mmap threshold at 128 KiB, so that ev
 and faulted in page by page. A run's accounting makes thousands of such arrays: measured on the demo, the setting
 doubles a run's time (0.6 s of system time in page faults on top of 0.9 s). None: unset, glibc's default (a
 variable the user set in the environment still applies)."""
-WORKER_PRELOAD = ["sim.pipeline"]
+WORKER_PRELOAD = ["sim.pipeline", "sim.experiment"]
 """Modules a local worker imports as it starts (Dask's ``preload``): the model's ~1 s of imports then overlap the
 client's preparation instead of delaying the worker's first run."""
 RUN_FILES = ("run.json", "summary.json", "annual.csv", "built.csv")

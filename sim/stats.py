@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .metrics import METRICS
 
@@ -28,6 +27,8 @@ def mean_ci95(values: Sequence[float] | np.ndarray) -> tuple[int, float, float, 
     mean = float(x.mean())
     if n == 1:
         return 1, mean, math.nan, math.nan
+    from scipy import stats  # here: a comparison's workers import this module, never this function (0.15 s)
+
     half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return n, mean, mean - half, mean + half
 
