@@ -320,15 +320,8 @@ def account(
         per archetype, the sites' loads, the load on each transformer, the grid factors of a carbon section; None:
         nothing kept.
     """
-    _check_inputs(
-        sites,
-        outcomes,
-        transformers,
-        profiles,
-        horizon_years,
-        degradation_first_year_percent,
-        degradation_percent_per_year,
-    )
+    d1, d = degradation_first_year_percent, degradation_percent_per_year
+    _check_inputs(sites, outcomes, transformers, profiles, horizon_years, d1, d)
     horizon = _horizon(start_date, int(horizon_years), time_zone)
     if carbon.crediting_start_year is None:  # crediting periods count from the first horizon year
         carbon = carbon.model_copy(update={"crediting_start_year": horizon.first_year})
@@ -337,7 +330,7 @@ def account(
     built = _built_sites(sites, outcomes, transformers, profiles, horizon)
     down_days = _downtime_days(downtime, sites, built, horizon)
     age = _age_years(built, horizon)
-    degradation = degradation_factor(age, degradation_first_year_percent, degradation_percent_per_year)
+    degradation = degradation_factor(age, d1, d)
     rules = grid or GridRules()
     export = _export_limits_kw(transformers, sites, rules, horizon, memo)
     flows = _energy_and_curtailment(
@@ -640,23 +633,25 @@ def _nonnegative(profile: np.ndarray, memo: dict | None = None, key: object = No
 
 
 def _energy_from_hour(
-    hourly: np.ndarray, totals: np.ndarray, first: np.ndarray, column: np.ndarray, daylight=None
+    hourly: np.ndarray | None, totals: np.ndarray, first: np.ndarray, column: np.ndarray, daylight=None, day_row=None
 ) -> np.ndarray:
     """Energy of each site from its ``first`` hour to the end of the year [kWh/kWp]: its archetype's ``column`` of
     the ``totals`` where it runs all year (``first`` 0), else its column of ``hourly`` summed from the year's last
     hour back to ``first`` (the same additions in the same order as the totals; 0 from the year's end on).
     ``daylight`` (:func:`sim.load.daylight_yield` of a table without negative values): the sums run over its
     hours with output alone, the same sums bit for bit (adding the other hours' 0.0 changes no sum), ~half the
-    work."""
+    work; ``day_row``: the row of its table of each column (None: the column itself); ``hourly`` is then unread."""
     out = totals[column]
     late = np.flatnonzero(first > 0)
     if not len(late):
         return out
     columns, row = np.unique(column[late], return_inverse=True)
     if daylight is None:
+        assert hourly is not None
         hours, backwards = np.arange(hourly.shape[0]), np.ascontiguousarray(np.take(hourly, columns, axis=1).T)
     else:
-        hours, backwards = daylight[0], np.take(daylight[1], columns, axis=0)
+        hours = daylight[0]
+        backwards = np.take(daylight[1], columns if day_row is None else day_row[columns], axis=0)
     to_end = np.cumsum(backwards[:, ::-1], axis=1, dtype=np.float64)  # [j, n - 1 - k]: hours k .. n - 1 of hours
     k = np.searchsorted(hours, first[late], side="left")  # the first of the hours at or after the first hour
     out[late] = np.where(k < len(hours), to_end[row, np.clip(len(hours) - 1 - k, 0, None)], 0.0)
@@ -689,9 +684,7 @@ def _energy_and_curtailment(
     :func:`account`'s, with ``sites`` the whole sites table (None: the built sites')."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
-    year_tables: dict[
-        tuple[int, int], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray, bool]
-    ] = {}
+    tables: dict[tuple[int, int], _YearTable] = {}  # the same profile and year length give the same tables
     kc = built.commission_year_index
     if sites is None:
         site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
@@ -706,55 +699,126 @@ def _energy_and_curtailment(
             continue
         profile = profiles[k % len(profiles)]
         n_hours = len(_hour_map(int(year), profile.shape[0]))
-        key = (k % len(profiles), n_hours)  # the same profile and year length give the same hourly table
-        if key not in year_tables:
-            hourly = _year_table(profile, int(year), built.used_archetypes)
-            totals = _year_totals(profile, int(year), memo, k % len(profiles))[built.used_archetypes]
-            daylight = loadmod.daylight_yield(hourly)
-            nonnegative = _nonnegative(profile, memo, key[0])
-            year_tables[key] = (hourly, totals, daylight, _peaks(profile, memo, key[0]), nonnegative)
-        hourly, totals, daylight, peaks, nonnegative = year_tables[key]
+        key = (k % len(profiles), n_hours)
+        if key not in tables:
+            tables[key] = _YearTable.of(profile, int(year), built.used_archetypes, memo, key[0])
+        table = tables[key]
         first = np.where(kc[active] == k, np.minimum(built.first_hour[active], n_hours), 0)
         operating_hours = n_hours - first
         flows.operating_fraction[active, k] = operating_hours / n_hours
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(operating_hours > 0, 1.0 - down_days[active, k] * 24.0 / np.maximum(operating_hours, 1), 0.0)
         effective_kwp = built.capacity_kwp[active] * degradation[active, k] * np.clip(up, 0.0, 1.0)
-        gross = effective_kwp * _energy_from_hour(
-            hourly, totals, first, built.archetype[active], daylight if nonnegative else None
-        )
+        column = built.archetype[active]
+        gross = effective_kwp * table.energy_from_hour(first, column)
         shapes = loadmod.hourly_shapes(int(year), holidays_country)
         limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
         cut = np.minimum(
             _curtail_year(
-                hourly,
-                effective_kwp,
-                built.archetype[active],
-                built.transformer[active],
-                first,
-                export,
-                len(built.used_archetypes),
-                shapes,
-                limit_kw,
-                steps,
-                peaks[built.used_archetypes],
+                table, effective_kwp, column, built.transformer[active], first, export, len(table.used), shapes,
+                limit_kw, steps, table.peaks,
             ),
             gross,
-        )
+        )  # fmt: skip
         flows.delivered[active, k] = gross - cut
         flows.curtailed[active, k] = cut
         used = loadmod.self_consumed_year(
-            hourly,
-            effective_kwp,
-            built.archetype[active],
-            first,
-            site_load[active],
-            site_shape[active],
-            shapes,
-            daylight,
-        )
+            None, effective_kwp, table.day_row[column], first, site_load[active], site_shape[active], shapes,
+            (table.rows, table.day_yield),
+        )  # fmt: skip
         flows.self_consumed[active, k] = np.minimum(used, gross - cut)
     return flows
+
+
+#: Largest all-archetype daylight table (float64) :class:`_YearTable` keeps per profile and year length; a larger
+#: one is gathered for each run's archetypes instead (the demo's: 691 archetypes x ~4,100 hours, 23 MB).
+_DAYLIGHT_KEPT_BYTES = 64e6
+
+
+@dataclass
+class _YearTable:
+    """What the years of one profile and year length share in a run, for the built sites' archetypes (``used``:
+    profile columns): each one's energy over the year and largest hourly yield, the daylight hours (any of them
+    producing, :func:`sim.load.daylight_yield`) and their yield, (rows of ``day_yield``, ``rows``) float64 with
+    ``day_row`` the row of each used column, and (made when first read) the year's hourly table of them."""
+
+    profile: np.ndarray
+    year: int
+    used: np.ndarray
+    totals: np.ndarray
+    peaks: np.ndarray
+    nonnegative: bool
+    rows: np.ndarray
+    day_yield: np.ndarray
+    day_row: np.ndarray
+    made: np.ndarray | None = None
+
+    @property
+    def hourly(self) -> np.ndarray:
+        """:func:`_year_table` of the used columns (made once, when first read)."""
+        if self.made is None:
+            self.made = _year_table(self.profile, self.year, self.used)
+        return self.made
+
+    @classmethod
+    def of(cls, profile: np.ndarray, year: int, used: np.ndarray, memo: dict | None, key: object) -> _YearTable:
+        """The table of ``profile`` mapped on ``year`` (``key``: the profile's in ``memo``). Its daylight yield is
+        the all-archetype one kept in ``memo`` (:func:`_all_daylight`): as it is when the used archetypes produce in
+        each of its hours, else its used rows in their hours (one gather); without it, gathered from the used
+        columns' hourly table. The same values and hours either way."""
+        parts = {
+            "profile": profile,
+            "year": year,
+            "used": used,
+            "totals": _year_totals(profile, year, memo, key)[used],
+            "peaks": _peaks(profile, memo, key)[used],
+            "nonnegative": _nonnegative(profile, memo, key),
+        }
+        kept = _all_daylight(profile, year, memo, key)
+        if kept is not None:
+            rows, day_yield, partial, positive = kept
+            covered = positive[:, used].any(axis=1)  # the hours in which only some archetypes produce: ours?
+            if covered.all():  # the daylight hours of the used archetypes are those of all: the kept table as it is
+                return cls(**parts, rows=rows, day_yield=day_yield, day_row=used)
+            ours = np.ones(len(rows), dtype=bool)
+            ours[partial] = covered
+            ours_at = np.flatnonzero(ours)
+            return cls(
+                **parts, rows=rows[ours_at], day_yield=day_yield[np.ix_(used, ours_at)], day_row=np.arange(len(used))
+            )
+        table = cls(**parts, rows=np.empty(0, np.int64), day_yield=np.empty((0, 0)), day_row=np.arange(len(used)))
+        table.rows, table.day_yield = loadmod.daylight_yield(table.hourly)
+        return table
+
+    def energy_from_hour(self, first: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """:func:`_energy_from_hour` of the sites of used ``column`` from their ``first`` hours (over the daylight
+        hours alone when the profile has no negative hour)."""
+        if not self.nonnegative:
+            return _energy_from_hour(self.hourly, self.totals, first, column)
+        return _energy_from_hour(None, self.totals, first, column, (self.rows, self.day_yield), self.day_row)
+
+
+def _all_daylight(profile: np.ndarray, year: int, memo: dict | None, key: object):
+    """The daylight hours of ``profile`` mapped on ``year`` (any archetype producing), the yield of every archetype
+    in them, (archetypes, hours) float64, the positions of the hours in which not every archetype produces and which
+    do there, (those hours, archetypes) bool; None when the table would exceed :data:`_DAYLIGHT_KEPT_BYTES`. Kept in
+    ``memo`` under ``key`` and the year's length."""
+    rows = _hour_map(year, profile.shape[0])
+
+    def make():
+        mapped = np.asarray(profile, dtype=np.float32)[rows]
+        positive = mapped > 0
+        count = positive.sum(axis=1)
+        daylight = np.flatnonzero(count > 0)
+        if len(daylight) * mapped.shape[1] * 8 > _DAYLIGHT_KEPT_BYTES:
+            return None
+        partial = np.flatnonzero(count[daylight] < mapped.shape[1])
+        day_yield = np.ascontiguousarray(mapped[daylight].T, dtype=float)
+        for a in (daylight, day_yield):
+            a.setflags(write=False)
+        return daylight, day_yield, partial, positive[daylight[partial]]
+
+    return _kept(memo, ("daylight", key, len(rows)), make)
 
 
 @dataclass
@@ -1098,7 +1162,7 @@ def _mechanism_price_range(
 
 
 def _curtail_year(
-    hourly,
+    table: _YearTable,
     kwp,
     archetype,
     transformer,
@@ -1112,13 +1176,14 @@ def _curtail_year(
 ) -> np.ndarray:
     """Curtailed energy [kWh] of each active site in calendar ``year``.
 
-    ``hourly`` : (hours, archetypes) float32 [kWh/kWp]; ``kwp`` : effective kWp per site; ``archetype``,
+    ``table`` : the year's :class:`_YearTable` (its ``hourly`` (hours, archetypes) float32 [kWh/kWp] read only
+    when a transformer may curtail); ``kwp`` : effective kWp per site; ``archetype``,
     ``transformer`` : archetype column / transformer row per site; ``first_hour`` : first operating hour per site (0
     for a full year); ``export`` : local load by shape [kWh/year], existing PV and sharing rule per transformer;
     ``shapes`` : the year's load shapes (:func:`sim.load.hourly_shapes`);
     ``limit_kw`` : export limit per transformer at the start of the year [kW] (None: ``export.limit_kw``);
     ``steps`` : rises of the limit within the year, (transformer row, hour, kW), each from its hour on;
-    ``peak`` : the largest hourly yield of each column of ``hourly`` (None: taken from it).
+    ``peak`` : the largest hourly yield of each column of ``table.hourly`` (None: taken from it).
     Transformers whose output cannot exceed the limit in any hour (sum of kWp x the archetype's largest hourly
     yield, the existing PV's kWp x the largest yield of any archetype included, <= limit; the load only lowers the
     export) are skipped.
@@ -1128,7 +1193,7 @@ def _curtail_year(
     finite = np.isfinite(limit_kw[transformer])
     if not finite.any():
         return curtailed
-    peak = hourly.max(axis=0).astype(np.float64) if peak is None else peak
+    peak = table.hourly.max(axis=0).astype(np.float64) if peak is None else peak
     n_transformers = len(limit_kw)
     bound: np.ndarray = np.bincount(
         transformer[finite], weights=kwp[finite] * peak[archetype[finite]], minlength=n_transformers
@@ -1141,6 +1206,7 @@ def _curtail_year(
     position = np.full(n_transformers, -1)
     position[candidates] = np.arange(len(candidates))
     sel = np.flatnonzero(position[transformer] >= 0)
+    hourly = table.hourly
     load_kw = export.load_by_shape_kwh[candidates] @ shapes[:, : len(hourly)]
     for row, hour, kw in steps:  # a rise of the limit counts from its hour on, like load that absorbs export
         if position[row] >= 0:

@@ -162,7 +162,7 @@ def daylight_yield(hourly_kwh_per_kwp: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def self_consumed_year(
-    hourly_kwh_per_kwp: np.ndarray,
+    hourly_kwh_per_kwp: np.ndarray | None,
     effective_kwp: np.ndarray,
     archetype: np.ndarray,
     first_hour: np.ndarray,
@@ -176,14 +176,18 @@ def self_consumed_year(
     ``hourly_kwh_per_kwp`` (hours, archetypes) is the year's yield profile; per site: ``effective_kwp`` (after
     degradation and downtime), ``archetype`` (column), ``first_hour`` (first operating hour), yearly load and
     ``shape`` (row of ``shapes``, the year's :func:`hourly_shapes`). Sites without load are skipped. ``daylight``:
-    :func:`daylight_yield` of the profile, if already at hand. Sites are taken by shape, a few at a time, into two
+    :func:`daylight_yield` of the profile, if already at hand (then ``hourly_kwh_per_kwp`` may be None and
+    ``archetype`` the row of its table). Sites are taken by shape, a few at a time, into two
     reused buffers (their archetypes' yield rows gathered, the shape broadcast): each site's row holds the same
     products and is summed on its own, so the sums are those of :func:`self_consumed_kwh` bit for bit. (By
     (archetype, shape) the demo's ~700 sites fall into ~700 groups of one: a dozen NumPy calls per site.)
     """
     out = np.zeros(len(effective_kwp))
-    rows, day_yield = daylight_yield(hourly_kwh_per_kwp) if daylight is None else daylight
-    day_shapes = np.ascontiguousarray(shapes[:, : hourly_kwh_per_kwp.shape[0]][:, rows], dtype=float)
+    if daylight is None:
+        assert hourly_kwh_per_kwp is not None
+        daylight = daylight_yield(hourly_kwh_per_kwp)
+    rows, day_yield = daylight
+    day_shapes = np.ascontiguousarray(shapes[:, rows], dtype=float)  # (the daylight hours are the year's)
     todo = np.flatnonzero((load_kwh_per_year > 0) & (effective_kwp > 0))
     before = np.searchsorted(rows, first_hour, side="left")  # daylight hours before the site's first hour
     order = np.argsort(shape[todo], kind="stable")

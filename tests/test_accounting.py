@@ -721,3 +721,29 @@ def test_year_totals_are_kept_per_profile_and_year_length():
     peaks = _peaks(profile, memo, 0)  # the same in a leap year (a day repeated) as in the profile
     assert ("peaks", 0) in memo and peaks.dtype == np.float64
     assert np.array_equal(peaks, _year_table(profile, 2028, np.arange(2)).max(axis=0))
+
+
+@pytest.mark.parametrize("used", [[0, 1, 2], [0, 1], [2, 0]])
+@pytest.mark.parametrize("kept_bytes", [64e6, 0.0])
+def test_year_table_daylight_is_that_of_the_used_columns_kept_or_not(used, kept_bytes, monkeypatch):
+    """A 2028 (leap) year of three archetypes, the third also producing in each day's 5th hour: the daylight hours
+    and yield a run reads, whether from the all-archetype table kept per profile (as it is, when the used columns
+    produce in all its hours, else its used rows in their hours) or, too big to keep, from the used columns' own
+    table, are those of :func:`sim.load.daylight_yield` of the used columns' hourly table, bit for bit."""
+    import sim.accounting as accounting
+
+    monkeypatch.setattr(accounting, "_DAYLIGHT_KEPT_BYTES", kept_bytes)
+    hour = np.arange(8760) % 24
+    rng = np.random.default_rng(5)
+    profile = (rng.uniform(0.1, 1.0, (8760, 3)) * ((hour >= 6) & (hour <= 18))[:, None]).astype(np.float32)
+    profile[hour == 5, 2] = 0.05
+    used = np.array(used)
+    memo: dict = {}
+    table = accounting._YearTable.of(profile, 2028, used, memo, 0)
+    rows, day_yield = daylight_yield(_year_table(profile, 2028, used))
+    assert np.array_equal(table.rows, rows)
+    assert np.array_equal(table.day_yield[table.day_row], day_yield)
+    assert len(rows) == 366 * (14 if 2 in used else 13)
+    kept = memo[("daylight", 0, 8784)]
+    assert (kept is None) == (kept_bytes == 0)
+    assert (kept is not None and table.day_yield is kept[1]) == (kept_bytes > 0 and 2 in used)  # no copy

@@ -795,15 +795,7 @@ def simulate(
         disclosure_days(start, world.horizon_days, config.disclosure_interval_months),
     )
     n_events = _run_to_horizon(env, world.horizon_days)
-    for programme in world.programmes:  # sites still held at the horizon were never canvassed
-        _drop_held(world, collector, programme.held, min(world.window_end_days, world.horizon_days))
-    for programme in world.programmes:  # money never committed by the horizon lapses with the last year's budget
-        if programme.budget is not None:
-            collector.add_money(
-                "lapsed",
-                world.year_of(min(world.window_end_days, world.horizon_days) - 1e-9),
-                programme.budget.pot.level,
-            )
+    _close_offices(world, collector)
     return _results(
         collector,
         site_ids=site_ids,
@@ -816,6 +808,17 @@ def simulate(
         n_events=n_events,
         application_class=world.application_class,
     )
+
+
+def _close_offices(world: World, collector: _Collector) -> None:
+    """At the end of the run: the sites still held were never canvassed (dropped), and the money never committed
+    lapses with the last year's budget."""
+    end = min(world.window_end_days, world.horizon_days)
+    for programme in world.programmes:
+        _drop_held(world, collector, programme.held, end)
+    for programme in world.programmes:
+        if programme.budget is not None:
+            collector.add_money("lapsed", world.year_of(end - 1e-9), programme.budget.pot.level)
 
 
 def _start_processes(env, world: World, collector: _Collector, upgrades, days) -> None:

@@ -693,14 +693,8 @@ def build_world(
     site_type_index = site_table["site_type"].map({t: k for k, t in enumerate(SITE_TYPES)}).to_numpy(np.int64)
     capacity_kwp = site_table["capacity_kwp"].to_numpy(float)
     application_class = application_classes(site_table)
-    work_days, held_days, fails, rework = _per_seed(
-        memo,
-        ("stages", seed),
-        config,
-        site_ids,
-        lambda rows: _draw_stage_work(
-            site_ids[rows], site_type_index[rows], application_class[rows], capacity_kwp[rows], config, seed
-        ),
+    work_days, held_days, fails, rework = _stage_draws(
+        memo, site_ids, site_type_index, application_class, capacity_kwp, config, seed
     )
     grid, transformer = _grid_state(site_table, transformers, config, seed, screens, memo)
     programmes, programme_of = _programmes(
@@ -781,6 +775,17 @@ def _per_seed(memo: dict | None, key: tuple, settings, site_ids: np.ndarray, mak
         memo.pop(next(iter(memo)))
     memo[key] = (settings, {s: i for i, s in enumerate(site_ids)}, made)
     return made
+
+
+def _stage_draws(memo, site_ids, site_type_index, application_class, capacity_kwp, config: RolloutConfig, seed: int):
+    """:func:`_draw_stage_work` of the sites, kept per seed in ``memo`` (:func:`_per_seed`)."""
+
+    def make(rows: np.ndarray):
+        return _draw_stage_work(
+            site_ids[rows], site_type_index[rows], application_class[rows], capacity_kwp[rows], config, seed
+        )
+
+    return _per_seed(memo, ("stages", seed), config, site_ids, make)
 
 
 def _operation_draws(site_ids: np.ndarray, operation: OperationConfig, horizon_days: float, seed: int):
