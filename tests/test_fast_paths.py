@@ -140,6 +140,7 @@ def test_release_order_by_track_hand_computed():
         scenario=SimpleNamespace(rollout=SimpleNamespace(tracks=tracks)),
         orders={"pilot_quota": ["f", "c", "d", "a", "b", "e"], "max_yield": ["e", "b", "a", "f", "d", "c"]},
         eligible=eligible,
+        derived={},  # the preparation's memo (where the eligible sites' types are kept)
     )
     order = release_order(prepared, "pilot_quota", seed=1)
     assert order == ["c", "a", "e", "b", "f", "d"]
