@@ -746,4 +746,22 @@ def test_year_table_daylight_is_that_of_the_used_columns_kept_or_not(used, kept_
     assert len(rows) == 366 * (14 if 2 in used else 13)
     kept = memo[("daylight", 0, 8784)]
     assert (kept is None) == (kept_bytes == 0)
+    assert kept is None or not (kept[0].flags.writeable or kept[1].flags.writeable)  # shared by a worker's runs
     assert (kept is not None and table.day_yield is kept[1]) == (kept_bytes > 0 and 2 in used)  # no copy
+
+
+def test_a_profile_with_a_negative_hour_sums_every_hour():
+    """A night hour of -0.01 kWh/kWp (an inverter's standby draw): the hours without output no longer add nothing,
+    so a site commissioned within the year sums every hour from its first (not the daylight hours alone)."""
+    import sim.accounting as accounting
+
+    hour = np.arange(8760) % 24
+    profile = (np.random.default_rng(6).uniform(0.1, 1.0, (8760, 2)) * ((hour >= 6) & (hour <= 18))[:, None])
+    profile = profile.astype(np.float32)
+    assert accounting._nonnegative(profile) and not accounting._nonnegative(np.where(hour[:, None] == 2, -0.01, profile))
+    profile[hour == 2] = -0.01
+    table = accounting._YearTable.of(profile, 2027, np.array([1, 0]), {}, 0)
+    assert not table.nonnegative
+    first, column = np.array([0, 100, 4000, 8759]), np.array([0, 1, 0, 1])
+    suffix = np.cumsum(table.hourly[::-1].astype(np.float64), axis=0)[::-1]
+    assert np.array_equal(table.energy_from_hour(first, column), suffix[first, column])
