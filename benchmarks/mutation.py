@@ -70,6 +70,8 @@ RULE_TESTS: dict[str, tuple[str, ...]] = {
     "sim/timebase.py": ("test_timebase.py", "test_accounting.py", "test_calendar.py"),
     "sim/coordinates.py": ("test_inputs.py",),
     "sim/provenance.py": ("test_provenance.py",),
+    "sim/rng.py": ("test_rng.py", "test_fast_paths.py", "test_rollout.py"),
+    "sim/load.py": ("test_load.py", "test_accounting.py"),
 }
 #: the statistics functions that stay in sim/experiment.py (the seeds of replications and the metrics of a run; the
 #: rest of the module runs Dask and writes folders)

@@ -373,10 +373,29 @@ def test_a_memo_of_the_seeds_draws_changes_no_run():
         for order in orders:
             _assert_same(run(order, seed, memo), run(order, seed))
     assert {("stages", 5), ("stages", 6), ("transformers", 5)} <= set(memo)
+    kept = {key: memo[key] for key in memo}
+    run(orders[1], 6, memo)
+    run(orders[0], 5, memo)
+    assert all(memo[key] is kept[key] for key in kept)  # the same sites in another order: read, not made again
+    assert not any(a.flags.writeable for key in kept for a in kept[key][2])  # shared by the runs: read-only
     fewer = RolloutConfig(release_mode="budget", annual_budget_cny=8e6, build_window_years=3, crews=3,
                           stages={"consent": StageConfig(success_percent=40)})  # more owners decline
     _assert_same(run(orders[1], 5, memo, fewer), run(orders[1], 5, None, fewer))
     assert memo[("stages", 5)][0] is fewer
+
+
+def test_each_site_gets_its_operation_streams_first_draws_for_twice_the_mean_failures():
+    """Inverters failing every 2 years on average over a 4-year horizon: about 2 failures a site, a draw for the
+    first time to failure and two per failure (repair, next time to failure), twice over: 1 + 2 x 4 = 9 draws, the
+    first 9 of each site's own stream; none without failures."""
+    from sim.rng import site_rng
+    from sim.rollout.setup import _operation_draws
+
+    ids = np.array(["a1", "b2", "c3"], dtype=object)
+    draws = _operation_draws(ids, OperationConfig(inverter_mtbf_years=2.0), 4 * 365.25, 7)
+    assert draws.shape == (3, 9)
+    assert draws[1].tolist() == site_rng(7, "b2", "operation").random(9).tolist()
+    assert _operation_draws(ids, OperationConfig(inverter_mtbf_years=None), 4 * 365.25, 7) is None
 
 
 def test_stage_draws_are_keyed_by_site_id():
