@@ -172,6 +172,12 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
      "xy = np.vstack([np.asarray(transformer_xy_m, float)[None, :], np.asarray(sites_xy_m, float).reshape(-1, 2)])",
      "1 -> 2", 1):
         "reshape(-2, 2): NumPy reads any negative size as the one unknown dimension",
+    ("sim/load.py", "todo = np.flatnonzero((load_kwh_per_year > 0) & (effective_kwp > 0))", "Gt -> GtE", 1):
+        "a shortcut only: a site without load uses min(output, 0) = 0 in every hour, the 0 it is left at",
+    ("sim/load.py", "todo = np.flatnonzero((load_kwh_per_year > 0) & (effective_kwp > 0))", "Gt -> GtE", 2):
+        "a shortcut only: a site without output uses min(0, load) = 0 in every hour, the 0 it is left at",
+    ("sim/load.py", "out[s] = np.minimum(pv_s, load_s, out=pv_s).sum(axis=-1)", "drop unary USub", 1):
+        "the working arrays are 2-D: their axis 1 is their last axis",
 }
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

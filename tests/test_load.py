@@ -89,6 +89,7 @@ def test_self_consumed_year_sums_each_site_as_self_consumed_kwh_does():
     hourly = (rng.uniform(0.1, 0.9, (n_hours, 3)) * day[:, None]).astype(np.float32)
     shapes = load.hourly_shapes(2025)
     kwp, kwh = rng.uniform(1.0, 50.0, n_sites), rng.uniform(500.0, 50_000.0, n_sites)
+    kwp[7], kwh[8] = 0.4, 0.9  # a site below 1 kWp, a load below 1 kWh: counted like the others
     archetype, shape = np.arange(n_sites) % 3, (np.arange(n_sites) // 3) % 2
     first = np.where(np.arange(n_sites) % 5 == 0, rng.integers(0, n_hours, n_sites), 0)
     used = load.self_consumed_year(hourly, kwp, archetype, first, kwh, shape, shapes)
