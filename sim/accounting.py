@@ -715,17 +715,32 @@ def _energy_and_curtailment(
         limit_kw, steps = export.in_year(int(year_start_hour[k]), n_hours)
         cut = np.minimum(
             _curtail_year(
-                table, effective_kwp, column, built.transformer[active], first, export, len(table.used), shapes,
-                limit_kw, steps, table.peaks,
+                table,
+                effective_kwp,
+                column,
+                built.transformer[active],
+                first,
+                export,
+                len(table.used),
+                shapes,
+                limit_kw,
+                steps,
+                table.peaks,
             ),
             gross,
-        )  # fmt: skip
+        )
         flows.delivered[active, k] = gross - cut
         flows.curtailed[active, k] = cut
         used = loadmod.self_consumed_year(
-            None, effective_kwp, table.day_row[column], first, site_load[active], site_shape[active], shapes,
+            None,
+            effective_kwp,
+            table.day_row[column],
+            first,
+            site_load[active],
+            site_shape[active],
+            shapes,
             (table.rows, table.day_yield),
-        )  # fmt: skip
+        )
         flows.self_consumed[active, k] = np.minimum(used, gross - cut)
     return flows
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 
-@lru_cache(maxsize=1 << 18)  # a county's site ids recur in every run a process makes (~30 MB at its full size)
+@lru_cache(maxsize=1 << 18)  # a county's site ids recur in every run a process makes (~50 MB at its full size)
 def _key(text: str) -> int:
     """A stable 64-bit integer for ``text`` (Python's ``hash`` is salted per process, this is not)."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
