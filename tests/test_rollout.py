@@ -382,6 +382,15 @@ def test_a_memo_of_the_seeds_draws_changes_no_run():
                           stages={"consent": StageConfig(success_percent=40)})  # more owners decline
     _assert_same(run(orders[1], 5, memo, fewer), run(orders[1], 5, None, fewer))
     assert memo[("stages", 5)][0] is fewer
+    import sim.rollout.setup as setup
+
+    bound = setup._DRAWS_KEPT_BYTES
+    try:  # a bound below one entry: the newest is kept, the older ones go
+        setup._DRAWS_KEPT_BYTES = 1.0
+        _assert_same(run(orders[0], 7, memo), run(orders[0], 7))
+        assert len(memo) == 1 and next(iter(memo))[:2] == ("operation", 7)  # the last made
+    finally:
+        setup._DRAWS_KEPT_BYTES = bound
 
 
 def test_each_site_gets_its_operation_streams_first_draws_for_twice_the_mean_failures():

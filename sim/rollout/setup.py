@@ -748,9 +748,9 @@ def build_world(
     return world, calendars
 
 
-#: Runs of one preparation whose per-seed draws :func:`_per_seed` keeps (the replications of a comparison: 20 by
-#: default; ~0.5 MB each for the demo county).
-_SEEDS_KEPT = 64
+#: What :func:`_per_seed` keeps of a preparation's draws at most [bytes]: the 20 seeds of a default comparison of the
+#: demo county take ~25 MB (three entries a seed); a larger county keeps its latest seeds within this bound.
+_DRAWS_KEPT_BYTES = 256e6
 
 
 def _per_seed(memo: dict | None, key: tuple, settings, site_ids: np.ndarray, make) -> tuple:
@@ -771,10 +771,16 @@ def _per_seed(memo: dict | None, key: tuple, settings, site_ids: np.ndarray, mak
     for a in made:  # shared by the runs that read it: a write would be a bug
         if a is not None:
             a.setflags(write=False)
-    if len(memo) >= _SEEDS_KEPT:
-        memo.pop(next(iter(memo)))
     memo[key] = (settings, {s: i for i, s in enumerate(site_ids)}, made)
+    while len(memo) > 1 and sum(_kept_bytes(entry) for entry in memo.values()) > _DRAWS_KEPT_BYTES:
+        memo.pop(next(iter(memo)))  # the oldest first
     return made
+
+
+def _kept_bytes(entry: tuple) -> float:
+    """About what an entry of :func:`_per_seed` holds [bytes]: its arrays and its dict of positions (~100 bytes a
+    site)."""
+    return sum(a.nbytes for a in entry[2] if a is not None) + 100.0 * len(entry[1])
 
 
 def _stage_draws(memo, site_ids, site_type_index, application_class, capacity_kwp, config: RolloutConfig, seed: int):
