@@ -334,7 +334,7 @@ def account(
     rules = grid or GridRules()
     export = _export_limits_kw(transformers, sites, rules, horizon, memo)
     flows = _energy_and_curtailment(
-        built, profiles, down_days, export, horizon, degradation, holidays_country, memo, sites
+        built, sites, profiles, down_days, export, horizon, degradation, holidays_country, memo
     )
     system_utilisation(flows, rules.system_utilisation_percent)
     energy_kwh, operating_fraction = flows.delivered, flows.operating_fraction
@@ -670,6 +670,7 @@ class _Flows:
 
 def _energy_and_curtailment(
     built: _Built,
+    sites: pd.DataFrame,
     profiles,
     down_days,
     export: _Export,
@@ -677,20 +678,16 @@ def _energy_and_curtailment(
     degradation: np.ndarray,
     holidays_country: str | None = "CN",
     memo: dict | None = None,
-    sites: pd.DataFrame | None = None,
 ) -> _Flows:
     """Delivered, curtailed and self-consumed energy [kWh] and the operating fraction of each year, each (sites,
     years); ``degradation`` is the remaining output share of each site in each year [-]; ``memo``: as
-    :func:`account`'s, with ``sites`` the whole sites table (None: the built sites')."""
+    :func:`account`'s, ``sites`` the whole sites table (whose loads it keeps)."""
     shape = (len(built), horizon.n_years)
     flows = _Flows(np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
     tables: dict[tuple[int, int], _YearTable] = {}  # the same profile and year length give the same tables
     kc = built.commission_year_index
-    if sites is None:
-        site_load = loadmod.annual_load_kwh(built.sites).to_numpy(float)
-    else:
-        all_loads = _kept(memo, "site_load", lambda: loadmod.annual_load_kwh(sites).to_numpy(float))
-        site_load = all_loads[sites.index.get_indexer(built.ids)]
+    all_loads = _kept(memo, "site_load", lambda: loadmod.annual_load_kwh(sites).to_numpy(float))
+    site_load = all_loads[sites.index.get_indexer(built.ids)]
     site_shape = loadmod.shape_index(built.sites["site_type"].to_numpy())
     year_start_hour = np.r_[0, np.cumsum(hours_in_years(horizon.years))[:-1]].astype(np.int64)
     for k, year in enumerate(horizon.years):
